@@ -1,0 +1,3 @@
+from fluxbump.cli import main
+
+main()

@@ -1,0 +1,100 @@
+"""Typer CLI: parse options, call one core function, print, map errors to exit codes.
+
+Heavy modules (httpx, git, ruamel) are imported inside the commands that need them so
+``fluxbump --version`` stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+import typer
+
+from fluxbump import __version__
+from fluxbump.errors import FluxbumpError
+from fluxbump.output import emit_json, error, out, warn
+
+app = typer.Typer(
+    name="fluxbump",
+    help="Move a GitOps monorepo to a new Flux CD release in one safe, atomic step.\n\n"
+    "Exit codes: 0 success, 1 gate violation, 2 usage/config/input error, "
+    "3 resolution/network error, 4 unsafe transition refused.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+T = TypeVar("T")
+
+HelmRepoOption = Annotated[
+    str | None,
+    typer.Option(
+        "--helm-repo",
+        help="Helm repo base URL, an index.yaml URL, a file:// URL or a local path "
+        "[env FLUXBUMP_HELM_REPO; default https://fluxcd-community.github.io/helm-charts].",
+        show_default=False,
+    ),
+]
+OfflineOption = Annotated[
+    bool,
+    typer.Option("--offline", help="Use the cached index, else the bundled snapshot; no network."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
+RepoOption = Annotated[
+    str, typer.Option("--repo", help="Repository root.", show_default="current directory")
+]
+
+
+def _run(action: Callable[[], T]) -> T:
+    """Run a core call; expected failures become one line on stderr and their exit code."""
+    try:
+        return action()
+    except FluxbumpError as exc:
+        error(exc.message)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        error("interrupted")
+        raise typer.Exit(130) from None
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        out(f"fluxbump {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version_callback, is_eager=True, help="Show version."),
+    ] = False,
+) -> None:
+    """Move a GitOps monorepo to a new Flux CD release in one safe, atomic step."""
+
+
+@app.command()
+def resolve(
+    release: Annotated[str, typer.Argument(help="Flux release (2.4.0, v2.4.0) or 'latest'.")],
+    pre: Annotated[bool, typer.Option("--pre", help="Admit pre-releases for 'latest'.")] = False,
+    helm_repo: HelmRepoOption = None,
+    offline: OfflineOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the Flux release and the flux2 chart version it maps to."""
+    from fluxbump.commands.resolve import run_resolve
+
+    result = _run(lambda: run_resolve(release, pre=pre, helm_repo=helm_repo, offline=offline))
+    for message in result.warnings:
+        warn(message)
+    if as_json:
+        emit_json(result.as_json())
+    else:
+        out(result.as_text())
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,1 @@
+"""One module per command; each exposes one entry function returning a result object."""

@@ -1,0 +1,46 @@
+"""The few exception classes fluxbump raises, each tied to a documented exit code.
+
+The CLI is the only place that turns them into a message and an exit code.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_VIOLATION = 1
+EXIT_USAGE = 2
+EXIT_RESOLUTION = 3
+EXIT_UNSAFE = 4
+
+
+class FluxbumpError(Exception):
+    """Base class: an expected failure with a one-line, actionable message."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(FluxbumpError):
+    """Bad input, configuration or repository state; nothing was written (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class ResolutionError(FluxbumpError):
+    """The Helm index or a chart could not be fetched, parsed or resolved (exit 3)."""
+
+    exit_code = EXIT_RESOLUTION
+
+
+class UnsafeTransitionError(FluxbumpError):
+    """A downgrade or a CRD API-version drop was refused (exit 4)."""
+
+    exit_code = EXIT_UNSAFE
+
+
+class GateFailure(FluxbumpError):
+    """The gate found violations; after a write every file has been restored (exit 1)."""
+
+    exit_code = EXIT_VIOLATION

@@ -1,0 +1,333 @@
+"""Helm repository index: locate, fetch (with an ETag cache), bundled snapshot, parse.
+
+HTTP lives in ``fetch_index``; parsing (``parse_index``) is a pure function of text so it is
+tested without a server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+from fluxbump.errors import ResolutionError, UsageError
+
+if TYPE_CHECKING:
+    import httpx
+
+DEFAULT_HELM_REPO = "https://fluxcd-community.github.io/helm-charts"
+HELM_REPO_ENV = "FLUXBUMP_HELM_REPO"
+CACHE_ENV = "FLUXBUMP_CACHE_DIR"
+SNAPSHOT_NAME = "fluxcd-community-index-2026-04-15.yaml"
+SNAPSHOT_DATE = "2026-04-15"
+MAX_INDEX_BYTES = 32 * 1024 * 1024
+ATTEMPTS = 3
+TIMEOUT_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class ChartEntry:
+    """One chart version in a Helm repository index."""
+
+    name: str
+    version: str
+    app_version: str
+    urls: tuple[str, ...]
+    digest: str
+
+
+@dataclass(frozen=True)
+class HelmIndex:
+    """A parsed index: chart name -> its versions, plus where it came from."""
+
+    url: str
+    entries: dict[str, tuple[ChartEntry, ...]]
+
+    def versions_of(self, chart: str) -> tuple[ChartEntry, ...]:
+        return self.entries.get(chart, ())
+
+    def find(self, chart: str, version: str) -> ChartEntry | None:
+        return next((e for e in self.versions_of(chart) if e.version == version), None)
+
+
+@dataclass(frozen=True)
+class IndexLoad:
+    """The outcome of loading an index: the index and any warnings for stderr."""
+
+    index: HelmIndex
+    warnings: tuple[str, ...] = ()
+
+
+# --- locating ------------------------------------------------------------------------
+
+
+def choose_repo(option: str | None) -> str:
+    """The Helm repo to use: ``--helm-repo``, else ``$FLUXBUMP_HELM_REPO``, else the default."""
+    return option or os.environ.get(HELM_REPO_ENV) or DEFAULT_HELM_REPO
+
+
+def local_path(repo: str) -> Path | None:
+    """The local file a repo spec names (``file://`` URL or a path), or None for HTTP."""
+    parsed = urlparse(repo)
+    if parsed.scheme == "file":
+        path = Path(unquote(parsed.path))
+    elif parsed.scheme in ("http", "https"):
+        return None
+    elif parsed.scheme and len(parsed.scheme) > 1:
+        raise UsageError(f"--helm-repo '{repo}': unsupported scheme '{parsed.scheme}'")
+    else:
+        path = Path(repo)
+    return path / "index.yaml" if path.is_dir() else path
+
+
+def index_url(repo: str) -> str:
+    """``…/helm-charts`` -> ``…/helm-charts/index.yaml``; a full ``index.yaml`` URL is kept."""
+    if repo.rstrip("/").endswith((".yaml", ".yml")):
+        return repo
+    return repo.rstrip("/") + "/index.yaml"
+
+
+# --- parsing ---------------------------------------------------------------------------
+
+
+def parse_index(text: str, url: str) -> HelmIndex:
+    """Parse index text with a safe loader; reject anything that is not a Helm index."""
+    data = _safe_load(text, url)
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        raise ResolutionError(f"{url}: not a Helm repository index (no 'entries' mapping)")
+    return HelmIndex(url=url, entries={str(k): _chart_entries(v) for k, v in entries.items()})
+
+
+def _safe_load(text: str, url: str) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    if "&" in text and "*" in text and _has_alias(text):
+        # Helm never writes anchors; refusing them defuses alias ("billion laughs") bombs.
+        raise ResolutionError(f"{url}: index uses YAML aliases, which Helm never writes")
+    try:
+        return YAML(typ="safe", pure=True).load(text)
+    except YAMLError as exc:
+        raise ResolutionError(f"{url}: index is not valid YAML ({_first_line(exc)})") from None
+
+
+def _has_alias(text: str) -> bool:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.events import AliasEvent
+
+    try:
+        return any(isinstance(e, AliasEvent) for e in YAML(typ="safe", pure=True).parse(text))
+    except YAMLError:
+        return False
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _chart_entries(raw: object) -> tuple[ChartEntry, ...]:
+    if not isinstance(raw, list):
+        return ()
+    found = []
+    for item in raw:
+        if isinstance(item, dict) and "version" in item:
+            urls = item.get("urls") or ()
+            found.append(
+                ChartEntry(
+                    name=str(item.get("name", "")),
+                    version=str(item["version"]),
+                    app_version=str(item.get("appVersion", "")),
+                    urls=tuple(str(u) for u in urls) if isinstance(urls, list) else (),
+                    digest=str(item.get("digest", "")),
+                )
+            )
+    return tuple(found)
+
+
+# --- loading ---------------------------------------------------------------------------
+
+
+def load_index(repo_option: str | None, offline: bool = False) -> IndexLoad:
+    """Load the index named by ``--helm-repo``/env/default, from disk, cache or network."""
+    repo = choose_repo(repo_option)
+    path = local_path(repo)
+    if path is not None:
+        return IndexLoad(parse_index(_read_local(path), str(path)))
+    url = index_url(repo)
+    if offline:
+        return _load_offline(url)
+    return IndexLoad(fetch_index(url))
+
+
+def _read_local(path: Path) -> str:
+    try:
+        if path.stat().st_size > MAX_INDEX_BYTES:
+            raise ResolutionError(f"{path}: index larger than {MAX_INDEX_BYTES} bytes")
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResolutionError(f"{path}: cannot read index ({exc})") from None
+
+
+def bundled_snapshot() -> HelmIndex:
+    """The fluxcd-community index snapshot shipped inside the package."""
+    text = resources.files("fluxbump").joinpath("data", SNAPSHOT_NAME).read_text("utf-8")
+    return parse_index(text, f"bundled snapshot {SNAPSHOT_DATE}")
+
+
+def _load_offline(url: str) -> IndexLoad:
+    cached = Cache.for_url(url).read()
+    if cached is not None:
+        return IndexLoad(parse_index(cached[0], url), (f"offline: using cached index of {url}",))
+    warning = (
+        f"offline: no cached index for {url}; using the bundled snapshot of "
+        f"{SNAPSHOT_DATE} (releases after that date are unknown)"
+    )
+    return IndexLoad(bundled_snapshot(), (warning,))
+
+
+# --- cache -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cache:
+    """One cached index body plus its validators (ETag, Last-Modified), keyed by URL."""
+
+    body_path: Path
+    meta_path: Path
+
+    @staticmethod
+    def directory() -> Path:
+        configured = os.environ.get(CACHE_ENV)
+        if configured:
+            return Path(configured)
+        import platformdirs
+
+        return Path(platformdirs.user_cache_dir("fluxbump"))
+
+    @classmethod
+    def for_url(cls, url: str) -> Cache:
+        key = hashlib.sha256(url.encode()).hexdigest()[:24]
+        base = cls.directory()
+        return cls(base / f"index-{key}.yaml", base / f"index-{key}.json")
+
+    def read(self) -> tuple[str, dict[str, str]] | None:
+        try:
+            meta = json.loads(self.meta_path.read_text("utf-8"))
+            return self.body_path.read_text("utf-8"), {str(k): str(v) for k, v in meta.items()}
+        except (OSError, ValueError):
+            return None
+
+    def write(self, body: str, meta: dict[str, str]) -> None:
+        """Write body then meta, each atomically; a cache failure never fails a run."""
+        try:
+            self.body_path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(self.body_path, body)
+            _atomic_write(self.meta_path, json.dumps(meta))
+        except OSError:
+            pass
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, "utf-8")
+    os.replace(tmp, path)
+
+
+# --- HTTP ------------------------------------------------------------------------------
+
+
+def fetch_index(url: str) -> HelmIndex:
+    """GET the index, revalidating a cached copy (If-None-Match / If-Modified-Since)."""
+    import httpx
+
+    cache = Cache.for_url(url)
+    cached = cache.read()
+    headers = _validators(cached[1]) if cached else {}
+    with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=True, trust_env=True) as client:
+        response, body = _get_with_retry(client, url, headers)
+    if response.status_code == 304 and cached is not None:
+        return parse_index(cached[0], url)
+    if response.status_code != 200:
+        raise ResolutionError(f"{url}: HTTP {response.status_code} fetching the Helm index")
+    text = _decode(body, url)
+    index = parse_index(text, url)  # validate before caching: never poison the cache
+    cache.write(text, _meta(response, url))
+    return index
+
+
+def _validators(meta: dict[str, str]) -> dict[str, str]:
+    headers = {}
+    if meta.get("etag"):
+        headers["If-None-Match"] = meta["etag"]
+    if meta.get("last_modified"):
+        headers["If-Modified-Since"] = meta["last_modified"]
+    return headers
+
+
+def _meta(response: httpx.Response, url: str) -> dict[str, str]:
+    return {
+        "url": url,
+        "etag": response.headers.get("etag", ""),
+        "last_modified": response.headers.get("last-modified", ""),
+        "fetched_at": str(int(time.time())),
+    }
+
+
+def _decode(body: bytes, url: str) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ResolutionError(f"{url}: index is not UTF-8 text") from None
+
+
+def _get_with_retry(
+    client: httpx.Client, url: str, headers: dict[str, str]
+) -> tuple[httpx.Response, bytes]:
+    """GET with a bounded retry and back-off on connect errors, timeouts and 5xx."""
+    import httpx
+
+    last_error = ""
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            time.sleep(0.2 * 2**attempt)
+        try:
+            response, body = _get_limited(client, url, headers)
+        except httpx.TransportError as exc:
+            last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            continue
+        if response.status_code < 500:
+            return response, body
+        last_error = f"HTTP {response.status_code}"
+    raise ResolutionError(
+        f"{url}: cannot fetch the Helm index after {ATTEMPTS} tries ({last_error})"
+    )
+
+
+def _get_limited(
+    client: httpx.Client, url: str, headers: dict[str, str]
+) -> tuple[httpx.Response, bytes]:
+    with client.stream("GET", url, headers=headers) as response:
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > MAX_INDEX_BYTES:
+            raise ResolutionError(f"{url}: index larger than {MAX_INDEX_BYTES} bytes")
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > MAX_INDEX_BYTES:
+                raise ResolutionError(f"{url}: index larger than {MAX_INDEX_BYTES} bytes")
+            chunks.append(chunk)
+        return response, b"".join(chunks)
+
+
+def describe(entry: ChartEntry) -> dict[str, Any]:
+    """A JSON-ready view of an index entry."""
+    return dataclasses.asdict(entry)

@@ -1,0 +1,38 @@
+"""Printing: human text to stdout, diagnostics to stderr, JSON documents, NO_COLOR."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+
+def use_color(stream: Any = None) -> bool:
+    """Colour only on a TTY and only when NO_COLOR is unset (https://no-color.org)."""
+    target = stream or sys.stdout
+    return "NO_COLOR" not in os.environ and bool(getattr(target, "isatty", lambda: False)())
+
+
+def paint(text: str, code: str, stream: Any = None) -> str:
+    return f"\033[{code}m{text}\033[0m" if use_color(stream) else text
+
+
+def out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def warn(text: str) -> None:
+    err(paint("warning: ", "33", sys.stderr) + text)
+
+
+def error(text: str) -> None:
+    err(paint("error: ", "31", sys.stderr) + text)
+
+
+def emit_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")

@@ -1,0 +1,74 @@
+"""Flux release <-> community chart version, through the index entries' ``appVersion``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fluxbump import versions
+from fluxbump.errors import ResolutionError
+from fluxbump.index import ChartEntry, HelmIndex
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A release and the chart version it maps to (the highest carrying that appVersion)."""
+
+    release: str
+    chart: str
+    chart_name: str
+    index: str
+    candidates: tuple[str, ...]
+
+
+def _releases(index: HelmIndex, chart_name: str) -> dict[str, list[ChartEntry]]:
+    """appVersion (normalised) -> chart entries carrying it; unparsable ones are skipped."""
+    by_release: dict[str, list[ChartEntry]] = {}
+    for entry in index.versions_of(chart_name):
+        app, chart = versions.try_parse(entry.app_version), versions.try_parse(entry.version)
+        if app is None or chart is None:
+            continue
+        by_release.setdefault(str(app.replace(build=None)), []).append(entry)
+    return by_release
+
+
+def resolve_chart_version(
+    index: HelmIndex, release: str, chart_name: str, pre: bool = False
+) -> Resolution:
+    """Map ``2.4.0``/``v2.4.0``/``latest`` to the highest chart version with that appVersion."""
+    by_release = _releases(index, chart_name)
+    if not by_release:
+        raise ResolutionError(f"{index.url}: no '{chart_name}' chart in the index")
+    wanted = _latest(by_release, pre) if release == "latest" else versions.normalize(release)
+    entries = by_release.get(wanted)
+    if not entries:
+        raise ResolutionError(_no_chart_message(by_release, wanted, chart_name))
+    ordered = sorted((e.version for e in entries), key=versions.sort_key, reverse=True)
+    return Resolution(wanted, ordered[0], chart_name, index.url, tuple(ordered))
+
+
+def _latest(by_release: dict[str, list[ChartEntry]], pre: bool) -> str:
+    eligible = [r for r in by_release if pre or not versions.parse(r).prerelease]
+    if not eligible:
+        raise ResolutionError("the index has no stable release; use --pre to admit pre-releases")
+    return max(eligible, key=versions.sort_key)
+
+
+def _no_chart_message(by_release: dict[str, list[ChartEntry]], wanted: str, chart: str) -> str:
+    target = versions.parse(wanted)
+    ordered = sorted(by_release, key=versions.sort_key)
+    below = [r for r in ordered if versions.parse(r).compare(target) < 0]
+    above = [r for r in ordered if versions.parse(r).compare(target) > 0]
+    nearest = [
+        f"{r} -> {max((e.version for e in by_release[r]), key=versions.sort_key)}"
+        for r in (below[-1:] + above[:1])
+    ]
+    hint = f"; nearest releases with a chart: {', '.join(nearest)}" if nearest else ""
+    return f"Flux release {wanted} has no '{chart}' chart in the index{hint}"
+
+
+def app_version_of(index: HelmIndex, chart_name: str, chart_version: str) -> str | None:
+    """The appVersion the index records for one chart version, or None if it is unknown."""
+    entry = index.find(chart_name, chart_version.removeprefix("v")) or index.find(
+        chart_name, chart_version
+    )
+    return entry.app_version if entry else None

@@ -1,0 +1,40 @@
+"""Run the fluxbump CLI in-process (Typer's runner) and as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from fluxbump.cli import app
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> Outcome:
+    """Invoke the Typer app in-process; stdout and stderr are kept apart."""
+    result = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+    return Outcome(result.exit_code, result.stdout, result.stderr)
+
+
+def run_process(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Outcome:
+    """Run ``python -m fluxbump`` as a whole process, as a user or CI would."""
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "fluxbump", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return Outcome(proc.returncode, proc.stdout, proc.stderr)

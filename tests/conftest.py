@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helm_server import HelmServer, serve
+
+SNAPSHOT = Path(__file__).resolve().parent.parent / "fluxbump" / "data"
+SNAPSHOT_INDEX = SNAPSHOT / "fluxcd-community-index-2026-04-15.yaml"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test gets its own index cache and no inherited Helm repo or colour settings."""
+    monkeypatch.setenv("FLUXBUMP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("FLUXBUMP_HELM_REPO", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    yield
+
+
+@pytest.fixture
+def helm_server() -> Iterator[HelmServer]:
+    """A 127.0.0.1 server whose /index.yaml is the real fluxcd-community snapshot."""
+    with serve(HelmServer(routes={"/index.yaml": SNAPSHOT_INDEX.read_bytes()})) as server:
+        yield server

@@ -1,0 +1,113 @@
+"""A real HTTP server on 127.0.0.1 serving a Helm index (and any other files) for tests.
+
+Each route holds a body; ETag/Last-Modified revalidation works as a real static host's
+does. ``faults`` is a queue of responses served before the real one (500s, slow replies,
+truncated bodies) so retry and error paths run against real sockets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Fault:
+    status: int = 500
+    delay: float = 0.0
+    body: bytes = b"boom"
+    truncate_to: int | None = None  # declare the full length, send only this many bytes
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+
+
+@dataclass
+class HelmServer:
+    routes: dict[str, bytes] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+    requests: list[Request] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def bodies_sent(self) -> int:
+        """How many 200 responses carried a body (304s do not)."""
+        return sum(1 for r in self.requests if r.headers.get("x-served") == "200")
+
+
+def _handler(server: HelmServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
+            pass
+
+        def do_GET(self) -> None:
+            record = Request("GET", self.path, {k.lower(): v for k, v in self.headers.items()})
+            server.requests.append(record)
+            if server.faults:
+                self._fault(server.faults.pop(0))
+                return
+            body = server.routes.get(self.path.split("?")[0])
+            if body is None:
+                self._send(404, b"not found")
+                return
+            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+            if self.headers.get("If-None-Match") == etag:
+                record.headers["x-served"] = "304"
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
+            record.headers["x-served"] = "200"
+            self._send(200, body, {"ETag": etag, "Last-Modified": "Wed, 15 Apr 2026 05:03:53 GMT"})
+
+        def _fault(self, fault: Fault) -> None:
+            if fault.delay:
+                time.sleep(fault.delay)
+            if fault.truncate_to is not None:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(fault.body)))
+                self.end_headers()
+                self.wfile.write(fault.body[: fault.truncate_to])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self._send(fault.status, fault.body)
+
+        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+@contextmanager
+def serve(server: HelmServer) -> Iterator[HelmServer]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
+    httpd.daemon_threads = True
+    server.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -7,6 +7,7 @@ Heavy modules (httpx, git, ruamel) are imported inside the commands that need th
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -93,6 +94,54 @@ def resolve(
         emit_json(result.as_json())
     else:
         out(result.as_text())
+
+
+@app.command()
+def status(
+    repo: RepoOption = ".",
+    helm_repo: HelmRepoOption = None,
+    offline: OfflineOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Every pin-site found: role, file:line, value, expected value, ok."""
+    from fluxbump.commands.check import format_status, run_check
+
+    result = _run(lambda: run_check(Path(repo), helm_repo=helm_repo, offline=offline))
+    for message in result.warnings:
+        warn(message)
+    if as_json:
+        emit_json(result.as_json())
+    else:
+        for line in format_status(result):
+            out(line)
+
+
+@app.command()
+def check(
+    repo: RepoOption = ".",
+    output_format: Annotated[
+        str,
+        typer.Option("--format", help="text, json, or github (::error annotations)."),
+    ] = "text",
+    helm_repo: HelmRepoOption = None,
+    offline: OfflineOption = False,
+) -> None:
+    """The gate: prove every version-pin invariant. Exit 0 consistent, 1 violations."""
+    from fluxbump.commands.check import format_github, format_text, run_check
+
+    if output_format not in ("text", "json", "github"):
+        error(f"--format must be text, json or github, not '{output_format}'")
+        raise typer.Exit(2)
+    result = _run(lambda: run_check(Path(repo), helm_repo=helm_repo, offline=offline))
+    for message in result.warnings:
+        warn(message)
+    if output_format == "json":
+        emit_json(result.as_json())
+    else:
+        formatter = format_github if output_format == "github" else format_text
+        for line in formatter(result):
+            out(line)
+    raise typer.Exit(0 if result.report.ok else 1)
 
 
 def main() -> None:

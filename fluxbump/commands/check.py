@@ -1,0 +1,80 @@
+"""``fluxbump status`` and ``fluxbump check``: discover, evaluate the invariants, report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fluxbump.config import load_config
+from fluxbump.discover import Discovery, discover
+from fluxbump.gate import GateReport, evaluate, stale_mentions
+from fluxbump.index import load_index
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    found: Discovery
+    report: GateReport
+    warnings: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.report.ok,
+            "component": self.found.component.name,
+            "violations": [v.as_json() for v in self.report.violations],
+            "sites": [r.as_json() for r in self.report.rows],
+            "stale_mentions": [m.as_json() for m in stale_mentions(self.found)],
+        }
+
+
+def run_check(repo: Path, *, helm_repo: str | None, offline: bool) -> CheckResult:
+    """Discover every pin-site and prove every invariant against the Helm index."""
+    config = load_config(repo)
+    found = discover(repo, config)
+    loaded = load_index(helm_repo or config.helm_repo, offline=offline)
+    return CheckResult(found, evaluate(found, loaded.index), loaded.warnings)
+
+
+def format_text(result: CheckResult) -> list[str]:
+    lines = [v.as_text() for v in result.report.violations]
+    count = len(result.report.rows)
+    if result.report.ok:
+        lines.append(f"check: consistent — {count} pin-sites agree")
+    else:
+        lines.append(f"check: {len(result.report.violations)} violation(s) in {count} pin-sites")
+    return lines
+
+
+def format_github(result: CheckResult) -> list[str]:
+    """GitHub Actions workflow commands; message data escaped as the runner requires."""
+    lines = []
+    for v in result.report.violations:
+        message = v.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        lines.append(f"::error file={v.file},line={v.line}::{message}")
+    return lines + format_text(result)[-1:]
+
+
+def format_status(result: CheckResult) -> list[str]:
+    """A table: role, file:line, value, expected, ok; then stale mentions."""
+    rows = [("ROLE", "WHERE", "VALUE", "EXPECTED", "OK")]
+    for row in result.report.rows:
+        site = row.site
+        rows.append(
+            (site.role.value, site.where, site.value, row.expected, "ok" if row.ok else "NO")
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
+             for r in rows]  # fmt: skip
+    lines += [v.as_text() for v in result.report.violations if not _is_row(v, result)]
+    stale = stale_mentions(result.found)
+    if stale:
+        lines.append("stale mentions (comments, not edited):")
+        lines += [f"  {m.where}: {m.text}" for m in stale]
+    return lines
+
+
+def _is_row(violation: Any, result: CheckResult) -> bool:
+    return any(
+        r.site.file == violation.file and r.site.line == violation.line for r in result.report.rows
+    )

@@ -1,0 +1,210 @@
+"""The invariants (DESIGN §1) as checks: every pin-site gets an expected value.
+
+Pure: a function of the discovered sites and the index. ``check`` prints it; ``to`` and
+``sync`` run it after writing and restore every file when it fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fluxbump import versions
+from fluxbump.discover import Discovery
+from fluxbump.errors import UsageError
+from fluxbump.index import HelmIndex
+from fluxbump.pins import Mention, PinSite, Violation
+from fluxbump.resolve import app_version_of
+
+
+@dataclass(frozen=True)
+class Row:
+    """One pin-site with the value the invariants require of it."""
+
+    site: PinSite
+    expected: str
+    ok: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {**self.site.as_json(), "expected": self.expected, "ok": self.ok}
+
+
+@dataclass
+class GateReport:
+    rows: list[Row] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def expect(self, site: PinSite, expected: str, message: str) -> None:
+        """Record a site; a mismatch becomes a violation with ``message``."""
+        ok = versions.equal(site.value, expected)
+        self.rows.append(Row(site, expected, ok))
+        if not ok:
+            self.violations.append(
+                Violation(site.file, site.line, message, found=site.value, expected=expected)
+            )
+
+
+def evaluate(found: Discovery, index: HelmIndex | None) -> GateReport:
+    """Check every invariant; ``index`` None skips only the appVersion mapping check."""
+    report = GateReport(violations=list(found.problems))
+    release = _installs(found, report)
+    upstream = _upstream(found, index, release, report)
+    _mirrors(found, upstream, report)
+    _charts(found, report)
+    _releases(found, report)
+    _constraints(found, report)
+    return report
+
+
+def _installs(found: Discovery, report: GateReport) -> str | None:
+    if not found.installs:
+        return None
+    first = found.installs[0]
+    for site in found.installs:
+        if not versions.is_pin(site.value):
+            report.violations.append(
+                Violation(site.file, site.line, f"install URL version '{site.value}' is not X.Y.Z")
+            )
+            continue
+        report.expect(
+            site,
+            first.value,
+            f"cloud-init installs Flux {site.value} here but {first.value} at {first.where}",
+        )
+    return first.value if versions.is_pin(first.value) else None
+
+
+def _upstream(
+    found: Discovery, index: HelmIndex | None, release: str | None, report: GateReport
+) -> str | None:
+    pins = found.upstream_pins()
+    if not pins:
+        return None
+    pin, name = pins[0], found.component.upstream
+    if not versions.is_pin(pin.value):
+        report.violations.append(
+            Violation(pin.file, pin.line, f"{name} dependency '{pin.value}' is not an exact pin")
+        )
+        return None
+    if index is None or release is None:
+        report.rows.append(Row(pin, pin.value, True))
+        return pin.value
+    report.expect(pin, _chart_for(index, name, release, pin.value), _mismatch(found, index, pin))
+    return pin.value
+
+
+def _chart_for(index: HelmIndex, name: str, release: str, pinned: str) -> str:
+    """The pinned chart if its appVersion is the release, else the chart that maps to it."""
+    from fluxbump.errors import ResolutionError
+    from fluxbump.resolve import resolve_chart_version
+
+    if versions.equal(app_version_of(index, name, pinned) or "", release):
+        return pinned
+    try:
+        return resolve_chart_version(index, release, name).chart
+    except ResolutionError:
+        return f"a {name} chart with appVersion {versions.normalize(release)}"
+
+
+def _mismatch(found: Discovery, index: HelmIndex, pin: PinSite) -> str:
+    install = found.installs[0]
+    app = app_version_of(index, found.component.upstream, pin.value)
+    carried = f"carries appVersion {app}" if app else f"is not in the index {index.url}"
+    return (
+        f"{found.component.upstream} {pin.value} {carried} but cloud-init installs Flux "
+        f"{install.value} ({install.where}) — run 'fluxbump to {versions.normalize(install.value)}'"
+    )
+
+
+def _mirrors(found: Discovery, upstream: str | None, report: GateReport) -> None:
+    if upstream is None:
+        return
+    name = found.component.upstream
+    for site in found.mirrors:
+        report.expect(
+            site, upstream, f"values mirror of {name} is {site.value}, dependency pins {upstream}"
+        )
+
+
+def _charts(found: Discovery, report: GateReport) -> None:
+    for name in found.tracked:
+        chart = found.charts[name]
+        if chart.version is None:
+            continue
+        version = chart.version.value
+        report.rows.append(Row(chart.version, version, True))
+        if chart.app_version is not None:
+            report.rows.append(Row(chart.app_version, chart.app_version.value, True))
+        blueprint = found.blueprints.get(name)
+        if blueprint is not None and blueprint.version is not None:
+            report.expect(
+                blueprint.version,
+                version,
+                f"Blueprint of {name} mirrors {blueprint.version.value}, chart is {version}",
+            )
+        for dependent in found.tracked:
+            for dep in found.charts[dependent].dependencies:
+                if dep.subject == name:
+                    report.expect(
+                        dep, version, f"{dependent} pins {name} {dep.value}, {name} is {version}"
+                    )
+
+
+def _releases(found: Discovery, report: GateReport) -> None:
+    for site in found.releases:
+        chart = found.charts[site.subject]
+        if chart.version is None:
+            continue
+        version = chart.version.value
+        if "${" in site.value:
+            report.rows.append(Row(site, f"{version} (after substitution)", True))
+        elif versions.is_constraint(site.value):
+            ok = versions.admits(site.value, version)
+            report.rows.append(Row(site, version, ok))
+            if not ok:
+                report.violations.append(
+                    Violation(site.file, site.line, f"{site.owner} range {site.value} "
+                              f"does not admit {site.subject} {version}", site.value, version)
+                )  # fmt: skip
+        else:
+            report.expect(
+                site,
+                version,
+                f"{site.owner} deploys {site.subject} {site.value}, chart is {version}",
+            )
+
+
+def _constraints(found: Discovery, report: GateReport) -> None:
+    for site in found.constraints:
+        chart = found.charts[site.subject]
+        if chart.version is None:
+            continue
+        version = chart.version.value
+        try:
+            ok = versions.admits(site.value, version)
+        except (UsageError, ValueError):  # an unparsable range is reported, not raised
+            ok = False
+        report.rows.append(Row(site, f"admits {version}", ok))
+        if not ok:
+            report.violations.append(
+                Violation(
+                    site.file,
+                    site.line,
+                    f"{site.owner} requires {site.subject} {site.value}, "
+                    f"which does not admit {version}",
+                    site.value,
+                    version,
+                )
+            )
+
+
+def stale_mentions(found: Discovery) -> list[Mention]:
+    """Comment lines naming an install version other than the one pinned."""
+    if not found.installs:
+        return list(found.mentions)
+    current = found.installs[0].value
+    return [m for m in found.mentions if m.value and not versions.equal(m.value, current)]

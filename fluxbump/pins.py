@@ -1,0 +1,122 @@
+"""The pin-site model: one place in one file that holds one version. Every command uses it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from fluxbump.yamldoc import Scalar, YamlPath
+
+
+class Role(StrEnum):
+    """What a pinned version means in the layout (DESIGN §1)."""
+
+    INSTALL = "cloud-init install"
+    UPSTREAM = "upstream dependency"
+    MIRROR = "values mirror"
+    CHART_VERSION = "chart version"
+    APP_VERSION = "chart appVersion"
+    BLUEPRINT = "Blueprint mirror"
+    DEPENDENCY = "dependent pin"
+    HELMRELEASE = "HelmRelease"
+    OCI_TAG = "OCIRepository tag"
+    CONSTRAINT = "semver constraint"
+
+
+@dataclass(frozen=True)
+class PinSite:
+    """A version in a file: its role, position, current value, and what it is a version of.
+
+    ``subject`` is the chart (or release) the value versions; ``owner`` is what holds it
+    (a chart, a Blueprint, a HelmRelease ``namespace/name``, the cloud-init template).
+    ``doc_index`` is None for text templates, which are edited by pattern, not as YAML.
+    """
+
+    role: Role
+    file: str
+    line: int
+    column: int
+    value: str
+    subject: str
+    owner: str
+    start: int
+    end: int
+    doc_index: int | None = None
+    path: YamlPath = ()
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "role": self.role.value,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "value": self.value,
+            "subject": self.subject,
+            "owner": self.owner,
+        }
+
+
+def yaml_site(role: Role, file: str, scalar: Scalar, *, subject: str, owner: str) -> PinSite:
+    """A PinSite for a located YAML scalar."""
+    return PinSite(
+        role=role,
+        file=file,
+        line=scalar.line,
+        column=scalar.column,
+        value=scalar.value,
+        subject=subject,
+        owner=owner,
+        start=scalar.start,
+        end=scalar.end,
+        doc_index=scalar.doc_index,
+        path=scalar.path,
+    )
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A comment or doc line that names a version but is not a pin (reported, never edited)."""
+
+    file: str
+    line: int
+    text: str
+    value: str = ""  # the version mentioned, when known
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "text": self.text, "value": self.value}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken invariant: where, what is there, what must be there."""
+
+    file: str
+    line: int
+    message: str
+    found: str = ""
+    expected: str = ""
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def as_text(self) -> str:
+        return f"{self.where}: {self.message}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "message": self.message,
+            "found": self.found,
+            "expected": self.expected,
+        }

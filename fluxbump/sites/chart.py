@@ -1,0 +1,71 @@
+"""``Chart.yaml``: a chart's own version and appVersion, and its dependency pins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fluxbump import yamldoc
+from fluxbump.errors import UsageError
+from fluxbump.pins import PinSite, Role, yaml_site
+from fluxbump.sources import SourceFile
+
+
+@dataclass(frozen=True)
+class ChartFile:
+    """What one Chart.yaml declares, as pin-sites."""
+
+    name: str
+    file: str
+    version: PinSite | None
+    app_version: PinSite | None
+    dependencies: list[PinSite] = field(default_factory=list)
+
+    @property
+    def directory(self) -> str:
+        return self.file.rsplit("/", 1)[0] if "/" in self.file else ""
+
+
+def parse_chart(source: SourceFile) -> ChartFile | None:
+    """The chart declared by a Chart.yaml, or None if it has no ``name``."""
+    docs = yamldoc.compose_documents(source.text, source.rel)
+    root = docs[0] if docs else None
+    name = yamldoc.text_of(yamldoc.child(root, "name"))
+    if not name:
+        return None
+    _refuse_duplicates(root, source.rel)
+    return ChartFile(
+        name=name,
+        file=source.rel,
+        version=_own(root, source.rel, "version", Role.CHART_VERSION, name),
+        app_version=_own(root, source.rel, "appVersion", Role.APP_VERSION, name),
+        dependencies=_dependencies(root, source.rel, name),
+    )
+
+
+def _refuse_duplicates(root: Any, rel: str) -> None:
+    duplicate = yamldoc.duplicate_key(root)
+    if duplicate:
+        raise UsageError(f"{rel}: key '{duplicate}' appears twice; remove one and re-run")
+
+
+def _own(root: Any, rel: str, key: str, role: Role, name: str) -> PinSite | None:
+    scalar = yamldoc.scalar_at(root, 0, (key,))
+    return yaml_site(role, rel, scalar, subject=name, owner=name) if scalar else None
+
+
+def _dependencies(root: Any, rel: str, owner: str) -> list[PinSite]:
+    sites = []
+    for index, dep in yamldoc.items(yamldoc.child(root, "dependencies")):
+        dep_name = yamldoc.text_of(yamldoc.child(dep, "name"))
+        scalar = yamldoc.scalar_at(dep, 0, ("version",))
+        if dep_name and scalar:
+            scalar = _rebase(scalar, ("dependencies", index, "version"))
+            sites.append(yaml_site(Role.DEPENDENCY, rel, scalar, subject=dep_name, owner=owner))
+    return sites
+
+
+def _rebase(scalar: yamldoc.Scalar, path: yamldoc.YamlPath) -> yamldoc.Scalar:
+    return yamldoc.Scalar(
+        scalar.value, scalar.start, scalar.end, scalar.line, scalar.column, 0, path
+    )

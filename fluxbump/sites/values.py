@@ -1,0 +1,34 @@
+"""``values.yaml`` provenance mirror: ``catalystBlueprint.upstream`` entries naming a chart.
+
+The mirror is a mapping ``{chart: flux2, version: "2.14.1", repo: …}`` (often flow style),
+or a list of them when a wrapper has several upstream charts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fluxbump import yamldoc
+from fluxbump.pins import PinSite, Role, yaml_site
+from fluxbump.sources import SourceFile
+
+
+def find_mirrors(source: SourceFile, mirror_path: str, owner: str) -> list[PinSite]:
+    """One site per upstream entry with a ``chart`` and a ``version``."""
+    docs = yamldoc.compose_documents(source.text, source.rel)
+    base: yamldoc.YamlPath = tuple(mirror_path.split("."))
+    node = yamldoc.walk(docs[0], base) if docs else None
+    entries: list[tuple[yamldoc.YamlPath, Any]] = [(base, node)]
+    if yamldoc.is_sequence(node):
+        entries = [((*base, i), item) for i, item in yamldoc.items(node)]
+    sites = []
+    for path, entry in entries:
+        chart = yamldoc.text_of(yamldoc.child(entry, "chart"))
+        scalar = yamldoc.scalar_at(entry, 0, ("version",))
+        if chart and scalar and scalar.value:
+            scalar = yamldoc.Scalar(
+                scalar.value, scalar.start, scalar.end, scalar.line, scalar.column, 0,
+                (*path, "version"),
+            )  # fmt: skip
+            sites.append(yaml_site(Role.MIRROR, source.rel, scalar, subject=chart, owner=owner))
+    return sites

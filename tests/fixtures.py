@@ -1,0 +1,55 @@
+"""One factory for test repositories: a generated Catalyst-layout fleet, optionally a git repo."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+from fluxbump.fleet import FleetSpec, write_fleet
+
+CONSISTENT = FleetSpec(flux_release="2.4.0", flux_chart="2.14.1")
+INCIDENT = FleetSpec()  # cloud-init v2.4.0, flux2 2.13.0 (appVersion 2.3.0)
+
+
+def make_fleet(
+    root: Path, spec: FleetSpec = CONSISTENT, *, git: bool = False, **changes: object
+) -> Path:
+    """Write a fleet under ``root`` (``changes`` override FleetSpec fields); optionally commit it."""
+    spec = replace(spec, **changes)  # type: ignore[arg-type]
+    root.mkdir(parents=True, exist_ok=True)
+    write_fleet(root, spec)
+    if git:
+        init_git(root)
+    return root
+
+
+def git(root: Path, *args: str) -> str:
+    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
+    return proc.stdout.strip()
+
+
+def init_git(root: Path) -> None:
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "test@fluxbump.invalid")
+    git(root, "config", "user.name", "fluxbump test")
+    git(root, "config", "commit.gpgsign", "false")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial fleet")
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file's bytes (outside .git), to prove a tree did or did not change."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+def edit(root: Path, rel: str, old: str, new: str) -> None:
+    """Change one exact snippet of a file (the snippet must be present)."""
+    path = root / rel
+    text = path.read_text("utf-8")
+    assert old in text, (rel, old)
+    path.write_text(text.replace(old, new, 1), "utf-8")

@@ -1,0 +1,140 @@
+"""`fluxbump check` and `fluxbump status` on generated Catalyst-layout fleets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fluxbump import fleet
+from tests.cli_runner import run_cli
+from tests.fixtures import INCIDENT, edit, make_fleet
+
+
+def check(repo: Path, *extra: str) -> tuple[int, str, str]:
+    outcome = run_cli("check", "--repo", str(repo), "--offline", *extra)
+    return outcome.code, outcome.stdout, outcome.stderr
+
+
+def test_consistent_fleet_passes(tmp_path: Path) -> None:
+    code, out, _ = check(make_fleet(tmp_path))
+    assert code == 0
+    assert "consistent" in out
+
+
+def test_incident_state_is_a_violation_naming_both_versions(tmp_path: Path) -> None:
+    code, out, _ = check(make_fleet(tmp_path, INCIDENT))
+    assert code == 1
+    line = next(x for x in out.splitlines() if "flux2 2.13.0" in x)
+    assert line.startswith(f"{fleet.WRAPPER_CHART}:10:")
+    assert "appVersion 2.3.0" in line and "v2.4.0" in line
+    assert f"{fleet.CLOUDINIT}:16" in line
+
+
+def test_values_mirror_drift_is_a_violation(tmp_path: Path) -> None:
+    code, out, _ = check(make_fleet(tmp_path, mirror="2.13.0"))
+    assert code == 1
+    assert (
+        f"{fleet.WRAPPER_VALUES}:4: values mirror of flux2 is 2.13.0, dependency pins 2.14.1" in out
+    )
+
+
+def test_drifted_blueprint_mirror_is_a_violation(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path)
+    edit(repo, fleet.WRAPPER_BLUEPRINT, "version: 1.1.1", "version: 1.1.0")
+    code, out, _ = check(repo)
+    assert code == 1
+    assert f"{fleet.WRAPPER_BLUEPRINT}:7: Blueprint of bp-flux mirrors 1.1.0, chart is 1.1.1" in out
+
+
+def test_helmrelease_left_behind_in_one_cluster_of_fifty(tmp_path: Path) -> None:
+    clusters = tuple(f"c{i:02d}.example.net" for i in range(50))
+    repo = make_fleet(tmp_path, clusters=clusters)
+    straggler = f"clusters/c37.example.net/{fleet.FLUX_RELEASE_FILE}"
+    edit(repo, straggler, "version: 1.1.1", "version: 1.1.0")
+    code, out, _ = check(repo)
+    assert code == 1
+    violations = [x for x in out.splitlines() if "deploys" in x]
+    assert violations == [
+        f"{straggler}:31: flux-system/bp-flux deploys bp-flux 1.1.0, chart is 1.1.1"
+    ]
+
+
+def test_dependent_pinning_an_old_wrapper_version(tmp_path: Path) -> None:
+    code, out, _ = check(make_fleet(tmp_path, umbrella_pin="1.1.0"))
+    assert code == 1
+    assert (
+        f"{fleet.UMBRELLA_CHART}:9: bp-catalyst-platform pins bp-flux 1.1.0, bp-flux is 1.1.1"
+        in out
+    )
+
+
+def test_constraint_that_no_longer_admits_the_wrapper(tmp_path: Path) -> None:
+    code, out, _ = check(
+        make_fleet(tmp_path, wrapper_version="2.0.0", umbrella_pin="2.0.0", release_pin="2.0.0")
+    )
+    assert code == 1
+    assert (
+        f"{fleet.UMBRELLA_BLUEPRINT}:10: bp-catalyst-platform requires bp-flux ^1.0, "
+        "which does not admit 2.0.0"
+    ) in out
+
+
+def test_github_format_prints_annotations(tmp_path: Path) -> None:
+    code, out, _ = check(make_fleet(tmp_path, INCIDENT), "--format", "github")
+    assert code == 1
+    assert out.startswith(f"::error file={fleet.WRAPPER_CHART},line=10::flux2 2.13.0")
+
+
+def test_json_format_lists_sites_and_violations(tmp_path: Path) -> None:
+    code, out, _ = check(make_fleet(tmp_path, INCIDENT), "--format", "json")
+    document = json.loads(out)
+    assert code == 1 and document["ok"] is False
+    assert [v["line"] for v in document["violations"]] == [10]
+    assert document["violations"][0]["found"] == "2.13.0"
+    assert document["violations"][0]["expected"] == "2.14.1"
+    roles = {s["role"] for s in document["sites"]}
+    assert {"cloud-init install", "upstream dependency", "values mirror", "HelmRelease"} <= roles
+
+
+def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, err = check(make_fleet(tmp_path), "--format", "xml")
+    assert code == 2 and "--format" in err
+
+
+def test_status_lists_every_pin_site(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path, INCIDENT)
+    outcome = run_cli("status", "--repo", str(repo), "--offline")
+    assert outcome.code == 0
+    rows = outcome.stdout.splitlines()
+    assert rows[0].split() == ["ROLE", "WHERE", "VALUE", "EXPECTED", "OK"]
+    upstream = next(r for r in rows if r.startswith("upstream dependency"))
+    assert upstream.split()[-4:] == [f"{fleet.WRAPPER_CHART}:10", "2.13.0", "2.14.1", "NO"]
+    # 1 install + 1 upstream + 1 mirror + 2x(version) + appVersion + 2 blueprints + 1 dependent
+    # + 2 HelmReleases x 4 cluster dirs + 1 constraint
+    assert len(rows) - 1 == 18
+
+
+def test_status_json(tmp_path: Path) -> None:
+    outcome = run_cli("status", "--repo", str(make_fleet(tmp_path)), "--offline", "--json")
+    document = json.loads(outcome.stdout)
+    assert document["ok"] is True
+    assert all(
+        {"role", "file", "line", "value", "expected", "ok"} <= set(s) for s in document["sites"]
+    )
+
+
+def test_missing_wrapper_is_a_usage_error(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path)
+    edit(repo, fleet.WRAPPER_CHART, "name: bp-flux", "name: bp-flux-renamed")
+    code, _, err = check(repo)
+    assert code == 2
+    assert "no Chart.yaml with 'name: bp-flux'" in err
+
+
+def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path)
+    edit(repo, fleet.WRAPPER_CHART, "type: application", "type: [application")
+    code, _, err = check(repo)
+    assert code == 2
+    assert err.startswith(f"error: {fleet.WRAPPER_CHART}:")
+    assert "Traceback" not in err

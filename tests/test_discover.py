@@ -1,0 +1,97 @@
+"""Discovery: pin-sites found by content, with or without `.fluxbump.yaml`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fluxbump import fleet
+from fluxbump.config import Config, load_config
+from fluxbump.discover import discover
+from fluxbump.errors import UsageError
+from fluxbump.pins import Role
+from tests.cli_runner import run_cli
+from tests.fixtures import make_fleet
+
+
+def release_files(repo: Path) -> list[str]:
+    return sorted({s.file for s in discover(repo, Config()).releases})
+
+
+def test_new_cluster_directory_is_found_without_configuration(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path, clusters=("a.example",))
+    before = release_files(repo)
+    make_fleet(tmp_path, clusters=("a.example", "zz-new.example"))
+    after = release_files(repo)
+    assert set(after) - set(before) == {
+        f"clusters/zz-new.example/{fleet.FLUX_RELEASE_FILE}",
+        f"clusters/zz-new.example/{fleet.UMBRELLA_RELEASE_FILE}",
+    }
+
+
+def test_depends_on_alone_is_not_a_pin_site(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path, clusters=())
+    (repo / "clusters/_template/apps.yaml").write_text(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: app}\n"
+        "spec:\n  dependsOn: [{name: bp-flux}]\n  chart: {spec: {chart: app, version: 1.0.0}}\n"
+    )
+    assert "clusters/_template/apps.yaml" not in release_files(repo)
+
+
+def test_chart_ref_oci_repository_tag_is_a_pin_site(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path, clusters=())
+    (repo / "clusters/_template/oci.yaml").write_text(
+        "---\napiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: OCIRepository\n"
+        "metadata: {name: bp-flux, namespace: flux-system}\n"
+        "spec:\n  url: oci://ghcr.io/openova/charts/bp-flux\n  ref:\n    tag: 1.1.1\n"
+        "---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+        "metadata: {name: bp-flux-oci, namespace: flux-system}\n"
+        "spec:\n  chartRef: {kind: OCIRepository, name: bp-flux}\n"
+    )
+    found = discover(repo, Config())
+    tags = [s for s in found.releases if s.role is Role.OCI_TAG]
+    assert [(t.file, t.line, t.value) for t in tags] == [
+        ("clusters/_template/oci.yaml", 8, "1.1.1")
+    ]
+
+
+def test_vendored_subcharts_are_not_charts(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path, clusters=())
+    vendored = repo / "platform/flux/chart/charts/flux2/Chart.yaml"
+    vendored.parent.mkdir(parents=True)
+    vendored.write_text("apiVersion: v2\nname: flux2\nversion: 2.14.1\nappVersion: 2.4.0\n")
+    assert "flux2" not in discover(repo, Config()).charts
+
+
+def test_config_renames_the_wrapper(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path, clusters=())
+    chart = repo / fleet.WRAPPER_CHART
+    chart.write_text(chart.read_text().replace("name: bp-flux\n", "name: gitops-engine\n"))
+    (repo / ".fluxbump.yaml").write_text("wrapper: gitops-engine\n")
+    found = discover(repo, load_config(repo))
+    assert found.wrapper.file == fleet.WRAPPER_CHART
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("wrapperr: x\n", "unknown key 'wrapperr'"),
+        ("charts: 3\n", "'charts' must be a list"),
+        ("app_version_policy: sometimes\n", "app_version_policy must be one of"),
+        ("gate: {commands: ls}\n", "'gate.commands' must be a list"),
+        ("gate: {timeout: -1}\n", "'gate.timeout' must be a positive"),
+        ("- a\n", "must be a mapping"),
+        ("a: [\n", "cannot read configuration"),
+    ],
+)
+def test_bad_configuration_is_exit_2_naming_the_key(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    repo = make_fleet(tmp_path, clusters=())
+    (repo / ".fluxbump.yaml").write_text(text)
+    with pytest.raises(UsageError, match=message.replace("[", r"\[")):
+        load_config(repo)
+    outcome = run_cli("check", "--repo", str(repo), "--offline")
+    assert outcome.code == 2
+    assert message in outcome.stderr

@@ -144,6 +144,66 @@ def check(
     raise typer.Exit(0 if result.report.ok else 1)
 
 
+@app.command()
+def to(
+    release: Annotated[str, typer.Argument(help="Flux release (2.4.0, v2.4.0) or 'latest'.")],
+    repo: RepoOption = ".",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan and a unified diff; write nothing.")
+    ] = False,
+    no_git: Annotated[
+        bool, typer.Option("--no-git", help="Only write files: no branch, no commit.")
+    ] = False,
+    branch: Annotated[
+        str | None,
+        typer.Option(
+            "--branch", help="Branch to create [default: fluxbump/flux-vX.Y.Z].", show_default=False
+        ),
+    ] = None,
+    push: Annotated[
+        bool, typer.Option("--push", help="Push the new branch to the configured remote.")
+    ] = False,
+    allow_downgrade: Annotated[
+        bool, typer.Option("--allow-downgrade", help="Permit moving to an older Flux release.")
+    ] = False,
+    allow_dirty: Annotated[
+        bool,
+        typer.Option("--allow-dirty", help="Permit uncommitted changes in files the bump edits."),
+    ] = False,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="Revision the wrapper version is bumped from [default: HEAD].",
+            show_default=False,
+        ),
+    ] = None,
+    pre: Annotated[bool, typer.Option("--pre", help="Admit pre-releases for 'latest'.")] = False,
+    helm_repo: HelmRepoOption = None,
+    offline: OfflineOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Move every pin to a Flux release: plan, write atomically, gate, branch and commit.
+
+    Exit 0 when bumped or already current, 1 gate failure (every file restored), 2 bad
+    input or refused (dirty tree, existing branch), 3 index/network error, 4 downgrade.
+    """
+    from fluxbump.commands.bump import BumpOptions, format_result, run_to
+
+    options = BumpOptions(
+        dry_run=dry_run, no_git=no_git, branch=branch, push=push, allow_downgrade=allow_downgrade,
+        allow_dirty=allow_dirty, base=base, helm_repo=helm_repo, offline=offline, pre=pre,
+    )  # fmt: skip
+    result = _run(lambda: run_to(Path(repo), release, options))
+    for message in result.warnings:
+        warn(message)
+    if as_json:
+        emit_json(result.as_json())
+        return
+    for line in format_result(result, show_diff=dry_run):
+        out(line)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

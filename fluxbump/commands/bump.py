@@ -1,0 +1,360 @@
+"""``fluxbump to``: resolve, plan, write atomically, gate, commit on a new branch.
+
+The plan is built first and is the same object whether it is printed (``--dry-run``,
+``--json``) or applied; nothing is written before every refusal has been checked.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fluxbump import versions
+from fluxbump.config import Config, load_config
+from fluxbump.discover import Discovery, discover
+from fluxbump.errors import GateFailure, UnsafeTransitionError, UsageError
+from fluxbump.gate import evaluate
+from fluxbump.index import HelmIndex, load_index
+from fluxbump.pins import Mention
+from fluxbump.plan import BaseCharts, Plan, plan_bump
+from fluxbump.resolve import resolve_chart_version
+from fluxbump.splice import edit_yaml, splice
+from fluxbump.transaction import FileChange, Transaction, apply_changes, recover, repo_lock
+
+# Release names reach branch names and commit messages: accept only what a version can be.
+_TARGET = re.compile(r"latest\Z|v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?\Z")
+
+
+@dataclass(frozen=True)
+class BumpOptions:
+    """Options of ``fluxbump to`` (defaults: write, gate, branch and commit)."""
+
+    dry_run: bool = False
+    no_git: bool = False
+    branch: str | None = None
+    push: bool = False
+    allow_downgrade: bool = False
+    allow_dirty: bool = False
+    base: str | None = None
+    helm_repo: str | None = None
+    offline: bool = False
+    pre: bool = False
+
+
+@dataclass
+class BumpResult:
+    """What happened: the plan, the diff, and where the change went."""
+
+    plan: Plan
+    applied: bool = False
+    diffs: list[str] = field(default_factory=list)
+    branch: str | None = None
+    commit: str | None = None
+    pushed: bool = False
+    gate: str = ""
+    stale: list[Mention] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            **self.plan.as_json(),
+            "applied": self.applied,
+            "branch": self.branch,
+            "commit": self.commit,
+            "pushed": self.pushed,
+            "gate": self.gate,
+            "stale_mentions": [m.as_json() for m in self.stale],
+            "notes": list(self.notes),
+        }
+
+
+def run_to(root: Path, target: str, options: BumpOptions) -> BumpResult:
+    """Move every pin of the repo at ``root`` to Flux ``target`` (or ``latest``)."""
+    if not _TARGET.match(target):
+        raise UsageError(
+            f"'{target}' is not a Flux release (expected X.Y.Z, e.g. 2.4.0, or latest)"
+        )
+    config = load_config(root)
+    with repo_lock(root):
+        notes = recover(root)
+        found = discover(root, config)
+        _refuse_unprovable(found)
+        loaded = load_index(options.helm_repo or config.helm_repo, offline=options.offline)
+        resolution = resolve_chart_version(
+            loaded.index, target, found.component.upstream, pre=options.pre
+        )
+        session = _GitSession.open(root, options)
+        session.index_url = loaded.index.url
+        plan = plan_bump(
+            found, resolution.release, resolution.chart, session.base_reader(options.base),
+            config.app_version_policy,
+        )  # fmt: skip
+        result = BumpResult(
+            plan, warnings=[*loaded.warnings, *plan.warnings], notes=[*notes, *session.notes]
+        )
+        _refuse_downgrade(plan, options.allow_downgrade)
+        if not plan.changed:
+            return result
+        changes = file_changes(found, plan)
+        result.diffs = [unified_diff(c) for c in changes]
+        if options.dry_run:
+            return result
+        session.refuse_unsafe(plan, options)
+        _apply_gate_commit(root, config, loaded.index, changes, session, result)
+        result.stale = stale_after(found, plan)
+    if options.push:
+        session.push(config.remote, result)
+    return result
+
+
+def _refuse_unprovable(found: Discovery) -> None:
+    """Missing or ambiguous source pins: planning from them would guess."""
+    if found.problems:
+        first = found.problems[0]
+        more = (
+            f" (and {len(found.problems) - 1} more; run 'fluxbump check')"
+            if len(found.problems) > 1
+            else ""
+        )
+        raise UsageError(f"{first.as_text()}{more}")
+
+
+def _refuse_downgrade(plan: Plan, allowed: bool) -> None:
+    current = plan.from_release
+    if allowed or current is None or not versions.is_pin(current):
+        return
+    if versions.sort_key(plan.release) < versions.sort_key(current):
+        raise UnsafeTransitionError(
+            f"Flux {plan.release} is older than the installed {current}: refusing a downgrade "
+            "(a downgrade can drop CRD versions the cluster has stored); --allow-downgrade overrides"
+        )
+
+
+def file_changes(found: Discovery, plan: Plan) -> list[FileChange]:
+    """The new bytes of every file the plan touches (pure: nothing is written)."""
+    changes = []
+    for rel in plan.files():
+        source = found.sources[rel]
+        edits = [(e.site, e.new) for e in plan.edits if e.site.file == rel]
+        is_text = any(site.doc_index is None for site, _ in edits)
+        text = splice(source.text, edits) if is_text else edit_yaml(rel, source.text, edits)
+        changes.append(FileChange(rel, source.raw, text.encode("utf-8")))
+    return changes
+
+
+def unified_diff(change: FileChange) -> str:
+    old = change.old.decode("utf-8").splitlines(keepends=True)
+    new = change.new.decode("utf-8").splitlines(keepends=True)
+    return "".join(difflib.unified_diff(old, new, f"a/{change.rel}", f"b/{change.rel}"))
+
+
+def _apply_gate_commit(
+    root: Path,
+    config: Config,
+    index: HelmIndex,
+    changes: list[FileChange],
+    session: _GitSession,
+    result: BumpResult,
+) -> None:
+    """Write all files, prove the invariants, commit; any failure restores every file."""
+    from fluxbump.transaction import interrupts_as_keyboard_interrupt
+
+    with interrupts_as_keyboard_interrupt():
+        transaction = apply_changes(root, changes)
+        try:
+            result.gate = run_gate(root, config, index)
+            session.commit(result)
+        except BaseException:
+            transaction.rollback()
+            session.undo()
+            raise
+        _finish(transaction, result)
+
+
+def _finish(transaction: Transaction, result: BumpResult) -> None:
+    transaction.commit()
+    result.applied = True
+
+
+def run_gate(root: Path, config: Config, index: HelmIndex) -> str:
+    """The in-process check, then the configured gate commands; raises GateFailure."""
+    report = evaluate(discover(root, config), index)
+    if not report.ok:
+        lines = "; ".join(v.as_text() for v in report.violations[:3])
+        raise GateFailure(f"gate failed after writing, every file restored: {lines}")
+    for command in config.gate.commands:
+        _run_gate_command(root, command, config.gate.timeout)
+    commands = f" and {len(config.gate.commands)} gate command(s)" if config.gate.commands else ""
+    return f"passed: {len(report.rows)} pin-sites consistent{commands}"
+
+
+def _run_gate_command(root: Path, command: str, timeout: int) -> None:
+    try:
+        proc = subprocess.run(
+            command, shell=True, cwd=root, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise GateFailure(
+            f"gate command '{command}' ran over {timeout}s; every file restored"
+        ) from None
+    if proc.returncode != 0:
+        output = (proc.stdout + proc.stderr).strip().splitlines()[-5:]
+        raise GateFailure(
+            f"gate command '{command}' exited {proc.returncode}; every file restored: "
+            + " | ".join(output)
+        )
+
+
+def stale_after(found: Discovery, plan: Plan) -> list[Mention]:
+    """Comment lines that still name the release we moved away from."""
+    old = plan.from_release
+    if old is None:
+        return []
+    return [m for m in found.mentions if m.value and versions.equal(m.value, old)]
+
+
+def branch_name(plan: Plan, requested: str | None) -> str:
+    return requested or f"fluxbump/{plan.component}-v{plan.release}"
+
+
+def commit_message(plan: Plan, index_url: str) -> str:
+    from fluxbump import __version__
+    from fluxbump.templates_dir import read_template
+
+    changes = "\n".join(f"- {e.describe()}" for e in plan.edits)
+    return read_template("commit-message.txt").format(
+        summary=f"Bump Flux to v{plan.release} ({plan.upstream} chart {plan.chart})",
+        flux_release=plan.release,
+        upstream=plan.upstream,
+        chart_version=plan.chart,
+        index=index_url,
+        changes=changes,
+        fluxbump_version=__version__,
+    )
+
+
+class _GitSession:
+    """Git around one bump: the base reader, the refusals, the branch and commit."""
+
+    def __init__(self, repo: Any, options: BumpOptions, notes: list[str]) -> None:
+        self.repo = repo
+        self.options = options
+        self.notes = notes
+        self.original: str | None = None
+        self.branch: str | None = None
+        self.index_url = ""
+
+    @classmethod
+    def open(cls, root: Path, options: BumpOptions) -> _GitSession:
+        """Git is read (for the base revision) even with --no-git; only writes are skipped."""
+        from fluxbump import git
+
+        repo = git.open_repo(root)
+        if repo is None or not git.has_head(repo):
+            where = (
+                "not in a git repository" if repo is None else "in a git repository with no commit"
+            )
+            note = (
+                [] if options.no_git else [f"{root} is {where}: writing files only (as --no-git)"]
+            )
+            return cls(None, options, note)
+        return cls(repo, options, [])
+
+    @property
+    def writes(self) -> bool:
+        return self.repo is not None and not self.options.no_git
+
+    def base_reader(self, base: str | None) -> BaseCharts:
+        if self.repo is None:
+            return _no_base
+        from fluxbump import git
+
+        reader: Callable[[str], Any] = git.base_chart_reader(self.repo, base or "HEAD")
+        return reader
+
+    def refuse_unsafe(self, plan: Plan, options: BumpOptions) -> None:
+        if not self.writes:
+            return
+        from fluxbump import git
+
+        dirty = git.dirty_files(self.repo, plan.files())
+        if dirty and not options.allow_dirty:
+            raise UsageError(
+                f"uncommitted changes in {', '.join(dirty)}, which this bump edits; "
+                "commit or stash them, or pass --allow-dirty"
+            )
+        self.branch = branch_name(plan, options.branch)
+        if git.branch_exists(self.repo, self.branch):
+            raise UsageError(
+                f"branch {self.branch} already exists; delete it, or pass --branch NAME"
+            )
+
+    def commit(self, result: BumpResult) -> None:
+        if not self.writes or self.branch is None:
+            return
+        from fluxbump import git
+
+        self.original = git.current_branch(self.repo)
+        message = commit_message(result.plan, self.index_url)
+        result.commit = git.commit_on_new_branch(
+            self.repo, self.branch, result.plan.files(), message
+        )
+        result.branch = self.branch
+
+    def push(self, remote: str, result: BumpResult) -> None:
+        """Push the new branch; a failure leaves the commit on the local branch (exit 3)."""
+        if not self.writes or result.branch is None:
+            return
+        from fluxbump import git
+
+        git.push(self.repo, remote, result.branch)
+        result.pushed = True
+
+    def undo(self) -> None:
+        if not self.writes or self.branch is None:
+            return
+        from fluxbump import git
+
+        if git.current_branch(self.repo) == self.branch:
+            git.undo_branch(self.repo, self.original, self.branch)
+
+
+def _no_base(rel: str) -> None:
+    return None
+
+
+def format_result(result: BumpResult, *, show_diff: bool) -> list[str]:
+    """Human report of a bump: mapping, plan, diff, gate, branch, stale mentions."""
+    plan = result.plan
+    lines = [note for note in result.notes]
+    mapping = f"Flux v{plan.release} → {plan.upstream} chart {plan.chart}"
+    if not plan.changed:
+        return [*lines, f"{mapping}: already at v{plan.release}; nothing to do"]
+    origin = (
+        f" (from Flux v{plan.from_release}, chart {plan.from_chart})" if plan.from_release else ""
+    )
+    lines.append(f"{mapping}{origin}")
+    lines.append(f"plan: {len(plan.edits)} edit(s) in {len(plan.files())} file(s)")
+    lines += [f"  {edit.describe()}" for edit in plan.edits]
+    if show_diff:
+        lines += [d.rstrip("\n") for d in result.diffs]
+    if not result.applied:
+        lines.append("dry run: nothing written")
+        return lines
+    lines.append(f"gate: {result.gate}")
+    if result.branch:
+        lines.append(
+            f"committed {result.commit[:12] if result.commit else ''} on branch {result.branch}"
+        )
+    if result.pushed:
+        lines.append(f"pushed {result.branch}")
+    if result.stale:
+        lines.append("stale mentions (comments still naming the old release; not edited):")
+        lines += [f"  {m.where}: {m.text}" for m in result.stale]
+    return lines

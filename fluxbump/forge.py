@@ -1,0 +1,363 @@
+"""Open, or reuse, the bump's pull request on GitHub (incl. Enterprise) or Gitea.
+
+The forge is read from the git remote URL; ``FLUXBUMP_FORGE`` (``github``/``gitea``) and
+``FLUXBUMP_FORGE_API`` (the REST base URL) override it for GitHub Enterprise, self-hosted
+Gitea and tests. The token never appears in an error message: every text taken from a
+response is scrubbed of it before it reaches an exception.
+
+httpx is imported inside the functions that use it so ``fluxbump --version`` stays fast.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+from fluxbump.errors import ResolutionError, UsageError
+
+if TYPE_CHECKING:
+    import httpx
+
+FORGE_ENV = "FLUXBUMP_FORGE"
+FORGE_API_ENV = "FLUXBUMP_FORGE_API"
+TOKEN_ENV = {"github": "GITHUB_TOKEN", "gitea": "GITEA_TOKEN"}
+KINDS = ("github", "gitea")
+GITHUB_API = "https://api.github.com"
+GITHUB_API_VERSION = "2022-11-28"
+TIMEOUT_SECONDS = 20.0
+GET_ATTEMPTS = 3  # GETs are retried on transport errors and 5xx; the POST never is
+GITEA_PAGE_SIZE = 50  # Gitea's default MAX_RESPONSE_ITEMS
+GITEA_MAX_PAGES = 20
+_HOSTS = {"github.com": "github", "www.github.com": "github", "codeberg.org": "gitea"}
+_SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/:]+)@)?(?P<host>[^/:]+):(?P<path>(?!//).+)$")
+_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+@dataclass(frozen=True)
+class ForgeTarget:
+    """Where the pull request goes: forge kind, REST API base URL and repository."""
+
+    kind: str  # "github" | "gitea"
+    api_base: str  # https://api.github.com, GHE https://host/api/v3, Gitea https://host/api/v1
+    owner: str
+    repo: str
+
+    @property
+    def label(self) -> str:
+        return "GitHub" if self.kind == "github" else "Gitea"
+
+    @property
+    def repo_path(self) -> str:
+        return f"/repos/{quote(self.owner, safe='')}/{quote(self.repo, safe='')}"
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """An open pull request: its number, web URL, and whether this run created it."""
+
+    number: int
+    url: str
+    created: bool
+
+
+# --- where ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Remote:
+    scheme: str  # "https", "http" or "ssh"
+    host: str
+    port: int | None
+    prefix: str  # path before owner/repo (a Gitea served under a sub-path), "" or "/x"
+    owner: str
+    repo: str
+
+
+def forge_for_remote(remote_url: str, env: Mapping[str, str]) -> ForgeTarget:
+    """The forge and repository a git remote URL names (https, ssh:// or scp-like ssh)."""
+    remote = _parse_remote(remote_url)
+    api_override = env.get(FORGE_API_ENV, "").strip()
+    kind = _kind(remote, env.get(FORGE_ENV, "").strip().lower(), api_override)
+    api_base = _check_api(api_override) if api_override else _default_api(kind, remote)
+    return ForgeTarget(kind=kind, api_base=api_base, owner=remote.owner, repo=remote.repo)
+
+
+def token_for(target: ForgeTarget, env: Mapping[str, str]) -> str:
+    """The API token for the target's forge, from ``GITHUB_TOKEN`` or ``GITEA_TOKEN``."""
+    name = TOKEN_ENV[target.kind]
+    token = env.get(name, "").strip()
+    if not token:
+        raise UsageError(
+            f"opening a {target.label} pull request needs a token: set ${name} "
+            f"(it needs write access to pull requests of {target.owner}/{target.repo})"
+        )
+    if any(ch.isspace() or not ch.isprintable() for ch in token):
+        raise UsageError(f"${name} contains whitespace or control characters")
+    return token
+
+
+def _parse_remote(remote_url: str) -> _Remote:
+    url = remote_url.strip()
+    shown = _redact_userinfo(url)
+    if "://" in url:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("https", "http", "ssh", "git+ssh", "ssh+git"):
+            raise UsageError(f"git remote '{shown}': unsupported scheme '{parts.scheme}'")
+        try:
+            port = parts.port
+        except ValueError:
+            raise UsageError(f"git remote '{shown}': invalid port") from None
+        host, path = parts.hostname or "", parts.path
+        scheme = scheme if scheme in ("https", "http") else "ssh"
+    else:
+        match = _SCP_LIKE.match(url)
+        if match is None:
+            raise UsageError(f"git remote '{shown}' is not a URL or user@host:owner/repo")
+        scheme, host, port, path = "ssh", match["host"], None, match["path"]
+    segments = [s for s in path.split("/") if s]
+    if segments and segments[-1].endswith(".git"):
+        segments[-1] = segments[-1][: -len(".git")]
+    if not host or len(segments) < 2 or not all(_NAME.match(s) for s in segments[-2:]):
+        raise UsageError(f"git remote '{shown}' does not name an owner/repository")
+    prefix = "/" + "/".join(segments[:-2]) if len(segments) > 2 else ""
+    return _Remote(scheme, host.lower(), port, prefix, segments[-2], segments[-1])
+
+
+def _kind(remote: _Remote, forced: str, api_override: str) -> str:
+    if forced:
+        if forced not in KINDS:
+            raise UsageError(f"${FORGE_ENV}='{forced}': expected one of {', '.join(KINDS)}")
+        return forced
+    if api_override:
+        path = urlsplit(api_override).path.rstrip("/")
+        if path.endswith("/api/v1"):
+            return "gitea"
+        if path.endswith("/api/v3") or urlsplit(api_override).hostname == "api.github.com":
+            return "github"
+    kind = _HOSTS.get(remote.host)
+    if kind is None:
+        raise UsageError(
+            f"cannot tell which forge hosts '{remote.host}': set ${FORGE_ENV}=github|gitea "
+            f"(and ${FORGE_API_ENV} if its API is not at the usual place)"
+        )
+    return kind
+
+
+def _default_api(kind: str, remote: _Remote) -> str:
+    if kind == "github" and remote.host in ("github.com", "www.github.com"):
+        return GITHUB_API
+    scheme = remote.scheme if remote.scheme in ("https", "http") else "https"
+    port = f":{remote.port}" if remote.port and remote.scheme == scheme else ""
+    suffix = "/api/v3" if kind == "github" else "/api/v1"
+    return f"{scheme}://{remote.host}{port}{remote.prefix}{suffix}"
+
+
+def _check_api(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise UsageError(f"${FORGE_API_ENV}='{url}': expected an http(s) base URL")
+    if parts.username or parts.password:
+        raise UsageError(f"${FORGE_API_ENV} must not carry credentials; use the token variable")
+    return url.rstrip("/")
+
+
+def _redact_userinfo(url: str) -> str:
+    """``https://user:secret@host/x`` -> ``https://***@host/x`` for messages."""
+    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^@/]+@", r"\1***@", url)
+
+
+# --- open or reuse ---------------------------------------------------------------------
+
+
+def open_pull_request(
+    target: ForgeTarget, token: str, *, head: str, base: str, title: str, body: str
+) -> PullRequest:
+    """Reuse the open pull request from ``head`` if there is one, else create it."""
+    import httpx
+
+    with httpx.Client(
+        base_url=target.api_base,
+        headers=_headers(target, token),
+        timeout=TIMEOUT_SECONDS,
+        trust_env=True,
+    ) as client:
+        api = _Api(client, target, token)
+        existing = _find_open(api, head)
+        if existing is not None:
+            return existing
+        payload = {"title": title, "head": head, "base": base, "body": body}
+        data = api.call("POST", f"{target.repo_path}/pulls", json=payload)
+        return _pull_request(data, target, token, created=True)
+
+
+def _headers(target: ForgeTarget, token: str) -> dict[str, str]:
+    if target.kind == "github":
+        return {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": GITHUB_API_VERSION,
+            "User-Agent": "fluxbump",
+        }
+    return {
+        "Authorization": f"token {token}",
+        "Accept": "application/json",
+        "User-Agent": "fluxbump",
+    }
+
+
+def _find_open(api: _Api, head: str) -> PullRequest | None:
+    target = api.target
+    head_owner, _, branch = head.rpartition(":")
+    head_owner = head_owner or target.owner
+    path = f"{target.repo_path}/pulls"
+    if target.kind == "github":
+        params: dict[str, str | int] = {
+            "head": f"{head_owner}:{branch}",
+            "state": "open",
+            "per_page": 100,
+        }
+        found = _as_list(api.call("GET", path, params=params), target, token=api.token)
+        return next(
+            (
+                _pull_request(pr, target, api.token, created=False)
+                for pr in found
+                if _is_head(pr, head_owner, branch)
+            ),
+            None,
+        )
+    for page in range(1, GITEA_MAX_PAGES + 1):
+        params = {"state": "open", "page": page, "limit": GITEA_PAGE_SIZE}
+        found = _as_list(api.call("GET", path, params=params), target, token=api.token)
+        for pr in found:
+            if _is_head(pr, head_owner, branch):
+                return _pull_request(pr, target, api.token, created=False)
+        if len(found) < GITEA_PAGE_SIZE:
+            break
+    return None
+
+
+def _is_head(pr: object, owner: str, branch: str) -> bool:
+    """Whether a listed pull request comes from ``owner``'s ``branch``."""
+    if not isinstance(pr, dict) or not isinstance(pr.get("head"), dict):
+        return False
+    head = pr["head"]
+    if head.get("ref") != branch:
+        return False
+    repo = head.get("repo")
+    repo_owner = repo.get("owner") if isinstance(repo, dict) else None
+    login = repo_owner.get("login") if isinstance(repo_owner, dict) else None
+    return not isinstance(login, str) or login.lower() == owner.lower()
+
+
+def _pull_request(data: object, target: ForgeTarget, token: str, *, created: bool) -> PullRequest:
+    if isinstance(data, dict):
+        number, url = data.get("number"), data.get("html_url")
+        if isinstance(number, int) and not isinstance(number, bool) and isinstance(url, str):
+            return PullRequest(number=number, url=url, created=created)
+    raise ResolutionError(
+        _scrub(
+            f"{target.label} API: the pull request in the response has no number/html_url", token
+        )
+    )
+
+
+def _as_list(data: object, target: ForgeTarget, *, token: str) -> list[Any]:
+    if isinstance(data, list):
+        return data
+    raise ResolutionError(_scrub(f"{target.label} API: expected a list of pull requests", token))
+
+
+# --- HTTP ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Api:
+    client: httpx.Client
+    target: ForgeTarget
+    token: str
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Mapping[str, str] | None = None,
+    ) -> Any:
+        """One API request, JSON decoded; any failure is a token-free ResolutionError."""
+        import httpx
+
+        where = f"{self.target.label} API {method} {path}"
+        attempts = GET_ATTEMPTS if method == "GET" else 1
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(0.2 * 2**attempt)
+            try:
+                response = self.client.request(
+                    method, path, params=params, json=json, follow_redirects=method == "GET"
+                )
+            except httpx.TransportError as exc:
+                detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if attempt + 1 < attempts:
+                    continue
+                raise ResolutionError(_scrub(f"{where}: {detail}", self.token)) from None
+            if response.status_code >= 500 and attempt + 1 < attempts:
+                continue
+            return _decode(response, where, self.token)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _decode(response: httpx.Response, where: str, token: str) -> Any:
+    try:
+        data = response.json() if response.content else None
+    except ValueError:
+        data = _NOT_JSON
+    status = response.status_code
+    if not 200 <= status < 300:
+        message = _api_message(data)
+        hint = _hint(status)
+        text = f"{where}: HTTP {status}" + (f": {message}" if message else "") + hint
+        raise ResolutionError(_scrub(text, token))
+    if data is _NOT_JSON or data is None:
+        raise ResolutionError(_scrub(f"{where}: HTTP {status} but the body is not JSON", token))
+    return data
+
+
+_NOT_JSON = object()
+
+
+def _api_message(data: object) -> str:
+    """The API's ``message`` plus any GitHub ``errors[].message``, on one line."""
+    if not isinstance(data, dict):
+        return ""
+    parts = [data["message"]] if isinstance(data.get("message"), str) else []
+    errors = data.get("errors")
+    if isinstance(errors, list):
+        for err in errors[:3]:
+            if isinstance(err, dict) and isinstance(err.get("message"), str):
+                parts.append(err["message"])
+            elif isinstance(err, str):
+                parts.append(err)
+    return " — ".join(p for p in parts if p.strip())
+
+
+def _hint(status: int) -> str:
+    if status == 401:
+        return " (check the token)"
+    if status == 404:
+        return " (wrong owner/repo or API base URL, or the token cannot see the repository)"
+    return ""
+
+
+def _scrub(text: str, token: str) -> str:
+    """One line, at most 400 characters, with every form of the token replaced by ***."""
+    if token:
+        for form in {token, quote(token, safe=""), quote(token)}:
+            text = text.replace(form, "***")
+    line = " ".join(text.split())
+    return line if len(line) <= 400 else line[:397] + "..."

@@ -1,0 +1,144 @@
+"""Git for `fluxbump to`: base revision, dirty-file and branch checks, branch, commit, push.
+
+GitPython is imported here only, so commands that never touch git stay fast. Commits go
+through the git command line (``repo.git.commit``) so the user's hooks and identity apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fluxbump.errors import ResolutionError, UsageError
+from fluxbump.sites.chart import ChartFile, parse_chart
+from fluxbump.sources import SourceFile, decode
+
+
+@dataclass
+class GitRepo:
+    """A work tree that holds the fluxbump repo root (possibly in a subdirectory)."""
+
+    handle: Any  # git.Repo
+    top: Path
+    prefix: str  # repo root relative to the work tree top, "" or "sub/dir/"
+
+    def path(self, rel: str) -> str:
+        return self.prefix + rel
+
+
+def open_repo(root: Path) -> GitRepo | None:
+    """The git work tree containing ``root``, or None when it is not in one."""
+    import git
+
+    try:
+        handle = git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+    if handle.bare or handle.working_tree_dir is None:
+        return None
+    top = Path(handle.working_tree_dir).resolve()
+    relative = root.resolve().relative_to(top).as_posix()
+    return GitRepo(handle, top, "" if relative == "." else relative + "/")
+
+
+def base_chart_reader(repo: GitRepo, rev: str) -> Any:
+    """A function reading a Chart.yaml as it was at ``rev`` (None if absent there)."""
+    import git
+
+    try:
+        commit = repo.handle.commit(rev)
+    except (git.BadName, ValueError):
+        raise UsageError(f"--base {rev}: no such revision in {repo.top}") from None
+
+    def read(rel: str) -> ChartFile | None:
+        try:
+            blob = commit.tree / repo.path(rel)
+        except KeyError:
+            return None
+        raw = blob.data_stream.read()
+        return parse_chart(SourceFile(rel, raw, decode(raw, f"{rev}:{rel}")))
+
+    return read
+
+
+def has_head(repo: GitRepo) -> bool:
+    return repo.handle.head.is_valid()  # type: ignore[no-any-return]
+
+
+def dirty_files(repo: GitRepo, rels: Iterable[str]) -> list[str]:
+    """Those of ``rels`` with uncommitted changes (staged, unstaged, or untracked)."""
+    wanted = {repo.path(rel): rel for rel in rels}
+    if not wanted:
+        return []
+    status = repo.handle.git.status("--porcelain", "-z", "--untracked-files=all", "--", *wanted)
+    dirty = []
+    for entry in status.split("\0"):
+        path = entry[3:]
+        if path in wanted:
+            dirty.append(wanted[path])
+    return sorted(dirty)
+
+
+def branch_exists(repo: GitRepo, branch: str) -> bool:
+    return branch in {head.name for head in repo.handle.heads}
+
+
+def current_branch(repo: GitRepo) -> str | None:
+    try:
+        return str(repo.handle.active_branch.name)
+    except TypeError:  # detached HEAD
+        return None
+
+
+def commit_on_new_branch(repo: GitRepo, branch: str, rels: Iterable[str], message: str) -> str:
+    """Create ``branch`` at HEAD (carrying the written files), commit only ``rels``; the sha."""
+    import git
+
+    paths = [repo.path(rel) for rel in rels]
+    try:
+        repo.handle.git.checkout("-b", branch)
+        repo.handle.git.add("--", *paths)
+        repo.handle.git.commit("-m", message, "--only", "--", *paths)
+    except git.GitCommandError as exc:
+        raise UsageError(f"git failed: {_first_error_line(exc)}") from None
+    return str(repo.handle.head.commit.hexsha)
+
+
+def undo_branch(repo: GitRepo, original: str | None, branch: str) -> None:
+    """Return to the original branch and delete ``branch`` (after a failed commit)."""
+    import git
+
+    try:
+        if original is not None:
+            repo.handle.git.checkout(original)
+        if branch_exists(repo, branch) and current_branch(repo) != branch:
+            repo.handle.git.branch("-D", branch)
+    except git.GitCommandError:
+        pass  # best effort: the files themselves are restored by the transaction
+
+
+def push(repo: GitRepo, remote: str, branch: str) -> None:
+    """Push ``branch`` to ``remote`` and set its upstream."""
+    import git
+
+    if remote not in {r.name for r in repo.handle.remotes}:
+        raise UsageError(f"no git remote '{remote}' (set 'remote' in .fluxbump.yaml)")
+    try:
+        repo.handle.git.push("--set-upstream", remote, f"{branch}:{branch}")
+    except git.GitCommandError as exc:
+        raise ResolutionError(
+            f"push of {branch} to {remote} failed: {_first_error_line(exc)}; "
+            "the commit is on the local branch"
+        ) from None
+
+
+def remote_url(repo: GitRepo, remote: str) -> str:
+    return str(repo.handle.remote(remote).url)
+
+
+def _first_error_line(exc: Any) -> str:
+    text = str(getattr(exc, "stderr", "") or exc).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0].removeprefix("stderr: ").strip("'") if lines else "unknown error"

@@ -1,0 +1,213 @@
+"""`fluxbump to` end to end: real git repos, a local bare remote, a 127.0.0.1 Helm index."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fluxbump import fleet
+from tests.cli_runner import Outcome, run_cli
+from tests.fixtures import CONSISTENT, INCIDENT, edit, git, make_fleet, snapshot
+from tests.helm_server import HelmServer
+
+
+def bump(server: HelmServer, repo: Path, *args: str) -> Outcome:
+    return run_cli("to", *args, "--repo", str(repo), "--helm-repo", server.base_url)
+
+
+def changed_bytes(
+    before: dict[str, bytes], after: dict[str, bytes]
+) -> dict[str, list[tuple[str, str]]]:
+    """Per changed file, the (old, new) line pairs that differ: proves the edit is surgical."""
+    out = {}
+    for rel in sorted(set(before) | set(after)):
+        if before.get(rel) != after.get(rel):
+            old = before[rel].decode().splitlines()
+            new = after[rel].decode().splitlines()
+            assert len(old) == len(new), rel
+            out[rel] = [(a.strip(), b.strip()) for a, b in zip(old, new, strict=True) if a != b]
+    return out
+
+
+def test_incident_tree_is_realigned_not_reported_current(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, "2.4.0")
+    assert outcome.code == 0, outcome.stderr
+    assert "gate: passed" in outcome.stdout
+    diff = changed_bytes(before, snapshot(repo))
+    assert diff[fleet.WRAPPER_CHART] == [
+        ("version: 1.1.1", "version: 1.1.2"),
+        ('version: "2.13.0"', 'version: "2.14.1"'),
+    ]
+    assert diff[fleet.WRAPPER_VALUES] == [
+        ('upstream: { chart: flux2, version: "2.13.0", repo: "https://fluxcd-community.github.io/helm-charts" }',
+         'upstream: { chart: flux2, version: "2.14.1", repo: "https://fluxcd-community.github.io/helm-charts" }')
+    ]  # fmt: skip
+    assert diff[fleet.WRAPPER_BLUEPRINT] == [("version: 1.1.1", "version: 1.1.2")]
+    assert diff[fleet.UMBRELLA_CHART] == [
+        ("version: 1.1.1", "version: 1.1.2"), ('appVersion: "1.1.1"', 'appVersion: "1.1.2"'),
+        ("version: 1.1.1", "version: 1.1.2"),
+    ]  # fmt: skip
+    assert fleet.CLOUDINIT not in diff  # already at v2.4.0
+    releases = [rel for rel in diff if rel.startswith("clusters/")]
+    assert len(releases) == 8  # 2 HelmReleases x (_template + 3 clusters)
+    assert run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url).code == 0
+
+
+def test_forward_bump_moves_the_cloud_init_url_and_commits_on_a_branch(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
+    outcome = bump(helm_server, repo, "2.5.1")
+    assert outcome.code == 0, outcome.stderr
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "fluxbump/flux-v2.5.1"
+    assert git(repo, "status", "--porcelain") == ""
+    text = (repo / fleet.CLOUDINIT).read_text()
+    assert "releases/download/v2.5.1/install.yaml" in text
+    assert "(v2.4.0)" in text  # comment mentions are never rewritten
+    message = git(repo, "log", "-1", "--format=%B")
+    assert message.startswith("Bump Flux to v2.5.1 (flux2 chart 2.15.0)")
+    assert f"- {fleet.CLOUDINIT}:16: cloud-init install (cloud-init) v2.4.0 -> v2.5.1" in message
+    assert git(repo, "log", "--format=%s", "main") == "initial fleet"
+
+
+def test_second_run_is_a_no_op(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    assert bump(helm_server, repo, "2.4.0").code == 0
+    before, head = snapshot(repo), git(repo, "rev-parse", "HEAD")
+    again = bump(helm_server, repo, "2.4.0")
+    assert again.code == 0
+    assert "already at v2.4.0; nothing to do" in again.stdout
+    assert snapshot(repo) == before and git(repo, "rev-parse", "HEAD") == head
+
+
+def test_wrapper_is_bumped_once_relative_to_base_not_per_run(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
+    assert bump(helm_server, repo, "2.5.1", "--no-git").code == 0
+    assert bump(helm_server, repo, "2.6.1", "--no-git").code == 0
+    # Both bumps are relative to HEAD's 1.1.1: one patch bump, not one per run.
+    assert "version: 1.1.2\n" in (repo / fleet.WRAPPER_CHART).read_text()
+    assert git(repo, "status", "--porcelain", "--untracked-files=no").count("\n") + 1 == 14
+
+
+def test_without_git_each_dependency_change_bumps_once(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    assert bump(helm_server, repo, "2.5.1").code == 0
+    assert bump(helm_server, repo, "2.5.1").code == 0
+    assert "version: 1.1.2\n" in (repo / fleet.WRAPPER_CHART).read_text()
+    assert bump(helm_server, repo, "2.6.1").code == 0
+    assert "version: 1.1.3\n" in (repo / fleet.WRAPPER_CHART).read_text()
+
+
+def test_downgrade_is_refused_with_exit_4(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, "2.3.0")
+    assert outcome.code == 4
+    assert "--allow-downgrade" in outcome.stderr
+    assert snapshot(repo) == before
+
+
+def test_dirty_file_the_plan_touches_is_refused(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    edit(repo, fleet.WRAPPER_VALUES, "owner: platform-team", "owner: someone")
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, "2.4.0")
+    assert outcome.code == 2
+    assert f"uncommitted changes in {fleet.WRAPPER_VALUES}" in outcome.stderr
+    assert snapshot(repo) == before
+    assert bump(helm_server, repo, "2.4.0", "--allow-dirty").code == 0
+
+
+def test_existing_branch_is_refused(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    git(repo, "branch", "fluxbump/flux-v2.4.0")
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, "2.4.0")
+    assert outcome.code == 2 and "already exists" in outcome.stderr
+    assert snapshot(repo) == before
+
+
+def test_failing_gate_command_restores_every_byte(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    (repo / ".fluxbump.yaml").write_text("gate:\n  commands: ['echo replay says no >&2; exit 3']\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "gate")
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, "2.4.0")
+    assert outcome.code == 1
+    assert "exited 3" in outcome.stderr and "replay says no" in outcome.stderr
+    assert snapshot(repo) == before
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    assert "fluxbump/flux-v2.4.0" not in git(repo, "branch")
+
+
+def test_dry_run_writes_nothing_and_prints_a_diff(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, "2.4.0", "--dry-run")
+    assert outcome.code == 0
+    assert f"--- a/{fleet.WRAPPER_CHART}" in outcome.stdout
+    assert '-    version: "2.13.0"' in outcome.stdout and '+    version: "2.14.1"' in outcome.stdout
+    assert snapshot(repo) == before
+    assert git(repo, "branch", "--list") == "* main"
+
+
+def test_json_plan_shape(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    outcome = bump(helm_server, repo, "2.4.0", "--json", "--dry-run")
+    plan = json.loads(outcome.stdout)
+    assert plan["to"] == {"release": "2.4.0", "chart": "2.14.1"}
+    assert plan["from"] == {"release": "2.4.0", "chart": "2.13.0"}
+    assert plan["changed"] is True and plan["applied"] is False
+    upstream = next(e for e in plan["edits"] if e["role"] == "upstream dependency")
+    assert upstream == {
+        "role": "upstream dependency", "file": fleet.WRAPPER_CHART, "line": 10, "column": 14,
+        "value": "2.13.0", "subject": "flux2", "owner": "bp-flux", "old": "2.13.0", "new": "2.14.1",
+    }  # fmt: skip
+
+
+def test_push_reaches_a_local_bare_remote(tmp_path: Path, helm_server: HelmServer) -> None:
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    repo = make_fleet(tmp_path / "work", INCIDENT, git=True)
+    git(repo, "remote", "add", "origin", str(remote))
+    outcome = bump(helm_server, repo, "2.4.0", "--push")
+    assert outcome.code == 0, outcome.stderr
+    assert (
+        git(remote, "log", "--format=%s", "fluxbump/flux-v2.4.0", "-1")
+        == "Bump Flux to v2.4.0 (flux2 chart 2.14.1)"
+    )
+
+
+def test_outside_git_works_as_no_git_and_says_so(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT)
+    outcome = bump(helm_server, repo, "2.4.0")
+    assert outcome.code == 0
+    assert "not in a git repository" in outcome.stdout
+    assert run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url).code == 0
+
+
+@pytest.mark.parametrize("bad", ["2.4", "v2.4.0; rm -rf /", "../2.4.0", "", "2.4.0\n"])
+def test_bad_release_text_is_exit_2(tmp_path: Path, helm_server: HelmServer, bad: str) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, bad)
+    assert outcome.code == 2 and "is not a Flux release" in outcome.stderr
+    assert snapshot(repo) == before
+
+
+def test_release_without_chart_is_exit_3(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    outcome = bump(helm_server, repo, "2.5.0")
+    assert outcome.code == 3 and "nearest releases" in outcome.stderr

@@ -43,6 +43,16 @@ OfflineOption = Annotated[
     typer.Option("--offline", help="Use the cached index, else the bundled snapshot; no network."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
+ForceCrdsOption = Annotated[
+    bool,
+    typer.Option(
+        "--force-unsafe-crds",
+        help="Proceed although the target's CRDs stop serving an API version in use (dangerous).",
+    ),
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Print the plan and a unified diff; write nothing.")
+]
 RepoOption = Annotated[
     str, typer.Option("--repo", help="Repository root.", show_default="current directory")
 ]
@@ -179,6 +189,7 @@ def to(
         ),
     ] = None,
     pre: Annotated[bool, typer.Option("--pre", help="Admit pre-releases for 'latest'.")] = False,
+    force_unsafe_crds: ForceCrdsOption = False,
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
@@ -193,8 +204,54 @@ def to(
     options = BumpOptions(
         dry_run=dry_run, no_git=no_git, branch=branch, push=push, allow_downgrade=allow_downgrade,
         allow_dirty=allow_dirty, base=base, helm_repo=helm_repo, offline=offline, pre=pre,
+        force_unsafe_crds=force_unsafe_crds,
     )  # fmt: skip
     result = _run(lambda: run_to(Path(repo), release, options))
+    for message in result.warnings:
+        warn(message)
+    if as_json:
+        emit_json(result.as_json())
+        return
+    for line in format_result(result, show_diff=dry_run):
+        out(line)
+
+
+@app.command()
+def sync(
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            help="The pin that is the source of truth: cloud-init (the install URL) or chart.",
+        ),
+    ] = "cloud-init",
+    repo: RepoOption = ".",
+    dry_run: DryRunOption = False,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="Revision the wrapper version is bumped from [default: HEAD].",
+            show_default=False,
+        ),
+    ] = None,
+    force_unsafe_crds: ForceCrdsOption = False,
+    helm_repo: HelmRepoOption = None,
+    offline: OfflineOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Make every pin agree with one source pin (a Renovate post-upgrade task; never touches git).
+
+    Exit 0 when synced or already consistent, 1 gate failure (every file restored), 2 bad
+    input, 3 index/network error, 4 unsafe CRD transition.
+    """
+    from fluxbump.commands.bump import BumpOptions, format_result, run_sync
+
+    options = BumpOptions(
+        dry_run=dry_run, base=base, helm_repo=helm_repo, offline=offline,
+        force_unsafe_crds=force_unsafe_crds,
+    )  # fmt: skip
+    result = _run(lambda: run_sync(Path(repo), source, options))
     for message in result.warnings:
         warn(message)
     if as_json:

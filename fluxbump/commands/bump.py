@@ -10,19 +10,19 @@ import difflib
 import re
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from fluxbump import versions
 from fluxbump.config import Config, load_config
 from fluxbump.discover import Discovery, discover
-from fluxbump.errors import GateFailure, UnsafeTransitionError, UsageError
+from fluxbump.errors import GateFailure, ResolutionError, UnsafeTransitionError, UsageError
 from fluxbump.gate import evaluate
 from fluxbump.index import HelmIndex, load_index
 from fluxbump.pins import Mention
 from fluxbump.plan import BaseCharts, Plan, plan_bump
-from fluxbump.resolve import resolve_chart_version
+from fluxbump.resolve import app_version_of, resolve_chart_version
 from fluxbump.splice import edit_yaml, splice
 from fluxbump.transaction import FileChange, Transaction, apply_changes, recover, repo_lock
 
@@ -44,6 +44,7 @@ class BumpOptions:
     helm_repo: str | None = None
     offline: bool = False
     pre: bool = False
+    force_unsafe_crds: bool = False
 
 
 @dataclass
@@ -80,27 +81,80 @@ def run_to(root: Path, target: str, options: BumpOptions) -> BumpResult:
         raise UsageError(
             f"'{target}' is not a Flux release (expected X.Y.Z, e.g. 2.4.0, or latest)"
         )
+
+    def choose(found: Discovery, index: HelmIndex) -> tuple[str, str]:
+        resolution = resolve_chart_version(index, target, found.component.upstream, pre=options.pre)
+        return resolution.release, resolution.chart
+
+    return _execute(root, options, choose, refuse_downgrade=True)
+
+
+def run_sync(root: Path, source: str, options: BumpOptions) -> BumpResult:
+    """Make every pin agree with one source pin (Renovate moved it); never touches git."""
+    if source not in SYNC_SOURCES:
+        raise UsageError(f"--from must be one of {', '.join(SYNC_SOURCES)}, not '{source}'")
+    choose = _from_cloud_init if source == "cloud-init" else _from_chart
+    return _execute(root, replace(options, no_git=True), choose, refuse_downgrade=False)
+
+
+SYNC_SOURCES = ("cloud-init", "chart")
+
+
+def _from_cloud_init(found: Discovery, index: HelmIndex) -> tuple[str, str]:
+    """The release the cloud-init template installs, and the chart carrying it."""
+    values = sorted(
+        {versions.normalize(s.value) for s in found.installs if versions.is_pin(s.value)}
+    )
+    if len(values) != 1:
+        where = ", ".join(f"{s.where} ({s.value})" for s in found.installs)
+        raise UsageError(f"cloud-init pins disagree or are not X.Y.Z: {where}; fix one and re-run")
+    release, upstream = values[0], found.component.upstream
+    pinned = found.upstream_pins()[0].value
+    # Keep the pinned chart when it already carries the release: sync moves only what disagrees.
+    if versions.equal(app_version_of(index, upstream, pinned) or "", release):
+        return release, pinned
+    return release, resolve_chart_version(index, release, upstream).chart
+
+
+def _from_chart(found: Discovery, index: HelmIndex) -> tuple[str, str]:
+    """The release (appVersion) of the pinned upstream chart, and that chart."""
+    pin = found.upstream_pins()[0]
+    app = app_version_of(index, found.component.upstream, pin.value)
+    if app is None or not versions.is_pin(app):
+        raise ResolutionError(
+            f"{pin.where}: {found.component.upstream} {pin.value} is not in the index {index.url} "
+            "(or has no X.Y.Z appVersion); cannot tell which Flux release it carries"
+        )
+    return versions.normalize(app), pin.value
+
+
+Chooser = Callable[[Discovery, HelmIndex], tuple[str, str]]
+
+
+def _execute(
+    root: Path, options: BumpOptions, choose: Chooser, *, refuse_downgrade: bool
+) -> BumpResult:
+    """Discover, choose the target, plan, refuse what is unsafe, then apply, gate and commit."""
     config = load_config(root)
     with repo_lock(root):
         notes = recover(root)
         found = discover(root, config)
         _refuse_unprovable(found)
         loaded = load_index(options.helm_repo or config.helm_repo, offline=options.offline)
-        resolution = resolve_chart_version(
-            loaded.index, target, found.component.upstream, pre=options.pre
-        )
+        release, chart = choose(found, loaded.index)
         session = _GitSession.open(root, options)
         session.index_url = loaded.index.url
         plan = plan_bump(
-            found, resolution.release, resolution.chart, session.base_reader(options.base),
-            config.app_version_policy,
-        )  # fmt: skip
+            found, release, chart, session.base_reader(options.base), config.app_version_policy
+        )
         result = BumpResult(
             plan, warnings=[*loaded.warnings, *plan.warnings], notes=[*notes, *session.notes]
         )
-        _refuse_downgrade(plan, options.allow_downgrade)
+        if refuse_downgrade:
+            _refuse_downgrade(plan, options.allow_downgrade)
         if not plan.changed:
             return result
+        result.warnings += _guard_crds(found, loaded.index, plan, options)
         changes = file_changes(found, plan)
         result.diffs = [unified_diff(c) for c in changes]
         if options.dry_run:
@@ -111,6 +165,20 @@ def run_to(root: Path, target: str, options: BumpOptions) -> BumpResult:
     if options.push:
         session.push(config.remote, result)
     return result
+
+
+def _guard_crds(found: Discovery, index: HelmIndex, plan: Plan, options: BumpOptions) -> list[str]:
+    """Refuse (exit 4) a target whose CRDs stop serving a version the cluster may store."""
+    from fluxbump.crd_guard import drops_between, running_charts
+    from fluxbump.crds import guard_transition
+
+    sources = running_charts(found, index)
+    drops, warnings = drops_between(
+        index, found.component.upstream, sources, plan.chart, offline=options.offline
+    )
+    current = ", ".join(f"{found.component.upstream} {c}" for c in sources) or "the current release"
+    target = f"{found.component.upstream} {plan.chart}"
+    return warnings + guard_transition(current, target, drops, force=options.force_unsafe_crds)
 
 
 def _refuse_unprovable(found: Discovery) -> None:

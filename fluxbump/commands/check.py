@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fluxbump.config import load_config
+from fluxbump.crd_guard import check_violations
 from fluxbump.discover import Discovery, discover
 from fluxbump.gate import GateReport, evaluate, stale_mentions
 from fluxbump.index import load_index
@@ -33,7 +34,10 @@ def run_check(repo: Path, *, helm_repo: str | None, offline: bool) -> CheckResul
     config = load_config(repo)
     found = discover(repo, config)
     loaded = load_index(helm_repo or config.helm_repo, offline=offline)
-    return CheckResult(found, evaluate(found, loaded.index), loaded.warnings)
+    report = evaluate(found, loaded.index)
+    crd_violations, crd_warnings = check_violations(found, loaded.index, offline=offline)
+    report.violations += crd_violations
+    return CheckResult(found, report, (*loaded.warnings, *crd_warnings))
 
 
 def format_text(result: CheckResult) -> list[str]:

@@ -1,0 +1,102 @@
+"""The storedVersions guard applied to a repository: which CRD facts, which transition.
+
+The seed's cluster died because the chart's CRDs stopped serving an API version the running
+Flux had stored. Any version a release serves may be stored, so moving from what the cluster
+runs now (the cloud-init release and the pinned chart) to a target that does not serve it is
+refused. CRD facts come from the bundled catalog of real flux2 releases when it knows the
+chart (no network), else from the chart archive itself (cached by digest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from fluxbump import versions
+from fluxbump.crds import (
+    CrdVersions,
+    Drop,
+    crd_catalog_offline,
+    dropped_versions,
+    fetch_chart_archive,
+    read_crds,
+)
+from fluxbump.discover import Discovery
+from fluxbump.errors import ResolutionError
+from fluxbump.index import HelmIndex
+from fluxbump.pins import Violation
+from fluxbump.resolve import resolve_chart_version
+
+CrdFacts = Mapping[str, CrdVersions]
+
+
+def crd_facts(index: HelmIndex, chart: str, version: str, *, offline: bool) -> CrdFacts | None:
+    """Served/storage versions of every CRD in one chart release; None if unknowable offline."""
+    known = crd_catalog_offline(version) if chart == "flux2" else None
+    if known is not None:
+        return known
+    try:
+        archive = fetch_chart_archive(index, chart, version, offline=offline)
+    except ResolutionError:
+        if offline:
+            return None
+        raise
+    return read_crds(archive, f"{chart}-{version}.tgz")
+
+
+def running_charts(found: Discovery, index: HelmIndex) -> list[str]:
+    """Chart versions whose CRDs the cluster may run: the pinned one and the cloud-init one."""
+    upstream = found.component.upstream
+    charts = [p.value for p in found.upstream_pins() if versions.is_pin(p.value)]
+    for site in found.installs[:1]:
+        if not versions.is_pin(site.value):
+            continue
+        try:
+            charts.append(resolve_chart_version(index, site.value, upstream).chart)
+        except ResolutionError:
+            continue  # no chart for that release: the gate reports it
+    return list(dict.fromkeys(charts))
+
+
+def drops_between(
+    index: HelmIndex, chart: str, sources: list[str], target: str, *, offline: bool
+) -> tuple[list[Drop], list[str]]:
+    """API versions served by any source release and not by the target; and warnings."""
+    target_facts = crd_facts(index, chart, target, offline=offline)
+    if target_facts is None:
+        return [], [f"CRD guard skipped: no CRD facts for {chart} {target} offline"]
+    drops: dict[tuple[str, str], Drop] = {}
+    warnings = []
+    for source in sources:
+        if source == target:
+            continue
+        facts = crd_facts(index, chart, source, offline=offline)
+        if facts is None:
+            warnings.append(f"CRD guard skipped for {chart} {source}: no CRD facts offline")
+            continue
+        for drop in dropped_versions(facts, target_facts):
+            drops.setdefault((drop.crd, drop.version), drop)
+    return list(drops.values()), warnings
+
+
+def check_violations(
+    found: Discovery, index: HelmIndex, *, offline: bool
+) -> tuple[list[Violation], list[str]]:
+    """For ``check``: the pinned chart must serve every CRD version the cloud-init Flux serves."""
+    pins = found.upstream_pins()
+    if not pins or not found.installs or not versions.is_pin(pins[0].value):
+        return [], []
+    pin, install = pins[0], found.installs[0]
+    chart = found.component.upstream
+    sources = [c for c in running_charts(found, index) if c != pin.value]
+    if index.find(chart, pin.value) is None:
+        return [], []
+    drops, warnings = drops_between(index, chart, sources, pin.value, offline=offline)
+    if not drops:
+        return [], warnings
+    listed = ", ".join(d.describe() for d in drops)
+    message = (
+        f"{chart} {pin.value} CRDs stop serving {listed}, which Flux {install.value} from "
+        f"cloud-init ({install.where}) serves: the CRD update would be rejected and Helm's "
+        "rollback would delete the Flux controllers"
+    )
+    return [Violation(pin.file, pin.line, message, pin.value, "")], warnings

@@ -14,7 +14,7 @@ import typer
 
 from fluxbump import __version__
 from fluxbump.errors import FluxbumpError
-from fluxbump.output import emit_json, error, out, warn
+from fluxbump.output import emit_json, err, error, out, warn
 
 app = typer.Typer(
     name="fluxbump",
@@ -173,6 +173,14 @@ def to(
     push: Annotated[
         bool, typer.Option("--push", help="Push the new branch to the configured remote.")
     ] = False,
+    open_pr: Annotated[
+        bool,
+        typer.Option(
+            "--open-pr",
+            help="Push and open (or reuse) a pull request; GitHub or Gitea, token from "
+            "GITHUB_TOKEN / GITEA_TOKEN, API base from FLUXBUMP_FORGE_API.",
+        ),
+    ] = False,
     allow_downgrade: Annotated[
         bool, typer.Option("--allow-downgrade", help="Permit moving to an older Flux release.")
     ] = False,
@@ -202,7 +210,8 @@ def to(
     from fluxbump.commands.bump import BumpOptions, format_result, run_to
 
     options = BumpOptions(
-        dry_run=dry_run, no_git=no_git, branch=branch, push=push, allow_downgrade=allow_downgrade,
+        dry_run=dry_run, no_git=no_git, branch=branch, push=push, open_pr=open_pr,
+        allow_downgrade=allow_downgrade,
         allow_dirty=allow_dirty, base=base, helm_repo=helm_repo, offline=offline, pre=pre,
         force_unsafe_crds=force_unsafe_crds,
     )  # fmt: skip
@@ -259,6 +268,29 @@ def sync(
         return
     for line in format_result(result, show_diff=dry_run):
         out(line)
+
+
+@app.command("renovate-config")
+def renovate_config(repo: RepoOption = ".") -> None:
+    """Print a Renovate config snippet (JSON on stdout) that runs `fluxbump sync` after a bump.
+
+    The note for the self-hosted Renovate admin (the allowedCommands line) goes to stderr.
+    """
+    from fluxbump.config import load_config
+    from fluxbump.render import render
+
+    config = _run(lambda: load_config(Path(repo)))
+    glob = config.cloudinit[0] if config.cloudinit else "**/*.tftpl"
+    out(render("renovate.json", cloudinit_glob=glob).rstrip("\n"))
+    err(render("renovate-admin.txt", cloudinit_glob=glob).rstrip("\n"))
+
+
+@app.command("ci-workflow")
+def ci_workflow() -> None:
+    """Print a scheduled GitHub Actions workflow running `fluxbump to latest --push --open-pr`."""
+    from fluxbump.render import render
+
+    out(render("ci-workflow.yaml").rstrip("\n"))
 
 
 def main() -> None:

@@ -89,7 +89,9 @@ def test_json_format_lists_sites_and_violations(tmp_path: Path) -> None:
     code, out, _ = check(make_fleet(tmp_path, INCIDENT), "--format", "json")
     document = json.loads(out)
     assert code == 1 and document["ok"] is False
-    assert [v["line"] for v in document["violations"]] == [10]
+    # The appVersion mismatch, and the CRD version it would drop (the seed's failure).
+    assert [v["line"] for v in document["violations"]] == [10, 10]
+    assert "buckets.source.toolkit.fluxcd.io/v1" in document["violations"][1]["message"]
     assert document["violations"][0]["found"] == "2.13.0"
     assert document["violations"][0]["expected"] == "2.14.1"
     roles = {s["role"] for s in document["sites"]}

@@ -23,6 +23,7 @@ from fluxbump.render import (
     render_text,
 )
 from fluxbump.templates_dir import read_template
+from tests.cli_runner import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -281,3 +282,19 @@ def test_edits_table_shape() -> None:
 
 def test_read_template_finds_the_checkout_templates() -> None:
     assert read_template("pr-title.txt") == (TEMPLATES / "pr-title.txt").read_text("utf-8")
+
+
+def test_renovate_config_command_prints_json_with_the_repo_glob(tmp_path: Path) -> None:
+    (tmp_path / ".fluxbump.yaml").write_text("cloudinit: ['bootstrap/**/*.tftpl']\n")
+    outcome = run_cli("renovate-config", "--repo", str(tmp_path))
+    assert outcome.code == 0
+    snippet = json.loads(outcome.stdout)
+    assert snippet["customManagers"][0]["managerFilePatterns"] == ["bootstrap/**/*.tftpl"]
+    assert "allowedCommands" in outcome.stderr
+
+
+def test_ci_workflow_command_prints_the_workflow() -> None:
+    outcome = run_cli("ci-workflow")
+    workflow = YAML(typ="safe").load(outcome.stdout)
+    steps = workflow["jobs"]["bump"]["steps"]
+    assert any(s.get("run", "").startswith("fluxbump to latest --push --open-pr") for s in steps)

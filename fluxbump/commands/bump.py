@@ -38,6 +38,7 @@ class BumpOptions:
     no_git: bool = False
     branch: str | None = None
     push: bool = False
+    open_pr: bool = False
     allow_downgrade: bool = False
     allow_dirty: bool = False
     base: str | None = None
@@ -45,6 +46,8 @@ class BumpOptions:
     offline: bool = False
     pre: bool = False
     force_unsafe_crds: bool = False
+    # The scheduled job (`to latest`): an existing bump branch is reported, not an error.
+    reuse_existing: bool = False
 
 
 @dataclass
@@ -57,6 +60,8 @@ class BumpResult:
     branch: str | None = None
     commit: str | None = None
     pushed: bool = False
+    pr_url: str | None = None
+    dry_run: bool = False
     gate: str = ""
     stale: list[Mention] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -65,10 +70,12 @@ class BumpResult:
     def as_json(self) -> dict[str, Any]:
         return {
             **self.plan.as_json(),
+            "changed": self.plan.changed if self.dry_run else self.applied,
             "applied": self.applied,
             "branch": self.branch,
             "commit": self.commit,
             "pushed": self.pushed,
+            "pr_url": self.pr_url,
             "gate": self.gate,
             "stale_mentions": [m.as_json() for m in self.stale],
             "notes": list(self.notes),
@@ -86,6 +93,9 @@ def run_to(root: Path, target: str, options: BumpOptions) -> BumpResult:
         resolution = resolve_chart_version(index, target, found.component.upstream, pre=options.pre)
         return resolution.release, resolution.chart
 
+    options = replace(
+        options, reuse_existing=target == "latest", push=options.push or options.open_pr
+    )
     return _execute(root, options, choose, refuse_downgrade=True)
 
 
@@ -148,7 +158,10 @@ def _execute(
             found, release, chart, session.base_reader(options.base), config.app_version_policy
         )
         result = BumpResult(
-            plan, warnings=[*loaded.warnings, *plan.warnings], notes=[*notes, *session.notes]
+            plan,
+            dry_run=options.dry_run,
+            warnings=[*loaded.warnings, *plan.warnings],
+            notes=[*notes, *session.notes],
         )
         if refuse_downgrade:
             _refuse_downgrade(plan, options.allow_downgrade)
@@ -159,12 +172,12 @@ def _execute(
         result.diffs = [unified_diff(c) for c in changes]
         if options.dry_run:
             return result
-        session.refuse_unsafe(plan, options)
+        session.refuse_unsafe(plan, config.remote)
+        if session.proposed(result):
+            return session.publish(config.remote, result)
         _apply_gate_commit(root, config, loaded.index, changes, session, result)
         result.stale = stale_after(found, plan)
-    if options.push:
-        session.push(config.remote, result)
-    return result
+    return session.publish(config.remote, result)
 
 
 def _guard_crds(found: Discovery, index: HelmIndex, plan: Plan, options: BumpOptions) -> list[str]:
@@ -292,17 +305,18 @@ def branch_name(plan: Plan, requested: str | None) -> str:
 
 
 def commit_message(plan: Plan, index_url: str) -> str:
+    """The commit message, from ``templates/commit-message.txt``."""
     from fluxbump import __version__
-    from fluxbump.templates_dir import read_template
+    from fluxbump.render import render
 
-    changes = "\n".join(f"- {e.describe()}" for e in plan.edits)
-    return read_template("commit-message.txt").format(
+    return render(
+        "commit-message.txt",
         summary=f"Bump Flux to v{plan.release} ({plan.upstream} chart {plan.chart})",
         flux_release=plan.release,
         upstream=plan.upstream,
         chart_version=plan.chart,
         index=index_url,
-        changes=changes,
+        changes="\n".join(f"- {e.describe()}" for e in plan.edits),
         fluxbump_version=__version__,
     )
 
@@ -317,6 +331,7 @@ class _GitSession:
         self.original: str | None = None
         self.branch: str | None = None
         self.index_url = ""
+        self.forge: tuple[Any, str] | None = None
 
     @classmethod
     def open(cls, root: Path, options: BumpOptions) -> _GitSession:
@@ -332,7 +347,9 @@ class _GitSession:
                 [] if options.no_git else [f"{root} is {where}: writing files only (as --no-git)"]
             )
             return cls(None, options, note)
-        return cls(repo, options, [])
+        session = cls(repo, options, [])
+        session.original = git.current_branch(repo)
+        return session
 
     @property
     def writes(self) -> bool:
@@ -346,29 +363,68 @@ class _GitSession:
         reader: Callable[[str], Any] = git.base_chart_reader(self.repo, base or "HEAD")
         return reader
 
-    def refuse_unsafe(self, plan: Plan, options: BumpOptions) -> None:
+    def refuse_unsafe(self, plan: Plan, remote: str) -> None:
+        """Dirty files, an existing branch, a missing forge token: refused before any write."""
         if not self.writes:
             return
         from fluxbump import git
 
         dirty = git.dirty_files(self.repo, plan.files())
-        if dirty and not options.allow_dirty:
+        if dirty and not self.options.allow_dirty:
             raise UsageError(
                 f"uncommitted changes in {', '.join(dirty)}, which this bump edits; "
                 "commit or stash them, or pass --allow-dirty"
             )
-        self.branch = branch_name(plan, options.branch)
-        if git.branch_exists(self.repo, self.branch):
+        self.branch = branch_name(plan, self.options.branch)
+        if git.branch_exists(self.repo, self.branch) and not self.options.reuse_existing:
             raise UsageError(
                 f"branch {self.branch} already exists; delete it, or pass --branch NAME"
             )
+        if self.options.open_pr:
+            self.forge = _forge_for(self.repo, remote)
+
+    def proposed(self, result: BumpResult) -> bool:
+        """True when the scheduled job finds its bump branch already there (nothing to do)."""
+        if not self.writes or self.branch is None or not self.options.reuse_existing:
+            return False
+        from fluxbump import git
+
+        if not git.branch_exists(self.repo, self.branch):
+            return False
+        result.branch = self.branch
+        result.notes.append(
+            f"a bump to v{result.plan.release} already exists on branch {self.branch}; nothing to do"
+        )
+        return True
+
+    def publish(self, remote: str, result: BumpResult) -> BumpResult:
+        """Push the branch and open (or find) its pull request, as asked."""
+        if not self.writes or result.branch is None:
+            return result
+        if self.options.push:
+            self.push(remote, result)
+        if self.options.open_pr and self.forge is not None:
+            self.open_pr(result)
+        return result
+
+    def open_pr(self, result: BumpResult) -> None:
+        from fluxbump.forge import open_pull_request
+
+        assert self.forge is not None and result.branch is not None
+        target, token = self.forge
+        title, body = pr_text(result)
+        pr = open_pull_request(
+            target, token, head=result.branch, base=self.original or "main", title=title, body=body
+        )
+        result.pr_url = pr.url
+        verb = "opened" if pr.created else "found existing"
+        result.notes.append(f"{verb} pull request #{pr.number}: {pr.url}")
 
     def commit(self, result: BumpResult) -> None:
         if not self.writes or self.branch is None:
             return
         from fluxbump import git
 
-        self.original = git.current_branch(self.repo)
         message = commit_message(result.plan, self.index_url)
         result.commit = git.commit_on_new_branch(
             self.repo, self.branch, result.plan.files(), message
@@ -391,6 +447,40 @@ class _GitSession:
 
         if git.current_branch(self.repo) == self.branch:
             git.undo_branch(self.repo, self.original, self.branch)
+
+
+def _forge_for(repo: Any, remote: str) -> tuple[Any, str]:
+    """The forge and token for --open-pr, checked before anything is written."""
+    import os
+
+    from fluxbump import git
+    from fluxbump.forge import forge_for_remote, token_for
+
+    if remote not in {r.name for r in repo.handle.remotes}:
+        raise UsageError(f"--open-pr: no git remote '{remote}' (set 'remote' in .fluxbump.yaml)")
+    target = forge_for_remote(git.remote_url(repo, remote), os.environ)
+    return target, token_for(target, os.environ)
+
+
+def pr_text(result: BumpResult) -> tuple[str, str]:
+    """The pull request title and body (templates pr-title.txt and pr-body.md)."""
+    from fluxbump.render import PrContent, PrEdit, render_pr
+
+    plan = result.plan
+    edits = tuple(
+        PrEdit(e.site.file, e.site.line, e.site.role.value, e.site.owner, e.site.value, e.new)
+        for e in plan.edits
+    )
+    content = PrContent(
+        release=plan.release,
+        chart=plan.chart,
+        from_release=plan.from_release or "?",
+        from_chart=plan.from_chart or "?",
+        edits=edits,
+        stale_mentions=tuple(f"{m.where}: {m.text}" for m in result.stale),
+        gate_result=result.gate,
+    )
+    return render_pr(content)
 
 
 def _no_base(rel: str) -> None:

@@ -1,0 +1,102 @@
+"""The scheduled job: `to latest --push --open-pr --json` against a local forge and bare remote."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cli_runner import Outcome, run_cli
+from tests.fixtures import CONSISTENT, git, make_fleet, snapshot
+from tests.helm_server import HelmServer
+from tests.test_forge import TOKEN, ForgeServer, serve
+
+
+@pytest.fixture
+def github() -> Iterator[ForgeServer]:
+    with serve(ForgeServer("github")) as server:
+        yield server
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    # Flux 2.8.1 -> latest (2.8.5 in the snapshot) drops no CRD version.
+    work = make_fleet(
+        tmp_path / "repo", CONSISTENT, git=True, flux_release="2.8.1", flux_chart="2.18.0"
+    )
+    # The forge is named by the fetch URL; pushes go to the local bare repository.
+    git(work, "remote", "add", "origin", "https://example.test/acme/gitops.git")
+    git(work, "remote", "set-url", "--push", "origin", str(remote))
+    return work
+
+
+def scheduled(server: HelmServer, forge: ForgeServer, repo: Path, **env: str) -> Outcome:
+    return run_cli(
+        "to", "latest", "--push", "--open-pr", "--json", "--repo", str(repo),
+        "--helm-repo", server.base_url, env={**forge.env(), **env},
+    )  # fmt: skip
+
+
+def test_scheduled_job_bumps_pushes_and_opens_a_pr(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    outcome = scheduled(helm_server, github, repo)
+    assert outcome.code == 0, outcome.stderr
+    result = json.loads(outcome.stdout)
+    assert result["changed"] is True and result["pushed"] is True
+    branch = result["branch"]
+    assert branch == f"fluxbump/flux-v{result['to']['release']}"
+    assert result["pr_url"].endswith("/acme/gitops/pull/1")
+    [post] = github.seen("POST")
+    assert post.path == "/api/v3/repos/acme/gitops/pulls"
+    assert post.headers["authorization"] == f"Bearer {TOKEN}"
+    assert post.body["head"] == branch and post.body["base"] == "main"
+    assert (
+        post.body["title"]
+        == f"fluxbump: Flux v{result['to']['release']} (flux2 chart {result['to']['chart']})"
+    )
+    assert "platform/flux/chart/Chart.yaml" in post.body["body"]
+    remote = repo.parent / "remote.git"
+    assert git(remote, "rev-parse", branch) == git(repo, "rev-parse", "HEAD")
+    assert TOKEN not in outcome.stdout + outcome.stderr
+
+
+def test_rerun_with_the_branch_and_pr_in_place_does_nothing_and_says_where(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    first = json.loads(scheduled(helm_server, github, repo).stdout)
+    git(repo, "checkout", "-q", "main")
+    before = snapshot(repo)
+    outcome = scheduled(helm_server, github, repo)
+    assert outcome.code == 0, outcome.stderr
+    result = json.loads(outcome.stdout)
+    assert result["changed"] is False
+    assert result["branch"] == first["branch"] and result["pr_url"] == first["pr_url"]
+    assert any("already exists on branch" in n for n in result["notes"])
+    assert len(github.seen("POST")) == 1
+    assert snapshot(repo) == before
+
+
+def test_nothing_to_do_is_exit_0_and_changed_false(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    assert scheduled(helm_server, github, repo).code == 0
+    outcome = scheduled(helm_server, github, repo)  # now on the bump branch: already current
+    result = json.loads(outcome.stdout)
+    assert outcome.code == 0 and result["changed"] is False
+    assert not github.seen("POST")[1:]
+
+
+def test_missing_token_is_refused_before_anything_is_written(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    before = snapshot(repo)
+    outcome = scheduled(helm_server, github, repo, GITHUB_TOKEN="")
+    assert outcome.code == 2 and "GITHUB_TOKEN" in outcome.stderr
+    assert snapshot(repo) == before
+    assert git(repo, "branch", "--list") == "* main"

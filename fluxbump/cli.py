@@ -14,7 +14,7 @@ import typer
 
 from fluxbump import __version__
 from fluxbump.errors import FluxbumpError
-from fluxbump.output import emit_json, err, error, out, warn
+from fluxbump.output import emit_json, err, error, out, paint, warn
 
 app = typer.Typer(
     name="fluxbump",
@@ -268,6 +268,46 @@ def sync(
         return
     for line in format_result(result, show_diff=dry_run):
         out(line)
+
+
+@app.command()
+def init(
+    repo: RepoOption = ".",
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing .fluxbump.yaml.")
+    ] = False,
+) -> None:
+    """Write .fluxbump.yaml describing what discovery found (from templates/fluxbump.yaml)."""
+    from fluxbump.commands.init import run_init
+
+    written = _run(lambda: run_init(Path(repo), force=force))
+    out(f"wrote {written}")
+
+
+@app.command()
+def demo(
+    keep: Annotated[
+        str | None,
+        typer.Option(
+            "--keep",
+            help="Write the sample fleet here and keep it (new or empty dir).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run the whole bump on a bundled sample fleet, offline: check, to 2.4.0, check.
+
+    The fleet starts in the seed's incident state (cloud-init Flux v2.4.0, flux2 chart
+    2.13.0 = Flux 2.3.0). Needs no network and no repository of your own.
+    """
+    from fluxbump.commands.demo import run_demo
+
+    def heading(text: str) -> None:
+        out("")
+        out(paint(f"== {text}", "1;36"))
+
+    code = _run(lambda: run_demo(Path(keep) if keep else None, out, heading))
+    raise typer.Exit(code)
 
 
 @app.command("renovate-config")

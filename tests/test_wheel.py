@@ -59,3 +59,13 @@ def test_wheel_installed_in_fresh_venv_resolves_offline_and_finds_templates(tmp_
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "flux2 chart 2.14.1" in result.stdout
+
+    demo = subprocess.run(
+        [python, "-m", "fluxbump", "demo"],
+        cwd=elsewhere, capture_output=True, text=True, timeout=120,
+        env={"FLUXBUMP_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert demo.returncode == 0, demo.stderr
+    assert "check: 2 violation(s)" in demo.stdout
+    assert "on branch fluxbump/flux-v2.4.0" in demo.stdout
+    assert "check: consistent" in demo.stdout

@@ -1,0 +1,44 @@
+"""``fluxbump init``: write ``.fluxbump.yaml`` describing what discovery found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fluxbump.config import CONFIG_NAME, load_config, parse_config
+from fluxbump.discover import discover
+from fluxbump.errors import UsageError
+
+
+def render_init(root: Path) -> str:
+    """The configuration text for the repo at ``root`` (validated by parsing it back)."""
+    from ruamel.yaml import YAML
+
+    from fluxbump.render import render
+
+    config = load_config(root)
+    found = discover(root, config)
+    templates = ", ".join(sorted({s.file for s in found.installs})) or "none"
+    summary = (
+        f"{len(found.sites())} pin-sites; cloud-init {templates}; wrapper {found.wrapper.file}; "
+        f"{len(found.tracked) - 1} dependent chart(s); {len(found.releases)} HelmRelease pin(s)"
+    )
+    text = render(
+        "fluxbump.yaml",
+        wrapper=config.wrapper,
+        upstream=config.upstream,
+        cloudinit="\n".join(f'  - "{glob}"' for glob in config.cloudinit),
+        values_mirror=config.values_mirror,
+        summary=summary,
+    )
+    parse_config(YAML(typ="safe", pure=True).load(text))
+    return text
+
+
+def run_init(root: Path, *, force: bool) -> Path:
+    """Write the file; an existing one is kept unless ``force``."""
+    target = root / CONFIG_NAME
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists; pass --force to overwrite it")
+    text = render_init(root)
+    target.write_text(text, encoding="utf-8")
+    return target

@@ -1,0 +1,45 @@
+"""`fluxbump demo`: the main job on the bundled fleet, offline, with git."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from fluxbump import fleet
+from tests.cli_runner import run_cli, run_process
+
+
+def test_demo_shows_violation_bump_and_clean_check(tmp_path: Path) -> None:
+    outcome = run_cli("demo", "--keep", str(tmp_path / "fleet"))
+    assert outcome.code == 0, outcome.stderr
+    lines = outcome.stdout.splitlines()
+    first_check = lines.index(next(x for x in lines if x.startswith("== 1.")))
+    assert lines[first_check + 1].startswith(
+        f"{fleet.WRAPPER_CHART}:10: flux2 2.13.0 carries appVersion 2.3.0"
+    )
+    assert '+    version: "2.14.1"' in lines
+    assert "gate: passed: 18 pin-sites consistent" in lines
+    assert lines[-1] == "check: consistent — 18 pin-sites agree"
+    branch = subprocess.run(
+        ["git", "rev-parse", "--abbrev-ref", "HEAD"],
+        cwd=tmp_path / "fleet",
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    assert branch == "fluxbump/flux-v2.4.0"
+
+
+def test_demo_refuses_a_non_empty_keep_directory(tmp_path: Path) -> None:
+    (tmp_path / "something").write_text("mine")
+    outcome = run_cli("demo", "--keep", str(tmp_path))
+    assert outcome.code == 2 and "not empty" in outcome.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["something"]
+
+
+def test_demo_runs_as_a_process_from_any_directory_without_colour_when_piped(
+    tmp_path: Path,
+) -> None:
+    outcome = run_process("demo", cwd=tmp_path)
+    assert outcome.code == 0, outcome.stderr
+    assert "\033[" not in outcome.stdout
+    assert list(tmp_path.iterdir()) == []

@@ -81,6 +81,31 @@ def dirty_files(repo: GitRepo, rels: Iterable[str]) -> list[str]:
     return sorted(dirty)
 
 
+# Markers git leaves while an operation is half done; committing then would mix our change in.
+_IN_PROGRESS = {
+    "rebase-merge": "a rebase",
+    "rebase-apply": "a rebase or am",
+    "MERGE_HEAD": "a merge",
+    "CHERRY_PICK_HEAD": "a cherry-pick",
+    "REVERT_HEAD": "a revert",
+    "BISECT_LOG": "a bisect",
+}
+
+
+def refuse_unsettled(repo: GitRepo) -> None:
+    """A detached HEAD or a half-done merge/rebase: refuse before anything is written."""
+    git_dir = Path(repo.handle.git_dir)
+    for marker, operation in _IN_PROGRESS.items():
+        if (git_dir / marker).exists():
+            raise UsageError(
+                f"{repo.top} is in the middle of {operation}; finish or abort it, then re-run"
+            )
+    if current_branch(repo) is None:
+        raise UsageError(
+            f"{repo.top} has a detached HEAD; check out a branch to start from, or pass --no-git"
+        )
+
+
 def branch_exists(repo: GitRepo, branch: str) -> bool:
     return branch in {head.name for head in repo.handle.heads}
 

@@ -211,3 +211,21 @@ def test_release_without_chart_is_exit_3(tmp_path: Path, helm_server: HelmServer
     repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
     outcome = bump(helm_server, repo, "2.5.0")
     assert outcome.code == 3 and "nearest releases" in outcome.stderr
+
+
+def test_detached_head_is_refused(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    git(repo, "checkout", "-q", "--detach")
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, "2.4.0")
+    assert outcome.code == 2 and "detached HEAD" in outcome.stderr
+    assert snapshot(repo) == before
+
+
+def test_repository_mid_merge_is_refused(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    (repo / ".git" / "MERGE_HEAD").write_text(git(repo, "rev-parse", "HEAD") + "\n")
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, "2.4.0")
+    assert outcome.code == 2 and "in the middle of a merge" in outcome.stderr
+    assert snapshot(repo) == before

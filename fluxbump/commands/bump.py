@@ -369,6 +369,7 @@ class _GitSession:
             return
         from fluxbump import git
 
+        git.refuse_unsettled(self.repo)
         dirty = git.dirty_files(self.repo, plan.files())
         if dirty and not self.options.allow_dirty:
             raise UsageError(

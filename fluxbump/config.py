@@ -48,13 +48,20 @@ def load_config(root: Path) -> Config:
     if not path.is_file():
         return Config()
     from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
         data = YAML(typ="safe", pure=True).load(path.read_text("utf-8"))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise UsageError(f"{CONFIG_NAME}{line}: cannot read configuration ({problem})") from None
     except (YAMLError, UnicodeDecodeError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"{CONFIG_NAME}: cannot read configuration ({first})") from None
+    except RecursionError:
+        raise UsageError(f"{CONFIG_NAME}: cannot read configuration (nested too deeply)") from None
     return parse_config(data or {})
 
 

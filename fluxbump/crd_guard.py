@@ -100,3 +100,30 @@ def check_violations(
         "rollback would delete the Flux controllers"
     )
     return [Violation(pin.file, pin.line, message, pin.value, "")], warnings
+
+
+def schema_violations(
+    found: Discovery, index: HelmIndex, chart_version: str, release: str, *, offline: bool
+) -> tuple[list[Violation], list[str]]:
+    """Flux objects in the discovered files, validated against the chart's CRD schemas.
+
+    The seed's follow-up had to delete HelmRelease fields the target release's schema lacks;
+    this finds them before anything is deployed. Offline without a cached archive,
+    validation is skipped with a warning; online, an archive that cannot be fetched or
+    verified is an error (exit 3), never a silent skip.
+    """
+    from fluxbump.crds import object_docs, validate_objects
+
+    chart = found.component.upstream
+    if index.find(chart, chart_version) is None:
+        return [], []
+    try:
+        archive = fetch_chart_archive(index, chart, chart_version, offline=offline)
+    except ResolutionError:
+        if not offline:
+            raise
+        return [], [f"CRD schemas not validated: {chart} {chart_version} is not cached (offline)"]
+    crds = read_crds(archive, f"{chart}-{chart_version}.tgz")
+    files = sorted({site.file for site in found.releases})
+    docs = [doc for rel in files for doc in object_docs(found.sources[rel].text, rel)]
+    return validate_objects(docs, crds, release=f"Flux {versions.normalize(release)}"), []

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote, urljoin, urlparse
 
 from fluxbump.errors import ResolutionError, UnsafeTransitionError
-from fluxbump.index import ATTEMPTS, TIMEOUT_SECONDS, Cache, HelmIndex
+from fluxbump.index import ATTEMPTS, Cache, HelmIndex, http_timeout
 from fluxbump.pins import Violation
 from fluxbump.yamldoc import compose_documents, is_mapping, is_scalar, is_sequence
 
@@ -231,7 +231,7 @@ def _http_get(url: str, label: str, limits: ArchiveLimits) -> bytes:
     import httpx
 
     last_error = ""
-    with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=True, trust_env=True) as client:
+    with httpx.Client(timeout=http_timeout(), follow_redirects=True, trust_env=True) as client:
         for attempt in range(ATTEMPTS):
             if attempt:
                 time.sleep(0.2 * 2**attempt)

@@ -30,6 +30,8 @@ SNAPSHOT_DATE = "2026-04-15"
 MAX_INDEX_BYTES = 32 * 1024 * 1024
 ATTEMPTS = 3
 TIMEOUT_SECONDS = 15.0
+# Seconds per HTTP connect/read; lets tests (and slow links) change the default.
+TIMEOUT_ENV = "FLUXBUMP_HTTP_TIMEOUT"
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,8 @@ def _safe_load(text: str, url: str) -> Any:
         return YAML(typ="safe", pure=True).load(text)
     except YAMLError as exc:
         raise ResolutionError(f"{url}: index is not valid YAML ({_first_line(exc)})") from None
+    except RecursionError:
+        raise ResolutionError(f"{url}: index is nested too deeply to be a Helm index") from None
 
 
 def _has_alias(text: str) -> bool:
@@ -245,6 +249,20 @@ def _atomic_write(path: Path, text: str) -> None:
 # --- HTTP ------------------------------------------------------------------------------
 
 
+def http_timeout() -> float:
+    """``$FLUXBUMP_HTTP_TIMEOUT`` seconds if set to a positive number, else the default."""
+    value = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not value:
+        return TIMEOUT_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise UsageError(f"{TIMEOUT_ENV}={value!r}: expected a positive number of seconds")
+    return seconds
+
+
 def fetch_index(url: str) -> HelmIndex:
     """GET the index, revalidating a cached copy (If-None-Match / If-Modified-Since)."""
     import httpx
@@ -252,7 +270,7 @@ def fetch_index(url: str) -> HelmIndex:
     cache = Cache.for_url(url)
     cached = cache.read()
     headers = _validators(cached[1]) if cached else {}
-    with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=True, trust_env=True) as client:
+    with httpx.Client(timeout=http_timeout(), follow_redirects=True, trust_env=True) as client:
         response, body = _get_with_retry(client, url, headers)
     if response.status_code == 304 and cached is not None:
         return parse_index(cached[0], url)

@@ -66,12 +66,29 @@ def edit_yaml(rel: str, text: str, changes: Sequence[tuple[PinSite, str]]) -> st
         assert site.doc_index is not None
         _assign(expected[site.doc_index], site.path, new)
     if _load_all(new_text, rel) != expected:
-        first = min(changes, key=lambda change: change[0].start)[0]
+        first = _first_bad_site(rel, text, changes)
         raise UsageError(
             f"{first.where}: editing the pin would change other data in the file; "
             "nothing written — edit this file by hand and re-run"
         )
     return new_text
+
+
+def _first_bad_site(rel: str, text: str, changes: Sequence[tuple[PinSite, str]]) -> PinSite:
+    """The site whose edit alone changes other data (so the message names the right line)."""
+    ordered = sorted(changes, key=lambda change: change[0].start)
+    original = _load_all(text, rel)
+    for site, new in ordered:
+        expected = _load_all(text, rel)
+        assert site.doc_index is not None
+        _assign(expected[site.doc_index], site.path, new)
+        try:
+            alone = _load_all(splice(text, [(site, new)]), rel)
+        except UsageError:
+            return site
+        if alone != expected and expected != original:
+            return site
+    return ordered[0][0]
 
 
 def _load_all(text: str, rel: str) -> list[Any]:

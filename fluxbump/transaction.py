@@ -37,6 +37,12 @@ MANIFEST = "manifest.json"
 TEMP_SUFFIX = ".fluxbump-tmp"
 # Test seam: "<step>:<n>" makes OsWriter SIGKILL its own process just after the n-th such step.
 CRASH_ENV = "FLUXBUMP_CRASH_AT"
+# Test seam: "<step>:<n>" makes OsWriter stop just after the n-th such step, create
+# "$FLUXBUMP_PAUSE_FILE.paused", and wait (polling, at most PAUSE_LIMIT seconds) until
+# "$FLUXBUMP_PAUSE_FILE" exists; tests use the pause to send signals or start a rival run.
+PAUSE_ENV = "FLUXBUMP_PAUSE_AT"
+PAUSE_FILE_ENV = "FLUXBUMP_PAUSE_FILE"
+PAUSE_LIMIT = 60.0
 STEPS = ("journal", "backup", "temp-write", "fsync", "rename", "journal-remove")
 # Signals deferred while restoring, so a second Ctrl-C cannot leave a half-restored tree.
 _DEFERRED = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
@@ -90,6 +96,10 @@ class OsWriter:
 
     def __init__(self) -> None:
         self._crash_at = _parse_crash_at(os.environ.get(CRASH_ENV, ""))
+        self._pause_at = _parse_crash_at(os.environ.get(PAUSE_ENV, ""), PAUSE_ENV)
+        self._pause_file = os.environ.get(PAUSE_FILE_ENV, "")
+        if self._pause_at is not None and not self._pause_file:
+            raise ValueError(f"{PAUSE_ENV} needs {PAUSE_FILE_ENV}=<path> to wait for")
         self._counts: dict[str, int] = {}
 
     def mkdir(self, path: Path, step: str) -> None:
@@ -132,15 +142,27 @@ class OsWriter:
         self._counts[step] = self._counts.get(step, 0) + 1
         if self._crash_at == (step, self._counts[step]):
             os.kill(os.getpid(), signal.SIGKILL)
+        if self._pause_at == (step, self._counts[step]):
+            _pause(Path(self._pause_file))
 
 
-def _parse_crash_at(value: str) -> tuple[str, int] | None:
+def _pause(release: Path) -> None:
+    """Announce the pause, then poll (bounded) for the release file; signals interrupt it."""
+    import time
+
+    Path(f"{release}.paused").write_text(f"{os.getpid()}\n")
+    deadline = time.monotonic() + PAUSE_LIMIT
+    while not release.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _parse_crash_at(value: str, env: str = CRASH_ENV) -> tuple[str, int] | None:
     """``"rename:2"`` -> ``("rename", 2)``; a typo fails loudly so a crash test cannot pass idle."""
     if not value:
         return None
     step, _, n = value.partition(":")
     if step not in STEPS or not n.isdigit() or int(n) < 1:
-        raise ValueError(f"{CRASH_ENV}={value!r}: expected <step>:<n> with step in {STEPS}")
+        raise ValueError(f"{env}={value!r}: expected <step>:<n> with step in {STEPS}")
     return step, int(n)
 
 

@@ -34,7 +34,7 @@ def compose_documents(text: str, where: str) -> list[Any]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
-        return [doc for doc in YAML(typ="safe", pure=True).compose_all(text)]
+        docs = [doc for doc in YAML(typ="safe", pure=True).compose_all(text)]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -46,6 +46,38 @@ def compose_documents(text: str, where: str) -> list[Any]:
         raise UsageError(f"{where}: invalid YAML: {str(exc).splitlines()[0]}") from None
     except RecursionError:
         raise UsageError(f"{where}: YAML nested too deeply") from None
+    _refuse_duplicate_keys(docs, where)
+    return docs
+
+
+def _refuse_duplicate_keys(docs: list[Any], where: str) -> None:
+    """YAML forbids a key twice in one mapping; readers disagree on which one wins, so refuse.
+
+    Composing keeps both (only constructing notices), so without this check the gate would
+    read the first value while kubectl, Helm or Flux reject the file or read the last.
+    """
+    stack = list(docs)
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if is_mapping(node):
+            first: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                stack.append(value_node)
+                if not is_scalar(key_node) or key_node.value == "<<":
+                    continue
+                line = line_of(key_node)
+                if key_node.value in first:
+                    raise UsageError(
+                        f"{where}:{line}: key '{key_node.value}' appears twice in one mapping "
+                        f"(first on line {first[key_node.value]}); remove one and re-run"
+                    )
+                first[key_node.value] = line
+        elif is_sequence(node):
+            stack.extend(node.value)
 
 
 def is_mapping(node: Any) -> bool:

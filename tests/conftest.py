@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helm_repo import flux_repo_routes
 from tests.helm_server import HelmServer, serve
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "fluxbump" / "data"
@@ -22,6 +23,6 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
 
 @pytest.fixture
 def helm_server() -> Iterator[HelmServer]:
-    """A 127.0.0.1 server whose /index.yaml is the real fluxcd-community snapshot."""
-    with serve(HelmServer(routes={"/index.yaml": SNAPSHOT_INDEX.read_bytes()})) as server:
+    """A 127.0.0.1 Helm repo: the real fluxcd-community snapshot, chart archives served here."""
+    with serve(HelmServer(routes=dict(flux_repo_routes()))) as server:
         yield server

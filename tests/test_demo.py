@@ -18,7 +18,7 @@ def test_demo_shows_violation_bump_and_clean_check(tmp_path: Path) -> None:
         f"{fleet.WRAPPER_CHART}:10: flux2 2.13.0 carries appVersion 2.3.0"
     )
     assert '+    version: "2.14.1"' in lines
-    assert "gate: passed: 18 pin-sites consistent" in lines
+    assert any(x.startswith("gate: passed: 18 pin-sites consistent") for x in lines)
     assert lines[-1] == "check: consistent — 18 pin-sites agree"
     branch = subprocess.run(
         ["git", "rev-parse", "--abbrev-ref", "HEAD"],

@@ -175,7 +175,9 @@ def _execute(
         session.refuse_unsafe(plan, config.remote)
         if session.proposed(result):
             return session.publish(config.remote, result)
-        _apply_gate_commit(root, config, loaded.index, changes, session, result)
+        _apply_gate_commit(
+            root, config, loaded.index, changes, session, result, offline=options.offline
+        )
         result.stale = stale_after(found, plan)
     return session.publish(config.remote, result)
 
@@ -242,6 +244,8 @@ def _apply_gate_commit(
     changes: list[FileChange],
     session: _GitSession,
     result: BumpResult,
+    *,
+    offline: bool,
 ) -> None:
     """Write all files, prove the invariants, commit; any failure restores every file."""
     from fluxbump.transaction import interrupts_as_keyboard_interrupt
@@ -249,7 +253,7 @@ def _apply_gate_commit(
     with interrupts_as_keyboard_interrupt():
         transaction = apply_changes(root, changes)
         try:
-            result.gate = run_gate(root, config, index)
+            result.gate = run_gate(root, config, index, result.plan, offline=offline)
             session.commit(result)
         except BaseException:
             transaction.rollback()
@@ -263,16 +267,24 @@ def _finish(transaction: Transaction, result: BumpResult) -> None:
     result.applied = True
 
 
-def run_gate(root: Path, config: Config, index: HelmIndex) -> str:
-    """The in-process check, then the configured gate commands; raises GateFailure."""
-    report = evaluate(discover(root, config), index)
-    if not report.ok:
-        lines = "; ".join(v.as_text() for v in report.violations[:3])
+def run_gate(root: Path, config: Config, index: HelmIndex, plan: Plan, *, offline: bool) -> str:
+    """The in-process check and CRD schemas at the target, then gate commands; GateFailure."""
+    from fluxbump.crd_guard import schema_violations
+
+    found = discover(root, config)
+    report = evaluate(found, index)
+    schema, warnings = schema_violations(found, index, plan.chart, plan.release, offline=offline)
+    violations = report.violations + schema
+    if violations:
+        lines = "; ".join(v.as_text() for v in violations[:3])
         raise GateFailure(f"gate failed after writing, every file restored: {lines}")
     for command in config.gate.commands:
         _run_gate_command(root, command, config.gate.timeout)
     commands = f" and {len(config.gate.commands)} gate command(s)" if config.gate.commands else ""
-    return f"passed: {len(report.rows)} pin-sites consistent{commands}"
+    schemas = (
+        f"; {warnings[0]}" if warnings else f"; Flux objects valid for {plan.upstream} {plan.chart}"
+    )
+    return f"passed: {len(report.rows)} pin-sites consistent{commands}{schemas}"
 
 
 def _run_gate_command(root: Path, command: str, timeout: int) -> None:

@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fluxbump import versions
 from fluxbump.config import load_config
-from fluxbump.crd_guard import check_violations
+from fluxbump.crd_guard import check_violations, schema_violations
 from fluxbump.discover import Discovery, discover
 from fluxbump.gate import GateReport, evaluate, stale_mentions
-from fluxbump.index import load_index
+from fluxbump.index import HelmIndex, load_index
+from fluxbump.pins import Violation
+from fluxbump.resolve import app_version_of
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,22 @@ def run_check(repo: Path, *, helm_repo: str | None, offline: bool) -> CheckResul
     loaded = load_index(helm_repo or config.helm_repo, offline=offline)
     report = evaluate(found, loaded.index)
     crd_violations, crd_warnings = check_violations(found, loaded.index, offline=offline)
-    report.violations += crd_violations
-    return CheckResult(found, report, (*loaded.warnings, *crd_warnings))
+    schema, schema_warnings = _pinned_schema_violations(found, loaded.index, offline=offline)
+    report.violations += crd_violations + schema
+    return CheckResult(found, report, (*loaded.warnings, *crd_warnings, *schema_warnings))
+
+
+def _pinned_schema_violations(
+    found: Discovery, index: HelmIndex, *, offline: bool
+) -> tuple[list[Violation], list[str]]:
+    """Flux objects against the CRD schemas of the chart the wrapper pins."""
+    pins = found.upstream_pins()
+    if len(pins) != 1:
+        return [], []
+    release = app_version_of(index, found.component.upstream, pins[0].value)
+    if release is None or not versions.is_pin(release):
+        return [], []
+    return schema_violations(found, index, pins[0].value, release, offline=offline)
 
 
 def format_text(result: CheckResult) -> list[str]:

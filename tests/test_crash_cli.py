@@ -1,0 +1,460 @@
+"""Crash safety of the real ``fluxbump to`` process: SIGKILL at every kill point, signals, lock.
+
+Each kill-point run is a real ``python -m fluxbump to`` subprocess on its own incident fleet
+(``FLUXBUMP_CRASH_AT`` makes the writer SIGKILL the process after that step); the runs go in
+parallel. Then fluxbump runs again on each tree and must leave it all-old (byte for byte)
+or all-new (and consistent), with no journal, lock or temp file left.
+
+Recovery happens in ``fluxbump to`` (``--dry-run`` too), under the lock: ``check`` only reads.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fluxbump import transaction
+from fluxbump.transaction import (
+    CRASH_ENV,
+    PAUSE_ENV,
+    PAUSE_FILE_ENV,
+    TEMP_SUFFIX,
+    OsWriter,
+    journal_dir,
+    kill_points,
+    lock_path,
+)
+from tests.cli_runner import Outcome, run_cli
+from tests.fixtures import INCIDENT, make_fleet, snapshot
+from tests.helm_repo import flux_repo_routes
+from tests.helm_server import HelmServer, serve
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = {"clusters": ("a.example",)}
+# The flux2 versions these tests need; a small index keeps each subprocess fast.
+KEEP = {"2.13.0", "2.14.0", "2.14.1", "2.15.0"}
+
+
+@pytest.fixture(scope="module")
+def index_server() -> Iterator[HelmServer]:
+    # A small index keeps each subprocess fast; archives are served here too.
+    with serve(HelmServer(routes=dict(flux_repo_routes(keep=frozenset(KEEP))))) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def no_seams(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An inherited seam would SIGKILL or pause pytest itself."""
+    for name in (CRASH_ENV, PAUSE_ENV, PAUSE_FILE_ENV):
+        monkeypatch.delenv(name, raising=False)
+
+
+def fluxbump_cmd(repo: Path, server: HelmServer, *args: str) -> list[str]:
+    return [sys.executable, "-m", "fluxbump", *args, "--repo", str(repo),
+            "--helm-repo", server.base_url]  # fmt: skip
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in (CRASH_ENV, PAUSE_ENV)}
+    return {**env, "PYTHONPATH": str(REPO), **extra}
+
+
+def run(cmd: list[str], cache: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = child_env(FLUXBUMP_CACHE_DIR=str(cache), **extra)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+
+
+def leftovers(root: Path) -> list[str]:
+    """Journal, lock and temp files a finished or recovered run must not leave."""
+    found = [p for p in (journal_dir(root), lock_path(root)) if p.exists()]
+    found += list(root.rglob(f"*{TEMP_SUFFIX}"))
+    return [str(p.relative_to(root)) for p in found]
+
+
+def planned_files(root: Path, server: HelmServer, cache: Path) -> list[str]:
+    proc = run(fluxbump_cmd(root, server, "to", "2.4.0", "--no-git", "--dry-run", "--json"), cache)
+    assert proc.returncode == 0, proc.stderr
+    files: list[str] = json.loads(proc.stdout)["files"]
+    return files
+
+
+# --- SIGKILL at every kill point -----------------------------------------------------------
+
+
+# One interpreter imports fluxbump once, then forks a child per run: each child is a real
+# process running the real CLI (``fluxbump.cli.main`` with its argv and environment), killed
+# for real, without paying interpreter start-up 73 times. A few runs below also go through
+# ``python -m fluxbump`` itself, so the console entry point is covered too.
+FORK_SERVER = """
+import contextlib, io, json, os, sys, traceback
+import fluxbump.cli, fluxbump.gate, fluxbump.transaction
+jobs, limit = json.load(sys.stdin), int(sys.argv[1])
+sys.argv = ["fluxbump", *json.loads(sys.argv[2])]  # a dry run, to warm every lazy import
+with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+    fluxbump.cli.main()
+running, results = {}, {}
+def reap():
+    pid, status = os.wait()
+    results[running.pop(pid)] = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else (
+        os.WEXITSTATUS(status))
+for job in jobs:
+    while len(running) >= limit:
+        reap()
+    pid = os.fork()
+    if pid == 0:
+        code = 98
+        try:
+            os.environ.update(job["env"])
+            for fd, name in ((1, job["out"]), (2, job["err"])):
+                os.dup2(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
+            sys.argv = ["fluxbump", *job["args"]]
+            try:
+                fluxbump.cli.main()
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        except BaseException:
+            traceback.print_exc()
+            code = 99
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    running[pid] = job["id"]
+while running:
+    reap()
+json.dump(results, sys.stdout)
+"""
+
+
+def run_forked(jobs: list[dict[str, object]], cache: Path, warm: list[str]) -> dict[str, int]:
+    """Run CLI invocations in forked children of one warm interpreter; id -> exit status."""
+    limit = 2 * (os.cpu_count() or 2)  # fsync waits overlap
+    proc = subprocess.run(
+        [sys.executable, "-c", FORK_SERVER, str(limit), json.dumps(warm)],
+        input=json.dumps(jobs),
+        env=child_env(FLUXBUMP_CACHE_DIR=str(cache)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    results: dict[str, int] = json.loads(proc.stdout)
+    return results
+
+
+def test_sigkill_at_every_kill_point_then_rerun_leaves_all_old_or_all_new(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    cache = tmp_path / "cache"
+    control = make_fleet(tmp_path / "control", INCIDENT, **SMALL)
+    original = snapshot(control)
+    files = planned_files(control, index_server, cache)
+    assert len(files) == 9
+    done = run(fluxbump_cmd(control, index_server, "to", "2.4.0", "--no-git"), cache)
+    assert done.returncode == 0, done.stderr
+    new_tree = snapshot(control)
+    assert {rel for rel in original if original[rel] != new_tree[rel]} == set(files)
+
+    points = kill_points(len(files))
+    roots = {p: make_fleet(tmp_path / p.replace(":", "-"), INCIDENT, **SMALL) for p in points}
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    warm_root = make_fleet(tmp_path / "warm", INCIDENT, **SMALL)
+    warm = [
+        "to",
+        "2.4.0",
+        "--dry-run",
+        "--repo",
+        str(warm_root),
+        "--helm-repo",
+        index_server.base_url,
+    ]
+
+    def job(point: str, *args: str, **env: str) -> dict[str, object]:
+        name = f"{point.replace(':', '-')}-{args[0]}"
+        return {
+            "id": point, "args": [*args, "--repo", str(roots[point]),
+            "--helm-repo", index_server.base_url], "env": env,
+            "out": str(logs / f"{name}.out"), "err": str(logs / f"{name}.err"),
+        }  # fmt: skip
+
+    crashed = run_forked(
+        [job(p, "to", "2.4.0", "--no-git", **{CRASH_ENV: p}) for p in points], cache, warm
+    )
+    mixed = 0
+    for point in points:
+        assert crashed[point] == -signal.SIGKILL, (point, crashed[point])
+        after_kill = snapshot(roots[point])
+        # Each file is renamed into place whole: old bytes or new bytes, never a torn file.
+        for rel in files:
+            assert after_kill[rel] in (original[rel], new_tree[rel]), (point, rel)
+        n_new = sum(after_kill[rel] == new_tree[rel] for rel in files)
+        mixed += 0 < n_new < len(files)
+
+    # Run fluxbump again on every crashed tree: `to --dry-run` recovers under the lock.
+    again = run_forked(
+        [job(p, "to", "2.4.0", "--no-git", "--dry-run") for p in points], cache, warm
+    )
+    restored = kept_new = 0
+    for point in points:
+        root = roots[point]
+        name = point.replace(":", "-")
+        out = (logs / f"{name}-to.out").read_text()
+        err = (logs / f"{name}-to.err").read_text()
+        assert again[point] == 0, (point, err)
+        assert "Traceback" not in out + err, point
+        assert leftovers(root) == [], point
+        tree = snapshot(root)
+        if tree == original:
+            restored += "from an interrupted run" in out
+        else:
+            assert tree == new_tree, point  # all-new, never a mix
+            kept_new += 1
+            assert "already at v2.4.0" in out
+            check = run_cli("check", "--repo", str(root), "--helm-repo", index_server.base_url)
+            assert check.code == 0, (point, check.stdout)
+    assert len(points) == 73  # n_files = 9: 3 journal, 9 backup, 9 temp, 32 fsync, 9 rename, 11
+    assert mixed > 0 and restored > 0  # crashes really hit mid-swap, and were restored
+    assert kept_new == 12  # killed after commit dropped the manifest: journal-remove:*, fsync:32
+
+
+@pytest.mark.parametrize("point", ["journal:3", "rename:4", "journal-remove:1"])
+def test_sigkill_of_python_m_fluxbump_in_a_git_repo(
+    tmp_path: Path, index_server: HelmServer, point: str
+) -> None:
+    """The console entry point itself, journal under .git/, recovery by a second process."""
+    cache = tmp_path / "cache"
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    original = snapshot(root)
+    crash = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--no-git"), cache,
+                **{CRASH_ENV: point})  # fmt: skip
+    assert crash.returncode == -signal.SIGKILL, crash.stderr
+    assert journal_dir(root) == root / ".git" / "fluxbump-journal"
+    assert journal_dir(root).is_dir() and lock_path(root).exists()
+    again = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--no-git", "--dry-run"), cache)
+    assert again.returncode == 0, again.stderr
+    assert leftovers(root) == []
+    if point == "journal-remove:1":
+        assert snapshot(root) != original and "already at v2.4.0" in again.stdout
+        assert run(fluxbump_cmd(root, index_server, "check"), cache).returncode == 0
+    else:
+        assert snapshot(root) == original
+
+
+def test_check_does_not_recover_but_to_dry_run_does(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    cache = tmp_path / "cache"
+    root = make_fleet(tmp_path / "repo", INCIDENT, **SMALL)
+    original = snapshot(root)
+    crash = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--no-git"), cache,
+                **{CRASH_ENV: "rename:4"})  # fmt: skip
+    assert crash.returncode == -signal.SIGKILL
+    mixed = snapshot(root)
+    assert mixed != original
+    check = run(fluxbump_cmd(root, index_server, "check"), cache)
+    assert check.returncode in (0, 1) and "Traceback" not in check.stderr
+    assert journal_dir(root).is_dir()  # check only reads
+    assert {k: v for k, v in snapshot(root).items() if k in original} == {
+        k: v for k, v in mixed.items() if k in original
+    }
+    dry = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--no-git", "--dry-run"), cache)
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.count("from an interrupted run") == 4
+    assert snapshot(root) == original and leftovers(root) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="commands/check.py: check on a tree with an interrupted run's journal reports the "
+    "half-written pins as ordinary violations and does not say a journal is pending",
+)
+def test_check_names_a_pending_journal(tmp_path: Path, index_server: HelmServer) -> None:
+    cache = tmp_path / "cache"
+    root = make_fleet(tmp_path / "repo", INCIDENT, **SMALL)
+    crash = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--no-git"), cache,
+                **{CRASH_ENV: "rename:4"})  # fmt: skip
+    assert crash.returncode == -signal.SIGKILL
+    check = run(fluxbump_cmd(root, index_server, "check"), cache)
+    assert "interrupted" in check.stdout + check.stderr
+
+
+# --- signals during apply, and a rival run: the pause seam ---------------------------------
+
+
+def start_paused(
+    root: Path, server: HelmServer, cache: Path, release: Path, at: str
+) -> subprocess.Popen[str]:
+    env = child_env(FLUXBUMP_CACHE_DIR=str(cache), **{PAUSE_ENV: at, PAUSE_FILE_ENV: str(release)})
+    return subprocess.Popen(
+        fluxbump_cmd(root, server, "to", "2.4.0", "--no-git"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # An inherited SIG_IGN (a background shell) would make Python ignore SIGINT too.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def wait_for(path: Path, proc: subprocess.Popen[str], limit: float = 30.0) -> None:
+    """Bounded polling for the file the paused process creates."""
+    deadline = time.monotonic() + limit
+    while not path.exists():
+        if proc.poll() is not None:
+            _, err = proc.communicate()
+            pytest.fail(f"process exited {proc.returncode} before pausing: {err}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"{path} did not appear within {limit}s")
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_during_apply_restores_every_file(
+    tmp_path: Path, index_server: HelmServer, sig: signal.Signals
+) -> None:
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    original = snapshot(root)
+    release = tmp_path / "release"
+    proc = start_paused(root, index_server, tmp_path / "cache", release, "rename:4")
+    try:
+        wait_for(Path(f"{release}.paused"), proc)
+        halfway = snapshot(root)
+        assert sum(halfway[rel] != original[rel] for rel in original) == 4  # really mid-swap
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "error: interrupted"
+    assert "Traceback" not in err
+    assert snapshot(root) == original
+    assert leftovers(root) == []
+
+
+def test_second_run_is_refused_while_the_first_holds_the_lock(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    cache = tmp_path / "cache"
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    release = tmp_path / "release"
+    first = start_paused(root, index_server, cache, release, "rename:1")
+    try:
+        wait_for(Path(f"{release}.paused"), first)
+        during = snapshot(root)
+        second = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--no-git"), cache)
+        assert second.returncode == 2, second.stderr
+        line = second.stderr.strip()
+        assert "\n" not in line and line.startswith("error: another fluxbump run holds the lock")
+        assert f"{lock_path(root)} (pid {first.pid})" in line
+        assert snapshot(root) == during  # the refused run wrote nothing
+        release.touch()
+        out, err = first.communicate(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert first.returncode == 0, err
+    assert "gate: passed" in out
+    assert leftovers(root) == []
+    check = run(fluxbump_cmd(root, index_server, "check"), cache)
+    assert check.returncode == 0, check.stdout
+
+
+def test_pause_seam_needs_a_release_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(PAUSE_ENV, "rename:1")
+    with pytest.raises(ValueError, match=PAUSE_FILE_ENV):
+        OsWriter()
+    monkeypatch.setenv(PAUSE_FILE_ENV, "/nonexistent")
+    monkeypatch.setenv(PAUSE_ENV, "renam:1")
+    with pytest.raises(ValueError, match=PAUSE_ENV):
+        OsWriter()
+
+
+# --- filesystem faults through the Writer seam, at the CLI ---------------------------------
+
+
+class FaultyWriter(OsWriter):
+    """The real writer, failing the 3rd temp-file write with ``err`` (leaving half a file)."""
+
+    err = errno.ENOSPC
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write_bytes(self, path: Path, data: bytes, mode: int, step: str) -> None:
+        if step == "temp-write":
+            self.writes += 1
+            if self.writes == 3:
+                path.write_bytes(data[: len(data) // 2])
+                raise OSError(self.err, os.strerror(self.err))
+        super().write_bytes(path, data, mode, step)
+
+
+def bump_in_process(root: Path, server: HelmServer) -> Outcome:
+    return run_cli("to", "2.4.0", "--repo", str(root), "--helm-repo", server.base_url)
+
+
+@pytest.mark.parametrize("err", [errno.ENOSPC, errno.EACCES])
+def test_write_fault_on_third_file_exits_2_and_restores_everything(
+    tmp_path: Path, index_server: HelmServer, monkeypatch: pytest.MonkeyPatch, err: int
+) -> None:
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    original = snapshot(root)
+    monkeypatch.setattr(FaultyWriter, "err", err)
+    monkeypatch.setattr(transaction, "OsWriter", FaultyWriter)
+    outcome = bump_in_process(root, index_server)
+    assert outcome.code == 2, outcome.stdout
+    message = outcome.stderr.strip()
+    assert "\n" not in message
+    assert message.startswith("error: ") and message.endswith("; every file was restored")
+    assert f"cannot write: {os.strerror(err).lower()}" in message
+    assert snapshot(root) == original
+    assert leftovers(root) == []
+
+
+def test_unwritable_pin_file_is_refused_before_any_write(
+    tmp_path: Path, index_server: HelmServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs as root too: os.access reports one pin file read-only (root ignores chmod)."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    target = (root / "platform/flux/blueprint.yaml").resolve()
+    real_access = os.access
+
+    def access(path: str | os.PathLike[str], mode: int, **kwargs: object) -> bool:
+        return Path(path) != target and real_access(path, mode)
+
+    monkeypatch.setattr(os, "access", access)
+    original = snapshot(root)
+    outcome = bump_in_process(root, index_server)
+    assert outcome.code == 2
+    assert outcome.stderr.strip() == (
+        "error: platform/flux/blueprint.yaml: not writable; nothing was written"
+    )
+    assert snapshot(root) == original and leftovers(root) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write a 0444 file")
+def test_read_only_pin_file_is_refused_before_any_write(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    (root / "platform/flux/blueprint.yaml").chmod(0o444)
+    original = snapshot(root)
+    outcome = bump_in_process(root, index_server)
+    assert outcome.code == 2 and "blueprint.yaml: not writable" in outcome.stderr
+    assert snapshot(root) == original

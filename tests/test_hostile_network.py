@@ -1,0 +1,285 @@
+"""A hostile or broken network, against a real 127.0.0.1 server.
+
+Index cases go through the CLI (``fluxbump resolve 2.4.0 --helm-repo …``): exit 3, one clear
+line, no traceback, and the cache never holds a bad body (a later good response is used).
+Chart-archive cases go through ``crds.fetch_chart_archive``: a ResolutionError (exit 3) and
+nothing cached or extracted.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import socket
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fluxbump.crds import ArchiveLimits, fetch_chart_archive
+from fluxbump.errors import EXIT_RESOLUTION, ResolutionError
+from fluxbump.index import MAX_INDEX_BYTES, TIMEOUT_ENV, parse_index
+from tests.cli_runner import Outcome, run_cli, run_process
+from tests.helm_server import Fault, HelmServer, serve
+
+INDEX = b"""apiVersion: v1
+entries:
+  flux2:
+    - name: flux2
+      version: 2.14.1
+      appVersion: 2.4.0
+      urls: [https://example.invalid/flux2-2.14.1.tgz]
+"""
+
+
+def _alias_bomb(levels: int = 12) -> bytes:
+    """A "billion laughs" index: each level lists the previous one 9 times (9**12 leaves)."""
+    lines = ["apiVersion: v1", 'l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels):
+        lines.append(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]")
+    lines.append(f"entries: {{flux2: [*l{levels - 1}]}}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+ALIAS_BOMB = _alias_bomb()
+
+
+@pytest.fixture
+def server() -> Iterator[HelmServer]:
+    with serve(HelmServer(routes={"/index.yaml": INDEX})) as srv:
+        yield srv
+
+
+def resolve(url: str, *extra: str) -> Outcome:
+    return run_cli("resolve", "2.4.0", "--helm-repo", url, *extra, env={TIMEOUT_ENV: "0.3"})
+
+
+def cached_files(tmp_path: Path) -> list[str]:
+    cache = tmp_path / "cache"
+    return sorted(p.name for p in cache.rglob("*") if p.is_file()) if cache.exists() else []
+
+
+def assert_exit_3(outcome: Outcome, *says: str) -> None:
+    assert outcome.code == EXIT_RESOLUTION, (outcome.stdout, outcome.stderr)
+    assert outcome.stdout == ""
+    message = outcome.stderr.rstrip("\n")
+    assert "\n" not in message and message.startswith("error: "), message
+    assert "Traceback" not in message
+    for fragment in says:
+        assert fragment in message, message
+
+
+def assert_good_response_used(server: HelmServer, tmp_path: Path) -> None:
+    """The bad body was never cached: the next run fetches (200, not 304) and resolves."""
+    sent = server.bodies_sent()
+    outcome = resolve(server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    assert outcome.stdout.startswith("Flux v2.4.0 → flux2 chart 2.14.1")
+    assert server.bodies_sent() == sent + 1
+
+
+def test_connection_refused_is_exit_3(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    outcome = resolve(f"http://127.0.0.1:{port}")
+    assert_exit_3(outcome, f"http://127.0.0.1:{port}/index.yaml", "after 3 tries", "ConnectError")
+    assert cached_files(tmp_path) == []
+
+
+def test_timeout_is_retried_then_exit_3(server: HelmServer, tmp_path: Path) -> None:
+    server.faults += [Fault(status=200, delay=1.0, body=INDEX) for _ in range(3)]
+    # A subprocess: the server thread's own broken-pipe noise must not mix into its stderr.
+    outcome = run_process("resolve", "2.4.0", "--helm-repo", server.base_url,
+                          env={TIMEOUT_ENV: "0.3"})  # fmt: skip
+    assert_exit_3(outcome, "after 3 tries", "Timeout")
+    assert len(server.requests) == 3
+    assert cached_files(tmp_path) == []
+    assert_good_response_used(server, tmp_path)
+
+
+def test_5xx_then_success_is_used(server: HelmServer) -> None:
+    server.faults += [Fault(status=503), Fault(status=502)]
+    outcome = resolve(server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    assert len(server.requests) == 3
+
+
+def test_5xx_every_time_is_exit_3(server: HelmServer, tmp_path: Path) -> None:
+    server.faults += [Fault(status=500) for _ in range(3)]
+    assert_exit_3(resolve(server.base_url), "after 3 tries (HTTP 500)")
+    assert cached_files(tmp_path) == []
+
+
+def test_404_is_exit_3_at_once(server: HelmServer) -> None:
+    outcome = resolve(server.url("/nope/index.yaml"))
+    assert_exit_3(outcome, "/nope/index.yaml: HTTP 404")
+    assert len(server.requests) == 1  # a 4xx is an answer, not a glitch: no retry
+
+
+def test_truncated_body_is_retried_then_exit_3(server: HelmServer, tmp_path: Path) -> None:
+    server.faults += [Fault(status=200, body=INDEX, truncate_to=20) for _ in range(3)]
+    assert_exit_3(resolve(server.base_url), "after 3 tries")
+    assert cached_files(tmp_path) == []
+    assert_good_response_used(server, tmp_path)
+
+
+def test_truncated_once_then_whole_is_used(server: HelmServer) -> None:
+    server.faults.append(Fault(status=200, body=INDEX, truncate_to=20))
+    assert resolve(server.base_url).code == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b"<html><body>Sign in to continue</body></html>", "not a Helm repository index"),
+        (b"entries: [unclosed\n", "index is not valid YAML"),
+        (b"\xff\xfe\x00garbage\x00", "index is not UTF-8 text"),
+        (b"[" * 500, "nested too deeply"),
+        (ALIAS_BOMB, "index uses YAML aliases"),
+    ],
+    ids=["html", "bad-yaml", "binary", "deep-nesting", "alias-bomb"],
+)
+def test_bad_body_is_exit_3_and_never_cached(
+    server: HelmServer, tmp_path: Path, body: bytes, says: str
+) -> None:
+    server.faults.append(Fault(status=200, body=body))
+    assert_exit_3(resolve(server.base_url), says)
+    assert cached_files(tmp_path) == []
+    assert_good_response_used(server, tmp_path)
+
+
+def test_bad_body_does_not_replace_a_good_cached_index(server: HelmServer, tmp_path: Path) -> None:
+    assert resolve(server.base_url).code == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "cache").iterdir()}
+    server.faults.append(Fault(status=200, body=b"<html>captive portal</html>"))
+    assert_exit_3(resolve(server.base_url), "not a Helm repository index")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "cache").iterdir()} == before
+    offline = resolve(server.base_url, "--offline")
+    assert offline.code == 0 and "using cached index" in offline.stderr
+
+
+def test_alias_bomb_is_refused_before_expansion() -> None:
+    """9**12 nodes if expanded: the refusal must come from the event stream, not a load."""
+    import resource
+    import time
+
+    start, peak = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ResolutionError, match="aliases"):
+        parse_index(ALIAS_BOMB.decode(), "bomb")
+    assert time.monotonic() - start < 5
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak
+    assert grown_kib < 64 * 1024
+
+
+def test_index_over_the_size_limit_is_exit_3(server: HelmServer, tmp_path: Path) -> None:
+    server.routes["/big/index.yaml"] = INDEX + b"#" * (MAX_INDEX_BYTES + 1) + b"\n"
+    outcome = resolve(server.url("/big/index.yaml"))
+    assert_exit_3(outcome, f"index larger than {MAX_INDEX_BYTES} bytes")
+    assert cached_files(tmp_path) == []
+
+
+def test_bad_timeout_setting_is_a_usage_error(server: HelmServer) -> None:
+    outcome = run_cli("resolve", "2.4.0", "--helm-repo", server.base_url,
+                      env={TIMEOUT_ENV: "soon"})  # fmt: skip
+    assert outcome.code == 2 and f"{TIMEOUT_ENV}='soon'" in outcome.stderr
+
+
+# --- chart archives ------------------------------------------------------------------------
+
+SMALL_LIMITS = ArchiveLimits(archive_bytes=1024 * 1024, member_bytes=256 * 1024,
+                             total_bytes=1024 * 1024, members=100)  # fmt: skip
+
+
+def targz(members: dict[str, bytes], special: list[tarfile.TarInfo] = ()) -> bytes:  # type: ignore[assignment]
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for info in special:
+            tar.addfile(info)
+    return buffer.getvalue()
+
+
+GOOD = targz({"flux2/Chart.yaml": b"name: flux2\nversion: 1.0.0\n"})
+
+
+def link(name: str, target: str) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = tarfile.SYMTYPE, target
+    return info
+
+
+def chart_index(server: HelmServer, digest: str) -> str:
+    return f"""apiVersion: v1
+entries:
+  flux2:
+    - name: flux2
+      version: 1.0.0
+      appVersion: 2.4.0
+      digest: {digest}
+      urls: [{server.url("/flux2-1.0.0.tgz")}]
+"""
+
+
+@pytest.fixture
+def chart_server() -> Iterator[HelmServer]:
+    with serve(HelmServer(routes={"/flux2-1.0.0.tgz": GOOD})) as srv:
+        yield srv
+
+
+def fetch(server: HelmServer, body: bytes) -> bytes:
+    """Serve ``body`` with an index whose digest matches it; fetch it through crds."""
+    server.routes["/flux2-1.0.0.tgz"] = body
+    index = parse_index(chart_index(server, hashlib.sha256(body).hexdigest()), server.base_url)
+    return fetch_chart_archive(index, "flux2", "1.0.0", offline=False, limits=SMALL_LIMITS)
+
+
+GZIP_BOMB = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)  # 64 MiB from ~64 KiB
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (targz({"flux2/../../etc/cron.d/x": b"* * * * * root sh\n"}), "'..' path component"),
+        (targz({"/etc/passwd": b"root::0:0::/:/bin/sh\n"}), "absolute path"),
+        (targz({}, [link("flux2/templates/x.yaml", "/etc/shadow")]), "link"),
+        (GZIP_BOMB, "unpacks to more than"),
+        (b"\x1f\x8b not really gzip", "not a gzip archive"),
+    ],
+    ids=["dot-dot", "absolute", "symlink", "gzip-bomb", "garbage"],
+)
+def test_unsafe_archive_is_refused_and_not_cached(
+    chart_server: HelmServer, tmp_path: Path, body: bytes, says: str
+) -> None:
+    with pytest.raises(ResolutionError, match=says) as info:
+        fetch(chart_server, body)
+    assert info.value.exit_code == EXIT_RESOLUTION
+    assert cached_files(tmp_path) == []
+    assert not any(tmp_path.rglob("passwd")) and not any(tmp_path.rglob("shadow"))
+    assert fetch(chart_server, GOOD) == GOOD  # the cache was not poisoned
+
+
+def test_wrong_digest_is_refused_and_a_later_good_body_is_used(
+    chart_server: HelmServer, tmp_path: Path
+) -> None:
+    index = parse_index(chart_index(chart_server, hashlib.sha256(GOOD).hexdigest()), "x")
+    chart_server.routes["/flux2-1.0.0.tgz"] = targz({"flux2/Chart.yaml": b"name: evil\n"})
+    with pytest.raises(ResolutionError, match="digest mismatch") as info:
+        fetch_chart_archive(index, "flux2", "1.0.0", offline=False, limits=SMALL_LIMITS)
+    assert info.value.exit_code == EXIT_RESOLUTION
+    assert cached_files(tmp_path) == []
+    chart_server.routes["/flux2-1.0.0.tgz"] = GOOD
+    assert fetch_chart_archive(index, "flux2", "1.0.0", offline=False, limits=SMALL_LIMITS) == GOOD
+    assert cached_files(tmp_path) == [f"{hashlib.sha256(GOOD).hexdigest()}.tgz"]
+
+
+def test_archive_over_the_size_limit_is_refused(chart_server: HelmServer, tmp_path: Path) -> None:
+    big = GOOD + b"\0" * SMALL_LIMITS.archive_bytes
+    with pytest.raises(ResolutionError, match="larger than"):
+        fetch(chart_server, big)
+    assert cached_files(tmp_path) == []

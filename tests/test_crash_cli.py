@@ -274,11 +274,6 @@ def test_check_does_not_recover_but_to_dry_run_does(
     assert snapshot(root) == original and leftovers(root) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="commands/check.py: check on a tree with an interrupted run's journal reports the "
-    "half-written pins as ordinary violations and does not say a journal is pending",
-)
 def test_check_names_a_pending_journal(tmp_path: Path, index_server: HelmServer) -> None:
     cache = tmp_path / "cache"
     root = make_fleet(tmp_path / "repo", INCIDENT, **SMALL)

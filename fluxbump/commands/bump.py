@@ -164,7 +164,7 @@ def _execute(
             notes=[*notes, *session.notes],
         )
         if refuse_downgrade:
-            _refuse_downgrade(plan, options.allow_downgrade)
+            _refuse_downgrade(found, plan, options.allow_downgrade)
         if not plan.changed:
             return result
         result.warnings += _guard_crds(found, loaded.index, plan, options)
@@ -208,10 +208,12 @@ def _refuse_unprovable(found: Discovery) -> None:
         raise UsageError(f"{first.as_text()}{more}")
 
 
-def _refuse_downgrade(plan: Plan, allowed: bool) -> None:
-    current = plan.from_release
-    if allowed or current is None or not versions.is_pin(current):
+def _refuse_downgrade(found: Discovery, plan: Plan, allowed: bool) -> None:
+    """Compare with the newest release any install pin names: every one of them moves."""
+    installed = [s.value for s in found.installs if versions.is_pin(s.value)]
+    if allowed or not installed:
         return
+    current = versions.normalize(max(installed, key=versions.sort_key))
     if versions.sort_key(plan.release) < versions.sort_key(current):
         raise UnsafeTransitionError(
             f"Flux {plan.release} is older than the installed {current}: refusing a downgrade "

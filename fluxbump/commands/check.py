@@ -41,7 +41,20 @@ def run_check(repo: Path, *, helm_repo: str | None, offline: bool) -> CheckResul
     crd_violations, crd_warnings = check_violations(found, loaded.index, offline=offline)
     schema, schema_warnings = _pinned_schema_violations(found, loaded.index, offline=offline)
     report.violations += crd_violations + schema
-    return CheckResult(found, report, (*loaded.warnings, *crd_warnings, *schema_warnings))
+    pending = _pending_journal(repo)
+    return CheckResult(found, report, (*pending, *loaded.warnings, *crd_warnings, *schema_warnings))
+
+
+def _pending_journal(repo: Path) -> tuple[str, ...]:
+    """check never repairs (it only reads); it says when a killed run left files half-written."""
+    from fluxbump.transaction import journal_dir
+
+    if not journal_dir(repo).exists():
+        return ()
+    return (
+        f"an interrupted fluxbump run left a journal in {journal_dir(repo)}; the next "
+        "'fluxbump to' or 'fluxbump sync' restores the files first",
+    )
 
 
 def _pinned_schema_violations(

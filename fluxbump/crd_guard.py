@@ -10,6 +10,8 @@ chart (no network), else from the chart archive itself (cached by digest).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from fluxbump import versions
 from fluxbump.crds import (
@@ -78,28 +80,65 @@ def drops_between(
     return list(drops.values()), warnings
 
 
-def check_violations(
-    found: Discovery, index: HelmIndex, *, offline: bool
-) -> tuple[list[Violation], list[str]]:
-    """For ``check``: the pinned chart must serve every CRD version the cloud-init Flux serves."""
-    pins = found.upstream_pins()
-    if not pins or not found.installs or not versions.is_pin(pins[0].value):
-        return [], []
-    pin, install = pins[0], found.installs[0]
+@dataclass(frozen=True)
+class CrdComparison:
+    """The CRD API versions the running charts serve that the target chart does not."""
+
+    chart: str
+    running: tuple[str, ...]
+    target: str
+    drops: tuple[Drop, ...]
+    warnings: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "chart": self.chart,
+            "running": list(self.running),
+            "target": self.target,
+            "dropped": [d.describe() for d in self.drops],
+            "safe": not self.drops,
+        }
+
+    def summary(self) -> str:
+        running = ", ".join(self.running) or "none"
+        if not self.drops:
+            return f"{self.chart} {running} -> {self.target}: no CRD API version dropped"
+        listed = ", ".join(d.describe() for d in self.drops)
+        return f"{self.chart} {running} -> {self.target}: drops {listed}"
+
+
+def compare_crds(
+    found: Discovery, index: HelmIndex, target: str, *, offline: bool
+) -> CrdComparison:
+    """What moving from the running charts (pinned and cloud-init) to ``target`` drops."""
     chart = found.component.upstream
-    sources = [c for c in running_charts(found, index) if c != pin.value]
-    if index.find(chart, pin.value) is None:
-        return [], []
-    drops, warnings = drops_between(index, chart, sources, pin.value, offline=offline)
-    if not drops:
-        return [], warnings
-    listed = ", ".join(d.describe() for d in drops)
+    running = tuple(running_charts(found, index))
+    drops, warnings = drops_between(index, chart, list(running), target, offline=offline)
+    return CrdComparison(chart, running, target, tuple(drops), tuple(warnings))
+
+
+def check_violations(found: Discovery, comparison: CrdComparison | None) -> list[Violation]:
+    """For ``check``: the pinned chart must serve every CRD version the cloud-init Flux serves."""
+    if comparison is None or not comparison.drops or not found.installs:
+        return []
+    pin, install = found.upstream_pins()[0], found.installs[0]
+    listed = ", ".join(d.describe() for d in comparison.drops)
     message = (
-        f"{chart} {pin.value} CRDs stop serving {listed}, which Flux {install.value} from "
-        f"cloud-init ({install.where}) serves: the CRD update would be rejected and Helm's "
+        f"{comparison.chart} {pin.value} CRDs stop serving {listed}, which Flux {install.value} "
+        f"from cloud-init ({install.where}) serves: the CRD update would be rejected and Helm's "
         "rollback would delete the Flux controllers"
     )
-    return [Violation(pin.file, pin.line, message, pin.value, "")], warnings
+    return [Violation(pin.file, pin.line, message, pin.value, "")]
+
+
+def pinned_comparison(found: Discovery, index: HelmIndex, *, offline: bool) -> CrdComparison | None:
+    """The running charts against the pinned one; None when there is no single exact pin."""
+    pins = found.upstream_pins()
+    if len(pins) != 1 or not versions.is_pin(pins[0].value):
+        return None
+    if index.find(found.component.upstream, pins[0].value) is None:
+        return None
+    return compare_crds(found, index, pins[0].value, offline=offline)
 
 
 def schema_violations(

@@ -63,6 +63,7 @@ class PrContent:
     edits: tuple[PrEdit, ...] = ()
     stale_mentions: tuple[str, ...] = ()
     gate_result: str = ""
+    crd_summary: str = ""
 
 
 def render_pr(content: PrContent) -> tuple[str, str]:
@@ -80,6 +81,7 @@ def render_pr(content: PrContent) -> tuple[str, str]:
         edits_table=edits_table(content.edits),
         stale_mentions=_bullets(content.stale_mentions, "_None._"),
         gate_result=_gate(content.gate_result),
+        crd_summary=content.crd_summary or "_Not compared._",
     )
     return title, body
 

@@ -120,6 +120,9 @@ def test_status_json(tmp_path: Path) -> None:
     outcome = run_cli("status", "--repo", str(make_fleet(tmp_path)), "--offline", "--json")
     document = json.loads(outcome.stdout)
     assert document["ok"] is True
+    assert document["crds"] == {
+        "chart": "flux2", "running": ["2.14.1"], "target": "2.14.1", "dropped": [], "safe": True
+    }  # fmt: skip
     assert all(
         {"role", "file", "line", "value", "expected", "ok"} <= set(s) for s in document["sites"]
     )

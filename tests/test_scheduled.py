@@ -61,6 +61,8 @@ def test_scheduled_job_bumps_pushes_and_opens_a_pr(
         == f"fluxbump: Flux v{result['to']['release']} (flux2 chart {result['to']['chart']})"
     )
     assert "platform/flux/chart/Chart.yaml" in post.body["body"]
+    assert "no CRD API version dropped" in post.body["body"]
+    assert result["crds"]["safe"] is True and result["crds"]["target"] == result["to"]["chart"]
     remote = repo.parent / "remote.git"
     assert git(remote, "rev-parse", branch) == git(repo, "rev-parse", "HEAD")
     assert TOKEN not in outcome.stdout + outcome.stderr

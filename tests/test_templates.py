@@ -54,6 +54,7 @@ PLACEHOLDERS = {
         "edits_table",
         "stale_mentions",
         "gate_result",
+        "crd_summary",
     },
 }
 

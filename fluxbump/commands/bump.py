@@ -16,6 +16,7 @@ from typing import Any
 
 from fluxbump import versions
 from fluxbump.config import Config, load_config
+from fluxbump.crd_guard import CrdComparison
 from fluxbump.discover import Discovery, discover
 from fluxbump.errors import GateFailure, ResolutionError, UnsafeTransitionError, UsageError
 from fluxbump.gate import evaluate
@@ -61,6 +62,7 @@ class BumpResult:
     commit: str | None = None
     pushed: bool = False
     pr_url: str | None = None
+    crds: CrdComparison | None = None
     dry_run: bool = False
     gate: str = ""
     stale: list[Mention] = field(default_factory=list)
@@ -76,6 +78,7 @@ class BumpResult:
             "commit": self.commit,
             "pushed": self.pushed,
             "pr_url": self.pr_url,
+            "crds": self.crds.as_json() if self.crds is not None else None,
             "gate": self.gate,
             "stale_mentions": [m.as_json() for m in self.stale],
             "notes": list(self.notes),
@@ -167,7 +170,8 @@ def _execute(
             _refuse_downgrade(found, plan, options.allow_downgrade)
         if not plan.changed:
             return result
-        result.warnings += _guard_crds(found, loaded.index, plan, options)
+        result.crds = _guard_crds(found, loaded.index, plan, options)
+        result.warnings += result.crds.warnings
         changes = file_changes(found, plan)
         result.diffs = [unified_diff(c) for c in changes]
         if options.dry_run:
@@ -182,18 +186,20 @@ def _execute(
     return session.publish(config.remote, result)
 
 
-def _guard_crds(found: Discovery, index: HelmIndex, plan: Plan, options: BumpOptions) -> list[str]:
+def _guard_crds(
+    found: Discovery, index: HelmIndex, plan: Plan, options: BumpOptions
+) -> CrdComparison:
     """Refuse (exit 4) a target whose CRDs stop serving a version the cluster may store."""
-    from fluxbump.crd_guard import drops_between, running_charts
+    from fluxbump.crd_guard import compare_crds
     from fluxbump.crds import guard_transition
 
-    sources = running_charts(found, index)
-    drops, warnings = drops_between(
-        index, found.component.upstream, sources, plan.chart, offline=options.offline
+    comparison = compare_crds(found, index, plan.chart, offline=options.offline)
+    chart = comparison.chart
+    current = ", ".join(f"{chart} {c}" for c in comparison.running) or "the current release"
+    forced = guard_transition(
+        current, f"{chart} {plan.chart}", list(comparison.drops), force=options.force_unsafe_crds
     )
-    current = ", ".join(f"{found.component.upstream} {c}" for c in sources) or "the current release"
-    target = f"{found.component.upstream} {plan.chart}"
-    return warnings + guard_transition(current, target, drops, force=options.force_unsafe_crds)
+    return replace(comparison, warnings=(*comparison.warnings, *forced))
 
 
 def _refuse_unprovable(found: Discovery) -> None:
@@ -494,6 +500,7 @@ def pr_text(result: BumpResult) -> tuple[str, str]:
         edits=edits,
         stale_mentions=tuple(f"{m.where}: {m.text}" for m in result.stale),
         gate_result=result.gate,
+        crd_summary=result.crds.summary() if result.crds is not None else "not compared",
     )
     return render_pr(content)
 

@@ -8,7 +8,12 @@ from typing import Any
 
 from fluxbump import versions
 from fluxbump.config import load_config
-from fluxbump.crd_guard import check_violations, schema_violations
+from fluxbump.crd_guard import (
+    CrdComparison,
+    check_violations,
+    pinned_comparison,
+    schema_violations,
+)
 from fluxbump.discover import Discovery, discover
 from fluxbump.gate import GateReport, evaluate, stale_mentions
 from fluxbump.index import HelmIndex, load_index
@@ -21,6 +26,7 @@ class CheckResult:
     found: Discovery
     report: GateReport
     warnings: tuple[str, ...]
+    crds: CrdComparison | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -29,6 +35,7 @@ class CheckResult:
             "violations": [v.as_json() for v in self.report.violations],
             "sites": [r.as_json() for r in self.report.rows],
             "stale_mentions": [m.as_json() for m in stale_mentions(self.found)],
+            "crds": self.crds.as_json() if self.crds is not None else None,
         }
 
 
@@ -38,11 +45,13 @@ def run_check(repo: Path, *, helm_repo: str | None, offline: bool) -> CheckResul
     found = discover(repo, config)
     loaded = load_index(helm_repo or config.helm_repo, offline=offline)
     report = evaluate(found, loaded.index)
-    crd_violations, crd_warnings = check_violations(found, loaded.index, offline=offline)
+    crds = pinned_comparison(found, loaded.index, offline=offline)
+    crd_warnings = crds.warnings if crds is not None else ()
     schema, schema_warnings = _pinned_schema_violations(found, loaded.index, offline=offline)
-    report.violations += crd_violations + schema
+    report.violations += check_violations(found, crds) + schema
     pending = _pending_journal(repo)
-    return CheckResult(found, report, (*pending, *loaded.warnings, *crd_warnings, *schema_warnings))
+    warnings = (*pending, *loaded.warnings, *crd_warnings, *schema_warnings)
+    return CheckResult(found, report, warnings, crds)
 
 
 def _pending_journal(repo: Path) -> tuple[str, ...]:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from fluxbump import __version__
 from fluxbump.errors import FluxbumpError
 from fluxbump.output import emit_json, err, error, out, paint, warn
+
+if TYPE_CHECKING:
+    from fluxbump.commands.bump import BumpResult
 
 app = typer.Typer(
     name="fluxbump",
@@ -207,7 +210,7 @@ def to(
     Exit 0 when bumped or already current, 1 gate failure (every file restored), 2 bad
     input or refused (dirty tree, existing branch), 3 index/network error, 4 downgrade.
     """
-    from fluxbump.commands.bump import BumpOptions, format_result, run_to
+    from fluxbump.commands.bump import BumpOptions, run_to
 
     options = BumpOptions(
         dry_run=dry_run, no_git=no_git, branch=branch, push=push, open_pr=open_pr,
@@ -215,14 +218,7 @@ def to(
         allow_dirty=allow_dirty, base=base, helm_repo=helm_repo, offline=offline, pre=pre,
         force_unsafe_crds=force_unsafe_crds,
     )  # fmt: skip
-    result = _run(lambda: run_to(Path(repo), release, options))
-    for message in result.warnings:
-        warn(message)
-    if as_json:
-        emit_json(result.as_json())
-        return
-    for line in format_result(result, show_diff=dry_run):
-        out(line)
+    _print_bump(_run(lambda: run_to(Path(repo), release, options)), as_json=as_json)
 
 
 @app.command()
@@ -254,20 +250,13 @@ def sync(
     Exit 0 when synced or already consistent, 1 gate failure (every file restored), 2 bad
     input, 3 index/network error, 4 unsafe CRD transition.
     """
-    from fluxbump.commands.bump import BumpOptions, format_result, run_sync
+    from fluxbump.commands.bump import BumpOptions, run_sync
 
     options = BumpOptions(
         dry_run=dry_run, base=base, helm_repo=helm_repo, offline=offline,
         force_unsafe_crds=force_unsafe_crds,
     )  # fmt: skip
-    result = _run(lambda: run_sync(Path(repo), source, options))
-    for message in result.warnings:
-        warn(message)
-    if as_json:
-        emit_json(result.as_json())
-        return
-    for line in format_result(result, show_diff=dry_run):
-        out(line)
+    _print_bump(_run(lambda: run_sync(Path(repo), source, options)), as_json=as_json)
 
 
 @app.command()
@@ -331,6 +320,19 @@ def ci_workflow() -> None:
     from fluxbump.render import render
 
     out(render("ci-workflow.yaml").rstrip("\n"))
+
+
+def _print_bump(result: BumpResult, *, as_json: bool) -> None:
+    """Warnings to stderr; the JSON document or the human report to stdout."""
+    from fluxbump.commands.bump import format_result
+
+    for message in result.warnings:
+        warn(message)
+    if as_json:
+        emit_json(result.as_json())
+        return
+    for line in format_result(result, show_diff=result.dry_run):
+        out(line)
 
 
 def main() -> None:

@@ -1,10 +1,13 @@
 """Walk the repository once and find every pin-site of a component (DESIGN §1).
 
-Cheap byte tests run before any YAML is parsed, so only candidate files cost a parse.
+The walk sorts every file into the roles whose globs it matches; each file is read once.
+Cheap byte tests run before any YAML is parsed, so only candidate files cost a parse, and
+of a multi-document manifest only the candidate documents (``sites.helmrelease``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from fluxbump.sites.chart import ChartFile, parse_chart
 from fluxbump.sites.cloudinit import find_install_pins
 from fluxbump.sites.helmrelease import scan_manifest
 from fluxbump.sites.values import find_mirrors
-from fluxbump.sources import SourceFile, matches, read_source, walk_files
+from fluxbump.sources import Globs, SourceFile, read_raw, read_source, source_of, walk_files
 
 
 @dataclass
@@ -73,9 +76,9 @@ def discover(root: Path, config: Config) -> Discovery:
     if not root.is_dir():
         raise UsageError(f"--repo {root}: not a directory")
     component = component_for(config)
-    files = [rel for rel in walk_files(root) if not matches(rel, config.exclude)]
+    roles = _classify(walk_files(root), config)
     sources: dict[str, SourceFile] = {}
-    charts = _charts(root, config, files, sources)
+    charts = _charts(root, roles.charts, sources)
     if component.wrapper not in charts:
         raise UsageError(
             f"no Chart.yaml with 'name: {component.wrapper}' under {root}; "
@@ -83,12 +86,41 @@ def discover(root: Path, config: Config) -> Discovery:
         )
     charts[component.wrapper] = _mark_upstream(charts[component.wrapper], component.upstream)
     found = Discovery(root, config, component, sources, charts, _tracked(charts, component.wrapper))
-    _installs(found, files)
+    _installs(found, roles.cloudinit)
     _mirrors(found)
-    _blueprints(found, files)
-    _releases(found, files)
+    _blueprints(found, roles.blueprints)
+    _releases(found, roles.clusters)
     _structure(found)
     return found
+
+
+@dataclass
+class _Roles:
+    """The walked files, by the configured globs they match (a file may have several roles)."""
+
+    charts: list[str] = field(default_factory=list)
+    cloudinit: list[str] = field(default_factory=list)
+    blueprints: list[str] = field(default_factory=list)
+    clusters: list[str] = field(default_factory=list)
+
+
+def _classify(files: Iterable[str], config: Config) -> _Roles:
+    exclude, charts = Globs(config.exclude), Globs(config.charts)
+    cloudinit, blueprints = Globs(config.cloudinit), Globs(config.blueprints)
+    clusters = Globs(config.clusters)
+    roles = _Roles()
+    for rel in files:
+        if exclude.match(rel):
+            continue
+        if rel.endswith("Chart.yaml") and charts.match(rel):
+            roles.charts.append(rel)
+        if cloudinit.match(rel):
+            roles.cloudinit.append(rel)
+        if blueprints.match(rel):
+            roles.blueprints.append(rel)
+        if clusters.match(rel):
+            roles.clusters.append(rel)
+    return roles
 
 
 def _read(found_sources: dict[str, SourceFile], root: Path, rel: str) -> SourceFile:
@@ -97,13 +129,9 @@ def _read(found_sources: dict[str, SourceFile], root: Path, rel: str) -> SourceF
     return found_sources[rel]
 
 
-def _charts(
-    root: Path, config: Config, files: list[str], sources: dict[str, SourceFile]
-) -> dict[str, ChartFile]:
+def _charts(root: Path, files: list[str], sources: dict[str, SourceFile]) -> dict[str, ChartFile]:
     charts: dict[str, ChartFile] = {}
     for rel in files:
-        if not rel.endswith("Chart.yaml") or not matches(rel, config.charts):
-            continue
         chart = parse_chart(_read(sources, root, rel))
         if chart is None:
             continue
@@ -141,8 +169,6 @@ def _installs(found: Discovery, files: list[str]) -> None:
         return
     marker = b"releases/download"
     for rel in files:
-        if not matches(rel, found.config.cloudinit):
-            continue
         source = _read(found.sources, found.root, rel)
         if marker not in source.raw:
             continue
@@ -165,8 +191,6 @@ def _blueprints(found: Discovery, files: list[str]) -> None:
     by_directory = {found.charts[n].directory: n for n in found.tracked}
     tracked = set(found.tracked)
     for rel in files:
-        if not matches(rel, found.config.blueprints):
-            continue
         source = _read(found.sources, found.root, rel)
         if b"Blueprint" not in source.raw:
             continue
@@ -192,20 +216,29 @@ def _chart_of_blueprint(
 
 def _releases(found: Discovery, files: list[str]) -> None:
     names = frozenset(found.tracked)
-    needles = [n.encode() for n in names]
+    needles = tuple(n.encode() for n in names)
+    root = str(found.root)
     for rel in files:
-        if not matches(rel, found.config.clusters):
+        source = found.sources.get(rel)
+        raw = source.raw if source is not None else read_raw(root, rel)
+        if not _may_pin(raw, needles):
             continue
-        raw = (found.root / rel).read_bytes()
-        if (b"HelmRelease" not in raw and b"OCIRepository" not in raw) or not any(
-            n in raw for n in needles
-        ):
-            continue
-        scan = scan_manifest(_read(found.sources, found.root, rel), names)
+        if source is None:
+            source = found.sources[rel] = source_of(rel, raw)
+        scan = scan_manifest(source, names)
         found.releases += scan.sites
         found.releases += [
             r.tag for r in scan.oci_repositories if r.chart in names and r.tag is not None
         ]
+
+
+def _may_pin(raw: bytes, needles: tuple[bytes, ...]) -> bool:
+    """The file-level form of ``helmrelease.may_pin``: most cluster files fail it unparsed."""
+    if b"\\" in raw:
+        return True
+    if b"HelmRelease" not in raw and b"OCIRepository" not in raw:
+        return False
+    return any(n in raw for n in needles)
 
 
 def _structure(found: Discovery) -> None:

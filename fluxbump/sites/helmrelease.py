@@ -2,7 +2,8 @@
 
 Two shapes: ``spec.chart.spec.{chart,version}``, and ``spec.chartRef`` pointing at an
 ``OCIRepository`` whose ``spec.ref.tag`` is the pin (the chart is the URL's last segment,
-so the tag is found on the OCIRepository itself). ``dependsOn`` names are not pins.
+so the tag is found on the OCIRepository itself). ``dependsOn`` names are not pins: the
+cheap text test lets such documents through, and the parsed path rejects them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from fluxbump import yamldoc
 from fluxbump.pins import PinSite, Role, yaml_site
+from fluxbump.sites import blockyaml
 from fluxbump.sources import SourceFile
 
 
@@ -31,15 +33,46 @@ class ClusterScan:
 
 
 def scan_manifest(source: SourceFile, charts: frozenset[str]) -> ClusterScan:
-    """HelmRelease pins of the given charts and the OCIRepositories in one file."""
+    """HelmRelease pins of the given charts and the OCIRepositories that may pin them.
+
+    Only documents whose text could hold such a pin are composed (see ``may_pin``); the
+    others are never parsed, so a stray invalid document beside them is not this file's error.
+    """
     scan = ClusterScan([], [])
-    for index, root in enumerate(yamldoc.compose_documents(source.text, source.rel)):
-        kind = yamldoc.text_of(yamldoc.child(root, "kind"))
-        if kind == "HelmRelease":
-            _helmrelease(source, index, root, charts, scan)
-        elif kind == "OCIRepository":
-            scan.oci_repositories.append(_oci(source, index, root))
+    segments = blockyaml.split_documents(source.text)
+    if segments is None:  # directives, ``...`` or odd line breaks: ruamel reads it whole
+        for index, root in enumerate(yamldoc.compose_documents(source.text, source.rel)):
+            _scan_document(source, index, root, charts, scan)
+        return scan
+    for segment in segments:
+        if may_pin(source.text[segment.start : segment.end], charts):
+            root = blockyaml.compose_segment(source.text, segment, source.rel)
+            _scan_document(source, segment.index, root, charts, scan)
     return scan
+
+
+def may_pin(text: str, charts: frozenset[str]) -> bool:
+    """Cheap test: can this text hold a HelmRelease or OCIRepository pin of one of ``charts``?
+
+    A pin names its chart in the text (``chart: bp-flux``, quoted, flow style, or an OCI URL
+    ending in it) and its kind; only a double-quoted escape can spell either differently,
+    so any backslash lets the text through to the parser.
+    """
+    if "\\" in text:
+        return True
+    if "HelmRelease" not in text and "OCIRepository" not in text:
+        return False
+    return any(name in text for name in charts)
+
+
+def _scan_document(
+    source: SourceFile, index: int, root: Any, charts: frozenset[str], scan: ClusterScan
+) -> None:
+    kind = yamldoc.text_of(yamldoc.child(root, "kind"))
+    if kind == "HelmRelease":
+        _helmrelease(source, index, root, charts, scan)
+    elif kind == "OCIRepository":
+        scan.oci_repositories.append(_oci(source, index, root))
 
 
 def _object_key(root: Any, default_namespace: str = "") -> str:

@@ -1,0 +1,274 @@
+"""Benchmark fluxbump on generated Catalyst-layout fleets against a grep/sed floor.
+
+    python -m benchmarks.fleet [--sizes 10,100,1000] [--runs 5]
+
+For each size N it writes a fleet of N clusters (``fluxbump.fleet.write_fleet``; each cluster
+directory holds the two pin files and ``--filler-files`` unrelated multi-document HelmRelease
+files), then times whole processes (``sys.executable -m fluxbump``, as a user runs it): one
+warm-up run, then the median wall time of ``--runs`` runs and the peak RSS of any run (from
+``os.wait4``, per child). ``to`` and the sed floor get a fresh copy of the tree for every run;
+the copy is not timed. The floors are what a shell one-liner pays to find (``grep -rl``) and
+to rewrite (``grep -rl | xargs sed -i``) the same pins, so the ratios say how far fluxbump's
+parsing and proving is from plain text search.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from fluxbump.fleet import FleetSpec, write_fleet
+
+TARGET_RELEASE = "2.5.1"
+# The fleet starts consistent (Flux 2.4.0 <-> flux2 chart 2.14.1), so `check` exits 0 and
+# `to 2.5.1` moves every pin: flux2 2.14.1 -> 2.15.0, bp-flux and its umbrella 1.1.1 -> 1.1.2.
+START_RELEASE, START_CHART = "2.4.0", "2.14.1"
+CHART_NAMES = ("bp-flux", "bp-catalyst-platform")
+# The sed floor makes the same version edits `to` makes, in the same files.
+SED_EDITS = (
+    r"s#releases/download/v2\.4\.0/#releases/download/v2.5.1/#",
+    r"s/2\.14\.1/2.15.0/",
+    r"s/1\.1\.1/1.1.2/g",
+)
+SED_DIRS = ("clusters", "infra", "platform", "products")
+TARGETS_FLOOR_RATIO = 3.0
+TARGET_RSS_MB = 150.0
+TARGET_SCALING = 12.0
+TARGET_VERSION_S = 0.150
+
+
+@dataclass(frozen=True)
+class Command:
+    """One measured command, run in the fleet's root; ``to`` and sed need a fresh copy."""
+
+    name: str
+    argv: tuple[str, ...]
+    fresh_copy: bool = False
+    floor: str | None = None  # name of the command it is compared to
+    repo_option: bool = True  # append --repo DIR (fluxbump commands)
+    ok_codes: tuple[int, ...] = (0,)
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    size: int | None  # None: independent of the fleet
+    wall: float  # median seconds
+    rss_mb: float  # peak over the measured runs
+    floor: str | None
+
+
+def commands() -> list[Command]:
+    fluxbump = (sys.executable, "-m", "fluxbump")
+    names = " ".join(f"-e {n}" for n in CHART_NAMES)
+    sed = " ".join(f"-e '{e}'" for e in SED_EDITS)
+    dirs = " ".join(SED_DIRS)
+    return [
+        Command(
+            "grep -rl", ("sh", "-c", f"grep -rl {names} clusters/ >/dev/null"), repo_option=False
+        ),
+        Command(
+            "grep -rl + sed -i",
+            (
+                "sh",
+                "-c",
+                f"grep -rl {names} -e releases/download -e flux2 {dirs} | xargs -r sed -i {sed}",
+            ),
+            fresh_copy=True,
+            repo_option=False,
+        ),
+        Command("status --offline", (*fluxbump, "status", "--offline"), floor="grep -rl"),
+        Command("check --offline", (*fluxbump, "check", "--offline"), floor="grep -rl"),
+        Command(
+            f"to {TARGET_RELEASE} --no-git --offline",
+            (*fluxbump, "to", TARGET_RELEASE, "--no-git", "--offline"),
+            fresh_copy=True,
+            floor="grep -rl + sed -i",
+        ),
+    ]
+
+
+def build_fleet(root: Path, size: int, filler_files: int) -> tuple[int, int]:
+    """Write a fleet of ``size`` clusters; returns (files, bytes) of YAML under clusters/."""
+    # In a child process: the generator holds the whole fleet's text, and on Linux a child
+    # spawned later inherits this process's peak RSS as its own ru_maxrss (it is recorded at
+    # exec), so this process must stay small for the children's peaks to be theirs.
+    code = "import sys; from benchmarks.fleet import write; write(*sys.argv[1:])"
+    subprocess.run(
+        [sys.executable, "-c", code, str(root), str(size), str(filler_files)],
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    files = [p for p in (root / "clusters").rglob("*.yaml")]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def write(root: str, size: str, filler_files: str) -> None:
+    """Write the fleet (run in a child process by ``build_fleet``)."""
+    clusters = tuple(f"c{i:04d}.sovereign.example" for i in range(int(size)))
+    spec = FleetSpec(
+        clusters=clusters,
+        flux_release=START_RELEASE,
+        flux_chart=START_CHART,
+        filler_files=int(filler_files),
+    )
+    write_fleet(Path(root), spec)
+
+
+def run_once(command: Command, repo: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one process, as the kernel accounts for that child."""
+    argv = list(command.argv)
+    if command.repo_option:
+        argv += ["--repo", str(repo)]
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # wait4 reaped it
+        if proc.returncode not in command.ok_codes:
+            errors.seek(0)
+            tail = errors.read().decode(errors="replace").strip().splitlines()[-3:]
+            raise SystemExit(f"{command.name} exited {proc.returncode}: {' | '.join(tail)}")
+    return wall, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+
+
+def measure(command: Command, tree: Path, runs: int, env: dict[str, str]) -> tuple[float, float]:
+    """One warm-up run, then the median wall time and peak RSS of ``runs`` runs."""
+    walls, peaks = [], []
+    for attempt in range(runs + 1):
+        repo = _fresh_copy(tree) if command.fresh_copy else tree
+        try:
+            wall, rss = run_once(command, repo, env)
+        finally:
+            if repo != tree:
+                shutil.rmtree(repo)
+        if attempt:  # the first run warms the page cache and Python's bytecode cache
+            walls.append(wall)
+            peaks.append(rss)
+    return statistics.median(walls), max(peaks)
+
+
+def _fresh_copy(tree: Path) -> Path:
+    copy = tree.with_name(tree.name + "-copy")
+    if shutil.which("cp"):
+        subprocess.run(["cp", "-a", str(tree), str(copy)], check=True)
+    else:
+        shutil.copytree(tree, copy, symlinks=True)
+    return copy
+
+
+def bench(sizes: Sequence[int], runs: int, filler_files: int, workdir: Path) -> list[Measure]:
+    env = {**os.environ, "NO_COLOR": "1", "FLUXBUMP_CACHE_DIR": str(workdir / "cache")}
+    env.pop("FLUXBUMP_HELM_REPO", None)
+    results: list[Measure] = []
+    version = Command(
+        "--version", (sys.executable, "-m", "fluxbump", "--version"), repo_option=False
+    )
+    wall, rss = measure(version, workdir, runs, env)
+    results.append(Measure(version.name, None, wall, rss, None))
+    for size in sizes:
+        tree = workdir / f"fleet-{size}"
+        files, size_bytes = build_fleet(tree, size, filler_files)
+        print(
+            f"fleet N={size}: {files} YAML files under clusters/, {size_bytes / 1e6:.1f} MB",
+            file=sys.stderr,
+        )
+        for command in commands():
+            wall, rss = measure(command, tree, runs, env)
+            results.append(Measure(command.name, size, wall, rss, command.floor))
+        shutil.rmtree(tree)
+    return results
+
+
+def table(results: Sequence[Measure]) -> list[str]:
+    """One row per command and size: median wall, peak RSS, ratio to its floor."""
+    walls = {(m.name, m.size): m.wall for m in results}
+    rows = [("command", "N", "median wall s", "peak RSS MB", "ratio to floor")]
+    for m in results:
+        ratio = f"{m.wall / walls[(m.floor, m.size)]:.2f}" if m.floor else "-"
+        size = str(m.size) if m.size is not None else "-"
+        rows.append((m.name, size, f"{m.wall:.3f}", f"{m.rss_mb:.1f}", ratio))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+
+
+def targets(results: Sequence[Measure]) -> list[str]:
+    """Whether each target is met, judged at the largest size measured."""
+    walls = {(m.name, m.size): m.wall for m in results}
+    sizes = sorted({m.size for m in results if m.size is not None})
+    lines: list[str] = []
+    version = walls[("--version", None)]
+    lines.append(
+        _verdict(f"--version <= {TARGET_VERSION_S * 1000:.0f} ms", version, TARGET_VERSION_S)
+    )
+    if not sizes:
+        return lines
+    big = sizes[-1]
+    for m in results:
+        if m.size == big and m.floor:
+            ratio = m.wall / walls[(m.floor, big)]
+            lines.append(_verdict(f"{m.name} <= {TARGETS_FLOOR_RATIO:.0f}x {m.floor} (N={big})",
+                                  ratio, TARGETS_FLOOR_RATIO, unit="x"))  # fmt: skip
+    peak = max(m.rss_mb for m in results if m.name not in ("grep -rl", "grep -rl + sed -i"))
+    lines.append(_verdict(f"peak RSS <= {TARGET_RSS_MB:.0f} MB", peak, TARGET_RSS_MB, unit=" MB"))
+    small = big // 10
+    if small in sizes:
+        for m in results:
+            if m.size == big and m.floor:
+                scale = m.wall / walls[(m.name, small)]
+                lines.append(_verdict(f"{m.name} N={big}/N={small} <= {TARGET_SCALING:.0f}x",
+                                      scale, TARGET_SCALING, unit="x"))  # fmt: skip
+    return lines
+
+
+def _verdict(what: str, value: float, limit: float, unit: str = " s") -> str:
+    shown = f"{value:.2f}{unit}" if unit != " s" else f"{value * 1000:.0f} ms"
+    return f"{'met    ' if value <= limit else 'NOT met'}  {what}: {shown}"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.fleet", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--sizes", default="10,100,1000", help="comma-separated cluster counts")
+    parser.add_argument("--runs", type=int, default=5, help="measured runs after one warm-up")
+    parser.add_argument(
+        "--filler-files", type=int, default=33, help="unrelated HelmRelease files per cluster"
+    )
+    parser.add_argument("--workdir", type=Path, help="where fleets are written [temp dir]")
+    args = parser.parse_args(argv)
+    try:
+        args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error("--sizes must be comma-separated integers")
+    if not args.sizes or min(args.sizes) < 1 or args.runs < 1:
+        parser.error("--sizes and --runs must be positive")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="fluxbump-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        results = bench(args.sizes, args.runs, args.filler_files, workdir)
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print("\n".join(table(results)))
+    print()
+    print("\n".join(targets(results)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,250 @@
+"""The fast paths discovery takes give exactly ruamel's answers.
+
+The per-document block reader (``sites.blockyaml``) and the cheap text filters must never
+change what discovery finds: same nodes, offsets, lines and columns as ruamel's composer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fluxbump import yamldoc
+from fluxbump.config import Config
+from fluxbump.discover import discover
+from fluxbump.errors import UsageError
+from fluxbump.fleet import FleetSpec, write_fleet
+from fluxbump.pins import Role
+from fluxbump.sites import blockyaml
+from fluxbump.sites.helmrelease import ClusterScan, _scan_document, scan_manifest
+from fluxbump.sources import source_of
+
+
+def shape(node: Any) -> Any:
+    """Everything discovery reads from a node: kind, value, and scalar positions."""
+    if node is None:
+        return None
+    start = node.start_mark
+    if yamldoc.is_scalar(node):
+        end = node.end_mark
+        return ("scalar", node.value, start.index, start.line, start.column, end.index, end.line)
+    if yamldoc.is_mapping(node):
+        pairs = [(shape(k), shape(v)) for k, v in node.value]
+        return ("mapping", start.index, start.line, start.column, pairs)
+    return ("sequence", start.index, start.line, start.column, [shape(v) for v in node.value])
+
+
+def assert_same_as_ruamel(text: str) -> int:
+    """Every document the fast reader reads equals ruamel's node for it; returns how many it
+    read itself. A document ruamel rejects is one the reader must have given up on."""
+    try:
+        whole = yamldoc.compose_documents(text, "t.yaml")
+    except UsageError:
+        whole = None  # some document is invalid: compare document by document
+    segments = blockyaml.split_documents(text)
+    if segments is None:
+        return 0
+    if whole is not None:
+        assert len(segments) == len(whole), text
+    fast = 0
+    for segment in segments:
+        try:
+            node = blockyaml._Reader(text, segment).document()
+        except (blockyaml._GiveUp, RecursionError):
+            continue
+        fast += 1
+        try:
+            alone = blockyaml._compose_with_ruamel(text, segment, "t.yaml")
+        except UsageError:
+            raise AssertionError(f"read a document ruamel rejects: {text!r}") from None
+        assert shape(node) == shape(alone), text
+        if whole is not None:
+            assert shape(node) == shape(whole[segment.index]), text
+    return fast
+
+
+TRICKY = [
+    "\ufeffkind: HelmRelease\r\nspec:\r\n  chart:\r\n    spec:\r\n      chart: bp-flux\r\n"
+    '      version: "1.0"  # c\r\n',
+    "\ufeff  kind: x\n  b: y\n",
+    "# h\n---\n---\na: 1\n--- # x\nb:\n- x\n- y: 1\n  z: 'q'\n-   - n\n    - m\nc: d\n",
+    "top:\n  - name: a\n    list:\n    - 1\n    - 2\n  -\n    k: v\nz: ${X}\n",
+    'a: b # c\nd: "e # f" # g\ne: http://x:80/y\nf: a#b\ng: né — ü\n',
+    "a:\n  b: 1\n  c:\n    - d: 2\n      e: 3\n",
+    "k: v\n# comment\n  # indented comment\nk2: v2   \n",
+    "a: 1\n---\n",
+    "a:\n  - x\n  b: 1\n",
+    "a: 1\n b: 2\n",
+    "k: a\n  continued\n",
+    "k: 'it''s'\n",
+    'k: "a\\"b"\n',
+    "k: v\nk: w\n",
+    "k:\n",
+    "a: {b: 1}\n---\nc: |\n  x\n---\nd: [1]\n---\ne: &x 1\nf: *x\n",
+    "%YAML 1.2\n---\na: 1\n",
+    "a: 1\n...\n---\nb: 2\n",
+    "a: 1\r\n---\r\nb: 2\rc: 3\n",
+    "a:\tb\n",
+    '"q": 1\n',
+    "- a\n- b: c\n",
+    "up: { chart: flux2, version: \"2.14.1\", repo: 'https://x' }  # c\nn: [a, [b, {c: d}]]\n",
+    "a: {b: 1,}\nc: {d}\ne: [a: b]\nf: {url: http://x}\ng: {}\nh: {a: 1, a: 2}\n",
+    "a: {b: 1\n  , c: 2}\n",
+    "a: [b, c] x\n",
+    "a: {b: c #d}\n",
+    "kind: HelmRelease\nx: bp-flux\ny: " + "[" * 500 + "\n",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_block_reader_matches_ruamel_on_tricky_yaml(text: str) -> None:
+    assert_same_as_ruamel(text)
+
+
+def test_block_reader_reads_every_fleet_document_itself(tmp_path: Path) -> None:
+    write_fleet(tmp_path, FleetSpec(clusters=("a.example",), filler_files=3))
+    for path in sorted(tmp_path.rglob("*.yaml")):
+        text = path.read_text("utf-8")
+        assert assert_same_as_ruamel(text) == len(blockyaml.split_documents(text) or []), path
+
+
+# Characters that change YAML structure, inserted anywhere into a real fleet document.
+_NOISE = st.text(alphabet=list(" -:#'\"\n\r\t{}[]&*!|>%?,.\ufeff\x85é12ab"), max_size=4)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_block_reader_matches_ruamel_on_mutated_manifests(data: st.DataObject) -> None:
+    text = FLUX_FILE
+    for _ in range(data.draw(st.integers(0, 3))):
+        at = data.draw(st.integers(0, len(text)))
+        text = text[:at] + data.draw(_NOISE) + text[at:]
+    assert_same_as_ruamel(text)
+
+
+_SCALAR = st.one_of(
+    st.from_regex(r"[A-Za-z0-9_.$~+=(][A-Za-z0-9_.$~+=(){}: #'\"-]{0,8}", fullmatch=True),
+    st.from_regex(r"\"[a-z #:'\\]{0,6}\"", fullmatch=True),
+    st.from_regex(r"'[a-z #:\"']{0,6}'", fullmatch=True),
+    st.from_regex(r"[{\[][a-z0-9 ,:'\"{}\[\]#]{0,12}[}\]]", fullmatch=True),
+)
+_KEY = st.from_regex(r"[a-z][a-z0-9_./-]{0,6}", fullmatch=True)
+
+
+def _render(value: Any, indent: int, step: int, out: list[str]) -> None:
+    pad = " " * indent
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if isinstance(child, str):
+                out.append(f"{pad}{key}: {child}")
+            else:
+                out.append(f"{pad}{key}:")
+                _render(child, indent + step, step, out)
+    else:
+        for child in value:
+            if isinstance(child, str):
+                out.append(f"{pad}- {child}")
+            else:
+                out.append(f"{pad}-")
+                _render(child, indent + step, step, out)
+
+
+_TREE = st.recursive(
+    st.dictionaries(_KEY, _SCALAR, min_size=1, max_size=3),
+    lambda inner: st.one_of(
+        st.dictionaries(_KEY, st.one_of(_SCALAR, inner), min_size=1, max_size=3),
+        st.lists(st.one_of(_SCALAR, inner), min_size=1, max_size=3),
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(tree=_TREE, step=st.sampled_from([1, 2, 4]), docs=st.integers(1, 3))
+def test_block_reader_matches_ruamel_on_generated_block_yaml(
+    tree: Any, step: int, docs: int
+) -> None:
+    lines: list[str] = ["# header"]
+    for _ in range(docs):
+        lines.append("---")
+        _render(tree if isinstance(tree, dict) else {"root": tree}, 0, step, lines)
+    assert_same_as_ruamel("\n".join(lines) + "\n")
+
+
+# --- the cheap filters never drop a pin-site --------------------------------------------------
+
+FLUX_FILE = """# Flux for ${CLUSTER_NAME}.
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: flux-system
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: bp-flux
+  namespace: flux-system
+spec:
+  dependsOn:
+    - name: cert-manager
+  chart:
+    spec:
+      chart: bp-flux
+      version: 1.1.1
+      sourceRef: {kind: HelmRepository, name: openova}
+"""
+
+PIN_SPELLINGS = {
+    "plain.yaml": "kind: HelmRelease\nmetadata: {name: a}\nspec:\n  chart:\n    spec:\n"
+    "      chart: bp-flux\n      version: 1.1.1\n",
+    "double.yaml": '# c\n---\nkind: HelmRelease\nmetadata:\n  name: b\nspec:\n  chart:\n    spec:\n      chart: "bp-flux"\n      version: "1.1.1"\n',
+    "single.yaml": "kind: HelmRelease\r\nmetadata:\r\n  name: c\r\nspec:\r\n  chart:\r\n"
+    "    spec:\r\n      chart: 'bp-flux'\r\n      version: '1.1.1'\r\n",
+    "flow.yaml": "---\nkind: Namespace\n---\nkind: HelmRelease\nmetadata: {name: d}\n"
+    "spec: {chart: {spec: {chart: bp-flux, version: 1.1.1}}}\n",
+    "escaped.yaml": 'kind: "Helm\\x52elease"\nmetadata: {name: e}\nspec:\n  chart:\n    spec:\n'
+    '      chart: "bp\\x2dflux"\n      version: 1.1.1\n',
+    "oci.yaml": "---\nkind: OCIRepository\nmetadata: {name: f, namespace: x}\n"
+    "spec:\n  url: oci://ghcr.io/openova/charts/bp-flux\n  ref:\n    tag: 1.1.1\n",
+    "bom.yaml": "\ufeffkind: HelmRelease\nmetadata:\n  name: g\nspec:\n  chart:\n    spec:\n"
+    "      chart: bp-flux\n      version: 1.1.1\n",
+    "flux.yaml": FLUX_FILE,
+}
+
+
+def whole_file_sites(text: str, rel: str) -> list[tuple[Any, ...]]:
+    """What discovery found before documents were split: every document composed by ruamel."""
+    scan = ClusterScan([], [])
+    source = source_of(rel, text.encode("utf-8"))
+    names = frozenset({"bp-flux", "bp-catalyst-platform"})
+    for index, root in enumerate(yamldoc.compose_documents(text, rel)):
+        _scan_document(source, index, root, names, scan)
+    sites = scan.sites + [r.tag for r in scan.oci_repositories if r.tag and r.chart in names]
+    return sorted((s.line, s.column, s.start, s.end, s.doc_index, s.value) for s in sites)
+
+
+def test_every_pin_spelling_is_found_where_ruamel_finds_it(tmp_path: Path) -> None:
+    write_fleet(tmp_path, FleetSpec(clusters=()))
+    for name, text in PIN_SPELLINGS.items():
+        (tmp_path / "clusters/_template" / name).write_bytes(text.encode("utf-8"))
+    found = discover(tmp_path, Config())
+    for name, text in PIN_SPELLINGS.items():
+        rel = f"clusters/_template/{name}"
+        sites = [s for s in found.releases if s.file == rel]
+        got = sorted((s.line, s.column, s.start, s.end, s.doc_index, s.value) for s in sites)
+        assert got == whole_file_sites(text, rel), name
+        assert len(got) == 1, name
+    roles = {s.role for s in found.releases}
+    assert roles == {Role.HELMRELEASE, Role.OCI_TAG}
+
+
+def test_depends_on_passes_the_filter_but_is_not_a_pin() -> None:
+    text = "kind: HelmRelease\nspec:\n  dependsOn:\n    - name: bp-flux\n  chart:\n    spec:\n"
+    text += "      chart: other\n      version: 1.0.0\n"
+    scan = scan_manifest(source_of("x.yaml", text.encode()), frozenset({"bp-flux"}))
+    assert scan.sites == []

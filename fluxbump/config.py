@@ -26,7 +26,8 @@ class Config:
     wrapper: str = FLUX.wrapper
     upstream: str = FLUX.upstream
     helm_repo: str | None = None
-    cloudinit: tuple[str, ...] = ("infra/**/*.tftpl",)
+    # Any Terraform template; the byte filter keeps this cheap (DESIGN puts them under infra/).
+    cloudinit: tuple[str, ...] = ("**/*.tftpl",)
     charts: tuple[str, ...] = ("**/Chart.yaml",)
     blueprints: tuple[str, ...] = ("**/blueprint.yaml",)
     clusters: tuple[str, ...] = ("clusters/**/*.yaml", "clusters/**/*.yml")

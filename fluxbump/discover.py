@@ -40,6 +40,7 @@ class Discovery:
     releases: list[PinSite] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
     problems: list[Violation] = field(default_factory=list)
+    templates: list[str] = field(default_factory=list)  # the cloud-init files read
 
     @property
     def wrapper(self) -> ChartFile:
@@ -168,6 +169,7 @@ def _installs(found: Discovery, files: list[str]) -> None:
     if pattern is None:
         return
     marker = b"releases/download"
+    found.templates = list(files)
     for rel in files:
         source = _read(found.sources, found.root, rel)
         if marker not in source.raw:
@@ -259,15 +261,22 @@ def _structure(found: Discovery) -> None:
             )
         )
     if not found.installs:
-        found.problems.append(
-            Violation(
-                "/".join(found.config.cloudinit),
-                1,
-                "no cloud-init template pins the Flux install.yaml URL to an explicit vX.Y.Z",
-            )
-        )
+        found.problems.append(_no_install(found))
     if wrapper.version is None:
         found.problems.append(Violation(wrapper.file, 1, "the wrapper chart has no 'version'"))
+
+
+def _no_install(found: Discovery) -> Violation:
+    """Name the template that lacks the pin, or the globs that matched no template."""
+    what = "the Flux install.yaml URL pinned to an explicit vX.Y.Z"
+    if found.templates:
+        return Violation(found.templates[0], 1, f"no line installs {what}")
+    globs = ", ".join(found.config.cloudinit)
+    return Violation(
+        globs,
+        1,
+        f"no cloud-init template ({globs}) holds {what}; set 'cloudinit' in .fluxbump.yaml",
+    )
 
 
 def installs_by_file(found: Discovery) -> dict[str, list[PinSite]]:

@@ -95,3 +95,18 @@ def test_bad_configuration_is_exit_2_naming_the_key(
     outcome = run_cli("check", "--repo", str(repo), "--offline")
     assert outcome.code == 2
     assert message in outcome.stderr
+
+
+def test_cloud_init_templates_outside_infra_are_found(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path, clusters=())
+    (repo / "terraform/aws").mkdir(parents=True)
+    (repo / fleet.CLOUDINIT).rename(repo / "terraform/aws/bootstrap.tftpl")
+    found = discover(repo, Config())
+    assert [(s.file, s.line) for s in found.installs] == [("terraform/aws/bootstrap.tftpl", 16)]
+
+
+def test_no_template_at_all_names_the_globs(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path, clusters=())
+    (repo / fleet.CLOUDINIT).unlink()
+    [problem] = discover(repo, Config()).problems
+    assert problem.message.startswith("no cloud-init template (**/*.tftpl) holds")

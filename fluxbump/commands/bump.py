@@ -313,11 +313,13 @@ def _run_gate_command(root: Path, command: str, timeout: int) -> None:
 
 
 def stale_after(found: Discovery, plan: Plan) -> list[Mention]:
-    """Comment lines that still name the release we moved away from."""
-    old = plan.from_release
-    if old is None:
-        return []
-    return [m for m in found.mentions if m.value and versions.equal(m.value, old)]
+    """Comment lines, in the files the bump touched or the cloud-init templates, that still
+    name a value the bump moved away from."""
+    from fluxbump.mentions import comment_mentions
+
+    moved = {e.site.value for e in plan.edits}
+    files = sorted({*plan.files(), *(s.file for s in found.installs)})
+    return [m for rel in files for m in comment_mentions(found.sources[rel], moved)]
 
 
 def branch_name(plan: Plan, requested: str | None) -> str:

@@ -511,6 +511,13 @@ def _no_base(rel: str) -> None:
     return None
 
 
+def _origin(plan: Plan) -> str:
+    """Where the bump starts: the installed release if it moves, else the chart it replaces."""
+    if plan.from_release and not versions.equal(plan.from_release, plan.release):
+        return f" (from Flux v{plan.from_release}, chart {plan.from_chart})"
+    return f" (chart was {plan.from_chart})" if plan.from_chart else ""
+
+
 def format_result(result: BumpResult, *, show_diff: bool) -> list[str]:
     """Human report of a bump: mapping, plan, diff, gate, branch, stale mentions."""
     plan = result.plan
@@ -518,10 +525,7 @@ def format_result(result: BumpResult, *, show_diff: bool) -> list[str]:
     mapping = f"Flux v{plan.release} → {plan.upstream} chart {plan.chart}"
     if not plan.changed:
         return [*lines, f"{mapping}: already at v{plan.release}; nothing to do"]
-    origin = (
-        f" (from Flux v{plan.from_release}, chart {plan.from_chart})" if plan.from_release else ""
-    )
-    lines.append(f"{mapping}{origin}")
+    lines.append(f"{mapping}{_origin(plan)}")
     lines.append(f"plan: {len(plan.edits)} edit(s) in {len(plan.files())} file(s)")
     lines += [f"  {edit.describe()}" for edit in plan.edits]
     if show_diff:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
@@ -61,16 +61,25 @@ RepoOption = Annotated[
 ]
 
 
-def _run(action: Callable[[], T]) -> T:
-    """Run a core call; expected failures become one line on stderr and their exit code."""
+def _run(action: Callable[[], T], *, as_json: bool = False) -> T:
+    """Run a core call; expected failures become one line on stderr and their exit code.
+
+    With ``--json`` the failure is also one JSON document on stdout, so a script that parses
+    stdout (the scheduled job) always gets one.
+    """
     try:
         return action()
     except FluxbumpError as exc:
-        error(exc.message)
-        raise typer.Exit(exc.exit_code) from None
+        _fail(exc.message, exc.exit_code, as_json)
     except KeyboardInterrupt:
-        error("interrupted")
-        raise typer.Exit(130) from None
+        _fail("interrupted", 130, as_json)
+
+
+def _fail(message: str, code: int, as_json: bool) -> NoReturn:
+    error(message)
+    if as_json:
+        emit_json({"ok": False, "error": message, "exit_code": code})
+    raise typer.Exit(code)
 
 
 def _version_callback(value: bool) -> None:
@@ -100,7 +109,9 @@ def resolve(
     """Print the Flux release and the flux2 chart version it maps to."""
     from fluxbump.commands.resolve import run_resolve
 
-    result = _run(lambda: run_resolve(release, pre=pre, helm_repo=helm_repo, offline=offline))
+    result = _run(
+        lambda: run_resolve(release, pre=pre, helm_repo=helm_repo, offline=offline), as_json=as_json
+    )
     for message in result.warnings:
         warn(message)
     if as_json:
@@ -119,7 +130,9 @@ def status(
     """Every pin-site found: role, file:line, value, expected value, ok."""
     from fluxbump.commands.check import format_status, run_check
 
-    result = _run(lambda: run_check(Path(repo), helm_repo=helm_repo, offline=offline))
+    result = _run(
+        lambda: run_check(Path(repo), helm_repo=helm_repo, offline=offline), as_json=as_json
+    )
     for message in result.warnings:
         warn(message)
     if as_json:
@@ -138,14 +151,18 @@ def check(
     ] = "text",
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
     """The gate: prove every version-pin invariant. Exit 0 consistent, 1 violations."""
     from fluxbump.commands.check import format_github, format_text, run_check
 
     if output_format not in ("text", "json", "github"):
-        error(f"--format must be text, json or github, not '{output_format}'")
-        raise typer.Exit(2)
-    result = _run(lambda: run_check(Path(repo), helm_repo=helm_repo, offline=offline))
+        _fail(f"--format must be text, json or github, not '{output_format}'", 2, as_json)
+    output_format = "json" if as_json else output_format
+    result = _run(
+        lambda: run_check(Path(repo), helm_repo=helm_repo, offline=offline),
+        as_json=output_format == "json",
+    )
     for message in result.warnings:
         warn(message)
     if output_format == "json":
@@ -218,7 +235,9 @@ def to(
         allow_dirty=allow_dirty, base=base, helm_repo=helm_repo, offline=offline, pre=pre,
         force_unsafe_crds=force_unsafe_crds,
     )  # fmt: skip
-    _print_bump(_run(lambda: run_to(Path(repo), release, options)), as_json=as_json)
+    _print_bump(
+        _run(lambda: run_to(Path(repo), release, options), as_json=as_json), as_json=as_json
+    )
 
 
 @app.command()
@@ -256,7 +275,9 @@ def sync(
         dry_run=dry_run, base=base, helm_repo=helm_repo, offline=offline,
         force_unsafe_crds=force_unsafe_crds,
     )  # fmt: skip
-    _print_bump(_run(lambda: run_sync(Path(repo), source, options)), as_json=as_json)
+    _print_bump(
+        _run(lambda: run_sync(Path(repo), source, options), as_json=as_json), as_json=as_json
+    )
 
 
 @app.command()

@@ -143,3 +143,8 @@ def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
     assert code == 2
     assert err.startswith(f"error: {fleet.WRAPPER_CHART}:")
     assert "Traceback" not in err
+
+
+def test_check_json_flag_is_format_json(tmp_path: Path) -> None:
+    code, out, _ = check(make_fleet(tmp_path, INCIDENT), "--json")
+    assert code == 1 and json.loads(out)["ok"] is False

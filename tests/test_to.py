@@ -229,3 +229,15 @@ def test_repository_mid_merge_is_refused(tmp_path: Path, helm_server: HelmServer
     outcome = bump(helm_server, repo, "2.4.0")
     assert outcome.code == 2 and "in the middle of a merge" in outcome.stderr
     assert snapshot(repo) == before
+
+
+def test_json_failure_is_one_json_document_on_stdout(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    git(repo, "branch", "fluxbump/flux-v2.4.0")
+    outcome = bump(helm_server, repo, "2.4.0", "--json")
+    document = json.loads(outcome.stdout)
+    assert outcome.code == 2
+    assert document == {"ok": False, "error": document["error"], "exit_code": 2}
+    assert "already exists" in document["error"] and "already exists" in outcome.stderr

@@ -99,9 +99,15 @@ def _handler(server: HelmServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that stops reading (a size limit) is expected; a printed traceback
+        would land in the output of the in-process command under test."""
+
+
 @contextmanager
 def serve(server: HelmServer) -> Iterator[HelmServer]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
+    httpd = _QuietServer(("127.0.0.1", 0), _handler(server))
     httpd.daemon_threads = True
     server.port = httpd.server_address[1]
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

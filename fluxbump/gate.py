@@ -149,8 +149,11 @@ def _charts(found: Discovery, report: GateReport) -> None:
         for dependent in found.tracked:
             for dep in found.charts[dependent].dependencies:
                 if dep.subject == name:
-                    report.expect(
-                        dep, version, f"{dependent} pins {name} {dep.value}, {name} is {version}"
+                    _expect_pin_or_range(
+                        report,
+                        dep,
+                        version,
+                        f"{dependent} pins {name} {dep.value}, {name} is {version}",
                     )
 
 
@@ -160,22 +163,31 @@ def _releases(found: Discovery, report: GateReport) -> None:
         if chart.version is None:
             continue
         version = chart.version.value
-        if "${" in site.value:
-            report.rows.append(Row(site, f"{version} (after substitution)", True))
-        elif versions.is_constraint(site.value):
-            ok = versions.admits(site.value, version)
-            report.rows.append(Row(site, version, ok))
-            if not ok:
-                report.violations.append(
-                    Violation(site.file, site.line, f"{site.owner} range {site.value} "
-                              f"does not admit {site.subject} {version}", site.value, version)
-                )  # fmt: skip
-        else:
-            report.expect(
-                site,
-                version,
-                f"{site.owner} deploys {site.subject} {site.value}, chart is {version}",
-            )
+        message = f"{site.owner} deploys {site.subject} {site.value}, chart is {version}"
+        _expect_pin_or_range(report, site, version, message)
+
+
+def _expect_pin_or_range(report: GateReport, site: PinSite, version: str, message: str) -> None:
+    """An exact pin must equal ``version``; a range must admit it; a ``${VAR}`` is reported."""
+    if "${" in site.value:
+        report.rows.append(Row(site, f"{version} (after substitution)", True))
+    elif versions.is_constraint(site.value):
+        ok = _admits(site.value, version)
+        report.rows.append(Row(site, version, ok))
+        if not ok:
+            report.violations.append(
+                Violation(site.file, site.line, f"{site.owner} range {site.value} "
+                          f"does not admit {site.subject} {version}", site.value, version)
+            )  # fmt: skip
+    else:
+        report.expect(site, version, message)
+
+
+def _admits(constraint: str, version: str) -> bool:
+    try:
+        return versions.admits(constraint, version)
+    except (UsageError, ValueError):  # an unparsable range is reported, not raised
+        return False
 
 
 def _constraints(found: Discovery, report: GateReport) -> None:
@@ -184,10 +196,7 @@ def _constraints(found: Discovery, report: GateReport) -> None:
         if chart.version is None:
             continue
         version = chart.version.value
-        try:
-            ok = versions.admits(site.value, version)
-        except (UsageError, ValueError):  # an unparsable range is reported, not raised
-            ok = False
+        ok = _admits(site.value, version)
         report.rows.append(Row(site, f"admits {version}", ok))
         if not ok:
             report.violations.append(

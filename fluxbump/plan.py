@@ -13,6 +13,7 @@ from typing import Any
 
 from fluxbump import versions
 from fluxbump.discover import Discovery
+from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role
 from fluxbump.sites.chart import ChartFile
 
@@ -47,6 +48,7 @@ class Plan:
     from_chart: str | None
     edits: list[Edit] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)  # why the plan cannot be applied
 
     @property
     def changed(self) -> bool:
@@ -64,6 +66,7 @@ class Plan:
             "files": self.files(),
             "edits": [e.as_json() for e in self.edits],
             "warnings": list(self.warnings),
+            "blocked": list(self.blocked),
         }
 
 
@@ -80,6 +83,7 @@ class _Planner:
         self.policy = policy
         self.edits: list[Edit] = []
         self.versions: dict[str, str] = {}  # chart -> version after the plan
+        self.blocked: list[str] = []  # ranges that will not admit the planned version
 
     def set(self, site: PinSite, new: str) -> None:
         new = restyle(site.value, new)
@@ -90,7 +94,7 @@ class _Planner:
         """Decide one chart's version, then move its own mirrors and pins."""
         chart = self.found.charts[name]
         for dep in chart.dependencies:
-            if dep.subject in desired_deps:
+            if dep.subject in desired_deps and not self._ranged(dep, desired_deps[dep.subject]):
                 self.set(dep, desired_deps[dep.subject])
         if chart.version is None:
             return
@@ -108,10 +112,11 @@ class _Planner:
         current = chart.version.value
         base = self.base(chart.file) or chart
         base_deps = {d.subject: d.value for d in base.dependencies}
+        pinned = {d.subject for d in chart.dependencies if not self._is_range(d)}
         moved = any(
             not versions.equal(base_deps.get(subject, ""), wanted)
             for subject, wanted in desired_deps.items()
-            if any(d.subject == subject for d in chart.dependencies)
+            if subject in pinned
         )
         base_version = base.version.value if base.version is not None else current
         if not moved or not versions.is_pin(base_version):
@@ -120,6 +125,21 @@ class _Planner:
         if versions.is_pin(current) and versions.sort_key(current) > versions.sort_key(bumped):
             return current
         return bumped
+
+    def _is_range(self, dep: PinSite) -> bool:
+        """A dependent's range on a tracked chart (the upstream pin itself must be exact)."""
+        return dep.subject != self.found.component.upstream and _unpinnable(dep.value)
+
+    def _ranged(self, dep: PinSite, wanted: str) -> bool:
+        """True for a range, which is never rewritten: it must admit ``wanted`` or block."""
+        if not self._is_range(dep):
+            return False
+        if "${" not in dep.value and not _admits(dep.value, wanted):
+            self.blocked.append(
+                f"{dep.where}: {dep.owner} requires {dep.subject} {dep.value}, which does not "
+                f"admit {wanted}; widen the range first"
+            )
+        return True
 
     def _app_version(self, chart: ChartFile, version: str) -> None:
         app, own = chart.app_version, chart.version
@@ -148,6 +168,8 @@ def plan_bump(
     for site in found.releases:
         if site.subject in planner.versions and not _unpinnable(site.value):
             planner.set(site, planner.versions[site.subject])
+        elif site.subject in planner.versions and versions.is_constraint(site.value):
+            _block_range(site, planner.versions[site.subject], planner.blocked)
     plan = Plan(
         component=found.component.name,
         upstream=found.component.upstream,
@@ -156,9 +178,29 @@ def plan_bump(
         from_release=_first(found.installs),
         from_chart=_first(found.upstream_pins()),
         edits=planner.edits,
+        blocked=planner.blocked,
     )
-    plan.warnings += _constraint_warnings(found, planner.versions)
+    for site in found.constraints:
+        if site.subject in planner.versions:
+            _block_range(site, planner.versions[site.subject], plan.blocked)
     return plan
+
+
+def _block_range(site: PinSite, version: str, blocked: list[str]) -> None:
+    """A range (Blueprint constraint, HelmRelease range) that would not admit the plan."""
+    if versions.is_constraint(site.value) and not _admits(site.value, version):
+        blocked.append(
+            f"{site.where}: {site.owner} requires {site.subject} {site.value}, which does not "
+            f"admit {version}; widen the range first"
+        )
+
+
+def _admits(constraint: str, version: str) -> bool:
+    """An unparsable range admits nothing (the gate reports it)."""
+    try:
+        return versions.admits(constraint, version)
+    except (UsageError, ValueError):
+        return False
 
 
 def _unpinnable(value: str) -> bool:
@@ -168,22 +210,6 @@ def _unpinnable(value: str) -> bool:
 
 def _first(sites: list[PinSite]) -> str | None:
     return sites[0].value.removeprefix("v") if sites else None
-
-
-def _constraint_warnings(found: Discovery, planned: dict[str, str]) -> list[str]:
-    warnings = []
-    for site in found.constraints:
-        version = planned.get(site.subject)
-        if (
-            version
-            and versions.is_constraint(site.value)
-            and not versions.admits(site.value, version)
-        ):
-            warnings.append(
-                f"{site.where}: {site.owner} requires {site.subject} {site.value}, "
-                f"which does not admit {version}"
-            )
-    return warnings
 
 
 def by_role(plan: Plan, role: Role) -> list[Edit]:

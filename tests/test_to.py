@@ -241,3 +241,41 @@ def test_json_failure_is_one_json_document_on_stdout(
     assert outcome.code == 2
     assert document == {"ok": False, "error": document["error"], "exit_code": 2}
     assert "already exists" in document["error"] and "already exists" in outcome.stderr
+
+
+def test_umbrella_range_that_admits_the_new_wrapper_is_kept(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    edit(repo, fleet.UMBRELLA_CHART, "    version: 1.1.1\n", "    version: ~1.1.0\n")
+    git(repo, "commit", "-qam", "range")
+    assert (
+        run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url).stdout.count(
+            "range"
+        )
+        == 0
+    )
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, "2.4.0")
+    assert outcome.code == 0, outcome.stderr
+    diff = changed_bytes(before, snapshot(repo))
+    # The range admits 1.1.2: the umbrella is neither edited nor bumped, nor its releases.
+    assert fleet.UMBRELLA_CHART not in diff and fleet.UMBRELLA_BLUEPRINT not in diff
+    assert not any(rel.endswith(fleet.UMBRELLA_RELEASE_FILE) for rel in diff)
+    assert diff[fleet.WRAPPER_CHART][0] == ("version: 1.1.1", "version: 1.1.2")
+
+
+def test_range_that_would_not_admit_the_plan_is_refused_before_writing(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, constraint="<=1.1.1")
+    before = snapshot(repo)
+    for args in (("--dry-run",), ()):
+        outcome = bump(helm_server, repo, "2.4.0", *args)
+        assert outcome.code == 1, outcome.stderr
+        assert (
+            f"{fleet.UMBRELLA_BLUEPRINT}:10: bp-catalyst-platform requires bp-flux <=1.1.1"
+            in outcome.stderr
+        )
+        assert "widen the range first; nothing written" in outcome.stderr
+    assert snapshot(repo) == before

@@ -170,6 +170,7 @@ def _execute(
             _refuse_downgrade(found, plan, options.allow_downgrade)
         if not plan.changed:
             return result
+        _refuse_blocked(plan)
         result.crds = _guard_crds(found, loaded.index, plan, options)
         result.warnings += result.crds.warnings
         changes = file_changes(found, plan)
@@ -212,6 +213,13 @@ def _refuse_unprovable(found: Discovery) -> None:
             else ""
         )
         raise UsageError(f"{first.as_text()}{more}")
+
+
+def _refuse_blocked(plan: Plan) -> None:
+    """A range that will not admit the planned version fails the gate: say so before writing."""
+    if plan.blocked:
+        more = f" (and {len(plan.blocked) - 1} more)" if len(plan.blocked) > 1 else ""
+        raise GateFailure(f"{plan.blocked[0]}{more}; nothing written")
 
 
 def _refuse_downgrade(found: Discovery, plan: Plan, allowed: bool) -> None:

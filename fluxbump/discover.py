@@ -7,6 +7,7 @@ of a multi-document manifest only the candidate documents (``sites.helmrelease``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,7 +19,7 @@ from fluxbump.pins import Mention, PinSite, Role, Violation
 from fluxbump.sites.blueprint import BlueprintFile, parse_blueprint
 from fluxbump.sites.chart import ChartFile, parse_chart
 from fluxbump.sites.cloudinit import find_install_pins
-from fluxbump.sites.helmrelease import scan_manifest
+from fluxbump.sites.helmrelease import scan_manifest, substitute_sites
 from fluxbump.sites.values import find_mirrors
 from fluxbump.sources import Globs, SourceFile, read_raw, read_source, source_of, walk_files
 
@@ -41,6 +42,8 @@ class Discovery:
     mentions: list[Mention] = field(default_factory=list)
     problems: list[Violation] = field(default_factory=list)
     templates: list[str] = field(default_factory=list)  # the cloud-init files read
+    # Flux post-build substitution: variable -> the Kustomization values that set it.
+    substitutions: dict[str, list[PinSite]] = field(default_factory=dict)
 
     @property
     def wrapper(self) -> ChartFile:
@@ -220,9 +223,12 @@ def _releases(found: Discovery, files: list[str]) -> None:
     names = frozenset(found.tracked)
     needles = tuple(n.encode() for n in names)
     root = str(found.root)
+    substituting: list[tuple[str, bytes]] = []
     for rel in files:
         source = found.sources.get(rel)
         raw = source.raw if source is not None else read_raw(root, rel)
+        if b"postBuild" in raw:
+            substituting.append((rel, raw))
         if not _may_pin(raw, needles):
             continue
         if source is None:
@@ -232,6 +238,37 @@ def _releases(found: Discovery, files: list[str]) -> None:
         found.releases += [
             r.tag for r in scan.oci_repositories if r.chart in names and r.tag is not None
         ]
+    _substitutions(found, substituting)
+
+
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}\Z")
+
+
+def placeholder_variable(value: str) -> str | None:
+    """``${BP_FLUX_VERSION}`` -> ``BP_FLUX_VERSION``; None for anything else."""
+    match = PLACEHOLDER.match(value)
+    return match.group(1) if match else None
+
+
+def _substitutions(found: Discovery, files: list[tuple[str, bytes]]) -> None:
+    """Kustomization ``postBuild.substitute`` values that set a HelmRelease's version variable.
+
+    A HelmRelease pinned as ``${VAR}`` is really pinned where VAR is set; that value is the
+    pin-site, so the bump moves it and the gate proves it.
+    """
+    wanted: dict[str, str] = {}
+    for site in found.releases:
+        variable = placeholder_variable(site.value)
+        if variable is not None:
+            wanted.setdefault(variable, site.subject)
+    for rel, raw in files:
+        if not wanted or not any(v.encode() in raw for v in wanted):
+            continue
+        source = found.sources.get(rel) or source_of(rel, raw)
+        found.sources[rel] = source
+        for site in substitute_sites(source, wanted):
+            found.substitutions.setdefault(str(site.path[-1]), []).append(site)
+            found.releases.append(site)
 
 
 def _may_pin(raw: bytes, needles: tuple[bytes, ...]) -> bool:

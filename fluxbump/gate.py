@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fluxbump import versions
-from fluxbump.discover import Discovery
+from fluxbump.discover import Discovery, placeholder_variable
 from fluxbump.errors import UsageError
 from fluxbump.index import HelmIndex
 from fluxbump.pins import Mention, PinSite, Violation
@@ -24,9 +24,15 @@ class Row:
     site: PinSite
     expected: str
     ok: bool
+    proven: bool = True  # False: the value is set outside the repo (a ${VAR} no file sets)
 
     def as_json(self) -> dict[str, Any]:
-        return {**self.site.as_json(), "expected": self.expected, "ok": self.ok}
+        return {
+            **self.site.as_json(),
+            "expected": self.expected,
+            "ok": self.ok,
+            "proven": self.proven,
+        }
 
 
 @dataclass
@@ -163,14 +169,28 @@ def _releases(found: Discovery, report: GateReport) -> None:
         if chart.version is None:
             continue
         version = chart.version.value
+        variable = placeholder_variable(site.value)
+        if variable is not None:
+            report.rows.append(_placeholder_row(found, site, variable, version))
+            continue
         message = f"{site.owner} deploys {site.subject} {site.value}, chart is {version}"
         _expect_pin_or_range(report, site, version, message)
+
+
+def _placeholder_row(found: Discovery, site: PinSite, variable: str, version: str) -> Row:
+    """A ``${VAR}`` version is proven by the Kustomization that sets VAR (its own row)."""
+    setters = found.substitutions.get(variable, [])
+    if not setters:
+        return Row(
+            site, f"{version}, but ${{{variable}}} is set outside this repo", True, proven=False
+        )
+    return Row(site, f"{version} via {', '.join(s.where for s in setters)}", True)
 
 
 def _expect_pin_or_range(report: GateReport, site: PinSite, version: str, message: str) -> None:
     """An exact pin must equal ``version``; a range must admit it; a ``${VAR}`` is reported."""
     if "${" in site.value:
-        report.rows.append(Row(site, f"{version} (after substitution)", True))
+        report.rows.append(Row(site, f"{version} (after substitution)", True, proven=False))
     elif versions.is_constraint(site.value):
         ok = _admits(site.value, version)
         report.rows.append(Row(site, version, ok))

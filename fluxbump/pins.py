@@ -21,6 +21,7 @@ class Role(StrEnum):
     DEPENDENCY = "dependent pin"
     HELMRELEASE = "HelmRelease"
     OCI_TAG = "OCIRepository tag"
+    SUBSTITUTE = "substitution variable"
     CONSTRAINT = "semver constraint"
 
 

@@ -103,9 +103,7 @@ def format_status(result: CheckResult) -> list[str]:
     rows = [("ROLE", "WHERE", "VALUE", "EXPECTED", "OK")]
     for row in result.report.rows:
         site = row.site
-        rows.append(
-            (site.role.value, site.where, site.value, row.expected, "ok" if row.ok else "NO")
-        )
+        rows.append((site.role.value, site.where, site.value, row.expected, _verdict(row)))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
              for r in rows]  # fmt: skip
@@ -115,6 +113,13 @@ def format_status(result: CheckResult) -> list[str]:
         lines.append("stale mentions (comments, not edited):")
         lines += [f"  {m.where}: {m.text}" for m in stale]
     return lines
+
+
+def _verdict(row: Any) -> str:
+    """ok, NO, or ?? for a value set outside the repo (not proven either way)."""
+    if not row.proven:
+        return "??"
+    return "ok" if row.ok else "NO"
 
 
 def _is_row(violation: Any, result: CheckResult) -> bool:

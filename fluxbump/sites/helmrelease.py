@@ -103,3 +103,22 @@ def _oci(source: SourceFile, index: int, root: Any) -> OciRepository:
     scalar = yamldoc.scalar_at(root, index, ("spec", "ref", "tag"))
     tag = yaml_site(Role.OCI_TAG, source.rel, scalar, subject=chart, owner=key) if scalar else None
     return OciRepository(key, chart, tag)
+
+
+def substitute_sites(source: SourceFile, wanted: dict[str, str]) -> list[PinSite]:
+    """``spec.postBuild.substitute.VAR`` of Flux Kustomizations, for the variables wanted
+    (variable -> the chart whose HelmRelease version it sets)."""
+    sites = []
+    for index, root in enumerate(yamldoc.compose_documents(source.text, source.rel)):
+        if yamldoc.text_of(yamldoc.child(root, "kind")) != "Kustomization":
+            continue
+        owner = _object_key(root)
+        for variable in yamldoc.keys(yamldoc.walk(root, ("spec", "postBuild", "substitute"))):
+            scalar = yamldoc.scalar_at(root, index, ("spec", "postBuild", "substitute", variable))
+            if variable in wanted and scalar is not None:
+                sites.append(
+                    yaml_site(
+                        Role.SUBSTITUTE, source.rel, scalar, subject=wanted[variable], owner=owner
+                    )
+                )
+    return sites

@@ -1,0 +1,81 @@
+"""HelmRelease versions set through Flux post-build substitution (`version: ${VAR}`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fluxbump import fleet
+from tests.cli_runner import run_cli
+from tests.fixtures import INCIDENT, edit, make_fleet
+from tests.helm_server import HelmServer
+
+KUSTOMIZATION = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: bootstrap-kit
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./clusters/omantel.omani.works/bootstrap-kit
+  postBuild:
+    substitute:
+      CLUSTER_NAME: omantel
+      BP_FLUX_VERSION: "1.1.1"   # the bp-flux chart this cluster runs
+"""
+RELEASE = f"clusters/omantel.omani.works/{fleet.FLUX_RELEASE_FILE}"
+KS = "clusters/omantel.omani.works/flux-system/bootstrap-kit.yaml"
+
+
+def substituted_fleet(root: Path, *, with_kustomization: bool = True) -> Path:
+    repo = make_fleet(root, INCIDENT)
+    edit(repo, RELEASE, "      version: 1.1.1\n", "      version: ${BP_FLUX_VERSION}\n")
+    if with_kustomization:
+        (repo / KS).parent.mkdir(parents=True)
+        (repo / KS).write_text(KUSTOMIZATION)
+    return repo
+
+
+def test_the_variable_is_the_pin_and_to_moves_it(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = substituted_fleet(tmp_path / "repo")
+    outcome = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    assert (
+        f"{KS}:12: substitution variable (flux-system/bootstrap-kit) 1.1.1 -> 1.1.2"
+        in outcome.stdout
+    )
+    assert (
+        '      BP_FLUX_VERSION: "1.1.2"   # the bp-flux chart this cluster runs\n'
+        in (repo / KS).read_text()
+    )
+    assert "version: ${BP_FLUX_VERSION}\n" in (repo / RELEASE).read_text()
+    assert run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url).code == 0
+
+
+def test_a_stale_variable_is_a_violation(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT, flux_chart="2.14.1", wrapper_version="1.1.2",
+                      umbrella_pin="1.1.2", release_pin="1.1.2")  # fmt: skip
+    edit(repo, RELEASE, "      version: 1.1.2\n", "      version: ${BP_FLUX_VERSION}\n")
+    (repo / KS).parent.mkdir(parents=True)
+    (repo / KS).write_text(KUSTOMIZATION)
+    outcome = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 1
+    assert (
+        f"{KS}:12: flux-system/bootstrap-kit deploys bp-flux 1.1.1, chart is 1.1.2"
+        in outcome.stdout
+    )
+
+
+def test_a_variable_set_outside_the_repo_is_not_reported_ok(tmp_path: Path) -> None:
+    repo = substituted_fleet(tmp_path / "repo", with_kustomization=False)
+    outcome = run_cli("status", "--repo", str(repo), "--offline")
+    row = next(
+        x
+        for x in outcome.stdout.splitlines()
+        if x.split()[2:3] == [f"{RELEASE}:31"] or f"{RELEASE}:31" in x
+    )
+    assert row.rstrip().endswith("??") and "set outside this repo" in row
+    document = json.loads(run_cli("status", "--repo", str(repo), "--offline", "--json").stdout)
+    site = next(s for s in document["sites"] if s["file"] == RELEASE)
+    assert site["proven"] is False

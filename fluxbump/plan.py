@@ -77,13 +77,17 @@ def restyle(old: str, new: str) -> str:
 
 
 class _Planner:
-    def __init__(self, found: Discovery, base: BaseCharts, policy: str) -> None:
+    def __init__(
+        self, found: Discovery, base: BaseCharts, policy: str, release_marks: frozenset[str]
+    ) -> None:
         self.found = found
+        self.release_marks = release_marks
         self.base = base
         self.policy = policy
         self.edits: list[Edit] = []
         self.versions: dict[str, str] = {}  # chart -> version after the plan
         self.blocked: list[str] = []  # ranges that will not admit the planned version
+        self.release = ""
 
     def set(self, site: PinSite, new: str) -> None:
         new = restyle(site.value, new)
@@ -126,6 +130,10 @@ class _Planner:
             return current
         return bumped
 
+    def _marks(self, app: PinSite) -> bool:
+        """The wrapper's appVersion names the Flux release it ships (the old one)."""
+        return versions.is_pin(app.value) and versions.normalize(app.value) in self.release_marks
+
     def _is_range(self, dep: PinSite) -> bool:
         """A dependent's range on a tracked chart (the upstream pin itself must be exact)."""
         return dep.subject != self.found.component.upstream and _unpinnable(dep.value)
@@ -143,6 +151,9 @@ class _Planner:
 
     def _app_version(self, chart: ChartFile, version: str) -> None:
         app, own = chart.app_version, chart.version
+        if app is not None and chart.name == self.found.component.wrapper and self._marks(app):
+            self.set(app, self.release)  # the wrapper's appVersion records the Flux release
+            return
         if app is None or own is None or own.value == version:
             return
         if self.policy == "follow" and versions.equal(app.value, own.value):
@@ -152,10 +163,20 @@ class _Planner:
 
 
 def plan_bump(
-    found: Discovery, release: str, chart: str, base: BaseCharts, policy: str = "follow"
+    found: Discovery,
+    release: str,
+    chart: str,
+    base: BaseCharts,
+    policy: str = "follow",
+    old_releases: frozenset[str] = frozenset(),
 ) -> Plan:
-    """Every edit that puts the repo at Flux ``release`` / upstream chart ``chart``."""
-    planner = _Planner(found, base, policy)
+    """Every edit that puts the repo at Flux ``release`` / upstream chart ``chart``.
+
+    ``old_releases``: the Flux releases the repo ships now (cloud-init, the pinned chart's
+    appVersion); a wrapper appVersion equal to one of them records the release and moves too.
+    """
+    planner = _Planner(found, base, policy, old_releases - {versions.normalize(release)})
+    planner.release = versions.normalize(release)
     for site in found.installs:
         planner.set(site, release)
     for site in found.mirrors:

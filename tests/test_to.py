@@ -279,3 +279,14 @@ def test_range_that_would_not_admit_the_plan_is_refused_before_writing(
         )
         assert "widen the range first; nothing written" in outcome.stderr
     assert snapshot(repo) == before
+
+
+def test_wrapper_app_version_recording_the_flux_release_moves_with_it(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    edit(repo, fleet.WRAPPER_CHART, "version: 1.1.1\n", 'version: 1.1.1\nappVersion: "2.3.0"\n')
+    git(repo, "commit", "-qam", "appVersion records the shipped Flux release")
+    outcome = bump(helm_server, repo, "2.4.0")
+    assert outcome.code == 0, outcome.stderr
+    assert 'appVersion: "2.4.0"\n' in (repo / fleet.WRAPPER_CHART).read_text()

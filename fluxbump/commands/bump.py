@@ -158,8 +158,9 @@ def _execute(
         session = _GitSession.open(root, options)
         session.index_url = loaded.index.url
         plan = plan_bump(
-            found, release, chart, session.base_reader(options.base), config.app_version_policy
-        )
+            found, release, chart, session.base_reader(options.base), config.app_version_policy,
+            old_releases=shipped_releases(found, loaded.index),
+        )  # fmt: skip
         result = BumpResult(
             plan,
             dry_run=options.dry_run,
@@ -213,6 +214,14 @@ def _refuse_unprovable(found: Discovery) -> None:
             else ""
         )
         raise UsageError(f"{first.as_text()}{more}")
+
+
+def shipped_releases(found: Discovery, index: HelmIndex) -> frozenset[str]:
+    """The Flux releases the repo ships now: cloud-init's, and the pinned chart's appVersion."""
+    shipped = {s.value for s in found.installs}
+    for pin in found.upstream_pins():
+        shipped.add(app_version_of(index, found.component.upstream, pin.value) or "")
+    return frozenset(versions.normalize(v) for v in shipped if versions.is_pin(v))
 
 
 def _refuse_blocked(plan: Plan) -> None:

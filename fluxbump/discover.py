@@ -306,6 +306,14 @@ def _structure(found: Discovery) -> None:
 def _no_install(found: Discovery) -> Violation:
     """Name the template that lacks the pin, or the globs that matched no template."""
     what = "the Flux install.yaml URL pinned to an explicit vX.Y.Z"
+    for rel in found.templates:
+        line = _unpinned_install_line(found.sources.get(rel))
+        if line is not None:
+            number, text = line
+            return Violation(
+                rel, number, f"installs Flux from '{text}', not a literal vX.Y.Z; "
+                "fluxbump pins and moves only a literal release in the URL"
+            )  # fmt: skip
     if found.templates:
         return Violation(found.templates[0], 1, f"no line installs {what}")
     globs = ", ".join(found.config.cloudinit)
@@ -314,6 +322,17 @@ def _no_install(found: Discovery) -> Violation:
         1,
         f"no cloud-init template ({globs}) holds {what}; set 'cloudinit' in .fluxbump.yaml",
     )
+
+
+def _unpinned_install_line(source: SourceFile | None) -> tuple[int, str] | None:
+    """A line fetching Flux's release manifests without a literal version (``v${flux}``)."""
+    if source is None:
+        return None
+    for number, line in enumerate(source.text.splitlines(), start=1):
+        if "fluxcd/flux2/releases/" in line and not line.lstrip().startswith("#"):
+            url = next((w for w in line.split() if "fluxcd/flux2/releases/" in w), line.strip())
+            return number, url
+    return None
 
 
 def installs_by_file(found: Discovery) -> dict[str, list[PinSite]]:

@@ -164,6 +164,12 @@ def remote_url(repo: GitRepo, remote: str) -> str:
 
 
 def _first_error_line(exc: Any) -> str:
+    """The line of git's stderr that says why (``! [rejected] … (non-fast-forward)``)."""
     text = str(getattr(exc, "stderr", "") or exc).strip()
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0].removeprefix("stderr: ").strip("'") if lines else "unknown error"
+    lines = [line.strip().removeprefix("stderr: ").strip("'") for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    for marker in ("[rejected]", "error:", "fatal:", "remote rejected"):
+        for line in lines:
+            if marker in line:
+                return line
+    return lines[0] if lines else "unknown error"

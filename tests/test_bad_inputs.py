@@ -176,8 +176,13 @@ CASES: dict[str, Case] = {
     ),
     "install-url-latest": Case(
         replace(TFTPL, "download/v2.4.0/install", "latest/download/install"),
-        Expect(1, f"{TFTPL}:1", "explicit vX.Y.Z"),
-        Expect(2, f"{TFTPL}:1", "explicit vX.Y.Z"),
+        Expect(1, f"{TFTPL}:16", "not a literal vX.Y.Z"),
+        Expect(2, f"{TFTPL}:16", "not a literal vX.Y.Z"),
+    ),
+    "install-url-templated": Case(
+        replace(TFTPL, "download/v2.4.0/install", "download/v${flux_version}/install"),
+        Expect(1, f"{TFTPL}:16", "download/v${flux_version}/install.yaml', not a literal vX.Y.Z"),
+        Expect(2, f"{TFTPL}:16", "not a literal vX.Y.Z"),
     ),
     "wrapper-version-is-a-mapping": Case(
         replace(WRAPPER, "version: 1.1.1", "version: {a: 1}"),

@@ -290,3 +290,18 @@ def test_wrapper_app_version_recording_the_flux_release_moves_with_it(
     outcome = bump(helm_server, repo, "2.4.0")
     assert outcome.code == 0, outcome.stderr
     assert 'appVersion: "2.4.0"\n' in (repo / fleet.WRAPPER_CHART).read_text()
+
+
+def test_rejected_push_says_why_and_keeps_the_local_commit(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    other = make_fleet(tmp_path / "other", CONSISTENT, git=True)
+    git(other, "push", "-q", str(remote), "main:fluxbump/flux-v2.4.0")  # unrelated history
+    repo = make_fleet(tmp_path / "work", INCIDENT, git=True)
+    git(repo, "remote", "add", "origin", str(remote))
+    outcome = bump(helm_server, repo, "2.4.0", "--push")
+    assert outcome.code == 3
+    assert "[rejected]" in outcome.stderr and "the commit is on the local branch" in outcome.stderr
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "fluxbump/flux-v2.4.0"

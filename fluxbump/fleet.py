@@ -269,13 +269,41 @@ spec:
         kind: HelmRepository
         name: openova
         namespace: flux-system
+  install:
+    remediation:
+      retries: 3
+  upgrade:
+    remediation:
+      retries: 3
+      remediateLastFailure: true
   values:
     replicas: 2
     ingress:
       host: app-{i}.${{CLUSTER_DOMAIN}}
       tls: true
+    podAnnotations:
+      prometheus.io/scrape: "true"
+      prometheus.io/port: "9090"
+    env:
+      - name: LOG_FORMAT
+        value: json
+      - name: OTEL_EXPORTER_OTLP_ENDPOINT
+        value: http://otel-collector.observability:4317
     resources:
       requests: {{ cpu: 100m, memory: 128Mi }}
+      limits: {{ cpu: 500m, memory: 512Mi }}
+    livenessProbe:
+      httpGet: {{ path: /healthz, port: http }}
+      initialDelaySeconds: 10
+    readinessProbe:
+      httpGet: {{ path: /ready, port: http }}
+    nodeSelector:
+      node.kubernetes.io/instance-type: cx31
+    tolerations:
+      - key: workload
+        operator: Equal
+        value: apps
+        effect: NoSchedule
 ---
 apiVersion: v1
 kind: ConfigMap
@@ -284,6 +312,7 @@ metadata:
   namespace: apps
 data:
   LOG_LEVEL: info
+  FEATURE_FLAGS: "metrics,tracing"
   REGION: "${{CLUSTER_REGION}}"
 """
     )

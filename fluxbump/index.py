@@ -32,6 +32,10 @@ ATTEMPTS = 3
 TIMEOUT_SECONDS = 15.0
 # Seconds per HTTP connect/read; lets tests (and slow links) change the default.
 TIMEOUT_ENV = "FLUXBUMP_HTTP_TIMEOUT"
+# Parsed-index sidecars (see ``load_parsed``): name prefix, format version, how many to keep.
+PARSED_PREFIX = "parsed-"
+PARSED_FORMAT = 1
+PARSED_KEEP = 8
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,91 @@ def parse_index(text: str, url: str) -> HelmIndex:
     return HelmIndex(url=url, entries={str(k): _chart_entries(v) for k, v in entries.items()})
 
 
+# --- parsed-index sidecars ------------------------------------------------------------
+
+
+def load_parsed(text: str, url: str) -> HelmIndex:
+    """``parse_index``, remembered: the entries of every index text parsed before are kept
+    as JSON in the cache directory, keyed by the text's sha256.
+
+    The pure-Python YAML parse of an index costs far more than a whole ``status`` of a small
+    repo; hashing the text and loading JSON with the C decoder costs a few milliseconds. The
+    first parse of any text still goes through ``parse_index`` (its alias and size checks),
+    and a sidecar is only trusted after a strict shape check: a damaged one is parsed anew
+    and rewritten. The key is the text's digest, so a changed index can never hit a stale one.
+    """
+    key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    path = Cache.directory() / f"{PARSED_PREFIX}{key}.json"
+    entries = _read_parsed(path, key)
+    if entries is not None:
+        return HelmIndex(url=url, entries=entries)
+    index = parse_index(text, url)
+    _write_parsed(path, key, index)
+    return index
+
+
+def _read_parsed(path: Path, key: str) -> dict[str, tuple[ChartEntry, ...]] | None:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != PARSED_FORMAT:
+        return None
+    if data.get("sha256") != key or not isinstance(data.get("entries"), dict):
+        return None
+    try:
+        return {_text(chart): _entries_from_json(rows) for chart, rows in data["entries"].items()}
+    except (TypeError, ValueError):
+        return None
+
+
+def _entries_from_json(rows: object) -> tuple[ChartEntry, ...]:
+    """Rows of ``[name, version, appVersion, [urls], digest]``; any other shape raises."""
+    if not isinstance(rows, list):
+        raise TypeError("not a list of rows")
+    found = []
+    for row in rows:
+        if not isinstance(row, list) or len(row) != 5 or not isinstance(row[3], list):
+            raise TypeError("not a row")
+        name, version, app_version, urls, digest = row
+        urls_text = tuple(_text(u) for u in urls)
+        entry = ChartEntry(
+            _text(name), _text(version), _text(app_version), urls_text, _text(digest)
+        )
+        found.append(entry)
+    return tuple(found)
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{value!r} is not a string")
+    return value
+
+
+def _write_parsed(path: Path, key: str, index: HelmIndex) -> None:
+    """Write the sidecar atomically and keep only the newest few; a failure never fails a run."""
+    entries = {
+        chart: [[e.name, e.version, e.app_version, list(e.urls), e.digest] for e in versions]
+        for chart, versions in index.entries.items()
+    }
+    body = json.dumps({"format": PARSED_FORMAT, "sha256": key, "entries": entries})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, body)
+        _prune_parsed(path.parent)
+    except OSError:
+        pass
+
+
+def _prune_parsed(directory: Path) -> None:
+    """Each distinct index text leaves a sidecar; keep the newest PARSED_KEEP of them."""
+    sidecars = sorted(
+        directory.glob(f"{PARSED_PREFIX}*.json"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    for stale in sidecars[PARSED_KEEP:]:
+        stale.unlink(missing_ok=True)
+
+
 def _safe_load(text: str, url: str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
@@ -165,6 +254,7 @@ def load_index(repo_option: str | None, offline: bool = False) -> IndexLoad:
     repo = choose_repo(repo_option)
     path = local_path(repo)
     if path is not None:
+        # A local index is read as given, never cached (the demo relies on that).
         return IndexLoad(parse_index(_read_local(path), str(path)))
     url = index_url(repo)
     if offline:
@@ -184,13 +274,13 @@ def _read_local(path: Path) -> str:
 def bundled_snapshot() -> HelmIndex:
     """The fluxcd-community index snapshot shipped inside the package."""
     text = resources.files("fluxbump").joinpath("data", SNAPSHOT_NAME).read_text("utf-8")
-    return parse_index(text, f"bundled snapshot {SNAPSHOT_DATE}")
+    return load_parsed(text, f"bundled snapshot {SNAPSHOT_DATE}")
 
 
 def _load_offline(url: str) -> IndexLoad:
     cached = Cache.for_url(url).read()
     if cached is not None:
-        return IndexLoad(parse_index(cached[0], url), (f"offline: using cached index of {url}",))
+        return IndexLoad(load_parsed(cached[0], url), (f"offline: using cached index of {url}",))
     warning = (
         f"offline: no cached index for {url}; using the bundled snapshot of "
         f"{SNAPSHOT_DATE} (releases after that date are unknown)"
@@ -273,11 +363,11 @@ def fetch_index(url: str) -> HelmIndex:
     with httpx.Client(timeout=http_timeout(), follow_redirects=True, trust_env=True) as client:
         response, body = _get_with_retry(client, url, headers)
     if response.status_code == 304 and cached is not None:
-        return parse_index(cached[0], url)
+        return load_parsed(cached[0], url)
     if response.status_code != 200:
         raise ResolutionError(f"{url}: HTTP {response.status_code} fetching the Helm index")
     text = _decode(body, url)
-    index = parse_index(text, url)  # validate before caching: never poison the cache
+    index = load_parsed(text, url)  # validate before caching: never poison the cache
     cache.write(text, _meta(response, url))
     return index
 

@@ -7,6 +7,7 @@ with only the intended paths changed (DESIGN §2).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from typing import Any
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite
+from fluxbump.sites import blockyaml
 from fluxbump.yamldoc import YamlPath
 
 # A plain scalar that YAML would read back as the same string (versions, tags)...
@@ -61,17 +63,192 @@ def _refuse_overlaps(spans: Sequence[tuple[PinSite, str]]) -> None:
 def edit_yaml(rel: str, text: str, changes: Sequence[tuple[PinSite, str]]) -> str:
     """The new text of a YAML file; refuses unless the data changed exactly at the sites."""
     new_text = splice(text, changes)
-    expected = _load_all(text, rel)
-    for site, new in changes:
-        assert site.doc_index is not None
-        _assign(expected[site.doc_index], site.path, new)
-    if _load_all(new_text, rel) != expected:
+    if not _verified(rel, text, new_text, changes):
         first = _first_bad_site(rel, text, changes)
         raise UsageError(
             f"{first.where}: editing the pin would change other data in the file; "
             "nothing written — edit this file by hand and re-run"
         )
     return new_text
+
+
+def _verified(rel: str, text: str, new_text: str, changes: Sequence[tuple[PinSite, str]]) -> bool:
+    """True when the new text's data is the old data with exactly the intended values set.
+
+    Only the edited documents are read: the others must be byte-identical (so is their
+    data, as a document's data is a function of its own text once the stream is cut at bare
+    ``---`` lines). An edited document is proven by the fast reader's node trees when it
+    reads both versions, else by ruamel; a stream ``blockyaml`` cannot cut is loaded whole.
+    """
+    edits = _edits_by_document(changes)
+    if edits is None:
+        return _load_all(new_text, rel) == _expected(_load_all(text, rel), changes)
+    old_segments = blockyaml.split_documents(text)
+    new_segments = blockyaml.split_documents(new_text)
+    if old_segments is None or new_segments is None or len(old_segments) != len(new_segments):
+        return _load_all(new_text, rel) == _expected(_load_all(text, rel), changes)
+    if not _untouched_equal(text, new_text, old_segments, new_segments, set(edits)):
+        return False  # an edit reached outside its document: never what a pin edit does
+    return all(
+        _document_verified(rel, text, new_text, old_segments[i], new_segments[i], paths)
+        for i, paths in edits.items()
+    )
+
+
+def _edits_by_document(
+    changes: Sequence[tuple[PinSite, str]],
+) -> dict[int, dict[YamlPath, str]] | None:
+    """doc index -> {path: new value}; None when two edits name one path (load it all)."""
+    edits: dict[int, dict[YamlPath, str]] = {}
+    for site, new in changes:
+        assert site.doc_index is not None
+        paths = edits.setdefault(site.doc_index, {})
+        if site.path in paths:
+            return None
+        paths[site.path] = new
+    return edits
+
+
+def _untouched_equal(
+    text: str,
+    new_text: str,
+    old_segments: Sequence[blockyaml.Segment],
+    new_segments: Sequence[blockyaml.Segment],
+    edited: set[int],
+) -> bool:
+    """Everything outside the edited documents (markers, comments, other documents) is equal."""
+    if any(i >= len(old_segments) for i in edited):
+        return False
+    old_pos = new_pos = 0
+    for old, new in zip(old_segments, new_segments, strict=True):
+        if text[old_pos : old.start] != new_text[new_pos : new.start]:
+            return False
+        if old.index not in edited and text[old.start : old.end] != new_text[new.start : new.end]:
+            return False
+        old_pos, new_pos = old.end, new.end
+    return text[old_pos:] == new_text[new_pos:]
+
+
+def _document_verified(
+    rel: str,
+    text: str,
+    new_text: str,
+    old_segment: blockyaml.Segment,
+    new_segment: blockyaml.Segment,
+    paths: dict[YamlPath, str],
+) -> bool:
+    old_root = blockyaml.read_fast(text, old_segment)
+    new_root = blockyaml.read_fast(new_text, new_segment) if old_root is not None else None
+    if old_root is not None and new_root is not None:
+        tree = _TreeCheck(text, new_text, paths)
+        if tree.same(old_root, new_root, ()) and tree.visited == set(paths):
+            return True
+    # The fast reader gave up, or could not prove it: ruamel decides, on this document only.
+    old_data = _load_segment(text, old_segment, rel)
+    for path, new in paths.items():
+        _assign(old_data, path, new)
+    return bool(_load_segment(new_text, new_segment, rel) == old_data)
+
+
+class _TreeCheck:
+    """Compares the fast reader's trees of a document before and after the edit.
+
+    Those nodes hold source text, not resolved data, so equal text and quoting imply equal
+    data; at an edited path the new node must be a scalar that reads as the new string. Any
+    doubt answers False and leaves the decision to ruamel: this check can only accept.
+    """
+
+    def __init__(self, old_text: str, new_text: str, paths: dict[YamlPath, str]) -> None:
+        self.old_text = old_text
+        self.new_text = new_text
+        self.paths = paths
+        self.visited: set[YamlPath] = set()
+
+    def same(self, old: blockyaml.Node, new: blockyaml.Node, path: YamlPath) -> bool:
+        if path in self.paths:
+            self.visited.add(path)
+            return self.edited(old, new, self.paths[path])
+        if old.id != new.id:
+            return False
+        if old.id == "scalar":
+            return bool(old.value == new.value) and self.quote(old, True) == self.quote(new, False)
+        if len(old.value) != len(new.value):
+            return False
+        if old.id == "sequence":
+            pairs = zip(old.value, new.value, strict=True)
+            return all(self.same(a, b, (*path, i)) for i, (a, b) in enumerate(pairs))
+        return all(self.entry(a, b, path) for a, b in zip(old.value, new.value, strict=True))
+
+    def entry(self, old: _Pair, new: _Pair, path: YamlPath) -> bool:
+        """One mapping entry; a key is never a pin (pins are values), so keys must be equal."""
+        if not self.outside(old[0], new[0]):
+            return False
+        step = self.key_step(old[0])
+        if step is None:  # not a string key: no intended path can go through it
+            return self.outside(old[1], new[1])
+        return self.same(old[1], new[1], (*path, step))
+
+    def outside(self, old: blockyaml.Node, new: blockyaml.Node) -> bool:
+        """Equal, compared where no intended path can match."""
+        paths, self.paths = self.paths, {}
+        try:
+            return self.same(old, new, ())
+        finally:
+            self.paths = paths
+
+    def edited(self, old: blockyaml.Node, new: blockyaml.Node, value: str) -> bool:
+        """The new scalar reads as ``value``: quoting kept, or plain turned double-quoted."""
+        if new.id != "scalar" or new.value != value:
+            return False
+        before = self.quote(old, True) if old.id == "scalar" else ""
+        after = self.quote(new, False)
+        if after == "":
+            return before == "" and _reads_as_string(value)
+        return after == before or (before == "" and after == '"')
+
+    def key_step(self, key: blockyaml.Node) -> str | None:
+        """The path step a key stands for, when it is a string key."""
+        if key.id != "scalar":
+            return None
+        if self.quote(key, True) or _reads_as_string(key.value):
+            return str(key.value)
+        return None
+
+    def quote(self, node: blockyaml.Node, old: bool) -> str:
+        """The scalar's quote character, "" when plain (the reader accepts no properties)."""
+        first = (self.old_text if old else self.new_text)[node.start_index]
+        return first if first in "'\"" else ""
+
+
+_Pair = tuple[blockyaml.Node, blockyaml.Node]
+
+
+@functools.cache
+def _string_resolver() -> Any:
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True).resolver
+
+
+def _reads_as_string(plain: str) -> bool:
+    """Whether the safe loader reads this plain scalar as a string (not int, date, bool...)."""
+    from ruamel.yaml.nodes import ScalarNode
+
+    tag = _string_resolver().resolve(ScalarNode, plain, (True, False))
+    return bool(tag == "tag:yaml.org,2002:str")
+
+
+def _expected(data: list[Any], changes: Sequence[tuple[PinSite, str]]) -> list[Any]:
+    for site, new in changes:
+        assert site.doc_index is not None
+        _assign(data[site.doc_index], site.path, new)
+    return data
+
+
+def _load_segment(text: str, segment: blockyaml.Segment, rel: str) -> Any:
+    """One document's data; newlines in front keep ruamel's error lines those of the file."""
+    docs = _load_all("\n" * segment.line + text[segment.start : segment.end], rel)
+    return docs[0] if docs else None
 
 
 def _first_bad_site(rel: str, text: str, changes: Sequence[tuple[PinSite, str]]) -> PinSite:

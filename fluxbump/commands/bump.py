@@ -21,7 +21,7 @@ from fluxbump.discover import Discovery, discover
 from fluxbump.errors import GateFailure, ResolutionError, UnsafeTransitionError, UsageError
 from fluxbump.gate import evaluate
 from fluxbump.index import HelmIndex, load_index
-from fluxbump.pins import Mention
+from fluxbump.pins import Mention, PinSite
 from fluxbump.plan import BaseCharts, Plan, plan_bump
 from fluxbump.resolve import app_version_of, resolve_chart_version
 from fluxbump.splice import edit_yaml, splice
@@ -246,10 +246,12 @@ def _refuse_downgrade(found: Discovery, plan: Plan, allowed: bool) -> None:
 
 def file_changes(found: Discovery, plan: Plan) -> list[FileChange]:
     """The new bytes of every file the plan touches (pure: nothing is written)."""
+    by_file: dict[str, list[tuple[PinSite, str]]] = {}
+    for edit in plan.edits:
+        by_file.setdefault(edit.site.file, []).append((edit.site, edit.new))
     changes = []
-    for rel in plan.files():
+    for rel, edits in sorted(by_file.items()):
         source = found.sources[rel]
-        edits = [(e.site, e.new) for e in plan.edits if e.site.file == rel]
         is_text = any(site.doc_index is None for site, _ in edits)
         text = splice(source.text, edits) if is_text else edit_yaml(rel, source.text, edits)
         changes.append(FileChange(rel, source.raw, text.encode("utf-8")))

@@ -76,6 +76,11 @@ class Node:
         self._end = end
 
     @property
+    def start_index(self) -> int:
+        """The character offset of the node's first character (no Mark built)."""
+        return self._start[0]
+
+    @property
     def start_mark(self) -> Mark:
         return Mark(*self._start)
 
@@ -140,6 +145,18 @@ def compose_segment(text: str, segment: Segment, where: str) -> Any:
         return _Reader(text, segment).document()
     except (_GiveUp, RecursionError):  # ruamel's composer reports deep nesting as it should
         return _compose_with_ruamel(text, segment, where)
+
+
+def read_fast(text: str, segment: Segment) -> Node | None:
+    """The document's root node from the fast reader alone, or None where it gives up.
+
+    For callers that have their own slow path (``splice`` verifies edits with it) and must
+    know which reader built the nodes: these nodes hold scalars' source text, unresolved.
+    """
+    try:
+        return _Reader(text, segment).document()
+    except (_GiveUp, RecursionError):
+        return None
 
 
 def _compose_with_ruamel(text: str, segment: Segment, where: str) -> Any:

@@ -37,6 +37,7 @@ class Discovery:
     installs: list[PinSite] = field(default_factory=list)
     mirrors: list[PinSite] = field(default_factory=list)
     blueprints: dict[str, BlueprintFile] = field(default_factory=dict)
+    all_blueprints: dict[str, BlueprintFile] = field(default_factory=dict)  # every chart's
     constraints: list[PinSite] = field(default_factory=list)
     releases: list[PinSite] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
@@ -193,7 +194,7 @@ def _mirrors(found: Discovery) -> None:
 
 
 def _blueprints(found: Discovery, files: list[str]) -> None:
-    by_directory = {found.charts[n].directory: n for n in found.tracked}
+    by_directory = {chart.directory: name for name, chart in found.charts.items()}
     tracked = set(found.tracked)
     for rel in files:
         source = _read(found.sources, found.root, rel)
@@ -202,9 +203,11 @@ def _blueprints(found: Discovery, files: list[str]) -> None:
         blueprint = parse_blueprint(source)
         if blueprint is None:
             continue
-        chart = _chart_of_blueprint(rel, blueprint, by_directory, tracked)
+        chart = _chart_of_blueprint(rel, blueprint, by_directory, set(found.charts))
         if chart is not None:
-            found.blueprints[chart] = blueprint
+            found.all_blueprints[chart] = blueprint
+            if chart in tracked:
+                found.blueprints[chart] = blueprint
         found.constraints += [c for c in blueprint.constraints if c.subject in tracked]
 
 

@@ -17,6 +17,7 @@ from fluxbump.crd_guard import (
 from fluxbump.discover import Discovery, discover
 from fluxbump.gate import GateReport, evaluate, stale_mentions
 from fluxbump.index import HelmIndex, load_index
+from fluxbump.lockstep import lockstep_violations
 from fluxbump.pins import Violation
 from fluxbump.resolve import app_version_of
 
@@ -48,7 +49,7 @@ def run_check(repo: Path, *, helm_repo: str | None, offline: bool) -> CheckResul
     crds = pinned_comparison(found, loaded.index, offline=offline)
     crd_warnings = crds.warnings if crds is not None else ()
     schema, schema_warnings = _pinned_schema_violations(found, loaded.index, offline=offline)
-    report.violations += check_violations(found, crds) + schema
+    report.violations += check_violations(found, crds) + schema + lockstep_violations(found)
     pending = _pending_journal(repo)
     warnings = (*pending, *loaded.warnings, *crd_warnings, *schema_warnings)
     return CheckResult(found, report, warnings, crds)

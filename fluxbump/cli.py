@@ -32,6 +32,14 @@ app = typer.Typer(
 
 T = TypeVar("T")
 
+BaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--base",
+        help="Revision the wrapper version is bumped from [default: HEAD].",
+        show_default=False,
+    ),
+]
 HelmRepoOption = Annotated[
     str | None,
     typer.Option(
@@ -178,9 +186,7 @@ def check(
 def to(
     release: Annotated[str, typer.Argument(help="Flux release (2.4.0, v2.4.0) or 'latest'.")],
     repo: RepoOption = ".",
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the plan and a unified diff; write nothing.")
-    ] = False,
+    dry_run: DryRunOption = False,
     no_git: Annotated[
         bool, typer.Option("--no-git", help="Only write files: no branch, no commit.")
     ] = False,
@@ -208,14 +214,7 @@ def to(
         bool,
         typer.Option("--allow-dirty", help="Permit uncommitted changes in files the bump edits."),
     ] = False,
-    base: Annotated[
-        str | None,
-        typer.Option(
-            "--base",
-            help="Revision the wrapper version is bumped from [default: HEAD].",
-            show_default=False,
-        ),
-    ] = None,
+    base: BaseOption = None,
     pre: Annotated[bool, typer.Option("--pre", help="Admit pre-releases for 'latest'.")] = False,
     force_unsafe_crds: ForceCrdsOption = False,
     helm_repo: HelmRepoOption = None,
@@ -251,14 +250,7 @@ def sync(
     ] = "cloud-init",
     repo: RepoOption = ".",
     dry_run: DryRunOption = False,
-    base: Annotated[
-        str | None,
-        typer.Option(
-            "--base",
-            help="Revision the wrapper version is bumped from [default: HEAD].",
-            show_default=False,
-        ),
-    ] = None,
+    base: BaseOption = None,
     force_unsafe_crds: ForceCrdsOption = False,
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,

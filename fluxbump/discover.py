@@ -338,11 +338,4 @@ def _unpinned_install_line(source: SourceFile | None) -> tuple[int, str] | None:
     return None
 
 
-def installs_by_file(found: Discovery) -> dict[str, list[PinSite]]:
-    grouped: dict[str, list[PinSite]] = {}
-    for site in found.installs:
-        grouped.setdefault(site.file, []).append(site)
-    return grouped
-
-
 __all__ = ["Discovery", "Role", "discover"]

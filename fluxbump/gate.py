@@ -11,7 +11,6 @@ from typing import Any
 
 from fluxbump import versions
 from fluxbump.discover import Discovery, placeholder_variable
-from fluxbump.errors import UsageError
 from fluxbump.index import HelmIndex
 from fluxbump.pins import Mention, PinSite, Violation
 from fluxbump.resolve import app_version_of
@@ -192,7 +191,7 @@ def _expect_pin_or_range(report: GateReport, site: PinSite, version: str, messag
     if "${" in site.value:
         report.rows.append(Row(site, f"{version} (after substitution)", True, proven=False))
     elif versions.is_constraint(site.value):
-        ok = _admits(site.value, version)
+        ok = versions.admits_or_false(site.value, version)
         report.rows.append(Row(site, version, ok))
         if not ok:
             report.violations.append(
@@ -203,20 +202,13 @@ def _expect_pin_or_range(report: GateReport, site: PinSite, version: str, messag
         report.expect(site, version, message)
 
 
-def _admits(constraint: str, version: str) -> bool:
-    try:
-        return versions.admits(constraint, version)
-    except (UsageError, ValueError):  # an unparsable range is reported, not raised
-        return False
-
-
 def _constraints(found: Discovery, report: GateReport) -> None:
     for site in found.constraints:
         chart = found.charts[site.subject]
         if chart.version is None:
             continue
         version = chart.version.value
-        ok = _admits(site.value, version)
+        ok = versions.admits_or_false(site.value, version)
         report.rows.append(Row(site, f"admits {version}", ok))
         if not ok:
             report.violations.append(

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 
 from fluxbump import versions
 from fluxbump.discover import Discovery
-from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, Violation
 from fluxbump.sites.values import find_mirrors
 from fluxbump.sources import SourceFile, read_source
@@ -102,10 +101,7 @@ def _admitted(value: str, version: str) -> bool:
     if "${" in value:
         return True
     if versions.is_constraint(value):
-        try:
-            return versions.admits(value, version)
-        except (UsageError, ValueError):
-            return False
+        return versions.admits_or_false(value, version)
     return versions.equal(value, version)
 
 

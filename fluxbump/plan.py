@@ -13,8 +13,7 @@ from typing import Any
 
 from fluxbump import versions
 from fluxbump.discover import Discovery
-from fluxbump.errors import UsageError
-from fluxbump.pins import PinSite, Role
+from fluxbump.pins import PinSite
 from fluxbump.sites.chart import ChartFile
 
 # Reads a chart as it was at the base revision (None: no such file there, or no git).
@@ -142,7 +141,7 @@ class _Planner:
         """True for a range, which is never rewritten: it must admit ``wanted`` or block."""
         if not self._is_range(dep):
             return False
-        if "${" not in dep.value and not _admits(dep.value, wanted):
+        if "${" not in dep.value and not versions.admits_or_false(dep.value, wanted):
             self.blocked.append(
                 f"{dep.where}: {dep.owner} requires {dep.subject} {dep.value}, which does not "
                 f"admit {wanted}; widen the range first"
@@ -209,19 +208,11 @@ def plan_bump(
 
 def _block_range(site: PinSite, version: str, blocked: list[str]) -> None:
     """A range (Blueprint constraint, HelmRelease range) that would not admit the plan."""
-    if versions.is_constraint(site.value) and not _admits(site.value, version):
+    if versions.is_constraint(site.value) and not versions.admits_or_false(site.value, version):
         blocked.append(
             f"{site.where}: {site.owner} requires {site.subject} {site.value}, which does not "
             f"admit {version}; widen the range first"
         )
-
-
-def _admits(constraint: str, version: str) -> bool:
-    """An unparsable range admits nothing (the gate reports it)."""
-    try:
-        return versions.admits(constraint, version)
-    except (UsageError, ValueError):
-        return False
 
 
 def _unpinnable(value: str) -> bool:
@@ -231,7 +222,3 @@ def _unpinnable(value: str) -> bool:
 
 def _first(sites: list[PinSite]) -> str | None:
     return sites[0].value.removeprefix("v") if sites else None
-
-
-def by_role(plan: Plan, role: Role) -> list[Edit]:
-    return [e for e in plan.edits if e.site.role is role]

@@ -189,3 +189,11 @@ def admits(constraint: str, version: str) -> bool:
         if all(_holds(target, op, bound) for op, bound in bounds):
             return True
     return False
+
+
+def admits_or_false(constraint: str, version: str) -> bool:
+    """``admits``, with an unparsable range admitting nothing (the gate reports it)."""
+    try:
+        return admits(constraint, version)
+    except (UsageError, ValueError):
+        return False

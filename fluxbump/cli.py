@@ -67,6 +67,14 @@ DryRunOption = Annotated[
 RepoOption = Annotated[
     str, typer.Option("--repo", help="Repository root.", show_default="current directory")
 ]
+ComponentsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--component",
+        help="Only this component (repeatable); 'fluxbump status' lists them [default: all].",
+        show_default=False,
+    ),
+]
 
 
 def _run(action: Callable[[], T], *, as_json: bool = False) -> T:
@@ -131,15 +139,18 @@ def resolve(
 @app.command()
 def status(
     repo: RepoOption = ".",
+    component: ComponentsOption = None,
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Every pin-site found: role, file:line, value, expected value, ok."""
+    """Every component and pin-site found: role, file:line, value, expected value, ok."""
     from fluxbump.commands.check import format_status, run_check
 
+    names = tuple(component or ())
     result = _run(
-        lambda: run_check(Path(repo), helm_repo=helm_repo, offline=offline), as_json=as_json
+        lambda: run_check(Path(repo), helm_repo=helm_repo, offline=offline, components=names),
+        as_json=as_json,
     )
     for message in result.warnings:
         warn(message)
@@ -153,6 +164,7 @@ def status(
 @app.command()
 def check(
     repo: RepoOption = ".",
+    component: ComponentsOption = None,
     output_format: Annotated[
         str,
         typer.Option("--format", help="text, json, or github (::error annotations)."),
@@ -167,8 +179,9 @@ def check(
     if output_format not in ("text", "json", "github"):
         _fail(f"--format must be text, json or github, not '{output_format}'", 2, as_json)
     output_format = "json" if as_json else output_format
+    names = tuple(component or ())
     result = _run(
-        lambda: run_check(Path(repo), helm_repo=helm_repo, offline=offline),
+        lambda: run_check(Path(repo), helm_repo=helm_repo, offline=offline, components=names),
         as_json=output_format == "json",
     )
     for message in result.warnings:

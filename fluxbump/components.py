@@ -1,11 +1,15 @@
-"""Components: an upstream chart wrapped by a wrapper chart, with its release<->chart mapping.
+"""Components: one upstream chart dependency of one wrapper chart, with its pin-site rules.
 
-Flux is the first component. Its names live here (and in the default configuration
+Flux is the component whose release maps to a chart through ``appVersion`` and whose
+cloud-init install is a release URL. Every other wrapper is found from the chart graph
+(``detect_components``); its install pin, if any, is a ``helm install … --version X`` that
+equals the chart version. Flux's names live here (and in the default configuration
 template), nowhere else: the propagation up the chart graph is generic.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from fluxbump.index import DEFAULT_HELM_REPO
@@ -17,6 +21,8 @@ class Component:
 
     ``release_via_app_version``: the release a user names (``fluxbump to 2.4.0``) maps to
     the chart whose ``appVersion`` is that release (Flux); otherwise release == chart version.
+    ``install_pattern``: a regex whose group "version" is the cloud-init install pin (Flux's
+    URL); None means the install pin, if any, is ``helm install … <repo>/<upstream> --version``.
     """
 
     name: str
@@ -24,8 +30,15 @@ class Component:
     upstream: str
     helm_repo: str
     release_via_app_version: bool
-    # Text-template install pin: a regex whose group "version" is the pinned release.
     install_pattern: str | None
+    install_required: bool = False  # Flux: a cluster cannot bootstrap without the install pin
+
+    @property
+    def is_flux(self) -> bool:
+        return self.release_via_app_version
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.wrapper} -> {self.upstream})"
 
 
 FLUX_INSTALL_URL = (
@@ -40,4 +53,52 @@ FLUX = Component(
     helm_repo=DEFAULT_HELM_REPO,
     release_via_app_version=True,
     install_pattern=FLUX_INSTALL_URL,
+    install_required=True,
 )
+
+WRAPPER_PREFIX = "bp-"
+
+
+def generic(wrapper: str, upstream: str, repository: str, *, only: bool) -> Component:
+    """A wrapper's upstream dependency as a component.
+
+    Named after the wrapper without its ``bp-`` prefix when it wraps one upstream chart
+    (``bp-cilium`` -> ``cilium``), after the upstream chart when it wraps several.
+    """
+    name = wrapper.removeprefix(WRAPPER_PREFIX) if only else upstream
+    return Component(name, wrapper, upstream, repository, False, None)
+
+
+def is_external(repository: str) -> bool:
+    """A dependency fetched from a chart repository (not a ``file://`` path in this repo)."""
+    return not repository.startswith("file://")
+
+
+def unique_names(components: Sequence[Component]) -> list[Component]:
+    """Two components with one name are told apart as ``wrapper/upstream``."""
+    from dataclasses import replace
+
+    counts: dict[str, int] = {}
+    for component in components:
+        counts[component.name] = counts.get(component.name, 0) + 1
+    return [
+        replace(c, name=f"{c.wrapper}/{c.upstream}") if counts[c.name] > 1 else c
+        for c in components
+    ]
+
+
+def select(components: Sequence[Component], names: Sequence[str]) -> list[Component]:
+    """The components ``--component`` names, in discovery order; unknown names exit 2."""
+    from fluxbump.errors import UsageError
+
+    if not names:
+        return list(components)
+    known: Mapping[str, Component] = {c.name: c for c in components}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        listed = ", ".join(known) or "none"
+        raise UsageError(
+            f"--component {unknown[0]}: no such component (found: {listed}); "
+            "see 'fluxbump status' or add it under 'components' in .fluxbump.yaml"
+        )
+    return [c for c in components if c.name in names]

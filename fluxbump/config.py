@@ -20,6 +20,19 @@ class GateConfig:
 
 
 @dataclass(frozen=True)
+class ComponentConfig:
+    """A ``components:`` entry: add or rename (wrapper and upstream), or exclude (both None)."""
+
+    name: str
+    wrapper: str | None = None
+    upstream: str | None = None
+
+    @property
+    def excluded(self) -> bool:
+        return self.wrapper is None
+
+
+@dataclass(frozen=True)
 class Config:
     """Names, paths and policies; every field has the default layout's value."""
 
@@ -36,6 +49,7 @@ class Config:
     app_version_policy: str = "follow"
     remote: str = "origin"
     gate: GateConfig = field(default_factory=GateConfig)
+    components: tuple[ComponentConfig, ...] = ()
     source: str = "defaults"  # where this configuration came from (for messages)
 
 
@@ -97,7 +111,29 @@ def _coerce(key: str, value: Any) -> Any:
         if not isinstance(value, str) or not value:
             raise UsageError(f"{CONFIG_NAME}: '{key}' must be a non-empty string")
         return value
+    if key == "components":
+        return _components(value)
     return _gate(value)
+
+
+def _components(value: Any) -> tuple[ComponentConfig, ...]:
+    """``name: {wrapper: W, upstream: U}`` adds or renames; ``name: false`` excludes."""
+    shape = "'components' must map a name to {wrapper: CHART, upstream: DEPENDENCY} or false"
+    if not isinstance(value, dict):
+        raise UsageError(f"{CONFIG_NAME}: {shape}")
+    entries = []
+    for name, entry in value.items():
+        if entry is False:
+            entries.append(ComponentConfig(str(name)))
+            continue
+        if (
+            not isinstance(entry, dict)
+            or set(entry) != {"wrapper", "upstream"}
+            or not all(isinstance(v, str) and v for v in entry.values())
+        ):
+            raise UsageError(f"{CONFIG_NAME}: components.{name}: {shape}")
+        entries.append(ComponentConfig(str(name), entry["wrapper"], entry["upstream"]))
+    return tuple(entries)
 
 
 def _gate(value: Any) -> GateConfig:

@@ -8,17 +8,17 @@ of a multi-document manifest only the candidate documents (``sites.helmrelease``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from fluxbump.components import FLUX, Component
-from fluxbump.config import Config
+from fluxbump.components import FLUX, Component, generic, is_external, select, unique_names
+from fluxbump.config import CONFIG_NAME, Config
 from fluxbump.errors import UsageError
 from fluxbump.pins import Mention, PinSite, Role, Violation
 from fluxbump.sites.blueprint import BlueprintFile, parse_blueprint
 from fluxbump.sites.chart import ChartFile, parse_chart
-from fluxbump.sites.cloudinit import find_install_pins
+from fluxbump.sites.cloudinit import find_install_pins, helm_install_pins
 from fluxbump.sites.helmrelease import scan_manifest, substitute_sites
 from fluxbump.sites.values import find_mirrors
 from fluxbump.sources import Globs, SourceFile, read_raw, read_source, source_of, walk_files
@@ -26,7 +26,7 @@ from fluxbump.sources import Globs, SourceFile, read_raw, read_source, source_of
 
 @dataclass
 class Discovery:
-    """Everything found: the chart graph and every pin-site, by role."""
+    """One component's chart chain and every pin-site of it, by role."""
 
     root: Path
     config: Config
@@ -53,9 +53,13 @@ class Discovery:
     def upstream_pins(self) -> list[PinSite]:
         return [d for d in self.wrapper.dependencies if d.subject == self.component.upstream]
 
+    def sources_of_truth(self) -> list[PinSite]:
+        """The pins a bump of this component starts from: installs, dependency, mirrors."""
+        return [*self.installs, *self.upstream_pins(), *self.mirrors]
+
     def sites(self) -> list[PinSite]:
         """Every pin-site in pipeline order: install, upstream, mirror, charts, releases."""
-        found: list[PinSite] = [*self.installs, *self.upstream_pins(), *self.mirrors]
+        found: list[PinSite] = self.sources_of_truth()
         for name in self.tracked:
             chart = self.charts[name]
             found += [s for s in (chart.version, chart.app_version) if s is not None]
@@ -76,27 +80,171 @@ def component_for(config: Config) -> Component:
     )
 
 
-def discover(root: Path, config: Config) -> Discovery:
-    """Find the wrapper, its dependents and every pin-site of the component."""
+def discover(root: Path, config: Config, component: str | None = None) -> Discovery:
+    """Find one component's wrapper, its dependents and every pin-site (default: Flux)."""
+    found = survey(root, config)
+    if component is None:
+        return found.discovery(component_for(config))
+    return found.discovery(found.component(component))
+
+
+@dataclass
+class Survey:
+    """One walk of the repository, shared by every component: each file is read once."""
+
+    root: Path
+    config: Config
+    sources: dict[str, SourceFile]
+    charts: dict[str, ChartFile]
+    roles: _Roles
+    components: list[Component] = field(default_factory=list)
+    all_blueprints: dict[str, BlueprintFile] = field(default_factory=dict)
+    constraints: list[PinSite] = field(default_factory=list)
+    releases: list[PinSite] = field(default_factory=list)
+    substitutions: dict[str, list[PinSite]] = field(default_factory=dict)
+    _helm_installs: list[PinSite] | None = None
+    _mirrors: dict[str, list[PinSite]] = field(default_factory=dict)
+
+    def component(self, name: str) -> Component:
+        return select(self.components, [name])[0]
+
+    def select(self, names: Sequence[str]) -> list[Component]:
+        return select(self.components, names)
+
+    def discovery(self, component: Component) -> Discovery:
+        """The pin-sites of one component; an absent wrapper chart exits 2."""
+        if component.wrapper not in self.charts:
+            raise UsageError(
+                f"no Chart.yaml with 'name: {component.wrapper}' under {self.root}; "
+                f"set 'wrapper' in .fluxbump.yaml (run 'fluxbump init')"
+            )
+        tracked = tracked_charts(self.charts, [component.wrapper])
+        names = set(tracked)
+        found = Discovery(
+            self.root, self.config, component, self.sources, self.charts, tracked,
+            all_blueprints=self.all_blueprints, substitutions=self.substitutions,
+            templates=list(self.roles.cloudinit),
+        )  # fmt: skip
+        found.blueprints = {n: b for n, b in self.all_blueprints.items() if n in names}
+        found.constraints = [c for c in self.constraints if c.subject in names]
+        found.releases = [r for r in self.releases if r.subject in names]
+        found.mirrors = [m for m in self.mirrors_of(component.wrapper)
+                         if m.subject == component.upstream]  # fmt: skip
+        self._installs(found)
+        _structure(found)
+        return found
+
+    def mirrors_of(self, wrapper: str) -> list[PinSite]:
+        """Every values-mirror entry of a chart (read once per chart)."""
+        if wrapper not in self._mirrors:
+            self._mirrors[wrapper] = self._read_mirrors(self.charts[wrapper])
+        return self._mirrors[wrapper]
+
+    def _read_mirrors(self, chart: ChartFile) -> list[PinSite]:
+        rel = f"{chart.directory}/values.yaml" if chart.directory else "values.yaml"
+        if rel not in self.sources and not (self.root / rel).is_file():
+            return []
+        source = _read(self.sources, self.root, rel)
+        if self.config.values_mirror.split(".")[0].encode() not in source.raw:
+            return []
+        return find_mirrors(source, self.config.values_mirror, chart.name)
+
+    def _installs(self, found: Discovery) -> None:
+        pattern = found.component.install_pattern
+        if pattern is None:
+            found.installs = [
+                s for s in self.helm_installs() if s.subject == found.component.upstream
+            ]
+            return
+        for rel in self.roles.cloudinit:
+            source = _read(self.sources, self.root, rel)
+            if b"releases/download" not in source.raw:
+                continue
+            sites, mentions = find_install_pins(source, pattern, found.component.name)
+            found.installs += sites
+            found.mentions += mentions
+
+    def helm_installs(self) -> list[PinSite]:
+        """``helm install … --version`` pins in every cloud-init template (read once)."""
+        if self._helm_installs is None:
+            self._helm_installs = []
+            for rel in self.roles.cloudinit:
+                source = _read(self.sources, self.root, rel)
+                if b"helm" in source.raw:
+                    self._helm_installs += helm_install_pins(source)
+        return self._helm_installs
+
+
+def survey(root: Path, config: Config) -> Survey:
+    """Walk the repository once: charts, components, Blueprints and every HelmRelease pin."""
     if not root.is_dir():
         raise UsageError(f"--repo {root}: not a directory")
-    component = component_for(config)
     roles = _classify(walk_files(root), config)
     sources: dict[str, SourceFile] = {}
     charts = _charts(root, roles.charts, sources)
-    if component.wrapper not in charts:
-        raise UsageError(
-            f"no Chart.yaml with 'name: {component.wrapper}' under {root}; "
-            f"set 'wrapper' in .fluxbump.yaml (run 'fluxbump init')"
-        )
-    charts[component.wrapper] = _mark_upstream(charts[component.wrapper], component.upstream)
-    found = Discovery(root, config, component, sources, charts, _tracked(charts, component.wrapper))
-    _installs(found, roles.cloudinit)
-    _mirrors(found)
+    found = Survey(root, config, sources, charts, roles)
+    found.components = _detect(found)
+    for component in found.components:
+        if component.wrapper in charts:
+            charts[component.wrapper] = _mark_upstream(
+                charts[component.wrapper], component.upstream
+            )
     _blueprints(found, roles.blueprints)
     _releases(found, roles.clusters)
-    _structure(found)
     return found
+
+
+def _detect(found: Survey) -> list[Component]:
+    """Flux, then every wrapper: a chart whose upstream dependencies come from a repository.
+
+    A chart that also depends on charts of this repo (an umbrella) wraps only the
+    dependencies its values mirror names. ``components:`` in .fluxbump.yaml adds, renames
+    and excludes.
+    """
+    flux = component_for(found.config)
+    detected = [flux] if flux.wrapper in found.charts else []
+    for name, chart in sorted(found.charts.items()):
+        upstreams = _upstreams_of(found, chart)
+        for subject in upstreams:
+            if subject != flux.upstream:  # Flux's chart is only ever the Flux component
+                repository = chart.repositories.get(subject, "")
+                detected.append(generic(name, subject, repository, only=len(upstreams) == 1))
+    return unique_names(_configured(found, detected))
+
+
+def _upstreams_of(found: Survey, chart: ChartFile) -> list[str]:
+    external = []
+    for dep in chart.dependencies:
+        repository = chart.repositories.get(dep.subject, "")
+        known = dep.subject in found.charts or dep.subject in external
+        if not known and is_external(repository):
+            external.append(dep.subject)
+    if external and any(d.subject in found.charts for d in chart.dependencies):
+        mirrored = {m.subject for m in found.mirrors_of(chart.name)}
+        external = [e for e in external if e in mirrored]
+    return external
+
+
+def _configured(found: Survey, detected: list[Component]) -> list[Component]:
+    components = list(detected)
+    for entry in found.config.components:
+        if entry.excluded:
+            components = [c for c in components if c.name != entry.name]
+            continue
+        assert entry.wrapper is not None and entry.upstream is not None
+        same = [c for c in components if (c.wrapper, c.upstream) == (entry.wrapper, entry.upstream)]
+        if same:
+            components[components.index(same[0])] = replace(same[0], name=entry.name)
+            continue
+        chart = found.charts.get(entry.wrapper)
+        if chart is None:
+            raise UsageError(
+                f"{CONFIG_NAME}: components.{entry.name}: no Chart.yaml with 'name: {entry.wrapper}'"
+            )
+        repository = chart.repositories.get(entry.upstream, "")
+        components.append(replace(generic(entry.wrapper, entry.upstream, repository, only=True),
+                                  name=entry.name))  # fmt: skip
+    return components
 
 
 @dataclass
@@ -155,47 +303,30 @@ def _mark_upstream(wrapper: ChartFile, upstream: str) -> ChartFile:
     return replace(wrapper, dependencies=deps)
 
 
-def _tracked(charts: dict[str, ChartFile], wrapper: str) -> list[str]:
-    """The wrapper and every chart that depends on it, transitively, dependencies first."""
-    order = [wrapper]
+def tracked_charts(charts: dict[str, ChartFile], wrappers: Sequence[str]) -> list[str]:
+    """The wrappers and every chart that depends on one, transitively, dependencies first."""
+    closure = set(wrappers)
     changed = True
     while changed:
         changed = False
-        for name, chart in sorted(charts.items()):
-            if name not in order and any(d.subject in order for d in chart.dependencies):
-                order.append(name)
+        for name, chart in charts.items():
+            if name not in closure and any(d.subject in closure for d in chart.dependencies):
+                closure.add(name)
                 changed = True
+    order: list[str] = []
+    while len(order) < len(closure):
+        ready = sorted(
+            name for name in closure - set(order)
+            if all(d.subject not in closure or d.subject in order or d.subject == name
+                   for d in charts[name].dependencies)
+        )  # fmt: skip
+        order += ready or sorted(closure - set(order))  # a cycle: any order, the gate reports it
     return order
 
 
-def _installs(found: Discovery, files: list[str]) -> None:
-    pattern = found.component.install_pattern
-    if pattern is None:
-        return
-    marker = b"releases/download"
-    found.templates = list(files)
-    for rel in files:
-        source = _read(found.sources, found.root, rel)
-        if marker not in source.raw:
-            continue
-        sites, mentions = find_install_pins(source, pattern, found.component.name)
-        found.installs += sites
-        found.mentions += mentions
-
-
-def _mirrors(found: Discovery) -> None:
-    directory = found.wrapper.directory
-    rel = f"{directory}/values.yaml" if directory else "values.yaml"
-    if not (found.root / rel).is_file():
-        return
-    source = _read(found.sources, found.root, rel)
-    mirrors = find_mirrors(source, found.config.values_mirror, found.wrapper.name)
-    found.mirrors = [m for m in mirrors if m.subject == found.component.upstream]
-
-
-def _blueprints(found: Discovery, files: list[str]) -> None:
+def _blueprints(found: Survey, files: list[str]) -> None:
     by_directory = {chart.directory: name for name, chart in found.charts.items()}
-    tracked = set(found.tracked)
+    names = set(found.charts)
     for rel in files:
         source = _read(found.sources, found.root, rel)
         if b"Blueprint" not in source.raw:
@@ -203,12 +334,10 @@ def _blueprints(found: Discovery, files: list[str]) -> None:
         blueprint = parse_blueprint(source)
         if blueprint is None:
             continue
-        chart = _chart_of_blueprint(rel, blueprint, by_directory, set(found.charts))
+        chart = _chart_of_blueprint(rel, blueprint, by_directory, names)
         if chart is not None:
             found.all_blueprints[chart] = blueprint
-            if chart in tracked:
-                found.blueprints[chart] = blueprint
-        found.constraints += [c for c in blueprint.constraints if c.subject in tracked]
+        found.constraints += [c for c in blueprint.constraints if c.subject in names]
 
 
 def _chart_of_blueprint(
@@ -222,8 +351,8 @@ def _chart_of_blueprint(
     return blueprint.name if blueprint.name in tracked else None
 
 
-def _releases(found: Discovery, files: list[str]) -> None:
-    names = frozenset(found.tracked)
+def _releases(found: Survey, files: list[str]) -> None:
+    names = frozenset(found.charts)
     needles = tuple(n.encode() for n in names)
     root = str(found.root)
     substituting: list[tuple[str, bytes]] = []
@@ -253,7 +382,7 @@ def placeholder_variable(value: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _substitutions(found: Discovery, files: list[tuple[str, bytes]]) -> None:
+def _substitutions(found: Survey, files: list[tuple[str, bytes]]) -> None:
     """Kustomization ``postBuild.substitute`` values that set a HelmRelease's version variable.
 
     A HelmRelease pinned as ``${VAR}`` is really pinned where VAR is set; that value is the
@@ -300,7 +429,7 @@ def _structure(found: Discovery) -> None:
                 f"'{found.component.upstream}' is a dependency more than once (lines {lines})",
             )
         )
-    if not found.installs:
+    if not found.installs and found.component.install_required:
         found.problems.append(_no_install(found))
     if wrapper.version is None:
         found.problems.append(Violation(wrapper.file, 1, "the wrapper chart has no 'version'"))
@@ -338,4 +467,4 @@ def _unpinned_install_line(source: SourceFile | None) -> tuple[int, str] | None:
     return None
 
 
-__all__ = ["Discovery", "Role", "discover"]
+__all__ = ["Discovery", "Role", "Survey", "discover", "survey"]

@@ -56,8 +56,11 @@ class GateReport:
 def evaluate(found: Discovery, index: HelmIndex | None) -> GateReport:
     """Check every invariant; ``index`` None skips only the appVersion mapping check."""
     report = GateReport(violations=list(found.problems))
-    release = _installs(found, report)
-    upstream = _upstream(found, index, release, report)
+    if found.component.is_flux:
+        upstream = _upstream(found, index, _installs(found, report), report)
+    else:
+        upstream = _upstream(found, None, None, report)
+        _helm_installs(found, upstream, report)
     _mirrors(found, upstream, report)
     _charts(found, report)
     _releases(found, report)
@@ -81,6 +84,38 @@ def _installs(found: Discovery, report: GateReport) -> str | None:
             f"cloud-init installs Flux {site.value} here but {first.value} at {first.where}",
         )
     return first.value if versions.is_pin(first.value) else None
+
+
+def _helm_installs(found: Discovery, upstream: str | None, report: GateReport) -> None:
+    """``helm install … --version X`` must equal the wrapper's pin, or the HelmRelease
+    would not adopt the release cloud-init installed."""
+    if upstream is None:
+        return
+    pin = found.upstream_pins()[0]
+    for site in found.installs:
+        report.expect(
+            site,
+            upstream,
+            f"cloud-init installs {site.subject} {site.value}, but {found.wrapper.name} pins "
+            f"{site.subject} {upstream} ({pin.where}); the HelmRelease would not adopt it",
+        )
+
+
+def combine(reports: list[GateReport]) -> GateReport:
+    """Several components' reports as one; a site or violation they share counts once."""
+    combined = GateReport()
+    rows: set[tuple[str, int]] = set()
+    seen: set[tuple[str, int, str]] = set()
+    for report in reports:
+        for row in report.rows:
+            if (row.site.file, row.site.start) not in rows:
+                rows.add((row.site.file, row.site.start))
+                combined.rows.append(row)
+        for violation in report.violations:
+            if (violation.file, violation.line, violation.message) not in seen:
+                seen.add((violation.file, violation.line, violation.message))
+                combined.violations.append(violation)
+    return combined
 
 
 def _upstream(

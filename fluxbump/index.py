@@ -408,7 +408,7 @@ def _get_with_retry(
         if attempt:
             time.sleep(0.2 * 2**attempt)
         try:
-            response, body = _get_limited(client, url, headers)
+            response, body = get_limited(client, url, headers)
         except httpx.TransportError as exc:
             last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             continue
@@ -420,9 +420,10 @@ def _get_with_retry(
     )
 
 
-def _get_limited(
+def get_limited(
     client: httpx.Client, url: str, headers: dict[str, str]
 ) -> tuple[httpx.Response, bytes]:
+    """GET with a size cap: a hostile or broken server cannot exhaust memory."""
     with client.stream("GET", url, headers=headers) as response:
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > MAX_INDEX_BYTES:

@@ -7,12 +7,12 @@ up the chart graph. Nothing here reads or writes files.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from fluxbump import versions
-from fluxbump.discover import Discovery
+from fluxbump.discover import Discovery, tracked_charts
 from fluxbump.pins import PinSite
 from fluxbump.sites.chart import ChartFile
 
@@ -35,19 +35,69 @@ class Edit:
         return f"{s.where}: {s.role.value} ({s.owner}) {s.value} -> {self.new}"
 
 
-@dataclass
-class Plan:
-    """What ``to``/``sync`` will do: the mapping, every edit, and warnings."""
+@dataclass(frozen=True)
+class Target:
+    """One component's move: from which release/chart to which."""
 
     component: str
     upstream: str
-    release: str
+    release: str  # Flux: the release; other components: the chart version
     chart: str
     from_release: str | None
     from_chart: str | None
+    flux: bool = True
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "component": self.component,
+            "upstream": self.upstream,
+            "from": {"release": self.from_release, "chart": self.from_chart},
+            "to": {"release": self.release, "chart": self.chart},
+        }
+
+    def title(self) -> str:
+        """``Flux v2.4.0 → flux2 chart 2.14.1`` or ``cilium → cilium chart 1.16.6``."""
+        if self.flux:
+            return f"Flux v{self.release} → {self.upstream} chart {self.chart}"
+        return f"{self.component} → {self.upstream} chart {self.chart}"
+
+
+@dataclass
+class Plan:
+    """What ``to``/``sync`` will do: each component's move, every edit, and warnings."""
+
+    targets: list[Target]
     edits: list[Edit] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)  # why the plan cannot be applied
+
+    @property
+    def first(self) -> Target:
+        return self.targets[0]
+
+    @property
+    def component(self) -> str:
+        return self.first.component
+
+    @property
+    def upstream(self) -> str:
+        return self.first.upstream
+
+    @property
+    def release(self) -> str:
+        return self.first.release
+
+    @property
+    def chart(self) -> str:
+        return self.first.chart
+
+    @property
+    def from_release(self) -> str | None:
+        return self.first.from_release
+
+    @property
+    def from_chart(self) -> str | None:
+        return self.first.from_chart
 
     @property
     def changed(self) -> bool:
@@ -58,15 +108,41 @@ class Plan:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "component": self.component,
-            "from": {"release": self.from_release, "chart": self.from_chart},
-            "to": {"release": self.release, "chart": self.chart},
+            **self.first.as_json(),
+            "components": [t.as_json() for t in self.targets],
             "changed": self.changed,
             "files": self.files(),
             "edits": [e.as_json() for e in self.edits],
             "warnings": list(self.warnings),
             "blocked": list(self.blocked),
         }
+
+
+@dataclass(frozen=True)
+class Move:
+    """One component to move: its discovery, the target release and chart version.
+
+    ``old_releases``: what the repo ships now (Flux: the cloud-init release and the pinned
+    chart's appVersion; others: the pinned chart); a wrapper appVersion equal to one of them
+    records the release and moves too.
+    """
+
+    found: Discovery
+    release: str
+    chart: str
+    old_releases: frozenset[str] = frozenset()
+
+    def target(self) -> Target:
+        component = self.found.component
+        return Target(
+            component=component.name,
+            upstream=component.upstream,
+            release=versions.normalize(self.release),
+            chart=self.chart,
+            from_release=_first(self.found.installs) if component.is_flux else None,
+            from_chart=_first(self.found.upstream_pins()),
+            flux=component.is_flux,
+        )
 
 
 def restyle(old: str, new: str) -> str:
@@ -76,26 +152,36 @@ def restyle(old: str, new: str) -> str:
 
 
 class _Planner:
-    def __init__(
-        self, found: Discovery, base: BaseCharts, policy: str, release_marks: frozenset[str]
-    ) -> None:
-        self.found = found
-        self.release_marks = release_marks
+    def __init__(self, moves: list[Move], base: BaseCharts, policy: str) -> None:
+        first = moves[0].found
+        self.charts = first.charts
         self.base = base
         self.policy = policy
         self.edits: list[Edit] = []
+        self.planned: set[tuple[str, int]] = set()
         self.versions: dict[str, str] = {}  # chart -> version after the plan
         self.blocked: list[str] = []  # ranges that will not admit the planned version
-        self.release = ""
+        self.upstreams = {m.found.component.upstream for m in moves}
+        # wrapper -> (the releases its appVersion may record now, the release it will record)
+        self.marks = {
+            m.found.component.wrapper: (
+                m.old_releases - {versions.normalize(m.release)},
+                versions.normalize(m.release),
+            )
+            for m in moves
+        }
+        self.blueprints = {n: b for m in moves for n, b in m.found.blueprints.items()}
 
     def set(self, site: PinSite, new: str) -> None:
+        """Plan one edit; a site two components share (an umbrella) is planned once."""
         new = restyle(site.value, new)
-        if site.value != new:
+        if site.value != new and (site.file, site.start) not in self.planned:
+            self.planned.add((site.file, site.start))
             self.edits.append(Edit(site, new))
 
     def chart(self, name: str, desired_deps: dict[str, str]) -> None:
         """Decide one chart's version, then move its own mirrors and pins."""
-        chart = self.found.charts[name]
+        chart = self.charts[name]
         for dep in chart.dependencies:
             if dep.subject in desired_deps and not self._ranged(dep, desired_deps[dep.subject]):
                 self.set(dep, desired_deps[dep.subject])
@@ -105,7 +191,7 @@ class _Planner:
         self.versions[name] = version
         self.set(chart.version, version)
         self._app_version(chart, version)
-        blueprint = self.found.blueprints.get(name)
+        blueprint = self.blueprints.get(name)
         if blueprint is not None and blueprint.version is not None:
             self.set(blueprint.version, version)
 
@@ -129,13 +215,9 @@ class _Planner:
             return current
         return bumped
 
-    def _marks(self, app: PinSite) -> bool:
-        """The wrapper's appVersion names the Flux release it ships (the old one)."""
-        return versions.is_pin(app.value) and versions.normalize(app.value) in self.release_marks
-
     def _is_range(self, dep: PinSite) -> bool:
         """A dependent's range on a tracked chart (the upstream pin itself must be exact)."""
-        return dep.subject != self.found.component.upstream and _unpinnable(dep.value)
+        return dep.subject not in self.upstreams and _unpinnable(dep.value)
 
     def _ranged(self, dep: PinSite, wanted: str) -> bool:
         """True for a range, which is never rewritten: it must admit ``wanted`` or block."""
@@ -150,8 +232,9 @@ class _Planner:
 
     def _app_version(self, chart: ChartFile, version: str) -> None:
         app, own = chart.app_version, chart.version
-        if app is not None and chart.name == self.found.component.wrapper and self._marks(app):
-            self.set(app, self.release)  # the wrapper's appVersion records the Flux release
+        old, new = self.marks.get(chart.name, (frozenset(), ""))
+        if app is not None and versions.is_pin(app.value) and versions.normalize(app.value) in old:
+            self.set(app, new)  # the wrapper's appVersion records the upstream release
             return
         if app is None or own is None or own.value == version:
             return
@@ -169,41 +252,44 @@ def plan_bump(
     policy: str = "follow",
     old_releases: frozenset[str] = frozenset(),
 ) -> Plan:
-    """Every edit that puts the repo at Flux ``release`` / upstream chart ``chart``.
+    """Every edit that puts one component at ``release`` / upstream chart ``chart``."""
+    return plan_moves([Move(found, release, chart, old_releases)], base, policy)
 
-    ``old_releases``: the Flux releases the repo ships now (cloud-init, the pinned chart's
-    appVersion); a wrapper appVersion equal to one of them records the release and moves too.
-    """
-    planner = _Planner(found, base, policy, old_releases - {versions.normalize(release)})
-    planner.release = versions.normalize(release)
-    for site in found.installs:
-        planner.set(site, release)
-    for site in found.mirrors:
-        planner.set(site, chart)
-    desired = {found.component.upstream: chart}
-    for name in found.tracked:
+
+def plan_moves(moves: list[Move], base: BaseCharts, policy: str = "follow") -> Plan:
+    """Every edit that moves each component; charts they share are bumped once."""
+    planner = _Planner(moves, base, policy)
+    desired: dict[str, str] = {}
+    for move in moves:
+        for site in move.found.installs:
+            planner.set(site, move.release)
+        for site in move.found.mirrors:
+            planner.set(site, move.chart)
+        desired[move.found.component.upstream] = move.chart
+    order = tracked_charts(planner.charts, [m.found.component.wrapper for m in moves])
+    for name in order:
         planner.chart(name, desired)
         if name in planner.versions:
             desired[name] = planner.versions[name]
-    for site in found.releases:
+    for site in _unique(s for m in moves for s in m.found.releases):
         if site.subject in planner.versions and not _unpinnable(site.value):
             planner.set(site, planner.versions[site.subject])
         elif site.subject in planner.versions and versions.is_constraint(site.value):
             _block_range(site, planner.versions[site.subject], planner.blocked)
-    plan = Plan(
-        component=found.component.name,
-        upstream=found.component.upstream,
-        release=versions.normalize(release),
-        chart=chart,
-        from_release=_first(found.installs),
-        from_chart=_first(found.upstream_pins()),
-        edits=planner.edits,
-        blocked=planner.blocked,
-    )
-    for site in found.constraints:
+    for site in _unique(s for m in moves for s in m.found.constraints):
         if site.subject in planner.versions:
-            _block_range(site, planner.versions[site.subject], plan.blocked)
-    return plan
+            _block_range(site, planner.versions[site.subject], planner.blocked)
+    return Plan([m.target() for m in moves], edits=planner.edits, blocked=planner.blocked)
+
+
+def _unique(sites: Iterable[PinSite]) -> list[PinSite]:
+    seen: set[tuple[str, int]] = set()
+    unique = []
+    for site in sites:
+        if (site.file, site.start) not in seen:
+            seen.add((site.file, site.start))
+            unique.append(site)
+    return unique
 
 
 def _block_range(site: PinSite, version: str, blocked: list[str]) -> None:

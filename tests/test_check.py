@@ -107,7 +107,8 @@ def test_status_lists_every_pin_site(tmp_path: Path) -> None:
     repo = make_fleet(tmp_path, INCIDENT)
     outcome = run_cli("status", "--repo", str(repo), "--offline")
     assert outcome.code == 0
-    rows = outcome.stdout.splitlines()
+    components, *rows = outcome.stdout.splitlines()
+    assert components == "components: flux (bp-flux -> flux2)"
     assert rows[0].split() == ["ROLE", "WHERE", "VALUE", "EXPECTED", "OK"]
     upstream = next(r for r in rows if r.startswith("upstream dependency"))
     assert upstream.split()[-4:] == [f"{fleet.WRAPPER_CHART}:10", "2.13.0", "2.14.1", "NO"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fluxbump import fleet
-from fluxbump.lockstep import helm_install_pins
+from fluxbump.sites.cloudinit import helm_install_pins
 from fluxbump.sources import SourceFile
 from tests.cli_runner import run_cli
 from tests.fixtures import edit, make_fleet

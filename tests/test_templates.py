@@ -110,9 +110,34 @@ def renovate() -> dict[str, Any]:
     return config
 
 
+def _manager(renovate: dict[str, Any], datasource: str) -> dict[str, Any]:
+    (manager,) = (m for m in renovate["customManagers"] if m["datasourceTemplate"] == datasource)
+    found: dict[str, Any] = manager
+    return found
+
+
+def _rule(renovate: dict[str, Any], **match: list[str]) -> dict[str, Any]:
+    (rule,) = (r for r in renovate["packageRules"] if all(r.get(k) == v for k, v in match.items()))
+    found: dict[str, Any] = rule
+    return found
+
+
+def test_renovate_config_parses_and_every_rule_runs_an_allowed_sync(
+    renovate: dict[str, Any],
+) -> None:
+    assert len(renovate["customManagers"]) == 2
+    assert renovate["customManagers"][0]["depNameTemplate"] == "fluxcd/flux2"  # stays first
+    assert len(renovate["packageRules"]) == 3
+    for rule in renovate["packageRules"]:
+        assert "bumpVersion" not in rule  # fluxbump bumps the wrapper chart version itself
+        task = rule["postUpgradeTasks"]
+        assert task["executionMode"] == "branch"
+        assert task["commands"][0].startswith("fluxbump sync")
+
+
 def test_renovate_custom_manager(renovate: dict[str, Any]) -> None:
     assert renovate["$schema"] == "https://docs.renovatebot.com/renovate-schema.json"
-    (manager,) = renovate["customManagers"]
+    manager = _manager(renovate, "github-releases")
     assert manager["customType"] == "regex"
     assert manager["managerFilePatterns"] == [GLOB]
     assert "fileMatch" not in manager  # the legacy, regex-only name
@@ -126,13 +151,130 @@ def test_renovate_custom_manager(renovate: dict[str, Any]) -> None:
 
 
 def test_renovate_post_upgrade_task(renovate: dict[str, Any]) -> None:
-    (rule,) = renovate["packageRules"]
-    assert rule["matchDepNames"] == ["fluxcd/flux2"]
+    rule = _rule(renovate, matchDepNames=["fluxcd/flux2"])
     assert rule["matchDatasources"] == ["github-releases"]
     task = rule["postUpgradeTasks"]
     assert task["commands"] == ["fluxbump sync --from cloud-init"]
     assert task["fileFilters"] == SYNC_FILES
     assert task["executionMode"] == "branch"
+
+
+def test_renovate_helmv3_rule_syncs_after_a_wrapper_dependency_bump(
+    renovate: dict[str, Any],
+) -> None:
+    rule = _rule(renovate, matchManagers=["helmv3"])
+    assert "bumpVersion" not in rule
+    assert "bumpVersion" in rule["description"]  # says why it is left out
+    task = rule["postUpgradeTasks"]
+    assert task["commands"] == ["fluxbump sync"]
+    assert task["fileFilters"] == [*SYNC_FILES, GLOB]
+    assert task["executionMode"] == "branch"
+
+
+def test_renovate_helm_install_rule_syncs_after_a_cloud_init_helm_bump(
+    renovate: dict[str, Any],
+) -> None:
+    rule = _rule(renovate, matchManagers=["custom.regex"])
+    assert rule["matchDatasources"] == ["helm"]  # not the Flux install.yaml dep
+    assert rule["matchFileNames"] == [GLOB]
+    task = rule["postUpgradeTasks"]
+    assert task["commands"] == ["fluxbump sync"]
+    assert task["fileFilters"] == [*SYNC_FILES, GLOB]
+    assert task["executionMode"] == "branch"
+
+
+CILIUM_URL = "https://helm.cilium.io"
+ANNOTATION = f"# renovate: datasource=helm registryUrl={CILIUM_URL}"
+HELM_INSTALLS = {
+    "multi-line": (
+        "runcmd:\n  - |\n"
+        f"    {ANNOTATION}\n"
+        "    helm install cilium cilium/cilium \\\n"
+        "      --version 1.16.5 \\\n"
+        "      --namespace kube-system\n",
+        "1.16.5",
+    ),
+    "equals-v": (
+        f"{ANNOTATION}\nhelm upgrade --install cilium cilium/cilium --version=v1.16.5 --wait\n",
+        "1.16.5",
+    ),
+    "double-quoted": (
+        f'{ANNOTATION}\nhelm install cilium cilium/cilium --version "v1.16.5"\n',
+        "1.16.5",
+    ),
+    "single-quoted": (
+        f"{ANNOTATION}\nhelm install cilium cilium/cilium --version='1.16.5' -n kube-system\n",
+        "1.16.5",
+    ),
+    "version-first": (
+        f"{ANNOTATION}\nhelm install --version 1.16.5 \\\n  cilium cilium/cilium\n",
+        "1.16.5",
+    ),
+    "loose-annotation": (
+        f"#Renovate:   registryURL={CILIUM_URL}  \r\n"
+        "  - helm upgrade --install --wait -f values/cilium.yaml cilium cilium/cilium"
+        " --version 1.17.0-rc.1\r\n",
+        "1.17.0-rc.1",
+    ),
+    "yaml-quoted-list-item": (
+        f'{ANNOTATION}\n  - "helm install cilium cilium/cilium --version 1.16.5"\n',
+        "1.16.5",
+    ),
+}
+
+
+def _helm_matches(manager: dict[str, Any], text: str) -> list[dict[str, Any]]:
+    return [m.groupdict() for p in manager["matchStrings"] for m in _py_regex(p).finditer(text)]
+
+
+def test_renovate_helm_install_manager(renovate: dict[str, Any]) -> None:
+    manager = _manager(renovate, "helm")
+    assert manager["customType"] == "regex"
+    assert manager["managerFilePatterns"] == [GLOB]
+    assert manager["versioningTemplate"] == "helm"
+    assert "registryUrl" in manager["description"]
+    for pattern in manager["matchStrings"]:
+        assert "(?<depName>" in pattern and "(?<currentValue>" in pattern
+        assert "(?<registryUrl>" in pattern  # Renovate's documented capture group
+        assert '\\"' not in pattern  # an escaped quote is a syntax error in JS unicode mode
+
+
+@pytest.mark.parametrize(("text", "version"), HELM_INSTALLS.values(), ids=list(HELM_INSTALLS))
+def test_renovate_helm_install_regex_matches(
+    renovate: dict[str, Any], text: str, version: str
+) -> None:
+    (found,) = _helm_matches(_manager(renovate, "helm"), text)
+    assert found == {"registryUrl": CILIUM_URL, "depName": "cilium", "currentValue": version}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # no renovate annotation: Renovate cannot know the repository URL
+        "helm install cilium cilium/cilium --version 1.16.5\n",
+        "# helm install cilium cilium/cilium --version 1.16.5\n",
+        # annotated, but the command under it is commented out
+        f"{ANNOTATION}\n# helm install cilium cilium/cilium --version 1.16.5\n",
+        # a blank line between the annotation and the command
+        f"{ANNOTATION}\n\nhelm install cilium cilium/cilium --version 1.16.5\n",
+        # --version on the next line without a continuation backslash
+        f"{ANNOTATION}\nhelm install cilium cilium/cilium\n--version 1.16.5\n",
+        # the version comes from a Terraform variable, not a pin
+        f"{ANNOTATION}\nhelm install cilium cilium/cilium --version ${{cilium_version}}\n",
+        # a local chart path, not <repo>/<chart>
+        f"{ANNOTATION}\nhelm install cilium ./charts/cilium --version 1.16.5\n",
+        f"runcmd:\n  - kubectl apply -f {INSTALL_URL}\n",
+        f"{ANNOTATION}\nkubectl apply -f {INSTALL_URL}\n",
+    ],
+)
+def test_renovate_helm_install_regex_ignores(renovate: dict[str, Any], text: str) -> None:
+    assert _helm_matches(_manager(renovate, "helm"), text) == []
+
+
+def test_renovate_flux_regex_ignores_helm_installs(renovate: dict[str, Any]) -> None:
+    (pattern,) = _manager(renovate, "github-releases")["matchStrings"]
+    for text, _ in HELM_INSTALLS.values():
+        assert _py_regex(pattern).search(text) is None
 
 
 def test_renovate_admin_note_allows_exactly_the_sync_commands(renovate: dict[str, Any]) -> None:
@@ -143,8 +285,10 @@ def test_renovate_admin_note_allows_exactly_the_sync_commands(renovate: dict[str
     assert "allowedPostUpgradeCommands" in text  # the name older Renovate releases read
     assert "fileMatch" in text and "managerFilePatterns" in text
     pattern = re.compile(allowed[0])
-    for command in renovate["packageRules"][0]["postUpgradeTasks"]["commands"]:
-        assert pattern.search(command)
+    for rule in renovate["packageRules"]:
+        for command in rule["postUpgradeTasks"]["commands"]:
+            assert pattern.search(command)
+    assert "# renovate: datasource=helm registryUrl=" in text  # the helm install annotation
     for command in ("fluxbump sync", "fluxbump sync --from chart"):
         assert pattern.search(command)
     for command in (

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fluxbump import versions
+from fluxbump.components import Component
 from fluxbump.config import load_config
 from fluxbump.crd_guard import (
     CrdComparison,
@@ -14,45 +15,64 @@ from fluxbump.crd_guard import (
     pinned_comparison,
     schema_violations,
 )
-from fluxbump.discover import Discovery, discover
-from fluxbump.gate import GateReport, evaluate, stale_mentions
+from fluxbump.discover import Discovery, component_for, survey
+from fluxbump.gate import GateReport, combine, evaluate, stale_mentions
 from fluxbump.index import HelmIndex, load_index
-from fluxbump.lockstep import lockstep_violations
-from fluxbump.pins import Violation
+from fluxbump.lockstep import outside_violations
+from fluxbump.pins import Mention, Violation
 from fluxbump.resolve import app_version_of
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    found: Discovery
+    found: Discovery | None  # Flux's chain, when it is checked (stale mentions, CRDs)
     report: GateReport
     warnings: tuple[str, ...]
     crds: CrdComparison | None = None
+    components: tuple[Component, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
             "ok": self.report.ok,
-            "component": self.found.component.name,
+            "component": self.found.component.name if self.found else None,
+            "components": [
+                {"name": c.name, "wrapper": c.wrapper, "upstream": c.upstream}
+                for c in self.components
+            ],
             "violations": [v.as_json() for v in self.report.violations],
             "sites": [r.as_json() for r in self.report.rows],
-            "stale_mentions": [m.as_json() for m in stale_mentions(self.found)],
+            "stale_mentions": [m.as_json() for m in self.stale()],
             "crds": self.crds.as_json() if self.crds is not None else None,
         }
 
+    def stale(self) -> list[Mention]:
+        return stale_mentions(self.found) if self.found is not None else []
 
-def run_check(repo: Path, *, helm_repo: str | None, offline: bool) -> CheckResult:
-    """Discover every pin-site and prove every invariant against the Helm index."""
+
+def run_check(
+    repo: Path, *, helm_repo: str | None, offline: bool, components: tuple[str, ...] = ()
+) -> CheckResult:
+    """Discover every component's pin-sites and prove every invariant (Flux's against the
+    Helm index); ``components`` narrows to those names."""
     config = load_config(repo)
-    found = discover(repo, config)
+    found = survey(repo, config)
+    chosen = found.select(components)
+    if not components:
+        found.discovery(component_for(config))  # Flux is always checked: name a missing wrapper
+    discoveries = [found.discovery(c) for c in chosen]
+    flux = next((d for d in discoveries if d.component.is_flux), None)
     loaded = load_index(helm_repo or config.helm_repo, offline=offline)
-    report = evaluate(found, loaded.index)
-    crds = pinned_comparison(found, loaded.index, offline=offline)
-    crd_warnings = crds.warnings if crds is not None else ()
-    schema, schema_warnings = _pinned_schema_violations(found, loaded.index, offline=offline)
-    report.violations += check_violations(found, crds) + schema + lockstep_violations(found)
-    pending = _pending_journal(repo)
-    warnings = (*pending, *loaded.warnings, *crd_warnings, *schema_warnings)
-    return CheckResult(found, report, warnings, crds)
+    report = combine([evaluate(d, loaded.index) for d in discoveries])
+    crds, warnings = None, [*_pending_journal(repo), *loaded.warnings]
+    if flux is not None:
+        crds = pinned_comparison(flux, loaded.index, offline=offline)
+        schema, schema_warnings = _pinned_schema_violations(flux, loaded.index, offline=offline)
+        report.violations += check_violations(flux, crds) + schema
+        warnings += [*(crds.warnings if crds is not None else ()), *schema_warnings]
+    if not components:
+        covered = {name for d in discoveries for name in d.tracked}
+        report.violations += outside_violations(found, covered)
+    return CheckResult(flux, report, tuple(warnings), crds, tuple(chosen))
 
 
 def _pending_journal(repo: Path) -> tuple[str, ...]:
@@ -101,6 +121,7 @@ def format_github(result: CheckResult) -> list[str]:
 
 def format_status(result: CheckResult) -> list[str]:
     """A table: role, file:line, value, expected, ok; then stale mentions."""
+    described = ", ".join(c.describe() for c in result.components)
     rows = [("ROLE", "WHERE", "VALUE", "EXPECTED", "OK")]
     for row in result.report.rows:
         site = row.site
@@ -108,8 +129,9 @@ def format_status(result: CheckResult) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
              for r in rows]  # fmt: skip
+    lines.insert(0, f"components: {described or 'none'}")
     lines += [v.as_text() for v in result.report.violations if not _is_row(v, result)]
-    stale = stale_mentions(result.found)
+    stale = result.stale()
     if stale:
         lines.append("stale mentions (comments, not edited):")
         lines += [f"  {m.where}: {m.text}" for m in stale]

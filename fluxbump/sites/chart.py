@@ -20,6 +20,8 @@ class ChartFile:
     version: PinSite | None
     app_version: PinSite | None
     dependencies: list[PinSite] = field(default_factory=list)
+    # Dependency name -> its ``repository`` ("" when absent): where an upstream is verified.
+    repositories: dict[str, str] = field(default_factory=dict)
 
     @property
     def directory(self) -> str:
@@ -40,6 +42,7 @@ def parse_chart(source: SourceFile) -> ChartFile | None:
         version=_own(root, source.rel, "version", Role.CHART_VERSION, name),
         app_version=_own(root, source.rel, "appVersion", Role.APP_VERSION, name),
         dependencies=_dependencies(root, source.rel, name),
+        repositories=_repositories(root),
     )
 
 
@@ -63,6 +66,15 @@ def _dependencies(root: Any, rel: str, owner: str) -> list[PinSite]:
             scalar = _rebase(scalar, ("dependencies", index, "version"))
             sites.append(yaml_site(Role.DEPENDENCY, rel, scalar, subject=dep_name, owner=owner))
     return sites
+
+
+def _repositories(root: Any) -> dict[str, str]:
+    found = {}
+    for _, dep in yamldoc.items(yamldoc.child(root, "dependencies")):
+        name = yamldoc.text_of(yamldoc.child(dep, "name"))
+        if name:
+            found[name] = yamldoc.text_of(yamldoc.child(dep, "repository")) or ""
+    return found
 
 
 def _rebase(scalar: yamldoc.Scalar, path: yamldoc.YamlPath) -> yamldoc.Scalar:

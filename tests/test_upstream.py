@@ -1,0 +1,347 @@
+"""verify_chart_version against real HTTP servers on 127.0.0.1: a Helm repository and a
+small OCI registry that demands an anonymous Bearer token and pages its tag lists."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from fluxbump import upstream
+from fluxbump.errors import EXIT_RESOLUTION, EXIT_USAGE, ResolutionError, UsageError
+from fluxbump.upstream import PLAIN_HTTP_ENV, verify_chart_version
+from tests.helm_server import Fault, HelmServer, Request, _QuietServer, serve
+
+CERT_MANAGER = ("v1.15.3", "v1.16.5", "v1.16.6", "v1.17.0", "v1.17.1")
+TOKEN = "anonymous-pull-token"
+
+
+def helm_index(chart: str, versions: tuple[str, ...]) -> bytes:
+    """A minimal Helm index (JSON is YAML) listing ``versions`` of ``chart``."""
+    entries = [{"name": chart, "version": v, "appVersion": v, "urls": []} for v in versions]
+    return json.dumps({"apiVersion": "v1", "entries": {chart: entries}}).encode()
+
+
+@pytest.fixture
+def cert_manager_repo() -> Iterator[HelmServer]:
+    """A Helm repository whose cert-manager chart versions are ``v``-prefixed."""
+    routes = {"/index.yaml": helm_index("cert-manager", CERT_MANAGER)}
+    with serve(HelmServer(routes=routes)) as server:
+        yield server
+
+
+# --- a small OCI registry ----------------------------------------------------------------
+
+
+@dataclass
+class Registry:
+    """Repositories -> pages of tags. With ``token`` set, tag lists answer 401 plus a Bearer
+    challenge until that token (issued by ``/token``) is presented, like ghcr.io."""
+
+    pages: dict[str, list[list[str]]]
+    token: str | None = TOKEN
+    token_status: int = 200
+    token_field: str = "token"
+    endless: bool = False  # every page links to another one
+    requests: list[Request] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def token_requests(self) -> list[dict[str, list[str]]]:
+        return [
+            parse_qs(urlparse(r.path).query) for r in self.requests if r.path.startswith("/token")
+        ]
+
+    def tag_requests(self) -> list[Request]:
+        return [r for r in self.requests if "/tags/list" in r.path]
+
+
+def _registry_handler(registry: Registry) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
+            pass
+
+        def do_GET(self) -> None:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            registry.requests.append(Request("GET", self.path, headers))
+            url = urlparse(self.path)
+            if url.path == "/token":
+                self._token()
+            elif url.path.startswith("/v2/") and url.path.endswith("/tags/list"):
+                name = url.path.removeprefix("/v2/").removesuffix("/tags/list")
+                page = int(parse_qs(url.query).get("page", ["0"])[0])
+                self._tags(name, page, headers.get("authorization"))
+            else:
+                self._send(404, {"errors": [{"code": "NOT_FOUND"}]})
+
+        def _token(self) -> None:
+            body = {registry.token_field: registry.token} if registry.token_status == 200 else {}
+            self._send(registry.token_status, body)
+
+        def _tags(self, name: str, page: int, authorization: str | None) -> None:
+            if registry.token and authorization != f"Bearer {registry.token}":
+                realm = f"http://{registry.host}/token"
+                challenge = (
+                    f'Bearer realm="{realm}",service="test-registry",scope="repository:{name}:pull"'
+                )
+                self._send(401, {"errors": [{"code": "UNAUTHORIZED"}]}, challenge=challenge)
+                return
+            pages = registry.pages.get(name)
+            if pages is None:
+                self._send(404, {"errors": [{"code": "NAME_UNKNOWN"}]})
+                return
+            tags = pages[page] if page < len(pages) else []
+            link = None
+            if registry.endless or page + 1 < len(pages):
+                # Relative, as registries send it: the client resolves it against the request.
+                link = f'</v2/{name}/tags/list?page={page + 1}>; rel="next"'
+            self._send(200, {"name": name, "tags": tags}, link=link)
+
+        def _send(
+            self,
+            status: int,
+            body: object,
+            challenge: str | None = None,
+            link: str | None = None,
+        ) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            if challenge:
+                self.send_header("WWW-Authenticate", challenge)
+            if link:
+                self.send_header("Link", link)
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+@contextmanager
+def serve_registry(registry: Registry) -> Iterator[Registry]:
+    httpd = _QuietServer(("127.0.0.1", 0), _registry_handler(registry))
+    httpd.daemon_threads = True
+    registry.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield registry
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@contextmanager
+def plain_registry(monkeypatch: pytest.MonkeyPatch, registry: Registry) -> Iterator[str]:
+    """Serve ``registry`` over plain HTTP and yield its ``oci://host/charts`` repository URL."""
+    with serve_registry(registry):
+        monkeypatch.setenv(PLAIN_HTTP_ENV, f"example.invalid, {registry.host}")
+        yield f"oci://{registry.host}/charts"
+
+
+# --- Helm repositories -------------------------------------------------------------------
+
+
+def test_helm_hit_returns_the_repository_spelling(cert_manager_repo: HelmServer) -> None:
+    found = verify_chart_version(cert_manager_repo.base_url + "/", "cert-manager", "1.16.6")
+    assert found == "v1.16.6"
+    assert [r.path for r in cert_manager_repo.requests] == ["/index.yaml"]
+
+
+def test_helm_hit_on_the_real_flux2_index(helm_server: HelmServer) -> None:
+    assert verify_chart_version(helm_server.base_url, "flux2", "2.18.3") == "2.18.3"
+    assert verify_chart_version(helm_server.base_url, "flux2", "v2.18.3") == "2.18.3"
+
+
+def test_helm_miss_names_chart_version_repo_and_nearest_newer(
+    cert_manager_repo: HelmServer,
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        verify_chart_version(cert_manager_repo.base_url, "cert-manager", "1.16.7")
+    message = caught.value.message
+    assert caught.value.exit_code == EXIT_USAGE
+    assert "'cert-manager'" in message
+    assert "1.16.7" in message
+    assert cert_manager_repo.base_url in message
+    assert message.endswith("nearest newer: v1.17.0, v1.17.1")
+
+
+def test_helm_miss_beyond_the_newest_lists_the_latest(cert_manager_repo: HelmServer) -> None:
+    with pytest.raises(UsageError, match=r"latest available: v1\.17\.1, v1\.17\.0, v1\.16\.6"):
+        verify_chart_version(cert_manager_repo.base_url, "cert-manager", "9.0.0")
+
+
+def test_helm_chart_absent_from_the_index(cert_manager_repo: HelmServer) -> None:
+    with pytest.raises(UsageError, match="has no versions of 'flux2'"):
+        verify_chart_version(cert_manager_repo.base_url, "flux2", "2.18.3")
+
+
+def test_helm_http_500_is_a_resolution_error(cert_manager_repo: HelmServer) -> None:
+    cert_manager_repo.faults.append(Fault(status=500))
+    with pytest.raises(ResolutionError) as caught:
+        verify_chart_version(cert_manager_repo.base_url, "cert-manager", "1.16.6")
+    assert caught.value.exit_code == EXIT_RESOLUTION
+    assert (
+        caught.value.message
+        == f"{cert_manager_repo.url('/index.yaml')}: HTTP 500 fetching the Helm index"
+    )
+
+
+def test_helm_body_that_is_not_an_index() -> None:
+    with (
+        serve(HelmServer(routes={"/index.yaml": b"<html>hello</html>"})) as server,
+        pytest.raises(ResolutionError, match="not a Helm repository index"),
+    ):
+        verify_chart_version(server.base_url, "cert-manager", "1.16.6")
+
+
+def test_helm_body_that_is_not_utf8() -> None:
+    with (
+        serve(HelmServer(routes={"/index.yaml": b"\xff\xfe\x00garbage"})) as server,
+        pytest.raises(ResolutionError, match=r"index\.yaml: cannot fetch the Helm index"),
+    ):
+        verify_chart_version(server.base_url, "cert-manager", "1.16.6")
+
+
+def test_connection_refused_is_a_one_line_resolution_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(ResolutionError) as caught:
+        verify_chart_version(f"http://127.0.0.1:{port}", "cert-manager", "1.16.6")
+    assert caught.value.message.startswith(f"http://127.0.0.1:{port}/index.yaml: ")
+    assert "ConnectError" in caught.value.message
+    assert "\n" not in caught.value.message
+
+
+# --- OCI registries ----------------------------------------------------------------------
+
+
+def test_oci_anonymous_token_flow(monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = Registry(pages={"charts/flux2": [["2.18.2", "2.18.3"]]})
+    with plain_registry(monkeypatch, registry) as repository:
+        assert verify_chart_version(repository, "flux2", "2.18.3") == "2.18.3"
+    assert registry.token_requests() == [
+        {"service": ["test-registry"], "scope": ["repository:charts/flux2:pull"]}
+    ]
+    first, retried = registry.tag_requests()
+    assert "authorization" not in first.headers
+    assert retried.headers["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_oci_token_may_come_as_access_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = Registry(pages={"charts/flux2": [["2.18.3"]]}, token_field="access_token")
+    with plain_registry(monkeypatch, registry) as repository:
+        assert verify_chart_version(repository, "flux2", "2.18.3") == "2.18.3"
+
+
+def test_oci_open_registry_needs_no_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = Registry(pages={"charts/flux2": [["2.18.3"]]}, token=None)
+    with plain_registry(monkeypatch, registry) as repository:
+        assert verify_chart_version(repository, "flux2", "2.18.3") == "2.18.3"
+    assert registry.token_requests() == []
+
+
+def test_oci_pagination_follows_link_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    pages = [["2.16.0", "2.16.1"], ["2.17.0", "2.17.1"], ["2.18.0", "2.18.3"]]
+    registry = Registry(pages={"charts/flux2": pages})
+    with plain_registry(monkeypatch, registry) as repository:
+        assert verify_chart_version(repository, "flux2", "2.18.3") == "2.18.3"
+    paths = [r.path for r in registry.tag_requests() if "authorization" in r.headers]
+    assert paths == [
+        "/v2/charts/flux2/tags/list",
+        "/v2/charts/flux2/tags/list?page=1",
+        "/v2/charts/flux2/tags/list?page=2",
+    ]
+    assert len(registry.token_requests()) == 1  # one token serves every page
+
+
+def test_oci_pagination_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(upstream, "MAX_PAGES", 3)
+    registry = Registry(pages={"charts/flux2": [["2.18.3"]]}, endless=True)
+    with (
+        plain_registry(monkeypatch, registry) as repository,
+        pytest.raises(ResolutionError, match="still paging after 3 pages"),
+    ):
+        verify_chart_version(repository, "flux2", "9.9.9")
+
+
+def test_oci_v_prefixed_tags_return_the_tag_spelling(monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = Registry(pages={"charts/cert-manager": [list(CERT_MANAGER)]})
+    with plain_registry(monkeypatch, registry) as repository:
+        assert verify_chart_version(repository, "cert-manager", "1.16.6") == "v1.16.6"
+
+
+def test_oci_build_metadata_tags_use_underscore(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OCI tags cannot hold '+', so Helm pushes 1.0.0+build as the tag 1.0.0_build."""
+    registry = Registry(pages={"charts/app": [["1.0.0_build.7"]]})
+    with plain_registry(monkeypatch, registry) as repository:
+        assert verify_chart_version(repository, "app", "1.0.0+build.7") == "1.0.0+build.7"
+
+
+def test_oci_miss_lists_available_tags(monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = Registry(pages={"charts/cert-manager": [list(CERT_MANAGER)]})
+    with (
+        plain_registry(monkeypatch, registry) as repository,
+        pytest.raises(UsageError) as caught,
+    ):
+        verify_chart_version(repository, "cert-manager", "1.16.7")
+    assert caught.value.message == (
+        f"chart 'cert-manager' version 1.16.7 is not published in {repository}; "
+        "nearest newer: v1.17.0, v1.17.1"
+    )
+
+
+def test_oci_unknown_chart_is_not_published(monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = Registry(pages={})
+    with (
+        plain_registry(monkeypatch, registry) as repository,
+        pytest.raises(UsageError, match="has no versions of 'flux2'"),
+    ):
+        verify_chart_version(repository, "flux2", "2.18.3")
+
+
+def test_oci_refused_token_is_a_resolution_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = Registry(pages={"charts/flux2": [["2.18.3"]]}, token_status=403)
+    with (
+        plain_registry(monkeypatch, registry) as repository,
+        pytest.raises(ResolutionError, match="HTTP 403 requesting an anonymous token"),
+    ):
+        verify_chart_version(repository, "flux2", "2.18.3")
+
+
+def test_oci_host_not_listed_as_plain_http_is_spoken_to_over_tls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registry = Registry(pages={"charts/flux2": [["2.18.3"]]})
+    with serve_registry(registry), pytest.raises(ResolutionError) as caught:
+        verify_chart_version(f"oci://{registry.host}/charts", "flux2", "2.18.3")
+    assert caught.value.message.startswith(f"https://{registry.host}/v2/charts/flux2/tags/list: ")
+    assert "\n" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "repository", ["file:///srv/charts", "", "@stable", "stable", "s3://bucket/charts"]
+)
+def test_unsupported_repository_suggests_offline(repository: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        verify_chart_version(repository, "flux2", "2.18.3")
+    assert caught.value.exit_code == EXIT_USAGE
+    assert f"repository '{repository}'" in caught.value.message
+    assert "--offline" in caught.value.message
+
+
+def test_oci_without_a_host_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="expected oci://host/path"):
+        verify_chart_version("oci:///charts", "flux2", "2.18.3")

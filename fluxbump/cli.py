@@ -197,8 +197,23 @@ def check(
 
 @app.command()
 def to(
-    release: Annotated[str, typer.Argument(help="Flux release (2.4.0, v2.4.0) or 'latest'.")],
+    release: Annotated[
+        str,
+        typer.Argument(
+            help="Flux release (2.4.0, v2.4.0) or 'latest'; with --component, the upstream "
+            "chart version."
+        ),
+    ],
     repo: RepoOption = ".",
+    component: Annotated[
+        str | None,
+        typer.Option(
+            "--component",
+            help="Move this component's upstream chart instead of Flux (see 'fluxbump status'); "
+            "the version is checked against the repository its dependency names.",
+            show_default=False,
+        ),
+    ] = None,
     dry_run: DryRunOption = False,
     no_git: Annotated[
         bool, typer.Option("--no-git", help="Only write files: no branch, no commit.")
@@ -234,7 +249,8 @@ def to(
     offline: OfflineOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Move every pin to a Flux release: plan, write atomically, gate, branch and commit.
+    """Move every pin to a Flux release (or a component's chart version): plan, write
+    atomically, gate, branch and commit.
 
     Exit 0 when bumped or already current, 1 gate failure (every file restored), 2 bad
     input or refused (dirty tree, existing branch), 3 index/network error, 4 downgrade.
@@ -248,20 +264,25 @@ def to(
         force_unsafe_crds=force_unsafe_crds,
     )  # fmt: skip
     _print_bump(
-        _run(lambda: run_to(Path(repo), release, options), as_json=as_json), as_json=as_json
+        _run(lambda: run_to(Path(repo), release, options, component), as_json=as_json),
+        as_json=as_json,
     )
 
 
 @app.command()
 def sync(
     source: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--from",
-            help="The pin that is the source of truth: cloud-init (the install URL) or chart.",
+            help="Flux's source of truth: cloud-init (the install URL) or chart. Default: for "
+            "each component, the one pin that differs from --base (what Renovate moved); "
+            "none moved: Flux's cloud-init.",
+            show_default=False,
         ),
-    ] = "cloud-init",
+    ] = None,
     repo: RepoOption = ".",
+    component: ComponentsOption = None,
     dry_run: DryRunOption = False,
     base: BaseOption = None,
     force_unsafe_crds: ForceCrdsOption = False,
@@ -269,7 +290,7 @@ def sync(
     offline: OfflineOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Make every pin agree with one source pin (a Renovate post-upgrade task; never touches git).
+    """Make every pin agree with the pin Renovate moved (a post-upgrade task; never touches git).
 
     Exit 0 when synced or already consistent, 1 gate failure (every file restored), 2 bad
     input, 3 index/network error, 4 unsafe CRD transition.
@@ -281,7 +302,10 @@ def sync(
         force_unsafe_crds=force_unsafe_crds,
     )  # fmt: skip
     _print_bump(
-        _run(lambda: run_sync(Path(repo), source, options), as_json=as_json), as_json=as_json
+        _run(
+            lambda: run_sync(Path(repo), source, options, tuple(component or ())), as_json=as_json
+        ),
+        as_json=as_json,
     )
 
 

@@ -6,7 +6,7 @@ through the git command line (``repo.git.commit``) so the user's hooks and ident
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,8 +43,8 @@ def open_repo(root: Path) -> GitRepo | None:
     return GitRepo(handle, top, "" if relative == "." else relative + "/")
 
 
-def base_chart_reader(repo: GitRepo, rev: str) -> Any:
-    """A function reading a Chart.yaml as it was at ``rev`` (None if absent there)."""
+def base_source_reader(repo: GitRepo, rev: str) -> Callable[[str], SourceFile | None]:
+    """A function reading a file as it was at ``rev`` (None if absent there)."""
     import git
 
     try:
@@ -52,13 +52,24 @@ def base_chart_reader(repo: GitRepo, rev: str) -> Any:
     except (git.BadName, ValueError):
         raise UsageError(f"--base {rev}: no such revision in {repo.top}") from None
 
-    def read(rel: str) -> ChartFile | None:
+    def read(rel: str) -> SourceFile | None:
         try:
             blob = commit.tree / repo.path(rel)
         except KeyError:
             return None
         raw = blob.data_stream.read()
-        return parse_chart(SourceFile(rel, raw, decode(raw, f"{rev}:{rel}")))
+        return SourceFile(rel, raw, decode(raw, f"{rev}:{rel}"))
+
+    return read
+
+
+def base_chart_reader(repo: GitRepo, rev: str) -> Callable[[str], ChartFile | None]:
+    """A function reading a Chart.yaml as it was at ``rev`` (None if absent there)."""
+    read_source = base_source_reader(repo, rev)
+
+    def read(rel: str) -> ChartFile | None:
+        source = read_source(rel)
+        return parse_chart(source) if source is not None else None
 
     return read
 

@@ -46,6 +46,7 @@ class Target:
     from_release: str | None
     from_chart: str | None
     flux: bool = True
+    wrapper: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -59,7 +60,7 @@ class Target:
         """``Flux v2.4.0 → flux2 chart 2.14.1`` or ``cilium → cilium chart 1.16.6``."""
         if self.flux:
             return f"Flux v{self.release} → {self.upstream} chart {self.chart}"
-        return f"{self.component} → {self.upstream} chart {self.chart}"
+        return f"{self.component}: {self.wrapper} → {self.upstream} chart {self.chart}"
 
 
 @dataclass
@@ -131,17 +132,22 @@ class Move:
     release: str
     chart: str
     old_releases: frozenset[str] = frozenset()
+    # Where the move starts when its source pin already moved (sync): the base revision's.
+    was_release: str | None = None
+    was_chart: str | None = None
 
     def target(self) -> Target:
         component = self.found.component
+        from_release = _first(self.found.installs) if component.is_flux else None
         return Target(
             component=component.name,
             upstream=component.upstream,
             release=versions.normalize(self.release),
             chart=self.chart,
-            from_release=_first(self.found.installs) if component.is_flux else None,
-            from_chart=_first(self.found.upstream_pins()),
+            from_release=self.was_release or from_release,
+            from_chart=self.was_chart or _first(self.found.upstream_pins()),
             flux=component.is_flux,
+            wrapper=component.wrapper,
         )
 
 

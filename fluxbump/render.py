@@ -64,11 +64,32 @@ class PrContent:
     stale_mentions: tuple[str, ...] = ()
     gate_result: str = ""
     crd_summary: str = ""
+    subject: str = "Flux"  # what moved: Flux, or a component's name
+    upstream: str = "flux2"
+    flux: bool = True
+
+
+FLUX_HAZARD = """\
+> [!WARNING]
+> **Double-install hazard.** The cloud-init `install.yaml` and the flux2 chart's
+> `appVersion` must be the same Flux release. If they differ, the chart's CRD update
+> fails, and Helm's rollback then deletes the Flux controllers, leaving the cluster with
+> no GitOps reconciler. Merge this pull request whole; do not cherry-pick only some of
+> its pin-sites."""
+
+COMPONENT_HAZARD = """\
+> [!WARNING]
+> **Lockstep pins.** A cloud-init `helm install … --version` of $upstream must equal the
+> wrapper's $upstream dependency, or the HelmRelease does not adopt the release cloud-init
+> installed; the values mirror, Blueprint and umbrella pins record the same versions.
+> Merge this pull request whole; do not cherry-pick only some of its pin-sites."""
 
 
 def render_pr(content: PrContent) -> tuple[str, str]:
     """The pull request (title, body), from ``pr-title.txt`` and ``pr-body.md``."""
     values = {
+        "subject": content.subject,
+        "upstream": content.upstream,
         "release": _bare(content.release),
         "chart": content.chart,
         "from_release": _bare(content.from_release),
@@ -82,6 +103,7 @@ def render_pr(content: PrContent) -> tuple[str, str]:
         stale_mentions=_bullets(content.stale_mentions, "_None._"),
         gate_result=_gate(content.gate_result),
         crd_summary=content.crd_summary or "_Not compared._",
+        hazard=FLUX_HAZARD if content.flux else render_text(COMPONENT_HAZARD, **values),
     )
     return title, body
 

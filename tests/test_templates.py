@@ -34,10 +34,7 @@ SYNC_FILES = ["**/Chart.yaml", "**/values.yaml", "**/blueprint.yaml", "clusters/
 PLACEHOLDERS = {
     "commit-message.txt": {
         "summary",
-        "flux_release",
-        "upstream",
-        "chart_version",
-        "index",
+        "mapping",
         "changes",
         "fluxbump_version",
     },
@@ -45,9 +42,11 @@ PLACEHOLDERS = {
     "renovate.json": {"cloudinit_glob"},
     "renovate-admin.txt": {"cloudinit_glob"},
     "ci-workflow.yaml": set(),
-    "pr-title.txt": {"release", "chart"},
+    "pr-title.txt": {"subject", "release", "upstream", "chart"},
     "pr-body.md": {
+        "subject",
         "release",
+        "upstream",
         "chart",
         "from_release",
         "from_chart",
@@ -55,6 +54,7 @@ PLACEHOLDERS = {
         "stale_mentions",
         "gate_result",
         "crd_summary",
+        "hazard",
     },
 }
 
@@ -73,7 +73,7 @@ def _py_regex(renovate_regex: str) -> re.Pattern[str]:
 
 def test_render_is_strict_about_missing_values() -> None:
     with pytest.raises(TemplateError, match=r"\$chart"):
-        render("pr-title.txt", release="2.4.0")
+        render("pr-title.txt", subject="Flux", upstream="flux2", release="2.4.0")
 
 
 def test_render_text_keeps_dollar_escapes_and_rejects_bad_placeholders() -> None:

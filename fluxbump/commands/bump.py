@@ -17,13 +17,15 @@ from typing import Any
 from fluxbump import versions
 from fluxbump.config import Config, load_config
 from fluxbump.crd_guard import CrdComparison
-from fluxbump.discover import Discovery, discover
+from fluxbump.discover import Discovery, Survey, component_for, survey
 from fluxbump.errors import GateFailure, ResolutionError, UnsafeTransitionError, UsageError
-from fluxbump.gate import evaluate
+from fluxbump.gate import combine, evaluate
 from fluxbump.index import HelmIndex, load_index
-from fluxbump.pins import Mention, PinSite
-from fluxbump.plan import BaseCharts, Plan, plan_bump
+from fluxbump.moved import BaseSources, MovedPin
+from fluxbump.pins import Mention, PinSite, Role, Violation
+from fluxbump.plan import BaseCharts, Move, Plan, Target, plan_moves
 from fluxbump.resolve import app_version_of, resolve_chart_version
+from fluxbump.sources import SourceFile
 from fluxbump.splice import edit_yaml, splice
 from fluxbump.transaction import FileChange, Transaction, apply_changes, recover, repo_lock
 
@@ -68,6 +70,7 @@ class BumpResult:
     stale: list[Mention] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    drift: list[Violation] = field(default_factory=list)  # other components': not fixed
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -81,20 +84,31 @@ class BumpResult:
             "crds": self.crds.as_json() if self.crds is not None else None,
             "gate": self.gate,
             "stale_mentions": [m.as_json() for m in self.stale],
+            "drift": [v.as_json() for v in self.drift],
             "notes": list(self.notes),
         }
 
 
-def run_to(root: Path, target: str, options: BumpOptions) -> BumpResult:
-    """Move every pin of the repo at ``root`` to Flux ``target`` (or ``latest``)."""
+def run_to(
+    root: Path, target: str, options: BumpOptions, component: str | None = None
+) -> BumpResult:
+    """Move every pin of the repo at ``root`` to Flux ``target`` (or ``latest``), or, with
+    ``component``, that component's upstream chart to version ``target``."""
     if not _TARGET.match(target):
         raise UsageError(
             f"'{target}' is not a Flux release (expected X.Y.Z, e.g. 2.4.0, or latest)"
+            if component is None
+            else f"'{target}' is not a chart version (expected X.Y.Z)"
         )
 
-    def choose(found: Discovery, index: HelmIndex) -> tuple[str, str]:
-        resolution = resolve_chart_version(index, target, found.component.upstream, pre=options.pre)
-        return resolution.release, resolution.chart
+    def choose(tree: Survey, index: HelmIndex, base: BaseSources) -> list[Choice]:
+        chosen = tree.component(component) if component else component_for(tree.config)
+        found = tree.discovery(chosen)
+        if chosen.is_flux:
+            upstream = chosen.upstream
+            resolution = resolve_chart_version(index, target, upstream, pre=options.pre)
+            return [Choice(found, resolution.release, resolution.chart)]
+        return [_upstream_choice(found, target, offline=options.offline)]
 
     options = replace(
         options, reuse_existing=target == "latest", push=options.push or options.open_pr
@@ -102,15 +116,104 @@ def run_to(root: Path, target: str, options: BumpOptions) -> BumpResult:
     return _execute(root, options, choose, refuse_downgrade=True)
 
 
-def run_sync(root: Path, source: str, options: BumpOptions) -> BumpResult:
-    """Make every pin agree with one source pin (Renovate moved it); never touches git."""
-    if source not in SYNC_SOURCES:
+def _upstream_choice(found: Discovery, target: str, *, offline: bool) -> Choice:
+    """A non-Flux component's chart version, verified against its repository."""
+    component = found.component
+    if target == "latest":
+        raise UsageError(
+            f"'latest' resolves Flux releases only; name the {component.upstream} chart "
+            f"version for --component {component.name}"
+        )
+    version = versions.normalize(target)
+    repository = found.wrapper.repositories.get(component.upstream, "")
+    if offline:
+        warning = f"--offline: {component.upstream} {version} not verified against {repository or 'its repository'}"
+        return Choice(found, version, version, (warning,))
+    from fluxbump.upstream import verify_chart_version
+
+    verify_chart_version(repository, component.upstream, version)
+    return Choice(found, version, version)
+
+
+def run_sync(
+    root: Path, source: str | None, options: BumpOptions, components: tuple[str, ...] = ()
+) -> BumpResult:
+    """Make every pin agree with the pin Renovate moved (or ``source``); never touches git."""
+    if source is not None and source not in SYNC_SOURCES:
         raise UsageError(f"--from must be one of {', '.join(SYNC_SOURCES)}, not '{source}'")
-    choose = _from_cloud_init if source == "cloud-init" else _from_chart
+
+    def choose(tree: Survey, index: HelmIndex, base: BaseSources) -> list[Choice]:
+        if source is not None:
+            found = tree.discovery(component_for(tree.config))
+            pick = _from_cloud_init if source == "cloud-init" else _from_chart
+            return [Choice(found, *pick(found, index))]
+        return _moved_choices(tree, index, base, components)
+
     return _execute(root, replace(options, no_git=True), choose, refuse_downgrade=False)
 
 
 SYNC_SOURCES = ("cloud-init", "chart")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One component to move, to a release and chart version (equal for non-Flux)."""
+
+    found: Discovery
+    release: str
+    chart: str
+    warnings: tuple[str, ...] = ()
+    was_release: str | None = None  # sync: the moved pin's value at the base revision
+    was_chart: str | None = None
+
+
+def _moved_choices(
+    tree: Survey, index: HelmIndex, base: BaseSources, names: tuple[str, ...]
+) -> list[Choice]:
+    """Each component whose source pin moved since the base; none: the default source."""
+    from fluxbump.moved import moved_pins
+
+    chosen = tree.select(names)
+    choices = []
+    for component in chosen:
+        found = tree.discovery(component)
+        choice = _moved_choice(found, moved_pins(found, base), index)
+        if choice is not None:
+            choices.append(choice)
+    if choices:
+        return choices
+    flux = next((c for c in chosen if c.is_flux), None) if names else component_for(tree.config)
+    found = tree.discovery(flux or chosen[0])
+    if found.component.is_flux:
+        return [Choice(found, *_from_cloud_init(found, index))]
+    pins = found.upstream_pins()
+    return [Choice(found, pins[0].value, pins[0].value)] if pins else []
+
+
+def _moved_choice(found: Discovery, moved: list[MovedPin], index: HelmIndex) -> Choice | None:
+    """The target the moved pins agree on; a moved chart pin names the exact chart."""
+    from fluxbump.moved import refuse_disagreement
+
+    if not moved:
+        return None
+    candidates = [_choice_from(found, m.site, index) for m in moved]
+    refuse_disagreement(found, moved, [c.release for c in candidates])
+    preference = (Role.UPSTREAM, Role.MIRROR, Role.INSTALL)
+    pin, choice = min(zip(moved, candidates, strict=True),
+                      key=lambda pair: preference.index(pair[0].site.role))  # fmt: skip
+    was = pin.was.removeprefix("v")
+    if found.component.is_flux and pin.site.role is Role.INSTALL:
+        return replace(choice, was_release=was)
+    return replace(choice, was_chart=was)
+
+
+def _choice_from(found: Discovery, pin: PinSite, index: HelmIndex) -> Choice:
+    """The target a moved pin names: for Flux an install names a release, a chart pin a chart."""
+    if not found.component.is_flux:
+        return Choice(found, pin.value, pin.value)
+    if pin.role is Role.INSTALL:
+        return Choice(found, *_flux_for_release(found, index, versions.normalize(pin.value)))
+    return Choice(found, *_flux_for_chart(found, index, pin))
 
 
 def _from_cloud_init(found: Discovery, index: HelmIndex) -> tuple[str, str]:
@@ -121,7 +224,11 @@ def _from_cloud_init(found: Discovery, index: HelmIndex) -> tuple[str, str]:
     if len(values) != 1:
         where = ", ".join(f"{s.where} ({s.value})" for s in found.installs)
         raise UsageError(f"cloud-init pins disagree or are not X.Y.Z: {where}; fix one and re-run")
-    release, upstream = values[0], found.component.upstream
+    return _flux_for_release(found, index, values[0])
+
+
+def _flux_for_release(found: Discovery, index: HelmIndex, release: str) -> tuple[str, str]:
+    upstream = found.component.upstream
     pinned = found.upstream_pins()[0].value
     # Keep the pinned chart when it already carries the release: sync moves only what disagrees.
     if versions.equal(app_version_of(index, upstream, pinned) or "", release):
@@ -131,7 +238,10 @@ def _from_cloud_init(found: Discovery, index: HelmIndex) -> tuple[str, str]:
 
 def _from_chart(found: Discovery, index: HelmIndex) -> tuple[str, str]:
     """The release (appVersion) of the pinned upstream chart, and that chart."""
-    pin = found.upstream_pins()[0]
+    return _flux_for_chart(found, index, found.upstream_pins()[0])
+
+
+def _flux_for_chart(found: Discovery, index: HelmIndex, pin: PinSite) -> tuple[str, str]:
     app = app_version_of(index, found.component.upstream, pin.value)
     if app is None or not versions.is_pin(app):
         raise ResolutionError(
@@ -141,65 +251,80 @@ def _from_chart(found: Discovery, index: HelmIndex) -> tuple[str, str]:
     return versions.normalize(app), pin.value
 
 
-Chooser = Callable[[Discovery, HelmIndex], tuple[str, str]]
+Chooser = Callable[[Survey, HelmIndex, BaseSources], list[Choice]]
 
 
 def _execute(
     root: Path, options: BumpOptions, choose: Chooser, *, refuse_downgrade: bool
 ) -> BumpResult:
-    """Discover, choose the target, plan, refuse what is unsafe, then apply, gate and commit."""
+    """Survey, choose the targets, plan, refuse what is unsafe, then apply, gate and commit."""
     config = load_config(root)
     with repo_lock(root):
         notes = recover(root)
-        found = discover(root, config)
-        _refuse_unprovable(found)
+        tree = survey(root, config)
         loaded = load_index(options.helm_repo or config.helm_repo, offline=options.offline)
-        release, chart = choose(found, loaded.index)
         session = _GitSession.open(root, options)
         session.index_url = loaded.index.url
-        plan = plan_bump(
-            found, release, chart, session.base_reader(options.base), config.app_version_policy,
-            old_releases=shipped_releases(found, loaded.index),
-        )  # fmt: skip
+        choices = choose(tree, loaded.index, session.source_reader(options.base))
+        for choice in choices:
+            _refuse_unprovable(choice.found)
+        moves = [
+            Move(c.found, c.release, c.chart,
+                 shipped_releases(c.found, loaded.index, c.was_release or c.was_chart),
+                 c.was_release, c.was_chart)
+            for c in choices
+        ]  # fmt: skip
+        plan = plan_moves(moves, session.base_reader(options.base), config.app_version_policy)
+        moved = {m.found.component.name for m in moves}
+        baseline = _drift(tree, loaded.index, moved)
         result = BumpResult(
             plan,
             dry_run=options.dry_run,
-            warnings=[*loaded.warnings, *plan.warnings],
+            warnings=[*loaded.warnings, *(w for c in choices for w in c.warnings), *plan.warnings],
             notes=[*notes, *session.notes],
+            drift=baseline,
         )
         if refuse_downgrade:
-            _refuse_downgrade(found, plan, options.allow_downgrade)
+            for move in moves:
+                _refuse_downgrade(move, options.allow_downgrade)
         if not plan.changed:
             return result
         _refuse_blocked(plan)
-        result.crds = _guard_crds(found, loaded.index, plan, options)
-        result.warnings += result.crds.warnings
-        changes = file_changes(found, plan)
+        flux = next((m for m in moves if m.found.component.is_flux), None)
+        if flux is not None:
+            result.crds = _guard_crds(flux.found, loaded.index, flux.chart, options)
+            result.warnings += result.crds.warnings
+        changes = file_changes(tree.sources, plan)
         result.diffs = [unified_diff(c) for c in changes]
         if options.dry_run:
             return result
         session.refuse_unsafe(plan, config.remote)
         if session.proposed(result):
             return session.publish(config.remote, result)
-        _apply_gate_commit(
-            root, config, loaded.index, changes, session, result, offline=options.offline
-        )
-        result.stale = stale_after(found, plan)
+        gate = Gate(config, loaded.index, moved, baseline, offline=options.offline)
+        _apply_gate_commit(root, gate, changes, session, result)
+        result.stale = stale_after(tree.sources, [m.found for m in moves], plan)
     return session.publish(config.remote, result)
 
 
+def _drift(tree: Survey, index: HelmIndex, moved: set[str]) -> list[Violation]:
+    """Violations of the components this run does not move: reported, never fixed."""
+    reports = [evaluate(tree.discovery(c), index) for c in tree.components if c.name not in moved]
+    return combine(reports).violations
+
+
 def _guard_crds(
-    found: Discovery, index: HelmIndex, plan: Plan, options: BumpOptions
+    found: Discovery, index: HelmIndex, target: str, options: BumpOptions
 ) -> CrdComparison:
     """Refuse (exit 4) a target whose CRDs stop serving a version the cluster may store."""
     from fluxbump.crd_guard import compare_crds
     from fluxbump.crds import guard_transition
 
-    comparison = compare_crds(found, index, plan.chart, offline=options.offline)
+    comparison = compare_crds(found, index, target, offline=options.offline)
     chart = comparison.chart
     current = ", ".join(f"{chart} {c}" for c in comparison.running) or "the current release"
     forced = guard_transition(
-        current, f"{chart} {plan.chart}", list(comparison.drops), force=options.force_unsafe_crds
+        current, f"{chart} {target}", list(comparison.drops), force=options.force_unsafe_crds
     )
     return replace(comparison, warnings=(*comparison.warnings, *forced))
 
@@ -216,11 +341,20 @@ def _refuse_unprovable(found: Discovery) -> None:
         raise UsageError(f"{first.as_text()}{more}")
 
 
-def shipped_releases(found: Discovery, index: HelmIndex) -> frozenset[str]:
-    """The Flux releases the repo ships now: cloud-init's, and the pinned chart's appVersion."""
-    shipped = {s.value for s in found.installs}
+def shipped_releases(found: Discovery, index: HelmIndex, *was: str | None) -> frozenset[str]:
+    """The releases the repo ships now (a wrapper appVersion naming one records it): for
+    Flux cloud-init's and the pinned chart's appVersion; for others every source pin's
+    value and ``was``, what the pin Renovate moved held at the base revision (Flux needs
+    no ``was``: whichever pin moved, the other still names the old release)."""
+    flux = found.component.is_flux
+    shipped = {s.value for s in found.installs} | {w for w in was if w and not flux}
     for pin in found.upstream_pins():
-        shipped.add(app_version_of(index, found.component.upstream, pin.value) or "")
+        if found.component.is_flux:
+            shipped.add(app_version_of(index, found.component.upstream, pin.value) or "")
+        else:
+            shipped.add(pin.value)
+    if not found.component.is_flux:
+        shipped |= {m.value for m in found.mirrors}
     return frozenset(versions.normalize(v) for v in shipped if versions.is_pin(v))
 
 
@@ -231,27 +365,31 @@ def _refuse_blocked(plan: Plan) -> None:
         raise GateFailure(f"{plan.blocked[0]}{more}; nothing written")
 
 
-def _refuse_downgrade(found: Discovery, plan: Plan, allowed: bool) -> None:
-    """Compare with the newest release any install pin names: every one of them moves."""
-    installed = [s.value for s in found.installs if versions.is_pin(s.value)]
+def _refuse_downgrade(move: Move, allowed: bool) -> None:
+    """Compare with the newest version any source pin names: every one of them moves."""
+    found = move.found
+    sources = found.installs if found.component.is_flux else found.upstream_pins()
+    installed = [s.value for s in sources if versions.is_pin(s.value)]
     if allowed or not installed:
         return
     current = versions.normalize(max(installed, key=versions.sort_key))
-    if versions.sort_key(plan.release) < versions.sort_key(current):
+    if versions.sort_key(move.release) < versions.sort_key(current):
+        what = "Flux" if found.component.is_flux else found.component.upstream
         raise UnsafeTransitionError(
-            f"Flux {plan.release} is older than the installed {current}: refusing a downgrade "
-            "(a downgrade can drop CRD versions the cluster has stored); --allow-downgrade overrides"
+            f"{what} {versions.normalize(move.release)} is older than the installed {current}: "
+            "refusing a downgrade (a downgrade can drop CRD versions the cluster has stored); "
+            "--allow-downgrade overrides"
         )
 
 
-def file_changes(found: Discovery, plan: Plan) -> list[FileChange]:
+def file_changes(sources: dict[str, SourceFile], plan: Plan) -> list[FileChange]:
     """The new bytes of every file the plan touches (pure: nothing is written)."""
     by_file: dict[str, list[tuple[PinSite, str]]] = {}
     for edit in plan.edits:
         by_file.setdefault(edit.site.file, []).append((edit.site, edit.new))
     changes = []
     for rel, edits in sorted(by_file.items()):
-        source = found.sources[rel]
+        source = sources[rel]
         is_text = any(site.doc_index is None for site, _ in edits)
         text = splice(source.text, edits) if is_text else edit_yaml(rel, source.text, edits)
         changes.append(FileChange(rel, source.raw, text.encode("utf-8")))
@@ -264,15 +402,23 @@ def unified_diff(change: FileChange) -> str:
     return "".join(difflib.unified_diff(old, new, f"a/{change.rel}", f"b/{change.rel}"))
 
 
+@dataclass(frozen=True)
+class Gate:
+    """What the post-write gate proves: every moved component consistent, nothing else worse."""
+
+    config: Config
+    index: HelmIndex
+    moved: set[str]
+    baseline: list[Violation]  # drift of the other components before the write
+    offline: bool = False
+
+
 def _apply_gate_commit(
     root: Path,
-    config: Config,
-    index: HelmIndex,
+    gate: Gate,
     changes: list[FileChange],
     session: _GitSession,
     result: BumpResult,
-    *,
-    offline: bool,
 ) -> None:
     """Write all files, prove the invariants, commit; any failure restores every file."""
     from fluxbump.transaction import interrupts_as_keyboard_interrupt
@@ -280,7 +426,7 @@ def _apply_gate_commit(
     with interrupts_as_keyboard_interrupt():
         transaction = apply_changes(root, changes)
         try:
-            result.gate = run_gate(root, config, index, result.plan, offline=offline)
+            result.gate = run_gate(root, gate, result)
             session.commit(result)
         except BaseException:
             transaction.rollback()
@@ -294,24 +440,49 @@ def _finish(transaction: Transaction, result: BumpResult) -> None:
     result.applied = True
 
 
-def run_gate(root: Path, config: Config, index: HelmIndex, plan: Plan, *, offline: bool) -> str:
-    """The in-process check and CRD schemas at the target, then gate commands; GateFailure."""
+def run_gate(root: Path, gate: Gate, result: BumpResult) -> str:
+    """The in-process check (and, for Flux, CRD schemas at the target), then gate commands.
+
+    Fails on what the plan was meant to make consistent (the moved components) and on any
+    violation of another component that the write introduced; drift that was already there
+    is reported (``result.drift``), not fixed and not fatal. Raises GateFailure.
+    """
     from fluxbump.crd_guard import schema_violations
 
-    found = discover(root, config)
-    report = evaluate(found, index)
-    schema, warnings = schema_violations(found, index, plan.chart, plan.release, offline=offline)
-    violations = report.violations + schema
+    plan, tree = result.plan, survey(root, gate.config)
+    reports = {c.name: evaluate(tree.discovery(c), gate.index) for c in tree.components}
+    moved = combine([r for name, r in reports.items() if name in gate.moved])
+    after = combine([r for name, r in reports.items() if name not in gate.moved]).violations
+    known = {_key(v) for v in gate.baseline}
+    violations = moved.violations + [v for v in after if _key(v) not in known]
+    result.drift = after
+    warnings: list[str] = []
+    flux = next((t for t in plan.targets if t.flux), None)
+    if flux is not None:
+        found = tree.discovery(tree.component(flux.component))
+        schema, warnings = schema_violations(
+            found, gate.index, flux.chart, flux.release, offline=gate.offline
+        )
+        violations += schema
     if violations:
         lines = "; ".join(v.as_text() for v in violations[:3])
         raise GateFailure(f"gate failed after writing, every file restored: {lines}")
-    for command in config.gate.commands:
-        _run_gate_command(root, command, config.gate.timeout)
-    commands = f" and {len(config.gate.commands)} gate command(s)" if config.gate.commands else ""
-    schemas = (
-        f"; {warnings[0]}" if warnings else f"; Flux objects valid for {plan.upstream} {plan.chart}"
-    )
-    return f"passed: {len(report.rows)} pin-sites consistent{commands}{schemas}"
+    commands = gate.config.gate.commands
+    for command in commands:
+        _run_gate_command(root, command, gate.config.gate.timeout)
+    ran = f" and {len(commands)} gate command(s)" if commands else ""
+    schemas = ""
+    if flux is not None:
+        schemas = (
+            f"; {warnings[0]}"
+            if warnings
+            else (f"; Flux objects valid for {flux.upstream} {flux.chart}")
+        )
+    return f"passed: {len(moved.rows)} pin-sites consistent{ran}{schemas}"
+
+
+def _key(violation: Violation) -> tuple[str, int, str]:
+    return violation.file, violation.line, violation.message
 
 
 def _run_gate_command(root: Path, command: str, timeout: int) -> None:
@@ -331,14 +502,16 @@ def _run_gate_command(root: Path, command: str, timeout: int) -> None:
         )
 
 
-def stale_after(found: Discovery, plan: Plan) -> list[Mention]:
+def stale_after(
+    sources: dict[str, SourceFile], moved: list[Discovery], plan: Plan
+) -> list[Mention]:
     """Comment lines, in the files the bump touched or the cloud-init templates, that still
     name a value the bump moved away from."""
     from fluxbump.mentions import comment_mentions
 
-    moved = {e.site.value for e in plan.edits}
-    files = sorted({*plan.files(), *(s.file for s in found.installs)})
-    return [m for rel in files for m in comment_mentions(found.sources[rel], moved)]
+    values = {e.site.value for e in plan.edits}
+    files = sorted({*plan.files(), *(s.file for found in moved for s in found.installs)})
+    return [m for rel in files for m in comment_mentions(sources[rel], values)]
 
 
 def branch_name(plan: Plan, requested: str | None) -> str:
@@ -352,13 +525,28 @@ def commit_message(plan: Plan, index_url: str) -> str:
 
     return render(
         "commit-message.txt",
-        summary=f"Bump Flux to v{plan.release} ({plan.upstream} chart {plan.chart})",
-        flux_release=plan.release,
-        upstream=plan.upstream,
-        chart_version=plan.chart,
-        index=index_url,
+        summary="; ".join(_summary(t) for t in plan.targets),
+        mapping="\n".join(_mapping(t, index_url) for t in plan.targets),
         changes="\n".join(f"- {e.describe()}" for e in plan.edits),
         fluxbump_version=__version__,
+    )
+
+
+def _summary(target: Target) -> str:
+    if target.flux:
+        return f"Bump Flux to v{target.release} ({target.upstream} chart {target.chart})"
+    return f"Bump {target.component} to {target.upstream} chart {target.chart}"
+
+
+def _mapping(target: Target, index_url: str) -> str:
+    if target.flux:
+        return (
+            f"Flux v{target.release} -> {target.upstream} chart {target.chart} "
+            f"(appVersion {target.release}, index: {index_url})."
+        )
+    return (
+        f"Component {target.component}: {target.upstream} chart "
+        f"{target.from_chart or '?'} -> {target.chart}."
     )
 
 
@@ -395,6 +583,14 @@ class _GitSession:
     @property
     def writes(self) -> bool:
         return self.repo is not None and not self.options.no_git
+
+    def source_reader(self, base: str | None) -> BaseSources:
+        """Files as they were at the base revision (``sync`` finds what Renovate moved)."""
+        if self.repo is None:
+            return _no_base
+        from fluxbump import git
+
+        return git.base_source_reader(self.repo, base or "HEAD")
 
     def base_reader(self, base: str | None) -> BaseCharts:
         if self.repo is None:
@@ -514,6 +710,9 @@ def pr_text(result: BumpResult) -> tuple[str, str]:
         for e in plan.edits
     )
     content = PrContent(
+        subject="Flux" if plan.first.flux else plan.component,
+        upstream=plan.upstream,
+        flux=plan.first.flux,
         release=plan.release,
         chart=plan.chart,
         from_release=plan.from_release or "?",
@@ -530,28 +729,27 @@ def _no_base(rel: str) -> None:
     return None
 
 
-def _origin(plan: Plan) -> str:
+def _origin(target: Target) -> str:
     """Where the bump starts: the installed release if it moves, else the chart it replaces."""
-    if plan.from_release and not versions.equal(plan.from_release, plan.release):
-        return f" (from Flux v{plan.from_release}, chart {plan.from_chart})"
-    return f" (chart was {plan.from_chart})" if plan.from_chart else ""
+    if target.from_release and not versions.equal(target.from_release, target.release):
+        return f" (from Flux v{target.from_release}, chart {target.from_chart})"
+    return f" (chart was {target.from_chart})" if target.from_chart else ""
 
 
 def format_result(result: BumpResult, *, show_diff: bool) -> list[str]:
-    """Human report of a bump: mapping, plan, diff, gate, branch, stale mentions."""
+    """Human report of a bump: mapping, plan, diff, gate, branch, stale mentions, drift."""
     plan = result.plan
-    lines = [note for note in result.notes]
-    mapping = f"Flux v{plan.release} → {plan.upstream} chart {plan.chart}"
+    lines = [*result.notes]
     if not plan.changed:
-        return [*lines, f"{mapping}: already at v{plan.release}; nothing to do"]
-    lines.append(f"{mapping}{_origin(plan)}")
+        lines += [f"{t.title()}: already at {_at(t)}; nothing to do" for t in plan.targets]
+        return lines + _drift_lines(result)
+    lines += [f"{t.title()}{_origin(t)}" for t in plan.targets]
     lines.append(f"plan: {len(plan.edits)} edit(s) in {len(plan.files())} file(s)")
     lines += [f"  {edit.describe()}" for edit in plan.edits]
     if show_diff:
         lines += [d.rstrip("\n") for d in result.diffs]
     if not result.applied:
-        lines.append("dry run: nothing written")
-        return lines
+        return [*lines, "dry run: nothing written", *_drift_lines(result)]
     lines.append(f"gate: {result.gate}")
     if result.branch:
         lines.append(
@@ -562,4 +760,18 @@ def format_result(result: BumpResult, *, show_diff: bool) -> list[str]:
     if result.stale:
         lines.append("stale mentions (comments still naming the old release; not edited):")
         lines += [f"  {m.where}: {m.text}" for m in result.stale]
-    return lines
+    return lines + _drift_lines(result)
+
+
+def _at(target: Target) -> str:
+    return f"v{target.release}" if target.flux else target.chart
+
+
+def _drift_lines(result: BumpResult) -> list[str]:
+    """Other components' violations: this run did not move them, so it does not fix them."""
+    if not result.drift:
+        return []
+    header = (
+        "drift in components this run did not move (reported, not fixed; see 'fluxbump check'):"
+    )
+    return [header, *(f"  {v.as_text()}" for v in result.drift)]

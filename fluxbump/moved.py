@@ -1,0 +1,90 @@
+"""Which source pins moved since the base revision: how ``sync`` knows what Renovate bumped.
+
+A component's source pins are its cloud-init install pins, its wrapper's dependency pin and
+its values mirror. Each is compared with the same pin in the file as it was at the base
+revision (the n-th pin of that role and chart in that file); the one that differs is the
+source of truth. Pins of one component moved to different targets are a conflict: no guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fluxbump import versions
+from fluxbump.discover import Discovery
+from fluxbump.errors import FluxbumpError, UsageError
+from fluxbump.pins import PinSite, Role
+from fluxbump.sources import SourceFile
+
+# Reads a file as it was at the base revision (None: absent there, or no git).
+BaseSources = Callable[[str], SourceFile | None]
+
+
+@dataclass(frozen=True)
+class MovedPin:
+    site: PinSite
+    was: str
+
+    def describe(self) -> str:
+        return f"{self.site.where} ({self.site.role.value}) {self.was} -> {self.site.value}"
+
+
+def moved_pins(found: Discovery, base: BaseSources) -> list[MovedPin]:
+    """The component's source pins whose value differs from the base revision."""
+    moved = []
+    for site in found.sources_of_truth():
+        was = _base_value(found, site, base)
+        if was is not None and not versions.equal(was, site.value):
+            moved.append(MovedPin(site, was))
+    return moved
+
+
+def refuse_disagreement(found: Discovery, moved: list[MovedPin], targets: list[str]) -> None:
+    """Pins of one component moved to different targets (``targets[i]`` is where
+    ``moved[i]`` leads: a Flux release, or a chart version): exit 2, nothing written."""
+    if len({versions.normalize(t) for t in targets}) > 1:
+        listed = "; ".join(_leads(m, t) for m, t in zip(moved, targets, strict=True))
+        raise UsageError(
+            f"{found.component.name}: pins moved to different versions since the base "
+            f"revision: {listed}; make them agree, or name the source with --from"
+        )
+
+
+def _leads(moved: MovedPin, target: str) -> str:
+    if versions.equal(moved.site.value, target):
+        return moved.describe()
+    return f"{moved.describe()} (Flux {versions.normalize(target)})"
+
+
+def _base_value(found: Discovery, site: PinSite, base: BaseSources) -> str | None:
+    """The same pin (n-th of its role and chart in the file) at the base revision."""
+    source = base(site.file)
+    if source is None:
+        return None
+    try:
+        then = _pins_like(found, site.role, source)
+    except FluxbumpError:
+        return None  # unreadable at the base: nothing to compare with
+    now = [s for s in found.sources_of_truth() if s.file == site.file and s.role == site.role]
+    ordinal = [(s.start, s.end) for s in now].index((site.start, site.end))
+    return then[ordinal].value if ordinal < len(then) else None
+
+
+def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite]:
+    """Re-read a source file with the parser that found pins of ``role`` in it."""
+    from fluxbump.sites.chart import parse_chart
+    from fluxbump.sites.cloudinit import find_install_pins, helm_install_pins
+    from fluxbump.sites.values import find_mirrors
+
+    component = found.component
+    if role is Role.INSTALL and component.install_pattern is not None:
+        return find_install_pins(source, component.install_pattern, component.name)[0]
+    if role is Role.INSTALL:
+        return [s for s in helm_install_pins(source) if s.subject == component.upstream]
+    if role is Role.MIRROR:
+        mirrors = find_mirrors(source, found.config.values_mirror, component.wrapper)
+        return [m for m in mirrors if m.subject == component.upstream]
+    chart = parse_chart(source)
+    deps = chart.dependencies if chart is not None else []
+    return [d for d in deps if d.subject == component.upstream]

@@ -1,0 +1,263 @@
+"""Every wrapper is a component: `sync` after any upstream bump, `to --component`, `check`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fluxbump import fleet
+from fluxbump.upstream import PLAIN_HTTP_ENV
+from tests.cli_runner import Outcome, run_cli
+from tests.fixtures import edit, git, snapshot
+from tests.helm_server import HelmServer, serve
+from tests.test_upstream import Registry, helm_index, serve_registry
+from tests.wrappers import (
+    CERT_BLUEPRINT,
+    CERT_CHART,
+    CERT_RELEASE,
+    CERT_VALUES,
+    CILIUM_BLUEPRINT,
+    CILIUM_CHART,
+    CILIUM_RELEASE,
+    CILIUM_VALUES,
+    CLUSTERS,
+    COMMON_CHART,
+    wrappers_fleet,
+)
+
+UMBRELLA_RELEASE = fleet.UMBRELLA_RELEASE_FILE
+
+
+def sync(repo: Path, *args: str) -> Outcome:
+    return run_cli("sync", "--repo", str(repo), "--offline", *args)
+
+
+def changed(repo: Path, before: dict[str, bytes]) -> dict[str, tuple[str, str]]:
+    """Every file whose bytes differ from ``before``: (old text, new text)."""
+    after = snapshot(repo)
+    return {
+        rel: (before[rel].decode(), after[rel].decode())
+        for rel in after
+        if before.get(rel) != after[rel]
+    }
+
+
+def replaced(text: str, *pairs: tuple[str, str]) -> str:
+    for old, new in pairs:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text
+
+
+def expected_cilium_sync(before: dict[str, bytes]) -> dict[str, str]:
+    """The exact new text of every file a Cilium 1.16.5 -> 1.16.6 bump must change."""
+    text = {rel: raw.decode() for rel, raw in before.items()}
+    expected = {
+        CILIUM_CHART: replaced(
+            text[CILIUM_CHART],
+            ("version: 1.0.3", "version: 1.0.4"),
+            ('appVersion: "1.16.5"', 'appVersion: "1.16.6"'),
+            ('version: "1.16.5"', 'version: "1.16.6"'),
+        ),
+        CILIUM_VALUES: replaced(text[CILIUM_VALUES], ('version: "1.16.5"', 'version: "1.16.6"')),
+        CILIUM_BLUEPRINT: replaced(text[CILIUM_BLUEPRINT], ("version: 1.0.3", "version: 1.0.4")),
+        fleet.CLOUDINIT: replaced(text[fleet.CLOUDINIT], ("--version 1.16.5", "--version 1.16.6")),
+        fleet.UMBRELLA_CHART: replaced(
+            text[fleet.UMBRELLA_CHART],
+            ("version: 1.1.1", "version: 1.1.2"),
+            ('appVersion: "1.1.1"', 'appVersion: "1.1.2"'),
+            ("name: bp-cilium\n    version: 1.0.3", "name: bp-cilium\n    version: 1.0.4"),
+        ),
+        fleet.UMBRELLA_BLUEPRINT: replaced(
+            text[fleet.UMBRELLA_BLUEPRINT], ("version: 1.1.1", "version: 1.1.2")
+        ),
+    }
+    for cluster in CLUSTERS:
+        cilium = f"clusters/{cluster}/{CILIUM_RELEASE}"
+        umbrella = f"clusters/{cluster}/{UMBRELLA_RELEASE}"
+        expected[cilium] = replaced(text[cilium], ("version: 1.0.3", "version: 1.0.4"))
+        expected[umbrella] = replaced(text[umbrella], ('version: "1.1.1"', 'version: "1.1.2"'))
+    return expected
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return wrappers_fleet(tmp_path / "repo")
+
+
+def test_every_wrapper_is_found_and_the_fleet_is_consistent(repo: Path) -> None:
+    outcome = run_cli("status", "--repo", str(repo), "--offline", "--json")
+    assert outcome.code == 0, outcome.stderr
+    document = json.loads(outcome.stdout)
+    assert [(c["name"], c["wrapper"], c["upstream"]) for c in document["components"]] == [
+        ("flux", "bp-flux", "flux2"),
+        ("cert-manager", "bp-cert-manager", "cert-manager"),
+        ("cilium", "bp-cilium", "cilium"),
+        ("common", "bp-common", "common"),
+    ]
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+def test_renovate_moved_the_cilium_dependency_and_sync_moves_exactly_the_rest(
+    repo: Path,
+) -> None:
+    edit(repo, CILIUM_CHART, 'version: "1.16.5"', 'version: "1.16.6"')
+    before = snapshot(repo)
+    head = git(repo, "rev-parse", "HEAD")
+    outcome = sync(repo)
+    assert outcome.code == 0, outcome.stderr
+    base = {**before, CILIUM_CHART: before[CILIUM_CHART].replace(b'"1.16.6"', b'"1.16.5"')}
+    assert {rel: new for rel, (_, new) in changed(repo, before).items()} | {
+        CILIUM_CHART: (repo / CILIUM_CHART).read_text()
+    } == expected_cilium_sync(base)
+    assert "cilium: bp-cilium → cilium chart 1.16.6 (chart was 1.16.5)" in outcome.stdout
+    # The comment naming the old version is reported, not edited.
+    assert f"{CILIUM_VALUES}:1: # Tested with cilium 1.16.5" in outcome.stdout
+    assert "# Tested with cilium 1.16.5" in (repo / CILIUM_VALUES).read_text()
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+    # Idempotent: a second sync writes nothing.
+    settled = snapshot(repo)
+    again = sync(repo)
+    assert again.code == 0 and "nothing to do" in again.stdout
+    assert snapshot(repo) == settled
+
+
+def test_renovate_moved_only_the_cloud_init_helm_install_pin(repo: Path) -> None:
+    edit(repo, fleet.CLOUDINIT, "--version 1.16.5", "--version 1.16.6")
+    before = snapshot(repo)
+    base = {**before, fleet.CLOUDINIT: before[fleet.CLOUDINIT].replace(b"1.16.6", b"1.16.5")}
+    outcome = sync(repo, "--json")
+    assert outcome.code == 0, outcome.stderr
+    document = json.loads(outcome.stdout)
+    assert [c["component"] for c in document["components"]] == ["cilium"]
+    assert document["from"]["chart"] == "1.16.5" and document["to"]["chart"] == "1.16.6"
+    after = {rel: new for rel, (_, new) in changed(repo, before).items()}
+    expected = expected_cilium_sync(base)
+    assert after == {rel: text for rel, text in expected.items() if rel != fleet.CLOUDINIT}
+
+
+def test_two_components_moved_at_once_bump_the_umbrella_once(repo: Path) -> None:
+    edit(repo, CILIUM_CHART, 'version: "1.16.5"', 'version: "1.16.6"')
+    edit(repo, CERT_VALUES, 'version: "v1.16.2"', 'version: "v1.16.3"')
+    outcome = sync(repo, "--json")
+    assert outcome.code == 0, outcome.stderr
+    document = json.loads(outcome.stdout)
+    assert sorted(c["component"] for c in document["components"]) == ["cert-manager", "cilium"]
+    umbrella = (repo / fleet.UMBRELLA_CHART).read_text()
+    assert "version: 1.1.2\n" in umbrella and "1.1.3" not in umbrella
+    assert "name: bp-cert-manager\n    version: 1.4.1" in umbrella
+    # cert-manager keeps its v-prefix style in every pin.
+    assert 'version: "v1.16.3"' in (repo / CERT_CHART).read_text()
+    assert 'appVersion: "v1.16.3"' in (repo / CERT_CHART).read_text()
+    assert "version: 1.4.1" in (repo / CERT_BLUEPRINT).read_text()
+    assert "version: 1.4.1" in (repo / "clusters/_template" / CERT_RELEASE).read_text()
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+def test_conflicting_edits_exit_2_and_write_nothing(repo: Path) -> None:
+    edit(repo, CILIUM_CHART, 'version: "1.16.5"', 'version: "1.16.6"')
+    edit(repo, fleet.CLOUDINIT, "--version 1.16.5", "--version 1.16.7")
+    before = snapshot(repo)
+    outcome = sync(repo)
+    assert outcome.code == 2
+    assert f"{CILIUM_CHART}:8 (upstream dependency) 1.16.5 -> 1.16.6" in outcome.stderr
+    assert f"{fleet.CLOUDINIT}:20 (cloud-init install) 1.16.5 -> 1.16.7" in outcome.stderr
+    assert snapshot(repo) == before
+
+
+def test_flux_bump_reports_other_drift_without_fixing_or_failing_on_it(repo: Path) -> None:
+    edit(repo, CILIUM_BLUEPRINT, "version: 1.0.3", "version: 1.0.2")
+    git(repo, "commit", "-qam", "drift")
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert outcome.code == 0, outcome.stderr
+    assert "drift in components this run did not move" in outcome.stdout
+    assert f"{CILIUM_BLUEPRINT}:7: Blueprint of bp-cilium mirrors 1.0.2, chart is 1.0.3" in (
+        outcome.stdout
+    )
+    assert "version: 1.0.2" in (repo / CILIUM_BLUEPRINT).read_text()
+    assert "download/v2.5.1/" in (repo / fleet.CLOUDINIT).read_text()
+
+
+def test_check_component_filter_narrows_and_names_unknown(repo: Path) -> None:
+    edit(repo, CILIUM_VALUES, 'version: "1.16.5"', 'version: "1.16.4"')
+    full = run_cli("check", "--repo", str(repo), "--offline")
+    assert full.code == 1
+    assert f"{CILIUM_VALUES}:3: values mirror of cilium is 1.16.4, dependency pins 1.16.5" in (
+        full.stdout
+    )
+    assert run_cli("check", "--repo", str(repo), "--offline", "--component", "flux").code == 0
+    narrowed = run_cli("check", "--repo", str(repo), "--offline", "--component", "cilium", "--json")
+    assert narrowed.code == 1
+    document = json.loads(narrowed.stdout)
+    assert [c["name"] for c in document["components"]] == ["cilium"]
+    assert {v["file"] for v in document["violations"]} == {CILIUM_VALUES}
+    unknown = run_cli("check", "--repo", str(repo), "--component", "nginx")
+    assert unknown.code == 2 and "no such component" in unknown.stderr
+
+
+@pytest.fixture
+def cilium_repo() -> Iterator[HelmServer]:
+    routes = {"/index.yaml": helm_index("cilium", ("1.16.4", "1.16.5", "1.16.6"))}
+    with serve(HelmServer(routes=routes)) as server:
+        yield server
+
+
+def to(repo: Path, flux_index: HelmServer, *args: str) -> Outcome:
+    return run_cli("to", *args, "--repo", str(repo), "--helm-repo", flux_index.base_url)
+
+
+def test_to_component_verifies_against_the_helm_repository_and_commits(
+    tmp_path: Path, cilium_repo: HelmServer, helm_server: HelmServer
+) -> None:
+    repo = wrappers_fleet(tmp_path / "repo", cilium_repo=cilium_repo.base_url)
+    before = snapshot(repo)
+    outcome = to(repo, helm_server, "1.16.6", "--component", "cilium")
+    assert outcome.code == 0, outcome.stderr
+    assert [r.path for r in cilium_repo.requests] == ["/index.yaml"]
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "fluxbump/cilium-v1.16.6"
+    message = git(repo, "log", "-1", "--format=%B")
+    assert message.startswith("Bump cilium to cilium chart 1.16.6")
+    assert "Component cilium: cilium chart 1.16.5 -> 1.16.6." in message
+    after = {rel: new for rel, (_, new) in changed(repo, before).items()}
+    assert after == expected_cilium_sync(before)
+    missing = to(repo, helm_server, "1.16.9", "--component", "cilium", "--no-git")
+    assert missing.code == 2 and "1.16.9" in missing.stderr
+
+
+def test_to_component_refuses_a_downgrade(
+    tmp_path: Path, cilium_repo: HelmServer, helm_server: HelmServer
+) -> None:
+    repo = wrappers_fleet(tmp_path / "repo", cilium_repo=cilium_repo.base_url)
+    before = snapshot(repo)
+    outcome = to(repo, helm_server, "1.16.4", "--component", "cilium")
+    assert outcome.code == 4 and "downgrade" in outcome.stderr
+    assert snapshot(repo) == before
+
+
+def test_to_component_verifies_against_an_oci_tag_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helm_server: HelmServer
+) -> None:
+    registry = Registry(pages={"charts/common": [["2.27.0", "2.27.1", "2.28.0"]]})
+    with serve_registry(registry):
+        monkeypatch.setenv(PLAIN_HTTP_ENV, registry.host)
+        repo = wrappers_fleet(tmp_path / "repo", common_repo=f"oci://{registry.host}/charts")
+        outcome = to(repo, helm_server, "2.27.1", "--component", "common", "--json")
+        assert outcome.code == 0, outcome.stderr
+        assert registry.token_requests(), "the anonymous token flow ran"
+    document = json.loads(outcome.stdout)
+    assert document["component"] == "common" and document["branch"] == "fluxbump/common-v2.27.1"
+    assert 'version: "2.27.1"' in (repo / COMMON_CHART).read_text()
+    assert "name: bp-common\n    version: 0.2.1" in (repo / fleet.UMBRELLA_CHART).read_text()
+
+
+def test_to_component_offline_warns_that_the_version_is_unverified(repo: Path) -> None:
+    outcome = run_cli(
+        "to", "1.16.6", "--component", "cilium", "--repo", str(repo), "--offline",
+        "--no-git", "--dry-run",
+    )  # fmt: skip
+    assert outcome.code == 0, outcome.stderr
+    assert "cilium 1.16.6 not verified" in outcome.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from fluxbump import fleet
@@ -41,3 +42,40 @@ def test_init_names_the_configured_wrapper(tmp_path: Path) -> None:
     (repo / ".fluxbump.yaml").write_text("wrapper: gitops-engine\n")
     assert run_cli("init", "--repo", str(repo), "--force").code == 0
     assert load_config(repo).wrapper == "gitops-engine"
+
+
+def test_init_lists_every_other_component_and_the_config_renames_and_excludes(
+    tmp_path: Path,
+) -> None:
+    from tests.wrappers import wrappers_fleet
+
+    repo = wrappers_fleet(tmp_path / "repo", git=False)
+    assert run_cli("init", "--repo", str(repo)).code == 0
+    config = load_config(repo)
+    assert [(c.name, c.wrapper, c.upstream) for c in config.components] == [
+        ("cert-manager", "bp-cert-manager", "cert-manager"),
+        ("cilium", "bp-cilium", "cilium"),
+        ("common", "bp-common", "common"),
+    ]
+    path = repo / ".fluxbump.yaml"
+    text = path.read_text()
+    text = text.replace("  cilium: {", "  cni: {").replace(
+        "  common: { wrapper: bp-common, upstream: common }", "  common: false"
+    )
+    path.write_text(text)
+    outcome = run_cli("status", "--repo", str(repo), "--offline", "--json")
+    assert outcome.code == 0, outcome.stderr
+    names = [c["name"] for c in json.loads(outcome.stdout)["components"]]
+    assert names == ["flux", "cert-manager", "cni"]
+
+
+def test_a_malformed_or_dangling_components_entry_is_a_usage_error(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path / "repo")
+    for text, message in (
+        ("components:\n  x: { wrapper: bp-x }\n", "components.x: 'components' must map"),
+        ("components:\n  x: { wrapper: bp-x, upstream: x }\n", "no Chart.yaml with 'name: bp-x'"),
+        ("components: [cilium]\n", "'components' must map a name"),
+    ):
+        (repo / ".fluxbump.yaml").write_text(text)
+        outcome = run_cli("check", "--repo", str(repo), "--offline")
+        assert outcome.code == 2 and message in outcome.stderr, outcome.stderr

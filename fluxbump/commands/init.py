@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fluxbump.config import CONFIG_NAME, load_config, parse_config
-from fluxbump.discover import discover
+from fluxbump.discover import component_for, survey
 from fluxbump.errors import UsageError
 
 
@@ -16,7 +16,9 @@ def render_init(root: Path) -> str:
     from fluxbump.render import render
 
     config = load_config(root)
-    found = discover(root, config)
+    tree = survey(root, config)
+    found = tree.discovery(component_for(config))
+    others = [c for c in tree.components if not c.is_flux]
     templates = ", ".join(sorted({s.file for s in found.installs})) or "none"
     summary = (
         f"{len(found.sites())} pin-sites; cloud-init {templates}; wrapper {found.wrapper.file}; "
@@ -29,6 +31,10 @@ def render_init(root: Path) -> str:
         cloudinit="\n".join(f'  - "{glob}"' for glob in config.cloudinit),
         values_mirror=config.values_mirror,
         summary=summary,
+        components="\n".join(
+            f"  {c.name}: {{ wrapper: {c.wrapper}, upstream: {c.upstream} }}" for c in others
+        )
+        or "  {}",
     )
     parse_config(YAML(typ="safe", pure=True).load(text))
     return text

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from fluxbump import fleet
 from tests.cli_runner import Outcome, run_cli
 from tests.fixtures import CONSISTENT, INCIDENT, edit, git, make_fleet, snapshot
@@ -63,6 +65,34 @@ def test_renovate_moved_the_chart_and_sync_from_chart_moves_the_url(
     assert document["applied"] is True and document["branch"] is None
     assert "download/v2.5.1/install.yaml" in (repo / fleet.CLOUDINIT).read_text()
     assert check_code(helm_server, repo) == 0
+
+
+@pytest.mark.parametrize("moved", [fleet.WRAPPER_CHART, fleet.WRAPPER_VALUES])
+def test_without_from_sync_follows_whichever_flux_pin_renovate_moved(
+    tmp_path: Path, helm_server: HelmServer, moved: str
+) -> None:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
+    edit(repo, moved, 'version: "2.14.1"', 'version: "2.15.0"')
+    outcome = sync(helm_server, repo, "--json")
+    assert outcome.code == 0, outcome.stderr
+    document = json.loads(outcome.stdout)
+    assert document["from"] == {"release": "2.4.0", "chart": "2.14.1"}
+    assert document["to"] == {"release": "2.5.1", "chart": "2.15.0"}
+    assert "download/v2.5.1/install.yaml" in (repo / fleet.CLOUDINIT).read_text()
+    assert check_code(helm_server, repo) == 0
+
+
+def test_flux_pins_moved_to_different_releases_exit_2(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
+    edit(repo, fleet.WRAPPER_CHART, 'version: "2.14.1"', 'version: "2.15.0"')
+    edit(repo, fleet.CLOUDINIT, "download/v2.4.0/", "download/v2.6.0/")
+    before = snapshot(repo)
+    outcome = sync(helm_server, repo)
+    assert outcome.code == 2
+    assert "(upstream dependency) 2.14.1 -> 2.15.0 (Flux 2.5.1)" in outcome.stderr
+    assert snapshot(repo) == before
 
 
 def test_sync_on_incident_state_realigns_to_cloud_init(

@@ -196,15 +196,21 @@ def _moved_choice(found: Discovery, moved: list[MovedPin], index: HelmIndex) -> 
 
     if not moved:
         return None
-    candidates = [_choice_from(found, m.site, index) for m in moved]
-    refuse_disagreement(found, moved, [c.release for c in candidates])
+    refuse_disagreement(found, moved, [_release_of(found, m.site, index) for m in moved])
     preference = (Role.UPSTREAM, Role.MIRROR, Role.INSTALL)
-    pin, choice = min(zip(moved, candidates, strict=True),
-                      key=lambda pair: preference.index(pair[0].site.role))  # fmt: skip
+    pin = min(moved, key=lambda m: preference.index(m.site.role))
+    choice = _choice_from(found, pin.site, index)
     was = pin.was.removeprefix("v")
     if found.component.is_flux and pin.site.role is Role.INSTALL:
         return replace(choice, was_release=was)
     return replace(choice, was_chart=was)
+
+
+def _release_of(found: Discovery, pin: PinSite, index: HelmIndex) -> str:
+    """What a moved pin asks for, comparable across roles (Flux: a release)."""
+    if found.component.is_flux and pin.role is not Role.INSTALL:
+        return _flux_for_chart(found, index, pin)[0]
+    return versions.normalize(pin.value)
 
 
 def _choice_from(found: Discovery, pin: PinSite, index: HelmIndex) -> Choice:

@@ -261,3 +261,32 @@ def test_to_component_offline_warns_that_the_version_is_unverified(repo: Path) -
     )  # fmt: skip
     assert outcome.code == 0, outcome.stderr
     assert "cilium 1.16.6 not verified" in outcome.stderr
+
+
+def test_a_wrapper_with_two_upstreams_is_two_components(repo: Path) -> None:
+    chart = repo / "platform/observability/chart"
+    chart.mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: bp-observability\nversion: 0.5.0\ndependencies:\n"
+        '  - name: loki\n    version: "6.24.0"\n    repository: https://grafana.github.io/helm-charts\n'
+        '  - name: tempo\n    version: "1.18.1"\n    repository: https://grafana.github.io/helm-charts\n'
+    )
+    (chart / "values.yaml").write_text(
+        "catalystBlueprint:\n  upstream:\n"
+        '    - { chart: loki, version: "6.24.0" }\n'
+        '    - { chart: tempo, version: "1.18.1" }\n'
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "observability")
+    status = json.loads(run_cli("status", "--repo", str(repo), "--offline", "--json").stdout)
+    names = {c["name"]: c["wrapper"] for c in status["components"]}
+    assert names["loki"] == names["tempo"] == "bp-observability"
+    edit(repo, "platform/observability/chart/Chart.yaml", '"1.18.1"', '"1.18.2"')
+    outcome = sync(repo, "--json")
+    assert outcome.code == 0, outcome.stderr
+    assert [c["component"] for c in json.loads(outcome.stdout)["components"]] == ["tempo"]
+    values = (chart / "values.yaml").read_text()
+    assert '{ chart: loki, version: "6.24.0" }' in values
+    assert '{ chart: tempo, version: "1.18.2" }' in values
+    assert "version: 0.5.1" in (chart / "Chart.yaml").read_text()
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0

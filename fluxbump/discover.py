@@ -15,11 +15,12 @@ from pathlib import Path
 from fluxbump.components import FLUX, Component, generic, is_external, select, unique_names
 from fluxbump.config import CONFIG_NAME, Config
 from fluxbump.errors import UsageError
+from fluxbump.forked import in_two
 from fluxbump.pins import Mention, PinSite, Role, Violation
 from fluxbump.sites.blueprint import BlueprintFile, parse_blueprint
 from fluxbump.sites.chart import ChartFile, parse_chart
 from fluxbump.sites.cloudinit import find_install_pins, helm_install_pins
-from fluxbump.sites.helmrelease import scan_manifest, substitute_sites
+from fluxbump.sites.helmrelease import names_regex_bytes, scan_manifest, substitute_sites
 from fluxbump.sites.values import find_mirrors
 from fluxbump.sources import Globs, SourceFile, read_raw, read_source, source_of, walk_files
 
@@ -351,25 +352,47 @@ def _chart_of_blueprint(
     return blueprint.name if blueprint.name in tracked else None
 
 
+# Below this many cluster files a second process costs more than it saves.
+FORK_THRESHOLD = 2000
+
+
+@dataclass
+class _ClusterScan:
+    """What one pass over some cluster files found (picklable: a forked child returns it)."""
+
+    sources: dict[str, SourceFile] = field(default_factory=dict)  # the candidate files
+    sites: list[PinSite] = field(default_factory=list)
+    substituting: list[tuple[str, bytes]] = field(default_factory=list)  # postBuild files
+
+
 def _releases(found: Survey, files: list[str]) -> None:
     names = frozenset(found.charts)
-    needles = tuple(n.encode() for n in names)
+    needles = names_regex_bytes(names) if names else None
     root = str(found.root)
+
+    def scan(chunk: Sequence[str]) -> _ClusterScan:
+        out = _ClusterScan()
+        for rel in chunk:
+            source = found.sources.get(rel)
+            raw = source.raw if source is not None else read_raw(root, rel)
+            if b"postBuild" in raw:
+                out.substituting.append((rel, raw))
+            if not _may_pin(raw, needles):
+                continue
+            if source is None:
+                source = out.sources[rel] = source_of(rel, raw)
+            manifest = scan_manifest(source, names)
+            out.sites += manifest.sites
+            out.sites += [
+                r.tag for r in manifest.oci_repositories if r.chart in names and r.tag is not None
+            ]
+        return out
+
     substituting: list[tuple[str, bytes]] = []
-    for rel in files:
-        source = found.sources.get(rel)
-        raw = source.raw if source is not None else read_raw(root, rel)
-        if b"postBuild" in raw:
-            substituting.append((rel, raw))
-        if not _may_pin(raw, needles):
-            continue
-        if source is None:
-            source = found.sources[rel] = source_of(rel, raw)
-        scan = scan_manifest(source, names)
-        found.releases += scan.sites
-        found.releases += [
-            r.tag for r in scan.oci_repositories if r.chart in names and r.tag is not None
-        ]
+    for part in in_two(scan, files, threshold=FORK_THRESHOLD):
+        found.sources.update(part.sources)
+        found.releases += part.sites
+        substituting += part.substituting
     _substitutions(found, substituting)
 
 
@@ -403,13 +426,13 @@ def _substitutions(found: Survey, files: list[tuple[str, bytes]]) -> None:
             found.releases.append(site)
 
 
-def _may_pin(raw: bytes, needles: tuple[bytes, ...]) -> bool:
+def _may_pin(raw: bytes, needles: re.Pattern[bytes] | None) -> bool:
     """The file-level form of ``helmrelease.may_pin``: most cluster files fail it unparsed."""
     if b"\\" in raw:
         return True
     if b"HelmRelease" not in raw and b"OCIRepository" not in raw:
         return False
-    return any(n in raw for n in needles)
+    return needles is not None and needles.search(raw) is not None
 
 
 def _structure(found: Discovery) -> None:

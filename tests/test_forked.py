@@ -1,0 +1,92 @@
+"""The forked second half of the cluster scan gives exactly what one process gives."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from fluxbump import discover
+from fluxbump.config import Config
+from fluxbump.errors import ResolutionError, UsageError
+from fluxbump.forked import NO_FORK_ENV, in_two
+from tests.cli_runner import run_cli
+from tests.wrappers import wrappers_fleet
+
+
+def squares_with_pid(items: Sequence[int]) -> tuple[int, list[int]]:
+    return os.getpid(), [i * i for i in items]
+
+
+def no_children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_the_second_half_runs_in_a_child_and_comes_back_in_order() -> None:
+    (parent, first), (child, second) = in_two(squares_with_pid, list(range(10)), threshold=2)
+    assert first + second == [i * i for i in range(10)]
+    assert parent == os.getpid() and child != parent
+    assert no_children_left()
+
+
+def test_below_the_threshold_or_when_disabled_everything_runs_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ((pid, values),) = in_two(squares_with_pid, [1, 2, 3], threshold=4)
+    assert pid == os.getpid() and values == [1, 4, 9]
+    monkeypatch.setenv(NO_FORK_ENV, "1")
+    assert len(in_two(squares_with_pid, list(range(10)), threshold=2)) == 1
+
+
+def test_an_error_in_the_child_is_raised_here_with_its_type_and_message() -> None:
+    def fail_on_seven(items: Sequence[int]) -> list[int]:
+        if 7 in items:
+            raise ResolutionError("item 7 is bad")
+        return list(items)
+
+    with pytest.raises(ResolutionError, match="item 7 is bad"):
+        in_two(fail_on_seven, list(range(10)), threshold=2)
+    assert no_children_left()
+
+
+def test_an_error_here_stops_and_reaps_the_child() -> None:
+    def fail_here(items: Sequence[int]) -> list[int]:
+        if 0 in items:
+            raise UsageError("first half failed")
+        return list(items)
+
+    with pytest.raises(UsageError, match="first half failed"):
+        in_two(fail_here, list(range(10)), threshold=2)
+    assert no_children_left()
+
+
+def test_a_forked_survey_equals_a_sequential_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = wrappers_fleet(tmp_path / "repo", git=False)
+    monkeypatch.setenv(NO_FORK_ENV, "1")
+    sequential = discover.survey(repo, Config())
+    monkeypatch.delenv(NO_FORK_ENV)
+    monkeypatch.setattr(discover, "FORK_THRESHOLD", 2)
+    forked = discover.survey(repo, Config())
+    assert forked.releases == sequential.releases and len(forked.releases) == 16
+    assert forked.sources == sequential.sources
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+def test_a_bad_file_in_the_forked_half_is_named_with_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = wrappers_fleet(tmp_path / "repo", git=False)
+    bad = repo / "clusters/salalah.omani.works/bootstrap-kit/zz-last.yaml"
+    bad.write_bytes(b"kind: HelmRelease\nchart: bp-cilium\n# caf\xe9\n")
+    monkeypatch.setattr(discover, "FORK_THRESHOLD", 2)
+    outcome = run_cli("check", "--repo", str(repo), "--offline")
+    assert outcome.code == 2
+    assert "clusters/salalah.omani.works/bootstrap-kit/zz-last.yaml:3: not UTF-8" in outcome.stderr

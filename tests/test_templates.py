@@ -460,3 +460,17 @@ def test_ci_workflow_command_prints_the_workflow() -> None:
     workflow = YAML(typ="safe").load(outcome.stdout)
     steps = workflow["jobs"]["bump"]["steps"]
     assert any(s.get("run", "").startswith("fluxbump to latest --push --open-pr") for s in steps)
+
+
+def test_pr_for_another_component_names_it_and_its_lockstep_hazard() -> None:
+    title, body = render_pr(
+        PrContent(
+            release="1.16.6", chart="1.16.6", from_release="?", from_chart="1.16.5",
+            subject="cilium", upstream="cilium", flux=False,
+        )
+    )  # fmt: skip
+    assert title == "fluxbump: cilium v1.16.6 (cilium chart 1.16.6)"
+    assert body.startswith("## cilium v1.16.6 → cilium chart 1.16.6\n")
+    assert "| | cilium release | cilium chart |" in body
+    assert "`helm install … --version` of cilium must equal" in body
+    assert "Double-install hazard" not in body and "$" not in body.replace("$new", "")

@@ -36,7 +36,8 @@ BaseOption = Annotated[
     str | None,
     typer.Option(
         "--base",
-        help="Revision the wrapper version is bumped from [default: HEAD].",
+        help="Base revision: wrapper versions are bumped once from it, and sync finds the "
+        "pins moved since it [default: HEAD].",
         show_default=False,
     ),
 ]
@@ -73,6 +74,7 @@ ComponentsOption = Annotated[
         "--component",
         help="Only this component (repeatable); 'fluxbump status' lists them [default: all].",
         show_default=False,
+        metavar="NAME",
     ),
 ]
 
@@ -212,6 +214,7 @@ def to(
             help="Move this component's upstream chart instead of Flux (see 'fluxbump status'); "
             "the version is checked against the repository its dependency names.",
             show_default=False,
+            metavar="NAME",
         ),
     ] = None,
     dry_run: DryRunOption = False,
@@ -236,7 +239,7 @@ def to(
         ),
     ] = False,
     allow_downgrade: Annotated[
-        bool, typer.Option("--allow-downgrade", help="Permit moving to an older Flux release.")
+        bool, typer.Option("--allow-downgrade", help="Permit moving to an older version.")
     ] = False,
     allow_dirty: Annotated[
         bool,

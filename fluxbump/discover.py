@@ -8,7 +8,7 @@ of a multi-document manifest only the candidate documents (``sites.helmrelease``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -103,6 +103,7 @@ class Survey:
     constraints: list[PinSite] = field(default_factory=list)
     releases: list[PinSite] = field(default_factory=list)
     substitutions: dict[str, list[PinSite]] = field(default_factory=dict)
+    substituting: list[tuple[str, bytes]] = field(default_factory=list)  # postBuild files
     _helm_installs: list[PinSite] | None = None
     _mirrors: dict[str, list[PinSite]] = field(default_factory=dict)
 
@@ -181,7 +182,39 @@ def survey(root: Path, config: Config) -> Survey:
     if not root.is_dir():
         raise UsageError(f"--repo {root}: not a directory")
     roles = _classify(walk_files(root), config)
-    sources: dict[str, SourceFile] = {}
+    found = _charts_and_blueprints(root, config, roles, {})
+    _releases(found, roles.clusters)
+    return found
+
+
+def resurvey(before: Survey, written: Collection[str]) -> Survey:
+    """The survey after this run wrote ``written``: those files are read again from disk and
+    parsed again; every other file is taken as this run read it (under the repo lock), so
+    the post-write gate costs what the written files cost, not another walk of the fleet."""
+    changed = set(written)
+    sources = {rel: s for rel, s in before.sources.items() if rel not in changed}
+    found = _charts_and_blueprints(before.root, before.config, before.roles, sources)
+    names = frozenset(found.charts)
+    kept: dict[str, list[PinSite]] = {}
+    for site in before.releases:
+        if site.role is not Role.SUBSTITUTE and site.file not in changed:
+            kept.setdefault(site.file, []).append(site)
+    rescan = _scan_files(found, names, [r for r in before.roles.clusters if r in changed])
+    found.sources.update(rescan.sources)
+    for site in rescan.sites:
+        kept.setdefault(site.file, []).append(site)
+    found.releases = [site for rel in before.roles.clusters for site in kept.get(rel, ())]
+    order = {rel: i for i, rel in enumerate(before.roles.clusters)}
+    substituting = [(rel, raw) for rel, raw in before.substituting if rel not in changed]
+    substituting = sorted([*substituting, *rescan.substituting], key=lambda f: order[f[0]])
+    _substitutions(found, substituting)
+    return found
+
+
+def _charts_and_blueprints(
+    root: Path, config: Config, roles: _Roles, sources: dict[str, SourceFile]
+) -> Survey:
+    """The chart graph, its components and every Blueprint (files read once, via sources)."""
     charts = _charts(root, roles.charts, sources)
     found = Survey(root, config, sources, charts, roles)
     found.components = _detect(found)
@@ -191,7 +224,6 @@ def survey(root: Path, config: Config) -> Survey:
                 charts[component.wrapper], component.upstream
             )
     _blueprints(found, roles.blueprints)
-    _releases(found, roles.clusters)
     return found
 
 
@@ -367,26 +399,9 @@ class _ClusterScan:
 
 def _releases(found: Survey, files: list[str]) -> None:
     names = frozenset(found.charts)
-    needles = names_regex_bytes(names) if names else None
-    root = str(found.root)
 
     def scan(chunk: Sequence[str]) -> _ClusterScan:
-        out = _ClusterScan()
-        for rel in chunk:
-            source = found.sources.get(rel)
-            raw = source.raw if source is not None else read_raw(root, rel)
-            if b"postBuild" in raw:
-                out.substituting.append((rel, raw))
-            if not _may_pin(raw, needles):
-                continue
-            if source is None:
-                source = out.sources[rel] = source_of(rel, raw)
-            manifest = scan_manifest(source, names)
-            out.sites += manifest.sites
-            out.sites += [
-                r.tag for r in manifest.oci_repositories if r.chart in names and r.tag is not None
-            ]
-        return out
+        return _scan_files(found, names, chunk)
 
     substituting: list[tuple[str, bytes]] = []
     for part in in_two(scan, files, threshold=FORK_THRESHOLD):
@@ -394,6 +409,28 @@ def _releases(found: Survey, files: list[str]) -> None:
         found.releases += part.sites
         substituting += part.substituting
     _substitutions(found, substituting)
+
+
+def _scan_files(found: Survey, names: frozenset[str], files: Sequence[str]) -> _ClusterScan:
+    """Read each cluster file once; parse only the documents that may pin one of ``names``."""
+    needles = names_regex_bytes(names) if names else None
+    root = str(found.root)
+    out = _ClusterScan()
+    for rel in files:
+        source = found.sources.get(rel)
+        raw = source.raw if source is not None else read_raw(root, rel)
+        if b"postBuild" in raw:
+            out.substituting.append((rel, raw))
+        if not _may_pin(raw, needles):
+            continue
+        if source is None:
+            source = out.sources[rel] = source_of(rel, raw)
+        manifest = scan_manifest(source, names)
+        out.sites += manifest.sites
+        out.sites += [
+            r.tag for r in manifest.oci_repositories if r.chart in names and r.tag is not None
+        ]
+    return out
 
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}\Z")
@@ -411,6 +448,7 @@ def _substitutions(found: Survey, files: list[tuple[str, bytes]]) -> None:
     A HelmRelease pinned as ``${VAR}`` is really pinned where VAR is set; that value is the
     pin-site, so the bump moves it and the gate proves it.
     """
+    found.substituting = files
     wanted: dict[str, str] = {}
     for site in found.releases:
         variable = placeholder_variable(site.value)

@@ -90,3 +90,21 @@ def test_a_bad_file_in_the_forked_half_is_named_with_its_line(
     outcome = run_cli("check", "--repo", str(repo), "--offline")
     assert outcome.code == 2
     assert "clusters/salalah.omani.works/bootstrap-kit/zz-last.yaml:3: not UTF-8" in outcome.stderr
+
+
+def test_a_bump_with_forked_edits_writes_what_one_process_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fluxbump.commands import bump
+    from tests.fixtures import snapshot
+
+    trees = []
+    for name, threshold in (("forked", 1), ("sequential", 10**9)):
+        repo = wrappers_fleet(tmp_path / name, git=False)
+        monkeypatch.setattr(bump, "FORK_THRESHOLD", threshold)
+        monkeypatch.setattr(discover, "FORK_THRESHOLD", threshold)
+        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+        assert outcome.code == 0, outcome.stderr
+        assert "plan: 17 edit(s) in 14 file(s)" in outcome.stdout
+        trees.append(snapshot(repo))
+    assert trees[0] == trees[1]

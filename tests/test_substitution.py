@@ -79,3 +79,25 @@ def test_a_variable_set_outside_the_repo_is_not_reported_ok(tmp_path: Path) -> N
     document = json.loads(run_cli("status", "--repo", str(repo), "--offline", "--json").stdout)
     site = next(s for s in document["sites"] if s["file"] == RELEASE)
     assert site["proven"] is False
+
+
+def test_the_post_write_resurvey_equals_a_fresh_walk(tmp_path: Path) -> None:
+    """The gate re-reads only the written files; what it sees must be what a walk sees."""
+    from fluxbump.config import Config
+    from fluxbump.discover import resurvey, survey
+
+    repo = substituted_fleet(tmp_path / "repo")
+    before = survey(repo, Config())
+    written = [KS, fleet.UMBRELLA_CHART, f"clusters/muscat.omani.works/{fleet.FLUX_RELEASE_FILE}"]
+    edit(repo, KS, '"1.1.1"', '"1.1.2"')
+    edit(repo, fleet.UMBRELLA_CHART, "    version: 1.1.1\n", "    version: 1.0.9\n")
+    edit(repo, written[2], "      version: 1.1.1\n", "      version: 1.1.3\n")
+    after, fresh = resurvey(before, written), survey(repo, Config())
+    assert after.releases == fresh.releases and after.releases != before.releases
+    assert after.substitutions == fresh.substitutions
+    assert {n: c.dependencies for n, c in after.charts.items()} == {
+        n: c.dependencies for n, c in fresh.charts.items()
+    }
+    assert {rel: s.raw for rel, s in after.sources.items() if rel in written} == {
+        rel: (repo / rel).read_bytes() for rel in written
+    }

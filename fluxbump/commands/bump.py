@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from fluxbump import versions
 from fluxbump.config import Config, load_config
 from fluxbump.crd_guard import CrdComparison
-from fluxbump.discover import Discovery, Survey, component_for, survey
+from fluxbump.discover import Discovery, Survey, component_for, resurvey, survey
 from fluxbump.errors import GateFailure, ResolutionError, UnsafeTransitionError, UsageError
 from fluxbump.gate import combine, evaluate
 from fluxbump.index import HelmIndex, load_index
@@ -51,6 +51,7 @@ class BumpOptions:
     force_unsafe_crds: bool = False
     # The scheduled job (`to latest`): an existing bump branch is reported, not an error.
     reuse_existing: bool = False
+    diff: bool = False  # keep the unified diff of an applied bump too (the demo shows it)
 
 
 @dataclass
@@ -301,13 +302,14 @@ def _execute(
             result.crds = _guard_crds(flux.found, loaded.index, flux.chart, options)
             result.warnings += result.crds.warnings
         changes = file_changes(tree.sources, plan)
-        result.diffs = [unified_diff(c) for c in changes]
+        if options.dry_run or options.diff:  # a fleet's diff is thousands of hunks: on request
+            result.diffs = [unified_diff(c) for c in changes]
         if options.dry_run:
             return result
         session.refuse_unsafe(plan, config.remote)
         if session.proposed(result):
             return session.publish(config.remote, result)
-        gate = Gate(config, loaded.index, moved, baseline, offline=options.offline)
+        gate = Gate(config, loaded.index, moved, baseline, tree, offline=options.offline)
         _apply_gate_commit(root, gate, changes, session, result)
         result.stale = stale_after(tree.sources, [m.found for m in moves], plan)
     return session.publish(config.remote, result)
@@ -388,18 +390,33 @@ def _refuse_downgrade(move: Move, allowed: bool) -> None:
         )
 
 
+# Below this many edited files a second process costs more than it saves.
+FORK_THRESHOLD = 500
+
+
 def file_changes(sources: dict[str, SourceFile], plan: Plan) -> list[FileChange]:
-    """The new bytes of every file the plan touches (pure: nothing is written)."""
+    """The new bytes of every file the plan touches (pure: nothing is written).
+
+    Each edit is proven by re-parsing its document; across a fleet that is thousands of
+    documents, so half of them are proven in a forked child (``forked.in_two``).
+    """
+    from fluxbump.forked import in_two
+
     by_file: dict[str, list[tuple[PinSite, str]]] = {}
     for edit in plan.edits:
         by_file.setdefault(edit.site.file, []).append((edit.site, edit.new))
-    changes = []
-    for rel, edits in sorted(by_file.items()):
-        source = sources[rel]
-        is_text = any(site.doc_index is None for site, _ in edits)
-        text = splice(source.text, edits) if is_text else edit_yaml(rel, source.text, edits)
-        changes.append(FileChange(rel, source.raw, text.encode("utf-8")))
-    return changes
+
+    def edited(files: Sequence[tuple[str, list[tuple[PinSite, str]]]]) -> list[FileChange]:
+        changes = []
+        for rel, edits in files:
+            source = sources[rel]
+            is_text = any(site.doc_index is None for site, _ in edits)
+            text = splice(source.text, edits) if is_text else edit_yaml(rel, source.text, edits)
+            changes.append(FileChange(rel, source.raw, text.encode("utf-8")))
+        return changes
+
+    parts = in_two(edited, sorted(by_file.items()), threshold=FORK_THRESHOLD)
+    return [change for part in parts for change in part]
 
 
 def unified_diff(change: FileChange) -> str:
@@ -416,6 +433,7 @@ class Gate:
     index: HelmIndex
     moved: set[str]
     baseline: list[Violation]  # drift of the other components before the write
+    before: Survey  # the repo as this run read it; the written files are read again
     offline: bool = False
 
 
@@ -455,7 +473,8 @@ def run_gate(root: Path, gate: Gate, result: BumpResult) -> str:
     """
     from fluxbump.crd_guard import schema_violations
 
-    plan, tree = result.plan, survey(root, gate.config)
+    plan = result.plan
+    tree = resurvey(gate.before, plan.files())
     reports = {c.name: evaluate(tree.discovery(c), gate.index) for c in tree.components}
     moved = combine([r for name, r in reports.items() if name in gate.moved])
     after = combine([r for name, r in reports.items() if name not in gate.moved]).violations

@@ -49,7 +49,7 @@ def _demo(root: Path, emit: Emit, heading: Emit) -> int:
     for line in format_text(before):
         emit(line)
     heading(f"2. fluxbump to {DEMO_RELEASE}   (bundled index snapshot, offline)")
-    result = run_to(root, DEMO_RELEASE, BumpOptions(helm_repo=index, offline=True))
+    result = run_to(root, DEMO_RELEASE, BumpOptions(helm_repo=index, offline=True, diff=True))
     for line in format_result(result, show_diff=True):
         emit(line)
     heading("3. fluxbump check   (after the bump)")

@@ -106,6 +106,7 @@ class Survey:
     substituting: list[tuple[str, bytes]] = field(default_factory=list)  # postBuild files
     _helm_installs: list[PinSite] | None = None
     _mirrors: dict[str, list[PinSite]] = field(default_factory=dict)
+    _by_chart: dict[str, list[tuple[int, PinSite]]] | None = None
 
     def component(self, name: str) -> Component:
         return select(self.components, [name])[0]
@@ -129,12 +130,24 @@ class Survey:
         )  # fmt: skip
         found.blueprints = {n: b for n, b in self.all_blueprints.items() if n in names}
         found.constraints = [c for c in self.constraints if c.subject in names]
-        found.releases = [r for r in self.releases if r.subject in names]
+        found.releases = self.releases_of(names)
         found.mirrors = [m for m in self.mirrors_of(component.wrapper)
                          if m.subject == component.upstream]  # fmt: skip
         self._installs(found)
         _structure(found)
         return found
+
+    def releases_of(self, charts: Collection[str]) -> list[PinSite]:
+        """The HelmRelease pins of ``charts``, in file order (a fleet has tens of thousands
+        of them and dozens of components: each takes its own from an index by chart)."""
+        if self._by_chart is None:
+            self._by_chart = {}
+            for position, site in enumerate(self.releases):
+                self._by_chart.setdefault(site.subject, []).append((position, site))
+        if len(charts) == 1:
+            return [site for _, site in self._by_chart.get(next(iter(charts)), [])]
+        found = [pair for chart in charts for pair in self._by_chart.get(chart, [])]
+        return [site for _, site in sorted(found, key=lambda pair: pair[0])]
 
     def mirrors_of(self, wrapper: str) -> list[PinSite]:
         """Every values-mirror entry of a chart (read once per chart)."""

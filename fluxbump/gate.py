@@ -125,6 +125,11 @@ def _upstream(
     if not pins:
         return None
     pin, name = pins[0], found.component.upstream
+    if not versions.is_pin(pin.value) and not found.component.is_flux:
+        # Another wrapper may float on a range: nothing to compare its mirrors and installs
+        # with, and nothing wrong with it (Flux must be exact: the release maps to one chart).
+        report.rows.append(Row(pin, "an exact version to compare mirrors with", True, False))
+        return None
     if not versions.is_pin(pin.value):
         report.violations.append(
             Violation(pin.file, pin.line, f"{name} dependency '{pin.value}' is not an exact pin")

@@ -290,3 +290,16 @@ def test_a_wrapper_with_two_upstreams_is_two_components(repo: Path) -> None:
     assert '{ chart: tempo, version: "1.18.2" }' in values
     assert "version: 0.5.1" in (chart / "Chart.yaml").read_text()
     assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+def test_a_wrapper_floating_on_a_range_is_unproven_not_a_violation(repo: Path) -> None:
+    edit(repo, CERT_CHART, 'version: "v1.16.2"', 'version: "~1.16.0"')
+    checked = run_cli("check", "--repo", str(repo), "--offline")
+    assert checked.code == 0, checked.stdout
+    status = run_cli("status", "--repo", str(repo), "--offline", "--component", "cert-manager")
+    row = next(line for line in status.stdout.splitlines() if line.startswith("upstream"))
+    assert f"{CERT_CHART}:8" in row and "~1.16.0" in row and row.endswith("??")
+    # Flux's own dependency must stay exact: the release maps to one chart.
+    edit(repo, fleet.WRAPPER_CHART, 'version: "2.14.1"', 'version: "~2.14.0"')
+    flux = run_cli("check", "--repo", str(repo), "--offline", "--component", "flux")
+    assert flux.code == 1 and "flux2 dependency '~2.14.0' is not an exact pin" in flux.stdout

@@ -195,6 +195,7 @@ def _moved_choice(found: Discovery, moved: list[MovedPin], index: HelmIndex) -> 
     """The target the moved pins agree on; a moved chart pin names the exact chart."""
     from fluxbump.moved import refuse_disagreement
 
+    moved = [m for m in moved if versions.is_pin(m.site.value)]  # a range floats: no target
     if not moved:
         return None
     refuse_disagreement(found, moved, [_release_of(found, m.site, index) for m in moved])

@@ -109,7 +109,11 @@ class Plan:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            **self.first.as_json(),
+            **(
+                self.first.as_json()
+                if self.targets
+                else {"component": None, "from": None, "to": None}
+            ),
             "components": [t.as_json() for t in self.targets],
             "changed": self.changed,
             "files": self.files(),

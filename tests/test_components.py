@@ -303,3 +303,17 @@ def test_a_wrapper_floating_on_a_range_is_unproven_not_a_violation(repo: Path) -
     edit(repo, fleet.WRAPPER_CHART, 'version: "2.14.1"', 'version: "~2.14.0"')
     flux = run_cli("check", "--repo", str(repo), "--offline", "--component", "flux")
     assert flux.code == 1 and "flux2 dependency '~2.14.0' is not an exact pin" in flux.stdout
+
+
+def test_sync_of_a_component_floating_on_a_range_has_nothing_to_do(repo: Path) -> None:
+    edit(repo, CERT_CHART, 'version: "v1.16.2"', 'version: "~1.16.0"')
+    git(repo, "commit", "-qam", "float")
+    before = snapshot(repo)
+    outcome = sync(repo, "--component", "cert-manager", "--json")
+    assert outcome.code == 0, outcome.stderr
+    document = json.loads(outcome.stdout)
+    assert document["changed"] is False and document["component"] is None
+    assert "nothing to do" in document["notes"][-1]
+    text = sync(repo, "--component", "cert-manager")
+    assert text.code == 0 and "nothing to do" in text.stdout
+    assert snapshot(repo) == before

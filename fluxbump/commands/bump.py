@@ -187,8 +187,8 @@ def _moved_choices(
     found = tree.discovery(flux or chosen[0])
     if found.component.is_flux:
         return [Choice(found, *_from_cloud_init(found, index))]
-    pins = found.upstream_pins()
-    return [Choice(found, pins[0].value, pins[0].value)] if pins else []
+    pins = [p for p in found.upstream_pins() if versions.is_pin(p.value)]
+    return [Choice(found, pins[0].value, pins[0].value)] if pins else []  # a range: nothing
 
 
 def _moved_choice(found: Discovery, moved: list[MovedPin], index: HelmIndex) -> Choice | None:
@@ -274,6 +274,9 @@ def _execute(
         session = _GitSession.open(root, options)
         session.index_url = loaded.index.url
         choices = choose(tree, loaded.index, session.source_reader(options.base))
+        if not choices:
+            nothing = "no pin moved since the base revision and none to sync from; nothing to do"
+            return BumpResult(Plan([]), dry_run=options.dry_run, notes=[*notes, nothing])
         for choice in choices:
             _refuse_unprovable(choice.found)
         moves = [
@@ -766,6 +769,8 @@ def format_result(result: BumpResult, *, show_diff: bool) -> list[str]:
     """Human report of a bump: mapping, plan, diff, gate, branch, stale mentions, drift."""
     plan = result.plan
     lines = [*result.notes]
+    if not plan.targets:
+        return lines
     if not plan.changed:
         lines += [f"{t.title()}: already at {_at(t)}; nothing to do" for t in plan.targets]
         return lines + _drift_lines(result)

@@ -85,7 +85,7 @@ def discover(root: Path, config: Config, component: str | None = None) -> Discov
     """Find one component's wrapper, its dependents and every pin-site (default: Flux)."""
     found = survey(root, config)
     if component is None:
-        return found.discovery(component_for(config))
+        return found.discovery(found.required_flux())
     return found.discovery(found.component(component))
 
 
@@ -104,12 +104,30 @@ class Survey:
     releases: list[PinSite] = field(default_factory=list)
     substitutions: dict[str, list[PinSite]] = field(default_factory=dict)
     substituting: list[tuple[str, bytes]] = field(default_factory=list)  # postBuild files
+    flux_excluded: bool = False  # ``components:`` excluded the Flux component
     _helm_installs: list[PinSite] | None = None
     _mirrors: dict[str, list[PinSite]] = field(default_factory=dict)
     _by_chart: dict[str, list[tuple[int, PinSite]]] | None = None
 
     def component(self, name: str) -> Component:
         return select(self.components, [name])[0]
+
+    def flux(self) -> Component | None:
+        """The Flux component (whatever ``components:`` renamed it to); None when excluded
+        there; a repo without the Flux wrapper chart exits 2 naming it."""
+        flux = next((c for c in self.components if c.is_flux), None)
+        if flux is None and not self.flux_excluded:
+            self.discovery(component_for(self.config))  # raises: names the missing wrapper
+        return flux
+
+    def required_flux(self) -> Component:
+        """The Flux component, for commands that move Flux; excluded exits 2."""
+        flux = self.flux()
+        if flux is None:
+            raise UsageError(
+                f"the Flux component is excluded in {CONFIG_NAME}; name another with --component"
+            )
+        return flux
 
     def select(self, names: Sequence[str]) -> list[Component]:
         return select(self.components, names)
@@ -255,7 +273,7 @@ def _detect(found: Survey) -> list[Component]:
             if subject != flux.upstream:  # Flux's chart is only ever the Flux component
                 repository = chart.repositories.get(subject, "")
                 detected.append(generic(name, subject, repository, only=len(upstreams) == 1))
-    return unique_names(_configured(found, detected))
+    return _configured(found, unique_names(detected))
 
 
 def _upstreams_of(found: Survey, chart: ChartFile) -> list[str]:
@@ -272,9 +290,16 @@ def _upstreams_of(found: Survey, chart: ChartFile) -> list[str]:
 
 
 def _configured(found: Survey, detected: list[Component]) -> list[Component]:
+    """Apply ``components:`` to the names ``status`` shows; a name that matches nothing, or
+    two components with one name, exit 2 (a typo must not silently keep a component)."""
     components = list(detected)
     for entry in found.config.components:
+        where = f"{CONFIG_NAME}: components.{entry.name}"
         if entry.excluded:
+            if entry.name not in {c.name for c in components}:
+                listed = ", ".join(c.name for c in components)
+                raise UsageError(f"{where}: no component of that name to exclude (found: {listed})")
+            found.flux_excluded |= any(c.is_flux for c in components if c.name == entry.name)
             components = [c for c in components if c.name != entry.name]
             continue
         assert entry.wrapper is not None and entry.upstream is not None
@@ -284,12 +309,14 @@ def _configured(found: Survey, detected: list[Component]) -> list[Component]:
             continue
         chart = found.charts.get(entry.wrapper)
         if chart is None:
-            raise UsageError(
-                f"{CONFIG_NAME}: components.{entry.name}: no Chart.yaml with 'name: {entry.wrapper}'"
-            )
+            raise UsageError(f"{where}: no Chart.yaml with 'name: {entry.wrapper}'")
         repository = chart.repositories.get(entry.upstream, "")
         components.append(replace(generic(entry.wrapper, entry.upstream, repository, only=True),
                                   name=entry.name))  # fmt: skip
+    names = [c.name for c in components]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise UsageError(f"{CONFIG_NAME}: two components are named '{twice[0]}'; rename one")
     return components
 
 
@@ -408,6 +435,7 @@ class _ClusterScan:
     sources: dict[str, SourceFile] = field(default_factory=dict)  # the candidate files
     sites: list[PinSite] = field(default_factory=list)
     substituting: list[tuple[str, bytes]] = field(default_factory=list)  # postBuild files
+    flux_excluded: bool = False  # ``components:`` excluded the Flux component
 
 
 def _releases(found: Survey, files: list[str]) -> None:
@@ -494,7 +522,7 @@ def _structure(found: Discovery) -> None:
         found.problems.append(
             Violation(wrapper.file, 1, f"no '{found.component.upstream}' dependency with a version")
         )
-    elif len(upstream) > 1:
+    elif len({u.value for u in upstream}) > 1:  # the same chart under two aliases is fine
         lines = ", ".join(str(u.line) for u in upstream)
         found.problems.append(
             Violation(

@@ -317,3 +317,75 @@ def test_sync_of_a_component_floating_on_a_range_has_nothing_to_do(repo: Path) -
     text = sync(repo, "--component", "cert-manager")
     assert text.code == 0 and "nothing to do" in text.stdout
     assert snapshot(repo) == before
+
+
+def test_flux_renamed_in_the_config_is_still_what_to_moves(repo: Path) -> None:
+    (repo / ".fluxbump.yaml").write_text(
+        "components:\n  fluxcd: { wrapper: bp-flux, upstream: flux2 }\n"
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "rename flux")
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--json")
+    assert outcome.code == 0, outcome.stderr
+    document = json.loads(outcome.stdout)
+    assert document["component"] == "fluxcd" and document["branch"] == "fluxbump/fluxcd-v2.5.1"
+
+
+def test_flux_excluded_in_the_config_is_refused_by_to_and_left_alone_by_sync(
+    repo: Path,
+) -> None:
+    (repo / ".fluxbump.yaml").write_text("components:\n  flux: false\n")
+    edit(repo, fleet.WRAPPER_CHART, 'version: "2.14.1"', 'version: "2.13.0"')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "exclude flux")
+    before = snapshot(repo)
+    to = run_cli("to", "2.5.1", "--repo", str(repo), "--offline")
+    assert to.code == 2 and "the Flux component is excluded" in to.stderr
+    synced = sync(repo)
+    assert synced.code == 0 and "nothing to do" in synced.stdout
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+    assert snapshot(repo) == before
+
+
+def test_a_wrapper_without_its_pin_is_refused_before_anything_is_chosen(repo: Path) -> None:
+    edit(repo, fleet.WRAPPER_CHART, '    version: "2.14.1"\n', "")
+    git(repo, "commit", "-qam", "no pin")
+    for args in ((), ("--from", "cloud-init"), ("--from", "chart")):
+        outcome = sync(repo, *args)
+        assert outcome.code == 2, outcome.stderr
+        assert f"{fleet.WRAPPER_CHART}:1: no 'flux2' dependency with a version" in outcome.stderr
+
+
+def test_components_config_names_are_the_ones_status_shows(repo: Path) -> None:
+    chart = repo / "platform/cache/chart"
+    chart.mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: bp-cache\nversion: 0.1.0\ndependencies:\n"
+        '  - name: redis\n    alias: sessions\n    version: "19.0.1"\n    repository: https://r.example\n'
+        '  - name: redis\n    alias: queue\n    version: "19.0.1"\n    repository: https://r.example\n'
+        '  - name: memcached\n    version: "7.4.0"\n    repository: https://r.example\n'
+    )
+    other = repo / "platform/redis/chart"
+    other.mkdir(parents=True)
+    (other / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: bp-redis\nversion: 0.1.0\ndependencies:\n"
+        '  - name: redis\n    version: "19.0.1"\n    repository: https://r.example\n'
+    )
+    synced = json.loads(sync(repo, "--dry-run", "--json").stdout)
+    names = [c["component"] for c in synced["components"]]
+    assert names == ["flux"]  # nothing moved: Flux's cloud-init is the source
+    status = json.loads(run_cli("status", "--repo", str(repo), "--offline", "--json").stdout)
+    assert {"bp-cache/redis", "bp-redis/redis"} <= {c["name"] for c in status["components"]}
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0  # two aliases, one pin
+    (repo / ".fluxbump.yaml").write_text("components:\n  bp-cache/redis: false\n")
+    status = json.loads(run_cli("status", "--repo", str(repo), "--offline", "--json").stdout)
+    assert "bp-cache/redis" not in {c["name"] for c in status["components"]}
+    assert "bp-redis/redis" in {c["name"] for c in status["components"]}
+    (repo / ".fluxbump.yaml").write_text("components:\n  nosuch: false\n")
+    typo = run_cli("status", "--repo", str(repo), "--offline")
+    assert typo.code == 2 and "components.nosuch: no component of that name" in typo.stderr
+
+
+def test_from_names_flux_only(repo: Path) -> None:
+    outcome = sync(repo, "--from", "cloud-init", "--component", "cilium")
+    assert outcome.code == 2 and "--from names Flux's source" in outcome.stderr

@@ -93,3 +93,29 @@ def test_helm_install_pins_across_continuations_and_equals_form() -> None:
     assert [(s.subject, s.value, s.line, text[s.start : s.end]) for s in sites] == [
         ("cilium", "v1.16.5", 2, "v1.16.5"), ("other", "2.0.0", 3, "2.0.0"),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("helm install cilium -f cilium/values.yaml cilium/cilium --version 1.16.4", ("cilium", "1.16.4")),
+        ("helm upgrade --install cilium oci://quay.io/cilium/charts/cilium --version 1.16.4", ("cilium", "1.16.4")),
+        ("helm install cilium cilium --repo https://helm.cilium.io --version=1.16.4", ("cilium", "1.16.4")),
+        ("helm install --generate-name cilium/cilium --version 1.16.4", ("cilium", "1.16.4")),
+        ("helm repo add cilium https://helm.cilium.io && helm install c cilium/cilium --version \"1.16.4\"", ("cilium", "1.16.4")),
+        ("/usr/local/bin/helm install c --namespace kube-system cilium/cilium --version v1.16.4", ("cilium", "v1.16.4")),
+        ("helm install cilium ./charts/cilium --version 1.16.4", None),
+        ("helm install cilium cilium --version 1.16.4", None),
+        ("helm install cilium cilium/cilium", None),
+        ("helm template cilium cilium/cilium --version 1.16.4", None),
+    ],
+    ids=["-f before chart", "oci", "--repo bare name", "generate-name", "after &&",
+         "path to helm", "local path", "bare name without --repo", "no version", "not install"],
+)  # fmt: skip
+def test_the_chart_of_a_helm_install_is_its_chart_argument(
+    command: str, expected: tuple[str, str] | None
+) -> None:
+    sites = helm_install_pins(SourceFile("t.tftpl", command.encode(), command))
+    assert [(s.subject, s.value) for s in sites] == ([expected] if expected else [])
+    for site in sites:
+        assert command[site.start : site.end] == site.value

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from fluxbump import versions
+from fluxbump.components import Component
 from fluxbump.config import Config, load_config
 from fluxbump.crd_guard import CrdComparison
-from fluxbump.discover import Discovery, Survey, component_for, resurvey, survey
+from fluxbump.discover import Discovery, Survey, resurvey, survey
 from fluxbump.errors import GateFailure, ResolutionError, UnsafeTransitionError, UsageError
 from fluxbump.gate import combine, evaluate
 from fluxbump.index import HelmIndex, load_index
@@ -103,8 +104,8 @@ def run_to(
         )
 
     def choose(tree: Survey, index: HelmIndex, base: BaseSources) -> list[Choice]:
-        chosen = tree.component(component) if component else component_for(tree.config)
-        found = tree.discovery(chosen)
+        chosen = tree.component(component) if component else tree.required_flux()
+        found = _provable(tree, chosen)
         if chosen.is_flux:
             upstream = chosen.upstream
             resolution = resolve_chart_version(index, target, upstream, pre=options.pre)
@@ -145,7 +146,12 @@ def run_sync(
 
     def choose(tree: Survey, index: HelmIndex, base: BaseSources) -> list[Choice]:
         if source is not None:
-            found = tree.discovery(component_for(tree.config))
+            flux = tree.required_flux()
+            if any(name != flux.name for name in components):
+                raise UsageError(
+                    f"--from names Flux's source; it cannot sync --component {components[0]}"
+                )
+            found = _provable(tree, flux)
             pick = _from_cloud_init if source == "cloud-init" else _from_chart
             return [Choice(found, *pick(found, index))]
         return _moved_choices(tree, index, base, components)
@@ -183,12 +189,23 @@ def _moved_choices(
             choices.append(choice)
     if choices:
         return choices
-    flux = next((c for c in chosen if c.is_flux), None) if names else component_for(tree.config)
-    found = tree.discovery(flux or chosen[0])
+    flux = next((c for c in chosen if c.is_flux), None) if names else tree.flux()
+    fallback = flux or (chosen[0] if names else None)
+    if fallback is None:
+        return []  # Flux excluded and nothing moved
+    found = _provable(tree, fallback)
     if found.component.is_flux:
         return [Choice(found, *_from_cloud_init(found, index))]
     pins = [p for p in found.upstream_pins() if versions.is_pin(p.value)]
     return [Choice(found, pins[0].value, pins[0].value)] if pins else []  # a range: nothing
+
+
+def _provable(tree: Survey, component: Component) -> Discovery:
+    """A component's discovery, refused (exit 2) when its source pins are missing or
+    ambiguous: a target chosen from them would be a guess."""
+    found = tree.discovery(component)
+    _refuse_unprovable(found)
+    return found
 
 
 def _moved_choice(found: Discovery, moved: list[MovedPin], index: HelmIndex) -> Choice | None:
@@ -198,6 +215,7 @@ def _moved_choice(found: Discovery, moved: list[MovedPin], index: HelmIndex) -> 
     moved = [m for m in moved if versions.is_pin(m.site.value)]  # a range floats: no target
     if not moved:
         return None
+    _refuse_unprovable(found)
     refuse_disagreement(found, moved, [_release_of(found, m.site, index) for m in moved])
     preference = (Role.UPSTREAM, Role.MIRROR, Role.INSTALL)
     pin = min(moved, key=lambda m: preference.index(m.site.role))

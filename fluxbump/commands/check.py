@@ -15,7 +15,7 @@ from fluxbump.crd_guard import (
     pinned_comparison,
     schema_violations,
 )
-from fluxbump.discover import Discovery, component_for, survey
+from fluxbump.discover import Discovery, survey
 from fluxbump.gate import GateReport, combine, evaluate, stale_mentions
 from fluxbump.index import HelmIndex, load_index
 from fluxbump.lockstep import outside_violations
@@ -58,7 +58,7 @@ def run_check(
     found = survey(repo, config)
     chosen = found.select(components)
     if not components:
-        found.discovery(component_for(config))  # Flux is always checked: name a missing wrapper
+        found.flux()  # Flux is always checked unless excluded: this names a missing wrapper
     discoveries = [found.discovery(c) for c in chosen]
     flux = next((d for d in discoveries if d.component.is_flux), None)
     loaded = load_index(helm_repo or config.helm_repo, offline=offline)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fluxbump.config import CONFIG_NAME, load_config, parse_config
-from fluxbump.discover import component_for, survey
+from fluxbump.discover import survey
 from fluxbump.errors import UsageError
 
 
@@ -17,7 +17,7 @@ def render_init(root: Path) -> str:
 
     config = load_config(root)
     tree = survey(root, config)
-    found = tree.discovery(component_for(config))
+    found = tree.discovery(tree.required_flux())
     others = [c for c in tree.components if not c.is_flux]
     templates = ", ".join(sorted({s.file for s in found.installs})) or "none"
     summary = (

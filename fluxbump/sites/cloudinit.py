@@ -17,7 +17,7 @@ _COMMENT = re.compile(r"^\s*(#|//|/\*|\*)")
 # A logical shell line: physical lines joined by a trailing backslash.
 _LOGICAL_LINE = re.compile(r"(?:[^\n\\]|\\(?!\r?\n)|\\\r?\n)*")
 _TOKEN = re.compile(r"(?:[^\s\\]|\\(?!\r?\n))+")
-_HELM_INSTALL = re.compile(r"(?:^|[\s;&|])helm\s+(?:\\\r?\n\s*)*(?:install|upgrade)\b")
+_HELM_INSTALL = re.compile(r"(?:^|[\s;&|/])helm\s+(?:\\\r?\n\s*)*(?:install|upgrade)\b")
 
 
 def find_install_pins(
@@ -64,25 +64,111 @@ def helm_install_pins(source: SourceFile) -> list[PinSite]:
     return sites
 
 
+# helm install/upgrade options that take a value as the next word (``--opt=value`` is one word).
+_TAKES_VALUE = frozenset(
+    [
+        "-f",
+        "--values",
+        "--set",
+        "--set-string",
+        "--set-file",
+        "--set-json",
+        "--set-literal",
+        "-n",
+        "--namespace",
+        "--version",
+        "--repo",
+        "--timeout",
+        "--kube-context",
+        "--kubeconfig",
+        "-o",
+        "--output",
+        "--post-renderer",
+        "--post-renderer-args",
+        "--description",
+        "--username",
+        "--password",
+        "--ca-file",
+        "--cert-file",
+        "--key-file",
+        "--keyring",
+        "--registry-config",
+        "--repository-config",
+        "--repository-cache",
+        "--name-template",
+        "--labels",
+        "-l",
+        "--kube-apiserver",
+        "--kube-as-user",
+        "--kube-as-group",
+        "--kube-token",
+        "--kube-ca-file",
+        "--burst-limit",
+        "--qps",
+        "--history-max",
+    ]
+)
+_SHELL_SEPARATORS = frozenset({"&&", "||", ";", "|", "&"})
+
+
 def _install_site(source: SourceFile, base: int, tokens: list[re.Match[str]]) -> PinSite | None:
+    """The ``--version`` of a ``helm install|upgrade [NAME] CHART`` command and its chart."""
     words = [t.group(0) for t in tokens]
-    charts = [w for w in words if "/" in w and not w.startswith(("-", "/", ".")) and "://" not in w]
-    for i, word in enumerate(words):
-        if word.startswith("--version="):
-            start = base + tokens[i].start() + len("--version=")
-            value = word.removeprefix("--version=")
-        elif word == "--version" and i + 1 < len(words):
-            start, value = base + tokens[i + 1].start(), words[i + 1]
-        else:
+    command = _helm_command(words)
+    if command is None:
+        return None
+    positional: list[str] = []
+    version: int | None = None  # index of the word holding the version
+    repo_option, generate_name = False, False
+    i = command
+    while i < len(words) and words[i] not in _SHELL_SEPARATORS:
+        word = words[i]
+        option = word.split("=", 1)[0]
+        if word.startswith("-"):
+            repo_option |= option == "--repo"
+            generate_name |= option in ("--generate-name", "-g")
+            if option == "--version":
+                version = i if "=" in word else i + 1
+            i += 2 if option in _TAKES_VALUE and "=" not in word else 1
             continue
-        if not charts:
-            return None
-        if source.text[start] in "'\"":
-            start += 1
-        value = value.strip("'\"")
-        line_start = source.text.rfind("\n", 0, start) + 1
-        return PinSite(
-            Role.INSTALL, source.rel, source.line_at(start), start - line_start + 1, value,
-            charts[0].rsplit("/", 1)[-1], "cloud-init", start, start + len(value),
-        )  # fmt: skip
+        positional.append(word)
+        i += 1
+    reference = (
+        positional[0 if generate_name else 1] if len(positional) > 1 - generate_name else None
+    )
+    chart = _chart_name(reference, repo_option)
+    if chart is None or version is None or version >= len(words):
+        return None
+    start = base + tokens[version].start()
+    value = words[version]
+    if value.startswith("--version="):
+        start, value = start + len("--version="), value.removeprefix("--version=")
+    if source.text[start] in "'\"":
+        start += 1
+    value = value.strip("'\"")
+    line_start = source.text.rfind("\n", 0, start) + 1
+    return PinSite(
+        Role.INSTALL, source.rel, source.line_at(start), start - line_start + 1, value,
+        chart, "cloud-init", start, start + len(value),
+    )  # fmt: skip
+
+
+def _helm_command(words: list[str]) -> int | None:
+    """The index of the first word after ``helm install`` / ``helm upgrade``."""
+    for i, word in enumerate(words[:-1]):
+        if word.rsplit("/", 1)[-1] == "helm" and words[i + 1] in ("install", "upgrade"):
+            return i + 2
     return None
+
+
+def _chart_name(reference: str | None, repo_option: bool) -> str | None:
+    """``repo/chart`` and ``oci://host/path/chart`` name their chart last; a bare name only
+    with ``--repo``; a local path (``./chart``, ``/srv/chart``) names no upstream chart."""
+    if not reference or reference.startswith((".", "/", "$")):
+        return None
+    reference = reference.strip("'\"")
+    if "://" in reference:
+        return reference.rstrip("/").rsplit("/", 1)[-1] or None
+    if "/" in reference:
+        return reference.rsplit("/", 1)[-1] or None
+    return reference if repo_option else None

@@ -35,14 +35,16 @@ def in_two(work: Callable[[Sequence[T]], R], items: Sequence[T], *, threshold: i
         os.close(read_end)
         _send(write_end, work, items[middle:])
     os.close(write_end)
+    pipe = os.fdopen(read_end, "rb")
     try:
         first = work(items[:middle])
-        with os.fdopen(read_end, "rb") as pipe:
-            payload = pipe.read()
+        payload = pipe.read()
     except BaseException:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         raise
+    finally:
+        pipe.close()
     os.waitpid(pid, 0)
     return [first, _received(payload)]
 

@@ -108,3 +108,16 @@ def test_a_bump_with_forked_edits_writes_what_one_process_writes(
         assert "plan: 17 edit(s) in 14 file(s)" in outcome.stdout
         trees.append(snapshot(repo))
     assert trees[0] == trees[1]
+
+
+def test_an_error_here_leaves_no_descriptor_open() -> None:
+    def fail_here(items: Sequence[int]) -> list[int]:
+        if 0 in items:
+            raise UsageError("first half failed")
+        return list(items)
+
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(5):
+        with pytest.raises(UsageError):
+            in_two(fail_here, list(range(10)), threshold=2)
+    assert len(os.listdir("/proc/self/fd")) == before

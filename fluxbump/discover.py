@@ -429,7 +429,7 @@ FORK_THRESHOLD = 2000
 
 
 @dataclass
-class _ClusterScan:
+class _ScannedFiles:
     """What one pass over some cluster files found (picklable: a forked child returns it)."""
 
     sources: dict[str, SourceFile] = field(default_factory=dict)  # the candidate files
@@ -441,7 +441,7 @@ class _ClusterScan:
 def _releases(found: Survey, files: list[str]) -> None:
     names = frozenset(found.charts)
 
-    def scan(chunk: Sequence[str]) -> _ClusterScan:
+    def scan(chunk: Sequence[str]) -> _ScannedFiles:
         return _scan_files(found, names, chunk)
 
     substituting: list[tuple[str, bytes]] = []
@@ -452,11 +452,11 @@ def _releases(found: Survey, files: list[str]) -> None:
     _substitutions(found, substituting)
 
 
-def _scan_files(found: Survey, names: frozenset[str], files: Sequence[str]) -> _ClusterScan:
+def _scan_files(found: Survey, names: frozenset[str], files: Sequence[str]) -> _ScannedFiles:
     """Read each cluster file once; parse only the documents that may pin one of ``names``."""
     needles = names_regex_bytes(names) if names else None
     root = str(found.root)
-    out = _ClusterScan()
+    out = _ScannedFiles()
     for rel in files:
         source = found.sources.get(rel)
         raw = source.raw if source is not None else read_raw(root, rel)

@@ -52,6 +52,22 @@ class GateReport:
                 Violation(site.file, site.line, message, found=site.value, expected=expected)
             )
 
+    def expect_pin_or_range(self, site: PinSite, version: str, message: str) -> None:
+        """An exact pin must equal ``version``; a range must admit it; a ``${VAR}`` is
+        reported (its value is set elsewhere)."""
+        if "${" in site.value:
+            self.rows.append(Row(site, f"{version} (after substitution)", True, proven=False))
+        elif versions.is_constraint(site.value):
+            ok = versions.admits_or_false(site.value, version)
+            self.rows.append(Row(site, version, ok))
+            if not ok:
+                self.violations.append(
+                    Violation(site.file, site.line, f"{site.owner} range {site.value} "
+                              f"does not admit {site.subject} {version}", site.value, version)
+                )  # fmt: skip
+        else:
+            self.expect(site, version, message)
+
 
 def evaluate(found: Discovery, index: HelmIndex | None) -> GateReport:
     """Check every invariant; ``index`` None skips only the appVersion mapping check."""
@@ -194,8 +210,7 @@ def _charts(found: Discovery, report: GateReport) -> None:
         for dependent in found.tracked:
             for dep in found.charts[dependent].dependencies:
                 if dep.subject == name:
-                    _expect_pin_or_range(
-                        report,
+                    report.expect_pin_or_range(
                         dep,
                         version,
                         f"{dependent} pins {name} {dep.value}, {name} is {version}",
@@ -213,7 +228,7 @@ def _releases(found: Discovery, report: GateReport) -> None:
             report.rows.append(_placeholder_row(found, site, variable, version))
             continue
         message = f"{site.owner} deploys {site.subject} {site.value}, chart is {version}"
-        _expect_pin_or_range(report, site, version, message)
+        report.expect_pin_or_range(site, version, message)
 
 
 def _placeholder_row(found: Discovery, site: PinSite, variable: str, version: str) -> Row:
@@ -224,22 +239,6 @@ def _placeholder_row(found: Discovery, site: PinSite, variable: str, version: st
             site, f"{version}, but ${{{variable}}} is set outside this repo", True, proven=False
         )
     return Row(site, f"{version} via {', '.join(s.where for s in setters)}", True)
-
-
-def _expect_pin_or_range(report: GateReport, site: PinSite, version: str, message: str) -> None:
-    """An exact pin must equal ``version``; a range must admit it; a ``${VAR}`` is reported."""
-    if "${" in site.value:
-        report.rows.append(Row(site, f"{version} (after substitution)", True, proven=False))
-    elif versions.is_constraint(site.value):
-        ok = versions.admits_or_false(site.value, version)
-        report.rows.append(Row(site, version, ok))
-        if not ok:
-            report.violations.append(
-                Violation(site.file, site.line, f"{site.owner} range {site.value} "
-                          f"does not admit {site.subject} {version}", site.value, version)
-            )  # fmt: skip
-    else:
-        report.expect(site, version, message)
 
 
 def _constraints(found: Discovery, report: GateReport) -> None:

@@ -108,6 +108,7 @@ class Survey:
     _helm_installs: list[PinSite] | None = None
     _mirrors: dict[str, list[PinSite]] = field(default_factory=dict)
     _by_chart: dict[str, list[tuple[int, PinSite]]] | None = None
+    _discoveries: dict[Component, Discovery] = field(default_factory=dict)
 
     def component(self, name: str) -> Component:
         return select(self.components, [name])[0]
@@ -133,7 +134,13 @@ class Survey:
         return select(self.components, names)
 
     def discovery(self, component: Component) -> Discovery:
-        """The pin-sites of one component; an absent wrapper chart exits 2."""
+        """The pin-sites of one component (derived once per run); an absent wrapper chart
+        exits 2."""
+        if component not in self._discoveries:
+            self._discoveries[component] = self._discover(component)
+        return self._discoveries[component]
+
+    def _discover(self, component: Component) -> Discovery:
         if component.wrapper not in self.charts:
             raise UsageError(
                 f"no Chart.yaml with 'name: {component.wrapper}' under {self.root}; "

@@ -389,3 +389,16 @@ def test_components_config_names_are_the_ones_status_shows(repo: Path) -> None:
 def test_from_names_flux_only(repo: Path) -> None:
     outcome = sync(repo, "--from", "cloud-init", "--component", "cilium")
     assert outcome.code == 2 and "--from names Flux's source" in outcome.stderr
+
+
+def test_an_unreadable_file_of_another_component_does_not_block_a_flux_bump(repo: Path) -> None:
+    (repo / CILIUM_VALUES).write_text(
+        'catalystBlueprint:\n  upstream: { chart: cilium, version: "1.16.5"\n'
+    )
+    git(repo, "commit", "-qam", "broken values")
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert outcome.code == 0, outcome.stderr
+    assert f"component cilium not checked: {CILIUM_VALUES}:3: invalid YAML" in outcome.stderr
+    assert "download/v2.5.1/" in (repo / fleet.CLOUDINIT).read_text()
+    moved = run_cli("to", "1.16.6", "--component", "cilium", "--repo", str(repo), "--offline")
+    assert moved.code == 2 and f"{CILIUM_VALUES}:3" in moved.stderr

@@ -305,11 +305,16 @@ def _execute(
         ]  # fmt: skip
         plan = plan_moves(moves, session.base_reader(options.base), config.app_version_policy)
         moved = {m.found.component.name for m in moves}
-        baseline = _drift(tree, loaded.index, moved)
+        baseline, unreadable = _drift(tree, loaded.index, moved)
         result = BumpResult(
             plan,
             dry_run=options.dry_run,
-            warnings=[*loaded.warnings, *(w for c in choices for w in c.warnings), *plan.warnings],
+            warnings=[
+                *loaded.warnings,
+                *(w for c in choices for w in c.warnings),
+                *plan.warnings,
+                *unreadable,
+            ],
             notes=[*notes, *session.notes],
             drift=baseline,
         )
@@ -337,10 +342,18 @@ def _execute(
     return session.publish(config.remote, result)
 
 
-def _drift(tree: Survey, index: HelmIndex, moved: set[str]) -> list[Violation]:
-    """Violations of the components this run does not move: reported, never fixed."""
-    reports = [evaluate(tree.discovery(c), index) for c in tree.components if c.name not in moved]
-    return combine(reports).violations
+def _drift(tree: Survey, index: HelmIndex, moved: set[str]) -> tuple[list[Violation], list[str]]:
+    """Violations of the components this run does not move: reported, never fixed. One whose
+    files cannot be read (invalid YAML) does not block a bump of another: it is named."""
+    reports, unreadable = [], []
+    for component in tree.components:
+        if component.name in moved:
+            continue
+        try:
+            reports.append(evaluate(tree.discovery(component), index))
+        except UsageError as exc:
+            unreadable.append(f"component {component.name} not checked: {exc.message}")
+    return combine(reports).violations, unreadable
 
 
 def _guard_crds(
@@ -497,9 +510,10 @@ def run_gate(root: Path, gate: Gate, result: BumpResult) -> str:
 
     plan = result.plan
     tree = resurvey(gate.before, plan.files())
-    reports = {c.name: evaluate(tree.discovery(c), gate.index) for c in tree.components}
-    moved = combine([r for name, r in reports.items() if name in gate.moved])
-    after = combine([r for name, r in reports.items() if name not in gate.moved]).violations
+    moved = combine(
+        [evaluate(tree.discovery(c), gate.index) for c in tree.components if c.name in gate.moved]
+    )
+    after, _ = _drift(tree, gate.index, gate.moved)
     known = {_key(v) for v in gate.baseline}
     violations = moved.violations + [v for v in after if _key(v) not in known]
     result.drift = after

@@ -75,14 +75,15 @@ def is_external(repository: str) -> bool:
 
 
 def unique_names(components: Sequence[Component]) -> list[Component]:
-    """Two components with one name are told apart as ``wrapper/upstream``."""
+    """Two components with one name are told apart as ``wrapper/upstream``; Flux keeps its
+    name (branches and ``--component flux`` use it)."""
     from dataclasses import replace
 
     counts: dict[str, int] = {}
     for component in components:
         counts[component.name] = counts.get(component.name, 0) + 1
     return [
-        replace(c, name=f"{c.wrapper}/{c.upstream}") if counts[c.name] > 1 else c
+        replace(c, name=f"{c.wrapper}/{c.upstream}") if counts[c.name] > 1 and not c.is_flux else c
         for c in components
     ]
 

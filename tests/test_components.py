@@ -402,3 +402,15 @@ def test_an_unreadable_file_of_another_component_does_not_block_a_flux_bump(repo
     assert "download/v2.5.1/" in (repo / fleet.CLOUDINIT).read_text()
     moved = run_cli("to", "1.16.6", "--component", "cilium", "--repo", str(repo), "--offline")
     assert moved.code == 2 and f"{CILIUM_VALUES}:3" in moved.stderr
+
+
+def test_flux_keeps_its_name_when_another_wrapper_would_take_it(repo: Path) -> None:
+    chart = repo / "platform/flux-ui/chart"
+    chart.mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: flux\nversion: 0.1.0\ndependencies:\n"
+        '  - name: weave-gitops\n    version: "4.0.36"\n    repository: oci://ghcr.io/weaveworks/charts\n'
+    )
+    status = run_cli("status", "--repo", str(repo), "--offline", "--json")
+    names = [c["name"] for c in json.loads(status.stdout)["components"]]
+    assert names[0] == "flux" and "flux/weave-gitops" in names

@@ -254,18 +254,6 @@ class _Planner:
             self.set(app, versions.bump_patch(app.value))
 
 
-def plan_bump(
-    found: Discovery,
-    release: str,
-    chart: str,
-    base: BaseCharts,
-    policy: str = "follow",
-    old_releases: frozenset[str] = frozenset(),
-) -> Plan:
-    """Every edit that puts one component at ``release`` / upstream chart ``chart``."""
-    return plan_moves([Move(found, release, chart, old_releases)], base, policy)
-
-
 def plan_moves(moves: list[Move], base: BaseCharts, policy: str = "follow") -> Plan:
     """Every edit that moves each component; charts they share are bumped once."""
     planner = _Planner(moves, base, policy)

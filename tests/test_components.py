@@ -414,3 +414,10 @@ def test_flux_keeps_its_name_when_another_wrapper_would_take_it(repo: Path) -> N
     status = run_cli("status", "--repo", str(repo), "--offline", "--json")
     names = [c["name"] for c in json.loads(status.stdout)["components"]]
     assert names[0] == "flux" and "flux/weave-gitops" in names
+
+
+def test_a_malformed_dependency_entry_is_named_not_skipped(repo: Path) -> None:
+    edit(repo, CILIUM_CHART, "  - name: cilium\n", "  - alias: cni\n")
+    outcome = run_cli("check", "--repo", str(repo), "--offline")
+    assert outcome.code == 2
+    assert f"{CILIUM_CHART}:7: a dependency must be a mapping with a 'name'" in outcome.stderr

@@ -104,13 +104,17 @@ def test_helm_install_pins_across_continuations_and_equals_form() -> None:
         ("helm install --generate-name cilium/cilium --version 1.16.4", ("cilium", "1.16.4")),
         ("helm repo add cilium https://helm.cilium.io && helm install c cilium/cilium --version \"1.16.4\"", ("cilium", "1.16.4")),
         ("/usr/local/bin/helm install c --namespace kube-system cilium/cilium --version v1.16.4", ("cilium", "v1.16.4")),
+        ("- \"helm install cilium cilium/cilium --namespace kube-system --version 1.16.4\"", ("cilium", "1.16.4")),
+        ("- 'helm upgrade --install cilium cilium/cilium --version=1.16.4'", ("cilium", "1.16.4")),
+        ("helm install --kube-tls-server-name api.local c cilium/cilium --version 1.16.4", ("cilium", "1.16.4")),
         ("helm install cilium ./charts/cilium --version 1.16.4", None),
         ("helm install cilium cilium --version 1.16.4", None),
         ("helm install cilium cilium/cilium", None),
         ("helm template cilium cilium/cilium --version 1.16.4", None),
     ],
     ids=["-f before chart", "oci", "--repo bare name", "generate-name", "after &&",
-         "path to helm", "local path", "bare name without --repo", "no version", "not install"],
+         "path to helm", "double-quoted item", "single-quoted item", "--kube-tls-server-name",
+         "local path", "bare name without --repo", "no version", "not install"],
 )  # fmt: skip
 def test_the_chart_of_a_helm_install_is_its_chart_argument(
     command: str, expected: tuple[str, str] | None

@@ -270,6 +270,8 @@ def test_renovate_helm_install_regex_matches(
         f"{ANNOTATION}\nhelm install cilium cilium/cilium --version ${{cilium_version}}\n",
         # a local chart path, not <repo>/<chart>
         f"{ANNOTATION}\nhelm install cilium ./charts/cilium --version 1.16.5\n",
+        # a later shell command's path must not pass for the chart
+        f"{ANNOTATION}\nhelm install --version 1.16.5 c ./charts/cilium && kubectl apply -f m/cilium\n",
         f"runcmd:\n  - kubectl apply -f {INSTALL_URL}\n",
         f"{ANNOTATION}\nkubectl apply -f {INSTALL_URL}\n",
     ],

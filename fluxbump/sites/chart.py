@@ -60,12 +60,27 @@ def _own(root: Any, rel: str, key: str, role: Role, name: str) -> PinSite | None
 def _dependencies(root: Any, rel: str, owner: str) -> list[PinSite]:
     sites = []
     for index, dep in yamldoc.items(yamldoc.child(root, "dependencies")):
+        _refuse_malformed(dep, rel)
         dep_name = yamldoc.text_of(yamldoc.child(dep, "name"))
         scalar = yamldoc.scalar_at(dep, 0, ("version",))
         if dep_name and scalar:
             scalar = _rebase(scalar, ("dependencies", index, "version"))
             sites.append(yaml_site(Role.DEPENDENCY, rel, scalar, subject=dep_name, owner=owner))
     return sites
+
+
+def _refuse_malformed(dep: Any, rel: str) -> None:
+    """A dependency Helm itself would reject must not silently drop a component's pins."""
+    version = yamldoc.child(dep, "version")
+    if (
+        not yamldoc.is_mapping(dep)
+        or not yamldoc.text_of(yamldoc.child(dep, "name"))
+        or (version is not None and not yamldoc.is_scalar(version))
+    ):
+        raise UsageError(
+            f"{rel}:{yamldoc.line_of(dep)}: a dependency must be a mapping with a 'name' and a "
+            "scalar 'version'; fix the entry and re-run"
+        )
 
 
 def _repositories(root: Any) -> dict[str, str]:

@@ -17,7 +17,7 @@ _COMMENT = re.compile(r"^\s*(#|//|/\*|\*)")
 # A logical shell line: physical lines joined by a trailing backslash.
 _LOGICAL_LINE = re.compile(r"(?:[^\n\\]|\\(?!\r?\n)|\\\r?\n)*")
 _TOKEN = re.compile(r"(?:[^\s\\]|\\(?!\r?\n))+")
-_HELM_INSTALL = re.compile(r"(?:^|[\s;&|/])helm\s+(?:\\\r?\n\s*)*(?:install|upgrade)\b")
+_HELM_INSTALL = re.compile(r"(?:^|[\s;&|/\"'(])helm\s+(?:\\\r?\n\s*)*(?:install|upgrade)\b")
 
 
 def find_install_pins(
@@ -103,6 +103,7 @@ _TAKES_VALUE = frozenset(
         "--kube-as-group",
         "--kube-token",
         "--kube-ca-file",
+        "--kube-tls-server-name",
         "--burst-limit",
         "--qps",
         "--history-max",
@@ -156,7 +157,8 @@ def _install_site(source: SourceFile, base: int, tokens: list[re.Match[str]]) ->
 def _helm_command(words: list[str]) -> int | None:
     """The index of the first word after ``helm install`` / ``helm upgrade``."""
     for i, word in enumerate(words[:-1]):
-        if word.rsplit("/", 1)[-1] == "helm" and words[i + 1] in ("install", "upgrade"):
+        program = word.lstrip("\"'(").rsplit("/", 1)[-1]  # a quoted YAML item: "helm …"
+        if program == "helm" and words[i + 1] in ("install", "upgrade"):
             return i + 2
     return None
 

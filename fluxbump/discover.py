@@ -317,6 +317,15 @@ def _configured(found: Survey, detected: list[Component]) -> list[Component]:
         chart = found.charts.get(entry.wrapper)
         if chart is None:
             raise UsageError(f"{where}: no Chart.yaml with 'name: {entry.wrapper}'")
+        if entry.upstream in found.charts:
+            raise UsageError(
+                f"{where}: '{entry.upstream}' is a chart of this repo, not an upstream; "
+                "charts that depend on a wrapper follow it without configuration"
+            )
+        flux = component_for(found.config)
+        if (entry.wrapper, entry.upstream) == (flux.wrapper, flux.upstream):
+            components.append(replace(flux, name=entry.name))  # still Flux, whatever its name
+            continue
         repository = chart.repositories.get(entry.upstream, "")
         components.append(replace(generic(entry.wrapper, entry.upstream, repository, only=True),
                                   name=entry.name))  # fmt: skip

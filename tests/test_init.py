@@ -79,3 +79,22 @@ def test_a_malformed_or_dangling_components_entry_is_a_usage_error(tmp_path: Pat
         (repo / ".fluxbump.yaml").write_text(text)
         outcome = run_cli("check", "--repo", str(repo), "--offline")
         assert outcome.code == 2 and message in outcome.stderr, outcome.stderr
+
+
+def test_components_config_cannot_make_flux_generic_or_a_repo_chart_an_upstream(
+    tmp_path: Path,
+) -> None:
+    repo = make_fleet(tmp_path / "repo")
+    (repo / ".fluxbump.yaml").write_text(
+        "components:\n  flux: false\n  gitops: { wrapper: bp-flux, upstream: flux2 }\n"
+    )
+    outcome = run_cli("status", "--repo", str(repo), "--offline", "--json")
+    assert outcome.code == 0, outcome.stderr
+    document = json.loads(outcome.stdout)
+    assert document["component"] == "gitops"  # Flux, with its invariants, under another name
+    assert "cloud-init install" in {s["role"] for s in document["sites"]}
+    (repo / ".fluxbump.yaml").write_text(
+        "components:\n  x: { wrapper: bp-catalyst-platform, upstream: bp-flux }\n"
+    )
+    refused = run_cli("check", "--repo", str(repo), "--offline")
+    assert refused.code == 2 and "'bp-flux' is a chart of this repo" in refused.stderr

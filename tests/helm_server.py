@@ -106,14 +106,21 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve(server: HelmServer) -> Iterator[HelmServer]:
-    httpd = _QuietServer(("127.0.0.1", 0), _handler(server))
+def listening(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    """Serve ``handler`` on a free port of 127.0.0.1 for the ``with`` block; yields the port.
+    Every test server (Helm repository, OCI registry, forge API) runs through this."""
+    httpd = _QuietServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
-    server.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield server
+        yield httpd.server_address[1]
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@contextmanager
+def serve(server: HelmServer) -> Iterator[HelmServer]:
+    with listening(_handler(server)) as server.port:
+        yield server

@@ -8,11 +8,10 @@ told to fail with any status and body, including one that echoes the token back.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,6 +25,7 @@ from fluxbump.forge import (
     open_pull_request,
     token_for,
 )
+from tests.helm_server import listening
 
 TOKEN = "ghp_S3cr3tT0kenV4lue0123456789abcdefABCD"
 HEAD = "fluxbump/flux-2.4.0"
@@ -154,16 +154,8 @@ def _handler(server: ForgeServer) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def serve(server: ForgeServer) -> Iterator[ForgeServer]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
-    httpd.daemon_threads = True
-    server.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with listening(_handler(server)) as server.port:
         yield server
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ import pytest
 from fluxbump import upstream
 from fluxbump.errors import EXIT_RESOLUTION, EXIT_USAGE, ResolutionError, UsageError
 from fluxbump.upstream import PLAIN_HTTP_ENV, verify_chart_version
-from tests.helm_server import Fault, HelmServer, Request, _QuietServer, serve
+from tests.helm_server import Fault, HelmServer, Request, listening, serve
 
 CERT_MANAGER = ("v1.15.3", "v1.16.5", "v1.16.6", "v1.17.0", "v1.17.1")
 TOKEN = "anonymous-pull-token"
@@ -130,16 +129,8 @@ def _registry_handler(registry: Registry) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def serve_registry(registry: Registry) -> Iterator[Registry]:
-    httpd = _QuietServer(("127.0.0.1", 0), _registry_handler(registry))
-    httpd.daemon_threads = True
-    registry.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with listening(_registry_handler(registry)) as registry.port:
         yield registry
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 @contextmanager

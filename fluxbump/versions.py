@@ -57,6 +57,8 @@ def bump_patch(text: str) -> str:
 
 def equal(a: str, b: str) -> bool:
     """Two version texts name the same release (``v2.4.0`` == ``2.4.0``)."""
+    if a == b:  # the common case, and true whether or not the text parses
+        return True
     va, vb = try_parse(a), try_parse(b)
     if va is None or vb is None:
         return a == b

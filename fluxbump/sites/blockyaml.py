@@ -32,6 +32,13 @@ _KEY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_./-]*):(?: +|$)")
 # First characters of a plain scalar this reader accepts (no YAML indicator, ASCII only).
 _PLAIN_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./$~+=(")
 _BOM = "\ufeff"
+# The first character of a document's first line that is neither blank nor a comment.
+_FIRST_CONTENT = re.compile(r"(?:^|(?<=\A\ufeff))[ \t\r]*([^ \t\r\n#\ufeff])", re.MULTILINE)
+# A content line: leading spaces, then a body that is neither blank nor a comment, without
+# its trailing spaces or CR. ruamel counts no column for a BOM, so after it a line starts anew.
+_CONTENT_LINE = re.compile(
+    r"(?:^|(?<=\A\ufeff))( *)([^ #\r\n\ufeff](?:[^\n]*[^ \r\n])?)[ \r]*$", re.MULTILINE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,22 +119,13 @@ def split_documents(text: str) -> list[Segment] | None:
     spans = [(0, first)]
     for i, (_, after) in enumerate(cuts):
         spans.append((after, cuts[i + 1][0] if i + 1 < len(cuts) else len(text)))
-    heads = [_first_content(text[start:end]) for start, end in spans]
-    if any(head[:1] in ("|", ">", "!", "&") for head in heads):
+    heads = [_FIRST_CONTENT.search(text, start, end) for start, end in spans]
+    if any(head and head.group(1) in "|>!&" for head in heads):
         return None  # a root block scalar may run on over ``---`` lines in ruamel: no cutting
     # Before the first ``---``, only real content makes a document (a comment header does not).
     if not heads[0]:
         spans = spans[1:]
     return _numbered(text, spans)
-
-
-def _first_content(chunk: str) -> str:
-    """The document's first line that is neither blank nor a comment ("" when none is)."""
-    for line in chunk.lstrip(_BOM).split("\n"):
-        stripped = line.strip(" \t\r")
-        if stripped and not stripped.startswith("#"):
-            return stripped
-    return ""
 
 
 def _numbered(text: str, spans: list[tuple[int, int]]) -> list[Segment]:
@@ -292,23 +290,16 @@ class _Reader:
 
 def _content_lines(text: str, segment: Segment) -> list[_Line]:
     """The document's non-blank, non-comment lines; a tab anywhere gives up."""
-    chunk = text[segment.start : segment.end]
-    if "\t" in chunk:
+    if "\t" in text[segment.start : segment.end]:
         raise _GiveUp
     lines: list[_Line] = []
-    line_start, number = segment.start, segment.line
-    for raw in chunk.split("\n"):
-        next_start = line_start + len(raw) + 1
-        origin = line_start  # the offset column 0 counts from
-        if line_start == 0 and raw.startswith(_BOM):
-            raw, origin = raw[1:], 1  # ruamel counts no column for the BOM
-        stripped = raw.lstrip(" ")
-        if stripped and stripped[0] != "#":
-            body = stripped.rstrip(" \r")
-            if body:
-                indent = len(raw) - len(stripped)
-                lines.append(_Line(indent, origin + indent, body, number, origin))
-        line_start, number = next_start, number + 1
+    number, counted = segment.line, segment.start
+    for match in _CONTENT_LINE.finditer(text, segment.start, segment.end):
+        origin = match.start(1)  # column 0: the line's start, or after the file's BOM
+        number += text.count("\n", counted, origin)
+        counted = origin
+        indent = match.end(1) - origin
+        lines.append(_Line(indent, origin + indent, match.group(2), number, origin))
     return lines
 
 
@@ -322,6 +313,9 @@ def _scalar(line: _Line, offset: int, value: str, length: int | None = None) -> 
 
 def _inline(line: _Line, offset: int, rest: str) -> Node:
     """A value that starts and ends on this line; anything that could continue gives up."""
+    if rest[0] in _PLAIN_FIRST and " #" not in rest and ": " not in rest and rest[-1] != ":":
+        # Most values are a bare word: what ``_FlowReader.plain`` reads, without building it.
+        return _scalar(line, offset, rest)
     reader = _FlowReader(line, offset, rest)
     node = reader.node(flow=False)
     _only_comment(rest[reader.pos :])

@@ -1,0 +1,48 @@
+"""Start-up weight: the read-only commands import none of the heavy optional libraries.
+
+A module-level import is paid by every run, however small the repository: typer 0.29 began
+coercing every option through pydantic (about 80 ms of imports on the benchmark machine),
+which is why pyproject.toml keeps typer below it. These tests fail if a dependency or one of
+our modules starts importing such a library on the way to ``--version``, ``status`` or
+``check``; they assert which modules load, never how long anything takes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures import make_fleet
+
+# Needed only by commands that use the network, git or CRD schemas: imported where used.
+HEAVY = {"pydantic", "httpx", "git", "jsonschema"}
+LOADED_MODULES = """
+import atexit, sys
+atexit.register(lambda: print(" ".join(sorted(sys.modules)), file=sys.stderr))
+sys.argv = ["fluxbump", *sys.argv[1:]]
+from fluxbump.cli import main
+main()
+"""
+
+
+def loaded_by(*args: str) -> set[str]:
+    """Top-level packages imported by one CLI run in a fresh interpreter."""
+    proc = subprocess.run(
+        [sys.executable, "-c", LOADED_MODULES, *args], capture_output=True, text=True, timeout=60
+    )
+    modules = proc.stderr.strip().splitlines()[-1].split()
+    return {m.split(".")[0] for m in modules}
+
+
+def test_version_imports_no_yaml_network_or_git_library() -> None:
+    assert loaded_by("--version") & (HEAVY | {"ruamel"}) == set()
+
+
+@pytest.mark.parametrize("command", ["status", "check"])
+def test_offline_read_commands_import_no_heavy_library(tmp_path: Path, command: str) -> None:
+    repo = make_fleet(tmp_path / "repo")
+    loaded = loaded_by(command, "--offline", "--repo", str(repo))
+    assert "fluxbump" in loaded and loaded & HEAVY == set()

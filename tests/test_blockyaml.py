@@ -50,6 +50,10 @@ def assert_same_as_ruamel(text: str) -> int:
         return 0
     if whole is not None:
         assert len(segments) == len(whole), text
+        assert_compose_all_agrees(text, whole)
+    else:
+        with pytest.raises(UsageError):
+            blockyaml.compose_all(text, "t.yaml")
     fast = 0
     for segment in segments:
         try:
@@ -65,6 +69,18 @@ def assert_same_as_ruamel(text: str) -> int:
         if whole is not None:
             assert shape(node) == shape(whole[segment.index]), text
     return fast
+
+
+def assert_compose_all_agrees(text: str, whole: list[Any]) -> None:
+    """``compose_all`` (what charts, Blueprints and values are read with) is ruamel's stream,
+    except that an empty document is None where ruamel has a null scalar."""
+    mixed = blockyaml.compose_all(text, "t.yaml")
+    assert len(mixed) == len(whole), text
+    for node, reference in zip(mixed, whole, strict=True):
+        if node is None:
+            assert yamldoc.is_scalar(reference) and reference.value == "", text
+        else:
+            assert shape(node) == shape(reference), text
 
 
 TRICKY = [
@@ -89,6 +105,7 @@ TRICKY = [
     "a: 1\n...\n---\nb: 2\n",
     "a: 1\r\n---\r\nb: 2\rc: 3\n",
     "a:\tb\n",
+    "\t# header\n---\nkind: HelmRelease\nx: bp-flux\n",  # ruamel rejects the header's tab
     '"q": 1\n',
     "- a\n- b: c\n",
     "up: { chart: flux2, version: \"2.14.1\", repo: 'https://x' }  # c\nn: [a, [b, {c: d}]]\n",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,19 +21,31 @@ def squares_with_pid(items: Sequence[int]) -> tuple[int, list[int]]:
     return os.getpid(), [i * i for i in items]
 
 
-def no_children_left() -> bool:
+def reaped(pid: int) -> bool:
+    """The child ``pid`` was waited for: it is no longer this process's child (asking about
+    that pid alone, so a child some other test left running cannot make this fail)."""
     try:
-        os.waitpid(-1, os.WNOHANG)
+        os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
         return True
     return False
+
+
+def child_pids(record: Path) -> list[int]:
+    return [int(line) for line in record.read_text().split()] if record.exists() else []
+
+
+def note_child(record: Path) -> None:
+    """Called inside the work function: the forked child writes down its pid."""
+    with record.open("a") as out:
+        out.write(f"{os.getpid()}\n")
 
 
 def test_the_second_half_runs_in_a_child_and_comes_back_in_order() -> None:
     (parent, first), (child, second) = in_two(squares_with_pid, list(range(10)), threshold=2)
     assert first + second == [i * i for i in range(10)]
     assert parent == os.getpid() and child != parent
-    assert no_children_left()
+    assert reaped(child)
 
 
 def test_below_the_threshold_or_when_disabled_everything_runs_here(
@@ -44,26 +57,36 @@ def test_below_the_threshold_or_when_disabled_everything_runs_here(
     assert len(in_two(squares_with_pid, list(range(10)), threshold=2)) == 1
 
 
-def test_an_error_in_the_child_is_raised_here_with_its_type_and_message() -> None:
+def test_an_error_in_the_child_is_raised_here_with_its_type_and_message(tmp_path: Path) -> None:
+    record = tmp_path / "pids"
+
     def fail_on_seven(items: Sequence[int]) -> list[int]:
         if 7 in items:
+            note_child(record)
             raise ResolutionError("item 7 is bad")
         return list(items)
 
     with pytest.raises(ResolutionError, match="item 7 is bad"):
         in_two(fail_on_seven, list(range(10)), threshold=2)
-    assert no_children_left()
+    (child,) = child_pids(record)
+    assert child != os.getpid() and reaped(child)
 
 
-def test_an_error_here_stops_and_reaps_the_child() -> None:
+def test_an_error_here_stops_and_reaps_the_child(tmp_path: Path) -> None:
+    record = tmp_path / "pids"
+
     def fail_here(items: Sequence[int]) -> list[int]:
         if 0 in items:
             raise UsageError("first half failed")
+        note_child(record)
+        time.sleep(30)  # the parent must kill this child, not wait for it
         return list(items)
 
+    started = time.monotonic()
     with pytest.raises(UsageError, match="first half failed"):
         in_two(fail_here, list(range(10)), threshold=2)
-    assert no_children_left()
+    assert time.monotonic() - started < 20
+    assert all(reaped(pid) for pid in child_pids(record))
 
 
 def test_a_forked_survey_equals_a_sequential_one(

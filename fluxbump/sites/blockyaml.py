@@ -124,6 +124,8 @@ def split_documents(text: str) -> list[Segment] | None:
         return None  # a root block scalar may run on over ``---`` lines in ruamel: no cutting
     # Before the first ``---``, only real content makes a document (a comment header does not).
     if not heads[0]:
+        if "\t" in text[: spans[0][1]]:
+            return None  # ruamel rejects a tab that starts a line: it must see the header
         spans = spans[1:]
     return _numbered(text, spans)
 
@@ -135,6 +137,16 @@ def _numbered(text: str, spans: list[tuple[int, int]]) -> list[Segment]:
         counted = start
         segments.append(Segment(index, start, end, line))
     return segments
+
+
+def compose_all(text: str, where: str) -> list[Any]:
+    """Every document of a stream, as ``yamldoc.compose_documents`` numbers them, each read
+    by the fast reader where the subset allows (an empty document is None): a repository of
+    plain files is read without importing ruamel.yaml at all."""
+    segments = split_documents(text)
+    if segments is None:
+        return yamldoc.compose_documents(text, where)
+    return [compose_segment(text, segment, where) for segment in segments]
 
 
 def compose_segment(text: str, segment: Segment, where: str) -> Any:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from fluxbump import yamldoc
 from fluxbump.pins import PinSite, Role, yaml_site
+from fluxbump.sites import blockyaml
 from fluxbump.sources import SourceFile
 
 
@@ -19,7 +20,7 @@ class BlueprintFile:
 
 def parse_blueprint(source: SourceFile) -> BlueprintFile | None:
     """The Blueprint in a file, or None when the file holds no ``kind: Blueprint``."""
-    docs = yamldoc.compose_documents(source.text, source.rel)
+    docs = blockyaml.compose_all(source.text, source.rel)
     for index, root in enumerate(docs):
         if yamldoc.text_of(yamldoc.child(root, "kind")) != "Blueprint":
             continue

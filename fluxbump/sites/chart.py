@@ -8,6 +8,7 @@ from typing import Any
 from fluxbump import yamldoc
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, yaml_site
+from fluxbump.sites import blockyaml
 from fluxbump.sources import SourceFile
 
 
@@ -30,7 +31,7 @@ class ChartFile:
 
 def parse_chart(source: SourceFile) -> ChartFile | None:
     """The chart declared by a Chart.yaml, or None if it has no ``name``."""
-    docs = yamldoc.compose_documents(source.text, source.rel)
+    docs = blockyaml.compose_all(source.text, source.rel)
     root = docs[0] if docs else None
     name = yamldoc.text_of(yamldoc.child(root, "name"))
     if not name:

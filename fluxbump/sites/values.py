@@ -10,12 +10,13 @@ from typing import Any
 
 from fluxbump import yamldoc
 from fluxbump.pins import PinSite, Role, yaml_site
+from fluxbump.sites import blockyaml
 from fluxbump.sources import SourceFile
 
 
 def find_mirrors(source: SourceFile, mirror_path: str, owner: str) -> list[PinSite]:
     """One site per upstream entry with a ``chart`` and a ``version``."""
-    docs = yamldoc.compose_documents(source.text, source.rel)
+    docs = blockyaml.compose_all(source.text, source.rel)
     base: yamldoc.YamlPath = tuple(mirror_path.split("."))
     node = yamldoc.walk(docs[0], base) if docs else None
     entries: list[tuple[yamldoc.YamlPath, Any]] = [(base, node)]

@@ -203,7 +203,7 @@ def to(
         str,
         typer.Argument(
             help="Flux release (2.4.0, v2.4.0) or 'latest'; with --component, the upstream "
-            "chart version."
+            "chart version, or 'latest' (the highest its repository publishes)."
         ),
     ],
     repo: RepoOption = ".",

@@ -50,21 +50,44 @@ def verify_chart_version(repository: str, chart: str, version: str) -> str:
     Raise ResolutionError (exit 3) when the repository cannot be reached or read, and
     UsageError (exit 2) when the version is not published or the repository cannot be asked.
     """
-    scheme = urlparse(repository).scheme
-    if scheme in ("http", "https"):
-        published = _helm_versions(repository, chart)
-    elif scheme == "oci":
-        published = _oci_versions(repository, chart)
-    else:
-        raise UsageError(
-            f"cannot verify chart '{chart}' {version} in repository '{repository}': only "
-            "https://, http:// and oci:// repositories can be queried; use --offline to "
-            "skip verification"
-        )
+    published = _published(
+        repository, chart, f"verify chart '{chart}' {version}", "use --offline to skip verification"
+    )
     match = next((v for v in published if versions.equal(v, version)), None)
     if match is None:
         raise UsageError(_not_published(repository, chart, version, published))
     return match
+
+
+def latest_chart_version(repository: str, chart: str, *, pre: bool = False) -> str:
+    """The highest SemVer version of ``chart`` the repository publishes, in its own spelling;
+    pre-releases only with ``pre``. Tags that are not SemVer (``latest``, ``sha-…``) are
+    never candidates. Same errors as ``verify_chart_version``."""
+    published = _published(
+        repository, chart, f"find the latest '{chart}'", "name the version instead of 'latest'"
+    )
+    candidates = [
+        (key, v)
+        for v in published
+        if (key := _precedence(v)) is not None and (pre or not key.prerelease)
+    ]
+    if not candidates:
+        kind = "SemVer" if pre else "stable SemVer"
+        raise UsageError(f"{repository} publishes no {kind} version of chart '{chart}'")
+    return max(candidates, key=lambda pair: pair[0])[1]
+
+
+def _published(repository: str, chart: str, purpose: str, hint: str) -> list[str]:
+    """Every version of ``chart`` in ``repository`` (an index or an OCI tag list)."""
+    scheme = urlparse(repository).scheme
+    if scheme in ("http", "https"):
+        return _helm_versions(repository, chart)
+    if scheme == "oci":
+        return _oci_versions(repository, chart)
+    raise UsageError(
+        f"cannot {purpose} in repository '{repository}': only https://, http:// and "
+        f"oci:// repositories can be queried; {hint}"
+    )
 
 
 # --- Helm repositories -----------------------------------------------------------------

@@ -254,6 +254,49 @@ def test_to_component_verifies_against_an_oci_tag_list(
     assert "name: bp-common\n    version: 0.2.1" in (repo / fleet.UMBRELLA_CHART).read_text()
 
 
+def test_to_latest_component_takes_the_highest_stable_version_the_repository_publishes(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    versions = ("1.16.5", "1.16.6", "1.16.10", "1.17.0-rc.1", "1.9.9")
+    routes = {"/index.yaml": helm_index("cilium", versions)}
+    with serve(HelmServer(routes=routes)) as cilium:
+        repo = wrappers_fleet(tmp_path / "repo", cilium_repo=cilium.base_url)
+        outcome = to(repo, helm_server, "latest", "--component", "cilium", "--json")
+        assert outcome.code == 0, outcome.stderr
+        assert [r.path for r in cilium.requests] == ["/index.yaml"]
+        document = json.loads(outcome.stdout)
+        assert document["branch"] == "fluxbump/cilium-v1.16.10"  # SemVer order, not text
+        assert 'version: "1.16.10"' in (repo / CILIUM_VALUES).read_text()
+        assert "--version 1.16.10" in (repo / fleet.CLOUDINIT).read_text()
+        again = to(repo, helm_server, "latest", "--component", "cilium", "--pre", "--no-git")
+        assert again.code == 0, again.stderr
+        assert 'version: "1.17.0-rc.1"' in (repo / CILIUM_VALUES).read_text()
+
+
+def test_to_latest_component_from_an_oci_registry_skips_tags_that_are_not_versions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helm_server: HelmServer
+) -> None:
+    tags = ["2.27.0", "latest", "2.27.1", "sha-9f8e7d", "2.28.0-beta.1"]
+    registry = Registry(pages={"charts/common": [tags]})
+    with serve_registry(registry):
+        monkeypatch.setenv(PLAIN_HTTP_ENV, registry.host)
+        repo = wrappers_fleet(tmp_path / "repo", common_repo=f"oci://{registry.host}/charts")
+        outcome = to(repo, helm_server, "latest", "--component", "common", "--no-git")
+        assert outcome.code == 0, outcome.stderr
+    assert 'version: "2.27.1"' in (repo / COMMON_CHART).read_text()
+
+
+def test_to_latest_component_offline_exits_2_and_writes_nothing(repo: Path) -> None:
+    before = snapshot(repo)
+    outcome = run_cli(
+        "to", "latest", "--component", "cilium", "--repo", str(repo), "--offline", "--no-git"
+    )
+    assert outcome.code == 2
+    assert "'latest' for --component cilium asks" in outcome.stderr
+    assert "drop --offline or name the version" in outcome.stderr
+    assert snapshot(repo) == before
+
+
 def test_to_component_offline_warns_that_the_version_is_unverified(repo: Path) -> None:
     outcome = run_cli(
         "to", "1.16.6", "--component", "cilium", "--repo", str(repo), "--offline",

@@ -15,7 +15,7 @@ import pytest
 
 from fluxbump import upstream
 from fluxbump.errors import EXIT_RESOLUTION, EXIT_USAGE, ResolutionError, UsageError
-from fluxbump.upstream import PLAIN_HTTP_ENV, verify_chart_version
+from fluxbump.upstream import PLAIN_HTTP_ENV, latest_chart_version, verify_chart_version
 from tests.helm_server import Fault, HelmServer, Request, listening, serve
 
 CERT_MANAGER = ("v1.15.3", "v1.16.5", "v1.16.6", "v1.17.0", "v1.17.1")
@@ -336,3 +336,42 @@ def test_unsupported_repository_suggests_offline(repository: str) -> None:
 def test_oci_without_a_host_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="expected oci://host/path"):
         verify_chart_version("oci:///charts", "flux2", "2.18.3")
+
+
+# --- latest --------------------------------------------------------------------------------
+
+
+def test_latest_is_the_highest_stable_semver_in_the_repository_spelling(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tags = ["v1.9.0", "v1.10.0-rc.1", "latest", "sha-0a1b2c", "v1.10.0_build.1", "v1.2.3"]
+    registry = Registry(pages={"charts/app": [tags]})
+    with plain_registry(monkeypatch, registry) as repository:
+        # 1.10 sorts above 1.9 (not as text); build metadata does not make a pre-release.
+        assert latest_chart_version(repository, "app") == "v1.10.0+build.1"
+        assert latest_chart_version(repository, "app", pre=True) == "v1.10.0+build.1"
+
+
+def test_latest_from_a_helm_index_reads_it_once(cert_manager_repo: HelmServer) -> None:
+    assert latest_chart_version(cert_manager_repo.base_url, "cert-manager") == "v1.17.1"
+    assert [r.path for r in cert_manager_repo.requests] == ["/index.yaml"]
+
+
+def test_latest_without_any_semver_version_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registry = Registry(pages={"charts/app": [["latest", "main", "2.0.0-beta.1"]]})
+    with plain_registry(monkeypatch, registry) as repository:
+        with pytest.raises(UsageError) as caught:
+            latest_chart_version(repository, "app")
+        assert (
+            caught.value.message
+            == f"{repository} publishes no stable SemVer version of chart 'app'"
+        )
+        assert latest_chart_version(repository, "app", pre=True) == "2.0.0-beta.1"
+
+
+def test_latest_from_an_unsupported_repository_asks_for_a_version() -> None:
+    with pytest.raises(UsageError) as caught:
+        latest_chart_version("file:///srv/charts", "app")
+    assert "name the version instead of 'latest'" in caught.value.message

@@ -110,7 +110,7 @@ def run_to(
             upstream = chosen.upstream
             resolution = resolve_chart_version(index, target, upstream, pre=options.pre)
             return [Choice(found, resolution.release, resolution.chart)]
-        return [_upstream_choice(found, target, offline=options.offline)]
+        return [_upstream_choice(found, target, offline=options.offline, pre=options.pre)]
 
     options = replace(
         options, reuse_existing=target == "latest", push=options.push or options.open_pr
@@ -118,22 +118,36 @@ def run_to(
     return _execute(root, options, choose, refuse_downgrade=True)
 
 
-def _upstream_choice(found: Discovery, target: str, *, offline: bool) -> Choice:
+def _upstream_choice(found: Discovery, target: str, *, offline: bool, pre: bool) -> Choice:
     """A non-Flux component's chart version, verified against its repository."""
     component = found.component
-    if target == "latest":
-        raise UsageError(
-            f"'latest' resolves Flux releases only; name the {component.upstream} chart "
-            f"version for --component {component.name}"
-        )
-    version = versions.normalize(target)
     repository = found.wrapper.repositories.get(component.upstream, "")
+    if target == "latest":
+        return _latest_upstream_choice(found, repository, offline=offline, pre=pre)
+    version = versions.normalize(target)
     if offline:
         warning = f"--offline: {component.upstream} {version} not verified against {repository or 'its repository'}"
         return Choice(found, version, version, (warning,))
     from fluxbump.upstream import verify_chart_version
 
     verify_chart_version(repository, component.upstream, version)
+    return Choice(found, version, version)
+
+
+def _latest_upstream_choice(
+    found: Discovery, repository: str, *, offline: bool, pre: bool
+) -> Choice:
+    """``to latest --component``: the highest version the dependency's repository publishes
+    (stable unless ``pre``); only the repository knows it, so never offline."""
+    component = found.component
+    if offline:
+        raise UsageError(
+            f"'latest' for --component {component.name} asks {repository or 'its repository'}; "
+            "drop --offline or name the version"
+        )
+    from fluxbump.upstream import latest_chart_version
+
+    version = versions.normalize(latest_chart_version(repository, component.upstream, pre=pre))
     return Choice(found, version, version)
 
 

@@ -140,12 +140,28 @@ class Survey:
             self._discoveries[component] = self._discover(component)
         return self._discoveries[component]
 
+    def _no_wrapper(self, component: Component) -> str:
+        """Name the chart that does depend on the upstream, if one does: a renamed wrapper
+        is one line of configuration (``init`` cannot help: it needs the wrapper too)."""
+        head = f"no Chart.yaml with 'name: {component.wrapper}' under {self.root}"
+        wrappers = sorted(
+            name for name, chart in self.charts.items()
+            if any(d.subject == component.upstream for d in chart.dependencies)
+        )  # fmt: skip
+        if wrappers:
+            return (
+                f"{head}; {self.charts[wrappers[0]].file} ('{wrappers[0]}') depends on "
+                f"'{component.upstream}': set 'wrapper: {wrappers[0]}' in {CONFIG_NAME}"
+            )
+        return (
+            f"{head}, and no chart depends on '{component.upstream}': fluxbump moves a wrapper "
+            f"chart that depends on it; if yours has other names, set 'wrapper' and 'upstream' "
+            f"in {CONFIG_NAME}"
+        )
+
     def _discover(self, component: Component) -> Discovery:
         if component.wrapper not in self.charts:
-            raise UsageError(
-                f"no Chart.yaml with 'name: {component.wrapper}' under {self.root}; "
-                f"set 'wrapper' in .fluxbump.yaml (run 'fluxbump init')"
-            )
+            raise UsageError(self._no_wrapper(component))
         tracked = tracked_charts(self.charts, [component.wrapper])
         names = set(tracked)
         found = Discovery(

@@ -200,7 +200,9 @@ CASES: dict[str, Case] = {
         Expect(2, f"{WRAPPER}:10", "editing the pin would change other data"),
     ),
     "no-wrapper-chart": both(
-        write(WRAPPER, b"- name: bp-flux\n"), "no Chart.yaml with 'name: bp-flux'", "fluxbump init"
+        write(WRAPPER, b"- name: bp-flux\n"),
+        "no Chart.yaml with 'name: bp-flux'",
+        "no chart depends on 'flux2'",
     ),
     # --- bytes that are not UTF-8 text: exit 2 with the line of the first bad byte
     "chart-latin1": both(append(WRAPPER, b"# caf\xe9\n"), f"{WRAPPER}:12", "not UTF-8"),

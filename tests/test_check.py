@@ -135,6 +135,13 @@ def test_missing_wrapper_is_a_usage_error(tmp_path: Path) -> None:
     code, _, err = check(repo)
     assert code == 2
     assert "no Chart.yaml with 'name: bp-flux'" in err
+    # The chart that does depend on flux2 is named, with the one line that adopts it.
+    assert (
+        f"{fleet.WRAPPER_CHART} ('bp-flux-renamed') depends on 'flux2': "
+        "set 'wrapper: bp-flux-renamed' in .fluxbump.yaml"
+    ) in err
+    (repo / ".fluxbump.yaml").write_text("wrapper: bp-flux-renamed\n")
+    assert check(repo)[0] == 0
 
 
 def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:

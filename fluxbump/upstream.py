@@ -74,7 +74,8 @@ def latest_chart_version(repository: str, chart: str, *, pre: bool = False) -> s
     if not candidates:
         kind = "SemVer" if pre else "stable SemVer"
         raise UsageError(f"{repository} publishes no {kind} version of chart '{chart}'")
-    return max(candidates, key=lambda pair: pair[0])[1]
+    # Ties (build metadata, a ``v`` prefix) go to the greater text, whatever the repository's order.
+    return max(candidates, key=lambda pair: (pair[0], pair[1]))[1]
 
 
 def _published(repository: str, chart: str, purpose: str, hint: str) -> list[str]:

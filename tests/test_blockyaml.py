@@ -106,6 +106,9 @@ TRICKY = [
     "a: 1\r\n---\r\nb: 2\rc: 3\n",
     "a:\tb\n",
     "\t# header\n---\nkind: HelmRelease\nx: bp-flux\n",  # ruamel rejects the header's tab
+    "a: 1\n---\t\nb: 2\n",  # and a tab on a marker line
+    "a: 1\n---\t# c\nb: 2\n",
+    "\ufeff%YAML 1.2\n---\nname: x\n",  # a directive right after the BOM
     '"q": 1\n',
     "- a\n- b: c\n",
     "up: { chart: flux2, version: \"2.14.1\", repo: 'https://x' }  # c\nn: [a, [b, {c: d}]]\n",

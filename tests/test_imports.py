@@ -33,6 +33,8 @@ def loaded_by(*args: str) -> set[str]:
     proc = subprocess.run(
         [sys.executable, "-c", LOADED_MODULES, *args], capture_output=True, text=True, timeout=60
     )
+    # A run that failed early (bad --repo, a crash) would import little and prove nothing.
+    assert proc.returncode == 0, proc.stderr
     modules = proc.stderr.strip().splitlines()[-1].split()
     return {m.split(".")[0] for m in modules}
 

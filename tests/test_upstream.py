@@ -352,6 +352,15 @@ def test_latest_is_the_highest_stable_semver_in_the_repository_spelling(
         assert latest_chart_version(repository, "app", pre=True) == "v1.10.0+build.1"
 
 
+@pytest.mark.parametrize("order", [["1.2.3+a", "1.2.3+b"], ["1.2.3+b", "1.2.3+a"]])
+def test_latest_among_equal_versions_does_not_depend_on_the_listing_order(
+    monkeypatch: pytest.MonkeyPatch, order: list[str]
+) -> None:
+    registry = Registry(pages={"charts/app": [[t.replace("+", "_") for t in order]]})
+    with plain_registry(monkeypatch, registry) as repository:
+        assert latest_chart_version(repository, "app") == "1.2.3+b"
+
+
 def test_latest_from_a_helm_index_reads_it_once(cert_manager_repo: HelmServer) -> None:
     assert latest_chart_version(cert_manager_repo.base_url, "cert-manager") == "v1.17.1"
     assert [r.path for r in cert_manager_repo.requests] == ["/index.yaml"]

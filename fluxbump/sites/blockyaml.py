@@ -103,17 +103,17 @@ class _GiveUp(Exception):
 def split_documents(text: str) -> list[Segment] | None:
     """The documents of a stream, or None when only a full parse can number them."""
     start = 1 if text.startswith(_BOM) else 0
-    if _UNUSUAL.search(text, start) or text.find(_BOM, 1) >= 0:
-        return None
+    if _UNUSUAL.search(text, start) or text.find(_BOM, 1) >= 0 or text.startswith("%", start):
+        return None  # (a directive after a BOM is not at a line start for ``_MARKER``)
     cuts: list[tuple[int, int]] = []  # (offset of the --- line, offset after it)
     for match in _MARKER.finditer(text):
         if not match.group().startswith("---"):
             return None
         eol = text.find("\n", match.end())
         after = len(text) if eol < 0 else eol + 1
-        rest = text[match.end() : after].strip(" \t\r\n")  # YAML's spaces, not Unicode's
-        if rest and not rest.startswith("#"):
-            return None  # content on the marker line (``--- |``, ``--- !tag``)
+        rest = text[match.end() : after].strip(" \r\n")  # YAML's spaces, not Unicode's
+        if "\t" in rest or (rest and not rest.startswith("#")):
+            return None  # content on the marker line (``--- |``, ``--- !tag``), or a tab
         cuts.append((match.start(), after))
     first = cuts[0][0] if cuts else len(text)
     spans = [(0, first)]

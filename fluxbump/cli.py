@@ -36,6 +36,7 @@ BaseOption = Annotated[
     str | None,
     typer.Option(
         "--base",
+        metavar="REV",
         help="Base revision: wrapper versions are bumped once from it, and sync finds the "
         "pins moved since it [default: HEAD].",
         show_default=False,
@@ -45,6 +46,7 @@ HelmRepoOption = Annotated[
     str | None,
     typer.Option(
         "--helm-repo",
+        metavar="URL",
         help="Helm repo base URL, an index.yaml URL, a file:// URL or a local path "
         "[env FLUXBUMP_HELM_REPO; default https://fluxcd-community.github.io/helm-charts].",
         show_default=False,
@@ -66,7 +68,10 @@ DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="Print the plan and a unified diff; write nothing.")
 ]
 RepoOption = Annotated[
-    str, typer.Option("--repo", help="Repository root.", show_default="current directory")
+    str,
+    typer.Option(
+        "--repo", help="Repository root.", show_default="current directory", metavar="DIR"
+    ),
 ]
 ComponentsOption = Annotated[
     list[str] | None,
@@ -118,7 +123,9 @@ def main_callback(
 
 @app.command()
 def resolve(
-    release: Annotated[str, typer.Argument(help="Flux release (2.4.0, v2.4.0) or 'latest'.")],
+    release: Annotated[
+        str, typer.Argument(help="Flux release (2.4.0, v2.4.0) or 'latest'.", metavar="VERSION")
+    ],
     pre: Annotated[bool, typer.Option("--pre", help="Admit pre-releases for 'latest'.")] = False,
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
@@ -169,7 +176,9 @@ def check(
     component: ComponentsOption = None,
     output_format: Annotated[
         str,
-        typer.Option("--format", help="text, json, or github (::error annotations)."),
+        typer.Option(
+            "--format", help="text, json, or github (::error annotations).", metavar="FORMAT"
+        ),
     ] = "text",
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
@@ -203,7 +212,8 @@ def to(
         str,
         typer.Argument(
             help="Flux release (2.4.0, v2.4.0) or 'latest'; with --component, the upstream "
-            "chart version, or 'latest' (the highest its repository publishes)."
+            "chart version, or 'latest' (the highest its repository publishes).",
+            metavar="VERSION",
         ),
     ],
     repo: RepoOption = ".",
@@ -224,7 +234,10 @@ def to(
     branch: Annotated[
         str | None,
         typer.Option(
-            "--branch", help="Branch to create [default: fluxbump/flux-vX.Y.Z].", show_default=False
+            "--branch",
+            help="Branch to create [default: fluxbump/flux-vX.Y.Z].",
+            show_default=False,
+            metavar="NAME",
         ),
     ] = None,
     push: Annotated[
@@ -278,6 +291,7 @@ def sync(
         str | None,
         typer.Option(
             "--from",
+            metavar="SOURCE",
             help="Flux's source of truth: cloud-init (the install URL) or chart. Default: for "
             "each component, the one pin that differs from --base (what Renovate moved); "
             "none moved: Flux's cloud-init.",
@@ -332,6 +346,7 @@ def demo(
         str | None,
         typer.Option(
             "--keep",
+            metavar="DIR",
             help="Write the sample fleet here and keep it (new or empty dir).",
             show_default=False,
         ),

@@ -155,11 +155,15 @@ def undo_branch(repo: GitRepo, original: str | None, branch: str) -> None:
         pass  # best effort: the files themselves are restored by the transaction
 
 
+def has_remote(repo: GitRepo, remote: str) -> bool:
+    return remote in {r.name for r in repo.handle.remotes}
+
+
 def push(repo: GitRepo, remote: str, branch: str) -> None:
     """Push ``branch`` to ``remote`` and set its upstream."""
     import git
 
-    if remote not in {r.name for r in repo.handle.remotes}:
+    if not has_remote(repo, remote):
         raise UsageError(f"no git remote '{remote}' (set 'remote' in .fluxbump.yaml)")
     try:
         repo.handle.git.push("--set-upstream", remote, f"{branch}:{branch}")

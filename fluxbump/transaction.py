@@ -82,6 +82,7 @@ class _Entry:
     mode: int
     old: bytes
     new: bytes
+    owner: tuple[int, int] | None = None  # (uid, gid) the rewritten file keeps
 
     @property
     def temp(self) -> Path:
@@ -391,6 +392,8 @@ class Transaction:
                 f"{entry.rel}: could not be restored ({_describe(failed.error)}); its old "
                 f"content is kept in {self.journal}; re-run fluxbump to finish restoring"
             ) from failed.error
+        for entry in stale:
+            _keep_owner(entry.real, entry.owner)
         for entry in self.entries:
             try:
                 if entry.temp.exists():
@@ -425,6 +428,7 @@ def apply_changes(
         for entry in entries:
             current = entry.rel
             writer.write_bytes(entry.temp, entry.new, entry.mode, "temp-write")
+            _keep_owner(entry.temp, entry.owner)
         current = "staged files"
         writer.sync([entry.temp for entry in entries])  # data durable before any rename
         for entry in entries:
@@ -443,13 +447,21 @@ def apply_changes(
 
 
 def _prepare(root: Path, changes: Sequence[FileChange]) -> list[_Entry]:
-    """Check every file before anything is written: unchanged since read, writable, distinct."""
+    """Check every file before anything is written: unchanged since read, writable, inside
+    the repository, and one entry per real file."""
     entries: list[_Entry] = []
-    seen: dict[Path, str] = {}
+    seen: dict[Path, _Entry] = {}
+    inside = Path(os.path.realpath(root))
     for change in changes:
         if change.old == change.new:
             continue
         real = Path(os.path.realpath(root / change.rel))
+        if not real.is_relative_to(inside):
+            # Written there, the edit would be in no commit and no pull request.
+            raise UsageError(
+                f"{change.rel}: a symlink to {real}, outside the repository; fluxbump edits only "
+                "files inside it (replace the link with the file); nothing was written"
+            )
         try:
             st = os.stat(real)
             current = real.read_bytes()
@@ -463,13 +475,36 @@ def _prepare(root: Path, changes: Sequence[FileChange]) -> list[_Entry]:
             where = "" if real == root / change.rel else f" ({real})"
             raise UsageError(f"{change.rel}{where}: not writable; nothing was written")
         if real in seen:
-            raise UsageError(f"{change.rel} and {seen[real]} are the same file ({real})")
-        seen[real] = change.rel
-        entries.append(_Entry(change.rel, real, stat.S_IMODE(st.st_mode), change.old, change.new))
+            if seen[real].new == change.new:
+                continue  # a symlink and its target, edited alike: one write
+            other = seen[real].rel
+            raise UsageError(f"{change.rel} and {other} are the same file ({real})")
+        if st.st_nlink > 1:
+            raise UsageError(
+                f"{change.rel}: has {st.st_nlink} hard links, and the atomic rewrite (a new file "
+                "renamed over it) would split them; nothing was written"
+            )
+        entry = _Entry(change.rel, real, stat.S_IMODE(st.st_mode), change.old, change.new,
+                       (st.st_uid, st.st_gid))  # fmt: skip
+        seen[real] = entry
+        entries.append(entry)
     journal = journal_dir(root)
     if entries and journal.exists():
         raise UsageError(f"{journal} is left from an interrupted run; recover it first")
     return entries
+
+
+def _keep_owner(path: Path, owner: tuple[int, int] | None) -> None:
+    """A rewritten file gets the old one's owner and group, as an in-place edit would keep
+    them (a root container editing a bind-mounted checkout must not hand files to root).
+    Without the right to (another user's group-writable file), it stays the writer's, as
+    with any editor."""
+    if owner is None:
+        return
+    st = os.stat(path)
+    if (st.st_uid, st.st_gid) != owner:
+        with contextlib.suppress(PermissionError):
+            os.chown(path, *owner)
 
 
 def _parents(entries: Sequence[_Entry]) -> list[Path]:

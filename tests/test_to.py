@@ -305,3 +305,57 @@ def test_rejected_push_says_why_and_keeps_the_local_commit(
     assert outcome.code == 3
     assert "[rejected]" in outcome.stderr and "the commit is on the local branch" in outcome.stderr
     assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "fluxbump/flux-v2.4.0"
+
+
+def first_cluster(repo: Path) -> str:
+    return next(p.name for p in sorted((repo / "clusters").iterdir()) if p.name != "_template")
+
+
+def test_a_pin_file_linked_out_of_the_repo_is_refused_and_nothing_is_written(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT)
+    rel = f"clusters/{first_cluster(repo)}/bootstrap-kit/03-flux.yaml"
+    outside = tmp_path / "outside.yaml"
+    (repo / rel).rename(outside)
+    (repo / rel).symlink_to(outside)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "fleet")
+    before, outside_before = snapshot(repo), outside.read_bytes()
+    outcome = bump(helm_server, repo, "2.4.0")
+    assert outcome.code == 2
+    assert f"{rel}: a symlink to {outside}, outside the repository" in outcome.stderr
+    assert snapshot(repo) == before and outside.read_bytes() == outside_before
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") != "fluxbump/flux-v2.4.0"
+
+
+def test_a_cluster_file_linked_to_the_template_is_bumped_once(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT)
+    rel = f"clusters/{first_cluster(repo)}/bootstrap-kit/03-flux.yaml"
+    (repo / rel).unlink()
+    (repo / rel).symlink_to("../../_template/bootstrap-kit/03-flux.yaml")
+    outcome = bump(helm_server, repo, "2.4.0", "--no-git")
+    assert outcome.code == 0, outcome.stderr
+    assert (repo / rel).is_symlink()
+    template = (repo / "clusters/_template/bootstrap-kit/03-flux.yaml").read_text()
+    assert "version: 1.1.2" in template
+    assert run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url).code == 0
+
+
+def test_push_without_the_remote_is_refused_before_any_write(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    before, head = snapshot(repo), git(repo, "rev-parse", "HEAD")
+    outcome = bump(helm_server, repo, "2.4.0", "--push")
+    assert outcome.code == 2
+    assert "--push: no git remote 'origin'" in outcome.stderr
+    assert "nothing was written" in outcome.stderr
+    assert snapshot(repo) == before and git(repo, "rev-parse", "HEAD") == head
+    assert "fluxbump/flux-v2.4.0" not in git(repo, "branch", "--list")
+    refused = bump(helm_server, repo, "2.4.0", "--push", "--no-git")
+    assert refused.code == 2 and "drop --no-git" in refused.stderr
+    assert snapshot(repo) == before

@@ -195,12 +195,57 @@ def test_unwritable_file_refused_before_any_write(
     assert_clean(tmp_path)
 
 
-def test_same_real_file_twice_refused(tmp_path: Path) -> None:
+def test_same_real_file_twice_with_one_edit_is_written_once(tmp_path: Path) -> None:
     make_repo(tmp_path)
-    changes = changes_for(tmp_path, [LINK_TARGET, LINK])
+    (target,) = changes_for(tmp_path, [LINK_TARGET])
+    link = FileChange(LINK, target.old, target.new)  # what discovery sees through the link
+    tx = apply_changes(tmp_path, [target, link])
+    assert tx.rels == [LINK_TARGET]
+    tx.commit()
+    assert (tmp_path / LINK_TARGET).read_bytes() == target.new and (tmp_path / LINK).is_symlink()
+
+
+def test_same_real_file_twice_with_different_edits_refused(tmp_path: Path) -> None:
+    make_repo(tmp_path)
+    (target,) = changes_for(tmp_path, [LINK_TARGET])
+    link = FileChange(LINK, target.old, target.old.replace(b"old", b"other"))
     with pytest.raises(UsageError, match="are the same file"):
-        apply_changes(tmp_path, changes)
+        apply_changes(tmp_path, [target, link])
     assert_clean(tmp_path)
+
+
+def test_symlink_out_of_the_repository_refused_before_any_write(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_bytes(b"x old\n")
+    repo = tmp_path / "repo"
+    rels = make_repo(repo)
+    (repo / "clusters/prod/out.yaml").symlink_to(outside)
+    changes = changes_for(repo, [*rels, "clusters/prod/out.yaml"])
+    with pytest.raises(UsageError, match=r"clusters/prod/out.yaml: a symlink to .*outside"):
+        apply_changes(repo, changes)
+    assert outside.read_bytes() == b"x old\n" and state(repo, rels) == {"old"}
+    assert_clean(repo)
+
+
+def test_hard_linked_file_refused_before_any_write(tmp_path: Path) -> None:
+    rels = make_repo(tmp_path)
+    os.link(tmp_path / rels[0], tmp_path / "elsewhere.yaml")
+    with pytest.raises(UsageError, match=rf"{rels[0]}: has 2 hard links"):
+        apply_changes(tmp_path, changes_for(tmp_path, rels))
+    assert state(tmp_path, rels) == {"old"}
+    assert_clean(tmp_path)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+@pytest.mark.parametrize("outcome", ["commit", "rollback"])
+def test_rewritten_and_restored_files_keep_owner_and_group(tmp_path: Path, outcome: str) -> None:
+    rels = make_repo(tmp_path)
+    os.chown(tmp_path / rels[0], 1234, 5678)
+    tx = apply_changes(tmp_path, changes_for(tmp_path, rels))
+    tx.commit() if outcome == "commit" else tx.rollback()
+    st = os.stat(tmp_path / rels[0])
+    assert (st.st_uid, st.st_gid) == (1234, 5678)
+    assert state(tmp_path, rels) == {"new" if outcome == "commit" else "old"}
 
 
 # --- injected faults -----------------------------------------------------------------------

@@ -112,6 +112,8 @@ def run_to(
             return [Choice(found, resolution.release, resolution.chart)]
         return [_upstream_choice(found, target, offline=options.offline, pre=options.pre)]
 
+    if options.no_git and (options.push or options.open_pr):
+        raise UsageError("--push and --open-pr publish a git commit; drop --no-git")
     options = replace(
         options, reuse_existing=target == "latest", push=options.push or options.open_pr
     )
@@ -693,6 +695,12 @@ class _GitSession:
             raise UsageError(
                 f"branch {self.branch} already exists; delete it, or pass --branch NAME"
             )
+        if self.options.push and not git.has_remote(self.repo, remote):
+            flag = "--open-pr" if self.options.open_pr else "--push"
+            raise UsageError(
+                f"{flag}: no git remote '{remote}' (set 'remote' in .fluxbump.yaml, or "
+                f"git remote add {remote} URL); nothing was written"
+            )
         if self.options.open_pr:
             self.forge = _forge_for(self.repo, remote)
 
@@ -769,7 +777,7 @@ def _forge_for(repo: Any, remote: str) -> tuple[Any, str]:
     from fluxbump import git
     from fluxbump.forge import forge_for_remote, token_for
 
-    if remote not in {r.name for r in repo.handle.remotes}:
+    if not git.has_remote(repo, remote):
         raise UsageError(f"--open-pr: no git remote '{remote}' (set 'remote' in .fluxbump.yaml)")
     target = forge_for_remote(git.remote_url(repo, remote), os.environ)
     return target, token_for(target, os.environ)

@@ -506,13 +506,45 @@ def _scan_files(found: Survey, names: frozenset[str], files: Sequence[str]) -> _
     return out
 
 
-PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}\Z")
+# Flux post-build substitution (envsubst): ``${VAR}``, or with a default for an unset VAR,
+# ``${VAR:=1.2.3}``, ``${VAR:-1.2.3}`` (and ``=``/``-`` without the colon).
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-=])([^}]*))?\}\Z")
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """A version written as a substitution variable, and the default it falls back to."""
+
+    variable: str
+    operator: str  # ":=", ":-", "=", "-", or "" (no default)
+    default: str | None
+
+    def with_default(self, value: str) -> str:
+        """The same placeholder text with another default."""
+        return f"${{{self.variable}{self.operator}{value}}}"
+
+
+def placeholder(value: str) -> Placeholder | None:
+    """``${BP_FLUX_VERSION:=1.1.1}`` -> its variable and default; None for anything else."""
+    match = PLACEHOLDER.match(value)
+    if match is None:
+        return None
+    return Placeholder(match.group(1), match.group(2) or "", match.group(3))
 
 
 def placeholder_variable(value: str) -> str | None:
-    """``${BP_FLUX_VERSION}`` -> ``BP_FLUX_VERSION``; None for anything else."""
-    match = PLACEHOLDER.match(value)
-    return match.group(1) if match else None
+    """``${BP_FLUX_VERSION}`` (with or without a default) -> ``BP_FLUX_VERSION``."""
+    held = placeholder(value)
+    return held.variable if held is not None else None
+
+
+def default_pin(value: str, substitutions: dict[str, list[PinSite]]) -> Placeholder | None:
+    """The placeholder whose default is in effect: it has one and no Kustomization of this
+    repo sets its variable. That default is then the pin, moved and proven like one."""
+    held = placeholder(value)
+    if held is None or held.default is None or substitutions.get(held.variable):
+        return None
+    return held
 
 
 def _substitutions(found: Survey, files: list[tuple[str, bytes]]) -> None:

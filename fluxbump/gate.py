@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fluxbump import versions
-from fluxbump.discover import Discovery, placeholder_variable
+from fluxbump.discover import Discovery, Placeholder, default_pin, placeholder_variable
 from fluxbump.index import HelmIndex
 from fluxbump.pins import Mention, PinSite, Violation
 from fluxbump.resolve import app_version_of
@@ -223,12 +223,30 @@ def _releases(found: Discovery, report: GateReport) -> None:
         if chart.version is None:
             continue
         version = chart.version.value
+        fallback = default_pin(site.value, found.substitutions)
+        if fallback is not None:
+            _default_row(report, site, fallback, version)
+            continue
         variable = placeholder_variable(site.value)
         if variable is not None:
             report.rows.append(_placeholder_row(found, site, variable, version))
             continue
         message = f"{site.owner} deploys {site.subject} {site.value}, chart is {version}"
         report.expect_pin_or_range(site, version, message)
+
+
+def _default_row(report: GateReport, site: PinSite, held: Placeholder, version: str) -> None:
+    """``${VAR:=1.1.1}`` that no Kustomization of this repo sets: Flux deploys the default."""
+    assert held.default is not None
+    ok = versions.equal(held.default, version)
+    report.rows.append(Row(site, held.with_default(version), ok))
+    if not ok:
+        report.violations.append(
+            Violation(site.file, site.line, f"{site.owner} deploys {site.subject} "
+                      f"{held.default} (the default of ${{{held.variable}}}, which no "
+                      f"Kustomization here sets), chart is {version}",
+                      site.value, held.with_default(version))
+        )  # fmt: skip
 
 
 def _placeholder_row(found: Discovery, site: PinSite, variable: str, version: str) -> Row:

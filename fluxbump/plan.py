@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fluxbump import versions
-from fluxbump.discover import Discovery, tracked_charts
+from fluxbump.discover import Discovery, Placeholder, default_pin, tracked_charts
 from fluxbump.pins import PinSite
 from fluxbump.sites.chart import ChartFile
 
@@ -184,10 +184,18 @@ class _Planner:
 
     def set(self, site: PinSite, new: str) -> None:
         """Plan one edit; a site two components share (an umbrella) is planned once."""
-        new = restyle(site.value, new)
+        self._add(site, restyle(site.value, new))
+
+    def _add(self, site: PinSite, new: str) -> None:
         if site.value != new and (site.file, site.start) not in self.planned:
             self.planned.add((site.file, site.start))
             self.edits.append(Edit(site, new))
+
+    def set_default(self, site: PinSite, held: Placeholder, new: str) -> None:
+        """Move the default of ``${VAR:=1.1.1}`` (the version in effect); a range is kept."""
+        assert held.default is not None
+        if versions.is_pin(held.default):
+            self._add(site, held.with_default(restyle(held.default, new)))
 
     def chart(self, name: str, desired_deps: dict[str, str]) -> None:
         """Decide one chart's version, then move its own mirrors and pins."""
@@ -269,8 +277,12 @@ def plan_moves(moves: list[Move], base: BaseCharts, policy: str = "follow") -> P
         planner.chart(name, desired)
         if name in planner.versions:
             desired[name] = planner.versions[name]
+    substitutions = {k: v for m in moves for k, v in m.found.substitutions.items()}
     for site in _unique(s for m in moves for s in m.found.releases):
-        if site.subject in planner.versions and not _unpinnable(site.value):
+        fallback = default_pin(site.value, substitutions)
+        if site.subject in planner.versions and fallback is not None:
+            planner.set_default(site, fallback, planner.versions[site.subject])
+        elif site.subject in planner.versions and not _unpinnable(site.value):
             planner.set(site, planner.versions[site.subject])
         elif site.subject in planner.versions and versions.is_constraint(site.value):
             _block_range(site, planner.versions[site.subject], planner.blocked)

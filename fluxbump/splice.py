@@ -25,6 +25,7 @@ _PLAIN_TYPED = re.compile(
     r"[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?\Z"
     r"|(?i:true|false|null|yes|no|on|off|y|n|~)\Z"
 )
+_VERSION_CHARS = re.compile(r"[A-Za-z0-9._+-]*\Z")
 # Node properties (anchor ``&a``, tag ``!!str``) precede a scalar's text in its span.
 _PROPERTIES = re.compile(r"(?:[&!][^\s]*\s+)*")
 
@@ -38,9 +39,24 @@ def scalar_text(raw: str, new: str) -> str:
         return '"' + new.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if raw.startswith("'"):
         return "'" + new.replace("'", "''") + "'"
-    if not _PLAIN_SAFE.match(new) or _PLAIN_TYPED.match(new):
+    if _PLAIN_TYPED.match(new) or not (_PLAIN_SAFE.match(new) or _same_plain_shape(raw, new)):
         return '"' + new.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return new
+
+
+def _same_plain_shape(raw: str, new: str) -> bool:
+    """``${V:=1.1.1}`` -> ``${V:=1.1.2}``: the plain text changes only in version characters,
+    so it stays plain (the edit's proof re-reads it and refuses anything else)."""
+    start = _shared(raw, new)
+    end = _shared(raw[start:][::-1], new[start:][::-1])
+    changed = (raw[start : len(raw) - end], new[start : len(new) - end])
+    return all(_VERSION_CHARS.match(part) for part in changed)
+
+
+def _shared(a: str, b: str) -> int:
+    """Length of the common prefix."""
+    pairs = enumerate(zip(a, b, strict=False))  # up to the shorter one
+    return next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
 
 
 def splice(text: str, changes: Sequence[tuple[PinSite, str]]) -> str:

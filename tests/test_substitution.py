@@ -79,6 +79,14 @@ def test_a_variable_set_outside_the_repo_is_not_reported_ok(tmp_path: Path) -> N
     document = json.loads(run_cli("status", "--repo", str(repo), "--offline", "--json").stdout)
     site = next(s for s in document["sites"] if s["file"] == RELEASE)
     assert site["proven"] is False
+    consistent = make_fleet(tmp_path / "consistent")
+    edit(consistent, RELEASE, "      version: 1.1.1\n", "      version: ${BP_FLUX_VERSION}\n")
+    check = run_cli("check", "--repo", str(consistent), "--offline")
+    assert check.code == 0  # nothing contradicts, but the summary does not count it as agreeing
+    assert check.stdout.splitlines()[-1] == (
+        "check: consistent — 17 pin-sites agree, 1 cannot be proven from this repo "
+        "(marked ?? by 'status')"
+    )
 
 
 def test_the_post_write_resurvey_equals_a_fresh_walk(tmp_path: Path) -> None:
@@ -101,3 +109,43 @@ def test_the_post_write_resurvey_equals_a_fresh_walk(tmp_path: Path) -> None:
     assert {rel: s.raw for rel, s in after.sources.items() if rel in written} == {
         rel: (repo / rel).read_bytes() for rel in written
     }
+
+
+def test_a_default_no_kustomization_overrides_is_the_pin_and_to_moves_it(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    for operator in (":=", ":-"):
+        repo = make_fleet(tmp_path / operator, INCIDENT)
+        placeholder = "${BP_FLUX_VERSION" + operator
+        edit(repo, RELEASE, "      version: 1.1.1\n", f"      version: {placeholder}1.1.1}}\n")
+        outcome = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+        assert outcome.code == 0, outcome.stderr
+        assert f"{RELEASE}:31: HelmRelease (flux-system/bp-flux) {placeholder}1.1.1}} -> " in (
+            outcome.stdout
+        )
+        # Plain it was, plain it stays: only the default's digits change.
+        assert f"      version: {placeholder}1.1.2}}\n" in (repo / RELEASE).read_text()
+        check = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+        assert check.code == 0, check.stdout
+
+
+def test_a_stale_default_is_a_violation(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path / "repo")
+    edit(repo, RELEASE, "      version: 1.1.1\n", "      version: ${BP_FLUX_VERSION:-1.1.0}\n")
+    outcome = run_cli("check", "--repo", str(repo), "--offline")
+    assert outcome.code == 1
+    assert (
+        f"{RELEASE}:31: flux-system/bp-flux deploys bp-flux 1.1.0 (the default of "
+        "${BP_FLUX_VERSION}, which no Kustomization here sets), chart is 1.1.1"
+    ) in outcome.stdout
+
+
+def test_a_default_behind_a_kustomization_that_sets_the_variable_is_not_the_pin(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = substituted_fleet(tmp_path / "repo")
+    edit(repo, RELEASE, "${BP_FLUX_VERSION}", "${BP_FLUX_VERSION:=0.0.1}")
+    outcome = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    assert 'BP_FLUX_VERSION: "1.1.2"' in (repo / KS).read_text()
+    assert "version: ${BP_FLUX_VERSION:=0.0.1}\n" in (repo / RELEASE).read_text()

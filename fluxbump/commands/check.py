@@ -103,7 +103,13 @@ def _pinned_schema_violations(
 def format_text(result: CheckResult) -> list[str]:
     lines = [v.as_text() for v in result.report.violations]
     count = len(result.report.rows)
-    if result.report.ok:
+    unproven = sum(not row.proven for row in result.report.rows)
+    if result.report.ok and unproven:
+        lines.append(
+            f"check: consistent — {count - unproven} pin-sites agree, {unproven} cannot be "
+            "proven from this repo (marked ?? by 'status')"
+        )
+    elif result.report.ok:
         lines.append(f"check: consistent — {count} pin-sites agree")
     else:
         lines.append(f"check: {len(result.report.violations)} violation(s) in {count} pin-sites")

@@ -22,7 +22,15 @@ from fluxbump.sites.chart import ChartFile, parse_chart
 from fluxbump.sites.cloudinit import find_install_pins, helm_install_pins
 from fluxbump.sites.helmrelease import names_regex_bytes, scan_manifest, substitute_sites
 from fluxbump.sites.values import find_mirrors
-from fluxbump.sources import Globs, SourceFile, read_raw, read_source, source_of, walk_files
+from fluxbump.sources import (
+    Globs,
+    SourceFile,
+    read_raw,
+    read_source,
+    source_of,
+    walk_files,
+    wide_encoding,
+)
 
 
 @dataclass
@@ -571,6 +579,9 @@ def _substitutions(found: Survey, files: list[tuple[str, bytes]]) -> None:
 
 def _may_pin(raw: bytes, needles: re.Pattern[bytes] | None) -> bool:
     """The file-level form of ``helmrelease.may_pin``: most cluster files fail it unparsed."""
+    wide = wide_encoding(raw)
+    if wide is not None:  # UTF-16/32: test its text; decoding it then names the file
+        return _may_pin(raw.decode(wide, errors="replace").encode(), needles)
     if b"\\" in raw:
         return True
     if b"HelmRelease" not in raw and b"OCIRepository" not in raw:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import threading
@@ -86,8 +87,29 @@ def _buffer() -> memoryview:
     return view
 
 
+# Byte-order marks of encodings a YAML file may be saved in (PowerShell 5 writes UTF-16);
+# UTF-32's come first, as UTF-32-LE's begins with UTF-16-LE's.
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def wide_encoding(raw: bytes) -> str | None:
+    """``utf-16`` or ``utf-32`` for text that starts with that byte-order mark, else None."""
+    return next((codec for bom, codec in _WIDE_BOMS if raw.startswith(bom)), None)
+
+
 def decode(raw: bytes, rel: str) -> str:
     """UTF-8 text, BOM kept as U+FEFF so offsets and the written bytes round-trip."""
+    wide = wide_encoding(raw)
+    if wide is not None:
+        raise UsageError(
+            f"{rel}:1: {wide.upper()} text (byte-order mark); fluxbump reads and writes UTF-8 "
+            f"only: convert it first (iconv -f {wide.upper()} -t UTF-8)"
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -68,6 +68,15 @@ def symlinks(*pairs: tuple[str, str]) -> Mutation:
     return mutate
 
 
+def re_encoded(rel: str, codec: str, *, bom: bool = False) -> Mutation:
+    def mutate(root: Path) -> None:
+        path = root / rel
+        text = path.read_text("utf-8")
+        path.write_bytes(("\ufeff" if bom else "").encode(codec) + text.encode(codec))
+
+    return mutate
+
+
 def big_file(with_pin: bool) -> Mutation:
     """A 50 MB YAML file in clusters/ (a generated bundle), with or without a bp-flux release."""
 
@@ -209,6 +218,14 @@ CASES: dict[str, Case] = {
     "values-latin1": both(append(VALUES, b"# caf\xe9\n"), f"{VALUES}:14", "not UTF-8"),
     "helmrelease-latin1": both(append(HR, b"# caf\xe9\n"), f"{HR}:43", "not UTF-8"),
     "tftpl-latin1": both(append(TFTPL, b"# caf\xe9\n"), f"{TFTPL}:21", "not UTF-8"),
+    # --- UTF-16 (what PowerShell 5 saves): a file that may pin is named, never skipped
+    "helmrelease-utf16": both(re_encoded(HR, "utf-16"), f"{HR}:1", "UTF-16 text"),
+    "chart-utf16-be": both(re_encoded(WRAPPER, "utf-16-be", bom=True), f"{WRAPPER}:1", "UTF-16"),
+    "unrelated-utf16-file": Case(
+        write("clusters/a.example/notes.yaml", "kind: ConfigMap\n".encode("utf-16")),
+        Expect(0),
+        Expect(0, says="gate: passed"),
+    ),
     # --- size and filesystem oddities under clusters/
     "50MB-release-file": both(
         big_file(with_pin=True), "clusters/a.example/bundle.yaml", "larger than 8 MiB"

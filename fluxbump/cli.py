@@ -268,7 +268,7 @@ def to(
     """Move every pin to a Flux release (or a component's chart version): plan, write
     atomically, gate, branch and commit.
 
-    Exit 0 when bumped or already current, 1 gate failure (every file restored), 2 bad
+    Exit 0 when bumped or already current, 1 gate failure (every file it wrote restored), 2 bad
     input or refused (dirty tree, existing branch), 3 index/network error, 4 downgrade.
     """
     from fluxbump.commands.bump import BumpOptions, run_to
@@ -309,7 +309,7 @@ def sync(
 ) -> None:
     """Make every pin agree with the pin Renovate moved (a post-upgrade task; never touches git).
 
-    Exit 0 when synced or already consistent, 1 gate failure (every file restored), 2 bad
+    Exit 0 when synced or already consistent, 1 gate failure (every file it wrote restored), 2 bad
     input, 3 index/network error, 4 unsafe CRD transition.
     """
     from fluxbump.commands.bump import BumpOptions, run_sync

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -149,6 +150,42 @@ def test_failing_gate_command_restores_every_byte(tmp_path: Path, helm_server: H
     assert "exited 3" in outcome.stderr and "replay says no" in outcome.stderr
     assert snapshot(repo) == before
     assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    assert "fluxbump/flux-v2.4.0" not in git(repo, "branch")
+
+
+def gated_fleet(root: Path, gate: str) -> Path:
+    repo = make_fleet(root, INCIDENT, git=True)
+    (repo / ".fluxbump.yaml").write_text(gate)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "gate")
+    return repo
+
+
+def test_a_gate_command_over_its_timeout_is_killed_with_everything_it_started(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    late = f"(sleep 2; echo late-write >> {fleet.WRAPPER_CHART}) & sleep 30"
+    repo = gated_fleet(tmp_path / "repo", f"gate:\n  commands: ['{late}']\n  timeout: 1\n")
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, "2.4.0")
+    assert outcome.code == 1
+    assert "ran over 1s and was killed; every file fluxbump wrote was restored" in outcome.stderr
+    time.sleep(3)  # the background writer would have written by now, had it survived
+    assert snapshot(repo) == before
+
+
+def test_a_gate_command_that_edits_a_written_file_fails_the_gate(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    junk = f"printf '# junk\\n' >> {fleet.WRAPPER_CHART}"
+    repo = gated_fleet(tmp_path / "repo", f'gate:\n  commands: ["{junk}"]\n')
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, "2.4.0")
+    assert outcome.code == 1
+    assert f"{fleet.WRAPPER_CHART}: changed by a gate command after fluxbump wrote it" in (
+        outcome.stderr
+    )
+    assert snapshot(repo) == before
     assert "fluxbump/flux-v2.4.0" not in git(repo, "branch")
 
 

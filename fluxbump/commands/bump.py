@@ -6,8 +6,11 @@ The plan is built first and is the same object whether it is printed (``--dry-ru
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import os
 import re
+import signal
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -502,6 +505,8 @@ def _apply_gate_commit(
         transaction = apply_changes(root, changes)
         try:
             result.gate = run_gate(root, gate, result)
+            if gate.config.gate.commands:
+                _refuse_rewritten(root, changes)
             session.commit(result)
         except BaseException:
             transaction.rollback()
@@ -543,7 +548,7 @@ def run_gate(root: Path, gate: Gate, result: BumpResult) -> str:
         violations += schema
     if violations:
         lines = "; ".join(v.as_text() for v in violations[:3])
-        raise GateFailure(f"gate failed after writing, every file restored: {lines}")
+        raise GateFailure(f"gate failed after writing, {RESTORED}: {lines}")
     commands = gate.config.gate.commands
     for command in commands:
         _run_gate_command(root, command, gate.config.gate.timeout)
@@ -563,20 +568,50 @@ def _key(violation: Violation) -> tuple[str, int, str]:
 
 
 def _run_gate_command(root: Path, command: str, timeout: int) -> None:
+    """Run one configured command in its own process group: on timeout the whole group is
+    killed, so nothing it started can write into the tree after the restore."""
+    proc = subprocess.Popen(
+        command, shell=True, cwd=root, text=True, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
     try:
-        proc = subprocess.run(
-            command, shell=True, cwd=root, capture_output=True, text=True, timeout=timeout
-        )
-    except subprocess.TimeoutExpired:
-        raise GateFailure(
-            f"gate command '{command}' ran over {timeout}s; every file restored"
-        ) from None
+        output, _ = proc.communicate(timeout=timeout)
+    except BaseException as exc:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        if isinstance(exc, subprocess.TimeoutExpired):
+            raise GateFailure(
+                f"gate command '{command}' ran over {timeout}s and was killed; {RESTORED}"
+            ) from None
+        raise
     if proc.returncode != 0:
-        output = (proc.stdout + proc.stderr).strip().splitlines()[-5:]
+        tail = " | ".join(output.strip().splitlines()[-5:])
         raise GateFailure(
-            f"gate command '{command}' exited {proc.returncode}; every file restored: "
-            + " | ".join(output)
+            f"gate command '{command}' exited {proc.returncode}; {RESTORED}"
+            + (f": {tail}" if tail else "")
         )
+
+
+# What a failed gate restores: the files this run wrote (not what a gate command wrote).
+RESTORED = "every file fluxbump wrote was restored"
+
+
+def _refuse_rewritten(root: Path, changes: list[FileChange]) -> None:
+    """A gate command that passed but edited a file this run wrote would put its edit into
+    the bump's commit, which must change nothing but the pinned values."""
+    for change in changes:
+        if change.old != change.new and _read_bytes(root / change.rel) != change.new:
+            raise GateFailure(
+                f"{change.rel}: changed by a gate command after fluxbump wrote it; {RESTORED}"
+            )
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def stale_after(
@@ -772,8 +807,6 @@ class _GitSession:
 
 def _forge_for(repo: Any, remote: str) -> tuple[Any, str]:
     """The forge and token for --open-pr, checked before anything is written."""
-    import os
-
     from fluxbump import git
     from fluxbump.forge import forge_for_remote, token_for
 

@@ -161,30 +161,29 @@ def gated_fleet(root: Path, gate: str) -> Path:
     return repo
 
 
-def test_a_gate_command_over_its_timeout_is_killed_with_everything_it_started(
-    tmp_path: Path, helm_server: HelmServer
-) -> None:
-    late = f"(sleep 2; echo late-write >> {fleet.WRAPPER_CHART}) & sleep 30"
-    repo = gated_fleet(tmp_path / "repo", f"gate:\n  commands: ['{late}']\n  timeout: 1\n")
-    before = snapshot(repo)
-    outcome = bump(helm_server, repo, "2.4.0")
-    assert outcome.code == 1
-    assert "ran over 1s and was killed; every file fluxbump wrote was restored" in outcome.stderr
-    time.sleep(3)  # the background writer would have written by now, had it survived
-    assert snapshot(repo) == before
+LATE_WRITER = f"(sleep 2; echo late-write >> {fleet.WRAPPER_CHART}) & sleep 30"
+JUNK_WRITER = f"printf '# junk\\n' >> {fleet.WRAPPER_CHART}"
 
 
-def test_a_gate_command_that_edits_a_written_file_fails_the_gate(
-    tmp_path: Path, helm_server: HelmServer
+@pytest.mark.parametrize(
+    ("gate", "says"),
+    [
+        # Over its timeout: killed with the background writer it started.
+        (f"gate:\n  commands: ['{LATE_WRITER}']\n  timeout: 1\n",
+         "ran over 1s and was killed; every file fluxbump wrote was restored"),
+        # Passing, but it edited a file the bump wrote: that edit must not be committed.
+        (f'gate:\n  commands: ["{JUNK_WRITER}"]\n',
+         f"{fleet.WRAPPER_CHART}: changed by a gate command after fluxbump wrote it"),
+    ],
+)  # fmt: skip
+def test_a_gate_command_cannot_leave_its_writes_in_the_tree(
+    tmp_path: Path, helm_server: HelmServer, gate: str, says: str
 ) -> None:
-    junk = f"printf '# junk\\n' >> {fleet.WRAPPER_CHART}"
-    repo = gated_fleet(tmp_path / "repo", f'gate:\n  commands: ["{junk}"]\n')
+    repo = gated_fleet(tmp_path / "repo", gate)
     before = snapshot(repo)
     outcome = bump(helm_server, repo, "2.4.0")
-    assert outcome.code == 1
-    assert f"{fleet.WRAPPER_CHART}: changed by a gate command after fluxbump wrote it" in (
-        outcome.stderr
-    )
+    assert outcome.code == 1 and says in outcome.stderr, outcome.stderr
+    time.sleep(3)  # a surviving background writer would have written by now
     assert snapshot(repo) == before
     assert "fluxbump/flux-v2.4.0" not in git(repo, "branch")
 

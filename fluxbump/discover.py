@@ -625,6 +625,10 @@ def _no_install(found: Discovery) -> Violation:
             )  # fmt: skip
     if found.templates:
         return Violation(found.templates[0], 1, f"no line installs {what}")
+    if not found.config.cloudinit:
+        return Violation(
+            CONFIG_NAME, 1, f"'cloudinit' lists no template, so none holds {what}; list them"
+        )
     globs = ", ".join(found.config.cloudinit)
     return Violation(
         globs,

@@ -208,8 +208,16 @@ CASES: dict[str, Case] = {
         Expect(0),
         Expect(2, f"{WRAPPER}:10", "editing the pin would change other data"),
     ),
+    "wrapper-chart-is-a-list": both(
+        write(WRAPPER, b"- name: bp-flux\n  version: 1.1.1\n"), f"{WRAPPER}:1", "not a chart"
+    ),
+    "config-no-cloudinit-glob": Case(
+        config("cloudinit: []\n"),
+        Expect(1, ".fluxbump.yaml:1", "'cloudinit' lists no template"),
+        Expect(2, ".fluxbump.yaml:1", "'cloudinit' lists no template"),
+    ),
     "no-wrapper-chart": both(
-        write(WRAPPER, b"- name: bp-flux\n"),
+        write(WRAPPER, b"apiVersion: v2\nname: other\nversion: 1.0.0\n"),
         "no Chart.yaml with 'name: bp-flux'",
         "no chart depends on 'flux2'",
     ),

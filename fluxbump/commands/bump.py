@@ -384,7 +384,9 @@ def _guard_crds(
 
     comparison = compare_crds(found, index, target, offline=options.offline)
     chart = comparison.chart
-    current = ", ".join(f"{chart} {c}" for c in comparison.running) or "the current release"
+    # A running chart equal to the target is no transition: name only those it moves from.
+    moving = [c for c in comparison.running if not versions.equal(c, target)]
+    current = ", ".join(f"{chart} {c}" for c in moving) or "the current release"
     forced = guard_transition(
         current, f"{chart} {target}", list(comparison.drops), force=options.force_unsafe_crds
     )

@@ -33,6 +33,11 @@ def parse_chart(source: SourceFile) -> ChartFile | None:
     """The chart declared by a Chart.yaml, or None if it has no ``name``."""
     docs = blockyaml.compose_all(source.text, source.rel)
     root = docs[0] if docs else None
+    if root is not None and not yamldoc.is_mapping(root):
+        raise UsageError(
+            f"{source.rel}:{yamldoc.line_of(root)}: not a chart: a Chart.yaml is a mapping "
+            "with 'name' and 'version'"
+        )
     name = yamldoc.text_of(yamldoc.child(root, "name"))
     if not name:
         return None

@@ -20,7 +20,12 @@ from fluxbump.pins import Mention, PinSite, Role, Violation
 from fluxbump.sites.blueprint import BlueprintFile, parse_blueprint
 from fluxbump.sites.chart import ChartFile, parse_chart
 from fluxbump.sites.cloudinit import find_install_pins, helm_install_pins
-from fluxbump.sites.helmrelease import names_regex_bytes, scan_manifest, substitute_sites
+from fluxbump.sites.helmrelease import (
+    VersionPatch,
+    names_regex_bytes,
+    scan_manifest,
+    substitute_sites,
+)
 from fluxbump.sites.values import find_mirrors
 from fluxbump.sources import (
     Globs,
@@ -112,6 +117,7 @@ class Survey:
     releases: list[PinSite] = field(default_factory=list)
     substitutions: dict[str, list[PinSite]] = field(default_factory=dict)
     substituting: list[tuple[str, bytes]] = field(default_factory=list)  # postBuild files
+    patches: list[VersionPatch] = field(default_factory=list)  # matched to releases later
     flux_excluded: bool = False  # ``components:`` excluded the Flux component
     _helm_installs: list[PinSite] | None = None
     _mirrors: dict[str, list[PinSite]] = field(default_factory=dict)
@@ -266,6 +272,7 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
     for site in rescan.sites:
         kept.setdefault(site.file, []).append(site)
     found.releases = [site for rel in before.roles.clusters for site in kept.get(rel, ())]
+    _join_patches(found, rescan.patches)
     order = {rel: i for i, rel in enumerate(before.roles.clusters)}
     substituting = [(rel, raw) for rel, raw in before.substituting if rel not in changed]
     substituting = sorted([*substituting, *rescan.substituting], key=lambda f: order[f[0]])
@@ -475,6 +482,7 @@ class _ScannedFiles:
     sources: dict[str, SourceFile] = field(default_factory=dict)  # the candidate files
     sites: list[PinSite] = field(default_factory=list)
     substituting: list[tuple[str, bytes]] = field(default_factory=list)  # postBuild files
+    patches: list[VersionPatch] = field(default_factory=list)  # matched to releases later
     flux_excluded: bool = False  # ``components:`` excluded the Flux component
 
 
@@ -485,11 +493,36 @@ def _releases(found: Survey, files: list[str]) -> None:
         return _scan_files(found, names, chunk)
 
     substituting: list[tuple[str, bytes]] = []
+    patches: list[VersionPatch] = []
     for part in in_two(scan, files, threshold=FORK_THRESHOLD):
         found.sources.update(part.sources)
         found.releases += part.sites
         substituting += part.substituting
+        patches += part.patches
+    _join_patches(found, patches)
     _substitutions(found, substituting)
+
+
+def _join_patches(found: Survey, patches: list[VersionPatch]) -> None:
+    """A version patch pins the chart of the HelmRelease it patches (same name; same
+    namespace when the patch names one); each joins the releases in file order."""
+    charts_by_name: dict[str, set[tuple[str, str]]] = {}
+    for site in found.releases:
+        if site.role is Role.HELMRELEASE:
+            namespace, _, name = site.owner.rpartition("/")
+            charts_by_name.setdefault(name, set()).add((namespace, site.subject))
+    joined = []
+    for patch in patches:
+        candidates = charts_by_name.get(patch.name, set())
+        charts = {c for ns, c in candidates if not patch.namespace or ns == patch.namespace}
+        if len(charts) == 1:  # two charts behind one name: no guess (the gate sees both)
+            joined.append(replace(patch.site, subject=charts.pop(),
+                                  owner=f"{patch.site.owner} (patch)"))  # fmt: skip
+    if joined:
+        order = {rel: i for i, rel in enumerate(found.roles.clusters)}
+        found.releases = sorted(
+            [*found.releases, *joined], key=lambda s: (order.get(s.file, -1), s.start)
+        )
 
 
 def _scan_files(found: Survey, names: frozenset[str], files: Sequence[str]) -> _ScannedFiles:
@@ -511,6 +544,7 @@ def _scan_files(found: Survey, names: frozenset[str], files: Sequence[str]) -> _
         out.sites += [
             r.tag for r in manifest.oci_repositories if r.chart in names and r.tag is not None
         ]
+        out.patches += manifest.patches
     return out
 
 

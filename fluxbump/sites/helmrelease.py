@@ -9,7 +9,7 @@ cheap text test lets such documents through, and the parsed path rejects them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -28,10 +28,22 @@ class OciRepository:
     tag: PinSite | None
 
 
+@dataclass(frozen=True)
+class VersionPatch:
+    """A HelmRelease document that sets ``spec.chart.spec.version`` but names no chart: a
+    kustomize patch of the HelmRelease ``namespace/name``, which pins that release's chart.
+    ``site.subject`` is empty until discovery matches the patch to its release."""
+
+    namespace: str  # "" matches the name in any namespace, as kustomize targets do
+    name: str
+    site: PinSite
+
+
 @dataclass
 class ClusterScan:
     sites: list[PinSite]
     oci_repositories: list[OciRepository]
+    patches: list[VersionPatch] = field(default_factory=list)
 
 
 def scan_manifest(source: SourceFile, charts: frozenset[str]) -> ClusterScan:
@@ -103,12 +115,20 @@ def _helmrelease(
     owner = _object_key(root)
     spec = yamldoc.child(root, "spec")
     chart = yamldoc.text_of(yamldoc.walk(spec, ("chart", "spec", "chart")))
+    scalar = yamldoc.scalar_at(root, index, ("spec", "chart", "spec", "version"))
+    if scalar is None:
+        return
     if chart in charts:
-        scalar = yamldoc.scalar_at(root, index, ("spec", "chart", "spec", "version"))
-        if scalar is not None:
-            scan.sites.append(
-                yaml_site(Role.HELMRELEASE, source.rel, scalar, subject=chart, owner=owner)
-            )
+        scan.sites.append(
+            yaml_site(Role.HELMRELEASE, source.rel, scalar, subject=chart, owner=owner)
+        )
+    elif chart is None and yamldoc.walk(spec, ("chart", "spec", "chart")) is None:
+        meta = yamldoc.child(root, "metadata")
+        namespace = yamldoc.text_of(yamldoc.child(meta, "namespace")) or ""
+        name = yamldoc.text_of(yamldoc.child(meta, "name")) or ""
+        if name:
+            site = yaml_site(Role.HELMRELEASE, source.rel, scalar, subject="", owner=owner)
+            scan.patches.append(VersionPatch(namespace, name, site))
 
 
 def _oci(source: SourceFile, index: int, root: Any) -> OciRepository:

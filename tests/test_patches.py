@@ -1,0 +1,87 @@
+"""Kustomize patches of a HelmRelease's chart version (a HelmRelease document that sets
+``spec.chart.spec.version`` and names no chart) pin the chart of the release they patch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fluxbump import fleet
+from fluxbump.config import Config
+from fluxbump.discover import resurvey, survey
+from tests.cli_runner import run_cli
+from tests.fixtures import INCIDENT, edit, make_fleet
+from tests.helm_server import HelmServer
+
+PATCH = "clusters/omantel.omani.works/overlay/flux-version.yaml"
+
+
+def patch(version: str, namespace: str = "flux-system") -> str:
+    return f"""\
+# Hold omantel's Flux wrapper during its change freeze.
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: bp-flux
+  namespace: {namespace}
+spec:
+  chart:
+    spec:
+      version: {version}  # the patch is the pin
+"""
+
+
+def patched_fleet(root: Path, version: str, *, namespace: str = "flux-system") -> Path:
+    repo = make_fleet(root, INCIDENT)
+    (repo / PATCH).parent.mkdir(parents=True)
+    (repo / PATCH).write_text(patch(version, namespace))
+    return repo
+
+
+def test_to_moves_the_patched_version_with_every_other_pin(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = patched_fleet(tmp_path / "repo", "1.1.1")
+    outcome = run_cli(
+        "to", "2.4.0", "--repo", str(repo), "--helm-repo", helm_server.base_url, "--no-git"
+    )
+    assert outcome.code == 0, outcome.stderr
+    assert f"{PATCH}:10: HelmRelease (flux-system/bp-flux (patch)) 1.1.1 -> 1.1.2" in (
+        outcome.stdout
+    )
+    assert (repo / PATCH).read_text() == patch("1.1.2")
+    check = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert check.code == 0, check.stdout
+
+
+def test_a_stale_patch_is_a_violation(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path / "repo")
+    (repo / PATCH).parent.mkdir(parents=True)
+    (repo / PATCH).write_text(patch("1.1.0"))
+    outcome = run_cli("check", "--repo", str(repo), "--offline")
+    assert outcome.code == 1
+    assert (
+        f"{PATCH}:10: flux-system/bp-flux (patch) deploys bp-flux 1.1.0, chart is 1.1.1"
+        in outcome.stdout
+    )
+
+
+def test_a_patch_of_another_namespace_is_not_a_pin(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path / "repo")
+    (repo / PATCH).parent.mkdir(parents=True)
+    (repo / PATCH).write_text(patch("0.0.1", namespace="elsewhere"))
+    outcome = run_cli("status", "--repo", str(repo), "--offline")
+    assert outcome.code == 0 and PATCH not in outcome.stdout
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+def test_the_post_write_resurvey_joins_a_rewritten_patch_like_a_fresh_walk(
+    tmp_path: Path,
+) -> None:
+    repo = patched_fleet(tmp_path / "repo", "1.1.1")
+    before = survey(repo, Config())
+    written = [PATCH, f"clusters/muscat.omani.works/{fleet.FLUX_RELEASE_FILE}"]
+    edit(repo, PATCH, "version: 1.1.1", "version: 1.1.3")
+    edit(repo, written[1], "      version: 1.1.1\n", "      version: 1.1.3\n")
+    after, fresh = resurvey(before, written), survey(repo, Config())
+    assert after.releases == fresh.releases and after.releases != before.releases
+    assert any(s.file == PATCH and s.value == "1.1.3" for s in after.releases)

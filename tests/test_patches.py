@@ -85,3 +85,71 @@ def test_the_post_write_resurvey_joins_a_rewritten_patch_like_a_fresh_walk(
     after, fresh = resurvey(before, written), survey(repo, Config())
     assert after.releases == fresh.releases and after.releases != before.releases
     assert any(s.file == PATCH and s.value == "1.1.3" for s in after.releases)
+
+
+KUSTOMIZATION = "clusters/omantel.omani.works/bootstrap-kit/kustomization.yaml"
+JSON6902 = """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [03-flux.yaml, 13-bp-catalyst-platform.yaml]
+patches:
+  - target: {kind: HelmRelease, name: bp-flux}
+    patch: |-
+      - op: replace
+        path: /spec/chart/spec/version
+        value: VERSION
+"""
+FLUX_KS = "clusters/omantel.omani.works/flux-system/bootstrap-kit.yaml"
+STRATEGIC = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: bootstrap-kit
+  namespace: flux-system
+spec:
+  path: ./clusters/omantel.omani.works/bootstrap-kit
+  patches:
+    - patch: |
+        apiVersion: helm.toolkit.fluxcd.io/v2
+        kind: HelmRelease
+        metadata:
+          name: bp-flux
+        spec:
+          chart:
+            spec:
+              version: "VERSION"
+"""
+
+
+def test_an_inline_json_patch_is_moved_in_place(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT)
+    (repo / KUSTOMIZATION).write_text(JSON6902.replace("VERSION", "1.1.1"))
+    outcome = run_cli(
+        "to", "2.4.0", "--repo", str(repo), "--helm-repo", helm_server.base_url, "--no-git"
+    )
+    assert outcome.code == 0, outcome.stderr
+    assert f"{KUSTOMIZATION}:9: HelmRelease (bp-flux (patch)) 1.1.1 -> 1.1.2" in outcome.stdout
+    assert (repo / KUSTOMIZATION).read_text() == JSON6902.replace("VERSION", "1.1.2")
+    check = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert check.code == 0, check.stdout
+
+
+def test_an_inline_strategic_patch_in_a_flux_kustomization_is_proven(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo")
+    (repo / FLUX_KS).parent.mkdir(parents=True)
+    (repo / FLUX_KS).write_text(STRATEGIC.replace("VERSION", "1.1.0"))
+    outcome = run_cli("check", "--repo", str(repo), "--offline")
+    assert outcome.code == 1
+    assert f"{FLUX_KS}:17: bp-flux (patch) deploys bp-flux 1.1.0, chart is 1.1.1" in outcome.stdout
+    (repo / FLUX_KS).write_text(STRATEGIC.replace("VERSION", "1.1.1"))
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+def test_an_inline_patch_of_another_release_is_not_a_pin(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path / "repo")
+    other = JSON6902.replace("name: bp-flux}", "name: cert-manager}  # bp-flux next")
+    (repo / KUSTOMIZATION).write_text(other.replace("VERSION", "0.0.1"))
+    outcome = run_cli("status", "--repo", str(repo), "--offline")
+    assert outcome.code == 0 and KUSTOMIZATION not in outcome.stdout

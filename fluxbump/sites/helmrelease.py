@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from fluxbump import yamldoc
+from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, yaml_site
 from fluxbump.sites import blockyaml
 from fluxbump.sources import SourceFile
@@ -100,6 +101,8 @@ def _scan_document(
         _helmrelease(source, index, root, charts, scan)
     elif kind == "OCIRepository":
         scan.oci_repositories.append(_oci(source, index, root))
+    elif kind == "Kustomization":
+        _kustomization(source, root, scan)
 
 
 def _object_key(root: Any, default_namespace: str = "") -> str:
@@ -157,3 +160,90 @@ def substitute_sites(source: SourceFile, wanted: dict[str, str]) -> list[PinSite
                     )
                 )
     return sites
+
+
+# --- inline kustomize patches ------------------------------------------------------------
+
+# Where a Kustomization lists its patches: kustomize's top level, or a Flux Kustomization's spec.
+_PATCH_LISTS: tuple[yamldoc.YamlPath, ...] = (("patches",), ("spec", "patches"))
+_VERSION_PATH = "/spec/chart/spec/version"
+
+
+def _kustomization(source: SourceFile, root: Any, scan: ClusterScan) -> None:
+    """``patches[].patch`` strings (literal blocks) that set a HelmRelease's chart version,
+    as a JSON6902 ``replace``/``add`` of /spec/chart/spec/version or a strategic-merge
+    HelmRelease; each is a text pin-site at the version's place in this file."""
+    for path in _PATCH_LISTS:
+        entries = yamldoc.walk(root, path)
+        if not yamldoc.is_sequence(entries):
+            continue
+        for _, entry in yamldoc.items(entries):
+            body = yamldoc.child(entry, "patch")
+            if yamldoc.is_scalar(body) and getattr(body, "style", None) == "|":
+                target = yamldoc.child(entry, "target")
+                for namespace, name, scalar in _patched_versions(source, body, target):
+                    site = _site_in_block(source, body, scalar, f"{namespace}/{name}".lstrip("/"))
+                    if site is not None:
+                        scan.patches.append(VersionPatch(namespace, name, site))
+
+
+def _patched_versions(source: SourceFile, body: Any, target: Any) -> list[tuple[str, str, Any]]:
+    """(namespace, name, version scalar of the patch text) for each HelmRelease version set."""
+    try:
+        docs = yamldoc.compose_documents(body.value, source.rel)
+    except UsageError:
+        return []  # kustomize cannot apply it either; nothing here to move
+    found = []
+    for doc in docs:
+        if (
+            yamldoc.is_sequence(doc)
+            and yamldoc.text_of(yamldoc.child(target, "kind")) == "HelmRelease"
+        ):
+            name = yamldoc.text_of(yamldoc.child(target, "name")) or ""
+            namespace = yamldoc.text_of(yamldoc.child(target, "namespace")) or ""
+            for _, op in yamldoc.items(doc):
+                value = yamldoc.child(op, "value")
+                if (
+                    yamldoc.text_of(yamldoc.child(op, "op")) in ("replace", "add")
+                    and yamldoc.text_of(yamldoc.child(op, "path")) == _VERSION_PATH
+                    and yamldoc.is_scalar(value)
+                    and name
+                ):
+                    found.append((namespace, name, value))
+        elif yamldoc.text_of(yamldoc.child(doc, "kind")) == "HelmRelease":
+            chart = yamldoc.walk(doc, ("spec", "chart", "spec"))
+            version = yamldoc.child(chart, "version")
+            meta = yamldoc.child(doc, "metadata")
+            name = yamldoc.text_of(yamldoc.child(meta, "name")) or ""
+            if yamldoc.child(chart, "chart") is None and yamldoc.is_scalar(version) and name:
+                namespace = yamldoc.text_of(yamldoc.child(meta, "namespace")) or ""
+                found.append((namespace, name, version))
+    return found
+
+
+def _site_in_block(source: SourceFile, body: Any, scalar: Any, owner: str) -> PinSite | None:
+    """The version's place in the file: a literal block's lines are the file's lines after
+    the indicator, less the block's indentation. Any doubt (a quote, an explicit indentation
+    indicator, a mismatch) and it is not a site: the text must read back exactly."""
+    text, value = source.text, scalar.value
+    first = source.text.find("\n", body.start_mark.index) + 1  # the line after the indicator
+    lines_before = scalar.start_mark.line
+    start = first
+    for _ in range(lines_before):
+        start = text.find("\n", start) + 1
+    line_end = text.find("\n", start)
+    block_line = text[start : line_end if line_end >= 0 else len(text)]
+    content = body.value.split("\n")[lines_before]
+    indent = len(block_line) - len(content) if block_line.endswith(content) else -1
+    if indent < 0 or not content:
+        return None
+    at = start + indent + scalar.start_mark.column
+    if text.startswith(("'", '"'), at):
+        at += 1
+    if text[at : at + len(value)] != value or not value:
+        return None
+    line = source.line_at(at)
+    column = at - text.rfind("\n", 0, at)
+    return PinSite(
+        Role.HELMRELEASE, source.rel, line, column, value, "", owner, at, at + len(value)
+    )

@@ -65,6 +65,12 @@ def splice(text: str, changes: Sequence[tuple[PinSite, str]]) -> str:
     _refuse_overlaps(spans)
     for site, new in spans:
         raw = text[site.start : site.end]
+        if site.doc_index is not None and raw[:1] in ("|", ">"):
+            raise UsageError(
+                f"{site.where}: the version is a block scalar ('{raw.split()[0]}'), which "
+                f"cannot be rewritten in place; write it on one line ({site.path[-1]}: "
+                f"{site.value.strip()}) and re-run; nothing written"
+            )
         replacement = scalar_text(raw, new) if site.doc_index is not None else new
         text = text[: site.start] + replacement + text[site.end :]
     return text

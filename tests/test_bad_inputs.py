@@ -208,6 +208,11 @@ CASES: dict[str, Case] = {
         Expect(0),
         Expect(2, f"{WRAPPER}:10", "editing the pin would change other data"),
     ),
+    "blueprint-version-folded": Case(
+        replace(BLUEPRINT, "  version: 1.1.1\n", "  version: >-\n    1.1.1\n"),
+        Expect(0),  # the folded value reads fine: 1.1.1
+        Expect(2, f"{BLUEPRINT}:7", "block scalar ('>-')"),
+    ),
     "wrapper-chart-is-a-list": both(
         write(WRAPPER, b"- name: bp-flux\n  version: 1.1.1\n"), f"{WRAPPER}:1", "not a chart"
     ),

@@ -238,8 +238,12 @@ def _releases(found: Discovery, report: GateReport) -> None:
 def _default_row(report: GateReport, site: PinSite, held: Placeholder, version: str) -> None:
     """``${VAR:=1.1.1}`` that no Kustomization of this repo sets: Flux deploys the default."""
     assert held.default is not None
-    ok = versions.equal(held.default, version)
-    report.rows.append(Row(site, held.with_default(version), ok))
+    if versions.is_constraint(held.default):  # a range as the default must admit the chart
+        ok = versions.admits_or_false(held.default, version)
+        report.rows.append(Row(site, version, ok))
+    else:
+        ok = versions.equal(held.default, version)
+        report.rows.append(Row(site, held.with_default(version), ok))
     if not ok:
         report.violations.append(
             Violation(site.file, site.line, f"{site.owner} deploys {site.subject} "

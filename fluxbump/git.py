@@ -6,6 +6,7 @@ through the git command line (``repo.git.commit``) so the user's hooks and ident
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,11 @@ class GitRepo:
     prefix: str  # repo root relative to the work tree top, "" or "sub/dir/"
 
     def path(self, rel: str) -> str:
+        """``rel`` as git names it: a symlink to another file of the work tree is that file,
+        since that is what a bump writes, stages and commits."""
+        real = Path(os.path.realpath(self.top / (self.prefix + rel)))
+        if real.is_relative_to(self.top) and real != self.top:
+            return real.relative_to(self.top).as_posix()
         return self.prefix + rel
 
 

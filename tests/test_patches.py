@@ -153,3 +153,38 @@ def test_an_inline_patch_of_another_release_is_not_a_pin(tmp_path: Path) -> None
     (repo / KUSTOMIZATION).write_text(other.replace("VERSION", "0.0.1"))
     outcome = run_cli("status", "--repo", str(repo), "--offline")
     assert outcome.code == 0 and KUSTOMIZATION not in outcome.stdout
+
+
+TRICKY_BLOCK = """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+patches:
+  - target: {kind: HelmRelease, name: bp-flux}
+    patch: |
+      # value: VERSION was pinned here before; keep the comment
+
+      - op: replace
+        path: /spec/chart/spec/version
+        value: "VERSION"
+  - target: {kind: HelmRelease, name: bp-flux}
+    patch: &held
+      |
+      - op: replace
+        path: /spec/chart/spec/version
+        value: VERSION
+"""
+
+
+def test_an_inline_patch_is_edited_at_its_value_or_not_at_all(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    """A comment naming the same version comes first; the second block has an anchor before
+    its indicator, where the block's lines cannot be proven: it is left alone, not mis-edited."""
+    repo = make_fleet(tmp_path / "repo", INCIDENT)
+    (repo / KUSTOMIZATION).write_text(TRICKY_BLOCK.replace("VERSION", "1.1.1"))
+    outcome = run_cli(
+        "to", "2.4.0", "--repo", str(repo), "--helm-repo", helm_server.base_url, "--no-git"
+    )
+    assert outcome.code == 0, outcome.stderr
+    expected = TRICKY_BLOCK.replace("VERSION", "1.1.1").replace('value: "1.1.1"', 'value: "1.1.2"')
+    assert (repo / KUSTOMIZATION).read_text() == expected

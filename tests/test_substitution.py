@@ -149,3 +149,17 @@ def test_a_default_behind_a_kustomization_that_sets_the_variable_is_not_the_pin(
     assert outcome.code == 0, outcome.stderr
     assert 'BP_FLUX_VERSION: "1.1.2"' in (repo / KS).read_text()
     assert "version: ${BP_FLUX_VERSION:=0.0.1}\n" in (repo / RELEASE).read_text()
+
+
+def test_a_range_as_the_default_is_checked_as_a_range_and_kept(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT)
+    edit(repo, RELEASE, "      version: 1.1.1\n", "      version: ${BP_FLUX_VERSION:=~1.1}\n")
+    outcome = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    assert "version: ${BP_FLUX_VERSION:=~1.1}\n" in (repo / RELEASE).read_text()
+    assert run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url).code == 0
+    edit(repo, RELEASE, ":=~1.1}", ":=~1.0}")
+    stale = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert stale.code == 1 and f"{RELEASE}:31:" in stale.stdout

@@ -395,3 +395,33 @@ def test_push_without_the_remote_is_refused_before_any_write(
     refused = bump(helm_server, repo, "2.4.0", "--push", "--no-git")
     assert refused.code == 2 and "drop --no-git" in refused.stderr
     assert snapshot(repo) == before
+
+
+def test_a_pin_file_linked_to_another_file_of_the_repo_is_committed_where_it_lives(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT)
+    rel = f"clusters/{first_cluster(repo)}/bootstrap-kit/03-flux.yaml"
+    (repo / "shared").mkdir()
+    (repo / rel).rename(repo / "shared/flux.yaml")
+    (repo / rel).symlink_to("../../../shared/flux.yaml")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "fleet")
+    outcome = bump(helm_server, repo, "2.4.0")
+    assert outcome.code == 0, outcome.stderr
+    assert git(repo, "status", "--porcelain") == ""  # nothing written was left out
+    assert "version: 1.1.2" in git(repo, "show", "HEAD:shared/flux.yaml")
+    assert "shared/flux.yaml" in git(repo, "show", "--name-only", "--format=", "HEAD")
+
+
+def test_what_a_passing_gate_command_leaves_running_is_killed(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    background = f"(sleep 2; echo late-write >> {fleet.WRAPPER_CHART}) >/dev/null 2>&1 &"
+    repo = gated_fleet(tmp_path / "repo", f"gate:\n  commands: ['{background}']\n")
+    outcome = bump(helm_server, repo, "2.4.0")
+    assert outcome.code == 0, outcome.stderr
+    time.sleep(3)  # the background writer would have written by now, had it survived
+    assert "late-write" not in (repo / fleet.WRAPPER_CHART).read_text()
+    assert git(repo, "status", "--porcelain") == ""

@@ -579,20 +579,25 @@ def _run_gate_command(root: Path, command: str, timeout: int) -> None:
     try:
         output, _ = proc.communicate(timeout=timeout)
     except BaseException as exc:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        _kill_group(proc.pid)
         proc.communicate()
         if isinstance(exc, subprocess.TimeoutExpired):
             raise GateFailure(
                 f"gate command '{command}' ran over {timeout}s and was killed; {RESTORED}"
             ) from None
         raise
+    _kill_group(proc.pid)  # what it left running in the background must not write later
     if proc.returncode != 0:
         tail = " | ".join(output.strip().splitlines()[-5:])
         raise GateFailure(
             f"gate command '{command}' exited {proc.returncode}; {RESTORED}"
             + (f": {tail}" if tail else "")
         )
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
 
 
 # What a failed gate restores: the files this run wrote (not what a gate command wrote).

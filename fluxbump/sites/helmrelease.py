@@ -222,28 +222,52 @@ def _patched_versions(source: SourceFile, body: Any, target: Any) -> list[tuple[
 
 
 def _site_in_block(source: SourceFile, body: Any, scalar: Any, owner: str) -> PinSite | None:
-    """The version's place in the file: a literal block's lines are the file's lines after
-    the indicator, less the block's indentation. Any doubt (a quote, an explicit indentation
-    indicator, a mismatch) and it is not a site: the text must read back exactly."""
+    """The version's place in the file. A literal block's lines are the file's lines after
+    its ``|`` indicator, each less the block's indentation: that is checked for every line
+    of the block, so anything else (properties before the indicator, a lone CR, an
+    indentation indicator that leaves spaces in the content) makes no site, never a wrong one."""
     text, value = source.text, scalar.value
-    first = source.text.find("\n", body.start_mark.index) + 1  # the line after the indicator
-    lines_before = scalar.start_mark.line
-    start = first
-    for _ in range(lines_before):
-        start = text.find("\n", start) + 1
-    line_end = text.find("\n", start)
-    block_line = text[start : line_end if line_end >= 0 else len(text)]
-    content = body.value.split("\n")[lines_before]
-    indent = len(block_line) - len(content) if block_line.endswith(content) else -1
-    if indent < 0 or not content:
+    indicator = body.start_mark.index
+    if not text.startswith("|", indicator) or "\r" in body.value:
         return None
-    at = start + indent + scalar.start_mark.column
-    if text.startswith(("'", '"'), at):
-        at += 1
-    if text[at : at + len(value)] != value or not value:
+    first = text.find("\n", indicator) + 1  # the line after the indicator
+    content = body.value.split("\n")
+    if body.value.endswith("\n"):
+        content.pop()  # the final line break ends the last line; it starts no new one
+    indent = _block_indent(text, first)
+    if indent is None:
         return None
-    line = source.line_at(at)
-    column = at - text.rfind("\n", 0, at)
-    return PinSite(
-        Role.HELMRELEASE, source.rel, line, column, value, "", owner, at, at + len(value)
-    )
+    starts, at = [], first
+    for line in content:
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end
+        expected = " " * indent + line if line else ""
+        if text[at:end].rstrip(" ") != expected.rstrip(" "):
+            return None
+        starts.append(at)
+        at = end + 1
+    k, column = scalar.start_mark.line, scalar.start_mark.column
+    if k >= len(starts):
+        return None
+    offset = starts[k] + indent + column
+    if text.startswith(("'", '"'), offset):
+        offset += 1
+    if not value or text[offset : offset + len(value)] != value:
+        return None
+    line = source.line_at(offset)
+    column = offset - text.rfind("\n", 0, offset)
+    return PinSite(Role.HELMRELEASE, source.rel, line, column, value, "", owner, offset,
+                   offset + len(value))  # fmt: skip
+
+
+def _block_indent(text: str, first: int) -> int | None:
+    """The indentation of a block's first non-blank line (None if the block has none)."""
+    at = first
+    while at < len(text):
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end
+        line = text[at:end]
+        if line.strip(" "):
+            return len(line) - len(line.lstrip(" "))
+        at = end + 1
+    return None

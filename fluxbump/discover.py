@@ -272,7 +272,9 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
     for site in rescan.sites:
         kept.setdefault(site.file, []).append(site)
     found.releases = [site for rel in before.roles.clusters for site in kept.get(rel, ())]
-    _join_patches(found, rescan.patches)
+    rescanned = [r for r in before.roles.clusters if r in changed and r not in rescan.sources]
+    named = _patches_by_release_name(found, rescanned, names)
+    _join_patches(found, [*rescan.patches, *named])
     order = {rel: i for i, rel in enumerate(before.roles.clusters)}
     substituting = [(rel, raw) for rel, raw in before.substituting if rel not in changed]
     substituting = sorted([*substituting, *rescan.substituting], key=lambda f: order[f[0]])
@@ -499,8 +501,37 @@ def _releases(found: Survey, files: list[str]) -> None:
         found.releases += part.sites
         substituting += part.substituting
         patches += part.patches
+    patches += _patches_by_release_name(found, files, names)
     _join_patches(found, patches)
     _substitutions(found, substituting)
+
+
+def _patches_by_release_name(
+    found: Survey, files: Sequence[str], names: frozenset[str]
+) -> list[VersionPatch]:
+    """Patches that name neither chart but the release (``flux`` deploying ``bp-flux``):
+    the first pass only parsed text naming a chart, so the files it skipped are read again
+    for those release names. A layout whose releases are named after their charts pays
+    nothing here."""
+    releases = {
+        site.owner.rpartition("/")[2] for site in found.releases if site.role is Role.HELMRELEASE
+    }
+    others = frozenset(releases - names)
+    if not others:
+        return []
+    needles = names_regex_bytes(others)
+    patches: list[VersionPatch] = []
+    for rel in files:
+        if rel in found.sources:
+            continue  # parsed in the first pass: its patches are already known
+        raw = read_raw(str(found.root), rel)
+        if _may_pin(raw, needles):
+            source = source_of(rel, raw)
+            found_here = scan_manifest(source, others).patches
+            if found_here:
+                found.sources[rel] = source  # a bump edits it from the text read here
+                patches += found_here
+    return patches
 
 
 def _join_patches(found: Survey, patches: list[VersionPatch]) -> None:

@@ -188,3 +188,36 @@ def test_an_inline_patch_is_edited_at_its_value_or_not_at_all(
     assert outcome.code == 0, outcome.stderr
     expected = TRICKY_BLOCK.replace("VERSION", "1.1.1").replace('value: "1.1.1"', 'value: "1.1.2"')
     assert (repo / KUSTOMIZATION).read_text() == expected
+
+
+def test_a_patch_that_names_only_the_release_is_found_by_the_release_name(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT)
+    release = f"clusters/omantel.omani.works/{fleet.FLUX_RELEASE_FILE}"
+    edit(repo, release, "  name: bp-flux\n", "  name: flux\n")  # HelmRelease flux, chart bp-flux
+    (repo / PATCH).parent.mkdir(parents=True)
+    (repo / PATCH).write_text(patch("1.1.1").replace("name: bp-flux", "name: flux"))
+    outcome = run_cli(
+        "to", "2.4.0", "--repo", str(repo), "--helm-repo", helm_server.base_url, "--no-git"
+    )
+    assert outcome.code == 0, outcome.stderr
+    assert f"{PATCH}:10: HelmRelease (flux-system/flux (patch)) 1.1.1 -> 1.1.2" in outcome.stdout
+    assert "version: 1.1.2  # the patch is the pin" in (repo / PATCH).read_text()
+    check = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert check.code == 0, check.stdout
+
+
+def test_the_post_write_resurvey_finds_a_release_named_patch_like_a_fresh_walk(
+    tmp_path: Path,
+) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT)
+    release = f"clusters/omantel.omani.works/{fleet.FLUX_RELEASE_FILE}"
+    edit(repo, release, "  name: bp-flux\n", "  name: flux\n")
+    (repo / PATCH).parent.mkdir(parents=True)
+    (repo / PATCH).write_text(patch("1.1.1").replace("name: bp-flux", "name: flux"))
+    before = survey(repo, Config())
+    edit(repo, PATCH, "version: 1.1.1", "version: 1.1.3")
+    after, fresh = resurvey(before, [PATCH]), survey(repo, Config())
+    assert after.releases == fresh.releases
+    assert any(s.file == PATCH and s.value == "1.1.3" for s in after.releases)

@@ -125,13 +125,24 @@ def _helmrelease(
         scan.sites.append(
             yaml_site(Role.HELMRELEASE, source.rel, scalar, subject=chart, owner=owner)
         )
-    elif chart is None and yamldoc.walk(spec, ("chart", "spec", "chart")) is None:
-        meta = yamldoc.child(root, "metadata")
-        namespace = yamldoc.text_of(yamldoc.child(meta, "namespace")) or ""
-        name = yamldoc.text_of(yamldoc.child(meta, "name")) or ""
-        if name:
-            site = yaml_site(Role.HELMRELEASE, source.rel, scalar, subject="", owner=owner)
-            scan.patches.append(VersionPatch(namespace, name, site))
+        return
+    target = _patched_release(root)
+    if target is not None:
+        site = yaml_site(Role.HELMRELEASE, source.rel, scalar, subject="", owner=owner)
+        scan.patches.append(VersionPatch(*target, site))
+
+
+def _patched_release(doc: Any) -> tuple[str, str] | None:
+    """(namespace, name) of the release a HelmRelease document patches: it sets
+    ``spec.chart.spec.version`` and names no chart. An empty namespace matches any."""
+    spec = yamldoc.walk(doc, ("spec", "chart", "spec"))
+    meta = yamldoc.child(doc, "metadata")
+    name = yamldoc.text_of(yamldoc.child(meta, "name")) or ""
+    if not name or yamldoc.child(spec, "chart") is not None:
+        return None
+    if not yamldoc.is_scalar(yamldoc.child(spec, "version")):
+        return None
+    return yamldoc.text_of(yamldoc.child(meta, "namespace")) or "", name
 
 
 def _oci(source: SourceFile, index: int, root: Any) -> OciRepository:
@@ -211,13 +222,10 @@ def _patched_versions(source: SourceFile, body: Any, target: Any) -> list[tuple[
                 ):
                     found.append((namespace, name, value))
         elif yamldoc.text_of(yamldoc.child(doc, "kind")) == "HelmRelease":
-            chart = yamldoc.walk(doc, ("spec", "chart", "spec"))
-            version = yamldoc.child(chart, "version")
-            meta = yamldoc.child(doc, "metadata")
-            name = yamldoc.text_of(yamldoc.child(meta, "name")) or ""
-            if yamldoc.child(chart, "chart") is None and yamldoc.is_scalar(version) and name:
-                namespace = yamldoc.text_of(yamldoc.child(meta, "namespace")) or ""
-                found.append((namespace, name, version))
+            patched = _patched_release(doc)
+            if patched is not None:
+                version = yamldoc.walk(doc, ("spec", "chart", "spec", "version"))
+                found.append((*patched, version))
     return found
 
 

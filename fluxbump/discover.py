@@ -8,7 +8,7 @@ of a multi-document manifest only the candidate documents (``sites.helmrelease``
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -513,9 +513,7 @@ def _patches_by_release_name(
     the first pass only parsed text naming a chart, so the files it skipped are read again
     for those release names. A layout whose releases are named after their charts pays
     nothing here."""
-    releases = {
-        site.owner.rpartition("/")[2] for site in found.releases if site.role is Role.HELMRELEASE
-    }
+    releases = {site.owner.rpartition("/")[2] for site in _released(found)}
     others = frozenset(releases - names)
     if not others:
         return []
@@ -534,21 +532,31 @@ def _patches_by_release_name(
     return patches
 
 
+# Marks a patch's owner in messages ("flux-system/bp-flux (patch)"); a patch is no release.
+PATCH = " (patch)"
+
+
+def _released(found: Survey) -> Iterator[PinSite]:
+    """The HelmRelease pins of releases themselves (not of patches)."""
+    return (s for s in found.releases if s.role is Role.HELMRELEASE and not s.owner.endswith(PATCH))
+
+
 def _join_patches(found: Survey, patches: list[VersionPatch]) -> None:
     """A version patch pins the chart of the HelmRelease it patches (same name; same
     namespace when the patch names one); each joins the releases in file order."""
+    if not patches:
+        return
     charts_by_name: dict[str, set[tuple[str, str]]] = {}
-    for site in found.releases:
-        if site.role is Role.HELMRELEASE:
-            namespace, _, name = site.owner.rpartition("/")
-            charts_by_name.setdefault(name, set()).add((namespace, site.subject))
+    for site in _released(found):
+        namespace, _, name = site.owner.rpartition("/")
+        charts_by_name.setdefault(name, set()).add((namespace, site.subject))
     joined = []
     for patch in patches:
         candidates = charts_by_name.get(patch.name, set())
         charts = {c for ns, c in candidates if not patch.namespace or ns == patch.namespace}
         if len(charts) == 1:  # two charts behind one name: no guess (the gate sees both)
             joined.append(replace(patch.site, subject=charts.pop(),
-                                  owner=f"{patch.site.owner} (patch)"))  # fmt: skip
+                                  owner=patch.site.owner + PATCH))  # fmt: skip
     if joined:
         order = {rel: i for i, rel in enumerate(found.roles.clusters)}
         found.releases = sorted(

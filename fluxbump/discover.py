@@ -57,8 +57,8 @@ class Discovery:
     mentions: list[Mention] = field(default_factory=list)
     problems: list[Violation] = field(default_factory=list)
     templates: list[str] = field(default_factory=list)  # the cloud-init files read
-    # Flux post-build substitution: variable -> the Kustomization values that set it.
-    substitutions: dict[str, list[PinSite]] = field(default_factory=dict)
+    # Flux post-build substitution: the Kustomization values that set each variable.
+    substitutions: Setters = field(default_factory=lambda: Setters())
 
     @property
     def wrapper(self) -> ChartFile:
@@ -115,7 +115,7 @@ class Survey:
     all_blueprints: dict[str, BlueprintFile] = field(default_factory=dict)
     constraints: list[PinSite] = field(default_factory=list)
     releases: list[PinSite] = field(default_factory=list)
-    substitutions: dict[str, list[PinSite]] = field(default_factory=dict)
+    substitutions: Setters = field(default_factory=lambda: Setters())
     substituting: list[tuple[str, bytes]] = field(default_factory=list)  # postBuild files
     patches: list[VersionPatch] = field(default_factory=list)  # matched to releases later
     flux_excluded: bool = False  # ``components:`` excluded the Flux component
@@ -619,11 +619,12 @@ def placeholder_variable(value: str) -> str | None:
     return held.variable if held is not None else None
 
 
-def default_pin(value: str, substitutions: dict[str, list[PinSite]]) -> Placeholder | None:
+def default_pin(site: PinSite, setters: Setters) -> Placeholder | None:
     """The placeholder whose default is in effect: it has one and no Kustomization of this
-    repo sets its variable. That default is then the pin, moved and proven like one."""
-    held = placeholder(value)
-    if held is None or held.default is None or substitutions.get(held.variable):
+    repo sets its variable for the site's file. That default is then the pin, moved and
+    proven like one."""
+    held = placeholder(site.value)
+    if held is None or held.default is None or setters.of(held.variable, site.file):
         return None
     return held
 
@@ -645,9 +646,37 @@ def _substitutions(found: Survey, files: list[tuple[str, bytes]]) -> None:
             continue
         source = found.sources.get(rel) or source_of(rel, raw)
         found.sources[rel] = source
-        for site in substitute_sites(source, wanted):
-            found.substitutions.setdefault(str(site.path[-1]), []).append(site)
+        for site, path in substitute_sites(source, wanted):
+            found.substitutions.add(str(site.path[-1]), site, _scope(found.root, path))
             found.releases.append(site)
+
+
+def _scope(root: Path, path: str) -> str:
+    """The directory a Kustomization's ``spec.path`` renders, relative to the repo; "" (every
+    file) when it names no directory of this repo (another source, or none)."""
+    rel = path.strip().removeprefix("./").strip("/")
+    return rel if rel and (root / rel).is_dir() else ""
+
+
+@dataclass
+class Setters:
+    """Flux post-build substitution: variable -> the Kustomization values that set it, and
+    which files each of them renders (its ``spec.path``)."""
+
+    by_variable: dict[str, list[PinSite]] = field(default_factory=dict)
+    scopes: dict[tuple[str, int], str] = field(default_factory=dict)  # (file, start) -> dir
+
+    def add(self, variable: str, site: PinSite, scope: str) -> None:
+        self.by_variable.setdefault(variable, []).append(site)
+        self.scopes[(site.file, site.start)] = scope
+
+    def of(self, variable: str, file: str) -> list[PinSite]:
+        """The values that set ``variable`` for the manifests of ``file``."""
+        return [s for s in self.by_variable.get(variable, []) if self._covers(s, file)]
+
+    def _covers(self, site: PinSite, file: str) -> bool:
+        scope = self.scopes.get((site.file, site.start), "")
+        return not scope or file.startswith(scope + "/")
 
 
 # First bytes of the UTF-16/32 byte-order marks: one cheap test per file before looking closer.

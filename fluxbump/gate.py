@@ -223,7 +223,7 @@ def _releases(found: Discovery, report: GateReport) -> None:
         if chart.version is None:
             continue
         version = chart.version.value
-        fallback = default_pin(site.value, found.substitutions)
+        fallback = default_pin(site, found.substitutions)
         if fallback is not None:
             _default_row(report, site, fallback, version)
             continue
@@ -255,7 +255,7 @@ def _default_row(report: GateReport, site: PinSite, held: Placeholder, version: 
 
 def _placeholder_row(found: Discovery, site: PinSite, variable: str, version: str) -> Row:
     """A ``${VAR}`` version is proven by the Kustomization that sets VAR (its own row)."""
-    setters = found.substitutions.get(variable, [])
+    setters = found.substitutions.of(variable, site.file)
     if not setters:
         return Row(
             site, f"{version}, but ${{{variable}}} is set outside this repo", True, proven=False

@@ -277,9 +277,9 @@ def plan_moves(moves: list[Move], base: BaseCharts, policy: str = "follow") -> P
         planner.chart(name, desired)
         if name in planner.versions:
             desired[name] = planner.versions[name]
-    substitutions = {k: v for m in moves for k, v in m.found.substitutions.items()}
+    setters = moves[0].found.substitutions  # one survey's: every component shares it
     for site in _unique(s for m in moves for s in m.found.releases):
-        fallback = default_pin(site.value, substitutions)
+        fallback = default_pin(site, setters)
         if site.subject in planner.versions and fallback is not None:
             planner.set_default(site, fallback, planner.versions[site.subject])
         elif site.subject in planner.versions and not _unpinnable(site.value):

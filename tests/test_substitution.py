@@ -163,3 +163,20 @@ def test_a_range_as_the_default_is_checked_as_a_range_and_kept(
     edit(repo, RELEASE, ":=~1.1}", ":=~1.0}")
     stale = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
     assert stale.code == 1 and f"{RELEASE}:31:" in stale.stdout
+
+
+def test_a_variable_set_for_one_cluster_does_not_prove_another_clusters_default(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    """omantel's Kustomization (spec.path: its bootstrap-kit) sets the variable; muscat's
+    HelmRelease uses the same variable with a default nothing sets for it: that default is
+    muscat's pin, moved by the bump; omantel's setter is moved too."""
+    repo = substituted_fleet(tmp_path / "repo")
+    muscat = f"clusters/muscat.omani.works/{fleet.FLUX_RELEASE_FILE}"
+    edit(repo, muscat, "      version: 1.1.1\n", "      version: ${BP_FLUX_VERSION:=1.1.1}\n")
+    outcome = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    assert "version: ${BP_FLUX_VERSION:=1.1.2}\n" in (repo / muscat).read_text()
+    assert 'BP_FLUX_VERSION: "1.1.2"' in (repo / KS).read_text()
+    assert "version: ${BP_FLUX_VERSION}\n" in (repo / RELEASE).read_text()
+    assert run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url).code == 0

@@ -154,22 +154,22 @@ def _oci(source: SourceFile, index: int, root: Any) -> OciRepository:
     return OciRepository(key, chart, tag)
 
 
-def substitute_sites(source: SourceFile, wanted: dict[str, str]) -> list[PinSite]:
+def substitute_sites(source: SourceFile, wanted: dict[str, str]) -> list[tuple[PinSite, str]]:
     """``spec.postBuild.substitute.VAR`` of Flux Kustomizations, for the variables wanted
-    (variable -> the chart whose HelmRelease version it sets)."""
+    (variable -> the chart whose HelmRelease version it sets), each with its Kustomization's
+    ``spec.path`` (the manifests it renders; "" when it has none)."""
     sites = []
     for index, root in enumerate(yamldoc.compose_documents(source.text, source.rel)):
         if yamldoc.text_of(yamldoc.child(root, "kind")) != "Kustomization":
             continue
         owner = _object_key(root)
+        path = yamldoc.text_of(yamldoc.walk(root, ("spec", "path"))) or ""
         for variable in yamldoc.keys(yamldoc.walk(root, ("spec", "postBuild", "substitute"))):
             scalar = yamldoc.scalar_at(root, index, ("spec", "postBuild", "substitute", variable))
             if variable in wanted and scalar is not None:
-                sites.append(
-                    yaml_site(
-                        Role.SUBSTITUTE, source.rel, scalar, subject=wanted[variable], owner=owner
-                    )
-                )
+                subject = wanted[variable]
+                site = yaml_site(Role.SUBSTITUTE, source.rel, scalar, subject=subject, owner=owner)
+                sites.append((site, path))
     return sites
 
 

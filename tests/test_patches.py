@@ -95,6 +95,9 @@ resources: [03-flux.yaml, 13-bp-catalyst-platform.yaml]
 patches:
   - target: {kind: HelmRelease, name: bp-flux}
     patch: |-
+      - op: test
+        path: /spec/chart/spec/version
+        value: VERSION
       - op: replace
         path: /spec/chart/spec/version
         value: VERSION
@@ -129,6 +132,7 @@ def test_an_inline_json_patch_is_moved_in_place(tmp_path: Path, helm_server: Hel
     )
     assert outcome.code == 0, outcome.stderr
     assert f"{KUSTOMIZATION}:9: HelmRelease (bp-flux (patch)) 1.1.1 -> 1.1.2" in outcome.stdout
+    assert f"{KUSTOMIZATION}:12: HelmRelease (bp-flux (patch)) 1.1.1 -> 1.1.2" in outcome.stdout
     assert (repo / KUSTOMIZATION).read_text() == JSON6902.replace("VERSION", "1.1.2")
     check = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
     assert check.code == 0, check.stdout

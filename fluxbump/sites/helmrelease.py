@@ -182,7 +182,8 @@ _VERSION_PATH = "/spec/chart/spec/version"
 
 def _kustomization(source: SourceFile, root: Any, scan: ClusterScan) -> None:
     """``patches[].patch`` strings (literal blocks) that set a HelmRelease's chart version,
-    as a JSON6902 ``replace``/``add`` of /spec/chart/spec/version or a strategic-merge
+    as a JSON6902 ``replace``/``add`` of /spec/chart/spec/version (or a ``test`` of it, which
+    must follow, or the patch fails to apply) or a strategic-merge
     HelmRelease; each is a text pin-site at the version's place in this file."""
     for path in _PATCH_LISTS:
         entries = yamldoc.walk(root, path)
@@ -215,7 +216,7 @@ def _patched_versions(source: SourceFile, body: Any, target: Any) -> list[tuple[
             for _, op in yamldoc.items(doc):
                 value = yamldoc.child(op, "value")
                 if (
-                    yamldoc.text_of(yamldoc.child(op, "op")) in ("replace", "add")
+                    yamldoc.text_of(yamldoc.child(op, "op")) in ("replace", "add", "test")
                     and yamldoc.text_of(yamldoc.child(op, "path")) == _VERSION_PATH
                     and yamldoc.is_scalar(value)
                     and name

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from fluxbump.index import DEFAULT_HELM_REPO
+from fluxbump.remote.index import DEFAULT_HELM_REPO
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from fluxbump.yamldoc import Scalar, YamlPath
+from fluxbump.yamlio.yamldoc import Scalar, YamlPath
 
 
 class Role(StrEnum):

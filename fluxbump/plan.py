@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fluxbump import versions
-from fluxbump.discover import Discovery, Placeholder, default_pin, tracked_charts
 from fluxbump.pins import PinSite
-from fluxbump.sites.chart import ChartFile
+from fluxbump.scan.discover import Discovery, Placeholder, default_pin, tracked_charts
+from fluxbump.scan.sites.chart import ChartFile
 
 # Reads a chart as it was at the base revision (None: no such file there, or no git).
 BaseCharts = Callable[[str], ChartFile | None]

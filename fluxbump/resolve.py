@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from fluxbump import versions
 from fluxbump.errors import ResolutionError
-from fluxbump.index import ChartEntry, HelmIndex
+from fluxbump.remote.index import ChartEntry, HelmIndex
 
 
 @dataclass(frozen=True)

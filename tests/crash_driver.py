@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from fluxbump.transaction import FileChange, apply_changes, repo_lock
+from fluxbump.write.transaction import FileChange, apply_changes, repo_lock
 
 
 def main(argv: list[str]) -> int:

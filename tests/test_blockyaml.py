@@ -13,15 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fluxbump import yamldoc
 from fluxbump.config import Config
-from fluxbump.discover import discover
 from fluxbump.errors import UsageError
 from fluxbump.fleet import FleetSpec, write_fleet
 from fluxbump.pins import Role
-from fluxbump.sites import blockyaml
-from fluxbump.sites.helmrelease import ClusterScan, _scan_document, scan_manifest
-from fluxbump.sources import source_of
+from fluxbump.scan.discover import discover
+from fluxbump.scan.sites.helmrelease import ClusterScan, _scan_document, scan_manifest
+from fluxbump.scan.sources import source_of
+from fluxbump.yamlio import blockyaml, yamldoc
 
 
 def shape(node: Any) -> Any:

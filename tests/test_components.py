@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fluxbump import fleet
-from fluxbump.upstream import PLAIN_HTTP_ENV
+from fluxbump.remote.upstream import PLAIN_HTTP_ENV
 from tests.cli_runner import Outcome, run_cli
 from tests.fixtures import edit, git, snapshot
 from tests.helm_server import HelmServer, serve

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from fluxbump import transaction
-from fluxbump.transaction import (
+from fluxbump.write import transaction
+from fluxbump.write.transaction import (
     CRASH_ENV,
     PAUSE_ENV,
     PAUSE_FILE_ENV,
@@ -96,7 +96,7 @@ def planned_files(root: Path, server: HelmServer, cache: Path) -> list[str]:
 # ``python -m fluxbump`` itself, so the console entry point is covered too.
 FORK_SERVER = """
 import contextlib, io, json, os, sys, traceback
-import fluxbump.cli, fluxbump.gate, fluxbump.transaction
+import fluxbump.cli, fluxbump.gate.invariants, fluxbump.write.transaction
 jobs, limit = json.load(sys.stdin), int(sys.argv[1])
 sys.argv = ["fluxbump", *json.loads(sys.argv[2])]  # a dry run, to warm every lazy import
 with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from fluxbump.crds import (
+from fluxbump.crds.archives import (
     ArchiveLimits,
     Crd,
     CrdVersions,
@@ -31,7 +31,7 @@ from fluxbump.crds import (
     validate_objects,
 )
 from fluxbump.errors import EXIT_UNSAFE, ResolutionError, UnsafeTransitionError
-from fluxbump.index import HelmIndex, parse_index
+from fluxbump.remote.index import HelmIndex, parse_index
 from tests.helm_server import Fault, HelmServer, serve
 
 # --- building real charts ----------------------------------------------------------------

@@ -8,9 +8,9 @@ import pytest
 
 from fluxbump import fleet
 from fluxbump.config import Config, load_config
-from fluxbump.discover import discover
 from fluxbump.errors import UsageError
 from fluxbump.pins import Role
+from fluxbump.scan.discover import discover
 from tests.cli_runner import run_cli
 from tests.fixtures import make_fleet
 

@@ -1,4 +1,4 @@
-"""``fluxbump.forge`` against a real 127.0.0.1 server speaking the GitHub and Gitea PR APIs.
+"""``fluxbump.remote.forge`` against a real 127.0.0.1 server speaking the GitHub and Gitea PR APIs.
 
 The server implements the two endpoints fluxbump uses (list and create pull requests) for
 both forges, records every request (method, path, query, headers, JSON body), and can be
@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from fluxbump.errors import EXIT_RESOLUTION, EXIT_USAGE, ResolutionError, UsageError
-from fluxbump.forge import (
+from fluxbump.remote.forge import (
     ForgeTarget,
     PullRequest,
     forge_for_remote,
@@ -160,7 +160,7 @@ def serve(server: ForgeServer) -> Iterator[ForgeServer]:
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("fluxbump.forge.time.sleep", lambda _seconds: None)
+    monkeypatch.setattr("fluxbump.remote.forge.time.sleep", lambda _seconds: None)
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from fluxbump import discover
 from fluxbump.config import Config
 from fluxbump.errors import ResolutionError, UsageError
-from fluxbump.forked import NO_FORK_ENV, in_two
+from fluxbump.scan import discover
+from fluxbump.scan.forked import NO_FORK_ENV, in_two
 from tests.cli_runner import run_cli
 from tests.wrappers import wrappers_fleet
 
@@ -130,13 +130,13 @@ def test_a_bad_file_in_the_forked_half_is_named_with_its_line(
 def test_a_bump_with_forked_edits_writes_what_one_process_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fluxbump.commands import bump
+    from fluxbump.write import changes
     from tests.fixtures import snapshot
 
     trees = []
     for name, threshold in (("forked", 1), ("sequential", 10**9)):
         repo = wrappers_fleet(tmp_path / name, git=False)
-        monkeypatch.setattr(bump, "FORK_THRESHOLD", threshold)
+        monkeypatch.setattr(changes, "FORK_THRESHOLD", threshold)
         monkeypatch.setattr(discover, "FORK_THRESHOLD", threshold)
         outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
         assert outcome.code == 0, outcome.stderr

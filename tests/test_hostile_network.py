@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from fluxbump.crds import ArchiveLimits, fetch_chart_archive
+from fluxbump.crds.archives import ArchiveLimits, fetch_chart_archive
 from fluxbump.errors import EXIT_RESOLUTION, ResolutionError
-from fluxbump.index import MAX_INDEX_BYTES, TIMEOUT_ENV, parse_index
+from fluxbump.remote.index import MAX_INDEX_BYTES, TIMEOUT_ENV, parse_index
 from tests.cli_runner import Outcome, run_cli, run_process
 from tests.helm_server import Fault, HelmServer, serve
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fluxbump import index
 from fluxbump.errors import ResolutionError
+from fluxbump.remote import index
 
 TEXT = """apiVersion: v1
 entries:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from fluxbump import fleet
-from fluxbump.sites.cloudinit import helm_install_pins
-from fluxbump.sources import SourceFile
+from fluxbump.scan.sites.cloudinit import helm_install_pins
+from fluxbump.scan.sources import SourceFile
 from tests.cli_runner import run_cli
 from tests.fixtures import edit
 from tests.wrappers import CILIUM_BLUEPRINT, CILIUM_CHART, CILIUM_VALUES, wrappers_fleet

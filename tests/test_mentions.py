@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fluxbump import fleet
-from fluxbump.mentions import comment_mentions
-from fluxbump.sources import SourceFile
+from fluxbump.scan.mentions import comment_mentions
+from fluxbump.scan.sources import SourceFile
 from tests.cli_runner import run_cli
 from tests.fixtures import CONSISTENT, make_fleet
 from tests.helm_server import HelmServer

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fluxbump import fleet
 from fluxbump.config import Config
-from fluxbump.discover import resurvey, survey
+from fluxbump.scan.discover import resurvey, survey
 from tests.cli_runner import run_cli
 from tests.fixtures import INCIDENT, edit, make_fleet
 from tests.helm_server import HelmServer

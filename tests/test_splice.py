@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role
-from fluxbump.splice import edit_yaml, scalar_text
-from fluxbump.yamldoc import YamlPath, compose_documents, scalar_at
+from fluxbump.write.splice import edit_yaml, scalar_text
+from fluxbump.yamlio.yamldoc import YamlPath, compose_documents, scalar_at
 
 
 def site_at(text: str, path: YamlPath, doc: int = 0) -> PinSite:

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fluxbump import splice
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite
+from fluxbump.write import splice
 from tests.test_splice import KEYS, PLAIN, STYLE, VERSION, render, site_at
 
 FLEET_DOC = """# header

@@ -92,7 +92,7 @@ def test_a_variable_set_outside_the_repo_is_not_reported_ok(tmp_path: Path) -> N
 def test_the_post_write_resurvey_equals_a_fresh_walk(tmp_path: Path) -> None:
     """The gate re-reads only the written files; what it sees must be what a walk sees."""
     from fluxbump.config import Config
-    from fluxbump.discover import resurvey, survey
+    from fluxbump.scan.discover import resurvey, survey
 
     repo = substituted_fleet(tmp_path / "repo")
     before = survey(repo, Config())

@@ -14,7 +14,7 @@ from types import FrameType
 import pytest
 
 from fluxbump.errors import UsageError
-from fluxbump.transaction import (
+from fluxbump.write.transaction import (
     CRASH_ENV,
     MANIFEST,
     TEMP_SUFFIX,
@@ -515,7 +515,7 @@ def test_sigterm_raises_keyboard_interrupt_and_handler_is_restored(
 HOLDER = """
 import sys, time
 from pathlib import Path
-from fluxbump.transaction import repo_lock
+from fluxbump.write.transaction import repo_lock
 with repo_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(60)

@@ -13,9 +13,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from fluxbump import upstream
 from fluxbump.errors import EXIT_RESOLUTION, EXIT_USAGE, ResolutionError, UsageError
-from fluxbump.upstream import PLAIN_HTTP_ENV, latest_chart_version, verify_chart_version
+from fluxbump.remote import upstream
+from fluxbump.remote.upstream import PLAIN_HTTP_ENV, latest_chart_version, verify_chart_version
 from tests.helm_server import Fault, HelmServer, Request, listening, serve
 
 CERT_MANAGER = ("v1.15.3", "v1.16.5", "v1.16.6", "v1.17.0", "v1.17.1")

@@ -9,18 +9,18 @@ from typing import Any
 from fluxbump import versions
 from fluxbump.components import Component
 from fluxbump.config import load_config
-from fluxbump.crd_guard import (
+from fluxbump.crds.guard import (
     CrdComparison,
     check_violations,
     pinned_comparison,
     schema_violations,
 )
-from fluxbump.discover import Discovery, survey
-from fluxbump.gate import GateReport, combine, evaluate, stale_mentions
-from fluxbump.index import HelmIndex, load_index
-from fluxbump.lockstep import outside_violations
+from fluxbump.gate.drift import outside_violations
+from fluxbump.gate.invariants import GateReport, combine, evaluate, stale_mentions
 from fluxbump.pins import Mention, Violation
+from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.resolve import app_version_of
+from fluxbump.scan.discover import Discovery, survey
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def run_check(
 
 def _pending_journal(repo: Path) -> tuple[str, ...]:
     """check never repairs (it only reads); it says when a killed run left files half-written."""
-    from fluxbump.transaction import journal_dir
+    from fluxbump.write.transaction import journal_dir
 
     if not journal_dir(repo).exists():
         return ()

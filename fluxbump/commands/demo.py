@@ -18,7 +18,7 @@ from fluxbump.commands.bump import BumpOptions, format_result, run_to
 from fluxbump.commands.check import format_text, run_check
 from fluxbump.errors import UsageError
 from fluxbump.fleet import FleetSpec, write_fleet
-from fluxbump.index import SNAPSHOT_NAME
+from fluxbump.remote.index import SNAPSHOT_NAME
 
 Emit = Callable[[str], None]
 DEMO_RELEASE = "2.4.0"

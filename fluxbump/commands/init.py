@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fluxbump.config import CONFIG_NAME, load_config, parse_config
-from fluxbump.discover import survey
 from fluxbump.errors import UsageError
+from fluxbump.scan.discover import survey
 
 
 def render_init(root: Path) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fluxbump.components import FLUX
-from fluxbump.index import load_index
+from fluxbump.remote.index import load_index
 from fluxbump.resolve import Resolution, resolve_chart_version
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from fluxbump.pins import Mention, PinSite, Role
-from fluxbump.sources import SourceFile
+from fluxbump.scan.sources import SourceFile
 
 _COMMENT = re.compile(r"^\s*(#|//|/\*|\*)")
 # A logical shell line: physical lines joined by a trailing backslash.

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from fluxbump import yamldoc
+from fluxbump.yamlio import yamldoc
 
 # Document markers and directives at column 0; only a bare ``---`` (or ``--- # comment``) is cut
 # here, anything else (``...``, ``%YAML``, ``--- !tag``) leaves the stream to ruamel whole.

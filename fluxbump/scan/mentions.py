@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 
 from fluxbump.pins import Mention
-from fluxbump.sources import SourceFile
+from fluxbump.scan.sources import SourceFile
 
 # A comment: a line that starts with '#' or '//', or the tail after ' #' on a YAML line.
 _COMMENT = re.compile(r"^\s*(?:#|//)(?P<whole>.*)$|\s#(?P<tail>.*)$")

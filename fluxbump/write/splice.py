@@ -15,8 +15,8 @@ from typing import Any
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite
-from fluxbump.sites import blockyaml
-from fluxbump.yamldoc import YamlPath
+from fluxbump.yamlio import blockyaml
+from fluxbump.yamlio.yamldoc import YamlPath
 
 # A plain scalar that YAML would read back as the same string (versions, tags)...
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")

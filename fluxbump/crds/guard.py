@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fluxbump import versions
-from fluxbump.crds import (
+from fluxbump.crds.archives import (
     CrdVersions,
     Drop,
     crd_catalog_offline,
@@ -22,11 +22,11 @@ from fluxbump.crds import (
     fetch_chart_archive,
     read_crds,
 )
-from fluxbump.discover import Discovery
 from fluxbump.errors import ResolutionError
-from fluxbump.index import HelmIndex
 from fluxbump.pins import Violation
+from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import resolve_chart_version
+from fluxbump.scan.discover import Discovery
 
 CrdFacts = Mapping[str, CrdVersions]
 
@@ -151,7 +151,7 @@ def schema_violations(
     validation is skipped with a warning; online, an archive that cannot be fetched or
     verified is an error (exit 3), never a silent skip.
     """
-    from fluxbump.crds import object_docs, validate_objects
+    from fluxbump.crds.archives import object_docs, validate_objects
 
     chart = found.component.upstream
     if index.find(chart, chart_version) is None:

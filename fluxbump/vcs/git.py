@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from fluxbump.errors import ResolutionError, UsageError
-from fluxbump.sites.chart import ChartFile, parse_chart
-from fluxbump.sources import SourceFile, decode
+from fluxbump.scan.sites.chart import ChartFile, parse_chart
+from fluxbump.scan.sources import SourceFile, decode
 
 
 @dataclass

@@ -5,7 +5,7 @@ cluster, when Flux cannot pull the chart; asking the repository first turns that
 usage error at the keyboard. Two kinds of repository can be asked:
 
 * ``https://`` / ``http://`` Helm repositories: ``<repository>/index.yaml`` is fetched and
-  parsed with ``fluxbump.index.parse_index``.
+  parsed with ``fluxbump.remote.index.parse_index``.
 * ``oci://host/path`` registries: the chart is ``host/path/<chart>`` and its tags are listed
   with the OCI distribution API (``GET /v2/<path>/<chart>/tags/list``), taking an anonymous
   Bearer token when the registry asks for one and following ``Link: rel="next"`` pages.
@@ -28,7 +28,7 @@ from urllib.parse import urljoin, urlparse
 
 from fluxbump import versions
 from fluxbump.errors import ResolutionError, UsageError
-from fluxbump.index import get_limited, http_timeout, parse_index
+from fluxbump.remote.index import get_limited, http_timeout, parse_index
 
 if TYPE_CHECKING:
     import httpx

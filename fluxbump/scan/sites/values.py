@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fluxbump import yamldoc
 from fluxbump.pins import PinSite, Role, yaml_site
-from fluxbump.sites import blockyaml
-from fluxbump.sources import SourceFile
+from fluxbump.scan.sources import SourceFile
+from fluxbump.yamlio import blockyaml, yamldoc
 
 
 def find_mirrors(source: SourceFile, mirror_path: str, owner: str) -> list[PinSite]:

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fluxbump import versions
-from fluxbump.discover import Discovery
 from fluxbump.errors import FluxbumpError, UsageError
 from fluxbump.pins import PinSite, Role
-from fluxbump.sources import SourceFile
+from fluxbump.scan.discover import Discovery
+from fluxbump.scan.sources import SourceFile
 
 # Reads a file as it was at the base revision (None: absent there, or no git).
 BaseSources = Callable[[str], SourceFile | None]
@@ -73,9 +73,9 @@ def _base_value(found: Discovery, site: PinSite, base: BaseSources) -> str | Non
 
 def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite]:
     """Re-read a source file with the parser that found pins of ``role`` in it."""
-    from fluxbump.sites.chart import parse_chart
-    from fluxbump.sites.cloudinit import find_install_pins, helm_install_pins
-    from fluxbump.sites.values import find_mirrors
+    from fluxbump.scan.sites.chart import parse_chart
+    from fluxbump.scan.sites.cloudinit import find_install_pins, helm_install_pins
+    from fluxbump.scan.sites.values import find_mirrors
 
     component = found.component
     if role is Role.INSTALL and component.install_pattern is not None:

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fluxbump import versions
-from fluxbump.discover import Discovery, Placeholder, default_pin, placeholder_variable
-from fluxbump.index import HelmIndex
 from fluxbump.pins import Mention, PinSite, Violation
+from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import app_version_of
+from fluxbump.scan.discover import Discovery, Placeholder, default_pin, placeholder_variable
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fluxbump import yamldoc
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, yaml_site
-from fluxbump.sites import blockyaml
-from fluxbump.sources import SourceFile
+from fluxbump.scan.sources import SourceFile
+from fluxbump.yamlio import blockyaml, yamldoc
 
 
 @dataclass(frozen=True)

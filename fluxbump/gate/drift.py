@@ -7,9 +7,9 @@ nothing moves them: they have no upstream to follow.
 
 from __future__ import annotations
 
-from fluxbump.discover import Survey
-from fluxbump.gate import GateReport
+from fluxbump.gate.invariants import GateReport
 from fluxbump.pins import Violation
+from fluxbump.scan.discover import Survey
 
 
 def outside_violations(found: Survey, covered: set[str]) -> list[Violation]:

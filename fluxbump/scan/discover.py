@@ -15,19 +15,19 @@ from pathlib import Path
 from fluxbump.components import FLUX, Component, generic, is_external, select, unique_names
 from fluxbump.config import CONFIG_NAME, Config
 from fluxbump.errors import UsageError
-from fluxbump.forked import in_two
 from fluxbump.pins import Mention, PinSite, Role, Violation
-from fluxbump.sites.blueprint import BlueprintFile, parse_blueprint
-from fluxbump.sites.chart import ChartFile, parse_chart
-from fluxbump.sites.cloudinit import find_install_pins, helm_install_pins
-from fluxbump.sites.helmrelease import (
+from fluxbump.scan.forked import in_two
+from fluxbump.scan.sites.blueprint import BlueprintFile, parse_blueprint
+from fluxbump.scan.sites.chart import ChartFile, parse_chart
+from fluxbump.scan.sites.cloudinit import find_install_pins, helm_install_pins
+from fluxbump.scan.sites.helmrelease import (
     VersionPatch,
     names_regex_bytes,
     scan_manifest,
     substitute_sites,
 )
-from fluxbump.sites.values import find_mirrors
-from fluxbump.sources import (
+from fluxbump.scan.sites.values import find_mirrors
+from fluxbump.scan.sources import (
     Globs,
     SourceFile,
     read_raw,

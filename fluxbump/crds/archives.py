@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote, urljoin, urlparse
 
 from fluxbump.errors import ResolutionError, UnsafeTransitionError
-from fluxbump.index import ATTEMPTS, Cache, HelmIndex, http_timeout
 from fluxbump.pins import Violation
-from fluxbump.yamldoc import compose_documents, is_mapping, is_scalar, is_sequence
+from fluxbump.remote.index import ATTEMPTS, Cache, HelmIndex, http_timeout
+from fluxbump.yamlio.yamldoc import compose_documents, is_mapping, is_scalar, is_sequence
 
 if TYPE_CHECKING:
     import httpx

@@ -1,0 +1,111 @@
+"""The post-write gate: after the bump's files are written, prove the invariants again.
+
+It fails on what the plan was meant to make consistent (the moved components) and on any
+violation of another component that the write introduced; drift that was already there is
+reported, not fixed and not fatal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fluxbump.config import Config
+from fluxbump.errors import GateFailure, UsageError
+from fluxbump.gate.commands import RESTORED, run_gate_command
+from fluxbump.gate.invariants import combine, evaluate
+from fluxbump.pins import Violation
+from fluxbump.remote.index import HelmIndex
+from fluxbump.results import BumpResult
+from fluxbump.scan.discover import Survey, resurvey
+from fluxbump.write.transaction import FileChange
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What the post-write gate proves: every moved component consistent, nothing else worse."""
+
+    config: Config
+    index: HelmIndex
+    moved: set[str]
+    baseline: list[Violation]  # drift of the other components before the write
+    before: Survey  # the repo as this run read it; the written files are read again
+    offline: bool = False
+
+
+def run_gate(root: Path, gate: Gate, result: BumpResult) -> str:
+    """The in-process check (and, for Flux, CRD schemas at the target), then gate commands.
+
+    Fails on what the plan was meant to make consistent (the moved components) and on any
+    violation of another component that the write introduced; drift that was already there
+    is reported (``result.drift``), not fixed and not fatal. Raises GateFailure.
+    """
+    from fluxbump.crds.guard import schema_violations
+
+    plan = result.plan
+    tree = resurvey(gate.before, plan.files())
+    moved = combine(
+        [evaluate(tree.discovery(c), gate.index) for c in tree.components if c.name in gate.moved]
+    )
+    after, _ = drift(tree, gate.index, gate.moved)
+    known = {_key(v) for v in gate.baseline}
+    violations = moved.violations + [v for v in after if _key(v) not in known]
+    result.drift = after
+    warnings: list[str] = []
+    flux = next((t for t in plan.targets if t.flux), None)
+    if flux is not None:
+        found = tree.discovery(tree.component(flux.component))
+        schema, warnings = schema_violations(
+            found, gate.index, flux.chart, flux.release, offline=gate.offline
+        )
+        violations += schema
+    if violations:
+        lines = "; ".join(v.as_text() for v in violations[:3])
+        raise GateFailure(f"gate failed after writing, {RESTORED}: {lines}")
+    commands = gate.config.gate.commands
+    for command in commands:
+        run_gate_command(root, command, gate.config.gate.timeout)
+    ran = f" and {len(commands)} gate command(s)" if commands else ""
+    schemas = ""
+    if flux is not None:
+        schemas = (
+            f"; {warnings[0]}"
+            if warnings
+            else (f"; Flux objects valid for {flux.upstream} {flux.chart}")
+        )
+    return f"passed: {len(moved.rows)} pin-sites consistent{ran}{schemas}"
+
+
+def drift(tree: Survey, index: HelmIndex, moved: set[str]) -> tuple[list[Violation], list[str]]:
+    """Violations of the components this run does not move: reported, never fixed. One whose
+    files cannot be read (invalid YAML) does not block a bump of another: it is named."""
+    reports, unreadable = [], []
+    for component in tree.components:
+        if component.name in moved:
+            continue
+        try:
+            reports.append(evaluate(tree.discovery(component), index))
+        except UsageError as exc:
+            unreadable.append(f"component {component.name} not checked: {exc.message}")
+    return combine(reports).violations, unreadable
+
+
+def _key(violation: Violation) -> tuple[str, int, str]:
+    return violation.file, violation.line, violation.message
+
+
+def refuse_rewritten(root: Path, changes: list[FileChange]) -> None:
+    """A gate command that passed but edited a file this run wrote would put its edit into
+    the bump's commit, which must change nothing but the pinned values."""
+    for change in changes:
+        if change.old != change.new and _read_bytes(root / change.rel) != change.new:
+            raise GateFailure(
+                f"{change.rel}: changed by a gate command after fluxbump wrote it; {RESTORED}"
+            )
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None

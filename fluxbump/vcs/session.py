@@ -1,0 +1,176 @@
+"""Git around one bump: the base reader, the refusals, the branch, commit, push and PR.
+
+GitPython is imported only through ``fluxbump.vcs.git``, inside the methods that need it, so
+commands that never touch git stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fluxbump.errors import UsageError
+from fluxbump.plan import BaseCharts, Plan
+from fluxbump.results import BumpOptions, BumpResult
+from fluxbump.scan.moved import BaseSources
+from fluxbump.vcs.text import branch_name, commit_message, pr_text
+
+
+class GitSession:
+    """Git around one bump: the base reader, the refusals, the branch and commit."""
+
+    def __init__(self, repo: Any, options: BumpOptions, notes: list[str]) -> None:
+        self.repo = repo
+        self.options = options
+        self.notes = notes
+        self.original: str | None = None
+        self.branch: str | None = None
+        self.index_url = ""
+        self.forge: tuple[Any, str] | None = None
+
+    @classmethod
+    def open(cls, root: Path, options: BumpOptions) -> GitSession:
+        """Git is read (for the base revision) even with --no-git; only writes are skipped."""
+        from fluxbump.vcs import git
+
+        repo = git.open_repo(root)
+        if repo is None or not git.has_head(repo):
+            where = (
+                "not in a git repository" if repo is None else "in a git repository with no commit"
+            )
+            note = (
+                [] if options.no_git else [f"{root} is {where}: writing files only (as --no-git)"]
+            )
+            return cls(None, options, note)
+        session = cls(repo, options, [])
+        session.original = git.current_branch(repo)
+        return session
+
+    @property
+    def writes(self) -> bool:
+        return self.repo is not None and not self.options.no_git
+
+    def source_reader(self, base: str | None) -> BaseSources:
+        """Files as they were at the base revision (``sync`` finds what Renovate moved)."""
+        if self.repo is None:
+            return _no_base
+        from fluxbump.vcs import git
+
+        return git.base_source_reader(self.repo, base or "HEAD")
+
+    def base_reader(self, base: str | None) -> BaseCharts:
+        if self.repo is None:
+            return _no_base
+        from fluxbump.vcs import git
+
+        reader: Callable[[str], Any] = git.base_chart_reader(self.repo, base or "HEAD")
+        return reader
+
+    def refuse_unsafe(self, plan: Plan, remote: str) -> None:
+        """Dirty files, an existing branch, a missing forge token: refused before any write."""
+        if not self.writes:
+            return
+        from fluxbump.vcs import git
+
+        git.refuse_unsettled(self.repo)
+        dirty = git.dirty_files(self.repo, plan.files())
+        if dirty and not self.options.allow_dirty:
+            raise UsageError(
+                f"uncommitted changes in {', '.join(dirty)}, which this bump edits; "
+                "commit or stash them, or pass --allow-dirty"
+            )
+        self.branch = branch_name(plan, self.options.branch)
+        if git.branch_exists(self.repo, self.branch) and not self.options.reuse_existing:
+            raise UsageError(
+                f"branch {self.branch} already exists; delete it, or pass --branch NAME"
+            )
+        if self.options.push and not git.has_remote(self.repo, remote):
+            flag = "--open-pr" if self.options.open_pr else "--push"
+            raise UsageError(
+                f"{flag}: no git remote '{remote}' (set 'remote' in .fluxbump.yaml, or "
+                f"git remote add {remote} URL); nothing was written"
+            )
+        if self.options.open_pr:
+            self.forge = _forge_for(self.repo, remote)
+
+    def proposed(self, result: BumpResult) -> bool:
+        """True when the scheduled job finds its bump branch already there (nothing to do)."""
+        if not self.writes or self.branch is None or not self.options.reuse_existing:
+            return False
+        from fluxbump.vcs import git
+
+        if not git.branch_exists(self.repo, self.branch):
+            return False
+        result.branch = self.branch
+        result.notes.append(
+            f"a bump to v{result.plan.release} already exists on branch {self.branch}; nothing to do"
+        )
+        return True
+
+    def publish(self, remote: str, result: BumpResult) -> BumpResult:
+        """Push the branch and open (or find) its pull request, as asked."""
+        if not self.writes or result.branch is None:
+            return result
+        if self.options.push:
+            self.push(remote, result)
+        if self.options.open_pr and self.forge is not None:
+            self.open_pr(result)
+        return result
+
+    def open_pr(self, result: BumpResult) -> None:
+        from fluxbump.remote.forge import open_pull_request
+
+        assert self.forge is not None and result.branch is not None
+        target, token = self.forge
+        title, body = pr_text(result)
+        pr = open_pull_request(
+            target, token, head=result.branch, base=self.original or "main", title=title, body=body
+        )
+        result.pr_url = pr.url
+        verb = "opened" if pr.created else "found existing"
+        result.notes.append(f"{verb} pull request #{pr.number}: {pr.url}")
+
+    def commit(self, result: BumpResult) -> None:
+        if not self.writes or self.branch is None:
+            return
+        from fluxbump.vcs import git
+
+        message = commit_message(result.plan, self.index_url)
+        result.commit = git.commit_on_new_branch(
+            self.repo, self.branch, result.plan.files(), message
+        )
+        result.branch = self.branch
+
+    def push(self, remote: str, result: BumpResult) -> None:
+        """Push the new branch; a failure leaves the commit on the local branch (exit 3)."""
+        if not self.writes or result.branch is None:
+            return
+        from fluxbump.vcs import git
+
+        git.push(self.repo, remote, result.branch)
+        result.pushed = True
+
+    def undo(self) -> None:
+        if not self.writes or self.branch is None:
+            return
+        from fluxbump.vcs import git
+
+        if git.current_branch(self.repo) == self.branch:
+            git.undo_branch(self.repo, self.original, self.branch)
+
+
+def _forge_for(repo: Any, remote: str) -> tuple[Any, str]:
+    """The forge and token for --open-pr, checked before anything is written."""
+    from fluxbump.remote.forge import forge_for_remote, token_for
+    from fluxbump.vcs import git
+
+    if not git.has_remote(repo, remote):
+        raise UsageError(f"--open-pr: no git remote '{remote}' (set 'remote' in .fluxbump.yaml)")
+    target = forge_for_remote(git.remote_url(repo, remote), os.environ)
+    return target, token_for(target, os.environ)
+
+
+def _no_base(rel: str) -> None:
+    return None

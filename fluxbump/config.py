@@ -39,7 +39,7 @@ class Config:
     wrapper: str = FLUX.wrapper
     upstream: str = FLUX.upstream
     helm_repo: str | None = None
-    # Any Terraform template; the byte filter keeps this cheap (DESIGN puts them under infra/).
+    # Any Terraform template; the byte filter keeps this cheap (the default layout puts them under infra/).
     cloudinit: tuple[str, ...] = ("**/*.tftpl",)
     charts: tuple[str, ...] = ("**/Chart.yaml",)
     blueprints: tuple[str, ...] = ("**/blueprint.yaml",)

@@ -10,7 +10,7 @@ from fluxbump.yamlio.yamldoc import Scalar, YamlPath
 
 
 class Role(StrEnum):
-    """What a pinned version means in the layout (DESIGN §1)."""
+    """What a pinned version means in the layout (docs/ARCHITECTURE.md, "The invariants")."""
 
     INSTALL = "cloud-init install"
     UPSTREAM = "upstream dependency"

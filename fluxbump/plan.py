@@ -142,7 +142,7 @@ class Move:
 
     def target(self) -> Target:
         component = self.found.component
-        from_release = _first(self.found.installs) if component.is_flux else None
+        from_release = _first(self.found.installs) if component.rules.names_a_release else None
         return Target(
             component=component.name,
             upstream=component.upstream,
@@ -150,7 +150,7 @@ class Move:
             chart=self.chart,
             from_release=self.was_release or from_release,
             from_chart=self.was_chart or _first(self.found.upstream_pins()),
-            flux=component.is_flux,
+            flux=component.rules.names_a_release,
             wrapper=component.wrapper,
         )
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from fluxbump import versions
+from fluxbump.components.flux import from_chart, from_cloud_init
 from fluxbump.config import load_config
 from fluxbump.crds.guard import CrdComparison
 from fluxbump.errors import GateFailure, UsageError
@@ -20,7 +21,6 @@ from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
 from fluxbump.pins import Mention
 from fluxbump.plan import Move, Plan, Target, plan_moves
 from fluxbump.remote.index import HelmIndex, load_index
-from fluxbump.resolve import resolve_chart_version
 from fluxbump.results import BumpOptions, BumpResult
 from fluxbump.scan.discover import Discovery, Survey, survey
 from fluxbump.scan.moved import BaseSources
@@ -28,14 +28,12 @@ from fluxbump.scan.sources import SourceFile
 from fluxbump.targets import (
     SYNC_SOURCES,
     Choice,
-    from_chart,
-    from_cloud_init,
     moved_choices,
+    named_choice,
     provable,
     refuse_downgrade,
     refuse_unprovable,
     shipped_releases,
-    upstream_choice,
 )
 from fluxbump.vcs.session import GitSession
 from fluxbump.write.changes import file_changes, unified_diff
@@ -63,11 +61,7 @@ def run_to(
     def choose(tree: Survey, index: HelmIndex, base: BaseSources) -> list[Choice]:
         chosen = tree.component(component) if component else tree.required_flux()
         found = provable(tree, chosen)
-        if chosen.is_flux:
-            upstream = chosen.upstream
-            resolution = resolve_chart_version(index, target, upstream, pre=options.pre)
-            return [Choice(found, resolution.release, resolution.chart)]
-        return [upstream_choice(found, target, offline=options.offline, pre=options.pre)]
+        return [named_choice(found, index, target, offline=options.offline, pre=options.pre)]
 
     if options.no_git and (options.push or options.open_pr):
         raise UsageError("--push and --open-pr publish a git commit; drop --no-git")
@@ -93,7 +87,8 @@ def run_sync(
                 )
             found = provable(tree, flux)
             pick = from_cloud_init if source == "cloud-init" else from_chart
-            return [Choice(found, *pick(found, index))]
+            release, chart, _ = pick(found, index)
+            return [Choice(found, release, chart)]
         return moved_choices(tree, index, base, components)
 
     return _execute(root, replace(options, no_git=True), choose, guard_downgrade=False)
@@ -146,7 +141,7 @@ def _execute(
         if not plan.changed:
             return result
         _refuse_blocked(plan)
-        flux = next((m for m in moves if m.found.component.is_flux), None)
+        flux = next((m for m in moves if m.found.component.rules.names_a_release), None)
         if flux is not None:
             result.crds = _guard_crds(flux.found, loaded.index, flux.chart, options)
             result.warnings += result.crds.warnings

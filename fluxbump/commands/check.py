@@ -60,7 +60,7 @@ def run_check(
     if not components:
         found.flux()  # Flux is always checked unless excluded: this names a missing wrapper
     discoveries = [found.discovery(c) for c in chosen]
-    flux = next((d for d in discoveries if d.component.is_flux), None)
+    flux = next((d for d in discoveries if d.component.rules.names_a_release), None)
     loaded = load_index(helm_repo or config.helm_repo, offline=offline)
     report = combine([evaluate(d, loaded.index) for d in discoveries])
     crds, warnings = None, [*_pending_journal(repo), *loaded.warnings]

@@ -1,4 +1,4 @@
-"""The invariants (DESIGN §1) as checks: every pin-site gets an expected value.
+"""The invariants (docs/ARCHITECTURE.md, "The invariants") as checks: every pin-site gets an expected value.
 
 Pure: a function of the discovered sites and the index. ``check`` prints it; ``to`` and
 ``sync`` run it after writing and restore every file when it fails.
@@ -72,7 +72,7 @@ class GateReport:
 def evaluate(found: Discovery, index: HelmIndex | None) -> GateReport:
     """Check every invariant; ``index`` None skips only the appVersion mapping check."""
     report = GateReport(violations=list(found.problems))
-    if found.component.is_flux:
+    if found.component.rules.names_a_release:
         upstream = _upstream(found, index, _installs(found, report), report)
     else:
         upstream = _upstream(found, None, None, report)
@@ -141,7 +141,7 @@ def _upstream(
     if not pins:
         return None
     pin, name = pins[0], found.component.upstream
-    if not versions.is_pin(pin.value) and not found.component.is_flux:
+    if not versions.is_pin(pin.value) and not found.component.rules.exact_upstream:
         # Another wrapper may float on a range: nothing to compare its mirrors and installs
         # with, and nothing wrong with it (Flux must be exact: the release maps to one chart).
         report.rows.append(Row(pin, "an exact version to compare mirrors with", True, False))

@@ -1,4 +1,4 @@
-"""Walk the repository once and find every pin-site of a component (DESIGN §1).
+"""Walk the repository once and find every pin-site of a component (docs/ARCHITECTURE.md, "The invariants").
 
 The walk sorts every file into the roles whose globs it matches; each file is read once.
 Cheap byte tests run before any YAML is parsed, so only candidate files cost a parse, and

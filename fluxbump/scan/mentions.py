@@ -1,7 +1,7 @@
 """Comments that name a version: reported as stale after a bump, never edited.
 
 A comment such as "the Flux release installed here (v2.4.0) MUST equal ..." documents a pin;
-after the pin moves, the comment lies. Rewriting prose is not ours to do (DESIGN §2), so
+after the pin moves, the comment lies. Rewriting prose is not ours to do (docs/ARCHITECTURE.md, "Edits are surgical"), so
 these lines are listed for a human.
 """
 

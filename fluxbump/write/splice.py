@@ -2,7 +2,7 @@
 
 Never re-serialise a document (that reformats users' files): splice the new scalar text into
 the original text, keep the quoting style, re-parse, and compare the data to the original
-with only the intended paths changed (DESIGN §2).
+with only the intended paths changed (docs/ARCHITECTURE.md, "Edits are surgical").
 """
 
 from __future__ import annotations

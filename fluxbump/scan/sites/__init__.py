@@ -1,5 +1,6 @@
-"""Pin-site kinds. Each module finds its sites in one file's text and returns PinSites.
+"""Pin-site kinds: one module per kind of file that pins a version.
 
-Kinds share one shape — ``find_*(source, ...) -> list[PinSite]`` — so discovery treats them
-alike and a new file kind is a new module, not a new branch in a central ``if`` chain.
+Each reads one ``SourceFile`` and returns the kind's ``PinSite``s (or its parsed file, for
+charts and Blueprints whose other fields the planner needs); ``scan/discover.py`` decides which
+files each kind reads. See docs/ARCHITECTURE.md, "Where a change belongs".
 """

@@ -1,10 +1,11 @@
-"""Components: one upstream chart dependency of one wrapper chart, with its pin-site rules.
+"""Components: one upstream chart dependency of one wrapper chart, with its release rules.
 
 Flux is the component whose release maps to a chart through ``appVersion`` and whose
-cloud-init install is a release URL. Every other wrapper is found from the chart graph
-(``detect_components``); its install pin, if any, is a ``helm install … --version X`` that
-equals the chart version. Flux's names live here (and in the default configuration
-template), nowhere else: the propagation up the chart graph is generic.
+cloud-init install is a release URL (``components/flux.py``). Every other wrapper is found
+from the chart graph; its release is its chart version and its install pin, if any, is a
+``helm install … --version X`` (``components/chart.py``). What differs between the two kinds
+lives in their ``ReleaseRules``; everything else (propagation up the chart graph, the plan,
+the write) is generic.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from fluxbump.components.chart import CHART_RULES
+from fluxbump.components.flux import FLUX_RULES
+from fluxbump.components.rules import ReleaseRules
 from fluxbump.remote.index import DEFAULT_HELM_REPO
 
 
@@ -36,6 +40,11 @@ class Component:
     @property
     def is_flux(self) -> bool:
         return self.release_via_app_version
+
+    @property
+    def rules(self) -> ReleaseRules:
+        """How this kind of component resolves, verifies and guards its release."""
+        return FLUX_RULES if self.release_via_app_version else CHART_RULES
 
     def describe(self) -> str:
         return f"{self.name} ({self.wrapper} -> {self.upstream})"

@@ -1,0 +1,96 @@
+"""Flux's release rules: a Flux release maps to the community ``flux2`` chart whose
+``appVersion`` is that release; cloud-init installs name the release."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fluxbump import versions
+from fluxbump.components.rules import Target
+from fluxbump.errors import ResolutionError, UsageError
+from fluxbump.pins import Role
+from fluxbump.resolve import app_version_of, resolve_chart_version
+
+if TYPE_CHECKING:
+    from fluxbump.pins import PinSite
+    from fluxbump.remote.index import HelmIndex
+    from fluxbump.scan.discover import Discovery
+
+
+class FluxRules:
+    """Release rules of the Flux component."""
+
+    names_a_release = True
+    exact_upstream = True
+
+    def subject(self, found: Discovery) -> str:
+        return "Flux"
+
+    def named(
+        self, found: Discovery, index: HelmIndex, target: str, *, offline: bool, pre: bool
+    ) -> Target:
+        resolution = resolve_chart_version(index, target, found.component.upstream, pre=pre)
+        return Target(resolution.release, resolution.chart)
+
+    def release_of(self, found: Discovery, pin: PinSite, index: HelmIndex) -> str:
+        if pin.role is not Role.INSTALL:
+            return for_chart(found, index, pin).release
+        return versions.normalize(pin.value)
+
+    def target_of(self, found: Discovery, pin: PinSite, index: HelmIndex) -> Target:
+        if pin.role is Role.INSTALL:
+            return for_release(found, index, versions.normalize(pin.value))
+        return for_chart(found, index, pin)
+
+    def was_names_release(self, pin: PinSite) -> bool:
+        return pin.role is Role.INSTALL
+
+    def default_target(self, found: Discovery, index: HelmIndex) -> Target | None:
+        return from_cloud_init(found, index)
+
+    def source_pins(self, found: Discovery) -> list[PinSite]:
+        return list(found.installs)
+
+    def shipped(self, found: Discovery, index: HelmIndex, was: tuple[str, ...]) -> set[str]:
+        # No ``was``: whichever pin moved, the other still names the old release.
+        upstream = found.component.upstream
+        apps = {app_version_of(index, upstream, p.value) or "" for p in found.upstream_pins()}
+        return {s.value for s in found.installs} | apps
+
+
+FLUX_RULES = FluxRules()
+
+
+def from_cloud_init(found: Discovery, index: HelmIndex) -> Target:
+    """The release the cloud-init template installs, and the chart carrying it."""
+    values = sorted(
+        {versions.normalize(s.value) for s in found.installs if versions.is_pin(s.value)}
+    )
+    if len(values) != 1:
+        where = ", ".join(f"{s.where} ({s.value})" for s in found.installs)
+        raise UsageError(f"cloud-init pins disagree or are not X.Y.Z: {where}; fix one and re-run")
+    return for_release(found, index, values[0])
+
+
+def from_chart(found: Discovery, index: HelmIndex) -> Target:
+    """The release (appVersion) of the pinned upstream chart, and that chart."""
+    return for_chart(found, index, found.upstream_pins()[0])
+
+
+def for_release(found: Discovery, index: HelmIndex, release: str) -> Target:
+    upstream = found.component.upstream
+    pinned = found.upstream_pins()[0].value
+    # Keep the pinned chart when it already carries the release: sync moves only what disagrees.
+    if versions.equal(app_version_of(index, upstream, pinned) or "", release):
+        return Target(release, pinned)
+    return Target(release, resolve_chart_version(index, release, upstream).chart)
+
+
+def for_chart(found: Discovery, index: HelmIndex, pin: PinSite) -> Target:
+    app = app_version_of(index, found.component.upstream, pin.value)
+    if app is None or not versions.is_pin(app):
+        raise ResolutionError(
+            f"{pin.where}: {found.component.upstream} {pin.value} is not in the index {index.url} "
+            "(or has no X.Y.Z appVersion); cannot tell which Flux release it carries"
+        )
+    return Target(versions.normalize(app), pin.value)

@@ -1,0 +1,68 @@
+"""What differs between kinds of component: how a target is named, resolved and guarded.
+
+A component's ``rules`` is one of two kinds: Flux (``flux.py``), whose release is a Flux
+release mapped to a chart through ``appVersion``, and every other wrapped chart
+(``chart.py``), whose release is its chart version. Choosing targets, the downgrade guard,
+the invariants and the plan ask the rules and never test which component they hold.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+if TYPE_CHECKING:
+    from fluxbump.pins import PinSite
+    from fluxbump.remote.index import HelmIndex
+    from fluxbump.scan.discover import Discovery
+
+
+class Target(NamedTuple):
+    """A release and the chart version that carries it (equal for a plain chart)."""
+
+    release: str
+    chart: str
+    warnings: tuple[str, ...] = ()
+
+
+class ReleaseRules(Protocol):
+    """The behaviour a component kind supplies; see the module docstring."""
+
+    # The install pin names a release (Flux's URL) rather than a chart version, the release
+    # maps to a chart through appVersion, and the chart's CRDs are guarded and validated.
+    names_a_release: bool
+    # The upstream pin must be exact: a range cannot be mapped to one release.
+    exact_upstream: bool
+
+    def subject(self, found: Discovery) -> str:
+        """What a message calls the thing that moves: ``Flux`` or the upstream chart."""
+        ...
+
+    def named(
+        self, found: Discovery, index: HelmIndex, target: str, *, offline: bool, pre: bool
+    ) -> Target:
+        """``fluxbump to TARGET`` (a version or ``latest``), resolved and verified."""
+        ...
+
+    def release_of(self, found: Discovery, pin: PinSite, index: HelmIndex) -> str:
+        """What a moved pin asks for, comparable across pin roles."""
+        ...
+
+    def target_of(self, found: Discovery, pin: PinSite, index: HelmIndex) -> Target:
+        """The target a moved pin names."""
+        ...
+
+    def was_names_release(self, pin: PinSite) -> bool:
+        """Whether a moved pin's old value names a release (else a chart version)."""
+        ...
+
+    def default_target(self, found: Discovery, index: HelmIndex) -> Target | None:
+        """``sync`` when no pin moved: the target the repository's source pins name."""
+        ...
+
+    def source_pins(self, found: Discovery) -> list[PinSite]:
+        """The pins that say what is installed now (the downgrade guard compares them)."""
+        ...
+
+    def shipped(self, found: Discovery, index: HelmIndex, was: tuple[str, ...]) -> set[str]:
+        """The releases the repository ships now, before normalisation."""
+        ...

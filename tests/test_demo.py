@@ -19,14 +19,28 @@ def test_demo_shows_violation_bump_and_clean_check(tmp_path: Path) -> None:
     )
     assert '+    version: "2.14.1"' in lines
     assert any(x.startswith("gate: passed: 18 pin-sites consistent") for x in lines)
-    assert lines[-1] == "check: consistent — 18 pin-sites agree"
-    branch = subprocess.run(
-        ["git", "rev-parse", "--abbrev-ref", "HEAD"],
-        cwd=tmp_path / "fleet",
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    assert branch == "fluxbump/flux-v2.4.0"
+    assert "check: consistent — 18 pin-sites agree" in lines
+    assert lines[-1].startswith(f"kept {tmp_path / 'fleet'}: on branch main in the incident state")
+
+
+def test_demo_keep_leaves_the_incident_state_on_main_and_the_bump_on_a_branch(
+    tmp_path: Path,
+) -> None:
+    kept = tmp_path / "fleet"
+    assert run_cli("demo", "--keep", str(kept)).code == 0
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=kept, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    assert git("rev-parse", "--abbrev-ref", "HEAD") == "main"
+    assert git("status", "--porcelain") == ""
+    assert git("branch", "--format=%(refname:short)").splitlines() == ["demo/bumped", "main"]
+    changed = git("diff", "--name-only", "main", "demo/bumped").splitlines()
+    assert fleet.WRAPPER_CHART in changed and fleet.CLOUDINIT not in changed
+    again = run_cli("to", "2.4.0", "--repo", str(kept), "--offline")
+    assert again.code == 0, again.stderr
+    assert git("diff", "demo/bumped", "fluxbump/flux-v2.4.0", "--stat") == ""
 
 
 def test_demo_refuses_a_non_empty_keep_directory(tmp_path: Path) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.cli_runner import run_cli
-from tests.fixtures import INCIDENT, make_fleet
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCK = re.compile(r"<!-- readme-test -->\n```console\n(.*?)```", re.DOTALL)
@@ -39,11 +39,26 @@ def test_readme_has_tested_examples() -> None:
     assert len(examples()) >= 6
 
 
+@pytest.fixture(scope="module")
+def demo_kept(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample fleet as ``fluxbump demo --keep DIR`` leaves it: the README says the
+    examples run there."""
+    kept = tmp_path_factory.mktemp("readme") / "fleet"
+    outcome = run_cli("demo", "--keep", str(kept))
+    assert outcome.code == 0, outcome.stderr
+    assert "on branch main in the incident state" in outcome.stdout
+    return kept
+
+
 @pytest.mark.parametrize("steps", examples(), ids=lambda s: s[0][0])
 def test_readme_example(
-    steps: list[tuple[str, list[str]]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    steps: list[tuple[str, list[str]]],
+    demo_kept: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    repo = make_fleet(tmp_path / "fleet", INCIDENT, git=True)
+    repo = tmp_path / "fleet"
+    shutil.copytree(demo_kept, repo, symlinks=True)
     monkeypatch.chdir(repo)
     for command, shown in steps:
         argv = shlex.split(command)

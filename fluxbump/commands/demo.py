@@ -2,7 +2,9 @@
 
 The fleet starts in the seed's incident state (cloud-init installs Flux v2.4.0, the wrapper
 pins flux2 2.13.0 = Flux 2.3.0), so ``check`` shows the violation, ``to 2.4.0`` realigns
-every pin on a new branch, and ``check`` passes afterwards.
+every pin on a new branch, and ``check`` passes afterwards. ``--keep DIR`` then puts DIR back
+on ``main`` in that incident state, the state the README's examples start from, and keeps the
+bump as branch ``demo/bumped`` to look at.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from fluxbump.remote.index import SNAPSHOT_NAME
 
 Emit = Callable[[str], None]
 DEMO_RELEASE = "2.4.0"
+KEPT_BRANCH = "demo/bumped"
 
 
 def snapshot_path() -> str:
@@ -36,7 +39,9 @@ def run_demo(keep: Path | None, emit: Emit, heading: Emit) -> int:
             return _demo(Path(tmp) / "fleet", emit, heading)
     if keep.exists() and any(keep.iterdir()):
         raise UsageError(f"--keep {keep}: directory is not empty; pass a new or empty directory")
-    return _demo(keep, emit, heading)
+    code = _demo(keep, emit, heading)
+    _rewind(keep, emit)
+    return code
 
 
 def _demo(root: Path, emit: Emit, heading: Emit) -> int:
@@ -74,3 +79,19 @@ def _init_git(root: Path, emit: Emit) -> None:
         [*identity, "commit", "-q", "-m", "Sample fleet in the seed's incident state"],
     ):
         subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+def _rewind(root: Path, emit: Emit) -> None:
+    """Back to ``main`` in the incident state (where the README's examples start); the bump's
+    branch is renamed so that ``fluxbump to 2.4.0`` can be run again there."""
+    if not (root / ".git").exists():
+        emit(f"kept {root}: the bumped files (no git, so no way back to the incident state)")
+        return
+    bumped = f"fluxbump/flux-v{DEMO_RELEASE}"
+    for args in (["checkout", "-q", "main"], ["branch", "-q", "-m", bumped, KEPT_BRANCH]):
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+    emit("")
+    emit(
+        f"kept {root}: on branch main in the incident state (the README's examples start here); "
+        f"the bump is on branch {KEPT_BRANCH} (git diff main {KEPT_BRANCH})"
+    )

@@ -1,10 +1,13 @@
 """Benchmark fluxbump on generated Catalyst-layout fleets against a grep/sed floor.
 
-    python -m benchmarks.fleet [--sizes 10,100,1000] [--runs 5]
+    python -m benchmarks.fleet [--shape flux|real] [--sizes 10,100,1000] [--runs 5]
 
-For each size N it writes a fleet of N clusters (``fluxbump.fleet.write_fleet``; each cluster
-directory holds the two pin files and ``--filler-files`` unrelated multi-document HelmRelease
-files), then times whole processes (``sys.executable -m fluxbump``, as a user runs it): one
+For each size N it writes a fleet of N clusters (``fluxbump.fleet.write_fleet``). Shape
+``flux``: each cluster directory holds the two pin files (Flux, the umbrella) and
+``--filler-files`` unrelated multi-document HelmRelease files. Shape ``real``, as real
+repositories of this layout are: ``--wrappers`` (40) more wrapper charts, each a component
+with values mirror and Blueprint, all under the umbrella and each deployed by a HelmRelease in
+every cluster, plus ``--filler-files`` (default 2 for this shape) unrelated files. It then times whole processes (``sys.executable -m fluxbump``, as a user runs it): one
 warm-up run, then the median wall time of ``--runs`` runs and the peak RSS of any run (from
 ``os.wait4``, per child). ``to`` and the sed floor get a fresh copy of the tree for every run;
 the copy is not timed. The floors are what a shell one-liner pays to find (``grep -rl``) and
@@ -26,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fluxbump.fleet import FleetSpec, write_fleet
+from fluxbump.fleet import FleetSpec, upstreams, write_fleet
 
 TARGET_RELEASE = "2.5.1"
 # The fleet starts consistent (Flux 2.4.0 <-> flux2 chart 2.14.1), so `check` exits 0 and
@@ -67,9 +70,10 @@ class Measure:
     floor: str | None
 
 
-def commands() -> list[Command]:
+def commands(wrappers: int = 0) -> list[Command]:
     fluxbump = (sys.executable, "-m", "fluxbump")
-    names = " ".join(f"-e {n}" for n in CHART_NAMES)
+    charts = (*CHART_NAMES, *(f"bp-{u}" for u in upstreams(wrappers)))
+    names = " ".join(f"-e {n}" for n in charts)
     sed = " ".join(f"-e '{e}'" for e in SED_EDITS)
     dirs = " ".join(SED_DIRS)
     return [
@@ -81,7 +85,8 @@ def commands() -> list[Command]:
             (
                 "sh",
                 "-c",
-                f"grep -rl {names} -e releases/download -e flux2 {dirs} | xargs -r sed -i {sed}",
+                f"grep -rl {' '.join(f'-e {n}' for n in CHART_NAMES)} -e releases/download -e flux2 "
+                f"{dirs} | xargs -r sed -i {sed}",
             ),
             fresh_copy=True,
             repo_option=False,
@@ -97,14 +102,14 @@ def commands() -> list[Command]:
     ]
 
 
-def build_fleet(root: Path, size: int, filler_files: int) -> tuple[int, int]:
+def build_fleet(root: Path, size: int, filler_files: int, wrappers: int) -> tuple[int, int]:
     """Write a fleet of ``size`` clusters; returns (files, bytes) of YAML under clusters/."""
     # In a child process: the generator holds the whole fleet's text, and on Linux a child
     # spawned later inherits this process's peak RSS as its own ru_maxrss (it is recorded at
     # exec), so this process must stay small for the children's peaks to be theirs.
     code = "import sys; from benchmarks.fleet import write; write(*sys.argv[1:])"
     subprocess.run(
-        [sys.executable, "-c", code, str(root), str(size), str(filler_files)],
+        [sys.executable, "-c", code, str(root), str(size), str(filler_files), str(wrappers)],
         check=True,
         cwd=Path(__file__).resolve().parents[1],
     )
@@ -112,7 +117,7 @@ def build_fleet(root: Path, size: int, filler_files: int) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
-def write(root: str, size: str, filler_files: str) -> None:
+def write(root: str, size: str, filler_files: str, wrappers: str = "0") -> None:
     """Write the fleet (run in a child process by ``build_fleet``)."""
     clusters = tuple(f"c{i:04d}.sovereign.example" for i in range(int(size)))
     spec = FleetSpec(
@@ -120,6 +125,7 @@ def write(root: str, size: str, filler_files: str) -> None:
         flux_release=START_RELEASE,
         flux_chart=START_CHART,
         filler_files=int(filler_files),
+        wrappers=int(wrappers),
     )
     write_fleet(Path(root), spec)
 
@@ -178,7 +184,9 @@ def compile_package() -> None:
     compileall.compile_dir(str(Path(fluxbump.__file__).parent), quiet=1)
 
 
-def bench(sizes: Sequence[int], runs: int, filler_files: int, workdir: Path) -> list[Measure]:
+def bench(
+    sizes: Sequence[int], runs: int, filler_files: int, workdir: Path, wrappers: int = 0
+) -> list[Measure]:
     compile_package()
     env = {**os.environ, "NO_COLOR": "1", "FLUXBUMP_CACHE_DIR": str(workdir / "cache")}
     env.pop("FLUXBUMP_HELM_REPO", None)
@@ -190,12 +198,12 @@ def bench(sizes: Sequence[int], runs: int, filler_files: int, workdir: Path) -> 
     results.append(Measure(version.name, None, wall, rss, None))
     for size in sizes:
         tree = workdir / f"fleet-{size}"
-        files, size_bytes = build_fleet(tree, size, filler_files)
+        files, size_bytes = build_fleet(tree, size, filler_files, wrappers)
         print(
             f"fleet N={size}: {files} YAML files under clusters/, {size_bytes / 1e6:.1f} MB",
             file=sys.stderr,
         )
-        for command in commands():
+        for command in commands(wrappers):
             wall, rss = measure(command, tree, runs, env)
             results.append(Measure(command.name, size, wall, rss, command.floor))
         shutil.rmtree(tree)
@@ -253,9 +261,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("--sizes", default="10,100,1000", help="comma-separated cluster counts")
     parser.add_argument("--runs", type=int, default=5, help="measured runs after one warm-up")
-    parser.add_argument(
-        "--filler-files", type=int, default=33, help="unrelated HelmRelease files per cluster"
-    )
+    parser.add_argument("--shape", choices=("flux", "real"), default="flux",
+                        help="flux: one component per cluster; real: --wrappers components")  # fmt: skip
+    parser.add_argument("--wrappers", type=int, default=40, help="wrapper charts (shape real)")
+    parser.add_argument("--filler-files", type=int, default=None,
+                        help="unrelated HelmRelease files per cluster [flux: 33, real: 2]")  # fmt: skip
     parser.add_argument("--workdir", type=Path, help="where fleets are written [temp dir]")
     args = parser.parse_args(argv)
     try:
@@ -264,6 +274,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--sizes must be comma-separated integers")
     if not args.sizes or min(args.sizes) < 1 or args.runs < 1:
         parser.error("--sizes and --runs must be positive")
+    if args.filler_files is None:
+        args.filler_files = 33 if args.shape == "flux" else 2
+    if args.shape == "flux":
+        args.wrappers = 0
     return args
 
 
@@ -272,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="fluxbump-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        results = bench(args.sizes, args.runs, args.filler_files, workdir)
+        results = bench(args.sizes, args.runs, args.filler_files, workdir, args.wrappers)
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)

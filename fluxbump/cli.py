@@ -152,8 +152,16 @@ def status(
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Every pin-site, also when there are many components."
+        ),
+    ] = False,
 ) -> None:
-    """Every component and pin-site found: role, file:line, value, expected value, ok."""
+    """Every component and pin-site found: role, file:line, value, expected value, ok.
+
+    With more than three components (and no --component), one line per component."""
     from fluxbump.commands.check import format_status, run_check
 
     names = tuple(component or ())
@@ -161,12 +169,12 @@ def status(
         lambda: run_check(Path(repo), helm_repo=helm_repo, offline=offline, components=names),
         as_json=as_json,
     )
-    for message in result.warnings:
+    for message in dict.fromkeys(result.warnings):  # each warning once, in order
         warn(message)
     if as_json:
         emit_json(result.as_json())
     else:
-        for line in format_status(result):
+        for line in format_status(result, verbose=verbose or bool(names)):
             out(line)
 
 
@@ -195,7 +203,7 @@ def check(
         lambda: run_check(Path(repo), helm_repo=helm_repo, offline=offline, components=names),
         as_json=output_format == "json",
     )
-    for message in result.warnings:
+    for message in dict.fromkeys(result.warnings):  # each warning once, in order
         warn(message)
     if output_format == "json":
         emit_json(result.as_json())

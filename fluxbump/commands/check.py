@@ -30,6 +30,7 @@ class CheckResult:
     warnings: tuple[str, ...]
     crds: CrdComparison | None = None
     components: tuple[Component, ...] = ()
+    per_component: tuple[GateReport, ...] = ()  # parallel to ``components``
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -62,7 +63,8 @@ def run_check(
     discoveries = [found.discovery(c) for c in chosen]
     flux = next((d for d in discoveries if d.component.rules.names_a_release), None)
     loaded = load_index(helm_repo or config.helm_repo, offline=offline)
-    report = combine([evaluate(d, loaded.index) for d in discoveries])
+    reports = tuple(evaluate(d, loaded.index) for d in discoveries)
+    report = combine(list(reports))
     crds, warnings = None, [*_pending_journal(repo), *loaded.warnings]
     if flux is not None:
         crds = pinned_comparison(flux, loaded.index, offline=offline)
@@ -72,7 +74,7 @@ def run_check(
     if not components:
         covered = {name for d in discoveries for name in d.tracked}
         report.violations += outside_violations(found, covered)
-    return CheckResult(flux, report, tuple(warnings), crds, tuple(chosen))
+    return CheckResult(flux, report, tuple(warnings), crds, tuple(chosen), reports)
 
 
 def _pending_journal(repo: Path) -> tuple[str, ...]:
@@ -125,8 +127,16 @@ def format_github(result: CheckResult) -> list[str]:
     return lines + format_text(result)[-1:]
 
 
-def format_status(result: CheckResult) -> list[str]:
-    """A table: role, file:line, value, expected, ok; then stale mentions."""
+# Above this many components ``status`` prints one line per component unless asked for the
+# table (``--verbose`` or ``--component``): a real repository has dozens of wrappers.
+SUMMARY_ABOVE = 3
+
+
+def format_status(result: CheckResult, *, verbose: bool = False) -> list[str]:
+    """A table: role, file:line, value, expected, ok; then stale mentions. Many components:
+    one summary line each, then what is wrong."""
+    if len(result.components) > SUMMARY_ABOVE and not verbose:
+        return _component_summary(result)
     described = ", ".join(c.describe() for c in result.components)
     rows = [("ROLE", "WHERE", "VALUE", "EXPECTED", "OK")]
     for row in result.report.rows:
@@ -141,6 +151,23 @@ def format_status(result: CheckResult) -> list[str]:
     if stale:
         lines.append("stale mentions (comments, not edited):")
         lines += [f"  {m.where}: {m.text}" for m in stale]
+    return lines
+
+
+def _component_summary(result: CheckResult) -> list[str]:
+    """One line per component (name, wrapper -> upstream, pin-sites, verdict)."""
+    rows = [("COMPONENT", "CHARTS", "PIN-SITES", "STATE")]
+    for component, report in zip(result.components, result.per_component, strict=True):
+        wrong = len(report.violations)
+        unproven = sum(not row.proven for row in report.rows)
+        state = f"{wrong} violation(s)" if wrong else ("ok" if not unproven else f"{unproven} ??")
+        charts = f"{component.wrapper} -> {component.upstream}"
+        rows.append((component.name, charts, str(len(report.rows)), state))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "  " + r[3]
+             for r in rows]  # fmt: skip
+    lines += [v.as_text() for v in result.report.violations]
+    lines.append("one line per component; --verbose or --component NAME for every pin-site")
     return lines
 
 

@@ -121,6 +121,11 @@ spec:
           chart:
             spec:
               version: "VERSION"
+  interval: 10m
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
 """
 
 

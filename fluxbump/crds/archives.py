@@ -19,7 +19,7 @@ import re
 import tarfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from io import BytesIO
@@ -363,7 +363,7 @@ def read_crds(
     for name, data in sorted(chart_members(archive, source, limits).items()):
         if name.endswith((".yaml", ".yml")) and b"CustomResourceDefinition" in data:
             where = f"{source}:{name}"
-            for crd in _crds_in_text(data.decode("utf-8", errors="replace"), where, sink):
+            for crd in crds_in_text(data.decode("utf-8", errors="replace"), where, sink):
                 crds[crd.name] = crd
     return crds
 
@@ -380,7 +380,7 @@ def detemplate(text: str) -> str:
     return "\n".join(TEMPLATE_INLINE.sub("TEMPLATED", line) for line in kept) + "\n"
 
 
-def _crds_in_text(text: str, where: str, notes: list[str]) -> Iterator[Crd]:
+def crds_in_text(text: str, where: str, notes: list[str]) -> Iterator[Crd]:
     for number, chunk in enumerate(DOC_SPLIT.split(detemplate(text)), start=1):
         if not CRD_KIND.search(chunk):
             continue
@@ -553,6 +553,38 @@ def object_docs(text: str, file: str) -> list[ObjectDoc]:
         for i, (node, data) in enumerate(zip(nodes, datas, strict=False))
         if is_mapping(node) and isinstance(data, dict)
     ]
+
+
+# A document that may be a Flux object: only these are composed and validated.
+_FLUX_API = re.compile(r"^apiVersion:[ \t]*['\"]?[a-z.]*toolkit\.fluxcd\.io/", re.MULTILINE)
+
+
+def validate_files(
+    texts: Mapping[str, str], crds: Mapping[str, Crd], *, release: str = "the target release"
+) -> list[Violation]:
+    """``validate_objects`` over whole files, each distinct Flux document validated once.
+
+    A fleet repeats the same HelmRelease in every cluster directory: composing and validating
+    each copy cost seconds per hundred clusters. A document's violations depend only on its
+    text, so identical documents share them, moved to each copy's file and line.
+    """
+    from fluxbump.yamlio.blockyaml import split_documents
+
+    seen: dict[str, list[Violation]] = {}
+    found: list[Violation] = []
+    for rel, text in texts.items():
+        segments = split_documents(text)
+        if segments is None:  # only a full parse can cut this stream: validate it whole
+            found += validate_objects(object_docs(text, rel), crds, release=release)
+            continue
+        for segment in segments:
+            body = text[segment.start : segment.end]
+            if not _FLUX_API.search(body):
+                continue
+            if body not in seen:
+                seen[body] = validate_objects(object_docs(body, rel), crds, release=release)
+            found += [replace(v, file=rel, line=v.line + segment.line) for v in seen[body]]
+    return found
 
 
 def validate_objects(

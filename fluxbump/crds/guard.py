@@ -147,22 +147,29 @@ def schema_violations(
     """Flux objects in the discovered files, validated against the chart's CRD schemas.
 
     The seed's follow-up had to delete HelmRelease fields the target release's schema lacks;
-    this finds them before anything is deployed. Offline without a cached archive,
-    validation is skipped with a warning; online, an archive that cannot be fetched or
+    this finds them before anything is deployed. Offline without a cached archive, the
+    bundled schema catalog answers for the community ``flux2`` chart (else validation is
+    skipped with a warning); online, an archive that cannot be fetched or
     verified is an error (exit 3), never a silent skip.
     """
-    from fluxbump.crds.archives import object_docs, validate_objects
+    from fluxbump.crds.archives import validate_files
 
     chart = found.component.upstream
     if index.find(chart, chart_version) is None:
         return [], []
     try:
         archive = fetch_chart_archive(index, chart, chart_version, offline=offline)
+        crds = read_crds(archive, f"{chart}-{chart_version}.tgz")
     except ResolutionError:
         if not offline:
             raise
-        return [], [f"CRD schemas not validated: {chart} {chart_version} is not cached (offline)"]
-    crds = read_crds(archive, f"{chart}-{chart_version}.tgz")
-    files = sorted({site.file for site in found.releases})
-    docs = [doc for rel in files for doc in object_docs(found.sources[rel].text, rel)]
-    return validate_objects(docs, crds, release=f"Flux {versions.normalize(release)}"), []
+        from fluxbump.crds.schema_catalog import bundled_crds
+
+        bundled = bundled_crds(chart_version) if chart == "flux2" else None
+        if bundled is None:
+            return [], [
+                f"CRD schemas not validated: {chart} {chart_version} is not cached (offline)"
+            ]
+        crds = bundled
+    texts = {rel: found.sources[rel].text for rel in sorted({s.file for s in found.releases})}
+    return validate_files(texts, crds, release=f"Flux {versions.normalize(release)}"), []

@@ -22,6 +22,11 @@ class Fault:
     delay: float = 0.0
     body: bytes = b"boom"
     truncate_to: int | None = None  # declare the full length, send only this many bytes
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Retry-After
+    declare_length: bool = True  # False: no Content-Length, the body ends when the socket does
+    drip: float = 0.0  # seconds between single bytes of the body (a stalling, hostile server)
+    drip_headers: bool = False  # drip the status line and headers too
+    dripped: int = 0  # bytes dripped so far: a client that gave up early stops it short
 
 
 @dataclass
@@ -78,6 +83,9 @@ def _handler(server: HelmServer) -> type[BaseHTTPRequestHandler]:
         def _fault(self, fault: Fault) -> None:
             if fault.delay:
                 time.sleep(fault.delay)
+            if fault.drip:
+                self._drip(fault)
+                return
             if fault.truncate_to is not None:
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(fault.body)))
@@ -86,11 +94,37 @@ def _handler(server: HelmServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.close_connection = True
                 return
-            self._send(fault.status, fault.body)
+            self._send(fault.status, fault.body, fault.headers, fault.declare_length)
 
-        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        def _drip(self, fault: Fault) -> None:
+            """One byte at a time until the client hangs up or the body is out."""
+            pad = "".join(f"{key}: {value}\r\n" for key, value in fault.headers.items())
+            head = f"HTTP/1.1 {fault.status} X\r\nContent-Length: {len(fault.body)}\r\n{pad}\r\n"
+            if not fault.drip_headers:
+                self.wfile.write(head.encode())
+                head = ""
+            self.close_connection = True
+            try:
+                for byte in head.encode() + fault.body:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    fault.dripped += 1
+                    time.sleep(fault.drip)
+            except OSError:
+                return  # the client cut the connection: what a deadline does
+
+        def _send(
+            self,
+            status: int,
+            body: bytes,
+            headers: dict[str, str] | None = None,
+            declare_length: bool = True,
+        ) -> None:
             self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
+            if declare_length:
+                self.send_header("Content-Length", str(len(body)))
+            else:
+                self.close_connection = True
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
             self.end_headers()

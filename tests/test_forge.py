@@ -160,7 +160,7 @@ def serve(server: ForgeServer) -> Iterator[ForgeServer]:
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("fluxbump.remote.forge.time.sleep", lambda _seconds: None)
+    monkeypatch.setattr("fluxbump.remote.http._pause", lambda _seconds: None)
 
 
 @pytest.fixture

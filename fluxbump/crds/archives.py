@@ -24,16 +24,14 @@ from functools import cache
 from importlib import resources
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urljoin, urlparse
 
 from fluxbump.errors import ResolutionError, UnsafeTransitionError
 from fluxbump.pins import Violation
-from fluxbump.remote.index import ATTEMPTS, Cache, HelmIndex, http_timeout
+from fluxbump.remote import http
+from fluxbump.remote.index import Cache, HelmIndex
 from fluxbump.yamlio.yamldoc import compose_documents, is_mapping, is_scalar, is_sequence
-
-if TYPE_CHECKING:
-    import httpx
 
 CATALOG_NAME = "flux2-crd-versions.json"
 MIB = 1024 * 1024
@@ -225,44 +223,10 @@ def _download(url: str, label: str, limits: ArchiveLimits) -> bytes:
 
 
 def _http_get(url: str, label: str, limits: ArchiveLimits) -> bytes:
-    """GET with bounded retries (connect errors, timeouts, 5xx), like the index fetch."""
-    import time
-
-    import httpx
-
-    last_error = ""
-    with httpx.Client(timeout=http_timeout(), follow_redirects=True, trust_env=True) as client:
-        for attempt in range(ATTEMPTS):
-            if attempt:
-                time.sleep(0.2 * 2**attempt)
-            try:
-                status, body = _get_bounded(client, url, label, limits)
-            except httpx.TransportError as exc:
-                last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                continue
-            if status == 200:
-                return body
-            if status < 500:
-                raise ResolutionError(f"{label}: HTTP {status} fetching {url}")
-            last_error = f"HTTP {status}"
-    raise ResolutionError(f"{label}: cannot fetch {url} after {ATTEMPTS} tries ({last_error})")
-
-
-def _get_bounded(
-    client: httpx.Client, url: str, label: str, limits: ArchiveLimits
-) -> tuple[int, bytes]:
-    too_big = f"{label}: {url} is larger than {limits.archive_bytes} bytes"
-    with client.stream("GET", url) as response:
-        declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limits.archive_bytes:
-            raise ResolutionError(too_big)
-        chunks, size = [], 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > limits.archive_bytes:
-                raise ResolutionError(too_big)
-            chunks.append(chunk)
-        return response.status_code, b"".join(chunks)
+    reply = http.get(url, what=f"download {label}", max_bytes=limits.archive_bytes)
+    if reply.status != 200:
+        raise ResolutionError(f"{label}: HTTP {reply.status} fetching {url}")
+    return reply.body
 
 
 # --- 2. reading an archive (pure, in memory) -------------------------------------------

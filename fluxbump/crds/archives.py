@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
 from fluxbump.errors import ResolutionError
-from fluxbump.remote import http
+from fluxbump.remote import files, http
 from fluxbump.remote.index import Cache, HelmIndex
 
 MIB = 1024 * 1024
@@ -58,6 +58,7 @@ def fetch_chart_archive(
         raise ResolutionError(f"chart {chart} {version}: the index lists no download URL")
     label = f"chart {chart} {version}"
     url = resolve_chart_url(index.url, entry.urls[0])
+    refuse_unsafe_source(index.url, url, label)
     digest = _normal_digest(entry.digest, label)
     path = _cache_path(digest, url)
     cached = _read_cached(path, digest)
@@ -87,6 +88,35 @@ def resolve_chart_url(index_url: str, url: str) -> str:
         # the working directory would read whatever file happens to be there.
         raise ResolutionError(f"chart URL '{url}' is relative and {index_url} is not a file")
     return str(Path(index_url).parent / url)
+
+
+def refuse_unsafe_source(index_url: str, url: str, label: str) -> None:
+    """Fetch a chart only from where the index's own origin makes sense (exit 3 otherwise).
+
+    An index is data from the network: its ``urls`` must not make fluxbump read this
+    machine's files (``file:///dev/zero``, ``/etc/shadow``) or leave TLS. So a remote index
+    may name ``https://`` charts, ``http://`` ones on loopback or on the very origin the user
+    gave as the repository (over http already), and no local paths; a local index, which the
+    user named, may also name local files. (The bundled snapshot is local and names only
+    ``https://`` charts.)
+    """
+    scheme = urlparse(url).scheme
+    remote_index = urlparse(index_url).scheme in ("http", "https")
+    if scheme == "https":
+        return
+    if scheme == "http" and (http.is_loopback(url) or _origin(url) == _origin(index_url)):
+        return
+    if scheme in ("", "file") and not remote_index:
+        return
+    raise ResolutionError(
+        f"{label}: the index {index_url} names {url}; refusing it (a remote index may name "
+        "https:// charts, http:// only on loopback or its own origin, local files never)"
+    )
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlparse(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
 
 
 def _normal_digest(digest: str, label: str) -> str:
@@ -142,12 +172,7 @@ def _download(url: str, label: str, limits: ArchiveLimits) -> bytes:
     if parsed.scheme in ("http", "https"):
         return _http_get(url, label, limits)
     local = Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(url)
-    try:
-        if local.stat().st_size > limits.archive_bytes:
-            raise ResolutionError(f"{label}: {local} is larger than {limits.archive_bytes} bytes")
-        return local.read_bytes()
-    except OSError as exc:
-        raise ResolutionError(f"{label}: cannot read {local} ({exc.strerror or exc})") from None
+    return files.read_regular(local, what=f"read {label}", max_bytes=limits.archive_bytes)
 
 
 def _http_get(url: str, label: str, limits: ArchiveLimits) -> bytes:

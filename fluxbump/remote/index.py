@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from fluxbump.errors import ResolutionError, UsageError
-from fluxbump.remote import http
+from fluxbump.remote import files, http
 
 DEFAULT_HELM_REPO = "https://fluxcd-community.github.io/helm-charts"
 HELM_REPO_ENV = "FLUXBUMP_HELM_REPO"
@@ -258,12 +258,11 @@ def load_index(repo_option: str | None, offline: bool = False) -> IndexLoad:
 
 
 def _read_local(path: Path) -> str:
+    data = files.read_regular(path, what="read the Helm index", max_bytes=MAX_INDEX_BYTES)
     try:
-        if path.stat().st_size > MAX_INDEX_BYTES:
-            raise ResolutionError(f"{path}: index larger than {MAX_INDEX_BYTES} bytes")
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ResolutionError(f"{path}: cannot read index ({exc})") from None
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ResolutionError(f"{path}: index is not UTF-8 text") from None
 
 
 def bundled_snapshot() -> HelmIndex:

@@ -19,10 +19,10 @@ from urllib.parse import quote, urlsplit
 
 from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.remote import http
+from fluxbump.secrets import TOKEN_ENV, hold
 
 FORGE_ENV = "FLUXBUMP_FORGE"
 FORGE_API_ENV = "FLUXBUMP_FORGE_API"
-TOKEN_ENV = {"github": "GITHUB_TOKEN", "gitea": "GITEA_TOKEN"}
 KINDS = ("github", "gitea")
 GITHUB_API = "https://api.github.com"
 GITHUB_API_VERSION = "2022-11-28"
@@ -95,6 +95,7 @@ def token_for(target: ForgeTarget, env: Mapping[str, str]) -> str:
         )
     if any(ch.isspace() or not ch.isprintable() for ch in token):
         raise UsageError(f"${name} contains whitespace or control characters")
+    hold(token)
     return token
 
 

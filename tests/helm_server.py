@@ -8,6 +8,7 @@ truncated bodies) so retry and error paths run against real sockets.
 from __future__ import annotations
 
 import hashlib
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -42,10 +43,12 @@ class HelmServer:
     faults: list[Fault] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
     port: int = 0
+    tls: ssl.SSLContext | None = None  # serve https with this server context
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -140,10 +143,14 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def listening(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+def listening(
+    handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None
+) -> Iterator[int]:
     """Serve ``handler`` on a free port of 127.0.0.1 for the ``with`` block; yields the port.
     Every test server (Helm repository, OCI registry, forge API) runs through this."""
     httpd = _QuietServer(("127.0.0.1", 0), handler)
+    if tls is not None:
+        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -156,5 +163,5 @@ def listening(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
 
 @contextmanager
 def serve(server: HelmServer) -> Iterator[HelmServer]:
-    with listening(_handler(server)) as server.port:
+    with listening(_handler(server), server.tls) as server.port:
         yield server

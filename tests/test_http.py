@@ -8,6 +8,8 @@ to send, so a run that waited for the whole drip fails the test.
 
 from __future__ import annotations
 
+import ssl
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,6 +77,39 @@ def test_slow_drip_hits_the_deadline_and_nothing_is_cached(
     assert len(server.requests) == 1  # the deadline is for the whole download: no retry
     assert cached_files(tmp_path) == []
     assert resolve(server).code == 0  # and the next, honest answer is used
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[HelmServer, Path]]:
+    """An https server on 127.0.0.1 with a throw-away certificate; yields it and the CA file."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with serve(HelmServer(routes={"/index.yaml": INDEX}, tls=context)) as srv:
+        yield srv, cert
+
+
+def test_slow_drip_over_tls_hits_the_deadline(
+    tls_server: tuple[HelmServer, Path], tmp_path: Path
+) -> None:
+    """TLS wraps the socket in a new object: the watchdog must cut that one."""
+    server, cert = tls_server
+    padding = {"X-Padding": "p" * 300}
+    stall = Fault(status=200, body=SLOW_BODY, drip=DRIP, drip_headers=True, headers=padding)
+    server.faults.append(stall)
+    env = {"SSL_CERT_FILE": str(cert), http.DEADLINE_ENV: "0.5"}
+    outcome = resolve(server, **env)
+    assert_exit_3(outcome, f"{server.base_url}/index.yaml: cannot fetch the Helm index")
+    assert "within the 0.5 s deadline" in outcome.stderr
+    assert 0 < stall.dripped < 100
+    assert cached_files(tmp_path) == []
+    assert resolve(server, SSL_CERT_FILE=str(cert)).code == 0  # https itself works
 
 
 def test_a_retry_that_would_pass_the_deadline_is_not_waited_for(

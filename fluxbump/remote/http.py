@@ -199,7 +199,8 @@ class Session:
 
     def _trace(self, event: str, info: dict[str, Any]) -> None:
         """Remember each new connection's socket, for the watchdog to cut."""
-        if event.endswith(".connect_tcp.complete"):
+        # TLS wraps the TCP socket in a new object that owns the descriptor: keep that one too.
+        if event.endswith((".connect_tcp.complete", ".start_tls.complete")):
             stream = info.get("return_value")
             sock = stream.get_extra_info("socket") if stream is not None else None
             if isinstance(sock, socket.socket):
@@ -255,8 +256,8 @@ class _Watchdog:
     def _cut(self) -> None:
         self.fired = True
         for sock in list(self._sockets):
-            with contextlib.suppress(OSError):  # already closed: nothing to cut
-                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError, ValueError):  # already closed: nothing to cut
+                _shutdown(sock.fileno())
 
     def check(self, request: _Request) -> None:
         if self.fired or time.monotonic() >= self.ends:
@@ -267,6 +268,18 @@ class _Watchdog:
         if time.monotonic() + seconds >= self.ends:
             raise request.late(self.seconds)
         _pause(seconds)
+
+
+def _shutdown(fd: int) -> None:
+    """shutdown(2) on a descriptor, leaving the socket objects (and a TLS layer over them)
+    untouched: the blocked read sees the end of the stream and fails in the reading thread."""
+    if fd < 0:
+        return
+    raw = socket.socket(fileno=fd)
+    try:
+        raw.shutdown(socket.SHUT_RDWR)
+    finally:
+        raw.detach()
 
 
 def _pause(seconds: float) -> None:

@@ -1,4 +1,8 @@
-"""Printing: human text to stdout, diagnostics to stderr, JSON documents, NO_COLOR."""
+"""Printing: human text to stdout, diagnostics to stderr, JSON documents, NO_COLOR.
+
+Every line leaves through ``out``, ``err`` or ``emit_json``, and each scrubs forge tokens
+(``fluxbump.secrets``): a forge that echoes the token cannot get it printed.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import json
 import os
 import sys
 from typing import Any
+
+from fluxbump.secrets import scrub
 
 
 def use_color(stream: Any = None) -> bool:
@@ -19,11 +25,11 @@ def paint(text: str, code: str, stream: Any = None) -> str:
 
 
 def out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+    sys.stdout.write(scrub(text) + "\n")
 
 
 def err(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    sys.stderr.write(scrub(text) + "\n")
 
 
 def warn(text: str) -> None:
@@ -35,4 +41,4 @@ def error(text: str) -> None:
 
 
 def emit_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
+    sys.stdout.write(scrub(json.dumps(document, indent=2, sort_keys=False)) + "\n")

@@ -8,6 +8,7 @@ truncated bodies) so retry and error paths run against real sockets.
 from __future__ import annotations
 
 import hashlib
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +23,11 @@ class Fault:
     delay: float = 0.0
     body: bytes = b"boom"
     truncate_to: int | None = None  # declare the full length, send only this many bytes
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Retry-After
+    declare_length: bool = True  # False: no Content-Length, the body ends when the socket does
+    drip: float = 0.0  # seconds between single bytes of the body (a stalling, hostile server)
+    drip_headers: bool = False  # drip the status line and headers too
+    dripped: int = 0  # bytes dripped so far: a client that gave up early stops it short
 
 
 @dataclass
@@ -37,10 +43,12 @@ class HelmServer:
     faults: list[Fault] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
     port: int = 0
+    tls: ssl.SSLContext | None = None  # serve https with this server context
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -78,6 +86,9 @@ def _handler(server: HelmServer) -> type[BaseHTTPRequestHandler]:
         def _fault(self, fault: Fault) -> None:
             if fault.delay:
                 time.sleep(fault.delay)
+            if fault.drip:
+                self._drip(fault)
+                return
             if fault.truncate_to is not None:
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(fault.body)))
@@ -86,11 +97,37 @@ def _handler(server: HelmServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.close_connection = True
                 return
-            self._send(fault.status, fault.body)
+            self._send(fault.status, fault.body, fault.headers, fault.declare_length)
 
-        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        def _drip(self, fault: Fault) -> None:
+            """One byte at a time until the client hangs up or the body is out."""
+            pad = "".join(f"{key}: {value}\r\n" for key, value in fault.headers.items())
+            head = f"HTTP/1.1 {fault.status} X\r\nContent-Length: {len(fault.body)}\r\n{pad}\r\n"
+            if not fault.drip_headers:
+                self.wfile.write(head.encode())
+                head = ""
+            self.close_connection = True
+            try:
+                for byte in head.encode() + fault.body:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    fault.dripped += 1
+                    time.sleep(fault.drip)
+            except OSError:
+                return  # the client cut the connection: what a deadline does
+
+        def _send(
+            self,
+            status: int,
+            body: bytes,
+            headers: dict[str, str] | None = None,
+            declare_length: bool = True,
+        ) -> None:
             self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
+            if declare_length:
+                self.send_header("Content-Length", str(len(body)))
+            else:
+                self.close_connection = True
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
             self.end_headers()
@@ -106,10 +143,14 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def listening(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+def listening(
+    handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None
+) -> Iterator[int]:
     """Serve ``handler`` on a free port of 127.0.0.1 for the ``with`` block; yields the port.
     Every test server (Helm repository, OCI registry, forge API) runs through this."""
     httpd = _QuietServer(("127.0.0.1", 0), handler)
+    if tls is not None:
+        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -122,5 +163,5 @@ def listening(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
 
 @contextmanager
 def serve(server: HelmServer) -> Iterator[HelmServer]:
-    with listening(_handler(server)) as server.port:
+    with listening(_handler(server), server.tls) as server.port:
         yield server

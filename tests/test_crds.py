@@ -13,23 +13,17 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from fluxbump.crds.archives import (
-    ArchiveLimits,
+from fluxbump.crds.archives import ArchiveLimits, fetch_chart_archive, resolve_chart_url
+from fluxbump.crds.definitions import (
     Crd,
     CrdVersions,
-    Drop,
-    ObjectDoc,
     catalog_app_version,
     crd_catalog_offline,
     detemplate,
-    dropped_versions,
-    fetch_chart_archive,
-    guard_transition,
-    object_docs,
     read_crds,
-    resolve_chart_url,
-    validate_objects,
 )
+from fluxbump.crds.drops import Drop, dropped_versions, guard_transition
+from fluxbump.crds.schema import ObjectDoc, object_docs, validate_objects
 from fluxbump.errors import EXIT_UNSAFE, ResolutionError, UnsafeTransitionError
 from fluxbump.remote.index import HelmIndex, parse_index
 from tests.helm_server import Fault, HelmServer, serve

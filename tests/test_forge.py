@@ -54,6 +54,9 @@ class ForgeServer:
     faults: dict[str, list[Reply]] = field(default_factory=dict)  # by method, served first
     requests: list[Seen] = field(default_factory=list)
     port: int = 0
+    echo_token: bool = (
+        False  # put the token into each pull request's html_url, as a leaky proxy might
+    )
 
     @property
     def prefix(self) -> str:
@@ -75,7 +78,8 @@ class ForgeServer:
         pull = {
             "number": number,
             "state": state,
-            "html_url": f"http://127.0.0.1:{self.port}/acme/gitops/pull/{number}",
+            "html_url": f"http://127.0.0.1:{self.port}/acme/gitops/pull/{number}"
+            + (f"?access_token={TOKEN}" if self.echo_token else ""),
             "head": {"ref": ref, "repo": {"owner": {"login": owner}}},
             "base": {"ref": "main"},
         }
@@ -160,7 +164,7 @@ def serve(server: ForgeServer) -> Iterator[ForgeServer]:
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("fluxbump.remote.forge.time.sleep", lambda _seconds: None)
+    monkeypatch.setattr("fluxbump.remote.http._pause", lambda _seconds: None)
 
 
 @pytest.fixture

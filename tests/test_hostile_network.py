@@ -20,7 +20,8 @@ import pytest
 
 from fluxbump.crds.archives import ArchiveLimits, fetch_chart_archive
 from fluxbump.errors import EXIT_RESOLUTION, ResolutionError
-from fluxbump.remote.index import MAX_INDEX_BYTES, TIMEOUT_ENV, parse_index
+from fluxbump.remote.http import TIMEOUT_ENV
+from fluxbump.remote.index import MAX_INDEX_BYTES, parse_index
 from tests.cli_runner import Outcome, run_cli, run_process
 from tests.helm_server import Fault, HelmServer, serve
 
@@ -177,7 +178,7 @@ def test_alias_bomb_is_refused_before_expansion() -> None:
 def test_index_over_the_size_limit_is_exit_3(server: HelmServer, tmp_path: Path) -> None:
     server.routes["/big/index.yaml"] = INDEX + b"#" * (MAX_INDEX_BYTES + 1) + b"\n"
     outcome = resolve(server.url("/big/index.yaml"))
-    assert_exit_3(outcome, f"index larger than {MAX_INDEX_BYTES} bytes")
+    assert_exit_3(outcome, f"cannot fetch the Helm index: larger than {MAX_INDEX_BYTES} bytes")
     assert cached_files(tmp_path) == []
 
 

@@ -110,7 +110,7 @@ def test_not_found_is_exit_3(helm_server: HelmServer) -> None:
 def test_timeout_is_retried_then_reported(
     helm_server: HelmServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("fluxbump.remote.index.TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr("fluxbump.remote.http.TIMEOUT_SECONDS", 0.2)
     helm_server.faults.extend(Fault(delay=0.6) for _ in range(3))
     result = run_cli("resolve", "2.4.0", "--helm-repo", helm_server.base_url)
     assert result.code == 3

@@ -12,7 +12,7 @@ import pytest
 from tests.cli_runner import Outcome, run_cli
 from tests.fixtures import CONSISTENT, git, make_fleet, snapshot
 from tests.helm_server import HelmServer
-from tests.test_forge import TOKEN, ForgeServer, serve
+from tests.test_forge import TOKEN, ForgeServer, Reply, serve
 
 
 @pytest.fixture
@@ -102,3 +102,48 @@ def test_missing_token_is_refused_before_anything_is_written(
     assert outcome.code == 2 and "GITHUB_TOKEN" in outcome.stderr
     assert snapshot(repo) == before
     assert git(repo, "branch", "--list") == "* main"
+
+
+# --- a forge that echoes the token (issue 18 item 6) --------------------------------------
+
+
+def test_token_echoed_in_the_pr_url_is_never_printed(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    github.echo_token = True
+    outcome = scheduled(helm_server, github, repo)
+    assert outcome.code == 0, outcome.stderr
+    assert TOKEN not in outcome.stdout + outcome.stderr
+    result = json.loads(outcome.stdout)
+    assert result["pr_url"].endswith("/acme/gitops/pull/1?access_token=***")
+    assert any(n.endswith("/pull/1?access_token=***") for n in result["notes"])
+
+
+def test_token_echoed_in_the_pr_url_is_scrubbed_from_the_text_report(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    github.echo_token = True
+    outcome = run_cli(
+        "to", "latest", "--push", "--open-pr", "--repo", str(repo),
+        "--helm-repo", helm_server.base_url, env=github.env(),
+    )  # fmt: skip
+    assert outcome.code == 0, outcome.stderr
+    assert TOKEN not in outcome.stdout + outcome.stderr
+    assert "opened pull request #1: " in outcome.stdout
+    assert "/acme/gitops/pull/1?access_token=***" in outcome.stdout
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_token_echoed_in_an_api_error_is_never_printed(
+    repo: Path, helm_server: HelmServer, github: ForgeServer, as_json: bool
+) -> None:
+    echo = {"message": f"Validation Failed for Bearer {TOKEN}", "url": f"https://x/?t={TOKEN}"}
+    github.faults["POST"] = [Reply(422, json.dumps(echo).encode())]
+    args = ["to", "latest", "--push", "--open-pr", "--repo", str(repo),
+            "--helm-repo", helm_server.base_url, *(["--json"] if as_json else [])]  # fmt: skip
+    outcome = run_cli(*args, env=github.env())
+    assert outcome.code == 3
+    assert TOKEN not in outcome.stdout + outcome.stderr
+    assert "HTTP 422: Validation Failed for Bearer ***" in outcome.stderr
+    if as_json:
+        assert json.loads(outcome.stdout)["exit_code"] == 3

@@ -178,14 +178,20 @@ def test_helm_chart_absent_from_the_index(cert_manager_repo: HelmServer) -> None
         verify_chart_version(cert_manager_repo.base_url, "flux2", "2.18.3")
 
 
-def test_helm_http_500_is_a_resolution_error(cert_manager_repo: HelmServer) -> None:
+def test_helm_http_500_is_retried(cert_manager_repo: HelmServer) -> None:
     cert_manager_repo.faults.append(Fault(status=500))
+    assert verify_chart_version(cert_manager_repo.base_url, "cert-manager", "1.16.6") == "v1.16.6"
+    assert len(cert_manager_repo.requests) == 2
+
+
+def test_helm_http_500_every_time_is_a_resolution_error(cert_manager_repo: HelmServer) -> None:
+    cert_manager_repo.faults += [Fault(status=500) for _ in range(3)]
     with pytest.raises(ResolutionError) as caught:
         verify_chart_version(cert_manager_repo.base_url, "cert-manager", "1.16.6")
     assert caught.value.exit_code == EXIT_RESOLUTION
-    assert (
-        caught.value.message
-        == f"{cert_manager_repo.url('/index.yaml')}: HTTP 500 fetching the Helm index"
+    assert caught.value.message == (
+        f"{cert_manager_repo.url('/index.yaml')}: cannot fetch the Helm index after 3 tries "
+        "(HTTP 500)"
     )
 
 
@@ -200,7 +206,7 @@ def test_helm_body_that_is_not_an_index() -> None:
 def test_helm_body_that_is_not_utf8() -> None:
     with (
         serve(HelmServer(routes={"/index.yaml": b"\xff\xfe\x00garbage"})) as server,
-        pytest.raises(ResolutionError, match=r"index\.yaml: cannot fetch the Helm index"),
+        pytest.raises(ResolutionError, match=r"index\.yaml: index is not UTF-8 text"),
     ):
         verify_chart_version(server.base_url, "cert-manager", "1.16.6")
 

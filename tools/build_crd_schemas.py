@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from fluxbump.crds.archives import Crd, crds_in_text
+from fluxbump.crds.definitions import Crd, crds_in_text
 
 TAG = re.compile(r"flux2-(?P<version>[0-9]+\.[0-9]+\.[0-9]+)\Z")
 CHART_DIR = "charts/flux2"

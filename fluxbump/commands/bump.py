@@ -163,7 +163,7 @@ def _guard_crds(
     found: Discovery, index: HelmIndex, target: str, options: BumpOptions
 ) -> CrdComparison:
     """Refuse (exit 4) a target whose CRDs stop serving a version the cluster may store."""
-    from fluxbump.crds.archives import guard_transition
+    from fluxbump.crds.drops import guard_transition
     from fluxbump.crds.guard import compare_crds
 
     comparison = compare_crds(found, index, target, offline=options.offline)

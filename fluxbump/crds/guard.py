@@ -14,14 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fluxbump import versions
-from fluxbump.crds.archives import (
-    CrdVersions,
-    Drop,
-    crd_catalog_offline,
-    dropped_versions,
-    fetch_chart_archive,
-    read_crds,
-)
+from fluxbump.crds.archives import fetch_chart_archive
+from fluxbump.crds.definitions import CrdVersions, crd_catalog_offline, read_crds
+from fluxbump.crds.drops import Drop, dropped_versions
 from fluxbump.errors import ResolutionError
 from fluxbump.pins import Violation
 from fluxbump.remote.index import HelmIndex
@@ -152,7 +147,7 @@ def schema_violations(
     skipped with a warning); online, an archive that cannot be fetched or
     verified is an error (exit 3), never a silent skip.
     """
-    from fluxbump.crds.archives import validate_files
+    from fluxbump.crds.schema import validate_files
 
     chart = found.component.upstream
     if index.find(chart, chart_version) is None:

@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from fluxbump.crds.archives import Crd
+from fluxbump.crds.definitions import Crd
 
 SCHEMA_CATALOG_NAME = "flux2-crd-schemas.json.gz"
 

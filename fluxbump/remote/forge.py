@@ -3,33 +3,31 @@
 The forge is read from the git remote URL; ``FLUXBUMP_FORGE`` (``github``/``gitea``) and
 ``FLUXBUMP_FORGE_API`` (the REST base URL) override it for GitHub Enterprise, self-hosted
 Gitea and tests. The token never appears in an error message: every text taken from a
-response is scrubbed of it before it reaches an exception.
-
-httpx is imported inside the functions that use it so ``fluxbump --version`` stays fast.
+response is scrubbed of it before it reaches an exception (and ``fluxbump.secrets`` scrubs
+every line fluxbump prints). HTTP goes through ``fluxbump.remote.http``: GETs are retried,
+the POST never is.
 """
 
 from __future__ import annotations
 
+import json
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fluxbump.errors import ResolutionError, UsageError
-
-if TYPE_CHECKING:
-    import httpx
+from fluxbump.remote import http
+from fluxbump.secrets import TOKEN_ENV, hold
 
 FORGE_ENV = "FLUXBUMP_FORGE"
 FORGE_API_ENV = "FLUXBUMP_FORGE_API"
-TOKEN_ENV = {"github": "GITHUB_TOKEN", "gitea": "GITEA_TOKEN"}
 KINDS = ("github", "gitea")
 GITHUB_API = "https://api.github.com"
 GITHUB_API_VERSION = "2022-11-28"
-TIMEOUT_SECONDS = 20.0
-GET_ATTEMPTS = 3  # GETs are retried on transport errors and 5xx; the POST never is
+# A page of 100 pull requests with their bodies; far more is not an API answer.
+MAX_REPLY_BYTES = 16 * 1024 * 1024
 GITEA_PAGE_SIZE = 50  # Gitea's default MAX_RESPONSE_ITEMS
 GITEA_MAX_PAGES = 20
 _HOSTS = {"github.com": "github", "www.github.com": "github", "codeberg.org": "gitea"}
@@ -97,6 +95,7 @@ def token_for(target: ForgeTarget, env: Mapping[str, str]) -> str:
         )
     if any(ch.isspace() or not ch.isprintable() for ch in token):
         raise UsageError(f"${name} contains whitespace or control characters")
+    hold(token)
     return token
 
 
@@ -178,15 +177,8 @@ def open_pull_request(
     target: ForgeTarget, token: str, *, head: str, base: str, title: str, body: str
 ) -> PullRequest:
     """Reuse the open pull request from ``head`` if there is one, else create it."""
-    import httpx
-
-    with httpx.Client(
-        base_url=target.api_base,
-        headers=_headers(target, token),
-        timeout=TIMEOUT_SECONDS,
-        trust_env=True,
-    ) as client:
-        api = _Api(client, target, token)
+    with http.Session(base_url=target.api_base, headers=_headers(target, token)) as session:
+        api = _Api(session, target, token)
         existing = _find_open(api, head)
         if existing is not None:
             return existing
@@ -277,7 +269,7 @@ def _as_list(data: object, target: ForgeTarget, *, token: str) -> list[Any]:
 
 @dataclass(frozen=True)
 class _Api:
-    client: httpx.Client
+    session: http.Session
     target: ForgeTarget
     token: str
 
@@ -290,34 +282,26 @@ class _Api:
         json: Mapping[str, str] | None = None,
     ) -> Any:
         """One API request, JSON decoded; any failure is a token-free ResolutionError."""
-        import httpx
-
         where = f"{self.target.label} API {method} {path}"
-        attempts = GET_ATTEMPTS if method == "GET" else 1
-        for attempt in range(attempts):
-            if attempt:
-                time.sleep(0.2 * 2**attempt)
-            try:
-                response = self.client.request(
-                    method, path, params=params, json=json, follow_redirects=method == "GET"
+        what = f"call the {where}"
+        try:
+            if method == "GET":
+                reply = self.session.get(path, what=what, max_bytes=MAX_REPLY_BYTES, params=params)
+            else:
+                reply = self.session.post_json(
+                    path, json or {}, what=what, max_bytes=MAX_REPLY_BYTES
                 )
-            except httpx.TransportError as exc:
-                detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                if attempt + 1 < attempts:
-                    continue
-                raise ResolutionError(_scrub(f"{where}: {detail}", self.token)) from None
-            if response.status_code >= 500 and attempt + 1 < attempts:
-                continue
-            return _decode(response, where, self.token)
-        raise AssertionError("unreachable")  # pragma: no cover
+        except ResolutionError as exc:
+            raise ResolutionError(_scrub(exc.message, self.token)) from None
+        return _decode(reply, where, self.token)
 
 
-def _decode(response: httpx.Response, where: str, token: str) -> Any:
+def _decode(reply: http.Reply, where: str, token: str) -> Any:
     try:
-        data = response.json() if response.content else None
-    except ValueError:
+        data = json.loads(reply.body) if reply.body else None
+    except (ValueError, RecursionError):
         data = _NOT_JSON
-    status = response.status_code
+    status = reply.status
     if not 200 <= status < 300:
         message = _api_message(data)
         hint = _hint(status)

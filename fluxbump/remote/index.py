@@ -14,13 +14,11 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from fluxbump.errors import ResolutionError, UsageError
-
-if TYPE_CHECKING:
-    import httpx
+from fluxbump.remote import files, http
 
 DEFAULT_HELM_REPO = "https://fluxcd-community.github.io/helm-charts"
 HELM_REPO_ENV = "FLUXBUMP_HELM_REPO"
@@ -28,10 +26,7 @@ CACHE_ENV = "FLUXBUMP_CACHE_DIR"
 SNAPSHOT_NAME = "fluxcd-community-index-2026-04-15.yaml"
 SNAPSHOT_DATE = "2026-04-15"
 MAX_INDEX_BYTES = 32 * 1024 * 1024
-ATTEMPTS = 3
-TIMEOUT_SECONDS = 15.0
-# Seconds per HTTP connect/read; lets tests (and slow links) change the default.
-TIMEOUT_ENV = "FLUXBUMP_HTTP_TIMEOUT"
+FETCH_INDEX = "fetch the Helm index"
 # Parsed-index sidecars (see ``load_parsed``): name prefix, format version, how many to keep.
 PARSED_PREFIX = "parsed-"
 PARSED_FORMAT = 1
@@ -263,12 +258,11 @@ def load_index(repo_option: str | None, offline: bool = False) -> IndexLoad:
 
 
 def _read_local(path: Path) -> str:
+    data = files.read_regular(path, what="read the Helm index", max_bytes=MAX_INDEX_BYTES)
     try:
-        if path.stat().st_size > MAX_INDEX_BYTES:
-            raise ResolutionError(f"{path}: index larger than {MAX_INDEX_BYTES} bytes")
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ResolutionError(f"{path}: cannot read index ({exc})") from None
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ResolutionError(f"{path}: index is not UTF-8 text") from None
 
 
 def bundled_snapshot() -> HelmIndex:
@@ -339,37 +333,28 @@ def _atomic_write(path: Path, text: str) -> None:
 # --- HTTP ------------------------------------------------------------------------------
 
 
-def http_timeout() -> float:
-    """``$FLUXBUMP_HTTP_TIMEOUT`` seconds if set to a positive number, else the default."""
-    value = os.environ.get(TIMEOUT_ENV, "").strip()
-    if not value:
-        return TIMEOUT_SECONDS
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if not 0 < seconds < float("inf"):
-        raise UsageError(f"{TIMEOUT_ENV}={value!r}: expected a positive number of seconds")
-    return seconds
-
-
 def fetch_index(url: str) -> HelmIndex:
     """GET the index, revalidating a cached copy (If-None-Match / If-Modified-Since)."""
-    import httpx
-
     cache = Cache.for_url(url)
     cached = cache.read()
     headers = _validators(cached[1]) if cached else {}
-    with httpx.Client(timeout=http_timeout(), follow_redirects=True, trust_env=True) as client:
-        response, body = _get_with_retry(client, url, headers)
-    if response.status_code == 304 and cached is not None:
+    reply = http.get(url, what=FETCH_INDEX, max_bytes=MAX_INDEX_BYTES, headers=headers)
+    if reply.status == 304 and cached is not None:
         return load_parsed(cached[0], url)
-    if response.status_code != 200:
-        raise ResolutionError(f"{url}: HTTP {response.status_code} fetching the Helm index")
-    text = _decode(body, url)
+    text = index_text(reply, url)
     index = load_parsed(text, url)  # validate before caching: never poison the cache
-    cache.write(text, _meta(response, url))
+    cache.write(text, _meta(reply, url))
     return index
+
+
+def index_text(reply: http.Reply, url: str) -> str:
+    """The text of a 200 answer to an index GET; any other status or non-UTF-8 is exit 3."""
+    if reply.status != 200:
+        raise ResolutionError(f"{url}: HTTP {reply.status} fetching the Helm index")
+    try:
+        return reply.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ResolutionError(f"{url}: index is not UTF-8 text") from None
 
 
 def _validators(meta: dict[str, str]) -> dict[str, str]:
@@ -381,60 +366,13 @@ def _validators(meta: dict[str, str]) -> dict[str, str]:
     return headers
 
 
-def _meta(response: httpx.Response, url: str) -> dict[str, str]:
+def _meta(reply: http.Reply, url: str) -> dict[str, str]:
     return {
         "url": url,
-        "etag": response.headers.get("etag", ""),
-        "last_modified": response.headers.get("last-modified", ""),
+        "etag": reply.headers.get("etag", ""),
+        "last_modified": reply.headers.get("last-modified", ""),
         "fetched_at": str(int(time.time())),
     }
-
-
-def _decode(body: bytes, url: str) -> str:
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ResolutionError(f"{url}: index is not UTF-8 text") from None
-
-
-def _get_with_retry(
-    client: httpx.Client, url: str, headers: dict[str, str]
-) -> tuple[httpx.Response, bytes]:
-    """GET with a bounded retry and back-off on connect errors, timeouts and 5xx."""
-    import httpx
-
-    last_error = ""
-    for attempt in range(ATTEMPTS):
-        if attempt:
-            time.sleep(0.2 * 2**attempt)
-        try:
-            response, body = get_limited(client, url, headers)
-        except httpx.TransportError as exc:
-            last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            continue
-        if response.status_code < 500:
-            return response, body
-        last_error = f"HTTP {response.status_code}"
-    raise ResolutionError(
-        f"{url}: cannot fetch the Helm index after {ATTEMPTS} tries ({last_error})"
-    )
-
-
-def get_limited(
-    client: httpx.Client, url: str, headers: dict[str, str]
-) -> tuple[httpx.Response, bytes]:
-    """GET with a size cap: a hostile or broken server cannot exhaust memory."""
-    with client.stream("GET", url, headers=headers) as response:
-        declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > MAX_INDEX_BYTES:
-            raise ResolutionError(f"{url}: index larger than {MAX_INDEX_BYTES} bytes")
-        chunks, size = [], 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > MAX_INDEX_BYTES:
-                raise ResolutionError(f"{url}: index larger than {MAX_INDEX_BYTES} bytes")
-            chunks.append(chunk)
-        return response, b"".join(chunks)
 
 
 def describe(entry: ChartEntry) -> dict[str, Any]:

@@ -23,20 +23,23 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlparse
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urljoin, urlparse
 
 from fluxbump import versions
 from fluxbump.errors import ResolutionError, UsageError
-from fluxbump.remote.index import get_limited, http_timeout, parse_index
+from fluxbump.remote import http
+from fluxbump.remote.index import FETCH_INDEX, MAX_INDEX_BYTES, index_text, parse_index
 
 if TYPE_CHECKING:
-    import httpx
     import semver
 
 PLAIN_HTTP_ENV = "FLUXBUMP_OCI_PLAIN_HTTP"
 # A registry that pages forever must not hang a run; 50 pages is thousands of tags.
 MAX_PAGES = 50
+# A tag-list page or token answer: thousands of tags fit in far less.
+MAX_PAGE_BYTES = 4 * 1024 * 1024
+LIST_TAGS = "list the chart's tags"
 # How many alternative versions a "not published" message names.
 SUGGESTIONS = 5
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
@@ -96,18 +99,9 @@ def _published(repository: str, chart: str, purpose: str, hint: str) -> list[str
 
 def _helm_versions(repository: str, chart: str) -> list[str]:
     """Every version of ``chart`` listed in the repository's ``index.yaml``."""
-    import httpx
-
     url = repository.rstrip("/") + "/index.yaml"
-    try:
-        with _client() as client:
-            response, body = get_limited(client, url, {})
-            if response.status_code != 200:
-                raise ResolutionError(f"{url}: HTTP {response.status_code} fetching the Helm index")
-            text = body.decode("utf-8")
-    except (httpx.HTTPError, httpx.InvalidURL, ValueError, RecursionError) as exc:
-        raise ResolutionError(f"{url}: cannot fetch the Helm index ({_why(exc)})") from None
-    return [entry.version for entry in parse_index(text, url).versions_of(chart)]
+    reply = http.get(url, what=FETCH_INDEX, max_bytes=MAX_INDEX_BYTES)
+    return [entry.version for entry in parse_index(index_text(reply, url), url).versions_of(chart)]
 
 
 # --- OCI registries --------------------------------------------------------------------
@@ -115,19 +109,14 @@ def _helm_versions(repository: str, chart: str) -> list[str]:
 
 def _oci_versions(repository: str, chart: str) -> list[str]:
     """Every tag of ``host/path/chart``, as a chart version (Helm pushes ``+`` as ``_``)."""
-    import httpx
-
     parsed = urlparse(repository)
     if not parsed.netloc:
         raise UsageError(f"repository '{repository}': expected oci://host/path")
     path = parsed.path.strip("/")
     name = f"{path}/{chart}" if path else chart
     url = f"{_scheme(parsed.netloc)}://{parsed.netloc}/v2/{name}/tags/list"
-    try:
-        with _client() as client:
-            tags = _list_tags(client, url, name)
-    except (httpx.HTTPError, httpx.InvalidURL, ValueError, RecursionError) as exc:
-        raise ResolutionError(f"{url}: cannot list the chart's tags ({_why(exc)})") from None
+    with http.Session() as session:
+        tags = _list_tags(session, url, name)
     return [tag.replace("_", "+") for tag in tags]
 
 
@@ -137,7 +126,7 @@ def _scheme(host: str) -> str:
     return "http" if host.lower() in plain else "https"
 
 
-def _list_tags(client: httpx.Client, url: str, name: str) -> list[str]:
+def _list_tags(session: http.Session, url: str, name: str) -> list[str]:
     """Walk the tag list page by page, taking an anonymous token if the registry asks."""
     origin = urlparse(url).netloc
     headers: dict[str, str] = {}
@@ -148,33 +137,31 @@ def _list_tags(client: httpx.Client, url: str, name: str) -> list[str]:
             return tags
         # The token is for this registry only: a page on another host never gets it.
         sent = headers if urlparse(next_url).netloc == origin else {}
-        response, body = get_limited(client, next_url, sent)
-        if response.status_code == 401 and not headers:
-            headers = {"Authorization": f"Bearer {_anonymous_token(client, response, name)}"}
-            response, body = get_limited(client, next_url, headers)
-        if response.status_code == 404 and next_url == url:
+        reply = session.get(next_url, what=LIST_TAGS, max_bytes=MAX_PAGE_BYTES, headers=sent)
+        if reply.status == 401 and not headers:
+            headers = {"Authorization": f"Bearer {_anonymous_token(session, reply, name)}"}
+            reply = session.get(next_url, what=LIST_TAGS, max_bytes=MAX_PAGE_BYTES, headers=headers)
+        if reply.status == 404 and next_url == url:
             return []  # the registry has no such chart: reported as "not published"
-        _check_tags_status(response, next_url)
-        tags.extend(_tags_of(body, next_url))
-        link = response.links.get("next", {}).get("url")
+        _check_tags_status(reply, next_url)
+        tags.extend(_tags_of(reply.body, next_url))
+        link = reply.links.get("next")
         next_url = urljoin(next_url, link) if link else None
     if next_url is not None:
         raise ResolutionError(f"{url}: tag list still paging after {MAX_PAGES} pages")
     return tags
 
 
-def _check_tags_status(response: httpx.Response, url: str) -> None:
-    if response.status_code == 401:
+def _check_tags_status(reply: http.Reply, url: str) -> None:
+    if reply.status == 401:
         raise ResolutionError(f"{url}: HTTP 401 even with an anonymous token (private chart?)")
-    if response.status_code != 200:
-        raise ResolutionError(f"{url}: HTTP {response.status_code} listing the chart's tags")
+    if reply.status != 200:
+        raise ResolutionError(f"{url}: HTTP {reply.status} listing the chart's tags")
 
 
-def _anonymous_token(client: httpx.Client, challenge: httpx.Response, name: str) -> str:
+def _anonymous_token(session: http.Session, challenge: http.Reply, name: str) -> str:
     """Answer a ``WWW-Authenticate: Bearer realm=…,service=…,scope=…`` challenge anonymously,
     as ``helm pull`` does for a public chart on ghcr.io or Docker Hub."""
-    import httpx
-
     header = challenge.headers.get("www-authenticate", "")
     if not header.lower().startswith("bearer "):
         raise ResolutionError(
@@ -187,11 +174,11 @@ def _anonymous_token(client: httpx.Client, challenge: httpx.Response, name: str)
     query = {"scope": params.get("scope") or f"repository:{name}:pull"}
     if params.get("service"):
         query["service"] = params["service"]
-    token_url = str(httpx.URL(realm).copy_merge_params(query))
-    response, body = get_limited(client, token_url, {})
-    if response.status_code != 200:
-        raise ResolutionError(f"{realm}: HTTP {response.status_code} requesting an anonymous token")
-    data = json.loads(body)
+    token_url = realm + ("&" if "?" in realm else "?") + urlencode(query)
+    reply = session.get(token_url, what="request an anonymous token", max_bytes=MAX_PAGE_BYTES)
+    if reply.status != 200:
+        raise ResolutionError(f"{realm}: HTTP {reply.status} requesting an anonymous token")
+    data = _json(reply.body, realm)
     token = (data.get("token") or data.get("access_token")) if isinstance(data, dict) else None
     if not isinstance(token, str) or not token:
         raise ResolutionError(f"{realm}: token response has no 'token' or 'access_token'")
@@ -200,7 +187,7 @@ def _anonymous_token(client: httpx.Client, challenge: httpx.Response, name: str)
 
 def _tags_of(body: bytes, url: str) -> list[str]:
     """The ``tags`` of a tag-list page (``null`` for a repository with none)."""
-    data = json.loads(body)
+    data = _json(body, url)
     tags = data.get("tags") if isinstance(data, dict) else None
     if tags is None and isinstance(data, dict):
         return []
@@ -209,19 +196,11 @@ def _tags_of(body: bytes, url: str) -> list[str]:
     return tags
 
 
-# --- HTTP ------------------------------------------------------------------------------
-
-
-def _client() -> httpx.Client:
-    import httpx
-
-    return httpx.Client(timeout=http_timeout(), follow_redirects=True, trust_env=True)
-
-
-def _why(exc: Exception) -> str:
-    """One line naming the failure: the class, and its message when it has one."""
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+def _json(body: bytes, url: str) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise ResolutionError(f"{url}: the answer is not JSON") from None
 
 
 # --- messages --------------------------------------------------------------------------

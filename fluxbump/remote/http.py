@@ -1,0 +1,318 @@
+"""HTTP for every download and API call: one retry, deadline, size-cap and error policy.
+
+The only module that imports httpx, and only inside the calls that use it, so commands that
+never touch the network stay fast (tests/test_imports.py). The Helm index, chart archives,
+upstream chart repositories, OCI registries and the forge API all go through ``Session``:
+
+* **Retries.** A GET is tried ``ATTEMPTS`` times, with back-off, after a connection error, a
+  timeout, a broken or truncated response, a 5xx or a 429; a ``Retry-After`` (seconds or a
+  date) is honoured up to ``MAX_RETRY_AFTER`` seconds. Any other status is an answer, handed
+  to the caller. A POST is tried once: it may have taken effect.
+* **Time.** Every connect and read waits at most ``$FLUXBUMP_HTTP_TIMEOUT`` seconds, and each
+  request, retries and back-off included, ends by a total deadline
+  (``$FLUXBUMP_HTTP_DEADLINE``): a server dripping one byte every half second passes every
+  read timeout, so a watchdog cuts its socket at the deadline.
+* **Size.** A body is capped on the bytes actually read (a ``Content-Length`` over the cap is
+  refused before reading; a lying one changes nothing).
+* **Errors.** Every failure is a ``ResolutionError`` (exit 3): one line starting with the URL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from fluxbump.errors import ResolutionError, UsageError
+
+ATTEMPTS = 3
+TIMEOUT_ENV = "FLUXBUMP_HTTP_TIMEOUT"
+TIMEOUT_SECONDS = 15.0
+DEADLINE_ENV = "FLUXBUMP_HTTP_DEADLINE"
+# The 32 MiB index cap at 1 MiB/s with room for the retries; a stalled server ends far sooner.
+DEADLINE_SECONDS = 120.0
+# A server may ask for minutes of patience (Retry-After); a CLI run waits at most this per try.
+MAX_RETRY_AFTER = 10.0
+BACKOFF_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A complete response: final URL, status, lower-case headers, body, ``Link`` rels."""
+
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    links: Mapping[str, str] = field(default_factory=dict)  # rel -> URL (RFC 8288 paging)
+
+
+def read_timeout() -> float:
+    """``$FLUXBUMP_HTTP_TIMEOUT`` seconds per connect/read, else the default."""
+    return _seconds(TIMEOUT_ENV, TIMEOUT_SECONDS)
+
+
+def deadline() -> float:
+    """``$FLUXBUMP_HTTP_DEADLINE`` seconds per request including retries, else the default."""
+    return _seconds(DEADLINE_ENV, DEADLINE_SECONDS)
+
+
+def _seconds(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise UsageError(f"{name}={value!r}: expected a positive number of seconds")
+    return seconds
+
+
+def is_loopback(url: str) -> bool:
+    """Whether a URL's host is this machine (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def get(url: str, *, what: str, max_bytes: int, headers: Mapping[str, str] | None = None) -> Reply:
+    """One GET in its own session (see ``Session.get``)."""
+    with Session() as session:
+        return session.get(url, what=what, max_bytes=max_bytes, headers=headers)
+
+
+class Session:
+    """A connection pool for related requests (tag-list pages, forge calls), one policy."""
+
+    def __init__(self, *, base_url: str = "", headers: Mapping[str, str] | None = None) -> None:
+        import httpx
+
+        self._base_url = base_url
+        self._client = httpx.Client(
+            base_url=base_url, headers=dict(headers or {}), timeout=read_timeout(), trust_env=True
+        )
+        self._sockets: list[socket.socket] = []
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._client.close()
+
+    def get(
+        self,
+        url: str,
+        *,
+        what: str,
+        max_bytes: int,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> Reply:
+        """GET ``url`` (redirects followed) under the retry/deadline/size policy.
+
+        ``what`` completes "cannot …" in messages, e.g. "fetch the Helm index".
+        """
+        where = self._where(url)
+        request = _Request("GET", url, what, max_bytes, dict(headers or {}), params, None, where)
+        return self._send(request)
+
+    def post_json(
+        self, url: str, payload: Mapping[str, str], *, what: str, max_bytes: int
+    ) -> Reply:
+        """POST a JSON body once (never retried, redirects not followed)."""
+        return self._send(
+            _Request("POST", url, what, max_bytes, {}, None, payload, self._where(url))
+        )
+
+    def _where(self, url: str) -> str:
+        absolute = url if "://" in url else self._base_url.rstrip("/") + url
+        return absolute.split("?", 1)[0]
+
+    def _send(self, request: _Request) -> Reply:
+        import httpx
+
+        attempts = ATTEMPTS if request.method == "GET" else 1
+        with _Watchdog(deadline(), self._sockets) as watchdog:
+            for attempt in range(1, attempts + 1):
+                try:
+                    reply = self._once(request, watchdog)
+                except httpx.UnsupportedProtocol as exc:
+                    raise request.failure(_why(exc)) from None
+                except (httpx.TransportError, httpx.DecodingError) as exc:
+                    watchdog.check(request)  # a socket cut by the watchdog is the deadline
+                    if attempt == attempts:
+                        raise request.failure(_why(exc), attempts) from None
+                    watchdog.pause(_backoff(attempt), request)
+                    continue
+                except httpx.InvalidURL as exc:
+                    raise request.failure(_why(exc)) from None
+                if not _transient(reply.status) or attempts == 1:
+                    return reply
+                if attempt == attempts:
+                    raise request.failure(f"HTTP {reply.status}", attempts)
+                watchdog.pause(_retry_after(reply, attempt), request)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _once(self, request: _Request, watchdog: _Watchdog) -> Reply:
+        """One try: stream the body, counting the bytes read against the cap."""
+        with self._client.stream(
+            request.method,
+            request.url,
+            headers=request.headers,
+            params=request.params,
+            json=request.payload,
+            follow_redirects=request.method == "GET",
+            extensions={"trace": self._trace},
+        ) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > request.max_bytes:
+                raise request.too_big()
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                watchdog.check(request)
+                size += len(chunk)
+                if size > request.max_bytes:
+                    raise request.too_big()
+                chunks.append(chunk)
+            watchdog.check(request)  # a cut socket can look like the end of a body
+            return Reply(
+                url=str(response.url),
+                status=response.status_code,
+                headers={k.lower(): v for k, v in response.headers.items()},
+                body=b"".join(chunks),
+                links={str(rel): link["url"] for rel, link in response.links.items()},
+            )
+
+    def _trace(self, event: str, info: dict[str, Any]) -> None:
+        """Remember each new connection's socket, for the watchdog to cut."""
+        # TLS wraps the TCP socket in a new object that owns the descriptor: keep that one too.
+        if event.endswith((".connect_tcp.complete", ".start_tls.complete")):
+            stream = info.get("return_value")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if isinstance(sock, socket.socket):
+                self._sockets.append(sock)
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    url: str
+    what: str
+    max_bytes: int
+    headers: dict[str, str]
+    params: Mapping[str, str | int] | None
+    payload: Mapping[str, str] | None
+    where: str  # the absolute URL for messages, without the query (it may carry anything)
+
+    def failure(self, detail: str, attempts: int = 1) -> ResolutionError:
+        tries = f" after {attempts} tries" if attempts > 1 else ""
+        return ResolutionError(f"{self.where}: cannot {self.what}{tries} ({detail})")
+
+    def too_big(self) -> ResolutionError:
+        return ResolutionError(
+            f"{self.where}: cannot {self.what}: larger than {self.max_bytes} bytes; refusing it"
+        )
+
+    def late(self, seconds: float) -> ResolutionError:
+        return ResolutionError(
+            f"{self.where}: cannot {self.what}: no complete answer within the {seconds:g} s "
+            f"deadline (${DEADLINE_ENV} raises it)"
+        )
+
+
+class _Watchdog:
+    """The total deadline of one request: checked between reads, enforced by a timer that
+    shuts the connections down (a read that keeps receiving single bytes never times out)."""
+
+    def __init__(self, seconds: float, sockets: list[socket.socket]) -> None:
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+        self.fired = False
+        self._sockets = sockets
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+
+    def _cut(self) -> None:
+        self.fired = True
+        for sock in list(self._sockets):
+            with contextlib.suppress(OSError, ValueError):  # already closed: nothing to cut
+                _shutdown(sock.fileno())
+
+    def check(self, request: _Request) -> None:
+        if self.fired or time.monotonic() >= self.ends:
+            raise request.late(self.seconds)
+
+    def pause(self, seconds: float, request: _Request) -> None:
+        """Wait before the next try, unless that would pass the deadline."""
+        if time.monotonic() + seconds >= self.ends:
+            raise request.late(self.seconds)
+        _pause(seconds)
+
+
+def _shutdown(fd: int) -> None:
+    """shutdown(2) on a descriptor, leaving the socket objects (and a TLS layer over them)
+    untouched: the blocked read sees the end of the stream and fails in the reading thread."""
+    if fd < 0:
+        return
+    raw = socket.socket(fileno=fd)
+    try:
+        raw.shutdown(socket.SHUT_RDWR)
+    finally:
+        raw.detach()
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def _transient(status: int) -> bool:
+    """Worth another try: the server is overloaded, restarting or rate-limiting."""
+    return status >= 500 or status == 429
+
+
+def _backoff(attempt: int) -> float:
+    return float(BACKOFF_SECONDS * 2**attempt)
+
+
+def _retry_after(reply: Reply, attempt: int) -> float:
+    """The server's ``Retry-After`` (capped), else the back-off."""
+    import email.utils
+
+    value = reply.headers.get("retry-after", "").strip()
+    wanted = 0.0
+    if value.isdigit():
+        wanted = float(value)
+    elif value:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+            wanted = when.timestamp() - time.time()
+        except (TypeError, ValueError):
+            wanted = 0.0
+    return min(max(wanted, _backoff(attempt)), MAX_RETRY_AFTER)
+
+
+def _why(exc: Exception) -> str:
+    """One line naming the failure: the class, and its first line of message if any."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

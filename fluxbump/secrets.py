@@ -1,0 +1,54 @@
+"""Secrets fluxbump holds (forge tokens), and the scrub every printed line goes through.
+
+A forge may echo the token back (in a pull request's URL, an error body, a proxy's page).
+Scrubbing where text leaves the process (``fluxbump.output``) covers success text,
+``--json``, errors and warnings alike, whichever module wrote the text; the forge client
+also scrubs its own messages so an exception never carries a token.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from urllib.parse import quote
+
+TOKEN_ENV = {"github": "GITHUB_TOKEN", "gitea": "GITEA_TOKEN"}
+MASK = "***"
+# A value this short would blank ordinary words in every line; no forge issues such tokens.
+MIN_LENGTH = 8
+
+_held: set[str] = set()
+
+
+def hold(secret: str) -> None:
+    """Scrub ``secret`` from everything printed from now on."""
+    if len(secret.strip()) >= MIN_LENGTH:
+        _held.add(secret.strip())
+
+
+def scrub(text: str) -> str:
+    """``text`` with every held token, and every token variable's value, replaced by ***."""
+    for form in _forms():
+        text = text.replace(form, MASK)
+    return text
+
+
+def _forms() -> list[str]:
+    """Each secret as written raw, URL-quoted and JSON-escaped; longest first."""
+    secrets = set(_held)
+    for name in TOKEN_ENV.values():
+        value = os.environ.get(name, "").strip()
+        if len(value) >= MIN_LENGTH:
+            secrets.add(value)
+    forms = {
+        form
+        for secret in secrets
+        for form in (
+            secret,
+            quote(secret, safe=""),
+            quote(secret),
+            json.dumps(secret)[1:-1],
+            json.dumps(secret, ensure_ascii=False)[1:-1],
+        )
+    }
+    return sorted(forms, key=len, reverse=True)

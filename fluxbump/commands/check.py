@@ -20,7 +20,7 @@ from fluxbump.gate.invariants import GateReport, combine, evaluate, stale_mentio
 from fluxbump.pins import Mention, Violation
 from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.resolve import app_version_of
-from fluxbump.scan.discover import Discovery, survey
+from fluxbump.scan.discover import Discovery, Survey, survey
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,19 @@ def run_check(
     if not components:
         covered = {name for d in discoveries for name in d.tracked}
         report.violations += outside_violations(found, covered)
+    report.violations += _stale_archives(found, discoveries)
     return CheckResult(flux, report, tuple(warnings), crds, tuple(chosen), reports)
+
+
+def _stale_archives(found: Survey, discoveries: list[Discovery]) -> list[Violation]:
+    """Vendored archives of the checked charts that their pins moved away from. Only the
+    read-only commands report them: a bump does not download archives (yet), so its gate
+    must not fail on them; the next ``check`` names them."""
+    from fluxbump.scan.sites.vendored import stale_archives, vendored
+
+    names = sorted({name for d in discoveries for name in d.tracked})
+    charts = [found.charts[name] for name in names]
+    return [v for chart in charts for v in stale_archives(chart, vendored(found.root, chart))]
 
 
 def _pending_journal(repo: Path) -> tuple[str, ...]:

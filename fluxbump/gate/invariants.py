@@ -14,6 +14,7 @@ from fluxbump.pins import Mention, PinSite, Violation
 from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import app_version_of
 from fluxbump.scan.discover import Discovery, Placeholder, default_pin, placeholder_variable
+from fluxbump.scan.sites import chartlock
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ def evaluate(found: Discovery, index: HelmIndex | None) -> GateReport:
     _charts(found, report)
     _releases(found, report)
     _constraints(found, report)
+    _locks(found, report)
     return report
 
 
@@ -290,3 +292,19 @@ def stale_mentions(found: Discovery) -> list[Mention]:
         return list(found.mentions)
     current = found.installs[0].value
     return [m for m in found.mentions if m.value and not versions.equal(m.value, current)]
+
+
+def _locks(found: Discovery, report: GateReport) -> None:
+    """Each tracked chart's Chart.lock must be what ``helm dependency update`` writes for
+    its Chart.yaml, or ``helm dependency build`` refuses it (DESIGN: charts carry locks)."""
+    subjects = {*found.tracked, found.component.upstream}
+    for locked in found.locks.values():
+        state = locked.state()
+        report.violations += chartlock.violations(state, locked.chart_file)
+        if state.mismatch is not None:
+            continue
+        for index, entry in enumerate(locked.lock.entries):
+            site = entry.version
+            if site is not None and site.subject in subjects:
+                expected = state.versions.get(index, site.value)
+                report.rows.append(Row(site, expected, index not in state.versions))

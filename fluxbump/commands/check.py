@@ -62,7 +62,8 @@ def run_check(
         found.flux()  # Flux is always checked unless excluded: this names a missing wrapper
     discoveries = [found.discovery(c) for c in chosen]
     flux = next((d for d in discoveries if d.component.rules.names_a_release), None)
-    loaded = load_index(helm_repo or config.helm_repo, offline=offline)
+    loaded = load_index(helm_repo or config.helm_repo, offline=offline, fallback=True)
+    offline = offline or not loaded.index.complete  # fell back: chart archives are not fetched
     reports = tuple(evaluate(d, loaded.index) for d in discoveries)
     report = combine(list(reports))
     crds, warnings = None, [*_pending_journal(repo), *loaded.warnings]
@@ -118,16 +119,31 @@ def format_text(result: CheckResult) -> list[str]:
     lines = [v.as_text() for v in result.report.violations]
     count = len(result.report.rows)
     unproven = sum(not row.proven for row in result.report.rows)
-    if result.report.ok and unproven:
+    why = _unproven_by_index(result.report)
+    if result.report.ok and unproven and not why:
         lines.append(
             f"check: consistent — {count - unproven} pin-sites agree, {unproven} cannot be "
             "proven from this repo (marked ?? by 'status')"
         )
+    elif result.report.ok and unproven:
+        lines.append(
+            f"check: consistent — {count - unproven} pin-sites agree, {unproven} cannot be "
+            f"proven: {why}"
+        )
     elif result.report.ok:
         lines.append(f"check: consistent — {count} pin-sites agree")
     else:
-        lines.append(f"check: {len(result.report.violations)} violation(s) in {count} pin-sites")
+        suffix = f"; {unproven} cannot be proven: {why}" if why else ""
+        lines.append(
+            f"check: {len(result.report.violations)} violation(s) in {count} pin-sites{suffix}"
+        )
     return lines
+
+
+def _unproven_by_index(report: GateReport) -> str:
+    """What the index could not prove, named (``file:line (reason)``), or ""."""
+    named = [f"{r.site.where} ({r.why})" for r in report.rows if r.why]
+    return "; ".join(named)
 
 
 def format_github(result: CheckResult) -> list[str]:

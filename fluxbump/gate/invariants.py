@@ -12,7 +12,7 @@ from typing import Any
 from fluxbump import versions
 from fluxbump.pins import Mention, PinSite, Violation
 from fluxbump.remote.index import HelmIndex
-from fluxbump.resolve import app_version_of
+from fluxbump.resolve import app_version_of, beyond_index
 from fluxbump.scan.discover import Discovery, Placeholder, default_pin, placeholder_variable
 from fluxbump.scan.sites import chartlock
 
@@ -25,6 +25,7 @@ class Row:
     expected: str
     ok: bool
     proven: bool = True  # False: the value is set outside the repo (a ${VAR} no file sets)
+    why: str = ""  # why it cannot be proven, when that is not the repo's doing (the index)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -32,6 +33,7 @@ class Row:
             "expected": self.expected,
             "ok": self.ok,
             "proven": self.proven,
+            **({"unproven": self.why} if self.why else {}),
         }
 
 
@@ -155,6 +157,12 @@ def _upstream(
         return None
     if index is None or release is None:
         report.rows.append(Row(pin, pin.value, True))
+        return pin.value
+    if not index.complete and beyond_index(index, name, pin.value):
+        # A cached or bundled index predates the chart: its appVersion is unknown here, so
+        # neither a violation nor advice to move it would be true.
+        why = f"{name} {pin.value} is not in {index.url}, which may predate it"
+        report.rows.append(Row(pin, f"appVersion {versions.normalize(release)}", True, False, why))
         return pin.value
     report.expect(pin, _chart_for(index, name, release, pin.value), _mismatch(found, index, pin))
     return pin.value

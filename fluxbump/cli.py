@@ -15,6 +15,7 @@ import typer
 from fluxbump import __version__
 from fluxbump.errors import FluxbumpError
 from fluxbump.output import emit_json, err, error, out, paint, warn
+from fluxbump.worktree import repo_root
 
 if TYPE_CHECKING:
     from fluxbump.commands.bump import BumpResult
@@ -68,9 +69,12 @@ DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="Print the plan and a unified diff; write nothing.")
 ]
 RepoOption = Annotated[
-    str,
+    str | None,
     typer.Option(
-        "--repo", help="Repository root.", show_default="current directory", metavar="DIR"
+        "--repo",
+        help="Repository root.",
+        show_default="the git work tree holding the current directory, else it",
+        metavar="DIR",
     ),
 ]
 ComponentsOption = Annotated[
@@ -147,7 +151,7 @@ def resolve(
 
 @app.command()
 def status(
-    repo: RepoOption = ".",
+    repo: RepoOption = None,
     component: ComponentsOption = None,
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
@@ -166,7 +170,7 @@ def status(
 
     names = tuple(component or ())
     result = _run(
-        lambda: run_check(Path(repo), helm_repo=helm_repo, offline=offline, components=names),
+        lambda: run_check(repo_root(repo), helm_repo=helm_repo, offline=offline, components=names),
         as_json=as_json,
     )
     for message in dict.fromkeys(result.warnings):  # each warning once, in order
@@ -180,7 +184,7 @@ def status(
 
 @app.command()
 def check(
-    repo: RepoOption = ".",
+    repo: RepoOption = None,
     component: ComponentsOption = None,
     output_format: Annotated[
         str,
@@ -200,7 +204,7 @@ def check(
     output_format = "json" if as_json else output_format
     names = tuple(component or ())
     result = _run(
-        lambda: run_check(Path(repo), helm_repo=helm_repo, offline=offline, components=names),
+        lambda: run_check(repo_root(repo), helm_repo=helm_repo, offline=offline, components=names),
         as_json=output_format == "json",
     )
     for message in dict.fromkeys(result.warnings):  # each warning once, in order
@@ -224,7 +228,7 @@ def to(
             metavar="VERSION",
         ),
     ],
-    repo: RepoOption = ".",
+    repo: RepoOption = None,
     component: Annotated[
         str | None,
         typer.Option(
@@ -288,7 +292,7 @@ def to(
         force_unsafe_crds=force_unsafe_crds,
     )  # fmt: skip
     _print_bump(
-        _run(lambda: run_to(Path(repo), release, options, component), as_json=as_json),
+        _run(lambda: run_to(repo_root(repo), release, options, component), as_json=as_json),
         as_json=as_json,
     )
 
@@ -306,7 +310,7 @@ def sync(
             show_default=False,
         ),
     ] = None,
-    repo: RepoOption = ".",
+    repo: RepoOption = None,
     component: ComponentsOption = None,
     dry_run: DryRunOption = False,
     base: BaseOption = None,
@@ -328,7 +332,8 @@ def sync(
     )  # fmt: skip
     _print_bump(
         _run(
-            lambda: run_sync(Path(repo), source, options, tuple(component or ())), as_json=as_json
+            lambda: run_sync(repo_root(repo), source, options, tuple(component or ())),
+            as_json=as_json,
         ),
         as_json=as_json,
     )
@@ -336,7 +341,7 @@ def sync(
 
 @app.command()
 def init(
-    repo: RepoOption = ".",
+    repo: RepoOption = None,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite an existing .fluxbump.yaml.")
     ] = False,
@@ -344,7 +349,7 @@ def init(
     """Write .fluxbump.yaml describing what discovery found (from templates/fluxbump.yaml)."""
     from fluxbump.commands.init import run_init
 
-    written = _run(lambda: run_init(Path(repo), force=force))
+    written = _run(lambda: run_init(repo_root(repo), force=force))
     out(f"wrote {written}")
 
 
@@ -376,7 +381,7 @@ def demo(
 
 
 @app.command("renovate-config")
-def renovate_config(repo: RepoOption = ".") -> None:
+def renovate_config(repo: RepoOption = None) -> None:
     """Print a Renovate config snippet (JSON on stdout) that runs `fluxbump sync` after a bump.
 
     The note for the self-hosted Renovate admin (the allowedCommands line) goes to stderr.
@@ -384,7 +389,7 @@ def renovate_config(repo: RepoOption = ".") -> None:
     from fluxbump.config import load_config
     from fluxbump.render import render
 
-    config = _run(lambda: load_config(Path(repo)))
+    config = _run(lambda: load_config(repo_root(repo)))
     glob = config.cloudinit[0] if config.cloudinit else "**/*.tftpl"
     out(render("renovate.json", cloudinit_glob=glob).rstrip("\n"))
     err(render("renovate-admin.txt", cloudinit_glob=glob).rstrip("\n"))

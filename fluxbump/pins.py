@@ -23,6 +23,9 @@ class Role(StrEnum):
     OCI_TAG = "OCIRepository tag"
     SUBSTITUTE = "substitution variable"
     CONSTRAINT = "semver constraint"
+    LOCK = "Chart.lock version"
+    LOCK_DIGEST = "Chart.lock digest"
+    LOCK_GENERATED = "Chart.lock generated"
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from fluxbump import versions
 from fluxbump.pins import PinSite
 from fluxbump.scan.discover import Discovery, Placeholder, default_pin, tracked_charts
+from fluxbump.scan.sites import chartlock
 from fluxbump.scan.sites.chart import ChartFile
 
 # Reads a chart as it was at the base revision (None: no such file there, or no git).
@@ -290,6 +292,32 @@ def plan_moves(moves: list[Move], base: BaseCharts, policy: str = "follow") -> P
         if site.subject in planner.versions:
             _block_range(site, planner.versions[site.subject], planner.blocked)
     return Plan([m.target() for m in moves], edits=planner.edits, blocked=planner.blocked)
+
+
+def plan_locks(moves: list[Move], plan: Plan, now: datetime) -> None:
+    """Rewrite each moved chart's Chart.lock as ``helm dependency update`` would for the
+    planned Chart.yaml: locked version, digest, ``generated`` (``now``). A lock whose list
+    is not the chart's cannot be rewritten in place: it blocks the plan."""
+    planned = {(e.site.file, e.site.path): e.new for e in plan.edits}
+    done: set[str] = set()
+    for move in moves:
+        for locked in move.found.locks.values():
+            if locked.lock.file in done:
+                continue
+            done.add(locked.lock.file)
+            pins = {
+                i: new
+                for i in range(len(locked.required))
+                if (new := planned.get((locked.chart_file, ("dependencies", i, "version"))))
+            }
+            state = locked.state(pins)
+            if state.mismatch is not None:
+                plan.blocked.append(
+                    f"{locked.lock.file}:{locked.lock.line}: {state.mismatch}; run "
+                    "'helm dependency update' there first"
+                )
+                continue
+            plan.edits += [Edit(site, new) for site, new in chartlock.edits(state, now)]
 
 
 def _unique(sites: Iterable[PinSite]) -> list[PinSite]:

@@ -1,7 +1,9 @@
 """A hostile or broken network, against a real 127.0.0.1 server.
 
-Index cases go through the CLI (``fluxbump resolve 2.4.0 --helm-repo …``): exit 3, one clear
-line, no traceback, and the cache never holds a bad body (a later good response is used).
+Index cases go through the CLI (``fluxbump resolve 2.4.0 --helm-repo …``): a bad answer is
+exit 3, one clear line, no traceback; an index that cannot be fetched (refused, timed out,
+5xx, cut short) is retried, then ``resolve`` (read-only) falls back to the bundled snapshot
+with one warning naming why. The cache never holds a bad body (a later good response is used).
 Chart-archive cases go through ``crds.fetch_chart_archive``: a ResolutionError (exit 3) and
 nothing cached or extracted.
 """
@@ -23,6 +25,7 @@ from fluxbump.errors import EXIT_RESOLUTION, ResolutionError
 from fluxbump.remote.http import TIMEOUT_ENV
 from fluxbump.remote.index import MAX_INDEX_BYTES, parse_index
 from tests.cli_runner import Outcome, run_cli, run_process
+from tests.fixtures import INCIDENT, make_fleet
 from tests.helm_server import Fault, HelmServer, serve
 
 INDEX = b"""apiVersion: v1
@@ -72,6 +75,17 @@ def assert_exit_3(outcome: Outcome, *says: str) -> None:
         assert fragment in message, message
 
 
+def assert_fell_back(outcome: Outcome, tmp_path: Path, *says: str) -> None:
+    """Retried, then answered from the bundled snapshot with one warning; nothing cached."""
+    assert outcome.code == 0, outcome.stderr
+    assert outcome.stdout.startswith("Flux v2.4.0 → flux2 chart 2.14.1 (index: bundled snapshot")
+    [warning] = outcome.stderr.splitlines()
+    assert warning.startswith("warning: ") and "using the bundled snapshot" in warning
+    for fragment in says:
+        assert fragment in warning, warning
+    assert [f for f in cached_files(tmp_path) if f.startswith("index-")] == []
+
+
 def assert_good_response_used(server: HelmServer, tmp_path: Path) -> None:
     """The bad body was never cached: the next run fetches (200, not 304) and resolves."""
     sent = server.bodies_sent()
@@ -81,23 +95,23 @@ def assert_good_response_used(server: HelmServer, tmp_path: Path) -> None:
     assert server.bodies_sent() == sent + 1
 
 
-def test_connection_refused_is_exit_3(tmp_path: Path) -> None:
+def test_connection_refused_falls_back_after_retries(tmp_path: Path) -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     outcome = resolve(f"http://127.0.0.1:{port}")
-    assert_exit_3(outcome, f"http://127.0.0.1:{port}/index.yaml", "after 3 tries", "ConnectError")
-    assert cached_files(tmp_path) == []
+    assert_fell_back(
+        outcome, tmp_path, f"http://127.0.0.1:{port}/index.yaml", "after 3 tries", "ConnectError"
+    )
 
 
-def test_timeout_is_retried_then_exit_3(server: HelmServer, tmp_path: Path) -> None:
+def test_timeout_is_retried_then_falls_back(server: HelmServer, tmp_path: Path) -> None:
     server.faults += [Fault(status=200, delay=1.0, body=INDEX) for _ in range(3)]
     # A subprocess: the server thread's own broken-pipe noise must not mix into its stderr.
     outcome = run_process("resolve", "2.4.0", "--helm-repo", server.base_url,
                           env={TIMEOUT_ENV: "0.3"})  # fmt: skip
-    assert_exit_3(outcome, "after 3 tries", "Timeout")
+    assert_fell_back(outcome, tmp_path, "after 3 tries", "Timeout")
     assert len(server.requests) == 3
-    assert cached_files(tmp_path) == []
     assert_good_response_used(server, tmp_path)
 
 
@@ -108,10 +122,9 @@ def test_5xx_then_success_is_used(server: HelmServer) -> None:
     assert len(server.requests) == 3
 
 
-def test_5xx_every_time_is_exit_3(server: HelmServer, tmp_path: Path) -> None:
+def test_5xx_every_time_falls_back(server: HelmServer, tmp_path: Path) -> None:
     server.faults += [Fault(status=500) for _ in range(3)]
-    assert_exit_3(resolve(server.base_url), "after 3 tries (HTTP 500)")
-    assert cached_files(tmp_path) == []
+    assert_fell_back(resolve(server.base_url), tmp_path, "after 3 tries (HTTP 500)")
 
 
 def test_404_is_exit_3_at_once(server: HelmServer) -> None:
@@ -120,10 +133,9 @@ def test_404_is_exit_3_at_once(server: HelmServer) -> None:
     assert len(server.requests) == 1  # a 4xx is an answer, not a glitch: no retry
 
 
-def test_truncated_body_is_retried_then_exit_3(server: HelmServer, tmp_path: Path) -> None:
+def test_truncated_body_is_retried_then_falls_back(server: HelmServer, tmp_path: Path) -> None:
     server.faults += [Fault(status=200, body=INDEX, truncate_to=20) for _ in range(3)]
-    assert_exit_3(resolve(server.base_url), "after 3 tries")
-    assert cached_files(tmp_path) == []
+    assert_fell_back(resolve(server.base_url), tmp_path, "after 3 tries")
     assert_good_response_used(server, tmp_path)
 
 
@@ -177,7 +189,9 @@ def test_alias_bomb_is_refused_before_expansion() -> None:
 
 def test_index_over_the_size_limit_is_exit_3(server: HelmServer, tmp_path: Path) -> None:
     server.routes["/big/index.yaml"] = INDEX + b"#" * (MAX_INDEX_BYTES + 1) + b"\n"
-    outcome = resolve(server.url("/big/index.yaml"))
+    repo = make_fleet(tmp_path / "fleet", INCIDENT, git=False)
+    argv = ("to", "2.4.0", "--dry-run", "--no-git", "--repo", str(repo))  # never falls back
+    outcome = run_cli(*argv, "--helm-repo", server.url("/big/index.yaml"))
     assert_exit_3(outcome, f"cannot fetch the Helm index: larger than {MAX_INDEX_BYTES} bytes")
     assert cached_files(tmp_path) == []
 

@@ -18,6 +18,7 @@ import pytest
 from fluxbump.errors import EXIT_RESOLUTION, ResolutionError
 from fluxbump.remote import http
 from tests.cli_runner import Outcome, run_cli
+from tests.fixtures import INCIDENT, make_fleet
 from tests.helm_server import Fault, HelmServer, serve
 
 INDEX = b"""apiVersion: v1
@@ -55,9 +56,25 @@ def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return asked
 
 
+@pytest.fixture(scope="module")
+def _fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_fleet(tmp_path_factory.mktemp("http") / "fleet", INCIDENT, git=False)
+
+
+@pytest.fixture(autouse=True)
+def _use_fleet(_fleet: Path) -> None:
+    FLEET[:] = [_fleet]
+
+
+FLEET: list[Path] = []
+
+
 def resolve(server: HelmServer, **env: str) -> Outcome:
+    """Fetch the server's index the way a bump does: read-only commands fall back to the
+    bundled snapshot when the index cannot be fetched, ``to`` never does (exit 3)."""
     settings = {http.TIMEOUT_ENV: "2", **env}
-    return run_cli("resolve", "2.4.0", "--helm-repo", server.base_url, env=settings)
+    argv = ("to", "2.4.0", "--dry-run", "--no-git", "--repo", str(FLEET[0]))
+    return run_cli(*argv, "--helm-repo", server.base_url, env=settings)
 
 
 # --- the total deadline -------------------------------------------------------------------

@@ -94,11 +94,12 @@ def test_server_error_then_success_is_retried(helm_server: HelmServer) -> None:
     assert len(helm_server.requests) == 2
 
 
-def test_persistent_server_error_is_exit_3(helm_server: HelmServer) -> None:
+def test_persistent_server_error_falls_back_with_a_warning(helm_server: HelmServer) -> None:
     helm_server.faults.extend(Fault(status=503) for _ in range(3))
     result = run_cli("resolve", "2.4.0", "--helm-repo", helm_server.base_url)
-    assert result.code == 3
-    assert "HTTP 503" in result.stderr
+    assert result.code == 0
+    assert "(index: bundled snapshot 2026-04-15)" in result.stdout
+    assert "HTTP 503" in result.stderr and "using the bundled snapshot" in result.stderr
 
 
 def test_not_found_is_exit_3(helm_server: HelmServer) -> None:
@@ -113,8 +114,8 @@ def test_timeout_is_retried_then_reported(
     monkeypatch.setattr("fluxbump.remote.http.TIMEOUT_SECONDS", 0.2)
     helm_server.faults.extend(Fault(delay=0.6) for _ in range(3))
     result = run_cli("resolve", "2.4.0", "--helm-repo", helm_server.base_url)
-    assert result.code == 3
-    assert "Timeout" in result.stderr
+    assert result.code == 0  # read-only: answered from the bundled snapshot, with a warning
+    assert "Timeout" in result.stderr and "using the bundled snapshot" in result.stderr
 
 
 def test_second_call_revalidates_and_reuses_body_on_304(helm_server: HelmServer) -> None:

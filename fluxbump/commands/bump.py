@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from fluxbump import versions
@@ -19,7 +20,7 @@ from fluxbump.crds.guard import CrdComparison
 from fluxbump.errors import GateFailure, UsageError
 from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
 from fluxbump.pins import Mention
-from fluxbump.plan import Move, Plan, Target, plan_moves
+from fluxbump.plan import Move, Plan, Target, plan_locks, plan_moves
 from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.results import BumpOptions, BumpResult
 from fluxbump.scan.discover import Discovery, Survey, survey
@@ -121,6 +122,8 @@ def _execute(
             for c in choices
         ]  # fmt: skip
         plan = plan_moves(moves, session.base_reader(options.base), config.app_version_policy)
+        plan_locks(moves, plan, datetime.now().astimezone())
+        plan.warnings += _archives_left_stale(tree, plan)
         moved = {m.found.component.name for m in moves}
         baseline, unreadable = drift(tree, loaded.index, moved)
         result = BumpResult(
@@ -157,6 +160,25 @@ def _execute(
         _apply_gate_commit(root, gate, changes, session, result)
         result.stale = stale_after(tree.sources, [m.found for m in moves], plan)
     return session.publish(config.remote, result)
+
+
+def _archives_left_stale(tree: Survey, plan: Plan) -> list[str]:
+    """Vendored ``charts/*.tgz`` a moved pin leaves behind: fluxbump does not download them
+    (yet), so the bump says which to rebuild; ``check`` reports them until then."""
+    from fluxbump.scan.sites.vendored import stale_archives, vendored
+
+    moved: dict[str, dict[int, str]] = {}
+    for edit in plan.edits:
+        if edit.site.path[:1] == ("dependencies",) and edit.site.file.endswith("Chart.yaml"):
+            moved.setdefault(edit.site.file, {})[edit.site.start] = edit.new
+    warnings = []
+    for chart in tree.charts.values():
+        if chart.file in moved:
+            new = moved[chart.file]
+            deps = [replace(d, value=new.get(d.start, d.value)) for d in chart.dependencies]
+            stale = stale_archives(replace(chart, dependencies=deps), vendored(tree.root, chart))
+            warnings += [v.as_text() for v in stale]
+    return warnings
 
 
 def _guard_crds(

@@ -20,7 +20,7 @@ from fluxbump.gate.invariants import GateReport, combine, evaluate, stale_mentio
 from fluxbump.pins import Mention, Violation
 from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.resolve import app_version_of
-from fluxbump.scan.discover import Discovery, survey
+from fluxbump.scan.discover import Discovery, Survey, survey
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,8 @@ def run_check(
         found.flux()  # Flux is always checked unless excluded: this names a missing wrapper
     discoveries = [found.discovery(c) for c in chosen]
     flux = next((d for d in discoveries if d.component.rules.names_a_release), None)
-    loaded = load_index(helm_repo or config.helm_repo, offline=offline)
+    loaded = load_index(helm_repo or config.helm_repo, offline=offline, fallback=True)
+    offline = offline or not loaded.index.complete  # fell back: chart archives are not fetched
     reports = tuple(evaluate(d, loaded.index) for d in discoveries)
     report = combine(list(reports))
     crds, warnings = None, [*_pending_journal(repo), *loaded.warnings]
@@ -74,7 +75,19 @@ def run_check(
     if not components:
         covered = {name for d in discoveries for name in d.tracked}
         report.violations += outside_violations(found, covered)
+    report.violations += _stale_archives(found, discoveries)
     return CheckResult(flux, report, tuple(warnings), crds, tuple(chosen), reports)
+
+
+def _stale_archives(found: Survey, discoveries: list[Discovery]) -> list[Violation]:
+    """Vendored archives of the checked charts that their pins moved away from. Only the
+    read-only commands report them: a bump does not download archives (yet), so its gate
+    must not fail on them; the next ``check`` names them."""
+    from fluxbump.scan.sites.vendored import stale_archives, vendored
+
+    names = sorted({name for d in discoveries for name in d.tracked})
+    charts = [found.charts[name] for name in names]
+    return [v for chart in charts for v in stale_archives(chart, vendored(found.root, chart))]
 
 
 def _pending_journal(repo: Path) -> tuple[str, ...]:
@@ -106,16 +119,31 @@ def format_text(result: CheckResult) -> list[str]:
     lines = [v.as_text() for v in result.report.violations]
     count = len(result.report.rows)
     unproven = sum(not row.proven for row in result.report.rows)
-    if result.report.ok and unproven:
+    why = _unproven_by_index(result.report)
+    if result.report.ok and unproven and not why:
         lines.append(
             f"check: consistent — {count - unproven} pin-sites agree, {unproven} cannot be "
             "proven from this repo (marked ?? by 'status')"
         )
+    elif result.report.ok and unproven:
+        lines.append(
+            f"check: consistent — {count - unproven} pin-sites agree, {unproven} cannot be "
+            f"proven: {why}"
+        )
     elif result.report.ok:
         lines.append(f"check: consistent — {count} pin-sites agree")
     else:
-        lines.append(f"check: {len(result.report.violations)} violation(s) in {count} pin-sites")
+        suffix = f"; {unproven} cannot be proven: {why}" if why else ""
+        lines.append(
+            f"check: {len(result.report.violations)} violation(s) in {count} pin-sites{suffix}"
+        )
     return lines
+
+
+def _unproven_by_index(report: GateReport) -> str:
+    """What the index could not prove, named (``file:line (reason)``), or ""."""
+    named = [f"{r.site.where} ({r.why})" for r in report.rows if r.why]
+    return "; ".join(named)
 
 
 def format_github(result: CheckResult) -> list[str]:

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fluxbump.components import FLUX
+from fluxbump.errors import ResolutionError
 from fluxbump.remote.index import load_index
-from fluxbump.resolve import Resolution, resolve_chart_version
+from fluxbump.resolve import Resolution, beyond_index, resolve_chart_version
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,17 @@ def run_resolve(release: str, *, pre: bool, helm_repo: str | None, offline: bool
 
     if release != "latest":
         versions.parse(release)  # malformed input is exit 2 before any network
-    loaded = load_index(helm_repo, offline=offline)
-    resolution = resolve_chart_version(loaded.index, release, FLUX.upstream, pre=pre)
+    loaded = load_index(helm_repo, offline=offline, fallback=True)
+    try:
+        resolution = resolve_chart_version(loaded.index, release, FLUX.upstream, pre=pre)
+    except ResolutionError as exc:
+        if loaded.index.complete or not beyond_index(
+            loaded.index, FLUX.upstream, release, app=True
+        ):
+            raise
+        # Not in a cached or bundled index proves nothing: the release may be newer than it.
+        raise ResolutionError(
+            f"{exc.message} ({loaded.index.url} may predate it: cannot be proven without "
+            "the live index)"
+        ) from None
     return ResolveResult(resolution, loaded.warnings)

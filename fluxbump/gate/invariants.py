@@ -12,8 +12,9 @@ from typing import Any
 from fluxbump import versions
 from fluxbump.pins import Mention, PinSite, Violation
 from fluxbump.remote.index import HelmIndex
-from fluxbump.resolve import app_version_of
+from fluxbump.resolve import app_version_of, beyond_index
 from fluxbump.scan.discover import Discovery, Placeholder, default_pin, placeholder_variable
+from fluxbump.scan.sites import chartlock
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Row:
     expected: str
     ok: bool
     proven: bool = True  # False: the value is set outside the repo (a ${VAR} no file sets)
+    why: str = ""  # why it cannot be proven, when that is not the repo's doing (the index)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -31,6 +33,7 @@ class Row:
             "expected": self.expected,
             "ok": self.ok,
             "proven": self.proven,
+            **({"unproven": self.why} if self.why else {}),
         }
 
 
@@ -81,6 +84,7 @@ def evaluate(found: Discovery, index: HelmIndex | None) -> GateReport:
     _charts(found, report)
     _releases(found, report)
     _constraints(found, report)
+    _locks(found, report)
     return report
 
 
@@ -153,6 +157,12 @@ def _upstream(
         return None
     if index is None or release is None:
         report.rows.append(Row(pin, pin.value, True))
+        return pin.value
+    if not index.complete and beyond_index(index, name, pin.value):
+        # A cached or bundled index predates the chart: its appVersion is unknown here, so
+        # neither a violation nor advice to move it would be true.
+        why = f"{name} {pin.value} is not in {index.url}, which may predate it"
+        report.rows.append(Row(pin, f"appVersion {versions.normalize(release)}", True, False, why))
         return pin.value
     report.expect(pin, _chart_for(index, name, release, pin.value), _mismatch(found, index, pin))
     return pin.value
@@ -290,3 +300,19 @@ def stale_mentions(found: Discovery) -> list[Mention]:
         return list(found.mentions)
     current = found.installs[0].value
     return [m for m in found.mentions if m.value and not versions.equal(m.value, current)]
+
+
+def _locks(found: Discovery, report: GateReport) -> None:
+    """Each tracked chart's Chart.lock must be what ``helm dependency update`` writes for
+    its Chart.yaml, or ``helm dependency build`` refuses it (DESIGN: charts carry locks)."""
+    subjects = {*found.tracked, found.component.upstream}
+    for locked in found.locks.values():
+        state = locked.state()
+        report.violations += chartlock.violations(state, locked.chart_file)
+        if state.mismatch is not None:
+            continue
+        for index, entry in enumerate(locked.lock.entries):
+            site = entry.version
+            if site is not None and site.subject in subjects:
+                expected = state.versions.get(index, site.value)
+                report.rows.append(Row(site, expected, index not in state.versions))

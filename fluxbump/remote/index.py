@@ -50,12 +50,19 @@ class HelmIndex:
 
     url: str
     entries: dict[str, tuple[ChartEntry, ...]]
+    # False for a cached copy or the bundled snapshot: a chart missing from it may have been
+    # published since, so its absence proves nothing (the gate marks such pins unproven).
+    complete: bool = True
 
     def versions_of(self, chart: str) -> tuple[ChartEntry, ...]:
         return self.entries.get(chart, ())
 
     def find(self, chart: str, version: str) -> ChartEntry | None:
         return next((e for e in self.versions_of(chart) if e.version == version), None)
+
+
+class IndexUnreachable(ResolutionError):
+    """The index could not be fetched (network, HTTP status): a cached copy may serve."""
 
 
 @dataclass(frozen=True)
@@ -244,8 +251,13 @@ def _chart_entries(raw: object) -> tuple[ChartEntry, ...]:
 # --- loading ---------------------------------------------------------------------------
 
 
-def load_index(repo_option: str | None, offline: bool = False) -> IndexLoad:
-    """Load the index named by ``--helm-repo``/env/default, from disk, cache or network."""
+def load_index(repo_option: str | None, offline: bool = False, fallback: bool = False) -> IndexLoad:
+    """Load the index named by ``--helm-repo``/env/default, from disk, cache or network.
+
+    ``fallback`` (read-only commands): an index that cannot be fetched is served from the
+    cache, else the bundled snapshot, with one warning; a bump never falls back (it would
+    move pins on data that may be stale).
+    """
     repo = choose_repo(repo_option)
     path = local_path(repo)
     if path is not None:
@@ -254,7 +266,12 @@ def load_index(repo_option: str | None, offline: bool = False) -> IndexLoad:
     url = index_url(repo)
     if offline:
         return _load_offline(url)
-    return IndexLoad(fetch_index(url))
+    if not fallback:
+        return IndexLoad(fetch_index(url))
+    try:
+        return IndexLoad(fetch_index(url))
+    except IndexUnreachable as exc:
+        return _load_offline(url, because=exc.message)
 
 
 def _read_local(path: Path) -> str:
@@ -271,15 +288,26 @@ def bundled_snapshot() -> HelmIndex:
     return load_parsed(text, f"bundled snapshot {SNAPSHOT_DATE}")
 
 
-def _load_offline(url: str) -> IndexLoad:
+def _load_offline(url: str, because: str = "offline") -> IndexLoad:
+    """The cached index, else the bundled snapshot; ``because`` starts the one warning."""
     cached = Cache.for_url(url).read()
     if cached is not None:
-        return IndexLoad(load_parsed(cached[0], url), (f"offline: using cached index of {url}",))
+        index = dataclasses.replace(load_parsed(cached[0], url), complete=False)
+        fetched = _fetched_on(cached[1])
+        return IndexLoad(index, (f"{because}: using cached index of {url}{fetched}",))
     warning = (
-        f"offline: no cached index for {url}; using the bundled snapshot of "
+        f"{because}: no cached index for {url}; using the bundled snapshot of "
         f"{SNAPSHOT_DATE} (releases after that date are unknown)"
     )
-    return IndexLoad(bundled_snapshot(), (warning,))
+    return IndexLoad(dataclasses.replace(bundled_snapshot(), complete=False), (warning,))
+
+
+def _fetched_on(meta: dict[str, str]) -> str:
+    """`` (fetched 2026-04-15)`` from the cache's record, or nothing when it has none."""
+    stamp = meta.get("fetched_at", "")
+    if not stamp.isdigit():
+        return ""
+    return f" (fetched {time.strftime('%Y-%m-%d', time.gmtime(int(stamp)))})"
 
 
 # --- cache -----------------------------------------------------------------------------
@@ -338,7 +366,10 @@ def fetch_index(url: str) -> HelmIndex:
     cache = Cache.for_url(url)
     cached = cache.read()
     headers = _validators(cached[1]) if cached else {}
-    reply = http.get(url, what=FETCH_INDEX, max_bytes=MAX_INDEX_BYTES, headers=headers)
+    try:
+        reply = http.get(url, what=FETCH_INDEX, max_bytes=MAX_INDEX_BYTES, headers=headers)
+    except ResolutionError as exc:  # no answer (network, 5xx, deadline): a cached copy may serve
+        raise IndexUnreachable(exc.message) from None
     if reply.status == 304 and cached is not None:
         return load_parsed(cached[0], url)
     text = index_text(reply, url)

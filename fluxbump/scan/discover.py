@@ -19,6 +19,7 @@ from fluxbump.pins import Mention, PinSite, Role, Violation
 from fluxbump.scan.forked import in_two
 from fluxbump.scan.sites.blueprint import BlueprintFile, parse_blueprint
 from fluxbump.scan.sites.chart import ChartFile, parse_chart
+from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_install_pins
 from fluxbump.scan.sites.helmrelease import (
     VersionPatch,
@@ -57,6 +58,7 @@ class Discovery:
     mentions: list[Mention] = field(default_factory=list)
     problems: list[Violation] = field(default_factory=list)
     templates: list[str] = field(default_factory=list)  # the cloud-init files read
+    locks: dict[str, LockedChart] = field(default_factory=dict)  # tracked chart -> its lock
     # Flux post-build substitution: the Kustomization values that set each variable.
     substitutions: Setters = field(default_factory=lambda: Setters())
 
@@ -184,6 +186,7 @@ class Survey:
             templates=list(self.roles.cloudinit),
         )  # fmt: skip
         found.blueprints = {n: b for n, b in self.all_blueprints.items() if n in names}
+        found.locks = {n: lock for n in tracked if (lock := self.lock_of(n)) is not None}
         found.constraints = [c for c in self.constraints if c.subject in names]
         found.releases = self.releases_of(names)
         found.mirrors = [m for m in self.mirrors_of(component.wrapper)
@@ -203,6 +206,15 @@ class Survey:
             return [site for _, site in self._by_chart.get(next(iter(charts)), [])]
         found = [pair for chart in charts for pair in self._by_chart.get(chart, [])]
         return [site for _, site in sorted(found, key=lambda pair: pair[0])]
+
+    def lock_of(self, name: str) -> LockedChart | None:
+        """The Chart.lock beside a chart's Chart.yaml, if the walk found one."""
+        chart = self.charts[name]
+        rel = lock_path(chart.file)
+        if rel not in self.roles.locks:
+            return None
+        chart_source = _read(self.sources, self.root, chart.file)
+        return locked_chart(chart_source, _read(self.sources, self.root, rel), name)
 
     def mirrors_of(self, wrapper: str) -> list[PinSite]:
         """Every values-mirror entry of a chart (read once per chart)."""
@@ -377,6 +389,7 @@ class _Roles:
     cloudinit: list[str] = field(default_factory=list)
     blueprints: list[str] = field(default_factory=list)
     clusters: list[str] = field(default_factory=list)
+    locks: set[str] = field(default_factory=set)  # every Chart.lock (Helm's, beside a chart)
 
 
 def _classify(files: Iterable[str], config: Config) -> _Roles:
@@ -389,6 +402,8 @@ def _classify(files: Iterable[str], config: Config) -> _Roles:
             continue
         if rel.endswith("Chart.yaml") and charts.match(rel):
             roles.charts.append(rel)
+        elif rel.endswith("Chart.lock"):
+            roles.locks.add(rel)
         if cloudinit.match(rel):
             roles.cloudinit.append(rel)
         if blueprints.match(rel):

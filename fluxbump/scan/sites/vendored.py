@@ -1,0 +1,54 @@
+"""Vendored dependency archives: ``charts/<name>-<version>.tgz`` beside a Chart.yaml.
+
+Helm installs what ``charts/`` holds, not what Chart.yaml pins: an archive left at the old
+version after its pin moved deploys the old chart. fluxbump does not download archives; it
+reports one that no longer matches its pin (``helm dependency build`` replaces it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fluxbump import versions
+from fluxbump.pins import Violation
+from fluxbump.scan.sites.chart import ChartFile
+
+
+def vendored(root: Path, chart: ChartFile) -> list[str]:
+    """File names in the chart's ``charts/`` (the repository walk skips that directory)."""
+    try:
+        return sorted(os.listdir(root / (chart.directory or ".") / "charts"))
+    except OSError:  # none (the usual case), or unreadable: nothing vendored to compare
+        return []
+
+
+def stale_archives(chart: ChartFile, names: list[str]) -> list[Violation]:
+    """Each exact dependency pin whose vendored archive (``names`` in ``charts/``) holds
+    another version."""
+    found = []
+    for dep in chart.dependencies:
+        held_versions = sorted(v for n in names if (v := _version_in(n, dep.subject)) is not None)
+        if not versions.is_pin(dep.value) or not held_versions:
+            continue
+        if not any(versions.equal(v, dep.value) for v in held_versions):
+            held = ", ".join(f"charts/{dep.subject}-{v}.tgz" for v in held_versions)
+            found.append(
+                Violation(
+                    dep.file,
+                    dep.line,
+                    f"vendored {held} is not {dep.subject} {dep.value}, the version pinned here; "
+                    f"run 'helm dependency build {chart.directory or '.'}'",
+                    ", ".join(held_versions),
+                    dep.value,
+                )
+            )
+    return found
+
+
+def _version_in(archive: str, chart: str) -> str | None:
+    """``flux2-2.13.0.tgz`` -> ``2.13.0`` for chart ``flux2`` (Helm's package name)."""
+    if not (archive.startswith(f"{chart}-") and archive.endswith(".tgz")):
+        return None
+    version = archive[len(chart) + 1 : -len(".tgz")]
+    return version if versions.is_pin(version) else None

@@ -318,7 +318,9 @@ def sync(
     """Make every pin agree with the pin Renovate moved (a post-upgrade task; never touches git).
 
     Exit 0 when synced or already consistent, 1 gate failure (every file it wrote restored), 2 bad
-    input, 3 index/network error, 4 unsafe CRD transition.
+    input or a dependent's pin of a chart of this repository moved since --base (never undone),
+    3 index/network error or the moved Flux release has no chart yet (wait, then re-run),
+    4 unsafe CRD transition.
     """
     from fluxbump.commands.bump import BumpOptions, run_sync
 
@@ -376,17 +378,36 @@ def demo(
 
 
 @app.command("renovate-config")
-def renovate_config(repo: RepoOption = ".") -> None:
+def renovate_config(
+    repo: RepoOption = ".",
+    renovate_version: Annotated[
+        str | None,
+        typer.Option(
+            "--renovate-version",
+            metavar="VERSION",
+            help="The Renovate release that reads the config: 40 or older get fileMatch "
+            "(regex), 41 and newer managerFilePatterns (glob) [default: 42].",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """Print a Renovate config snippet (JSON on stdout) that runs `fluxbump sync` after a bump.
 
     The note for the self-hosted Renovate admin (the allowedCommands line) goes to stderr.
+
+    Example: fluxbump renovate-config --renovate-version 39 > renovate.json
     """
     from fluxbump.config import load_config
     from fluxbump.render import render
+    from fluxbump.renovate import CURRENT_RENOVATE, parse_renovate_version
+    from fluxbump.renovate import renovate_config as build
 
+    release = str(CURRENT_RENOVATE) if renovate_version is None else renovate_version
+    major = _run(lambda: parse_renovate_version(release))
+    document = _run(lambda: build(Path(repo), major))
+    emit_json(document)
     config = _run(lambda: load_config(Path(repo)))
     glob = config.cloudinit[0] if config.cloudinit else "**/*.tftpl"
-    out(render("renovate.json", cloudinit_glob=glob).rstrip("\n"))
     err(render("renovate-admin.txt", cloudinit_glob=glob).rstrip("\n"))
 
 

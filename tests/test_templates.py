@@ -24,12 +24,17 @@ from fluxbump.render import (
 )
 from fluxbump.templates_dir import read_template
 from tests.cli_runner import run_cli
+from tests.fixtures import make_fleet
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 GLOB = "**/*.tftpl"
 INSTALL_URL = "https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml"
-SYNC_FILES = ["**/Chart.yaml", "**/values.yaml", "**/blueprint.yaml", "clusters/**/*.yaml"]
+# What `fluxbump sync` may write in the default layout: Renovate commits only these.
+SYNC_FILES = [
+    "**/*.yaml", "**/*.yml", "**/Chart.lock", GLOB, "**/Chart.yaml", "**/blueprint.yaml",
+    "clusters/**/*.yaml", "clusters/**/*.yml",
+]  # fmt: skip
 # Placeholders each string.Template file takes (commit-message.txt uses str.format, not here).
 PLACEHOLDERS = {
     "commit-message.txt": {
@@ -46,7 +51,15 @@ PLACEHOLDERS = {
         "summary",
         "components",
     },
-    "renovate.json": {"cloudinit_glob"},
+    "renovate.json": {
+        "file_key",
+        "cloudinit_patterns",
+        "cloudinit_globs",
+        "file_filters",
+        "local_charts",
+        "upstream",
+        "minimum_release_age",
+    },
     "renovate-admin.txt": {"cloudinit_glob"},
     "ci-workflow.yaml": set(),
     "pr-title.txt": {"subject", "release", "upstream", "chart"},
@@ -112,8 +125,10 @@ def test_no_template_is_left_untested() -> None:
 
 
 @pytest.fixture
-def renovate() -> dict[str, Any]:
-    config: dict[str, Any] = json.loads(render("renovate.json", cloudinit_glob=GLOB))
+def renovate(tmp_path: Path) -> dict[str, Any]:
+    outcome = run_cli("renovate-config", "--repo", str(make_fleet(tmp_path / "fleet")))
+    assert outcome.code == 0, outcome.stderr
+    config: dict[str, Any] = json.loads(outcome.stdout)
     return config
 
 
@@ -134,8 +149,10 @@ def test_renovate_config_parses_and_every_rule_runs_an_allowed_sync(
 ) -> None:
     assert len(renovate["customManagers"]) == 2
     assert renovate["customManagers"][0]["depNameTemplate"] == "fluxcd/flux2"  # stays first
-    assert len(renovate["packageRules"]) == 3
-    for rule in renovate["packageRules"]:
+    assert len(renovate["packageRules"]) == 4
+    syncing = [r for r in renovate["packageRules"] if "postUpgradeTasks" in r]
+    assert len(syncing) == 3
+    for rule in syncing:
         assert "bumpVersion" not in rule  # fluxbump bumps the wrapper chart version itself
         task = rule["postUpgradeTasks"]
         assert task["executionMode"] == "branch"
@@ -157,9 +174,11 @@ def test_renovate_custom_manager(renovate: dict[str, Any]) -> None:
     assert _py_regex(pattern).search(INSTALL_URL.replace("github.com", "github-com")) is None
 
 
-def test_renovate_post_upgrade_task(renovate: dict[str, Any]) -> None:
-    rule = _rule(renovate, matchDepNames=["fluxcd/flux2"])
-    assert rule["matchDatasources"] == ["github-releases"]
+def test_renovate_groups_the_flux_release_and_its_chart(renovate: dict[str, Any]) -> None:
+    rule = _rule(renovate, matchDepNames=["fluxcd/flux2", "flux2"])
+    assert rule["groupName"] == "Flux"  # one PR: the install URL and the chart pins together
+    assert rule is renovate["packageRules"][-1]  # last: it wins over the helmv3 rule
+    assert rule["minimumReleaseAge"] == "3 days"
     task = rule["postUpgradeTasks"]
     assert task["commands"] == ["fluxbump sync --from cloud-init"]
     assert task["fileFilters"] == SYNC_FILES
@@ -174,7 +193,7 @@ def test_renovate_helmv3_rule_syncs_after_a_wrapper_dependency_bump(
     assert "bumpVersion" in rule["description"]  # says why it is left out
     task = rule["postUpgradeTasks"]
     assert task["commands"] == ["fluxbump sync"]
-    assert task["fileFilters"] == [*SYNC_FILES, GLOB]
+    assert task["fileFilters"] == SYNC_FILES
     assert task["executionMode"] == "branch"
 
 
@@ -186,7 +205,7 @@ def test_renovate_helm_install_rule_syncs_after_a_cloud_init_helm_bump(
     assert rule["matchFileNames"] == [GLOB]
     task = rule["postUpgradeTasks"]
     assert task["commands"] == ["fluxbump sync"]
-    assert task["fileFilters"] == [*SYNC_FILES, GLOB]
+    assert task["fileFilters"] == SYNC_FILES
     assert task["executionMode"] == "branch"
 
 
@@ -203,11 +222,11 @@ HELM_INSTALLS = {
     ),
     "equals-v": (
         f"{ANNOTATION}\nhelm upgrade --install cilium cilium/cilium --version=v1.16.5 --wait\n",
-        "1.16.5",
+        "v1.16.5",  # Renovate replaces exactly currentValue: the v stays in it
     ),
     "double-quoted": (
         f'{ANNOTATION}\nhelm install cilium cilium/cilium --version "v1.16.5"\n',
-        "1.16.5",
+        "v1.16.5",
     ),
     "single-quoted": (
         f"{ANNOTATION}\nhelm install cilium cilium/cilium --version='1.16.5' -n kube-system\n",
@@ -288,6 +307,7 @@ def test_renovate_flux_regex_ignores_helm_installs(renovate: dict[str, Any]) -> 
 
 def test_renovate_admin_note_allows_exactly_the_sync_commands(renovate: dict[str, Any]) -> None:
     text = render("renovate-admin.txt", cloudinit_glob=GLOB)
+    assert "--renovate-version" in text
     line = next(ln for ln in text.splitlines() if ln.strip().startswith('"allowedCommands"'))
     allowed = json.loads("{" + line.strip() + "}")["allowedCommands"]
     assert allowed == ["^fluxbump sync( --from (cloud-init|chart))?$"]
@@ -295,7 +315,7 @@ def test_renovate_admin_note_allows_exactly_the_sync_commands(renovate: dict[str
     assert "fileMatch" in text and "managerFilePatterns" in text
     pattern = re.compile(allowed[0])
     for rule in renovate["packageRules"]:
-        for command in rule["postUpgradeTasks"]["commands"]:
+        for command in rule.get("postUpgradeTasks", {}).get("commands", []):
             assert pattern.search(command)
     assert "# renovate: datasource=helm registryUrl=" in text  # the helm install annotation
     for command in ("fluxbump sync", "fluxbump sync --from chart"):

@@ -445,10 +445,10 @@ def renovate_config(
 
     Example: fluxbump renovate-config --renovate-version 39 > renovate.json
     """
+    from fluxbump.commands.renovate import CURRENT_RENOVATE, parse_renovate_version
+    from fluxbump.commands.renovate import renovate_config as build
     from fluxbump.config import load_config
     from fluxbump.render import render
-    from fluxbump.renovate import CURRENT_RENOVATE, parse_renovate_version
-    from fluxbump.renovate import renovate_config as build
 
     release = str(CURRENT_RENOVATE) if renovate_version is None else renovate_version
     major = _run(lambda: parse_renovate_version(release))
@@ -480,7 +480,7 @@ def ci_workflow(
 
     Example: fluxbump ci-workflow --install 'fluxbump @ git+https://HOST/OWNER/fluxbump@COMMIT'
     """
-    from fluxbump.workflow import WORKFLOW_PATH, install_spec, render_workflow
+    from fluxbump.commands.workflow import WORKFLOW_PATH, install_spec, render_workflow
 
     spec = _run(lambda: install_spec(install), as_json=as_json)
     text = render_workflow(spec)

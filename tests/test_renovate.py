@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 
 from fluxbump import fleet
-from fluxbump.renovate import glob_to_regex
+from fluxbump.commands.renovate import glob_to_regex
 from tests.cli_runner import run_cli
 from tests.fixtures import make_fleet
 

@@ -405,7 +405,7 @@ def test_ci_workflow_accepts_a_release_or_a_commit(install: str) -> None:
 
 
 def test_ci_workflow_defaults_to_the_running_install_only_when_it_is_pinned() -> None:
-    from fluxbump.workflow import spec_from_direct_url
+    from fluxbump.commands.workflow import spec_from_direct_url
 
     commit = "0123456789abcdef" * 2 + "01234567"
     url = "https://git.example.invalid/acme/fluxbump"

@@ -41,8 +41,8 @@ def parse_renovate_version(text: str) -> int:
 
 def renovate_config(root: Path, major: int) -> dict[str, Any]:
     """The snippet for the repository at ``root``, in the form Renovate ``major`` accepts."""
-    from fluxbump.scan.discover import survey
     from fluxbump.render import render
+    from fluxbump.scan.discover import survey
 
     config = load_config(root)
     tree = survey(root, config)

@@ -6,6 +6,7 @@ Heavy modules (httpx, git, ruamel) are imported inside the commands that need th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
@@ -20,13 +21,30 @@ from fluxbump.worktree import repo_root
 if TYPE_CHECKING:
     from fluxbump.commands.bump import BumpResult
 
+ENVIRONMENT = (
+    ("FLUXBUMP_HELM_REPO", "Helm repo of the upstream chart (as --helm-repo)"),
+    ("FLUXBUMP_CACHE_DIR", "where the index cache lives [default: the user cache directory]"),
+    ("FLUXBUMP_HTTP_TIMEOUT", "seconds per HTTP connect/read [default: 15]"),
+    ("FLUXBUMP_OCI_PLAIN_HTTP", "comma-separated OCI registry hosts spoken to over plain HTTP"),
+    ("FLUXBUMP_FORGE", "github or gitea, when the remote's host does not say (--open-pr)"),
+    ("FLUXBUMP_FORGE_API", "the forge's API base URL, when not the usual place (--open-pr)"),
+    ("GITHUB_TOKEN, GITEA_TOKEN", "the forge token for --open-pr (never printed)"),
+    ("FLUXBUMP_NO_FORK", "set: scan in one process (no forked helper)"),
+    ("NO_COLOR", "set: no colour"),
+)
+
 app = typer.Typer(
     name="fluxbump",
     help="Move a GitOps monorepo to a new Flux CD release in one safe, atomic step.\n\n"
     "Exit codes: 0 success, 1 gate violation, 2 usage/config/input error, "
-    "3 resolution/network error, 4 unsafe transition refused.",
+    "3 resolution/network error, 4 unsafe transition refused.\n\n"
+    "\b\nEnvironment:\n"
+    + "\n".join(f"  {name}: {what}" for name, what in ENVIRONMENT)
+    + "\n\nExample: fluxbump status; fluxbump to latest --dry-run; "
+    "fluxbump completion bash > ~/.local/share/bash-completion/completions/fluxbump",
     no_args_is_help=True,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -135,7 +153,10 @@ def resolve(
     offline: OfflineOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Print the Flux release and the flux2 chart version it maps to."""
+    """Print the Flux release and the flux2 chart version it maps to.
+
+    Example: fluxbump resolve latest --json
+    """
     from fluxbump.commands.resolve import run_resolve
 
     result = _run(
@@ -144,7 +165,7 @@ def resolve(
     for message in result.warnings:
         warn(message)
     if as_json:
-        emit_json(result.as_json())
+        emit_json({"ok": True, **result.as_json()})
     else:
         out(result.as_text())
 
@@ -165,7 +186,9 @@ def status(
 ) -> None:
     """Every component and pin-site found: role, file:line, value, expected value, ok.
 
-    With more than three components (and no --component), one line per component."""
+    With more than three components (and no --component), one line per component. With
+    --json, "ok" is true when every pin agrees. Example: fluxbump status --repo ~/gitops
+    """
     from fluxbump.commands.check import format_status, run_check
 
     names = tuple(component or ())
@@ -196,7 +219,10 @@ def check(
     offline: OfflineOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
-    """The gate: prove every version-pin invariant. Exit 0 consistent, 1 violations."""
+    """The gate: prove every version-pin invariant. Exit 0 consistent, 1 violations.
+
+    Example (a pull request check): fluxbump check --format github
+    """
     from fluxbump.commands.check import format_github, format_text, run_check
 
     if output_format not in ("text", "json", "github"):
@@ -282,6 +308,8 @@ def to(
 
     Exit 0 when bumped or already current, 1 gate failure (every file it wrote restored), 2 bad
     input or refused (dirty tree, existing branch), 3 index/network error, 4 downgrade.
+
+    Example: fluxbump to 2.4.0 --dry-run
     """
     from fluxbump.commands.bump import BumpOptions, run_to
 
@@ -322,7 +350,11 @@ def sync(
     """Make every pin agree with the pin Renovate moved (a post-upgrade task; never touches git).
 
     Exit 0 when synced or already consistent, 1 gate failure (every file it wrote restored), 2 bad
-    input, 3 index/network error, 4 unsafe CRD transition.
+    input or a dependent's pin of a chart of this repository moved since --base (never undone),
+    3 index/network error or the moved Flux release has no chart yet (wait, then re-run),
+    4 unsafe CRD transition.
+
+    Example (Renovate postUpgradeTasks): fluxbump sync --from cloud-init
     """
     from fluxbump.commands.bump import BumpOptions, run_sync
 
@@ -345,12 +377,19 @@ def init(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite an existing .fluxbump.yaml.")
     ] = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Write .fluxbump.yaml describing what discovery found (from templates/fluxbump.yaml)."""
+    """Write .fluxbump.yaml describing what discovery found (from templates/fluxbump.yaml).
+
+    Example: fluxbump init --repo ~/gitops
+    """
     from fluxbump.commands.init import run_init
 
-    written = _run(lambda: run_init(repo_root(repo), force=force))
-    out(f"wrote {written}")
+    written = _run(lambda: run_init(repo_root(repo), force=force), as_json=as_json)
+    if as_json:
+        emit_json({"ok": True, "written": str(written)})
+    else:
+        out(f"wrote {written}")
 
 
 @app.command()
@@ -364,43 +403,120 @@ def demo(
             show_default=False,
         ),
     ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print one JSON document (the demo's output in 'lines')."),
+    ] = False,
 ) -> None:
     """Run the whole bump on a bundled sample fleet, offline: check, to 2.4.0, check.
 
     The fleet starts in the seed's incident state (cloud-init Flux v2.4.0, flux2 chart
     2.13.0 = Flux 2.3.0). Needs no network and no repository of your own.
+
+    Example: fluxbump demo --keep /tmp/fleet
     """
     from fluxbump.commands.demo import run_demo
 
-    def heading(text: str) -> None:
-        out("")
-        out(paint(f"== {text}", "1;36"))
+    lines: list[str] = []
+    emit = lines.append if as_json else out
 
-    code = _run(lambda: run_demo(Path(keep) if keep else None, out, heading))
+    def heading(text: str) -> None:
+        emit("")
+        emit(text if as_json else paint(f"== {text}", "1;36"))
+
+    code = _run(lambda: run_demo(Path(keep) if keep else None, emit, heading), as_json=as_json)
+    if as_json:
+        emit_json({"ok": code == 0, "exit_code": code, "kept": keep, "lines": lines})
     raise typer.Exit(code)
 
 
 @app.command("renovate-config")
-def renovate_config(repo: RepoOption = None) -> None:
+def renovate_config(
+    repo: RepoOption = None,
+    renovate_version: Annotated[
+        str | None,
+        typer.Option(
+            "--renovate-version",
+            metavar="VERSION",
+            help="The Renovate release that reads the config: 40 or older get fileMatch "
+            "(regex), 41 and newer managerFilePatterns (glob) [default: 42].",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """Print a Renovate config snippet (JSON on stdout) that runs `fluxbump sync` after a bump.
 
     The note for the self-hosted Renovate admin (the allowedCommands line) goes to stderr.
+
+    Example: fluxbump renovate-config --renovate-version 39 > renovate.json
     """
+    from fluxbump.commands.renovate import CURRENT_RENOVATE, parse_renovate_version
+    from fluxbump.commands.renovate import renovate_config as build
     from fluxbump.config import load_config
     from fluxbump.render import render
 
-    config = _run(lambda: load_config(repo_root(repo)))
+    release = str(CURRENT_RENOVATE) if renovate_version is None else renovate_version
+    major = _run(lambda: parse_renovate_version(release))
+    root = repo_root(repo)
+    document = _run(lambda: build(root, major))
+    emit_json(document)
+    config = _run(lambda: load_config(root))
     glob = config.cloudinit[0] if config.cloudinit else "**/*.tftpl"
-    out(render("renovate.json", cloudinit_glob=glob).rstrip("\n"))
     err(render("renovate-admin.txt", cloudinit_glob=glob).rstrip("\n"))
 
 
 @app.command("ci-workflow")
-def ci_workflow() -> None:
-    """Print a scheduled GitHub Actions workflow running `fluxbump to latest --push --open-pr`."""
-    from fluxbump.render import render
+def ci_workflow(
+    install: Annotated[
+        str | None,
+        typer.Option(
+            "--install",
+            metavar="REQUIREMENT",
+            help="What the workflow pip-installs: fluxbump==X.Y.Z or 'fluxbump @ git+URL@COMMIT' "
+            "(pinned) [default: this fluxbump, when installed from a git URL at a commit].",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print a GitHub Actions workflow: a weekly `fluxbump to latest --push --open-pr` job and
+    a `fluxbump check --format github` gate on every pull request.
 
-    out(render("ci-workflow.yaml").rstrip("\n"))
+    Actions are pinned by commit. Save it as .github/workflows/fluxbump.yml.
+
+    Example: fluxbump ci-workflow --install 'fluxbump @ git+https://HOST/OWNER/fluxbump@COMMIT'
+    """
+    from fluxbump.commands.workflow import WORKFLOW_PATH, install_spec, render_workflow
+
+    spec = _run(lambda: install_spec(install), as_json=as_json)
+    text = render_workflow(spec)
+    if as_json:
+        emit_json({"ok": True, "path": WORKFLOW_PATH, "install": spec, "workflow": text + "\n"})
+    else:
+        out(text)
+
+
+@app.command()
+def completion(
+    shell: Annotated[str, typer.Argument(help="bash, zsh or fish.", metavar="SHELL")],
+) -> None:
+    """Print the shell completion script for SHELL.
+
+    Example: fluxbump completion bash > ~/.local/share/bash-completion/completions/fluxbump
+    (zsh: fluxbump completion zsh > "${fpath[1]}/_fluxbump"; fish: fluxbump completion fish >
+    ~/.config/fish/completions/fluxbump.fish)
+    """
+    # Typer's own scripts (what --show-completion would print): they speak the protocol its
+    # completion classes answer on every run through $_FLUXBUMP_COMPLETE.
+    from typer._completion_shared import get_completion_script
+
+    if shell not in SHELLS:
+        _fail(f"completion: SHELL must be one of {', '.join(SHELLS)}, not '{shell}'", 2, False)
+    out(get_completion_script(prog_name="fluxbump", complete_var=COMPLETE_VAR, shell=shell))
+
+
+SHELLS = ("bash", "zsh", "fish")
+COMPLETE_VAR = "_FLUXBUMP_COMPLETE"
 
 
 def _print_bump(result: BumpResult, *, as_json: bool) -> None:
@@ -418,4 +534,8 @@ def _print_bump(result: BumpResult, *, as_json: bool) -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    if COMPLETE_VAR in os.environ:  # a shell asks for completions (``fluxbump completion``)
+        from typer._completion_classes import completion_init
+
+        completion_init()  # add_completion=False leaves Typer's shell classes unregistered
     app()

@@ -55,6 +55,7 @@ class BumpResult:
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "ok": True,  # a failure prints {"ok": false, "error": ...} instead (cli._fail)
             **self.plan.as_json(),
             "changed": self.plan.changed if self.dry_run else self.applied,
             "applied": self.applied,

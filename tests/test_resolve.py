@@ -29,6 +29,7 @@ def test_resolve_maps_release_to_highest_chart_with_that_app_version(
 def test_resolve_json_shape_lists_candidates_highest_first(helm_server: HelmServer) -> None:
     result = run_cli("resolve", "2.4.0", "--helm-repo", helm_server.base_url, "--json")
     assert json.loads(result.stdout) == {
+        "ok": True,
         "flux": "2.4.0",
         "chart": "2.14.1",
         "index": helm_server.url("/index.yaml"),

@@ -147,3 +147,74 @@ def test_token_echoed_in_an_api_error_is_never_printed(
     assert "HTTP 422: Validation Failed for Bearer ***" in outcome.stderr
     if as_json:
         assert json.loads(outcome.stdout)["exit_code"] == 3
+
+
+def fresh_clone(repo: Path, where: Path) -> Path:
+    """What CI does: a new clone of the remote (no local bump branch), named like the original."""
+    remote = repo.parent / "remote.git"
+    if not git(remote, "branch", "--list", "main"):
+        git(repo, "push", "-q", str(remote), "main:main")
+    subprocess.run(["git", "clone", "-q", "-b", "main", str(remote), str(where)], check=True)
+    for args in (
+        ("config", "user.email", "ci@fluxbump.invalid"),
+        ("config", "user.name", "ci"),
+        ("config", "commit.gpgsign", "false"),
+        ("remote", "set-url", "origin", "https://example.test/acme/gitops.git"),
+        ("remote", "set-url", "--push", "origin", str(remote)),
+    ):
+        git(where, *args)
+    return where
+
+
+def test_rerun_from_a_fresh_clone_with_the_pr_open_is_exit_0_and_no_second_pr(
+    repo: Path, helm_server: HelmServer, github: ForgeServer, tmp_path: Path
+) -> None:
+    first = json.loads(scheduled(helm_server, github, fresh_clone(repo, tmp_path / "ci1")).stdout)
+    assert first["pushed"] is True
+    remote = repo.parent / "remote.git"
+    tip = git(remote, "rev-parse", first["branch"])
+    outcome = scheduled(helm_server, github, fresh_clone(repo, tmp_path / "ci2"))
+    assert outcome.code == 0, outcome.stderr  # was exit 3: non-fast-forward
+    result = json.loads(outcome.stdout)
+    assert result["ok"] is True and result["pushed"] is False
+    assert result["pr_url"] == first["pr_url"]
+    assert any("already has this bump" in n for n in result["notes"])
+    assert len(github.seen("POST")) == 1  # the open PR was found, not opened again
+    assert git(remote, "rev-parse", first["branch"]) == tip  # nothing rewritten
+    assert git(tmp_path / "ci2", "rev-parse", "HEAD") == tip  # no stray second commit
+
+
+def test_rerun_after_main_moved_updates_its_own_branch_by_force_with_lease(
+    repo: Path, helm_server: HelmServer, github: ForgeServer, tmp_path: Path
+) -> None:
+    first = json.loads(scheduled(helm_server, github, fresh_clone(repo, tmp_path / "ci1")).stdout)
+    remote = repo.parent / "remote.git"
+    (repo / "NOTES.md").write_text("main moved on\n", "utf-8")
+    git(repo, "add", "NOTES.md")
+    git(repo, "commit", "-q", "-m", "main moved on")
+    git(repo, "push", "-q", str(remote), "main:main")
+    outcome = scheduled(helm_server, github, fresh_clone(repo, tmp_path / "ci2"))
+    assert outcome.code == 0, outcome.stderr
+    result = json.loads(outcome.stdout)
+    assert result["pushed"] is True and any("force-with-lease" in n for n in result["notes"])
+    assert git(remote, "rev-parse", first["branch"]) == git(tmp_path / "ci2", "rev-parse", "HEAD")
+    assert "NOTES.md" in git(remote, "ls-tree", "--name-only", first["branch"])
+    assert len(github.seen("POST")) == 1
+
+
+def test_a_branch_someone_else_committed_to_is_not_overwritten(
+    repo: Path, helm_server: HelmServer, github: ForgeServer, tmp_path: Path
+) -> None:
+    first = json.loads(scheduled(helm_server, github, fresh_clone(repo, tmp_path / "ci1")).stdout)
+    remote = repo.parent / "remote.git"
+    human = fresh_clone(repo, tmp_path / "human")
+    git(human, "checkout", "-q", first["branch"])
+    (human / "TWEAK.md").write_text("a reviewer's change\n", "utf-8")
+    git(human, "add", "TWEAK.md")
+    git(human, "commit", "-q", "-m", "reviewer tweak")
+    git(human, "push", "-q", str(remote), first["branch"])
+    tip = git(remote, "rev-parse", first["branch"])
+    outcome = scheduled(helm_server, github, fresh_clone(repo, tmp_path / "ci2"))
+    assert outcome.code == 3
+    assert "not only fluxbump's commits" in outcome.stderr
+    assert git(remote, "rev-parse", first["branch"]) == tip

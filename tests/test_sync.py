@@ -124,3 +124,51 @@ def test_chart_missing_from_index_is_exit_3(tmp_path: Path, helm_server: HelmSer
     outcome = sync(helm_server, repo, "--from", "chart")
     assert outcome.code == 3 and "9.9.9 is not in the index" in outcome.stderr
     assert snapshot(repo) == before
+
+
+def test_a_moved_umbrella_pin_of_a_repo_chart_is_a_conflict_not_undone(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # Renovate's helmv3 manager moved the umbrella's pin of the repo's own wrapper (published
+    # as 1.1.2 elsewhere) while the wrapper here is 1.1.1: sync used to move it back, exit 0.
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
+    pin = "  - name: bp-flux\n    version: 1.1.1\n"
+    edit(repo, fleet.UMBRELLA_CHART, pin, pin.replace("1.1.1", "1.1.2"))
+    before = snapshot(repo)
+    outcome = sync(helm_server, repo)
+    assert outcome.code == 2
+    line = f"{fleet.UMBRELLA_CHART}:9: bp-catalyst-platform's pin of bp-flux moved 1.1.1 -> 1.1.2"
+    assert line in outcome.stderr
+    assert "sync does not undo it" in outcome.stderr and len(outcome.stderr.splitlines()) == 1
+    assert snapshot(repo) == before
+
+
+def test_a_moved_umbrella_pin_that_sync_agrees_with_is_kept(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # Renovate moved the install URL and the umbrella's pin to the wrapper version that the
+    # sync computes: nothing to undo, and the pin stays.
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
+    edit(repo, fleet.CLOUDINIT, "download/v2.4.0/", "download/v2.5.1/")
+    pin = "  - name: bp-flux\n    version: 1.1.1\n"
+    edit(repo, fleet.UMBRELLA_CHART, pin, pin.replace("1.1.1", "1.1.2"))
+    outcome = sync(helm_server, repo)
+    assert outcome.code == 0, outcome.stderr
+    assert pin.replace("1.1.1", "1.1.2") in (repo / fleet.UMBRELLA_CHART).read_text()
+    assert check_code(helm_server, repo) == 0
+
+
+def test_renovate_moved_the_install_url_to_a_release_with_no_chart_yet(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
+    edit(repo, fleet.CLOUDINIT, "download/v2.4.0/", "download/v2.5.0/")
+    before = snapshot(repo)
+    outcome = run_cli("sync", "--json", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 3
+    (line,) = outcome.stderr.splitlines()
+    assert line.startswith(f"error: {fleet.CLOUDINIT}:")
+    assert "has no 'flux2' chart in the index yet" in line and "wait until a chart" in line
+    assert "2.4.0 -> 2.14.1" in line  # the nearest releases that have one
+    assert json.loads(outcome.stdout)["ok"] is False
+    assert snapshot(repo) == before

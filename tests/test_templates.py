@@ -24,12 +24,17 @@ from fluxbump.render import (
 )
 from fluxbump.templates_dir import read_template
 from tests.cli_runner import run_cli
+from tests.fixtures import make_fleet
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 GLOB = "**/*.tftpl"
 INSTALL_URL = "https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml"
-SYNC_FILES = ["**/Chart.yaml", "**/values.yaml", "**/blueprint.yaml", "clusters/**/*.yaml"]
+# What `fluxbump sync` may write in the default layout: Renovate commits only these.
+SYNC_FILES = [
+    "**/*.yaml", "**/*.yml", "**/Chart.lock", GLOB, "**/Chart.yaml", "**/blueprint.yaml",
+    "clusters/**/*.yaml", "clusters/**/*.yml",
+]  # fmt: skip
 # Placeholders each string.Template file takes (commit-message.txt uses str.format, not here).
 PLACEHOLDERS = {
     "commit-message.txt": {
@@ -46,9 +51,17 @@ PLACEHOLDERS = {
         "summary",
         "components",
     },
-    "renovate.json": {"cloudinit_glob"},
+    "renovate.json": {
+        "file_key",
+        "cloudinit_patterns",
+        "cloudinit_globs",
+        "file_filters",
+        "local_charts",
+        "upstream",
+        "minimum_release_age",
+    },
     "renovate-admin.txt": {"cloudinit_glob"},
-    "ci-workflow.yaml": set(),
+    "ci-workflow.yaml": {"install", "workflow_path"},
     "pr-title.txt": {"subject", "release", "upstream", "chart"},
     "pr-body.md": {
         "subject",
@@ -112,8 +125,10 @@ def test_no_template_is_left_untested() -> None:
 
 
 @pytest.fixture
-def renovate() -> dict[str, Any]:
-    config: dict[str, Any] = json.loads(render("renovate.json", cloudinit_glob=GLOB))
+def renovate(tmp_path: Path) -> dict[str, Any]:
+    outcome = run_cli("renovate-config", "--repo", str(make_fleet(tmp_path / "fleet")))
+    assert outcome.code == 0, outcome.stderr
+    config: dict[str, Any] = json.loads(outcome.stdout)
     return config
 
 
@@ -134,8 +149,10 @@ def test_renovate_config_parses_and_every_rule_runs_an_allowed_sync(
 ) -> None:
     assert len(renovate["customManagers"]) == 2
     assert renovate["customManagers"][0]["depNameTemplate"] == "fluxcd/flux2"  # stays first
-    assert len(renovate["packageRules"]) == 3
-    for rule in renovate["packageRules"]:
+    assert len(renovate["packageRules"]) == 4
+    syncing = [r for r in renovate["packageRules"] if "postUpgradeTasks" in r]
+    assert len(syncing) == 3
+    for rule in syncing:
         assert "bumpVersion" not in rule  # fluxbump bumps the wrapper chart version itself
         task = rule["postUpgradeTasks"]
         assert task["executionMode"] == "branch"
@@ -157,9 +174,11 @@ def test_renovate_custom_manager(renovate: dict[str, Any]) -> None:
     assert _py_regex(pattern).search(INSTALL_URL.replace("github.com", "github-com")) is None
 
 
-def test_renovate_post_upgrade_task(renovate: dict[str, Any]) -> None:
-    rule = _rule(renovate, matchDepNames=["fluxcd/flux2"])
-    assert rule["matchDatasources"] == ["github-releases"]
+def test_renovate_groups_the_flux_release_and_its_chart(renovate: dict[str, Any]) -> None:
+    rule = _rule(renovate, matchDepNames=["fluxcd/flux2", "flux2"])
+    assert rule["groupName"] == "Flux"  # one PR: the install URL and the chart pins together
+    assert rule is renovate["packageRules"][-1]  # last: it wins over the helmv3 rule
+    assert rule["minimumReleaseAge"] == "3 days"
     task = rule["postUpgradeTasks"]
     assert task["commands"] == ["fluxbump sync --from cloud-init"]
     assert task["fileFilters"] == SYNC_FILES
@@ -174,7 +193,7 @@ def test_renovate_helmv3_rule_syncs_after_a_wrapper_dependency_bump(
     assert "bumpVersion" in rule["description"]  # says why it is left out
     task = rule["postUpgradeTasks"]
     assert task["commands"] == ["fluxbump sync"]
-    assert task["fileFilters"] == [*SYNC_FILES, GLOB]
+    assert task["fileFilters"] == SYNC_FILES
     assert task["executionMode"] == "branch"
 
 
@@ -186,7 +205,7 @@ def test_renovate_helm_install_rule_syncs_after_a_cloud_init_helm_bump(
     assert rule["matchFileNames"] == [GLOB]
     task = rule["postUpgradeTasks"]
     assert task["commands"] == ["fluxbump sync"]
-    assert task["fileFilters"] == [*SYNC_FILES, GLOB]
+    assert task["fileFilters"] == SYNC_FILES
     assert task["executionMode"] == "branch"
 
 
@@ -203,11 +222,11 @@ HELM_INSTALLS = {
     ),
     "equals-v": (
         f"{ANNOTATION}\nhelm upgrade --install cilium cilium/cilium --version=v1.16.5 --wait\n",
-        "1.16.5",
+        "v1.16.5",  # Renovate replaces exactly currentValue: the v stays in it
     ),
     "double-quoted": (
         f'{ANNOTATION}\nhelm install cilium cilium/cilium --version "v1.16.5"\n',
-        "1.16.5",
+        "v1.16.5",
     ),
     "single-quoted": (
         f"{ANNOTATION}\nhelm install cilium cilium/cilium --version='1.16.5' -n kube-system\n",
@@ -288,6 +307,7 @@ def test_renovate_flux_regex_ignores_helm_installs(renovate: dict[str, Any]) -> 
 
 def test_renovate_admin_note_allows_exactly_the_sync_commands(renovate: dict[str, Any]) -> None:
     text = render("renovate-admin.txt", cloudinit_glob=GLOB)
+    assert "--renovate-version" in text
     line = next(ln for ln in text.splitlines() if ln.strip().startswith('"allowedCommands"'))
     allowed = json.loads("{" + line.strip() + "}")["allowedCommands"]
     assert allowed == ["^fluxbump sync( --from (cloud-init|chart))?$"]
@@ -295,7 +315,7 @@ def test_renovate_admin_note_allows_exactly_the_sync_commands(renovate: dict[str
     assert "fileMatch" in text and "managerFilePatterns" in text
     pattern = re.compile(allowed[0])
     for rule in renovate["packageRules"]:
-        for command in rule["postUpgradeTasks"]["commands"]:
+        for command in rule.get("postUpgradeTasks", {}).get("commands", []):
             assert pattern.search(command)
     assert "# renovate: datasource=helm registryUrl=" in text  # the helm install annotation
     for command in ("fluxbump sync", "fluxbump sync --from chart"):
@@ -311,25 +331,94 @@ def test_renovate_admin_note_allows_exactly_the_sync_commands(renovate: dict[str
 # --- GitHub Actions --------------------------------------------------------------------
 
 
-def test_ci_workflow() -> None:
-    text = render("ci-workflow.yaml")
-    workflow = _yaml(text)
+PINNED = (
+    "fluxbump @ git+https://git.example.invalid/acme/fluxbump@"
+    + "0123456789abcdef" * 2
+    + "01234567"
+)
+
+
+def _workflow(*args: str) -> tuple[str, Any]:
+    outcome = run_cli("ci-workflow", *args)
+    assert outcome.code == 0, outcome.stderr
+    return outcome.stdout, _yaml(outcome.stdout)
+
+
+def test_ci_workflow_has_the_weekly_bump_and_a_pull_request_gate() -> None:
+    _, workflow = _workflow("--install", PINNED)
     triggers = workflow["on"]
     assert len(triggers["schedule"][0]["cron"].split()) == 5
-    assert "workflow_dispatch" in triggers
-    assert workflow["permissions"] == {"contents": "write", "pull-requests": "write"}
-    (job,) = workflow["jobs"].values()
-    steps = job["steps"]
+    assert "workflow_dispatch" in triggers and "pull_request" in triggers
+    assert workflow["permissions"] == {}  # least: each job asks for its own
+    check, bump = workflow["jobs"]["check"], workflow["jobs"]["bump"]
+    assert check["if"] == "github.event_name == 'pull_request'"
+    assert check["permissions"] == {"contents": "read"}
+    assert check["steps"][-1]["run"] == "fluxbump check --format github"
+    assert bump["if"] == "github.event_name != 'pull_request'"
+    assert bump["permissions"] == {"contents": "write", "pull-requests": "write"}
+    steps = bump["steps"]
     checkout = next(s for s in steps if str(s.get("uses", "")).startswith("actions/checkout@"))
     assert checkout["with"]["fetch-depth"] == 0
-    python = next(s for s in steps if str(s.get("uses", "")).startswith("actions/setup-python@"))
-    assert python["with"]["python-version"] == "3.12"
     runs = [s.get("run", "") for s in steps]
-    assert any("pip install fluxbump" in r for r in runs)
     assert any("git config user.name" in r and "git config user.email" in r for r in runs)
-    bump = next(s for s in steps if "fluxbump to latest" in s.get("run", ""))
-    assert bump["run"] == "fluxbump to latest --push --open-pr --json"
-    assert bump["env"]["GITHUB_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
+    assert steps[-1]["run"] == "fluxbump to latest --push --open-pr --json"
+    assert steps[-1]["env"]["GITHUB_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
+    for job in (check, bump):
+        python = next(s for s in job["steps"] if "setup-python@" in str(s.get("uses", "")))
+        assert python["with"]["cache"] == "pip"
+        assert python["with"]["cache-dependency-path"] == ".github/workflows/fluxbump.yml"
+        (install,) = (s for s in job["steps"] if s.get("name") == "Install fluxbump")
+        assert install["env"]["FLUXBUMP_INSTALL"] == PINNED
+        assert install["run"] == 'python -m pip install "$FLUXBUMP_INSTALL"'
+
+
+def test_ci_workflow_pins_every_action_by_commit_with_its_release_in_a_comment() -> None:
+    text, _ = _workflow("--install", PINNED)
+    uses = [ln.strip() for ln in text.splitlines() if ln.strip().startswith(("uses:", "- uses:"))]
+    assert len(uses) == 4
+    for line in uses:
+        assert re.fullmatch(r"(- )?uses: [\w.-]+/[\w.-]+@[0-9a-f]{40}  # v\d+(\.\d+)*", line), line
+    assert "pip install fluxbump" not in text  # the package index does not have it
+
+
+@pytest.mark.parametrize(
+    "install",
+    [
+        "fluxbump",
+        "fluxbump>=0.1",
+        "git+https://git.example.invalid/acme/fluxbump",
+        "git+https://git.example.invalid/acme/fluxbump@main",
+        "git+https://git.example.invalid/acme/fluxbump@v0.1.0",
+        PINNED + "\nrun: curl evil",
+    ],
+)
+def test_ci_workflow_refuses_an_unpinned_install(install: str) -> None:
+    outcome = run_cli("ci-workflow", "--install", install)
+    assert outcome.code == 2 and outcome.stdout == ""
+    assert "is not pinned" in outcome.stderr and len(outcome.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("install", ["fluxbump==0.1.0", PINNED, PINNED.removeprefix("fluxbump @ ")])
+def test_ci_workflow_accepts_a_release_or_a_commit(install: str) -> None:
+    _, workflow = _workflow("--install", install)
+    assert workflow["jobs"]["bump"]["steps"][2]["env"]["FLUXBUMP_INSTALL"] == install
+
+
+def test_ci_workflow_defaults_to_the_running_install_only_when_it_is_pinned() -> None:
+    from fluxbump.commands.workflow import spec_from_direct_url
+
+    commit = "0123456789abcdef" * 2 + "01234567"
+    url = "https://git.example.invalid/acme/fluxbump"
+    record = {"url": url, "vcs_info": {"vcs": "git", "commit_id": commit}}
+    assert spec_from_direct_url(record) == f"fluxbump @ git+{url}@{commit}"
+    assert (
+        spec_from_direct_url({"url": "file:///src/fluxbump", "dir_info": {"editable": True}})
+        is None
+    )
+    assert spec_from_direct_url(None) is None
+    # this checkout is installed editable: no commit to pin, so the user must say what
+    outcome = run_cli("ci-workflow")
+    assert outcome.code == 2 and "--install" in outcome.stderr
 
 
 # --- pre-commit ------------------------------------------------------------------------
@@ -455,13 +544,6 @@ def test_renovate_config_command_prints_json_with_the_repo_glob(tmp_path: Path) 
     snippet = json.loads(outcome.stdout)
     assert snippet["customManagers"][0]["managerFilePatterns"] == ["bootstrap/**/*.tftpl"]
     assert "allowedCommands" in outcome.stderr
-
-
-def test_ci_workflow_command_prints_the_workflow() -> None:
-    outcome = run_cli("ci-workflow")
-    workflow = YAML(typ="safe").load(outcome.stdout)
-    steps = workflow["jobs"]["bump"]["steps"]
-    assert any(s.get("run", "").startswith("fluxbump to latest --push --open-pr") for s in steps)
 
 
 def test_pr_for_another_component_names_it_and_its_lockstep_hazard() -> None:

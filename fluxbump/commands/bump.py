@@ -19,8 +19,8 @@ from fluxbump.config import load_config
 from fluxbump.crds.guard import CrdComparison
 from fluxbump.errors import GateFailure, UsageError
 from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
-from fluxbump.pins import Mention
-from fluxbump.plan import Move, Plan, Target, plan_locks, plan_moves
+from fluxbump.pins import Mention, Role
+from fluxbump.plan import BaseCharts, Move, Plan, Target, plan_locks, plan_moves
 from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.results import BumpOptions, BumpResult
 from fluxbump.scan.discover import Discovery, Survey, survey
@@ -92,14 +92,21 @@ def run_sync(
             return [Choice(found, release, chart)]
         return moved_choices(tree, index, base, components)
 
-    return _execute(root, replace(options, no_git=True), choose, guard_downgrade=False)
+    return _execute(
+        root, replace(options, no_git=True), choose, guard_downgrade=False, keep_moved=True
+    )
 
 
 Chooser = Callable[[Survey, HelmIndex, BaseSources], list[Choice]]
 
 
 def _execute(
-    root: Path, options: BumpOptions, choose: Chooser, *, guard_downgrade: bool
+    root: Path,
+    options: BumpOptions,
+    choose: Chooser,
+    *,
+    guard_downgrade: bool,
+    keep_moved: bool = False,
 ) -> BumpResult:
     """Survey, choose the targets, plan, refuse what is unsafe, then apply, gate and commit."""
     config = load_config(root)
@@ -144,6 +151,8 @@ def _execute(
         if not plan.changed:
             return result
         _refuse_blocked(plan)
+        if keep_moved:
+            _refuse_reverting(plan, session.base_reader(options.base))
         flux = next((m for m in moves if m.found.component.rules.names_a_release), None)
         if flux is not None:
             result.crds = _guard_crds(flux.found, loaded.index, flux.chart, options)
@@ -204,6 +213,25 @@ def _refuse_blocked(plan: Plan) -> None:
     if plan.blocked:
         more = f" (and {len(plan.blocked) - 1} more)" if len(plan.blocked) > 1 else ""
         raise GateFailure(f"{plan.blocked[0]}{more}; nothing written")
+
+
+def _refuse_reverting(plan: Plan, base: BaseCharts) -> None:
+    """``sync`` never moves back a dependent's pin of a chart of this repo that changed since
+    the base (Renovate's helmv3 manager bumping an umbrella's pin of a wrapper): undoing it
+    would pass silently, so it is a conflict for a person to settle (exit 2)."""
+    for edit in plan.edits:
+        if edit.site.role is not Role.DEPENDENCY:
+            continue
+        then = base(edit.site.file)
+        was = [d.value for d in then.dependencies if d.subject == edit.site.subject] if then else []
+        if len(was) == 1 and not versions.equal(was[0], edit.site.value):
+            site = edit.site
+            raise UsageError(
+                f"{site.where}: {site.owner}'s pin of {site.subject} moved {was[0]} -> "
+                f"{site.value} since the base revision, but {site.subject} in this repository "
+                f"is {edit.new}; sync does not undo it: revert the pin, or move "
+                f"{site.subject} itself; nothing written"
+            )
 
 
 def _apply_gate_commit(

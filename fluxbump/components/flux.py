@@ -83,7 +83,18 @@ def for_release(found: Discovery, index: HelmIndex, release: str) -> Target:
     # Keep the pinned chart when it already carries the release: sync moves only what disagrees.
     if versions.equal(app_version_of(index, upstream, pinned) or "", release):
         return Target(release, pinned)
-    return Target(release, resolve_chart_version(index, release, upstream).chart)
+    try:
+        return Target(release, resolve_chart_version(index, release, upstream).chart)
+    except ResolutionError as exc:
+        # Renovate proposes a Flux release as soon as it is tagged; the community chart can
+        # follow days later (or never: 2.5.0). Say what to do, in the one line Renovate shows.
+        where = next((s.where for s in found.installs if versions.equal(s.value, release)), "")
+        detail = exc.message.replace(" chart in the index", " chart in the index yet", 1)
+        raise ResolutionError(
+            f"{where + ': ' if where else ''}{detail}; nothing written: wait until a "
+            f"chart carries Flux {release}, then re-run fluxbump sync (on a Renovate pull "
+            "request: tick its rebase box), or move the install back"
+        ) from None
 
 
 def for_chart(found: Discovery, index: HelmIndex, pin: PinSite) -> Target:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fluxbump.errors import UsageError
+from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.plan import BaseCharts, Plan
 from fluxbump.results import BumpOptions, BumpResult
 from fluxbump.scan.moved import BaseSources
@@ -144,13 +144,35 @@ class GitSession:
         result.branch = self.branch
 
     def push(self, remote: str, result: BumpResult) -> None:
-        """Push the new branch; a failure leaves the commit on the local branch (exit 3)."""
+        """Push the new branch. The push target may already hold it (the scheduled job re-run
+        from a fresh clone while its PR is open): the same files are adopted, not pushed; a
+        branch of fluxbump's own commits is updated by force-with-lease; anything else is
+        left alone (exit 3). A failure leaves the commit on the local branch."""
         if not self.writes or result.branch is None:
             return
         from fluxbump.vcs import git
 
-        git.push(self.repo, remote, result.branch)
+        there = git.pushed_branch(self.repo, remote, result.branch, self.original)
+        if there is not None and there.same_tree:
+            git.adopt(self.repo, result.branch, there.sha)
+            result.commit = there.sha
+            result.notes.append(
+                f"{remote} {result.branch} already has this bump (same files); nothing pushed"
+            )
+            return
+        if there is not None and not there.ours:
+            raise ResolutionError(
+                f"{remote} {result.branch} holds not only fluxbump's commits; nothing pushed "
+                "(the commit is on the local branch): merge or close its pull request, or "
+                "pass --branch NAME"
+            )
+        git.push(self.repo, remote, result.branch, lease=there.sha if there else None)
         result.pushed = True
+        if there is not None:
+            result.notes.append(
+                f"updated {remote} {result.branch} by force-with-lease (it held an older "
+                "fluxbump bump)"
+            )
 
     def undo(self) -> None:
         if not self.writes or self.branch is None:

@@ -1,0 +1,92 @@
+"""``fluxbump renovate-config``: the Renovate snippet, in the form one Renovate release accepts.
+
+Renovate 41.0.0 renamed the custom managers' ``fileMatch`` (regular expressions only) to
+``managerFilePatterns`` (globs or ``/regex/``); releases before it refuse the new name and
+releases from it on ask to migrate the old one. Renovate 39 is the last release that runs
+on Node 20, which many self-hosted runners still use, so both forms are emitted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from fluxbump.config import Config, load_config
+from fluxbump.errors import UsageError
+
+# The first Renovate major that reads managerFilePatterns (renovatebot/renovate#34615).
+MANAGER_FILE_PATTERNS_SINCE = 41
+# The form printed when --renovate-version is not given: the current major.
+CURRENT_RENOVATE = 42
+# Time Renovate waits before proposing a Flux release: the community chart usually follows
+# within days, and a release without one cannot be synced.
+MINIMUM_RELEASE_AGE = "3 days"
+# Files `fluxbump sync` may write besides the configured globs: HelmReleases are found by
+# content anywhere (.yaml or .yml), and a moved dependency can change a Chart.lock.
+_ALWAYS_WRITTEN = ("**/*.yaml", "**/*.yml", "**/Chart.lock")
+
+
+def parse_renovate_version(text: str) -> int:
+    """The major of ``39``, ``39.264.1`` or ``v42``; anything else exits 2."""
+    match = re.fullmatch(r"v?([0-9]+)(?:\.[0-9]+){0,2}", text.strip())
+    if match is None:
+        raise UsageError(
+            f"--renovate-version must be a Renovate release such as 39 or 42.0.0, not '{text}'"
+        )
+    return int(match.group(1))
+
+
+def renovate_config(root: Path, major: int) -> dict[str, Any]:
+    """The snippet for the repository at ``root``, in the form Renovate ``major`` accepts."""
+    from fluxbump.render import render
+    from fluxbump.scan.discover import survey
+
+    config = load_config(root)
+    tree = survey(root, config)
+    upstreams = {c.upstream for c in tree.components} | {config.upstream}
+    local = sorted(set(tree.charts) - upstreams)
+    globs = list(config.cloudinit) or ["**/*.tftpl"]
+    legacy = major < MANAGER_FILE_PATTERNS_SINCE
+    text = render(
+        "renovate.json",
+        file_key="fileMatch" if legacy else "managerFilePatterns",
+        cloudinit_patterns=json.dumps([glob_to_regex(g) for g in globs] if legacy else globs),
+        cloudinit_globs=json.dumps(globs),
+        file_filters=json.dumps(file_filters(config)),
+        local_charts=json.dumps(local),
+        upstream=config.upstream,
+        minimum_release_age=MINIMUM_RELEASE_AGE,
+    )
+    document: dict[str, Any] = json.loads(text)
+    if not local:  # an empty matcher is refused by Renovate's validator: drop the rule
+        document["packageRules"] = [
+            r for r in document["packageRules"] if r.get("matchDepNames") != []
+        ]
+    return document
+
+
+def file_filters(config: Config) -> list[str]:
+    """Every file `fluxbump sync` may write, so Renovate commits all of them."""
+    return _unique(
+        [*_ALWAYS_WRITTEN, *config.cloudinit, *config.charts, *config.blueprints, *config.clusters]
+    )
+
+
+def glob_to_regex(glob: str) -> str:
+    """A repository glob (``**/`` spans directories) as the regex ``fileMatch`` wants."""
+    parts = re.split(r"(\*\*/|\*|\?)", glob)
+    wildcard = {"**/": "(?:.*/)?", "*": "[^/]*", "?": "[^/]"}
+    return "^" + "".join(wildcard.get(p, _escape(p)) for p in parts) + "$"
+
+
+def _escape(text: str) -> str:
+    """Escape only what is special: re.escape's ``\\-`` is a syntax error in a JavaScript
+    unicode-mode regex, which Renovate uses when RE2 is not installed."""
+    return re.sub(r"([.^$+(){}\[\]|\\])", r"\\\1", text)
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))

@@ -205,6 +205,14 @@ def check(
     )
     for message in dict.fromkeys(result.warnings):  # each warning once, in order
         warn(message)
+    if not result.report.rows and result.report.ok:
+        # A gate that proved nothing must not pass: a typo in a glob would turn CI green.
+        _fail(
+            "check: nothing to check: no component and no pin-site found (no chart depends on "
+            "an upstream chart, no HelmRelease pins one); see 'fluxbump status'",
+            2,
+            output_format == "json",
+        )
     if output_format == "json":
         emit_json(result.as_json())
     else:

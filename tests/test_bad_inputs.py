@@ -221,10 +221,11 @@ CASES: dict[str, Case] = {
         Expect(1, ".fluxbump.yaml:1", "'cloudinit' lists no template"),
         Expect(2, ".fluxbump.yaml:1", "'cloudinit' lists no template"),
     ),
-    "no-wrapper-chart": both(
+    # No chart depends on flux2: no Flux component; check proves the rest, to names why.
+    "no-wrapper-chart": Case(
         write(WRAPPER, b"apiVersion: v2\nname: other\nversion: 1.0.0\n"),
-        "no Chart.yaml with 'name: bp-flux'",
-        "no chart depends on 'flux2'",
+        Expect(1, f"{BLUEPRINT}:7", "Blueprint of other mirrors 1.1.1, chart is 1.0.0"),
+        Expect(2, "no Chart.yaml with 'name: bp-flux'", "no chart depends on 'flux2'"),
     ),
     # --- bytes that are not UTF-8 text: exit 2 with the line of the first bad byte
     "chart-latin1": both(append(WRAPPER, b"# caf\xe9\n"), f"{WRAPPER}:12", "not UTF-8"),

@@ -21,6 +21,7 @@ from fluxbump.scan.sites.blueprint import BlueprintFile, parse_blueprint
 from fluxbump.scan.sites.chart import ChartFile, parse_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_install_pins
 from fluxbump.scan.sites.helmrelease import (
+    ClusterScan,
     VersionPatch,
     names_regex_bytes,
     scan_manifest,
@@ -131,17 +132,19 @@ class Survey:
         """The Flux component (whatever ``components:`` renamed it to); None when excluded
         there; a repo without the Flux wrapper chart exits 2 naming it."""
         flux = next((c for c in self.components if c.is_flux), None)
-        if flux is None and not self.flux_excluded:
-            self.discovery(component_for(self.config))  # raises: names the missing wrapper
+        if flux is None and not self.flux_excluded and self.config.wrapper != FLUX.wrapper:
+            self.discovery(component_for(self.config))  # raises: names the configured wrapper
         return flux
 
     def required_flux(self) -> Component:
-        """The Flux component, for commands that move Flux; excluded exits 2."""
+        """The Flux component, for commands that move Flux; excluded or absent exits 2."""
         flux = self.flux()
-        if flux is None:
+        if flux is None and self.flux_excluded:
             raise UsageError(
                 f"the Flux component is excluded in {CONFIG_NAME}; name another with --component"
             )
+        if flux is None:
+            raise UsageError(self._no_wrapper(component_for(self.config)))
         return flux
 
     def select(self, names: Sequence[str]) -> list[Component]:
@@ -305,7 +308,7 @@ def _detect(found: Survey) -> list[Component]:
     dependencies its values mirror names. ``components:`` in .fluxbump.yaml adds, renames
     and excludes.
     """
-    flux = component_for(found.config)
+    flux = _flux_component(found)
     detected = [flux] if flux.wrapper in found.charts else []
     for name, chart in sorted(found.charts.items()):
         upstreams = _upstreams_of(found, chart)
@@ -314,6 +317,27 @@ def _detect(found: Survey) -> list[Component]:
                 repository = chart.repositories.get(subject, "")
                 detected.append(generic(name, subject, repository, only=len(upstreams) == 1))
     return _configured(found, unique_names(detected))
+
+
+def _flux_component(found: Survey) -> Component:
+    """Flux's wrapper is the configured chart; with the default name absent, whatever chart
+    depends on the community chart (a layout names its wrapper as it likes). Several such
+    charts exit 2 naming them: which one the cluster runs is the user's to say."""
+    flux = component_for(found.config)
+    if flux.wrapper in found.charts or found.config.wrapper != FLUX.wrapper:
+        return flux
+    wrappers = sorted(
+        name for name, chart in found.charts.items()
+        if any(d.subject == flux.upstream and is_external(chart.repositories.get(d.subject, ""))
+               for d in chart.dependencies)
+    )  # fmt: skip
+    if len(wrappers) > 1:
+        listed = ", ".join(f"{found.charts[n].file} ('{n}')" for n in wrappers)
+        raise UsageError(
+            f"{len(wrappers)} charts depend on '{flux.upstream}': {listed}; set 'wrapper' to "
+            f"the one that installs Flux in {CONFIG_NAME}"
+        )
+    return replace(flux, wrapper=wrappers[0]) if wrappers else flux
 
 
 def _upstreams_of(found: Survey, chart: ChartFile) -> list[str]:
@@ -384,8 +408,12 @@ def _classify(files: Iterable[str], config: Config) -> _Roles:
     cloudinit, blueprints = Globs(config.cloudinit), Globs(config.blueprints)
     clusters = Globs(config.clusters)
     roles = _Roles()
+    files = list(files)
+    # A chart's templates/ are Go templates Helm renders, not manifests of the repository.
+    rendered = tuple(rel[: -len("Chart.yaml")] + "templates/" for rel in files
+                     if rel == "Chart.yaml" or rel.endswith("/Chart.yaml"))  # fmt: skip
     for rel in files:
-        if exclude.match(rel):
+        if exclude.match(rel) or (rendered and rel.startswith(rendered)):
             continue
         if rel.endswith("Chart.yaml") and charts.match(rel):
             roles.charts.append(rel)
@@ -525,7 +553,8 @@ def _patches_by_release_name(
         raw = read_raw(str(found.root), rel)
         if _may_pin(raw, needles):
             source = source_of(rel, raw)
-            found_here = scan_manifest(source, others).patches
+            manifest = _scan_manifest(source, others)
+            found_here = manifest.patches if manifest is not None else []
             if found_here:
                 found.sources[rel] = source  # a bump edits it from the text read here
                 patches += found_here
@@ -577,14 +606,33 @@ def _scan_files(found: Survey, names: frozenset[str], files: Sequence[str]) -> _
         if not _may_pin(raw, needles):
             continue
         if source is None:
-            source = out.sources[rel] = source_of(rel, raw)
-        manifest = scan_manifest(source, names)
+            source = source_of(rel, raw)
+        manifest = _scan_manifest(source, names)
+        if manifest is None:
+            continue
+        out.sources.setdefault(rel, source)
         out.sites += manifest.sites
         out.sites += [
             r.tag for r in manifest.oci_repositories if r.chart in names and r.tag is not None
         ]
         out.patches += manifest.patches
     return out
+
+
+def _scan_manifest(source: SourceFile, names: frozenset[str]) -> ClusterScan | None:
+    """The pins of one manifest file; None for a Go template that is not YAML."""
+    try:
+        return scan_manifest(source, names)
+    except UsageError:
+        if not _go_template(source.raw):
+            raise
+        return None  # helmfile or another tool renders it first: not a manifest
+
+
+def _go_template(raw: bytes) -> bool:
+    """A file that is a Go template (``{{ ... }}`` actions) rather than YAML: when it does not
+    parse, it is something a tool renders before Kubernetes sees it."""
+    return b"{{" in raw and b"}}" in raw
 
 
 # Flux post-build substitution (envsubst): ``${VAR}``, or with a default for an unset VAR,
@@ -712,10 +760,16 @@ def _structure(found: Discovery) -> None:
                 f"'{found.component.upstream}' is a dependency more than once (lines {lines})",
             )
         )
-    if not found.installs and found.component.install_required:
+    if not found.installs and found.component.install_required and has_templates(found):
         found.problems.append(_no_install(found))
     if wrapper.version is None:
         found.problems.append(Violation(wrapper.file, 1, "the wrapper chart has no 'version'"))
+
+
+def has_templates(found: Discovery) -> bool:
+    """A cloud-init template is optional: with none in the repo (and the default globs) the
+    Flux release is installed some other way, and there is no cloud-init invariant."""
+    return bool(found.templates) or found.config.cloudinit != Config().cloudinit
 
 
 def _no_install(found: Discovery) -> Violation:

@@ -1,6 +1,6 @@
-"""Repositories that are not laid out like the Catalyst fleet (issue 16, item 1): discovery
-by content anywhere, the Flux wrapper found by its flux2 dependency, no cloud-init, and a
-check that never passes having proven nothing."""
+"""Repositories that are not laid out like the Catalyst fleet (issue 16, items 1 and 2):
+discovery by content anywhere, the Flux wrapper found by its flux2 dependency, no cloud-init,
+a check that never passes having proven nothing, same-name and same-named charts."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from tests.cli_runner import Outcome, run_cli
+from tests.fixtures import snapshot
 from tests.support.layouts import COMMUNITY, chart, helmrelease, write_repo
 
 FLUX_CHART = "platform/flux/Chart.yaml"
@@ -33,7 +34,7 @@ def flux_layout(root: Path, *, release_pin: str = "0.3.0", **extra: str) -> Path
 def test_the_wrapper_is_the_chart_that_depends_on_flux2_and_cloud_init_is_optional(
     tmp_path: Path,
 ) -> None:
-    repo = flux_layout(tmp_path)
+    repo = flux_layout(tmp_path / "repo")
     status = run(repo, "status", "--json")
     assert status.code == 0, status.stderr
     document = json.loads(status.stdout)
@@ -52,7 +53,7 @@ def test_the_wrapper_is_the_chart_that_depends_on_flux2_and_cloud_init_is_option
 
 
 def test_a_stale_helmrelease_outside_clusters_fails_check(tmp_path: Path) -> None:
-    repo = flux_layout(tmp_path, release_pin="0.2.0")
+    repo = flux_layout(tmp_path / "repo", release_pin="0.2.0")
     check = run(repo, "check")
     assert check.code == 1
     assert f"{APPS_RELEASE}:11:" in check.stdout
@@ -60,7 +61,7 @@ def test_a_stale_helmrelease_outside_clusters_fails_check(tmp_path: Path) -> Non
 
 def test_exclude_keeps_a_tree_out_of_discovery(tmp_path: Path) -> None:
     stale = {"archive/old/helmrelease.yaml": helmrelease("flux", "platform-flux", "0.1.0")}
-    repo = flux_layout(tmp_path, **stale)
+    repo = flux_layout(tmp_path / "repo", **stale)
     assert run(repo, "check").code == 1
     (repo / ".fluxbump.yaml").write_text('exclude: ["archive/**"]\n')
     assert run(repo, "check").code == 0
@@ -74,7 +75,7 @@ def test_chart_templates_and_go_templated_files_are_not_manifests(tmp_path: Path
         "      chart: platform-flux\n      version: 0.0.1\n{{- end }}\n"
     )
     repo = flux_layout(
-        tmp_path,
+        tmp_path / "repo",
         **{
             "platform/flux/templates/helmrelease.yaml": helmrelease("x", "platform-flux", "9.9.9"),
             "bootstrap/helmfile/apps.yaml": templated,
@@ -87,7 +88,7 @@ def test_chart_templates_and_go_templated_files_are_not_manifests(tmp_path: Path
 
 def test_several_charts_depending_on_flux2_exit_2_naming_each(tmp_path: Path) -> None:
     repo = flux_layout(
-        tmp_path,
+        tmp_path / "repo",
         **{"lab/flux/Chart.yaml": chart("lab-flux", "1.0.0", ("flux2", "2.14.1", COMMUNITY))},
     )
     for command in ("status", "check"):
@@ -102,8 +103,53 @@ def test_several_charts_depending_on_flux2_exit_2_naming_each(tmp_path: Path) ->
 
 
 def test_check_that_finds_nothing_to_prove_exits_2(tmp_path: Path) -> None:
-    repo = write_repo(tmp_path, {"apps/podinfo.yaml": helmrelease("podinfo", "podinfo", "6.0.0")})
+    repo = write_repo(
+        tmp_path / "repo", {"apps/podinfo.yaml": helmrelease("podinfo", "podinfo", "6.0.0")}
+    )
     check = run(repo, "check")
     assert check.code == 2
     assert "error: check: nothing to check: no component" in check.stderr
     assert run(repo, "status").code == 0
+
+
+def test_a_local_chart_wrapping_an_upstream_of_its_own_name_is_its_wrapper(tmp_path: Path) -> None:
+    cilium = "https://helm.cilium.io/"
+    repo = write_repo(
+        tmp_path / "repo",
+        {"apps/core/cilium/Chart.yaml": chart("cilium", "0.0.1", ("cilium", "1.16.0", cilium))},
+    )
+    status = json.loads(run(repo, "status", "--json").stdout)
+    assert status["components"] == [
+        {"name": "cilium", "wrapper": "apps/core/cilium", "upstream": "cilium"}
+    ]
+    assert [(s["role"], s["value"]) for s in status["sites"]] == [
+        ("upstream dependency", "1.16.0"),
+        ("chart version", "0.0.1"),
+    ]
+    assert run(repo, "check").code == 0
+    bump = run(repo, "to", "1.16.1", "--component", "cilium", "--no-git")
+    assert bump.code == 0, bump.stderr
+    assert (repo / "apps/core/cilium/Chart.yaml").read_text() == chart(
+        "cilium", "0.0.2", ("cilium", "1.16.1", cilium)
+    )
+
+
+def test_two_charts_of_one_name_are_two_components_told_apart_by_path(tmp_path: Path) -> None:
+    repository = "https://charts.example.org"
+    repo = write_repo(
+        tmp_path / "repo",
+        {
+            "apps/foo/Chart.yaml": chart("foo", "1.0.0", ("bar", "2.0.0", repository)),
+            "disabled/foo/Chart.yaml": chart("foo", "1.0.0", ("bar", "1.0.0", repository)),
+        },
+    )
+    status = json.loads(run(repo, "status", "--json").stdout)
+    assert [c["name"] for c in status["components"]] == ["apps/foo/bar", "disabled/foo/bar"]
+    assert run(repo, "check").code == 0
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.0.1", "--component", "disabled/foo/bar", "--no-git")
+    assert bump.code == 0, bump.stderr
+    after = snapshot(repo)
+    assert {k for k in after if after[k] != before.get(k)} == {"disabled/foo/Chart.yaml"}
+    narrowed = run(repo, "check", "--component", "apps/foo/bar")
+    assert narrowed.code == 0 and "2 pin-sites agree" in narrowed.stdout

@@ -315,7 +315,11 @@ def _detect(found: Survey) -> list[Component]:
         for subject in upstreams:
             if subject != flux.upstream:  # Flux's chart is only ever the Flux component
                 repository = chart.repositories.get(subject, "")
-                detected.append(generic(name, subject, repository, only=len(upstreams) == 1))
+                component = generic(name, subject, repository, only=len(upstreams) == 1)
+                if name != chart.file.rsplit("/", 1)[0] or "/" not in chart.file:
+                    detected.append(component)
+                else:  # a chart named by its directory: its component by what it wraps
+                    detected.append(replace(component, name=subject))
     return _configured(found, unique_names(detected))
 
 
@@ -433,16 +437,49 @@ def _read(found_sources: dict[str, SourceFile], root: Path, rel: str) -> SourceF
 
 
 def _charts(root: Path, files: list[str], sources: dict[str, SourceFile]) -> dict[str, ChartFile]:
+    """Every chart by name. Two charts of one name (an app and its copy under ``disabled/``)
+    are both kept, each named by its directory; so is a chart that depends on an upstream
+    chart of its own name (``name: foo`` wrapping ``foo``), whose dependency is then the
+    upstream, never the chart itself."""
+    parsed = [c for c in (parse_chart(_read(sources, root, rel)) for rel in files) if c]
+    counts: dict[str, int] = {}
+    for chart in parsed:
+        counts[chart.name] = counts.get(chart.name, 0) + 1
+    ambiguous = _pulled_both_ways(parsed)
     charts: dict[str, ChartFile] = {}
-    for rel in files:
-        chart = parse_chart(_read(sources, root, rel))
-        if chart is None:
-            continue
-        if chart.name in charts:
-            other = charts[chart.name].file
-            raise UsageError(f"{rel}: chart '{chart.name}' is also declared in {other}")
+    for chart in parsed:
+        wraps_itself = any(
+            d.subject == chart.name and is_external(chart.repositories.get(d.subject, ""))
+            for d in chart.dependencies
+        )
+        if counts[chart.name] > 1 or wraps_itself or chart.name in ambiguous:
+            chart = qualified(chart, chart.directory or chart.name)
         charts[chart.name] = chart
     return charts
+
+
+def _pulled_both_ways(charts: list[ChartFile]) -> set[str]:
+    """Names that one chart takes by path (``file://``) and another from a chart repository.
+    A repo that vendors its chart ``foo`` by path does not publish it, so a ``foo`` fetched
+    from a repository is someone else's chart (an upstream), never this one."""
+    by_path: set[str] = set()
+    by_url: set[str] = set()
+    for chart in charts:
+        for dep in chart.dependencies:
+            external = is_external(chart.repositories.get(dep.subject, ""))
+            (by_url if external else by_path).add(dep.subject)
+    return by_path & by_url
+
+
+def qualified(chart: ChartFile, name: str) -> ChartFile:
+    """The chart under another name: its own pins follow; its dependencies keep theirs."""
+
+    def own(site: PinSite | None) -> PinSite | None:
+        return None if site is None else replace(site, subject=name, owner=name)
+
+    deps = [replace(d, owner=name) for d in chart.dependencies]
+    return replace(chart, name=name, version=own(chart.version),
+                   app_version=own(chart.app_version), dependencies=deps)  # fmt: skip
 
 
 def _mark_upstream(wrapper: ChartFile, upstream: str) -> ChartFile:

@@ -91,11 +91,22 @@ def _run(action: Callable[[], T], *, as_json: bool = False) -> T:
     stdout (the scheduled job) always gets one.
     """
     try:
-        return action()
+        result = action()
     except FluxbumpError as exc:
+        _warn_duplicate_keys()
         _fail(exc.message, exc.exit_code, as_json)
     except KeyboardInterrupt:
         _fail("interrupted", 130, as_json)
+    _warn_duplicate_keys()
+    return result
+
+
+def _warn_duplicate_keys() -> None:
+    """A key twice in one mapping was read as Helm reads it (last wins): say where, once."""
+    from fluxbump.yamlio.yamldoc import duplicate_warnings
+
+    for message in duplicate_warnings():
+        warn(message)
 
 
 def _fail(message: str, code: int, as_json: bool) -> NoReturn:

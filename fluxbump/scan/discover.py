@@ -120,6 +120,7 @@ class Survey:
     substituting: list[tuple[str, bytes]] = field(default_factory=list)  # postBuild files
     patches: list[VersionPatch] = field(default_factory=list)  # matched to releases later
     flux_excluded: bool = False  # ``components:`` excluded the Flux component
+    unreadable: list[Unreadable] = field(default_factory=list)  # manifests not read
     _helm_installs: list[PinSite] | None = None
     _mirrors: dict[str, list[PinSite]] = field(default_factory=dict)
     _by_chart: dict[str, list[tuple[int, PinSite]]] | None = None
@@ -193,6 +194,8 @@ class Survey:
                          if m.subject == component.upstream]  # fmt: skip
         self._installs(found)
         _structure(found)
+        found.problems += [u.problem(component.name) for u in self.unreadable
+                           if u.charts & names or not u.charts]  # fmt: skip
         return found
 
     def releases_of(self, charts: Collection[str]) -> list[PinSite]:
@@ -272,6 +275,8 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
             kept.setdefault(site.file, []).append(site)
     rescan = _scan_files(found, names, [r for r in before.roles.clusters if r in changed])
     found.sources.update(rescan.sources)
+    found.unreadable = [u for u in before.unreadable if u.file not in changed]
+    found.unreadable += rescan.unreadable
     for site in rescan.sites:
         kept.setdefault(site.file, []).append(site)
     found.releases = [site for rel in before.roles.clusters for site in kept.get(rel, ())]
@@ -551,6 +556,36 @@ class _ScannedFiles:
     substituting: list[tuple[str, bytes]] = field(default_factory=list)  # postBuild files
     patches: list[VersionPatch] = field(default_factory=list)  # matched to releases later
     flux_excluded: bool = False  # ``components:`` excluded the Flux component
+    unreadable: list[Unreadable] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A manifest that could not be read, and the charts its text names: the components of
+    those charts cannot be proven, every other component is unaffected."""
+
+    file: str
+    line: int
+    reason: str
+    charts: frozenset[str]
+
+    def problem(self, component: str) -> Violation:
+        return Violation(self.file, self.line, f"{self.reason}; {component} is unproven")
+
+
+# "file:line: reason" or "file: reason", as UsageError messages name a file.
+_WHERE = re.compile(r"(?P<file>[^:]+?)(?::(?P<line>\d+))?: (?P<reason>.*)\Z", re.DOTALL)
+
+
+def _unreadable(rel: str, raw: bytes, message: str, names: frozenset[str]) -> Unreadable:
+    match = _WHERE.match(message)
+    reason = message.removeprefix(f"{rel}: ")
+    line = 1
+    if match is not None and match.group("file") == rel:
+        reason, line = match.group("reason"), int(match.group("line") or 1)
+    reason = reason.removesuffix("; fix the file and re-run")
+    named = frozenset(n for n in names if n.encode() in raw)
+    return Unreadable(rel, line, reason, named)
 
 
 def _releases(found: Survey, files: list[str]) -> None:
@@ -564,6 +599,7 @@ def _releases(found: Survey, files: list[str]) -> None:
     for part in in_two(scan, files, threshold=FORK_THRESHOLD):
         found.sources.update(part.sources)
         found.releases += part.sites
+        found.unreadable += part.unreadable
         substituting += part.substituting
         patches += part.patches
     patches += _patches_by_release_name(found, files, names)
@@ -584,9 +620,10 @@ def _patches_by_release_name(
         return []
     needles = names_regex_bytes(others)
     patches: list[VersionPatch] = []
+    unread = {u.file for u in found.unreadable}
     for rel in files:
-        if rel in found.sources:
-            continue  # parsed in the first pass: its patches are already known
+        if rel in found.sources or rel in unread:
+            continue  # parsed (or found unreadable) in the first pass
         raw = read_raw(str(found.root), rel)
         if _may_pin(raw, needles):
             source = source_of(rel, raw)
@@ -637,14 +674,22 @@ def _scan_files(found: Survey, names: frozenset[str], files: Sequence[str]) -> _
     out = _ScannedFiles()
     for rel in files:
         source = found.sources.get(rel)
-        raw = source.raw if source is not None else read_raw(root, rel)
+        try:
+            raw = source.raw if source is not None else read_raw(root, rel)
+        except UsageError as exc:  # too large to be a manifest: costs what it names, if read
+            out.unreadable.append(_unreadable(rel, b"", exc.message, names))
+            continue
         if b"postBuild" in raw:
             out.substituting.append((rel, raw))
         if not _may_pin(raw, needles):
             continue
-        if source is None:
-            source = source_of(rel, raw)
-        manifest = _scan_manifest(source, names)
+        try:
+            if source is None:
+                source = source_of(rel, raw)
+            manifest = _scan_manifest(source, names)
+        except UsageError as exc:  # one bad file costs the components it names, no more
+            out.unreadable.append(_unreadable(rel, raw, exc.message, names))
+            continue
         if manifest is None:
             continue
         out.sources.setdefault(rel, source)

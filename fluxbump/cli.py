@@ -90,6 +90,9 @@ def _run(action: Callable[[], T], *, as_json: bool = False) -> T:
     With ``--json`` the failure is also one JSON document on stdout, so a script that parses
     stdout (the scheduled job) always gets one.
     """
+    from fluxbump.yamlio.yamldoc import duplicate_warnings
+
+    duplicate_warnings()  # this command's own, not what an earlier call in this process read
     try:
         result = action()
     except FluxbumpError as exc:

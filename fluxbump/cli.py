@@ -25,6 +25,7 @@ ENVIRONMENT = (
     ("FLUXBUMP_HELM_REPO", "Helm repo of the upstream chart (as --helm-repo)"),
     ("FLUXBUMP_CACHE_DIR", "where the index cache lives [default: the user cache directory]"),
     ("FLUXBUMP_HTTP_TIMEOUT", "seconds per HTTP connect/read [default: 15]"),
+    ("FLUXBUMP_HTTP_DEADLINE", "total seconds per download, retries included [default: 120]"),
     ("FLUXBUMP_OCI_PLAIN_HTTP", "comma-separated OCI registry hosts spoken to over plain HTTP"),
     ("FLUXBUMP_FORGE", "github or gitea, when the remote's host does not say (--open-pr)"),
     ("FLUXBUMP_FORGE_API", "the forge's API base URL, when not the usual place (--open-pr)"),
@@ -112,12 +113,26 @@ def _run(action: Callable[[], T], *, as_json: bool = False) -> T:
     With ``--json`` the failure is also one JSON document on stdout, so a script that parses
     stdout (the scheduled job) always gets one.
     """
+    from fluxbump.yamlio.yamldoc import duplicate_warnings
+
+    duplicate_warnings()  # this command's own, not what an earlier call in this process read
     try:
-        return action()
+        result = action()
     except FluxbumpError as exc:
+        _warn_duplicate_keys()
         _fail(exc.message, exc.exit_code, as_json)
     except KeyboardInterrupt:
         _fail("interrupted", 130, as_json)
+    _warn_duplicate_keys()
+    return result
+
+
+def _warn_duplicate_keys() -> None:
+    """A key twice in one mapping was read as Helm reads it (last wins): say where, once."""
+    from fluxbump.yamlio.yamldoc import duplicate_warnings
+
+    for message in duplicate_warnings():
+        warn(message)
 
 
 def _fail(message: str, code: int, as_json: bool) -> NoReturn:
@@ -235,6 +250,14 @@ def check(
     )
     for message in dict.fromkeys(result.warnings):  # each warning once, in order
         warn(message)
+    if not result.report.rows and result.report.ok:
+        # A gate that proved nothing must not pass: a typo in a glob would turn CI green.
+        _fail(
+            "check: nothing to check: no component and no pin-site found (no chart depends on "
+            "an upstream chart, no HelmRelease pins one); see 'fluxbump status'",
+            2,
+            output_format == "json",
+        )
     if output_format == "json":
         emit_json(result.as_json())
     else:

@@ -43,7 +43,9 @@ class Config:
     cloudinit: tuple[str, ...] = ("**/*.tftpl",)
     charts: tuple[str, ...] = ("**/Chart.yaml",)
     blueprints: tuple[str, ...] = ("**/blueprint.yaml",)
-    clusters: tuple[str, ...] = ("clusters/**/*.yaml", "clusters/**/*.yml")
+    # HelmReleases and Kustomizations are found by content in every YAML file: real repos
+    # keep them under clusters/, kubernetes/apps/, apps/, infrastructure/, ...
+    clusters: tuple[str, ...] = ("**/*.yaml", "**/*.yml")
     exclude: tuple[str, ...] = ()
     values_mirror: str = "catalystBlueprint.upstream"
     app_version_policy: str = "follow"

@@ -119,10 +119,15 @@ def both(mutate: Mutation, where: str, says: str, code: int = 2) -> Case:
     return Case(mutate, Expect(code, where, says), Expect(code, where, says))
 
 
+def unproven(mutate: Mutation, where: str, says: str) -> Case:
+    """A manifest that cannot be read costs the components it names: check reports them
+    unproven (exit 1), a bump of one of them refuses (exit 2); both name the file."""
+    return Case(mutate, Expect(1, where, says), Expect(2, where, says))
+
+
 WRAPPER, VALUES, BLUEPRINT = fleet.WRAPPER_CHART, fleet.WRAPPER_VALUES, fleet.WRAPPER_BLUEPRINT
 UMBRELLA, TFTPL = fleet.UMBRELLA_CHART, fleet.CLOUDINIT
 INVALID = "invalid YAML"
-TWICE = "appears twice in one mapping"
 
 CASES: dict[str, Case] = {
     # --- malformed YAML in each kind of pin-site: exit 2, file:line of the problem
@@ -138,40 +143,18 @@ CASES: dict[str, Case] = {
     "blueprint-bad-mapping": both(
         replace(BLUEPRINT, "  version:", "  version: {\n  v:"), f"{BLUEPRINT}:9", INVALID
     ),
-    "helmrelease-unterminated-quote": both(
+    "helmrelease-unterminated-quote": unproven(
         replace(HR, "      version:", "      version: 'oops\n      x:"), f"{HR}:44", INVALID
     ),
     "umbrella-stray-bracket": both(
         replace(UMBRELLA, "appVersion:", "appVersion: ]"), f"{UMBRELLA}:6", INVALID
     ),
-    "helmrelease-nested-too-deeply": both(
+    "helmrelease-nested-too-deeply": unproven(
         append(HR, b"---\nkind: HelmRelease\nx: bp-flux\ny: " + b"[" * 500),
         HR,
         "nested too deeply",
     ),
-    # --- duplicate keys: YAML forbids them and readers disagree on the winner
-    "chart-duplicate-version": both(
-        append(WRAPPER, b"version: 9.9.9\n"), f"{WRAPPER}:12", f"key 'version' {TWICE}"
-    ),
-    "values-duplicate-upstream": both(
-        replace(
-            VALUES,
-            "  owner: platform-team",
-            '  owner: platform-team\n  upstream: { chart: flux2, version: "2.0.0" }',
-        ),
-        f"{VALUES}:6",
-        f"key 'upstream' {TWICE}",
-    ),
-    "helmrelease-duplicate-chart": both(
-        replace(HR, "      chart: bp-flux\n", "      chart: bp-flux\n      chart: other\n"),
-        f"{HR}:31",
-        f"key 'chart' {TWICE}",
-    ),
-    "blueprint-duplicate-version": both(
-        replace(BLUEPRINT, "  chart: oci", "  version: 9.9.9\n  chart: oci"),
-        f"{BLUEPRINT}:8",
-        f"key 'version' {TWICE}",
-    ),
+    # (duplicate keys are read as Helm reads them, last wins: tests/test_duplicate_keys.py)
     # --- structure the invariants cannot be proven from
     "wrapper-with-two-flux2-deps": Case(
         append(WRAPPER, b'  - name: flux2\n    version: "2.14.0"\n    repository: x\n'),
@@ -221,18 +204,19 @@ CASES: dict[str, Case] = {
         Expect(1, ".fluxbump.yaml:1", "'cloudinit' lists no template"),
         Expect(2, ".fluxbump.yaml:1", "'cloudinit' lists no template"),
     ),
-    "no-wrapper-chart": both(
+    # No chart depends on flux2: no Flux component; check proves the rest, to names why.
+    "no-wrapper-chart": Case(
         write(WRAPPER, b"apiVersion: v2\nname: other\nversion: 1.0.0\n"),
-        "no Chart.yaml with 'name: bp-flux'",
-        "no chart depends on 'flux2'",
+        Expect(1, f"{BLUEPRINT}:7", "Blueprint of other mirrors 1.1.1, chart is 1.0.0"),
+        Expect(2, "no Chart.yaml with 'name: bp-flux'", "no chart depends on 'flux2'"),
     ),
     # --- bytes that are not UTF-8 text: exit 2 with the line of the first bad byte
     "chart-latin1": both(append(WRAPPER, b"# caf\xe9\n"), f"{WRAPPER}:12", "not UTF-8"),
     "values-latin1": both(append(VALUES, b"# caf\xe9\n"), f"{VALUES}:14", "not UTF-8"),
-    "helmrelease-latin1": both(append(HR, b"# caf\xe9\n"), f"{HR}:43", "not UTF-8"),
+    "helmrelease-latin1": unproven(append(HR, b"# caf\xe9\n"), f"{HR}:43", "not UTF-8"),
     "tftpl-latin1": both(append(TFTPL, b"# caf\xe9\n"), f"{TFTPL}:21", "not UTF-8"),
     # --- UTF-16 (what PowerShell 5 saves): a file that may pin is named, never skipped
-    "helmrelease-utf16": both(re_encoded(HR, "utf-16"), f"{HR}:1", "UTF-16 text"),
+    "helmrelease-utf16": unproven(re_encoded(HR, "utf-16"), f"{HR}:1", "UTF-16 text"),
     "chart-utf16-be": both(re_encoded(WRAPPER, "utf-16-be", bom=True), f"{WRAPPER}:1", "UTF-16"),
     "unrelated-utf16-file": Case(
         write("clusters/a.example/notes.yaml", "kind: ConfigMap\n".encode("utf-16")),
@@ -240,7 +224,7 @@ CASES: dict[str, Case] = {
         Expect(0, says="gate: passed"),
     ),
     # --- size and filesystem oddities under clusters/
-    "50MB-release-file": both(
+    "50MB-release-file": unproven(
         big_file(with_pin=True), "clusters/a.example/bundle.yaml", "larger than 8 MiB"
     ),
     "symlinked-directory-loop": Case(
@@ -430,14 +414,17 @@ def test_a_50MB_file_without_a_pin_is_skipped(tmp_path: Path, index_file: str) -
     ],
     ids=["symlink-file-loop", "dangling-symlink"],
 )
-def test_unreadable_symlink_under_clusters_is_exit_2_naming_it(
+def test_unreadable_symlink_under_clusters_makes_flux_unproven_naming_it(
     tmp_path: Path, index_file: str, links: tuple[tuple[str, str], ...], named: str
 ) -> None:
     root = make_fleet(tmp_path / "repo", CONSISTENT, clusters=("a.example",))
     symlinks(*links)(root)
     before = snapshot(root)
-    for args in (("check",), ("to", "2.5.1")):
-        outcome = run(root, index_file, *args)
-        assert outcome.code == 2
-        assert outcome.stderr.startswith(f"error: {named}: cannot read")
+    check = run(root, index_file, "check")
+    assert check.code == 1
+    assert check.stdout.startswith(f"{named}:1: cannot read")
+    assert "flux is unproven" in check.stdout
+    bump = run(root, index_file, "to", "2.5.1")
+    assert bump.code == 2
+    assert bump.stderr.startswith(f"error: {named}:1: cannot read")
     assert snapshot(root) == before

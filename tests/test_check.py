@@ -129,19 +129,26 @@ def test_status_json(tmp_path: Path) -> None:
     )
 
 
-def test_missing_wrapper_is_a_usage_error(tmp_path: Path) -> None:
+def test_a_wrapper_with_another_name_is_found_by_its_flux2_dependency(tmp_path: Path) -> None:
     repo = make_fleet(tmp_path)
     edit(repo, fleet.WRAPPER_CHART, "name: bp-flux", "name: bp-flux-renamed")
+    outcome = run_cli("status", "--repo", str(repo), "--offline")
+    code, out = outcome.code, outcome.stdout
+    assert code == 0
+    assert out.splitlines()[0].startswith("components: flux (bp-flux-renamed -> flux2)")
+
+
+def test_a_configured_wrapper_that_is_missing_is_a_usage_error(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path)
+    (repo / ".fluxbump.yaml").write_text("wrapper: bp-flux-renamed\n")
     code, _, err = check(repo)
     assert code == 2
-    assert "no Chart.yaml with 'name: bp-flux'" in err
+    assert "no Chart.yaml with 'name: bp-flux-renamed'" in err
     # The chart that does depend on flux2 is named, with the one line that adopts it.
     assert (
-        f"{fleet.WRAPPER_CHART} ('bp-flux-renamed') depends on 'flux2': "
-        "set 'wrapper: bp-flux-renamed' in .fluxbump.yaml"
+        f"{fleet.WRAPPER_CHART} ('bp-flux') depends on 'flux2': set 'wrapper: bp-flux' in "
+        ".fluxbump.yaml"
     ) in err
-    (repo / ".fluxbump.yaml").write_text("wrapper: bp-flux-renamed\n")
-    assert check(repo)[0] == 0
 
 
 def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:

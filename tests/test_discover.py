@@ -105,8 +105,15 @@ def test_cloud_init_templates_outside_infra_are_found(tmp_path: Path) -> None:
     assert [(s.file, s.line) for s in found.installs] == [("terraform/aws/bootstrap.tftpl", 16)]
 
 
-def test_no_template_at_all_names_the_globs(tmp_path: Path) -> None:
+def test_no_template_at_all_is_no_cloud_init_invariant(tmp_path: Path) -> None:
     repo = make_fleet(tmp_path, clusters=())
     (repo / fleet.CLOUDINIT).unlink()
-    [problem] = discover(repo, Config()).problems
-    assert problem.message.startswith("no cloud-init template (**/*.tftpl) holds")
+    found = discover(repo, Config())
+    assert found.problems == [] and found.installs == []
+
+
+def test_a_template_named_in_the_configuration_is_required(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path, clusters=())
+    (repo / fleet.CLOUDINIT).unlink()
+    [problem] = discover(repo, Config(cloudinit=("infra/**/*.tftpl",))).problems
+    assert problem.message.startswith("no cloud-init template (infra/**/*.tftpl) holds")

@@ -20,7 +20,7 @@ from fluxbump.gate.invariants import GateReport, combine, evaluate, stale_mentio
 from fluxbump.pins import Mention, Violation
 from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.resolve import app_version_of
-from fluxbump.scan.discover import Discovery, Survey, survey
+from fluxbump.scan.discover import Discovery, Survey, has_templates, survey
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,11 @@ def run_check(
     reports = tuple(evaluate(d, loaded.index) for d in discoveries)
     report = combine(list(reports))
     crds, warnings = None, [*_pending_journal(repo), *loaded.warnings]
+    if flux is not None and not has_templates(flux):
+        warnings.append(
+            f"no cloud-init template ({', '.join(config.cloudinit)}): Flux is installed another "
+            "way here, so there is no cloud-init invariant"
+        )
     if flux is not None:
         crds = pinned_comparison(flux, loaded.index, offline=offline)
         schema, schema_warnings = _pinned_schema_violations(flux, loaded.index, offline=offline)

@@ -22,6 +22,7 @@ from fluxbump.scan.sites.chart import ChartFile, parse_chart
 from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_install_pins
 from fluxbump.scan.sites.helmrelease import (
+    ClusterScan,
     VersionPatch,
     names_regex_bytes,
     scan_manifest,
@@ -121,6 +122,7 @@ class Survey:
     substituting: list[tuple[str, bytes]] = field(default_factory=list)  # postBuild files
     patches: list[VersionPatch] = field(default_factory=list)  # matched to releases later
     flux_excluded: bool = False  # ``components:`` excluded the Flux component
+    unreadable: list[Unreadable] = field(default_factory=list)  # manifests not read
     _helm_installs: list[PinSite] | None = None
     _mirrors: dict[str, list[PinSite]] = field(default_factory=dict)
     _by_chart: dict[str, list[tuple[int, PinSite]]] | None = None
@@ -133,17 +135,19 @@ class Survey:
         """The Flux component (whatever ``components:`` renamed it to); None when excluded
         there; a repo without the Flux wrapper chart exits 2 naming it."""
         flux = next((c for c in self.components if c.is_flux), None)
-        if flux is None and not self.flux_excluded:
-            self.discovery(component_for(self.config))  # raises: names the missing wrapper
+        if flux is None and not self.flux_excluded and self.config.wrapper != FLUX.wrapper:
+            self.discovery(component_for(self.config))  # raises: names the configured wrapper
         return flux
 
     def required_flux(self) -> Component:
-        """The Flux component, for commands that move Flux; excluded exits 2."""
+        """The Flux component, for commands that move Flux; excluded or absent exits 2."""
         flux = self.flux()
-        if flux is None:
+        if flux is None and self.flux_excluded:
             raise UsageError(
                 f"the Flux component is excluded in {CONFIG_NAME}; name another with --component"
             )
+        if flux is None:
+            raise UsageError(self._no_wrapper(component_for(self.config)))
         return flux
 
     def select(self, names: Sequence[str]) -> list[Component]:
@@ -193,6 +197,8 @@ class Survey:
                          if m.subject == component.upstream]  # fmt: skip
         self._installs(found)
         _structure(found)
+        found.problems += [u.problem(component.name) for u in self.unreadable
+                           if u.charts & names or not u.charts]  # fmt: skip
         return found
 
     def releases_of(self, charts: Collection[str]) -> list[PinSite]:
@@ -281,6 +287,8 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
             kept.setdefault(site.file, []).append(site)
     rescan = _scan_files(found, names, [r for r in before.roles.clusters if r in changed])
     found.sources.update(rescan.sources)
+    found.unreadable = [u for u in before.unreadable if u.file not in changed]
+    found.unreadable += rescan.unreadable
     for site in rescan.sites:
         kept.setdefault(site.file, []).append(site)
     found.releases = [site for rel in before.roles.clusters for site in kept.get(rel, ())]
@@ -317,15 +325,40 @@ def _detect(found: Survey) -> list[Component]:
     dependencies its values mirror names. ``components:`` in .fluxbump.yaml adds, renames
     and excludes.
     """
-    flux = component_for(found.config)
+    flux = _flux_component(found)
     detected = [flux] if flux.wrapper in found.charts else []
     for name, chart in sorted(found.charts.items()):
         upstreams = _upstreams_of(found, chart)
         for subject in upstreams:
             if subject != flux.upstream:  # Flux's chart is only ever the Flux component
                 repository = chart.repositories.get(subject, "")
-                detected.append(generic(name, subject, repository, only=len(upstreams) == 1))
+                component = generic(name, subject, repository, only=len(upstreams) == 1)
+                if name != chart.file.rsplit("/", 1)[0] or "/" not in chart.file:
+                    detected.append(component)
+                else:  # a chart named by its directory: its component by what it wraps
+                    detected.append(replace(component, name=subject))
     return _configured(found, unique_names(detected))
+
+
+def _flux_component(found: Survey) -> Component:
+    """Flux's wrapper is the configured chart; with the default name absent, whatever chart
+    depends on the community chart (a layout names its wrapper as it likes). Several such
+    charts exit 2 naming them: which one the cluster runs is the user's to say."""
+    flux = component_for(found.config)
+    if flux.wrapper in found.charts or found.config.wrapper != FLUX.wrapper:
+        return flux
+    wrappers = sorted(
+        name for name, chart in found.charts.items()
+        if any(d.subject == flux.upstream and is_external(chart.repositories.get(d.subject, ""))
+               for d in chart.dependencies)
+    )  # fmt: skip
+    if len(wrappers) > 1:
+        listed = ", ".join(f"{found.charts[n].file} ('{n}')" for n in wrappers)
+        raise UsageError(
+            f"{len(wrappers)} charts depend on '{flux.upstream}': {listed}; set 'wrapper' to "
+            f"the one that installs Flux in {CONFIG_NAME}"
+        )
+    return replace(flux, wrapper=wrappers[0]) if wrappers else flux
 
 
 def _upstreams_of(found: Survey, chart: ChartFile) -> list[str]:
@@ -397,8 +430,12 @@ def _classify(files: Iterable[str], config: Config) -> _Roles:
     cloudinit, blueprints = Globs(config.cloudinit), Globs(config.blueprints)
     clusters = Globs(config.clusters)
     roles = _Roles()
+    files = list(files)
+    # A chart's templates/ are Go templates Helm renders, not manifests of the repository.
+    rendered = tuple(rel[: -len("Chart.yaml")] + "templates/" for rel in files
+                     if rel == "Chart.yaml" or rel.endswith("/Chart.yaml"))  # fmt: skip
     for rel in files:
-        if exclude.match(rel):
+        if exclude.match(rel) or (rendered and rel.startswith(rendered)):
             continue
         if rel.endswith("Chart.yaml") and charts.match(rel):
             roles.charts.append(rel)
@@ -420,16 +457,49 @@ def _read(found_sources: dict[str, SourceFile], root: Path, rel: str) -> SourceF
 
 
 def _charts(root: Path, files: list[str], sources: dict[str, SourceFile]) -> dict[str, ChartFile]:
+    """Every chart by name. Two charts of one name (an app and its copy under ``disabled/``)
+    are both kept, each named by its directory; so is a chart that depends on an upstream
+    chart of its own name (``name: foo`` wrapping ``foo``), whose dependency is then the
+    upstream, never the chart itself."""
+    parsed = [c for c in (parse_chart(_read(sources, root, rel)) for rel in files) if c]
+    counts: dict[str, int] = {}
+    for chart in parsed:
+        counts[chart.name] = counts.get(chart.name, 0) + 1
+    ambiguous = _pulled_both_ways(parsed)
     charts: dict[str, ChartFile] = {}
-    for rel in files:
-        chart = parse_chart(_read(sources, root, rel))
-        if chart is None:
-            continue
-        if chart.name in charts:
-            other = charts[chart.name].file
-            raise UsageError(f"{rel}: chart '{chart.name}' is also declared in {other}")
+    for chart in parsed:
+        wraps_itself = any(
+            d.subject == chart.name and is_external(chart.repositories.get(d.subject, ""))
+            for d in chart.dependencies
+        )
+        if counts[chart.name] > 1 or wraps_itself or chart.name in ambiguous:
+            chart = qualified(chart, chart.directory or chart.name)
         charts[chart.name] = chart
     return charts
+
+
+def _pulled_both_ways(charts: list[ChartFile]) -> set[str]:
+    """Names that one chart takes by path (``file://``) and another from a chart repository.
+    A repo that vendors its chart ``foo`` by path does not publish it, so a ``foo`` fetched
+    from a repository is someone else's chart (an upstream), never this one."""
+    by_path: set[str] = set()
+    by_url: set[str] = set()
+    for chart in charts:
+        for dep in chart.dependencies:
+            external = is_external(chart.repositories.get(dep.subject, ""))
+            (by_url if external else by_path).add(dep.subject)
+    return by_path & by_url
+
+
+def qualified(chart: ChartFile, name: str) -> ChartFile:
+    """The chart under another name: its own pins follow; its dependencies keep theirs."""
+
+    def own(site: PinSite | None) -> PinSite | None:
+        return None if site is None else replace(site, subject=name, owner=name)
+
+    deps = [replace(d, owner=name) for d in chart.dependencies]
+    return replace(chart, name=name, version=own(chart.version),
+                   app_version=own(chart.app_version), dependencies=deps)  # fmt: skip
 
 
 def _mark_upstream(wrapper: ChartFile, upstream: str) -> ChartFile:
@@ -501,6 +571,36 @@ class _ScannedFiles:
     substituting: list[tuple[str, bytes]] = field(default_factory=list)  # postBuild files
     patches: list[VersionPatch] = field(default_factory=list)  # matched to releases later
     flux_excluded: bool = False  # ``components:`` excluded the Flux component
+    unreadable: list[Unreadable] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A manifest that could not be read, and the charts its text names: the components of
+    those charts cannot be proven, every other component is unaffected."""
+
+    file: str
+    line: int
+    reason: str
+    charts: frozenset[str]
+
+    def problem(self, component: str) -> Violation:
+        return Violation(self.file, self.line, f"{self.reason}; {component} is unproven")
+
+
+# "file:line: reason" or "file: reason", as UsageError messages name a file.
+_WHERE = re.compile(r"(?P<file>[^:]+?)(?::(?P<line>\d+))?: (?P<reason>.*)\Z", re.DOTALL)
+
+
+def _unreadable(rel: str, raw: bytes, message: str, names: frozenset[str]) -> Unreadable:
+    match = _WHERE.match(message)
+    reason = message.removeprefix(f"{rel}: ")
+    line = 1
+    if match is not None and match.group("file") == rel:
+        reason, line = match.group("reason"), int(match.group("line") or 1)
+    reason = reason.removesuffix("; fix the file and re-run")
+    named = frozenset(n for n in names if n.encode() in raw)
+    return Unreadable(rel, line, reason, named)
 
 
 def _releases(found: Survey, files: list[str]) -> None:
@@ -514,6 +614,7 @@ def _releases(found: Survey, files: list[str]) -> None:
     for part in in_two(scan, files, threshold=FORK_THRESHOLD):
         found.sources.update(part.sources)
         found.releases += part.sites
+        found.unreadable += part.unreadable
         substituting += part.substituting
         patches += part.patches
     patches += _patches_by_release_name(found, files, names)
@@ -534,13 +635,15 @@ def _patches_by_release_name(
         return []
     needles = names_regex_bytes(others)
     patches: list[VersionPatch] = []
+    unread = {u.file for u in found.unreadable}
     for rel in files:
-        if rel in found.sources:
-            continue  # parsed in the first pass: its patches are already known
+        if rel in found.sources or rel in unread:
+            continue  # parsed (or found unreadable) in the first pass
         raw = read_raw(str(found.root), rel)
         if _may_pin(raw, needles):
             source = source_of(rel, raw)
-            found_here = scan_manifest(source, others).patches
+            manifest = _scan_manifest(source, others)
+            found_here = manifest.patches if manifest is not None else []
             if found_here:
                 found.sources[rel] = source  # a bump edits it from the text read here
                 patches += found_here
@@ -586,20 +689,47 @@ def _scan_files(found: Survey, names: frozenset[str], files: Sequence[str]) -> _
     out = _ScannedFiles()
     for rel in files:
         source = found.sources.get(rel)
-        raw = source.raw if source is not None else read_raw(root, rel)
+        try:
+            raw = source.raw if source is not None else read_raw(root, rel)
+        except UsageError as exc:  # too large to be a manifest: costs what it names, if read
+            out.unreadable.append(_unreadable(rel, b"", exc.message, names))
+            continue
         if b"postBuild" in raw:
             out.substituting.append((rel, raw))
         if not _may_pin(raw, needles):
             continue
-        if source is None:
-            source = out.sources[rel] = source_of(rel, raw)
-        manifest = scan_manifest(source, names)
+        try:
+            if source is None:
+                source = source_of(rel, raw)
+            manifest = _scan_manifest(source, names)
+        except UsageError as exc:  # one bad file costs the components it names, no more
+            out.unreadable.append(_unreadable(rel, raw, exc.message, names))
+            continue
+        if manifest is None:
+            continue
+        out.sources.setdefault(rel, source)
         out.sites += manifest.sites
         out.sites += [
             r.tag for r in manifest.oci_repositories if r.chart in names and r.tag is not None
         ]
         out.patches += manifest.patches
     return out
+
+
+def _scan_manifest(source: SourceFile, names: frozenset[str]) -> ClusterScan | None:
+    """The pins of one manifest file; None for a Go template that is not YAML."""
+    try:
+        return scan_manifest(source, names)
+    except UsageError:
+        if not _go_template(source.raw):
+            raise
+        return None  # helmfile or another tool renders it first: not a manifest
+
+
+def _go_template(raw: bytes) -> bool:
+    """A file that is a Go template (``{{ ... }}`` actions) rather than YAML: when it does not
+    parse, it is something a tool renders before Kubernetes sees it."""
+    return b"{{" in raw and b"}}" in raw
 
 
 # Flux post-build substitution (envsubst): ``${VAR}``, or with a default for an unset VAR,
@@ -727,10 +857,16 @@ def _structure(found: Discovery) -> None:
                 f"'{found.component.upstream}' is a dependency more than once (lines {lines})",
             )
         )
-    if not found.installs and found.component.install_required:
+    if not found.installs and found.component.install_required and has_templates(found):
         found.problems.append(_no_install(found))
     if wrapper.version is None:
         found.problems.append(Violation(wrapper.file, 1, "the wrapper chart has no 'version'"))
+
+
+def has_templates(found: Discovery) -> bool:
+    """A cloud-init template is optional: with none in the repo (and the default globs) the
+    Flux release is installed some other way, and there is no cloud-init invariant."""
+    return bool(found.templates) or found.config.cloudinit != Config().cloudinit
 
 
 def _no_install(found: Discovery) -> Violation:

@@ -15,7 +15,7 @@ from typing import Any
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite
-from fluxbump.yamlio import blockyaml
+from fluxbump.yamlio import blockyaml, yamldoc
 from fluxbump.yamlio.yamldoc import YamlPath
 
 # A plain scalar that YAML would read back as the same string (versions, tags)...
@@ -291,11 +291,18 @@ def _first_bad_site(rel: str, text: str, changes: Sequence[tuple[PinSite, str]])
 
 
 def _load_all(text: str, rel: str) -> list[Any]:
+    """The data of every document, read as yamldoc reads it (a duplicate key: the last)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
     try:
-        return list(YAML(typ="safe", pure=True).load_all(text))
+        nodes = yamldoc.compose_documents(text, rel)
+        constructor = YAML(typ="safe", pure=True).constructor
+        return [constructor.construct_document(node) for node in nodes]
+    except UsageError as exc:
+        raise UsageError(
+            f"{rel}: YAML no longer parses after the edit ({exc.message}); nothing written"
+        ) from None
     except YAMLError as exc:
         first = str(exc).strip().splitlines()[0]
         raise UsageError(

@@ -46,15 +46,16 @@ def compose_documents(text: str, where: str) -> list[Any]:
         raise UsageError(f"{where}: invalid YAML: {str(exc).splitlines()[0]}") from None
     except RecursionError:
         raise UsageError(f"{where}: YAML nested too deeply") from None
-    _refuse_duplicate_keys(docs, where)
+    _last_key_wins(docs, where)
     return docs
 
 
-def _refuse_duplicate_keys(docs: list[Any], where: str) -> None:
-    """YAML forbids a key twice in one mapping; readers disagree on which one wins, so refuse.
+def _last_key_wins(docs: list[Any], where: str) -> None:
+    """A key twice in one mapping: the last one is the value, as Helm and Flux read it.
 
-    Composing keeps both (only constructing notices), so without this check the gate would
-    read the first value while kubectl, Helm or Flux reject the file or read the last.
+    Composing keeps both pairs (only constructing notices), so the earlier pairs are dropped
+    here: the gate then reads, and a bump edits, the value the cluster gets. Each one is
+    noted once (``duplicate_warnings``) so the user can remove the dead line.
     """
     stack = list(docs)
     seen: set[int] = set()
@@ -64,20 +65,41 @@ def _refuse_duplicate_keys(docs: list[Any], where: str) -> None:
             continue
         seen.add(id(node))
         if is_mapping(node):
-            first: dict[str, int] = {}
-            for key_node, value_node in node.value:
-                stack.append(value_node)
-                if not is_scalar(key_node) or key_node.value == "<<":
-                    continue
-                line = line_of(key_node)
-                if key_node.value in first:
-                    raise UsageError(
-                        f"{where}:{line}: key '{key_node.value}' appears twice in one mapping "
-                        f"(first on line {first[key_node.value]}); remove one and re-run"
-                    )
-                first[key_node.value] = line
+            node.value = _last_pairs(node.value, where)
+            stack.extend(value for _, value in node.value)
         elif is_sequence(node):
             stack.extend(node.value)
+
+
+def _last_pairs(pairs: list[tuple[Any, Any]], where: str) -> list[tuple[Any, Any]]:
+    last: dict[str, int] = {}
+    for position, (key_node, _) in enumerate(pairs):
+        if is_scalar(key_node) and key_node.value != "<<":
+            last[key_node.value] = position
+    if len(last) == sum(is_scalar(k) and k.value != "<<" for k, _ in pairs):
+        return pairs
+    kept = []
+    for position, (key_node, value_node) in enumerate(pairs):
+        if is_scalar(key_node) and key_node.value != "<<" and last[key_node.value] != position:
+            used = line_of(pairs[last[key_node.value]][0])
+            _DUPLICATES.setdefault(
+                f"{where}:{used}: key '{key_node.value}' appears twice in one mapping (also "
+                f"on line {line_of(key_node)}); the last one is used, as Helm and Flux do"
+            )
+            continue
+        kept.append((key_node, value_node))
+    return kept
+
+
+# Duplicate keys met while reading, each once (file:line: ...); the CLI prints them.
+_DUPLICATES: dict[str, None] = {}
+
+
+def duplicate_warnings() -> list[str]:
+    """The duplicate-key warnings noted since the last call."""
+    found = list(_DUPLICATES)
+    _DUPLICATES.clear()
+    return found
 
 
 def is_mapping(node: Any) -> bool:
@@ -154,13 +176,3 @@ def scalar_at(root: Any, doc_index: int, path: YamlPath) -> Scalar | None:
 
 def line_of(node: Any) -> int:
     return int(node.start_mark.line) + 1 if node is not None else 1
-
-
-def duplicate_key(node: Any) -> str | None:
-    """The first key that appears twice in a mapping node (YAML forbids it; we refuse it)."""
-    seen: set[str] = set()
-    for key in keys(node):
-        if key in seen:
-            return key
-        seen.add(key)
-    return None

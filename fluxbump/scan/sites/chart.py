@@ -40,7 +40,6 @@ def parse_chart(source: SourceFile) -> ChartFile | None:
     name = yamldoc.text_of(yamldoc.child(root, "name"))
     if not name:
         return None
-    _refuse_duplicates(root, source.rel)
     return ChartFile(
         name=name,
         file=source.rel,
@@ -49,12 +48,6 @@ def parse_chart(source: SourceFile) -> ChartFile | None:
         dependencies=_dependencies(root, source.rel, name),
         repositories=_repositories(root),
     )
-
-
-def _refuse_duplicates(root: Any, rel: str) -> None:
-    duplicate = yamldoc.duplicate_key(root)
-    if duplicate:
-        raise UsageError(f"{rel}: key '{duplicate}' appears twice; remove one and re-run")
 
 
 def _own(root: Any, rel: str, key: str, role: Role, name: str) -> PinSite | None:

@@ -1,0 +1,213 @@
+"""fluxbump on trimmed snapshots of public GitOps repositories (see each SOURCE.md).
+
+The expected facts come from ``tests.support.independent_scan``, which shares no code with
+fluxbump; the expected diffs of the bumps were written by reading the snapshot files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli_runner import run_cli
+from tests.fixtures import init_git, snapshot
+from tests.support.independent_scan import FLUX_UPSTREAM, DependencyPin, Facts, Release, scan
+
+SNAPSHOTS = Path(__file__).resolve().parent
+NAMES = sorted(p.name for p in SNAPSHOTS.iterdir() if (p / "SOURCE.md").is_file())
+
+
+def test_there_are_six_snapshots_each_with_its_license_and_source() -> None:
+    assert len(NAMES) >= 6
+    for name in NAMES:
+        source = (SNAPSHOTS / name / "SOURCE.md").read_text("utf-8")
+        assert "commit `" in source and "License:" in source
+        assert (SNAPSHOTS / name / "LICENSE").is_file()
+        size = sum(p.stat().st_size for p in (SNAPSHOTS / name).rglob("*") if p.is_file())
+        assert size < 300_000
+
+
+def test_the_oracle_finds_the_flux_wrapper_and_the_lock_of_kcm() -> None:
+    facts = scan(SNAPSHOTS / "k0rdent-kcm")
+    assert facts.flux_wrappers() == ["kcm"]
+    assert (
+        DependencyPin(
+            "templates/provider/kcm/Chart.yaml",
+            "kcm",
+            "flux2",
+            "2.17.2",
+            "https://fluxcd-community.github.io/helm-charts",
+        )
+        in facts.upstream_pins()
+    )
+    # the Go-templated chart templates are not manifests
+    assert not any("/templates/" in r.file for r in facts.releases)
+
+
+def test_the_oracle_sees_same_named_charts_and_unreadable_files() -> None:
+    mmalyska = scan(SNAPSHOTS / "mmalyska-home-ops")
+    assert sorted(n for n, files in mmalyska.charts.items() if len(files) > 1) == [
+        "hass-proxy",
+        "jellyfin",
+    ]
+    onedr0p = scan(SNAPSHOTS / "onedr0p-home-ops")
+    assert onedr0p.unreadable == ["kubernetes/apps/default/recyclarr/app/resources/recyclarr.yml"]
+    assert (
+        Release(
+            "kubernetes/apps/cert-manager/cert-manager/app/helmrelease.yaml",
+            "cert-manager",
+            "cert-manager",
+            "v1.21.1",
+        )
+        in onedr0p.releases
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_oracle_reads_every_snapshot(name: str) -> None:
+    facts = scan(SNAPSHOTS / name)
+    assert facts.charts or facts.releases or name == "fluxcd-flux2-multi-tenancy"
+
+
+# --- fluxbump against the oracle ---------------------------------------------------------
+
+KCM_CHART = "templates/provider/kcm/Chart.yaml"
+REGIONAL_CHART = "templates/provider/kcm-regional/Chart.yaml"
+CILIUM_CHART = "cluster/apps/core/cilium/Chart.yaml"
+# One real bump per snapshot that has something to move, and its whole diff: every changed
+# line of every changed file, as (file, line, before, after), read off the snapshot by hand.
+BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
+    # cert-manager is wrapped by kcm-regional, which kcm takes by path: both are bumped.
+    "k0rdent-kcm": (
+        ("to", "1.20.3", "--component", "cert-manager"),
+        [
+            (REGIONAL_CHART, 16, "version: 1.10.0", "version: 1.10.1"),
+            (REGIONAL_CHART, 19, "    version: 1.20.2", "    version: 1.20.3"),
+            (KCM_CHART, 16, "version: 1.10.0", "version: 1.10.1"),
+            (KCM_CHART, 28, "    version: 1.10.0", "    version: 1.10.1"),
+        ],
+    ),
+    "mmalyska-home-ops": (
+        ("to", "1.20.1", "--component", "cilium"),
+        [
+            (CILIUM_CHART, 3, "version: 0.0.1", "version: 0.0.2"),
+            (CILIUM_CHART, 7, "    version: 1.20.0", "    version: 1.20.1"),
+        ],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def repositories(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each snapshot as a git repository of its own (as a user has it), shared by the
+    read-only tests of this module: status and check write nothing."""
+    base = tmp_path_factory.mktemp("realworld")
+    roots = {}
+    for name in NAMES:
+        roots[name] = base / name
+        shutil.copytree(SNAPSHOTS / name, roots[name])
+        init_git(roots[name])
+    return roots
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """One index cache for the module: the bundled snapshot is parsed once, not per test."""
+    return {"FLUXBUMP_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
+
+
+def work_copy(name: str, tmp_path: Path) -> Path:
+    """A copy to write to (the bumps run with --no-git)."""
+    return Path(shutil.copytree(SNAPSHOTS / name, tmp_path / name))
+
+
+def expected_upstream_pins(facts: Facts) -> set[tuple[str, str, str]]:
+    """(file, chart, version) of every upstream pin a wrapper holds: a chart whose
+    dependencies all come from chart repositories (an umbrella that also takes charts of this
+    repo wraps none of them), and every chart's flux2 pin."""
+    umbrellas = {p.file for p in facts.pins if not p.upstream}
+    return {
+        (p.file, p.dependency, p.version)
+        for p in facts.upstream_pins()
+        if p.file not in umbrellas or p.dependency == FLUX_UPSTREAM
+    }
+
+
+def sites(document: dict[str, Any], role: str) -> set[tuple[str, str, str]]:
+    return {(s["file"], s["subject"], s["value"]) for s in document["sites"] if s["role"] == role}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_status_reports_every_pin_the_oracle_finds_and_nothing_else(
+    name: str, repositories: dict[str, Path], cache: dict[str, str]
+) -> None:
+    facts = scan(SNAPSHOTS / name)
+    outcome = run_cli("status", "--json", "--offline", "--repo", str(repositories[name]), env=cache)
+    assert outcome.code == 0, outcome.stderr
+    document = json.loads(outcome.stdout)
+    assert sites(document, "upstream dependency") == expected_upstream_pins(facts)
+    local = {r for r in facts.releases if r.chart in facts.charts}
+    assert sites(document, "HelmRelease") == {(r.file, r.chart, str(r.version)) for r in local}
+    flux = [c["wrapper"] for c in document["components"] if c["name"] == "flux"]
+    assert flux == facts.flux_wrappers()
+    assert document["violations"] == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_check_finds_no_false_violation(
+    name: str, repositories: dict[str, Path], cache: dict[str, str]
+) -> None:
+    facts = scan(SNAPSHOTS / name)
+    outcome = run_cli("check", "--offline", "--repo", str(repositories[name]), env=cache)
+    if expected_upstream_pins(facts):
+        assert outcome.code == 0, outcome.stdout + outcome.stderr
+        assert (
+            f"{len(expected_upstream_pins(facts))} " in outcome.stdout or "agree" in outcome.stdout
+        )
+    else:  # nothing to prove is not a pass
+        assert outcome.code == 2
+        assert "nothing to check" in outcome.stderr
+
+
+@pytest.mark.parametrize("name", sorted(BUMPS))
+def test_one_real_bump_changes_exactly_the_expected_lines(
+    name: str, tmp_path: Path, cache: dict[str, str]
+) -> None:
+    root = work_copy(name, tmp_path)
+    before = snapshot(root)
+    args, expected = BUMPS[name]
+    outcome = run_cli(*args, "--offline", "--no-git", "--repo", str(root), env=cache)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert line_changes(before, snapshot(root)) == expected
+    assert run_cli("check", "--offline", "--repo", str(root), env=cache).code == 0
+
+
+@pytest.mark.parametrize("name", sorted(set(NAMES) - set(BUMPS)))
+def test_a_flux_bump_without_a_flux_wrapper_is_refused_and_writes_nothing(
+    name: str, tmp_path: Path, cache: dict[str, str]
+) -> None:
+    root = work_copy(name, tmp_path)
+    before = snapshot(root)
+    outcome = run_cli("to", "2.8.5", "--offline", "--no-git", "--repo", str(root), env=cache)
+    assert outcome.code == 2
+    assert "no chart depends on 'flux2'" in outcome.stderr
+    assert snapshot(root) == before
+
+
+def line_changes(
+    before: dict[str, bytes], after: dict[str, bytes]
+) -> list[tuple[str, int, str, str]]:
+    """Every changed line of every changed file (no file is added or removed by a bump)."""
+    assert set(before) == set(after)
+    changes = []
+    for rel in sorted(rel for rel in before if before[rel] != after[rel]):
+        old, new = before[rel].decode().splitlines(), after[rel].decode().splitlines()
+        assert len(old) == len(new), rel
+        changes += [
+            (rel, i, a, b) for i, (a, b) in enumerate(zip(old, new, strict=True), 1) if a != b
+        ]
+    return changes

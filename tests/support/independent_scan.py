@@ -1,0 +1,168 @@
+"""An oracle for the real-repository tests that shares no code with fluxbump.
+
+It walks a snapshot with ``os.walk`` and reads YAML with ruamel.yaml's safe loader, and lists
+the facts a correct tool must report: every HelmRelease (file, name, chart, version), every
+``Chart.yaml`` dependency pin, and which charts depend on the community ``flux2`` chart. Its
+rules are Helm's and Flux's, written from their documentation, not from fluxbump's code:
+files under a chart's ``templates/`` are Go templates, not manifests; a HelmRelease names its
+chart in ``spec.chart.spec`` or through ``spec.chartRef`` to an ``OCIRepository`` (whose tag is
+the version); a dependency whose ``repository`` is a URL other than ``file://`` is an upstream
+chart, whatever its name.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+FLUX_UPSTREAM = "flux2"
+FLUX_REPOSITORY = "https://fluxcd-community.github.io/helm-charts"
+
+
+@dataclass(frozen=True)
+class Release:
+    """A HelmRelease and the chart version it deploys (None: a range or no version)."""
+
+    file: str
+    name: str
+    chart: str
+    version: str | None
+
+
+@dataclass(frozen=True)
+class DependencyPin:
+    """One ``dependencies:`` entry of a ``Chart.yaml``."""
+
+    file: str
+    chart: str  # the chart that declares it
+    dependency: str
+    version: str
+    repository: str
+
+    @property
+    def upstream(self) -> bool:
+        """From a chart repository (http(s) or oci), not a chart of this repository."""
+        return self.repository.startswith(("http://", "https://", "oci://"))
+
+
+@dataclass
+class Facts:
+    """What a correct tool must report about one repository."""
+
+    releases: list[Release] = field(default_factory=list)
+    pins: list[DependencyPin] = field(default_factory=list)
+    charts: dict[str, list[str]] = field(default_factory=dict)  # name -> its Chart.yaml files
+    versions: dict[str, str] = field(default_factory=dict)  # Chart.yaml file -> its version
+    unreadable: list[str] = field(default_factory=list)
+
+    def flux_wrappers(self) -> list[str]:
+        """The charts that depend on the community ``flux2`` chart."""
+        return sorted({p.chart for p in self.pins if p.dependency == FLUX_UPSTREAM and p.upstream})
+
+    def upstream_pins(self) -> list[DependencyPin]:
+        return [p for p in self.pins if p.upstream]
+
+    def local_pins(self) -> list[DependencyPin]:
+        return [p for p in self.pins if not p.upstream and p.dependency in self.charts]
+
+
+def scan(root: Path) -> Facts:
+    """Every fact of the repository under ``root`` (``.git`` is not part of it)."""
+    facts = Facts()
+    documents: list[tuple[str, dict[str, Any]]] = []
+    for rel in _yaml_files(root):
+        loaded = _load(root / rel)
+        if loaded is None:
+            facts.unreadable.append(rel)
+            continue
+        if rel.rsplit("/", 1)[-1] == "Chart.yaml" and loaded and isinstance(loaded[0], dict):
+            _chart(facts, rel, loaded[0])
+            continue
+        documents += [(rel, d) for d in loaded if isinstance(d, dict)]
+    oci = {
+        _name(d): d for _, d in documents if d.get("kind") == "OCIRepository" and _name(d)
+    }  # fmt: skip
+    for rel, document in documents:
+        release = _release(rel, document, oci)
+        if release is not None:
+            facts.releases.append(release)
+    return facts
+
+
+def _yaml_files(root: Path) -> list[str]:
+    """Every YAML file, minus chart ``templates/`` trees and files that are Go templates."""
+    found = []
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories[:] = sorted(s for s in subdirectories if s != ".git")
+        here = Path(directory)
+        if (here / "Chart.yaml").is_file() and "templates" in subdirectories:
+            subdirectories.remove("templates")  # Helm renders these; they are not manifests
+        for name in sorted(files):
+            if not name.endswith((".yaml", ".yml")):
+                continue
+            path = here / name
+            if "{{" in path.read_text("utf-8", errors="replace"):
+                continue  # a Go template: Helm or helmfile renders it first
+            found.append(path.relative_to(root).as_posix())
+    return found
+
+
+def _load(path: Path) -> list[Any] | None:
+    """The documents of one file; None when a YAML 1.2 safe loader refuses it. A key that
+    appears twice in a mapping is accepted with the last value, as Helm and Flux do."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.allow_duplicate_keys = True
+    try:
+        return list(yaml.load_all(path.read_text("utf-8")))
+    except (YAMLError, UnicodeDecodeError):
+        return None
+
+
+def _chart(facts: Facts, rel: str, chart: dict[str, Any]) -> None:
+    name = str(chart.get("name", ""))
+    facts.charts.setdefault(name, []).append(rel)
+    facts.versions[rel] = str(chart.get("version", ""))
+    for dependency in chart.get("dependencies") or []:
+        if isinstance(dependency, dict) and dependency.get("version") is not None:
+            facts.pins.append(
+                DependencyPin(
+                    rel,
+                    name,
+                    str(dependency.get("name")),
+                    str(dependency["version"]),
+                    str(dependency.get("repository") or ""),
+                )
+            )
+
+
+def _name(document: dict[str, Any]) -> str:
+    metadata = document.get("metadata")
+    return str(metadata.get("name", "")) if isinstance(metadata, dict) else ""
+
+
+def _release(rel: str, document: dict[str, Any], oci: dict[str, dict[str, Any]]) -> Release | None:
+    if document.get("kind") != "HelmRelease":
+        return None
+    if not str(document.get("apiVersion", "")).startswith("helm.toolkit.fluxcd.io/"):
+        return None
+    spec = document.get("spec") or {}
+    chart_spec = (spec.get("chart") or {}).get("spec") or {}
+    if chart_spec.get("chart"):
+        version = chart_spec.get("version")
+        return Release(rel, _name(document), str(chart_spec["chart"]), _str(version))
+    reference = spec.get("chartRef") or {}
+    source = oci.get(str(reference.get("name", "")))
+    if reference.get("kind") != "OCIRepository" or source is None:
+        return None
+    url = str((source.get("spec") or {}).get("url", ""))
+    tag = ((source.get("spec") or {}).get("ref") or {}).get("tag")
+    return Release(rel, _name(document), url.rstrip("/").rsplit("/", 1)[-1], _str(tag))
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)

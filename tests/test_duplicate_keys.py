@@ -1,0 +1,75 @@
+"""A key twice in one mapping (issue 16, item 2): read as Helm and Flux read it, the last one
+wins; every command says so once, with file:line, and handles the file normally."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fluxbump import fleet
+from tests.cli_runner import Outcome, run_cli
+from tests.fixtures import edit, git, make_fleet, snapshot
+
+VALUES, WRAPPER = fleet.WRAPPER_VALUES, fleet.WRAPPER_CHART
+STALE_FIRST = '  upstream: { chart: flux2, version: "2.0.0" }\n'
+MIRROR = "  upstream: { chart: flux2"
+WARNING = (
+    f"warning: {VALUES}:5: key 'upstream' appears twice in one mapping (also on line 4); "
+    "the last one is used, as Helm and Flux do"
+)
+
+
+def run(repo: Path, *args: str) -> Outcome:
+    return run_cli(*args, "--repo", str(repo), "--offline")
+
+
+def values_with_a_dead_first_entry(root: Path) -> Path:
+    """The mirror written twice: a stale first entry, the current one last."""
+    repo = make_fleet(root, git=True)
+    edit(repo, VALUES, MIRROR, STALE_FIRST + MIRROR)
+    git(repo, "commit", "-qam", "a stale duplicate")
+    return repo
+
+
+def test_check_and_status_read_the_last_value_and_warn_once(tmp_path: Path) -> None:
+    repo = values_with_a_dead_first_entry(tmp_path)
+    for command in ("check", "status"):
+        outcome = run(repo, command)
+        assert outcome.code == 0, outcome.stdout + outcome.stderr
+        assert outcome.stderr.splitlines().count(WARNING) == 1
+    status = run(repo, "status").stdout
+    assert f"values mirror        {VALUES}:5" in status
+
+
+def test_a_bump_moves_the_last_value_and_leaves_the_dead_line(tmp_path: Path) -> None:
+    repo = values_with_a_dead_first_entry(tmp_path)
+    before = (repo / VALUES).read_text()
+    outcome = run(repo, "to", "2.5.1", "--no-git")
+    assert outcome.code == 0, outcome.stderr
+    assert outcome.stderr.splitlines().count(WARNING) == 1
+    assert (repo / VALUES).read_text() == before.replace(
+        'version: "2.14.1", repo', 'version: "2.15.0", repo'
+    )
+
+
+def test_sync_and_init_warn_the_same_way(tmp_path: Path) -> None:
+    repo = values_with_a_dead_first_entry(tmp_path)
+    sync = run(repo, "sync", "--dry-run")
+    assert sync.code == 0, sync.stderr
+    assert sync.stderr.splitlines().count(WARNING) == 1
+    init = run_cli("init", "--repo", str(repo))
+    assert init.code == 0, init.stderr
+    assert init.stderr.splitlines().count(WARNING) == 1
+
+
+def test_a_duplicate_chart_version_is_the_last_one(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path / "repo")
+    with (repo / WRAPPER).open("a") as chart:
+        chart.write("version: 9.9.9\n")
+    before = snapshot(repo)
+    check = run(repo, "check")
+    assert check.code == 1
+    assert f"{fleet.WRAPPER_BLUEPRINT}:7: Blueprint of bp-flux mirrors 1.1.1, chart is 9.9.9" in (
+        check.stdout
+    )
+    assert "key 'version' appears twice in one mapping (also on line 6)" in check.stderr
+    assert snapshot(repo) == before

@@ -1,0 +1,77 @@
+"""One bad file costs one component (issue 16, item 3): a manifest that cannot be read makes
+the components whose charts it names unproven, named ``file:line: reason`` by every command,
+and every other component is handled fully."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli_runner import Outcome, run_cli
+from tests.fixtures import snapshot
+from tests.support.layouts import COMMUNITY, chart, helmrelease, write_repo
+
+BROKEN = "kubernetes/apps/kube-system/cilium/helmrelease.yaml"
+REASON = f"{BROKEN}:16: invalid YAML"
+
+
+def run(repo: Path, *args: str) -> Outcome:
+    return run_cli(*args, "--repo", str(repo), "--offline")
+
+
+def two_components(root: Path) -> Path:
+    """Flux (platform-flux) and Cilium (platform-cilium); Cilium's HelmRelease is broken."""
+    broken = helmrelease("cilium", "platform-cilium", "1.0.0") + "  values: {unclosed: [\n"
+    return write_repo(
+        root,
+        {
+            "platform/flux/Chart.yaml": chart(
+                "platform-flux", "0.3.0", ("flux2", "2.14.1", COMMUNITY)
+            ),
+            "platform/cilium/Chart.yaml": chart(
+                "platform-cilium", "1.0.0", ("cilium", "1.16.0", "https://helm.cilium.io")
+            ),
+            "kubernetes/apps/flux-system/flux/helmrelease.yaml": helmrelease(
+                "flux", "platform-flux", "0.3.0"
+            ),
+            BROKEN: broken,
+        },
+    )
+
+
+def test_check_names_the_file_and_marks_only_its_component_unproven(tmp_path: Path) -> None:
+    repo = two_components(tmp_path / "repo")
+    check = run(repo, "check")
+    assert check.code == 1
+    [violation] = [line for line in check.stdout.splitlines() if line.startswith(BROKEN)]
+    assert violation.startswith(REASON) and violation.endswith("; platform-cilium is unproven")
+    flux_only = run(repo, "check", "--component", "flux")
+    assert flux_only.code == 0, flux_only.stdout
+    assert "3 pin-sites agree" in flux_only.stdout
+
+
+def test_status_reports_every_other_component_in_full(tmp_path: Path) -> None:
+    repo = two_components(tmp_path / "repo")
+    status = run(repo, "status", "--json")
+    assert status.code == 0, status.stderr
+    document = json.loads(status.stdout)
+    assert [v["file"] for v in document["violations"]] == [BROKEN]
+    flux_sites = [
+        s["value"]
+        for s in document["sites"]
+        if s["file"].endswith(("flux/Chart.yaml", "flux/helmrelease.yaml"))
+    ]
+    assert flux_sites == ["2.14.1", "0.3.0", "0.3.0"]
+
+
+def test_a_bump_of_the_other_component_proceeds_and_of_this_one_refuses(tmp_path: Path) -> None:
+    repo = two_components(tmp_path / "repo")
+    before = snapshot(repo)
+    refused = run(repo, "to", "1.16.1", "--component", "platform-cilium", "--no-git")
+    assert refused.code == 2
+    assert refused.stderr.splitlines()[-1].startswith(f"error: {REASON}")
+    assert snapshot(repo) == before
+    bump = run(repo, "to", "2.5.1", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert "2.15.0" in (repo / "platform/flux/Chart.yaml").read_text()
+    assert (repo / BROKEN).read_bytes() == before[BROKEN]

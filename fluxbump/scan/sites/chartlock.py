@@ -155,9 +155,13 @@ def compare(lock: ChartLock, chart_file: str, required: list[dict[str, Any]]) ->
     for index, (want, entry) in enumerate(zip(required, entries, strict=True)):
         pin = str(want.get("version") or "")
         locked = dict(entry.data)
-        if versions.is_pin(pin) and entry.version is not None and entry.version.value != pin:
-            moved[index] = pin
-            locked["version"] = pin
+        have = entry.version.value if entry.version is not None else None
+        if versions.is_pin(pin) and have is not None and not versions.equal(have, pin):
+            # Helm locks the version the repository's index names: a ``v`` prefix there
+            # (charts.jetstack.io: ``v1.20.2`` for a pin of ``1.20.2``) stays in the lock.
+            bare = pin.removeprefix("v")
+            moved[index] = f"v{bare}" if have.startswith("v") else bare
+            locked["version"] = moved[index]
         hashed.append(locked)
     return LockState(lock, moved, lockdigest.hash_req(_resolved(required, hashed), hashed), None)
 

@@ -14,8 +14,9 @@ SNAPSHOT_INDEX = SNAPSHOT / "fluxcd-community-index-2026-04-15.yaml"
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every test gets its own index cache and no inherited Helm repo or colour settings."""
+    """Every test gets its own index cache, state directory (journals outside git), no inherited Helm repo or colour settings."""
     monkeypatch.setenv("FLUXBUMP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("FLUXBUMP_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.delenv("FLUXBUMP_HELM_REPO", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     yield

@@ -14,6 +14,7 @@ from types import FrameType
 import pytest
 
 from fluxbump.errors import UsageError
+from fluxbump.write.recovery import recover
 from fluxbump.write.transaction import (
     CRASH_ENV,
     MANIFEST,
@@ -26,7 +27,6 @@ from fluxbump.write.transaction import (
     journal_dir,
     kill_points,
     lock_path,
-    recover,
     repo_lock,
 )
 
@@ -52,7 +52,7 @@ def make_repo(root: Path, *, git: bool = True, n_extra: int = 0) -> list[str]:
     """Files with "<rel> old" content, one reached through a symlink; returns the rels."""
     root.mkdir(parents=True, exist_ok=True)
     if git:
-        (root / ".git").mkdir()
+        subprocess.run(["git", "init", "-q", str(root)], check=True)
     for rel, mode in FILES.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,8 +106,11 @@ def test_apply_commit_writes_everything_keeps_modes_and_follows_symlinks(
         tx = apply_changes(tmp_path, changes)
     finally:
         os.umask(old_umask)
-    expected_journal = tmp_path / (".git/fluxbump-journal" if git else ".fluxbump-journal")
-    assert journal_dir(tmp_path) == expected_journal
+    # In the git directory, else in the user's state directory: never in the work tree.
+    state = Path(os.environ["FLUXBUMP_STATE_DIR"])
+    expected_journal = journal_dir(tmp_path)
+    assert expected_journal.parent == (tmp_path / ".git" if git else expected_journal.parent)
+    assert expected_journal.is_relative_to(tmp_path / ".git" if git else state)
     assert (expected_journal / MANIFEST).is_file()
     tx.commit()
     assert contents(tmp_path, rels) == {c.rel: c.new for c in changes}
@@ -418,7 +421,9 @@ def test_recover_rolls_back_an_uncommitted_apply(tmp_path: Path) -> None:
     before = contents(tmp_path, rels)
     apply_changes(tmp_path, changes_for(tmp_path, rels))  # "dies" without commit/rollback
     messages = recover(tmp_path)
-    assert messages == [f"restored {rel} from an interrupted run" for rel in rels]
+    # Named as the real file each link resolves to (what the journal records).
+    real = [os.path.relpath(os.path.realpath(tmp_path / rel), tmp_path) for rel in rels]
+    assert messages == [f"restored {rel} from an interrupted run" for rel in real]
     assert contents(tmp_path, rels) == before
     assert (tmp_path / LINK).is_symlink()
     assert (tmp_path / LINK_TARGET).stat().st_mode & 0o7777 == 0o755
@@ -449,7 +454,7 @@ def test_recover_refuses_to_clobber_a_file_edited_after_the_crash(tmp_path: Path
 def test_recover_refuses_a_corrupt_manifest(tmp_path: Path, body: bytes) -> None:
     make_repo(tmp_path)
     journal = journal_dir(tmp_path)
-    journal.mkdir()
+    journal.mkdir(parents=True)
     (journal / MANIFEST).write_bytes(body)
     with pytest.raises(UsageError, match=r"inspect .* by hand"):
         recover(tmp_path)
@@ -460,7 +465,7 @@ def test_recover_without_manifest_just_removes_the_journal(tmp_path: Path) -> No
     rels = make_repo(tmp_path)
     before = contents(tmp_path, rels)
     journal = journal_dir(tmp_path)
-    journal.mkdir()
+    journal.mkdir(parents=True)
     (journal / "0.bak").write_bytes(b"x")
     (journal / f"{MANIFEST}.tmp").write_bytes(b"[")
     assert recover(tmp_path) == []

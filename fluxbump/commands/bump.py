@@ -37,8 +37,10 @@ from fluxbump.targets import (
     shipped_releases,
 )
 from fluxbump.vcs.session import GitSession
+from fluxbump.vcs.steps import load as load_git_steps
 from fluxbump.write.changes import file_changes, unified_diff
-from fluxbump.write.transaction import FileChange, Transaction, apply_changes, recover, repo_lock
+from fluxbump.write.recovery import recover
+from fluxbump.write.transaction import FileChange, Transaction, apply_changes, repo_lock
 
 __all__ = ["BumpOptions", "BumpResult", "format_result", "run_sync", "run_to"]
 
@@ -111,7 +113,7 @@ def _execute(
     """Survey, choose the targets, plan, refuse what is unsafe, then apply, gate and commit."""
     config = load_config(root)
     with repo_lock(root):
-        notes = recover(root)
+        notes = recover(root, load_git=load_git_steps)
         tree = survey(root, config)
         loaded = load_index(options.helm_repo or config.helm_repo, offline=options.offline)
         session = GitSession.open(root, options)
@@ -245,15 +247,19 @@ def _apply_gate_commit(
     from fluxbump.write.transaction import interrupts_as_keyboard_interrupt
 
     with interrupts_as_keyboard_interrupt():
-        transaction = apply_changes(root, changes)
+        steps = session.steps()
+        state = None if steps is None else steps.state()
+        transaction = apply_changes(root, changes, git_state=state)
+        transaction.git = steps
         try:
             result.gate = run_gate(root, gate, result)
             if gate.config.gate.commands:
                 refuse_rewritten(root, changes)
-            session.commit(result)
+            session.commit(result, transaction)
         except BaseException:
-            transaction.rollback()
-            session.undo()
+            if gate.config.gate.commands:
+                transaction.claim_current()  # their edits are this run's: restore over them
+            transaction.rollback()  # files, then the git steps, then the journal
             raise
         _finish(transaction, result)
 

@@ -134,31 +134,14 @@ def current_branch(repo: GitRepo) -> str | None:
         return None
 
 
-def commit_on_new_branch(repo: GitRepo, branch: str, rels: Iterable[str], message: str) -> str:
-    """Create ``branch`` at HEAD (carrying the written files), commit only ``rels``; the sha."""
-    import git
-
-    paths = [repo.path(rel) for rel in rels]
-    try:
-        repo.handle.git.checkout("-b", branch)
-        repo.handle.git.add("--", *paths)
-        repo.handle.git.commit("-m", message, "--only", "--", *paths)
-    except git.GitCommandError as exc:
-        raise UsageError(f"git failed: {_first_error_line(exc)}") from None
-    return str(repo.handle.head.commit.hexsha)
-
-
-def undo_branch(repo: GitRepo, original: str | None, branch: str) -> None:
-    """Return to the original branch and delete ``branch`` (after a failed commit)."""
-    import git
-
-    try:
-        if original is not None:
-            repo.handle.git.checkout(original)
-        if branch_exists(repo, branch) and current_branch(repo) != branch:
-            repo.handle.git.branch("-D", branch)
-    except git.GitCommandError:
-        pass  # best effort: the files themselves are restored by the transaction
+def refuse_index_lock(repo: GitRepo) -> None:
+    """git's own lock on the index: the commit would fail after the files were written."""
+    lock = Path(repo.handle.git_dir) / "index.lock"
+    if os.path.lexists(lock):
+        raise UsageError(
+            f"{lock} exists: another git process is running (or one was killed); wait for it "
+            "or remove the lock, then re-run; nothing was written"
+        )
 
 
 def has_remote(repo: GitRepo, remote: str) -> bool:

@@ -9,13 +9,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.plan import BaseCharts, Plan
 from fluxbump.results import BumpOptions, BumpResult
 from fluxbump.scan.moved import BaseSources
 from fluxbump.vcs.text import branch_name, commit_message, pr_text
+
+if TYPE_CHECKING:
+    from fluxbump.vcs.steps import BumpGit
+    from fluxbump.write.transaction import Transaction
 
 
 class GitSession:
@@ -75,6 +79,7 @@ class GitSession:
         from fluxbump.vcs import git
 
         git.refuse_unsettled(self.repo)
+        git.refuse_index_lock(self.repo)
         dirty = git.dirty_files(self.repo, plan.files())
         if dirty and not self.options.allow_dirty:
             raise UsageError(
@@ -132,15 +137,27 @@ class GitSession:
         verb = "opened" if pr.created else "found existing"
         result.notes.append(f"{verb} pull request #{pr.number}: {pr.url}")
 
-    def commit(self, result: BumpResult) -> None:
-        if not self.writes or self.branch is None:
-            return
-        from fluxbump.vcs import git
+    def steps(self) -> BumpGit | None:
+        """The git steps this bump will take, for the journal (None: no git writes)."""
+        if not self.writes or self.branch is None or self.original is None:
+            return None
+        from fluxbump.vcs.steps import BumpGit
+        from fluxbump.write.places import places
 
+        where = places(self.repo.top)
+        head = str(self.repo.handle.head.commit.hexsha)
+        return BumpGit(where.base, where.journal, self.original, head, self.branch, [])
+
+    def commit(self, result: BumpResult, transaction: Transaction) -> None:
+        """Branch and commit exactly the files ``transaction`` wrote (its git steps)."""
+        from fluxbump.vcs.steps import BumpGit
+
+        steps = transaction.git
+        if not isinstance(steps, BumpGit) or self.branch is None:
+            return
+        steps.paths = [entry.key for entry in transaction.entries]
         message = commit_message(result.plan, self.index_url)
-        result.commit = git.commit_on_new_branch(
-            self.repo, self.branch, result.plan.files(), message
-        )
+        result.commit = steps.run(transaction, message)
         result.branch = self.branch
 
     def push(self, remote: str, result: BumpResult) -> None:
@@ -173,14 +190,6 @@ class GitSession:
                 f"updated {remote} {result.branch} by force-with-lease (it held an older "
                 "fluxbump bump)"
             )
-
-    def undo(self) -> None:
-        if not self.writes or self.branch is None:
-            return
-        from fluxbump.vcs import git
-
-        if git.current_branch(self.repo) == self.branch:
-            git.undo_branch(self.repo, self.original, self.branch)
 
 
 def _forge_for(repo: Any, remote: str) -> tuple[Any, str]:

@@ -5,13 +5,17 @@ Protocol, in order (each filesystem step goes through a ``Writer``):
 1. journal: write every file's old bytes into one backup file and the manifest (offsets and
    digests) as a temp, sync both, then rename the manifest into place and sync its directory.
    That rename is the commit point: from then on ``recover`` knows what to restore.
-2. stage: write each new content to ``.<name>.fluxbump-tmp`` beside its real file; then one
-   sync makes every temp's data durable.
+2. stage: write each new content to a hidden temp beside its real file (``places.temp_for``);
+   then one sync makes every temp's data durable.
 3. swap: rename each temp over its real file; then one sync makes every rename durable.
-4. the caller runs its gate, then ``Transaction.commit()`` (drop the journal, manifest first)
-   or ``Transaction.rollback()`` (restore the old bytes, then drop the journal).
+4. the caller runs its gate and its git steps (recorded in the journal's ``git.json``), then
+   ``Transaction.commit()`` (drop the journal, manifest first) or ``Transaction.rollback()``
+   (restore the old bytes, undo the git steps, then drop the journal).
 
-Recovery always rolls back ("restore, or finish, never a mix": we restore).
+Recovery rolls back ("restore, or finish, never a mix"), except when the run's commit exists:
+then the work tree already equals that commit, and recovery finishes the git steps instead.
+The journal lives where only fluxbump writes (``places``) and names files relative to the
+work tree top; recovery refuses an entry that leaves it, passes a symlink or is not a file.
 
 Why batching the syncs (one per phase, not one per file: thousands of fsyncs cost seconds)
 keeps that guarantee: the order that matters is only between phases. Every backup is durable
@@ -27,6 +31,7 @@ one sync covers many files.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -43,12 +48,24 @@ from types import FrameType
 from typing import Any, Protocol
 
 from fluxbump.errors import UsageError
+from fluxbump.write.places import (
+    JOURNAL_DIR,
+    LOCK_FILE,
+    TEMP_SUFFIX,
+    Places,
+    create_exclusive,
+    ensure_state,
+    places,
+    refuse_work_tree_journal,
+    temp_for,
+)
 
-JOURNAL_DIR = "fluxbump-journal"
-LOCK_FILE = "fluxbump.lock"
+__all__ = ["JOURNAL_DIR", "LOCK_FILE", "TEMP_SUFFIX"]
+
 MANIFEST = "manifest.json"
+MANIFEST_VERSION = 2
+GIT_STATE = "git.json"  # the git state a run started from, and each git step it took
 BACKUP = "backup.bin"  # every file's old bytes, one after another (offsets in the manifest)
-TEMP_SUFFIX = ".fluxbump-tmp"
 # Test seam: "<step>:<n>" makes OsWriter SIGKILL its own process just after the n-th such step.
 CRASH_ENV = "FLUXBUMP_CRASH_AT"
 # Test seam: "<step>:<n>" makes OsWriter stop just after the n-th such step, create
@@ -59,7 +76,7 @@ PAUSE_FILE_ENV = "FLUXBUMP_PAUSE_FILE"
 PAUSE_LIMIT = 60.0
 # Concurrent fsyncs in one ``Writer.sync``: enough for the filesystem to batch its commits.
 SYNC_THREADS = 32
-STEPS = ("journal", "backup", "temp-write", "fsync", "rename", "journal-remove")
+STEPS = ("journal", "backup", "temp-write", "fsync", "rename", "git", "journal-remove")
 # Signals deferred while restoring, so a second Ctrl-C cannot leave a half-restored tree.
 _DEFERRED = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
@@ -79,6 +96,7 @@ class _Entry:
 
     rel: str
     real: Path
+    key: str  # the real file relative to the work tree top: what the journal records
     mode: int
     old: bytes
     new: bytes
@@ -86,7 +104,7 @@ class _Entry:
 
     @property
     def temp(self) -> Path:
-        return _temp_for(self.real)
+        return temp_for(self.real)
 
 
 # --- writer seam -------------------------------------------------------------------------
@@ -109,6 +127,9 @@ class Writer(Protocol):
 
     def rmdir(self, path: Path, step: str) -> None: ...
 
+    def step(self, step: str) -> None:
+        """A step taken outside the filesystem (a git command): a kill and pause point."""
+
 
 class OsWriter:
     """The real filesystem, plus the ``FLUXBUMP_CRASH_AT`` kill seam for crash tests."""
@@ -126,7 +147,7 @@ class OsWriter:
         self._tick(step)
 
     def write_bytes(self, path: Path, data: bytes, mode: int, step: str) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        fd = create_exclusive(path)  # only ever a new file of ours, never through a link
         try:
             # fchmod, not the open() mode: the umask must not change the file's permissions.
             os.fchmod(fd, mode)
@@ -174,6 +195,9 @@ class OsWriter:
         os.rmdir(path)
         self._tick(step)
 
+    def step(self, step: str) -> None:
+        self._tick(step)
+
     def _tick(self, step: str) -> None:
         self._counts[step] = self._counts.get(step, 0) + 1
         if self._crash_at == (step, self._counts[step]):
@@ -210,19 +234,24 @@ def _parse_crash_at(value: str, env: str = CRASH_ENV) -> tuple[str, int] | None:
     return step, int(n)
 
 
-def kill_points(n_files: int) -> list[str]:
-    """Every valid ``FLUXBUMP_CRASH_AT`` value for apply + commit of n changed files."""
+def kill_points(n_files: int, *, git: bool = False) -> list[str]:
+    """Every valid ``FLUXBUMP_CRASH_AT`` value for apply + commit of n changed files (and,
+    with ``git``, the branch and commit steps between them)."""
     if n_files == 0:
         return []
     counts = {
         "journal": 3,  # mkdir, manifest temp written, manifest renamed into place
-        "backup": 1,  # one file holds every old content
+        "backup": 2 if git else 1,  # one file holds every old content (and the git record)
         "temp-write": n_files,
         # one sync each: the journal (backup, manifest temp, directories), the manifest's
-        # rename, the temps, the renames, and the journal after commit drops the manifest
-        "fsync": 5,
+        # rename, the temps, the renames, and the journal after commit drops the manifest;
+        # with git, two per rewrite of the git record (the file, its directory)
+        "fsync": 9 if git else 5,
         "rename": n_files,
-        "journal-remove": 3,  # manifest, the backup file, the directory
+        # after: the branch, its record (write, rename), the commit, its record, the index
+        "git": 7 if git else 0,
+        # manifest, backup, the directory; with git also its record, private index, message
+        "journal-remove": 6 if git else 3,
     }
     return [f"{step}:{i}" for step in STEPS for i in range(1, counts[step] + 1)]
 
@@ -231,32 +260,26 @@ def kill_points(n_files: int) -> list[str]:
 
 
 def journal_dir(root: Path) -> Path:
-    """Inside ``.git`` when there is one, so the journal never shows up as a repo change."""
-    git = root / ".git"
-    return git / JOURNAL_DIR if git.is_dir() else root / f".{JOURNAL_DIR}"
+    """In the git directory (or the user's state directory outside git), never the work tree."""
+    return places(root).journal
 
 
 def lock_path(root: Path) -> Path:
-    git = root / ".git"
-    return git / LOCK_FILE if git.is_dir() else root / f".{LOCK_FILE}"
+    return places(root).lock
 
 
-def _temp_for(real: Path) -> Path:
-    return real.with_name(f".{real.name}{TEMP_SUFFIX}")
-
-
-def _sha256(data: bytes) -> str:
+def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _read(path: Path) -> bytes | None:
+def read_or_none(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
     except FileNotFoundError:
         return None
 
 
-def _describe(exc: OSError) -> str:
+def describe(exc: OSError) -> str:
     text = exc.strerror or str(exc) or type(exc).__name__
     return text[:1].lower() + text[1:]
 
@@ -267,7 +290,9 @@ def _describe(exc: OSError) -> str:
 @contextmanager
 def repo_lock(root: Path) -> Iterator[None]:
     """Hold an exclusive flock for the run; the kernel drops it if the process dies."""
-    path = lock_path(root)
+    where = places(root)
+    ensure_state(where)
+    path = where.lock
     fd = _acquire(path)
     try:
         os.ftruncate(fd, 0)
@@ -283,9 +308,18 @@ def repo_lock(root: Path) -> Iterator[None]:
 def _acquire(path: Path) -> int:
     while True:
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            # O_NOFOLLOW: a symlink planted at the lock's name is refused, never truncated.
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         except OSError as exc:
-            raise UsageError(f"cannot create the lock {path} ({_describe(exc)})") from None
+            if exc.errno == errno.ELOOP:
+                raise UsageError(
+                    f"the lock {path} is a symlink; fluxbump never follows one there: remove "
+                    "it and re-run; nothing was written"
+                ) from None
+            raise UsageError(f"cannot create the lock {path} ({describe(exc)})") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise UsageError(f"the lock {path} is not a regular file; remove it and re-run")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -326,7 +360,7 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 @contextmanager
-def _signals_deferred() -> Iterator[None]:
+def signals_deferred() -> Iterator[None]:
     """Hold SIGINT/SIGTERM/SIGHUP until the block ends; they are delivered right after."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -341,19 +375,60 @@ def _signals_deferred() -> Iterator[None]:
 # --- apply ---------------------------------------------------------------------------------
 
 
+class GitSteps(Protocol):
+    """The git steps taken around a transaction, as recovery and rollback see them."""
+
+    def committed(self) -> bool:
+        """True when the run's commit exists and is checked out: finish, do not undo."""
+        ...
+
+    def complete(self) -> None:
+        """Finish what the run began after its commit (the index entries of its files)."""
+        ...
+
+    def undo(self) -> None:
+        """Back to the branch and HEAD the run started from; its branch deleted."""
+        ...
+
+
+class ChangedMeanwhile(UsageError):
+    """Another process edited a file fluxbump was writing or restoring: theirs is kept."""
+
+
 class Transaction:
     """Files already written; the caller decides: ``commit()`` keeps them, ``rollback()`` not."""
 
-    def __init__(self, root: Path, entries: Sequence[_Entry], writer: Writer) -> None:
-        self.root = root
-        self.journal = journal_dir(root)
+    def __init__(self, where: Places, entries: Sequence[_Entry], writer: Writer) -> None:
+        self.places = where
+        self.journal = where.journal
         self.entries = tuple(entries)
         self.writer = writer
+        self.git: GitSteps | None = None  # set by the caller once it takes git steps
+        # What this run last wrote to each file: a rollback overwrites only these bytes.
+        self._written = {entry.real: entry.new for entry in self.entries}
         self._state = "open"
 
     @property
     def rels(self) -> list[str]:
         return [e.rel for e in self.entries]
+
+    def claim_current(self) -> None:
+        """Count the files' current bytes as this run's own (gate commands it ran edited
+        them), so a rollback restores over those edits too."""
+        for entry in self.entries:
+            current = read_or_none(entry.real)
+            if current is not None:
+                self._written[entry.real] = current
+
+    def record_git(self, state: dict[str, Any]) -> None:
+        """Replace the journal's git record (atomically); a kill point follows."""
+        if not self.entries:
+            return
+        tmp = self.journal / f"{GIT_STATE}.tmp"
+        self.writer.write_bytes(tmp, json.dumps(state).encode(), 0o600, "git")
+        self.writer.fsync(tmp)
+        self.writer.replace(tmp, self.journal / GIT_STATE, "git")
+        self.writer.fsync(self.journal)
 
     def commit(self) -> None:
         """Forget the journal: the new contents stay."""
@@ -362,69 +437,95 @@ class Transaction:
         if self._state == "committed" or not self.entries:
             self._state = "committed"
             return
-        with _signals_deferred():
+        with signals_deferred():
             try:
-                _remove_journal(self.journal, self.writer)
+                remove_journal(self.journal, self.writer)
             except OSError as exc:
                 raise UsageError(
                     f"the change was written but the journal {self.journal} could not be "
-                    f"removed ({_describe(exc)}); remove it by hand before the next run, "
+                    f"removed ({describe(exc)}); remove it by hand before the next run, "
                     "or the next run will restore the old contents"
                 ) from exc
             self._state = "committed"
 
     def rollback(self) -> None:
-        """Restore every file to its old bytes (atomically per file), then drop the journal."""
+        """Restore every file to its old bytes (atomically per file), undo the git steps, then
+        drop the journal. A file someone else changed after fluxbump wrote it keeps their
+        version, and is named (``ChangedMeanwhile``) once everything else is restored."""
         if self._state == "committed":
             raise RuntimeError("transaction was committed; cannot roll back")
-        with _signals_deferred():
-            self._restore()
+        with signals_deferred():
+            kept = self._restore()
             self._state = "rolled back"
+        if kept:
+            raise ChangedMeanwhile(
+                f"{', '.join(kept)}: changed by another process after fluxbump wrote it; kept "
+                "that version (fluxbump's edit in it is not undone); every other file was restored"
+            )
 
-    def _restore(self) -> None:
+    def _restore(self) -> list[str]:
         by_real = {entry.real: entry for entry in self.entries}
-        stale = [e for e in self.entries if _read(e.real) != e.old]
+        self._drop_temps()
+        stale = [e for e in self.entries if read_or_none(e.real) != e.old]
         try:
-            _write_all_atomically([(e.real, e.old, e.mode) for e in stale], self.writer)
-        except _WriteFailed as failed:
+            kept = write_all_atomically(
+                [(e.real, e.old, e.mode, self._written[e.real]) for e in stale], self.writer
+            )
+        except WriteFailed as failed:
             entry = by_real[failed.real]
             raise UsageError(
-                f"{entry.rel}: could not be restored ({_describe(failed.error)}); its old "
+                f"{entry.rel}: could not be restored ({describe(failed.error)}); its old "
                 f"content is kept in {self.journal}; re-run fluxbump to finish restoring"
             ) from failed.error
         for entry in stale:
-            _keep_owner(entry.real, entry.owner)
-        for entry in self.entries:
-            try:
-                if entry.temp.exists():
-                    self.writer.unlink(entry.temp, "journal-remove")
-            except OSError as exc:
-                raise UsageError(
-                    f"{entry.rel}: could not be restored ({_describe(exc)}); its old content "
-                    f"is kept in {self.journal}; re-run fluxbump to finish restoring"
-                ) from exc
+            if entry.real not in kept:
+                _keep_owner(entry.real, entry.owner)
+        if self.git is not None:
+            self.git.undo()
         try:
             if self.journal.exists():
-                _remove_journal(self.journal, self.writer)
+                remove_journal(self.journal, self.writer)
         except OSError as exc:
             raise UsageError(
                 f"every file was restored but the journal {self.journal} could not be removed "
-                f"({_describe(exc)}); remove it by hand"
+                f"({describe(exc)}); remove it by hand"
             ) from exc
+        return [by_real[real].rel for real in kept]
+
+    def _drop_temps(self) -> None:
+        for entry in self.entries:
+            try:
+                if os.path.lexists(entry.temp):
+                    self.writer.unlink(entry.temp, "journal-remove")
+            except OSError as exc:
+                raise UsageError(
+                    f"{entry.rel}: could not be restored ({describe(exc)}); its old content "
+                    f"is kept in {self.journal}; re-run fluxbump to finish restoring"
+                ) from exc
 
 
 def apply_changes(
-    root: Path, changes: Sequence[FileChange], *, writer: Writer | None = None
+    root: Path,
+    changes: Sequence[FileChange],
+    *,
+    writer: Writer | None = None,
+    git_state: dict[str, Any] | None = None,
 ) -> Transaction:
-    """Write all changes or none; on any exception, KeyboardInterrupt too, restore and re-raise."""
+    """Write all changes or none; on any exception, KeyboardInterrupt too, restore and re-raise.
+
+    ``git_state`` (the branch and HEAD the run starts from) goes into the journal, so that
+    recovery can also undo or finish the git steps the caller takes before ``commit()``."""
     writer = writer or OsWriter()
-    entries = _prepare(root, changes)
-    tx = Transaction(root, entries, writer)
+    where = places(root)
+    refuse_work_tree_journal(root, where)
+    entries = _prepare(root, where, changes)
+    tx = Transaction(where, entries, writer)
     if not entries:
         return tx
+    ensure_state(where)
     current = str(tx.journal)
     try:
-        _write_journal(tx.journal, entries, writer)
+        _write_journal(tx.journal, entries, writer, git_state)
         for entry in entries:
             current = entry.rel
             writer.write_bytes(entry.temp, entry.new, entry.mode, "temp-write")
@@ -433,6 +534,11 @@ def apply_changes(
         writer.sync([entry.temp for entry in entries])  # data durable before any rename
         for entry in entries:
             current = entry.rel
+            if read_or_none(entry.real) != entry.old:
+                raise ChangedMeanwhile(
+                    f"{entry.rel}: changed by another process while fluxbump was writing; "
+                    "kept that version, every file fluxbump had written was restored; re-run"
+                )
             writer.replace(entry.temp, entry.real, "rename")
         current = "renamed files"
         writer.sync(_parents(entries))  # renames durable before commit drops the manifest
@@ -440,13 +546,13 @@ def apply_changes(
         tx.rollback()
         if isinstance(exc, OSError):
             raise UsageError(
-                f"{current}: cannot write: {_describe(exc)}; every file was restored"
+                f"{current}: cannot write: {describe(exc)}; every file was restored"
             ) from exc
         raise
     return tx
 
 
-def _prepare(root: Path, changes: Sequence[FileChange]) -> list[_Entry]:
+def _prepare(root: Path, where: Places, changes: Sequence[FileChange]) -> list[_Entry]:
     """Check every file before anything is written: unchanged since read, writable, inside
     the repository, and one entry per real file."""
     entries: list[_Entry] = []
@@ -464,16 +570,16 @@ def _prepare(root: Path, changes: Sequence[FileChange]) -> list[_Entry]:
             )
         try:
             st = os.stat(real)
-            current = real.read_bytes()
+            current = real.read_bytes() if stat.S_ISREG(st.st_mode) else b""
         except OSError as exc:
-            raise UsageError(f"{change.rel}: cannot read ({_describe(exc)})") from None
+            raise UsageError(f"{change.rel}: cannot read ({describe(exc)})") from None
         if not stat.S_ISREG(st.st_mode):
             raise UsageError(f"{change.rel}: not a regular file")
         if current != change.old:
             raise UsageError(f"{change.rel}: changed on disk since it was read; re-run")
         if not (os.access(real, os.W_OK) and os.access(real.parent, os.W_OK | os.X_OK)):
-            where = "" if real == root / change.rel else f" ({real})"
-            raise UsageError(f"{change.rel}{where}: not writable; nothing was written")
+            where_ = "" if real == root / change.rel else f" ({real})"
+            raise UsageError(f"{change.rel}{where_}: not writable; nothing was written")
         if real in seen:
             if seen[real].new == change.new:
                 continue  # a symlink and its target, edited alike: one write
@@ -484,13 +590,19 @@ def _prepare(root: Path, changes: Sequence[FileChange]) -> list[_Entry]:
                 f"{change.rel}: has {st.st_nlink} hard links, and the atomic rewrite (a new file "
                 "renamed over it) would split them; nothing was written"
             )
-        entry = _Entry(change.rel, real, stat.S_IMODE(st.st_mode), change.old, change.new,
+        if os.path.lexists(temp_for(real)):
+            raise UsageError(
+                f"{change.rel}: {temp_for(real).name}, the name of fluxbump's temp file for it, "
+                "already exists beside it; fluxbump never writes through it: remove it, re-run; "
+                "nothing was written"
+            )
+        key = real.relative_to(where.base).as_posix()
+        entry = _Entry(change.rel, real, key, stat.S_IMODE(st.st_mode), change.old, change.new,
                        (st.st_uid, st.st_gid))  # fmt: skip
         seen[real] = entry
         entries.append(entry)
-    journal = journal_dir(root)
-    if entries and journal.exists():
-        raise UsageError(f"{journal} is left from an interrupted run; recover it first")
+    if entries and where.journal.exists():
+        raise UsageError(f"{where.journal} is left from an interrupted run; recover it first")
     return entries
 
 
@@ -511,38 +623,44 @@ def _parents(entries: Sequence[_Entry]) -> list[Path]:
     return list(dict.fromkeys(entry.real.parent for entry in entries))
 
 
-def _write_journal(journal: Path, entries: Sequence[_Entry], writer: Writer) -> None:
+def _write_journal(
+    journal: Path, entries: Sequence[_Entry], writer: Writer, git_state: dict[str, Any] | None
+) -> None:
     """Backups first, then the manifest by rename: the manifest's arrival is the commit point."""
     writer.mkdir(journal, "journal")
-    manifest: list[dict[str, Any]] = []
+    files: list[dict[str, Any]] = []
     offset = 0
     for entry in entries:
-        manifest.append(
+        files.append(
             {
-                "rel": entry.rel,
-                "real": str(entry.real),
-                "temp": str(entry.temp),
-                "backup": BACKUP,
+                "path": entry.key,
                 "offset": offset,
                 "size": len(entry.old),
                 "mode": entry.mode,
-                "old_sha256": _sha256(entry.old),
-                "new_sha256": _sha256(entry.new),
+                "old_sha256": sha256(entry.old),
+                "new_sha256": sha256(entry.new),
             }
         )
         offset += len(entry.old)
     backup = journal / BACKUP
     writer.write_bytes(backup, b"".join(e.old for e in entries), 0o600, "backup")
+    durable = [journal.parent, journal, backup]
+    if git_state is not None:
+        # Before the manifest: a manifest with git steps to undo always has their record.
+        git_file = journal / GIT_STATE
+        writer.write_bytes(git_file, json.dumps(git_state).encode(), 0o600, "backup")
+        durable.append(git_file)
     tmp = journal / f"{MANIFEST}.tmp"
+    manifest = {"version": MANIFEST_VERSION, "files": files}
     writer.write_bytes(tmp, json.dumps(manifest, indent=1).encode(), 0o600, "journal")
     # The journal directory's own entry, the backup and the manifest temp (data and entries)
     # are durable before the manifest's rename can be: a manifest never names lost bytes.
-    writer.sync([journal.parent, journal, backup, tmp])
+    writer.sync([*durable, tmp])
     writer.replace(tmp, journal / MANIFEST, "journal")
     writer.sync([journal])  # the commit point is durable before any real file is renamed
 
 
-class _WriteFailed(Exception):
+class WriteFailed(Exception):
     """An OSError while writing ``real`` (restores name the file that failed)."""
 
     def __init__(self, real: Path, error: OSError) -> None:
@@ -551,25 +669,38 @@ class _WriteFailed(Exception):
         self.error = error
 
 
-def _write_all_atomically(items: Sequence[tuple[Path, bytes, int]], writer: Writer) -> None:
-    """Each (real, data, mode) via temp + rename, with one sync per phase (as in apply)."""
+def write_all_atomically(
+    items: Sequence[tuple[Path, bytes, int, bytes | None]], writer: Writer
+) -> set[Path]:
+    """Each (real, data, mode, expected) via temp + rename, with one sync per phase (as in
+    apply). A file whose content is no longer ``expected`` (nor already ``data``) when its
+    turn comes was changed by someone else: it is left alone and returned."""
+    kept: set[Path] = set()
     if not items:
-        return
+        return kept
     real = items[0][0]
     try:
-        for real, data, mode in items:
-            writer.write_bytes(_temp_for(real), data, mode, "temp-write")
+        for real, data, mode, _ in items:
+            if os.path.lexists(temp_for(real)):
+                writer.unlink(temp_for(real), "journal-remove")  # ours, from the failed apply
+            writer.write_bytes(temp_for(real), data, mode, "temp-write")
         real = items[0][0]
-        writer.sync([_temp_for(path) for path, _, _ in items])
-        for real, _, _ in items:
-            writer.replace(_temp_for(real), real, "rename")
+        writer.sync([temp_for(path) for path, _, _, _ in items])
+        for real, data, _, expected in items:
+            current = read_or_none(real)
+            if expected is not None and current not in (expected, data):
+                kept.add(real)
+                writer.unlink(temp_for(real), "journal-remove")
+                continue
+            writer.replace(temp_for(real), real, "rename")
         real = items[0][0]
-        writer.sync(list(dict.fromkeys(path.parent for path, _, _ in items)))
+        writer.sync(list(dict.fromkeys(path.parent for path, _, _, _ in items)))
     except OSError as exc:
-        raise _WriteFailed(real, exc) from exc
+        raise WriteFailed(real, exc) from exc
+    return kept
 
 
-def _remove_journal(journal: Path, writer: Writer) -> None:
+def remove_journal(journal: Path, writer: Writer) -> None:
     """Manifest first (then fsync): once it is gone the journal means nothing to recover."""
     manifest = journal / MANIFEST
     if manifest.exists():
@@ -578,137 +709,3 @@ def _remove_journal(journal: Path, writer: Writer) -> None:
     for name in sorted(os.listdir(journal)):
         writer.unlink(journal / name, "journal-remove")
     writer.rmdir(journal, "journal-remove")
-
-
-# --- recover -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Recorded:
-    """One manifest entry, validated."""
-
-    rel: str
-    real: Path
-    temp: Path
-    backup: Path
-    offset: int
-    size: int | None  # None: the whole file (journals of earlier versions: one file each)
-    mode: int
-    old_sha256: str
-    new_sha256: str
-
-
-def recover(root: Path, *, writer: Writer | None = None) -> list[str]:
-    """Roll back an interrupted apply found by its journal; one message per restored file."""
-    # Call under repo_lock: a live run's journal looks exactly like an interrupted one.
-    journal = journal_dir(root)
-    if not journal.is_dir():
-        return []
-    writer = writer or OsWriter()
-    manifest = journal / MANIFEST
-    with _signals_deferred():
-        try:
-            if not manifest.exists():
-                # Killed before the commit point (nothing renamed yet) or after commit dropped
-                # the manifest (nothing to undo): either way only the journal itself remains.
-                _remove_journal(journal, writer)
-                return []
-            return _roll_back_recorded(journal, _load_manifest(journal), writer)
-        except OSError as exc:
-            raise UsageError(
-                f"cannot recover the interrupted run in {journal} ({_describe(exc)}); "
-                "inspect it by hand: the *.bak files hold the contents from before that run"
-            ) from exc
-
-
-def _roll_back_recorded(journal: Path, records: list[_Recorded], writer: Writer) -> list[str]:
-    # Check everything first: a file that is neither old nor new was edited after the crash,
-    # and overwriting it would destroy work; stop before touching anything.
-    restore: list[tuple[_Recorded, bytes]] = []
-    backups: dict[Path, bytes | None] = {}
-    for rec in records:
-        current = _read(rec.real)
-        digest = None if current is None else _sha256(current)
-        if digest == rec.old_sha256:
-            continue
-        if digest != rec.new_sha256 and current is not None:
-            raise UsageError(
-                f"{rec.rel} changed after an interrupted fluxbump run; its content from before "
-                f"that run is {rec.backup}; restore it by hand, then remove {journal}"
-            )
-        old = _backup_of(rec, backups)
-        if old is None or _sha256(old) != rec.old_sha256:
-            raise UsageError(
-                f"{rec.backup} is missing or damaged, so {rec.rel} cannot be restored; "
-                f"inspect {journal} by hand"
-            )
-        restore.append((rec, old))
-    try:
-        _write_all_atomically([(rec.real, old, rec.mode) for rec, old in restore], writer)
-    except _WriteFailed as failed:
-        raise failed.error from None
-    messages = [f"restored {rec.rel} from an interrupted run" for rec, _ in restore]
-    for rec in records:
-        if rec.temp.exists():
-            writer.unlink(rec.temp, "journal-remove")
-    _remove_journal(journal, writer)
-    return messages
-
-
-def _backup_of(rec: _Recorded, backups: dict[Path, bytes | None]) -> bytes | None:
-    """The entry's old bytes, reading each backup file once (all entries share one)."""
-    if rec.backup not in backups:
-        backups[rec.backup] = _read(rec.backup)
-    data = backups[rec.backup]
-    if data is None:
-        return None
-    end = len(data) if rec.size is None else rec.offset + rec.size
-    return data[rec.offset : end] if end <= len(data) else None
-
-
-def _load_manifest(journal: Path) -> list[_Recorded]:
-    manifest = journal / MANIFEST
-    try:
-        raw = json.loads(manifest.read_bytes())
-        if not isinstance(raw, list):
-            raise ValueError("not a list")
-        return [_parse_record(journal, item) for item in raw]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(
-            f"{manifest} is unreadable ({exc}); inspect {journal} by hand: the *.bak files "
-            "hold the contents from before the interrupted run"
-        ) from None
-
-
-def _parse_record(journal: Path, item: Any) -> _Recorded:
-    """Strict shape check, so a damaged manifest cannot steer writes to unrelated paths."""
-    fields = ("rel", "real", "temp", "backup", "old_sha256", "new_sha256")
-    if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in fields):
-        raise ValueError(f"bad entry {item!r}")
-    mode = item.get("mode")
-    if not isinstance(mode, int) or isinstance(mode, bool):
-        raise ValueError(f"bad mode in {item!r}")
-    offset, size = item.get("offset", 0), item.get("size")
-    if not _count(offset) or not (size is None or _count(size)):
-        raise ValueError(f"bad offset or size in {item!r}")
-    real, temp = Path(item["real"]), Path(item["temp"])
-    backup = item["backup"]
-    if not real.is_absolute() or temp != _temp_for(real):
-        raise ValueError(f"bad paths in {item!r}")
-    if "/" in backup or backup in ("", ".", "..", MANIFEST):
-        raise ValueError(f"bad backup name {backup!r}")
-    return _Recorded(
-        item["rel"],
-        real,
-        temp,
-        journal / backup,
-        offset,
-        size,
-        mode & 0o7777,
-        item["old_sha256"],
-        item["new_sha256"],
-    )
-
-
-def _count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -1,0 +1,197 @@
+"""The git steps of one bump (branch, commit, index), recorded so they can be undone.
+
+The journal (``write.transaction``) holds the branch and HEAD the run started from and each
+step taken; ``BumpGit`` takes the steps, and undoes or finishes them (after a failure, or
+when the next run recovers a killed one). The steps are chosen so that every state between
+them is easy to read back from git itself:
+
+1. the branch is created at HEAD and checked out by ref updates only (no index, no files);
+2. the commit is built in a private index (HEAD's tree plus exactly the written files,
+   added as literal paths from stdin; the message from a file), so nothing the user staged
+   or left uncommitted enters it, and no argument list grows with the fleet; the user's
+   hooks run as for any ``git commit``;
+3. the real index entries of the written files are set to the new commit.
+
+Until step 2 the work tree and index are the start's; after it, HEAD's tree is the work tree.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fluxbump.errors import UsageError
+from fluxbump.write.places import Places
+from fluxbump.write.transaction import Transaction
+
+_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+PRIVATE_INDEX = "index"
+MESSAGE = "message"
+
+
+class GitStepFailed(UsageError):
+    """A git command failed; the message carries git's own output (hook output included)."""
+
+
+@dataclass
+class BumpGit:
+    """One bump's git steps: start state, the branch it creates, the files it commits."""
+
+    top: Path
+    journal: Path
+    branch0: str
+    head0: str
+    branch: str
+    paths: list[str]  # relative to the work tree top, committed literally
+    steps: list[str] = field(default_factory=list)
+    commit_sha: str = ""
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "branch0": self.branch0,
+            "head0": self.head0,
+            "branch": self.branch,
+            "paths": self.paths,
+            "steps": self.steps,
+            "commit": self.commit_sha,
+        }
+
+    @classmethod
+    def from_state(cls, where: Places, state: dict[str, Any]) -> BumpGit:
+        """The record a killed run left (shape-checked: it names refs and paths)."""
+        names = ("branch0", "head0", "branch")
+        paths = state.get("paths")
+        if not all(isinstance(state.get(k), str) and state[k] for k in names) or not (
+            isinstance(paths, list) and all(isinstance(p, str) for p in paths)
+        ):
+            raise UsageError(f"{where.journal}: its git record is damaged; inspect it by hand")
+        steps = state.get("steps")
+        return cls(
+            where.base,
+            where.journal,
+            state["branch0"],
+            state["head0"],
+            state["branch"],
+            list(paths),
+            list(steps) if isinstance(steps, list) else [],
+            str(state.get("commit") or ""),
+        )
+
+    # --- taking the steps ------------------------------------------------------------------
+
+    def run(self, tx: Transaction, message: str) -> str:
+        """Branch, commit, index; each step recorded in the journal, then a kill point."""
+        self._git("update-ref", f"refs/heads/{self.branch}", self.head0, "")
+        self._git("symbolic-ref", "HEAD", f"refs/heads/{self.branch}")
+        self._after(tx, "branch")
+        index = {"GIT_INDEX_FILE": str(self.journal / PRIVATE_INDEX)}
+        message_file = self.journal / MESSAGE
+        fd = os.open(message_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(message)
+        self._git("read-tree", "HEAD", env=index)
+        self._git("add", "--pathspec-from-file=-", "--pathspec-file-nul", env=index,
+                  stdin=self._nul_paths())  # fmt: skip
+        self._git("commit", "-q", "--no-edit", "-F", str(message_file), env=index)
+        self.commit_sha = self._git("rev-parse", "--verify", "HEAD").strip()
+        self._after(tx, "commit")
+        self._update_index()
+        tx.writer.step("git")
+        return self.commit_sha
+
+    def _after(self, tx: Transaction, step: str) -> None:
+        tx.writer.step("git")
+        self.steps.append(step)
+        tx.record_git(self.state())
+
+    def _update_index(self) -> None:
+        self._git("reset", "-q", "--pathspec-from-file=-", "--pathspec-file-nul",
+                  stdin=self._nul_paths())  # fmt: skip
+
+    def _nul_paths(self) -> bytes:
+        return b"".join(os.fsencode(p) + b"\0" for p in self.paths)
+
+    # --- reading back, undoing, finishing ---------------------------------------------------
+
+    def committed(self) -> bool:
+        """The run's commit exists on its branch, which is checked out: finish, not undo."""
+        tip = self._rev(f"refs/heads/{self.branch}")
+        if tip is None or tip == self.head0 or self._current() != self.branch:
+            return False
+        return self._rev(f"{tip}^") == self.head0
+
+    def complete(self) -> None:
+        self._update_index()
+
+    def undo(self) -> None:
+        """Back on the start branch at the start HEAD, the new branch deleted; the files are
+        the start's by then, so only refs move (and the index, if it was updated)."""
+        if self._current() == self.branch:
+            self._git("symbolic-ref", "HEAD", f"refs/heads/{self.branch0}")
+        tip = self._rev(f"refs/heads/{self.branch}")
+        if tip is not None and (tip == self.head0 or self._rev(f"{tip}^") == self.head0):
+            self._git("update-ref", "-d", f"refs/heads/{self.branch}", tip)
+        if "commit" in self.steps:
+            self._update_index()  # its entries may be the new commit's: back to HEAD's
+
+    def _current(self) -> str | None:
+        proc = self._proc("symbolic-ref", "-q", "HEAD")
+        ref = proc.stdout.decode().strip()
+        return ref.removeprefix("refs/heads/") if proc.returncode == 0 else None
+
+    def _rev(self, rev: str) -> str | None:
+        proc = self._proc("rev-parse", "-q", "--verify", f"{rev}^{{commit}}")
+        return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
+    def _git(self, *args: str, env: dict[str, str] | None = None, stdin: bytes = b"") -> str:
+        proc = self._proc(*args, env=env, stdin=stdin)
+        if proc.returncode != 0:
+            raise GitStepFailed(f"git {args[0]} failed: {_one_line(proc)}")
+        return proc.stdout.decode(errors="replace")
+
+    def _proc(
+        self, *args: str, env: dict[str, str] | None = None, stdin: bytes = b""
+    ) -> subprocess.CompletedProcess[bytes]:
+        return run_git(self.top, list(args), env=env, stdin=stdin)
+
+
+def run_git(
+    top: Path, args: Sequence[str], *, env: dict[str, str] | None = None, stdin: bytes = b""
+) -> subprocess.CompletedProcess[bytes]:
+    """One git command, pathspecs literal, to completion: a signal arriving meanwhile is held
+    until git is done (a git killed half-way leaves its own locks), then delivered."""
+    full_env = {**os.environ, "GIT_LITERAL_PATHSPECS": "1", **(env or {})}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    try:
+        return subprocess.run(
+            ["git", *args],
+            cwd=top,
+            env=full_env,
+            input=stdin,
+            capture_output=True,
+            check=False,
+            preexec_fn=_unblock,  # git itself (and the user's hooks) see signals as usual
+        )
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _unblock() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+
+
+def _one_line(proc: subprocess.CompletedProcess[bytes]) -> str:
+    """git's stderr and stdout (a refusing hook's output too) on one line."""
+    text = (proc.stderr + b"\n" + proc.stdout).decode(errors="replace")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return " / ".join(lines) or f"exit status {proc.returncode}"
+
+
+def load(where: Places, state: dict[str, Any]) -> BumpGit:
+    """``recover``'s reader of the journal's git record."""
+    return BumpGit.from_state(where, state)

@@ -1,0 +1,245 @@
+"""Recovery of a run killed mid-way, found by its journal: undo it, or finish it.
+
+Undo restores every file the journal names from its backup and undoes the recorded git
+steps; once the run's commit exists (the work tree is then that commit's), recovery finishes
+the git steps instead. Every entry is checked first: it must name a regular file inside the
+work tree reached through directories only, and hold the old or the new bytes (anything
+else was edited after the crash and is never overwritten).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fluxbump.errors import UsageError
+from fluxbump.write.places import Places, places, refuse_work_tree_journal, temp_for
+from fluxbump.write.transaction import (
+    BACKUP,
+    GIT_STATE,
+    MANIFEST,
+    MANIFEST_VERSION,
+    GitSteps,
+    OsWriter,
+    WriteFailed,
+    Writer,
+    describe,
+    read_or_none,
+    remove_journal,
+    sha256,
+    signals_deferred,
+    write_all_atomically,
+)
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    """One manifest entry, validated and resolved under the work tree top."""
+
+    key: str
+    real: Path
+    backup: Path
+    offset: int
+    size: int
+    mode: int
+    old_sha256: str
+    new_sha256: str
+
+    @property
+    def temp(self) -> Path:
+        return temp_for(self.real)
+
+
+GitLoader = Callable[[Places, dict[str, Any]], GitSteps]
+
+
+def recover(
+    root: Path, *, writer: Writer | None = None, load_git: GitLoader | None = None
+) -> list[str]:
+    """Undo (or, once its commit exists, finish) an interrupted run found by its journal;
+    one message per restored file. ``load_git`` reads the journal's git record."""
+    # Call under repo_lock: a live run's journal looks exactly like an interrupted one.
+    where = places(root)
+    refuse_work_tree_journal(root, where)
+    journal = where.journal
+    if not os.path.lexists(journal):
+        return []
+    if os.path.islink(journal) or not journal.is_dir():
+        raise UsageError(f"{journal} is not a directory fluxbump made; inspect it, remove it")
+    writer = writer or OsWriter()
+    manifest = journal / MANIFEST
+    with signals_deferred():
+        try:
+            if not manifest.exists():
+                # Killed before the commit point (nothing renamed yet, no git step) or after
+                # commit dropped the manifest (nothing to undo): only the journal remains.
+                remove_journal(journal, writer)
+                return []
+            records = _load_manifest(where)
+            git = _load_git(where, load_git)
+            if git is not None and git.committed():
+                return _finish_recorded(journal, records, git, writer)
+            return _roll_back_recorded(journal, records, git, writer)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot recover the interrupted run in {journal} ({describe(exc)}); "
+                f"inspect it by hand: {BACKUP} holds the contents from before that run"
+            ) from exc
+
+
+def _load_git(where: Places, load_git: GitLoader | None) -> GitSteps | None:
+    path = where.journal / GIT_STATE
+    if not path.exists():
+        return None
+    try:
+        state = json.loads(path.read_bytes())
+        if not isinstance(state, dict):
+            raise ValueError("not a mapping")
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path} is unreadable ({exc}); inspect {where.journal} by hand") from None
+    if load_git is None:
+        raise UsageError(
+            f"{where.journal} records git steps; run 'fluxbump to' (or sync) to recover it"
+        )
+    return load_git(where, state)
+
+
+def _finish_recorded(
+    journal: Path, records: list[_Recorded], git: GitSteps, writer: Writer
+) -> list[str]:
+    """The run's commit exists and is checked out: the work tree is that commit's; finish."""
+    git.complete()
+    for rec in records:
+        if os.path.lexists(rec.temp):
+            writer.unlink(rec.temp, "journal-remove")
+    remove_journal(journal, writer)
+    return ["finished an interrupted bump: its commit was made; the journal is dropped"]
+
+
+def _roll_back_recorded(
+    journal: Path, records: list[_Recorded], git: GitSteps | None, writer: Writer
+) -> list[str]:
+    # Check everything first: a file that is neither old nor new was edited after the crash,
+    # and overwriting it would destroy work; stop before touching anything.
+    restore: list[tuple[_Recorded, bytes]] = []
+    backups: dict[Path, bytes | None] = {}
+    for rec in records:
+        current = _read_regular(rec)
+        digest = None if current is None else sha256(current)
+        if digest == rec.old_sha256:
+            continue
+        if digest != rec.new_sha256:
+            raise UsageError(
+                f"{rec.key} changed after an interrupted fluxbump run; its content from before "
+                f"that run is in {rec.backup}; restore it by hand, then remove {journal}"
+            )
+        old = _backup_of(rec, backups)
+        if old is None or sha256(old) != rec.old_sha256:
+            raise UsageError(
+                f"{rec.backup} is missing or damaged, so {rec.key} cannot be restored; "
+                f"inspect {journal} by hand"
+            )
+        restore.append((rec, old))
+    for rec in records:
+        if os.path.lexists(rec.temp):
+            writer.unlink(rec.temp, "journal-remove")
+    try:
+        write_all_atomically([(rec.real, old, rec.mode, None) for rec, old in restore], writer)
+    except WriteFailed as failed:
+        raise failed.error from None
+    if git is not None:
+        git.undo()
+    messages = [f"restored {rec.key} from an interrupted run" for rec, _ in restore]
+    remove_journal(journal, writer)
+    return messages
+
+
+def _read_regular(rec: _Recorded) -> bytes | None:
+    """The recorded file's bytes; it must still be a regular file (never read through a
+    link or from a device), or absent."""
+    try:
+        st = os.lstat(rec.real)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        raise UsageError(
+            f"{rec.key}: named by the journal but not a regular file now; refusing to restore "
+            "through it: inspect it by hand"
+        )
+    return rec.real.read_bytes()
+
+
+def _backup_of(rec: _Recorded, backups: dict[Path, bytes | None]) -> bytes | None:
+    """The entry's old bytes, reading each backup file once (all entries share one)."""
+    if rec.backup not in backups:
+        backups[rec.backup] = read_or_none(rec.backup)
+    data = backups[rec.backup]
+    if data is None:
+        return None
+    end = rec.offset + rec.size
+    return data[rec.offset : end] if end <= len(data) else None
+
+
+def _load_manifest(where: Places) -> list[_Recorded]:
+    manifest = where.journal / MANIFEST
+    try:
+        raw = json.loads(manifest.read_bytes())
+        if not isinstance(raw, dict) or raw.get("version") != MANIFEST_VERSION:
+            raise ValueError(f"not a version-{MANIFEST_VERSION} manifest")
+        files = raw.get("files")
+        if not isinstance(files, list):
+            raise ValueError("no file list")
+        return [_parse_record(where, item) for item in files]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(
+            f"{manifest} is unreadable or unsafe ({exc}); inspect {where.journal} by hand: "
+            f"{BACKUP} holds the contents from before the interrupted run"
+        ) from None
+
+
+def _parse_record(where: Places, item: Any) -> _Recorded:
+    """Strict shape check, and the path must stay a regular file inside the work tree."""
+    fields = ("path", "old_sha256", "new_sha256")
+    if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in fields):
+        raise ValueError(f"bad entry {item!r}")
+    mode: Any = item.get("mode")
+    offset: Any = item.get("offset")
+    size: Any = item.get("size")
+    if not (_count(mode) and _count(offset) and _count(size)):
+        raise ValueError(f"bad mode, offset or size in {item!r}")
+    key = item["path"]
+    return _Recorded(
+        key,
+        _inside(where.base, key),
+        where.journal / BACKUP,
+        offset,
+        size,
+        mode & 0o777,  # never set-id bits, whatever the record says
+        item["old_sha256"],
+        item["new_sha256"],
+    )
+
+
+def _inside(base: Path, key: str) -> Path:
+    """``base / key`` when it names a path inside ``base`` reached through directories only."""
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\0" in key:
+        raise ValueError(f"path {key!r} is not inside the repository")
+    path = base
+    for part in parts[:-1]:
+        path = path / part
+        if os.path.islink(path) or not path.is_dir():
+            raise ValueError(f"path {key!r} passes through {path}, not a directory")
+    path = path / parts[-1]
+    if os.path.lexists(path) and not stat.S_ISREG(os.lstat(path).st_mode):
+        raise ValueError(f"path {key!r} is not a regular file (a symlink, device or FIFO)")
+    return path
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -1,0 +1,54 @@
+"""An editor racing fluxbump: its edit is kept, only fluxbump's own changes are undone."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+import pytest
+
+from fluxbump.write.transaction import PAUSE_ENV, PAUSE_FILE_ENV
+from tests.adversarial.harness import bump_process, git_state, leftovers
+from tests.fixtures import INCIDENT, make_fleet, snapshot
+from tests.helm_server import HelmServer
+from tests.test_crash_cli import SMALL, fluxbump_cmd, run, wait_for
+
+
+def planned(root: Path, server: HelmServer, tmp: Path) -> list[str]:
+    proc = run(fluxbump_cmd(root, server, "to", "2.4.0", "--dry-run", "--json"), tmp / "cache")
+    files: list[str] = json.loads(proc.stdout)["files"]
+    return sorted(files)
+
+
+@pytest.mark.parametrize("moment", ["before its rename", "before the rollback"])
+def test_an_edit_made_while_fluxbump_writes_is_kept_and_named(
+    tmp_path: Path, index_server: HelmServer, moment: str
+) -> None:
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    before = git_state(root)
+    files = planned(root, index_server, tmp_path)
+    victim = files[-1]  # renamed last
+    at = "rename:2" if moment == "before its rename" else "git:1"
+    seam = {PAUSE_ENV: at, PAUSE_FILE_ENV: str(tmp_path / "release")}
+    with bump_process(root, index_server, tmp_path / "cache", **seam) as proc:
+        wait_for(tmp_path / "release.paused", proc)
+        theirs = (root / victim).read_bytes() + b"# their edit\n"
+        (root / victim).write_bytes(theirs)
+        if moment == "before its rename":
+            (tmp_path / "release").touch()
+        else:
+            proc.send_signal(signal.SIGTERM)  # roll back, with their edit on a written file
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    line = err.strip()
+    assert "\n" not in line and line.startswith(f"error: {victim}: changed by another process")
+    assert "kept that version" in line
+    after = snapshot(root)
+    assert after[victim] == theirs
+    assert {k: v for k, v in after.items() if k != victim} == {
+        k: v for k, v in before.files.items() if k != victim
+    }
+    state = git_state(root)
+    assert (state.head, state.branch, state.branches) == (before.head, "main", ("main",))
+    assert state.status == f" M {victim}" and leftovers(root) == []

@@ -1,0 +1,188 @@
+"""Kill -9 at every write and git step of a bump with git; git failures; signals in git.
+
+After each, fluxbump runs again (or has already undone itself): the repository is either
+exactly as before (files, HEAD, branch list, clean index) or exactly the finished bump (on
+its branch, one commit holding the written files, a clean index); never a mix, never a stray
+branch, a staged bump, or a lock.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from fluxbump.write.transaction import CRASH_ENV, PAUSE_ENV, PAUSE_FILE_ENV, kill_points
+from tests.adversarial.harness import (
+    GitState,
+    bump_process,
+    committed_files,
+    git_out,
+    git_state,
+    leftovers,
+)
+from tests.fixtures import INCIDENT, make_fleet
+from tests.helm_server import HelmServer
+from tests.test_crash_cli import SMALL, fluxbump_cmd, run, run_forked, wait_for
+
+BRANCH = "fluxbump/flux-v2.4.0"
+
+
+def assert_finished(root: Path, before: GitState, files: list[str], done: GitState) -> None:
+    """The bump is complete: on its branch, one commit of exactly ``files``, clean."""
+    after = git_state(root)
+    assert after.branch == BRANCH and after.branches == (BRANCH, "main")
+    assert git_out(root, "rev-parse", "HEAD^") == before.head
+    assert committed_files(root) == sorted(files)
+    assert after.clean and after.files == done.files
+    assert leftovers(root) == []
+
+
+def assert_untouched(root: Path, before: GitState) -> None:
+    assert git_state(root) == before
+    assert leftovers(root) == []
+
+
+def test_sigkill_at_every_write_and_git_step_then_rerun(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    cache = tmp_path / "cache"
+    control = make_fleet(tmp_path / "control", INCIDENT, git=True, **SMALL)
+    before = git_state(control)
+    proc = run(fluxbump_cmd(control, index_server, "to", "2.4.0"), cache)
+    assert proc.returncode == 0, proc.stderr
+    done = git_state(control)
+    assert git_out(control, "rev-parse", "HEAD^") == before.head and done.clean
+    files = committed_files(control)
+    assert len(files) == 9
+
+    points = kill_points(len(files), git=True)
+    assert sum(p.startswith("git:") for p in points) == 7
+    roots = {p: make_fleet(tmp_path / p.replace(":", "-"), INCIDENT, git=True, **SMALL)
+             for p in points}  # fmt: skip
+    befores = {p: git_state(roots[p]) for p in points}
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    warm = make_fleet(tmp_path / "warm", INCIDENT, **SMALL)
+    warm_args = ["to", "2.4.0", "--dry-run", "--repo", str(warm), "--helm-repo",
+                 index_server.base_url]  # fmt: skip
+
+    def job(point: str, *args: str, **env: str) -> dict[str, object]:
+        name = f"{point.replace(':', '-')}-{len(env)}"
+        return {"id": point, "args": [*args, "--repo", str(roots[point]), "--helm-repo",
+                index_server.base_url], "env": env, "out": str(logs / f"{name}.out"),
+                "err": str(logs / f"{name}.err")}  # fmt: skip
+
+    killed = run_forked([job(p, "to", "2.4.0", **{CRASH_ENV: p}) for p in points], cache, warm_args)
+    assert all(killed[p] == -signal.SIGKILL for p in points), killed
+    stray = sum(BRANCH in git_state(roots[p]).branches for p in points)
+    assert stray > 0  # kills really landed between the git steps
+
+    again = run_forked([job(p, "to", "2.4.0", "--dry-run") for p in points], cache, warm_args)
+    finished = 0
+    for point in points:
+        root = roots[point]
+        assert again[point] == 0, (point, (logs / f"{point.replace(':', '-')}-0.err").read_text())
+        if git_state(root).branch == BRANCH:
+            assert_finished(root, befores[point], files, done)
+            finished += 1
+        else:
+            assert git_state(root) == befores[point], point
+            assert befores[point].branches == ("main",) and befores[point].clean
+            assert leftovers(root) == [], point
+    # From the commit on, the next run finishes the bump: git:4-7 (the commit, its record
+    # written and renamed, the index update), fsync:7-9 (the record's two, the journal
+    # removal's) and the six journal-remove points; every earlier kill is undone.
+    assert finished == 4 + 3 + 6
+
+
+def test_a_held_index_lock_is_refused_before_anything_is_written(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    lock = root / ".git" / "index.lock"
+    lock.write_bytes(b"")
+    before = git_state(root)
+    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"error: {lock} exists: another git process is running (or one was killed); wait for "
+        "it or remove the lock, then re-run; nothing was written"
+    )
+    assert git_state(root) == before
+    lock.unlink()
+    assert leftovers(root) == []
+
+
+HOOK = """#!/bin/sh
+echo "pre-commit: refusing: chart versions are frozen this week" >&2
+echo "see RUNBOOK.md" >&2
+exit 1
+"""
+
+
+def test_a_refusing_pre_commit_hook_is_undone_and_its_output_reported(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text(HOOK)
+    hook.chmod(0o755)
+    before = git_state(root)
+    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    assert proc.returncode == 2, proc.stderr
+    line = proc.stderr.strip()
+    assert "\n" not in line and line.startswith("error: git commit failed: ")
+    assert "pre-commit: refusing: chart versions are frozen this week / see RUNBOOK.md" in line
+    assert "Traceback" not in proc.stderr
+    assert_untouched(root, before)
+
+
+BLOCKING_HOOK = """#!/bin/sh
+touch "{entered}"
+i=0
+while [ ! -e "{release}" ] && [ $i -lt 3000 ]; do i=$((i+1)); sleep 0.01; done
+exit 0
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_git_commits_is_undone_after_git_finishes(
+    tmp_path: Path, index_server: HelmServer, sig: signal.Signals
+) -> None:
+    """The signal reaches fluxbump (not git) mid-commit: git completes, then all is undone."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    entered, release = tmp_path / "entered", tmp_path / "release"
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text(BLOCKING_HOOK.format(entered=entered, release=release))
+    hook.chmod(0o755)
+    before = git_state(root)
+    with bump_process(root, index_server, tmp_path / "cache") as proc:
+        wait_for(entered, proc)
+        proc.send_signal(sig)
+        release.touch()
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "error: interrupted"
+    assert_untouched(root, before)
+
+
+@pytest.mark.parametrize("point", ["git:1", "git:4", "git:7"])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_between_git_steps_is_undone(
+    tmp_path: Path, index_server: HelmServer, point: str, sig: signal.Signals
+) -> None:
+    """After the branch, after the commit, after the index update: all undone, exit 130."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    before = git_state(root)
+    release = tmp_path / "release"
+    seam = {PAUSE_ENV: point, PAUSE_FILE_ENV: str(release)}
+    with bump_process(root, index_server, tmp_path / "cache", **seam) as proc:
+        wait_for(Path(f"{release}.paused"), proc)
+        assert BRANCH in git_state(root).branches  # really mid-git
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert_untouched(root, before)

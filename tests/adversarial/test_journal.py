@@ -1,0 +1,179 @@
+"""A journal only fluxbump can have written: in the git directory (worktrees and submodules
+too), paths relative to the work tree, hostile entries refused, none trusted in the tree."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+
+from fluxbump.write.places import JOURNAL_DIR, places
+from fluxbump.write.transaction import CRASH_ENV, MANIFEST
+from tests.adversarial.harness import git_out, git_state, leftovers
+from tests.fixtures import INCIDENT, make_fleet, snapshot
+from tests.helm_server import HelmServer
+from tests.test_crash_cli import SMALL, fluxbump_cmd, run
+
+WRAPPER_CHART = "platform/flux/chart/Chart.yaml"
+
+
+def crash(root: Path, server: HelmServer, cache: Path, point: str = "rename:4") -> None:
+    proc = run(fluxbump_cmd(root, server, "to", "2.4.0", "--no-git"), cache, **{CRASH_ENV: point})
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+def rerun(root: Path, server: HelmServer, cache: Path) -> tuple[int, str, str]:
+    proc = run(fluxbump_cmd(root, server, "to", "2.4.0", "--no-git", "--dry-run"), cache)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_a_worktree_keeps_its_journal_in_its_own_git_directory(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    cache = tmp_path / "cache"
+    main = make_fleet(tmp_path / "main", INCIDENT, git=True, **SMALL)
+    git_out(main, "worktree", "add", "-q", "-b", "other", str(tmp_path / "wt"))
+    wt = tmp_path / "wt"
+    before, main_before = snapshot(wt), snapshot(main)
+    crash(wt, index_server, cache)
+    journal = main / ".git" / "worktrees" / "wt" / JOURNAL_DIR
+    assert (journal / MANIFEST).is_file()
+    assert places(wt).journal == journal and places(main).journal != journal
+    assert not any(JOURNAL_DIR in p for p in snapshot(wt))  # nothing in the work tree
+    code, out, err = rerun(wt, index_server, cache)
+    assert code == 0, err
+    assert snapshot(wt) == before and snapshot(main) == main_before
+    assert "restored" in out and leftovers(wt) == []
+
+
+def test_a_submodule_keeps_its_journal_in_its_git_directory(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    cache = tmp_path / "cache"
+    inner = make_fleet(tmp_path / "inner", INCIDENT, git=True, **SMALL)
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    git_out(outer, "init", "-q", "-b", "main")
+    git_out(outer, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(inner), "sub")
+    sub = outer / "sub"
+    assert (sub / ".git").is_file()  # a gitfile, not a directory
+    before = snapshot(sub)
+    crash(sub, index_server, cache)
+    journal = outer / ".git" / "modules" / "sub" / JOURNAL_DIR
+    assert (journal / MANIFEST).is_file()
+    code, _, err = rerun(sub, index_server, cache)
+    assert code == 0, err
+    assert snapshot(sub) == before and leftovers(sub) == []
+
+
+def test_a_copied_repository_is_recovered_in_place_not_in_the_original(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """Paths are relative to the work tree: the copy's recovery writes into the copy."""
+    cache = tmp_path / "cache"
+    original = make_fleet(tmp_path / "a", INCIDENT, git=True, **SMALL)
+    before = snapshot(original)
+    crash(original, index_server, cache)
+    mixed = snapshot(original)
+    assert mixed != before
+    copy = tmp_path / "b"
+    shutil.copytree(original, copy, symlinks=True)
+    code, out, err = rerun(copy, index_server, cache)
+    assert code == 0, err
+    assert out.count("from an interrupted run") == 4
+    assert snapshot(copy) == before and leftovers(copy) == []
+    assert snapshot(original) == mixed  # the original is left to its own recovery
+    code, _, err = rerun(original, index_server, cache)
+    assert code == 0 and snapshot(original) == before, err
+
+
+def _tamper(root: Path, path: str) -> None:
+    manifest = places(root).journal / MANIFEST
+    data = json.loads(manifest.read_bytes())
+    data["files"][0]["path"] = path
+    manifest.write_text(json.dumps(data))
+
+
+def _first_path(root: Path) -> str:
+    data = json.loads((places(root).journal / MANIFEST).read_bytes())
+    return str(data["files"][0]["path"])
+
+
+@pytest.mark.parametrize("hostile", ["outside", "absolute", "dir-link", "file-link", "fifo"])
+def test_a_hostile_journal_entry_is_refused_and_nothing_is_written(
+    tmp_path: Path, index_server: HelmServer, hostile: str
+) -> None:
+    cache = tmp_path / "cache"
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    crash(root, index_server, cache)
+    first = _first_path(root)
+    current = (root / first).read_bytes()  # what recovery would overwrite, were it fooled
+    victim = tmp_path / "victim.yaml"
+    victim.write_bytes(current)  # same bytes as the "new" file: only the path check stops it
+    path = {
+        "outside": "../victim.yaml",
+        "absolute": str(victim),
+        "dir-link": "escape/victim.yaml",
+        "file-link": "victim-link.yaml",
+        "fifo": "pipe.yaml",
+    }[hostile]
+    if hostile == "dir-link":
+        (root / "escape").symlink_to(tmp_path)
+    if hostile == "file-link":
+        (root / "victim-link.yaml").symlink_to(victim)
+    if hostile == "fifo":
+        os.mkfifo(root / "pipe.yaml")
+    _tamper(root, path)
+    tree = snapshot_with_links(root)
+    code, out, err = rerun(root, index_server, cache)
+    assert code == 2, (out, err)
+    line = err.strip()
+    assert "\n" not in line and line.startswith(f"error: {places(root).journal / MANIFEST}")
+    assert "unsafe" in line and "Traceback" not in err
+    assert victim.read_bytes() == current
+    assert snapshot_with_links(root) == tree
+
+
+def snapshot_with_links(root: Path) -> dict[str, object]:
+    """Files' bytes, links' targets and FIFOs by name (never opened)."""
+    found: dict[str, object] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if ".git" in path.relative_to(root).parts:
+            continue
+        if path.is_symlink():
+            found[rel] = ("link", os.readlink(path))
+        elif path.is_fifo():
+            found[rel] = "fifo"
+        elif path.is_file():
+            found[rel] = path.read_bytes()
+    return found
+
+
+@pytest.mark.parametrize("git", [True, False])
+def test_a_journal_in_the_work_tree_is_named_and_never_trusted(
+    tmp_path: Path, index_server: HelmServer, git: bool
+) -> None:
+    root = make_fleet(tmp_path / "repo", INCIDENT, **SMALL)
+    planted = root / f".{JOURNAL_DIR}"
+    planted.mkdir()
+    target = root / WRAPPER_CHART
+    (planted / MANIFEST).write_text(json.dumps([{"rel": WRAPPER_CHART, "real": str(target)}]))
+    (planted / "backup.bin").write_bytes(b"owned\n")
+    if git:
+        make_fleet(root, INCIDENT, git=True, **SMALL)  # the journal is committed with the fleet
+    before = snapshot(root)
+    state = git_state(root) if git else None
+    code, out, err = rerun(root, index_server, tmp_path / "cache")
+    assert code == 2, (out, err)
+    assert err.strip() == (
+        f"error: {planted.resolve()} is a fluxbump journal inside the work tree; fluxbump never "
+        "trusts one there (anyone could have committed it): inspect it, remove it, re-run"
+    )
+    assert snapshot(root) == before
+    if state is not None:
+        assert git_state(root) == state

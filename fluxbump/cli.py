@@ -25,6 +25,7 @@ ENVIRONMENT = (
     ("FLUXBUMP_HELM_REPO", "Helm repo of the upstream chart (as --helm-repo)"),
     ("FLUXBUMP_CACHE_DIR", "where the index cache lives [default: the user cache directory]"),
     ("FLUXBUMP_HTTP_TIMEOUT", "seconds per HTTP connect/read [default: 15]"),
+    ("FLUXBUMP_STATE_DIR", "journal and lock outside git [default: the user state directory]"),
     ("FLUXBUMP_HTTP_DEADLINE", "total seconds per download, retries included [default: 120]"),
     ("FLUXBUMP_OCI_PLAIN_HTTP", "comma-separated OCI registry hosts spoken to over plain HTTP"),
     ("FLUXBUMP_FORGE", "github or gitea, when the remote's host does not say (--open-pr)"),

@@ -32,8 +32,8 @@ GLOB = "**/*.tftpl"
 INSTALL_URL = "https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml"
 # What `fluxbump sync` may write in the default layout: Renovate commits only these.
 SYNC_FILES = [
+    # HelmReleases are found in every YAML file (the default 'clusters' globs are **/*.y*ml).
     "**/*.yaml", "**/*.yml", "**/Chart.lock", GLOB, "**/Chart.yaml", "**/blueprint.yaml",
-    "clusters/**/*.yaml", "clusters/**/*.yml",
 ]  # fmt: skip
 # Placeholders each string.Template file takes (commit-message.txt uses str.format, not here).
 PLACEHOLDERS = {

@@ -51,9 +51,10 @@ def test_a_linked_work_tree_is_its_own_repository(tmp_path: Path) -> None:
 
 def test_repo_option_still_wins(tmp_path: Path) -> None:
     repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
-    outcome = run_process("status", "--offline", "--repo", SUBDIR, cwd=repo)
-    assert outcome.code == 2  # that subdirectory holds no wrapper chart: it was taken as asked
-    assert "no Chart.yaml with 'name: bp-flux'" in outcome.stderr
+    outcome = run_process("check", "--offline", "--repo", SUBDIR, cwd=repo)
+    assert outcome.code == 2  # that subdirectory holds no pin: it was taken as asked
+    assert "nothing to check" in outcome.stderr
+    assert run_process("check", "--offline", cwd=repo / SUBDIR).code == 1  # the whole repo
 
 
 def test_outside_git_the_current_directory_is_the_repository(tmp_path: Path) -> None:

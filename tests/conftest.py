@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helm_repo import flux_repo_routes
-from tests.helm_server import HelmServer, serve
+from tests.support.crash_cli import index_server  # noqa: F401 (a fixture the crash tests take)
+from tests.support.helm_repo import flux_repo_routes
+from tests.support.helm_server import HelmServer, serve
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "fluxbump" / "data"
 SNAPSHOT_INDEX = SNAPSHOT / "fluxcd-community-index-2026-04-15.yaml"

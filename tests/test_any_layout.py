@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli_runner import Outcome, run_cli
-from tests.fixtures import snapshot
+from tests.support.cli_runner import Outcome, run_cli
+from tests.support.fixtures import snapshot
 from tests.support.layouts import COMMUNITY, chart, helmrelease, write_repo
 
 FLUX_CHART = "platform/flux/Chart.yaml"

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from fluxbump import fleet
-from tests.cli_runner import Outcome, run_cli
-from tests.fixtures import CONSISTENT, make_fleet, snapshot
-from tests.helm_repo import write_flux_repo
+from tests.support.cli_runner import Outcome, run_cli
+from tests.support.fixtures import CONSISTENT, make_fleet, snapshot
+from tests.support.helm_repo import write_flux_repo
 
 HR = f"clusters/a.example/{fleet.FLUX_RELEASE_FILE}"
 URL = "https://github.com/fluxcd/flux2/releases/download/v{}/install.yaml"

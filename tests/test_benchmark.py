@@ -60,7 +60,7 @@ def test_benchmark_prints_a_row_per_command_with_numbers(shape: str) -> None:
 
 def test_the_real_shape_fleet_is_consistent_with_one_component_per_wrapper(tmp_path: Path) -> None:
     from fluxbump.fleet import FleetSpec, write_fleet
-    from tests.cli_runner import run_cli
+    from tests.support.cli_runner import run_cli
 
     spec = FleetSpec(clusters=("a", "b"), flux_chart="2.14.1", wrappers=40)
     write_fleet(tmp_path, spec)

@@ -19,10 +19,10 @@ from fluxbump.crds.archives import fetch_chart_archive, refuse_unsafe_source
 from fluxbump.errors import EXIT_RESOLUTION, ResolutionError
 from fluxbump.remote import files
 from fluxbump.remote.index import HelmIndex, parse_index
-from tests.cli_runner import run_cli
-from tests.fixtures import CONSISTENT, make_fleet
-from tests.helm_repo import chart_archive, flux_repo_routes
-from tests.helm_server import HelmServer, serve
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import CONSISTENT, make_fleet
+from tests.support.helm_repo import chart_archive, flux_repo_routes
+from tests.support.helm_server import HelmServer, serve
 
 PINNED = CONSISTENT.flux_chart  # the chart `check` validates HelmReleases against
 

@@ -12,9 +12,9 @@ from fluxbump import fleet
 from fluxbump.lockdigest import go_time, hash_req
 from fluxbump.scan.sites.chartlock import parse_lock, requirements
 from fluxbump.scan.sources import source_of
-from tests.cli_runner import run_cli, run_process
-from tests.fixtures import INCIDENT, edit, git, init_git, make_fleet, snapshot
-from tests.helm_server import HelmServer
+from tests.support.cli_runner import run_cli, run_process
+from tests.support.fixtures import INCIDENT, edit, git, init_git, make_fleet, snapshot
+from tests.support.helm_server import HelmServer
 
 DATA = Path(__file__).resolve().parent / "data" / "chartlock"
 PAIRS = sorted(p.name for p in DATA.iterdir() if p.is_dir())

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from fluxbump import fleet
-from tests.cli_runner import run_cli
-from tests.fixtures import INCIDENT, edit, make_fleet
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import INCIDENT, edit, make_fleet
 
 
 def check(repo: Path, *extra: str) -> tuple[int, str, str]:

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.cli_runner import run_cli
-from tests.fixtures import CONSISTENT, make_fleet
-from tests.helm_server import HelmServer
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import CONSISTENT, make_fleet
+from tests.support.helm_server import HelmServer
 
 BIN = Path(sys.executable).parent  # the fluxbump console script sits beside the interpreter
 

@@ -10,11 +10,11 @@ import pytest
 
 from fluxbump import fleet
 from fluxbump.remote.upstream import PLAIN_HTTP_ENV
-from tests.cli_runner import Outcome, run_cli
-from tests.fixtures import edit, git, snapshot
-from tests.helm_server import HelmServer, serve
-from tests.test_upstream import Registry, helm_index, serve_registry
-from tests.wrappers import (
+from tests.support.cli_runner import Outcome, run_cli
+from tests.support.fixtures import edit, git, snapshot
+from tests.support.helm_server import HelmServer, serve
+from tests.support.registry import Registry, helm_index, serve_registry
+from tests.support.wrappers import (
     CERT_BLUEPRINT,
     CERT_CHART,
     CERT_RELEASE,

@@ -15,9 +15,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,44 +30,18 @@ from fluxbump.write.transaction import (
     kill_points,
     lock_path,
 )
-from tests.cli_runner import Outcome, run_cli
-from tests.fixtures import INCIDENT, make_fleet, snapshot
-from tests.helm_repo import flux_repo_routes
-from tests.helm_server import HelmServer, serve
-
-REPO = Path(__file__).resolve().parent.parent
-SMALL = {"clusters": ("a.example",)}
-# The flux2 versions these tests need; a small index keeps each subprocess fast.
-KEEP = {"2.13.0", "2.14.0", "2.14.1", "2.15.0"}
-
-
-@pytest.fixture(scope="module")
-def index_server() -> Iterator[HelmServer]:
-    # A small index keeps each subprocess fast; archives are served here too.
-    with serve(HelmServer(routes=dict(flux_repo_routes(keep=frozenset(KEEP))))) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def no_seams(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An inherited seam would SIGKILL or pause pytest itself."""
-    for name in (CRASH_ENV, PAUSE_ENV, PAUSE_FILE_ENV):
-        monkeypatch.delenv(name, raising=False)
-
-
-def fluxbump_cmd(repo: Path, server: HelmServer, *args: str) -> list[str]:
-    return [sys.executable, "-m", "fluxbump", *args, "--repo", str(repo),
-            "--helm-repo", server.base_url]  # fmt: skip
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in (CRASH_ENV, PAUSE_ENV)}
-    return {**env, "PYTHONPATH": str(REPO), **extra}
-
-
-def run(cmd: list[str], cache: Path, **extra: str) -> subprocess.CompletedProcess[str]:
-    env = child_env(FLUXBUMP_CACHE_DIR=str(cache), **extra)
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+from tests.support.cli_runner import Outcome, run_cli
+from tests.support.crash_cli import (
+    SMALL,
+    child_env,
+    fluxbump_cmd,
+    no_seams,  # noqa: F401 (an autouse fixture)
+    run,
+    run_forked,
+    wait_for,
+)
+from tests.support.fixtures import INCIDENT, make_fleet, snapshot
+from tests.support.helm_server import HelmServer
 
 
 def leftovers(root: Path) -> list[str]:
@@ -88,68 +59,6 @@ def planned_files(root: Path, server: HelmServer, cache: Path) -> list[str]:
 
 
 # --- SIGKILL at every kill point -----------------------------------------------------------
-
-
-# One interpreter imports fluxbump once, then forks a child per run: each child is a real
-# process running the real CLI (``fluxbump.cli.main`` with its argv and environment), killed
-# for real, without paying interpreter start-up 73 times. A few runs below also go through
-# ``python -m fluxbump`` itself, so the console entry point is covered too.
-FORK_SERVER = """
-import contextlib, io, json, os, sys, traceback
-import fluxbump.cli, fluxbump.gate.invariants, fluxbump.write.transaction
-jobs, limit = json.load(sys.stdin), int(sys.argv[1])
-sys.argv = ["fluxbump", *json.loads(sys.argv[2])]  # a dry run, to warm every lazy import
-with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
-    fluxbump.cli.main()
-running, results = {}, {}
-def reap():
-    pid, status = os.wait()
-    results[running.pop(pid)] = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else (
-        os.WEXITSTATUS(status))
-for job in jobs:
-    while len(running) >= limit:
-        reap()
-    pid = os.fork()
-    if pid == 0:
-        code = 98
-        try:
-            os.environ.update(job["env"])
-            for fd, name in ((1, job["out"]), (2, job["err"])):
-                os.dup2(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
-            sys.argv = ["fluxbump", *job["args"]]
-            try:
-                fluxbump.cli.main()
-                code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-        except BaseException:
-            traceback.print_exc()
-            code = 99
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-    running[pid] = job["id"]
-while running:
-    reap()
-json.dump(results, sys.stdout)
-"""
-
-
-def run_forked(jobs: list[dict[str, object]], cache: Path, warm: list[str]) -> dict[str, int]:
-    """Run CLI invocations in forked children of one warm interpreter; id -> exit status."""
-    limit = 2 * (os.cpu_count() or 2)  # fsync waits overlap
-    proc = subprocess.run(
-        [sys.executable, "-c", FORK_SERVER, str(limit), json.dumps(warm)],
-        input=json.dumps(jobs),
-        env=child_env(FLUXBUMP_CACHE_DIR=str(cache)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    results: dict[str, int] = json.loads(proc.stdout)
-    return results
 
 
 def test_sigkill_at_every_kill_point_then_rerun_leaves_all_old_or_all_new(
@@ -300,19 +209,6 @@ def start_paused(
         # An inherited SIG_IGN (a background shell) would make Python ignore SIGINT too.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-
-
-def wait_for(path: Path, proc: subprocess.Popen[str], limit: float = 30.0) -> None:
-    """Bounded polling for the file the paused process creates."""
-    deadline = time.monotonic() + limit
-    while not path.exists():
-        if proc.poll() is not None:
-            _, err = proc.communicate()
-            pytest.fail(f"process exited {proc.returncode} before pausing: {err}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"{path} did not appear within {limit}s")
-        time.sleep(0.01)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

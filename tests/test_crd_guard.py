@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fluxbump import fleet
-from tests.cli_runner import run_cli
-from tests.fixtures import CONSISTENT, INCIDENT, make_fleet, snapshot
-from tests.helm_server import HelmServer
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import CONSISTENT, INCIDENT, make_fleet, snapshot
+from tests.support.helm_server import HelmServer
 
 
 def test_check_explains_the_seed_failure(tmp_path: Path, helm_server: HelmServer) -> None:

@@ -26,7 +26,7 @@ from fluxbump.crds.drops import Drop, dropped_versions, guard_transition
 from fluxbump.crds.schema import ObjectDoc, object_docs, validate_objects
 from fluxbump.errors import EXIT_UNSAFE, ResolutionError, UnsafeTransitionError
 from fluxbump.remote.index import HelmIndex, parse_index
-from tests.helm_server import Fault, HelmServer, serve
+from tests.support.helm_server import Fault, HelmServer, serve
 
 # --- building real charts ----------------------------------------------------------------
 

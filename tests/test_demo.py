@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from fluxbump import fleet
-from tests.cli_runner import run_cli, run_process
+from tests.support.cli_runner import run_cli, run_process
 
 
 def test_demo_shows_violation_bump_and_clean_check(tmp_path: Path) -> None:

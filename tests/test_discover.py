@@ -11,8 +11,8 @@ from fluxbump.config import Config, load_config
 from fluxbump.errors import UsageError
 from fluxbump.pins import Role
 from fluxbump.scan.discover import discover
-from tests.cli_runner import run_cli
-from tests.fixtures import make_fleet
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import make_fleet
 
 
 def release_files(repo: Path) -> list[str]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fluxbump import fleet
-from tests.cli_runner import Outcome, run_cli
-from tests.fixtures import edit, git, make_fleet, snapshot
+from tests.support.cli_runner import Outcome, run_cli
+from tests.support.fixtures import edit, git, make_fleet, snapshot
 
 VALUES, WRAPPER = fleet.WRAPPER_VALUES, fleet.WRAPPER_CHART
 STALE_FIRST = '  upstream: { chart: flux2, version: "2.0.0" }\n'

@@ -13,8 +13,8 @@ from fluxbump.config import Config
 from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.scan import discover
 from fluxbump.scan.forked import NO_FORK_ENV, in_two
-from tests.cli_runner import run_cli
-from tests.wrappers import wrappers_fleet
+from tests.support.cli_runner import run_cli
+from tests.support.wrappers import wrappers_fleet
 
 
 def squares_with_pid(items: Sequence[int]) -> tuple[int, list[int]]:
@@ -134,7 +134,7 @@ def test_a_bump_with_forked_edits_writes_what_one_process_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from fluxbump.write import changes
-    from tests.fixtures import snapshot
+    from tests.support.fixtures import snapshot
 
     trees = []
     for name, threshold in (("forked", 1), ("sequential", 10**9)):

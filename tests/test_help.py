@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_runner import run_cli
+from tests.support.cli_runner import run_cli
 
 PACKAGE = Path(__file__).resolve().parent.parent / "fluxbump"
 

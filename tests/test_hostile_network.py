@@ -24,9 +24,9 @@ from fluxbump.crds.archives import ArchiveLimits, fetch_chart_archive
 from fluxbump.errors import EXIT_RESOLUTION, ResolutionError
 from fluxbump.remote.http import TIMEOUT_ENV
 from fluxbump.remote.index import MAX_INDEX_BYTES, parse_index
-from tests.cli_runner import Outcome, run_cli, run_process
-from tests.fixtures import INCIDENT, make_fleet
-from tests.helm_server import Fault, HelmServer, serve
+from tests.support.cli_runner import Outcome, run_cli, run_process
+from tests.support.fixtures import INCIDENT, make_fleet
+from tests.support.helm_server import Fault, HelmServer, serve
 
 INDEX = b"""apiVersion: v1
 entries:

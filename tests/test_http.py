@@ -17,9 +17,9 @@ import pytest
 
 from fluxbump.errors import EXIT_RESOLUTION, ResolutionError
 from fluxbump.remote import http
-from tests.cli_runner import Outcome, run_cli
-from tests.fixtures import INCIDENT, make_fleet
-from tests.helm_server import Fault, HelmServer, serve
+from tests.support.cli_runner import Outcome, run_cli
+from tests.support.fixtures import INCIDENT, make_fleet
+from tests.support.helm_server import Fault, HelmServer, serve
 
 INDEX = b"""apiVersion: v1
 entries:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures import make_fleet
+from tests.support.fixtures import make_fleet
 
 # Needed only by commands that use the network, git or CRD schemas: imported where used.
 HEAVY = {"pydantic", "httpx", "git", "jsonschema"}

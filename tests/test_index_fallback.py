@@ -12,9 +12,9 @@ import pytest
 
 from fluxbump import fleet
 from fluxbump.remote.http import TIMEOUT_ENV
-from tests.cli_runner import Outcome, run_cli
-from tests.fixtures import CONSISTENT, make_fleet
-from tests.helm_server import Fault, HelmServer, serve
+from tests.support.cli_runner import Outcome, run_cli
+from tests.support.fixtures import CONSISTENT, make_fleet
+from tests.support.helm_server import Fault, HelmServer, serve
 
 SNAPSHOT_INDEX = (
     Path(__file__).resolve().parent.parent / "fluxbump/data/fluxcd-community-index-2026-04-15.yaml"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from fluxbump import fleet
 from fluxbump.config import Config, load_config
-from tests.cli_runner import run_cli
-from tests.fixtures import make_fleet
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import make_fleet
 
 
 def test_init_writes_a_config_that_loads_back_to_the_discovered_layout(tmp_path: Path) -> None:
@@ -47,7 +47,7 @@ def test_init_names_the_configured_wrapper(tmp_path: Path) -> None:
 def test_init_lists_every_other_component_and_the_config_renames_and_excludes(
     tmp_path: Path,
 ) -> None:
-    from tests.wrappers import wrappers_fleet
+    from tests.support.wrappers import wrappers_fleet
 
     repo = wrappers_fleet(tmp_path / "repo", git=False)
     assert run_cli("init", "--repo", str(repo)).code == 0

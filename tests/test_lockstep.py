@@ -10,9 +10,9 @@ import pytest
 from fluxbump import fleet
 from fluxbump.scan.sites.cloudinit import helm_install_pins
 from fluxbump.scan.sources import SourceFile
-from tests.cli_runner import run_cli
-from tests.fixtures import edit
-from tests.wrappers import CILIUM_BLUEPRINT, CILIUM_CHART, CILIUM_VALUES, wrappers_fleet
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import edit
+from tests.support.wrappers import CILIUM_BLUEPRINT, CILIUM_CHART, CILIUM_VALUES, wrappers_fleet
 
 
 def check(repo: Path) -> tuple[int, list[str]]:

@@ -7,9 +7,9 @@ from pathlib import Path
 from fluxbump import fleet
 from fluxbump.scan.mentions import comment_mentions
 from fluxbump.scan.sources import SourceFile
-from tests.cli_runner import run_cli
-from tests.fixtures import CONSISTENT, make_fleet
-from tests.helm_server import HelmServer
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import CONSISTENT, make_fleet
+from tests.support.helm_server import HelmServer
 
 
 def source(text: str) -> SourceFile:

@@ -8,9 +8,9 @@ from pathlib import Path
 from fluxbump import fleet
 from fluxbump.config import Config
 from fluxbump.scan.discover import resurvey, survey
-from tests.cli_runner import run_cli
-from tests.fixtures import INCIDENT, edit, make_fleet
-from tests.helm_server import HelmServer
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import INCIDENT, edit, make_fleet
+from tests.support.helm_server import HelmServer
 
 PATCH = "clusters/omantel.omani.works/overlay/flux-version.yaml"
 

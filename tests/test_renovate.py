@@ -17,8 +17,8 @@ import pytest
 
 from fluxbump import fleet
 from fluxbump.commands.renovate import glob_to_regex
-from tests.cli_runner import run_cli
-from tests.fixtures import make_fleet
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import make_fleet
 
 SCHEMAS = sorted((Path(__file__).parent / "data" / "renovate").glob("renovate-*.schema.json"))
 

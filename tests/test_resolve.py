@@ -9,9 +9,9 @@ import pytest
 
 from fluxbump.remote.index import bundled_snapshot
 from fluxbump.resolve import resolve_chart_version
-from tests.cli_runner import run_cli
 from tests.conftest import SNAPSHOT_INDEX
-from tests.helm_server import Fault, HelmServer
+from tests.support.cli_runner import run_cli
+from tests.support.helm_server import Fault, HelmServer
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_runner import Outcome, run_cli
-from tests.fixtures import CONSISTENT, git, make_fleet, snapshot
-from tests.helm_server import HelmServer
-from tests.test_forge import TOKEN, ForgeServer, Reply, serve
+from tests.support.cli_runner import Outcome, run_cli
+from tests.support.fixtures import CONSISTENT, git, make_fleet, snapshot
+from tests.support.forge_server import TOKEN, ForgeServer, Reply, serve
+from tests.support.helm_server import HelmServer
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 
 from fluxbump import fleet
 from fluxbump.crds.schema_catalog import bundled_crds
-from tests.cli_runner import run_cli
-from tests.fixtures import CONSISTENT, edit, make_fleet
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import CONSISTENT, edit, make_fleet
 
 # Served/storage versions read from the real chart archives of every release (shipped as the
 # CRD drop guard's offline data): an independent source for the schema catalog's versions.

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from fluxbump import fleet
-from tests.cli_runner import run_cli
-from tests.fixtures import INCIDENT, edit, make_fleet, snapshot
-from tests.helm_repo import CATALOG, chart_archive, flux_repo_routes
-from tests.helm_server import HelmServer, serve
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import INCIDENT, edit, make_fleet, snapshot
+from tests.support.helm_repo import CATALOG, chart_archive, flux_repo_routes
+from tests.support.helm_server import HelmServer, serve
 
 PRESERVE = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
 

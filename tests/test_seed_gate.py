@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from fluxbump import fleet
-from tests.cli_runner import run_cli
-from tests.fixtures import edit, make_fleet
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import edit, make_fleet
 
 SPEC = Path(__file__).resolve().parents[2] / "shared/spec/incident-commit-with-gate-script.txt"
 

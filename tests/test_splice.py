@@ -7,19 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fluxbump.errors import UsageError
-from fluxbump.pins import PinSite, Role
 from fluxbump.write.splice import edit_yaml, scalar_text
-from fluxbump.yamlio.yamldoc import YamlPath, compose_documents, scalar_at
-
-
-def site_at(text: str, path: YamlPath, doc: int = 0) -> PinSite:
-    scalar = scalar_at(compose_documents(text, "t.yaml")[doc], doc, path)
-    assert scalar is not None, path
-    return PinSite(
-        Role.CHART_VERSION, "t.yaml", scalar.line, scalar.column, scalar.value, "c", "o",
-        scalar.start, scalar.end, doc, path,
-    )  # fmt: skip
-
+from fluxbump.yamlio.yamldoc import YamlPath
+from tests.support.splice_cases import KEYS, PLAIN, STYLE, VERSION, render, site_at
 
 TRICKY = [
     ("double quotes", 'version: "1.2.3"\n', ("version",), 'version: "1.2.4"\n'),
@@ -91,17 +81,7 @@ def test_edit_that_changes_other_data_is_refused() -> None:
         edit_yaml("t.yaml", text, [(site, "2.0.0")])
 
 
-KEYS = st.sampled_from(["name", "version", "chart", "repo", "tag", "x-1", "übung"])
-PLAIN = st.from_regex(r"[a-z][a-z0-9.-]{0,8}", fullmatch=True).filter(
-    lambda s: s not in ("null", "true", "false", "yes", "no", "on", "off", "y", "n")
-)
-VERSION = st.from_regex(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}", fullmatch=True)
-STYLE = st.sampled_from(["plain", "double", "single"])
 COMMENT = st.sampled_from(["", "  # c", " #\tnote é"])
-
-
-def render(value: str, style: str) -> str:
-    return {"plain": value, "double": f'"{value}"', "single": f"'{value}'"}[style]
 
 
 @settings(max_examples=150, deadline=None)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite
 from fluxbump.write import splice
-from tests.test_splice import KEYS, PLAIN, STYLE, VERSION, render, site_at
+from tests.support.splice_cases import KEYS, PLAIN, STYLE, VERSION, render, site_at
 
 FLEET_DOC = """# header
 ---

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from fluxbump import fleet
-from tests.cli_runner import run_cli
-from tests.fixtures import INCIDENT, edit, make_fleet
-from tests.helm_server import HelmServer
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import INCIDENT, edit, make_fleet
+from tests.support.helm_server import HelmServer
 
 KUSTOMIZATION = """\
 apiVersion: kustomize.toolkit.fluxcd.io/v1

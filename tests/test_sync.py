@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from fluxbump import fleet
-from tests.cli_runner import Outcome, run_cli
-from tests.fixtures import CONSISTENT, INCIDENT, edit, git, make_fleet, snapshot
-from tests.helm_server import HelmServer
+from tests.support.cli_runner import Outcome, run_cli
+from tests.support.fixtures import CONSISTENT, INCIDENT, edit, git, make_fleet, snapshot
+from tests.support.helm_server import HelmServer
 
 
 def sync(server: HelmServer, repo: Path, *args: str) -> Outcome:

@@ -23,8 +23,8 @@ from fluxbump.render import (
     render_text,
 )
 from fluxbump.templates_dir import read_template
-from tests.cli_runner import run_cli
-from tests.fixtures import make_fleet
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import make_fleet
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"

@@ -31,7 +31,7 @@ from fluxbump.write.transaction import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-DRIVER = Path(__file__).resolve().parent / "crash_driver.py"
+DRIVER = Path(__file__).resolve().parent / "support" / "crash_driver.py"
 # rel -> mode of the real file; "values.yaml" is a symlink to the last one.
 FILES = {
     "clusters/prod/flux.yaml": 0o640,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fluxbump import fleet
-from tests.cli_runner import run_cli
-from tests.fixtures import CONSISTENT, INCIDENT, make_fleet
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import CONSISTENT, INCIDENT, make_fleet
 
 ARCHIVES = "platform/flux/chart/charts"
 

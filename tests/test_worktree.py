@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.cli_runner import run_process
-from tests.fixtures import INCIDENT, git, make_fleet
+from tests.support.cli_runner import run_process
+from tests.support.fixtures import INCIDENT, git, make_fleet
 
 SUBDIR = "clusters/muscat.omani.works/bootstrap-kit"
 

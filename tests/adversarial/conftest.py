@@ -3,6 +3,6 @@ or pause seam (it would stop pytest itself)."""
 
 from __future__ import annotations
 
-from tests.test_crash_cli import index_server, no_seams
+from tests.support.crash_cli import index_server, no_seams
 
 __all__ = ["index_server", "no_seams"]

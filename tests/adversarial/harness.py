@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fluxbump.write.places import TEMP_SUFFIX, places
-from tests.fixtures import snapshot
-from tests.helm_server import HelmServer
-from tests.test_crash_cli import child_env, fluxbump_cmd
+from tests.support.crash_cli import child_env, fluxbump_cmd
+from tests.support.fixtures import snapshot
+from tests.support.helm_server import HelmServer
 
 
 def git_out(root: Path, *args: str) -> str:

@@ -10,9 +10,9 @@ import pytest
 
 from fluxbump.write.transaction import PAUSE_ENV, PAUSE_FILE_ENV
 from tests.adversarial.harness import bump_process, git_state, leftovers
-from tests.fixtures import INCIDENT, make_fleet, snapshot
-from tests.helm_server import HelmServer
-from tests.test_crash_cli import SMALL, fluxbump_cmd, run, wait_for
+from tests.support.crash_cli import SMALL, fluxbump_cmd, run, wait_for
+from tests.support.fixtures import INCIDENT, make_fleet, snapshot
+from tests.support.helm_server import HelmServer
 
 
 def planned(root: Path, server: HelmServer, tmp: Path) -> list[str]:

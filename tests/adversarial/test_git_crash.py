@@ -22,9 +22,9 @@ from tests.adversarial.harness import (
     git_state,
     leftovers,
 )
-from tests.fixtures import INCIDENT, make_fleet
-from tests.helm_server import HelmServer
-from tests.test_crash_cli import SMALL, fluxbump_cmd, run, run_forked, wait_for
+from tests.support.crash_cli import SMALL, fluxbump_cmd, run, run_forked, wait_for
+from tests.support.fixtures import INCIDENT, make_fleet
+from tests.support.helm_server import HelmServer
 
 BRANCH = "fluxbump/flux-v2.4.0"
 

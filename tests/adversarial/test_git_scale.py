@@ -9,9 +9,9 @@ import subprocess
 from pathlib import Path
 
 from tests.adversarial.harness import committed_files, git_out, git_state, leftovers
-from tests.fixtures import INCIDENT, make_fleet
-from tests.helm_server import HelmServer
-from tests.test_crash_cli import child_env, fluxbump_cmd, run
+from tests.support.crash_cli import child_env, fluxbump_cmd, run
+from tests.support.fixtures import INCIDENT, make_fleet
+from tests.support.helm_server import HelmServer
 
 BRANCH = "fluxbump/flux-v2.4.0"
 CLUSTERS = tuple(f"c{i:04d}.example" for i in range(1000))

@@ -14,9 +14,9 @@ import pytest
 from fluxbump.write.places import JOURNAL_DIR, places
 from fluxbump.write.transaction import CRASH_ENV, MANIFEST
 from tests.adversarial.harness import git_out, git_state, leftovers
-from tests.fixtures import INCIDENT, make_fleet, snapshot
-from tests.helm_server import HelmServer
-from tests.test_crash_cli import SMALL, fluxbump_cmd, run
+from tests.support.crash_cli import SMALL, fluxbump_cmd, run
+from tests.support.fixtures import INCIDENT, make_fleet, snapshot
+from tests.support.helm_server import HelmServer
 
 WRAPPER_CHART = "platform/flux/chart/Chart.yaml"
 

@@ -9,9 +9,9 @@ import pytest
 
 from fluxbump.write.places import places, temp_for
 from tests.adversarial.harness import committed_files, git_out, git_state, leftovers
-from tests.fixtures import INCIDENT, make_fleet
-from tests.helm_server import HelmServer
-from tests.test_crash_cli import fluxbump_cmd, run
+from tests.support.crash_cli import fluxbump_cmd, run
+from tests.support.fixtures import INCIDENT, make_fleet
+from tests.support.helm_server import HelmServer
 
 WRAPPER_CHART = "platform/flux/chart/Chart.yaml"
 SMALL = {"clusters": ("a.example",)}

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli_runner import run_cli
-from tests.fixtures import init_git, snapshot
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import init_git, snapshot
 from tests.support.independent_scan import FLUX_UPSTREAM, DependencyPin, Facts, Release, scan
 
 SNAPSHOTS = Path(__file__).resolve().parent

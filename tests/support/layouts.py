@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.fixtures import init_git
+from tests.support.fixtures import init_git
 
 
 def write_repo(root: Path, files: dict[str, str], *, git: bool = True) -> Path:

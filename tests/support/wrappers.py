@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fluxbump import fleet
-from tests.fixtures import CONSISTENT, edit, init_git, make_fleet
+from tests.support.fixtures import CONSISTENT, edit, init_git, make_fleet
 
 CILIUM_CHART = "platform/cilium/chart/Chart.yaml"
 CILIUM_VALUES = "platform/cilium/chart/values.yaml"

@@ -16,7 +16,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT_INDEX = ROOT / "fluxbump" / "data" / "fluxcd-community-index-2026-04-15.yaml"
 CATALOG = ROOT / "fluxbump" / "data" / "flux2-crd-versions.json"
 PERMISSIVE = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}

@@ -1,6 +1,6 @@
 """Crash-test driver: apply + commit one change per file under a lock, then exit 0.
 
-Usage: python tests/crash_driver.py ROOT REL... (new content = old with b"old" -> b"new").
+Usage: python tests/support/crash_driver.py ROOT REL... (new content = old with b"old" -> b"new").
 Run with FLUXBUMP_CRASH_AT=<step>:<n> so the default writer SIGKILLs this process mid-way.
 """
 

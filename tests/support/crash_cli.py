@@ -1,0 +1,134 @@
+"""Running fluxbump in a child process to kill it at a chosen point: the shared harness of the crash tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fluxbump.write.transaction import (
+    CRASH_ENV,
+    PAUSE_ENV,
+    PAUSE_FILE_ENV,
+)
+from tests.support.helm_repo import flux_repo_routes
+from tests.support.helm_server import HelmServer, serve
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+SMALL = {"clusters": ("a.example",)}
+
+
+# The flux2 versions these tests need; a small index keeps each subprocess fast.
+KEEP = {"2.13.0", "2.14.0", "2.14.1", "2.15.0"}
+
+
+@pytest.fixture(scope="module")
+def index_server() -> Iterator[HelmServer]:
+    # A small index keeps each subprocess fast; archives are served here too.
+    with serve(HelmServer(routes=dict(flux_repo_routes(keep=frozenset(KEEP))))) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def no_seams(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An inherited seam would SIGKILL or pause pytest itself."""
+    for name in (CRASH_ENV, PAUSE_ENV, PAUSE_FILE_ENV):
+        monkeypatch.delenv(name, raising=False)
+
+
+def fluxbump_cmd(repo: Path, server: HelmServer, *args: str) -> list[str]:
+    return [sys.executable, "-m", "fluxbump", *args, "--repo", str(repo),
+            "--helm-repo", server.base_url]  # fmt: skip
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in (CRASH_ENV, PAUSE_ENV)}
+    return {**env, "PYTHONPATH": str(REPO), **extra}
+
+
+def run(cmd: list[str], cache: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = child_env(FLUXBUMP_CACHE_DIR=str(cache), **extra)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+
+
+# One interpreter imports fluxbump once, then forks a child per run: each child is a real
+# process running the real CLI (``fluxbump.cli.main`` with its argv and environment), killed
+# for real, without paying interpreter start-up 73 times. A few runs below also go through
+# ``python -m fluxbump`` itself, so the console entry point is covered too.
+FORK_SERVER = """
+import contextlib, io, json, os, sys, traceback
+import fluxbump.cli, fluxbump.gate.invariants, fluxbump.write.transaction
+jobs, limit = json.load(sys.stdin), int(sys.argv[1])
+sys.argv = ["fluxbump", *json.loads(sys.argv[2])]  # a dry run, to warm every lazy import
+with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+    fluxbump.cli.main()
+running, results = {}, {}
+def reap():
+    pid, status = os.wait()
+    results[running.pop(pid)] = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else (
+        os.WEXITSTATUS(status))
+for job in jobs:
+    while len(running) >= limit:
+        reap()
+    pid = os.fork()
+    if pid == 0:
+        code = 98
+        try:
+            os.environ.update(job["env"])
+            for fd, name in ((1, job["out"]), (2, job["err"])):
+                os.dup2(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
+            sys.argv = ["fluxbump", *job["args"]]
+            try:
+                fluxbump.cli.main()
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        except BaseException:
+            traceback.print_exc()
+            code = 99
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    running[pid] = job["id"]
+while running:
+    reap()
+json.dump(results, sys.stdout)
+"""
+
+
+def run_forked(jobs: list[dict[str, object]], cache: Path, warm: list[str]) -> dict[str, int]:
+    """Run CLI invocations in forked children of one warm interpreter; id -> exit status."""
+    limit = 2 * (os.cpu_count() or 2)  # fsync waits overlap
+    proc = subprocess.run(
+        [sys.executable, "-c", FORK_SERVER, str(limit), json.dumps(warm)],
+        input=json.dumps(jobs),
+        env=child_env(FLUXBUMP_CACHE_DIR=str(cache)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    results: dict[str, int] = json.loads(proc.stdout)
+    return results
+
+
+def wait_for(path: Path, proc: subprocess.Popen[str], limit: float = 30.0) -> None:
+    """Bounded polling for the file the paused process creates."""
+    deadline = time.monotonic() + limit
+    while not path.exists():
+        if proc.poll() is not None:
+            _, err = proc.communicate()
+            pytest.fail(f"process exited {proc.returncode} before pausing: {err}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"{path} did not appear within {limit}s")
+        time.sleep(0.01)

@@ -78,6 +78,9 @@ OfflineOption = Annotated[
     typer.Option("--offline", help="Use the cached index, else the bundled snapshot; no network."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No warnings on stderr (errors still show).")
+]
 ForceCrdsOption = Annotated[
     bool,
     typer.Option(
@@ -186,6 +189,13 @@ def resolve(
         out(result.as_text())
 
 
+def _warn_once(warnings: tuple[str, ...], *, quiet: bool) -> None:
+    """Each warning once, in order; none with --quiet (a script or a hook reads the exit code)."""
+    if not quiet:
+        for message in dict.fromkeys(warnings):
+            warn(message)
+
+
 @app.command()
 def status(
     repo: RepoOption = None,
@@ -199,6 +209,7 @@ def status(
             "--verbose", "-v", help="Every pin-site, also when there are many components."
         ),
     ] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Every component and pin-site found: role, file:line, value, expected value, ok.
 
@@ -212,8 +223,7 @@ def status(
         lambda: run_check(repo_root(repo), helm_repo=helm_repo, offline=offline, components=names),
         as_json=as_json,
     )
-    for message in dict.fromkeys(result.warnings):  # each warning once, in order
-        warn(message)
+    _warn_once(result.warnings, quiet=quiet)
     if as_json:
         emit_json(result.as_json())
     else:
@@ -234,6 +244,7 @@ def check(
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """The gate: prove every version-pin invariant. Exit 0 consistent, 1 violations.
 
@@ -249,8 +260,7 @@ def check(
         lambda: run_check(repo_root(repo), helm_repo=helm_repo, offline=offline, components=names),
         as_json=output_format == "json",
     )
-    for message in dict.fromkeys(result.warnings):  # each warning once, in order
-        warn(message)
+    _warn_once(result.warnings, quiet=quiet)
     if not result.report.rows and result.report.ok:
         # A gate that proved nothing must not pass: a typo in a glob would turn CI green.
         _fail(

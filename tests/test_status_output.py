@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fluxbump.fleet import FleetSpec, write_fleet
-from tests.cli_runner import run_cli
+from tests.support.cli_runner import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -43,3 +43,12 @@ def test_each_warning_is_printed_once(fifty: Path) -> None:
     outcome = run_cli("status", "--repo", str(fifty), "--offline")
     warnings = [line for line in outcome.stderr.splitlines() if line.startswith("warning:")]
     assert warnings and len(warnings) == len(set(warnings))
+
+
+@pytest.mark.parametrize("command", ["status", "check"])
+def test_quiet_silences_warnings_not_results(fifty: Path, command: str) -> None:
+    loud = run_cli(command, "--repo", str(fifty), "--offline")
+    quiet = run_cli(command, "--repo", str(fifty), "--offline", "-q")
+    assert "warning:" in loud.stderr
+    assert quiet.stderr == "" and quiet.code == loud.code == 0
+    assert quiet.stdout == loud.stdout

@@ -114,6 +114,9 @@ def _comparator_bounds(
     normalized = {"=>": ">=", "=<": "<=", "": "=", "=": "="}.get(op, op)
     if normalized == "<=" and None in parts:
         return [("<", _wildcard_bounds(parts)[-1][1])]
+    if normalized == ">" and None in parts:
+        # Masterminds: ">1.2" is above the whole 1.2.x range (1.2.1 is not > 1.2), ">1" above 1.x.
+        return [(">=", _wildcard_bounds(parts)[-1][1])]
     return [(normalized, low)]
 
 

@@ -114,6 +114,11 @@ def _comparator_bounds(
     normalized = {"=>": ">=", "=<": "<=", "": "=", "=": "="}.get(op, op)
     if normalized == "<=" and None in parts:
         return [("<", _wildcard_bounds(parts)[-1][1])]
+    if normalized == "!=" and None in parts and (major := parts[0]) is not None:
+        # Masterminds: "!=4.1" excludes the whole 4.1.x range (4.1.1 too), "!=4" all of 4.x.
+        minor = parts[1]
+        granularity = "!=major" if minor is None else "!=minor"
+        return [(granularity, semver.Version(major, minor or 0, 0))]
     if normalized == ">" and None in parts:
         # Masterminds: ">1.2" is above the whole 1.2.x range (1.2.1 is not > 1.2), ">1" above 1.x.
         return [(">=", _wildcard_bounds(parts)[-1][1])]
@@ -138,6 +143,8 @@ def _holds(version: semver.Version, op: str, bound: semver.Version) -> bool:
         ">=": cmp >= 0,
         "<": cmp < 0,
         "<=": cmp <= 0,
+        "!=major": version.major != bound.major,
+        "!=minor": (version.major, version.minor) != (bound.major, bound.minor),
     }[op]
 
 

@@ -3,9 +3,7 @@
 The cases are ``TestConstraintCheck`` of github.com/Masterminds/semver (v3,
 ``constraints_test.go`` at commit 71f2b39; MIT licence), the library Helm uses for chart
 version ranges. Left out: cases whose *version* is partial ("1", "0": a chart version is
-always X.Y.Z), the empty constraint (an empty pin is reported as missing, not a range), and
-``!=4.1`` (a partial "not equal" meaning "outside 4.1.x": fluxbump still reads it as
-``!=4.1.0``, a known difference).
+always X.Y.Z) and the empty constraint (an empty pin is reported as missing, not a range).
 """
 
 from __future__ import annotations
@@ -24,6 +22,10 @@ MASTERMINDS_CONSTRAINT_CHECK = [
     ("!=4.1.0", "4.1.0", False),
     ("!=4.1.0", "4.1.1", True),
     ("!=4.1.0", "5.1.0-alpha.1", False),
+    ("!=4.1", "4.1.0", False),
+    ("!=4.1", "4.1.1", False),
+    ("!=4.1", "5.1.0-alpha.1", False),
+    ("!=4.1", "5.1.0", True),
     ("<11", "0.1.0", True),
     ("<11", "11.1.0", False),
     ("<1.1", "0.1.0", True),

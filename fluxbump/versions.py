@@ -114,9 +114,8 @@ def _comparator_bounds(
     normalized = {"=>": ">=", "=<": "<=", "": "=", "=": "="}.get(op, op)
     if normalized == "<=" and None in parts:
         return [("<", _wildcard_bounds(parts)[-1][1])]
-    if normalized == "!=" and None in parts and (major := parts[0]) is not None:
+    if normalized == "!=" and None in parts and major is not None:
         # Masterminds: "!=4.1" excludes the whole 4.1.x range (4.1.1 too), "!=4" all of 4.x.
-        minor = parts[1]
         granularity = "!=major" if minor is None else "!=minor"
         return [(granularity, semver.Version(major, minor or 0, 0))]
     if normalized == ">" and None in parts:

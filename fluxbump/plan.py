@@ -14,9 +14,11 @@ from typing import Any
 
 from fluxbump import versions
 from fluxbump.pins import PinSite
-from fluxbump.scan.discover import Discovery, Placeholder, default_pin, tracked_charts
+from fluxbump.scan.charts import tracked_charts
+from fluxbump.scan.discover import Discovery
 from fluxbump.scan.sites import chartlock
 from fluxbump.scan.sites.chart import ChartFile
+from fluxbump.scan.substitution import Placeholder, default_pin
 
 # Reads a chart as it was at the base revision (None: no such file there, or no git).
 BaseCharts = Callable[[str], ChartFile | None]

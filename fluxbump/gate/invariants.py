@@ -13,8 +13,9 @@ from fluxbump import versions
 from fluxbump.pins import Mention, PinSite, Violation
 from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import app_version_of, beyond_index
-from fluxbump.scan.discover import Discovery, Placeholder, default_pin, placeholder_variable
+from fluxbump.scan.discover import Discovery
 from fluxbump.scan.sites import chartlock
+from fluxbump.scan.substitution import Placeholder, default_pin, placeholder_variable
 
 
 @dataclass(frozen=True)

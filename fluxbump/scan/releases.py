@@ -1,0 +1,189 @@
+"""The HelmRelease pins of the cluster files: each file read once, and only the documents that
+may pin a chart of this repository parsed (cheap byte tests first, ``sites.helmrelease``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+from fluxbump.errors import UsageError
+from fluxbump.pins import PinSite, Role, Violation
+from fluxbump.scan.sites.helmrelease import (
+    ClusterScan,
+    VersionPatch,
+    names_regex_bytes,
+    scan_manifest,
+)
+from fluxbump.scan.sources import SourceFile, read_raw, source_of, wide_encoding
+
+# Marks a patch's owner in messages ("flux-system/bp-flux (patch)"); a patch is no release.
+PATCH = " (patch)"
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A manifest that could not be read, and the charts its text names: the components of
+    those charts cannot be proven, every other component is unaffected."""
+
+    file: str
+    line: int
+    reason: str
+    charts: frozenset[str]
+
+    def problem(self, component: str) -> Violation:
+        return Violation(self.file, self.line, f"{self.reason}; {component} is unproven")
+
+
+@dataclass
+class ScannedFiles:
+    """What one pass over some cluster files found (picklable: a forked child returns it)."""
+
+    sources: dict[str, SourceFile] = field(default_factory=dict)  # the candidate files
+    sites: list[PinSite] = field(default_factory=list)
+    substituting: list[tuple[str, bytes]] = field(default_factory=list)  # postBuild files
+    patches: list[VersionPatch] = field(default_factory=list)  # matched to releases later
+    unreadable: list[Unreadable] = field(default_factory=list)
+
+
+def scan_files(
+    root: str, sources: dict[str, SourceFile], names: frozenset[str], files: Sequence[str]
+) -> ScannedFiles:
+    """Read each cluster file once; parse only the documents that may pin one of ``names``."""
+    needles = names_regex_bytes(names) if names else None
+    out = ScannedFiles()
+    for rel in files:
+        source = sources.get(rel)
+        try:
+            raw = source.raw if source is not None else read_raw(root, rel)
+        except UsageError as exc:  # too large to be a manifest: costs what it names, if read
+            out.unreadable.append(_unreadable(rel, b"", exc.message, names))
+            continue
+        if b"postBuild" in raw:
+            out.substituting.append((rel, raw))
+        if not _may_pin(raw, needles):
+            continue
+        try:
+            if source is None:
+                source = source_of(rel, raw)
+            manifest = _scan_manifest(source, names)
+        except UsageError as exc:  # one bad file costs the components it names, no more
+            out.unreadable.append(_unreadable(rel, raw, exc.message, names))
+            continue
+        if manifest is None:
+            continue
+        out.sources.setdefault(rel, source)
+        out.sites += manifest.sites
+        out.sites += [
+            r.tag for r in manifest.oci_repositories if r.chart in names and r.tag is not None
+        ]
+        out.patches += manifest.patches
+    return out
+
+
+def patches_by_release_name(
+    root: str,
+    sources: dict[str, SourceFile],
+    unreadable: Iterable[Unreadable],
+    releases: Iterable[PinSite],
+    files: Sequence[str],
+    names: frozenset[str],
+) -> list[VersionPatch]:
+    """Patches that name neither chart but the release (``flux`` deploying ``bp-flux``):
+    the first pass only parsed text naming a chart, so the files it skipped are read again
+    for those release names. A layout whose releases are named after their charts pays
+    nothing here. A file read here joins ``sources`` (a bump edits it from that text)."""
+    others = frozenset({site.owner.rpartition("/")[2] for site in released(releases)} - names)
+    if not others:
+        return []
+    needles = names_regex_bytes(others)
+    patches: list[VersionPatch] = []
+    unread = {u.file for u in unreadable}
+    for rel in files:
+        if rel in sources or rel in unread:
+            continue  # parsed (or found unreadable) in the first pass
+        raw = read_raw(root, rel)
+        if _may_pin(raw, needles):
+            source = source_of(rel, raw)
+            manifest = _scan_manifest(source, others)
+            found_here = manifest.patches if manifest is not None else []
+            if found_here:
+                sources[rel] = source
+                patches += found_here
+    return patches
+
+
+def released(releases: Iterable[PinSite]) -> Iterator[PinSite]:
+    """The HelmRelease pins of releases themselves (not of patches)."""
+    return (s for s in releases if s.role is Role.HELMRELEASE and not s.owner.endswith(PATCH))
+
+
+def join_patches(
+    releases: list[PinSite], patches: list[VersionPatch], files: Sequence[str]
+) -> list[PinSite]:
+    """A version patch pins the chart of the HelmRelease it patches (same name; same
+    namespace when the patch names one); each joins the releases in file order."""
+    if not patches:
+        return releases
+    charts_by_name: dict[str, set[tuple[str, str]]] = {}
+    for site in released(releases):
+        namespace, _, name = site.owner.rpartition("/")
+        charts_by_name.setdefault(name, set()).add((namespace, site.subject))
+    joined = []
+    for patch in patches:
+        candidates = charts_by_name.get(patch.name, set())
+        charts = {c for ns, c in candidates if not patch.namespace or ns == patch.namespace}
+        if len(charts) == 1:  # two charts behind one name: no guess (the gate sees both)
+            joined.append(replace(patch.site, subject=charts.pop(),
+                                  owner=patch.site.owner + PATCH))  # fmt: skip
+    if not joined:
+        return releases
+    order = {rel: i for i, rel in enumerate(files)}
+    return sorted([*releases, *joined], key=lambda s: (order.get(s.file, -1), s.start))
+
+
+# "file:line: reason" or "file: reason", as UsageError messages name a file.
+_WHERE = re.compile(r"(?P<file>[^:]+?)(?::(?P<line>\d+))?: (?P<reason>.*)\Z", re.DOTALL)
+
+
+def _unreadable(rel: str, raw: bytes, message: str, names: frozenset[str]) -> Unreadable:
+    match = _WHERE.match(message)
+    reason = message.removeprefix(f"{rel}: ")
+    line = 1
+    if match is not None and match.group("file") == rel:
+        reason, line = match.group("reason"), int(match.group("line") or 1)
+    reason = reason.removesuffix("; fix the file and re-run")
+    named = frozenset(n for n in names if n.encode() in raw)
+    return Unreadable(rel, line, reason, named)
+
+
+def _scan_manifest(source: SourceFile, names: frozenset[str]) -> ClusterScan | None:
+    """The pins of one manifest file; None for a Go template that is not YAML."""
+    try:
+        return scan_manifest(source, names)
+    except UsageError:
+        if not _go_template(source.raw):
+            raise
+        return None  # helmfile or another tool renders it first: not a manifest
+
+
+def _go_template(raw: bytes) -> bool:
+    """A file that is a Go template (``{{ ... }}`` actions) rather than YAML: when it does not
+    parse, it is something a tool renders before Kubernetes sees it."""
+    return b"{{" in raw and b"}}" in raw
+
+
+# First bytes of the UTF-16/32 byte-order marks: one cheap test per file before looking closer.
+_WIDE_FIRST = frozenset({b"\xff", b"\xfe", b"\x00"})
+
+
+def _may_pin(raw: bytes, needles: re.Pattern[bytes] | None) -> bool:
+    """The file-level form of ``helmrelease.may_pin``: most cluster files fail it unparsed."""
+    wide = wide_encoding(raw) if raw[:1] in _WIDE_FIRST else None
+    if wide is not None:  # UTF-16/32: test its text; decoding it then names the file
+        return _may_pin(raw.decode(wide, errors="replace").encode(), needles)
+    if b"\\" in raw:
+        return True
+    if b"HelmRelease" not in raw and b"OCIRepository" not in raw:
+        return False
+    return needles is not None and needles.search(raw) is not None

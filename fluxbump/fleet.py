@@ -236,14 +236,24 @@ def _cluster_files(cluster: str, spec: FleetSpec) -> dict[str, str]:
 
 
 def _wrapper_release(cluster: str, upstream: str, version: str) -> str:
+    return _dependent_release(
+        cluster, f"The {upstream} wrapper", f"bp-{upstream}", upstream, version,
+        "clusterName: ${CLUSTER_NAME}",
+    )  # fmt: skip
+
+
+def _dependent_release(
+    cluster: str, what: str, chart: str, namespace: str, version: str, values: str
+) -> str:
+    """A HelmRelease of one of the repo's charts, installed after Flux (``dependsOn``)."""
     return (
-        _header(cluster, f"The {upstream} wrapper")
+        _header(cluster, what)
         + f"""---
 apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
 metadata:
-  name: bp-{upstream}
-  namespace: {upstream}
+  name: {chart}
+  namespace: {namespace}
 spec:
   interval: 15m
   dependsOn:
@@ -251,14 +261,14 @@ spec:
       namespace: flux-system
   chart:
     spec:
-      chart: bp-{upstream}
+      chart: {chart}
       version: {version}
       sourceRef:
         kind: HelmRepository
         name: openova
         namespace: flux-system
   values:
-    clusterName: ${{CLUSTER_NAME}}
+    {values}
 """
     )
 
@@ -317,31 +327,10 @@ spec:
 
 
 def _umbrella_release(cluster: str, version: str) -> str:
-    return (
-        _header(cluster, "The Catalyst platform umbrella")
-        + f"""---
-apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: bp-catalyst-platform
-  namespace: catalyst-system
-spec:
-  interval: 15m
-  dependsOn:
-    - name: bp-flux
-      namespace: flux-system
-  chart:
-    spec:
-      chart: bp-catalyst-platform
-      version: "{version}"
-      sourceRef:
-        kind: HelmRepository
-        name: openova
-        namespace: flux-system
-  values:
-    sovereign: ${{CLUSTER_NAME}}
-"""
-    )
+    return _dependent_release(
+        cluster, "The Catalyst platform umbrella", "bp-catalyst-platform", "catalyst-system",
+        f'"{version}"', "sovereign: ${CLUSTER_NAME}",
+    )  # fmt: skip
 
 
 def _filler_release(cluster: str, i: int) -> str:

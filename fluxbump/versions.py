@@ -109,19 +109,26 @@ def _comparator_bounds(
         if minor is None:
             return [(">=", low), ("<", semver.Version(major + 1, 0, 0))]
         return [(">=", low), ("<", semver.Version(major, minor + 1, 0))]
-    if op in ("", "=") and None in parts:
-        return _wildcard_bounds(parts)
     normalized = {"=>": ">=", "=<": "<=", "": "=", "=": "="}.get(op, op)
-    if normalized == "<=" and None in parts:
-        return [("<", _wildcard_bounds(parts)[-1][1])]
-    if normalized == "!=" and None in parts and major is not None:
-        # Masterminds: "!=4.1" excludes the whole 4.1.x range (4.1.1 too), "!=4" all of 4.x.
+    partial = _partial_range(normalized, parts) if None in parts else None
+    return partial if partial is not None else [(normalized, low)]
+
+
+def _partial_range(op: str, parts: list[int | None]) -> list[tuple[str, semver.Version]] | None:
+    """A comparator on a partial version as Masterminds semver v3 reads it: against the whole
+    range the version names ("1.2" is 1.2.x, from 1.2.0 up to 1.3.0). None: read it as x.0."""
+    whole = _wildcard_bounds(parts)
+    end = whole[-1][1]
+    major, minor, _ = parts
+    by_operator: dict[str, list[tuple[str, semver.Version]]] = {
+        "=": whole,
+        "<=": [("<", end)],  # "<=1.2" admits all of 1.2.x
+        ">": [(">=", end)],  # ">1.2" is above all of 1.2.x (1.2.1 is not > 1.2)
+    }
+    if major is not None:  # "!=4.1" excludes all of 4.1.x, "!=4" all of 4.x
         granularity = "!=major" if minor is None else "!=minor"
-        return [(granularity, semver.Version(major, minor or 0, 0))]
-    if normalized == ">" and None in parts:
-        # Masterminds: ">1.2" is above the whole 1.2.x range (1.2.1 is not > 1.2), ">1" above 1.x.
-        return [(">=", _wildcard_bounds(parts)[-1][1])]
-    return [(normalized, low)]
+        by_operator["!="] = [(granularity, semver.Version(major, minor or 0, 0))]
+    return by_operator.get(op)
 
 
 def _wildcard_bounds(parts: list[int | None]) -> list[tuple[str, semver.Version]]:

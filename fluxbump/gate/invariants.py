@@ -6,6 +6,7 @@ Pure: a function of the discovered sites and the index. ``check`` prints it; ``t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,12 +229,16 @@ def _charts(found: Discovery, report: GateReport) -> None:
                     )
 
 
-def _releases(found: Discovery, report: GateReport) -> None:
-    for site in found.releases:
+def _against_chart(found: Discovery, sites: list[PinSite]) -> Iterator[tuple[PinSite, str]]:
+    """Each site with the version of the chart it pins (a chart without one proves nothing)."""
+    for site in sites:
         chart = found.charts[site.subject]
-        if chart.version is None:
-            continue
-        version = chart.version.value
+        if chart.version is not None:
+            yield site, chart.version.value
+
+
+def _releases(found: Discovery, report: GateReport) -> None:
+    for site, version in _against_chart(found, found.releases):
         fallback = default_pin(site, found.substitutions)
         if fallback is not None:
             _default_row(report, site, fallback, version)
@@ -275,11 +280,7 @@ def _placeholder_row(found: Discovery, site: PinSite, variable: str, version: st
 
 
 def _constraints(found: Discovery, report: GateReport) -> None:
-    for site in found.constraints:
-        chart = found.charts[site.subject]
-        if chart.version is None:
-            continue
-        version = chart.version.value
+    for site, version in _against_chart(found, found.constraints):
         ok = versions.admits_or_false(site.value, version)
         report.rows.append(Row(site, f"admits {version}", ok))
         if not ok:

@@ -21,6 +21,7 @@ from fluxbump.scan.discover import discover
 from fluxbump.scan.sites.helmrelease import ClusterScan, _scan_document, scan_manifest
 from fluxbump.scan.sources import source_of
 from fluxbump.yamlio import blockyaml, yamldoc
+from tests.support.data import manifest
 
 
 def shape(node: Any) -> Any:
@@ -196,27 +197,7 @@ def test_block_reader_matches_ruamel_on_generated_block_yaml(
 
 # --- the cheap filters never drop a pin-site --------------------------------------------------
 
-FLUX_FILE = """# Flux for ${CLUSTER_NAME}.
----
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: flux-system
----
-apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: bp-flux
-  namespace: flux-system
-spec:
-  dependsOn:
-    - name: cert-manager
-  chart:
-    spec:
-      chart: bp-flux
-      version: 1.1.1
-      sourceRef: {kind: HelmRepository, name: openova}
-"""
+FLUX_FILE = manifest("flux-release-with-namespace.yaml")
 
 PIN_SPELLINGS = {
     "plain.yaml": "kind: HelmRelease\nmetadata: {name: a}\nspec:\n  chart:\n    spec:\n"

@@ -26,6 +26,7 @@ from fluxbump.crds.drops import Drop, dropped_versions, guard_transition
 from fluxbump.crds.schema import ObjectDoc, object_docs, validate_objects
 from fluxbump.errors import EXIT_UNSAFE, ResolutionError, UnsafeTransitionError
 from fluxbump.remote.index import HelmIndex, parse_index
+from tests.support.data import manifest
 from tests.support.helm_server import Fault, HelmServer, serve
 
 # --- building real charts ----------------------------------------------------------------
@@ -464,29 +465,7 @@ def test_garbage_is_not_an_archive() -> None:
 
 # --- schema validation -----------------------------------------------------------------------
 
-HELMRELEASE = """\
-apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: bp-flux
-  namespace: flux-system
-spec:
-  interval: 10m
-  install:
-    crds: CreateReplace
-    disableTakeOwnership: true
-    remediation:
-      retries: RETRIES
-  values:
-    anything: {goes: [here]}
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: unrelated
-data:
-  surplus: field
-"""
+HELMRELEASE = manifest("helmrelease-retries.yaml")
 
 
 def helm_crds(*, take_ownership: bool, served: tuple[str, ...] = ("v2",)) -> dict[str, Crd]:

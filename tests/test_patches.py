@@ -9,6 +9,7 @@ from fluxbump import fleet
 from fluxbump.config import Config
 from fluxbump.scan.discover import resurvey, survey
 from tests.support.cli_runner import run_cli
+from tests.support.data import manifest
 from tests.support.fixtures import INCIDENT, edit, make_fleet
 from tests.support.helm_server import HelmServer
 
@@ -88,45 +89,9 @@ def test_the_post_write_resurvey_joins_a_rewritten_patch_like_a_fresh_walk(
 
 
 KUSTOMIZATION = "clusters/omantel.omani.works/bootstrap-kit/kustomization.yaml"
-JSON6902 = """\
-apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-resources: [03-flux.yaml, 13-bp-catalyst-platform.yaml]
-patches:
-  - target: {kind: HelmRelease, name: bp-flux}
-    patch: |-
-      - op: test
-        path: /spec/chart/spec/version
-        value: VERSION
-      - op: replace
-        path: /spec/chart/spec/version
-        value: VERSION
-"""
+JSON6902 = manifest("kustomization-json6902-patch.yaml")
 FLUX_KS = "clusters/omantel.omani.works/flux-system/bootstrap-kit.yaml"
-STRATEGIC = """\
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: bootstrap-kit
-  namespace: flux-system
-spec:
-  path: ./clusters/omantel.omani.works/bootstrap-kit
-  patches:
-    - patch: |
-        apiVersion: helm.toolkit.fluxcd.io/v2
-        kind: HelmRelease
-        metadata:
-          name: bp-flux
-        spec:
-          chart:
-            spec:
-              version: "VERSION"
-  interval: 10m
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-"""
+STRATEGIC = manifest("kustomization-strategic-patch.yaml")
 
 
 def test_an_inline_json_patch_is_moved_in_place(tmp_path: Path, helm_server: HelmServer) -> None:
@@ -164,24 +129,7 @@ def test_an_inline_patch_of_another_release_is_not_a_pin(tmp_path: Path) -> None
     assert outcome.code == 0 and KUSTOMIZATION not in outcome.stdout
 
 
-TRICKY_BLOCK = """\
-apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-patches:
-  - target: {kind: HelmRelease, name: bp-flux}
-    patch: |
-      # value: VERSION was pinned here before; keep the comment
-
-      - op: replace
-        path: /spec/chart/spec/version
-        value: "VERSION"
-  - target: {kind: HelmRelease, name: bp-flux}
-    patch: &held
-      |
-      - op: replace
-        path: /spec/chart/spec/version
-        value: VERSION
-"""
+TRICKY_BLOCK = manifest("kustomization-tricky-block-patch.yaml")
 
 
 def test_an_inline_patch_is_edited_at_its_value_or_not_at_all(

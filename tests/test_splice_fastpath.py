@@ -11,28 +11,10 @@ from hypothesis import strategies as st
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite
 from fluxbump.write import splice
+from tests.support.data import manifest
 from tests.support.splice_cases import KEYS, PLAIN, STYLE, VERSION, render, site_at
 
-FLEET_DOC = """# header
----
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: flux-system
----
-apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: bp-flux
-spec:
-  chart:
-    spec:
-      chart: bp-flux
-      version: 1.1.1 # pin
-  values:
-    list: [a, "b", 'c']
-    up: { chart: flux2, version: "2.14.1" }
-"""
+FLEET_DOC = manifest("fleet-flux-release.yaml")
 
 
 def ruamel_verdict(text: str, changes: list[tuple[PinSite, str]]) -> bool:

@@ -7,23 +7,11 @@ from pathlib import Path
 
 from fluxbump import fleet
 from tests.support.cli_runner import run_cli
+from tests.support.data import manifest
 from tests.support.fixtures import INCIDENT, edit, make_fleet
 from tests.support.helm_server import HelmServer
 
-KUSTOMIZATION = """\
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: bootstrap-kit
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./clusters/omantel.omani.works/bootstrap-kit
-  postBuild:
-    substitute:
-      CLUSTER_NAME: omantel
-      BP_FLUX_VERSION: "1.1.1"   # the bp-flux chart this cluster runs
-"""
+KUSTOMIZATION = manifest("kustomization-postbuild.yaml")
 RELEASE = f"clusters/omantel.omani.works/{fleet.FLUX_RELEASE_FILE}"
 KS = "clusters/omantel.omani.works/flux-system/bootstrap-kit.yaml"
 

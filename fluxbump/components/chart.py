@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fluxbump import versions
-from fluxbump.components.rules import Target
+from fluxbump.components.rules import DiscoveredPins, Target
 from fluxbump.errors import UsageError
 
 if TYPE_CHECKING:
     from fluxbump.pins import PinSite
     from fluxbump.remote.index import HelmIndex
-    from fluxbump.scan.discover import Discovery
 
 
 class ChartRules:
@@ -21,11 +20,11 @@ class ChartRules:
     names_a_release = False
     exact_upstream = False  # a wrapper may float on a range: nothing to compare, not wrong
 
-    def subject(self, found: Discovery) -> str:
+    def subject(self, found: DiscoveredPins) -> str:
         return found.component.upstream
 
     def named(
-        self, found: Discovery, index: HelmIndex, target: str, *, offline: bool, pre: bool
+        self, found: DiscoveredPins, index: HelmIndex, target: str, *, offline: bool, pre: bool
     ) -> Target:
         repository = found.wrapper.repositories.get(found.component.upstream, "")
         if target == "latest":
@@ -42,23 +41,23 @@ class ChartRules:
         verify_chart_version(repository, found.component.upstream, version)
         return Target(version, version)
 
-    def release_of(self, found: Discovery, pin: PinSite, index: HelmIndex) -> str:
+    def release_of(self, found: DiscoveredPins, pin: PinSite, index: HelmIndex) -> str:
         return versions.normalize(pin.value)
 
-    def target_of(self, found: Discovery, pin: PinSite, index: HelmIndex) -> Target:
+    def target_of(self, found: DiscoveredPins, pin: PinSite, index: HelmIndex) -> Target:
         return Target(pin.value, pin.value)
 
     def was_names_release(self, pin: PinSite) -> bool:
         return False
 
-    def default_target(self, found: Discovery, index: HelmIndex) -> Target | None:
+    def default_target(self, found: DiscoveredPins, index: HelmIndex) -> Target | None:
         pins = [p for p in found.upstream_pins() if versions.is_pin(p.value)]
         return Target(pins[0].value, pins[0].value) if pins else None  # a range: nothing
 
-    def source_pins(self, found: Discovery) -> list[PinSite]:
+    def source_pins(self, found: DiscoveredPins) -> list[PinSite]:
         return found.upstream_pins()
 
-    def shipped(self, found: Discovery, index: HelmIndex, was: tuple[str, ...]) -> set[str]:
+    def shipped(self, found: DiscoveredPins, index: HelmIndex, was: tuple[str, ...]) -> set[str]:
         # ``was``: what the pin Renovate moved held at the base revision.
         pins = [*found.installs, *found.upstream_pins(), *found.mirrors]
         return {p.value for p in pins} | {w for w in was if w}
@@ -67,7 +66,7 @@ class ChartRules:
 CHART_RULES = ChartRules()
 
 
-def _latest(found: Discovery, repository: str, *, offline: bool, pre: bool) -> Target:
+def _latest(found: DiscoveredPins, repository: str, *, offline: bool, pre: bool) -> Target:
     """``to latest --component``: the highest version the dependency's repository publishes
     (stable unless ``pre``); only the repository knows it, so never offline."""
     if offline:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fluxbump import versions
-from fluxbump.components.rules import Target
+from fluxbump.components.rules import DiscoveredPins, Target
 from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.pins import Role
 from fluxbump.resolve import app_version_of, resolve_chart_version
@@ -14,7 +14,6 @@ from fluxbump.resolve import app_version_of, resolve_chart_version
 if TYPE_CHECKING:
     from fluxbump.pins import PinSite
     from fluxbump.remote.index import HelmIndex
-    from fluxbump.scan.discover import Discovery
 
 
 class FluxRules:
@@ -23,21 +22,21 @@ class FluxRules:
     names_a_release = True
     exact_upstream = True
 
-    def subject(self, found: Discovery) -> str:
+    def subject(self, found: DiscoveredPins) -> str:
         return "Flux"
 
     def named(
-        self, found: Discovery, index: HelmIndex, target: str, *, offline: bool, pre: bool
+        self, found: DiscoveredPins, index: HelmIndex, target: str, *, offline: bool, pre: bool
     ) -> Target:
         resolution = resolve_chart_version(index, target, found.component.upstream, pre=pre)
         return Target(resolution.release, resolution.chart)
 
-    def release_of(self, found: Discovery, pin: PinSite, index: HelmIndex) -> str:
+    def release_of(self, found: DiscoveredPins, pin: PinSite, index: HelmIndex) -> str:
         if pin.role is not Role.INSTALL:
             return for_chart(found, index, pin).release
         return versions.normalize(pin.value)
 
-    def target_of(self, found: Discovery, pin: PinSite, index: HelmIndex) -> Target:
+    def target_of(self, found: DiscoveredPins, pin: PinSite, index: HelmIndex) -> Target:
         if pin.role is Role.INSTALL:
             return for_release(found, index, versions.normalize(pin.value))
         return for_chart(found, index, pin)
@@ -45,13 +44,13 @@ class FluxRules:
     def was_names_release(self, pin: PinSite) -> bool:
         return pin.role is Role.INSTALL
 
-    def default_target(self, found: Discovery, index: HelmIndex) -> Target | None:
+    def default_target(self, found: DiscoveredPins, index: HelmIndex) -> Target | None:
         return from_cloud_init(found, index)
 
-    def source_pins(self, found: Discovery) -> list[PinSite]:
+    def source_pins(self, found: DiscoveredPins) -> list[PinSite]:
         return list(found.installs)
 
-    def shipped(self, found: Discovery, index: HelmIndex, was: tuple[str, ...]) -> set[str]:
+    def shipped(self, found: DiscoveredPins, index: HelmIndex, was: tuple[str, ...]) -> set[str]:
         # No ``was``: whichever pin moved, the other still names the old release.
         upstream = found.component.upstream
         apps = {app_version_of(index, upstream, p.value) or "" for p in found.upstream_pins()}
@@ -61,7 +60,7 @@ class FluxRules:
 FLUX_RULES = FluxRules()
 
 
-def from_cloud_init(found: Discovery, index: HelmIndex) -> Target:
+def from_cloud_init(found: DiscoveredPins, index: HelmIndex) -> Target:
     """The release the cloud-init template installs, and the chart carrying it."""
     values = sorted(
         {versions.normalize(s.value) for s in found.installs if versions.is_pin(s.value)}
@@ -72,12 +71,12 @@ def from_cloud_init(found: Discovery, index: HelmIndex) -> Target:
     return for_release(found, index, values[0])
 
 
-def from_chart(found: Discovery, index: HelmIndex) -> Target:
+def from_chart(found: DiscoveredPins, index: HelmIndex) -> Target:
     """The release (appVersion) of the pinned upstream chart, and that chart."""
     return for_chart(found, index, found.upstream_pins()[0])
 
 
-def for_release(found: Discovery, index: HelmIndex, release: str) -> Target:
+def for_release(found: DiscoveredPins, index: HelmIndex, release: str) -> Target:
     upstream = found.component.upstream
     pinned = found.upstream_pins()[0].value
     # Keep the pinned chart when it already carries the release: sync moves only what disagrees.
@@ -97,7 +96,7 @@ def for_release(found: Discovery, index: HelmIndex, release: str) -> Target:
         ) from None
 
 
-def for_chart(found: Discovery, index: HelmIndex, pin: PinSite) -> Target:
+def for_chart(found: DiscoveredPins, index: HelmIndex, pin: PinSite) -> Target:
     app = app_version_of(index, found.component.upstream, pin.value)
     if app is None or not versions.is_pin(app):
         raise ResolutionError(

@@ -28,6 +28,16 @@ class UsageError(FluxbumpError):
     exit_code = EXIT_USAGE
 
 
+class NotRegularFile(FluxbumpError):
+    """A repository path that is not a regular file inside the repository (a device, FIFO,
+    socket, or a symlink out of it): never read, and no command goes on past it (exit 2).
+
+    Not a ``UsageError``: a merely unreadable manifest only makes the components it names
+    unproven, but one of these is refused outright, by every command."""
+
+    exit_code = EXIT_USAGE
+
+
 class ResolutionError(FluxbumpError):
     """The Helm index or a chart could not be fetched, parsed or resolved (exit 3)."""
 

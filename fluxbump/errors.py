@@ -10,6 +10,8 @@ EXIT_VIOLATION = 1
 EXIT_USAGE = 2
 EXIT_RESOLUTION = 3
 EXIT_UNSAFE = 4
+# An unexpected failure (a bug, memory, a full disk outside the transaction): sysexits' EX_SOFTWARE.
+EXIT_INTERNAL = 70
 
 
 class FluxbumpError(Exception):

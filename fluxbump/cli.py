@@ -402,7 +402,12 @@ def to(
     ] = False,
     allow_dirty: Annotated[
         bool,
-        typer.Option("--allow-dirty", help="Permit uncommitted changes in files the bump edits."),
+        typer.Option(
+            "--allow-dirty",
+            hidden=True,  # kept so that old scripts get the refusal, not "no such option"
+            help="No effect: uncommitted changes in a file the bump edits are always refused, "
+            "so that they never enter its commit.",
+        ),
     ] = False,
     base: BaseOption = None,
     pre: Annotated[bool, typer.Option("--pre", help="Admit pre-releases for 'latest'.")] = False,

@@ -83,8 +83,11 @@ def read_raw(root: Path | str, rel: str, *, limit: int | None = None) -> bytes:
 
 
 # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused right after, by fstat);
-# O_NOFOLLOW: a symlink is resolved and checked first (``_open_link``).
-_OPEN_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
+# O_NOFOLLOW: a symlink is resolved and checked first (``_open_link``); O_NOCTTY: a terminal
+# never becomes ours.
+_OPEN_FLAGS = (
+    os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
+)
 
 
 def open_regular(root: Path | str, rel: str) -> int:

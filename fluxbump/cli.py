@@ -207,7 +207,10 @@ def _drop_stdout() -> None:
     """stdout takes no more (a full disk, a closed pipe): point it at /dev/null so that the
     flush at exit cannot fail again (Python would then exit 120 with a traceback of its own)."""
     with contextlib.suppress(OSError, ValueError):  # no file descriptor: a test's buffer
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        target = sys.stdout.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, target)
+        os.close(devnull)
 
 
 def _version_callback(value: bool) -> None:

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.adversarial.harness import git_state, leftovers
-from tests.support.cli_runner import run_cli
+from tests.support.cli_runner import run_cli, run_process
 from tests.support.fixtures import CONSISTENT, init_git, make_fleet
 from tests.support.helm_repo import write_flux_repo
 
+ROOT = Path(__file__).resolve().parents[1]
 GATE = "wrapper: bp-flux\ngate:\n  commands: ['true']\n  timeout: {}\n"
 TIMEOUT = "'gate.timeout' must be a positive whole number of seconds, at most 86400 (a day), not"
 
@@ -94,3 +95,23 @@ def test_http_seconds_out_of_range_are_one_line_exit_2(
         f"error: {name}={value!r}: expected a positive number of seconds, at most 86400\n"
     )
     assert git_state(repo) == before and leftovers(repo) == []
+
+
+def test_a_config_over_the_cap_is_refused_on_the_bytes_read(tmp_path: Path) -> None:
+    repo = fleet_with(tmp_path, "wrapper: bp-flux\n")
+    with open(repo / ".fluxbump.yaml", "ab") as handle:
+        handle.truncate(64 * 1024 * 1024)  # a sparse 64 MiB: only 8 MiB + 1 byte are read
+    outcome = run_cli("check", "--repo", str(repo), "--offline")
+    assert outcome.code == 2
+    assert outcome.stderr == "error: .fluxbump.yaml: larger than 8 MiB; not a configuration\n"
+
+
+def test_a_config_that_is_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, clusters=("a.example",))
+    os.mkfifo(repo / ".fluxbump.yaml")
+    # A child process: a regression fails by its timeout instead of hanging the suite.
+    outcome = run_process("check", "--repo", str(repo), "--offline", env={"PYTHONPATH": str(ROOT)})
+    assert outcome.code == 2
+    assert outcome.stderr.startswith("error: .fluxbump.yaml: a FIFO, not a regular file")

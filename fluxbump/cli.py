@@ -6,15 +6,18 @@ Heavy modules (httpx, git, ruamel) are imported inside the commands that need th
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec, TypeVar
 
 import typer
 
 from fluxbump import __version__
-from fluxbump.errors import FluxbumpError
+from fluxbump.errors import EXIT_INTERNAL, FluxbumpError
 from fluxbump.output import emit_json, err, error, out, paint, warn
 from fluxbump.worktree import repo_root
 
@@ -33,13 +36,15 @@ ENVIRONMENT = (
     ("GITHUB_TOKEN, GITEA_TOKEN", "the forge token for --open-pr (never printed)"),
     ("FLUXBUMP_NO_FORK", "set: scan in one process (no forked helper)"),
     ("NO_COLOR", "set: no colour"),
+    ("FLUXBUMP_DEBUG", "1: print the traceback of an unexpected error (as --debug)"),
 )
 
 app = typer.Typer(
     name="fluxbump",
     help="Move a GitOps monorepo to a new Flux CD release in one safe, atomic step.\n\n"
     "Exit codes: 0 success, 1 gate violation, 2 usage/config/input error, "
-    "3 resolution/network error, 4 unsafe transition refused.\n\n"
+    "3 resolution/network error, 4 unsafe transition refused, "
+    f"{EXIT_INTERNAL} unexpected error (rerun with --debug for the traceback).\n\n"
     "\b\nEnvironment:\n"
     + "\n".join(f"  {name}: {what}" for name, what in ENVIRONMENT)
     + "\n\nExample: fluxbump status; fluxbump to latest --dry-run; "
@@ -52,6 +57,7 @@ app = typer.Typer(
 )
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 BaseOption = Annotated[
     str | None,
@@ -142,8 +148,69 @@ def _warn_duplicate_keys() -> None:
 def _fail(message: str, code: int, as_json: bool) -> NoReturn:
     error(message)
     if as_json:
-        emit_json({"ok": False, "error": message, "exit_code": code})
+        try:
+            emit_json({"ok": False, "error": message, "exit_code": code})
+            sys.stdout.flush()
+        except OSError:  # stdout itself failed: the line on stderr is all that can be said
+            _drop_stdout()
     raise typer.Exit(code)
+
+
+# Set by the callback on every run (--debug, FLUXBUMP_DEBUG=1): an unexpected error's traceback.
+_DEBUG = {"traceback": False}
+
+
+def command(name: str | None = None) -> Callable[[Callable[P, None]], Callable[P, None]]:
+    """``app.command``, with every unexpected exception turned into one line (``_guarded``)."""
+
+    def register(function: Callable[P, None]) -> Callable[P, None]:
+        app.command(name)(_guarded(function))
+        return function
+
+    return register
+
+
+def _guarded(function: Callable[P, None]) -> Callable[P, None]:
+    """No traceback, ever: an exception no core call expected (a bug, MemoryError, a full
+    disk while printing) is one line on stderr, exit 70, and with --json one JSON document;
+    ``--debug`` adds the traceback. Exit 1 stays the gate's alone."""
+
+    @functools.wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        as_json = kwargs.get("as_json") is True or kwargs.get("output_format") == "json"
+        try:
+            function(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise  # Typer's own exits and usage errors
+        except FluxbumpError as exc:  # an expected failure raised outside ``_run``
+            _fail(exc.message, exc.exit_code, as_json)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130, as_json)
+        except Exception as exc:  # MemoryError, RecursionError and OSError included
+            _crash(exc, as_json)
+
+    return run
+
+
+def _crash(exc: BaseException, as_json: bool) -> NoReturn:
+    if _DEBUG["traceback"]:
+        import traceback
+
+        err("".join(traceback.format_exception(exc)).rstrip("\n"))
+    text = str(exc).strip().splitlines()
+    detail = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    hint = "" if _DEBUG["traceback"] else "; rerun with --debug for the traceback"
+    _fail(f"unexpected error ({detail}){hint}", EXIT_INTERNAL, as_json)
+
+
+def _drop_stdout() -> None:
+    """stdout takes no more (a full disk, a closed pipe): point it at /dev/null so that the
+    flush at exit cannot fail again (Python would then exit 120 with a traceback of its own)."""
+    with contextlib.suppress(OSError, ValueError):  # no file descriptor: a test's buffer
+        target = sys.stdout.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, target)
+        os.close(devnull)
 
 
 def _version_callback(value: bool) -> None:
@@ -158,11 +225,21 @@ def main_callback(
         bool,
         typer.Option("--version", callback=_version_callback, is_eager=True, help="Show version."),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar="FLUXBUMP_DEBUG",
+            show_envvar=False,
+            help=f"On an unexpected error (exit {EXIT_INTERNAL}), print its traceback too.",
+        ),
+    ] = False,
 ) -> None:
     """Move a GitOps monorepo to a new Flux CD release in one safe, atomic step."""
+    _DEBUG["traceback"] = debug
 
 
-@app.command()
+@command()
 def resolve(
     release: Annotated[
         str, typer.Argument(help="Flux release (2.4.0, v2.4.0) or 'latest'.", metavar="VERSION")
@@ -196,7 +273,7 @@ def _warn_once(warnings: tuple[str, ...], *, quiet: bool) -> None:
             warn(message)
 
 
-@app.command()
+@command()
 def status(
     repo: RepoOption = None,
     component: ComponentsOption = None,
@@ -231,7 +308,7 @@ def status(
             out(line)
 
 
-@app.command()
+@command()
 def check(
     repo: RepoOption = None,
     component: ComponentsOption = None,
@@ -278,7 +355,7 @@ def check(
     raise typer.Exit(0 if result.report.ok else 1)
 
 
-@app.command()
+@command()
 def to(
     release: Annotated[
         str,
@@ -328,7 +405,12 @@ def to(
     ] = False,
     allow_dirty: Annotated[
         bool,
-        typer.Option("--allow-dirty", help="Permit uncommitted changes in files the bump edits."),
+        typer.Option(
+            "--allow-dirty",
+            hidden=True,  # kept so that old scripts get the refusal, not "no such option"
+            help="No effect: uncommitted changes in a file the bump edits are always refused, "
+            "so that they never enter its commit.",
+        ),
     ] = False,
     base: BaseOption = None,
     pre: Annotated[bool, typer.Option("--pre", help="Admit pre-releases for 'latest'.")] = False,
@@ -359,7 +441,7 @@ def to(
     )
 
 
-@app.command()
+@command()
 def sync(
     source: Annotated[
         str | None,
@@ -405,7 +487,7 @@ def sync(
     )
 
 
-@app.command()
+@command()
 def init(
     repo: RepoOption = None,
     force: Annotated[
@@ -426,7 +508,7 @@ def init(
         out(f"wrote {written}")
 
 
-@app.command()
+@command()
 def demo(
     keep: Annotated[
         str | None,
@@ -464,7 +546,7 @@ def demo(
     raise typer.Exit(code)
 
 
-@app.command("renovate-config")
+@command("renovate-config")
 def renovate_config(
     repo: RepoOption = None,
     renovate_version: Annotated[
@@ -499,7 +581,7 @@ def renovate_config(
     err(render("renovate-admin.txt", cloudinit_glob=glob).rstrip("\n"))
 
 
-@app.command("ci-workflow")
+@command("ci-workflow")
 def ci_workflow(
     install: Annotated[
         str | None,
@@ -530,7 +612,7 @@ def ci_workflow(
         out(text)
 
 
-@app.command()
+@command()
 def completion(
     shell: Annotated[str, typer.Argument(help="bash, zsh or fish.", metavar="SHELL")],
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,9 @@ from fluxbump.errors import UsageError
 
 CONFIG_NAME = ".fluxbump.yaml"
 APP_VERSION_POLICIES = ("follow", "keep", "bump")
+# A gate command may run for a day at most: a longer wait is a typo, and a huge one overflows
+# the timer after the files were written.
+MAX_GATE_TIMEOUT = 24 * 60 * 60
 
 
 @dataclass(frozen=True)
@@ -59,16 +63,34 @@ _LIST_KEYS = {"cloudinit", "charts", "blueprints", "clusters", "exclude"}
 _STR_KEYS = {"wrapper", "upstream", "helm_repo", "values_mirror", "app_version_policy", "remote"}
 
 
+class _Invalid(UsageError):
+    """A setting out of range or of the wrong type, at a key path (its line is looked up)."""
+
+    def __init__(self, path: tuple[str, ...], problem: str) -> None:
+        super().__init__(f"{CONFIG_NAME}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
 def load_config(root: Path) -> Config:
-    """Read ``.fluxbump.yaml`` at the repo root if present; unknown keys or wrong types exit 2."""
-    path = root / CONFIG_NAME
-    if not path.is_file():
+    """Read ``.fluxbump.yaml`` at the repo root if present; unknown keys, wrong types and
+    values out of range exit 2 naming ``.fluxbump.yaml:LINE``, before anything is written."""
+    from fluxbump.scan.sources import MAX_FILE_BYTES, read_raw
+
+    if not os.path.lexists(root / CONFIG_NAME):
         return Config()
+    # A regular file only (a FIFO or device is refused), read one byte past the cap at most.
+    raw = read_raw(root, CONFIG_NAME, limit=MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise UsageError(
+            f"{CONFIG_NAME}: larger than {MAX_FILE_BYTES // 2**20} MiB; not a configuration"
+        )
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
-        data = YAML(typ="safe", pure=True).load(path.read_text("utf-8"))
+        text = raw.decode("utf-8")
+        data = YAML(typ="safe", pure=True).load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -79,25 +101,42 @@ def load_config(root: Path) -> Config:
         raise UsageError(f"{CONFIG_NAME}: cannot read configuration ({first})") from None
     except RecursionError:
         raise UsageError(f"{CONFIG_NAME}: cannot read configuration (nested too deeply)") from None
-    return parse_config(data or {})
+    try:
+        return parse_config(data or {})
+    except _Invalid as exc:
+        raise UsageError(f"{CONFIG_NAME}:{_line_of(text, exc.path)}: {exc.problem}") from None
+
+
+def _line_of(text: str, path: tuple[str, ...]) -> int:
+    """The line of the deepest key of ``path`` found in the text (1: the document itself)."""
+    from ruamel.yaml import YAML
+
+    node, line = YAML(typ="safe", pure=True).compose(text), 1
+    for key in path:
+        pairs = node.value if getattr(node, "id", "") == "mapping" else []
+        found = [(k, v) for k, v in pairs if getattr(k, "value", None) == key]
+        if not found:
+            break
+        key_node, node = found[-1]  # the last of a duplicated key is the one read
+        line = key_node.start_mark.line + 1
+    return line
 
 
 def parse_config(data: Any) -> Config:
     """Validate a loaded mapping into a Config."""
     if not isinstance(data, dict):
-        raise UsageError(f"{CONFIG_NAME}: must be a mapping of settings")
+        raise _Invalid((), "must be a mapping of settings")
     known = {f.name for f in fields(Config)} - {"source"}
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:
-            raise UsageError(
-                f"{CONFIG_NAME}: unknown key '{key}' (known: {', '.join(sorted(known))})"
-            )
+            raise _Invalid((str(key),), f"unknown key '{key}' (known: {', '.join(sorted(known))})")
         values[key] = _coerce(str(key), value)
     config = replace(Config(), **values, source=CONFIG_NAME)
     if config.app_version_policy not in APP_VERSION_POLICIES:
-        raise UsageError(
-            f"{CONFIG_NAME}: app_version_policy must be one of {', '.join(APP_VERSION_POLICIES)}"
+        raise _Invalid(
+            ("app_version_policy",),
+            f"app_version_policy must be one of {', '.join(APP_VERSION_POLICIES)}",
         )
     return config
 
@@ -107,11 +146,11 @@ def _coerce(key: str, value: Any) -> Any:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise UsageError(f"{CONFIG_NAME}: '{key}' must be a list of glob strings")
+            raise _Invalid((key,), f"'{key}' must be a list of glob strings")
         return tuple(value)
     if key in _STR_KEYS:
         if not isinstance(value, str) or not value:
-            raise UsageError(f"{CONFIG_NAME}: '{key}' must be a non-empty string")
+            raise _Invalid((key,), f"'{key}' must be a non-empty string")
         return value
     if key == "components":
         return _components(value)
@@ -122,7 +161,7 @@ def _components(value: Any) -> tuple[ComponentConfig, ...]:
     """``name: {wrapper: W, upstream: U}`` adds or renames; ``name: false`` excludes."""
     shape = "'components' must map a name to {wrapper: CHART, upstream: DEPENDENCY} or false"
     if not isinstance(value, dict):
-        raise UsageError(f"{CONFIG_NAME}: {shape}")
+        raise _Invalid(("components",), shape)
     entries = []
     for name, entry in value.items():
         if entry is False:
@@ -133,21 +172,35 @@ def _components(value: Any) -> tuple[ComponentConfig, ...]:
             or set(entry) != {"wrapper", "upstream"}
             or not all(isinstance(v, str) and v for v in entry.values())
         ):
-            raise UsageError(f"{CONFIG_NAME}: components.{name}: {shape}")
+            raise _Invalid(("components", str(name)), f"components.{name}: {shape}")
         entries.append(ComponentConfig(str(name), entry["wrapper"], entry["upstream"]))
     return tuple(entries)
 
 
 def _gate(value: Any) -> GateConfig:
     if not isinstance(value, dict):
-        raise UsageError(f"{CONFIG_NAME}: 'gate' must be a mapping with 'commands' and 'timeout'")
+        raise _Invalid(("gate",), "'gate' must be a mapping with 'commands' and 'timeout'")
     for key in value:
         if key not in ("commands", "timeout"):
-            raise UsageError(f"{CONFIG_NAME}: unknown key 'gate.{key}' (known: commands, timeout)")
+            raise _Invalid(
+                ("gate", str(key)), f"unknown key 'gate.{key}' (known: commands, timeout)"
+            )
     commands = value.get("commands", [])
-    if not isinstance(commands, list) or not all(isinstance(c, str) for c in commands):
-        raise UsageError(f"{CONFIG_NAME}: 'gate.commands' must be a list of shell commands")
+    if not isinstance(commands, list) or not all(
+        isinstance(c, str) and c.strip() for c in commands
+    ):
+        raise _Invalid(
+            ("gate", "commands"), "'gate.commands' must be a list of shell commands (not empty)"
+        )
     timeout = value.get("timeout", 600)
-    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
-        raise UsageError(f"{CONFIG_NAME}: 'gate.timeout' must be a positive number of seconds")
+    if (
+        not isinstance(timeout, int)
+        or isinstance(timeout, bool)
+        or not 0 < timeout <= MAX_GATE_TIMEOUT
+    ):
+        raise _Invalid(
+            ("gate", "timeout"),
+            f"'gate.timeout' must be a positive whole number of seconds, at most "
+            f"{MAX_GATE_TIMEOUT} (a day), not {timeout!r}",
+        )
     return GateConfig(tuple(commands), timeout)

@@ -10,6 +10,8 @@ EXIT_VIOLATION = 1
 EXIT_USAGE = 2
 EXIT_RESOLUTION = 3
 EXIT_UNSAFE = 4
+# An unexpected failure (a bug, memory, a full disk outside the transaction): sysexits' EX_SOFTWARE.
+EXIT_INTERNAL = 70
 
 
 class FluxbumpError(Exception):
@@ -24,6 +26,16 @@ class FluxbumpError(Exception):
 
 class UsageError(FluxbumpError):
     """Bad input, configuration or repository state; nothing was written (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class NotRegularFile(FluxbumpError):
+    """A repository path that is not a regular file inside the repository (a device, FIFO,
+    socket, or a symlink out of it): never read, and no command goes on past it (exit 2).
+
+    Not a ``UsageError``: a merely unreadable manifest only makes the components it names
+    unproven, but one of these is refused outright, by every command."""
 
     exit_code = EXIT_USAGE
 

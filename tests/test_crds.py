@@ -542,3 +542,24 @@ def test_validation_against_crds_read_from_a_chart() -> None:
     crds = read_crds(OLD, "flux2-2.0.0.tgz")
     found = validate(HELMRELEASE.replace("RETRIES", "${N}"), crds)
     assert len(found) == 1 and "spec.install.disableTakeOwnership: unknown field" in found[0]
+
+
+def test_a_tampered_cache_entry_is_ignored_and_fetched_again(
+    chart_server: HelmServer, tmp_path: Path
+) -> None:
+    """SECURITY.md: cached archives are content-addressed and re-verified on every read."""
+    index = index_of(chart_server)
+    first = fetch_chart_archive(index, "flux2", "2.0.0", offline=False)
+    entry = tmp_path / "cache" / "charts" / f"{hashlib.sha256(OLD).hexdigest()}.tgz"
+    entry.write_bytes(targz({"flux2/Chart.yaml": b"name: evil\n"}))
+    with pytest.raises(ResolutionError, match="not in the chart cache"):
+        fetch_chart_archive(index, "flux2", "2.0.0", offline=True)  # never used unverified
+    assert fetch_chart_archive(index, "flux2", "2.0.0", offline=False) == first
+    assert len(chart_server.requests) == 2 and entry.read_bytes() == OLD
+
+
+def test_more_members_than_the_default_limit_are_refused() -> None:
+    """SECURITY.md: at most 5000 members per chart archive."""
+    archive = targz({f"flux2/f{i}": b"" for i in range(5001)})
+    with pytest.raises(ResolutionError, match="archive has more than 5000 members"):
+        read_crds(archive, "many.tgz")

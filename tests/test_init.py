@@ -98,3 +98,47 @@ def test_components_config_cannot_make_flux_generic_or_a_repo_chart_an_upstream(
     )
     refused = run_cli("check", "--repo", str(repo), "--offline")
     assert refused.code == 2 and "'bp-flux' is a chart of this repo" in refused.stderr
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from fluxbump.write.transaction import repo_lock
+with repo_lock(Path(sys.argv[1])):
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_init_takes_the_lock_and_is_refused_as_to_is_while_another_run_holds_it(
+    tmp_path: Path,
+) -> None:
+    """Issue 18: init is a writing command like to and sync, so it takes the same lock."""
+    import subprocess
+    import sys
+
+    from fluxbump.write.transaction import lock_path
+    from tests.adversarial.harness import git_state
+    from tests.support.crash_cli import child_env
+
+    repo = make_fleet(tmp_path / "repo", git=True, clusters=("a.example",))
+    before = git_state(repo)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(repo)], env=child_env(), stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+        init = run_cli("init", "--repo", str(repo))
+        to = run_cli("to", "2.5.1", "--repo", str(repo), "--offline")
+    finally:
+        holder.kill()
+        holder.wait()
+    refusal = (
+        f"error: another fluxbump run holds the lock {lock_path(repo)} (pid {holder.pid}); "
+        "wait for it or remove it if no fluxbump is running\n"
+    )
+    assert (init.code, init.stderr) == (2, refusal)
+    assert (to.code, to.stderr.splitlines()[-1] + "\n") == (2, refusal)
+    assert git_state(repo) == before and not (repo / ".fluxbump.yaml").exists()
+    assert run_cli("init", "--repo", str(repo)).code == 0  # the SIGKILLed holder's lock is free
+    assert load_config(repo).source == ".fluxbump.yaml"

@@ -127,7 +127,9 @@ def test_dirty_file_the_plan_touches_is_refused(tmp_path: Path, helm_server: Hel
     assert outcome.code == 2
     assert f"uncommitted changes in {fleet.WRAPPER_VALUES}" in outcome.stderr
     assert snapshot(repo) == before
-    assert bump(helm_server, repo, "2.4.0", "--allow-dirty").code == 0
+    allowed = bump(helm_server, repo, "2.4.0", "--allow-dirty")  # never commits their edit
+    assert allowed.code == 2 and f"uncommitted changes in {fleet.WRAPPER_VALUES}" in allowed.stderr
+    assert snapshot(repo) == before
 
 
 def test_existing_branch_is_refused(tmp_path: Path, helm_server: HelmServer) -> None:

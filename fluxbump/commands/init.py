@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fluxbump.config import CONFIG_NAME, load_config, parse_config
@@ -41,10 +42,22 @@ def render_init(root: Path) -> str:
 
 
 def run_init(root: Path, *, force: bool) -> Path:
-    """Write the file; an existing one is kept unless ``force``."""
+    """Write the file under the repository's lock (as every writing command), atomically (a
+    temp renamed over it); an existing one is kept unless ``force``."""
+    from fluxbump.write.transaction import OsWriter, WriteFailed, describe, repo_lock
+    from fluxbump.write.transaction import write_all_atomically as write
+
     target = root / CONFIG_NAME
-    if target.exists() and not force:
-        raise UsageError(f"{target} already exists; pass --force to overwrite it")
-    text = render_init(root)
-    target.write_text(text, encoding="utf-8")
+    with repo_lock(root):
+        if os.path.lexists(target) and not force:
+            raise UsageError(f"{target} already exists; pass --force to overwrite it")
+        text = render_init(root)  # reads an existing one: a regular file inside the repo
+        real = Path(os.path.realpath(target))
+        old = real.read_bytes() if real.exists() else None
+        try:
+            kept = write([(real, text.encode("utf-8"), 0o644, old)], OsWriter())
+        except WriteFailed as exc:
+            raise UsageError(f"{target}: cannot write ({describe(exc.error)})") from None
+        if kept:
+            raise UsageError(f"{target}: changed by another process meanwhile; kept that version")
     return target

@@ -40,6 +40,9 @@ DEADLINE_SECONDS = 120.0
 # A server may ask for minutes of patience (Retry-After); a CLI run waits at most this per try.
 MAX_RETRY_AFTER = 10.0
 BACKOFF_SECONDS = 0.2
+# The most either setting may say: a day. A larger number is a typo, and a huge one overflows
+# the socket timer (an OverflowError in the middle of a download).
+MAX_SECONDS = 24 * 60 * 60.0
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,10 @@ def _seconds(name: str, default: float) -> float:
         seconds = float(value)
     except ValueError:
         seconds = 0.0
-    if not 0 < seconds < float("inf"):
-        raise UsageError(f"{name}={value!r}: expected a positive number of seconds")
+    if not 0 < seconds <= MAX_SECONDS:
+        raise UsageError(
+            f"{name}={value!r}: expected a positive number of seconds, at most {MAX_SECONDS:.0f}"
+        )
     return seconds
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import os
 import re
+import stat
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -12,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NoReturn
 
-from fluxbump.errors import UsageError
+from fluxbump.errors import NotRegularFile, UsageError
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 # Directories that never hold pin-sites; skipping them keeps the walk cheap.
@@ -36,13 +39,8 @@ class SourceFile:
 
 def read_source(root: Path, rel: str) -> SourceFile:
     """Read one candidate pin file; too large or not UTF-8 is a UsageError naming it."""
-    try:
-        size = (root / rel).stat().st_size
-    except OSError as exc:
-        raise UsageError(f"{rel}: cannot read ({exc.strerror})") from None
-    if size > MAX_FILE_BYTES:  # refused before reading it
-        _too_large(rel)
-    return source_of(rel, read_raw(root, rel))
+    # One byte past the cap is enough to refuse: the cap counts the bytes read, not st_size.
+    return source_of(rel, read_raw(root, rel, limit=MAX_FILE_BYTES + 1))
 
 
 def source_of(rel: str, raw: bytes) -> SourceFile:
@@ -56,28 +54,93 @@ def _too_large(rel: str) -> NoReturn:
     raise UsageError(f"{rel}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not a pin file")
 
 
-def read_raw(root: Path | str, rel: str) -> bytes:
-    """A file's bytes; an unreadable file is a UsageError naming it.
+def read_raw(root: Path | str, rel: str, *, limit: int | None = None) -> bytes:
+    """A regular file's bytes (at most ``limit``); an unreadable file is a UsageError naming
+    it, a device, FIFO, socket or a symlink out of the repository a ``NotRegularFile``.
 
     A fleet has tens of thousands of small files: ``os.open``/``os.readv`` into one reused
-    buffer skips the buffered file object (and its ``fstat``) that ``Path.read_bytes`` pays,
-    and allocates only the bytes the file has (a fresh 64 KiB per read fragments the heap).
+    buffer skips the buffered file object that ``Path.read_bytes`` pays, and allocates only
+    the bytes the file has (a fresh 64 KiB per read fragments the heap).
     """
     view = _buffer()
+    bound = sys.maxsize if limit is None else limit
     try:
-        fd = os.open(f"{root}/{rel}", os.O_RDONLY | os.O_CLOEXEC)
+        fd = open_regular(root, rel)
         try:
             size = os.readv(fd, [view])
-            if size < len(view):
-                return bytes(view[:size])
+            if size < len(view) or size >= bound:
+                return bytes(view[: min(size, bound)])
             chunks = [bytes(view)]
-            while chunk := os.read(fd, len(view)):
+            left = bound - size
+            while left > 0 and (chunk := os.read(fd, min(len(view), left))):
                 chunks.append(chunk)
+                left -= len(chunk)
             return b"".join(chunks)
         finally:
             os.close(fd)
     except OSError as exc:
         raise UsageError(f"{rel}: cannot read ({exc.strerror})") from None
+
+
+# O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused right after, by fstat);
+# O_NOFOLLOW: a symlink is resolved and checked first (``_open_link``); O_NOCTTY: a terminal
+# never becomes ours.
+_OPEN_FLAGS = (
+    os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
+)
+
+
+def open_regular(root: Path | str, rel: str) -> int:
+    """An fd of ``root/rel`` when it is a regular file inside the repository (a symlink to
+    one included); anything else is refused before a byte is read, so a FIFO never blocks
+    and a device is never read without bound. OSError: the file cannot be opened."""
+    path = f"{root}/{rel}"
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and os.path.islink(path):
+            fd = _open_link(root, rel)
+        elif exc.errno == errno.ENXIO:  # a socket (or a device without a driver)
+            _not_regular(rel, _kind(os.stat(path).st_mode))
+        else:
+            raise
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        target = os.path.realpath(path)
+        link = f"a symlink to {target}, " if target != os.path.abspath(path) else ""
+        _not_regular(rel, link + _kind(mode))
+    return fd
+
+
+def _open_link(root: Path | str, rel: str) -> int:
+    """Open what a symlink names when that is a regular file inside the repository; a link
+    out of it would put a file the repository does not hold into the scan (and a bump would
+    edit it)."""
+    target = os.path.realpath(f"{root}/{rel}")
+    mode = os.stat(target).st_mode  # stat never blocks, not even on a FIFO
+    if not stat.S_ISREG(mode):
+        _not_regular(rel, f"a symlink to {target}, {_kind(mode)}")
+    if not Path(target).is_relative_to(os.path.realpath(root)):
+        raise NotRegularFile(
+            f"{rel}: a symlink to {target}, outside the repository; fluxbump reads only files "
+            "inside it: replace the link with the file, or add it to 'exclude' in "
+            ".fluxbump.yaml; nothing was written"
+        )
+    return os.open(target, _OPEN_FLAGS)
+
+
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))  # fmt: skip
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def _not_regular(rel: str, what: str) -> NoReturn:
+    raise NotRegularFile(
+        f"{rel}: {what}, not a regular file; fluxbump reads only regular files: remove it, or "
+        "add it to 'exclude' in .fluxbump.yaml; nothing was written"
+    )
 
 
 def _buffer() -> memoryview:

@@ -89,7 +89,14 @@ def dirty_files(repo: GitRepo, rels: Iterable[str]) -> list[str]:
     wanted = {repo.path(rel): rel for rel in rels}
     if not wanted:
         return []
-    status = repo.handle.git.status("--porcelain", "-z", "--untracked-files=all", "--", *wanted)
+    import git
+
+    try:
+        status = repo.handle.git.status("--porcelain", "-z", "--untracked-files=all", "--", *wanted)
+    except git.GitCommandError as exc:  # e.g. a full disk: git cannot refresh its index
+        raise UsageError(
+            f"git status failed: {_first_error_line(exc)}; nothing was written"
+        ) from None
     dirty = []
     for entry in status.split("\0"):
         path = entry[3:]

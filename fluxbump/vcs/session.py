@@ -81,10 +81,13 @@ class GitSession:
         git.refuse_unsettled(self.repo)
         git.refuse_index_lock(self.repo)
         dirty = git.dirty_files(self.repo, plan.files())
-        if dirty and not self.options.allow_dirty:
+        if dirty:
+            # The commit takes whole files: it would carry the user's own edits as the bump's.
+            # --allow-dirty does not change that (it never commits the user's edits).
             raise UsageError(
-                f"uncommitted changes in {', '.join(dirty)}, which this bump edits; "
-                "commit or stash them, or pass --allow-dirty"
+                f"uncommitted changes in {', '.join(dirty)}, which this bump edits and commits; "
+                "commit or stash them and re-run (or pass --no-git to only write the files); "
+                "nothing was written"
             )
         self.branch = branch_name(plan, self.options.branch)
         if git.branch_exists(self.repo, self.branch) and not self.options.reuse_existing:

@@ -295,8 +295,14 @@ def repo_lock(root: Path) -> Iterator[None]:
     path = where.lock
     fd = _acquire(path)
     try:
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except OSError as exc:  # a full disk: refused here, before the first real write
+            raise UsageError(
+                f"cannot write the lock {path} ({describe(exc)}); nothing was written: free "
+                "some space and re-run"
+            ) from None
         yield
     finally:
         # Unlink while still holding the lock; _acquire re-checks the inode to close the race.

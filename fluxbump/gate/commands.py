@@ -30,7 +30,7 @@ def run_gate_command(root: Path, command: str, timeout: int) -> None:
         spared = escapees.children()
         proc = subprocess.Popen(
             command, shell=True, cwd=root, text=True, start_new_session=True,
-            env={**os.environ, escapees.TOKEN_ENV: token},
+            env={**os.environ, escapees.TOKEN_VARIABLE: token},
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:

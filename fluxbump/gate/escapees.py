@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-# Set on every gate command; its value is unique per command run.
-TOKEN_ENV = "FLUXBUMP_GATE_RUN"
+# Set (not read) by fluxbump on every gate command; its value is unique per command run.
+TOKEN_VARIABLE = "FLUXBUMP_GATE_RUN"
 PROC = Path("/proc")
 PR_SET_CHILD_SUBREAPER = 36
 # A process that forks as fast as it is killed is chased this many rounds, then left.
@@ -110,7 +110,7 @@ def _carries(pid: int, token: str) -> bool:
         environ = (PROC / str(pid) / "environ").read_bytes()
     except OSError:
         return False
-    return f"{TOKEN_ENV}={token}".encode() in environ.split(b"\0")
+    return f"{TOKEN_VARIABLE}={token}".encode() in environ.split(b"\0")
 
 
 def _await_death(pid: int, leader: int) -> None:

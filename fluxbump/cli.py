@@ -12,9 +12,10 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from fluxbump import __version__
 from fluxbump.errors import EXIT_INTERNAL, FluxbumpError
@@ -39,7 +40,36 @@ ENVIRONMENT = (
     ("FLUXBUMP_DEBUG", "1: print the traceback of an unexpected error (as --debug)"),
 )
 
+
+class _Commands(TyperGroup):
+    """Typer's group, with one addition: a command line Click refuses (a missing argument,
+    an unknown option or command) still prints one JSON document when it asked for --json,
+    so a script that parses stdout gets one on every failure."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
+        self._wants_json = "--json" in args
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except typer.TyperException as exc:  # Click's usage errors
+            self._report(exc)
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except typer.TyperException as exc:
+            self._report(exc)
+            raise
+
+    def _report(self, exc: typer.TyperException) -> None:
+        if getattr(self, "_wants_json", False):
+            emit_json({"ok": False, "error": exc.format_message(), "exit_code": exc.exit_code})
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="fluxbump",
     help="Move a GitOps monorepo to a new Flux CD release in one safe, atomic step.\n\n"
     "Exit codes: 0 success, 1 gate violation, 2 usage/config/input error, "
@@ -347,7 +377,10 @@ def check(
             output_format == "json",
         )
     if output_format == "json":
-        emit_json(result.as_json())
+        document = result.as_json()
+        if not result.report.ok:  # a failure, so it names itself like every other one
+            document |= {"error": format_text(result)[-1], "exit_code": 1}
+        emit_json(document)
     else:
         formatter = format_github if output_format == "github" else format_text
         for line in formatter(result):

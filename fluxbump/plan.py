@@ -13,12 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from fluxbump import versions
+from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite
 from fluxbump.scan.charts import tracked_charts
 from fluxbump.scan.discover import Discovery
 from fluxbump.scan.sites import chartlock
 from fluxbump.scan.sites.chart import ChartFile
 from fluxbump.scan.substitution import Placeholder, default_pin
+from fluxbump.yamlio.yamldoc import YamlPath
 
 # Reads a chart as it was at the base revision (None: no such file there, or no git).
 BaseCharts = Callable[[str], ChartFile | None]
@@ -173,6 +175,9 @@ class _Planner:
         self.policy = policy
         self.edits: list[Edit] = []
         self.planned: set[tuple[str, int]] = set()
+        # Every value asked of a site (changed or kept), by its scalar and path: one scalar
+        # may feed several sites through a YAML anchor (see ``_shared_scalars``).
+        self.wanted: dict[tuple[str, int, YamlPath], str] = {}
         self.versions: dict[str, str] = {}  # chart -> version after the plan
         self.blocked: list[str] = []  # ranges that will not admit the planned version
         self.upstreams = {m.found.component.upstream for m in moves}
@@ -191,6 +196,7 @@ class _Planner:
         self._add(site, restyle(site.value, new))
 
     def _add(self, site: PinSite, new: str) -> None:
+        self.wanted.setdefault((site.file, site.start, site.path), new)
         if site.value != new and (site.file, site.start) not in self.planned:
             self.planned.add((site.file, site.start))
             self.edits.append(Edit(site, new))
@@ -293,7 +299,48 @@ def plan_moves(moves: list[Move], base: BaseCharts, policy: str = "follow") -> P
     for site in _unique(s for m in moves for s in m.found.constraints):
         if site.subject in planner.versions:
             _block_range(site, planner.versions[site.subject], planner.blocked)
+    planner.edits += _shared_scalars(planner, _every_site(moves, planner))
     return Plan([m.target() for m in moves], edits=planner.edits, blocked=planner.blocked)
+
+
+def _every_site(moves: list[Move], planner: _Planner) -> list[PinSite]:
+    """Every pin-site the plan may move, a shared one once per path it is read at."""
+    charts = planner.charts.values()
+    own = [s for c in charts for s in (c.version, c.app_version) if s is not None]
+    deps = [s for c in charts for s in c.dependencies]
+    mirrors = [b.version for b in planner.blueprints.values() if b.version is not None]
+    found = [s for m in moves for s in (*m.found.installs, *m.found.mirrors, *m.found.releases)]
+    return _unique([*own, *deps, *mirrors, *found])
+
+
+def _shared_scalars(planner: _Planner, sites: list[PinSite]) -> list[Edit]:
+    """One scalar read at several paths (an anchor and its aliases or merge keys) is one
+    edit that moves every one of them: planned for each path when all want the same value
+    (the edit's proof then expects each), refused when they would have to move apart."""
+    groups: dict[tuple[str, int], list[PinSite]] = {}
+    for site in sites:
+        groups.setdefault((site.file, site.start), []).append(site)
+    extra = []
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        wanted = [planner.wanted.get((s.file, s.start, s.path), s.value) for s in group]
+        if len(set(wanted)) > 1:
+            raise UsageError(_apart(group, wanted))
+        edited = {(e.site.file, e.site.start, e.site.path) for e in planner.edits}
+        if wanted[0] != group[0].value:
+            extra += [Edit(s, wanted[0]) for s in group if (s.file, s.start, s.path) not in edited]
+    return extra
+
+
+def _apart(group: list[PinSite], wanted: list[str]) -> str:
+    a, b = group[0], next(s for s, w in zip(group, wanted, strict=True) if w != wanted[0])
+    other = wanted[group.index(b)]
+    return (
+        f"{a.where}: one YAML anchor sets the {a.role.value} {a.subject} ({a.owner}) and the "
+        f"{b.role.value} {b.subject} ({b.owner}), which must move apart ({wanted[0]} and "
+        f"{other}); give each its own value and re-run; nothing written"
+    )
 
 
 def plan_locks(moves: list[Move], plan: Plan, now: datetime) -> None:
@@ -323,11 +370,12 @@ def plan_locks(moves: list[Move], plan: Plan, now: datetime) -> None:
 
 
 def _unique(sites: Iterable[PinSite]) -> list[PinSite]:
-    seen: set[tuple[str, int]] = set()
+    """Each site once; one scalar read at two paths (a YAML alias) is two sites."""
+    seen: set[tuple[str, int, YamlPath]] = set()
     unique = []
     for site in sites:
-        if (site.file, site.start) not in seen:
-            seen.add((site.file, site.start))
+        if (site.file, site.start, site.path) not in seen:
+            seen.add((site.file, site.start, site.path))
             unique.append(site)
     return unique
 

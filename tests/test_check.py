@@ -163,3 +163,18 @@ def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
 def test_check_json_flag_is_format_json(tmp_path: Path) -> None:
     code, out, _ = check(make_fleet(tmp_path, INCIDENT), "--json")
     assert code == 1 and json.loads(out)["ok"] is False
+
+
+def test_github_format_escapes_the_annotation_path(tmp_path: Path) -> None:
+    # An unescaped ',' or ':' in file= would end the property and forge line= (issue 23).
+    cluster = "evil,line=1:x%2C"
+    repo = make_fleet(tmp_path, clusters=(cluster,))
+    straggler = f"clusters/{cluster}/{fleet.FLUX_RELEASE_FILE}"
+    edit(repo, straggler, "version: 1.1.1", "version: 1.1.0")
+    code, out, _ = check(repo, "--format", "github")
+    assert code == 1
+    annotations = [x for x in out.splitlines() if x.startswith("::error")]
+    escaped = f"clusters/evil%2Cline=1%3Ax%252C/{fleet.FLUX_RELEASE_FILE}"
+    assert annotations == [
+        f"::error file={escaped},line=31::flux-system/bp-flux deploys bp-flux 1.1.0, chart is 1.1.1"
+    ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fluxbump import fleet
-from fluxbump.remote.upstream import PLAIN_HTTP_ENV
+from fluxbump.remote.upstream import MAX_TAG_LIST_BYTES, PLAIN_HTTP_ENV
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.fixtures import edit, git, snapshot
 from tests.support.helm_server import HelmServer, serve
@@ -464,3 +464,26 @@ def test_a_malformed_dependency_entry_is_named_not_skipped(repo: Path) -> None:
     outcome = run_cli("check", "--repo", str(repo), "--offline")
     assert outcome.code == 2
     assert f"{CILIUM_CHART}:7: a dependency must be a mapping with a 'name'" in outcome.stderr
+
+
+def test_to_component_refuses_a_tag_list_of_tens_of_megabytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helm_server: HelmServer
+) -> None:
+    # 30 pages of ~1 MB each: every page is under the page cap, the whole list is not.
+    page = [f"2.27.{n}-build.{n:040d}" for n in range(16_000)]
+    registry = Registry(pages={"charts/common": [page] * 30})
+    with serve_registry(registry):
+        monkeypatch.setenv(PLAIN_HTTP_ENV, registry.host)
+        repo = wrappers_fleet(tmp_path / "repo", common_repo=f"oci://{registry.host}/charts")
+        before = snapshot(repo)
+        outcome = to(repo, helm_server, "2.27.1", "--component", "common", "--no-git")
+    assert outcome.code == 3, outcome.stderr
+    url = f"http://{registry.host}/v2/charts/common/tags/list"
+    said = outcome.stderr.strip().splitlines()[-1]
+    assert said.endswith(
+        f"{url}: tag list larger than {MAX_TAG_LIST_BYTES} bytes over all pages; "
+        "refusing it (is this the chart's repository?)"
+    )
+    # Reading stopped at the cap: 9 of the 30 pages (plus the unauthenticated first try).
+    assert len(registry.tag_requests()) == 1 + 9
+    assert snapshot(repo) == before

@@ -429,3 +429,50 @@ def test_what_a_passing_gate_command_leaves_running_is_killed(
     time.sleep(3)  # the background writer would have written by now, had it survived
     assert "late-write" not in (repo / fleet.WRAPPER_CHART).read_text()
     assert git(repo, "status", "--porcelain") == ""
+
+
+ESCAPEE = """\
+setsid sh -c 'echo $$ > "{pid}.tmp" && mv "{pid}.tmp" "{pid}"
+  while [ ! -e "{marker}" ]; do sleep 0.01; done
+  echo late-write >> "{target}"' </dev/null >/dev/null 2>&1 &
+while [ ! -e "{pid}" ]; do sleep 0.01; done
+exit {code}
+"""
+
+
+def _gone_or_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rfind(")") + 2] == "Z"
+
+
+@pytest.mark.parametrize("code", [0, 1])
+def test_a_gate_command_that_leaves_its_session_cannot_write_later(
+    tmp_path: Path, helm_server: HelmServer, code: int
+) -> None:
+    # `setsid cmd &` leaves the gate command's process group and session (issue 23). The
+    # escapee waits for a marker this test creates only after fluxbump returned: had it
+    # survived, it writes then; the test waits for it to end instead of sleeping.
+    pid, marker = tmp_path / "escapee.pid", tmp_path / "go"
+    target = tmp_path / "repo" / fleet.WRAPPER_CHART
+    script = tmp_path / "escape.sh"
+    script.write_text(ESCAPEE.format(pid=pid, marker=marker, target=target, code=code))
+    repo = gated_fleet(tmp_path / "repo", f"gate:\n  commands: ['sh {script}']\n")
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, "2.4.0")
+    escapee = int(pid.read_text())
+    marker.touch()
+    deadline = time.monotonic() + 60
+    while not _gone_or_zombie(escapee) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _gone_or_zombie(escapee)
+    if code == 1:
+        assert outcome.code == 1 and "exited 1" in outcome.stderr, outcome.stderr
+        assert snapshot(repo) == before
+        assert "fluxbump/flux-v2.4.0" not in git(repo, "branch")
+    else:
+        assert outcome.code == 0, outcome.stderr
+        assert "late-write" not in target.read_text()
+        assert git(repo, "status", "--porcelain") == ""

@@ -155,9 +155,20 @@ def format_github(result: CheckResult) -> list[str]:
     """GitHub Actions workflow commands; message data escaped as the runner requires."""
     lines = []
     for v in result.report.violations:
-        message = v.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        lines.append(f"::error file={v.file},line={v.line}::{message}")
+        where = f"file={_escape_property(v.file)},line={v.line}"
+        lines.append(f"::error {where}::{_escape_data(v.message)}")
     return lines + format_text(result)[-1:]
+
+
+def _escape_data(text: str) -> str:
+    """A workflow command's message, escaped as actions/toolkit ``escapeData`` does."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    """A property value (``file=``), escaped as actions/toolkit ``escapeProperty`` does: an
+    unescaped ``,`` or ``:`` in a directory name would end the value and forge the location."""
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 # Above this many components ``status`` prints one line per component unless asked for the

@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -31,6 +32,8 @@ FETCH_INDEX = "fetch the Helm index"
 PARSED_PREFIX = "parsed-"
 PARSED_FORMAT = 1
 PARSED_KEEP = 8
+# A key at column 0 of a block-style index (``entries:``, ``generated:``).
+_TOP_LEVEL_KEY = re.compile(r"^[\"']?([A-Za-z_][\w.-]*)[\"']?[ \t]*:", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -374,8 +377,28 @@ def fetch_index(url: str) -> HelmIndex:
         return load_parsed(cached[0], url)
     text = index_text(reply, url)
     index = load_parsed(text, url)  # validate before caching: never poison the cache
+    if not proven_whole(reply, text):
+        # A cut body may still parse (cut between entries): used once, as an index that
+        # cannot prove absence, but never cached to answer later offline runs.
+        return dataclasses.replace(index, complete=False)
     cache.write(text, _meta(reply, url))
     return index
+
+
+def proven_whole(reply: http.Reply, text: str) -> bool:
+    """Whether the body is known to be all of it: its length was declared (or it was chunked,
+    whose last chunk marks the end), else its text shows the end of the index. A body that
+    ends when the socket does may have been cut anywhere."""
+    if reply.headers.get("content-length", "").isdigit():
+        return True
+    if "chunked" in reply.headers.get("transfer-encoding", "").lower():
+        return True
+    if text.lstrip().startswith(("{", "[")):
+        return True  # flow style (JSON): a cut one does not parse
+    # Block style: Helm writes ``generated:`` after ``entries:``; a top-level key after the
+    # entries proves they were not cut short.
+    keys = [m.group(1) for m in _TOP_LEVEL_KEY.finditer(text)]
+    return "entries" in keys and keys[-1] != "entries"
 
 
 def index_text(reply: http.Reply, url: str) -> str:

@@ -39,6 +39,9 @@ PLAIN_HTTP_ENV = "FLUXBUMP_OCI_PLAIN_HTTP"
 MAX_PAGES = 50
 # A tag-list page or token answer: thousands of tags fit in far less.
 MAX_PAGE_BYTES = 4 * 1024 * 1024
+# All pages together: a chart with every build tagged stays far below; a registry paging tens
+# of MB of tags is refused before they are all held in memory.
+MAX_TAG_LIST_BYTES = 8 * 1024 * 1024
 LIST_TAGS = "list the chart's tags"
 # How many alternative versions a "not published" message names.
 SUGGESTIONS = 5
@@ -131,6 +134,7 @@ def _list_tags(session: http.Session, url: str, name: str) -> list[str]:
     origin = urlparse(url).netloc
     headers: dict[str, str] = {}
     tags: list[str] = []
+    total = 0
     next_url: str | None = url
     for _ in range(MAX_PAGES):
         if next_url is None:
@@ -144,6 +148,12 @@ def _list_tags(session: http.Session, url: str, name: str) -> list[str]:
         if reply.status == 404 and next_url == url:
             return []  # the registry has no such chart: reported as "not published"
         _check_tags_status(reply, next_url)
+        total += len(reply.body)
+        if total > MAX_TAG_LIST_BYTES:
+            raise ResolutionError(
+                f"{url}: tag list larger than {MAX_TAG_LIST_BYTES} bytes over all pages; "
+                "refusing it (is this the chart's repository?)"
+            )
         tags.extend(_tags_of(reply.body, next_url))
         link = reply.links.get("next")
         next_url = urljoin(next_url, link) if link else None

@@ -60,8 +60,10 @@ def _shared(a: str, b: str) -> int:
 
 
 def splice(text: str, changes: Sequence[tuple[PinSite, str]]) -> str:
-    """Replace each site's source span; YAML sites keep quoting, text sites are raw."""
-    spans = sorted(changes, key=lambda change: change[0].start, reverse=True)
+    """Replace each site's source span; YAML sites keep quoting, text sites are raw. Sites
+    that share one scalar (a YAML anchor read at several paths) are one replacement."""
+    distinct = {(site.start, site.end, new): (site, new) for site, new in changes}
+    spans = sorted(distinct.values(), key=lambda change: change[0].start, reverse=True)
     _refuse_overlaps(spans)
     for site, new in spans:
         raw = text[site.start : site.end]

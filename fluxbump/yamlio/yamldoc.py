@@ -115,13 +115,38 @@ def is_scalar(node: Any) -> bool:
 
 
 def child(node: Any, key: str) -> Any:
-    """The value node under ``key`` in a mapping node, or None."""
-    if not is_mapping(node):
+    """The value node under ``key`` in a mapping node, or None. A key the mapping takes from
+    a merge key (``<<: *anchor``) is the node that holds it (the anchor's), so a pin set
+    through a merge is found, and edited where its text is."""
+    return _child(node, key, set())
+
+
+def _child(node: Any, key: str, seen: set[int]) -> Any:
+    if not is_mapping(node) or id(node) in seen:
         return None
+    seen.add(id(node))
+    merged = []
     for key_node, value_node in node.value:
-        if is_scalar(key_node) and key_node.value == key:
+        if _is_merge(key_node):
+            merged.append(value_node)
+        elif is_scalar(key_node) and key_node.value == key:
             return value_node
+    # The mapping's own keys win; then the merged mappings, the first listed first (YAML 1.1).
+    for value_node in merged:
+        sources = value_node.value if is_sequence(value_node) else [value_node]
+        for source in sources:
+            found = _child(source, key, seen)
+            if found is not None:
+                return found
     return None
+
+
+def _is_merge(key_node: Any) -> bool:
+    return (
+        is_scalar(key_node)
+        and key_node.value == "<<"
+        and str(getattr(key_node, "tag", "")).endswith(":merge")
+    )
 
 
 def keys(node: Any) -> list[str]:

@@ -28,6 +28,7 @@ class Fault:
     drip: float = 0.0  # seconds between single bytes of the body (a stalling, hostile server)
     drip_headers: bool = False  # drip the status line and headers too
     dripped: int = 0  # bytes dripped so far: a client that gave up early stops it short
+    path: str | None = None  # only a request for this path meets the fault (None: any)
 
 
 @dataclass
@@ -66,8 +67,11 @@ def _handler(server: HelmServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             record = Request("GET", self.path, {k.lower(): v for k, v in self.headers.items()})
             server.requests.append(record)
-            if server.faults:
-                self._fault(server.faults.pop(0))
+            path = self.path.split("?")[0]
+            fault = next((f for f in server.faults if f.path in (None, path)), None)
+            if fault is not None:
+                server.faults.remove(fault)
+                self._fault(fault)
                 return
             body = server.routes.get(self.path.split("?")[0])
             if body is None:

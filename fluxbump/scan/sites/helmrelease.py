@@ -233,7 +233,9 @@ def _site_in_block(source: SourceFile, body: Any, scalar: Any, owner: str) -> Pi
     """The version's place in the file. A literal block's lines are the file's lines after
     its ``|`` indicator, each less the block's indentation: that is checked for every line
     of the block, so anything else (properties before the indicator, a lone CR, an
-    indentation indicator that leaves spaces in the content) makes no site, never a wrong one."""
+    indentation indicator that leaves spaces in the content) makes no site, never a wrong one.
+    A CRLF file's lines end in CR LF; YAML reads each as one line break (the block's value
+    has LF only), so a line's CR is not part of its content."""
     text, value = source.text, scalar.value
     indicator = body.start_mark.index
     if not text.startswith("|", indicator) or "\r" in body.value:
@@ -250,7 +252,7 @@ def _site_in_block(source: SourceFile, body: Any, scalar: Any, owner: str) -> Pi
         end = text.find("\n", at)
         end = len(text) if end < 0 else end
         expected = " " * indent + line if line else ""
-        if text[at:end].rstrip(" ") != expected.rstrip(" "):
+        if text[at:end].removesuffix("\r").rstrip(" ") != expected.rstrip(" "):
             return None
         starts.append(at)
         at = end + 1
@@ -274,7 +276,7 @@ def _block_indent(text: str, first: int) -> int | None:
     while at < len(text):
         end = text.find("\n", at)
         end = len(text) if end < 0 else end
-        line = text[at:end]
+        line = text[at:end].removesuffix("\r")
         if line.strip(" "):
             return len(line) - len(line.lstrip(" "))
         at = end + 1

@@ -1,0 +1,86 @@
+"""Every pin-site kind in CRLF files (issue 23): found by status/check and moved by `to` exactly
+as in the same repository with LF line ends, CR LF kept on every line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.cli_runner import Outcome, run_cli
+from tests.support.fixtures import INCIDENT, edit, make_fleet, snapshot
+from tests.support.helm_server import HelmServer
+from tests.test_patches import JSON6902, KUSTOMIZATION, PATCH, STRATEGIC, patch
+from tests.test_substitution import KS, RELEASE
+from tests.test_substitution import KUSTOMIZATION as SUBSTITUTE
+
+STRATEGIC_KS = "clusters/omantel.omani.works/flux-system/strategic.yaml"
+
+
+def every_kind_fleet(root: Path, *, crlf: bool, pin: str = "1.1.1") -> Path:
+    """The incident fleet plus an inline JSON6902 patch, an inline strategic patch, a patch
+    file and a post-build substitution, each pinning bp-flux ``pin``."""
+    repo = make_fleet(root, INCIDENT)
+    edit(repo, RELEASE, "      version: 1.1.1\n", "      version: ${BP_FLUX_VERSION}\n")
+    extra = {
+        KS: SUBSTITUTE.replace('"1.1.1"', f'"{pin}"'),
+        KUSTOMIZATION: JSON6902.replace("VERSION", pin),
+        STRATEGIC_KS: STRATEGIC.replace("VERSION", pin),
+        PATCH: patch(pin),
+    }
+    for rel, text in extra.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    if crlf:
+        for rel, data in snapshot(repo).items():
+            (repo / rel).write_bytes(data.replace(b"\n", b"\r\n"))
+    return repo
+
+
+def run(command: str, repo: Path, *args: str) -> Outcome:
+    return run_cli(command, *args, "--repo", str(repo), "--offline")
+
+
+def as_lf(outcome: Outcome, repo: Path) -> list[str]:
+    return outcome.stdout.replace(str(repo), "REPO").splitlines()
+
+
+def test_crlf_pins_are_listed_by_status_like_lf_ones(tmp_path: Path) -> None:
+    lf = every_kind_fleet(tmp_path / "lf", crlf=False)
+    crlf = every_kind_fleet(tmp_path / "crlf", crlf=True)
+    want, got = run("status", lf, "--verbose"), run("status", crlf, "--verbose")
+    assert got.code == want.code == 0
+    assert as_lf(got, crlf) == as_lf(want, lf)
+    for rel in (KUSTOMIZATION, STRATEGIC_KS, PATCH, KS):
+        assert rel in got.stdout, rel
+
+
+def test_stale_crlf_pins_are_violations_like_lf_ones(tmp_path: Path) -> None:
+    lf = every_kind_fleet(tmp_path / "lf", crlf=False, pin="1.1.0")
+    crlf = every_kind_fleet(tmp_path / "crlf", crlf=True, pin="1.1.0")
+    want, got = run("check", lf), run("check", crlf)
+    assert got.code == want.code == 1
+    assert as_lf(got, crlf) == as_lf(want, lf)
+    stale = [line.split(":")[0] for line in got.stdout.splitlines() if "1.1.0" in line]
+    assert set(stale) == {KUSTOMIZATION, STRATEGIC_KS, PATCH, KS}
+
+
+def test_to_moves_crlf_pins_byte_minimally(tmp_path: Path, helm_server: HelmServer) -> None:
+    lf = every_kind_fleet(tmp_path / "lf", crlf=False)
+    crlf = every_kind_fleet(tmp_path / "crlf", crlf=True)
+    before = snapshot(lf)
+    for repo in (lf, crlf):
+        outcome = run_cli("to", "2.4.0", "--repo", str(repo), "--no-git",
+                          "--helm-repo", helm_server.base_url)  # fmt: skip
+        assert outcome.code == 0, outcome.stderr
+    moved = snapshot(lf)
+    assert {rel for rel in moved if moved[rel] != before[rel]} >= {
+        KUSTOMIZATION,
+        STRATEGIC_KS,
+        PATCH,
+        KS,
+    }
+    assert snapshot(crlf) == {rel: data.replace(b"\n", b"\r\n") for rel, data in moved.items()}
+    # The moved pins agree (what check still reports is the same for both: the fixture's
+    # substitution Kustomization is not a complete Flux object).
+    want, got = run("check", lf), run("check", crlf)
+    assert as_lf(got, crlf) == as_lf(want, lf)
+    assert not [line for line in got.stdout.splitlines() if "1.1.1" in line]

@@ -29,6 +29,7 @@ class BumpOptions:
     offline: bool = False
     pre: bool = False
     force_unsafe_crds: bool = False
+    crds_migrated: bool = False  # stored objects were migrated (`flux migrate`) on every cluster
     # The scheduled job (`to latest`): an existing bump branch is reported, not an error.
     reuse_existing: bool = False
     diff: bool = False  # keep the unified diff of an applied bump too (the demo shows it)

@@ -157,7 +157,7 @@ def _execute(
             _refuse_reverting(plan, session.base_reader(options.base))
         flux = next((m for m in moves if m.found.component.rules.names_a_release), None)
         if flux is not None:
-            result.crds = _guard_crds(flux.found, loaded.index, flux.chart, options)
+            result.crds = _guard_crds(flux.found, loaded.index, flux.chart, options, session)
             result.warnings += result.crds.warnings
         changes = file_changes(tree.sources, plan)
         if options.dry_run or options.diff:  # a fleet's diff is thousands of hunks: on request
@@ -193,21 +193,47 @@ def _archives_left_stale(tree: Survey, plan: Plan) -> list[str]:
 
 
 def _guard_crds(
-    found: Discovery, index: HelmIndex, target: str, options: BumpOptions
+    found: Discovery, index: HelmIndex, target: str, options: BumpOptions, session: GitSession
 ) -> CrdComparison:
-    """Refuse (exit 4) a target whose CRDs stop serving a version the cluster may store."""
+    """Refuse (exit 4) a target whose CRDs stop serving a version the clusters may store."""
     from fluxbump.crds.drops import guard_transition
-    from fluxbump.crds.guard import compare_crds
 
-    comparison = compare_crds(found, index, target, offline=options.offline)
+    comparison = crd_comparison(found, index, target, options, session)
     chart = comparison.chart
     # A running chart equal to the target is no transition: name only those it moves from.
     moving = [c for c in comparison.running if not versions.equal(c, target)]
     current = ", ".join(f"{chart} {c}" for c in moving) or "the current release"
-    forced = guard_transition(
-        current, f"{chart} {target}", list(comparison.drops), force=options.force_unsafe_crds
+    basis = (
+        "that a release this repository pinned stored (so status.storedVersions may hold them)"
+        if comparison.history is not None
+        else "in use now (no git history: every served version is treated as stored)"
     )
-    return replace(comparison, warnings=(*comparison.warnings, *forced))
+    said = guard_transition(
+        current, f"{chart} {target}", list(comparison.drops),
+        force=options.force_unsafe_crds, migrated=options.crds_migrated,
+        steps=comparison.steps(), basis=basis,
+    )  # fmt: skip
+    return replace(
+        comparison,
+        warnings=(*comparison.warnings, *said),
+        migrated=options.crds_migrated and bool(comparison.blocking),
+    )
+
+
+def crd_comparison(
+    found: Discovery, index: HelmIndex, target: str, options: BumpOptions, session: GitSession
+) -> CrdComparison:
+    """The running charts against ``target``, each drop judged by the pin files' git history."""
+    from fluxbump.crds.guard import charts_of_release, compare_crds
+    from fluxbump.crds.history import HISTORY_LIMIT, pin_files, pin_history
+
+    past = session.past_versions(pin_files(found), HISTORY_LIMIT)
+    history = (
+        None
+        if past is None
+        else pin_history(found, past, charts_of_release(index, found.component.upstream))
+    )
+    return compare_crds(found, index, target, offline=options.offline, history=history)
 
 
 def _refuse_blocked(plan: Plan) -> None:

@@ -7,7 +7,7 @@ through the git command line (``repo.git.commit``) so the user's hooks and ident
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -226,3 +226,35 @@ def adopt(repo: GitRepo, branch: str, sha: str) -> None:
         repo.handle.git.reset("--soft", sha)
     else:
         repo.handle.git.branch("-f", branch, sha)
+
+
+def past_versions(
+    repo: GitRepo, rels: Sequence[str], *, limit: int
+) -> tuple[list[SourceFile], int, bool]:
+    """Each distinct past content of ``rels`` in the newest ``limit`` commits touching them.
+
+    Returns the files, the commits read, and whether more commits touched them (the bound
+    cut the history). One ``rev-list`` and one persistent ``cat-file``: fast on long
+    histories. A past version that does not decode is skipped (it pinned nothing readable).
+    """
+    paths = {repo.path(rel): rel for rel in rels}
+    if not paths:
+        return [], 0, False
+    commits = list(repo.handle.iter_commits(paths=list(paths), max_count=limit + 1))
+    seen: set[str] = set()
+    found: list[SourceFile] = []
+    for commit in commits[:limit]:
+        for path, rel in paths.items():
+            try:
+                blob = commit.tree / path
+            except KeyError:
+                continue
+            if blob.hexsha in seen:
+                continue
+            seen.add(blob.hexsha)
+            raw = blob.data_stream.read()
+            try:
+                found.append(SourceFile(rel, raw, decode(raw, f"{commit.hexsha[:12]}:{rel}")))
+            except UsageError:
+                continue
+    return found, min(len(commits), limit), len(commits) > limit

@@ -1,0 +1,113 @@
+"""The upgrade path across Flux API removals (issue 20), through the CLI on real git repos and
+the real CRD catalog: Flux 2.7 (flux2 chart 2.17.x) stops serving every ``v1beta1``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fluxbump.fleet import FleetSpec, write_fleet
+from tests.support.cli_runner import Outcome, run_cli
+from tests.support.fixtures import CONSISTENT, git, make_fleet, snapshot
+from tests.support.helm_server import HelmServer
+
+FLUX_2_6 = {"flux_release": "2.6.4", "flux_chart": "2.16.4"}
+CLUSTERS = (
+    "clusters/muscat.omani.works/bootstrap-kit",
+    "clusters/omantel.omani.works/bootstrap-kit",
+    "clusters/salalah.omani.works/bootstrap-kit",
+)
+
+
+def bump(server: HelmServer, repo: Path, *args: str) -> Outcome:
+    return run_cli("to", *args, "--repo", str(repo), "--helm-repo", server.base_url)
+
+
+def repo_with_history(root: Path, *releases: tuple[str, str]) -> Path:
+    """A git fleet that pinned each (Flux release, flux2 chart) in turn, one commit each."""
+    first, *later = releases
+    make_fleet(root, CONSISTENT, git=True, flux_release=first[0], flux_chart=first[1])
+    for release, chart in later:
+        write_fleet(root, FleetSpec(flux_release=release, flux_chart=chart))
+        git(root, "commit", "-qam", f"Flux {release}")
+    return root
+
+
+# --- 1. the guard tells the truth --------------------------------------------------------
+
+
+def test_history_that_stored_a_dropped_version_refuses_with_the_steps(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # Flux 2.2.3 (chart 2.12.4) stored ImageUpdateAutomations as v1beta1; 2.7 stops serving it.
+    repo = repo_with_history(tmp_path / "repo", ("2.2.3", "2.12.4"), ("2.6.4", "2.16.4"))
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, "2.7.5")
+    assert outcome.code == 4, outcome.stderr
+    error = outcome.stderr.strip()
+    assert "\n" not in error
+    assert (
+        "imageupdateautomations.image.toolkit.fluxcd.io/v1beta1 (stored by flux2 2.12.3)" in error
+    )
+    # Served by 2.6 but never stored by a pinned release: not the reason for the refusal.
+    assert "alerts.notification.toolkit.fluxcd.io/v1beta1" not in error.split("; steps:")[0]
+    steps = error.split("steps: ", 1)[1]
+    assert all(cluster in steps for cluster in CLUSTERS)
+    assert "`flux migrate --context" in steps
+    assert "--crds-migrated" in steps and "--force-unsafe-crds" in steps
+    assert snapshot(repo) == before
+    assert git(repo, "branch", "--list", "fluxbump/*") == ""
+
+
+def test_crds_migrated_records_it_and_proceeds(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = repo_with_history(tmp_path / "repo", ("2.2.3", "2.12.4"), ("2.6.4", "2.16.4"))
+    outcome = bump(helm_server, repo, "2.7.5", "--crds-migrated", "--json")
+    assert outcome.code == 0, outcome.stderr
+    report = json.loads(outcome.stdout)
+    assert report["crds"]["migrated"] is True and report["crds"]["safe"] is True
+    assert report["crds"]["history"]["charts"] == ["2.12.3", "2.12.4", "2.16.3", "2.16.4"]
+    assert "--crds-migrated: recorded that stored objects were migrated" in outcome.stderr
+    assert (
+        "v2.7.5/install.yaml" in (repo / "infra/hetzner/cloudinit-control-plane.tftpl").read_text()
+    )
+
+
+def test_history_that_never_stored_the_dropped_versions_warns_and_proceeds(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True, **FLUX_2_6)
+    outcome = bump(helm_server, repo, "2.7.5", "--json")
+    assert outcome.code == 0, outcome.stderr
+    report = json.loads(outcome.stdout)
+    assert report["crds"]["stored"] == []
+    assert (
+        "alerts.notification.toolkit.fluxcd.io/v1beta1 (served only)"
+        in (report["crds"]["served_only"])
+    )
+    assert (
+        "warning: flux2 2.16.4 -> flux2 2.17.2 stops serving "
+        "helmreleases.helm.toolkit.fluxcd.io/v2beta1 (served only): no release this "
+        "repository pinned stored it" in outcome.stderr
+    )
+    assert git(repo, "log", "-1", "--format=%s").startswith("Bump Flux to v2.7.5")
+
+
+def test_without_git_every_served_version_counts_and_it_says_so(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, **FLUX_2_6)
+    outcome = bump(helm_server, repo, "2.7.5")
+    assert outcome.code == 4, outcome.stderr
+    assert "no git history: every served version is treated as stored" in outcome.stderr
+    assert "alerts.notification.toolkit.fluxcd.io/v1beta1" in outcome.stderr
+
+
+def test_crds_migrated_never_passes_a_drop_of_the_current_storage_version(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # flux2 2.13.0 does not serve buckets v1, the storage version of the running 2.14.1.
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
+    outcome = bump(helm_server, repo, "2.3.0", "--allow-downgrade", "--crds-migrated")
+    assert outcome.code == 4, outcome.stderr
+    assert "buckets.source.toolkit.fluxcd.io/v1 (storage version now)" in outcome.stderr
+    assert "no migration frees the current storage version" in outcome.stderr

@@ -111,3 +111,128 @@ def test_crds_migrated_never_passes_a_drop_of_the_current_storage_version(
     assert outcome.code == 4, outcome.stderr
     assert "buckets.source.toolkit.fluxcd.io/v1 (storage version now)" in outcome.stderr
     assert "no migration frees the current storage version" in outcome.stderr
+
+
+# --- 2. manifests follow the API ---------------------------------------------------------
+
+FLUX_OBJECTS = "clusters/omantel.omani.works/apps/flux-objects.yaml"
+OBJECTS = """\
+# Flux objects written in the API versions Flux 2.6 serves.
+---
+apiVersion: source.toolkit.fluxcd.io/v1beta1
+kind: GitRepository
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 5m
+  url: https://git.example.invalid/apps.git
+  ref:
+    branch: main
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1beta1   # written for Flux 0.x
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: apps
+---
+apiVersion: "notification.toolkit.fluxcd.io/v1beta1"
+kind: Alert
+metadata: {name: on-call, namespace: flux-system}
+spec:
+  providerRef: {name: slack}
+  eventSources:
+    - kind: Kustomization
+      name: apps
+---
+apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: HelmRepository
+metadata:
+  name: charts
+  namespace: flux-system
+spec:
+  interval: 1h
+  url: https://charts.example.invalid
+"""
+
+
+def fleet_with_objects(root: Path, text: str = OBJECTS) -> Path:
+    repo = make_fleet(root, CONSISTENT, git=True, **FLUX_2_6)
+    (repo / FLUX_OBJECTS).parent.mkdir(parents=True)
+    (repo / FLUX_OBJECTS).write_bytes(text.encode())
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "Flux objects")
+    return repo
+
+
+def test_to_2_7_moves_exactly_the_unserved_api_versions(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = fleet_with_objects(tmp_path / "repo")
+    outcome = bump(helm_server, repo, "2.7.5")
+    assert outcome.code == 0, outcome.stderr
+    diff = git(repo, "diff", "-U0", "HEAD~1", "--", FLUX_OBJECTS)
+    changed = [x for x in diff.splitlines() if x[:1] in "+-" and x[:3] not in ("+++", "---")]
+    assert changed == [
+        "-apiVersion: source.toolkit.fluxcd.io/v1beta1",
+        "+apiVersion: source.toolkit.fluxcd.io/v1",
+        "-apiVersion: kustomize.toolkit.fluxcd.io/v1beta1   # written for Flux 0.x",
+        "+apiVersion: kustomize.toolkit.fluxcd.io/v1   # written for Flux 0.x",
+        '-apiVersion: "notification.toolkit.fluxcd.io/v1beta1"',
+        '+apiVersion: "notification.toolkit.fluxcd.io/v1beta3"',
+    ]
+    # Only those three lines: every other byte of the file is as it was.
+    assert (repo / FLUX_OBJECTS).read_text().replace("/v1beta3", "/v1beta1").replace(
+        "fluxcd.io/v1\n", "fluxcd.io/v1beta1\n"
+    ).replace("fluxcd.io/v1   #", "fluxcd.io/v1beta1   #") == OBJECTS
+    # Same commit as the bump: the plan lists the edits with their file:line.
+    assert git(repo, "log", "-1", "--format=%s").startswith("Bump Flux to v2.7.5")
+    assert f"{FLUX_OBJECTS}:3: Flux apiVersion (GitRepository flux-system/apps)" in outcome.stdout
+
+
+def test_a_migration_that_would_not_validate_is_refused_naming_the_field(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    text = OBJECTS.replace(
+        "  prune: true\n", "  prune: true\n  patchesStrategicMerge:\n    - kind: Deployment\n", 1
+    )
+    repo = fleet_with_objects(tmp_path / "repo", text)
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, "2.7.5")
+    assert outcome.code == 2, outcome.stderr
+    assert f"error: {FLUX_OBJECTS}:23: moving Kustomization flux-system/apps from " in (
+        outcome.stderr
+    )
+    assert "spec.patchesStrategicMerge: unknown field" in outcome.stderr
+    assert "nothing written" in outcome.stderr
+    assert snapshot(repo) == before
+
+
+def test_check_reports_api_versions_the_pinned_release_does_not_serve(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = fleet_with_objects(tmp_path / "repo")
+    assert run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url).code == 0
+    # Pin the 2.7 chart by hand (as a Renovate PR would): the v1beta1 objects are now unserved.
+    write_fleet(repo, FleetSpec(flux_release="2.7.5", flux_chart="2.17.2"))
+    outcome = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 1
+    lines = [x for x in outcome.stdout.splitlines() if "is not served by" in x]
+    assert lines == [
+        f"{FLUX_OBJECTS}:3: GitRepository flux-system/apps: apiVersion "
+        "source.toolkit.fluxcd.io/v1beta1 is not served by Flux 2.7.5; 'fluxbump to' moves it "
+        "to source.toolkit.fluxcd.io/v1",
+        f"{FLUX_OBJECTS}:14: Kustomization flux-system/apps: apiVersion "
+        "kustomize.toolkit.fluxcd.io/v1beta1 is not served by Flux 2.7.5; 'fluxbump to' moves "
+        "it to kustomize.toolkit.fluxcd.io/v1",
+        f"{FLUX_OBJECTS}:27: Alert flux-system/on-call: apiVersion "
+        "notification.toolkit.fluxcd.io/v1beta1 is not served by Flux 2.7.5; 'fluxbump to' "
+        "moves it to notification.toolkit.fluxcd.io/v1beta3",
+    ]

@@ -20,7 +20,7 @@ from fluxbump.crds.guard import CrdComparison
 from fluxbump.errors import GateFailure, UsageError
 from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
 from fluxbump.pins import Mention, Role
-from fluxbump.plan import BaseCharts, Move, Plan, Target, plan_locks, plan_moves
+from fluxbump.plan import BaseCharts, Edit, Move, Plan, Target, plan_locks, plan_moves
 from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.results import BumpOptions, BumpResult
 from fluxbump.scan.discover import Discovery, Survey, survey
@@ -159,6 +159,9 @@ def _execute(
         if flux is not None:
             result.crds = _guard_crds(flux.found, loaded.index, flux.chart, options, session)
             result.warnings += result.crds.warnings
+            migrations, warnings = _api_migrations(tree, flux, loaded.index, options)
+            plan.edits += migrations
+            result.warnings += warnings
         changes = file_changes(tree.sources, plan)
         if options.dry_run or options.diff:  # a fleet's diff is thousands of hunks: on request
             result.diffs = [unified_diff(c) for c in changes]
@@ -234,6 +237,23 @@ def crd_comparison(
         else pin_history(found, past, charts_of_release(index, found.component.upstream))
     )
     return compare_crds(found, index, target, offline=options.offline, history=history)
+
+
+def _api_migrations(
+    tree: Survey, move: Move, index: HelmIndex, options: BumpOptions
+) -> tuple[list[Edit], list[str]]:
+    """The apiVersion edits that move every Flux object of the repository the target release
+    does not serve to the version it stores (refused when one would not validate)."""
+    from fluxbump.crds.guard import migration_crds
+    from fluxbump.crds.migrate import migration_edits, repository_objects
+
+    chart = move.found.component.upstream
+    crds = migration_crds(index, chart, move.chart, offline=options.offline)
+    if crds is None:
+        return [], [f"Flux manifests not migrated: no CRDs of {chart} {move.chart} offline"]
+    objects = repository_objects(tree)
+    release = f"Flux {versions.normalize(move.release)}"
+    return migration_edits(objects, crds, release), []
 
 
 def _refuse_blocked(plan: Plan) -> None:

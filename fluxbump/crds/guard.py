@@ -18,7 +18,7 @@ from typing import Any
 
 from fluxbump import versions
 from fluxbump.crds.archives import fetch_chart_archive
-from fluxbump.crds.definitions import CrdVersions, crd_catalog_offline, read_crds
+from fluxbump.crds.definitions import Crd, CrdVersions, crd_catalog_offline, read_crds
 from fluxbump.crds.drops import Drop, dropped_versions
 from fluxbump.crds.history import PinHistory, stored_versions
 from fluxbump.errors import ResolutionError
@@ -240,20 +240,9 @@ def schema_violations(
     chart = found.component.upstream
     if index.find(chart, chart_version) is None:
         return [], []
-    try:
-        archive = fetch_chart_archive(index, chart, chart_version, offline=offline)
-        crds = read_crds(archive, f"{chart}-{chart_version}.tgz")
-    except ResolutionError:
-        if not offline:
-            raise
-        from fluxbump.crds.schema_catalog import bundled_crds
-
-        bundled = bundled_crds(chart_version) if chart == "flux2" else None
-        if bundled is None:
-            return [], [
-                f"CRD schemas not validated: {chart} {chart_version} is not cached (offline)"
-            ]
-        crds = bundled
+    crds = chart_crds(index, chart, chart_version, offline=offline)
+    if crds is None:
+        return [], [f"CRD schemas not validated: {chart} {chart_version} is not cached (offline)"]
     texts = {rel: found.sources[rel].text for rel in sorted({s.file for s in found.releases})}
     return validate_files(texts, crds, release=f"Flux {versions.normalize(release)}"), []
 
@@ -272,3 +261,31 @@ def charts_of_release(index: HelmIndex, chart: str) -> Callable[[str], list[str]
         return by_release.get(release) or catalog.get(release, [])
 
     return charts
+
+
+def chart_crds(
+    index: HelmIndex, chart: str, version: str, *, offline: bool
+) -> dict[str, Crd] | None:
+    """The CRDs (with schemas) of one chart release: its archive, else offline the bundled
+    catalog for ``flux2``; None offline when neither has it. Online, an archive that cannot be
+    fetched or verified is an error (exit 3), never a silent skip."""
+    try:
+        archive = fetch_chart_archive(index, chart, version, offline=offline)
+        return read_crds(archive, f"{chart}-{version}.tgz")
+    except ResolutionError:
+        if not offline:
+            raise
+    from fluxbump.crds.schema_catalog import bundled_crds
+
+    return bundled_crds(version) if chart == "flux2" else None
+
+
+def migration_crds(
+    index: HelmIndex, chart: str, version: str, *, offline: bool
+) -> dict[str, Crd] | None:
+    """The CRDs manifests are moved to and validated against: for ``flux2`` the bundled
+    catalog (the real schemas of every release, no network), else the chart's archive."""
+    from fluxbump.crds.schema_catalog import bundled_crds
+
+    bundled = bundled_crds(version) if chart == "flux2" else None
+    return bundled or chart_crds(index, chart, version, offline=offline)

@@ -176,6 +176,15 @@ def resolve(
         str, typer.Argument(help="Flux release (2.4.0, v2.4.0) or 'latest'.", metavar="VERSION")
     ],
     pre: Annotated[bool, typer.Option("--pre", help="Admit pre-releases for 'latest'.")] = False,
+    safe: Annotated[
+        bool,
+        typer.Option(
+            "--safe",
+            help="With 'latest': the newest release the repository (--repo) can move to without "
+            "dropping a CRD API version its clusters stored; newer ones are listed as blocked.",
+        ),
+    ] = False,
+    repo: RepoOption = None,
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
@@ -187,8 +196,12 @@ def resolve(
     from fluxbump.commands.resolve import run_resolve
 
     result = _run(
-        lambda: run_resolve(release, pre=pre, helm_repo=helm_repo, offline=offline), as_json=as_json
-    )
+        lambda: run_resolve(
+            release, pre=pre, helm_repo=helm_repo, offline=offline,
+            safe_for=repo_root(repo) if safe else None,
+        ),
+        as_json=as_json,
+    )  # fmt: skip
     for message in result.warnings:
         warn(message)
     if as_json:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fluxbump.crds.guard import CrdComparison
+from fluxbump.crds.safest import Blocked
 from fluxbump.pins import Mention, Violation
 from fluxbump.plan import Plan
 
@@ -53,6 +54,7 @@ class BumpResult:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     drift: list[Violation] = field(default_factory=list)  # other components': not fixed
+    blocked: list[Blocked] = field(default_factory=list)  # `to latest`: newer, refused
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -69,4 +71,5 @@ class BumpResult:
             "stale_mentions": [m.as_json() for m in self.stale],
             "drift": [v.as_json() for v in self.drift],
             "notes": list(self.notes),
+            "blocked": [b.as_json() for b in self.blocked],
         }

@@ -19,6 +19,12 @@ CLUSTERS = (
 )
 
 
+# Flux 2.2.3 (chart 2.12.4) stored ImageUpdateAutomations as v1beta1, which 2.7 and 2.8 drop.
+STORED_V1BETA1 = (("2.2.3", "2.12.4"), ("2.6.4", "2.16.4"))
+# Flux 2.3.0 (chart 2.13.0) stored Buckets and OCIRepositories as v1beta2, which 2.8 drops.
+STORED_V1BETA2 = (("2.3.0", "2.13.0"), ("2.6.4", "2.16.4"))
+
+
 def bump(server: HelmServer, repo: Path, *args: str) -> Outcome:
     return run_cli("to", *args, "--repo", str(repo), "--helm-repo", server.base_url)
 
@@ -39,8 +45,7 @@ def repo_with_history(root: Path, *releases: tuple[str, str]) -> Path:
 def test_history_that_stored_a_dropped_version_refuses_with_the_steps(
     tmp_path: Path, helm_server: HelmServer
 ) -> None:
-    # Flux 2.2.3 (chart 2.12.4) stored ImageUpdateAutomations as v1beta1; 2.7 stops serving it.
-    repo = repo_with_history(tmp_path / "repo", ("2.2.3", "2.12.4"), ("2.6.4", "2.16.4"))
+    repo = repo_with_history(tmp_path / "repo", *STORED_V1BETA1)
     before = snapshot(repo)
     outcome = bump(helm_server, repo, "2.7.5")
     assert outcome.code == 4, outcome.stderr
@@ -60,7 +65,7 @@ def test_history_that_stored_a_dropped_version_refuses_with_the_steps(
 
 
 def test_crds_migrated_records_it_and_proceeds(tmp_path: Path, helm_server: HelmServer) -> None:
-    repo = repo_with_history(tmp_path / "repo", ("2.2.3", "2.12.4"), ("2.6.4", "2.16.4"))
+    repo = repo_with_history(tmp_path / "repo", *STORED_V1BETA1)
     outcome = bump(helm_server, repo, "2.7.5", "--crds-migrated", "--json")
     assert outcome.code == 0, outcome.stderr
     report = json.loads(outcome.stdout)
@@ -236,3 +241,71 @@ def test_check_reports_api_versions_the_pinned_release_does_not_serve(
         "notification.toolkit.fluxcd.io/v1beta1 is not served by Flux 2.7.5; 'fluxbump to' "
         "moves it to notification.toolkit.fluxcd.io/v1beta3",
     ]
+
+
+# --- 3. the highest safe release ---------------------------------------------------------
+
+
+def test_to_latest_takes_the_highest_safe_release_and_reports_the_blocked_one(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # Nothing Flux 2.3.0 or 2.6 stored is dropped by 2.7; 2.8 drops v1beta2. The real catalog.
+    repo = repo_with_history(tmp_path / "repo", *STORED_V1BETA2)
+    outcome = bump(helm_server, repo, "latest", "--json")
+    assert outcome.code == 0, outcome.stderr
+    report = json.loads(outcome.stdout)
+    assert report["to"] == {"release": "2.7.5", "chart": "2.17.2"}
+    assert report["applied"] is True
+    blocked = report["blocked"]
+    assert [b["release"] for b in blocked] == ["2.8.5", "2.8.3", "2.8.2", "2.8.1"]
+    newest = blocked[0]
+    assert newest["chart"] == "2.18.3"
+    assert "buckets.source.toolkit.fluxcd.io/v1beta2 (stored by flux2 2.13.0)" in newest["reason"]
+    assert "ocirepositories.source.toolkit.fluxcd.io/v1beta2" in newest["reason"]
+    assert "`flux migrate --context" in newest["steps"] and "--crds-migrated" in newest["steps"]
+    assert git(repo, "log", "-1", "--format=%s").startswith("Bump Flux to v2.7.5")
+
+
+def test_to_latest_with_nothing_safe_exits_0_and_says_why(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = repo_with_history(tmp_path / "repo", *STORED_V1BETA1)
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, "latest")
+    assert outcome.code == 0, outcome.stderr
+    lines = outcome.stdout.splitlines()
+    assert lines[0] == "no newer Flux release is safe to move to; nothing to do"
+    assert lines[1].startswith("blocked: Flux v2.8.5 (chart 2.18.3) blocked: its CRDs stop ")
+    assert any(x.startswith("blocked: Flux v2.7.5 (chart 2.17.2) blocked:") for x in lines)
+    assert "imageupdateautomations.image.toolkit.fluxcd.io/v1beta1" in lines[1]
+    assert snapshot(repo) == before
+
+
+def test_to_latest_with_crds_migrated_takes_the_newest(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = repo_with_history(tmp_path / "repo", *STORED_V1BETA2)
+    outcome = bump(helm_server, repo, "latest", "--crds-migrated", "--json")
+    assert outcome.code == 0, outcome.stderr
+    report = json.loads(outcome.stdout)
+    assert report["to"]["release"] == "2.8.5" and report["blocked"] == []
+
+
+def test_resolve_latest_safe_names_the_release_and_the_blocked_ones(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = repo_with_history(tmp_path / "repo", *STORED_V1BETA2)
+    args = ("resolve", "latest", "--safe", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    outcome = run_cli(*args, "--json")
+    assert outcome.code == 0, outcome.stderr
+    report = json.loads(outcome.stdout)
+    assert (report["flux"], report["chart"]) == ("2.7.5", "2.17.2")
+    assert report["blocked"][0]["release"] == "2.8.5"
+    assert "(stored by flux2 2.13.0)" in report["blocked"][0]["reason"]
+    text = run_cli(*args)
+    assert text.stdout.splitlines()[0].startswith("Flux v2.7.5 → flux2 chart 2.17.2")
+    assert text.stdout.splitlines()[1].startswith("blocked: Flux v2.8.5 (chart 2.18.3) blocked:")
+    # Without --safe, latest is the newest release whatever the repository stored.
+    plain = run_cli("resolve", "latest", "--json", "--helm-repo", helm_server.base_url)
+    assert json.loads(plain.stdout)["flux"] == "2.8.5"
+    assert run_cli("resolve", "2.7.5", "--safe", "--repo", str(repo)).code == 2

@@ -4,11 +4,13 @@ the real CRD catalog: Flux 2.7 (flux2 chart 2.17.x) stops serving every ``v1beta
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from fluxbump.fleet import FleetSpec, write_fleet
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.fixtures import CONSISTENT, git, make_fleet, snapshot
+from tests.support.forge_server import ForgeServer, serve
 from tests.support.helm_server import HelmServer
 
 FLUX_2_6 = {"flux_release": "2.6.4", "flux_chart": "2.16.4"}
@@ -309,3 +311,25 @@ def test_resolve_latest_safe_names_the_release_and_the_blocked_ones(
     plain = run_cli("resolve", "latest", "--json", "--helm-repo", helm_server.base_url)
     assert json.loads(plain.stdout)["flux"] == "2.8.5"
     assert run_cli("resolve", "2.7.5", "--safe", "--repo", str(repo)).code == 2
+
+
+def test_scheduled_job_pull_request_lists_the_blocked_release_and_its_steps(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = repo_with_history(tmp_path / "repo", *STORED_V1BETA2)
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(repo, "remote", "add", "origin", "https://example.test/acme/gitops.git")
+    git(repo, "remote", "set-url", "--push", "origin", str(remote))
+    with serve(ForgeServer("github")) as forge:
+        outcome = run_cli(
+            "to", "latest", "--push", "--open-pr", "--json", "--repo", str(repo),
+            "--helm-repo", helm_server.base_url, env=forge.env(),
+        )  # fmt: skip
+        assert outcome.code == 0, outcome.stderr
+        [post] = forge.seen("POST")
+    body = post.body["body"]
+    section = body.split("### Newer releases not taken (blocked)", 1)[1]
+    assert section.lstrip().startswith("- Flux v2.8.5 (chart 2.18.3) blocked: its CRDs stop")
+    assert "(stored by flux2 2.13.0)" in section and "`flux migrate --context" in section
+    assert post.body["title"] == "fluxbump: Flux v2.7.5 (flux2 chart 2.17.2)"

@@ -78,9 +78,7 @@ def run_to(
         options, reuse_existing=target == "latest", push=options.push or options.open_pr
     )
     nothing = "no newer Flux release is safe to move to; nothing to do"
-    result = _execute(root, options, choose, guard_downgrade=True, nothing=nothing)
-    result.blocked = blocked
-    return result
+    return _execute(root, options, choose, guard_downgrade=True, nothing=nothing, blocked=blocked)
 
 
 def _safest_choice(
@@ -141,6 +139,7 @@ def _execute(
     guard_downgrade: bool,
     keep_moved: bool = False,
     nothing: str = "no pin moved since the base revision and none to sync from; nothing to do",
+    blocked: list[Blocked] | None = None,  # filled by ``choose`` (``to latest``)
 ) -> BumpResult:
     """Survey, choose the targets, plan, refuse what is unsafe, then apply, gate and commit."""
     config = load_config(root)
@@ -152,7 +151,9 @@ def _execute(
         session.index_url = loaded.index.url
         choices = choose(tree, loaded.index, session)
         if not choices:
-            return BumpResult(Plan([]), dry_run=options.dry_run, notes=[*notes, nothing])
+            return BumpResult(
+                Plan([]), dry_run=options.dry_run, notes=[*notes, nothing], blocked=blocked or []
+            )
         for choice in choices:
             refuse_unprovable(choice.found)
         moves = [
@@ -177,6 +178,7 @@ def _execute(
             ],
             notes=[*notes, *session.notes],
             drift=baseline,
+            blocked=blocked or [],
         )
         if guard_downgrade:
             for move in moves:

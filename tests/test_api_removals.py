@@ -333,3 +333,34 @@ def test_scheduled_job_pull_request_lists_the_blocked_release_and_its_steps(
     assert section.lstrip().startswith("- Flux v2.8.5 (chart 2.18.3) blocked: its CRDs stop")
     assert "(stored by flux2 2.13.0)" in section and "`flux migrate --context" in section
     assert post.body["title"] == "fluxbump: Flux v2.7.5 (flux2 chart 2.17.2)"
+
+
+def test_git_log_raw_tokens_name_each_version_within_the_bound() -> None:
+    from fluxbump.vcs.git import _changed_blobs
+
+    a, b, c, d = ("a" * 40, "b" * 40, "c" * 40, "d" * 40)
+    tokens = [
+        "1" * 40,
+        f"\n:100644 100644 {c} {d} R095",  # a rename names both paths; the new one counts
+        "old/Chart.yaml",
+        "chart/Chart.yaml",
+        "2" * 40,
+        f"\n:100644 100644 {b} {c} M",
+        "chart/Chart.yaml",
+        "3" * 40,
+        f"\n:000000 100644 {'0' * 40} {a} A",
+        "chart/Chart.yaml",
+        "",
+    ]
+    paths = {"chart/Chart.yaml": "chart/Chart.yaml"}
+    assert _changed_blobs(tokens, paths, limit=5) == (
+        {
+            d: "chart/Chart.yaml",
+            c: "chart/Chart.yaml",
+            b: "chart/Chart.yaml",
+            a: "chart/Chart.yaml",
+        },
+        3,
+    )
+    blobs, commits = _changed_blobs(tokens, paths, limit=2)
+    assert (set(blobs), commits) == ({b, c, d}, 3)  # the third commit is past the bound

@@ -90,11 +90,10 @@ def _safest_choice(
     blocked: list[Blocked],
 ) -> list[Choice]:
     """``to latest``: the newest release whose transition is safe; newer ones are reported."""
-    from fluxbump.crds.migrate import repository_objects
     from fluxbump.crds.safest import safest_release
 
     safest = safest_release(
-        found, index, repository_objects(tree), _pin_history(found, index, session),
+        found, index, tree, _pin_history(found, index, session),
         pre=options.pre, offline=options.offline, migrated=options.crds_migrated,
     )  # fmt: skip
     blocked += safest.blocked
@@ -283,13 +282,13 @@ def _api_migrations(
     """The apiVersion edits that move every Flux object of the repository the target release
     does not serve to the version it stores (refused when one would not validate)."""
     from fluxbump.crds.guard import migration_crds
-    from fluxbump.crds.migrate import migration_edits, repository_objects
+    from fluxbump.crds.migrate import migration_edits, repository_objects, unserved_somewhere
 
     chart = move.found.component.upstream
     crds = migration_crds(index, chart, move.chart, offline=options.offline)
     if crds is None:
         return [], [f"Flux manifests not migrated: no CRDs of {chart} {move.chart} offline"]
-    objects = repository_objects(tree)
+    objects = repository_objects(tree, unserved_somewhere(crds))
     release = f"Flux {versions.normalize(move.release)}"
     return migration_edits(objects, crds, release), []
 

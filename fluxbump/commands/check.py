@@ -129,7 +129,7 @@ def _unserved_api_versions(
     """Flux objects anywhere in the manifests whose apiVersion the pinned release does not
     serve (the schema check reads only the files that deploy a chart)."""
     from fluxbump.crds.guard import migration_crds
-    from fluxbump.crds.migrate import repository_objects, unserved_violations
+    from fluxbump.crds.migrate import repository_objects, unserved_somewhere, unserved_violations
 
     pins = found.upstream_pins()
     if len(pins) != 1 or not versions.is_pin(pins[0].value):
@@ -141,7 +141,7 @@ def _unserved_api_versions(
     crds = migration_crds(index, chart, pins[0].value, offline=offline)
     if crds is None:
         return []
-    objects = repository_objects(tree)
+    objects = repository_objects(tree, unserved_somewhere(crds))
     return unserved_violations(objects, crds, f"Flux {versions.normalize(release)}")
 
 

@@ -84,7 +84,6 @@ def _safest(
     from fluxbump.config import load_config
     from fluxbump.crds.guard import charts_of_release
     from fluxbump.crds.history import HISTORY_LIMIT, pin_files, pin_history
-    from fluxbump.crds.migrate import repository_objects
     from fluxbump.crds.safest import safest_release
     from fluxbump.scan.discover import survey
     from fluxbump.targets import provable
@@ -99,7 +98,5 @@ def _safest(
         history = pin_history(found, past, charts_of_release(index, found.component.upstream))
     else:
         warnings += ("no git history: every served CRD version is treated as stored",)
-    safest = safest_release(
-        found, index, repository_objects(tree), history, pre=pre, offline=offline
-    )
+    safest = safest_release(found, index, tree, history, pre=pre, offline=offline)
     return ResolveResult(safest.chosen, warnings, safest.blocked, safe=True)

@@ -11,7 +11,7 @@ validated against the target's CRD schema before anything is written. Pure funct
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from fluxbump.crds.definitions import Crd, dig
@@ -62,9 +62,38 @@ def flux_objects(source: SourceFile) -> list[FluxObject]:
     return found
 
 
-def repository_objects(tree: Survey) -> list[FluxObject]:
-    """Every Flux object in the repository's manifests; the files holding one join
-    ``tree.sources`` (a bump edits them from the text read here)."""
+# Each top-level apiVersion of a Flux API group in a file's text, as (group, version).
+_FLUX_API_VERSION = re.compile(
+    r"^apiVersion:[ \t]*['\"]?([a-z.]*fluxcd\.io)/([a-z0-9]+)['\"]?[ \t]*(?:#.*)?$", re.MULTILINE
+)
+
+_KIND = re.compile(r"^kind:[ \t]*['\"]?([A-Za-z0-9]+)", re.MULTILINE)
+
+# (group, version, kinds named in the file) -> whether an object of that API may be unserved:
+# only files naming one are composed (a fleet's thousands of HelmRelease and HelmRepository
+# files in a served version cost two regex scans).
+Suspect = Callable[[str, str, frozenset[str]], bool]
+
+
+def unserved_somewhere(*crd_sets: Mapping[str, Crd]) -> Suspect:
+    """Suspect an API version that a CRD of its group, of a kind the file names, does not
+    serve in any of the sets."""
+    by_kind: dict[tuple[str, str], list[frozenset[str]]] = {}
+    for crds in crd_sets:
+        for crd in crds.values():
+            by_kind.setdefault((crd.group, crd.kind), []).append(frozenset(crd.served))
+
+    def suspect(group: str, version: str, kinds: frozenset[str]) -> bool:
+        return any(
+            version not in served for kind in kinds for served in by_kind.get((group, kind), ())
+        )
+
+    return suspect
+
+
+def repository_objects(tree: Survey, suspect: Suspect) -> list[FluxObject]:
+    """The Flux objects of the repository's manifests in files that name a ``suspect`` API
+    version; those files join ``tree.sources`` (a bump edits them from the text read here)."""
     found: list[FluxObject] = []
     for rel in tree.roles.clusters:
         source = tree.sources.get(rel)
@@ -75,6 +104,10 @@ def repository_objects(tree: Survey) -> list[FluxObject]:
             source = source or source_of(rel, raw)
         except UsageError:
             continue  # unreadable or too large to be a manifest: the scan reports it
+        named = _FLUX_API_VERSION.findall(source.text)
+        kinds = frozenset(_KIND.findall(source.text))
+        if not any(suspect(group, version, kinds) for group, version in named):
+            continue
         objects = flux_objects(source)
         if objects:
             tree.sources.setdefault(rel, source)

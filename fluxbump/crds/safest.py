@@ -10,19 +10,25 @@ reason and the steps that unblock it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fluxbump import versions
+from fluxbump.crds.definitions import Crd
 from fluxbump.crds.drops import NO_WAY_OUT
 from fluxbump.crds.guard import compare_crds, migration_crds
 from fluxbump.crds.history import PinHistory
-from fluxbump.crds.migrate import FluxObject, migration_edits
+from fluxbump.crds.migrate import (
+    FluxObject,
+    migration_edits,
+    repository_objects,
+    unserved_somewhere,
+)
 from fluxbump.errors import UsageError
 from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import Resolution, resolve_chart_version
-from fluxbump.scan.discover import Discovery
+from fluxbump.scan.discover import Discovery, Survey
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,7 @@ def newer_releases(index: HelmIndex, chart: str, installed: str, *, pre: bool) -
 def safest_release(
     found: Discovery,
     index: HelmIndex,
-    objects: Sequence[FluxObject],
+    tree: Survey,
     history: PinHistory | None,
     *,
     pre: bool,
@@ -88,13 +94,18 @@ def safest_release(
     if not installed:
         return Safest(resolve_chart_version(index, "latest", chart, pre=pre), ())
     current = max(installed, key=versions.sort_key)
+    candidates = [
+        resolve_chart_version(index, release, chart, pre=pre)
+        for release in newer_releases(index, chart, current, pre=pre)
+    ]
+    target_crds = [migration_crds(index, chart, c.chart, offline=offline) for c in candidates]
+    objects = repository_objects(tree, unserved_somewhere(*(c for c in target_crds if c)))
     blocked: list[Blocked] = []
-    for release in newer_releases(index, chart, current, pre=pre):
-        resolution = resolve_chart_version(index, release, chart, pre=pre)
-        why = _blocked_by(found, index, resolution.chart, objects, history, offline, migrated)
+    for resolution, crds in zip(candidates, target_crds, strict=True):
+        why = _blocked_by(found, index, resolution.chart, crds, objects, history, offline, migrated)
         if why is None:
             return Safest(resolution, tuple(blocked))
-        blocked.append(Blocked(release, resolution.chart, *why))
+        blocked.append(Blocked(resolution.release, resolution.chart, *why))
     return Safest(None, tuple(blocked))
 
 
@@ -107,6 +118,7 @@ def _blocked_by(
     found: Discovery,
     index: HelmIndex,
     target: str,
+    crds: Mapping[str, Crd] | None,
     objects: Sequence[FluxObject],
     history: PinHistory | None,
     offline: bool,
@@ -119,7 +131,6 @@ def _blocked_by(
         listed = ", ".join(d.describe() for d in blocking)
         steps = NO_WAY_OUT if any(d.stored for d in blocking) else comparison.steps()
         return f"its CRDs stop serving {listed}", steps
-    crds = migration_crds(index, found.component.upstream, target, offline=offline)
     if crds is not None:
         try:
             migration_edits(objects, crds, f"chart {target}")

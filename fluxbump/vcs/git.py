@@ -234,27 +234,47 @@ def past_versions(
     """Each distinct past content of ``rels`` in the newest ``limit`` commits touching them.
 
     Returns the files, the commits read, and whether more commits touched them (the bound
-    cut the history). One ``rev-list`` and one persistent ``cat-file``: fast on long
-    histories. A past version that does not decode is skipped (it pinned nothing readable).
+    cut the history). One ``git log --raw`` names every blob (no tree walks) and one
+    persistent ``cat-file`` reads them: 400 commits cost tens of milliseconds. A past version
+    that does not decode is skipped (it pinned nothing readable).
     """
     paths = {repo.path(rel): rel for rel in rels}
     if not paths:
         return [], 0, False
-    commits = list(repo.handle.iter_commits(paths=list(paths), max_count=limit + 1))
-    seen: set[str] = set()
+    log = repo.handle.git.log(
+        "--format=%H", "--raw", "--no-abbrev", "-z", f"--max-count={limit + 1}", "--", *paths
+    )
+    blobs, commits = _changed_blobs(log.split("\0"), paths, limit)
     found: list[SourceFile] = []
-    for commit in commits[:limit]:
-        for path, rel in paths.items():
-            try:
-                blob = commit.tree / path
-            except KeyError:
-                continue
-            if blob.hexsha in seen:
-                continue
-            seen.add(blob.hexsha)
-            raw = blob.data_stream.read()
-            try:
-                found.append(SourceFile(rel, raw, decode(raw, f"{commit.hexsha[:12]}:{rel}")))
-            except UsageError:
-                continue
-    return found, min(len(commits), limit), len(commits) > limit
+    for sha, rel in blobs.items():
+        raw = repo.handle.odb.stream(bytes.fromhex(sha)).read()
+        try:
+            found.append(SourceFile(rel, raw, decode(raw, f"{sha[:12]}:{rel}")))
+        except UsageError:
+            continue
+    return found, min(commits, limit), commits > limit
+
+
+_NO_BLOB = "0" * 40
+
+
+def _changed_blobs(
+    tokens: list[str], paths: dict[str, str], limit: int
+) -> tuple[dict[str, str], int]:
+    """Blob -> file of every version ``git log --raw -z`` names in its first ``limit``
+    commits (before and after each change), and how many commits it listed."""
+    blobs: dict[str, str] = {}
+    commits, i = 0, 0
+    while i < len(tokens):
+        token = tokens[i].strip("\n")
+        if not token.startswith(":"):
+            commits += bool(token)
+            i += 1
+            continue
+        _, _, old, new, status = token[1:].split()[:5]
+        width = 2 if status[:1] in ("R", "C") else 1  # a rename names both paths
+        rel = paths.get(tokens[i + width]) if i + width < len(tokens) else None
+        if rel is not None and commits <= limit:
+            blobs.update({sha: rel for sha in (new, old) if sha != _NO_BLOB})
+        i += 1 + width
+    return blobs, commits

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fluxbump.fleet import FleetSpec, write_fleet
 from tests.support.cli_runner import Outcome, run_cli
+from tests.support.data import manifest
 from tests.support.fixtures import CONSISTENT, git, make_fleet, snapshot
 from tests.support.forge_server import ForgeServer, serve
 from tests.support.helm_server import HelmServer
@@ -123,51 +124,7 @@ def test_crds_migrated_never_passes_a_drop_of_the_current_storage_version(
 # --- 2. manifests follow the API ---------------------------------------------------------
 
 FLUX_OBJECTS = "clusters/omantel.omani.works/apps/flux-objects.yaml"
-OBJECTS = """\
-# Flux objects written in the API versions Flux 2.6 serves.
----
-apiVersion: source.toolkit.fluxcd.io/v1beta1
-kind: GitRepository
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 5m
-  url: https://git.example.invalid/apps.git
-  ref:
-    branch: main
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1beta1   # written for Flux 0.x
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: apps
----
-apiVersion: "notification.toolkit.fluxcd.io/v1beta1"
-kind: Alert
-metadata: {name: on-call, namespace: flux-system}
-spec:
-  providerRef: {name: slack}
-  eventSources:
-    - kind: Kustomization
-      name: apps
----
-apiVersion: source.toolkit.fluxcd.io/v1beta2
-kind: HelmRepository
-metadata:
-  name: charts
-  namespace: flux-system
-spec:
-  interval: 1h
-  url: https://charts.example.invalid
-"""
+OBJECTS = manifest("flux-objects-flux-2-6.yaml")  # v1beta1 objects, and one v1beta2
 
 
 def fleet_with_objects(root: Path, text: str = OBJECTS) -> Path:

@@ -124,6 +124,14 @@ ForceCrdsOption = Annotated[
         help="Proceed although the target's CRDs stop serving an API version in use (dangerous).",
     ),
 ]
+CrdsMigratedOption = Annotated[
+    bool,
+    typer.Option(
+        "--crds-migrated",
+        help="Record that `flux migrate` was run on every cluster deploying Flux, so the "
+        "API versions the target drops are no longer stored; the CRD guard then proceeds.",
+    ),
+]
 DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="Print the plan and a unified diff; write nothing.")
 ]
@@ -275,6 +283,15 @@ def resolve(
         str, typer.Argument(help="Flux release (2.4.0, v2.4.0) or 'latest'.", metavar="VERSION")
     ],
     pre: Annotated[bool, typer.Option("--pre", help="Admit pre-releases for 'latest'.")] = False,
+    safe: Annotated[
+        bool,
+        typer.Option(
+            "--safe",
+            help="With 'latest': the newest release the repository (--repo) can move to without "
+            "dropping a CRD API version its clusters stored; newer ones are listed as blocked.",
+        ),
+    ] = False,
+    repo: RepoOption = None,
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
@@ -286,8 +303,12 @@ def resolve(
     from fluxbump.commands.resolve import run_resolve
 
     result = _run(
-        lambda: run_resolve(release, pre=pre, helm_repo=helm_repo, offline=offline), as_json=as_json
-    )
+        lambda: run_resolve(
+            release, pre=pre, helm_repo=helm_repo, offline=offline,
+            safe_for=repo_root(repo) if safe else None,
+        ),
+        as_json=as_json,
+    )  # fmt: skip
     for message in result.warnings:
         warn(message)
     if as_json:
@@ -448,6 +469,7 @@ def to(
     base: BaseOption = None,
     pre: Annotated[bool, typer.Option("--pre", help="Admit pre-releases for 'latest'.")] = False,
     force_unsafe_crds: ForceCrdsOption = False,
+    crds_migrated: CrdsMigratedOption = False,
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
@@ -456,7 +478,8 @@ def to(
     atomically, gate, branch and commit.
 
     Exit 0 when bumped or already current, 1 gate failure (every file it wrote restored), 2 bad
-    input or refused (dirty tree, existing branch), 3 index/network error, 4 downgrade.
+    input or refused (dirty tree, existing branch), 3 index/network error, 4 downgrade or a
+    CRD API version the clusters may have stored.
 
     Example: fluxbump to 2.4.0 --dry-run
     """
@@ -466,7 +489,7 @@ def to(
         dry_run=dry_run, no_git=no_git, branch=branch, push=push, open_pr=open_pr,
         allow_downgrade=allow_downgrade,
         allow_dirty=allow_dirty, base=base, helm_repo=helm_repo, offline=offline, pre=pre,
-        force_unsafe_crds=force_unsafe_crds,
+        force_unsafe_crds=force_unsafe_crds, crds_migrated=crds_migrated,
     )  # fmt: skip
     _print_bump(
         _run(lambda: run_to(repo_root(repo), release, options, component), as_json=as_json),
@@ -492,6 +515,7 @@ def sync(
     dry_run: DryRunOption = False,
     base: BaseOption = None,
     force_unsafe_crds: ForceCrdsOption = False,
+    crds_migrated: CrdsMigratedOption = False,
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
@@ -509,7 +533,7 @@ def sync(
 
     options = BumpOptions(
         dry_run=dry_run, base=base, helm_repo=helm_repo, offline=offline,
-        force_unsafe_crds=force_unsafe_crds,
+        force_unsafe_crds=force_unsafe_crds, crds_migrated=crds_migrated,
     )  # fmt: skip
     _print_bump(
         _run(

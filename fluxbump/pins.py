@@ -26,6 +26,7 @@ class Role(StrEnum):
     LOCK = "Chart.lock version"
     LOCK_DIGEST = "Chart.lock digest"
     LOCK_GENERATED = "Chart.lock generated"
+    API_VERSION = "Flux apiVersion"
 
 
 @dataclass(frozen=True)

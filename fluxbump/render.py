@@ -67,6 +67,7 @@ class PrContent:
     subject: str = "Flux"  # what moved: Flux, or a component's name
     upstream: str = "flux2"
     flux: bool = True
+    blocked: tuple[str, ...] = ()  # `to latest`: newer releases refused, with the steps
 
 
 FLUX_HAZARD = """\
@@ -103,6 +104,7 @@ def render_pr(content: PrContent) -> tuple[str, str]:
         stale_mentions=_bullets(content.stale_mentions, "_None._"),
         gate_result=_gate(content.gate_result),
         crd_summary=content.crd_summary or "_Not compared._",
+        blocked_releases=_bullets(content.blocked, "_None._"),
         hazard=FLUX_HAZARD if content.flux else render_text(COMPONENT_HAZARD, **values),
     )
     return title, body

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fluxbump.crds.guard import CrdComparison
+from fluxbump.crds.safest import Blocked
 from fluxbump.pins import Mention, Violation
 from fluxbump.plan import Plan
 
@@ -29,6 +30,7 @@ class BumpOptions:
     offline: bool = False
     pre: bool = False
     force_unsafe_crds: bool = False
+    crds_migrated: bool = False  # stored objects were migrated (`flux migrate`) on every cluster
     # The scheduled job (`to latest`): an existing bump branch is reported, not an error.
     reuse_existing: bool = False
     diff: bool = False  # keep the unified diff of an applied bump too (the demo shows it)
@@ -52,6 +54,7 @@ class BumpResult:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     drift: list[Violation] = field(default_factory=list)  # other components': not fixed
+    blocked: list[Blocked] = field(default_factory=list)  # `to latest`: newer, refused
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -68,4 +71,5 @@ class BumpResult:
             "stale_mentions": [m.as_json() for m in self.stale],
             "drift": [v.as_json() for v in self.drift],
             "notes": list(self.notes),
+            "blocked": [b.as_json() for b in self.blocked],
         }

@@ -122,7 +122,8 @@ def test_status_json(tmp_path: Path) -> None:
     document = json.loads(outcome.stdout)
     assert document["ok"] is True
     assert document["crds"] == {
-        "chart": "flux2", "running": ["2.14.1"], "target": "2.14.1", "dropped": [], "safe": True
+        "chart": "flux2", "running": ["2.14.1"], "target": "2.14.1", "dropped": [], "safe": True,
+        "stored": [], "served_only": [], "history": None, "migrated": False,
     }  # fmt: skip
     assert all(
         {"role", "file", "line", "value", "expected", "ok"} <= set(s) for s in document["sites"]

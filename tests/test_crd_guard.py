@@ -29,7 +29,8 @@ def test_downgrade_dropping_a_stored_version_is_refused_even_when_allowed(
     )
     assert outcome.code == 4
     assert "buckets.source.toolkit.fluxcd.io/v1" in outcome.stderr
-    assert "flux migrate" in outcome.stderr and "--force-unsafe-crds" in outcome.stderr
+    assert "no migration frees the current storage version" in outcome.stderr
+    assert "--force-unsafe-crds" in outcome.stderr and "--crds-migrated" not in outcome.stderr
     assert snapshot(repo) == before
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,7 @@ PLACEHOLDERS = {
         "stale_mentions",
         "gate_result",
         "crd_summary",
+        "blocked_releases",
         "hazard",
     },
 }
@@ -361,7 +364,7 @@ def test_ci_workflow_has_the_weekly_bump_and_a_pull_request_gate() -> None:
     assert checkout["with"]["fetch-depth"] == 0
     runs = [s.get("run", "") for s in steps]
     assert any("git config user.name" in r and "git config user.email" in r for r in runs)
-    assert steps[-1]["run"] == "fluxbump to latest --push --open-pr --json"
+    assert "fluxbump to latest --push --open-pr --json >" in steps[-1]["run"]
     assert steps[-1]["env"]["GITHUB_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
     for job in (check, bump):
         python = next(s for s in job["steps"] if "setup-python@" in str(s.get("uses", "")))
@@ -370,6 +373,31 @@ def test_ci_workflow_has_the_weekly_bump_and_a_pull_request_gate() -> None:
         (install,) = (s for s in job["steps"] if s.get("name") == "Install fluxbump")
         assert install["env"]["FLUXBUMP_INSTALL"] == PINNED
         assert install["run"] == 'python -m pip install "$FLUXBUMP_INSTALL"'
+
+
+@pytest.mark.parametrize("code", [0, 3])
+def test_ci_workflow_bump_step_summarises_blocked_releases_and_keeps_the_exit_code(
+    tmp_path: Path, code: int
+) -> None:
+    _, workflow = _workflow("--install", PINNED)
+    script = workflow["jobs"]["bump"]["steps"][-1]["run"]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    blocked = {"release": "2.8.5", "reason": "its CRDs stop serving x/v1beta2", "steps": "s"}
+    stub = bin_dir / "fluxbump"  # stands in for the real command: prints its JSON document
+    stub.write_text(f"#!/bin/sh\necho '{json.dumps({'blocked': [blocked]})}'\nexit {code}\n")
+    stub.chmod(0o755)
+    (bin_dir / "python").symlink_to(sys.executable)
+    summary = tmp_path / "summary.md"
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "RUNNER_TEMP": str(tmp_path),
+    }
+    done = subprocess.run(["bash", "-e", "-c", script], env=env, capture_output=True, text=True)
+    assert done.returncode == code, done.stderr
+    assert '"blocked"' in done.stdout  # the JSON document is still in the log
+    assert summary.read_text() == "- Flux v2.8.5 blocked: its CRDs stop serving x/v1beta2; s\n"
 
 
 def test_ci_workflow_pins_every_action_by_commit_with_its_release_in_a_comment() -> None:

@@ -17,14 +17,15 @@ from fluxbump import versions
 from fluxbump.components.flux import from_chart, from_cloud_init
 from fluxbump.config import load_config
 from fluxbump.crds.guard import CrdComparison
+from fluxbump.crds.history import PinHistory
+from fluxbump.crds.safest import Blocked
 from fluxbump.errors import GateFailure, UsageError
 from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
 from fluxbump.pins import Mention, Role
-from fluxbump.plan import BaseCharts, Move, Plan, Target, plan_locks, plan_moves
+from fluxbump.plan import BaseCharts, Edit, Move, Plan, Target, plan_locks, plan_moves
 from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.results import BumpOptions, BumpResult
 from fluxbump.scan.discover import Discovery, Survey, survey
-from fluxbump.scan.moved import BaseSources
 from fluxbump.scan.sources import SourceFile
 from fluxbump.targets import (
     SYNC_SOURCES,
@@ -61,9 +62,14 @@ def run_to(
             else f"'{target}' is not a chart version (expected X.Y.Z)"
         )
 
-    def choose(tree: Survey, index: HelmIndex, base: BaseSources) -> list[Choice]:
+    blocked: list[Blocked] = []
+
+    def choose(tree: Survey, index: HelmIndex, session: GitSession) -> list[Choice]:
         chosen = tree.component(component) if component else tree.required_flux()
         found = provable(tree, chosen)
+        safest = target == "latest" and found.component.rules.names_a_release
+        if safest and not options.force_unsafe_crds:
+            return _safest_choice(tree, found, index, session, options, blocked)
         return [named_choice(found, index, target, offline=options.offline, pre=options.pre)]
 
     if options.no_git and (options.push or options.open_pr):
@@ -71,7 +77,29 @@ def run_to(
     options = replace(
         options, reuse_existing=target == "latest", push=options.push or options.open_pr
     )
-    return _execute(root, options, choose, guard_downgrade=True)
+    nothing = "no newer Flux release is safe to move to; nothing to do"
+    return _execute(root, options, choose, guard_downgrade=True, nothing=nothing, blocked=blocked)
+
+
+def _safest_choice(
+    tree: Survey,
+    found: Discovery,
+    index: HelmIndex,
+    session: GitSession,
+    options: BumpOptions,
+    blocked: list[Blocked],
+) -> list[Choice]:
+    """``to latest``: the newest release whose transition is safe; newer ones are reported."""
+    from fluxbump.crds.safest import safest_release
+
+    safest = safest_release(
+        found, index, tree, _pin_history(found, index, session),
+        pre=options.pre, offline=options.offline, migrated=options.crds_migrated,
+    )  # fmt: skip
+    blocked += safest.blocked
+    if safest.chosen is None:
+        return []
+    return [Choice(found, safest.chosen.release, safest.chosen.chart)]
 
 
 def run_sync(
@@ -81,7 +109,7 @@ def run_sync(
     if source is not None and source not in SYNC_SOURCES:
         raise UsageError(f"--from must be one of {', '.join(SYNC_SOURCES)}, not '{source}'")
 
-    def choose(tree: Survey, index: HelmIndex, base: BaseSources) -> list[Choice]:
+    def choose(tree: Survey, index: HelmIndex, session: GitSession) -> list[Choice]:
         if source is not None:
             flux = tree.required_flux()
             if any(name != flux.name for name in components):
@@ -92,14 +120,14 @@ def run_sync(
             pick = from_cloud_init if source == "cloud-init" else from_chart
             release, chart, _ = pick(found, index)
             return [Choice(found, release, chart)]
-        return moved_choices(tree, index, base, components)
+        return moved_choices(tree, index, session.source_reader(options.base), components)
 
     return _execute(
         root, replace(options, no_git=True), choose, guard_downgrade=False, keep_moved=True
     )
 
 
-Chooser = Callable[[Survey, HelmIndex, BaseSources], list[Choice]]
+Chooser = Callable[[Survey, HelmIndex, GitSession], list[Choice]]
 
 
 def _execute(
@@ -109,6 +137,8 @@ def _execute(
     *,
     guard_downgrade: bool,
     keep_moved: bool = False,
+    nothing: str = "no pin moved since the base revision and none to sync from; nothing to do",
+    blocked: list[Blocked] | None = None,  # filled by ``choose`` (``to latest``)
 ) -> BumpResult:
     """Survey, choose the targets, plan, refuse what is unsafe, then apply, gate and commit."""
     config = load_config(root)
@@ -118,10 +148,11 @@ def _execute(
         loaded = load_index(options.helm_repo or config.helm_repo, offline=options.offline)
         session = GitSession.open(root, options)
         session.index_url = loaded.index.url
-        choices = choose(tree, loaded.index, session.source_reader(options.base))
+        choices = choose(tree, loaded.index, session)
         if not choices:
-            nothing = "no pin moved since the base revision and none to sync from; nothing to do"
-            return BumpResult(Plan([]), dry_run=options.dry_run, notes=[*notes, nothing])
+            return BumpResult(
+                Plan([]), dry_run=options.dry_run, notes=[*notes, nothing], blocked=blocked or []
+            )
         for choice in choices:
             refuse_unprovable(choice.found)
         moves = [
@@ -146,6 +177,7 @@ def _execute(
             ],
             notes=[*notes, *session.notes],
             drift=baseline,
+            blocked=blocked or [],
         )
         if guard_downgrade:
             for move in moves:
@@ -157,8 +189,11 @@ def _execute(
             _refuse_reverting(plan, session.base_reader(options.base))
         flux = next((m for m in moves if m.found.component.rules.names_a_release), None)
         if flux is not None:
-            result.crds = _guard_crds(flux.found, loaded.index, flux.chart, options)
+            result.crds = _guard_crds(flux.found, loaded.index, flux.chart, options, session)
             result.warnings += result.crds.warnings
+            migrations, warnings = _api_migrations(tree, flux, loaded.index, options)
+            plan.edits += migrations
+            result.warnings += warnings
         changes = file_changes(tree.sources, plan)
         if options.dry_run or options.diff:  # a fleet's diff is thousands of hunks: on request
             result.diffs = [unified_diff(c) for c in changes]
@@ -193,21 +228,69 @@ def _archives_left_stale(tree: Survey, plan: Plan) -> list[str]:
 
 
 def _guard_crds(
-    found: Discovery, index: HelmIndex, target: str, options: BumpOptions
+    found: Discovery, index: HelmIndex, target: str, options: BumpOptions, session: GitSession
 ) -> CrdComparison:
-    """Refuse (exit 4) a target whose CRDs stop serving a version the cluster may store."""
+    """Refuse (exit 4) a target whose CRDs stop serving a version the clusters may store."""
     from fluxbump.crds.drops import guard_transition
-    from fluxbump.crds.guard import compare_crds
 
-    comparison = compare_crds(found, index, target, offline=options.offline)
+    comparison = crd_comparison(found, index, target, options, session)
     chart = comparison.chart
     # A running chart equal to the target is no transition: name only those it moves from.
     moving = [c for c in comparison.running if not versions.equal(c, target)]
     current = ", ".join(f"{chart} {c}" for c in moving) or "the current release"
-    forced = guard_transition(
-        current, f"{chart} {target}", list(comparison.drops), force=options.force_unsafe_crds
+    basis = (
+        "that a release this repository pinned stored (so status.storedVersions may hold them)"
+        if comparison.history is not None
+        else "in use now (no git history: every served version is treated as stored)"
     )
-    return replace(comparison, warnings=(*comparison.warnings, *forced))
+    said = guard_transition(
+        current, f"{chart} {target}", list(comparison.drops),
+        force=options.force_unsafe_crds, migrated=options.crds_migrated,
+        steps=comparison.steps(), basis=basis,
+    )  # fmt: skip
+    return replace(
+        comparison,
+        warnings=(*comparison.warnings, *said),
+        migrated=options.crds_migrated and bool(comparison.blocking),
+    )
+
+
+def crd_comparison(
+    found: Discovery, index: HelmIndex, target: str, options: BumpOptions, session: GitSession
+) -> CrdComparison:
+    """The running charts against ``target``, each drop judged by the pin files' git history."""
+    from fluxbump.crds.guard import compare_crds
+
+    history = _pin_history(found, index, session)
+    return compare_crds(found, index, target, offline=options.offline, history=history)
+
+
+def _pin_history(found: Discovery, index: HelmIndex, session: GitSession) -> PinHistory | None:
+    """The flux2 releases the pin files' git history pinned (None: no git history)."""
+    from fluxbump.crds.guard import charts_of_release
+    from fluxbump.crds.history import HISTORY_LIMIT, pin_files, pin_history
+
+    past = session.past_versions(pin_files(found), HISTORY_LIMIT)
+    if past is None:
+        return None
+    return pin_history(found, past, charts_of_release(index, found.component.upstream))
+
+
+def _api_migrations(
+    tree: Survey, move: Move, index: HelmIndex, options: BumpOptions
+) -> tuple[list[Edit], list[str]]:
+    """The apiVersion edits that move every Flux object of the repository the target release
+    does not serve to the version it stores (refused when one would not validate)."""
+    from fluxbump.crds.guard import migration_crds
+    from fluxbump.crds.migrate import migration_edits, repository_objects, unserved_somewhere
+
+    chart = move.found.component.upstream
+    crds = migration_crds(index, chart, move.chart, offline=options.offline)
+    if crds is None:
+        return [], [f"Flux manifests not migrated: no CRDs of {chart} {move.chart} offline"]
+    objects = repository_objects(tree, unserved_somewhere(crds))
+    release = f"Flux {versions.normalize(move.release)}"
+    return migration_edits(objects, crds, release), []
 
 
 def _refuse_blocked(plan: Plan) -> None:
@@ -272,7 +355,7 @@ def _finish(transaction: Transaction, result: BumpResult) -> None:
 def format_result(result: BumpResult, *, show_diff: bool) -> list[str]:
     """Human report of a bump: mapping, plan, diff, gate, branch, stale mentions, drift."""
     plan = result.plan
-    lines = [*result.notes]
+    lines = [*result.notes, *(f"blocked: {b.as_text()}" for b in result.blocked)]
     if not plan.targets:
         return lines
     if not plan.changed:

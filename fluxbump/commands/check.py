@@ -75,7 +75,10 @@ def run_check(
     if flux is not None:
         crds = pinned_comparison(flux, loaded.index, offline=offline)
         schema, schema_warnings = _pinned_schema_violations(flux, loaded.index, offline=offline)
-        report.violations += check_violations(flux, crds) + schema
+        unserved = _unserved_api_versions(found, flux, loaded.index, offline=offline)
+        said = {(v.file, v.line) for v in schema}
+        unserved = [v for v in unserved if (v.file, v.line) not in said]
+        report.violations += check_violations(flux, crds) + schema + unserved
         warnings += [*(crds.warnings if crds is not None else ()), *schema_warnings]
     if not components:
         covered = {name for d in discoveries for name in d.tracked}
@@ -118,6 +121,28 @@ def _pinned_schema_violations(
     if release is None or not versions.is_pin(release):
         return [], []
     return schema_violations(found, index, pins[0].value, release, offline=offline)
+
+
+def _unserved_api_versions(
+    tree: Survey, found: Discovery, index: HelmIndex, *, offline: bool
+) -> list[Violation]:
+    """Flux objects anywhere in the manifests whose apiVersion the pinned release does not
+    serve (the schema check reads only the files that deploy a chart)."""
+    from fluxbump.crds.guard import migration_crds
+    from fluxbump.crds.migrate import repository_objects, unserved_somewhere, unserved_violations
+
+    pins = found.upstream_pins()
+    if len(pins) != 1 or not versions.is_pin(pins[0].value):
+        return []
+    chart = found.component.upstream
+    release = app_version_of(index, chart, pins[0].value)
+    if release is None or not versions.is_pin(release):
+        return []
+    crds = migration_crds(index, chart, pins[0].value, offline=offline)
+    if crds is None:
+        return []
+    objects = repository_objects(tree, unserved_somewhere(crds))
+    return unserved_violations(objects, crds, f"Flux {versions.normalize(release)}")
 
 
 def format_text(result: CheckResult) -> list[str]:

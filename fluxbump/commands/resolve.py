@@ -1,42 +1,67 @@
-"""``fluxbump resolve``: a Flux release and the chart version it maps to."""
+"""``fluxbump resolve``: a Flux release and the chart version it maps to; with ``--safe``, the
+newest release a repository can move to without dropping an API version its clusters stored."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fluxbump.components import FLUX
-from fluxbump.errors import ResolutionError
-from fluxbump.remote.index import load_index
+from fluxbump.crds.safest import Blocked
+from fluxbump.errors import ResolutionError, UsageError
+from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.resolve import Resolution, beyond_index, resolve_chart_version
 
 
 @dataclass(frozen=True)
 class ResolveResult:
-    resolution: Resolution
+    resolution: Resolution | None  # None: --safe found no newer release safe to move to
     warnings: tuple[str, ...]
+    blocked: tuple[Blocked, ...] = ()
+    safe: bool = False
 
     def as_text(self) -> str:
+        lines = [f"blocked: {b.as_text()}" for b in self.blocked]
         r = self.resolution
-        return f"Flux v{r.release} → {r.chart_name} chart {r.chart} (index: {r.index})"
+        if r is None:
+            return "\n".join(["no newer Flux release is safe to move to", *lines])
+        return "\n".join(
+            [f"Flux v{r.release} → {r.chart_name} chart {r.chart} (index: {r.index})", *lines]
+        )
 
     def as_json(self) -> dict[str, Any]:
         r = self.resolution
-        return {
-            "flux": r.release,
-            "chart": r.chart,
-            "index": r.index,
-            "candidates": list(r.candidates),
+        found: dict[str, Any] = {
+            "flux": r.release if r else None,
+            "chart": r.chart if r else None,
+            "index": r.index if r else None,
+            "candidates": list(r.candidates) if r else [],
         }
+        if self.safe:
+            found["blocked"] = [b.as_json() for b in self.blocked]
+        return found
 
 
-def run_resolve(release: str, *, pre: bool, helm_repo: str | None, offline: bool) -> ResolveResult:
-    """Validate the release text, load the index, and resolve the chart version."""
+def run_resolve(
+    release: str,
+    *,
+    pre: bool,
+    helm_repo: str | None,
+    offline: bool,
+    safe_for: Path | None = None,
+) -> ResolveResult:
+    """Validate the release text, load the index, and resolve the chart version; with
+    ``safe_for`` (a repository root, ``--safe``) the newest release safe for it."""
     from fluxbump import versions
 
+    if safe_for is not None and release != "latest":
+        raise UsageError("--safe chooses among the newest releases: use it with 'latest'")
     if release != "latest":
         versions.parse(release)  # malformed input is exit 2 before any network
     loaded = load_index(helm_repo, offline=offline, fallback=True)
+    if safe_for is not None:
+        return _safest(safe_for, loaded.index, loaded.warnings, pre=pre, offline=offline)
     try:
         resolution = resolve_chart_version(loaded.index, release, FLUX.upstream, pre=pre)
     except ResolutionError as exc:
@@ -50,3 +75,28 @@ def run_resolve(release: str, *, pre: bool, helm_repo: str | None, offline: bool
             "the live index)"
         ) from None
     return ResolveResult(resolution, loaded.warnings)
+
+
+def _safest(
+    root: Path, index: HelmIndex, warnings: tuple[str, ...], *, pre: bool, offline: bool
+) -> ResolveResult:
+    """The repository's Flux, its pin history and manifests, judged release by release."""
+    from fluxbump.config import load_config
+    from fluxbump.crds.guard import charts_of_release
+    from fluxbump.crds.history import HISTORY_LIMIT, pin_files, pin_history
+    from fluxbump.crds.safest import safest_release
+    from fluxbump.scan.discover import survey
+    from fluxbump.targets import provable
+    from fluxbump.vcs import git
+
+    tree = survey(root, load_config(root))
+    found = provable(tree, tree.required_flux())
+    repo = git.open_repo(root)
+    history = None
+    if repo is not None and git.has_head(repo):
+        past = git.past_versions(repo, pin_files(found), limit=HISTORY_LIMIT)
+        history = pin_history(found, past, charts_of_release(index, found.component.upstream))
+    else:
+        warnings += ("no git history: every served CRD version is treated as stored",)
+    safest = safest_release(found, index, tree, history, pre=pre, offline=offline)
+    return ResolveResult(safest.chosen, warnings, safest.blocked, safe=True)

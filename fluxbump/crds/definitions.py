@@ -188,3 +188,12 @@ def catalog_app_version(chart_version: str) -> str | None:
         if isinstance(release, dict) and "appVersion" in release
         else None
     )
+
+
+def catalog_releases() -> dict[str, list[str]]:
+    """Flux version (appVersion) -> the flux2 chart versions the catalog records for it."""
+    found: dict[str, list[str]] = {}
+    for chart, release in _catalog().items():
+        if isinstance(release, dict) and "appVersion" in release:
+            found.setdefault(str(release["appVersion"]), []).append(chart)
+    return found

@@ -18,6 +18,11 @@ from fluxbump.errors import UnsafeTransitionError
 WAY_OUT = (
     "migrate stored objects first (e.g. `flux migrate`), then bump; --force-unsafe-crds overrides"
 )
+# `flux migrate` moves objects to the current storage version: it cannot free that one.
+NO_WAY_OUT = (
+    "no migration frees the current storage version: choose a target that serves it; "
+    "--force-unsafe-crds overrides"
+)
 
 
 @dataclass(frozen=True)
@@ -28,11 +33,22 @@ class Drop:
     version: str
     stored: bool  # the current storage version: objects are certainly stored as it
     crd_removed: bool  # the target has no such CRD at all
+    # A pinned release whose storage version this was ("flux2 2.5.1"): it may be in
+    # status.storedVersions on every cluster that ran that release.
+    stored_by: str = ""
+    # The pin history is known and no release in it stored this version: it cannot be in
+    # status.storedVersions, so dropping it does not block the CRD update.
+    served_only: bool = False
 
     def describe(self) -> str:
         notes = [
             n
-            for n, on in (("storage version now", self.stored), ("CRD removed", self.crd_removed))
+            for n, on in (
+                ("storage version now", self.stored),
+                (f"stored by {self.stored_by}", bool(self.stored_by) and not self.stored),
+                ("served only", self.served_only),
+                ("CRD removed", self.crd_removed),
+            )
             if on
         ]
         return f"{self.crd}/{self.version}" + (f" ({', '.join(notes)})" if notes else "")
@@ -60,20 +76,52 @@ def dropped_versions(
 
 
 def guard_transition(
-    current_chart: str, target_chart: str, drops: Sequence[Drop], *, force: bool
+    current_chart: str,
+    target_chart: str,
+    drops: Sequence[Drop],
+    *,
+    force: bool,
+    migrated: bool = False,
+    steps: str = WAY_OUT,
+    basis: str = "in use now",
 ) -> list[str]:
-    """Refuse a transition that drops served CRD versions (exit 4); forced, warn instead."""
-    if not drops:
-        return []
-    listed = ", ".join(d.describe() for d in drops)
+    """Refuse a transition that drops a CRD version the clusters may have stored (exit 4).
+
+    A version only served (``Drop.served_only``) is a warning: it cannot be in
+    ``status.storedVersions``. ``migrated`` (``--crds-migrated``: stored objects were moved
+    with ``flux migrate``) and ``force`` (``--force-unsafe-crds``) proceed with a warning;
+    a drop of the current storage version is beyond any migration: only ``force`` passes it.
+    """
+    blocking = [d for d in drops if not d.served_only]
+    warnings = [
+        f"{current_chart} -> {target_chart} stops serving {d.describe()}: no release this "
+        "repository pinned stored it, so no cluster holds it in status.storedVersions"
+        for d in drops
+        if d.served_only
+    ]
+    if not blocking:
+        return warnings
+    listed = ", ".join(d.describe() for d in blocking)
+    if any(d.stored for d in blocking):
+        migrated, steps = False, NO_WAY_OUT
+    if migrated:
+        return [
+            *warnings,
+            f"--crds-migrated: recorded that stored objects were migrated (`flux migrate`) "
+            f"before {current_chart} -> {target_chart}, which stops serving {listed}",
+        ]
     if not force:
         raise UnsafeTransitionError(
-            f"{current_chart} -> {target_chart} stops serving CRD API versions in use now: "
+            f"{current_chart} -> {target_chart} stops serving CRD API versions {basis}: "
             f"{listed}; the API server would reject the CRD update and Helm's rollback removes "
-            f"the Flux controllers; {WAY_OUT}"
+            f"the Flux controllers; {steps}"
         )
     return [
-        f"--force-unsafe-crds: {current_chart} -> {target_chart} stops serving {d.describe()}; "
-        f"objects stored as {d.version} must be migrated or the CRD update is rejected"
-        for d in drops
+        *warnings,
+        *(
+            f"--force-unsafe-crds: {current_chart} -> {target_chart} stops serving "
+            f"{d.describe()}; objects stored as {d.version} must be migrated or the CRD "
+            "update is rejected"
+            for d in blocking
+        ),
     ]

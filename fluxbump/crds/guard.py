@@ -1,24 +1,28 @@
 """The storedVersions guard applied to a repository: which CRD facts, which transition.
 
 The seed's cluster died because the chart's CRDs stopped serving an API version the running
-Flux had stored. Any version a release serves may be stored, so moving from what the cluster
-runs now (the cloud-init release and the pinned chart) to a target that does not serve it is
-refused. CRD facts come from the bundled catalog of real flux2 releases when it knows the
-chart (no network), else from the chart archive itself (cached by digest).
+Flux had stored. Only a version that was the storage version of a release the clusters ran
+can be in ``status.storedVersions``; the releases they ran are the ones this repository
+pinned (its git history, ``crds/history.py``). Such a drop is refused with the steps that
+make it safe; a version only served is a warning. Without a history every served version
+is treated as stored (the conservative rule). CRD facts come from the bundled catalog of
+real flux2 releases when it knows the chart (no network), else from the chart archive
+itself (cached by digest).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fluxbump import versions
 from fluxbump.crds.archives import fetch_chart_archive
-from fluxbump.crds.definitions import CrdVersions, crd_catalog_offline, read_crds
+from fluxbump.crds.definitions import Crd, CrdVersions, crd_catalog_offline, read_crds
 from fluxbump.crds.drops import Drop, dropped_versions
+from fluxbump.crds.history import PinHistory, stored_versions
 from fluxbump.errors import ResolutionError
-from fluxbump.pins import Violation
+from fluxbump.pins import Role, Violation
 from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import resolve_chart_version
 from fluxbump.scan.discover import Discovery
@@ -84,6 +88,14 @@ class CrdComparison:
     target: str
     drops: tuple[Drop, ...]
     warnings: tuple[str, ...] = ()
+    history: PinHistory | None = None  # None: no git history, every served version counts
+    clusters: tuple[str, ...] = ()  # the directories whose HelmRelease deploys Flux
+    migrated: bool = False  # --crds-migrated: stored objects were migrated first
+
+    @property
+    def blocking(self) -> tuple[Drop, ...]:
+        """Drops the clusters may hold in status.storedVersions."""
+        return tuple(d for d in self.drops if not d.served_only)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -91,7 +103,17 @@ class CrdComparison:
             "running": list(self.running),
             "target": self.target,
             "dropped": [d.describe() for d in self.drops],
-            "safe": not self.drops,
+            "stored": [d.describe() for d in self.blocking],
+            "served_only": [d.describe() for d in self.drops if d.served_only],
+            "history": None
+            if self.history is None
+            else {
+                "charts": list(self.history.charts),
+                "commits": self.history.commits,
+                "bounded": self.history.bounded,
+            },
+            "migrated": self.migrated,
+            "safe": not self.blocking or self.migrated,
         }
 
     def summary(self) -> str:
@@ -99,17 +121,83 @@ class CrdComparison:
         if not self.drops:
             return f"{self.chart} {running} -> {self.target}: no CRD API version dropped"
         listed = ", ".join(d.describe() for d in self.drops)
-        return f"{self.chart} {running} -> {self.target}: drops {listed}"
+        done = "; stored objects migrated first (--crds-migrated)" if self.migrated else ""
+        return f"{self.chart} {running} -> {self.target}: drops {listed}{done}"
+
+    def steps(self) -> str:
+        """What makes this transition safe, on the clusters and then here."""
+        return migration_steps(self.clusters)
+
+
+def migration_steps(clusters: Sequence[str]) -> str:
+    """The way forward when a drop may be in status.storedVersions (one line)."""
+    where = ", ".join(clusters) if clusters else "every cluster that runs Flux"
+    return (
+        f"steps: 1) for each cluster deploying Flux ({where}) run `flux migrate --context "
+        "<that cluster's kube context>` (rewrites stored objects to the storage versions "
+        "and prunes status.storedVersions); 2) re-run with --crds-migrated to record it was "
+        "done (--force-unsafe-crds skips the check)"
+    )
+
+
+def flux_clusters(found: Discovery) -> tuple[str, ...]:
+    """The directories holding a HelmRelease of the wrapper chart: the clusters to migrate."""
+    wrapper = found.component.wrapper
+    return tuple(
+        sorted(
+            {
+                s.file.rpartition("/")[0] or "."
+                for s in found.releases
+                if s.role is Role.HELMRELEASE and s.subject == wrapper
+            }
+        )
+    )
 
 
 def compare_crds(
-    found: Discovery, index: HelmIndex, target: str, *, offline: bool
+    found: Discovery,
+    index: HelmIndex,
+    target: str,
+    *,
+    offline: bool,
+    history: PinHistory | None = None,
 ) -> CrdComparison:
-    """What moving from the running charts (pinned and cloud-init) to ``target`` drops."""
+    """What moving from the running charts (pinned and cloud-init) to ``target`` drops, each
+    drop marked stored (by a release of ``history``) or served only."""
     chart = found.component.upstream
     running = tuple(running_charts(found, index))
     drops, warnings = drops_between(index, chart, list(running), target, offline=offline)
-    return CrdComparison(chart, running, target, tuple(drops), tuple(warnings))
+    if history is not None and drops:
+        drops, more = _classify(drops, index, chart, [*running, *history.charts])
+        warnings += more
+    return CrdComparison(
+        chart, running, target, tuple(drops), tuple(warnings), history, flux_clusters(found)
+    )
+
+
+def _classify(
+    drops: list[Drop], index: HelmIndex, chart: str, pinned: list[str]
+) -> tuple[list[Drop], list[str]]:
+    """Mark each drop stored by a pinned chart, or served only. A pinned chart whose CRD
+    facts are unknown offline leaves every drop counted as stored (the conservative rule)."""
+    facts: dict[str, CrdFacts] = {}
+    for version in dict.fromkeys(pinned):
+        known = crd_facts(index, chart, version, offline=True)
+        if known is None:
+            return drops, [
+                f"CRD guard: no CRD facts for pinned {chart} {version}: every served version "
+                "is treated as stored"
+            ]
+        facts[version] = known
+    stored = stored_versions(facts)
+    return [
+        replace(d, stored_by=f"{chart} {stored[(d.crd, d.version)]}")
+        if (d.crd, d.version) in stored
+        else d
+        if d.stored
+        else replace(d, served_only=True)
+        for d in drops
+    ], []
 
 
 def check_violations(found: Discovery, comparison: CrdComparison | None) -> list[Violation]:
@@ -152,19 +240,52 @@ def schema_violations(
     chart = found.component.upstream
     if index.find(chart, chart_version) is None:
         return [], []
+    crds = chart_crds(index, chart, chart_version, offline=offline)
+    if crds is None:
+        return [], [f"CRD schemas not validated: {chart} {chart_version} is not cached (offline)"]
+    texts = {rel: found.sources[rel].text for rel in sorted({s.file for s in found.releases})}
+    return validate_files(texts, crds, release=f"Flux {versions.normalize(release)}"), []
+
+
+def charts_of_release(index: HelmIndex, chart: str) -> Callable[[str], list[str]]:
+    """Flux release -> the chart versions carrying it (the index's, else the catalog's)."""
+    from fluxbump.crds.definitions import catalog_releases
+
+    by_release: dict[str, list[str]] = {}
+    for entry in index.versions_of(chart):
+        if versions.is_pin(entry.app_version) and versions.is_pin(entry.version):
+            by_release.setdefault(versions.normalize(entry.app_version), []).append(entry.version)
+    catalog = catalog_releases() if chart == "flux2" else {}
+
+    def charts(release: str) -> list[str]:
+        return by_release.get(release) or catalog.get(release, [])
+
+    return charts
+
+
+def chart_crds(
+    index: HelmIndex, chart: str, version: str, *, offline: bool
+) -> dict[str, Crd] | None:
+    """The CRDs (with schemas) of one chart release: its archive, else offline the bundled
+    catalog for ``flux2``; None offline when neither has it. Online, an archive that cannot be
+    fetched or verified is an error (exit 3), never a silent skip."""
     try:
-        archive = fetch_chart_archive(index, chart, chart_version, offline=offline)
-        crds = read_crds(archive, f"{chart}-{chart_version}.tgz")
+        archive = fetch_chart_archive(index, chart, version, offline=offline)
+        return read_crds(archive, f"{chart}-{version}.tgz")
     except ResolutionError:
         if not offline:
             raise
-        from fluxbump.crds.schema_catalog import bundled_crds
+    from fluxbump.crds.schema_catalog import bundled_crds
 
-        bundled = bundled_crds(chart_version) if chart == "flux2" else None
-        if bundled is None:
-            return [], [
-                f"CRD schemas not validated: {chart} {chart_version} is not cached (offline)"
-            ]
-        crds = bundled
-    texts = {rel: found.sources[rel].text for rel in sorted({s.file for s in found.releases})}
-    return validate_files(texts, crds, release=f"Flux {versions.normalize(release)}"), []
+    return bundled_crds(version) if chart == "flux2" else None
+
+
+def migration_crds(
+    index: HelmIndex, chart: str, version: str, *, offline: bool
+) -> dict[str, Crd] | None:
+    """The CRDs manifests are moved to and validated against: for ``flux2`` the bundled
+    catalog (the real schemas of every release, no network), else the chart's archive."""
+    from fluxbump.crds.schema_catalog import bundled_crds
+
+    bundled = bundled_crds(version) if chart == "flux2" else None
+    return bundled or chart_crds(index, chart, version, offline=offline)

@@ -15,7 +15,11 @@ from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.plan import BaseCharts, Plan
 from fluxbump.results import BumpOptions, BumpResult
 from fluxbump.scan.moved import BaseSources
+from fluxbump.scan.sources import SourceFile
 from fluxbump.vcs.text import branch_name, commit_message, pr_text
+
+# Past file contents, the commits read, and whether the bound cut the history.
+PastFiles = tuple[list[SourceFile], int, bool]
 
 if TYPE_CHECKING:
     from fluxbump.vcs.steps import BumpGit
@@ -71,6 +75,14 @@ class GitSession:
 
         reader: Callable[[str], Any] = git.base_chart_reader(self.repo, base or "HEAD")
         return reader
+
+    def past_versions(self, rels: list[str], limit: int) -> PastFiles | None:
+        """Past contents of ``rels`` (the pin files) from git; None without a git history."""
+        if self.repo is None:
+            return None
+        from fluxbump.vcs import git
+
+        return git.past_versions(self.repo, rels, limit=limit)
 
     def refuse_unsafe(self, plan: Plan, remote: str) -> None:
         """Dirty files, an existing branch, a missing forge token: refused before any write."""

@@ -63,5 +63,6 @@ def pr_text(result: BumpResult) -> tuple[str, str]:
         stale_mentions=tuple(f"{m.where}: {m.text}" for m in result.stale),
         gate_result=result.gate,
         crd_summary=result.crds.summary() if result.crds is not None else "not compared",
+        blocked=tuple(b.as_text() for b in result.blocked),
     )
     return render_pr(content)

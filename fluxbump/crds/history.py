@@ -1,0 +1,101 @@
+"""Which flux2 chart releases this repository has pinned, read from past versions of its pin
+files, and so which CRD API versions a cluster may still hold in ``status.storedVersions``.
+
+The API server writes every object in the CRD's *storage* version and records it in
+``status.storedVersions``; a version a release only *served* is never recorded there. So a
+version can block a CRD update only if it was the storage version of a release the clusters
+ran, and the clusters ran what this repository pinned (the wrapper's dependency and the
+cloud-init install). Pure functions: the caller reads git (``vcs/git.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from fluxbump import versions
+from fluxbump.crds.definitions import CrdVersions
+from fluxbump.scan.discover import Discovery
+from fluxbump.scan.sites.chart import ChartFile, parse_chart
+from fluxbump.scan.sites.cloudinit import find_install_pins
+from fluxbump.scan.sources import SourceFile
+
+# Commits read from the pin files' history: enough for years of weekly bumps, and bounded so a
+# monorepo with a long history still answers in well under a second.
+HISTORY_LIMIT = 400
+
+
+@dataclass(frozen=True)
+class PinHistory:
+    """The chart versions this repository pinned in the commits read (oldest release first)."""
+
+    charts: tuple[str, ...]
+    commits: int
+    bounded: bool  # more commits touched the pin files than were read: older pins unknown
+
+    def describe(self) -> str:
+        listed = ", ".join(self.charts) or "none"
+        cut = f" (the newest {self.commits}; older ones not read)" if self.bounded else ""
+        return f"{self.commits} commit(s) of the pin files{cut} pinned flux2 {listed}"
+
+
+def pin_files(found: Discovery) -> list[str]:
+    """The files whose history says which releases the clusters ran: the wrapper chart and
+    the cloud-init templates."""
+    return sorted({found.wrapper.file, *(s.file for s in found.installs), *found.templates})
+
+
+def pinned_charts(
+    past: Iterable[SourceFile], found: Discovery, charts_of_release: Callable[[str], list[str]]
+) -> list[str]:
+    """Chart versions pinned in ``past`` versions of the pin files.
+
+    The wrapper's dependency names the chart; a cloud-init install names a Flux release,
+    mapped to its charts by ``charts_of_release`` (normalised release -> chart versions).
+    """
+    component = found.component
+    charts: set[str] = set()
+    for source in past:
+        if source.rel == found.wrapper.file:
+            chart = _parsed_chart(source)
+            if chart is not None:
+                charts.update(
+                    versions.normalize(d.value)
+                    for d in chart.dependencies
+                    if d.subject == component.upstream and versions.is_pin(d.value)
+                )
+        if component.install_pattern is not None and b"releases/download" in source.raw:
+            sites, _ = find_install_pins(source, component.install_pattern, component.name)
+            for site in sites:
+                if versions.is_pin(site.value):
+                    charts.update(charts_of_release(versions.normalize(site.value)))
+    return sorted(charts, key=versions.sort_key)
+
+
+def _parsed_chart(source: SourceFile) -> ChartFile | None:
+    from fluxbump.errors import UsageError
+
+    try:
+        return parse_chart(source)
+    except UsageError:
+        return None  # a past version that did not parse pinned nothing we can read
+
+
+def stored_versions(facts: Mapping[str, Mapping[str, CrdVersions]]) -> dict[tuple[str, str], str]:
+    """(CRD, API version) -> the first chart (of ``facts``, chart -> CRDs) that stored it."""
+    stored: dict[tuple[str, str], str] = {}
+    for chart in sorted(facts, key=versions.sort_key):
+        for name, crd in facts[chart].items():
+            if crd.storage:
+                stored.setdefault((name, crd.storage), chart)
+    return stored
+
+
+def pin_history(
+    found: Discovery,
+    past: tuple[list[SourceFile], int, bool],
+    charts_of_release: Callable[[str], list[str]],
+) -> PinHistory:
+    """The history of the pin files (``vcs.git.past_versions``) as the charts they pinned."""
+    sources, commits, bounded = past
+    return PinHistory(tuple(pinned_charts(sources, found, charts_of_release)), commits, bounded)

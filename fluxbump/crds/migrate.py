@@ -1,0 +1,173 @@
+"""Manifests follow the API: Flux objects whose ``apiVersion`` a release does not serve.
+
+Flux 2.7 stopped serving the ``v1beta1`` versions and 2.8 the ``v1beta2`` versions of its
+CRDs; an object the repository still writes in such a version is rejected when it is next
+applied. ``flux migrate -f`` rewrites such files but re-serialises them; here only the
+``apiVersion`` scalar changes (a ``PinSite`` of role ``Role.API_VERSION``, spliced and proven
+like every pin edit), to the version the target release stores, and each migrated object is
+validated against the target's CRD schema before anything is written. Pure functions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from fluxbump.crds.definitions import Crd, dig
+from fluxbump.crds.schema import ObjectDoc, object_docs, validate_objects
+from fluxbump.errors import UsageError
+from fluxbump.pins import PinSite, Role, Violation, yaml_site
+from fluxbump.plan import Edit
+from fluxbump.scan.discover import Survey
+from fluxbump.scan.sources import SourceFile, read_raw, source_of
+from fluxbump.yamlio.yamldoc import scalar_at
+
+# A top-level apiVersion of a Flux API group: only such files are composed.
+_FLUX_API = re.compile(r"^apiVersion:[ \t]*['\"]?[a-z.]*fluxcd\.io/", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class FluxObject:
+    """One Flux object of the repository: its ``apiVersion`` scalar and its document."""
+
+    site: PinSite  # role API_VERSION; value is the apiVersion, subject the kind
+    group: str
+    version: str
+    doc: ObjectDoc
+
+
+def flux_objects(source: SourceFile) -> list[FluxObject]:
+    """The Flux objects of one file (a file that is not YAML has none: its own gate says so)."""
+    if b"fluxcd.io/" not in source.raw or not _FLUX_API.search(source.text):
+        return []
+    try:
+        docs = object_docs(source.text, source.rel)
+    except UsageError:
+        return []
+    found = []
+    for doc in docs:
+        kind = dig(doc.obj, "kind")
+        scalar = scalar_at(doc.node, doc.doc_index, ("apiVersion",))
+        if scalar is None or not isinstance(kind, str) or "/" not in scalar.value:
+            continue
+        group, version = scalar.value.rsplit("/", 1)
+        if not group.endswith("fluxcd.io"):
+            continue
+        name = dig(doc.obj, "metadata", "name")
+        namespace = dig(doc.obj, "metadata", "namespace")
+        owner = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+        site = yaml_site(Role.API_VERSION, source.rel, scalar, subject=kind, owner=owner)
+        found.append(FluxObject(site, group, version, doc))
+    return found
+
+
+# Each top-level apiVersion of a Flux API group in a file's text, as (group, version).
+_FLUX_API_VERSION = re.compile(
+    r"^apiVersion:[ \t]*['\"]?([a-z.]*fluxcd\.io)/([a-z0-9]+)['\"]?[ \t]*(?:#.*)?$", re.MULTILINE
+)
+
+_KIND = re.compile(r"^kind:[ \t]*['\"]?([A-Za-z0-9]+)", re.MULTILINE)
+
+# (group, version, kinds named in the file) -> whether an object of that API may be unserved:
+# only files naming one are composed (a fleet's thousands of HelmRelease and HelmRepository
+# files in a served version cost two regex scans).
+Suspect = Callable[[str, str, frozenset[str]], bool]
+
+
+def unserved_somewhere(*crd_sets: Mapping[str, Crd]) -> Suspect:
+    """Suspect an API version that a CRD of its group, of a kind the file names, does not
+    serve in any of the sets."""
+    by_kind: dict[tuple[str, str], list[frozenset[str]]] = {}
+    for crds in crd_sets:
+        for crd in crds.values():
+            by_kind.setdefault((crd.group, crd.kind), []).append(frozenset(crd.served))
+
+    def suspect(group: str, version: str, kinds: frozenset[str]) -> bool:
+        return any(
+            version not in served for kind in kinds for served in by_kind.get((group, kind), ())
+        )
+
+    return suspect
+
+
+def repository_objects(tree: Survey, suspect: Suspect) -> list[FluxObject]:
+    """The Flux objects of the repository's manifests in files that name a ``suspect`` API
+    version; those files join ``tree.sources`` (a bump edits them from the text read here)."""
+    found: list[FluxObject] = []
+    for rel in tree.roles.clusters:
+        source = tree.sources.get(rel)
+        try:
+            raw = source.raw if source is not None else read_raw(tree.root, rel)
+            if b"fluxcd.io/" not in raw:
+                continue
+            source = source or source_of(rel, raw)
+        except UsageError:
+            continue  # unreadable or too large to be a manifest: the scan reports it
+        named = _FLUX_API_VERSION.findall(source.text)
+        kinds = frozenset(_KIND.findall(source.text))
+        if not any(suspect(group, version, kinds) for group, version in named):
+            continue
+        objects = flux_objects(source)
+        if objects:
+            tree.sources.setdefault(rel, source)
+            found += objects
+    return found
+
+
+def _by_kind(crds: Mapping[str, Crd]) -> dict[tuple[str, str], Crd]:
+    return {(c.group, c.kind): c for c in crds.values()}
+
+
+def unserved(
+    objects: Iterable[FluxObject], crds: Mapping[str, Crd]
+) -> list[tuple[FluxObject, Crd]]:
+    """Objects whose CRD in ``crds`` does not serve their version (a kind it lacks is not ours
+    to judge: another chart may install it)."""
+    by_kind = _by_kind(crds)
+    found = []
+    for obj in objects:
+        crd = by_kind.get((obj.group, obj.site.subject))
+        if crd is not None and obj.version not in crd.served:
+            found.append((obj, crd))
+    return found
+
+
+def migration_edits(
+    objects: Iterable[FluxObject], crds: Mapping[str, Crd], release: str
+) -> list[Edit]:
+    """An edit of each unserved object's ``apiVersion`` to the version ``crds`` store,
+    refused (``UsageError``, nothing written) when the migrated object does not validate
+    against that version's schema: a field Flux renamed needs a person."""
+    edits = []
+    for obj, crd in unserved(objects, crds):
+        new = f"{obj.group}/{crd.storage}"
+        migrated = obj.doc._replace(obj={**obj.doc.obj, "apiVersion": new})
+        problems = validate_objects([migrated], crds, release=release)
+        if problems:
+            first = problems[0]
+            raise UsageError(
+                f"{first.file}:{first.line}: moving {obj.site.owner} from {obj.site.value} to "
+                f"{new} leaves it invalid: {first.message}; rewrite it by hand as Flux's "
+                "migration notes say (e.g. patchesStrategicMerge -> patches), then re-run; "
+                "nothing written"
+            )
+        edits.append(Edit(obj.site, new))
+    return edits
+
+
+def unserved_violations(
+    objects: Iterable[FluxObject], crds: Mapping[str, Crd], release: str
+) -> list[Violation]:
+    """For ``status``/``check``: each object whose apiVersion the pinned release does not serve."""
+    return [
+        Violation(
+            obj.site.file,
+            obj.site.line,
+            f"{obj.site.owner}: apiVersion {obj.site.value} is not served by {release}; "
+            f"'fluxbump to' moves it to {obj.group}/{crd.storage}",
+            found=obj.site.value,
+            expected=f"{obj.group}/{crd.storage}",
+        )
+        for obj, crd in unserved(objects, crds)
+    ]

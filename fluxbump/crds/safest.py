@@ -1,0 +1,139 @@
+"""The highest safe release: what ``to latest`` and ``resolve latest --safe`` move to.
+
+A repository whose clusters stored an API version the newest release drops is refused every
+week by the scheduled job, so it never moved even to the newest release that *is* safe. Here
+each release newer than the installed one is judged, newest first, as a bump would judge it:
+the storedVersions guard (against the pin history) and the validation of the manifests it
+must migrate. The first one that passes is chosen; each newer one is reported with its
+reason and the steps that unblock it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fluxbump import versions
+from fluxbump.crds.definitions import Crd
+from fluxbump.crds.drops import NO_WAY_OUT
+from fluxbump.crds.guard import compare_crds, migration_crds
+from fluxbump.crds.history import PinHistory
+from fluxbump.crds.migrate import (
+    FluxObject,
+    migration_edits,
+    repository_objects,
+    unserved_somewhere,
+)
+from fluxbump.errors import UsageError
+from fluxbump.remote.index import HelmIndex
+from fluxbump.resolve import Resolution, resolve_chart_version
+from fluxbump.scan.discover import Discovery, Survey
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A release newer than the chosen one, and why a bump to it is refused."""
+
+    release: str
+    chart: str
+    reason: str
+    steps: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "release": self.release,
+            "chart": self.chart,
+            "reason": self.reason,
+            "steps": self.steps,
+        }
+
+    def as_text(self) -> str:
+        return f"Flux v{self.release} (chart {self.chart}) blocked: {self.reason}; {self.steps}"
+
+
+@dataclass(frozen=True)
+class Safest:
+    """The newest safe release (None: none newer is safe) and the newer blocked ones."""
+
+    chosen: Resolution | None
+    blocked: tuple[Blocked, ...]
+
+
+def newer_releases(index: HelmIndex, chart: str, installed: str, *, pre: bool) -> list[str]:
+    """Flux releases some chart carries that are newer than ``installed``, newest first."""
+    found = set()
+    floor = versions.sort_key(installed)
+    for entry in index.versions_of(chart):
+        app = versions.try_parse(entry.app_version)
+        if app is None or (app.prerelease and not pre):
+            continue
+        if app.replace(build=None) > floor:
+            found.add(str(app.replace(build=None)))
+    return sorted(found, key=versions.sort_key, reverse=True)
+
+
+def safest_release(
+    found: Discovery,
+    index: HelmIndex,
+    tree: Survey,
+    history: PinHistory | None,
+    *,
+    pre: bool,
+    offline: bool,
+    migrated: bool = False,
+) -> Safest:
+    """The newest release newer than the installed one whose transition is safe."""
+    chart = found.component.upstream
+    installed = [s.value for s in found.installs if versions.is_pin(s.value)]
+    installed += [
+        app
+        for pin in found.upstream_pins()
+        if (app := _app_of(index, chart, pin.value)) is not None
+    ]
+    if not installed:
+        return Safest(resolve_chart_version(index, "latest", chart, pre=pre), ())
+    current = max(installed, key=versions.sort_key)
+    candidates = [
+        resolve_chart_version(index, release, chart, pre=pre)
+        for release in newer_releases(index, chart, current, pre=pre)
+    ]
+    target_crds = [migration_crds(index, chart, c.chart, offline=offline) for c in candidates]
+    objects = repository_objects(tree, unserved_somewhere(*(c for c in target_crds if c)))
+    blocked: list[Blocked] = []
+    for resolution, crds in zip(candidates, target_crds, strict=True):
+        why = _blocked_by(found, index, resolution.chart, crds, objects, history, offline, migrated)
+        if why is None:
+            return Safest(resolution, tuple(blocked))
+        blocked.append(Blocked(resolution.release, resolution.chart, *why))
+    return Safest(None, tuple(blocked))
+
+
+def _app_of(index: HelmIndex, chart: str, version: str) -> str | None:
+    entry = index.find(chart, version)
+    return entry.app_version if entry is not None and versions.is_pin(entry.app_version) else None
+
+
+def _blocked_by(
+    found: Discovery,
+    index: HelmIndex,
+    target: str,
+    crds: Mapping[str, Crd] | None,
+    objects: Sequence[FluxObject],
+    history: PinHistory | None,
+    offline: bool,
+    migrated: bool,
+) -> tuple[str, str] | None:
+    """(reason, steps) when a bump to chart ``target`` would be refused; None when safe."""
+    comparison = compare_crds(found, index, target, offline=offline, history=history)
+    blocking = comparison.blocking
+    if blocking and (any(d.stored for d in blocking) or not migrated):
+        listed = ", ".join(d.describe() for d in blocking)
+        steps = NO_WAY_OUT if any(d.stored for d in blocking) else comparison.steps()
+        return f"its CRDs stop serving {listed}", steps
+    if crds is not None:
+        try:
+            migration_edits(objects, crds, f"chart {target}")
+        except UsageError as exc:
+            return exc.message.removesuffix("; nothing written"), "rewrite that object, then re-run"
+    return None

@@ -26,6 +26,7 @@ class Role(StrEnum):
     LOCK = "Chart.lock version"
     LOCK_DIGEST = "Chart.lock digest"
     LOCK_GENERATED = "Chart.lock generated"
+    CLI = "Flux CLI pin"  # CI action input, .tool-versions, mise, aqua (scan/sites/fluxcli.py)
 
 
 @dataclass(frozen=True)

@@ -275,6 +275,11 @@ def plan_moves(moves: list[Move], base: BaseCharts, policy: str = "follow") -> P
             planner.set(site, move.release)
         for site in move.found.mirrors:
             planner.set(site, move.chart)
+        for site in move.found.release_pins:
+            if versions.is_pin(site.value):
+                planner.set(site, move.release)
+            elif "${" not in site.value:  # a range or ``latest`` stays; a range must admit it
+                _block_range(site, versions.normalize(move.release), planner.blocked)
         desired[move.found.component.upstream] = move.chart
     order = tracked_charts(planner.charts, [m.found.component.wrapper for m in moves])
     for name in order:

@@ -78,7 +78,9 @@ def evaluate(found: Discovery, index: HelmIndex | None) -> GateReport:
     """Check every invariant; ``index`` None skips only the appVersion mapping check."""
     report = GateReport(violations=list(found.problems))
     if found.component.rules.names_a_release:
-        upstream = _upstream(found, index, _installs(found, report), report)
+        release = _installs(found, report)
+        upstream = _upstream(found, index, release, report)
+        _release_pins(found, _flux_release(found, index, release), report)
     else:
         upstream = _upstream(found, None, None, report)
         _helm_installs(found, upstream, report)
@@ -106,6 +108,38 @@ def _installs(found: Discovery, report: GateReport) -> str | None:
             f"cloud-init installs Flux {site.value} here but {first.value} at {first.where}",
         )
     return first.value if versions.is_pin(first.value) else None
+
+
+def _flux_release(found: Discovery, index: HelmIndex | None, install: str | None) -> str | None:
+    """The release the repository installs: cloud-init's, else the pinned chart's appVersion."""
+    if install is not None:
+        return versions.normalize(install)
+    pins = found.upstream_pins()
+    if index is None or not pins or not versions.is_pin(pins[0].value):
+        return None
+    app = app_version_of(index, found.component.upstream, pins[0].value)
+    return versions.normalize(app) if app is not None and versions.is_pin(app) else None
+
+
+def _release_pins(found: Discovery, release: str | None, report: GateReport) -> None:
+    """CI and CLI pins name the Flux release: the automation's CLI must be the cluster's."""
+    for site in found.release_pins:
+        if release is None:
+            why = "no cloud-init install and no index to read the chart's appVersion"
+            report.rows.append(Row(site, "the installed Flux release", True, False, why))
+        elif versions.is_pin(site.value) or "${" in site.value or _is_range(site.value):
+            pinned = versions.is_pin(site.value) and site.value.startswith("v")
+            expected = f"v{release}" if pinned else release  # a range is checked to admit it
+            report.expect_pin_or_range(
+                site, expected, f"{site.owner} pins Flux {site.value}, the repository "
+                f"installs Flux {release} — run 'fluxbump to {release}'",
+            )  # fmt: skip
+        else:  # ``latest`` or a partial version: not a pin fluxbump can compare
+            report.rows.append(Row(site, f"Flux {release}", True, proven=False))
+
+
+def _is_range(value: str) -> bool:
+    return versions.is_constraint(value.removeprefix("v"))
 
 
 def _helm_installs(found: Discovery, upstream: str | None, report: GateReport) -> None:

@@ -1,0 +1,141 @@
+"""Flux pins outside the cluster (issue 21): CI action inputs, ``.tool-versions``, mise, aqua.
+
+End to end through the CLI on a generated fleet (cloud-init installs Flux v2.4.0) with the
+pins added beside it; ``to`` runs against the 127.0.0.1 Helm index.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import CONSISTENT, git, init_git, make_fleet, snapshot
+from tests.support.helm_server import HelmServer
+
+WORKFLOW = ".github/workflows/e2e.yaml"
+WORKFLOW_TEXT = """\
+name: e2e
+on: [push]
+jobs:
+  kind:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - name: Setup Flux CLI
+        uses: fluxcd/flux2/action@main
+        with:
+          version: "v2.4.0"   # the cluster's release
+      - uses: other/action@v1
+        with:
+          version: 9.9.9
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: fluxcd/flux2/action@v2.4.0
+        with: {version: 2.4.0}
+"""
+TOOL_VERSIONS = "helm 3.16.2\nflux2 2.4.0 # pinned\nkubectl 1.31.0\n"
+MISE = """\
+[env]
+flux2 = "not a tool"
+
+[tools]
+helm = "3.16.2"
+flux2 = "2.4.0"
+"aqua:fluxcd/flux2" = { version = "v2.4.0" }
+"""
+AQUA = """\
+registries:
+  - type: standard
+    ref: v4.200.0
+packages:
+  - name: helm/helm@v3.16.2
+  - name: fluxcd/flux2@v2.4.0 # flux CLI
+"""
+
+
+def with_pins(tmp_path: Path) -> Path:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    files = {WORKFLOW: WORKFLOW_TEXT, ".tool-versions": TOOL_VERSIONS, "mise.toml": MISE,
+             "aqua.yaml": AQUA}  # fmt: skip
+    for rel, text in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text, "utf-8")
+    init_git(repo)
+    return repo
+
+
+def cli_rows(repo: Path, server: HelmServer) -> list[tuple[str, str, str, bool]]:
+    outcome = run_cli("status", "--repo", str(repo), "--json", "--helm-repo", server.base_url)
+    assert outcome.code in (0, 1), outcome.stderr
+    data = json.loads(outcome.stdout)
+    return [
+        (f"{s['file']}:{s['line']}", s["value"], s["expected"], s["ok"])
+        for s in data["sites"]
+        if s["role"] == "Flux CLI pin"
+    ]
+
+
+def test_status_lists_every_cli_pin_with_the_installed_release(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = with_pins(tmp_path)
+    assert cli_rows(repo, helm_server) == [
+        (".tool-versions:2", "2.4.0", "2.4.0", True),
+        ("aqua.yaml:6", "v2.4.0", "v2.4.0", True),
+        ("mise.toml:6", "2.4.0", "2.4.0", True),
+        ("mise.toml:7", "v2.4.0", "v2.4.0", True),
+        (f"{WORKFLOW}:11", "v2.4.0", "v2.4.0", True),
+        (f"{WORKFLOW}:19", "2.4.0", "2.4.0", True),
+    ]
+
+
+def test_check_names_a_cli_pin_that_disagrees(tmp_path: Path) -> None:
+    repo = with_pins(tmp_path)
+    (repo / ".tool-versions").write_text(TOOL_VERSIONS.replace("2.4.0", "2.3.0"), "utf-8")
+    outcome = run_cli("check", "--repo", str(repo), "--offline")
+    assert outcome.code == 1, outcome.stdout
+    assert (
+        ".tool-versions:2: .tool-versions pins Flux 2.3.0, the repository installs Flux 2.4.0 "
+        "— run 'fluxbump to 2.4.0'"
+    ) in outcome.stdout
+
+
+def test_to_moves_every_cli_pin_byte_minimally_keeping_style(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = with_pins(tmp_path)
+    before = snapshot(repo)
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    after = snapshot(repo)
+    expected = {
+        WORKFLOW: WORKFLOW_TEXT.replace('"v2.4.0"', '"v2.5.1"').replace(
+            "{version: 2.4.0}", "{version: 2.5.1}"
+        ),
+        ".tool-versions": TOOL_VERSIONS.replace("2.4.0", "2.5.1"),
+        "mise.toml": MISE.replace("2.4.0", "2.5.1"),
+        "aqua.yaml": AQUA.replace("v2.4.0", "v2.5.1"),
+    }
+    for rel, text in expected.items():
+        assert after[rel].decode() == text, rel
+    # the action's own ref (@v2.4.0) is a git ref, not the CLI version input: kept
+    assert "fluxcd/flux2/action@v2.4.0" in after[WORKFLOW].decode()
+    assert git(repo, "status", "--porcelain") == ""
+    check = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert check.code == 0, check.stdout
+    assert before[".tool-versions"] != after[".tool-versions"]
+
+
+def test_a_range_or_latest_is_never_rewritten(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    (repo / ".tool-versions").write_text("flux2 latest\n", "utf-8")
+    (repo / "mise.toml").write_text('[tools]\nflux2 = "2.4"\n', "utf-8")
+    init_git(repo)
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 1, outcome.stdout + outcome.stderr
+    assert "mise.toml:2: mise [tools] requires Flux 2.4, which does not admit 2.5.1" in (
+        outcome.stdout + outcome.stderr
+    )
+    assert (repo / "mise.toml").read_text() == '[tools]\nflux2 = "2.4"\n'

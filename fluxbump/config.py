@@ -60,6 +60,7 @@ class Config:
         "**/aqua.yaml",
         "**/aqua.yml",
         "**/.aqua.yaml",
+        "**/*.tf",
     )
     exclude: tuple[str, ...] = ()
     values_mirror: str = "catalystBlueprint.upstream"

@@ -27,6 +27,7 @@ class Role(StrEnum):
     LOCK_DIGEST = "Chart.lock digest"
     LOCK_GENERATED = "Chart.lock generated"
     CLI = "Flux CLI pin"  # CI action input, .tool-versions, mise, aqua (scan/sites/fluxcli.py)
+    TERRAFORM = "Terraform Flux version"  # flux_bootstrap_git (scan/sites/terraform.py)
 
 
 @dataclass(frozen=True)

@@ -139,3 +139,55 @@ def test_a_range_or_latest_is_never_rewritten(tmp_path: Path, helm_server: HelmS
         outcome.stdout + outcome.stderr
     )
     assert (repo / "mise.toml").read_text() == '[tools]\nflux2 = "2.4"\n'
+
+
+TERRAFORM = """\
+terraform {
+  required_providers {
+    flux = {
+      source  = "fluxcd/flux"
+      version = ">= 1.4"
+    }
+  }
+}
+
+resource "helm_release" "cilium" {
+  chart   = "cilium"
+  version = "1.16.6"
+}
+
+resource "flux_bootstrap_git" "this" {
+  path = "clusters/prod" # version = "v0.0.1" is a comment
+  kustomization_override = <<-EOT
+    version = "v0.0.2"
+  EOT
+  timeouts {
+    version = "v0.0.3"
+  }
+  version = "v2.4.0"
+}
+
+data "flux_install" "legacy" {
+  target_path = "clusters/old"
+  version     = var.flux_version
+}
+"""
+
+
+def test_terraform_flux_bootstrap_version_is_checked_and_moved(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    (repo / "infra/flux").mkdir(parents=True)
+    (repo / "infra/flux/main.tf").write_text(TERRAFORM.replace('"v2.4.0"', '"v2.3.0"'), "utf-8")
+    init_git(repo)
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1
+    violations = [line for line in check.stdout.splitlines() if "main.tf" in line]
+    assert violations == [
+        "infra/flux/main.tf:23: flux_bootstrap_git.this pins Flux v2.3.0, the repository "
+        "installs Flux 2.4.0 — run 'fluxbump to 2.4.0'"
+    ]
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    assert (repo / "infra/flux/main.tf").read_text() == TERRAFORM.replace('"v2.4.0"', '"v2.5.1"')

@@ -32,6 +32,7 @@ from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_install_pins
 from fluxbump.scan.sites.fluxcli import find_cli_pins
 from fluxbump.scan.sites.helmrelease import VersionPatch
+from fluxbump.scan.sites.terraform import find_terraform_pins
 from fluxbump.scan.sites.values import find_mirrors
 from fluxbump.scan.sources import SourceFile, walk_files
 from fluxbump.scan.substitution import Setters, substitutions
@@ -267,7 +268,10 @@ class Survey:
 
 # Each reads one file of the ``release_pins`` globs and returns the Flux release pins in it
 # (an empty list for a file of another kind).
-RELEASE_PIN_KINDS: tuple[Callable[[SourceFile], list[PinSite]], ...] = (find_cli_pins,)
+RELEASE_PIN_KINDS: tuple[Callable[[SourceFile], list[PinSite]], ...] = (
+    find_cli_pins,
+    find_terraform_pins,
+)
 
 
 def survey(root: Path, config: Config) -> Survey:

@@ -28,6 +28,7 @@ class Role(StrEnum):
     LOCK_GENERATED = "Chart.lock generated"
     CLI = "Flux CLI pin"  # CI action input, .tool-versions, mise, aqua (scan/sites/fluxcli.py)
     TERRAFORM = "Terraform Flux version"  # flux_bootstrap_git (scan/sites/terraform.py)
+    INSTANCE = "FluxInstance version"  # flux-operator (scan/sites/fluxinstance.py)
 
 
 @dataclass(frozen=True)

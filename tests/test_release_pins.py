@@ -191,3 +191,106 @@ def test_terraform_flux_bootstrap_version_is_checked_and_moved(
     outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
     assert outcome.code == 0, outcome.stderr
     assert (repo / "infra/flux/main.tf").read_text() == TERRAFORM.replace('"v2.4.0"', '"v2.5.1"')
+
+
+OPERATOR = """\
+apiVersion: fluxcd.controlplane.io/v1
+kind: FluxInstance
+metadata:
+  name: flux
+  namespace: flux-system
+spec:
+  distribution:
+    version: "2.4.0" # exact
+    registry: ghcr.io/fluxcd
+  components: [source-controller, kustomize-controller]
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: flux-instance
+  namespace: flux-system
+spec:
+  interval: 1h
+  chartRef:
+    kind: OCIRepository
+    name: flux-instance
+  values:
+    instance:
+      distribution:
+        version: 2.x
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: other
+spec:
+  chart:
+    spec:
+      chart: podinfo
+  values:
+    instance:
+      distribution:
+        version: 9.9.9
+"""
+OPERATOR_FILE = "clusters/operator/flux-instance.yaml"
+
+
+def with_operator(tmp_path: Path, text: str = OPERATOR) -> Path:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    (repo / OPERATOR_FILE).parent.mkdir(parents=True)
+    (repo / OPERATOR_FILE).write_text(text, "utf-8")
+    init_git(repo)
+    return repo
+
+
+def instance_rows(repo: Path, server: HelmServer) -> list[tuple[str, str, str, bool]]:
+    outcome = run_cli("status", "--repo", str(repo), "--json", "--helm-repo", server.base_url)
+    data = json.loads(outcome.stdout)
+    return [
+        (f"{s['owner']}@{s['line']}", s["value"], s["expected"], s["ok"])
+        for s in data["sites"]
+        if s["role"] == "FluxInstance version"
+    ]
+
+
+def test_flux_instance_versions_are_shown_and_a_range_admits_the_release(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = with_operator(tmp_path)
+    assert instance_rows(repo, helm_server) == [
+        ("FluxInstance flux-system/flux@8", "2.4.0", "2.4.0", True),
+        ("flux-system/flux-instance values@25", "2.x", "2.4.0", True),
+    ]
+    drifted = with_operator(tmp_path / "b", OPERATOR.replace('"2.4.0"', '"2.3.0"'))
+    check = run_cli("check", "--repo", str(drifted), "--offline")
+    assert check.code == 1
+    assert (
+        f"{OPERATOR_FILE}:8: FluxInstance flux-system/flux pins Flux 2.3.0, the repository "
+        "installs Flux 2.4.0 — run 'fluxbump to 2.4.0'"
+    ) in check.stdout
+
+
+def test_to_moves_the_flux_instance_and_keeps_the_range(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = with_operator(tmp_path)
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    assert (repo / OPERATOR_FILE).read_text() == OPERATOR.replace('"2.4.0"', '"2.5.1"')
+    check = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert check.code == 0, check.stdout
+
+
+def test_a_flux_instance_range_that_excludes_the_target_blocks_the_bump(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = with_operator(tmp_path, OPERATOR.replace("version: 2.x", "version: 2.4.x"))
+    before = snapshot(repo)
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 1, outcome.stdout + outcome.stderr
+    assert (
+        f"{OPERATOR_FILE}:25: flux-system/flux-instance values requires Flux 2.4.x, which does "
+        "not admit 2.5.1; widen the range first"
+    ) in outcome.stdout + outcome.stderr
+    assert snapshot(repo) == before

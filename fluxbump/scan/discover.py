@@ -113,6 +113,7 @@ class Survey:
     patches: list[VersionPatch] = field(default_factory=list)  # matched to releases later
     flux_excluded: bool = False  # ``components:`` excluded the Flux component
     unreadable: list[Unreadable] = field(default_factory=list)  # manifests not read
+    instances: list[PinSite] = field(default_factory=list)  # FluxInstance versions
     _helm_installs: list[PinSite] | None = None
     _release_pins: list[PinSite] | None = None
     _mirrors: dict[str, list[PinSite]] = field(default_factory=dict)
@@ -253,6 +254,7 @@ class Survey:
                 source = read_once(self.sources, self.root, rel)
                 for kind in RELEASE_PIN_KINDS:
                     self._release_pins += kind(source)
+            self._release_pins += self.instances
         return self._release_pins
 
     def helm_installs(self) -> list[PinSite]:
@@ -305,12 +307,15 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
     found.unreadable += rescan.unreadable
     for site in rescan.sites:
         kept.setdefault(site.file, []).append(site)
+    instances = [s for s in before.instances if s.file not in changed] + rescan.instances
+    order = {rel: i for i, rel in enumerate(before.roles.clusters)}
+    found.instances = sorted(instances, key=lambda s: (order.get(s.file, -1), s.start))
     found.releases = [site for rel in before.roles.clusters for site in kept.get(rel, ())]
     rescanned = [r for r in before.roles.clusters if r in changed and r not in rescan.sources]
-    order = {rel: i for i, rel in enumerate(before.roles.clusters)}
     substituting = [(rel, raw) for rel, raw in before.substituting if rel not in changed]
     substituting = sorted([*substituting, *rescan.substituting], key=lambda f: order[f[0]])
     _join(found, rescan.patches, rescanned, substituting)
+    _keep(found.sources, rescan.instance_sources)
     return found
 
 
@@ -343,13 +348,23 @@ def _releases(found: Survey, files: list[str]) -> None:
 
     substituting: list[tuple[str, bytes]] = []
     patches: list[VersionPatch] = []
+    instance_sources: dict[str, SourceFile] = {}
     for part in in_two(scan, files, threshold=FORK_THRESHOLD):
         found.sources.update(part.sources)
         found.releases += part.sites
         found.unreadable += part.unreadable
+        found.instances += part.instances
+        instance_sources.update(part.instance_sources)
         substituting += part.substituting
         patches += part.patches
     _join(found, patches, files, substituting)
+    _keep(found.sources, instance_sources)
+
+
+def _keep(sources: dict[str, SourceFile], more: dict[str, SourceFile]) -> None:
+    """Files read for their FluxInstance versions: a bump edits them from this text."""
+    for rel, source in more.items():
+        sources.setdefault(rel, source)
 
 
 def _join(

@@ -66,15 +66,22 @@ def with_pins(tmp_path: Path) -> Path:
     return repo
 
 
-def cli_rows(repo: Path, server: HelmServer) -> list[tuple[str, str, str, bool]]:
+def site_rows(
+    repo: Path, server: HelmServer, role: str, *, by_owner: bool = False
+) -> list[tuple[str, str, str, bool]]:
+    """``status --json`` rows of one role: where (file:line, or owner@line), value, expected, ok."""
     outcome = run_cli("status", "--repo", str(repo), "--json", "--helm-repo", server.base_url)
     assert outcome.code in (0, 1), outcome.stderr
-    data = json.loads(outcome.stdout)
     return [
-        (f"{s['file']}:{s['line']}", s["value"], s["expected"], s["ok"])
-        for s in data["sites"]
-        if s["role"] == "Flux CLI pin"
-    ]
+        (f"{s['owner']}@{s['line']}" if by_owner else f"{s['file']}:{s['line']}",
+         s["value"], s["expected"], s["ok"])
+        for s in json.loads(outcome.stdout)["sites"]
+        if s["role"] == role
+    ]  # fmt: skip
+
+
+def cli_rows(repo: Path, server: HelmServer) -> list[tuple[str, str, str, bool]]:
+    return site_rows(repo, server, "Flux CLI pin")
 
 
 def test_status_lists_every_cli_pin_with_the_installed_release(
@@ -245,13 +252,7 @@ def with_operator(tmp_path: Path, text: str = OPERATOR) -> Path:
 
 
 def instance_rows(repo: Path, server: HelmServer) -> list[tuple[str, str, str, bool]]:
-    outcome = run_cli("status", "--repo", str(repo), "--json", "--helm-repo", server.base_url)
-    data = json.loads(outcome.stdout)
-    return [
-        (f"{s['owner']}@{s['line']}", s["value"], s["expected"], s["ok"])
-        for s in data["sites"]
-        if s["role"] == "FluxInstance version"
-    ]
+    return site_rows(repo, server, "FluxInstance version", by_owner=True)
 
 
 def test_flux_instance_versions_are_shown_and_a_range_admits_the_release(

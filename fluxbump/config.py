@@ -61,6 +61,7 @@ class Config:
         "**/aqua.yml",
         "**/.aqua.yaml",
         "**/*.tf",
+        "**/gotk-components.yaml",
     )
     exclude: tuple[str, ...] = ()
     values_mirror: str = "catalystBlueprint.upstream"

@@ -29,6 +29,7 @@ class Role(StrEnum):
     CLI = "Flux CLI pin"  # CI action input, .tool-versions, mise, aqua (scan/sites/fluxcli.py)
     TERRAFORM = "Terraform Flux version"  # flux_bootstrap_git (scan/sites/terraform.py)
     INSTANCE = "FluxInstance version"  # flux-operator (scan/sites/fluxinstance.py)
+    BOOTSTRAP = "flux bootstrap header"  # gotk-components.yaml (scan/sites/bootstrap.py)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fluxbump import versions
-from fluxbump.pins import Mention, PinSite, Violation
+from fluxbump.pins import Mention, PinSite, Role, Violation
 from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import app_version_of, beyond_index
 from fluxbump.scan.discover import Discovery
@@ -130,12 +130,21 @@ def _release_pins(found: Discovery, release: str | None, report: GateReport) -> 
         elif versions.is_pin(site.value) or "${" in site.value or _is_range(site.value):
             pinned = versions.is_pin(site.value) and site.value.startswith("v")
             expected = f"v{release}" if pinned else release  # a range is checked to admit it
-            report.expect_pin_or_range(
-                site, expected, f"{site.owner} pins Flux {site.value}, the repository "
-                f"installs Flux {release} — run 'fluxbump to {release}'",
-            )  # fmt: skip
+            report.expect_pin_or_range(site, expected, _release_pin_message(site, release))
         else:  # ``latest`` or a partial version: not a pin fluxbump can compare
             report.rows.append(Row(site, f"Flux {release}", True, proven=False))
+
+
+def _release_pin_message(site: PinSite, release: str) -> str:
+    if site.role is Role.BOOTSTRAP:  # generated: the fix is regenerating, not a bump
+        return (
+            f"{site.owner} manifests are of Flux {site.value}, the repository installs Flux "
+            f"{release} — regenerate them with 'flux install --export' of Flux {release}"
+        )
+    return (
+        f"{site.owner} pins Flux {site.value}, the repository installs Flux {release} — "
+        f"run 'fluxbump to {release}'"
+    )
 
 
 def _is_range(value: str) -> bool:

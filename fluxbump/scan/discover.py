@@ -27,6 +27,7 @@ from fluxbump.scan.releases import (
 )
 from fluxbump.scan.roles import Roles, classify, read_once
 from fluxbump.scan.sites.blueprint import BlueprintFile
+from fluxbump.scan.sites.bootstrap import find_bootstrap_header
 from fluxbump.scan.sites.chart import ChartFile
 from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_install_pins
@@ -273,6 +274,7 @@ class Survey:
 RELEASE_PIN_KINDS: tuple[Callable[[SourceFile], list[PinSite]], ...] = (
     find_cli_pins,
     find_terraform_pins,
+    find_bootstrap_header,
 )
 
 

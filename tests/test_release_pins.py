@@ -371,3 +371,19 @@ def test_to_refuses_to_half_bump_bootstrap_manifests(
     # a bump that leaves the release where it is does not touch them
     same = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", helm_server.base_url)
     assert same.code == 0, same.stderr
+
+
+def test_init_writes_the_release_pin_globs_and_names_what_it_found(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = with_pins(tmp_path)
+    outcome = run_cli("init", "--repo", str(repo))
+    assert outcome.code == 0, outcome.stderr
+    text = (repo / ".fluxbump.yaml").read_text("utf-8")
+    assert (
+        "Found here: .tool-versions (Flux CLI pin), aqua.yaml (Flux CLI pin), mise.toml "
+        f"(Flux CLI pin), {WORKFLOW} (Flux CLI pin)\n"
+    ) in text
+    assert '  - "**/.tool-versions"\n' in text and '  - "**/*.tf"\n' in text
+    # the written configuration finds the same six pins
+    assert len(cli_rows(repo, helm_server)) == 6

@@ -387,3 +387,26 @@ def test_init_writes_the_release_pin_globs_and_names_what_it_found(
     assert '  - "**/.tool-versions"\n' in text and '  - "**/*.tf"\n' in text
     # the written configuration finds the same six pins
     assert len(cli_rows(repo, helm_server)) == 6
+
+
+def test_without_a_flux_wrapper_the_flux_pins_must_agree_with_each_other(tmp_path: Path) -> None:
+    """A flux-operator / flux bootstrap repository: no flux2 chart says which release is
+    installed, so ``check`` compares the pins with the first exact one."""
+    repo = tmp_path / "operator"
+    (repo / "clusters/prod").mkdir(parents=True)
+    (repo / "clusters/prod/flux-instance.yaml").write_text(OPERATOR, "utf-8")
+    (repo / ".tool-versions").write_text(TOOL_VERSIONS.replace("2.4.0", "2.3.0"), "utf-8")
+    system = repo / "clusters/prod/flux-system"
+    system.mkdir()
+    (system / "gotk-components.yaml").write_text(GOTK, "utf-8")
+    init_git(repo)
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    first = "FluxInstance flux-system/flux pins Flux 2.4.0 (clusters/prod/flux-instance.yaml:8)"
+    assert [
+        line for line in check.stdout.splitlines() if ": " in line and "check:" not in line
+    ] == [f".tool-versions:2: .tool-versions pins Flux 2.3.0, {first} — make them agree"]
+    (repo / ".tool-versions").write_text(TOOL_VERSIONS, "utf-8")
+    agreed = run_cli("check", "--repo", str(repo), "--offline")
+    assert agreed.code == 0, agreed.stdout + agreed.stderr
+    assert "4 pin-sites agree" in agreed.stdout  # instance, values range, header, CLI

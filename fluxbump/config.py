@@ -50,6 +50,23 @@ class Config:
     # HelmReleases and Kustomizations are found by content in every YAML file: real repos
     # keep them under clusters/, kubernetes/apps/, apps/, infrastructure/, ...
     clusters: tuple[str, ...] = ("**/*.yaml", "**/*.yml")
+    # Files that pin the Flux release outside the cluster: CI, CLI tool versions, Terraform.
+    release_pins: tuple[str, ...] = (
+        "**/.github/workflows/*.yml",
+        "**/.github/workflows/*.yaml",
+        "**/.tool-versions",
+        "**/mise.toml",
+        "**/.mise.toml",
+        "**/mise.*.toml",
+        "**/.mise.*.toml",
+        "**/.config/mise.toml",
+        "**/.config/mise/config.toml",
+        "**/aqua.yaml",
+        "**/aqua.yml",
+        "**/.aqua.yaml",
+        "**/*.tf",
+        "**/gotk-components.yaml",
+    )
     exclude: tuple[str, ...] = ()
     values_mirror: str = "catalystBlueprint.upstream"
     app_version_policy: str = "follow"
@@ -59,7 +76,7 @@ class Config:
     source: str = "defaults"  # where this configuration came from (for messages)
 
 
-_LIST_KEYS = {"cloudinit", "charts", "blueprints", "clusters", "exclude"}
+_LIST_KEYS = {"cloudinit", "charts", "blueprints", "clusters", "release_pins", "exclude"}
 _STR_KEYS = {"wrapper", "upstream", "helm_repo", "values_mirror", "app_version_policy", "remote"}
 
 

@@ -27,6 +27,10 @@ class Role(StrEnum):
     LOCK_DIGEST = "Chart.lock digest"
     LOCK_GENERATED = "Chart.lock generated"
     API_VERSION = "Flux apiVersion"
+    CLI = "Flux CLI pin"  # CI action input, .tool-versions, mise, aqua (scan/sites/fluxcli.py)
+    TERRAFORM = "Terraform Flux version"  # flux_bootstrap_git (scan/sites/terraform.py)
+    INSTANCE = "FluxInstance version"  # flux-operator (scan/sites/fluxinstance.py)
+    BOOTSTRAP = "flux bootstrap header"  # gotk-components.yaml (scan/sites/bootstrap.py)
 
 
 @dataclass(frozen=True)

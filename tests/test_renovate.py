@@ -97,6 +97,8 @@ def test_file_filters_cover_every_file_sync_can_write(tmp_path: Path) -> None:
             for glob in ("**/*.yaml", "**/*.yml", "**/Chart.lock", "infra/**/*.tftpl"):
                 assert glob in filters
             assert "kubernetes/**/*.yaml" in filters
+            for glob in ("**/.tool-versions", "**/mise.toml", "**/*.tf"):  # Flux CLI/Terraform
+                assert glob in filters
 
 
 def test_charts_of_the_repository_are_not_updated_by_renovate(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from fluxbump.plan import BaseCharts, Edit, Move, Plan, Target, plan_locks, plan
 from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.results import BumpOptions, BumpResult
 from fluxbump.scan.discover import Discovery, Survey, survey
+from fluxbump.scan.moved import BaseSources, release_pin_at_base
 from fluxbump.scan.sources import SourceFile
 from fluxbump.targets import (
     SYNC_SOURCES,
@@ -187,6 +188,7 @@ def _execute(
         _refuse_blocked(plan)
         if keep_moved:
             _refuse_reverting(plan, session.base_reader(options.base))
+            _refuse_reverting_release_pins(plan, session.source_reader(options.base))
         flux = next((m for m in moves if m.found.component.rules.names_a_release), None)
         if flux is not None:
             result.crds = _guard_crds(flux.found, loaded.index, flux.chart, options, session)
@@ -316,6 +318,26 @@ def _refuse_reverting(plan: Plan, base: BaseCharts) -> None:
                 f"{site.value} since the base revision, but {site.subject} in this repository "
                 f"is {edit.new}; sync does not undo it: revert the pin, or move "
                 f"{site.subject} itself; nothing written"
+            )
+
+
+# Flux pins outside cloud-init that Renovate's own managers may move (asdf, mise, flux).
+_RELEASE_PIN_ROLES = frozenset({Role.CLI, Role.TERRAFORM, Role.INSTANCE})
+
+
+def _refuse_reverting_release_pins(plan: Plan, base: BaseSources) -> None:
+    """``sync`` never moves back a Flux CLI, Terraform or FluxInstance pin that changed since
+    the base (Renovate's asdf or mise manager moving ``flux2`` on its own): exit 2."""
+    for edit in plan.edits:
+        if edit.site.role not in _RELEASE_PIN_ROLES:
+            continue
+        was = release_pin_at_base(edit.site, base)
+        if was is not None and not versions.equal(was, edit.site.value):
+            site = edit.site
+            raise UsageError(
+                f"{site.where}: {site.owner} moved Flux {was} -> {site.value} since the base "
+                f"revision, but the release being synced is {edit.new}; sync does not undo it: "
+                "revert the pin, or move the install with it; nothing written"
             )
 
 

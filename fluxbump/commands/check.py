@@ -16,7 +16,13 @@ from fluxbump.crds.guard import (
     schema_violations,
 )
 from fluxbump.gate.drift import outside_violations
-from fluxbump.gate.invariants import GateReport, combine, evaluate, stale_mentions
+from fluxbump.gate.invariants import (
+    GateReport,
+    combine,
+    evaluate,
+    loose_release_pins,
+    stale_mentions,
+)
 from fluxbump.pins import Mention, Violation
 from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.resolve import app_version_of
@@ -80,6 +86,10 @@ def run_check(
         unserved = [v for v in unserved if (v.file, v.line) not in said]
         report.violations += check_violations(flux, crds) + schema + unserved
         warnings += [*(crds.warnings if crds is not None else ()), *schema_warnings]
+    if flux is None and not components and not found.flux_excluded:
+        loose = loose_release_pins(found.release_pins())
+        report.rows += loose.rows
+        report.violations += loose.violations
     if not components:
         covered = {name for d in discoveries for name in d.tracked}
         report.violations += outside_violations(found, covered)

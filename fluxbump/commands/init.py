@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fluxbump.config import CONFIG_NAME, load_config, parse_config
 from fluxbump.errors import UsageError
+from fluxbump.pins import PinSite
 from fluxbump.scan.discover import survey
 
 
@@ -30,6 +31,8 @@ def render_init(root: Path) -> str:
         wrapper=config.wrapper,
         upstream=config.upstream,
         cloudinit="\n".join(f'  - "{glob}"' for glob in config.cloudinit),
+        release_pins="\n".join(f'  - "{glob}"' for glob in config.release_pins),
+        release_pin_files=_release_pin_files(found.release_pins),
         values_mirror=config.values_mirror,
         summary=summary,
         components="\n".join(
@@ -39,6 +42,12 @@ def render_init(root: Path) -> str:
     )
     parse_config(YAML(typ="safe", pure=True).load(text))
     return text
+
+
+def _release_pin_files(sites: list[PinSite]) -> str:
+    """``file (role), …`` of the Flux release pins outside cloud-init, or ``none``."""
+    named = dict.fromkeys(f"{s.file} ({s.role.value})" for s in sites)
+    return ", ".join(named) or "none"
 
 
 def run_init(root: Path, *, force: bool) -> Path:

@@ -71,8 +71,9 @@ def renovate_config(root: Path, major: int) -> dict[str, Any]:
 def file_filters(config: Config) -> list[str]:
     """Every file `fluxbump sync` may write, so Renovate commits all of them."""
     return _unique(
-        [*_ALWAYS_WRITTEN, *config.cloudinit, *config.charts, *config.blueprints, *config.clusters]
-    )
+        [*_ALWAYS_WRITTEN, *config.cloudinit, *config.charts, *config.blueprints,
+         *config.clusters, *config.release_pins]
+    )  # fmt: skip
 
 
 def glob_to_regex(glob: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fluxbump import versions
-from fluxbump.pins import Mention, PinSite, Violation
+from fluxbump.pins import Mention, PinSite, Role, Violation
 from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import app_version_of, beyond_index
 from fluxbump.scan.discover import Discovery
@@ -78,7 +78,9 @@ def evaluate(found: Discovery, index: HelmIndex | None) -> GateReport:
     """Check every invariant; ``index`` None skips only the appVersion mapping check."""
     report = GateReport(violations=list(found.problems))
     if found.component.rules.names_a_release:
-        upstream = _upstream(found, index, _installs(found, report), report)
+        release = _installs(found, report)
+        upstream = _upstream(found, index, release, report)
+        _release_pins(found.release_pins, _flux_release(found, index, release), report)
     else:
         upstream = _upstream(found, None, None, report)
         _helm_installs(found, upstream, report)
@@ -106,6 +108,72 @@ def _installs(found: Discovery, report: GateReport) -> str | None:
             f"cloud-init installs Flux {site.value} here but {first.value} at {first.where}",
         )
     return first.value if versions.is_pin(first.value) else None
+
+
+def _flux_release(found: Discovery, index: HelmIndex | None, install: str | None) -> str | None:
+    """The release the repository installs: cloud-init's, else the pinned chart's appVersion."""
+    if install is not None:
+        return versions.normalize(install)
+    pins = found.upstream_pins()
+    if index is None or not pins or not versions.is_pin(pins[0].value):
+        return None
+    app = app_version_of(index, found.component.upstream, pins[0].value)
+    return versions.normalize(app) if app is not None and versions.is_pin(app) else None
+
+
+def loose_release_pins(pins: list[PinSite]) -> GateReport:
+    """Flux release pins of a repository with no Flux wrapper chart (a flux-operator or
+    ``flux bootstrap`` layout): nothing else says which release is installed, so they must
+    agree with the first exact one, the cluster's own first (what the operator or the
+    bootstrap manifests install, then Terraform, then the CLI)."""
+    report = GateReport()
+    exact = [p for p in pins if versions.is_pin(p.value)]
+    first = min(exact, key=lambda p: _AUTHORITY.index(p.role), default=None)
+    if first is None:  # ranges and ``latest`` only: nothing to compare them with
+        report.rows += [Row(p, "an exact Flux release to compare with", True, False) for p in pins]
+        return report
+    _release_pins(pins, versions.normalize(first.value), report, first)
+    return report
+
+
+_AUTHORITY = (Role.INSTANCE, Role.BOOTSTRAP, Role.TERRAFORM, Role.CLI)
+
+
+def _release_pins(
+    pins: list[PinSite], release: str | None, report: GateReport, first: PinSite | None = None
+) -> None:
+    """CI and CLI pins name the Flux release: the automation's CLI must be the cluster's.
+    ``first``: the pin ``release`` was read from, when no install or chart says it."""
+    for site in pins:
+        if release is None:
+            why = "no cloud-init install and no index to read the chart's appVersion"
+            report.rows.append(Row(site, "the installed Flux release", True, False, why))
+        elif versions.is_pin(site.value) or "${" in site.value or _is_range(site.value):
+            pinned = versions.is_pin(site.value) and site.value.startswith("v")
+            expected = f"v{release}" if pinned else release  # a range is checked to admit it
+            message = _release_pin_message(site, release, first)
+            report.expect_pin_or_range(site, expected, message)
+        else:  # ``latest`` or a partial version: not a pin fluxbump can compare
+            report.rows.append(Row(site, f"Flux {release}", True, proven=False))
+
+
+def _release_pin_message(site: PinSite, release: str, first: PinSite | None) -> str:
+    other = (
+        f"the repository installs Flux {release}"
+        if first is None
+        else f"{first.owner} pins Flux {first.value} ({first.where})"
+    )
+    if site.role is Role.BOOTSTRAP:  # generated: the fix is regenerating, not a bump
+        return (
+            f"{site.owner} manifests are of Flux {site.value}, {other} — regenerate them with "
+            f"'flux install --export' of Flux {release}"
+        )
+    fix = f"run 'fluxbump to {release}'" if first is None else "make them agree"
+    return f"{site.owner} pins Flux {site.value}, {other} — {fix}"
+
+
+def _is_range(value: str) -> bool:
+    return versions.is_constraint(value.removeprefix("v"))
 
 
 def _helm_installs(found: Discovery, upstream: str | None, report: GateReport) -> None:

@@ -7,7 +7,7 @@ of a multi-document manifest only the candidate documents (``sites.helmrelease``
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,10 +27,13 @@ from fluxbump.scan.releases import (
 )
 from fluxbump.scan.roles import Roles, classify, read_once
 from fluxbump.scan.sites.blueprint import BlueprintFile
+from fluxbump.scan.sites.bootstrap import find_bootstrap_header
 from fluxbump.scan.sites.chart import ChartFile
 from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_install_pins
+from fluxbump.scan.sites.fluxcli import find_cli_pins
 from fluxbump.scan.sites.helmrelease import VersionPatch
+from fluxbump.scan.sites.terraform import find_terraform_pins
 from fluxbump.scan.sites.values import find_mirrors
 from fluxbump.scan.sources import SourceFile, walk_files
 from fluxbump.scan.substitution import Setters, substitutions
@@ -53,6 +56,8 @@ class Discovery:
     constraints: list[PinSite] = field(default_factory=list)
     releases: list[PinSite] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
+    # Pins of the Flux release outside cloud-init (CI, CLI tools): they follow the release.
+    release_pins: list[PinSite] = field(default_factory=list)
     problems: list[Violation] = field(default_factory=list)
     templates: list[str] = field(default_factory=list)  # the cloud-init files read
     locks: dict[str, LockedChart] = field(default_factory=dict)  # tracked chart -> its lock
@@ -80,7 +85,7 @@ class Discovery:
             blueprint = self.blueprints.get(name)
             if blueprint is not None and blueprint.version is not None:
                 found.append(blueprint.version)
-        return found + self.constraints + self.releases
+        return found + self.constraints + self.releases + self.release_pins
 
 
 def discover(root: Path, config: Config, component: str | None = None) -> Discovery:
@@ -109,7 +114,9 @@ class Survey:
     patches: list[VersionPatch] = field(default_factory=list)  # matched to releases later
     flux_excluded: bool = False  # ``components:`` excluded the Flux component
     unreadable: list[Unreadable] = field(default_factory=list)  # manifests not read
+    instances: list[PinSite] = field(default_factory=list)  # FluxInstance versions
     _helm_installs: list[PinSite] | None = None
+    _release_pins: list[PinSite] | None = None
     _mirrors: dict[str, list[PinSite]] = field(default_factory=dict)
     _by_chart: dict[str, list[tuple[int, PinSite]]] | None = None
     _discoveries: dict[Component, Discovery] = field(default_factory=dict)
@@ -182,6 +189,8 @@ class Survey:
         found.mirrors = [m for m in self.mirrors_of(component.wrapper)
                          if m.subject == component.upstream]  # fmt: skip
         self._installs(found)
+        if component.rules.names_a_release:
+            found.release_pins = self.release_pins()
         _structure(found)
         found.problems += [u.problem(component.name) for u in self.unreadable
                            if u.charts & names or not u.charts]  # fmt: skip
@@ -238,6 +247,17 @@ class Survey:
             found.installs += sites
             found.mentions += mentions
 
+    def release_pins(self) -> list[PinSite]:
+        """Every pin of the Flux release outside cloud-init (each file read once)."""
+        if self._release_pins is None:
+            self._release_pins = []
+            for rel in self.roles.release_pins:
+                source = read_once(self.sources, self.root, rel)
+                for kind in RELEASE_PIN_KINDS:
+                    self._release_pins += kind(source)
+            self._release_pins += self.instances
+        return self._release_pins
+
     def helm_installs(self) -> list[PinSite]:
         """``helm install … --version`` pins in every cloud-init template (read once)."""
         if self._helm_installs is None:
@@ -247,6 +267,15 @@ class Survey:
                 if b"helm" in source.raw:
                     self._helm_installs += helm_install_pins(source)
         return self._helm_installs
+
+
+# Each reads one file of the ``release_pins`` globs and returns the Flux release pins in it
+# (an empty list for a file of another kind).
+RELEASE_PIN_KINDS: tuple[Callable[[SourceFile], list[PinSite]], ...] = (
+    find_cli_pins,
+    find_terraform_pins,
+    find_bootstrap_header,
+)
 
 
 def survey(root: Path, config: Config) -> Survey:
@@ -280,12 +309,15 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
     found.unreadable += rescan.unreadable
     for site in rescan.sites:
         kept.setdefault(site.file, []).append(site)
+    instances = [s for s in before.instances if s.file not in changed] + rescan.instances
+    order = {rel: i for i, rel in enumerate(before.roles.clusters)}
+    found.instances = sorted(instances, key=lambda s: (order.get(s.file, -1), s.start))
     found.releases = [site for rel in before.roles.clusters for site in kept.get(rel, ())]
     rescanned = [r for r in before.roles.clusters if r in changed and r not in rescan.sources]
-    order = {rel: i for i, rel in enumerate(before.roles.clusters)}
     substituting = [(rel, raw) for rel, raw in before.substituting if rel not in changed]
     substituting = sorted([*substituting, *rescan.substituting], key=lambda f: order[f[0]])
     _join(found, rescan.patches, rescanned, substituting)
+    _keep(found.sources, rescan.instance_sources)
     return found
 
 
@@ -318,13 +350,23 @@ def _releases(found: Survey, files: list[str]) -> None:
 
     substituting: list[tuple[str, bytes]] = []
     patches: list[VersionPatch] = []
+    instance_sources: dict[str, SourceFile] = {}
     for part in in_two(scan, files, threshold=FORK_THRESHOLD):
         found.sources.update(part.sources)
         found.releases += part.sites
         found.unreadable += part.unreadable
+        found.instances += part.instances
+        instance_sources.update(part.instance_sources)
         substituting += part.substituting
         patches += part.patches
     _join(found, patches, files, substituting)
+    _keep(found.sources, instance_sources)
+
+
+def _keep(sources: dict[str, SourceFile], more: dict[str, SourceFile]) -> None:
+    """Files read for their FluxInstance versions: a bump edits them from this text."""
+    for rel, source in more.items():
+        sources.setdefault(rel, source)
 
 
 def _join(

@@ -88,3 +88,34 @@ def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite
     chart = parse_chart(source)
     deps = chart.dependencies if chart is not None else []
     return [d for d in deps if d.subject == component.upstream]
+
+
+def release_pin_at_base(site: PinSite, base: BaseSources) -> str | None:
+    """A Flux CLI / Terraform / FluxInstance pin's value at the base revision: the n-th pin
+    of its role and owner in the file, re-read by the kind that found it (None: not there)."""
+    from fluxbump.scan.discover import RELEASE_PIN_KINDS
+    from fluxbump.scan.sites.fluxinstance import find_flux_instance
+
+    source = base(site.file)
+    if source is None:
+        return None
+    try:
+        # FluxInstances are read from cluster YAML only: other kinds' files may not be YAML.
+        kinds = (find_flux_instance,) if site.role is Role.INSTANCE else RELEASE_PIN_KINDS
+        then = [
+            s
+            for kind in kinds
+            for s in kind(source)
+            if (s.role, s.owner) == (site.role, site.owner)
+        ]
+    except FluxbumpError:
+        return None  # unreadable at the base: nothing to compare with
+    now = base_ordinal(site, then)
+    return then[now].value if now is not None else None
+
+
+def base_ordinal(site: PinSite, then: list[PinSite]) -> int | None:
+    """Which of ``then`` stands where ``site`` stands: the only one, or the one on its line."""
+    if len(then) == 1:
+        return 0
+    return next((i for i, s in enumerate(then) if s.line == site.line), None)

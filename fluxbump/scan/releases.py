@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, Violation
+from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
 from fluxbump.scan.sites.helmrelease import (
     ClusterScan,
     VersionPatch,
@@ -44,6 +45,10 @@ class ScannedFiles:
     substituting: list[tuple[str, bytes]] = field(default_factory=list)  # postBuild files
     patches: list[VersionPatch] = field(default_factory=list)  # matched to releases later
     unreadable: list[Unreadable] = field(default_factory=list)
+    instances: list[PinSite] = field(default_factory=list)  # flux-operator's Flux release
+    # The files holding them: kept apart from ``sources`` (the HelmRelease pass's candidates,
+    # which the release-name pass skips); the survey joins them after that pass.
+    instance_sources: dict[str, SourceFile] = field(default_factory=dict)
 
 
 def scan_files(
@@ -61,6 +66,8 @@ def scan_files(
             continue
         if b"postBuild" in raw:
             out.substituting.append((rel, raw))
+        if may_hold_instance(raw):
+            source = _instances(rel, raw, source, out)
         if not _may_pin(raw, needles):
             continue
         try:
@@ -79,6 +86,22 @@ def scan_files(
         ]
         out.patches += manifest.patches
     return out
+
+
+def _instances(
+    rel: str, raw: bytes, source: SourceFile | None, out: ScannedFiles
+) -> SourceFile | None:
+    """FluxInstance versions of one file (a file that does not parse is reported by the
+    HelmRelease pass when it names a chart; a Go template is not a manifest)."""
+    try:
+        source = source if source is not None else source_of(rel, raw)
+        found = find_flux_instance(source)
+    except UsageError:
+        return source
+    if found:
+        out.instance_sources[rel] = source
+        out.instances += found
+    return source
 
 
 def patches_by_release_name(

@@ -19,12 +19,13 @@ class Roles:
     blueprints: list[str] = field(default_factory=list)
     clusters: list[str] = field(default_factory=list)
     locks: set[str] = field(default_factory=set)  # every Chart.lock (Helm's, beside a chart)
+    release_pins: list[str] = field(default_factory=list)  # CI, CLI and Terraform Flux pins
 
 
 def classify(files: Iterable[str], config: Config) -> Roles:
     exclude, charts = Globs(config.exclude), Globs(config.charts)
     cloudinit, blueprints = Globs(config.cloudinit), Globs(config.blueprints)
-    clusters = Globs(config.clusters)
+    clusters, release_pins = Globs(config.clusters), Globs(config.release_pins)
     roles = Roles()
     files = list(files)
     # A chart's templates/ are Go templates Helm renders, not manifests of the repository.
@@ -43,6 +44,8 @@ def classify(files: Iterable[str], config: Config) -> Roles:
             roles.blueprints.append(rel)
         if clusters.match(rel):
             roles.clusters.append(rel)
+        if release_pins.match(rel):
+            roles.release_pins.append(rel)
     return roles
 
 

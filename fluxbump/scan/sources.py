@@ -212,7 +212,8 @@ class Globs:
         alternatives = "|".join(f"(?:{glob_regex(p).pattern})" for p in listed)
         self.regex = re.compile(alternatives) if listed else None
         self.prefixes = tuple(re.split(r"[*?]", p)[0] for p in listed)
-        self.suffixes = tuple(re.split(r"[*?]", p)[-1] for p in listed)
+        # ``**/name`` matches ``name`` at the top too: its suffix is ``name``, not ``/name``.
+        self.suffixes = tuple(re.split(r"[*?]", p)[-1].removeprefix("/") for p in listed)
 
     def match(self, rel: str) -> bool:
         return (

@@ -1,0 +1,111 @@
+"""The Flux CLI a repository's automation installs: CI steps and tool-version files.
+
+* GitHub Actions: the ``version:`` input of a ``uses: fluxcd/flux2/action@…`` step.
+* asdf ``.tool-versions``: a ``flux2 2.4.0`` line.
+* mise (``mise.toml``, ``.mise.toml``, ``mise.*.toml``): ``flux2 = "2.4.0"`` or
+  ``"aqua:fluxcd/flux2" = "2.4.0"`` under ``[tools]`` (a table ``{ version = "…" }`` too).
+* aqua (``aqua.yaml``): a ``- name: fluxcd/flux2@v2.4.0`` package.
+
+Each names a Flux release (the CLI the automation runs against the cluster), so each must
+equal the release the repository installs. A ``latest`` or a partial version is not a pin:
+it is reported, never rewritten. Text formats are edited as text (``doc_index`` None).
+"""
+
+from __future__ import annotations
+
+import re
+
+from fluxbump.pins import PinSite, Role, yaml_site
+from fluxbump.scan.sources import SourceFile
+from fluxbump.yamlio import blockyaml, yamldoc
+
+SUBJECT = "Flux"
+_ACTION = "fluxcd/flux2/action"
+# ``flux2 2.4.0`` (asdf allows several versions on one line: the first is the one in use).
+_TOOL_VERSIONS = re.compile(r"^[ \t]*flux2[ \t]+(?P<version>[^\s#]+)", re.MULTILINE)
+# A mise ``[tools]`` entry; the key may be bare or quoted, the value a string or an inline table.
+_MISE_KEY = r"(?:flux2|\"(?:aqua:)?fluxcd/flux2\"|'(?:aqua:)?fluxcd/flux2'|\"flux2\")"
+_MISE_ENTRY = re.compile(
+    rf"^[ \t]*{_MISE_KEY}[ \t]*=[ \t]*(?:\{{[^}}\n]*?\bversion[ \t]*=[ \t]*)?"
+    r"(?P<quote>[\"'])(?P<version>[^\"'\n]+)(?P=quote)",
+    re.MULTILINE,
+)
+_TABLE = re.compile(r"^[ \t]*\[(?P<name>[^\]\n]+)\][ \t]*(?:#.*)?$", re.MULTILINE)
+_AQUA_PACKAGE = "fluxcd/flux2@"
+
+
+def find_cli_pins(source: SourceFile) -> list[PinSite]:
+    """The Flux CLI pins of one file, by its kind (told by its name)."""
+    name = source.rel.rsplit("/", 1)[-1]
+    if name == ".tool-versions":
+        return _text_pins(source, _TOOL_VERSIONS, ".tool-versions")
+    if name.endswith(".toml") and "mise" in source.rel:
+        return _mise_pins(source)
+    if name.endswith((".yaml", ".yml")) and "/workflows/" in f"/{source.rel}":
+        return _action_pins(source) if _ACTION.encode() in source.raw else []
+    if name.endswith((".yaml", ".yml")) and _AQUA_PACKAGE.encode() in source.raw:
+        return _aqua_pins(source)
+    return []
+
+
+def _text_pins(source: SourceFile, pattern: re.Pattern[str], owner: str) -> list[PinSite]:
+    sites = []
+    for match in pattern.finditer(source.text):
+        sites.append(_text_site(source, match.start("version"), match.group("version"), owner))
+    return sites
+
+
+def _text_site(source: SourceFile, start: int, value: str, owner: str) -> PinSite:
+    line_start = source.text.rfind("\n", 0, start) + 1
+    return PinSite(
+        Role.CLI, source.rel, source.line_at(start), start - line_start + 1, value,
+        SUBJECT, owner, start, start + len(value),
+    )  # fmt: skip
+
+
+def _mise_pins(source: SourceFile) -> list[PinSite]:
+    """Entries of the ``[tools]`` table only (``[env]`` or ``[tasks]`` may name flux2 too)."""
+    tables = [(m.start(), m.group("name").strip()) for m in _TABLE.finditer(source.text)]
+    sites = []
+    for match in _MISE_ENTRY.finditer(source.text):
+        table = next((n for at, n in reversed(tables) if at < match.start()), "")
+        if table == "tools":
+            start, value = match.start("version"), match.group("version")
+            sites.append(_text_site(source, start, value, "mise [tools]"))
+    return sites
+
+
+def _action_pins(source: SourceFile) -> list[PinSite]:
+    """``with.version`` of each step that uses the Flux action, in every job."""
+    sites = []
+    for index, root in enumerate(blockyaml.compose_all(source.text, source.rel)):
+        for job_name in yamldoc.keys(yamldoc.child(root, "jobs")):
+            steps = yamldoc.walk(root, ("jobs", job_name, "steps"))
+            for i, step in yamldoc.items(steps):
+                uses = yamldoc.text_of(yamldoc.child(step, "uses")) or ""
+                if uses.split("@", 1)[0] != _ACTION:
+                    continue
+                path = ("jobs", job_name, "steps", i, "with", "version")
+                scalar = yamldoc.scalar_at(root, index, path)
+                if scalar is not None and scalar.value:
+                    sites.append(yaml_site(Role.CLI, source.rel, scalar, subject=SUBJECT,
+                                           owner=f"{_ACTION} ({job_name})"))  # fmt: skip
+    return sites
+
+
+def _aqua_pins(source: SourceFile) -> list[PinSite]:
+    """``packages[].name: fluxcd/flux2@vX.Y.Z``: only the version after ``@`` is the pin."""
+    sites = []
+    for index, root in enumerate(blockyaml.compose_all(source.text, source.rel)):
+        for _, package in yamldoc.items(yamldoc.child(root, "packages")):
+            scalar = yamldoc.scalar_at(package, index, ("name",))
+            if scalar is None or not scalar.value.startswith(_AQUA_PACKAGE):
+                continue
+            value = scalar.value[len(_AQUA_PACKAGE) :]
+            raw = source.text[scalar.start : scalar.end]
+            at = raw.find("@")
+            if at < 0 or raw[at + 1 : at + 1 + len(value)] != value:
+                continue  # an escaped or folded scalar: its text is not its value
+            start = scalar.start + at + 1
+            sites.append(_text_site(source, start, value, "aqua"))
+    return sites

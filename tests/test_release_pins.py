@@ -1,0 +1,435 @@
+"""Flux pins outside the cluster (issue 21): CI action inputs, ``.tool-versions``, mise, aqua.
+
+End to end through the CLI on a generated fleet (cloud-init installs Flux v2.4.0) with the
+pins added beside it; ``to`` runs against the 127.0.0.1 Helm index.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import CONSISTENT, git, init_git, make_fleet, snapshot
+from tests.support.helm_server import HelmServer
+
+WORKFLOW = ".github/workflows/e2e.yaml"
+WORKFLOW_TEXT = """\
+name: e2e
+on: [push]
+jobs:
+  kind:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - name: Setup Flux CLI
+        uses: fluxcd/flux2/action@main
+        with:
+          version: "v2.4.0"   # the cluster's release
+      - uses: other/action@v1
+        with:
+          version: 9.9.9
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: fluxcd/flux2/action@v2.4.0
+        with: {version: 2.4.0}
+"""
+TOOL_VERSIONS = "helm 3.16.2\nflux2 2.4.0 # pinned\nkubectl 1.31.0\n"
+MISE = """\
+[env]
+flux2 = "not a tool"
+
+[tools]
+helm = "3.16.2"
+flux2 = "2.4.0"
+"aqua:fluxcd/flux2" = { version = "v2.4.0" }
+"""
+AQUA = """\
+registries:
+  - type: standard
+    ref: v4.200.0
+packages:
+  - name: helm/helm@v3.16.2
+  - name: fluxcd/flux2@v2.4.0 # flux CLI
+"""
+
+
+def assert_refused(
+    repo: Path, server: HelmServer, args: tuple[str, ...], code: int, line: str
+) -> None:
+    """The command exits ``code`` with ``line`` on stderr and writes nothing."""
+    before = snapshot(repo)
+    outcome = run_cli(*args, "--repo", str(repo), "--helm-repo", server.base_url)
+    assert outcome.code == code, outcome.stdout + outcome.stderr
+    assert line in outcome.stderr
+    assert snapshot(repo) == before
+
+
+def with_pins(tmp_path: Path) -> Path:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    files = {WORKFLOW: WORKFLOW_TEXT, ".tool-versions": TOOL_VERSIONS, "mise.toml": MISE,
+             "aqua.yaml": AQUA}  # fmt: skip
+    for rel, text in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text, "utf-8")
+    init_git(repo)
+    return repo
+
+
+def site_rows(
+    repo: Path, server: HelmServer, role: str, *, by_owner: bool = False
+) -> list[tuple[str, str, str, bool]]:
+    """``status --json`` rows of one role: where (file:line, or owner@line), value, expected, ok."""
+    outcome = run_cli("status", "--repo", str(repo), "--json", "--helm-repo", server.base_url)
+    assert outcome.code in (0, 1), outcome.stderr
+    return [
+        (f"{s['owner']}@{s['line']}" if by_owner else f"{s['file']}:{s['line']}",
+         s["value"], s["expected"], s["ok"])
+        for s in json.loads(outcome.stdout)["sites"]
+        if s["role"] == role
+    ]  # fmt: skip
+
+
+def cli_rows(repo: Path, server: HelmServer) -> list[tuple[str, str, str, bool]]:
+    return site_rows(repo, server, "Flux CLI pin")
+
+
+def test_status_lists_every_cli_pin_with_the_installed_release(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = with_pins(tmp_path)
+    assert cli_rows(repo, helm_server) == [
+        (".tool-versions:2", "2.4.0", "2.4.0", True),
+        ("aqua.yaml:6", "v2.4.0", "v2.4.0", True),
+        ("mise.toml:6", "2.4.0", "2.4.0", True),
+        ("mise.toml:7", "v2.4.0", "v2.4.0", True),
+        (f"{WORKFLOW}:11", "v2.4.0", "v2.4.0", True),
+        (f"{WORKFLOW}:19", "2.4.0", "2.4.0", True),
+    ]
+
+
+def test_check_names_a_cli_pin_that_disagrees(tmp_path: Path) -> None:
+    repo = with_pins(tmp_path)
+    (repo / ".tool-versions").write_text(TOOL_VERSIONS.replace("2.4.0", "2.3.0"), "utf-8")
+    outcome = run_cli("check", "--repo", str(repo), "--offline")
+    assert outcome.code == 1, outcome.stdout
+    assert (
+        ".tool-versions:2: .tool-versions pins Flux 2.3.0, the repository installs Flux 2.4.0 "
+        "— run 'fluxbump to 2.4.0'"
+    ) in outcome.stdout
+
+
+def test_to_moves_every_cli_pin_byte_minimally_keeping_style(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = with_pins(tmp_path)
+    before = snapshot(repo)
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    after = snapshot(repo)
+    expected = {
+        WORKFLOW: WORKFLOW_TEXT.replace('"v2.4.0"', '"v2.5.1"').replace(
+            "{version: 2.4.0}", "{version: 2.5.1}"
+        ),
+        ".tool-versions": TOOL_VERSIONS.replace("2.4.0", "2.5.1"),
+        "mise.toml": MISE.replace("2.4.0", "2.5.1"),
+        "aqua.yaml": AQUA.replace("v2.4.0", "v2.5.1"),
+    }
+    for rel, text in expected.items():
+        assert after[rel].decode() == text, rel
+    # the action's own ref (@v2.4.0) is a git ref, not the CLI version input: kept
+    assert "fluxcd/flux2/action@v2.4.0" in after[WORKFLOW].decode()
+    assert git(repo, "status", "--porcelain") == ""
+    check = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert check.code == 0, check.stdout
+    assert before[".tool-versions"] != after[".tool-versions"]
+
+
+def test_a_range_or_latest_is_never_rewritten(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    (repo / ".tool-versions").write_text("flux2 latest\n", "utf-8")
+    (repo / "mise.toml").write_text('[tools]\nflux2 = "2.4"\n', "utf-8")
+    init_git(repo)
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 1, outcome.stdout + outcome.stderr
+    assert "mise.toml:2: mise [tools] requires Flux 2.4, which does not admit 2.5.1" in (
+        outcome.stdout + outcome.stderr
+    )
+    assert (repo / "mise.toml").read_text() == '[tools]\nflux2 = "2.4"\n'
+
+
+TERRAFORM = """\
+terraform {
+  required_providers {
+    flux = {
+      source  = "fluxcd/flux"
+      version = ">= 1.4"
+    }
+  }
+}
+
+resource "helm_release" "cilium" {
+  chart   = "cilium"
+  version = "1.16.6"
+}
+
+resource "flux_bootstrap_git" "this" {
+  path = "clusters/prod" # version = "v0.0.1" is a comment
+  kustomization_override = <<-EOT
+    version = "v0.0.2"
+  EOT
+  timeouts {
+    version = "v0.0.3"
+  }
+  version = "v2.4.0"
+}
+
+data "flux_install" "legacy" {
+  target_path = "clusters/old"
+  version     = var.flux_version
+}
+"""
+
+
+def test_terraform_flux_bootstrap_version_is_checked_and_moved(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    (repo / "infra/flux").mkdir(parents=True)
+    (repo / "infra/flux/main.tf").write_text(TERRAFORM.replace('"v2.4.0"', '"v2.3.0"'), "utf-8")
+    init_git(repo)
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1
+    violations = [line for line in check.stdout.splitlines() if "main.tf" in line]
+    assert violations == [
+        "infra/flux/main.tf:23: flux_bootstrap_git.this pins Flux v2.3.0, the repository "
+        "installs Flux 2.4.0 — run 'fluxbump to 2.4.0'"
+    ]
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    assert (repo / "infra/flux/main.tf").read_text() == TERRAFORM.replace('"v2.4.0"', '"v2.5.1"')
+
+
+OPERATOR = """\
+apiVersion: fluxcd.controlplane.io/v1
+kind: FluxInstance
+metadata:
+  name: flux
+  namespace: flux-system
+spec:
+  distribution:
+    version: "2.4.0" # exact
+    registry: ghcr.io/fluxcd
+  components: [source-controller, kustomize-controller]
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: flux-instance
+  namespace: flux-system
+spec:
+  interval: 1h
+  chartRef:
+    kind: OCIRepository
+    name: flux-instance
+  values:
+    instance:
+      distribution:
+        version: 2.x
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: other
+spec:
+  chart:
+    spec:
+      chart: podinfo
+  values:
+    instance:
+      distribution:
+        version: 9.9.9
+"""
+OPERATOR_FILE = "clusters/operator/flux-instance.yaml"
+
+
+def with_operator(tmp_path: Path, text: str = OPERATOR) -> Path:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    (repo / OPERATOR_FILE).parent.mkdir(parents=True)
+    (repo / OPERATOR_FILE).write_text(text, "utf-8")
+    init_git(repo)
+    return repo
+
+
+def instance_rows(repo: Path, server: HelmServer) -> list[tuple[str, str, str, bool]]:
+    return site_rows(repo, server, "FluxInstance version", by_owner=True)
+
+
+def test_flux_instance_versions_are_shown_and_a_range_admits_the_release(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = with_operator(tmp_path)
+    assert instance_rows(repo, helm_server) == [
+        ("FluxInstance flux-system/flux@8", "2.4.0", "2.4.0", True),
+        ("flux-system/flux-instance values@25", "2.x", "2.4.0", True),
+    ]
+    drifted = with_operator(tmp_path / "b", OPERATOR.replace('"2.4.0"', '"2.3.0"'))
+    check = run_cli("check", "--repo", str(drifted), "--offline")
+    assert check.code == 1
+    assert (
+        f"{OPERATOR_FILE}:8: FluxInstance flux-system/flux pins Flux 2.3.0, the repository "
+        "installs Flux 2.4.0 — run 'fluxbump to 2.4.0'"
+    ) in check.stdout
+
+
+def test_to_moves_the_flux_instance_and_keeps_the_range(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = with_operator(tmp_path)
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    assert (repo / OPERATOR_FILE).read_text() == OPERATOR.replace('"2.4.0"', '"2.5.1"')
+    check = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert check.code == 0, check.stdout
+
+
+def test_a_flux_instance_range_that_excludes_the_target_blocks_the_bump(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = with_operator(tmp_path, OPERATOR.replace("version: 2.x", "version: 2.4.x"))
+    assert_refused(repo, helm_server, ("to", "2.5.1"), 1,
+        f"{OPERATOR_FILE}:25: flux-system/flux-instance values requires Flux 2.4.x, which does "
+        "not admit 2.5.1; widen the range first",
+    )  # fmt: skip
+
+
+GOTK = """\
+---
+# This manifest was generated by flux. DO NOT EDIT.
+# Flux Version: v2.4.0
+# Components: source-controller,kustomize-controller,helm-controller,notification-controller
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: flux-system
+"""
+GOTK_KUSTOMIZATION = """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [gotk-components.yaml, gotk-sync.yaml]
+patches:
+  - patch: |
+      - op: add
+        path: /spec/template/spec/containers/0/args/-
+        value: --concurrent=20
+    target: {kind: Deployment, name: kustomize-controller}
+"""
+
+
+def with_bootstrap(tmp_path: Path, versions: tuple[str, str]) -> Path:
+    """Two clusters bootstrapped by ``flux bootstrap``; one patches its gotk-components."""
+    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    for cluster, version in zip(("staging", "production"), versions, strict=True):
+        system = repo / "bootstrap" / cluster / "flux-system"
+        system.mkdir(parents=True)
+        (system / "gotk-components.yaml").write_text(GOTK.replace("v2.4.0", version), "utf-8")
+    (repo / "bootstrap/production/flux-system/kustomization.yaml").write_text(
+        GOTK_KUSTOMIZATION, "utf-8"
+    )
+    init_git(repo)
+    return repo
+
+
+def test_check_reports_a_bootstrap_header_that_disagrees(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = with_bootstrap(tmp_path, ("v2.4.0", "v2.3.0"))
+    owner = (
+        "flux bootstrap (source-controller,kustomize-controller,helm-controller,"
+        "notification-controller)"
+    )
+    assert site_rows(repo, helm_server, "flux bootstrap header") == [
+        ("bootstrap/production/flux-system/gotk-components.yaml:3", "v2.3.0", "v2.4.0", False),
+        ("bootstrap/staging/flux-system/gotk-components.yaml:3", "v2.4.0", "v2.4.0", True),
+    ]
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1
+    assert (
+        f"bootstrap/production/flux-system/gotk-components.yaml:3: {owner} manifests are of "
+        "Flux v2.3.0, the repository installs Flux 2.4.0 — regenerate them with "
+        "'flux install --export' of Flux 2.4.0"
+    ) in check.stdout
+
+
+def test_to_refuses_to_half_bump_bootstrap_manifests(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = with_bootstrap(tmp_path, ("v2.4.0", "v2.4.0"))
+    assert_refused(repo, helm_server, ("to", "2.5.1"), 1,
+        "error: bootstrap/production/flux-system/gotk-components.yaml:3: generated by flux "
+        "bootstrap for Flux v2.4.0; fluxbump does not regenerate it: run 'flux install --export' "
+        "of Flux 2.5.1 with the same components into it (or 'flux bootstrap'), commit, and re-run",
+    )  # fmt: skip
+    # a bump that leaves the release where it is does not touch them
+    same = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert same.code == 0, same.stderr
+
+
+def test_init_writes_the_release_pin_globs_and_names_what_it_found(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = with_pins(tmp_path)
+    outcome = run_cli("init", "--repo", str(repo))
+    assert outcome.code == 0, outcome.stderr
+    text = (repo / ".fluxbump.yaml").read_text("utf-8")
+    assert (
+        "Found here: .tool-versions (Flux CLI pin), aqua.yaml (Flux CLI pin), mise.toml "
+        f"(Flux CLI pin), {WORKFLOW} (Flux CLI pin)\n"
+    ) in text
+    assert '  - "**/.tool-versions"\n' in text and '  - "**/*.tf"\n' in text
+    # the written configuration finds the same six pins
+    assert len(cli_rows(repo, helm_server)) == 6
+
+
+def test_without_a_flux_wrapper_the_flux_pins_must_agree_with_each_other(tmp_path: Path) -> None:
+    """A flux-operator / flux bootstrap repository: no flux2 chart says which release is
+    installed, so ``check`` compares the pins with the first exact one."""
+    repo = tmp_path / "operator"
+    (repo / "clusters/prod").mkdir(parents=True)
+    (repo / "clusters/prod/flux-instance.yaml").write_text(OPERATOR, "utf-8")
+    (repo / ".tool-versions").write_text(TOOL_VERSIONS.replace("2.4.0", "2.3.0"), "utf-8")
+    system = repo / "clusters/prod/flux-system"
+    system.mkdir()
+    (system / "gotk-components.yaml").write_text(GOTK, "utf-8")
+    init_git(repo)
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    first = "FluxInstance flux-system/flux pins Flux 2.4.0 (clusters/prod/flux-instance.yaml:8)"
+    assert [
+        line for line in check.stdout.splitlines() if ": " in line and "check:" not in line
+    ] == [f".tool-versions:2: .tool-versions pins Flux 2.3.0, {first} — make them agree"]
+    (repo / ".tool-versions").write_text(TOOL_VERSIONS, "utf-8")
+    agreed = run_cli("check", "--repo", str(repo), "--offline")
+    assert agreed.code == 0, agreed.stdout + agreed.stderr
+    assert "4 pin-sites agree" in agreed.stdout  # instance, values range, header, CLI
+
+
+def test_sync_moves_the_cli_pins_with_the_install_and_never_undoes_one_renovate_moved(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    from fluxbump import fleet
+    from tests.support.fixtures import edit
+
+    repo = with_pins(tmp_path)
+    edit(repo, ".tool-versions", "flux2 2.4.0", "flux2 2.5.1")  # asdf manager, on its own
+    assert_refused(repo, helm_server, ("sync",), 2,
+        "error: .tool-versions:2: .tool-versions moved Flux 2.4.0 -> 2.5.1 since the base "
+        "revision, but the release being synced is 2.4.0; sync does not undo it: revert the "
+        "pin, or move the install with it; nothing written",
+    )  # fmt: skip
+    edit(repo, fleet.CLOUDINIT, "download/v2.4.0/", "download/v2.5.1/")  # the grouped PR
+    grouped = run_cli("sync", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert grouped.code == 0, grouped.stderr
+    assert (repo / "mise.toml").read_text() == MISE.replace("2.4.0", "2.5.1")
+    assert (repo / ".tool-versions").read_text() == TOOL_VERSIONS.replace("2.4.0", "2.5.1")

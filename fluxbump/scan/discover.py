@@ -7,7 +7,7 @@ of a multi-document manifest only the candidate documents (``sites.helmrelease``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from fluxbump.scan.releases import (
     scan_files,
 )
 from fluxbump.scan.roles import Roles, classify, read_once
+from fluxbump.scan.sites import FindPins
 from fluxbump.scan.sites.blueprint import BlueprintFile
 from fluxbump.scan.sites.bootstrap import find_bootstrap_header
 from fluxbump.scan.sites.chart import ChartFile
@@ -271,7 +272,7 @@ class Survey:
 
 # Each reads one file of the ``release_pins`` globs and returns the Flux release pins in it
 # (an empty list for a file of another kind).
-RELEASE_PIN_KINDS: tuple[Callable[[SourceFile], list[PinSite]], ...] = (
+RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
     find_cli_pins,
     find_terraform_pins,
     find_bootstrap_header,

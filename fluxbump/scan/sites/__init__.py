@@ -1,6 +1,24 @@
 """Pin-site kinds: one module per kind of file that pins a version.
 
-Each reads one ``SourceFile`` and returns the kind's ``PinSite``s (or its parsed file, for
-charts and Blueprints whose other fields the planner needs); ``scan/discover.py`` decides which
-files each kind reads. See docs/ARCHITECTURE.md, "Where a change belongs".
+A kind whose pins stand alone in one file is a ``FindPins``: it reads one ``SourceFile`` and
+returns its ``PinSite``s, an empty list for a file of another kind (Flux CLI and CI pins,
+Terraform, the ``flux bootstrap`` header, FluxInstance). ``scan/discover.py`` lists those in
+``RELEASE_PIN_KINDS`` and hands each the files of its role; adding such a kind is one module
+and one entry there. The other kinds need what the scan learnt elsewhere, so they take it as
+arguments: the chart names a HelmRelease may deploy (``helmrelease``), the mirror path
+(``values``), the install URL pattern (``cloudinit``); charts, Blueprints and Chart.locks are
+parsed whole (``parse_*``) because the planner needs their other fields.
+See docs/ARCHITECTURE.md, "Where a change belongs".
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from fluxbump.pins import PinSite
+    from fluxbump.scan.sources import SourceFile
+
+
+class FindPins(Protocol):
+    def __call__(self, source: SourceFile, /) -> list[PinSite]: ...

@@ -36,6 +36,11 @@ INSTALL_URL = "https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.
 SYNC_FILES = [
     # HelmReleases are found in every YAML file (the default 'clusters' globs are **/*.y*ml).
     "**/*.yaml", "**/*.yml", "**/Chart.lock", GLOB, "**/Chart.yaml", "**/blueprint.yaml",
+    # Flux pins outside cloud-init (issue 21): CI, asdf, mise, aqua, Terraform, flux bootstrap.
+    "**/.github/workflows/*.yml", "**/.github/workflows/*.yaml", "**/.tool-versions",
+    "**/mise.toml", "**/.mise.toml", "**/mise.*.toml", "**/.mise.*.toml", "**/.config/mise.toml",
+    "**/.config/mise/config.toml", "**/aqua.yaml", "**/aqua.yml", "**/.aqua.yaml", "**/*.tf",
+    "**/gotk-components.yaml",
 ]  # fmt: skip
 # Placeholders each string.Template file takes (commit-message.txt uses str.format, not here).
 PLACEHOLDERS = {
@@ -52,6 +57,8 @@ PLACEHOLDERS = {
         "values_mirror",
         "summary",
         "components",
+        "release_pins",
+        "release_pin_files",
     },
     "renovate.json": {
         "file_key",

@@ -72,7 +72,7 @@ def run_check(
     offline = offline or not loaded.index.complete  # fell back: chart archives are not fetched
     reports = tuple(evaluate(d, loaded.index) for d in discoveries)
     report = combine(list(reports))
-    crds, warnings = None, [*_pending_journal(repo), *loaded.warnings]
+    crds, warnings = None, list[str]()
     if flux is not None and not has_templates(flux):
         warnings.append(
             f"no cloud-init template ({', '.join(config.cloudinit)}): Flux is installed another "
@@ -94,6 +94,8 @@ def run_check(
         covered = {name for d in discoveries for name in d.tracked}
         report.violations += outside_violations(found, covered)
     report.violations += _stale_archives(found, discoveries)
+    # Where the index came from is said only now, once the index was (or was not) needed.
+    warnings = [*_pending_journal(repo), *loaded.used_warnings(), *warnings]
     return CheckResult(flux, report, tuple(warnings), crds, tuple(chosen), reports)
 
 

@@ -396,7 +396,7 @@ def test_a_wrapper_without_its_pin_is_refused_before_anything_is_chosen(repo: Pa
     for args in ((), ("--from", "cloud-init"), ("--from", "chart")):
         outcome = sync(repo, *args)
         assert outcome.code == 2, outcome.stderr
-        assert f"{fleet.WRAPPER_CHART}:1: no 'flux2' dependency with a version" in outcome.stderr
+        assert f"{fleet.WRAPPER_CHART}: no 'flux2' dependency with a version" in outcome.stderr
 
 
 def test_components_config_names_are_the_ones_status_shows(repo: Path) -> None:

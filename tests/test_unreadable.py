@@ -43,8 +43,13 @@ def test_check_names_the_file_and_marks_only_its_component_unproven(tmp_path: Pa
     repo = two_components(tmp_path / "repo")
     check = run(repo, "check")
     assert check.code == 1
-    [violation] = [line for line in check.stdout.splitlines() if line.startswith(BROKEN)]
-    assert violation.startswith(REASON) and violation.endswith("; platform-cilium is unproven")
+    # Not a pin: in the problems section, after the violations, with the real file:line.
+    lines = check.stdout.splitlines()
+    section = lines.index("problems (what they name is unproven):")
+    assert [line for line in lines if BROKEN in line] == [lines[section + 1]]
+    problem = lines[section + 1]
+    assert problem.startswith(f"  {REASON}") and problem.endswith("; platform-cilium is unproven")
+    assert lines[-1] == "check: 0 violation(s) and 1 problem(s) in 5 pin-sites"
     flux_only = run(repo, "check", "--component", "flux")
     assert flux_only.code == 0, flux_only.stdout
     assert "3 pin-sites agree" in flux_only.stdout
@@ -55,7 +60,8 @@ def test_status_reports_every_other_component_in_full(tmp_path: Path) -> None:
     status = run(repo, "status", "--json")
     assert status.code == 0, status.stderr
     document = json.loads(status.stdout)
-    assert [v["file"] for v in document["violations"]] == [BROKEN]
+    assert document["violations"] == []
+    assert [(p["file"], p["line"]) for p in document["problems"]] == [(BROKEN, 16)]
     flux_sites = [
         s["value"]
         for s in document["sites"]

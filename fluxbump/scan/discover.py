@@ -395,7 +395,7 @@ def _structure(found: Discovery) -> None:
     upstream = found.upstream_pins()
     if not upstream:
         found.problems.append(
-            Violation(wrapper.file, 1, f"no '{found.component.upstream}' dependency with a version")
+            Violation(wrapper.file, 0, f"no '{found.component.upstream}' dependency with a version")
         )
     elif len({u.value for u in upstream}) > 1:  # the same chart under two aliases is fine
         lines = ", ".join(str(u.line) for u in upstream)
@@ -409,7 +409,7 @@ def _structure(found: Discovery) -> None:
     if not found.installs and found.component.install_required and has_templates(found):
         found.problems.append(_no_install(found))
     if wrapper.version is None:
-        found.problems.append(Violation(wrapper.file, 1, "the wrapper chart has no 'version'"))
+        found.problems.append(Violation(wrapper.file, 0, "the wrapper chart has no 'version'"))
 
 
 def has_templates(found: Discovery) -> bool:
@@ -430,16 +430,16 @@ def _no_install(found: Discovery) -> Violation:
                 "fluxbump pins and moves only a literal release in the URL"
             )  # fmt: skip
     if found.templates:
-        return Violation(found.templates[0], 1, f"no line installs {what}")
+        return Violation(found.templates[0], 0, f"no line installs {what}")
     if not found.config.cloudinit:
         return Violation(
-            CONFIG_NAME, 1, f"'cloudinit' lists no template, so none holds {what}; list them"
+            CONFIG_NAME, 0, f"'cloudinit' lists no template, so none holds {what}; list them"
         )
     globs = ", ".join(found.config.cloudinit)
-    return Violation(
-        globs,
-        1,
-        f"no cloud-init template ({globs}) holds {what}; set 'cloudinit' in .fluxbump.yaml",
+    return Violation(  # no file to name: the globs matched none
+        "",
+        0,
+        f"no cloud-init template ({globs}) holds {what}; set 'cloudinit' in {CONFIG_NAME}",
     )
 
 

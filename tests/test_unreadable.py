@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from tests.support.cli_runner import Outcome, run_cli
-from tests.support.fixtures import snapshot
+from tests.support.fixtures import init_git, snapshot
 from tests.support.layouts import COMMUNITY, chart, helmrelease, write_repo
 
 BROKEN = "kubernetes/apps/kube-system/cilium/helmrelease.yaml"
@@ -81,3 +81,59 @@ def test_a_bump_of_the_other_component_proceeds_and_of_this_one_refuses(tmp_path
     assert bump.code == 0, bump.stdout + bump.stderr
     assert "2.15.0" in (repo / "platform/flux/Chart.yaml").read_text()
     assert (repo / BROKEN).read_bytes() == before[BROKEN]
+
+
+CILIUM_VALUES = "platform/cilium/values.yaml"
+
+
+def broken_values(root: Path, values: bytes) -> Path:
+    """Flux and Cilium, both consistent; Cilium's wrapper has a values.yaml that cannot be read."""
+    repo = write_repo(
+        root,
+        {
+            "platform/flux/Chart.yaml": chart(
+                "platform-flux", "0.3.0", ("flux2", "2.14.1", COMMUNITY)
+            ),
+            "platform/cilium/Chart.yaml": chart(
+                "platform-cilium", "1.0.0", ("cilium", "1.16.0", "https://helm.cilium.io")
+            ),
+        },
+        git=False,
+    )
+    (repo / CILIUM_VALUES).write_bytes(values)
+    init_git(repo)
+    return repo
+
+
+def test_an_unreadable_values_file_costs_only_its_wrappers_component(tmp_path: Path) -> None:
+    for name, values, reason in (
+        (
+            "yaml",
+            b"catalystBlueprint:\n  upstream: {unclosed: [\n",
+            f"{CILIUM_VALUES}:3: invalid YAML",
+        ),
+        ("latin1", b"catalystBlueprint:\n  note: caf\xe9\n", f"{CILIUM_VALUES}:"),
+    ):
+        repo = broken_values(tmp_path / name, values)
+        before = snapshot(repo)
+        status = run(repo, "status")
+        assert status.code == 0, status.stderr
+        lines = status.stdout.splitlines()
+        assert (
+            lines[0]
+            == "components: flux (platform-flux -> flux2), platform-cilium (platform-cilium -> cilium)"
+        )
+        problem = lines[lines.index("problems (what they name is unproven):") + 1]
+        assert problem.startswith(f"  {reason}") and problem.endswith(
+            "; platform-cilium is unproven"
+        )
+        check = run(repo, "check")
+        assert check.code == 1 and check.stdout.splitlines()[1] == problem
+        assert run(repo, "check", "--component", "flux").code == 0
+        refused = run(repo, "to", "1.16.1", "--component", "platform-cilium", "--no-git")
+        assert refused.code == 2 and refused.stderr.startswith(f"error: {reason}"), refused.stderr
+        assert snapshot(repo) == before
+        bump = run(repo, "to", "2.5.1", "--no-git")
+        assert bump.code == 0, bump.stdout + bump.stderr
+        assert "2.15.0" in (repo / "platform/flux/Chart.yaml").read_text()
+        assert (repo / CILIUM_VALUES).read_bytes() == values

@@ -24,6 +24,7 @@ from fluxbump.scan.releases import (
     join_patches,
     patches_by_release_name,
     scan_files,
+    unreadable_of,
 )
 from fluxbump.scan.roles import Roles, classify, read_once
 from fluxbump.scan.sites.blueprint import BlueprintFile
@@ -227,10 +228,14 @@ class Survey:
         rel = f"{chart.directory}/values.yaml" if chart.directory else "values.yaml"
         if rel not in self.sources and not (self.root / rel).is_file():
             return []
-        source = read_once(self.sources, self.root, rel)
-        if self.config.values_mirror.split(".")[0].encode() not in source.raw:
+        try:
+            source = read_once(self.sources, self.root, rel)
+            if self.config.values_mirror.split(".")[0].encode() not in source.raw:
+                return []
+            return find_mirrors(source, self.config.values_mirror, chart.name)
+        except UsageError as exc:  # one bad values.yaml costs its chart's components only
+            self.unreadable.append(unreadable_of(rel, exc.message, frozenset({chart.name})))
             return []
-        return find_mirrors(source, self.config.values_mirror, chart.name)
 
     def _installs(self, found: Discovery) -> None:
         pattern = found.component.install_pattern

@@ -137,3 +137,44 @@ def test_an_unreadable_values_file_costs_only_its_wrappers_component(tmp_path: P
         assert bump.code == 0, bump.stdout + bump.stderr
         assert "2.15.0" in (repo / "platform/flux/Chart.yaml").read_text()
         assert (repo / CILIUM_VALUES).read_bytes() == values
+
+
+CILIUM_CHART = "platform/cilium/Chart.yaml"
+FLUX_CHART = "platform/flux/Chart.yaml"
+
+
+def test_an_unreadable_chart_yaml_costs_only_what_needs_that_chart(tmp_path: Path) -> None:
+    repo = broken_values(tmp_path / "repo", b"{}\n")
+    cilium = (repo / CILIUM_CHART).read_text().replace("version: 1.0.0", "version: [1.0.0")
+    (repo / CILIUM_CHART).write_text(cilium)
+    before = snapshot(repo)
+    problem = f"  {CILIUM_CHART}:4: invalid YAML"
+    status = run(repo, "status")
+    assert status.code == 0, status.stderr
+    lines = status.stdout.splitlines()
+    assert lines[0] == "components: flux (platform-flux -> flux2)"
+    assert [line.split()[2] for line in lines[2:4]] == [f"{FLUX_CHART}:6", f"{FLUX_CHART}:3"]
+    assert lines[-1].startswith(problem) and lines[-1].endswith(
+        "; chart platform-cilium is unproven"
+    )
+    check = run(repo, "check")
+    assert check.code == 1 and check.stdout.splitlines()[1] == lines[-1]
+    assert run(repo, "check", "--component", "flux").code == 0
+    bump = run(repo, "to", "2.5.1", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert (repo / CILIUM_CHART).read_text() == cilium
+    assert snapshot(repo) != before
+
+
+def test_an_unreadable_wrapper_chart_is_named_by_a_bump_of_its_component(tmp_path: Path) -> None:
+    repo = broken_values(tmp_path / "repo", b"{}\n")
+    flux = (repo / FLUX_CHART).read_text().replace("version: 0.3.0", "version: [0.3.0")
+    (repo / FLUX_CHART).write_text(flux)
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.5.1", "--no-git")
+    assert bump.code == 2
+    assert bump.stderr.startswith(f"error: {FLUX_CHART}:4: invalid YAML")
+    assert bump.stderr.rstrip().endswith("; flux is unproven")
+    assert snapshot(repo) == before
+    status = run(repo, "status")
+    assert status.code == 0 and "cilium" in status.stdout.splitlines()[0]

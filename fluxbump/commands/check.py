@@ -94,6 +94,7 @@ def run_check(
     if not components:
         covered = {name for d in discoveries for name in d.tracked}
         report.violations += outside_violations(found, covered)
+        report.problems += found.orphan_problems(covered)
     report.violations += _stale_archives(found, discoveries)
     # Where the index came from is said only now, once the index was (or was not) needed.
     warnings = [*_pending_journal(repo), *loaded.used_warnings(), *warnings]

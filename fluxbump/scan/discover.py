@@ -156,12 +156,18 @@ class Survey:
 
     def _no_wrapper(self, component: Component) -> str:
         """Name the chart that does depend on the upstream, if one does: a renamed wrapper
-        is one line of configuration (``init`` cannot help: it needs the wrapper too)."""
+        is one line of configuration (``init`` cannot help: it needs the wrapper too). A
+        wrapper whose Chart.yaml cannot be read is named by that file's problem."""
         head = f"no Chart.yaml with 'name: {component.wrapper}' under {self.root}"
         wrappers = sorted(
             name for name, chart in self.charts.items()
             if any(d.subject == component.upstream for d in chart.dependencies)
         )  # fmt: skip
+        unread = [u for u in self.unreadable if component.wrapper in u.charts] or [
+            u for u in self.unreadable if u.file.endswith("Chart.yaml") and not wrappers
+        ]  # its Chart.yaml, or (no readable chart depends on the upstream) perhaps any
+        if unread:
+            return unread[0].problem(component.name).as_text()
         if wrappers:
             return (
                 f"{head}; {self.charts[wrappers[0]].file} ('{wrappers[0]}') depends on "
@@ -196,6 +202,17 @@ class Survey:
         found.problems += [u.problem(component.name) for u in self.unreadable
                            if u.charts & names or not u.charts]  # fmt: skip
         return found
+
+    def orphan_problems(self, checked: Collection[str]) -> list[Violation]:
+        """Unreadable files naming only charts no checked component tracks (an unreadable
+        wrapper's Chart.yaml leaves no component to carry it): said once, by chart."""
+        return [
+            Violation(
+                u.file, u.line, f"{u.reason}; chart {', '.join(sorted(u.charts))} is unproven"
+            )
+            for u in self.unreadable
+            if u.charts and not u.charts & set(checked)
+        ]
 
     def releases_of(self, charts: Collection[str]) -> list[PinSite]:
         """The HelmRelease pins of ``charts``, in file order (a fleet has tens of thousands
@@ -330,8 +347,9 @@ def _charts_and_blueprints(
     root: Path, config: Config, roles: Roles, sources: dict[str, SourceFile]
 ) -> Survey:
     """The chart graph, its components and every Blueprint (files read once, via sources)."""
-    charts = read_charts(root, roles.charts, sources)
-    found = Survey(root, config, sources, charts, roles)
+    unreadable: list[Unreadable] = []
+    charts = read_charts(root, roles.charts, sources, unreadable)
+    found = Survey(root, config, sources, charts, roles, unreadable=unreadable)
     detected = detect(charts, config, found.mirrors_of)
     found.components, found.flux_excluded = detected.components, detected.flux_excluded
     for component in found.components:

@@ -473,6 +473,7 @@ def to(
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Move every pin to a Flux release (or a component's chart version): plan, write
     atomically, gate, branch and commit.
@@ -494,6 +495,7 @@ def to(
     _print_bump(
         _run(lambda: run_to(repo_root(repo), release, options, component), as_json=as_json),
         as_json=as_json,
+        quiet=quiet,
     )
 
 
@@ -519,6 +521,7 @@ def sync(
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Make every pin agree with the pin Renovate moved (a post-upgrade task; never touches git).
 
@@ -541,6 +544,7 @@ def sync(
             as_json=as_json,
         ),
         as_json=as_json,
+        quiet=quiet,
     )
 
 
@@ -692,12 +696,11 @@ SHELLS = ("bash", "zsh", "fish")
 COMPLETE_VAR = "_FLUXBUMP_COMPLETE"
 
 
-def _print_bump(result: BumpResult, *, as_json: bool) -> None:
-    """Warnings to stderr; the JSON document or the human report to stdout."""
+def _print_bump(result: BumpResult, *, as_json: bool, quiet: bool = False) -> None:
+    """Warnings to stderr (each once; none with --quiet); JSON or the human report to stdout."""
     from fluxbump.commands.bump import format_result
 
-    for message in result.warnings:
-        warn(message)
+    _warn_once(tuple(result.warnings), quiet=quiet)
     if as_json:
         emit_json(result.as_json())
         return

@@ -116,15 +116,19 @@ class Violation:
 
     @property
     def where(self) -> str:
-        return f"{self.file}:{self.line}"
+        """``file:line``; a problem of a whole file (line 0) is ``file``, of the repository
+        (no file) nothing: a made-up location would send the reader to the wrong place."""
+        if not self.file:
+            return ""
+        return f"{self.file}:{self.line}" if self.line else self.file
 
     def as_text(self) -> str:
-        return f"{self.where}: {self.message}"
+        return f"{self.where}: {self.message}" if self.where else self.message
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "file": self.file,
-            "line": self.line,
+            "file": self.file or None,
+            "line": self.line or None,
             "message": self.message,
             "found": self.found,
             "expected": self.expected,

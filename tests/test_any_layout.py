@@ -153,3 +153,48 @@ def test_two_charts_of_one_name_are_two_components_told_apart_by_path(tmp_path: 
     assert {k for k in after if after[k] != before.get(k)} == {"disabled/foo/Chart.yaml"}
     narrowed = run(repo, "check", "--component", "apps/foo/bar")
     assert narrowed.code == 0 and "2 pin-sites agree" in narrowed.stdout
+
+
+def test_init_writes_the_wrapper_a_helmrelease_deploys_when_several_depend_on_flux2(
+    tmp_path: Path,
+) -> None:
+    lab = {"lab/flux/Chart.yaml": chart("lab-flux", "1.0.0", ("flux2", "2.14.1", COMMUNITY))}
+    repo = flux_layout(tmp_path / "repo", **lab)
+    outcome = run_cli("init", "--repo", str(repo))
+    assert outcome.code == 0, outcome.stderr
+    text = (repo / ".fluxbump.yaml").read_text()
+    assert "\nwrapper: platform-flux\n" in text
+    assert run(repo, "check").code == 0
+
+
+def test_init_with_several_wrappers_and_no_single_deployed_one_names_the_line_to_write(
+    tmp_path: Path,
+) -> None:
+    lab = {"lab/flux/Chart.yaml": chart("lab-flux", "1.0.0", ("flux2", "2.14.1", COMMUNITY))}
+    both = {
+        "lab/release.yaml": helmrelease("lab", "lab-flux", "1.0.0"),
+        APPS_RELEASE: helmrelease("flux", "platform-flux", "0.3.0"),
+    }
+    for name, extra, why in (
+        ("none", {}, "no HelmRelease deploys one"),
+        ("both", both, "HelmReleases deploy lab-flux, platform-flux"),
+    ):
+        repo = write_repo(
+            tmp_path / name,
+            {FLUX_CHART: chart("platform-flux", "0.3.0", ("flux2", "2.14.1", COMMUNITY)),
+             **lab, **extra},
+        )  # fmt: skip
+        outcome = run_cli("init", "--repo", str(repo))
+        assert outcome.code == 2
+        assert outcome.stderr == (
+            f"error: 2 charts depend on 'flux2': lab/flux/Chart.yaml ('lab-flux'), {FLUX_CHART} "
+            f"('platform-flux'); {why}: write 'wrapper: NAME' in .fluxbump.yaml naming the one "
+            "that installs Flux (e.g. 'wrapper: lab-flux'), then run init again\n"
+        )
+        assert not (repo / ".fluxbump.yaml").exists()
+
+
+def test_init_writes_a_renamed_wrapper_it_found(tmp_path: Path) -> None:
+    repo = flux_layout(tmp_path / "repo")
+    assert run_cli("init", "--repo", str(repo)).code == 0
+    assert "\nwrapper: platform-flux\n" in (repo / ".fluxbump.yaml").read_text()

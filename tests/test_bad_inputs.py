@@ -120,7 +120,7 @@ def both(mutate: Mutation, where: str, says: str, code: int = 2) -> Case:
 
 
 def unproven(mutate: Mutation, where: str, says: str) -> Case:
-    """A manifest that cannot be read costs the components it names: check reports them
+    """A file that cannot be read (a manifest, a Chart.yaml, a values.yaml) costs the components it names: check reports them
     unproven (exit 1), a bump of one of them refuses (exit 2); both name the file."""
     return Case(mutate, Expect(1, where, says), Expect(2, where, says))
 
@@ -131,13 +131,13 @@ INVALID = "invalid YAML"
 
 CASES: dict[str, Case] = {
     # --- malformed YAML in each kind of pin-site: exit 2, file:line of the problem
-    "chart-unclosed-flow": both(
+    "chart-unclosed-flow": unproven(
         replace(WRAPPER, "dependencies:\n", "dependencies: [\n"), f"{WRAPPER}:8", INVALID
     ),
-    "chart-tab-indent": both(
+    "chart-tab-indent": unproven(
         replace(WRAPPER, "type: application", "type:\tapplication\n\t- x"), f"{WRAPPER}:4", INVALID
     ),
-    "values-unclosed-flow": both(
+    "values-unclosed-flow": unproven(
         replace(VALUES, "owner: platform-team", "owner: [platform-team"), f"{VALUES}:7", INVALID
     ),
     "blueprint-bad-mapping": both(
@@ -146,7 +146,7 @@ CASES: dict[str, Case] = {
     "helmrelease-unterminated-quote": unproven(
         replace(HR, "      version:", "      version: 'oops\n      x:"), f"{HR}:44", INVALID
     ),
-    "umbrella-stray-bracket": both(
+    "umbrella-stray-bracket": unproven(
         replace(UMBRELLA, "appVersion:", "appVersion: ]"), f"{UMBRELLA}:6", INVALID
     ),
     "helmrelease-nested-too-deeply": unproven(
@@ -163,8 +163,8 @@ CASES: dict[str, Case] = {
     ),
     "no-install-url": Case(
         replace(TFTPL, INSTALL_LINE, ""),
-        Expect(1, f"{TFTPL}:1", "no line installs the Flux install.yaml URL"),
-        Expect(2, f"{TFTPL}:1", "no line installs the Flux install.yaml URL"),
+        Expect(1, f"{TFTPL}: ", "no line installs the Flux install.yaml URL"),
+        Expect(2, f"{TFTPL}: ", "no line installs the Flux install.yaml URL"),
     ),
     "install-url-latest": Case(
         replace(TFTPL, "download/v2.4.0/install", "latest/download/install"),
@@ -196,13 +196,13 @@ CASES: dict[str, Case] = {
         Expect(0),  # the folded value reads fine: 1.1.1
         Expect(2, f"{BLUEPRINT}:7", "block scalar ('>-')"),
     ),
-    "wrapper-chart-is-a-list": both(
+    "wrapper-chart-is-a-list": unproven(
         write(WRAPPER, b"- name: bp-flux\n  version: 1.1.1\n"), f"{WRAPPER}:1", "not a chart"
     ),
     "config-no-cloudinit-glob": Case(
         config("cloudinit: []\n"),
-        Expect(1, ".fluxbump.yaml:1", "'cloudinit' lists no template"),
-        Expect(2, ".fluxbump.yaml:1", "'cloudinit' lists no template"),
+        Expect(1, ".fluxbump.yaml: ", "'cloudinit' lists no template"),
+        Expect(2, ".fluxbump.yaml: ", "'cloudinit' lists no template"),
     ),
     # No chart depends on flux2: no Flux component; check proves the rest, to names why.
     "no-wrapper-chart": Case(
@@ -211,13 +211,15 @@ CASES: dict[str, Case] = {
         Expect(2, "no Chart.yaml with 'name: bp-flux'", "no chart depends on 'flux2'"),
     ),
     # --- bytes that are not UTF-8 text: exit 2 with the line of the first bad byte
-    "chart-latin1": both(append(WRAPPER, b"# caf\xe9\n"), f"{WRAPPER}:12", "not UTF-8"),
-    "values-latin1": both(append(VALUES, b"# caf\xe9\n"), f"{VALUES}:14", "not UTF-8"),
+    "chart-latin1": unproven(append(WRAPPER, b"# caf\xe9\n"), f"{WRAPPER}:12", "not UTF-8"),
+    "values-latin1": unproven(append(VALUES, b"# caf\xe9\n"), f"{VALUES}:14", "not UTF-8"),
     "helmrelease-latin1": unproven(append(HR, b"# caf\xe9\n"), f"{HR}:43", "not UTF-8"),
     "tftpl-latin1": both(append(TFTPL, b"# caf\xe9\n"), f"{TFTPL}:21", "not UTF-8"),
     # --- UTF-16 (what PowerShell 5 saves): a file that may pin is named, never skipped
     "helmrelease-utf16": unproven(re_encoded(HR, "utf-16"), f"{HR}:1", "UTF-16 text"),
-    "chart-utf16-be": both(re_encoded(WRAPPER, "utf-16-be", bom=True), f"{WRAPPER}:1", "UTF-16"),
+    "chart-utf16-be": unproven(
+        re_encoded(WRAPPER, "utf-16-be", bom=True), f"{WRAPPER}:1", "UTF-16"
+    ),
     "unrelated-utf16-file": Case(
         write("clusters/a.example/notes.yaml", "kind: ConfigMap\n".encode("utf-16")),
         Expect(0),
@@ -283,7 +285,9 @@ def assert_expected(outcome: Outcome, expect: Expect, what: str) -> None:
         assert outcome.stderr == "", what
         assert expect.says in outcome.stdout, what
     elif expect.code == 1:
-        line = next(x for x in outcome.stdout.splitlines() if x.startswith(expect.where))
+        # A pin's violation starts a line; a problem is indented in its own section.
+        lines = [x.strip() for x in outcome.stdout.splitlines()]
+        line = next(x for x in lines if x.startswith(expect.where))
         assert expect.says in line, (what, outcome.stdout)
     else:
         message = outcome.stderr.rstrip("\n")
@@ -422,7 +426,9 @@ def test_unreadable_symlink_under_clusters_makes_flux_unproven_naming_it(
     before = snapshot(root)
     check = run(root, index_file, "check")
     assert check.code == 1
-    assert check.stdout.startswith(f"{named}:1: cannot read")
+    assert check.stdout.startswith(
+        f"problems (what they name is unproven):\n  {named}:1: cannot read"
+    )
     assert "flux is unproven" in check.stdout
     bump = run(root, index_file, "to", "2.5.1")
     assert bump.code == 2

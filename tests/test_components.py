@@ -396,7 +396,7 @@ def test_a_wrapper_without_its_pin_is_refused_before_anything_is_chosen(repo: Pa
     for args in ((), ("--from", "cloud-init"), ("--from", "chart")):
         outcome = sync(repo, *args)
         assert outcome.code == 2, outcome.stderr
-        assert f"{fleet.WRAPPER_CHART}:1: no 'flux2' dependency with a version" in outcome.stderr
+        assert f"{fleet.WRAPPER_CHART}: no 'flux2' dependency with a version" in outcome.stderr
 
 
 def test_components_config_names_are_the_ones_status_shows(repo: Path) -> None:
@@ -441,7 +441,8 @@ def test_an_unreadable_file_of_another_component_does_not_block_a_flux_bump(repo
     git(repo, "commit", "-qam", "broken values")
     outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
     assert outcome.code == 0, outcome.stderr
-    assert f"component cilium not checked: {CILIUM_VALUES}:3: invalid YAML" in outcome.stderr
+    # Reported as drift of the component it leaves unproven; not fixed, not fatal.
+    assert f"{CILIUM_VALUES}:3: invalid YAML" in outcome.stdout
     assert "download/v2.5.1/" in (repo / fleet.CLOUDINIT).read_text()
     moved = run_cli("to", "1.16.6", "--component", "cilium", "--repo", str(repo), "--offline")
     assert moved.code == 2 and f"{CILIUM_VALUES}:3" in moved.stderr
@@ -462,8 +463,8 @@ def test_flux_keeps_its_name_when_another_wrapper_would_take_it(repo: Path) -> N
 def test_a_malformed_dependency_entry_is_named_not_skipped(repo: Path) -> None:
     edit(repo, CILIUM_CHART, "  - name: cilium\n", "  - alias: cni\n")
     outcome = run_cli("check", "--repo", str(repo), "--offline")
-    assert outcome.code == 2
-    assert f"{CILIUM_CHART}:7: a dependency must be a mapping with a 'name'" in outcome.stderr
+    assert outcome.code == 1  # a problem in its own section: that chart's component unproven
+    assert f"  {CILIUM_CHART}:7: a dependency must be a mapping with a 'name'" in outcome.stdout
 
 
 def test_to_component_refuses_a_tag_list_of_tens_of_megabytes(

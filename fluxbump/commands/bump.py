@@ -171,7 +171,7 @@ def _execute(
             plan,
             dry_run=options.dry_run,
             warnings=[
-                *loaded.warnings,
+                *loaded.used_warnings(),
                 *(w for c in choices for w in c.warnings),
                 *plan.warnings,
                 *unreadable,

@@ -47,6 +47,7 @@ class CheckResult:
                 for c in self.components
             ],
             "violations": [v.as_json() for v in self.report.violations],
+            "problems": [p.as_json() for p in self.report.problems],
             "sites": [r.as_json() for r in self.report.rows],
             "stale_mentions": [m.as_json() for m in self.stale()],
             "crds": self.crds.as_json() if self.crds is not None else None,
@@ -72,7 +73,7 @@ def run_check(
     offline = offline or not loaded.index.complete  # fell back: chart archives are not fetched
     reports = tuple(evaluate(d, loaded.index) for d in discoveries)
     report = combine(list(reports))
-    crds, warnings = None, [*_pending_journal(repo), *loaded.warnings]
+    crds, warnings = None, list[str]()
     if flux is not None and not has_templates(flux):
         warnings.append(
             f"no cloud-init template ({', '.join(config.cloudinit)}): Flux is installed another "
@@ -93,7 +94,10 @@ def run_check(
     if not components:
         covered = {name for d in discoveries for name in d.tracked}
         report.violations += outside_violations(found, covered)
+        report.problems += found.orphan_problems(covered)
     report.violations += _stale_archives(found, discoveries)
+    # Where the index came from is said only now, once the index was (or was not) needed.
+    warnings = [*_pending_journal(repo), *loaded.used_warnings(), *warnings]
     return CheckResult(flux, report, tuple(warnings), crds, tuple(chosen), reports)
 
 
@@ -155,8 +159,18 @@ def _unserved_api_versions(
     return unserved_violations(objects, crds, f"Flux {versions.normalize(release)}")
 
 
+def format_problems(report: GateReport) -> list[str]:
+    """Repository-level problems in their own section (not pins: no row of the table)."""
+    if not report.problems:
+        return []
+    return [
+        "problems (what they name is unproven):",
+        *(f"  {p.as_text()}" for p in report.problems),
+    ]
+
+
 def format_text(result: CheckResult) -> list[str]:
-    lines = [v.as_text() for v in result.report.violations]
+    lines = [v.as_text() for v in result.report.violations] + format_problems(result.report)
     count = len(result.report.rows)
     unproven = sum(not row.proven for row in result.report.rows)
     why = _unproven_by_index(result.report)
@@ -174,8 +188,11 @@ def format_text(result: CheckResult) -> list[str]:
         lines.append(f"check: consistent — {count} pin-sites agree")
     else:
         suffix = f"; {unproven} cannot be proven: {why}" if why else ""
+        problems = len(result.report.problems)
+        also = f" and {problems} problem(s)" if problems else ""
         lines.append(
-            f"check: {len(result.report.violations)} violation(s) in {count} pin-sites{suffix}"
+            f"check: {len(result.report.violations)} violation(s){also} in {count} "
+            f"pin-sites{suffix}"
         )
     return lines
 
@@ -189,9 +206,14 @@ def _unproven_by_index(report: GateReport) -> str:
 def format_github(result: CheckResult) -> list[str]:
     """GitHub Actions workflow commands; message data escaped as the runner requires."""
     lines = []
-    for v in result.report.violations:
-        where = f"file={_escape_property(v.file)},line={v.line}"
-        lines.append(f"::error {where}::{_escape_data(v.message)}")
+    for v in result.report.failures():
+        place = f"file={_escape_property(v.file)}" + (f",line={v.line}" if v.line else "")
+        where = place if v.file else ""
+        lines.append(
+            f"::error {where}::{_escape_data(v.message)}"
+            if where
+            else f"::error::{_escape_data(v.message)}"
+        )
     return lines + format_text(result)[-1:]
 
 
@@ -226,6 +248,7 @@ def format_status(result: CheckResult, *, verbose: bool = False) -> list[str]:
              for r in rows]  # fmt: skip
     lines.insert(0, f"components: {described or 'none'}")
     lines += [v.as_text() for v in result.report.violations if not _is_row(v, result)]
+    lines += format_problems(result.report)
     stale = result.stale()
     if stale:
         lines.append("stale mentions (comments, not edited):")
@@ -237,15 +260,17 @@ def _component_summary(result: CheckResult) -> list[str]:
     """One line per component (name, wrapper -> upstream, pin-sites, verdict)."""
     rows = [("COMPONENT", "CHARTS", "PIN-SITES", "STATE")]
     for component, report in zip(result.components, result.per_component, strict=True):
-        wrong = len(report.violations)
+        wrong, problems = len(report.violations), len(report.problems)
         unproven = sum(not row.proven for row in report.rows)
         state = f"{wrong} violation(s)" if wrong else ("ok" if not unproven else f"{unproven} ??")
+        if problems and not wrong:
+            state = f"unproven: {problems} problem(s)"
         charts = f"{component.wrapper} -> {component.upstream}"
         rows.append((component.name, charts, str(len(report.rows)), state))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "  " + r[3]
              for r in rows]  # fmt: skip
-    lines += [v.as_text() for v in result.report.violations]
+    lines += [v.as_text() for v in result.report.violations] + format_problems(result.report)
     lines.append("one line per component; --verbose or --component NAME for every pin-site")
     return lines
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
-from fluxbump.config import CONFIG_NAME, load_config, parse_config
+from fluxbump.config import CONFIG_NAME, Config, load_config, parse_config
 from fluxbump.errors import UsageError
-from fluxbump.pins import PinSite
+from fluxbump.pins import PinSite, Role
+from fluxbump.scan.detect import SeveralWrappers
 from fluxbump.scan.discover import survey
 
 
@@ -18,7 +20,11 @@ def render_init(root: Path) -> str:
     from fluxbump.render import render
 
     config = load_config(root)
-    tree = survey(root, config)
+    try:
+        tree = survey(root, config)
+    except SeveralWrappers as several:
+        config = replace(config, wrapper=_deployed_wrapper(root, config, several))
+        tree = survey(root, config)
     found = tree.discovery(tree.required_flux())
     others = [c for c in tree.components if not c.is_flux]
     templates = ", ".join(sorted({s.file for s in found.installs})) or "none"
@@ -28,7 +34,7 @@ def render_init(root: Path) -> str:
     )
     text = render(
         "fluxbump.yaml",
-        wrapper=config.wrapper,
+        wrapper=found.component.wrapper,  # the chart discovery chose, whatever its name
         upstream=config.upstream,
         cloudinit="\n".join(f'  - "{glob}"' for glob in config.cloudinit),
         release_pins="\n".join(f'  - "{glob}"' for glob in config.release_pins),
@@ -48,6 +54,22 @@ def _release_pin_files(sites: list[PinSite]) -> str:
     """``file (role), …`` of the Flux release pins outside cloud-init, or ``none``."""
     named = dict.fromkeys(f"{s.file} ({s.role.value})" for s in sites)
     return ", ".join(named) or "none"
+
+
+def _deployed_wrapper(root: Path, config: Config, several: SeveralWrappers) -> str:
+    """Of several charts depending on the Flux chart, the one a HelmRelease of this repo
+    deploys; none or several deployed exit 2 naming them and the line to write."""
+    names = [name for name, _ in several.wrappers]
+    tree = survey(root, replace(config, wrapper=names[0]))  # any one: to read the releases
+    deployed = {site.subject for site in tree.releases if site.role is Role.HELMRELEASE}
+    chosen = [name for name in names if name in deployed]
+    if len(chosen) == 1:
+        return chosen[0]
+    why = f"HelmReleases deploy {', '.join(chosen)}" if chosen else "no HelmRelease deploys one"
+    raise UsageError(
+        f"{several.listed()}; {why}: write 'wrapper: NAME' in {CONFIG_NAME} naming the one "
+        f"that installs Flux (e.g. 'wrapper: {(chosen or names)[0]}'), then run init again"
+    )
 
 
 def run_init(root: Path, *, force: bool) -> Path:

@@ -74,7 +74,7 @@ def run_resolve(
             f"{exc.message} ({loaded.index.url} may predate it: cannot be proven without "
             "the live index)"
         ) from None
-    return ResolveResult(resolution, loaded.warnings)
+    return ResolveResult(resolution, loaded.used_warnings())
 
 
 def _safest(

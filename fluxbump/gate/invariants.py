@@ -43,10 +43,17 @@ class Row:
 class GateReport:
     rows: list[Row] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
+    # Repository-level problems (an unreadable file, a missing pin or template): not a pin
+    # that disagrees, but what leaves a component unproven; they fail the gate too.
+    problems: list[Violation] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.violations
+        return not self.violations and not self.problems
+
+    def failures(self) -> list[Violation]:
+        """Violations, then problems: everything that fails the gate."""
+        return [*self.violations, *self.problems]
 
     def expect(self, site: PinSite, expected: str, message: str) -> None:
         """Record a site; a mismatch becomes a violation with ``message``."""
@@ -76,7 +83,7 @@ class GateReport:
 
 def evaluate(found: Discovery, index: HelmIndex | None) -> GateReport:
     """Check every invariant; ``index`` None skips only the appVersion mapping check."""
-    report = GateReport(violations=list(found.problems))
+    report = GateReport(problems=list(found.problems))
     if found.component.rules.names_a_release:
         release = _installs(found, report)
         upstream = _upstream(found, index, release, report)
@@ -201,10 +208,12 @@ def combine(reports: list[GateReport]) -> GateReport:
             if (row.site.file, row.site.start) not in rows:
                 rows.add((row.site.file, row.site.start))
                 combined.rows.append(row)
-        for violation in report.violations:
-            if (violation.file, violation.line, violation.message) not in seen:
-                seen.add((violation.file, violation.line, violation.message))
-                combined.violations.append(violation)
+        for kept, found in ((combined.violations, report.violations),
+                            (combined.problems, report.problems)):  # fmt: skip
+            for violation in found:
+                if (violation.file, violation.line, violation.message) not in seen:
+                    seen.add((violation.file, violation.line, violation.message))
+                    kept.append(violation)
     return combined
 
 

@@ -49,7 +49,7 @@ def run_gate(root: Path, gate: Gate, result: BumpResult) -> str:
     )
     after, _ = drift(tree, gate.index, gate.moved)
     known = {_key(v) for v in gate.baseline}
-    violations = moved.violations + [v for v in after if _key(v) not in known]
+    violations = moved.failures() + [v for v in after if _key(v) not in known]
     result.drift = after
     warnings: list[str] = []
     flux = next((t for t in plan.targets if t.flux), None)
@@ -87,7 +87,7 @@ def drift(tree: Survey, index: HelmIndex, moved: set[str]) -> tuple[list[Violati
             reports.append(evaluate(tree.discovery(component), index))
         except UsageError as exc:
             unreadable.append(f"component {component.name} not checked: {exc.message}")
-    return combine(reports).violations, unreadable
+    return combine(reports).failures(), unreadable
 
 
 def _key(violation: Violation) -> tuple[str, int, str]:

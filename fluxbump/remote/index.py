@@ -56,8 +56,14 @@ class HelmIndex:
     # False for a cached copy or the bundled snapshot: a chart missing from it may have been
     # published since, so its absence proves nothing (the gate marks such pins unproven).
     complete: bool = True
+    # The charts a command looked up: a warning about where the index came from matters
+    # only when a result depended on it (``IndexLoad.used_warnings``).
+    consulted: set[str] = dataclasses.field(
+        default_factory=set, init=False, compare=False, repr=False
+    )
 
     def versions_of(self, chart: str) -> tuple[ChartEntry, ...]:
+        self.consulted.add(chart)
         return self.entries.get(chart, ())
 
     def find(self, chart: str, version: str) -> ChartEntry | None:
@@ -74,6 +80,11 @@ class IndexLoad:
 
     index: HelmIndex
     warnings: tuple[str, ...] = ()
+
+    def used_warnings(self) -> tuple[str, ...]:
+        """The warnings, when a result so far depended on the index: a run that never looked
+        a chart up (no Flux component, nothing resolved) has nothing to be warned about."""
+        return self.warnings if self.index.consulted else ()
 
 
 # --- locating ------------------------------------------------------------------------

@@ -3,12 +3,15 @@ and the Blueprint beside each chart."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from fluxbump.components import is_external
+from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role
+from fluxbump.scan.releases import Unreadable, unreadable_of
 from fluxbump.scan.roles import read_once
 from fluxbump.scan.sites.blueprint import BlueprintFile, parse_blueprint
 from fluxbump.scan.sites.chart import ChartFile, parse_chart
@@ -16,13 +19,17 @@ from fluxbump.scan.sources import SourceFile
 
 
 def read_charts(
-    root: Path, files: list[str], sources: dict[str, SourceFile]
+    root: Path,
+    files: list[str],
+    sources: dict[str, SourceFile],
+    unreadable: list[Unreadable] | None = None,
 ) -> dict[str, ChartFile]:
     """Every chart by name. Two charts of one name (an app and its copy under ``disabled/``)
     are both kept, each named by its directory; so is a chart that depends on an upstream
     chart of its own name (``name: foo`` wrapping ``foo``), whose dependency is then the
     upstream, never the chart itself."""
-    parsed = [c for c in (parse_chart(read_once(sources, root, rel)) for rel in files) if c]
+    first = len(unreadable) if unreadable is not None else 0
+    parsed = [c for rel in files if (c := _read_chart(root, rel, sources, unreadable))]
     counts: dict[str, int] = {}
     for chart in parsed:
         counts[chart.name] = counts.get(chart.name, 0) + 1
@@ -36,7 +43,35 @@ def read_charts(
         if counts[chart.name] > 1 or wraps_itself or chart.name in ambiguous:
             chart = qualified(chart, chart.directory or chart.name)
         charts[chart.name] = chart
+    if unreadable is not None:  # a chart that cannot be read may depend on any it names
+        for at in range(first, len(unreadable)):
+            unread = unreadable[at]
+            raw = sources[unread.file].raw if unread.file in sources else b""
+            named = unread.charts | {name for name in charts if name.encode() in raw}
+            unreadable[at] = replace(unread, charts=frozenset(named))
     return charts
+
+
+# A chart's name, read from the text of a Chart.yaml that does not parse as a whole.
+_NAME = re.compile(rb"^name:[ \t]*[\"']?([A-Za-z0-9][A-Za-z0-9._-]*)", re.MULTILINE)
+
+
+def _read_chart(
+    root: Path, rel: str, sources: dict[str, SourceFile], unreadable: list[Unreadable] | None
+) -> ChartFile | None:
+    """One Chart.yaml; one that cannot be read (invalid YAML, not UTF-8, too big) is
+    recorded in ``unreadable`` with the chart name its text gives, if any: it costs the
+    components that need that chart (all, when its name is unknown), not the run."""
+    try:
+        return parse_chart(read_once(sources, root, rel))
+    except UsageError as exc:
+        if unreadable is None:
+            raise
+        source = sources.get(rel)
+        match = _NAME.search(source.raw) if source is not None else None
+        named = frozenset({match.group(1).decode()}) if match else frozenset()
+        unreadable.append(unreadable_of(rel, exc.message, named))
+        return None
 
 
 def _pulled_both_ways(charts: list[ChartFile]) -> set[str]:

@@ -67,12 +67,24 @@ def _flux_component(charts: dict[str, ChartFile], config: Config) -> Component:
                for d in chart.dependencies)
     )  # fmt: skip
     if len(wrappers) > 1:
-        listed = ", ".join(f"{charts[n].file} ('{n}')" for n in wrappers)
-        raise UsageError(
-            f"{len(wrappers)} charts depend on '{flux.upstream}': {listed}; set 'wrapper' to "
-            f"the one that installs Flux in {CONFIG_NAME}"
-        )
+        raise SeveralWrappers(flux.upstream, [(n, charts[n].file) for n in wrappers])
     return replace(flux, wrapper=wrappers[0]) if wrappers else flux
+
+
+class SeveralWrappers(UsageError):
+    """Several charts depend on the Flux chart: which one installs Flux is the user's to say
+    (``init`` says it when exactly one of them is deployed by a HelmRelease)."""
+
+    def __init__(self, upstream: str, wrappers: list[tuple[str, str]]) -> None:
+        self.upstream = upstream
+        self.wrappers = wrappers  # (chart name, Chart.yaml path)
+        super().__init__(
+            f"{self.listed()}; set 'wrapper' to the one that installs Flux in {CONFIG_NAME}"
+        )
+
+    def listed(self) -> str:
+        charts = ", ".join(f"{file} ('{name}')" for name, file in self.wrappers)
+        return f"{len(self.wrappers)} charts depend on '{self.upstream}': {charts}"
 
 
 def _upstreams_of(

@@ -24,6 +24,7 @@ from fluxbump.scan.releases import (
     join_patches,
     patches_by_release_name,
     scan_files,
+    unreadable_of,
 )
 from fluxbump.scan.roles import Roles, classify, read_once
 from fluxbump.scan.sites import FindPins
@@ -156,12 +157,18 @@ class Survey:
 
     def _no_wrapper(self, component: Component) -> str:
         """Name the chart that does depend on the upstream, if one does: a renamed wrapper
-        is one line of configuration (``init`` cannot help: it needs the wrapper too)."""
+        is one line of configuration (``init`` cannot help: it needs the wrapper too). A
+        wrapper whose Chart.yaml cannot be read is named by that file's problem."""
         head = f"no Chart.yaml with 'name: {component.wrapper}' under {self.root}"
         wrappers = sorted(
             name for name, chart in self.charts.items()
             if any(d.subject == component.upstream for d in chart.dependencies)
         )  # fmt: skip
+        unread = [u for u in self.unreadable if component.wrapper in u.charts] or [
+            u for u in self.unreadable if u.file.endswith("Chart.yaml") and not wrappers
+        ]  # its Chart.yaml, or (no readable chart depends on the upstream) perhaps any
+        if unread:
+            return unread[0].problem(component.name).as_text()
         if wrappers:
             return (
                 f"{head}; {self.charts[wrappers[0]].file} ('{wrappers[0]}') depends on "
@@ -197,6 +204,17 @@ class Survey:
                            if u.charts & names or not u.charts]  # fmt: skip
         return found
 
+    def orphan_problems(self, checked: Collection[str]) -> list[Violation]:
+        """Unreadable files naming only charts no checked component tracks (an unreadable
+        wrapper's Chart.yaml leaves no component to carry it): said once, by chart."""
+        return [
+            Violation(
+                u.file, u.line, f"{u.reason}; chart {', '.join(sorted(u.charts))} is unproven"
+            )
+            for u in self.unreadable
+            if u.charts and not u.charts & set(checked)
+        ]
+
     def releases_of(self, charts: Collection[str]) -> list[PinSite]:
         """The HelmRelease pins of ``charts``, in file order (a fleet has tens of thousands
         of them and dozens of components: each takes its own from an index by chart)."""
@@ -228,10 +246,14 @@ class Survey:
         rel = f"{chart.directory}/values.yaml" if chart.directory else "values.yaml"
         if rel not in self.sources and not (self.root / rel).is_file():
             return []
-        source = read_once(self.sources, self.root, rel)
-        if self.config.values_mirror.split(".")[0].encode() not in source.raw:
+        try:
+            source = read_once(self.sources, self.root, rel)
+            if self.config.values_mirror.split(".")[0].encode() not in source.raw:
+                return []
+            return find_mirrors(source, self.config.values_mirror, chart.name)
+        except UsageError as exc:  # one bad values.yaml costs its chart's components only
+            self.unreadable.append(unreadable_of(rel, exc.message, frozenset({chart.name})))
             return []
-        return find_mirrors(source, self.config.values_mirror, chart.name)
 
     def _installs(self, found: Discovery) -> None:
         pattern = found.component.install_pattern
@@ -326,8 +348,9 @@ def _charts_and_blueprints(
     root: Path, config: Config, roles: Roles, sources: dict[str, SourceFile]
 ) -> Survey:
     """The chart graph, its components and every Blueprint (files read once, via sources)."""
-    charts = read_charts(root, roles.charts, sources)
-    found = Survey(root, config, sources, charts, roles)
+    unreadable: list[Unreadable] = []
+    charts = read_charts(root, roles.charts, sources, unreadable)
+    found = Survey(root, config, sources, charts, roles, unreadable=unreadable)
     detected = detect(charts, config, found.mirrors_of)
     found.components, found.flux_excluded = detected.components, detected.flux_excluded
     for component in found.components:
@@ -396,7 +419,7 @@ def _structure(found: Discovery) -> None:
     upstream = found.upstream_pins()
     if not upstream:
         found.problems.append(
-            Violation(wrapper.file, 1, f"no '{found.component.upstream}' dependency with a version")
+            Violation(wrapper.file, 0, f"no '{found.component.upstream}' dependency with a version")
         )
     elif len({u.value for u in upstream}) > 1:  # the same chart under two aliases is fine
         lines = ", ".join(str(u.line) for u in upstream)
@@ -410,7 +433,7 @@ def _structure(found: Discovery) -> None:
     if not found.installs and found.component.install_required and has_templates(found):
         found.problems.append(_no_install(found))
     if wrapper.version is None:
-        found.problems.append(Violation(wrapper.file, 1, "the wrapper chart has no 'version'"))
+        found.problems.append(Violation(wrapper.file, 0, "the wrapper chart has no 'version'"))
 
 
 def has_templates(found: Discovery) -> bool:
@@ -431,16 +454,16 @@ def _no_install(found: Discovery) -> Violation:
                 "fluxbump pins and moves only a literal release in the URL"
             )  # fmt: skip
     if found.templates:
-        return Violation(found.templates[0], 1, f"no line installs {what}")
+        return Violation(found.templates[0], 0, f"no line installs {what}")
     if not found.config.cloudinit:
         return Violation(
-            CONFIG_NAME, 1, f"'cloudinit' lists no template, so none holds {what}; list them"
+            CONFIG_NAME, 0, f"'cloudinit' lists no template, so none holds {what}; list them"
         )
     globs = ", ".join(found.config.cloudinit)
-    return Violation(
-        globs,
-        1,
-        f"no cloud-init template ({globs}) holds {what}; set 'cloudinit' in .fluxbump.yaml",
+    return Violation(  # no file to name: the globs matched none
+        "",
+        0,
+        f"no cloud-init template ({globs}) holds {what}; set 'cloudinit' in {CONFIG_NAME}",
     )
 
 

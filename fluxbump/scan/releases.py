@@ -169,6 +169,12 @@ def join_patches(
 _WHERE = re.compile(r"(?P<file>[^:]+?)(?::(?P<line>\d+))?: (?P<reason>.*)\Z", re.DOTALL)
 
 
+def unreadable_of(rel: str, message: str, charts: frozenset[str]) -> Unreadable:
+    """A file of ``charts`` (a chart's values.yaml) that could not be read: those charts'
+    components are unproven, named by the file's own ``file:line: reason``."""
+    return replace(_unreadable(rel, b"", message, frozenset()), charts=charts)
+
+
 def _unreadable(rel: str, raw: bytes, message: str, names: frozenset[str]) -> Unreadable:
     match = _WHERE.match(message)
     reason = message.removeprefix(f"{rel}: ")

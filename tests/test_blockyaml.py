@@ -18,6 +18,7 @@ from fluxbump.errors import UsageError
 from fluxbump.fleet import FleetSpec, write_fleet
 from fluxbump.pins import Role
 from fluxbump.scan.discover import discover
+from fluxbump.scan.sites import helmrelease
 from fluxbump.scan.sites.helmrelease import ClusterScan, _scan_document, scan_manifest
 from fluxbump.scan.sources import source_of
 from fluxbump.yamlio import blockyaml, yamldoc
@@ -248,3 +249,49 @@ def test_depends_on_passes_the_filter_but_is_not_a_pin() -> None:
     text += "      chart: other\n      version: 1.0.0\n"
     scan = scan_manifest(source_of("x.yaml", text.encode()), frozenset({"bp-flux"}))
     assert scan.sites == []
+
+
+# One document of each kind the scan reads, as a fleet repeats them in every cluster.
+_REPEATED = (
+    "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: bp-flux\n"
+    "  namespace: flux-system\nspec:\n  chart:\n    spec:\n      chart: bp-flux\n"
+    '      version: "1.1.1"\n---\nkind: OCIRepository\nmetadata:\n  name: bp-flux\nspec:\n'
+    "  url: oci://r.example/charts/bp-flux\n  ref:\n    tag: 1.1.1\n---\nkind: HelmRelease\n"
+    "metadata:\n  name: flux\nspec:\n  chart:\n    spec:\n      version: 1.1.1\n---\n"
+    "kind: Kustomization\nmetadata:\n  name: k\nspec:\n  patches:\n    - target:\n"
+    "        kind: HelmRelease\n        name: flux\n      patch: |\n        - op: replace\n"
+    "          path: /spec/chart/spec/version\n          value: 1.1.1\n"
+)
+
+
+def _scan_afresh(rel: str, text: str, charts: frozenset[str]) -> ClusterScan:
+    helmrelease._memo.clear()
+    return scan_manifest(source_of(rel, text.encode()), charts)
+
+
+@pytest.mark.parametrize(
+    ("header", "new_texts"),
+    [("", 0), ("# c0\n---\n", 0), ("# a longer header\n#\n---\n", 0), ("\ufeff", 1)],
+)
+def test_a_repeated_document_is_found_where_a_fresh_scan_finds_it(
+    header: str, new_texts: int
+) -> None:
+    """The scan remembers what a document's text yields; met again in another file, at
+    another offset and line, it must give exactly what scanning that file afresh gives."""
+    charts = frozenset({"bp-flux", "flux"})
+    first = _scan_afresh("a.yaml", "# first\n---\n" + _REPEATED, charts)
+    assert (len(first.sites), len(first.oci_repositories), len(first.patches)) == (1, 1, 2)
+    # Remembered: every document but the Kustomization (a literal block: ruamel reads it).
+    assert len(helmrelease._memo) == 3
+    again = scan_manifest(source_of("b.yaml", (header + _REPEATED).encode()), charts)
+    assert len(helmrelease._memo) == 3 + new_texts  # a BOM makes the first text another
+    assert again == _scan_afresh("b.yaml", header + _REPEATED, charts)
+    assert {s.file for s in again.sites} == {"b.yaml"}
+
+
+def test_a_document_ruamel_composes_is_not_remembered() -> None:
+    text = "kind: HelmRelease\nspec:\n  chart:\n    spec:\n      chart: bp-flux\n"
+    text += "      version: &v 1.0.0\n"  # an anchor: outside the fast reader's subset
+    scan = _scan_afresh("x.yaml", text, frozenset({"bp-flux"}))
+    assert [s.value for s in scan.sites] == ["1.0.0"]
+    assert helmrelease._memo == {}

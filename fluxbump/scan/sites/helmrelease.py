@@ -9,7 +9,7 @@ cheap text test lets such documents through, and the parsed path rejects them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -59,10 +59,64 @@ def scan_manifest(source: SourceFile, charts: frozenset[str]) -> ClusterScan:
             _scan_document(source, index, root, charts, scan)
         return scan
     for segment in segments:
-        if may_pin(source.text[segment.start : segment.end], charts):
-            root = blockyaml.compose_segment(source.text, segment, source.rel)
-            _scan_document(source, segment.index, root, charts, scan)
+        text = source.text[segment.start : segment.end]
+        if may_pin(text, charts):
+            _scan_segment(source, segment, text, charts, scan)
     return scan
+
+
+# What a document's text yields, by (text, index, charts): a fleet deploys the same rendered
+# HelmRelease in every cluster, so most candidate documents are one of a few dozen texts.
+# Entries hold positions as found in the first file; bounded, as unique texts gain nothing.
+_MEMO_LIMIT = 2048
+_memo: dict[tuple[str, int, frozenset[str]], tuple[int, int, ClusterScan]] = {}
+
+
+def _scan_segment(
+    source: SourceFile,
+    segment: blockyaml.Segment,
+    text: str,
+    charts: frozenset[str],
+    scan: ClusterScan,
+) -> None:
+    """The pins of one document. A document the fast reader composes depends on nothing but
+    its own text, its index in the stream and where it starts (a line start: columns agree),
+    so a text met before is answered from the memo with its offsets and lines moved."""
+    key = (text, segment.index, charts)
+    hit = _memo.get(key)
+    if hit is not None:
+        start, line, found = hit
+        _rebased(found, source.rel, segment.start - start, segment.line - line, scan)
+        return
+    root = blockyaml.read_fast(source.text, segment)
+    if root is None:  # ruamel composes it (and may warn or fail): nothing to remember
+        root = blockyaml.compose_segment(source.text, segment, source.rel)
+        _scan_document(source, segment.index, root, charts, scan)
+        return
+    found = ClusterScan([], [])
+    _scan_document(source, segment.index, root, charts, found)
+    if len(_memo) >= _MEMO_LIMIT:
+        _memo.clear()
+    _memo[key] = (segment.start, segment.line, found)
+    scan.sites += found.sites
+    scan.oci_repositories += found.oci_repositories
+    scan.patches += found.patches
+
+
+def _rebased(found: ClusterScan, rel: str, offset: int, lines: int, scan: ClusterScan) -> None:
+    """``found`` as it is in ``rel``, ``offset`` characters and ``lines`` lines further on."""
+    scan.sites += [_moved(s, rel, offset, lines) for s in found.sites]
+    scan.oci_repositories += [
+        replace(r, tag=_moved(r.tag, rel, offset, lines) if r.tag is not None else None)
+        for r in found.oci_repositories
+    ]
+    scan.patches += [replace(p, site=_moved(p.site, rel, offset, lines)) for p in found.patches]
+
+
+def _moved(site: PinSite, rel: str, offset: int, lines: int) -> PinSite:
+    return PinSite(site.role, rel, site.line + lines, site.column, site.value, site.subject,
+                   site.owner, site.start + offset, site.end + offset, site.doc_index,
+                   site.path)  # fmt: skip
 
 
 def may_pin(text: str, charts: frozenset[str]) -> bool:

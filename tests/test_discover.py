@@ -117,3 +117,35 @@ def test_a_template_named_in_the_configuration_is_required(tmp_path: Path) -> No
     (repo / fleet.CLOUDINIT).unlink()
     [problem] = discover(repo, Config(cloudinit=("infra/**/*.tftpl",))).problems
     assert problem.message.startswith("no cloud-init template (infra/**/*.tftpl) holds")
+
+
+def test_component_narrows_the_scan_to_the_charts_it_tracks(tmp_path: Path) -> None:
+    """``--component NAME`` parses only the releases of NAME's charts, and finds in them
+    exactly what a survey of every component finds for NAME."""
+    from fluxbump.scan.discover import survey
+
+    fleet.write_fleet(tmp_path, fleet.FleetSpec(clusters=("a.example", "b.example"), wrappers=3))
+    config = load_config(tmp_path)
+    name, other = fleet.upstreams(3)[1], fleet.upstreams(3)[2]
+    full = survey(tmp_path, config)
+    narrowed = survey(tmp_path, config, [name])
+    wanted, reference = (
+        narrowed.discovery(narrowed.component(name)),
+        full.discovery(full.component(name)),
+    )
+    assert wanted.sites() == reference.sites()
+    assert wanted.problems == reference.problems
+    assert len(wanted.releases) == 6  # its wrapper and the umbrella: two clusters, _template
+    assert f"bp-{other}" in {s.subject for s in full.releases}
+    assert {s.subject for s in narrowed.releases} == set(wanted.tracked)
+    other_files = {s.file for s in full.releases if s.subject == f"bp-{other}"}
+    assert other_files and not other_files & set(narrowed.sources)  # never parsed
+    with pytest.raises(AssertionError):
+        narrowed.discovery(narrowed.component(other))
+
+
+def test_component_narrowing_still_names_an_unknown_component(tmp_path: Path) -> None:
+    fleet.write_fleet(tmp_path, fleet.FleetSpec(clusters=("a.example",), wrappers=1))
+    out = run_cli("check", "--repo", str(tmp_path), "--offline", "--component", "nope")
+    assert out.code == 2
+    assert "--component nope: no such component" in out.stderr

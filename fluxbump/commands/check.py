@@ -63,7 +63,7 @@ def run_check(
     """Discover every component's pin-sites and prove every invariant (Flux's against the
     Helm index); ``components`` narrows to those names."""
     config = load_config(repo)
-    found = survey(repo, config)
+    found = survey(repo, config, components)
     chosen = found.select(components)
     if not components:
         found.flux()  # Flux is always checked unless excluded: this names a missing wrapper

@@ -115,6 +115,7 @@ class Survey:
     substituting: list[tuple[str, bytes]] = field(default_factory=list)  # postBuild files
     patches: list[VersionPatch] = field(default_factory=list)  # matched to releases later
     flux_excluded: bool = False  # ``components:`` excluded the Flux component
+    scanned: frozenset[str] | None = None  # the charts whose releases were scanned (None: all)
     unreadable: list[Unreadable] = field(default_factory=list)  # manifests not read
     instances: list[PinSite] = field(default_factory=list)  # FluxInstance versions
     _helm_installs: list[PinSite] | None = None
@@ -184,6 +185,8 @@ class Survey:
         if component.wrapper not in self.charts:
             raise UsageError(self._no_wrapper(component))
         tracked = tracked_charts(self.charts, [component.wrapper])
+        if self.scanned is not None and not self.scanned.issuperset(tracked):
+            raise AssertionError(f"{component.name}: this survey scanned other components only")
         names = set(tracked)
         found = Discovery(
             self.root, self.config, component, self.sources, self.charts, tracked,
@@ -301,14 +304,29 @@ RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
 )
 
 
-def survey(root: Path, config: Config) -> Survey:
-    """Walk the repository once: charts, components, Blueprints and every HelmRelease pin."""
+def survey(root: Path, config: Config, components: Sequence[str] = ()) -> Survey:
+    """Walk the repository once: charts, components, Blueprints and every HelmRelease pin.
+
+    ``components`` (``--component``) narrows the HelmRelease scan to the charts those
+    components track: a file naming none of them is read but never parsed. Such a survey
+    answers only for them (``discovery`` of another component is an error)."""
     if not root.is_dir():
         raise UsageError(f"--repo {root}: not a directory")
     roles = classify(walk_files(root), config)
     found = _charts_and_blueprints(root, config, roles, {})
+    found.scanned = _scanned_charts(found, components)
     _releases(found, roles.clusters)
     return found
+
+
+def _scanned_charts(found: Survey, components: Sequence[str]) -> frozenset[str] | None:
+    """The charts whose releases a survey for ``components`` needs; None: every chart."""
+    if not components:
+        return None
+    wrappers = [c.wrapper for c in found.select(components)]  # an unknown name exits 2 here
+    if any(w not in found.charts for w in wrappers):
+        return None  # ``discovery`` names the missing wrapper
+    return frozenset(tracked_charts(found.charts, wrappers))
 
 
 def resurvey(before: Survey, written: Collection[str]) -> Survey:
@@ -366,11 +384,12 @@ FORK_THRESHOLD = 2000
 
 
 def _releases(found: Survey, files: list[str]) -> None:
-    names = frozenset(found.charts)
+    known = frozenset(found.charts)
+    names = known if found.scanned is None else found.scanned
     root = str(found.root)
 
     def scan(chunk: Sequence[str]) -> ScannedFiles:
-        return scan_files(root, found.sources, names, chunk)
+        return scan_files(root, found.sources, names, chunk, known=known)
 
     substituting: list[tuple[str, bytes]] = []
     patches: list[VersionPatch] = []
@@ -401,10 +420,11 @@ def _join(
 ) -> None:
     """Join version patches to their releases (reading ``unscanned`` for patches that name a
     release, not a chart), then the postBuild values that set a release's version."""
-    names = frozenset(found.charts)
+    known = frozenset(found.charts)
+    names = known if found.scanned is None else found.scanned
     root = str(found.root)
     patches = patches + patches_by_release_name(
-        root, found.sources, found.unreadable, found.releases, unscanned, names
+        root, found.sources, found.unreadable, found.releases, unscanned, names, known
     )
     found.releases = join_patches(found.releases, patches, found.roles.clusters)
     found.substituting = substituting

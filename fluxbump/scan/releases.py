@@ -52,9 +52,16 @@ class ScannedFiles:
 
 
 def scan_files(
-    root: str, sources: dict[str, SourceFile], names: frozenset[str], files: Sequence[str]
+    root: str,
+    sources: dict[str, SourceFile],
+    names: frozenset[str],
+    files: Sequence[str],
+    *,
+    known: frozenset[str] | None = None,
 ) -> ScannedFiles:
-    """Read each cluster file once; parse only the documents that may pin one of ``names``."""
+    """Read each cluster file once; parse only the documents that may pin one of ``names``.
+    ``known`` (default ``names``): every chart, which an unreadable file is blamed on."""
+    known = names if known is None else known
     needles = names_regex_bytes(names) if names else None
     out = ScannedFiles()
     for rel in files:
@@ -62,7 +69,7 @@ def scan_files(
         try:
             raw = source.raw if source is not None else read_raw(root, rel)
         except UsageError as exc:  # too large to be a manifest: costs what it names, if read
-            out.unreadable.append(_unreadable(rel, b"", exc.message, names))
+            out.unreadable.append(_unreadable(rel, b"", exc.message, known))
             continue
         if b"postBuild" in raw:
             out.substituting.append((rel, raw))
@@ -75,7 +82,7 @@ def scan_files(
                 source = source_of(rel, raw)
             manifest = _scan_manifest(source, names)
         except UsageError as exc:  # one bad file costs the components it names, no more
-            out.unreadable.append(_unreadable(rel, raw, exc.message, names))
+            out.unreadable.append(_unreadable(rel, raw, exc.message, known))
             continue
         if manifest is None:
             continue
@@ -111,15 +118,18 @@ def patches_by_release_name(
     releases: Iterable[PinSite],
     files: Sequence[str],
     names: frozenset[str],
+    known: frozenset[str] | None = None,
 ) -> list[VersionPatch]:
     """Patches that name neither chart but the release (``flux`` deploying ``bp-flux``):
     the first pass only parsed text naming a chart, so the files it skipped are read again
     for those release names. A layout whose releases are named after their charts pays
-    nothing here. A file read here joins ``sources`` (a bump edits it from that text)."""
+    nothing here. A file read here joins ``sources`` (a bump edits it from that text).
+    ``known``: every chart, when the first pass looked for some (``names``) only."""
     others = frozenset({site.owner.rpartition("/")[2] for site in released(releases)} - names)
     if not others:
         return []
     needles = names_regex_bytes(others)
+    skipped = names_regex_bytes(known) if known is not None and known != names else None
     patches: list[VersionPatch] = []
     unread = {u.file for u in unreadable}
     for rel in files:
@@ -128,7 +138,14 @@ def patches_by_release_name(
         raw = read_raw(root, rel)
         if _may_pin(raw, needles):
             source = source_of(rel, raw)
-            manifest = _scan_manifest(source, others)
+            try:
+                manifest = _scan_manifest(source, others)
+            except UsageError:
+                if skipped is None or not _may_pin(raw, skipped):
+                    raise
+                # A first pass over every chart found it unreadable and charged it to the
+                # charts it names, none of them the ones scanned for: so it is here.
+                continue
             found_here = manifest.patches if manifest is not None else []
             if found_here:
                 sources[rel] = source

@@ -8,6 +8,7 @@ evaluate here on top of it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import semver
 
@@ -21,6 +22,9 @@ _PIN = re.compile(
 )
 
 
+# The gate asks these of every pin-site, and a fleet's tens of thousands of pins hold a few
+# dozen distinct texts: pure functions of a string, so their answers are remembered.
+@lru_cache(maxsize=4096)
 def is_pin(text: str) -> bool:
     """True when ``text`` is one exact SemVer version (optionally ``v``-prefixed)."""
     return _PIN.match(text) is not None
@@ -181,6 +185,7 @@ def _split(text: str) -> tuple[list[int | None], str]:
     return parts, match.group(3) or ""
 
 
+@lru_cache(maxsize=4096)
 def is_constraint(text: str) -> bool:
     """True when ``text`` parses as a Helm constraint and is not one exact pin."""
     if is_pin(text):

@@ -316,14 +316,15 @@ def _against_chart(found: Discovery, sites: list[PinSite]) -> Iterator[tuple[Pin
 
 def _releases(found: Discovery, report: GateReport) -> None:
     for site, version in _against_chart(found, found.releases):
-        fallback = default_pin(site, found.substitutions)
-        if fallback is not None:
-            _default_row(report, site, fallback, version)
-            continue
-        variable = placeholder_variable(site.value)
-        if variable is not None:
-            report.rows.append(_placeholder_row(found, site, variable, version))
-            continue
+        if site.value.startswith("${"):  # a placeholder (the only text that can be one)
+            fallback = default_pin(site, found.substitutions)
+            if fallback is not None:
+                _default_row(report, site, fallback, version)
+                continue
+            variable = placeholder_variable(site.value)
+            if variable is not None:
+                report.rows.append(_placeholder_row(found, site, variable, version))
+                continue
         message = f"{site.owner} deploys {site.subject} {site.value}, chart is {version}"
         report.expect_pin_or_range(site, version, message)
 

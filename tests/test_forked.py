@@ -159,3 +159,26 @@ def test_an_error_here_leaves_no_descriptor_open() -> None:
         with pytest.raises(UsageError):
             in_two(fail_here, list(range(10)), threshold=2)
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_scanned_files_cross_the_pipe_whole() -> None:
+    """A child's scan is pickled as tuples and the text decoded again from the bytes: every
+    field of every site and file arrives as it was sent (a field left out would not)."""
+    import pickle
+
+    from fluxbump.pins import PinSite, Role
+    from fluxbump.scan.releases import ScannedFiles, Unreadable
+    from fluxbump.scan.sources import source_of
+
+    raw = "\ufeffkind: HelmRelease # é\r\n".encode()
+    site = PinSite(Role.OCI_TAG, "a.yaml", 3, 7, "1.2.3", "bp-x", "ns/x", 40, 45, 2,
+                   ("spec", "ref", "tag"))  # fmt: skip
+    sent = ScannedFiles(
+        sources={"a.yaml": source_of("a.yaml", raw)},
+        sites=[site],
+        substituting=[("b.yaml", b"postBuild")],
+        unreadable=[Unreadable("c.yaml", 2, "bad", frozenset({"bp-x"}))],
+    )
+    received = pickle.loads(pickle.dumps(sent))
+    assert received == sent
+    assert received.sources["a.yaml"].text == raw.decode("utf-8")

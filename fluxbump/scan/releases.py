@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, Violation
@@ -16,7 +17,7 @@ from fluxbump.scan.sites.helmrelease import (
     names_regex_bytes,
     scan_manifest,
 )
-from fluxbump.scan.sources import SourceFile, read_raw, source_of, wide_encoding
+from fluxbump.scan.sources import SourceFile, decode, read_raw, source_of, wide_encoding
 
 # Marks a patch's owner in messages ("flux-system/bp-flux (patch)"); a patch is no release.
 PATCH = " (patch)"
@@ -49,6 +50,26 @@ class ScannedFiles:
     # The files holding them: kept apart from ``sources`` (the HelmRelease pass's candidates,
     # which the release-name pass skips); the survey joins them after that pass.
     instance_sources: dict[str, SourceFile] = field(default_factory=dict)
+
+    # A forked child sends this through a pipe: tens of thousands of files and sites, pickled
+    # as plain tuples (a dataclass pickles as a class and a dict each, which cost the parent
+    # seconds to load) and the text left for the parent to decode again from the bytes.
+    def __getstate__(self) -> object:
+        sources = [(s.rel, s.raw) for s in self.sources.values()]
+        sites = [astuple_of(site) for site in self.sites]
+        return sources, sites, self.substituting, self.patches, self.unreadable
+
+    def __setstate__(self, state: Any) -> None:
+        sources, sites, self.substituting, self.patches, self.unreadable = state
+        self.sources = {rel: SourceFile(rel, raw, decode(raw, rel)) for rel, raw in sources}
+        self.sites = [PinSite(*fields) for fields in sites]
+
+
+def astuple_of(site: PinSite) -> tuple[Any, ...]:
+    """A PinSite's fields in order (``PinSite(*fields)`` builds it again): not
+    ``dataclasses.astuple``, which deep-copies every field."""
+    return (site.role, site.file, site.line, site.column, site.value, site.subject, site.owner,
+            site.start, site.end, site.doc_index, site.path)  # fmt: skip
 
 
 def scan_files(

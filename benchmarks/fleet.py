@@ -43,6 +43,18 @@ SED_EDITS = (
     r"s/1\.1\.1/1.1.2/g",
 )
 SED_DIRS = ("clusters", "infra", "platform", "products")
+# The files the sed floor rewrites: those holding a pin `to` moves, found as a shell user would,
+# by the pinning line (a HelmRelease's or Blueprint's chart, a chart's own name, the flux2
+# dependency, the install URL). Not every file naming bp-flux: in the real shape each wrapper's
+# HelmRelease names it under dependsOn, and sed would rewrite the whole fleet.
+_PINNED = "bp-(flux|catalyst-platform)$"
+SED_PATTERNS = (
+    f"chart: {_PINNED}",
+    f"charts/{_PINNED}",
+    f"^name: {_PINNED}",
+    r"2\.14\.1",
+    r"releases/download/v2\.4\.0/",
+)
 TARGETS_FLOOR_RATIO = 3.0
 TARGET_RSS_MB = 150.0
 TARGET_SCALING = 12.0
@@ -76,6 +88,7 @@ def commands(wrappers: int = 0) -> list[Command]:
     names = " ".join(f"-e {n}" for n in charts)
     sed = " ".join(f"-e '{e}'" for e in SED_EDITS)
     dirs = " ".join(SED_DIRS)
+    pinned = " ".join(f"-e '{p}'" for p in SED_PATTERNS)
     return [
         Command(
             "grep -rl", ("sh", "-c", f"grep -rl {names} clusters/ >/dev/null"), repo_option=False
@@ -85,8 +98,7 @@ def commands(wrappers: int = 0) -> list[Command]:
             (
                 "sh",
                 "-c",
-                f"grep -rl {' '.join(f'-e {n}' for n in CHART_NAMES)} -e releases/download -e flux2 "
-                f"{dirs} | xargs -r sed -i {sed}",
+                f"grep -rlE {pinned} {dirs} | xargs -r sed -i {sed}",
             ),
             fresh_copy=True,
             repo_option=False,

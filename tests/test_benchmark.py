@@ -72,3 +72,37 @@ def test_the_real_shape_fleet_is_consistent_with_one_component_per_wrapper(tmp_p
     assert len(releases) == 3 * 41  # in _template, a and b: the umbrella and the 40 wrappers
     check = run_cli("check", "--repo", str(tmp_path), "--offline")
     assert check.code == 0, check.stdout + check.stderr
+
+
+def test_the_sed_floor_rewrites_the_files_to_rewrites(tmp_path: Path) -> None:
+    """The grep+sed floor rewrites the files ``to`` rewrites, no more and no fewer (in the
+    real shape too, where every wrapper's HelmRelease names bp-flux under dependsOn). Its
+    blunt ``s/1.1.1/1.1.2/g`` may also move another dependency at that version in a file it
+    rewrites: the floor is the cost of rewriting those files, not their exact bytes."""
+    import os
+    import shutil
+
+    from benchmarks.fleet import TARGET_RELEASE, commands, write
+
+    original, fleet, copy = tmp_path / "original", tmp_path / "fleet", tmp_path / "copy"
+    write(str(original), "2", "1", "3")
+    shutil.copytree(original, fleet)
+    shutil.copytree(original, copy)
+    files = sorted(p.relative_to(original) for p in original.rglob("*") if p.is_file())
+    # ``sed -i`` and fluxbump both replace a file they write (a new inode), same bytes or not.
+    inodes = {tree: {f: (tree / f).stat().st_ino for f in files} for tree in (fleet, copy)}
+    by_name = {c.name: c for c in commands(3)}
+    subprocess.run(list(by_name["grep -rl + sed -i"].argv), cwd=copy, check=True)
+    env = {**os.environ, "NO_COLOR": "1", "FLUXBUMP_CACHE_DIR": str(tmp_path / "cache")}
+    moved = subprocess.run(
+        [sys.executable, "-m", "fluxbump", "to", TARGET_RELEASE, "--no-git", "--offline",
+         "--repo", str(fleet)],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert moved.returncode == 0, moved.stderr
+
+    def written(tree: Path) -> list[Path]:
+        return [f for f in files if (tree / f).stat().st_ino != inodes[tree][f]]
+
+    assert len(written(fleet)) > 10
+    assert written(copy) == written(fleet)

@@ -165,9 +165,11 @@ def test_scanned_files_cross_the_pipe_whole() -> None:
     """A child's scan is pickled as tuples and the text decoded again from the bytes: every
     field of every site and file arrives as it was sent (a field left out would not)."""
     import pickle
+    from dataclasses import fields, replace
 
     from fluxbump.pins import PinSite, Role
     from fluxbump.scan.releases import ScannedFiles, Unreadable
+    from fluxbump.scan.sites.helmrelease import VersionPatch
     from fluxbump.scan.sources import source_of
 
     raw = "\ufeffkind: HelmRelease # é\r\n".encode()
@@ -178,7 +180,13 @@ def test_scanned_files_cross_the_pipe_whole() -> None:
         sites=[site],
         substituting=[("b.yaml", b"postBuild")],
         unreadable=[Unreadable("c.yaml", 2, "bad", frozenset({"bp-x"}))],
+        patches=[VersionPatch("ns", "x", replace(site, subject=""))],
+        instances=[replace(site, file="d.yaml", role=Role.HELMRELEASE)],
+        instance_sources={"d.yaml": source_of("d.yaml", b"kind: FluxInstance\n")},
     )
+    # Every field is filled above with a value that is not its default, so a field that
+    # ``__getstate__`` leaves out comes back empty and the comparison fails.
+    assert all(getattr(sent, f.name) for f in fields(ScannedFiles))
     received = pickle.loads(pickle.dumps(sent))
     assert received == sent
     assert received.sources["a.yaml"].text == raw.decode("utf-8")

@@ -55,14 +55,29 @@ class ScannedFiles:
     # as plain tuples (a dataclass pickles as a class and a dict each, which cost the parent
     # seconds to load) and the text left for the parent to decode again from the bytes.
     def __getstate__(self) -> object:
-        sources = [(s.rel, s.raw) for s in self.sources.values()]
-        sites = [astuple_of(site) for site in self.sites]
-        return sources, sites, self.substituting, self.patches, self.unreadable
+        return (
+            _files_out(self.sources),
+            [astuple_of(site) for site in self.sites],
+            self.substituting,
+            self.patches,
+            self.unreadable,
+            [astuple_of(site) for site in self.instances],
+            _files_out(self.instance_sources),
+        )
 
     def __setstate__(self, state: Any) -> None:
-        sources, sites, self.substituting, self.patches, self.unreadable = state
-        self.sources = {rel: SourceFile(rel, raw, decode(raw, rel)) for rel, raw in sources}
+        sources, sites, self.substituting, self.patches, self.unreadable, instances, held = state
+        self.sources, self.instance_sources = _files_in(sources), _files_in(held)
         self.sites = [PinSite(*fields) for fields in sites]
+        self.instances = [PinSite(*fields) for fields in instances]
+
+
+def _files_out(sources: dict[str, SourceFile]) -> list[tuple[str, bytes]]:
+    return [(s.rel, s.raw) for s in sources.values()]
+
+
+def _files_in(files: list[tuple[str, bytes]]) -> dict[str, SourceFile]:
+    return {rel: SourceFile(rel, raw, decode(raw, rel)) for rel, raw in files}
 
 
 def astuple_of(site: PinSite) -> tuple[Any, ...]:

@@ -8,9 +8,16 @@ from pathlib import Path
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.fixtures import INCIDENT, edit, make_fleet, snapshot
 from tests.support.helm_server import HelmServer
-from tests.test_patches import JSON6902, KUSTOMIZATION, PATCH, STRATEGIC, patch
-from tests.test_substitution import KS, RELEASE
-from tests.test_substitution import KUSTOMIZATION as SUBSTITUTE
+from tests.support.overlays import (
+    JSON6902,
+    KS,
+    KUSTOMIZATION,
+    PATCH,
+    RELEASE,
+    STRATEGIC,
+    SUBSTITUTE,
+    patch,
+)
 
 STRATEGIC_KS = "clusters/omantel.omani.works/flux-system/strategic.yaml"
 

@@ -12,23 +12,7 @@ from tests.support.cli_runner import run_cli
 from tests.support.data import manifest
 from tests.support.fixtures import INCIDENT, edit, make_fleet
 from tests.support.helm_server import HelmServer
-
-PATCH = "clusters/omantel.omani.works/overlay/flux-version.yaml"
-
-
-def patch(version: str, namespace: str = "flux-system") -> str:
-    return f"""\
-# Hold omantel's Flux wrapper during its change freeze.
-apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: bp-flux
-  namespace: {namespace}
-spec:
-  chart:
-    spec:
-      version: {version}  # the patch is the pin
-"""
+from tests.support.overlays import JSON6902, KUSTOMIZATION, PATCH, STRATEGIC, patch
 
 
 def patched_fleet(root: Path, version: str, *, namespace: str = "flux-system") -> Path:
@@ -88,10 +72,7 @@ def test_the_post_write_resurvey_joins_a_rewritten_patch_like_a_fresh_walk(
     assert any(s.file == PATCH and s.value == "1.1.3" for s in after.releases)
 
 
-KUSTOMIZATION = "clusters/omantel.omani.works/bootstrap-kit/kustomization.yaml"
-JSON6902 = manifest("kustomization-json6902-patch.yaml")
 FLUX_KS = "clusters/omantel.omani.works/flux-system/bootstrap-kit.yaml"
-STRATEGIC = manifest("kustomization-strategic-patch.yaml")
 
 
 def test_an_inline_json_patch_is_moved_in_place(tmp_path: Path, helm_server: HelmServer) -> None:

@@ -7,13 +7,10 @@ from pathlib import Path
 
 from fluxbump import fleet
 from tests.support.cli_runner import run_cli
-from tests.support.data import manifest
 from tests.support.fixtures import INCIDENT, edit, make_fleet
 from tests.support.helm_server import HelmServer
-
-KUSTOMIZATION = manifest("kustomization-postbuild.yaml")
-RELEASE = f"clusters/omantel.omani.works/{fleet.FLUX_RELEASE_FILE}"
-KS = "clusters/omantel.omani.works/flux-system/bootstrap-kit.yaml"
+from tests.support.overlays import KS, RELEASE
+from tests.support.overlays import SUBSTITUTE as KUSTOMIZATION
 
 
 def substituted_fleet(root: Path, *, with_kustomization: bool = True) -> Path:

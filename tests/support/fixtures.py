@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import subprocess
+import tempfile
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 
 from fluxbump.fleet import FleetSpec, write_fleet
@@ -17,11 +21,27 @@ def make_fleet(
 ) -> Path:
     """Write a fleet under ``root`` (``changes`` override FleetSpec fields); optionally commit it."""
     spec = replace(spec, **changes)  # type: ignore[arg-type]
+    if not root.exists() or not any(root.iterdir()):
+        # A copy of a fleet made once per process: the crash tests make dozens of the same
+        # committed fleet, and copying is ~7x cheaper than writing it and running git six times.
+        shutil.copytree(_made_once(spec, git), root, symlinks=True, dirs_exist_ok=True)
+        return root
     root.mkdir(parents=True, exist_ok=True)
     write_fleet(root, spec)
     if git:
         init_git(root)
     return root
+
+
+@cache
+def _made_once(spec: FleetSpec, git: bool) -> Path:
+    made = Path(tempfile.mkdtemp(prefix="fleet-")) / "repo"
+    atexit.register(shutil.rmtree, made.parent, True)
+    made.mkdir()
+    write_fleet(made, spec)
+    if git:
+        init_git(made)
+    return made
 
 
 def git(root: Path, *args: str) -> str:

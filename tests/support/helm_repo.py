@@ -10,7 +10,7 @@ import hashlib
 import io
 import json
 import tarfile
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +25,30 @@ PERMISSIVE = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
 def crd_document(
     name: str, kinds: dict[str, str], info: dict[str, Any], schemas: dict[str, Any]
 ) -> str:
+    # Most chart versions share their CRDs' versions: dumping each distinct one once
+    # (through JSON keys) saves ~600 YAML dumps per repository built.
+    kind = kinds.get(name, name.split(".", 1)[0])
+    schema = schemas.get(name, PERMISSIVE)
+    return _crd_yaml(
+        name, kind, json.dumps(info, sort_keys=True), json.dumps(schema, sort_keys=True)
+    )
+
+
+@cache
+def _crd_yaml(name: str, kind: str, info_json: str, schema_json: str) -> str:
     plural, group = name.split(".", 1)
+    info = json.loads(info_json)
     versions = [
         {
             "name": v,
             "served": True,
             "storage": v == info["storage"],
             # A fresh copy per version: shared objects would be dumped as YAML aliases.
-            "schema": {"openAPIV3Schema": json.loads(json.dumps(schemas.get(name, PERMISSIVE)))},
+            "schema": {"openAPIV3Schema": json.loads(schema_json)},
         }
         for v in info["served"]
     ]
-    spec = {
-        "group": group,
-        "names": {"kind": kinds.get(name, plural), "plural": plural},
-        "versions": versions,
-    }
+    spec = {"group": group, "names": {"kind": kind, "plural": plural}, "versions": versions}
     doc = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
            "metadata": {"name": name}, "spec": spec}  # fmt: skip
     buffer = io.StringIO()

@@ -18,6 +18,9 @@ from fluxbump.pins import PinSite
 from fluxbump.yamlio import blockyaml, yamldoc
 from fluxbump.yamlio.yamldoc import YamlPath
 
+# A node libyaml composed (``yaml.nodes.Node``; its ``id`` is not in the type stubs).
+Node = Any
+
 # A plain scalar that YAML would read back as the same string (versions, tags)...
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
 # ...unless it reads as a number or a keyword (``2.0`` is a float, ``on`` a bool in YAML 1.1).
@@ -73,6 +76,13 @@ def splice(text: str, changes: Sequence[tuple[PinSite, str]]) -> str:
                 f"cannot be rewritten in place; write it on one line ({site.path[-1]}: "
                 f"{site.value.strip()}) and re-run; nothing written"
             )
+        if site.doc_index is not None and raw == "":
+            # An empty value has no text to replace: text put where its (zero-width) mark is
+            # would join the key or the next line, which the proof would refuse anyway.
+            raise UsageError(
+                f"{site.where}: editing the pin would change other data (the value is empty); "
+                "nothing written — write the version by hand and re-run"
+            )
         replacement = scalar_text(raw, new) if site.doc_index is not None else new
         text = text[: site.start] + replacement + text[site.end :]
     return text
@@ -101,7 +111,7 @@ def _verified(rel: str, text: str, new_text: str, changes: Sequence[tuple[PinSit
 
     Only the edited documents are read: the others must be byte-identical (so is their
     data, as a document's data is a function of its own text once the stream is cut at bare
-    ``---`` lines). An edited document is proven by the fast reader's node trees when it
+    ``---`` lines). An edited document is proven by libyaml's node trees when it
     reads both versions, else by ruamel; a stream ``blockyaml`` cannot cut is loaded whole.
     """
     edits = _edits_by_document(changes)
@@ -163,39 +173,45 @@ def _document_verified(
 ) -> bool:
     old_root = blockyaml.read_fast(text, old_segment)
     new_root = blockyaml.read_fast(new_text, new_segment) if old_root is not None else None
-    if old_root is not None and new_root is not None:
-        tree = _TreeCheck(text, new_text, paths)
-        if tree.same(old_root, new_root, ()) and tree.visited == set(paths):
-            return True
-    # The fast reader gave up, or could not prove it: ruamel decides, on this document only.
+    if old_root is not None and new_root is not None and _tree_proves(old_root, new_root, paths):
+        return True
+    # libyaml refused a version, or its trees could not prove it: ruamel decides, on this
+    # document only.
     old_data = _load_segment(text, old_segment, rel)
     for path, new in paths.items():
         _assign(old_data, path, new)
     return bool(_load_segment(new_text, new_segment, rel) == old_data)
 
 
-class _TreeCheck:
-    """Compares the fast reader's trees of a document before and after the edit.
+def _tree_proves(old: Node, new: Node, paths: dict[YamlPath, str]) -> bool:
+    tree = _TreeCheck(paths)
+    try:
+        return tree.same(old, new, ()) and tree.visited == set(paths)
+    except RecursionError:  # an alias inside its own anchor, or deep nesting: ruamel decides
+        return False
 
-    Those nodes hold source text, not resolved data, so equal text and quoting imply equal
-    data; at an edited path the new node must be a scalar that reads as the new string. Any
-    doubt answers False and leaves the decision to ruamel: this check can only accept.
+
+class _TreeCheck:
+    """Compares libyaml's trees of a document before and after the edit.
+
+    Composed nodes hold each scalar's value, style and tag, not resolved data, so equal
+    values, styles and tags imply equal data; at an edited path the new node must be a scalar
+    that reads as the new string. Any doubt answers False and leaves the decision to ruamel:
+    this check can only accept.
     """
 
-    def __init__(self, old_text: str, new_text: str, paths: dict[YamlPath, str]) -> None:
-        self.old_text = old_text
-        self.new_text = new_text
+    def __init__(self, paths: dict[YamlPath, str]) -> None:
         self.paths = paths
         self.visited: set[YamlPath] = set()
 
-    def same(self, old: blockyaml.Node, new: blockyaml.Node, path: YamlPath) -> bool:
+    def same(self, old: Node, new: Node, path: YamlPath) -> bool:
         if path in self.paths:
             self.visited.add(path)
             return self.edited(old, new, self.paths[path])
-        if old.id != new.id:
+        if old.id != new.id or old.tag != new.tag:
             return False
         if old.id == "scalar":
-            return bool(old.value == new.value) and self.quote(old, True) == self.quote(new, False)
+            return bool(old.value == new.value) and _style(old) == _style(new)
         if len(old.value) != len(new.value):
             return False
         if old.id == "sequence":
@@ -212,7 +228,7 @@ class _TreeCheck:
             return self.outside(old[1], new[1])
         return self.same(old[1], new[1], (*path, step))
 
-    def outside(self, old: blockyaml.Node, new: blockyaml.Node) -> bool:
+    def outside(self, old: Node, new: Node) -> bool:
         """Equal, compared where no intended path can match."""
         paths, self.paths = self.paths, {}
         try:
@@ -220,31 +236,32 @@ class _TreeCheck:
         finally:
             self.paths = paths
 
-    def edited(self, old: blockyaml.Node, new: blockyaml.Node, value: str) -> bool:
+    def edited(self, old: Node, new: Node, value: str) -> bool:
         """The new scalar reads as ``value``: quoting kept, or plain turned double-quoted."""
-        if new.id != "scalar" or new.value != value:
+        if new.id != "scalar" or new.value != value or new.tag != _STR:
             return False
-        before = self.quote(old, True) if old.id == "scalar" else ""
-        after = self.quote(new, False)
+        before = _style(old) if old.id == "scalar" else ""
+        after = _style(new)
         if after == "":
             return before == "" and _reads_as_string(value)
         return after == before or (before == "" and after == '"')
 
-    def key_step(self, key: blockyaml.Node) -> str | None:
+    def key_step(self, key: Node) -> str | None:
         """The path step a key stands for, when it is a string key."""
         if key.id != "scalar":
             return None
-        if self.quote(key, True) or _reads_as_string(key.value):
+        if _style(key) or _reads_as_string(key.value):
             return str(key.value)
         return None
 
-    def quote(self, node: blockyaml.Node, old: bool) -> str:
-        """The scalar's quote character, "" when plain (the reader accepts no properties)."""
-        first = (self.old_text if old else self.new_text)[node.start_index]
-        return first if first in "'\"" else ""
+
+_STR = "tag:yaml.org,2002:str"
+_Pair = tuple[Node, Node]
 
 
-_Pair = tuple[blockyaml.Node, blockyaml.Node]
+def _style(node: Node) -> str:
+    """A scalar's style: its quote (or block indicator), "" when plain."""
+    return str(getattr(node, "style", None) or "")
 
 
 @functools.cache
@@ -298,7 +315,7 @@ def _load_all(text: str, rel: str) -> list[Any]:
     from ruamel.yaml.error import YAMLError
 
     try:
-        nodes = yamldoc.compose_documents(text, rel)
+        nodes = yamldoc.compose_with_ruamel(text, rel)  # its constructor takes its nodes
         constructor = YAML(typ="safe", pure=True).constructor
         return [constructor.construct_document(node) for node in nodes]
     except UsageError as exc:

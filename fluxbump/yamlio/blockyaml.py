@@ -1,13 +1,13 @@
-"""Documents of a multi-document manifest, composed one at a time and as cheaply as possible.
+"""Documents of a multi-document manifest, cut apart by text and composed one at a time.
 
-ruamel.yaml's pure-Python composer costs milliseconds per document, and a fleet has thousands
-of HelmRelease documents next to many more that hold no pin. So a stream is first cut into
-documents at its ``---`` lines (only the documents a caller selects are composed), and a
-document written in the plain block style most manifests use is read by a small line reader
-that builds nodes shaped like ruamel's (``id``, ``value``, ``start_mark``, ``end_mark``) with
-the same character offsets, lines and columns in the *whole file's* text. Anything outside
-that strict subset makes the reader give up and ruamel composes the document instead, so the
-fast path can only be faster, never different.
+A fleet has thousands of HelmRelease documents next to many more that hold no pin. So a
+stream is first cut into documents at its bare ``---`` lines (only the documents a caller
+selects are composed, and an edit is proven on its own document), and each selected document
+is composed by libyaml (``yamldoc.compose_libyaml``: PyYAML's C composer), its marks moved to
+the *whole file's* character offsets and lines, as ruamel's composer would give them. A
+document libyaml refuses is composed by ruamel, which reads it or reports the error.
+Cutting stays hand-written on purpose: it is a line search, and composing only candidate
+documents is what keeps a scan of a fleet's non-pin documents cheap.
 """
 
 from __future__ import annotations
@@ -35,16 +35,7 @@ _UNUSUAL = re.compile(
 # the text has a CR at all, the lone-CR test: an alternation is tried at every position.
 _UNUSUAL_ASCII = re.compile("[^\t\n\r\x20-\x7e]")
 _LONE_CR = re.compile(r"\r(?!\n)")
-# A block mapping key this reader accepts: plain, one word, ``:`` then a space or the line end.
-_KEY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_./-]*):(?: +|$)")
-# First characters of a plain scalar this reader accepts (no YAML indicator, ASCII only).
-_PLAIN_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./$~+=(")
 _BOM = "\ufeff"
-# A content line: leading spaces, then a body that is neither blank nor a comment, without
-# its trailing spaces or CR. ruamel counts no column for a BOM, so after it a line starts anew.
-_CONTENT_LINE = re.compile(
-    r"(?:^|(?<=\A\ufeff))( *)([^ #\r\n\ufeff](?:[^\n]*[^ \r\n])?)[ \r]*$", re.MULTILINE
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,55 +46,6 @@ class Segment:
     start: int  # offset of the first character after the ``---`` line (or 0)
     end: int  # offset of the next ``---`` line (or the end of the text)
     line: int  # 0-based line of ``start``
-
-
-class Mark:
-    """A position as ruamel reports it: character offset, 0-based line and column."""
-
-    __slots__ = ("column", "index", "line")
-
-    def __init__(self, index: int, line: int, column: int) -> None:
-        self.index = index
-        self.line = line
-        self.column = column
-
-    def __repr__(self) -> str:
-        return f"Mark({self.index}, {self.line}, {self.column})"
-
-
-class Node:
-    """A composed node with ruamel's attributes (what ``yamldoc`` reads).
-
-    Positions are kept as ints and turned into marks only when asked: most nodes of a
-    document are never located, and a fleet has hundreds of thousands of them.
-    """
-
-    __slots__ = ("_end", "_start", "id", "value")
-
-    def __init__(
-        self, kind: str, value: Any, start: tuple[int, int, int], end: tuple[int, int, int]
-    ) -> None:
-        self.id = kind
-        self.value = value
-        self._start = start
-        self._end = end
-
-    @property
-    def start_index(self) -> int:
-        """The character offset of the node's first character (no Mark built)."""
-        return self._start[0]
-
-    @property
-    def start_mark(self) -> Mark:
-        return Mark(*self._start)
-
-    @property
-    def end_mark(self) -> Mark:
-        return Mark(*self._end)
-
-
-class _GiveUp(Exception):
-    """The document is outside the subset this reader handles: compose it with ruamel."""
 
 
 def split_documents(text: str) -> list[Segment] | None:
@@ -173,288 +115,51 @@ def _numbered(text: str, spans: list[tuple[int, int]]) -> list[Segment]:
 
 
 def compose_all(text: str, where: str) -> list[Any]:
-    """Every document of a stream, as ``yamldoc.compose_documents`` numbers them, each read
-    by the fast reader where the subset allows (an empty document is None): a repository of
-    plain files is read without importing ruamel.yaml at all."""
-    segments = split_documents(text)
-    if segments is None:
-        return yamldoc.compose_documents(text, where)
-    return [compose_segment(text, segment, where) for segment in segments]
+    """Every document of a stream, as ``yamldoc.compose_documents`` numbers and reads them."""
+    return yamldoc.compose_documents(text, where)
 
 
 def compose_segment(text: str, segment: Segment, where: str) -> Any:
-    """The document's root node (None for an empty document), fast when the subset allows."""
-    try:
-        return _Reader(text, segment).document()
-    except (_GiveUp, RecursionError):  # ruamel's composer reports deep nesting as it should
+    """The document's root node (an empty document is a null scalar), as ruamel would
+    compose it in the whole file; a duplicate key is dropped and noted (last wins)."""
+    root = _compose(text, segment)
+    if root is None:
         return _compose_with_ruamel(text, segment, where)
+    yamldoc.last_key_wins([root], where)
+    return root
 
 
-def read_fast(text: str, segment: Segment) -> Node | None:
-    """The document's root node from the fast reader alone, or None where it gives up.
+def read_fast(text: str, segment: Segment) -> Any:
+    """The document's root node from libyaml, or None where it refuses the document or the
+    document holds a duplicate key (whose warning, and trees, are ``compose_segment``'s).
 
-    For callers that have their own slow path (``splice`` verifies edits with it) and must
-    know which reader built the nodes: these nodes hold scalars' source text, unresolved.
-    """
-    try:
-        return _Reader(text, segment).document()
-    except (_GiveUp, RecursionError):
+    For callers that have their own slow path (``splice`` verifies edits with it; discovery
+    remembers what a document's text yields, which holds only when nothing was noted)."""
+    root = _compose(text, segment)
+    if root is None or yamldoc.has_duplicate_keys([root]):
         return None
+    return root
+
+
+def _compose(text: str, segment: Segment) -> Any:
+    """libyaml's node for the document alone, marks moved to the file's; None if refused."""
+    body = text[segment.start : segment.end]
+    docs = yamldoc.compose_libyaml(body)
+    if not docs:  # refused, or only comments (no document: ruamel's answer too)
+        return None
+    if segment.start or segment.line:
+        yamldoc.shift_marks(docs, segment.start, segment.line)
+    return docs[0]
 
 
 def _compose_with_ruamel(text: str, segment: Segment, where: str) -> Any:
     """ruamel composes the document alone; newlines in front keep its line numbers (and so
     its error messages) those of the file, and offsets are moved to the file's afterwards."""
     padded = "\n" * segment.line + text[segment.start : segment.end]
-    docs = yamldoc.compose_documents(padded, where)
+    docs = yamldoc.compose_with_ruamel(padded, where)
     if not docs:
         return None
-    _shift_marks(docs[0], segment.start - segment.line)
+    delta = segment.start - segment.line
+    if delta:
+        yamldoc.shift_marks(docs[:1], delta)
     return docs[0]
-
-
-def _shift_marks(root: Any, delta: int) -> None:
-    """Move every node's offsets by ``delta``; fresh marks, because ruamel shares mark objects
-    between nodes, and a visited set, because aliases share nodes."""
-    if delta == 0:
-        return
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        for attr in ("start_mark", "end_mark"):
-            mark = getattr(node, attr)
-            setattr(node, attr, Mark(mark.index + delta, mark.line, mark.column))
-        if yamldoc.is_mapping(node):
-            for key, value in node.value:
-                stack += [key, value]
-        elif yamldoc.is_sequence(node):
-            stack += node.value
-
-
-class _Line:
-    """One content line: where its first non-space character is, and the text from there."""
-
-    __slots__ = ("at", "body", "indent", "is_item", "line_start", "number")
-
-    def __init__(self, indent: int, at: int, body: str, number: int, line_start: int) -> None:
-        self.indent = indent  # column of ``body``
-        self.at = at  # offset of ``body`` in the file
-        self.body = body  # line break and trailing spaces removed
-        self.number = number  # 0-based line in the file
-        self.line_start = line_start  # offset that column 0 counts from
-        self.is_item = body == "-" or body.startswith("- ")
-
-
-class _Reader:
-    """Block mappings and sequences of one-line plain or simply quoted scalars, nothing else."""
-
-    def __init__(self, text: str, segment: Segment) -> None:
-        self.lines = _content_lines(text, segment)
-        self.pos = 0
-
-    def document(self) -> Node:
-        if not self.lines:
-            raise _GiveUp  # an empty document is a null scalar: rare, leave it to ruamel
-        root = self.block(self.lines[0].indent)
-        if self.pos != len(self.lines):
-            raise _GiveUp
-        return root
-
-    def block(self, indent: int) -> Node:
-        line = self.lines[self.pos]
-        if line.indent != indent:
-            raise _GiveUp
-        return self.sequence(indent) if line.is_item else self.mapping(indent)
-
-    def mapping(self, indent: int) -> Node:
-        pairs: list[tuple[Node, Node]] = []
-        seen: set[str] = set()
-        while self.pos < len(self.lines):
-            line = self.lines[self.pos]
-            if line.indent < indent or (line.indent == indent and line.is_item):
-                break
-            key_match = _KEY.match(line.body)
-            if line.indent > indent or key_match is None:
-                raise _GiveUp
-            key = _scalar(line, 0, key_match.group(1))
-            if key.value in seen:
-                raise _GiveUp  # ruamel's composer reports duplicate keys with its message
-            seen.add(key.value)
-            pairs.append((key, self.value_after(line, key_match.end(), indent, indentless=True)))
-        return Node("mapping", pairs, pairs[0][0]._start, pairs[-1][1]._end)
-
-    def value_after(self, line: _Line, offset: int, indent: int, *, indentless: bool) -> Node:
-        """The value whose text starts ``offset`` characters into the line, else below it.
-
-        ``indentless``: a mapping value may be a sequence at the key's own indentation.
-        """
-        rest = line.body[offset:]
-        self.pos += 1
-        if rest and not rest.startswith("#"):
-            return _inline(line, offset, rest)
-        if self.pos == len(self.lines):
-            raise _GiveUp  # a null value: its marks are ruamel's business
-        below = self.lines[self.pos]
-        if below.indent > indent or (indentless and below.indent == indent and below.is_item):
-            return self.block(below.indent)
-        raise _GiveUp
-
-    def sequence(self, indent: int) -> Node:
-        first = self.lines[self.pos]
-        start = (first.at, first.number, first.at - first.line_start)  # the first "-"
-        items: list[Node] = []
-        while self.pos < len(self.lines):
-            line = self.lines[self.pos]
-            if line.indent < indent or not line.is_item:
-                break  # the caller decides whether what follows may be there
-            if line.indent > indent:
-                raise _GiveUp
-            items.append(self.item(line, indent))
-        return Node("sequence", items, start, items[-1]._end)
-
-    def item(self, line: _Line, indent: int) -> Node:
-        content = line.body[1:].lstrip(" ")
-        if not content or content.startswith("#"):
-            return self.value_after(line, len(line.body), indent, indentless=False)
-        offset = len(line.body) - len(content)
-        if content == "-" or content.startswith("- ") or _KEY.match(content):
-            # The item's content is a block node starting on this line: read it as if it
-            # were a line of its own at the content's column.
-            column = indent + offset
-            self.lines[self.pos] = _Line(
-                column, line.at + offset, content, line.number, line.line_start
-            )
-            return self.block(column)
-        self.pos += 1
-        return _inline(line, offset, content)
-
-
-def _content_lines(text: str, segment: Segment) -> list[_Line]:
-    """The document's non-blank, non-comment lines; a tab anywhere gives up."""
-    if "\t" in text[segment.start : segment.end]:
-        raise _GiveUp
-    lines: list[_Line] = []
-    number, counted = segment.line, segment.start
-    for match in _CONTENT_LINE.finditer(text, segment.start, segment.end):
-        origin = match.start(1)  # column 0: the line's start, or after the file's BOM
-        number += text.count("\n", counted, origin)
-        counted = origin
-        indent = match.end(1) - origin
-        lines.append(_Line(indent, origin + indent, match.group(2), number, origin))
-    return lines
-
-
-def _scalar(line: _Line, offset: int, value: str, length: int | None = None) -> Node:
-    """A scalar whose source text starts ``offset`` characters into the line's body."""
-    at = line.at + offset
-    column = at - line.line_start
-    size = len(value) if length is None else length
-    return Node("scalar", value, (at, line.number, column), (at + size, line.number, column + size))
-
-
-def _inline(line: _Line, offset: int, rest: str) -> Node:
-    """A value that starts and ends on this line; anything that could continue gives up."""
-    if rest[0] in _PLAIN_FIRST and " #" not in rest and ": " not in rest and rest[-1] != ":":
-        # Most values are a bare word: what ``_FlowReader.plain`` reads, without building it.
-        return _scalar(line, offset, rest)
-    reader = _FlowReader(line, offset, rest)
-    node = reader.node(flow=False)
-    _only_comment(rest[reader.pos :])
-    return node
-
-
-def _only_comment(after: str) -> None:
-    if after and not (after[0] == " " and after.lstrip(" ").startswith("#")):
-        raise _GiveUp  # more text (or a comment not set off by a space)
-
-
-class _FlowReader:
-    """One line's scalar or flow collection (``{chart: flux2, version: "1.2.3"}``), nested."""
-
-    def __init__(self, line: _Line, offset: int, text: str) -> None:
-        self.line = line
-        self.offset = offset  # of ``text`` in the line's body
-        self.text = text
-        self.pos = 0
-
-    def node(self, *, flow: bool = True) -> Node:
-        first = self.text[self.pos : self.pos + 1]
-        if first == "{":
-            return self.collection("}")
-        if first == "[":
-            return self.collection("]")
-        if first in ("'", '"'):
-            return self.quoted(first)
-        if first and first in _PLAIN_FIRST:
-            return self.plain(flow)
-        raise _GiveUp  # block scalars, anchors, aliases, tags, empty values, ...
-
-    def collection(self, close: str) -> Node:
-        start = self.pos
-        self.pos += 1
-        entries: list[Any] = []
-        seen: set[str] = set()
-        while True:
-            self.spaces()
-            if close == "}":
-                key = self.node()
-                if not self.text.startswith(": ", self.pos) or key.value in seen:
-                    raise _GiveUp  # a key without value, ``a:b``, a duplicate key
-                seen.add(key.value)
-                self.pos += 2
-                self.spaces()
-                entries.append((key, self.node()))
-            else:
-                entries.append(self.node())
-            self.spaces()
-            follows = self.text[self.pos : self.pos + 1]
-            self.pos += 1
-            if follows == close:
-                break
-            if follows != ",":
-                raise _GiveUp  # unclosed on this line, or something else
-        kind = "mapping" if close == "}" else "sequence"
-        return Node(kind, entries, self.mark(start), self.mark(self.pos))
-
-    def quoted(self, quote: str) -> Node:
-        close = self.text.find(quote, self.pos + 1)
-        if close < 0 or self.text.startswith(quote, close + 1):
-            raise _GiveUp  # unclosed, or '' inside single quotes
-        inner = self.text[self.pos + 1 : close]
-        if quote == '"' and "\\" in inner:
-            raise _GiveUp  # escapes
-        start, self.pos = self.pos, close + 1
-        return Node("scalar", inner, self.mark(start), self.mark(self.pos))
-
-    def plain(self, flow: bool) -> Node:
-        start, text = self.pos, self.text
-        if flow:
-            # In a flow collection a plain scalar ends at ``,[]{}`` or ``: ``; another ``:``
-            # is given up on (readers differ on ``a:b`` there), and so is a comment.
-            end = start
-            while end < len(text) and text[end] not in ",[]{}":
-                if text.startswith(": ", end):
-                    break
-                if text[end] == ":" or (text[end] == "#" and text[end - 1] == " "):
-                    raise _GiveUp
-                end += 1
-            value = text[start:end].rstrip(" ")
-        else:
-            comment = text.find(" #")
-            value = (text if comment < 0 else text[:comment]).rstrip(" ")
-            if ": " in value or value.endswith(":"):
-                raise _GiveUp
-        self.pos = start + len(value)
-        return Node("scalar", value, self.mark(start), self.mark(self.pos))
-
-    def spaces(self) -> None:
-        while self.text.startswith(" ", self.pos):
-            self.pos += 1
-
-    def mark(self, pos: int) -> tuple[int, int, int]:
-        at = self.line.at + self.offset + pos
-        return (at, self.line.number, at - self.line.line_start)

@@ -6,6 +6,7 @@ editor splice new text into the original instead of re-serialising the document.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,21 @@ class Scalar:
 
 
 def compose_documents(text: str, where: str) -> list[Any]:
-    """All documents of a stream as node trees; invalid YAML is a one-line UsageError."""
+    """All documents of a stream as node trees; invalid YAML is a one-line UsageError.
+
+    libyaml composes (C speed, character marks like ruamel's); a stream it refuses is left to
+    ruamel, which either reads it (YAML 1.2 accepts a few things libyaml's 1.1 does not) or
+    names the problem with the message and line users already get.
+    """
+    docs = compose_libyaml(text)
+    if docs is None:
+        return compose_with_ruamel(text, where)
+    last_key_wins(docs, where)
+    return docs
+
+
+def compose_with_ruamel(text: str, where: str) -> list[Any]:
+    """ruamel's node trees of every document (what its constructor turns into data)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -46,29 +61,105 @@ def compose_documents(text: str, where: str) -> list[Any]:
         raise UsageError(f"{where}: invalid YAML: {str(exc).splitlines()[0]}") from None
     except RecursionError:
         raise UsageError(f"{where}: YAML nested too deeply") from None
-    _last_key_wins(docs, where)
+    last_key_wins(docs, where)
     return docs
 
 
-def _last_key_wins(docs: list[Any], where: str) -> None:
+def compose_libyaml(text: str) -> list[Any] | None:
+    """Every document's node tree from libyaml (PyYAML's C composer), marks as ruamel's
+    (character offsets into ``text``); None when it refuses the text.
+
+    Without the C extension PyYAML's own pure composer gives the same trees, slower.
+    libyaml skips a byte-order mark without counting it; ruamel and the pure composer count
+    it, so with the C composer every offset moves one on (lines and columns are equal).
+    """
+    if (
+        "\t" in text
+        or _BLOCK_COMMENT.search(text)
+        or (not text.isascii() and _ODD_CHARACTERS.search(text))
+    ):
+        # libyaml reads tabs and ``|#c`` that ruamel rejects (``a:\tb``), and counts lines and
+        # offsets at ``_ODD_CHARACTERS`` apart from ruamel: in these rare files ruamel decides.
+        return None
+    import yaml
+
+    loader = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+    try:
+        docs = list(yaml.compose_all(text, Loader=loader))
+    except (yaml.YAMLError, UnicodeError, RecursionError):
+        return None
+    if yaml.__with_libyaml__ and text.startswith("\ufeff"):
+        shift_marks(docs, 1)
+    return docs
+
+
+# A block scalar's header running into a comment (``|#c``, ``>-#``): libyaml accepts it.
+_BLOCK_COMMENT = re.compile(r"[|>][-+0-9]*#")
+# YAML 1.1's extra line breaks, and a byte-order mark inside the stream (libyaml skips it).
+_ODD_CHARACTERS = re.compile("[\x85\u2028\u2029]|(?<!\\A)\ufeff")
+
+
+class Mark:
+    """A node position: character offset, 0-based line and column (what ruamel's marks hold)."""
+
+    __slots__ = ("column", "index", "line")
+
+    def __init__(self, index: int, line: int, column: int) -> None:
+        self.index = index
+        self.line = line
+        self.column = column
+
+    def __repr__(self) -> str:
+        return f"Mark({self.index}, {self.line}, {self.column})"
+
+
+def shift_marks(docs: list[Any], delta: int, lines: int = 0) -> None:
+    """Move every node's offsets by ``delta`` and lines by ``lines``; fresh marks, because a
+    composer may share one mark between nodes, and a visited set, as aliases share nodes."""
+    for node in each_node(docs, keys=True):
+        start, end = node.start_mark, node.end_mark
+        node.start_mark = Mark(start.index + delta, start.line + lines, start.column)
+        node.end_mark = Mark(end.index + delta, end.line + lines, end.column)
+
+
+def each_node(docs: list[Any], *, keys: bool = False) -> Iterator[Any]:
+    """Every node once (aliases share nodes), a parent before its children; ``keys`` yields
+    mapping keys too. A mapping's pairs are read after it is yielded: a caller may prune them."""
+    seen: set[int] = set()
+    stack = list(docs)
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        if is_mapping(node):
+            for key, value in node.value:
+                stack += [key, value] if keys else [value]
+        elif is_sequence(node):
+            stack += node.value
+
+
+def last_key_wins(docs: list[Any], where: str) -> None:
     """A key twice in one mapping: the last one is the value, as Helm and Flux read it.
 
     Composing keeps both pairs (only constructing notices), so the earlier pairs are dropped
     here: the gate then reads, and a bump edits, the value the cluster gets. Each one is
     noted once (``duplicate_warnings``) so the user can remove the dead line.
     """
-    stack = list(docs)
-    seen: set[int] = set()
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
+    for node in each_node(docs):
         if is_mapping(node):
             node.value = _last_pairs(node.value, where)
-            stack.extend(value for _, value in node.value)
-        elif is_sequence(node):
-            stack.extend(node.value)
+
+
+def has_duplicate_keys(docs: list[Any]) -> bool:
+    """Whether any mapping holds a key twice (what ``last_key_wins`` would drop and note)."""
+    for node in each_node(docs):
+        if is_mapping(node):
+            names = [k.value for k, _ in node.value if is_scalar(k) and k.value != "<<"]
+            if len(set(names)) != len(names):
+                return True
+    return False
 
 
 def _last_pairs(pairs: list[tuple[Any, Any]], where: str) -> list[tuple[Any, Any]]:

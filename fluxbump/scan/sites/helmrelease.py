@@ -54,7 +54,7 @@ def scan_manifest(source: SourceFile, charts: frozenset[str]) -> ClusterScan:
     """
     scan = ClusterScan([], [])
     segments = blockyaml.split_documents(source.text)
-    if segments is None:  # directives, ``...`` or odd line breaks: ruamel reads it whole
+    if segments is None:  # directives, ``...`` or odd line breaks: composed whole
         for index, root in enumerate(yamldoc.compose_documents(source.text, source.rel)):
             _scan_document(source, index, root, charts, scan)
         return scan
@@ -79,7 +79,7 @@ def _scan_segment(
     charts: frozenset[str],
     scan: ClusterScan,
 ) -> None:
-    """The pins of one document. A document the fast reader composes depends on nothing but
+    """The pins of one document. A document libyaml composes depends on nothing but
     its own text, its index in the stream and where it starts (a line start: columns agree),
     so a text met before is answered from the memo with its offsets and lines moved."""
     key = (text, segment.index, charts)
@@ -89,7 +89,7 @@ def _scan_segment(
         _rebased(found, source.rel, segment.start - start, segment.line - line, scan)
         return
     root = blockyaml.read_fast(source.text, segment)
-    if root is None:  # ruamel composes it (and may warn or fail): nothing to remember
+    if root is None:  # ruamel composes it, or a duplicate key warns: nothing to remember
         root = blockyaml.compose_segment(source.text, segment, source.rel)
         _scan_document(source, segment.index, root, charts, scan)
         return

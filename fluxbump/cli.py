@@ -37,6 +37,7 @@ ENVIRONMENT = (
     ("GITHUB_TOKEN, GITEA_TOKEN", "the forge token for --open-pr (never printed)"),
     ("FLUXBUMP_NO_FORK", "set: scan in one process (no forked helper)"),
     ("NO_COLOR", "set: no colour"),
+    ("FLUXBUMP_PROGRESS_AFTER", "seconds a phase runs before a terminal shows it [1]; for tests"),
     ("FLUXBUMP_DEBUG", "1: print the traceback of an unexpected error (as --debug)"),
 )
 
@@ -155,17 +156,20 @@ ComponentsOption = Annotated[
 ]
 
 
-def _run(action: Callable[[], T], *, as_json: bool = False) -> T:
+def _run(action: Callable[[], T], *, as_json: bool = False, quiet: bool = False) -> T:
     """Run a core call; expected failures become one line on stderr and their exit code.
 
     With ``--json`` the failure is also one JSON document on stdout, so a script that parses
-    stdout (the scheduled job) always gets one.
+    stdout (the scheduled job) always gets one. On a terminal, without ``--json`` or
+    ``--quiet``, a phase that runs over a second shows its progress on stderr meanwhile.
     """
+    from fluxbump.progress import on_terminal
     from fluxbump.yamlio.yamldoc import duplicate_warnings
 
     duplicate_warnings()  # this command's own, not what an earlier call in this process read
     try:
-        result = action()
+        with on_terminal(not as_json and not quiet):
+            result = action()
     except FluxbumpError as exc:
         _warn_duplicate_keys()
         _fail(exc.message, exc.exit_code, as_json)
@@ -350,6 +354,7 @@ def status(
     result = _run(
         lambda: run_check(repo_root(repo), helm_repo=helm_repo, offline=offline, components=names),
         as_json=as_json,
+        quiet=quiet,
     )
     _warn_once(result.warnings, quiet=quiet)
     if as_json:
@@ -387,6 +392,7 @@ def check(
     result = _run(
         lambda: run_check(repo_root(repo), helm_repo=helm_repo, offline=offline, components=names),
         as_json=output_format == "json",
+        quiet=quiet,
     )
     _warn_once(result.warnings, quiet=quiet)
     if not result.report.rows and result.report.ok:
@@ -493,7 +499,11 @@ def to(
         force_unsafe_crds=force_unsafe_crds, crds_migrated=crds_migrated,
     )  # fmt: skip
     _print_bump(
-        _run(lambda: run_to(repo_root(repo), release, options, component), as_json=as_json),
+        _run(
+            lambda: run_to(repo_root(repo), release, options, component),
+            as_json=as_json,
+            quiet=quiet,
+        ),
         as_json=as_json,
         quiet=quiet,
     )
@@ -542,6 +552,7 @@ def sync(
         _run(
             lambda: run_sync(repo_root(repo), source, options, tuple(component or ())),
             as_json=as_json,
+            quiet=quiet,
         ),
         as_json=as_json,
         quiet=quiet,

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from fluxbump import progress
 from fluxbump.errors import ResolutionError, UsageError
 
 ATTEMPTS = 3
@@ -150,6 +151,7 @@ class Session:
     def _send(self, request: _Request) -> Reply:
         import httpx
 
+        progress.step(progress.FETCHED)
         attempts = ATTEMPTS if request.method == "GET" else 1
         with _Watchdog(deadline(), self._sockets) as watchdog:
             for attempt in range(1, attempts + 1):

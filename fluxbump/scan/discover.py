@@ -11,6 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fluxbump import progress
 from fluxbump.components import FLUX, Component, select
 from fluxbump.config import CONFIG_NAME, Config
 from fluxbump.errors import UsageError
@@ -394,7 +395,8 @@ def _releases(found: Survey, files: list[str]) -> None:
     substituting: list[tuple[str, bytes]] = []
     patches: list[VersionPatch] = []
     instance_sources: dict[str, SourceFile] = {}
-    for part in in_two(scan, files, threshold=FORK_THRESHOLD):
+    progress.step(progress.SCANNED, 0, total=len(files))
+    for part in in_two(scan, files, threshold=FORK_THRESHOLD, phase=progress.SCANNED):
         found.sources.update(part.sources)
         found.releases += part.sites
         found.unreadable += part.unreadable

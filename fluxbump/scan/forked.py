@@ -16,6 +16,7 @@ import signal
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from fluxbump import progress
 from fluxbump.errors import UsageError
 
 T = TypeVar("T")
@@ -24,8 +25,17 @@ R = TypeVar("R")
 NO_FORK_ENV = "FLUXBUMP_NO_FORK"
 
 
-def in_two(work: Callable[[Sequence[T]], R], items: Sequence[T], *, threshold: int) -> list[R]:
-    """``[work(first half), work(second half)]``, the second half computed by a child."""
+def in_two(
+    work: Callable[[Sequence[T]], R],
+    items: Sequence[T],
+    *,
+    threshold: int,
+    phase: str | None = None,
+) -> list[R]:
+    """``[work(first half), work(second half)]``, the second half computed by a child.
+
+    ``phase``: the progress phase ``work`` steps once per item; the child reports nothing
+    (this process draws the terminal), so its half is counted here when it arrives."""
     if not _may_fork(len(items), threshold):
         return [work(items)]
     middle = len(items) // 2
@@ -33,6 +43,7 @@ def in_two(work: Callable[[Sequence[T]], R], items: Sequence[T], *, threshold: i
     pid = os.fork()
     if pid == 0:  # the child: compute, send, and leave without running any exit handler
         os.close(read_end)
+        progress.silence()
         _send(write_end, work, items[middle:])
     os.close(write_end)
     pipe = os.fdopen(read_end, "rb")
@@ -46,7 +57,10 @@ def in_two(work: Callable[[Sequence[T]], R], items: Sequence[T], *, threshold: i
     finally:
         pipe.close()
     os.waitpid(pid, 0)
-    return [first, _received(payload)]
+    second = _received(payload)
+    if phase is not None:
+        progress.step(phase, len(items) - middle)
+    return [first, second]
 
 
 def _may_fork(count: int, threshold: int) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from fluxbump import progress
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, Violation
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
@@ -101,6 +102,7 @@ def scan_files(
     needles = names_regex_bytes(names) if names else None
     out = ScannedFiles()
     for rel in files:
+        progress.step(progress.SCANNED)
         source = sources.get(rel)
         try:
             raw = source.raw if source is not None else read_raw(root, rel)

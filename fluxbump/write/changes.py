@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
+from fluxbump import progress
 from fluxbump.pins import PinSite
 from fluxbump.plan import Plan
 from fluxbump.scan.sources import SourceFile
@@ -30,13 +31,15 @@ def file_changes(sources: dict[str, SourceFile], plan: Plan) -> list[FileChange]
     def edited(files: Sequence[tuple[str, list[tuple[PinSite, str]]]]) -> list[FileChange]:
         changes = []
         for rel, edits in files:
+            progress.step(progress.PROVEN)
             source = sources[rel]
             is_text = any(site.doc_index is None for site, _ in edits)
             text = splice(source.text, edits) if is_text else edit_yaml(rel, source.text, edits)
             changes.append(FileChange(rel, source.raw, text.encode("utf-8")))
         return changes
 
-    parts = in_two(edited, sorted(by_file.items()), threshold=FORK_THRESHOLD)
+    progress.step(progress.PROVEN, 0, total=len(by_file))
+    parts = in_two(edited, sorted(by_file.items()), threshold=FORK_THRESHOLD, phase=progress.PROVEN)
     return [change for part in parts for change in part]
 
 

@@ -47,6 +47,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
+from fluxbump import progress
 from fluxbump.errors import UsageError
 from fluxbump.write.places import (
     JOURNAL_DIR,
@@ -546,6 +547,7 @@ def apply_changes(
                     "kept that version, every file fluxbump had written was restored; re-run"
                 )
             writer.replace(entry.temp, entry.real, "rename")
+            progress.step(progress.WRITTEN, total=len(entries))
         current = "renamed files"
         writer.sync(_parents(entries))  # renames durable before commit drops the manifest
     except BaseException as exc:

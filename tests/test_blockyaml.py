@@ -311,5 +311,5 @@ def test_pure_pyyaml_gives_the_same_trees(text: str, monkeypatch: pytest.MonkeyP
     import yaml
 
     monkeypatch.setattr(yaml, "__with_libyaml__", False)
-    monkeypatch.setattr(yaml, "CSafeLoader", None)  # any use of the C loader fails loudly
+    monkeypatch.setattr(yaml.cyaml, "CParser", None)  # any use of the C parser fails loudly
     assert_same_as_ruamel(text)

@@ -141,9 +141,20 @@ def read_fast(text: str, segment: Segment) -> Any:
     return root
 
 
+# Up to this offset a document is composed behind a comment as long as the text before it, so
+# libyaml's marks are the file's as they come; further on, they are moved node by node (one
+# pass in Python, which costs more than libyaml skipping a few kilobytes of comment).
+_PAD_LIMIT = 1 << 16
+
+
 def _compose(text: str, segment: Segment) -> Any:
-    """libyaml's node for the document alone, marks moved to the file's; None if refused."""
+    """libyaml's node for the document alone, marks those of the file; None if refused."""
     body = text[segment.start : segment.end]
+    pad = segment.start - segment.line  # characters before it that are not line breaks
+    if 0 < segment.start <= _PAD_LIMIT:
+        prefix = ("#" + " " * (pad - 1) if pad else "") + "\n" * segment.line
+        docs = yamldoc.compose_libyaml(prefix + body)
+        return docs[0] if docs else None  # no documents: only comments (ruamel: none too)
     docs = yamldoc.compose_libyaml(body)
     if not docs:  # refused, or only comments (no document: ruamel's answer too)
         return None

@@ -6,6 +6,7 @@ editor splice new text into the original instead of re-serialising the document.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -83,9 +84,8 @@ def compose_libyaml(text: str) -> list[Any] | None:
         return None
     import yaml
 
-    loader = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
     try:
-        docs = list(yaml.compose_all(text, Loader=loader))
+        docs = list(yaml.compose_all(text, Loader=_composer(yaml.__with_libyaml__)))
     except (yaml.YAMLError, UnicodeError, RecursionError):
         return None
     if yaml.__with_libyaml__ and text.startswith("\ufeff"):
@@ -97,6 +97,63 @@ def compose_libyaml(text: str) -> list[Any] | None:
 _BLOCK_COMMENT = re.compile(r"[|>][-+0-9]*#")
 # YAML 1.1's extra line breaks, and a byte-order mark inside the stream (libyaml skips it).
 _ODD_CHARACTERS = re.compile("[\x85\u2028\u2029]|(?<!\\A)\ufeff")
+
+
+@functools.cache
+def _composer(with_libyaml: bool) -> Any:
+    """libyaml's parser (PyYAML's own without the C extension) and a resolver of one tag.
+
+    Nodes are composed, never constructed: a plain scalar's type is ruamel's business (the
+    edit's proof asks it), so PyYAML's YAML 1.1 resolver (regexes run in Python on every
+    scalar, a fifth of the composing time) is replaced: ``<<`` is the merge key that
+    ``child`` follows, any other scalar a string, collections a map or a sequence.
+    """
+    from yaml.nodes import ScalarNode, SequenceNode
+
+    parser: Any = _c_parser() if with_libyaml else _pure_parser()
+
+    class Composer(parser):  # type: ignore[misc]
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            pass
+
+        def ascend_resolver(self) -> None:
+            pass
+
+        def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+            if kind is ScalarNode:
+                return _MERGE if value == "<<" and implicit[0] else _STR
+            return _SEQ if kind is SequenceNode else _MAP
+
+    return Composer
+
+
+_MERGE = "tag:yaml.org,2002:merge"
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+
+def _c_parser() -> Any:
+    from yaml.cyaml import CParser  # type: ignore[attr-defined]
+
+    return CParser
+
+
+def _pure_parser() -> Any:
+    """PyYAML's pure-Python reader, scanner, parser and composer as one class."""
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class PureParser(Reader, Scanner, Parser, Composer):
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+
+    return PureParser
 
 
 class Mark:
@@ -147,6 +204,8 @@ def last_key_wins(docs: list[Any], where: str) -> None:
     here: the gate then reads, and a bump edits, the value the cluster gets. Each one is
     noted once (``duplicate_warnings``) so the user can remove the dead line.
     """
+    if not has_duplicate_keys(docs):
+        return  # nearly always: one quick pass, no pair rebuilt
     for node in each_node(docs):
         if is_mapping(node):
             node.value = _last_pairs(node.value, where)
@@ -154,12 +213,37 @@ def last_key_wins(docs: list[Any], where: str) -> None:
 
 def has_duplicate_keys(docs: list[Any]) -> bool:
     """Whether any mapping holds a key twice (what ``last_key_wins`` would drop and note)."""
-    for node in each_node(docs):
-        if is_mapping(node):
-            names = [k.value for k, _ in node.value if is_scalar(k) and k.value != "<<"]
+    for mapping in _mappings(docs):
+        pairs = mapping.value
+        try:
+            distinct = len({key.value for key, _ in pairs}) == len(pairs)
+        except TypeError:  # a collection as a key: its value is a list
+            distinct = False
+        if not distinct:
+            names = [k.value for k, _ in pairs if is_scalar(k) and k.value != "<<"]
             if len(set(names)) != len(names):
                 return True
     return False
+
+
+def _mappings(docs: list[Any]) -> list[Any]:
+    """Every mapping node reached through values and items, once (aliases share nodes).
+    ``each_node`` without its per-node calls: this runs over every document read."""
+    found: list[Any] = []
+    seen: set[int] = set()
+    stack = [doc for doc in docs if doc is not None]
+    while stack:
+        node = stack.pop()
+        value = node.value
+        if type(value) is not list or id(node) in seen:  # a scalar's value is a str
+            continue
+        seen.add(id(node))
+        if node.id == "mapping":
+            found.append(node)
+            stack += [child for _, child in value]
+        else:
+            stack += value
+    return found
 
 
 def _last_pairs(pairs: list[tuple[Any, Any]], where: str) -> list[tuple[Any, Any]]:

@@ -21,6 +21,7 @@ from fluxbump.crds.history import PinHistory
 from fluxbump.crds.safest import Blocked
 from fluxbump.errors import GateFailure, UsageError
 from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
+from fluxbump.gate.provider import provider_warnings
 from fluxbump.pins import Mention, Role
 from fluxbump.plan import BaseCharts, Edit, Move, Plan, Target, plan_locks, plan_moves
 from fluxbump.remote.index import HelmIndex, load_index
@@ -180,6 +181,9 @@ def _execute(
             drift=baseline,
             blocked=blocked or [],
         )
+        flux = next((m for m in moves if m.found.component.rules.names_a_release), None)
+        if flux is not None:  # said even when refused: widening it is part of the fix
+            result.warnings += provider_warnings(tree.provider_constraints(), flux.release)
         if guard_downgrade:
             for move in moves:
                 refuse_downgrade(move, options.allow_downgrade)
@@ -189,7 +193,6 @@ def _execute(
         if keep_moved:
             _refuse_reverting(plan, session.base_reader(options.base))
             _refuse_reverting_release_pins(plan, session.source_reader(options.base))
-        flux = next((m for m in moves if m.found.component.rules.names_a_release), None)
         if flux is not None:
             result.crds = _guard_crds(flux.found, loaded.index, flux.chart, options, session)
             result.warnings += result.crds.warnings

@@ -43,6 +43,7 @@ from fluxbump.vcs.session import GitSession
 from fluxbump.vcs.steps import load as load_git_steps
 from fluxbump.write.changes import file_changes, unified_diff
 from fluxbump.write.recovery import recover
+from fluxbump.write.regenerate import regenerate_bootstrap
 from fluxbump.write.transaction import FileChange, Transaction, apply_changes, repo_lock
 
 __all__ = ["BumpOptions", "BumpResult", "format_result", "run_sync", "run_to"]
@@ -199,6 +200,10 @@ def _execute(
             migrations, warnings = _api_migrations(tree, flux, loaded.index, options)
             plan.edits += migrations
             result.warnings += warnings
+        result.notes += regenerate_bootstrap(
+            plan, tree.sources, flux_cli=options.flux_cli, releases=options.flux_releases,
+            offline=options.offline,
+        )  # fmt: skip
         changes = file_changes(tree.sources, plan)
         if options.dry_run or options.diff:  # a fleet's diff is thousands of hunks: on request
             result.diffs = [unified_diff(c) for c in changes]
@@ -436,4 +441,10 @@ def stale_after(
 
     values = {e.site.value for e in plan.edits}
     files = sorted({*plan.files(), *(s.file for found in moved for s in found.installs)})
-    return [m for rel in files for m in comment_mentions(sources[rel], values)]
+    # A regenerated file's comments are flux's, of the new release (the header is the pin).
+    return [
+        m
+        for rel in files
+        if rel not in plan.regenerated
+        for m in comment_mentions(sources[rel], values)
+    ]

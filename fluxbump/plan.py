@@ -127,6 +127,7 @@ class Plan:
             "changed": self.changed,
             "files": self.files(),
             "edits": [e.as_json() for e in self.edits],
+            "regenerated": sorted(self.regenerated),  # whole files: flux install --export
             "warnings": list(self.warnings),
             "blocked": list(self.blocked),
         }

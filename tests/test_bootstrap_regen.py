@@ -9,6 +9,7 @@ real command end to end on a fleet whose clusters were bootstrapped by the stand
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 from collections.abc import Iterator
@@ -16,13 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from fluxbump import fleet
 from fluxbump.remote.fluxcli import asset_name
 from fluxbump.scan.sites.bootstrap import install_flags
 from fluxbump.write.transaction import CRASH_ENV
 from tests.support.cli_runner import run_cli
 from tests.support.crash_cli import fluxbump_cmd, no_seams, run  # noqa: F401 (autouse fixture)
 from tests.support.data import manifest
-from tests.support.fixtures import CONSISTENT, git, init_git, make_fleet, snapshot
+from tests.support.fixtures import CONSISTENT, edit, git, init_git, make_fleet, snapshot
 from tests.support.flux_release import COMPONENTS, export, install_stand_in, release_routes
 from tests.support.helm_server import HelmServer, serve
 
@@ -255,3 +257,30 @@ def test_a_run_killed_after_one_regenerated_file_is_restored_whole(
     done = run(cmd, tmp_path / "cache")
     assert done.returncode == 0, done.stderr
     assert (repo / STAGING).read_text() == expected(tmp_path)
+
+
+def test_sync_regenerates_them_with_the_install_renovate_moved(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    """Renovate moved the cloud-init install (its flux manager did not run): ``sync`` brings
+    the bootstrap manifests along, and ``--dry-run --json`` names them first."""
+    cli = install_stand_in(tmp_path / "given", "2.5.1")
+    repo = bootstrapped(tmp_path)
+    edit(repo, fleet.CLOUDINIT, "download/v2.4.0/", "download/v2.5.1/")
+    args = (
+        "sync",
+        "--repo",
+        str(repo),
+        "--helm-repo",
+        helm_server.base_url,
+        "--flux-cli",
+        str(cli),
+    )
+    dry = run_cli(*args, "--dry-run", "--json")
+    assert dry.code == 0, dry.stdout + dry.stderr
+    assert json.loads(dry.stdout)["regenerated"] == [PRODUCTION, STAGING]
+    synced = run_cli(*args)
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert (repo / PRODUCTION).read_text() == expected(tmp_path, *PRODUCTION_FLAGS)
+    assert (repo / STAGING).read_text() == expected(tmp_path)
+    assert (repo / PATCHES).read_text() == PATCHES_TEXT

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 ENVIRONMENT = (
     ("FLUXBUMP_HELM_REPO", "Helm repo of the upstream chart (as --helm-repo)"),
     ("FLUXBUMP_CACHE_DIR", "where the index cache lives [default: the user cache directory]"),
+    ("FLUXBUMP_FLUX_RELEASES", "flux CLI release download base (as --flux-releases)"),
     ("FLUXBUMP_HTTP_TIMEOUT", "seconds per HTTP connect/read [default: 15]"),
     ("FLUXBUMP_STATE_DIR", "journal and lock outside git [default: the user state directory]"),
     ("FLUXBUMP_HTTP_DEADLINE", "total seconds per download, retries included [default: 120]"),
@@ -113,6 +114,27 @@ HelmRepoOption = Annotated[
 OfflineOption = Annotated[
     bool,
     typer.Option("--offline", help="Use the cached index, else the bundled snapshot; no network."),
+]
+FluxCliOption = Annotated[
+    str | None,
+    typer.Option(
+        "--flux-cli",
+        metavar="PATH",
+        help="The flux CLI of the target release, to regenerate flux bootstrap "
+        "gotk-components.yaml [default: flux on PATH when it is that release, else downloaded].",
+        show_default=False,
+    ),
+]
+FluxReleasesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--flux-releases",
+        metavar="URL",
+        help="Release download base of the flux CLI (URL/vX.Y.Z/flux_X.Y.Z_OS_ARCH.tar.gz and "
+        "its checksums) [env FLUXBUMP_FLUX_RELEASES; default "
+        "https://github.com/fluxcd/flux2/releases/download].",
+        show_default=False,
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
 QuietOption = Annotated[
@@ -478,6 +500,8 @@ def to(
     crds_migrated: CrdsMigratedOption = False,
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
+    flux_cli: FluxCliOption = None,
+    flux_releases: FluxReleasesOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -497,6 +521,7 @@ def to(
         allow_downgrade=allow_downgrade,
         allow_dirty=allow_dirty, base=base, helm_repo=helm_repo, offline=offline, pre=pre,
         force_unsafe_crds=force_unsafe_crds, crds_migrated=crds_migrated,
+        flux_cli=flux_cli, flux_releases=flux_releases,
     )  # fmt: skip
     _print_bump(
         _run(
@@ -530,6 +555,8 @@ def sync(
     crds_migrated: CrdsMigratedOption = False,
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
+    flux_cli: FluxCliOption = None,
+    flux_releases: FluxReleasesOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -547,6 +574,7 @@ def sync(
     options = BumpOptions(
         dry_run=dry_run, base=base, helm_repo=helm_repo, offline=offline,
         force_unsafe_crds=force_unsafe_crds, crds_migrated=crds_migrated,
+        flux_cli=flux_cli, flux_releases=flux_releases,
     )  # fmt: skip
     _print_bump(
         _run(

@@ -21,6 +21,7 @@ from fluxbump.crds.history import PinHistory
 from fluxbump.crds.safest import Blocked
 from fluxbump.errors import GateFailure, UsageError
 from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
+from fluxbump.gate.provider import provider_warnings
 from fluxbump.pins import Mention, Role
 from fluxbump.plan import BaseCharts, Edit, Move, Plan, Target, plan_locks, plan_moves
 from fluxbump.remote.index import HelmIndex, load_index
@@ -42,6 +43,7 @@ from fluxbump.vcs.session import GitSession
 from fluxbump.vcs.steps import load as load_git_steps
 from fluxbump.write.changes import file_changes, unified_diff
 from fluxbump.write.recovery import recover
+from fluxbump.write.regenerate import regenerate_bootstrap
 from fluxbump.write.transaction import FileChange, Transaction, apply_changes, repo_lock
 
 __all__ = ["BumpOptions", "BumpResult", "format_result", "run_sync", "run_to"]
@@ -180,6 +182,9 @@ def _execute(
             drift=baseline,
             blocked=blocked or [],
         )
+        flux = next((m for m in moves if m.found.component.rules.names_a_release), None)
+        if flux is not None:  # said even when refused: widening it is part of the fix
+            result.warnings += provider_warnings(tree.provider_constraints(), flux.release)
         if guard_downgrade:
             for move in moves:
                 refuse_downgrade(move, options.allow_downgrade)
@@ -189,13 +194,16 @@ def _execute(
         if keep_moved:
             _refuse_reverting(plan, session.base_reader(options.base))
             _refuse_reverting_release_pins(plan, session.source_reader(options.base))
-        flux = next((m for m in moves if m.found.component.rules.names_a_release), None)
         if flux is not None:
             result.crds = _guard_crds(flux.found, loaded.index, flux.chart, options, session)
             result.warnings += result.crds.warnings
             migrations, warnings = _api_migrations(tree, flux, loaded.index, options)
             plan.edits += migrations
             result.warnings += warnings
+        result.notes += regenerate_bootstrap(
+            plan, tree.sources, flux_cli=options.flux_cli, releases=options.flux_releases,
+            offline=options.offline,
+        )  # fmt: skip
         changes = file_changes(tree.sources, plan)
         if options.dry_run or options.diff:  # a fleet's diff is thousands of hunks: on request
             result.diffs = [unified_diff(c) for c in changes]
@@ -433,4 +441,10 @@ def stale_after(
 
     values = {e.site.value for e in plan.edits}
     files = sorted({*plan.files(), *(s.file for found in moved for s in found.installs)})
-    return [m for rel in files for m in comment_mentions(sources[rel], values)]
+    # A regenerated file's comments are flux's, of the new release (the header is the pin).
+    return [
+        m
+        for rel in files
+        if rel not in plan.regenerated
+        for m in comment_mentions(sources[rel], values)
+    ]

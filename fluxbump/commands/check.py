@@ -20,9 +20,12 @@ from fluxbump.gate.invariants import (
     GateReport,
     combine,
     evaluate,
+    installed_release,
+    loose_release,
     loose_release_pins,
     stale_mentions,
 )
+from fluxbump.gate.provider import provider_warnings
 from fluxbump.pins import Mention, Violation
 from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.resolve import app_version_of
@@ -91,6 +94,13 @@ def run_check(
         loose = loose_release_pins(found.release_pins())
         report.rows += loose.rows
         report.violations += loose.violations
+    if flux is not None or (not components and not found.flux_excluded):
+        release = (
+            installed_release(flux, loaded.index)
+            if flux is not None
+            else loose_release(found.release_pins())
+        )
+        warnings += provider_warnings(found.provider_constraints(), release)
     if not components:
         covered = {name for d in discoveries for name in d.tracked}
         report.violations += outside_violations(found, covered)

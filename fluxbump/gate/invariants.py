@@ -128,14 +128,30 @@ def _flux_release(found: Discovery, index: HelmIndex | None, install: str | None
     return versions.normalize(app) if app is not None and versions.is_pin(app) else None
 
 
+def installed_release(found: Discovery, index: HelmIndex | None) -> str | None:
+    """The Flux release the repository installs (what its other pins are checked against)."""
+    install = found.installs[0].value if found.installs else None
+    return _flux_release(found, index, install if install and versions.is_pin(install) else None)
+
+
+def loose_release(pins: list[PinSite]) -> str | None:
+    """Without a Flux wrapper chart: the release of the first exact pin (``_AUTHORITY``)."""
+    first = _first_exact(pins)
+    return None if first is None else versions.normalize(first.value)
+
+
+def _first_exact(pins: list[PinSite]) -> PinSite | None:
+    exact = [p for p in pins if versions.is_pin(p.value)]
+    return min(exact, key=lambda p: _AUTHORITY.index(p.role), default=None)
+
+
 def loose_release_pins(pins: list[PinSite]) -> GateReport:
     """Flux release pins of a repository with no Flux wrapper chart (a flux-operator or
     ``flux bootstrap`` layout): nothing else says which release is installed, so they must
     agree with the first exact one, the cluster's own first (what the operator or the
     bootstrap manifests install, then Terraform, then the CLI)."""
     report = GateReport()
-    exact = [p for p in pins if versions.is_pin(p.value)]
-    first = min(exact, key=lambda p: _AUTHORITY.index(p.role), default=None)
+    first = _first_exact(pins)
     if first is None:  # ranges and ``latest`` only: nothing to compare them with
         report.rows += [Row(p, "an exact Flux release to compare with", True, False) for p in pins]
         return report

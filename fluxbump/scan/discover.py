@@ -36,7 +36,11 @@ from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_install_pins
 from fluxbump.scan.sites.fluxcli import find_cli_pins
 from fluxbump.scan.sites.helmrelease import VersionPatch
-from fluxbump.scan.sites.terraform import find_terraform_pins
+from fluxbump.scan.sites.terraform import (
+    ProviderConstraint,
+    find_provider_constraints,
+    find_terraform_pins,
+)
 from fluxbump.scan.sites.values import find_mirrors
 from fluxbump.scan.sources import SourceFile, walk_files
 from fluxbump.scan.substitution import Setters, substitutions
@@ -284,6 +288,14 @@ class Survey:
                     self._release_pins += kind(source)
             self._release_pins += self.instances
         return self._release_pins
+
+    def provider_constraints(self) -> list[ProviderConstraint]:
+        """The ``fluxcd/flux`` Terraform provider constraints (reported, never moved)."""
+        return [
+            constraint
+            for rel in self.roles.release_pins
+            for constraint in find_provider_constraints(read_once(self.sources, self.root, rel))
+        ]
 
     def helm_installs(self) -> list[PinSite]:
         """``helm install … --version`` pins in every cloud-init template (read once)."""

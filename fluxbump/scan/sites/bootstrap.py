@@ -3,8 +3,10 @@
 release.
 
 The header is a pin of the Flux release (``check`` reports one that disagrees), but the file
-is generated: moving it means regenerating every manifest under it, not editing the header,
-so the plan refuses a move that would change it (see ``plan.py``).
+is generated: moving it means regenerating every manifest under it, not editing the header.
+``install_flags`` reads back the ``flux install`` options that produced the file (the header
+holds only the version and the components; the rest is visible in the manifests), so that
+``write/regenerate.py`` can run the target release's ``flux install --export`` with them.
 """
 
 from __future__ import annotations
@@ -37,3 +39,74 @@ def find_bootstrap_header(source: SourceFile) -> list[PinSite]:
             "Flux", owner, start, start + len(value),
         )
     ]  # fmt: skip
+
+
+# What ``flux install`` writes for each option (fluxcd/flux2 pkg/manifestgen/install): the
+# defaults are those of ``install.MakeDefaultOptions``; an option at its default is not passed.
+_NAMESPACE = re.compile(r"^\s+app\.kubernetes\.io/instance: [\"']?(?P<value>[^\s\"']+)", re.M)
+_REGISTRY = r"^\s+image: [\"']?(?P<value>\S+)/%s:"
+_LOG_LEVEL = re.compile(r"--log-level=(?P<value>[A-Za-z]+)")
+_DOMAIN = re.compile(r"--events-addr=http://notification-controller\.\S+?\.svc\.(?P<value>\S+?)\./")
+_PULL_SECRET = re.compile(r"^\s+imagePullSecrets:\s*\n\s+- name: [\"']?(?P<value>[^\s\"']+)", re.M)
+_TOLERATIONS = re.compile(r"^(?P<indent>\s+)tolerations:[ \t]*\r?\n", re.M)
+_TOLERATION_KEY = re.compile(r"^\s+-?\s*key: [\"']?(?P<value>[^\s\"']+)")
+
+
+def components_of(text: str) -> list[str]:
+    """The ``# Components:`` list of the header."""
+    match = _COMPONENTS.search(text, 0, _HEAD_BYTES)
+    return match.group("list").split(",") if match else []
+
+
+def install_flags(text: str) -> list[str]:
+    """The ``flux install`` flags that reproduce a generated ``gotk-components.yaml``."""
+    components = components_of(text)
+    flags = [f"--components={','.join(components)}"] if components else []
+    namespace = _first(_NAMESPACE, text)
+    if namespace not in (None, "flux-system"):
+        flags.append(f"--namespace={namespace}")
+    registry = (
+        _first(re.compile(_REGISTRY % re.escape(components[0]), re.M), text) if components else None
+    )
+    if registry not in (None, "ghcr.io/fluxcd"):
+        flags.append(f"--registry={registry}")
+    if "\nkind: NetworkPolicy" not in text:
+        flags.append("--network-policy=false")
+    if "--watch-all-namespaces=false" in text:
+        flags.append("--watch-all-namespaces=false")
+    level = _first(_LOG_LEVEL, text)
+    if level not in (None, "info"):
+        flags.append(f"--log-level={level}")
+    domain = _first(_DOMAIN, text)
+    if domain not in (None, "cluster.local"):
+        flags.append(f"--cluster-domain={domain}")
+    secret = _first(_PULL_SECRET, text)
+    if secret is not None:
+        flags.append(f"--image-pull-secret={secret}")
+    keys = _toleration_keys(text)
+    if keys:
+        flags.append(f"--toleration-keys={','.join(keys)}")
+    return flags
+
+
+def _first(pattern: re.Pattern[str], text: str) -> str | None:
+    match = pattern.search(text)
+    return match.group("value") if match else None
+
+
+def _toleration_keys(text: str) -> list[str]:
+    """The keys of the first Deployment's ``tolerations`` (every controller gets the same)."""
+    block = _TOLERATIONS.search(text)
+    if block is None:
+        return []
+    keys, depth = [], len(block.group("indent"))
+    for line in text[block.end() :].splitlines():
+        stripped = line.lstrip(" ")
+        if not stripped.strip() or (
+            len(line) - len(stripped) <= depth and not stripped.startswith("- ")
+        ):
+            break
+        key = _TOLERATION_KEY.match(line)
+        if key is not None:
+            keys.append(key.group("value"))
+    return keys

@@ -5,11 +5,16 @@
 (the provider's docs: "``version`` (String) Flux version"). Only a literal string at the top
 level of the block is a pin; ``var.x`` or an interpolation is set elsewhere and is not read.
 HCL is edited as text: the site spans the characters between the quotes.
+
+The provider's own constraint (``required_providers { flux = { source = "fluxcd/flux",
+version = "~> 1.2" } }``) is read too, never moved: ``gate/provider.py`` says when no
+provider it admits is known to install the target release.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.sources import SourceFile
@@ -32,7 +37,7 @@ def find_terraform_pins(source: SourceFile) -> list[PinSite]:
         if (header.group("kind"), header.group("type")) not in _BLOCKS:
             continue
         owner = f"{header.group('type')}.{header.group('name')}"
-        for start, line in _top_level_lines(source.text, header.end()):
+        for start, line in _top_level_lines(source.text, header.end())[0]:
             match = _VERSION.match(line)
             if match is not None and match.group("version"):
                 at = start + match.start("version")
@@ -48,9 +53,10 @@ def _site(source: SourceFile, start: int, value: str, owner: str) -> PinSite:
     )  # fmt: skip
 
 
-def _top_level_lines(text: str, body: int) -> list[tuple[int, str]]:
-    """The lines of a block body (from just after its ``{``) at nesting depth one: nested
-    blocks (``timeouts { … }``), strings, heredocs and comments do not end it early."""
+def _top_level_lines(text: str, body: int) -> tuple[list[tuple[int, str]], int]:
+    """The lines of a block body (from just after its ``{``) at nesting depth one, and the
+    index after its closing ``}``: nested blocks (``timeouts { … }``), strings, heredocs and
+    comments do not end it early."""
     lines: list[tuple[int, str]] = []
     depth, i, line_start, line_depth = 1, body, body, 1
     while i < len(text) and depth > 0:
@@ -78,7 +84,7 @@ def _top_level_lines(text: str, body: int) -> list[tuple[int, str]]:
         elif char in "}])":
             depth -= 1
         i += 1
-    return lines
+    return lines, i
 
 
 def _string_end(text: str, start: int) -> int:
@@ -111,3 +117,56 @@ def _heredoc_end(text: str, start: int) -> int:
     closing = re.compile(rf"^[ \t]*{match.group('tag')}[ \t]*$", re.MULTILINE)
     end = closing.search(text, match.end())
     return len(text) if end is None else end.end()
+
+
+@dataclass(frozen=True)
+class ProviderConstraint:
+    """The ``version`` constraint of a ``required_providers`` entry whose source is the
+    ``fluxcd/flux`` provider."""
+
+    file: str
+    line: int
+    value: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+_REQUIRED = re.compile(r"^[ \t]*required_providers[ \t]*\{", re.MULTILINE)
+_ENTRY = re.compile(r"^[ \t]*[A-Za-z_][A-Za-z0-9_-]*[ \t]*=[ \t]*\{")
+# Attributes of an entry, one a line or comma-separated on one line.
+_ATTRIBUTE = r'(?:^|[{,\s])%s[ \t]*=[ \t]*"(?P<value>[^"\n]*)"'
+_SOURCE = re.compile(_ATTRIBUTE % "source")
+_CONSTRAINT = re.compile(_ATTRIBUTE % "version")
+# ``registry.terraform.io/fluxcd/flux`` and the OpenTofu registry name the same provider.
+_FLUX_PROVIDER = re.compile(r"\A(?:registry\.(?:terraform\.io|opentofu\.org)/)?fluxcd/flux\Z")
+
+
+def find_provider_constraints(source: SourceFile) -> list[ProviderConstraint]:
+    """The ``fluxcd/flux`` provider's version constraints in one ``.tf`` file."""
+    if not source.rel.endswith(".tf") or b"fluxcd/flux" not in source.raw:
+        return []
+    found = []
+    for block in _REQUIRED.finditer(source.text):
+        for start, line in _top_level_lines(source.text, block.end())[0]:
+            entry = _ENTRY.match(line)
+            if entry is None:
+                continue
+            body = start + entry.end()
+            end = _top_level_lines(source.text, body)[1]
+            constraint = _flux_constraint(source.text[body : end - 1])
+            if constraint is not None:
+                at = body + constraint.start("value")
+                found.append(
+                    ProviderConstraint(source.rel, source.line_at(at), constraint["value"])
+                )
+    return found
+
+
+def _flux_constraint(entry: str) -> re.Match[str] | None:
+    """The ``version`` of an entry whose ``source`` is the Flux provider."""
+    provider = _SOURCE.search(entry)
+    if provider is None or not _FLUX_PROVIDER.match(provider["value"].strip().lower()):
+        return None
+    return _CONSTRAINT.search(entry)

@@ -1,0 +1,121 @@
+"""The ``fluxcd/flux`` Terraform provider constraint (issue 21): reported, never moved, when
+no provider it admits is known to bundle the Flux release being installed.
+
+End to end through the CLI on a generated fleet (cloud-init installs Flux v2.4.0) with a
+Terraform root beside it; ``to`` runs against the 127.0.0.1 Helm index.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fluxbump.gate.provider import provider_table
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import CONSISTENT, init_git, make_fleet
+from tests.support.helm_server import HelmServer
+
+MAIN_TF = "infra/flux/main.tf"
+PROVIDERS = """\
+terraform {
+  required_providers {
+    helm = { source = "hashicorp/helm", version = "~> 1.2.0" }
+    flux = {
+      source  = "fluxcd/flux"
+      version = "CONSTRAINT" # the provider Terraform selects
+    }
+  }
+}
+
+resource "flux_bootstrap_git" "this" {
+  path    = "clusters/prod"
+  version = "v2.4.0"
+}
+"""
+
+
+def with_provider(tmp_path: Path, constraint: str) -> Path:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    (repo / MAIN_TF).parent.mkdir(parents=True)
+    (repo / MAIN_TF).write_text(PROVIDERS.replace("CONSTRAINT", constraint), "utf-8")
+    init_git(repo)
+    return repo
+
+
+def provider_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "provider constraint" in line]
+
+
+def test_the_table_is_the_providers_changelog() -> None:
+    """Spot values read from fluxcd/terraform-provider-flux's CHANGELOG (and go.mod where
+    the CHANGELOG does not say it)."""
+    table = provider_table()
+    assert table[(1, 2, 3)] == "2.2.3"
+    assert table[(1, 4, 0)] == "2.4.0"
+    assert table[(1, 7, 1)] == "2.7.0"  # go.mod at v1.7.1
+    assert table[(1, 0, 0)] == "2.0.0"  # go.mod at v1.0.0
+    assert table[(0, 25, 3)] == "0.41.2"
+
+
+def test_status_and_check_warn_about_a_constraint_that_cannot_install_the_release(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = with_provider(tmp_path, "~> 1.2.0")
+    expected = [
+        f"warning: {MAIN_TF}:6: the fluxcd/flux provider constraint ~> 1.2.0 admits provider "
+        "1.2.3 at most, which bundles Flux 2.2.3, not Flux 2.4.0; widen it to admit provider "
+        "1.4.0 or later (fluxbump does not move provider constraints)"
+    ]
+    status = run_cli("status", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert status.code == 0, status.stdout + status.stderr
+    assert provider_lines(status.stderr) == expected
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr  # a warning, not a violation
+    assert provider_lines(check.stderr) == expected
+
+
+@pytest.mark.parametrize("constraint", ["~> 1.4", ">= 1.0", "~> 1.4.0", "= 1.4.0", "1.9.x"])
+def test_a_constraint_that_admits_the_release_or_cannot_be_read_is_not_reported(
+    tmp_path: Path, constraint: str
+) -> None:
+    repo = with_provider(tmp_path, constraint)
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr
+    assert provider_lines(check.stderr) == []
+
+
+def test_to_warns_and_moves_the_resource_version_but_never_the_constraint(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = with_provider(tmp_path, ">= 1.0, < 1.5")
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert provider_lines(outcome.stderr) == [
+        f"warning: {MAIN_TF}:6: the fluxcd/flux provider constraint >= 1.0, < 1.5 admits "
+        "provider 1.4.0 at most, which bundles Flux 2.4.0, not Flux 2.5.1; widen it to admit "
+        "provider 1.5.0 or later (fluxbump does not move provider constraints)"
+    ]
+    written = PROVIDERS.replace("CONSTRAINT", ">= 1.0, < 1.5").replace('"v2.4.0"', '"v2.5.1"')
+    assert (repo / MAIN_TF).read_text("utf-8") == written
+
+
+def test_without_a_flux_wrapper_the_first_exact_pin_is_the_release(tmp_path: Path) -> None:
+    """A Terraform-only repository: the flux_bootstrap_git version is the release."""
+    repo = tmp_path / "terraform"
+    (repo / "infra").mkdir(parents=True)
+    text = PROVIDERS.replace("CONSTRAINT", "~> 0.25").replace(
+        'flux = {\n      source  = "fluxcd/flux"',
+        'flux = {\n      source  = "registry.terraform.io/fluxcd/flux"',
+    )
+    (repo / "infra/main.tf").write_text(text, "utf-8")
+    init_git(repo)
+    check = run_cli("check", "--repo", str(repo), "--offline", "--json")
+    assert check.code == 0, check.stdout + check.stderr
+    assert json.loads(check.stdout)["ok"] is True
+    assert provider_lines(check.stderr) == [
+        "warning: infra/main.tf:6: the fluxcd/flux provider constraint ~> 0.25 admits provider "
+        "0.25.3 at most, which bundles Flux 0.41.2, not Flux 2.4.0; widen it to admit provider "
+        "1.4.0 or later (fluxbump does not move provider constraints)"
+    ]

@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 import typer
 from typer.core import TyperGroup
 
-from fluxbump import __version__
 from fluxbump.errors import EXIT_INTERNAL, FluxbumpError
-from fluxbump.output import emit_json, err, error, out, paint, warn
+from fluxbump.output import emit_json, err, error, out, paint, print_version, warn
 from fluxbump.worktree import repo_root
 
 if TYPE_CHECKING:
@@ -253,7 +252,7 @@ def _drop_stdout() -> None:
 
 def _version_callback(value: bool) -> None:
     if value:
-        out(f"fluxbump {__version__}")
+        print_version()
         raise typer.Exit(0)
 
 

@@ -72,9 +72,11 @@ class ScanCache:
         return CachePart(self, stored if stored_key == key else {}, entries)
 
     def _same_files(self) -> bool:
-        """Every stored record was used again (nothing new, nothing gone)."""
-        return self.fresh.keys() == self.stored.keys() and all(
-            len(entries) == len(self.stored[name][1]) for name, (_, entries) in self.fresh.items()
+        """Every stored record of the parts this run used was used again (nothing new, no
+        file gone)."""
+        return all(
+            len(entries) == len(self.stored.get(name, ("", {}))[1])
+            for name, (_, entries) in self.fresh.items()
         )
 
     def whole(self, name: str, key: str, compute: Callable[[], Any]) -> Any:
@@ -92,7 +94,10 @@ class ScanCache:
         """Write this run's records, when they differ from what was read (best effort)."""
         if not self.dirty and self._same_files():
             return
-        body = pickle.dumps((_FORMAT, self.version, self.fresh), pickle.HIGHEST_PROTOCOL)
+        # A part this run did not use (``--component`` skips the Flux API scan) is kept: each
+        # of its records is still checked against git's blob id when a later run recalls it.
+        parts = {**self.stored, **self.fresh}
+        body = pickle.dumps((_FORMAT, self.version, parts), pickle.HIGHEST_PROTOCOL)
         # Per process: two runs at once each write their own temp, and the last rename wins.
         temp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         try:

@@ -144,7 +144,9 @@ def build_fleet(root: Path, size: int, filler_files: int, wrappers: int) -> tupl
 def commit_fleet(root: Path) -> None:
     """Commit the fleet, as a repository is when fluxbump runs on it: a warm run asks git
     which files are unchanged (the cache keys files by git's blob ids)."""
-    identity = ("-c", "user.name=benchmark", "-c", "user.email=benchmark@fluxbump.invalid")
+    # No background gc: it would repack .git while a measured run's fresh copy is made.
+    identity = ("-c", "user.name=benchmark", "-c", "user.email=benchmark@fluxbump.invalid",
+                "-c", "gc.auto=0", "-c", "maintenance.auto=false")  # fmt: skip
     for args in (
         ("init", "-q"),
         ("add", "-A"),

@@ -109,7 +109,7 @@ def test_a_change_in_the_same_second_as_the_index_is_seen(repo: Path) -> None:
     rewrite_keeping_stat(path, OLD, NEW)
     stamp = path.stat().st_mtime_ns
     os.utime(repo / ".git" / "index", ns=(stamp, stamp))  # the index written in that second
-    assert git(repo, "diff-files", "--name-only") == PIN_FILE  # git's own verdict
+    assert PIN_FILE in git(repo, "diff-files", "--name-only")  # git's own verdict
     assert release_values(status(repo), PIN_FILE) == ["1.1.9"]
 
 
@@ -127,7 +127,7 @@ def test_a_staged_change_is_seen(repo: Path) -> None:
     status(repo)
     (repo / PIN_FILE).write_text((repo / PIN_FILE).read_text("utf-8").replace(OLD, NEW), "utf-8")
     git(repo, "add", PIN_FILE)
-    assert git(repo, "diff-files", "--name-only") == ""  # the work tree matches the index
+    assert PIN_FILE not in git(repo, "diff-files", "--name-only")  # the work tree matches the index
     assert release_values(status(repo), PIN_FILE) == ["1.1.9"]
 
 
@@ -136,7 +136,7 @@ def test_an_assume_unchanged_file_is_read_all_the_same(repo: Path) -> None:
     status(repo)
     git(repo, "update-index", "--assume-unchanged", PIN_FILE)
     (repo / PIN_FILE).write_text((repo / PIN_FILE).read_text("utf-8").replace(OLD, NEW), "utf-8")
-    assert git(repo, "diff-files", "--name-only") == ""
+    assert PIN_FILE not in git(repo, "diff-files", "--name-only")
     assert release_values(status(repo), PIN_FILE) == ["1.1.9"]
 
 

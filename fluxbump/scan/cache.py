@@ -193,7 +193,11 @@ _STAGED = re.compile(r"(\S) (\d+) ([0-9a-f]+) (\d)\t([^\0]*)\0")
 def _unchanged_files(root: Path) -> dict[str, str] | None:
     """rel -> blob id of each tracked regular file whose work-tree copy git finds unchanged."""
     listed = _git(root, "ls-files", "--stage", "-v", "-z")
-    changed = _git(root, "diff-files", "--name-only", "-z")
+    # ``git status`` (not ``diff-files``): a file whose stat data is stale (a copied or
+    # touched tree) is compared by content, as ``git status`` does, instead of counting as
+    # changed; --no-optional-locks keeps it from writing the refreshed index.
+    changed = _git(root, "status", "--porcelain=v2", "-z", "--untracked-files=no",
+                   "--no-renames", "--ignore-submodules=all")  # fmt: skip
     if listed is None or changed is None:
         return None
     entries = _STAGED.findall(os.fsdecode(listed))
@@ -203,9 +207,23 @@ def _unchanged_files(root: Path) -> dict[str, str] | None:
         if tag == "H" and mode in _REGULAR and stage == "0"  # not a symlink, not a gitlink
     }
     unmerged = (rel for _, _, _, stage, rel in entries if stage != "0")
-    for rel in (*unmerged, *os.fsdecode(changed).split("\0")):
+    for rel in (*unmerged, *_status_paths(os.fsdecode(changed))):
         unchanged.pop(rel, None)
     return unchanged
+
+
+# Fields before the path of a ``git status --porcelain=v2`` record: "1" changed, "u" unmerged.
+_FIELDS_BEFORE_PATH = {"1": 8, "u": 10}
+
+
+def _status_paths(out: str) -> list[str]:
+    """The paths ``git status --porcelain=v2 -z --no-renames`` lists (staged or not)."""
+    paths = []
+    for record in out.split("\0"):
+        skip = _FIELDS_BEFORE_PATH.get(record[:1])
+        if skip is not None and record[1:2] == " ":
+            paths.append(record.split(" ", skip)[-1])
+    return paths
 
 
 def _version_key(config: Config) -> str:

@@ -2,9 +2,9 @@
 
 A second ``status`` or ``check`` of an unchanged fleet need not read and parse forty thousand
 files again. Git already knows which tracked files are unchanged, with its racy-timestamp rule
-(``git diff-files`` compares the content of an entry whose mtime is not older than the index):
+(``git status`` compares the content of an entry whose mtime is not older than the index):
 a file is served from the cache only when git lists it in the index as a regular file
-(``git ls-files --stage``), does not report it changed (``git diff-files``), flags it neither
+(``git ls-files --stage``), does not report it changed (``git status``), flags it neither
 assume-unchanged nor skip-worktree (git would not look at it), and its blob id equals the one
 stored with the entry. Every other file (untracked, modified, staged since, ignored, outside
 git) is read as on a cold run. Entries are remembered only for files git vouches for, under

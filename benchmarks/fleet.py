@@ -12,7 +12,9 @@ warm-up run, then the median wall time of ``--runs`` runs and the peak RSS of an
 ``os.wait4``, per child). ``to`` and the sed floor get a fresh copy of the tree for every run;
 the copy is not timed. The floors are what a shell one-liner pays to find (``grep -rl``) and
 to rewrite (``grep -rl | xargs sed -i``) the same pins, so the ratios say how far fluxbump's
-parsing and proving is from plain text search.
+parsing and proving is from plain text search. The fleet is committed to git; ``status`` and
+``check`` run cold (``--no-cache``), and ``check --offline, warm`` again on the unchanged
+repository, with the cache its warm-up run left in ``.git``.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ SED_PATTERNS = (
     r"releases/download/v2\.4\.0/",
 )
 TARGETS_FLOOR_RATIO = 3.0
+TARGET_WARM_RATIO = 1.0
+WARM_CHECK = "check --offline, warm"
 TARGET_RSS_MB = 150.0
 TARGET_SCALING = 12.0
 TARGET_VERSION_S = 0.150
@@ -103,8 +107,15 @@ def commands(wrappers: int = 0) -> list[Command]:
             fresh_copy=True,
             repo_option=False,
         ),
-        Command("status --offline", (*fluxbump, "status", "--offline"), floor="grep -rl"),
-        Command("check --offline", (*fluxbump, "check", "--offline"), floor="grep -rl"),
+        # Cold: every file read and parsed, as on the first run in a clone or CI checkout.
+        Command(
+            "status --offline", (*fluxbump, "status", "--offline", "--no-cache"), floor="grep -rl"
+        ),
+        Command(
+            "check --offline", (*fluxbump, "check", "--offline", "--no-cache"), floor="grep -rl"
+        ),
+        # Warm: the warm-up run leaves the cache in .git; the measured runs find nothing changed.
+        Command(WARM_CHECK, (*fluxbump, "check", "--offline"), floor="grep -rl"),
         Command(
             f"to {TARGET_RELEASE} --no-git --offline",
             (*fluxbump, "to", TARGET_RELEASE, "--no-git", "--offline"),
@@ -125,8 +136,23 @@ def build_fleet(root: Path, size: int, filler_files: int, wrappers: int) -> tupl
         check=True,
         cwd=Path(__file__).resolve().parents[1],
     )
+    commit_fleet(root)
     files = [p for p in (root / "clusters").rglob("*.yaml")]
     return len(files), sum(p.stat().st_size for p in files)
+
+
+def commit_fleet(root: Path) -> None:
+    """Commit the fleet, as a repository is when fluxbump runs on it: a warm run asks git
+    which files are unchanged (the cache keys files by git's blob ids)."""
+    # No background gc: it would repack .git while a measured run's fresh copy is made.
+    identity = ("-c", "user.name=benchmark", "-c", "user.email=benchmark@fluxbump.invalid",
+                "-c", "gc.auto=0", "-c", "maintenance.auto=false")  # fmt: skip
+    for args in (
+        ("init", "-q"),
+        ("add", "-A"),
+        (*identity, "commit", "-q", "--no-gpg-sign", "-m", "fleet"),
+    ):
+        subprocess.run(["git", *args], cwd=root, check=True)
 
 
 def write(root: str, size: str, filler_files: str, wrappers: str = "0") -> None:
@@ -249,8 +275,9 @@ def targets(results: Sequence[Measure]) -> list[str]:
     for m in results:
         if m.size == big and m.floor:
             ratio = m.wall / walls[(m.floor, big)]
-            lines.append(_verdict(f"{m.name} <= {TARGETS_FLOOR_RATIO:.0f}x {m.floor} (N={big})",
-                                  ratio, TARGETS_FLOOR_RATIO, unit="x"))  # fmt: skip
+            limit = TARGET_WARM_RATIO if m.name == WARM_CHECK else TARGETS_FLOOR_RATIO
+            lines.append(_verdict(f"{m.name} <= {limit:.0f}x {m.floor} (N={big})",
+                                  ratio, limit, unit="x"))  # fmt: skip
     peak = max(m.rss_mb for m in results if m.name not in ("grep -rl", "grep -rl + sed -i"))
     lines.append(_verdict(f"peak RSS <= {TARGET_RSS_MB:.0f} MB", peak, TARGET_RSS_MB, unit=" MB"))
     small = big // 10

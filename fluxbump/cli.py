@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 import typer
 from typer.core import TyperGroup
 
-from fluxbump import __version__
 from fluxbump.errors import EXIT_INTERNAL, FluxbumpError
-from fluxbump.output import emit_json, err, error, out, paint, warn
+from fluxbump.output import emit_json, err, error, out, paint, print_version, warn
 from fluxbump.worktree import repo_root
 
 if TYPE_CHECKING:
     from fluxbump.commands.bump import BumpResult
+    from fluxbump.commands.check import CheckResult
 
 ENVIRONMENT = (
     ("FLUXBUMP_HELM_REPO", "Helm repo of the upstream chart (as --helm-repo)"),
@@ -37,6 +37,7 @@ ENVIRONMENT = (
     ("FLUXBUMP_FORGE_API", "the forge's API base URL, when not the usual place (--open-pr)"),
     ("GITHUB_TOKEN, GITEA_TOKEN", "the forge token for --open-pr (never printed)"),
     ("FLUXBUMP_NO_FORK", "set: scan in one process (no forked helper)"),
+    ("FLUXBUMP_NO_CACHE", "set: status and check read every file (as --no-cache)"),
     ("NO_COLOR", "set: no colour"),
     ("FLUXBUMP_PROGRESS_AFTER", "seconds a phase runs before a terminal shows it [1]; for tests"),
     ("FLUXBUMP_DEBUG", "1: print the traceback of an unexpected error (as --debug)"),
@@ -137,6 +138,13 @@ FluxReleasesOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
+NoCacheOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Read every file: ignore the warm-run cache in the git directory (and keep it).",
+    ),
+]
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No warnings on stderr (errors still show).")
 ]
@@ -279,7 +287,7 @@ def _drop_stdout() -> None:
 
 def _version_callback(value: bool) -> None:
     if value:
-        out(f"fluxbump {__version__}")
+        print_version()
         raise typer.Exit(0)
 
 
@@ -350,6 +358,28 @@ def _warn_once(warnings: tuple[str, ...], *, quiet: bool) -> None:
             warn(message)
 
 
+def _check_result(
+    repo: str | None,
+    names: tuple[str, ...],
+    helm_repo: str | None,
+    *,
+    offline: bool,
+    warm: bool,
+    as_json: bool,
+    quiet: bool,
+) -> CheckResult:
+    """What ``status`` and ``check`` report (``warm``: unless --no-cache)."""
+    from fluxbump.commands.check import run_check
+
+    return _run(
+        lambda: run_check(
+            repo_root(repo), helm_repo=helm_repo, offline=offline, components=names, warm=warm
+        ),
+        as_json=as_json,
+        quiet=quiet,
+    )
+
+
 @command()
 def status(
     repo: RepoOption = None,
@@ -357,6 +387,7 @@ def status(
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
+    no_cache: NoCacheOption = False,
     verbose: Annotated[
         bool,
         typer.Option(
@@ -370,14 +401,11 @@ def status(
     With more than three components (and no --component), one line per component. With
     --json, "ok" is true when every pin agrees. Example: fluxbump status --repo ~/gitops
     """
-    from fluxbump.commands.check import format_status, run_check
+    from fluxbump.commands.check import format_status
 
     names = tuple(component or ())
-    result = _run(
-        lambda: run_check(repo_root(repo), helm_repo=helm_repo, offline=offline, components=names),
-        as_json=as_json,
-        quiet=quiet,
-    )
+    result = _check_result(repo, names, helm_repo, offline=offline, warm=not no_cache,
+                           as_json=as_json, quiet=quiet)  # fmt: skip
     _warn_once(result.warnings, quiet=quiet)
     if as_json:
         emit_json(result.as_json())
@@ -399,23 +427,21 @@ def check(
     helm_repo: HelmRepoOption = None,
     offline: OfflineOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    no_cache: NoCacheOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """The gate: prove every version-pin invariant. Exit 0 consistent, 1 violations.
 
     Example (a pull request check): fluxbump check --format github
     """
-    from fluxbump.commands.check import format_github, format_text, run_check
+    from fluxbump.commands.check import format_github, format_text
 
     if output_format not in ("text", "json", "github"):
         _fail(f"--format must be text, json or github, not '{output_format}'", 2, as_json)
     output_format = "json" if as_json else output_format
     names = tuple(component or ())
-    result = _run(
-        lambda: run_check(repo_root(repo), helm_repo=helm_repo, offline=offline, components=names),
-        as_json=output_format == "json",
-        quiet=quiet,
-    )
+    result = _check_result(repo, names, helm_repo, offline=offline, warm=not no_cache,
+                           as_json=output_format == "json", quiet=quiet)  # fmt: skip
     _warn_once(result.warnings, quiet=quiet)
     if not result.report.rows and result.report.ok:
         # A gate that proved nothing must not pass: a typo in a glob would turn CI green.

@@ -11,6 +11,7 @@ import os
 import sys
 from typing import Any
 
+from fluxbump import __version__
 from fluxbump.secrets import scrub
 
 
@@ -26,6 +27,11 @@ def paint(text: str, code: str, stream: Any = None) -> str:
 
 def out(text: str = "") -> None:
     sys.stdout.write(scrub(text) + "\n")
+
+
+def print_version() -> None:
+    """``fluxbump --version``: printed by the CLI, and before it loads (``__main__``)."""
+    out(f"fluxbump {__version__}")
 
 
 def err(text: str) -> None:

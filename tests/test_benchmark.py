@@ -16,6 +16,7 @@ COMMANDS = (
     "grep -rl + sed -i",
     "status --offline",
     "check --offline",
+    "check --offline, warm",
     "to 2.5.1 --no-git --offline",
 )
 
@@ -53,6 +54,7 @@ def test_benchmark_prints_a_row_per_command_with_numbers(shape: str) -> None:
             assert float(ratio) > 0
     assert "--version <= 150 ms" in proc.stdout
     assert "peak RSS <= 150 MB" in proc.stdout
+    assert "check --offline, warm <= 1x grep -rl" in proc.stdout
 
 
 # --- the block reader gives ruamel's nodes, or gives up ---------------------------------------

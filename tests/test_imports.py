@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
+from fluxbump import __version__
+from tests.support.cli_runner import run_cli, run_process
 from tests.support.fixtures import make_fleet
 
 # Needed only by commands that use the network, git or CRD schemas: imported where used.
@@ -27,7 +30,7 @@ LOADED_MODULES = """
 import atexit, sys
 atexit.register(lambda: print(" ".join(sorted(sys.modules)), file=sys.stderr))
 sys.argv = ["fluxbump", *sys.argv[1:]]
-from fluxbump.cli import main
+from fluxbump.__main__ import main
 main()
 """
 
@@ -45,6 +48,25 @@ def loaded_by(*args: str) -> set[str]:
 
 def test_version_imports_no_yaml_network_or_git_library() -> None:
     assert loaded_by("--version") & (HEAVY | {"ruamel"}) == set()
+
+
+def test_version_is_answered_before_the_cli_loads() -> None:
+    # Typer and click are most of a ``--version`` run; any other argument still needs them.
+    assert loaded_by("--version") & {"typer", "click", "rich"} == set()
+    assert "typer" in loaded_by("--version", "--help")
+
+
+def test_the_installed_command_is_the_entry_point_measured_here() -> None:
+    # LOADED_MODULES calls ``fluxbump.__main__.main``: the console script must be that one,
+    # or these tests would guard a path no user takes.
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert pyproject["project"]["scripts"]["fluxbump"] == "fluxbump.__main__:main"
+
+
+def test_early_version_prints_what_the_cli_prints() -> None:
+    early, via_cli = run_process("--version"), run_cli("--version")
+    assert early.code == via_cli.code == 0
+    assert early.stdout == via_cli.stdout == f"fluxbump {__version__}\n"
 
 
 @pytest.mark.parametrize("command", ["status", "check"])

@@ -8,7 +8,7 @@ from typing import Any
 
 from fluxbump import versions
 from fluxbump.components import Component
-from fluxbump.config import load_config
+from fluxbump.config import Config, load_config
 from fluxbump.crds.guard import (
     CrdComparison,
     check_violations,
@@ -29,6 +29,7 @@ from fluxbump.gate.provider import provider_warnings
 from fluxbump.pins import Mention, Violation
 from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.resolve import app_version_of
+from fluxbump.scan.cache import open_cache
 from fluxbump.scan.discover import Discovery, Survey, has_templates, survey
 
 
@@ -61,12 +62,34 @@ class CheckResult:
 
 
 def run_check(
-    repo: Path, *, helm_repo: str | None, offline: bool, components: tuple[str, ...] = ()
+    repo: Path,
+    *,
+    helm_repo: str | None,
+    offline: bool,
+    components: tuple[str, ...] = (),
+    warm: bool = True,
 ) -> CheckResult:
     """Discover every component's pin-sites and prove every invariant (Flux's against the
-    Helm index); ``components`` narrows to those names."""
+    Helm index); ``components`` narrows to those names. ``warm``: files git finds unchanged
+    since the last run are answered by the cache in the git directory (``scan/cache.py``)."""
     config = load_config(repo)
-    found = survey(repo, config, components)
+    cache = open_cache(repo, config) if warm else None
+    found = survey(repo, config, components, cache)
+    result = _checked(found, config, helm_repo=helm_repo, offline=offline, components=components)
+    if cache is not None:
+        cache.save()  # only once every pass that keeps records has run
+    return result
+
+
+def _checked(
+    found: Survey,
+    config: Config,
+    *,
+    helm_repo: str | None,
+    offline: bool,
+    components: tuple[str, ...],
+) -> CheckResult:
+    repo = found.root
     chosen = found.select(components)
     if not components:
         found.flux()  # Flux is always checked unless excluded: this names a missing wrapper

@@ -93,26 +93,45 @@ def unserved_somewhere(*crd_sets: Mapping[str, Crd]) -> Suspect:
 
 def repository_objects(tree: Survey, suspect: Suspect) -> list[FluxObject]:
     """The Flux objects of the repository's manifests in files that name a ``suspect`` API
-    version; those files join ``tree.sources`` (a bump edits them from the text read here)."""
+    version; those files join ``tree.sources`` (a bump edits them from the text read here).
+    On a warm run the API versions and kinds of unchanged files come from the cache."""
+    records = tree.cache.part("api-versions", "") if tree.cache is not None else None
     found: list[FluxObject] = []
     for rel in tree.roles.clusters:
-        source = tree.sources.get(rel)
-        try:
-            raw = source.raw if source is not None else read_raw(tree.root, rel)
-            if b"fluxcd.io/" not in raw:
-                continue
-            source = source or source_of(rel, raw)
-        except UsageError:
-            continue  # unreadable or too large to be a manifest: the scan reports it
-        named = _FLUX_API_VERSION.findall(source.text)
-        kinds = frozenset(_KIND.findall(source.text))
-        if not any(suspect(group, version, kinds) for group, version in named):
+        named = records.recall(rel) if records is not None else None
+        source = None
+        if named is None:
+            source, named = _flux_api_versions(tree, rel)
+            if records is not None and named is not None:
+                records.remember(rel, named)
+        if not named or not any(suspect(group, version, frozenset(kinds))
+                                for group, version, kinds in named):  # fmt: skip
             continue
+        source = source or tree.sources.get(rel) or source_of(rel, read_raw(tree.root, rel))
         objects = flux_objects(source)
         if objects:
             tree.sources.setdefault(rel, source)
             found += objects
     return found
+
+
+# A file's Flux API versions, each with the kinds the file names: (group, version, kinds).
+ApiVersions = tuple[tuple[str, str, tuple[str, ...]], ...]
+
+
+def _flux_api_versions(tree: Survey, rel: str) -> tuple[SourceFile | None, ApiVersions | None]:
+    """The file's text (when read whole) and its Flux API versions; None: unreadable."""
+    source = tree.sources.get(rel)
+    try:
+        raw = source.raw if source is not None else read_raw(tree.root, rel)
+        if b"fluxcd.io/" not in raw:
+            return source, ()
+        source = source or source_of(rel, raw)
+    except UsageError:
+        return None, None  # unreadable or too large to be a manifest: the scan reports it
+    kinds = tuple(sorted(set(_KIND.findall(source.text))))
+    named = _FLUX_API_VERSION.findall(source.text)
+    return source, tuple((group, version, kinds) for group, version in named)
 
 
 def _by_kind(crds: Mapping[str, Crd]) -> dict[tuple[str, str], Crd]:

@@ -16,6 +16,7 @@ from fluxbump.components import FLUX, Component, select
 from fluxbump.config import CONFIG_NAME, Config
 from fluxbump.errors import UsageError
 from fluxbump.pins import Mention, PinSite, Role, Violation
+from fluxbump.scan.cache import ScanCache, cached_roles, cached_scan, scan_key
 from fluxbump.scan.charts import mark_upstream, read_blueprints, read_charts, tracked_charts
 from fluxbump.scan.detect import component_for, detect
 from fluxbump.scan.forked import in_two
@@ -123,6 +124,7 @@ class Survey:
     scanned: frozenset[str] | None = None  # the charts whose releases were scanned (None: all)
     unreadable: list[Unreadable] = field(default_factory=list)  # manifests not read
     instances: list[PinSite] = field(default_factory=list)  # FluxInstance versions
+    cache: ScanCache | None = None  # a warm run's records of unchanged files (status, check)
     _helm_installs: list[PinSite] | None = None
     _release_pins: list[PinSite] | None = None
     _mirrors: dict[str, list[PinSite]] = field(default_factory=dict)
@@ -317,16 +319,21 @@ RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
 )
 
 
-def survey(root: Path, config: Config, components: Sequence[str] = ()) -> Survey:
+def survey(
+    root: Path, config: Config, components: Sequence[str] = (), cache: ScanCache | None = None
+) -> Survey:
     """Walk the repository once: charts, components, Blueprints and every HelmRelease pin.
 
     ``components`` (``--component``) narrows the HelmRelease scan to the charts those
     components track: a file naming none of them is read but never parsed. Such a survey
-    answers only for them (``discovery`` of another component is an error)."""
+    answers only for them (``discovery`` of another component is an error). ``cache``: the
+    cluster files git finds unchanged are taken from it, not read (``scan/cache.py``)."""
     if not root.is_dir():
         raise UsageError(f"--repo {root}: not a directory")
-    roles = classify(walk_files(root), config)
+    files = list(walk_files(root))
+    roles = classify(files, config) if cache is None else cached_roles(cache, files, config)
     found = _charts_and_blueprints(root, config, roles, {})
+    found.cache = cache
     found.scanned = _scanned_charts(found, components)
     _releases(found, roles.clusters)
     return found
@@ -404,11 +411,20 @@ def _releases(found: Survey, files: list[str]) -> None:
     def scan(chunk: Sequence[str]) -> ScannedFiles:
         return scan_files(root, found.sources, names, chunk, known=known)
 
+    def scan_all(chunk: Sequence[str]) -> list[ScannedFiles]:
+        # Only what is read counts: a warm run's cached files are not scanned again.
+        progress.step(progress.SCANNED, 0, total=len(chunk))
+        return in_two(scan, chunk, threshold=FORK_THRESHOLD, phase=progress.SCANNED)
+
+    if found.cache is None:
+        parts = scan_all(files)
+    else:
+        records = found.cache.part("releases", scan_key(names, known))
+        parts = [cached_scan(records, root, files, scan_all)]
     substituting: list[tuple[str, bytes]] = []
     patches: list[VersionPatch] = []
     instance_sources: dict[str, SourceFile] = {}
-    progress.step(progress.SCANNED, 0, total=len(files))
-    for part in in_two(scan, files, threshold=FORK_THRESHOLD, phase=progress.SCANNED):
+    for part in parts:
         found.sources.update(part.sources)
         found.releases += part.sites
         found.unreadable += part.unreadable

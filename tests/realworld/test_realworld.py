@@ -236,3 +236,17 @@ def line_changes(
             (rel, i, a, b) for i, (a, b) in enumerate(zip(old, new, strict=True), 1) if a != b
         ]
     return changes
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_warm_status_equals_a_cold_one(name: str, tmp_path: Path, cache: dict[str, str]) -> None:
+    # The first run keeps what it found in the git directory, the second takes it from there.
+    repo = Path(shutil.copytree(SNAPSHOTS / name, tmp_path / name))
+    init_git(repo)
+    args = ("status", "--json", "--offline", "-q", "--repo", str(repo))
+    cold = run_cli(*args, "--no-cache", env=cache)
+    first = run_cli(*args, env=cache)
+    assert (repo / ".git" / "fluxbump-cache").is_file()
+    warm = run_cli(*args, env=cache)
+    assert cold.code == first.code == warm.code
+    assert json.loads(cold.stdout) == json.loads(first.stdout) == json.loads(warm.stdout)

@@ -1,0 +1,211 @@
+"""Warm runs (``scan/cache.py``): a second status/check takes unchanged files from the cache in
+the git directory, and never a file git does not vouch for: edited (same size, mtime put
+back), changed in the same second as the index (racy), untracked, or staged since."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import fluxbump.scan.releases
+from fluxbump.scan.cache import CACHE_FILE
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import git, make_fleet
+
+PIN_FILE = "clusters/muscat.omani.works/bootstrap-kit/03-flux.yaml"
+OLD, NEW = "version: 1.1.1", "version: 1.1.9"  # the same size: a size test cannot tell them
+
+
+def status(repo: Path, *extra: str) -> dict[str, Any]:
+    outcome = run_cli("status", "--json", "--offline", "-q", "--repo", str(repo), *extra)
+    assert outcome.code in (0, 1), outcome.stderr
+    document: dict[str, Any] = json.loads(outcome.stdout)
+    return document
+
+
+def release_values(document: dict[str, Any], rel: str) -> list[str]:
+    return [
+        s["value"] for s in document["sites"] if s["file"] == rel and s["role"] == "HelmRelease"
+    ]
+
+
+def cache_file(repo: Path) -> Path:
+    return repo / ".git" / CACHE_FILE
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_fleet(tmp_path / "repo", git=True)
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The cluster files the HelmRelease pass reads from disk."""
+    seen: list[str] = []
+    original = fluxbump.scan.releases.read_raw
+
+    def counting(root: Path | str, rel: str, *, limit: int | None = None) -> bytes:
+        seen.append(rel)
+        return original(root, rel, limit=limit)
+
+    monkeypatch.setattr(fluxbump.scan.releases, "read_raw", counting)
+    return seen
+
+
+def rewrite_keeping_stat(path: Path, old: str, new: str) -> None:
+    """Change the text in place (same size) and put the mtime back as it was."""
+    before = path.stat()
+    text = path.read_text("utf-8")
+    assert old in text and len(old) == len(new)
+    path.write_text(text.replace(old, new, 1), "utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+
+
+def test_a_warm_run_reads_no_unchanged_cluster_file(repo: Path, reads: list[str]) -> None:
+    cold = status(repo)
+    assert PIN_FILE in reads and cache_file(repo).is_file()
+    reads.clear()
+    warm = status(repo)
+    assert reads == [] and warm == cold
+    assert release_values(warm, PIN_FILE) == ["1.1.1"]
+
+
+def test_no_cache_reads_everything_and_leaves_no_cache(repo: Path, reads: list[str]) -> None:
+    status(repo, "--no-cache")
+    assert PIN_FILE in reads and not cache_file(repo).exists()
+    status(repo)
+    reads.clear()
+    status(repo, "--no-cache")
+    assert PIN_FILE in reads
+
+
+def test_an_edit_of_the_same_size_with_the_mtime_put_back_is_seen(
+    repo: Path, reads: list[str]
+) -> None:
+    status(repo)
+    rewrite_keeping_stat(repo / PIN_FILE, OLD, NEW)
+    reads.clear()
+    warm = status(repo)
+    assert release_values(warm, PIN_FILE) == ["1.1.9"]
+    assert reads == [PIN_FILE]  # every other file still came from the cache
+    assert release_values(status(repo, "--no-cache"), PIN_FILE) == ["1.1.9"]
+
+
+def test_a_change_in_the_same_second_as_the_index_is_seen(repo: Path) -> None:
+    # Only mtime and size count (no ctime, no inode): what git then cannot tell apart by
+    # stat alone, its racy-git rule (file not older than the index) settles by content.
+    git(repo, "config", "core.checkStat", "minimal")
+    git(repo, "config", "core.trustctime", "false")
+    path = repo / PIN_FILE
+    git(repo, "update-index", "--refresh")
+    assert release_values(status(repo), PIN_FILE) == ["1.1.1"]
+    rewrite_keeping_stat(path, OLD, NEW)
+    stamp = path.stat().st_mtime_ns
+    os.utime(repo / ".git" / "index", ns=(stamp, stamp))  # the index written in that second
+    assert PIN_FILE in git(repo, "diff-files", "--name-only")  # git's own verdict
+    assert release_values(status(repo), PIN_FILE) == ["1.1.9"]
+
+
+def test_an_untracked_file_with_a_pin_is_seen(repo: Path) -> None:
+    status(repo)
+    new = "clusters/muscat.omani.works/bootstrap-kit/04-flux-copy.yaml"
+    text = (repo / PIN_FILE).read_text("utf-8").replace(OLD, NEW)
+    (repo / new).write_text(text.replace("name: flux\n", "name: flux-copy\n"), "utf-8")
+    warm = status(repo)
+    assert release_values(warm, new) == ["1.1.9"]
+    assert warm == status(repo, "--no-cache")
+
+
+def test_a_staged_change_is_seen(repo: Path) -> None:
+    status(repo)
+    (repo / PIN_FILE).write_text((repo / PIN_FILE).read_text("utf-8").replace(OLD, NEW), "utf-8")
+    git(repo, "add", PIN_FILE)
+    assert PIN_FILE not in git(repo, "diff-files", "--name-only")  # the work tree matches the index
+    assert release_values(status(repo), PIN_FILE) == ["1.1.9"]
+
+
+def test_an_assume_unchanged_file_is_read_all_the_same(repo: Path) -> None:
+    # git stops looking at such a file, so it cannot vouch for it.
+    status(repo)
+    git(repo, "update-index", "--assume-unchanged", PIN_FILE)
+    (repo / PIN_FILE).write_text((repo / PIN_FILE).read_text("utf-8").replace(OLD, NEW), "utf-8")
+    assert PIN_FILE not in git(repo, "diff-files", "--name-only")
+    assert release_values(status(repo), PIN_FILE) == ["1.1.9"]
+
+
+class Planted:
+    """Unpickling this would run code (make a directory): the cache loader must refuse it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.mkdir, (str(self.path),))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["truncated", "garbage", "empty", "class", "directory"],
+)
+def test_a_damaged_cache_is_a_cold_run(
+    repo: Path, damage: str, reads: list[str], tmp_path: Path
+) -> None:
+    cold = status(repo, "--no-cache")
+    status(repo)
+    path = cache_file(repo)
+    data = path.read_bytes()
+    if damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "garbage":
+        path.write_bytes(os.urandom(len(data)))
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "class":
+        magic = data[: data.index(b"\n") + 1]
+        path.write_bytes(magic + pickle.dumps(Planted(tmp_path / "planted")))
+    else:
+        path.unlink()
+        path.mkdir()
+    reads.clear()
+    outcome = run_cli("status", "--json", "--offline", "-q", "--repo", str(repo))
+    assert outcome.code == 0 and outcome.stderr == ""
+    assert json.loads(outcome.stdout) == cold
+    assert PIN_FILE in reads  # cold: read again
+    assert not (tmp_path / "planted").exists()
+    if damage != "directory":
+        reads.clear()
+        assert status(repo) == cold and reads == []  # and the rewritten cache serves again
+
+
+def test_a_cache_of_another_configuration_is_not_used(repo: Path, reads: list[str]) -> None:
+    status(repo)
+    (repo / ".fluxbump.yaml").write_text("exclude: ['clusters/salalah.omani.works/**']\n")
+    reads.clear()
+    narrowed = status(repo)
+    assert not any("salalah" in s["file"] for s in narrowed["sites"])
+    assert PIN_FILE in reads
+
+
+def test_check_outside_git_writes_no_cache(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path / "plain")
+    assert run_cli("check", "--offline", "-q", "--repo", str(repo)).code == 0
+    assert not any(p.name.startswith(CACHE_FILE) for p in tmp_path.rglob("*"))
+
+
+def test_a_linked_worktree_keeps_its_own_cache(repo: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    git(repo, "worktree", "add", "-q", str(other))
+    rewrite_keeping_stat(other / PIN_FILE, OLD, NEW)
+    git(other, "add", PIN_FILE)
+    assert release_values(status(other), PIN_FILE) == ["1.1.9"]
+    assert release_values(status(repo), PIN_FILE) == ["1.1.1"]
+    assert not cache_file(repo).samefile(other / git(other, "rev-parse", "--git-path", CACHE_FILE))
+    assert release_values(status(other), PIN_FILE) == ["1.1.9"]
+    shutil.rmtree(other)

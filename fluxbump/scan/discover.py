@@ -7,12 +7,13 @@ of a multi-document manifest only the candidate documents (``sites.helmrelease``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from fluxbump import progress
-from fluxbump.components import FLUX, Component, select
+from fluxbump.components import FLUX, WRAPPER_PREFIX, Component, select
 from fluxbump.config import CONFIG_NAME, Config
 from fluxbump.errors import UsageError
 from fluxbump.pins import Mention, PinSite, Role, Violation
@@ -134,7 +135,7 @@ class Survey:
     _discoveries: dict[Component, Discovery] = field(default_factory=dict)
 
     def component(self, name: str) -> Component:
-        return select(self.components, [name])[0]
+        return self.select([name])[0]
 
     def flux(self) -> Component | None:
         """The Flux component (whatever ``components:`` renamed it to); None when excluded
@@ -156,7 +157,32 @@ class Survey:
         return flux
 
     def select(self, names: Sequence[str]) -> list[Component]:
-        return select(self.components, names)
+        """The components ``names`` name; a name only an unreadable Chart.yaml could hold
+        is that file's problem (the component is unproven, not absent)."""
+        try:
+            return select(self.components, names)
+        except UsageError:
+            for name in names:
+                unread = self._unreadable_chart_of(name)
+                if unread is not None:
+                    raise UsageError(unread.problem(name).as_text()) from None
+            raise
+
+    def _unreadable_chart_of(self, name: str) -> Unreadable | None:
+        """The unreadable Chart.yaml whose chart (or, as a component, its ``bp-``-less
+        name) or one of whose dependencies is ``name``, read from its text."""
+        named = re.compile(
+            rb"^[ \t-]*name:[ \t]*[\"']?" + re.escape(name.encode()) + rb"[\"']?[ \t]*\r?$",
+            re.MULTILINE,
+        )
+        for unread in self.unreadable:
+            if not unread.file.endswith("Chart.yaml"):
+                continue
+            source = self.sources.get(unread.file)
+            charts = {*unread.charts, *(c.removeprefix(WRAPPER_PREFIX) for c in unread.charts)}
+            if name in charts or (source is not None and named.search(source.raw)):
+                return unread
+        return None
 
     def discovery(self, component: Component) -> Discovery:
         """The pin-sites of one component (derived once per run); an absent wrapper chart

@@ -291,7 +291,12 @@ def plan_moves(moves: list[Move], base: BaseCharts, policy: str = "follow") -> P
             elif "${" not in site.value:  # a range or ``latest`` stays; a range must admit it
                 _block_range(site, versions.normalize(move.release), planner.blocked)
         desired[move.found.component.upstream] = move.chart
-    order = tracked_charts(planner.charts, [m.found.component.wrapper for m in moves])
+        if move.found.component.direct:  # no wrapper: its HelmReleases pin the chart
+            for site in move.found.upstream_pins():
+                if versions.is_pin(site.value):  # else the gate says it is not exact
+                    planner.set(site, move.chart)
+    wrappers = [m.found.component.wrapper for m in moves if not m.found.component.direct]
+    order = tracked_charts(planner.charts, wrappers)
     for name in order:
         planner.chart(name, desired)
         if name in planner.versions:
@@ -318,7 +323,10 @@ def _every_site(moves: list[Move], planner: _Planner) -> list[PinSite]:
     own = [s for c in charts for s in (c.version, c.app_version) if s is not None]
     deps = [s for c in charts for s in c.dependencies]
     mirrors = [b.version for b in planner.blueprints.values() if b.version is not None]
-    found = [s for m in moves for s in (*m.found.installs, *m.found.mirrors, *m.found.releases)]
+    found = [
+        s for m in moves
+        for s in (*m.found.installs, *m.found.mirrors, *m.found.releases, *m.found.direct)
+    ]  # fmt: skip
     return _unique([*own, *deps, *mirrors, *found])
 
 

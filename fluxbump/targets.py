@@ -79,7 +79,7 @@ def _moved_choice(found: Discovery, moved: list[MovedPin], index: HelmIndex) -> 
     refuse_unprovable(found)
     rules = found.component.rules
     refuse_disagreement(found, moved, [rules.release_of(found, m.site, index) for m in moved])
-    preference = (Role.UPSTREAM, Role.MIRROR, Role.INSTALL)
+    preference = (Role.UPSTREAM, Role.HELMRELEASE, Role.OCI_TAG, Role.MIRROR, Role.INSTALL)
     pin = min(moved, key=lambda m: preference.index(m.site.role))
     target = rules.target_of(found, pin.site, index)
     choice = Choice(found, target.release, target.chart)

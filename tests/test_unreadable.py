@@ -178,3 +178,22 @@ def test_an_unreadable_wrapper_chart_is_named_by_a_bump_of_its_component(tmp_pat
     assert snapshot(repo) == before
     status = run(repo, "status")
     assert status.code == 0 and "cilium" in status.stdout.splitlines()[0]
+
+
+def test_a_bump_of_a_component_whose_chart_yaml_is_unreadable_names_that_file(
+    tmp_path: Path,
+) -> None:
+    """Not 'no such component': the component is there, unproven; nothing written."""
+    repo = broken_values(tmp_path / "repo", b"{}\n")
+    cilium = (repo / CILIUM_CHART).read_text().replace("version: 1.0.0", "version: [1.0.0")
+    (repo / CILIUM_CHART).write_text(cilium)
+    before = snapshot(repo)
+    for name in ("platform-cilium", "cilium"):  # its chart's name, or what it wraps
+        for command in (("to", "1.16.1", "--no-git"), ("check",)):
+            outcome = run(repo, *command, "--component", name)
+            assert outcome.code == 2, outcome.stdout + outcome.stderr
+            assert outcome.stderr.startswith(f"error: {CILIUM_CHART}:4: invalid YAML")
+            assert outcome.stderr.endswith(f"; {name} is unproven\n")
+    unknown = run(repo, "to", "1.16.1", "--component", "nope", "--no-git")
+    assert unknown.code == 2 and "--component nope: no such component" in unknown.stderr
+    assert snapshot(repo) == before

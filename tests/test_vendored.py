@@ -1,12 +1,20 @@
-"""Vendored ``charts/<name>-<version>.tgz``: reported by check when its pin moved away."""
+"""Vendored ``charts/<name>-<version>.tgz``: reported by check when its pin moved away;
+replaced by ``to`` with the digest-verified archive when the index is reachable (issue 16)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import signal
 from pathlib import Path
 
 from fluxbump import fleet
+from fluxbump.write.transaction import CRASH_ENV
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import CONSISTENT, INCIDENT, make_fleet
+from tests.support.crash_cli import fluxbump_cmd, run
+from tests.support.fixtures import CONSISTENT, INCIDENT, git, init_git, make_fleet, snapshot
+from tests.support.helm_repo import flux_repo_routes
+from tests.support.helm_server import HelmServer, serve
 
 ARCHIVES = "platform/flux/chart/charts"
 
@@ -43,3 +51,96 @@ def test_to_names_the_archive_it_leaves_and_check_reports_it(tmp_path: Path) -> 
     assert "vendored charts/flux2-2.13.0.tgz is not flux2 2.14.1" in bumped.stderr
     assert (repo / ARCHIVES / "flux2-2.13.0.tgz").exists()  # not downloaded: left for helm
     assert run_cli("check", "--offline", "--repo", str(repo)).code == 1
+
+
+# --- online: the archive is replaced by the digest-verified download ---------------------
+
+FLUX_REPO = "https://fluxcd-community.github.io/helm-charts"
+LOCK = "platform/flux/chart/Chart.lock"
+OLD, NEW = f"{ARCHIVES}/flux2-2.13.0.tgz", f"{ARCHIVES}/flux2-2.14.1.tgz"
+
+
+def _lock(version: str) -> str:
+    """The wrapper's Chart.lock as Helm writes it; its digest computed here by hand."""
+    dep = f'{{"name":"flux2","version":"{version}","repository":"{FLUX_REPO}"}}'
+    digest = hashlib.sha256(f"[[{dep}],[{dep}]]".encode()).hexdigest()
+    return (
+        f"dependencies:\n- name: flux2\n  repository: {FLUX_REPO}\n  version: {version}\n"
+        f'digest: sha256:{digest}\ngenerated: "2024-06-03T10:00:00.5+02:00"\n'
+    )
+
+
+def vendored_fleet(root: Path, config: str = "") -> Path:
+    """The incident fleet (flux2 2.13.0) with that archive vendored, as Helm served it."""
+    repo = make_fleet(root, INCIDENT)
+    if config:
+        (repo / ".fluxbump.yaml").write_text(config)
+    (repo / ARCHIVES).mkdir(parents=True)
+    (repo / OLD).write_bytes(flux_repo_routes()["/charts/flux2-2.13.0.tgz"])
+    (repo / LOCK).write_text(_lock("2.13.0"))
+    init_git(repo)
+    return repo
+
+
+def test_to_online_replaces_the_archive_with_the_verified_download(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = vendored_fleet(tmp_path / "repo")
+    bumped = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert bumped.code == 0, bumped.stdout + bumped.stderr
+    assert not (repo / OLD).exists()
+    assert (repo / NEW).read_bytes() == flux_repo_routes()["/charts/flux2-2.14.1.tgz"]
+    assert (repo / LOCK).read_text().split("generated:")[0] == _lock("2.14.1").split("generated:")[
+        0
+    ]
+    assert "vendored" not in bumped.stderr  # nothing left to rebuild
+    committed = git(repo, "show", "--name-status", "--format=", "HEAD").splitlines()
+    assert f"D\t{OLD}" in committed and f"A\t{NEW}" in committed and f"M\t{LOCK}" in committed
+    assert git(repo, "status", "--porcelain") == ""
+    assert run_cli("check", "--offline", "--repo", str(repo)).code == 0
+
+
+def test_an_archive_whose_digest_differs_from_the_index_exits_3_writing_nothing(
+    tmp_path: Path,
+) -> None:
+    routes = dict(flux_repo_routes())
+    routes["/charts/flux2-2.14.1.tgz"] = routes["/charts/flux2-2.13.0.tgz"]  # not what it lists
+    repo = vendored_fleet(tmp_path / "repo")
+    before = snapshot(repo)
+    with serve(HelmServer(routes=routes)) as server:
+        bumped = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", server.base_url)
+    assert bumped.code == 3, bumped.stdout + bumped.stderr
+    assert "flux2 2.14.1" in bumped.stderr and "sha256" in bumped.stderr
+    assert snapshot(repo) == before
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+
+
+def test_a_run_killed_after_removing_the_old_archive_is_rolled_back(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = vendored_fleet(tmp_path / "repo")
+    before = snapshot(repo)
+    planned = run_cli("to", "2.4.0", "--no-git", "--dry-run", "--json", "--repo", str(repo),
+                      "--helm-repo", helm_server.base_url)  # fmt: skip
+    renames = len(json.loads(planned.stdout)["files"]) + 2  # the new archive, the old one's removal
+    cache = tmp_path / "cache"
+    killed = run(fluxbump_cmd(repo, helm_server, "to", "2.4.0", "--no-git"), cache,
+                 **{CRASH_ENV: f"rename:{renames}"})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not (repo / OLD).exists() and (repo / NEW).exists()  # both steps were taken
+    again = run_cli("to", "2.4.0", "--no-git", "--dry-run", "--repo", str(repo),
+                    "--helm-repo", helm_server.base_url)  # fmt: skip
+    assert again.code == 0, again.stderr
+    assert f"restored {OLD} from an interrupted run" in again.stdout
+    assert snapshot(repo) == before
+
+
+def test_a_failing_gate_restores_the_old_archive_and_removes_the_new_one(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = vendored_fleet(tmp_path / "repo", "gate:\n  commands:\n    - 'false'\n")
+    before = snapshot(repo)
+    bumped = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert bumped.code == 1, bumped.stdout + bumped.stderr
+    assert snapshot(repo) == before
+    assert git(repo, "status", "--porcelain") == ""

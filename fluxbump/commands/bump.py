@@ -166,7 +166,9 @@ def _execute(
         ]  # fmt: skip
         plan = plan_moves(moves, session.base_reader(options.base), config.app_version_policy)
         plan_locks(moves, plan, datetime.now().astimezone())
-        plan.warnings += _archives_left_stale(tree, plan)
+        online = not options.offline and loaded.index.complete
+        left, archives = _vendored_archives(tree, plan, loaded.index if online else None)
+        plan.warnings += left
         moved = {m.found.component.name for m in moves}
         baseline, unreadable = drift(tree, loaded.index, moved)
         result = BumpResult(
@@ -207,6 +209,8 @@ def _execute(
         changes = file_changes(tree.sources, plan)
         if options.dry_run or options.diff:  # a fleet's diff is thousands of hunks: on request
             result.diffs = [unified_diff(c) for c in changes]
+        changes += archives
+        result.notes += [_replaced(c) for c in archives if c.created]
         if options.dry_run:
             return result
         session.refuse_unsafe(plan, config.remote)
@@ -218,23 +222,47 @@ def _execute(
     return session.publish(config.remote, result)
 
 
-def _archives_left_stale(tree: Survey, plan: Plan) -> list[str]:
-    """Vendored ``charts/*.tgz`` a moved pin leaves behind: fluxbump does not download them
-    (yet), so the bump says which to rebuild; ``check`` reports them until then."""
-    from fluxbump.scan.sites.vendored import stale_archives, vendored
+def _vendored_archives(
+    tree: Survey, plan: Plan, index: HelmIndex | None
+) -> tuple[list[str], list[FileChange]]:
+    """Vendored ``charts/<name>-<version>.tgz`` a moved pin leaves behind. With a reachable
+    index that lists the new version, the archive it names is downloaded, checked against
+    the index's sha256 digest (a mismatch exits 3, nothing written) and replaces the old one
+    in the same transaction; otherwise (offline, another repository's chart) the bump says
+    which to rebuild, and ``check`` reports them until then."""
+    from fluxbump.crds.archives import fetch_chart_archive
+    from fluxbump.scan.sites.vendored import stale_archives, stale_names, vendored
 
     moved: dict[str, dict[int, str]] = {}
     for edit in plan.edits:
         if edit.site.path[:1] == ("dependencies",) and edit.site.file.endswith("Chart.yaml"):
             moved.setdefault(edit.site.file, {})[edit.site.start] = edit.new
-    warnings = []
+    warnings, changes = [], []
     for chart in tree.charts.values():
-        if chart.file in moved:
-            new = moved[chart.file]
-            deps = [replace(d, value=new.get(d.start, d.value)) for d in chart.dependencies]
-            stale = stale_archives(replace(chart, dependencies=deps), vendored(tree.root, chart))
-            warnings += [v.as_text() for v in stale]
-    return warnings
+        if chart.file not in moved:
+            continue
+        new = moved[chart.file]
+        deps = [replace(d, value=new.get(d.start, d.value)) for d in chart.dependencies]
+        names = vendored(tree.root, chart)
+        for dep in deps:
+            stale = stale_names(dep, names)
+            if stale and (index is None or index.find(dep.subject, dep.value) is None):
+                left = stale_archives(replace(chart, dependencies=[dep]), names)
+                warnings += [v.as_text() for v in left]
+            if not stale or index is None or index.find(dep.subject, dep.value) is None:
+                continue
+            body = fetch_chart_archive(index, dep.subject, dep.value, offline=False)
+            folder = f"{chart.directory}/charts" if chart.directory else "charts"
+            changes += [FileChange(f"{folder}/{old}", (tree.root / folder / old).read_bytes(), b"",
+                                   deleted=True) for old in stale]  # fmt: skip
+            changes.append(
+                FileChange(f"{folder}/{dep.subject}-{dep.value}.tgz", b"", body, created=True)
+            )
+    return warnings, changes
+
+
+def _replaced(change: FileChange) -> str:
+    return f"{change.rel}: downloaded, sha256 checked against the index, replacing the old archive"
 
 
 def _guard_crds(

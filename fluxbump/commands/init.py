@@ -28,13 +28,20 @@ def render_init(root: Path) -> str:
     found = tree.discovery(tree.required_flux())
     others = [c for c in tree.components if not c.is_flux]
     templates = ", ".join(sorted({s.file for s in found.installs})) or "none"
+    if found.component.direct:  # the default name, absent: discovery finds them again
+        deployed = ", ".join(sorted({s.file for s in found.direct}))
+        wrapper = f"none (HelmReleases deploy {found.component.upstream}: {deployed})"
+    else:
+        wrapper = found.wrapper.file
     summary = (
-        f"{len(found.sites())} pin-sites; cloud-init {templates}; wrapper {found.wrapper.file}; "
-        f"{len(found.tracked) - 1} dependent chart(s); {len(found.releases)} HelmRelease pin(s)"
+        f"{len(found.sites())} pin-sites; cloud-init {templates}; wrapper {wrapper}; "
+        f"{max(len(found.tracked) - 1, 0)} dependent chart(s); "
+        f"{len(found.releases) + len(found.direct)} HelmRelease pin(s)"
     )
     text = render(
         "fluxbump.yaml",
-        wrapper=found.component.wrapper,  # the chart discovery chose, whatever its name
+        # the chart discovery chose, whatever its name (none: the default, which is absent)
+        wrapper=found.component.wrapper or config.wrapper,
         upstream=config.upstream,
         cloudinit="\n".join(f'  - "{glob}"' for glob in config.cloudinit),
         release_pins="\n".join(f'  - "{glob}"' for glob in config.release_pins),

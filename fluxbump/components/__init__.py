@@ -42,12 +42,23 @@ class Component:
         return self.release_via_app_version
 
     @property
+    def direct(self) -> bool:
+        """No wrapper chart: HelmReleases deploy the upstream chart itself, and their
+        versions are its pins (a Flux layout without a ``bp-flux``)."""
+        return not self.wrapper
+
+    @property
+    def charts(self) -> str:
+        """``wrapper -> upstream``, or ``HelmRelease -> upstream`` without a wrapper."""
+        return f"{self.wrapper or 'HelmRelease'} -> {self.upstream}"
+
+    @property
     def rules(self) -> ReleaseRules:
         """How this kind of component resolves, verifies and guards its release."""
         return FLUX_RULES if self.release_via_app_version else CHART_RULES
 
     def describe(self) -> str:
-        return f"{self.name} ({self.wrapper} -> {self.upstream})"
+        return f"{self.name} ({self.charts})"
 
 
 FLUX_INSTALL_URL = (

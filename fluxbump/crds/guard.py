@@ -142,12 +142,12 @@ def migration_steps(clusters: Sequence[str]) -> str:
 
 def flux_clusters(found: Discovery) -> tuple[str, ...]:
     """The directories holding a HelmRelease of the wrapper chart: the clusters to migrate."""
-    wrapper = found.component.wrapper
+    wrapper = found.component.wrapper or found.component.upstream  # none: it is deployed
     return tuple(
         sorted(
             {
                 s.file.rpartition("/")[0] or "."
-                for s in found.releases
+                for s in (*found.releases, *found.direct)
                 if s.role is Role.HELMRELEASE and s.subject == wrapper
             }
         )

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from fluxbump import versions
 from fluxbump.crds.definitions import CrdVersions
+from fluxbump.pins import PinSite
 from fluxbump.scan.discover import Discovery
-from fluxbump.scan.sites.chart import ChartFile, parse_chart
+from fluxbump.scan.sites.chart import parse_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins
 from fluxbump.scan.sources import SourceFile
 
@@ -42,7 +43,8 @@ class PinHistory:
 def pin_files(found: Discovery) -> list[str]:
     """The files whose history says which releases the clusters ran: the wrapper chart and
     the cloud-init templates."""
-    return sorted({found.wrapper.file, *(s.file for s in found.installs), *found.templates})
+    charts = {s.file for s in found.direct} if found.component.direct else {found.wrapper.file}
+    return sorted({*charts, *(s.file for s in found.installs), *found.templates})
 
 
 def pinned_charts(
@@ -55,15 +57,14 @@ def pinned_charts(
     """
     component = found.component
     charts: set[str] = set()
+    chart_files = {s.file for s in found.direct} if component.direct else {found.wrapper.file}
     for source in past:
-        if source.rel == found.wrapper.file:
-            chart = _parsed_chart(source)
-            if chart is not None:
-                charts.update(
-                    versions.normalize(d.value)
-                    for d in chart.dependencies
-                    if d.subject == component.upstream and versions.is_pin(d.value)
-                )
+        if source.rel in chart_files:
+            charts.update(
+                versions.normalize(d.value)
+                for d in _past_pins(source, found)
+                if d.subject == component.upstream and versions.is_pin(d.value)
+            )
         if component.install_pattern is not None and b"releases/download" in source.raw:
             sites, _ = find_install_pins(source, component.install_pattern, component.name)
             for site in sites:
@@ -72,13 +73,19 @@ def pinned_charts(
     return sorted(charts, key=versions.sort_key)
 
 
-def _parsed_chart(source: SourceFile) -> ChartFile | None:
+def _past_pins(source: SourceFile, found: Discovery) -> list[PinSite]:
+    """The upstream pins of a past version of a pin file: the wrapper's dependencies, or
+    (no wrapper) the HelmReleases of the upstream chart."""
     from fluxbump.errors import UsageError
+    from fluxbump.scan.sites.helmrelease import scan_manifest
 
     try:
-        return parse_chart(source)
+        if found.component.direct:
+            return scan_manifest(source, frozenset({found.component.upstream})).sites
+        chart = parse_chart(source)
     except UsageError:
-        return None  # a past version that did not parse pinned nothing we can read
+        return []  # a past version that did not parse pinned nothing we can read
+    return chart.dependencies if chart is not None else []
 
 
 def stored_versions(facts: Mapping[str, Mapping[str, CrdVersions]]) -> dict[tuple[str, str], str]:

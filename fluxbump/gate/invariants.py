@@ -239,7 +239,29 @@ def _upstream(
     pins = found.upstream_pins()
     if not pins:
         return None
-    pin, name = pins[0], found.component.upstream
+    value = _upstream_pin(found, pins[0], index, release, report)
+    if not found.component.direct:
+        return value
+    # Without a wrapper every HelmRelease of the chart is a pin of it: each proves the
+    # cloud-init release on its own, and without one they must agree with the first.
+    first = pins[0]
+    for pin in pins[1:]:
+        if release is not None or not versions.is_pin(pin.value) or value is None:
+            _upstream_pin(found, pin, index, release, report)
+        else:
+            report.expect(
+                pin, value, f"{pin.owner} deploys {found.component.upstream} {pin.value}, but "
+                f"{first.owner} deploys {first.value} ({first.where}); make them agree"
+            )  # fmt: skip
+    return value
+
+
+def _upstream_pin(
+    found: Discovery, pin: PinSite, index: HelmIndex | None, release: str | None,
+    report: GateReport,
+) -> str | None:  # fmt: skip
+    """One upstream pin against the release (Flux: the cloud-init install's)."""
+    name = found.component.upstream
     if not versions.is_pin(pin.value) and not found.component.rules.exact_upstream:
         # Another wrapper may float on a range: nothing to compare its mirrors and installs
         # with, and nothing wrong with it (Flux must be exact: the release maps to one chart).

@@ -98,7 +98,8 @@ def refuse_rewritten(root: Path, changes: list[FileChange]) -> None:
     """A gate command that passed but edited a file this run wrote would put its edit into
     the bump's commit, which must change nothing but the pinned values."""
     for change in changes:
-        if change.old != change.new and _read_bytes(root / change.rel) != change.new:
+        after = None if change.deleted else change.new
+        if change.old != change.new and _read_bytes(root / change.rel) != after:
             raise GateFailure(
                 f"{change.rel}: changed by a gate command after fluxbump wrote it; {RESTORED}"
             )

@@ -7,18 +7,19 @@ of a multi-document manifest only the candidate documents (``sites.helmrelease``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from fluxbump import progress
-from fluxbump.components import FLUX, Component, select
+from fluxbump.components import FLUX, WRAPPER_PREFIX, Component, select
 from fluxbump.config import CONFIG_NAME, Config
 from fluxbump.errors import UsageError
 from fluxbump.pins import Mention, PinSite, Role, Violation
 from fluxbump.scan.cache import ScanCache, cached_roles, cached_scan, scan_key
 from fluxbump.scan.charts import mark_upstream, read_blueprints, read_charts, tracked_charts
-from fluxbump.scan.detect import component_for, detect
+from fluxbump.scan.detect import Detected, component_for, detect
 from fluxbump.scan.forked import in_two
 from fluxbump.scan.releases import (
     ScannedFiles,
@@ -71,12 +72,16 @@ class Discovery:
     locks: dict[str, LockedChart] = field(default_factory=dict)  # tracked chart -> its lock
     # Flux post-build substitution: the Kustomization values that set each variable.
     substitutions: Setters = field(default_factory=lambda: Setters())
+    # No wrapper chart: the HelmRelease (or OCIRepository tag) pins of the upstream itself.
+    direct: list[PinSite] = field(default_factory=list)
 
     @property
     def wrapper(self) -> ChartFile:
         return self.charts[self.component.wrapper]
 
     def upstream_pins(self) -> list[PinSite]:
+        if self.component.direct:
+            return list(self.direct)
         return [d for d in self.wrapper.dependencies if d.subject == self.component.upstream]
 
     def sources_of_truth(self) -> list[PinSite]:
@@ -132,7 +137,7 @@ class Survey:
     _discoveries: dict[Component, Discovery] = field(default_factory=dict)
 
     def component(self, name: str) -> Component:
-        return select(self.components, [name])[0]
+        return self.select([name])[0]
 
     def flux(self) -> Component | None:
         """The Flux component (whatever ``components:`` renamed it to); None when excluded
@@ -154,7 +159,32 @@ class Survey:
         return flux
 
     def select(self, names: Sequence[str]) -> list[Component]:
-        return select(self.components, names)
+        """The components ``names`` name; a name only an unreadable Chart.yaml could hold
+        is that file's problem (the component is unproven, not absent)."""
+        try:
+            return select(self.components, names)
+        except UsageError:
+            for name in names:
+                unread = self._unreadable_chart_of(name)
+                if unread is not None:
+                    raise UsageError(unread.problem(name).as_text()) from None
+            raise
+
+    def _unreadable_chart_of(self, name: str) -> Unreadable | None:
+        """The unreadable Chart.yaml whose chart (or, as a component, its ``bp-``-less
+        name) or one of whose dependencies is ``name``, read from its text."""
+        named = re.compile(
+            rb"^[ \t-]*name:[ \t]*[\"']?" + re.escape(name.encode()) + rb"[\"']?[ \t]*\r?$",
+            re.MULTILINE,
+        )
+        for unread in self.unreadable:
+            if not unread.file.endswith("Chart.yaml"):
+                continue
+            source = self.sources.get(unread.file)
+            charts = {*unread.charts, *(c.removeprefix(WRAPPER_PREFIX) for c in unread.charts)}
+            if name in charts or (source is not None and named.search(source.raw)):
+                return unread
+        return None
 
     def discovery(self, component: Component) -> Discovery:
         """The pin-sites of one component (derived once per run); an absent wrapper chart
@@ -189,12 +219,12 @@ class Survey:
         )
 
     def _discover(self, component: Component) -> Discovery:
-        if component.wrapper not in self.charts:
+        if not component.direct and component.wrapper not in self.charts:
             raise UsageError(self._no_wrapper(component))
-        tracked = tracked_charts(self.charts, [component.wrapper])
+        tracked = tracked_charts(self.charts, [component.wrapper] if component.wrapper else [])
         if self.scanned is not None and not self.scanned.issuperset(tracked):
             raise AssertionError(f"{component.name}: this survey scanned other components only")
-        names = set(tracked)
+        names = set(tracked) or {component.upstream}
         found = Discovery(
             self.root, self.config, component, self.sources, self.charts, tracked,
             all_blueprints=self.all_blueprints, substitutions=self.substitutions,
@@ -203,9 +233,12 @@ class Survey:
         found.blueprints = {n: b for n, b in self.all_blueprints.items() if n in names}
         found.locks = {n: lock for n in tracked if (lock := self.lock_of(n)) is not None}
         found.constraints = [c for c in self.constraints if c.subject in names]
-        found.releases = self.releases_of(names)
-        found.mirrors = [m for m in self.mirrors_of(component.wrapper)
-                         if m.subject == component.upstream]  # fmt: skip
+        if component.direct:
+            found.direct = self.releases_of(names)
+        else:
+            found.releases = self.releases_of(names)
+            found.mirrors = [m for m in self.mirrors_of(component.wrapper)
+                             if m.subject == component.upstream]  # fmt: skip
         self._installs(found)
         if component.rules.names_a_release:
             found.release_pins = self.release_pins()
@@ -336,7 +369,33 @@ def survey(
     found.cache = cache
     found.scanned = _scanned_charts(found, components)
     _releases(found, roles.clusters)
+    _settle_direct(found)
     return found
+
+
+def _direct_flux(charts: dict[str, ChartFile], config: Config, detected: Detected) -> bool:
+    """Whether Flux may be deployed without a wrapper: no chart wraps the community chart
+    and none is configured; the release scan then also looks for HelmReleases of it."""
+    return (
+        not any(c.is_flux for c in detected.components)
+        and not detected.flux_excluded
+        and config.wrapper == FLUX.wrapper
+        and FLUX.wrapper not in charts
+    )
+
+
+def _settle_direct(found: Survey) -> None:
+    """A wrapper-less Flux component stays only if a HelmRelease deploys its chart."""
+    direct = next((c for c in found.components if c.is_flux and c.direct), None)
+    if direct is not None and not any(s.subject == direct.upstream for s in found.releases):
+        found.components.remove(direct)
+
+
+def _release_charts(found: Survey) -> frozenset[str]:
+    """The chart names whose HelmRelease pins the scan collects: this repo's charts, and
+    the upstream a wrapper-less Flux component deploys directly."""
+    direct = {c.upstream for c in found.components if c.direct}
+    return frozenset(found.charts) | direct
 
 
 def _scanned_charts(found: Survey, components: Sequence[str]) -> frozenset[str] | None:
@@ -344,7 +403,7 @@ def _scanned_charts(found: Survey, components: Sequence[str]) -> frozenset[str] 
     if not components:
         return None
     wrappers = [c.wrapper for c in found.select(components)]  # an unknown name exits 2 here
-    if any(w not in found.charts for w in wrappers):
+    if any(w not in found.charts for w in wrappers):  # (or a direct layout: no wrapper)
         return None  # ``discovery`` names the missing wrapper
     return frozenset(tracked_charts(found.charts, wrappers))
 
@@ -356,7 +415,7 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
     changed = set(written)
     sources = {rel: s for rel, s in before.sources.items() if rel not in changed}
     found = _charts_and_blueprints(before.root, before.config, before.roles, sources)
-    names = frozenset(found.charts)
+    names = _release_charts(found)
     kept: dict[str, list[PinSite]] = {}
     for site in before.releases:
         if site.role is not Role.SUBSTITUTE and site.file not in changed:
@@ -379,6 +438,7 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
     substituting = sorted([*substituting, *rescan.substituting], key=lambda f: order[f[0]])
     _join(found, rescan.patches, rescanned, substituting)
     _keep(found.sources, rescan.instance_sources)
+    _settle_direct(found)
     return found
 
 
@@ -391,6 +451,8 @@ def _charts_and_blueprints(
     found = Survey(root, config, sources, charts, roles, unreadable=unreadable)
     detected = detect(charts, config, found.mirrors_of)
     found.components, found.flux_excluded = detected.components, detected.flux_excluded
+    if _direct_flux(charts, config, detected):  # kept by ``_settle_direct`` if deployed
+        found.components.insert(0, replace(component_for(config), wrapper=""))
     for component in found.components:
         if component.wrapper in charts:
             charts[component.wrapper] = mark_upstream(charts[component.wrapper], component.upstream)
@@ -404,7 +466,7 @@ FORK_THRESHOLD = 2000
 
 
 def _releases(found: Survey, files: list[str]) -> None:
-    known = frozenset(found.charts)
+    known = _release_charts(found)
     names = known if found.scanned is None else found.scanned
     root = str(found.root)
 
@@ -450,7 +512,7 @@ def _join(
 ) -> None:
     """Join version patches to their releases (reading ``unscanned`` for patches that name a
     release, not a chart), then the postBuild values that set a release's version."""
-    known = frozenset(found.charts)
+    known = _release_charts(found)
     names = known if found.scanned is None else found.scanned
     root = str(found.root)
     patches = patches + patches_by_release_name(
@@ -465,6 +527,9 @@ def _join(
 
 def _structure(found: Discovery) -> None:
     """Missing or ambiguous pins that make the invariants unprovable."""
+    if found.component.direct:  # its pins are HelmReleases: the gate compares them
+        _install_problem(found)
+        return
     wrapper = found.wrapper
     upstream = found.upstream_pins()
     if not upstream:
@@ -480,10 +545,14 @@ def _structure(found: Discovery) -> None:
                 f"'{found.component.upstream}' is a dependency more than once (lines {lines})",
             )
         )
-    if not found.installs and found.component.install_required and has_templates(found):
-        found.problems.append(_no_install(found))
+    _install_problem(found)
     if wrapper.version is None:
         found.problems.append(Violation(wrapper.file, 0, "the wrapper chart has no 'version'"))
+
+
+def _install_problem(found: Discovery) -> None:
+    if not found.installs and found.component.install_required and has_templates(found):
+        found.problems.append(_no_install(found))
 
 
 def has_templates(found: Discovery) -> bool:

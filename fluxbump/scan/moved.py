@@ -85,6 +85,12 @@ def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite
     if role is Role.MIRROR:
         mirrors = find_mirrors(source, found.config.values_mirror, component.wrapper)
         return [m for m in mirrors if m.subject == component.upstream]
+    if component.direct:  # no wrapper: the HelmReleases (or OCI tags) of the chart pin it
+        from fluxbump.scan.sites.helmrelease import scan_manifest
+
+        manifest = scan_manifest(source, frozenset({component.upstream}))
+        tags = [r.tag for r in manifest.oci_repositories if r.tag is not None]
+        return [s for s in (*manifest.sites, *tags) if s.role is role]
     chart = parse_chart(source)
     deps = chart.dependencies if chart is not None else []
     return [d for d in deps if d.subject == component.upstream]

@@ -126,11 +126,11 @@ def _roll_back_recorded(
 ) -> list[str]:
     # Check everything first: a file that is neither old nor new was edited after the crash,
     # and overwriting it would destroy work; stop before touching anything.
-    restore: list[tuple[_Recorded, bytes]] = []
+    restore: list[tuple[_Recorded, bytes | None]] = []  # None: remove (the run created it)
     backups: dict[Path, bytes | None] = {}
     for rec in records:
         current = _read_regular(rec)
-        digest = None if current is None else sha256(current)
+        digest = "" if current is None else sha256(current)  # "": absent, as recorded
         if digest == rec.old_sha256:
             continue
         if digest != rec.new_sha256:
@@ -138,6 +138,9 @@ def _roll_back_recorded(
                 f"{rec.key} changed after an interrupted fluxbump run; its content from before "
                 f"that run is in {rec.backup}; restore it by hand, then remove {journal}"
             )
+        if not rec.old_sha256:  # created by the run: removed again
+            restore.append((rec, None))
+            continue
         old = _backup_of(rec, backups)
         if old is None or sha256(old) != rec.old_sha256:
             raise UsageError(
@@ -148,8 +151,13 @@ def _roll_back_recorded(
     for rec in records:
         if os.path.lexists(rec.temp):
             writer.unlink(rec.temp, "journal-remove")
+    for rec, old in restore:
+        if old is None:
+            writer.unlink(rec.real, "rename")
     try:
-        write_all_atomically([(rec.real, old, rec.mode, None) for rec, old in restore], writer)
+        write_all_atomically(
+            [(rec.real, old, rec.mode, None) for rec, old in restore if old is not None], writer
+        )
     except WriteFailed as failed:
         raise failed.error from None
     if git is not None:

@@ -84,11 +84,15 @@ _DEFERRED = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 @dataclass(frozen=True)
 class FileChange:
-    """One planned rewrite: the bytes we read and planned against, and the bytes to write."""
+    """One planned rewrite: the bytes we read and planned against, and the bytes to write.
+    ``created``: the file does not exist yet (``old`` is empty); ``deleted``: it is removed
+    (``new`` is empty). Both are journaled like a rewrite, so a crash rolls them back."""
 
     rel: str
     old: bytes
     new: bytes
+    created: bool = False
+    deleted: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,10 +106,22 @@ class _Entry:
     old: bytes
     new: bytes
     owner: tuple[int, int] | None = None  # (uid, gid) the rewritten file keeps
+    created: bool = False
+    deleted: bool = False
 
     @property
     def temp(self) -> Path:
         return temp_for(self.real)
+
+    @property
+    def before(self) -> bytes | None:
+        """The file's bytes before the run (None: absent)."""
+        return None if self.created else self.old
+
+    @property
+    def after(self) -> bytes | None:
+        """The file's bytes after the run (None: removed)."""
+        return None if self.deleted else self.new
 
 
 # --- writer seam -------------------------------------------------------------------------
@@ -412,7 +428,7 @@ class Transaction:
         self.writer = writer
         self.git: GitSteps | None = None  # set by the caller once it takes git steps
         # What this run last wrote to each file: a rollback overwrites only these bytes.
-        self._written = {entry.real: entry.new for entry in self.entries}
+        self._written = {entry.real: entry.after for entry in self.entries}
         self._state = "open"
 
     @property
@@ -473,9 +489,16 @@ class Transaction:
     def _restore(self) -> list[str]:
         by_real = {entry.real: entry for entry in self.entries}
         self._drop_temps()
-        stale = [e for e in self.entries if read_or_none(e.real) != e.old]
+        stale = [e for e in self.entries if read_or_none(e.real) != e.before]
+        kept: set[Path] = set()
+        for entry in [e for e in stale if e.created]:  # ours, unless changed since: remove
+            if read_or_none(entry.real) == self._written[entry.real]:
+                self.writer.unlink(entry.real, "rename")
+            else:
+                kept.add(entry.real)
+        stale = [e for e in stale if not e.created]
         try:
-            kept = write_all_atomically(
+            kept |= write_all_atomically(
                 [(e.real, e.old, e.mode, self._written[e.real]) for e in stale], self.writer
             )
         except WriteFailed as failed:
@@ -533,20 +556,24 @@ def apply_changes(
     current = str(tx.journal)
     try:
         _write_journal(tx.journal, entries, writer, git_state)
-        for entry in entries:
+        staged = [entry for entry in entries if not entry.deleted]
+        for entry in staged:
             current = entry.rel
             writer.write_bytes(entry.temp, entry.new, entry.mode, "temp-write")
             _keep_owner(entry.temp, entry.owner)
         current = "staged files"
-        writer.sync([entry.temp for entry in entries])  # data durable before any rename
+        writer.sync([entry.temp for entry in staged])  # data durable before any rename
         for entry in entries:
             current = entry.rel
-            if read_or_none(entry.real) != entry.old:
+            if read_or_none(entry.real) != entry.before:
                 raise ChangedMeanwhile(
                     f"{entry.rel}: changed by another process while fluxbump was writing; "
                     "kept that version, every file fluxbump had written was restored; re-run"
                 )
-            writer.replace(entry.temp, entry.real, "rename")
+            if entry.deleted:
+                writer.unlink(entry.real, "rename")
+            else:
+                writer.replace(entry.temp, entry.real, "rename")
             progress.step(progress.WRITTEN, total=len(entries))
         current = "renamed files"
         writer.sync(_parents(entries))  # renames durable before commit drops the manifest
@@ -567,7 +594,10 @@ def _prepare(root: Path, where: Places, changes: Sequence[FileChange]) -> list[_
     seen: dict[Path, _Entry] = {}
     inside = Path(os.path.realpath(root))
     for change in changes:
-        if change.old == change.new:
+        if change.old == change.new and not (change.created or change.deleted):
+            continue
+        if change.created:
+            entries.append(_new_entry(root, where, inside, change))
             continue
         real = Path(os.path.realpath(root / change.rel))
         if not real.is_relative_to(inside):
@@ -606,12 +636,26 @@ def _prepare(root: Path, where: Places, changes: Sequence[FileChange]) -> list[_
             )
         key = real.relative_to(where.base).as_posix()
         entry = _Entry(change.rel, real, key, stat.S_IMODE(st.st_mode), change.old, change.new,
-                       (st.st_uid, st.st_gid))  # fmt: skip
+                       (st.st_uid, st.st_gid), deleted=change.deleted)  # fmt: skip
         seen[real] = entry
         entries.append(entry)
     if entries and where.journal.exists():
         raise UsageError(f"{where.journal} is left from an interrupted run; recover it first")
     return entries
+
+
+def _new_entry(root: Path, where: Places, inside: Path, change: FileChange) -> _Entry:
+    """A file the run creates: its directory exists inside the repository, the name is free."""
+    parent = Path(os.path.realpath((root / change.rel).parent))
+    real = parent / Path(change.rel).name
+    if not parent.is_relative_to(inside) or not parent.is_dir():
+        raise UsageError(f"{change.rel}: its directory is not inside the repository")
+    if os.path.lexists(real) or os.path.lexists(temp_for(real)):
+        raise UsageError(f"{change.rel}: already exists; remove it and re-run; nothing written")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{change.rel}: its directory is not writable; nothing was written")
+    key = real.relative_to(where.base).as_posix()
+    return _Entry(change.rel, real, key, 0o644, b"", change.new, created=True)
 
 
 def _keep_owner(path: Path, owner: tuple[int, int] | None) -> None:
@@ -645,8 +689,9 @@ def _write_journal(
                 "offset": offset,
                 "size": len(entry.old),
                 "mode": entry.mode,
-                "old_sha256": sha256(entry.old),
-                "new_sha256": sha256(entry.new),
+                # "" for a file absent before (created) or after (deleted) the run
+                "old_sha256": "" if entry.created else sha256(entry.old),
+                "new_sha256": "" if entry.deleted else sha256(entry.new),
             }
         )
         offset += len(entry.old)

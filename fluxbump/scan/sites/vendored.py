@@ -1,8 +1,9 @@
 """Vendored dependency archives: ``charts/<name>-<version>.tgz`` beside a Chart.yaml.
 
 Helm installs what ``charts/`` holds, not what Chart.yaml pins: an archive left at the old
-version after its pin moved deploys the old chart. fluxbump does not download archives; it
-reports one that no longer matches its pin (``helm dependency build`` replaces it).
+version after its pin moved deploys the old chart. ``check`` reports one that no longer
+matches its pin; ``to``/``sync`` replace it with the digest-verified archive when the index
+lists the new version and is reachable (``commands/bump.py``), else say which to rebuild.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 from pathlib import Path
 
 from fluxbump import versions
-from fluxbump.pins import Violation
+from fluxbump.pins import PinSite, Violation
 from fluxbump.scan.sites.chart import ChartFile
 
 
@@ -23,15 +24,24 @@ def vendored(root: Path, chart: ChartFile) -> list[str]:
         return []
 
 
+def stale_names(dep: PinSite, names: list[str]) -> list[str]:
+    """The archives of an exact dependency pin (``names`` in ``charts/``) when none holds
+    the pinned version: what ``helm dependency build`` would replace."""
+    held = sorted((v, n) for n in names if (v := _version_in(n, dep.subject)) is not None)
+    if not versions.is_pin(dep.value) or any(versions.equal(v, dep.value) for v, _ in held):
+        return []
+    return [name for _, name in held]
+
+
 def stale_archives(chart: ChartFile, names: list[str]) -> list[Violation]:
     """Each exact dependency pin whose vendored archive (``names`` in ``charts/``) holds
     another version."""
     found = []
     for dep in chart.dependencies:
-        held_versions = sorted(v for n in names if (v := _version_in(n, dep.subject)) is not None)
-        if not versions.is_pin(dep.value) or not held_versions:
-            continue
-        if not any(versions.equal(v, dep.value) for v in held_versions):
+        held_versions = sorted(
+            v for n in stale_names(dep, names) if (v := _version_in(n, dep.subject))
+        )
+        if held_versions:
             held = ", ".join(f"charts/{dep.subject}-{v}.tgz" for v in held_versions)
             found.append(
                 Violation(

@@ -1,0 +1,199 @@
+"""No wrapper chart: HelmReleases deploy the community ``flux2`` chart directly (issue 16,
+item 1). Their ``spec.chart.spec.version`` is the Flux component's chart pin: ``to`` moves
+every one of them with the cloud-init URL and every other Flux pin; ``check`` compares each
+with the cloud-init release; ``sync`` follows whichever pin Renovate moved."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.support.cli_runner import Outcome, run_cli
+from tests.support.fixtures import git, snapshot
+from tests.support.layouts import COMMUNITY, write_repo
+
+PROD = "clusters/prod/flux-system/flux.yaml"
+STAGING = "clusters/staging/flux-system/flux.yaml"
+OCI = "clusters/lab/flux-system/flux.yaml"
+CLOUD_INIT = "terraform/cloud-init.yaml.tftpl"
+TOOLS = ".tool-versions"
+
+
+def run(repo: Path, *args: str) -> Outcome:
+    return run_cli(*args, "--repo", str(repo), "--offline")
+
+
+def release(version: str, *, repository: bool = True) -> str:
+    """A HelmRepository of the community charts and a HelmRelease of flux2 at ``version``
+    (written as given: quoted or not)."""
+    source = (
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\n"
+        "metadata:\n  name: fluxcd-community\n  namespace: flux-system\n"
+        f"spec:\n  interval: 24h\n  url: {COMMUNITY}\n---\n"
+    )
+    return (source if repository else "") + (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+        "metadata:\n  name: flux\n  namespace: flux-system\n"
+        "spec:\n  interval: 1h\n  chart:\n    spec:\n"
+        f"      chart: flux2\n      version: {version}  # the community chart\n"
+        "      sourceRef:\n        kind: HelmRepository\n        name: fluxcd-community\n"
+        "  values:\n    policies:\n      create: false\n"
+    )
+
+
+def cloud_init(release: str) -> str:
+    return (
+        "#cloud-config\nruncmd:\n"
+        f"  - kubectl apply -f https://github.com/fluxcd/flux2/releases/download/{release}"
+        "/install.yaml\n  - echo done\n"
+    )
+
+
+def direct_layout(root: Path, *, with_cloud_init: bool = True, prod: str = "2.12.4") -> Path:
+    """Two clusters, each deploying flux2 2.12.4 (Flux 2.2.3) directly; one quotes it."""
+    files = {
+        PROD: release(prod),
+        STAGING: release('"2.12.4"'),
+        TOOLS: "flux2 2.2.3\nkubectl 1.30.0\n",
+    }
+    if with_cloud_init:
+        files[CLOUD_INIT] = cloud_init("v2.2.3")
+    return write_repo(root, files)
+
+
+def changed(before: dict[str, bytes], after: dict[str, bytes]) -> dict[str, str]:
+    assert before.keys() == after.keys()
+    return {rel: after[rel].decode() for rel in after if after[rel] != before[rel]}
+
+
+def test_status_and_check_take_the_direct_helmreleases_as_the_flux_chart_pins(
+    tmp_path: Path,
+) -> None:
+    repo = direct_layout(tmp_path / "repo")
+    status = run(repo, "status", "--json")
+    assert status.code == 0, status.stderr
+    document = json.loads(status.stdout)
+    assert document["components"] == [{"name": "flux", "wrapper": None, "upstream": "flux2"}]
+    assert [(s["role"], s["file"], s["line"], s["value"]) for s in document["sites"]] == [
+        ("cloud-init install", CLOUD_INIT, 3, "v2.2.3"),
+        ("HelmRelease", PROD, 20, "2.12.4"),
+        ("HelmRelease", STAGING, 20, "2.12.4"),
+        ("Flux CLI pin", TOOLS, 1, "2.2.3"),
+    ]
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+    assert "4 pin-sites agree" in check.stdout
+
+
+def test_to_moves_every_direct_helmrelease_with_cloud_init_and_the_cli(tmp_path: Path) -> None:
+    repo = direct_layout(tmp_path / "repo")
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert "Flux v2.4.0 → flux2 chart 2.14.1 (from Flux v2.2.3, chart 2.12.4)" in bump.stdout
+    assert changed(before, snapshot(repo)) == {
+        PROD: release("2.14.1"),
+        STAGING: release('"2.14.1"'),
+        CLOUD_INIT: cloud_init("v2.4.0"),
+        TOOLS: "flux2 2.4.0\nkubectl 1.30.0\n",
+    }
+    assert git(repo, "log", "-1", "--format=%s") == "Bump Flux to v2.4.0 (flux2 chart 2.14.1)"
+    assert run(repo, "check").code == 0
+
+
+def test_to_without_cloud_init_moves_the_helmreleases_and_the_cli(tmp_path: Path) -> None:
+    repo = direct_layout(tmp_path / "repo", with_cloud_init=False)
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert changed(before, snapshot(repo)) == {
+        PROD: release("2.14.1"),
+        STAGING: release('"2.14.1"'),
+        TOOLS: "flux2 2.4.0\nkubectl 1.30.0\n",
+    }
+    assert run(repo, "check").code == 0
+
+
+def test_check_compares_each_direct_helmrelease_with_the_cloud_init_release(
+    tmp_path: Path,
+) -> None:
+    repo = direct_layout(tmp_path / "repo", prod="2.13.0")  # Flux 2.3.0, cloud-init 2.2.3
+    check = run(repo, "check")
+    assert check.code == 1
+    assert (
+        f"{PROD}:20: flux2 2.13.0 carries appVersion 2.3.0 but cloud-init installs Flux "
+        f"v2.2.3 ({CLOUD_INIT}:3) — run 'fluxbump to 2.2.3'"
+    ) in check.stdout
+    assert STAGING not in check.stdout
+
+
+def test_without_cloud_init_the_direct_helmreleases_must_agree(tmp_path: Path) -> None:
+    repo = direct_layout(tmp_path / "repo", with_cloud_init=False, prod="2.13.0")
+    check = run(repo, "check")
+    assert check.code == 1
+    assert (
+        f"{STAGING}:20: flux-system/flux deploys flux2 2.12.4, but flux-system/flux deploys "
+        f"2.13.0 ({PROD}:20); make them agree"
+    ) in check.stdout
+
+
+def test_sync_follows_the_helmrelease_renovate_moved(tmp_path: Path) -> None:
+    repo = direct_layout(tmp_path / "repo")
+    path = repo / STAGING
+    path.write_text(release('"2.14.1"'))  # what Renovate's flux manager does
+    before = snapshot(repo)
+    synced = run(repo, "sync")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert changed(before, snapshot(repo)) == {
+        PROD: release("2.14.1"),
+        CLOUD_INIT: cloud_init("v2.4.0"),
+        TOOLS: "flux2 2.4.0\nkubectl 1.30.0\n",
+    }
+
+
+def test_an_ocirepository_of_the_community_chart_is_a_pin_too(tmp_path: Path) -> None:
+    oci = (
+        "apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: OCIRepository\n"
+        "metadata:\n  name: flux2\n  namespace: flux-system\nspec:\n  interval: 1h\n"
+        "  url: oci://ghcr.io/fluxcd-community/charts/flux2\n  ref:\n    tag: 2.12.4\n---\n"
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+        "metadata:\n  name: flux\n  namespace: flux-system\nspec:\n  interval: 1h\n"
+        "  chartRef:\n    kind: OCIRepository\n    name: flux2\n"
+    )
+    repo = direct_layout(tmp_path / "repo")
+    (repo / OCI).parent.mkdir(parents=True)
+    (repo / OCI).write_text(oci)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "lab")
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    after = changed(before, snapshot(repo))
+    assert after[OCI] == oci.replace("tag: 2.12.4", "tag: 2.14.1")
+    assert sorted(after) == sorted([CLOUD_INIT, OCI, PROD, STAGING, TOOLS])
+
+
+def test_a_wrapper_still_wins_over_direct_helmreleases(tmp_path: Path) -> None:
+    """With a bp-flux chart, a HelmRelease of flux2 is not a pin of the Flux component."""
+    repo = direct_layout(tmp_path / "repo")
+    (repo / "charts/bp-flux").mkdir(parents=True)
+    (repo / "charts/bp-flux/Chart.yaml").write_text(
+        f"apiVersion: v2\nname: bp-flux\nversion: 1.0.0\ndependencies:\n"
+        f"  - name: flux2\n    version: 2.12.4\n    repository: {COMMUNITY}\n"
+    )
+    document = json.loads(run(repo, "status", "--json").stdout)
+    assert document["components"] == [{"name": "flux", "wrapper": "bp-flux", "upstream": "flux2"}]
+    assert not any(s["file"] in (PROD, STAGING) for s in document["sites"])
+
+
+def test_init_writes_a_config_that_keeps_the_direct_layout(tmp_path: Path) -> None:
+    repo = direct_layout(tmp_path / "repo")
+    outcome = run_cli("init", "--repo", str(repo))
+    assert outcome.code == 0, outcome.stderr
+    text = (repo / ".fluxbump.yaml").read_text()
+    assert "\nwrapper: bp-flux\n" in text
+    assert f"wrapper none (HelmReleases deploy flux2: {PROD}, {STAGING}); " in text
+    assert "2 HelmRelease pin(s)" in text
+    document = json.loads(run(repo, "status", "--json").stdout)
+    assert document["components"] == [{"name": "flux", "wrapper": None, "upstream": "flux2"}]
+    assert run(repo, "check").code == 0

@@ -118,6 +118,8 @@ TRICKY = [
     "a: {b: 1\n  , c: 2}\n",
     "a: [b, c] x\n",
     "a: {b: c #d}\n",
+    "a: 1\n&metadata:\n  b: 2\n",  # ruamel rejects a colon in an anchor's name
+    "a: |#c\n  x\n",  # and a block scalar's header running into a comment
     "kind: HelmRelease\nx: bp-flux\ny: " + "[" * 500 + "\n",
 ]
 

@@ -79,7 +79,7 @@ def compose_libyaml(text: str) -> list[Any] | None:
         or _BLOCK_COMMENT.search(text)
         or (not text.isascii() and _ODD_CHARACTERS.search(text))
     ):
-        # libyaml reads tabs and ``|#c`` that ruamel rejects (``a:\tb``), and counts lines and
+        # libyaml reads tabs, ``|#c`` and ``&a:`` that ruamel rejects, and counts lines and
         # offsets at ``_ODD_CHARACTERS`` apart from ruamel: in these rare files ruamel decides.
         return None
     import yaml
@@ -93,8 +93,9 @@ def compose_libyaml(text: str) -> list[Any] | None:
     return docs
 
 
-# A block scalar's header running into a comment (``|#c``, ``>-#``): libyaml accepts it.
-_BLOCK_COMMENT = re.compile(r"[|>][-+0-9]*#")
+# What libyaml accepts and ruamel rejects: a block scalar's header running into a comment
+# (``|#c``, ``>-#``), an anchor or alias name holding a colon (``&metadata:``).
+_BLOCK_COMMENT = re.compile(r"[|>][-+0-9]*#|[&*][^\s,\[\]{}]*:")
 # YAML 1.1's extra line breaks, and a byte-order mark inside the stream (libyaml skips it).
 _ODD_CHARACTERS = re.compile("[\x85\u2028\u2029]|(?<!\\A)\ufeff")
 

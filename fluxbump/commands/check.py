@@ -298,8 +298,7 @@ def _component_summary(result: CheckResult) -> list[str]:
         state = f"{wrong} violation(s)" if wrong else ("ok" if not unproven else f"{unproven} ??")
         if problems and not wrong:
             state = f"unproven: {problems} problem(s)"
-        charts = f"{component.wrapper} -> {component.upstream}"
-        rows.append((component.name, charts, str(len(report.rows)), state))
+        rows.append((component.name, component.charts, str(len(report.rows)), state))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "  " + r[3]
              for r in rows]  # fmt: skip

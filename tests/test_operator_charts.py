@@ -167,3 +167,18 @@ def test_sync_moves_the_other_pins_to_the_one_renovate_moved(tmp_path: Path) -> 
     assert outcome.code == 0, outcome.stdout + outcome.stderr
     moved = {k: v for k, v in OPERATOR_EDITS.items() if k != OPERATOR}
     assert snapshot(repo) == edited(before, moved)
+
+
+def test_components_false_excludes_an_operator_chart_and_narrowing_names_it(
+    tmp_path: Path,
+) -> None:
+    repo = operator_repo(tmp_path)
+    narrowed = run_cli("check", "--repo", str(repo), "--offline", "--component", "flux-operator")
+    assert narrowed.code == 0, narrowed.stdout + narrowed.stderr
+    assert "5 pin-sites agree" in narrowed.stdout
+    (repo / ".fluxbump.yaml").write_text("components:\n  flux-instance: false\n", "utf-8")
+    data = json.loads(run_cli("status", "--repo", str(repo), "--offline", "--json").stdout)
+    assert [c["name"] for c in data["components"]] == ["flux-operator"]
+    outcome = run_cli("status", "--repo", str(repo), "--offline", "--component", "flux-instance")
+    assert outcome.code == 2
+    assert "--component flux-instance: no such component (found: flux-operator)" in outcome.stderr

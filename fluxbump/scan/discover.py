@@ -378,7 +378,8 @@ def _operator_components(found: Survey) -> None:
     """flux-operator's charts are components when the repository pins them, found by content
     (after the Flux and wrapper components: ``status`` lists them last)."""
     pins = found.operator_pins()
-    for chart in OPERATOR_CHARTS:
+    excluded = {entry.name for entry in found.config.components if entry.excluded}
+    for chart in (c for c in OPERATOR_CHARTS if c not in excluded):
         files = [s.file for s in pins if s.subject == chart]
         taken = any(chart in (c.name, c.upstream) for c in found.components)  # a wrapper's
         if files and not taken:

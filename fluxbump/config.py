@@ -66,6 +66,7 @@ class Config:
         "**/.aqua.yaml",
         "**/*.tf",
         "**/gotk-components.yaml",
+        "**/*.sh",  # bootstrap scripts: ``helm install`` of flux-operator's charts
     )
     exclude: tuple[str, ...] = ()
     values_mirror: str = "catalystBlueprint.upstream"

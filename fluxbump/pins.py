@@ -31,6 +31,10 @@ class Role(StrEnum):
     TERRAFORM = "Terraform Flux version"  # flux_bootstrap_git (scan/sites/terraform.py)
     INSTANCE = "FluxInstance version"  # flux-operator (scan/sites/fluxinstance.py)
     BOOTSTRAP = "flux bootstrap header"  # gotk-components.yaml (scan/sites/bootstrap.py)
+    # flux-operator's charts (scan/sites/operator.py); OCI_TAG, HELMRELEASE, INSTALL too
+    OCI_SEMVER = "OCIRepository semver"
+    HELMFILE = "helmfile release version"
+    TERRAFORM_HELM = "Terraform helm_release version"
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,8 @@ class Target:
         """``Flux v2.4.0 → flux2 chart 2.14.1`` or ``cilium → cilium chart 1.16.6``."""
         if self.flux:
             return f"Flux v{self.release} → {self.upstream} chart {self.chart}"
+        if not self.wrapper:  # a flux-operator chart: no wrapper chart carries it
+            return f"{self.component}: {self.upstream} chart {self.chart}"
         return f"{self.component}: {self.wrapper} → {self.upstream} chart {self.chart}"
 
 
@@ -153,13 +155,16 @@ class Move:
     def target(self) -> Target:
         component = self.found.component
         from_release = _first(self.found.installs) if component.rules.names_a_release else None
+        from_pins = (
+            [] if component.rules.names_a_release else component.rules.source_pins(self.found)
+        )
         return Target(
             component=component.name,
             upstream=component.upstream,
             release=versions.normalize(self.release),
             chart=self.chart,
             from_release=self.was_release or from_release,
-            from_chart=self.was_chart or _first(self.found.upstream_pins()),
+            from_chart=self.was_chart or _first(self.found.upstream_pins() or from_pins),
             flux=component.rules.names_a_release,
             wrapper=component.wrapper,
         )
@@ -295,7 +300,11 @@ def plan_moves(moves: list[Move], base: BaseCharts, policy: str = "follow") -> P
             for site in move.found.upstream_pins():
                 if versions.is_pin(site.value):  # else the gate says it is not exact
                     planner.set(site, move.chart)
-    wrappers = [m.found.component.wrapper for m in moves if not m.found.component.direct]
+    wrappers = [
+        m.found.component.wrapper
+        for m in moves
+        if not (m.found.component.direct or m.found.component.operator)
+    ]
     order = tracked_charts(planner.charts, wrappers)
     for name in order:
         planner.chart(name, desired)

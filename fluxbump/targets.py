@@ -79,14 +79,19 @@ def _moved_choice(found: Discovery, moved: list[MovedPin], index: HelmIndex) -> 
     refuse_unprovable(found)
     rules = found.component.rules
     refuse_disagreement(found, moved, [rules.release_of(found, m.site, index) for m in moved])
+    # any other role: after them
     preference = (Role.UPSTREAM, Role.HELMRELEASE, Role.OCI_TAG, Role.MIRROR, Role.INSTALL)
-    pin = min(moved, key=lambda m: preference.index(m.site.role))
+    pin = min(moved, key=lambda m: _rank(preference, m.site.role))
     target = rules.target_of(found, pin.site, index)
     choice = Choice(found, target.release, target.chart)
     was = pin.was.removeprefix("v")
     if rules.was_names_release(pin.site):
         return replace(choice, was_release=was)
     return replace(choice, was_chart=was)
+
+
+def _rank(preference: tuple[Role, ...], role: Role) -> int:
+    return preference.index(role) if role in preference else len(preference)
 
 
 def refuse_unprovable(found: Discovery) -> None:

@@ -41,6 +41,7 @@ SYNC_FILES = [
     "**/mise.toml", "**/.mise.toml", "**/mise.*.toml", "**/.mise.*.toml", "**/.config/mise.toml",
     "**/.config/mise/config.toml", "**/aqua.yaml", "**/aqua.yml", "**/.aqua.yaml", "**/*.tf",
     "**/gotk-components.yaml",
+    "**/*.sh",  # bootstrap scripts installing flux-operator's charts
 ]  # fmt: skip
 # Placeholders each string.Template file takes (commit-message.txt uses str.format, not here).
 PLACEHOLDERS = {

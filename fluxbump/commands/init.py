@@ -26,7 +26,7 @@ def render_init(root: Path) -> str:
         config = replace(config, wrapper=_deployed_wrapper(root, config, several))
         tree = survey(root, config)
     found = tree.discovery(tree.required_flux())
-    others = [c for c in tree.components if not c.is_flux]
+    others = [c for c in tree.components if not c.is_flux and not c.operator]  # found by content
     templates = ", ".join(sorted({s.file for s in found.installs})) or "none"
     if found.component.direct:  # the default name, absent: discovery finds them again
         deployed = ", ".join(sorted({s.file for s in found.direct}))

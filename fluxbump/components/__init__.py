@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from fluxbump.components.chart import CHART_RULES
 from fluxbump.components.flux import FLUX_RULES
+from fluxbump.components.operator import OPERATOR_RULES
 from fluxbump.components.rules import ReleaseRules
 from fluxbump.remote.index import DEFAULT_HELM_REPO
 
@@ -36,6 +37,9 @@ class Component:
     release_via_app_version: bool
     install_pattern: str | None
     install_required: bool = False  # Flux: a cluster cannot bootstrap without the install pin
+    # flux-operator's charts: no wrapper chart; every pin of the chart is found by content
+    # (``scan/sites/operator.py``) and ``helm_repo`` is the OCI repository publishing it.
+    operator: bool = False
 
     @property
     def is_flux(self) -> bool:
@@ -44,18 +48,24 @@ class Component:
     @property
     def direct(self) -> bool:
         """No wrapper chart: HelmReleases deploy the upstream chart itself, and their
-        versions are its pins (a Flux layout without a ``bp-flux``)."""
-        return not self.wrapper
-
-    @property
-    def charts(self) -> str:
-        """``wrapper -> upstream``, or ``HelmRelease -> upstream`` without a wrapper."""
-        return f"{self.wrapper or 'HelmRelease'} -> {self.upstream}"
+        versions are its pins (a Flux layout without a ``bp-flux``). An operator chart has no
+        wrapper either, but its pins are found apart (``scan/sites/operator.py``)."""
+        return not self.wrapper and not self.operator
 
     @property
     def rules(self) -> ReleaseRules:
         """How this kind of component resolves, verifies and guards its release."""
+        if self.operator:
+            return OPERATOR_RULES
         return FLUX_RULES if self.release_via_app_version else CHART_RULES
+
+    @property
+    def charts(self) -> str:
+        """What moves: ``wrapper -> upstream``, ``HelmRelease -> upstream`` without a wrapper,
+        or an operator chart's OCI repository."""
+        if self.operator:
+            return f"{self.helm_repo}/{self.upstream}"
+        return f"{self.wrapper or 'HelmRelease'} -> {self.upstream}"
 
     def describe(self) -> str:
         return f"{self.name} ({self.charts})"
@@ -77,6 +87,15 @@ FLUX = Component(
 )
 
 WRAPPER_PREFIX = "bp-"
+OPERATOR_REPOSITORY = "oci://ghcr.io/controlplaneio-fluxcd/charts"
+
+
+def operator_chart(chart: str, repository: str | None) -> Component:
+    """A flux-operator chart (``flux-operator``, ``flux-instance``) as a component of its own,
+    named after the chart; ``repository``: where the repository's pins fetch it from."""
+    return Component(
+        chart, "", chart, repository or OPERATOR_REPOSITORY, False, None, operator=True
+    )
 
 
 def generic(wrapper: str, upstream: str, repository: str, *, only: bool) -> Component:

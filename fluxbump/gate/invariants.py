@@ -12,6 +12,7 @@ from typing import Any
 
 from fluxbump import versions
 from fluxbump.pins import Mention, PinSite, Role, Violation
+from fluxbump.plan import restyle
 from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import app_version_of, beyond_index
 from fluxbump.scan.discover import Discovery
@@ -84,6 +85,9 @@ class GateReport:
 def evaluate(found: Discovery, index: HelmIndex | None) -> GateReport:
     """Check every invariant; ``index`` None skips only the appVersion mapping check."""
     report = GateReport(problems=list(found.problems))
+    if found.component.operator:
+        _operator_pins(found.release_pins, report)
+        return report
     if found.component.rules.names_a_release:
         release = _installs(found, report)
         upstream = _upstream(found, index, release, report)
@@ -197,6 +201,26 @@ def _release_pin_message(site: PinSite, release: str, first: PinSite | None) -> 
 
 def _is_range(value: str) -> bool:
     return versions.is_constraint(value.removeprefix("v"))
+
+
+def _operator_pins(pins: list[PinSite], report: GateReport) -> None:
+    """A flux-operator chart's pins must agree: the first exact one (the cluster's own
+    source, in file order) is what every other pin and range is compared with."""
+    first = next((p for p in pins if versions.is_pin(p.value)), None)
+    for site in pins:
+        if first is None:
+            report.rows.append(Row(site, "an exact version to compare with", True, False))
+            continue
+        message = (
+            f"{site.owner} pins {site.subject} {site.value}, {first.owner} pins "
+            f"{first.value} ({first.where}) — make them agree: "
+            f"fluxbump to <version> --component {site.subject}"
+        )
+        version = versions.normalize(first.value)
+        if versions.is_pin(site.value):
+            report.expect(site, restyle(site.value, version), message)
+        else:  # a range (``ref.semver``) must admit it; a ``${VAR}`` is set elsewhere
+            report.expect_pin_or_range(site, version, message)
 
 
 def _helm_installs(found: Discovery, upstream: str | None, report: GateReport) -> None:

@@ -11,6 +11,7 @@ from fluxbump.config import CONFIG_NAME, Config
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite
 from fluxbump.scan.sites.chart import ChartFile
+from fluxbump.scan.sites.operator import CHARTS as OPERATOR_CHARTS
 
 # A chart's values-mirror entries, by chart name (read once per chart by the survey).
 MirrorsOf = Callable[[str], list[PinSite]]
@@ -112,7 +113,8 @@ def _configured(
     for entry in config.components:
         where = f"{CONFIG_NAME}: components.{entry.name}"
         if entry.excluded:
-            if entry.name not in {c.name for c in components}:
+            # flux-operator's charts become components after the scan (excluded there)
+            if entry.name not in {c.name for c in components} | set(OPERATOR_CHARTS):
                 listed = ", ".join(c.name for c in components)
                 raise UsageError(f"{where}: no component of that name to exclude (found: {listed})")
             flux_excluded |= any(c.is_flux for c in components if c.name == entry.name)

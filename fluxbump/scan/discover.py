@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from fluxbump import progress
-from fluxbump.components import FLUX, WRAPPER_PREFIX, Component, select
+from fluxbump.components import FLUX, WRAPPER_PREFIX, Component, operator_chart, select
 from fluxbump.config import CONFIG_NAME, Config
 from fluxbump.errors import UsageError
 from fluxbump.pins import Mention, PinSite, Role, Violation
@@ -38,6 +38,8 @@ from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_install_pins
 from fluxbump.scan.sites.fluxcli import find_cli_pins
 from fluxbump.scan.sites.helmrelease import VersionPatch
+from fluxbump.scan.sites.operator import CHARTS as OPERATOR_CHARTS
+from fluxbump.scan.sites.operator import find_operator_charts, repository_of
 from fluxbump.scan.sites.terraform import (
     ProviderConstraint,
     find_provider_constraints,
@@ -82,14 +84,21 @@ class Discovery:
     def upstream_pins(self) -> list[PinSite]:
         if self.component.direct:
             return list(self.direct)
+        if self.component.operator:  # no wrapper: its pins are all ``release_pins``
+            return []
         return [d for d in self.wrapper.dependencies if d.subject == self.component.upstream]
 
     def sources_of_truth(self) -> list[PinSite]:
-        """The pins a bump of this component starts from: installs, dependency, mirrors."""
+        """The pins a bump of this component starts from: installs, dependency, mirrors
+        (an operator chart: every exact pin of it, none above the others)."""
+        if self.component.operator:
+            return self.component.rules.source_pins(self)
         return [*self.installs, *self.upstream_pins(), *self.mirrors]
 
     def sites(self) -> list[PinSite]:
         """Every pin-site in pipeline order: install, upstream, mirror, charts, releases."""
+        if self.component.operator:
+            return list(self.release_pins)
         found: list[PinSite] = self.sources_of_truth()
         for name in self.tracked:
             chart = self.charts[name]
@@ -132,6 +141,7 @@ class Survey:
     cache: ScanCache | None = None  # a warm run's records of unchanged files (status, check)
     _helm_installs: list[PinSite] | None = None
     _release_pins: list[PinSite] | None = None
+    _operator_pins: list[PinSite] | None = None
     _mirrors: dict[str, list[PinSite]] = field(default_factory=dict)
     _by_chart: dict[str, list[tuple[int, PinSite]]] | None = None
     _discoveries: dict[Component, Discovery] = field(default_factory=dict)
@@ -219,6 +229,11 @@ class Survey:
         )
 
     def _discover(self, component: Component) -> Discovery:
+        if component.operator:
+            return Discovery(
+                self.root, self.config, component, self.sources, self.charts, [],
+                release_pins=[p for p in self.operator_pins() if p.subject == component.upstream],
+            )  # fmt: skip
         if not component.direct and component.wrapper not in self.charts:
             raise UsageError(self._no_wrapper(component))
         tracked = tracked_charts(self.charts, [component.wrapper] if component.wrapper else [])
@@ -321,7 +336,7 @@ class Survey:
                 source = read_once(self.sources, self.root, rel)
                 for kind in RELEASE_PIN_KINDS:
                     self._release_pins += kind(source)
-            self._release_pins += self.instances
+            self._release_pins += [s for s in self.instances if s.role is Role.INSTANCE]
         return self._release_pins
 
     def provider_constraints(self) -> list[ProviderConstraint]:
@@ -331,6 +346,25 @@ class Survey:
             for rel in self.roles.release_pins
             for constraint in find_provider_constraints(read_once(self.sources, self.root, rel))
         ]
+
+    def operator_pins(self) -> list[PinSite]:
+        """Every pin of flux-operator's charts: cluster YAML (read by the HelmRelease pass),
+        cloud-init ``helm install`` lines, and the other files of the ``release_pins`` globs
+        (Terraform, shell scripts), each file read once."""
+        if self._operator_pins is None:
+            found = [s for s in self.instances if s.role is not Role.INSTANCE]
+            found += [s for s in self.helm_installs() if s.subject in OPERATOR_CHARTS]
+            clusters = set(self.roles.clusters)
+            for rel in self.roles.release_pins:
+                if rel not in clusters:
+                    found += find_operator_charts(read_once(self.sources, self.root, rel))
+            seen: set[tuple[str, int]] = set()
+            self._operator_pins = []
+            for site in found:
+                if (site.file, site.start) not in seen:
+                    seen.add((site.file, site.start))
+                    self._operator_pins.append(site)
+        return self._operator_pins
 
     def helm_installs(self) -> list[PinSite]:
         """``helm install … --version`` pins in every cloud-init template (read once)."""
@@ -370,6 +404,7 @@ def survey(
     found.scanned = _scanned_charts(found, components)
     _releases(found, roles.clusters)
     _settle_direct(found)
+    _operator_components(found)
     return found
 
 
@@ -398,11 +433,26 @@ def _release_charts(found: Survey) -> frozenset[str]:
     return frozenset(found.charts) | direct
 
 
+def _operator_components(found: Survey) -> None:
+    """flux-operator's charts are components when the repository pins them, found by content
+    (after the Flux and wrapper components: ``status`` lists them last)."""
+    pins = found.operator_pins()
+    excluded = {entry.name for entry in found.config.components if entry.excluded}
+    for chart in (c for c in OPERATOR_CHARTS if c not in excluded):
+        files = [s.file for s in pins if s.subject == chart]
+        taken = any(chart in (c.name, c.upstream) for c in found.components)  # a wrapper's
+        if files and not taken:
+            texts = (found.sources[rel].text for rel in files if rel in found.sources)
+            repository = next((r for t in texts if (r := repository_of(t, chart))), None)
+            found.components.append(operator_chart(chart, repository))
+
+
 def _scanned_charts(found: Survey, components: Sequence[str]) -> frozenset[str] | None:
     """The charts whose releases a survey for ``components`` needs; None: every chart."""
-    if not components:
-        return None
-    wrappers = [c.wrapper for c in found.select(components)]  # an unknown name exits 2 here
+    named = [name for name in components if name not in OPERATOR_CHARTS]
+    if not named:  # none (every chart), or operator charts only (no chart: found apart)
+        return frozenset() if components else None
+    wrappers = [c.wrapper for c in found.select(named)]  # an unknown name exits 2 here
     if any(w not in found.charts for w in wrappers):  # (or a direct layout: no wrapper)
         return None  # ``discovery`` names the missing wrapper
     return frozenset(tracked_charts(found.charts, wrappers))
@@ -439,6 +489,7 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
     _join(found, rescan.patches, rescanned, substituting)
     _keep(found.sources, rescan.instance_sources)
     _settle_direct(found)
+    _operator_components(found)
     return found
 
 

@@ -78,6 +78,12 @@ def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite
     from fluxbump.scan.sites.values import find_mirrors
 
     component = found.component
+    if component.operator:  # every exact pin of the chart is a source (``sources_of_truth``)
+        from fluxbump.scan.sites.operator import find_operator_charts
+
+        pins = find_operator_charts(source)
+        return [s for s in pins if (s.subject, s.role) == (component.upstream, role)
+                and versions.is_pin(s.value)]  # fmt: skip
     if role is Role.INSTALL and component.install_pattern is not None:
         return find_install_pins(source, component.install_pattern, component.name)[0]
     if role is Role.INSTALL:

@@ -18,6 +18,7 @@ from fluxbump.scan.sites.helmrelease import (
     names_regex_bytes,
     scan_manifest,
 )
+from fluxbump.scan.sites.operator import find_operator_charts, may_hold_operator_chart
 from fluxbump.scan.sources import SourceFile, decode, read_raw, source_of, wide_encoding
 
 # Marks a patch's owner in messages ("flux-system/bp-flux (patch)"); a patch is no release.
@@ -47,7 +48,8 @@ class ScannedFiles:
     substituting: list[tuple[str, bytes]] = field(default_factory=list)  # postBuild files
     patches: list[VersionPatch] = field(default_factory=list)  # matched to releases later
     unreadable: list[Unreadable] = field(default_factory=list)
-    instances: list[PinSite] = field(default_factory=list)  # flux-operator's Flux release
+    # flux-operator's pins: FluxInstance Flux releases, and the operator charts' versions
+    instances: list[PinSite] = field(default_factory=list)
     # The files holding them: kept apart from ``sources`` (the HelmRelease pass's candidates,
     # which the release-name pass skips); the survey joins them after that pass.
     instance_sources: dict[str, SourceFile] = field(default_factory=dict)
@@ -111,7 +113,7 @@ def scan_files(
             continue
         if b"postBuild" in raw:
             out.substituting.append((rel, raw))
-        if may_hold_instance(raw):
+        if may_hold_instance(raw) or may_hold_operator_chart(raw):
             source = _instances(rel, raw, source, out)
         if not _may_pin(raw, needles):
             continue
@@ -136,13 +138,19 @@ def scan_files(
 def _instances(
     rel: str, raw: bytes, source: SourceFile | None, out: ScannedFiles
 ) -> SourceFile | None:
-    """FluxInstance versions of one file (a file that does not parse is reported by the
-    HelmRelease pass when it names a chart; a Go template is not a manifest)."""
+    """FluxInstance versions and operator chart pins of one file (a file that does not parse
+    is reported by the HelmRelease pass when it names a chart; a Go template is not a
+    manifest, though its ``helm install`` lines are pins)."""
     try:
         source = source if source is not None else source_of(rel, raw)
-        found = find_flux_instance(source)
     except UsageError:
         return source
+    found = find_operator_charts(source)
+    try:
+        if may_hold_instance(raw):
+            found = sorted(find_flux_instance(source) + found, key=lambda s: s.start)
+    except UsageError:
+        pass
     if found:
         out.instance_sources[rel] = source
         out.instances += found

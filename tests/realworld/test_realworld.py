@@ -16,14 +16,21 @@ import pytest
 
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import init_git, snapshot
-from tests.support.independent_scan import FLUX_UPSTREAM, DependencyPin, Facts, Release, scan
+from tests.support.independent_scan import (
+    FLUX_UPSTREAM,
+    OPERATOR_CHARTS,
+    DependencyPin,
+    Facts,
+    Release,
+    scan,
+)
 
 SNAPSHOTS = Path(__file__).resolve().parent
 NAMES = sorted(p.name for p in SNAPSHOTS.iterdir() if (p / "SOURCE.md").is_file())
 
 
-def test_there_are_six_snapshots_each_with_its_license_and_source() -> None:
-    assert len(NAMES) >= 6
+def test_there_are_seven_snapshots_each_with_its_license_and_source() -> None:
+    assert len(NAMES) >= 7
     for name in NAMES:
         source = (SNAPSHOTS / name / "SOURCE.md").read_text("utf-8")
         assert "commit `" in source and "License:" in source
@@ -86,6 +93,8 @@ KCM_DIGEST = "ad4568dd5a8197e8215154284a4a9a021cf20e3f620bb647dae824009e587fee"
 REGIONAL_DIGEST = "a25812413200117dd30ee1f7d85a5ed814867faf091ce4c82c39767bae54010b"
 NEW_DIGEST, NEW_TIME = "digest: sha256:<new>", "generated: <now>"
 CILIUM_CHART = "cluster/apps/core/cilium/Chart.yaml"
+TOR_HELMFILE = "bootstrap/helmfile.d/01-apps.yaml"
+TOR_OCI = "kubernetes/apps/flux-system/{}/app/ocirepository.yaml"
 # One real bump per snapshot that has something to move, and its whole diff: every changed
 # line of every changed file, as (file, line, before, after), read off the snapshot by hand.
 BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
@@ -104,6 +113,14 @@ BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
             (KCM_LOCK, 12, 'generated: "2026-06-08T13:07:03.829214+04:00"', NEW_TIME),
             (KCM_CHART, 16, "version: 1.10.0", "version: 1.10.1"),
             (KCM_CHART, 28, "    version: 1.10.0", "    version: 1.10.1"),
+        ],
+    ),
+    # The bootstrap helmfile and the OCIRepository Flux reconciles later move together.
+    "torstava-home-ops": (
+        ("to", "0.59.0", "--component", "flux-operator"),
+        [
+            (TOR_HELMFILE, 34, "    version: 0.58.0", "    version: 0.59.0"),
+            (TOR_OCI.format("flux-operator"), 13, "    tag: 0.58.0", "    tag: 0.59.0"),
         ],
     ),
     "mmalyska-home-ops": (
@@ -156,6 +173,16 @@ def sites(document: dict[str, Any], role: str) -> set[tuple[str, str, str]]:
     return {(s["file"], s["subject"], s["value"]) for s in document["sites"] if s["role"] == role}
 
 
+def operator_sites(document: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """flux-operator's chart pins: their own component's every pin-site."""
+    components = {c["name"] for c in document["components"]} & set(OPERATOR_CHARTS)
+    return {
+        (s["file"], s["subject"], s["value"])
+        for s in document["sites"]
+        if s["subject"] in components and s["role"] != "FluxInstance version"
+    }
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_status_reports_every_pin_the_oracle_finds_and_nothing_else(
     name: str, repositories: dict[str, Path], cache: dict[str, str]
@@ -166,7 +193,11 @@ def test_status_reports_every_pin_the_oracle_finds_and_nothing_else(
     document = json.loads(outcome.stdout)
     assert sites(document, "upstream dependency") == expected_upstream_pins(facts)
     local = {r for r in facts.releases if r.chart in facts.charts}
-    assert sites(document, "HelmRelease") == {(r.file, r.chart, str(r.version)) for r in local}
+    releases = {s for s in sites(document, "HelmRelease") if s[1] not in OPERATOR_CHARTS}
+    assert releases == {(r.file, r.chart, str(r.version)) for r in local}
+    assert operator_sites(document) == {(p.file, p.chart, p.version) for p in facts.operator_pins}
+    operators = [c["name"] for c in document["components"] if c["name"] in OPERATOR_CHARTS]
+    assert operators == sorted({p.chart for p in facts.operator_pins}, reverse=True)
     flux = [c["wrapper"] for c in document["components"] if c["name"] == "flux"]
     assert flux == facts.flux_wrappers()
     assert document["violations"] == []
@@ -178,7 +209,7 @@ def test_check_finds_no_false_violation(
 ) -> None:
     facts = scan(SNAPSHOTS / name)
     outcome = run_cli("check", "--offline", "--repo", str(repositories[name]), env=cache)
-    if expected_upstream_pins(facts):
+    if expected_upstream_pins(facts) or facts.operator_pins:
         assert outcome.code == 0, outcome.stdout + outcome.stderr
         assert (
             f"{len(expected_upstream_pins(facts))} " in outcome.stdout or "agree" in outcome.stdout

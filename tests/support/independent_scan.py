@@ -7,7 +7,11 @@ rules are Helm's and Flux's, written from their documentation, not from fluxbump
 files under a chart's ``templates/`` are Go templates, not manifests; a HelmRelease names its
 chart in ``spec.chart.spec`` or through ``spec.chartRef`` to an ``OCIRepository`` (whose tag is
 the version); a dependency whose ``repository`` is a URL other than ``file://`` is an upstream
-chart, whatever its name.
+chart, whatever its name. flux-operator's two charts (``flux-operator``, ``flux-instance``, OCI
+artifacts under ``ghcr.io/controlplaneio-fluxcd/charts``) are pinned by an OCIRepository of that
+URL (``ref.tag`` or ``ref.semver``, as Flux's OCIRepository documents), a HelmRelease naming
+the chart (``spec.chart.spec.version``), or a helmfile ``releases:`` entry (``chart`` ending in
+the chart's name, ``version``, as helmfile documents).
 """
 
 from __future__ import annotations
@@ -22,6 +26,17 @@ from ruamel.yaml.error import YAMLError
 
 FLUX_UPSTREAM = "flux2"
 FLUX_REPOSITORY = "https://fluxcd-community.github.io/helm-charts"
+OPERATOR_CHARTS = ("flux-operator", "flux-instance")
+OPERATOR_OCI = "/controlplaneio-fluxcd/charts/"
+
+
+@dataclass(frozen=True)
+class OperatorPin:
+    """A version (or range) of one of flux-operator's charts."""
+
+    file: str
+    chart: str
+    version: str
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,7 @@ class Facts:
     charts: dict[str, list[str]] = field(default_factory=dict)  # name -> its Chart.yaml files
     versions: dict[str, str] = field(default_factory=dict)  # Chart.yaml file -> its version
     unreadable: list[str] = field(default_factory=list)
+    operator_pins: list[OperatorPin] = field(default_factory=list)
 
     def flux_wrappers(self) -> list[str]:
         """The charts that depend on the community ``flux2`` chart."""
@@ -91,7 +107,37 @@ def scan(root: Path) -> Facts:
         release = _release(rel, document, oci)
         if release is not None:
             facts.releases.append(release)
+        facts.operator_pins += _operator_pins(rel, document)
     return facts
+
+
+def _operator_pins(rel: str, document: dict[str, Any]) -> list[OperatorPin]:
+    """flux-operator's chart pins in one document: an OCIRepository of the chart, a
+    HelmRelease naming it, or a helmfile (a document with ``releases:`` and no ``kind``)."""
+    spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+    kind = document.get("kind")
+    if kind == "OCIRepository":
+        url = str(spec.get("url", "")).rstrip("/")
+        chart = url.rsplit("/", 1)[-1]
+        ref = spec.get("ref") or {}
+        version = ref.get("tag") or ref.get("semver")
+        if chart in OPERATOR_CHARTS and OPERATOR_OCI + chart in url and version:
+            return [OperatorPin(rel, chart, str(version))]
+    if kind == "HelmRelease":
+        chart_spec = (spec.get("chart") or {}).get("spec") or {}
+        chart = str(chart_spec.get("chart", "")).rsplit("/", 1)[-1]
+        if chart in OPERATOR_CHARTS and chart_spec.get("version"):
+            return [OperatorPin(rel, chart, str(chart_spec["version"]))]
+    if kind is None and isinstance(document.get("releases"), list):
+        pins = []
+        for release in document["releases"]:
+            if not isinstance(release, dict) or not release.get("version"):
+                continue
+            chart = str(release.get("chart", ""))
+            if "/" in chart and chart.rsplit("/", 1)[-1] in OPERATOR_CHARTS:
+                pins.append(OperatorPin(rel, chart.rsplit("/", 1)[-1], str(release["version"])))
+        return pins
+    return []
 
 
 def _yaml_files(root: Path) -> list[str]:

@@ -32,9 +32,9 @@ def find_flux_instance(source: SourceFile) -> list[PinSite]:
         api = yamldoc.text_of(yamldoc.child(root, "apiVersion")) or ""
         if kind == "FluxInstance" and api.startswith(_API_GROUP):
             path: yamldoc.YamlPath = ("spec", "distribution", "version")
-            owner = f"FluxInstance {_name(root)}"
+            owner = f"FluxInstance {object_name(root)}"
         elif kind == "HelmRelease" and _deploys_flux_instance(root):
-            path, owner = _VALUES_PATH, f"{_name(root)} values"
+            path, owner = _VALUES_PATH, f"{object_name(root)} values"
         else:
             continue
         scalar = yamldoc.scalar_at(root, index, path)
@@ -51,7 +51,7 @@ def _deploys_flux_instance(root: Any) -> bool:
     return chart.rsplit("/", 1)[-1] == _CHART or _CHART in ref
 
 
-def _name(root: Any) -> str:
+def object_name(root: Any) -> str:
     namespace = yamldoc.text_of(yamldoc.walk(root, ("metadata", "namespace")))
     name = yamldoc.text_of(yamldoc.walk(root, ("metadata", "name"))) or "?"
     return f"{namespace}/{name}" if namespace else name

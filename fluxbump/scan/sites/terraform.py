@@ -14,7 +14,8 @@ provider it admits is known to install the target release.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.sources import SourceFile
@@ -45,10 +46,36 @@ def find_terraform_pins(source: SourceFile) -> list[PinSite]:
     return sites
 
 
-def _site(source: SourceFile, start: int, value: str, owner: str) -> PinSite:
+_CHART = re.compile(r'^[ \t]*chart[ \t]*=[ \t]*"(?P<chart>[^"$%\\\n]*)"')
+
+
+def block_pins(source: SourceFile, resource: str, chart_of: Callable[[str], str]) -> list[PinSite]:
+    """The literal ``version`` of each ``resource "<resource>"`` block (the Helm provider's
+    ``helm_release``), its subject the block's literal ``chart`` as ``chart_of`` names it."""
+    sites = []
+    for header in _HEADER.finditer(source.text):
+        if (header.group("kind"), header.group("type")) != ("resource", resource):
+            continue
+        lines, _ = _top_level_lines(source.text, header.end())
+        charts = [m.group("chart") for _, line in lines if (m := _CHART.match(line))]
+        if not charts:
+            continue
+        owner = f"{resource}.{header.group('name')}"
+        for start, line in lines:
+            match = _VERSION.match(line)
+            if match is not None and match.group("version"):
+                at = start + match.start("version")
+                site = _site(source, at, match.group("version"), owner, Role.TERRAFORM_HELM)
+                sites.append(replace(site, subject=chart_of(charts[0])))
+    return sites
+
+
+def _site(
+    source: SourceFile, start: int, value: str, owner: str, role: Role = Role.TERRAFORM
+) -> PinSite:
     line_start = source.text.rfind("\n", 0, start) + 1
     return PinSite(
-        Role.TERRAFORM, source.rel, source.line_at(start), start - line_start + 1, value,
+        role, source.rel, source.line_at(start), start - line_start + 1, value,
         "Flux", owner, start, start + len(value),
     )  # fmt: skip
 

@@ -1,0 +1,123 @@
+"""flux-operator's own charts: every pin of the ``flux-operator`` and ``flux-instance`` charts.
+
+The operator and the instance chart are published as OCI artifacts under
+``oci://ghcr.io/controlplaneio-fluxcd/charts/`` and pinned wherever they are installed:
+
+* in the cluster, an ``OCIRepository`` of the chart (``spec.ref.tag``, or a
+  ``spec.ref.semver`` range) that a HelmRelease's ``chartRef`` names, or a HelmRelease of the
+  chart by name (``spec.chart.spec.version``, from a HelmRepository or OCI source of it);
+* before Flux runs, by a bootstrap tool: a helmfile release (``chart: …/flux-operator`` with
+  ``version:``), a cloud-init or shell ``helm install … flux-operator … --version X``, or a
+  Terraform ``helm_release`` (``chart = "flux-operator"``, ``version = "…"``).
+
+Each is a pin of that chart's component (``components/operator.py``): they must agree. A
+range (``ref.semver``) is admitted, never rewritten. Found by content, with no configuration.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fluxbump.errors import UsageError
+from fluxbump.pins import PinSite, Role, yaml_site
+from fluxbump.scan.sites.cloudinit import helm_install_pins
+from fluxbump.scan.sites.fluxinstance import object_name
+from fluxbump.scan.sites.terraform import block_pins
+from fluxbump.scan.sources import SourceFile
+from fluxbump.yamlio import blockyaml, yamldoc
+
+CHARTS = ("flux-operator", "flux-instance")
+# The chart's OCI repository path; any host serves it (ghcr.io, or a mirror of it).
+_OCI_PATH = "controlplaneio-fluxcd/charts/"
+_NEEDLES = tuple(name.encode() for name in CHARTS)
+_OCI_URL = re.compile(
+    r"oci://[^\s\"'`]*?/controlplaneio-fluxcd/charts/(?P<chart>flux-(?:operator|instance))\b"
+)
+
+
+def may_hold_operator_chart(raw: bytes) -> bool:
+    """The byte test run on every candidate file before any parse."""
+    return any(needle in raw for needle in _NEEDLES)
+
+
+def find_operator_charts(source: SourceFile) -> list[PinSite]:
+    """The operator charts' pins in one file, by its kind (told by its name)."""
+    if not may_hold_operator_chart(source.raw):
+        return []
+    if source.rel.endswith(".tf"):
+        return [s for s in block_pins(source, "helm_release", _tf_chart) if s.subject in CHARTS]
+    installs = [s for s in helm_install_pins(source) if s.subject in CHARTS]
+    if not source.rel.endswith((".yaml", ".yml")):
+        return installs  # a shell script or a cloud-init template
+    try:
+        documents = blockyaml.compose_all(source.text, source.rel)
+    except UsageError:  # a Go template (helmfile's .gotmpl) or not YAML: its helm commands
+        return installs
+    sites: list[PinSite] = []
+    for index, root in enumerate(documents):
+        sites += _document_pins(source, index, root)
+    return sorted([*sites, *installs], key=lambda s: s.start)
+
+
+def repository_of(text: str, chart: str) -> str | None:
+    """The OCI repository (``oci://host/…/charts``) a text installs ``chart`` from."""
+    for match in _OCI_URL.finditer(text):
+        if match.group("chart") == chart:
+            return match.group(0)[: match.start("chart") - match.start(0) - 1]
+    return None
+
+
+def _document_pins(source: SourceFile, index: int, root: Any) -> list[PinSite]:
+    kind = yamldoc.text_of(yamldoc.child(root, "kind"))
+    if kind == "OCIRepository":
+        return _oci_repository(source, index, root)
+    if kind == "HelmRelease":
+        return _helm_release(source, index, root)
+    if kind is None and yamldoc.is_sequence(yamldoc.child(root, "releases")):
+        return _helmfile(source, index, root)
+    return []
+
+
+def _oci_repository(source: SourceFile, index: int, root: Any) -> list[PinSite]:
+    url = (yamldoc.text_of(yamldoc.walk(root, ("spec", "url"))) or "").rstrip("/")
+    chart = url.rsplit("/", 1)[-1]
+    if chart not in CHARTS or not url.startswith("oci://") or f"/{_OCI_PATH}{chart}" not in url:
+        return []
+    owner = f"OCIRepository {object_name(root)}"
+    for key, role in (("tag", Role.OCI_TAG), ("semver", Role.OCI_SEMVER)):
+        scalar = yamldoc.scalar_at(root, index, ("spec", "ref", key))
+        if scalar is not None and scalar.value:
+            return [yaml_site(role, source.rel, scalar, subject=chart, owner=owner)]
+    return []
+
+
+def _helm_release(source: SourceFile, index: int, root: Any) -> list[PinSite]:
+    """A HelmRelease of the chart by name; one with ``chartRef`` is pinned by its source."""
+    chart = yamldoc.text_of(yamldoc.walk(root, ("spec", "chart", "spec", "chart"))) or ""
+    chart = chart.rstrip("/").rsplit("/", 1)[-1]
+    scalar = yamldoc.scalar_at(root, index, ("spec", "chart", "spec", "version"))
+    if chart not in CHARTS or scalar is None or not scalar.value:
+        return []
+    owner = f"HelmRelease {object_name(root)}"
+    return [yaml_site(Role.HELMRELEASE, source.rel, scalar, subject=chart, owner=owner)]
+
+
+def _helmfile(source: SourceFile, index: int, root: Any) -> list[PinSite]:
+    """helmfile ``releases:`` entries of the charts (``repo/flux-operator`` or an OCI URL)."""
+    sites = []
+    for position, release in yamldoc.items(yamldoc.child(root, "releases")):
+        chart = (yamldoc.text_of(yamldoc.child(release, "chart")) or "").rstrip("/")
+        name = chart.rsplit("/", 1)[-1]
+        path = ("releases", position, "version")
+        scalar = yamldoc.scalar_at(root, index, path)
+        if "/" not in chart or name not in CHARTS or scalar is None or not scalar.value:
+            continue
+        owner = f"helmfile release {yamldoc.text_of(yamldoc.child(release, 'name')) or name}"
+        sites.append(yaml_site(Role.HELMFILE, source.rel, scalar, subject=name, owner=owner))
+    return sites
+
+
+def _tf_chart(chart: str) -> str:
+    """``chart = "flux-operator"`` (with ``repository``) or the chart's whole OCI URL."""
+    return chart.rstrip("/").rsplit("/", 1)[-1]

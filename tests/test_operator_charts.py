@@ -1,0 +1,184 @@
+"""flux-operator's charts as components (issue 21): ``flux-operator`` and ``flux-instance``.
+
+A fixture repository of the flux-operator style (tests/data/operator): both charts from
+OCIRepositories (one a ``ref.semver`` range), a HelmRelease of the instance chart from an OCI
+HelmRepository, a helmfile bootstrap, a cloud-init and a shell ``helm install``, and
+Terraform ``helm_release``s. End to end through the CLI; tags from a 127.0.0.1 registry.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fluxbump.remote.upstream import PLAIN_HTTP_ENV
+from tests.support.cli_runner import run_cli
+from tests.support.data import DATA
+from tests.support.fixtures import git, init_git, snapshot
+from tests.support.helm_server import HelmServer
+from tests.support.registry import Registry, serve_registry
+
+HELMFILE = "bootstrap/helmfile.d/01-apps.yaml"
+OPERATOR = "clusters/prod/flux-system/flux-operator.yaml"
+INSTANCE = "clusters/prod/flux-system/flux-instance.yaml"
+STAGING = "clusters/prod/flux-system/staging-instance.yaml"
+CLOUD_INIT = "infra/cloud-init.yaml.tftpl"
+SCRIPT = "scripts/bootstrap.sh"
+TERRAFORM = "terraform/flux.tf"
+GHCR = "oci://ghcr.io/controlplaneio-fluxcd/charts"
+
+
+def operator_repo(tmp_path: Path, registry: str | None = None) -> Path:
+    """The fixture in a git repository; ``registry``: its OCI URLs point at that host."""
+    repo = tmp_path / "repo"
+    shutil.copytree(DATA / "operator", repo)
+    if registry is not None:
+        for path in repo.rglob("*"):
+            if path.is_file():
+                text = path.read_text("utf-8")
+                path.write_text(text.replace("oci://ghcr.io/", f"oci://{registry}/"), "utf-8")
+    init_git(repo)
+    return repo
+
+
+def edited(before: dict[str, bytes], edits: dict[str, list[tuple[str, str]]]) -> dict[str, bytes]:
+    """The tree ``before`` with each file's (old line, new line) replaced, exactly once."""
+    after = dict(before)
+    for rel, lines in edits.items():
+        text = after[rel].decode("utf-8")
+        for old, new in lines:
+            assert text.count(old) == 1, (rel, old)
+            text = text.replace(old, new)
+        after[rel] = text.encode("utf-8")
+    return after
+
+
+OPERATOR_EDITS = {
+    HELMFILE: [("version: 0.33.0 # the", "version: 0.34.0 # the")],
+    OPERATOR: [('tag: "v0.33.0"', 'tag: "v0.34.0"')],
+    CLOUD_INIT: [("--create-namespace --version 0.33.0", "--create-namespace --version 0.34.0")],
+    SCRIPT: [('--version "0.33.0"', '--version "0.34.0"')],
+    TERRAFORM: [('version          = "0.33.0"', 'version          = "0.34.0"')],
+}
+
+
+def test_status_shows_both_charts_as_components_with_every_pin(tmp_path: Path) -> None:
+    repo = operator_repo(tmp_path)
+    outcome = run_cli("status", "--repo", str(repo), "--offline", "--json")
+    assert outcome.code == 0, outcome.stderr
+    data = json.loads(outcome.stdout)
+    names = [(c["name"], c["upstream"]) for c in data["components"]]
+    assert names == [("flux-operator", "flux-operator"), ("flux-instance", "flux-instance")]
+    rows = {(r["subject"], r["role"], f"{r['file']}:{r['line']}", r["value"], r["ok"])
+            for r in data["sites"] if r["subject"] != "Flux"}  # fmt: skip
+    assert rows == {
+        ("flux-operator", "helmfile release version", f"{HELMFILE}:15", "0.33.0", True),
+        ("flux-operator", "OCIRepository tag", f"{OPERATOR}:13", "v0.33.0", True),
+        ("flux-operator", "cloud-init install", f"{CLOUD_INIT}:4", "0.33.0", True),
+        ("flux-operator", "cloud-init install", f"{SCRIPT}:6", "0.33.0", True),
+        ("flux-operator", "Terraform helm_release version", f"{TERRAFORM}:6", "0.33.0", True),
+        ("flux-instance", "helmfile release version", f"{HELMFILE}:21", "0.33.0", True),
+        ("flux-instance", "OCIRepository semver", f"{INSTANCE}:10", ">=0.30.0 <1.0.0", True),
+        ("flux-instance", "HelmRelease", f"{STAGING}:19", "0.33.0", True),
+        ("flux-instance", "cloud-init install", f"{CLOUD_INIT}:6", "v0.33.0", True),
+        ("flux-instance", "Terraform helm_release version", f"{TERRAFORM}:15", "v0.33.0", True),
+    }
+    # cert-manager in the helmfile and Terraform, and the comment in the script, are no pins
+    text = run_cli("status", "--repo", str(repo), "--offline").stdout
+    assert f"flux-operator ({GHCR}/flux-operator)" in text
+
+
+def test_check_reports_drift_between_the_pins_of_one_chart(tmp_path: Path) -> None:
+    repo = operator_repo(tmp_path)
+    path = repo / TERRAFORM
+    path.write_text(path.read_text("utf-8").replace('"0.33.0"', '"0.32.1"'), "utf-8")
+    outcome = run_cli("check", "--repo", str(repo), "--offline")
+    assert outcome.code == 1, outcome.stdout + outcome.stderr
+    assert (
+        f"{TERRAFORM}:6: helm_release.flux_operator pins flux-operator 0.32.1, helmfile release "
+        f"flux-operator pins 0.33.0 ({HELMFILE}:15) — make them agree: fluxbump to <version> "
+        "--component flux-operator"
+    ) in outcome.stdout
+    assert outcome.stdout.count("violation") >= 1 and "flux-instance" not in outcome.stdout
+
+
+def test_to_moves_every_pin_of_the_operator_chart_and_nothing_else(tmp_path: Path) -> None:
+    repo = operator_repo(tmp_path)
+    before = snapshot(repo)
+    args = ("to", "0.34.0", "--component", "flux-operator", "--offline", "--repo", str(repo))
+    outcome = run_cli(*args)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert snapshot(repo) == edited(before, OPERATOR_EDITS)
+    assert "flux-operator: flux-operator chart 0.34.0 (chart was 0.33.0)" in outcome.stdout
+    assert git(repo, "status", "--porcelain") == ""  # committed on its branch
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+def test_to_verifies_the_version_against_the_charts_oci_tags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helm_server: HelmServer
+) -> None:
+    chart = "controlplaneio-fluxcd/charts/flux-instance"
+    registry = Registry(pages={chart: [["0.33.0", "0.34.0"], ["0.35.0"]]})
+    with serve_registry(registry):
+        monkeypatch.setenv(PLAIN_HTTP_ENV, registry.host)
+        repo = operator_repo(tmp_path, registry.host)
+        before = snapshot(repo)
+        index = ("--helm-repo", helm_server.base_url, "--repo", str(repo))
+        missing = run_cli("to", "0.36.0", "--component", "flux-instance", *index)
+        assert missing.code != 0 and "0.36.0" in missing.stderr, missing.stderr
+        assert snapshot(repo) == before
+        outcome = run_cli("to", "latest", "--component", "flux-instance", "--no-git", *index)
+        assert outcome.code == 0, outcome.stdout + outcome.stderr
+        assert registry.tag_requests(), "the tags were listed"
+    assert snapshot(repo) == edited(
+        before,
+        {
+            HELMFILE: [('version: "0.33.0"', 'version: "0.35.0"')],
+            STAGING: [("version: '0.33.0'", "version: '0.35.0'")],
+            CLOUD_INIT: [("--version=v0.33.0", "--version=v0.35.0")],
+            TERRAFORM: [('version    = "v0.33.0"', 'version    = "v0.35.0"')],
+        },
+    )  # the ``ref.semver`` range admits 0.35.0 and is never rewritten
+
+
+def test_a_range_that_excludes_the_target_blocks_the_move(tmp_path: Path) -> None:
+    repo = operator_repo(tmp_path)
+    before = snapshot(repo)
+    args = ("to", "1.0.0", "--component", "flux-instance", "--offline", "--repo", str(repo))
+    outcome = run_cli(*args)
+    assert outcome.code != 0
+    assert (
+        f"{INSTANCE}:10: OCIRepository flux-system/flux-instance requires flux-instance "
+        ">=0.30.0 <1.0.0, which does not admit 1.0.0"
+    ) in outcome.stderr
+    assert snapshot(repo) == before
+
+
+def test_sync_moves_the_other_pins_to_the_one_renovate_moved(tmp_path: Path) -> None:
+    repo = operator_repo(tmp_path)
+    path = repo / OPERATOR
+    path.write_text(path.read_text("utf-8").replace('"v0.33.0"', '"v0.34.0"'), "utf-8")
+    git(repo, "commit", "-qam", "renovate: flux-operator v0.34.0")
+    before = snapshot(repo)
+    outcome = run_cli("sync", "--repo", str(repo), "--offline", "--base", "HEAD~1")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    moved = {k: v for k, v in OPERATOR_EDITS.items() if k != OPERATOR}
+    assert snapshot(repo) == edited(before, moved)
+
+
+def test_components_false_excludes_an_operator_chart_and_narrowing_names_it(
+    tmp_path: Path,
+) -> None:
+    repo = operator_repo(tmp_path)
+    narrowed = run_cli("check", "--repo", str(repo), "--offline", "--component", "flux-operator")
+    assert narrowed.code == 0, narrowed.stdout + narrowed.stderr
+    assert "5 pin-sites agree" in narrowed.stdout
+    (repo / ".fluxbump.yaml").write_text("components:\n  flux-instance: false\n", "utf-8")
+    data = json.loads(run_cli("status", "--repo", str(repo), "--offline", "--json").stdout)
+    assert [c["name"] for c in data["components"]] == ["flux-operator"]
+    outcome = run_cli("status", "--repo", str(repo), "--offline", "--component", "flux-instance")
+    assert outcome.code == 2
+    assert "--component flux-instance: no such component (found: flux-operator)" in outcome.stderr

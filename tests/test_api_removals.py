@@ -10,7 +10,7 @@ from pathlib import Path
 from fluxbump.fleet import FleetSpec, write_fleet
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.data import manifest
-from tests.support.fixtures import CONSISTENT, git, make_fleet, snapshot
+from tests.support.fixtures import CONSISTENT, commit_file, git, make_fleet, snapshot
 from tests.support.forge_server import ForgeServer, serve
 from tests.support.helm_server import HelmServer
 
@@ -129,11 +129,7 @@ OBJECTS = manifest("flux-objects-flux-2-6.yaml")  # v1beta1 objects, and one v1b
 
 def fleet_with_objects(root: Path, text: str = OBJECTS) -> Path:
     repo = make_fleet(root, CONSISTENT, git=True, **FLUX_2_6)
-    (repo / FLUX_OBJECTS).parent.mkdir(parents=True)
-    (repo / FLUX_OBJECTS).write_bytes(text.encode())
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "Flux objects")
-    return repo
+    return commit_file(repo, FLUX_OBJECTS, text, "Flux objects")
 
 
 def test_to_2_7_moves_exactly_the_unserved_api_versions(
@@ -164,9 +160,9 @@ def test_to_2_7_moves_exactly_the_unserved_api_versions(
 def test_a_migration_that_would_not_validate_is_refused_naming_the_field(
     tmp_path: Path, helm_server: HelmServer
 ) -> None:
-    text = OBJECTS.replace(
-        "  prune: true\n", "  prune: true\n  patchesStrategicMerge:\n    - kind: Deployment\n", 1
-    )
+    # A field v1 lacks that Flux's migration notes do not rename (patchesStrategicMerge is
+    # rewritten: tests/test_api_renames.py).
+    text = OBJECTS.replace("  prune: true\n", "  prune: true\n  healthCheck: []\n", 1)
     repo = fleet_with_objects(tmp_path / "repo", text)
     before = snapshot(repo)
     outcome = bump(helm_server, repo, "2.7.5")
@@ -174,7 +170,7 @@ def test_a_migration_that_would_not_validate_is_refused_naming_the_field(
     assert f"error: {FLUX_OBJECTS}:23: moving Kustomization flux-system/apps from " in (
         outcome.stderr
     )
-    assert "spec.patchesStrategicMerge: unknown field" in outcome.stderr
+    assert "spec.healthCheck: unknown field" in outcome.stderr
     assert "nothing written" in outcome.stderr
     assert snapshot(repo) == before
 

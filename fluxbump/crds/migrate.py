@@ -21,6 +21,7 @@ from fluxbump.pins import PinSite, Role, Violation, yaml_site
 from fluxbump.plan import Edit
 from fluxbump.scan.discover import Survey
 from fluxbump.scan.sources import SourceFile, read_raw, source_of
+from fluxbump.write.splice import splice
 from fluxbump.yamlio.yamldoc import scalar_at
 
 # A top-level apiVersion of a Flux API group: only such files are composed.
@@ -35,6 +36,7 @@ class FluxObject:
     group: str
     version: str
     doc: ObjectDoc
+    text: str = ""  # the whole file's text (fields Flux renamed are rewritten in it)
 
 
 def flux_objects(source: SourceFile) -> list[FluxObject]:
@@ -58,13 +60,14 @@ def flux_objects(source: SourceFile) -> list[FluxObject]:
         namespace = dig(doc.obj, "metadata", "namespace")
         owner = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
         site = yaml_site(Role.API_VERSION, source.rel, scalar, subject=kind, owner=owner)
-        found.append(FluxObject(site, group, version, doc))
+        found.append(FluxObject(site, group, version, doc, source.text))
     return found
 
 
 # Each top-level apiVersion of a Flux API group in a file's text, as (group, version).
 _FLUX_API_VERSION = re.compile(
-    r"^apiVersion:[ \t]*['\"]?([a-z.]*fluxcd\.io)/([a-z0-9]+)['\"]?[ \t]*(?:#.*)?$", re.MULTILINE
+    r"^apiVersion:[ \t]*['\"]?([a-z.]*fluxcd\.io)/([a-z0-9]+)['\"]?[ \t]*(?:#.*)?\r?$",
+    re.MULTILINE,
 )
 
 _KIND = re.compile(r"^kind:[ \t]*['\"]?([A-Za-z0-9]+)", re.MULTILINE)
@@ -136,24 +139,68 @@ def unserved(
 def migration_edits(
     objects: Iterable[FluxObject], crds: Mapping[str, Crd], release: str
 ) -> list[Edit]:
-    """An edit of each unserved object's ``apiVersion`` to the version ``crds`` store,
-    refused (``UsageError``, nothing written) when the migrated object does not validate
-    against that version's schema: a field Flux renamed needs a person."""
+    """An edit of each unserved object's ``apiVersion`` to the version ``crds`` store, and of
+    the fields Flux renamed between the two (``crds/renames.py``); refused (``UsageError``,
+    nothing written) when a rename cannot be done exactly or the migrated object does not
+    validate against that version's schema."""
     edits = []
     for obj, crd in unserved(objects, crds):
         new = f"{obj.group}/{crd.storage}"
-        migrated = obj.doc._replace(obj={**obj.doc.obj, "apiVersion": new})
+        fields, migrated = _renamed(obj, crd, new)
         problems = validate_objects([migrated], crds, release=release)
         if problems:
             first = problems[0]
             raise UsageError(
                 f"{first.file}:{first.line}: moving {obj.site.owner} from {obj.site.value} to "
                 f"{new} leaves it invalid: {first.message}; rewrite it by hand as Flux's "
-                "migration notes say (e.g. patchesStrategicMerge -> patches), then re-run; "
-                "nothing written"
+                "migration notes say, then re-run; nothing written"
             )
-        edits.append(Edit(obj.site, new))
+        edits += [Edit(obj.site, new), *fields]
     return edits
+
+
+def _renamed(obj: FluxObject, crd: Crd, new: str) -> tuple[list[Edit], ObjectDoc]:
+    """The field edits of one object moving to ``new``, and the object as they leave it,
+    proven: the new document's data is the old data with exactly Flux's renames applied."""
+    from fluxbump.crds import renames
+
+    try:
+        rewrites, transforms = renames.renamed_fields(
+            obj.text, obj.doc.node, obj.group, obj.site.subject, crd.schemas.get(crd.storage)
+        )
+    except renames.Refused as exc:
+        raise renames.refusal(obj.site.file, str(exc), obj.site.owner) from None
+    moved = {**obj.doc.obj, "apiVersion": new}
+    if not rewrites:
+        return [], obj.doc._replace(obj=moved)
+    fields = [
+        Edit(
+            PinSite(
+                Role.API_FIELD,
+                obj.site.file,
+                r.line,
+                r.column,
+                r.old,
+                obj.site.subject,
+                obj.site.owner,
+                r.start,
+                r.end,
+            ),
+            r.new,
+            r.new_text,
+        )
+        for r in rewrites
+    ]
+    text = splice(obj.text, [(obj.site, new), *((e.site, e.text or "") for e in fields)])
+    docs = object_docs(text, obj.site.file)
+    after = next((d for d in docs if d.doc_index == obj.doc.doc_index), None)
+    if after is None or after.obj != renames.expected(moved, transforms):
+        raise UsageError(
+            f"{obj.site.where}: moving {obj.site.owner} to {new} would change more than the "
+            "fields Flux renamed; rewrite it by hand as Flux's migration notes say, then "
+            "re-run; nothing written"
+        )
+    return fields, after._replace(line=obj.doc.line)
 
 
 def unserved_violations(

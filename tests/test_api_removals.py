@@ -147,11 +147,20 @@ def test_to_2_7_moves_exactly_the_unserved_api_versions(
         "+apiVersion: kustomize.toolkit.fluxcd.io/v1   # written for Flux 0.x",
         '-apiVersion: "notification.toolkit.fluxcd.io/v1beta1"',
         '+apiVersion: "notification.toolkit.fluxcd.io/v1beta3"',
+        # Still served by 2.7 but deprecated ("v1beta2 HelmRepository is deprecated, upgrade
+        # to v1", the CRD's deprecationWarning): moved in the same commit.
+        "-apiVersion: source.toolkit.fluxcd.io/v1beta2",
+        "+apiVersion: source.toolkit.fluxcd.io/v1",
     ]
-    # Only those three lines: every other byte of the file is as it was.
-    assert (repo / FLUX_OBJECTS).read_text().replace("/v1beta3", "/v1beta1").replace(
-        "fluxcd.io/v1\n", "fluxcd.io/v1beta1\n"
-    ).replace("fluxcd.io/v1   #", "fluxcd.io/v1beta1   #") == OBJECTS
+    # Only those four lines: every other byte of the file is as it was.
+    text = (repo / FLUX_OBJECTS).read_text()
+    text = text.replace("/v1\nkind: HelmRepository", "/v1beta2\nkind: HelmRepository")
+    assert (
+        text.replace("/v1beta3", "/v1beta1")
+        .replace("fluxcd.io/v1\n", "fluxcd.io/v1beta1\n")
+        .replace("fluxcd.io/v1   #", "fluxcd.io/v1beta1   #")
+        == OBJECTS
+    )
     # Same commit as the bump: the plan lists the edits with their file:line.
     assert git(repo, "log", "-1", "--format=%s").startswith("Bump Flux to v2.7.5")
     assert f"{FLUX_OBJECTS}:3: Flux apiVersion (GitRepository flux-system/apps)" in outcome.stdout

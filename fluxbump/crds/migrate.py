@@ -78,13 +78,20 @@ _KIND = re.compile(r"^kind:[ \t]*['\"]?([A-Za-z0-9]+)", re.MULTILINE)
 Suspect = Callable[[str, str, frozenset[str]], bool]
 
 
-def unserved_somewhere(*crd_sets: Mapping[str, Crd]) -> Suspect:
+# (CRD name, API version) -> deprecationWarning (``definitions.deprecated_versions``).
+Deprecations = Mapping[tuple[str, str], str]
+
+
+def unserved_somewhere(
+    *crd_sets: Mapping[str, Crd], deprecated: Deprecations | None = None
+) -> Suspect:
     """Suspect an API version that a CRD of its group, of a kind the file names, does not
-    serve in any of the sets."""
+    serve in any of the sets (or that ``deprecated`` marks: it is moved too)."""
     by_kind: dict[tuple[str, str], list[frozenset[str]]] = {}
     for crds in crd_sets:
         for crd in crds.values():
-            by_kind.setdefault((crd.group, crd.kind), []).append(frozenset(crd.served))
+            kept = frozenset(v for v in crd.served if (crd.name, v) not in (deprecated or {}))
+            by_kind.setdefault((crd.group, crd.kind), []).append(kept)
 
     def suspect(group: str, version: str, kinds: frozenset[str]) -> bool:
         return any(
@@ -201,6 +208,63 @@ def _renamed(obj: FluxObject, crd: Crd, new: str) -> tuple[list[Edit], ObjectDoc
             "re-run; nothing written"
         )
     return fields, after._replace(line=obj.doc.line)
+
+
+def deprecated_use(
+    objects: Iterable[FluxObject], crds: Mapping[str, Crd], deprecated: Deprecations
+) -> list[tuple[FluxObject, Crd, str]]:
+    """Objects in a version their CRD still serves but ``deprecated`` marks, with the
+    warning the API server prints for it."""
+    by_kind = _by_kind(crds)
+    found = []
+    for obj in objects:
+        crd = by_kind.get((obj.group, obj.site.subject))
+        if crd is not None and obj.version in crd.served and obj.version != crd.storage:
+            warning = deprecated.get((crd.name, obj.version))
+            if warning is not None:
+                found.append((obj, crd, warning))
+    return found
+
+
+def deprecation_edits(
+    objects: Iterable[FluxObject], crds: Mapping[str, Crd], release: str, deprecated: Deprecations
+) -> tuple[list[Edit], list[str]]:
+    """Edits moving each object in a version the target deprecates to the version it stores
+    (with Flux's renames), and a warning for each one left as it is because that move would
+    not be exact or valid (it is still served: a deprecation is no reason to stop a bump)."""
+    edits: list[Edit] = []
+    warnings: list[str] = []
+    for obj, crd, warning in deprecated_use(objects, crds, deprecated):
+        new = f"{obj.group}/{crd.storage}"
+        try:
+            fields, migrated = _renamed(obj, crd, new)
+        except UsageError as exc:
+            warnings.append(
+                f"{obj.site.where}: {obj.site.value} left as it is ({warning}): "
+                f"{exc.message.removesuffix('; nothing written')}"
+            )
+            continue
+        problems = validate_objects([migrated], crds, release=release)
+        if problems:
+            warnings.append(
+                f"{obj.site.where}: {obj.site.value} left as it is ({warning}): moving it to "
+                f"{new} leaves it invalid: {problems[0].message}"
+            )
+            continue
+        edits += [Edit(obj.site, new), *fields]
+    return edits, warnings
+
+
+def deprecation_warnings(
+    objects: Iterable[FluxObject], crds: Mapping[str, Crd], release: str, deprecated: Deprecations
+) -> list[str]:
+    """For ``status``/``check``: each object in an API version the pinned release deprecates
+    (a warning, not a violation: it is still served)."""
+    return [
+        f"{obj.site.where}: {obj.site.owner}: apiVersion {obj.site.value} is deprecated by "
+        f"{release} ({warning}); 'fluxbump to' moves it to {obj.group}/{crd.storage}"
+        for obj, crd, warning in deprecated_use(objects, crds, deprecated)
+    ]
 
 
 def unserved_violations(

@@ -83,7 +83,7 @@ def run_check(
             "way here, so there is no cloud-init invariant"
         )
     if flux is not None:
-        crds = pinned_comparison(flux, loaded.index, offline=offline)
+        crds = _pinned_comparison(repo, flux, loaded.index, offline=offline)
         schema, schema_warnings = _pinned_schema_violations(flux, loaded.index, offline=offline)
         unserved, deprecated = _unserved_api_versions(found, flux, loaded.index, offline=offline)
         said = {(v.file, v.line) for v in schema}
@@ -109,6 +109,20 @@ def run_check(
     # Where the index came from is said only now, once the index was (or was not) needed.
     warnings = [*_pending_journal(repo), *loaded.used_warnings(), *warnings]
     return CheckResult(flux, report, tuple(warnings), crds, tuple(chosen), reports)
+
+
+def _pinned_comparison(
+    repo: Path, flux: Discovery, index: HelmIndex, *, offline: bool
+) -> CrdComparison | None:
+    """The cloud-init Flux's CRDs against the pinned chart's, judged by the pin history only
+    when they differ (reading git costs the common, consistent case nothing)."""
+    from fluxbump.commands.history import repository_pin_history
+
+    crds = pinned_comparison(flux, index, offline=offline)
+    if crds is None or not crds.drops:
+        return crds
+    history = repository_pin_history(repo, flux, index)
+    return pinned_comparison(flux, index, offline=offline, history=history)
 
 
 def _stale_archives(found: Survey, discoveries: list[Discovery]) -> list[Violation]:

@@ -201,27 +201,33 @@ def _classify(
 
 
 def check_violations(found: Discovery, comparison: CrdComparison | None) -> list[Violation]:
-    """For ``check``: the pinned chart must serve every CRD version the cloud-init Flux serves."""
-    if comparison is None or not comparison.drops or not found.installs:
+    """For ``check``: the pinned chart must serve every CRD version the clusters may hold in
+    ``status.storedVersions``: the storage versions of the cloud-init Flux, and of the releases
+    the pin history shows (a version only served was never stored: not a violation)."""
+    stored = [d for d in comparison.drops if d.stored or d.stored_by] if comparison else []
+    if comparison is None or not stored or not found.installs:
         return []
     pin, install = found.upstream_pins()[0], found.installs[0]
-    listed = ", ".join(d.describe() for d in comparison.drops)
+    listed = ", ".join(d.describe() for d in stored)
     message = (
         f"{comparison.chart} {pin.value} CRDs stop serving {listed}, which Flux {install.value} "
-        f"from cloud-init ({install.where}) serves: the CRD update would be rejected and Helm's "
-        "rollback would delete the Flux controllers"
+        f"from cloud-init ({install.where}) or a release pinned before may have stored: the CRD "
+        "update would be rejected and Helm's rollback would delete the Flux controllers"
     )
     return [Violation(pin.file, pin.line, message, pin.value, "")]
 
 
-def pinned_comparison(found: Discovery, index: HelmIndex, *, offline: bool) -> CrdComparison | None:
-    """The running charts against the pinned one; None when there is no single exact pin."""
+def pinned_comparison(
+    found: Discovery, index: HelmIndex, *, offline: bool, history: PinHistory | None = None
+) -> CrdComparison | None:
+    """The running charts against the pinned one (each drop judged by ``history`` when
+    known); None when there is no single exact pin."""
     pins = found.upstream_pins()
     if len(pins) != 1 or not versions.is_pin(pins[0].value):
         return None
     if index.find(found.component.upstream, pins[0].value) is None:
         return None
-    return compare_crds(found, index, pins[0].value, offline=offline)
+    return compare_crds(found, index, pins[0].value, offline=offline, history=history)
 
 
 def schema_violations(

@@ -67,6 +67,23 @@ def test_history_that_stored_a_dropped_version_refuses_with_the_steps(
     assert git(repo, "branch", "--list", "fluxbump/*") == ""
 
 
+def test_the_clusters_to_migrate_leave_out_templates_hidden_and_excluded_directories(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = repo_with_history(tmp_path / "repo", *STORED_V1BETA1)
+    # A hidden copy of a cluster, and a cluster the configuration excludes (a directory glob).
+    hidden = repo / "clusters/.archive/bootstrap-kit"
+    hidden.mkdir(parents=True)
+    (hidden / "03-flux.yaml").write_bytes((repo / CLUSTERS[0] / "03-flux.yaml").read_bytes())
+    commit_file(repo, ".fluxbump.yaml", f"exclude:\n  - {CLUSTERS[2]}\n", "exclude one")
+    outcome = bump(helm_server, repo, "2.7.5")
+    assert outcome.code == 4, outcome.stderr
+    where = outcome.stderr.split("for each cluster deploying Flux (", 1)[1].split(")", 1)[0]
+    # clusters/_template deploys Flux too (a HelmRelease of the wrapper), but is no cluster.
+    assert (repo / "clusters/_template").is_dir()
+    assert where == f"{CLUSTERS[0]}, {CLUSTERS[1]}"
+
+
 def test_crds_migrated_records_it_and_proceeds(tmp_path: Path, helm_server: HelmServer) -> None:
     repo = repo_with_history(tmp_path / "repo", *STORED_V1BETA1)
     outcome = bump(helm_server, repo, "2.7.5", "--crds-migrated", "--json")

@@ -26,6 +26,7 @@ from fluxbump.pins import Role, Violation
 from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import resolve_chart_version
 from fluxbump.scan.discover import Discovery
+from fluxbump.scan.sources import Globs
 
 CrdFacts = Mapping[str, CrdVersions]
 
@@ -143,15 +144,20 @@ def migration_steps(clusters: Sequence[str]) -> str:
 def flux_clusters(found: Discovery) -> tuple[str, ...]:
     """The directories holding a HelmRelease of the wrapper chart: the clusters to migrate."""
     wrapper = found.component.wrapper
-    return tuple(
-        sorted(
-            {
-                s.file.rpartition("/")[0] or "."
-                for s in found.releases
-                if s.role is Role.HELMRELEASE and s.subject == wrapper
-            }
-        )
-    )
+    excluded = Globs(found.config.exclude)
+    directories = {
+        s.file.rpartition("/")[0] or "."
+        for s in found.releases
+        if s.role is Role.HELMRELEASE and s.subject == wrapper
+    }
+    return tuple(sorted(d for d in directories if not _not_a_cluster(d, excluded)))
+
+
+def _not_a_cluster(directory: str, excluded: Globs) -> bool:
+    """A template (``clusters/_template``: copied to make a cluster, never applied), a hidden
+    directory, or one the configuration excludes runs no Flux to migrate."""
+    hidden = any(part[:1] in ("_", ".") for part in directory.split("/") if part != ".")
+    return hidden or excluded.match(directory) or excluded.match(directory + "/")
 
 
 def compare_crds(

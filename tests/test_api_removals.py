@@ -7,14 +7,23 @@ import json
 import subprocess
 from pathlib import Path
 
+from fluxbump import fleet
 from fluxbump.fleet import FleetSpec, write_fleet
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.data import manifest
-from tests.support.fixtures import CONSISTENT, commit_file, git, make_fleet, snapshot
+from tests.support.fixtures import (
+    CONSISTENT,
+    commit_file,
+    git,
+    init_git,
+    make_fleet,
+    snapshot,
+)
 from tests.support.forge_server import ForgeServer, serve
 from tests.support.helm_server import HelmServer
 
 FLUX_2_6 = {"flux_release": "2.6.4", "flux_chart": "2.16.4"}
+FLUX_2_7 = {"flux_release": "2.7.5", "flux_chart": "2.17.2"}
 CLUSTERS = (
     "clusters/muscat.omani.works/bootstrap-kit",
     "clusters/omantel.omani.works/bootstrap-kit",
@@ -312,6 +321,25 @@ def test_scheduled_job_pull_request_lists_the_blocked_release_and_its_steps(
     assert section.lstrip().startswith("- Flux v2.8.5 (chart 2.18.3) blocked: its CRDs stop")
     assert "(stored by flux2 2.13.0)" in section and "`flux migrate --context" in section
     assert post.body["title"] == "fluxbump: Flux v2.7.5 (flux2 chart 2.17.2)"
+
+
+def test_a_renamed_cloud_init_template_keeps_its_history(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # Only the template ever pinned Flux 2.3.0 (chart 2.13.0 stored Buckets as v1beta2); then
+    # it moved to another directory, with the pin brought to 2.7.5 in the same commit.
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, **FLUX_2_7)
+    template = repo / fleet.CLOUDINIT
+    template.write_text(template.read_text().replace("v2.7.5", "v2.3.0"))
+    init_git(repo)
+    moved = "infra/hetzner-fsn1/cloudinit-control-plane.tftpl"
+    (repo / moved).parent.mkdir()
+    git(repo, "mv", fleet.CLOUDINIT, moved)
+    (repo / moved).write_text((repo / moved).read_text().replace("v2.3.0", "v2.7.5"))
+    git(repo, "commit", "-qam", "move the template")
+    outcome = bump(helm_server, repo, "2.8.5")
+    assert outcome.code == 4, outcome.stderr
+    assert "buckets.source.toolkit.fluxcd.io/v1beta2 (stored by flux2 2.13.0)" in outcome.stderr
 
 
 def test_git_log_raw_tokens_name_each_version_within_the_bound() -> None:

@@ -132,7 +132,7 @@ def _fields(node: Any, parents: tuple[str, ...], name: str) -> list[_Field]:
 
 def _rewrite(text: str, field: _Field) -> tuple[list[Rewrite], Transform]:
     name = str(field.key.value)
-    if field.parent.flow_style or field.key.style is not None:
+    if field.parent.flow_style or field.key.style:
         raise _refuse(field.key, f"{name} is in a flow mapping or quoted")
     if name in _DELETED:
         return [_delete_entry(text, field)], _deleting(field.path, name)
@@ -232,7 +232,7 @@ def _values_files(text: str, field: _Field) -> list[Rewrite]:
     ):
         raise _refuse(field.key, "valuesFile is not a one-line scalar")
     raw = text[value.start_mark.index : value.end_mark.index]
-    if value.style is None and any(c in raw for c in ",[]{}"):
+    if not value.style and any(c in raw for c in ",[]{}"):
         raise _refuse(field.key, "valuesFile holds a character a flow list would split")
     key = field.key
     between = text[key.end_mark.index : value.start_mark.index]

@@ -27,6 +27,7 @@ class Role(StrEnum):
     LOCK_DIGEST = "Chart.lock digest"
     LOCK_GENERATED = "Chart.lock generated"
     API_VERSION = "Flux apiVersion"
+    API_FIELD = "Flux API field"  # a field renamed with its apiVersion (crds/renames.py)
     CLI = "Flux CLI pin"  # CI action input, .tool-versions, mise, aqua (scan/sites/fluxcli.py)
     TERRAFORM = "Terraform Flux version"  # flux_bootstrap_git (scan/sites/terraform.py)
     INSTANCE = "FluxInstance version"  # flux-operator (scan/sites/fluxinstance.py)

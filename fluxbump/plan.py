@@ -28,10 +28,12 @@ BaseCharts = Callable[[str], ChartFile | None]
 
 @dataclass(frozen=True)
 class Edit:
-    """One pinned scalar to change."""
+    """One pinned scalar to change (or, with ``text``, one field Flux renamed: ``new`` is
+    what is shown, ``text`` what replaces the site's span)."""
 
     site: PinSite
     new: str
+    text: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {**self.site.as_json(), "old": self.site.value, "new": self.new}

@@ -7,14 +7,23 @@ import json
 import subprocess
 from pathlib import Path
 
+from fluxbump import fleet
 from fluxbump.fleet import FleetSpec, write_fleet
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.data import manifest
-from tests.support.fixtures import CONSISTENT, git, make_fleet, snapshot
+from tests.support.fixtures import (
+    CONSISTENT,
+    commit_file,
+    git,
+    init_git,
+    make_fleet,
+    snapshot,
+)
 from tests.support.forge_server import ForgeServer, serve
 from tests.support.helm_server import HelmServer
 
 FLUX_2_6 = {"flux_release": "2.6.4", "flux_chart": "2.16.4"}
+FLUX_2_7 = {"flux_release": "2.7.5", "flux_chart": "2.17.2"}
 CLUSTERS = (
     "clusters/muscat.omani.works/bootstrap-kit",
     "clusters/omantel.omani.works/bootstrap-kit",
@@ -65,6 +74,23 @@ def test_history_that_stored_a_dropped_version_refuses_with_the_steps(
     assert "--crds-migrated" in steps and "--force-unsafe-crds" in steps
     assert snapshot(repo) == before
     assert git(repo, "branch", "--list", "fluxbump/*") == ""
+
+
+def test_the_clusters_to_migrate_leave_out_templates_hidden_and_excluded_directories(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = repo_with_history(tmp_path / "repo", *STORED_V1BETA1)
+    # A hidden copy of a cluster, and a cluster the configuration excludes (a directory glob).
+    hidden = repo / "clusters/.archive/bootstrap-kit"
+    hidden.mkdir(parents=True)
+    (hidden / "03-flux.yaml").write_bytes((repo / CLUSTERS[0] / "03-flux.yaml").read_bytes())
+    commit_file(repo, ".fluxbump.yaml", f"exclude:\n  - {CLUSTERS[2]}\n", "exclude one")
+    outcome = bump(helm_server, repo, "2.7.5")
+    assert outcome.code == 4, outcome.stderr
+    where = outcome.stderr.split("for each cluster deploying Flux (", 1)[1].split(")", 1)[0]
+    # clusters/_template deploys Flux too (a HelmRelease of the wrapper), but is no cluster.
+    assert (repo / "clusters/_template").is_dir()
+    assert where == f"{CLUSTERS[0]}, {CLUSTERS[1]}"
 
 
 def test_crds_migrated_records_it_and_proceeds(tmp_path: Path, helm_server: HelmServer) -> None:
@@ -129,11 +155,7 @@ OBJECTS = manifest("flux-objects-flux-2-6.yaml")  # v1beta1 objects, and one v1b
 
 def fleet_with_objects(root: Path, text: str = OBJECTS) -> Path:
     repo = make_fleet(root, CONSISTENT, git=True, **FLUX_2_6)
-    (repo / FLUX_OBJECTS).parent.mkdir(parents=True)
-    (repo / FLUX_OBJECTS).write_bytes(text.encode())
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "Flux objects")
-    return repo
+    return commit_file(repo, FLUX_OBJECTS, text, "Flux objects")
 
 
 def test_to_2_7_moves_exactly_the_unserved_api_versions(
@@ -151,11 +173,20 @@ def test_to_2_7_moves_exactly_the_unserved_api_versions(
         "+apiVersion: kustomize.toolkit.fluxcd.io/v1   # written for Flux 0.x",
         '-apiVersion: "notification.toolkit.fluxcd.io/v1beta1"',
         '+apiVersion: "notification.toolkit.fluxcd.io/v1beta3"',
+        # Still served by 2.7 but deprecated ("v1beta2 HelmRepository is deprecated, upgrade
+        # to v1", the CRD's deprecationWarning): moved in the same commit.
+        "-apiVersion: source.toolkit.fluxcd.io/v1beta2",
+        "+apiVersion: source.toolkit.fluxcd.io/v1",
     ]
-    # Only those three lines: every other byte of the file is as it was.
-    assert (repo / FLUX_OBJECTS).read_text().replace("/v1beta3", "/v1beta1").replace(
-        "fluxcd.io/v1\n", "fluxcd.io/v1beta1\n"
-    ).replace("fluxcd.io/v1   #", "fluxcd.io/v1beta1   #") == OBJECTS
+    # Only those four lines: every other byte of the file is as it was.
+    text = (repo / FLUX_OBJECTS).read_text()
+    text = text.replace("/v1\nkind: HelmRepository", "/v1beta2\nkind: HelmRepository")
+    assert (
+        text.replace("/v1beta3", "/v1beta1")
+        .replace("fluxcd.io/v1\n", "fluxcd.io/v1beta1\n")
+        .replace("fluxcd.io/v1   #", "fluxcd.io/v1beta1   #")
+        == OBJECTS
+    )
     # Same commit as the bump: the plan lists the edits with their file:line.
     assert git(repo, "log", "-1", "--format=%s").startswith("Bump Flux to v2.7.5")
     assert f"{FLUX_OBJECTS}:3: Flux apiVersion (GitRepository flux-system/apps)" in outcome.stdout
@@ -164,9 +195,9 @@ def test_to_2_7_moves_exactly_the_unserved_api_versions(
 def test_a_migration_that_would_not_validate_is_refused_naming_the_field(
     tmp_path: Path, helm_server: HelmServer
 ) -> None:
-    text = OBJECTS.replace(
-        "  prune: true\n", "  prune: true\n  patchesStrategicMerge:\n    - kind: Deployment\n", 1
-    )
+    # A field v1 lacks that Flux's migration notes do not rename (patchesStrategicMerge is
+    # rewritten: tests/test_api_renames.py).
+    text = OBJECTS.replace("  prune: true\n", "  prune: true\n  healthCheck: []\n", 1)
     repo = fleet_with_objects(tmp_path / "repo", text)
     before = snapshot(repo)
     outcome = bump(helm_server, repo, "2.7.5")
@@ -174,7 +205,7 @@ def test_a_migration_that_would_not_validate_is_refused_naming_the_field(
     assert f"error: {FLUX_OBJECTS}:23: moving Kustomization flux-system/apps from " in (
         outcome.stderr
     )
-    assert "spec.patchesStrategicMerge: unknown field" in outcome.stderr
+    assert "spec.healthCheck: unknown field" in outcome.stderr
     assert "nothing written" in outcome.stderr
     assert snapshot(repo) == before
 
@@ -290,6 +321,25 @@ def test_scheduled_job_pull_request_lists_the_blocked_release_and_its_steps(
     assert section.lstrip().startswith("- Flux v2.8.5 (chart 2.18.3) blocked: its CRDs stop")
     assert "(stored by flux2 2.13.0)" in section and "`flux migrate --context" in section
     assert post.body["title"] == "fluxbump: Flux v2.7.5 (flux2 chart 2.17.2)"
+
+
+def test_a_renamed_cloud_init_template_keeps_its_history(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # Only the template ever pinned Flux 2.3.0 (chart 2.13.0 stored Buckets as v1beta2); then
+    # it moved to another directory, with the pin brought to 2.7.5 in the same commit.
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, **FLUX_2_7)
+    template = repo / fleet.CLOUDINIT
+    template.write_text(template.read_text().replace("v2.7.5", "v2.3.0"))
+    init_git(repo)
+    moved = "infra/hetzner-fsn1/cloudinit-control-plane.tftpl"
+    (repo / moved).parent.mkdir()
+    git(repo, "mv", fleet.CLOUDINIT, moved)
+    (repo / moved).write_text((repo / moved).read_text().replace("v2.3.0", "v2.7.5"))
+    git(repo, "commit", "-qam", "move the template")
+    outcome = bump(helm_server, repo, "2.8.5")
+    assert outcome.code == 4, outcome.stderr
+    assert "buckets.source.toolkit.fluxcd.io/v1beta2 (stored by flux2 2.13.0)" in outcome.stderr
 
 
 def test_git_log_raw_tokens_name_each_version_within_the_bound() -> None:

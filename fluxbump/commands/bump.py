@@ -318,17 +318,24 @@ def _api_migrations(
     tree: Survey, move: Move, index: HelmIndex, options: BumpOptions
 ) -> tuple[list[Edit], list[str]]:
     """The apiVersion edits that move every Flux object of the repository the target release
-    does not serve to the version it stores (refused when one would not validate)."""
+    does not serve to the version it stores (refused when one would not validate), and every
+    one in a version it deprecates (left, with a warning, when that move would not be exact)."""
+    from fluxbump.crds import migrate
+    from fluxbump.crds.definitions import deprecated_versions
     from fluxbump.crds.guard import migration_crds
-    from fluxbump.crds.migrate import migration_edits, repository_objects, unserved_somewhere
 
     chart = move.found.component.upstream
     crds = migration_crds(index, chart, move.chart, offline=options.offline)
     if crds is None:
         return [], [f"Flux manifests not migrated: no CRDs of {chart} {move.chart} offline"]
-    objects = repository_objects(tree, unserved_somewhere(crds))
+    deprecated = deprecated_versions(move.chart) if chart == "flux2" else {}
+    objects = migrate.repository_objects(
+        tree, migrate.unserved_somewhere(crds, deprecated=deprecated)
+    )
     release = f"Flux {versions.normalize(move.release)}"
-    return migration_edits(objects, crds, release), []
+    edits = migrate.migration_edits(objects, crds, release)
+    more, warnings = migrate.deprecation_edits(objects, crds, release, deprecated)
+    return edits + more, warnings
 
 
 def _refuse_blocked(plan: Plan) -> None:

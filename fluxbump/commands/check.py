@@ -106,13 +106,13 @@ def _checked(
             "way here, so there is no cloud-init invariant"
         )
     if flux is not None:
-        crds = pinned_comparison(flux, loaded.index, offline=offline)
+        crds = _pinned_comparison(repo, flux, loaded.index, offline=offline)
         schema, schema_warnings = _pinned_schema_violations(flux, loaded.index, offline=offline)
-        unserved = _unserved_api_versions(found, flux, loaded.index, offline=offline)
+        unserved, deprecated = _unserved_api_versions(found, flux, loaded.index, offline=offline)
         said = {(v.file, v.line) for v in schema}
         unserved = [v for v in unserved if (v.file, v.line) not in said]
         report.violations += check_violations(flux, crds) + schema + unserved
-        warnings += [*(crds.warnings if crds is not None else ()), *schema_warnings]
+        warnings += [*(crds.warnings if crds is not None else ()), *schema_warnings, *deprecated]
     if flux is None and not components and not found.flux_excluded:
         loose = loose_release_pins(found.release_pins())
         report.rows += loose.rows
@@ -132,6 +132,20 @@ def _checked(
     # Where the index came from is said only now, once the index was (or was not) needed.
     warnings = [*_pending_journal(repo), *loaded.used_warnings(), *warnings]
     return CheckResult(flux, report, tuple(warnings), crds, tuple(chosen), reports)
+
+
+def _pinned_comparison(
+    repo: Path, flux: Discovery, index: HelmIndex, *, offline: bool
+) -> CrdComparison | None:
+    """The cloud-init Flux's CRDs against the pinned chart's, judged by the pin history only
+    when they differ (reading git costs the common, consistent case nothing)."""
+    from fluxbump.commands.history import repository_pin_history
+
+    crds = pinned_comparison(flux, index, offline=offline)
+    if crds is None or not crds.drops:
+        return crds
+    history = repository_pin_history(repo, flux, index)
+    return pinned_comparison(flux, index, offline=offline, history=history)
 
 
 def _stale_archives(found: Survey, discoveries: list[Discovery]) -> list[Violation]:
@@ -172,24 +186,33 @@ def _pinned_schema_violations(
 
 def _unserved_api_versions(
     tree: Survey, found: Discovery, index: HelmIndex, *, offline: bool
-) -> list[Violation]:
+) -> tuple[list[Violation], list[str]]:
     """Flux objects anywhere in the manifests whose apiVersion the pinned release does not
-    serve (the schema check reads only the files that deploy a chart)."""
+    serve (the schema check reads only the files that deploy a chart), and warnings for those
+    whose apiVersion it deprecates."""
+    from fluxbump.crds import migrate
+    from fluxbump.crds.definitions import deprecated_versions
     from fluxbump.crds.guard import migration_crds
-    from fluxbump.crds.migrate import repository_objects, unserved_somewhere, unserved_violations
 
     pins = found.upstream_pins()
     if len(pins) != 1 or not versions.is_pin(pins[0].value):
-        return []
+        return [], []
     chart = found.component.upstream
     release = app_version_of(index, chart, pins[0].value)
     if release is None or not versions.is_pin(release):
-        return []
+        return [], []
     crds = migration_crds(index, chart, pins[0].value, offline=offline)
     if crds is None:
-        return []
-    objects = repository_objects(tree, unserved_somewhere(crds))
-    return unserved_violations(objects, crds, f"Flux {versions.normalize(release)}")
+        return [], []
+    deprecated = deprecated_versions(pins[0].value) if chart == "flux2" else {}
+    objects = migrate.repository_objects(
+        tree, migrate.unserved_somewhere(crds, deprecated=deprecated)
+    )
+    flux = f"Flux {versions.normalize(release)}"
+    return (
+        migrate.unserved_violations(objects, crds, flux),
+        migrate.deprecation_warnings(objects, crds, flux, deprecated),
+    )
 
 
 def format_problems(report: GateReport) -> list[str]:

@@ -81,22 +81,16 @@ def _safest(
     root: Path, index: HelmIndex, warnings: tuple[str, ...], *, pre: bool, offline: bool
 ) -> ResolveResult:
     """The repository's Flux, its pin history and manifests, judged release by release."""
+    from fluxbump.commands.history import repository_pin_history
     from fluxbump.config import load_config
-    from fluxbump.crds.guard import charts_of_release
-    from fluxbump.crds.history import HISTORY_LIMIT, pin_files, pin_history
     from fluxbump.crds.safest import safest_release
     from fluxbump.scan.discover import survey
     from fluxbump.targets import provable
-    from fluxbump.vcs import git
 
     tree = survey(root, load_config(root))
     found = provable(tree, tree.required_flux())
-    repo = git.open_repo(root)
-    history = None
-    if repo is not None and git.has_head(repo):
-        past = git.past_versions(repo, pin_files(found), limit=HISTORY_LIMIT)
-        history = pin_history(found, past, charts_of_release(index, found.component.upstream))
-    else:
+    history = repository_pin_history(root, found, index)
+    if history is None:
         warnings += ("no git history: every served CRD version is treated as stored",)
     safest = safest_release(found, index, tree, history, pre=pre, offline=offline)
     return ResolveResult(safest.chosen, warnings, safest.blocked, safe=True)

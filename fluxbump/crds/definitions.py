@@ -197,3 +197,28 @@ def catalog_releases() -> dict[str, list[str]]:
         if isinstance(release, dict) and "appVersion" in release:
             found.setdefault(str(release["appVersion"]), []).append(chart)
     return found
+
+
+# --- deprecated versions (tools/build_crd_deprecations.py) -----------------------------------
+
+DEPRECATIONS_NAME = "flux2-crd-deprecations.json"
+
+
+@cache
+def _deprecations() -> dict[str, Any]:
+    text = resources.files("fluxbump").joinpath("data", DEPRECATIONS_NAME).read_text("utf-8")
+    data = json.loads(text)
+    return data if isinstance(data, dict) else {}
+
+
+def deprecated_versions(chart_version: str) -> dict[tuple[str, str], str]:
+    """(CRD name, API version) -> the ``deprecationWarning`` of each version a flux2 chart
+    release serves but marks ``deprecated: true``; empty when the catalog does not know it."""
+    data = _deprecations()
+    key = data.get("charts", {}).get(chart_version.removeprefix("v"))
+    found = data.get("sets", {}).get(key, {}) if isinstance(key, str) else {}
+    return {
+        (name, version): str(text)
+        for crd_version, text in found.items()
+        for name, _, version in [crd_version.rpartition("/")]
+    }

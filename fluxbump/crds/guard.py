@@ -26,6 +26,7 @@ from fluxbump.pins import Role, Violation
 from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import resolve_chart_version
 from fluxbump.scan.discover import Discovery
+from fluxbump.scan.sources import Globs
 
 CrdFacts = Mapping[str, CrdVersions]
 
@@ -143,15 +144,20 @@ def migration_steps(clusters: Sequence[str]) -> str:
 def flux_clusters(found: Discovery) -> tuple[str, ...]:
     """The directories holding a HelmRelease of the wrapper chart: the clusters to migrate."""
     wrapper = found.component.wrapper or found.component.upstream  # none: it is deployed
-    return tuple(
-        sorted(
-            {
-                s.file.rpartition("/")[0] or "."
-                for s in (*found.releases, *found.direct)
-                if s.role is Role.HELMRELEASE and s.subject == wrapper
-            }
-        )
-    )
+    excluded = Globs(found.config.exclude)
+    directories = {
+        s.file.rpartition("/")[0] or "."
+        for s in (*found.releases, *found.direct)
+        if s.role is Role.HELMRELEASE and s.subject == wrapper
+    }
+    return tuple(sorted(d for d in directories if not _not_a_cluster(d, excluded)))
+
+
+def _not_a_cluster(directory: str, excluded: Globs) -> bool:
+    """A template (``clusters/_template``: copied to make a cluster, never applied), a hidden
+    directory, or one the configuration excludes runs no Flux to migrate."""
+    hidden = any(part[:1] in ("_", ".") for part in directory.split("/") if part != ".")
+    return hidden or excluded.match(directory) or excluded.match(directory + "/")
 
 
 def compare_crds(
@@ -201,27 +207,33 @@ def _classify(
 
 
 def check_violations(found: Discovery, comparison: CrdComparison | None) -> list[Violation]:
-    """For ``check``: the pinned chart must serve every CRD version the cloud-init Flux serves."""
-    if comparison is None or not comparison.drops or not found.installs:
+    """For ``check``: the pinned chart must serve every CRD version the clusters may hold in
+    ``status.storedVersions``: the storage versions of the cloud-init Flux, and of the releases
+    the pin history shows (a version only served was never stored: not a violation)."""
+    stored = [d for d in comparison.drops if d.stored or d.stored_by] if comparison else []
+    if comparison is None or not stored or not found.installs:
         return []
     pin, install = found.upstream_pins()[0], found.installs[0]
-    listed = ", ".join(d.describe() for d in comparison.drops)
+    listed = ", ".join(d.describe() for d in stored)
     message = (
         f"{comparison.chart} {pin.value} CRDs stop serving {listed}, which Flux {install.value} "
-        f"from cloud-init ({install.where}) serves: the CRD update would be rejected and Helm's "
-        "rollback would delete the Flux controllers"
+        f"from cloud-init ({install.where}) or a release pinned before may have stored: the CRD "
+        "update would be rejected and Helm's rollback would delete the Flux controllers"
     )
     return [Violation(pin.file, pin.line, message, pin.value, "")]
 
 
-def pinned_comparison(found: Discovery, index: HelmIndex, *, offline: bool) -> CrdComparison | None:
-    """The running charts against the pinned one; None when there is no single exact pin."""
+def pinned_comparison(
+    found: Discovery, index: HelmIndex, *, offline: bool, history: PinHistory | None = None
+) -> CrdComparison | None:
+    """The running charts against the pinned one (each drop judged by ``history`` when
+    known); None when there is no single exact pin."""
     pins = found.upstream_pins()
     if len(pins) != 1 or not versions.is_pin(pins[0].value):
         return None
     if index.find(found.component.upstream, pins[0].value) is None:
         return None
-    return compare_crds(found, index, pins[0].value, offline=offline)
+    return compare_crds(found, index, pins[0].value, offline=offline, history=history)
 
 
 def schema_violations(

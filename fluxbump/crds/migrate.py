@@ -21,6 +21,7 @@ from fluxbump.pins import PinSite, Role, Violation, yaml_site
 from fluxbump.plan import Edit
 from fluxbump.scan.discover import Survey
 from fluxbump.scan.sources import SourceFile, read_raw, source_of
+from fluxbump.write.splice import splice
 from fluxbump.yamlio.yamldoc import scalar_at
 
 # A top-level apiVersion of a Flux API group: only such files are composed.
@@ -35,6 +36,7 @@ class FluxObject:
     group: str
     version: str
     doc: ObjectDoc
+    text: str = ""  # the whole file's text (fields Flux renamed are rewritten in it)
 
 
 def flux_objects(source: SourceFile) -> list[FluxObject]:
@@ -58,13 +60,14 @@ def flux_objects(source: SourceFile) -> list[FluxObject]:
         namespace = dig(doc.obj, "metadata", "namespace")
         owner = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
         site = yaml_site(Role.API_VERSION, source.rel, scalar, subject=kind, owner=owner)
-        found.append(FluxObject(site, group, version, doc))
+        found.append(FluxObject(site, group, version, doc, source.text))
     return found
 
 
 # Each top-level apiVersion of a Flux API group in a file's text, as (group, version).
 _FLUX_API_VERSION = re.compile(
-    r"^apiVersion:[ \t]*['\"]?([a-z.]*fluxcd\.io)/([a-z0-9]+)['\"]?[ \t]*(?:#.*)?$", re.MULTILINE
+    r"^apiVersion:[ \t]*['\"]?([a-z.]*fluxcd\.io)/([a-z0-9]+)['\"]?[ \t]*(?:#.*)?\r?$",
+    re.MULTILINE,
 )
 
 _KIND = re.compile(r"^kind:[ \t]*['\"]?([A-Za-z0-9]+)", re.MULTILINE)
@@ -75,13 +78,20 @@ _KIND = re.compile(r"^kind:[ \t]*['\"]?([A-Za-z0-9]+)", re.MULTILINE)
 Suspect = Callable[[str, str, frozenset[str]], bool]
 
 
-def unserved_somewhere(*crd_sets: Mapping[str, Crd]) -> Suspect:
+# (CRD name, API version) -> deprecationWarning (``definitions.deprecated_versions``).
+Deprecations = Mapping[tuple[str, str], str]
+
+
+def unserved_somewhere(
+    *crd_sets: Mapping[str, Crd], deprecated: Deprecations | None = None
+) -> Suspect:
     """Suspect an API version that a CRD of its group, of a kind the file names, does not
-    serve in any of the sets."""
+    serve in any of the sets (or that ``deprecated`` marks: it is moved too)."""
     by_kind: dict[tuple[str, str], list[frozenset[str]]] = {}
     for crds in crd_sets:
         for crd in crds.values():
-            by_kind.setdefault((crd.group, crd.kind), []).append(frozenset(crd.served))
+            kept = frozenset(v for v in crd.served if (crd.name, v) not in (deprecated or {}))
+            by_kind.setdefault((crd.group, crd.kind), []).append(kept)
 
     def suspect(group: str, version: str, kinds: frozenset[str]) -> bool:
         return any(
@@ -155,24 +165,125 @@ def unserved(
 def migration_edits(
     objects: Iterable[FluxObject], crds: Mapping[str, Crd], release: str
 ) -> list[Edit]:
-    """An edit of each unserved object's ``apiVersion`` to the version ``crds`` store,
-    refused (``UsageError``, nothing written) when the migrated object does not validate
-    against that version's schema: a field Flux renamed needs a person."""
+    """An edit of each unserved object's ``apiVersion`` to the version ``crds`` store, and of
+    the fields Flux renamed between the two (``crds/renames.py``); refused (``UsageError``,
+    nothing written) when a rename cannot be done exactly or the migrated object does not
+    validate against that version's schema."""
     edits = []
     for obj, crd in unserved(objects, crds):
         new = f"{obj.group}/{crd.storage}"
-        migrated = obj.doc._replace(obj={**obj.doc.obj, "apiVersion": new})
+        fields, migrated = _renamed(obj, crd, new)
         problems = validate_objects([migrated], crds, release=release)
         if problems:
             first = problems[0]
             raise UsageError(
                 f"{first.file}:{first.line}: moving {obj.site.owner} from {obj.site.value} to "
                 f"{new} leaves it invalid: {first.message}; rewrite it by hand as Flux's "
-                "migration notes say (e.g. patchesStrategicMerge -> patches), then re-run; "
-                "nothing written"
+                "migration notes say, then re-run; nothing written"
             )
-        edits.append(Edit(obj.site, new))
+        edits += [Edit(obj.site, new), *fields]
     return edits
+
+
+def _renamed(obj: FluxObject, crd: Crd, new: str) -> tuple[list[Edit], ObjectDoc]:
+    """The field edits of one object moving to ``new``, and the object as they leave it,
+    proven: the new document's data is the old data with exactly Flux's renames applied."""
+    from fluxbump.crds import renames
+
+    try:
+        rewrites, transforms = renames.renamed_fields(
+            obj.text, obj.doc.node, obj.group, obj.site.subject, crd.schemas.get(crd.storage)
+        )
+    except renames.Refused as exc:
+        raise renames.refusal(obj.site.file, str(exc), obj.site.owner) from None
+    moved = {**obj.doc.obj, "apiVersion": new}
+    if not rewrites:
+        return [], obj.doc._replace(obj=moved)
+    fields = [
+        Edit(
+            PinSite(
+                Role.API_FIELD,
+                obj.site.file,
+                r.line,
+                r.column,
+                r.old,
+                obj.site.subject,
+                obj.site.owner,
+                r.start,
+                r.end,
+            ),
+            r.new,
+            r.new_text,
+        )
+        for r in rewrites
+    ]
+    text = splice(obj.text, [(obj.site, new), *((e.site, e.text or "") for e in fields)])
+    docs = object_docs(text, obj.site.file)
+    after = next((d for d in docs if d.doc_index == obj.doc.doc_index), None)
+    if after is None or after.obj != renames.expected(moved, transforms):
+        raise UsageError(
+            f"{obj.site.where}: moving {obj.site.owner} to {new} would change more than the "
+            "fields Flux renamed; rewrite it by hand as Flux's migration notes say, then "
+            "re-run; nothing written"
+        )
+    return fields, after._replace(line=obj.doc.line)
+
+
+def deprecated_use(
+    objects: Iterable[FluxObject], crds: Mapping[str, Crd], deprecated: Deprecations
+) -> list[tuple[FluxObject, Crd, str]]:
+    """Objects in a version their CRD still serves but ``deprecated`` marks, with the
+    warning the API server prints for it."""
+    by_kind = _by_kind(crds)
+    found = []
+    for obj in objects:
+        crd = by_kind.get((obj.group, obj.site.subject))
+        if crd is not None and obj.version in crd.served and obj.version != crd.storage:
+            warning = deprecated.get((crd.name, obj.version))
+            if warning is not None:
+                found.append((obj, crd, warning))
+    return found
+
+
+def deprecation_edits(
+    objects: Iterable[FluxObject], crds: Mapping[str, Crd], release: str, deprecated: Deprecations
+) -> tuple[list[Edit], list[str]]:
+    """Edits moving each object in a version the target deprecates to the version it stores
+    (with Flux's renames), and a warning for each one left as it is because that move would
+    not be exact or valid (it is still served: a deprecation is no reason to stop a bump)."""
+    edits: list[Edit] = []
+    warnings: list[str] = []
+    for obj, crd, warning in deprecated_use(objects, crds, deprecated):
+        new = f"{obj.group}/{crd.storage}"
+        try:
+            fields, migrated = _renamed(obj, crd, new)
+        except UsageError as exc:
+            warnings.append(
+                f"{obj.site.where}: {obj.site.value} left as it is ({warning}): "
+                f"{exc.message.removesuffix('; nothing written')}"
+            )
+            continue
+        problems = validate_objects([migrated], crds, release=release)
+        if problems:
+            warnings.append(
+                f"{obj.site.where}: {obj.site.value} left as it is ({warning}): moving it to "
+                f"{new} leaves it invalid: {problems[0].message}"
+            )
+            continue
+        edits += [Edit(obj.site, new), *fields]
+    return edits, warnings
+
+
+def deprecation_warnings(
+    objects: Iterable[FluxObject], crds: Mapping[str, Crd], release: str, deprecated: Deprecations
+) -> list[str]:
+    """For ``status``/``check``: each object in an API version the pinned release deprecates
+    (a warning, not a violation: it is still served)."""
+    return [
+        f"{obj.site.where}: {obj.site.owner}: apiVersion {obj.site.value} is deprecated by "
+        f"{release} ({warning}); 'fluxbump to' moves it to {obj.group}/{crd.storage}"
+        for obj, crd, warning in deprecated_use(objects, crds, deprecated)
+    ]
 
 
 def unserved_violations(

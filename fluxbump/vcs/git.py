@@ -242,16 +242,13 @@ def past_versions(
 
     Returns the files, the commits read, and whether more commits touched them (the bound
     cut the history). One ``git log --raw`` names every blob (no tree walks) and one
-    persistent ``cat-file`` reads them: 400 commits cost tens of milliseconds. A past version
-    that does not decode is skipped (it pinned nothing readable).
+    persistent ``cat-file`` reads them: 400 commits cost tens of milliseconds. A file that was
+    renamed is followed to its older name, as ``git log --follow`` would (a cloud-init
+    template moved to another directory still pinned what it pinned). A past version that
+    does not decode is skipped (it pinned nothing readable).
     """
     paths = {repo.path(rel): rel for rel in rels}
-    if not paths:
-        return [], 0, False
-    log = repo.handle.git.log(
-        "--format=%H", "--raw", "--no-abbrev", "-z", f"--max-count={limit + 1}", "--", *paths
-    )
-    blobs, commits = _changed_blobs(log.split("\0"), paths, limit)
+    blobs, commits, bounded = _past_blobs(repo, paths, limit, "HEAD")
     found: list[SourceFile] = []
     for sha, rel in blobs.items():
         raw = repo.handle.odb.stream(bytes.fromhex(sha)).read()
@@ -259,23 +256,69 @@ def past_versions(
             found.append(SourceFile(rel, raw, decode(raw, f"{sha[:12]}:{rel}")))
         except UsageError:
             continue
-    return found, min(commits, limit), commits > limit
+    return found, commits, bounded
+
+
+def _past_blobs(
+    repo: GitRepo, paths: dict[str, str], limit: int, rev: str
+) -> tuple[dict[str, str], int, bool]:
+    """Blob -> file of every version of ``paths`` (path -> file it is a version of) in the
+    newest ``limit`` commits from ``rev`` touching them, and of the paths each was renamed
+    from (from the commit before the rename on, within what is left of the bound)."""
+    if not paths or limit <= 0:
+        return {}, 0, bool(paths)
+    log = repo.handle.git.log(
+        rev, "--format=%H", "--raw", "--no-abbrev", "-z", f"--max-count={limit + 1}", "--", *paths
+    )
+    added: dict[str, str] = {}
+    blobs, commits = _changed_blobs(log.split("\0"), paths, limit, added)
+    bounded = commits > limit
+    read = min(commits, limit)
+    for sha, renamed in _renames(repo, added, paths).items():
+        older, more, cut = _past_blobs(repo, renamed, limit - read, f"{sha}^")
+        blobs.update({blob: rel for blob, rel in older.items() if blob not in blobs})
+        read, bounded = read + more, bounded or cut
+    return blobs, read, bounded
+
+
+def _renames(
+    repo: GitRepo, added: dict[str, str], paths: dict[str, str]
+) -> dict[str, dict[str, str]]:
+    """Commit -> {old path: file} for each path ``added`` (path -> the commit that added it)
+    that the commit renamed from another (a root commit renames nothing)."""
+    by_commit: dict[str, dict[str, str]] = {}
+    for path, sha in added.items():
+        by_commit.setdefault(sha, {})[path] = paths[path]
+    found: dict[str, dict[str, str]] = {}
+    for sha, wanted in by_commit.items():
+        if not repo.handle.commit(sha).parents:
+            continue
+        raw = repo.handle.git.diff_tree("-M", "-r", "--raw", "--no-abbrev", "-z", f"{sha}^", sha)
+        tokens = raw.split("\0")
+        for i, token in enumerate(tokens):
+            if token.startswith(":") and token.split()[-1][:1] == "R" and i + 2 < len(tokens):
+                old, new = tokens[i + 1], tokens[i + 2]
+                if new in wanted:
+                    found.setdefault(sha, {})[old] = wanted[new]
+    return found
 
 
 _NO_BLOB = "0" * 40
 
 
 def _changed_blobs(
-    tokens: list[str], paths: dict[str, str], limit: int
+    tokens: list[str], paths: dict[str, str], limit: int, added: dict[str, str] | None = None
 ) -> tuple[dict[str, str], int]:
     """Blob -> file of every version ``git log --raw -z`` names in its first ``limit``
-    commits (before and after each change), and how many commits it listed."""
+    commits (before and after each change), and how many commits it listed; ``added`` gets
+    path -> the commit that added it."""
     blobs: dict[str, str] = {}
-    commits, i = 0, 0
+    commits, i, commit = 0, 0, ""
     while i < len(tokens):
         token = tokens[i].strip("\n")
         if not token.startswith(":"):
             commits += bool(token)
+            commit = token or commit
             i += 1
             continue
         _, _, old, new, status = token[1:].split()[:5]
@@ -283,5 +326,7 @@ def _changed_blobs(
         rel = paths.get(tokens[i + width]) if i + width < len(tokens) else None
         if rel is not None and commits <= limit:
             blobs.update({sha: rel for sha in (new, old) if sha != _NO_BLOB})
+            if status == "A" and added is not None:
+                added[tokens[i + width]] = commit
         i += 1 + width
     return blobs, commits

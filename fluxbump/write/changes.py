@@ -10,7 +10,7 @@ from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role
 from fluxbump.plan import Plan
 from fluxbump.scan.sources import SourceFile
-from fluxbump.write.splice import edit_yaml, splice
+from fluxbump.write.splice import edit_with_fields, edit_yaml, splice
 from fluxbump.write.transaction import FileChange
 
 # Below this many edited files a second process costs more than it saves.
@@ -27,7 +27,8 @@ def file_changes(sources: dict[str, SourceFile], plan: Plan) -> list[FileChange]
 
     by_file: dict[str, list[tuple[PinSite, str]]] = {}
     for edit in plan.edits:
-        by_file.setdefault(edit.site.file, []).append((edit.site, edit.new))
+        replacement = edit.new if edit.text is None else edit.text
+        by_file.setdefault(edit.site.file, []).append((edit.site, replacement))
 
     def edited(files: Sequence[tuple[str, list[tuple[PinSite, str]]]]) -> list[FileChange]:
         changes = []
@@ -37,8 +38,12 @@ def file_changes(sources: dict[str, SourceFile], plan: Plan) -> list[FileChange]
             if any(site.role is Role.BOOTSTRAP for site, _ in edits):
                 changes.append(FileChange(rel, source.raw, _regenerated(plan, rel)))
                 continue
-            is_text = any(site.doc_index is None for site, _ in edits)
-            text = splice(source.text, edits) if is_text else edit_yaml(rel, source.text, edits)
+            if any(site.role is Role.API_FIELD for site, _ in edits):
+                text = edit_with_fields(rel, source.text, edits)
+            elif any(site.doc_index is None for site, _ in edits):
+                text = splice(source.text, edits)
+            else:
+                text = edit_yaml(rel, source.text, edits)
             changes.append(FileChange(rel, source.raw, text.encode("utf-8")))
         return changes
 

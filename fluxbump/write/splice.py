@@ -106,6 +106,24 @@ def edit_yaml(rel: str, text: str, changes: Sequence[tuple[PinSite, str]]) -> st
     return new_text
 
 
+def edit_with_fields(rel: str, text: str, changes: Sequence[tuple[PinSite, str]]) -> str:
+    """The new text of a YAML file where Flux API fields are rewritten too (``Role.API_FIELD``,
+    proven with their apiVersion by ``crds/migrate.py``): the other edits must change the data
+    exactly at their paths of that result."""
+    from fluxbump.pins import Role
+
+    fields = [(site, new) for site, new in changes if site.role is Role.API_FIELD]
+    others = [(site, new) for site, new in changes if site.role is not Role.API_FIELD]
+    new_text = splice(text, changes)
+    if _load_all(new_text, rel) != _expected(_load_all(splice(text, fields), rel), others):
+        first = min(others, key=lambda change: change[0].start)[0] if others else fields[0][0]
+        raise UsageError(
+            f"{first.where}: editing the pin would change other data in the file; "
+            "nothing written — edit this file by hand and re-run"
+        )
+    return new_text
+
+
 def _verified(rel: str, text: str, new_text: str, changes: Sequence[tuple[PinSite, str]]) -> bool:
     """True when the new text's data is the old data with exactly the intended values set.
 

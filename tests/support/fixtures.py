@@ -44,6 +44,15 @@ def _made_once(spec: FleetSpec, git: bool) -> Path:
     return made
 
 
+def commit_file(repo: Path, rel: str, text: str, message: str = "add a file") -> Path:
+    """Write ``rel`` (bytes exactly as ``text``, no newline translation) and commit it."""
+    (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+    (repo / rel).write_bytes(text.encode())
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", message)
+    return repo
+
+
 def git(root: Path, *args: str) -> str:
     proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
     return proc.stdout.strip()

@@ -1,0 +1,23 @@
+"""The pin history of a repository from its git log (``crds/history.py`` reads it, purely):
+which flux2 releases its clusters may have run, for ``resolve --safe`` and ``check``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fluxbump.crds.history import PinHistory
+from fluxbump.remote.index import HelmIndex
+from fluxbump.scan.discover import Discovery
+
+
+def repository_pin_history(root: Path, found: Discovery, index: HelmIndex) -> PinHistory | None:
+    """The releases the pin files' git history pinned; None outside git or before a commit."""
+    from fluxbump.crds.guard import charts_of_release
+    from fluxbump.crds.history import HISTORY_LIMIT, pin_files, pin_history
+    from fluxbump.vcs import git
+
+    repo = git.open_repo(root)
+    if repo is None or not git.has_head(repo):
+        return None
+    past = git.past_versions(repo, pin_files(found), limit=HISTORY_LIMIT)
+    return pin_history(found, past, charts_of_release(index, found.component.upstream))

@@ -426,6 +426,13 @@ def _settle_direct(found: Survey) -> None:
         found.components.remove(direct)
 
 
+def _scanned_names(found: Survey) -> tuple[frozenset[str], frozenset[str]]:
+    """The charts whose releases are known, and those this survey scans releases of (fewer
+    when ``--component`` narrowed it)."""
+    known = _release_charts(found)
+    return known, known if found.scanned is None else found.scanned
+
+
 def _release_charts(found: Survey) -> frozenset[str]:
     """The chart names whose HelmRelease pins the scan collects: this repo's charts, and
     the upstream a wrapper-less Flux component deploys directly."""
@@ -517,8 +524,7 @@ FORK_THRESHOLD = 2000
 
 
 def _releases(found: Survey, files: list[str]) -> None:
-    known = _release_charts(found)
-    names = known if found.scanned is None else found.scanned
+    known, names = _scanned_names(found)
     root = str(found.root)
 
     def scan(chunk: Sequence[str]) -> ScannedFiles:
@@ -563,8 +569,7 @@ def _join(
 ) -> None:
     """Join version patches to their releases (reading ``unscanned`` for patches that name a
     release, not a chart), then the postBuild values that set a release's version."""
-    known = _release_charts(found)
-    names = known if found.scanned is None else found.scanned
+    known, names = _scanned_names(found)
     root = str(found.root)
     patches = patches + patches_by_release_name(
         root, found.sources, found.unreadable, found.releases, unscanned, names, known

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
@@ -309,6 +310,9 @@ def main_callback(
 ) -> None:
     """Move a GitOps monorepo to a new Flux CD release in one safe, atomic step."""
     _DEBUG["traceback"] = debug
+    # ruamel warns on stderr about the user's YAML it reads anyway (an anchor defined twice,
+    # which YAML 1.2 allows), naming its own source file: noise no user can act on.
+    warnings.filterwarnings("ignore", module=r"ruamel\.yaml")
 
 
 @command()

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fluxbump import fleet
-from tests.support.cli_runner import Outcome, run_cli
+from tests.support.cli_runner import Outcome, run_cli, run_process
 from tests.support.fixtures import INCIDENT, edit, make_fleet, snapshot
 from tests.support.helm_server import HelmServer
+from tests.support.layouts import COMMUNITY, chart, helmrelease, write_repo
 
 RELEASE = f"clusters/muscat.omani.works/{fleet.FLUX_RELEASE_FILE}"
 PLAIN_SPEC = "    spec:\n      chart: bp-flux\n      version: 1.1.1\n"
@@ -74,3 +75,28 @@ def test_one_anchored_scalar_feeding_pins_that_must_diverge_is_refused(
         "nothing written"
     )
     assert snapshot(repo) == before
+
+
+def test_an_anchor_defined_twice_is_read_as_yaml_1_2_reads_it_and_no_python_warning_shows(
+    tmp_path: Path,
+) -> None:
+    # Seen in coolguy1771/home-ops: a second ``&vars`` in one file. YAML 1.2 lets an anchor be
+    # redefined (an alias takes the latest); libyaml refuses it, ruamel reads it but warned
+    # on stderr with its own source path — noise no user can act on.
+    values = "  values:\n    first: &v {a: 1}\n    second: &v {b: 2}\n    used: *v\n"
+    repo = write_repo(
+        tmp_path / "repo",
+        {
+            "platform/flux/Chart.yaml": chart(
+                "platform-flux", "0.3.0", ("flux2", "2.14.1", COMMUNITY)
+            ),
+            "kubernetes/flux/helmrelease.yaml": helmrelease("flux", "platform-flux", "0.2.0")
+            + values,
+        },
+    )
+    outcome = run_process("check", "--offline", "--repo", str(repo))
+    assert outcome.code == 1, outcome.stderr
+    assert "kubernetes/flux/helmrelease.yaml:11: flux-system/flux deploys platform-flux 0.2.0" in (
+        outcome.stdout
+    )
+    assert "Warning" not in outcome.stderr and ".py:" not in outcome.stderr

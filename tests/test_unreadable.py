@@ -19,9 +19,8 @@ def run(repo: Path, *args: str) -> Outcome:
     return run_cli(*args, "--repo", str(repo), "--offline")
 
 
-def two_components(root: Path) -> Path:
-    """Flux (platform-flux) and Cilium (platform-cilium); Cilium's HelmRelease is broken."""
-    broken = helmrelease("cilium", "platform-cilium", "1.0.0") + "  values: {unclosed: [\n"
+def consistent_pair(root: Path, extra: dict[str, str]) -> Path:
+    """Flux (platform-flux) and Cilium (platform-cilium), both consistent, plus ``extra``."""
     return write_repo(
         root,
         {
@@ -34,9 +33,15 @@ def two_components(root: Path) -> Path:
             "kubernetes/apps/flux-system/flux/helmrelease.yaml": helmrelease(
                 "flux", "platform-flux", "0.3.0"
             ),
-            BROKEN: broken,
+            **extra,
         },
     )
+
+
+def two_components(root: Path) -> Path:
+    """Flux (platform-flux) and Cilium (platform-cilium); Cilium's HelmRelease is broken."""
+    broken = helmrelease("cilium", "platform-cilium", "1.0.0") + "  values: {unclosed: [\n"
+    return consistent_pair(root, {BROKEN: broken})
 
 
 def test_check_names_the_file_and_marks_only_its_component_unproven(tmp_path: Path) -> None:
@@ -197,3 +202,40 @@ def test_a_bump_of_a_component_whose_chart_yaml_is_unreadable_names_that_file(
     unknown = run(repo, "to", "1.16.1", "--component", "nope", "--no-git")
     assert unknown.code == 2 and "--component nope: no such component" in unknown.stderr
     assert snapshot(repo) == before
+
+
+# A ConfigMap holding a shell script whose heredoc leaves the block scalar (seen in
+# agndam-corp/server-one): not YAML, with backslashes in it, and no HelmRelease however a
+# double-quoted escape could be read.
+SCRIPT = "kubernetes/apps/adguard/scripts-configmap.yaml"
+SCRIPT_TEXT = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: scripts\ndata:\n  run.sh: |\n"
+    '    printf "a\\tb\\n"\n    cat > tls.json <<EOF\n{\n  "enabled": true\n}\nEOF\n'
+)
+
+
+def test_a_broken_file_that_cannot_hold_a_pin_costs_no_component(tmp_path: Path) -> None:
+    repo = consistent_pair(tmp_path / "repo", {SCRIPT: SCRIPT_TEXT})
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+    assert SCRIPT not in check.stdout + check.stderr
+    status = run(repo, "status", "--json")
+    assert json.loads(status.stdout)["problems"] == []
+
+
+def test_a_broken_file_whose_escapes_spell_a_pin_costs_the_component_they_name(
+    tmp_path: Path,
+) -> None:
+    # "Helm\x52elease" of "platform-\x63ilium": a HelmRelease of platform-cilium, however
+    # written; the file does not parse, so that component (only) is unproven.
+    escaped = (
+        helmrelease("cilium", "platform-cilium", "1.0.0")
+        .replace("kind: HelmRelease", 'kind: "Helm\\x52elease"')
+        .replace("chart: platform-cilium", 'chart: "platform-\\x63ilium"')
+    )
+    repo = consistent_pair(tmp_path / "repo", {SCRIPT: escaped + "  values: {unclosed: [\n"})
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    problems = [line for line in check.stdout.splitlines() if SCRIPT in line]
+    assert len(problems) == 1 and problems[0].endswith("; platform-cilium is unproven")
+    assert run(repo, "check", "--component", "flux").code == 0

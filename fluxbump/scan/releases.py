@@ -17,6 +17,7 @@ from fluxbump.scan.sites.helmrelease import (
     VersionPatch,
     names_regex_bytes,
     scan_manifest,
+    spelled_out,
 )
 from fluxbump.scan.sites.operator import find_operator_charts, may_hold_operator_chart
 from fluxbump.scan.sources import SourceFile, decode, read_raw, source_of, wide_encoding
@@ -245,7 +246,8 @@ def _unreadable(rel: str, raw: bytes, message: str, names: frozenset[str]) -> Un
     if match is not None and match.group("file") == rel:
         reason, line = match.group("reason"), int(match.group("line") or 1)
     reason = reason.removesuffix("; fix the file and re-run")
-    named = frozenset(n for n in names if n.encode() in raw)
+    spelled = _spelled_out(raw) if b"\\" in raw else raw
+    named = frozenset(n for n in names if n.encode() in raw or n.encode() in spelled)
     return Unreadable(rel, line, reason, named)
 
 
@@ -274,8 +276,17 @@ def _may_pin(raw: bytes, needles: re.Pattern[bytes] | None) -> bool:
     wide = wide_encoding(raw) if raw[:1] in _WIDE_FIRST else None
     if wide is not None:  # UTF-16/32: test its text; decoding it then names the file
         return _may_pin(raw.decode(wide, errors="replace").encode(), needles)
-    if b"\\" in raw:
+    if b"\\" in raw and _names_a_pin(_spelled_out(raw), needles):
         return True
+    return _names_a_pin(raw, needles)
+
+
+def _names_a_pin(raw: bytes, needles: re.Pattern[bytes] | None) -> bool:
     if b"HelmRelease" not in raw and b"OCIRepository" not in raw:
         return False
     return needles is not None and needles.search(raw) is not None
+
+
+def _spelled_out(raw: bytes) -> bytes:
+    """``helmrelease.spelled_out`` of a file's bytes."""
+    return spelled_out(raw.decode("utf-8", "replace")).encode("utf-8", "surrogatepass")

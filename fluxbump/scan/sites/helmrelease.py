@@ -124,13 +124,39 @@ def may_pin(text: str, charts: frozenset[str]) -> bool:
 
     A pin names its chart in the text (``chart: bp-flux``, quoted, flow style, or an OCI URL
     ending in it) and its kind; only a double-quoted escape can spell either differently,
-    so any backslash lets the text through to the parser.
+    so text with a backslash is also tested as those escapes spell it.
     """
-    if "\\" in text:
+    if "\\" in text and _names_a_pin(spelled_out(text), charts):
         return True
+    return _names_a_pin(text, charts)
+
+
+def _names_a_pin(text: str, charts: frozenset[str]) -> bool:
     if "HelmRelease" not in text and "OCIRepository" not in text:
         return False
     return bool(charts) and names_regex(charts).search(text) is not None
+
+
+# The double-quoted escapes that can spell a letter (``\x52``, ``\u0052``, ``\U00000052``)
+# and an escaped line break, which joins the text on either side (``Helm\<newline> Release``).
+_LETTER_ESCAPE = re.compile(
+    r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|\r?\n[ \t]*)"
+)
+
+
+def spelled_out(text: str) -> str:
+    """``text`` with those escapes read as what they spell, wherever they are: a kind or a
+    chart name written through escapes appears in it. Reading a backslash that is not in a
+    double-quoted scalar this way only lets more text through to the parser, never less."""
+    return _LETTER_ESCAPE.sub(_spelled, text)
+
+
+def _spelled(match: re.Match[str]) -> str:
+    code = match.group(1) or match.group(2) or match.group(3)
+    if code is None:
+        return ""  # an escaped line break
+    point = int(code, 16)
+    return chr(point) if point <= 0x10FFFF else ""
 
 
 @lru_cache(maxsize=8)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cli_runner import run_cli
+from tests.support.cli_runner import run_cli, run_process
 from tests.support.fixtures import init_git, snapshot
 from tests.support.independent_scan import (
     FLUX_UPSTREAM,
@@ -29,8 +29,8 @@ SNAPSHOTS = Path(__file__).resolve().parent
 NAMES = sorted(p.name for p in SNAPSHOTS.iterdir() if (p / "SOURCE.md").is_file())
 
 
-def test_there_are_seven_snapshots_each_with_its_license_and_source() -> None:
-    assert len(NAMES) >= 7
+def test_there_are_ten_snapshots_each_with_its_license_and_source() -> None:
+    assert len(NAMES) >= 10
     for name in NAMES:
         source = (SNAPSHOTS / name / "SOURCE.md").read_text("utf-8")
         assert "commit `" in source and "License:" in source
@@ -75,10 +75,21 @@ def test_the_oracle_sees_same_named_charts_and_unreadable_files() -> None:
     )
 
 
+def test_the_oracle_reads_the_flux_release_pins_outside_charts() -> None:
+    daluca = scan(SNAPSHOTS / "daluca-cloud")
+    assert sorted((p.file, p.kind, p.version) for p in daluca.flux_pins) == [
+        (f"clusters/{cluster}/flux-system/gotk-components.yaml", "bootstrap", "v2.4.0")
+        for cluster in ("production", "staging")
+    ]
+    arthurgeek = scan(SNAPSHOTS / "arthurgeek-home-ops")
+    assert arthurgeek.flux_disagreements() == {(".mise.toml", "2.8.8")}
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_the_oracle_reads_every_snapshot(name: str) -> None:
     facts = scan(SNAPSHOTS / name)
-    assert facts.charts or facts.releases or name == "fluxcd-flux2-multi-tenancy"
+    found = facts.charts or facts.releases or facts.flux_pins
+    assert found or name == "fluxcd-flux2-multi-tenancy"
 
 
 # --- fluxbump against the oracle ---------------------------------------------------------
@@ -95,6 +106,7 @@ NEW_DIGEST, NEW_TIME = "digest: sha256:<new>", "generated: <now>"
 CILIUM_CHART = "cluster/apps/core/cilium/Chart.yaml"
 TOR_HELMFILE = "bootstrap/helmfile.d/01-apps.yaml"
 TOR_OCI = "kubernetes/apps/flux-system/{}/app/ocirepository.yaml"
+COOL_HELMFILES = ("bootstrap/helmfile.d/01-apps.yaml", "bootstrap/helmfile.yaml")
 # One real bump per snapshot that has something to move, and its whole diff: every changed
 # line of every changed file, as (file, line, before, after), read off the snapshot by hand.
 BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
@@ -121,6 +133,24 @@ BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
         [
             (TOR_HELMFILE, 34, "    version: 0.58.0", "    version: 0.59.0"),
             (TOR_OCI.format("flux-operator"), 13, "    tag: 0.58.0", "    tag: 0.59.0"),
+        ],
+    ),
+    # The same flux-operator layout with the operator at 0.28.0 (and a Flux CLI pin that
+    # disagrees with the FluxInstance, which a chart bump leaves as it found it).
+    "arthurgeek-home-ops": (
+        ("to", "0.29.0", "--component", "flux-operator"),
+        [
+            ("bootstrap/helmfile.d/01-apps.yaml", 40, "    version: 0.28.0", "    version: 0.29.0"),
+            (TOR_OCI.format("flux-operator"), 13, "    tag: 0.28.0", "    tag: 0.29.0"),
+        ],
+    ),
+    # Two helmfile bootstraps pin flux-instance: both move with the OCIRepository.
+    "coolguy1771-home-ops": (
+        ("to", "0.59.0", "--component", "flux-instance"),
+        [
+            (COOL_HELMFILES[0], 76, "    version: 0.58.0", "    version: 0.59.0"),
+            (COOL_HELMFILES[1], 67, "    version: 0.58.0", "    version: 0.59.0"),
+            (TOR_OCI.format("flux-instance"), 13, "    tag: 0.58.0", "    tag: 0.59.0"),
         ],
     ),
     "mmalyska-home-ops": (
@@ -173,6 +203,22 @@ def sites(document: dict[str, Any], role: str) -> set[tuple[str, str, str]]:
     return {(s["file"], s["subject"], s["value"]) for s in document["sites"] if s["role"] == role}
 
 
+FLUX_PIN_ROLES = {
+    "flux bootstrap header": "bootstrap",
+    "FluxInstance version": "instance",
+    "Flux CLI pin": "cli",
+}
+
+
+def flux_sites(document: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(file, kind, value) of every pin of the Flux release outside charts."""
+    return {
+        (s["file"], FLUX_PIN_ROLES[s["role"]], s["value"])
+        for s in document["sites"]
+        if s["role"] in FLUX_PIN_ROLES
+    }
+
+
 def operator_sites(document: dict[str, Any]) -> set[tuple[str, str, str]]:
     """flux-operator's chart pins: their own component's every pin-site."""
     components = {c["name"] for c in document["components"]} & set(OPERATOR_CHARTS)
@@ -200,7 +246,9 @@ def test_status_reports_every_pin_the_oracle_finds_and_nothing_else(
     assert operators == sorted({p.chart for p in facts.operator_pins}, reverse=True)
     flux = [c["wrapper"] for c in document["components"] if c["name"] == "flux"]
     assert flux == facts.flux_wrappers()
-    assert document["violations"] == []
+    assert flux_sites(document) == {(p.file, p.kind, p.version) for p in facts.flux_pins}
+    violations = {(v["file"], v["found"]) for v in document["violations"]}
+    assert violations == facts.flux_disagreements()
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -209,7 +257,11 @@ def test_check_finds_no_false_violation(
 ) -> None:
     facts = scan(SNAPSHOTS / name)
     outcome = run_cli("check", "--offline", "--repo", str(repositories[name]), env=cache)
-    if expected_upstream_pins(facts) or facts.operator_pins:
+    if facts.flux_disagreements():  # a real one: each is said, with file:line
+        assert outcome.code == 1, outcome.stdout + outcome.stderr
+        said = {line.split(":", 1)[0] for line in outcome.stdout.splitlines() if ": " in line}
+        assert {file for file, _ in facts.flux_disagreements()} <= said
+    elif expected_upstream_pins(facts) or facts.operator_pins or facts.flux_pins:
         assert outcome.code == 0, outcome.stdout + outcome.stderr
         assert (
             f"{len(expected_upstream_pins(facts))} " in outcome.stdout or "agree" in outcome.stdout
@@ -229,7 +281,8 @@ def test_one_real_bump_changes_exactly_the_expected_lines(
     outcome = run_cli(*args, "--offline", "--no-git", "--repo", str(root), env=cache)
     assert outcome.code == 0, outcome.stdout + outcome.stderr
     assert [_by_form(c) for c in line_changes(before, snapshot(root))] == expected
-    assert run_cli("check", "--offline", "--repo", str(root), env=cache).code == 0
+    after = run_cli("check", "--offline", "--repo", str(root), env=cache).code
+    assert after == (1 if scan(SNAPSHOTS / name).flux_disagreements() else 0)
 
 
 def _by_form(change: tuple[str, int, str, str]) -> tuple[str, int, str, str]:
@@ -281,3 +334,28 @@ def test_a_warm_status_equals_a_cold_one(name: str, tmp_path: Path, cache: dict[
     warm = run_cli(*args, env=cache)
     assert cold.code == first.code == warm.code
     assert json.loads(cold.stdout) == json.loads(first.stdout) == json.loads(warm.stdout)
+
+
+def test_a_real_disagreement_of_the_flux_cli_and_the_flux_instance_is_reported_once(
+    repositories: dict[str, Path], cache: dict[str, str]
+) -> None:
+    outcome = run_cli("check", "--offline", "--repo", str(repositories["arthurgeek-home-ops"]))
+    instance = "kubernetes/apps/flux-system/flux-instance/app/helmrelease.yaml:27"
+    assert outcome.code == 1
+    assert outcome.stdout.splitlines() == [
+        f".mise.toml:16: mise [tools] pins Flux 2.8.8, flux-instance values pins Flux 2.6.4 "
+        f"({instance}) — make them agree",
+        "check: 1 violation(s) in 6 pin-sites",
+    ]
+
+
+def test_a_file_yaml_1_2_reads_but_libyaml_refuses_prints_no_python_warning(
+    repositories: dict[str, Path], cache: dict[str, str]
+) -> None:
+    # coolguy1771's Taskfile defines ``&vars`` twice and holds a backslash: it cannot pin
+    # anything, and reading it must not print ruamel's warning (a whole process: as a user runs it).
+    repo = repositories["coolguy1771-home-ops"]
+    outcome = run_process("status", "--offline", "-q", "--no-cache", "--repo", str(repo), env=cache)
+    assert outcome.code == 0, outcome.stderr
+    assert outcome.stderr == ""
+    assert "helmfile release version  bootstrap/helmfile.yaml:60" in outcome.stdout

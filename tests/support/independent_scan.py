@@ -11,12 +11,19 @@ chart, whatever its name. flux-operator's two charts (``flux-operator``, ``flux-
 artifacts under ``ghcr.io/controlplaneio-fluxcd/charts``) are pinned by an OCIRepository of that
 URL (``ref.tag`` or ``ref.semver``, as Flux's OCIRepository documents), a HelmRelease naming
 the chart (``spec.chart.spec.version``), or a helmfile ``releases:`` entry (``chart`` ending in
-the chart's name, ``version``, as helmfile documents).
+the chart's name, ``version``, as helmfile documents). The Flux release itself is pinned by
+the header ``flux install --export`` writes atop a ``flux bootstrap`` ``gotk-components.yaml``
+(``# Flux Version: vX.Y.Z``), by a ``FluxInstance``'s ``spec.distribution.version`` (or the
+``instance.distribution.version`` value of a HelmRelease of the ``flux-instance`` chart), and
+by the Flux CLI a ``mise.toml`` installs (``flux2`` or ``aqua:fluxcd/flux2`` under ``[tools]``);
+the exact ones must all name one release.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +44,24 @@ class OperatorPin:
     file: str
     chart: str
     version: str
+
+
+@dataclass(frozen=True)
+class FluxPin:
+    """A pin of the Flux release itself: ``kind`` is "bootstrap", "instance" or "cli"."""
+
+    file: str
+    kind: str
+    version: str
+
+    @property
+    def exact(self) -> bool:
+        return _EXACT.fullmatch(self.version) is not None
+
+
+_EXACT = re.compile(r"v?\d+\.\d+\.\d+")
+_HEADER = re.compile(r"^# Flux Version: (\S+)$", re.MULTILINE)
+_MISE_FLUX = ("flux2", "aqua:fluxcd/flux2")
 
 
 @dataclass(frozen=True)
@@ -75,6 +100,17 @@ class Facts:
     versions: dict[str, str] = field(default_factory=dict)  # Chart.yaml file -> its version
     unreadable: list[str] = field(default_factory=list)
     operator_pins: list[OperatorPin] = field(default_factory=list)
+    flux_pins: list[FluxPin] = field(default_factory=list)
+
+    def flux_disagreements(self) -> set[tuple[str, str]]:
+        """(file, version) of each exact Flux release pin that names another release than the
+        first exact one of a FluxInstance, else of a bootstrap header, else of the CLI."""
+        exact = [p for p in self.flux_pins if p.exact]
+        order = {"instance": 0, "bootstrap": 1, "cli": 2}
+        if not exact:
+            return set()
+        first = min(exact, key=lambda p: order[p.kind]).version.removeprefix("v")
+        return {(p.file, p.version) for p in exact if p.version.removeprefix("v") != first}
 
     def flux_wrappers(self) -> list[str]:
         """The charts that depend on the community ``flux2`` chart."""
@@ -108,7 +144,56 @@ def scan(root: Path) -> Facts:
         if release is not None:
             facts.releases.append(release)
         facts.operator_pins += _operator_pins(rel, document)
+        instance = _instance_version(document, oci)
+        if instance is not None:
+            facts.flux_pins.append(FluxPin(rel, "instance", instance))
+    facts.flux_pins += _bootstrap_headers(root) + _mise_pins(root)
     return facts
+
+
+def _instance_version(document: dict[str, Any], oci: dict[str, dict[str, Any]]) -> str | None:
+    """A FluxInstance's distribution version, or a flux-instance HelmRelease's value of it."""
+    spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+    api = str(document.get("apiVersion", ""))
+    if document.get("kind") == "FluxInstance" and api.startswith("fluxcd.controlplane.io/"):
+        version = (spec.get("distribution") or {}).get("version")
+        return None if version is None else str(version)
+    release = _release("", document, oci)
+    if release is None or release.chart.rsplit("/", 1)[-1] != "flux-instance":
+        return None
+    instance = (spec.get("values") or {}).get("instance") or {}
+    version = (instance.get("distribution") or {}).get("version")
+    return None if version is None else str(version)
+
+
+def _bootstrap_headers(root: Path) -> list[FluxPin]:
+    return [
+        FluxPin(rel, "bootstrap", match.group(1))
+        for rel in _files_named(root, ("gotk-components.yaml",))
+        if (match := _HEADER.search((root / rel).read_text("utf-8"))) is not None
+    ]
+
+
+def _mise_pins(root: Path) -> list[FluxPin]:
+    pins = []
+    for rel in _files_named(root, ("mise.toml", ".mise.toml")):
+        tools = tomllib.loads((root / rel).read_text("utf-8")).get("tools") or {}
+        for name in _MISE_FLUX:
+            value = tools.get(name)
+            version = value.get("version") if isinstance(value, dict) else value
+            if isinstance(version, str):
+                pins.append(FluxPin(rel, "cli", version))
+    return pins
+
+
+def _files_named(root: Path, names: tuple[str, ...]) -> list[str]:
+    found = []
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories[:] = sorted(s for s in subdirectories if s != ".git")
+        found += [
+            (Path(directory) / n).relative_to(root).as_posix() for n in sorted(files) if n in names
+        ]
+    return found
 
 
 def _operator_pins(rel: str, document: dict[str, Any]) -> list[OperatorPin]:

@@ -339,7 +339,8 @@ def test_a_warm_status_equals_a_cold_one(name: str, tmp_path: Path, cache: dict[
 def test_a_real_disagreement_of_the_flux_cli_and_the_flux_instance_is_reported_once(
     repositories: dict[str, Path], cache: dict[str, str]
 ) -> None:
-    outcome = run_cli("check", "--offline", "--repo", str(repositories["arthurgeek-home-ops"]))
+    repo = repositories["arthurgeek-home-ops"]
+    outcome = run_cli("check", "--offline", "--repo", str(repo), env=cache)
     instance = "kubernetes/apps/flux-system/flux-instance/app/helmrelease.yaml:27"
     assert outcome.code == 1
     assert outcome.stdout.splitlines() == [

@@ -8,6 +8,7 @@ from pathlib import Path
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.fixtures import INCIDENT, edit, make_fleet, snapshot
 from tests.support.helm_server import HelmServer
+from tests.support.layouts import write_repo
 from tests.support.overlays import (
     JSON6902,
     KS,
@@ -91,3 +92,34 @@ def test_to_moves_crlf_pins_byte_minimally(tmp_path: Path, helm_server: HelmServ
     want, got = run("check", lf), run("check", crlf)
     assert as_lf(got, crlf) == as_lf(want, lf)
     assert not [line for line in got.stdout.splitlines() if "1.1.1" in line]
+
+
+# The Flux release outside charts: Terraform (after a heredoc), mise [tools] (after another
+# table), asdf, aqua and the CI action; the same texts as in tests/test_release_pins.py.
+RELEASE_PINS = {
+    "main.tf": (
+        'resource "flux_bootstrap_git" "this" {\n  path    = "clusters/a"\n'
+        "  kustomization_override = <<-EOT\n    value: '}'\n  EOT\n"
+        '  version = "v2.4.0" # the release\n}\n\n'
+        'resource "flux_bootstrap_git" "other" {\n  version = "v2.4.0"\n}\n'
+    ),
+    "mise.toml": '[env]\nFOO = "bar"\n\n[tools]\nflux2 = "2.4.0"\n',
+    ".tool-versions": "flux2 2.4.0\nkubectl 1.30.0\n",
+    "aqua.yaml": "packages:\n- name: fluxcd/flux2@v2.4.0\n",
+    ".github/workflows/e2e.yaml": (
+        "on: push\njobs:\n  e2e:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: fluxcd/flux2/action@main\n        with:\n          version: 2.4.0\n"
+    ),
+}
+
+
+def test_crlf_release_pins_are_listed_by_status_like_lf_ones(tmp_path: Path) -> None:
+    # Seen with a CRLF .mise.toml: its [tools] header was not a table, so the pin was missed.
+    lf = write_repo(tmp_path / "lf", RELEASE_PINS)
+    crlf = write_repo(
+        tmp_path / "crlf", {rel: text.replace("\n", "\r\n") for rel, text in RELEASE_PINS.items()}
+    )
+    want, got = run("status", lf), run("status", crlf)
+    assert want.code == got.code == 0, got.stderr
+    assert len(want.stdout.splitlines()) == 2 + 6  # the header lines and every pin
+    assert as_lf(got, crlf) == as_lf(want, lf)

@@ -30,7 +30,7 @@ _MISE_ENTRY = re.compile(
     r"(?P<quote>[\"'])(?P<version>[^\"'\n]+)(?P=quote)",
     re.MULTILINE,
 )
-_TABLE = re.compile(r"^[ \t]*\[(?P<name>[^\]\n]+)\][ \t]*(?:#.*)?$", re.MULTILINE)
+_TABLE = re.compile(r"^[ \t]*\[(?P<name>[^\]\n]+)\][ \t]*(?:#.*)?\r?$", re.MULTILINE)
 _AQUA_PACKAGE = "fluxcd/flux2@"
 
 

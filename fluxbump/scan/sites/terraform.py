@@ -26,7 +26,10 @@ _HEADER = re.compile(
     r'^[ \t]*(?P<kind>resource|data)[ \t]+"(?P<type>[^"\n]+)"[ \t]+"(?P<name>[^"\n]+)"[ \t]*\{',
     re.MULTILINE,
 )
-_VERSION = re.compile(r'^[ \t]*version[ \t]*=[ \t]*"(?P<version>[^"$%\\\n]*)"[ \t]*(?:#.*|//.*)?$')
+# A line keeps its CR in a CRLF file: ``\r?$`` ends it there as ``$`` does in an LF one.
+_VERSION = re.compile(
+    r'^[ \t]*version[ \t]*=[ \t]*"(?P<version>[^"$%\\\n]*)"[ \t]*(?:#.*|//.*)?\r?$'
+)
 
 
 def find_terraform_pins(source: SourceFile) -> list[PinSite]:
@@ -133,7 +136,7 @@ def _string_end(text: str, start: int) -> int:
     return i
 
 
-_HEREDOC = re.compile(r"<<-?(?P<tag>[A-Za-z_][A-Za-z0-9_]*)[ \t]*\n")
+_HEREDOC = re.compile(r"<<-?(?P<tag>[A-Za-z_][A-Za-z0-9_]*)[ \t]*\r?\n")
 
 
 def _heredoc_end(text: str, start: int) -> int:
@@ -141,7 +144,7 @@ def _heredoc_end(text: str, start: int) -> int:
     match = _HEREDOC.match(text, start)
     if match is None:
         return start + 2
-    closing = re.compile(rf"^[ \t]*{match.group('tag')}[ \t]*$", re.MULTILINE)
+    closing = re.compile(rf"^[ \t]*{match.group('tag')}[ \t]*\r?$", re.MULTILINE)
     end = closing.search(text, match.end())
     return len(text) if end is None else end.end()
 

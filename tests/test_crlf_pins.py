@@ -123,3 +123,17 @@ def test_crlf_release_pins_are_listed_by_status_like_lf_ones(tmp_path: Path) -> 
     assert want.code == got.code == 0, got.stderr
     assert len(want.stdout.splitlines()) == 2 + 6  # the header lines and every pin
     assert as_lf(got, crlf) == as_lf(want, lf)
+
+
+def test_release_pins_on_the_first_line_of_a_byte_order_marked_file_are_found(
+    tmp_path: Path,
+) -> None:
+    # A Windows editor's BOM sits before line 1: ``flux2 2.4.0``, ``resource "flux_…"`` and
+    # ``[tools]`` there were not at a line start for the patterns, and their pins were missed.
+    files = {**RELEASE_PINS, "mise.toml": '[tools]\nflux2 = "2.4.0"\n'}
+    plain = write_repo(tmp_path / "plain", files)
+    marked = write_repo(tmp_path / "bom", {rel: "\ufeff" + text for rel, text in files.items()})
+    want, got = run("status", plain), run("status", marked)
+    assert want.code == got.code == 0, got.stderr
+    assert len(want.stdout.splitlines()) == 2 + 6
+    assert as_lf(got, marked) == as_lf(want, plain)

@@ -22,15 +22,17 @@ from fluxbump.yamlio import blockyaml, yamldoc
 SUBJECT = "Flux"
 _ACTION = "fluxcd/flux2/action"
 # ``flux2 2.4.0`` (asdf allows several versions on one line: the first is the one in use).
-_TOOL_VERSIONS = re.compile(r"^[ \t]*flux2[ \t]+(?P<version>[^\s#]+)", re.MULTILINE)
+# Each line pattern admits the byte-order mark a Windows editor puts before line 1 (the text
+# keeps it, as U+FEFF) and the CR a CRLF line ends with.
+_TOOL_VERSIONS = re.compile(r"^\ufeff?[ \t]*flux2[ \t]+(?P<version>[^\s#]+)", re.MULTILINE)
 # A mise ``[tools]`` entry; the key may be bare or quoted, the value a string or an inline table.
 _MISE_KEY = r"(?:flux2|\"(?:aqua:)?fluxcd/flux2\"|'(?:aqua:)?fluxcd/flux2'|\"flux2\")"
 _MISE_ENTRY = re.compile(
-    rf"^[ \t]*{_MISE_KEY}[ \t]*=[ \t]*(?:\{{[^}}\n]*?\bversion[ \t]*=[ \t]*)?"
+    rf"^\ufeff?[ \t]*{_MISE_KEY}[ \t]*=[ \t]*(?:\{{[^}}\n]*?\bversion[ \t]*=[ \t]*)?"
     r"(?P<quote>[\"'])(?P<version>[^\"'\n]+)(?P=quote)",
     re.MULTILINE,
 )
-_TABLE = re.compile(r"^[ \t]*\[(?P<name>[^\]\n]+)\][ \t]*(?:#.*)?\r?$", re.MULTILINE)
+_TABLE = re.compile(r"^\ufeff?[ \t]*\[(?P<name>[^\]\n]+)\][ \t]*(?:#.*)?\r?$", re.MULTILINE)
 _AQUA_PACKAGE = "fluxcd/flux2@"
 
 

@@ -20,10 +20,11 @@ from dataclasses import dataclass, replace
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.sources import SourceFile
 
-# The blocks of the fluxcd/flux provider whose ``version`` is the Flux release.
+# The blocks of the fluxcd/flux provider whose ``version`` is the Flux release. A block may
+# start on line 1 after a byte-order mark (the text keeps it, as U+FEFF).
 _BLOCKS = {("resource", "flux_bootstrap_git"), ("data", "flux_install")}
 _HEADER = re.compile(
-    r'^[ \t]*(?P<kind>resource|data)[ \t]+"(?P<type>[^"\n]+)"[ \t]+"(?P<name>[^"\n]+)"[ \t]*\{',
+    r'^\ufeff?[ \t]*(?P<kind>resource|data)[ \t]+"(?P<type>[^"\n]+)"[ \t]+"(?P<name>[^"\n]+)"[ \t]*\{',
     re.MULTILINE,
 )
 # A line keeps its CR in a CRLF file: ``\r?$`` ends it there as ``$`` does in an LF one.

@@ -414,6 +414,26 @@ def test_without_a_flux_wrapper_the_flux_pins_must_agree_with_each_other(tmp_pat
     assert "4 pin-sites agree" in agreed.stdout  # instance, values range, header, CLI
 
 
+def test_to_without_a_flux_wrapper_names_the_pins_it_found_not_a_wrapper_to_configure(
+    tmp_path: Path,
+) -> None:
+    # Every flux-operator and flux bootstrap repository tried (bjw-s-labs, zhorvath83,
+    # daluca, ...) was told to set 'wrapper' and 'upstream' in .fluxbump.yaml: it has no chart
+    # to set, and its pins were never named.
+    repo = tmp_path / "operator"
+    (repo / "clusters/prod").mkdir(parents=True)
+    (repo / "clusters/prod/flux-instance.yaml").write_text(OPERATOR, "utf-8")
+    (repo / ".tool-versions").write_text(TOOL_VERSIONS, "utf-8")
+    init_git(repo)
+    before = snapshot(repo)
+    refused = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert refused.code == 2, refused.stdout + refused.stderr
+    error = refused.stderr.splitlines()[-1]
+    assert "no chart depends on 'flux2'" in error and "'wrapper'" not in error
+    assert "(.tool-versions:2: Flux CLI pin and 2 more)" in error
+    assert snapshot(repo) == before
+
+
 def test_sync_moves_the_cli_pins_with_the_install_and_never_undoes_one_renovate_moved(
     tmp_path: Path, helm_server: HelmServer
 ) -> None:

@@ -222,6 +222,15 @@ class Survey:
                 f"{head}; {self.charts[wrappers[0]].file} ('{wrappers[0]}') depends on "
                 f"'{component.upstream}': set 'wrapper: {wrappers[0]}' in {CONFIG_NAME}"
             )
+        pins = self.release_pins() if component.is_flux else []
+        if pins:  # a flux-operator or flux bootstrap layout: no chart to configure
+            more = f" and {len(pins) - 1} more" if len(pins) > 1 else ""
+            return (
+                f"{head}, and no chart depends on '{component.upstream}': Flux is pinned here "
+                f"only outside charts ({pins[0].file}:{pins[0].line}: {pins[0].role}{more}), "
+                "which 'fluxbump to' does not move without a wrapper chart; move them with the "
+                "tool that installs Flux here, and 'fluxbump check' proves they agree"
+            )
         return (
             f"{head}, and no chart depends on '{component.upstream}': fluxbump moves a wrapper "
             f"chart that depends on it; if yours has other names, set 'wrapper' and 'upstream' "

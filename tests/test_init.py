@@ -8,7 +8,7 @@ from pathlib import Path
 from fluxbump import fleet
 from fluxbump.config import Config, load_config
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import make_fleet
+from tests.support.fixtures import init_git, make_fleet
 
 
 def test_init_writes_a_config_that_loads_back_to_the_discovered_layout(tmp_path: Path) -> None:
@@ -142,3 +142,31 @@ def test_init_takes_the_lock_and_is_refused_as_to_is_while_another_run_holds_it(
     assert git_state(repo) == before and not (repo / ".fluxbump.yaml").exists()
     assert run_cli("init", "--repo", str(repo)).code == 0  # the SIGKILLed holder's lock is free
     assert load_config(repo).source == ".fluxbump.yaml"
+
+
+FLUX_INSTANCE = (
+    "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\n"
+    "metadata:\n  name: flux\n  namespace: flux-system\n"
+    'spec:\n  distribution:\n    version: "2.4.0"\n    registry: ghcr.io/fluxcd\n'
+)
+
+
+def test_init_writes_a_config_for_a_repository_without_a_flux_wrapper(tmp_path: Path) -> None:
+    # A flux-operator layout (as bjw-s-labs, zhorvath83, Diaoul and 13 other public
+    # repositories tried): init exited 2 asking for a wrapper chart there is no reason to have.
+    repo = tmp_path / "repo"
+    (repo / "clusters/prod").mkdir(parents=True)
+    (repo / "clusters/prod/flux-instance.yaml").write_text(FLUX_INSTANCE)
+    (repo / ".tool-versions").write_text("flux2 2.4.0\n")
+    init_git(repo)
+    before = run_cli("check", "--repo", str(repo), "--offline")
+    assert before.code == 0, before.stdout + before.stderr
+    outcome = run_cli("init", "--repo", str(repo))
+    assert outcome.code == 0, outcome.stderr
+    text = (repo / ".fluxbump.yaml").read_text()
+    found = "Found here: .tool-versions (Flux CLI pin), clusters/prod/flux-instance.yaml (Flux"
+    assert found in text
+    assert "# Found by `fluxbump init`: 2 Flux pin(s) outside charts; no Flux wrapper" in text
+    assert load_config(repo).wrapper == Config().wrapper
+    after = run_cli("check", "--repo", str(repo), "--offline")
+    assert (after.code, after.stdout) == (before.code, before.stdout)

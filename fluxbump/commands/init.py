@@ -6,6 +6,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+from fluxbump.components import Component
 from fluxbump.config import CONFIG_NAME, Config, load_config, parse_config
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role
@@ -15,18 +16,23 @@ from fluxbump.scan.discover import survey
 
 def render_init(root: Path) -> str:
     """The configuration text for the repo at ``root`` (validated by parsing it back)."""
-    from ruamel.yaml import YAML
-
-    from fluxbump.render import render
-
     config = load_config(root)
     try:
         tree = survey(root, config)
     except SeveralWrappers as several:
         config = replace(config, wrapper=_deployed_wrapper(root, config, several))
         tree = survey(root, config)
-    found = tree.discovery(tree.required_flux())
     others = [c for c in tree.components if not c.is_flux and not c.operator]  # found by content
+    if tree.flux() is None and not tree.flux_excluded:
+        # A flux-operator or flux bootstrap layout (or no Flux at all): no wrapper chart, and
+        # still the pins of Flux outside charts and the other components to write down.
+        pins = tree.release_pins()
+        summary = (
+            f"{len(pins)} Flux pin(s) outside charts; no Flux wrapper chart (none depends on "
+            f"'{config.upstream}'); {len(others)} other component(s)"
+        )
+        return _config_text(config, config.wrapper, pins, summary, others)
+    found = tree.discovery(tree.required_flux())
     templates = ", ".join(sorted({s.file for s in found.installs})) or "none"
     if found.component.direct:  # the default name, absent: discovery finds them again
         deployed = ", ".join(sorted({s.file for s in found.direct}))
@@ -38,14 +44,26 @@ def render_init(root: Path) -> str:
         f"{max(len(found.tracked) - 1, 0)} dependent chart(s); "
         f"{len(found.releases) + len(found.direct)} HelmRelease pin(s)"
     )
+    # the chart discovery chose, whatever its name (none: the default, which is absent)
+    chosen = found.component.wrapper or config.wrapper
+    return _config_text(config, chosen, found.release_pins, summary, others)
+
+
+def _config_text(
+    config: Config, wrapper: str, pins: list[PinSite], summary: str, others: list[Component]
+) -> str:
+    """The configuration text, validated by parsing it back."""
+    from ruamel.yaml import YAML
+
+    from fluxbump.render import render
+
     text = render(
         "fluxbump.yaml",
-        # the chart discovery chose, whatever its name (none: the default, which is absent)
-        wrapper=found.component.wrapper or config.wrapper,
+        wrapper=wrapper,
         upstream=config.upstream,
         cloudinit="\n".join(f'  - "{glob}"' for glob in config.cloudinit),
         release_pins="\n".join(f'  - "{glob}"' for glob in config.release_pins),
-        release_pin_files=_release_pin_files(found.release_pins),
+        release_pin_files=_release_pin_files(pins),
         values_mirror=config.values_mirror,
         summary=summary,
         components="\n".join(

@@ -228,8 +228,8 @@ class Survey:
             return (
                 f"{head}, and no chart depends on '{component.upstream}': Flux is pinned here "
                 f"only outside charts ({pins[0].file}:{pins[0].line}: {pins[0].role}{more}), "
-                "which 'fluxbump to' does not move without a wrapper chart; move them with the "
-                "tool that installs Flux here, and 'fluxbump check' proves they agree"
+                "which fluxbump moves only with a wrapper chart: move them with the tool that "
+                "installs Flux here, and 'fluxbump check' proves they agree"
             )
         return (
             f"{head}, and no chart depends on '{component.upstream}': fluxbump moves a wrapper "

@@ -71,7 +71,10 @@ def test_status_shows_both_charts_as_components_with_every_pin(tmp_path: Path) -
     assert outcome.code == 0, outcome.stderr
     data = json.loads(outcome.stdout)
     names = [(c["name"], c["upstream"]) for c in data["components"]]
-    assert names == [("flux-operator", "flux-operator"), ("flux-instance", "flux-instance")]
+    # Flux itself is pinned by the FluxInstance: a component of its own, with no chart.
+    assert names == [
+        ("flux", "flux2"), ("flux-operator", "flux-operator"), ("flux-instance", "flux-instance")
+    ]  # fmt: skip
     rows = {(r["subject"], r["role"], f"{r['file']}:{r['line']}", r["value"], r["ok"])
             for r in data["sites"] if r["subject"] != "Flux"}  # fmt: skip
     assert rows == {
@@ -178,7 +181,10 @@ def test_components_false_excludes_an_operator_chart_and_narrowing_names_it(
     assert "5 pin-sites agree" in narrowed.stdout
     (repo / ".fluxbump.yaml").write_text("components:\n  flux-instance: false\n", "utf-8")
     data = json.loads(run_cli("status", "--repo", str(repo), "--offline", "--json").stdout)
-    assert [c["name"] for c in data["components"]] == ["flux-operator"]
+    assert [c["name"] for c in data["components"]] == ["flux", "flux-operator"]
     outcome = run_cli("status", "--repo", str(repo), "--offline", "--component", "flux-instance")
     assert outcome.code == 2
-    assert "--component flux-instance: no such component (found: flux-operator)" in outcome.stderr
+    assert (
+        "--component flux-instance: no such component (found: flux, flux-operator)"
+        in outcome.stderr
+    )

@@ -414,23 +414,33 @@ def test_without_a_flux_wrapper_the_flux_pins_must_agree_with_each_other(tmp_pat
     assert "4 pin-sites agree" in agreed.stdout  # instance, values range, header, CLI
 
 
-def test_to_without_a_flux_wrapper_names_the_pins_it_found_not_a_wrapper_to_configure(
-    tmp_path: Path,
-) -> None:
+def test_to_without_a_flux_wrapper_moves_the_flux_pins_outside_charts(tmp_path: Path) -> None:
     # Every flux-operator and flux bootstrap repository tried (bjw-s-labs, zhorvath83,
-    # daluca, ...) was told to set 'wrapper' and 'upstream' in .fluxbump.yaml: it has no chart
-    # to set, and its pins were never named.
+    # daluca, ...) was refused: it has no chart to move, only Flux pins outside charts.
     repo = tmp_path / "operator"
     (repo / "clusters/prod").mkdir(parents=True)
     (repo / "clusters/prod/flux-instance.yaml").write_text(OPERATOR, "utf-8")
     (repo / ".tool-versions").write_text(TOOL_VERSIONS, "utf-8")
     init_git(repo)
+    status = run_cli("status", "--repo", str(repo), "--offline")
+    assert "flux (release pins outside charts)" in status.stdout, status.stdout + status.stderr
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / ".tool-versions").read_text("utf-8") == TOOL_VERSIONS.replace("2.4.0", "2.5.1")
+    # The exact FluxInstance version moves; the range (2.x admits 2.5.1) and podinfo's stay.
+    expected = OPERATOR.replace('version: "2.4.0" # exact', 'version: "2.5.1" # exact')
+    assert (repo / "clusters/prod/flux-instance.yaml").read_text("utf-8") == expected
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+def test_to_a_release_a_range_outside_charts_does_not_admit_is_refused(tmp_path: Path) -> None:
+    repo = tmp_path / "operator"
+    (repo / "clusters/prod").mkdir(parents=True)
+    (repo / "clusters/prod/flux-instance.yaml").write_text(OPERATOR, "utf-8")
+    init_git(repo)
     before = snapshot(repo)
-    refused = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
-    assert refused.code == 2, refused.stdout + refused.stderr
-    error = refused.stderr.splitlines()[-1]
-    assert "no chart depends on 'flux2'" in error and "'wrapper'" not in error
-    assert "(.tool-versions:2: Flux CLI pin and 2 more)" in error
+    refused = run_cli("to", "3.0.0", "--repo", str(repo), "--offline", "--no-git")
+    assert refused.code != 0, refused.stdout + refused.stderr
     assert snapshot(repo) == before
 
 

@@ -100,7 +100,7 @@ def _checked(
     reports = tuple(evaluate(d, loaded.index) for d in discoveries)
     report = combine(list(reports))
     crds, warnings = None, list[str]()
-    if flux is not None and not has_templates(flux):
+    if flux is not None and not has_templates(flux) and not flux.component.outside_charts:
         warnings.append(
             f"no cloud-init template ({', '.join(config.cloudinit)}): Flux is installed another "
             "way here, so there is no cloud-init invariant"

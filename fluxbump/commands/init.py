@@ -23,7 +23,8 @@ def render_init(root: Path) -> str:
         config = replace(config, wrapper=_deployed_wrapper(root, config, several))
         tree = survey(root, config)
     others = [c for c in tree.components if not c.is_flux and not c.operator]  # found by content
-    if tree.flux() is None and not tree.flux_excluded:
+    flux = tree.flux()
+    if (flux is None or flux.outside_charts) and not tree.flux_excluded:
         # A flux-operator or flux bootstrap layout (or no Flux at all): no wrapper chart, and
         # still the pins of Flux outside charts and the other components to write down.
         pins = tree.release_pins()

@@ -40,6 +40,9 @@ class Component:
     # flux-operator's charts: no wrapper chart; every pin of the chart is found by content
     # (``scan/sites/operator.py``) and ``helm_repo`` is the OCI repository publishing it.
     operator: bool = False
+    # Flux with no chart at all: pinned only outside charts (a FluxInstance, ``flux bootstrap``
+    # manifests, Terraform, CI and CLI pins); ``to`` moves those pins and nothing else.
+    outside_charts: bool = False
 
     @property
     def is_flux(self) -> bool:
@@ -62,9 +65,11 @@ class Component:
     @property
     def charts(self) -> str:
         """What moves: ``wrapper -> upstream``, ``HelmRelease -> upstream`` without a wrapper,
-        or an operator chart's OCI repository."""
+        an operator chart's OCI repository, or Flux's pins outside charts."""
         if self.operator:
             return f"{self.helm_repo}/{self.upstream}"
+        if self.outside_charts:
+            return "release pins outside charts"
         return f"{self.wrapper or 'HelmRelease'} -> {self.upstream}"
 
     def describe(self) -> str:

@@ -91,7 +91,7 @@ def evaluate(found: Discovery, index: HelmIndex | None) -> GateReport:
     if found.component.rules.names_a_release:
         release = _installs(found, report)
         upstream = _upstream(found, index, release, report)
-        _release_pins(found.release_pins, _flux_release(found, index, release), report)
+        _flux_release_pins(found, _flux_release(found, index, release), report)
     else:
         upstream = _upstream(found, None, None, report)
         _helm_installs(found, upstream, report)
@@ -134,8 +134,19 @@ def _flux_release(found: Discovery, index: HelmIndex | None, install: str | None
 
 def installed_release(found: Discovery, index: HelmIndex | None) -> str | None:
     """The Flux release the repository installs (what its other pins are checked against)."""
+    if found.component.outside_charts:
+        return loose_release(found.release_pins)
     install = found.installs[0].value if found.installs else None
     return _flux_release(found, index, install if install and versions.is_pin(install) else None)
+
+
+def _flux_release_pins(found: Discovery, release: str | None, report: GateReport) -> None:
+    """Flux pinned only outside charts: its pins agree with the first exact one."""
+    if found.component.outside_charts:
+        report.rows += (loose := loose_release_pins(found.release_pins)).rows
+        report.violations += loose.violations
+    else:
+        _release_pins(found.release_pins, release, report)
 
 
 def loose_release(pins: list[PinSite]) -> str | None:

@@ -429,10 +429,18 @@ def _direct_flux(charts: dict[str, ChartFile], config: Config, detected: Detecte
 
 
 def _settle_direct(found: Survey) -> None:
-    """A wrapper-less Flux component stays only if a HelmRelease deploys its chart."""
+    """A wrapper-less Flux component stays only if a HelmRelease deploys its chart or Flux
+    is pinned outside charts (a flux-operator or ``flux bootstrap`` layout: ``to`` moves
+    those pins)."""
     direct = next((c for c in found.components if c.is_flux and c.direct), None)
-    if direct is not None and not any(s.subject == direct.upstream for s in found.releases):
-        found.components.remove(direct)
+    deployed = direct is not None and any(s.subject == direct.upstream for s in found.releases)
+    if direct is None or deployed:
+        return
+    at = found.components.index(direct)
+    if found.release_pins():
+        found.components[at] = replace(direct, outside_charts=True, install_required=False)
+    else:
+        del found.components[at]
 
 
 def _scanned_names(found: Survey) -> tuple[frozenset[str], frozenset[str]]:

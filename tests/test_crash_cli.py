@@ -78,16 +78,13 @@ def test_sigkill_at_every_kill_point_then_rerun_leaves_all_old_or_all_new(
     roots = {p: make_fleet(tmp_path / p.replace(":", "-"), INCIDENT, **SMALL) for p in points}
     logs = tmp_path / "logs"
     logs.mkdir()
-    warm_root = make_fleet(tmp_path / "warm", INCIDENT, **SMALL)
-    warm = [
-        "to",
-        "2.4.0",
-        "--dry-run",
-        "--repo",
-        str(warm_root),
-        "--helm-repo",
-        index_server.base_url,
-    ]
+
+    def warm(name: str) -> list[str]:
+        """A whole bump on a fleet of its own: the fork server's children then find the write
+        and gate modules (and jsonschema) already imported."""
+        warm_root = make_fleet(tmp_path / name, INCIDENT, **SMALL)
+        return ["to", "2.4.0", "--no-git", "--repo", str(warm_root), "--helm-repo",
+                index_server.base_url]  # fmt: skip
 
     def job(point: str, *args: str, **env: str) -> dict[str, object]:
         name = f"{point.replace(':', '-')}-{args[0]}"
@@ -98,7 +95,7 @@ def test_sigkill_at_every_kill_point_then_rerun_leaves_all_old_or_all_new(
         }  # fmt: skip
 
     crashed = run_forked(
-        [job(p, "to", "2.4.0", "--no-git", **{CRASH_ENV: p}) for p in points], cache, warm
+        [job(p, "to", "2.4.0", "--no-git", **{CRASH_ENV: p}) for p in points], cache, warm("warm-1")
     )
     mixed = 0
     for point in points:
@@ -112,7 +109,7 @@ def test_sigkill_at_every_kill_point_then_rerun_leaves_all_old_or_all_new(
 
     # Run fluxbump again on every crashed tree: `to --dry-run` recovers under the lock.
     again = run_forked(
-        [job(p, "to", "2.4.0", "--no-git", "--dry-run") for p in points], cache, warm
+        [job(p, "to", "2.4.0", "--no-git", "--dry-run") for p in points], cache, warm("warm-2")
     )
     restored = kept_new = 0
     for point in points:

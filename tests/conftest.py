@@ -1,22 +1,62 @@
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from fluxbump.remote import index
 from tests.support.crash_cli import index_server  # noqa: F401 (a fixture the crash tests take)
 from tests.support.helm_repo import flux_repo_routes
 from tests.support.helm_server import HelmServer, serve
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "fluxbump" / "data"
 SNAPSHOT_INDEX = SNAPSHOT / "fluxcd-community-index-2026-04-15.yaml"
+COLD_CACHE = "cold_cache"
+
+
+@pytest.fixture(scope="session")
+def parsed_indexes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ...]:
+    """The parsed-index sidecars of the two big index texts most tests load: the bundled
+    snapshot and the ``helm_server`` index, parsed once per worker.
+
+    Parsing either costs ~0.6 CPU-s of pure-Python YAML, and every test starts with an
+    empty cache directory, so without these most CLI tests spent more on that one parse
+    than on what they test. A sidecar is keyed by the sha256 of the text it was parsed
+    from, so a test whose index differs in one byte still parses it (tests of parsing,
+    hostile indexes and the sidecar itself are unaffected); tests that look at the cache
+    directory's contents opt out with ``@pytest.mark.cold_cache``.
+    """
+    seed = tmp_path_factory.mktemp("parsed-index-seed")
+    texts = (
+        SNAPSHOT_INDEX.read_text("utf-8"),
+        flux_repo_routes()["/index.yaml"].decode("utf-8"),
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(index.CACHE_ENV, str(seed))
+        for text in texts:
+            index.load_parsed(text, "seed")
+    sidecars = tuple(sorted(seed.glob(f"{index.PARSED_PREFIX}*.json")))
+    assert len(sidecars) == len(texts)
+    return sidecars
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every test gets its own index cache, state directory (journals outside git), no inherited Helm repo or colour settings."""
-    monkeypatch.setenv("FLUXBUMP_CACHE_DIR", str(tmp_path / "cache"))
+def isolated_env(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    parsed_indexes: tuple[Path, ...],
+) -> Iterator[None]:
+    """Every test gets its own index cache (holding only the common parsed-index sidecars),
+    state directory (journals outside git), no inherited Helm repo or colour settings."""
+    cache = tmp_path / "cache"
+    if request.node.get_closest_marker(COLD_CACHE) is None:
+        cache.mkdir()
+        for sidecar in parsed_indexes:
+            shutil.copyfile(sidecar, cache / sidecar.name)  # a copy: a test may damage its own
+    monkeypatch.setenv("FLUXBUMP_CACHE_DIR", str(cache))
     monkeypatch.setenv("FLUXBUMP_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.delenv("FLUXBUMP_HELM_REPO", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")

@@ -51,10 +51,11 @@ def leftovers(root: Path) -> list[str]:
     return [str(p.relative_to(root)) for p in found]
 
 
-def planned_files(root: Path, server: HelmServer, cache: Path) -> list[str]:
-    proc = run(fluxbump_cmd(root, server, "to", "2.4.0", "--no-git", "--dry-run", "--json"), cache)
-    assert proc.returncode == 0, proc.stderr
-    files: list[str] = json.loads(proc.stdout)["files"]
+def planned_files(root: Path, server: HelmServer) -> list[str]:
+    plan = run_cli("to", "2.4.0", "--no-git", "--dry-run", "--json", "--repo", str(root),
+                   "--helm-repo", server.base_url)  # fmt: skip
+    assert plan.code == 0, plan.stderr
+    files: list[str] = json.loads(plan.stdout)["files"]
     return files
 
 
@@ -67,7 +68,7 @@ def test_sigkill_at_every_kill_point_then_rerun_leaves_all_old_or_all_new(
     cache = tmp_path / "cache"
     control = make_fleet(tmp_path / "control", INCIDENT, **SMALL)
     original = snapshot(control)
-    files = planned_files(control, index_server, cache)
+    files = planned_files(control, index_server)
     assert len(files) == 9
     done = run(fluxbump_cmd(control, index_server, "to", "2.4.0", "--no-git"), cache)
     assert done.returncode == 0, done.stderr
@@ -78,16 +79,13 @@ def test_sigkill_at_every_kill_point_then_rerun_leaves_all_old_or_all_new(
     roots = {p: make_fleet(tmp_path / p.replace(":", "-"), INCIDENT, **SMALL) for p in points}
     logs = tmp_path / "logs"
     logs.mkdir()
-    warm_root = make_fleet(tmp_path / "warm", INCIDENT, **SMALL)
-    warm = [
-        "to",
-        "2.4.0",
-        "--dry-run",
-        "--repo",
-        str(warm_root),
-        "--helm-repo",
-        index_server.base_url,
-    ]
+
+    def warm(name: str) -> list[str]:
+        """A whole bump on a fleet of its own: the fork server's children then find the write
+        and gate modules (and jsonschema) already imported."""
+        warm_root = make_fleet(tmp_path / name, INCIDENT, **SMALL)
+        return ["to", "2.4.0", "--no-git", "--repo", str(warm_root), "--helm-repo",
+                index_server.base_url]  # fmt: skip
 
     def job(point: str, *args: str, **env: str) -> dict[str, object]:
         name = f"{point.replace(':', '-')}-{args[0]}"
@@ -98,7 +96,7 @@ def test_sigkill_at_every_kill_point_then_rerun_leaves_all_old_or_all_new(
         }  # fmt: skip
 
     crashed = run_forked(
-        [job(p, "to", "2.4.0", "--no-git", **{CRASH_ENV: p}) for p in points], cache, warm
+        [job(p, "to", "2.4.0", "--no-git", **{CRASH_ENV: p}) for p in points], cache, warm("warm-1")
     )
     mixed = 0
     for point in points:
@@ -112,7 +110,7 @@ def test_sigkill_at_every_kill_point_then_rerun_leaves_all_old_or_all_new(
 
     # Run fluxbump again on every crashed tree: `to --dry-run` recovers under the lock.
     again = run_forked(
-        [job(p, "to", "2.4.0", "--no-git", "--dry-run") for p in points], cache, warm
+        [job(p, "to", "2.4.0", "--no-git", "--dry-run") for p in points], cache, warm("warm-2")
     )
     restored = kept_new = 0
     for point in points:
@@ -171,14 +169,16 @@ def test_check_does_not_recover_but_to_dry_run_does(
     assert crash.returncode == -signal.SIGKILL
     mixed = snapshot(root)
     assert mixed != original
-    check = run(fluxbump_cmd(root, index_server, "check"), cache)
-    assert check.returncode in (0, 1) and "Traceback" not in check.stderr
+    # The runs after the crash go in-process: only the crash needs a process to kill.
+    check = run_cli("check", "--repo", str(root), "--helm-repo", index_server.base_url)
+    assert check.code in (0, 1) and "Traceback" not in check.stderr
     assert journal_dir(root).is_dir()  # check only reads
     assert {k: v for k, v in snapshot(root).items() if k in original} == {
         k: v for k, v in mixed.items() if k in original
     }
-    dry = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--no-git", "--dry-run"), cache)
-    assert dry.returncode == 0, dry.stderr
+    dry = run_cli("to", "2.4.0", "--no-git", "--dry-run", "--repo", str(root), "--helm-repo",
+                  index_server.base_url)  # fmt: skip
+    assert dry.code == 0, dry.stderr
     assert dry.stdout.count("from an interrupted run") == 4
     assert snapshot(root) == original and leftovers(root) == []
 
@@ -189,7 +189,7 @@ def test_check_names_a_pending_journal(tmp_path: Path, index_server: HelmServer)
     crash = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--no-git"), cache,
                 **{CRASH_ENV: "rename:4"})  # fmt: skip
     assert crash.returncode == -signal.SIGKILL
-    check = run(fluxbump_cmd(root, index_server, "check"), cache)
+    check = run_cli("check", "--repo", str(root), "--helm-repo", index_server.base_url)
     assert "interrupted" in check.stdout + check.stderr
 
 

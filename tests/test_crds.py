@@ -327,6 +327,7 @@ def test_real_data_2_17_0_stops_serving_v1beta1_everywhere() -> None:
 # --- fetching ----------------------------------------------------------------------------
 
 
+@pytest.mark.cold_cache  # looks at the cache directory's files
 def test_second_fetch_of_same_digest_makes_no_request(
     chart_server: HelmServer, tmp_path: Path
 ) -> None:
@@ -354,6 +355,7 @@ def test_unknown_version_is_a_resolution_error(chart_server: HelmServer) -> None
         fetch_chart_archive(index_of(chart_server), "flux2", "9.9.9", offline=False)
 
 
+@pytest.mark.cold_cache  # looks at the cache directory's files
 def test_digest_mismatch_is_refused_and_not_cached(
     chart_server: HelmServer, tmp_path: Path
 ) -> None:

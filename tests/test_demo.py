@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from fluxbump import fleet
 from tests.support.cli_runner import run_cli, run_process
 
@@ -43,6 +45,7 @@ def test_demo_keep_leaves_the_incident_state_on_main_and_the_bump_on_a_branch(
     assert git("diff", "demo/bumped", "fluxbump/flux-v2.4.0", "--stat") == ""
 
 
+@pytest.mark.cold_cache  # lists every file under tmp_path
 def test_demo_refuses_a_non_empty_keep_directory(tmp_path: Path) -> None:
     (tmp_path / "something").write_text("mine")
     outcome = run_cli("demo", "--keep", str(tmp_path))
@@ -50,6 +53,7 @@ def test_demo_refuses_a_non_empty_keep_directory(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["something"]
 
 
+@pytest.mark.cold_cache  # lists every file under tmp_path
 def test_demo_runs_as_a_process_from_any_directory_without_colour_when_piped(
     tmp_path: Path,
 ) -> None:

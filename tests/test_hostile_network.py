@@ -144,6 +144,7 @@ def test_truncated_once_then_whole_is_used(server: HelmServer) -> None:
     assert resolve(server.base_url).code == 0
 
 
+@pytest.mark.cold_cache  # looks at the cache directory's files
 @pytest.mark.parametrize(
     ("body", "says"),
     [
@@ -187,6 +188,7 @@ def test_alias_bomb_is_refused_before_expansion() -> None:
     assert grown_kib < 64 * 1024
 
 
+@pytest.mark.cold_cache  # looks at the cache directory's files
 def test_index_over_the_size_limit_is_exit_3(server: HelmServer, tmp_path: Path) -> None:
     server.routes["/big/index.yaml"] = INDEX + b"#" * (MAX_INDEX_BYTES + 1) + b"\n"
     repo = make_fleet(tmp_path / "fleet", INCIDENT, git=False)
@@ -257,6 +259,7 @@ def fetch(server: HelmServer, body: bytes) -> bytes:
 GZIP_BOMB = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)  # 64 MiB from ~64 KiB
 
 
+@pytest.mark.cold_cache  # looks at the cache directory's files
 @pytest.mark.parametrize(
     ("body", "says"),
     [
@@ -279,6 +282,7 @@ def test_unsafe_archive_is_refused_and_not_cached(
     assert fetch(chart_server, GOOD) == GOOD  # the cache was not poisoned
 
 
+@pytest.mark.cold_cache  # looks at the cache directory's files
 def test_wrong_digest_is_refused_and_a_later_good_body_is_used(
     chart_server: HelmServer, tmp_path: Path
 ) -> None:
@@ -293,6 +297,7 @@ def test_wrong_digest_is_refused_and_a_later_good_body_is_used(
     assert cached_files(tmp_path) == [f"{hashlib.sha256(GOOD).hexdigest()}.tgz"]
 
 
+@pytest.mark.cold_cache  # looks at the cache directory's files
 def test_archive_over_the_size_limit_is_refused(chart_server: HelmServer, tmp_path: Path) -> None:
     big = GOOD + b"\0" * SMALL_LIMITS.archive_bytes
     with pytest.raises(ResolutionError, match="larger than"):

@@ -80,6 +80,7 @@ def resolve(server: HelmServer, **env: str) -> Outcome:
 # --- the total deadline -------------------------------------------------------------------
 
 
+@pytest.mark.cold_cache  # looks at the cache directory's files
 @pytest.mark.parametrize("drip_headers", [False, True], ids=["body", "headers"])
 def test_slow_drip_hits_the_deadline_and_nothing_is_cached(
     server: HelmServer, tmp_path: Path, drip_headers: bool
@@ -112,6 +113,7 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[HelmServer, Path]]:
         yield srv, cert
 
 
+@pytest.mark.cold_cache  # looks at the cache directory's files
 def test_slow_drip_over_tls_hits_the_deadline(
     tls_server: tuple[HelmServer, Path], tmp_path: Path
 ) -> None:
@@ -147,6 +149,7 @@ def test_bad_deadline_setting_is_a_usage_error(server: HelmServer) -> None:
 # --- retries ---------------------------------------------------------------------------
 
 
+@pytest.mark.cold_cache  # looks at the cache directory's files
 @pytest.mark.parametrize("status", [429, 500, 503])
 def test_transient_status_is_retried_then_one_line(
     server: HelmServer, tmp_path: Path, pauses: list[float], status: int

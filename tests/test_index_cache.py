@@ -10,6 +10,9 @@ import pytest
 from fluxbump.errors import ResolutionError
 from fluxbump.remote import index
 
+# The sidecars are what these tests count: none made beforehand.
+pytestmark = pytest.mark.cold_cache
+
 TEXT = """apiVersion: v1
 entries:
   flux2:

@@ -10,11 +10,18 @@ import pytest
 
 from fluxbump import fleet
 from tests.adversarial.harness import committed_files, git_out, git_state, leftovers
-from tests.support.crash_cli import SMALL, fluxbump_cmd, run
+from tests.support.cli_runner import Outcome, run_cli
+from tests.support.crash_cli import SMALL
 from tests.support.fixtures import INCIDENT, make_fleet
 from tests.support.helm_server import HelmServer
 
 THEIRS = "# my own note, not ready to commit\n"
+
+
+def bump(root: Path, server: HelmServer, *flags: str) -> Outcome:
+    """``fluxbump to 2.4.0`` in-process: nothing here is killed or hangs, and git runs as
+    its own processes either way."""
+    return run_cli("to", "2.4.0", *flags, "--repo", str(root), "--helm-repo", server.base_url)
 
 
 @pytest.mark.parametrize("staged", [False, True], ids=["unstaged", "staged"])
@@ -28,8 +35,8 @@ def test_a_file_the_bump_edits_with_the_users_edits_is_refused(
     if staged:
         git_out(root, "add", fleet.WRAPPER_CHART)
     before = git_state(root)
-    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0", *flags), tmp_path / "cache")
-    assert proc.returncode == 2, proc.stderr
+    proc = bump(root, index_server, *flags)
+    assert proc.code == 2, proc.stderr
     assert proc.stderr == (
         f"error: uncommitted changes in {fleet.WRAPPER_CHART}, which this bump edits and "
         "commits; commit or stash them and re-run (or pass --no-git to only write the files); "
@@ -38,8 +45,8 @@ def test_a_file_the_bump_edits_with_the_users_edits_is_refused(
     assert git_state(root) == before and leftovers(root) == []
 
     git_out(root, "stash")  # what the message says to do: then the bump commits only its own
-    done = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
-    assert done.returncode == 0, done.stderr
+    done = bump(root, index_server)
+    assert done.code == 0, done.stderr
     assert fleet.WRAPPER_CHART in committed_files(root)
     assert THEIRS not in git_out(root, "show", f"HEAD:{fleet.WRAPPER_CHART}")
     assert git_state(root).clean and leftovers(root) == []
@@ -52,7 +59,7 @@ def test_no_git_writes_the_files_and_keeps_the_users_edits(
     chart = root / fleet.WRAPPER_CHART
     chart.write_text(chart.read_text() + THEIRS)
     head = git_out(root, "rev-parse", "HEAD")
-    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--no-git"), tmp_path / "cache")
-    assert proc.returncode == 0, proc.stderr
+    proc = bump(root, index_server, "--no-git")
+    assert proc.code == 0, proc.stderr
     assert chart.read_text().endswith(THEIRS) and "version: 1.1.2" in chart.read_text()
     assert git_out(root, "rev-parse", "HEAD") == head and leftovers(root) == []

@@ -14,6 +14,7 @@ import pytest
 from fluxbump.write.places import JOURNAL_DIR, places
 from fluxbump.write.transaction import CRASH_ENV, MANIFEST
 from tests.adversarial.harness import git_out, git_state, leftovers
+from tests.support.cli_runner import run_cli
 from tests.support.crash_cli import SMALL, fluxbump_cmd, run
 from tests.support.fixtures import INCIDENT, make_fleet, snapshot
 from tests.support.helm_server import HelmServer
@@ -27,8 +28,10 @@ def crash(root: Path, server: HelmServer, cache: Path, point: str = "rename:4") 
 
 
 def rerun(root: Path, server: HelmServer, cache: Path) -> tuple[int, str, str]:
-    proc = run(fluxbump_cmd(root, server, "to", "2.4.0", "--no-git", "--dry-run"), cache)
-    return proc.returncode, proc.stdout, proc.stderr
+    """The recovering run, in-process: only the crash needs a process of its own to kill."""
+    argv = ("to", "2.4.0", "--no-git", "--dry-run", "--repo", str(root), "--helm-repo")
+    outcome = run_cli(*argv, server.base_url, env={"FLUXBUMP_CACHE_DIR": str(cache)})
+    return outcome.code, outcome.stdout, outcome.stderr
 
 
 def test_a_worktree_keeps_its_journal_in_its_own_git_directory(

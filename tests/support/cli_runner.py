@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -24,6 +25,13 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> Outcome:
     """Invoke the Typer app in-process; stdout and stderr are kept apart."""
     result = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
     return Outcome(result.exit_code, result.stdout, result.stderr)
+
+
+def run_cli_at(cwd: Path, *args: str) -> Outcome:
+    """``run_cli`` with ``cwd`` as the working directory (what a command without ``--repo``
+    starts from), restored afterwards: a process for that alone costs more than the command."""
+    with contextlib.chdir(cwd):
+        return run_cli(*args)
 
 
 def run_process(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Outcome:

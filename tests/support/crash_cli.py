@@ -67,7 +67,7 @@ FORK_SERVER = """
 import contextlib, io, json, os, sys, traceback
 import fluxbump.cli, fluxbump.gate.invariants, fluxbump.write.transaction
 jobs, limit = json.load(sys.stdin), int(sys.argv[1])
-sys.argv = ["fluxbump", *json.loads(sys.argv[2])]  # a dry run, to warm every lazy import
+sys.argv = ["fluxbump", *json.loads(sys.argv[2])]  # a whole run, to warm every lazy import
 with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
     fluxbump.cli.main()
 running, results = {}, {}

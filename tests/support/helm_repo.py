@@ -6,6 +6,7 @@ of the real release (from the bundled catalog), so no test ever reaches the netw
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -71,7 +72,12 @@ def chart_archive(
         "flux2/templates/crds.yaml": "{{- if .Values.installCRDs }}\n" + docs + "{{- end }}\n",
     }
     out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:gz") as tar:
+    # gzip's header would carry the time: the same chart must give the same bytes (and so the
+    # same index text, whose parsed sidecar conftest makes once per worker).
+    with (
+        gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w") as tar,
+    ):
         for member, text in members.items():
             data = text.encode()
             info = tarfile.TarInfo(member)

@@ -11,6 +11,7 @@ from typing import Any
 from fluxbump import progress
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, Violation
+from fluxbump.scan.apiversions import ApiVersions, api_versions
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
 from fluxbump.scan.sites.helmrelease import (
     ClusterScan,
@@ -54,6 +55,8 @@ class ScannedFiles:
     # The files holding them: kept apart from ``sources`` (the HelmRelease pass's candidates,
     # which the release-name pass skips); the survey joins them after that pass.
     instance_sources: dict[str, SourceFile] = field(default_factory=dict)
+    # Each readable file's Flux API versions (``scan.apiversions``), for ``crds/migrate.py``.
+    api_versions: dict[str, ApiVersions] = field(default_factory=dict)
 
     # A forked child sends this through a pipe: tens of thousands of files and sites, pickled
     # as plain tuples (a dataclass pickles as a class and a dict each, which cost the parent
@@ -67,10 +70,12 @@ class ScannedFiles:
             self.unreadable,
             [astuple_of(site) for site in self.instances],
             _files_out(self.instance_sources),
+            self.api_versions,
         )
 
     def __setstate__(self, state: Any) -> None:
-        sources, sites, self.substituting, self.patches, self.unreadable, instances, held = state
+        sources, sites, self.substituting, self.patches, self.unreadable = state[:5]
+        instances, held, self.api_versions = state[5:]
         self.sources, self.instance_sources = _files_in(sources), _files_in(held)
         self.sites = [PinSite(*fields) for fields in sites]
         self.instances = [PinSite(*fields) for fields in instances]
@@ -112,6 +117,9 @@ def scan_files(
         except UsageError as exc:  # too large to be a manifest: costs what it names, if read
             out.unreadable.append(_unreadable(rel, b"", exc.message, known))
             continue
+        named = api_versions(raw)
+        if named is not None:
+            out.api_versions[rel] = named
         if b"postBuild" in raw:
             out.substituting.append((rel, raw))
         if may_hold_instance(raw) or may_hold_operator_chart(raw):

@@ -275,13 +275,9 @@ def _go_template(raw: bytes) -> bool:
     return b"{{" in raw and b"}}" in raw
 
 
-# First bytes of the UTF-16/32 byte-order marks: one cheap test per file before looking closer.
-_WIDE_FIRST = frozenset({b"\xff", b"\xfe", b"\x00"})
-
-
 def _may_pin(raw: bytes, needles: re.Pattern[bytes] | None) -> bool:
     """The file-level form of ``helmrelease.may_pin``: most cluster files fail it unparsed."""
-    wide = wide_encoding(raw) if raw[:1] in _WIDE_FIRST else None
+    wide = wide_encoding(raw)
     if wide is not None:  # UTF-16/32: test its text; decoding it then names the file
         return _may_pin(raw.decode(wide, errors="replace").encode(), needles)
     if b"\\" in raw and _names_a_pin(_spelled_out(raw), needles):

@@ -160,8 +160,14 @@ _WIDE_BOMS = (
 )
 
 
+# The first bytes of those marks: one cheap test per file before looking closer.
+WIDE_FIRST = frozenset({b"\xff", b"\xfe", b"\x00"})
+
+
 def wide_encoding(raw: bytes) -> str | None:
     """``utf-16`` or ``utf-32`` for text that starts with that byte-order mark, else None."""
+    if raw[:1] not in WIDE_FIRST:
+        return None
     return next((codec for bom, codec in _WIDE_BOMS if raw.startswith(bom)), None)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from fluxbump import progress
 from fluxbump.errors import UsageError
-from fluxbump.pins import PinSite, Role, Violation
+from fluxbump.pins import PinSite, Role, Violation, site_of
 from fluxbump.scan.apiversions import ApiVersions, api_versions
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
 from fluxbump.scan.sites.helmrelease import (
@@ -77,8 +77,8 @@ class ScannedFiles:
         sources, sites, self.substituting, self.patches, self.unreadable = state[:5]
         instances, held, self.api_versions = state[5:]
         self.sources, self.instance_sources = _files_in(sources), _files_in(held)
-        self.sites = [PinSite(*fields) for fields in sites]
-        self.instances = [PinSite(*fields) for fields in instances]
+        self.sites = [site_of(fields) for fields in sites]
+        self.instances = [site_of(fields) for fields in instances]
 
 
 def _files_out(sources: dict[str, SourceFile]) -> list[tuple[str, bytes]]:
@@ -103,9 +103,11 @@ def scan_files(
     files: Sequence[str],
     *,
     known: frozenset[str] | None = None,
+    api: bool = True,
 ) -> ScannedFiles:
     """Read each cluster file once; parse only the documents that may pin one of ``names``.
-    ``known`` (default ``names``): every chart, which an unreadable file is blamed on."""
+    ``known`` (default ``names``): every chart, which an unreadable file is blamed on.
+    ``api``: find each file's Flux API versions too (only a check of Flux reads them)."""
     known = names if known is None else known
     needles = names_regex_bytes(names) if names else None
     out = ScannedFiles()
@@ -117,7 +119,7 @@ def scan_files(
         except UsageError as exc:  # too large to be a manifest: costs what it names, if read
             out.unreadable.append(_unreadable(rel, b"", exc.message, known))
             continue
-        named = api_versions(raw)
+        named = api_versions(raw) if api else None
         if named is not None:
             out.api_versions[rel] = named
         if b"postBuild" in raw:

@@ -116,9 +116,7 @@ def _rebased(found: ClusterScan, rel: str, offset: int, lines: int, scan: Cluste
 
 
 def _moved(site: PinSite, rel: str, offset: int, lines: int) -> PinSite:
-    return PinSite(site.role, rel, site.line + lines, site.column, site.value, site.subject,
-                   site.owner, site.start + offset, site.end + offset, site.doc_index,
-                   site.path)  # fmt: skip
+    return site.moved(rel, lines, offset)
 
 
 def may_pin(text: str, charts: frozenset[str]) -> bool:

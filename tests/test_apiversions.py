@@ -4,11 +4,15 @@ patterns ``crds/migrate.py`` applied to the decoded text before: the same answer
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fluxbump.config import Config
+from fluxbump.fleet import FleetSpec, write_fleet
 from fluxbump.scan.apiversions import api_versions
+from fluxbump.scan.discover import survey
 from fluxbump.scan.sources import MAX_FILE_BYTES
 
 # The patterns as migrate.py had them: ``^`` in MULTILINE mode, over the decoded text.
@@ -75,3 +79,19 @@ def test_a_file_fluxbump_cannot_read_is_left_to_the_check() -> None:
     assert api_versions(b"apiVersion: helm.toolkit.fluxcd.io/v2\n# \xff\n") is None
     assert api_versions(b"apiVersion: helm.toolkit.fluxcd.io/v2\n" + b"#" * MAX_FILE_BYTES) is None
     assert api_versions(b"\xff no flux api here") == ()
+
+
+def test_the_survey_hands_the_check_every_cluster_file_s_versions_and_only_for_flux(
+    tmp_path: Path,
+) -> None:
+    """A survey answers for each cluster file as ``api_versions`` of its bytes; narrowed to a
+    component other than Flux (whose check never reads them) it finds none."""
+    write_fleet(tmp_path, FleetSpec(clusters=("a.example", "b.example"), wrappers=2))
+    config = Config()
+    whole = survey(tmp_path, config)
+    assert whole.api_versions and whole.roles.clusters
+    for rel in whole.roles.clusters:
+        assert whole.api_versions[rel] == api_versions((tmp_path / rel).read_bytes()), rel
+    other = next(c.name for c in whole.components if not c.is_flux)
+    assert survey(tmp_path, config, (other,)).api_versions == {}
+    assert survey(tmp_path, config, ("flux",)).api_versions == whole.api_versions

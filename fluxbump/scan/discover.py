@@ -414,7 +414,7 @@ def survey(
     found = _charts_and_blueprints(root, config, roles, {})
     found.cache = cache
     found.scanned = _scanned_charts(found, components)
-    _releases(found, roles.clusters)
+    _releases(found, roles.clusters, api_versions=_checks_flux(found, components))
     _settle_direct(found)
     _operator_components(found)
     return found
@@ -464,6 +464,15 @@ def _operator_components(found: Survey) -> None:
             texts = (found.sources[rel].text for rel in files if rel in found.sources)
             repository = next((r for t in texts if (r := repository_of(t, chart))), None)
             found.components.append(operator_chart(chart, repository))
+
+
+def _checks_flux(found: Survey, components: Sequence[str]) -> bool:
+    """Whether the Flux component is among ``components`` (none: every component), whose
+    check reads the Flux API versions of every cluster file (``crds/migrate.py``)."""
+    if not components:
+        return True
+    named = [name for name in components if name not in OPERATOR_CHARTS]
+    return bool(named) and any(c.rules.names_a_release for c in found.select(named))
 
 
 def _scanned_charts(found: Survey, components: Sequence[str]) -> frozenset[str] | None:
@@ -537,12 +546,12 @@ def _charts_and_blueprints(
 FORK_THRESHOLD = 2000
 
 
-def _releases(found: Survey, files: list[str]) -> None:
+def _releases(found: Survey, files: list[str], *, api_versions: bool = True) -> None:
     known, names = _scanned_names(found)
     root = str(found.root)
 
     def scan(chunk: Sequence[str]) -> ScannedFiles:
-        return scan_files(root, found.sources, names, chunk, known=known)
+        return scan_files(root, found.sources, names, chunk, known=known, api=api_versions)
 
     def scan_all(chunk: Sequence[str]) -> list[ScannedFiles]:
         # Only what is read counts: a warm run's cached files are not scanned again.

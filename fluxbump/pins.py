@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
@@ -63,6 +64,19 @@ class PinSite:
     def where(self) -> str:
         return f"{self.file}:{self.line}"
 
+    def moved(self, file: str, lines: int, offset: int) -> PinSite:
+        """The same site in ``file``, ``lines`` lines and ``offset`` characters further on. A
+        fleet's scan moves one remembered site per cluster file: copying the fields skips the
+        frozen ``__init__``'s eleven ``object.__setattr__`` calls."""
+        site = object.__new__(PinSite)
+        values = site.__dict__
+        values.update(self.__dict__)
+        values["file"] = file
+        values["line"] = self.line + lines
+        values["start"] = self.start + offset
+        values["end"] = self.end + offset
+        return site
+
     def as_json(self) -> dict[str, Any]:
         return {
             "role": self.role.value,
@@ -73,6 +87,17 @@ class PinSite:
             "subject": self.subject,
             "owner": self.owner,
         }
+
+
+_SITE_FIELDS = tuple(f.name for f in fields(PinSite))
+
+
+def site_of(values: Sequence[Any]) -> PinSite:
+    """``PinSite(*values)`` without the frozen ``__init__``'s per-field calls: a forked
+    scan's sites (tens of thousands) are built again from tuples in the parent."""
+    site = object.__new__(PinSite)
+    site.__dict__.update(zip(_SITE_FIELDS, values, strict=True))
+    return site
 
 
 def yaml_site(role: Role, file: str, scalar: Scalar, *, subject: str, owner: str) -> PinSite:

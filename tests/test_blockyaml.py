@@ -110,6 +110,10 @@ TRICKY = [
     "\t# header\n---\nkind: HelmRelease\nx: bp-flux\n",  # ruamel rejects the header's tab
     "a: 1\n---\t\nb: 2\n",  # and a tab on a marker line
     "a: 1\n---\t# c\nb: 2\n",
+    "a: 1\n----\nb: 2\n---x\n---",  # no marker but the last (at the end, no line break)
+    "a: 1\n--- \nb: 2\n  # c\n---\r\n# only a comment",
+    "a: \x01\n---\nb: 2\n",  # control characters: ruamel rejects or counts them its way
+    "a: 1\n---\nb: \x7f\x0c\n",
     "\ufeff%YAML 1.2\n---\nname: x\n",  # a directive right after the BOM
     '"q": 1\n',
     "- a\n- b: c\n",

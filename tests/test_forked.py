@@ -183,6 +183,7 @@ def test_scanned_files_cross_the_pipe_whole() -> None:
         patches=[VersionPatch("ns", "x", replace(site, subject=""))],
         instances=[replace(site, file="d.yaml", role=Role.HELMRELEASE)],
         instance_sources={"d.yaml": source_of("d.yaml", b"kind: FluxInstance\n")},
+        api_versions={"e.yaml": (("helm.toolkit.fluxcd.io", "v2", ("HelmRelease",)),)},
     )
     # Every field is filled above with a value that is not its default, so a field that
     # ``__getstate__`` leaves out comes back empty and the comparison fails.
@@ -190,3 +191,21 @@ def test_scanned_files_cross_the_pipe_whole() -> None:
     received = pickle.loads(pickle.dumps(sent))
     assert received == sent
     assert received.sources["a.yaml"].text == raw.decode("utf-8")
+
+
+def test_a_site_moved_or_rebuilt_from_its_fields_equals_one_built_whole() -> None:
+    """``PinSite.moved`` and ``site_of`` skip the dataclass ``__init__``: what they build must
+    equal, hash and print as the site ``__init__`` builds."""
+    from dataclasses import replace
+
+    from fluxbump.pins import PinSite, Role, site_of
+    from fluxbump.scan.releases import astuple_of
+
+    site = PinSite(Role.HELMRELEASE, "a.yaml", 3, 7, "1.2.3", "bp-x", "ns/x", 40, 45, 2,
+                   ("spec", "chart", "spec", "version"))  # fmt: skip
+    moved = site.moved("b.yaml", 2, 100)
+    expected = replace(site, file="b.yaml", line=5, start=140, end=145)
+    assert moved == expected and hash(moved) == hash(expected) and repr(moved) == repr(expected)
+    assert site.file == "a.yaml" and site.start == 40  # the original is left as it was
+    rebuilt = site_of(astuple_of(site))
+    assert rebuilt == site and hash(rebuilt) == hash(site) and repr(rebuilt) == repr(site)

@@ -19,6 +19,7 @@ from fluxbump.crds.schema import ObjectDoc, object_docs, validate_objects
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, Violation, yaml_site
 from fluxbump.plan import Edit
+from fluxbump.scan.apiversions import ApiVersions, api_versions
 from fluxbump.scan.discover import Survey
 from fluxbump.scan.sources import SourceFile, read_raw, source_of
 from fluxbump.write.splice import splice
@@ -63,14 +64,6 @@ def flux_objects(source: SourceFile) -> list[FluxObject]:
         found.append(FluxObject(site, group, version, doc, source.text))
     return found
 
-
-# Each top-level apiVersion of a Flux API group in a file's text, as (group, version).
-_FLUX_API_VERSION = re.compile(
-    r"^apiVersion:[ \t]*['\"]?([a-z.]*fluxcd\.io)/([a-z0-9]+)['\"]?[ \t]*(?:#.*)?\r?$",
-    re.MULTILINE,
-)
-
-_KIND = re.compile(r"^kind:[ \t]*['\"]?([A-Za-z0-9]+)", re.MULTILINE)
 
 # (group, version, kinds named in the file) -> whether an object of that API may be unserved:
 # only files naming one are composed (a fleet's thousands of HelmRelease and HelmRepository
@@ -125,12 +118,12 @@ def repository_objects(tree: Survey, suspect: Suspect) -> list[FluxObject]:
     return found
 
 
-# A file's Flux API versions, each with the kinds the file names: (group, version, kinds).
-ApiVersions = tuple[tuple[str, str, tuple[str, ...]], ...]
-
-
 def _flux_api_versions(tree: Survey, rel: str) -> tuple[SourceFile | None, ApiVersions | None]:
-    """The file's text (when read whole) and its Flux API versions; None: unreadable."""
+    """The file's text (when read here) and its Flux API versions; None: unreadable. The
+    release scan found them in the files it read; any other file is read here."""
+    named = tree.api_versions.get(rel)
+    if named is not None:
+        return None, named
     source = tree.sources.get(rel)
     try:
         raw = source.raw if source is not None else read_raw(tree.root, rel)
@@ -139,9 +132,7 @@ def _flux_api_versions(tree: Survey, rel: str) -> tuple[SourceFile | None, ApiVe
         source = source or source_of(rel, raw)
     except UsageError:
         return None, None  # unreadable or too large to be a manifest: the scan reports it
-    kinds = tuple(sorted(set(_KIND.findall(source.text))))
-    named = _FLUX_API_VERSION.findall(source.text)
-    return source, tuple((group, version, kinds) for group, version in named)
+    return source, api_versions(source.raw)
 
 
 def _by_kind(crds: Mapping[str, Crd]) -> dict[tuple[str, str], Crd]:

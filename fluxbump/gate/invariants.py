@@ -388,7 +388,15 @@ def _against_chart(found: Discovery, sites: list[PinSite]) -> Iterator[tuple[Pin
 
 
 def _releases(found: Discovery, report: GateReport) -> None:
+    exact: dict[str, bool] = {}  # chart version -> whether it is one exact version
     for site, version in _against_chart(found, found.releases):
+        if site.value == version:  # most of a fleet's releases: the row ``expect`` would add
+            pinned = exact.get(version)
+            if pinned is None:
+                pinned = exact[version] = versions.is_pin(version)
+            if pinned:
+                report.rows.append(Row(site, version, True))
+                continue
         if site.value.startswith("${"):  # a placeholder (the only text that can be one)
             fallback = default_pin(site, found.substitutions)
             if fallback is not None:

@@ -332,7 +332,7 @@ def cached_scan(
         part.remember(rel, record)
         records[rel] = record
     substituting = dict(scanned.substituting)
-    out = ScannedFiles()
+    out = ScannedFiles(api_versions=scanned.api_versions)  # of the files read: not kept
     for rel in files:
         _replay(out, rel, records[rel], scanned, substituting, root)
     return out
@@ -346,6 +346,7 @@ def _merge(into: ScannedFiles, piece: ScannedFiles) -> None:
     into.unreadable += piece.unreadable
     into.instances += piece.instances
     into.instance_sources.update(piece.instance_sources)
+    into.api_versions.update(piece.api_versions)
 
 
 def _records_of(scanned: ScannedFiles, files: Sequence[str]) -> dict[str, Record]:

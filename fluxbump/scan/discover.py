@@ -17,6 +17,7 @@ from fluxbump.components import FLUX, WRAPPER_PREFIX, Component, operator_chart,
 from fluxbump.config import CONFIG_NAME, Config
 from fluxbump.errors import UsageError
 from fluxbump.pins import Mention, PinSite, Role, Violation
+from fluxbump.scan.apiversions import ApiVersions
 from fluxbump.scan.cache import ScanCache, cached_roles, cached_scan, scan_key
 from fluxbump.scan.charts import mark_upstream, read_blueprints, read_charts, tracked_charts
 from fluxbump.scan.detect import Detected, component_for, detect
@@ -138,6 +139,8 @@ class Survey:
     scanned: frozenset[str] | None = None  # the charts whose releases were scanned (None: all)
     unreadable: list[Unreadable] = field(default_factory=list)  # manifests not read
     instances: list[PinSite] = field(default_factory=list)  # FluxInstance versions
+    # The Flux API versions of the cluster files the release scan read (``crds/migrate.py``).
+    api_versions: dict[str, ApiVersions] = field(default_factory=dict)
     cache: ScanCache | None = None  # a warm run's records of unchanged files (status, check)
     _helm_installs: list[PinSite] | None = None
     _release_pins: list[PinSite] | None = None
@@ -411,7 +414,7 @@ def survey(
     found = _charts_and_blueprints(root, config, roles, {})
     found.cache = cache
     found.scanned = _scanned_charts(found, components)
-    _releases(found, roles.clusters)
+    _releases(found, roles.clusters, api_versions=_checks_flux(found, components))
     _settle_direct(found)
     _operator_components(found)
     return found
@@ -471,6 +474,15 @@ def _operator_components(found: Survey) -> None:
             found.components.append(operator_chart(chart, repository))
 
 
+def _checks_flux(found: Survey, components: Sequence[str]) -> bool:
+    """Whether the Flux component is among ``components`` (none: every component), whose
+    check reads the Flux API versions of every cluster file (``crds/migrate.py``)."""
+    if not components:
+        return True
+    named = [name for name in components if name not in OPERATOR_CHARTS]
+    return bool(named) and any(c.rules.names_a_release for c in found.select(named))
+
+
 def _scanned_charts(found: Survey, components: Sequence[str]) -> frozenset[str] | None:
     """The charts whose releases a survey for ``components`` needs; None: every chart."""
     named = [name for name in components if name not in OPERATOR_CHARTS]
@@ -501,6 +513,8 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
     found.sources.update(rescan.sources)
     found.unreadable = [u for u in before.unreadable if u.file not in changed]
     found.unreadable += rescan.unreadable
+    found.api_versions = {r: v for r, v in before.api_versions.items() if r not in changed}
+    found.api_versions.update(rescan.api_versions)
     for site in rescan.sites:
         kept.setdefault(site.file, []).append(site)
     instances = [s for s in before.instances if s.file not in changed] + rescan.instances
@@ -540,12 +554,12 @@ def _charts_and_blueprints(
 FORK_THRESHOLD = 2000
 
 
-def _releases(found: Survey, files: list[str]) -> None:
+def _releases(found: Survey, files: list[str], *, api_versions: bool = True) -> None:
     known, names = _scanned_names(found)
     root = str(found.root)
 
     def scan(chunk: Sequence[str]) -> ScannedFiles:
-        return scan_files(root, found.sources, names, chunk, known=known)
+        return scan_files(root, found.sources, names, chunk, known=known, api=api_versions)
 
     def scan_all(chunk: Sequence[str]) -> list[ScannedFiles]:
         # Only what is read counts: a warm run's cached files are not scanned again.
@@ -566,6 +580,7 @@ def _releases(found: Survey, files: list[str]) -> None:
         found.unreadable += part.unreadable
         found.instances += part.instances
         instance_sources.update(part.instance_sources)
+        found.api_versions.update(part.api_versions)
         substituting += part.substituting
         patches += part.patches
     _join(found, patches, files, substituting)

@@ -10,7 +10,8 @@ from typing import Any
 
 from fluxbump import progress
 from fluxbump.errors import UsageError
-from fluxbump.pins import PinSite, Role, Violation
+from fluxbump.pins import PinSite, Role, Violation, site_of
+from fluxbump.scan.apiversions import ApiVersions, api_versions
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
 from fluxbump.scan.sites.helmrelease import (
     ClusterScan,
@@ -54,6 +55,8 @@ class ScannedFiles:
     # The files holding them: kept apart from ``sources`` (the HelmRelease pass's candidates,
     # which the release-name pass skips); the survey joins them after that pass.
     instance_sources: dict[str, SourceFile] = field(default_factory=dict)
+    # Each readable file's Flux API versions (``scan.apiversions``), for ``crds/migrate.py``.
+    api_versions: dict[str, ApiVersions] = field(default_factory=dict)
 
     # A forked child sends this through a pipe: tens of thousands of files and sites, pickled
     # as plain tuples (a dataclass pickles as a class and a dict each, which cost the parent
@@ -67,13 +70,15 @@ class ScannedFiles:
             self.unreadable,
             [astuple_of(site) for site in self.instances],
             _files_out(self.instance_sources),
+            self.api_versions,
         )
 
     def __setstate__(self, state: Any) -> None:
-        sources, sites, self.substituting, self.patches, self.unreadable, instances, held = state
+        sources, sites, self.substituting, self.patches, self.unreadable = state[:5]
+        instances, held, self.api_versions = state[5:]
         self.sources, self.instance_sources = _files_in(sources), _files_in(held)
-        self.sites = [PinSite(*fields) for fields in sites]
-        self.instances = [PinSite(*fields) for fields in instances]
+        self.sites = [site_of(fields) for fields in sites]
+        self.instances = [site_of(fields) for fields in instances]
 
 
 def _files_out(sources: dict[str, SourceFile]) -> list[tuple[str, bytes]]:
@@ -98,9 +103,11 @@ def scan_files(
     files: Sequence[str],
     *,
     known: frozenset[str] | None = None,
+    api: bool = True,
 ) -> ScannedFiles:
     """Read each cluster file once; parse only the documents that may pin one of ``names``.
-    ``known`` (default ``names``): every chart, which an unreadable file is blamed on."""
+    ``known`` (default ``names``): every chart, which an unreadable file is blamed on.
+    ``api``: find each file's Flux API versions too (only a check of Flux reads them)."""
     known = names if known is None else known
     needles = names_regex_bytes(names) if names else None
     out = ScannedFiles()
@@ -112,6 +119,9 @@ def scan_files(
         except UsageError as exc:  # too large to be a manifest: costs what it names, if read
             out.unreadable.append(_unreadable(rel, b"", exc.message, known))
             continue
+        named = api_versions(raw) if api else None
+        if named is not None:
+            out.api_versions[rel] = named
         if b"postBuild" in raw:
             out.substituting.append((rel, raw))
         if may_hold_instance(raw) or may_hold_operator_chart(raw):
@@ -267,13 +277,9 @@ def _go_template(raw: bytes) -> bool:
     return b"{{" in raw and b"}}" in raw
 
 
-# First bytes of the UTF-16/32 byte-order marks: one cheap test per file before looking closer.
-_WIDE_FIRST = frozenset({b"\xff", b"\xfe", b"\x00"})
-
-
 def _may_pin(raw: bytes, needles: re.Pattern[bytes] | None) -> bool:
     """The file-level form of ``helmrelease.may_pin``: most cluster files fail it unparsed."""
-    wide = wide_encoding(raw) if raw[:1] in _WIDE_FIRST else None
+    wide = wide_encoding(raw)
     if wide is not None:  # UTF-16/32: test its text; decoding it then names the file
         return _may_pin(raw.decode(wide, errors="replace").encode(), needles)
     if b"\\" in raw and _names_a_pin(_spelled_out(raw), needles):

@@ -160,8 +160,14 @@ _WIDE_BOMS = (
 )
 
 
+# The first bytes of those marks: one cheap test per file before looking closer.
+WIDE_FIRST = frozenset({b"\xff", b"\xfe", b"\x00"})
+
+
 def wide_encoding(raw: bytes) -> str | None:
     """``utf-16`` or ``utf-32`` for text that starts with that byte-order mark, else None."""
+    if raw[:1] not in WIDE_FIRST:
+        return None
     return next((codec for bom, codec in _WIDE_BOMS if raw.startswith(bom)), None)
 
 
@@ -204,24 +210,55 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 
 
 class Globs:
-    """Several glob patterns as one test: literal prefixes and suffixes (C-speed string tests)
-    rule most paths out before the one combined regex runs; a fleet has tens of thousands."""
+    """Several glob patterns as one test. A fleet has tens of thousands of paths but a few
+    dozen file names: a ``**/NAME`` pattern (no ``/`` or ``**`` in NAME) matches exactly the
+    paths whose last segment matches NAME, so it is answered once per name. The others run as
+    one combined regex, after literal prefixes, suffixes and parts (C-speed tests) rule most
+    paths out."""
 
     def __init__(self, patterns: Iterable[str]) -> None:
         listed = tuple(patterns)
-        alternatives = "|".join(f"(?:{glob_regex(p).pattern})" for p in listed)
-        self.regex = re.compile(alternatives) if listed else None
-        self.prefixes = tuple(re.split(r"[*?]", p)[0] for p in listed)
+        names = [p[3:] for p in listed if _by_name(p)]
+        paths = [p for p in listed if not _by_name(p)]
+        self.names = _combined(names)
+        self.by_name: dict[str, bool] = {}
+        self.whole = _combined(list(listed))  # a path with a line break: ``.`` stops there
+        self.regex = _combined(paths)
+        self.prefixes = tuple(re.split(r"[*?]", p)[0] for p in paths)
         # ``**/name`` matches ``name`` at the top too: its suffix is ``name``, not ``/name``.
-        self.suffixes = tuple(re.split(r"[*?]", p)[-1].removeprefix("/") for p in listed)
+        self.suffixes = tuple(re.split(r"[*?]", p)[-1].removeprefix("/") for p in paths)
+        # And each pattern's longest literal part is in every path it matches.
+        parts = (max(re.split(r"\*\*/|\*|\?", p), key=len) for p in paths)
+        self.parts = re.compile("|".join(re.escape(part) for part in parts))
 
     def match(self, rel: str) -> bool:
+        if "\n" in rel:
+            return self.whole is not None and self.whole.match(rel) is not None
+        if self.names is not None:
+            name = rel[rel.rfind("/") + 1 :]
+            found = self.by_name.get(name)
+            if found is None:
+                found = self.by_name[name] = self.names.match(name) is not None
+            if found:
+                return True
         return (
             self.regex is not None
             and rel.endswith(self.suffixes)
             and rel.startswith(self.prefixes)
+            and self.parts.search(rel) is not None
             and self.regex.match(rel) is not None
         )
+
+
+def _by_name(pattern: str) -> bool:
+    """A ``**/NAME`` pattern whose NAME can only match one path segment."""
+    return pattern.startswith("**/") and "/" not in pattern[3:] and "**" not in pattern[3:]
+
+
+def _combined(patterns: list[str]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{glob_regex(p).pattern})" for p in patterns))
 
 
 def matches(rel: str, patterns: Iterable[str]) -> bool:

@@ -106,17 +106,17 @@ def _scan_segment(
 def _rebased(found: ClusterScan, rel: str, offset: int, lines: int, scan: ClusterScan) -> None:
     """``found`` as it is in ``rel``, ``offset`` characters and ``lines`` lines further on."""
     scan.sites += [_moved(s, rel, offset, lines) for s in found.sites]
-    scan.oci_repositories += [
-        replace(r, tag=_moved(r.tag, rel, offset, lines) if r.tag is not None else None)
-        for r in found.oci_repositories
-    ]
-    scan.patches += [replace(p, site=_moved(p.site, rel, offset, lines)) for p in found.patches]
+    if found.oci_repositories:  # (most documents hold none: no list to build)
+        scan.oci_repositories += [
+            replace(r, tag=_moved(r.tag, rel, offset, lines) if r.tag is not None else None)
+            for r in found.oci_repositories
+        ]
+    if found.patches:
+        scan.patches += [replace(p, site=_moved(p.site, rel, offset, lines)) for p in found.patches]
 
 
 def _moved(site: PinSite, rel: str, offset: int, lines: int) -> PinSite:
-    return PinSite(site.role, rel, site.line + lines, site.column, site.value, site.subject,
-                   site.owner, site.start + offset, site.end + offset, site.doc_index,
-                   site.path)  # fmt: skip
+    return site.moved(rel, lines, offset)
 
 
 def may_pin(text: str, charts: frozenset[str]) -> bool:

@@ -37,6 +37,37 @@ def named_choice(
     return Choice(found, named.release, named.chart, named.warnings)
 
 
+def with_companions(
+    tree: Survey, choices: list[Choice], index: HelmIndex, *, verify: bool, offline: bool
+) -> list[Choice]:
+    """``choices`` and, for a flux-operator chart, the other chart of its version line when
+    the repository pins it and nothing chose it: moving one alone would leave them drifted.
+    ``verify`` (``to``): the version is checked against the other chart's tags too; ``sync``
+    follows the pin Renovate moved, as for the chart itself."""
+    from fluxbump.components.operator import companions
+
+    names = {c.found.component.name for c in choices}
+    added = []
+    for choice in (c for c in choices if c.found.component.operator):
+        for chart in companions(choice.found.component.upstream):
+            other = next((c for c in tree.components if c.operator and c.upstream == chart), None)
+            if other is None or other.name in names:
+                continue
+            names.add(other.name)
+            found = provable(tree, other)
+            if not verify:
+                added.append(Choice(found, choice.release, choice.chart))
+                continue
+            try:
+                added.append(named_choice(found, index, choice.chart, offline=offline, pre=False))
+            except UsageError as error:
+                raise UsageError(
+                    f"{chart} moves with {choice.found.component.name} (both charts are released "
+                    f"under one version): {error}"
+                ) from None
+    return [*choices, *added]
+
+
 def moved_choices(
     tree: Survey, index: HelmIndex, base: BaseSources, names: tuple[str, ...]
 ) -> list[Choice]:

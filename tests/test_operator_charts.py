@@ -65,6 +65,25 @@ OPERATOR_EDITS = {
 }
 
 
+def instance_edits(version: str) -> dict[str, list[tuple[str, str]]]:
+    """The flux-instance pins moved to ``version`` (its ``ref.semver`` range is never
+    rewritten)."""
+    return {
+        HELMFILE: [('version: "0.33.0"', f'version: "{version}"')],
+        STAGING: [("version: '0.33.0'", f"version: '{version}'")],
+        CLOUD_INIT: [("--version=v0.33.0", f"--version=v{version}")],
+        TERRAFORM: [('version    = "v0.33.0"', f'version    = "v{version}"')],
+    }
+
+
+def merged(*edits: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for one in edits:
+        for rel, lines in one.items():
+            out[rel] = [*out.get(rel, []), *lines]
+    return out
+
+
 def test_status_shows_both_charts_as_components_with_every_pin(tmp_path: Path) -> None:
     repo = operator_repo(tmp_path)
     outcome = run_cli("status", "--repo", str(repo), "--offline", "--json")
@@ -105,23 +124,42 @@ def test_check_reports_drift_between_the_pins_of_one_chart(tmp_path: Path) -> No
     assert outcome.stdout.count("violation") >= 1 and "flux-instance" not in outcome.stdout
 
 
-def test_to_moves_every_pin_of_the_operator_chart_and_nothing_else(tmp_path: Path) -> None:
+def test_to_moves_both_operator_charts_and_nothing_else(tmp_path: Path) -> None:
+    """Both charts are released together under one version (controlplaneio-fluxcd/charts):
+    moving flux-operator alone would leave flux-instance drifted, so it moves too."""
     repo = operator_repo(tmp_path)
     before = snapshot(repo)
     args = ("to", "0.34.0", "--component", "flux-operator", "--offline", "--repo", str(repo))
     outcome = run_cli(*args)
     assert outcome.code == 0, outcome.stdout + outcome.stderr
-    assert snapshot(repo) == edited(before, OPERATOR_EDITS)
+    assert snapshot(repo) == edited(before, merged(OPERATOR_EDITS, instance_edits("0.34.0")))
     assert "flux-operator: flux-operator chart 0.34.0 (chart was 0.33.0)" in outcome.stdout
+    assert "flux-instance: flux-instance chart 0.34.0 (chart was 0.33.0)" in outcome.stdout
     assert git(repo, "status", "--porcelain") == ""  # committed on its branch
     assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+def test_a_repository_pinning_one_operator_chart_moves_only_that_one(tmp_path: Path) -> None:
+    repo = operator_repo(tmp_path)
+    (repo / ".fluxbump.yaml").write_text("components:\n  flux-instance: false\n", "utf-8")
+    git(repo, "add", ".fluxbump.yaml")
+    git(repo, "commit", "-qm", "flux-instance is not managed here")
+    before = snapshot(repo)
+    args = ("to", "0.34.0", "--component", "flux-operator", "--offline", "--repo", str(repo))
+    outcome = run_cli(*args)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert snapshot(repo) == edited(before, OPERATOR_EDITS)
+    assert "flux-instance" not in outcome.stdout
 
 
 def test_to_verifies_the_version_against_the_charts_oci_tags(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helm_server: HelmServer
 ) -> None:
     chart = "controlplaneio-fluxcd/charts/flux-instance"
-    registry = Registry(pages={chart: [["0.33.0", "0.34.0"], ["0.35.0"]]})
+    operator = "controlplaneio-fluxcd/charts/flux-operator"
+    registry = Registry(
+        pages={chart: [["0.33.0", "0.34.0"], ["0.35.0"]], operator: [["0.34.0", "0.35.0"]]}
+    )
     with serve_registry(registry):
         monkeypatch.setenv(PLAIN_HTTP_ENV, registry.host)
         repo = operator_repo(tmp_path, registry.host)
@@ -132,16 +170,36 @@ def test_to_verifies_the_version_against_the_charts_oci_tags(
         assert snapshot(repo) == before
         outcome = run_cli("to", "latest", "--component", "flux-instance", "--no-git", *index)
         assert outcome.code == 0, outcome.stdout + outcome.stderr
-        assert registry.tag_requests(), "the tags were listed"
-    assert snapshot(repo) == edited(
-        before,
-        {
-            HELMFILE: [('version: "0.33.0"', 'version: "0.35.0"')],
-            STAGING: [("version: '0.33.0'", "version: '0.35.0'")],
-            CLOUD_INIT: [("--version=v0.33.0", "--version=v0.35.0")],
-            TERRAFORM: [('version    = "v0.33.0"', 'version    = "v0.35.0"')],
-        },
-    )  # the ``ref.semver`` range admits 0.35.0 and is never rewritten
+        listed = {r.path.split("/tags/")[0] for r in registry.tag_requests()}
+        assert listed == {f"/v2/{chart}", f"/v2/{operator}"}, "both charts' tags were listed"
+    operator_edits = {
+        rel: [(old.replace("0.34.0", "0.35.0"), new.replace("0.34.0", "0.35.0"))
+              for old, new in lines]
+        for rel, lines in OPERATOR_EDITS.items()
+    }  # fmt: skip
+    # the ``ref.semver`` range admits 0.35.0 and is never rewritten; flux-operator follows
+    assert snapshot(repo) == edited(before, merged(instance_edits("0.35.0"), operator_edits))
+
+
+def test_a_version_only_one_chart_has_moves_neither(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helm_server: HelmServer
+) -> None:
+    chart = "controlplaneio-fluxcd/charts/flux-instance"
+    operator = "controlplaneio-fluxcd/charts/flux-operator"
+    registry = Registry(pages={chart: [["0.34.0"]], operator: [["0.33.0"]]})
+    with serve_registry(registry):
+        monkeypatch.setenv(PLAIN_HTTP_ENV, registry.host)
+        repo = operator_repo(tmp_path, registry.host)
+        before = snapshot(repo)
+        index = ("--helm-repo", helm_server.base_url, "--repo", str(repo), "--no-git")
+        outcome = run_cli("to", "0.34.0", "--component", "flux-instance", *index)
+    assert outcome.code == 2, outcome.stdout + outcome.stderr
+    assert outcome.stderr.startswith(
+        "error: flux-operator moves with flux-instance (both charts are released under one "
+        "version): chart 'flux-operator' version 0.34.0 is not published in oci://"
+    ), outcome.stderr
+    assert len(outcome.stderr.splitlines()) == 1
+    assert snapshot(repo) == before
 
 
 def test_a_range_that_excludes_the_target_blocks_the_move(tmp_path: Path) -> None:
@@ -166,7 +224,8 @@ def test_sync_moves_the_other_pins_to_the_one_renovate_moved(tmp_path: Path) -> 
     outcome = run_cli("sync", "--repo", str(repo), "--offline", "--base", "HEAD~1")
     assert outcome.code == 0, outcome.stdout + outcome.stderr
     moved = {k: v for k, v in OPERATOR_EDITS.items() if k != OPERATOR}
-    assert snapshot(repo) == edited(before, moved)
+    # flux-instance follows: one version line with flux-operator
+    assert snapshot(repo) == edited(before, merged(moved, instance_edits("0.34.0")))
 
 
 def test_components_false_excludes_an_operator_chart_and_narrowing_names_it(

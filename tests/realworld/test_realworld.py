@@ -127,11 +127,14 @@ BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
             (KCM_CHART, 28, "    version: 1.10.0", "    version: 1.10.1"),
         ],
     ),
-    # The bootstrap helmfile and the OCIRepository Flux reconciles later move together.
+    # The bootstrap helmfile and the OCIRepository Flux reconciles later move together, and
+    # flux-instance with flux-operator: both charts are released under one version.
     "torstava-home-ops": (
         ("to", "0.59.0", "--component", "flux-operator"),
         [
             (TOR_HELMFILE, 34, "    version: 0.58.0", "    version: 0.59.0"),
+            (TOR_HELMFILE, 41, "    version: 0.58.0", "    version: 0.59.0"),
+            (TOR_OCI.format("flux-instance"), 13, "    tag: 0.58.0", "    tag: 0.59.0"),
             (TOR_OCI.format("flux-operator"), 13, "    tag: 0.58.0", "    tag: 0.59.0"),
         ],
     ),

@@ -65,6 +65,7 @@ class Config:
         "**/aqua.yml",
         "**/.aqua.yaml",
         "**/*.tf",
+        "**/*.tfvars",  # the value of a Flux version given as ``var.NAME``
         "**/gotk-components.yaml",
         "**/*.sh",  # bootstrap scripts: ``helm install`` of flux-operator's charts
     )

@@ -40,7 +40,7 @@ SYNC_FILES = [
     "**/.github/workflows/*.yml", "**/.github/workflows/*.yaml", "**/.tool-versions",
     "**/mise.toml", "**/.mise.toml", "**/mise.*.toml", "**/.mise.*.toml", "**/.config/mise.toml",
     "**/.config/mise/config.toml", "**/aqua.yaml", "**/aqua.yml", "**/.aqua.yaml", "**/*.tf",
-    "**/gotk-components.yaml",
+    "**/*.tfvars", "**/gotk-components.yaml",
     "**/*.sh",  # bootstrap scripts installing flux-operator's charts
 ]  # fmt: skip
 # Placeholders each string.Template file takes (commit-message.txt uses str.format, not here).

@@ -68,6 +68,8 @@ class Config:
         "**/*.tfvars",  # the value of a Flux version given as ``var.NAME``
         "**/gotk-components.yaml",
         "**/*.sh",  # bootstrap scripts: ``helm install`` of flux-operator's charts
+        "**/*.yaml.gotmpl",  # helmfile templates (helmfile.yaml.gotmpl): the same charts
+        "**/*.yml.gotmpl",
     )
     exclude: tuple[str, ...] = ()
     values_mirror: str = "catalystBlueprint.upstream"

@@ -241,3 +241,75 @@ def test_components_false_excludes_an_operator_chart_and_narrowing_names_it(
     outcome = run_cli("status", "--repo", str(repo), "--offline", "--component", "flux-instance")
     assert outcome.code == 2
     assert "--component flux-instance: no such component (found: flux-operator)" in outcome.stderr
+
+
+GOTMPL = "bootstrap/helmfile.yaml.gotmpl"
+GOTMPL_TEXT = """\
+---
+{{- $registry := "oci://ghcr.io/controlplaneio-fluxcd/charts" }}
+helmDefaults:
+  wait: {{ env "WAIT" | default "true" }}
+
+releases:
+  - name: flux-operator
+    namespace: flux-system
+    chart: {{ $registry }}/flux-operator
+    version: "0.33.0" # moved with the other pins
+    values: ['{{ requiredEnv "VALUES" }}']
+
+  - name: flux-instance
+    namespace: flux-system
+    chart: oci://ghcr.io/controlplaneio-fluxcd/charts/flux-instance
+    version: {{ .Values.instanceVersion }}
+{{- if eq .Environment.Name "staging" }}
+  - name: flux-instance-staging
+    chart: oci://ghcr.io/controlplaneio-fluxcd/charts/flux-instance
+    version: "{{ .Values.stagingVersion }}"
+{{- end }}
+"""
+
+
+def with_gotmpl(tmp_path: Path) -> Path:
+    repo = operator_repo(tmp_path)
+    (repo / GOTMPL).write_text(GOTMPL_TEXT, "utf-8")
+    git(repo, "add", GOTMPL)
+    git(repo, "commit", "-qm", "helmfile template")
+    return repo
+
+
+def test_a_helmfile_template_pins_literal_versions_and_templated_ones_are_unproven(
+    tmp_path: Path,
+) -> None:
+    repo = with_gotmpl(tmp_path)
+    outcome = run_cli("status", "--repo", str(repo), "--offline", "--json")
+    assert outcome.code == 0, outcome.stderr
+    rows = [(r["subject"], r["line"], r["value"], r["ok"], r["proven"])
+            for r in json.loads(outcome.stdout)["sites"] if r["file"] == GOTMPL]  # fmt: skip
+    assert rows == [
+        ("flux-operator", 10, "0.33.0", True, True),
+        ("flux-instance", 16, "{{ .Values.instanceVersion }}", True, False),
+        ("flux-instance", 20, "{{ .Values.stagingVersion }}", True, False),
+    ]
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr  # unproven, not a violation
+
+
+def test_a_helmfile_template_literal_that_disagrees_is_a_violation(tmp_path: Path) -> None:
+    repo = with_gotmpl(tmp_path)
+    path = repo / GOTMPL
+    path.write_text(GOTMPL_TEXT.replace('"0.33.0"', '"0.32.0"'), "utf-8")
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert f"{GOTMPL}:10: helmfile release flux-operator pins flux-operator 0.32.0" in check.stdout
+
+
+def test_to_moves_a_helmfile_template_literal_and_leaves_its_actions(tmp_path: Path) -> None:
+    repo = with_gotmpl(tmp_path)
+    before = snapshot(repo)
+    args = ("to", "0.34.0", "--component", "flux-operator", "--offline", "--repo", str(repo))
+    outcome = run_cli(*args)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    gotmpl = {GOTMPL: [('version: "0.33.0" # moved', 'version: "0.34.0" # moved')]}
+    assert snapshot(repo) == edited(
+        before, merged(OPERATOR_EDITS, instance_edits("0.34.0"), gotmpl)
+    )

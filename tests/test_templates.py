@@ -42,6 +42,7 @@ SYNC_FILES = [
     "**/.config/mise/config.toml", "**/aqua.yaml", "**/aqua.yml", "**/.aqua.yaml", "**/*.tf",
     "**/*.tfvars", "**/gotk-components.yaml",
     "**/*.sh",  # bootstrap scripts installing flux-operator's charts
+    "**/*.yaml.gotmpl", "**/*.yml.gotmpl",  # helmfile templates
 ]  # fmt: skip
 # Placeholders each string.Template file takes (commit-message.txt uses str.format, not here).
 PLACEHOLDERS = {

@@ -72,6 +72,14 @@ PLACEHOLDERS = {
         "minimum_release_age",
     },
     "renovate-admin.txt": {"cloudinit_glob"},
+    "renovate-kinds.json": {
+        "file_key",
+        "instance_patterns",
+        "terraform_patterns",
+        "workflow_patterns",
+        "aqua_patterns",
+        "file_filters",
+    },
     "ci-workflow.yaml": {"install", "workflow_path"},
     "pr-title.txt": {"subject", "release", "upstream", "chart"},
     "pr-body.md": {

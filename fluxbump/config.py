@@ -65,8 +65,11 @@ class Config:
         "**/aqua.yml",
         "**/.aqua.yaml",
         "**/*.tf",
+        "**/*.tfvars",  # the value of a Flux version given as ``var.NAME``
         "**/gotk-components.yaml",
         "**/*.sh",  # bootstrap scripts: ``helm install`` of flux-operator's charts
+        "**/*.yaml.gotmpl",  # helmfile templates (helmfile.yaml.gotmpl): the same charts
+        "**/*.yml.gotmpl",
     )
     exclude: tuple[str, ...] = ()
     values_mirror: str = "catalystBlueprint.upstream"

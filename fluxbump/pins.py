@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
@@ -163,3 +163,30 @@ class Violation:
             "found": self.found,
             "expected": self.expected,
         }
+
+
+class PlacedWarning(str):
+    """A warning about one place in one file (a ``fluxcd/flux`` provider constraint, an
+    unresolvable Terraform variable). A ``str``, printed as ``file:line: message`` like every
+    other warning, so the lists that carry warnings stay lists of text; ``--json`` lists its
+    parts (``warnings_json``)."""
+
+    file: str
+    line: int
+    message: str
+
+    def __new__(cls, file: str, line: int, message: str) -> PlacedWarning:
+        warning = super().__new__(cls, f"{file}:{line}: {message}")
+        warning.file, warning.line, warning.message = file, line, message
+        return warning
+
+
+def warnings_json(warnings: Iterable[str]) -> list[dict[str, Any]]:
+    """The ``warnings`` of a ``--json`` document, each once: a warning about a place has its
+    ``file`` and ``line``; any other has ``null`` there and its whole text as ``message``."""
+    return [
+        {"file": w.file, "line": w.line, "message": w.message}
+        if isinstance(w, PlacedWarning)
+        else {"file": None, "line": None, "message": str(w)}
+        for w in dict.fromkeys(warnings)
+    ]

@@ -10,7 +10,7 @@ from typing import Any
 
 from fluxbump.crds.guard import CrdComparison
 from fluxbump.crds.safest import Blocked
-from fluxbump.pins import Mention, Violation
+from fluxbump.pins import Mention, Violation, warnings_json
 from fluxbump.plan import Plan
 
 
@@ -74,4 +74,5 @@ class BumpResult:
             "drift": [v.as_json() for v in self.drift],
             "notes": list(self.notes),
             "blocked": [b.as_json() for b in self.blocked],
+            "warnings": warnings_json(self.warnings),
         }

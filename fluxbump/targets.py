@@ -37,6 +37,37 @@ def named_choice(
     return Choice(found, named.release, named.chart, named.warnings)
 
 
+def with_companions(
+    tree: Survey, choices: list[Choice], index: HelmIndex, *, verify: bool, offline: bool
+) -> list[Choice]:
+    """``choices`` and, for a flux-operator chart, the other chart of its version line when
+    the repository pins it and nothing chose it: moving one alone would leave them drifted.
+    ``verify`` (``to``): the version is checked against the other chart's tags too; ``sync``
+    follows the pin Renovate moved, as for the chart itself."""
+    from fluxbump.components.operator import companions
+
+    names = {c.found.component.name for c in choices}
+    added = []
+    for choice in (c for c in choices if c.found.component.operator):
+        for chart in companions(choice.found.component.upstream):
+            other = next((c for c in tree.components if c.operator and c.upstream == chart), None)
+            if other is None or other.name in names:
+                continue
+            names.add(other.name)
+            found = provable(tree, other)
+            if not verify:
+                added.append(Choice(found, choice.release, choice.chart))
+                continue
+            try:
+                added.append(named_choice(found, index, choice.chart, offline=offline, pre=False))
+            except UsageError as error:
+                raise UsageError(
+                    f"{chart} moves with {choice.found.component.name} (both charts are released "
+                    f"under one version): {error}"
+                ) from None
+    return [*choices, *added]
+
+
 def moved_choices(
     tree: Survey, index: HelmIndex, base: BaseSources, names: tuple[str, ...]
 ) -> list[Choice]:
@@ -44,6 +75,10 @@ def moved_choices(
     from fluxbump.scan.moved import moved_pins
 
     chosen = tree.select(names)
+    outside = next((c for c in chosen if c.outside_charts), None)
+    if outside is not None and names:
+        raise UsageError(_no_source_of_truth(tree))
+    chosen = [c for c in chosen if not c.outside_charts]
     choices = []
     for component in chosen:
         found = tree.discovery(component)
@@ -52,13 +87,26 @@ def moved_choices(
             choices.append(choice)
     if choices:
         return choices
-    flux = next((c for c in chosen if c.is_flux), None) if names else tree.flux()
+    flux = next((c for c in chosen if c.is_flux), None)
     fallback = flux or (chosen[0] if names else None)
+    if fallback is None and outside is not None and not chosen:
+        raise UsageError(_no_source_of_truth(tree))
     if fallback is None:
-        return []  # Flux excluded and nothing moved
+        return []  # Flux excluded (or pinned outside charts only) and nothing moved
     found = provable(tree, fallback)
     default = found.component.rules.default_target(found, index)
     return [] if default is None else [Choice(found, default.release, default.chart)]
+
+
+def _no_source_of_truth(tree: Survey) -> str:
+    """Flux pinned only outside charts: no install URL or chart pin for sync to follow."""
+    pins = tree.release_pins()
+    where = ", ".join(p.where for p in pins[:3]) + (" and more" if len(pins) > 3 else "")
+    return (
+        f"sync: Flux is pinned here only outside charts ({where}), with no cloud-init install "
+        "or chart pin to follow: run 'fluxbump to X' to move them all, or 'fluxbump check' to "
+        "prove the pins Renovate moved agree"
+    )
 
 
 def provable(tree: Survey, component: Component) -> Discovery:

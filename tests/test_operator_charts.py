@@ -65,6 +65,25 @@ OPERATOR_EDITS = {
 }
 
 
+def instance_edits(version: str) -> dict[str, list[tuple[str, str]]]:
+    """The flux-instance pins moved to ``version`` (its ``ref.semver`` range is never
+    rewritten)."""
+    return {
+        HELMFILE: [('version: "0.33.0"', f'version: "{version}"')],
+        STAGING: [("version: '0.33.0'", f"version: '{version}'")],
+        CLOUD_INIT: [("--version=v0.33.0", f"--version=v{version}")],
+        TERRAFORM: [('version    = "v0.33.0"', f'version    = "v{version}"')],
+    }
+
+
+def merged(*edits: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for one in edits:
+        for rel, lines in one.items():
+            out[rel] = [*out.get(rel, []), *lines]
+    return out
+
+
 def test_status_shows_both_charts_as_components_with_every_pin(tmp_path: Path) -> None:
     repo = operator_repo(tmp_path)
     outcome = run_cli("status", "--repo", str(repo), "--offline", "--json")
@@ -108,23 +127,42 @@ def test_check_reports_drift_between_the_pins_of_one_chart(tmp_path: Path) -> No
     assert outcome.stdout.count("violation") >= 1 and "flux-instance" not in outcome.stdout
 
 
-def test_to_moves_every_pin_of_the_operator_chart_and_nothing_else(tmp_path: Path) -> None:
+def test_to_moves_both_operator_charts_and_nothing_else(tmp_path: Path) -> None:
+    """Both charts are released together under one version (controlplaneio-fluxcd/charts):
+    moving flux-operator alone would leave flux-instance drifted, so it moves too."""
     repo = operator_repo(tmp_path)
     before = snapshot(repo)
     args = ("to", "0.34.0", "--component", "flux-operator", "--offline", "--repo", str(repo))
     outcome = run_cli(*args)
     assert outcome.code == 0, outcome.stdout + outcome.stderr
-    assert snapshot(repo) == edited(before, OPERATOR_EDITS)
+    assert snapshot(repo) == edited(before, merged(OPERATOR_EDITS, instance_edits("0.34.0")))
     assert "flux-operator: flux-operator chart 0.34.0 (chart was 0.33.0)" in outcome.stdout
+    assert "flux-instance: flux-instance chart 0.34.0 (chart was 0.33.0)" in outcome.stdout
     assert git(repo, "status", "--porcelain") == ""  # committed on its branch
     assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+def test_a_repository_pinning_one_operator_chart_moves_only_that_one(tmp_path: Path) -> None:
+    repo = operator_repo(tmp_path)
+    (repo / ".fluxbump.yaml").write_text("components:\n  flux-instance: false\n", "utf-8")
+    git(repo, "add", ".fluxbump.yaml")
+    git(repo, "commit", "-qm", "flux-instance is not managed here")
+    before = snapshot(repo)
+    args = ("to", "0.34.0", "--component", "flux-operator", "--offline", "--repo", str(repo))
+    outcome = run_cli(*args)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert snapshot(repo) == edited(before, OPERATOR_EDITS)
+    assert "flux-instance" not in outcome.stdout
 
 
 def test_to_verifies_the_version_against_the_charts_oci_tags(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helm_server: HelmServer
 ) -> None:
     chart = "controlplaneio-fluxcd/charts/flux-instance"
-    registry = Registry(pages={chart: [["0.33.0", "0.34.0"], ["0.35.0"]]})
+    operator = "controlplaneio-fluxcd/charts/flux-operator"
+    registry = Registry(
+        pages={chart: [["0.33.0", "0.34.0"], ["0.35.0"]], operator: [["0.34.0", "0.35.0"]]}
+    )
     with serve_registry(registry):
         monkeypatch.setenv(PLAIN_HTTP_ENV, registry.host)
         repo = operator_repo(tmp_path, registry.host)
@@ -135,16 +173,36 @@ def test_to_verifies_the_version_against_the_charts_oci_tags(
         assert snapshot(repo) == before
         outcome = run_cli("to", "latest", "--component", "flux-instance", "--no-git", *index)
         assert outcome.code == 0, outcome.stdout + outcome.stderr
-        assert registry.tag_requests(), "the tags were listed"
-    assert snapshot(repo) == edited(
-        before,
-        {
-            HELMFILE: [('version: "0.33.0"', 'version: "0.35.0"')],
-            STAGING: [("version: '0.33.0'", "version: '0.35.0'")],
-            CLOUD_INIT: [("--version=v0.33.0", "--version=v0.35.0")],
-            TERRAFORM: [('version    = "v0.33.0"', 'version    = "v0.35.0"')],
-        },
-    )  # the ``ref.semver`` range admits 0.35.0 and is never rewritten
+        listed = {r.path.split("/tags/")[0] for r in registry.tag_requests()}
+        assert listed == {f"/v2/{chart}", f"/v2/{operator}"}, "both charts' tags were listed"
+    operator_edits = {
+        rel: [(old.replace("0.34.0", "0.35.0"), new.replace("0.34.0", "0.35.0"))
+              for old, new in lines]
+        for rel, lines in OPERATOR_EDITS.items()
+    }  # fmt: skip
+    # the ``ref.semver`` range admits 0.35.0 and is never rewritten; flux-operator follows
+    assert snapshot(repo) == edited(before, merged(instance_edits("0.35.0"), operator_edits))
+
+
+def test_a_version_only_one_chart_has_moves_neither(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helm_server: HelmServer
+) -> None:
+    chart = "controlplaneio-fluxcd/charts/flux-instance"
+    operator = "controlplaneio-fluxcd/charts/flux-operator"
+    registry = Registry(pages={chart: [["0.34.0"]], operator: [["0.33.0"]]})
+    with serve_registry(registry):
+        monkeypatch.setenv(PLAIN_HTTP_ENV, registry.host)
+        repo = operator_repo(tmp_path, registry.host)
+        before = snapshot(repo)
+        index = ("--helm-repo", helm_server.base_url, "--repo", str(repo), "--no-git")
+        outcome = run_cli("to", "0.34.0", "--component", "flux-instance", *index)
+    assert outcome.code == 2, outcome.stdout + outcome.stderr
+    assert outcome.stderr.startswith(
+        "error: flux-operator moves with flux-instance (both charts are released under one "
+        "version): chart 'flux-operator' version 0.34.0 is not published in oci://"
+    ), outcome.stderr
+    assert len(outcome.stderr.splitlines()) == 1
+    assert snapshot(repo) == before
 
 
 def test_a_range_that_excludes_the_target_blocks_the_move(tmp_path: Path) -> None:
@@ -169,7 +227,8 @@ def test_sync_moves_the_other_pins_to_the_one_renovate_moved(tmp_path: Path) -> 
     outcome = run_cli("sync", "--repo", str(repo), "--offline", "--base", "HEAD~1")
     assert outcome.code == 0, outcome.stdout + outcome.stderr
     moved = {k: v for k, v in OPERATOR_EDITS.items() if k != OPERATOR}
-    assert snapshot(repo) == edited(before, moved)
+    # flux-instance follows: one version line with flux-operator
+    assert snapshot(repo) == edited(before, merged(moved, instance_edits("0.34.0")))
 
 
 def test_components_false_excludes_an_operator_chart_and_narrowing_names_it(
@@ -187,4 +246,76 @@ def test_components_false_excludes_an_operator_chart_and_narrowing_names_it(
     assert (
         "--component flux-instance: no such component (found: flux, flux-operator)"
         in outcome.stderr
+    )
+
+
+GOTMPL = "bootstrap/helmfile.yaml.gotmpl"
+GOTMPL_TEXT = """\
+---
+{{- $registry := "oci://ghcr.io/controlplaneio-fluxcd/charts" }}
+helmDefaults:
+  wait: {{ env "WAIT" | default "true" }}
+
+releases:
+  - name: flux-operator
+    namespace: flux-system
+    chart: {{ $registry }}/flux-operator
+    version: "0.33.0" # moved with the other pins
+    values: ['{{ requiredEnv "VALUES" }}']
+
+  - name: flux-instance
+    namespace: flux-system
+    chart: oci://ghcr.io/controlplaneio-fluxcd/charts/flux-instance
+    version: {{ .Values.instanceVersion }}
+{{- if eq .Environment.Name "staging" }}
+  - name: flux-instance-staging
+    chart: oci://ghcr.io/controlplaneio-fluxcd/charts/flux-instance
+    version: "{{ .Values.stagingVersion }}"
+{{- end }}
+"""
+
+
+def with_gotmpl(tmp_path: Path) -> Path:
+    repo = operator_repo(tmp_path)
+    (repo / GOTMPL).write_text(GOTMPL_TEXT, "utf-8")
+    git(repo, "add", GOTMPL)
+    git(repo, "commit", "-qm", "helmfile template")
+    return repo
+
+
+def test_a_helmfile_template_pins_literal_versions_and_templated_ones_are_unproven(
+    tmp_path: Path,
+) -> None:
+    repo = with_gotmpl(tmp_path)
+    outcome = run_cli("status", "--repo", str(repo), "--offline", "--json")
+    assert outcome.code == 0, outcome.stderr
+    rows = [(r["subject"], r["line"], r["value"], r["ok"], r["proven"])
+            for r in json.loads(outcome.stdout)["sites"] if r["file"] == GOTMPL]  # fmt: skip
+    assert rows == [
+        ("flux-operator", 10, "0.33.0", True, True),
+        ("flux-instance", 16, "{{ .Values.instanceVersion }}", True, False),
+        ("flux-instance", 20, "{{ .Values.stagingVersion }}", True, False),
+    ]
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr  # unproven, not a violation
+
+
+def test_a_helmfile_template_literal_that_disagrees_is_a_violation(tmp_path: Path) -> None:
+    repo = with_gotmpl(tmp_path)
+    path = repo / GOTMPL
+    path.write_text(GOTMPL_TEXT.replace('"0.33.0"', '"0.32.0"'), "utf-8")
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert f"{GOTMPL}:10: helmfile release flux-operator pins flux-operator 0.32.0" in check.stdout
+
+
+def test_to_moves_a_helmfile_template_literal_and_leaves_its_actions(tmp_path: Path) -> None:
+    repo = with_gotmpl(tmp_path)
+    before = snapshot(repo)
+    args = ("to", "0.34.0", "--component", "flux-operator", "--offline", "--repo", str(repo))
+    outcome = run_cli(*args)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    gotmpl = {GOTMPL: [('version: "0.33.0" # moved', 'version: "0.34.0" # moved')]}
+    assert snapshot(repo) == edited(
+        before, merged(OPERATOR_EDITS, instance_edits("0.34.0"), gotmpl)
     )

@@ -433,6 +433,23 @@ def test_to_without_a_flux_wrapper_moves_the_flux_pins_outside_charts(tmp_path: 
     assert run_cli("check", "--repo", str(repo), "--offline").code == 0
 
 
+def test_sync_of_flux_pinned_only_outside_charts_says_what_to_run_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "operator"
+    (repo / "clusters/prod").mkdir(parents=True)
+    (repo / "clusters/prod/flux-instance.yaml").write_text(OPERATOR, "utf-8")
+    (repo / ".tool-versions").write_text(TOOL_VERSIONS, "utf-8")
+    init_git(repo)
+    before = snapshot(repo)
+    for args in (("sync",), ("sync", "--component", "flux")):
+        refused = run_cli(*args, "--repo", str(repo), "--offline")
+        assert refused.code == 2, refused.stdout + refused.stderr
+        assert "Flux is pinned here only outside charts (.tool-versions:2" in refused.stderr
+        assert "run 'fluxbump to X'" in refused.stderr
+    assert snapshot(repo) == before
+
+
 def test_to_a_release_a_range_outside_charts_does_not_admit_is_refused(tmp_path: Path) -> None:
     repo = tmp_path / "operator"
     (repo / "clusters/prod").mkdir(parents=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,8 @@ import pytest
 from fluxbump import fleet
 from fluxbump.commands.renovate import glob_to_regex
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import make_fleet
+from tests.support.data import DATA
+from tests.support.fixtures import init_git, make_fleet
 
 SCHEMAS = sorted((Path(__file__).parent / "data" / "renovate").glob("renovate-*.schema.json"))
 
@@ -120,3 +123,121 @@ def test_a_bad_renovate_version_is_one_line_and_exit_2(tmp_path: Path, bad: str)
     outcome = run_cli("renovate-config", "--repo", str(tmp_path), "--renovate-version", bad)
     assert outcome.code == 2 and outcome.stdout == ""
     assert "--renovate-version" in outcome.stderr and len(outcome.stderr.splitlines()) == 1
+
+
+# Flux pins of the kinds no Renovate manager reads, each as a repository writes it.
+KIND_FILES = {
+    "clusters/prod/flux-instance.yaml": (
+        "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n"
+        'spec:\n  distribution:\n    registry: ghcr.io/fluxcd\n    version: "2.4.0" # exact\n'
+    ),
+    "infra/flux.tf": (
+        'resource "flux_bootstrap_git" "this" {\n  path = "clusters/prod"\n'
+        '  timeouts {\n    create = "5m"\n  }\n  version = "v2.4.0"\n}\n'
+    ),
+    ".github/workflows/e2e.yaml": (
+        "jobs:\n  e2e:\n    steps:\n      - uses: fluxcd/flux2/action@v2.4.0 # pinned\n"
+        "        with:\n          token: x\n          version: v2.4.0\n"
+        "      - uses: other/action@v1\n        with:\n          version: 9.9.9\n"
+    ),
+    "aqua.yaml": "packages:\n  - name: helm/helm@v3.16.2\n  - name: fluxcd/flux2@v2.4.0\n",
+}
+KIND_MANAGERS = {  # a word of each manager's description -> the file it reads
+    "FluxInstance": "clusters/prod/flux-instance.yaml",
+    "flux_bootstrap_git": "infra/flux.tf",
+    "fluxcd/flux2/action": ".github/workflows/e2e.yaml",
+    "aqua.yaml": "aqua.yaml",
+}
+
+
+def kinds_repo(tmp_path: Path, *, operator: bool = True) -> Path:
+    """The flux-operator fixture (its charts) with a Flux pin of every kind beside it."""
+    repo = tmp_path / "kinds"
+    if operator:
+        shutil.copytree(DATA / "operator", repo)
+    for rel, text in KIND_FILES.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text, "utf-8")
+    init_git(repo)
+    return repo
+
+
+def _manager_of(config: dict[str, Any], word: str) -> dict[str, Any]:
+    (manager,) = (m for m in config["customManagers"] if word in m["description"])
+    found: dict[str, Any] = manager
+    return found
+
+
+def _py(pattern: str) -> re.Pattern[str]:
+    """Renovate's ``(?<name>…)`` as Python's ``(?P<name>…)``."""
+    return re.compile(pattern.replace("(?<", "(?P<"))
+
+
+def test_each_flux_pin_kind_found_gets_a_manager_that_reads_it(tmp_path: Path) -> None:
+    config = generated(kinds_repo(tmp_path))
+    for word, rel in KIND_MANAGERS.items():
+        manager = _manager_of(config, word)
+        assert manager["depNameTemplate"] == "fluxcd/flux2"  # joins the Flux group by name
+        assert manager["datasourceTemplate"] == "github-releases"
+        assert any(
+            fnmatch(rel, g) or fnmatch(f"x/{rel}", g) for g in manager["managerFilePatterns"]
+        )
+        (pattern,) = manager["matchStrings"]
+        values = [m["currentValue"] for m in _py(pattern).finditer(KIND_FILES[rel])]
+        assert values == (["2.4.0"] if word == "FluxInstance" else ["v2.4.0"]), word
+
+
+@pytest.mark.parametrize("text", [
+    "kind: FluxInstance\nspec:\n  distribution:\n    version: 2.x\n",  # a range: not Renovate's
+    'resource "flux_bootstrap_git" "x" {\n  version = var.flux_version\n}\n',
+    "      - uses: fluxcd/flux2/action@main\n      - uses: o/a@v1\n        with:\n"
+    "          version: 9.9.9\n",  # another step's input
+])  # fmt: skip
+def test_the_kind_managers_leave_ranges_variables_and_other_steps_alone(
+    tmp_path: Path, text: str
+) -> None:
+    config = generated(kinds_repo(tmp_path))
+    for word in KIND_MANAGERS:
+        (pattern,) = _manager_of(config, word)["matchStrings"]
+        assert _py(pattern).search(text) is None, word
+
+
+def test_a_repository_without_those_kinds_gets_none_of_their_parts(tmp_path: Path) -> None:
+    config = generated(make_fleet(tmp_path / "fleet"))
+    assert len(config["customManagers"]) == 2  # the cloud-init install URL and helm install
+    assert not any(r.get("groupName") == "flux-operator" for r in config["packageRules"])
+
+
+def test_operator_charts_are_grouped_and_followed_by_sync(tmp_path: Path) -> None:
+    config = generated(kinds_repo(tmp_path))
+    (rule,) = (r for r in config["packageRules"] if r.get("groupName") == "flux-operator")
+    assert rule["postUpgradeTasks"]["commands"] == ["fluxbump sync"]
+    names = rule["matchDepNames"]
+    assert {"flux-operator", "flux-instance"} <= set(names)  # helmfile and helm_release deps
+    (oci,) = (n for n in names if n.startswith("/"))  # the flux manager's OCIRepository dep
+    matcher = _py(oci.strip("/"))
+    assert matcher.search("ghcr.io/controlplaneio-fluxcd/charts/flux-instance")
+    assert not matcher.search("ghcr.io/controlplaneio-fluxcd/charts/flux-operator-mcp")
+    assert config["packageRules"][-1]["groupName"] == "Flux"  # still last
+    # no cloud-init Flux install and no Flux chart: fluxbump cannot move Flux here, so the
+    # Flux group runs no sync (Renovate's managers move each pin, in one pull request)
+    assert "postUpgradeTasks" not in config["packageRules"][-1]
+
+
+def test_without_operator_charts_the_kind_managers_still_come(tmp_path: Path) -> None:
+    config = generated(kinds_repo(tmp_path, operator=False))
+    assert not any(r.get("groupName") == "flux-operator" for r in config["packageRules"])
+    for word in KIND_MANAGERS:
+        _manager_of(config, word)
+
+
+@pytest.mark.parametrize("schema", SCHEMAS, ids=_release)
+def test_the_config_with_every_kind_is_what_each_release_accepts(
+    tmp_path: Path, schema: Path
+) -> None:
+    config = generated(kinds_repo(tmp_path), "--renovate-version", _release(schema))
+    assert problems(schema, config) == []
+    if int(_release(schema).split(".")[0]) < 41:
+        manager = _manager_of(config, "flux_bootstrap_git")
+        (pattern,) = manager["fileMatch"]
+        assert re.search(pattern, "infra/flux.tf") and not re.search(pattern, "infra/flux.tfx")

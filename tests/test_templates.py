@@ -40,8 +40,9 @@ SYNC_FILES = [
     "**/.github/workflows/*.yml", "**/.github/workflows/*.yaml", "**/.tool-versions",
     "**/mise.toml", "**/.mise.toml", "**/mise.*.toml", "**/.mise.*.toml", "**/.config/mise.toml",
     "**/.config/mise/config.toml", "**/aqua.yaml", "**/aqua.yml", "**/.aqua.yaml", "**/*.tf",
-    "**/gotk-components.yaml",
+    "**/*.tfvars", "**/gotk-components.yaml",
     "**/*.sh",  # bootstrap scripts installing flux-operator's charts
+    "**/*.yaml.gotmpl", "**/*.yml.gotmpl",  # helmfile templates
 ]  # fmt: skip
 # Placeholders each string.Template file takes (commit-message.txt uses str.format, not here).
 PLACEHOLDERS = {
@@ -71,6 +72,14 @@ PLACEHOLDERS = {
         "minimum_release_age",
     },
     "renovate-admin.txt": {"cloudinit_glob"},
+    "renovate-kinds.json": {
+        "file_key",
+        "instance_patterns",
+        "terraform_patterns",
+        "workflow_patterns",
+        "aqua_patterns",
+        "file_filters",
+    },
     "ci-workflow.yaml": {"install", "workflow_path"},
     "pr-title.txt": {"subject", "release", "upstream", "chart"},
     "pr-body.md": {

@@ -119,3 +119,51 @@ def test_without_a_flux_wrapper_the_first_exact_pin_is_the_release(tmp_path: Pat
         "0.25.3 at most, which bundles Flux 0.41.2, not Flux 2.4.0; widen it to admit provider "
         "1.4.0 or later (fluxbump does not move provider constraints)"
     ]
+
+
+def provider_entries(document: dict[str, object]) -> list[object]:
+    warnings = document["warnings"]
+    assert isinstance(warnings, list)
+    return [w for w in warnings if "provider constraint" in w["message"]]
+
+
+def test_json_lists_the_provider_warning_with_its_file_and_line(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    """``--json`` documents carry the warnings stderr shows (stderr keeps them too)."""
+    repo = with_provider(tmp_path, "~> 1.2.0")
+    expected = {
+        "file": MAIN_TF,
+        "line": 6,
+        "message": "the fluxcd/flux provider constraint ~> 1.2.0 admits provider 1.2.3 at most, "
+        "which bundles Flux 2.2.3, not Flux 2.4.0; widen it to admit provider 1.4.0 or later "
+        "(fluxbump does not move provider constraints)",
+    }
+    for command in ("status", "check"):
+        outcome = run_cli(command, "--repo", str(repo), "--offline", "--json")
+        assert outcome.code == 0, outcome.stdout + outcome.stderr
+        assert provider_entries(json.loads(outcome.stdout)) == [expected]
+        assert len(provider_lines(outcome.stderr)) == 1
+    index = ("--helm-repo", helm_server.base_url, "--repo", str(repo))
+    moved = run_cli("to", "2.5.1", "--dry-run", "--json", *index)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    (entry,) = provider_entries(json.loads(moved.stdout))
+    assert entry == {
+        "file": MAIN_TF,
+        "line": 6,
+        "message": str(expected["message"])
+        .replace("Flux 2.4.0", "Flux 2.5.1")
+        .replace("provider 1.4.0 or later", "provider 1.5.0 or later"),
+    }
+
+
+def test_json_warnings_are_an_empty_list_or_unplaced_text_when_no_file_is_to_blame(
+    tmp_path: Path,
+) -> None:
+    repo = with_provider(tmp_path, "~> 1.4")
+    document = json.loads(run_cli("check", "--repo", str(repo), "--offline", "--json").stdout)
+    assert provider_entries(document) == []
+    # --offline with no cached index: the bundled snapshot is said, with no file to blame
+    (said,) = document["warnings"]
+    assert said["file"] is None and said["line"] is None
+    assert said["message"].startswith("offline: no cached index for ")

@@ -38,6 +38,7 @@ from fluxbump.targets import (
     refuse_downgrade,
     refuse_unprovable,
     shipped_releases,
+    with_companions,
 )
 from fluxbump.vcs.session import GitSession
 from fluxbump.vcs.steps import load as load_git_steps
@@ -73,7 +74,8 @@ def run_to(
         safest = target == "latest" and found.component.rules.names_a_release
         if safest and not options.force_unsafe_crds:
             return _safest_choice(tree, found, index, session, options, blocked)
-        return [named_choice(found, index, target, offline=options.offline, pre=options.pre)]
+        named = named_choice(found, index, target, offline=options.offline, pre=options.pre)
+        return with_companions(tree, [named], index, verify=True, offline=options.offline)
 
     if options.no_git and (options.push or options.open_pr):
         raise UsageError("--push and --open-pr publish a git commit; drop --no-git")
@@ -123,7 +125,8 @@ def run_sync(
             pick = from_cloud_init if source == "cloud-init" else from_chart
             release, chart, _ = pick(found, index)
             return [Choice(found, release, chart)]
-        return moved_choices(tree, index, session.source_reader(options.base), components)
+        moved = moved_choices(tree, index, session.source_reader(options.base), components)
+        return with_companions(tree, moved, index, verify=False, offline=options.offline)
 
     return _execute(
         root, replace(options, no_git=True), choose, guard_downgrade=False, keep_moved=True

@@ -26,7 +26,7 @@ from fluxbump.gate.invariants import (
     stale_mentions,
 )
 from fluxbump.gate.provider import provider_warnings
-from fluxbump.pins import Mention, Violation
+from fluxbump.pins import Mention, Violation, warnings_json
 from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.resolve import app_version_of
 from fluxbump.scan.cache import open_cache
@@ -55,6 +55,7 @@ class CheckResult:
             "sites": [r.as_json() for r in self.report.rows],
             "stale_mentions": [m.as_json() for m in self.stale()],
             "crds": self.crds.as_json() if self.crds is not None else None,
+            "warnings": warnings_json(self.warnings),
         }
 
     def stale(self) -> list[Mention]:

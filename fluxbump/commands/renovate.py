@@ -9,13 +9,24 @@ on Node 20, which many self-hosted runners still use, so both forms are emitted.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from fluxbump import versions
 from fluxbump.config import Config, load_config
 from fluxbump.errors import UsageError
+from fluxbump.pins import Role
+
+if TYPE_CHECKING:
+    from fluxbump.scan.discover import Survey
+
+# The owner fluxcli.py gives a ``fluxcd/flux2/action`` step's version input.
+ACTION = "fluxcd/flux2/action"
+# What a cloud-init template that installs Flux holds (the install.yaml release URL).
+_INSTALL_URL = b"github.com/fluxcd/flux2/releases/download/"
 
 # The first Renovate major that reads managerFilePatterns (renovatebot/renovate#34615).
 MANAGER_FILE_PATTERNS_SINCE = 41
@@ -65,7 +76,70 @@ def renovate_config(root: Path, major: int) -> dict[str, Any]:
         document["packageRules"] = [
             r for r in document["packageRules"] if r.get("matchDepNames") != []
         ]
+    _flux_sync(document, tree)
+    _add_kinds(document, config, found_kinds(tree), legacy=legacy)
     return document
+
+
+def found_kinds(tree: Survey) -> set[str]:
+    """The pin kinds of ``templates/renovate-kinds.json`` this repository has: only those
+    parts are written (a repository without flux-operator charts gets no rule for them)."""
+    kinds = {"operator"} if any(c.operator for c in tree.components) else set()
+    for site in tree.release_pins():
+        if site.role is Role.INSTANCE and versions.is_pin(site.value):
+            kinds.add("flux-instance")
+        elif site.role is Role.TERRAFORM:
+            kinds.add("terraform")
+        elif site.role is Role.CLI and site.owner.startswith(ACTION):
+            kinds.add("flux-action")
+        elif site.role is Role.CLI and "aqua" in posixpath.basename(site.file):
+            kinds.add("aqua")
+    return kinds
+
+
+def _flux_sync(document: dict[str, Any], tree: Survey) -> None:
+    """The Flux group's sync follows the cloud-init install URL when there is one; else the
+    chart pin Renovate moved; with neither (a flux-operator or ``flux bootstrap`` layout,
+    where Flux is pinned only outside charts) Renovate's managers move each pin, grouped, and
+    nothing runs after them (sync has no source of truth to follow there)."""
+    from fluxbump.scan.roles import read_once
+
+    texts = (read_once(tree.sources, tree.root, rel).raw for rel in tree.roles.cloudinit)
+    if any(_INSTALL_URL in raw for raw in texts):
+        return
+    (flux,) = (r for r in document["packageRules"] if r.get("groupName") == "Flux")
+    found = tree.flux()
+    if found is not None and not found.outside_charts:
+        flux["postUpgradeTasks"]["commands"] = ["fluxbump sync"]
+    else:
+        del flux["postUpgradeTasks"]
+
+
+def _add_kinds(document: dict[str, Any], config: Config, kinds: set[str], *, legacy: bool) -> None:
+    """The custom managers and rules of the kinds found; rules go before the Flux group
+    rule, which stays last (Renovate applies the last matching rule's options)."""
+    from fluxbump.render import render
+
+    def patterns(globs: Iterable[str]) -> str:
+        listed = list(globs)
+        return json.dumps([glob_to_regex(g) for g in listed] if legacy else listed)
+
+    workflows = [g for g in config.release_pins if "/workflows/" in g]
+    parts: dict[str, dict[str, list[Any]]] = json.loads(
+        render(
+            "renovate-kinds.json",
+            file_key="fileMatch" if legacy else "managerFilePatterns",
+            instance_patterns=patterns(config.clusters),
+            terraform_patterns=patterns(g for g in config.release_pins if g.endswith(".tf")),
+            workflow_patterns=patterns(workflows),
+            aqua_patterns=patterns(g for g in config.release_pins if "aqua" in g),
+            file_filters=json.dumps(file_filters(config)),
+        )
+    )
+    for kind in sorted(kinds):
+        document["customManagers"] += parts[kind].get("customManagers", [])
+        rules = parts[kind].get("packageRules", [])
+        document["packageRules"][-1:-1] = rules
 
 
 def file_filters(config: Config) -> list[str]:

@@ -70,3 +70,16 @@ class OperatorRules:
 
 
 OPERATOR_RULES = OperatorRules()
+
+# Both charts are released together from controlplaneio-fluxcd/charts with one version (every
+# release of it since 0.25.0 sets the same ``version`` in both Chart.yaml): the instance chart
+# of release X is the one tested with the operator of release X, so a repository pinning both
+# at different versions has drifted.
+SHARED_VERSION_LINE = ("flux-operator", "flux-instance")
+
+
+def companions(chart: str) -> tuple[str, ...]:
+    """The other charts released with ``chart`` under one version (none for any other)."""
+    if chart not in SHARED_VERSION_LINE:
+        return ()
+    return tuple(c for c in SHARED_VERSION_LINE if c != chart)

@@ -67,9 +67,12 @@ class GateReport:
 
     def expect_pin_or_range(self, site: PinSite, version: str, message: str) -> None:
         """An exact pin must equal ``version``; a range must admit it; a ``${VAR}`` is
-        reported (its value is set elsewhere)."""
+        reported (its value is set elsewhere), and so is a Go template action (``{{ … }}``,
+        a helmfile template's: rendered only when helmfile runs)."""
         if "${" in site.value:
             self.rows.append(Row(site, f"{version} (after substitution)", True, proven=False))
+        elif "{{" in site.value:
+            self.rows.append(Row(site, f"{version} (when the template renders)", True, False))
         elif versions.is_constraint(site.value):
             ok = versions.admits_or_false(site.value, version)
             self.rows.append(Row(site, version, ok))

@@ -17,6 +17,7 @@ from functools import lru_cache
 from importlib import resources
 
 from fluxbump import versions
+from fluxbump.pins import PlacedWarning
 from fluxbump.scan.sites.terraform import ProviderConstraint
 
 TABLE_NAME = "terraform-provider-flux.json"
@@ -34,7 +35,9 @@ def provider_table() -> dict[Version, str]:
     return {_triple(p): flux for p, flux in json.loads(text)["bundles"].items()}
 
 
-def provider_warnings(constraints: list[ProviderConstraint], release: str | None) -> list[str]:
+def provider_warnings(
+    constraints: list[ProviderConstraint], release: str | None
+) -> list[PlacedWarning]:
     """One line per constraint known not to admit a provider that installs ``release``."""
     if release is None or not versions.is_pin(release):
         return []
@@ -42,7 +45,7 @@ def provider_warnings(constraints: list[ProviderConstraint], release: str | None
     return [w for c in constraints if (w := _warning(c, target)) is not None]
 
 
-def _warning(constraint: ProviderConstraint, target: Version) -> str | None:
+def _warning(constraint: ProviderConstraint, target: Version) -> PlacedWarning | None:
     clauses = _clauses(constraint.value)
     if clauses is None or not any(op in _UPPER for op, _, _ in clauses):
         return None  # unreadable, or unbounded: a future provider may be admitted
@@ -65,10 +68,12 @@ def _warning(constraint: ProviderConstraint, target: Version) -> str | None:
         if needed is not None
         else "no provider release known to fluxbump installs it"
     )
-    return (
-        f"{constraint.where}: the fluxcd/flux provider constraint {constraint.value} admits "
+    return PlacedWarning(
+        constraint.file,
+        constraint.line,
+        f"the fluxcd/flux provider constraint {constraint.value} admits "
         f"provider {'.'.join(map(str, provider))} at most, which bundles Flux {table[provider]}, "
-        f"not Flux {name}; {fix} (fluxbump does not move provider constraints)"
+        f"not Flux {name}; {fix} (fluxbump does not move provider constraints)",
     )
 
 

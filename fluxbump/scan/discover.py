@@ -45,6 +45,7 @@ from fluxbump.scan.sites.terraform import (
     ProviderConstraint,
     find_provider_constraints,
     find_terraform_pins,
+    follow_variables,
 )
 from fluxbump.scan.sites.values import find_mirrors
 from fluxbump.scan.sources import SourceFile, walk_files
@@ -348,6 +349,11 @@ class Survey:
                 source = read_once(self.sources, self.root, rel)
                 for kind in RELEASE_PIN_KINDS:
                     self._release_pins += kind(source)
+            self._release_pins = follow_variables(
+                self._release_pins,
+                self.roles.release_pins,
+                lambda rel: read_once(self.sources, self.root, rel),
+            )
             self._release_pins += [s for s in self.instances if s.role is Role.INSTANCE]
         return self._release_pins
 

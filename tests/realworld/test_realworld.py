@@ -127,11 +127,14 @@ BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
             (KCM_CHART, 28, "    version: 1.10.0", "    version: 1.10.1"),
         ],
     ),
-    # The bootstrap helmfile and the OCIRepository Flux reconciles later move together.
+    # The bootstrap helmfile and the OCIRepository Flux reconciles later move together, and
+    # flux-instance with flux-operator: both charts are released under one version.
     "torstava-home-ops": (
         ("to", "0.59.0", "--component", "flux-operator"),
         [
             (TOR_HELMFILE, 34, "    version: 0.58.0", "    version: 0.59.0"),
+            (TOR_HELMFILE, 41, "    version: 0.58.0", "    version: 0.59.0"),
+            (TOR_OCI.format("flux-instance"), 13, "    tag: 0.58.0", "    tag: 0.59.0"),
             (TOR_OCI.format("flux-operator"), 13, "    tag: 0.58.0", "    tag: 0.59.0"),
         ],
     ),
@@ -141,6 +144,9 @@ BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
         ("to", "0.29.0", "--component", "flux-operator"),
         [
             ("bootstrap/helmfile.d/01-apps.yaml", 40, "    version: 0.28.0", "    version: 0.29.0"),
+            # flux-instance follows: both charts are released under one version
+            ("bootstrap/helmfile.d/01-apps.yaml", 47, "    version: 0.28.0", "    version: 0.29.0"),
+            (TOR_OCI.format("flux-instance"), 13, "    tag: 0.28.0", "    tag: 0.29.0"),
             (TOR_OCI.format("flux-operator"), 13, "    tag: 0.28.0", "    tag: 0.29.0"),
         ],
     ),
@@ -148,9 +154,13 @@ BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
     "coolguy1771-home-ops": (
         ("to", "0.59.0", "--component", "flux-instance"),
         [
+            # flux-operator follows (lines 67 and 60): one version line with flux-instance
+            (COOL_HELMFILES[0], 67, "    version: 0.58.0", "    version: 0.59.0"),
             (COOL_HELMFILES[0], 76, "    version: 0.58.0", "    version: 0.59.0"),
+            (COOL_HELMFILES[1], 60, "    version: 0.58.0", "    version: 0.59.0"),
             (COOL_HELMFILES[1], 67, "    version: 0.58.0", "    version: 0.59.0"),
             (TOR_OCI.format("flux-instance"), 13, "    tag: 0.58.0", "    tag: 0.59.0"),
+            (TOR_OCI.format("flux-operator"), 13, "    tag: 0.58.0", "    tag: 0.59.0"),
         ],
     ),
     "mmalyska-home-ops": (

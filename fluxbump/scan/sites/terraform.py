@@ -2,9 +2,14 @@
 
 ``resource "flux_bootstrap_git" "NAME" { version = "v2.4.0" }`` (provider 1.x) and
 ``data "flux_install" "NAME" { version = "v2.4.0" }`` (provider 0.x) name a Flux release
-(the provider's docs: "``version`` (String) Flux version"). Only a literal string at the top
-level of the block is a pin; ``var.x`` or an interpolation is set elsewhere and is not read.
-HCL is edited as text: the site spans the characters between the quotes.
+(the provider's docs: "``version`` (String) Flux version"). A literal string at the top
+level of the block is a pin. ``version = var.NAME`` is followed to the literal values that set
+the variable in the same module (the block's directory, as Terraform loads it): the
+``default`` of its ``variable "NAME"`` block in a ``*.tf`` file and each ``NAME = "…"`` of a
+``*.tfvars`` (``terraform.tfvars``, ``*.auto.tfvars``, or a ``-var-file``): those are the pins,
+moved by ``to``. A variable with none stays one site holding ``var.NAME``, shown as unproven
+(never a violation, never edited); so does any other expression. HCL is edited as text: the
+site spans the characters between the quotes.
 
 The provider's own constraint (``required_providers { flux = { source = "fluxcd/flux",
 version = "~> 1.2" } }``) is read too, never moved: ``gate/provider.py`` says when no
@@ -13,8 +18,9 @@ provider it admits is known to install the target release.
 
 from __future__ import annotations
 
+import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from fluxbump.pins import PinSite, Role
@@ -33,8 +39,17 @@ _VERSION = re.compile(
 )
 
 
+_REFERENCE = re.compile(
+    r"^[ \t]*version[ \t]*=[ \t]*(?P<version>var\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*))"
+    r"[ \t]*(?:#.*|//.*)?$"
+)
+_VARIABLE = re.compile(r'^[ \t]*variable[ \t]+"(?P<name>[^"\n]+)"[ \t]*\{[ \t]*$', re.MULTILINE)
+_DEFAULT = re.compile(r'^[ \t]*default[ \t]*=[ \t]*"(?P<version>[^"$%\\\n]*)"[ \t]*(?:#.*|//.*)?$')
+
+
 def find_terraform_pins(source: SourceFile) -> list[PinSite]:
-    """The ``version`` of each Flux provider block in one ``.tf`` file."""
+    """The ``version`` of each Flux provider block in one ``.tf`` file: a literal, or a
+    ``var.NAME`` reference (its value is ``var.NAME``; ``follow_variables`` resolves it)."""
     if not source.rel.endswith(".tf") or b"flux_" not in source.raw:
         return []
     sites = []
@@ -43,7 +58,67 @@ def find_terraform_pins(source: SourceFile) -> list[PinSite]:
             continue
         owner = f"{header.group('type')}.{header.group('name')}"
         for start, line in _top_level_lines(source.text, header.end())[0]:
-            match = _VERSION.match(line)
+            match = _VERSION.match(line) or _REFERENCE.match(line)
+            if match is not None and match.group("version"):
+                at = start + match.start("version")
+                sites.append(_site(source, at, match.group("version"), owner))
+    return sites
+
+
+def follow_variables(
+    pins: list[PinSite], files: Sequence[str], read: Callable[[str], SourceFile]
+) -> list[PinSite]:
+    """``pins`` with each Terraform ``var.NAME`` version replaced by the literal values that
+    set NAME in its module (``files``: the repository's, ``read``: one of them); one no
+    literal sets is kept as it is, an unproven site."""
+    followed: list[PinSite] = []
+    for pin in pins:
+        name = variable_of(pin)
+        if name is None:
+            followed.append(pin)
+            continue
+        module = posixpath.dirname(pin.file)
+        setters = [
+            replace(site, owner=f"{pin.owner} (var.{name})")
+            for rel in files
+            if posixpath.dirname(rel) == module
+            for site in _variable_values(read(rel), name)
+        ]
+        followed += setters or [pin]
+    unique = {(p.role, p.file, p.start): p for p in followed}  # one variable, several blocks
+    return list(unique.values())
+
+
+def variable_of(pin: PinSite) -> str | None:
+    """The variable a Terraform Flux version names (``var.NAME``), if it names one."""
+    if pin.role is not Role.TERRAFORM or not pin.value.startswith("var."):
+        return None
+    return pin.value.removeprefix("var.")
+
+
+def _variable_values(source: SourceFile, name: str) -> list[PinSite]:
+    """Literal values of variable ``name`` in one file of its module: the ``default`` of its
+    ``variable`` block (``*.tf``) or its assignment (``*.tfvars``)."""
+    owner = f'variable "{name}"'
+    if source.rel.endswith(".tfvars"):
+        assignment = re.compile(
+            rf'^[ \t]*{re.escape(name)}[ \t]*=[ \t]*"(?P<version>[^"$%\\\n]*)"'
+            r"[ \t]*(?:#.*|//.*)?$",
+            re.MULTILINE,
+        )
+        return [
+            _site(source, m.start("version"), m.group("version"), owner)
+            for m in assignment.finditer(source.text)
+            if m.group("version")
+        ]
+    if not source.rel.endswith(".tf") or name.encode() not in source.raw:
+        return []
+    sites = []
+    for block in _VARIABLE.finditer(source.text):
+        if block.group("name") != name:
+            continue
+        for start, line in _top_level_lines(source.text, block.end())[0]:
+            match = _DEFAULT.match(line)
             if match is not None and match.group("version"):
                 at = start + match.start("version")
                 sites.append(_site(source, at, match.group("version"), owner))

@@ -1,0 +1,144 @@
+"""Terraform ``version = var.NAME`` (issue 21): followed to the literal values that set the
+variable in the same module, which are the pin-sites; none is an unproven site, never a
+violation, never edited.
+
+End to end through the CLI on a generated fleet (cloud-init installs Flux v2.4.0) with a
+Terraform module beside it; ``to`` runs against the 127.0.0.1 Helm index.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import CONSISTENT, init_git, make_fleet, snapshot
+from tests.support.helm_server import HelmServer
+
+MAIN = """\
+resource "flux_bootstrap_git" "this" {
+  path    = "clusters/prod"
+  version = var.flux_version # set in variables.tf
+}
+"""
+VARIABLES = """\
+variable "cluster" {
+  default = "v9.9.9"
+}
+
+variable "flux_version" {
+  description = "Flux release"
+  type        = string
+  default     = "v2.4.0"
+}
+"""
+TFVARS = 'cluster      = "prod"\nflux_version = "v2.4.0" # the cluster\'s\n'
+
+
+def module(tmp_path: Path, files: dict[str, str]) -> Path:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    for rel, text in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text, "utf-8")
+    init_git(repo)
+    return repo
+
+
+def terraform_files(tree: dict[str, bytes]) -> dict[str, bytes]:
+    return {rel: data for rel, data in tree.items() if rel.endswith((".tf", ".tfvars"))}
+
+
+def terraform_rows(repo: Path) -> list[dict[str, Any]]:
+    outcome = run_cli("status", "--repo", str(repo), "--offline", "--json")
+    assert outcome.code in (0, 1), outcome.stderr
+    rows = json.loads(outcome.stdout)["sites"]
+    return [
+        {k: r[k] for k in ("file", "line", "value", "owner", "ok", "proven")}
+        for r in rows
+        if r["role"] == "Terraform Flux version"
+    ]
+
+
+def test_a_variable_default_is_the_pin_and_to_moves_it(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = module(tmp_path, {"infra/flux/main.tf": MAIN, "infra/flux/variables.tf": VARIABLES})
+    assert terraform_rows(repo) == [
+        {"file": "infra/flux/variables.tf", "line": 8, "value": "v2.4.0",
+         "owner": 'flux_bootstrap_git.this (var.flux_version)', "ok": True, "proven": True},
+    ]  # fmt: skip
+    before = snapshot(repo)
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    after = snapshot(repo)
+    assert after["infra/flux/variables.tf"] == VARIABLES.replace(
+        'default     = "v2.4.0"', 'default     = "v2.5.1"'
+    ).encode("utf-8")
+    assert after["infra/flux/main.tf"] == before["infra/flux/main.tf"]
+
+
+def test_a_default_that_disagrees_is_a_violation_at_its_line(tmp_path: Path) -> None:
+    stale = VARIABLES.replace('"v2.4.0"', '"v2.3.0"')
+    repo = module(tmp_path, {"infra/flux/main.tf": MAIN, "infra/flux/variables.tf": stale})
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert (
+        "infra/flux/variables.tf:8: flux_bootstrap_git.this (var.flux_version) pins Flux "
+        "v2.3.0, the repository installs Flux 2.4.0 — run 'fluxbump to 2.4.0'"
+    ) in check.stdout
+
+
+def test_tfvars_values_and_the_default_all_move(tmp_path: Path, helm_server: HelmServer) -> None:
+    auto = 'flux_version = "2.4.0"\n'
+    repo = module(
+        tmp_path,
+        {
+            "infra/flux/main.tf": MAIN,
+            "infra/flux/variables.tf": VARIABLES,
+            "infra/flux/terraform.tfvars": TFVARS,
+            "infra/flux/prod.auto.tfvars": auto,
+            "infra/other/terraform.tfvars": TFVARS,  # another module: not this variable
+        },
+    )
+    rows = [(r["file"], r["line"], r["value"]) for r in terraform_rows(repo)]
+    assert sorted(rows) == [
+        ("infra/flux/prod.auto.tfvars", 1, "2.4.0"),
+        ("infra/flux/terraform.tfvars", 2, "v2.4.0"),
+        ("infra/flux/variables.tf", 8, "v2.4.0"),
+    ]
+    before = snapshot(repo)
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    expected = terraform_files(before)
+    expected["infra/flux/variables.tf"] = VARIABLES.replace(
+        'default     = "v2.4.0"', 'default     = "v2.5.1"'
+    ).encode()
+    expected["infra/flux/terraform.tfvars"] = TFVARS.replace("v2.4.0", "v2.5.1").encode()
+    expected["infra/flux/prod.auto.tfvars"] = b'flux_version = "2.5.1"\n'
+    assert terraform_files(snapshot(repo)) == expected  # the other module's too: untouched
+
+
+def test_a_variable_nothing_sets_is_unproven_not_a_violation(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    no_default = 'variable "flux_version" {\n  type = string\n}\n'
+    repo = module(
+        tmp_path,
+        {
+            "infra/flux/main.tf": MAIN,
+            "infra/flux/variables.tf": no_default,
+            "infra/other/terraform.tfvars": TFVARS,  # another module does not set it here
+        },
+    )
+    assert terraform_rows(repo) == [
+        {"file": "infra/flux/main.tf", "line": 3, "value": "var.flux_version",
+         "owner": "flux_bootstrap_git.this", "ok": True, "proven": False},
+    ]  # fmt: skip
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr
+    assert "1 cannot be proven" in check.stdout
+    before = snapshot(repo)
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert terraform_files(snapshot(repo)) == terraform_files(before)

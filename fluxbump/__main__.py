@@ -32,7 +32,7 @@ def main() -> None:
     if recording is None:
         cli_main()
         return
-    with recording.running():
+    with recording:
         cli_main()
 
 

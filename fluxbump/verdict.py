@@ -41,22 +41,26 @@ Verdicts live in the git directory (``fluxbump-verdicts/``, one file per key, th
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import os
 import stat
-import subprocess
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
 
 from fluxbump import __version__
-from fluxbump.scan.sources import SKIP_DIRS
-from fluxbump.worktree import repo_root
+from fluxbump.scan.walked import SKIP_DIRS
+from fluxbump.worktree import root_text
 
+try:  # built in, where hashlib would load OpenSSL first: a warm run is mostly start-up
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover (another Python)
+    from hashlib import blake2b
+
+# Only for mypy (which takes any name TYPE_CHECKING as true): ``typing``, ``pathlib``,
+# ``subprocess`` and ``contextlib`` would cost a warm run more than its git commands' output.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import TextIO
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+    from types import TracebackType
 
 VERDICT_DIR = "fluxbump-verdicts"
 NO_CACHE_ENV = "FLUXBUMP_NO_CACHE"
@@ -93,15 +97,17 @@ def answer(argv: Sequence[str]) -> Recording | None:
     if keyed is None:
         return None
     key, store = keyed
-    kept = _load(store / f"{key}.v", key)
+    kept = _load(os.path.join(store, f"{key}.v"), key)
     if kept is not None:
         _replay(kept)
     return Recording(request, key, store)
 
 
-class Request(NamedTuple):
-    argv: tuple[str, ...]
-    root: Path
+class Request:
+    """A command line whose verdict may be kept, and the repository it names."""
+
+    def __init__(self, argv: tuple[str, ...], root: str) -> None:
+        self.argv, self.root = argv, root
 
 
 def _request(argv: Sequence[str]) -> Request | None:
@@ -127,16 +133,16 @@ def _request(argv: Sequence[str]) -> Request | None:
             return None
     if not offline:
         return None  # online, the index and archives are the network's: nothing to key by
-    return Request(tuple(argv), repo_root(repo))
+    return Request(tuple(argv), root_text(repo))
 
 
 # --- the key ---------------------------------------------------------------------------------
 
 
-def state_key(request: Request) -> tuple[str, Path] | None:
+def state_key(request: Request) -> tuple[str, str] | None:
     """The digest of everything the command's output depends on (see the module docstring)
     and the directory its verdict is kept in; None when it cannot be made."""
-    root = str(request.root)
+    root = request.root
     outputs = _git_all(
         root,
         ["rev-parse", "--show-toplevel", "--absolute-git-dir"],
@@ -153,17 +159,17 @@ def state_key(request: Request) -> tuple[str, Path] | None:
     paths = _unvouched(listed, status)
     if paths is None:
         return None
-    digest = hashlib.sha256()
+    digest = blake2b(digest_size=32)
     for fact in (*_process_facts(request), *lines):
         _feed(digest, os.fsencode(fact))
     for output in (listed, status):
         _feed(digest, output)
     if not _feed_contents(digest, root, sorted(paths)):
         return None
-    return digest.hexdigest(), Path(lines[1]) / VERDICT_DIR
+    return digest.hexdigest(), os.path.join(lines[1], VERDICT_DIR)
 
 
-def _feed(digest: hashlib._Hash, part: bytes) -> None:
+def _feed(digest: blake2b, part: bytes) -> None:
     """Length-prefixed, so no two sequences of parts feed the same bytes."""
     digest.update(len(part).to_bytes(8, "big"))
     digest.update(part)
@@ -180,12 +186,12 @@ def _process_facts(request: Request) -> list[str]:
             *streams, "\0".join(env), "\0".join(request.argv)]  # fmt: skip
 
 
-def _stream_facts(stream: TextIO | None) -> str:
+def _stream_facts(stream: object) -> str:
     """A terminal gets colour (and progress); the encoding decides the bytes printed."""
     if stream is None:
         return "none"
     try:
-        tty = stream.isatty()
+        tty = stream.isatty()  # type: ignore[attr-defined]
     except (AttributeError, ValueError):
         tty = False
     return f"{tty}:{getattr(stream, 'encoding', '')}:{getattr(stream, 'errors', '')}"
@@ -193,9 +199,8 @@ def _stream_facts(stream: TextIO | None) -> str:
 
 def _package_stamp() -> str:
     """Size and mtime of every file of the installed package: new code is a new key."""
-    top = Path(__file__).parent
     stamps: list[str] = []
-    pending = [str(top)]
+    pending = [os.path.dirname(os.path.abspath(__file__))]
     while pending:
         directory = pending.pop()
         with os.scandir(directory) as entries:
@@ -210,25 +215,48 @@ def _package_stamp() -> str:
 
 
 def _git_all(root: str, *commands: list[str]) -> list[bytes] | None:
-    """Each git command's stdout, all started at once (they read the same index)."""
+    """Each git command's stdout, all started at once (they read the same index). Spawned
+    with ``os.posix_spawnp``: importing ``subprocess`` costs more than these commands' output."""
     env = {**os.environ, **_GIT_ENV}
+    started: list[tuple[int, int]] = []
     try:
-        procs = [
-            subprocess.Popen(
-                ["git", "--no-optional-locks", *args],
-                cwd=root,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-            for args in commands
+        for args in commands:
+            started.append(_spawn(root, ["git", "--no-optional-locks", *args], env))
+        outputs = [_drain(pipe) for _, pipe in started]
+    except OSError:
+        return None
+    finally:
+        codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid, _ in started]
+    return outputs if not any(codes) else None
+
+
+def _spawn(cwd: str, argv: list[str], env: dict[str, str]) -> tuple[int, int]:
+    """Start ``argv`` in ``cwd`` with stdout to a pipe and stderr to /dev/null: (pid, pipe)."""
+    read, write = os.pipe()
+    try:
+        actions = [
+            (os.POSIX_SPAWN_CLOSE, read),
+            (os.POSIX_SPAWN_DUP2, write, 1),
+            (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
         ]
-    except (OSError, ValueError):
-        return None
-    outputs = [proc.communicate()[0] for proc in procs]
-    if any(proc.returncode != 0 for proc in procs):
-        return None
-    return outputs
+        # posix_spawn has no cwd: git's -C is the same thing, said to git.
+        pid = os.posix_spawnp("git", [argv[0], "-C", cwd, *argv[1:]], env, file_actions=actions)
+    except BaseException:
+        os.close(read)
+        raise
+    finally:
+        os.close(write)
+    return pid, read
+
+
+def _drain(pipe: int) -> bytes:
+    chunks = []
+    try:
+        while chunk := os.read(pipe, 1 << 20):
+            chunks.append(chunk)
+    finally:
+        os.close(pipe)
+    return b"".join(chunks)
 
 
 def _unvouched(listed: bytes, status: bytes) -> set[str] | None:
@@ -264,7 +292,7 @@ def _unvouched(listed: bytes, status: bytes) -> set[str] | None:
     return paths
 
 
-def _feed_contents(digest: hashlib._Hash, root: str, paths: Sequence[str]) -> bool:
+def _feed_contents(digest: blake2b, root: str, paths: Sequence[str]) -> bool:
     """Each path and what it holds; False past ``MAX_HASHED`` bytes."""
     budget = MAX_HASHED
     for rel in paths:
@@ -330,8 +358,8 @@ def _fingerprint(data: bytes | str | None) -> tuple[str, str]:
     if data is None:
         return "bytes", ""
     if isinstance(data, str):  # read as text: universal newlines, UTF-8
-        return "text", hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
-    return "bytes", hashlib.sha256(data).hexdigest()
+        return "text", blake2b(data.encode("utf-8", "surrogatepass"), digest_size=32).hexdigest()
+    return "bytes", blake2b(data, digest_size=32).hexdigest()
 
 
 def _still(path: str, how: str, expected: str) -> bool:
@@ -358,19 +386,20 @@ Event = tuple[str, str]  # ("out" | "err", text)
 class Recording:
     """The CLI's run of a command line whose verdict may be kept."""
 
-    def __init__(self, request: Request, key: str, store: Path) -> None:
+    def __init__(self, request: Request, key: str, store: str) -> None:
         self.request, self.key, self.store = request, key, store
         self.events: list[Event] = []
         self.tainted = False
+        self._shown: Callable[..., None] | None = None
 
-    @contextlib.contextmanager
-    def running(self) -> Iterator[None]:
-        """Record what the CLI prints (``fluxbump.output``) and keep it, if it may be."""
+    def __enter__(self) -> None:
+        """Record what the CLI prints (``fluxbump.output``) and what it reads outside the
+        repository, from here on."""
         import warnings
 
         from fluxbump import output
 
-        shown = warnings.showwarning
+        shown = self._shown = warnings.showwarning
 
         def taint(*args: object, **kwargs: object) -> None:
             self.tainted = True  # printed around output.py: the verdict would miss it
@@ -379,29 +408,34 @@ class Recording:
         output.TAPS.append(self.events.append)
         warnings.showwarning = taint
         _READS.active, _READS.seen = True, {}
-        code: object = "interrupted"  # KeyboardInterrupt, a crash: nothing is kept
-        try:
-            yield
-            code = 0
-        except SystemExit as exc:
-            code = 0 if exc.code is None else exc.code
-            raise
-        finally:
-            output.TAPS.remove(self.events.append)
-            warnings.showwarning = shown
-            _READS.active = False
-            self._keep(code)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Keep the verdict when the CLI exited 0, 1 or 2 (KeyboardInterrupt, a crash: never)."""
+        import warnings
+
+        from fluxbump import output
+
+        output.TAPS.remove(self.events.append)
+        if self._shown is not None:
+            warnings.showwarning = self._shown
+        _READS.active = False
+        code = 0 if kind is None else exc.code if isinstance(exc, SystemExit) else "interrupted"
+        self._keep(0 if code is None else code)
 
     def _keep(self, code: object) -> None:
         if self.tainted or code not in (0, 1, 2):
             return
-        with contextlib.suppress(Exception):  # a verdict not kept only costs the next run
+        try:
             if state_key(self.request) == (self.key, self.store):  # nothing changed meanwhile
                 _store(self.store, self.key, code, self.events, _READS.seen)
+        except Exception:  # a verdict not kept only costs the next run
+            return
 
 
 def _store(
-    store: Path, key: str, code: object, events: list[Event], reads: dict[str, tuple[str, str]]
+    store: str, key: str, code: object, events: list[Event], reads: dict[str, tuple[str, str]]
 ) -> None:
     """One file: the magic, the key, the exit code, the reads (how, digest, path in hex) and
     the events (stream, size), a line each, then the events' texts (no parser to import)."""
@@ -414,19 +448,17 @@ def _store(
     data = b"".join([_MAGIC, "\n".join(lines).encode(), b"\n", *bodies])
     if len(data) > MAX_VERDICT:
         return
-    store.mkdir(mode=0o700, exist_ok=True)
-    path = store / f"{key}.v"
-    temp = store / f".{key}.{os.getpid()}.tmp"
+    os.makedirs(store, mode=0o700, exist_ok=True)
+    temp = os.path.join(store, f".{key}.{os.getpid()}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp, path)
+        os.replace(temp, os.path.join(store, f"{key}.v"))
     finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
+        _unlink(temp)
     _prune(store)
 
 
@@ -441,20 +473,25 @@ def _joined(events: list[Event]) -> list[Event]:
     return [(stream, "".join(texts)) for stream, texts in groups]
 
 
-def _prune(store: Path) -> None:
+def _prune(store: str) -> None:
     """Keep the newest ``KEEP`` verdicts (a hit counts as new: ``_load`` touches it)."""
-    kept = sorted(store.glob("*.v"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    for old in kept[KEEP:]:
-        with contextlib.suppress(OSError):
-            old.unlink()
+    with os.scandir(store) as entries:
+        found = [(e.stat().st_mtime_ns, e.path) for e in entries if e.name.endswith(".v")]
+    for _, old in sorted(found, reverse=True)[KEEP:]:
+        _unlink(old)
 
 
-class Kept(NamedTuple):
-    code: int
-    events: list[Event]
+def _unlink(path: str) -> None:
+    try:  # noqa: SIM105 (contextlib is not imported before the CLI)
+        os.unlink(path)
+    except OSError:
+        pass  # gone already, or a read-only git directory: nothing to undo
 
 
-def _load(path: Path, key: str) -> Kept | None:
+Kept = tuple[int, list[Event]]  # exit code, what was printed
+
+
+def _load(path: str, key: str) -> Kept | None:
     """The verdict kept under ``key``, if intact and every file it read is unchanged."""
     try:
         with open(path, "rb") as handle:
@@ -477,9 +514,11 @@ def _load(path: Path, key: str) -> Kept | None:
             offset = end
         if offset != len(data):
             return None  # cut short or grown: not what was written
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105
             os.utime(path)  # recently used: pruned last
-        return Kept(int(code), events)
+        except OSError:
+            pass  # a read-only git directory: it is still served
+        return int(code), events
     except Exception:  # missing, truncated, garbage, another layout: a miss, never an error
         return None
 
@@ -499,15 +538,18 @@ class _Lines:
 
 def _replay(kept: Kept) -> None:
     """Print the verdict as the CLI printed it, and exit with its code."""
+    code, events = kept
     write: dict[str, Callable[[str], object]] = {"out": sys.stdout.write, "err": sys.stderr.write}
     try:
-        for stream, text in kept.events:
+        for stream, text in events:
             write[stream](text)
         sys.stdout.flush()
         sys.stderr.flush()
     except OSError as exc:  # a closed pipe, a full disk: as the CLI would say it
-        with contextlib.suppress(OSError, ValueError):
+        try:  # noqa: SIM105
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass  # no file descriptor to point elsewhere
         sys.stderr.write(f"error: unexpected error ({type(exc).__name__}: {exc})\n")
         raise SystemExit(70) from None
-    raise SystemExit(kept.code)
+    raise SystemExit(code)

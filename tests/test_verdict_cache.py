@@ -226,3 +226,27 @@ def test_warm_equals_cold_on_every_realworld_snapshot(name: str, tmp_path: Path)
         cold = run(repo, *args, "--no-cache")
         assert run(repo, *args) == cold
         assert served(repo, *args) == cold
+
+
+@pytest.mark.parametrize(
+    ("argv", "kept"),
+    [
+        (["check", "--offline"], True),
+        (["status", "--offline", "--json", "--component", "flux", "-v"], True),
+        (["check", "--offline", "--format=github", "--repo=."], True),
+        (["check"], False),  # online: the index is the network's
+        (["check", "--component", "--offline"], False),  # a value, not the option
+        (["check", "--offline", "--no-cache"], False),
+        (["check", "--offline", "--help"], False),
+        (["check", "--offline", "-v"], False),  # not an option of check: the CLI says so
+        (["check", "--offline", "--repo"], False),
+        (["to", "2.5.1", "--offline"], False),
+    ],
+)
+def test_only_command_lines_whose_output_the_key_covers_are_kept(
+    argv: list[str], kept: bool, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fluxbump.verdict import answer
+
+    monkeypatch.chdir(repo)
+    assert (answer(argv) is not None) is kept

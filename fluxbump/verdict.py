@@ -30,8 +30,8 @@ beyond what it names, so it names all of it:
 Only ``--offline`` runs are kept: online, the Helm index and chart archives come from the
 network, and a verdict cannot name content it has not seen. A key that cannot be made (not at
 the top of a git work tree, a submodule or nested repository, more than ``MAX_HASHED`` bytes
-of dirty files) leaves the run to the CLI, cold. Only exit 0 and 1 are kept (an error is
-cheap, and may be the network's or the disk's). The cold run's key is made again after it
+of dirty files) leaves the run to the CLI, cold. Only exits 0, 1 and 2 are kept (offline,
+each follows from what the key names); an interrupted or crashed run never is. The cold run's key is made again after it
 ran; a change while it ran means nothing is kept.
 
 Verdicts live in the git directory (``fluxbump-verdicts/``, one file per key, the newest

@@ -9,12 +9,14 @@ repositories of this layout are: ``--wrappers`` (40) more wrapper charts, each a
 with values mirror and Blueprint, all under the umbrella and each deployed by a HelmRelease in
 every cluster, plus ``--filler-files`` (default 2 for this shape) unrelated files. It then times whole processes (``sys.executable -m fluxbump``, as a user runs it): one
 warm-up run, then the median wall time of ``--runs`` runs and the peak RSS of any run (from
-``os.wait4``, per child). ``to`` and the sed floor get a fresh copy of the tree for every run;
-the copy is not timed. The floors are what a shell one-liner pays to find (``grep -rl``) and
+``os.wait4``, per child). The fleet is written and committed once per size; ``to`` and the
+sed floor edit it, so git restores it after each of their runs (``git checkout -- .`` and
+``git clean``: only the files they wrote are rewritten), outside the timed region. The floors are what a shell one-liner pays to find (``grep -rl``) and
 to rewrite (``grep -rl | xargs sed -i``) the same pins, so the ratios say how far fluxbump's
 parsing and proving is from plain text search. The fleet is committed to git; ``status`` and
-``check`` run cold (``--no-cache``), and ``check --offline, warm`` again on the unchanged
-repository, with the cache its warm-up run left in ``.git``.
+``check`` run cold (``--no-cache``), and ``check --offline, warm`` twice per measured run on
+the unchanged repository, the second one timed (the first leaves its caches in ``.git``). The
+load average is printed before and after: the machine's noise is part of the figures.
 """
 
 from __future__ import annotations
@@ -67,11 +69,12 @@ TARGET_VERSION_S = 0.150
 
 @dataclass(frozen=True)
 class Command:
-    """One measured command, run in the fleet's root; ``to`` and sed need a fresh copy."""
+    """One measured command, run in the fleet's root."""
 
     name: str
     argv: tuple[str, ...]
-    fresh_copy: bool = False
+    edits: bool = False  # it writes the fleet: restored (untimed) after every run
+    primed: bool = False  # every timed run follows an untimed one (a warm run's first)
     floor: str | None = None  # name of the command it is compared to
     repo_option: bool = True  # append --repo DIR (fluxbump commands)
     ok_codes: tuple[int, ...] = (0,)
@@ -104,7 +107,7 @@ def commands(wrappers: int = 0) -> list[Command]:
                 "-c",
                 f"grep -rlE {pinned} {dirs} | xargs -r sed -i {sed}",
             ),
-            fresh_copy=True,
+            edits=True,
             repo_option=False,
         ),
         # Cold: every file read and parsed, as on the first run in a clone or CI checkout.
@@ -114,12 +117,13 @@ def commands(wrappers: int = 0) -> list[Command]:
         Command(
             "check --offline", (*fluxbump, "check", "--offline", "--no-cache"), floor="grep -rl"
         ),
-        # Warm: the warm-up run leaves the cache in .git; the measured runs find nothing changed.
-        Command(WARM_CHECK, (*fluxbump, "check", "--offline"), floor="grep -rl"),
+        # Warm: the untimed first run leaves its caches in .git; the timed one finds nothing
+        # changed.
+        Command(WARM_CHECK, (*fluxbump, "check", "--offline"), floor="grep -rl", primed=True),
         Command(
             f"to {TARGET_RELEASE} --no-git --offline",
             (*fluxbump, "to", TARGET_RELEASE, "--no-git", "--offline"),
-            fresh_copy=True,
+            edits=True,
             floor="grep -rl + sed -i",
         ),
     ]
@@ -190,25 +194,30 @@ def measure(command: Command, tree: Path, runs: int, env: dict[str, str]) -> tup
     """One warm-up run, then the median wall time and peak RSS of ``runs`` runs."""
     walls, peaks = [], []
     for attempt in range(runs + 1):
-        repo = _fresh_copy(tree) if command.fresh_copy else tree
-        try:
-            wall, rss = run_once(command, repo, env)
-        finally:
-            if repo != tree:
-                shutil.rmtree(repo)
+        if command.primed:
+            run_once(command, tree, env)
+        wall, rss = run_once(command, tree, env)
+        if command.edits:
+            restore(tree)
         if attempt:  # the first run warms the page cache and Python's bytecode cache
             walls.append(wall)
             peaks.append(rss)
     return statistics.median(walls), max(peaks)
 
 
-def _fresh_copy(tree: Path) -> Path:
-    copy = tree.with_name(tree.name + "-copy")
-    if shutil.which("cp"):
-        subprocess.run(["cp", "-a", str(tree), str(copy)], check=True)
-    else:
-        shutil.copytree(tree, copy, symlinks=True)
-    return copy
+def restore(tree: Path) -> None:
+    """Put the committed fleet back: git rewrites only the files a run changed (a copy of a
+    44,000-file tree per run took most of a benchmark's time)."""
+    for args in (("checkout", "-q", "--", "."), ("clean", "-fdq")):
+        subprocess.run(["git", *args], cwd=tree, check=True)
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: how busy the machine was (its noise)."""
+    try:
+        return " ".join(f"{load:.2f}" for load in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def compile_package() -> None:
@@ -236,6 +245,7 @@ def bench(
     results.append(Measure(version.name, None, wall, rss, None))
     for size in sizes:
         tree = workdir / f"fleet-{size}"
+        shutil.rmtree(tree, ignore_errors=True)  # a run stopped before its end left it
         files, size_bytes = build_fleet(tree, size, filler_files, wrappers)
         print(
             f"fleet N={size}: {files} YAML files under clusters/, {size_bytes / 1e6:.1f} MB",
@@ -324,14 +334,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="fluxbump-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
+    loads = [load_average()]
     try:
         results = bench(args.sizes, args.runs, args.filler_files, workdir, args.wrappers)
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
+    loads.append(load_average())
     print("\n".join(table(results)))
     print()
     print("\n".join(targets(results)))
+    print()
+    print(f"load average (1, 5, 15 min) at start: {loads[0]}; at end: {loads[1]}")
     return 0
 
 

@@ -2,7 +2,11 @@
 
 ``fluxbump --version`` is answered here, before the CLI loads: Typer and click cost about
 90 ms of imports, most of a run that prints one line (a CI step, a pre-commit hook and a
-Renovate post-upgrade task each ask for it). Every other command goes to ``fluxbump.cli``.
+Renovate post-upgrade task each ask for it). So is a warm ``status``/``check --offline`` of a
+repository whose state (and everything else its output depends on) matches a kept verdict
+(``fluxbump.verdict``): it prints that output again without loading the CLI, the YAML parser
+or the schemas. Every other command goes to ``fluxbump.cli``; a ``status``/``check`` run
+there is recorded so the next one can be answered here.
 """
 
 from __future__ import annotations
@@ -12,14 +16,24 @@ import sys
 
 def main() -> None:
     """Console-script entry point."""
-    if sys.argv[1:] == ["--version"]:
+    argv = sys.argv[1:]
+    if argv == ["--version"]:
         from fluxbump.output import print_version
 
         print_version()
         return
+    recording = None
+    if argv[:1] in (["status"], ["check"]):
+        from fluxbump.verdict import answer
+
+        recording = answer(argv)  # exits with the kept verdict, when there is one
     from fluxbump.cli import main as cli_main
 
-    cli_main()
+    if recording is None:
+        cli_main()
+        return
+    with recording:
+        cli_main()
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ ENVIRONMENT = (
     ("FLUXBUMP_FORGE_API", "the forge's API base URL, when not the usual place (--open-pr)"),
     ("GITHUB_TOKEN, GITEA_TOKEN", "the forge token for --open-pr (never printed)"),
     ("FLUXBUMP_NO_FORK", "set: scan in one process (no forked helper)"),
-    ("FLUXBUMP_NO_CACHE", "set: status and check read every file (as --no-cache)"),
+    ("FLUXBUMP_NO_CACHE", "set: status and check read every file, no kept output (as --no-cache)"),
     ("NO_COLOR", "set: no colour"),
     ("FLUXBUMP_PROGRESS_AFTER", "seconds a phase runs before a terminal shows it [1]; for tests"),
     ("FLUXBUMP_DEBUG", "1: print the traceback of an unexpected error (as --debug)"),
@@ -143,7 +143,8 @@ NoCacheOption = Annotated[
     bool,
     typer.Option(
         "--no-cache",
-        help="Read every file: ignore the warm-run cache in the git directory (and keep it).",
+        help="Read every file: ignore the warm-run caches in the git directory (what each file "
+        "held, the output of an --offline run; both are kept).",
     ),
 ]
 QuietOption = Annotated[

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from fluxbump import __version__
@@ -21,12 +22,23 @@ def use_color(stream: Any = None) -> bool:
     return "NO_COLOR" not in os.environ and bool(getattr(target, "isatty", lambda: False)())
 
 
+# Recorders of every printed text, in order, as ("out" | "err", text): the verdict cache
+# (``fluxbump.verdict``) keeps what a warm run prints again.
+TAPS: list[Callable[[tuple[str, str]], object]] = []
+
+
+def _print(stream: str, text: str) -> None:
+    (sys.stdout if stream == "out" else sys.stderr).write(text)
+    for tap in TAPS:
+        tap((stream, text))
+
+
 def paint(text: str, code: str, stream: Any = None) -> str:
     return f"\033[{code}m{text}\033[0m" if use_color(stream) else text
 
 
 def out(text: str = "") -> None:
-    sys.stdout.write(scrub(text) + "\n")
+    _print("out", scrub(text) + "\n")
 
 
 def print_version() -> None:
@@ -35,7 +47,7 @@ def print_version() -> None:
 
 
 def err(text: str) -> None:
-    sys.stderr.write(scrub(text) + "\n")
+    _print("err", scrub(text) + "\n")
 
 
 def warn(text: str) -> None:
@@ -47,4 +59,4 @@ def error(text: str) -> None:
 
 
 def emit_json(document: Any) -> None:
-    sys.stdout.write(scrub(json.dumps(document, indent=2, sort_keys=False)) + "\n")
+    _print("out", scrub(json.dumps(document, indent=2, sort_keys=False)) + "\n")

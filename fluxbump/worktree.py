@@ -9,22 +9,36 @@ linked work tree or submodule has), so the fast path never imports GitPython or 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+
+TYPE_CHECKING = False  # mypy takes it as true; ``typing`` is not imported before the CLI
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def repo_root(option: str | None) -> Path:
     """``--repo`` as given; else the work-tree top above the current directory; else it."""
+    from pathlib import Path
+
+    return Path(root_text(option))
+
+
+def root_text(option: str | None) -> str:
+    """``repo_root`` as text, for the verdict cache's path before the CLI (and pathlib) loads."""
     if option is not None:
-        return Path(option)
-    here = Path(os.getcwd())
+        return option
+    here = os.getcwd()
     top = work_tree_top(here)
     # At the top (or outside git) it stays ".", so messages name paths as the user sees them.
-    return top if top is not None and top != here else Path(".")
+    return top if top is not None and top != here else "."
 
 
-def work_tree_top(start: Path) -> Path | None:
+def work_tree_top(start: str) -> str | None:
     """The nearest directory at or above ``start`` that holds ``.git``, or None."""
-    for directory in (start, *start.parents):
-        if (directory / ".git").exists():
+    directory = start
+    while True:
+        if os.path.exists(os.path.join(directory, ".git")):
             return directory
-    return None
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent

@@ -31,9 +31,11 @@ def test_benchmark_prints_a_row_per_command_with_numbers(shape: str) -> None:
             "--shape",
             shape,
             "--sizes",
-            "10",
+            "2",
             "--runs",
             "1",
+            "--wrappers",
+            "2",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -48,13 +50,14 @@ def test_benchmark_prints_a_row_per_command_with_numbers(shape: str) -> None:
             rows[cells[0]] = cells
     assert set(rows) == set(COMMANDS), proc.stdout
     for name, (_, size, wall, rss, ratio) in rows.items():
-        assert size == ("-" if name == "--version" else "10")
+        assert size == ("-" if name == "--version" else "2")
         assert float(wall) > 0 and float(rss) > 0
         if ratio != "-":
             assert float(ratio) > 0
     assert "--version <= 150 ms" in proc.stdout
     assert "peak RSS <= 150 MB" in proc.stdout
     assert "check --offline, warm <= 1x grep -rl" in proc.stdout
+    assert "load average (1, 5, 15 min) at start: " in proc.stdout
 
 
 # --- the block reader gives ruamel's nodes, or gives up ---------------------------------------
@@ -108,3 +111,20 @@ def test_the_sed_floor_rewrites_the_files_to_rewrites(tmp_path: Path) -> None:
 
     assert len(written(fleet)) > 10
     assert written(copy) == written(fleet)
+
+
+def test_the_fleet_is_restored_after_a_run_that_edits_it(tmp_path: Path) -> None:
+    """Between the runs of ``to`` and of the sed floor, git puts the committed fleet back."""
+    from benchmarks.fleet import commands, commit_fleet, restore, write
+    from tests.support.fixtures import snapshot
+
+    write(str(tmp_path), "2", "1", "2")
+    commit_fleet(tmp_path)
+    before = snapshot(tmp_path)
+    sed = {c.name: c for c in commands(2)}["grep -rl + sed -i"]
+    assert sed.edits
+    subprocess.run(list(sed.argv), cwd=tmp_path, check=True)
+    (tmp_path / "clusters" / "left-behind.yaml").write_text("a: 1\n")
+    assert snapshot(tmp_path) != before
+    restore(tmp_path)
+    assert snapshot(tmp_path) == before

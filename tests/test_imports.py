@@ -9,15 +9,13 @@ our modules starts importing such a library on the way to ``--version``, ``statu
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from fluxbump import __version__
-from tests.support.cli_runner import run_cli, run_process
+from tests.support.cli_runner import run_cli, run_entry_point, run_process
 from tests.support.fixtures import make_fleet
 
 # Needed only by commands that use the network, git or CRD schemas: imported where used.
@@ -26,24 +24,14 @@ HEAVY = {"pydantic", "httpx", "git", "jsonschema"}
 # hook's mode): jsonschema, and ruamel for each distinct Flux document, are their price; the
 # network and git stay out.
 HEAVY_OFFLINE = HEAVY - {"jsonschema"}
-LOADED_MODULES = """
-import atexit, sys
-atexit.register(lambda: print(" ".join(sorted(sys.modules)), file=sys.stderr))
-sys.argv = ["fluxbump", *sys.argv[1:]]
-from fluxbump.__main__ import main
-main()
-"""
 
 
 def loaded_by(*args: str) -> set[str]:
     """Top-level packages imported by one CLI run in a fresh interpreter."""
-    proc = subprocess.run(
-        [sys.executable, "-c", LOADED_MODULES, *args], capture_output=True, text=True, timeout=60
-    )
+    printed, modules = run_entry_point(*args)
     # A run that failed early (bad --repo, a crash) would import little and prove nothing.
-    assert proc.returncode == 0, proc.stderr
-    modules = proc.stderr.strip().splitlines()[-1].split()
-    return {m.split(".")[0] for m in modules}
+    assert printed.code == 0, printed.stderr
+    return modules
 
 
 def test_version_imports_no_yaml_network_or_git_library() -> None:

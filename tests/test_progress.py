@@ -108,3 +108,20 @@ def test_the_core_reports_nowhere_without_a_terminal() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert (proc.stdout, proc.stderr) == ("False\n", "")
+
+
+def test_a_kept_verdict_is_not_served_across_terminals_and_keeps_no_bars(tmp_path: Path) -> None:
+    """The verdict cache keys whether stderr is a terminal: a run off one does not answer a run
+    on one (which shows progress), and what it keeps from a terminal is the text, not the bars."""
+    root = make_fleet(tmp_path / "repo", CONSISTENT, clusters=CLUSTERS, git=True)
+    args = ("check", "--offline", "--repo", str(root))
+    piped = run_process(*args, env=NOW)
+    assert piped.code == 0 and progress.SCANNED not in piped.stderr
+    (root / ".git" / "fluxbump-cache").unlink()  # so a cold run scans files, and shows it
+    code, stdout, stderr = on_pty(*args, env=NOW)
+    assert code == 0 and stdout == piped.stdout
+    assert progress.SCANNED in stderr  # a cold run: the piped run's verdict was not served
+    code, warm_stdout, warm_stderr = on_pty(*args, env=NOW)
+    assert code == 0 and warm_stdout == stdout
+    assert progress.SCANNED not in warm_stderr  # served: the text again, no stale bars
+    assert "bundled snapshot" in warm_stderr

@@ -16,7 +16,7 @@ import pytest
 import fluxbump.scan.releases
 from fluxbump.scan.cache import CACHE_FILE
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import git, make_fleet
+from tests.support.fixtures import git, make_fleet, rewrite_keeping_stat
 
 PIN_FILE = "clusters/muscat.omani.works/bootstrap-kit/03-flux.yaml"
 OLD, NEW = "version: 1.1.1", "version: 1.1.9"  # the same size: a size test cannot tell them
@@ -56,16 +56,6 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(fluxbump.scan.releases, "read_raw", counting)
     return seen
-
-
-def rewrite_keeping_stat(path: Path, old: str, new: str) -> None:
-    """Change the text in place (same size) and put the mtime back as it was."""
-    before = path.stat()
-    text = path.read_text("utf-8")
-    assert old in text and len(old) == len(new)
-    path.write_text(text.replace(old, new, 1), "utf-8")
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert path.stat().st_size == before.st_size
 
 
 def test_a_warm_run_reads_no_unchanged_cluster_file(repo: Path, reads: list[str]) -> None:

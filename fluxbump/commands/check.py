@@ -162,9 +162,12 @@ def _stale_archives(found: Survey, discoveries: list[Discovery]) -> list[Violati
 
 def _pending_journal(repo: Path) -> tuple[str, ...]:
     """check never repairs (it only reads); it says when a killed run left files half-written."""
+    from fluxbump.verdict import note_exists
     from fluxbump.write.transaction import journal_dir
 
-    if not journal_dir(repo).exists():
+    pending = journal_dir(repo).exists()
+    note_exists(journal_dir(repo), pending)
+    if not pending:
         return ()
     return (
         f"an interrupted fluxbump run left a journal in {journal_dir(repo)}; the next "

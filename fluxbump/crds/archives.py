@@ -21,6 +21,7 @@ from urllib.parse import unquote, urljoin, urlparse
 from fluxbump.errors import ResolutionError
 from fluxbump.remote import files, http
 from fluxbump.remote.index import Cache, HelmIndex
+from fluxbump.verdict import note_read
 
 MIB = 1024 * 1024
 
@@ -141,7 +142,9 @@ def _read_cached(path: Path, digest: str) -> bytes | None:
     try:
         body = path.read_bytes()
     except OSError:
+        note_read(path, None)  # offline, its absence is in the output: a verdict keeps it
         return None
+    note_read(path, body)
     if digest and hashlib.sha256(body).hexdigest() != digest:
         return None  # a corrupt or tampered cache entry is ignored, then overwritten
     return body

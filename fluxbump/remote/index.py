@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlparse
 
 from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.remote import files, http
+from fluxbump.verdict import note_read
 
 DEFAULT_HELM_REPO = "https://fluxcd-community.github.io/helm-charts"
 HELM_REPO_ENV = "FLUXBUMP_HELM_REPO"
@@ -290,6 +291,7 @@ def load_index(repo_option: str | None, offline: bool = False, fallback: bool = 
 
 def _read_local(path: Path) -> str:
     data = files.read_regular(path, what="read the Helm index", max_bytes=MAX_INDEX_BYTES)
+    note_read(path, data)  # a warm verdict is served only while the file holds these bytes
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -351,8 +353,8 @@ class Cache:
 
     def read(self) -> tuple[str, dict[str, str]] | None:
         try:
-            meta = json.loads(self.meta_path.read_text("utf-8"))
-            return self.body_path.read_text("utf-8"), {str(k): str(v) for k, v in meta.items()}
+            meta = json.loads(_read_text(self.meta_path))
+            return _read_text(self.body_path), {str(k): str(v) for k, v in meta.items()}
         except (OSError, ValueError):
             return None
 
@@ -364,6 +366,17 @@ class Cache:
             _atomic_write(self.meta_path, json.dumps(meta))
         except OSError:
             pass
+
+
+def _read_text(path: Path) -> str:
+    """A cache file's text; what was read (or that nothing could be) keys a warm verdict."""
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, ValueError):
+        note_read(path, None)
+        raise
+    note_read(path, text)
+    return text
 
 
 def _atomic_write(path: Path, text: str) -> None:

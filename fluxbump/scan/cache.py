@@ -38,9 +38,9 @@ from fluxbump.scan.releases import ScannedFiles, Unreadable, astuple_of
 from fluxbump.scan.roles import Roles, classify
 from fluxbump.scan.sites.helmrelease import VersionPatch
 from fluxbump.scan.sources import SourceFile, decode, read_raw
+from fluxbump.verdict import NO_CACHE_ENV
 
 CACHE_FILE = "fluxbump-cache"
-NO_CACHE_ENV = "FLUXBUMP_NO_CACHE"
 # Bumped when what a record holds changes shape: an older file is then simply not used.
 _FORMAT = 1
 _MAGIC = b"fluxbump-scan-cache\n"

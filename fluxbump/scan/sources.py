@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from fluxbump.errors import NotRegularFile, UsageError
+from fluxbump.scan.walked import SKIP_DIRS
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
-# Directories that never hold pin-sites; skipping them keeps the walk cheap.
-SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".terraform"})
 # Larger than almost every manifest; one buffer per thread, reused for every file read.
 _CHUNK = 64 * 1024
 _READ_BUFFER = threading.local()

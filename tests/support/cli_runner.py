@@ -46,3 +46,28 @@ def run_process(*args: str, cwd: Path | None = None, env: dict[str, str] | None 
         timeout=120,
     )
     return Outcome(proc.returncode, proc.stdout, proc.stderr)
+
+
+# The console script's own entry point, then (last on stderr) the top-level modules it loaded.
+_LOADED_MODULES = """
+import atexit, sys
+atexit.register(lambda: print(" ".join(sorted(sys.modules)), file=sys.stderr))
+sys.argv = ["fluxbump", *sys.argv[1:]]
+from fluxbump.__main__ import main
+main()
+"""
+
+
+def run_entry_point(*args: str, cwd: Path | None = None) -> tuple[Outcome, set[str]]:
+    """Run ``fluxbump.__main__.main`` in a fresh interpreter: what it printed, and the
+    top-level packages it imported (what a run before the CLI loads must not need)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _LOADED_MODULES, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    stderr, _, modules = proc.stderr.rstrip("\n").rpartition("\n")
+    printed = Outcome(proc.returncode, proc.stdout, stderr + "\n" if stderr else "")
+    return printed, {m.split(".")[0] for m in modules.split()}

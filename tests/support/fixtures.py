@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import subprocess
 import tempfile
@@ -82,3 +83,13 @@ def edit(root: Path, rel: str, old: str, new: str) -> None:
     text = path.read_text("utf-8")
     assert old in text, (rel, old)
     path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def rewrite_keeping_stat(path: Path, old: str, new: str) -> None:
+    """Change the text in place (same size) and put the mtime back as it was."""
+    before = path.stat()
+    text = path.read_text("utf-8")
+    assert old in text and len(old) == len(new)
+    path.write_text(text.replace(old, new, 1), "utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size

@@ -160,6 +160,7 @@ def test_a_replaced_helm_index_file_is_seen(repo: Path, tmp_path: Path) -> None:
     assert after == run(repo, "check", "--helm-repo", str(index), "--no-cache")
 
 
+@pytest.mark.cold_cache  # it writes the cached index itself
 def test_a_replaced_cached_index_is_seen(repo: Path) -> None:
     cache = Cache.for_url(index_url(DEFAULT_HELM_REPO))
     cache.body_path.parent.mkdir(parents=True)

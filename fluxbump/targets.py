@@ -75,10 +75,6 @@ def moved_choices(
     from fluxbump.scan.moved import moved_pins
 
     chosen = tree.select(names)
-    outside = next((c for c in chosen if c.outside_charts), None)
-    if outside is not None and names:
-        raise UsageError(_no_source_of_truth(tree))
-    chosen = [c for c in chosen if not c.outside_charts]
     choices = []
     for component in chosen:
         found = tree.discovery(component)
@@ -87,26 +83,15 @@ def moved_choices(
             choices.append(choice)
     if choices:
         return choices
-    flux = next((c for c in chosen if c.is_flux), None)
+    flux = next((c for c in chosen if c.is_flux), None) if names else tree.flux()
     fallback = flux or (chosen[0] if names else None)
-    if fallback is None and outside is not None and not chosen:
-        raise UsageError(_no_source_of_truth(tree))
     if fallback is None:
-        return []  # Flux excluded (or pinned outside charts only) and nothing moved
+        return []  # Flux excluded and nothing moved
+    if fallback.outside_charts:
+        return []  # no install URL or chart pin to realign to: 'check' proves they agree
     found = provable(tree, fallback)
     default = found.component.rules.default_target(found, index)
     return [] if default is None else [Choice(found, default.release, default.chart)]
-
-
-def _no_source_of_truth(tree: Survey) -> str:
-    """Flux pinned only outside charts: no install URL or chart pin for sync to follow."""
-    pins = tree.release_pins()
-    where = ", ".join(p.where for p in pins[:3]) + (" and more" if len(pins) > 3 else "")
-    return (
-        f"sync: Flux is pinned here only outside charts ({where}), with no cloud-init install "
-        "or chart pin to follow: run 'fluxbump to X' to move them all, or 'fluxbump check' to "
-        "prove the pins Renovate moved agree"
-    )
 
 
 def provable(tree: Survey, component: Component) -> Discovery:

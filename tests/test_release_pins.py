@@ -433,20 +433,38 @@ def test_to_without_a_flux_wrapper_moves_the_flux_pins_outside_charts(tmp_path: 
     assert run_cli("check", "--repo", str(repo), "--offline").code == 0
 
 
-def test_sync_of_flux_pinned_only_outside_charts_says_what_to_run_and_writes_nothing(
-    tmp_path: Path,
-) -> None:
+def operator_only(tmp_path: Path) -> Path:
     repo = tmp_path / "operator"
     (repo / "clusters/prod").mkdir(parents=True)
     (repo / "clusters/prod/flux-instance.yaml").write_text(OPERATOR, "utf-8")
     (repo / ".tool-versions").write_text(TOOL_VERSIONS, "utf-8")
     init_git(repo)
+    return repo
+
+
+def test_sync_of_flux_pinned_only_outside_charts_follows_the_pin_renovate_moved(
+    tmp_path: Path,
+) -> None:
+    from tests.support.fixtures import edit
+
+    repo = operator_only(tmp_path)
+    idle = run_cli("sync", "--repo", str(repo), "--offline")
+    assert idle.code == 0 and "nothing to do" in idle.stdout, idle.stdout + idle.stderr
+    edit(repo, "clusters/prod/flux-instance.yaml", '"2.4.0" # exact', '"2.5.1" # exact')
+    moved = run_cli("sync", "--repo", str(repo), "--offline")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / ".tool-versions").read_text("utf-8") == TOOL_VERSIONS.replace("2.4.0", "2.5.1")
+    expected = OPERATOR.replace('version: "2.4.0" # exact', 'version: "2.5.1" # exact')
+    assert (repo / "clusters/prod/flux-instance.yaml").read_text("utf-8") == expected
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+def test_a_downgrade_of_flux_pinned_only_outside_charts_is_refused(tmp_path: Path) -> None:
+    repo = operator_only(tmp_path)
     before = snapshot(repo)
-    for args in (("sync",), ("sync", "--component", "flux")):
-        refused = run_cli(*args, "--repo", str(repo), "--offline")
-        assert refused.code == 2, refused.stdout + refused.stderr
-        assert "Flux is pinned here only outside charts (.tool-versions:2" in refused.stderr
-        assert "run 'fluxbump to X'" in refused.stderr
+    refused = run_cli("to", "2.3.0", "--repo", str(repo), "--offline", "--no-git")
+    assert refused.code == 4, refused.stdout + refused.stderr
+    assert "older than the installed 2.4.0: refusing a downgrade" in refused.stderr
     assert snapshot(repo) == before
 
 

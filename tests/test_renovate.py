@@ -219,9 +219,9 @@ def test_operator_charts_are_grouped_and_followed_by_sync(tmp_path: Path) -> Non
     assert matcher.search("ghcr.io/controlplaneio-fluxcd/charts/flux-instance")
     assert not matcher.search("ghcr.io/controlplaneio-fluxcd/charts/flux-operator-mcp")
     assert config["packageRules"][-1]["groupName"] == "Flux"  # still last
-    # no cloud-init Flux install and no Flux chart: fluxbump cannot move Flux here, so the
-    # Flux group runs no sync (Renovate's managers move each pin, in one pull request)
-    assert "postUpgradeTasks" not in config["packageRules"][-1]
+    # no cloud-init Flux install and no Flux chart: Flux is pinned outside charts only, and
+    # sync follows whichever of those pins Renovate moved
+    assert config["packageRules"][-1]["postUpgradeTasks"]["commands"] == ["fluxbump sync"]
 
 
 def test_without_operator_charts_the_kind_managers_still_come(tmp_path: Path) -> None:

@@ -99,17 +99,16 @@ def found_kinds(tree: Survey) -> set[str]:
 
 def _flux_sync(document: dict[str, Any], tree: Survey) -> None:
     """The Flux group's sync follows the cloud-init install URL when there is one; else the
-    chart pin Renovate moved; with neither (a flux-operator or ``flux bootstrap`` layout,
-    where Flux is pinned only outside charts) Renovate's managers move each pin, grouped, and
-    nothing runs after them (sync has no source of truth to follow there)."""
+    chart pin Renovate moved, or (Flux pinned only outside charts) the FluxInstance, bootstrap,
+    Terraform or CLI pin it moved; with no Flux component Renovate's managers move each pin,
+    grouped, and nothing runs after them."""
     from fluxbump.scan.roles import read_once
 
     texts = (read_once(tree.sources, tree.root, rel).raw for rel in tree.roles.cloudinit)
     if any(_INSTALL_URL in raw for raw in texts):
         return
     (flux,) = (r for r in document["packageRules"] if r.get("groupName") == "Flux")
-    found = tree.flux()
-    if found is not None and not found.outside_charts:
+    if tree.flux() is not None:
         flux["postUpgradeTasks"]["commands"] = ["fluxbump sync"]
     else:
         del flux["postUpgradeTasks"]

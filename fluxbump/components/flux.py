@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from fluxbump.remote.index import HelmIndex
 
 
+# Pins that name the Flux release itself (not a chart version): the cloud-init install URL,
+# and the pins of a repository that pins Flux only outside charts (``outside_charts``).
+_NAMES_RELEASE = (Role.INSTALL, Role.INSTANCE, Role.BOOTSTRAP, Role.TERRAFORM, Role.CLI)
+
+
 class FluxRules:
     """Release rules of the Flux component."""
 
@@ -32,22 +37,25 @@ class FluxRules:
         return Target(resolution.release, resolution.chart)
 
     def release_of(self, found: DiscoveredPins, pin: PinSite, index: HelmIndex) -> str:
-        if pin.role is not Role.INSTALL:
+        if pin.role not in _NAMES_RELEASE:
             return for_chart(found, index, pin).release
         return versions.normalize(pin.value)
 
     def target_of(self, found: DiscoveredPins, pin: PinSite, index: HelmIndex) -> Target:
-        if pin.role is Role.INSTALL:
+        if pin.role in _NAMES_RELEASE:
             return for_release(found, index, versions.normalize(pin.value))
         return for_chart(found, index, pin)
 
     def was_names_release(self, pin: PinSite) -> bool:
-        return pin.role is Role.INSTALL
+        return pin.role in _NAMES_RELEASE
 
     def default_target(self, found: DiscoveredPins, index: HelmIndex) -> Target | None:
         return from_cloud_init(found, index)
 
     def source_pins(self, found: DiscoveredPins) -> list[PinSite]:
+        if found.component.outside_charts:  # what installs Flux (a CLI pin installs nothing)
+            pins = found.release_pins
+            return [p for p in pins if p.role is not Role.CLI and versions.is_pin(p.value)]
         return list(found.installs)
 
     def shipped(self, found: DiscoveredPins, index: HelmIndex, was: tuple[str, ...]) -> set[str]:
@@ -78,10 +86,10 @@ def from_chart(found: DiscoveredPins, index: HelmIndex) -> Target:
 
 def for_release(found: DiscoveredPins, index: HelmIndex, release: str) -> Target:
     upstream = found.component.upstream
-    pinned = found.upstream_pins()[0].value
+    pins = found.upstream_pins()  # none: Flux pinned only outside charts
     # Keep the pinned chart when it already carries the release: sync moves only what disagrees.
-    if versions.equal(app_version_of(index, upstream, pinned) or "", release):
-        return Target(release, pinned)
+    if pins and versions.equal(app_version_of(index, upstream, pins[0].value) or "", release):
+        return Target(release, pins[0].value)
     try:
         return Target(release, resolve_chart_version(index, release, upstream).chart)
     except ResolutionError as exc:

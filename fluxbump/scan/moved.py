@@ -33,8 +33,10 @@ class MovedPin:
 def moved_pins(found: Discovery, base: BaseSources) -> list[MovedPin]:
     """The component's source pins whose value differs from the base revision."""
     moved = []
-    for site in found.sources_of_truth():
-        was = _base_value(found, site, base)
+    outside = found.component.outside_charts  # Flux pinned only outside charts: those pins
+    exact = [p for p in found.release_pins if versions.is_pin(p.value)]
+    for site in exact if outside else found.sources_of_truth():
+        was = release_pin_at_base(site, base) if outside else _base_value(found, site, base)
         if was is not None and not versions.equal(was, site.value):
             moved.append(MovedPin(site, was))
     return moved

@@ -319,3 +319,13 @@ def test_to_moves_a_helmfile_template_literal_and_leaves_its_actions(tmp_path: P
     assert snapshot(repo) == edited(
         before, merged(OPERATOR_EDITS, instance_edits("0.34.0"), gotmpl)
     )
+
+
+def test_init_names_the_operator_charts_it_found(tmp_path: Path) -> None:
+    repo = operator_repo(tmp_path)
+    outcome = run_cli("init", "--repo", str(repo))
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    text = (repo / ".fluxbump.yaml").read_text("utf-8")
+    assert "; flux-operator chart(s): flux-operator, flux-instance" in text
+    after = run_cli("check", "--repo", str(repo), "--offline")
+    assert after.code == 0, after.stdout + after.stderr

@@ -28,9 +28,11 @@ def render_init(root: Path) -> str:
         # A flux-operator or flux bootstrap layout (or no Flux at all): no wrapper chart, and
         # still the pins of Flux outside charts and the other components to write down.
         pins = tree.release_pins()
+        operators = [c.name for c in tree.components if c.operator]  # found by content
         summary = (
             f"{len(pins)} Flux pin(s) outside charts; no Flux wrapper chart (none depends on "
             f"'{config.upstream}'); {len(others)} other component(s)"
+            + (f"; flux-operator chart(s): {', '.join(operators)}" if operators else "")
         )
         return _config_text(config, config.wrapper, pins, summary, others)
     found = tree.discovery(tree.required_flux())

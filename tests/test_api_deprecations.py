@@ -56,6 +56,23 @@ def test_check_warns_about_a_deprecated_api_version_without_failing(
         ), outcome.stderr
 
 
+def test_many_objects_of_one_deprecated_api_version_are_named_three_times_then_counted(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    many = "---\n".join(KUSTOMIZATION.replace("name: apps", f"name: apps{i}", 1) for i in range(5))
+    repo = fleet_with(tmp_path / "repo", many)
+    outcome = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    named = [line for line in outcome.stderr.splitlines() if "is deprecated by" in line]
+    assert [line.split(": ")[2] for line in named] == [
+        f"Kustomization flux-system/apps{i}" for i in range(3)
+    ]
+    assert (
+        "warning: 2 more object(s) in apiVersion kustomize.toolkit.fluxcd.io/v1beta2 deprecated "
+        "by Flux 2.6.4; 'fluxbump to --dry-run' lists each move" in outcome.stderr
+    ), outcome.stderr
+
+
 def test_to_moves_a_deprecated_api_version_with_its_renamed_fields(
     tmp_path: Path, helm_server: HelmServer
 ) -> None:

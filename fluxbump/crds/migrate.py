@@ -269,12 +269,27 @@ def deprecation_warnings(
     objects: Iterable[FluxObject], crds: Mapping[str, Crd], release: str, deprecated: Deprecations
 ) -> list[str]:
     """For ``status``/``check``: each object in an API version the pinned release deprecates
-    (a warning, not a violation: it is still served)."""
-    return [
-        f"{obj.site.where}: {obj.site.owner}: apiVersion {obj.site.value} is deprecated by "
-        f"{release} ({warning}); 'fluxbump to' moves it to {obj.group}/{crd.storage}"
-        for obj, crd, warning in deprecated_use(objects, crds, deprecated)
+    (a warning, not a violation: it is still served). Past ``_SHOWN`` objects of one API
+    version the rest are counted in one line: a repository of a hundred such objects got the
+    same warning a hundred times (openova-io/openova)."""
+    said: list[str] = []
+    more: dict[str, int] = {}
+    for obj, crd, warning in deprecated_use(objects, crds, deprecated):
+        if sum(1 for line in said if f" apiVersion {obj.site.value} " in line) < _SHOWN:
+            said.append(
+                f"{obj.site.where}: {obj.site.owner}: apiVersion {obj.site.value} is deprecated "
+                f"by {release} ({warning}); 'fluxbump to' moves it to {obj.group}/{crd.storage}"
+            )
+        else:
+            more[obj.site.value] = more.get(obj.site.value, 0) + 1
+    return said + [
+        f"{count} more object(s) in apiVersion {version} deprecated by {release}; "
+        "'fluxbump to --dry-run' lists each move"
+        for version, count in more.items()
     ]
+
+
+_SHOWN = 3  # deprecated objects of one API version named one by one
 
 
 def unserved_violations(

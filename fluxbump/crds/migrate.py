@@ -273,15 +273,15 @@ def deprecation_warnings(
     version the rest are counted in one line: a repository of a hundred such objects got the
     same warning a hundred times (openova-io/openova)."""
     said: list[str] = []
-    more: dict[str, int] = {}
+    uses: dict[str, int] = {}  # objects seen per API version
     for obj, crd, warning in deprecated_use(objects, crds, deprecated):
-        if sum(1 for line in said if f" apiVersion {obj.site.value} " in line) < _SHOWN:
+        uses[obj.site.value] = uses.get(obj.site.value, 0) + 1
+        if uses[obj.site.value] <= _SHOWN:
             said.append(
                 f"{obj.site.where}: {obj.site.owner}: apiVersion {obj.site.value} is deprecated "
                 f"by {release} ({warning}); 'fluxbump to' moves it to {obj.group}/{crd.storage}"
             )
-        else:
-            more[obj.site.value] = more.get(obj.site.value, 0) + 1
+    more = {version: count - _SHOWN for version, count in uses.items() if count > _SHOWN}
     return said + [
         f"{count} more object(s) in apiVersion {version} deprecated by {release}; "
         "'fluxbump to --dry-run' lists each move"

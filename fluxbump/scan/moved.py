@@ -34,8 +34,12 @@ def moved_pins(found: Discovery, base: BaseSources) -> list[MovedPin]:
     """The component's source pins whose value differs from the base revision."""
     moved = []
     outside = found.component.outside_charts  # Flux pinned only outside charts: those pins
-    exact = [p for p in found.release_pins if versions.is_pin(p.value)]
-    for site in exact if outside else found.sources_of_truth():
+    sources = (
+        [p for p in found.release_pins if versions.is_pin(p.value)]
+        if outside
+        else found.sources_of_truth()
+    )
+    for site in sources:
         was = release_pin_at_base(site, base) if outside else _base_value(found, site, base)
         if was is not None and not versions.equal(was, site.value):
             moved.append(MovedPin(site, was))

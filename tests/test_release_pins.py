@@ -414,32 +414,33 @@ def test_without_a_flux_wrapper_the_flux_pins_must_agree_with_each_other(tmp_pat
     assert "4 pin-sites agree" in agreed.stdout  # instance, values range, header, CLI
 
 
-def test_to_without_a_flux_wrapper_moves_the_flux_pins_outside_charts(tmp_path: Path) -> None:
-    # Every flux-operator and flux bootstrap repository tried (bjw-s-labs, zhorvath83,
-    # daluca, ...) was refused: it has no chart to move, only Flux pins outside charts.
+def operator_only(tmp_path: Path, instance: str = OPERATOR) -> Path:
+    """Flux pinned only outside charts: a FluxInstance (and flux-instance values) and asdf."""
     repo = tmp_path / "operator"
     (repo / "clusters/prod").mkdir(parents=True)
-    (repo / "clusters/prod/flux-instance.yaml").write_text(OPERATOR, "utf-8")
+    (repo / "clusters/prod/flux-instance.yaml").write_text(instance, "utf-8")
     (repo / ".tool-versions").write_text(TOOL_VERSIONS, "utf-8")
     init_git(repo)
-    status = run_cli("status", "--repo", str(repo), "--offline")
-    assert "flux (release pins outside charts)" in status.stdout, status.stdout + status.stderr
-    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
-    assert moved.code == 0, moved.stdout + moved.stderr
+    return repo
+
+
+def assert_moved_from_2_4_0_to_2_5_1(repo: Path) -> None:
+    """The exact pins moved; the range (2.x admits 2.5.1) and podinfo's version stayed."""
     assert (repo / ".tool-versions").read_text("utf-8") == TOOL_VERSIONS.replace("2.4.0", "2.5.1")
-    # The exact FluxInstance version moves; the range (2.x admits 2.5.1) and podinfo's stay.
     expected = OPERATOR.replace('version: "2.4.0" # exact', 'version: "2.5.1" # exact')
     assert (repo / "clusters/prod/flux-instance.yaml").read_text("utf-8") == expected
     assert run_cli("check", "--repo", str(repo), "--offline").code == 0
 
 
-def operator_only(tmp_path: Path) -> Path:
-    repo = tmp_path / "operator"
-    (repo / "clusters/prod").mkdir(parents=True)
-    (repo / "clusters/prod/flux-instance.yaml").write_text(OPERATOR, "utf-8")
-    (repo / ".tool-versions").write_text(TOOL_VERSIONS, "utf-8")
-    init_git(repo)
-    return repo
+def test_to_without_a_flux_wrapper_moves_the_flux_pins_outside_charts(tmp_path: Path) -> None:
+    # Every flux-operator and flux bootstrap repository tried (bjw-s-labs, zhorvath83,
+    # daluca, ...) was refused: it has no chart to move, only Flux pins outside charts.
+    repo = operator_only(tmp_path)
+    status = run_cli("status", "--repo", str(repo), "--offline")
+    assert "flux (release pins outside charts)" in status.stdout, status.stdout + status.stderr
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert_moved_from_2_4_0_to_2_5_1(repo)
 
 
 def test_sync_of_flux_pinned_only_outside_charts_follows_the_pin_renovate_moved(
@@ -453,10 +454,7 @@ def test_sync_of_flux_pinned_only_outside_charts_follows_the_pin_renovate_moved(
     edit(repo, "clusters/prod/flux-instance.yaml", '"2.4.0" # exact', '"2.5.1" # exact')
     moved = run_cli("sync", "--repo", str(repo), "--offline")
     assert moved.code == 0, moved.stdout + moved.stderr
-    assert (repo / ".tool-versions").read_text("utf-8") == TOOL_VERSIONS.replace("2.4.0", "2.5.1")
-    expected = OPERATOR.replace('version: "2.4.0" # exact', 'version: "2.5.1" # exact')
-    assert (repo / "clusters/prod/flux-instance.yaml").read_text("utf-8") == expected
-    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+    assert_moved_from_2_4_0_to_2_5_1(repo)
 
 
 def test_a_downgrade_of_flux_pinned_only_outside_charts_is_refused(tmp_path: Path) -> None:
@@ -469,13 +467,15 @@ def test_a_downgrade_of_flux_pinned_only_outside_charts_is_refused(tmp_path: Pat
 
 
 def test_to_a_release_a_range_outside_charts_does_not_admit_is_refused(tmp_path: Path) -> None:
-    repo = tmp_path / "operator"
-    (repo / "clusters/prod").mkdir(parents=True)
-    (repo / "clusters/prod/flux-instance.yaml").write_text(OPERATOR, "utf-8")
-    init_git(repo)
+    # 2.5.1 has a chart in the index: what refuses it is the flux-instance values' range.
+    repo = operator_only(tmp_path, OPERATOR.replace("version: 2.x", "version: 2.4.x"))
     before = snapshot(repo)
-    refused = run_cli("to", "3.0.0", "--repo", str(repo), "--offline", "--no-git")
-    assert refused.code != 0, refused.stdout + refused.stderr
+    refused = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert refused.code == 1, refused.stdout + refused.stderr
+    assert (
+        "clusters/prod/flux-instance.yaml:25: flux-system/flux-instance values requires Flux "
+        "2.4.x, which does not admit 2.5.1; widen the range first; nothing written"
+    ) in refused.stderr
     assert snapshot(repo) == before
 
 

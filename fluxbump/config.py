@@ -67,6 +67,9 @@ class Config:
         "**/*.tf",
         "**/*.tfvars",  # the value of a Flux version given as ``var.NAME``
         "**/gotk-components.yaml",
+        "**/kustomization.yaml",  # a remote fluxcd/flux2 resource installs a release
+        "**/kustomization.yml",
+        "**/Kustomization",
         "**/*.sh",  # bootstrap scripts: ``helm install`` of flux-operator's charts
         "**/*.yaml.gotmpl",  # helmfile templates (helmfile.yaml.gotmpl): the same charts
         "**/*.yml.gotmpl",

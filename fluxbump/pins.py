@@ -33,6 +33,8 @@ class Role(StrEnum):
     TERRAFORM = "Terraform Flux version"  # flux_bootstrap_git (scan/sites/terraform.py)
     INSTANCE = "FluxInstance version"  # flux-operator (scan/sites/fluxinstance.py)
     BOOTSTRAP = "flux bootstrap header"  # gotk-components.yaml (scan/sites/bootstrap.py)
+    KUSTOMIZE_REMOTE = "kustomize remote install"  # kustomization.yaml (sites/kustomizeremote.py)
+    FLUX_MANIFESTS = "flux-manifests OCI artifact"  # OCIRepository (sites/fluxmanifests.py)
     # flux-operator's charts (scan/sites/operator.py); OCI_TAG, HELMRELEASE, INSTALL too
     OCI_SEMVER = "OCIRepository semver"
     HELMFILE = "helmfile release version"

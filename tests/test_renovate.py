@@ -141,12 +141,22 @@ KIND_FILES = {
         "      - uses: other/action@v1\n        with:\n          version: 9.9.9\n"
     ),
     "aqua.yaml": "packages:\n  - name: helm/helm@v3.16.2\n  - name: fluxcd/flux2@v2.4.0\n",
+    "clusters/prod/flux-system/flux.yaml": (
+        "apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: OCIRepository\nmetadata:\n"
+        "  name: flux-manifests\nspec:\n  interval: 10m\n"
+        "  url: oci://ghcr.io/fluxcd/flux-manifests # Flux itself\n  ref:\n    tag: v2.4.0\n"
+    ),
+    "bootstrap/kustomization.yaml": (
+        "resources:\n  - https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml\n"
+    ),
 }
 KIND_MANAGERS = {  # a word of each manager's description -> the file it reads
     "FluxInstance": "clusters/prod/flux-instance.yaml",
     "flux_bootstrap_git": "infra/flux.tf",
     "fluxcd/flux2/action": ".github/workflows/e2e.yaml",
     "aqua.yaml": "aqua.yaml",
+    "flux-manifests artifact": "clusters/prod/flux-system/flux.yaml",
+    "install.yaml)": "bootstrap/kustomization.yaml",
 }
 
 
@@ -192,6 +202,10 @@ def test_each_flux_pin_kind_found_gets_a_manager_that_reads_it(tmp_path: Path) -
     'resource "flux_bootstrap_git" "x" {\n  version = var.flux_version\n}\n',
     "      - uses: fluxcd/flux2/action@main\n      - uses: o/a@v1\n        with:\n"
     "          version: 9.9.9\n",  # another step's input
+    "  url: oci://ghcr.io/fluxcd/flux-manifests\n  ref:\n    tag: v2.4.0\n"
+    "    digest: sha256:0123\n",  # Flux pulls the digest, not the tag
+    "  url: oci://ghcr.io/stefanprodan/manifests/podinfo\n  ref:\n    tag: v6.7.0\n",
+    "resources:\n  - https://github.com/fluxcd/flux2/releases/latest/download/install.yaml\n",
 ])  # fmt: skip
 def test_the_kind_managers_leave_ranges_variables_and_other_steps_alone(
     tmp_path: Path, text: str

@@ -41,6 +41,7 @@ SYNC_FILES = [
     "**/mise.toml", "**/.mise.toml", "**/mise.*.toml", "**/.mise.*.toml", "**/.config/mise.toml",
     "**/.config/mise/config.toml", "**/aqua.yaml", "**/aqua.yml", "**/.aqua.yaml", "**/*.tf",
     "**/*.tfvars", "**/gotk-components.yaml",
+    "**/kustomization.yaml", "**/kustomization.yml", "**/Kustomization",  # remote flux2 installs
     "**/*.sh",  # bootstrap scripts installing flux-operator's charts
     "**/*.yaml.gotmpl", "**/*.yml.gotmpl",  # helmfile templates
 ]  # fmt: skip
@@ -78,6 +79,7 @@ PLACEHOLDERS = {
         "terraform_patterns",
         "workflow_patterns",
         "aqua_patterns",
+        "kustomization_patterns",
         "file_filters",
     },
     "ci-workflow.yaml": {"install", "workflow_path"},

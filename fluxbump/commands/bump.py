@@ -367,8 +367,11 @@ def _refuse_reverting(plan: Plan, base: BaseCharts) -> None:
             )
 
 
-# Flux pins outside cloud-init that Renovate's own managers may move (asdf, mise, flux).
-_RELEASE_PIN_ROLES = frozenset({Role.CLI, Role.TERRAFORM, Role.INSTANCE})
+# Flux pins outside cloud-init that Renovate's own managers may move (asdf, mise, flux,
+# kustomize's remote resources).
+_RELEASE_PIN_ROLES = frozenset(
+    {Role.CLI, Role.TERRAFORM, Role.INSTANCE, Role.KUSTOMIZE_REMOTE, Role.FLUX_MANIFESTS}
+)
 
 
 def _refuse_reverting_release_pins(plan: Plan, base: BaseSources) -> None:

@@ -19,6 +19,8 @@ from fluxbump import versions
 from fluxbump.config import Config, load_config
 from fluxbump.errors import UsageError
 from fluxbump.pins import Role
+from fluxbump.scan.sites.kustomizeremote import ASSET as ASSET_OWNER
+from fluxbump.scan.sites.kustomizeremote import FILE_NAMES as KUSTOMIZATION_NAMES
 
 if TYPE_CHECKING:
     from fluxbump.scan.discover import Survey
@@ -94,6 +96,10 @@ def found_kinds(tree: Survey) -> set[str]:
             kinds.add("flux-action")
         elif site.role is Role.CLI and "aqua" in posixpath.basename(site.file):
             kinds.add("aqua")
+        elif site.role is Role.FLUX_MANIFESTS and versions.is_pin(site.value):
+            kinds.add("flux-manifests")
+        elif site.role is Role.KUSTOMIZE_REMOTE and site.owner.endswith(ASSET_OWNER):
+            kinds.add("kustomize-asset")
     return kinds
 
 
@@ -132,6 +138,9 @@ def _add_kinds(document: dict[str, Any], config: Config, kinds: set[str], *, leg
             terraform_patterns=patterns(g for g in config.release_pins if g.endswith(".tf")),
             workflow_patterns=patterns(workflows),
             aqua_patterns=patterns(g for g in config.release_pins if "aqua" in g),
+            kustomization_patterns=patterns(
+                g for g in config.release_pins if g.rsplit("/", 1)[-1] in KUSTOMIZATION_NAMES
+            ),
             file_filters=json.dumps(file_filters(config)),
         )
     )

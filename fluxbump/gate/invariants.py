@@ -177,7 +177,10 @@ def loose_release_pins(pins: list[PinSite]) -> GateReport:
     return report
 
 
-_AUTHORITY = (Role.INSTANCE, Role.BOOTSTRAP, Role.TERRAFORM, Role.CLI)
+_AUTHORITY = (
+    Role.INSTANCE, Role.FLUX_MANIFESTS, Role.BOOTSTRAP, Role.KUSTOMIZE_REMOTE, Role.TERRAFORM,
+    Role.CLI,
+)  # fmt: skip
 
 
 def _release_pins(

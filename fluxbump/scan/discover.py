@@ -39,6 +39,7 @@ from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_install_pins
 from fluxbump.scan.sites.fluxcli import find_cli_pins
 from fluxbump.scan.sites.helmrelease import VersionPatch
+from fluxbump.scan.sites.kustomizeremote import find_kustomize_remote
 from fluxbump.scan.sites.operator import CHARTS as OPERATOR_CHARTS
 from fluxbump.scan.sites.operator import find_operator_charts, repository_of
 from fluxbump.scan.sites.terraform import (
@@ -354,7 +355,7 @@ class Survey:
                 self.roles.release_pins,
                 lambda rel: read_once(self.sources, self.root, rel),
             )
-            self._release_pins += [s for s in self.instances if s.role is Role.INSTANCE]
+            self._release_pins += [s for s in self.instances if s.role in CLUSTER_RELEASE_ROLES]
         return self._release_pins
 
     def provider_constraints(self) -> list[ProviderConstraint]:
@@ -370,7 +371,7 @@ class Survey:
         cloud-init ``helm install`` lines, and the other files of the ``release_pins`` globs
         (Terraform, shell scripts), each file read once."""
         if self._operator_pins is None:
-            found = [s for s in self.instances if s.role is not Role.INSTANCE]
+            found = [s for s in self.instances if s.role not in CLUSTER_RELEASE_ROLES]
             found += [s for s in self.helm_installs() if s.subject in OPERATOR_CHARTS]
             clusters = set(self.roles.clusters)
             for rel in self.roles.release_pins:
@@ -401,7 +402,11 @@ RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
     find_cli_pins,
     find_terraform_pins,
     find_bootstrap_header,
+    find_kustomize_remote,
 )
+# Flux release pins read during the cluster-file pass (``Survey.instances``); the other
+# pins that pass finds are flux-operator's chart pins.
+CLUSTER_RELEASE_ROLES = frozenset({Role.INSTANCE, Role.FLUX_MANIFESTS})
 
 
 def survey(

@@ -113,13 +113,16 @@ def release_pin_at_base(site: PinSite, base: BaseSources) -> str | None:
     of its role and owner in the file, re-read by the kind that found it (None: not there)."""
     from fluxbump.scan.discover import RELEASE_PIN_KINDS
     from fluxbump.scan.sites.fluxinstance import find_flux_instance
+    from fluxbump.scan.sites.fluxmanifests import find_flux_manifests
 
     source = base(site.file)
     if source is None:
         return None
     try:
-        # FluxInstances are read from cluster YAML only: other kinds' files may not be YAML.
-        kinds = (find_flux_instance,) if site.role is Role.INSTANCE else RELEASE_PIN_KINDS
+        # FluxInstances and flux-manifests OCIRepositories are read from cluster YAML only:
+        # other kinds' files may not be YAML.
+        cluster = {Role.INSTANCE: find_flux_instance, Role.FLUX_MANIFESTS: find_flux_manifests}
+        kinds = (cluster[site.role],) if site.role in cluster else RELEASE_PIN_KINDS
         then = [
             s
             for kind in kinds

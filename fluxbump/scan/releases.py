@@ -13,6 +13,7 @@ from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, Violation, site_of
 from fluxbump.scan.apiversions import ApiVersions, api_versions
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
+from fluxbump.scan.sites.fluxmanifests import find_flux_manifests, may_hold_flux_manifests
 from fluxbump.scan.sites.helmrelease import (
     ClusterScan,
     VersionPatch,
@@ -124,7 +125,7 @@ def scan_files(
             out.api_versions[rel] = named
         if b"postBuild" in raw:
             out.substituting.append((rel, raw))
-        if may_hold_instance(raw) or may_hold_operator_chart(raw):
+        if may_hold_instance(raw) or may_hold_operator_chart(raw) or may_hold_flux_manifests(raw):
             source = _instances(rel, raw, source, out)
         if not _may_pin(raw, needles):
             continue
@@ -149,9 +150,9 @@ def scan_files(
 def _instances(
     rel: str, raw: bytes, source: SourceFile | None, out: ScannedFiles
 ) -> SourceFile | None:
-    """FluxInstance versions and operator chart pins of one file (a file that does not parse
-    is reported by the HelmRelease pass when it names a chart; a Go template is not a
-    manifest, though its ``helm install`` lines are pins)."""
+    """FluxInstance versions, flux-manifests tags and operator chart pins of one file (a
+    file that does not parse is reported by the HelmRelease pass when it names a chart; a Go
+    template is not a manifest, though its ``helm install`` lines are pins)."""
     try:
         source = source if source is not None else source_of(rel, raw)
     except UsageError:
@@ -160,6 +161,8 @@ def _instances(
     try:
         if may_hold_instance(raw):
             found = sorted(find_flux_instance(source) + found, key=lambda s: s.start)
+        if may_hold_flux_manifests(raw):
+            found = sorted(find_flux_manifests(source) + found, key=lambda s: s.start)
     except UsageError:
         pass
     if found:

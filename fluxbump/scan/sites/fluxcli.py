@@ -2,8 +2,9 @@
 
 * GitHub Actions: the ``version:`` input of a ``uses: fluxcd/flux2/action@…`` step.
 * asdf ``.tool-versions``: a ``flux2 2.4.0`` line.
-* mise (``mise.toml``, ``.mise.toml``, ``mise.*.toml``): ``flux2 = "2.4.0"`` or
-  ``"aqua:fluxcd/flux2" = "2.4.0"`` under ``[tools]`` (a table ``{ version = "…" }`` too).
+* mise (``mise.toml``, ``.mise.toml``, ``mise.*.toml``): ``flux2 = "2.4.0"`` or the same
+  tool by backend (``"aqua:fluxcd/flux2"``, ``"github:fluxcd/flux2"``, ``"ubi:fluxcd/flux2"``,
+  ``"asdf:tablexi/asdf-flux2"``) under ``[tools]`` (a table ``{ version = "…" }`` too).
 * aqua (``aqua.yaml``): a ``- name: fluxcd/flux2@v2.4.0`` package.
 
 Each names a Flux release (the CLI the automation runs against the cluster), so each must
@@ -26,7 +27,12 @@ _ACTION = "fluxcd/flux2/action"
 # keeps it, as U+FEFF) and the CR a CRLF line ends with.
 _TOOL_VERSIONS = re.compile(r"^\ufeff?[ \t]*flux2[ \t]+(?P<version>[^\s#]+)", re.MULTILINE)
 # A mise ``[tools]`` entry; the key may be bare or quoted, the value a string or an inline table.
-_MISE_KEY = r"(?:flux2|\"(?:aqua:)?fluxcd/flux2\"|'(?:aqua:)?fluxcd/flux2'|\"flux2\")"
+# The names that select the Flux CLI: mise's registry entry ``flux2`` (registry/flux2.toml:
+# backends ``aqua:fluxcd/flux2`` and ``asdf:tablexi/asdf-flux2``, no alias) and mise's generic
+# GitHub-release backends ``github:`` and ``ubi:`` (deprecated) of the ``fluxcd/flux2``
+# repository, whose releases hold the CLI.
+_MISE_TOOL = r"(?:flux2|(?:aqua:|github:|ubi:)?fluxcd/flux2|asdf:tablexi/asdf-flux2)"
+_MISE_KEY = rf"(?:flux2|\"{_MISE_TOOL}\"|'{_MISE_TOOL}')"
 _MISE_ENTRY = re.compile(
     rf"^\ufeff?[ \t]*{_MISE_KEY}[ \t]*=[ \t]*(?:\{{[^}}\n]*?\bversion[ \t]*=[ \t]*)?"
     r"(?P<quote>[\"'])(?P<version>[^\"'\n]+)(?P=quote)",

@@ -1,0 +1,111 @@
+"""Flux installed by kustomize from its own repository: a remote entry of a ``kustomization.yaml``.
+
+A ``resources:`` (or ``components:``, or the deprecated ``bases:``) entry that points into
+``fluxcd/flux2`` at a release installs that release's manifests:
+
+* a remote kustomization directory, in kustomize's URL syntax (a git clone URL with an
+  optional ``//`` before the directory, ``git::`` or ``ssh://`` forms too) and its ``ref=``
+  query parameter (``version=`` when there is no ``ref=``, as kustomize reads it), e.g.
+  ``github.com/fluxcd/flux2/manifests/install?ref=v2.4.0`` or
+  ``https://github.com/fluxcd/flux2//manifests/install?ref=v2.4.0``;
+* a release asset kustomize downloads over HTTP,
+  ``https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml``.
+
+Either installs Flux (it counts as installed for the downgrade guard, as the ``flux
+bootstrap`` manifests do). Only the version inside the URL is the pin: it is edited as text,
+so the rest of the entry, its quotes and its comment stay as written. A branch (``ref=main``)
+or ``releases/latest`` is not a pin: it is reported, never rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fluxbump.pins import PinSite, Role
+from fluxbump.scan.sources import SourceFile
+from fluxbump.yamlio import blockyaml, yamldoc
+
+SUBJECT = "Flux"
+# The names kustomize reads a kustomization from.
+FILE_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+# The list fields whose entries may be remote kustomizations.
+_FIELDS = ("resources", "components", "bases")
+_NEEDLE = b"fluxcd/flux2"
+# What a release asset entry is called in its pin's owner (renovate-config tells it by this).
+ASSET = "fluxcd/flux2 install.yaml asset"
+# A git URL of the flux2 repository and a directory of its ``manifests/`` tree; the owner
+# is matched exactly (a fork is not Flux's release).
+_GIT = re.compile(
+    r"^(?:git::)?(?:(?:https?|ssh)://)?(?:[^@/\s]+@)?github\.com[:/]fluxcd/flux2(?:\.git)?"
+    r"/{1,2}(?P<directory>manifests(?:/[^?\s]*)?)\?(?P<query>[^\s#]+)$"
+)
+_ASSET = re.compile(
+    r"^https://github\.com/fluxcd/flux2/releases/download/(?P<version>[^/\s]+)/install\.yaml$"
+)
+
+
+def find_kustomize_remote(source: SourceFile) -> list[PinSite]:
+    """The Flux release each remote flux2 entry of a kustomization names."""
+    if source.rel.rsplit("/", 1)[-1] not in FILE_NAMES or _NEEDLE not in source.raw:
+        return []
+    sites = []
+    for root in blockyaml.compose_all(source.text, source.rel):
+        if not _is_kustomization(root):
+            continue
+        for field in _FIELDS:
+            for _, entry in yamldoc.items(yamldoc.child(root, field)):
+                site = _entry_pin(source, field, entry)
+                if site is not None:
+                    sites.append(site)
+    return sites
+
+
+def _is_kustomization(root: Any) -> bool:
+    """A kustomize Kustomization or Component (``kind`` may be left out); a Flux
+    ``Kustomization`` object saved under this name is not one."""
+    kind = yamldoc.text_of(yamldoc.child(root, "kind"))
+    api = yamldoc.text_of(yamldoc.child(root, "apiVersion")) or ""
+    return kind in (None, "Kustomization", "Component") and "toolkit.fluxcd.io" not in api
+
+
+def _entry_pin(source: SourceFile, field: str, entry: Any) -> PinSite | None:
+    if not yamldoc.is_scalar(entry):
+        return None
+    url = str(entry.value)
+    located = _version_in(url)
+    if located is None:
+        return None
+    at, value, named = located
+    raw = source.text[entry.start_mark.index : entry.end_mark.index]
+    offset = raw.find(url)
+    if offset < 0:
+        return None  # an escaped or folded scalar: its text is not its value
+    start = entry.start_mark.index + offset + at
+    line_start = source.text.rfind("\n", 0, start) + 1
+    owner = f"kustomize {field} {named}"
+    return PinSite(
+        Role.KUSTOMIZE_REMOTE, source.rel, source.line_at(start), start - line_start + 1, value,
+        SUBJECT, owner, start, start + len(value),
+    )  # fmt: skip
+
+
+def _version_in(url: str) -> tuple[int, str, str] | None:
+    """Where in ``url`` the release is, the release, and what of flux2 the entry names."""
+    asset = _ASSET.match(url)
+    if asset is not None:
+        return asset.start("version"), asset.group("version"), ASSET
+    match = _GIT.match(url)
+    if match is None:
+        return None
+    directory = "fluxcd/flux2/" + match.group("directory").rstrip("/")
+    params: dict[str, tuple[int, str]] = {}
+    at = match.start("query")
+    for pair in match.group("query").split("&"):
+        key, _, value = pair.partition("=")
+        params.setdefault(key, (at + len(key) + 1, value))
+        at += len(pair) + 1
+    found = params.get("ref") or params.get("version")  # kustomize ignores version given ref
+    if found is None or not found[1]:
+        return None
+    return found[0], found[1], directory

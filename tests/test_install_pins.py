@@ -1,0 +1,286 @@
+"""Flux installed by kustomize from fluxcd/flux2, or from the flux-manifests OCI artifact, and
+the Flux CLI under mise's other tool names: pin kinds found on real repositories.
+
+End to end through the CLI in git repositories in ``tmp_path``; ``--offline`` uses the
+bundled Helm index snapshot (2.4.0 and 2.5.1 are in it), the wrapper fleet the 127.0.0.1 one.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import CONSISTENT, edit, git, init_git, make_fleet, snapshot
+from tests.support.helm_server import HelmServer
+
+KUSTOMIZATION = "clusters/prod/flux-system/kustomization.yaml"
+# Every URL form kustomize reads (its remoteBuild.md: go-getter's legacy form, a git clone
+# URL with ``//`` before the directory and query parameters in any order, ssh, ``git::``),
+# a release asset it downloads, and what is not a pin of the release.
+KUSTOMIZATION_TEXT = """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - github.com/fluxcd/flux2/manifests/install?ref=v2.4.0 # Flux itself
+  - "https://github.com/fluxcd/flux2//manifests/install?timeout=120&ref=v2.4.0"
+  - 'git@github.com:fluxcd/flux2.git//manifests/crds?version=v2.4.0'
+  - git::https://github.com/fluxcd/flux2//manifests/install/?ref=v2.4.0&submodules=false
+  - https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml
+  - github.com/fluxcd/flux2/manifests/install?ref=main
+  - github.com/someone/flux2/manifests/install?ref=v1.0.0
+  - https://github.com/fluxcd/flux2/releases/latest/download/install.yaml
+  - ./gotk-sync.yaml
+patches:
+  - path: github.com/fluxcd/flux2/manifests/install?ref=v0.0.1
+"""
+MANIFESTS = "clusters/prod/flux-system/flux.yaml"
+MANIFESTS_TEXT = """\
+apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: OCIRepository
+metadata:
+  name: flux-manifests
+  namespace: flux-system
+spec:
+  interval: 10m
+  url: oci://ghcr.io/fluxcd/flux-manifests
+  ref:
+    tag: "v2.4.0" # the release Flux reconciles itself from
+---
+apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: OCIRepository
+metadata:
+  name: pinned-by-digest
+spec:
+  interval: 10m
+  url: oci://ghcr.io/fluxcd/flux-manifests
+  ref:
+    tag: v0.0.1
+    digest: sha256:0123
+---
+apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: OCIRepository
+metadata:
+  name: podinfo
+spec:
+  interval: 10m
+  url: oci://ghcr.io/stefanprodan/manifests/podinfo
+  ref:
+    tag: 6.7.0
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux
+  namespace: flux-system
+spec:
+  sourceRef:
+    kind: OCIRepository
+    name: flux-manifests
+  path: ./
+"""
+
+
+def install_repo(tmp_path: Path, files: dict[str, str] | None = None) -> Path:
+    """Flux pinned only by what installs it: the kustomization and the OCI artifact."""
+    repo = tmp_path / "repo"
+    chosen = files if files is not None else {KUSTOMIZATION: KUSTOMIZATION_TEXT,
+                                              MANIFESTS: MANIFESTS_TEXT}  # fmt: skip
+    for rel, text in chosen.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text, "utf-8")
+    init_git(repo)
+    return repo
+
+
+def rows(repo: Path, *args: str) -> list[tuple[str, str, str, str, bool]]:
+    """``status --json`` rows of the two install kinds: role, file:line, value, expected, and
+    whether it is proven to agree."""
+    outcome = run_cli("status", "--repo", str(repo), "--json", *args)
+    assert outcome.code in (0, 1), outcome.stdout + outcome.stderr
+    kinds = ("kustomize remote install", "flux-manifests OCI artifact")
+    return [
+        (s["role"], f"{s['file']}:{s['line']}", s["value"], s["expected"], s["ok"] and s["proven"])
+        for s in json.loads(outcome.stdout)["sites"]
+        if s["role"] in kinds
+    ]
+
+
+def moved_kustomization(release: str) -> str:
+    """The kustomization with its five exact pins (lines 4-8) at ``release``: a branch, a
+    fork, ``latest`` and a patch path are not Flux's release and stay."""
+    lines = KUSTOMIZATION_TEXT.splitlines(keepends=True)
+    for at in range(3, 8):
+        lines[at] = lines[at].replace("v2.4.0", f"v{release}")
+    return "".join(lines)
+
+
+def violations(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if ": " in line and "check:" not in line]
+
+
+def assert_refused(repo: Path, args: tuple[str, ...], code: int, line: str) -> None:
+    """``args`` (offline, no git) exit ``code`` with ``line`` on stderr and write nothing."""
+    before = snapshot(repo)
+    outcome = run_cli(*args, "--repo", str(repo), "--offline", "--no-git")
+    assert outcome.code == code, outcome.stdout + outcome.stderr
+    assert line in outcome.stderr
+    assert len(outcome.stderr.strip().splitlines()) == 1, outcome.stderr  # one line, no traceback
+    assert snapshot(repo) == before
+
+
+def test_status_shows_every_kustomize_and_flux_manifests_pin(tmp_path: Path) -> None:
+    repo = install_repo(tmp_path)
+    k, m = "kustomize remote install", "flux-manifests OCI artifact"
+    assert rows(repo, "--offline") == [
+        (k, f"{KUSTOMIZATION}:4", "v2.4.0", "v2.4.0", True),
+        (k, f"{KUSTOMIZATION}:5", "v2.4.0", "v2.4.0", True),
+        (k, f"{KUSTOMIZATION}:6", "v2.4.0", "v2.4.0", True),
+        (k, f"{KUSTOMIZATION}:7", "v2.4.0", "v2.4.0", True),
+        (k, f"{KUSTOMIZATION}:8", "v2.4.0", "v2.4.0", True),
+        (k, f"{KUSTOMIZATION}:9", "main", "Flux 2.4.0", False),  # a branch: not a pin
+        (m, f"{MANIFESTS}:10", "v2.4.0", "v2.4.0", True),
+    ]
+    status = run_cli("status", "--repo", str(repo), "--offline")
+    assert "flux (release pins outside charts)" in status.stdout, status.stdout + status.stderr
+
+
+def test_check_names_each_install_pin_that_disagrees_with_file_and_line(tmp_path: Path) -> None:
+    repo = install_repo(tmp_path)
+    edit(repo, KUSTOMIZATION, "crds?version=v2.4.0", "crds?version=v2.3.0")
+    edit(repo, KUSTOMIZATION, "download/v2.4.0/", "download/v2.3.0/")
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    first = "OCIRepository flux-system/flux-manifests (flux-manifests) pins Flux v2.4.0"
+    where = f"({MANIFESTS}:10)"
+    assert violations(check.stdout) == [
+        f"{KUSTOMIZATION}:6: kustomize resources fluxcd/flux2/manifests/crds pins Flux v2.3.0, "
+        f"{first} {where} — make them agree",
+        f"{KUSTOMIZATION}:8: kustomize resources fluxcd/flux2 install.yaml asset pins Flux "
+        f"v2.3.0, {first} {where} — make them agree",
+    ]
+
+
+def test_to_moves_every_install_pin_byte_minimally(tmp_path: Path) -> None:
+    repo = install_repo(tmp_path)
+    before = snapshot(repo)
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    after = snapshot(repo)
+    assert after[KUSTOMIZATION].decode() == moved_kustomization("2.5.1")
+    assert after[MANIFESTS].decode() == MANIFESTS_TEXT.replace('"v2.4.0"', '"v2.5.1"')
+    assert set(after) - {KUSTOMIZATION, MANIFESTS} == set(before) - {KUSTOMIZATION, MANIFESTS}
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+def test_the_install_pins_count_as_installed_for_the_downgrade_guard(tmp_path: Path) -> None:
+    for files in ({KUSTOMIZATION: KUSTOMIZATION_TEXT}, {MANIFESTS: MANIFESTS_TEXT}):
+        repo = install_repo(tmp_path / next(iter(files)).replace("/", "-"), files)
+        assert_refused(
+            repo, ("to", "2.3.0"), 4, "older than the installed 2.4.0: refusing a downgrade"
+        )
+
+
+def test_a_flux_manifests_semver_range_is_kept_and_must_admit_the_target(tmp_path: Path) -> None:
+    ranged = MANIFESTS_TEXT.replace('tag: "v2.4.0"', 'semver: "2.4.x"\n    tag: v2.4.0')
+    repo = install_repo(tmp_path, {KUSTOMIZATION: KUSTOMIZATION_TEXT, MANIFESTS: ranged})
+    assert ("flux-manifests OCI artifact", f"{MANIFESTS}:10", "2.4.x", "2.4.0", True) in rows(
+        repo, "--offline"
+    )  # Flux prefers the range to the tag: the range is the pin
+    assert_refused(repo, ("to", "2.5.1"), 1,
+        f"{MANIFESTS}:10: OCIRepository flux-system/flux-manifests (flux-manifests) requires "
+        "Flux 2.4.x, which does not admit 2.5.1; widen the range first; nothing written",
+    )  # fmt: skip
+
+
+def test_sync_follows_the_kustomize_ref_renovate_moved(tmp_path: Path) -> None:
+    # Renovate's kustomize manager moves ``?ref=`` of a github.com remote (depName
+    # fluxcd/flux2, so in the Flux group); sync moves every other pin with it.
+    repo = install_repo(tmp_path)
+    edit(repo, KUSTOMIZATION, "install?ref=v2.4.0 # Flux", "install?ref=v2.5.1 # Flux")
+    synced = run_cli("sync", "--repo", str(repo), "--offline")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert (repo / MANIFESTS).read_text("utf-8") == MANIFESTS_TEXT.replace("v2.4.0", "v2.5.1")
+    assert (repo / KUSTOMIZATION).read_text("utf-8") == moved_kustomization("2.5.1")
+
+
+def test_beside_a_cloud_init_install_a_kustomize_pin_must_name_its_release(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = make_fleet(tmp_path / "fleet", CONSISTENT)
+    text = "resources:\n  - https://github.com/fluxcd/flux2//manifests/install?ref=v2.3.0\n"
+    (repo / "bootstrap").mkdir()
+    (repo / "bootstrap/kustomization.yaml").write_text(text, "utf-8")
+    init_git(repo)
+    check = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert check.code == 1, check.stdout + check.stderr
+    assert (
+        "bootstrap/kustomization.yaml:2: kustomize resources fluxcd/flux2/manifests/install pins "
+        "Flux v2.3.0, the repository installs Flux 2.4.0 — run 'fluxbump to 2.4.0'"
+    ) in check.stdout
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / "bootstrap/kustomization.yaml").read_text("utf-8") == text.replace(
+        "v2.3.0", "v2.5.1"
+    )
+
+
+def test_a_kustomization_that_is_not_yaml_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    repo = install_repo(tmp_path)
+    (repo / "bad").mkdir()
+    (repo / "bad/kustomization.yaml").write_text(
+        "resources:\n  - github.com/fluxcd/flux2/manifests/install?ref=v2.4.0\n  - [\n", "utf-8"
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "bad")
+    assert_refused(repo, ("to", "2.5.1"), 2, "error: bad/kustomization.yaml:")
+
+
+MISE = """\
+[tools]
+"github:fluxcd/flux2" = "2.4.0"
+'ubi:fluxcd/flux2' = { version = "v2.4.0" }
+"asdf:tablexi/asdf-flux2" = "2.4.0"
+"github:fluxcd/flux2-extra" = "9.9.9"
+"github:someone/flux2" = "9.9.9"
+"""
+
+
+def test_mise_backends_that_select_the_flux_cli_are_pins(tmp_path: Path) -> None:
+    repo = install_repo(tmp_path, {MANIFESTS: MANIFESTS_TEXT, "mise.toml": MISE})
+    outcome = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    cli = [
+        (s["line"], s["value"], s["ok"])
+        for s in json.loads(outcome.stdout)["sites"]
+        if s["role"] == "Flux CLI pin"
+    ]
+    assert cli == [(2, "2.4.0", True), (3, "v2.4.0", True), (4, "2.4.0", True)]
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / "mise.toml").read_text("utf-8") == MISE.replace("2.4.0", "2.5.1")
+
+
+def test_renovate_config_reads_the_asset_and_the_artifact_and_leaves_git_refs_to_kustomize(
+    tmp_path: Path,
+) -> None:
+    import re
+
+    repo = install_repo(tmp_path)
+    outcome = run_cli("renovate-config", "--repo", str(repo))
+    assert outcome.code == 0, outcome.stderr
+    config = json.loads(outcome.stdout)
+    found = {}
+    for manager in config["customManagers"]:
+        (pattern,) = manager["matchStrings"][:1]
+        if "flux-manifests" in manager["description"] or "kustomization" in manager["description"]:
+            assert manager["depNameTemplate"] == "fluxcd/flux2"  # the Flux group, by name
+            found[manager["description"][:40]] = [
+                m.group("currentValue")
+                for text in (KUSTOMIZATION_TEXT, MANIFESTS_TEXT)
+                for m in re.finditer(pattern.replace("(?<", "(?P<"), text)
+            ]
+    # one asset URL and one artifact tag: git refs are Renovate's kustomize manager's
+    assert sorted(found.values()) == [["v2.4.0"], ["v2.4.0"]], found
+    (off,) = (r for r in config["packageRules"] if r.get("enabled") is False
+              and "docker" in r.get("matchDatasources", []))  # fmt: skip
+    assert re.search(off["matchDepNames"][0].strip("/"), "ghcr.io/fluxcd/flux-manifests")

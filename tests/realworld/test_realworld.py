@@ -217,6 +217,8 @@ FLUX_PIN_ROLES = {
     "flux bootstrap header": "bootstrap",
     "FluxInstance version": "instance",
     "Flux CLI pin": "cli",
+    "kustomize remote install": "kustomize",
+    "flux-manifests OCI artifact": "manifests",
 }
 
 
@@ -329,21 +331,45 @@ def test_a_flux_bump_without_a_flux_wrapper_moves_the_pins_outside_charts_or_wri
     assert snapshot(root) == before
 
 
+def flux_bump(
+    name: str, tmp_path: Path, cache: dict[str, str]
+) -> tuple[Path, list[tuple[str, int, str, str]]]:
+    """``to 2.8.5`` on a copy of a snapshot (it must succeed) and the lines it changed."""
+    root = work_copy(name, tmp_path)
+    before = snapshot(root)
+    outcome = run_cli("to", "2.8.5", "--offline", "--no-git", "--repo", str(root), env=cache)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    return root, line_changes(before, snapshot(root))
+
+
 def test_a_flux_operator_repository_moves_its_flux_release_pins_with_no_wrapper_chart(
     tmp_path: Path, cache: dict[str, str]
 ) -> None:
     # arthurgeek pins Flux in its FluxInstance values (2.6.4) and its mise CLI (2.8.8).
-    root = work_copy("arthurgeek-home-ops", tmp_path)
-    before = snapshot(root)
-    outcome = run_cli("to", "2.8.5", "--offline", "--no-git", "--repo", str(root), env=cache)
-    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    root, changes = flux_bump("arthurgeek-home-ops", tmp_path, cache)
     instance = "kubernetes/apps/flux-system/flux-instance/app/helmrelease.yaml"
-    assert line_changes(before, snapshot(root)) == [
+    assert changes == [
         (".mise.toml", 16, '"aqua:fluxcd/flux2" = "2.8.8"', '"aqua:fluxcd/flux2" = "2.8.5"'),
         (instance, 27, "        version: 2.6.4", "        version: 2.8.5"),
     ]
     check = run_cli("check", "--offline", "--repo", str(root), env=cache)
     assert check.code == 0, check.stdout + check.stderr
+
+
+def test_a_kustomize_and_flux_manifests_repository_moves_both_install_pins(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # bluevulpine installs Flux by kustomize from fluxcd/flux2 at a ref, then reconciles it
+    # from the flux-manifests artifact: both name v2.7.2, and move together.
+    root, changes = flux_bump("bluevulpine-flux-talos", tmp_path, cache)
+    assert changes == [
+        ("kubernetes/bootstrap/flux/kustomization.yaml", 7,
+         "  - github.com/fluxcd/flux2/manifests/install?ref=v2.7.2",
+         "  - github.com/fluxcd/flux2/manifests/install?ref=v2.8.5"),
+        ("kubernetes/flux/config/flux.yaml", 11, "    tag: v2.7.2", "    tag: v2.8.5"),
+    ]  # fmt: skip
+    refused = run_cli("to", "2.6.1", "--offline", "--no-git", "--repo", str(root), env=cache)
+    assert refused.code == 4, refused.stdout + refused.stderr  # installed: no downgrade
 
 
 def line_changes(

@@ -15,8 +15,15 @@ the chart's name, ``version``, as helmfile documents). The Flux release itself i
 the header ``flux install --export`` writes atop a ``flux bootstrap`` ``gotk-components.yaml``
 (``# Flux Version: vX.Y.Z``), by a ``FluxInstance``'s ``spec.distribution.version`` (or the
 ``instance.distribution.version`` value of a HelmRelease of the ``flux-instance`` chart), and
-by the Flux CLI a ``mise.toml`` installs (``flux2`` or ``aqua:fluxcd/flux2`` under ``[tools]``);
-the exact ones must all name one release.
+by the Flux CLI a ``mise.toml`` installs (under ``[tools]``, ``flux2`` or a backend of the
+``fluxcd/flux2`` releases: ``aqua:``, ``github:``, ``ubi:``, or the asdf plugin
+``asdf:tablexi/asdf-flux2``, as mise's registry lists them), by a ``kustomization.yaml`` entry
+(``resources``, ``components``, ``bases``) that kustomize fetches from the ``fluxcd/flux2``
+repository at a ref (a git URL of its ``manifests/`` tree, the ref in the ``ref`` query
+parameter, else ``version``, as kustomize's remoteBuild.md documents) or from a release's
+``install.yaml`` asset, and by an ``OCIRepository`` of Flux's ``flux-manifests`` artifact
+(``ref.semver``, else ``ref.tag``; with a ``ref.digest`` neither is what Flux pulls); the exact
+ones must all name one release.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -48,7 +56,8 @@ class OperatorPin:
 
 @dataclass(frozen=True)
 class FluxPin:
-    """A pin of the Flux release itself: ``kind`` is "bootstrap", "instance" or "cli"."""
+    """A pin of the Flux release itself: ``kind`` is "instance", "manifests" (the flux-manifests
+    artifact), "bootstrap", "kustomize" (a remote flux2 resource) or "cli"."""
 
     file: str
     kind: str
@@ -61,7 +70,11 @@ class FluxPin:
 
 _EXACT = re.compile(r"v?\d+\.\d+\.\d+")
 _HEADER = re.compile(r"^# Flux Version: (\S+)$", re.MULTILINE)
-_MISE_FLUX = ("flux2", "aqua:fluxcd/flux2")
+_MISE_FLUX = (
+    "flux2", "aqua:fluxcd/flux2", "github:fluxcd/flux2", "ubi:fluxcd/flux2",
+    "asdf:tablexi/asdf-flux2",
+)  # fmt: skip
+_KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
 @dataclass(frozen=True)
@@ -106,7 +119,7 @@ class Facts:
         """(file, version) of each exact Flux release pin that names another release than the
         first exact one of a FluxInstance, else of a bootstrap header, else of the CLI."""
         exact = [p for p in self.flux_pins if p.exact]
-        order = {"instance": 0, "bootstrap": 1, "cli": 2}
+        order = {"instance": 0, "manifests": 1, "bootstrap": 2, "kustomize": 3, "cli": 4}
         if not exact:
             return set()
         first = min(exact, key=lambda p: order[p.kind]).version.removeprefix("v")
@@ -147,7 +160,10 @@ def scan(root: Path) -> Facts:
         instance = _instance_version(document, oci)
         if instance is not None:
             facts.flux_pins.append(FluxPin(rel, "instance", instance))
-    facts.flux_pins += _bootstrap_headers(root) + _mise_pins(root)
+        manifests = _flux_manifests_version(document)
+        if manifests is not None:
+            facts.flux_pins.append(FluxPin(rel, "manifests", manifests))
+    facts.flux_pins += _bootstrap_headers(root) + _mise_pins(root) + _kustomize_pins(root)
     return facts
 
 
@@ -164,6 +180,62 @@ def _instance_version(document: dict[str, Any], oci: dict[str, dict[str, Any]]) 
     instance = (spec.get("values") or {}).get("instance") or {}
     version = (instance.get("distribution") or {}).get("version")
     return None if version is None else str(version)
+
+
+def _flux_manifests_version(document: dict[str, Any]) -> str | None:
+    """The release an OCIRepository of ``…/fluxcd/flux-manifests`` makes Flux pull."""
+    spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+    if document.get("kind") != "OCIRepository":
+        return None
+    if not str(document.get("apiVersion", "")).startswith("source.toolkit.fluxcd.io/"):
+        return None
+    url = str(spec.get("url", ""))
+    if not url.startswith("oci://") or not url.rstrip("/").endswith("/fluxcd/flux-manifests"):
+        return None
+    ref = spec.get("ref") if isinstance(spec.get("ref"), dict) else {}
+    if ref.get("digest"):
+        return None
+    version = ref.get("semver") or ref.get("tag")
+    return None if version is None else str(version)
+
+
+def _kustomize_pins(root: Path) -> list[FluxPin]:
+    pins = []
+    for rel in _files_named(root, _KUSTOMIZATION_FILES):
+        for document in _load(root / rel) or []:
+            if not isinstance(document, dict):
+                continue
+            if document.get("kind", "Kustomization") not in ("Kustomization", "Component"):
+                continue
+            if "toolkit.fluxcd.io" in str(document.get("apiVersion", "")):
+                continue  # Flux's own Kustomization object, not kustomize's file
+            for key in ("resources", "components", "bases"):
+                for entry in document.get(key) or []:
+                    version = _flux2_ref(entry) if isinstance(entry, str) else None
+                    if version:
+                        pins.append(FluxPin(rel, "kustomize", version))
+    return pins
+
+
+def _flux2_ref(entry: str) -> str | None:
+    """The ref kustomize fetches ``fluxcd/flux2`` at, when ``entry`` is one of its remote
+    directories under ``manifests/`` or a release's ``install.yaml``."""
+    text = entry.removeprefix("git::")
+    if text.startswith("git@github.com:"):
+        text = "ssh://git@github.com/" + text.removeprefix("git@github.com:")
+    url = urlsplit(text if "://" in text else "https://" + text)
+    if url.hostname != "github.com":
+        return None
+    parts = [p for p in url.path.split("/") if p]  # kustomize's ``//`` marks the repo's root
+    if len(parts) < 3 or (parts[0], parts[1].removesuffix(".git")) != ("fluxcd", "flux2"):
+        return None
+    if parts[2:4] == ["releases", "download"] and parts[5:] == ["install.yaml"]:
+        return parts[4]
+    if parts[2] != "manifests":
+        return None
+    query = parse_qs(url.query)
+    found = query.get("ref") or query.get("version")
+    return found[0] if found else None
 
 
 def _bootstrap_headers(root: Path) -> list[FluxPin]:

@@ -284,3 +284,15 @@ def test_renovate_config_reads_the_asset_and_the_artifact_and_leaves_git_refs_to
     (off,) = (r for r in config["packageRules"] if r.get("enabled") is False
               and "docker" in r.get("matchDatasources", []))  # fmt: skip
     assert re.search(off["matchDepNames"][0].strip("/"), "ghcr.io/fluxcd/flux-manifests")
+
+
+def test_init_names_the_files_of_both_install_kinds(tmp_path: Path) -> None:
+    repo = install_repo(tmp_path)
+    assert run_cli("init", "--repo", str(repo)).code == 0
+    written = (repo / ".fluxbump.yaml").read_text("utf-8")
+    assert (
+        f"Found here: {KUSTOMIZATION} (kustomize remote install), "
+        f"{MANIFESTS} (flux-manifests OCI artifact)"
+    ) in written
+    assert '  - "**/kustomization.yaml"' in written
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0  # read back, same pins

@@ -296,3 +296,26 @@ def test_init_names_the_files_of_both_install_kinds(tmp_path: Path) -> None:
     ) in written
     assert '  - "**/kustomization.yaml"' in written
     assert run_cli("check", "--repo", str(repo), "--offline").code == 0  # read back, same pins
+
+
+def test_sync_never_moves_back_a_kustomize_ref_renovate_moved_on_its_own(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # The kustomize manager may move the ref without the cloud-init install: sync refuses to
+    # undo it (exit 2, nothing written) rather than silently moving it back.
+    repo = make_fleet(tmp_path / "fleet", CONSISTENT)
+    text = "resources:\n  - github.com/fluxcd/flux2/manifests/install?ref=v2.4.0\n"
+    (repo / "bootstrap").mkdir()
+    (repo / "bootstrap/kustomization.yaml").write_text(text, "utf-8")
+    init_git(repo)
+    edit(repo, "bootstrap/kustomization.yaml", "ref=v2.4.0", "ref=v2.5.1")
+    before = snapshot(repo)
+    synced = run_cli("sync", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert synced.code == 2, synced.stdout + synced.stderr
+    assert synced.stderr == (
+        "error: bootstrap/kustomization.yaml:2: kustomize resources "
+        "fluxcd/flux2/manifests/install moved Flux v2.4.0 -> v2.5.1 since the base revision, "
+        "but the release being synced is v2.4.0; sync does not undo it: revert the pin, or move "
+        "the install with it; nothing written\n"
+    )
+    assert snapshot(repo) == before

@@ -319,3 +319,14 @@ def test_sync_never_moves_back_a_kustomize_ref_renovate_moved_on_its_own(
         "the install with it; nothing written\n"
     )
     assert snapshot(repo) == before
+
+
+def test_a_bom_crlf_flow_list_kustomization_keeps_every_other_byte(tmp_path: Path) -> None:
+    raw = b'\xef\xbb\xbfresources: [ "github.com/fluxcd/flux2/manifests/install?ref=v2.4.0" ]\r\n'
+    repo = tmp_path / "repo"
+    (repo / "k").mkdir(parents=True)
+    (repo / "k/kustomization.yaml").write_bytes(raw)
+    init_git(repo)
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / "k/kustomization.yaml").read_bytes() == raw.replace(b"v2.4.0", b"v2.5.1")

@@ -140,6 +140,8 @@ class Survey:
     flux_excluded: bool = False  # ``components:`` excluded the Flux component
     scanned: frozenset[str] | None = None  # the charts whose releases were scanned (None: all)
     unreadable: list[Unreadable] = field(default_factory=list)  # manifests not read
+    # ``release_pins`` files not read: they make the Flux release unproven, nothing else.
+    unreadable_release_pins: list[Unreadable] = field(default_factory=list)
     instances: list[PinSite] = field(default_factory=list)  # FluxInstance versions
     # The Flux API versions of the cluster files the release scan read (``crds/migrate.py``).
     api_versions: dict[str, ApiVersions] = field(default_factory=dict)
@@ -271,6 +273,7 @@ class Survey:
         self._installs(found)
         if component.rules.names_a_release:
             found.release_pins = self.release_pins()
+            found.problems += [u.problem(component.name) for u in self.unreadable_release_pins]
         _structure(found)
         found.problems += [u.problem(component.name) for u in self.unreadable
                            if u.charts & names or not u.charts]  # fmt: skip
@@ -347,22 +350,38 @@ class Survey:
         if self._release_pins is None:
             self._release_pins = []
             for rel in self.roles.release_pins:
-                source = read_once(self.sources, self.root, rel)
-                for kind in RELEASE_PIN_KINDS:
-                    self._release_pins += kind(source)
+                self._release_pins += self._release_pins_in(rel)
+            unread = {u.file for u in self.unreadable_release_pins}
             self._release_pins = follow_variables(
                 self._release_pins,
-                self.roles.release_pins,
+                [rel for rel in self.roles.release_pins if rel not in unread],
                 lambda rel: read_once(self.sources, self.root, rel),
             )
             self._release_pins += [s for s in self.instances if s.role in CLUSTER_RELEASE_ROLES]
         return self._release_pins
 
+    def _release_pins_in(self, rel: str) -> list[PinSite]:
+        """The release pins of one file; a file that cannot be read (invalid YAML, too big)
+        is kept as unreadable and makes the Flux release unproven, not the whole run: a
+        repository has hundreds of such files (kustomization.yaml), of every other tool."""
+        try:
+            source = read_once(self.sources, self.root, rel)
+            return [site for kind in RELEASE_PIN_KINDS for site in kind(source)]
+        except UsageError as exc:
+            self.unreadable_release_pins.append(unreadable_of(rel, exc.message, frozenset()))
+            return []
+
+    def _readable_release_pin_files(self) -> list[str]:
+        """The ``release_pins`` files, but those ``release_pins`` found unreadable."""
+        self.release_pins()  # (fills ``unreadable_release_pins``)
+        unread = {u.file for u in self.unreadable_release_pins}
+        return [rel for rel in self.roles.release_pins if rel not in unread]
+
     def provider_constraints(self) -> list[ProviderConstraint]:
         """The ``fluxcd/flux`` Terraform provider constraints (reported, never moved)."""
         return [
             constraint
-            for rel in self.roles.release_pins
+            for rel in self._readable_release_pin_files()
             for constraint in find_provider_constraints(read_once(self.sources, self.root, rel))
         ]
 
@@ -374,7 +393,7 @@ class Survey:
             found = [s for s in self.instances if s.role not in CLUSTER_RELEASE_ROLES]
             found += [s for s in self.helm_installs() if s.subject in OPERATOR_CHARTS]
             clusters = set(self.roles.clusters)
-            for rel in self.roles.release_pins:
+            for rel in self._readable_release_pin_files():
                 if rel not in clusters:
                     found += find_operator_charts(read_once(self.sources, self.root, rel))
             seen: set[tuple[str, int]] = set()
@@ -451,7 +470,7 @@ def _settle_direct(found: Survey) -> None:
     if direct is None or deployed:
         return
     at = found.components.index(direct)
-    if found.release_pins():
+    if found.release_pins() or found.unreadable_release_pins:  # (unproven: check says so)
         found.components[at] = replace(direct, outside_charts=True, install_required=False)
     else:
         del found.components[at]

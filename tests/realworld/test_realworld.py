@@ -425,3 +425,33 @@ def test_a_file_yaml_1_2_reads_but_libyaml_refuses_prints_no_python_warning(
     assert outcome.code == 0, outcome.stderr
     assert outcome.stderr == ""
     assert "helmfile release version  bootstrap/helmfile.yaml:60" in outcome.stdout
+
+
+def test_one_unreadable_release_pin_file_leaves_flux_unproven_and_every_other_component_working(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # A repository holds hundreds of kustomization.yaml files; one that does not parse must
+    # cost the Flux release it may pin (named by file:line), not the run.
+    root = work_copy("arthurgeek-home-ops", tmp_path)
+    (root / "broken").mkdir()
+    (root / "broken/kustomization.yaml").write_text(
+        "resources:\n  - github.com/fluxcd/flux2/manifests/install?ref=v2.6.4\n  - [\n", "utf-8"
+    )
+    init_git(root)
+    problem = "broken/kustomization.yaml:4: invalid YAML"
+    status = run_cli("status", "--offline", "--repo", str(root), env=cache)
+    assert status.code == 0, status.stdout + status.stderr
+    assert "flux (release pins outside charts)" in status.stdout
+    assert f"{problem}" in status.stdout and "flux is unproven" in status.stdout
+    check = run_cli("check", "--offline", "--repo", str(root), env=cache)
+    assert check.code == 1 and problem in check.stdout, check.stdout + check.stderr
+    before = snapshot(root)
+    refused = run_cli("to", "2.8.5", "--offline", "--no-git", "--repo", str(root), env=cache)
+    assert refused.code == 2 and refused.stderr.startswith(f"error: {problem}"), refused.stderr
+    assert snapshot(root) == before
+    operator = run_cli(
+        "to", "0.59.0", "--component", "flux-operator", "--offline", "--no-git",
+        "--repo", str(root), env=cache,
+    )  # fmt: skip
+    assert operator.code == 0, operator.stdout + operator.stderr
+    assert snapshot(root) != before

@@ -142,3 +142,24 @@ def test_a_variable_nothing_sets_is_unproven_not_a_violation(
     outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
     assert outcome.code == 0, outcome.stdout + outcome.stderr
     assert terraform_files(snapshot(repo)) == terraform_files(before)
+
+
+def test_sync_follows_a_variable_default_renovate_moved(tmp_path: Path) -> None:
+    # Renovate's terraform or regex manager moves the variable's default on its own: sync
+    # must take it as the release being synced and move the rest (here the asdf CLI pin).
+    repo = tmp_path / "repo"
+    for rel, text in {
+        "infra/flux/main.tf": MAIN,
+        "infra/flux/variables.tf": VARIABLES,
+        ".tool-versions": "flux2 2.4.0\n",
+    }.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text, "utf-8")
+    init_git(repo)
+    moved = VARIABLES.replace('default     = "v2.4.0"', 'default     = "v2.5.1"')
+    (repo / "infra/flux/variables.tf").write_text(moved, "utf-8")
+    outcome = run_cli("sync", "--repo", str(repo), "--offline")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert (repo / ".tool-versions").read_text("utf-8") == "flux2 2.5.1\n"
+    assert (repo / "infra/flux/variables.tf").read_text("utf-8") == moved
+    assert (repo / "infra/flux/main.tf").read_text("utf-8") == MAIN

@@ -114,6 +114,7 @@ def release_pin_at_base(site: PinSite, base: BaseSources) -> str | None:
     from fluxbump.scan.discover import RELEASE_PIN_KINDS
     from fluxbump.scan.sites.fluxinstance import find_flux_instance
     from fluxbump.scan.sites.fluxmanifests import find_flux_manifests
+    from fluxbump.scan.sites.terraform import followed_variable, variable_values
 
     source = base(site.file)
     if source is None:
@@ -123,12 +124,16 @@ def release_pin_at_base(site: PinSite, base: BaseSources) -> str | None:
         # other kinds' files may not be YAML.
         cluster = {Role.INSTANCE: find_flux_instance, Role.FLUX_MANIFESTS: find_flux_manifests}
         kinds = (cluster[site.role],) if site.role in cluster else RELEASE_PIN_KINDS
-        then = [
-            s
-            for kind in kinds
-            for s in kind(source)
-            if (s.role, s.owner) == (site.role, site.owner)
-        ]
+        variable = followed_variable(site)
+        if variable is not None:  # a variable's default or tfvars value: read as one
+            then = variable_values(source, variable)
+        else:
+            then = [
+                s
+                for kind in kinds
+                for s in kind(source)
+                if (s.role, s.owner) == (site.role, site.owner)
+            ]
     except FluxbumpError:
         return None  # unreadable at the base: nothing to compare with
     now = base_ordinal(site, then)

@@ -82,7 +82,7 @@ def follow_variables(
             replace(site, owner=f"{pin.owner} (var.{name})")
             for rel in files
             if posixpath.dirname(rel) == module
-            for site in _variable_values(read(rel), name)
+            for site in variable_values(read(rel), name)
         ]
         followed += setters or [pin]
     unique = {(p.role, p.file, p.start): p for p in followed}  # one variable, several blocks
@@ -96,7 +96,17 @@ def variable_of(pin: PinSite) -> str | None:
     return pin.value.removeprefix("var.")
 
 
-def _variable_values(source: SourceFile, name: str) -> list[PinSite]:
+def followed_variable(site: PinSite) -> str | None:
+    """The variable whose value ``site`` is, when ``follow_variables`` made it (its owner
+    ends ``(var.NAME)``): read again at a base revision by ``variable_values``."""
+    match = _FOLLOWED.search(site.owner) if site.role is Role.TERRAFORM else None
+    return match.group("name") if match is not None else None
+
+
+_FOLLOWED = re.compile(r" \(var\.(?P<name>[^()\s]+)\)$")
+
+
+def variable_values(source: SourceFile, name: str) -> list[PinSite]:
     """Literal values of variable ``name`` in one file of its module: the ``default`` of its
     ``variable`` block (``*.tf``) or its assignment (``*.tfvars``)."""
     owner = f'variable "{name}"'

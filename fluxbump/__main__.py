@@ -16,7 +16,15 @@ import sys
 
 def main() -> None:
     """Console-script entry point."""
-    argv = sys.argv[1:]
+    from fluxbump.pipes import flush_stdout
+
+    try:
+        _main(sys.argv[1:])
+    finally:
+        flush_stdout()  # now, not at exit: a reader gone (``| head``) is a quiet exit 141
+
+
+def _main(argv: list[str]) -> None:
     if argv == ["--version"]:
         from fluxbump.output import print_version
 

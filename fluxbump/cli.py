@@ -6,7 +6,6 @@ Heavy modules (httpx, git, ruamel) are imported inside the commands that need th
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import sys
@@ -20,6 +19,7 @@ from typer.core import TyperGroup
 
 from fluxbump.errors import EXIT_INTERNAL, FluxbumpError
 from fluxbump.output import emit_json, err, error, out, paint, print_version, warn
+from fluxbump.pipes import EXIT_STDOUT_CLOSED, StdoutClosed, drop_stdout
 from fluxbump.worktree import repo_root
 
 if TYPE_CHECKING:
@@ -226,7 +226,7 @@ def _fail(message: str, code: int, as_json: bool) -> NoReturn:
             emit_json({"ok": False, "error": message, "exit_code": code})
             sys.stdout.flush()
         except OSError:  # stdout itself failed: the line on stderr is all that can be said
-            _drop_stdout()
+            drop_stdout()
     raise typer.Exit(code)
 
 
@@ -260,6 +260,9 @@ def _guarded(function: Callable[P, None]) -> Callable[P, None]:
             _fail(exc.message, exc.exit_code, as_json)
         except KeyboardInterrupt:
             _fail("interrupted", 130, as_json)
+        except StdoutClosed:  # ``| head``: nobody reads on; a written bump stays complete
+            drop_stdout()
+            raise typer.Exit(EXIT_STDOUT_CLOSED) from None
         except Exception as exc:  # MemoryError, RecursionError and OSError included
             _crash(exc, as_json)
 
@@ -275,16 +278,6 @@ def _crash(exc: BaseException, as_json: bool) -> NoReturn:
     detail = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
     hint = "" if _DEBUG["traceback"] else "; rerun with --debug for the traceback"
     _fail(f"unexpected error ({detail}){hint}", EXIT_INTERNAL, as_json)
-
-
-def _drop_stdout() -> None:
-    """stdout takes no more (a full disk, a closed pipe): point it at /dev/null so that the
-    flush at exit cannot fail again (Python would then exit 120 with a traceback of its own)."""
-    with contextlib.suppress(OSError, ValueError):  # no file descriptor: a test's buffer
-        target = sys.stdout.fileno()
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, target)
-        os.close(devnull)
 
 
 def _version_callback(value: bool) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fluxbump import __version__
+from fluxbump.pipes import StdoutClosed
 from fluxbump.secrets import scrub
 
 
@@ -28,7 +29,13 @@ TAPS: list[Callable[[tuple[str, str]], object]] = []
 
 
 def _print(stream: str, text: str) -> None:
-    (sys.stdout if stream == "out" else sys.stderr).write(text)
+    if stream == "err":
+        sys.stderr.write(text)
+    else:
+        try:
+            sys.stdout.write(text)
+        except BrokenPipeError as exc:  # its reader went away: exit 141 (``cli``)
+            raise StdoutClosed(*exc.args) from exc
     for tap in TAPS:
         tap((stream, text))
 

@@ -46,6 +46,7 @@ import stat
 import sys
 
 from fluxbump import __version__
+from fluxbump.pipes import EXIT_STDOUT_CLOSED, drop_stdout
 from fluxbump.scan.walked import SKIP_DIRS
 from fluxbump.worktree import root_text
 
@@ -545,11 +546,11 @@ def _replay(kept: Kept) -> None:
             write[stream](text)
         sys.stdout.flush()
         sys.stderr.flush()
-    except OSError as exc:  # a closed pipe, a full disk: as the CLI would say it
-        try:  # noqa: SIM105
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass  # no file descriptor to point elsewhere
+    except BrokenPipeError:  # stdout's reader went away (``| head``): as the CLI exits
+        drop_stdout()
+        raise SystemExit(EXIT_STDOUT_CLOSED) from None
+    except OSError as exc:  # a full disk: as the CLI would say it
+        drop_stdout()
         sys.stderr.write(f"error: unexpected error ({type(exc).__name__}: {exc})\n")
         raise SystemExit(70) from None
     raise SystemExit(code)

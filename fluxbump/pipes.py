@@ -1,0 +1,39 @@
+"""stdout's reader going away (``fluxbump status | head``): a quiet exit, as other tools make.
+
+A shell reports a command that SIGPIPE killed as 128 + 13; Python ignores SIGPIPE and raises
+BrokenPipeError instead, which would otherwise be an "unexpected error" (exit 70) or, at the
+final flush, Python's own "Exception ignored" and exit 120. This module imports nothing but
+``os`` and ``sys``: a warm run answered before the CLI loads (``verdict``) uses it too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+EXIT_STDOUT_CLOSED = 141
+
+
+class StdoutClosed(BrokenPipeError):
+    """stdout's reader closed the pipe: nothing more can be printed there (an OSError, so
+    every handler of a failed print still catches it)."""
+
+
+def drop_stdout() -> None:
+    """stdout takes no more (a full disk, a closed pipe): point it at /dev/null so that the
+    flush at exit cannot fail again (Python would then exit 120 with a traceback of its own)."""
+    with contextlib.suppress(OSError, ValueError):  # no file descriptor: a test's buffer
+        target = sys.stdout.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, target)
+        os.close(devnull)
+
+
+def flush_stdout() -> None:
+    """Flush stdout before the process ends; its reader gone, exit 141 without a word."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        drop_stdout()
+        raise SystemExit(EXIT_STDOUT_CLOSED) from None

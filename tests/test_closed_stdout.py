@@ -1,0 +1,97 @@
+"""stdout's reader gone (``fluxbump status | head``): exit 141 without a word, as a command
+SIGPIPE killed; never "unexpected error" (70) or Python's "Exception ignored" (120).
+
+Whole processes whose stdout is a pipe with no reader left: the first write fails, whatever
+the output's size (a live ``head`` would race the writes).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fluxbump.pipes import EXIT_STDOUT_CLOSED
+from tests.support.fixtures import CONSISTENT, init_git, make_fleet, snapshot
+
+
+def run_unread(repo: Path, *args: str, env: dict[str, str]) -> tuple[int, str]:
+    """Exit code and stderr of ``python -m fluxbump ARGS`` writing into a closed pipe."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "fluxbump", *args, "--repo", str(repo)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **env},
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    return proc.returncode, proc.stderr
+
+
+def quiet(stderr: str) -> bool:
+    """Nothing said but the offline warning: no error line, no traceback."""
+    return all(line.startswith("warning: ") for line in stderr.splitlines())
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = make_fleet(tmp_path / "repo", CONSISTENT)
+    init_git(root)
+    return root
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("status", "--offline", "--no-cache"), ("check", "--offline", "--json", "--no-cache")],
+)
+def test_a_reader_gone_is_a_quiet_exit_141(
+    repo: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    code, stderr = run_unread(repo, *args, env={"FLUXBUMP_CACHE_DIR": str(tmp_path / "c")})
+    assert code == EXIT_STDOUT_CLOSED, stderr
+    assert quiet(stderr), stderr
+
+
+def test_a_kept_verdict_replayed_to_a_reader_gone_is_a_quiet_exit_141(
+    repo: Path, tmp_path: Path
+) -> None:
+    env = {"FLUXBUMP_CACHE_DIR": str(tmp_path / "c")}
+    first = subprocess.run(
+        [sys.executable, "-m", "fluxbump", "status", "--offline", "--repo", str(repo)],
+        capture_output=True, text=True, env={**os.environ, **env}, timeout=120,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    code, stderr = run_unread(repo, "status", "--offline", env=env)
+    assert code == EXIT_STDOUT_CLOSED, stderr
+    assert quiet(stderr), stderr
+    again = subprocess.run(
+        [sys.executable, "-m", "fluxbump", "status", "--offline", "--repo", str(repo)],
+        capture_output=True, text=True, env={**os.environ, **env}, timeout=120,
+    )  # fmt: skip
+    assert (again.returncode, again.stdout) == (0, first.stdout)  # the kept verdict is whole
+
+
+def test_a_bump_whose_reader_went_away_is_whole_or_not_written(repo: Path, tmp_path: Path) -> None:
+    env = {"FLUXBUMP_CACHE_DIR": str(tmp_path / "c")}
+    twin = make_fleet(tmp_path / "twin", CONSISTENT)
+    init_git(twin)
+    normal = subprocess.run(
+        [sys.executable, "-m", "fluxbump", "to", "2.5.1", "--offline", "--no-git",
+         "--repo", str(twin)],
+        capture_output=True, text=True, env={**os.environ, **env}, timeout=120,
+    )  # fmt: skip
+    assert normal.returncode == 0, normal.stderr
+    before = snapshot(repo)
+    code, stderr = run_unread(repo, "to", "2.5.1", "--offline", "--no-git", env=env)
+    assert code == EXIT_STDOUT_CLOSED, stderr
+    assert quiet(stderr), stderr
+    # The bump prints its plan after the transaction: it is whole, exactly the twin's.
+    assert snapshot(repo) == snapshot(twin) != before

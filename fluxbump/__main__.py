@@ -16,10 +16,13 @@ import sys
 
 def main() -> None:
     """Console-script entry point."""
-    from fluxbump.pipes import flush_stdout
+    from fluxbump.pipes import EXIT_STDOUT_CLOSED, StdoutClosed, drop_stdout, flush_stdout
 
     try:
         _main(sys.argv[1:])
+    except StdoutClosed:  # ``--version`` (the CLI's commands handle their own)
+        drop_stdout()
+        raise SystemExit(EXIT_STDOUT_CLOSED) from None
     finally:
         flush_stdout()  # now, not at exit: a reader gone (``| head``) is a quiet exit 141
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fluxbump import __version__
-from fluxbump.pipes import StdoutClosed
+from fluxbump.pipes import write_stdout
 from fluxbump.secrets import scrub
 
 
@@ -32,10 +32,7 @@ def _print(stream: str, text: str) -> None:
     if stream == "err":
         sys.stderr.write(text)
     else:
-        try:
-            sys.stdout.write(text)
-        except BrokenPipeError as exc:  # its reader went away: exit 141 (``cli``)
-            raise StdoutClosed(*exc.args) from exc
+        write_stdout(text)  # its reader gone: StdoutClosed, a quiet exit 141
     for tap in TAPS:
         tap((stream, text))
 

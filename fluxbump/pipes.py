@@ -23,7 +23,8 @@ class StdoutClosed(BrokenPipeError):
 def drop_stdout() -> None:
     """stdout takes no more (a full disk, a closed pipe): point it at /dev/null so that the
     flush at exit cannot fail again (Python would then exit 120 with a traceback of its own)."""
-    with contextlib.suppress(OSError, ValueError):  # no file descriptor: a test's buffer
+    # (no file descriptor: a test's buffer; None: stdout was closed when Python started)
+    with contextlib.suppress(OSError, ValueError, AttributeError):
         target = sys.stdout.fileno()
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, target)
@@ -32,8 +33,21 @@ def drop_stdout() -> None:
 
 def flush_stdout() -> None:
     """Flush stdout before the process ends; its reader gone, exit 141 without a word."""
+    if sys.stdout is None:  # started with stdout closed: nothing was kept to flush
+        return
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         drop_stdout()
         raise SystemExit(EXIT_STDOUT_CLOSED) from None
+
+
+def write_stdout(text: str) -> None:
+    """Write to stdout; its reader gone (or stdout closed at start, which Python gives as
+    None) raises StdoutClosed."""
+    if sys.stdout is None:
+        raise StdoutClosed("stdout is closed")
+    try:
+        sys.stdout.write(text)
+    except BrokenPipeError as exc:
+        raise StdoutClosed(*exc.args) from exc

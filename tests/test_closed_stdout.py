@@ -95,3 +95,42 @@ def test_a_bump_whose_reader_went_away_is_whole_or_not_written(repo: Path, tmp_p
     assert quiet(stderr), stderr
     # The bump prints its plan after the transaction: it is whole, exactly the twin's.
     assert snapshot(repo) == snapshot(twin) != before
+
+
+def run_closed(repo: Path | None, *args: str, env: dict[str, str]) -> tuple[int, str]:
+    """Exit code and stderr of ``python -m fluxbump ARGS`` started with stdout closed
+    (``fluxbump … >&-``): Python gives it as None, and descriptor 1 is free."""
+    repo_args = ("--repo", str(repo)) if repo is not None else ()
+    proc = subprocess.run(
+        [sys.executable, "-m", "fluxbump", *args, *repo_args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+        preexec_fn=lambda: os.close(1),  # after the child's dup2: it starts with 1 closed
+    )
+    return proc.returncode, proc.stderr
+
+
+def test_version_with_stdout_closed_is_a_quiet_exit_141(tmp_path: Path) -> None:
+    code, stderr = run_closed(None, "--version", env={})
+    assert (code, stderr) == (EXIT_STDOUT_CLOSED, "")
+
+
+def test_a_bump_started_with_stdout_closed_is_whole_and_quiet(repo: Path, tmp_path: Path) -> None:
+    env = {"FLUXBUMP_CACHE_DIR": str(tmp_path / "c")}
+    before = snapshot(repo)
+    code, stderr = run_closed(repo, "to", "2.5.1", "--offline", "--no-git", env=env)
+    assert code == EXIT_STDOUT_CLOSED, stderr
+    assert quiet(stderr), stderr
+    assert snapshot(repo) != before
+    check = subprocess.run(
+        [sys.executable, "-m", "fluxbump", "check", "--offline", "--repo", str(repo)],
+        capture_output=True, text=True, env={**os.environ, **env}, timeout=120,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr  # every pin moved, together
+    assert (
+        "v2.5.1/install.yaml"
+        in snapshot(repo)["infra/hetzner/cloudinit-control-plane.tftpl"].decode()
+    )

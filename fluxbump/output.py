@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fluxbump import __version__
-from fluxbump.pipes import write_stdout
+from fluxbump.pipes import write_stderr, write_stdout
 from fluxbump.secrets import scrub
 
 
@@ -30,7 +30,7 @@ TAPS: list[Callable[[tuple[str, str]], object]] = []
 
 def _print(stream: str, text: str) -> None:
     if stream == "err":
-        sys.stderr.write(text)
+        write_stderr(text)
     else:
         write_stdout(text)  # its reader gone: StdoutClosed, a quiet exit 141
     for tap in TAPS:

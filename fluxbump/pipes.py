@@ -51,3 +51,17 @@ def write_stdout(text: str) -> None:
         sys.stdout.write(text)
     except BrokenPipeError as exc:
         raise StdoutClosed(*exc.args) from exc
+
+
+def write_stderr(text: str) -> None:
+    """Write a diagnostic to stderr; closed, or its reader gone, it is lost and the run goes
+    on: the exit code still says how it ended."""
+    if sys.stderr is None:
+        return
+    try:
+        sys.stderr.write(text)
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stderr.fileno())
+            os.close(devnull)

@@ -46,7 +46,14 @@ import stat
 import sys
 
 from fluxbump import __version__
-from fluxbump.pipes import EXIT_STDOUT_CLOSED, drop_stdout
+from fluxbump.pipes import (
+    EXIT_STDOUT_CLOSED,
+    StdoutClosed,
+    drop_stdout,
+    flush_stdout,
+    write_stderr,
+    write_stdout,
+)
 from fluxbump.scan.walked import SKIP_DIRS
 from fluxbump.worktree import root_text
 
@@ -540,17 +547,16 @@ class _Lines:
 def _replay(kept: Kept) -> None:
     """Print the verdict as the CLI printed it, and exit with its code."""
     code, events = kept
-    write: dict[str, Callable[[str], object]] = {"out": sys.stdout.write, "err": sys.stderr.write}
+    write: dict[str, Callable[[str], object]] = {"out": write_stdout, "err": write_stderr}
     try:
         for stream, text in events:
             write[stream](text)
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BrokenPipeError:  # stdout's reader went away (``| head``): as the CLI exits
+        flush_stdout()
+    except StdoutClosed:  # stdout's reader went away (``| head``): as the CLI exits
         drop_stdout()
         raise SystemExit(EXIT_STDOUT_CLOSED) from None
     except OSError as exc:  # a full disk: as the CLI would say it
         drop_stdout()
-        sys.stderr.write(f"error: unexpected error ({type(exc).__name__}: {exc})\n")
+        write_stderr(f"error: unexpected error ({type(exc).__name__}: {exc})\n")
         raise SystemExit(70) from None
     raise SystemExit(code)

@@ -134,3 +134,40 @@ def test_a_bump_started_with_stdout_closed_is_whole_and_quiet(repo: Path, tmp_pa
         "v2.5.1/install.yaml"
         in snapshot(repo)["infra/hetzner/cloudinit-control-plane.tftpl"].decode()
     )
+
+
+def run_without_stderr(repo: Path, *args: str, env: dict[str, str]) -> tuple[int, str]:
+    """Exit code and stdout of ``python -m fluxbump ARGS`` started with stderr closed."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "fluxbump", *args, "--repo", str(repo)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+        preexec_fn=lambda: os.close(2),
+    )
+    return proc.returncode, proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("status", "--offline"),  # the open run keeps its verdict: the closed one replays it
+        ("status", "--offline", "--no-cache"),
+        ("check", "--offline", "--json", "--no-cache"),
+        ("to", "9.9.9", "--offline", "--no-git"),  # exit 3: no chart; its error line is lost
+    ],
+)
+def test_stderr_closed_loses_the_diagnostics_and_nothing_else(
+    repo: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    env = {"FLUXBUMP_CACHE_DIR": str(tmp_path / "c")}
+    before = snapshot(repo)
+    expected = subprocess.run(
+        [sys.executable, "-m", "fluxbump", *args, "--repo", str(repo)],
+        capture_output=True, text=True, env={**os.environ, **env}, timeout=120,
+    )  # fmt: skip
+    assert expected.stderr  # (so there was something to lose)
+    assert run_without_stderr(repo, *args, env=env) == (expected.returncode, expected.stdout)
+    assert snapshot(repo) == before

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, AnyStr
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, yaml_site
@@ -124,7 +124,8 @@ def may_pin(text: str, charts: frozenset[str]) -> bool:
 
     A pin names its chart in the text (``chart: bp-flux``, quoted, flow style, or an OCI URL
     ending in it) and its kind; only a double-quoted escape can spell either differently,
-    so text with a backslash is also tested as those escapes spell it.
+    so text with a backslash is also tested as those escapes spell it. A name only in
+    ``dependsOn`` entries (``- name: bp-flux``) is no pin: see ``_LISTED``.
     """
     if "\\" in text and _names_a_pin(spelled_out(text), charts):
         return True
@@ -134,7 +135,52 @@ def may_pin(text: str, charts: frozenset[str]) -> bool:
 def _names_a_pin(text: str, charts: frozenset[str]) -> bool:
     if "HelmRelease" not in text and "OCIRepository" not in text:
         return False
-    return bool(charts) and names_regex(charts).search(text) is not None
+    return bool(charts) and named_outside_lists(text, charts)
+
+
+# A list entry's name alone on its line (``- name: bp-flux``; a comment may follow): how
+# ``dependsOn`` names the releases a release waits for, in every wrapper's HelmRelease. No pin
+# is there: a chart is named by ``chart:`` (or a path ending in it), an OCI URL's last segment,
+# a version patch by ``metadata.name`` or a patch target's ``name`` (never a list entry); a
+# scalar that runs over such a line holds ``name: `` before the name, so it neither equals a
+# chart nor ends in ``/chart``. An anchor, a tag, a flow collection or anything else on the
+# line fails the match, and so does a name with a character outside the token's.
+_LISTED = r"[ \t]*-[ \t]+name:[ \t]+(['\"]?)([A-Za-z0-9._-]+)\1[ \t]*(?:#[^\n]*)?\r?$"
+_LISTED_NAME = re.compile(_LISTED, re.MULTILINE)
+_LISTED_NAME_BYTES = re.compile(_LISTED.encode(), re.MULTILINE)
+_LISTABLE = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def named_outside_lists(text: str, charts: frozenset[str]) -> bool:
+    """Whether ``text`` names one of ``charts`` anywhere but as a list entry's name."""
+    return _outside_lists(text, names_regex(charts), _listed(charts, _LISTED_NAME), "\n")
+
+
+def named_outside_lists_bytes(raw: bytes, charts: frozenset[str]) -> bool:
+    """``named_outside_lists`` of a file's bytes."""
+    listed = _listed(charts, _LISTED_NAME_BYTES)
+    return _outside_lists(raw, names_regex_bytes(charts), listed, b"\n")
+
+
+def _listed(charts: frozenset[str], pattern: re.Pattern[AnyStr]) -> re.Pattern[AnyStr] | None:
+    """``pattern``, or None when a chart's name has a character a list entry's token has not
+    (then its mention might reach past the token: every mention counts)."""
+    return pattern if all(_LISTABLE.fullmatch(c) for c in charts) else None
+
+
+def _outside_lists(
+    text: AnyStr,
+    needles: re.Pattern[AnyStr],
+    listed: re.Pattern[AnyStr] | None,
+    newline: AnyStr,
+) -> bool:
+    for mention in needles.finditer(text):
+        if listed is None:
+            return True
+        entry = listed.match(text, text.rfind(newline, 0, mention.start()) + 1)
+        if entry is None or not entry.start(2) <= mention.start() < mention.end() <= entry.end(2):
+            return True
+    return False
 
 
 # The double-quoted escapes that can spell a letter (``\x52``, ``\u0052``, ``\U00000052``)

@@ -67,3 +67,20 @@ def test_check_component_flux_parses_only_fluxs_release_files(
     assert [v["file"] for v in narrowed["violations"]] == [flux_file]
     assert narrowed["sites"] == [s for s in full["sites"] if s["subject"] in FLUX_SUBJECTS]
     assert {s["subject"] for s in narrowed["sites"]} == FLUX_SUBJECTS
+
+
+def test_a_broken_wrapper_release_costs_its_own_component_not_the_flux_it_waits_for(
+    tmp_path: Path,
+) -> None:
+    """A file that does not parse costs the charts it names as a pin could: the wrapper's own,
+    not bp-flux in its ``dependsOn``; a full and a narrowed check agree on Flux."""
+    repo = make_fleet(tmp_path / "repo", clusters=CLUSTERS, wrappers=2)
+    wrapper = f"clusters/{CLUSTERS[0]}/bootstrap-kit/20-bp-cilium.yaml"
+    (repo / wrapper).write_text((repo / wrapper).read_text() + "  broken: [unclosed\n")
+    full = run_cli("check", "--repo", str(repo), "--offline")
+    narrowed = run_cli("check", "--repo", str(repo), "--offline", "--component", "flux")
+    problems = [line for line in full.stdout.splitlines() if line.startswith(f"  {wrapper}:")]
+    assert full.code == 1 and len(problems) == 1, full.stdout
+    assert problems[0].endswith("; cilium is unproven")
+    assert narrowed.code == 0, narrowed.stdout
+    assert "unproven" not in narrowed.stdout

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, AnyStr
+from typing import Any
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, yaml_site
@@ -144,43 +144,41 @@ def _names_a_pin(text: str, charts: frozenset[str]) -> bool:
 # a version patch by ``metadata.name`` or a patch target's ``name`` (never a list entry); a
 # scalar that runs over such a line holds ``name: `` before the name, so it neither equals a
 # chart nor ends in ``/chart``. An anchor, a tag, a flow collection or anything else on the
-# line fails the match, and so does a name with a character outside the token's.
-_LISTED = r"[ \t]*-[ \t]+name:[ \t]+(['\"]?)([A-Za-z0-9._-]+)\1[ \t]*(?:#[^\n]*)?\r?$"
-_LISTED_NAME = re.compile(_LISTED, re.MULTILINE)
-_LISTED_NAME_BYTES = re.compile(_LISTED.encode(), re.MULTILINE)
+# line fails the match. Every mention is such an entry's name when the mentions and the
+# entries count the same: each entry holds one mention, as no name of ``_LISTABLE``
+# characters reaches past the blank, quote, ``#`` or line end around it (any other name: every
+# mention counts). Two scans in C, no Python loop per mention.
+_LISTED = r"^[ \t]*-[ \t]+name:[ \t]+(['\"]?)(?:{names})\1[ \t]*(?:#[^\n]*)?\r?$"
 _LISTABLE = re.compile(r"[A-Za-z0-9._-]+")
 
 
 def named_outside_lists(text: str, charts: frozenset[str]) -> bool:
     """Whether ``text`` names one of ``charts`` anywhere but as a list entry's name."""
-    return _outside_lists(text, names_regex(charts), _listed(charts, _LISTED_NAME), "\n")
+    mentions = len(names_regex(charts).findall(text))
+    listed = _listed(charts)
+    return mentions > 0 and (listed is None or mentions != len(listed.findall(text)))
 
 
 def named_outside_lists_bytes(raw: bytes, charts: frozenset[str]) -> bool:
     """``named_outside_lists`` of a file's bytes."""
-    listed = _listed(charts, _LISTED_NAME_BYTES)
-    return _outside_lists(raw, names_regex_bytes(charts), listed, b"\n")
+    mentions = len(names_regex_bytes(charts).findall(raw))
+    listed = _listed_bytes(charts)
+    return mentions > 0 and (listed is None or mentions != len(listed.findall(raw)))
 
 
-def _listed(charts: frozenset[str], pattern: re.Pattern[AnyStr]) -> re.Pattern[AnyStr] | None:
-    """``pattern``, or None when a chart's name has a character a list entry's token has not
-    (then its mention might reach past the token: every mention counts)."""
-    return pattern if all(_LISTABLE.fullmatch(c) for c in charts) else None
+@lru_cache(maxsize=8)
+def _listed(charts: frozenset[str]) -> re.Pattern[str] | None:
+    """The list entries naming one of ``charts``; None when a chart's name has a character
+    outside ``_LISTABLE`` (its mention might then reach past the entry's name)."""
+    if not all(_LISTABLE.fullmatch(c) for c in charts):
+        return None
+    return re.compile(_LISTED.format(names=names_regex(charts).pattern), re.MULTILINE)
 
 
-def _outside_lists(
-    text: AnyStr,
-    needles: re.Pattern[AnyStr],
-    listed: re.Pattern[AnyStr] | None,
-    newline: AnyStr,
-) -> bool:
-    for mention in needles.finditer(text):
-        if listed is None:
-            return True
-        entry = listed.match(text, text.rfind(newline, 0, mention.start()) + 1)
-        if entry is None or not entry.start(2) <= mention.start() < mention.end() <= entry.end(2):
-            return True
-    return False
+@lru_cache(maxsize=8)
+def _listed_bytes(charts: frozenset[str]) -> re.Pattern[bytes] | None:
+    listed = _listed(charts)
+    return None if listed is None else re.compile(listed.pattern.encode(), re.MULTILINE)
 
 
 # The double-quoted escapes that can spell a letter (``\x52``, ``\u0052``, ``\U00000052``)

@@ -17,6 +17,8 @@ COMMANDS = (
     "status --offline",
     "check --offline",
     "check --offline, warm",
+    "grep -rlE flux pins",
+    "check --offline --component flux",
     "to 2.5.1 --no-git --offline",
 )
 
@@ -57,6 +59,7 @@ def test_benchmark_prints_a_row_per_command_with_numbers(shape: str) -> None:
     assert "--version <= 150 ms" in proc.stdout
     assert "peak RSS <= 150 MB" in proc.stdout
     assert "check --offline, warm <= 1x grep -rl" in proc.stdout
+    assert "check --offline --component flux <= 3x grep -rlE flux pins" in proc.stdout
     assert "load average (1, 5, 15 min) at start: " in proc.stdout
 
 

@@ -17,7 +17,7 @@ from fluxbump.scan.sites.fluxmanifests import find_flux_manifests, may_hold_flux
 from fluxbump.scan.sites.helmrelease import (
     ClusterScan,
     VersionPatch,
-    names_regex_bytes,
+    named_outside_lists_bytes,
     scan_manifest,
     spelled_out,
 )
@@ -110,7 +110,6 @@ def scan_files(
     ``known`` (default ``names``): every chart, which an unreadable file is blamed on.
     ``api``: find each file's Flux API versions too (only a check of Flux reads them)."""
     known = names if known is None else known
-    needles = names_regex_bytes(names) if names else None
     out = ScannedFiles()
     for rel in files:
         progress.step(progress.SCANNED)
@@ -127,7 +126,7 @@ def scan_files(
             out.substituting.append((rel, raw))
         if may_hold_instance(raw) or may_hold_operator_chart(raw) or may_hold_flux_manifests(raw):
             source = _instances(rel, raw, source, out)
-        if not _may_pin(raw, needles):
+        if not _may_pin(raw, names):
             continue
         try:
             if source is None:
@@ -188,15 +187,14 @@ def patches_by_release_name(
     others = frozenset({site.owner.rpartition("/")[2] for site in released(releases)} - names)
     if not others:
         return []
-    needles = names_regex_bytes(others)
-    skipped = names_regex_bytes(known) if known is not None and known != names else None
+    skipped = known if known is not None and known != names else None
     patches: list[VersionPatch] = []
     unread = {u.file for u in unreadable}
     for rel in files:
         if rel in sources or rel in unread:
             continue  # parsed (or found unreadable) in the first pass
         raw = read_raw(root, rel)
-        if _may_pin(raw, needles):
+        if _may_pin(raw, others):
             source = source_of(rel, raw)
             try:
                 manifest = _scan_manifest(source, others)
@@ -260,7 +258,14 @@ def _unreadable(rel: str, raw: bytes, message: str, names: frozenset[str]) -> Un
         reason, line = match.group("reason"), int(match.group("line") or 1)
     reason = reason.removesuffix("; fix the file and re-run")
     spelled = _spelled_out(raw) if b"\\" in raw else raw
-    named = frozenset(n for n in names if n.encode() in raw or n.encode() in spelled)
+    # as the candidate test reads them: a chart only in ``dependsOn`` entries is not charged
+    # (a narrowed scan never parses the file for it, and must give the verdict a full one does)
+    named = frozenset(
+        n
+        for n in names
+        if named_outside_lists_bytes(raw, frozenset({n}))
+        or named_outside_lists_bytes(spelled, frozenset({n}))
+    )
     return Unreadable(rel, line, reason, named)
 
 
@@ -280,20 +285,20 @@ def _go_template(raw: bytes) -> bool:
     return b"{{" in raw and b"}}" in raw
 
 
-def _may_pin(raw: bytes, needles: re.Pattern[bytes] | None) -> bool:
+def _may_pin(raw: bytes, names: frozenset[str]) -> bool:
     """The file-level form of ``helmrelease.may_pin``: most cluster files fail it unparsed."""
     wide = wide_encoding(raw)
     if wide is not None:  # UTF-16/32: test its text; decoding it then names the file
-        return _may_pin(raw.decode(wide, errors="replace").encode(), needles)
-    if b"\\" in raw and _names_a_pin(_spelled_out(raw), needles):
+        return _may_pin(raw.decode(wide, errors="replace").encode(), names)
+    if b"\\" in raw and _names_a_pin(_spelled_out(raw), names):
         return True
-    return _names_a_pin(raw, needles)
+    return _names_a_pin(raw, names)
 
 
-def _names_a_pin(raw: bytes, needles: re.Pattern[bytes] | None) -> bool:
+def _names_a_pin(raw: bytes, names: frozenset[str]) -> bool:
     if b"HelmRelease" not in raw and b"OCIRepository" not in raw:
         return False
-    return needles is not None and needles.search(raw) is not None
+    return bool(names) and named_outside_lists_bytes(raw, names)
 
 
 def _spelled_out(raw: bytes) -> bytes:

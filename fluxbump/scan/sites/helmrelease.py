@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, AnyStr
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, yaml_site
@@ -124,7 +124,8 @@ def may_pin(text: str, charts: frozenset[str]) -> bool:
 
     A pin names its chart in the text (``chart: bp-flux``, quoted, flow style, or an OCI URL
     ending in it) and its kind; only a double-quoted escape can spell either differently,
-    so text with a backslash is also tested as those escapes spell it.
+    so text with a backslash is also tested as those escapes spell it. A name only in
+    ``dependsOn`` entries (``- name: bp-flux``) is no pin: see ``_LISTED``.
     """
     if "\\" in text and _names_a_pin(spelled_out(text), charts):
         return True
@@ -134,7 +135,62 @@ def may_pin(text: str, charts: frozenset[str]) -> bool:
 def _names_a_pin(text: str, charts: frozenset[str]) -> bool:
     if "HelmRelease" not in text and "OCIRepository" not in text:
         return False
-    return bool(charts) and names_regex(charts).search(text) is not None
+    return bool(charts) and named_outside_lists(text, charts)
+
+
+# A list entry's name alone on its line (``- name: bp-flux``; a comment may follow): how
+# ``dependsOn`` names the releases a release waits for, in every wrapper's HelmRelease. No pin
+# is there: a chart is named by ``chart:`` (or a path ending in it), an OCI URL's last segment,
+# a version patch by ``metadata.name`` or a patch target's ``name`` (never a list entry); a
+# scalar that runs over such a line holds ``name: `` before the name, so it neither equals a
+# chart nor ends in ``/chart``. An anchor, a tag, a flow collection or anything else on the
+# line fails the match. Every mention is such an entry's name when the mentions and the
+# entries count the same: each entry holds one mention, as no name of ``_LISTABLE``
+# characters reaches past the blank, quote, ``#`` or line end around it (any other name: every
+# mention counts). Two scans in C, no Python loop per mention.
+_LISTED = r"[ \t]*-[ \t]+name:[ \t]+(['\"]?)(?:{names})\1[ \t]*(?:#[^\n]*)?\r?$"
+_LISTABLE = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def named_outside_lists(text: str, charts: frozenset[str]) -> bool:
+    """Whether ``text`` names one of ``charts`` anywhere but as a list entry's name."""
+    mentions = len(names_regex(charts).findall(text))
+    listed = _listed(charts)
+    return mentions > 0 and (listed is None or mentions != _entries(text, listed))
+
+
+def named_outside_lists_bytes(raw: bytes, charts: frozenset[str]) -> bool:
+    """``named_outside_lists`` of a file's bytes."""
+    mentions = len(names_regex_bytes(charts).findall(raw))
+    listed = _listed_bytes(charts)
+    return mentions > 0 and (listed is None or mentions != _entries(raw, listed))
+
+
+def _entries(text: AnyStr, listed: tuple[re.Pattern[AnyStr], re.Pattern[AnyStr]]) -> int:
+    later, first = listed
+    return len(later.findall(text)) + (first.match(text) is not None)
+
+
+@lru_cache(maxsize=8)
+def _listed(charts: frozenset[str]) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    """The list entries naming one of ``charts``: those after a line break (led by it, the
+    regex engine skips from line break to line break, 3x faster than trying every offset for
+    a line start) and the first line's. None when a chart's name has a character outside
+    ``_LISTABLE`` (its mention might then reach past the entry's name)."""
+    if not all(_LISTABLE.fullmatch(c) for c in charts):
+        return None
+    entry = _LISTED.format(names=names_regex(charts).pattern)
+    return re.compile("\n" + entry, re.MULTILINE), re.compile(entry, re.MULTILINE)
+
+
+@lru_cache(maxsize=8)
+def _listed_bytes(charts: frozenset[str]) -> tuple[re.Pattern[bytes], re.Pattern[bytes]] | None:
+    listed = _listed(charts)
+    if listed is None:
+        return None
+    return re.compile(listed[0].pattern.encode(), re.MULTILINE), re.compile(
+        listed[1].pattern.encode(), re.MULTILINE
+    )
 
 
 # The double-quoted escapes that can spell a letter (``\x52``, ``\u0052``, ``\U00000052``)

@@ -119,3 +119,60 @@ def test_property_fast_and_ruamel_verdicts_agree(
     except UsageError:
         verdict = False
     assert verdict == expected
+
+
+def test_a_document_repeated_in_another_file_is_proven_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fleet repeats one document behind each cluster's own header: its proof is shared,
+    and only by the very same edit of the very same text."""
+    proven: splice.Proven = set()
+    one, two = (f"# cluster {c}\n---\nkind: A\nv: 1.0.0\n" for c in ("a", "b"))
+    assert splice.edit_yaml("a.yaml", one, [(site_at(one, ("v",)), "1.0.1")], proven) == (
+        one.replace("1.0.0", "1.0.1")
+    )
+    proofs: list[Any] = []
+    real = splice._document_verified
+    monkeypatch.setattr(
+        splice, "_document_verified", lambda *args: proofs.append(args) or real(*args)
+    )
+    site = site_at(two, ("v",))
+    assert splice.edit_yaml("b.yaml", two, [(site, "1.0.1")], proven) == (
+        two.replace("1.0.0", "1.0.1")
+    )
+    assert proofs == []  # the same document, the same edit: proven by the first file
+    with pytest.raises(UsageError, match="would change other data"):
+        splice.edit_yaml("b.yaml", two, [(site, "2001-12-14")], proven)  # reads as a date
+    assert len(proofs) == 1  # another edit of it is proven again (and refused)
+
+
+SHARED: splice.Proven = set()  # every example's proofs, as one run shares them across files
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    entries=st.lists(
+        st.tuples(KEYS, PLAIN | VERSION, STYLE), min_size=1, max_size=4, unique_by=lambda e: e[0]
+    ),
+    pick=st.integers(min_value=0),
+    news=st.lists(
+        VERSION | PLAIN | st.sampled_from(["2.0", "true", "2001-12-14", "a: b", "x'y"]),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_property_shared_proofs_never_change_a_verdict(
+    entries: list[tuple[str, str, str]], pick: int, news: list[str]
+) -> None:
+    doc = "".join(f"{k}: {render(v, s)}\n" for k, v, s in entries)
+    key = entries[pick % len(entries)][0]
+    for i, new in enumerate(news):  # the same document in several files, edited alike or not
+        text = f"# file {i}\n---\n{doc}"
+        site = site_at(text, (key,))
+        expected = ruamel_verdict(text, [(site, new)])
+        try:
+            splice.edit_yaml(f"f{i}.yaml", text, [(site, new)], SHARED)
+            verdict = True
+        except UsageError:
+            verdict = False
+        assert verdict == expected, (text, new)

@@ -13,7 +13,7 @@ from pathlib import Path
 from fluxbump.config import Config
 from fluxbump.errors import GateFailure, UsageError
 from fluxbump.gate.commands import RESTORED, run_gate_command
-from fluxbump.gate.invariants import combine, evaluate
+from fluxbump.gate.invariants import GateReport, combine, evaluate
 from fluxbump.pins import Violation
 from fluxbump.remote.index import HelmIndex
 from fluxbump.results import BumpResult
@@ -84,9 +84,13 @@ def drift(tree: Survey, index: HelmIndex, moved: set[str]) -> tuple[list[Violati
         if component.name in moved:
             continue
         try:
-            reports.append(evaluate(tree.discovery(component), index))
+            report = evaluate(tree.discovery(component), index)
         except UsageError as exc:
             unreadable.append(f"component {component.name} not checked: {exc.message}")
+            continue
+        # Only failures are kept: a fleet's rows (one per pin-site of every other component,
+        # tens of thousands) would be merged by ``combine`` only to be dropped.
+        reports.append(GateReport(violations=report.violations, problems=report.problems))
     return combine(reports).failures(), unreadable
 
 

@@ -527,38 +527,65 @@ def _scanned_charts(found: Survey, components: Sequence[str]) -> frozenset[str] 
 def resurvey(before: Survey, written: Collection[str]) -> Survey:
     """The survey after this run wrote ``written``: those files are read again from disk and
     parsed again; every other file is taken as this run read it (under the repo lock), so
-    the post-write gate costs what the written files cost, not another walk of the fleet."""
+    the post-write gate costs what the written files cost, not another walk of the fleet
+    (nor a table per file of it: the gate runs at the run's peak of memory)."""
     changed = set(written)
     sources = {rel: s for rel, s in before.sources.items() if rel not in changed}
     found = _charts_and_blueprints(before.root, before.config, before.roles, sources)
     names = _release_charts(found)
-    kept: dict[str, list[PinSite]] = {}
-    for site in before.releases:
-        if site.role is not Role.SUBSTITUTE and site.file not in changed:
-            kept.setdefault(site.file, []).append(site)
     root = str(found.root)
-    rescan = scan_files(
-        root, found.sources, names, [r for r in before.roles.clusters if r in changed]
-    )
+    clusters = before.roles.clusters
+    rescan = scan_files(root, found.sources, names, [r for r in clusters if r in changed])
     found.sources.update(rescan.sources)
     found.unreadable = [u for u in before.unreadable if u.file not in changed]
     found.unreadable += rescan.unreadable
     found.api_versions = {r: v for r, v in before.api_versions.items() if r not in changed}
     found.api_versions.update(rescan.api_versions)
-    for site in rescan.sites:
-        kept.setdefault(site.file, []).append(site)
+    kept = [s for s in before.releases if s.role is not Role.SUBSTITUTE and s.file not in changed]
+    found.releases = in_file_order(clusters, kept, rescan.sites)
     instances = [s for s in before.instances if s.file not in changed] + rescan.instances
-    order = {rel: i for i, rel in enumerate(before.roles.clusters)}
-    found.instances = sorted(instances, key=lambda s: (order.get(s.file, -1), s.start))
-    found.releases = [site for rel in before.roles.clusters for site in kept.get(rel, ())]
-    rescanned = [r for r in before.roles.clusters if r in changed and r not in rescan.sources]
     substituting = [(rel, raw) for rel, raw in before.substituting if rel not in changed]
-    substituting = sorted([*substituting, *rescan.substituting], key=lambda f: order[f[0]])
+    substituting += rescan.substituting
+    order = _positions(clusters, {s.file for s in instances} | {rel for rel, _ in substituting})
+    found.instances = sorted(instances, key=lambda s: (order.get(s.file, -1), s.start))
+    substituting.sort(key=lambda f: order[f[0]])
+    rescanned = [r for r in clusters if r in changed and r not in rescan.sources]
     _join(found, rescan.patches, rescanned, substituting)
     _keep(found.sources, rescan.instance_sources)
     _settle_direct(found)
     _operator_components(found)
     return found
+
+
+def in_file_order(
+    files: Sequence[str], kept: Sequence[PinSite], fresh: Sequence[PinSite]
+) -> list[PinSite]:
+    """The sites of ``files`` in their order, each file's in the order they are given: those
+    ``kept`` and those ``fresh`` (of files read again), never both of one file. Sites of
+    other files are dropped. ``kept`` comes from a survey, grouped by file in ``files``
+    order: then one walk merges them, without a table of every file."""
+    by_file: dict[str, list[PinSite]] = {}
+    for site in fresh:
+        by_file.setdefault(site.file, []).append(site)
+    merged: list[PinSite] = []
+    at = 0
+    for rel in files:
+        merged += by_file.get(rel, ())
+        while at < len(kept) and kept[at].file == rel:
+            merged.append(kept[at])
+            at += 1
+    if at == len(kept):
+        return merged
+    for site in kept:  # not grouped in that order: place each file's sites by name
+        by_file.setdefault(site.file, []).append(site)
+    return [site for rel in files for site in by_file.get(rel, ())]
+
+
+def _positions(files: Sequence[str], wanted: Collection[str]) -> dict[str, int]:
+    """The position in ``files`` of each of ``wanted`` that is there."""
+    if not wanted:
+        return {}
+    return {rel: i for i, rel in enumerate(files) if rel in wanted}
 
 
 def _charts_and_blueprints(

@@ -10,7 +10,7 @@ from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role
 from fluxbump.plan import Plan
 from fluxbump.scan.sources import SourceFile
-from fluxbump.write.splice import edit_with_fields, edit_yaml, splice
+from fluxbump.write.splice import Proven, edit_with_fields, edit_yaml, splice
 from fluxbump.write.transaction import FileChange
 
 # Below this many edited files a second process costs more than it saves.
@@ -32,6 +32,7 @@ def file_changes(sources: dict[str, SourceFile], plan: Plan) -> list[FileChange]
 
     def edited(files: Sequence[tuple[str, list[tuple[PinSite, str]]]]) -> list[FileChange]:
         changes = []
+        proven: Proven = set()  # a fleet repeats each edited document in every cluster
         for rel, edits in files:
             progress.step(progress.PROVEN)
             source = sources[rel]
@@ -43,7 +44,7 @@ def file_changes(sources: dict[str, SourceFile], plan: Plan) -> list[FileChange]
             elif any(site.doc_index is None for site, _ in edits):
                 text = splice(source.text, edits)
             else:
-                text = edit_yaml(rel, source.text, edits)
+                text = edit_yaml(rel, source.text, edits, proven)
             changes.append(FileChange(rel, source.raw, text.encode("utf-8")))
         return changes
 

@@ -94,10 +94,19 @@ def _refuse_overlaps(spans: Sequence[tuple[PinSite, str]]) -> None:
             raise UsageError(f"{later.where}: two edits overlap; report this as a fluxbump bug")
 
 
-def edit_yaml(rel: str, text: str, changes: Sequence[tuple[PinSite, str]]) -> str:
-    """The new text of a YAML file; refuses unless the data changed exactly at the sites."""
+# Documents already proven: (old text, new text, edited paths and values). A document's proof
+# depends on its text alone (its marks only name lines in errors, and errors are not kept),
+# and a fleet repeats one document in every cluster directory.
+Proven = set[tuple[str, str, tuple[tuple[YamlPath, str], ...]]]
+
+
+def edit_yaml(
+    rel: str, text: str, changes: Sequence[tuple[PinSite, str]], proven: Proven | None = None
+) -> str:
+    """The new text of a YAML file; refuses unless the data changed exactly at the sites.
+    ``proven``: documents proven by earlier calls, each proven once (and added to it)."""
     new_text = splice(text, changes)
-    if not _verified(rel, text, new_text, changes):
+    if not _verified(rel, text, new_text, changes, set() if proven is None else proven):
         first = _first_bad_site(rel, text, changes)
         raise UsageError(
             f"{first.where}: editing the pin would change other data in the file; "
@@ -124,7 +133,9 @@ def edit_with_fields(rel: str, text: str, changes: Sequence[tuple[PinSite, str]]
     return new_text
 
 
-def _verified(rel: str, text: str, new_text: str, changes: Sequence[tuple[PinSite, str]]) -> bool:
+def _verified(
+    rel: str, text: str, new_text: str, changes: Sequence[tuple[PinSite, str]], proven: Proven
+) -> bool:
     """True when the new text's data is the old data with exactly the intended values set.
 
     Only the edited documents are read: the others must be byte-identical (so is their
@@ -141,10 +152,15 @@ def _verified(rel: str, text: str, new_text: str, changes: Sequence[tuple[PinSit
         return _load_all(new_text, rel) == _expected(_load_all(text, rel), changes)
     if not _untouched_equal(text, new_text, old_segments, new_segments, set(edits)):
         return False  # an edit reached outside its document: never what a pin edit does
-    return all(
-        _document_verified(rel, text, new_text, old_segments[i], new_segments[i], paths)
-        for i, paths in edits.items()
-    )
+    for i, paths in edits.items():
+        old, new = old_segments[i], new_segments[i]
+        key = (text[old.start : old.end], new_text[new.start : new.end], tuple(paths.items()))
+        if key in proven:
+            continue
+        if not _document_verified(rel, text, new_text, old, new, paths):
+            return False
+        proven.add(key)
+    return True
 
 
 def _edits_by_document(

@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -109,8 +110,8 @@ class _Entry:
     created: bool = False
     deleted: bool = False
 
-    @property
-    def temp(self) -> Path:
+    @functools.cached_property
+    def temp(self) -> Path:  # named three times per file by ``apply_changes``
         return temp_for(self.real)
 
     @property
@@ -593,13 +594,14 @@ def _prepare(root: Path, where: Places, changes: Sequence[FileChange]) -> list[_
     entries: list[_Entry] = []
     seen: dict[Path, _Entry] = {}
     inside = Path(os.path.realpath(root))
+    parents: dict[Path, Path] = {}  # a fleet writes a few files in each of a thousand folders
     for change in changes:
         if change.old == change.new and not (change.created or change.deleted):
             continue
         if change.created:
             entries.append(_new_entry(root, where, inside, change))
             continue
-        real = Path(os.path.realpath(root / change.rel))
+        real = _real_path(root / change.rel, parents)
         if not real.is_relative_to(inside):
             # Written there, the edit would be in no commit and no pull request.
             raise UsageError(
@@ -642,6 +644,17 @@ def _prepare(root: Path, where: Places, changes: Sequence[FileChange]) -> list[_
     if entries and where.journal.exists():
         raise UsageError(f"{where.journal} is left from an interrupted run; recover it first")
     return entries
+
+
+def _real_path(path: Path, parents: dict[Path, Path]) -> Path:
+    """``realpath(path)``, its folder's resolved once: a path whose last part is no symlink
+    is its real folder's entry of that name."""
+    if os.path.islink(path):
+        return Path(os.path.realpath(path))
+    folder = parents.get(path.parent)
+    if folder is None:
+        folder = parents[path.parent] = Path(os.path.realpath(path.parent))
+    return folder / path.name
 
 
 def _new_entry(root: Path, where: Places, inside: Path, change: FileChange) -> _Entry:

@@ -233,13 +233,19 @@ class Globs:
     def match(self, rel: str) -> bool:
         if "\n" in rel:
             return self.whole is not None and self.whole.match(rel) is not None
-        if self.names is not None:
-            name = rel[rel.rfind("/") + 1 :]
-            found = self.by_name.get(name)
-            if found is None:
-                found = self.by_name[name] = self.names.match(name) is not None
-            if found:
-                return True
+        return self.match_name(rel[rel.rfind("/") + 1 :]) or self.match_path(rel)
+
+    def match_name(self, name: str) -> bool:
+        """Whether a ``**/NAME`` pattern matches a path whose last segment is ``name``."""
+        if self.names is None:
+            return False
+        found = self.by_name.get(name)
+        if found is None:
+            found = self.by_name[name] = self.names.match(name) is not None
+        return found
+
+    def match_path(self, rel: str) -> bool:
+        """Whether one of the other patterns matches ``rel`` (a path without a line break)."""
         return (
             self.regex is not None
             and rel.endswith(self.suffixes)

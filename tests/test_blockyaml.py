@@ -339,3 +339,29 @@ def test_pure_pyyaml_gives_the_same_trees(text: str, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(yaml, "__with_libyaml__", False)
     monkeypatch.setattr(yaml.cyaml, "CParser", None)  # any use of the C parser fails loudly
     assert_same_as_ruamel(text)
+
+
+_HEADER_LINE = st.sampled_from(["", "#", "# cluster c0001.sovereign.example", "#---", "# -- x"])
+_STREAM_PART = st.sampled_from([
+    "---\n", "---", "--- # c\n", "--- |\n", "----\n", "---x\n", "...\n", "%YAML 1.2\n",
+    "a: 1\n", "kind: HelmRelease\n", "# note\n", "\n", "\tb: 2\n", "c: 3\r\n", "d: 4\r",
+    "e: é\n", "| x\n", "\ufeff", "- f\n",
+])  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(_HEADER_LINE, min_size=1, max_size=3),
+    st.lists(_HEADER_LINE, min_size=1, max_size=4),
+    st.lists(_STREAM_PART, min_size=1, max_size=6),
+)
+def test_a_file_cut_like_another_after_its_header_is_cut_as_a_fresh_file_is(
+    first: list[str], second: list[str], parts: list[str]
+) -> None:
+    # Fleet files differ in their comment header only: the second is cut from what the first
+    # was, moved by the header's length and lines, and must equal cutting it afresh.
+    body = "".join(parts)
+    blockyaml._memo.clear()
+    for header in (first, second, second):
+        text = "".join(line + "\n" for line in header) + body
+        assert blockyaml.split_documents(text) == blockyaml._split(text), text

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fluxbump.config import Config
+from fluxbump.scan.roles import Roles, classify
 from fluxbump.scan.sources import Globs, matches
 
 _PATTERN_PARTS = st.sampled_from(
@@ -44,3 +45,49 @@ def test_the_default_globs_sort_fleet_paths_as_their_patterns_do() -> None:
         assert [globs.match(p) for p in paths] == [matches(p, patterns) for p in paths]
     assert Globs(config.clusters).match("a\nb/c.yaml") is False
     assert Globs(config.release_pins).match("clusters/c1/.github/workflows/ci.yml") is True
+
+
+def _one_by_one(files: list[str], config: Config) -> Roles:
+    """``classify`` as its rules read, every path against every pattern."""
+    roles = Roles()
+    rendered = [f[: -len("Chart.yaml")] + "templates/" for f in files
+                if f == "Chart.yaml" or f.endswith("/Chart.yaml")]  # fmt: skip
+    for rel in files:
+        if matches(rel, config.exclude) or any(rel.startswith(r) for r in rendered):
+            continue
+        if rel.endswith("Chart.yaml") and matches(rel, config.charts):
+            roles.charts.append(rel)
+        elif rel.endswith("Chart.lock"):
+            roles.locks.add(rel)
+        for kept, patterns in ((roles.cloudinit, config.cloudinit),
+                               (roles.blueprints, config.blueprints),
+                               (roles.clusters, config.clusters),
+                               (roles.release_pins, config.release_pins)):  # fmt: skip
+            if matches(rel, patterns):
+                kept.append(rel)
+    return roles
+
+
+_ROLE_PATH = st.lists(
+    st.sampled_from([*_PATH_PARTS.elements, "Chart.yaml", "templates/", "workflows/", "/"]),
+    min_size=1,
+    max_size=6,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_ROLE_PATH, min_size=1, max_size=12),
+    st.lists(PATTERN, max_size=2),
+    st.lists(PATTERN, max_size=3),
+)
+def test_classify_sorts_paths_as_each_pattern_does(
+    files: list[str], exclude: list[str], clusters: list[str]
+) -> None:
+    # Default globs (by name, and the release pins' by path) and drawn ones (any shape); each
+    # path twice: the second time its name's roles are answered from what the first learned.
+    for config in (
+        Config(),
+        Config(exclude=tuple(exclude), clusters=tuple(clusters), release_pins=tuple(clusters)),
+    ):
+        assert classify(files * 2, config) == _one_by_one(files * 2, config), config

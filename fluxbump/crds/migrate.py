@@ -100,6 +100,8 @@ def repository_objects(tree: Survey, suspect: Suspect) -> list[FluxObject]:
     On a warm run the API versions and kinds of unchanged files come from the cache."""
     records = tree.cache.part("api-versions", "") if tree.cache is not None else None
     found: list[FluxObject] = []
+    # A fleet's files name a few dozen distinct sets of API versions: each is judged once.
+    judged: dict[ApiVersions, bool] = {}
     for rel in tree.roles.clusters:
         named = records.recall(rel) if records is not None else None
         source = None
@@ -107,8 +109,13 @@ def repository_objects(tree: Survey, suspect: Suspect) -> list[FluxObject]:
             source, named = _flux_api_versions(tree, rel)
             if records is not None and named is not None:
                 records.remember(rel, named)
-        if not named or not any(suspect(group, version, frozenset(kinds))
-                                for group, version, kinds in named):  # fmt: skip
+        if not named:
+            continue
+        verdict = judged.get(named)
+        if verdict is None:
+            verdict = judged[named] = any(suspect(group, version, frozenset(kinds))
+                                          for group, version, kinds in named)  # fmt: skip
+        if not verdict:
             continue
         source = source or tree.sources.get(rel) or source_of(rel, read_raw(tree.root, rel))
         objects = flux_objects(source)

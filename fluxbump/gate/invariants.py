@@ -260,11 +260,14 @@ def combine(reports: list[GateReport]) -> GateReport:
     combined = GateReport()
     rows: set[tuple[str, int]] = set()
     seen: set[tuple[str, int, str]] = set()
+    kept_rows = combined.rows
     for report in reports:
-        for row in report.rows:
-            if (row.site.file, row.site.start) not in rows:
-                rows.add((row.site.file, row.site.start))
-                combined.rows.append(row)
+        for row in report.rows:  # (a fleet's components share an umbrella's releases)
+            site = row.site
+            key = (site.file, site.start)
+            if key not in rows:
+                rows.add(key)
+                kept_rows.append(row)
         for kept, found in ((combined.violations, report.violations),
                             (combined.problems, report.problems)):  # fmt: skip
             for violation in found:
@@ -394,15 +397,20 @@ def _against_chart(found: Discovery, sites: list[PinSite]) -> Iterator[tuple[Pin
 
 
 def _releases(found: Discovery, report: GateReport) -> None:
-    exact: dict[str, bool] = {}  # chart version -> whether it is one exact version
-    for site, version in _against_chart(found, found.releases):
-        if site.value == version:  # most of a fleet's releases: the row ``expect`` would add
-            pinned = exact.get(version)
-            if pinned is None:
-                pinned = exact[version] = versions.is_pin(version)
-            if pinned:
-                report.rows.append(Row(site, version, True))
-                continue
+    # Each chart's version, and whether it is one exact version: a fleet has tens of
+    # thousands of releases of a few dozen charts (``_against_chart``, inlined).
+    charts = {name: None if chart.version is None else
+              (chart.version.value, versions.is_pin(chart.version.value))
+              for name, chart in found.charts.items()}  # fmt: skip
+    rows = report.rows
+    for site in found.releases:
+        known = charts[site.subject]
+        if known is None:  # a chart without a version proves nothing
+            continue
+        version, pinned = known
+        if pinned and site.value == version:  # most releases: the row ``expect`` would add
+            rows.append(Row(site, version, True))
+            continue
         if site.value.startswith("${"):  # a placeholder (the only text that can be one)
             fallback = default_pin(site, found.substitutions)
             if fallback is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from pathlib import Path
 
 from fluxbump import progress
@@ -300,7 +301,8 @@ class Survey:
         if len(charts) == 1:
             return [site for _, site in self._by_chart.get(next(iter(charts)), [])]
         found = [pair for chart in charts for pair in self._by_chart.get(chart, [])]
-        return [site for _, site in sorted(found, key=lambda pair: pair[0])]
+        found.sort(key=itemgetter(0))
+        return [site for _, site in found]
 
     def lock_of(self, name: str) -> LockedChart | None:
         """The Chart.lock beside a chart's Chart.yaml, if the walk found one."""

@@ -22,7 +22,13 @@ from fluxbump.scan.sites.helmrelease import (
     spelled_out,
 )
 from fluxbump.scan.sites.operator import find_operator_charts, may_hold_operator_chart
-from fluxbump.scan.sources import SourceFile, decode, read_raw, source_of, wide_encoding
+from fluxbump.scan.sources import (
+    ReceivedSource,
+    SourceFile,
+    read_raw,
+    source_of,
+    wide_encoding,
+)
 
 # Marks a patch's owner in messages ("flux-system/bp-flux (patch)"); a patch is no release.
 PATCH = " (patch)"
@@ -87,7 +93,7 @@ def _files_out(sources: dict[str, SourceFile]) -> list[tuple[str, bytes]]:
 
 
 def _files_in(files: list[tuple[str, bytes]]) -> dict[str, SourceFile]:
-    return {rel: SourceFile(rel, raw, decode(raw, rel)) for rel, raw in files}
+    return {rel: ReceivedSource(rel, raw) for rel, raw in files}
 
 
 def astuple_of(site: PinSite) -> tuple[Any, ...]:

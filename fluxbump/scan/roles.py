@@ -23,28 +23,47 @@ class Roles:
 
 
 def classify(files: Iterable[str], config: Config) -> Roles:
-    exclude, charts = Globs(config.exclude), Globs(config.charts)
-    cloudinit, blueprints = Globs(config.cloudinit), Globs(config.blueprints)
-    clusters, release_pins = Globs(config.clusters), Globs(config.release_pins)
+    globs = tuple(
+        Globs(patterns)
+        for patterns in (config.exclude, config.charts, config.cloudinit, config.blueprints,
+                         config.clusters, config.release_pins)
+    )  # fmt: skip
     roles = Roles()
     files = list(files)
     # A chart's templates/ are Go templates Helm renders, not manifests of the repository.
     rendered = tuple(rel[: -len("Chart.yaml")] + "templates/" for rel in files
                      if rel == "Chart.yaml" or rel.endswith("/Chart.yaml"))  # fmt: skip
+    # The ``**/NAME`` globs (most, by default) answer by a file's name: a fleet has tens of
+    # thousands of paths but a few dozen names, each answered once; only the other globs
+    # (``**/.github/workflows/*.yml``) test each path.
+    by_name: dict[str, tuple[bool, ...]] = {}
+    by_path = [(at, g) for at, g in enumerate(globs) if g.regex is not None]
     for rel in files:
-        if exclude.match(rel) or (rendered and rel.startswith(rendered)):
+        if "\n" in rel:
+            found = tuple(g.match(rel) for g in globs)
+        else:
+            name = rel[rel.rfind("/") + 1 :]
+            known = by_name.get(name)
+            if known is None:
+                known = by_name[name] = tuple(g.match_name(name) for g in globs)
+            found = known
+            for at, g in by_path:
+                if not found[at] and g.match_path(rel):
+                    found = (*found[:at], True, *found[at + 1 :])
+        excluded, chart, cloudinit, blueprint, cluster, release_pin = found
+        if excluded or (rendered and rel.startswith(rendered)):
             continue
-        if rel.endswith("Chart.yaml") and charts.match(rel):
+        if chart and rel.endswith("Chart.yaml"):
             roles.charts.append(rel)
         elif rel.endswith("Chart.lock"):
             roles.locks.add(rel)
-        if cloudinit.match(rel):
+        if cloudinit:
             roles.cloudinit.append(rel)
-        if blueprints.match(rel):
+        if blueprint:
             roles.blueprints.append(rel)
-        if clusters.match(rel):
+        if cluster:
             roles.clusters.append(rel)
-        if release_pins.match(rel):
+        if release_pin:
             roles.release_pins.append(rel)
     return roles
 

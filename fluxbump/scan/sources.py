@@ -36,6 +36,30 @@ class SourceFile:
         return self.text.count("\n", 0, offset) + 1
 
 
+class ReceivedSource(SourceFile):
+    """A SourceFile of bytes decoded once already (by a forked scan's child, which sends the
+    bytes only): its text is decoded again on first use. A fleet's scan sends tens of
+    thousands of candidate files, and the parent reads few of them as text."""
+
+    def __init__(self, rel: str, raw: bytes) -> None:  # (the frozen fields, set directly)
+        self.__dict__.update(rel=rel, raw=raw)
+
+    @property
+    def text(self) -> str:
+        text: str | None = self.__dict__.get("_text")
+        if text is None:
+            text = self.__dict__["_text"] = decode(self.raw, self.rel)
+        return text
+
+    # Equal to the SourceFile of the same file (the dataclass's test wants one class).
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SourceFile):
+            return NotImplemented
+        return (self.rel, self.raw, self.text) == (other.rel, other.raw, other.text)
+
+    __hash__ = SourceFile.__hash__
+
+
 def read_source(root: Path, rel: str) -> SourceFile:
     """Read one candidate pin file; too large or not UTF-8 is a UsageError naming it."""
     # One byte past the cap is enough to refuse: the cap counts the bytes read, not st_size.
@@ -233,13 +257,19 @@ class Globs:
     def match(self, rel: str) -> bool:
         if "\n" in rel:
             return self.whole is not None and self.whole.match(rel) is not None
-        if self.names is not None:
-            name = rel[rel.rfind("/") + 1 :]
-            found = self.by_name.get(name)
-            if found is None:
-                found = self.by_name[name] = self.names.match(name) is not None
-            if found:
-                return True
+        return self.match_name(rel[rel.rfind("/") + 1 :]) or self.match_path(rel)
+
+    def match_name(self, name: str) -> bool:
+        """Whether a ``**/NAME`` pattern matches a path whose last segment is ``name``."""
+        if self.names is None:
+            return False
+        found = self.by_name.get(name)
+        if found is None:
+            found = self.by_name[name] = self.names.match(name) is not None
+        return found
+
+    def match_path(self, rel: str) -> bool:
+        """Whether one of the other patterns matches ``rel`` (a path without a line break)."""
         return (
             self.regex is not None
             and rel.endswith(self.suffixes)

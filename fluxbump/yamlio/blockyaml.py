@@ -49,8 +49,42 @@ class Segment:
     line: int  # 0-based line of ``start``
 
 
+# A file's header of comment lines (printable ASCII) or blank lines, up to its first ``---``
+# line. Such a header changes nothing in how the rest is cut but the offsets and lines: it
+# is its own document of comments only (dropped), and holds no marker, tab, CR or BOM.
+_HEADER = re.compile(r"(?:(?:#[ -~]*)?\n)+")
+# What the text after such a header was cut into, by that text: a fleet's files differ from
+# each other in their header (a cluster's name) and are cut alike. Bounded, as
+# ``sites.helmrelease``'s document memo is: unique texts gain nothing.
+_MEMO_LIMIT = 2048
+_memo: dict[str, tuple[int, int, list[Segment] | None]] = {}
+
+
 def split_documents(text: str) -> list[Segment] | None:
     """The documents of a stream, or None when only a full parse can number them."""
+    cut = text.find("\n---") + 1
+    if not cut or not _HEADER.fullmatch(text, 0, cut) or not _marker_line(text, cut):
+        return _split(text)
+    rest, lines = text[cut:], text.count("\n", 0, cut)
+    hit = _memo.get(rest)
+    if hit is None:
+        if len(_memo) >= _MEMO_LIMIT:
+            _memo.clear()
+        hit = _memo[rest] = (cut, lines, _split(text))
+    at, line, segments = hit
+    if segments is None or (at, line) == (cut, lines):
+        return None if segments is None else list(segments)
+    return [Segment(s.index, s.start - at + cut, s.end - at + cut, s.line - line + lines)
+            for s in segments]  # fmt: skip
+
+
+def _marker_line(text: str, at: int) -> bool:
+    """Whether a ``---`` at ``at`` is a marker (not ``----`` or ``---x``)."""
+    end = at + 3
+    return end == len(text) or text[end] in " \t\r\n"
+
+
+def _split(text: str) -> list[Segment] | None:
     start = 1 if text.startswith(_BOM) else 0
     if _unusual(text, start) or text.startswith("%", start):
         return None  # (a directive after a BOM is not at a line start for ``_MARKER``)

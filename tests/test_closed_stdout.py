@@ -18,7 +18,7 @@ from fluxbump.pipes import EXIT_STDOUT_CLOSED
 from tests.support.fixtures import CONSISTENT, init_git, make_fleet, snapshot
 
 
-def run_unread(repo: Path, *args: str, env: dict[str, str]) -> tuple[int, str]:
+def run_unread(repo: Path, *args: str) -> tuple[int, str]:
     """Exit code and stderr of ``python -m fluxbump ARGS`` writing into a closed pipe."""
     read_end, write_end = os.pipe()
     os.close(read_end)
@@ -28,7 +28,6 @@ def run_unread(repo: Path, *args: str, env: dict[str, str]) -> tuple[int, str]:
             stdout=write_end,
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, **env},
             timeout=120,
         )
     finally:
@@ -55,7 +54,7 @@ def repo(tmp_path: Path) -> Path:
 def test_a_reader_gone_is_a_quiet_exit_141(
     repo: Path, tmp_path: Path, args: tuple[str, ...]
 ) -> None:
-    code, stderr = run_unread(repo, *args, env={"FLUXBUMP_CACHE_DIR": str(tmp_path / "c")})
+    code, stderr = run_unread(repo, *args)
     assert code == EXIT_STDOUT_CLOSED, stderr
     assert quiet(stderr), stderr
 
@@ -63,41 +62,39 @@ def test_a_reader_gone_is_a_quiet_exit_141(
 def test_a_kept_verdict_replayed_to_a_reader_gone_is_a_quiet_exit_141(
     repo: Path, tmp_path: Path
 ) -> None:
-    env = {"FLUXBUMP_CACHE_DIR": str(tmp_path / "c")}
     first = subprocess.run(
         [sys.executable, "-m", "fluxbump", "status", "--offline", "--repo", str(repo)],
-        capture_output=True, text=True, env={**os.environ, **env}, timeout=120,
+        capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert first.returncode == 0, first.stderr
-    code, stderr = run_unread(repo, "status", "--offline", env=env)
+    code, stderr = run_unread(repo, "status", "--offline")
     assert code == EXIT_STDOUT_CLOSED, stderr
     assert quiet(stderr), stderr
     again = subprocess.run(
         [sys.executable, "-m", "fluxbump", "status", "--offline", "--repo", str(repo)],
-        capture_output=True, text=True, env={**os.environ, **env}, timeout=120,
+        capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert (again.returncode, again.stdout) == (0, first.stdout)  # the kept verdict is whole
 
 
 def test_a_bump_whose_reader_went_away_is_whole_or_not_written(repo: Path, tmp_path: Path) -> None:
-    env = {"FLUXBUMP_CACHE_DIR": str(tmp_path / "c")}
     twin = make_fleet(tmp_path / "twin", CONSISTENT)
     init_git(twin)
     normal = subprocess.run(
         [sys.executable, "-m", "fluxbump", "to", "2.5.1", "--offline", "--no-git",
          "--repo", str(twin)],
-        capture_output=True, text=True, env={**os.environ, **env}, timeout=120,
+        capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert normal.returncode == 0, normal.stderr
     before = snapshot(repo)
-    code, stderr = run_unread(repo, "to", "2.5.1", "--offline", "--no-git", env=env)
+    code, stderr = run_unread(repo, "to", "2.5.1", "--offline", "--no-git")
     assert code == EXIT_STDOUT_CLOSED, stderr
     assert quiet(stderr), stderr
     # The bump prints its plan after the transaction: it is whole, exactly the twin's.
     assert snapshot(repo) == snapshot(twin) != before
 
 
-def run_closed(repo: Path | None, *args: str, env: dict[str, str]) -> tuple[int, str]:
+def run_closed(repo: Path | None, *args: str) -> tuple[int, str]:
     """Exit code and stderr of ``python -m fluxbump ARGS`` started with stdout closed
     (``fluxbump … >&-``): Python gives it as None, and descriptor 1 is free."""
     repo_args = ("--repo", str(repo)) if repo is not None else ()
@@ -106,7 +103,6 @@ def run_closed(repo: Path | None, *args: str, env: dict[str, str]) -> tuple[int,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, **env},
         timeout=120,
         preexec_fn=lambda: os.close(1),  # after the child's dup2: it starts with 1 closed
     )
@@ -114,20 +110,19 @@ def run_closed(repo: Path | None, *args: str, env: dict[str, str]) -> tuple[int,
 
 
 def test_version_with_stdout_closed_is_a_quiet_exit_141(tmp_path: Path) -> None:
-    code, stderr = run_closed(None, "--version", env={})
+    code, stderr = run_closed(None, "--version")
     assert (code, stderr) == (EXIT_STDOUT_CLOSED, "")
 
 
 def test_a_bump_started_with_stdout_closed_is_whole_and_quiet(repo: Path, tmp_path: Path) -> None:
-    env = {"FLUXBUMP_CACHE_DIR": str(tmp_path / "c")}
     before = snapshot(repo)
-    code, stderr = run_closed(repo, "to", "2.5.1", "--offline", "--no-git", env=env)
+    code, stderr = run_closed(repo, "to", "2.5.1", "--offline", "--no-git")
     assert code == EXIT_STDOUT_CLOSED, stderr
     assert quiet(stderr), stderr
     assert snapshot(repo) != before
     check = subprocess.run(
         [sys.executable, "-m", "fluxbump", "check", "--offline", "--repo", str(repo)],
-        capture_output=True, text=True, env={**os.environ, **env}, timeout=120,
+        capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert check.returncode == 0, check.stdout + check.stderr  # every pin moved, together
     assert (
@@ -136,14 +131,13 @@ def test_a_bump_started_with_stdout_closed_is_whole_and_quiet(repo: Path, tmp_pa
     )
 
 
-def run_without_stderr(repo: Path, *args: str, env: dict[str, str]) -> tuple[int, str]:
+def run_without_stderr(repo: Path, *args: str) -> tuple[int, str]:
     """Exit code and stdout of ``python -m fluxbump ARGS`` started with stderr closed."""
     proc = subprocess.run(
         [sys.executable, "-m", "fluxbump", *args, "--repo", str(repo)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env={**os.environ, **env},
         timeout=120,
         preexec_fn=lambda: os.close(2),
     )
@@ -162,12 +156,11 @@ def run_without_stderr(repo: Path, *args: str, env: dict[str, str]) -> tuple[int
 def test_stderr_closed_loses_the_diagnostics_and_nothing_else(
     repo: Path, tmp_path: Path, args: tuple[str, ...]
 ) -> None:
-    env = {"FLUXBUMP_CACHE_DIR": str(tmp_path / "c")}
     before = snapshot(repo)
     expected = subprocess.run(
         [sys.executable, "-m", "fluxbump", *args, "--repo", str(repo)],
-        capture_output=True, text=True, env={**os.environ, **env}, timeout=120,
+        capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert expected.stderr  # (so there was something to lose)
-    assert run_without_stderr(repo, *args, env=env) == (expected.returncode, expected.stdout)
+    assert run_without_stderr(repo, *args) == (expected.returncode, expected.stdout)
     assert snapshot(repo) == before

@@ -204,14 +204,20 @@ def test_sync_follows_the_kustomize_ref_renovate_moved(tmp_path: Path) -> None:
     assert (repo / KUSTOMIZATION).read_text("utf-8") == moved_kustomization("2.5.1")
 
 
+def fleet_with_kustomization(tmp_path: Path, resource: str) -> Path:
+    """The consistent fleet (cloud-init installs v2.4.0) with a kustomize remote beside it."""
+    repo = make_fleet(tmp_path / "fleet", CONSISTENT)
+    (repo / "bootstrap").mkdir()
+    (repo / "bootstrap/kustomization.yaml").write_text(f"resources:\n  - {resource}\n", "utf-8")
+    init_git(repo)
+    return repo
+
+
 def test_beside_a_cloud_init_install_a_kustomize_pin_must_name_its_release(
     tmp_path: Path, helm_server: HelmServer
 ) -> None:
-    repo = make_fleet(tmp_path / "fleet", CONSISTENT)
-    text = "resources:\n  - https://github.com/fluxcd/flux2//manifests/install?ref=v2.3.0\n"
-    (repo / "bootstrap").mkdir()
-    (repo / "bootstrap/kustomization.yaml").write_text(text, "utf-8")
-    init_git(repo)
+    resource = "https://github.com/fluxcd/flux2//manifests/install?ref=v2.3.0"
+    repo = fleet_with_kustomization(tmp_path, resource)
     check = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
     assert check.code == 1, check.stdout + check.stderr
     assert (
@@ -220,8 +226,9 @@ def test_beside_a_cloud_init_install_a_kustomize_pin_must_name_its_release(
     ) in check.stdout
     moved = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
     assert moved.code == 0, moved.stdout + moved.stderr
-    assert (repo / "bootstrap/kustomization.yaml").read_text("utf-8") == text.replace(
-        "v2.3.0", "v2.5.1"
+    moved_resource = resource.replace("v2.3.0", "v2.5.1")
+    assert (repo / "bootstrap/kustomization.yaml").read_text("utf-8") == (
+        f"resources:\n  - {moved_resource}\n"
     )
 
 
@@ -303,11 +310,9 @@ def test_sync_never_moves_back_a_kustomize_ref_renovate_moved_on_its_own(
 ) -> None:
     # The kustomize manager may move the ref without the cloud-init install: sync refuses to
     # undo it (exit 2, nothing written) rather than silently moving it back.
-    repo = make_fleet(tmp_path / "fleet", CONSISTENT)
-    text = "resources:\n  - github.com/fluxcd/flux2/manifests/install?ref=v2.4.0\n"
-    (repo / "bootstrap").mkdir()
-    (repo / "bootstrap/kustomization.yaml").write_text(text, "utf-8")
-    init_git(repo)
+    repo = fleet_with_kustomization(
+        tmp_path, "github.com/fluxcd/flux2/manifests/install?ref=v2.4.0"
+    )
     edit(repo, "bootstrap/kustomization.yaml", "ref=v2.4.0", "ref=v2.5.1")
     before = snapshot(repo)
     synced = run_cli("sync", "--repo", str(repo), "--helm-repo", helm_server.base_url)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from typing import TextIO
 
 EXIT_STDOUT_CLOSED = 141
 
@@ -23,9 +24,15 @@ class StdoutClosed(BrokenPipeError):
 def drop_stdout() -> None:
     """stdout takes no more (a full disk, a closed pipe): point it at /dev/null so that the
     flush at exit cannot fail again (Python would then exit 120 with a traceback of its own)."""
-    # (no file descriptor: a test's buffer; None: stdout was closed when Python started)
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        target = sys.stdout.fileno()
+    _to_devnull(sys.stdout)
+
+
+def _to_devnull(stream: TextIO | None) -> None:
+    """Point a standard stream's descriptor at /dev/null."""
+    if stream is None:  # closed when Python started: no descriptor
+        return
+    with contextlib.suppress(OSError, ValueError):  # (no descriptor: a test's buffer)
+        target = stream.fileno()
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, target)
         os.close(devnull)
@@ -61,7 +68,4 @@ def write_stderr(text: str) -> None:
     try:
         sys.stderr.write(text)
     except BrokenPipeError:
-        with contextlib.suppress(OSError, ValueError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stderr.fileno())
-            os.close(devnull)
+        _to_devnull(sys.stderr)

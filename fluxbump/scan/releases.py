@@ -263,14 +263,11 @@ def _unreadable(rel: str, raw: bytes, message: str, names: frozenset[str]) -> Un
     if match is not None and match.group("file") == rel:
         reason, line = match.group("reason"), int(match.group("line") or 1)
     reason = reason.removesuffix("; fix the file and re-run")
-    spelled = _spelled_out(raw) if b"\\" in raw else raw
     # as the candidate test reads them: a chart only in ``dependsOn`` entries is not charged
     # (a narrowed scan never parses the file for it, and must give the verdict a full one does)
+    texts = (raw, _spelled_out(raw)) if b"\\" in raw else (raw,)
     named = frozenset(
-        n
-        for n in names
-        if named_outside_lists_bytes(raw, frozenset({n}))
-        or named_outside_lists_bytes(spelled, frozenset({n}))
+        n for n in names if any(named_outside_lists_bytes(t, frozenset({n})) for t in texts)
     )
     return Unreadable(rel, line, reason, named)
 

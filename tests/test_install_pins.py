@@ -267,6 +267,48 @@ def test_mise_backends_that_select_the_flux_cli_are_pins(tmp_path: Path) -> None
     assert (repo / "mise.toml").read_text("utf-8") == MISE.replace("2.4.0", "2.5.1")
 
 
+# TOML reads a ``[tools.X]`` table and a ``X.version`` dotted key as the inline table
+# ``X = { version = … }``, and mise with them (its docs' sub-table form).
+MISE_TABLES = """\
+[env]
+version = "1.0.0"
+
+[tools]
+flux2.version = "2.4.0"
+"github:someone/flux2".version = "9.9.9"
+
+[tools."github:fluxcd/flux2"]
+version = 'v2.4.0' # the CLI CI runs
+postinstall = "flux --version"
+
+[tools.flux2-extra]
+version = "9.9.9"
+
+[tools . "aqua:fluxcd/flux2"]
+"version" = "2.4.0"
+"""
+
+
+def test_mise_tool_tables_and_dotted_keys_are_pins(tmp_path: Path) -> None:
+    repo = install_repo(tmp_path, {MANIFESTS: MANIFESTS_TEXT, ".mise.toml": MISE_TABLES})
+    outcome = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    cli = [
+        (s["line"], s["value"])
+        for s in json.loads(outcome.stdout)["sites"]
+        if s["role"] == "Flux CLI pin"
+    ]
+    assert cli == [(5, "2.4.0"), (9, "v2.4.0"), (16, "2.4.0")]
+    edit(repo, ".mise.toml", "version = 'v2.4.0'", "version = 'v2.3.0'")
+    checked = run_cli("check", "--repo", str(repo), "--offline")
+    assert checked.code == 1
+    assert ".mise.toml:9: mise [tools]" in checked.stdout, checked.stdout
+    edit(repo, ".mise.toml", "version = 'v2.3.0'", "version = 'v2.4.0'")
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    expected = MISE_TABLES.replace('= "2.4.0"', '= "2.5.1"').replace("v2.4.0", "v2.5.1")
+    assert (repo / ".mise.toml").read_text("utf-8") == expected
+
+
 def test_renovate_config_reads_the_asset_and_the_artifact_and_leaves_git_refs_to_kustomize(
     tmp_path: Path,
 ) -> None:

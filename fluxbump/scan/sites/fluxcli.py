@@ -4,7 +4,8 @@
 * asdf ``.tool-versions``: a ``flux2 2.4.0`` line.
 * mise (``mise.toml``, ``.mise.toml``, ``mise.*.toml``): ``flux2 = "2.4.0"`` or the same
   tool by backend (``"aqua:fluxcd/flux2"``, ``"github:fluxcd/flux2"``, ``"ubi:fluxcd/flux2"``,
-  ``"asdf:tablexi/asdf-flux2"``) under ``[tools]`` (a table ``{ version = "…" }`` too).
+  ``"asdf:tablexi/asdf-flux2"``) under ``[tools]``, its value a string or a table's ``version``
+  (``{ version = "…" }``, ``flux2.version = "…"`` or a ``[tools.flux2]`` table).
 * aqua (``aqua.yaml``): a ``- name: fluxcd/flux2@v2.4.0`` package.
 
 Each names a Flux release (the CLI the automation runs against the cluster), so each must
@@ -39,6 +40,12 @@ _MISE_ENTRY = re.compile(
     re.MULTILINE,
 )
 _TABLE = re.compile(r"^\ufeff?[ \t]*\[(?P<name>[^\]\n]+)\][ \t]*(?:#.*)?\r?$", re.MULTILINE)
+# The same entry as its own table (``[tools."github:fluxcd/flux2"]`` then ``version = "…"``)
+# or as a dotted key under ``[tools]`` (``flux2.version = "…"``): TOML reads all three alike.
+_MISE_TOOL_TABLE = re.compile(rf"tools[ \t]*\.[ \t]*{_MISE_KEY}")
+_VERSION = r"(?:version|\"version\"|'version')[ \t]*=[ \t]*(?P<quote>[\"'])(?P<version>[^\"'\n]+)(?P=quote)"
+_MISE_VERSION = re.compile(rf"^\ufeff?[ \t]*{_VERSION}", re.MULTILINE)
+_MISE_DOTTED = re.compile(rf"^\ufeff?[ \t]*{_MISE_KEY}[ \t]*\.[ \t]*{_VERSION}", re.MULTILINE)
 _AQUA_PACKAGE = "fluxcd/flux2@"
 
 
@@ -72,15 +79,23 @@ def _text_site(source: SourceFile, start: int, value: str, owner: str) -> PinSit
 
 
 def _mise_pins(source: SourceFile) -> list[PinSite]:
-    """Entries of the ``[tools]`` table only (``[env]`` or ``[tasks]`` may name flux2 too)."""
+    """Entries of the ``[tools]`` table only (``[env]`` or ``[tasks]`` may name flux2 too),
+    and the ``version`` of a ``[tools.flux2]`` table."""
     tables = [(m.start(), m.group("name").strip()) for m in _TABLE.finditer(source.text)]
-    sites = []
-    for match in _MISE_ENTRY.finditer(source.text):
-        table = next((n for at, n in reversed(tables) if at < match.start()), "")
-        if table == "tools":
-            start, value = match.start("version"), match.group("version")
-            sites.append(_text_site(source, start, value, "mise [tools]"))
-    return sites
+
+    def table_of(match: re.Match[str]) -> str:
+        return next((n for at, n in reversed(tables) if at < match.start()), "")
+
+    found = [
+        *(m for m in (*_MISE_ENTRY.finditer(source.text), *_MISE_DOTTED.finditer(source.text))
+          if table_of(m) == "tools"),
+        *(m for m in _MISE_VERSION.finditer(source.text)
+          if _MISE_TOOL_TABLE.fullmatch(table_of(m))),
+    ]  # fmt: skip
+    return [
+        _text_site(source, m.start("version"), m.group("version"), "mise [tools]")
+        for m in sorted(found, key=lambda m: m.start())
+    ]
 
 
 def _action_pins(source: SourceFile) -> list[PinSite]:

@@ -13,6 +13,13 @@ from __future__ import annotations
 
 import sys
 
+# A cold scan allocates millions of short-lived containers (a YAML node tree per candidate
+# document) that reference counting frees; the cyclic collector's default (a young collection
+# every 700 allocations) spent about 10% of a cold `check`'s CPU, and 14% of a `to`'s, at 1,000
+# clusters re-examining them. Collecting every 50,000 keeps what only it frees (an exception's
+# traceback cycle) collected, less often; the peak RSS measured the same.
+GC_YOUNG_THRESHOLD = 50_000
+
 
 def main() -> None:
     """Console-script entry point."""
@@ -38,6 +45,7 @@ def _main(argv: list[str]) -> None:
         from fluxbump.verdict import answer
 
         recording = answer(argv)  # exits with the kept verdict, when there is one
+    _collect_less_often()
     from fluxbump.cli import main as cli_main
 
     if recording is None:
@@ -45,6 +53,12 @@ def _main(argv: list[str]) -> None:
         return
     with recording:
         cli_main()
+
+
+def _collect_less_often() -> None:
+    import gc
+
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
 if __name__ == "__main__":

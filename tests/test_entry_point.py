@@ -1,0 +1,24 @@
+"""The console script's entry point: what it sets up before the CLI runs."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from fluxbump import __main__ as entry
+from fluxbump import cli
+
+
+def test_the_cli_runs_with_young_collections_every_50000_allocations(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(cli, "main", lambda: seen.append(gc.get_threshold()))
+    before = gc.get_threshold()
+    try:
+        entry._main(["schema"])  # any command the CLI answers
+    finally:
+        gc.set_threshold(*before)
+    assert seen == [(entry.GC_YOUNG_THRESHOLD, *before[1:])]
+    assert before[0] < entry.GC_YOUNG_THRESHOLD  # less often than the interpreter's default

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from fluxbump import __main__ as entry_point
 from fluxbump.remote import index
 from tests.support.crash_cli import index_server  # noqa: F401 (a fixture the crash tests take)
 from tests.support.helm_repo import flux_repo_routes
@@ -14,6 +15,12 @@ from tests.support.helm_server import HelmServer, serve
 SNAPSHOT = Path(__file__).resolve().parent.parent / "fluxbump" / "data"
 SNAPSHOT_INDEX = SNAPSHOT / "fluxcd-community-index-2026-04-15.yaml"
 COLD_CACHE = "cold_cache"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Most tests run the CLI in-process (Typer's runner): give it the cyclic collector's
+    # setting the console script gives every command (fluxbump/__main__.py).
+    entry_point._collect_less_often()
 
 
 @pytest.fixture(scope="session")

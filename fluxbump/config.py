@@ -71,6 +71,12 @@ class Config:
         "**/kustomization.yml",
         "**/Kustomization",
         "**/*.sh",  # bootstrap scripts: ``helm install`` of flux-operator's charts
+        # Taskfiles (and their includes) and Makefiles: ``kubectl apply -k`` of Flux's manifests
+        "**/Taskfile*.yml",
+        "**/Taskfile*.yaml",
+        "**/.taskfiles/**/*.yml",
+        "**/.taskfiles/**/*.yaml",
+        "**/Makefile",
         "**/*.yaml.gotmpl",  # helmfile templates (helmfile.yaml.gotmpl): the same charts
         "**/*.yml.gotmpl",
     )

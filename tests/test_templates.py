@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 GLOB = "**/*.tftpl"
 INSTALL_URL = "https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml"
+KUSTOMIZE_URL = "github.com/fluxcd/flux2/manifests/install?ref=v2.4.0"
 # What `fluxbump sync` may write in the default layout: Renovate commits only these.
 SYNC_FILES = [
     # HelmReleases are found in every YAML file (the default 'clusters' globs are **/*.y*ml).
@@ -43,6 +44,8 @@ SYNC_FILES = [
     "**/*.tfvars", "**/gotk-components.yaml",
     "**/kustomization.yaml", "**/kustomization.yml", "**/Kustomization",  # remote flux2 installs
     "**/*.sh",  # bootstrap scripts installing flux-operator's charts
+    "**/Taskfile*.yml", "**/Taskfile*.yaml", "**/.taskfiles/**/*.yml",  # kubectl apply -k
+    "**/.taskfiles/**/*.yaml", "**/Makefile",  # of Flux's manifests
     "**/*.yaml.gotmpl", "**/*.yml.gotmpl",  # helmfile templates
 ]  # fmt: skip
 # Placeholders each string.Template file takes (commit-message.txt uses str.format, not here).
@@ -189,11 +192,20 @@ def test_renovate_custom_manager(renovate: dict[str, Any]) -> None:
     assert "fileMatch" not in manager  # the legacy, regex-only name
     assert manager["datasourceTemplate"] == "github-releases"
     assert manager["depNameTemplate"] == "fluxcd/flux2"
-    (pattern,) = manager["matchStrings"]
-    match = _py_regex(pattern).search(f"runcmd:\n  - kubectl apply -f {INSTALL_URL}\n")
+    asset, kustomize = (_py_regex(p) for p in manager["matchStrings"])
+    match = asset.search(f"runcmd:\n  - kubectl apply -f {INSTALL_URL}\n")
     assert match is not None
     assert match["currentValue"] == "v2.4.0"
-    assert _py_regex(pattern).search(INSTALL_URL.replace("github.com", "github-com")) is None
+    assert asset.search(INSTALL_URL.replace("github.com", "github-com")) is None
+    # the other install line fluxbump reads: Flux's kustomization at a ref, as kustomize reads it
+    for url in (
+        KUSTOMIZE_URL,
+        "https://github.com/fluxcd/flux2//manifests/install?timeout=9&ref=v2.4.0",
+    ):
+        match = kustomize.search(f"runcmd:\n  - kubectl apply -k '{url}'\n")
+        assert match is not None and match["currentValue"] == "v2.4.0", url
+    assert kustomize.search(KUSTOMIZE_URL.replace("fluxcd/", "fork/")) is None
+    assert kustomize.search(INSTALL_URL) is None and asset.search(KUSTOMIZE_URL) is None
 
 
 def test_renovate_groups_the_flux_release_and_its_chart(renovate: dict[str, Any]) -> None:
@@ -322,9 +334,9 @@ def test_renovate_helm_install_regex_ignores(renovate: dict[str, Any], text: str
 
 
 def test_renovate_flux_regex_ignores_helm_installs(renovate: dict[str, Any]) -> None:
-    (pattern,) = _manager(renovate, "github-releases")["matchStrings"]
-    for text, _ in HELM_INSTALLS.values():
-        assert _py_regex(pattern).search(text) is None
+    for pattern in _manager(renovate, "github-releases")["matchStrings"]:
+        for text, _ in HELM_INSTALLS.values():
+            assert _py_regex(pattern).search(text) is None
 
 
 def test_renovate_admin_note_allows_exactly_the_sync_commands(renovate: dict[str, Any]) -> None:

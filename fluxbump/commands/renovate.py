@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fluxbump import versions
+from fluxbump.components import FLUX_INSTALL_URL
 from fluxbump.config import Config, load_config
 from fluxbump.errors import UsageError
 from fluxbump.pins import Role
@@ -27,8 +28,9 @@ if TYPE_CHECKING:
 
 # The owner fluxcli.py gives a ``fluxcd/flux2/action`` step's version input.
 ACTION = "fluxcd/flux2/action"
-# What a cloud-init template that installs Flux holds (the install.yaml release URL).
-_INSTALL_URL = b"github.com/fluxcd/flux2/releases/download/"
+# What a cloud-init template that installs Flux holds (the install.yaml release URL, or the
+# kustomization of Flux's repository at a ref).
+_INSTALL_URL = re.compile(FLUX_INSTALL_URL.encode())
 
 # The first Renovate major that reads managerFilePatterns (renovatebot/renovate#34615).
 MANAGER_FILE_PATTERNS_SINCE = 41
@@ -98,7 +100,11 @@ def found_kinds(tree: Survey) -> set[str]:
             kinds.add("aqua")
         elif site.role is Role.FLUX_MANIFESTS and versions.is_pin(site.value):
             kinds.add("flux-manifests")
-        elif site.role is Role.KUSTOMIZE_REMOTE and site.owner.endswith(ASSET_OWNER):
+        elif (
+            site.role is Role.KUSTOMIZE_REMOTE
+            and site.owner.endswith(ASSET_OWNER)
+            and (posixpath.basename(site.file) in KUSTOMIZATION_NAMES)
+        ):  # a kustomization.yaml's (a script's command line is moved by sync)
             kinds.add("kustomize-asset")
     return kinds
 
@@ -111,7 +117,7 @@ def _flux_sync(document: dict[str, Any], tree: Survey) -> None:
     from fluxbump.scan.roles import read_once
 
     texts = (read_once(tree.sources, tree.root, rel).raw for rel in tree.roles.cloudinit)
-    if any(_INSTALL_URL in raw for raw in texts):
+    if any(_INSTALL_URL.search(raw) for raw in texts):
         return
     (flux,) = (r for r in document["packageRules"] if r.get("groupName") == "Flux")
     if tree.flux() is not None:

@@ -76,10 +76,24 @@ class Component:
         return f"{self.name} ({self.charts})"
 
 
+# The release a cloud-init line installs: the release's install.yaml asset, or Flux's
+# kustomization at a ref (``kubectl apply -k github.com/fluxcd/flux2/manifests/install?ref=vX``,
+# kustomize's remote URL, ``//`` before the directory and other parameters allowed).
 FLUX_INSTALL_URL = (
-    r"https://github\.com/fluxcd/flux2/releases/download/"
-    r"(?P<version>v[0-9][0-9A-Za-z.+-]*)/install\.yaml"
+    r"(?:https://github\.com/fluxcd/flux2/releases/download/"
+    r"(?=v[0-9][0-9A-Za-z.+-]*/install\.yaml)"
+    r"|(?<![\w.-])(?:https://)?github\.com/fluxcd/flux2/{1,2}manifests/install/?"
+    r"\?(?:[^\s#'\"&]*&)*ref=)"
+    r"(?P<version>v[0-9][0-9A-Za-z.+-]*)"
 )
+# Bytes one of those URLs holds: a file without either is not searched.
+_INSTALL_NEEDLES = (b"releases/download", b"manifests/install")
+
+
+def may_install(raw: bytes) -> bool:
+    """Whether a file may hold a ``FLUX_INSTALL_URL`` (a cheap test before the regex)."""
+    return any(needle in raw for needle in _INSTALL_NEEDLES)
+
 
 FLUX = Component(
     name="flux",

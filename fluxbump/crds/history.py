@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from fluxbump import versions
+from fluxbump.components import may_install
 from fluxbump.crds.definitions import CrdVersions
 from fluxbump.pins import PinSite
 from fluxbump.scan.discover import Discovery
@@ -65,7 +66,7 @@ def pinned_charts(
                 for d in _past_pins(source, found)
                 if d.subject == component.upstream and versions.is_pin(d.value)
             )
-        if component.install_pattern is not None and b"releases/download" in source.raw:
+        if component.install_pattern is not None and may_install(source.raw):
             sites, _ = find_install_pins(source, component.install_pattern, component.name)
             for site in sites:
                 if versions.is_pin(site.value):

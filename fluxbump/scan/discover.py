@@ -14,7 +14,14 @@ from operator import itemgetter
 from pathlib import Path
 
 from fluxbump import progress
-from fluxbump.components import FLUX, WRAPPER_PREFIX, Component, operator_chart, select
+from fluxbump.components import (
+    FLUX,
+    WRAPPER_PREFIX,
+    Component,
+    may_install,
+    operator_chart,
+    select,
+)
 from fluxbump.config import CONFIG_NAME, Config
 from fluxbump.errors import UsageError
 from fluxbump.pins import Mention, PinSite, Role, Violation
@@ -40,7 +47,7 @@ from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_install_pins
 from fluxbump.scan.sites.fluxcli import find_cli_pins
 from fluxbump.scan.sites.helmrelease import VersionPatch
-from fluxbump.scan.sites.kustomizeremote import find_kustomize_remote
+from fluxbump.scan.sites.kustomizeremote import find_install_commands, find_kustomize_remote
 from fluxbump.scan.sites.operator import CHARTS as OPERATOR_CHARTS
 from fluxbump.scan.sites.operator import find_operator_charts, repository_of
 from fluxbump.scan.sites.terraform import (
@@ -341,7 +348,7 @@ class Survey:
             return
         for rel in self.roles.cloudinit:
             source = read_once(self.sources, self.root, rel)
-            if b"releases/download" not in source.raw:
+            if not may_install(source.raw):
                 continue
             sites, mentions = find_install_pins(source, pattern, found.component.name)
             found.installs += sites
@@ -424,6 +431,7 @@ RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
     find_terraform_pins,
     find_bootstrap_header,
     find_kustomize_remote,
+    find_install_commands,
 )
 # Flux release pins read during the cluster-file pass (``Survey.instances``); the other
 # pins that pass finds are flux-operator's chart pins.
@@ -733,14 +741,22 @@ def _no_install(found: Discovery) -> Violation:
     )
 
 
+# What a line fetching Flux's install manifests holds, whatever its version is written as.
+_INSTALL_PATHS = (
+    "fluxcd/flux2/releases/",
+    "fluxcd/flux2/manifests/install",
+    "fluxcd/flux2//manifests/install",
+)
+
+
 def _unpinned_install_line(source: SourceFile | None) -> tuple[int, str] | None:
     """A line fetching Flux's release manifests without a literal version (``v${flux}``)."""
     if source is None:
         return None
     for number, line in enumerate(source.text.splitlines(), start=1):
-        if "fluxcd/flux2/releases/" in line and not line.lstrip().startswith("#"):
-            url = next((w for w in line.split() if "fluxcd/flux2/releases/" in w), line.strip())
-            return number, url
+        if any(n in line for n in _INSTALL_PATHS) and not line.lstrip().startswith("#"):
+            words = (w for w in line.split() if any(n in w for n in _INSTALL_PATHS))
+            return number, next(words, line.strip())
     return None
 
 

@@ -11,6 +11,10 @@ A ``resources:`` (or ``components:``, or the deprecated ``bases:``) entry that p
 * a release asset kustomize downloads over HTTP,
   ``https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml``.
 
+The same URLs on a command line (``kubectl apply -k URL``, ``kustomize build URL``) of a
+bootstrap script, a Taskfile, a Makefile or a CI step install that release too
+(``find_install_commands``); a comment line is not a command.
+
 Either installs Flux (it counts as installed for the downgrade guard, as the ``flux
 bootstrap`` manifests do). Only the version inside the URL is the pin: it is edited as text,
 so the rest of the entry, its quotes and its comment stay as written. A branch (``ref=main``)
@@ -40,6 +44,14 @@ _GIT = re.compile(
     r"^(?:git::)?(?:(?:https?|ssh)://)?(?:[^@/\s]+@)?github\.com[:/]fluxcd/flux2(?:\.git)?"
     r"/{1,2}(?P<directory>manifests(?:/[^?\s]*)?)\?(?P<query>[^\s#]+)$"
 )
+# A command that fetches a URL it is given: kubectl (``apply -k``/``-f``) or kustomize.
+_COMMAND = re.compile(r"\b(kubectl|kustomize)\b")
+# One word of a command line, without the quotes around it.
+_WORD = re.compile(r"[^\s'\"`]+")
+# kubectl's options that take the URL in the same word.
+_OPTION = re.compile(r"^(?:--kustomize=|--filename=|-[kf]=?)")
+# Generated manifests, read by the bootstrap kind: they hold no command line.
+_NOT_COMMANDS = (*FILE_NAMES, "gotk-components.yaml")
 _ASSET = re.compile(
     r"^https://github\.com/fluxcd/flux2/releases/download/(?P<version>[^/\s]+)/install\.yaml$"
 )
@@ -58,6 +70,40 @@ def find_kustomize_remote(source: SourceFile) -> list[PinSite]:
                 site = _entry_pin(source, field, entry)
                 if site is not None:
                     sites.append(site)
+    return sites
+
+
+def find_install_commands(source: SourceFile) -> list[PinSite]:
+    """The Flux release each command line fetching a flux2 URL names (a script's, a
+    Taskfile's, a CI step's: the line's text is the pin, whatever format holds it)."""
+    if _NEEDLE not in source.raw or source.rel.rsplit("/", 1)[-1] in _NOT_COMMANDS:
+        return []
+    sites, offset = [], 0
+    for line in source.text.splitlines(keepends=True):
+        command = _COMMAND.search(line) if "fluxcd/flux2" in line else None
+        if command is not None and not line.lstrip(" \t-").startswith("#"):
+            sites += _command_pins(source, offset, line, command.group(1))
+        offset += len(line)
+    return sites
+
+
+def _command_pins(source: SourceFile, offset: int, line: str, command: str) -> list[PinSite]:
+    sites = []
+    for word in _WORD.finditer(line):
+        option = _OPTION.match(word.group())
+        skip = option.end() if option is not None else 0
+        located = _version_in(word.group()[skip:])
+        if located is None:
+            continue
+        at, value, named = located
+        start = offset + word.start() + skip + at
+        sites.append(
+            PinSite(
+                Role.KUSTOMIZE_REMOTE, source.rel, source.line_at(start),
+                start - offset + 1, value, SUBJECT, f"{command} {named}", start,
+                start + len(value),
+            )
+        )  # fmt: skip
     return sites
 
 

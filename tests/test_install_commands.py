@@ -1,0 +1,126 @@
+"""Flux installed by a command line: ``kubectl apply -k github.com/fluxcd/flux2/manifests/
+install?ref=vX`` (or ``-f`` of a release's ``install.yaml``) in a bootstrap script, a Taskfile
+or a cloud-init template. Real repositories do it (tests/realworld/chamburr-homelab).
+
+End to end through the CLI in git repositories in ``tmp_path``; ``--offline`` uses the bundled
+Helm index snapshot (2.4.0 and 2.5.1 are in it), the wrapper fleet the 127.0.0.1 one.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fluxbump.fleet import CLOUDINIT
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import CONSISTENT, edit, init_git, make_fleet, snapshot
+from tests.support.helm_server import HelmServer
+
+SCRIPT = "scripts/bootstrap.sh"
+SCRIPT_TEXT = """\
+#!/usr/bin/env bash
+set -euo pipefail
+# kubectl apply -k github.com/fluxcd/flux2/manifests/install?ref=v1.0.0 (an old note)
+kubectl apply -k 'github.com/fluxcd/flux2/manifests/install?ref=v2.4.0'
+kubectl apply --server-side --kustomize=https://github.com/fluxcd/flux2//manifests/crds?ref=v2.4.0 \\
+  --force-conflicts
+kubectl apply -f "https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml"
+kubectl apply -k github.com/fluxcd/flux2/manifests/install?ref=$FLUX_VERSION
+kubectl apply -k github.com/someone/flux2/manifests/install?ref=v9.9.9
+echo github.com/fluxcd/flux2/manifests/install?ref=v0.0.1
+"""
+TASKFILE = ".taskfiles/flux/Taskfile.yaml"
+TASKFILE_TEXT = """\
+version: "3"
+tasks:
+  install:
+    cmds:
+      - kubectl apply --server-side --kustomize github.com/fluxcd/flux2/manifests/install?ref=v2.4.0
+"""
+ROLE = "kustomize remote install"
+
+
+def script_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    for rel, text in ((SCRIPT, SCRIPT_TEXT), (TASKFILE, TASKFILE_TEXT)):
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text, "utf-8")
+    init_git(repo)
+    return repo
+
+
+def rows(repo: Path) -> list[tuple[str, str, str, str, bool]]:
+    outcome = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    assert outcome.code in (0, 1), outcome.stdout + outcome.stderr
+    return [
+        (s["owner"], f"{s['file']}:{s['line']}", s["value"], s["expected"], s["ok"] and s["proven"])
+        for s in json.loads(outcome.stdout)["sites"]
+        if s["role"] == ROLE
+    ]
+
+
+def test_a_script_or_taskfile_line_that_applies_flux_from_its_repository_is_a_pin(
+    tmp_path: Path,
+) -> None:
+    repo = script_repo(tmp_path)
+    install, crds = "fluxcd/flux2/manifests/install", "fluxcd/flux2/manifests/crds"
+    assert rows(repo) == [
+        (f"kubectl {install}", f"{TASKFILE}:5", "v2.4.0", "v2.4.0", True),
+        (f"kubectl {install}", f"{SCRIPT}:4", "v2.4.0", "v2.4.0", True),
+        (f"kubectl {crds}", f"{SCRIPT}:5", "v2.4.0", "v2.4.0", True),
+        ("kubectl fluxcd/flux2 install.yaml asset", f"{SCRIPT}:7", "v2.4.0", "v2.4.0", True),
+        # a shell variable is not a release: shown, never rewritten
+        (f"kubectl {install}", f"{SCRIPT}:8", "$FLUX_VERSION", "Flux 2.4.0", False),
+    ]
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr
+
+
+def test_check_names_the_script_line_that_disagrees(tmp_path: Path) -> None:
+    repo = script_repo(tmp_path)
+    edit(repo, SCRIPT, "download/v2.4.0/", "download/v2.3.0/")
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert check.stdout.startswith(
+        f"{SCRIPT}:7: kubectl fluxcd/flux2 install.yaml asset pins Flux v2.3.0, "
+    ), check.stdout
+
+
+def test_to_moves_the_release_in_each_command_line_and_nothing_else(tmp_path: Path) -> None:
+    repo = script_repo(tmp_path)
+    before = snapshot(repo)
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    after = snapshot(repo)
+    lines = SCRIPT_TEXT.splitlines(keepends=True)
+    for at in (3, 4, 6):  # lines 4, 5 and 7: the literal releases of fluxcd/flux2
+        lines[at] = lines[at].replace("v2.4.0", "v2.5.1")
+    assert after[SCRIPT].decode() == "".join(lines)
+    assert after[TASKFILE].decode() == TASKFILE_TEXT.replace("v2.4.0", "v2.5.1")
+    assert set(after) == set(before)
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+def test_a_cloud_init_template_may_install_flux_by_kustomize_from_its_repository(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # The wrapper layout's template, installing by ``kubectl apply -k`` instead of the
+    # release asset: the same pin (it used to be "no line installs the Flux install.yaml URL").
+    repo = make_fleet(tmp_path / "fleet", CONSISTENT)
+    asset = "apply -f https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml"
+    kustomize = "apply -k github.com/fluxcd/flux2/manifests/install?ref=v2.4.0"
+    edit(repo, CLOUDINIT, asset, kustomize)
+    init_git(repo)
+    helm = ("--helm-repo", helm_server.base_url)
+    check = run_cli("check", "--repo", str(repo), *helm)
+    assert check.code == 0, check.stdout + check.stderr
+    before = (repo / CLOUDINIT).read_text("utf-8")
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--no-git", *helm)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    after = (repo / CLOUDINIT).read_text("utf-8")
+    assert after == before.replace("install?ref=v2.4.0", "install?ref=v2.5.1")
+    # a drifted ref is the cloud-init invariant's violation, named by file:line
+    edit(repo, CLOUDINIT, "install?ref=v2.5.1", "install?ref=v2.5.0")
+    drifted = run_cli("check", "--repo", str(repo), *helm)
+    assert drifted.code == 1, drifted.stdout + drifted.stderr
+    assert f"cloud-init installs Flux v2.5.0 ({CLOUDINIT}:16)" in drifted.stdout

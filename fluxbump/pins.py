@@ -35,6 +35,7 @@ class Role(StrEnum):
     BOOTSTRAP = "flux bootstrap header"  # gotk-components.yaml (scan/sites/bootstrap.py)
     KUSTOMIZE_REMOTE = "kustomize remote install"  # kustomization.yaml (sites/kustomizeremote.py)
     FLUX_MANIFESTS = "flux-manifests OCI artifact"  # OCIRepository (sites/fluxmanifests.py)
+    FLUX_GIT = "fluxcd/flux2 GitRepository"  # Flux's own repository at a tag (the same module)
     # flux-operator's charts (scan/sites/operator.py); OCI_TAG, HELMRELEASE, INSTALL too
     OCI_SEMVER = "OCIRepository semver"
     HELMFILE = "helmfile release version"

@@ -124,3 +124,86 @@ def test_a_cloud_init_template_may_install_flux_by_kustomize_from_its_repository
     drifted = run_cli("check", "--repo", str(repo), *helm)
     assert drifted.code == 1, drifted.stdout + drifted.stderr
     assert f"cloud-init installs Flux v2.5.0 ({CLOUDINIT}:16)" in drifted.stdout
+
+
+GIT_SOURCE = "kubernetes/flux-system/flux-installation.yaml"
+# Flux reconciling itself from its own repository at a tag (chamburr/homelab's layout), and
+# what is not a pin of the release: a commit wins over the tag, a fork, a branch.
+GIT_SOURCE_TEXT = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-installation
+  namespace: flux-system
+spec:
+  interval: 10m
+  ref:
+    # renovate: datasource=github-releases depName=fluxcd/flux2
+    tag: v2.4.0
+  url: https://github.com/fluxcd/flux2
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-installation
+  namespace: flux-system
+spec:
+  path: ./manifests/install
+  sourceRef:
+    kind: GitRepository
+    name: flux-installation
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: by-commit
+spec:
+  ref:
+    tag: v0.0.1
+    commit: 0123456789abcdef0123456789abcdef01234567
+  url: ssh://git@github.com/fluxcd/flux2.git
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: a-fork
+spec:
+  ref:
+    tag: v9.9.9
+  url: https://github.com/someone/flux2
+"""
+GIT_ROLE = "fluxcd/flux2 GitRepository"
+
+
+def test_a_git_repository_of_flux_itself_at_a_tag_is_a_pin_the_script_must_agree_with(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    for rel, text in ((SCRIPT, SCRIPT_TEXT), (GIT_SOURCE, GIT_SOURCE_TEXT)):
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text.replace("v2.4.0", "v2.3.0") if rel == SCRIPT else text)
+    init_git(repo)
+    status = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    found = [
+        (s["role"], s["owner"], f"{s['file']}:{s['line']}", s["value"])
+        for s in json.loads(status.stdout)["sites"]
+        if s["role"] == GIT_ROLE
+    ]
+    owner = "GitRepository flux-system/flux-installation (fluxcd/flux2)"
+    assert found == [(GIT_ROLE, owner, f"{GIT_SOURCE}:10", "v2.4.0")]
+    # the reconciled source is what the cluster runs: the stale bootstrap line is named
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert check.stdout.startswith(
+        f"{SCRIPT}:4: kubectl fluxcd/flux2/manifests/install pins Flux v2.3.0, "
+        f"{owner} pins Flux v2.4.0 ({GIT_SOURCE}:10) — make them agree"
+    ), check.stdout
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / GIT_SOURCE).read_text("utf-8") == GIT_SOURCE_TEXT.replace(
+        "tag: v2.4.0", "tag: v2.5.1"
+    )
+    assert "install?ref=v2.5.1'" in (repo / SCRIPT).read_text("utf-8")
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+    refused = run_cli("to", "2.4.0", "--repo", str(repo), "--offline", "--no-git")
+    assert refused.code == 4, refused.stdout + refused.stderr  # installed: no downgrade

@@ -370,7 +370,14 @@ def _refuse_reverting(plan: Plan, base: BaseCharts) -> None:
 # Flux pins outside cloud-init that Renovate's own managers may move (asdf, mise, flux,
 # kustomize's remote resources).
 _RELEASE_PIN_ROLES = frozenset(
-    {Role.CLI, Role.TERRAFORM, Role.INSTANCE, Role.KUSTOMIZE_REMOTE, Role.FLUX_MANIFESTS}
+    {
+        Role.CLI,
+        Role.TERRAFORM,
+        Role.INSTANCE,
+        Role.KUSTOMIZE_REMOTE,
+        Role.FLUX_MANIFESTS,
+        Role.FLUX_GIT,
+    }
 )
 
 

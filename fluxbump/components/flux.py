@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 # Pins that name the Flux release itself (not a chart version): the cloud-init install URL,
 # and the pins of a repository that pins Flux only outside charts (``outside_charts``).
 _NAMES_RELEASE = (
-    Role.INSTALL, Role.INSTANCE, Role.FLUX_MANIFESTS, Role.BOOTSTRAP, Role.KUSTOMIZE_REMOTE,
+    Role.INSTALL, Role.INSTANCE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.BOOTSTRAP,
+    Role.KUSTOMIZE_REMOTE,
     Role.TERRAFORM, Role.CLI,
 )  # fmt: skip
 

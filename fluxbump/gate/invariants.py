@@ -178,7 +178,8 @@ def loose_release_pins(pins: list[PinSite]) -> GateReport:
 
 
 _AUTHORITY = (
-    Role.INSTANCE, Role.FLUX_MANIFESTS, Role.BOOTSTRAP, Role.KUSTOMIZE_REMOTE, Role.TERRAFORM,
+    Role.INSTANCE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.BOOTSTRAP, Role.KUSTOMIZE_REMOTE,
+    Role.TERRAFORM,
     Role.CLI,
 )  # fmt: skip
 

@@ -122,7 +122,8 @@ def release_pin_at_base(site: PinSite, base: BaseSources) -> str | None:
     try:
         # FluxInstances and flux-manifests OCIRepositories are read from cluster YAML only:
         # other kinds' files may not be YAML.
-        cluster = {Role.INSTANCE: find_flux_instance, Role.FLUX_MANIFESTS: find_flux_manifests}
+        cluster = {Role.INSTANCE: find_flux_instance, Role.FLUX_MANIFESTS: find_flux_manifests,
+                   Role.FLUX_GIT: find_flux_manifests}  # fmt: skip
         kinds = (cluster[site.role],) if site.role in cluster else RELEASE_PIN_KINDS
         variable = followed_variable(site)
         if variable is not None:  # a variable's default or tfvars value: read as one

@@ -21,8 +21,12 @@ by the Flux CLI a ``mise.toml`` installs (under ``[tools]``, ``flux2`` or a back
 (``resources``, ``components``, ``bases``) that kustomize fetches from the ``fluxcd/flux2``
 repository at a ref (a git URL of its ``manifests/`` tree, the ref in the ``ref`` query
 parameter, else ``version``, as kustomize's remoteBuild.md documents) or from a release's
-``install.yaml`` asset, and by an ``OCIRepository`` of Flux's ``flux-manifests`` artifact
-(``ref.semver``, else ``ref.tag``; with a ``ref.digest`` neither is what Flux pulls); the exact
+``install.yaml`` asset, by an ``OCIRepository`` of Flux's ``flux-manifests`` artifact
+(``ref.semver``, else ``ref.tag``; with a ``ref.digest`` neither is what Flux pulls), by a
+``GitRepository`` of Flux's own repository ``github.com/fluxcd/flux2`` (``ref.semver``, else
+``ref.tag``; Flux's GitRepository documents that ``ref.commit`` and ``ref.name`` take precedence),
+and by a command in a shell script, Taskfile or Makefile that gives ``kubectl`` or ``kustomize``
+one of those remote URLs (``kubectl apply -k URL``: kubectl builds it with kustomize); the exact
 ones must all name one release.
 """
 
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +62,8 @@ class OperatorPin:
 @dataclass(frozen=True)
 class FluxPin:
     """A pin of the Flux release itself: ``kind`` is "instance", "manifests" (the flux-manifests
-    artifact), "bootstrap", "kustomize" (a remote flux2 resource) or "cli"."""
+    artifact), "git" (a GitRepository of fluxcd/flux2), "bootstrap", "kustomize" (a remote flux2
+    resource, in a kustomization or a command) or "cli"."""
 
     file: str
     kind: str
@@ -119,7 +125,7 @@ class Facts:
         """(file, version) of each exact Flux release pin that names another release than the
         first exact one of a FluxInstance, else of a bootstrap header, else of the CLI."""
         exact = [p for p in self.flux_pins if p.exact]
-        order = {"instance": 0, "manifests": 1, "bootstrap": 2, "kustomize": 3, "cli": 4}
+        order = {"instance": 0, "manifests": 1, "git": 2, "bootstrap": 3, "kustomize": 4, "cli": 5}
         if not exact:
             return set()
         first = min(exact, key=lambda p: order[p.kind]).version.removeprefix("v")
@@ -163,7 +169,11 @@ def scan(root: Path) -> Facts:
         manifests = _flux_manifests_version(document)
         if manifests is not None:
             facts.flux_pins.append(FluxPin(rel, "manifests", manifests))
+        git = _flux_git_version(document)
+        if git is not None:
+            facts.flux_pins.append(FluxPin(rel, "git", git))
     facts.flux_pins += _bootstrap_headers(root) + _mise_pins(root) + _kustomize_pins(root)
+    facts.flux_pins += _command_pins(root)
     return facts
 
 
@@ -197,6 +207,58 @@ def _flux_manifests_version(document: dict[str, Any]) -> str | None:
         return None
     version = ref.get("semver") or ref.get("tag")
     return None if version is None else str(version)
+
+
+def _flux_git_version(document: dict[str, Any]) -> str | None:
+    """The release a GitRepository of ``github.com/fluxcd/flux2`` checks out."""
+    spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+    if document.get("kind") != "GitRepository":
+        return None
+    if not str(document.get("apiVersion", "")).startswith("source.toolkit.fluxcd.io/"):
+        return None
+    url = urlsplit(str(spec.get("url", "")))
+    path = url.path.rstrip("/").removesuffix(".git")
+    if url.hostname != "github.com" or path.lstrip("/") != "fluxcd/flux2":
+        return None
+    ref = spec.get("ref") if isinstance(spec.get("ref"), dict) else {}
+    if ref.get("commit") or ref.get("name"):
+        return None
+    version = ref.get("semver") or ref.get("tag")
+    return None if version is None else str(version)
+
+
+def _command_pins(root: Path) -> list[FluxPin]:
+    """``kubectl``/``kustomize`` given a remote flux2 URL on a script's, Taskfile's or
+    Makefile's line (a ``#`` comment is not run)."""
+    pins = []
+    for rel in _command_files(root):
+        for line in (root / rel).read_text("utf-8").splitlines():
+            body = line.strip().removeprefix("- ").strip()
+            if body.startswith("#") or not {"kubectl", "kustomize"} & set(body.split()):
+                continue
+            try:
+                words = shlex.split(body, comments=True)
+            except ValueError:  # an open quote continued on the next line
+                words = body.split()
+            for word in words:
+                if word.startswith("-") and "=" in word:
+                    word = word.split("=", 1)[1]
+                version = _flux2_ref(word)
+                if version:
+                    pins.append(FluxPin(rel, "kustomize", version))
+    return pins
+
+
+def _command_files(root: Path) -> list[str]:
+    found = []
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories[:] = sorted(s for s in subdirectories if s != ".git")
+        for name in sorted(files):
+            rel = (Path(directory) / name).relative_to(root).as_posix()
+            taskfile = name.startswith("Taskfile") or "/.taskfiles/" in f"/{rel}"
+            if name.endswith(".sh") or name == "Makefile" or (taskfile and ".y" in name):
+                found.append(rel)
+    return found
 
 
 def _kustomize_pins(root: Path) -> list[FluxPin]:

@@ -207,3 +207,20 @@ def test_a_git_repository_of_flux_itself_at_a_tag_is_a_pin_the_script_must_agree
     assert run_cli("check", "--repo", str(repo), "--offline").code == 0
     refused = run_cli("to", "2.4.0", "--repo", str(repo), "--offline", "--no-git")
     assert refused.code == 4, refused.stdout + refused.stderr  # installed: no downgrade
+
+
+def test_a_script_that_is_not_utf8_and_names_no_flux_costs_nothing(tmp_path: Path) -> None:
+    # Old scripts and Makefiles are often Latin-1: one that cannot pin Flux must not make the
+    # release unproven (and refuse every bump); one that names Flux still does, by file:line.
+    repo = script_repo(tmp_path)
+    (repo / "Makefile").write_bytes(b"all:\n\techo caf\xe9\n")
+    (repo / "scripts/latin.sh").write_bytes(b"#!/bin/sh\necho caf\xe9\n")
+    init_git(repo)
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    (repo / "scripts/flux.sh").write_bytes(b"# caf\xe9\nflux install --version=v2.5.1\n")
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert "scripts/flux.sh:1: not UTF-8 text (byte 0xe9); flux is unproven" in check.stdout

@@ -57,7 +57,7 @@ from fluxbump.scan.sites.terraform import (
     follow_variables,
 )
 from fluxbump.scan.sites.values import find_mirrors
-from fluxbump.scan.sources import SourceFile, walk_files
+from fluxbump.scan.sources import MAX_FILE_BYTES, SourceFile, read_raw, walk_files
 from fluxbump.scan.substitution import Setters, substitutions
 
 
@@ -150,6 +150,9 @@ class Survey:
     unreadable: list[Unreadable] = field(default_factory=list)  # manifests not read
     # ``release_pins`` files not read: they make the Flux release unproven, nothing else.
     unreadable_release_pins: list[Unreadable] = field(default_factory=list)
+    # ``release_pins`` files not read that cannot pin Flux (no "flux" in their bytes): a
+    # Latin-1 script or Makefile costs nothing.
+    skipped_release_pins: set[str] = field(default_factory=set)
     instances: list[PinSite] = field(default_factory=list)  # FluxInstance versions
     # The Flux API versions of the cluster files the release scan read (``crds/migrate.py``).
     api_versions: dict[str, ApiVersions] = field(default_factory=dict)
@@ -360,7 +363,7 @@ class Survey:
             self._release_pins = []
             for rel in self.roles.release_pins:
                 self._release_pins += self._release_pins_in(rel)
-            unread = {u.file for u in self.unreadable_release_pins}
+            unread = self._unread_release_pin_files()
             self._release_pins = follow_variables(
                 self._release_pins,
                 [rel for rel in self.roles.release_pins if rel not in unread],
@@ -377,13 +380,19 @@ class Survey:
             source = read_once(self.sources, self.root, rel)
             return [site for kind in RELEASE_PIN_KINDS for site in kind(source)]
         except UsageError as exc:
-            self.unreadable_release_pins.append(unreadable_of(rel, exc.message, frozenset()))
+            if _names_no_flux(self.root, rel):
+                self.skipped_release_pins.add(rel)
+            else:
+                self.unreadable_release_pins.append(unreadable_of(rel, exc.message, frozenset()))
             return []
+
+    def _unread_release_pin_files(self) -> set[str]:
+        return {u.file for u in self.unreadable_release_pins} | self.skipped_release_pins
 
     def _readable_release_pin_files(self) -> list[str]:
         """The ``release_pins`` files, but those ``release_pins`` found unreadable."""
         self.release_pins()  # (fills ``unreadable_release_pins``)
-        unread = {u.file for u in self.unreadable_release_pins}
+        unread = self._unread_release_pin_files()
         return [rel for rel in self.roles.release_pins if rel not in unread]
 
     def provider_constraints(self) -> list[ProviderConstraint]:
@@ -426,6 +435,17 @@ class Survey:
 
 # Each reads one file of the ``release_pins`` globs and returns the Flux release pins in it
 # (an empty list for a file of another kind).
+def _names_no_flux(root: Path, rel: str) -> bool:
+    """Whether a file that cannot be read as text holds no pin of Flux or its operator: each
+    kind names Flux (``flux2``, ``fluxcd/``, ``flux-operator``, ``flux_bootstrap_git``,
+    ``# Flux Version``). A file whose bytes cannot be read at all may hold one."""
+    try:
+        raw = read_raw(root, rel, limit=MAX_FILE_BYTES + 1)
+    except UsageError:
+        return False
+    return len(raw) <= MAX_FILE_BYTES and re.search(rb"(?i)flux", raw) is None
+
+
 RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
     find_cli_pins,
     find_terraform_pins,

@@ -497,3 +497,26 @@ def test_sync_moves_the_cli_pins_with_the_install_and_never_undoes_one_renovate_
     assert grouped.code == 0, grouped.stderr
     assert (repo / "mise.toml").read_text() == MISE.replace("2.4.0", "2.5.1")
     assert (repo / ".tool-versions").read_text() == TOOL_VERSIONS.replace("2.4.0", "2.5.1")
+
+
+def test_to_with_only_ranges_says_they_admit_the_release_not_that_it_is_installed(
+    tmp_path: Path,
+) -> None:
+    # controlplaneio-fluxcd/d2-fleet: every FluxInstance asks for "2.x" and nothing pins an
+    # exact release; "already at v2.5.1" would claim an installed release nobody pinned.
+    repo = tmp_path / "fleet"
+    (repo / "clusters/prod").mkdir(parents=True)
+    (repo / "clusters/prod/flux-instance.yaml").write_text(
+        "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n"
+        'spec:\n  distribution:\n    version: "2.x"\n    registry: ghcr.io/fluxcd\n',
+        "utf-8",
+    )
+    init_git(repo)
+    before = snapshot(repo)
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert "already at" not in outcome.stdout
+    assert (
+        "Flux v2.5.1: no pin names an exact release and every range admits it; nothing to do"
+    ) in outcome.stdout
+    assert snapshot(repo) == before

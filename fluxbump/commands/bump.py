@@ -437,7 +437,7 @@ def format_result(result: BumpResult, *, show_diff: bool) -> list[str]:
     if not plan.targets:
         return lines
     if not plan.changed:
-        lines += [f"{t.title()}: already at {_at(t)}; nothing to do" for t in plan.targets]
+        lines += [_unchanged(t) for t in plan.targets]
         return lines + _drift_lines(result)
     lines += [f"{t.title()}{_origin(t)}" for t in plan.targets]
     lines.append(f"plan: {len(plan.edits)} edit(s) in {len(plan.files())} file(s)")
@@ -464,6 +464,17 @@ def _origin(target: Target) -> str:
     if target.from_release and not versions.equal(target.from_release, target.release):
         return f" (from Flux v{target.from_release}, chart {target.from_chart})"
     return f" (chart was {target.from_chart})" if target.from_chart else ""
+
+
+def _unchanged(target: Target) -> str:
+    """Why a target moved nothing: it is installed, or (Flux pinned by ranges only, as a
+    FluxInstance's ``2.x``) nothing names a release and every range admits this one."""
+    if target.flux and target.from_release is None and target.from_chart is None:
+        return (
+            f"Flux v{target.release}: no pin names an exact release and every range admits "
+            "it; nothing to do"
+        )
+    return f"{target.title()}: already at {_at(target)}; nothing to do"
 
 
 def _at(target: Target) -> str:

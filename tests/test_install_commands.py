@@ -224,3 +224,39 @@ def test_a_script_that_is_not_utf8_and_names_no_flux_costs_nothing(tmp_path: Pat
     check = run_cli("check", "--repo", str(repo), "--offline")
     assert check.code == 1, check.stdout + check.stderr
     assert "scripts/flux.sh:1: not UTF-8 text (byte 0xe9); flux is unproven" in check.stdout
+
+
+MAKEFILE_TEXT = """\
+gotk: ## flux install --version=v1.0.0 in a comment is not a command
+\tflux install --version=v2.4.0 --network-policy=false \\
+\t\t--export > clusters/prod/flux-system/gotk-components.yaml
+e2e:
+\tflux install --components=source-controller --version "v2.4.0" && kubectl get pods
+bootstrap:
+\tflux bootstrap github --owner=me --version=$(FLUX_VERSION) --path=clusters/prod
+"""
+
+
+def test_a_flux_install_or_bootstrap_version_on_a_command_line_is_a_pin(tmp_path: Path) -> None:
+    # Makefiles regenerate gotk-components.yaml with ``flux install --version=vX --export``
+    # and CI installs a release with it: the release those lines install.
+    repo = script_repo(tmp_path)
+    (repo / "Makefile").write_text(MAKEFILE_TEXT, "utf-8")
+    init_git(repo)
+    status = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    found = [
+        (s["owner"], f"{s['file']}:{s['line']}", s["value"], s["ok"] and s["proven"])
+        for s in json.loads(status.stdout)["sites"]
+        if s["file"] == "Makefile"
+    ]
+    assert found == [
+        ("flux install --version", "Makefile:2", "v2.4.0", True),
+        ("flux install --version", "Makefile:5", "v2.4.0", True),
+        ("flux bootstrap --version", "Makefile:7", "$(FLUX_VERSION)", False),
+    ]
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / "Makefile").read_text("utf-8") == MAKEFILE_TEXT.replace(
+        "--version=v2.4.0", "--version=v2.5.1"
+    ).replace('"v2.4.0"', '"v2.5.1"')

@@ -229,12 +229,13 @@ def _flux_git_version(document: dict[str, Any]) -> str | None:
 
 def _command_pins(root: Path) -> list[FluxPin]:
     """``kubectl``/``kustomize`` given a remote flux2 URL on a script's, Taskfile's or
-    Makefile's line (a ``#`` comment is not run)."""
+    Makefile's line, and ``flux install``/``flux bootstrap`` given ``--version`` (the release
+    the Flux CLI installs, kind "cli"); a ``#`` comment is not run."""
     pins = []
     for rel in _command_files(root):
-        for line in (root / rel).read_text("utf-8").splitlines():
+        for line in (root / rel).read_text("utf-8", errors="replace").splitlines():
             body = line.strip().removeprefix("- ").strip()
-            if body.startswith("#") or not {"kubectl", "kustomize"} & set(body.split()):
+            if body.startswith("#") or not {"kubectl", "kustomize", "flux"} & set(body.split()):
                 continue
             try:
                 words = shlex.split(body, comments=True)
@@ -246,7 +247,24 @@ def _command_pins(root: Path) -> list[FluxPin]:
                 version = _flux2_ref(word)
                 if version:
                     pins.append(FluxPin(rel, "kustomize", version))
+            version = _flux_cli_version(words)
+            if version:
+                pins.append(FluxPin(rel, "cli", version))
     return pins
+
+
+def _flux_cli_version(words: list[str]) -> str | None:
+    """``--version`` of ``flux install``/``flux bootstrap``, up to the end of that command."""
+    for i in range(len(words) - 1):
+        if words[i] == "flux" and words[i + 1] in ("install", "bootstrap"):
+            for j, word in enumerate(words[i + 2 :], i + 2):
+                if word in ("|", "||", "&&", ";") or word.startswith(">"):
+                    return None
+                if word.startswith("--version="):
+                    return word.removeprefix("--version=")
+                if word == "--version" and j + 1 < len(words):
+                    return words[j + 1]
+    return None
 
 
 def _command_files(root: Path) -> list[str]:

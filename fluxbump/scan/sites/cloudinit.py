@@ -15,8 +15,8 @@ from fluxbump.scan.sources import SourceFile
 
 _COMMENT = re.compile(r"^\s*(#|//|/\*|\*)")
 # A logical shell line: physical lines joined by a trailing backslash.
-_LOGICAL_LINE = re.compile(r"(?:[^\n\\]|\\(?!\r?\n)|\\\r?\n)*")
-_TOKEN = re.compile(r"(?:[^\s\\]|\\(?!\r?\n))+")
+LOGICAL_LINE = re.compile(r"(?:[^\n\\]|\\(?!\r?\n)|\\\r?\n)*")
+COMMAND_WORD = re.compile(r"(?:[^\s\\]|\\(?!\r?\n))+")
 _HELM_INSTALL = re.compile(r"(?:^|[\s;&|/\"'(])helm\s+(?:\\\r?\n\s*)*(?:install|upgrade)\b")
 
 
@@ -54,11 +54,11 @@ def find_install_pins(
 def helm_install_pins(source: SourceFile) -> list[PinSite]:
     """``--version X`` / ``--version=X`` of each ``helm install|upgrade`` command, by chart."""
     sites = []
-    for line in _LOGICAL_LINE.finditer(source.text):
+    for line in LOGICAL_LINE.finditer(source.text):
         text = line.group(0)
         if "helm" not in text or text.lstrip().startswith("#") or not _HELM_INSTALL.search(text):
             continue
-        site = _install_site(source, line.start(), list(_TOKEN.finditer(text)))
+        site = _install_site(source, line.start(), list(COMMAND_WORD.finditer(text)))
         if site is not None:
             sites.append(site)
     return sites

@@ -13,7 +13,8 @@ A ``resources:`` (or ``components:``, or the deprecated ``bases:``) entry that p
 
 The same URLs on a command line (``kubectl apply -k URL``, ``kustomize build URL``) of a
 bootstrap script, a Taskfile, a Makefile or a CI step install that release too
-(``find_install_commands``); a comment line is not a command.
+(``find_install_commands``), as does ``flux install`` or ``flux bootstrap …`` given
+``--version vX`` (a Flux CLI pin: the release the CLI installs); a comment line is not a command.
 
 Either installs Flux (it counts as installed for the downgrade guard, as the ``flux
 bootstrap`` manifests do). Only the version inside the URL is the pin: it is edited as text,
@@ -27,6 +28,7 @@ import re
 from typing import Any
 
 from fluxbump.pins import PinSite, Role
+from fluxbump.scan.sites.cloudinit import COMMAND_WORD, LOGICAL_LINE
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -50,6 +52,12 @@ _COMMAND = re.compile(r"\b(kubectl|kustomize)\b")
 _WORD = re.compile(r"[^\s'\"`]+")
 # kubectl's options that take the URL in the same word.
 _OPTION = re.compile(r"^(?:--kustomize=|--filename=|-[kf]=?)")
+# ``flux install`` / ``flux bootstrap <provider>``, as a command (not inside a word).
+_FLUX_COMMAND = re.compile(r"(?:^|[\s;&|(])flux\s+(?:\\\r?\n\s*)*(install|bootstrap)\b")
+# A comment's start: ``#`` opening a word.
+_COMMENT = re.compile(r"(?:^|\s)#")
+# Words that end one command on a line.
+_SEPARATORS = frozenset({"|", "||", "&&", ";", ">", ">>", "&"})
 # Generated manifests, read by the bootstrap kind: they hold no command line.
 _NOT_COMMANDS = (*FILE_NAMES, "gotk-components.yaml")
 _ASSET = re.compile(
@@ -76,7 +84,7 @@ def find_kustomize_remote(source: SourceFile) -> list[PinSite]:
 def find_install_commands(source: SourceFile) -> list[PinSite]:
     """The Flux release each command line fetching a flux2 URL names (a script's, a
     Taskfile's, a CI step's: the line's text is the pin, whatever format holds it)."""
-    if _NEEDLE not in source.raw or source.rel.rsplit("/", 1)[-1] in _NOT_COMMANDS:
+    if b"flux" not in source.raw or source.rel.rsplit("/", 1)[-1] in _NOT_COMMANDS:
         return []
     sites, offset = [], 0
     for line in source.text.splitlines(keepends=True):
@@ -84,7 +92,43 @@ def find_install_commands(source: SourceFile) -> list[PinSite]:
         if command is not None and not line.lstrip(" \t-").startswith("#"):
             sites += _command_pins(source, offset, line, command.group(1))
         offset += len(line)
+    if "flux" in source.text:
+        sites += _flux_cli_versions(source)
+    return sorted(sites, key=lambda s: s.start)
+
+
+def _flux_cli_versions(source: SourceFile) -> list[PinSite]:
+    """``--version`` of each ``flux install|bootstrap`` command (continued lines joined)."""
+    sites = []
+    for line in LOGICAL_LINE.finditer(source.text):
+        text = line.group(0)
+        command = _FLUX_COMMAND.search(text) if "flux" in text else None
+        if command is None or _COMMENT.search(text, 0, command.start() + 1):
+            continue  # in a comment (``target: ## flux install …`` too)
+        words = list(COMMAND_WORD.finditer(text, command.end()))
+        for i, word in enumerate(words):
+            if word.group() in _SEPARATORS or word.group().startswith(("#", ">")):
+                break
+            if word.group().split("=", 1)[0] != "--version":
+                continue
+            at = word if "=" in word.group() else (words[i + 1] if i + 1 < len(words) else None)
+            if at is not None:
+                sites.append(_cli_site(source, line.start(), at, command.group(1)))
+            break
     return sites
+
+
+def _cli_site(source: SourceFile, base: int, word: re.Match[str], command: str) -> PinSite:
+    value = word.group().removeprefix("--version=")
+    skip = len(word.group()) - len(value)
+    quoted = value[:1] in "'\"" and len(value) > 1 and value[-1] == value[0]
+    value = value[1:-1] if quoted else value
+    start = base + word.start() + skip + (1 if quoted else 0)
+    line_start = source.text.rfind("\n", 0, start) + 1
+    return PinSite(
+        Role.CLI, source.rel, source.line_at(start), start - line_start + 1, value, SUBJECT,
+        f"flux {command} --version", start, start + len(value),
+    )  # fmt: skip
 
 
 def _command_pins(source: SourceFile, offset: int, line: str, command: str) -> list[PinSite]:

@@ -149,6 +149,12 @@ KIND_FILES = {
     "bootstrap/kustomization.yaml": (
         "resources:\n  - https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml\n"
     ),
+    "scripts/bootstrap.sh": (
+        "# the release this script installs\n"
+        "kubectl apply -k 'github.com/fluxcd/flux2/manifests/install?ref=v2.4.0'\n"
+        "kubectl apply -f https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml\n"
+        "flux install --components=source-controller --version=v2.4.0 --export > f.yaml\n"
+    ),
 }
 KIND_MANAGERS = {  # a word of each manager's description -> the file it reads
     "FluxInstance": "clusters/prod/flux-instance.yaml",
@@ -157,7 +163,10 @@ KIND_MANAGERS = {  # a word of each manager's description -> the file it reads
     "aqua.yaml": "aqua.yaml",
     "flux-manifests artifact": "clusters/prod/flux-system/flux.yaml",
     "install.yaml)": "bootstrap/kustomization.yaml",
+    "command line": "scripts/bootstrap.sh",
 }
+# How many pins of the release each kind's file holds.
+KIND_PINS = {"scripts/bootstrap.sh": 3}
 
 
 def kinds_repo(tmp_path: Path, *, operator: bool = True) -> Path:
@@ -192,9 +201,10 @@ def test_each_flux_pin_kind_found_gets_a_manager_that_reads_it(tmp_path: Path) -
         assert any(
             fnmatch(rel, g) or fnmatch(f"x/{rel}", g) for g in manager["managerFilePatterns"]
         )
-        (pattern,) = manager["matchStrings"]
-        values = [m["currentValue"] for m in _py(pattern).finditer(KIND_FILES[rel])]
-        assert values == (["2.4.0"] if word == "FluxInstance" else ["v2.4.0"]), word
+        patterns = manager["matchStrings"]
+        values = [m["currentValue"] for p in patterns for m in _py(p).finditer(KIND_FILES[rel])]
+        wanted = "2.4.0" if word == "FluxInstance" else "v2.4.0"
+        assert values == [wanted] * KIND_PINS.get(rel, 1), word
 
 
 @pytest.mark.parametrize("text", [
@@ -206,14 +216,16 @@ def test_each_flux_pin_kind_found_gets_a_manager_that_reads_it(tmp_path: Path) -
     "    digest: sha256:0123\n",  # Flux pulls the digest, not the tag
     "  url: oci://ghcr.io/stefanprodan/manifests/podinfo\n  ref:\n    tag: v6.7.0\n",
     "resources:\n  - https://github.com/fluxcd/flux2/releases/latest/download/install.yaml\n",
+    "kubectl apply -k github.com/someone/flux2/manifests/install?ref=v9.9.9\n",  # a fork
+    "flux install --version=latest\n",
 ])  # fmt: skip
 def test_the_kind_managers_leave_ranges_variables_and_other_steps_alone(
     tmp_path: Path, text: str
 ) -> None:
     config = generated(kinds_repo(tmp_path))
     for word in KIND_MANAGERS:
-        (pattern,) = _manager_of(config, word)["matchStrings"]
-        assert _py(pattern).search(text) is None, word
+        for pattern in _manager_of(config, word)["matchStrings"]:
+            assert _py(pattern).search(text) is None, word
 
 
 def test_a_repository_without_those_kinds_gets_none_of_their_parts(tmp_path: Path) -> None:

@@ -83,6 +83,7 @@ PLACEHOLDERS = {
         "workflow_patterns",
         "aqua_patterns",
         "kustomization_patterns",
+        "command_patterns",
         "file_filters",
     },
     "ci-workflow.yaml": {"install", "workflow_path"},

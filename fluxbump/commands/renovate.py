@@ -21,6 +21,7 @@ from fluxbump.config import Config, load_config
 from fluxbump.errors import UsageError
 from fluxbump.pins import Role
 from fluxbump.scan.sites.kustomizeremote import ASSET as ASSET_OWNER
+from fluxbump.scan.sites.kustomizeremote import COMMAND_OWNERS
 from fluxbump.scan.sites.kustomizeremote import FILE_NAMES as KUSTOMIZATION_NAMES
 
 if TYPE_CHECKING:
@@ -104,8 +105,12 @@ def found_kinds(tree: Survey) -> set[str]:
             site.role is Role.KUSTOMIZE_REMOTE
             and site.owner.endswith(ASSET_OWNER)
             and (posixpath.basename(site.file) in KUSTOMIZATION_NAMES)
-        ):  # a kustomization.yaml's (a script's command line is moved by sync)
+        ):  # a kustomization.yaml's
             kinds.add("kustomize-asset")
+        elif site.owner.startswith(COMMAND_OWNERS) and (
+            posixpath.basename(site.file) not in KUSTOMIZATION_NAMES
+        ):  # a command line's (sites/kustomizeremote.py)
+            kinds.add("command-install")
     return kinds
 
 
@@ -147,6 +152,7 @@ def _add_kinds(document: dict[str, Any], config: Config, kinds: set[str], *, leg
             kustomization_patterns=patterns(
                 g for g in config.release_pins if g.rsplit("/", 1)[-1] in KUSTOMIZATION_NAMES
             ),
+            command_patterns=patterns(g for g in config.release_pins if _holds_commands(g)),
             file_filters=json.dumps(file_filters(config)),
         )
     )
@@ -154,6 +160,13 @@ def _add_kinds(document: dict[str, Any], config: Config, kinds: set[str], *, leg
         document["customManagers"] += parts[kind].get("customManagers", [])
         rules = parts[kind].get("packageRules", [])
         document["packageRules"][-1:-1] = rules
+
+
+def _holds_commands(glob: str) -> bool:
+    """A ``release_pins`` glob of files with command lines: scripts, Taskfiles, Makefiles and
+    CI workflows (not kustomizations, Terraform, tool versions or generated manifests)."""
+    name = glob.rsplit("/", 1)[-1]
+    return name.endswith(".sh") or "askfile" in glob or name == "Makefile" or "/workflows/" in glob
 
 
 def file_filters(config: Config) -> list[str]:

@@ -54,6 +54,8 @@ _WORD = re.compile(r"[^\s'\"`]+")
 _OPTION = re.compile(r"^(?:--kustomize=|--filename=|-[kf]=?)")
 # ``flux install`` / ``flux bootstrap <provider>``, as a command (not inside a word).
 _FLUX_COMMAND = re.compile(r"(?:^|[\s;&|(])flux\s+(?:\\\r?\n\s*)*(install|bootstrap)\b")
+# The owners of the pins a command line holds (renovate-config tells their kind by these).
+COMMAND_OWNERS = ("kubectl ", "kustomize ", "flux install ", "flux bootstrap ")
 # A comment's start: ``#`` opening a word.
 _COMMENT = re.compile(r"(?:^|\s)#")
 # Words that end one command on a line.

@@ -190,7 +190,7 @@ def _process_facts(request: Request) -> list[str]:
         if name.startswith(_ENV_PREFIXES) or name in _ENV_NAMES
     )
     streams = [_stream_facts(s) for s in (sys.stdout, sys.stderr)]
-    return [str(_FORMAT), __version__, sys.version, _package_stamp(), os.getcwd(),
+    return [str(_FORMAT), __version__, sys.version, package_stamp(), os.getcwd(),
             *streams, "\0".join(env), "\0".join(request.argv)]  # fmt: skip
 
 
@@ -205,8 +205,18 @@ def _stream_facts(stream: object) -> str:
     return f"{tty}:{getattr(stream, 'encoding', '')}:{getattr(stream, 'errors', '')}"
 
 
-def _package_stamp() -> str:
-    """Size and mtime of every file of the installed package: new code is a new key."""
+def package_stamp() -> str:
+    """Size and mtime of every file of the installed package: new code is a new key (for
+    the verdicts here and the scan's per-file records, ``scan/cache.py``)."""
+    if not _stamp:
+        _stamp.append(_scan_package())
+    return _stamp[0]
+
+
+_stamp: list[str] = []  # package_stamp's answer, once per process
+
+
+def _scan_package() -> str:
     stamps: list[str] = []
     pending = [os.path.dirname(os.path.abspath(__file__))]
     while pending:

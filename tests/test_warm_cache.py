@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import fluxbump.scan.cache
 import fluxbump.scan.releases
 from fluxbump.scan.cache import CACHE_FILE
 from tests.support.cli_runner import run_cli
@@ -180,6 +181,18 @@ def test_a_cache_of_another_configuration_is_not_used(repo: Path, reads: list[st
     reads.clear()
     narrowed = status(repo)
     assert not any("salalah" in s["file"] for s in narrowed["sites"])
+    assert PIN_FILE in reads
+
+
+def test_records_kept_by_other_code_of_the_same_version_are_not_used(
+    repo: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fix installed from a newer commit keeps the version number: its scanner must read
+    # the files again, not serve what the old one found.
+    cold = status(repo)
+    monkeypatch.setattr(fluxbump.scan.cache, "package_stamp", lambda: "other code")
+    reads.clear()
+    assert status(repo) == cold
     assert PIN_FILE in reads
 
 

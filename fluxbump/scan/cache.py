@@ -38,7 +38,7 @@ from fluxbump.scan.releases import ScannedFiles, Unreadable, astuple_of
 from fluxbump.scan.roles import Roles, classify
 from fluxbump.scan.sites.helmrelease import VersionPatch
 from fluxbump.scan.sources import SourceFile, decode, read_raw
-from fluxbump.verdict import NO_CACHE_ENV
+from fluxbump.verdict import NO_CACHE_ENV, package_stamp
 
 CACHE_FILE = "fluxbump-cache"
 # Bumped when what a record holds changes shape: an older file is then simply not used.
@@ -227,8 +227,9 @@ def _status_paths(out: str) -> list[str]:
 
 
 def _version_key(config: Config) -> str:
-    """What every record depends on besides its file: fluxbump and the configuration."""
-    text = f"{__version__}\0{_FORMAT}\0{config!r}"
+    """What every record depends on besides its file: fluxbump's code (a reinstall or an
+    edited checkout of the same version scans differently) and the configuration."""
+    text = f"{__version__}\0{package_stamp()}\0{_FORMAT}\0{config!r}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 

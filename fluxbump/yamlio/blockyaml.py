@@ -39,9 +39,11 @@ _LONE_CR = re.compile(r"\r(?!\n)")
 _BOM = "\ufeff"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Segment:
-    """One document of a stream: its index (as ruamel numbers them) and its text span."""
+    """One document of a stream: its index (as ruamel numbers them) and its text span. Never
+    changed once cut (the memo below hands the same ones out again); not frozen, as a fleet's
+    scan cuts one or more per file, and a frozen ``__init__`` costs three times as much."""
 
     index: int
     start: int  # offset of the first character after the ``---`` line (or 0)

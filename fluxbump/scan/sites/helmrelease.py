@@ -60,8 +60,13 @@ def scan_manifest(source: SourceFile, charts: frozenset[str]) -> ClusterScan:
         return scan
     for segment in segments:
         text = source.text[segment.start : segment.end]
-        if may_pin(text, charts):
-            _scan_segment(source, segment, text, charts, scan)
+        key = (text, segment.index, charts)
+        hit = _memo.get(key)
+        if hit is not None:  # (remembered only after ``may_pin`` let it through: not tested again)
+            start, line, found = hit
+            _rebased(found, source.rel, segment.start - start, segment.line - line, scan)
+        elif may_pin(text, charts):
+            _scan_segment(source, segment, key, charts, scan)
     return scan
 
 
@@ -75,19 +80,14 @@ _memo: dict[tuple[str, int, frozenset[str]], tuple[int, int, ClusterScan]] = {}
 def _scan_segment(
     source: SourceFile,
     segment: blockyaml.Segment,
-    text: str,
+    key: tuple[str, int, frozenset[str]],
     charts: frozenset[str],
     scan: ClusterScan,
 ) -> None:
-    """The pins of one document. A document libyaml composes depends on nothing but
-    its own text, its index in the stream and where it starts (a line start: columns agree),
-    so a text met before is answered from the memo with its offsets and lines moved."""
-    key = (text, segment.index, charts)
-    hit = _memo.get(key)
-    if hit is not None:
-        start, line, found = hit
-        _rebased(found, source.rel, segment.start - start, segment.line - line, scan)
-        return
+    """The pins of one document not met before (``key``: its text, index and ``charts``). A
+    document libyaml composes depends on nothing but its own text, its index in the stream
+    and where it starts (a line start: columns agree), so what it yields is remembered, and
+    a text met again is answered with its offsets and lines moved (``scan_manifest``)."""
     root = blockyaml.read_fast(source.text, segment)
     if root is None:  # ruamel composes it, or a duplicate key warns: nothing to remember
         root = blockyaml.compose_segment(source.text, segment, source.rel)
@@ -105,18 +105,14 @@ def _scan_segment(
 
 def _rebased(found: ClusterScan, rel: str, offset: int, lines: int, scan: ClusterScan) -> None:
     """``found`` as it is in ``rel``, ``offset`` characters and ``lines`` lines further on."""
-    scan.sites += [_moved(s, rel, offset, lines) for s in found.sites]
+    scan.sites += [s.moved(rel, lines, offset) for s in found.sites]
     if found.oci_repositories:  # (most documents hold none: no list to build)
         scan.oci_repositories += [
-            replace(r, tag=_moved(r.tag, rel, offset, lines) if r.tag is not None else None)
+            replace(r, tag=r.tag.moved(rel, lines, offset) if r.tag is not None else None)
             for r in found.oci_repositories
         ]
     if found.patches:
-        scan.patches += [replace(p, site=_moved(p.site, rel, offset, lines)) for p in found.patches]
-
-
-def _moved(site: PinSite, rel: str, offset: int, lines: int) -> PinSite:
-    return site.moved(rel, lines, offset)
+        scan.patches += [replace(p, site=p.site.moved(rel, lines, offset)) for p in found.patches]
 
 
 def may_pin(text: str, charts: frozenset[str]) -> bool:

@@ -8,7 +8,6 @@ import os
 import re
 import stat
 import sys
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,9 +18,10 @@ from fluxbump.errors import NotRegularFile, UsageError
 from fluxbump.scan.walked import SKIP_DIRS
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
-# Larger than almost every manifest; one buffer per thread, reused for every file read.
+# A file's first read takes what ``fstat`` says it holds, up to one byte past the cap (a read
+# with no limit, of a file larger than that, goes on in chunks: its size is never allocated).
+_FIRST_READ = MAX_FILE_BYTES + 1
 _CHUNK = 64 * 1024
-_READ_BUFFER = threading.local()
 
 
 @dataclass(frozen=True)
@@ -81,21 +81,21 @@ def read_raw(root: Path | str, rel: str, *, limit: int | None = None) -> bytes:
     """A regular file's bytes (at most ``limit``); an unreadable file is a UsageError naming
     it, a device, FIFO, socket or a symlink out of the repository a ``NotRegularFile``.
 
-    A fleet has tens of thousands of small files: ``os.open``/``os.readv`` into one reused
-    buffer skips the buffered file object that ``Path.read_bytes`` pays, and allocates only
-    the bytes the file has (a fresh 64 KiB per read fragments the heap).
+    A fleet has tens of thousands of small files: one ``os.read`` of the size ``fstat`` gave
+    (and a byte more, to see the file end) allocates only the bytes the file has and skips
+    the buffered file object that ``Path.read_bytes`` pays; a file that grew is read on.
     """
-    view = _buffer()
     bound = sys.maxsize if limit is None else limit
     try:
-        fd = open_regular(root, rel)
+        fd, size = _open_sized(root, rel)
         try:
-            size = os.readv(fd, [view])
-            if size < len(view) or size >= bound:
-                return bytes(view[: min(size, bound)])
-            chunks = [bytes(view)]
-            left = bound - size
-            while left > 0 and (chunk := os.read(fd, min(len(view), left))):
+            want = min(size + 1, bound, _FIRST_READ)
+            raw = os.read(fd, want)
+            if len(raw) < want or len(raw) >= bound:
+                return raw
+            chunks = [raw]
+            left = bound - len(raw)
+            while left > 0 and (chunk := os.read(fd, min(_CHUNK, left))):
                 chunks.append(chunk)
                 left -= len(chunk)
             return b"".join(chunks)
@@ -117,6 +117,11 @@ def open_regular(root: Path | str, rel: str) -> int:
     """An fd of ``root/rel`` when it is a regular file inside the repository (a symlink to
     one included); anything else is refused before a byte is read, so a FIFO never blocks
     and a device is never read without bound. OSError: the file cannot be opened."""
+    return _open_sized(root, rel)[0]
+
+
+def _open_sized(root: Path | str, rel: str) -> tuple[int, int]:
+    """``open_regular``'s fd and the file's size, from the one ``fstat`` that proves it regular."""
     path = f"{root}/{rel}"
     try:
         fd = os.open(path, _OPEN_FLAGS)
@@ -127,13 +132,13 @@ def open_regular(root: Path | str, rel: str) -> int:
             _not_regular(rel, _kind(os.stat(path).st_mode))
         else:
             raise
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+    found = os.fstat(fd)
+    if not stat.S_ISREG(found.st_mode):
         os.close(fd)
         target = os.path.realpath(path)
         link = f"a symlink to {target}, " if target != os.path.abspath(path) else ""
-        _not_regular(rel, link + _kind(mode))
-    return fd
+        _not_regular(rel, link + _kind(found.st_mode))
+    return fd, found.st_size
 
 
 def _open_link(root: Path | str, rel: str) -> int:
@@ -164,13 +169,6 @@ def _not_regular(rel: str, what: str) -> NoReturn:
         f"{rel}: {what}, not a regular file; fluxbump reads only regular files: remove it, or "
         "add it to 'exclude' in .fluxbump.yaml; nothing was written"
     )
-
-
-def _buffer() -> memoryview:
-    view: memoryview | None = getattr(_READ_BUFFER, "view", None)
-    if view is None:
-        view = _READ_BUFFER.view = memoryview(bytearray(_CHUNK))
-    return view
 
 
 # Byte-order marks of encodings a YAML file may be saved in (PowerShell 5 writes UTF-16);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Sequence
@@ -209,3 +210,21 @@ def test_a_site_moved_or_rebuilt_from_its_fields_equals_one_built_whole() -> Non
     assert site.file == "a.yaml" and site.start == 40  # the original is left as it was
     rebuilt = site_of(astuple_of(site))
     assert rebuilt == site and hash(rebuilt) == hash(site) and repr(rebuilt) == repr(site)
+
+
+def test_both_halves_are_left_out_of_later_collections_and_collecting_resumes() -> None:
+    """The halves live to the end of a run: frozen, a full collection does not walk them
+    again; the collector is paused only while the child's half is unpickled."""
+    assert gc.isenabled()
+    (_, first), (_, second) = in_two(squares_with_pid, list(range(10)), threshold=2)
+    assert gc.isenabled()
+    tracked = {id(o) for o in gc.get_objects()}
+    assert id(first) not in tracked and id(second) not in tracked
+    gc.unfreeze()  # (the rest of this test process is collected as before)
+    gc.disable()
+    try:
+        in_two(squares_with_pid, list(range(10)), threshold=2)
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -10,6 +10,7 @@ below ``threshold`` items, or with ``FLUXBUMP_NO_FORK`` set, everything runs her
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
@@ -40,6 +41,10 @@ def in_two(
         return [work(items)]
     middle = len(items) // 2
     read_end, write_end = os.pipe()
+    # What exists now lives to the end of the run in both processes: the collector stops
+    # walking it (each full collection walked every object the walk and the imports made,
+    # and the child's walks would copy the pages it shares with this process).
+    gc.freeze()
     pid = os.fork()
     if pid == 0:  # the child: compute, send, and leave without running any exit handler
         os.close(read_end)
@@ -58,6 +63,7 @@ def in_two(
         pipe.close()
     os.waitpid(pid, 0)
     second = _received(payload)
+    gc.freeze()  # both halves are kept to the end of the run: later collections skip them
     if phase is not None:
         progress.step(phase, len(items) - middle)
     return [first, second]
@@ -96,7 +102,15 @@ def _portable(exc: BaseException) -> BaseException:
 def _received(payload: bytes) -> Any:
     if not payload:
         raise UsageError("a worker process died before reporting; re-run with FLUXBUMP_NO_FORK=1")
-    ok, value = pickle.loads(payload)
+    # Unpickling makes hundreds of thousands of objects, all kept: a collection among
+    # them would find nothing to free.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        ok, value = pickle.loads(payload)
+    finally:
+        if collecting:
+            gc.enable()
     if not ok:
         raise value
     return value

@@ -18,6 +18,7 @@ from fluxbump.crds.guard import (
 from fluxbump.gate.drift import outside_violations
 from fluxbump.gate.invariants import (
     GateReport,
+    Judged,
     combine,
     evaluate,
     installed_release,
@@ -98,7 +99,8 @@ def _checked(
     flux = next((d for d in discoveries if d.component.rules.names_a_release), None)
     loaded = load_index(helm_repo or config.helm_repo, offline=offline, fallback=True)
     offline = offline or not loaded.index.complete  # fell back: chart archives are not fetched
-    reports = tuple(evaluate(d, loaded.index) for d in discoveries)
+    judged = Judged()  # an umbrella's releases are in every component: judged once
+    reports = tuple(evaluate(d, loaded.index, judged) for d in discoveries)
     report = combine(list(reports))
     crds, warnings = None, list[str]()
     if flux is not None and not has_templates(flux) and not flux.component.outside_charts:

@@ -13,7 +13,7 @@ import pytest
 from fluxbump.config import Config
 from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.scan import discover
-from fluxbump.scan.forked import NO_FORK_ENV, in_two
+from fluxbump.scan.forked import NO_FORK_ENV, Ahead, in_two, while_waiting
 from tests.support.cli_runner import run_cli
 from tests.support.wrappers import wrappers_fleet
 
@@ -228,3 +228,40 @@ def test_both_halves_are_left_out_of_later_collections_and_collecting_resumes() 
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+def test_work_ahead_runs_here_once_between_this_half_and_the_childs() -> None:
+    """The scan's idle moment (the child pickling its half) does what the command needs
+    next: once, in this process, after this half; its result is not computed again."""
+    events: list[tuple[str, int]] = []
+
+    def half(items: Sequence[int]) -> list[int]:
+        events.append(("half", os.getpid()))
+        return list(items)
+
+    def index() -> str:
+        events.append(("ahead", os.getpid()))
+        return "loaded"
+
+    ahead = Ahead(index)
+    with while_waiting(ahead):
+        in_two(half, list(range(10)), threshold=2)
+    assert events == [("half", os.getpid()), ("ahead", os.getpid())]
+    assert ahead.result() == "loaded" and len(events) == 2
+    in_two(half, list(range(10)), threshold=2)  # outside the block: nothing is run ahead
+    assert len(events) == 3
+
+
+def test_work_ahead_unrun_is_done_when_asked_and_its_error_is_raised_there() -> None:
+    def unreachable() -> str:
+        raise ResolutionError("index unreachable")
+
+    asked = Ahead(unreachable)
+    with while_waiting(asked):
+        in_two(lambda items: list(items), [1], threshold=2)  # no child: nothing waits
+    with pytest.raises(ResolutionError, match="index unreachable"):
+        asked.result()
+    with while_waiting(failing := Ahead(unreachable)):
+        in_two(lambda items: list(items), list(range(10)), threshold=2)  # no raise here
+    with pytest.raises(ResolutionError, match="index unreachable"):
+        failing.result()

@@ -14,8 +14,9 @@ import gc
 import os
 import pickle
 import signal
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar
 
 from fluxbump import progress
 from fluxbump.errors import UsageError
@@ -24,6 +25,46 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 NO_FORK_ENV = "FLUXBUMP_NO_FORK"
+
+
+class Ahead(Generic[R]):
+    """Work a command needs after the scan but not from it (the Helm index, an import): done
+    by this process once its half is scanned, while the child still sends its half (the
+    child pickles for tenths of a second; this process only waited), else when first asked.
+    Its exception is raised where its result is asked for, as if computed there."""
+
+    def __init__(self, compute: Callable[[], R]) -> None:
+        self._compute = compute
+        self._done: tuple[bool, Any] | None = None
+
+    def run(self) -> None:
+        if self._done is None:
+            try:
+                self._done = (True, self._compute())
+            except Exception as exc:  # (raised by ``result``, in the command's order)
+                self._done = (False, exc)
+
+    def result(self) -> R:
+        self.run()
+        assert self._done is not None
+        ok, value = self._done
+        if not ok:
+            raise value
+        result: R = value
+        return result
+
+
+_waiting: list[Ahead[Any]] = []
+
+
+@contextmanager
+def while_waiting(*work: Ahead[Any]) -> Iterator[None]:
+    """Within this block, ``in_two`` runs ``work`` between its own half and the child's."""
+    _waiting.extend(work)
+    try:
+        yield
+    finally:
+        del _waiting[len(_waiting) - len(work) :]
 
 
 def in_two(
@@ -54,6 +95,8 @@ def in_two(
     pipe = os.fdopen(read_end, "rb")
     try:
         first = work(items[:middle])
+        for ahead in _waiting:
+            ahead.run()
         payload = pipe.read()
     except BaseException:
         os.kill(pid, signal.SIGKILL)

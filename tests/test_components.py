@@ -488,3 +488,31 @@ def test_to_component_refuses_a_tag_list_of_tens_of_megabytes(
     # Reading stopped at the cap: 9 of the 30 pages (plus the unauthenticated first try).
     assert len(registry.tag_requests()) == 1 + 9
     assert snapshot(repo) == before
+
+
+def test_an_umbrellas_releases_are_judged_once_for_every_component(repo: Path) -> None:
+    """Every component tracks the umbrella: its releases' rows (and a wrong one's violation)
+    are judged once and shared, with the same reports as judging each component alone."""
+    from fluxbump.config import load_config
+    from fluxbump.gate.invariants import Judged, combine, evaluate
+    from fluxbump.scan.discover import survey
+
+    edit(repo, f"clusters/{CLUSTERS[0]}/{UMBRELLA_RELEASE}", 'version: "1.1.1"', 'version: "1.0.9"')
+    found = survey(repo, load_config(repo))
+    discoveries = [found.discovery(c) for c in found.components]
+    judged = Judged()
+    shared = [evaluate(d, None, judged) for d in discoveries]
+    alone = [evaluate(d, None) for d in discoveries]
+    assert [(r.rows, r.violations) for r in shared] == [(r.rows, r.violations) for r in alone]
+    umbrella = [[row for row in r.rows if row.site.file.endswith(UMBRELLA_RELEASE)] for r in shared]
+    assert len(umbrella) == 4 and all(len(rows) == len(CLUSTERS) for rows in umbrella)
+    assert all(a is b for rows in umbrella[1:] for a, b in zip(umbrella[0], rows, strict=True))
+    assert sum("1.0.9" in v.message for v in combine(shared).violations) == 1
+    assert (combine(shared).rows, combine(shared).violations) == (
+        combine(alone).rows,
+        combine(alone).violations,
+    )
+    again = survey(repo, load_config(repo))  # another survey's sites are judged afresh
+    fresh = evaluate(again.discovery(again.components[0]), None, judged).rows
+    fresh = [row for row in fresh if row.site.file.endswith(UMBRELLA_RELEASE)]
+    assert fresh == umbrella[0] and not any(a is b for a, b in zip(fresh, umbrella[0], strict=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Sequence
@@ -12,7 +13,7 @@ import pytest
 from fluxbump.config import Config
 from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.scan import discover
-from fluxbump.scan.forked import NO_FORK_ENV, in_two
+from fluxbump.scan.forked import NO_FORK_ENV, Ahead, in_two, while_waiting
 from tests.support.cli_runner import run_cli
 from tests.support.wrappers import wrappers_fleet
 
@@ -209,3 +210,58 @@ def test_a_site_moved_or_rebuilt_from_its_fields_equals_one_built_whole() -> Non
     assert site.file == "a.yaml" and site.start == 40  # the original is left as it was
     rebuilt = site_of(astuple_of(site))
     assert rebuilt == site and hash(rebuilt) == hash(site) and repr(rebuilt) == repr(site)
+
+
+def test_both_halves_are_left_out_of_later_collections_and_collecting_resumes() -> None:
+    """The halves live to the end of a run: frozen, a full collection does not walk them
+    again; the collector is paused only while the child's half is unpickled."""
+    assert gc.isenabled()
+    (_, first), (_, second) = in_two(squares_with_pid, list(range(10)), threshold=2)
+    assert gc.isenabled()
+    tracked = {id(o) for o in gc.get_objects()}
+    assert id(first) not in tracked and id(second) not in tracked
+    gc.unfreeze()  # (the rest of this test process is collected as before)
+    gc.disable()
+    try:
+        in_two(squares_with_pid, list(range(10)), threshold=2)
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+def test_work_ahead_runs_here_once_between_this_half_and_the_childs() -> None:
+    """The scan's idle moment (the child pickling its half) does what the command needs
+    next: once, in this process, after this half; its result is not computed again."""
+    events: list[tuple[str, int]] = []
+
+    def half(items: Sequence[int]) -> list[int]:
+        events.append(("half", os.getpid()))
+        return list(items)
+
+    def index() -> str:
+        events.append(("ahead", os.getpid()))
+        return "loaded"
+
+    ahead = Ahead(index)
+    with while_waiting(ahead):
+        in_two(half, list(range(10)), threshold=2)
+    assert events == [("half", os.getpid()), ("ahead", os.getpid())]
+    assert ahead.result() == "loaded" and len(events) == 2
+    in_two(half, list(range(10)), threshold=2)  # outside the block: nothing is run ahead
+    assert len(events) == 3
+
+
+def test_work_ahead_unrun_is_done_when_asked_and_its_error_is_raised_there() -> None:
+    def unreachable() -> str:
+        raise ResolutionError("index unreachable")
+
+    asked = Ahead(unreachable)
+    with while_waiting(asked):
+        in_two(lambda items: list(items), [1], threshold=2)  # no child: nothing waits
+    with pytest.raises(ResolutionError, match="index unreachable"):
+        asked.result()
+    with while_waiting(failing := Ahead(unreachable)):
+        in_two(lambda items: list(items), list(range(10)), threshold=2)  # no raise here
+    with pytest.raises(ResolutionError, match="index unreachable"):
+        failing.result()

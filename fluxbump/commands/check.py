@@ -18,6 +18,7 @@ from fluxbump.crds.guard import (
 from fluxbump.gate.drift import outside_violations
 from fluxbump.gate.invariants import (
     GateReport,
+    Judged,
     combine,
     evaluate,
     installed_release,
@@ -27,10 +28,11 @@ from fluxbump.gate.invariants import (
 )
 from fluxbump.gate.provider import provider_warnings
 from fluxbump.pins import Mention, Violation, warnings_json
-from fluxbump.remote.index import HelmIndex, load_index
+from fluxbump.remote.index import HelmIndex, IndexLoad, load_index
 from fluxbump.resolve import app_version_of
 from fluxbump.scan.cache import open_cache
 from fluxbump.scan.discover import Discovery, Survey, has_templates, survey
+from fluxbump.scan.forked import Ahead, while_waiting
 
 
 @dataclass(frozen=True)
@@ -75,18 +77,25 @@ def run_check(
     since the last run are answered by the cache in the git directory (``scan/cache.py``)."""
     config = load_config(repo)
     cache = open_cache(repo, config) if warm else None
-    found = survey(repo, config, components, cache)
-    result = _checked(found, config, helm_repo=helm_repo, offline=offline, components=components)
+    index = Ahead(lambda: load_index(helm_repo or config.helm_repo, offline=offline, fallback=True))
+    with while_waiting(index, Ahead(_import_schema_validation)):
+        found = survey(repo, config, components, cache)
+    result = _checked(found, config, index, offline=offline, components=components)
     if cache is not None:
         cache.save()  # only once every pass that keeps records has run
     return result
 
 
+def _import_schema_validation() -> None:
+    """jsonschema (a tenth of a second to import) while the scan's child sends its half."""
+    import jsonschema  # noqa: F401
+
+
 def _checked(
     found: Survey,
     config: Config,
+    index: Ahead[IndexLoad],
     *,
-    helm_repo: str | None,
     offline: bool,
     components: tuple[str, ...],
 ) -> CheckResult:
@@ -96,9 +105,10 @@ def _checked(
         found.flux()  # Flux is always checked unless excluded: this names a missing wrapper
     discoveries = [found.discovery(c) for c in chosen]
     flux = next((d for d in discoveries if d.component.rules.names_a_release), None)
-    loaded = load_index(helm_repo or config.helm_repo, offline=offline, fallback=True)
+    loaded = index.result()
     offline = offline or not loaded.index.complete  # fell back: chart archives are not fetched
-    reports = tuple(evaluate(d, loaded.index) for d in discoveries)
+    judged = Judged()  # an umbrella's releases are in every component: judged once
+    reports = tuple(evaluate(d, loaded.index, judged) for d in discoveries)
     report = combine(list(reports))
     crds, warnings = None, list[str]()
     if flux is not None and not has_templates(flux) and not flux.component.outside_charts:

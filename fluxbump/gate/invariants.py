@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from fluxbump import versions
 from fluxbump.pins import Mention, PinSite, Role, Violation
@@ -20,9 +20,10 @@ from fluxbump.scan.sites import chartlock
 from fluxbump.scan.substitution import Placeholder, default_pin, placeholder_variable
 
 
-@dataclass(frozen=True)
-class Row:
-    """One pin-site with the value the invariants require of it."""
+class Row(NamedTuple):
+    """One pin-site with the value the invariants require of it. (A named tuple: a fleet's
+    check makes one per HelmRelease, tens of thousands, and a frozen dataclass's
+    ``__init__`` sets each field by a call.)"""
 
     site: PinSite
     expected: str
@@ -85,8 +86,31 @@ class GateReport:
             self.expect(site, version, message)
 
 
-def evaluate(found: Discovery, index: HelmIndex | None) -> GateReport:
-    """Check every invariant; ``index`` None skips only the appVersion mapping check."""
+class Judged:
+    """HelmRelease rows already judged in this run, by site. A fleet's umbrella charts track
+    every wrapper, so their releases (thousands) are in every component's discovery: each is
+    judged once and its row shared, which ``combine`` then counts once without comparing.
+    A release's row depends only on the site, the chart versions and the substitutions,
+    which every discovery of one survey shares: another survey's discoveries start afresh."""
+
+    def __init__(self) -> None:
+        self._of: tuple[object, object] | None = None
+        self._rows: dict[int, tuple[Row, tuple[Violation, ...]]] = {}
+
+    def rows(self, found: Discovery) -> dict[int, tuple[Row, tuple[Violation, ...]]]:
+        """``id(site)`` -> its row and violations (the row holds the site: the id stays its)."""
+        if (
+            self._of is None
+            or self._of[0] is not found.charts
+            or self._of[1] is not found.substitutions
+        ):
+            self._of, self._rows = (found.charts, found.substitutions), {}
+        return self._rows
+
+
+def evaluate(found: Discovery, index: HelmIndex | None, judged: Judged | None = None) -> GateReport:
+    """Check every invariant; ``index`` None skips only the appVersion mapping check.
+    ``judged``: the release rows of components evaluated before (shared, not judged again)."""
     report = GateReport(problems=list(found.problems))
     if found.component.operator:
         _operator_pins(found.release_pins, report)
@@ -100,7 +124,7 @@ def evaluate(found: Discovery, index: HelmIndex | None) -> GateReport:
         _helm_installs(found, upstream, report)
     _mirrors(found, upstream, report)
     _charts(found, report)
-    _releases(found, report)
+    _releases(found, report, {} if judged is None else judged.rows(found))
     _constraints(found, report)
     _locks(found, report)
     return report
@@ -260,14 +284,18 @@ def combine(reports: list[GateReport]) -> GateReport:
     """Several components' reports as one; a site or violation they share counts once."""
     combined = GateReport()
     rows: set[tuple[str, int]] = set()
+    kept_ids: set[int] = set()  # a row ``Judged`` shared: its site is known without a key
     seen: set[tuple[str, int, str]] = set()
     kept_rows = combined.rows
     for report in reports:
         for row in report.rows:  # (a fleet's components share an umbrella's releases)
+            if id(row) in kept_ids:
+                continue
             site = row.site
             key = (site.file, site.start)
             if key not in rows:
                 rows.add(key)
+                kept_ids.add(id(row))
                 kept_rows.append(row)
         for kept, found in ((combined.violations, report.violations),
                             (combined.problems, report.problems)):  # fmt: skip
@@ -397,32 +425,48 @@ def _against_chart(found: Discovery, sites: list[PinSite]) -> Iterator[tuple[Pin
             yield site, chart.version.value
 
 
-def _releases(found: Discovery, report: GateReport) -> None:
+def _releases(
+    found: Discovery, report: GateReport, judged: dict[int, tuple[Row, tuple[Violation, ...]]]
+) -> None:
     # Each chart's version, and whether it is one exact version: a fleet has tens of
     # thousands of releases of a few dozen charts (``_against_chart``, inlined).
     charts = {name: None if chart.version is None else
               (chart.version.value, versions.is_pin(chart.version.value))
               for name, chart in found.charts.items()}  # fmt: skip
-    rows = report.rows
+    rows, violations = report.rows, report.violations
     for site in found.releases:
+        seen = judged.get(id(site))
+        if seen is not None:
+            rows.append(seen[0])
+            violations += seen[1]
+            continue
         known = charts[site.subject]
         if known is None:  # a chart without a version proves nothing
             continue
         version, pinned = known
         if pinned and site.value == version:  # most releases: the row ``expect`` would add
-            rows.append(Row(site, version, True))
+            row = Row(site, version, True)
+            rows.append(row)
+            judged[id(site)] = (row, ())
             continue
-        if site.value.startswith("${"):  # a placeholder (the only text that can be one)
-            fallback = default_pin(site, found.substitutions)
-            if fallback is not None:
-                _default_row(report, site, fallback, version)
-                continue
-            variable = placeholder_variable(site.value)
-            if variable is not None:
-                report.rows.append(_placeholder_row(found, site, variable, version))
-                continue
-        message = f"{site.owner} deploys {site.subject} {site.value}, chart is {version}"
-        report.expect_pin_or_range(site, version, message)
+        before = len(violations)
+        _release(found, report, site, version)
+        judged[id(site)] = (rows[-1], tuple(violations[before:]))
+
+
+def _release(found: Discovery, report: GateReport, site: PinSite, version: str) -> None:
+    """One release that is not simply the chart's exact version: its row (one) and violation."""
+    if site.value.startswith("${"):  # a placeholder (the only text that can be one)
+        fallback = default_pin(site, found.substitutions)
+        if fallback is not None:
+            _default_row(report, site, fallback, version)
+            return
+        variable = placeholder_variable(site.value)
+        if variable is not None:
+            report.rows.append(_placeholder_row(found, site, variable, version))
+            return
+    message = f"{site.owner} deploys {site.subject} {site.value}, chart is {version}"
+    report.expect_pin_or_range(site, version, message)
 
 
 def _default_row(report: GateReport, site: PinSite, held: Placeholder, version: str) -> None:

@@ -10,11 +10,13 @@ below ``threshold`` items, or with ``FLUXBUMP_NO_FORK`` set, everything runs her
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar
 
 from fluxbump import progress
 from fluxbump.errors import UsageError
@@ -23,6 +25,46 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 NO_FORK_ENV = "FLUXBUMP_NO_FORK"
+
+
+class Ahead(Generic[R]):
+    """Work a command needs after the scan but not from it (the Helm index, an import): done
+    by this process once its half is scanned, while the child still sends its half (the
+    child pickles for tenths of a second; this process only waited), else when first asked.
+    Its exception is raised where its result is asked for, as if computed there."""
+
+    def __init__(self, compute: Callable[[], R]) -> None:
+        self._compute = compute
+        self._done: tuple[bool, Any] | None = None
+
+    def run(self) -> None:
+        if self._done is None:
+            try:
+                self._done = (True, self._compute())
+            except Exception as exc:  # (raised by ``result``, in the command's order)
+                self._done = (False, exc)
+
+    def result(self) -> R:
+        self.run()
+        assert self._done is not None
+        ok, value = self._done
+        if not ok:
+            raise value
+        result: R = value
+        return result
+
+
+_waiting: list[Ahead[Any]] = []
+
+
+@contextmanager
+def while_waiting(*work: Ahead[Any]) -> Iterator[None]:
+    """Within this block, ``in_two`` runs ``work`` between its own half and the child's."""
+    _waiting.extend(work)
+    try:
+        yield
+    finally:
+        del _waiting[len(_waiting) - len(work) :]
 
 
 def in_two(
@@ -40,6 +82,10 @@ def in_two(
         return [work(items)]
     middle = len(items) // 2
     read_end, write_end = os.pipe()
+    # What exists now lives to the end of the run in both processes: the collector stops
+    # walking it (each full collection walked every object the walk and the imports made,
+    # and the child's walks would copy the pages it shares with this process).
+    gc.freeze()
     pid = os.fork()
     if pid == 0:  # the child: compute, send, and leave without running any exit handler
         os.close(read_end)
@@ -49,6 +95,8 @@ def in_two(
     pipe = os.fdopen(read_end, "rb")
     try:
         first = work(items[:middle])
+        for ahead in _waiting:
+            ahead.run()
         payload = pipe.read()
     except BaseException:
         os.kill(pid, signal.SIGKILL)
@@ -58,6 +106,7 @@ def in_two(
         pipe.close()
     os.waitpid(pid, 0)
     second = _received(payload)
+    gc.freeze()  # both halves are kept to the end of the run: later collections skip them
     if phase is not None:
         progress.step(phase, len(items) - middle)
     return [first, second]
@@ -96,7 +145,15 @@ def _portable(exc: BaseException) -> BaseException:
 def _received(payload: bytes) -> Any:
     if not payload:
         raise UsageError("a worker process died before reporting; re-run with FLUXBUMP_NO_FORK=1")
-    ok, value = pickle.loads(payload)
+    # Unpickling makes hundreds of thousands of objects, all kept: a collection among
+    # them would find nothing to free.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        ok, value = pickle.loads(payload)
+    finally:
+        if collecting:
+            gc.enable()
     if not ok:
         raise value
     return value

@@ -194,34 +194,37 @@ def _instance_version(document: dict[str, Any], oci: dict[str, dict[str, Any]]) 
 
 def _flux_manifests_version(document: dict[str, Any]) -> str | None:
     """The release an OCIRepository of ``…/fluxcd/flux-manifests`` makes Flux pull."""
-    spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
-    if document.get("kind") != "OCIRepository":
-        return None
-    if not str(document.get("apiVersion", "")).startswith("source.toolkit.fluxcd.io/"):
-        return None
+    spec = _source_spec(document, "OCIRepository")
     url = str(spec.get("url", ""))
     if not url.startswith("oci://") or not url.rstrip("/").endswith("/fluxcd/flux-manifests"):
         return None
-    ref = spec.get("ref") if isinstance(spec.get("ref"), dict) else {}
-    if ref.get("digest"):
-        return None
-    version = ref.get("semver") or ref.get("tag")
-    return None if version is None else str(version)
+    return _ref_version(spec, overridden_by=("digest",))
 
 
 def _flux_git_version(document: dict[str, Any]) -> str | None:
     """The release a GitRepository of ``github.com/fluxcd/flux2`` checks out."""
-    spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
-    if document.get("kind") != "GitRepository":
-        return None
-    if not str(document.get("apiVersion", "")).startswith("source.toolkit.fluxcd.io/"):
-        return None
+    spec = _source_spec(document, "GitRepository")
     url = urlsplit(str(spec.get("url", "")))
     path = url.path.rstrip("/").removesuffix(".git")
     if url.hostname != "github.com" or path.lstrip("/") != "fluxcd/flux2":
         return None
+    return _ref_version(spec, overridden_by=("commit", "name"))
+
+
+def _source_spec(document: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The spec of a Flux source object of this kind; empty for any other object."""
+    if document.get("kind") != kind:
+        return {}
+    if not str(document.get("apiVersion", "")).startswith("source.toolkit.fluxcd.io/"):
+        return {}
+    spec = document.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def _ref_version(spec: dict[str, Any], *, overridden_by: tuple[str, ...]) -> str | None:
+    """``ref.semver`` or ``ref.tag``, unless a ref field that wins over both is set."""
     ref = spec.get("ref") if isinstance(spec.get("ref"), dict) else {}
-    if ref.get("commit") or ref.get("name"):
+    if any(ref.get(field) for field in overridden_by):
         return None
     version = ref.get("semver") or ref.get("tag")
     return None if version is None else str(version)

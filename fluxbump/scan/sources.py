@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from fluxbump.errors import NotRegularFile, UsageError
+from fluxbump.pins import PinSite, Role
 from fluxbump.scan.walked import SKIP_DIRS
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -34,6 +35,12 @@ class SourceFile:
 
     def line_at(self, offset: int) -> int:
         return self.text.count("\n", 0, offset) + 1
+
+    def text_site(self, role: Role, start: int, value: str, subject: str, owner: str) -> PinSite:
+        """The pin-site of ``value`` found at ``start`` in the text (a pin edited as text)."""
+        column = start - self.text.rfind("\n", 0, start)
+        return PinSite(role, self.rel, self.line_at(start), column, value, subject, owner,
+                       start, start + len(value))  # fmt: skip
 
 
 class ReceivedSource(SourceFile):

@@ -32,13 +32,7 @@ def find_bootstrap_header(source: SourceFile) -> list[PinSite]:
     start, value = match.start("version"), match.group("version")
     components = _COMPONENTS.search(source.text, 0, _HEAD_BYTES)
     owner = f"flux bootstrap ({components.group('list')})" if components else "flux bootstrap"
-    line_start = source.text.rfind("\n", 0, start) + 1
-    return [
-        PinSite(
-            Role.BOOTSTRAP, source.rel, source.line_at(start), start - line_start + 1, value,
-            "Flux", owner, start, start + len(value),
-        )
-    ]  # fmt: skip
+    return [source.text_site(Role.BOOTSTRAP, start, value, "Flux", owner)]
 
 
 # What ``flux install`` writes for each option (fluxcd/flux2 pkg/manifestgen/install): the

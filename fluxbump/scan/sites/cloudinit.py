@@ -147,11 +147,7 @@ def _install_site(source: SourceFile, base: int, tokens: list[re.Match[str]]) ->
     if source.text[start] in "'\"":
         start += 1
     value = value.strip("'\"")
-    line_start = source.text.rfind("\n", 0, start) + 1
-    return PinSite(
-        Role.INSTALL, source.rel, source.line_at(start), start - line_start + 1, value,
-        chart, "cloud-init", start, start + len(value),
-    )  # fmt: skip
+    return source.text_site(Role.INSTALL, start, value, chart, "cloud-init")
 
 
 def _helm_command(words: list[str]) -> int | None:

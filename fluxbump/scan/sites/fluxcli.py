@@ -71,11 +71,7 @@ def _text_pins(source: SourceFile, pattern: re.Pattern[str], owner: str) -> list
 
 
 def _text_site(source: SourceFile, start: int, value: str, owner: str) -> PinSite:
-    line_start = source.text.rfind("\n", 0, start) + 1
-    return PinSite(
-        Role.CLI, source.rel, source.line_at(start), start - line_start + 1, value,
-        SUBJECT, owner, start, start + len(value),
-    )  # fmt: skip
+    return source.text_site(Role.CLI, start, value, SUBJECT, owner)
 
 
 def _mise_pins(source: SourceFile) -> list[PinSite]:

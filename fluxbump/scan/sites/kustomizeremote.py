@@ -126,11 +126,7 @@ def _cli_site(source: SourceFile, base: int, word: re.Match[str], command: str) 
     quoted = value[:1] in "'\"" and len(value) > 1 and value[-1] == value[0]
     value = value[1:-1] if quoted else value
     start = base + word.start() + skip + (1 if quoted else 0)
-    line_start = source.text.rfind("\n", 0, start) + 1
-    return PinSite(
-        Role.CLI, source.rel, source.line_at(start), start - line_start + 1, value, SUBJECT,
-        f"flux {command} --version", start, start + len(value),
-    )  # fmt: skip
+    return source.text_site(Role.CLI, start, value, SUBJECT, f"flux {command} --version")
 
 
 def _command_pins(source: SourceFile, offset: int, line: str, command: str) -> list[PinSite]:
@@ -143,13 +139,8 @@ def _command_pins(source: SourceFile, offset: int, line: str, command: str) -> l
             continue
         at, value, named = located
         start = offset + word.start() + skip + at
-        sites.append(
-            PinSite(
-                Role.KUSTOMIZE_REMOTE, source.rel, source.line_at(start),
-                start - offset + 1, value, SUBJECT, f"{command} {named}", start,
-                start + len(value),
-            )
-        )  # fmt: skip
+        owner = f"{command} {named}"
+        sites.append(source.text_site(Role.KUSTOMIZE_REMOTE, start, value, SUBJECT, owner))
     return sites
 
 
@@ -174,12 +165,8 @@ def _entry_pin(source: SourceFile, field: str, entry: Any) -> PinSite | None:
     if offset < 0:
         return None  # an escaped or folded scalar: its text is not its value
     start = entry.start_mark.index + offset + at
-    line_start = source.text.rfind("\n", 0, start) + 1
     owner = f"kustomize {field} {named}"
-    return PinSite(
-        Role.KUSTOMIZE_REMOTE, source.rel, source.line_at(start), start - line_start + 1, value,
-        SUBJECT, owner, start, start + len(value),
-    )  # fmt: skip
+    return source.text_site(Role.KUSTOMIZE_REMOTE, start, value, SUBJECT, owner)
 
 
 def _version_in(url: str) -> tuple[int, str, str] | None:

@@ -162,11 +162,7 @@ def block_pins(source: SourceFile, resource: str, chart_of: Callable[[str], str]
 def _site(
     source: SourceFile, start: int, value: str, owner: str, role: Role = Role.TERRAFORM
 ) -> PinSite:
-    line_start = source.text.rfind("\n", 0, start) + 1
-    return PinSite(
-        role, source.rel, source.line_at(start), start - line_start + 1, value,
-        "Flux", owner, start, start + len(value),
-    )  # fmt: skip
+    return source.text_site(role, start, value, "Flux", owner)
 
 
 def _top_level_lines(text: str, body: int) -> tuple[list[tuple[int, str]], int]:

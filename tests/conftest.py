@@ -70,6 +70,19 @@ def isolated_env(
     yield
 
 
+@pytest.fixture(autouse=True)
+def http_pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The seconds an in-process run chose to wait between HTTP tries, instead of waiting them.
+
+    A retry's back-off (0.2 s, then 0.4 s) or a server's Retry-After is a number the retry
+    tests assert on; sleeping it only left a worker idle (the network test files took 99 s
+    of wall time for 26 CPU-s, 54 s without). Whole-process runs still wait for real.
+    """
+    pauses: list[float] = []
+    monkeypatch.setattr("fluxbump.remote.http._pause", pauses.append)
+    return pauses
+
+
 @pytest.fixture
 def helm_server() -> Iterator[HelmServer]:
     """A 127.0.0.1 Helm repo: the real fluxcd-community snapshot, chart archives served here."""

@@ -25,11 +25,6 @@ from tests.support.forge_server import TOKEN, ForgeServer, Reply, serve
 HEAD = "fluxbump/flux-2.4.0"
 
 
-@pytest.fixture(autouse=True)
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("fluxbump.remote.http._pause", lambda _seconds: None)
-
-
 @pytest.fixture
 def github() -> Iterator[ForgeServer]:
     with serve(ForgeServer("github")) as server:

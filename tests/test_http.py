@@ -48,14 +48,6 @@ def server() -> Iterator[HelmServer]:
         yield srv
 
 
-@pytest.fixture
-def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The back-off waits the policy asked for, recorded instead of slept."""
-    asked: list[float] = []
-    monkeypatch.setattr(http, "_pause", asked.append)
-    return asked
-
-
 @pytest.fixture(scope="module")
 def _fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_fleet(tmp_path_factory.mktemp("http") / "fleet", INCIDENT, git=False)
@@ -132,12 +124,12 @@ def test_slow_drip_over_tls_hits_the_deadline(
 
 
 def test_a_retry_that_would_pass_the_deadline_is_not_waited_for(
-    server: HelmServer, pauses: list[float]
+    server: HelmServer, http_pauses: list[float]
 ) -> None:
     server.faults.append(Fault(status=503, headers={"Retry-After": "3600"}))
     outcome = resolve(server, **{http.DEADLINE_ENV: "5"})
     assert_exit_3(outcome, "no complete answer within the 5 s deadline")
-    assert pauses == [] and len(server.requests) == 1
+    assert http_pauses == [] and len(server.requests) == 1
 
 
 def test_bad_deadline_setting_is_a_usage_error(server: HelmServer) -> None:
@@ -152,41 +144,43 @@ def test_bad_deadline_setting_is_a_usage_error(server: HelmServer) -> None:
 @pytest.mark.cold_cache  # looks at the cache directory's files
 @pytest.mark.parametrize("status", [429, 500, 503])
 def test_transient_status_is_retried_then_one_line(
-    server: HelmServer, tmp_path: Path, pauses: list[float], status: int
+    server: HelmServer, tmp_path: Path, http_pauses: list[float], status: int
 ) -> None:
     server.faults += [Fault(status=status) for _ in range(3)]
     outcome = resolve(server)
     assert_exit_3(outcome, f"cannot fetch the Helm index after 3 tries (HTTP {status})")
     assert len(server.requests) == 3
-    assert pauses == [0.4, 0.8]  # back-off between tries, none after the last
+    assert http_pauses == [0.4, 0.8]  # back-off between tries, none after the last
     assert cached_files(tmp_path) == []
 
 
-def test_retry_after_is_honoured_up_to_the_cap(server: HelmServer, pauses: list[float]) -> None:
+def test_retry_after_is_honoured_up_to_the_cap(
+    server: HelmServer, http_pauses: list[float]
+) -> None:
     server.faults += [
         Fault(status=429, headers={"Retry-After": "2"}),
         Fault(status=429, headers={"Retry-After": "3600"}),
     ]
     outcome = resolve(server)
     assert outcome.code == 0, outcome.stderr
-    assert pauses == [2.0, http.MAX_RETRY_AFTER]
+    assert http_pauses == [2.0, http.MAX_RETRY_AFTER]
     assert len(server.requests) == 3
 
 
 def test_retry_after_as_a_date_in_the_past_waits_the_back_off(
-    server: HelmServer, pauses: list[float]
+    server: HelmServer, http_pauses: list[float]
 ) -> None:
     server.faults.append(
         Fault(status=503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
     )
     assert resolve(server).code == 0
-    assert pauses == [0.4]
+    assert http_pauses == [0.4]
 
 
-def test_other_4xx_is_an_answer_not_retried(server: HelmServer, pauses: list[float]) -> None:
+def test_other_4xx_is_an_answer_not_retried(server: HelmServer, http_pauses: list[float]) -> None:
     server.faults.append(Fault(status=403, body=b"forbidden"))
     assert_exit_3(resolve(server), "index.yaml: HTTP 403 fetching the Helm index")
-    assert len(server.requests) == 1 and pauses == []
+    assert len(server.requests) == 1 and http_pauses == []
 
 
 # --- the size cap ------------------------------------------------------------------------

@@ -163,29 +163,72 @@ def gated_fleet(root: Path, gate: str) -> Path:
     return repo
 
 
-LATE_WRITER = f"(sleep 2; echo late-write >> {fleet.WRAPPER_CHART}) & sleep 30"
+# A gate command that starts a writer in the background, waits until it runs, then ends as
+# ``{then}`` says. The writer waits for a marker the test creates only after fluxbump
+# returned: had it survived, it writes then, and the test waits for it to end instead of
+# sleeping for "long enough".
+LATE_WRITER = """\
+{launcher} sh -c 'echo $$ > "{pid}.tmp" && mv "{pid}.tmp" "{pid}"
+  while [ ! -e "{marker}" ]; do sleep 0.01; done
+  echo late-write >> "{target}"' </dev/null >/dev/null 2>&1 &
+while [ ! -e "{pid}" ]; do sleep 0.01; done
+{then}
+"""
+
+
+class LateWriter:
+    def __init__(self, tmp_path: Path, launcher: str, then: str) -> None:
+        self.pid, self.marker = tmp_path / "writer.pid", tmp_path / "go"
+        self.script = tmp_path / "late-writer.sh"
+        target = tmp_path / "repo" / fleet.WRAPPER_CHART
+        self.script.write_text(
+            LATE_WRITER.format(
+                launcher=launcher, pid=self.pid, marker=self.marker, target=target, then=then
+            )
+        )
+
+    def release_and_wait(self) -> None:
+        """Let a surviving writer write, and wait until the writer is gone."""
+        writer = int(self.pid.read_text())
+        self.marker.touch()
+        deadline = time.monotonic() + 60
+        while not _gone_or_zombie(writer) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _gone_or_zombie(writer)
+
+
+def _gone_or_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rfind(")") + 2] == "Z"
+
+
 JUNK_WRITER = f"printf '# junk\\n' >> {fleet.WRAPPER_CHART}"
 
 
 @pytest.mark.parametrize(
-    ("gate", "says"),
+    ("late", "gate", "says"),
     [
         # Over its timeout: killed with the background writer it started.
-        (f"gate:\n  commands: ['{LATE_WRITER}']\n  timeout: 1\n",
+        (True, "gate:\n  commands: ['sh {script}']\n  timeout: 1\n",
          "ran over 1s and was killed; every file fluxbump wrote was restored"),
         # Passing, but it edited a file the bump wrote: that edit must not be committed.
-        (f'gate:\n  commands: ["{JUNK_WRITER}"]\n',
+        (False, f'gate:\n  commands: ["{JUNK_WRITER}"]\n',
          f"{fleet.WRAPPER_CHART}: changed by a gate command after fluxbump wrote it"),
     ],
 )  # fmt: skip
 def test_a_gate_command_cannot_leave_its_writes_in_the_tree(
-    tmp_path: Path, helm_server: HelmServer, gate: str, says: str
+    tmp_path: Path, helm_server: HelmServer, late: bool, gate: str, says: str
 ) -> None:
-    repo = gated_fleet(tmp_path / "repo", gate)
+    writer = LateWriter(tmp_path, "", "sleep 30")
+    repo = gated_fleet(tmp_path / "repo", gate.format(script=writer.script))
     before = snapshot(repo)
     outcome = bump(helm_server, repo, "2.4.0")
     assert outcome.code == 1 and says in outcome.stderr, outcome.stderr
-    time.sleep(3)  # a surviving background writer would have written by now
+    if late:
+        writer.release_and_wait()
     assert snapshot(repo) == before
     assert "fluxbump/flux-v2.4.0" not in git(repo, "branch")
 
@@ -422,52 +465,26 @@ def test_a_pin_file_linked_to_another_file_of_the_repo_is_committed_where_it_liv
 def test_what_a_passing_gate_command_leaves_running_is_killed(
     tmp_path: Path, helm_server: HelmServer
 ) -> None:
-    background = f"(sleep 2; echo late-write >> {fleet.WRAPPER_CHART}) >/dev/null 2>&1 &"
-    repo = gated_fleet(tmp_path / "repo", f"gate:\n  commands: ['{background}']\n")
+    writer = LateWriter(tmp_path, "", "exit 0")
+    repo = gated_fleet(tmp_path / "repo", f"gate:\n  commands: ['sh {writer.script}']\n")
     outcome = bump(helm_server, repo, "2.4.0")
     assert outcome.code == 0, outcome.stderr
-    time.sleep(3)  # the background writer would have written by now, had it survived
+    writer.release_and_wait()
     assert "late-write" not in (repo / fleet.WRAPPER_CHART).read_text()
     assert git(repo, "status", "--porcelain") == ""
-
-
-ESCAPEE = """\
-setsid sh -c 'echo $$ > "{pid}.tmp" && mv "{pid}.tmp" "{pid}"
-  while [ ! -e "{marker}" ]; do sleep 0.01; done
-  echo late-write >> "{target}"' </dev/null >/dev/null 2>&1 &
-while [ ! -e "{pid}" ]; do sleep 0.01; done
-exit {code}
-"""
-
-
-def _gone_or_zombie(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat[stat.rfind(")") + 2] == "Z"
 
 
 @pytest.mark.parametrize("code", [0, 1])
 def test_a_gate_command_that_leaves_its_session_cannot_write_later(
     tmp_path: Path, helm_server: HelmServer, code: int
 ) -> None:
-    # `setsid cmd &` leaves the gate command's process group and session (issue 23). The
-    # escapee waits for a marker this test creates only after fluxbump returned: had it
-    # survived, it writes then; the test waits for it to end instead of sleeping.
-    pid, marker = tmp_path / "escapee.pid", tmp_path / "go"
+    # `setsid cmd &` leaves the gate command's process group and session (issue 23).
+    writer = LateWriter(tmp_path, "setsid", f"exit {code}")
     target = tmp_path / "repo" / fleet.WRAPPER_CHART
-    script = tmp_path / "escape.sh"
-    script.write_text(ESCAPEE.format(pid=pid, marker=marker, target=target, code=code))
-    repo = gated_fleet(tmp_path / "repo", f"gate:\n  commands: ['sh {script}']\n")
+    repo = gated_fleet(tmp_path / "repo", f"gate:\n  commands: ['sh {writer.script}']\n")
     before = snapshot(repo)
     outcome = bump(helm_server, repo, "2.4.0")
-    escapee = int(pid.read_text())
-    marker.touch()
-    deadline = time.monotonic() + 60
-    while not _gone_or_zombie(escapee) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert _gone_or_zombie(escapee)
+    writer.release_and_wait()
     if code == 1:
         assert outcome.code == 1 and "exited 1" in outcome.stderr, outcome.stderr
         assert snapshot(repo) == before

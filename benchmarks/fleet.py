@@ -7,9 +7,10 @@ For each size N it writes a fleet of N clusters (``fluxbump.fleet.write_fleet``)
 ``--filler-files`` unrelated multi-document HelmRelease files. Shape ``real``, as real
 repositories of this layout are: ``--wrappers`` (40) more wrapper charts, each a component
 with values mirror and Blueprint, all under the umbrella and each deployed by a HelmRelease in
-every cluster, plus ``--filler-files`` (default 2 for this shape) unrelated files. It then times whole processes (``sys.executable -m fluxbump``, as a user runs it): one
-warm-up run, then the median wall time of ``--runs`` runs and the peak RSS of any run (from
-``os.wait4``, per child). The fleet is written and committed once per size; ``to`` and the
+every cluster, plus ``--filler-files`` (default 2 for this shape) unrelated files. It then
+times whole processes (``sys.executable -m fluxbump``, as a user runs it): ``--warmups``
+unmeasured runs (1), then the median wall time of ``--runs`` runs and the peak RSS of any run
+(from ``os.wait4``, per child). The fleet is written and committed once per size; ``to`` and the
 sed floor edit it, so git restores it after each of their runs (``git checkout -- .`` and
 ``git clean``: only the files they wrote are rewritten), outside the timed region. The floors are what a shell one-liner pays to find (``grep -rl``) and
 to rewrite (``grep -rl | xargs sed -i``) the same pins, so the ratios say how far fluxbump's
@@ -204,16 +205,18 @@ def run_once(command: Command, repo: Path, env: dict[str, str]) -> tuple[float, 
     return wall, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
 
 
-def measure(command: Command, tree: Path, runs: int, env: dict[str, str]) -> tuple[float, float]:
-    """One warm-up run, then the median wall time and peak RSS of ``runs`` runs."""
+def measure(
+    command: Command, tree: Path, runs: int, env: dict[str, str], warmups: int = 1
+) -> tuple[float, float]:
+    """``warmups`` unmeasured runs, then the median wall time and peak RSS of ``runs`` runs."""
     walls, peaks = [], []
-    for attempt in range(runs + 1):
+    for attempt in range(warmups + runs):
         if command.primed:
             run_once(command, tree, env)
         wall, rss = run_once(command, tree, env)
         if command.edits:
             restore(tree)
-        if attempt:  # the first run warms the page cache and Python's bytecode cache
+        if attempt >= warmups:  # a warm-up fills the page cache and Python's bytecode cache
             walls.append(wall)
             peaks.append(rss)
     return statistics.median(walls), max(peaks)
@@ -246,7 +249,12 @@ def compile_package() -> None:
 
 
 def bench(
-    sizes: Sequence[int], runs: int, filler_files: int, workdir: Path, wrappers: int = 0
+    sizes: Sequence[int],
+    runs: int,
+    filler_files: int,
+    workdir: Path,
+    wrappers: int = 0,
+    warmups: int = 1,
 ) -> list[Measure]:
     compile_package()
     env = {**os.environ, "NO_COLOR": "1", "FLUXBUMP_CACHE_DIR": str(workdir / "cache")}
@@ -255,7 +263,7 @@ def bench(
     version = Command(
         "--version", (sys.executable, "-m", "fluxbump", "--version"), repo_option=False
     )
-    wall, rss = measure(version, workdir, runs, env)
+    wall, rss = measure(version, workdir, runs, env, warmups)
     results.append(Measure(version.name, None, wall, rss, None))
     for size in sizes:
         tree = workdir / f"fleet-{size}"
@@ -266,7 +274,7 @@ def bench(
             file=sys.stderr,
         )
         for command in commands(wrappers):
-            wall, rss = measure(command, tree, runs, env)
+            wall, rss = measure(command, tree, runs, env, warmups)
             results.append(Measure(command.name, size, wall, rss, command.floor))
         shutil.rmtree(tree)
     return results
@@ -324,7 +332,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fleet", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("--sizes", default="10,100,1000", help="comma-separated cluster counts")
-    parser.add_argument("--runs", type=int, default=5, help="measured runs after one warm-up")
+    parser.add_argument("--runs", type=int, default=5, help="measured runs after the warm-ups")
+    parser.add_argument("--warmups", type=int, default=1,
+                        help="unmeasured runs before them, per command [1]")  # fmt: skip
     parser.add_argument("--shape", choices=("flux", "real"), default="flux",
                         help="flux: one component per cluster; real: --wrappers components")  # fmt: skip
     parser.add_argument("--wrappers", type=int, default=40, help="wrapper charts (shape real)")
@@ -338,6 +348,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--sizes must be comma-separated integers")
     if not args.sizes or min(args.sizes) < 1 or args.runs < 1:
         parser.error("--sizes and --runs must be positive")
+    if args.warmups < 0:
+        parser.error("--warmups must not be negative")
     if args.filler_files is None:
         args.filler_files = 33 if args.shape == "flux" else 2
     if args.shape == "flux":
@@ -351,7 +363,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     loads = [load_average()]
     try:
-        results = bench(args.sizes, args.runs, args.filler_files, workdir, args.wrappers)
+        results = bench(
+            args.sizes, args.runs, args.filler_files, workdir, args.wrappers, args.warmups
+        )
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)

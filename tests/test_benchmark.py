@@ -36,6 +36,8 @@ def test_benchmark_prints_a_row_per_command_with_numbers(shape: str) -> None:
             "2",
             "--runs",
             "1",
+            "--warmups",
+            "0",  # a test of the table, not of timing: no unmeasured runs
             "--wrappers",
             "2",
         ],

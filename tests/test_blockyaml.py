@@ -125,6 +125,7 @@ TRICKY = [
     "a: {b: c #d}\n",
     "a: 1\n&metadata:\n  b: 2\n",  # ruamel rejects a colon in an anchor's name
     "a: |#c\n  x\n",  # and a block scalar's header running into a comment
+    "# c\n!:!---\nkind: HelmRelease\n",  # and a '!' inside a tag's suffix (the property found it)
     "kind: HelmRelease\nx: bp-flux\ny: " + "[" * 500 + "\n",
 ]
 

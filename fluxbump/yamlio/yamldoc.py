@@ -74,13 +74,7 @@ def compose_libyaml(text: str) -> list[Any] | None:
     libyaml skips a byte-order mark without counting it; ruamel and the pure composer count
     it, so with the C composer every offset moves one on (lines and columns are equal).
     """
-    if (
-        "\t" in text
-        or _BLOCK_COMMENT.search(text)
-        or (not text.isascii() and _ODD_CHARACTERS.search(text))
-    ):
-        # libyaml reads tabs, ``|#c`` and ``&a:`` that ruamel rejects, and counts lines and
-        # offsets at ``_ODD_CHARACTERS`` apart from ruamel: in these rare files ruamel decides.
+    if libyaml_may_differ(text):
         return None
     import yaml
 
@@ -93,9 +87,23 @@ def compose_libyaml(text: str) -> list[Any] | None:
     return docs
 
 
+def libyaml_may_differ(text: str) -> bool:
+    """libyaml reads tabs, ``|#c``, ``&a:`` and ``!:!`` that ruamel rejects, and counts lines
+    and offsets at ``_ODD_CHARACTERS`` apart from ruamel: in these rare texts ruamel decides."""
+    return bool(
+        "\t" in text
+        or _BLOCK_COMMENT.search(text)
+        or ("!" in text and _ODD_TAG.search(text))
+        or (not text.isascii() and _ODD_CHARACTERS.search(text))
+    )
+
+
 # What libyaml accepts and ruamel rejects: a block scalar's header running into a comment
 # (``|#c``, ``>-#``), an anchor or alias name holding a colon (``&metadata:``).
 _BLOCK_COMMENT = re.compile(r"[|>][-+0-9]*#|[&*][^\s,\[\]{}]*:")
+# A second '!' after anything but a named handle's word characters (``!:!``): YAML forbids a
+# '!' in a tag's suffix, ruamel refuses it, libyaml reads it.
+_ODD_TAG = re.compile(r"![^\s!]*[^\s!0-9A-Za-z-][^\s!]*!")
 # YAML 1.1's extra line breaks, and a byte-order mark inside the stream (libyaml skips it).
 _ODD_CHARACTERS = re.compile("[\x85\u2028\u2029]|(?<!\\A)\ufeff")
 

@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any
 
 from fluxbump.crds.archives import DEFAULT_LIMITS, ArchiveLimits, chart_members
+from fluxbump.yamlio import plaindata
 
 CATALOG_NAME = "flux2-crd-versions.json"
 
@@ -90,11 +91,10 @@ def crds_in_text(text: str, where: str, notes: list[str]) -> Iterator[Crd]:
 
 
 def _load_plain(chunk: str, where: str, notes: list[str]) -> Any:
-    from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
     try:
-        doc = YAML(typ="safe", pure=True).load(chunk)
+        doc = plaindata.load(chunk)
     except (YAMLError, RecursionError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         notes.append(f"{where}: skipped, not YAML after removing template lines ({first})")

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from fluxbump.crds.definitions import Crd, dig
 from fluxbump.pins import Violation
+from fluxbump.yamlio import plaindata
 from fluxbump.yamlio.yamldoc import compose_documents, is_mapping, is_scalar, is_sequence
 
 
@@ -38,10 +39,8 @@ NON_STRING = ("integer", "number", "boolean")
 
 def object_docs(text: str, file: str) -> list[ObjectDoc]:
     """The mapping documents of a YAML file, with data and node trees, ready to validate."""
-    from ruamel.yaml import YAML
-
     nodes = compose_documents(text, file)  # invalid YAML is a UsageError here, once
-    datas = list(YAML(typ="safe", pure=True).load_all(text))
+    datas = plaindata.load_all(text)
     return [
         ObjectDoc(file, i, int(node.start_mark.line) + 1, data, node)
         for i, (node, data) in enumerate(zip(nodes, datas, strict=False))

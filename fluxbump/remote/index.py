@@ -215,14 +215,15 @@ def _prune_parsed(directory: Path) -> None:
 
 
 def _safe_load(text: str, url: str) -> Any:
-    from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
+
+    from fluxbump.yamlio import plaindata
 
     if "&" in text and "*" in text and _has_alias(text):
         # Helm never writes anchors; refusing them defuses alias ("billion laughs") bombs.
         raise ResolutionError(f"{url}: index uses YAML aliases, which Helm never writes")
     try:
-        return YAML(typ="safe", pure=True).load(text)
+        return plaindata.load(text)
     except YAMLError as exc:
         raise ResolutionError(f"{url}: index is not valid YAML ({_first_line(exc)})") from None
     except RecursionError:

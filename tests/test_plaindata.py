@@ -1,0 +1,106 @@
+"""``plaindata`` reads YAML data with libyaml and gives what ruamel's safe loader gives: the
+same values and types, and ruamel's own errors for what it refuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from fluxbump.crds import definitions
+from fluxbump.crds.archives import chart_members
+from fluxbump.yamlio import plaindata
+from tests.support.helm_repo import flux_repo_routes
+
+
+def ruamel_all(text: str) -> str:
+    return _outcome(lambda: list(YAML(typ="safe", pure=True).load_all(text)))
+
+
+def ours_all(text: str) -> str:
+    return _outcome(lambda: plaindata.load_all(text))
+
+
+def _outcome(read: Any) -> str:
+    """The data's repr with types (nan != nan, 1 == 1.0 == True), or the error's type."""
+    try:
+        return repr(_typed(read()))
+    except Exception as exc:  # the error's type is the answer
+        return type(exc).__name__
+
+
+def _typed(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {repr(_typed(k)): _typed(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_typed(v) for v in data]
+    return (type(data).__name__, data)
+
+
+def crd_documents() -> list[str]:
+    """Every CRD document of the flux2 charts the test Helm repository serves."""
+    chunks = []
+    for name, archive in flux_repo_routes().items():
+        if not name.endswith(".tgz"):
+            continue
+        for data in chart_members(archive, name).values():
+            text = definitions.detemplate(data.decode("utf-8"))
+            chunks += [
+                c for c in definitions.DOC_SPLIT.split(text) if definitions.CRD_KIND.search(c)
+            ]
+    return chunks
+
+
+def test_crds_are_read_by_libyaml_as_ruamel_reads_them() -> None:
+    chunks = crd_documents()
+    assert len(chunks) > 100
+    assert all(plaindata._with_libyaml(c) is not None for c in chunks)  # the fast path
+    assert [ours_all(c) for c in chunks] == [ruamel_all(c) for c in chunks]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 010\nb: 0o10\nc: 1_000\nd: 1e3\ne: .5\nf: 0x_1f\ng: -.INF\nh: .NaN\ni: 0b101\n",
+        "a: ~\nb:\nc: null\nd: Null\ne: NULL\nf: ''\n",
+        "a: true\nb: True\nc: FALSE\nd: yes\ne: on\nf: tRue\n",
+        "- !!int 12\n- !!float 1\n- !!str 12\n- !!null ''\n- !!bool yes\n- !!int 0o7\n",
+        "a: 2001-01-01\nb: 2001-12-14t21:59:43.10-05:00\n",  # timestamps: ruamel's
+        "a: 1\na: 2\n",  # a duplicate key: ruamel's error
+        "b: &x {k: 1}\na:\n  <<: *x\n  k: 2\n",  # a merge key: ruamel's rules
+        "a: =\n",  # ruamel's value tag, which its safe loader cannot construct
+        "a: !!binary aGVsbG8=\nb: !!set {x}\n",
+        "---\na: 1\n---\nb: [1, 2.5, {c: d}]\n",
+        "a: [1\n",  # invalid
+        "a:\tb\n",  # a tab, which libyaml reads and ruamel may not
+        "",
+    ],
+)
+def test_edge_cases_read_as_ruamel_reads_them(text: str) -> None:
+    assert ours_all(text) == ruamel_all(text)
+
+
+def test_one_document_is_read_as_ruamel_reads_one() -> None:
+    assert plaindata.load("a: 1\n") == {"a": 1}
+    assert plaindata.load("") is None
+    with pytest.raises(Exception) as ours:
+        plaindata.load("a: 1\n---\nb: 2\n")
+    with pytest.raises(Exception) as theirs:
+        YAML(typ="safe", pure=True).load("a: 1\n---\nb: 2\n")
+    assert type(ours.value) is type(theirs.value)
+
+
+# Plain scalars made of the characters that decide YAML 1.2 types, in block and flow places.
+_SCALAR = st.text(alphabet="0123456789+-._xobeEinfaINFtrulsTRUESnN~:", min_size=0, max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SCALAR, min_size=1, max_size=6))
+def test_any_plain_scalar_is_typed_as_ruamel_types_it(scalars: list[str]) -> None:
+    block = "".join(f"k{i}: {s}\n" for i, s in enumerate(scalars))
+    flow = "- [" + ", ".join(scalars) + "]\n"
+    for text in (block, flow):
+        assert ours_all(text) == ruamel_all(text), text

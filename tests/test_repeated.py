@@ -3,6 +3,7 @@ file yielded (``scan/repeated.py``): the answer must be what scanning it alone g
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 from fluxbump.scan.releases import ScannedFiles, scan_files
@@ -129,3 +130,19 @@ def test_a_file_that_fails_or_warns_is_reported_at_each_path(tmp_path: Path) -> 
     assert [u.line for u in got.unreadable] == [7, 8]
     assert [w.partition(":")[0] for w in warned] == ["a/twice.yaml", "b/twice.yaml"]
     assert_same(tmp_path, rels)
+
+
+def test_a_forked_half_sends_the_copies_body_once_and_the_parent_gets_each_file(
+    tmp_path: Path,
+) -> None:
+    big = BODY + "".join(f"  # filler line {i}\n" for i in range(200))
+    rels = write(tmp_path, {f"clusters/c{i}/kyverno.yaml": f"# c{i}\n" + big for i in range(20)})
+    got = together(tmp_path, rels)
+    payload = pickle.dumps(got, protocol=pickle.HIGHEST_PROTOCOL)
+    assert len(payload) < 5 * len(big.encode())  # (the first file and the body; not 20x)
+    received = pickle.loads(payload)
+    assert list(received.sources) == rels
+    for rel in rels:
+        assert received.sources[rel] == alone(tmp_path, [rel]).sources[rel]
+        assert received.sources[rel].raw == (tmp_path / rel).read_bytes()
+    assert received.sites == got.sites

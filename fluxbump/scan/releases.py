@@ -24,6 +24,7 @@ from fluxbump.scan.sites.helmrelease import (
 )
 from fluxbump.scan.sites.operator import find_operator_charts, may_hold_operator_chart
 from fluxbump.scan.sources import (
+    JoinedSource,
     ReceivedSource,
     SourceFile,
     read_raw,
@@ -90,12 +91,18 @@ class ScannedFiles:
         self.instances = [site_of(fields) for fields in instances]
 
 
-def _files_out(sources: dict[str, SourceFile]) -> list[tuple[str, bytes]]:
-    return [(s.rel, s.raw) for s in sources.values()]
+def _files_out(
+    sources: dict[str, SourceFile],
+) -> list[tuple[str, bytes] | tuple[str, bytes, bytes]]:
+    """Each file's bytes; a copy's as its header and its shared body (sent once)."""
+    return [
+        (s.rel, s.header, s.body) if isinstance(s, JoinedSource) else (s.rel, s.raw)
+        for s in sources.values()
+    ]
 
 
-def _files_in(files: list[tuple[str, bytes]]) -> dict[str, SourceFile]:
-    return {rel: ReceivedSource(rel, raw) for rel, raw in files}
+def _files_in(files: list[tuple[str, bytes] | tuple[str, bytes, bytes]]) -> dict[str, SourceFile]:
+    return {f[0]: JoinedSource(*f) if len(f) == 3 else ReceivedSource(*f) for f in files}
 
 
 def astuple_of(site: PinSite) -> tuple[Any, ...]:
@@ -139,7 +146,7 @@ def scan_files(
         cut, body = split
         found = repeated.get(body)
         if found is None:
-            found = _scan_once(rel, raw, cut, names, known, api, out)
+            found = _scan_once(rel, raw, cut, body, names, known, api, out)
             if found is not None:
                 repeated.remember(body, found)
         else:
@@ -183,6 +190,7 @@ def _scan_once(
     rel: str,
     raw: bytes,
     cut: int,
+    body: bytes,
     names: frozenset[str],
     known: frozenset[str],
     api: bool,
@@ -202,17 +210,18 @@ def _scan_once(
     named = out.api_versions.get(rel) if api else None
     lines = raw.count(b"\n", 0, cut)
     kept = tuple(out.sites[sites:]), tuple(out.patches[patches:])
-    return Yield(cut, lines, named, candidate, *kept)
+    return Yield(cut, lines, body, named, candidate, *kept)
 
 
 def _answer(rel: str, raw: bytes, cut: int, found: Yield, api: bool, out: ScannedFiles) -> None:
     """What ``found`` yielded, as it is in ``rel``: the same bytes after a header of ``cut``
-    (its text decoded when first used: the same body decoded, so this one decodes too)."""
+    (kept as that header and the body, decoded when first used: the same body decoded, so
+    this one decodes too)."""
     if api and found.api is not None:
         out.api_versions[rel] = found.api
     if not found.candidate:
         return
-    out.sources.setdefault(rel, ReceivedSource(rel, raw))
+    out.sources.setdefault(rel, JoinedSource(rel, raw[:cut], found.body))
     sites, patches = found.moved(rel, cut, raw.count(b"\n", 0, cut))
     out.sites += sites
     out.patches += patches

@@ -41,6 +41,7 @@ class Yield:
 
     cut: int  # where the body starts (the header's length)
     lines: int  # the header's lines
+    body: bytes  # the bytes after it (one object, shared by the copies' sources)
     api: ApiVersions | None
     candidate: bool  # parsed for pins: its source is kept (``ScannedFiles.sources``)
     sites: tuple[PinSite, ...]

@@ -11,6 +11,7 @@ import pytest
 
 from fluxbump import fleet
 from fluxbump.scan import releases
+from fluxbump.scan.repeated import Yield
 from fluxbump.scan.sites.helmrelease import ClusterScan
 from fluxbump.scan.sources import SourceFile
 from tests.support.cli_runner import run_cli
@@ -24,16 +25,23 @@ FLUX_SUBJECTS = {"flux", "flux2", "bp-flux", "bp-catalyst-platform"}
 def _parsed_checking(
     repo: Path, monkeypatch: pytest.MonkeyPatch, *args: str
 ) -> tuple[dict[str, Any], set[str]]:
-    """The ``check --json`` document, and the cluster files the release scan parsed."""
+    """The ``check --json`` document, and the cluster files the release scan parsed (or
+    answered from an earlier file of the same body, ``scan/repeated.py``, as it parsed)."""
     parsed: set[str] = set()
-    parse = releases._scan_manifest
+    parse, answer = releases._scan_manifest, releases._answer
 
     def counted(source: SourceFile, names: frozenset[str]) -> ClusterScan | None:
         parsed.add(source.rel)
         return parse(source, names)
 
+    def answered(rel: str, raw: bytes, cut: int, found: Yield, *args: Any) -> None:
+        if found.candidate:
+            parsed.add(rel)
+        answer(rel, raw, cut, found, *args)
+
     with monkeypatch.context() as patched:
         patched.setattr(releases, "_scan_manifest", counted)
+        patched.setattr(releases, "_answer", answered)
         outcome = run_cli("check", "--repo", str(repo), "--offline", "--json", *args)
     assert outcome.code == 1, outcome.stderr
     return json.loads(outcome.stdout), parsed

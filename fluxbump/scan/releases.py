@@ -12,6 +12,7 @@ from fluxbump import progress
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, Violation, site_of
 from fluxbump.scan.apiversions import ApiVersions, api_versions
+from fluxbump.scan.repeated import Repeated, Yield
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
 from fluxbump.scan.sites.fluxmanifests import find_flux_manifests, may_hold_flux_manifests
 from fluxbump.scan.sites.helmrelease import (
@@ -23,12 +24,14 @@ from fluxbump.scan.sites.helmrelease import (
 )
 from fluxbump.scan.sites.operator import find_operator_charts, may_hold_operator_chart
 from fluxbump.scan.sources import (
+    JoinedSource,
     ReceivedSource,
     SourceFile,
     read_raw,
     source_of,
     wide_encoding,
 )
+from fluxbump.yamlio import yamldoc
 
 # Marks a patch's owner in messages ("flux-system/bp-flux (patch)"); a patch is no release.
 PATCH = " (patch)"
@@ -88,12 +91,18 @@ class ScannedFiles:
         self.instances = [site_of(fields) for fields in instances]
 
 
-def _files_out(sources: dict[str, SourceFile]) -> list[tuple[str, bytes]]:
-    return [(s.rel, s.raw) for s in sources.values()]
+def _files_out(
+    sources: dict[str, SourceFile],
+) -> list[tuple[str, bytes] | tuple[str, bytes, bytes]]:
+    """Each file's bytes; a copy's as its header and its shared body (sent once)."""
+    return [
+        (s.rel, s.header, s.body) if isinstance(s, JoinedSource) else (s.rel, s.raw)
+        for s in sources.values()
+    ]
 
 
-def _files_in(files: list[tuple[str, bytes]]) -> dict[str, SourceFile]:
-    return {rel: ReceivedSource(rel, raw) for rel, raw in files}
+def _files_in(files: list[tuple[str, bytes] | tuple[str, bytes, bytes]]) -> dict[str, SourceFile]:
+    return {f[0]: JoinedSource(*f) if len(f) == 3 else ReceivedSource(*f) for f in files}
 
 
 def astuple_of(site: PinSite) -> tuple[Any, ...]:
@@ -117,6 +126,7 @@ def scan_files(
     ``api``: find each file's Flux API versions too (only a check of Flux reads them)."""
     known = names if known is None else known
     out = ScannedFiles()
+    repeated = Repeated(names)
     for rel in files:
         progress.step(progress.SCANNED)
         source = sources.get(rel)
@@ -125,31 +135,96 @@ def scan_files(
         except UsageError as exc:  # too large to be a manifest: costs what it names, if read
             out.unreadable.append(_unreadable(rel, b"", exc.message, known))
             continue
-        named = api_versions(raw) if api else None
-        if named is not None:
-            out.api_versions[rel] = named
         if b"postBuild" in raw:
             out.substituting.append((rel, raw))
         if may_hold_instance(raw) or may_hold_operator_chart(raw) or may_hold_flux_manifests(raw):
             source = _instances(rel, raw, source, out)
-        if not _may_pin(raw, names):
+        split = repeated.split(raw) if source is None else None
+        if split is None:
+            _scan_file(rel, raw, source, names, known, api, out)
             continue
-        try:
-            if source is None:
-                source = source_of(rel, raw)
-            manifest = _scan_manifest(source, names)
-        except UsageError as exc:  # one bad file costs the components it names, no more
-            out.unreadable.append(_unreadable(rel, raw, exc.message, known))
-            continue
-        if manifest is None:
-            continue
-        out.sources.setdefault(rel, source)
-        out.sites += manifest.sites
-        out.sites += [
-            r.tag for r in manifest.oci_repositories if r.chart in names and r.tag is not None
-        ]
-        out.patches += manifest.patches
+        cut, body = split
+        found = repeated.get(body)
+        if found is None:
+            found = _scan_once(rel, raw, cut, body, names, known, api, out)
+            if found is not None:
+                repeated.remember(body, found)
+        else:
+            _answer(rel, raw, cut, found, api, out)
     return out
+
+
+def _scan_file(
+    rel: str,
+    raw: bytes,
+    source: SourceFile | None,
+    names: frozenset[str],
+    known: frozenset[str],
+    api: bool,
+    out: ScannedFiles,
+) -> None:
+    """One file's API versions and pins (``source``: its text, when read already)."""
+    named = api_versions(raw) if api else None
+    if named is not None:
+        out.api_versions[rel] = named
+    if not _may_pin(raw, names):
+        return
+    try:
+        if source is None:
+            source = source_of(rel, raw)
+        manifest = _scan_manifest(source, names)
+    except UsageError as exc:  # one bad file costs the components it names, no more
+        out.unreadable.append(_unreadable(rel, raw, exc.message, known))
+        return
+    if manifest is None:
+        return
+    out.sources.setdefault(rel, source)
+    out.sites += manifest.sites
+    out.sites += [
+        r.tag for r in manifest.oci_repositories if r.chart in names and r.tag is not None
+    ]
+    out.patches += manifest.patches
+
+
+def _scan_once(
+    rel: str,
+    raw: bytes,
+    cut: int,
+    body: bytes,
+    names: frozenset[str],
+    known: frozenset[str],
+    api: bool,
+    out: ScannedFiles,
+) -> Yield | None:
+    """``_scan_file`` of a file whose body is new, and what it yielded if that can answer
+    the next file with the same body (``scan.repeated``): None when its scan warned, failed,
+    or found a Go template (``{{`` in a header would then matter)."""
+    sites, patches, failed = len(out.sites), len(out.patches), len(out.unreadable)
+    warned = yamldoc.warnings_noted()
+    _scan_file(rel, raw, None, names, known, api, out)
+    candidate = rel in out.sources
+    if len(out.unreadable) != failed or yamldoc.warnings_noted() != warned:
+        return None
+    if not candidate and _may_pin(raw, names):
+        return None  # a Go template that is no YAML
+    named = out.api_versions.get(rel) if api else None
+    lines = raw.count(b"\n", 0, cut)
+    kept = tuple(out.sites[sites:]), tuple(out.patches[patches:])
+    return Yield(cut, lines, body, named, candidate, *kept)
+
+
+def _answer(rel: str, raw: bytes, cut: int, found: Yield, api: bool, out: ScannedFiles) -> None:
+    """What ``found`` yielded, as it is in ``rel``: the same bytes after a header of ``cut``
+    (kept as that header and the body, decoded when first used: the same body decoded, so
+    this one decodes too)."""
+    if api and found.api is not None:
+        out.api_versions[rel] = found.api
+    if not found.candidate:
+        return
+    out.sources.setdefault(rel, JoinedSource(rel, raw[:cut], found.body))
+    sites, patches = found.moved(rel, cut, raw.count(b"\n", 0, cut))
+    out.sites += sites
+    out.patches += patches
 
 
 def _instances(

@@ -67,6 +67,28 @@ class ReceivedSource(SourceFile):
     __hash__ = SourceFile.__hash__
 
 
+class JoinedSource(ReceivedSource):
+    """A ReceivedSource of a comment header of its own and a body of bytes other files have
+    too (``scan/repeated.py``: a fleet's copies of one manifest). Kept, and sent back by a
+    forked scan, as the two, the body one object for every copy (pickled once): a fleet's
+    candidate files are mostly such copies, and few of them are read again."""
+
+    header: bytes
+    body: bytes
+
+    def __init__(self, rel: str, header: bytes, body: bytes) -> None:
+        self.__dict__.update(rel=rel, header=header, body=body)
+
+    @property
+    def raw(self) -> bytes:  # (the frozen field, joined on first use)
+        raw: bytes | None = self.__dict__.get("_raw")
+        if raw is None:
+            raw = self.__dict__["_raw"] = self.header + self.body
+        return raw
+
+    __hash__ = SourceFile.__hash__
+
+
 def read_source(root: Path, rel: str) -> SourceFile:
     """Read one candidate pin file; too large or not UTF-8 is a UsageError naming it."""
     # One byte past the cap is enough to refuse: the cap counts the bytes read, not st_size.

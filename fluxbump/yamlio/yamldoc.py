@@ -279,6 +279,11 @@ def _last_pairs(pairs: list[tuple[Any, Any]], where: str) -> list[tuple[Any, Any
 _DUPLICATES: dict[str, None] = {}
 
 
+def warnings_noted() -> int:
+    """How many duplicate-key warnings are noted (a scan tells whether a file added one)."""
+    return len(_DUPLICATES)
+
+
 def duplicate_warnings() -> list[str]:
     """The duplicate-key warnings noted since the last call."""
     found = list(_DUPLICATES)

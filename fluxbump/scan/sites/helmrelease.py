@@ -167,6 +167,11 @@ def _entries(text: AnyStr, listed: tuple[re.Pattern[AnyStr], re.Pattern[AnyStr]]
     return len(later.findall(text)) + (first.match(text) is not None)
 
 
+def listable(charts: frozenset[str]) -> bool:
+    """Whether every name is of ``_LISTABLE`` characters (no mention reaches past it)."""
+    return _listed(charts) is not None
+
+
 @lru_cache(maxsize=8)
 def _listed(charts: frozenset[str]) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
     """The list entries naming one of ``charts``: those after a line break (led by it, the

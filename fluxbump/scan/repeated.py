@@ -1,0 +1,92 @@
+"""Cluster files met again in one scan: what an earlier file with the same body yielded.
+
+A fleet renders the same manifests into every cluster directory; at most a comment header
+differs (the cluster's name). A file's HelmRelease pins, its Flux API versions and whether
+it is a candidate depend only on its text, and a header of comment lines changes none of
+them but the offsets and lines (``blockyaml.split_documents`` relies on the same). So the
+release scan remembers, by the bytes after such a header, what a file yielded, and answers a
+file with the same bytes there by moving those sites to its own path, offsets and lines;
+nothing else in a file's result names it. A file whose scan warned or failed is never
+remembered (its message names it), nor one that holds a flux-operator or flux-manifests pin
+(read apart, ``releases._instances``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from fluxbump.pins import PinSite
+from fluxbump.scan.apiversions import ApiVersions
+from fluxbump.scan.sites.helmrelease import VersionPatch, listable, names_regex_bytes
+
+# A header of comment lines (printable ASCII) or blank lines, up to the first ``---`` line:
+# the pattern ``blockyaml.split_documents`` cuts at, on bytes (ASCII: a byte is a character).
+_HEADER = re.compile(rb"(?:#[ -~]*\n|\n)+")
+# What would make a header matter to the scan: a kind or an escape (``releases._may_pin``
+# reads the whole file for them), a Go template's braces (``releases._go_template``). One
+# search (measured faster than four ``in`` tests); chart names are a second one, as a
+# pattern of them all is searched for its common start at C speed, and this one is not.
+_HEADER_TERMS = re.compile(rb"HelmRelease|OCIRepository|\\|\{\{")
+# Remembered bodies: a fleet has a few dozen; unique ones gain nothing, so the table is
+# bounded in entries and in the size of each body.
+_LIMIT = 2048
+_MARKER_ENDS = (b"", b" ", b"\t", b"\r", b"\n")
+_MAX_BODY = 16 * 1024
+
+
+@dataclass(frozen=True)
+class Yield:
+    """What one file yielded, as found in the first file with its body."""
+
+    cut: int  # where the body starts (the header's length)
+    lines: int  # the header's lines
+    body: bytes  # the bytes after it (one object, shared by the copies' sources)
+    api: ApiVersions | None
+    candidate: bool  # parsed for pins: its source is kept (``ScannedFiles.sources``)
+    sites: tuple[PinSite, ...]
+    patches: tuple[VersionPatch, ...]
+
+    def moved(self, rel: str, cut: int, lines: int) -> tuple[list[PinSite], list[VersionPatch]]:
+        """The sites and patches as they are in ``rel``, whose header is ``cut`` long."""
+        offset, more = cut - self.cut, lines - self.lines
+        sites = [s.moved(rel, more, offset) for s in self.sites]
+        patches = [replace(p, site=p.site.moved(rel, more, offset)) for p in self.patches]
+        return sites, patches
+
+
+class Repeated:
+    """The bodies met so far in one scan for ``names`` (each forked half keeps its own)."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        # A name of other characters might run across the header's end: no table then.
+        self._enabled = bool(names) and listable(names)
+        self._names = names_regex_bytes(names) if self._enabled else None
+        self._seen: dict[bytes, Yield] = {}
+
+    def split(self, raw: bytes) -> tuple[int, bytes] | None:
+        """(the header's length, the body) of a file the table may answer; None if not. A
+        file with no such header is its own body: only a file of the same bytes matches."""
+        if not self._enabled:
+            return None
+        cut = raw.find(b"\n---") + 1
+        if not (cut and raw[cut + 3 : cut + 4] in _MARKER_ENDS and self._inert(raw, cut)):
+            cut = 0  # (``----`` or ``---x`` is no marker line)
+        return None if len(raw) - cut > _MAX_BODY else (cut, raw[cut:])
+
+    def _inert(self, raw: bytes, cut: int) -> bool:
+        """Whether ``raw[:cut]`` is comment lines naming no chart, kind, escape or template."""
+        assert self._names is not None
+        return (
+            _HEADER.fullmatch(raw, 0, cut) is not None
+            and _HEADER_TERMS.search(raw, 0, cut) is None
+            and self._names.search(raw, 0, cut) is None
+        )
+
+    def get(self, body: bytes) -> Yield | None:
+        return self._seen.get(body)
+
+    def remember(self, body: bytes, found: Yield) -> None:
+        if len(self._seen) >= _LIMIT:
+            self._seen.clear()
+        self._seen[body] = found

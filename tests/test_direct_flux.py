@@ -197,3 +197,79 @@ def test_init_writes_a_config_that_keeps_the_direct_layout(tmp_path: Path) -> No
     document = json.loads(run(repo, "status", "--json").stdout)
     assert document["components"] == [{"name": "flux", "wrapper": None, "upstream": "flux2"}]
     assert run(repo, "check").code == 0
+
+
+TF_MAIN = "terraform/flux/main.tf"
+TF_VARS = "terraform/flux/variables.tf"
+TF_LITERAL = "terraform/lab/flux.tf"
+
+
+def helm_release_tf(version: str) -> str:
+    """A Terraform helm_release of the community flux2 chart (the Helm provider's resource)."""
+    return (
+        'resource "helm_release" "flux2" {\n'
+        f'  repository       = "{COMMUNITY}"\n'
+        '  chart            = "flux2"\n  name             = "flux2"\n'
+        '  namespace        = "flux-system"\n  create_namespace = true\n'
+        f"  version          = {version}\n"
+        '  set {\n    name  = "policies.create"\n    value = "false"\n  }\n}\n'
+    )
+
+
+def terraform_layout(root: Path, *, default: str = "2.12.4") -> Path:
+    """Flux installed by Terraform's Helm provider: one module takes the chart version from
+    a variable's default, another writes it; no cloud-init, no HelmRelease."""
+    return write_repo(
+        root,
+        {
+            TF_MAIN: helm_release_tf("var.flux_version"),
+            TF_VARS: f'variable "flux_version" {{\n  type    = string\n  default = "{default}"\n}}\n',
+            TF_LITERAL: helm_release_tf('"2.12.4"'),
+            TOOLS: "flux2 2.2.3\n",
+        },
+    )
+
+
+def test_a_terraform_helm_release_of_flux2_is_a_flux_chart_pin(tmp_path: Path) -> None:
+    repo = terraform_layout(tmp_path / "repo")
+    document = json.loads(run(repo, "status", "--json").stdout)
+    assert document["components"] == [{"name": "flux", "wrapper": None, "upstream": "flux2"}]
+    role = "Terraform helm_release version"
+    assert [(s["role"], s["file"], s["line"], s["value"]) for s in document["sites"]] == [
+        (role, TF_VARS, 3, "2.12.4"),  # the default var.flux_version takes
+        (role, TF_LITERAL, 7, "2.12.4"),
+        ("Flux CLI pin", TOOLS, 1, "2.2.3"),
+    ]
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+    assert "3 pin-sites agree" in check.stdout
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert changed(before, snapshot(repo)) == {
+        TF_VARS: before[TF_VARS].decode().replace('"2.12.4"', '"2.14.1"'),
+        TF_LITERAL: helm_release_tf('"2.14.1"'),
+        TOOLS: "flux2 2.4.0\n",
+    }
+    assert run(repo, "check").code == 0
+
+
+def test_terraform_helm_releases_of_flux2_that_disagree_are_a_violation(tmp_path: Path) -> None:
+    repo = terraform_layout(tmp_path / "repo", default="2.13.0")
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert f"{TF_LITERAL}:7: " in check.stdout and "make them agree" in check.stdout
+
+
+def test_a_terraform_helm_release_of_a_variable_nothing_sets_is_unproven(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path / "repo", {TF_MAIN: helm_release_tf("var.flux_version")})
+    status = run(repo, "status", "--json")
+    assert status.code == 0, status.stderr
+    document = json.loads(status.stdout)
+    assert [(s["file"], s["value"], s["proven"]) for s in document["sites"]] == [
+        (TF_MAIN, "var.flux_version", False)
+    ]
+    assert document["violations"] == []
+    check = run(repo, "check")  # as a ${VAR} set outside the repository: said, not failed
+    assert check.code == 0, check.stdout + check.stderr
+    assert f"0 pin-sites agree, 1 cannot be proven: {TF_MAIN}:7" in check.stdout

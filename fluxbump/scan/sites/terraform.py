@@ -79,7 +79,7 @@ def follow_variables(
             continue
         module = posixpath.dirname(pin.file)
         setters = [
-            replace(site, owner=f"{pin.owner} (var.{name})")
+            replace(site, owner=f"{pin.owner} (var.{name})", role=pin.role, subject=pin.subject)
             for rel in files
             if posixpath.dirname(rel) == module
             for site in variable_values(read(rel), name)
@@ -90,8 +90,8 @@ def follow_variables(
 
 
 def variable_of(pin: PinSite) -> str | None:
-    """The variable a Terraform Flux version names (``var.NAME``), if it names one."""
-    if pin.role is not Role.TERRAFORM or not pin.value.startswith("var."):
+    """The variable a Terraform version names (``var.NAME``), if it names one."""
+    if pin.role not in _VARIABLE_ROLES or not pin.value.startswith("var."):
         return None
     return pin.value.removeprefix("var.")
 
@@ -99,10 +99,12 @@ def variable_of(pin: PinSite) -> str | None:
 def followed_variable(site: PinSite) -> str | None:
     """The variable whose value ``site`` is, when ``follow_variables`` made it (its owner
     ends ``(var.NAME)``): read again at a base revision by ``variable_values``."""
-    match = _FOLLOWED.search(site.owner) if site.role is Role.TERRAFORM else None
+    match = _FOLLOWED.search(site.owner) if site.role in _VARIABLE_ROLES else None
     return match.group("name") if match is not None else None
 
 
+# The Flux provider's version and a ``helm_release``'s chart version may both name a variable.
+_VARIABLE_ROLES = frozenset({Role.TERRAFORM, Role.TERRAFORM_HELM})
 _FOLLOWED = re.compile(r" \(var\.(?P<name>[^()\s]+)\)$")
 
 
@@ -138,9 +140,16 @@ def variable_values(source: SourceFile, name: str) -> list[PinSite]:
 _CHART = re.compile(r'^[ \t]*chart[ \t]*=[ \t]*"(?P<chart>[^"$%\\\n]*)"')
 
 
-def block_pins(source: SourceFile, resource: str, chart_of: Callable[[str], str]) -> list[PinSite]:
+def block_pins(
+    source: SourceFile,
+    resource: str,
+    chart_of: Callable[[str], str],
+    *,
+    references: bool = False,
+) -> list[PinSite]:
     """The literal ``version`` of each ``resource "<resource>"`` block (the Helm provider's
-    ``helm_release``), its subject the block's literal ``chart`` as ``chart_of`` names it."""
+    ``helm_release``), its subject the block's literal ``chart`` as ``chart_of`` names it;
+    with ``references``, a ``version = var.NAME`` too (``follow_variables`` resolves it)."""
     sites = []
     for header in _HEADER.finditer(source.text):
         if (header.group("kind"), header.group("type")) != ("resource", resource):
@@ -151,12 +160,27 @@ def block_pins(source: SourceFile, resource: str, chart_of: Callable[[str], str]
             continue
         owner = f"{resource}.{header.group('name')}"
         for start, line in lines:
-            match = _VERSION.match(line)
+            match = _VERSION.match(line) or (_REFERENCE.match(line) if references else None)
             if match is not None and match.group("version"):
                 at = start + match.start("version")
                 site = _site(source, at, match.group("version"), owner, Role.TERRAFORM_HELM)
                 sites.append(replace(site, subject=chart_of(charts[0])))
     return sites
+
+
+def chart_name(chart: str) -> str:
+    """A ``helm_release``'s chart by name: ``chart = "flux2"`` (with ``repository``) or the
+    chart's whole OCI URL (``oci://ghcr.io/fluxcd-community/charts/flux2``)."""
+    return chart.rstrip("/").rsplit("/", 1)[-1]
+
+
+def find_chart_releases(source: SourceFile, chart: str) -> list[PinSite]:
+    """The ``version`` of each ``helm_release`` of ``chart`` in one ``.tf`` file: a literal,
+    or a ``var.NAME`` reference that ``follow_variables`` resolves in its module."""
+    if not source.rel.endswith(".tf") or chart.encode() not in source.raw:
+        return []
+    found = block_pins(source, "helm_release", chart_name, references=True)
+    return [site for site in found if site.subject == chart]
 
 
 def _site(

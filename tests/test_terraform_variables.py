@@ -163,3 +163,62 @@ def test_sync_follows_a_variable_default_renovate_moved(tmp_path: Path) -> None:
     assert (repo / ".tool-versions").read_text("utf-8") == "flux2 2.5.1\n"
     assert (repo / "infra/flux/variables.tf").read_text("utf-8") == moved
     assert (repo / "infra/flux/main.tf").read_text("utf-8") == MAIN
+
+
+CALLERS = """\
+module "prod" {
+  source       = "../../modules/flux" # this repository's module
+  flux_version = "v2.4.0"
+}
+
+module "remote" {
+  source       = "git::https://example.com/flux.git"
+  flux_version = "v1.0.0" # another module's variable, not this one's
+}
+"""
+
+
+def test_a_local_module_call_that_sets_the_variable_is_a_pin_too(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # A module's caller passes the version (``module "…" { source = "../…" NAME = "…" }``):
+    # that argument, not only the default, is what Terraform installs; both move.
+    repo = module(
+        tmp_path,
+        {"modules/flux/main.tf": MAIN, "modules/flux/variables.tf": VARIABLES,
+         "live/prod/main.tf": CALLERS},
+    )  # fmt: skip
+    owner = "flux_bootstrap_git.this (var.flux_version)"
+    assert terraform_rows(repo) == [
+        {"file": "live/prod/main.tf", "line": 3, "value": "v2.4.0", "owner": owner,
+         "ok": True, "proven": True},
+        {"file": "modules/flux/variables.tf", "line": 8, "value": "v2.4.0", "owner": owner,
+         "ok": True, "proven": True},
+    ]  # fmt: skip
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    after = snapshot(repo)
+    assert after["live/prod/main.tf"] == CALLERS.replace(
+        'flux_version = "v2.4.0"', 'flux_version = "v2.5.1"'
+    ).encode("utf-8")
+    assert b'default     = "v2.5.1"' in after["modules/flux/variables.tf"]
+
+
+def test_sync_follows_a_module_argument_renovate_moved(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    for rel, text in {
+        "modules/flux/main.tf": MAIN,
+        "modules/flux/variables.tf": VARIABLES,
+        "live/prod/main.tf": CALLERS,
+        ".tool-versions": "flux2 2.4.0\n",
+    }.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text, "utf-8")
+    init_git(repo)
+    moved = CALLERS.replace('flux_version = "v2.4.0"', 'flux_version = "v2.5.1"')
+    (repo / "live/prod/main.tf").write_text(moved, "utf-8")
+    outcome = run_cli("sync", "--repo", str(repo), "--offline")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert (repo / ".tool-versions").read_text("utf-8") == "flux2 2.5.1\n"
+    assert b'default     = "v2.5.1"' in (repo / "modules/flux/variables.tf").read_bytes()
+    assert (repo / "live/prod/main.tf").read_text("utf-8") == moved

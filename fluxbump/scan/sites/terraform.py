@@ -69,8 +69,9 @@ def follow_variables(
     pins: list[PinSite], files: Sequence[str], read: Callable[[str], SourceFile]
 ) -> list[PinSite]:
     """``pins`` with each Terraform ``var.NAME`` version replaced by the literal values that
-    set NAME in its module (``files``: the repository's, ``read``: one of them); one no
-    literal sets is kept as it is, an unproven site."""
+    set NAME in its module (``files``: the repository's, ``read``: one of them): in the
+    module's own files, and the arguments of the ``module`` blocks that call it by a local
+    path (from any directory); one no literal sets is kept as it is, an unproven site."""
     followed: list[PinSite] = []
     for pin in pins:
         name = variable_of(pin)
@@ -81,12 +82,52 @@ def follow_variables(
         setters = [
             replace(site, owner=f"{pin.owner} (var.{name})", role=pin.role, subject=pin.subject)
             for rel in files
-            if posixpath.dirname(rel) == module
-            for site in variable_values(read(rel), name)
+            for site in _setters_in(rel, name, module, read)
         ]
         followed += setters or [pin]
     unique = {(p.role, p.file, p.start): p for p in followed}  # one variable, several blocks
     return list(unique.values())
+
+
+def _setters_in(
+    rel: str, name: str, module: str, read: Callable[[str], SourceFile]
+) -> list[PinSite]:
+    """The literal values one file gives variable ``name`` of the module in ``module``."""
+    if posixpath.dirname(rel) == module:
+        return variable_values(read(rel), name)
+    if not rel.endswith(".tf"):
+        return []
+    return [site for called, site in module_arguments(read(rel), name) if called == module]
+
+
+_MODULE = re.compile(r'^\ufeff?[ \t]*module[ \t]+"(?P<name>[^"\n]+)"[ \t]*\{', re.MULTILINE)
+_SOURCE_LINE = re.compile(r'^[ \t]*source[ \t]*=[ \t]*"(?P<source>\.{1,2}/[^"\n]*)"')
+
+
+def module_arguments(source: SourceFile, name: str) -> list[tuple[str, PinSite]]:
+    """Each literal ``name = "…"`` argument of a ``module`` block that calls a module of this
+    repository (``source = "./…"`` or ``"../…"``: Terraform's local paths), with the
+    directory of the module it calls; a registry or git source is another repository's."""
+    if name.encode() not in source.raw or b"module" not in source.raw:
+        return []
+    argument = re.compile(
+        rf'^[ \t]*{re.escape(name)}[ \t]*=[ \t]*"(?P<version>[^"$%\\\n]*)"[ \t]*(?:#.*|//.*)?\r?$'
+    )
+    found = []
+    for block in _MODULE.finditer(source.text):
+        lines = _top_level_lines(source.text, block.end())[0]
+        paths = [m.group("source") for _, line in lines if (m := _SOURCE_LINE.match(line))]
+        if not paths:
+            continue
+        called = posixpath.normpath(posixpath.join(posixpath.dirname(source.rel), paths[0]))
+        called = "" if called == "." else called
+        owner = f'module "{block.group("name")}"'
+        for start, line in lines:
+            match = argument.match(line)
+            if match is not None and match.group("version"):
+                at = start + match.start("version")
+                found.append((called, _site(source, at, match.group("version"), owner)))
+    return found
 
 
 def variable_of(pin: PinSite) -> str | None:

@@ -45,6 +45,16 @@ def module(tmp_path: Path, files: dict[str, str]) -> Path:
     return repo
 
 
+def cli_and_module(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A repository of ``files`` and an asdf Flux CLI pin (2.4.0), with no fleet."""
+    repo = tmp_path / "repo"
+    for rel, text in {**files, ".tool-versions": "flux2 2.4.0\n"}.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text, "utf-8")
+    init_git(repo)
+    return repo
+
+
 def terraform_files(tree: dict[str, bytes]) -> dict[str, bytes]:
     return {rel: data for rel, data in tree.items() if rel.endswith((".tf", ".tfvars"))}
 
@@ -147,15 +157,9 @@ def test_a_variable_nothing_sets_is_unproven_not_a_violation(
 def test_sync_follows_a_variable_default_renovate_moved(tmp_path: Path) -> None:
     # Renovate's terraform or regex manager moves the variable's default on its own: sync
     # must take it as the release being synced and move the rest (here the asdf CLI pin).
-    repo = tmp_path / "repo"
-    for rel, text in {
-        "infra/flux/main.tf": MAIN,
-        "infra/flux/variables.tf": VARIABLES,
-        ".tool-versions": "flux2 2.4.0\n",
-    }.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(text, "utf-8")
-    init_git(repo)
+    repo = cli_and_module(
+        tmp_path, {"infra/flux/main.tf": MAIN, "infra/flux/variables.tf": VARIABLES}
+    )
     moved = VARIABLES.replace('default     = "v2.4.0"', 'default     = "v2.5.1"')
     (repo / "infra/flux/variables.tf").write_text(moved, "utf-8")
     outcome = run_cli("sync", "--repo", str(repo), "--offline")
@@ -205,16 +209,11 @@ def test_a_local_module_call_that_sets_the_variable_is_a_pin_too(
 
 
 def test_sync_follows_a_module_argument_renovate_moved(tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    for rel, text in {
-        "modules/flux/main.tf": MAIN,
-        "modules/flux/variables.tf": VARIABLES,
-        "live/prod/main.tf": CALLERS,
-        ".tool-versions": "flux2 2.4.0\n",
-    }.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(text, "utf-8")
-    init_git(repo)
+    repo = cli_and_module(
+        tmp_path,
+        {"modules/flux/main.tf": MAIN, "modules/flux/variables.tf": VARIABLES,
+         "live/prod/main.tf": CALLERS},
+    )  # fmt: skip
     moved = CALLERS.replace('flux_version = "v2.4.0"', 'flux_version = "v2.5.1"')
     (repo / "live/prod/main.tf").write_text(moved, "utf-8")
     outcome = run_cli("sync", "--repo", str(repo), "--offline")

@@ -194,7 +194,8 @@ def test_a_local_module_call_that_sets_the_variable_is_a_pin_too(
     )  # fmt: skip
     owner = "flux_bootstrap_git.this (var.flux_version)"
     assert terraform_rows(repo) == [
-        {"file": "live/prod/main.tf", "line": 3, "value": "v2.4.0", "owner": owner,
+        {"file": "live/prod/main.tf", "line": 3, "value": "v2.4.0",
+         "owner": f'module "prod" -> {owner}',
          "ok": True, "proven": True},
         {"file": "modules/flux/variables.tf", "line": 8, "value": "v2.4.0", "owner": owner,
          "ok": True, "proven": True},

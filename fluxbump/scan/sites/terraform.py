@@ -80,13 +80,21 @@ def follow_variables(
             continue
         module = posixpath.dirname(pin.file)
         setters = [
-            replace(site, owner=f"{pin.owner} (var.{name})", role=pin.role, subject=pin.subject)
+            replace(
+                site, owner=_followed_owner(site, pin, name), role=pin.role, subject=pin.subject
+            )
             for rel in files
             for site in _setters_in(rel, name, module, read)
         ]
         followed += setters or [pin]
     unique = {(p.role, p.file, p.start): p for p in followed}  # one variable, several blocks
     return list(unique.values())
+
+
+def _followed_owner(setter: PinSite, pin: PinSite, name: str) -> str:
+    """``BLOCK (var.NAME)``, after the calling ``module "…" ->`` for a module argument."""
+    caller = f"{setter.owner} " if setter.owner.endswith("->") else ""
+    return f"{caller}{pin.owner} (var.{name})"
 
 
 def _setters_in(
@@ -97,7 +105,11 @@ def _setters_in(
         return variable_values(read(rel), name)
     if not rel.endswith(".tf"):
         return []
-    return [site for called, site in module_arguments(read(rel), name) if called == module]
+    return [
+        replace(site, owner=f"{site.owner} ->")  # (the followed pin's owner follows)
+        for called, site in module_arguments(read(rel), name)
+        if called == module
+    ]
 
 
 _MODULE = re.compile(r'^\ufeff?[ \t]*module[ \t]+"(?P<name>[^"\n]+)"[ \t]*\{', re.MULTILINE)

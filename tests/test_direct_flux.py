@@ -273,3 +273,78 @@ def test_a_terraform_helm_release_of_a_variable_nothing_sets_is_unproven(tmp_pat
     check = run(repo, "check")  # as a ${VAR} set outside the repository: said, not failed
     assert check.code == 0, check.stdout + check.stderr
     assert f"0 pin-sites agree, 1 cannot be proven: {TF_MAIN}:7" in check.stdout
+
+
+SCRIPT = "scripts/bootstrap.sh"
+
+
+def bootstrap_script(version: str) -> str:
+    return (
+        "#!/bin/sh\nset -eu\nhelm repo add fluxcd-community "
+        f"{COMMUNITY}\nhelm upgrade --install flux fluxcd-community/flux2 \\\n"
+        f"  --version {version} -n flux-system --create-namespace\n"
+    )
+
+
+def test_a_helm_install_of_flux2_in_a_script_is_a_flux_chart_pin(tmp_path: Path) -> None:
+    # svc-design/gitops installs Flux by ``helm upgrade --install … flux2 --version`` in its
+    # bootstrap scripts: the chart version, not a Flux release, moved with the HelmReleases.
+    repo = direct_layout(tmp_path / "repo", with_cloud_init=False)
+    (repo / SCRIPT).parent.mkdir()
+    (repo / SCRIPT).write_text(bootstrap_script("2.12.4"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "script")
+    document = json.loads(run(repo, "status", "--json").stdout)
+    assert ("helm install version", SCRIPT, 5, "2.12.4") in [
+        (s["role"], s["file"], s["line"], s["value"]) for s in document["sites"]
+    ]
+    assert run(repo, "check").code == 0
+    (repo / SCRIPT).write_text(bootstrap_script("2.13.0"))
+    check = run(repo, "check")
+    assert check.code == 1 and f"{SCRIPT}:5: " in check.stdout, check.stdout + check.stderr
+    (repo / SCRIPT).write_text(bootstrap_script("2.12.4"))
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert changed(before, snapshot(repo))[SCRIPT] == bootstrap_script("2.14.1")
+
+
+def test_a_cloud_init_helm_install_of_flux2_is_its_chart_pin_not_a_missing_url(
+    tmp_path: Path,
+) -> None:
+    template = (
+        "#cloud-config\nruncmd:\n  - helm install flux oci://ghcr.io/fluxcd-community/charts/"
+        "flux2 --version {} -n flux-system\n"
+    )
+    repo = write_repo(tmp_path / "repo", {CLOUD_INIT: template.format("2.12.4")})
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr  # was: no line installs install.yaml
+    assert "1 pin-sites agree" in check.stdout
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert changed(before, snapshot(repo)) == {CLOUD_INIT: template.format("2.14.1")}
+
+
+def test_sync_follows_a_terraform_or_script_chart_pin_renovate_moved(tmp_path: Path) -> None:
+    repo = terraform_layout(tmp_path / "repo")
+    (repo / SCRIPT).parent.mkdir()
+    (repo / SCRIPT).write_text(bootstrap_script("2.12.4"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "script")
+    (repo / TF_LITERAL).write_text(helm_release_tf('"2.14.1"'))  # Renovate's terraform manager
+    synced = run(repo, "sync")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert (repo / SCRIPT).read_text() == bootstrap_script("2.14.1")
+    assert '"2.14.1"' in (repo / TF_VARS).read_text()
+    assert (repo / TOOLS).read_text() == "flux2 2.4.0\n"
+
+
+def test_sync_with_nothing_moved_and_no_cloud_init_changes_nothing(tmp_path: Path) -> None:
+    # It said "cloud-init pins disagree or are not X.Y.Z: ; fix one" with no template at all.
+    repo = direct_layout(tmp_path / "repo", with_cloud_init=False)
+    before = snapshot(repo)
+    synced = run(repo, "sync")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert "cloud-init" not in synced.stdout + synced.stderr
+    assert snapshot(repo) == before

@@ -477,7 +477,7 @@ def survey(
     found.cache = cache
     found.scanned = _scanned_charts(found, components)
     _releases(found, roles.clusters, api_versions=_checks_flux(found, components))
-    _terraform_releases(found)
+    _tool_releases(found)
     _settle_direct(found)
     _operator_components(found)
     return found
@@ -494,19 +494,33 @@ def _direct_flux(charts: dict[str, ChartFile], config: Config, detected: Detecte
     )
 
 
-def _terraform_releases(found: Survey) -> None:
-    """A Terraform ``helm_release`` of the chart a wrapper-less Flux component deploys pins it
-    as a HelmRelease of it does (Flux installed by Terraform's Helm provider): its literal
-    ``version``, or the values that set the variable it names (read from the ``release_pins``
-    files, as the Flux provider's ``version`` is)."""
+def _tool_releases(found: Survey) -> None:
+    """What installs the chart a wrapper-less Flux component deploys, outside the cluster,
+    pins it as a HelmRelease of it does: a Terraform ``helm_release`` (its literal
+    ``version``, or the values that set the variable it names, as for the Flux provider's
+    ``version``) and a ``helm install|upgrade … --version`` of a script or cloud-init
+    template (the chart's version there, not the Flux release a cloud-init URL names)."""
     direct = next((c for c in found.components if c.is_flux and c.direct), None)
     if direct is None:
         return
     files = found.readable_release_pin_files()
     read = partial(read_once, found.sources, found.root)
     pins = [site for rel in files for site in find_chart_releases(read(rel), direct.upstream)]
-    kept = [s for s in found.releases if s.role is not Role.TERRAFORM_HELM]  # (resurvey)
+    commands = [*found.helm_installs()]  # a cloud-init template's (its owner says so)
+    for rel in files:
+        source = read(rel)
+        if not rel.endswith(".tf") and rel not in found.roles.cloudinit and b"helm" in source.raw:
+            commands += [replace(site, owner="script") for site in helm_install_pins(source)]
+    kept = [s for s in found.releases if s.role not in _TOOL_ROLES]  # (resurvey: read again)
     found.releases = kept + follow_variables(pins, files, read)
+    found.releases += [
+        replace(site, role=Role.HELM_COMMAND)
+        for site in commands
+        if site.subject == direct.upstream
+    ]
+
+
+_TOOL_ROLES = frozenset({Role.TERRAFORM_HELM, Role.HELM_COMMAND})
 
 
 def _settle_direct(found: Survey) -> None:
@@ -600,7 +614,7 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
     rescanned = [r for r in clusters if r in changed and r not in rescan.sources]
     _join(found, rescan.patches, rescanned, substituting)
     _keep(found.sources, rescan.instance_sources)
-    _terraform_releases(found)
+    _tool_releases(found)
     _settle_direct(found)
     _operator_components(found)
     return found
@@ -745,7 +759,12 @@ def _structure(found: Discovery) -> None:
 
 
 def _install_problem(found: Discovery) -> None:
-    if not found.installs and found.component.install_required and has_templates(found):
+    # A template that installs the chart itself (``helm install … flux2 --version``) holds
+    # its pin as a direct one: it installs Flux, with no install.yaml URL to hold.
+    templates = set(found.templates)
+    by_helm = any(s.role is Role.HELM_COMMAND and s.file in templates for s in found.direct)
+    required = found.component.install_required and not by_helm
+    if not found.installs and required and has_templates(found):
         found.problems.append(_no_install(found))
 
 

@@ -348,3 +348,15 @@ def test_sync_with_nothing_moved_and_no_cloud_init_changes_nothing(tmp_path: Pat
     assert synced.code == 0, synced.stdout + synced.stderr
     assert "cloud-init" not in synced.stdout + synced.stderr
     assert snapshot(repo) == before
+
+
+def test_to_with_only_an_unset_variable_does_not_claim_the_target_is_installed(
+    tmp_path: Path,
+) -> None:
+    # It said "already at v2.4.0" and took "ar.flux_version" (var. without its v) as the chart.
+    repo = write_repo(tmp_path / "repo", {TF_MAIN: helm_release_tf("var.flux_version")})
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert "already at" not in bump.stdout and "no pin names an exact release" in bump.stdout
+    document = json.loads(run(repo, "to", "2.4.0", "--no-git", "--json").stdout)
+    assert document["from"] == {"release": None, "chart": None}

@@ -277,14 +277,19 @@ bootstrap:
 """
 
 
-def test_a_variable_the_file_sets_is_followed_to_its_literal_version(tmp_path: Path) -> None:
-    # Scripts name the release once (``FLUX_VERSION="v2.4.0"``) and use ``${FLUX_VERSION}``
-    # in their commands: the assignment is the pin. One nothing sets stays unproven.
+def variable_repo(tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
     for rel, text in ((SCRIPT, VARIABLE_SCRIPT), ("Makefile", VARIABLE_MAKEFILE)):
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (repo / rel).write_text(text, "utf-8")
     init_git(repo)
+    return repo
+
+
+def test_a_variable_the_file_sets_is_followed_to_its_literal_version(tmp_path: Path) -> None:
+    # Scripts name the release once (``FLUX_VERSION="v2.4.0"``) and use ``${FLUX_VERSION}``
+    # in their commands: the assignment is the pin. One nothing sets stays unproven.
+    repo = variable_repo(tmp_path)
     status = run_cli("status", "--repo", str(repo), "--json", "--offline")
     assert [
         (s["owner"], f"{s['file']}:{s['line']}", s["value"], s["proven"])
@@ -302,4 +307,12 @@ def test_a_variable_the_file_sets_is_followed_to_its_literal_version(tmp_path: P
     moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
     assert moved.code == 0, moved.stdout + moved.stderr
     assert (repo / SCRIPT).read_text("utf-8") == VARIABLE_SCRIPT.replace('"v2.4.0"', '"v2.5.1"')
+    assert (repo / "Makefile").read_text("utf-8") == VARIABLE_MAKEFILE.replace("v2.4.0", "v2.5.1")
+
+
+def test_sync_follows_a_script_variable_renovate_moved(tmp_path: Path) -> None:
+    repo = variable_repo(tmp_path)
+    edit(repo, SCRIPT, 'FLUX_VERSION="v2.4.0"', 'FLUX_VERSION="v2.5.1"')  # its renovate comment
+    synced = run_cli("sync", "--repo", str(repo), "--offline")
+    assert synced.code == 0, synced.stdout + synced.stderr
     assert (repo / "Makefile").read_text("utf-8") == VARIABLE_MAKEFILE.replace("v2.4.0", "v2.5.1")

@@ -40,6 +40,8 @@ class Role(StrEnum):
     OCI_SEMVER = "OCIRepository semver"
     HELMFILE = "helmfile release version"
     TERRAFORM_HELM = "Terraform helm_release version"
+    # ``helm install|upgrade … flux2 --version X`` of a script: the community chart's version
+    HELM_COMMAND = "helm install version"
 
 
 @dataclass(frozen=True)

@@ -423,4 +423,5 @@ def _unpinnable(value: str) -> bool:
 
 
 def _first(sites: list[PinSite]) -> str | None:
-    return sites[0].value.removeprefix("v") if sites else None
+    """The first exact pin's version (``var.NAME`` or ``${VAR}`` is no version to start from)."""
+    return next((s.value.removeprefix("v") for s in sites if versions.is_pin(s.value)), None)

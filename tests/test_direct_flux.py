@@ -197,3 +197,166 @@ def test_init_writes_a_config_that_keeps_the_direct_layout(tmp_path: Path) -> No
     document = json.loads(run(repo, "status", "--json").stdout)
     assert document["components"] == [{"name": "flux", "wrapper": None, "upstream": "flux2"}]
     assert run(repo, "check").code == 0
+
+
+TF_MAIN = "terraform/flux/main.tf"
+TF_VARS = "terraform/flux/variables.tf"
+TF_LITERAL = "terraform/lab/flux.tf"
+
+
+def helm_release_tf(version: str) -> str:
+    """A Terraform helm_release of the community flux2 chart (the Helm provider's resource)."""
+    return (
+        'resource "helm_release" "flux2" {\n'
+        f'  repository       = "{COMMUNITY}"\n'
+        '  chart            = "flux2"\n  name             = "flux2"\n'
+        '  namespace        = "flux-system"\n  create_namespace = true\n'
+        f"  version          = {version}\n"
+        '  set {\n    name  = "policies.create"\n    value = "false"\n  }\n}\n'
+    )
+
+
+def terraform_layout(root: Path, *, default: str = "2.12.4") -> Path:
+    """Flux installed by Terraform's Helm provider: one module takes the chart version from
+    a variable's default, another writes it; no cloud-init, no HelmRelease."""
+    return write_repo(
+        root,
+        {
+            TF_MAIN: helm_release_tf("var.flux_version"),
+            TF_VARS: f'variable "flux_version" {{\n  type    = string\n  default = "{default}"\n}}\n',
+            TF_LITERAL: helm_release_tf('"2.12.4"'),
+            TOOLS: "flux2 2.2.3\n",
+        },
+    )
+
+
+def test_a_terraform_helm_release_of_flux2_is_a_flux_chart_pin(tmp_path: Path) -> None:
+    repo = terraform_layout(tmp_path / "repo")
+    document = json.loads(run(repo, "status", "--json").stdout)
+    assert document["components"] == [{"name": "flux", "wrapper": None, "upstream": "flux2"}]
+    role = "Terraform helm_release version"
+    assert [(s["role"], s["file"], s["line"], s["value"]) for s in document["sites"]] == [
+        (role, TF_VARS, 3, "2.12.4"),  # the default var.flux_version takes
+        (role, TF_LITERAL, 7, "2.12.4"),
+        ("Flux CLI pin", TOOLS, 1, "2.2.3"),
+    ]
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+    assert "3 pin-sites agree" in check.stdout
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert changed(before, snapshot(repo)) == {
+        TF_VARS: before[TF_VARS].decode().replace('"2.12.4"', '"2.14.1"'),
+        TF_LITERAL: helm_release_tf('"2.14.1"'),
+        TOOLS: "flux2 2.4.0\n",
+    }
+    assert run(repo, "check").code == 0
+
+
+def test_terraform_helm_releases_of_flux2_that_disagree_are_a_violation(tmp_path: Path) -> None:
+    repo = terraform_layout(tmp_path / "repo", default="2.13.0")
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert f"{TF_LITERAL}:7: " in check.stdout and "make them agree" in check.stdout
+
+
+def test_a_terraform_helm_release_of_a_variable_nothing_sets_is_unproven(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path / "repo", {TF_MAIN: helm_release_tf("var.flux_version")})
+    status = run(repo, "status", "--json")
+    assert status.code == 0, status.stderr
+    document = json.loads(status.stdout)
+    assert [(s["file"], s["value"], s["proven"]) for s in document["sites"]] == [
+        (TF_MAIN, "var.flux_version", False)
+    ]
+    assert document["violations"] == []
+    check = run(repo, "check")  # as a ${VAR} set outside the repository: said, not failed
+    assert check.code == 0, check.stdout + check.stderr
+    assert f"0 pin-sites agree, 1 cannot be proven: {TF_MAIN}:7" in check.stdout
+
+
+SCRIPT = "scripts/bootstrap.sh"
+
+
+def bootstrap_script(version: str) -> str:
+    return (
+        "#!/bin/sh\nset -eu\nhelm repo add fluxcd-community "
+        f"{COMMUNITY}\nhelm upgrade --install flux fluxcd-community/flux2 \\\n"
+        f"  --version {version} -n flux-system --create-namespace\n"
+    )
+
+
+def test_a_helm_install_of_flux2_in_a_script_is_a_flux_chart_pin(tmp_path: Path) -> None:
+    # svc-design/gitops installs Flux by ``helm upgrade --install … flux2 --version`` in its
+    # bootstrap scripts: the chart version, not a Flux release, moved with the HelmReleases.
+    repo = direct_layout(tmp_path / "repo", with_cloud_init=False)
+    (repo / SCRIPT).parent.mkdir()
+    (repo / SCRIPT).write_text(bootstrap_script("2.12.4"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "script")
+    document = json.loads(run(repo, "status", "--json").stdout)
+    assert ("helm install version", SCRIPT, 5, "2.12.4") in [
+        (s["role"], s["file"], s["line"], s["value"]) for s in document["sites"]
+    ]
+    assert run(repo, "check").code == 0
+    (repo / SCRIPT).write_text(bootstrap_script("2.13.0"))
+    check = run(repo, "check")
+    assert check.code == 1 and f"{SCRIPT}:5: " in check.stdout, check.stdout + check.stderr
+    (repo / SCRIPT).write_text(bootstrap_script("2.12.4"))
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert changed(before, snapshot(repo))[SCRIPT] == bootstrap_script("2.14.1")
+
+
+def test_a_cloud_init_helm_install_of_flux2_is_its_chart_pin_not_a_missing_url(
+    tmp_path: Path,
+) -> None:
+    template = (
+        "#cloud-config\nruncmd:\n  - helm install flux oci://ghcr.io/fluxcd-community/charts/"
+        "flux2 --version {} -n flux-system\n"
+    )
+    repo = write_repo(tmp_path / "repo", {CLOUD_INIT: template.format("2.12.4")})
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr  # was: no line installs install.yaml
+    assert "1 pin-sites agree" in check.stdout
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert changed(before, snapshot(repo)) == {CLOUD_INIT: template.format("2.14.1")}
+
+
+def test_sync_follows_a_terraform_or_script_chart_pin_renovate_moved(tmp_path: Path) -> None:
+    repo = terraform_layout(tmp_path / "repo")
+    (repo / SCRIPT).parent.mkdir()
+    (repo / SCRIPT).write_text(bootstrap_script("2.12.4"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "script")
+    (repo / TF_LITERAL).write_text(helm_release_tf('"2.14.1"'))  # Renovate's terraform manager
+    synced = run(repo, "sync")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert (repo / SCRIPT).read_text() == bootstrap_script("2.14.1")
+    assert '"2.14.1"' in (repo / TF_VARS).read_text()
+    assert (repo / TOOLS).read_text() == "flux2 2.4.0\n"
+
+
+def test_sync_with_nothing_moved_and_no_cloud_init_changes_nothing(tmp_path: Path) -> None:
+    # It said "cloud-init pins disagree or are not X.Y.Z: ; fix one" with no template at all.
+    repo = direct_layout(tmp_path / "repo", with_cloud_init=False)
+    before = snapshot(repo)
+    synced = run(repo, "sync")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert "cloud-init" not in synced.stdout + synced.stderr
+    assert snapshot(repo) == before
+
+
+def test_to_with_only_an_unset_variable_does_not_claim_the_target_is_installed(
+    tmp_path: Path,
+) -> None:
+    # It said "already at v2.4.0" and took "ar.flux_version" (var. without its v) as the chart.
+    repo = write_repo(tmp_path / "repo", {TF_MAIN: helm_release_tf("var.flux_version")})
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert "already at" not in bump.stdout and "no pin names an exact release" in bump.stdout
+    document = json.loads(run(repo, "to", "2.4.0", "--no-git", "--json").stdout)
+    assert document["from"] == {"release": None, "chart": None}

@@ -260,3 +260,59 @@ def test_a_flux_install_or_bootstrap_version_on_a_command_line_is_a_pin(tmp_path
     assert (repo / "Makefile").read_text("utf-8") == MAKEFILE_TEXT.replace(
         "--version=v2.4.0", "--version=v2.5.1"
     ).replace('"v2.4.0"', '"v2.5.1"')
+
+
+VARIABLE_SCRIPT = """\
+#!/usr/bin/env bash
+set -euo pipefail
+FLUX_VERSION="v2.4.0"  # renovate: datasource=github-releases depName=fluxcd/flux2
+kubectl apply -f "https://github.com/fluxcd/flux2/releases/download/${FLUX_VERSION}/install.yaml"
+kubectl apply -k "github.com/fluxcd/flux2/manifests/crds?ref=${FLUX_VERSION}"
+kubectl apply -k github.com/fluxcd/flux2/manifests/install?ref=$OTHER_VERSION
+"""
+VARIABLE_MAKEFILE = """\
+FLUX_VERSION ?= v2.4.0
+bootstrap:
+\tflux bootstrap github --owner=me --version=$(FLUX_VERSION) --path=clusters/prod
+"""
+
+
+def variable_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    for rel, text in ((SCRIPT, VARIABLE_SCRIPT), ("Makefile", VARIABLE_MAKEFILE)):
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text, "utf-8")
+    init_git(repo)
+    return repo
+
+
+def test_a_variable_the_file_sets_is_followed_to_its_literal_version(tmp_path: Path) -> None:
+    # Scripts name the release once (``FLUX_VERSION="v2.4.0"``) and use ``${FLUX_VERSION}``
+    # in their commands: the assignment is the pin. One nothing sets stays unproven.
+    repo = variable_repo(tmp_path)
+    status = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    assert [
+        (s["owner"], f"{s['file']}:{s['line']}", s["value"], s["proven"])
+        for s in json.loads(status.stdout)["sites"]
+    ] == [
+        ("flux bootstrap --version ($FLUX_VERSION)", "Makefile:1", "v2.4.0", True),
+        ("kubectl fluxcd/flux2 install.yaml asset ($FLUX_VERSION)", f"{SCRIPT}:3", "v2.4.0", True),
+        ("kubectl fluxcd/flux2/manifests/install", f"{SCRIPT}:6", "$OTHER_VERSION", False),
+    ]
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+    edit(repo, "Makefile", "?= v2.4.0", "?= v2.3.0")
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1 and "Makefile:1: " in check.stdout, check.stdout + check.stderr
+    edit(repo, "Makefile", "?= v2.3.0", "?= v2.4.0")
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / SCRIPT).read_text("utf-8") == VARIABLE_SCRIPT.replace('"v2.4.0"', '"v2.5.1"')
+    assert (repo / "Makefile").read_text("utf-8") == VARIABLE_MAKEFILE.replace("v2.4.0", "v2.5.1")
+
+
+def test_sync_follows_a_script_variable_renovate_moved(tmp_path: Path) -> None:
+    repo = variable_repo(tmp_path)
+    edit(repo, SCRIPT, 'FLUX_VERSION="v2.4.0"', 'FLUX_VERSION="v2.5.1"')  # its renovate comment
+    synced = run_cli("sync", "--repo", str(repo), "--offline")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert (repo / "Makefile").read_text("utf-8") == VARIABLE_MAKEFILE.replace("v2.4.0", "v2.5.1")

@@ -45,6 +45,16 @@ def module(tmp_path: Path, files: dict[str, str]) -> Path:
     return repo
 
 
+def cli_and_module(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A repository of ``files`` and an asdf Flux CLI pin (2.4.0), with no fleet."""
+    repo = tmp_path / "repo"
+    for rel, text in {**files, ".tool-versions": "flux2 2.4.0\n"}.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text, "utf-8")
+    init_git(repo)
+    return repo
+
+
 def terraform_files(tree: dict[str, bytes]) -> dict[str, bytes]:
     return {rel: data for rel, data in tree.items() if rel.endswith((".tf", ".tfvars"))}
 
@@ -147,15 +157,9 @@ def test_a_variable_nothing_sets_is_unproven_not_a_violation(
 def test_sync_follows_a_variable_default_renovate_moved(tmp_path: Path) -> None:
     # Renovate's terraform or regex manager moves the variable's default on its own: sync
     # must take it as the release being synced and move the rest (here the asdf CLI pin).
-    repo = tmp_path / "repo"
-    for rel, text in {
-        "infra/flux/main.tf": MAIN,
-        "infra/flux/variables.tf": VARIABLES,
-        ".tool-versions": "flux2 2.4.0\n",
-    }.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(text, "utf-8")
-    init_git(repo)
+    repo = cli_and_module(
+        tmp_path, {"infra/flux/main.tf": MAIN, "infra/flux/variables.tf": VARIABLES}
+    )
     moved = VARIABLES.replace('default     = "v2.4.0"', 'default     = "v2.5.1"')
     (repo / "infra/flux/variables.tf").write_text(moved, "utf-8")
     outcome = run_cli("sync", "--repo", str(repo), "--offline")
@@ -163,3 +167,58 @@ def test_sync_follows_a_variable_default_renovate_moved(tmp_path: Path) -> None:
     assert (repo / ".tool-versions").read_text("utf-8") == "flux2 2.5.1\n"
     assert (repo / "infra/flux/variables.tf").read_text("utf-8") == moved
     assert (repo / "infra/flux/main.tf").read_text("utf-8") == MAIN
+
+
+CALLERS = """\
+module "prod" {
+  source       = "../../modules/flux" # this repository's module
+  flux_version = "v2.4.0"
+}
+
+module "remote" {
+  source       = "git::https://example.com/flux.git"
+  flux_version = "v1.0.0" # another module's variable, not this one's
+}
+"""
+
+
+def test_a_local_module_call_that_sets_the_variable_is_a_pin_too(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # A module's caller passes the version (``module "…" { source = "../…" NAME = "…" }``):
+    # that argument, not only the default, is what Terraform installs; both move.
+    repo = module(
+        tmp_path,
+        {"modules/flux/main.tf": MAIN, "modules/flux/variables.tf": VARIABLES,
+         "live/prod/main.tf": CALLERS},
+    )  # fmt: skip
+    owner = "flux_bootstrap_git.this (var.flux_version)"
+    assert terraform_rows(repo) == [
+        {"file": "live/prod/main.tf", "line": 3, "value": "v2.4.0",
+         "owner": f'module "prod" -> {owner}',
+         "ok": True, "proven": True},
+        {"file": "modules/flux/variables.tf", "line": 8, "value": "v2.4.0", "owner": owner,
+         "ok": True, "proven": True},
+    ]  # fmt: skip
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    after = snapshot(repo)
+    assert after["live/prod/main.tf"] == CALLERS.replace(
+        'flux_version = "v2.4.0"', 'flux_version = "v2.5.1"'
+    ).encode("utf-8")
+    assert b'default     = "v2.5.1"' in after["modules/flux/variables.tf"]
+
+
+def test_sync_follows_a_module_argument_renovate_moved(tmp_path: Path) -> None:
+    repo = cli_and_module(
+        tmp_path,
+        {"modules/flux/main.tf": MAIN, "modules/flux/variables.tf": VARIABLES,
+         "live/prod/main.tf": CALLERS},
+    )  # fmt: skip
+    moved = CALLERS.replace('flux_version = "v2.4.0"', 'flux_version = "v2.5.1"')
+    (repo / "live/prod/main.tf").write_text(moved, "utf-8")
+    outcome = run_cli("sync", "--repo", str(repo), "--offline")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert (repo / ".tool-versions").read_text("utf-8") == "flux2 2.5.1\n"
+    assert b'default     = "v2.5.1"' in (repo / "modules/flux/variables.tf").read_bytes()
+    assert (repo / "live/prod/main.tf").read_text("utf-8") == moved

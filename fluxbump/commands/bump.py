@@ -471,8 +471,8 @@ def _unchanged(target: Target) -> str:
     FluxInstance's ``2.x``) nothing names a release and every range admits this one."""
     if target.flux and target.from_release is None and target.from_chart is None:
         return (
-            f"Flux v{target.release}: no pin names an exact release and every range admits "
-            "it; nothing to do"
+            f"Flux v{target.release}: no pin names an exact release (every range admits it; "
+            "a value set outside this repository is unproven: see 'fluxbump status'); nothing to do"
         )
     return f"{target.title()}: already at {_at(target)}; nothing to do"
 

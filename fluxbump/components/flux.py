@@ -73,7 +73,11 @@ FLUX_RULES = FluxRules()
 
 
 def from_cloud_init(found: DiscoveredPins, index: HelmIndex) -> Target:
-    """The release the cloud-init template installs, and the chart carrying it."""
+    """The release the cloud-init template installs, and the chart carrying it; with no
+    template, the release the first exact chart pin carries (a wrapper-less layout)."""
+    charts = [p for p in found.upstream_pins() if versions.is_pin(p.value)]
+    if not found.installs and charts:
+        return for_chart(found, index, charts[0])
     values = sorted(
         {versions.normalize(s.value) for s in found.installs if versions.is_pin(s.value)}
     )

@@ -17,6 +17,7 @@ from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import app_version_of, beyond_index
 from fluxbump.scan.discover import Discovery
 from fluxbump.scan.sites import chartlock
+from fluxbump.scan.sites.terraform import variable_of
 from fluxbump.scan.substitution import Placeholder, default_pin, placeholder_variable
 
 
@@ -339,6 +340,11 @@ def _upstream_pin(
         # Another wrapper may float on a range: nothing to compare its mirrors and installs
         # with, and nothing wrong with it (Flux must be exact: the release maps to one chart).
         report.rows.append(Row(pin, "an exact version to compare mirrors with", True, False))
+        return None
+    variable = variable_of(pin)
+    if variable is not None:  # a Terraform helm_release's var.NAME no file of its module sets
+        why = f"var.{variable} is set outside this repository"
+        report.rows.append(Row(pin, f"an exact {name} version", True, False, why))
         return None
     if not versions.is_pin(pin.value):
         report.violations.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 
@@ -52,6 +53,7 @@ from fluxbump.scan.sites.operator import CHARTS as OPERATOR_CHARTS
 from fluxbump.scan.sites.operator import find_operator_charts, repository_of
 from fluxbump.scan.sites.terraform import (
     ProviderConstraint,
+    find_chart_releases,
     find_provider_constraints,
     find_terraform_pins,
     follow_variables,
@@ -389,7 +391,7 @@ class Survey:
     def _unread_release_pin_files(self) -> set[str]:
         return {u.file for u in self.unreadable_release_pins} | self.skipped_release_pins
 
-    def _readable_release_pin_files(self) -> list[str]:
+    def readable_release_pin_files(self) -> list[str]:
         """The ``release_pins`` files, but those ``release_pins`` found unreadable."""
         self.release_pins()  # (fills ``unreadable_release_pins``)
         unread = self._unread_release_pin_files()
@@ -399,7 +401,7 @@ class Survey:
         """The ``fluxcd/flux`` Terraform provider constraints (reported, never moved)."""
         return [
             constraint
-            for rel in self._readable_release_pin_files()
+            for rel in self.readable_release_pin_files()
             for constraint in find_provider_constraints(read_once(self.sources, self.root, rel))
         ]
 
@@ -411,7 +413,7 @@ class Survey:
             found = [s for s in self.instances if s.role not in CLUSTER_RELEASE_ROLES]
             found += [s for s in self.helm_installs() if s.subject in OPERATOR_CHARTS]
             clusters = set(self.roles.clusters)
-            for rel in self._readable_release_pin_files():
+            for rel in self.readable_release_pin_files():
                 if rel not in clusters:
                     found += find_operator_charts(read_once(self.sources, self.root, rel))
             seen: set[tuple[str, int]] = set()
@@ -475,6 +477,7 @@ def survey(
     found.cache = cache
     found.scanned = _scanned_charts(found, components)
     _releases(found, roles.clusters, api_versions=_checks_flux(found, components))
+    _tool_releases(found)
     _settle_direct(found)
     _operator_components(found)
     return found
@@ -489,6 +492,35 @@ def _direct_flux(charts: dict[str, ChartFile], config: Config, detected: Detecte
         and config.wrapper == FLUX.wrapper
         and FLUX.wrapper not in charts
     )
+
+
+def _tool_releases(found: Survey) -> None:
+    """What installs the chart a wrapper-less Flux component deploys, outside the cluster,
+    pins it as a HelmRelease of it does: a Terraform ``helm_release`` (its literal
+    ``version``, or the values that set the variable it names, as for the Flux provider's
+    ``version``) and a ``helm install|upgrade … --version`` of a script or cloud-init
+    template (the chart's version there, not the Flux release a cloud-init URL names)."""
+    direct = next((c for c in found.components if c.is_flux and c.direct), None)
+    if direct is None:
+        return
+    files = found.readable_release_pin_files()
+    read = partial(read_once, found.sources, found.root)
+    pins = [site for rel in files for site in find_chart_releases(read(rel), direct.upstream)]
+    commands = [*found.helm_installs()]  # a cloud-init template's (its owner says so)
+    for rel in files:
+        source = read(rel)
+        if not rel.endswith(".tf") and rel not in found.roles.cloudinit and b"helm" in source.raw:
+            commands += [replace(site, owner="script") for site in helm_install_pins(source)]
+    kept = [s for s in found.releases if s.role not in _TOOL_ROLES]  # (resurvey: read again)
+    found.releases = kept + follow_variables(pins, files, read)
+    found.releases += [
+        replace(site, role=Role.HELM_COMMAND)
+        for site in commands
+        if site.subject == direct.upstream
+    ]
+
+
+_TOOL_ROLES = frozenset({Role.TERRAFORM_HELM, Role.HELM_COMMAND})
 
 
 def _settle_direct(found: Survey) -> None:
@@ -582,6 +614,7 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
     rescanned = [r for r in clusters if r in changed and r not in rescan.sources]
     _join(found, rescan.patches, rescanned, substituting)
     _keep(found.sources, rescan.instance_sources)
+    _tool_releases(found)
     _settle_direct(found)
     _operator_components(found)
     return found
@@ -726,7 +759,12 @@ def _structure(found: Discovery) -> None:
 
 
 def _install_problem(found: Discovery) -> None:
-    if not found.installs and found.component.install_required and has_templates(found):
+    # A template that installs the chart itself (``helm install … flux2 --version``) holds
+    # its pin as a direct one: it installs Flux, with no install.yaml URL to hold.
+    templates = set(found.templates)
+    by_helm = any(s.role is Role.HELM_COMMAND and s.file in templates for s in found.direct)
+    required = found.component.install_required and not by_helm
+    if not found.installs and required and has_templates(found):
         found.problems.append(_no_install(found))
 
 

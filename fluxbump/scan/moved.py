@@ -65,6 +65,10 @@ def _leads(moved: MovedPin, target: str) -> str:
 
 def _base_value(found: Discovery, site: PinSite, base: BaseSources) -> str | None:
     """The same pin (n-th of its role and chart in the file) at the base revision."""
+    from fluxbump.scan.sites.terraform import followed_variable
+
+    if followed_variable(site) is not None:  # a variable's default or a module argument
+        return release_pin_at_base(site, base)
     source = base(site.file)
     if source is None:
         return None
@@ -97,6 +101,12 @@ def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite
     if role is Role.MIRROR:
         mirrors = find_mirrors(source, found.config.values_mirror, component.wrapper)
         return [m for m in mirrors if m.subject == component.upstream]
+    if component.direct and role is Role.TERRAFORM_HELM:  # what installs it outside
+        from fluxbump.scan.sites.terraform import find_chart_releases
+
+        return find_chart_releases(source, component.upstream)
+    if component.direct and role is Role.HELM_COMMAND:
+        return [s for s in helm_install_pins(source) if s.subject == component.upstream]
     if component.direct:  # no wrapper: the HelmReleases (or OCI tags) of the chart pin it
         from fluxbump.scan.sites.helmrelease import scan_manifest
 
@@ -114,7 +124,11 @@ def release_pin_at_base(site: PinSite, base: BaseSources) -> str | None:
     from fluxbump.scan.discover import RELEASE_PIN_KINDS
     from fluxbump.scan.sites.fluxinstance import find_flux_instance
     from fluxbump.scan.sites.fluxmanifests import find_flux_manifests
-    from fluxbump.scan.sites.terraform import followed_variable, variable_values
+    from fluxbump.scan.sites.terraform import (
+        followed_variable,
+        module_arguments,
+        variable_values,
+    )
 
     source = base(site.file)
     if source is None:
@@ -127,7 +141,8 @@ def release_pin_at_base(site: PinSite, base: BaseSources) -> str | None:
         kinds = (cluster[site.role],) if site.role in cluster else RELEASE_PIN_KINDS
         variable = followed_variable(site)
         if variable is not None:  # a variable's default or tfvars value: read as one
-            then = variable_values(source, variable)
+            then = variable_values(source, variable)  # or a local module call's argument
+            then += [s for _, s in module_arguments(source, variable)]
         else:
             then = [
                 s

@@ -75,6 +75,15 @@ def test_the_oracle_sees_same_named_charts_and_unreadable_files() -> None:
     )
 
 
+def test_the_oracle_follows_a_terraform_variable_to_its_default_and_its_module_call() -> None:
+    devdynamicio = scan(SNAPSHOTS / "devdynamicio-terraform-kubernetes-fluxcd")
+    assert [(c.file, c.version) for c in devdynamicio.terraform_charts] == [
+        ("variables.tf", "2.14.0"),
+        ("examples/simple/main.tf", "2.9.2"),  # module "fluxcd" { source = "../../" }
+    ]  # not the flux2-sync chart's helm_release (var.flux_sync_version, 1.8.2 and 1.10.0)
+    assert devdynamicio.flux_disagreements() == {("examples/simple/main.tf", "2.9.2")}
+
+
 def test_the_oracle_reads_the_flux_release_pins_outside_charts() -> None:
     daluca = scan(SNAPSHOTS / "daluca-cloud")
     assert sorted((p.file, p.kind, p.version) for p in daluca.flux_pins) == [
@@ -96,7 +105,7 @@ def test_the_oracle_reads_the_flux_release_pins_outside_charts() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_the_oracle_reads_every_snapshot(name: str) -> None:
     facts = scan(SNAPSHOTS / name)
-    found = facts.charts or facts.releases or facts.flux_pins
+    found = facts.charts or facts.releases or facts.flux_pins or facts.terraform_charts
     assert found or name == "fluxcd-flux2-multi-tenancy"
 
 
@@ -206,6 +215,20 @@ BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
             ),
         ],
     ),
+    # Terraform's Helm provider installs the flux2 chart: the variable's default and the
+    # example's module argument (they disagreed: 2.14.0 and 2.9.2) move to the chart of 2.6.4.
+    "devdynamicio-terraform-kubernetes-fluxcd": (
+        ("to", "2.6.4"),
+        [
+            (
+                "examples/simple/main.tf",
+                3,
+                '  flux_version      = "2.9.2"',
+                '  flux_version      = "2.16.4"',
+            ),
+            ("variables.tf", 3, '  default     = "2.14.0"', '  default     = "2.16.4"'),
+        ],
+    ),
     "mmalyska-home-ops": (
         ("to", "1.20.1", "--component", "cilium"),
         [
@@ -302,7 +325,11 @@ def test_status_reports_every_pin_the_oracle_finds_and_nothing_else(
     assert operators == sorted({p.chart for p in facts.operator_pins}, reverse=True)
     flux = [c["wrapper"] for c in document["components"] if c["name"] == "flux"]
     # No wrapper chart: Flux is still a component when it is pinned outside charts.
-    assert flux == (facts.flux_wrappers() or ([None] if facts.flux_pins else []))
+    outside = facts.flux_pins or facts.terraform_charts
+    assert flux == (facts.flux_wrappers() or ([None] if outside else []))
+    assert sites(document, "Terraform helm_release version") == {
+        (c.file, FLUX_UPSTREAM, c.version) for c in facts.terraform_charts
+    }
     assert flux_sites(document) == {(p.file, p.kind, p.version) for p in facts.flux_pins}
     violations = {(v["file"], v["found"]) for v in document["violations"]}
     assert violations == facts.flux_disagreements()

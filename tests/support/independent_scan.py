@@ -27,7 +27,13 @@ parameter, else ``version``, as kustomize's remoteBuild.md documents) or from a 
 ``ref.tag``; Flux's GitRepository documents that ``ref.commit`` and ``ref.name`` take precedence),
 and by a command in a shell script, Taskfile or Makefile that gives ``kubectl`` or ``kustomize``
 one of those remote URLs (``kubectl apply -k URL``: kubectl builds it with kustomize); the exact
-ones must all name one release.
+ones must all name one release. With no chart wrapping ``flux2``, Terraform's Helm provider may
+install the community chart itself: a ``resource "helm_release"`` whose ``chart`` is ``flux2``
+(or a URL ending in it) pins that chart by its ``version`` argument, a string, or ``var.NAME``,
+whose values are what Terraform's documentation lists for an input variable of the module (the
+block's directory): the ``default`` of its ``variable`` block, a ``*.tfvars`` assignment, and the
+argument NAME of each ``module`` block whose ``source`` is a local path (``./``, ``../``) to that
+directory; those chart pins must name one chart version.
 """
 
 from __future__ import annotations
@@ -84,6 +90,14 @@ _KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomizatio
 
 
 @dataclass(frozen=True)
+class TerraformChart:
+    """A version of the community flux2 chart a Terraform helm_release installs."""
+
+    file: str
+    version: str
+
+
+@dataclass(frozen=True)
 class Release:
     """A HelmRelease and the chart version it deploys (None: a range or no version)."""
 
@@ -120,16 +134,21 @@ class Facts:
     unreadable: list[str] = field(default_factory=list)
     operator_pins: list[OperatorPin] = field(default_factory=list)
     flux_pins: list[FluxPin] = field(default_factory=list)
+    # the flux2 chart versions Terraform helm_release blocks install, in walk order
+    terraform_charts: list[TerraformChart] = field(default_factory=list)
 
     def flux_disagreements(self) -> set[tuple[str, str]]:
         """(file, version) of each exact Flux release pin that names another release than the
         first exact one of a FluxInstance, else of a bootstrap header, else of the CLI."""
         exact = [p for p in self.flux_pins if p.exact]
         order = {"instance": 0, "manifests": 1, "git": 2, "bootstrap": 3, "kustomize": 4, "cli": 5}
+        charts = {(p.file, p.version) for p in self.terraform_charts}
+        if self.terraform_charts:  # each against the first the walk meets
+            charts = {pin for pin in charts if pin[1] != self.terraform_charts[0].version}
         if not exact:
-            return set()
+            return charts
         first = min(exact, key=lambda p: order[p.kind]).version.removeprefix("v")
-        return {(p.file, p.version) for p in exact if p.version.removeprefix("v") != first}
+        return charts | {(p.file, p.version) for p in exact if p.version.removeprefix("v") != first}
 
     def flux_wrappers(self) -> list[str]:
         """The charts that depend on the community ``flux2`` chart."""
@@ -174,7 +193,93 @@ def scan(root: Path) -> Facts:
             facts.flux_pins.append(FluxPin(rel, "git", git))
     facts.flux_pins += _bootstrap_headers(root) + _mise_pins(root) + _kustomize_pins(root)
     facts.flux_pins += _command_pins(root)
+    if not facts.flux_wrappers():
+        facts.terraform_charts = _terraform_charts(root)
     return facts
+
+
+def _terraform_charts(root: Path) -> list[TerraformChart]:
+    files = {rel: (root / rel).read_text("utf-8") for rel in _files_ending(root, ".tf", ".tfvars")}
+    blocks = {rel: _hcl_blocks(text) for rel, text in files.items() if rel.endswith(".tf")}
+    found: list[TerraformChart] = []
+    for rel, file_blocks in blocks.items():
+        for words, arguments in file_blocks:
+            chart = _hcl_string(arguments.get("chart", ""))
+            if words[:2] != ["resource", "helm_release"] or chart is None:
+                continue
+            if chart.rstrip("/").rsplit("/", 1)[-1] != FLUX_UPSTREAM:
+                continue
+            version = arguments.get("version", "")
+            literal = _hcl_string(version)
+            if literal is not None:
+                found.append(TerraformChart(rel, literal))
+            elif version.startswith("var."):
+                module = os.path.dirname(rel)
+                found += _variable_values(version[4:], module, files, blocks)
+    seen: set[TerraformChart] = set()  # one variable read by two blocks is one value
+    order = list(files)
+    found.sort(key=lambda c: order.index(c.file))
+    return [c for c in found if not (c in seen or seen.add(c))]
+
+
+def _variable_values(
+    name: str,
+    module: str,
+    files: dict[str, str],
+    blocks: dict[str, list[tuple[list[str], dict[str, str]]]],
+) -> list[TerraformChart]:
+    values = []
+    for rel, text in files.items():
+        if rel.endswith(".tfvars") and os.path.dirname(rel) == module:
+            for line in text.splitlines():
+                key, _, value = line.partition("=")
+                literal = _hcl_string(value.split("#")[0].strip())
+                if key.strip() == name and literal:
+                    values.append(TerraformChart(rel, literal))
+        for words, arguments in blocks.get(rel, []):
+            declared = words == ["variable", name] and os.path.dirname(rel) == module
+            source = _hcl_string(arguments.get("source", "")) or ""
+            called = os.path.normpath(os.path.join(os.path.dirname(rel), source))
+            calls = words[:1] == ["module"] and source.startswith(("./", "../"))
+            literal = _hcl_string(arguments.get("default" if declared else name, ""))
+            if literal and (declared or (calls and called == (module or "."))):
+                values.append(TerraformChart(rel, literal))
+    return values
+
+
+def _hcl_blocks(text: str) -> list[tuple[list[str], dict[str, str]]]:
+    """Each top-level block of an HCL file: its type and labels, and the expression text of
+    each argument written at its top level (nested blocks are skipped)."""
+    blocks: list[tuple[list[str], dict[str, str]]] = []
+    depth = 0
+    for raw in text.splitlines():
+        line = re.sub(r"\s(#|//).*$", "", raw).strip()
+        braces = re.sub(r'"(?:[^"\\]|\\.)*"', '""', line)
+        if depth == 0 and braces.endswith("{"):
+            blocks.append(([w.strip('"') for w in line[:-1].split()], {}))
+        elif depth == 1 and "=" in line and blocks:
+            key, _, value = line.partition("=")
+            blocks[-1][1].setdefault(key.strip(), value.strip())
+        depth += braces.count("{") - braces.count("}")
+    return blocks
+
+
+def _hcl_string(expression: str) -> str | None:
+    """A plain string literal's text (no interpolation), else None."""
+    match = re.fullmatch(r'"([^"$%\\]*)"', expression.strip())
+    return match.group(1) if match and match.group(1) else None
+
+
+def _files_ending(root: Path, *endings: str) -> list[str]:
+    found = []
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories[:] = sorted(s for s in subdirectories if s != ".git")
+        found += [
+            (Path(directory) / n).relative_to(root).as_posix()
+            for n in sorted(files)
+            if n.endswith(endings)
+        ]
+    return found
 
 
 def _instance_version(document: dict[str, Any], oci: dict[str, dict[str, Any]]) -> str | None:

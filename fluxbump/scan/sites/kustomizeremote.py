@@ -96,7 +96,43 @@ def find_install_commands(source: SourceFile) -> list[PinSite]:
         offset += len(line)
     if "flux" in source.text:
         sites += _flux_cli_versions(source)
-    return sorted(sites, key=lambda s: s.start)
+    return sorted(_follow_variables(source, sites), key=lambda s: s.start)
+
+
+# A version given as a variable of the file: ``$NAME``, ``${NAME}`` or a Makefile's ``$(NAME)``.
+_VARIABLE = re.compile(r"^\$[{(]?(?P<name>[A-Za-z_][A-Za-z0-9_]*)[})]?$")
+# The literal value a file gives NAME: a shell assignment (``NAME=v2.4.0``, quoted, after
+# ``export``/``readonly``/``local``/``declare -x``), a shell default (``${NAME:-v2.4.0}``,
+# ``: "${NAME:=v2.4.0}"``), a Makefile's (``NAME ?= v2.4.0``, ``:=``, ``=``) or a YAML
+# key's (a Taskfile's ``vars:``, a workflow's ``env:``: ``NAME: v2.4.0``).
+_SETTER = (
+    r"(?:^[ \t]*(?:(?:export|readonly|local|declare(?:[ \t]+-\w+)*)[ \t]+)?{name}"
+    r"(?:=|[ \t]*[?:]?=[ \t]*|:[ \t]+)|\$\{{{name}:?[-=])"
+    r"(?P<quote>[\"']?)(?P<value>v?\d+\.\d+\.\d+[\w.+-]*)(?P=quote)"
+)
+
+
+def _follow_variables(source: SourceFile, sites: list[PinSite]) -> list[PinSite]:
+    """Each site whose version is a variable (``${FLUX_VERSION}``) replaced by the literal
+    versions the same file assigns it, which are then the pins ``to`` moves (two commands of
+    one variable share them); one the file does not set stays as it is, unproven."""
+    followed: dict[int, PinSite] = {}
+    for site in sites:
+        variable = _VARIABLE.match(site.value)
+        name = variable.group("name") if variable is not None else ""
+        setters = _setters(source, name) if name else []
+        for at, value in setters:
+            owner = f"{site.owner} (${name})"
+            followed.setdefault(at, source.text_site(site.role, at, value, SUBJECT, owner))
+        if not setters:
+            followed.setdefault(site.start, site)
+    return list(followed.values())
+
+
+def _setters(source: SourceFile, name: str) -> list[tuple[int, str]]:
+    """Where the file gives variable ``name`` a literal version (offset, value)."""
+    pattern = re.compile(_SETTER.format(name=re.escape(name)), re.MULTILINE)
+    return [(m.start("value"), m.group("value")) for m in pattern.finditer(source.text)]
 
 
 def _flux_cli_versions(source: SourceFile) -> list[PinSite]:

@@ -24,7 +24,7 @@ from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, yaml_site
 from fluxbump.scan.sites.cloudinit import helm_install_pins
 from fluxbump.scan.sites.fluxinstance import object_name
-from fluxbump.scan.sites.terraform import block_pins
+from fluxbump.scan.sites.terraform import block_pins, chart_name
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -48,7 +48,7 @@ def find_operator_charts(source: SourceFile) -> list[PinSite]:
     if not may_hold_operator_chart(source.raw):
         return []
     if source.rel.endswith(".tf"):
-        return [s for s in block_pins(source, "helm_release", _tf_chart) if s.subject in CHARTS]
+        return [s for s in block_pins(source, "helm_release", chart_name) if s.subject in CHARTS]
     installs = [s for s in helm_install_pins(source) if s.subject in CHARTS]
     if source.rel.endswith(".gotmpl"):
         return sorted([*_helmfile_template(source), *installs], key=lambda s: s.start)
@@ -181,8 +181,3 @@ def _as_written(scalar: yamldoc.Scalar, template: str, key_end: int | None) -> y
         return scalar
     start = key_end + action.start()
     return replace(scalar, value=action.group(0), start=start, end=start + len(action.group(0)))
-
-
-def _tf_chart(chart: str) -> str:
-    """``chart = "flux-operator"`` (with ``repository``) or the chart's whole OCI URL."""
-    return chart.rstrip("/").rsplit("/", 1)[-1]

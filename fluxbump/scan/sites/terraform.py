@@ -69,8 +69,9 @@ def follow_variables(
     pins: list[PinSite], files: Sequence[str], read: Callable[[str], SourceFile]
 ) -> list[PinSite]:
     """``pins`` with each Terraform ``var.NAME`` version replaced by the literal values that
-    set NAME in its module (``files``: the repository's, ``read``: one of them); one no
-    literal sets is kept as it is, an unproven site."""
+    set NAME in its module (``files``: the repository's, ``read``: one of them): in the
+    module's own files, and the arguments of the ``module`` blocks that call it by a local
+    path (from any directory); one no literal sets is kept as it is, an unproven site."""
     followed: list[PinSite] = []
     for pin in pins:
         name = variable_of(pin)
@@ -79,19 +80,71 @@ def follow_variables(
             continue
         module = posixpath.dirname(pin.file)
         setters = [
-            replace(site, owner=f"{pin.owner} (var.{name})")
+            replace(
+                site, owner=_followed_owner(site, pin, name), role=pin.role, subject=pin.subject
+            )
             for rel in files
-            if posixpath.dirname(rel) == module
-            for site in variable_values(read(rel), name)
+            for site in _setters_in(rel, name, module, read)
         ]
         followed += setters or [pin]
     unique = {(p.role, p.file, p.start): p for p in followed}  # one variable, several blocks
     return list(unique.values())
 
 
+def _followed_owner(setter: PinSite, pin: PinSite, name: str) -> str:
+    """``BLOCK (var.NAME)``, after the calling ``module "…" ->`` for a module argument."""
+    caller = f"{setter.owner} " if setter.owner.endswith("->") else ""
+    return f"{caller}{pin.owner} (var.{name})"
+
+
+def _setters_in(
+    rel: str, name: str, module: str, read: Callable[[str], SourceFile]
+) -> list[PinSite]:
+    """The literal values one file gives variable ``name`` of the module in ``module``."""
+    if posixpath.dirname(rel) == module:
+        return variable_values(read(rel), name)
+    if not rel.endswith(".tf"):
+        return []
+    return [
+        replace(site, owner=f"{site.owner} ->")  # (the followed pin's owner follows)
+        for called, site in module_arguments(read(rel), name)
+        if called == module
+    ]
+
+
+_MODULE = re.compile(r'^\ufeff?[ \t]*module[ \t]+"(?P<name>[^"\n]+)"[ \t]*\{', re.MULTILINE)
+_SOURCE_LINE = re.compile(r'^[ \t]*source[ \t]*=[ \t]*"(?P<source>\.{1,2}/[^"\n]*)"')
+
+
+def module_arguments(source: SourceFile, name: str) -> list[tuple[str, PinSite]]:
+    """Each literal ``name = "…"`` argument of a ``module`` block that calls a module of this
+    repository (``source = "./…"`` or ``"../…"``: Terraform's local paths), with the
+    directory of the module it calls; a registry or git source is another repository's."""
+    if name.encode() not in source.raw or b"module" not in source.raw:
+        return []
+    argument = re.compile(
+        rf'^[ \t]*{re.escape(name)}[ \t]*=[ \t]*"(?P<version>[^"$%\\\n]*)"[ \t]*(?:#.*|//.*)?\r?$'
+    )
+    found = []
+    for block in _MODULE.finditer(source.text):
+        lines = _top_level_lines(source.text, block.end())[0]
+        paths = [m.group("source") for _, line in lines if (m := _SOURCE_LINE.match(line))]
+        if not paths:
+            continue
+        called = posixpath.normpath(posixpath.join(posixpath.dirname(source.rel), paths[0]))
+        called = "" if called == "." else called
+        owner = f'module "{block.group("name")}"'
+        for start, line in lines:
+            match = argument.match(line)
+            if match is not None and match.group("version"):
+                at = start + match.start("version")
+                found.append((called, _site(source, at, match.group("version"), owner)))
+    return found
+
+
 def variable_of(pin: PinSite) -> str | None:
-    """The variable a Terraform Flux version names (``var.NAME``), if it names one."""
-    if pin.role is not Role.TERRAFORM or not pin.value.startswith("var."):
+    """The variable a Terraform version names (``var.NAME``), if it names one."""
+    if pin.role not in _VARIABLE_ROLES or not pin.value.startswith("var."):
         return None
     return pin.value.removeprefix("var.")
 
@@ -99,10 +152,12 @@ def variable_of(pin: PinSite) -> str | None:
 def followed_variable(site: PinSite) -> str | None:
     """The variable whose value ``site`` is, when ``follow_variables`` made it (its owner
     ends ``(var.NAME)``): read again at a base revision by ``variable_values``."""
-    match = _FOLLOWED.search(site.owner) if site.role is Role.TERRAFORM else None
+    match = _FOLLOWED.search(site.owner) if site.role in _VARIABLE_ROLES else None
     return match.group("name") if match is not None else None
 
 
+# The Flux provider's version and a ``helm_release``'s chart version may both name a variable.
+_VARIABLE_ROLES = frozenset({Role.TERRAFORM, Role.TERRAFORM_HELM})
 _FOLLOWED = re.compile(r" \(var\.(?P<name>[^()\s]+)\)$")
 
 
@@ -138,9 +193,16 @@ def variable_values(source: SourceFile, name: str) -> list[PinSite]:
 _CHART = re.compile(r'^[ \t]*chart[ \t]*=[ \t]*"(?P<chart>[^"$%\\\n]*)"')
 
 
-def block_pins(source: SourceFile, resource: str, chart_of: Callable[[str], str]) -> list[PinSite]:
+def block_pins(
+    source: SourceFile,
+    resource: str,
+    chart_of: Callable[[str], str],
+    *,
+    references: bool = False,
+) -> list[PinSite]:
     """The literal ``version`` of each ``resource "<resource>"`` block (the Helm provider's
-    ``helm_release``), its subject the block's literal ``chart`` as ``chart_of`` names it."""
+    ``helm_release``), its subject the block's literal ``chart`` as ``chart_of`` names it;
+    with ``references``, a ``version = var.NAME`` too (``follow_variables`` resolves it)."""
     sites = []
     for header in _HEADER.finditer(source.text):
         if (header.group("kind"), header.group("type")) != ("resource", resource):
@@ -151,12 +213,27 @@ def block_pins(source: SourceFile, resource: str, chart_of: Callable[[str], str]
             continue
         owner = f"{resource}.{header.group('name')}"
         for start, line in lines:
-            match = _VERSION.match(line)
+            match = _VERSION.match(line) or (_REFERENCE.match(line) if references else None)
             if match is not None and match.group("version"):
                 at = start + match.start("version")
                 site = _site(source, at, match.group("version"), owner, Role.TERRAFORM_HELM)
                 sites.append(replace(site, subject=chart_of(charts[0])))
     return sites
+
+
+def chart_name(chart: str) -> str:
+    """A ``helm_release``'s chart by name: ``chart = "flux2"`` (with ``repository``) or the
+    chart's whole OCI URL (``oci://ghcr.io/fluxcd-community/charts/flux2``)."""
+    return chart.rstrip("/").rsplit("/", 1)[-1]
+
+
+def find_chart_releases(source: SourceFile, chart: str) -> list[PinSite]:
+    """The ``version`` of each ``helm_release`` of ``chart`` in one ``.tf`` file: a literal,
+    or a ``var.NAME`` reference that ``follow_variables`` resolves in its module."""
+    if not source.rel.endswith(".tf") or chart.encode() not in source.raw:
+        return []
+    found = block_pins(source, "helm_release", chart_name, references=True)
+    return [site for site in found if site.subject == chart]
 
 
 def _site(

@@ -35,6 +35,7 @@ from fluxbump.scan.releases import (
     Unreadable,
     join_patches,
     patches_by_release_name,
+    pinned_releases,
     scan_files,
     unreadable_of,
 )
@@ -275,10 +276,13 @@ class Survey:
         found.blueprints = {n: b for n, b in self.all_blueprints.items() if n in names}
         found.locks = {n: lock for n in tracked if (lock := self.lock_of(n)) is not None}
         found.constraints = [c for c in self.constraints if c.subject in names]
+        chart_versions = {n: c.version.value for n in names
+                          if (c := self.charts.get(n)) is not None and c.version is not None}  # fmt: skip
+        releases, unpinned = pinned_releases(self.releases_of(names), chart_versions)
         if component.direct:
-            found.direct = self.releases_of(names)
+            found.direct = releases
         else:
-            found.releases = self.releases_of(names)
+            found.releases = releases
             found.mirrors = [m for m in self.mirrors_of(component.wrapper)
                              if m.subject == component.upstream]  # fmt: skip
         self._installs(found)
@@ -286,6 +290,7 @@ class Survey:
             found.release_pins = self.release_pins()
             found.problems += [u.problem(component.name) for u in self.unreadable_release_pins]
         _structure(found)
+        found.problems += unpinned
         found.problems += [u.problem(component.name) for u in self.unreadable
                            if u.charts & names or not u.charts]  # fmt: skip
         return found

@@ -4,13 +4,13 @@ may pin a chart of this repository parsed (cheap byte tests first, ``sites.helmr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fluxbump import progress
 from fluxbump.errors import UsageError
-from fluxbump.pins import PinSite, Role, Violation, site_of
+from fluxbump.pins import NO_VERSION, NOT_A_LIST, PinSite, Role, Violation, site_of, unpinned
 from fluxbump.scan.apiversions import ApiVersions, api_versions
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
 from fluxbump.scan.sites.fluxmanifests import find_flux_manifests, may_hold_flux_manifests
@@ -149,6 +149,7 @@ def scan_files(
             r.tag for r in manifest.oci_repositories if r.chart in names and r.tag is not None
         ]
         out.patches += manifest.patches
+        out.sites += manifest.unpinned
     return out
 
 
@@ -220,6 +221,41 @@ def patches_by_release_name(
 def released(releases: Iterable[PinSite]) -> Iterator[PinSite]:
     """The HelmRelease pins of releases themselves (not of patches)."""
     return (s for s in releases if s.role is Role.HELMRELEASE and not s.owner.endswith(PATCH))
+
+
+def pinned_releases(
+    sites: list[PinSite], versions: Mapping[str, str]
+) -> tuple[list[PinSite], list[Violation]]:
+    """The releases with a version to check and edit, and a problem for each one without
+    (``pins.unpinned``) that no version patch pins: a kustomize base often names the chart
+    and leaves the version to its overlays' patches. ``versions``: chart -> its version
+    here, named as the one to write."""
+    if not any(unpinned(s) for s in sites):
+        return sites, []
+    patched = {s.owner.removesuffix(PATCH) for s in sites if s.owner.endswith(PATCH)}
+    problems = [
+        _unpinned_problem(s, versions.get(s.subject, "X.Y.Z"))
+        for s in sites
+        if unpinned(s) and s.owner not in patched and s.owner.rpartition("/")[2] not in patched
+    ]
+    return [s for s in sites if not unpinned(s)], problems
+
+
+def _unpinned_problem(site: PinSite, version: str) -> Violation:
+    write = f"'version: {version}' under spec.chart.spec"
+    if site.value == NO_VERSION:
+        why = (
+            f"deploys {site.subject} with no spec.chart.spec.version: Flux installs the newest "
+            f"{site.subject} chart, not the one this repository pins; add {write} (a range "
+            "such as '1.x' if following new charts is meant)"
+        )
+    else:
+        shape = "a list" if site.value == NOT_A_LIST else "a mapping"
+        why = (
+            f"has a spec.chart.spec.version of {site.subject} that is {shape}, not a version (Flux "
+            f"rejects the object); write {write}"
+        )
+    return Violation(site.file, site.line, f"HelmRelease {site.owner} {why}")
 
 
 def join_patches(

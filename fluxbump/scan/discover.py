@@ -58,7 +58,7 @@ from fluxbump.scan.sites.terraform import (
     follow_variables,
 )
 from fluxbump.scan.sites.values import find_mirrors
-from fluxbump.scan.sources import MAX_FILE_BYTES, SourceFile, read_raw, walk_files
+from fluxbump.scan.sources import MAX_FILE_BYTES, SourceFile, as_utf8, read_raw, walk_files
 from fluxbump.scan.substitution import Setters, substitutions
 
 
@@ -448,7 +448,8 @@ def _names_no_flux(root: Path, rel: str) -> bool:
         raw = read_raw(root, rel, limit=MAX_FILE_BYTES + 1)
     except UsageError:
         return False
-    return len(raw) <= MAX_FILE_BYTES and re.search(rb"(?i)flux", raw) is None
+    # UTF-16/32 text: what it spells names Flux, not its bytes
+    return len(raw) <= MAX_FILE_BYTES and re.search(rb"(?i)flux", as_utf8(raw)) is None
 
 
 RELEASE_PIN_KINDS: tuple[FindPins, ...] = (

@@ -25,6 +25,7 @@ from fluxbump.scan.sites.operator import find_operator_charts, may_hold_operator
 from fluxbump.scan.sources import (
     ReceivedSource,
     SourceFile,
+    as_utf8,
     read_raw,
     source_of,
     wide_encoding,
@@ -130,7 +131,10 @@ def scan_files(
             out.api_versions[rel] = named
         if b"postBuild" in raw:
             out.substituting.append((rel, raw))
-        if may_hold_instance(raw) or may_hold_operator_chart(raw) or may_hold_flux_manifests(raw):
+        if _may_hold_release_pins(raw):
+            if wide_encoding(raw) is not None:  # UTF-16/32: named as not read, never skipped
+                out.unreadable.append(_unreadable(rel, raw, _not_text(rel, raw), known))
+                continue
             source = _instances(rel, raw, source, out)
         if not _may_pin(raw, names):
             continue
@@ -151,6 +155,22 @@ def scan_files(
         out.patches += manifest.patches
         out.sites += manifest.unpinned
     return out
+
+
+def _may_hold_release_pins(raw: bytes) -> bool:
+    """Whether a FluxInstance, a flux-manifests or flux2 source or an operator chart may be
+    pinned here; UTF-16/32 text is tested as what it spells (its bytes never match)."""
+    raw = as_utf8(raw)
+    return may_hold_instance(raw) or may_hold_operator_chart(raw) or may_hold_flux_manifests(raw)
+
+
+def _not_text(rel: str, raw: bytes) -> str:
+    """Why ``raw`` is not read: the decoding error's own line."""
+    try:
+        source_of(rel, raw)
+    except UsageError as exc:
+        return exc.message
+    return f"{rel}:1: not read"
 
 
 def _instances(
@@ -301,6 +321,7 @@ def _unreadable(rel: str, raw: bytes, message: str, names: frozenset[str]) -> Un
     reason = reason.removesuffix("; fix the file and re-run")
     # as the candidate test reads them: a chart only in ``dependsOn`` entries is not charged
     # (a narrowed scan never parses the file for it, and must give the verdict a full one does)
+    raw = as_utf8(raw)  # UTF-16/32: its charts are named in the text it spells
     texts = (raw, _spelled_out(raw)) if b"\\" in raw else (raw,)
     named = frozenset(
         n for n in names if any(named_outside_lists_bytes(t, frozenset({n})) for t in texts)
@@ -326,9 +347,8 @@ def _go_template(raw: bytes) -> bool:
 
 def _may_pin(raw: bytes, names: frozenset[str]) -> bool:
     """The file-level form of ``helmrelease.may_pin``: most cluster files fail it unparsed."""
-    wide = wide_encoding(raw)
-    if wide is not None:  # UTF-16/32: test its text; decoding it then names the file
-        return _may_pin(raw.decode(wide, errors="replace").encode(), names)
+    if wide_encoding(raw) is not None:  # UTF-16/32: test its text; decoding it names the file
+        return _may_pin(as_utf8(raw), names)
     if b"\\" in raw and _names_a_pin(_spelled_out(raw), names):
         return True
     return _names_a_pin(raw, names)

@@ -199,6 +199,13 @@ def wide_encoding(raw: bytes) -> str | None:
     return next((codec for bom, codec in _WIDE_BOMS if raw.startswith(bom)), None)
 
 
+def as_utf8(raw: bytes) -> bytes:
+    """UTF-16/32 text (by its byte-order mark) as UTF-8 bytes, for the byte tests that pick
+    the files worth reading (their bytes never spell a name); other bytes as they are."""
+    wide = wide_encoding(raw)
+    return raw if wide is None else raw.decode(wide, errors="replace").encode()
+
+
 def decode(raw: bytes, rel: str) -> str:
     """UTF-8 text, BOM kept as U+FEFF so offsets and the written bytes round-trip."""
     wide = wide_encoding(raw)

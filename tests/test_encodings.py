@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from fluxbump.fleet import CLOUDINIT
 from tests.support.cli_runner import Outcome, run_cli
-from tests.support.fixtures import snapshot
+from tests.support.fixtures import CONSISTENT, init_git, make_fleet, snapshot
 from tests.support.layouts import write_repo
 
 PINS = {
@@ -54,6 +55,24 @@ def test_a_utf16_pin_file_is_named_as_not_read_and_nothing_is_written(
     assert status.code == 0 and said in status.stdout, status.stdout + status.stderr
     check = run("check", repo)
     assert check.code == 1 and said in check.stdout, check.stdout + check.stderr
+    before = snapshot(repo)
+    moved = run("to", repo, "2.5.1", "--no-git")
+    assert moved.code == 2 and said in moved.stderr, moved.stdout + moved.stderr
+    assert snapshot(repo) == before
+
+
+def test_a_utf16_cloud_init_template_is_a_problem_not_the_end_of_the_run(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, clusters=("a.example",))
+    template = repo / CLOUDINIT
+    template.write_bytes(template.read_text("utf-8").encode("utf-16"))
+    init_git(repo)
+    said = f"{CLOUDINIT}:1: UTF-16 text (byte-order mark); fluxbump reads and writes UTF-8 only"
+    status = run("status", repo)
+    assert status.code == 0 and said in status.stdout, status.stdout + status.stderr
+    assert "HelmRelease" in status.stdout  # every other pin is still shown
+    check = run("check", repo)
+    assert check.code == 1 and said in check.stdout, check.stdout + check.stderr
+    assert "no line installs" not in check.stdout  # not read is not "no install"
     before = snapshot(repo)
     moved = run("to", repo, "2.5.1", "--no-git")
     assert moved.code == 2 and said in moved.stderr, moved.stdout + moved.stderr

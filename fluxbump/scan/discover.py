@@ -158,6 +158,10 @@ class Survey:
     # The Flux API versions of the cluster files the release scan read (``crds/migrate.py``).
     api_versions: dict[str, ApiVersions] = field(default_factory=dict)
     cache: ScanCache | None = None  # a warm run's records of unchanged files (status, check)
+    # Cloud-init templates not read (not UTF-8, UTF-16, too big): what they install is
+    # unknown, so every component is unproven; the run goes on.
+    unreadable_templates: list[Unreadable] = field(default_factory=list)
+    _templates: list[SourceFile] | None = None
     _helm_installs: list[PinSite] | None = None
     _release_pins: list[PinSite] | None = None
     _operator_pins: list[PinSite] | None = None
@@ -286,6 +290,7 @@ class Survey:
             found.mirrors = [m for m in self.mirrors_of(component.wrapper)
                              if m.subject == component.upstream]  # fmt: skip
         self._installs(found)
+        found.problems += [u.problem(component.name) for u in self.unreadable_templates]
         if component.rules.names_a_release:
             found.release_pins = self.release_pins()
             found.problems += [u.problem(component.name) for u in self.unreadable_release_pins]
@@ -354,8 +359,7 @@ class Survey:
                 s for s in self.helm_installs() if s.subject == found.component.upstream
             ]
             return
-        for rel in self.roles.cloudinit:
-            source = read_once(self.sources, self.root, rel)
+        for source in self.templates():
             if not may_install(source.raw):
                 continue
             sites, mentions = find_install_pins(source, pattern, found.component.name)
@@ -427,12 +431,23 @@ class Survey:
                     self._operator_pins.append(site)
         return self._operator_pins
 
+    def templates(self) -> list[SourceFile]:
+        """The cloud-init templates that can be read, each once; one that cannot is kept as
+        unreadable (a FIFO or a link to a device still stops the run: never read at all)."""
+        if self._templates is None:
+            self._templates = []
+            for rel in self.roles.cloudinit:
+                try:
+                    self._templates.append(read_once(self.sources, self.root, rel))
+                except UsageError as exc:
+                    self.unreadable_templates.append(unreadable_of(rel, exc.message, frozenset()))
+        return self._templates
+
     def helm_installs(self) -> list[PinSite]:
         """``helm install … --version`` pins in every cloud-init template (read once)."""
         if self._helm_installs is None:
             self._helm_installs = []
-            for rel in self.roles.cloudinit:
-                source = read_once(self.sources, self.root, rel)
+            for source in self.templates():
                 if b"helm" in source.raw:
                     self._helm_installs += helm_install_pins(source)
         return self._helm_installs
@@ -732,7 +747,13 @@ def _structure(found: Discovery) -> None:
 
 
 def _install_problem(found: Discovery) -> None:
-    if not found.installs and found.component.install_required and has_templates(found):
+    unread = {p.file for p in found.problems}  # a template not read is not one without a pin
+    if (
+        not found.installs
+        and found.component.install_required
+        and has_templates(found)
+        and not unread & set(found.templates)
+    ):
         found.problems.append(_no_install(found))
 
 

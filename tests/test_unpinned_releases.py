@@ -99,7 +99,7 @@ def test_a_direct_flux2_release_without_a_version_is_named_and_refused(tmp_path:
             flux: (
                 "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
                 "metadata:\n  name: flux\n  namespace: flux-system\n"
-                "spec:\n  chart:\n    spec:\n      chart: flux2\n"
+                "spec:\n  interval: 1h\n  chart:\n    spec:\n      chart: flux2\n"
                 "      sourceRef:\n        kind: HelmRepository\n        name: community\n"
             ),
             "terraform/cloud-init.yaml.tftpl": (
@@ -108,10 +108,27 @@ def test_a_direct_flux2_release_without_a_version_is_named_and_refused(tmp_path:
             ),
         },
     )
-    said = f"{flux}:9: HelmRelease flux-system/flux deploys flux2 with no spec.chart.spec.version"
+    said = f"{flux}:10: HelmRelease flux-system/flux deploys flux2 with no spec.chart.spec.version"
     check = run_cli("check", "--repo", str(repo), "--offline")
     assert check.code == 1 and said in check.stdout, check.stdout + check.stderr
     before = snapshot(repo)
     bumped = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
     assert bumped.code == 2 and said in bumped.stderr, bumped.stdout + bumped.stderr
     assert snapshot(repo) == before
+
+
+def test_a_patch_that_names_the_chart_but_no_version_is_no_unpinned_release(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    """A kustomize patch (no ``spec.interval``, which a HelmRelease must have) that moves the
+    chart's source leaves the version to the release it patches."""
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
+    (repo / f"{CLUSTER}/flux-source.yaml").write_text(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: bp-flux\n"
+        "  namespace: flux-system\nspec:\n  chart:\n    spec:\n      chart: bp-flux\n"
+        "      sourceRef:\n        kind: HelmRepository\n        name: mirror\n"
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "an overlay moves the chart's source")
+    check = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert check.code == 0, check.stdout + check.stderr

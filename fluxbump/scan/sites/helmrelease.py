@@ -257,7 +257,7 @@ def _helmrelease(
     chart = yamldoc.text_of(yamldoc.walk(spec, ("chart", "spec", "chart")))
     scalar = yamldoc.scalar_at(root, index, _CHART_VERSION)
     if scalar is None:
-        if chart in charts and _versioned_source(spec):
+        if chart in charts and _versioned_source(spec) and _whole_or_collection(spec):
             scan.unpinned.append(_unpinned(source, index, root, chart, owner))
         return
     if chart in charts:
@@ -280,6 +280,14 @@ def _versioned_source(spec: Any) -> bool:
     the source's revision, so no version there is no pin missing."""
     kind = yamldoc.text_of(yamldoc.walk(spec, ("chart", "spec", "sourceRef", "kind")))
     return kind not in ("GitRepository", "Bucket")
+
+
+def _whole_or_collection(spec: Any) -> bool:
+    """A version that is a collection (Flux rejects it, patched or not), or none in a whole
+    HelmRelease: one with ``spec.interval``, which the API requires. A document without it
+    is a kustomize patch (of the source, the values), which leaves the version as it was."""
+    version = yamldoc.walk(spec, ("chart", "spec", "version"))
+    return version is not None or yamldoc.child(spec, "interval") is not None
 
 
 def _unpinned(source: SourceFile, index: int, root: Any, chart: str, owner: str) -> PinSite:

@@ -94,6 +94,20 @@ class PinSite:
         }
 
 
+# The value of a HelmRelease site with no version text (``unpinned``): none at all, where
+# Flux installs the newest chart (the CRD's default is ``*``), or a collection, which Flux
+# rejects. Parenthesised: no version, range or placeholder reads so.
+NO_VERSION = "(none)"
+NOT_A_LIST = "(a list)"
+NOT_A_MAPPING = "(a mapping)"
+
+
+def unpinned(site: PinSite) -> bool:
+    """A HelmRelease that deploys a chart with no version text to check or edit: the survey
+    makes it a problem of its component, never a pin (its empty span holds nothing)."""
+    return site.start == site.end and site.value in (NO_VERSION, NOT_A_LIST, NOT_A_MAPPING)
+
+
 _SITE_FIELDS = tuple(f.name for f in fields(PinSite))
 
 

@@ -215,7 +215,7 @@ CASES: dict[str, Case] = {
     "chart-latin1": unproven(append(WRAPPER, b"# caf\xe9\n"), f"{WRAPPER}:12", "not UTF-8"),
     "values-latin1": unproven(append(VALUES, b"# caf\xe9\n"), f"{VALUES}:14", "not UTF-8"),
     "helmrelease-latin1": unproven(append(HR, b"# caf\xe9\n"), f"{HR}:43", "not UTF-8"),
-    "tftpl-latin1": both(append(TFTPL, b"# caf\xe9\n"), f"{TFTPL}:21", "not UTF-8"),
+    "tftpl-latin1": unproven(append(TFTPL, b"# caf\xe9\n"), f"{TFTPL}:21", "not UTF-8"),
     # --- UTF-16 (what PowerShell 5 saves): a file that may pin is named, never skipped
     "helmrelease-utf16": unproven(re_encoded(HR, "utf-16"), f"{HR}:1", "UTF-16 text"),
     "chart-utf16-be": unproven(

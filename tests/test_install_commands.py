@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from fluxbump.fleet import CLOUDINIT
+from tests.support import independent_scan
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import CONSISTENT, edit, init_git, make_fleet, snapshot
 from tests.support.helm_server import HelmServer
@@ -316,3 +317,38 @@ def test_sync_follows_a_script_variable_renovate_moved(tmp_path: Path) -> None:
     synced = run_cli("sync", "--repo", str(repo), "--offline")
     assert synced.code == 0, synced.stdout + synced.stderr
     assert (repo / "Makefile").read_text("utf-8") == VARIABLE_MAKEFILE.replace("v2.4.0", "v2.5.1")
+
+
+GLOBAL_FLAGS_TEXT = """\
+#!/usr/bin/env bash
+flux --namespace flux-system install --version v2.4.0
+flux -n flux-system bootstrap github --owner=me --version=v2.4.0 --path=clusters/prod
+flux --verbose --kubeconfig=/etc/k3s.yaml install --version=v2.4.0
+flux --context=prod install --export > gotk.yaml  # no version: the CLI's own release
+"""
+
+
+def test_flux_global_flags_before_the_subcommand_still_make_a_cli_pin(tmp_path: Path) -> None:
+    # ``flux [global flags] install|bootstrap``: cobra reads persistent flags anywhere.
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    (repo / "scripts/flux.sh").write_text(GLOBAL_FLAGS_TEXT, "utf-8")
+    init_git(repo)
+    status = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    found = [
+        (s["owner"], s["line"], s["value"])
+        for s in json.loads(status.stdout)["sites"]
+        if s["file"] == "scripts/flux.sh"
+    ]
+    assert found == [
+        ("flux install --version", 2, "v2.4.0"),
+        ("flux bootstrap --version", 3, "v2.4.0"),
+        ("flux install --version", 4, "v2.4.0"),
+    ]
+    oracle = [p for p in independent_scan.scan(repo).flux_pins if p.kind == "cli"]
+    assert [(p.file, p.version) for p in oracle] == [("scripts/flux.sh", "v2.4.0")] * 3
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / "scripts/flux.sh").read_text("utf-8") == GLOBAL_FLAGS_TEXT.replace(
+        "v2.4.0", "v2.5.1"
+    )

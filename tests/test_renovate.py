@@ -154,6 +154,7 @@ KIND_FILES = {
         "kubectl apply -k 'github.com/fluxcd/flux2/manifests/install?ref=v2.4.0'\n"
         "kubectl apply -f https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml\n"
         "flux install --components=source-controller --version=v2.4.0 --export > f.yaml\n"
+        "flux -n flux-system --verbose bootstrap github --owner=me --version v2.4.0\n"
     ),
 }
 KIND_MANAGERS = {  # a word of each manager's description -> the file it reads
@@ -166,7 +167,7 @@ KIND_MANAGERS = {  # a word of each manager's description -> the file it reads
     "command line": "scripts/bootstrap.sh",
 }
 # How many pins of the release each kind's file holds.
-KIND_PINS = {"scripts/bootstrap.sh": 3}
+KIND_PINS = {"scripts/bootstrap.sh": 4}
 
 
 def kinds_repo(tmp_path: Path, *, operator: bool = True) -> Path:

@@ -36,6 +36,7 @@ from fluxbump.scan.releases import (
     Unreadable,
     join_patches,
     patches_by_release_name,
+    pinned_releases,
     scan_files,
     unreadable_of,
 )
@@ -59,7 +60,7 @@ from fluxbump.scan.sites.terraform import (
     follow_variables,
 )
 from fluxbump.scan.sites.values import find_mirrors
-from fluxbump.scan.sources import MAX_FILE_BYTES, SourceFile, read_raw, walk_files
+from fluxbump.scan.sources import MAX_FILE_BYTES, SourceFile, as_utf8, read_raw, walk_files
 from fluxbump.scan.substitution import Setters, substitutions
 
 
@@ -159,6 +160,10 @@ class Survey:
     # The Flux API versions of the cluster files the release scan read (``crds/migrate.py``).
     api_versions: dict[str, ApiVersions] = field(default_factory=dict)
     cache: ScanCache | None = None  # a warm run's records of unchanged files (status, check)
+    # Cloud-init templates not read (not UTF-8, UTF-16, too big): what they install is
+    # unknown, so every component is unproven; the run goes on.
+    unreadable_templates: list[Unreadable] = field(default_factory=list)
+    _templates: list[SourceFile] | None = None
     _helm_installs: list[PinSite] | None = None
     _release_pins: list[PinSite] | None = None
     _operator_pins: list[PinSite] | None = None
@@ -277,17 +282,22 @@ class Survey:
         found.blueprints = {n: b for n, b in self.all_blueprints.items() if n in names}
         found.locks = {n: lock for n in tracked if (lock := self.lock_of(n)) is not None}
         found.constraints = [c for c in self.constraints if c.subject in names]
+        chart_versions = {n: c.version.value for n in names
+                          if (c := self.charts.get(n)) is not None and c.version is not None}  # fmt: skip
+        releases, unpinned = pinned_releases(self.releases_of(names), chart_versions)
         if component.direct:
-            found.direct = self.releases_of(names)
+            found.direct = releases
         else:
-            found.releases = self.releases_of(names)
+            found.releases = releases
             found.mirrors = [m for m in self.mirrors_of(component.wrapper)
                              if m.subject == component.upstream]  # fmt: skip
         self._installs(found)
+        found.problems += [u.problem(component.name) for u in self.unreadable_templates]
         if component.rules.names_a_release:
             found.release_pins = self.release_pins()
             found.problems += [u.problem(component.name) for u in self.unreadable_release_pins]
         _structure(found)
+        found.problems += unpinned
         found.problems += [u.problem(component.name) for u in self.unreadable
                            if u.charts & names or not u.charts]  # fmt: skip
         return found
@@ -351,8 +361,7 @@ class Survey:
                 s for s in self.helm_installs() if s.subject == found.component.upstream
             ]
             return
-        for rel in self.roles.cloudinit:
-            source = read_once(self.sources, self.root, rel)
+        for source in self.templates():
             if not may_install(source.raw):
                 continue
             sites, mentions = find_install_pins(source, pattern, found.component.name)
@@ -424,12 +433,23 @@ class Survey:
                     self._operator_pins.append(site)
         return self._operator_pins
 
+    def templates(self) -> list[SourceFile]:
+        """The cloud-init templates that can be read, each once; one that cannot is kept as
+        unreadable (a FIFO or a link to a device still stops the run: never read at all)."""
+        if self._templates is None:
+            self._templates = []
+            for rel in self.roles.cloudinit:
+                try:
+                    self._templates.append(read_once(self.sources, self.root, rel))
+                except UsageError as exc:
+                    self.unreadable_templates.append(unreadable_of(rel, exc.message, frozenset()))
+        return self._templates
+
     def helm_installs(self) -> list[PinSite]:
         """``helm install … --version`` pins in every cloud-init template (read once)."""
         if self._helm_installs is None:
             self._helm_installs = []
-            for rel in self.roles.cloudinit:
-                source = read_once(self.sources, self.root, rel)
+            for source in self.templates():
                 if b"helm" in source.raw:
                     self._helm_installs += helm_install_pins(source)
         return self._helm_installs
@@ -445,7 +465,8 @@ def _names_no_flux(root: Path, rel: str) -> bool:
         raw = read_raw(root, rel, limit=MAX_FILE_BYTES + 1)
     except UsageError:
         return False
-    return len(raw) <= MAX_FILE_BYTES and re.search(rb"(?i)flux", raw) is None
+    # UTF-16/32 text: what it spells names Flux, not its bytes
+    return len(raw) <= MAX_FILE_BYTES and re.search(rb"(?i)flux", as_utf8(raw)) is None
 
 
 RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
@@ -764,7 +785,8 @@ def _install_problem(found: Discovery) -> None:
     templates = set(found.templates)
     by_helm = any(s.role is Role.HELM_COMMAND and s.file in templates for s in found.direct)
     required = found.component.install_required and not by_helm
-    if not found.installs and required and has_templates(found):
+    unread = {p.file for p in found.problems}  # a template not read is not one without a pin
+    if not found.installs and required and has_templates(found) and not unread & templates:
         found.problems.append(_no_install(found))
 
 

@@ -4,13 +4,13 @@ may pin a chart of this repository parsed (cheap byte tests first, ``sites.helmr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fluxbump import progress
 from fluxbump.errors import UsageError
-from fluxbump.pins import PinSite, Role, Violation, site_of
+from fluxbump.pins import NO_VERSION, NOT_A_LIST, PinSite, Role, Violation, site_of, unpinned
 from fluxbump.scan.apiversions import ApiVersions, api_versions
 from fluxbump.scan.repeated import Repeated, Yield
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
@@ -27,6 +27,7 @@ from fluxbump.scan.sources import (
     JoinedSource,
     ReceivedSource,
     SourceFile,
+    as_utf8,
     read_raw,
     source_of,
     wide_encoding,
@@ -137,7 +138,10 @@ def scan_files(
             continue
         if b"postBuild" in raw:
             out.substituting.append((rel, raw))
-        if may_hold_instance(raw) or may_hold_operator_chart(raw) or may_hold_flux_manifests(raw):
+        if _may_hold_release_pins(raw):
+            if wide_encoding(raw) is not None:  # UTF-16/32: named as not read, never skipped
+                out.unreadable.append(_unreadable(rel, raw, _not_text(rel, raw), known))
+                continue
             source = _instances(rel, raw, source, out)
         split = repeated.split(raw) if source is None else None
         if split is None:
@@ -184,6 +188,7 @@ def _scan_file(
         r.tag for r in manifest.oci_repositories if r.chart in names and r.tag is not None
     ]
     out.patches += manifest.patches
+    out.sites += manifest.unpinned
 
 
 def _scan_once(
@@ -225,6 +230,22 @@ def _answer(rel: str, raw: bytes, cut: int, found: Yield, api: bool, out: Scanne
     sites, patches = found.moved(rel, cut, raw.count(b"\n", 0, cut))
     out.sites += sites
     out.patches += patches
+
+
+def _may_hold_release_pins(raw: bytes) -> bool:
+    """Whether a FluxInstance, a flux-manifests or flux2 source or an operator chart may be
+    pinned here; UTF-16/32 text is tested as what it spells (its bytes never match)."""
+    raw = as_utf8(raw)
+    return may_hold_instance(raw) or may_hold_operator_chart(raw) or may_hold_flux_manifests(raw)
+
+
+def _not_text(rel: str, raw: bytes) -> str:
+    """Why ``raw`` is not read: the decoding error's own line."""
+    try:
+        source_of(rel, raw)
+    except UsageError as exc:
+        return exc.message
+    return f"{rel}:1: not read"
 
 
 def _instances(
@@ -297,6 +318,41 @@ def released(releases: Iterable[PinSite]) -> Iterator[PinSite]:
     return (s for s in releases if s.role is Role.HELMRELEASE and not s.owner.endswith(PATCH))
 
 
+def pinned_releases(
+    sites: list[PinSite], versions: Mapping[str, str]
+) -> tuple[list[PinSite], list[Violation]]:
+    """The releases with a version to check and edit, and a problem for each one without
+    (``pins.unpinned``) that no version patch pins: a kustomize base often names the chart
+    and leaves the version to its overlays' patches. ``versions``: chart -> its version
+    here, named as the one to write."""
+    if not any(unpinned(s) for s in sites):
+        return sites, []
+    patched = {s.owner.removesuffix(PATCH) for s in sites if s.owner.endswith(PATCH)}
+    problems = [
+        _unpinned_problem(s, versions.get(s.subject, "X.Y.Z"))
+        for s in sites
+        if unpinned(s) and s.owner not in patched and s.owner.rpartition("/")[2] not in patched
+    ]
+    return [s for s in sites if not unpinned(s)], problems
+
+
+def _unpinned_problem(site: PinSite, version: str) -> Violation:
+    write = f"'version: {version}' under spec.chart.spec"
+    if site.value == NO_VERSION:
+        why = (
+            f"deploys {site.subject} with no spec.chart.spec.version: Flux installs the newest "
+            f"{site.subject} chart, not the one this repository pins; add {write} (a range "
+            "such as '1.x' if following new charts is meant)"
+        )
+    else:
+        shape = "a list" if site.value == NOT_A_LIST else "a mapping"
+        why = (
+            f"has a spec.chart.spec.version of {site.subject} that is {shape}, not a version (Flux "
+            f"rejects the object); write {write}"
+        )
+    return Violation(site.file, site.line, f"HelmRelease {site.owner} {why}")
+
+
 def join_patches(
     releases: list[PinSite], patches: list[VersionPatch], files: Sequence[str]
 ) -> list[PinSite]:
@@ -340,6 +396,7 @@ def _unreadable(rel: str, raw: bytes, message: str, names: frozenset[str]) -> Un
     reason = reason.removesuffix("; fix the file and re-run")
     # as the candidate test reads them: a chart only in ``dependsOn`` entries is not charged
     # (a narrowed scan never parses the file for it, and must give the verdict a full one does)
+    raw = as_utf8(raw)  # UTF-16/32: its charts are named in the text it spells
     texts = (raw, _spelled_out(raw)) if b"\\" in raw else (raw,)
     named = frozenset(
         n for n in names if any(named_outside_lists_bytes(t, frozenset({n})) for t in texts)
@@ -365,9 +422,8 @@ def _go_template(raw: bytes) -> bool:
 
 def _may_pin(raw: bytes, names: frozenset[str]) -> bool:
     """The file-level form of ``helmrelease.may_pin``: most cluster files fail it unparsed."""
-    wide = wide_encoding(raw)
-    if wide is not None:  # UTF-16/32: test its text; decoding it then names the file
-        return _may_pin(raw.decode(wide, errors="replace").encode(), names)
+    if wide_encoding(raw) is not None:  # UTF-16/32: test its text; decoding it names the file
+        return _may_pin(as_utf8(raw), names)
     if b"\\" in raw and _names_a_pin(_spelled_out(raw), names):
         return True
     return _names_a_pin(raw, names)

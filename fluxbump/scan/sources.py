@@ -221,6 +221,13 @@ def wide_encoding(raw: bytes) -> str | None:
     return next((codec for bom, codec in _WIDE_BOMS if raw.startswith(bom)), None)
 
 
+def as_utf8(raw: bytes) -> bytes:
+    """UTF-16/32 text (by its byte-order mark) as UTF-8 bytes, for the byte tests that pick
+    the files worth reading (their bytes never spell a name); other bytes as they are."""
+    wide = wide_encoding(raw)
+    return raw if wide is None else raw.decode(wide, errors="replace").encode()
+
+
 def decode(raw: bytes, rel: str) -> str:
     """UTF-8 text, BOM kept as U+FEFF so offsets and the written bytes round-trip."""
     wide = wide_encoding(raw)
@@ -323,15 +330,16 @@ def matches(rel: str, patterns: Iterable[str]) -> bool:
 
 def walk_files(root: Path) -> Iterator[str]:
     """Every file under root as a repo-relative POSIX path, directory by directory in name
-    order (a directory's files, then its subdirectories); symlinked dirs are not followed."""
-    yield from _walk(str(root), "")
+    order (a directory's files, then its subdirectories); symlinked dirs are not followed,
+    nor is a symlink to a file outside the repository (``unfollowed_links`` names it)."""
+    yield from _walk(str(root), "", os.path.join(os.path.realpath(root), ""))
 
 
-def _walk(directory: str, prefix: str) -> Iterator[str]:
+def _walk(directory: str, prefix: str, inside: str) -> Iterator[str]:
     # One scandir per directory (entry types come with it) instead of os.walk's relpath work.
     try:
         with os.scandir(directory) as entries:
-            files, dirs = _split_entries(entries)
+            files, dirs = _split_entries(entries, prefix, inside)
     except OSError:
         return  # unreadable directory: skipped, as os.walk does
     # A chart's charts/ holds vendored subcharts (their own Chart.yaml), never our pins.
@@ -340,10 +348,12 @@ def _walk(directory: str, prefix: str) -> Iterator[str]:
         yield prefix + name
     for name in sorted(dirs):
         if name not in skip:
-            yield from _walk(f"{directory}/{name}", f"{prefix}{name}/")
+            yield from _walk(f"{directory}/{name}", f"{prefix}{name}/", inside)
 
 
-def _split_entries(entries: Iterator[os.DirEntry[str]]) -> tuple[list[str], list[str]]:
+def _split_entries(
+    entries: Iterator[os.DirEntry[str]], prefix: str, inside: str
+) -> tuple[list[str], list[str]]:
     """File names and names of real (not symlinked) subdirectories."""
     files: list[str] = []
     dirs: list[str] = []
@@ -353,7 +363,34 @@ def _split_entries(entries: Iterator[os.DirEntry[str]]) -> tuple[list[str], list
         except OSError:
             is_dir = False
         if not is_dir:
-            files.append(entry.name)
+            if not entry.is_symlink() or _links_inside(entry.path, prefix + entry.name, inside):
+                files.append(entry.name)
         elif not entry.is_symlink():
             dirs.append(entry.name)
     return files, dirs
+
+
+# Symlinks to a file outside the repository the walk met, each once; the CLI names them.
+_UNFOLLOWED: dict[str, None] = {}
+
+
+def _links_inside(path: str, rel: str, inside: str) -> bool:
+    """Whether a symlink names a file inside the repository (read like any other file). One
+    out of it is never followed: git stores the link, not what it names, so its target is
+    no content of the repository (a developer's home file, a device), and one such link
+    must not stop the run; it is named once instead."""
+    target = os.path.realpath(path)
+    if target.startswith(inside):
+        return True
+    _UNFOLLOWED[
+        f"{rel}: a symlink to {target}, outside the repository; not followed (git stores the "
+        "link, not what it names)"
+    ] = None
+    return False
+
+
+def unfollowed_links() -> list[str]:
+    """The symlinks out of the repository skipped since the last call (``_links_inside``)."""
+    found = list(_UNFOLLOWED)
+    _UNFOLLOWED.clear()
+    return found

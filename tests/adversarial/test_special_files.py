@@ -1,6 +1,7 @@
-"""Only regular files inside the repository are read (issue 18, item 10): a FIFO, a socket, a
-symlink to a device or out of the repository under a scanned path is refused by every
-command with one line naming it, exit 2, and nothing written; a FIFO never hangs the run."""
+"""Only regular files inside the repository are read (issue 18, item 10): a FIFO, a socket, or
+a symlink inside the repository to one, under a scanned path, is refused by every command with
+one line naming it, exit 2, and nothing written; a FIFO never hangs the run. A symlink out of
+the repository (to a file, a device, a FIFO) is never followed: named once, and the run goes on."""
 
 from __future__ import annotations
 
@@ -57,15 +58,29 @@ def to_outside_fifo(path: Path, tmp: Path) -> Iterator[str]:
 
 
 def to_outside_file(path: Path, tmp: Path) -> Iterator[str]:
-    outside = tmp / "outside.yaml"
-    outside.write_text("apiVersion: v1\nkind: ConfigMap\n")
+    outside = tmp / "outside.yaml"  # a pin of the wrapper: followed, a bump would edit it
+    outside.write_text(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: x\n"
+        "spec:\n  chart:\n    spec:\n      chart: bp-flux\n      version: 0.0.1\n"
+    )
     path.symlink_to(outside)
     yield f"a symlink to {outside}, outside the repository"
+
+
+def to_inside_fifo(path: Path, tmp: Path) -> Iterator[str]:
+    root = next(p for p in path.parents if (p / ".git").exists())
+    os.mkfifo(root / "pipe")  # a name no glob reads: only the link to it is scanned
+    path.symlink_to(root / "pipe")
+    yield f"a symlink to {os.path.realpath(root / 'pipe')}, a FIFO, not a regular file"
 
 
 KINDS: dict[str, Callable[[Path, Path], Iterator[str]]] = {
     "fifo": fifo,
     "socket": unix_socket,
+    "link-to-fifo-inside": to_inside_fifo,
+}
+# Links out of the repository: what they name is no content of it (git stores the link).
+OUTSIDE: dict[str, Callable[[Path, Path], Iterator[str]]] = {
     "dev-zero": to_device("/dev/zero"),
     "dev-urandom": to_device("/dev/urandom"),
     "link-to-fifo": to_outside_fifo,
@@ -107,6 +122,32 @@ def test_a_special_file_is_refused_by_every_command_and_nothing_is_written(
     made.close()
 
 
+@pytest.mark.parametrize(
+    ("rel", "kind"), [(MANIFEST, k) for k in OUTSIDE] + [(CHART, "link-out-of-repo")]
+)
+def test_a_symlink_out_of_the_repository_is_named_once_and_never_followed(
+    tmp_path: Path, index_server: HelmServer, kind: str, rel: str
+) -> None:
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    next(OUTSIDE[kind](root / rel, tmp_path))
+    target = os.path.realpath(root / rel)
+    said = (
+        f"warning: {rel}: a symlink to {target}, outside the repository; not followed (git "
+        "stores the link, not what it names)"
+    )
+    outside = Path(target).read_bytes() if kind == "link-out-of-repo" else None
+    bump = (("to", "2.4.0"),) if kind == "link-out-of-repo" else ()  # its target holds a pin
+    for args in (("status",), ("check",), *bump):
+        outcome = run_cli(*fluxbump_cmd(root, index_server, *args)[3:])
+        assert outcome.code == (1 if args == ("check",) else 0), (args, outcome.stderr)
+        assert [line for line in outcome.stderr.splitlines() if "symlink" in line] == [said]
+    assert os.readlink(root / rel) == target or os.path.realpath(root / rel) == target
+    assert (root / rel).is_symlink() and leftovers(root) == []
+    if outside is not None:
+        assert Path(target).read_bytes() == outside
+
+
 def test_a_capped_file_is_cut_at_the_bytes_read_not_its_size(tmp_path: Path) -> None:
     """The 8 MiB cap of a chart counts the bytes read, one past the cap at most."""
     from fluxbump.scan import sources
@@ -118,3 +159,16 @@ def test_a_capped_file_is_cut_at_the_bytes_read_not_its_size(tmp_path: Path) -> 
     assert len(raw) == sources.MAX_FILE_BYTES + 1
     with pytest.raises(sources.UsageError, match="big: larger than 8 MiB"):
         sources.read_source(root, "big")
+
+
+def test_a_config_linked_out_of_the_repository_is_still_refused(tmp_path: Path) -> None:
+    """``.fluxbump.yaml`` steers the whole run: one out of the repository is refused, not skipped."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    (tmp_path / "config.yaml").write_text("wrapper: bp-flux\n")
+    (root / ".fluxbump.yaml").symlink_to(tmp_path / "config.yaml")
+    outcome = run_cli("check", "--repo", str(root), "--offline")
+    assert outcome.code == 2, outcome.stdout + outcome.stderr
+    assert outcome.stderr.startswith(
+        f"error: .fluxbump.yaml: a symlink to {os.path.realpath(tmp_path / 'config.yaml')}, "
+        "outside the repository"
+    )

@@ -362,10 +362,15 @@ def _command_pins(root: Path) -> list[FluxPin]:
 
 
 def _flux_cli_version(words: list[str]) -> str | None:
-    """``--version`` of ``flux install``/``flux bootstrap``, up to the end of that command."""
+    """``--version`` of ``flux install``/``flux bootstrap``, up to the end of that command.
+    The CLI's global flags may come before the subcommand (cobra's persistent flags:
+    ``flux -n flux-system install``, ``flux --kubeconfig=k bootstrap``)."""
     for i in range(len(words) - 1):
-        if words[i] == "flux" and words[i + 1] in ("install", "bootstrap"):
-            for j, word in enumerate(words[i + 2 :], i + 2):
+        if words[i] != "flux":
+            continue
+        k = _subcommand_at(words, i + 1)
+        if k is not None:
+            for j, word in enumerate(words[k + 1 :], k + 1):
                 if word in ("|", "||", "&&", ";") or word.startswith(">"):
                     return None
                 if word.startswith("--version="):
@@ -373,6 +378,19 @@ def _flux_cli_version(words: list[str]) -> str | None:
                 if word == "--version" and j + 1 < len(words):
                     return words[j + 1]
     return None
+
+
+def _subcommand_at(words: list[str], k: int) -> int | None:
+    """Where ``install``/``bootstrap`` is, from ``words[k]`` past global flags (a flag
+    without ``=`` takes the next word as its value unless that is the subcommand or a flag)."""
+    while k < len(words) and words[k].startswith("-"):
+        flag = words[k]
+        k += 1
+        if "=" not in flag and k < len(words):
+            after = words[k]
+            if not after.startswith("-") and after not in ("install", "bootstrap"):
+                k += 1
+    return k if k < len(words) and words[k] in ("install", "bootstrap") else None
 
 
 def _command_files(root: Path) -> list[str]:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any, AnyStr
 
 from fluxbump.errors import UsageError
-from fluxbump.pins import PinSite, Role, yaml_site
+from fluxbump.pins import NO_VERSION, NOT_A_LIST, NOT_A_MAPPING, PinSite, Role, yaml_site
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -44,6 +44,9 @@ class ClusterScan:
     sites: list[PinSite]
     oci_repositories: list[OciRepository]
     patches: list[VersionPatch] = field(default_factory=list)
+    # Releases of a chart with no version to edit (``pins.unpinned``): kept apart, as only
+    # the survey's own pass wants them (a base revision's pins never hold one).
+    unpinned: list[PinSite] = field(default_factory=list)
 
 
 def scan_manifest(source: SourceFile, charts: frozenset[str]) -> ClusterScan:
@@ -101,6 +104,7 @@ def _scan_segment(
     scan.sites += found.sites
     scan.oci_repositories += found.oci_repositories
     scan.patches += found.patches
+    scan.unpinned += found.unpinned
 
 
 def _rebased(found: ClusterScan, rel: str, offset: int, lines: int, scan: ClusterScan) -> None:
@@ -113,6 +117,8 @@ def _rebased(found: ClusterScan, rel: str, offset: int, lines: int, scan: Cluste
         ]
     if found.patches:
         scan.patches += [replace(p, site=p.site.moved(rel, lines, offset)) for p in found.patches]
+    if found.unpinned:
+        scan.unpinned += [s.moved(rel, lines, offset) for s in found.unpinned]
 
 
 def may_pin(text: str, charts: frozenset[str]) -> bool:
@@ -254,8 +260,10 @@ def _helmrelease(
     owner = _object_key(root)
     spec = yamldoc.child(root, "spec")
     chart = yamldoc.text_of(yamldoc.walk(spec, ("chart", "spec", "chart")))
-    scalar = yamldoc.scalar_at(root, index, ("spec", "chart", "spec", "version"))
+    scalar = yamldoc.scalar_at(root, index, _CHART_VERSION)
     if scalar is None:
+        if chart in charts and _versioned_source(spec) and _whole_or_collection(spec):
+            scan.unpinned.append(_unpinned(source, index, root, chart, owner))
         return
     if chart in charts:
         scan.sites.append(
@@ -266,6 +274,41 @@ def _helmrelease(
     if target is not None:
         site = yaml_site(Role.HELMRELEASE, source.rel, scalar, subject="", owner=owner)
         scan.patches.append(VersionPatch(*target, site))
+
+
+_CHART_VERSION: yamldoc.YamlPath = ("spec", "chart", "spec", "version")
+
+
+def _versioned_source(spec: Any) -> bool:
+    """Whether the chart comes from a source that reads ``version`` (a HelmRepository, the
+    default kind): from a GitRepository or Bucket Flux ignores it and takes the chart at
+    the source's revision, so no version there is no pin missing."""
+    kind = yamldoc.text_of(yamldoc.walk(spec, ("chart", "spec", "sourceRef", "kind")))
+    return kind not in ("GitRepository", "Bucket")
+
+
+def _whole_or_collection(spec: Any) -> bool:
+    """A version that is a collection (Flux rejects it, patched or not), or none in a whole
+    HelmRelease: one with ``spec.interval``, which the API requires. A document without it
+    is a kustomize patch (of the source, the values), which leaves the version as it was."""
+    version = yamldoc.walk(spec, ("chart", "spec", "version"))
+    return version is not None or yamldoc.child(spec, "interval") is not None
+
+
+def _unpinned(source: SourceFile, index: int, root: Any, chart: str, owner: str) -> PinSite:
+    """A release of ``chart`` whose version is missing (at its ``chart:`` line, where one
+    belongs: Flux then installs the newest chart) or no scalar (Flux rejects the object)."""
+    node = yamldoc.walk(root, _CHART_VERSION)
+    value = NO_VERSION
+    if node is None:
+        node = yamldoc.walk(root, ("spec", "chart", "spec", "chart"))
+    else:  # named at its key: a block collection starts on the line after it
+        value = NOT_A_LIST if yamldoc.is_sequence(node) else NOT_A_MAPPING
+        held = yamldoc.walk(root, _CHART_VERSION[:-1])
+        node = next((k for k, v in held.value if v is node), node)
+    mark = node.start_mark
+    return PinSite(Role.HELMRELEASE, source.rel, mark.line + 1, mark.column + 1, value, chart,
+                   owner, mark.index, mark.index, index, _CHART_VERSION)  # fmt: skip
 
 
 def _patched_release(doc: Any) -> tuple[str, str] | None:

@@ -52,8 +52,17 @@ _COMMAND = re.compile(r"\b(kubectl|kustomize)\b")
 _WORD = re.compile(r"[^\s'\"`]+")
 # kubectl's options that take the URL in the same word.
 _OPTION = re.compile(r"^(?:--kustomize=|--filename=|-[kf]=?)")
-# ``flux install`` / ``flux bootstrap <provider>``, as a command (not inside a word).
-_FLUX_COMMAND = re.compile(r"(?:^|[\s;&|(])flux\s+(?:\\\r?\n\s*)*(install|bootstrap)\b")
+# ``flux install`` / ``flux bootstrap <provider>``, as a command (not inside a word), with
+# the CLI's global flags before the subcommand (``flux -n flux-system install``, ``flux
+# --kubeconfig=k bootstrap``: cobra reads persistent flags anywhere); a flag's value is the
+# next word unless it is the subcommand (``--verbose install``) or another flag. A UTF-8
+# byte-order mark (U+FEFF, kept in the text) may open the first line.
+_GAP = r"(?:\s|\\(?=\r?\n))+"
+_SUBCOMMAND = r"(?:install|bootstrap)\b"
+_GLOBAL_FLAG = rf"{_GAP}(?!{_SUBCOMMAND})--?[A-Za-z][\w-]*(?:=[^\s;&|]*|{_GAP}(?![-\\]|{_SUBCOMMAND})[^\s;&|]+)?"
+_FLUX_COMMAND = re.compile(
+    rf"(?:^|[\s;&|(\ufeff])flux(?:{_GLOBAL_FLAG})*{_GAP}(install|bootstrap)\b"
+)
 # The owners of the pins a command line holds (renovate-config tells their kind by these).
 COMMAND_OWNERS = ("kubectl ", "kustomize ", "flux install ", "flux bootstrap ")
 # A comment's start: ``#`` opening a word.

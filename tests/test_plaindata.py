@@ -41,8 +41,8 @@ def _typed(data: Any) -> Any:
 
 
 def crd_documents() -> list[str]:
-    """Every CRD document of the flux2 charts the test Helm repository serves."""
-    chunks = []
+    """Every distinct CRD document of the flux2 charts the test Helm repository serves."""
+    chunks: list[str] = []
     for name, archive in flux_repo_routes().items():
         if not name.endswith(".tgz"):
             continue
@@ -51,12 +51,12 @@ def crd_documents() -> list[str]:
             chunks += [
                 c for c in definitions.DOC_SPLIT.split(text) if definitions.CRD_KIND.search(c)
             ]
-    return chunks
+    return sorted(set(chunks))  # releases share most CRDs: ruamel reads each once
 
 
 def test_crds_are_read_by_libyaml_as_ruamel_reads_them() -> None:
     chunks = crd_documents()
-    assert len(chunks) > 100
+    assert len(chunks) > 40
     assert all(plaindata._with_libyaml(c) is not None for c in chunks)  # the fast path
     assert [ours_all(c) for c in chunks] == [ruamel_all(c) for c in chunks]
 

@@ -20,6 +20,7 @@ upstream chart repositories, OCI registries and the forge API all go through ``S
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import socket
 import threading
@@ -101,6 +102,21 @@ def get(url: str, *, what: str, max_bytes: int, headers: Mapping[str, str] | Non
         return session.get(url, what=what, max_bytes=max_bytes, headers=headers)
 
 
+def _tls_context() -> Any:
+    """The TLS context httpx builds for ``verify=True`` with ``trust_env`` ($SSL_CERT_FILE,
+    else $SSL_CERT_DIR, else certifi's bundle), built once per process and setting: loading a
+    CA bundle took ~25 ms, and one run opens several sessions (index, chart archive, release
+    asset, forge API)."""
+    return _tls_context_for(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.cache
+def _tls_context_for(cert_file: str | None, cert_dir: str | None) -> Any:
+    import httpx
+
+    return httpx.create_ssl_context(trust_env=True)  # reads the settings that key this cache
+
+
 class Session:
     """A connection pool for related requests (tag-list pages, forge calls), one policy."""
 
@@ -109,7 +125,11 @@ class Session:
 
         self._base_url = base_url
         self._client = httpx.Client(
-            base_url=base_url, headers=dict(headers or {}), timeout=read_timeout(), trust_env=True
+            base_url=base_url,
+            headers=dict(headers or {}),
+            timeout=read_timeout(),
+            trust_env=True,
+            verify=_tls_context(),
         )
         self._sockets: list[socket.socket] = []
 

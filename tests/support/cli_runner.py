@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import typer
 from typer.testing import CliRunner
 
 from fluxbump.cli import app
@@ -22,9 +25,32 @@ class Outcome:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> Outcome:
-    """Invoke the Typer app in-process; stdout and stderr are kept apart."""
-    result = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
-    return Outcome(result.exit_code, result.stdout, result.stderr)
+    """Invoke the Typer app in-process, as Typer's ``CliRunner.invoke`` does, on the click
+    command built once; stdout and stderr are kept apart."""
+    command = _command()
+    code = 0
+    with CliRunner().isolation(env=env) as (stdout, stderr, _):
+        try:
+            command.main(args=list(args), prog_name=command.name or "root")
+        except SystemExit as exc:
+            if isinstance(exc.code, int) or exc.code is None:
+                code = exc.code or 0
+            else:  # SystemExit("message"): the message on stdout, exit 1
+                sys.stdout.write(f"{exc.code}\n")
+                code = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            printed = stdout.getvalue().decode(), stderr.getvalue().decode()
+    return Outcome(code, *printed)
+
+
+@functools.cache
+def _command() -> Any:
+    """The click command Typer builds from the app. ``CliRunner.invoke`` built it anew for
+    every run, reading each command's signature with ``typing.get_type_hints``: 17% of the
+    CPU of the in-process CLI tests."""
+    return typer.main.get_command(app)
 
 
 def run_cli_at(cwd: Path, *args: str) -> Outcome:

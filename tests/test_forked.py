@@ -131,6 +131,30 @@ def test_a_bad_file_in_the_forked_half_is_named_with_its_line(
     ) in outcome.stdout.splitlines()
 
 
+def test_a_duplicate_key_in_the_forked_half_is_warned_of_as_in_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The warning is noted where the file is read: in the child, for the second half.
+    repo = wrappers_fleet(tmp_path / "repo", git=False)
+    last = repo / "clusters/salalah.omani.works/bootstrap-kit/zz-last.yaml"
+    last.write_text(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: x\n"
+        "spec:\n  interval: 9m\n  interval: 15m\n  chart:\n    spec:\n      chart: bp-cilium\n"
+        "      version: 1.0.0\n",
+        "utf-8",
+    )
+    outcomes = []
+    for threshold in (2, 10**9):
+        monkeypatch.setattr(discover, "FORK_THRESHOLD", threshold)
+        outcomes.append(run_cli("status", "--repo", str(repo), "--offline"))
+    warning = (
+        "warning: clusters/salalah.omani.works/bootstrap-kit/zz-last.yaml:7: key 'interval' "
+        "appears twice in one mapping (also on line 6); the last one is used, as Helm and Flux do"
+    )
+    assert warning in outcomes[1].stderr.splitlines()
+    assert outcomes[0] == outcomes[1]
+
+
 def test_a_bump_with_forked_edits_writes_what_one_process_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

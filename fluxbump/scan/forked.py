@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from fluxbump import progress
 from fluxbump.errors import UsageError
+from fluxbump.yamlio.yamldoc import duplicate_warnings, note_warnings
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -122,11 +123,21 @@ def _may_fork(count: int, threshold: int) -> bool:
 
 
 def _send(fd: int, work: Callable[[Sequence[T]], R], items: Sequence[T]) -> None:
+    """Send ``work(items)`` or its exception, with the warnings noted while reading (they
+    live in this process's memory, which ends here)."""
     try:
+        outcome: tuple[bool, Any]
         try:
-            payload = pickle.dumps((True, work(items)), protocol=pickle.HIGHEST_PROTOCOL)
+            outcome = (True, work(items))
         except BaseException as exc:  # reported by the parent, as if raised there
-            payload = pickle.dumps((False, _portable(exc)), protocol=pickle.HIGHEST_PROTOCOL)
+            outcome = (False, _portable(exc))
+        warnings = duplicate_warnings()
+        try:
+            payload = pickle.dumps((*outcome, warnings), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException as exc:  # a result that does not pickle: its error, likewise
+            payload = pickle.dumps(
+                (False, _portable(exc), warnings), protocol=pickle.HIGHEST_PROTOCOL
+            )
         with os.fdopen(fd, "wb") as pipe:
             pipe.write(payload)
     finally:
@@ -150,10 +161,11 @@ def _received(payload: bytes) -> Any:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        ok, value = pickle.loads(payload)
+        ok, value, warnings = pickle.loads(payload)
     finally:
         if collecting:
             gc.enable()
+    note_warnings(warnings)  # after this half's: the order one process notes them in
     if not ok:
         raise value
     return value

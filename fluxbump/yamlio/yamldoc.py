@@ -291,6 +291,12 @@ def duplicate_warnings() -> list[str]:
     return found
 
 
+def note_warnings(messages: list[str]) -> None:
+    """Note warnings another process noted (``scan.forked``: the child's half of a scan)."""
+    for message in messages:
+        _DUPLICATES.setdefault(message)
+
+
 def is_mapping(node: Any) -> bool:
     return node is not None and getattr(node, "id", "") == "mapping"
 

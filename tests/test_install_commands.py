@@ -352,3 +352,32 @@ def test_flux_global_flags_before_the_subcommand_still_make_a_cli_pin(tmp_path: 
     assert (repo / "scripts/flux.sh").read_text("utf-8") == GLOBAL_FLAGS_TEXT.replace(
         "v2.4.0", "v2.5.1"
     )
+
+
+DEFAULTS_SCRIPT = """\
+#!/usr/bin/env bash
+: "${FLUX_VERSION:=v2.4.0}"
+CRDS_VERSION="${CRDS_VERSION:-v2.4.0}"
+OTHER=${UNSET_VERSION:-v2.3.0}
+kubectl apply -k "github.com/fluxcd/flux2/manifests/install?ref=${FLUX_VERSION}"
+kubectl apply -k "github.com/fluxcd/flux2/manifests/crds?ref=${CRDS_VERSION}"
+flux install --version "$UNSET_VERSION"
+"""
+
+
+def test_only_a_default_that_assigns_the_variable_is_its_pin(tmp_path: Path) -> None:
+    # ``${NAME:=v}`` and ``NAME=${NAME:-v}`` set NAME; ``OTHER=${NAME:-v}`` leaves NAME unset,
+    # so the command using it installs whatever the CLI defaults to: unproven, not v2.3.0.
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    (repo / SCRIPT).write_text(DEFAULTS_SCRIPT, "utf-8")
+    init_git(repo)
+    status = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    assert sorted(
+        (f"{s['file']}:{s['line']}", s["value"], s["proven"])
+        for s in json.loads(status.stdout)["sites"]
+    ) == [
+        (f"{SCRIPT}:2", "v2.4.0", True),
+        (f"{SCRIPT}:3", "v2.4.0", True),
+        (f"{SCRIPT}:7", "$UNSET_VERSION", False),
+    ]

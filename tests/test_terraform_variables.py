@@ -209,6 +209,22 @@ def test_a_local_module_call_that_sets_the_variable_is_a_pin_too(
     assert b'default     = "v2.5.1"' in after["modules/flux/variables.tf"]
 
 
+def test_a_module_call_passing_an_expression_leaves_the_version_unproven(tmp_path: Path) -> None:
+    # ``flux_version = var.flux_version`` in the caller: Terraform installs the caller's
+    # value, which is not this module's default; the reference is shown unproven beside it.
+    callers = CALLERS.replace('flux_version = "v2.4.0"', "flux_version = var.flux_version")
+    repo = module(
+        tmp_path,
+        {"modules/flux/main.tf": MAIN, "modules/flux/variables.tf": VARIABLES,
+         "live/prod/main.tf": callers},
+    )  # fmt: skip
+    rows = terraform_rows(repo)
+    assert sorted((r["file"], r["value"], r["proven"]) for r in rows) == [
+        ("modules/flux/main.tf", "var.flux_version", False),
+        ("modules/flux/variables.tf", "v2.4.0", True),
+    ]
+
+
 def test_sync_follows_a_module_argument_renovate_moved(tmp_path: Path) -> None:
     repo = cli_and_module(
         tmp_path,

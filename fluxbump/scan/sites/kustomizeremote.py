@@ -57,7 +57,7 @@ _OPTION = re.compile(r"^(?:--kustomize=|--filename=|-[kf]=?)")
 # --kubeconfig=k bootstrap``: cobra reads persistent flags anywhere); a flag's value is the
 # next word unless it is the subcommand (``--verbose install``) or another flag. A UTF-8
 # byte-order mark (U+FEFF, kept in the text) may open the first line.
-_GAP = r"(?:\s|\\(?=\r?\n))+"
+_GAP = r"(?:[ \t]|\\\r?\n)+"  # blanks, and a backslash that continues the line
 _SUBCOMMAND = r"(?:install|bootstrap)\b"
 _GLOBAL_FLAG = rf"{_GAP}(?!{_SUBCOMMAND})--?[A-Za-z][\w-]*(?:=[^\s;&|]*|{_GAP}(?![-\\]|{_SUBCOMMAND})[^\s;&|]+)?"
 _FLUX_COMMAND = re.compile(
@@ -111,12 +111,13 @@ def find_install_commands(source: SourceFile) -> list[PinSite]:
 # A version given as a variable of the file: ``$NAME``, ``${NAME}`` or a Makefile's ``$(NAME)``.
 _VARIABLE = re.compile(r"^\$[{(]?(?P<name>[A-Za-z_][A-Za-z0-9_]*)[})]?$")
 # The literal value a file gives NAME: a shell assignment (``NAME=v2.4.0``, quoted, after
-# ``export``/``readonly``/``local``/``declare -x``), a shell default (``${NAME:-v2.4.0}``,
+# ``export``/``readonly``/``local``/``declare -x``), its default (``NAME="${NAME:-v2.4.0}"``,
 # ``: "${NAME:=v2.4.0}"``), a Makefile's (``NAME ?= v2.4.0``, ``:=``, ``=``) or a YAML
-# key's (a Taskfile's ``vars:``, a workflow's ``env:``: ``NAME: v2.4.0``).
+# key's (a Taskfile's ``vars:``, a workflow's ``env:``: ``NAME: v2.4.0``). A ``${NAME:-v}``
+# anywhere else only substitutes the default: NAME stays unset for the next command.
 _SETTER = (
     r"(?:^[ \t]*(?:(?:export|readonly|local|declare(?:[ \t]+-\w+)*)[ \t]+)?{name}"
-    r"(?:=|[ \t]*[?:]?=[ \t]*|:[ \t]+)|\$\{{{name}:?[-=])"
+    r"(?:=|[ \t]*[?:]?=[ \t]*|:[ \t]+)(?:[\"']?\$\{{{name}:?-)?|\$\{{{name}:?=)"
     r"(?P<quote>[\"']?)(?P<value>v?\d+\.\d+\.\d+[\w.+-]*)(?P=quote)"
 )
 

@@ -73,20 +73,39 @@ def follow_variables(
     module's own files, and the arguments of the ``module`` blocks that call it by a local
     path (from any directory); one no literal sets is kept as it is, an unproven site."""
     followed: list[PinSite] = []
+    order = {rel: i for i, rel in enumerate(files)}
     for pin in pins:
         name = variable_of(pin)
         if name is None:
             followed.append(pin)
             continue
         module = posixpath.dirname(pin.file)
+        own = [
+            s
+            for rel in files
+            if posixpath.dirname(rel) == module
+            for s in variable_values(read(rel), name)
+        ]
+        calls = [
+            (called, site)
+            for rel in files
+            if rel.endswith(".tf") and posixpath.dirname(rel) != module
+            for called, site in module_calls(read(rel), name)
+            if called == module
+        ]
+        # A caller that passes an expression (``var.x``) deploys a version this cannot tell:
+        # the reference stays too, unproven, beside the literals (the default kept for the
+        # callers that leave NAME to it).
+        given = [site for _, site in calls if isinstance(site, PinSite)]
         setters = [
             replace(
                 site, owner=_followed_owner(site, pin, name), role=pin.role, subject=pin.subject
             )
-            for rel in files
-            for site in _setters_in(rel, name, module, read)
+            for site in [*own, *[replace(g, owner=f"{g.owner} ->") for g in given]]
         ]
-        followed += setters or [pin]
+        setters.sort(key=lambda s: (order[s.file], s.start))  # the first is the reference
+        opaque = any(site == _EXPRESSION for _, site in calls)
+        followed += [*setters, pin] if opaque or not setters else setters
     unique = {(p.role, p.file, p.start): p for p in followed}  # one variable, several blocks
     return list(unique.values())
 
@@ -97,35 +116,34 @@ def _followed_owner(setter: PinSite, pin: PinSite, name: str) -> str:
     return f"{caller}{pin.owner} (var.{name})"
 
 
-def _setters_in(
-    rel: str, name: str, module: str, read: Callable[[str], SourceFile]
-) -> list[PinSite]:
-    """The literal values one file gives variable ``name`` of the module in ``module``."""
-    if posixpath.dirname(rel) == module:
-        return variable_values(read(rel), name)
-    if not rel.endswith(".tf"):
-        return []
-    return [
-        replace(site, owner=f"{site.owner} ->")  # (the followed pin's owner follows)
-        for called, site in module_arguments(read(rel), name)
-        if called == module
-    ]
-
-
 _MODULE = re.compile(r'^\ufeff?[ \t]*module[ \t]+"(?P<name>[^"\n]+)"[ \t]*\{', re.MULTILINE)
 _SOURCE_LINE = re.compile(r'^[ \t]*source[ \t]*=[ \t]*"(?P<source>\.{1,2}/[^"\n]*)"')
 
 
 def module_arguments(source: SourceFile, name: str) -> list[tuple[str, PinSite]]:
     """Each literal ``name = "…"`` argument of a ``module`` block that calls a module of this
-    repository (``source = "./…"`` or ``"../…"``: Terraform's local paths), with the
-    directory of the module it calls; a registry or git source is another repository's."""
-    if name.encode() not in source.raw or b"module" not in source.raw:
+    repository, with the directory of the module it calls (``module_calls``)."""
+    return [
+        (called, site) for called, site in module_calls(source, name) if isinstance(site, PinSite)
+    ]
+
+
+# What a module call gives NAME besides a literal: an expression (``var.x``, ``local.v``).
+_EXPRESSION = "expression"
+
+
+def module_calls(source: SourceFile, name: str) -> list[tuple[str, PinSite | str | None]]:
+    """Each ``module`` block that calls a module of this repository (``source = "./…"`` or
+    ``"../…"``: Terraform's local paths; a registry or git source is another repository's),
+    with the directory it calls and what it gives ``name``: the literal's site, ``_EXPRESSION``
+    for any other value, None when it leaves ``name`` to the module's default."""
+    if b"module" not in source.raw:
         return []
-    argument = re.compile(
+    literal = re.compile(
         rf'^[ \t]*{re.escape(name)}[ \t]*=[ \t]*"(?P<version>[^"$%\\\n]*)"[ \t]*(?:#.*|//.*)?\r?$'
     )
-    found = []
+    argument = re.compile(rf"^[ \t]*{re.escape(name)}[ \t]*=")
+    found: list[tuple[str, PinSite | str | None]] = []
     for block in _MODULE.finditer(source.text):
         lines = _top_level_lines(source.text, block.end())[0]
         paths = [m.group("source") for _, line in lines if (m := _SOURCE_LINE.match(line))]
@@ -134,11 +152,15 @@ def module_arguments(source: SourceFile, name: str) -> list[tuple[str, PinSite]]
         called = posixpath.normpath(posixpath.join(posixpath.dirname(source.rel), paths[0]))
         called = "" if called == "." else called
         owner = f'module "{block.group("name")}"'
+        given: PinSite | str | None = None
         for start, line in lines:
-            match = argument.match(line)
+            match = literal.match(line)
             if match is not None and match.group("version"):
                 at = start + match.start("version")
-                found.append((called, _site(source, at, match.group("version"), owner)))
+                given = _site(source, at, match.group("version"), owner)
+            elif argument.match(line):
+                given = _EXPRESSION
+        found.append((called, given))
     return found
 
 

@@ -702,8 +702,10 @@ def renovate_config(
     release = str(CURRENT_RENOVATE) if renovate_version is None else renovate_version
     major = _run(lambda: parse_renovate_version(release))
     root = repo_root(repo)
-    document = _run(lambda: build(root, major))
+    document, unread = _run(lambda: build(root, major))
     emit_json(document)
+    for message in unread:
+        warn(message)
     config = _run(lambda: load_config(root))
     glob = config.cloudinit[0] if config.cloudinit else "**/*.tftpl"
     err(render("renovate-admin.txt", cloudinit_glob=glob).rstrip("\n"))

@@ -95,17 +95,20 @@ class PinSite:
 
 
 # The value of a HelmRelease site with no version text (``unpinned``): none at all, where
-# Flux installs the newest chart (the CRD's default is ``*``), or a collection, which Flux
-# rejects. Parenthesised: no version, range or placeholder reads so.
+# Flux installs the newest chart (the CRD's default is ``*``), a YAML null (``version:``,
+# ``version: ~``: the API server drops a null before defaulting, so the same), or a
+# collection, which Flux rejects. Parenthesised: no version, range or placeholder reads so.
 NO_VERSION = "(none)"
+NULL_VERSION = "(null)"
 NOT_A_LIST = "(a list)"
 NOT_A_MAPPING = "(a mapping)"
+_UNPINNED = (NO_VERSION, NULL_VERSION, NOT_A_LIST, NOT_A_MAPPING)
 
 
 def unpinned(site: PinSite) -> bool:
     """A HelmRelease that deploys a chart with no version text to check or edit: the survey
     makes it a problem of its component, never a pin (its empty span holds nothing)."""
-    return site.start == site.end and site.value in (NO_VERSION, NOT_A_LIST, NOT_A_MAPPING)
+    return site.start == site.end and site.value in _UNPINNED
 
 
 _SITE_FIELDS = tuple(f.name for f in fields(PinSite))

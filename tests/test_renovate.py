@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,33 @@ def test_a_bad_renovate_version_is_one_line_and_exit_2(tmp_path: Path, bad: str)
     outcome = run_cli("renovate-config", "--repo", str(tmp_path), "--renovate-version", bad)
     assert outcome.code == 2 and outcome.stdout == ""
     assert "--renovate-version" in outcome.stderr and len(outcome.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("spoil", "said"),
+    [
+        (lambda text: text.encode("utf-16"), ":1: UTF-16 text (byte-order mark)"),
+        (lambda text: text.encode() + b"# caf\xe9\n", ": not UTF-8"),
+    ],
+    ids=["utf-16", "latin-1"],
+)
+def test_an_unreadable_cloud_init_template_is_named_and_the_config_still_written(
+    tmp_path: Path, spoil: Callable[[str], bytes], said: str
+) -> None:
+    """status and check name such a template and go on; so does renovate-config (Renovate's
+    regex manager reads the template as UTF-8 text: it cannot match it either)."""
+    repo = make_fleet(tmp_path / "fleet")
+    template = repo / fleet.CLOUDINIT
+    template.write_bytes(spoil(template.read_text("utf-8")))
+    outcome = run_cli("renovate-config", "--repo", str(repo))
+    assert outcome.code == 0, outcome.stderr
+    (warning,) = [line for line in outcome.stderr.splitlines() if fleet.CLOUDINIT in line]
+    assert warning.startswith(f"warning: {fleet.CLOUDINIT}") and said in warning, warning
+    config = json.loads(outcome.stdout)
+    assert problems(SCHEMAS[-1], config) == []
+    # Not read, so no install URL is followed: the sync follows the chart pin Renovate moved.
+    (flux,) = (r for r in config["packageRules"] if r.get("groupName") == "Flux")
+    assert flux["postUpgradeTasks"]["commands"] == ["fluxbump sync"]
 
 
 # Flux pins of the kinds no Renovate manager reads, each as a repository writes it.

@@ -18,11 +18,30 @@ RELEASE = f"{CLUSTER}/{fleet.FLUX_RELEASE_FILE.rpartition('/')[2]}"
 PINNED = "      chart: bp-flux\n      version: 1.1.1\n"
 
 
+# What a null version is told, like a missing one: what Flux does and the line to write.
+_NULL = (
+    "bp-flux with a null (empty) spec.chart.spec.version: Flux installs the newest bp-flux "
+    "chart, not the one this repository pins; write 'version: 1.1.1' under spec.chart.spec"
+)
+
+
 def _fleet(tmp_path: Path, version_lines: str) -> Path:
     repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
     edit(repo, RELEASE, PINNED, "      chart: bp-flux\n" + version_lines)
     git(repo, "commit", "-qam", "the release's version changed by hand")
     return repo
+
+
+def _overlay_patch(repo: Path, version: str) -> str:
+    """An overlay's patch of the release that sets only its version (line 9), committed."""
+    patch = f"{CLUSTER}/flux-version.yaml"
+    (repo / patch).write_text(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: bp-flux\n"
+        f"  namespace: flux-system\nspec:\n  chart:\n    spec:\n      version: {version}\n"
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "an overlay sets the chart's version")
+    return patch
 
 
 def _line_of(repo: Path, rel: str, text: str) -> int:
@@ -36,6 +55,8 @@ def _line_of(repo: Path, rel: str, text: str) -> int:
         ("", "      chart: bp-flux", "bp-flux with no spec.chart.spec.version"),
         ("      version: [1.1.1]\n", "      version: [1.1.1]", "is a list, not a version"),
         ("      version:\n        v: 1.1.1\n", "      version:", "is a mapping, not a version"),
+        ("      version:\n", "      version:", _NULL),
+        ("      version: ~\n", "      version: ~", _NULL),
     ],
 )
 def test_a_release_without_one_version_is_named_by_status_and_check_and_refused_by_to(
@@ -62,13 +83,7 @@ def test_a_base_release_whose_version_a_patch_sets_is_pinned_by_the_patch(
 ) -> None:
     """kustomize's base and overlay: the base names the chart, the overlay's patch pins it."""
     repo = _fleet(tmp_path, "")
-    patch = f"{CLUSTER}/flux-version.yaml"
-    (repo / patch).write_text(
-        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: bp-flux\n"
-        "  namespace: flux-system\nspec:\n  chart:\n    spec:\n      version: 1.1.1\n"
-    )
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "the overlay pins the chart")
+    patch = _overlay_patch(repo, "1.1.1")
     index = ("--helm-repo", helm_server.base_url)
     check = run_cli("check", "--repo", str(repo), *index)
     assert check.code == 0, check.stdout + check.stderr
@@ -77,6 +92,18 @@ def test_a_base_release_whose_version_a_patch_sets_is_pinned_by_the_patch(
     assert bumped.code == 0, bumped.stdout + bumped.stderr
     assert "      version: 1.1.2\n" in (repo / patch).read_text()
     assert "      chart: bp-flux\n      sourceRef:\n" in (repo / RELEASE).read_text()
+
+
+def test_a_patch_that_sets_the_version_to_null_is_named(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    """A strategic merge patch deletes a key it sets to null: the release it patches has no
+    version then, whatever its base pins."""
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
+    patch = _overlay_patch(repo, "~")
+    check = run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert check.code == 1, check.stdout + check.stderr
+    assert f"{patch}:9: HelmRelease flux-system/bp-flux (patch) deploys {_NULL}" in check.stdout
 
 
 def test_a_release_from_a_git_repository_has_no_version_to_pin(

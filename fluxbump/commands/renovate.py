@@ -26,6 +26,7 @@ from fluxbump.scan.sites.kustomizeremote import FILE_NAMES as KUSTOMIZATION_NAME
 
 if TYPE_CHECKING:
     from fluxbump.scan.discover import Survey
+    from fluxbump.scan.releases import Unreadable
 
 # The owner fluxcli.py gives a ``fluxcd/flux2/action`` step's version input.
 ACTION = "fluxcd/flux2/action"
@@ -55,8 +56,11 @@ def parse_renovate_version(text: str) -> int:
     return int(match.group(1))
 
 
-def renovate_config(root: Path, major: int) -> dict[str, Any]:
-    """The snippet for the repository at ``root``, in the form Renovate ``major`` accepts."""
+def renovate_config(root: Path, major: int) -> tuple[dict[str, Any], list[str]]:
+    """The snippet for the repository at ``root``, in the form Renovate ``major`` accepts,
+    and a warning for each cloud-init template that could not be read (not UTF-8, UTF-16,
+    too big): the snippet is still right for every other pin, and Renovate's regex manager,
+    which reads a template as UTF-8 text, could not match that one either."""
     from fluxbump.render import render
     from fluxbump.scan.discover import survey
 
@@ -83,7 +87,14 @@ def renovate_config(root: Path, major: int) -> dict[str, Any]:
         ]
     _flux_sync(document, tree)
     _add_kinds(document, config, found_kinds(tree), legacy=legacy)
-    return document
+    return document, [_not_read(u) for u in tree.unreadable_templates]
+
+
+def _not_read(template: Unreadable) -> str:
+    return (
+        f"{template.file}:{template.line}: {template.reason}; not read: the config is "
+        "written without it (Renovate's cloud-init manager cannot match it either)"
+    )
 
 
 def found_kinds(tree: Survey) -> set[str]:
@@ -119,10 +130,8 @@ def _flux_sync(document: dict[str, Any], tree: Survey) -> None:
     chart pin Renovate moved, or (Flux pinned only outside charts) the FluxInstance, bootstrap,
     Terraform or CLI pin it moved; with no Flux component Renovate's managers move each pin,
     grouped, and nothing runs after them."""
-    from fluxbump.scan.roles import read_once
-
-    texts = (read_once(tree.sources, tree.root, rel).raw for rel in tree.roles.cloudinit)
-    if any(_INSTALL_URL.search(raw) for raw in texts):
+    # (a template not read is not searched: Renovate's regex could not match its URL either)
+    if any(_INSTALL_URL.search(source.raw) for source in tree.templates()):
         return
     (flux,) = (r for r in document["packageRules"] if r.get("groupName") == "Flux")
     if tree.flux() is not None:

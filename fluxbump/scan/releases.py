@@ -10,7 +10,16 @@ from typing import Any
 
 from fluxbump import progress
 from fluxbump.errors import UsageError
-from fluxbump.pins import NO_VERSION, NOT_A_LIST, PinSite, Role, Violation, site_of, unpinned
+from fluxbump.pins import (
+    NO_VERSION,
+    NOT_A_LIST,
+    NULL_VERSION,
+    PinSite,
+    Role,
+    Violation,
+    site_of,
+    unpinned,
+)
 from fluxbump.scan.apiversions import ApiVersions, api_versions
 from fluxbump.scan.repeated import Repeated, Yield
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
@@ -338,11 +347,12 @@ def pinned_releases(
 
 def _unpinned_problem(site: PinSite, version: str) -> Violation:
     write = f"'version: {version}' under spec.chart.spec"
-    if site.value == NO_VERSION:
+    if site.value in (NO_VERSION, NULL_VERSION):
+        none, verb = ("no", "add") if site.value == NO_VERSION else ("a null (empty)", "write")
         why = (
-            f"deploys {site.subject} with no spec.chart.spec.version: Flux installs the newest "
-            f"{site.subject} chart, not the one this repository pins; add {write} (a range "
-            "such as '1.x' if following new charts is meant)"
+            f"deploys {site.subject} with {none} spec.chart.spec.version: Flux installs the "
+            f"newest {site.subject} chart, not the one this repository pins; {verb} {write} "
+            "(a range such as '1.x' if following new charts is meant)"
         )
     else:
         shape = "a list" if site.value == NOT_A_LIST else "a mapping"

@@ -309,6 +309,16 @@ def is_scalar(node: Any) -> bool:
     return node is not None and getattr(node, "id", "") == "scalar"
 
 
+# YAML's null as a plain scalar (ruamel's 1.2 table; 1.1's is the same): the libyaml composer
+# resolves no tags (every scalar is a string to it), so null is told by text and style.
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+
+
+def is_null(node: Any) -> bool:
+    """A plain scalar that reads as null (``key:``, ``key: ~``, ``key: null``)."""
+    return is_scalar(node) and not getattr(node, "style", None) and node.value in _NULLS
+
+
 def child(node: Any, key: str) -> Any:
     """The value node under ``key`` in a mapping node, or None. A key the mapping takes from
     a merge key (``<<: *anchor``) is the node that holds it (the anchor's), so a pin set

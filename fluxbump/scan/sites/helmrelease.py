@@ -14,7 +14,15 @@ from functools import lru_cache
 from typing import Any, AnyStr
 
 from fluxbump.errors import UsageError
-from fluxbump.pins import NO_VERSION, NOT_A_LIST, NOT_A_MAPPING, PinSite, Role, yaml_site
+from fluxbump.pins import (
+    NO_VERSION,
+    NOT_A_LIST,
+    NOT_A_MAPPING,
+    NULL_VERSION,
+    PinSite,
+    Role,
+    yaml_site,
+)
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -260,19 +268,27 @@ def _helmrelease(
     owner = _object_key(root)
     spec = yamldoc.child(root, "spec")
     chart = yamldoc.text_of(yamldoc.walk(spec, ("chart", "spec", "chart")))
-    scalar = yamldoc.scalar_at(root, index, _CHART_VERSION)
-    if scalar is None:
+    node = yamldoc.walk(root, _CHART_VERSION)
+    scalar = yamldoc.located(node, index, _CHART_VERSION)
+    if scalar is None or yamldoc.is_null(node):
         if chart in charts and _versioned_source(spec) and _whole_or_collection(spec):
             scan.unpinned.append(_unpinned(source, index, root, chart, owner))
+        elif scalar is not None:  # a null one: a patch that deletes the version
+            _patch(root, _unpinned(source, index, root, "", owner), scan)
         return
     if chart in charts:
         scan.sites.append(
             yaml_site(Role.HELMRELEASE, source.rel, scalar, subject=chart, owner=owner)
         )
         return
+    _patch(root, yaml_site(Role.HELMRELEASE, source.rel, scalar, subject="", owner=owner), scan)
+
+
+def _patch(root: Any, site: PinSite, scan: ClusterScan) -> None:
+    """``site`` as a version patch, when the document is one (``_patched_release``): a null
+    one removes the version (a strategic merge patch deletes a key set to null)."""
     target = _patched_release(root)
     if target is not None:
-        site = yaml_site(Role.HELMRELEASE, source.rel, scalar, subject="", owner=owner)
         scan.patches.append(VersionPatch(*target, site))
 
 
@@ -297,13 +313,17 @@ def _whole_or_collection(spec: Any) -> bool:
 
 def _unpinned(source: SourceFile, index: int, root: Any, chart: str, owner: str) -> PinSite:
     """A release of ``chart`` whose version is missing (at its ``chart:`` line, where one
-    belongs: Flux then installs the newest chart) or no scalar (Flux rejects the object)."""
+    belongs: Flux then installs the newest chart), null (the same) or no scalar (Flux
+    rejects the object)."""
     node = yamldoc.walk(root, _CHART_VERSION)
     value = NO_VERSION
     if node is None:
         node = yamldoc.walk(root, ("spec", "chart", "spec", "chart"))
     else:  # named at its key: a block collection starts on the line after it
-        value = NOT_A_LIST if yamldoc.is_sequence(node) else NOT_A_MAPPING
+        if yamldoc.is_null(node):
+            value = NULL_VERSION
+        else:
+            value = NOT_A_LIST if yamldoc.is_sequence(node) else NOT_A_MAPPING
         held = yamldoc.walk(root, _CHART_VERSION[:-1])
         node = next((k for k, v in held.value if v is node), node)
     mark = node.start_mark

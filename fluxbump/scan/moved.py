@@ -96,7 +96,7 @@ def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite
                 and versions.is_pin(s.value)]  # fmt: skip
     if role is Role.INSTALL and component.install_pattern is not None:
         return find_install_pins(source, component.install_pattern, component.name)[0]
-    if role is Role.INSTALL:
+    if role is Role.INSTALL or (component.direct and role is Role.HELM_COMMAND):
         return [s for s in helm_install_pins(source) if s.subject == component.upstream]
     if role is Role.MIRROR:
         mirrors = find_mirrors(source, found.config.values_mirror, component.wrapper)
@@ -105,8 +105,6 @@ def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite
         from fluxbump.scan.sites.terraform import find_chart_releases
 
         return find_chart_releases(source, component.upstream)
-    if component.direct and role is Role.HELM_COMMAND:
-        return [s for s in helm_install_pins(source) if s.subject == component.upstream]
     if component.direct:  # no wrapper: the HelmReleases (or OCI tags) of the chart pin it
         from fluxbump.scan.sites.helmrelease import scan_manifest
 

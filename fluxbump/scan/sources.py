@@ -178,7 +178,7 @@ def _open_link(root: Path | str, rel: str) -> int:
     mode = os.stat(target).st_mode  # stat never blocks, not even on a FIFO
     if not stat.S_ISREG(mode):
         _not_regular(rel, f"a symlink to {target}, {_kind(mode)}")
-    if not Path(target).is_relative_to(os.path.realpath(root)):
+    if not target.startswith(_inside(root)):
         raise NotRegularFile(
             f"{rel}: a symlink to {target}, outside the repository; fluxbump reads only files "
             "inside it: replace the link with the file, or add it to 'exclude' in "
@@ -332,7 +332,13 @@ def walk_files(root: Path) -> Iterator[str]:
     """Every file under root as a repo-relative POSIX path, directory by directory in name
     order (a directory's files, then its subdirectories); symlinked dirs are not followed,
     nor is a symlink to a file outside the repository (``unfollowed_links`` names it)."""
-    yield from _walk(str(root), "", os.path.join(os.path.realpath(root), ""))
+    yield from _walk(str(root), "", _inside(root))
+
+
+def _inside(root: Path | str) -> str:
+    """The prefix of every real path inside the repository (its real path and a slash): a
+    symlink whose real path lacks it leaves the repository."""
+    return os.path.join(os.path.realpath(root), "")
 
 
 def _walk(directory: str, prefix: str, inside: str) -> Iterator[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from fluxbump.config import Config
 from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.scan import discover
-from fluxbump.scan.forked import NO_FORK_ENV, Ahead, in_two, while_waiting
+from fluxbump.scan.forked import NO_FORK_ENV, Ahead, _received, in_two, while_waiting
 from tests.support.cli_runner import run_cli
 from tests.support.wrappers import wrappers_fleet
 
@@ -251,6 +252,18 @@ def test_both_halves_are_left_out_of_later_collections_and_collecting_resumes() 
         assert not gc.isenabled()  # a caller's choice is kept
     finally:
         gc.enable()
+        gc.unfreeze()
+
+
+def test_the_childs_half_is_frozen_before_collecting_resumes() -> None:
+    """Unpickled with the collector paused, the child's objects must not be left in the
+    young generation when it resumes: the next allocation would walk them all."""
+    payload = pickle.dumps((True, [[i] for i in range(20_000)], []))
+    try:
+        received = _received(payload)
+        assert gc.get_count()[0] < 1_000  # (the 20,000 lists were counted, then frozen)
+        assert len(received) == 20_000
+    finally:
         gc.unfreeze()
 
 

@@ -104,3 +104,16 @@ def test_any_plain_scalar_is_typed_as_ruamel_types_it(scalars: list[str]) -> Non
     flow = "- [" + ", ".join(scalars) + "]\n"
     for text in (block, flow):
         assert ours_all(text) == ruamel_all(text), text
+
+
+def test_prepare_builds_the_loader_a_load_then_uses() -> None:
+    """``check`` builds the loader while its scan's child sends its half: the load after it
+    must use that loader, not build another."""
+    import yaml
+
+    plaindata._loader.cache_clear()
+    plaindata.prepare()
+    built = 1 if yaml.__with_libyaml__ else 0  # (without libyaml, ruamel loads everything)
+    assert plaindata._loader.cache_info().currsize == built
+    assert plaindata.load_all("a: 1\n---\nb: [x]\n") == [{"a": 1}, {"b": ["x"]}]
+    assert plaindata._loader.cache_info().hits >= built

@@ -87,8 +87,13 @@ def run_check(
 
 
 def _import_schema_validation() -> None:
-    """jsonschema (a tenth of a second to import) while the scan's child sends its half."""
+    """jsonschema (a tenth of a second to import) and the loader of the Flux objects it
+    validates (ruamel's resolver table) while the scan's child sends its half."""
     import jsonschema  # noqa: F401
+
+    from fluxbump.yamlio.plaindata import prepare
+
+    prepare()
 
 
 def _checked(
@@ -173,14 +178,15 @@ def _stale_archives(found: Survey, discoveries: list[Discovery]) -> list[Violati
 def _pending_journal(repo: Path) -> tuple[str, ...]:
     """check never repairs (it only reads); it says when a killed run left files half-written."""
     from fluxbump.verdict import note_exists
-    from fluxbump.write.transaction import journal_dir
+    from fluxbump.write.places import places
 
-    pending = journal_dir(repo).exists()
-    note_exists(journal_dir(repo), pending)
+    journal = places(repo).journal  # (one ``git rev-parse``; not the writer's module)
+    pending = journal.exists()
+    note_exists(journal, pending)
     if not pending:
         return ()
     return (
-        f"an interrupted fluxbump run left a journal in {journal_dir(repo)}; the next "
+        f"an interrupted fluxbump run left a journal in {journal}; the next "
         "'fluxbump to' or 'fluxbump sync' restores the files first",
     )
 

@@ -53,6 +53,15 @@ def _with_libyaml(text: str) -> list[Any] | None:
         return None
 
 
+def prepare() -> None:
+    """Build the libyaml loader now (it imports ruamel's resolver table), so a later load
+    does not pay for it (``check`` does this while it waits for its scan's child)."""
+    import yaml
+
+    if yaml.__with_libyaml__:
+        _loader()
+
+
 @functools.cache
 def _loader() -> type:
     from ruamel.yaml.resolver import implicit_resolvers

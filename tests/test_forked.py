@@ -159,9 +159,17 @@ def test_a_duplicate_key_in_the_forked_half_is_warned_of_as_in_one_process(
 def test_a_bump_with_forked_edits_writes_what_one_process_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from fluxbump.commands import bump
+    from fluxbump.scan import forked
     from fluxbump.write import changes
     from tests.support.fixtures import snapshot
 
+    events: list[str] = []  # the index is loaded while the scan's child sends its half
+    load_index, received = bump.load_index, forked._received
+    monkeypatch.setattr(
+        bump, "load_index", lambda *a, **k: events.append("index") or load_index(*a, **k)
+    )
+    monkeypatch.setattr(forked, "_received", lambda p: events.append("received") or received(p))
     trees = []
     for name, threshold in (("forked", 1), ("sequential", 10**9)):
         repo = wrappers_fleet(tmp_path / name, git=False)
@@ -172,6 +180,8 @@ def test_a_bump_with_forked_edits_writes_what_one_process_writes(
         assert "plan: 17 edit(s) in 14 file(s)" in outcome.stdout
         trees.append(snapshot(repo))
     assert trees[0] == trees[1]
+    # forked: the index between the survey's own half and the child's, then the edits' child
+    assert events == ["index", "received", "received", "index"]
 
 
 def test_an_error_here_leaves_no_descriptor_open() -> None:

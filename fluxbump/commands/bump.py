@@ -27,6 +27,7 @@ from fluxbump.plan import BaseCharts, Edit, Move, Plan, Target, plan_locks, plan
 from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.results import BumpOptions, BumpResult
 from fluxbump.scan.discover import Discovery, Survey, survey
+from fluxbump.scan.forked import Ahead, while_waiting
 from fluxbump.scan.moved import BaseSources, release_pin_at_base
 from fluxbump.scan.sources import SourceFile
 from fluxbump.targets import (
@@ -150,8 +151,13 @@ def _execute(
     config = load_config(root)
     with repo_lock(root):
         notes = recover(root, load_git=load_git_steps)
-        tree = survey(root, config)
-        loaded = load_index(options.helm_repo or config.helm_repo, offline=options.offline)
+        # The index (a download, when online) is fetched while the scan's child sends its half.
+        index = Ahead(
+            lambda: load_index(options.helm_repo or config.helm_repo, offline=options.offline)
+        )
+        with while_waiting(index):
+            tree = survey(root, config)
+        loaded = index.result()
         session = GitSession.open(root, options)
         session.index_url = loaded.index.url
         choices = choose(tree, loaded.index, session)

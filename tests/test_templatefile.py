@@ -17,7 +17,8 @@ from tests.support.cli_runner import Outcome, run_cli
 from tests.support.fixtures import CONSISTENT, git, init_git, make_fleet, snapshot
 from tests.support.helm_server import HelmServer
 
-LITERAL_URL = "releases/download/v2.4.0/install.yaml"
+LITERAL_URL = "-f https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml"
+
 MAIN = """\
 resource "hcloud_server" "cp" {
   user_data = templatefile("${path.module}/cloudinit-control-plane.tftpl", {
@@ -32,14 +33,17 @@ MAIN_RELEASE_LINE = 3  # of MAIN: flux_version = "2.4.0"
 
 
 def templated_repo(
-    tmp_path: Path, files: dict[str, str], url: str = "releases/download/v${flux_version}/"
+    tmp_path: Path,
+    files: dict[str, str],
+    url: str = "-f https://github.com/fluxcd/flux2/releases/download/v${flux_version}/install.yaml",
 ) -> Path:
-    """The fleet, its template's Flux URL written with ``url``, and ``files``; committed."""
+    """The fleet, its template's ``kubectl apply`` of Flux written with ``url``, and ``files``;
+    committed."""
     repo = make_fleet(tmp_path / "repo", CONSISTENT)
     template = repo / fleet.CLOUDINIT
     text = template.read_text("utf-8")
     assert LITERAL_URL in text
-    template.write_text(text.replace(LITERAL_URL, url + "install.yaml"), "utf-8")
+    template.write_text(text.replace(LITERAL_URL, url), "utf-8")
     for rel, body in files.items():
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (repo / rel).write_text(body, "utf-8")
@@ -76,7 +80,7 @@ def test_status_shows_the_templatefile_literal_as_the_cloud_init_install(tmp_pat
     assert problems == []
 
 
-def test_paths_resolve_from_the_tf_file_and_a_whole_release_variable_keeps_its_v(
+def test_paths_resolve_from_the_tf_file_and_a_whole_release_ref_keeps_its_v(
     tmp_path: Path,
 ) -> None:
     other = 'locals {\n  a = templatefile("./cloudinit-control-plane.tftpl", { v = "v2.4.0" })\n}\n'
@@ -87,7 +91,8 @@ def test_paths_resolve_from_the_tf_file_and_a_whole_release_variable_keeps_its_v
         "envs/prod/main.tf": root,
         "infra/other/main.tf": elsewhere,  # renders its own (absent) template: not ours
     }
-    repo = templated_repo(tmp_path, files, url="releases/download/${v}/")
+    url = "-k github.com/fluxcd/flux2/manifests/install?ref=${v}"
+    repo = templated_repo(tmp_path, files, url=url)
     rows, problems = status(repo)
     assert rows == [
         install_row("envs/prod/main.tf", 3, "v2.4.0", "cloud-init via templatefile() in main.tf"),
@@ -236,3 +241,25 @@ def test_two_calls_that_disagree_are_a_violation_at_the_second(
         f"infra/hetzner/workers.tf:{MAIN_RELEASE_LINE}: cloud-init installs Flux 2.3.0 here "
         f"but 2.4.0 at infra/hetzner/main.tf:{MAIN_RELEASE_LINE}"
     ) in outcome.stdout
+
+
+def test_sync_takes_the_literal_renovate_moved_and_refuses_a_conflicting_chart(
+    tmp_path: Path,
+) -> None:
+    repo = templated_repo(tmp_path, {"infra/hetzner/main.tf": MAIN})
+    moved = MAIN.replace('"2.4.0" #', '"2.5.1" #')
+    (repo / "infra/hetzner/main.tf").write_text(moved, "utf-8")
+    chart = (repo / fleet.WRAPPER_CHART).read_text("utf-8")
+    (repo / fleet.WRAPPER_CHART).write_text(chart.replace('"2.14.1"', '"2.13.0"'), "utf-8")
+    before = snapshot(repo)
+    outcome = run_cli("sync", "--repo", str(repo), "--offline")
+    assert outcome.code == 2, outcome.stdout + outcome.stderr
+    assert (
+        f"infra/hetzner/main.tf:{MAIN_RELEASE_LINE} (cloud-init install) 2.4.0 -> 2.5.1"
+    ) in outcome.stderr
+    assert snapshot(repo) == before
+    (repo / fleet.WRAPPER_CHART).write_text(chart, "utf-8")  # the literal alone moved
+    outcome = run_cli("sync", "--repo", str(repo), "--offline")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert (repo / "infra/hetzner/main.tf").read_text("utf-8") == moved
+    assert '"2.15.0"' in (repo / fleet.WRAPPER_CHART).read_text("utf-8")

@@ -166,8 +166,7 @@ def _passed(
     if call.entries is None:
         return _problem(call.file, call.line, f"{at} passes its variables as an expression; "
                         f'write an object {{ {variable.name} = "X.Y.Z" }} there')  # fmt: skip
-    entry = re.compile(rf'^\s*"?{re.escape(variable.name)}"?[ \t]*[=:][ \t]*(?P<value>.*?)'
-                       r"[ \t]*(?:(?:#|//).*)?\r?$")  # fmt: skip
+    entry = _entry(variable.name)
     given = [(start, m) for start, text in call.entries if (m := entry.match(text))]
     if not given:
         return _problem(call.file, call.line, f"{at} passes no {variable.name}; "
@@ -175,7 +174,7 @@ def _passed(
     start, match = given[-1]  # (Terraform refuses an object with a key twice)
     value, at_value = match["value"], start + match.start("value")
     owner = f"cloud-init via templatefile() in {posixpath.basename(call.file)}"
-    literal = re.fullmatch(r'"(?P<version>[^"$%\\\n]*)"', value)
+    literal = _LITERAL.fullmatch(value)
     if literal is not None:
         site = source.text_site(Role.INSTALL, at_value + 1, literal["version"], subject, owner)
         return _literal(site, variable)
@@ -185,6 +184,39 @@ def _passed(
     line = source.line_at(at_value)
     return _problem(call.file, line, f"{at} passes {variable.name} = {value}, not a literal; "
                     f'write {variable.name} = "X.Y.Z" (or var.NAME with a literal default)')  # fmt: skip
+
+
+def _entry(name: str) -> re.Pattern[str]:
+    """An object entry ``name = VALUE`` (or ``"name": VALUE``), a trailing comment apart."""
+    return re.compile(
+        rf'^\s*"?{re.escape(name)}"?[ \t]*[=:][ \t]*(?P<value>.*?)[ \t]*(?:(?:#|//).*)?\r?$'
+    )
+
+
+_LITERAL = re.compile(r'"(?P<version>[^"$%\\\n]*)"')
+# The key of an entry whose literal value starts where the text ends.
+_KEY_BEFORE = re.compile(r'"?(?P<name>[A-Za-z_][A-Za-z0-9_-]*)"?[ \t]*[=:][ \t]*"\Z')
+
+
+def argument_name(source: SourceFile, site: PinSite) -> str | None:
+    """The variable a ``templatefile()`` literal is passed as (the key before it)."""
+    line_start = source.text.rfind("\n", 0, site.start) + 1
+    key = _KEY_BEFORE.search(source.text, line_start, site.start)
+    return key["name"] if key is not None else None
+
+
+def passed_literals(source: SourceFile, name: str) -> list[PinSite]:
+    """Each literal ``name = "…"`` a ``templatefile()`` call of one ``.tf`` file passes (any
+    template): a pin read again at a base revision (``scan/moved.py``)."""
+    entry, found = _entry(name), []
+    for call in _calls(source):
+        for start, text in call.entries or []:
+            match = entry.match(text)
+            literal = _LITERAL.fullmatch(match["value"]) if match is not None else None
+            if match is not None and literal is not None:
+                at = start + match.start("value") + 1
+                found.append(source.text_site(Role.INSTALL, at, literal["version"], "", ""))
+    return found
 
 
 def _literal(site: PinSite, variable: TemplateVariable) -> Followed:

@@ -9,6 +9,7 @@ the 127.0.0.1 Helm index.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,9 @@ from tests.support.cli_runner import Outcome, run_cli
 from tests.support.fixtures import CONSISTENT, git, init_git, make_fleet, snapshot
 from tests.support.helm_server import HelmServer
 
-LITERAL_URL = "-f https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml"
+LITERAL_URL = re.compile(
+    r"-f https://github\.com/fluxcd/flux2/releases/download/v[^/]+/install\.yaml"
+)
 
 MAIN = """\
 resource "hcloud_server" "cp" {
@@ -36,14 +39,15 @@ def templated_repo(
     tmp_path: Path,
     files: dict[str, str],
     url: str = "-f https://github.com/fluxcd/flux2/releases/download/v${flux_version}/install.yaml",
+    **fleet_changes: str,
 ) -> Path:
     """The fleet, its template's ``kubectl apply`` of Flux written with ``url``, and ``files``;
     committed."""
-    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, **fleet_changes)
     template = repo / fleet.CLOUDINIT
-    text = template.read_text("utf-8")
-    assert LITERAL_URL in text
-    template.write_text(text.replace(LITERAL_URL, url), "utf-8")
+    text, count = LITERAL_URL.subn(lambda _: url, template.read_text("utf-8"))
+    assert count == 1
+    template.write_text(text, "utf-8")
     for rel, body in files.items():
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (repo / rel).write_text(body, "utf-8")
@@ -263,3 +267,23 @@ def test_sync_takes_the_literal_renovate_moved_and_refuses_a_conflicting_chart(
     assert outcome.code == 0, outcome.stdout + outcome.stderr
     assert (repo / "infra/hetzner/main.tf").read_text("utf-8") == moved
     assert '"2.15.0"' in (repo / fleet.WRAPPER_CHART).read_text("utf-8")
+
+
+def test_the_crd_guard_reads_the_releases_past_literals_installed(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # Flux 2.2.3 stored ImageUpdateAutomations as v1beta1, which 2.7 drops: cloud-init once
+    # installed it (the literal), while the chart was already at 2.16.4 (Flux 2.6.4).
+    past = MAIN.replace('"2.4.0" #', '"2.2.3" #')
+    repo = templated_repo(
+        tmp_path, {"infra/hetzner/main.tf": past}, flux_release="2.6.4", flux_chart="2.16.4"
+    )
+    (repo / "infra/hetzner/main.tf").write_text(MAIN.replace('"2.4.0" #', '"2.6.4" #'), "utf-8")
+    git(repo, "commit", "-qam", "cloud-init installs Flux 2.6.4")
+    before = snapshot(repo)
+    outcome = run_cli("to", "2.7.5", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 4, outcome.stdout + outcome.stderr
+    assert "imageupdateautomations.image.toolkit.fluxcd.io/v1beta1 (stored by flux2 2.12.3)" in (
+        outcome.stderr
+    )
+    assert snapshot(repo) == before

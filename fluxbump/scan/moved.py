@@ -9,7 +9,7 @@ source of truth. Pins of one component moved to different targets are a conflict
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from fluxbump import versions
 from fluxbump.errors import FluxbumpError, UsageError
@@ -86,18 +86,14 @@ def _base_value(found: Discovery, site: PinSite, base: BaseSources) -> str | Non
 def _templatefile_at_base(found: Discovery, site: PinSite, base: BaseSources) -> str | None:
     """A literal a ``templatefile()`` call passes a template (or the default, ``.tfvars``
     value or module argument of the ``var.X`` it passes) at the base revision."""
-    from fluxbump.scan.sites.templatefile import argument_name, passed_literals
+    from fluxbump.scan.sites.templatefile import literals_like
 
-    as_variable = replace(site, role=Role.TERRAFORM)  # how ``follow_variables`` made it
-    if followed_variable(as_variable) is not None:
-        return release_pin_at_base(as_variable, base)
-    name = argument_name(found.sources[site.file], site)
-    source = base(site.file)
-    if name is None or source is None:
+    now, source = found.sources.get(site.file), base(site.file)
+    if now is None or source is None:
         return None
-    then = passed_literals(source, name)
-    now = base_ordinal(site, then)
-    return then[now].value if now is not None else None
+    then = literals_like(site, now, source)
+    at = base_ordinal(site, then)
+    return then[at].value if at is not None else None
 
 
 def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite]:

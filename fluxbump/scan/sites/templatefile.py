@@ -21,7 +21,14 @@ from typing import NamedTuple
 
 from fluxbump import versions
 from fluxbump.pins import PinSite, Role, Violation
-from fluxbump.scan.sites.terraform import follow_variables, object_entries, string_end
+from fluxbump.scan.sites.terraform import (
+    follow_variables,
+    followed_variable,
+    module_arguments,
+    object_entries,
+    string_end,
+    variable_values,
+)
 from fluxbump.scan.sources import SourceFile
 
 _COMMENT = re.compile(r"[ \t]*(?:#|//|/\*|\*)")  # matched at a line's start
@@ -203,6 +210,17 @@ def argument_name(source: SourceFile, site: PinSite) -> str | None:
     line_start = source.text.rfind("\n", 0, site.start) + 1
     key = _KEY_BEFORE.search(source.text, line_start, site.start)
     return key["name"] if key is not None else None
+
+
+def literals_like(site: PinSite, now: SourceFile, then: SourceFile) -> list[PinSite]:
+    """The pins of ``then`` (a past or base version of the file of ``site``, a pin this module
+    found in ``now``): the literals passed as the same variable, or that set the ``var.X``
+    it passes (``follow_variables`` made the site: its owner ends ``(var.X)``)."""
+    variable = followed_variable(replace(site, role=Role.TERRAFORM))
+    if variable is not None:
+        return variable_values(then, variable) + [s for _, s in module_arguments(then, variable)]
+    name = argument_name(now, site)
+    return passed_literals(then, name) if name is not None else []
 
 
 def passed_literals(source: SourceFile, name: str) -> list[PinSite]:

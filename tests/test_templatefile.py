@@ -243,7 +243,8 @@ def test_two_calls_that_disagree_are_a_violation_at_the_second(
     assert outcome.code == 1, outcome.stderr
     assert (
         f"infra/hetzner/workers.tf:{MAIN_RELEASE_LINE}: cloud-init installs Flux 2.3.0 here "
-        f"but 2.4.0 at infra/hetzner/main.tf:{MAIN_RELEASE_LINE}"
+        f"but 2.4.0 at infra/hetzner/main.tf:{MAIN_RELEASE_LINE}: make them agree "
+        "('fluxbump to X.Y.Z' moves both)"
     ) in outcome.stdout
 
 

@@ -43,6 +43,10 @@ class Component:
     # Flux with no chart at all: pinned only outside charts (a FluxInstance, ``flux bootstrap``
     # manifests, Terraform, CI and CLI pins); ``to`` moves those pins and nothing else.
     outside_charts: bool = False
+    # ``install_pattern`` with the release a template variable (``v${flux_version}``): a regex
+    # whose groups "prefix" and "name" are followed to ``templatefile()`` calls
+    # (``scan/sites/templatefile.py``).
+    install_variable: str | None = None
 
     @property
     def is_flux(self) -> bool:
@@ -86,6 +90,17 @@ FLUX_INSTALL_URL = (
     r"\?(?:[^\s#'\"&]*&)*ref=)"
     r"(?P<version>v[0-9][0-9A-Za-z.+-]*)"
 )
+# The same URLs with the release a Terraform template variable: ``v${NAME}`` (the prefix in
+# the URL) or ``${NAME}`` standing for the whole ``vX.Y.Z`` (``${ NAME }`` and the ``~`` strip
+# markers are Terraform's template syntax too).
+FLUX_INSTALL_VARIABLE = (
+    r"(?:https://github\.com/fluxcd/flux2/releases/download/"
+    r"(?=v?\$\{[^}\n]*\}/install\.yaml)"
+    r"|(?<![\w.-])(?:https://)?github\.com/fluxcd/flux2/{1,2}manifests/install/?"
+    r"\?(?:[^\s#'\"&]*&)*ref=)"
+    r"(?P<prefix>v?)\$\{~?[ \t]*(?P<name>[A-Za-z_][A-Za-z0-9_-]*)[ \t]*~?\}"
+    r"(?=/install\.yaml|[\s&#'\"]|\Z)"
+)
 # Bytes one of those URLs holds: a file without either is not searched.
 _INSTALL_NEEDLES = (b"releases/download", b"manifests/install")
 
@@ -103,6 +118,7 @@ FLUX = Component(
     release_via_app_version=True,
     install_pattern=FLUX_INSTALL_URL,
     install_required=True,
+    install_variable=FLUX_INSTALL_VARIABLE,
 )
 
 WRAPPER_PREFIX = "bp-"

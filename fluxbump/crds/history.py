@@ -71,7 +71,25 @@ def pinned_charts(
             for site in sites:
                 if versions.is_pin(site.value):
                     charts.update(charts_of_release(versions.normalize(site.value)))
+        for release in _past_template_releases(source, found):
+            charts.update(charts_of_release(release))
     return sorted(charts, key=versions.sort_key)
+
+
+def _past_template_releases(source: SourceFile, found: Discovery) -> set[str]:
+    """The releases a past version of a ``.tf`` file passed a cloud-init template through
+    ``templatefile()`` (``scan/sites/templatefile.py``): where today's install pins stand."""
+    from fluxbump.scan.sites.templatefile import literals_like
+
+    templates = set(found.templates)
+    releases = set()
+    for site in found.installs:
+        now = found.sources.get(site.file)
+        if site.file != source.rel or site.file in templates or now is None:
+            continue
+        past = (p.value for p in literals_like(site, now, source))
+        releases |= {versions.normalize(v) for v in past if versions.is_pin(v)}
+    return releases
 
 
 def _past_pins(source: SourceFile, found: Discovery) -> list[PinSite]:

@@ -144,7 +144,8 @@ def _installs(found: Discovery, report: GateReport) -> str | None:
         report.expect(
             site,
             first.value,
-            f"cloud-init installs Flux {site.value} here but {first.value} at {first.where}",
+            f"cloud-init installs Flux {site.value} here but {first.value} at {first.where}: "
+            "make them agree ('fluxbump to X.Y.Z' moves both)",
         )
     return first.value if versions.is_pin(first.value) else None
 

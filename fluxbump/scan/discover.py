@@ -52,6 +52,7 @@ from fluxbump.scan.sites.helmrelease import VersionPatch
 from fluxbump.scan.sites.kustomizeremote import find_install_commands, find_kustomize_remote
 from fluxbump.scan.sites.operator import CHARTS as OPERATOR_CHARTS
 from fluxbump.scan.sites.operator import find_operator_charts, repository_of
+from fluxbump.scan.sites.templatefile import follow_templates, template_variables
 from fluxbump.scan.sites.terraform import (
     ProviderConstraint,
     find_chart_releases,
@@ -85,6 +86,9 @@ class Discovery:
     release_pins: list[PinSite] = field(default_factory=list)
     problems: list[Violation] = field(default_factory=list)
     templates: list[str] = field(default_factory=list)  # the cloud-init files read
+    # Templates whose install URL takes the release from a variable (``templatefile()``):
+    # their pins, or the problems saying why there are none, come from the .tf files.
+    variable_templates: list[str] = field(default_factory=list)
     locks: dict[str, LockedChart] = field(default_factory=dict)  # tracked chart -> its lock
     # Flux post-build substitution: the Kustomization values that set each variable.
     substitutions: Setters = field(default_factory=lambda: Setters())
@@ -367,6 +371,28 @@ class Survey:
             sites, mentions = find_install_pins(source, pattern, found.component.name)
             found.installs += sites
             found.mentions += mentions
+        self._template_variables(found)
+
+    def _template_variables(self, found: Discovery) -> None:
+        """Install URLs whose release is a template variable (``v${flux_version}``): the
+        literals the ``templatefile()`` calls of the .tf files pass it are the pins."""
+        pattern = found.component.install_variable
+        if pattern is None:
+            return
+        variables = [
+            variable
+            for source in self.templates()
+            if may_install(source.raw) and b"${" in source.raw
+            for variable in template_variables(source, pattern)
+        ]
+        if not variables:
+            return
+        read = partial(read_once, self.sources, self.root)
+        files = self.readable_release_pin_files()
+        followed = follow_templates(variables, files, read, found.component.name)
+        found.installs += followed.sites
+        found.problems += followed.problems
+        found.variable_templates = sorted({v.template for v in variables})
 
     def release_pins(self) -> list[PinSite]:
         """Every pin of the Flux release outside cloud-init (each file read once)."""
@@ -786,6 +812,7 @@ def _install_problem(found: Discovery) -> None:
     by_helm = any(s.role is Role.HELM_COMMAND and s.file in templates for s in found.direct)
     required = found.component.install_required and not by_helm
     unread = {p.file for p in found.problems}  # a template not read is not one without a pin
+    unread |= set(found.variable_templates)  # its pins or problems come from templatefile()
     if not found.installs and required and has_templates(found) and not unread & templates:
         found.problems.append(_no_install(found))
 

@@ -15,6 +15,7 @@ from fluxbump import versions
 from fluxbump.errors import FluxbumpError, UsageError
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.discover import Discovery
+from fluxbump.scan.sites.terraform import followed_variable
 from fluxbump.scan.sources import SourceFile
 
 # Reads a file as it was at the base revision (None: absent there, or no git).
@@ -65,10 +66,11 @@ def _leads(moved: MovedPin, target: str) -> str:
 
 def _base_value(found: Discovery, site: PinSite, base: BaseSources) -> str | None:
     """The same pin (n-th of its role and chart in the file) at the base revision."""
-    from fluxbump.scan.sites.terraform import followed_variable
 
     if followed_variable(site) is not None:  # a variable's default or a module argument
         return release_pin_at_base(site, base)
+    if site.role is Role.INSTALL and site.file not in found.templates:
+        return _templatefile_at_base(found, site, base)
     source = base(site.file)
     if source is None:
         return None
@@ -79,6 +81,19 @@ def _base_value(found: Discovery, site: PinSite, base: BaseSources) -> str | Non
     now = [s for s in found.sources_of_truth() if s.file == site.file and s.role == site.role]
     ordinal = [(s.start, s.end) for s in now].index((site.start, site.end))
     return then[ordinal].value if ordinal < len(then) else None
+
+
+def _templatefile_at_base(found: Discovery, site: PinSite, base: BaseSources) -> str | None:
+    """A literal a ``templatefile()`` call passes a template (or the default, ``.tfvars``
+    value or module argument of the ``var.X`` it passes) at the base revision."""
+    from fluxbump.scan.sites.templatefile import literals_like
+
+    now, source = found.sources.get(site.file), base(site.file)
+    if now is None or source is None:
+        return None
+    then = literals_like(site, now, source)
+    at = base_ordinal(site, then)
+    return then[at].value if at is not None else None
 
 
 def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite]:

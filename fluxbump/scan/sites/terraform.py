@@ -268,16 +268,33 @@ def _top_level_lines(text: str, body: int) -> tuple[list[tuple[int, str]], int]:
     """The lines of a block body (from just after its ``{``) at nesting depth one, and the
     index after its closing ``}``: nested blocks (``timeouts { … }``), strings, heredocs and
     comments do not end it early."""
+    lines, end, _ = _top_level(text, body, "\n")
+    return lines, end
+
+
+def object_entries(text: str, body: int) -> tuple[list[tuple[int, str]], int]:
+    """The entries of an object expression (from just after its ``{``): its lines at depth
+    one, split at commas too, the last one before the closing ``}`` included (``{ a = "1",
+    b = var.x }`` on one line), and the index after that ``}``."""
+    entries, end, tail = _top_level(text, body, "\n,")
+    return [*entries, tail] if tail is not None else entries, end
+
+
+def _top_level(
+    text: str, body: int, separators: str
+) -> tuple[list[tuple[int, str]], int, tuple[int, str] | None]:
+    """The parts of a body at depth one (ended by a newline, or a separator at depth one),
+    the index after its closing bracket, and the part that bracket ends (if at depth one)."""
     lines: list[tuple[int, str]] = []
     depth, i, line_start, line_depth = 1, body, body, 1
     while i < len(text) and depth > 0:
         char = text[i]
-        if char == "\n":
+        if char == "\n" or (char in separators and depth == 1):
             if line_depth == 1:
                 lines.append((line_start, text[line_start:i]))
             line_start, line_depth = i + 1, depth
         elif char == '"':
-            i = _string_end(text, i)
+            i = string_end(text, i)
             continue
         elif char == "#" or text.startswith("//", i):
             i = text.find("\n", i)
@@ -295,10 +312,11 @@ def _top_level_lines(text: str, body: int) -> tuple[list[tuple[int, str]], int]:
         elif char in "}])":
             depth -= 1
         i += 1
-    return lines, i
+    tail = (line_start, text[line_start : i - 1]) if depth == 0 and line_depth == 1 else None
+    return lines, i, tail
 
 
-def _string_end(text: str, start: int) -> int:
+def string_end(text: str, start: int) -> int:
     """The index after a quoted string's closing quote (``${…}`` inside may hold quotes)."""
     i, nested = start + 1, 0
     while i < len(text) and text[i] != "\n":

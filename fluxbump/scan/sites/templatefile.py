@@ -1,0 +1,288 @@
+"""Terraform ``templatefile()``: the Flux release a cloud-init template takes from a variable.
+
+A template whose install URL reads ``…/download/v${flux_version}/install.yaml`` installs what
+the ``templatefile("${path.module}/<template>", { flux_version = "2.4.0" })`` calls of the
+repository's ``.tf`` files pass it (Terraform renders ``${NAME}`` from that object). Each
+literal is the template's install pin, edited as text like the URL would be: the site spans
+the characters between its quotes, ``v`` or not as written there (the URL adds its own
+prefix: ``v${x}`` with ``"2.4.0"`` installs v2.4.0). ``NAME = var.X`` is followed to the
+literals that set X (``terraform.follow_variables``). Anything this cannot read to one
+literal — an expression, a call passing no NAME, no call at all — is a problem naming
+file:line, never a guess.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import NamedTuple
+
+from fluxbump import versions
+from fluxbump.pins import PinSite, Role, Violation
+from fluxbump.scan.sites.terraform import (
+    follow_variables,
+    followed_variable,
+    module_arguments,
+    object_entries,
+    string_end,
+    variable_values,
+)
+from fluxbump.scan.sources import SourceFile
+
+_COMMENT = re.compile(r"[ \t]*(?:#|//|/\*|\*)")  # matched at a line's start
+# The rest of the URL word before and after a match (for messages).
+_URL_START = re.compile(r"[^\s'\"]*\Z")
+_URL_END = re.compile(r"[^\s'\"]*")
+
+
+@dataclass(frozen=True)
+class TemplateVariable:
+    """A template line whose install URL takes the release from variable ``name``."""
+
+    template: str
+    line: int
+    url: str  # the URL as written, for messages
+    name: str
+    prefix: str  # "v" when the URL writes ``v${NAME}``
+
+
+def template_variables(source: SourceFile, pattern: str) -> list[TemplateVariable]:
+    """The install URLs of one template (not on comment lines) whose release is a variable."""
+    found = []
+    for match in re.finditer(pattern, source.text):
+        line_start = source.text.rfind("\n", 0, match.start()) + 1
+        if _COMMENT.match(source.text, line_start):
+            continue
+        before = _URL_START.search(source.text, line_start, match.start())
+        after = _URL_END.match(source.text, match.end())
+        url = source.text[
+            before.start() if before else match.start() : after.end() if after else match.end()
+        ]
+        found.append(
+            TemplateVariable(
+                source.rel, source.line_at(match.start()), url, match["name"], match["prefix"]
+            )
+        )
+    return found
+
+
+class Followed(NamedTuple):
+    """The install pins a template's variable is set to, and what could not be followed."""
+
+    sites: list[PinSite]
+    problems: list[Violation]
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One ``templatefile(PATH, VARS)`` call of a ``.tf`` file."""
+
+    file: str
+    line: int
+    path: str  # as written
+    template: str | None  # the repository path it renders; None: not resolvable here
+    entries: list[tuple[int, str]] | None  # VARS' entries; None: VARS is not an object
+
+
+def follow_templates(
+    variables: Sequence[TemplateVariable],
+    files: Sequence[str],
+    read: Callable[[str], SourceFile],
+    subject: str,
+) -> Followed:
+    """The literals the ``templatefile()`` calls in ``files`` (the ``.tf`` ones) pass each
+    template variable, as install pins of ``subject``, and a problem for each that is not one."""
+    calls = [c for rel in files if rel.endswith(".tf") for c in _calls(read(rel))]
+    sites: dict[tuple[str, int], PinSite] = {}
+    problems: list[Violation] = []
+    for variable in variables:
+        rendering = [c for c in calls if _renders(c, variable.template)]
+        if not rendering:
+            problems.append(_no_call(variable))
+        for call in rendering:
+            found = _passed(call, variable, read(call.file), subject, files, read)
+            sites.update(((s.file, s.start), s) for s in found.sites)
+            problems += found.problems
+    return Followed(list(sites.values()), problems)
+
+
+_CALL = re.compile(r"\btemplatefile[ \t]*\(\s*")
+_ROOTS = re.compile(r"\A\$\{[ \t]*path\.(?:module|root|cwd)[ \t]*\}/")
+
+
+def _calls(source: SourceFile) -> list[_Call]:
+    """Every ``templatefile("PATH", VARS)`` call of one ``.tf`` file, not on a comment line."""
+    if b"templatefile" not in source.raw:
+        return []
+    text, found = source.text, []
+    for match in _CALL.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        if (
+            re.search(r"#|//", text[line_start : match.start()])
+            or text[match.end() : match.end() + 1] != '"'
+        ):
+            continue
+        end = string_end(text, match.end())
+        path = text[match.end() + 1 : end - 1]
+        rest = re.compile(r"\s*,\s*(\{)?").match(text, end)
+        entries = None
+        if rest is not None and rest.group(1) is not None:
+            entries = object_entries(text, rest.end())[0]
+        found.append(
+            _Call(
+                source.rel, source.line_at(match.start()), path, _resolve(source.rel, path), entries
+            )
+        )
+    return found
+
+
+def _resolve(tf_file: str, path: str) -> str | None:
+    """The repository path a template path names, relative to the ``.tf`` file's directory
+    (``${path.module}``, ``${path.root}``, ``${path.cwd}`` or none); None for another
+    interpolation, an absolute path, or one outside the repository."""
+    path = _ROOTS.sub("", path)
+    if "${" in path or "%{" in path or path.startswith("/"):
+        return None
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(tf_file), path))
+    return None if joined == ".." or joined.startswith("../") else joined
+
+
+def _renders(call: _Call, template: str) -> bool:
+    """Whether a call renders ``template`` (a path it cannot resolve: when it names the
+    template's file, so the problem names the call)."""
+    if call.template is not None:
+        return call.template == template
+    return posixpath.basename(call.path) == posixpath.basename(template)
+
+
+def _passed(
+    call: _Call,
+    variable: TemplateVariable,
+    source: SourceFile,
+    subject: str,
+    files: Sequence[str],
+    read: Callable[[str], SourceFile],
+) -> Followed:
+    """What one call passes the variable: its literal (or what ``var.X`` is set to)."""
+    at = f"templatefile() of {variable.template} (whose line {variable.line} installs Flux)"
+    if call.template is None:
+        return _problem(call.file, call.line, f"{at}: path '{call.path}' cannot be resolved; "
+                        'write it "${path.module}/…" so fluxbump can follow the release')  # fmt: skip
+    if call.entries is None:
+        return _problem(call.file, call.line, f"{at} passes its variables as an expression; "
+                        f'write an object {{ {variable.name} = "X.Y.Z" }} there')  # fmt: skip
+    entry = _entry(variable.name)
+    given = [(start, m) for start, text in call.entries if (m := entry.match(text))]
+    if not given:
+        return _problem(call.file, call.line, f"{at} passes no {variable.name}; "
+                        f'add {variable.name} = "X.Y.Z"')  # fmt: skip
+    start, match = given[-1]  # (Terraform refuses an object with a key twice)
+    value, at_value = match["value"], start + match.start("value")
+    owner = f"cloud-init via templatefile() in {posixpath.basename(call.file)}"
+    literal = _LITERAL.fullmatch(value)
+    if literal is not None:
+        site = source.text_site(Role.INSTALL, at_value + 1, literal["version"], subject, owner)
+        return _literal(site, variable)
+    if re.fullmatch(r"var\.[A-Za-z_][A-Za-z0-9_-]*", value):
+        reference = source.text_site(Role.TERRAFORM, at_value, value, subject, owner)
+        return _variable(reference, variable, at, files, read)
+    line = source.line_at(at_value)
+    return _problem(call.file, line, f"{at} passes {variable.name} = {value}, not a literal; "
+                    f'write {variable.name} = "X.Y.Z" (or var.NAME with a literal default)')  # fmt: skip
+
+
+def _entry(name: str) -> re.Pattern[str]:
+    """An object entry ``name = VALUE`` (or ``"name": VALUE``), a trailing comment apart."""
+    return re.compile(
+        rf'^\s*"?{re.escape(name)}"?[ \t]*[=:][ \t]*(?P<value>.*?)[ \t]*(?:(?:#|//).*)?\r?$'
+    )
+
+
+_LITERAL = re.compile(r'"(?P<version>[^"$%\\\n]*)"')
+# The key of an entry whose literal value starts where the text ends.
+_KEY_BEFORE = re.compile(r'"?(?P<name>[A-Za-z_][A-Za-z0-9_-]*)"?[ \t]*[=:][ \t]*"\Z')
+
+
+def argument_name(source: SourceFile, site: PinSite) -> str | None:
+    """The variable a ``templatefile()`` literal is passed as (the key before it)."""
+    line_start = source.text.rfind("\n", 0, site.start) + 1
+    key = _KEY_BEFORE.search(source.text, line_start, site.start)
+    return key["name"] if key is not None else None
+
+
+def literals_like(site: PinSite, now: SourceFile, then: SourceFile) -> list[PinSite]:
+    """The pins of ``then`` (a past or base version of the file of ``site``, a pin this module
+    found in ``now``): the literals passed as the same variable, or that set the ``var.X``
+    it passes (``follow_variables`` made the site: its owner ends ``(var.X)``)."""
+    variable = followed_variable(replace(site, role=Role.TERRAFORM))
+    if variable is not None:
+        return variable_values(then, variable) + [s for _, s in module_arguments(then, variable)]
+    name = argument_name(now, site)
+    return passed_literals(then, name) if name is not None else []
+
+
+def passed_literals(source: SourceFile, name: str) -> list[PinSite]:
+    """Each literal ``name = "…"`` a ``templatefile()`` call of one ``.tf`` file passes (any
+    template): a pin read again at a base revision (``scan/moved.py``)."""
+    entry, found = _entry(name), []
+    for call in _calls(source):
+        for start, text in call.entries or []:
+            match = entry.match(text)
+            literal = _LITERAL.fullmatch(match["value"]) if match is not None else None
+            if match is not None and literal is not None:
+                at = start + match.start("value") + 1
+                found.append(source.text_site(Role.INSTALL, at, literal["version"], "", ""))
+    return found
+
+
+def _literal(site: PinSite, variable: TemplateVariable) -> Followed:
+    """A literal is the pin, unless the URL's prefix and its own make no ``vX.Y.Z``."""
+    if versions.is_pin(site.value) and (variable.prefix == "v") == site.value.startswith("v"):
+        rendered = variable.prefix + site.value
+        fixed = site.value.removeprefix("v") if variable.prefix else f"v{site.value}"
+        return _problem(site.file, site.line,
+                        f"{variable.name} = \"{site.value}\" renders '{rendered}' into the Flux "
+                        f"URL at {variable.template}:{variable.line}, not a release tag vX.Y.Z; "
+                        f'write "{fixed}"')  # fmt: skip
+    return Followed([site], [])
+
+
+def _variable(
+    reference: PinSite,
+    variable: TemplateVariable,
+    at: str,
+    files: Sequence[str],
+    read: Callable[[str], SourceFile],
+) -> Followed:
+    """``NAME = var.X``: the literals that set X in the module (a default, a ``.tfvars``
+    value, the module calls' arguments); an X left unproven is a problem."""
+    followed = follow_variables([reference], files, read)
+    setters = [s for s in followed if s is not reference]
+    checked = [_literal(replace(s, role=Role.INSTALL), variable) for s in setters]
+    found = Followed(
+        [s for c in checked for s in c.sites], [p for c in checked for p in c.problems]
+    )
+    if reference in followed:
+        why = ("a module call passes it an expression" if setters
+               else "no variable default, .tfvars value or module argument sets it to a literal")  # fmt: skip
+        found.problems.append(
+            Violation(reference.file, reference.line, f"{at} passes {variable.name} = "
+                      f"{reference.value}, and {why}; give it a literal value fluxbump can move")
+        )  # fmt: skip
+    return found
+
+
+def _no_call(variable: TemplateVariable) -> Violation:
+    return Violation(
+        variable.template,
+        variable.line,
+        f"installs Flux from '{variable.url}', and no templatefile() call in a .tf file of "
+        f'this repository renders it; pass {variable.name} = "X.Y.Z" there, or write the '
+        "release vX.Y.Z in the URL",
+    )
+
+
+def _problem(file: str, line: int, message: str) -> Followed:
+    return Followed([], [Violation(file, line, message)])

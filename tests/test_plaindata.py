@@ -76,6 +76,9 @@ def test_crds_are_read_by_libyaml_as_ruamel_reads_them() -> None:
         "---\na: 1\n---\nb: [1, 2.5, {c: d}]\n",
         "a: [1\n",  # invalid
         "a:\tb\n",  # a tab, which libyaml reads and ruamel may not
+        # a %YAML 1.1 directive: ruamel reads that document with YAML 1.1's types
+        "%YAML 1.1\n---\na: yes\nb: 010\nc: 1:20\n",
+        "a: 1\n...\n%YAML 1.1\n---\nb: on\n",
         "",
     ],
 )

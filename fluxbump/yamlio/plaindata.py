@@ -12,6 +12,7 @@ read otherwise, an error) is handed to ruamel whole: its data and its errors, as
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from fluxbump.yamlio.yamldoc import libyaml_may_differ
@@ -45,7 +46,7 @@ def _with_libyaml(text: str) -> list[Any] | None:
     """The documents' data from libyaml, or None when ruamel must decide."""
     import yaml
 
-    if not yaml.__with_libyaml__ or libyaml_may_differ(text):
+    if not yaml.__with_libyaml__ or libyaml_may_differ(text) or _DIRECTIVE.search(text):
         return None  # PyYAML's pure parser is no faster than ruamel's
     try:
         return list(yaml.load_all(text, Loader=_loader()))
@@ -107,6 +108,9 @@ def _loader() -> type:
     return Loader
 
 
+# A %YAML directive: ruamel types that document by the version it names (1.1's yes, 010,
+# 1:20), and the table below is 1.2's, so such a stream is ruamel's to read.
+_DIRECTIVE = re.compile(r"^\ufeff?%YAML", re.MULTILINE)
 _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
 _INT = "tag:yaml.org,2002:int"

@@ -80,6 +80,8 @@ def test_crds_are_read_by_libyaml_as_ruamel_reads_them() -> None:
         "%YAML 1.1\n---\na: yes\nb: 010\nc: 1:20\n",
         "a: 1\n...\n%YAML 1.1\n---\nb: on\n",
         "a: &x?y z\n",  # libyaml ends an anchor's name at '?', ruamel does not
+        "a: !\nb:\n- ! # c\n",  # the non-specific tag on nothing: ruamel's null, libyaml's ''
+        "\ufeff!\n",
         "",
     ],
 )

@@ -46,7 +46,12 @@ def _with_libyaml(text: str) -> list[Any] | None:
     """The documents' data from libyaml, or None when ruamel must decide."""
     import yaml
 
-    if not yaml.__with_libyaml__ or libyaml_may_differ(text) or _DIRECTIVE.search(text):
+    if (
+        not yaml.__with_libyaml__
+        or libyaml_may_differ(text)
+        or _DIRECTIVE.search(text)
+        or ("!" in text and _BARE_TAG.search(text))
+    ):
         return None  # PyYAML's pure parser is no faster than ruamel's
     try:
         return list(yaml.load_all(text, Loader=_loader()))
@@ -111,6 +116,8 @@ def _loader() -> type:
 # A %YAML directive: ruamel types that document by the version it names (1.1's yes, 010,
 # 1:20), and the table below is 1.2's, so such a stream is ruamel's to read.
 _DIRECTIVE = re.compile(r"^\ufeff?%YAML", re.MULTILINE)
+# The non-specific tag alone (``key: !``): ruamel reads the empty node as null, libyaml as ''.
+_BARE_TAG = re.compile(r"(?<![^\s\[{,\ufeff])!(?![^\s,\]}])")
 _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
 _INT = "tag:yaml.org,2002:int"

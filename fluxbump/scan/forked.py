@@ -161,6 +161,11 @@ def _received(payload: bytes) -> Any:
     gc.disable()
     try:
         ok, value, warnings = pickle.loads(payload)
+    except Exception as exc:  # cut short: the child was killed while it sent
+        raise UsageError(
+            f"a worker process sent an unreadable result ({type(exc).__name__}); "
+            "re-run with FLUXBUMP_NO_FORK=1"
+        ) from None
     finally:
         # Before collecting again: the objects just made, kept to the end of the run, would
         # fill the young generation the next allocation collects (~0.03 s walking them).

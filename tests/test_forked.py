@@ -329,3 +329,20 @@ def test_a_child_killed_while_it_sends_is_one_usage_error() -> None:
 
     with pytest.raises(UsageError, match=r"unreadable result .*re-run with FLUXBUMP_NO_FORK=1"):
         in_two(die_mid_send, list(range(10)), threshold=2)
+
+
+class _TwoArgError(Exception):
+    """Pickles (as its one formatted argument) but does not unpickle: ``__init__`` takes two."""
+
+    def __init__(self, file: str, line: int) -> None:
+        super().__init__(f"{file}:{line}: bad")
+
+
+def test_an_error_in_the_child_that_does_not_unpickle_keeps_its_message() -> None:
+    def fail_in_child(items: Sequence[int]) -> list[int]:
+        if 9 in items:
+            raise _TwoArgError("a.yaml", 3)
+        return list(items)
+
+    with pytest.raises(UsageError, match=r"^_TwoArgError: a\.yaml:3: bad$"):
+        in_two(fail_in_child, list(range(10)), threshold=2)

@@ -144,9 +144,11 @@ def _send(fd: int, work: Callable[[Sequence[T]], R], items: Sequence[T]) -> None
 
 
 def _portable(exc: BaseException) -> BaseException:
-    """The exception itself when it pickles, else a UsageError carrying its message."""
+    """The exception itself when it pickles and unpickles (an ``__init__`` taking other
+    arguments than its ``args`` pickles, then fails to rebuild), else a UsageError carrying
+    its message."""
     try:
-        pickle.dumps(exc)
+        pickle.loads(pickle.dumps(exc))
     except Exception:
         return UsageError(f"{type(exc).__name__}: {exc}")
     return exc

@@ -123,3 +123,10 @@ def test_prepare_builds_the_loader_a_load_then_uses() -> None:
     assert plaindata._loader.cache_info().currsize == built
     assert plaindata.load_all("a: 1\n---\nb: [x]\n") == [{"a": 1}, {"b": ["x"]}]
     assert plaindata._loader.cache_info().hits >= built
+
+
+def test_last_wins_reads_a_key_given_twice_as_its_last_value() -> None:
+    text = "a: 1\nb: {c: 1, c: 2}\na: 2\n"
+    for read in (text, "%YAML 1.2\n---\n" + text):  # libyaml's, and ruamel's (a directive)
+        assert plaindata.load_all(read, last_wins=True) == [{"a": 2, "b": {"c": 2}}]
+        assert ours_all(read) == ruamel_all(read) == "DuplicateKeyError"  # as before, unasked

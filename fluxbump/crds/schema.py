@@ -40,7 +40,7 @@ NON_STRING = ("integer", "number", "boolean")
 def object_docs(text: str, file: str) -> list[ObjectDoc]:
     """The mapping documents of a YAML file, with data and node trees, ready to validate."""
     nodes = compose_documents(text, file)  # invalid YAML is a UsageError here, once
-    datas = plaindata.load_all(text)
+    datas = plaindata.load_all(text, last_wins=True)  # a duplicate key: warned of, as there
     return [
         ObjectDoc(file, i, int(node.start_mark.line) + 1, data, node)
         for i, (node, data) in enumerate(zip(nodes, datas, strict=False))

@@ -32,17 +32,33 @@ def load(text: str) -> Any:
     return YAML(typ="safe", pure=True).load(text)
 
 
-def load_all(text: str) -> list[Any]:
-    """Every document's data, as ``YAML(typ="safe").load_all``."""
-    docs = _with_libyaml(text)
+def load_all(text: str, *, last_wins: bool = False) -> list[Any]:
+    """Every document's data, as ``YAML(typ="safe").load_all``. ``last_wins``: a key given
+    twice in one mapping takes its last value, as Helm and Flux read it (and as
+    ``yamldoc.compose_documents`` warns it does), where ruamel refuses it."""
+    docs = _with_libyaml(text, last_wins)
     if docs is not None:
         return docs
     from ruamel.yaml import YAML
 
-    return list(YAML(typ="safe", pure=True).load_all(text))
+    yaml = YAML(typ="safe", pure=True)
+    if last_wins:
+        yaml.Constructor = _last_wins_constructor()
+    return list(yaml.load_all(text))
 
 
-def _with_libyaml(text: str) -> list[Any] | None:
+@functools.cache
+def _last_wins_constructor() -> type:
+    from ruamel.yaml.constructor import SafeConstructor
+
+    class LastWins(SafeConstructor):
+        def check_mapping_key(self, *args: Any) -> bool:
+            return True  # a key met again is assigned again: its last value stays
+
+    return LastWins
+
+
+def _with_libyaml(text: str, last_wins: bool = False) -> list[Any] | None:
     """The documents' data from libyaml, or None when ruamel must decide."""
     import yaml
 
@@ -54,7 +70,7 @@ def _with_libyaml(text: str) -> list[Any] | None:
     ):
         return None  # PyYAML's pure parser is no faster than ruamel's
     try:
-        return list(yaml.load_all(text, Loader=_loader()))
+        return list(yaml.load_all(text, Loader=_loader(last_wins)))
     except (_Fallback, yaml.YAMLError, UnicodeError, RecursionError, TypeError, ValueError):
         return None
 
@@ -65,11 +81,11 @@ def prepare() -> None:
     import yaml
 
     if yaml.__with_libyaml__:
-        _loader()
+        _loader(False)
 
 
 @functools.cache
-def _loader() -> type:
+def _loader(last_wins: bool) -> type:
     from ruamel.yaml.resolver import implicit_resolvers
     from yaml.constructor import BaseConstructor, SafeConstructor
     from yaml.cyaml import CParser  # type: ignore[attr-defined]
@@ -87,7 +103,7 @@ def _loader() -> type:
             if any(key.tag == _MERGE for key, _ in node.value):
                 raise _Fallback  # merge keys: ruamel's rules for what they override
             mapping: dict[Any, Any] = BaseConstructor.construct_mapping(self, node, deep)
-            if len(mapping) != len(node.value):
+            if len(mapping) != len(node.value) and not last_wins:
                 raise _Fallback  # a duplicate key, which ruamel refuses with its own message
             return mapping
 

@@ -65,7 +65,7 @@ def _with_libyaml(text: str, last_wins: bool = False) -> list[Any] | None:
     if (
         not yaml.__with_libyaml__
         or libyaml_may_differ(text)
-        or _DIRECTIVE.search(text)
+        or ("%YAML" in text and _DIRECTIVE.search(text))  # (the test first: ~10x faster)
         or ("!" in text and _BARE_TAG.search(text))
     ):
         return None  # PyYAML's pure parser is no faster than ruamel's

@@ -127,6 +127,7 @@ def test_prepare_builds_the_loader_a_load_then_uses() -> None:
 
 def test_last_wins_reads_a_key_given_twice_as_its_last_value() -> None:
     text = "a: 1\nb: {c: 1, c: 2}\na: 2\n"
+    assert plaindata._with_libyaml(text, last_wins=True) is not None
     for read in (text, "%YAML 1.2\n---\n" + text):  # libyaml's, and ruamel's (a directive)
         assert plaindata.load_all(read, last_wins=True) == [{"a": 2, "b": {"c": 2}}]
         assert ours_all(read) == ruamel_all(read) == "DuplicateKeyError"  # as before, unasked

@@ -70,7 +70,8 @@ def _with_libyaml(text: str, last_wins: bool = False) -> list[Any] | None:
     ):
         return None  # PyYAML's pure parser is no faster than ruamel's
     try:
-        return list(yaml.load_all(text, Loader=_loader(last_wins)))
+        loader = _last_wins_loader() if last_wins else _loader()
+        return list(yaml.load_all(text, Loader=loader))
     except (_Fallback, yaml.YAMLError, UnicodeError, RecursionError, TypeError, ValueError):
         return None
 
@@ -81,11 +82,19 @@ def prepare() -> None:
     import yaml
 
     if yaml.__with_libyaml__:
-        _loader(False)
+        _loader()
 
 
 @functools.cache
-def _loader(last_wins: bool) -> type:
+def _last_wins_loader() -> type:
+    class LastWinsLoader(_loader()):  # type: ignore[misc]
+        last_wins = True  # a key met again replaces its value in the dict: the last stays
+
+    return LastWinsLoader
+
+
+@functools.cache
+def _loader() -> type:
     from ruamel.yaml.resolver import implicit_resolvers
     from yaml.constructor import BaseConstructor, SafeConstructor
     from yaml.cyaml import CParser  # type: ignore[attr-defined]
@@ -99,11 +108,13 @@ def _loader(last_wins: bool) -> type:
             Resolver12.add_implicit_resolver(tag, regexp, first)
 
     class Constructor12(BaseConstructor):
+        last_wins = False
+
         def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
             if any(key.tag == _MERGE for key, _ in node.value):
                 raise _Fallback  # merge keys: ruamel's rules for what they override
             mapping: dict[Any, Any] = BaseConstructor.construct_mapping(self, node, deep)
-            if len(mapping) != len(node.value) and not last_wins:
+            if len(mapping) != len(node.value) and not self.last_wins:
                 raise _Fallback  # a duplicate key, which ruamel refuses with its own message
             return mapping
 

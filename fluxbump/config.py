@@ -126,7 +126,7 @@ def load_config(root: Path) -> Config:
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = exc.problem or exc.context or "invalid YAML"
         raise UsageError(f"{CONFIG_NAME}{line}: cannot read configuration ({problem})") from None
-    except (YAMLError, UnicodeDecodeError, OSError) as exc:
+    except (YAMLError, UnicodeDecodeError, OSError, ValueError) as exc:  # (``!!int x``)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"{CONFIG_NAME}: cannot read configuration ({first})") from None
     except RecursionError:

@@ -254,6 +254,7 @@ CASES: dict[str, Case] = {
     "config-unclosed-flow": both(config("clusters: [\n"), ".fluxbump.yaml:2", "cannot read"),
     "config-nested-too-deeply": both(config("[" * 500), ".fluxbump.yaml", "nested too deeply"),
     "config-latin1": both(config(b"wrapper: caf\xe9\n"), ".fluxbump.yaml", "cannot read"),
+    "config-bad-int": both(config("wrapper: !!int abc\n"), ".fluxbump.yaml", "cannot read"),
     # --- release strings that must never reach a branch name or a command
     "release-two-parts": Case(
         lambda r: None, None, Expect(2, "'2.4'", "not a Flux release"), "2.4"

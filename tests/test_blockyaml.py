@@ -124,6 +124,7 @@ TRICKY = [
     "a: [b, c] x\n",
     "a: {b: c #d}\n",
     "a: 1\n&metadata:\n  b: 2\n",  # ruamel rejects a colon in an anchor's name
+    "kind: HelmRelease\nx: &a?b bp-flux\n",  # libyaml ends an anchor's name at '?', ruamel not
     "a: |#c\n  x\n",  # and a block scalar's header running into a comment
     "# c\n!:!---\nkind: HelmRelease\n",  # and a '!' inside a tag's suffix (the property found it)
     "kind: HelmRelease\nx: bp-flux\ny: " + "[" * 500 + "\n",

@@ -245,6 +245,20 @@ def test_unparseable_document_is_skipped_with_a_note() -> None:
     assert len(notes) == 1 and "c/templates/x.crds.yaml" in notes[0] and "skipped" in notes[0]
 
 
+def test_a_document_whose_integer_cannot_be_read_is_skipped_with_a_note() -> None:
+    # A chart's CRD (a hostile or broken chart) with '!!int abc' or an integer of more than
+    # 4300 digits raised ValueError out of the parse: "unexpected error", exit 70.
+    good = crd_text("a.example.io", "example.io", "A", {"v1": (True, True)}, {"type": "object"})
+    for value in ("!!int abc", "9" * 5000):
+        broken = good.replace("a.example.io", "b.example.io").replace(
+            "  versions:", f"  x: {value}\n  versions:"
+        )
+        chart = targz({"c/templates/x.crds.yaml": templates_file(broken, good)})
+        notes: list[str] = []
+        assert list(read_crds(chart, "c.tgz", notes=notes)) == ["a.example.io"]
+        assert len(notes) == 1 and "skipped" in notes[0], notes
+
+
 def test_document_with_aliases_is_skipped_with_a_note() -> None:
     doc = crd_text("a.example.io", "example.io", "A", {"v1": (True, True)}, {"type": "object"})
     doc = doc.replace("  versions:", "  x: &big [1, 2]\n  y: [*big, *big]\n  versions:")

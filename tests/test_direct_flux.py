@@ -360,3 +360,32 @@ def test_to_with_only_an_unset_variable_does_not_claim_the_target_is_installed(
     assert "already at" not in bump.stdout and "no pin names an exact release" in bump.stdout
     document = json.loads(run(repo, "to", "2.4.0", "--no-git", "--json").stdout)
     assert document["from"] == {"release": None, "chart": None}
+
+
+def test_sync_reads_a_literal_helm_release_beside_a_variable_one_at_its_own_place(
+    tmp_path: Path,
+) -> None:
+    # The base's pins of main.tf were read with the var.flux_version reference among them, so
+    # the literal release (the second) was compared with "var.flux_version": moved, it said;
+    # and a default in the same file counted among today's, so a moved literal was not seen.
+    variable = 'variable "flux_version" {\n  type    = string\n  default = "2.12.4"\n}\n'
+    second = helm_release_tf('"2.12.4"').replace('"flux2" {', '"flux2_b" {')
+    for files in (
+        {TF_MAIN: helm_release_tf("var.flux_version") + second, TF_VARS: variable},
+        {TF_MAIN: variable + helm_release_tf("var.flux_version") + second},  # one file
+    ):
+        repo = write_repo(tmp_path / f"repo{len(files)}", {**files, TOOLS: "flux2 2.2.3\n"})
+        holder = TF_VARS if TF_VARS in files else TF_MAIN
+        (repo / holder).write_text(files[holder].replace("2.12.4", "2.14.1", 1))  # Renovate
+        synced = run(repo, "sync")
+        assert synced.code == 0, synced.stdout + synced.stderr
+        assert (repo / TF_MAIN).read_text().count('"2.14.1"') == (2 if holder == TF_MAIN else 1)
+        assert (repo / TOOLS).read_text() == "flux2 2.4.0\n"
+    text = variable + helm_release_tf("var.flux_version") + second
+    repo = write_repo(tmp_path / "repo", {TF_MAIN: text, TOOLS: "flux2 2.2.3\n"})
+    at = text.rindex("2.12.4")
+    (repo / TF_MAIN).write_text(text[:at] + "2.14.1" + text[at + 6 :])  # Renovate: the literal
+    synced = run(repo, "sync")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert (repo / TF_MAIN).read_text().count('"2.14.1"') == 2
+    assert (repo / TOOLS).read_text() == "flux2 2.4.0\n"

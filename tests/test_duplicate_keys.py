@@ -73,3 +73,23 @@ def test_a_duplicate_chart_version_is_the_last_one(tmp_path: Path) -> None:
     )
     assert "key 'version' appears twice in one mapping (also on line 6)" in check.stderr
     assert snapshot(repo) == before
+
+
+def test_a_duplicate_key_in_a_flux_object_the_gate_validates_is_the_last_one(
+    tmp_path: Path,
+) -> None:
+    # The schema gate read each Flux object's data by ruamel.yaml's safe loader, which refuses
+    # a duplicate key: check and to stopped with "unexpected error (DuplicateKeyError ...)".
+    repo = make_fleet(tmp_path / "repo")
+    release = "clusters/muscat.omani.works/bootstrap-kit/03-flux.yaml"
+    text = (repo / release).read_text()
+    assert "  interval: " in text
+    (repo / release).write_text(text.replace("  interval: ", "  interval: 1m\n  interval: ", 1))
+    warning = f"warning: {release}:"
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+    assert "key 'interval' appears twice in one mapping" in check.stderr
+    assert [line for line in check.stderr.splitlines() if line.startswith(warning)]
+    bump = run(repo, "to", "2.5.1", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert "Flux objects valid" in bump.stdout

@@ -312,3 +312,47 @@ def test_work_ahead_unrun_is_done_when_asked_and_its_error_is_raised_there() -> 
         in_two(lambda items: list(items), list(range(10)), threshold=2)  # no raise here
     with pytest.raises(ResolutionError, match="index unreachable"):
         failing.result()
+
+
+def test_a_child_killed_while_it_sends_is_one_usage_error() -> None:
+    import signal
+
+    def die_mid_send(items: Sequence[int]) -> list[int]:
+        if 9 in items:  # the child: its pipe writes half the payload, then the child is killed
+
+            class HalfThenKilled:
+                def __init__(self, fd: int, mode: str) -> None:
+                    self.fd = fd
+
+                def __enter__(self) -> HalfThenKilled:
+                    return self
+
+                def __exit__(self, *exc: object) -> None:
+                    pass
+
+                def write(self, data: bytes) -> None:
+                    os.write(self.fd, data[: len(data) // 2])
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+            os.fdopen = HalfThenKilled  # type: ignore[assignment]  # (the child's memory only)
+        return list(range(1000))
+
+    with pytest.raises(UsageError, match=r"unreadable result .*re-run with FLUXBUMP_NO_FORK=1"):
+        in_two(die_mid_send, list(range(10)), threshold=2)
+
+
+class _TwoArgError(Exception):
+    """Pickles (as its one formatted argument) but does not unpickle: ``__init__`` takes two."""
+
+    def __init__(self, file: str, line: int) -> None:
+        super().__init__(f"{file}:{line}: bad")
+
+
+def test_an_error_in_the_child_that_does_not_unpickle_keeps_its_message() -> None:
+    def fail_in_child(items: Sequence[int]) -> list[int]:
+        if 9 in items:
+            raise _TwoArgError("a.yaml", 3)
+        return list(items)
+
+    with pytest.raises(UsageError, match=r"^_TwoArgError: a\.yaml:3: bad$"):
+        in_two(fail_in_child, list(range(10)), threshold=2)

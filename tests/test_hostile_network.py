@@ -153,8 +153,9 @@ def test_truncated_once_then_whole_is_used(server: HelmServer) -> None:
         (b"\xff\xfe\x00garbage\x00", "index is not UTF-8 text"),
         (b"[" * 500, "nested too deeply"),
         (ALIAS_BOMB, "index uses YAML aliases"),
+        (b"apiVersion: v1\nentries: {}\nx: " + b"9" * 5000, "index is not valid YAML (Exceeds"),
     ],
-    ids=["html", "bad-yaml", "binary", "deep-nesting", "alias-bomb"],
+    ids=["html", "bad-yaml", "binary", "deep-nesting", "alias-bomb", "huge-integer"],
 )
 def test_bad_body_is_exit_3_and_never_cached(
     server: HelmServer, tmp_path: Path, body: bytes, says: str

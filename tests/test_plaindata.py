@@ -76,6 +76,12 @@ def test_crds_are_read_by_libyaml_as_ruamel_reads_them() -> None:
         "---\na: 1\n---\nb: [1, 2.5, {c: d}]\n",
         "a: [1\n",  # invalid
         "a:\tb\n",  # a tab, which libyaml reads and ruamel may not
+        # a %YAML 1.1 directive: ruamel reads that document with YAML 1.1's types
+        "%YAML 1.1\n---\na: yes\nb: 010\nc: 1:20\n",
+        "a: 1\n...\n%YAML 1.1\n---\nb: on\n",
+        "a: &x?y z\n",  # libyaml ends an anchor's name at '?', ruamel does not
+        "a: !\nb:\n- ! # c\n",  # the non-specific tag on nothing: ruamel's null, libyaml's ''
+        "\ufeff!\n",
         "",
     ],
 )
@@ -117,3 +123,11 @@ def test_prepare_builds_the_loader_a_load_then_uses() -> None:
     assert plaindata._loader.cache_info().currsize == built
     assert plaindata.load_all("a: 1\n---\nb: [x]\n") == [{"a": 1}, {"b": ["x"]}]
     assert plaindata._loader.cache_info().hits >= built
+
+
+def test_last_wins_reads_a_key_given_twice_as_its_last_value() -> None:
+    text = "a: 1\nb: {c: 1, c: 2}\na: 2\n"
+    assert plaindata._with_libyaml(text, last_wins=True) is not None
+    for read in (text, "%YAML 1.2\n---\n" + text):  # libyaml's, and ruamel's (a directive)
+        assert plaindata.load_all(read, last_wins=True) == [{"a": 2, "b": {"c": 2}}]
+        assert ours_all(read) == ruamel_all(read) == "DuplicateKeyError"  # as before, unasked

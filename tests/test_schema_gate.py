@@ -104,3 +104,30 @@ def test_check_reports_the_field_with_file_and_line(
             f"{rel}:37: HelmRelease flux-system/bp-flux: spec.install.disableTakeOwnership"
             in outcome.stdout
         )
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("!custom false", ":8: cannot read as data: could not determine a constructor for the tag"),
+        ("!!int abc", ": cannot read as data: invalid literal for int() with base 10: 'abc'"),
+        ("1" * 5000, ": cannot read as data: Exceeds the limit (4300 digits)"),
+    ],
+    ids=["custom-tag", "bad-int", "huge-int"],
+)
+def test_a_flux_object_whose_data_cannot_be_read_is_one_line_exit_2(
+    tmp_path: Path, value: str, says: str
+) -> None:
+    # The objects compose (any tag, any scalar), but their data did not: ruamel's error went
+    # through as "unexpected error", exit 70.
+    repo = make_fleet(tmp_path / "repo")
+    release = "clusters/muscat.omani.works/bootstrap-kit/03-flux.yaml"
+    edit(repo, release, "  interval: ", f"  suspend: {value}\n  interval: ")
+    before = snapshot(repo)
+    for command in (("check",), ("to", "2.5.1", "--no-git")):
+        outcome = run_cli(*command, "--repo", str(repo), "--offline")
+        assert outcome.code == 2, outcome.stdout + outcome.stderr
+        (line,) = [x for x in outcome.stderr.splitlines() if x.startswith("error: ")]
+        assert line.startswith(f"error: {release}{says.split(':', 2)[0]}"), line
+        assert says.split(": ", 1)[1] in line and "fix the file and re-run" in line
+    assert snapshot(repo) == before

@@ -95,7 +95,7 @@ def _load_plain(chunk: str, where: str, notes: list[str]) -> Any:
 
     try:
         doc = plaindata.load(chunk)
-    except (YAMLError, RecursionError) as exc:
+    except (YAMLError, RecursionError, ValueError) as exc:  # (``!!int x``, 4300+ digits)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         notes.append(f"{where}: skipped, not YAML after removing template lines ({first})")
         return None

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 
 from fluxbump.crds.definitions import Crd, dig
+from fluxbump.errors import UsageError
 from fluxbump.pins import Violation
 from fluxbump.yamlio import plaindata
 from fluxbump.yamlio.yamldoc import compose_documents, is_mapping, is_scalar, is_sequence
@@ -39,13 +40,28 @@ NON_STRING = ("integer", "number", "boolean")
 
 def object_docs(text: str, file: str) -> list[ObjectDoc]:
     """The mapping documents of a YAML file, with data and node trees, ready to validate."""
+    from ruamel.yaml.error import YAMLError
+
     nodes = compose_documents(text, file)  # invalid YAML is a UsageError here, once
-    datas = plaindata.load_all(text)
+    try:
+        datas = plaindata.load_all(text, last_wins=True)  # a duplicate key: warned of, as there
+    except (YAMLError, ValueError, RecursionError) as exc:
+        # Composed, yet no data: a tag the safe loader has no type for, ``!!int abc``, an
+        # integer of more than 4300 digits, a mapping as a key.
+        raise UsageError(_no_data(file, exc)) from None
     return [
         ObjectDoc(file, i, int(node.start_mark.line) + 1, data, node)
         for i, (node, data) in enumerate(zip(nodes, datas, strict=False))
         if is_mapping(node) and isinstance(data, dict)
     ]
+
+
+def _no_data(file: str, exc: Exception) -> str:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = f":{mark.line + 1}" if mark is not None else ""
+    # (a ValueError's own advice, ``use sys.set_int_max_str_digits()``, is no user's)
+    problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0].split(";")[0]
+    return f"{file}{line}: cannot read as data: {problem}; fix the file and re-run"
 
 
 # A document that may be a Flux object: only these are composed and validated.

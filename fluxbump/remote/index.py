@@ -224,7 +224,7 @@ def _safe_load(text: str, url: str) -> Any:
         raise ResolutionError(f"{url}: index uses YAML aliases, which Helm never writes")
     try:
         return plaindata.load(text)
-    except YAMLError as exc:
+    except (YAMLError, ValueError) as exc:  # (ValueError: an integer over Python's 4300 digits)
         raise ResolutionError(f"{url}: index is not valid YAML ({_first_line(exc)})") from None
     except RecursionError:
         raise ResolutionError(f"{url}: index is nested too deeply to be a Helm index") from None

@@ -144,9 +144,11 @@ def _send(fd: int, work: Callable[[Sequence[T]], R], items: Sequence[T]) -> None
 
 
 def _portable(exc: BaseException) -> BaseException:
-    """The exception itself when it pickles, else a UsageError carrying its message."""
+    """The exception itself when it pickles and unpickles (an ``__init__`` taking other
+    arguments than its ``args`` pickles, then fails to rebuild), else a UsageError carrying
+    its message."""
     try:
-        pickle.dumps(exc)
+        pickle.loads(pickle.dumps(exc))
     except Exception:
         return UsageError(f"{type(exc).__name__}: {exc}")
     return exc
@@ -161,6 +163,11 @@ def _received(payload: bytes) -> Any:
     gc.disable()
     try:
         ok, value, warnings = pickle.loads(payload)
+    except Exception as exc:  # cut short: the child was killed while it sent
+        raise UsageError(
+            f"a worker process sent an unreadable result ({type(exc).__name__}); "
+            "re-run with FLUXBUMP_NO_FORK=1"
+        ) from None
     finally:
         # Before collecting again: the objects just made, kept to the end of the run, would
         # fill the young generation the next allocation collects (~0.03 s walking them).

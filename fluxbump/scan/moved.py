@@ -78,7 +78,11 @@ def _base_value(found: Discovery, site: PinSite, base: BaseSources) -> str | Non
         then = _pins_like(found, site.role, source)
     except FluxbumpError:
         return None  # unreadable at the base: nothing to compare with
-    now = [s for s in found.sources_of_truth() if s.file == site.file and s.role == site.role]
+    now = [
+        s
+        for s in found.sources_of_truth()
+        if s.file == site.file and s.role == site.role and followed_variable(s) is None
+    ]  # (a variable's value beside: compared above, and ``_pins_like`` leaves it out)
     ordinal = [(s.start, s.end) for s in now].index((site.start, site.end))
     return then[ordinal].value if ordinal < len(then) else None
 
@@ -117,9 +121,11 @@ def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite
         mirrors = find_mirrors(source, found.config.values_mirror, component.wrapper)
         return [m for m in mirrors if m.subject == component.upstream]
     if component.direct and role is Role.TERRAFORM_HELM:  # what installs it outside
-        from fluxbump.scan.sites.terraform import find_chart_releases
+        from fluxbump.scan.sites.terraform import find_chart_releases, variable_of
 
-        return find_chart_releases(source, component.upstream)
+        # Literals only: a ``var.NAME`` release is compared where its variable is set.
+        found_here = find_chart_releases(source, component.upstream)
+        return [s for s in found_here if variable_of(s) is None]
     if component.direct:  # no wrapper: the HelmReleases (or OCI tags) of the chart pin it
         from fluxbump.scan.sites.helmrelease import scan_manifest
 

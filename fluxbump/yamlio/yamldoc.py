@@ -99,8 +99,9 @@ def libyaml_may_differ(text: str) -> bool:
 
 
 # What libyaml accepts and ruamel rejects: a block scalar's header running into a comment
-# (``|#c``, ``>-#``), an anchor or alias name holding a colon (``&metadata:``).
-_BLOCK_COMMENT = re.compile(r"[|>][-+0-9]*#|[&*][^\s,\[\]{}]*:")
+# (``|#c``, ``>-#``), an anchor or alias name holding a colon (``&metadata:``); and one
+# holding a '?' (``&a?b x``), which libyaml ends before it and ruamel does not.
+_BLOCK_COMMENT = re.compile(r"[|>][-+0-9]*#|[&*][^\s,\[\]{}]*[:?]")
 # A second '!' after anything but a named handle's word characters (``!:!``): YAML forbids a
 # '!' in a tag's suffix, ruamel refuses it, libyaml reads it.
 _ODD_TAG = re.compile(r"![^\s!]*[^\s!0-9A-Za-z-][^\s!]*!")

@@ -292,8 +292,14 @@ def table(results: Sequence[Measure]) -> list[str]:
     return [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
 
 
+# The issue's targets are set at 1,000 clusters; a run without that size is judged at its
+# largest. Scaling is judged from there to ten times as many clusters, when measured.
+TARGET_SIZE = 1000
+
+
 def targets(results: Sequence[Measure]) -> list[str]:
-    """Whether each target is met, judged at the largest size measured."""
+    """Whether each target is met: ratios and peak RSS at ``TARGET_SIZE`` clusters (else the
+    largest size measured), scaling from there to ten times as many clusters."""
     walls = {(m.name, m.size): m.wall for m in results}
     sizes = sorted({m.size for m in results if m.size is not None})
     lines: list[str] = []
@@ -303,22 +309,23 @@ def targets(results: Sequence[Measure]) -> list[str]:
     )
     if not sizes:
         return lines
-    big = sizes[-1]
+    at = TARGET_SIZE if TARGET_SIZE in sizes else sizes[-1]
     for m in results:
-        if m.size == big and m.floor:
-            ratio = m.wall / walls[(m.floor, big)]
+        if m.size == at and m.floor:
+            ratio = m.wall / walls[(m.floor, at)]
             limit = TARGET_WARM_RATIO if m.name == WARM_CHECK else TARGETS_FLOOR_RATIO
-            lines.append(_verdict(f"{m.name} <= {limit:.0f}x {m.floor} (N={big})",
+            lines.append(_verdict(f"{m.name} <= {limit:.0f}x {m.floor} (N={at})",
                                   ratio, limit, unit="x"))  # fmt: skip
     floors = ("grep -rl", "grep -rl + sed -i", FLUX_GREP)
-    peak = max(m.rss_mb for m in results if m.name not in floors)
-    lines.append(_verdict(f"peak RSS <= {TARGET_RSS_MB:.0f} MB", peak, TARGET_RSS_MB, unit=" MB"))
-    small = big // 10
-    if small in sizes:
+    peak = max(m.rss_mb for m in results if m.name not in floors and m.size in (at, None))
+    lines.append(_verdict(f"peak RSS <= {TARGET_RSS_MB:.0f} MB (N={at})", peak, TARGET_RSS_MB,
+                          unit=" MB"))  # fmt: skip
+    big = at * 10
+    if big in sizes:
         for m in results:
             if m.size == big and m.floor:
-                scale = m.wall / walls[(m.name, small)]
-                lines.append(_verdict(f"{m.name} N={big}/N={small} <= {TARGET_SCALING:.0f}x",
+                scale = m.wall / walls[(m.name, at)]
+                lines.append(_verdict(f"{m.name} N={big}/N={at} <= {TARGET_SCALING:.0f}x",
                                       scale, TARGET_SCALING, unit="x"))  # fmt: skip
     return lines
 

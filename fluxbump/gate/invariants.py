@@ -18,7 +18,7 @@ from fluxbump.resolve import app_version_of, beyond_index
 from fluxbump.scan.discover import Discovery
 from fluxbump.scan.sites import chartlock
 from fluxbump.scan.sites.terraform import variable_of
-from fluxbump.scan.substitution import Placeholder, default_pin, placeholder_variable
+from fluxbump.scan.substitution import Placeholder, Setters, default_pin, placeholder_variable
 
 
 class Row(NamedTuple):
@@ -457,20 +457,21 @@ def _releases(
             judged[id(site)] = (row, ())
             continue
         before = len(violations)
-        _release(found, report, site, version)
+        release_row(found.substitutions, report, site, version)
         judged[id(site)] = (rows[-1], tuple(violations[before:]))
 
 
-def _release(found: Discovery, report: GateReport, site: PinSite, version: str) -> None:
-    """One release that is not simply the chart's exact version: its row (one) and violation."""
+def release_row(setters: Setters, report: GateReport, site: PinSite, version: str) -> None:
+    """One HelmRelease pin (or the Kustomization value its ``${VAR}`` takes) of a chart at
+    ``version``: its row (one) and, when it deploys another version, its violation."""
     if site.value.startswith("${"):  # a placeholder (the only text that can be one)
-        fallback = default_pin(site, found.substitutions)
+        fallback = default_pin(site, setters)
         if fallback is not None:
             _default_row(report, site, fallback, version)
             return
         variable = placeholder_variable(site.value)
         if variable is not None:
-            report.rows.append(_placeholder_row(found, site, variable, version))
+            report.rows.append(_placeholder_row(setters, site, variable, version))
             return
     message = f"{site.owner} deploys {site.subject} {site.value}, chart is {version}"
     report.expect_pin_or_range(site, version, message)
@@ -494,9 +495,9 @@ def _default_row(report: GateReport, site: PinSite, held: Placeholder, version: 
         )  # fmt: skip
 
 
-def _placeholder_row(found: Discovery, site: PinSite, variable: str, version: str) -> Row:
+def _placeholder_row(substitutions: Setters, site: PinSite, variable: str, version: str) -> Row:
     """A ``${VAR}`` version is proven by the Kustomization that sets VAR (its own row)."""
-    setters = found.substitutions.of(variable, site.file)
+    setters = substitutions.of(variable, site.file)
     if not setters:
         return Row(
             site, f"{version}, but ${{{variable}}} is set outside this repo", True, proven=False

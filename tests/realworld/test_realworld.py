@@ -135,6 +135,7 @@ NEW_DIGEST, NEW_TIME = "digest: sha256:<new>", "generated: <now>"
 AC_CHART = "charts/agent-control-cd/Chart.yaml"
 AC_LOCK = "charts/agent-control-cd/Chart.lock"
 AC_DIGEST = "342040f7a5839657d32cf0be208b08f7ed9c5a791e1b134745040c1d9db3751a"
+BS_DIGEST = "aab13dba7b2f938d51509ebf7069ace5e5fefe09a08a368a1c5618f7ad66fd18"
 CILIUM_CHART = "cluster/apps/core/cilium/Chart.yaml"
 TOR_HELMFILE = "bootstrap/helmfile.d/01-apps.yaml"
 TOR_OCI = "kubernetes/apps/flux-system/{}/app/ocirepository.yaml"
@@ -254,6 +255,18 @@ BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
             (AC_LOCK, 6, 'generated: "2025-07-23T16:48:31.70457+02:00"', NEW_TIME),
             (AC_CHART, 7, "version: 1.0.0", "version: 1.0.1"),
             (AC_CHART, 12, "    version: 2.15.0", "    version: 2.16.0"),
+        ],
+    ),
+    # A repository that is one wrapper chart at its root, named like the chart it wraps (it
+    # used to depend on itself: no component, and a false violation); the pin keeps its 'v'.
+    "blindfoldedsurgery-cert-manager": (
+        ("to", "v1.14.4", "--component", "cert-manager"),
+        [
+            ("Chart.lock", 4, "  version: v1.14.3", "  version: v1.14.4"),
+            ("Chart.lock", 5, f"digest: sha256:{BS_DIGEST}", NEW_DIGEST),
+            ("Chart.lock", 6, 'generated: "2024-02-23T10:56:27.402747564Z"', NEW_TIME),
+            ("Chart.yaml", 5, "version: 0.2.0", "version: 0.2.1"),
+            ("Chart.yaml", 10, "    version: v1.14.3", "    version: v1.14.4"),
         ],
     ),
     "mmalyska-home-ops": (

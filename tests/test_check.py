@@ -177,6 +177,27 @@ def test_a_wrapper_whose_flux2_has_no_repository_is_unproven_and_never_moved(
     assert snapshot(repo) == before
 
 
+def test_a_range_on_the_flux_chart_names_the_version_its_lock_holds(tmp_path: Path) -> None:
+    # clux/homelab's wrapper takes flux2 '*' and its Chart.lock holds 2.17.2: the violation
+    # says what to pin, not only that the range is one.
+    (tmp_path / "charts/flux").mkdir(parents=True)
+    (tmp_path / "charts/flux/Chart.yaml").write_text(
+        "apiVersion: v2\nname: flux\nversion: 2.17.2\ndependencies:\n- name: flux2\n"
+        "  version: '*'\n  repository: https://fluxcd-community.github.io/helm-charts\n"
+    )
+    (tmp_path / "charts/flux/Chart.lock").write_text(
+        "dependencies:\n- name: flux2\n  repository: https://fluxcd-community.github.io/"
+        f"helm-charts\n  version: 2.17.2\ndigest: sha256:{'0' * 64}\n"
+        'generated: "2026-01-18T15:43:02.95787834Z"\n'
+    )
+    code, out, _ = check(tmp_path)
+    assert code == 1
+    assert (
+        "charts/flux/Chart.yaml:6: flux2 dependency '*' is not an exact pin: a Flux release maps "
+        "to one chart; pin 2.17.2, the version charts/flux/Chart.lock holds"
+    ) in out.splitlines()
+
+
 def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
     repo = make_fleet(tmp_path)
     edit(repo, fleet.WRAPPER_CHART, "type: application", "type: [application")

@@ -331,6 +331,23 @@ def _upstream(
     return value
 
 
+def _not_exact(found: Discovery, pin: PinSite) -> str:
+    """A range on the Flux chart, and what to pin instead: the version its Chart.lock holds
+    (what Helm resolved the range to, and deploys), else one version."""
+    locked = found.locks.get(pin.owner)
+    held = [e.version.value for e in locked.lock.entries
+            if e.version is not None and e.version.subject == pin.subject] if locked else []  # fmt: skip
+    fix = (
+        f"pin {held[0]}, the version {locked.lock.file} holds"
+        if held and locked is not None and versions.is_pin(held[0])
+        else "pin one version"
+    )
+    return (
+        f"{pin.subject} dependency '{pin.value}' is not an exact pin: a Flux release maps to one "
+        f"chart; {fix}"
+    )
+
+
 def _upstream_pin(
     found: Discovery, pin: PinSite, index: HelmIndex | None, release: str | None,
     report: GateReport,
@@ -348,9 +365,7 @@ def _upstream_pin(
         report.rows.append(Row(pin, f"an exact {name} version", True, False, why))
         return None
     if not versions.is_pin(pin.value):
-        report.violations.append(
-            Violation(pin.file, pin.line, f"{name} dependency '{pin.value}' is not an exact pin")
-        )
+        report.violations.append(Violation(pin.file, pin.line, _not_exact(found, pin)))
         return None
     if index is None or release is None:
         report.rows.append(Row(pin, pin.value, True))

@@ -188,6 +188,19 @@ ComponentsOption = Annotated[
 ]
 
 
+def _one_component(names: list[str] | None) -> str | None:
+    """``to``'s ``--component``: a version is one chart's, so a second one is refused (as a
+    plain option the last would win, silently leaving the first unmoved)."""
+    from fluxbump.errors import UsageError
+
+    if names and len(set(names)) > 1:
+        raise UsageError(
+            f"--component given {len(names)} times ({', '.join(names)}): 'to' moves one "
+            "component to one chart version; run it once per component"
+        )
+    return names[0] if names else None
+
+
 def _run(action: Callable[[], T], *, as_json: bool = False, quiet: bool = False) -> T:
     """Run a core call; expected failures become one line on stderr and their exit code.
 
@@ -477,11 +490,12 @@ def to(
     ],
     repo: RepoOption = None,
     component: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--component",
             help="Move this component's upstream chart instead of Flux (see 'fluxbump status'); "
-            "the version is checked against the repository its dependency names.",
+            "the version is checked against the repository its dependency names. Once: a "
+            "version is one chart's.",
             show_default=False,
             metavar="NAME",
         ),
@@ -553,7 +567,7 @@ def to(
     )  # fmt: skip
     _print_bump(
         _run(
-            lambda: run_to(repo_root(repo), release, options, component),
+            lambda: run_to(repo_root(repo), release, options, _one_component(component)),
             as_json=as_json,
             quiet=quiet,
         ),

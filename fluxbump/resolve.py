@@ -58,12 +58,26 @@ def _no_chart_message(by_release: dict[str, list[ChartEntry]], wanted: str, char
     ordered = sorted(by_release, key=versions.sort_key)
     below = [r for r in ordered if versions.parse(r).compare(target) < 0]
     above = [r for r in ordered if versions.parse(r).compare(target) > 0]
+    head = f"Flux release {wanted} has no '{chart}' chart in the index"
+    meant = None if above else _release_of_chart(by_release, wanted)
+    if meant is not None:
+        return f"{head}: {wanted} is the '{chart}' chart of Flux {meant}; give the release, {meant}"
     nearest = [
         f"{r} -> {max((e.version for e in by_release[r]), key=versions.sort_key)}"
         for r in (below[-1:] + above[:1])
     ]
     hint = f"; nearest releases with a chart: {', '.join(nearest)}" if nearest else ""
-    return f"Flux release {wanted} has no '{chart}' chart in the index{hint}"
+    return f"{head}{hint}"
+
+
+def _release_of_chart(by_release: dict[str, list[ChartEntry]], version: str) -> str | None:
+    """The release whose chart has ``version``. Asked only of a version above every release:
+    it was meant as the chart (Renovate and a wrapper's Chart.yaml show chart versions); one
+    below a release may be a release the index lacks, and is not second-guessed."""
+    for release, entries in by_release.items():
+        if any(versions.equal(e.version, version) for e in entries):
+            return release
+    return None
 
 
 def app_version_of(index: HelmIndex, chart_name: str, chart_version: str) -> str | None:

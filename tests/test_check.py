@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fluxbump import fleet
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import INCIDENT, edit, make_fleet
+from tests.support.fixtures import INCIDENT, edit, make_fleet, snapshot
 
 
 def check(repo: Path, *extra: str) -> tuple[int, str, str]:
@@ -150,6 +150,52 @@ def test_a_configured_wrapper_that_is_missing_is_a_usage_error(tmp_path: Path) -
         f"{fleet.WRAPPER_CHART} ('bp-flux') depends on 'flux2': set 'wrapper: bp-flux' in "
         ".fluxbump.yaml"
     ) in err
+
+
+def test_a_wrapper_whose_flux2_has_no_repository_is_unproven_and_never_moved(
+    tmp_path: Path,
+) -> None:
+    # No 'repository': Helm takes flux2 from the wrapper's own charts/ (an unpacked copy);
+    # moving the pin would leave the chart deploying that copy, so the bump refuses.
+    repo = make_fleet(tmp_path)
+    edit(
+        repo,
+        fleet.WRAPPER_CHART,
+        '    repository: "https://fluxcd-community.github.io/helm-charts"\n',
+        "",
+    )
+    problem = (
+        f"{fleet.WRAPPER_CHART}:10: 'flux2' has no 'repository': Helm takes it from "
+        "platform/flux/chart/charts/, which a bump cannot replace; give the chart repository "
+        "it comes from and run 'helm dependency update'"
+    )
+    code, out, _ = check(repo)
+    assert code == 1 and f"  {problem}" in out
+    before = snapshot(repo)
+    refused = run_cli("to", "2.5.1", "--offline", "--no-git", "--repo", str(repo))
+    assert refused.code == 2 and refused.stderr.startswith(f"error: {problem}"), refused.stderr
+    assert snapshot(repo) == before
+
+
+def test_a_range_on_the_flux_chart_names_the_version_its_lock_holds(tmp_path: Path) -> None:
+    # clux/homelab's wrapper takes flux2 '*' and its Chart.lock holds 2.17.2: the violation
+    # says what to pin, not only that the range is one.
+    (tmp_path / "charts/flux").mkdir(parents=True)
+    (tmp_path / "charts/flux/Chart.yaml").write_text(
+        "apiVersion: v2\nname: flux\nversion: 2.17.2\ndependencies:\n- name: flux2\n"
+        "  version: '*'\n  repository: https://fluxcd-community.github.io/helm-charts\n"
+    )
+    (tmp_path / "charts/flux/Chart.lock").write_text(
+        "dependencies:\n- name: flux2\n  repository: https://fluxcd-community.github.io/"
+        f"helm-charts\n  version: 2.17.2\ndigest: sha256:{'0' * 64}\n"
+        'generated: "2026-01-18T15:43:02.95787834Z"\n'
+    )
+    code, out, _ = check(tmp_path)
+    assert code == 1
+    assert (
+        "charts/flux/Chart.yaml:6: flux2 dependency '*' is not an exact pin: a Flux release maps "
+        "to one chart; pin 2.17.2, the version charts/flux/Chart.lock holds"
+    ) in out.splitlines()
 
 
 def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:

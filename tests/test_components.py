@@ -228,6 +228,20 @@ def test_to_component_verifies_against_the_helm_repository_and_commits(
     assert missing.code == 2 and "1.16.9" in missing.stderr
 
 
+def test_to_refuses_a_second_component_rather_than_move_only_the_last(repo: Path) -> None:
+    # --component is repeatable for check, status and sync; 'to' moved only the last one
+    # given (epam/edp-cluster-add-ons' twin argo-cd wrappers), silently leaving the first.
+    before = snapshot(repo)
+    args = ("--component", "cilium", "--component", "cert-manager", "--offline", "--no-git")
+    outcome = run_cli("to", "1.16.6", *args, "--repo", str(repo))
+    assert outcome.code == 2
+    assert outcome.stderr.splitlines()[-1] == (
+        "error: --component given 2 times (cilium, cert-manager): 'to' moves one component to "
+        "one chart version; run it once per component"
+    )
+    assert snapshot(repo) == before
+
+
 def test_to_component_refuses_a_downgrade(
     tmp_path: Path, cilium_repo: HelmServer, helm_server: HelmServer
 ) -> None:

@@ -3,6 +3,7 @@ charts outside every component."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,70 @@ def test_a_chart_outside_every_component_is_still_checked(tmp_path: Path) -> Non
         lines[0]
         == "platform/docs/blueprint.yaml:6: Blueprint of bp-docs mirrors 0.2.0, chart is 0.3.0"
     )
+
+
+DOCS_RELEASE = """apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: bp-docs
+  namespace: flux-system
+spec:
+  interval: 5m
+  chart:
+    spec:
+      chart: bp-docs
+      version: {version}
+      sourceRef:
+        kind: HelmRepository
+        name: bp-docs
+"""
+DOCS_SYNC = """apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: docs
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./clusters/b
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  postBuild:
+    substitute:
+      docs_version: "0.2.0"
+"""
+
+
+def test_the_helmreleases_of_a_chart_outside_every_component_are_checked(
+    tmp_path: Path,
+) -> None:
+    # An umbrella of this repository with no upstream (nebius/soperator's) is deployed by a
+    # HelmRelease per environment: one left at the old version deploys the old chart.
+    repo = wrappers_fleet(tmp_path / "repo", git=False)
+    (repo / "platform/docs/chart").mkdir(parents=True)
+    (repo / "platform/docs/chart/Chart.yaml").write_text(
+        "apiVersion: v2\nname: bp-docs\nversion: 0.3.0\n"
+    )
+    for cluster, version in (("a", "0.3.0"), ("b", "${docs_version}"), ("c", "0.2.0")):
+        (repo / f"clusters/{cluster}").mkdir(parents=True, exist_ok=True)
+        (repo / f"clusters/{cluster}/docs.yaml").write_text(DOCS_RELEASE.format(version=version))
+    (repo / "clusters/b-sync.yaml").write_text(DOCS_SYNC)
+    code, lines = check(repo)
+    assert code == 1
+    assert [x for x in lines if not x.startswith("check:")] == [
+        "clusters/c/docs.yaml:11: flux-system/bp-docs deploys bp-docs 0.2.0, chart is 0.3.0",
+        "clusters/b-sync.yaml:15: flux-system/docs deploys bp-docs 0.2.0, chart is 0.3.0",
+    ]
+    status = run_cli("status", "--json", "--repo", str(repo), "--offline")
+    sites = {(s["file"], s["value"], s["ok"]) for s in json.loads(status.stdout)["sites"]
+             if s["subject"] == "bp-docs"}  # fmt: skip
+    assert sites == {
+        ("clusters/a/docs.yaml", "0.3.0", True),
+        ("clusters/b/docs.yaml", "${docs_version}", True),  # proven by the Kustomization's value
+        ("clusters/b-sync.yaml", "0.2.0", False),
+        ("clusters/c/docs.yaml", "0.2.0", False),
+    }
 
 
 def test_helm_install_pins_across_continuations_and_equals_form() -> None:

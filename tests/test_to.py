@@ -294,6 +294,22 @@ def test_release_without_chart_is_exit_3(tmp_path: Path, helm_server: HelmServer
     assert outcome.code == 3 and "nearest releases" in outcome.stderr
 
 
+def test_a_chart_version_given_for_a_release_names_the_release(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # The wrapper's Chart.yaml and Renovate show flux2 chart versions (2.15.0), above every
+    # Flux release: the message names the release that chart ships, not the nearest releases.
+    repo = make_fleet(tmp_path / "repo", git=True)
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, "2.15.0")
+    assert outcome.code == 3
+    assert outcome.stderr.splitlines()[-1] == (
+        "error: Flux release 2.15.0 has no 'flux2' chart in the index: 2.15.0 is the 'flux2' "
+        "chart of Flux 2.5.1; give the release, 2.5.1"
+    )
+    assert snapshot(repo) == before
+
+
 def test_detached_head_is_refused(tmp_path: Path, helm_server: HelmServer) -> None:
     repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
     git(repo, "checkout", "-q", "--detach")

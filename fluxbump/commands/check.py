@@ -15,7 +15,7 @@ from fluxbump.crds.guard import (
     pinned_comparison,
     schema_violations,
 )
-from fluxbump.gate.drift import outside_violations
+from fluxbump.gate.drift import outside_report
 from fluxbump.gate.invariants import (
     GateReport,
     Judged,
@@ -142,7 +142,9 @@ def _checked(
         warnings += provider_warnings(found.provider_constraints(), release)
     if not components:
         covered = {name for d in discoveries for name in d.tracked}
-        report.violations += outside_violations(found, covered)
+        outside = outside_report(found, covered)
+        report.rows += outside.rows
+        report.violations += outside.violations
         report.problems += found.orphan_problems(covered)
     report.violations += _stale_archives(found, discoveries)
     # Where the index came from is said only now, once the index was (or was not) needed.

@@ -144,8 +144,11 @@ def generic(wrapper: str, upstream: str, repository: str, *, only: bool) -> Comp
 
 
 def is_external(repository: str) -> bool:
-    """A dependency fetched from a chart repository (not a ``file://`` path in this repo)."""
-    return not repository.startswith("file://")
+    """A dependency fetched from a chart repository: not a ``file://`` path in this repo, and
+    not one with no ``repository`` at all, which Helm's resolver takes from the chart's own
+    ``charts/`` directory (a "local chart subfolder": the chart's files, never an upstream
+    a bump could fetch; a repository alias such as ``@stable`` is a repository)."""
+    return bool(repository) and not repository.startswith("file://")
 
 
 def unique_names(components: Sequence[Component]) -> list[Component]:

@@ -1,18 +1,18 @@
 """Charts outside every component (no upstream of their own, not depending on a wrapper).
 
-Their Blueprint mirrors and the pins other charts hold on them drift too; ``check``
-reports those with the same checks and lines as the component invariants (``gate``), and
-nothing moves them: they have no upstream to follow.
+Their Blueprint mirrors, the pins other charts hold on them and the HelmReleases that
+deploy them drift too; ``check`` reports those with the same checks and lines as the
+component invariants (``gate``), and nothing moves them: they have no upstream to follow.
 """
 
 from __future__ import annotations
 
-from fluxbump.gate.invariants import GateReport
-from fluxbump.pins import Violation
+from fluxbump.gate.invariants import GateReport, release_row
 from fluxbump.scan.discover import Survey
+from fluxbump.scan.releases import pinned_releases
 
 
-def outside_violations(found: Survey, covered: set[str]) -> list[Violation]:
+def outside_report(found: Survey, covered: set[str]) -> GateReport:
     """Drift of charts no component tracks (``covered``: every component's chart chain)."""
     outside = sorted(name for name in found.charts if name not in covered)
     report = GateReport()
@@ -29,4 +29,17 @@ def outside_violations(found: Survey, covered: set[str]) -> list[Violation]:
                 version = target.version.value
                 message = f"{name} pins {dep.subject} {dep.value}, {dep.subject} is {version}"
                 report.expect_pin_or_range(dep, version, message)
-    return report.violations
+    _releases(found, outside, report)
+    return report
+
+
+def _releases(found: Survey, outside: list[str], report: GateReport) -> None:
+    """The HelmReleases of charts outside every component: an umbrella of this repository
+    deployed per environment (its templates render the HelmReleases of its parts) pins its
+    own version there, and a chart bumped without them deploys the old one. Those with no
+    version are left to Flux (a component's own are its problems)."""
+    charts = {name: chart.version.value for name in outside
+              if (chart := found.charts[name]).version is not None}  # fmt: skip
+    releases, _ = pinned_releases(found.releases_of(list(charts)), charts)
+    for site in releases:
+        release_row(found.substitutions, report, site, charts[site.subject])

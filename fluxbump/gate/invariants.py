@@ -18,7 +18,7 @@ from fluxbump.resolve import app_version_of, beyond_index
 from fluxbump.scan.discover import Discovery
 from fluxbump.scan.sites import chartlock
 from fluxbump.scan.sites.terraform import variable_of
-from fluxbump.scan.substitution import Placeholder, default_pin, placeholder_variable
+from fluxbump.scan.substitution import Placeholder, Setters, default_pin, placeholder_variable
 
 
 class Row(NamedTuple):
@@ -331,6 +331,23 @@ def _upstream(
     return value
 
 
+def _not_exact(found: Discovery, pin: PinSite) -> str:
+    """A range on the Flux chart, and what to pin instead: the version its Chart.lock holds
+    (what Helm resolved the range to, and deploys), else one version."""
+    locked = found.locks.get(pin.owner)
+    held = [e.version.value for e in locked.lock.entries
+            if e.version is not None and e.version.subject == pin.subject] if locked else []  # fmt: skip
+    fix = (
+        f"pin {held[0]}, the version {locked.lock.file} holds"
+        if held and locked is not None and versions.is_pin(held[0])
+        else "pin one version"
+    )
+    return (
+        f"{pin.subject} dependency '{pin.value}' is not an exact pin: a Flux release maps to one "
+        f"chart; {fix}"
+    )
+
+
 def _upstream_pin(
     found: Discovery, pin: PinSite, index: HelmIndex | None, release: str | None,
     report: GateReport,
@@ -348,9 +365,7 @@ def _upstream_pin(
         report.rows.append(Row(pin, f"an exact {name} version", True, False, why))
         return None
     if not versions.is_pin(pin.value):
-        report.violations.append(
-            Violation(pin.file, pin.line, f"{name} dependency '{pin.value}' is not an exact pin")
-        )
+        report.violations.append(Violation(pin.file, pin.line, _not_exact(found, pin)))
         return None
     if index is None or release is None:
         report.rows.append(Row(pin, pin.value, True))
@@ -457,20 +472,21 @@ def _releases(
             judged[id(site)] = (row, ())
             continue
         before = len(violations)
-        _release(found, report, site, version)
+        release_row(found.substitutions, report, site, version)
         judged[id(site)] = (rows[-1], tuple(violations[before:]))
 
 
-def _release(found: Discovery, report: GateReport, site: PinSite, version: str) -> None:
-    """One release that is not simply the chart's exact version: its row (one) and violation."""
+def release_row(setters: Setters, report: GateReport, site: PinSite, version: str) -> None:
+    """One HelmRelease pin (or the Kustomization value its ``${VAR}`` takes) of a chart at
+    ``version``: its row (one) and, when it deploys another version, its violation."""
     if site.value.startswith("${"):  # a placeholder (the only text that can be one)
-        fallback = default_pin(site, found.substitutions)
+        fallback = default_pin(site, setters)
         if fallback is not None:
             _default_row(report, site, fallback, version)
             return
         variable = placeholder_variable(site.value)
         if variable is not None:
-            report.rows.append(_placeholder_row(found, site, variable, version))
+            report.rows.append(_placeholder_row(setters, site, variable, version))
             return
     message = f"{site.owner} deploys {site.subject} {site.value}, chart is {version}"
     report.expect_pin_or_range(site, version, message)
@@ -494,9 +510,9 @@ def _default_row(report: GateReport, site: PinSite, held: Placeholder, version: 
         )  # fmt: skip
 
 
-def _placeholder_row(found: Discovery, site: PinSite, variable: str, version: str) -> Row:
+def _placeholder_row(substitutions: Setters, site: PinSite, variable: str, version: str) -> Row:
     """A ``${VAR}`` version is proven by the Kustomization that sets VAR (its own row)."""
-    setters = found.substitutions.of(variable, site.file)
+    setters = substitutions.of(variable, site.file)
     if not setters:
         return Row(
             site, f"{version}, but ${{{variable}}} is set outside this repo", True, proven=False

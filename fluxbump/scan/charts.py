@@ -41,7 +41,7 @@ def read_charts(
             for d in chart.dependencies
         )
         if counts[chart.name] > 1 or wraps_itself or chart.name in ambiguous:
-            chart = qualified(chart, chart.directory or chart.name)
+            chart = qualified(chart, qualifier(chart))
         charts[chart.name] = chart
     if unreadable is not None:  # a chart that cannot be read may depend on any it names
         for at in range(first, len(unreadable)):
@@ -85,6 +85,15 @@ def _pulled_both_ways(charts: list[ChartFile]) -> set[str]:
             external = is_external(chart.repositories.get(dep.subject, ""))
             (by_url if external else by_path).add(dep.subject)
     return by_path & by_url
+
+
+def qualifier(chart: ChartFile) -> str:
+    """The name an ambiguous chart is kept under: its directory, unless that is the chart's
+    own name (``argo-cd/Chart.yaml``) or there is none (a repository that is one chart, at
+    its root): then its Chart.yaml's path. The chart's name would be the upstream it wraps,
+    which made a same-name wrapper depend on itself: no component, and a false violation."""
+    directory = chart.directory
+    return directory if directory and directory != chart.name else chart.file
 
 
 def qualified(chart: ChartFile, name: str) -> ChartFile:

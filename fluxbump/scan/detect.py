@@ -48,9 +48,12 @@ def detect(charts: dict[str, ChartFile], config: Config, mirrors_of: MirrorsOf) 
             if subject != flux.upstream:  # Flux's chart is only ever the Flux component
                 repository = chart.repositories.get(subject, "")
                 component = generic(name, subject, repository, only=len(upstreams) == 1)
-                if name != chart.file.rsplit("/", 1)[0] or "/" not in chart.file:
+                by_place = name == chart.file or (
+                    "/" in chart.file and name == chart.file.rsplit("/", 1)[0]
+                )
+                if not by_place:
                     detected.append(component)
-                else:  # a chart named by its directory: its component by what it wraps
+                else:  # a chart named by its directory or file: its component by what it wraps
                     detected.append(replace(component, name=subject))
     return _configured(charts, config, unique_names(detected))
 

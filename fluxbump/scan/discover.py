@@ -800,9 +800,25 @@ def _structure(found: Discovery) -> None:
                 f"'{found.component.upstream}' is a dependency more than once (lines {lines})",
             )
         )
+    elif not wrapper.repositories.get(found.component.upstream):
+        found.problems.append(_vendored_upstream(found, upstream[0]))
     _install_problem(found)
     if wrapper.version is None:
         found.problems.append(Violation(wrapper.file, 0, "the wrapper chart has no 'version'"))
+
+
+def _vendored_upstream(found: Discovery, pin: PinSite) -> Violation:
+    """A configured wrapper's upstream with no ``repository``: Helm takes it from the chart's
+    own ``charts/`` (a "local chart subfolder"), which no index can replace, so moving the
+    pin would leave the chart deploying the old copy."""
+    folder = f"{found.wrapper.directory}/charts" if found.wrapper.directory else "charts"
+    return Violation(
+        pin.file,
+        pin.line,
+        f"'{pin.subject}' has no 'repository': Helm takes it from {folder}/, which a bump "
+        "cannot replace; give the chart repository it comes from and run 'helm dependency "
+        "update'",
+    )
 
 
 def _install_problem(found: Discovery) -> None:

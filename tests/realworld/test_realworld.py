@@ -102,6 +102,18 @@ def test_the_oracle_reads_the_flux_release_pins_outside_charts() -> None:
     assert chamburr.flux_disagreements() == {("scripts/configure.sh", "v0.33.0")}
 
 
+def test_the_oracle_tells_a_published_sibling_and_a_vendored_subchart_from_an_upstream() -> None:
+    newrelic = scan(SNAPSHOTS / "newrelic-helm-charts")
+    by_dependency = {(p.chart, p.dependency): p for p in newrelic.pins}
+    bundle = "charts/nri-bundle/Chart.yaml"
+    assert newrelic.charts["nri-bundle"] == [bundle, "charts/nri-bundle-legacy/Chart.yaml"]
+    assert newrelic.published_here(by_dependency["nri-bundle", "newrelic-logging"])
+    assert not newrelic.published_here(by_dependency["nri-bundle", "kube-state-metrics"])
+    runtime = by_dependency["synthetics-job-manager", "ping-runtime"]
+    assert (runtime.repository, runtime.upstream) == ("", False)
+    assert newrelic.flux_wrappers() == ["agent-control-cd"]
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_the_oracle_reads_every_snapshot(name: str) -> None:
     facts = scan(SNAPSHOTS / name)
@@ -120,6 +132,10 @@ REGIONAL_LOCK = "templates/provider/kcm-regional/Chart.lock"
 KCM_DIGEST = "ad4568dd5a8197e8215154284a4a9a021cf20e3f620bb647dae824009e587fee"
 REGIONAL_DIGEST = "a25812413200117dd30ee1f7d85a5ed814867faf091ce4c82c39767bae54010b"
 NEW_DIGEST, NEW_TIME = "digest: sha256:<new>", "generated: <now>"
+AC_CHART = "charts/agent-control-cd/Chart.yaml"
+AC_LOCK = "charts/agent-control-cd/Chart.lock"
+AC_DIGEST = "342040f7a5839657d32cf0be208b08f7ed9c5a791e1b134745040c1d9db3751a"
+BS_DIGEST = "aab13dba7b2f938d51509ebf7069ace5e5fefe09a08a368a1c5618f7ad66fd18"
 CILIUM_CHART = "cluster/apps/core/cilium/Chart.yaml"
 TOR_HELMFILE = "bootstrap/helmfile.d/01-apps.yaml"
 TOR_OCI = "kubernetes/apps/flux-system/{}/app/ocirepository.yaml"
@@ -229,6 +245,30 @@ BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
             ("variables.tf", 3, '  default     = "2.14.0"', '  default     = "2.16.4"'),
         ],
     ),
+    # A chart repository's Flux wrapper: its flux2 pin, its own patch version and its lock
+    # (the dependencies with no repository beside it are another chart's own files, unmoved).
+    "newrelic-helm-charts": (
+        ("to", "2.6.1"),
+        [
+            (AC_LOCK, 4, "  version: 2.15.0", "  version: 2.16.0"),
+            (AC_LOCK, 5, f"digest: sha256:{AC_DIGEST}", NEW_DIGEST),
+            (AC_LOCK, 6, 'generated: "2025-07-23T16:48:31.70457+02:00"', NEW_TIME),
+            (AC_CHART, 7, "version: 1.0.0", "version: 1.0.1"),
+            (AC_CHART, 12, "    version: 2.15.0", "    version: 2.16.0"),
+        ],
+    ),
+    # A repository that is one wrapper chart at its root, named like the chart it wraps (it
+    # used to depend on itself: no component, and a false violation); the pin keeps its 'v'.
+    "blindfoldedsurgery-cert-manager": (
+        ("to", "v1.14.4", "--component", "cert-manager"),
+        [
+            ("Chart.lock", 4, "  version: v1.14.3", "  version: v1.14.4"),
+            ("Chart.lock", 5, f"digest: sha256:{BS_DIGEST}", NEW_DIGEST),
+            ("Chart.lock", 6, 'generated: "2024-02-23T10:56:27.402747564Z"', NEW_TIME),
+            ("Chart.yaml", 5, "version: 0.2.0", "version: 0.2.1"),
+            ("Chart.yaml", 10, "    version: v1.14.3", "    version: v1.14.4"),
+        ],
+    ),
     "mmalyska-home-ops": (
         ("to", "1.20.1", "--component", "cilium"),
         [
@@ -266,8 +306,8 @@ def work_copy(name: str, tmp_path: Path) -> Path:
 def expected_upstream_pins(facts: Facts) -> set[tuple[str, str, str]]:
     """(file, chart, version) of every upstream pin a wrapper holds: a chart whose
     dependencies all come from chart repositories (an umbrella that also takes charts of this
-    repo wraps none of them), and every chart's flux2 pin."""
-    umbrellas = {p.file for p in facts.pins if not p.upstream}
+    repo, by path or as published, wraps none of them), and every chart's flux2 pin."""
+    umbrellas = {p.file for p in facts.pins if not p.upstream or facts.published_here(p)}
     return {
         (p.file, p.dependency, p.version)
         for p in facts.upstream_pins()
@@ -486,6 +526,27 @@ def test_a_real_disagreement_of_the_flux_cli_and_the_flux_instance_is_reported_o
         f"({instance}) — make them agree",
         "check: 1 violation(s) in 6 pin-sites",
     ]
+
+
+def test_a_dependency_with_no_repository_is_the_charts_own_copy_not_a_component(
+    repositories: dict[str, Path], cache: dict[str, str]
+) -> None:
+    # synthetics-job-manager takes ping-runtime & co. from its own charts/ (no repository):
+    # no index can move them, so they are no upstream to bump (they were, and 'to' rewrote
+    # the pin while the vendored chart stayed at the old version).
+    repo = repositories["newrelic-helm-charts"]
+    status = run_cli("status", "--json", "--offline", "--repo", str(repo), env=cache)
+    assert status.code == 0, status.stderr
+    document = json.loads(status.stdout)
+    wrappers = {c["wrapper"] for c in document["components"]}
+    assert "synthetics-job-manager" not in wrappers and "agent-control-cd" in wrappers
+    assert not [s for s in document["sites"] if "synthetics-job-manager" in s["file"]]
+    refused = run_cli(
+        "to", "1.0.51", "--component", "ping-runtime", "--offline", "--no-git", "--dry-run",
+        "--repo", str(repo), env=cache,
+    )  # fmt: skip
+    assert refused.code == 2
+    assert refused.stderr.startswith("error: --component ping-runtime: no such component")
 
 
 def test_a_file_yaml_1_2_reads_but_libyaml_refuses_prints_no_python_warning(

@@ -7,7 +7,9 @@ rules are Helm's and Flux's, written from their documentation, not from fluxbump
 files under a chart's ``templates/`` are Go templates, not manifests; a HelmRelease names its
 chart in ``spec.chart.spec`` or through ``spec.chartRef`` to an ``OCIRepository`` (whose tag is
 the version); a dependency whose ``repository`` is a URL other than ``file://`` is an upstream
-chart, whatever its name. flux-operator's two charts (``flux-operator``, ``flux-instance``, OCI
+chart, whatever its name, unless it names a chart of this repository that no chart takes by
+path (the repository's own chart, as published); one with no ``repository`` is the chart's own
+copy in its ``charts/`` directory (Helm's resolver: a "local chart subfolder"). flux-operator's two charts (``flux-operator``, ``flux-instance``, OCI
 artifacts under ``ghcr.io/controlplaneio-fluxcd/charts``) are pinned by an OCIRepository of that
 URL (``ref.tag`` or ``ref.semver``, as Flux's OCIRepository documents), a HelmRelease naming
 the chart (``spec.chart.spec.version``), or a helmfile ``releases:`` entry (``chart`` ending in
@@ -159,6 +161,18 @@ class Facts:
 
     def local_pins(self) -> list[DependencyPin]:
         return [p for p in self.pins if not p.upstream and p.dependency in self.charts]
+
+    def published_here(self, pin: DependencyPin) -> bool:
+        """A dependency fetched from a chart repository that names a chart of this repository
+        which no chart takes by path or from its own ``charts/``: this repository's chart as
+        it publishes it (an umbrella such as newrelic's ``nri-bundle`` takes its siblings so).
+        A chart some other chart vendors is not published, so that name is someone else's; and
+        a chart never depends on itself: a dependency of its own name is the chart it wraps, so
+        that name, taken from a repository anywhere, is the wrapped chart's."""
+        vendored = {p.dependency for p in self.pins if not p.upstream}
+        wrapped = {p.chart for p in self.pins if p.upstream and p.dependency == p.chart}
+        others = set(self.charts) - {pin.chart} - vendored - wrapped
+        return pin.upstream and pin.dependency in others
 
 
 def scan(root: Path) -> Facts:

@@ -288,3 +288,28 @@ def test_the_crd_guard_reads_the_releases_past_literals_installed(
         outcome.stderr
     )
     assert snapshot(repo) == before
+
+
+def test_a_call_inside_a_block_comment_is_not_followed(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # A resource commented out with /* */ (its call on a line of its own) renders nothing;
+    # a "//" in a string before a real call on its line does not make it a comment.
+    commented = (
+        '/*\nresource "hcloud_server" "old" {\n'
+        '  user_data = templatefile("${path.module}/cloudinit-control-plane.tftpl", {\n'
+        '    flux_version = "2.3.0"\n  })\n}\n*/\n'
+        'locals { url = "https://x", worker = templatefile("${path.module}/cloudinit-control-plane.tftpl", { flux_version = "2.4.0" }) }\n'
+    )  # fmt: skip
+    repo = templated_repo(tmp_path, {"infra/hetzner/main.tf": MAIN + commented})
+    rows, problems = status(repo)
+    owner = "cloud-init via templatefile() in main.tf"
+    assert rows == [
+        install_row("infra/hetzner/main.tf", MAIN_RELEASE_LINE, "2.4.0", owner),
+        install_row("infra/hetzner/main.tf", MAIN.count("\n") + 8, "2.4.0", owner),
+    ]
+    assert problems == []
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    after = (repo / "infra/hetzner/main.tf").read_text("utf-8")
+    assert after == (MAIN + commented).replace('"2.4.0"', '"2.5.1"')

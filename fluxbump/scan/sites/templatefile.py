@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import posixpath
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from typing import NamedTuple
 
 from fluxbump import versions
 from fluxbump.pins import PinSite, Role, Violation
 from fluxbump.scan.sites.terraform import (
+    comments,
     follow_variables,
     followed_variable,
     module_arguments,
@@ -113,16 +116,13 @@ _ROOTS = re.compile(r"\A\$\{[ \t]*path\.(?:module|root|cwd)[ \t]*\}/")
 
 
 def _calls(source: SourceFile) -> list[_Call]:
-    """Every ``templatefile("PATH", VARS)`` call of one ``.tf`` file, not on a comment line."""
+    """Every ``templatefile("PATH", VARS)`` call of one ``.tf`` file, not in a comment."""
     if b"templatefile" not in source.raw:
         return []
     text, found = source.text, []
+    spans = comments(text)  # a call in one (a resource commented out with /* */) renders nothing
     for match in _CALL.finditer(text):
-        line_start = text.rfind("\n", 0, match.start()) + 1
-        if (
-            re.search(r"#|//", text[line_start : match.start()])
-            or text[match.end() : match.end() + 1] != '"'
-        ):
+        if _inside(spans, match.start()) or text[match.end() : match.end() + 1] != '"':
             continue
         end = string_end(text, match.end())
         path = text[match.end() + 1 : end - 1]
@@ -136,6 +136,12 @@ def _calls(source: SourceFile) -> list[_Call]:
             )
         )
     return found
+
+
+def _inside(spans: list[tuple[int, int]], at: int) -> bool:
+    """Whether ``at`` falls in one of ``spans`` (in order, apart)."""
+    last = bisect_right(spans, at, key=itemgetter(0)) - 1
+    return last >= 0 and at < spans[last][1]
 
 
 def _resolve(tf_file: str, path: str) -> str | None:

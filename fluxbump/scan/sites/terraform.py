@@ -335,6 +335,31 @@ def string_end(text: str, start: int) -> int:
     return i
 
 
+# What may open a string, a comment or a heredoc (``comments`` jumps between them).
+_OPENERS = re.compile(r'"|#|//|/\*|<<')
+
+
+def comments(text: str) -> list[tuple[int, int]]:
+    """The spans of a ``.tf`` file's comments (``#`` and ``//`` to the line's end, ``/* */``),
+    in order; a ``#`` or ``/*`` inside a string or a heredoc opens none."""
+    spans, i = [], 0
+    while (opener := _OPENERS.search(text, i)) is not None:
+        i, token = opener.start(), opener.group()
+        if token == '"':
+            i = string_end(text, i)
+        elif token == "<<":
+            i = _heredoc_end(text, i)
+        elif token == "/*":
+            close = text.find("*/", i + 2)
+            spans.append((i, len(text) if close < 0 else close + 2))
+            i = spans[-1][1]
+        else:
+            newline = text.find("\n", i)
+            spans.append((i, len(text) if newline < 0 else newline))
+            i = spans[-1][1]
+    return spans
+
+
 _HEREDOC = re.compile(r"<<-?(?P<tag>[A-Za-z_][A-Za-z0-9_]*)[ \t]*\r?\n")
 
 

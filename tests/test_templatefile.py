@@ -313,3 +313,19 @@ def test_a_call_inside_a_block_comment_is_not_followed(
     assert outcome.code == 0, outcome.stderr
     after = (repo / "infra/hetzner/main.tf").read_text("utf-8")
     assert after == (MAIN + commented).replace('"2.4.0"', '"2.5.1"')
+
+
+def test_block_comments_around_an_entry_and_before_the_object_are_comments(
+    tmp_path: Path,
+) -> None:
+    path = '"${path.module}/cloudinit-control-plane.tftpl"'
+    main = (
+        f'locals {{\n  a = templatefile({path}, {{\n    /* pinned */ flux_version = "2.4.0"\n  }})\n'
+        f'  b = templatefile({path}, {{ k = "1", flux_version = "2.4.0" /* pinned */ }})\n'
+        f'  c = templatefile({path}, # the variables\n    {{\n      flux_version = "2.4.0"\n    }})\n}}\n'
+    )  # fmt: skip
+    repo = templated_repo(tmp_path, {"infra/hetzner/main.tf": main})
+    rows, problems = status(repo)
+    owner = "cloud-init via templatefile() in main.tf"
+    assert problems == []
+    assert rows == [install_row("infra/hetzner/main.tf", n, "2.4.0", owner) for n in (3, 5, 8)]

@@ -112,6 +112,10 @@ def follow_templates(
 
 
 _CALL = re.compile(r"\btemplatefile[ \t]*\(\s*")
+# Space and comments between parts of a call.
+_GAP = r"(?:\s|#[^\n]*|//[^\n]*|/\*.*?\*/)*"
+# After the path, the comma and the ``{`` of an object (group 1) if it comes next.
+_OBJECT_NEXT = re.compile(rf"{_GAP},{_GAP}(\{{)?", re.DOTALL)
 _ROOTS = re.compile(r"\A\$\{[ \t]*path\.(?:module|root|cwd)[ \t]*\}/")
 
 
@@ -126,7 +130,7 @@ def _calls(source: SourceFile) -> list[_Call]:
             continue
         end = string_end(text, match.end())
         path = text[match.end() + 1 : end - 1]
-        rest = re.compile(r"\s*,\s*(\{)?").match(text, end)
+        rest = _OBJECT_NEXT.match(text, end)
         entries = None
         if rest is not None and rest.group(1) is not None:
             entries = object_entries(text, rest.end())[0]
@@ -200,9 +204,11 @@ def _passed(
 
 
 def _entry(name: str) -> re.Pattern[str]:
-    """An object entry ``name = VALUE`` (or ``"name": VALUE``), a trailing comment apart."""
+    """An object entry ``name = VALUE`` (or ``"name": VALUE``), block comments before and
+    after it and a trailing line comment apart."""
     return re.compile(
-        rf'^\s*"?{re.escape(name)}"?[ \t]*[=:][ \t]*(?P<value>.*?)[ \t]*(?:(?:#|//).*)?\r?$'
+        rf'^\s*(?:/\*.*?\*/\s*)*"?{re.escape(name)}"?[ \t]*[=:][ \t]*(?P<value>.*?)'
+        r"[ \t]*(?:/\*.*?\*/[ \t]*)*(?:(?:#|//).*)?\r?$"
     )
 
 

@@ -329,3 +329,28 @@ def test_block_comments_around_an_entry_and_before_the_object_are_comments(
     owner = "cloud-init via templatefile() in main.tf"
     assert problems == []
     assert rows == [install_row("infra/hetzner/main.tf", n, "2.4.0", owner) for n in (3, 5, 8)]
+
+
+def test_long_lines_are_read_in_linear_time(tmp_path: Path) -> None:
+    # Each long run below made a regex backtrack quadratically (minutes at this size, hours at
+    # the 8 MiB a file may hold): a word before the URL, a long key before the literal on its
+    # line (read again by sync), a value with a long run of blanks that is not a literal.
+    n = 200_000
+    call = 'templatefile("${path.module}/cloudinit-control-plane.tftpl", {'
+    main = f'locals {{\n  a = {call} {"k" * n} = "1", flux_version = "2.4.0" }})\n}}\n'
+    url = "-f https://github.com/fluxcd/flux2/releases/download/v${flux_version}/install.yaml"
+    repo = templated_repo(tmp_path, {"infra/hetzner/main.tf": main}, url=f"-f {'a' * n} {url}")
+    rows, problems = status(repo)
+    owner = "cloud-init via templatefile() in main.tf"
+    assert (rows, problems) == ([install_row("infra/hetzner/main.tf", 2, "2.4.0", owner)], [])
+    (repo / "infra/hetzner/main.tf").write_text(main.replace('"2.4.0"', '"2.5.1"'), "utf-8")
+    outcome = run_cli("sync", "--repo", str(repo), "--offline", "--dry-run")
+    assert outcome.code == 0, outcome.stderr
+    assert outcome.stdout.startswith("Flux v2.5.1 → flux2 chart 2.15.0 (from Flux v2.4.0"), (
+        outcome.stdout
+    )
+    blanks = main.replace('"2.4.0" }', f'"2.4.0"{" " * n}x }}')
+    (repo / "infra/hetzner/main.tf").write_text(blanks, "utf-8")
+    rows, problems = status(repo)
+    assert rows == [] and len(problems) == 1, problems
+    assert problems[0].startswith("infra/hetzner/main.tf:2: templatefile() of "), problems[0][:300]

@@ -35,9 +35,11 @@ from fluxbump.scan.sites.terraform import (
 from fluxbump.scan.sources import SourceFile
 
 _COMMENT = re.compile(r"[ \t]*(?:#|//|/\*|\*)")  # matched at a line's start
-# The rest of the URL word before and after a match (for messages).
-_URL_START = re.compile(r"[^\s'\"]*\Z")
+# The rest of the URL word before and after a match (for messages), at most _URL_SHOWN
+# characters either side: the words of a long line are not walked once per match.
+_URL_STOPS = " \t\r\f\v'\""
 _URL_END = re.compile(r"[^\s'\"]*")
+_URL_SHOWN = 1000
 
 
 @dataclass(frozen=True)
@@ -53,16 +55,16 @@ class TemplateVariable:
 
 def template_variables(source: SourceFile, pattern: str) -> list[TemplateVariable]:
     """The install URLs of one template (not on comment lines) whose release is a variable."""
-    found = []
-    for match in re.finditer(pattern, source.text):
-        line_start = source.text.rfind("\n", 0, match.start()) + 1
-        if _COMMENT.match(source.text, line_start):
+    text, found, line_start, scanned = source.text, [], 0, 0
+    for match in re.finditer(pattern, text):
+        newline = text.rfind("\n", scanned, match.start())  # (each character looked at once)
+        line_start, scanned = newline + 1 if newline >= 0 else line_start, match.start()
+        if _COMMENT.match(text, line_start):
             continue
-        before = _URL_START.search(source.text, line_start, match.start())
-        after = _URL_END.match(source.text, match.end())
-        url = source.text[
-            before.start() if before else match.start() : after.end() if after else match.end()
-        ]
+        floor = max(line_start, match.start() - _URL_SHOWN)
+        start = max(floor, *(text.rfind(stop, floor, match.start()) + 1 for stop in _URL_STOPS))
+        after = _URL_END.match(text, match.end(), match.end() + _URL_SHOWN)
+        url = text[start : after.end() if after else match.end()]
         found.append(
             TemplateVariable(
                 source.rel, source.line_at(match.start()), url, match["name"], match["prefix"]
@@ -183,13 +185,12 @@ def _passed(
     if call.entries is None:
         return _problem(call.file, call.line, f"{at} passes its variables as an expression; "
                         f'write an object {{ {variable.name} = "X.Y.Z" }} there')  # fmt: skip
-    entry = _entry(variable.name)
-    given = [(start, m) for start, text in call.entries if (m := entry.match(text))]
+    key = _entry(variable.name)
+    given = [(start + v[0], v[1]) for start, text in call.entries if (v := _value(key, text))]
     if not given:
         return _problem(call.file, call.line, f"{at} passes no {variable.name}; "
                         f'add {variable.name} = "X.Y.Z"')  # fmt: skip
-    start, match = given[-1]  # (Terraform refuses an object with a key twice)
-    value, at_value = match["value"], start + match.start("value")
+    at_value, value = given[-1]  # (Terraform refuses an object with a key twice)
     owner = f"cloud-init via templatefile() in {posixpath.basename(call.file)}"
     literal = _LITERAL.fullmatch(value)
     if literal is not None:
@@ -204,17 +205,29 @@ def _passed(
 
 
 def _entry(name: str) -> re.Pattern[str]:
-    """An object entry ``name = VALUE`` (or ``"name": VALUE``), block comments before and
-    after it and a trailing line comment apart."""
-    return re.compile(
-        rf'^\s*(?:/\*.*?\*/\s*)*"?{re.escape(name)}"?[ \t]*[=:][ \t]*(?P<value>.*?)'
-        r"[ \t]*(?:/\*.*?\*/[ \t]*)*(?:(?:#|//).*)?\r?$"
-    )
+    """The key of an object entry ``name = VALUE`` (or ``"name": VALUE``), block comments
+    before it apart: what ``_value`` reads the value after."""
+    return re.compile(rf'^\s*(?:/\*.*?\*/\s*)*"?{re.escape(name)}"?[ \t]*[=:][ \t]*')
+
+
+_VALUE_END = re.compile(r"#|//|/\*")
+
+
+def _value(key: re.Pattern[str], entry: str) -> tuple[int, str] | None:
+    """The value of an entry whose key is ``key`` (its index in ``entry``, and its text without
+    a trailing comment and blanks), or None. Cut in one pass: a lazy value pattern before
+    ``[ \t]*`` backtracked quadratically over a long run of blanks."""
+    match = key.match(entry)
+    if match is None:
+        return None
+    end = _VALUE_END.search(entry, match.end())
+    value = entry[match.end() : end.start() if end else len(entry)].rstrip(" \t\r")
+    return None if "\n" in value else (match.end(), value)
 
 
 _LITERAL = re.compile(r'"(?P<version>[^"$%\\\n]*)"')
 # The key of an entry whose literal value starts where the text ends.
-_KEY_BEFORE = re.compile(r'"?(?P<name>[A-Za-z_][A-Za-z0-9_-]*)"?[ \t]*[=:][ \t]*"\Z')
+_KEY_BEFORE = re.compile(r'(?<![\w"-])"?(?P<name>[A-Za-z_][A-Za-z0-9_-]*)"?[ \t]*[=:][ \t]*"\Z')
 
 
 def argument_name(source: SourceFile, site: PinSite) -> str | None:
@@ -238,13 +251,13 @@ def literals_like(site: PinSite, now: SourceFile, then: SourceFile) -> list[PinS
 def passed_literals(source: SourceFile, name: str) -> list[PinSite]:
     """Each literal ``name = "…"`` a ``templatefile()`` call of one ``.tf`` file passes (any
     template): a pin read again at a base revision (``scan/moved.py``)."""
-    entry, found = _entry(name), []
+    key, found = _entry(name), []
     for call in _calls(source):
         for start, text in call.entries or []:
-            match = entry.match(text)
-            literal = _LITERAL.fullmatch(match["value"]) if match is not None else None
-            if match is not None and literal is not None:
-                at = start + match.start("value") + 1
+            value = _value(key, text)
+            literal = _LITERAL.fullmatch(value[1]) if value is not None else None
+            if value is not None and literal is not None:
+                at = start + value[0] + 1
                 found.append(source.text_site(Role.INSTALL, at, literal["version"], "", ""))
     return found
 

@@ -354,3 +354,13 @@ def test_long_lines_are_read_in_linear_time(tmp_path: Path) -> None:
     rows, problems = status(repo)
     assert rows == [] and len(problems) == 1, problems
     assert problems[0].startswith("infra/hetzner/main.tf:2: templatefile() of "), problems[0][:300]
+
+
+def test_a_windows_path_with_backslashes_is_followed(tmp_path: Path) -> None:
+    # Terraform on Windows reads "\\" in a path (written "\\\\" in HCL) as a separator.
+    path = r'"${path.module}\\..\\hetzner\\cloudinit-control-plane.tftpl"'
+    main = f'locals {{\n  a = templatefile({path}, {{ flux_version = "2.4.0" }})\n}}\n'
+    repo = templated_repo(tmp_path, {"infra/hetzner/main.tf": main})
+    rows, problems = status(repo)
+    owner = "cloud-init via templatefile() in main.tf"
+    assert (rows, problems) == ([install_row("infra/hetzner/main.tf", 2, "2.4.0", owner)], [])

@@ -153,8 +153,9 @@ def _inside(spans: list[tuple[int, int]], at: int) -> bool:
 def _resolve(tf_file: str, path: str) -> str | None:
     """The repository path a template path names, relative to the ``.tf`` file's directory
     (``${path.module}``, ``${path.root}``, ``${path.cwd}`` or none); None for another
-    interpolation, an absolute path, or one outside the repository."""
-    path = _ROOTS.sub("", path)
+    interpolation, an absolute path, or one outside the repository. A Windows ``\\`` (as HCL
+    writes a backslash) separates as ``/`` does, as Terraform on Windows reads it."""
+    path = _ROOTS.sub("", path.replace("\\\\", "/"))
     if "${" in path or "%{" in path or path.startswith("/"):
         return None
     joined = posixpath.normpath(posixpath.join(posixpath.dirname(tf_file), path))

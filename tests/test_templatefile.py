@@ -364,3 +364,16 @@ def test_a_windows_path_with_backslashes_is_followed(tmp_path: Path) -> None:
     rows, problems = status(repo)
     owner = "cloud-init via templatefile() in main.tf"
     assert (rows, problems) == ([install_row("infra/hetzner/main.tf", 2, "2.4.0", owner)], [])
+
+
+def test_a_heredoc_value_is_named_as_not_a_literal(tmp_path: Path) -> None:
+    path = '"${path.module}/cloudinit-control-plane.tftpl"'
+    main = f'locals {{\n  a = templatefile({path}, {{\n    flux_version = <<-EOT\n      2.4.0\n    EOT\n  }})\n}}\n'  # fmt: skip
+    repo = templated_repo(tmp_path, {"infra/hetzner/main.tf": main})
+    rows, problems = status(repo)
+    assert rows == []
+    assert problems == [
+        "infra/hetzner/main.tf:3: templatefile() of infra/hetzner/cloudinit-control-plane.tftpl "
+        "(whose line 16 installs Flux) passes flux_version = <<-EOT, not a literal; write "
+        'flux_version = "X.Y.Z" (or var.NAME with a literal default)'
+    ]

@@ -211,7 +211,7 @@ def _entry(name: str) -> re.Pattern[str]:
     return re.compile(rf'^\s*(?:/\*.*?\*/\s*)*"?{re.escape(name)}"?[ \t]*[=:][ \t]*')
 
 
-_VALUE_END = re.compile(r"#|//|/\*")
+_VALUE_END = re.compile(r"#|//|/\*")  # a comment after the value
 
 
 def _value(key: re.Pattern[str], entry: str) -> tuple[int, str] | None:
@@ -222,8 +222,8 @@ def _value(key: re.Pattern[str], entry: str) -> tuple[int, str] | None:
     if match is None:
         return None
     end = _VALUE_END.search(entry, match.end())
-    value = entry[match.end() : end.start() if end else len(entry)].rstrip(" \t\r")
-    return None if "\n" in value else (match.end(), value)
+    value = entry[match.end() : end.start() if end else len(entry)]
+    return match.end(), value.partition("\n")[0].rstrip(" \t\r")  # (a heredoc: its opener)
 
 
 _LITERAL = re.compile(r'"(?P<version>[^"$%\\\n]*)"')

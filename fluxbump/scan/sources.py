@@ -34,7 +34,14 @@ class SourceFile:
     text: str
 
     def line_at(self, offset: int) -> int:
-        return self.text.count("\n", 0, offset) + 1
+        """The 1-based line of a character offset. Sites are asked for in text order: counting
+        on from the offset asked last keeps a file of many matches linear (counting from the
+        start each time, 40,000 URLs on one long line took 23 s)."""
+        counted: tuple[int, int] = self.__dict__.get("_counted", (0, 1))
+        at, line = counted if offset >= counted[0] else (0, 1)
+        line += self.text.count("\n", at, offset)
+        self.__dict__["_counted"] = (offset, line)  # (not a field: equality ignores it)
+        return line
 
     def text_site(self, role: Role, start: int, value: str, subject: str, owner: str) -> PinSite:
         """The pin-site of ``value`` found at ``start`` in the text (a pin edited as text)."""

@@ -26,12 +26,17 @@ def find_install_pins(
     """Install pins (non-comment lines) and mentions (comment lines) of ``pattern``."""
     sites: list[PinSite] = []
     mentions: list[Mention] = []
-    for match in re.finditer(pattern, source.text):
-        line_start = source.text.rfind("\n", 0, match.start()) + 1
-        line_end = source.text.find("\n", match.end())
-        line_text = source.text[line_start : line_end if line_end >= 0 else None].rstrip("\r")
-        line = source.line_at(match.start())
-        if _COMMENT.match(line_text):
+    text = source.text
+    line_start = line_end = -1
+    for match in re.finditer(pattern, text):
+        if match.start() > line_end:  # (the line is read once, however many URLs it holds)
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            found = text.find("\n", match.end())
+            line_end = found if found >= 0 else len(text)
+            line_text = text[line_start:line_end].rstrip("\r")
+            line = source.line_at(match.start())
+            commented = _COMMENT.match(line_text) is not None
+        if commented:
             mentions.append(Mention(source.rel, line, line_text.strip(), match.group("version")))
             continue
         start, end = match.span("version")

@@ -144,3 +144,42 @@ def test_a_failing_gate_restores_the_old_archive_and_removes_the_new_one(
     assert bumped.code == 1, bumped.stdout + bumped.stderr
     assert snapshot(repo) == before
     assert git(repo, "status", "--porcelain") == ""
+
+
+# --- an unpacked copy in charts/<name>/ ------------------------------------------------------
+
+
+def unpack(repo: Path, version: str) -> None:
+    copy = repo / ARCHIVES / "flux2"
+    copy.mkdir(parents=True, exist_ok=True)
+    (copy / "Chart.yaml").write_text(
+        f"apiVersion: v2\nname: flux2\nversion: {version}\nappVersion: 2.3.0\n", "utf-8"
+    )
+    (copy / "values.yaml").write_text("cli:\n  image: ghcr.io/fluxcd/flux-cli\n", "utf-8")
+
+
+def test_an_unpacked_copy_of_another_version_is_stale_and_the_pinned_one_is_not(
+    tmp_path: Path,
+) -> None:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    unpack(repo, "2.13.0")
+    outcome = run_cli("check", "--offline", "--repo", str(repo))
+    assert outcome.code == 1
+    assert (
+        f"{fleet.WRAPPER_CHART}:10: vendored platform/flux/chart/charts/flux2/ (unpacked) holds "
+        "flux2 2.13.0, not 2.14.1, the version pinned here, and Helm installs that directory: "
+        "remove it and run 'helm dependency build platform/flux/chart'"
+    ) in outcome.stdout
+    unpack(repo, "2.14.1")
+    assert run_cli("check", "--offline", "--repo", str(repo)).code == 0
+
+
+def test_to_names_the_unpacked_copy_it_leaves_and_never_deletes_it(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path / "repo", INCIDENT)
+    unpack(repo, "2.13.0")
+    before = (repo / ARCHIVES / "flux2" / "Chart.yaml").read_bytes()
+    bumped = run_cli("to", "2.4.0", "--offline", "--no-git", "--repo", str(repo))
+    assert bumped.code == 0, bumped.stderr
+    assert "charts/flux2/ (unpacked) holds flux2 2.13.0, not 2.14.1" in bumped.stderr
+    assert (repo / ARCHIVES / "flux2" / "Chart.yaml").read_bytes() == before
+    assert run_cli("check", "--offline", "--repo", str(repo)).code == 1

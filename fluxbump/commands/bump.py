@@ -238,9 +238,10 @@ def _vendored_archives(
     index that lists the new version, the archive it names is downloaded, checked against
     the index's sha256 digest (a mismatch exits 3, nothing written) and replaces the old one
     in the same transaction; otherwise (offline, another repository's chart) the bump says
-    which to rebuild, and ``check`` reports them until then."""
+    which to rebuild, and ``check`` reports them until then. An unpacked ``charts/<name>/``
+    is only named: a directory is the user's to replace."""
     from fluxbump.crds.archives import fetch_chart_archive
-    from fluxbump.scan.sites.vendored import stale_archives, stale_names, vendored
+    from fluxbump.scan.sites.vendored import stale_archives, stale_names, stale_unpacked, vendored
 
     moved: dict[str, dict[int, str]] = {}
     for edit in plan.edits:
@@ -254,6 +255,10 @@ def _vendored_archives(
         deps = [replace(d, value=new.get(d.start, d.value)) for d in chart.dependencies]
         names = vendored(tree.root, chart)
         for dep in deps:
+            warnings += [
+                v.as_text()
+                for v in stale_unpacked(tree.root, replace(chart, dependencies=[dep]), names)
+            ]
             stale = stale_names(dep, names)
             if stale and (index is None or index.find(dep.subject, dep.value) is None):
                 left = stale_archives(replace(chart, dependencies=[dep]), names)

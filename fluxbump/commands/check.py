@@ -170,11 +170,14 @@ def _stale_archives(found: Survey, discoveries: list[Discovery]) -> list[Violati
     """Vendored archives of the checked charts that their pins moved away from. Only the
     read-only commands report them: a bump does not download archives (yet), so its gate
     must not fail on them; the next ``check`` names them."""
-    from fluxbump.scan.sites.vendored import stale_archives, vendored
+    from fluxbump.scan.sites.vendored import stale_archives, stale_unpacked, vendored
 
     names = sorted({name for d in discoveries for name in d.tracked})
-    charts = [found.charts[name] for name in names]
-    return [v for chart in charts for v in stale_archives(chart, vendored(found.root, chart))]
+    stale = []
+    for chart in (found.charts[name] for name in names):
+        held = vendored(found.root, chart)
+        stale += stale_archives(chart, held) + stale_unpacked(found.root, chart, held)
+    return stale
 
 
 def _pending_journal(repo: Path) -> tuple[str, ...]:

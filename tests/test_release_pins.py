@@ -521,3 +521,88 @@ def test_to_with_only_ranges_says_they_admit_the_release_not_that_it_is_installe
         "outside this repository is unproven: see 'fluxbump status'); nothing to do"
     ) in outcome.stdout
     assert snapshot(repo) == before
+
+
+# --- ${{ env.NAME }}: the env: literal that sets it is the pin ---------------------------------
+
+ENV_WORKFLOW = """\
+name: e2e
+on: [push]
+env:
+  FLUX_VERSION: 2.4.0 # the cluster's release
+jobs:
+  kind:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: fluxcd/flux2/action@main
+        with:
+          version: ${{ env.FLUX_VERSION }}
+  lint:
+    runs-on: ubuntu-latest
+    env:
+      FLUX_VERSION: "v2.4.0"
+    steps:
+      - uses: fluxcd/flux2/action@main
+        with: {version: "${{ env.FLUX_VERSION }}"}
+      - uses: fluxcd/flux2/action@main
+        env:
+          FLUX_VERSION: ${{ vars.FLUX }}
+        with:
+          version: ${{env.FLUX_VERSION}}
+  e2e:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: fluxcd/flux2/action@main
+        with:
+          version: ${{ env.FLUX_VERSION }}
+      - uses: fluxcd/flux2/action@main
+        with:
+          version: ${{ env.OTHER }}
+"""
+
+
+def env_pins(tmp_path: Path) -> Path:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    (repo / WORKFLOW).parent.mkdir(parents=True)
+    (repo / WORKFLOW).write_text(ENV_WORKFLOW, "utf-8")
+    init_git(repo)
+    return repo
+
+
+def test_an_env_reference_is_the_env_literal_nearest_the_step(tmp_path: Path) -> None:
+    repo = env_pins(tmp_path)
+    status = run_cli("status", "--repo", str(repo), "--offline", "--json")
+    assert status.code == 0, status.stderr
+    rows = [
+        (s["line"], s["value"], s["owner"], s["proven"])
+        for s in json.loads(status.stdout)["sites"]
+        if s["file"] == WORKFLOW
+    ]
+    assert rows == [
+        # the workflow's env, read by the kind and e2e jobs: one pin
+        (4, "2.4.0", "fluxcd/flux2/action (kind) via env.FLUX_VERSION", True),
+        # the lint job's own env, for its first step
+        (15, "v2.4.0", "fluxcd/flux2/action (lint) via env.FLUX_VERSION", True),
+        # a step env set from vars (outside the file) and an env nothing sets: unproven
+        (23, "${{env.FLUX_VERSION}}", "fluxcd/flux2/action (lint)", False),
+        (32, "${{ env.OTHER }}", "fluxcd/flux2/action (e2e)", False),
+    ]
+    (repo / WORKFLOW).write_text(ENV_WORKFLOW.replace("FLUX_VERSION: 2.4.0", "FLUX_VERSION: 2.3.0"))
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1
+    assert f"{WORKFLOW}:4: fluxcd/flux2/action (kind) via env.FLUX_VERSION pins Flux 2.3.0" in (
+        check.stdout
+    )
+
+
+def test_to_moves_the_env_literals_and_leaves_the_references(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = env_pins(tmp_path)
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    expected = ENV_WORKFLOW.replace("FLUX_VERSION: 2.4.0", "FLUX_VERSION: 2.5.1").replace(
+        'FLUX_VERSION: "v2.4.0"', 'FLUX_VERSION: "v2.5.1"'
+    )
+    assert (repo / WORKFLOW).read_text("utf-8") == expected
+    assert git(repo, "status", "--porcelain") == ""

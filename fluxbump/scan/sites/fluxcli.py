@@ -95,8 +95,11 @@ def _mise_pins(source: SourceFile) -> list[PinSite]:
 
 
 def _action_pins(source: SourceFile) -> list[PinSite]:
-    """``with.version`` of each step that uses the Flux action, in every job."""
-    sites = []
+    """``with.version`` of each step that uses the Flux action, in every job; a version of
+    ``${{ env.NAME }}`` is the literal ``env:`` that sets NAME for that step (the step's own,
+    else its job's, else the workflow's: GitHub's order), or stays itself (unproven) when none
+    does. One ``env:`` value several steps read is one pin."""
+    sites: dict[int, PinSite] = {}
     for index, root in enumerate(blockyaml.compose_all(source.text, source.rel)):
         for job_name in yamldoc.keys(yamldoc.child(root, "jobs")):
             steps = yamldoc.walk(root, ("jobs", job_name, "steps"))
@@ -104,12 +107,35 @@ def _action_pins(source: SourceFile) -> list[PinSite]:
                 uses = yamldoc.text_of(yamldoc.child(step, "uses")) or ""
                 if uses.split("@", 1)[0] != _ACTION:
                     continue
-                path = ("jobs", job_name, "steps", i, "with", "version")
+                path: yamldoc.YamlPath = ("jobs", job_name, "steps", i, "with", "version")
                 scalar = yamldoc.scalar_at(root, index, path)
-                if scalar is not None and scalar.value:
-                    sites.append(yaml_site(Role.CLI, source.rel, scalar, subject=SUBJECT,
-                                           owner=f"{_ACTION} ({job_name})"))  # fmt: skip
-    return sites
+                if scalar is None or not scalar.value:
+                    continue
+                owner = f"{_ACTION} ({job_name})"
+                name = _ENV_REFERENCE.fullmatch(scalar.value)
+                if name is not None:
+                    setter = _env_setter(root, index, job_name, i, name["name"])
+                    if setter is not None:
+                        scalar, owner = setter, f"{owner} via env.{name['name']}"
+                sites.setdefault(scalar.start, yaml_site(Role.CLI, source.rel, scalar,
+                                                         subject=SUBJECT, owner=owner))  # fmt: skip
+    return [sites[start] for start in sorted(sites)]
+
+
+# ``${{ env.NAME }}``, the whole input: the one expression whose value a workflow file sets.
+_ENV_REFERENCE = re.compile(r"\$\{\{\s*env\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+def _env_setter(root: object, index: int, job: str, step: int, name: str) -> yamldoc.Scalar | None:
+    """The literal ``env:`` value of NAME a step sees (step, job, workflow: the nearest wins);
+    None when none sets it or the nearest is itself an expression."""
+    for prefix in (("jobs", job, "steps", step), ("jobs", job), ()):
+        holder = yamldoc.walk(root, (*prefix, "env"))
+        if holder is None or name not in yamldoc.keys(holder):
+            continue
+        scalar = yamldoc.scalar_at(root, index, (*prefix, "env", name))
+        return scalar if scalar is not None and "${{" not in scalar.value else None
+    return None
 
 
 def _aqua_pins(source: SourceFile) -> list[PinSite]:

@@ -558,6 +558,11 @@ jobs:
       - uses: fluxcd/flux2/action@main
         with:
           version: ${{ env.OTHER }}
+      - uses: fluxcd/flux2/action@main
+        env:
+          EMPTY:
+        with:
+          version: ${{ env.EMPTY }}
 """
 
 
@@ -583,9 +588,10 @@ def test_an_env_reference_is_the_env_literal_nearest_the_step(tmp_path: Path) ->
         (4, "2.4.0", "fluxcd/flux2/action (kind) via env.FLUX_VERSION", True),
         # the lint job's own env, for its first step
         (15, "v2.4.0", "fluxcd/flux2/action (lint) via env.FLUX_VERSION", True),
-        # a step env set from vars (outside the file) and an env nothing sets: unproven
+        # a step env set from vars (outside the file), an env nothing sets: unproven
         (23, "${{env.FLUX_VERSION}}", "fluxcd/flux2/action (lint)", False),
         (32, "${{ env.OTHER }}", "fluxcd/flux2/action (e2e)", False),
+        (37, "${{ env.EMPTY }}", "fluxcd/flux2/action (e2e)", False),  # an empty env: unproven
     ]
     (repo / WORKFLOW).write_text(ENV_WORKFLOW.replace("FLUX_VERSION: 2.4.0", "FLUX_VERSION: 2.3.0"))
     check = run_cli("check", "--repo", str(repo), "--offline")

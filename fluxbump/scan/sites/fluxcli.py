@@ -128,13 +128,14 @@ _ENV_REFERENCE = re.compile(r"\$\{\{\s*env\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\
 
 def _env_setter(root: object, index: int, job: str, step: int, name: str) -> yamldoc.Scalar | None:
     """The literal ``env:`` value of NAME a step sees (step, job, workflow: the nearest wins);
-    None when none sets it or the nearest is itself an expression."""
+    None when none sets it or the nearest is empty or itself an expression."""
     for prefix in (("jobs", job, "steps", step), ("jobs", job), ()):
         holder = yamldoc.walk(root, (*prefix, "env"))
         if holder is None or name not in yamldoc.keys(holder):
             continue
         scalar = yamldoc.scalar_at(root, index, (*prefix, "env", name))
-        return scalar if scalar is not None and "${{" not in scalar.value else None
+        literal = scalar is not None and scalar.value and "${{" not in scalar.value
+        return scalar if literal else None  # (empty, null or an expression: unproven)
     return None
 
 

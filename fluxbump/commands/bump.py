@@ -266,7 +266,7 @@ def _vendored_archives(
             if not stale or index is None or index.find(dep.subject, dep.value) is None:
                 continue
             body = fetch_chart_archive(index, dep.subject, dep.value, offline=False)
-            folder = f"{chart.directory}/charts" if chart.directory else "charts"
+            folder = chart.vendored_folder
             changes += [FileChange(f"{folder}/{old}", (tree.root / folder / old).read_bytes(), b"",
                                    deleted=True) for old in stale]  # fmt: skip
             changes.append(

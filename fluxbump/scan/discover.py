@@ -811,7 +811,7 @@ def _vendored_upstream(found: Discovery, pin: PinSite) -> Violation:
     """A configured wrapper's upstream with no ``repository``: Helm takes it from the chart's
     own ``charts/`` (a "local chart subfolder"), which no index can replace, so moving the
     pin would leave the chart deploying the old copy."""
-    folder = f"{found.wrapper.directory}/charts" if found.wrapper.directory else "charts"
+    folder = found.wrapper.vendored_folder
     return Violation(
         pin.file,
         pin.line,

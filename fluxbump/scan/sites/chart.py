@@ -27,6 +27,11 @@ class ChartFile:
     def directory(self) -> str:
         return self.file.rsplit("/", 1)[0] if "/" in self.file else ""
 
+    @property
+    def vendored_folder(self) -> str:
+        """The repo-relative ``charts/`` beside the Chart.yaml: where Helm takes dependencies."""
+        return f"{self.directory}/charts" if self.directory else "charts"
+
 
 def parse_chart(source: SourceFile) -> ChartFile | None:
     """The chart declared by a Chart.yaml, or None if it has no ``name``."""

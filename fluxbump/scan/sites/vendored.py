@@ -23,7 +23,7 @@ from fluxbump.scan.sources import read_source
 def vendored(root: Path, chart: ChartFile) -> list[str]:
     """File names in the chart's ``charts/`` (the repository walk skips that directory)."""
     try:
-        return sorted(os.listdir(root / (chart.directory or ".") / "charts"))
+        return sorted(os.listdir(root / chart.vendored_folder))
     except OSError:  # none (the usual case), or unreadable: nothing vendored to compare
         return []
 
@@ -63,7 +63,7 @@ def stale_archives(chart: ChartFile, names: list[str]) -> list[Violation]:
 def stale_unpacked(root: Path, chart: ChartFile, names: list[str]) -> list[Violation]:
     """Each exact dependency pin whose unpacked copy (``charts/<name>/Chart.yaml``, as
     ``helm pull --untar`` or a hand-vendored chart leaves it) declares another version."""
-    folder = f"{chart.directory}/charts" if chart.directory else "charts"
+    folder = chart.vendored_folder
     found = []
     for dep in chart.dependencies:
         if dep.subject not in names or not versions.is_pin(dep.value):

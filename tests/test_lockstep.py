@@ -188,3 +188,26 @@ def test_the_chart_of_a_helm_install_is_its_chart_argument(
     assert [(s.subject, s.value) for s in sites] == ([expected] if expected else [])
     for site in sites:
         assert command[site.start : site.end] == site.value
+
+
+def test_to_reports_the_drift_of_a_chart_outside_every_component(tmp_path: Path) -> None:
+    # `check` reports it; a bump that says what it left unfixed must name it too, and must
+    # not fail on drift that was there before it wrote.
+    repo = wrappers_fleet(tmp_path / "repo", git=False)
+    (repo / "platform/docs/chart").mkdir(parents=True)
+    (repo / "platform/docs/chart/Chart.yaml").write_text(
+        "apiVersion: v2\nname: bp-docs\nversion: 0.3.0\n"
+    )
+    (repo / "clusters/c").mkdir(parents=True)
+    (repo / "clusters/c/docs.yaml").write_text(DOCS_RELEASE.format(version="0.2.0"))
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert outcome.code == 0, outcome.stderr
+    lines = outcome.stdout.splitlines()
+    at = lines.index(
+        "drift in components this run did not move (reported, not fixed; see 'fluxbump check'):"
+    )
+    assert lines[at + 1 :] == [
+        "  clusters/c/docs.yaml:11: flux-system/bp-docs deploys bp-docs 0.2.0, chart is 0.3.0"
+    ]
+    assert "version: 0.2.0" in (repo / "clusters/c/docs.yaml").read_text()
+    assert "download/v2.5.1/" in (repo / fleet.CLOUDINIT).read_text()

@@ -377,3 +377,67 @@ def test_a_heredoc_value_is_named_as_not_a_literal(tmp_path: Path) -> None:
         "(whose line 16 installs Flux) passes flux_version = <<-EOT, not a literal; write "
         'flux_version = "X.Y.Z" (or var.NAME with a literal default)'
     ]
+
+
+def moved_template(tmp_path: Path, calls: dict[str, str], link: tuple[str, str]) -> Path:
+    """The templated fleet with its template moved to modules/cloud/ (the real directory),
+    the symlink ``link`` (name, target) and the ``.tf`` files ``calls``; committed."""
+    repo = templated_repo(tmp_path, {})
+    (repo / "modules/cloud").mkdir(parents=True)
+    (repo / fleet.CLOUDINIT).rename(repo / "modules/cloud/cloudinit-control-plane.tftpl")
+    (repo / link[0]).symlink_to(link[1])
+    for rel, body in calls.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(body, "utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "the template lives in modules/cloud")
+    return repo
+
+
+def test_a_template_reached_through_a_symlinked_directory_is_followed(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # Terraform joins the path lexically, then the system follows infra/prod -> modules/cloud:
+    # the call renders the real template, which the walk found at modules/cloud/.
+    path = '"${path.module}/../../infra/prod/cloudinit-control-plane.tftpl"'
+    main = f'locals {{\n  a = templatefile({path}, {{ flux_version = "2.4.0" }})\n}}\n'
+    repo = moved_template(tmp_path, {"envs/prod/main.tf": main}, ("infra/prod", "../modules/cloud"))
+    rows, problems = status(repo)
+    owner = "cloud-init via templatefile() in main.tf"
+    assert (rows, problems) == ([install_row("envs/prod/main.tf", 2, "2.4.0", owner)], [])
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    assert (repo / "envs/prod/main.tf").read_text("utf-8") == main.replace("2.4.0", "2.5.1")
+
+
+def test_a_symlinked_template_file_is_the_file_it_names(tmp_path: Path) -> None:
+    # infra/hetzner/cloudinit-control-plane.tftpl -> the real template: both walked, one template.
+    main = MAIN
+    link = (fleet.CLOUDINIT, "../../modules/cloud/cloudinit-control-plane.tftpl")
+    repo = moved_template(tmp_path, {"infra/hetzner/main.tf": main}, link)
+    rows, problems = status(repo)
+    owner = "cloud-init via templatefile() in main.tf"
+    assert (rows, problems) == (
+        [install_row("infra/hetzner/main.tf", MAIN_RELEASE_LINE, "2.4.0", owner)],
+        [],
+    )
+
+
+def test_a_path_through_a_link_out_of_the_repository_renders_none_of_its_templates(
+    tmp_path: Path,
+) -> None:
+    # infra/prod leaves the repository: what the call renders there is no file of it, even
+    # when it bears the template's name (the walk does not follow the link either).
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "cloudinit-control-plane.tftpl").write_text("v${flux_version}\n", "utf-8")
+    path = '"${path.module}/../../infra/prod/cloudinit-control-plane.tftpl"'
+    main = f'locals {{\n  a = templatefile({path}, {{ flux_version = "2.4.0" }})\n}}\n'
+    repo = moved_template(tmp_path, {"envs/prod/main.tf": main}, ("infra/prod", str(outside)))
+    rows, problems = status(repo)
+    assert rows == []
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(
+        "modules/cloud/cloudinit-control-plane.tftpl:16: installs Flux from "
+    ), problems
+    assert "no templatefile() call in a .tf file of this repository renders it" in problems[0]

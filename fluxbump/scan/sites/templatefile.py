@@ -18,6 +18,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -95,15 +96,18 @@ def follow_templates(
     variables: Sequence[TemplateVariable],
     files: Sequence[str],
     read: Callable[[str], SourceFile],
+    real: Callable[[str], str | None],
     subject: str,
 ) -> Followed:
     """The literals the ``templatefile()`` calls in ``files`` (the ``.tf`` ones) pass each
-    template variable, as install pins of ``subject``, and a problem for each that is not one."""
+    template variable, as install pins of ``subject``, and a problem for each that is not one.
+    ``real``: a repository path with its symlinks resolved (None: it leaves the repository)."""
     calls = [c for rel in files if rel.endswith(".tf") for c in _calls(read(rel))]
+    real = cache(real)  # (each call's path is compared with every template)
     sites: dict[tuple[str, int], PinSite] = {}
     problems: list[Violation] = []
-    for variable in variables:
-        rendering = [c for c in calls if _renders(c, variable.template)]
+    for variable in _by_real_path(variables, real):
+        rendering = [c for c in calls if _renders(c, variable.template, real)]
         if not rendering:
             problems.append(_no_call(variable))
         for call in rendering:
@@ -162,11 +166,22 @@ def _resolve(tf_file: str, path: str) -> str | None:
     return None if joined == ".." or joined.startswith("../") else joined
 
 
-def _renders(call: _Call, template: str) -> bool:
-    """Whether a call renders ``template`` (a path it cannot resolve: when it names the
-    template's file, so the problem names the call)."""
+def _by_real_path(
+    variables: Sequence[TemplateVariable], real: Callable[[str], str | None]
+) -> list[TemplateVariable]:
+    """Each template line once, named by its file's real path: a symlink to a template is
+    walked beside its target, and a call through a linked directory renders the target."""
+    named = (replace(v, template=real(v.template) or v.template) for v in variables)
+    return list(dict.fromkeys(named))
+
+
+def _renders(call: _Call, template: str, real: Callable[[str], str | None]) -> bool:
+    """Whether a call renders ``template`` (a real path): Terraform joins the call's path
+    lexically, then the system follows its links; one out of the repository renders none of
+    its files. A path it cannot resolve: when it names the template's file, so the problem
+    names the call."""
     if call.template is not None:
-        return call.template == template
+        return real(call.template) == template
     return posixpath.basename(call.path) == posixpath.basename(template)
 
 

@@ -441,3 +441,41 @@ def test_a_path_through_a_link_out_of_the_repository_renders_none_of_its_templat
         "modules/cloud/cloudinit-control-plane.tftpl:16: installs Flux from "
     ), problems
     assert "no templatefile() call in a .tf file of this repository renders it" in problems[0]
+
+
+def test_a_path_fluxbump_cannot_resolve_is_a_problem_at_its_call(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # The problem stood at the template's line ("no templatefile() call renders it"), which
+    # names nothing the user can change: it names the call, and the path to write there.
+    template = "infra/hetzner/cloudinit-control-plane.tftpl (whose line 16 installs Flux)"
+    write = 'write it "${path.module}/cloudinit-control-plane.tftpl" so fluxbump can follow'
+    cases = {
+        'format("%s/cloudinit-control-plane.tftpl", path.module)': (
+            f"infra/hetzner/main.tf:2: templatefile() of {template}: path "
+            f'format("%s/cloudinit-control-plane.tftpl", path.module) cannot be resolved; {write}'
+        ),
+        '"${path.module}/${var.template}"': (
+            'infra/hetzner/main.tf:2: templatefile() path "${path.module}/${var.template}" '
+            f"cannot be resolved, and no call renders {template} by a path fluxbump can read: "
+            f"if this one renders it, {write}"
+        ),
+    }
+    for path, problem in cases.items():
+        main = f'locals {{\n  a = templatefile({path}, {{ flux_version = "2.4.0" }})\n}}\n'
+        repo = templated_repo(tmp_path / str(len(path)), {"infra/hetzner/main.tf": main})
+        assert status(repo) == ([], [problem + " the release"]), path
+        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+        assert outcome.code == 2 and "infra/hetzner/main.tf:2: templatefile()" in outcome.stderr
+
+
+def test_a_path_naming_no_file_is_left_alone_when_another_call_renders_the_template(
+    tmp_path: Path,
+) -> None:
+    # A module may pick other templates by a variable: with the Flux template followed, such
+    # a call is no problem of its pin.
+    other = 'locals {\n  b = templatefile("${path.module}/${var.template}", { k = "1" })\n}\n'
+    files = {"infra/hetzner/main.tf": MAIN, "infra/hetzner/other.tf": other}
+    rows, problems = status(templated_repo(tmp_path, files))
+    owner = "cloud-init via templatefile() in main.tf"
+    assert (rows, problems) == ([install_row("infra/hetzner/main.tf", 3, "2.4.0", owner)], [])

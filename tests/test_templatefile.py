@@ -479,3 +479,31 @@ def test_a_path_naming_no_file_is_left_alone_when_another_call_renders_the_templ
     rows, problems = status(templated_repo(tmp_path, files))
     owner = "cloud-init via templatefile() in main.tf"
     assert (rows, problems) == ([install_row("infra/hetzner/main.tf", 3, "2.4.0", owner)], [])
+
+
+def test_sync_reads_a_module_argument_at_the_base_in_its_own_module_block(
+    tmp_path: Path,
+) -> None:
+    # The template takes var.flux_version, which module "cp" sets; module "other" of the same
+    # file passes its own flux_version. A block added above since --base moved "cp" onto the
+    # line "other" stood on: read by line, "cp" seemed moved from 9.9.9, a false conflict.
+    main = MAIN.replace('"2.4.0" # the Flux release', "var.flux_version")
+    callers = (
+        'module "cp" {\n  source       = "../../infra/hetzner"\n  flux_version = "2.4.0"\n}\n\n'
+        'module "other" {\n  source       = "../../modules/other"\n  flux_version = "9.9.9"\n}\n'
+    )
+    dns = 'module "dns" {\n  source = "../../modules/dns"\n  zone   = "example.com"\n}\n\n'
+    files = {
+        "infra/hetzner/main.tf": main,
+        "infra/hetzner/variables.tf": 'variable "flux_version" {\n  type = string\n}\n',
+        "envs/prod/main.tf": callers,
+    }
+    repo = templated_repo(tmp_path, files)
+    (repo / "envs/prod/main.tf").write_text(dns + callers, "utf-8")
+    git(repo, "commit", "-qam", "a dns module above")
+    chart = (repo / fleet.WRAPPER_CHART).read_text("utf-8")
+    (repo / fleet.WRAPPER_CHART).write_text(chart.replace('"2.14.1"', '"2.15.0"'), "utf-8")
+    outcome = run_cli("sync", "--repo", str(repo), "--offline", "--base", "HEAD~1")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    after = (repo / "envs/prod/main.tf").read_text("utf-8")
+    assert after == dns + callers.replace('"2.4.0"', '"2.5.1"')

@@ -28,10 +28,9 @@ from fluxbump.scan.sites.terraform import (
     comments,
     follow_variables,
     followed_variable,
-    module_arguments,
     object_entries,
+    setters_like,
     string_end,
-    variable_values,
 )
 from fluxbump.scan.sources import SourceFile
 
@@ -312,7 +311,7 @@ def literals_like(site: PinSite, now: SourceFile, then: SourceFile) -> list[PinS
     it passes (``follow_variables`` made the site: its owner ends ``(var.X)``)."""
     variable = followed_variable(replace(site, role=Role.TERRAFORM))
     if variable is not None:
-        return variable_values(then, variable) + [s for _, s in module_arguments(then, variable)]
+        return setters_like(then, site, variable)
     name = argument_name(now, site)
     return passed_literals(then, name) if name is not None else []
 

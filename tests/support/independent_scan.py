@@ -16,7 +16,8 @@ the chart (``spec.chart.spec.version``), or a helmfile ``releases:`` entry (``ch
 the chart's name, ``version``, as helmfile documents). The Flux release itself is pinned by
 the header ``flux install --export`` writes atop a ``flux bootstrap`` ``gotk-components.yaml``
 (``# Flux Version: vX.Y.Z``), by a ``FluxInstance``'s ``spec.distribution.version`` (or the
-``instance.distribution.version`` value of a HelmRelease of the ``flux-instance`` chart), and
+``instance.distribution.version`` value of a HelmRelease of the ``flux-instance`` chart, the
+chart's default ``2.x`` when its values leave it out and no ``valuesFrom`` may set it), and
 by the Flux CLI a ``mise.toml`` installs (under ``[tools]``, ``flux2`` or a backend of the
 ``fluxcd/flux2`` releases: ``aqua:``, ``github:``, ``ubi:``, or the asdf plugin
 ``asdf:tablexi/asdf-flux2``, as mise's registry lists them), by a ``kustomization.yaml`` entry
@@ -59,6 +60,8 @@ FLUX_UPSTREAM = "flux2"
 FLUX_REPOSITORY = "https://fluxcd-community.github.io/helm-charts"
 OPERATOR_CHARTS = ("flux-operator", "flux-instance")
 OPERATOR_OCI = "/controlplaneio-fluxcd/charts/"
+# The flux-instance chart's values.yaml: ``instance.distribution.version: "2.x"``.
+FLUX_INSTANCE_DEFAULT = "2.x"
 
 
 @dataclass(frozen=True)
@@ -311,6 +314,8 @@ def _instance_version(document: dict[str, Any], oci: dict[str, dict[str, Any]]) 
         return None
     instance = (spec.get("values") or {}).get("instance") or {}
     version = (instance.get("distribution") or {}).get("version")
+    if version is None and "valuesFrom" not in spec:
+        return FLUX_INSTANCE_DEFAULT  # Helm renders the chart's own default
     return None if version is None else str(version)
 
 

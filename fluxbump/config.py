@@ -79,6 +79,15 @@ class Config:
         "**/Makefile",
         "**/*.yaml.gotmpl",  # helmfile templates (helmfile.yaml.gotmpl): the same charts
         "**/*.yml.gotmpl",
+        # Ansible roles and inventories: a download of the Flux CLI (its version a variable)
+        "**/defaults/*.yml",
+        "**/defaults/*.yaml",
+        "**/vars/*.yml",
+        "**/vars/*.yaml",
+        "**/tasks/*.yml",
+        "**/tasks/*.yaml",
+        "**/group_vars/**/*.yml",
+        "**/group_vars/**/*.yaml",
     )
     exclude: tuple[str, ...] = ()
     values_mirror: str = "catalystBlueprint.upstream"

@@ -177,7 +177,7 @@ def _execute(
         plan_locks(moves, plan, datetime.now().astimezone())
         online = not options.offline and loaded.index.complete
         left, archives = _vendored_archives(tree, plan, loaded.index if online else None)
-        plan.warnings += left
+        plan.warnings += left + _stale_digests(tree.sources, plan)
         moved = {m.found.component.name for m in moves}
         baseline, unreadable = drift(tree, loaded.index, moved)
         result = BumpResult(
@@ -500,6 +500,16 @@ def _drift_lines(result: BumpResult) -> list[str]:
         "drift in components this run did not move (reported, not fixed; see 'fluxbump check'):"
     )
     return [header, *(f"  {v.as_text()}" for v in result.drift)]
+
+
+def _stale_digests(sources: dict[str, SourceFile], plan: Plan) -> list[str]:
+    """The digests left beside each Flux CLI download the plan moves (once per file)."""
+    from fluxbump.scan.sites.fluxcli import DOWNLOAD, stale_digests
+
+    moved = {e.site.file: e.new for e in plan.edits if e.site.owner.startswith(DOWNLOAD)}
+    return [
+        w for rel, release in sorted(moved.items()) for w in stale_digests(sources[rel], release)
+    ]
 
 
 def stale_after(

@@ -141,6 +141,7 @@ TOR_HELMFILE = "bootstrap/helmfile.d/01-apps.yaml"
 TOR_OCI = "kubernetes/apps/flux-system/{}/app/ocirepository.yaml"
 COOL_HELMFILES = ("bootstrap/helmfile.d/01-apps.yaml", "bootstrap/helmfile.yaml")
 CHAM_FLUX = "kubernetes/base/flux-system/flux-{}.yaml"
+EVO_VARS = "Ansible/roles/app-flux-cli/vars/main.yml"
 SOURCE_V1 = (
     "apiVersion: source.toolkit.fluxcd.io/v1beta2",
     "apiVersion: source.toolkit.fluxcd.io/v1",
@@ -268,6 +269,12 @@ BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
             ("Chart.yaml", 5, "version: 0.2.0", "version: 0.2.1"),
             ("Chart.yaml", 10, "    version: v1.14.3", "    version: v1.14.4"),
         ],
+    ),
+    # Ansible downloads the Flux CLI of flux_cli_ver, which then bootstraps the cluster: the
+    # variable moves, not the commented URLs of the old release (named as stale mentions).
+    "evocloud-dev-evocloud-paas": (
+        ("to", "2.8.5"),
+        [(EVO_VARS, 5, 'flux_cli_ver: "2.7.5"', 'flux_cli_ver: "2.8.5"')],
     ),
     "mmalyska-home-ops": (
         ("to", "1.20.1", "--component", "cilium"),
@@ -589,3 +596,16 @@ def test_one_unreadable_release_pin_file_leaves_flux_unproven_and_every_other_co
     )  # fmt: skip
     assert operator.code == 0, operator.stdout + operator.stderr
     assert snapshot(root) != before
+
+
+def test_a_bump_of_an_ansible_downloaded_cli_names_the_digest_it_leaves_stale(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # evocloud's get_url checks the download against flux_cli_checksum, the 2.7.5 asset's:
+    # moved alone, the version would fail the next Ansible run without a word from fluxbump.
+    root = work_copy("evocloud-dev-evocloud-paas", tmp_path)
+    args = ("to", "2.8.5", "--offline", "--no-git", "--json", "--repo", str(root))
+    outcome = run_cli(*args, env=cache)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    placed = [(w["file"], w["line"]) for w in json.loads(outcome.stdout)["warnings"] if w["file"]]
+    assert placed == [(EVO_VARS, 17)]

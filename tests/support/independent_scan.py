@@ -16,7 +16,8 @@ the chart (``spec.chart.spec.version``), or a helmfile ``releases:`` entry (``ch
 the chart's name, ``version``, as helmfile documents). The Flux release itself is pinned by
 the header ``flux install --export`` writes atop a ``flux bootstrap`` ``gotk-components.yaml``
 (``# Flux Version: vX.Y.Z``), by a ``FluxInstance``'s ``spec.distribution.version`` (or the
-``instance.distribution.version`` value of a HelmRelease of the ``flux-instance`` chart), and
+``instance.distribution.version`` value of a HelmRelease of the ``flux-instance`` chart, the
+chart's default ``2.x`` when its values leave it out and no ``valuesFrom`` may set it), and
 by the Flux CLI a ``mise.toml`` installs (under ``[tools]``, ``flux2`` or a backend of the
 ``fluxcd/flux2`` releases: ``aqua:``, ``github:``, ``ubi:``, or the asdf plugin
 ``asdf:tablexi/asdf-flux2``, as mise's registry lists them), by a ``kustomization.yaml`` entry
@@ -29,7 +30,10 @@ parameter, else ``version``, as kustomize's remoteBuild.md documents) or from a 
 ``ref.tag``; Flux's GitRepository documents that ``ref.commit`` and ``ref.name`` take precedence),
 and by a command in a shell script, Taskfile or Makefile that gives ``kubectl`` or ``kustomize``
 one of those remote URLs (``kubectl apply -k URL``: kubectl builds it with kustomize); the exact
-ones must all name one release. With no chart wrapping ``flux2``, Terraform's Helm provider may
+ones must all name one release; so does the Flux CLI an Ansible role or inventory downloads
+(a string of a ``defaults/``, ``vars/``, ``tasks/`` or ``group_vars/`` YAML file whose URL is a
+``flux_<version>_…`` asset of a fluxcd/flux2 release: the release in its path, or, when that is
+a Jinja ``{{ NAME }}``, the value the same file's top-level key NAME holds). With no chart wrapping ``flux2``, Terraform's Helm provider may
 install the community chart itself: a ``resource "helm_release"`` whose ``chart`` is ``flux2``
 (or a URL ending in it) pins that chart by its ``version`` argument, a string, or ``var.NAME``,
 whose values are what Terraform's documentation lists for an input variable of the module (the
@@ -56,6 +60,8 @@ FLUX_UPSTREAM = "flux2"
 FLUX_REPOSITORY = "https://fluxcd-community.github.io/helm-charts"
 OPERATOR_CHARTS = ("flux-operator", "flux-instance")
 OPERATOR_OCI = "/controlplaneio-fluxcd/charts/"
+# The flux-instance chart's values.yaml: ``instance.distribution.version: "2.x"``.
+FLUX_INSTANCE_DEFAULT = "2.x"
 
 
 @dataclass(frozen=True)
@@ -206,7 +212,7 @@ def scan(root: Path) -> Facts:
         if git is not None:
             facts.flux_pins.append(FluxPin(rel, "git", git))
     facts.flux_pins += _bootstrap_headers(root) + _mise_pins(root) + _kustomize_pins(root)
-    facts.flux_pins += _command_pins(root)
+    facts.flux_pins += _command_pins(root) + _ansible_downloads(root)
     if not facts.flux_wrappers():
         facts.terraform_charts = _terraform_charts(root)
     return facts
@@ -308,6 +314,8 @@ def _instance_version(document: dict[str, Any], oci: dict[str, dict[str, Any]]) 
         return None
     instance = (spec.get("values") or {}).get("instance") or {}
     version = (instance.get("distribution") or {}).get("version")
+    if version is None and "valuesFrom" not in spec:
+        return FLUX_INSTANCE_DEFAULT  # Helm renders the chart's own default
     return None if version is None else str(version)
 
 
@@ -373,6 +381,55 @@ def _command_pins(root: Path) -> list[FluxPin]:
             if version:
                 pins.append(FluxPin(rel, "cli", version))
     return pins
+
+
+_ANSIBLE_DIRS = ("defaults", "vars", "tasks", "group_vars")
+_JINJA_NAME = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+
+
+def _ansible_downloads(root: Path) -> list[FluxPin]:
+    """The Flux CLI release each Ansible YAML file downloads (kind "cli")."""
+    pins = []
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories[:] = sorted(s for s in subdirectories if s != ".git")
+        here = Path(directory)
+        parts = here.relative_to(root).parts
+        if not set(parts) & set(_ANSIBLE_DIRS):
+            continue
+        for name in sorted(n for n in files if n.endswith((".yml", ".yaml"))):
+            documents = _load(here / name) or []
+            keys = {k: v for d in documents if isinstance(d, dict) for k, v in d.items()}
+            rel = (here / name).relative_to(root).as_posix()
+            for text in _strings(documents):
+                release = _cli_asset_release(text)
+                variable = _JINJA_NAME.fullmatch(release or "")
+                if variable is not None and isinstance(keys.get(variable.group(1)), str):
+                    release = keys[variable.group(1)]
+                if release is not None:
+                    pins.append(FluxPin(rel, "cli", release))
+    return list(dict.fromkeys(pins))  # the same release read twice is one pin
+
+
+def _strings(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for value in node.values() for s in _strings(value)]
+    if isinstance(node, list):
+        return [s for value in node for s in _strings(value)]
+    return []
+
+
+def _cli_asset_release(text: str) -> str | None:
+    """The release of ``https://github.com/fluxcd/flux2/releases/download/<tag>/flux_…``."""
+    start = text.find("https://github.com/fluxcd/flux2/releases/download/")
+    if start < 0:
+        return None
+    # (split on '/' alone: a Jinja expression in the path holds blanks)
+    parts = text[start:].split("/")  # https:, '', github.com, fluxcd, flux2, releases, download
+    if len(parts) < 9 or not parts[8].startswith("flux_"):
+        return None  # install.yaml, manifests.tar.gz: not the CLI
+    return parts[7].removeprefix("v")
 
 
 def _flux_cli_version(words: list[str]) -> str | None:

@@ -7,6 +7,10 @@
   ``"asdf:tablexi/asdf-flux2"``) under ``[tools]``, its value a string or a table's ``version``
   (``{ version = "…" }``, ``flux2.version = "…"`` or a ``[tools.flux2]`` table).
 * aqua (``aqua.yaml``): a ``- name: fluxcd/flux2@v2.4.0`` package.
+* A download of the CLI's release asset in any such file (a script's ``curl``, an Ansible
+  role's vars, a Makefile): ``…/fluxcd/flux2/releases/download/v2.4.0/flux_2.4.0_linux_amd64.tar.gz``
+  holds the release twice (tag and asset name), each a pin; a variable there (``${FLUX_VERSION}``,
+  ``{{ flux_cli_ver }}``) is the literal the same file gives it, else shown unproven.
 
 Each names a Flux release (the CLI the automation runs against the cluster), so each must
 equal the release the repository installs. A ``latest`` or a partial version is not a pin:
@@ -17,7 +21,8 @@ from __future__ import annotations
 
 import re
 
-from fluxbump.pins import PinSite, Role, yaml_site
+from fluxbump.pins import PinSite, PlacedWarning, Role, yaml_site
+from fluxbump.scan.sites.kustomizeremote import follow_file_variables
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -47,10 +52,25 @@ _VERSION = r"(?:version|\"version\"|'version')[ \t]*=[ \t]*(?P<quote>[\"'])(?P<v
 _MISE_VERSION = re.compile(rf"^\ufeff?[ \t]*{_VERSION}", re.MULTILINE)
 _MISE_DOTTED = re.compile(rf"^\ufeff?[ \t]*{_MISE_KEY}[ \t]*\.[ \t]*{_VERSION}", re.MULTILINE)
 _AQUA_PACKAGE = "fluxcd/flux2@"
+_RELEASES = "github.com/fluxcd/flux2/releases/download/"
+# The release in a download URL of the CLI's asset, as a literal or a variable of the file
+# (shell; Makefile, whose ``$${…}`` is a shell one; Jinja). The asset's name
+# (``flux_<release>_…``) tells it from install.yaml.
+_RELEASE = r"(?:\{\{[^{}\n]*\}\}|\$\$?\{[^{}\s]*\}|\$\([^()\s]*\)|\$[A-Za-z_]\w*|\d[\dA-Za-z.+-]*)"
+_ASSET = re.compile(rf"{re.escape(_RELEASES)}v?(?P<tag>{_RELEASE})/flux_(?P<name>{_RELEASE})_")
+_COMMENT = re.compile(r"(?:^|\s)#")
+DOWNLOAD = "fluxcd/flux2 CLI download"
 
 
 def find_cli_pins(source: SourceFile) -> list[PinSite]:
-    """The Flux CLI pins of one file, by its kind (told by its name)."""
+    """The Flux CLI pins of one file: its kind's (told by its name), and its downloads."""
+    pins = _kind_pins(source)
+    if _RELEASES.encode() in source.raw:
+        pins += _download_pins(source)
+    return pins
+
+
+def _kind_pins(source: SourceFile) -> list[PinSite]:
     name = source.rel.rsplit("/", 1)[-1]
     if name == ".tool-versions":
         return _text_pins(source, _TOOL_VERSIONS, ".tool-versions")
@@ -61,6 +81,43 @@ def find_cli_pins(source: SourceFile) -> list[PinSite]:
     if name.endswith((".yaml", ".yml")) and _AQUA_PACKAGE.encode() in source.raw:
         return _aqua_pins(source)
     return []
+
+
+def _download_pins(source: SourceFile) -> list[PinSite]:
+    """The release each download of the CLI's asset names, outside comments (a commented
+    URL documents a release, it fetches none)."""
+    sites = []
+    for match in _ASSET.finditer(source.text):
+        line = source.text[source.text.rfind("\n", 0, match.start()) + 1 : match.start()]
+        if _COMMENT.search(line) is not None:
+            continue
+        tag, name = match.group("tag"), match.group("name")
+        # one variable read twice is one reference (a literal is edited in both places)
+        parts = ("tag",) if name == tag and not tag[0].isdigit() else ("tag", "name")
+        for part in parts:
+            sites.append(_text_site(source, match.start(part), match.group(part), DOWNLOAD))
+    return follow_file_variables(source, sites)
+
+
+# A sha256 digest (hex), alone or after ``sha256:``: what a download is verified against.
+_DIGEST = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])")
+
+
+def stale_digests(source: SourceFile, release: str) -> list[PlacedWarning]:
+    """A warning for each line of a file whose CLI download moves to ``release`` that holds
+    a sha256 digest outside a comment: it is the old asset's (get_url, ``sha256sum -c``
+    would refuse the new one), and fluxbump moves versions, it does not fetch digests."""
+    warnings = []
+    for number, line in enumerate(source.text.splitlines(), start=1):
+        digest = _DIGEST.search(line)
+        if digest is not None and _COMMENT.search(line, 0, digest.start()) is None:
+            message = (
+                f"a sha256 digest beside the Flux CLI download moved to {release} is still "
+                f"the old asset's: replace it with the one "
+                f"flux_{release.removeprefix('v')}_checksums.txt lists"
+            )
+            warnings.append(PlacedWarning(source.rel, number, message))
+    return warnings
 
 
 def _text_pins(source: SourceFile, pattern: re.Pattern[str], owner: str) -> list[PinSite]:

@@ -3,11 +3,15 @@
 ``FluxInstance`` (``fluxcd.controlplane.io/*``) ``spec.distribution.version``, and the same
 value in a HelmRelease of the ``flux-instance`` chart (``spec.values.instance.distribution.
 version``). The operator reads either as a semver range (``2.x``, ``2.4.x``) or an exact
-release: a range is checked to admit the target and never rewritten.
+release: a range is checked to admit the target and never rewritten. A flux-instance
+HelmRelease that sets no version gets the chart's default, ``2.x`` (its values.yaml): the
+newest Flux 2.x of the operator's distribution artifact, shown at the values that leave it
+out; with ``valuesFrom`` the version may be set there, so it is shown unproven.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fluxbump.pins import PinSite, Role, yaml_site
@@ -17,11 +21,15 @@ from fluxbump.yamlio import blockyaml, yamldoc
 _API_GROUP = "fluxcd.controlplane.io/"
 _CHART = "flux-instance"
 _VALUES_PATH = ("spec", "values", "instance", "distribution", "version")
+# flux-instance's values.yaml: ``instance.distribution.version: "2.x"``.
+CHART_DEFAULT = "2.x"
+VALUES_FROM = "valuesFrom"
 
 
 def may_hold_instance(raw: bytes) -> bool:
     """The byte test run on every cluster file before any parse."""
-    return b"distribution" in raw and (b"FluxInstance" in raw or b"instance:" in raw)
+    by_value = b"distribution" in raw and (b"FluxInstance" in raw or b"instance:" in raw)
+    return by_value or b"flux-instance" in raw  # (a release of the chart's default)
 
 
 def find_flux_instance(source: SourceFile) -> list[PinSite]:
@@ -40,7 +48,36 @@ def find_flux_instance(source: SourceFile) -> list[PinSite]:
         scalar = yamldoc.scalar_at(root, index, path)
         if scalar is not None and scalar.value:
             sites.append(yaml_site(Role.INSTANCE, source.rel, scalar, subject="Flux", owner=owner))
+        elif kind == "HelmRelease" and yamldoc.walk(root, path) is None:
+            sites.append(_chart_default(source, root, index, owner))
     return sites
+
+
+def _chart_default(source: SourceFile, root: Any, index: int, owner: str) -> PinSite:
+    """The version a flux-instance release that sets none installs, at the key of the
+    deepest values it gives on the way to it (``distribution:``, ``instance:``, ``values:``),
+    else at its chart's; never edited (a range, or unproven)."""
+    key = None
+    for depth in range(2, len(_VALUES_PATH)):
+        found = _key_node(yamldoc.walk(root, _VALUES_PATH[: depth - 1]), _VALUES_PATH[depth - 1])
+        key = found or key
+        if found is None:
+            break
+    key = key or _key_node(yamldoc.child(root, "spec"), "chartRef")
+    key = key or _key_node(yamldoc.child(root, "spec"), "chart")
+    given = yamldoc.child(yamldoc.child(root, "spec"), VALUES_FROM) is not None
+    value, why = (VALUES_FROM, VALUES_FROM) if given else (CHART_DEFAULT, "chart default")
+    scalar = yamldoc.located(key, index, _VALUES_PATH)
+    assert scalar is not None  # (a HelmRelease of the chart names it under spec)
+    at = replace(scalar, value=value, end=scalar.start)  # nothing to splice: never moved
+    return yaml_site(Role.INSTANCE, source.rel, at, subject="Flux", owner=f"{owner} ({why})")
+
+
+def _key_node(mapping: Any, key: str) -> Any:
+    """The key node of ``key`` in a mapping node (where its line is), or None."""
+    if not yamldoc.is_mapping(mapping):
+        return None
+    return next((k for k, _ in mapping.value if yamldoc.text_of(k) == key), None)
 
 
 def _deploys_flux_instance(root: Any) -> bool:

@@ -105,11 +105,15 @@ def find_install_commands(source: SourceFile) -> list[PinSite]:
         offset += len(line)
     if "flux" in source.text:
         sites += _flux_cli_versions(source)
-    return sorted(_follow_variables(source, sites), key=lambda s: s.start)
+    return sorted(follow_file_variables(source, sites), key=lambda s: s.start)
 
 
-# A version given as a variable of the file: ``$NAME``, ``${NAME}`` or a Makefile's ``$(NAME)``.
-_VARIABLE = re.compile(r"^\$[{(]?(?P<name>[A-Za-z_][A-Za-z0-9_]*)[})]?$")
+# A version given as a variable of the file: ``$NAME``, ``${NAME}`` or a Makefile's ``$(NAME)``,
+# or a Jinja expression of an Ansible vars file (``{{ NAME }}``), set by a YAML key there.
+_VARIABLE = re.compile(
+    r"^(?:\$[{(]?(?P<name>[A-Za-z_][A-Za-z0-9_]*)[})]?"
+    r"|\{\{[ \t]*(?P<jinja>[A-Za-z_][A-Za-z0-9_]*)[ \t]*\}\})$"
+)
 # The literal value a file gives NAME: a shell assignment (``NAME=v2.4.0``, quoted, after
 # ``export``/``readonly``/``local``/``declare -x``), its default (``NAME="${NAME:-v2.4.0}"``,
 # ``: "${NAME:=v2.4.0}"``), a Makefile's (``NAME ?= v2.4.0``, ``:=``, ``=``) or a YAML
@@ -122,17 +126,18 @@ _SETTER = (
 )
 
 
-def _follow_variables(source: SourceFile, sites: list[PinSite]) -> list[PinSite]:
+def follow_file_variables(source: SourceFile, sites: list[PinSite]) -> list[PinSite]:
     """Each site whose version is a variable (``${FLUX_VERSION}``) replaced by the literal
     versions the same file assigns it, which are then the pins ``to`` moves (two commands of
     one variable share them); one the file does not set stays as it is, unproven."""
     followed: dict[int, PinSite] = {}
     for site in sites:
         variable = _VARIABLE.match(site.value)
-        name = variable.group("name") if variable is not None else ""
+        name = (variable.group("name") or variable.group("jinja")) if variable is not None else ""
         setters = _setters(source, name) if name else []
         for at, value in setters:
-            owner = f"{site.owner} (${name})"
+            reference = f"${name}" if site.value.startswith("$") else f"{{{{ {name} }}}}"
+            owner = f"{site.owner} ({reference})"
             followed.setdefault(at, source.text_site(site.role, at, value, SUBJECT, owner))
         if not setters:
             followed.setdefault(site.start, site)

@@ -1,0 +1,143 @@
+"""The Flux CLI a repository downloads from a fluxcd/flux2 release (``flux_<ver>_<os>_<arch>.tar.gz``).
+
+An Ansible role's vars (evocloud-dev/evocloud-paas: ``flux_cli_ver`` and a download URL of
+``v{{ flux_cli_ver }}``, then ``flux bootstrap`` with that CLI), a script's ``curl`` of the
+same asset: the version in the URL, or the literal the same file gives its variable, is a
+Flux CLI pin, checked against the other Flux pins and moved by ``to``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fluxbump.scan.sites.fluxcli import find_cli_pins
+from fluxbump.scan.sources import SourceFile
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import init_git, snapshot
+
+VARS = "ansible/roles/flux-cli/vars/main.yml"
+VARS_TEXT = """\
+---
+# renovate: datasource=github-releases depName=fluxcd/flux2
+flux_cli_ver: "2.4.0"
+#https://github.com/fluxcd/flux2/releases/download/v2.3.0/flux_2.3.0_linux_amd64.tar.gz
+flux_cli_url: 'https://github.com/fluxcd/flux2/releases/download/v{{ flux_cli_ver }}/flux_{{ flux_cli_ver }}_linux_amd64.tar.gz'
+"""
+TASKS = "ansible/roles/flux/tasks/main.yml"
+TASKS_TEXT = """\
+- name: Download the Flux CLI
+  ansible.builtin.get_url:
+    url: "https://github.com/fluxcd/flux2/releases/download/v{{ flux_version }}/flux_{{ flux_version }}_linux_amd64.tar.gz"
+    dest: /tmp/flux.tar.gz
+"""
+SCRIPT = "scripts/tools.sh"
+SCRIPT_TEXT = """\
+#!/bin/sh
+curl -fsSLO https://github.com/fluxcd/flux2/releases/download/v2.4.0/flux_2.4.0_linux_amd64.tar.gz
+"""
+ROLE = "Flux CLI pin"
+
+
+def repo_with(tmp_path: Path, files: dict[str, str]) -> Path:
+    repo = tmp_path / "repo"
+    for rel, text in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text, "utf-8")
+    init_git(repo)
+    return repo
+
+
+def cli_rows(repo: Path) -> list[tuple[str, str, str, bool]]:
+    outcome = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    return [
+        (f"{s['file']}:{s['line']}", s["value"], s["owner"], s["proven"])
+        for s in json.loads(outcome.stdout)["sites"]
+        if s["role"] == ROLE
+    ]
+
+
+def test_a_downloaded_cli_is_a_pin_its_variable_followed_to_the_same_file(tmp_path: Path) -> None:
+    repo = repo_with(tmp_path, {VARS: VARS_TEXT, TASKS: TASKS_TEXT, SCRIPT: SCRIPT_TEXT})
+    download = "fluxcd/flux2 CLI download"
+    assert cli_rows(repo) == [
+        # the variable is set in another file (by Ansible's precedence): shown once, unproven
+        (f"{TASKS}:3", "{{ flux_version }}", download, False),
+        # the comment line names no release; the URL's variable is the line-3 literal
+        (f"{VARS}:3", "2.4.0", f"{download} ({{{{ flux_cli_ver }}}})", True),
+        # a literal URL holds the release twice: the tag and the asset's name
+        (f"{SCRIPT}:2", "2.4.0", download, True),
+        (f"{SCRIPT}:2", "2.4.0", download, True),
+    ]
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr
+
+
+def test_check_names_a_downloaded_cli_that_disagrees(tmp_path: Path) -> None:
+    repo = repo_with(tmp_path, {VARS: VARS_TEXT.replace('"2.4.0"', '"2.3.0"'), SCRIPT: SCRIPT_TEXT})
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert check.stdout.startswith(
+        f"{SCRIPT}:2: fluxcd/flux2 CLI download pins Flux 2.4.0, fluxcd/flux2 CLI download "
+        f"({{{{ flux_cli_ver }}}}) pins Flux 2.3.0 ({VARS}:3) — make them agree\n"
+    ), check.stdout
+
+
+def test_to_moves_the_downloaded_cli_and_nothing_else(tmp_path: Path) -> None:
+    repo = repo_with(tmp_path, {VARS: VARS_TEXT, TASKS: TASKS_TEXT, SCRIPT: SCRIPT_TEXT})
+    before = snapshot(repo)
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    after = snapshot(repo)
+    assert after[VARS].decode() == VARS_TEXT.replace('"2.4.0"', '"2.5.1"')  # not the comment
+    assert after[SCRIPT].decode() == SCRIPT_TEXT.replace("2.4.0", "2.5.1")
+    assert after[TASKS] == before[TASKS]
+
+
+def test_to_names_the_old_assets_digest_it_leaves_beside_the_moved_cli(tmp_path: Path) -> None:
+    # get_url verifies the download against it: after the move it is the old asset's digest,
+    # and the next run fails; fluxbump does not fetch digests, so it says which line to fix.
+    digest = "1e92141e8498289e4b27411385aeb18396053176cf297b0cb99abd6ca8293e75"
+    text = VARS_TEXT + f'flux_cli_checksum: "sha256:{digest}" # of 2.4.0\n'
+    repo = repo_with(tmp_path, {VARS: text})
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git", "--json")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    warnings = [w for w in json.loads(moved.stdout)["warnings"] if w["file"] == VARS]
+    assert warnings == [
+        {
+            "file": VARS,
+            "line": 6,
+            "message": "a sha256 digest beside the Flux CLI download moved to 2.5.1 is still "
+            "the old asset's: replace it with the one flux_2.5.1_checksums.txt lists",
+        }
+    ]
+    assert (repo / VARS).read_text("utf-8") == text.replace('"2.4.0"', '"2.5.1"')
+
+
+def download_pins(rel: str, text: str) -> list[tuple[int, str, str]]:
+    """(line, value, the text at the site's span) of each Flux CLI pin of one file."""
+    return [
+        (s.line, s.value, text[s.start : s.end])
+        for s in find_cli_pins(SourceFile(rel, text.encode(), text))
+    ]
+
+
+def test_each_form_of_a_cli_download_is_found_at_the_text_it_edits() -> None:
+    makefile = (
+        "FLUX_VERSION ?= v2.4.0\n"
+        "# curl https://github.com/fluxcd/flux2/releases/download/v2.3.0/flux_2.3.0_linux_amd64.tar.gz\n"
+        "tools:\n"
+        "\tcurl -LO https://github.com/fluxcd/flux2/releases/download/$(FLUX_VERSION)/flux_$${FLUX_VERSION#v}_linux_amd64.tar.gz\n"
+        "\tkubectl apply -f https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml\n"
+        "\tcurl -LO https://github.com/controlplaneio-fluxcd/flux-operator/releases/download/v0.46.0/flux-operator_0.46.0_linux_amd64.tar.gz\n"
+    )  # fmt: skip
+    # the tag's variable is the Makefile's literal; the asset name's shell expansion is not a
+    # variable this file sets: shown as written (unproven); install.yaml is no CLI, nor is a
+    # flux-operator asset, nor a comment
+    assert download_pins("Makefile", makefile) == [
+        (1, "v2.4.0", "v2.4.0"),
+        (4, "$${FLUX_VERSION#v}", "$${FLUX_VERSION#v}"),
+    ]
+    script = "curl -sL https://github.com/fluxcd/flux2/releases/download/v2.4.0/flux_2.4.0_darwin_arm64.tar.gz\n"
+    assert download_pins("get.sh", script) == [(1, "2.4.0", "2.4.0"), (1, "2.4.0", "2.4.0")]

@@ -1,16 +1,20 @@
-"""A document whose aliases expand to billions of nodes ("billion laughs") in a file that holds
-a pin: proving the edit walks each shared node once, so `to` answers at once instead of
-walking the expansion for hours."""
+"""A document whose aliases expand to billions of nodes ("billion laughs"): no reader walks
+the expansion. A composed document past the bounds is refused at its line, as Flux refuses
+it; the edit's proof compares each shared node once (its ruamel path reads without bounds)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fluxbump import fleet
+from fluxbump.errors import UsageError
+from fluxbump.pins import PinSite, Role
 from fluxbump.write.splice import edit_yaml
+from fluxbump.yamlio.yamldoc import compose_documents, compose_with_ruamel, scalar_at
 from tests.support.cli_runner import run_process
 from tests.support.fixtures import CONSISTENT, make_fleet, snapshot
-from tests.support.splice_cases import site_at
 
 # 9 ** 12 leaves: expanded, about 2.8e11 nodes; as composed, 12 shared lists of nine items.
 _LEVELS = 12
@@ -24,24 +28,40 @@ def bomb(indent: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_to_moves_a_release_whose_values_hold_an_alias_bomb(tmp_path: Path) -> None:
+def test_a_flux_object_whose_aliases_explode_is_named_not_walked(tmp_path: Path) -> None:
+    # Flux's YAML decoder refuses such a document ("excessive aliasing"); validating it
+    # against the CRD schemas walked the expansion: check and to never finished.
     repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
-    release = repo / "clusters/_template" / fleet.FLUX_RELEASE_FILE
-    text = release.read_text()
-    assert "  values:\n" in text
-    release.write_text(text.replace("  values:\n", "  values:\n" + bomb("    "), 1))
-    before = snapshot(repo)
-    outcome = run_process("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
-    assert outcome.code == 0, outcome.stderr
-    after = snapshot(repo)
     rel = f"clusters/_template/{fleet.FLUX_RELEASE_FILE}"
-    old, new = before[rel].decode().splitlines(), after[rel].decode().splitlines()
-    changed = [(a.strip(), b.strip()) for a, b in zip(old, new, strict=True) if a != b]
-    assert changed == [("version: 1.1.1", "version: 1.1.2")]
+    text = (repo / rel).read_text()
+    assert "  values:\n" in text
+    (repo / rel).write_text(text.replace("  values:\n", "  values:\n" + bomb("    "), 1))
+    line = next(i for i, x in enumerate(text.splitlines(), 1) if x == "kind: HelmRelease") - 1
+    before = snapshot(repo)
+    for command in (("check",), ("to", "2.5.1", "--no-git")):
+        outcome = run_process(*command, "--repo", str(repo), "--offline")
+        assert outcome.code == 2, outcome.stdout
+        assert outcome.stderr.strip().splitlines()[-1] == (
+            f"error: {rel}:{line}: YAML aliases expand this document to more than 1,000,000 "
+            "nodes; Kubernetes and Flux refuse it (excessive aliasing): fix the file and re-run"
+        )
+    assert snapshot(repo) == before
+
+
+def test_aliases_that_expand_within_bounds_are_read() -> None:
+    # Three levels of nine: 820 nodes for 40 written; a self-reference counts once.
+    for text in ("a: &a [*a]\n", bomb("")[: bomb("").index("l3:")]):
+        assert compose_documents(text, "t.yaml")
+    with pytest.raises(UsageError, match=r"t\.yaml:1: YAML aliases expand"):
+        compose_documents(bomb(""), "t.yaml")
 
 
 def test_the_ruamel_proof_walks_a_bomb_once_too() -> None:
     # An anchor defined twice: YAML 1.2 allows it, libyaml refuses it, so ruamel's data decides.
     text = "twice: &t 1\nagain: &t 2\n" + bomb("") + "version: 1.2.3\n"
-    new = edit_yaml("t.yaml", text, [(site_at(text, ("version",)), "1.2.4")])
+    scalar = scalar_at(compose_with_ruamel(text, "t.yaml")[0], 0, ("version",))
+    assert scalar is not None
+    site = PinSite(Role.CHART_VERSION, "t.yaml", scalar.line, scalar.column, scalar.value,
+                   "c", "o", scalar.start, scalar.end, 0, ("version",))  # fmt: skip
+    new = edit_yaml("t.yaml", text, [(site, "1.2.4")])
     assert new == text.replace("version: 1.2.3", "version: 1.2.4")

@@ -91,9 +91,20 @@ def validate_files(
             if not _FLUX_API.search(body):
                 continue
             if body not in seen:
-                seen[body] = validate_objects(object_docs(body, rel), crds, release=release)
+                seen[body] = validate_objects(_object_docs_at(text, body, rel), crds,
+                                              release=release)  # fmt: skip
             found += [replace(v, file=rel, line=v.line + segment.line) for v in seen[body]]
     return found
+
+
+def _object_docs_at(text: str, body: str, rel: str) -> list[ObjectDoc]:
+    """``object_docs`` of one document of ``text``; one it cannot read is named at its line
+    in the file (read whole for that), not at its line in the document."""
+    try:
+        return object_docs(body, rel)
+    except UsageError:
+        object_docs(text, rel)  # the same error, its line counted from the file's start
+        raise
 
 
 def validate_objects(

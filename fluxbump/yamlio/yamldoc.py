@@ -39,9 +39,63 @@ def compose_documents(text: str, where: str) -> list[Any]:
     """
     docs = compose_libyaml(text)
     if docs is None:
-        return compose_with_ruamel(text, where)
-    last_key_wins(docs, where)
+        docs = compose_with_ruamel(text, where)
+    else:
+        last_key_wins(docs, where)
+    if "*" in text:  # (no alias without one)
+        refuse_excessive_aliasing(docs, where)
     return docs
+
+
+# Aliases share a node, so a "billion laughs" document of a few lines stands for billions of
+# nodes: any reader walking its data (a schema validator, ``==``) would never finish. The YAML
+# decoder of Kubernetes and Flux (go-yaml) refuses a document whose aliases make most of what
+# it decodes ("document contains excessive aliasing"); past these bounds no cluster applies it.
+_EXPANDED_LIMIT = 1_000_000
+_EXPANSION_RATIO = 10
+
+
+def refuse_excessive_aliasing(docs: list[Any], where: str) -> None:
+    """A one-line UsageError naming the first document whose aliases expand it past
+    ``_EXPANDED_LIMIT`` nodes and ``_EXPANSION_RATIO`` times its own."""
+    for doc in docs:
+        expanded, distinct = _sizes(doc)
+        if expanded > max(_EXPANDED_LIMIT, _EXPANSION_RATIO * distinct):
+            line = int(doc.start_mark.line) + 1
+            raise UsageError(
+                f"{where}:{line}: YAML aliases expand this document to more than "
+                f"{_EXPANDED_LIMIT:,} nodes; Kubernetes and Flux refuse it (excessive "
+                "aliasing): fix the file and re-run"
+            )
+
+
+def _sizes(root: Any) -> tuple[int, int]:
+    """(nodes the document stands for with every alias expanded, distinct nodes), each node
+    walked once. An alias inside its own anchor adds the node once (as a reference)."""
+    expanded: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    open_: set[int] = set()
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in expanded:
+            continue
+        children = _children(node)
+        if children_done:
+            open_.discard(id(node))
+            expanded[id(node)] = 1 + sum(expanded.get(id(c), 1) for c in children)
+            continue
+        open_.add(id(node))
+        stack.append((node, True))
+        stack += [(c, False) for c in children if id(c) not in expanded and id(c) not in open_]
+    return expanded[id(root)], len(expanded)
+
+
+def _children(node: Any) -> list[Any]:
+    if is_mapping(node):
+        return [part for pair in node.value for part in pair]
+    if is_sequence(node):
+        return list(node.value)
+    return []
 
 
 def compose_with_ruamel(text: str, where: str) -> list[Any]:

@@ -612,3 +612,16 @@ def test_to_moves_the_env_literals_and_leaves_the_references(
     )
     assert (repo / WORKFLOW).read_text("utf-8") == expected
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_a_bump_of_flux_pinned_only_outside_charts_names_no_chart_it_came_from(
+    tmp_path: Path,
+) -> None:
+    # With no chart pinned there is no chart it came from: the line said "chart None".
+    from tests.support.fixtures import edit
+
+    repo = operator_only(tmp_path)
+    edit(repo, "clusters/prod/flux-instance.yaml", '"2.4.0" # exact', '"2.5.1" # exact')
+    moved = run_cli("sync", "--repo", str(repo), "--offline", "--dry-run")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert moved.stdout.splitlines()[0] == "Flux v2.5.1 → flux2 chart 2.15.0 (from Flux v2.4.0)"

@@ -473,7 +473,8 @@ def format_result(result: BumpResult, *, show_diff: bool) -> list[str]:
 def _origin(target: Target) -> str:
     """Where the bump starts: the installed release if it moves, else the chart it replaces."""
     if target.from_release and not versions.equal(target.from_release, target.release):
-        return f" (from Flux v{target.from_release}, chart {target.from_chart})"
+        chart = f", chart {target.from_chart}" if target.from_chart else ""  # none: no chart
+        return f" (from Flux v{target.from_release}{chart})"
     return f" (chart was {target.from_chart})" if target.from_chart else ""
 
 

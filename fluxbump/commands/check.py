@@ -47,6 +47,7 @@ class CheckResult:
     outside: tuple[Row, ...] = ()  # rows of charts outside every component (also in ``report``)
 
     def as_json(self) -> dict[str, Any]:
+        outside = self.outside_ids()
         return {
             "ok": self.report.ok,
             "component": self.found.component.name if self.found else None,
@@ -56,19 +57,23 @@ class CheckResult:
             ],
             "violations": [v.as_json() for v in self.report.violations],
             "problems": [p.as_json() for p in self.report.problems],
-            "sites": [self._site_json(r) for r in self.report.rows],
+            "sites": [_site_json(r, id(r) in outside) for r in self.report.rows],
             "stale_mentions": [m.as_json() for m in self.stale()],
             "crds": self.crds.as_json() if self.crds is not None else None,
             "warnings": warnings_json(self.warnings),
         }
 
-    def _site_json(self, row: Row) -> dict[str, Any]:
-        """A row; one of a chart outside every component says so (no component moves it)."""
-        outside = any(row is r for r in self.outside)
-        return {**row.as_json(), **({"outside_components": True} if outside else {})}
+    def outside_ids(self) -> set[int]:
+        """Which rows of ``report`` are ``outside`` (the same objects): one look-up a row."""
+        return {id(r) for r in self.outside}
 
     def stale(self) -> list[Mention]:
         return stale_mentions(self.found) if self.found is not None else []
+
+
+def _site_json(row: Row, outside: bool) -> dict[str, Any]:
+    """A row; one of a chart outside every component says so (no component moves it)."""
+    return {**row.as_json(), **({"outside_components": True} if outside else {})}
 
 
 def run_check(
@@ -333,8 +338,9 @@ def format_status(result: CheckResult, *, verbose: bool = False) -> list[str]:
     if len(result.components) > SUMMARY_ABOVE and not verbose:
         return _component_summary(result)
     described = ", ".join(c.describe() for c in result.components)
-    outside = [r for r in result.report.rows if any(r is o for o in result.outside)]
-    tracked = [r for r in result.report.rows if not any(r is o for o in result.outside)]
+    ids = result.outside_ids()
+    outside = [r for r in result.report.rows if id(r) in ids]
+    tracked = [r for r in result.report.rows if id(r) not in ids]
     header = [("ROLE", "WHERE", "VALUE", "EXPECTED", "OK")]
     cells = [(r.site.role.value, r.site.where, r.site.value, r.expected, _verdict(r))
              for r in (*tracked, *outside)]  # fmt: skip

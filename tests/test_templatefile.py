@@ -507,3 +507,25 @@ def test_sync_reads_a_module_argument_at_the_base_in_its_own_module_block(
     assert outcome.code == 0, outcome.stdout + outcome.stderr
     after = (repo / "envs/prod/main.tf").read_text("utf-8")
     assert after == dns + callers.replace('"2.4.0"', '"2.5.1"')
+
+
+def test_several_paths_naming_no_file_are_named_in_one_problem_at_the_template(
+    tmp_path: Path,
+) -> None:
+    # A module picking its templates by variable in several calls: one problem, at the
+    # template (which says what to do), naming the calls; not one guess at each call.
+    other = (
+        'locals {\n  b = templatefile("${path.module}/${var.a}", { k = "1" })\n'
+        '  c = templatefile(local.path, { k = "2" })\n}\n'
+    )
+    rows, problems = status(templated_repo(tmp_path, {"infra/hetzner/other.tf": other}))
+    assert rows == []
+    assert problems == [
+        "infra/hetzner/cloudinit-control-plane.tftpl:16: installs Flux from "
+        "'https://github.com/fluxcd/flux2/releases/download/v${flux_version}/install.yaml', "
+        "and no templatefile() call in a .tf file of this repository renders it by a path "
+        "fluxbump can read (the calls at infra/hetzner/other.tf:2, infra/hetzner/other.tf:3 "
+        "name their template by an expression: if one renders it, write its path "
+        '"${path.module}/…"); pass flux_version = "X.Y.Z" there, or write the release vX.Y.Z '
+        "in the URL"
+    ]

@@ -212,12 +212,14 @@ def _file_named(call: _Call) -> str | None:
 
 
 def _unrendered(variable: TemplateVariable, calls: Sequence[_Call]) -> list[Violation]:
-    """No call renders the template: the calls whose path names no file (``"${path.module}/
-    ${var.template}"``) may, and each is named with the path to write; with none, the
-    template's line is."""
+    """No call renders the template. One call whose path names no file (``"${path.module}/
+    ${var.template}"``) may: the problem is named there, with the path to write. Several (a
+    module picking its templates by variable) are named in one problem at the template's
+    line: one at each would repeat it; with none, the template's line says what to do."""
     maybe = [c for c in calls if c.template is None and _file_named(c) is None]
-    if not maybe:
-        return [_no_call(variable)]
+    if len(maybe) != 1:
+        return [_no_call(variable, maybe)]
+    call = maybe[0]
     installs = f"{variable.template} (whose line {variable.line} installs Flux)"
     return [
         Violation(
@@ -227,7 +229,6 @@ def _unrendered(variable: TemplateVariable, calls: Sequence[_Call]) -> list[Viol
             f"and no call renders {installs} by a path fluxbump can read: if this one "
             f"renders it, {_write_path(call, variable)}",
         )
-        for call in maybe
     ]
 
 
@@ -367,13 +368,22 @@ def _variable(
     return found
 
 
-def _no_call(variable: TemplateVariable) -> Violation:
+def _no_call(variable: TemplateVariable, unresolved: Sequence[_Call] = ()) -> Violation:
+    """``unresolved``: calls whose path fluxbump cannot read, any of which may render it."""
+    maybe = ""
+    if unresolved:
+        named = ", ".join(f"{c.file}:{c.line}" for c in unresolved[:3])
+        more = f" and {len(unresolved) - 3} more" if len(unresolved) > 3 else ""
+        maybe = (
+            f" by a path fluxbump can read (the calls at {named}{more} name their template by "
+            'an expression: if one renders it, write its path "${path.module}/…")'
+        )
     return Violation(
         variable.template,
         variable.line,
         f"installs Flux from '{variable.url}', and no templatefile() call in a .tf file of "
-        f'this repository renders it; pass {variable.name} = "X.Y.Z" there, or write the '
-        "release vX.Y.Z in the URL",
+        f'this repository renders it{maybe}; pass {variable.name} = "X.Y.Z" there, or write '
+        "the release vX.Y.Z in the URL",
     )
 
 

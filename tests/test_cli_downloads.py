@@ -14,7 +14,8 @@ from pathlib import Path
 from fluxbump.scan.sites.fluxcli import find_cli_pins
 from fluxbump.scan.sources import SourceFile
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import init_git, snapshot
+from tests.support.fixtures import snapshot
+from tests.support.layouts import write_repo
 
 VARS = "ansible/roles/flux-cli/vars/main.yml"
 VARS_TEXT = """\
@@ -40,12 +41,7 @@ ROLE = "Flux CLI pin"
 
 
 def repo_with(tmp_path: Path, files: dict[str, str]) -> Path:
-    repo = tmp_path / "repo"
-    for rel, text in files.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(text, "utf-8")
-    init_git(repo)
-    return repo
+    return write_repo(tmp_path / "repo", files)
 
 
 def cli_rows(repo: Path) -> list[tuple[str, str, str, bool]]:

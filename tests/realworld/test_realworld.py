@@ -604,8 +604,24 @@ def test_a_bump_of_an_ansible_downloaded_cli_names_the_digest_it_leaves_stale(
     # evocloud's get_url checks the download against flux_cli_checksum, the 2.7.5 asset's:
     # moved alone, the version would fail the next Ansible run without a word from fluxbump.
     root = work_copy("evocloud-dev-evocloud-paas", tmp_path)
-    args = ("to", "2.8.5", "--offline", "--no-git", "--json", "--repo", str(root))
+    assert placed_warnings(root, "2.8.5", cache) == [(EVO_VARS, 17)]
+
+
+def test_a_bump_of_a_mise_pinned_cli_names_the_mise_lock_entry_it_leaves(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # mirceanton's mise.lock holds the 2.9.4 CLI's URLs and checksums: with .mise.toml moved
+    # alone, 'mise install --locked' refuses the new version until 'mise lock' runs.
+    root = work_copy("mirceanton-home-ops", tmp_path)
+    assert placed_warnings(root, "2.8.5", cache) == [("mise.lock", 173)]
+    assert (root / "mise.lock").read_bytes() == (
+        SNAPSHOTS / "mirceanton-home-ops/mise.lock"
+    ).read_bytes()
+
+
+def placed_warnings(root: Path, version: str, cache: dict[str, str]) -> list[tuple[str, int]]:
+    """(file, line) of each warning about a place that ``to VERSION`` (it must succeed) gives."""
+    args = ("to", version, "--offline", "--no-git", "--json", "--repo", str(root))
     outcome = run_cli(*args, env=cache)
     assert outcome.code == 0, outcome.stdout + outcome.stderr
-    placed = [(w["file"], w["line"]) for w in json.loads(outcome.stdout)["warnings"] if w["file"]]
-    assert placed == [(EVO_VARS, 17)]
+    return [(w["file"], w["line"]) for w in json.loads(outcome.stdout)["warnings"] if w["file"]]

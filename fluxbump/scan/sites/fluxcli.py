@@ -20,6 +20,7 @@ it is reported, never rewritten. Text formats are edited as text (``doc_index`` 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 
 from fluxbump.pins import PinSite, PlacedWarning, Role, yaml_site
 from fluxbump.scan.sites.kustomizeremote import follow_file_variables
@@ -103,6 +104,59 @@ def _download_pins(source: SourceFile) -> list[PinSite]:
 _DIGEST = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])")
 
 
+MISE_OWNER = "mise [tools]"
+# A mise lock's entry of the Flux CLI (``[[tools."aqua:fluxcd/flux2"]]``, ``[[tools.flux2]]``)
+# and the ``version`` line of its body (up to the next table).
+_LOCK_ENTRY = re.compile(
+    rf"^\[\[tools\.(?:\"(?P<quoted>{_MISE_TOOL})\"|(?P<bare>flux2))\]\][ \t]*\r?$"
+    r"(?:\n(?!\[)[^\n]*)*?\nversion[ \t]*=[ \t]*\"(?P<version>[^\"\n]+)\"",
+    re.MULTILINE,
+)
+
+
+def left_behind(
+    edits: Sequence[tuple[PinSite, str]], read: Callable[[str], SourceFile | None]
+) -> list[PlacedWarning]:
+    """What a move of Flux CLI pins (``edits``: site, new value) leaves at the old release
+    and fluxbump cannot rewrite: the sha256 digests beside a download, and the ``mise.lock``
+    entry of a mise pin (``read``: a file of the repository, None when there is none)."""
+    warnings: list[PlacedWarning] = []
+    digests = {site.file: new for site, new in edits if site.owner.startswith(DOWNLOAD)}
+    for rel, release in sorted(digests.items()):
+        source = read(rel)
+        warnings += stale_digests(source, release) if source is not None else []
+    mise = {site.file: new for site, new in edits if site.owner == MISE_OWNER}
+    for rel, release in sorted(mise.items()):
+        lock = read(_lock_of(rel))
+        warnings += stale_locks(lock, release) if lock is not None else []
+    return warnings
+
+
+def _lock_of(config: str) -> str:
+    """The lock mise keeps beside a config: ``mise.toml`` and ``.mise.toml`` -> ``mise.lock``,
+    ``mise.ci.toml`` -> ``mise.ci.lock``."""
+    directory, _, name = config.rpartition("/")
+    lock = name.removeprefix(".").removesuffix(".toml") + ".lock"
+    return f"{directory}/{lock}" if directory else lock
+
+
+def stale_locks(lock: SourceFile, release: str) -> list[PlacedWarning]:
+    """A warning at each Flux CLI entry of a mise lock that holds another version than
+    ``release``: ``mise install --locked`` refuses the config's version until it is relocked
+    (fluxbump does not write it: its URLs and checksums are of every platform's asset)."""
+    warnings = []
+    for entry in _LOCK_ENTRY.finditer(lock.text):
+        if entry.group("version").removeprefix("v") == release.removeprefix("v"):
+            continue
+        tool = entry.group("quoted") or entry.group("bare")
+        message = (
+            f"mise locks {tool} at {entry.group('version')}, its config now pins {release}: "
+            f"run 'mise lock {tool}' ('mise install --locked' refuses it until then)"
+        )
+        warnings.append(PlacedWarning(lock.rel, lock.line_at(entry.start()), message))
+    return warnings
+
+
 def stale_digests(source: SourceFile, release: str) -> list[PlacedWarning]:
     """A warning for each line of a file whose CLI download moves to ``release`` that holds
     a sha256 digest outside a comment: it is the old asset's (get_url, ``sha256sum -c``
@@ -146,7 +200,7 @@ def _mise_pins(source: SourceFile) -> list[PinSite]:
           if _MISE_TOOL_TABLE.fullmatch(table_of(m))),
     ]  # fmt: skip
     return [
-        _text_site(source, m.start("version"), m.group("version"), "mise [tools]")
+        _text_site(source, m.start("version"), m.group("version"), MISE_OWNER)
         for m in sorted(found, key=lambda m: m.start())
     ]
 

@@ -56,9 +56,13 @@ _AQUA_PACKAGE = "fluxcd/flux2@"
 _RELEASES = "github.com/fluxcd/flux2/releases/download/"
 # The release in a download URL of the CLI's asset, as a literal or a variable of the file
 # (shell; Makefile, whose ``$${…}`` is a shell one; Jinja). The asset's name
-# (``flux_<release>_…``) tells it from install.yaml.
+# (``flux_<release>_…``) tells it from install.yaml; a name that is itself a Jinja variable
+# (``{{ flux_cli_archive_name }}``, azimuth-cloud's) is taken for the CLI's, the asset a
+# role downloads (the release is the pin either way).
 _RELEASE = r"(?:\{\{[^{}\n]*\}\}|\$\$?\{[^{}\s]*\}|\$\([^()\s]*\)|\$[A-Za-z_]\w*|\d[\dA-Za-z.+-]*)"
-_ASSET = re.compile(rf"{re.escape(_RELEASES)}v?(?P<tag>{_RELEASE})/flux_(?P<name>{_RELEASE})_")
+_ASSET = re.compile(
+    rf"{re.escape(_RELEASES)}v?(?P<tag>{_RELEASE})/(?:flux_(?P<name>{_RELEASE})_|\{{\{{)"
+)
 _COMMENT = re.compile(r"(?:^|\s)#")
 DOWNLOAD = "fluxcd/flux2 CLI download"
 
@@ -94,7 +98,8 @@ def _download_pins(source: SourceFile) -> list[PinSite]:
             continue
         tag, name = match.group("tag"), match.group("name")
         # one variable read twice is one reference (a literal is edited in both places)
-        parts = ("tag",) if name == tag and not tag[0].isdigit() else ("tag", "name")
+        once = name is None or (name == tag and not tag[0].isdigit())
+        parts = ("tag",) if once else ("tag", "name")
         for part in parts:
             sites.append(_text_site(source, match.start(part), match.group(part), DOWNLOAD))
     return follow_file_variables(source, sites)

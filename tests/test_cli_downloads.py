@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fluxbump.scan.sites.fluxcli import find_cli_pins
 from fluxbump.scan.sources import SourceFile
-from tests.support.cli_runner import run_cli
+from tests.support.cli_runner import role_rows, run_cli
 from tests.support.fixtures import snapshot
 from tests.support.layouts import write_repo
 
@@ -45,13 +45,7 @@ def repo_with(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def cli_rows(repo: Path) -> list[tuple[str, str, str, bool]]:
-    outcome = run_cli("status", "--repo", str(repo), "--json", "--offline")
-    assert outcome.code == 0, outcome.stdout + outcome.stderr
-    return [
-        (f"{s['file']}:{s['line']}", s["value"], s["owner"], s["proven"])
-        for s in json.loads(outcome.stdout)["sites"]
-        if s["role"] == ROLE
-    ]
+    return role_rows(repo, "Flux CLI pin")
 
 
 def test_a_downloaded_cli_is_a_pin_its_variable_followed_to_the_same_file(tmp_path: Path) -> None:

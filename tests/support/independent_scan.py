@@ -28,6 +28,7 @@ parameter, else ``version``, as kustomize's remoteBuild.md documents) or from a 
 (``ref.semver``, else ``ref.tag``; with a ``ref.digest`` neither is what Flux pulls), by a
 ``GitRepository`` of Flux's own repository ``github.com/fluxcd/flux2`` (``ref.semver``, else
 ``ref.tag``; Flux's GitRepository documents that ``ref.commit`` and ``ref.name`` take precedence),
+by a Dockerfile ``FROM`` of the Flux CLI's image (``fluxcd/flux-cli:<tag>``),
 and by a command in a shell script, Taskfile or Makefile that gives ``kubectl`` or ``kustomize``
 one of those remote URLs (``kubectl apply -k URL``: kubectl builds it with kustomize); the exact
 ones must all name one release; so does the Flux CLI an Ansible role or inventory downloads
@@ -220,7 +221,7 @@ def scan(root: Path) -> Facts:
         if git is not None:
             facts.flux_pins.append(FluxPin(rel, "git", git))
     facts.flux_pins += _bootstrap_headers(root) + _mise_pins(root) + _kustomize_pins(root)
-    facts.flux_pins += _command_pins(root) + _ansible_downloads(root)
+    facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
     if not facts.flux_wrappers():
         facts.terraform_charts = _terraform_charts(root)
         facts.ansible_charts = _ansible_charts(root)
@@ -389,6 +390,24 @@ def _command_pins(root: Path) -> list[FluxPin]:
             version = _flux_cli_version(words)
             if version:
                 pins.append(FluxPin(rel, "cli", version))
+    return pins
+
+
+def _image_pins(root: Path) -> list[FluxPin]:
+    """The tag of each Dockerfile ``FROM`` of the Flux CLI's image (``[registry/]fluxcd/
+    flux-cli:<tag>``, as Docker names images), kind "cli"."""
+    pins = []
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories[:] = sorted(s for s in subdirectories if s != ".git")
+        for name in sorted(n for n in files if n == "Dockerfile" or n.endswith(".Dockerfile")):
+            path = Path(directory) / name
+            for line in path.read_text("utf-8").splitlines():
+                words = line.split()
+                if len(words) < 2 or words[0].upper() != "FROM":
+                    continue
+                image, _, tag = words[1].rpartition(":")
+                if image.split("/")[-2:] == ["fluxcd", "flux-cli"]:
+                    pins.append(FluxPin(path.relative_to(root).as_posix(), "cli", tag))
     return pins
 
 
@@ -576,8 +595,11 @@ def _flux2_ref(entry: str) -> str | None:
     text = entry.removeprefix("git::")
     if text.startswith("git@github.com:"):
         text = "ssh://git@github.com/" + text.removeprefix("git@github.com:")
-    url = urlsplit(text if "://" in text else "https://" + text)
-    if url.hostname != "github.com":
+    try:
+        url = urlsplit(text if "://" in text else "https://" + text)
+        if url.hostname != "github.com":
+            return None
+    except ValueError:  # not a URL (a shell array, "${args[@]}")
         return None
     parts = [p for p in url.path.split("/") if p]  # kustomize's ``//`` marks the repo's root
     if len(parts) < 3 or (parts[0], parts[1].removesuffix(".git")) != ("fluxcd", "flux2"):

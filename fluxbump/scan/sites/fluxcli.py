@@ -7,6 +7,8 @@
   ``"asdf:tablexi/asdf-flux2"``) under ``[tools]``, its value a string or a table's ``version``
   (``{ version = "…" }``, ``flux2.version = "…"`` or a ``[tools.flux2]`` table).
 * aqua (``aqua.yaml``): a ``- name: fluxcd/flux2@v2.4.0`` package.
+* The CLI's container image (``ghcr.io/fluxcd/flux-cli:v2.4.0``) in a Dockerfile or any such
+  file, its tag a pin (a Dockerfile ``ARG`` it names followed; with a digest, not a pin).
 * A download of the CLI's release asset in any such file (a script's ``curl``, an Ansible
   role's vars, a Makefile): ``…/fluxcd/flux2/releases/download/v2.4.0/flux_2.4.0_linux_amd64.tar.gz``
   holds the release twice (tag and asset name), each a pin; a variable there (``${FLUX_VERSION}``,
@@ -67,12 +69,37 @@ _COMMENT = re.compile(r"(?:^|\s)#")
 DOWNLOAD = "fluxcd/flux2 CLI download"
 
 
+# The CLI's container image at a tag (Docker Hub's ``fluxcd/flux-cli``, ``ghcr.io``'s, a
+# mirror's path ending so): a tag, a variable of the file (a Dockerfile ``ARG``), or a tag
+# with the digest that decides the image (shown as a whole: not a pin to move).
+_IMAGE_NAME = "fluxcd/flux-cli:"
+_IMAGE = re.compile(
+    r"(?<![\w./-])(?:[\w.-]+(?::\d+)?/)*fluxcd/flux-cli:"
+    r"(?P<tag>\$\{[A-Za-z_]\w*\}|\$[A-Za-z_]\w*|[\w.+-]+(?:@sha256:[0-9a-f]{64})?)"
+)
+IMAGE = "fluxcd/flux-cli image"
+
+
 def find_cli_pins(source: SourceFile) -> list[PinSite]:
-    """The Flux CLI pins of one file: its kind's (told by its name), and its downloads."""
+    """The Flux CLI pins of one file: its kind's (told by its name), its downloads and its
+    images."""
     pins = _kind_pins(source)
     if _RELEASES.encode() in source.raw:
         pins += _download_pins(source)
+    if _IMAGE_NAME.encode() in source.raw:
+        pins += _image_pins(source)
     return pins
+
+
+def _image_pins(source: SourceFile) -> list[PinSite]:
+    """The tag of each reference to the CLI's image outside comments (a Dockerfile's
+    ``FROM``, a CI job's ``container:``, a ``docker run``): the release that CLI is."""
+    sites = []
+    for match in _IMAGE.finditer(source.text):
+        line = source.text[source.text.rfind("\n", 0, match.start()) + 1 : match.start()]
+        if _COMMENT.search(line) is None:
+            sites.append(_text_site(source, match.start("tag"), match.group("tag"), IMAGE))
+    return follow_file_variables(source, sites)
 
 
 def _kind_pins(source: SourceFile) -> list[PinSite]:

@@ -45,7 +45,7 @@ def repo_with(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def cli_rows(repo: Path) -> list[tuple[str, str, str, bool]]:
-    return role_rows(repo, "Flux CLI pin")
+    return role_rows(repo, ROLE)
 
 
 def test_a_downloaded_cli_is_a_pin_its_variable_followed_to_the_same_file(tmp_path: Path) -> None:

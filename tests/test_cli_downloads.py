@@ -131,3 +131,20 @@ def test_each_form_of_a_cli_download_is_found_at_the_text_it_edits() -> None:
     ]
     script = "curl -sL https://github.com/fluxcd/flux2/releases/download/v2.4.0/flux_2.4.0_darwin_arm64.tar.gz\n"
     assert download_pins("get.sh", script) == [(1, "2.4.0", "2.4.0"), (1, "2.4.0", "2.4.0")]
+
+
+def test_only_the_flux_assets_digests_are_named_not_other_tools(tmp_path: Path) -> None:
+    # an inventory's vars pin many tools with their digests: only Flux's (a line naming flux
+    # or the old release, as a digest table keyed by version has it) go stale with the move
+    helm = "a" * 64
+    flux = "b" * 64
+    text = (
+        VARS_TEXT
+        + f'helm_checksum: "sha256:{helm}"\n'
+        + f"flux_checksums:\n  amd64:\n    2.4.0: {flux}\n"
+    )
+    repo = repo_with(tmp_path, {VARS: text})
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git", "--json")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    lines = [w["line"] for w in json.loads(moved.stdout)["warnings"] if w["file"] == VARS]
+    assert lines == [9]

@@ -153,10 +153,10 @@ def left_behind(
     and fluxbump cannot rewrite: the sha256 digests beside a download, and the ``mise.lock``
     entry of a mise pin (``read``: a file of the repository, None when there is none)."""
     warnings: list[PlacedWarning] = []
-    digests = {site.file: new for site, new in edits if site.owner.startswith(DOWNLOAD)}
-    for rel, release in sorted(digests.items()):
+    digests = {s.file: (s.value, new) for s, new in edits if s.owner.startswith(DOWNLOAD)}
+    for rel, (old, release) in sorted(digests.items()):
         source = read(rel)
-        warnings += stale_digests(source, release) if source is not None else []
+        warnings += stale_digests(source, old, release) if source is not None else []
     mise = {site.file: new for site, new in edits if site.owner == MISE_OWNER}
     for rel, release in sorted(mise.items()):
         lock = read(_lock_of(rel))
@@ -189,14 +189,18 @@ def stale_locks(lock: SourceFile, release: str) -> list[PlacedWarning]:
     return warnings
 
 
-def stale_digests(source: SourceFile, release: str) -> list[PlacedWarning]:
-    """A warning for each line of a file whose CLI download moves to ``release`` that holds
-    a sha256 digest outside a comment: it is the old asset's (get_url, ``sha256sum -c``
-    would refuse the new one), and fluxbump moves versions, it does not fetch digests."""
+def stale_digests(source: SourceFile, old: str, release: str) -> list[PlacedWarning]:
+    """A warning for each line of a file whose CLI download moves from ``old`` to ``release``
+    that holds a sha256 digest of Flux's (the line names flux, or the old release as a table
+    of digests by version does) outside a comment: it is the old asset's (get_url, ``sha256sum
+    -c`` would refuse the new one), and fluxbump moves versions, it does not fetch digests. A
+    digest of another tool in the same file is not named."""
     warnings = []
     for number, line in enumerate(source.text.splitlines(), start=1):
         digest = _DIGEST.search(line)
-        if digest is not None and _COMMENT.search(line, 0, digest.start()) is None:
+        if digest is None or _COMMENT.search(line, 0, digest.start()) is not None:
+            continue
+        if "flux" in line.lower() or old.removeprefix("v") in line:
             message = (
                 f"a sha256 digest beside the Flux CLI download moved to {release} is still "
                 f"the old asset's: replace it with the one "

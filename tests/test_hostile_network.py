@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import socket
 import tarfile
 from collections.abc import Iterator
@@ -24,8 +25,10 @@ from fluxbump.crds.archives import ArchiveLimits, fetch_chart_archive
 from fluxbump.errors import EXIT_RESOLUTION, ResolutionError
 from fluxbump.remote.http import TIMEOUT_ENV
 from fluxbump.remote.index import MAX_INDEX_BYTES, parse_index
+from tests.adversarial.harness import git_state
 from tests.support.cli_runner import Outcome, run_cli, run_process
 from tests.support.fixtures import INCIDENT, make_fleet
+from tests.support.helm_repo import flux_repo_routes
 from tests.support.helm_server import Fault, HelmServer, serve
 
 INDEX = b"""apiVersion: v1
@@ -304,3 +307,28 @@ def test_archive_over_the_size_limit_is_refused(chart_server: HelmServer, tmp_pa
     with pytest.raises(ResolutionError, match="larger than"):
         fetch(chart_server, big)
     assert cached_files(tmp_path) == []
+
+
+def test_an_index_whose_app_version_the_archive_contradicts_is_refused_by_to(
+    tmp_path: Path,
+) -> None:
+    """The index says flux2 2.14.1 ships Flux 2.5.0; the chart it serves (digest matching)
+    declares appVersion 2.4.0 in its Chart.yaml, which is what Helm deploys. ``to 2.5.0``
+    wrote cloud-init 2.5.0 beside chart 2.14.1 and its gate passed: the incident itself."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    index = json.loads(routes["/index.yaml"])
+    for entry in index["entries"]["flux2"]:
+        if entry["version"] == "2.14.1":
+            entry["appVersion"] = "2.5.0"
+    routes["/index.yaml"] = json.dumps(index).encode()
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=routes)) as srv:
+        outcome = run_cli("to", "2.5.0", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert outcome.code == EXIT_RESOLUTION, outcome.stdout
+    assert outcome.stderr == (
+        f"error: {srv.url('/charts/flux2-2.14.1.tgz')}: chart flux2 2.14.1 declares appVersion "
+        f"2.4.0 in its Chart.yaml, but the Helm index {srv.base_url}/index.yaml lists it with "
+        "2.5.0; one of them was altered (a mirror or proxy rewrote it?): refusing the chart\n"
+    )
+    assert git_state(repo) == before

@@ -121,16 +121,22 @@ spec:
 """
 
 
-def test_the_helmreleases_of_a_chart_outside_every_component_are_checked(
-    tmp_path: Path,
-) -> None:
-    # An umbrella of this repository with no upstream (nebius/soperator's) is deployed by a
-    # HelmRelease per environment: one left at the old version deploys the old chart.
+def docs_fleet(tmp_path: Path) -> Path:
+    """The wrappers fleet and bp-docs 0.3.0, a chart of no component (no upstream)."""
     repo = wrappers_fleet(tmp_path / "repo", git=False)
     (repo / "platform/docs/chart").mkdir(parents=True)
     (repo / "platform/docs/chart/Chart.yaml").write_text(
         "apiVersion: v2\nname: bp-docs\nversion: 0.3.0\n"
     )
+    return repo
+
+
+def test_the_helmreleases_of_a_chart_outside_every_component_are_checked(
+    tmp_path: Path,
+) -> None:
+    # An umbrella of this repository with no upstream (nebius/soperator's) is deployed by a
+    # HelmRelease per environment: one left at the old version deploys the old chart.
+    repo = docs_fleet(tmp_path)
     for cluster, version in (("a", "0.3.0"), ("b", "${docs_version}"), ("c", "0.2.0")):
         (repo / f"clusters/{cluster}").mkdir(parents=True, exist_ok=True)
         (repo / f"clusters/{cluster}/docs.yaml").write_text(DOCS_RELEASE.format(version=version))
@@ -188,3 +194,55 @@ def test_the_chart_of_a_helm_install_is_its_chart_argument(
     assert [(s.subject, s.value) for s in sites] == ([expected] if expected else [])
     for site in sites:
         assert command[site.start : site.end] == site.value
+
+
+def test_to_reports_the_drift_of_a_chart_outside_every_component(tmp_path: Path) -> None:
+    # `check` reports it; a bump that says what it left unfixed must name it too, and must
+    # not fail on drift that was there before it wrote.
+    repo = wrappers_fleet(tmp_path / "repo", git=False)
+    (repo / "platform/docs/chart").mkdir(parents=True)
+    (repo / "platform/docs/chart/Chart.yaml").write_text(
+        "apiVersion: v2\nname: bp-docs\nversion: 0.3.0\n"
+    )
+    (repo / "clusters/c").mkdir(parents=True)
+    (repo / "clusters/c/docs.yaml").write_text(DOCS_RELEASE.format(version="0.2.0"))
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert outcome.code == 0, outcome.stderr
+    lines = outcome.stdout.splitlines()
+    at = lines.index(
+        "drift in components this run did not move (reported, not fixed; see 'fluxbump check'):"
+    )
+    assert lines[at + 1 :] == [
+        "  clusters/c/docs.yaml:11: flux-system/bp-docs deploys bp-docs 0.2.0, chart is 0.3.0"
+    ]
+    assert "version: 0.2.0" in (repo / "clusters/c/docs.yaml").read_text()
+    assert "download/v2.5.1/" in (repo / fleet.CLOUDINIT).read_text()
+
+
+OUTSIDE_HEADING = "charts outside every component (checked; to and sync never move them):"
+
+
+def test_status_shows_the_rows_of_charts_outside_every_component_under_their_own_heading(
+    tmp_path: Path,
+) -> None:
+    # Appended to the last component's rows, bp-docs' Blueprint read as one of common's pins.
+    repo = docs_fleet(tmp_path)
+    (repo / "clusters/a").mkdir(parents=True)
+    (repo / "clusters/a/docs.yaml").write_text(DOCS_RELEASE.format(version="0.2.0"))
+    outcome = run_cli("status", "--verbose", "--repo", str(repo), "--offline")
+    assert outcome.code == 0, outcome.stderr
+    lines = outcome.stdout.splitlines()
+    heading = lines.index(OUTSIDE_HEADING)
+    docs = [i for i, line in enumerate(lines) if "clusters/a/docs.yaml" in line]
+    table = [i for i, line in enumerate(lines) if line.endswith(("  ok", "  NO", "  ??"))]
+    assert docs == [heading + 1] and table[-1] == heading + 1, lines
+    assert lines[heading + 1].split() == ["HelmRelease", "clusters/a/docs.yaml:11", "0.2.0",
+                                          "0.3.0", "NO"]  # fmt: skip
+    report = json.loads(run_cli("status", "--json", "--repo", str(repo), "--offline").stdout)
+    outside = [(s["file"], s["line"]) for s in report["sites"] if s.get("outside_components")]
+    assert outside == [("clusters/a/docs.yaml", 11)]
+    assert {s["subject"] for s in report["sites"] if not s.get("outside_components")} >= {
+        "flux2", "cilium", "bp-flux"
+    }  # fmt: skip
+    narrowed = run_cli("status", "--repo", str(repo), "--offline", "--component", "cilium")
+    assert OUTSIDE_HEADING not in narrowed.stdout

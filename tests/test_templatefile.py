@@ -377,3 +377,133 @@ def test_a_heredoc_value_is_named_as_not_a_literal(tmp_path: Path) -> None:
         "(whose line 16 installs Flux) passes flux_version = <<-EOT, not a literal; write "
         'flux_version = "X.Y.Z" (or var.NAME with a literal default)'
     ]
+
+
+def moved_template(tmp_path: Path, calls: dict[str, str], link: tuple[str, str]) -> Path:
+    """The templated fleet with its template moved to modules/cloud/ (the real directory),
+    the symlink ``link`` (name, target) and the ``.tf`` files ``calls``; committed."""
+    repo = templated_repo(tmp_path, {})
+    (repo / "modules/cloud").mkdir(parents=True)
+    (repo / fleet.CLOUDINIT).rename(repo / "modules/cloud/cloudinit-control-plane.tftpl")
+    (repo / link[0]).symlink_to(link[1])
+    for rel, body in calls.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(body, "utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "the template lives in modules/cloud")
+    return repo
+
+
+def test_a_template_reached_through_a_symlinked_directory_is_followed(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # Terraform joins the path lexically, then the system follows infra/prod -> modules/cloud:
+    # the call renders the real template, which the walk found at modules/cloud/.
+    path = '"${path.module}/../../infra/prod/cloudinit-control-plane.tftpl"'
+    main = f'locals {{\n  a = templatefile({path}, {{ flux_version = "2.4.0" }})\n}}\n'
+    repo = moved_template(tmp_path, {"envs/prod/main.tf": main}, ("infra/prod", "../modules/cloud"))
+    rows, problems = status(repo)
+    owner = "cloud-init via templatefile() in main.tf"
+    assert (rows, problems) == ([install_row("envs/prod/main.tf", 2, "2.4.0", owner)], [])
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    assert (repo / "envs/prod/main.tf").read_text("utf-8") == main.replace("2.4.0", "2.5.1")
+
+
+def test_a_symlinked_template_file_is_the_file_it_names(tmp_path: Path) -> None:
+    # infra/hetzner/cloudinit-control-plane.tftpl -> the real template: both walked, one template.
+    main = MAIN
+    link = (fleet.CLOUDINIT, "../../modules/cloud/cloudinit-control-plane.tftpl")
+    repo = moved_template(tmp_path, {"infra/hetzner/main.tf": main}, link)
+    rows, problems = status(repo)
+    owner = "cloud-init via templatefile() in main.tf"
+    assert (rows, problems) == (
+        [install_row("infra/hetzner/main.tf", MAIN_RELEASE_LINE, "2.4.0", owner)],
+        [],
+    )
+
+
+def test_a_path_through_a_link_out_of_the_repository_renders_none_of_its_templates(
+    tmp_path: Path,
+) -> None:
+    # infra/prod leaves the repository: what the call renders there is no file of it, even
+    # when it bears the template's name (the walk does not follow the link either).
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "cloudinit-control-plane.tftpl").write_text("v${flux_version}\n", "utf-8")
+    path = '"${path.module}/../../infra/prod/cloudinit-control-plane.tftpl"'
+    main = f'locals {{\n  a = templatefile({path}, {{ flux_version = "2.4.0" }})\n}}\n'
+    repo = moved_template(tmp_path, {"envs/prod/main.tf": main}, ("infra/prod", str(outside)))
+    rows, problems = status(repo)
+    assert rows == []
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(
+        "modules/cloud/cloudinit-control-plane.tftpl:16: installs Flux from "
+    ), problems
+    assert "no templatefile() call in a .tf file of this repository renders it" in problems[0]
+
+
+def test_a_path_fluxbump_cannot_resolve_is_a_problem_at_its_call(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # The problem stood at the template's line ("no templatefile() call renders it"), which
+    # names nothing the user can change: it names the call, and the path to write there.
+    template = "infra/hetzner/cloudinit-control-plane.tftpl (whose line 16 installs Flux)"
+    write = 'write it "${path.module}/cloudinit-control-plane.tftpl" so fluxbump can follow'
+    cases = {
+        'format("%s/cloudinit-control-plane.tftpl", path.module)': (
+            f"infra/hetzner/main.tf:2: templatefile() of {template}: path "
+            f'format("%s/cloudinit-control-plane.tftpl", path.module) cannot be resolved; {write}'
+        ),
+        '"${path.module}/${var.template}"': (
+            'infra/hetzner/main.tf:2: templatefile() path "${path.module}/${var.template}" '
+            f"cannot be resolved, and no call renders {template} by a path fluxbump can read: "
+            f"if this one renders it, {write}"
+        ),
+    }
+    for path, problem in cases.items():
+        main = f'locals {{\n  a = templatefile({path}, {{ flux_version = "2.4.0" }})\n}}\n'
+        repo = templated_repo(tmp_path / str(len(path)), {"infra/hetzner/main.tf": main})
+        assert status(repo) == ([], [problem + " the release"]), path
+        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+        assert outcome.code == 2 and "infra/hetzner/main.tf:2: templatefile()" in outcome.stderr
+
+
+def test_a_path_naming_no_file_is_left_alone_when_another_call_renders_the_template(
+    tmp_path: Path,
+) -> None:
+    # A module may pick other templates by a variable: with the Flux template followed, such
+    # a call is no problem of its pin.
+    other = 'locals {\n  b = templatefile("${path.module}/${var.template}", { k = "1" })\n}\n'
+    files = {"infra/hetzner/main.tf": MAIN, "infra/hetzner/other.tf": other}
+    rows, problems = status(templated_repo(tmp_path, files))
+    owner = "cloud-init via templatefile() in main.tf"
+    assert (rows, problems) == ([install_row("infra/hetzner/main.tf", 3, "2.4.0", owner)], [])
+
+
+def test_sync_reads_a_module_argument_at_the_base_in_its_own_module_block(
+    tmp_path: Path,
+) -> None:
+    # The template takes var.flux_version, which module "cp" sets; module "other" of the same
+    # file passes its own flux_version. A block added above since --base moved "cp" onto the
+    # line "other" stood on: read by line, "cp" seemed moved from 9.9.9, a false conflict.
+    main = MAIN.replace('"2.4.0" # the Flux release', "var.flux_version")
+    callers = (
+        'module "cp" {\n  source       = "../../infra/hetzner"\n  flux_version = "2.4.0"\n}\n\n'
+        'module "other" {\n  source       = "../../modules/other"\n  flux_version = "9.9.9"\n}\n'
+    )
+    dns = 'module "dns" {\n  source = "../../modules/dns"\n  zone   = "example.com"\n}\n\n'
+    files = {
+        "infra/hetzner/main.tf": main,
+        "infra/hetzner/variables.tf": 'variable "flux_version" {\n  type = string\n}\n',
+        "envs/prod/main.tf": callers,
+    }
+    repo = templated_repo(tmp_path, files)
+    (repo / "envs/prod/main.tf").write_text(dns + callers, "utf-8")
+    git(repo, "commit", "-qam", "a dns module above")
+    chart = (repo / fleet.WRAPPER_CHART).read_text("utf-8")
+    (repo / fleet.WRAPPER_CHART).write_text(chart.replace('"2.14.1"', '"2.15.0"'), "utf-8")
+    outcome = run_cli("sync", "--repo", str(repo), "--offline", "--base", "HEAD~1")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    after = (repo / "envs/prod/main.tf").read_text("utf-8")
+    assert after == dns + callers.replace('"2.4.0"', '"2.5.1"')

@@ -48,8 +48,9 @@ SYNC_FILES = [
     "**/.taskfiles/**/*.yaml", "**/Makefile",  # of Flux's manifests
     "**/*.yaml.gotmpl", "**/*.yml.gotmpl",  # helmfile templates
     "**/Dockerfile", "**/Dockerfile.*", "**/*.Dockerfile", "**/Containerfile",  # flux-cli image
-    "**/defaults/*.yml", "**/defaults/*.yaml", "**/vars/*.yml", "**/vars/*.yaml",  # Ansible
-    "**/tasks/*.yml", "**/tasks/*.yaml", "**/group_vars/**/*.yml", "**/group_vars/**/*.yaml",
+    "**/defaults/*.yml", "**/defaults/*.yaml", "**/vars/*.yml", "**/vars/*.yaml",  # Ansible's
+    "**/tasks/*.yml", "**/tasks/*.yaml", "**/group_vars/**/*.yml",  # Flux CLI downloads
+    "**/group_vars/**/*.yaml",
 ]  # fmt: skip
 # Placeholders each string.Template file takes (commit-message.txt uses str.format, not here).
 PLACEHOLDERS = {

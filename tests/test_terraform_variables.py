@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import CONSISTENT, init_git, make_fleet, snapshot
+from tests.support.fixtures import CONSISTENT, git, init_git, make_fleet, snapshot
 from tests.support.helm_server import HelmServer
 
 MAIN = """\
@@ -238,3 +238,40 @@ def test_sync_follows_a_module_argument_renovate_moved(tmp_path: Path) -> None:
     assert (repo / ".tool-versions").read_text("utf-8") == "flux2 2.5.1\n"
     assert b'default     = "v2.5.1"' in (repo / "modules/flux/variables.tf").read_bytes()
     assert (repo / "live/prod/main.tf").read_text("utf-8") == moved
+
+
+TWO_CALLERS = """\
+module "prod" {
+  source       = "../../modules/flux"
+  flux_version = "v2.4.0"
+}
+
+module "other" {
+  source       = "../../modules/other" # its own flux_version, of something else
+  flux_version = "v9.9.9"
+}
+"""
+DNS = 'module "dns" {\n  source = "../../modules/dns"\n  zone   = "example.com"\n}\n\n'
+
+
+def test_sync_compares_a_module_argument_with_the_same_module_at_the_base(
+    tmp_path: Path,
+) -> None:
+    # Since --base a block was added above: module "prod"'s argument now stands on the line
+    # module "other"'s stood on. Read by line, v9.9.9 -> v2.4.0 looked moved and sync refused
+    # a false conflict with the CLI pin Renovate moved; read by module, prod did not move.
+    repo = cli_and_module(
+        tmp_path,
+        {"modules/flux/main.tf": MAIN, "modules/flux/variables.tf": VARIABLES,
+         "modules/other/variables.tf": 'variable "flux_version" {}\n',
+         "live/prod/main.tf": TWO_CALLERS},
+    )  # fmt: skip
+    (repo / "live/prod/main.tf").write_text(DNS + TWO_CALLERS, "utf-8")
+    git(repo, "commit", "-qam", "a dns module above")
+    (repo / ".tool-versions").write_text("flux2 2.5.1\n", "utf-8")
+    outcome = run_cli("sync", "--repo", str(repo), "--offline", "--base", "HEAD~1")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert (repo / "live/prod/main.tf").read_text("utf-8") == DNS + TWO_CALLERS.replace(
+        '"v2.4.0"', '"v2.5.1"'
+    )
+    assert b'default     = "v2.5.1"' in (repo / "modules/flux/variables.tf").read_bytes()

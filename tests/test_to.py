@@ -271,6 +271,47 @@ def test_push_reaches_a_local_bare_remote(tmp_path: Path, helm_server: HelmServe
     )
 
 
+DECLINE = """#!/bin/sh
+echo "down for maintenance" >&2
+exit 1
+"""
+
+
+def test_a_push_that_failed_is_made_by_the_same_command_run_again(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    """The first run commits, then the remote refuses the push (exit 3, the commit is on the
+    local branch, left checked out); the same command again pushes that branch. It said
+    "already at v2.4.0; nothing to do" and exited 0 with nothing pushed."""
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text(DECLINE)
+    hook.chmod(0o755)
+    repo = make_fleet(tmp_path / "work", INCIDENT, git=True)
+    git(repo, "remote", "add", "origin", str(remote))
+    failed = bump(helm_server, repo, "2.4.0", "--push")
+    assert failed.code == 3, failed.stderr
+    assert "the commit is on the local branch" in failed.stderr
+    assert git(remote, "branch", "--list") == ""
+    hook.unlink()
+    files, commit = snapshot(repo), git(repo, "rev-parse", "HEAD")
+    proposal = bump(helm_server, repo, "2.4.0", "--open-pr")  # it would describe no edit
+    assert (proposal.code, proposal.stderr) == (2, (
+        "error: --open-pr: fluxbump/flux-v2.4.0 already holds this bump, committed by an "
+        "earlier run, and this run has no plan to describe: git push origin "
+        "fluxbump/flux-v2.4.0 and open the pull request by hand; nothing was pushed\n"
+    ))  # fmt: skip
+    assert git(remote, "branch", "--list") == ""
+    again = bump(helm_server, repo, "2.4.0", "--push")
+    assert again.code == 0, again.stderr
+    assert git(remote, "rev-parse", "fluxbump/flux-v2.4.0") == commit
+    assert "pushed fluxbump/flux-v2.4.0 (the bump an earlier run committed)" in again.stdout
+    assert snapshot(repo) == files and git(repo, "rev-parse", "HEAD") == commit
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "fluxbump/flux-v2.4.0"
+    assert git(repo, "status", "--porcelain") == ""
+
+
 def test_outside_git_works_as_no_git_and_says_so(tmp_path: Path, helm_server: HelmServer) -> None:
     repo = make_fleet(tmp_path / "repo", INCIDENT)
     outcome = bump(helm_server, repo, "2.4.0")

@@ -200,7 +200,7 @@ def _execute(
             for move in moves:
                 refuse_downgrade(move, options.allow_downgrade)
         if not plan.changed:
-            return result
+            return session.resumed(config.remote, result) or result
         _refuse_blocked(plan)
         if keep_moved:
             _refuse_reverting(plan, session.base_reader(options.base))

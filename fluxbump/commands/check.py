@@ -19,6 +19,7 @@ from fluxbump.gate.drift import outside_report
 from fluxbump.gate.invariants import (
     GateReport,
     Judged,
+    Row,
     combine,
     evaluate,
     installed_release,
@@ -43,6 +44,7 @@ class CheckResult:
     crds: CrdComparison | None = None
     components: tuple[Component, ...] = ()
     per_component: tuple[GateReport, ...] = ()  # parallel to ``components``
+    outside: tuple[Row, ...] = ()  # rows of charts outside every component (also in ``report``)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -54,11 +56,16 @@ class CheckResult:
             ],
             "violations": [v.as_json() for v in self.report.violations],
             "problems": [p.as_json() for p in self.report.problems],
-            "sites": [r.as_json() for r in self.report.rows],
+            "sites": [self._site_json(r) for r in self.report.rows],
             "stale_mentions": [m.as_json() for m in self.stale()],
             "crds": self.crds.as_json() if self.crds is not None else None,
             "warnings": warnings_json(self.warnings),
         }
+
+    def _site_json(self, row: Row) -> dict[str, Any]:
+        """A row; one of a chart outside every component says so (no component moves it)."""
+        outside = any(row is r for r in self.outside)
+        return {**row.as_json(), **({"outside_components": True} if outside else {})}
 
     def stale(self) -> list[Mention]:
         return stale_mentions(self.found) if self.found is not None else []
@@ -140,6 +147,7 @@ def _checked(
             else loose_release(found.release_pins())
         )
         warnings += provider_warnings(found.provider_constraints(), release)
+    outside = GateReport()
     if not components:
         covered = {name for d in discoveries for name in d.tracked}
         outside = outside_report(found, covered)
@@ -149,7 +157,9 @@ def _checked(
     report.violations += _stale_archives(found, discoveries)
     # Where the index came from is said only now, once the index was (or was not) needed.
     warnings = [*_pending_journal(repo), *loaded.used_warnings(), *warnings]
-    return CheckResult(flux, report, tuple(warnings), crds, tuple(chosen), reports)
+    return CheckResult(
+        flux, report, tuple(warnings), crds, tuple(chosen), reports, tuple(outside.rows)
+    )
 
 
 def _pinned_comparison(
@@ -314,19 +324,25 @@ def _escape_property(text: str) -> str:
 SUMMARY_ABOVE = 3
 
 
+OUTSIDE_HEADING = "charts outside every component (checked; to and sync never move them):"
+
+
 def format_status(result: CheckResult, *, verbose: bool = False) -> list[str]:
     """A table: role, file:line, value, expected, ok; then stale mentions. Many components:
     one summary line each, then what is wrong."""
     if len(result.components) > SUMMARY_ABOVE and not verbose:
         return _component_summary(result)
     described = ", ".join(c.describe() for c in result.components)
-    rows = [("ROLE", "WHERE", "VALUE", "EXPECTED", "OK")]
-    for row in result.report.rows:
-        site = row.site
-        rows.append((site.role.value, site.where, site.value, row.expected, _verdict(row)))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    outside = [r for r in result.report.rows if any(r is o for o in result.outside)]
+    tracked = [r for r in result.report.rows if not any(r is o for o in result.outside)]
+    header = [("ROLE", "WHERE", "VALUE", "EXPECTED", "OK")]
+    cells = [(r.site.role.value, r.site.where, r.site.value, r.expected, _verdict(r))
+             for r in (*tracked, *outside)]  # fmt: skip
+    widths = [max(len(r[i]) for r in header + cells) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
-             for r in rows]  # fmt: skip
+             for r in header + cells]  # fmt: skip
+    if outside:  # their own part: no component tracks (or moves) them
+        lines.insert(1 + len(tracked), OUTSIDE_HEADING)
     lines.insert(0, f"components: {described or 'none'}")
     lines += [v.as_text() for v in result.report.violations if not _is_row(v, result)]
     lines += format_problems(result.report)

@@ -16,11 +16,12 @@ import zlib
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urljoin, urlparse
 
 from fluxbump.errors import ResolutionError
 from fluxbump.remote import files, http
-from fluxbump.remote.index import Cache, HelmIndex
+from fluxbump.remote.index import Cache, ChartEntry, HelmIndex
 from fluxbump.verdict import note_read
 
 MIB = 1024 * 1024
@@ -64,6 +65,8 @@ def fetch_chart_archive(
     path = _cache_path(digest, url)
     cached = _read_cached(path, digest)
     if cached is not None:
+        # The digest proves the bytes, not the entry's other fields: check them on every read.
+        _refuse_mislabelled(chart_members(cached, url, limits), entry, index.url, url)
         return cached
     if offline:
         raise ResolutionError(
@@ -71,9 +74,45 @@ def fetch_chart_archive(
         )
     body = _download(url, label, limits)
     _verify_digest(body, digest, label, url)
-    chart_members(body, url, limits)  # refuse unsafe archives before caching: never poison it
+    members = chart_members(body, url, limits)  # refuse unsafe archives before caching
+    _refuse_mislabelled(members, entry, index.url, url)
     _write_cached(path, body)
     return body
+
+
+def _refuse_mislabelled(
+    members: dict[str, bytes], entry: ChartEntry, index_url: str, url: str
+) -> None:
+    """The archive's own Chart.yaml must agree with its index entry: Helm deploys the
+    appVersion the chart declares, while fluxbump maps a Flux release to a chart by the
+    index's; an entry rewritten by a mirror would pin a chart shipping another release."""
+    declared = _declared(members)
+    for key, listed in (("version", entry.version), ("appVersion", entry.app_version)):
+        found = declared.get(key)
+        if found is None or not listed or str(found).removeprefix("v") == listed.removeprefix("v"):
+            continue
+        raise ResolutionError(
+            f"{url}: chart {entry.name} {entry.version} declares {key} {found} in its "
+            f"Chart.yaml, but the Helm index {index_url} lists it with {listed}; one of them "
+            "was altered (a mirror or proxy rewrote it?): refusing the chart"
+        )
+
+
+def _declared(members: dict[str, bytes]) -> dict[str, Any]:
+    """The top chart's Chart.yaml data ({} when absent or not a mapping)."""
+    from ruamel.yaml.error import YAMLError
+
+    from fluxbump.yamlio import plaindata
+
+    for name, data in members.items():
+        parts = name.split("/")
+        if len(parts) == 2 and parts[1] == "Chart.yaml":
+            try:
+                doc = plaindata.load(data.decode("utf-8", errors="replace"))
+            except (YAMLError, RecursionError, ValueError):
+                return {}  # Helm would refuse it; the CRD reader names what it cannot read
+            return doc if isinstance(doc, dict) else {}
+    return {}
 
 
 def resolve_chart_url(index_url: str, url: str) -> str:

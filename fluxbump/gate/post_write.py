@@ -13,10 +13,12 @@ from pathlib import Path
 from fluxbump.config import Config
 from fluxbump.errors import GateFailure, UsageError
 from fluxbump.gate.commands import RESTORED, run_gate_command
+from fluxbump.gate.drift import outside_report
 from fluxbump.gate.invariants import GateReport, combine, evaluate
 from fluxbump.pins import Violation
 from fluxbump.remote.index import HelmIndex
 from fluxbump.results import BumpResult
+from fluxbump.scan.charts import tracked_charts
 from fluxbump.scan.discover import Survey, resurvey
 from fluxbump.write.transaction import FileChange
 
@@ -77,8 +79,9 @@ def run_gate(root: Path, gate: Gate, result: BumpResult) -> str:
 
 
 def drift(tree: Survey, index: HelmIndex, moved: set[str]) -> tuple[list[Violation], list[str]]:
-    """Violations of the components this run does not move: reported, never fixed. One whose
-    files cannot be read (invalid YAML) does not block a bump of another: it is named."""
+    """Violations of the components this run does not move, and of the charts outside every
+    component (``check`` reports both): reported, never fixed. One whose files cannot be read
+    (invalid YAML) does not block a bump of another: it is named."""
     reports, unreadable = [], []
     for component in tree.components:
         if component.name in moved:
@@ -91,6 +94,9 @@ def drift(tree: Survey, index: HelmIndex, moved: set[str]) -> tuple[list[Violati
         # Only failures are kept: a fleet's rows (one per pin-site of every other component,
         # tens of thousands) would be merged by ``combine`` only to be dropped.
         reports.append(GateReport(violations=report.violations, problems=report.problems))
+    wrappers = [c.wrapper for c in tree.components if c.wrapper]
+    outside = outside_report(tree, set(tracked_charts(tree.charts, wrappers)))
+    reports.append(GateReport(violations=outside.violations))
     return combine(reports).failures(), unreadable
 
 

@@ -62,7 +62,14 @@ from fluxbump.scan.sites.terraform import (
     follow_variables,
 )
 from fluxbump.scan.sites.values import find_mirrors
-from fluxbump.scan.sources import MAX_FILE_BYTES, SourceFile, as_utf8, read_raw, walk_files
+from fluxbump.scan.sources import (
+    MAX_FILE_BYTES,
+    SourceFile,
+    as_utf8,
+    read_raw,
+    real_rel,
+    walk_files,
+)
 from fluxbump.scan.substitution import Setters, substitutions
 
 
@@ -390,7 +397,8 @@ class Survey:
             return
         read = partial(read_once, self.sources, self.root)
         files = self.readable_release_pin_files()
-        followed = follow_templates(variables, files, read, found.component.name)
+        real = partial(real_rel, self.root)
+        followed = follow_templates(variables, files, read, real, found.component.name)
         found.installs += followed.sites
         found.problems += followed.problems
         found.variable_templates = sorted({v.template for v in variables})

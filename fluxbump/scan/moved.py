@@ -143,11 +143,7 @@ def release_pin_at_base(site: PinSite, base: BaseSources) -> str | None:
     from fluxbump.scan.discover import RELEASE_PIN_KINDS
     from fluxbump.scan.sites.fluxinstance import find_flux_instance
     from fluxbump.scan.sites.fluxmanifests import find_flux_manifests
-    from fluxbump.scan.sites.terraform import (
-        followed_variable,
-        module_arguments,
-        variable_values,
-    )
+    from fluxbump.scan.sites.terraform import followed_variable, setters_like
 
     source = base(site.file)
     if source is None:
@@ -159,9 +155,8 @@ def release_pin_at_base(site: PinSite, base: BaseSources) -> str | None:
                    Role.FLUX_GIT: find_flux_manifests}  # fmt: skip
         kinds = (cluster[site.role],) if site.role in cluster else RELEASE_PIN_KINDS
         variable = followed_variable(site)
-        if variable is not None:  # a variable's default or tfvars value: read as one
-            then = variable_values(source, variable)  # or a local module call's argument
-            then += [s for _, s in module_arguments(source, variable)]
+        if variable is not None:  # a default, tfvars value or module argument: read as one
+            then = setters_like(source, site, variable)
         else:
             then = [
                 s

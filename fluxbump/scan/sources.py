@@ -342,6 +342,15 @@ def walk_files(root: Path) -> Iterator[str]:
     yield from _walk(str(root), "", _inside(root))
 
 
+def real_rel(root: Path | str, rel: str) -> str | None:
+    """The repository path ``rel`` names once its symlinks are resolved (a file reached through
+    a linked directory is its target's, the one the walk found), or None: it leaves the
+    repository, so it is no file of it."""
+    inside = _inside(root)
+    real = os.path.realpath(os.path.join(root, rel))
+    return real[len(inside) :] if real.startswith(inside) else None
+
+
 def _inside(root: Path | str) -> str:
     """The prefix of every real path inside the repository (its real path and a slash): a
     symlink whose real path lacks it leaves the repository."""

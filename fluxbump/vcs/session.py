@@ -106,14 +106,20 @@ class GitSession:
             raise UsageError(
                 f"branch {self.branch} already exists; delete it, or pass --branch NAME"
             )
-        if self.options.push and not git.has_remote(self.repo, remote):
+        if self.options.push:
+            self._require_remote(remote)
+        if self.options.open_pr:
+            self.forge = _forge_for(self.repo, remote)
+
+    def _require_remote(self, remote: str) -> None:
+        from fluxbump.vcs import git
+
+        if not git.has_remote(self.repo, remote):
             flag = "--open-pr" if self.options.open_pr else "--push"
             raise UsageError(
                 f"{flag}: no git remote '{remote}' (set 'remote' in .fluxbump.yaml, or "
                 f"git remote add {remote} URL); nothing was written"
             )
-        if self.options.open_pr:
-            self.forge = _forge_for(self.repo, remote)
 
     def proposed(self, result: BumpResult) -> bool:
         """True when the scheduled job finds its bump branch already there (nothing to do)."""
@@ -128,6 +134,28 @@ class GitSession:
             f"a bump to v{result.plan.release} already exists on branch {self.branch}; nothing to do"
         )
         return True
+
+    def resumed(self, remote: str, result: BumpResult) -> BumpResult | None:
+        """Nothing to write, on this bump's own branch (left checked out by a run whose push
+        failed, now run again): the branch is pushed as asked. None: not that case."""
+        if not (self.writes and self.options.push) or self.original is None:
+            return None
+        branch = branch_name(result.plan, self.options.branch)
+        if self.original != branch:
+            return None
+        if self.options.open_pr:
+            # This run planned no edit: a pull request it opened would describe none.
+            raise UsageError(
+                f"--open-pr: {branch} already holds this bump, committed by an earlier run, "
+                f"and this run has no plan to describe: git push {remote} {branch} and open "
+                "the pull request by hand; nothing was pushed"
+            )
+        self._require_remote(remote)
+        result.branch = branch
+        self.push(remote, result)
+        if result.pushed:
+            result.notes.append(f"pushed {branch} (the bump an earlier run committed)")
+        return result
 
     def publish(self, remote: str, result: BumpResult) -> BumpResult:
         """Push the branch and open (or find) its pull request, as asked."""

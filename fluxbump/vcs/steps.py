@@ -119,14 +119,25 @@ class BumpGit:
     # --- reading back, undoing, finishing ---------------------------------------------------
 
     def committed(self) -> bool:
-        """The run's commit exists on its branch, which is checked out: finish, not undo."""
+        """The run's commit exists on its branch, which is checked out: finish, not undo.
+        Commits after it (the user went on working) are the branch's, never undone."""
         tip = self._rev(f"refs/heads/{self.branch}")
         if tip is None or tip == self.head0 or self._current() != self.branch:
             return False
-        return self._rev(f"{tip}^") == self.head0
+        if self._own_commit(tip) is None:
+            # Undoing would restore the files under their commits and move HEAD off them.
+            raise UsageError(
+                f"branch {self.branch}, checked out, has commits an interrupted fluxbump run "
+                f"did not make; recovering would move you off them: check out {self.branch0} "
+                f"and re-run to undo that run, or remove {self.journal} to keep the files as "
+                "they are"
+            )
+        return True
 
     def complete(self) -> None:
-        self._update_index()
+        tip = self._rev(f"refs/heads/{self.branch}")
+        if tip is not None and tip == self._own_commit(tip):
+            self._update_index()  # with commits after it, the index is the user's
 
     def undo(self) -> None:
         """Back on the start branch at the start HEAD, the new branch deleted; the files are
@@ -134,10 +145,33 @@ class BumpGit:
         if self._current() == self.branch:
             self._git("symbolic-ref", "HEAD", f"refs/heads/{self.branch0}")
         tip = self._rev(f"refs/heads/{self.branch}")
-        if tip is not None and (tip == self.head0 or self._rev(f"{tip}^") == self.head0):
+        if tip is not None and (tip == self.head0 or tip == self._own_commit(tip)):
             self._git("update-ref", "-d", f"refs/heads/{self.branch}", tip)
         if "commit" in self.steps:
             self._update_index()  # its entries may be the new commit's: back to HEAD's
+
+    def _own_commit(self, tip: str) -> str | None:
+        """The run's commit on the branch ending at ``tip``: the one recorded, else (killed
+        before recording it) the branch's first commit, when it changes exactly the run's
+        files. A commit of the user's on the branch also has the start as its parent."""
+        first = self.commit_sha or self._first_after_start(tip)
+        if not first or self._rev(f"{first}^") != self.head0:
+            return None
+        if self._proc("merge-base", "--is-ancestor", first, tip).returncode != 0:
+            return None
+        if not self.commit_sha and self._changed(first) != set(self.paths):
+            return None
+        return first
+
+    def _first_after_start(self, tip: str) -> str:
+        listed = self._git("rev-list", "--first-parent", f"{self.head0}..{tip}").split()
+        return listed[-1] if listed else ""
+
+    def _changed(self, commit: str) -> set[str]:
+        out = self._git(
+            "diff-tree", "-r", "-z", "--no-commit-id", "--name-only", self.head0, commit
+        )
+        return {path for path in out.split("\0") if path}
 
     def _current(self) -> str | None:
         proc = self._proc("symbolic-ref", "-q", "HEAD")

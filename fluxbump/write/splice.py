@@ -124,7 +124,9 @@ def edit_with_fields(rel: str, text: str, changes: Sequence[tuple[PinSite, str]]
     fields = [(site, new) for site, new in changes if site.role is Role.API_FIELD]
     others = [(site, new) for site, new in changes if site.role is not Role.API_FIELD]
     new_text = splice(text, changes)
-    if _load_all(new_text, rel) != _expected(_load_all(splice(text, fields), rel), others):
+    if not same_data(
+        _load_all(new_text, rel), _expected(_load_all(splice(text, fields), rel), others)
+    ):
         first = min(others, key=lambda change: change[0].start)[0] if others else fields[0][0]
         raise UsageError(
             f"{first.where}: editing the pin would change other data in the file; "
@@ -145,11 +147,11 @@ def _verified(
     """
     edits = _edits_by_document(changes)
     if edits is None:
-        return _load_all(new_text, rel) == _expected(_load_all(text, rel), changes)
+        return same_data(_load_all(new_text, rel), _expected(_load_all(text, rel), changes))
     old_segments = blockyaml.split_documents(text)
     new_segments = blockyaml.split_documents(new_text)
     if old_segments is None or new_segments is None or len(old_segments) != len(new_segments):
-        return _load_all(new_text, rel) == _expected(_load_all(text, rel), changes)
+        return same_data(_load_all(new_text, rel), _expected(_load_all(text, rel), changes))
     if not _untouched_equal(text, new_text, old_segments, new_segments, set(edits)):
         return False  # an edit reached outside its document: never what a pin edit does
     for i, paths in edits.items():
@@ -214,7 +216,7 @@ def _document_verified(
     old_data = _load_segment(text, old_segment, rel)
     for path, new in paths.items():
         _assign(old_data, path, new)
-    return bool(_load_segment(new_text, new_segment, rel) == old_data)
+    return same_data(_load_segment(new_text, new_segment, rel), old_data)
 
 
 def _tree_proves(old: Node, new: Node, paths: dict[YamlPath, str]) -> bool:
@@ -237,11 +239,22 @@ class _TreeCheck:
     def __init__(self, paths: dict[YamlPath, str]) -> None:
         self.paths = paths
         self.visited: set[YamlPath] = set()
+        # Node pairs compared where no intended path can match: an alias is the anchor's node
+        # object again, so a "billion laughs" document is walked once per shared node, not
+        # once per expanded one. A pair is assumed equal while it is compared: a difference
+        # found anywhere answers False for the whole proof.
+        self.compared: set[tuple[int, int]] = set()
 
     def same(self, old: Node, new: Node, path: YamlPath) -> bool:
         if path in self.paths:
             self.visited.add(path)
             return self.edited(old, new, self.paths[path])
+        if self.paths and not any(p[: len(path)] == path for p in self.paths):
+            return self.outside(old, new)
+        if not self.paths:
+            if (id(old), id(new)) in self.compared:
+                return True
+            self.compared.add((id(old), id(new)))
         if old.id != new.id or old.tag != new.tag:
             return False
         if old.id == "scalar":
@@ -338,7 +351,7 @@ def _first_bad_site(rel: str, text: str, changes: Sequence[tuple[PinSite, str]])
             alone = _load_all(splice(text, [(site, new)]), rel)
         except UsageError:
             return site
-        if alone != expected and expected != original:
+        if not same_data(alone, expected) and not same_data(expected, original):
             return site
     return ordered[0][0]
 
@@ -361,6 +374,29 @@ def _load_all(text: str, rel: str) -> list[Any]:
         raise UsageError(
             f"{rel}: YAML no longer parses after the edit ({first}); nothing written"
         ) from None
+
+
+def same_data(old: Any, new: Any) -> bool:
+    """Equal YAML data (mappings, sequences, scalars of the same type), each pair of shared
+    nodes compared once: a document's aliases may expand to billions of nodes ("billion
+    laughs"), which ``==`` would walk, as it walks a shared node again at every alias."""
+    assumed: set[tuple[int, int]] = set()
+
+    def same(a: Any, b: Any) -> bool:
+        if isinstance(a, dict) and isinstance(b, dict):
+            if (id(a), id(b)) in assumed:
+                return True  # equal unless a difference is found elsewhere, which answers False
+            assumed.add((id(a), id(b)))
+            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        if isinstance(a, list) and isinstance(b, list):
+            if (id(a), id(b)) in assumed:
+                return True
+            assumed.add((id(a), id(b)))
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+        # The type too: 1 == True == 1.0 in Python, not in YAML; NaN is read as itself.
+        return type(a) is type(b) and (bool(a == b) or (a != a and b != b))
+
+    return same(old, new)
 
 
 def _assign(data: Any, path: YamlPath, value: str) -> None:

@@ -191,3 +191,63 @@ def test_a_signal_between_git_steps_is_undone(
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert_untouched(root, before)
+
+
+def _killed_then_committed_on(root: Path, server: HelmServer, cache: Path, point: str) -> str:
+    """A bump SIGKILLed at ``point`` (its branch checked out), then a commit of the user's
+    own on that branch, as made by someone who did not notice the crash; its sha."""
+    killed = run(fluxbump_cmd(root, server, "to", "2.4.0"), cache, **{CRASH_ENV: point})
+    assert killed.returncode == -signal.SIGKILL
+    assert git_state(root).branch == BRANCH
+    (root / "NOTES.md").write_text("my own work\n")
+    git_out(root, "add", "NOTES.md")
+    git_out(root, "commit", "-qm", "my own work")
+    return git_out(root, "rev-parse", "HEAD")
+
+
+def test_a_commit_made_after_a_finished_bump_was_killed_is_kept_and_checked_out(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """Killed after its commit (git:7): the user's commit on top is the branch's; recovery
+    finishes by dropping the journal, and never moves HEAD off it or restores a file."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    mine = _killed_then_committed_on(root, index_server, tmp_path / "cache", "git:7")
+    before = git_state(root)
+    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    assert "finished an interrupted bump" in proc.stdout
+    assert "Flux v2.4.0 → flux2 chart 2.14.1: already at v2.4.0; nothing to do" in proc.stdout
+    assert git_state(root) == before and before.clean
+    assert git_out(root, "rev-parse", f"refs/heads/{BRANCH}") == mine
+    assert leftovers(root) == []
+
+
+def test_a_commit_made_on_the_branch_of_a_bump_killed_before_its_commit_is_refused(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """Killed before its commit (git:2): the branch's only commit is the user's (its parent
+    is the start, as the bump's would be); recovery neither calls it the bump's commit nor
+    moves HEAD off it. Checking out the start branch, as told, then undoes the run alone."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    start = git_state(root)
+    mine = _killed_then_committed_on(root, index_server, tmp_path / "cache", "git:2")
+    before = git_state(root)
+    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    assert proc.returncode == 2, proc.stderr
+    journal = root / ".git" / "fluxbump-journal"
+    assert proc.stderr == (
+        f"error: branch {BRANCH}, checked out, has commits an interrupted fluxbump run did "
+        f"not make; recovering would move you off them: check out main and re-run to undo "
+        f"that run, or remove {journal} to keep the files as they are\n"
+    )
+    assert git_state(root) == before and journal.is_dir()
+
+    git_out(root, "checkout", "-q", "main")  # the bump's files come along, uncommitted
+    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    after = git_state(root)
+    assert (after.head, after.branch, after.files, after.status) == (
+        start.head, "main", start.files, "",
+    )  # fmt: skip
+    assert git_out(root, "rev-parse", f"refs/heads/{BRANCH}") == mine
+    assert leftovers(root) == []

@@ -18,6 +18,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -27,10 +28,9 @@ from fluxbump.scan.sites.terraform import (
     comments,
     follow_variables,
     followed_variable,
-    module_arguments,
     object_entries,
+    setters_like,
     string_end,
-    variable_values,
 )
 from fluxbump.scan.sources import SourceFile
 
@@ -86,7 +86,7 @@ class _Call:
 
     file: str
     line: int
-    path: str  # as written
+    path: str  # as written: a quoted string, or an expression (``format(…)``)
     template: str | None  # the repository path it renders; None: not resolvable here
     entries: list[tuple[int, str]] | None  # VARS' entries; None: VARS is not an object
 
@@ -95,17 +95,20 @@ def follow_templates(
     variables: Sequence[TemplateVariable],
     files: Sequence[str],
     read: Callable[[str], SourceFile],
+    real: Callable[[str], str | None],
     subject: str,
 ) -> Followed:
     """The literals the ``templatefile()`` calls in ``files`` (the ``.tf`` ones) pass each
-    template variable, as install pins of ``subject``, and a problem for each that is not one."""
+    template variable, as install pins of ``subject``, and a problem for each that is not one.
+    ``real``: a repository path with its symlinks resolved (None: it leaves the repository)."""
     calls = [c for rel in files if rel.endswith(".tf") for c in _calls(read(rel))]
+    real = cache(real)  # (each call's path is compared with every template)
     sites: dict[tuple[str, int], PinSite] = {}
     problems: list[Violation] = []
-    for variable in variables:
-        rendering = [c for c in calls if _renders(c, variable.template)]
+    for variable in _by_real_path(variables, real):
+        rendering = [c for c in calls if _renders(c, variable.template, real)]
         if not rendering:
-            problems.append(_no_call(variable))
+            problems += _unrendered(variable, calls)
         for call in rendering:
             found = _passed(call, variable, read(call.file), subject, files, read)
             sites.update(((s.file, s.start), s) for s in found.sites)
@@ -122,26 +125,43 @@ _ROOTS = re.compile(r"\A\$\{[ \t]*path\.(?:module|root|cwd)[ \t]*\}/")
 
 
 def _calls(source: SourceFile) -> list[_Call]:
-    """Every ``templatefile("PATH", VARS)`` call of one ``.tf`` file, not in a comment."""
+    """Every ``templatefile(PATH, VARS)`` call of one ``.tf`` file, not in a comment; a PATH
+    that is no string (``format(…)``) is kept too, unresolved, so a problem can name it."""
     if b"templatefile" not in source.raw:
         return []
     text, found = source.text, []
     spans = comments(text)  # a call in one (a resource commented out with /* */) renders nothing
     for match in _CALL.finditer(text):
-        if _inside(spans, match.start()) or text[match.end() : match.end() + 1] != '"':
+        if _inside(spans, match.start()):
             continue
-        end = string_end(text, match.end())
-        path = text[match.end() + 1 : end - 1]
+        quoted = text.startswith('"', match.end())
+        end = (string_end if quoted else _expression_end)(text, match.end())
+        path = text[match.end() : end].rstrip()
+        if not path:
+            continue
         rest = _OBJECT_NEXT.match(text, end)
         entries = None
         if rest is not None and rest.group(1) is not None:
             entries = object_entries(text, rest.end())[0]
-        found.append(
-            _Call(
-                source.rel, source.line_at(match.start()), path, _resolve(source.rel, path), entries
-            )
-        )
+        template = _resolve(source.rel, path[1:-1]) if quoted else None
+        found.append(_Call(source.rel, source.line_at(match.start()), path, template, entries))
     return found
+
+
+_PATH_READ = 1000  # characters of an expression path read at most: one line of calls stays linear
+
+
+def _expression_end(text: str, start: int) -> int:
+    """Where an argument that is no string ends: at the first ``,`` or ``)`` outside its
+    brackets and strings, a line's end, or ``_PATH_READ`` characters on (shown, not followed)."""
+    i, depth, stop = start, 0, min(len(text), start + _PATH_READ)
+    while i < stop and text[i] != "\n" and not (depth == 0 and text[i] in ",)"):
+        if text[i] == '"':
+            i = string_end(text, i)
+            continue
+        depth += (text[i] in "([{") - (text[i] in ")]}")
+        i += 1
+    return min(i, stop)
 
 
 def _inside(spans: list[tuple[int, int]], at: int) -> bool:
@@ -162,12 +182,59 @@ def _resolve(tf_file: str, path: str) -> str | None:
     return None if joined == ".." or joined.startswith("../") else joined
 
 
-def _renders(call: _Call, template: str) -> bool:
-    """Whether a call renders ``template`` (a path it cannot resolve: when it names the
-    template's file, so the problem names the call)."""
+def _by_real_path(
+    variables: Sequence[TemplateVariable], real: Callable[[str], str | None]
+) -> list[TemplateVariable]:
+    """Each template line once, named by its file's real path: a symlink to a template is
+    walked beside its target, and a call through a linked directory renders the target."""
+    named = (replace(v, template=real(v.template) or v.template) for v in variables)
+    return list(dict.fromkeys(named))
+
+
+def _renders(call: _Call, template: str, real: Callable[[str], str | None]) -> bool:
+    """Whether a call renders ``template`` (a real path): Terraform joins the call's path
+    lexically, then the system follows its links; one out of the repository renders none of
+    its files. A path it cannot resolve: when it names the template's file, so the problem
+    names the call."""
     if call.template is not None:
-        return call.template == template
-    return posixpath.basename(call.path) == posixpath.basename(template)
+        return real(call.template) == template
+    return _file_named(call) == posixpath.basename(template)
+
+
+# The file name a path expression writes (``format("%s/x.tftpl", …)``): the last literal
+# name.ext before a closing quote, not one a ``${…}`` starts (``${var.env}.tftpl``).
+_FILE_NAME = re.compile(r'(?<![\w.}$-])\w[\w.-]*\.\w+(?=")')
+
+
+def _file_named(call: _Call) -> str | None:
+    names = _FILE_NAME.findall(call.path)
+    return names[-1] if names else None
+
+
+def _unrendered(variable: TemplateVariable, calls: Sequence[_Call]) -> list[Violation]:
+    """No call renders the template: the calls whose path names no file (``"${path.module}/
+    ${var.template}"``) may, and each is named with the path to write; with none, the
+    template's line is."""
+    maybe = [c for c in calls if c.template is None and _file_named(c) is None]
+    if not maybe:
+        return [_no_call(variable)]
+    installs = f"{variable.template} (whose line {variable.line} installs Flux)"
+    return [
+        Violation(
+            call.file,
+            call.line,
+            f"templatefile() path {call.path} cannot be resolved, "
+            f"and no call renders {installs} by a path fluxbump can read: if this one "
+            f"renders it, {_write_path(call, variable)}",
+        )
+        for call in maybe
+    ]
+
+
+def _write_path(call: _Call, variable: TemplateVariable) -> str:
+    """What to write so the call's path resolves to the template."""
+    relative = posixpath.relpath(variable.template, posixpath.dirname(call.file) or ".")
+    return f'write it "${{path.module}}/{relative}" so fluxbump can follow the release'
 
 
 def _passed(
@@ -181,8 +248,8 @@ def _passed(
     """What one call passes the variable: its literal (or what ``var.X`` is set to)."""
     at = f"templatefile() of {variable.template} (whose line {variable.line} installs Flux)"
     if call.template is None:
-        return _problem(call.file, call.line, f"{at}: path '{call.path}' cannot be resolved; "
-                        'write it "${path.module}/…" so fluxbump can follow the release')  # fmt: skip
+        return _problem(call.file, call.line, f"{at}: path {call.path} cannot be resolved; "
+                        f"{_write_path(call, variable)}")  # fmt: skip
     if call.entries is None:
         return _problem(call.file, call.line, f"{at} passes its variables as an expression; "
                         f'write an object {{ {variable.name} = "X.Y.Z" }} there')  # fmt: skip
@@ -244,7 +311,7 @@ def literals_like(site: PinSite, now: SourceFile, then: SourceFile) -> list[PinS
     it passes (``follow_variables`` made the site: its owner ends ``(var.X)``)."""
     variable = followed_variable(replace(site, role=Role.TERRAFORM))
     if variable is not None:
-        return variable_values(then, variable) + [s for _, s in module_arguments(then, variable)]
+        return setters_like(then, site, variable)
     name = argument_name(now, site)
     return passed_literals(then, name) if name is not None else []
 

@@ -116,6 +116,17 @@ def _followed_owner(setter: PinSite, pin: PinSite, name: str) -> str:
     return f"{caller}{pin.owner} (var.{name})"
 
 
+def setters_like(source: SourceFile, site: PinSite, name: str) -> list[PinSite]:
+    """The literals of ``source`` (another revision of the file of ``site``, a literal that
+    sets ``name``: ``follow_variables`` made it) that set it where ``site`` does: the same
+    ``module`` block's argument, else the variable's default or ``.tfvars`` value. Another
+    module's block in the file passes its own ``name``, never a revision of this one."""
+    caller, arrow, _ = site.owner.partition(" -> ")
+    owner = caller if arrow and caller.startswith("module ") else f'variable "{name}"'
+    found = variable_values(source, name) + [s for _, s in module_arguments(source, name)]
+    return [s for s in found if s.owner == owner]
+
+
 _MODULE = re.compile(r'^\ufeff?[ \t]*module[ \t]+"(?P<name>[^"\n]+)"[ \t]*\{', re.MULTILINE)
 _SOURCE_LINE = re.compile(r'^[ \t]*source[ \t]*=[ \t]*"(?P<source>\.{1,2}/[^"\n]*)"')
 

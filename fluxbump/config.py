@@ -79,6 +79,11 @@ class Config:
         "**/Makefile",
         "**/*.yaml.gotmpl",  # helmfile templates (helmfile.yaml.gotmpl): the same charts
         "**/*.yml.gotmpl",
+        # Container builds: the Flux CLI's image (``FROM ghcr.io/fluxcd/flux-cli:v2.4.0``)
+        "**/Dockerfile",
+        "**/Dockerfile.*",
+        "**/*.Dockerfile",
+        "**/Containerfile",
         # Ansible roles and inventories: a download of the Flux CLI (its version a variable)
         "**/defaults/*.yml",
         "**/defaults/*.yaml",

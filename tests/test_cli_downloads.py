@@ -13,8 +13,9 @@ from pathlib import Path
 
 from fluxbump.scan.sites.fluxcli import find_cli_pins
 from fluxbump.scan.sources import SourceFile
-from tests.support.cli_runner import run_cli
-from tests.support.fixtures import init_git, snapshot
+from tests.support.cli_runner import role_rows, run_cli
+from tests.support.fixtures import snapshot
+from tests.support.layouts import write_repo
 
 VARS = "ansible/roles/flux-cli/vars/main.yml"
 VARS_TEXT = """\
@@ -40,22 +41,11 @@ ROLE = "Flux CLI pin"
 
 
 def repo_with(tmp_path: Path, files: dict[str, str]) -> Path:
-    repo = tmp_path / "repo"
-    for rel, text in files.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(text, "utf-8")
-    init_git(repo)
-    return repo
+    return write_repo(tmp_path / "repo", files)
 
 
 def cli_rows(repo: Path) -> list[tuple[str, str, str, bool]]:
-    outcome = run_cli("status", "--repo", str(repo), "--json", "--offline")
-    assert outcome.code == 0, outcome.stdout + outcome.stderr
-    return [
-        (f"{s['file']}:{s['line']}", s["value"], s["owner"], s["proven"])
-        for s in json.loads(outcome.stdout)["sites"]
-        if s["role"] == ROLE
-    ]
+    return role_rows(repo, ROLE)
 
 
 def test_a_downloaded_cli_is_a_pin_its_variable_followed_to_the_same_file(tmp_path: Path) -> None:
@@ -141,3 +131,20 @@ def test_each_form_of_a_cli_download_is_found_at_the_text_it_edits() -> None:
     ]
     script = "curl -sL https://github.com/fluxcd/flux2/releases/download/v2.4.0/flux_2.4.0_darwin_arm64.tar.gz\n"
     assert download_pins("get.sh", script) == [(1, "2.4.0", "2.4.0"), (1, "2.4.0", "2.4.0")]
+
+
+def test_only_the_flux_assets_digests_are_named_not_other_tools(tmp_path: Path) -> None:
+    # an inventory's vars pin many tools with their digests: only Flux's (a line naming flux
+    # or the old release, as a digest table keyed by version has it) go stale with the move
+    helm = "a" * 64
+    flux = "b" * 64
+    text = (
+        VARS_TEXT
+        + f'helm_checksum: "sha256:{helm}"\n'
+        + f"flux_checksums:\n  amd64:\n    2.4.0: {flux}\n"
+    )
+    repo = repo_with(tmp_path, {VARS: text})
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git", "--json")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    lines = [w["line"] for w in json.loads(moved.stdout)["warnings"] if w["file"] == VARS]
+    assert lines == [9]

@@ -47,6 +47,7 @@ SYNC_FILES = [
     "**/Taskfile*.yml", "**/Taskfile*.yaml", "**/.taskfiles/**/*.yml",  # kubectl apply -k
     "**/.taskfiles/**/*.yaml", "**/Makefile",  # of Flux's manifests
     "**/*.yaml.gotmpl", "**/*.yml.gotmpl",  # helmfile templates
+    "**/Dockerfile", "**/Dockerfile.*", "**/*.Dockerfile", "**/Containerfile",  # flux-cli image
     "**/defaults/*.yml", "**/defaults/*.yaml", "**/vars/*.yml", "**/vars/*.yaml",  # Ansible's
     "**/tasks/*.yml", "**/tasks/*.yaml", "**/group_vars/**/*.yml",  # Flux CLI downloads
     "**/group_vars/**/*.yaml",

@@ -177,7 +177,7 @@ def _execute(
         plan_locks(moves, plan, datetime.now().astimezone())
         online = not options.offline and loaded.index.complete
         left, archives = _vendored_archives(tree, plan, loaded.index if online else None)
-        plan.warnings += left + _stale_digests(tree.sources, plan)
+        plan.warnings += left + _left_behind(tree, plan)
         moved = {m.found.component.name for m in moves}
         baseline, unreadable = drift(tree, loaded.index, moved)
         result = BumpResult(
@@ -503,14 +503,21 @@ def _drift_lines(result: BumpResult) -> list[str]:
     return [header, *(f"  {v.as_text()}" for v in result.drift)]
 
 
-def _stale_digests(sources: dict[str, SourceFile], plan: Plan) -> list[str]:
-    """The digests left beside each Flux CLI download the plan moves (once per file)."""
-    from fluxbump.scan.sites.fluxcli import DOWNLOAD, stale_digests
+def _left_behind(tree: Survey, plan: Plan) -> list[str]:
+    """What the Flux CLI pins the plan moves leave at the old release (digests, mise.lock)."""
+    from fluxbump.scan.sites.fluxcli import left_behind
+    from fluxbump.scan.sources import read_source
 
-    moved = {e.site.file: e.new for e in plan.edits if e.site.owner.startswith(DOWNLOAD)}
-    return [
-        w for rel, release in sorted(moved.items()) for w in stale_digests(sources[rel], release)
-    ]
+    def read(rel: str) -> SourceFile | None:
+        if rel in tree.sources:
+            return tree.sources[rel]
+        try:  # (not kept in tree.sources: the files the bump may write)
+            return read_source(tree.root, rel) if (tree.root / rel).is_file() else None
+        except UsageError:  # unreadable: nothing to say of it (it is no pin of ours)
+            return None
+
+    moved = [(e.site, e.new) for e in plan.edits if e.site.role is Role.CLI]
+    return list(left_behind(moved, read))
 
 
 def stale_after(

@@ -364,6 +364,10 @@ def _upstream_pin(
         why = f"var.{variable} is set outside this repository"
         report.rows.append(Row(pin, f"an exact {name} version", True, False, why))
         return None
+    if pin.role is Role.HELM_COMMAND and "{{" in pin.value:  # an Ansible variable its role
+        why = f"{pin.value} is set outside its role"  # leaves to an inventory
+        report.rows.append(Row(pin, f"an exact {name} version", True, False, why))
+        return None
     if not versions.is_pin(pin.value):
         report.violations.append(Violation(pin.file, pin.line, _not_exact(found, pin)))
         return None

@@ -42,6 +42,7 @@ from fluxbump.scan.releases import (
 )
 from fluxbump.scan.roles import Roles, classify, read_once
 from fluxbump.scan.sites import FindPins
+from fluxbump.scan.sites.ansible import find_helm_chart_pins
 from fluxbump.scan.sites.blueprint import BlueprintFile
 from fluxbump.scan.sites.bootstrap import find_bootstrap_header
 from fluxbump.scan.sites.chart import ChartFile
@@ -568,6 +569,14 @@ def _tool_releases(found: Survey) -> None:
             commands += [replace(site, owner="script") for site in helm_install_pins(source)]
     kept = [s for s in found.releases if s.role not in _TOOL_ROLES]  # (resurvey: read again)
     found.releases = kept + follow_variables(pins, files, read)
+    listed = set(files)  # (a role's variables are read in its defaults/ and vars/ files)
+    found.releases += [
+        site
+        for rel in files
+        for site in find_helm_chart_pins(
+            read(rel), direct.upstream, lambda at: read(at) if at in listed else None
+        )
+    ]
     found.releases += [
         replace(site, role=Role.HELM_COMMAND)
         for site in commands

@@ -276,6 +276,19 @@ BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
         ("to", "2.8.5"),
         [(EVO_VARS, 5, 'flux_cli_ver: "2.7.5"', 'flux_cli_ver: "2.8.5"')],
     ),
+    # Ansible installs the flux2 chart 2.18.3 (Flux 2.8.5) and downloads the CLI of v2.8.3, two
+    # variables of one role's defaults: the CLI moves to the release the chart carries.
+    "azimuth-cloud-ansible-collection-azimuth-ops": (
+        ("to", "2.8.5"),
+        [
+            (
+                "roles/flux/defaults/main.yml",
+                41,
+                "flux_cli_version: v2.8.3",
+                "flux_cli_version: v2.8.5",
+            )
+        ],
+    ),
     "mmalyska-home-ops": (
         ("to", "1.20.1", "--component", "cilium"),
         [
@@ -372,10 +385,13 @@ def test_status_reports_every_pin_the_oracle_finds_and_nothing_else(
     assert operators == sorted({p.chart for p in facts.operator_pins}, reverse=True)
     flux = [c["wrapper"] for c in document["components"] if c["name"] == "flux"]
     # No wrapper chart: Flux is still a component when it is pinned outside charts.
-    outside = facts.flux_pins or facts.terraform_charts
+    outside = facts.flux_pins or facts.terraform_charts or facts.ansible_charts
     assert flux == (facts.flux_wrappers() or ([None] if outside else []))
     assert sites(document, "Terraform helm_release version") == {
         (c.file, FLUX_UPSTREAM, c.version) for c in facts.terraform_charts
+    }
+    assert sites(document, "helm install version") == {
+        (c.file, FLUX_UPSTREAM, c.version) for c in facts.ansible_charts
     }
     assert flux_sites(document) == {(p.file, p.kind, p.version) for p in facts.flux_pins}
     violations = {(v["file"], v["found"]) for v in document["violations"]}
@@ -604,8 +620,24 @@ def test_a_bump_of_an_ansible_downloaded_cli_names_the_digest_it_leaves_stale(
     # evocloud's get_url checks the download against flux_cli_checksum, the 2.7.5 asset's:
     # moved alone, the version would fail the next Ansible run without a word from fluxbump.
     root = work_copy("evocloud-dev-evocloud-paas", tmp_path)
-    args = ("to", "2.8.5", "--offline", "--no-git", "--json", "--repo", str(root))
+    assert placed_warnings(root, "2.8.5", cache) == [(EVO_VARS, 17)]
+
+
+def test_a_bump_of_a_mise_pinned_cli_names_the_mise_lock_entry_it_leaves(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # mirceanton's mise.lock holds the 2.9.4 CLI's URLs and checksums: with .mise.toml moved
+    # alone, 'mise install --locked' refuses the new version until 'mise lock' runs.
+    root = work_copy("mirceanton-home-ops", tmp_path)
+    assert placed_warnings(root, "2.8.5", cache) == [("mise.lock", 173)]
+    assert (root / "mise.lock").read_bytes() == (
+        SNAPSHOTS / "mirceanton-home-ops/mise.lock"
+    ).read_bytes()
+
+
+def placed_warnings(root: Path, version: str, cache: dict[str, str]) -> list[tuple[str, int]]:
+    """(file, line) of each warning about a place that ``to VERSION`` (it must succeed) gives."""
+    args = ("to", version, "--offline", "--no-git", "--json", "--repo", str(root))
     outcome = run_cli(*args, env=cache)
     assert outcome.code == 0, outcome.stdout + outcome.stderr
-    placed = [(w["file"], w["line"]) for w in json.loads(outcome.stdout)["warnings"] if w["file"]]
-    assert placed == [(EVO_VARS, 17)]
+    return [(w["file"], w["line"]) for w in json.loads(outcome.stdout)["warnings"] if w["file"]]

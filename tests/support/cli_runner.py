@@ -97,3 +97,16 @@ def run_entry_point(*args: str, cwd: Path | None = None) -> tuple[Outcome, set[s
     stderr, _, modules = proc.stderr.rstrip("\n").rpartition("\n")
     printed = Outcome(proc.returncode, proc.stdout, stderr + "\n" if stderr else "")
     return printed, {m.split(".")[0] for m in modules.split()}
+
+
+def role_rows(repo: Path, role: str) -> list[tuple[str, str, str, bool]]:
+    """``status --offline --json`` sites of one role: (file:line, value, owner, proven)."""
+    import json
+
+    outcome = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    return [
+        (f"{s['file']}:{s['line']}", s["value"], s["owner"], s["proven"])
+        for s in json.loads(outcome.stdout)["sites"]
+        if s["role"] == role
+    ]

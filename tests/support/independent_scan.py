@@ -28,6 +28,7 @@ parameter, else ``version``, as kustomize's remoteBuild.md documents) or from a 
 (``ref.semver``, else ``ref.tag``; with a ``ref.digest`` neither is what Flux pulls), by a
 ``GitRepository`` of Flux's own repository ``github.com/fluxcd/flux2`` (``ref.semver``, else
 ``ref.tag``; Flux's GitRepository documents that ``ref.commit`` and ``ref.name`` take precedence),
+by a Dockerfile ``FROM`` of the Flux CLI's image (``fluxcd/flux-cli:<tag>``),
 and by a command in a shell script, Taskfile or Makefile that gives ``kubectl`` or ``kustomize``
 one of those remote URLs (``kubectl apply -k URL``: kubectl builds it with kustomize); the exact
 ones must all name one release; so does the Flux CLI an Ansible role or inventory downloads
@@ -39,7 +40,11 @@ install the community chart itself: a ``resource "helm_release"`` whose ``chart`
 whose values are what Terraform's documentation lists for an input variable of the module (the
 block's directory): the ``default`` of its ``variable`` block, a ``*.tfvars`` assignment, and the
 argument NAME of each ``module`` block whose ``source`` is a local path (``./``, ``../``) to that
-directory; those chart pins must name one chart version.
+directory; those chart pins must name one chart version. So may an Ansible role's
+``kubernetes.core.helm`` task whose ``chart_ref`` is ``flux2`` (its ``chart_version``, or the
+role variable ``{{ NAME }}`` it names, from the role's vars/main.yml, else defaults/main.yml,
+as Ansible's role variable precedence documents); the Flux release pins must then name the
+release that chart version carries in the fluxcd-community index.
 """
 
 from __future__ import annotations
@@ -144,6 +149,8 @@ class Facts:
     flux_pins: list[FluxPin] = field(default_factory=list)
     # the flux2 chart versions Terraform helm_release blocks install, in walk order
     terraform_charts: list[TerraformChart] = field(default_factory=list)
+    # the flux2 chart versions Ansible kubernetes.core.helm tasks install
+    ansible_charts: list[TerraformChart] = field(default_factory=list)
 
     def flux_disagreements(self) -> set[tuple[str, str]]:
         """(file, version) of each exact Flux release pin that names another release than the
@@ -156,6 +163,8 @@ class Facts:
         if not exact:
             return charts
         first = min(exact, key=lambda p: order[p.kind]).version.removeprefix("v")
+        if self.ansible_charts:  # the release the chart carries is what is installed
+            first = _app_version(self.ansible_charts[0].version) or first
         return charts | {(p.file, p.version) for p in exact if p.version.removeprefix("v") != first}
 
     def flux_wrappers(self) -> list[str]:
@@ -212,9 +221,10 @@ def scan(root: Path) -> Facts:
         if git is not None:
             facts.flux_pins.append(FluxPin(rel, "git", git))
     facts.flux_pins += _bootstrap_headers(root) + _mise_pins(root) + _kustomize_pins(root)
-    facts.flux_pins += _command_pins(root) + _ansible_downloads(root)
+    facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
     if not facts.flux_wrappers():
         facts.terraform_charts = _terraform_charts(root)
+        facts.ansible_charts = _ansible_charts(root)
     return facts
 
 
@@ -383,6 +393,24 @@ def _command_pins(root: Path) -> list[FluxPin]:
     return pins
 
 
+def _image_pins(root: Path) -> list[FluxPin]:
+    """The tag of each Dockerfile ``FROM`` of the Flux CLI's image (``[registry/]fluxcd/
+    flux-cli:<tag>``, as Docker names images), kind "cli"."""
+    pins = []
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories[:] = sorted(s for s in subdirectories if s != ".git")
+        for name in sorted(n for n in files if n == "Dockerfile" or n.endswith(".Dockerfile")):
+            path = Path(directory) / name
+            for line in path.read_text("utf-8").splitlines():
+                words = line.split()
+                if len(words) < 2 or words[0].upper() != "FROM":
+                    continue
+                image, _, tag = words[1].rpartition(":")
+                if image.split("/")[-2:] == ["fluxcd", "flux-cli"]:
+                    pins.append(FluxPin(path.relative_to(root).as_posix(), "cli", tag))
+    return pins
+
+
 _ANSIBLE_DIRS = ("defaults", "vars", "tasks", "group_vars")
 _JINJA_NAME = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
@@ -427,9 +455,76 @@ def _cli_asset_release(text: str) -> str | None:
         return None
     # (split on '/' alone: a Jinja expression in the path holds blanks)
     parts = text[start:].split("/")  # https:, '', github.com, fluxcd, flux2, releases, download
-    if len(parts) < 9 or not parts[8].startswith("flux_"):
-        return None  # install.yaml, manifests.tar.gz: not the CLI
+    if len(parts) < 9 or not parts[8].startswith(("flux_", "{{")):
+        return None  # install.yaml, manifests.tar.gz: not the CLI (a templated name may be)
     return parts[7].removeprefix("v")
+
+
+_HELM_MODULES = ("kubernetes.core.helm", "community.kubernetes.helm", "helm")
+
+
+def _ansible_charts(root: Path) -> list[TerraformChart]:
+    """The flux2 chart version of each Helm task of a role (``<role>/tasks/*.yml``): the
+    task's ``chart_version``, a ``{{ NAME }}`` taken from the role's vars/main.yml, else its
+    defaults/main.yml, as Ansible's role variable precedence reads them (where it is set)."""
+    found = []
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories[:] = sorted(s for s in subdirectories if s != ".git")
+        here = Path(directory)
+        if here.name != "tasks":
+            continue
+        variables = _role_variables(here.parent)  # name -> (value, the file setting it)
+        for name in sorted(n for n in files if n.endswith((".yml", ".yaml"))):
+            for task in _task_list(_load(here / name) or []):
+                args = next((task[m] for m in _HELM_MODULES if isinstance(task.get(m), dict)), {})
+                chart = _role_value(str(args.get("chart_ref", "")), variables)
+                if chart[0].rstrip("/").rsplit("/", 1)[-1] != FLUX_UPSTREAM:
+                    continue
+                version, at = _role_value(str(args.get("chart_version", "")), variables)
+                file = at or (here / name)
+                found.append(TerraformChart(file.relative_to(root).as_posix(), version))
+    return found
+
+
+def _role_variables(role: Path) -> dict[str, tuple[Any, Path]]:
+    variables: dict[str, tuple[Any, Path]] = {}
+    for part in ("defaults", "vars"):  # vars/ wins
+        path = role / part / "main.yml"
+        for document in (_load(path) or []) if path.is_file() else []:
+            if isinstance(document, dict):
+                variables.update({k: (v, path) for k, v in document.items()})
+    return variables
+
+
+def _task_list(documents: list[Any]) -> list[dict[str, Any]]:
+    tasks = []
+    for document in documents:
+        for item in document if isinstance(document, list) else []:
+            if not isinstance(item, dict):
+                continue
+            parts = ("block", "rescue", "always", "tasks")
+            nested = [item[k] for k in parts if isinstance(item.get(k), list)]
+            tasks += _task_list(nested) if nested else [item]
+    return tasks
+
+
+def _role_value(text: str, variables: dict[str, tuple[Any, Path]]) -> tuple[str, Path | None]:
+    """A task argument as written, or the role variable it names and the file setting it."""
+    variable = _JINJA_NAME.fullmatch(text.strip())
+    if variable is None or variable.group(1) not in variables:
+        return text, None
+    value, path = variables[variable.group(1)]
+    return str(value), path
+
+
+def _app_version(chart_version: str) -> str | None:
+    """The Flux release a flux2 chart version carries, from the fluxcd-community index
+    snapshot the tests run offline with (the chart repository's own published data)."""
+    index = (
+        Path(__file__).resolve().parents[2] / "fluxbump/data/fluxcd-community-index-2026-04-15.yaml"
+    )
+    entries = (_load(index) or [{}])[0].get("entries", {}).get(FLUX_UPSTREAM, [])
+    return next((str(e["appVersion"]) for e in entries if str(e["version"]) == chart_version), None)
 
 
 def _flux_cli_version(words: list[str]) -> str | None:
@@ -500,8 +595,11 @@ def _flux2_ref(entry: str) -> str | None:
     text = entry.removeprefix("git::")
     if text.startswith("git@github.com:"):
         text = "ssh://git@github.com/" + text.removeprefix("git@github.com:")
-    url = urlsplit(text if "://" in text else "https://" + text)
-    if url.hostname != "github.com":
+    try:
+        url = urlsplit(text if "://" in text else "https://" + text)
+        if url.hostname != "github.com":
+            return None
+    except ValueError:  # not a URL (a shell array, "${args[@]}")
         return None
     parts = [p for p in url.path.split("/") if p]  # kustomize's ``//`` marks the repo's root
     if len(parts) < 3 or (parts[0], parts[1].removesuffix(".git")) != ("fluxcd", "flux2"):

@@ -7,6 +7,8 @@
   ``"asdf:tablexi/asdf-flux2"``) under ``[tools]``, its value a string or a table's ``version``
   (``{ version = "…" }``, ``flux2.version = "…"`` or a ``[tools.flux2]`` table).
 * aqua (``aqua.yaml``): a ``- name: fluxcd/flux2@v2.4.0`` package.
+* The CLI's container image (``ghcr.io/fluxcd/flux-cli:v2.4.0``) in a Dockerfile or any such
+  file, its tag a pin (a Dockerfile ``ARG`` it names followed; with a digest, not a pin).
 * A download of the CLI's release asset in any such file (a script's ``curl``, an Ansible
   role's vars, a Makefile): ``…/fluxcd/flux2/releases/download/v2.4.0/flux_2.4.0_linux_amd64.tar.gz``
   holds the release twice (tag and asset name), each a pin; a variable there (``${FLUX_VERSION}``,
@@ -20,6 +22,7 @@ it is reported, never rewritten. Text formats are edited as text (``doc_index`` 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 
 from fluxbump.pins import PinSite, PlacedWarning, Role, yaml_site
 from fluxbump.scan.sites.kustomizeremote import follow_file_variables
@@ -55,19 +58,48 @@ _AQUA_PACKAGE = "fluxcd/flux2@"
 _RELEASES = "github.com/fluxcd/flux2/releases/download/"
 # The release in a download URL of the CLI's asset, as a literal or a variable of the file
 # (shell; Makefile, whose ``$${…}`` is a shell one; Jinja). The asset's name
-# (``flux_<release>_…``) tells it from install.yaml.
+# (``flux_<release>_…``) tells it from install.yaml; a name that is itself a Jinja variable
+# (``{{ flux_cli_archive_name }}``, azimuth-cloud's) is taken for the CLI's, the asset a
+# role downloads (the release is the pin either way).
 _RELEASE = r"(?:\{\{[^{}\n]*\}\}|\$\$?\{[^{}\s]*\}|\$\([^()\s]*\)|\$[A-Za-z_]\w*|\d[\dA-Za-z.+-]*)"
-_ASSET = re.compile(rf"{re.escape(_RELEASES)}v?(?P<tag>{_RELEASE})/flux_(?P<name>{_RELEASE})_")
+_ASSET = re.compile(
+    rf"{re.escape(_RELEASES)}v?(?P<tag>{_RELEASE})/(?:flux_(?P<name>{_RELEASE})_|\{{\{{)"
+)
 _COMMENT = re.compile(r"(?:^|\s)#")
 DOWNLOAD = "fluxcd/flux2 CLI download"
 
 
+# The CLI's container image at a tag (Docker Hub's ``fluxcd/flux-cli``, ``ghcr.io``'s, a
+# mirror's path ending so): a tag, a variable of the file (a Dockerfile ``ARG``), or a tag
+# with the digest that decides the image (shown as a whole: not a pin to move).
+_IMAGE_NAME = "fluxcd/flux-cli:"
+_IMAGE = re.compile(
+    r"(?<![\w./-])(?:[\w.-]+(?::\d+)?/)*fluxcd/flux-cli:"
+    r"(?P<tag>\$\{[A-Za-z_]\w*\}|\$[A-Za-z_]\w*|[\w.+-]+(?:@sha256:[0-9a-f]{64})?)"
+)
+IMAGE = "fluxcd/flux-cli image"
+
+
 def find_cli_pins(source: SourceFile) -> list[PinSite]:
-    """The Flux CLI pins of one file: its kind's (told by its name), and its downloads."""
+    """The Flux CLI pins of one file: its kind's (told by its name), its downloads and its
+    images."""
     pins = _kind_pins(source)
     if _RELEASES.encode() in source.raw:
         pins += _download_pins(source)
+    if _IMAGE_NAME.encode() in source.raw:
+        pins += _image_pins(source)
     return pins
+
+
+def _image_pins(source: SourceFile) -> list[PinSite]:
+    """The tag of each reference to the CLI's image outside comments (a Dockerfile's
+    ``FROM``, a CI job's ``container:``, a ``docker run``): the release that CLI is."""
+    sites = []
+    for match in _IMAGE.finditer(source.text):
+        line = source.text[source.text.rfind("\n", 0, match.start()) + 1 : match.start()]
+        if _COMMENT.search(line) is None:
+            sites.append(_text_site(source, match.start("tag"), match.group("tag"), IMAGE))
+    return follow_file_variables(source, sites)
 
 
 def _kind_pins(source: SourceFile) -> list[PinSite]:
@@ -93,7 +125,8 @@ def _download_pins(source: SourceFile) -> list[PinSite]:
             continue
         tag, name = match.group("tag"), match.group("name")
         # one variable read twice is one reference (a literal is edited in both places)
-        parts = ("tag",) if name == tag and not tag[0].isdigit() else ("tag", "name")
+        once = name is None or (name == tag and not tag[0].isdigit())
+        parts = ("tag",) if once else ("tag", "name")
         for part in parts:
             sites.append(_text_site(source, match.start(part), match.group(part), DOWNLOAD))
     return follow_file_variables(source, sites)
@@ -103,14 +136,71 @@ def _download_pins(source: SourceFile) -> list[PinSite]:
 _DIGEST = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])")
 
 
-def stale_digests(source: SourceFile, release: str) -> list[PlacedWarning]:
-    """A warning for each line of a file whose CLI download moves to ``release`` that holds
-    a sha256 digest outside a comment: it is the old asset's (get_url, ``sha256sum -c``
-    would refuse the new one), and fluxbump moves versions, it does not fetch digests."""
+MISE_OWNER = "mise [tools]"
+# A mise lock's entry of the Flux CLI (``[[tools."aqua:fluxcd/flux2"]]``, ``[[tools.flux2]]``)
+# and the ``version`` line of its body (up to the next table).
+_LOCK_ENTRY = re.compile(
+    rf"^\[\[tools\.(?:\"(?P<quoted>{_MISE_TOOL})\"|(?P<bare>flux2))\]\][ \t]*\r?$"
+    r"(?:\n(?!\[)[^\n]*)*?\nversion[ \t]*=[ \t]*\"(?P<version>[^\"\n]+)\"",
+    re.MULTILINE,
+)
+
+
+def left_behind(
+    edits: Sequence[tuple[PinSite, str]], read: Callable[[str], SourceFile | None]
+) -> list[PlacedWarning]:
+    """What a move of Flux CLI pins (``edits``: site, new value) leaves at the old release
+    and fluxbump cannot rewrite: the sha256 digests beside a download, and the ``mise.lock``
+    entry of a mise pin (``read``: a file of the repository, None when there is none)."""
+    warnings: list[PlacedWarning] = []
+    digests = {s.file: (s.value, new) for s, new in edits if s.owner.startswith(DOWNLOAD)}
+    for rel, (old, release) in sorted(digests.items()):
+        source = read(rel)
+        warnings += stale_digests(source, old, release) if source is not None else []
+    mise = {site.file: new for site, new in edits if site.owner == MISE_OWNER}
+    for rel, release in sorted(mise.items()):
+        lock = read(_lock_of(rel))
+        warnings += stale_locks(lock, release) if lock is not None else []
+    return warnings
+
+
+def _lock_of(config: str) -> str:
+    """The lock mise keeps beside a config: ``mise.toml`` and ``.mise.toml`` -> ``mise.lock``,
+    ``mise.ci.toml`` -> ``mise.ci.lock``."""
+    directory, _, name = config.rpartition("/")
+    lock = name.removeprefix(".").removesuffix(".toml") + ".lock"
+    return f"{directory}/{lock}" if directory else lock
+
+
+def stale_locks(lock: SourceFile, release: str) -> list[PlacedWarning]:
+    """A warning at each Flux CLI entry of a mise lock that holds another version than
+    ``release``: ``mise install --locked`` refuses the config's version until it is relocked
+    (fluxbump does not write it: its URLs and checksums are of every platform's asset)."""
+    warnings = []
+    for entry in _LOCK_ENTRY.finditer(lock.text):
+        if entry.group("version").removeprefix("v") == release.removeprefix("v"):
+            continue
+        tool = entry.group("quoted") or entry.group("bare")
+        message = (
+            f"mise locks {tool} at {entry.group('version')}, its config now pins {release}: "
+            f"run 'mise lock {tool}' ('mise install --locked' refuses it until then)"
+        )
+        warnings.append(PlacedWarning(lock.rel, lock.line_at(entry.start()), message))
+    return warnings
+
+
+def stale_digests(source: SourceFile, old: str, release: str) -> list[PlacedWarning]:
+    """A warning for each line of a file whose CLI download moves from ``old`` to ``release``
+    that holds a sha256 digest of Flux's (the line names flux, or the old release as a table
+    of digests by version does) outside a comment: it is the old asset's (get_url, ``sha256sum
+    -c`` would refuse the new one), and fluxbump moves versions, it does not fetch digests. A
+    digest of another tool in the same file is not named."""
     warnings = []
     for number, line in enumerate(source.text.splitlines(), start=1):
         digest = _DIGEST.search(line)
-        if digest is not None and _COMMENT.search(line, 0, digest.start()) is None:
+        if digest is None or _COMMENT.search(line, 0, digest.start()) is not None:
+            continue
+        if "flux" in line.lower() or old.removeprefix("v") in line:
             message = (
                 f"a sha256 digest beside the Flux CLI download moved to {release} is still "
                 f"the old asset's: replace it with the one "
@@ -146,7 +236,7 @@ def _mise_pins(source: SourceFile) -> list[PinSite]:
           if _MISE_TOOL_TABLE.fullmatch(table_of(m))),
     ]  # fmt: skip
     return [
-        _text_site(source, m.start("version"), m.group("version"), "mise [tools]")
+        _text_site(source, m.start("version"), m.group("version"), MISE_OWNER)
         for m in sorted(found, key=lambda m: m.start())
     ]
 

@@ -115,12 +115,12 @@ _VARIABLE = re.compile(
     r"|\{\{[ \t]*(?P<jinja>[A-Za-z_][A-Za-z0-9_]*)[ \t]*\}\})$"
 )
 # The literal value a file gives NAME: a shell assignment (``NAME=v2.4.0``, quoted, after
-# ``export``/``readonly``/``local``/``declare -x``), its default (``NAME="${NAME:-v2.4.0}"``,
-# ``: "${NAME:=v2.4.0}"``), a Makefile's (``NAME ?= v2.4.0``, ``:=``, ``=``) or a YAML
+# ``export``/``readonly``/``local``/``declare -x``; a Dockerfile's ``ARG``/``ENV``), its
+# default (``NAME="${NAME:-v2.4.0}"``, ``: "${NAME:=v2.4.0}"``), a Makefile's (``NAME ?= v2.4.0``, ``:=``, ``=``) or a YAML
 # key's (a Taskfile's ``vars:``, a workflow's ``env:``: ``NAME: v2.4.0``). A ``${NAME:-v}``
 # anywhere else only substitutes the default: NAME stays unset for the next command.
 _SETTER = (
-    r"(?:^[ \t]*(?:(?:export|readonly|local|declare(?:[ \t]+-\w+)*)[ \t]+)?{name}"
+    r"(?:^[ \t]*(?:(?:export|readonly|local|declare(?:[ \t]+-\w+)*|ARG|ENV)[ \t]+)?{name}"
     r"(?:=|[ \t]*[?:]?=[ \t]*|:[ \t]+)(?:[\"']?\$\{{{name}:?-)?|\$\{{{name}:?=)"
     r"(?P<quote>[\"']?)(?P<value>v?\d+\.\d+\.\d+[\w.+-]*)(?P=quote)"
 )

@@ -1,0 +1,104 @@
+"""Ansible installing a Helm chart: a ``kubernetes.core.helm`` task of a role.
+
+A task of the ``kubernetes.core.helm`` module (or its older names ``community.kubernetes.helm``
+and ``helm``) installs the chart its ``chart_ref`` names (``flux2``, ``fluxcd-community/flux2``,
+the OCI URL) at its ``chart_version``. Either may be a Jinja ``{{ NAME }}`` of a role variable:
+the value the role's ``vars/main.yml`` gives NAME, else its ``defaults/main.yml`` (Ansible's
+precedence within a role; an inventory may still override a default, as a Terraform module's
+caller may override a variable's default). That value is then the pin, edited where it is
+written; a variable neither sets stays as written, unproven.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from fluxbump.pins import PinSite, Role, yaml_site
+from fluxbump.scan.sites.terraform import chart_name
+from fluxbump.scan.sources import SourceFile
+from fluxbump.yamlio import blockyaml, yamldoc
+
+_MODULES = ("kubernetes.core.helm", "community.kubernetes.helm", "helm")
+# The keys that hold a list of tasks: a play's, and a block's parts.
+_TASK_LISTS = ("tasks", "pre_tasks", "post_tasks", "handlers", "block", "rescue", "always")
+_VARIABLE = re.compile(r"\{\{\s*(?P<name>[A-Za-z_]\w*)\s*\}\}")
+# A role's variable files, the one Ansible prefers first.
+_VARIABLE_FILES = ("vars/main.yml", "vars/main.yaml", "defaults/main.yml", "defaults/main.yaml")
+
+Read = Callable[[str], SourceFile | None]
+
+
+def find_helm_chart_pins(source: SourceFile, chart: str, read: Read) -> list[PinSite]:
+    """The ``chart_version`` of each Helm task of ``chart`` in a role's tasks file, or the
+    role variable's value it names (``read``: a file of the repository, None if none)."""
+    if "/tasks/" not in f"/{source.rel}" or b"chart_ref" not in source.raw:
+        return []
+    role = source.rel.rsplit("/tasks/", 1)[0] if "/tasks/" in source.rel else ""
+    sites = []
+    for index, root in enumerate(blockyaml.compose_all(source.text, source.rel)):
+        for path, task in _tasks(root, ()):
+            module = next((m for m in _MODULES if yamldoc.child(task, m) is not None), None)
+            if module is None:
+                continue
+            args = yamldoc.child(task, module)
+            ref = _value(yamldoc.text_of(yamldoc.child(args, "chart_ref")) or "", role, read)
+            if ref is None or chart_name(ref) != chart:
+                continue
+            scalar = yamldoc.scalar_at(root, index, (*path, module, "chart_version"))
+            if scalar is not None:
+                name = yamldoc.text_of(yamldoc.child(task, "name")) or source.rel
+                owner = f"{module} ({name})"
+                sites.append(_pin(source, scalar, (chart, owner), role, read))
+    return sites
+
+
+def _tasks(node: Any, path: yamldoc.YamlPath) -> Iterator[tuple[yamldoc.YamlPath, Any]]:
+    """Each task of a tasks file or a playbook (into blocks and plays), with its path."""
+    for i, item in yamldoc.items(node):
+        if not yamldoc.is_mapping(item):
+            continue
+        nested = [key for key in _TASK_LISTS if yamldoc.is_sequence(yamldoc.child(item, key))]
+        for key in nested:
+            yield from _tasks(yamldoc.child(item, key), (*path, i, key))
+        if not nested:
+            yield (*path, i), item
+
+
+def _pin(
+    source: SourceFile, scalar: yamldoc.Scalar, of: tuple[str, str], role: str, read: Read
+) -> PinSite:
+    """The version a task's ``chart_version`` gives (``of``: its chart and the task): its
+    literal, or the role variable's."""
+    chart, owner = of
+    variable = _VARIABLE.fullmatch(scalar.value.strip())
+    setter = _setter(variable.group("name"), role, read) if variable is not None else None
+    if variable is None or setter is None:
+        return yaml_site(Role.HELM_COMMAND, source.rel, scalar, subject=chart, owner=owner)
+    rel, found = setter
+    owner = f"{owner} ({{{{ {variable.group('name')} }}}})"
+    return yaml_site(Role.HELM_COMMAND, rel, found, subject=chart, owner=owner)
+
+
+def _value(text: str, role: str, read: Read) -> str | None:
+    """A task argument's value: as written, or the role variable it names (None if unset)."""
+    variable = _VARIABLE.fullmatch(text.strip())
+    if variable is None:
+        return text
+    setter = _setter(variable.group("name"), role, read)
+    return setter[1].value if setter is not None else None
+
+
+def _setter(name: str, role: str, read: Read) -> tuple[str, yamldoc.Scalar] | None:
+    """Where the role gives variable ``name`` a scalar: its file and the scalar."""
+    for suffix in _VARIABLE_FILES:
+        rel = f"{role}/{suffix}" if role else suffix
+        source = read(rel)
+        if source is None:
+            continue
+        for index, root in enumerate(blockyaml.compose_all(source.text, source.rel)):
+            scalar = yamldoc.scalar_at(root, index, (name,))
+            if scalar is not None:
+                return rel, scalar
+    return None

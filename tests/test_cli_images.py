@@ -1,0 +1,82 @@
+"""The Flux CLI's container image (``fluxcd/flux-cli``, ``ghcr.io/fluxcd/flux-cli``) at a tag.
+
+chezmoidotsh/arcane's Kairos bundle copies ``flux`` out of ``FROM docker.io/fluxcd/flux-cli:
+v2.8.3`` and runs ``flux install`` with it on each node: the tag is the Flux release it
+installs. A Dockerfile's ``FROM``, a devcontainer's ``ARG FLUX_VERSION=…`` it names, a CI
+job's ``container:``: each tag is a Flux CLI pin; a tag with an ``@sha256:`` digest is the
+digest's image, shown and never rewritten.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.cli_runner import role_rows, run_cli
+from tests.support.fixtures import snapshot
+from tests.support.layouts import write_repo
+
+BUNDLE = "catalog/flux-sync/Dockerfile"
+BUNDLE_TEXT = """\
+FROM docker.io/fluxcd/flux-cli:v2.4.0 AS flux-cli
+FROM scratch
+COPY --from=flux-cli /usr/local/bin/flux .
+"""
+DEVCONTAINER = ".devcontainer/Dockerfile"
+DEVCONTAINER_TEXT = """\
+ARG TERRAFORM_VERSION=1.6.3
+ARG FLUX_VERSION=v2.4.0
+FROM hashicorp/terraform:${TERRAFORM_VERSION} as terraform
+FROM ghcr.io/fluxcd/flux-cli:${FLUX_VERSION} as flux
+FROM ghcr.io/fluxcd/flux-cli:v2.3.0@sha256:b0b43636bede7fee04afa99b9ad0732eca0f1778f7ebaa99fc89d48d35ccae18 as pinned
+FROM python:3.9.18-bookworm
+"""
+WORKFLOW = ".github/workflows/diff.yaml"
+WORKFLOW_TEXT = """\
+on: [pull_request]
+jobs:
+  diff:
+    runs-on: ubuntu-latest
+    container: ghcr.io/fluxcd/flux-cli:v2.4.0
+    steps:
+      - run: flux version --client
+"""
+
+
+def cli_rows(repo: Path) -> list[tuple[str, str, str, bool]]:
+    return role_rows(repo, "Flux CLI pin")
+
+
+def test_each_flux_cli_image_tag_is_a_pin(tmp_path: Path) -> None:
+    files = {BUNDLE: BUNDLE_TEXT, DEVCONTAINER: DEVCONTAINER_TEXT, WORKFLOW: WORKFLOW_TEXT}
+    repo = write_repo(tmp_path / "repo", files)
+    image = "fluxcd/flux-cli image"
+    assert cli_rows(repo) == [
+        # the ARG the FROM names is the pin; the digest's tag is the digest's image
+        (f"{DEVCONTAINER}:2", "v2.4.0", f"{image} ($FLUX_VERSION)", True),
+        (f"{DEVCONTAINER}:5", "v2.3.0@sha256:b0b43636bede7fee04afa99b9ad0732eca0f1778f7ebaa99fc89d48d35ccae18", image, False),
+        (f"{WORKFLOW}:5", "v2.4.0", image, True),
+        (f"{BUNDLE}:1", "v2.4.0", image, True),
+    ]  # fmt: skip
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr
+
+
+def test_to_moves_each_tag_and_leaves_a_digest_pinned_image(tmp_path: Path) -> None:
+    files = {BUNDLE: BUNDLE_TEXT, DEVCONTAINER: DEVCONTAINER_TEXT, WORKFLOW: WORKFLOW_TEXT}
+    repo = write_repo(tmp_path / "repo", files)
+    before = snapshot(repo)
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    after = snapshot(repo)
+    assert after[BUNDLE].decode() == BUNDLE_TEXT.replace("v2.4.0", "v2.5.1")
+    assert after[WORKFLOW].decode() == WORKFLOW_TEXT.replace("v2.4.0", "v2.5.1")
+    assert after[DEVCONTAINER].decode() == DEVCONTAINER_TEXT.replace("=v2.4.0", "=v2.5.1")
+    assert set(after) == set(before)
+
+
+def test_check_names_an_image_of_another_release(tmp_path: Path) -> None:
+    files = {BUNDLE: BUNDLE_TEXT.replace("v2.4.0", "v2.3.0"), WORKFLOW: WORKFLOW_TEXT}
+    repo = write_repo(tmp_path / "repo", files)
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert f"{BUNDLE}:1: fluxcd/flux-cli image pins Flux v2.3.0" in check.stdout, check.stdout

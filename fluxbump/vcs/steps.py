@@ -119,25 +119,28 @@ class BumpGit:
     # --- reading back, undoing, finishing ---------------------------------------------------
 
     def committed(self) -> bool:
-        """The run's commit exists on its branch, which is checked out: finish, not undo.
-        Commits after it (the user went on working) are the branch's, never undone."""
-        tip = self._rev(f"refs/heads/{self.branch}")
-        if tip is None or tip == self.head0 or self._current() != self.branch:
+        """The run's commit exists and HEAD is on it, or on commits made after it: finish,
+        not undo. HEAD where the run started: undo. Anywhere else, neither is safe."""
+        head = self._rev("HEAD")
+        if head is None or head == self.head0:
             return False
-        if self._own_commit(tip) is None:
-            # Undoing would restore the files under their commits and move HEAD off them.
-            raise UsageError(
-                f"branch {self.branch}, checked out, has commits an interrupted fluxbump run "
-                f"did not make; recovering would move you off them: check out {self.branch0} "
-                f"and re-run to undo that run, or remove {self.journal} to keep the files as "
-                "they are"
-            )
-        return True
+        tip = self._rev(f"refs/heads/{self.branch}")
+        own = self._own_commit(tip) if tip is not None else None
+        if own is not None and self._is_ancestor(own, head):
+            return True
+        # Commits made since (the bump's files committed by hand, say): undoing would restore
+        # the files under them, and finishing would claim a commit the run never made.
+        raise UsageError(
+            "HEAD moved to commits an interrupted fluxbump run did not make; undoing that "
+            f"run would restore files under them: check out {self.branch0} (at "
+            f"{self.head0[:12]}, where it began) and re-run to undo it, or remove "
+            f"{self.journal} to keep the files as they are"
+        )
 
     def complete(self) -> None:
         tip = self._rev(f"refs/heads/{self.branch}")
-        if tip is not None and tip == self._own_commit(tip):
-            self._update_index()  # with commits after it, the index is the user's
+        if self._current() == self.branch and tip is not None and tip == self._own_commit(tip):
+            self._update_index()  # with commits after it, or elsewhere, the index is the user's
 
     def undo(self) -> None:
         """Back on the start branch at the start HEAD, the new branch deleted; the files are
@@ -157,11 +160,14 @@ class BumpGit:
         first = self.commit_sha or self._first_after_start(tip)
         if not first or self._rev(f"{first}^") != self.head0:
             return None
-        if self._proc("merge-base", "--is-ancestor", first, tip).returncode != 0:
+        if not self._is_ancestor(first, tip):
             return None
         if not self.commit_sha and self._changed(first) != set(self.paths):
             return None
         return first
+
+    def _is_ancestor(self, commit: str, of: str) -> bool:
+        return self._proc("merge-base", "--is-ancestor", commit, of).returncode == 0
 
     def _first_after_start(self, tip: str) -> str:
         listed = self._git("rev-list", "--first-parent", f"{self.head0}..{tip}").split()

@@ -8,7 +8,9 @@ branch, a staged bump, or a lock.
 
 from __future__ import annotations
 
+import shutil
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -205,6 +207,17 @@ def _killed_then_committed_on(root: Path, server: HelmServer, cache: Path, point
     return git_out(root, "rev-parse", "HEAD")
 
 
+def assert_refused_as_moved(root: Path, proc: subprocess.CompletedProcess[str], head: str) -> None:
+    journal = root / ".git" / "fluxbump-journal"
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        "error: HEAD moved to commits an interrupted fluxbump run did not make; undoing that "
+        f"run would restore files under them: check out main (at {head[:12]}, where it "
+        f"began) and re-run to undo it, or remove {journal} to keep the files as they are\n"
+    )
+    assert journal.is_dir()
+
+
 def test_a_commit_made_after_a_finished_bump_was_killed_is_kept_and_checked_out(
     tmp_path: Path, index_server: HelmServer
 ) -> None:
@@ -233,14 +246,8 @@ def test_a_commit_made_on_the_branch_of_a_bump_killed_before_its_commit_is_refus
     mine = _killed_then_committed_on(root, index_server, tmp_path / "cache", "git:2")
     before = git_state(root)
     proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
-    assert proc.returncode == 2, proc.stderr
-    journal = root / ".git" / "fluxbump-journal"
-    assert proc.stderr == (
-        f"error: branch {BRANCH}, checked out, has commits an interrupted fluxbump run did "
-        f"not make; recovering would move you off them: check out main and re-run to undo "
-        f"that run, or remove {journal} to keep the files as they are\n"
-    )
-    assert git_state(root) == before and journal.is_dir()
+    assert_refused_as_moved(root, proc, start.head)
+    assert git_state(root) == before
 
     git_out(root, "checkout", "-q", "main")  # the bump's files come along, uncommitted
     proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), tmp_path / "cache")
@@ -251,3 +258,27 @@ def test_a_commit_made_on_the_branch_of_a_bump_killed_before_its_commit_is_refus
     )  # fmt: skip
     assert git_out(root, "rev-parse", f"refs/heads/{BRANCH}") == mine
     assert leftovers(root) == []
+
+
+def test_the_files_of_a_killed_bump_committed_by_hand_are_never_restored_under_the_commit(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """Killed after writing every file, before any git step; the user commits what it wrote
+    (`git commit -a`). The next run restored the old bytes under that commit, then refused
+    the "uncommitted changes" it had just made, saying "nothing was written"."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    start = git_state(root)
+    killed = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache",
+                 **{CRASH_ENV: "fsync:4"})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL and git_state(root).branch == "main"
+    git_out(root, "commit", "-qam", "bump Flux (by hand, after the crash)")
+    before = git_state(root)
+    assert before.clean and before.files != start.files
+    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    assert_refused_as_moved(root, proc, start.head)
+    assert git_state(root) == before
+    shutil.rmtree(root / ".git" / "fluxbump-journal")  # keep them, as the error says
+    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    assert "already at v2.4.0; nothing to do" in proc.stdout
+    assert git_state(root) == before and leftovers(root) == []

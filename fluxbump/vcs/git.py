@@ -167,7 +167,7 @@ def push(repo: GitRepo, remote: str, branch: str, lease: str | None = None) -> N
         repo.handle.git.push("--set-upstream", *force, remote, f"{branch}:{branch}")
     except git.GitCommandError as exc:
         raise ResolutionError(
-            f"push of {branch} to {remote} failed: {_first_error_line(exc)}; "
+            f"push of {branch} to {remote} failed: {_push_refusal(exc)}; "
             "the commit is on the local branch"
         ) from None
 
@@ -176,11 +176,26 @@ def remote_url(repo: GitRepo, remote: str) -> str:
     return str(repo.handle.remote(remote).url)
 
 
-def _first_error_line(exc: Any) -> str:
-    """The line of git's stderr that says why (``! [rejected] … (non-fast-forward)``)."""
+def _stderr_lines(exc: Any) -> list[str]:
     text = str(getattr(exc, "stderr", "") or exc).strip()
     lines = [line.strip().removeprefix("stderr: ").strip("'") for line in text.splitlines()]
-    lines = [line for line in lines if line]
+    return [line for line in lines if line]
+
+
+def _push_refusal(exc: Any) -> str:
+    """Why a push failed: git's ``! [...]`` line for the branch, with the lines the remote
+    sent (a hook's or the forge's own reason), which git's last line never names."""
+    lines = _stderr_lines(exc)
+    refused = next((line for line in lines if line.startswith("! [")), None)
+    if refused is None:
+        return _first_error_line(exc)
+    said = [line for line in lines if line.startswith("remote: ") and line[8:].strip()]
+    return f"{refused} ({' / '.join(said[:3])})" if said else refused
+
+
+def _first_error_line(exc: Any) -> str:
+    """The line of git's stderr that says why (``! [rejected] … (non-fast-forward)``)."""
+    lines = _stderr_lines(exc)
     for marker in ("[rejected]", "error:", "fatal:", "remote rejected"):
         for line in lines:
             if marker in line:

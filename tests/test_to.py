@@ -316,6 +316,22 @@ def test_a_push_that_failed_is_made_by_the_same_command_run_again(
     assert git(repo, "status", "--porcelain") == ""
 
 
+@pytest.mark.parametrize("name", ["bad name", "x..y", "fix/", "-x", "v1.lock"])
+def test_a_branch_name_git_refuses_is_refused_before_anything_is_written(
+    tmp_path: Path, helm_server: HelmServer, name: str
+) -> None:
+    """It was refused by ``git update-ref`` after every file was written and the gate ran."""
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    before, head = snapshot(repo), git(repo, "rev-parse", "HEAD")
+    outcome = bump(helm_server, repo, "2.4.0", "--branch", name)
+    assert (outcome.code, outcome.stdout, outcome.stderr) == (2, "", (
+        f"error: --branch '{name}': not a valid git branch name (git check-ref-format "
+        "--branch says why); nothing was written\n"
+    ))  # fmt: skip
+    assert snapshot(repo) == before and git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "branch", "--list") == "* main"
+
+
 def test_outside_git_works_as_no_git_and_says_so(tmp_path: Path, helm_server: HelmServer) -> None:
     repo = make_fleet(tmp_path / "repo", INCIDENT)
     outcome = bump(helm_server, repo, "2.4.0")

@@ -130,6 +130,20 @@ def refuse_unsettled(repo: GitRepo) -> None:
         )
 
 
+def refuse_bad_branch(repo: GitRepo, branch: str) -> None:
+    """A ``--branch`` git would refuse (``a b``, ``x..y``, ``-x``): refused before any write,
+    not by ``update-ref`` after every file was written and the gate ran."""
+    import git
+
+    try:
+        repo.handle.git.check_ref_format("--branch", branch)
+    except git.GitCommandError:
+        raise UsageError(
+            f"--branch '{branch}': not a valid git branch name (git check-ref-format --branch "
+            "says why); nothing was written"
+        ) from None
+
+
 def branch_exists(repo: GitRepo, branch: str) -> bool:
     return branch in {head.name for head in repo.handle.heads}
 

@@ -22,7 +22,7 @@ from fluxbump.vcs.text import branch_name, commit_message, pr_text
 PastFiles = tuple[list[SourceFile], int, bool]
 
 if TYPE_CHECKING:
-    from fluxbump.vcs.steps import BumpGit
+    from fluxbump.vcs.steps import BumpGit, HeadOnly
     from fluxbump.write.transaction import Transaction
 
 
@@ -182,15 +182,18 @@ class GitSession:
         verb = "opened" if pr.created else "found existing"
         result.notes.append(f"{verb} pull request #{pr.number}: {pr.url}")
 
-    def steps(self) -> BumpGit | None:
-        """The git steps this bump will take, for the journal (None: no git writes)."""
-        if not self.writes or self.branch is None or self.original is None:
+    def steps(self) -> BumpGit | HeadOnly | None:
+        """The git steps this bump will take, for the journal (None: not in git); a run that
+        takes none records where HEAD was."""
+        if self.repo is None:
             return None
-        from fluxbump.vcs.steps import BumpGit
+        from fluxbump.vcs.steps import BumpGit, HeadOnly
         from fluxbump.write.places import places
 
         where = places(self.repo.top)
         head = str(self.repo.handle.head.commit.hexsha)
+        if not self.writes or self.branch is None or self.original is None:
+            return HeadOnly(where.base, where.journal, self.original, head)
         return BumpGit(where.base, where.journal, self.original, head, self.branch, [])
 
     def commit(self, result: BumpResult, transaction: Transaction) -> None:

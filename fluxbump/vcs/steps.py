@@ -130,12 +130,7 @@ class BumpGit:
             return True
         # Commits made since (the bump's files committed by hand, say): undoing would restore
         # the files under them, and finishing would claim a commit the run never made.
-        raise UsageError(
-            "HEAD moved to commits an interrupted fluxbump run did not make; undoing that "
-            f"run would restore files under them: check out {self.branch0} (at "
-            f"{self.head0[:12]}, where it began) and re-run to undo it, or remove "
-            f"{self.journal} to keep the files as they are"
-        )
+        raise head_moved(self.journal, self.branch0, self.head0)
 
     def complete(self) -> None:
         tip = self._rev(f"refs/heads/{self.branch}")
@@ -200,6 +195,44 @@ class BumpGit:
         return run_git(self.top, list(args), env=env, stdin=stdin)
 
 
+def head_moved(journal: Path, branch0: str | None, head0: str) -> UsageError:
+    """The refusal to recover a run after HEAD moved to commits it did not make."""
+    start = f"{branch0} (at {head0[:12]}, where it began)" if branch0 else f"{head0[:12]}"
+    return UsageError(
+        "HEAD moved to commits an interrupted fluxbump run did not make; undoing that run "
+        f"would restore files under them: check out {start} and re-run to undo it, or "
+        f"remove {journal} to keep the files as they are"
+    )
+
+
+@dataclass
+class HeadOnly:
+    """A run that takes no git step (``--no-git``, ``sync``) in a git work tree: recorded
+    is only where HEAD was, so that recovery never restores the files under commits made
+    since (the files it wrote, committed by hand after the crash)."""
+
+    top: Path
+    journal: Path
+    branch0: str | None
+    head0: str
+
+    def state(self) -> dict[str, Any]:
+        return {"branch0": self.branch0, "head0": self.head0}
+
+    def committed(self) -> bool:
+        """Never: there is nothing to finish. HEAD elsewhere than at the start is refused."""
+        proc = run_git(self.top, ["rev-parse", "-q", "--verify", "HEAD^{commit}"])
+        if proc.returncode == 0 and proc.stdout.decode().strip() != self.head0:
+            raise head_moved(self.journal, self.branch0, self.head0)
+        return False
+
+    def complete(self) -> None:
+        return None
+
+    def undo(self) -> None:
+        return None
+
+
 def run_git(
     top: Path, args: Sequence[str], *, env: dict[str, str] | None = None, stdin: bytes = b""
 ) -> subprocess.CompletedProcess[bytes]:
@@ -232,6 +265,11 @@ def _one_line(proc: subprocess.CompletedProcess[bytes]) -> str:
     return " / ".join(lines) or f"exit status {proc.returncode}"
 
 
-def load(where: Places, state: dict[str, Any]) -> BumpGit:
-    """``recover``'s reader of the journal's git record."""
-    return BumpGit.from_state(where, state)
+def load(where: Places, state: dict[str, Any]) -> BumpGit | HeadOnly:
+    """``recover``'s reader of the journal's git record (a run with no branch took no step)."""
+    if "branch" in state:
+        return BumpGit.from_state(where, state)
+    head0, branch0 = state.get("head0"), state.get("branch0")
+    if not isinstance(head0, str) or not head0 or not isinstance(branch0, (str, type(None))):
+        raise UsageError(f"{where.journal}: its git record is damaged; inspect it by hand")
+    return HeadOnly(where.base, where.journal, branch0, head0)

@@ -282,3 +282,23 @@ def test_the_files_of_a_killed_bump_committed_by_hand_are_never_restored_under_t
     assert proc.returncode == 0, proc.stderr
     assert "already at v2.4.0; nothing to do" in proc.stdout
     assert git_state(root) == before and leftovers(root) == []
+
+
+@pytest.mark.parametrize("command", [("to", "2.4.0", "--no-git"), ("sync", "--from", "cloud-init")])
+def test_files_a_killed_run_without_git_wrote_and_the_user_committed_are_never_restored(
+    tmp_path: Path, index_server: HelmServer, command: tuple[str, ...]
+) -> None:
+    """A run that takes no git step (--no-git, sync) in a git work tree, killed after its
+    writes; the user commits what it wrote. The next run restored the old bytes under that
+    commit: the journal did not say where HEAD was."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    start = git_state(root)
+    killed = run(fluxbump_cmd(root, index_server, *command), tmp_path / "cache",
+                 **{CRASH_ENV: "fsync:4"})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL
+    git_out(root, "commit", "-qam", "the synced pins (committed after the crash)")
+    before = git_state(root)
+    assert before.clean and before.files != start.files
+    proc = run(fluxbump_cmd(root, index_server, *command), tmp_path / "cache")
+    assert_refused_as_moved(root, proc, start.head)
+    assert git_state(root) == before

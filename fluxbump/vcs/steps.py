@@ -118,9 +118,10 @@ class BumpGit:
 
     # --- reading back, undoing, finishing ---------------------------------------------------
 
-    def committed(self) -> bool:
+    def committed(self, files: Sequence[str]) -> bool:
         """The run's commit exists and HEAD is on it, or on commits made after it: finish,
-        not undo. HEAD where the run started: undo. Anywhere else, neither is safe."""
+        not undo. HEAD where the run started, or moved by commits that touch none of
+        ``files`` (a pull) and not on the run's branch: undo. Otherwise neither is safe."""
         head = self._rev("HEAD")
         if head is None or head == self.head0:
             return False
@@ -128,8 +129,11 @@ class BumpGit:
         own = self._own_commit(tip) if tip is not None else None
         if own is not None and self._is_ancestor(own, head):
             return True
+        if self._current() != self.branch and not touched(self.top, self.head0, head, files):
+            return False
         # Commits made since (the bump's files committed by hand, say): undoing would restore
-        # the files under them, and finishing would claim a commit the run never made.
+        # the files under them (or move HEAD off them), and finishing would claim a commit
+        # the run never made.
         raise head_moved(self.journal, self.branch0, self.head0)
 
     def complete(self) -> None:
@@ -195,6 +199,16 @@ class BumpGit:
         return run_git(self.top, list(args), env=env, stdin=stdin)
 
 
+def touched(top: Path, since: str, head: str, files: Sequence[str]) -> bool:
+    """Whether the commits from ``since`` to ``head`` change any of ``files`` (git failing
+    to say, a ``since`` gone from the repository, counts as yes)."""
+    proc = run_git(top, ["diff-tree", "-r", "-z", "--name-only", since, head])
+    if proc.returncode != 0:
+        return True
+    changed = set(os.fsdecode(proc.stdout).split("\0"))
+    return any(file in changed for file in files)
+
+
 def head_moved(journal: Path, branch0: str | None, head0: str) -> UsageError:
     """The refusal to recover a run after HEAD moved to commits it did not make."""
     start = f"{branch0} (at {head0[:12]}, where it began)" if branch0 else f"{head0[:12]}"
@@ -219,10 +233,12 @@ class HeadOnly:
     def state(self) -> dict[str, Any]:
         return {"branch0": self.branch0, "head0": self.head0}
 
-    def committed(self) -> bool:
-        """Never: there is nothing to finish. HEAD elsewhere than at the start is refused."""
+    def committed(self, files: Sequence[str]) -> bool:
+        """Never: there is nothing to finish. HEAD moved by commits touching ``files`` is
+        refused (undoing would restore them under those commits)."""
         proc = run_git(self.top, ["rev-parse", "-q", "--verify", "HEAD^{commit}"])
-        if proc.returncode == 0 and proc.stdout.decode().strip() != self.head0:
+        head = proc.stdout.decode().strip() if proc.returncode == 0 else self.head0
+        if head != self.head0 and touched(self.top, self.head0, head, files):
             raise head_moved(self.journal, self.branch0, self.head0)
         return False
 

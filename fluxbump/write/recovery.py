@@ -82,7 +82,7 @@ def recover(
                 return []
             records = _load_manifest(where)
             git = _load_git(where, load_git)
-            if git is not None and git.committed():
+            if git is not None and git.committed([rec.key for rec in records]):
                 return _finish_recorded(journal, records, git, writer)
             return _roll_back_recorded(journal, records, git, writer)
         except OSError as exc:

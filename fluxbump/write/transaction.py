@@ -425,8 +425,9 @@ def signals_deferred() -> Iterator[None]:
 class GitSteps(Protocol):
     """The git steps taken around a transaction, as recovery and rollback see them."""
 
-    def committed(self) -> bool:
-        """True when the run's commit exists and is checked out: finish, do not undo."""
+    def committed(self, files: Sequence[str]) -> bool:
+        """True when the run's commit exists and is checked out: finish, do not undo.
+        ``files``: the journal's, relative to the work tree top; raises when neither is safe."""
         ...
 
     def complete(self) -> None:

@@ -302,3 +302,26 @@ def test_files_a_killed_run_without_git_wrote_and_the_user_committed_are_never_r
     proc = run(fluxbump_cmd(root, index_server, *command), tmp_path / "cache")
     assert_refused_as_moved(root, proc, start.head)
     assert git_state(root) == before
+
+
+@pytest.mark.parametrize("command", [("to", "2.4.0"), ("to", "2.4.0", "--no-git")])
+def test_commits_since_a_kill_that_touch_none_of_its_files_do_not_stop_the_undo(
+    tmp_path: Path, index_server: HelmServer, command: tuple[str, ...]
+) -> None:
+    """Killed after its writes; then ``git pull`` brings a commit that touches none of the
+    run's files (HEAD moved, the written files come along). Restoring them is what the tree
+    was before the crash: the next run undoes that run and bumps, on top of the new commit."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    killed = run(fluxbump_cmd(root, index_server, *command), tmp_path / "cache",
+                 **{CRASH_ENV: "fsync:4"})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL
+    (root / "NOTES.md").write_text("from a colleague\n")
+    git_out(root, "add", "NOTES.md")
+    git_out(root, "commit", "-qm", "a colleague's commit, pulled")
+    pulled = git_out(root, "rev-parse", "HEAD")
+    proc = run(fluxbump_cmd(root, index_server, *command), tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    assert "restored platform/flux/chart/Chart.yaml from an interrupted run" in proc.stdout
+    assert "chart version (bp-flux) 1.1.1 -> 1.1.2" in proc.stdout
+    assert git_out(root, "rev-parse", "HEAD~1" if "--no-git" not in command else "HEAD") == pulled
+    assert leftovers(root) == []

@@ -139,25 +139,37 @@ class GitSession:
 
     def resumed(self, remote: str, result: BumpResult) -> BumpResult | None:
         """Nothing to write, on this bump's own branch (left checked out by a run whose push
-        failed, now run again): the branch is pushed as asked. None: not that case."""
+        or pull request failed, now run again): the branch is pushed, and its pull request
+        found, as asked. None: not that case."""
         if not (self.writes and self.options.push) or self.original is None:
             return None
         branch = branch_name(result.plan, self.options.branch)
         if self.original != branch:
             return None
-        if self.options.open_pr:
-            # This run planned no edit: a pull request it opened would describe none.
-            raise UsageError(
-                f"--open-pr: {branch} already holds this bump, committed by an earlier run, "
-                f"and this run has no plan to describe: git push {remote} {branch} and open "
-                "the pull request by hand; nothing was pushed"
-            )
         self._require_remote(remote)
+        forge = _forge_for(self.repo, remote) if self.options.open_pr else None
         result.branch = branch
         self.push(remote, result)
         if result.pushed:
             result.notes.append(f"pushed {branch} (the bump an earlier run committed)")
+        if forge is not None:
+            self._found_pr(forge, result)
         return result
+
+    def _found_pr(self, forge: tuple[Any, str], result: BumpResult) -> None:
+        from fluxbump.remote.forge import find_pull_request
+
+        assert result.branch is not None
+        pr = find_pull_request(*forge, head=result.branch)
+        if pr is None:
+            # This run planned no edit: a pull request it opened would describe none.
+            raise UsageError(
+                f"--open-pr: {result.branch} holds the bump an earlier run committed, and this "
+                "run has no plan to describe in a new pull request: open it from "
+                f"{result.branch} by hand"
+            )
+        result.pr_url = pr.url
+        result.notes.append(f"found existing pull request #{pr.number}: {pr.url}")
 
     def publish(self, remote: str, result: BumpResult) -> BumpResult:
         """Push the branch and open (or find) its pull request, as asked."""

@@ -389,17 +389,27 @@ def _acquire(path: Path) -> int:
 # --- signals -------------------------------------------------------------------------------
 
 
+# SIGHUP too: a closed terminal or a dropped SSH session sends it, and its default action
+# (like any signal ``run_git`` held until git was done) ended the run mid-write.
+_AS_INTERRUPT = (signal.SIGTERM, signal.SIGHUP)
+
+
 @contextmanager
 def interrupts_as_keyboard_interrupt() -> Iterator[None]:
-    """While active, SIGTERM raises KeyboardInterrupt so callers roll back like on Ctrl-C."""
+    """While active, SIGTERM and SIGHUP raise KeyboardInterrupt so callers roll back like on
+    Ctrl-C; one ignored (``nohup``) stays ignored."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be installed from the main thread
         return
-    previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    previous = {sig: signal.getsignal(sig) for sig in _AS_INTERRUPT}
+    for sig, handler in previous.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(sig, _raise_keyboard_interrupt)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -154,7 +154,7 @@ exit 0
 """
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_a_signal_while_git_commits_is_undone_after_git_finishes(
     tmp_path: Path, index_server: HelmServer, sig: signal.Signals
 ) -> None:

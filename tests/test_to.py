@@ -325,6 +325,27 @@ def test_a_branch_name_git_refuses_is_refused_before_anything_is_written(
     assert git(repo, "branch", "--list") == "* main"
 
 
+@pytest.mark.parametrize(("existing", "branch"), [
+    ("fluxbump", "fluxbump/flux-v2.4.0"), ("fluxbump/flux-v2.4.0/old", "fluxbump/flux-v2.4.0"),
+])  # fmt: skip
+def test_a_branch_whose_name_git_holds_as_a_folder_is_refused_before_anything_is_written(
+    tmp_path: Path, helm_server: HelmServer, existing: str, branch: str
+) -> None:
+    """git stores branches as paths: with a branch "fluxbump" (the one that added fluxbump,
+    say) "fluxbump/flux-v2.4.0" cannot exist. ``update-ref`` refused it after every file
+    was written and the gate ran."""
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    git(repo, "branch", existing)
+    before, head = snapshot(repo), git(repo, "rev-parse", "HEAD")
+    outcome = bump(helm_server, repo, "2.4.0")
+    assert (outcome.code, outcome.stdout, outcome.stderr) == (2, "", (
+        f"error: branch {branch} cannot be created beside branch {existing} (git keeps "
+        "branches as paths, and one would be the other's folder); rename that one, or pass "
+        "--branch NAME; nothing was written\n"
+    ))  # fmt: skip
+    assert snapshot(repo) == before and git(repo, "rev-parse", "HEAD") == head
+
+
 def test_outside_git_works_as_no_git_and_says_so(tmp_path: Path, helm_server: HelmServer) -> None:
     repo = make_fleet(tmp_path / "repo", INCIDENT)
     outcome = bump(helm_server, repo, "2.4.0")

@@ -148,6 +148,21 @@ def branch_exists(repo: GitRepo, branch: str) -> bool:
     return branch in {head.name for head in repo.handle.heads}
 
 
+def refuse_path_clash(repo: GitRepo, branch: str) -> None:
+    """git keeps branches as paths: beside a branch ``fluxbump`` (the one that added
+    fluxbump, say) none named ``fluxbump/…`` can be created, nor one above another's folder.
+    Refused before any write, not by ``update-ref`` after the files and the gate."""
+    parts = branch.split("/")
+    folders = {"/".join(parts[:i]) for i in range(1, len(parts))}
+    for head in repo.handle.heads:
+        if head.name in folders or head.name.startswith(f"{branch}/"):
+            raise UsageError(
+                f"branch {branch} cannot be created beside branch {head.name} (git keeps "
+                "branches as paths, and one would be the other's folder); rename that one, "
+                "or pass --branch NAME; nothing was written"
+            )
+
+
 def current_branch(repo: GitRepo) -> str | None:
     try:
         return str(repo.handle.active_branch.name)

@@ -108,6 +108,7 @@ class GitSession:
             raise UsageError(
                 f"branch {self.branch} already exists; delete it, or pass --branch NAME"
             )
+        git.refuse_path_clash(self.repo, self.branch)
         if self.options.push:
             self._require_remote(remote)
         if self.options.open_pr:

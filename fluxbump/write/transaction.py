@@ -546,7 +546,13 @@ class Transaction:
             if entry.real not in kept:
                 _keep_owner(entry.real, entry.owner)
         if self.git is not None:
-            self.git.undo()
+            try:
+                self.git.undo()
+            except UsageError as exc:  # git's own lock held by another process, say
+                raise UsageError(
+                    f"every file was restored, but undoing its git steps failed ({exc.message}); "
+                    "the next 'fluxbump to' or 'fluxbump sync' finishes undoing them"
+                ) from exc
         try:
             if self.journal.exists():
                 remove_journal(self.journal, self.writer)

@@ -325,3 +325,36 @@ def test_commits_since_a_kill_that_touch_none_of_its_files_do_not_stop_the_undo(
     assert "chart version (bp-flux) 1.1.1 -> 1.1.2" in proc.stdout
     assert git_out(root, "rev-parse", "HEAD~1" if "--no-git" not in command else "HEAD") == pulled
     assert leftovers(root) == []
+
+
+def test_an_index_lock_taken_while_git_commits_ends_restored_and_says_so(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """Another git process takes the index lock after fluxbump's check, while it commits: the
+    index update fails, every file is restored, and undoing the git steps fails on the same
+    lock. The one line says the files were restored and what finishes the rest; with the lock
+    gone, the next run does, then bumps."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    before = git_state(root)
+    lock, release = root / ".git" / "index.lock", tmp_path / "release"
+    seam = {PAUSE_ENV: "git:4", PAUSE_FILE_ENV: str(release)}
+    with bump_process(root, index_server, tmp_path / "cache", **seam) as proc:
+        wait_for(Path(f"{release}.paused"), proc)
+        lock.write_bytes(b"")
+        release.touch()
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    [line] = err.splitlines()
+    assert line.startswith(
+        "error: every file was restored, but undoing its git steps failed (git reset failed: "
+        f"fatal: Unable to create '{lock}': File exists."
+    )
+    assert line.endswith("); the next 'fluxbump to' or 'fluxbump sync' finishes undoing them")
+    lock.unlink()
+    after = git_state(root)
+    assert (after.head, after.branch, after.branches, after.files, after.status) == (
+        before.head, "main", ("main",), before.files, "",
+    )  # fmt: skip
+    proc2 = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    assert proc2.returncode == 0, proc2.stderr
+    assert git_state(root).branch == BRANCH and leftovers(root) == []

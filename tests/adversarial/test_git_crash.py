@@ -8,6 +8,7 @@ branch, a staged bump, or a lock.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -24,7 +25,7 @@ from tests.adversarial.harness import (
     git_state,
     leftovers,
 )
-from tests.support.crash_cli import SMALL, fluxbump_cmd, run, run_forked, wait_for
+from tests.support.crash_cli import SMALL, child_env, fluxbump_cmd, run, run_forked, wait_for
 from tests.support.fixtures import INCIDENT, make_fleet
 from tests.support.helm_server import HelmServer
 
@@ -358,3 +359,41 @@ def test_an_index_lock_taken_while_git_commits_ends_restored_and_says_so(
     proc2 = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
     assert proc2.returncode == 0, proc2.stderr
     assert git_state(root).branch == BRANCH and leftovers(root) == []
+
+
+SLOW_RECEIVE = """#!/bin/sh
+touch "{entered}"
+sleep 30
+"""
+
+
+def test_a_bump_killed_while_it_pushes_is_pushed_by_the_same_command_again(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """SIGKILL to the whole process group (fluxbump, git push) while the remote receives:
+    the bump is committed on its branch, nothing left to recover, the remote has no branch;
+    the same command run again pushes that very commit."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    remote, entered = tmp_path / "remote.git", tmp_path / "entered"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text(SLOW_RECEIVE.format(entered=entered))
+    hook.chmod(0o755)
+    git_out(root, "remote", "add", "origin", str(remote))
+    cmd = fluxbump_cmd(root, index_server, "to", "2.4.0", "--push")
+    proc = subprocess.Popen(cmd, env=child_env(FLUXBUMP_CACHE_DIR=str(tmp_path / "cache")),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
+    try:
+        wait_for(entered, proc)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    hook.unlink()
+    done = git_state(root)
+    assert done.branch == BRANCH and done.clean and leftovers(root) == []
+    assert git_out(remote, "branch", "--list") == ""
+    again = run(cmd, tmp_path / "cache")
+    assert again.returncode == 0, again.stderr
+    assert git_out(remote, "rev-parse", BRANCH) == done.head
+    assert git_state(root) == done and leftovers(root) == []

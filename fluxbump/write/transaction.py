@@ -267,7 +267,9 @@ def kill_points(n_files: int, *, git: bool = False) -> list[str]:
         return []
     counts = {
         "journal": 3,  # mkdir, manifest temp written, manifest renamed into place
-        "backup": 2 if git else 1,  # one file holds every old content (and the git record)
+        # one file holds every old content (and the git record, which a --no-git run or a
+        # sync in a git work tree also writes: backup:2 then exists, with no git steps)
+        "backup": 2 if git else 1,
         "temp-write": n_files,
         # one sync each: the journal (backup, manifest temp, directories), the manifest's
         # rename, the temps, the renames, and the journal after commit drops the manifest;

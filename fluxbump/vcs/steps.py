@@ -154,16 +154,17 @@ class BumpGit:
 
     def _own_commit(self, tip: str) -> str | None:
         """The run's commit on the branch ending at ``tip``: the one recorded, else (killed
-        before recording it) the branch's first commit, when it changes exactly the run's
-        files. A commit of the user's on the branch also has the start as its parent."""
-        first = self.commit_sha or self._first_after_start(tip)
-        if not first or self._rev(f"{first}^") != self.head0:
-            return None
-        if not self._is_ancestor(first, tip):
-            return None
-        if not self.commit_sha and self._changed(first) != set(self.paths):
-            return None
-        return first
+        before recording it, or reworded since) the branch's first commit, when it changes
+        exactly the run's files. A commit of the user's on the branch also has the start as
+        its parent, so the parent alone proves nothing."""
+        for commit, recorded in ((self.commit_sha, True), (self._first_after_start(tip), False)):
+            if not commit or self._rev(f"{commit}^") != self.head0:
+                continue
+            if not self._is_ancestor(commit, tip):
+                continue
+            if recorded or (self.paths and self._changed(commit) == set(self.paths)):
+                return commit
+        return None
 
     def _is_ancestor(self, commit: str, of: str) -> bool:
         return self._proc("merge-base", "--is-ancestor", commit, of).returncode == 0

@@ -397,3 +397,21 @@ def test_a_bump_killed_while_it_pushes_is_pushed_by_the_same_command_again(
     assert again.returncode == 0, again.stderr
     assert git_out(remote, "rev-parse", BRANCH) == done.head
     assert git_state(root) == done and leftovers(root) == []
+
+
+def test_a_finished_bump_whose_commit_was_reworded_after_the_kill_is_kept(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """Killed after its commit (git:7); the user rewords it (``git commit --amend``): the
+    recorded commit is gone from the branch, but the branch's commit is still exactly the
+    run's files on the start. Recovery finishes, keeping the reworded commit."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    killed = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache",
+                 **{CRASH_ENV: "git:7"})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL
+    git_out(root, "commit", "-q", "--amend", "-m", "Flux 2.4.0 (reworded)")
+    before = git_state(root)
+    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    assert "finished an interrupted bump" in proc.stdout
+    assert git_state(root) == before and leftovers(root) == []

@@ -144,10 +144,13 @@ class BumpGit:
     def undo(self) -> None:
         """Back on the start branch at the start HEAD, the new branch deleted; the files are
         the start's by then, so only refs move (and the index, if it was updated)."""
-        if self._current() == self.branch:
+        on_branch = self._current() == self.branch
+        if on_branch:
             self._git("symbolic-ref", "HEAD", f"refs/heads/{self.branch0}")
         tip = self._rev(f"refs/heads/{self.branch}")
-        if tip is not None and (tip == self.head0 or tip == self._own_commit(tip)):
+        # Its commit, once the user checked out another branch, looked finished to them (it
+        # may be pushed, even proposed): kept. Only a run still on its branch takes it back.
+        if tip is not None and (tip == self.head0 or (on_branch and tip == self._own_commit(tip))):
             self._git("update-ref", "-d", f"refs/heads/{self.branch}", tip)
         if "commit" in self.steps:
             self._update_index()  # its entries may be the new commit's: back to HEAD's

@@ -415,3 +415,26 @@ def test_a_finished_bump_whose_commit_was_reworded_after_the_kill_is_kept(
     assert proc.returncode == 0, proc.stderr
     assert "finished an interrupted bump" in proc.stdout
     assert git_state(root) == before and leftovers(root) == []
+
+
+def test_a_finished_bump_left_for_the_start_branch_keeps_its_branch(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """Killed after its commit (git:7): to the user the bump looks done; they go back to
+    main (and may have pushed the branch by hand). The next run has nothing to restore and
+    deleted that branch, commit and all, without a word; it is now kept."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    start = git_state(root)
+    killed = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache",
+                 **{CRASH_ENV: "git:7"})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL
+    bump = git_out(root, "rev-parse", "HEAD")
+    git_out(root, "checkout", "-q", "main")
+    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    after = git_state(root)
+    assert (after.head, after.branch, after.files, after.status) == (
+        start.head, "main", start.files, "",
+    )  # fmt: skip
+    assert git_out(root, "rev-parse", f"refs/heads/{BRANCH}") == bump
+    assert leftovers(root) == []

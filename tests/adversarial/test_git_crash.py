@@ -219,6 +219,21 @@ def assert_refused_as_moved(root: Path, proc: subprocess.CompletedProcess[str], 
     assert journal.is_dir()
 
 
+def assert_undone_on_main_keeping_the_branch(
+    root: Path, server: HelmServer, tmp_path: Path, start: GitState, tip: str
+) -> None:
+    """The next run (``--dry-run`` recovers too) leaves main as it started, clean, with the
+    bump branch still at ``tip`` and nothing of fluxbump's left."""
+    proc = run(fluxbump_cmd(root, server, "to", "2.4.0", "--dry-run"), tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    after = git_state(root)
+    assert (after.head, after.branch, after.files, after.status) == (
+        start.head, "main", start.files, "",
+    )  # fmt: skip
+    assert git_out(root, "rev-parse", f"refs/heads/{BRANCH}") == tip
+    assert leftovers(root) == []
+
+
 def test_a_commit_made_after_a_finished_bump_was_killed_is_kept_and_checked_out(
     tmp_path: Path, index_server: HelmServer
 ) -> None:
@@ -251,14 +266,7 @@ def test_a_commit_made_on_the_branch_of_a_bump_killed_before_its_commit_is_refus
     assert git_state(root) == before
 
     git_out(root, "checkout", "-q", "main")  # the bump's files come along, uncommitted
-    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), tmp_path / "cache")
-    assert proc.returncode == 0, proc.stderr
-    after = git_state(root)
-    assert (after.head, after.branch, after.files, after.status) == (
-        start.head, "main", start.files, "",
-    )  # fmt: skip
-    assert git_out(root, "rev-parse", f"refs/heads/{BRANCH}") == mine
-    assert leftovers(root) == []
+    assert_undone_on_main_keeping_the_branch(root, index_server, tmp_path, start, mine)
 
 
 def test_the_files_of_a_killed_bump_committed_by_hand_are_never_restored_under_the_commit(
@@ -430,11 +438,4 @@ def test_a_finished_bump_left_for_the_start_branch_keeps_its_branch(
     assert killed.returncode == -signal.SIGKILL
     bump = git_out(root, "rev-parse", "HEAD")
     git_out(root, "checkout", "-q", "main")
-    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), tmp_path / "cache")
-    assert proc.returncode == 0, proc.stderr
-    after = git_state(root)
-    assert (after.head, after.branch, after.files, after.status) == (
-        start.head, "main", start.files, "",
-    )  # fmt: skip
-    assert git_out(root, "rev-parse", f"refs/heads/{BRANCH}") == bump
-    assert leftovers(root) == []
+    assert_undone_on_main_keeping_the_branch(root, index_server, tmp_path, start, bump)

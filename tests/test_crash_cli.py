@@ -211,7 +211,7 @@ def start_paused(
     )
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_signal_during_apply_restores_every_file(
     tmp_path: Path, index_server: HelmServer, sig: signal.Signals
 ) -> None:

@@ -130,6 +130,23 @@ def test_5xx_every_time_falls_back(server: HelmServer, tmp_path: Path) -> None:
     assert_fell_back(resolve(server.base_url), tmp_path, "after 3 tries (HTTP 500)")
 
 
+def test_an_endless_redirect_is_a_network_failure_not_a_crash(
+    server: HelmServer, tmp_path: Path
+) -> None:
+    """A server redirecting to itself: ``resolve`` falls back, ``to`` exits 3 having written
+    nothing. Both ended in exit 70, "unexpected error (TooManyRedirects: …)"."""
+    loop = Fault(status=302, body=b"", headers={"Location": "/index.yaml"})
+    server.faults += [loop] * 100
+    assert_fell_back(resolve(server.base_url), tmp_path, "TooManyRedirects")
+    assert len(server.requests) == 21  # httpx's 20 redirects; never retried
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    outcome = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", server.base_url)
+    assert_exit_3(outcome, f"{server.url('/index.yaml')}: cannot fetch the Helm index",
+                  "TooManyRedirects")  # fmt: skip
+    assert git_state(repo) == before
+
+
 def test_404_is_exit_3_at_once(server: HelmServer) -> None:
     outcome = resolve(server.url("/nope/index.yaml"))
     assert_exit_3(outcome, "/nope/index.yaml: HTTP 404")

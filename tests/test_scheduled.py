@@ -68,6 +68,48 @@ def test_scheduled_job_bumps_pushes_and_opens_a_pr(
     assert TOKEN not in outcome.stdout + outcome.stderr
 
 
+def by_hand(server: HelmServer, forge: ForgeServer, repo: Path) -> Outcome:
+    """``to 2.8.5 --push --open-pr``: a named release, as a person runs it."""
+    return run_cli(
+        "to", "2.8.5", "--push", "--open-pr", "--json", "--repo", str(repo),
+        "--helm-repo", server.base_url, env=forge.env(),
+    )  # fmt: skip
+
+
+def test_the_same_command_again_on_its_branch_finds_its_pr(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    """Run again where the first left the repository (on its branch, pushed, its PR open):
+    nothing to push, the PR is found and named, exit 0."""
+    first = json.loads(by_hand(helm_server, github, repo).stdout)
+    before = snapshot(repo), git(repo, "rev-parse", "HEAD")
+    outcome = by_hand(helm_server, github, repo)
+    assert outcome.code == 0, outcome.stdout
+    result = json.loads(outcome.stdout)
+    assert result["changed"] is False and result["pushed"] is False
+    assert result["branch"] == first["branch"] and result["pr_url"] == first["pr_url"]
+    assert len(github.seen("POST")) == 1
+    assert (snapshot(repo), git(repo, "rev-parse", "HEAD")) == before
+
+
+def test_the_same_command_again_on_its_branch_without_its_pr_says_to_open_it_by_hand(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    """The first run pushed, then the forge refused the PR (exit 3). Run again on that
+    branch, nothing is planned, so no PR body can be written: exit 2, open it by hand."""
+    github.faults["POST"] = [Reply(502, b"bad gateway")]
+    failed = by_hand(helm_server, github, repo)
+    assert failed.code == 3, failed.stdout
+    branch = git(repo, "branch", "--show-current")
+    outcome = by_hand(helm_server, github, repo)
+    assert outcome.code == 2
+    assert json.loads(outcome.stdout) == {"ok": False, "exit_code": 2, "error": (
+        f"--open-pr: {branch} holds the bump an earlier run committed, and this run has no "
+        f"plan to describe in a new pull request: open it from {branch} by hand"
+    )}  # fmt: skip
+    assert len(github.seen("POST")) == 1 and github.pulls == []
+
+
 def test_rerun_with_the_branch_and_pr_in_place_does_nothing_and_says_where(
     repo: Path, helm_server: HelmServer, github: ForgeServer
 ) -> None:

@@ -292,17 +292,14 @@ def test_a_push_that_failed_is_made_by_the_same_command_run_again(
     git(repo, "remote", "add", "origin", str(remote))
     failed = bump(helm_server, repo, "2.4.0", "--push")
     assert failed.code == 3, failed.stderr
-    assert "the commit is on the local branch" in failed.stderr
+    assert failed.stderr == (  # why, in the remote's words; it said "failed to push some refs"
+        "error: push of fluxbump/flux-v2.4.0 to origin failed: ! [remote rejected] "
+        "fluxbump/flux-v2.4.0 -> fluxbump/flux-v2.4.0 (pre-receive hook declined) (remote: "
+        "down for maintenance); the commit is on the local branch\n"
+    )
     assert git(remote, "branch", "--list") == ""
     hook.unlink()
     files, commit = snapshot(repo), git(repo, "rev-parse", "HEAD")
-    proposal = bump(helm_server, repo, "2.4.0", "--open-pr")  # it would describe no edit
-    assert (proposal.code, proposal.stderr) == (2, (
-        "error: --open-pr: fluxbump/flux-v2.4.0 already holds this bump, committed by an "
-        "earlier run, and this run has no plan to describe: git push origin "
-        "fluxbump/flux-v2.4.0 and open the pull request by hand; nothing was pushed\n"
-    ))  # fmt: skip
-    assert git(remote, "branch", "--list") == ""
     again = bump(helm_server, repo, "2.4.0", "--push")
     assert again.code == 0, again.stderr
     assert git(remote, "rev-parse", "fluxbump/flux-v2.4.0") == commit
@@ -310,6 +307,43 @@ def test_a_push_that_failed_is_made_by_the_same_command_run_again(
     assert snapshot(repo) == files and git(repo, "rev-parse", "HEAD") == commit
     assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "fluxbump/flux-v2.4.0"
     assert git(repo, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize("name", ["bad name", "x..y", "fix/", "-x", "v1.lock"])
+def test_a_branch_name_git_refuses_is_refused_before_anything_is_written(
+    tmp_path: Path, helm_server: HelmServer, name: str
+) -> None:
+    """It was refused by ``git update-ref`` after every file was written and the gate ran."""
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    before, head = snapshot(repo), git(repo, "rev-parse", "HEAD")
+    outcome = bump(helm_server, repo, "2.4.0", "--branch", name)
+    assert (outcome.code, outcome.stdout, outcome.stderr) == (2, "", (
+        f"error: --branch '{name}': not a valid git branch name (git check-ref-format "
+        "--branch says why); nothing was written\n"
+    ))  # fmt: skip
+    assert snapshot(repo) == before and git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "branch", "--list") == "* main"
+
+
+@pytest.mark.parametrize(("existing", "branch"), [
+    ("fluxbump", "fluxbump/flux-v2.4.0"), ("fluxbump/flux-v2.4.0/old", "fluxbump/flux-v2.4.0"),
+])  # fmt: skip
+def test_a_branch_whose_name_git_holds_as_a_folder_is_refused_before_anything_is_written(
+    tmp_path: Path, helm_server: HelmServer, existing: str, branch: str
+) -> None:
+    """git stores branches as paths: with a branch "fluxbump" (the one that added fluxbump,
+    say) "fluxbump/flux-v2.4.0" cannot exist. ``update-ref`` refused it after every file
+    was written and the gate ran."""
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    git(repo, "branch", existing)
+    before, head = snapshot(repo), git(repo, "rev-parse", "HEAD")
+    outcome = bump(helm_server, repo, "2.4.0")
+    assert (outcome.code, outcome.stdout, outcome.stderr) == (2, "", (
+        f"error: branch {branch} cannot be created beside branch {existing} (git keeps "
+        "branches as paths, and one would be the other's folder); rename that one, or pass "
+        "--branch NAME; nothing was written\n"
+    ))  # fmt: skip
+    assert snapshot(repo) == before and git(repo, "rev-parse", "HEAD") == head
 
 
 def test_outside_git_works_as_no_git_and_says_so(tmp_path: Path, helm_server: HelmServer) -> None:

@@ -515,6 +515,18 @@ def test_sigterm_raises_keyboard_interrupt_and_handler_is_restored(
     assert safety_sigterm == [signal.SIGTERM]
 
 
+def test_an_ignored_sighup_stays_ignored_and_is_restored() -> None:
+    """Under ``nohup`` a closed terminal must not interrupt the bump."""
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with interrupts_as_keyboard_interrupt():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            os.kill(os.getpid(), signal.SIGHUP)  # ignored: no KeyboardInterrupt
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
 # --- lock ----------------------------------------------------------------------------------
 
 HOLDER = """

@@ -187,6 +187,12 @@ def open_pull_request(
         return _pull_request(data, target, token, created=True)
 
 
+def find_pull_request(target: ForgeTarget, token: str, *, head: str) -> PullRequest | None:
+    """The open pull request from ``head``, if there is one."""
+    with http.Session(base_url=target.api_base, headers=_headers(target, token)) as session:
+        return _find_open(_Api(session, target, token), head)
+
+
 def _headers(target: ForgeTarget, token: str) -> dict[str, str]:
     if target.kind == "github":
         return {

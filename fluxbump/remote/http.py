@@ -177,8 +177,8 @@ class Session:
             for attempt in range(1, attempts + 1):
                 try:
                     reply = self._once(request, watchdog)
-                except httpx.UnsupportedProtocol as exc:
-                    raise request.failure(_why(exc)) from None
+                except (httpx.UnsupportedProtocol, httpx.TooManyRedirects) as exc:
+                    raise request.failure(_why(exc)) from None  # a retry would do the same
                 except (httpx.TransportError, httpx.DecodingError) as exc:
                     watchdog.check(request)  # a socket cut by the watchdog is the deadline
                     if attempt == attempts:

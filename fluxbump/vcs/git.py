@@ -130,8 +130,37 @@ def refuse_unsettled(repo: GitRepo) -> None:
         )
 
 
+def refuse_bad_branch(repo: GitRepo, branch: str) -> None:
+    """A ``--branch`` git would refuse (``a b``, ``x..y``, ``-x``): refused before any write,
+    not by ``update-ref`` after every file was written and the gate ran."""
+    import git
+
+    try:
+        repo.handle.git.check_ref_format("--branch", branch)
+    except git.GitCommandError:
+        raise UsageError(
+            f"--branch '{branch}': not a valid git branch name (git check-ref-format --branch "
+            "says why); nothing was written"
+        ) from None
+
+
 def branch_exists(repo: GitRepo, branch: str) -> bool:
     return branch in {head.name for head in repo.handle.heads}
+
+
+def refuse_path_clash(repo: GitRepo, branch: str) -> None:
+    """git keeps branches as paths: beside a branch ``fluxbump`` (the one that added
+    fluxbump, say) none named ``fluxbump/…`` can be created, nor one above another's folder.
+    Refused before any write, not by ``update-ref`` after the files and the gate."""
+    parts = branch.split("/")
+    folders = {"/".join(parts[:i]) for i in range(1, len(parts))}
+    for head in repo.handle.heads:
+        if head.name in folders or head.name.startswith(f"{branch}/"):
+            raise UsageError(
+                f"branch {branch} cannot be created beside branch {head.name} (git keeps "
+                "branches as paths, and one would be the other's folder); rename that one, "
+                "or pass --branch NAME; nothing was written"
+            )
 
 
 def current_branch(repo: GitRepo) -> str | None:
@@ -167,7 +196,7 @@ def push(repo: GitRepo, remote: str, branch: str, lease: str | None = None) -> N
         repo.handle.git.push("--set-upstream", *force, remote, f"{branch}:{branch}")
     except git.GitCommandError as exc:
         raise ResolutionError(
-            f"push of {branch} to {remote} failed: {_first_error_line(exc)}; "
+            f"push of {branch} to {remote} failed: {_push_refusal(exc)}; "
             "the commit is on the local branch"
         ) from None
 
@@ -176,11 +205,26 @@ def remote_url(repo: GitRepo, remote: str) -> str:
     return str(repo.handle.remote(remote).url)
 
 
-def _first_error_line(exc: Any) -> str:
-    """The line of git's stderr that says why (``! [rejected] … (non-fast-forward)``)."""
+def _stderr_lines(exc: Any) -> list[str]:
     text = str(getattr(exc, "stderr", "") or exc).strip()
     lines = [line.strip().removeprefix("stderr: ").strip("'") for line in text.splitlines()]
-    lines = [line for line in lines if line]
+    return [line for line in lines if line]
+
+
+def _push_refusal(exc: Any) -> str:
+    """Why a push failed: git's ``! [...]`` line for the branch, with the lines the remote
+    sent (a hook's or the forge's own reason), which git's last line never names."""
+    lines = _stderr_lines(exc)
+    refused = next((line for line in lines if line.startswith("! [")), None)
+    if refused is None:
+        return _first_error_line(exc)
+    said = [line for line in lines if line.startswith("remote: ") and line[8:].strip()]
+    return f"{refused} ({' / '.join(said[:3])})" if said else refused
+
+
+def _first_error_line(exc: Any) -> str:
+    """The line of git's stderr that says why (``! [rejected] … (non-fast-forward)``)."""
+    lines = _stderr_lines(exc)
     for marker in ("[rejected]", "error:", "fatal:", "remote rejected"):
         for line in lines:
             if marker in line:

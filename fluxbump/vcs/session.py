@@ -22,7 +22,7 @@ from fluxbump.vcs.text import branch_name, commit_message, pr_text
 PastFiles = tuple[list[SourceFile], int, bool]
 
 if TYPE_CHECKING:
-    from fluxbump.vcs.steps import BumpGit
+    from fluxbump.vcs.steps import BumpGit, HeadOnly
     from fluxbump.write.transaction import Transaction
 
 
@@ -102,10 +102,13 @@ class GitSession:
                 "nothing was written"
             )
         self.branch = branch_name(plan, self.options.branch)
+        if self.options.branch:
+            git.refuse_bad_branch(self.repo, self.branch)
         if git.branch_exists(self.repo, self.branch) and not self.options.reuse_existing:
             raise UsageError(
                 f"branch {self.branch} already exists; delete it, or pass --branch NAME"
             )
+        git.refuse_path_clash(self.repo, self.branch)
         if self.options.push:
             self._require_remote(remote)
         if self.options.open_pr:
@@ -137,25 +140,37 @@ class GitSession:
 
     def resumed(self, remote: str, result: BumpResult) -> BumpResult | None:
         """Nothing to write, on this bump's own branch (left checked out by a run whose push
-        failed, now run again): the branch is pushed as asked. None: not that case."""
+        or pull request failed, now run again): the branch is pushed, and its pull request
+        found, as asked. None: not that case."""
         if not (self.writes and self.options.push) or self.original is None:
             return None
         branch = branch_name(result.plan, self.options.branch)
         if self.original != branch:
             return None
-        if self.options.open_pr:
-            # This run planned no edit: a pull request it opened would describe none.
-            raise UsageError(
-                f"--open-pr: {branch} already holds this bump, committed by an earlier run, "
-                f"and this run has no plan to describe: git push {remote} {branch} and open "
-                "the pull request by hand; nothing was pushed"
-            )
         self._require_remote(remote)
+        forge = _forge_for(self.repo, remote) if self.options.open_pr else None
         result.branch = branch
         self.push(remote, result)
         if result.pushed:
             result.notes.append(f"pushed {branch} (the bump an earlier run committed)")
+        if forge is not None:
+            self._found_pr(forge, result)
         return result
+
+    def _found_pr(self, forge: tuple[Any, str], result: BumpResult) -> None:
+        from fluxbump.remote.forge import find_pull_request
+
+        assert result.branch is not None
+        pr = find_pull_request(*forge, head=result.branch)
+        if pr is None:
+            # This run planned no edit: a pull request it opened would describe none.
+            raise UsageError(
+                f"--open-pr: {result.branch} holds the bump an earlier run committed, and this "
+                "run has no plan to describe in a new pull request: open it from "
+                f"{result.branch} by hand"
+            )
+        result.pr_url = pr.url
+        result.notes.append(f"found existing pull request #{pr.number}: {pr.url}")
 
     def publish(self, remote: str, result: BumpResult) -> BumpResult:
         """Push the branch and open (or find) its pull request, as asked."""
@@ -180,15 +195,18 @@ class GitSession:
         verb = "opened" if pr.created else "found existing"
         result.notes.append(f"{verb} pull request #{pr.number}: {pr.url}")
 
-    def steps(self) -> BumpGit | None:
-        """The git steps this bump will take, for the journal (None: no git writes)."""
-        if not self.writes or self.branch is None or self.original is None:
+    def steps(self) -> BumpGit | HeadOnly | None:
+        """The git steps this bump will take, for the journal (None: not in git); a run that
+        takes none records where HEAD was."""
+        if self.repo is None:
             return None
-        from fluxbump.vcs.steps import BumpGit
+        from fluxbump.vcs.steps import BumpGit, HeadOnly
         from fluxbump.write.places import places
 
         where = places(self.repo.top)
         head = str(self.repo.handle.head.commit.hexsha)
+        if not self.writes or self.branch is None or self.original is None:
+            return HeadOnly(where.base, where.journal, self.original, head)
         return BumpGit(where.base, where.journal, self.original, head, self.branch, [])
 
     def commit(self, result: BumpResult, transaction: Transaction) -> None:

@@ -118,50 +118,59 @@ class BumpGit:
 
     # --- reading back, undoing, finishing ---------------------------------------------------
 
-    def committed(self) -> bool:
-        """The run's commit exists on its branch, which is checked out: finish, not undo.
-        Commits after it (the user went on working) are the branch's, never undone."""
-        tip = self._rev(f"refs/heads/{self.branch}")
-        if tip is None or tip == self.head0 or self._current() != self.branch:
+    def committed(self, files: Sequence[str]) -> bool:
+        """The run's commit exists and HEAD is on it, or on commits made after it: finish,
+        not undo. HEAD where the run started, or moved by commits that touch none of
+        ``files`` (a pull) and not on the run's branch: undo. Otherwise neither is safe."""
+        head = self._rev("HEAD")
+        if head is None or head == self.head0:
             return False
-        if self._own_commit(tip) is None:
-            # Undoing would restore the files under their commits and move HEAD off them.
-            raise UsageError(
-                f"branch {self.branch}, checked out, has commits an interrupted fluxbump run "
-                f"did not make; recovering would move you off them: check out {self.branch0} "
-                f"and re-run to undo that run, or remove {self.journal} to keep the files as "
-                "they are"
-            )
-        return True
+        tip = self._rev(f"refs/heads/{self.branch}")
+        own = self._own_commit(tip) if tip is not None else None
+        if own is not None and self._is_ancestor(own, head):
+            return True
+        if self._current() != self.branch and not touched(self.top, self.head0, head, files):
+            return False
+        # Commits made since (the bump's files committed by hand, say): undoing would restore
+        # the files under them (or move HEAD off them), and finishing would claim a commit
+        # the run never made.
+        raise head_moved(self.journal, self.branch0, self.head0)
 
     def complete(self) -> None:
         tip = self._rev(f"refs/heads/{self.branch}")
-        if tip is not None and tip == self._own_commit(tip):
-            self._update_index()  # with commits after it, the index is the user's
+        if self._current() == self.branch and tip is not None and tip == self._own_commit(tip):
+            self._update_index()  # with commits after it, or elsewhere, the index is the user's
 
     def undo(self) -> None:
         """Back on the start branch at the start HEAD, the new branch deleted; the files are
         the start's by then, so only refs move (and the index, if it was updated)."""
-        if self._current() == self.branch:
+        on_branch = self._current() == self.branch
+        if on_branch:
             self._git("symbolic-ref", "HEAD", f"refs/heads/{self.branch0}")
         tip = self._rev(f"refs/heads/{self.branch}")
-        if tip is not None and (tip == self.head0 or tip == self._own_commit(tip)):
+        # Its commit, once the user checked out another branch, looked finished to them (it
+        # may be pushed, even proposed): kept. Only a run still on its branch takes it back.
+        if tip is not None and (tip == self.head0 or (on_branch and tip == self._own_commit(tip))):
             self._git("update-ref", "-d", f"refs/heads/{self.branch}", tip)
         if "commit" in self.steps:
             self._update_index()  # its entries may be the new commit's: back to HEAD's
 
     def _own_commit(self, tip: str) -> str | None:
         """The run's commit on the branch ending at ``tip``: the one recorded, else (killed
-        before recording it) the branch's first commit, when it changes exactly the run's
-        files. A commit of the user's on the branch also has the start as its parent."""
-        first = self.commit_sha or self._first_after_start(tip)
-        if not first or self._rev(f"{first}^") != self.head0:
-            return None
-        if self._proc("merge-base", "--is-ancestor", first, tip).returncode != 0:
-            return None
-        if not self.commit_sha and self._changed(first) != set(self.paths):
-            return None
-        return first
+        before recording it, or reworded since) the branch's first commit, when it changes
+        exactly the run's files. A commit of the user's on the branch also has the start as
+        its parent, so the parent alone proves nothing."""
+        for commit, recorded in ((self.commit_sha, True), (self._first_after_start(tip), False)):
+            if not commit or self._rev(f"{commit}^") != self.head0:
+                continue
+            if not self._is_ancestor(commit, tip):
+                continue
+            if recorded or (self.paths and self._changed(commit) == set(self.paths)):
+                return commit
+        return None
+
+    def _is_ancestor(self, commit: str, of: str) -> bool:
+        return self._proc("merge-base", "--is-ancestor", commit, of).returncode == 0
 
     def _first_after_start(self, tip: str) -> str:
         listed = self._git("rev-list", "--first-parent", f"{self.head0}..{tip}").split()
@@ -192,6 +201,56 @@ class BumpGit:
         self, *args: str, env: dict[str, str] | None = None, stdin: bytes = b""
     ) -> subprocess.CompletedProcess[bytes]:
         return run_git(self.top, list(args), env=env, stdin=stdin)
+
+
+def touched(top: Path, since: str, head: str, files: Sequence[str]) -> bool:
+    """Whether the commits from ``since`` to ``head`` change any of ``files`` (git failing
+    to say, a ``since`` gone from the repository, counts as yes)."""
+    proc = run_git(top, ["diff-tree", "-r", "-z", "--name-only", since, head])
+    if proc.returncode != 0:
+        return True
+    changed = set(os.fsdecode(proc.stdout).split("\0"))
+    return any(file in changed for file in files)
+
+
+def head_moved(journal: Path, branch0: str | None, head0: str) -> UsageError:
+    """The refusal to recover a run after HEAD moved to commits it did not make."""
+    start = f"{branch0} (at {head0[:12]}, where it began)" if branch0 else f"{head0[:12]}"
+    return UsageError(
+        "HEAD moved to commits an interrupted fluxbump run did not make; undoing that run "
+        f"would restore files under them: check out {start} and re-run to undo it, or "
+        f"remove {journal} to keep the files as they are"
+    )
+
+
+@dataclass
+class HeadOnly:
+    """A run that takes no git step (``--no-git``, ``sync``) in a git work tree: recorded
+    is only where HEAD was, so that recovery never restores the files under commits made
+    since (the files it wrote, committed by hand after the crash)."""
+
+    top: Path
+    journal: Path
+    branch0: str | None
+    head0: str
+
+    def state(self) -> dict[str, Any]:
+        return {"branch0": self.branch0, "head0": self.head0}
+
+    def committed(self, files: Sequence[str]) -> bool:
+        """Never: there is nothing to finish. HEAD moved by commits touching ``files`` is
+        refused (undoing would restore them under those commits)."""
+        proc = run_git(self.top, ["rev-parse", "-q", "--verify", "HEAD^{commit}"])
+        head = proc.stdout.decode().strip() if proc.returncode == 0 else self.head0
+        if head != self.head0 and touched(self.top, self.head0, head, files):
+            raise head_moved(self.journal, self.branch0, self.head0)
+        return False
+
+    def complete(self) -> None:
+        return None
+
+    def undo(self) -> None:
+        return None
 
 
 def run_git(
@@ -226,6 +285,11 @@ def _one_line(proc: subprocess.CompletedProcess[bytes]) -> str:
     return " / ".join(lines) or f"exit status {proc.returncode}"
 
 
-def load(where: Places, state: dict[str, Any]) -> BumpGit:
-    """``recover``'s reader of the journal's git record."""
-    return BumpGit.from_state(where, state)
+def load(where: Places, state: dict[str, Any]) -> BumpGit | HeadOnly:
+    """``recover``'s reader of the journal's git record (a run with no branch took no step)."""
+    if "branch" in state:
+        return BumpGit.from_state(where, state)
+    head0, branch0 = state.get("head0"), state.get("branch0")
+    if not isinstance(head0, str) or not head0 or not isinstance(branch0, (str, type(None))):
+        raise UsageError(f"{where.journal}: its git record is damaged; inspect it by hand")
+    return HeadOnly(where.base, where.journal, branch0, head0)

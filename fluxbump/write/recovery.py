@@ -4,7 +4,9 @@ Undo restores every file the journal names from its backup and undoes the record
 steps; once the run's commit exists (the work tree is then that commit's), recovery finishes
 the git steps instead. Every entry is checked first: it must name a regular file inside the
 work tree reached through directories only, and hold the old or the new bytes (anything
-else was edited after the crash and is never overwritten).
+else was edited after the crash and is never overwritten). Once HEAD has moved to commits
+the run did not make that change its files (they were committed by hand), neither undoing
+nor finishing is safe: the git record's reader refuses, saying how to undo or keep them.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def recover(
                 return []
             records = _load_manifest(where)
             git = _load_git(where, load_git)
-            if git is not None and git.committed():
+            if git is not None and git.committed([rec.key for rec in records]):
                 return _finish_recorded(journal, records, git, writer)
             return _roll_back_recorded(journal, records, git, writer)
         except OSError as exc:

@@ -267,7 +267,9 @@ def kill_points(n_files: int, *, git: bool = False) -> list[str]:
         return []
     counts = {
         "journal": 3,  # mkdir, manifest temp written, manifest renamed into place
-        "backup": 2 if git else 1,  # one file holds every old content (and the git record)
+        # one file holds every old content (and the git record, which a --no-git run or a
+        # sync in a git work tree also writes: backup:2 then exists, with no git steps)
+        "backup": 2 if git else 1,
         "temp-write": n_files,
         # one sync each: the journal (backup, manifest temp, directories), the manifest's
         # rename, the temps, the renames, and the journal after commit drops the manifest;
@@ -389,17 +391,27 @@ def _acquire(path: Path) -> int:
 # --- signals -------------------------------------------------------------------------------
 
 
+# SIGHUP too: a closed terminal or a dropped SSH session sends it, and its default action
+# (like any signal ``run_git`` held until git was done) ended the run mid-write.
+_AS_INTERRUPT = (signal.SIGTERM, signal.SIGHUP)
+
+
 @contextmanager
 def interrupts_as_keyboard_interrupt() -> Iterator[None]:
-    """While active, SIGTERM raises KeyboardInterrupt so callers roll back like on Ctrl-C."""
+    """While active, SIGTERM and SIGHUP raise KeyboardInterrupt so callers roll back like on
+    Ctrl-C; one ignored (``nohup``) stays ignored."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be installed from the main thread
         return
-    previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    previous = {sig: signal.getsignal(sig) for sig in _AS_INTERRUPT}
+    for sig, handler in previous.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(sig, _raise_keyboard_interrupt)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -425,8 +437,9 @@ def signals_deferred() -> Iterator[None]:
 class GitSteps(Protocol):
     """The git steps taken around a transaction, as recovery and rollback see them."""
 
-    def committed(self) -> bool:
-        """True when the run's commit exists and is checked out: finish, do not undo."""
+    def committed(self, files: Sequence[str]) -> bool:
+        """True when the run's commit exists and is checked out: finish, do not undo.
+        ``files``: the journal's, relative to the work tree top; raises when neither is safe."""
         ...
 
     def complete(self) -> None:
@@ -535,7 +548,13 @@ class Transaction:
             if entry.real not in kept:
                 _keep_owner(entry.real, entry.owner)
         if self.git is not None:
-            self.git.undo()
+            try:
+                self.git.undo()
+            except UsageError as exc:  # git's own lock held by another process, say
+                raise UsageError(
+                    f"every file was restored, but undoing its git steps failed ({exc.message}); "
+                    "the next 'fluxbump to' or 'fluxbump sync' finishes undoing them"
+                ) from exc
         try:
             if self.journal.exists():
                 remove_journal(self.journal, self.writer)

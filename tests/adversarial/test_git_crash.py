@@ -8,7 +8,10 @@ branch, a staged bump, or a lock.
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,7 +25,7 @@ from tests.adversarial.harness import (
     git_state,
     leftovers,
 )
-from tests.support.crash_cli import SMALL, fluxbump_cmd, run, run_forked, wait_for
+from tests.support.crash_cli import SMALL, child_env, fluxbump_cmd, run, run_forked, wait_for
 from tests.support.fixtures import INCIDENT, make_fleet
 from tests.support.helm_server import HelmServer
 
@@ -152,7 +155,7 @@ exit 0
 """
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_a_signal_while_git_commits_is_undone_after_git_finishes(
     tmp_path: Path, index_server: HelmServer, sig: signal.Signals
 ) -> None:
@@ -205,6 +208,32 @@ def _killed_then_committed_on(root: Path, server: HelmServer, cache: Path, point
     return git_out(root, "rev-parse", "HEAD")
 
 
+def assert_refused_as_moved(root: Path, proc: subprocess.CompletedProcess[str], head: str) -> None:
+    journal = root / ".git" / "fluxbump-journal"
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        "error: HEAD moved to commits an interrupted fluxbump run did not make; undoing that "
+        f"run would restore files under them: check out main (at {head[:12]}, where it "
+        f"began) and re-run to undo it, or remove {journal} to keep the files as they are\n"
+    )
+    assert journal.is_dir()
+
+
+def assert_undone_on_main_keeping_the_branch(
+    root: Path, server: HelmServer, tmp_path: Path, start: GitState, tip: str
+) -> None:
+    """The next run (``--dry-run`` recovers too) leaves main as it started, clean, with the
+    bump branch still at ``tip`` and nothing of fluxbump's left."""
+    proc = run(fluxbump_cmd(root, server, "to", "2.4.0", "--dry-run"), tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    after = git_state(root)
+    assert (after.head, after.branch, after.files, after.status) == (
+        start.head, "main", start.files, "",
+    )  # fmt: skip
+    assert git_out(root, "rev-parse", f"refs/heads/{BRANCH}") == tip
+    assert leftovers(root) == []
+
+
 def test_a_commit_made_after_a_finished_bump_was_killed_is_kept_and_checked_out(
     tmp_path: Path, index_server: HelmServer
 ) -> None:
@@ -233,21 +262,180 @@ def test_a_commit_made_on_the_branch_of_a_bump_killed_before_its_commit_is_refus
     mine = _killed_then_committed_on(root, index_server, tmp_path / "cache", "git:2")
     before = git_state(root)
     proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
-    assert proc.returncode == 2, proc.stderr
-    journal = root / ".git" / "fluxbump-journal"
-    assert proc.stderr == (
-        f"error: branch {BRANCH}, checked out, has commits an interrupted fluxbump run did "
-        f"not make; recovering would move you off them: check out main and re-run to undo "
-        f"that run, or remove {journal} to keep the files as they are\n"
-    )
-    assert git_state(root) == before and journal.is_dir()
+    assert_refused_as_moved(root, proc, start.head)
+    assert git_state(root) == before
 
     git_out(root, "checkout", "-q", "main")  # the bump's files come along, uncommitted
-    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), tmp_path / "cache")
+    assert_undone_on_main_keeping_the_branch(root, index_server, tmp_path, start, mine)
+
+
+def test_the_files_of_a_killed_bump_committed_by_hand_are_never_restored_under_the_commit(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """Killed after writing every file, before any git step; the user commits what it wrote
+    (`git commit -a`). The next run restored the old bytes under that commit, then refused
+    the "uncommitted changes" it had just made, saying "nothing was written"."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    start = git_state(root)
+    killed = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache",
+                 **{CRASH_ENV: "fsync:4"})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL and git_state(root).branch == "main"
+    git_out(root, "commit", "-qam", "bump Flux (by hand, after the crash)")
+    before = git_state(root)
+    assert before.clean and before.files != start.files
+    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    assert_refused_as_moved(root, proc, start.head)
+    assert git_state(root) == before
+    shutil.rmtree(root / ".git" / "fluxbump-journal")  # keep them, as the error says
+    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr
-    after = git_state(root)
-    assert (after.head, after.branch, after.files, after.status) == (
-        start.head, "main", start.files, "",
-    )  # fmt: skip
-    assert git_out(root, "rev-parse", f"refs/heads/{BRANCH}") == mine
+    assert "already at v2.4.0; nothing to do" in proc.stdout
+    assert git_state(root) == before and leftovers(root) == []
+
+
+@pytest.mark.parametrize("command", [("to", "2.4.0", "--no-git"), ("sync", "--from", "cloud-init")])
+def test_files_a_killed_run_without_git_wrote_and_the_user_committed_are_never_restored(
+    tmp_path: Path, index_server: HelmServer, command: tuple[str, ...]
+) -> None:
+    """A run that takes no git step (--no-git, sync) in a git work tree, killed after its
+    writes; the user commits what it wrote. The next run restored the old bytes under that
+    commit: the journal did not say where HEAD was."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    start = git_state(root)
+    killed = run(fluxbump_cmd(root, index_server, *command), tmp_path / "cache",
+                 **{CRASH_ENV: "fsync:4"})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL
+    git_out(root, "commit", "-qam", "the synced pins (committed after the crash)")
+    before = git_state(root)
+    assert before.clean and before.files != start.files
+    proc = run(fluxbump_cmd(root, index_server, *command), tmp_path / "cache")
+    assert_refused_as_moved(root, proc, start.head)
+    assert git_state(root) == before
+
+
+@pytest.mark.parametrize("command", [("to", "2.4.0"), ("to", "2.4.0", "--no-git")])
+def test_commits_since_a_kill_that_touch_none_of_its_files_do_not_stop_the_undo(
+    tmp_path: Path, index_server: HelmServer, command: tuple[str, ...]
+) -> None:
+    """Killed after its writes; then ``git pull`` brings a commit that touches none of the
+    run's files (HEAD moved, the written files come along). Restoring them is what the tree
+    was before the crash: the next run undoes that run and bumps, on top of the new commit."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    killed = run(fluxbump_cmd(root, index_server, *command), tmp_path / "cache",
+                 **{CRASH_ENV: "fsync:4"})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL
+    (root / "NOTES.md").write_text("from a colleague\n")
+    git_out(root, "add", "NOTES.md")
+    git_out(root, "commit", "-qm", "a colleague's commit, pulled")
+    pulled = git_out(root, "rev-parse", "HEAD")
+    proc = run(fluxbump_cmd(root, index_server, *command), tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    assert "restored platform/flux/chart/Chart.yaml from an interrupted run" in proc.stdout
+    assert "chart version (bp-flux) 1.1.1 -> 1.1.2" in proc.stdout
+    assert git_out(root, "rev-parse", "HEAD~1" if "--no-git" not in command else "HEAD") == pulled
     assert leftovers(root) == []
+
+
+def test_an_index_lock_taken_while_git_commits_ends_restored_and_says_so(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """Another git process takes the index lock after fluxbump's check, while it commits: the
+    index update fails, every file is restored, and undoing the git steps fails on the same
+    lock. The one line says the files were restored and what finishes the rest; with the lock
+    gone, the next run does, then bumps."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    before = git_state(root)
+    lock, release = root / ".git" / "index.lock", tmp_path / "release"
+    seam = {PAUSE_ENV: "git:4", PAUSE_FILE_ENV: str(release)}
+    with bump_process(root, index_server, tmp_path / "cache", **seam) as proc:
+        wait_for(Path(f"{release}.paused"), proc)
+        lock.write_bytes(b"")
+        release.touch()
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    [line] = err.splitlines()
+    assert line.startswith(
+        "error: every file was restored, but undoing its git steps failed (git reset failed: "
+        f"fatal: Unable to create '{lock}': File exists."
+    )
+    assert line.endswith("); the next 'fluxbump to' or 'fluxbump sync' finishes undoing them")
+    lock.unlink()
+    after = git_state(root)
+    assert (after.head, after.branch, after.branches, after.files, after.status) == (
+        before.head, "main", ("main",), before.files, "",
+    )  # fmt: skip
+    proc2 = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    assert proc2.returncode == 0, proc2.stderr
+    assert git_state(root).branch == BRANCH and leftovers(root) == []
+
+
+SLOW_RECEIVE = """#!/bin/sh
+touch "{entered}"
+sleep 30
+"""
+
+
+def test_a_bump_killed_while_it_pushes_is_pushed_by_the_same_command_again(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """SIGKILL to the whole process group (fluxbump, git push) while the remote receives:
+    the bump is committed on its branch, nothing left to recover, the remote has no branch;
+    the same command run again pushes that very commit."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    remote, entered = tmp_path / "remote.git", tmp_path / "entered"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text(SLOW_RECEIVE.format(entered=entered))
+    hook.chmod(0o755)
+    git_out(root, "remote", "add", "origin", str(remote))
+    cmd = fluxbump_cmd(root, index_server, "to", "2.4.0", "--push")
+    proc = subprocess.Popen(cmd, env=child_env(FLUXBUMP_CACHE_DIR=str(tmp_path / "cache")),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
+    try:
+        wait_for(entered, proc)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    hook.unlink()
+    done = git_state(root)
+    assert done.branch == BRANCH and done.clean and leftovers(root) == []
+    assert git_out(remote, "branch", "--list") == ""
+    again = run(cmd, tmp_path / "cache")
+    assert again.returncode == 0, again.stderr
+    assert git_out(remote, "rev-parse", BRANCH) == done.head
+    assert git_state(root) == done and leftovers(root) == []
+
+
+def test_a_finished_bump_whose_commit_was_reworded_after_the_kill_is_kept(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """Killed after its commit (git:7); the user rewords it (``git commit --amend``): the
+    recorded commit is gone from the branch, but the branch's commit is still exactly the
+    run's files on the start. Recovery finishes, keeping the reworded commit."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    killed = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache",
+                 **{CRASH_ENV: "git:7"})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL
+    git_out(root, "commit", "-q", "--amend", "-m", "Flux 2.4.0 (reworded)")
+    before = git_state(root)
+    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    assert "finished an interrupted bump" in proc.stdout
+    assert git_state(root) == before and leftovers(root) == []
+
+
+def test_a_finished_bump_left_for_the_start_branch_keeps_its_branch(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """Killed after its commit (git:7): to the user the bump looks done; they go back to
+    main (and may have pushed the branch by hand). The next run has nothing to restore and
+    deleted that branch, commit and all, without a word; it is now kept."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    start = git_state(root)
+    killed = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache",
+                 **{CRASH_ENV: "git:7"})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL
+    bump = git_out(root, "rev-parse", "HEAD")
+    git_out(root, "checkout", "-q", "main")
+    assert_undone_on_main_keeping_the_branch(root, index_server, tmp_path, start, bump)

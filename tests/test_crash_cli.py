@@ -191,6 +191,8 @@ def test_check_names_a_pending_journal(tmp_path: Path, index_server: HelmServer)
     assert crash.returncode == -signal.SIGKILL
     check = run_cli("check", "--repo", str(root), "--helm-repo", index_server.base_url)
     assert "interrupted" in check.stdout + check.stderr
+    assert "recovers it first (finishes that run if its commit was made, else restores its " \
+        "files" in check.stderr  # fmt: skip
 
 
 # --- signals during apply, and a rival run: the pause seam ---------------------------------

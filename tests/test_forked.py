@@ -127,7 +127,7 @@ def test_a_bad_file_in_the_forked_half_is_named_with_its_line(
     outcome = run_cli("check", "--repo", str(repo), "--offline")
     assert outcome.code == 1  # the components it names are unproven; the others are checked
     assert (
-        "  clusters/salalah.omani.works/bootstrap-kit/zz-last.yaml:3: not UTF-8 text (byte 0xe9); "
+        "  clusters/salalah.omani.works/bootstrap-kit/zz-last.yaml:3: not UTF-8 text (byte 0xe9): save it as UTF-8; "
         "cilium is unproven"
     ) in outcome.stdout.splitlines()
 

@@ -224,7 +224,10 @@ def test_a_script_that_is_not_utf8_and_names_no_flux_costs_nothing(tmp_path: Pat
     (repo / "scripts/flux.sh").write_bytes(b"# caf\xe9\nflux install --version=v2.5.1\n")
     check = run_cli("check", "--repo", str(repo), "--offline")
     assert check.code == 1, check.stdout + check.stderr
-    assert "scripts/flux.sh:1: not UTF-8 text (byte 0xe9); flux is unproven" in check.stdout
+    assert (
+        "scripts/flux.sh:1: not UTF-8 text (byte 0xe9): save it as UTF-8; flux is unproven"
+        in check.stdout
+    )
 
 
 MAKEFILE_TEXT = """\

@@ -207,7 +207,8 @@ def _pending_journal(repo: Path) -> tuple[str, ...]:
         return ()
     return (
         f"an interrupted fluxbump run left a journal in {journal}; the next "
-        "'fluxbump to' or 'fluxbump sync' restores the files first",
+        "'fluxbump to' or 'fluxbump sync' recovers it first (finishes that run if its commit "
+        "was made, else restores its files; it says so if neither is safe)",
     )
 
 

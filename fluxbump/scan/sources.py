@@ -247,7 +247,9 @@ def decode(raw: bytes, rel: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise UsageError(f"{rel}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x})") from None
+        raise UsageError(
+            f"{rel}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}): save it as UTF-8"
+        ) from None
 
 
 @lru_cache(maxsize=256)

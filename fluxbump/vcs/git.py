@@ -130,6 +130,22 @@ def refuse_unsettled(repo: GitRepo) -> None:
         )
 
 
+def refuse_no_identity(repo: GitRepo) -> None:
+    """An author and committer git can commit as: without them the commit fails after every
+    file was written and the gate ran (a fresh CI runner has none until one is set)."""
+    from fluxbump.vcs.steps import run_git
+
+    for ident in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        proc = run_git(repo.top, ["var", ident])
+        if proc.returncode != 0:
+            lines = proc.stderr.decode(errors="replace").strip().splitlines()
+            why = lines[-1].removeprefix("fatal: ") if lines else f"git var {ident} failed"
+            raise UsageError(
+                f"git cannot commit here: {why}; set git config user.name and user.email "
+                "(in CI: git config --global …), or pass --no-git; nothing was written"
+            )
+
+
 def refuse_bad_branch(repo: GitRepo, branch: str) -> None:
     """A ``--branch`` git would refuse (``a b``, ``x..y``, ``-x``): refused before any write,
     not by ``update-ref`` after every file was written and the gate ran."""

@@ -92,6 +92,7 @@ class GitSession:
 
         git.refuse_unsettled(self.repo)
         git.refuse_index_lock(self.repo)
+        git.refuse_no_identity(self.repo)
         dirty = git.dirty_files(self.repo, plan.files())
         if dirty:
             # The commit takes whole files: it would carry the user's own edits as the bump's.

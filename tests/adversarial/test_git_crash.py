@@ -26,7 +26,7 @@ from tests.adversarial.harness import (
     leftovers,
 )
 from tests.support.crash_cli import SMALL, child_env, fluxbump_cmd, run, run_forked, wait_for
-from tests.support.fixtures import INCIDENT, make_fleet
+from tests.support.fixtures import INCIDENT, make_fleet, snapshot
 from tests.support.helm_server import HelmServer
 
 BRANCH = "fluxbump/flux-v2.4.0"
@@ -439,3 +439,29 @@ def test_a_finished_bump_left_for_the_start_branch_keeps_its_branch(
     bump = git_out(root, "rev-parse", "HEAD")
     git_out(root, "checkout", "-q", "main")
     assert_undone_on_main_keeping_the_branch(root, index_server, tmp_path, start, bump)
+
+
+def test_no_git_identity_is_refused_before_anything_is_written(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    # A fresh CI runner has no user.name/user.email: `git commit` refused only after every
+    # file was written and the gate ran (the files were restored, with git's own lines).
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    for key in ("user.name", "user.email"):
+        subprocess.run(["git", "config", "--unset", key], cwd=root, check=True)
+    # Never guess one from the host name (it may or may not have a domain).
+    subprocess.run(["git", "config", "user.useConfigOnly", "true"], cwd=root, check=True)
+    before, files = git_state(root), snapshot(root)
+    no_global = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache", **no_global)
+    assert proc.returncode == 2, proc.stdout
+    assert proc.stderr.strip().splitlines() == [
+        "error: git cannot commit here: no email was given and auto-detection is disabled; "
+        "set git config user.name and user.email (in CI: git config --global …), or pass "
+        "--no-git; nothing was written"
+    ]
+    assert git_state(root) == before and snapshot(root) == files
+    assert leftovers(root) == []
+    done = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--no-git"), tmp_path / "cache",
+               **no_global)  # fmt: skip
+    assert done.returncode == 0, done.stderr

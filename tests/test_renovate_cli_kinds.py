@@ -159,6 +159,18 @@ CHART_FILES = {  # the file each repository's Ansible chart pin is in
 }
 
 
+def test_the_literal_download_string_skips_the_commented_urls_of_a_role(tmp_path: Path) -> None:
+    # one manager reads the script's literal URL and the role's variable in both files: the
+    # role's vars file documents its release in commented URLs, which fetch nothing
+    repo = tmp_path / "both"
+    shutil.copytree(REAL / "evocloud-dev-evocloud-paas", repo)
+    manager = _manager(generated(write_repo(repo, {"scripts/cli.sh": SCRIPT})), "release asset")
+    assert _read(repo, manager) == {
+        "Ansible/roles/app-flux-cli/vars/main.yml": ["2.7.5"],
+        "scripts/cli.sh": ["2.4.0"],
+    }
+
+
 @pytest.mark.parametrize("schema", SCHEMAS, ids=_release)
 @pytest.mark.parametrize("name", [*CHART_FILES, "chezmoidotsh-arcane"])
 def test_each_release_accepts_the_new_kinds(tmp_path: Path, schema: Path, name: str) -> None:

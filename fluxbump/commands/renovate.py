@@ -202,9 +202,11 @@ _ASSIGNED = re.compile(
     r"[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?(?P<name>[A-Za-z_][\w-]*)[ \t]*(?::=|\?=|[:=])[ \t]*[\"']?"
 )
 # The asset of the CLI at a literal release (its name repeats it: Renovate's regex manager
-# replaces every currentValue of the match, so both move).
+# replaces every currentValue of the match, so both move), on a line that is no comment
+# (the manager reads every file of the kind: a role's commented URL documents a release).
 _ASSET_AT = (
-    r"github\.com/fluxcd/flux2/releases/download/v(?<currentValue>[0-9]+\.[0-9]+\.[0-9]+)"
+    r"(?:^|\n)[^#\n]*?github\.com/fluxcd/flux2/releases/download/"
+    r"v(?<currentValue>[0-9]+\.[0-9]+\.[0-9]+)"
     r"/flux_(?:[0-9]+\.[0-9]+\.[0-9]+_)?"
 )
 

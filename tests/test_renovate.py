@@ -257,6 +257,27 @@ def test_the_kind_managers_leave_ranges_variables_and_other_steps_alone(
             assert _py(pattern).search(text) is None, word
 
 
+# Lookaround and back-references: RE2, which Renovate uses when its native module is built
+# (its Docker image, most npm installs), refuses them, and Renovate then rejects the whole
+# config ("Repository has invalid config") and moves nothing.
+NOT_RE2 = re.compile(r"\(\?<?[=!]|\\k<|\\[1-9]")
+
+
+def test_every_kind_manager_is_one_re2_compiles(tmp_path: Path) -> None:
+    config = generated(kinds_repo(tmp_path))
+    for manager in config["customManagers"]:
+        for pattern in manager["matchStrings"]:
+            assert NOT_RE2.search(pattern) is None, manager["description"][:60]
+
+
+def test_the_flux_manifests_tag_is_read_before_any_line_but_a_digest(tmp_path: Path) -> None:
+    (pattern,) = _manager_of(generated(kinds_repo(tmp_path)), "flux-manifests")["matchStrings"]
+    ref = "  url: oci://ghcr.io/fluxcd/flux-manifests\n  ref:\n    tag: v2.4.0\n"
+    for after in ("", "  interval: 10m\n", "    semver: x\n", "\n"):
+        assert [m["currentValue"] for m in _py(pattern).finditer(ref + after)] == ["v2.4.0"]
+    assert _py(pattern).search(ref + "    digest: sha256:0123\n") is None
+
+
 def test_a_repository_without_those_kinds_gets_none_of_their_parts(tmp_path: Path) -> None:
     config = generated(make_fleet(tmp_path / "fleet"))
     assert len(config["customManagers"]) == 2  # the cloud-init install URL and helm install

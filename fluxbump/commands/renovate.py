@@ -19,7 +19,10 @@ from fluxbump import versions
 from fluxbump.components import FLUX_INSTALL_URL
 from fluxbump.config import Config, load_config
 from fluxbump.errors import UsageError
-from fluxbump.pins import Role
+from fluxbump.pins import PinSite, Role
+from fluxbump.scan.roles import read_once
+from fluxbump.scan.sites.ansible import MODULES as ANSIBLE_MODULES
+from fluxbump.scan.sites.fluxcli import DOWNLOAD, IMAGE
 from fluxbump.scan.sites.kustomizeremote import ASSET as ASSET_OWNER
 from fluxbump.scan.sites.kustomizeremote import COMMAND_OWNERS
 from fluxbump.scan.sites.kustomizeremote import FILE_NAMES as KUSTOMIZATION_NAMES
@@ -86,7 +89,7 @@ def renovate_config(root: Path, major: int) -> tuple[dict[str, Any], list[str]]:
             r for r in document["packageRules"] if r.get("matchDepNames") != []
         ]
     _flux_sync(document, tree)
-    _add_kinds(document, config, found_kinds(tree), legacy=legacy)
+    _add_kinds(document, tree, legacy=legacy)
     return document, [_not_read(u) for u in tree.unreadable_templates]
 
 
@@ -101,8 +104,12 @@ def found_kinds(tree: Survey) -> set[str]:
     """The pin kinds of ``templates/renovate-kinds.json`` this repository has: only those
     parts are written (a repository without flux-operator charts gets no rule for them)."""
     kinds = {"operator"} if any(c.operator for c in tree.components) else set()
+    kinds |= {"ansible-helm"} if _ansible_chart_pins(tree) else set()
+    kinds |= {"cli-download"} if _download_pins(tree) else set()
     for site in tree.release_pins():
-        if site.role is Role.INSTANCE and versions.is_pin(site.value):
+        if site.role is Role.CLI and site.owner.startswith(IMAGE):
+            kinds.add("cli-image")
+        elif site.role is Role.INSTANCE and versions.is_pin(site.value):
             kinds.add("flux-instance")
         elif site.role is Role.TERRAFORM:
             kinds.add("terraform")
@@ -140,15 +147,23 @@ def _flux_sync(document: dict[str, Any], tree: Survey) -> None:
         del flux["postUpgradeTasks"]
 
 
-def _add_kinds(document: dict[str, Any], config: Config, kinds: set[str], *, legacy: bool) -> None:
+def _add_kinds(document: dict[str, Any], tree: Survey, *, legacy: bool) -> None:
     """The custom managers and rules of the kinds found; rules go before the Flux group
-    rule, which stays last (Renovate applies the last matching rule's options)."""
+    rule, which stays last (Renovate applies the last matching rule's options), and the
+    names of Renovate's own deps of a kind join that rule's."""
     from fluxbump.render import render
 
     def patterns(globs: Iterable[str]) -> str:
         listed = list(globs)
         return json.dumps([glob_to_regex(g) for g in listed] if legacy else listed)
 
+    def files(sites: Iterable[PinSite]) -> str:
+        paths = _unique(sorted(s.file for s in sites))
+        return json.dumps([glob_to_regex(p) for p in paths] if legacy else _as_globs(paths))
+
+    config = tree.config
+    flux = tree.flux()
+    downloads, charts = _download_pins(tree), _ansible_chart_pins(tree)
     workflows = [g for g in config.release_pins if "/workflows/" in g]
     parts: dict[str, dict[str, list[Any]]] = json.loads(
         render(
@@ -163,12 +178,111 @@ def _add_kinds(document: dict[str, Any], config: Config, kinds: set[str], *, leg
             ),
             command_patterns=patterns(g for g in config.release_pins if _holds_commands(g)),
             file_filters=json.dumps(file_filters(config)),
+            download_patterns=files(downloads),
+            download_strings=json.dumps(_download_strings(tree, downloads)),
+            ansible_helm_patterns=files(charts),
+            ansible_helm_strings=json.dumps(_ansible_chart_strings(tree, charts)),
+            upstream=flux.upstream if flux is not None else config.upstream,
+            helm_repo=flux.helm_repo if flux is not None else "",
         )
     )
-    for kind in sorted(kinds):
+    (group,) = (r for r in document["packageRules"] if r.get("groupName") == "Flux")
+    for kind in sorted(found_kinds(tree)):
         document["customManagers"] += parts[kind].get("customManagers", [])
         rules = parts[kind].get("packageRules", [])
         document["packageRules"][-1:-1] = rules
+        group["matchDepNames"] += parts[kind].get("fluxDepNames", [])
+
+
+# A release or chart version a regex manager reads (a ``v`` prefix kept in currentValue).
+_VERSION = r"[\"']?(?<currentValue>v?[0-9]+\.[0-9]+\.[0-9]+)"
+# The text before a pin's value on its line when the pin is a variable's value: YAML
+# ``name: "``, shell ``export NAME=``, Makefile ``NAME ?= ``.
+_ASSIGNED = re.compile(
+    r"[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?(?P<name>[A-Za-z_][\w-]*)[ \t]*(?::=|\?=|[:=])[ \t]*[\"']?"
+)
+# The asset of the CLI at a literal release (its name repeats it: Renovate's regex manager
+# replaces every currentValue of the match, so both move), on a line that is no comment
+# (the manager reads every file of the kind: a role's commented URL documents a release).
+_ASSET_AT = (
+    r"(?:^|\n)[^#\n]*?github\.com/fluxcd/flux2/releases/download/"
+    r"v(?<currentValue>[0-9]+\.[0-9]+\.[0-9]+)"
+    r"/flux_(?:[0-9]+\.[0-9]+\.[0-9]+_)?"
+)
+
+
+def _download_pins(tree: Survey) -> list[PinSite]:
+    """The release pins of Flux CLI downloads Renovate can read: exact versions."""
+    return [
+        s
+        for s in tree.release_pins()
+        if s.role is Role.CLI and s.owner.startswith(DOWNLOAD) and versions.is_pin(s.value)
+    ]
+
+
+def _ansible_chart_pins(tree: Survey) -> list[PinSite]:
+    """The Flux chart pins of Ansible ``kubernetes.core.helm`` tasks (ansible.py), exact."""
+    owners = tuple(f"{module} (" for module in ANSIBLE_MODULES)
+    return [
+        s
+        for s in tree.releases
+        if s.role is Role.HELM_COMMAND and s.owner.startswith(owners) and versions.is_pin(s.value)
+    ]
+
+
+def _assigned(tree: Survey, site: PinSite) -> str | None:
+    """The variable whose value ``site`` is (None: the pin is not a variable's value)."""
+    source = read_once(tree.sources, tree.root, site.file)
+    line = source.text[source.text.rfind("\n", 0, site.start) + 1 : site.start]
+    match = _ASSIGNED.fullmatch(line)
+    return match.group("name") if match is not None else None
+
+
+def _assignment(name: str) -> str:
+    """A regex of the line that gives variable ``name`` an exact version. No lookaround or
+    back-reference: Renovate compiles matchStrings with RE2 when it is installed."""
+    return rf"(?:^|\n)[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?{_escape(name)}[ \t]*(?::=|\?=|[:=])[ \t]*{_VERSION}"
+
+
+def _download_strings(tree: Survey, sites: Iterable[PinSite]) -> list[str]:
+    """The matchStrings of the CLI downloads found: each variable that holds the release,
+    and the asset URL when a literal release is written in it."""
+    names = (_assigned(tree, s) for s in sites)
+    return _unique(_assignment(n) if n is not None else _ASSET_AT for n in names)
+
+
+def _ansible_chart_strings(tree: Survey, sites: Iterable[PinSite]) -> list[str]:
+    """The matchStrings of the Ansible chart pins found: the role variable named by
+    ``chart_version``, or ``chart_version`` itself beside a ``chart_ref`` of the chart
+    (before or after it, in the same task: lines not opening another list item)."""
+    flux = tree.flux()
+    chart = _escape(flux.upstream if flux is not None else tree.config.upstream)
+    ref = rf"chart_ref:[ \t]*[\"']?(?:[^\s\"'#]*/)?{chart}[\"']?[ \t]*\r?\n"
+    task_lines = r"(?:[ \t]+[^\s-][^\n]*\n)*?"
+    version = rf"chart_version:[ \t]*{_VERSION}"
+    strings = []
+    for site in sites:
+        name = _assigned(tree, site)
+        if name is None:
+            continue
+        if name == "chart_version":
+            strings += [
+                rf"{ref}{task_lines}[ \t]+{version}",
+                rf"{version}[\"']?[ \t]*\r?\n{task_lines}[ \t]+{ref}",
+            ]
+        else:
+            strings.append(_assignment(name))
+    return _unique(strings)
+
+
+# Characters a glob (minimatch) reads as a pattern; a path holding one is written as a
+# ``/regex/`` instead.
+_GLOB_SPECIAL = re.compile(r"[*?\[\]{}()!+@\\]")
+
+
+def _as_globs(paths: Iterable[str]) -> list[str]:
+    """managerFilePatterns naming exactly these files."""
+    return [f"/{glob_to_regex(p)}/" if _GLOB_SPECIAL.search(p) else p for p in paths]
 
 
 def _holds_commands(glob: str) -> bool:

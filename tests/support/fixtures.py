@@ -68,6 +68,15 @@ def init_git(root: Path) -> None:
     git(root, "commit", "-q", "-m", "initial fleet")
 
 
+def write_repo(root: Path, files: dict[str, str]) -> Path:
+    """A git repository at ``root`` holding ``files`` (path -> text), committed."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, "utf-8")
+    init_git(root)
+    return root
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
     """Every file's bytes (outside .git), to prove a tree did or did not change."""
     return {

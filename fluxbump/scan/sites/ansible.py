@@ -20,7 +20,8 @@ from fluxbump.scan.sites.terraform import chart_name
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
-_MODULES = ("kubernetes.core.helm", "community.kubernetes.helm", "helm")
+# (a task's pin is owned by "<module> (<task name>)": renovate-config tells its kind by it)
+MODULES = ("kubernetes.core.helm", "community.kubernetes.helm", "helm")
 # The keys that hold a list of tasks: a play's, and a block's parts.
 _TASK_LISTS = ("tasks", "pre_tasks", "post_tasks", "handlers", "block", "rescue", "always")
 _VARIABLE = re.compile(r"\{\{\s*(?P<name>[A-Za-z_]\w*)\s*\}\}")
@@ -39,7 +40,7 @@ def find_helm_chart_pins(source: SourceFile, chart: str, read: Read) -> list[Pin
     sites = []
     for index, root in enumerate(blockyaml.compose_all(source.text, source.rel)):
         for path, task in _tasks(root, ()):
-            module = next((m for m in _MODULES if yamldoc.child(task, m) is not None), None)
+            module = next((m for m in MODULES if yamldoc.child(task, m) is not None), None)
             if module is None:
                 continue
             args = yamldoc.child(task, module)

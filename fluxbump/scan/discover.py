@@ -106,6 +106,14 @@ class Discovery:
     def wrapper(self) -> ChartFile:
         return self.charts[self.component.wrapper]
 
+    def unread_charts(self) -> set[str]:
+        """The charts whose unreadable Chart.yaml leaves this component unproven: those it
+        tracks (without a wrapper, its upstream) and, for a wrapper-less Flux, the configured
+        wrapper: no readable chart is it, an unread one may be (left out, 'to' moved the pins
+        outside charts and left that wrapper's chart behind)."""
+        names = set(self.tracked) or {self.component.upstream}
+        return names | ({self.config.wrapper} if self.component.direct else set())
+
     def upstream_pins(self) -> list[PinSite]:
         if self.component.direct:
             return list(self.direct)
@@ -309,8 +317,9 @@ class Survey:
             found.problems += [u.problem(component.name) for u in self.unreadable_release_pins]
         _structure(found)
         found.problems += unpinned
+        charged = found.unread_charts()
         found.problems += [u.problem(component.name) for u in self.unreadable
-                           if u.charts & names or not u.charts]  # fmt: skip
+                           if u.charts & charged or not u.charts]  # fmt: skip
         return found
 
     def orphan_problems(self, checked: Collection[str]) -> list[Violation]:

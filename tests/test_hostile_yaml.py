@@ -1,0 +1,66 @@
+"""Hostile and odd YAML in the files fluxbump reads, end to end through the CLI on a real
+git repository: each run ends in bounded time with a one-line error naming file:line (or a
+per-file problem), the exit code the README documents, no traceback and nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli_runner import run_process
+from tests.support.fixtures import CONSISTENT, commit_file, git, make_fleet, snapshot
+
+WRAPPER = "platform/flux/chart/Chart.yaml"
+# A pin of the Flux release outside every chart: with the wrapper unread, Flux stays a
+# component of such pins alone.
+WORKFLOW = ".github/workflows/e2e.yaml"
+WORKFLOW_TEXT = (
+    "on: push\njobs:\n  e2e:\n    runs-on: ubuntu-latest\n    steps:\n"
+    "      - uses: fluxcd/flux2/action@main\n        with:\n          version: 2.4.0\n"
+)
+
+
+def bomb(levels: int = 12) -> str:
+    """A "billion laughs": ``levels`` nested anchors of nine aliases each."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+def committed_fleet(root: Path, rel: str, edit: object) -> Path:
+    """The consistent fleet and a workflow pinning Flux, with ``rel`` rewritten by ``edit``
+    (text to text), committed."""
+    repo = make_fleet(root, CONSISTENT, git=True)
+    assert callable(edit)
+    commit_file(repo, WORKFLOW, WORKFLOW_TEXT)
+    (repo / rel).write_bytes(edit((repo / rel).read_text("utf-8")).encode())
+    git(repo, "commit", "-qam", "odd file")
+    return repo
+
+
+# A default-named wrapper (bp-flux) whose Chart.yaml cannot be read: 'to' moved the release
+# pins outside charts (cloud-init, CI) and left the wrapper's flux2 behind, the split fleet
+# fluxbump exists to prevent, and its gate passed.
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda text: text + bomb(), id="alias-bomb"),
+        pytest.param(lambda text: text.replace("version: 1.1.1", "version: [1.1.1"), id="invalid"),
+    ],
+)
+def test_an_unreadable_default_wrapper_leaves_flux_unproven_not_half_moved(
+    tmp_path: Path, edit: object
+) -> None:
+    repo = committed_fleet(tmp_path / "repo", WRAPPER, edit)
+    before = snapshot(repo)
+    bump = run_process("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
+    assert bump.code == 2, bump.stdout + bump.stderr
+    last = bump.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: {WRAPPER}:") and last.endswith("; flux is unproven"), last
+    assert "Traceback" not in bump.stderr
+    assert snapshot(repo) == before
+    check = run_process("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    named = [line for line in check.stdout.splitlines() if line.startswith(f"  {WRAPPER}:")]
+    assert len(named) == 1 and named[0].endswith("; flux is unproven"), check.stdout

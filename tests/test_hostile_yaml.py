@@ -64,3 +64,32 @@ def test_an_unreadable_default_wrapper_leaves_flux_unproven_not_half_moved(
     assert check.code == 1, check.stdout + check.stderr
     named = [line for line in check.stdout.splitlines() if line.startswith(f"  {WRAPPER}:")]
     assert len(named) == 1 and named[0].endswith("; flux is unproven"), check.stdout
+
+
+DEPENDENCY = '    version: "2.14.1"\n'  # the wrapper's flux2 pin, line 10
+BLUEPRINT = "platform/flux/blueprint.yaml"  # its spec.version mirrors the wrapper's, line 7
+
+
+# A pin with an explicit tag the new version does not fit (``!!int 2`` -> ``!!int 2.15.0``):
+# Helm refuses such a file ("cannot decode"); the edit's proof constructed it and crashed
+# (exit 70).
+@pytest.mark.parametrize(
+    ("rel", "edit", "line"),
+    [
+        pytest.param(WRAPPER, lambda t: t.replace(DEPENDENCY, "    version: !!int 2\n"), 10,
+                     id="int"),
+        pytest.param(BLUEPRINT, lambda t: t.replace("version: 1.1.1", "version: !!float 1.1"), 7,
+                     id="float"),
+    ],
+)  # fmt: skip
+def test_a_pin_unfit_for_its_tag_is_named_not_a_crash(
+    tmp_path: Path, rel: str, edit: object, line: int
+) -> None:
+    repo = committed_fleet(tmp_path / "repo", rel, edit)
+    before = snapshot(repo)
+    bump = run_process("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
+    assert bump.code == 2, bump.stdout + bump.stderr
+    assert "Traceback" not in bump.stderr
+    last = bump.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: {rel}:{line}: a YAML scalar does not read as its tag"), last
+    assert snapshot(repo) == before

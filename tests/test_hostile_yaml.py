@@ -30,11 +30,13 @@ def bomb(levels: int = 12) -> str:
 
 def committed_fleet(root: Path, rel: str, edit: object) -> Path:
     """The consistent fleet and a workflow pinning Flux, with ``rel`` rewritten by ``edit``
-    (text to text), committed."""
+    (text to text; a surrogate escape is that byte), committed."""
     repo = make_fleet(root, CONSISTENT, git=True)
     assert callable(edit)
     commit_file(repo, WORKFLOW, WORKFLOW_TEXT)
-    (repo / rel).write_bytes(edit((repo / rel).read_text("utf-8")).encode())
+    (repo / rel).write_bytes(
+        edit((repo / rel).read_text("utf-8")).encode("utf-8", "surrogateescape")
+    )
     git(repo, "commit", "-qam", "odd file")
     return repo
 
@@ -92,4 +94,35 @@ def test_a_pin_unfit_for_its_tag_is_named_not_a_crash(
     assert "Traceback" not in bump.stderr
     last = bump.stderr.strip().splitlines()[-1]
     assert last.startswith(f"error: {rel}:{line}: a YAML scalar does not read as its tag"), last
+    assert snapshot(repo) == before
+
+
+# One Blueprint that cannot be read (an alias bomb, bytes that are not UTF-8) aborted every
+# command (exit 2) where an unreadable Chart.yaml or values.yaml costs only the components of
+# its chart: status and check now name it as a problem, and a bump of its chart refuses.
+@pytest.mark.parametrize(
+    ("edit", "line"),
+    [
+        pytest.param(lambda text: text + "---\n" + bomb(), 10, id="alias-bomb"),
+        pytest.param(lambda text: text.replace("bp-flux\n", "bp-flux\udcff\n", 1), 4,
+                     id="not-utf8"),
+    ],
+)  # fmt: skip
+def test_an_unreadable_blueprint_is_a_problem_of_its_chart_not_the_end_of_the_run(
+    tmp_path: Path, edit: object, line: int
+) -> None:
+    repo = committed_fleet(tmp_path / "repo", BLUEPRINT, edit)
+    before = snapshot(repo)
+    problem = f"  {BLUEPRINT}:{line}: "
+    status = run_process("status", "--repo", str(repo), "--offline")
+    assert status.code == 0, status.stdout + status.stderr
+    assert status.stdout.splitlines()[-1].startswith(problem), status.stdout
+    assert status.stdout.endswith("; flux is unproven\n"), status.stdout
+    check = run_process("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert sum(line.startswith(problem) for line in check.stdout.splitlines()) == 1
+    bump = run_process("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
+    assert bump.code == 2, bump.stdout + bump.stderr
+    assert bump.stderr.startswith(f"error: {BLUEPRINT}:{line}: "), bump.stderr
+    assert bump.stderr.endswith("; flux is unproven\n"), bump.stderr
     assert snapshot(repo) == before

@@ -729,7 +729,7 @@ def _charts_and_blueprints(
     for component in found.components:
         if component.wrapper in charts:
             charts[component.wrapper] = mark_upstream(charts[component.wrapper], component.upstream)
-    blueprints = read_blueprints(root, sources, charts, roles.blueprints)
+    blueprints = read_blueprints(root, sources, charts, roles.blueprints, unreadable)
     found.all_blueprints, found.constraints = blueprints.by_chart, blueprints.constraints
     return found
 

@@ -29,14 +29,14 @@ def bomb(levels: int = 12) -> str:
 
 
 def committed_fleet(root: Path, rel: str, edit: object) -> Path:
-    """The consistent fleet and a workflow pinning Flux, with ``rel`` rewritten by ``edit``
-    (text to text; a surrogate escape is that byte), committed."""
+    """The consistent fleet and a workflow pinning Flux, with ``rel`` (empty if absent)
+    rewritten by ``edit`` (text to text; a surrogate escape is that byte), committed."""
     repo = make_fleet(root, CONSISTENT, git=True)
     assert callable(edit)
     commit_file(repo, WORKFLOW, WORKFLOW_TEXT)
-    (repo / rel).write_bytes(
-        edit((repo / rel).read_text("utf-8")).encode("utf-8", "surrogateescape")
-    )
+    text = (repo / rel).read_text("utf-8") if (repo / rel).exists() else ""
+    (repo / rel).write_bytes(edit(text).encode("utf-8", "surrogateescape"))
+    git(repo, "add", "-A")
     git(repo, "commit", "-qam", "odd file")
     return repo
 
@@ -70,6 +70,11 @@ def test_an_unreadable_default_wrapper_leaves_flux_unproven_not_half_moved(
 
 DEPENDENCY = '    version: "2.14.1"\n'  # the wrapper's flux2 pin, line 10
 BLUEPRINT = "platform/flux/blueprint.yaml"  # its spec.version mirrors the wrapper's, line 7
+LOCK = "platform/flux/chart/Chart.lock"
+LOCK_TEXT = (
+    "dependencies:\n- name: flux2\n  repository: https://fluxcd-community.github.io/helm-charts\n"
+    '  version: 2.14.1\ndigest: sha256:0\ngenerated: "2024-06-03T10:00:00Z"\n'
+)
 
 
 # A pin with an explicit tag the new version does not fit (``!!int 2`` -> ``!!int 2.15.0``):
@@ -97,23 +102,25 @@ def test_a_pin_unfit_for_its_tag_is_named_not_a_crash(
     assert snapshot(repo) == before
 
 
-# One Blueprint that cannot be read (an alias bomb, bytes that are not UTF-8) aborted every
-# command (exit 2) where an unreadable Chart.yaml or values.yaml costs only the components of
+# One Blueprint or Chart.lock that cannot be read (an alias bomb, bytes that are not UTF-8, a
+# NUL) aborted every command (exit 2) where an unreadable Chart.yaml or values.yaml costs only the components of
 # its chart: status and check now name it as a problem, and a bump of its chart refuses.
 @pytest.mark.parametrize(
-    ("edit", "line"),
+    ("rel", "edit", "line"),
     [
-        pytest.param(lambda text: text + "---\n" + bomb(), 10, id="alias-bomb"),
-        pytest.param(lambda text: text.replace("bp-flux\n", "bp-flux\udcff\n", 1), 4,
-                     id="not-utf8"),
+        pytest.param(BLUEPRINT, lambda text: text + "---\n" + bomb(), 10, id="alias-bomb"),
+        pytest.param(BLUEPRINT, lambda text: text.replace("bp-flux\n", "bp-flux\udcff\n", 1),
+                     4, id="not-utf8"),
+        pytest.param(LOCK, lambda _: LOCK_TEXT + bomb(), 1, id="lock-alias-bomb"),
+        pytest.param(LOCK, lambda _: LOCK_TEXT + "# \x00\n", 7, id="lock-nul"),
     ],
 )  # fmt: skip
-def test_an_unreadable_blueprint_is_a_problem_of_its_chart_not_the_end_of_the_run(
-    tmp_path: Path, edit: object, line: int
+def test_an_unreadable_blueprint_or_lock_is_a_problem_of_its_chart_not_the_end_of_the_run(
+    tmp_path: Path, rel: str, edit: object, line: int
 ) -> None:
-    repo = committed_fleet(tmp_path / "repo", BLUEPRINT, edit)
+    repo = committed_fleet(tmp_path / "repo", rel, edit)
     before = snapshot(repo)
-    problem = f"  {BLUEPRINT}:{line}: "
+    problem = f"  {rel}:{line}: "
     status = run_process("status", "--repo", str(repo), "--offline")
     assert status.code == 0, status.stdout + status.stderr
     assert status.stdout.splitlines()[-1].startswith(problem), status.stdout
@@ -123,6 +130,6 @@ def test_an_unreadable_blueprint_is_a_problem_of_its_chart_not_the_end_of_the_ru
     assert sum(line.startswith(problem) for line in check.stdout.splitlines()) == 1
     bump = run_process("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
     assert bump.code == 2, bump.stdout + bump.stderr
-    assert bump.stderr.startswith(f"error: {BLUEPRINT}:{line}: "), bump.stderr
+    assert bump.stderr.startswith(f"error: {rel}:{line}: "), bump.stderr
     assert bump.stderr.endswith("; flux is unproven\n"), bump.stderr
     assert snapshot(repo) == before

@@ -347,13 +347,19 @@ class Survey:
         return [site for _, site in found]
 
     def lock_of(self, name: str) -> LockedChart | None:
-        """The Chart.lock beside a chart's Chart.yaml, if the walk found one."""
+        """The Chart.lock beside a chart's Chart.yaml, if the walk found one. One that cannot
+        be read is a problem of that chart's components (noted once), not the end of the run."""
         chart = self.charts[name]
         rel = lock_path(chart.file)
         if rel not in self.roles.locks:
             return None
         chart_source = read_once(self.sources, self.root, chart.file)
-        return locked_chart(chart_source, read_once(self.sources, self.root, rel), name)
+        try:
+            return locked_chart(chart_source, read_once(self.sources, self.root, rel), name)
+        except UsageError as exc:
+            if all(u.file != rel for u in self.unreadable):
+                self.unreadable.append(unreadable_of(rel, exc.message, frozenset({name})))
+            return None
 
     def mirrors_of(self, wrapper: str) -> list[PinSite]:
         """Every values-mirror entry of a chart (read once per chart)."""

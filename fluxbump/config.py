@@ -124,12 +124,13 @@ def load_config(root: Path) -> Config:
         raise UsageError(
             f"{CONFIG_NAME}: larger than {MAX_FILE_BYTES // 2**20} MiB; not a configuration"
         )
-    from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    from fluxbump.yamlio import plaindata
 
     try:
         text = raw.decode("utf-8")
-        data = YAML(typ="safe", pure=True).load(text)
+        data = plaindata.load(text)  # (a scalar unfit for its tag: an error at its line)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""

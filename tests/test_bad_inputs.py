@@ -255,6 +255,7 @@ CASES: dict[str, Case] = {
     "config-nested-too-deeply": both(config("[" * 500), ".fluxbump.yaml", "nested too deeply"),
     "config-latin1": both(config(b"wrapper: caf\xe9\n"), ".fluxbump.yaml", "cannot read"),
     "config-bad-int": both(config("wrapper: !!int abc\n"), ".fluxbump.yaml", "cannot read"),
+    "config-bad-bool": both(config("wrapper: !!bool maybe\n"), ".fluxbump.yaml:1", "cannot read"),
     # --- release strings that must never reach a branch name or a command
     "release-two-parts": Case(
         lambda r: None, None, Expect(2, "'2.4'", "not a Flux release"), "2.4"

@@ -133,3 +133,21 @@ def test_an_unreadable_blueprint_or_lock_is_a_problem_of_its_chart_not_the_end_o
     assert bump.stderr.startswith(f"error: {rel}:{line}: "), bump.stderr
     assert bump.stderr.endswith("; flux is unproven\n"), bump.stderr
     assert snapshot(repo) == before
+
+
+def test_sync_with_the_default_wrapper_unreadable_names_it_not_nothing_to_do(
+    tmp_path: Path,
+) -> None:
+    # Renovate moved the cloud-init install; the wrapper's Chart.yaml does not parse. sync
+    # said "no pin moved …; nothing to do" (exit 0) and the post-upgrade task committed a
+    # fleet whose wrapper still deploys Flux 2.4.0.
+    repo = committed_fleet(tmp_path / "repo", WRAPPER, lambda text: text + bomb())
+    cloudinit = repo / "infra/hetzner/cloudinit-control-plane.tftpl"
+    cloudinit.write_text(cloudinit.read_text("utf-8").replace("v2.4.0", "v2.5.1"), "utf-8")
+    git(repo, "commit", "-qam", "renovate: flux v2.5.1")
+    before = snapshot(repo)
+    synced = run_process("sync", "--base", "HEAD~1", "--repo", str(repo), "--offline")
+    assert synced.code == 2, synced.stdout + synced.stderr
+    assert synced.stderr.startswith(f"error: {WRAPPER}:1: YAML aliases expand"), synced.stderr
+    assert synced.stderr.endswith("; flux is unproven\n"), synced.stderr
+    assert snapshot(repo) == before

@@ -151,3 +151,15 @@ def test_sync_with_the_default_wrapper_unreadable_names_it_not_nothing_to_do(
     assert synced.stderr.startswith(f"error: {WRAPPER}:1: YAML aliases expand"), synced.stderr
     assert synced.stderr.endswith("; flux is unproven\n"), synced.stderr
     assert snapshot(repo) == before
+
+
+def test_init_refuses_while_a_chart_yaml_cannot_be_read(tmp_path: Path) -> None:
+    # With the wrapper's Chart.yaml an alias bomb, init wrote (exit 0) a configuration of
+    # what was left: 'bp-flux' as a component the umbrella wraps, kept after the fix.
+    repo = committed_fleet(tmp_path / "repo", WRAPPER, lambda text: text + bomb())
+    before = snapshot(repo)
+    init = run_process("init", "--repo", str(repo))
+    assert init.code == 2, init.stdout + init.stderr
+    assert init.stderr.startswith(f"error: {WRAPPER}:1: YAML aliases expand"), init.stderr
+    assert init.stderr.rstrip().endswith("fix it first"), init.stderr
+    assert snapshot(repo) == before

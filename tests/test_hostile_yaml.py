@@ -35,6 +35,7 @@ def committed_fleet(root: Path, rel: str, edit: object) -> Path:
     assert callable(edit)
     commit_file(repo, WORKFLOW, WORKFLOW_TEXT)
     text = (repo / rel).read_text("utf-8") if (repo / rel).exists() else ""
+    (repo / rel).parent.mkdir(parents=True, exist_ok=True)
     (repo / rel).write_bytes(edit(text).encode("utf-8", "surrogateescape"))
     git(repo, "add", "-A")
     git(repo, "commit", "-qam", "odd file")
@@ -162,4 +163,37 @@ def test_init_refuses_while_a_chart_yaml_cannot_be_read(tmp_path: Path) -> None:
     assert init.code == 2, init.stdout + init.stderr
     assert init.stderr.startswith(f"error: {WRAPPER}:1: YAML aliases expand"), init.stderr
     assert init.stderr.rstrip().endswith("fix it first"), init.stderr
+    assert snapshot(repo) == before
+
+
+INSTANCE = "clusters/a/flux-instance.yaml"
+INSTANCE_TEXT = (
+    "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n"
+    'spec:\n  distribution:\n    version: "2.4.0"\n'
+)
+
+
+# A FluxInstance that does not parse or decode names no chart, so the HelmRelease pass never
+# reported it: status and check said nothing of it, and 'to' moved every other pin and left
+# the operator installing Flux 2.4.0.
+@pytest.mark.parametrize(
+    ("edit", "line"),
+    [
+        pytest.param(lambda _: INSTANCE_TEXT + 'note: "a\x00b"\n', 8, id="nul"),
+        pytest.param(lambda _: INSTANCE_TEXT + "note: caf\udce9\n", 8, id="not-utf8"),
+        pytest.param(lambda _: INSTANCE_TEXT + bomb(), 1, id="alias-bomb"),
+    ],
+)
+def test_an_unreadable_flux_instance_is_named_never_skipped(
+    tmp_path: Path, edit: object, line: int
+) -> None:
+    repo = committed_fleet(tmp_path / "repo", INSTANCE, edit)
+    before = snapshot(repo)
+    check = run_process("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    named = [x for x in check.stdout.splitlines() if x.startswith(f"  {INSTANCE}:{line}: ")]
+    assert len(named) == 1 and named[0].endswith("; flux is unproven"), check.stdout
+    bump = run_process("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
+    assert bump.code == 2, bump.stdout + bump.stderr
+    assert bump.stderr.startswith(f"error: {INSTANCE}:{line}: "), bump.stderr
     assert snapshot(repo) == before

@@ -129,12 +129,13 @@ def load_config(root: Path) -> Config:
         raise UsageError(
             f"{CONFIG_NAME}: larger than {MAX_FILE_BYTES // 2**20} MiB; not a configuration"
         )
-    from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    from fluxbump.yamlio import plaindata
 
     try:
         text = raw.decode("utf-8")
-        data = YAML(typ="safe", pure=True).load(text)
+        data = plaindata.load(text)  # (a scalar unfit for its tag: an error at its line)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -142,13 +143,28 @@ def load_config(root: Path) -> Config:
         raise UsageError(f"{CONFIG_NAME}{line}: cannot read configuration ({problem})") from None
     except (YAMLError, UnicodeDecodeError, OSError, ValueError) as exc:  # (``!!int x``)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"{CONFIG_NAME}: cannot read configuration ({first})") from None
+        where = f"{CONFIG_NAME}{_line_at(raw, exc)}"
+        raise UsageError(f"{where}: cannot read configuration ({first})") from None
     except RecursionError:
         raise UsageError(f"{CONFIG_NAME}: cannot read configuration (nested too deeply)") from None
     try:
         return parse_config(data or {})
     except _Invalid as exc:
         raise UsageError(f"{CONFIG_NAME}:{_line_of(text, exc.path)}: {exc.problem}") from None
+
+
+def _line_at(raw: bytes, exc: Exception) -> str:
+    """``:LINE`` of a byte that is not UTF-8, or of a character YAML forbids (a NUL: ruamel's
+    ReaderError holds its index in the text), else nothing."""
+    position = getattr(exc, "position", None)
+    if isinstance(exc, UnicodeDecodeError):
+        before = raw[: exc.start]
+    elif isinstance(position, int):
+        before = raw.decode("utf-8")[:position].encode()
+    else:
+        return ""
+    line = before.count(b"\n") + 1
+    return f":{line}"
 
 
 def _line_of(text: str, path: tuple[str, ...]) -> int:

@@ -87,8 +87,9 @@ def moved_choices(
     fallback = flux or (chosen[0] if names else None)
     if fallback is None:
         return []  # Flux excluded and nothing moved
-    if fallback.outside_charts:
-        return []  # no install URL or chart pin to realign to: 'check' proves they agree
+    if fallback.outside_charts:  # no install URL or chart pin to realign to: 'check' proves
+        refuse_unprovable(tree.discovery(fallback))  # they agree; an unread file may be moved
+        return []
     found = provable(tree, fallback)
     default = found.component.rules.default_target(found, index)
     return [] if default is None else [Choice(found, default.release, default.chart)]

@@ -140,7 +140,7 @@ CASES: dict[str, Case] = {
     "values-unclosed-flow": unproven(
         replace(VALUES, "owner: platform-team", "owner: [platform-team"), f"{VALUES}:7", INVALID
     ),
-    "blueprint-bad-mapping": both(
+    "blueprint-bad-mapping": unproven(
         replace(BLUEPRINT, "  version:", "  version: {\n  v:"), f"{BLUEPRINT}:9", INVALID
     ),
     "helmrelease-unterminated-quote": unproven(
@@ -253,8 +253,12 @@ CASES: dict[str, Case] = {
     "config-unknown-key": both(config("wraper: bp-flux\n"), ".fluxbump.yaml", "'wraper'"),
     "config-unclosed-flow": both(config("clusters: [\n"), ".fluxbump.yaml:2", "cannot read"),
     "config-nested-too-deeply": both(config("[" * 500), ".fluxbump.yaml", "nested too deeply"),
-    "config-latin1": both(config(b"wrapper: caf\xe9\n"), ".fluxbump.yaml", "cannot read"),
+    "config-latin1": both(
+        config(b"remote: o\nwrapper: caf\xe9\n"), ".fluxbump.yaml:2:", "cannot read"
+    ),
+    "config-nul": both(config("remote: o\nwrapper: a\x00\n"), ".fluxbump.yaml:2:", "cannot read"),
     "config-bad-int": both(config("wrapper: !!int abc\n"), ".fluxbump.yaml", "cannot read"),
+    "config-bad-bool": both(config("wrapper: !!bool maybe\n"), ".fluxbump.yaml:1", "cannot read"),
     # --- release strings that must never reach a branch name or a command
     "release-two-parts": Case(
         lambda r: None, None, Expect(2, "'2.4'", "not a Flux release"), "2.4"

@@ -174,8 +174,9 @@ def test_truncated_once_then_whole_is_used(server: HelmServer) -> None:
         (b"[" * 500, "nested too deeply"),
         (ALIAS_BOMB, "index uses YAML aliases"),
         (b"apiVersion: v1\nentries: {}\nx: " + b"9" * 5000, "index is not valid YAML (Exceeds"),
+        (b"apiVersion: v1\nentries: {}\nx: !!bool maybe\n", "index is not valid YAML ('maybe'"),
     ],
-    ids=["html", "bad-yaml", "binary", "deep-nesting", "alias-bomb", "huge-integer"],
+    ids=["html", "bad-yaml", "binary", "deep-nesting", "alias-bomb", "huge-integer", "bad-bool"],
 )
 def test_bad_body_is_exit_3_and_never_cached(
     server: HelmServer, tmp_path: Path, body: bytes, says: str

@@ -109,11 +109,15 @@ def test_check_reports_the_field_with_file_and_line(
 @pytest.mark.parametrize(
     ("value", "says"),
     [
-        ("!custom false", ":8: cannot read as data: could not determine a constructor for the tag"),
-        ("!!int abc", ": cannot read as data: invalid literal for int() with base 10: 'abc'"),
-        ("1" * 5000, ": cannot read as data: Exceeds the limit (4300 digits)"),
+        (
+            "!custom false",
+            ":17: cannot read as data: could not determine a constructor for the tag",
+        ),
+        ("!!int abc", ":17: cannot read as data: invalid literal for int() with base 10: 'abc'"),
+        ("1" * 5000, ":17: cannot read as data: Exceeds the limit (4300 digits)"),
+        ("!!bool maybe", ":17: cannot read as data: 'maybe' is not a boolean"),
     ],
-    ids=["custom-tag", "bad-int", "huge-int"],
+    ids=["custom-tag", "bad-int", "huge-int", "bad-bool"],
 )
 def test_a_flux_object_whose_data_cannot_be_read_is_one_line_exit_2(
     tmp_path: Path, value: str, says: str
@@ -128,6 +132,6 @@ def test_a_flux_object_whose_data_cannot_be_read_is_one_line_exit_2(
         outcome = run_cli(*command, "--repo", str(repo), "--offline")
         assert outcome.code == 2, outcome.stdout + outcome.stderr
         (line,) = [x for x in outcome.stderr.splitlines() if x.startswith("error: ")]
-        assert line.startswith(f"error: {release}{says.split(':', 2)[0]}"), line
+        assert line.startswith(f"error: {release}{says.split(': ', 1)[0]}: "), line
         assert says.split(": ", 1)[1] in line and "fix the file and re-run" in line
     assert snapshot(repo) == before

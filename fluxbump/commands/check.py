@@ -158,7 +158,9 @@ def _checked(
         outside = outside_report(found, covered)
         report.rows += outside.rows
         report.violations += outside.violations
-        report.problems += found.orphan_problems(covered)
+        report.problems += found.orphan_problems(
+            {n for d in discoveries for n in d.unread_charts()}
+        )
     report.violations += _stale_archives(found, discoveries)
     # Where the index came from is said only now, once the index was (or was not) needed.
     warnings = [*_pending_journal(repo), *loaded.used_warnings(), *warnings]

@@ -22,6 +22,14 @@ def render_init(root: Path) -> str:
     except SeveralWrappers as several:
         config = replace(config, wrapper=_deployed_wrapper(root, config, several))
         tree = survey(root, config)
+    # The components are the charts': one that cannot be read would be left out of (or, a
+    # wrapper, misnamed in) a configuration that outlives the fix.
+    unread = next((u for u in tree.unreadable if u.file.endswith("Chart.yaml")), None)
+    if unread is not None:
+        raise UsageError(
+            f"{unread.file}:{unread.line}: {unread.reason}; init writes the components the "
+            "charts define: fix it first"
+        )
     others = [c for c in tree.components if not c.is_flux and not c.operator]  # found by content
     flux = tree.flux()
     if (flux is None or flux.outside_charts) and not tree.flux_excluded:

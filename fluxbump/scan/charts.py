@@ -145,16 +145,29 @@ class Blueprints:
 
 
 def read_blueprints(
-    root: Path, sources: dict[str, SourceFile], charts: dict[str, ChartFile], files: list[str]
+    root: Path,
+    sources: dict[str, SourceFile],
+    charts: dict[str, ChartFile],
+    files: list[str],
+    unreadable: list[Unreadable],
 ) -> Blueprints:
+    """Every chart's Blueprint; one that cannot be read is recorded in ``unreadable``, a
+    problem of the chart beside it and of those its text names, as an unread Chart.yaml is."""
     by_directory = {chart.directory: name for name, chart in charts.items()}
     names = set(charts)
     found = Blueprints()
     for rel in files:
-        source = read_once(sources, root, rel)
-        if b"Blueprint" not in source.raw:
+        try:
+            source = read_once(sources, root, rel)
+            if b"Blueprint" not in source.raw:
+                continue
+            blueprint = parse_blueprint(source)
+        except UsageError as exc:
+            beside = _chart_beside(rel, by_directory)
+            raw = sources[rel].raw if rel in sources else b""
+            named = {name for name in names if name.encode() in raw or name == beside}
+            unreadable.append(unreadable_of(rel, exc.message, frozenset(named)))
             continue
-        blueprint = parse_blueprint(source)
         if blueprint is None:
             continue
         chart = _chart_of_blueprint(rel, blueprint, by_directory, names)
@@ -168,8 +181,16 @@ def _chart_of_blueprint(
     rel: str, blueprint: BlueprintFile, by_directory: dict[str, str], tracked: set[str]
 ) -> str | None:
     """A Blueprint mirrors the chart beside it (``./Chart.yaml`` or ``./chart/Chart.yaml``)."""
+    beside = _chart_beside(rel, by_directory)
+    if beside is not None:
+        return beside
+    return blueprint.name if blueprint.name in tracked else None
+
+
+def _chart_beside(rel: str, by_directory: dict[str, str]) -> str | None:
+    """The chart in the Blueprint's directory or its ``chart/``, if any."""
     directory = rel.rsplit("/", 1)[0] if "/" in rel else ""
     for candidate in (directory, f"{directory}/chart" if directory else "chart"):
         if candidate in by_directory:
             return by_directory[candidate]
-    return blueprint.name if blueprint.name in tracked else None
+    return None

@@ -107,6 +107,14 @@ class Discovery:
     def wrapper(self) -> ChartFile:
         return self.charts[self.component.wrapper]
 
+    def unread_charts(self) -> set[str]:
+        """The charts whose unreadable Chart.yaml leaves this component unproven: those it
+        tracks (without a wrapper, its upstream) and, for a wrapper-less Flux, the configured
+        wrapper: no readable chart is it, an unread one may be (left out, 'to' moved the pins
+        outside charts and left that wrapper's chart behind)."""
+        names = set(self.tracked) or {self.component.upstream}
+        return names | ({self.config.wrapper} if self.component.direct else set())
+
     def upstream_pins(self) -> list[PinSite]:
         if self.component.direct:
             return list(self.direct)
@@ -310,8 +318,9 @@ class Survey:
             found.problems += [u.problem(component.name) for u in self.unreadable_release_pins]
         _structure(found)
         found.problems += unpinned
+        charged = found.unread_charts()
         found.problems += [u.problem(component.name) for u in self.unreadable
-                           if u.charts & names or not u.charts]  # fmt: skip
+                           if u.charts & charged or not u.charts]  # fmt: skip
         return found
 
     def orphan_problems(self, checked: Collection[str]) -> list[Violation]:
@@ -339,13 +348,19 @@ class Survey:
         return [site for _, site in found]
 
     def lock_of(self, name: str) -> LockedChart | None:
-        """The Chart.lock beside a chart's Chart.yaml, if the walk found one."""
+        """The Chart.lock beside a chart's Chart.yaml, if the walk found one. One that cannot
+        be read is a problem of that chart's components (noted once), not the end of the run."""
         chart = self.charts[name]
         rel = lock_path(chart.file)
         if rel not in self.roles.locks:
             return None
         chart_source = read_once(self.sources, self.root, chart.file)
-        return locked_chart(chart_source, read_once(self.sources, self.root, rel), name)
+        try:
+            return locked_chart(chart_source, read_once(self.sources, self.root, rel), name)
+        except UsageError as exc:
+            if all(u.file != rel for u in self.unreadable):
+                self.unreadable.append(unreadable_of(rel, exc.message, frozenset({name})))
+            return None
 
     def mirrors_of(self, wrapper: str) -> list[PinSite]:
         """Every values-mirror entry of a chart (read once per chart)."""
@@ -729,7 +744,7 @@ def _charts_and_blueprints(
     for component in found.components:
         if component.wrapper in charts:
             charts[component.wrapper] = mark_upstream(charts[component.wrapper], component.upstream)
-    blueprints = read_blueprints(root, sources, charts, roles.blueprints)
+    blueprints = read_blueprints(root, sources, charts, roles.blueprints, unreadable)
     found.all_blueprints, found.constraints = blueprints.by_chart, blueprints.constraints
     return found
 

@@ -151,7 +151,11 @@ def scan_files(
             if wide_encoding(raw) is not None:  # UTF-16/32: named as not read, never skipped
                 out.unreadable.append(_unreadable(rel, raw, _not_text(rel, raw), known))
                 continue
-            source = _instances(rel, raw, source, out)
+            try:
+                source = _instances(rel, raw, source, out)
+            except UsageError as exc:  # it names no chart: the HelmRelease pass would not
+                out.unreadable.append(_unreadable(rel, raw, exc.message, known))
+                continue
         split = repeated.split(raw) if source is None else None
         if split is None:
             _scan_file(rel, raw, source, names, known, api, out)
@@ -260,12 +264,17 @@ def _not_text(rel: str, raw: bytes) -> str:
 def _instances(
     rel: str, raw: bytes, source: SourceFile | None, out: ScannedFiles
 ) -> SourceFile | None:
-    """FluxInstance versions, flux-manifests tags and operator chart pins of one file (a
-    file that does not parse is reported by the HelmRelease pass when it names a chart; a Go
-    template is not a manifest, though its ``helm install`` lines are pins)."""
+    """FluxInstance versions, flux-manifests tags and operator chart pins of one file. One
+    that may hold a FluxInstance or flux-manifests source and does not decode or parse
+    raises: it pins the release unseen, and names no chart for the HelmRelease pass to report
+    it by (any other is that pass's; a Go template is not a manifest, though its ``helm
+    install`` lines are pins)."""
+    releasing = not _go_template(raw) and (may_hold_instance(raw) or may_hold_flux_manifests(raw))
     try:
         source = source if source is not None else source_of(rel, raw)
     except UsageError:
+        if releasing:
+            raise
         return source
     found = find_operator_charts(source)
     try:
@@ -274,7 +283,8 @@ def _instances(
         if may_hold_flux_manifests(raw):
             found = sorted(find_flux_manifests(source) + found, key=lambda s: s.start)
     except UsageError:
-        pass
+        if releasing:
+            raise
     if found:
         out.instance_sources[rel] = source
         out.instances += found

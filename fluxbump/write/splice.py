@@ -363,17 +363,43 @@ def _load_all(text: str, rel: str) -> list[Any]:
 
     try:
         nodes = yamldoc.compose_with_ruamel(text, rel)  # its constructor takes its nodes
-        constructor = YAML(typ="safe", pure=True).constructor
-        return [constructor.construct_document(node) for node in nodes]
     except UsageError as exc:
         raise UsageError(
             f"{rel}: YAML no longer parses after the edit ({exc.message}); nothing written"
         ) from None
+    constructor = YAML(typ="safe", pure=True).constructor
+    try:
+        return [constructor.construct_document(node) for node in nodes]
     except YAMLError as exc:
         first = str(exc).strip().splitlines()[0]
         raise UsageError(
             f"{rel}: YAML no longer parses after the edit ({first}); nothing written"
         ) from None
+    except (ValueError, KeyError) as exc:  # ``!!int 2.15.0``, ``!!bool maybe``
+        raise UsageError(_unfit_scalar(rel, nodes, exc)) from None
+
+
+def _unfit_scalar(rel: str, nodes: list[Any], exc: Exception) -> str:
+    """The message for a scalar ruamel's constructor cannot read as its explicit tag says
+    (Helm refuses such a file too), at the first such scalar's line."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    constructor = YAML(typ="safe", pure=True).constructor
+    lines = []
+    for node in yamldoc.each_node(nodes, keys=True):
+        if yamldoc.is_scalar(node):
+            try:
+                constructor.construct_object(node)
+            except (ValueError, KeyError):
+                lines.append(yamldoc.line_of(node))
+            except YAMLError:  # (a tag without a constructor: not this problem)
+                continue
+    where = f"{rel}:{min(lines)}" if lines else rel
+    return (
+        f"{where}: a YAML scalar does not read as its tag says ({exc}); nothing written — "
+        "remove the tag (a version is a string) and re-run"
+    )
 
 
 def same_data(old: Any, new: Any) -> bool:

@@ -29,7 +29,9 @@ def load(text: str) -> Any:
         return docs[0] if docs else None
     from ruamel.yaml import YAML
 
-    return YAML(typ="safe", pure=True).load(text)
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Constructor = _constructor(last_wins=False)
+    return yaml.load(text)
 
 
 def load_all(text: str, *, last_wins: bool = False) -> list[Any]:
@@ -42,20 +44,38 @@ def load_all(text: str, *, last_wins: bool = False) -> list[Any]:
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="safe", pure=True)
-    if last_wins:
-        yaml.Constructor = _last_wins_constructor()
+    yaml.Constructor = _constructor(last_wins)
     return list(yaml.load_all(text))
 
 
 @functools.cache
-def _last_wins_constructor() -> type:
-    from ruamel.yaml.constructor import SafeConstructor
+def _constructor(last_wins: bool) -> type:
+    """ruamel's safe constructor; ``last_wins``: a key met again is assigned again (its last
+    value stays). A scalar that does not read as its type (``!!int abc``, ``!!bool maybe``,
+    an integer of 4300+ digits) is a ConstructorError at its line, as every other error: the
+    bool constructor let a KeyError out (a crash), the numbers a ValueError without a line."""
+    from ruamel.yaml.constructor import ConstructorError, SafeConstructor
 
-    class LastWins(SafeConstructor):
+    class Constructor(SafeConstructor):
         def check_mapping_key(self, *args: Any) -> bool:
-            return True  # a key met again is assigned again: its last value stays
+            return True if last_wins else bool(super().check_mapping_key(*args))
 
-    return LastWins
+    def checked(construct: Any, what: str) -> Any:
+        def read(self: Any, node: Any) -> Any:
+            try:
+                return construct(self, node)
+            except KeyError:  # (the bool table has no such word)
+                problem = f"{str(node.value)[:40]!r} is not a {what}"
+            except ValueError as exc:  # (its advice, set_int_max_str_digits(), is no user's)
+                problem = str(exc).strip().splitlines()[0].split(";")[0][:200]
+            raise ConstructorError(None, None, problem, node.start_mark)
+
+        return read
+
+    for tag, what in (("bool", "boolean"), ("int", "integer"), ("float", "number")):
+        uri = f"tag:yaml.org,2002:{tag}"
+        Constructor.add_constructor(uri, checked(SafeConstructor.yaml_constructors[uri], what))
+    return Constructor
 
 
 def _with_libyaml(text: str, last_wins: bool = False) -> list[Any] | None:

@@ -102,6 +102,7 @@ def compose_with_ruamel(text: str, where: str) -> list[Any]:
     """ruamel's node trees of every document (what its constructor turns into data)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
 
     try:
         docs = [doc for doc in YAML(typ="safe", pure=True).compose_all(text)]
@@ -112,6 +113,10 @@ def compose_with_ruamel(text: str, where: str) -> list[Any]:
         raise UsageError(
             f"{where}{line}: invalid YAML: {problem}; fix the file and re-run"
         ) from None
+    except ReaderError as exc:  # a character YAML forbids (NUL, most C0 controls): its line
+        at = text.count("\n", 0, exc.position) + 1
+        first = str(exc).splitlines()[0]
+        raise UsageError(f"{where}:{at}: invalid YAML: {first}; fix the file and re-run") from None
     except YAMLError as exc:
         raise UsageError(f"{where}: invalid YAML: {str(exc).splitlines()[0]}") from None
     except RecursionError:

@@ -389,3 +389,42 @@ def test_sync_reads_a_literal_helm_release_beside_a_variable_one_at_its_own_plac
     assert synced.code == 0, synced.stdout + synced.stderr
     assert (repo / TF_MAIN).read_text().count('"2.14.1"') == 2
     assert (repo / TOOLS).read_text() == "flux2 2.4.0\n"
+
+
+def test_a_terraform_helm_release_of_flux2_with_no_version_is_a_problem_not_agreement(
+    tmp_path: Path,
+) -> None:
+    # 4T-24/ctf-2024-infra and tetratelabs/tetrate-service-bridge-sandbox install flux2 by a
+    # helm_release with no ``version``: the Helm provider installs the newest chart at every
+    # apply, so the CLI pin beside it agreeing with nothing is no proof (it said it agreed).
+    unversioned = helm_release_tf("var.unused").replace("  version          = var.unused\n", "")
+    repo = write_repo(tmp_path / "repo", {TF_MAIN: unversioned, TOOLS: "flux2 2.2.3\n"})
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert (
+        f"{TF_MAIN}:3: helm_release.flux2 deploys flux2 with no version: the Helm provider "
+        "installs the newest flux2 chart, not the one this repository pins; add "
+        "'version = \"X.Y.Z\"' to it" in check.stdout
+    )
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 2, bump.stdout + bump.stderr
+    assert f"{TF_MAIN}:3: helm_release.flux2 deploys flux2 with no version" in bump.stderr
+    assert snapshot(repo) == before
+    # alone, it is still Flux deployed with nothing pinned: a problem, not 'nothing to check'
+    (repo / TOOLS).unlink()
+    alone = run(repo, "check")
+    assert alone.code == 1, alone.stdout + alone.stderr
+    assert f"{TF_MAIN}:3: helm_release.flux2" in alone.stdout
+
+
+def test_a_terraform_helm_release_of_flux2_whose_version_is_an_expression_is_no_problem(
+    tmp_path: Path,
+) -> None:
+    # ``version = local.flux`` names a version this cannot read: not a missing one.
+    repo = write_repo(
+        tmp_path / "repo",
+        {TF_MAIN: helm_release_tf("local.flux"), TOOLS: "flux2 2.2.3\n"},
+    )
+    check = run(repo, "check")
+    assert "no version" not in check.stdout + check.stderr

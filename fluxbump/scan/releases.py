@@ -346,6 +346,13 @@ def pinned_releases(
 
 
 def _unpinned_problem(site: PinSite, version: str) -> Violation:
+    if site.role is Role.TERRAFORM_HELM:  # (``terraform.block_pins``: no version at all)
+        why = (
+            f"deploys {site.subject} with no version: the Helm provider installs the newest "
+            f"{site.subject} chart, not the one this repository pins; add "
+            f"'version = \"{version}\"' to it"
+        )
+        return Violation(site.file, site.line, f"{site.owner} {why}")
     write = f"'version: {version}' under spec.chart.spec"
     if site.value in (NO_VERSION, NULL_VERSION):
         none, verb = ("no", "add") if site.value == NO_VERSION else ("a null (empty)", "write")

@@ -149,6 +149,8 @@ class Facts:
     flux_pins: list[FluxPin] = field(default_factory=list)
     # the flux2 chart versions Terraform helm_release blocks install, in walk order
     terraform_charts: list[TerraformChart] = field(default_factory=list)
+    # the files of Terraform helm_release blocks of flux2 with no version (the newest chart)
+    unversioned_charts: list[str] = field(default_factory=list)
     # the flux2 chart versions Ansible kubernetes.core.helm tasks install
     ansible_charts: list[TerraformChart] = field(default_factory=list)
 
@@ -224,6 +226,7 @@ def scan(root: Path) -> Facts:
     facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
     if not facts.flux_wrappers():
         facts.terraform_charts = _terraform_charts(root)
+        facts.unversioned_charts = _unversioned_charts(root)
         facts.ansible_charts = _ansible_charts(root)
     return facts
 
@@ -250,6 +253,18 @@ def _terraform_charts(root: Path) -> list[TerraformChart]:
     order = list(files)
     found.sort(key=lambda c: order.index(c.file))
     return [c for c in found if not (c in seen or seen.add(c))]
+
+
+def _unversioned_charts(root: Path) -> list[str]:
+    """The files of the ``helm_release`` blocks of flux2 that give no ``version`` at all."""
+    found = []
+    for rel in _files_ending(root, ".tf"):
+        for words, arguments in _hcl_blocks((root / rel).read_text("utf-8")):
+            chart = _hcl_string(arguments.get("chart", "")) or ""
+            flux = chart.rstrip("/").rsplit("/", 1)[-1] == FLUX_UPSTREAM
+            if words[:2] == ["resource", "helm_release"] and flux and "version" not in arguments:
+                found.append(rel)
+    return found
 
 
 def _variable_values(

@@ -391,6 +391,18 @@ def test_sync_reads_a_literal_helm_release_beside_a_variable_one_at_its_own_plac
     assert (repo / TOOLS).read_text() == "flux2 2.4.0\n"
 
 
+def assert_a_problem_that_blocks_a_bump(repo: Path, said: str) -> None:
+    """``check`` says ``said`` (exit 1); ``to`` refuses with it (exit 2), writing nothing."""
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert said in check.stdout
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 2, bump.stdout + bump.stderr
+    assert said in bump.stderr
+    assert snapshot(repo) == before
+
+
 def test_a_terraform_helm_release_of_flux2_with_no_version_is_a_problem_not_agreement(
     tmp_path: Path,
 ) -> None:
@@ -399,18 +411,12 @@ def test_a_terraform_helm_release_of_flux2_with_no_version_is_a_problem_not_agre
     # apply, so the CLI pin beside it agreeing with nothing is no proof (it said it agreed).
     unversioned = helm_release_tf("var.unused").replace("  version          = var.unused\n", "")
     repo = write_repo(tmp_path / "repo", {TF_MAIN: unversioned, TOOLS: "flux2 2.2.3\n"})
-    check = run(repo, "check")
-    assert check.code == 1, check.stdout + check.stderr
-    assert (
+    said = (
         f"{TF_MAIN}:3: helm_release.flux2 deploys flux2 with no version: the Helm provider "
         "installs the newest flux2 chart, not the one this repository pins; add "
-        "'version = \"X.Y.Z\"' to it" in check.stdout
+        "'version = \"X.Y.Z\"' to it"
     )
-    before = snapshot(repo)
-    bump = run(repo, "to", "2.4.0", "--no-git")
-    assert bump.code == 2, bump.stdout + bump.stderr
-    assert f"{TF_MAIN}:3: helm_release.flux2 deploys flux2 with no version" in bump.stderr
-    assert snapshot(repo) == before
+    assert_a_problem_that_blocks_a_bump(repo, said)
     # alone, it is still Flux deployed with nothing pinned: a problem, not 'nothing to check'
     (repo / TOOLS).unlink()
     alone = run(repo, "check")
@@ -427,4 +433,33 @@ def test_a_terraform_helm_release_of_flux2_whose_version_is_an_expression_is_no_
         {TF_MAIN: helm_release_tf("local.flux"), TOOLS: "flux2 2.2.3\n"},
     )
     check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
     assert "no version" not in check.stdout + check.stderr
+
+
+def test_a_helm_install_of_flux2_with_no_version_in_a_script_is_a_problem_not_agreement(
+    tmp_path: Path,
+) -> None:
+    # grafana/k8s-monitoring-helm's test scripts install flux2 by ``helm upgrade --install …
+    # oci://ghcr.io/fluxcd-community/charts/flux2`` with no ``--version``: Helm installs the
+    # newest chart, so the CLI pin beside it agreeing with nothing is no proof.
+    command = (
+        "#!/bin/sh\nset -eu\nhelm upgrade --install --namespace flux-system \\\n"
+        "  --create-namespace flux oci://ghcr.io/fluxcd-community/charts/flux2 --wait\n"
+    )
+    repo = write_repo(tmp_path / "repo", {SCRIPT: command, TOOLS: "flux2 2.2.3\n"})
+    said = (
+        f"{SCRIPT}:4: helm upgrade of flux2 with no --version: Helm installs the newest flux2 "
+        "chart, not the one this repository pins; add '--version X.Y.Z'"
+    )
+    assert_a_problem_that_blocks_a_bump(repo, said)
+
+
+def test_a_helm_install_of_flux2_with_no_version_in_a_cloud_init_template_is_a_problem(
+    tmp_path: Path,
+) -> None:
+    template = "#cloud-config\nruncmd:\n  - helm install flux fluxcd-community/flux2 -n flux\n"
+    repo = write_repo(tmp_path / "repo", {CLOUD_INIT: template, TOOLS: "flux2 2.2.3\n"})
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert f"{CLOUD_INIT}:3: helm install of flux2 with no --version" in check.stdout

@@ -353,6 +353,12 @@ def _unpinned_problem(site: PinSite, version: str) -> Violation:
             f"'version = \"{version}\"' to it"
         )
         return Violation(site.file, site.line, f"{site.owner} {why}")
+    if site.role is Role.HELM_COMMAND:  # (``cloudinit.unversioned_helm_installs``)
+        why = (
+            f"of {site.subject} with no --version: Helm installs the newest {site.subject} "
+            f"chart, not the one this repository pins; add '--version {version}'"
+        )
+        return Violation(site.file, site.line, f"{site.owner} {why}")
     write = f"'version: {version}' under spec.chart.spec"
     if site.value in (NO_VERSION, NULL_VERSION):
         none, verb = ("no", "add") if site.value == NO_VERSION else ("a null (empty)", "write")

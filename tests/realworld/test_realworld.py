@@ -85,6 +85,15 @@ def test_the_oracle_follows_a_terraform_variable_to_its_default_and_its_module_c
     assert devdynamicio.unversioned_charts == []
 
 
+def test_the_oracle_reads_a_flux_action_step_with_no_version_as_the_latest_cli() -> None:
+    grafana = scan(SNAPSHOTS / "grafana-k8s-monitoring-helm")
+    assert [(p.file, p.kind, p.version) for p in grafana.flux_pins] == [
+        (".github/workflows/integration-test.yml", "cli", "latest"),
+        (".github/workflows/platform-test.yml", "cli", "latest"),
+    ]
+    assert grafana.flux_disagreements() == set()
+
+
 def test_the_oracle_sees_a_terraform_helm_release_of_flux2_with_no_version() -> None:
     ctf = scan(SNAPSHOTS / "4t-24-ctf-2024-infra")
     assert ctf.unversioned_charts == ["modules/flux-bootstrap/main.tf"]

@@ -44,7 +44,11 @@ directory; those chart pins must name one chart version. So may an Ansible role'
 ``kubernetes.core.helm`` task whose ``chart_ref`` is ``flux2`` (its ``chart_version``, or the
 role variable ``{{ NAME }}`` it names, from the role's vars/main.yml, else defaults/main.yml,
 as Ansible's role variable precedence documents); the Flux release pins must then name the
-release that chart version carries in the fluxcd-community index.
+release that chart version carries in the fluxcd-community index. A GitHub workflow step that
+``uses: fluxcd/flux2/action@…`` installs the CLI its ``with.version`` names, or with none the
+latest release (its action.yml: "defaults to latest stable release"), kind "cli"; a version
+written as a ``${{ … }}`` expression is not read here. A Terraform ``helm_release`` of flux2
+with no ``version`` argument installs the newest chart (``unversioned_charts``).
 """
 
 from __future__ import annotations
@@ -223,6 +227,7 @@ def scan(root: Path) -> Facts:
         if git is not None:
             facts.flux_pins.append(FluxPin(rel, "git", git))
     facts.flux_pins += _bootstrap_headers(root) + _mise_pins(root) + _kustomize_pins(root)
+    facts.flux_pins += _action_pins(root)
     facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
     if not facts.flux_wrappers():
         facts.terraform_charts = _terraform_charts(root)
@@ -645,6 +650,24 @@ def _mise_pins(root: Path) -> list[FluxPin]:
             version = value.get("version") if isinstance(value, dict) else value
             if isinstance(version, str):
                 pins.append(FluxPin(rel, "cli", version))
+    return pins
+
+
+def _action_pins(root: Path) -> list[FluxPin]:
+    """The CLI release each ``fluxcd/flux2/action`` step of a workflow installs."""
+    pins = []
+    for rel in sorted(_files_ending(root, ".yml", ".yaml")):
+        if not rel.startswith(".github/workflows/"):
+            continue
+        for workflow in _load(root / rel) or []:
+            jobs = workflow.get("jobs") if isinstance(workflow, dict) else None
+            for job in (jobs or {}).values():
+                for step in job.get("steps") or []:
+                    if not str(step.get("uses", "")).startswith("fluxcd/flux2/action@"):
+                        continue
+                    version = str((step.get("with") or {}).get("version") or "latest")
+                    if "${{" not in version:
+                        pins.append(FluxPin(rel, "cli", version))
     return pins
 
 

@@ -25,6 +25,7 @@ from fluxbump.scan.repeated import Repeated, Yield
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
 from fluxbump.scan.sites.fluxmanifests import find_flux_manifests, may_hold_flux_manifests
 from fluxbump.scan.sites.helmrelease import (
+    PIN_KIND_WORDS,
     ClusterScan,
     VersionPatch,
     named_outside_lists_bytes,
@@ -452,8 +453,11 @@ def _may_pin(raw: bytes, names: frozenset[str]) -> bool:
     return _names_a_pin(raw, names)
 
 
+_PIN_KIND_BYTES = tuple(word.encode() for word in PIN_KIND_WORDS)
+
+
 def _names_a_pin(raw: bytes, names: frozenset[str]) -> bool:
-    if b"HelmRelease" not in raw and b"OCIRepository" not in raw:
+    if not any(word in raw for word in _PIN_KIND_BYTES):
         return False
     return bool(names) and named_outside_lists_bytes(raw, names)
 

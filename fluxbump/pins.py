@@ -42,6 +42,8 @@ class Role(StrEnum):
     TERRAFORM_HELM = "Terraform helm_release version"
     # ``helm install|upgrade … flux2 --version X`` of a script: the community chart's version
     HELM_COMMAND = "helm install version"
+    # an Argo CD Application's Helm source at ``targetRevision`` (scan/sites/helmrelease.py)
+    ARGO_APP = "Argo CD Application"
 
 
 @dataclass(frozen=True)

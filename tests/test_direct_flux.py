@@ -61,6 +61,20 @@ def direct_layout(root: Path, *, with_cloud_init: bool = True, prod: str = "2.12
     return write_repo(root, files)
 
 
+def assert_they_agree(repo: Path, count: int) -> None:
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+    assert f"{count} pin-sites agree" in check.stdout
+
+
+def bumped(repo: Path) -> dict[str, str]:
+    """The files ``to 2.4.0 --no-git`` changed (it must succeed), by their new text."""
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    return changed(before, snapshot(repo))
+
+
 def changed(before: dict[str, bytes], after: dict[str, bytes]) -> dict[str, str]:
     assert before.keys() == after.keys()
     return {rel: after[rel].decode() for rel in after if after[rel] != before[rel]}
@@ -80,9 +94,7 @@ def test_status_and_check_take_the_direct_helmreleases_as_the_flux_chart_pins(
         ("HelmRelease", STAGING, 20, "2.12.4"),
         ("Flux CLI pin", TOOLS, 1, "2.2.3"),
     ]
-    check = run(repo, "check")
-    assert check.code == 0, check.stdout + check.stderr
-    assert "4 pin-sites agree" in check.stdout
+    assert_they_agree(repo, 4)
 
 
 def test_to_moves_every_direct_helmrelease_with_cloud_init_and_the_cli(tmp_path: Path) -> None:
@@ -103,10 +115,7 @@ def test_to_moves_every_direct_helmrelease_with_cloud_init_and_the_cli(tmp_path:
 
 def test_to_without_cloud_init_moves_the_helmreleases_and_the_cli(tmp_path: Path) -> None:
     repo = direct_layout(tmp_path / "repo", with_cloud_init=False)
-    before = snapshot(repo)
-    bump = run(repo, "to", "2.4.0", "--no-git")
-    assert bump.code == 0, bump.stdout + bump.stderr
-    assert changed(before, snapshot(repo)) == {
+    assert bumped(repo) == {
         PROD: release("2.14.1"),
         STAGING: release('"2.14.1"'),
         TOOLS: "flux2 2.4.0\nkubectl 1.30.0\n",
@@ -240,9 +249,7 @@ def test_a_terraform_helm_release_of_flux2_is_a_flux_chart_pin(tmp_path: Path) -
         (role, TF_LITERAL, 7, "2.12.4"),
         ("Flux CLI pin", TOOLS, 1, "2.2.3"),
     ]
-    check = run(repo, "check")
-    assert check.code == 0, check.stdout + check.stderr
-    assert "3 pin-sites agree" in check.stdout
+    assert_they_agree(repo, 3)
     before = snapshot(repo)
     bump = run(repo, "to", "2.4.0", "--no-git")
     assert bump.code == 0, bump.stdout + bump.stderr
@@ -388,4 +395,180 @@ def test_sync_reads_a_literal_helm_release_beside_a_variable_one_at_its_own_plac
     synced = run(repo, "sync")
     assert synced.code == 0, synced.stdout + synced.stderr
     assert (repo / TF_MAIN).read_text().count('"2.14.1"') == 2
+    assert (repo / TOOLS).read_text() == "flux2 2.4.0\n"
+
+
+def assert_a_problem_that_blocks_a_bump(repo: Path, said: str) -> None:
+    """``check`` says ``said`` (exit 1); ``to`` refuses with it (exit 2), writing nothing."""
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert said in check.stdout
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 2, bump.stdout + bump.stderr
+    assert said in bump.stderr
+    assert snapshot(repo) == before
+
+
+def test_a_terraform_helm_release_of_flux2_with_no_version_is_a_problem_not_agreement(
+    tmp_path: Path,
+) -> None:
+    # 4T-24/ctf-2024-infra and tetratelabs/tetrate-service-bridge-sandbox install flux2 by a
+    # helm_release with no ``version``: the Helm provider installs the newest chart at every
+    # apply, so the CLI pin beside it agreeing with nothing is no proof (it said it agreed).
+    unversioned = helm_release_tf("var.unused").replace("  version          = var.unused\n", "")
+    repo = write_repo(tmp_path / "repo", {TF_MAIN: unversioned, TOOLS: "flux2 2.2.3\n"})
+    said = (
+        f"{TF_MAIN}:3: helm_release.flux2 deploys flux2 with no version: the Helm provider "
+        "installs the newest flux2 chart, not the one this repository pins; add "
+        "'version = \"X.Y.Z\"' to it"
+    )
+    assert_a_problem_that_blocks_a_bump(repo, said)
+    # alone, it is still Flux deployed with nothing pinned: a problem, not 'nothing to check'
+    (repo / TOOLS).unlink()
+    alone = run(repo, "check")
+    assert alone.code == 1, alone.stdout + alone.stderr
+    assert f"{TF_MAIN}:3: helm_release.flux2" in alone.stdout
+
+
+def test_a_terraform_helm_release_of_flux2_whose_version_is_an_expression_is_no_problem(
+    tmp_path: Path,
+) -> None:
+    # ``version = local.flux`` names a version this cannot read: not a missing one.
+    repo = write_repo(
+        tmp_path / "repo",
+        {TF_MAIN: helm_release_tf("local.flux"), TOOLS: "flux2 2.2.3\n"},
+    )
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+    assert "no version" not in check.stdout + check.stderr
+
+
+def test_a_helm_install_of_flux2_with_no_version_in_a_script_is_a_problem_not_agreement(
+    tmp_path: Path,
+) -> None:
+    # grafana/k8s-monitoring-helm's test scripts install flux2 by ``helm upgrade --install …
+    # oci://ghcr.io/fluxcd-community/charts/flux2`` with no ``--version``: Helm installs the
+    # newest chart, so the CLI pin beside it agreeing with nothing is no proof.
+    command = (
+        "#!/bin/sh\nset -eu\nhelm upgrade --install --namespace flux-system \\\n"
+        "  --create-namespace flux oci://ghcr.io/fluxcd-community/charts/flux2 --wait\n"
+    )
+    repo = write_repo(tmp_path / "repo", {SCRIPT: command, TOOLS: "flux2 2.2.3\n"})
+    said = (
+        f"{SCRIPT}:4: helm upgrade of flux2 with no --version: Helm installs the newest flux2 "
+        "chart, not the one this repository pins; add '--version X.Y.Z'"
+    )
+    assert_a_problem_that_blocks_a_bump(repo, said)
+
+
+def test_a_helm_install_of_flux2_with_no_version_in_a_cloud_init_template_is_a_problem(
+    tmp_path: Path,
+) -> None:
+    template = "#cloud-config\nruncmd:\n  - helm install flux fluxcd-community/flux2 -n flux\n"
+    repo = write_repo(tmp_path / "repo", {CLOUD_INIT: template, TOOLS: "flux2 2.2.3\n"})
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert f"{CLOUD_INIT}:3: helm install of flux2 with no --version" in check.stdout
+
+
+# --- Argo CD: an Application installing the community chart -----------------------------------
+# Its Helm source (``spec.source`` or an entry of ``spec.sources``: ``chart: flux2`` from a chart
+# repository at ``targetRevision``) is the Flux chart pin, as a HelmRelease of it is (XenitAB's
+# terraform-modules renders one).
+
+ARGO_SINGLE = "argocd/apps/flux.yaml"
+ARGO_MULTI = "argocd/apps/flux-multi.yaml"
+ARGO_ROLE = "Argo CD Application"
+
+
+def application(version: str) -> str:
+    """XenitAB's shape: one Helm source of the community chart (its values kept out)."""
+    return (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        "metadata:\n  name: flux\n  namespace: argocd\n"
+        "spec:\n  project: default\n"
+        "  destination:\n    server: https://kubernetes.default.svc\n    namespace: flux-system\n"
+        f"  source:\n    repoURL: {COMMUNITY}\n    chart: flux2\n"
+        f"    targetRevision: {version}  # the community chart\n"
+        "    helm:\n      releaseName: flux2\n"
+    )
+
+
+def multi_source(version: str) -> str:
+    """The chart from its repository, its values file from this one (``$values``)."""
+    return (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        "metadata:\n  name: flux-multi\n  namespace: argocd\n"
+        "spec:\n  project: default\n  sources:\n"
+        "    - repoURL: https://github.com/example/fleet.git\n"
+        "      targetRevision: main\n      ref: values\n"
+        "    - repoURL: ghcr.io/fluxcd-community/charts\n      chart: flux2\n"
+        f"      targetRevision: {version}\n"
+        "      helm:\n        valueFiles:\n          - $values/flux/values.yaml\n"
+    )
+
+
+def argo_layout(root: Path, single: str = "2.12.4") -> Path:
+    return write_repo(
+        root,
+        {
+            ARGO_SINGLE: application(single),
+            ARGO_MULTI: multi_source('"2.12.4"'),
+            TOOLS: "flux2 2.2.3\n",  # the release chart 2.12.4 carries
+        },
+    )
+
+
+def test_an_argo_application_of_flux2_is_the_flux_chart_pin(tmp_path: Path) -> None:
+    repo = argo_layout(tmp_path / "repo")
+    document = json.loads(run(repo, "status", "--json").stdout)
+    assert document["components"] == [{"name": "flux", "wrapper": None, "upstream": "flux2"}]
+    assert [
+        (s["role"], s["file"], s["line"], s["value"], s["owner"]) for s in document["sites"]
+    ] == [
+        (ARGO_ROLE, ARGO_MULTI, 14, "2.12.4", "Application argocd/flux-multi"),
+        (ARGO_ROLE, ARGO_SINGLE, 14, "2.12.4", "Application argocd/flux"),
+        ("Flux CLI pin", TOOLS, 1, "2.2.3", ".tool-versions"),
+    ]
+    assert_they_agree(repo, 3)
+
+
+def test_to_moves_every_argo_application_of_flux2_with_the_cli(tmp_path: Path) -> None:
+    repo = argo_layout(tmp_path / "repo")
+    assert bumped(repo) == {
+        ARGO_SINGLE: application("2.14.1"),
+        ARGO_MULTI: multi_source('"2.14.1"'),
+        TOOLS: "flux2 2.4.0\n",
+    }
+    assert run(repo, "check").code == 0
+
+
+def test_an_argo_application_of_another_flux2_chart_is_a_violation(tmp_path: Path) -> None:
+    repo = argo_layout(tmp_path / "repo", single="2.13.0")  # Flux 2.3.0, not the CLI's 2.2.3
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert f"{ARGO_SINGLE}:14: " in check.stdout
+
+
+def test_an_argo_application_of_another_chart_or_from_git_is_no_pin(tmp_path: Path) -> None:
+    other = application("1.0.0").replace("chart: flux2", "chart: podinfo")
+    git_source = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: flux\n"
+        "spec:\n  source:\n    repoURL: https://github.com/fluxcd/flux2\n"
+        "    path: manifests/install\n    targetRevision: v2.2.3\n"
+    )
+    repo = write_repo(
+        tmp_path / "repo", {ARGO_SINGLE: other, ARGO_MULTI: git_source, TOOLS: "flux2 2.2.3\n"}
+    )
+    document = json.loads(run(repo, "status", "--json").stdout)
+    assert [s["role"] for s in document["sites"]] == ["Flux CLI pin"]
+
+
+def test_sync_follows_the_argo_application_renovate_moved(tmp_path: Path) -> None:
+    repo = argo_layout(tmp_path / "repo")
+    (repo / ARGO_MULTI).write_text(multi_source('"2.14.1"'))  # what Renovate's argocd manager does
+    synced = run(repo, "sync")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert (repo / ARGO_SINGLE).read_text() == application("2.14.1")
     assert (repo / TOOLS).read_text() == "flux2 2.4.0\n"

@@ -566,23 +566,28 @@ jobs:
 """
 
 
-def env_pins(tmp_path: Path) -> Path:
+def env_pins(tmp_path: Path, workflow: str = ENV_WORKFLOW) -> Path:
     repo = make_fleet(tmp_path / "repo", CONSISTENT)
     (repo / WORKFLOW).parent.mkdir(parents=True)
-    (repo / WORKFLOW).write_text(ENV_WORKFLOW, "utf-8")
+    (repo / WORKFLOW).write_text(workflow, "utf-8")
     init_git(repo)
     return repo
 
 
-def test_an_env_reference_is_the_env_literal_nearest_the_step(tmp_path: Path) -> None:
-    repo = env_pins(tmp_path)
+def workflow_rows(repo: Path) -> list[tuple[int, str, str, bool]]:
+    """(line, value, owner, proven) of each site ``status`` shows in the workflow."""
     status = run_cli("status", "--repo", str(repo), "--offline", "--json")
     assert status.code == 0, status.stderr
-    rows = [
+    return [
         (s["line"], s["value"], s["owner"], s["proven"])
         for s in json.loads(status.stdout)["sites"]
         if s["file"] == WORKFLOW
     ]
+
+
+def test_an_env_reference_is_the_env_literal_nearest_the_step(tmp_path: Path) -> None:
+    repo = env_pins(tmp_path)
+    rows = workflow_rows(repo)
     assert rows == [
         # the workflow's env, read by the kind and e2e jobs: one pin
         (4, "2.4.0", "fluxcd/flux2/action (kind) via env.FLUX_VERSION", True),
@@ -625,3 +630,36 @@ def test_a_bump_of_flux_pinned_only_outside_charts_names_no_chart_it_came_from(
     moved = run_cli("sync", "--repo", str(repo), "--offline", "--dry-run")
     assert moved.code == 0, moved.stdout + moved.stderr
     assert moved.stdout.splitlines()[0] == "Flux v2.5.1 → flux2 chart 2.15.0 (from Flux v2.4.0)"
+
+
+# --- a Flux action step with no version input installs the latest CLI ------------------------
+
+NO_VERSION_WORKFLOW = """\
+name: integration
+on: [push]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - name: Install Flux CLI
+        uses: fluxcd/flux2/action@889be9d6cc8afa8ed639e1e1ba4ab678e3b38d8c  # v2.9.4
+      - uses: fluxcd/flux2/action@main
+        with:
+          bindir: /usr/local/bin
+"""
+
+
+def test_a_flux_action_step_with_no_version_is_the_latest_cli_shown_unproven(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # grafana/k8s-monitoring-helm's integration tests: the action's default is the latest
+    # stable release (its action.yml), not the v2.9.4 its commit is tagged: never agreement.
+    repo = env_pins(tmp_path, NO_VERSION_WORKFLOW)
+    owner = "fluxcd/flux2/action (test) (no version: the latest release)"
+    assert workflow_rows(repo) == [(8, "latest", owner, False), (9, "latest", owner, False)]
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr
+    assert "2 cannot be proven from this repo" in check.stdout
+    bump = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert (repo / WORKFLOW).read_text("utf-8") == NO_VERSION_WORKFLOW

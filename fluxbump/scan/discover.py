@@ -47,7 +47,11 @@ from fluxbump.scan.sites.blueprint import BlueprintFile
 from fluxbump.scan.sites.bootstrap import find_bootstrap_header
 from fluxbump.scan.sites.chart import ChartFile
 from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
-from fluxbump.scan.sites.cloudinit import find_install_pins, helm_install_pins
+from fluxbump.scan.sites.cloudinit import (
+    find_install_pins,
+    helm_install_pins,
+    unversioned_helm_installs,
+)
 from fluxbump.scan.sites.fluxcli import find_cli_pins
 from fluxbump.scan.sites.helmrelease import VersionPatch
 from fluxbump.scan.sites.kustomizeremote import find_install_commands, find_kustomize_remote
@@ -578,10 +582,15 @@ def _tool_releases(found: Survey) -> None:
     read = partial(read_once, found.sources, found.root)
     pins = [site for rel in files for site in find_chart_releases(read(rel), direct.upstream)]
     commands = [*found.helm_installs()]  # a cloud-init template's (its owner says so)
+    # one with no --version installs the newest chart: a problem (``pins.unpinned``)
+    commands += [
+        s for t in found.templates() if b"helm" in t.raw for s in unversioned_helm_installs(t)
+    ]
     for rel in files:
         source = read(rel)
         if not rel.endswith(".tf") and rel not in found.roles.cloudinit and b"helm" in source.raw:
             commands += [replace(site, owner="script") for site in helm_install_pins(source)]
+            commands += unversioned_helm_installs(source)
     kept = [s for s in found.releases if s.role not in _TOOL_ROLES]  # (resurvey: read again)
     found.releases = kept + follow_variables(pins, files, read)
     listed = set(files)  # (a role's variables are read in its defaults/ and vars/ files)

@@ -25,6 +25,7 @@ from fluxbump.scan.repeated import Repeated, Yield
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
 from fluxbump.scan.sites.fluxmanifests import find_flux_manifests, may_hold_flux_manifests
 from fluxbump.scan.sites.helmrelease import (
+    PIN_KIND_WORDS,
     ClusterScan,
     VersionPatch,
     named_outside_lists_bytes,
@@ -356,6 +357,19 @@ def pinned_releases(
 
 
 def _unpinned_problem(site: PinSite, version: str) -> Violation:
+    if site.role is Role.TERRAFORM_HELM:  # (``terraform.block_pins``: no version at all)
+        why = (
+            f"deploys {site.subject} with no version: the Helm provider installs the newest "
+            f"{site.subject} chart, not the one this repository pins; add "
+            f"'version = \"{version}\"' to it"
+        )
+        return Violation(site.file, site.line, f"{site.owner} {why}")
+    if site.role is Role.HELM_COMMAND:  # (``cloudinit.unversioned_helm_installs``)
+        why = (
+            f"of {site.subject} with no --version: Helm installs the newest {site.subject} "
+            f"chart, not the one this repository pins; add '--version {version}'"
+        )
+        return Violation(site.file, site.line, f"{site.owner} {why}")
     write = f"'version: {version}' under spec.chart.spec"
     if site.value in (NO_VERSION, NULL_VERSION):
         none, verb = ("no", "add") if site.value == NO_VERSION else ("a null (empty)", "write")
@@ -449,8 +463,11 @@ def _may_pin(raw: bytes, names: frozenset[str]) -> bool:
     return _names_a_pin(raw, names)
 
 
+_PIN_KIND_BYTES = tuple(word.encode() for word in PIN_KIND_WORDS)
+
+
 def _names_a_pin(raw: bytes, names: frozenset[str]) -> bool:
-    if b"HelmRelease" not in raw and b"OCIRepository" not in raw:
+    if not any(word in raw for word in _PIN_KIND_BYTES):
         return False
     return bool(names) and named_outside_lists_bytes(raw, names)
 

@@ -18,7 +18,12 @@ from dataclasses import dataclass, replace
 
 from fluxbump.pins import PinSite
 from fluxbump.scan.apiversions import ApiVersions
-from fluxbump.scan.sites.helmrelease import VersionPatch, listable, names_regex_bytes
+from fluxbump.scan.sites.helmrelease import (
+    PIN_KIND_WORDS,
+    VersionPatch,
+    listable,
+    names_regex_bytes,
+)
 
 # A header of comment lines (printable ASCII) or blank lines, up to the first ``---`` line:
 # the pattern ``blockyaml.split_documents`` cuts at, on bytes (ASCII: a byte is a character).
@@ -27,7 +32,9 @@ _HEADER = re.compile(rb"(?:#[ -~]*\n|\n)+")
 # reads the whole file for them), a Go template's braces (``releases._go_template``). One
 # search (measured faster than four ``in`` tests); chart names are a second one, as a
 # pattern of them all is searched for its common start at C speed, and this one is not.
-_HEADER_TERMS = re.compile(rb"HelmRelease|OCIRepository|\\|\{\{")
+_HEADER_TERMS = re.compile(
+    b"|".join([*(re.escape(w.encode()) for w in PIN_KIND_WORDS), rb"\\", rb"\{\{"])
+)
 # Remembered bodies: a fleet has a few dozen; unique ones gain nothing, so the table is
 # bounded in entries and in the size of each body.
 _LIMIT = 2048

@@ -44,7 +44,11 @@ directory; those chart pins must name one chart version. So may an Ansible role'
 ``kubernetes.core.helm`` task whose ``chart_ref`` is ``flux2`` (its ``chart_version``, or the
 role variable ``{{ NAME }}`` it names, from the role's vars/main.yml, else defaults/main.yml,
 as Ansible's role variable precedence documents); the Flux release pins must then name the
-release that chart version carries in the fluxcd-community index.
+release that chart version carries in the fluxcd-community index. A GitHub workflow step that
+``uses: fluxcd/flux2/action@…`` installs the CLI its ``with.version`` names, or with none the
+latest release (its action.yml: "defaults to latest stable release"), kind "cli"; a version
+written as a ``${{ … }}`` expression is not read here. A Terraform ``helm_release`` of flux2
+with no ``version`` argument installs the newest chart (``unversioned_charts``).
 """
 
 from __future__ import annotations
@@ -149,6 +153,8 @@ class Facts:
     flux_pins: list[FluxPin] = field(default_factory=list)
     # the flux2 chart versions Terraform helm_release blocks install, in walk order
     terraform_charts: list[TerraformChart] = field(default_factory=list)
+    # the files of Terraform helm_release blocks of flux2 with no version (the newest chart)
+    unversioned_charts: list[str] = field(default_factory=list)
     # the flux2 chart versions Ansible kubernetes.core.helm tasks install
     ansible_charts: list[TerraformChart] = field(default_factory=list)
 
@@ -221,9 +227,11 @@ def scan(root: Path) -> Facts:
         if git is not None:
             facts.flux_pins.append(FluxPin(rel, "git", git))
     facts.flux_pins += _bootstrap_headers(root) + _mise_pins(root) + _kustomize_pins(root)
+    facts.flux_pins += _action_pins(root)
     facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
     if not facts.flux_wrappers():
         facts.terraform_charts = _terraform_charts(root)
+        facts.unversioned_charts = _unversioned_charts(root)
         facts.ansible_charts = _ansible_charts(root)
     return facts
 
@@ -250,6 +258,18 @@ def _terraform_charts(root: Path) -> list[TerraformChart]:
     order = list(files)
     found.sort(key=lambda c: order.index(c.file))
     return [c for c in found if not (c in seen or seen.add(c))]
+
+
+def _unversioned_charts(root: Path) -> list[str]:
+    """The files of the ``helm_release`` blocks of flux2 that give no ``version`` at all."""
+    found = []
+    for rel in _files_ending(root, ".tf"):
+        for words, arguments in _hcl_blocks((root / rel).read_text("utf-8")):
+            chart = _hcl_string(arguments.get("chart", "")) or ""
+            flux = chart.rstrip("/").rsplit("/", 1)[-1] == FLUX_UPSTREAM
+            if words[:2] == ["resource", "helm_release"] and flux and "version" not in arguments:
+                found.append(rel)
+    return found
 
 
 def _variable_values(
@@ -630,6 +650,24 @@ def _mise_pins(root: Path) -> list[FluxPin]:
             version = value.get("version") if isinstance(value, dict) else value
             if isinstance(version, str):
                 pins.append(FluxPin(rel, "cli", version))
+    return pins
+
+
+def _action_pins(root: Path) -> list[FluxPin]:
+    """The CLI release each ``fluxcd/flux2/action`` step of a workflow installs."""
+    pins = []
+    for rel in sorted(_files_ending(root, ".yml", ".yaml")):
+        if not rel.startswith(".github/workflows/"):
+            continue
+        for workflow in _load(root / rel) or []:
+            jobs = workflow.get("jobs") if isinstance(workflow, dict) else None
+            for job in (jobs or {}).values():
+                for step in job.get("steps") or []:
+                    if not str(step.get("uses", "")).startswith("fluxcd/flux2/action@"):
+                        continue
+                    version = str((step.get("with") or {}).get("version") or "latest")
+                    if "${{" not in version:
+                        pins.append(FluxPin(rel, "cli", version))
     return pins
 
 

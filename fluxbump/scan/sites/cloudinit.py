@@ -9,8 +9,9 @@ Not YAML (``${…}``, ``%{ if }``), so it is edited as text. A match on a commen
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from fluxbump.pins import Mention, PinSite, Role
+from fluxbump.pins import NO_VERSION, Mention, PinSite, Role, unpinned
 from fluxbump.scan.sources import SourceFile
 
 _COMMENT = re.compile(r"^\s*(#|//|/\*|\*)")
@@ -58,6 +59,17 @@ def find_install_pins(
 
 def helm_install_pins(source: SourceFile) -> list[PinSite]:
     """``--version X`` / ``--version=X`` of each ``helm install|upgrade`` command, by chart."""
+    return [site for site in _helm_installs(source) if not unpinned(site)]
+
+
+def unversioned_helm_installs(source: SourceFile) -> list[PinSite]:
+    """Each ``helm install|upgrade`` of a chart with no ``--version``: Helm installs the
+    newest chart, so it is an unpinned site (``pins.unpinned``) at the chart's reference,
+    owner ``helm install`` or ``helm upgrade``."""
+    return [site for site in _helm_installs(source) if unpinned(site)]
+
+
+def _helm_installs(source: SourceFile) -> list[PinSite]:
     sites = []
     for line in LOGICAL_LINE.finditer(source.text):
         text = line.group(0)
@@ -123,7 +135,7 @@ def _install_site(source: SourceFile, base: int, tokens: list[re.Match[str]]) ->
     command = _helm_command(words)
     if command is None:
         return None
-    positional: list[str] = []
+    positional: list[int] = []  # indexes of the words that are no option
     version: int | None = None  # index of the word holding the version
     repo_option, generate_name = False, False
     i = command
@@ -137,13 +149,17 @@ def _install_site(source: SourceFile, base: int, tokens: list[re.Match[str]]) ->
                 version = i if "=" in word else i + 1
             i += 2 if option in _TAKES_VALUE and "=" not in word else 1
             continue
-        positional.append(word)
+        positional.append(i)
         i += 1
-    reference = (
-        positional[0 if generate_name else 1] if len(positional) > 1 - generate_name else None
-    )
-    chart = _chart_name(reference, repo_option)
-    if chart is None or version is None or version >= len(words):
+    at = positional[0 if generate_name else 1] if len(positional) > 1 - generate_name else None
+    chart = _chart_name(words[at] if at is not None else None, repo_option)
+    if chart is None or at is None:
+        return None
+    if version is None:  # the newest chart: nothing to edit, said where the chart is named
+        start = base + tokens[at].start()
+        site = source.text_site(Role.INSTALL, start, "", chart, f"helm {words[command - 1]}")
+        return replace(site, value=NO_VERSION)
+    if version >= len(words):
         return None
     start = base + tokens[version].start()
     value = words[version]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from fluxbump.pins import PinSite, PlacedWarning, Role, yaml_site
 from fluxbump.scan.sites.kustomizeremote import follow_file_variables
@@ -256,9 +257,9 @@ def _action_pins(source: SourceFile) -> list[PinSite]:
                     continue
                 path: yamldoc.YamlPath = ("jobs", job_name, "steps", i, "with", "version")
                 scalar = yamldoc.scalar_at(root, index, path)
-                if scalar is None or not scalar.value:
-                    continue
                 owner = f"{_ACTION} ({job_name})"
+                if scalar is None or not scalar.value:
+                    scalar, owner = _latest(root, index, path[:4]), f"{owner} {_DEFAULT}"
                 name = _ENV_REFERENCE.fullmatch(scalar.value)
                 if name is not None:
                     setter = _env_setter(root, index, job_name, i, name["name"])
@@ -267,6 +268,17 @@ def _action_pins(source: SourceFile) -> list[PinSite]:
                 sites.setdefault(scalar.start, yaml_site(Role.CLI, source.rel, scalar,
                                                          subject=SUBJECT, owner=owner))  # fmt: skip
     return [sites[start] for start in sorted(sites)]
+
+
+# The action's own default (its action.yml: "defaults to latest stable release"), whatever
+# release the action's ref is: shown at the step's ``uses:``, unproven, never edited.
+_DEFAULT = "(no version: the latest release)"
+
+
+def _latest(root: object, index: int, step: yamldoc.YamlPath) -> yamldoc.Scalar:
+    uses = yamldoc.scalar_at(root, index, (*step, "uses"))
+    assert uses is not None  # (the step was found by it)
+    return replace(uses, value="latest", end=uses.start)  # nothing to splice
 
 
 # ``${{ env.NAME }}``, the whole input: the one expression whose value a workflow file sets.

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from fluxbump.pins import PinSite, Role
+from fluxbump.pins import NO_VERSION, PinSite, Role
 from fluxbump.scan.sources import SourceFile
 
 # The blocks of the fluxcd/flux provider whose ``version`` is the Flux release. A block may
@@ -43,6 +43,8 @@ _REFERENCE = re.compile(
     r"^[ \t]*version[ \t]*=[ \t]*(?P<version>var\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*))"
     r"[ \t]*(?:#.*|//.*)?$"
 )
+# Any ``version`` argument, whatever its expression: a block without one has no version.
+_ANY_VERSION = re.compile(r"^[ \t]*version[ \t]*=")
 _VARIABLE = re.compile(r'^[ \t]*variable[ \t]+"(?P<name>[^"\n]+)"[ \t]*\{[ \t]*$', re.MULTILINE)
 _DEFAULT = re.compile(r'^[ \t]*default[ \t]*=[ \t]*"(?P<version>[^"$%\\\n]*)"[ \t]*(?:#.*|//.*)?$')
 
@@ -232,25 +234,34 @@ def block_pins(
     chart_of: Callable[[str], str],
     *,
     references: bool = False,
+    unversioned: bool = False,
 ) -> list[PinSite]:
     """The literal ``version`` of each ``resource "<resource>"`` block (the Helm provider's
     ``helm_release``), its subject the block's literal ``chart`` as ``chart_of`` names it;
-    with ``references``, a ``version = var.NAME`` too (``follow_variables`` resolves it)."""
+    with ``references``, a ``version = var.NAME`` too (``follow_variables`` resolves it);
+    with ``unversioned``, a block with no ``version`` at all is an unpinned site at its
+    ``chart`` line (``pins.unpinned``): the provider then installs the newest chart."""
     sites = []
     for header in _HEADER.finditer(source.text):
         if (header.group("kind"), header.group("type")) != ("resource", resource):
             continue
         lines, _ = _top_level_lines(source.text, header.end())
-        charts = [m.group("chart") for _, line in lines if (m := _CHART.match(line))]
+        charts = [(start, m) for start, line in lines if (m := _CHART.match(line))]
         if not charts:
             continue
         owner = f"{resource}.{header.group('name')}"
+        subject = chart_of(charts[0][1].group("chart"))
+        if unversioned and not any(_ANY_VERSION.match(line) for _, line in lines):
+            at = charts[0][0] + charts[0][1].start("chart")
+            site = _site(source, at, "", owner, Role.TERRAFORM_HELM)
+            sites.append(replace(site, value=NO_VERSION, subject=subject))
+            continue
         for start, line in lines:
             match = _VERSION.match(line) or (_REFERENCE.match(line) if references else None)
             if match is not None and match.group("version"):
                 at = start + match.start("version")
                 site = _site(source, at, match.group("version"), owner, Role.TERRAFORM_HELM)
-                sites.append(replace(site, subject=chart_of(charts[0])))
+                sites.append(replace(site, subject=subject))
     return sites
 
 
@@ -262,10 +273,11 @@ def chart_name(chart: str) -> str:
 
 def find_chart_releases(source: SourceFile, chart: str) -> list[PinSite]:
     """The ``version`` of each ``helm_release`` of ``chart`` in one ``.tf`` file: a literal,
-    or a ``var.NAME`` reference that ``follow_variables`` resolves in its module."""
+    or a ``var.NAME`` reference that ``follow_variables`` resolves in its module; a block
+    with none is an unpinned site (the survey makes it a problem)."""
     if not source.rel.endswith(".tf") or chart.encode() not in source.raw:
         return []
-    found = block_pins(source, "helm_release", chart_name, references=True)
+    found = block_pins(source, "helm_release", chart_name, references=True, unversioned=True)
     return [site for site in found if site.subject == chart]
 
 

@@ -1,0 +1,4 @@
+variable "cluster_config" {
+  description = "The raw Kubernetes cluster configuration"
+  type        = string
+}

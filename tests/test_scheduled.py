@@ -296,3 +296,27 @@ def test_to_latest_again_on_its_branch_after_a_failed_push_pushes_it(
     # Pushed, but no pull request was ever opened and this run plans no edit to describe.
     assert again.code == 2 and "open it from " + branch + " by hand" in result["error"]
     assert github.pulls == []
+
+
+def test_a_secondary_rate_limit_on_the_pr_lookup_is_waited_out(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    """GitHub's secondary rate limit is a 403 with Retry-After ("wait that many seconds").
+    It was taken as a refusal: the bump was pushed, the job exited 3 with no pull request."""
+    limited = b'{"message": "You have exceeded a secondary rate limit. Please wait a few minutes."}'
+    github.faults["GET"] = [Reply(403, limited, (("Retry-After", "1"),))]
+    outcome = scheduled(helm_server, github, repo)
+    assert outcome.code == 0, outcome.stdout
+    result = json.loads(outcome.stdout)
+    assert result["pushed"] is True and result["pr_url"].endswith("/acme/gitops/pull/1")
+    assert [r.method for r in github.requests] == ["GET", "GET", "POST"]
+
+
+def test_a_403_without_retry_after_is_a_refusal_not_retried(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    github.faults["GET"] = [Reply(403, b'{"message": "Resource not accessible by integration"}')]
+    outcome = scheduled(helm_server, github, repo)
+    assert outcome.code == 3
+    assert "HTTP 403: Resource not accessible by integration" in json.loads(outcome.stdout)["error"]
+    assert [r.method for r in github.requests] == ["GET"]

@@ -35,7 +35,8 @@ each follows from what the key names); an interrupted or crashed run never is. T
 ran; a change while it ran means nothing is kept.
 
 Verdicts live in the git directory (``fluxbump-verdicts/``, one file per key, the newest
-``KEEP``), written atomically; a corrupt, foreign or unreadable one is a miss, never an error.
+``KEEP``), written atomically; a corrupt, foreign or unreadable one, or anything but a regular
+file, is a miss, never an error; a store that is a symlink is neither read nor written.
 ``--no-cache`` and ``FLUXBUMP_NO_CACHE`` bypass it, reading and writing.
 """
 
@@ -105,7 +106,7 @@ def answer(argv: Sequence[str]) -> Recording | None:
     if keyed is None:
         return None
     key, store = keyed
-    kept = _load(os.path.join(store, f"{key}.v"), key)
+    kept = _load(os.path.join(store, f"{key}.v"), key) if _own_dir(store) else None
     if kept is not None:
         _replay(kept)
     return Recording(request, key, store)
@@ -467,6 +468,8 @@ def _store(
     if len(data) > MAX_VERDICT:
         return
     os.makedirs(store, mode=0o700, exist_ok=True)
+    if not _own_dir(store):
+        return
     temp = os.path.join(store, f".{key}.{os.getpid()}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
@@ -491,6 +494,15 @@ def _joined(events: list[Event]) -> list[Event]:
     return [(stream, "".join(texts)) for stream, texts in groups]
 
 
+def _own_dir(store: str) -> bool:
+    """The verdict store is a directory of the git directory's own: a symlink there (to a
+    directory of the user's) is not used, so nothing is written or pruned out of it."""
+    try:
+        return stat.S_ISDIR(os.lstat(store).st_mode)
+    except OSError:
+        return False
+
+
 def _prune(store: str) -> None:
     """Keep the newest ``KEEP`` verdicts (a hit counts as new: ``_load`` touches it)."""
     with os.scandir(store) as entries:
@@ -509,12 +521,26 @@ def _unlink(path: str) -> None:
 Kept = tuple[int, list[Event]]  # exit code, what was printed
 
 
+def read_own(path: str, limit: int) -> bytes | None:
+    """The bytes of one of fluxbump's files in the git directory; None when something else
+    is at its name (a FIFO would block the open, a symlink to a device never ends) or it
+    holds more than ``limit`` bytes. The caller treats None as a miss."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        data = handle.read(limit + 1)
+    return data if len(data) <= limit else None
+
+
 def _load(path: str, key: str) -> Kept | None:
     """The verdict kept under ``key``, if intact and every file it read is unchanged."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-        if not data.startswith(_MAGIC):
+        data = read_own(path, MAX_VERDICT)
+        if data is None or not data.startswith(_MAGIC):
             return None
         lines = _Lines(data, len(_MAGIC))
         if lines.next() != key or (code := lines.next()) not in ("0", "1", "2"):

@@ -260,3 +260,63 @@ def test_a_branch_someone_else_committed_to_is_not_overwritten(
     assert outcome.code == 3
     assert "not only fluxbump's commits" in outcome.stderr
     assert git(remote, "rev-parse", first["branch"]) == tip
+
+
+DECLINE = "#!/bin/sh\necho 'down for maintenance' >&2\nexit 1\n"
+
+
+@pytest.mark.parametrize("open_pr", [False, True], ids=["push", "push-open-pr"])
+def test_to_latest_again_on_its_branch_after_a_failed_push_pushes_it(
+    repo: Path, helm_server: HelmServer, github: ForgeServer, open_pr: bool
+) -> None:
+    """The remote refuses the first push (exit 3; the commit is on the bump branch, left
+    checked out). The same `to latest` again found nothing newer than the branch's release
+    and said "nothing to do", exit 0, nothing pushed: the retry never published the bump."""
+    remote = repo.parent / "remote.git"
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text(DECLINE)
+    hook.chmod(0o755)
+    args = ["to", "latest", "--push", *(["--open-pr"] if open_pr else []), "--json",
+            "--repo", str(repo), "--helm-repo", helm_server.base_url]  # fmt: skip
+    failed = run_cli(*args, env=github.env())
+    assert failed.code == 3, failed.stdout
+    branch = git(repo, "branch", "--show-current")
+    files, commit = snapshot(repo), git(repo, "rev-parse", "HEAD")
+    assert branch.startswith("fluxbump/flux-v") and git(remote, "branch", "--list") == ""
+    hook.unlink()
+    again = run_cli(*args, env=github.env())
+    result = json.loads(again.stdout)
+    assert git(remote, "rev-parse", branch) == commit
+    assert (snapshot(repo), git(repo, "rev-parse", "HEAD")) == (files, commit)
+    if not open_pr:
+        assert again.code == 0, again.stdout
+        assert result["pushed"] is True and result["branch"] == branch
+        assert f"pushed {branch} (the bump an earlier run committed)" in result["notes"]
+        return
+    # Pushed, but no pull request was ever opened and this run plans no edit to describe.
+    assert again.code == 2 and "open it from " + branch + " by hand" in result["error"]
+    assert github.pulls == []
+
+
+def test_a_secondary_rate_limit_on_the_pr_lookup_is_waited_out(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    """GitHub's secondary rate limit is a 403 with Retry-After ("wait that many seconds").
+    It was taken as a refusal: the bump was pushed, the job exited 3 with no pull request."""
+    limited = b'{"message": "You have exceeded a secondary rate limit. Please wait a few minutes."}'
+    github.faults["GET"] = [Reply(403, limited, (("Retry-After", "1"),))]
+    outcome = scheduled(helm_server, github, repo)
+    assert outcome.code == 0, outcome.stdout
+    result = json.loads(outcome.stdout)
+    assert result["pushed"] is True and result["pr_url"].endswith("/acme/gitops/pull/1")
+    assert [r.method for r in github.requests] == ["GET", "GET", "POST"]
+
+
+def test_a_403_without_retry_after_is_a_refusal_not_retried(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    github.faults["GET"] = [Reply(403, b'{"message": "Resource not accessible by integration"}')]
+    outcome = scheduled(helm_server, github, repo)
+    assert outcome.code == 3
+    assert "HTTP 403: Resource not accessible by integration" in json.loads(outcome.stdout)["error"]
+    assert [r.method for r in github.requests] == ["GET"]

@@ -251,3 +251,21 @@ def test_only_command_lines_whose_output_the_key_covers_are_kept(
 
     monkeypatch.chdir(repo)
     assert (answer(argv) is not None) is kept
+
+
+def test_a_verdict_directory_that_is_a_symlink_out_of_git_is_never_written(
+    repo: Path, tmp_path: Path
+) -> None:
+    """``.git/fluxbump-verdicts`` a symlink to a directory of the user's: the verdict was
+    written there, and pruning the "oldest" deleted the user's own ``*.v`` files (Verilog
+    sources, say) past the newest four. Such a store is not used: the run is cold, right."""
+    outside = tmp_path / "rtl"
+    outside.mkdir()
+    mine = {f"{name}.v": f"module {name};\n" for name in ("alu", "cpu", "fifo", "top", "uart")}
+    for name, text in mine.items():
+        (outside / name).write_text(text)
+    (repo / ".git" / VERDICT_DIR).symlink_to(outside)
+    cold = run(repo, "check")
+    again, modules = run_entry_point("check", "--offline", "--repo", str(repo))
+    assert again == cold and "typer" in modules  # nothing was kept: the CLI ran
+    assert {p.name: p.read_text() for p in outside.iterdir()} == mine

@@ -8,6 +8,8 @@ import json
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -212,3 +214,28 @@ def test_a_linked_worktree_keeps_its_own_cache(repo: Path, tmp_path: Path) -> No
     assert not cache_file(repo).samefile(other / git(other, "rev-parse", "--git-path", CACHE_FILE))
     assert release_values(status(other), PIN_FILE) == ["1.1.9"]
     shutil.rmtree(other)
+
+
+@pytest.mark.parametrize("planted", ["fifo", "device", "symlink"])
+def test_a_cache_that_is_not_a_regular_file_is_a_cold_run_never_a_hang(
+    repo: Path, planted: str, tmp_path: Path
+) -> None:
+    """Something else at the cache's name: a FIFO (opening it waited for a writer: ``check``
+    hung for ever), a symlink to a device that never ends, or to a file out of the git
+    directory. Each is a cold run with the right answer; the cache written after it replaces
+    the name (the symlink, not its target)."""
+    cold = run_cli("check", "--offline", "--no-cache", "--repo", str(repo))
+    path = cache_file(repo)
+    outside = tmp_path / "outside"
+    outside.write_bytes(b"mine\n")
+    if planted == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero" if planted == "device" else outside)
+    proc = subprocess.run(
+        [sys.executable, "-m", "fluxbump", "check", "--offline", "--repo", str(repo)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (proc.returncode, proc.stdout, proc.stderr) == (cold.code, cold.stdout, cold.stderr)
+    assert outside.read_bytes() == b"mine\n"
+    assert path.is_file() and not path.is_symlink()

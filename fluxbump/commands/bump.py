@@ -43,6 +43,7 @@ from fluxbump.targets import (
 )
 from fluxbump.vcs.session import GitSession
 from fluxbump.vcs.steps import load as load_git_steps
+from fluxbump.vcs.text import bump_branch
 from fluxbump.write.changes import file_changes, unified_diff
 from fluxbump.write.recovery import recover
 from fluxbump.write.regenerate import regenerate_bootstrap
@@ -74,7 +75,8 @@ def run_to(
         found = provable(tree, chosen)
         safest = target == "latest" and found.component.rules.names_a_release
         if safest and not options.force_unsafe_crds:
-            return _safest_choice(tree, found, index, session, options, blocked)
+            newer = _safest_choice(tree, found, index, session, options, blocked)
+            return newer or _on_own_branch(tree, found, index, session, options)
         named = named_choice(found, index, target, offline=options.offline, pre=options.pre)
         return with_companions(tree, [named], index, verify=True, offline=options.offline)
 
@@ -106,6 +108,24 @@ def _safest_choice(
     if safest.chosen is None:
         return []
     return [Choice(found, safest.chosen.release, safest.chosen.chart)]
+
+
+def _on_own_branch(
+    tree: Survey, found: Discovery, index: HelmIndex, session: GitSession, options: BumpOptions
+) -> list[Choice]:
+    """``to latest --push`` with nothing newer, run on the bump branch of the release already
+    pinned (an earlier run committed it, then its push failed): that release is chosen, so the
+    unchanged plan resumes the push as ``to VERSION`` does. Elsewhere: nothing (nothing to do)."""
+    from fluxbump.crds.safest import installed_release
+
+    current = installed_release(found, index)
+    if not options.push or current is None or session.original is None:
+        return []
+    current = versions.normalize(current)  # an install pin may say v2.4.0; branches do not
+    if session.original != bump_branch(found.component.name, current, options.branch):
+        return []
+    named = named_choice(found, index, current, offline=options.offline, pre=True)
+    return with_companions(tree, [named], index, verify=True, offline=options.offline)
 
 
 def run_sync(

@@ -85,15 +85,9 @@ def safest_release(
 ) -> Safest:
     """The newest release newer than the installed one whose transition is safe."""
     chart = found.component.upstream
-    installed = [s.value for s in found.installs if versions.is_pin(s.value)]
-    installed += [
-        app
-        for pin in found.upstream_pins()
-        if (app := _app_of(index, chart, pin.value)) is not None
-    ]
-    if not installed:
+    current = installed_release(found, index)
+    if current is None:
         return Safest(resolve_chart_version(index, "latest", chart, pre=pre), ())
-    current = max(installed, key=versions.sort_key)
     candidates = [
         resolve_chart_version(index, release, chart, pre=pre)
         for release in newer_releases(index, chart, current, pre=pre)
@@ -107,6 +101,19 @@ def safest_release(
             return Safest(resolution, tuple(blocked))
         blocked.append(Blocked(resolution.release, resolution.chart, *why))
     return Safest(None, tuple(blocked))
+
+
+def installed_release(found: Discovery, index: HelmIndex) -> str | None:
+    """The newest release the repository installs: its install pins, and the app version of
+    each upstream chart pin (None: nothing pinned)."""
+    chart = found.component.upstream
+    installed = [s.value for s in found.installs if versions.is_pin(s.value)]
+    installed += [
+        app
+        for pin in found.upstream_pins()
+        if (app := _app_of(index, chart, pin.value)) is not None
+    ]
+    return max(installed, key=versions.sort_key) if installed else None
 
 
 def _app_of(index: HelmIndex, chart: str, version: str) -> str | None:

@@ -5,7 +5,8 @@ never touch the network stay fast (tests/test_imports.py). The Helm index, chart
 upstream chart repositories, OCI registries and the forge API all go through ``Session``:
 
 * **Retries.** A GET is tried ``ATTEMPTS`` times, with back-off, after a connection error, a
-  timeout, a broken or truncated response, a 5xx or a 429; a ``Retry-After`` (seconds or a
+  timeout, a broken or truncated response, a 5xx, a 429 or a 403 with ``Retry-After``
+  (GitHub's secondary rate limit); a ``Retry-After`` (seconds or a
   date) is honoured up to ``MAX_RETRY_AFTER`` seconds. Any other status is an answer, handed
   to the caller. A POST is tried once: it may have taken effect.
 * **Time.** Every connect and read waits at most ``$FLUXBUMP_HTTP_TIMEOUT`` seconds, and each
@@ -187,7 +188,7 @@ class Session:
                     continue
                 except httpx.InvalidURL as exc:
                     raise request.failure(_why(exc)) from None
-                if not _transient(reply.status) or attempts == 1:
+                if not _transient(reply) or attempts == 1:
                     return reply
                 if attempt == attempts:
                     raise request.failure(f"HTTP {reply.status}", attempts)
@@ -313,9 +314,11 @@ def _pause(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def _transient(status: int) -> bool:
-    """Worth another try: the server is overloaded, restarting or rate-limiting."""
-    return status >= 500 or status == 429
+def _transient(reply: Reply) -> bool:
+    """Worth another try: the server is overloaded, restarting or rate-limiting. GitHub's
+    secondary rate limit is a 403 with ``Retry-After``; a 403 without it is a refusal."""
+    status = reply.status
+    return status >= 500 or status == 429 or (status == 403 and "retry-after" in reply.headers)
 
 
 def _backoff(attempt: int) -> float:

@@ -14,7 +14,7 @@ The cache is one file in the git directory (``git rev-parse --git-path fluxbump-
 linked worktree has its own), written atomically (temp file, fsync, rename). It holds plain
 data only (loaded by an unpickler that refuses every class), and is keyed by fluxbump's
 version and the configuration: anything else there (corrupt, foreign, unreadable, another
-version's) is ignored and the run is cold, never an error.
+version's, not a regular file, past ``MAX_CACHE`` bytes) is ignored and the run is cold, never an error.
 """
 
 from __future__ import annotations
@@ -38,12 +38,14 @@ from fluxbump.scan.releases import ScannedFiles, Unreadable, astuple_of
 from fluxbump.scan.roles import Roles, classify
 from fluxbump.scan.sites.helmrelease import VersionPatch
 from fluxbump.scan.sources import SourceFile, decode, read_raw
-from fluxbump.verdict import NO_CACHE_ENV, package_stamp
+from fluxbump.verdict import NO_CACHE_ENV, package_stamp, read_own
 
 CACHE_FILE = "fluxbump-cache"
 # Bumped when what a record holds changes shape: an older file is then simply not used.
 _FORMAT = 1
 _MAGIC = b"fluxbump-scan-cache\n"
+# Far above a large fleet's records; a bigger file at the cache's name is not read (or kept).
+MAX_CACHE = 512 * 1024 * 1024
 _GIT_ENV = {"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
 _REGULAR = ("100644", "100755")
 
@@ -98,6 +100,8 @@ class ScanCache:
         # of its records is still checked against git's blob id when a later run recalls it.
         parts = {**self.stored, **self.fresh}
         body = pickle.dumps((_FORMAT, self.version, parts), pickle.HIGHEST_PROTOCOL)
+        if len(_MAGIC) + len(body) > MAX_CACHE:
+            return  # it would not be read back
         # Per process: two runs at once each write their own temp, and the last rename wins.
         temp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         try:
@@ -243,9 +247,8 @@ class _PlainData(pickle.Unpickler):
 def _load(path: Path, version: str) -> dict[str, tuple[str, Entries]]:
     """Last run's records; anything unexpected is no cache at all."""
     try:
-        with open(path, "rb", buffering=0) as handle:
-            data = handle.read()
-        if not data.startswith(_MAGIC):
+        data = read_own(os.fspath(path), MAX_CACHE)
+        if data is None or not data.startswith(_MAGIC):
             return {}
         loaded = _PlainData(io.BytesIO(data[len(_MAGIC) :])).load()
         form, stored_version, parts = loaded

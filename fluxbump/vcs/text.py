@@ -7,7 +7,12 @@ from fluxbump.results import BumpResult
 
 
 def branch_name(plan: Plan, requested: str | None) -> str:
-    return requested or f"fluxbump/{plan.component}-v{plan.release}"
+    return bump_branch(plan.component, plan.release, requested)
+
+
+def bump_branch(component: str, release: str, requested: str | None) -> str:
+    """The branch a bump of ``component`` to ``release`` commits on (``--branch`` wins)."""
+    return requested or f"fluxbump/{component}-v{release}"
 
 
 def commit_message(plan: Plan, index_url: str) -> str:

@@ -26,6 +26,7 @@ PULLS = "/repos/acme/gitops/pulls"
 class Reply:
     status: int
     body: bytes
+    headers: tuple[tuple[str, str], ...] = ()  # extra response headers (Retry-After)
 
 
 @dataclass
@@ -140,6 +141,8 @@ def _handler(server: ForgeServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(reply.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers:
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(reply.body)
 

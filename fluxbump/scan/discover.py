@@ -115,7 +115,10 @@ class Discovery:
         """The charts whose unreadable Chart.yaml leaves this component unproven: those it
         tracks (without a wrapper, its upstream) and, for a wrapper-less Flux, the configured
         wrapper: no readable chart is it, an unread one may be (left out, 'to' moved the pins
-        outside charts and left that wrapper's chart behind)."""
+        outside charts and left that wrapper's chart behind). An operator chart: none (its
+        pins are found by content, no chart file is read for it)."""
+        if self.component.operator:
+            return set()
         names = set(self.tracked) or {self.component.upstream}
         return names | ({self.config.wrapper} if self.component.direct else set())
 

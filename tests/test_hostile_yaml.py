@@ -69,6 +69,29 @@ def test_an_unreadable_default_wrapper_leaves_flux_unproven_not_half_moved(
     assert len(named) == 1 and named[0].endswith("; flux is unproven"), check.stdout
 
 
+# Emptied (or cut to its comments by a bad merge), the wrapper's Chart.yaml has no name, which
+# Helm refuses ('chart.metadata.name is required'): it was no chart at all, so 'to' moved the
+# pins outside charts and left the wrapper's flux2 behind, and check said consistent. Its
+# name unknown, it may be any chart: every component is unproven.
+@pytest.mark.parametrize("text", ["", "# emptied by a bad merge\n"], ids=["empty", "comments"])
+def test_a_chart_yaml_with_no_name_leaves_flux_unproven_not_half_moved(
+    tmp_path: Path, text: str
+) -> None:
+    repo = committed_fleet(tmp_path / "repo", WRAPPER, lambda _: text)
+    before = snapshot(repo)
+    problem = (
+        f"{WRAPPER}:1: a Chart.yaml with no 'name', which Helm refuses (chart.metadata.name "
+        "is required): restore it or delete it; flux is unproven"
+    )
+    bump = run_process("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
+    assert bump.code == 2, bump.stdout + bump.stderr
+    assert bump.stderr.strip().splitlines()[-1] == f"error: {problem}"
+    assert snapshot(repo) == before
+    check = run_process("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert f"  {problem}" in check.stdout.splitlines()
+
+
 DEPENDENCY = '    version: "2.14.1"\n'  # the wrapper's flux2 pin, line 10
 BLUEPRINT = "platform/flux/blueprint.yaml"  # its spec.version mirrors the wrapper's, line 7
 LOCK = "platform/flux/chart/Chart.lock"

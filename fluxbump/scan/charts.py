@@ -63,7 +63,7 @@ def _read_chart(
     recorded in ``unreadable`` with the chart name its text gives, if any: it costs the
     components that need that chart (all, when its name is unknown), not the run."""
     try:
-        return parse_chart(read_once(sources, root, rel))
+        chart = parse_chart(read_once(sources, root, rel))
     except UsageError as exc:
         if unreadable is None:
             raise
@@ -72,6 +72,17 @@ def _read_chart(
         named = frozenset({match.group(1).decode()}) if match else frozenset()
         unreadable.append(unreadable_of(rel, exc.message, named))
         return None
+    if chart is None and unreadable is not None:
+        # Emptied or cut by a bad merge, it may be any chart (a wrapper left out, 'to' moved
+        # the pins outside charts and left its own behind): it costs every component.
+        unreadable.append(unreadable_of(rel, _NO_NAME.format(rel=rel), frozenset()))
+    return chart
+
+
+_NO_NAME = (
+    "{rel}:1: a Chart.yaml with no 'name', which Helm refuses (chart.metadata.name is "
+    "required): restore it or delete it"
+)
 
 
 def _pulled_both_ways(charts: list[ChartFile]) -> set[str]:

@@ -119,19 +119,27 @@ def test_check_reports_the_field_with_file_and_line(
     ],
     ids=["custom-tag", "bad-int", "huge-int", "bad-bool"],
 )
-def test_a_flux_object_whose_data_cannot_be_read_is_one_line_exit_2(
+def test_a_flux_object_whose_data_cannot_be_read_is_named_at_its_line(
     tmp_path: Path, value: str, says: str
 ) -> None:
     # The objects compose (any tag, any scalar), but their data did not: ruamel's error went
-    # through as "unexpected error", exit 70.
+    # through as "unexpected error", exit 70. check names it as a violation (the API server
+    # refuses the object) and validates the rest; to's gate fails on it (exit 1), every file
+    # restored.
     repo = make_fleet(tmp_path / "repo")
     release = "clusters/muscat.omani.works/bootstrap-kit/03-flux.yaml"
     edit(repo, release, "  interval: ", f"  suspend: {value}\n  interval: ")
     before = snapshot(repo)
-    for command in (("check",), ("to", "2.5.1", "--no-git")):
-        outcome = run_cli(*command, "--repo", str(repo), "--offline")
-        assert outcome.code == 2, outcome.stdout + outcome.stderr
-        (line,) = [x for x in outcome.stderr.splitlines() if x.startswith("error: ")]
-        assert line.startswith(f"error: {release}{says.split(': ', 1)[0]}: "), line
-        assert says.split(": ", 1)[1] in line and "fix the file and re-run" in line
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert (
+        [x for x in check.stdout.splitlines() if x.startswith(release)]
+        == [x for x in check.stdout.splitlines() if x.startswith(f"{release}{says}")]
+        != []
+    )
+    bump = run_cli("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
+    assert bump.code == 1, bump.stdout + bump.stderr
+    (line,) = [x for x in bump.stderr.splitlines() if x.startswith("error: ")]
+    restored = "error: gate failed after writing, every file fluxbump wrote was restored: "
+    assert line.startswith(f"{restored}{release}{says}"), line
     assert snapshot(repo) == before

@@ -84,17 +84,36 @@ def validate_files(
     for rel, text in texts.items():
         segments = split_documents(text)
         if segments is None:  # only a full parse can cut this stream: validate it whole
-            found += validate_objects(object_docs(text, rel), crds, release=release)
+            try:
+                found += validate_objects(object_docs(text, rel), crds, release=release)
+            except UsageError as exc:
+                found.append(_unreadable_object(rel, exc.message))
             continue
         for segment in segments:
             body = text[segment.start : segment.end]
             if not _FLUX_API.search(body):
                 continue
             if body not in seen:
-                seen[body] = validate_objects(_object_docs_at(text, body, rel), crds,
-                                              release=release)  # fmt: skip
+                try:
+                    docs = _object_docs_at(text, body, rel)
+                except UsageError as exc:
+                    found.append(_unreadable_object(rel, exc.message))
+                    continue
+                seen[body] = validate_objects(docs, crds, release=release)
             found += [replace(v, file=rel, line=v.line + segment.line) for v in seen[body]]
     return found
+
+
+def _unreadable_object(rel: str, message: str) -> Violation:
+    """A Flux object that cannot be read as data (a tag with no type, an alias bomb): its own
+    violation, as the API server refuses it, and every other object is still validated (one
+    odd file does not end the run)."""
+    where = re.match(rf"{re.escape(rel)}:(\d+): ", message)
+    line = int(where.group(1)) if where is not None else 1
+    reason = message[where.end() :] if where is not None else message.removeprefix(f"{rel}: ")
+    for advice in ("; fix the file and re-run", ": fix the file and re-run"):
+        reason = reason.removesuffix(advice)
+    return Violation(rel, line, reason)
 
 
 def _object_docs_at(text: str, body: str, rel: str) -> list[ObjectDoc]:

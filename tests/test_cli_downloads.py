@@ -195,3 +195,23 @@ def test_a_flake_downloading_the_cli_at_its_version_attribute_moves_that_literal
     moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
     assert moved.code == 0, moved.stdout + moved.stderr
     assert (repo / FLAKE).read_text("utf-8") == flake.replace('"2.2.0"', '"2.5.1"')
+
+
+def test_to_names_the_nix_hash_of_the_fetchurl_it_moves_not_another_tools(tmp_path: Path) -> None:
+    # fetchurl checks the asset against its hash: after the move nix build fails on the old
+    # one. The hash sits on its own line of the same { … } (no flux on it), in SRI or hex form.
+    helm = (
+        "    helm = pkgs.fetchurl {\n"
+        '      url = "https://get.helm.sh/helm-v3.16.0-linux-amd64.tar.gz";\n'
+        f'      sha256 = "{"a" * 64}";\n'
+        "    };\n"
+    )
+    flake = FLAKE_TEXT.replace(
+        '_linux_amd64.tar.gz";\n',
+        '_linux_amd64.tar.gz";\n        hash = "sha256-IaLJJNPKX4trYqv1kHeI8vZByQDDRCBVdvv5+kxzxr4=";\n',
+    ).replace("  in {\n", "  in {\n" + helm)
+    repo = repo_with(tmp_path, {FLAKE: flake})
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git", "--json")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    lines = [w["line"] for w in json.loads(moved.stdout)["warnings"] if w["file"] == FLAKE]
+    assert lines == [14]  # the Flux fetchurl's hash; helm's (line 7) is not named

@@ -84,6 +84,8 @@ class Config:
         "**/Dockerfile.*",
         "**/*.Dockerfile",
         "**/Containerfile",
+        # Nix (flake.nix, shell.nix): a ``fetchurl`` of the Flux CLI's release asset
+        "**/*.nix",
         # Ansible roles and inventories: a download of the Flux CLI (its version a variable)
         "**/defaults/*.yml",
         "**/defaults/*.yaml",

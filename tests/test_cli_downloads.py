@@ -148,3 +148,70 @@ def test_only_the_flux_assets_digests_are_named_not_other_tools(tmp_path: Path) 
     assert moved.code == 0, moved.stdout + moved.stderr
     lines = [w["line"] for w in json.loads(moved.stdout)["warnings"] if w["file"] == VARS]
     assert lines == [9]
+
+
+FLAKE = "flake.nix"
+FLAKE_TEXT = """\
+{
+  outputs = { self, nixpkgs }: let
+    pkgs = nixpkgs.legacyPackages.x86_64-linux;
+  in {
+    packages.x86_64-linux.flux = pkgs.stdenv.mkDerivation {
+      name = "flux";
+      # the CLI as Flux releases it, not nixpkgs' build
+      src = pkgs.fetchurl {
+        url = "https://github.com/fluxcd/flux2/releases/download/v2.2.0/flux_2.2.0_linux_amd64.tar.gz";
+      };
+    };
+  };
+}
+"""
+
+
+def test_a_flake_downloading_the_cli_is_a_pin_and_to_moves_it(tmp_path: Path) -> None:
+    # A flake.nix fetching the CLI's release asset pins the CLI a devShell runs, but no
+    # release_pins glob named *.nix: status showed nothing and to left it behind.
+    repo = repo_with(tmp_path, {FLAKE: FLAKE_TEXT, SCRIPT: SCRIPT_TEXT.replace("2.4.0", "2.2.0")})
+    download = "fluxcd/flux2 CLI download"
+    assert cli_rows(repo)[:2] == [(f"{FLAKE}:9", "2.2.0", download, True)] * 2
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    # the tag and the asset's name, in one move with the script's
+    assert (repo / FLAKE).read_text("utf-8") == FLAKE_TEXT.replace(
+        "v2.2.0/flux_2.2.0_", "v2.5.1/flux_2.5.1_"
+    )
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+def test_a_flake_downloading_the_cli_at_its_version_attribute_moves_that_literal(
+    tmp_path: Path,
+) -> None:
+    flake = FLAKE_TEXT.replace(
+        '      name = "flux";\n', '      name = "flux";\n      version = "2.2.0";\n'
+    )
+    flake = flake.replace("v2.2.0/flux_2.2.0_", "v${version}/flux_${version}_")
+    repo = repo_with(tmp_path, {FLAKE: flake})
+    assert cli_rows(repo) == [(f"{FLAKE}:7", "2.2.0", "fluxcd/flux2 CLI download ($version)", True)]
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / FLAKE).read_text("utf-8") == flake.replace('"2.2.0"', '"2.5.1"')
+
+
+def test_to_names_the_nix_hash_of_the_fetchurl_it_moves_not_another_tools(tmp_path: Path) -> None:
+    # fetchurl checks the asset against its hash: after the move nix build fails on the old
+    # one. The hash sits on its own line of the same { … } (no flux on it), in SRI or hex form.
+    helm = (
+        "    helm = pkgs.fetchurl {\n"
+        '      url = "https://get.helm.sh/helm-v3.16.0-linux-amd64.tar.gz";\n'
+        f'      sha256 = "{"a" * 64}";\n'
+        "    };\n"
+    )
+    flake = FLAKE_TEXT.replace(
+        '_linux_amd64.tar.gz";\n',
+        '_linux_amd64.tar.gz";\n        hash = "sha256-IaLJJNPKX4trYqv1kHeI8vZByQDDRCBVdvv5+kxzxr4=";\n',
+    ).replace("  in {\n", "  in {\n" + helm)
+    repo = repo_with(tmp_path, {FLAKE: flake})
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git", "--json")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    lines = [w["line"] for w in json.loads(moved.stdout)["warnings"] if w["file"] == FLAKE]
+    assert lines == [14]  # the Flux fetchurl's hash; helm's (line 7) is not named

@@ -329,3 +329,82 @@ def test_init_names_the_operator_charts_it_found(tmp_path: Path) -> None:
     assert "; flux-operator chart(s): flux-operator, flux-instance" in text
     after = run_cli("check", "--repo", str(repo), "--offline")
     assert after.code == 0, after.stdout + after.stderr
+
+
+# ydigitalspace/k8sdiy-env-2025's bootstrap/flux.tf: both charts by helm_release, no version.
+UNVERSIONED_TF = """\
+resource "helm_release" "flux_operator" {
+  name             = "flux-operator"
+  namespace        = "flux-system"
+  repository       = "oci://ghcr.io/controlplaneio-fluxcd/charts"
+  chart            = "flux-operator"
+  create_namespace = true
+}
+resource "helm_release" "flux_instance" {
+  depends_on = [helm_release.flux_operator]
+  name       = "flux-instance"
+  repository = "oci://ghcr.io/controlplaneio-fluxcd/charts"
+  chart      = "flux-instance"
+}
+"""
+UNVERSIONED_SH = (
+    "#!/bin/sh\nhelm install flux-operator "
+    "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator -n flux-system\n"
+)
+
+
+def unversioned_repo(tmp_path: Path, rel: str, text: str) -> Path:
+    """A git repository of ``UNVERSIONED_TF`` and one more file."""
+    repo = tmp_path / "repo"
+    for path, content in (("bootstrap/flux.tf", UNVERSIONED_TF), (rel, text)):
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(content, "utf-8")
+    init_git(repo)
+    return repo
+
+
+def test_an_operator_chart_installed_with_no_version_is_a_problem_at_its_chart_line(
+    tmp_path: Path,
+) -> None:
+    # The Helm provider (and a bare ``helm install``) installs the newest chart at every
+    # apply: status showed no pin, check said 'nothing to check'.
+    repo = unversioned_repo(tmp_path, SCRIPT, UNVERSIONED_SH)
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    for where, chart, owner in (
+        ("bootstrap/flux.tf:5", "flux-operator", "helm_release.flux_operator"),
+        ("bootstrap/flux.tf:12", "flux-instance", "helm_release.flux_instance"),
+    ):
+        assert (
+            f"{where}: {owner} deploys {chart} with no version: the Helm provider installs the "
+            f"newest {chart} chart, not the one this repository pins; add 'version = \"X.Y.Z\"'"
+            in check.stdout
+        ), check.stdout
+    assert (
+        f"{SCRIPT}:2: helm install of flux-operator with no --version: Helm installs the newest "
+        "flux-operator chart" in check.stdout
+    ), check.stdout
+    before = snapshot(repo)
+    args = ("to", "0.34.0", "--component", "flux-operator", "--offline", "--repo", str(repo))
+    bump = run_cli(*args)
+    assert bump.code == 2, bump.stdout + bump.stderr
+    assert "bootstrap/flux.tf:5: helm_release.flux_operator deploys flux-operator" in bump.stderr
+    assert snapshot(repo) == before
+
+
+def test_an_unversioned_operator_chart_is_told_the_version_its_other_pins_hold(
+    tmp_path: Path,
+) -> None:
+    source = (
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n"
+        f"  name: flux-operator\nspec:\n  url: {GHCR}/flux-operator\n  ref:\n"
+        '    tag: "0.33.0"\n'
+    )
+    repo = unversioned_repo(tmp_path, OPERATOR, source)
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert (
+        "bootstrap/flux.tf:5: helm_release.flux_operator deploys flux-operator with no version: "
+        "the Helm provider installs the newest flux-operator chart, not the one this repository "
+        "pins; add 'version = \"0.33.0\"' to it"
+    ) in check.stdout

@@ -179,3 +179,36 @@ def test_each_release_accepts_the_new_kinds(tmp_path: Path, schema: Path, name: 
         (pattern,) = _manager(config, "kubernetes.core.helm")["fileMatch"]
         files = (p.relative_to(repo).as_posix() for p in repo.rglob("*.y*ml"))
         assert [rel for rel in files if re.search(pattern, rel)] == [CHART_FILES[name]]
+
+
+VARIABLE_REF_TASKS = """\
+- name: Cilium, its chart a variable too
+  kubernetes.core.helm:
+    chart_ref: "{{ cilium_chart_name }}"
+    chart_version: 1.16.5
+    release_name: cilium
+- name: Flux
+  kubernetes.core.helm:
+    chart_ref: "{{ flux_chart_name }}"
+    chart_repo_url: https://fluxcd-community.github.io/helm-charts
+    chart_version: 2.18.3
+    release_name: flux
+"""
+VARIABLE_REF_DEFAULTS = "flux_chart_name: flux2\ncilium_chart_name: cilium\n"
+
+
+def test_a_literal_chart_version_beside_a_chart_ref_variable_of_the_chart_is_read(
+    tmp_path: Path,
+) -> None:
+    # the scan follows chart_ref's variable to the role's defaults (flux2) and pins 2.18.3,
+    # but the matchStrings wanted the chart's name written in chart_ref: Renovate read none
+    files = {
+        "roles/flux/tasks/main.yml": VARIABLE_REF_TASKS,
+        "roles/flux/defaults/main.yml": VARIABLE_REF_DEFAULTS,
+    }
+    repo = write_repo(tmp_path / "repo", files)
+    chart = _manager(generated(repo), "kubernetes.core.helm")
+    assert _read(repo, chart) == {"roles/flux/tasks/main.yml": ["2.18.3"]}
+    moved = _renovated(chart, VARIABLE_REF_TASKS, "2.19.0")
+    assert moved == VARIABLE_REF_TASKS.replace("2.18.3", "2.19.0")  # cilium's 1.16.5 stays
+    assert all(not NOT_RE2.search(p) for p in chart["matchStrings"])

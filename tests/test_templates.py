@@ -48,6 +48,7 @@ SYNC_FILES = [
     "**/.taskfiles/**/*.yaml", "**/Makefile",  # of Flux's manifests
     "**/*.yaml.gotmpl", "**/*.yml.gotmpl",  # helmfile templates
     "**/Dockerfile", "**/Dockerfile.*", "**/*.Dockerfile", "**/Containerfile",  # flux-cli image
+    "**/*.nix",  # a flake's fetchurl of the Flux CLI
     "**/defaults/*.yml", "**/defaults/*.yaml", "**/vars/*.yml", "**/vars/*.yaml",  # Ansible's
     "**/tasks/*.yml", "**/tasks/*.yaml", "**/group_vars/**/*.yml",  # Flux CLI downloads
     "**/group_vars/**/*.yaml",

@@ -22,10 +22,12 @@ from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.roles import read_once
 from fluxbump.scan.sites.ansible import MODULES as ANSIBLE_MODULES
+from fluxbump.scan.sites.ansible import chart_ref_variables
 from fluxbump.scan.sites.fluxcli import DOWNLOAD, IMAGE
 from fluxbump.scan.sites.kustomizeremote import ASSET as ASSET_OWNER
 from fluxbump.scan.sites.kustomizeremote import COMMAND_OWNERS
 from fluxbump.scan.sites.kustomizeremote import FILE_NAMES as KUSTOMIZATION_NAMES
+from fluxbump.scan.sources import SourceFile
 
 if TYPE_CHECKING:
     from fluxbump.scan.discover import Survey
@@ -253,11 +255,17 @@ def _download_strings(tree: Survey, sites: Iterable[PinSite]) -> list[str]:
 
 def _ansible_chart_strings(tree: Survey, sites: Iterable[PinSite]) -> list[str]:
     """The matchStrings of the Ansible chart pins found: the role variable named by
-    ``chart_version``, or ``chart_version`` itself beside a ``chart_ref`` of the chart
-    (before or after it, in the same task: lines not opening another list item)."""
+    ``chart_version``, or ``chart_version`` itself beside a ``chart_ref`` of the chart, or of
+    the role variable set to it (before or after it, in the same task: lines not opening
+    another list item)."""
     flux = tree.flux()
-    chart = _escape(flux.upstream if flux is not None else tree.config.upstream)
-    ref = rf"chart_ref:[ \t]*[\"']?(?:[^\s\"'#]*/)?{chart}[\"']?[ \t]*\r?\n"
+    upstream = flux.upstream if flux is not None else tree.config.upstream
+    named = rf"(?:[^\s\"'#]*/)?{_escape(upstream)}"
+    # a chart_ref written as the role variable the scan followed to the chart, by its name
+    # only (another task's ``{{ other_chart }}`` beside its own chart_version is not Flux)
+    variables = _chart_ref_variables(tree, upstream, sites)
+    named += "".join(rf"|\{{\{{[ \t]*{_escape(n)}[ \t]*\}}\}}" for n in variables)
+    ref = rf"chart_ref:[ \t]*[\"']?(?:{named})[\"']?[ \t]*\r?\n"
     task_lines = r"(?:[ \t]+[^\s-][^\n]*\n)*?"
     version = rf"chart_version:[ \t]*{_VERSION}"
     strings = []
@@ -273,6 +281,23 @@ def _ansible_chart_strings(tree: Survey, sites: Iterable[PinSite]) -> list[str]:
         else:
             strings.append(_assignment(name))
     return _unique(strings)
+
+
+def _chart_ref_variables(tree: Survey, chart: str, sites: Iterable[PinSite]) -> list[str]:
+    """The role variables the tasks of the literal ``chart_version`` pins name their
+    ``chart_ref`` by (``ansible.chart_ref_variables``), read as the survey read them."""
+    listed = set(tree.readable_release_pin_files())
+
+    def read(rel: str) -> SourceFile | None:
+        return read_once(tree.sources, tree.root, rel) if rel in listed else None
+
+    files = _unique(s.file for s in sites if _assigned(tree, s) == "chart_version")
+    return _unique(
+        name
+        for rel in files
+        if (source := read(rel)) is not None
+        for name in chart_ref_variables(source, chart, read)
+    )
 
 
 # Characters a glob (minimatch) reads as a pattern; a path holding one is written as a

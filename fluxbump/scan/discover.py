@@ -14,7 +14,7 @@ from functools import partial
 from operator import itemgetter
 from pathlib import Path
 
-from fluxbump import progress
+from fluxbump import progress, versions
 from fluxbump.components import (
     FLUX,
     WRAPPER_PREFIX,
@@ -290,11 +290,17 @@ class Survey:
         )
 
     def _discover(self, component: Component) -> Discovery:
-        if component.operator:
-            return Discovery(
+        if component.operator:  # one installed with no version is a problem, not a pin
+            chart = component.upstream
+            sites = [p for p in self.operator_pins() if p.subject == chart]
+            first = next((p.value for p in sites if versions.is_pin(p.value)), "X.Y.Z")
+            pins, unversioned = pinned_releases(sites, {chart: first})
+            operator = Discovery(
                 self.root, self.config, component, self.sources, self.charts, [],
-                release_pins=[p for p in self.operator_pins() if p.subject == component.upstream],
+                release_pins=pins,
             )  # fmt: skip
+            operator.problems += unversioned
+            return operator
         if not component.direct and component.wrapper not in self.charts:
             raise UsageError(self._no_wrapper(component))
         tracked = tracked_charts(self.charts, [component.wrapper] if component.wrapper else [])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from fluxbump.pins import PinSite, Role, yaml_site
@@ -34,25 +35,53 @@ Read = Callable[[str], SourceFile | None]
 def find_helm_chart_pins(source: SourceFile, chart: str, read: Read) -> list[PinSite]:
     """The ``chart_version`` of each Helm task of ``chart`` in a role's tasks file, or the
     role variable's value it names (``read``: a file of the repository, None if none)."""
-    if "/tasks/" not in f"/{source.rel}" or b"chart_ref" not in source.raw:
-        return []
-    role = source.rel.rsplit("/tasks/", 1)[0] if "/tasks/" in source.rel else ""
     sites = []
+    for task in _chart_tasks(source, chart, read):
+        scalar = yamldoc.scalar_at(
+            task.root, task.index, (*task.path, task.module, "chart_version")
+        )
+        if scalar is not None:
+            name = yamldoc.text_of(yamldoc.child(task.node, "name")) or source.rel
+            owner = f"{task.module} ({name})"
+            sites.append(_pin(source, scalar, (chart, owner), task.role, read))
+    return sites
+
+
+def chart_ref_variables(source: SourceFile, chart: str, read: Read) -> list[str]:
+    """The role variables each Helm task of ``chart`` names its ``chart_ref`` by
+    (``{{ flux_chart_name }}``), in file order: what a Renovate string must name."""
+    names = [_VARIABLE.fullmatch(task.ref.strip()) for task in _chart_tasks(source, chart, read)]
+    return [match.group("name") for match in names if match is not None]
+
+
+@dataclass(frozen=True)
+class _Task:
+    """A Helm task of a tasks file: where it is, its module and its ``chart_ref`` as written."""
+
+    index: int
+    root: Any
+    path: yamldoc.YamlPath
+    node: Any
+    module: str
+    role: str
+    ref: str
+
+
+def _chart_tasks(source: SourceFile, chart: str, read: Read) -> Iterator[_Task]:
+    """Each Helm task of a role's tasks file whose ``chart_ref`` (or the role variable it
+    names) is ``chart``."""
+    if "/tasks/" not in f"/{source.rel}" or b"chart_ref" not in source.raw:
+        return
+    role = source.rel.rsplit("/tasks/", 1)[0] if "/tasks/" in source.rel else ""
     for index, root in enumerate(blockyaml.compose_all(source.text, source.rel)):
-        for path, task in _tasks(root, ()):
-            module = next((m for m in MODULES if yamldoc.child(task, m) is not None), None)
+        for path, node in _tasks(root, ()):
+            module = next((m for m in MODULES if yamldoc.child(node, m) is not None), None)
             if module is None:
                 continue
-            args = yamldoc.child(task, module)
-            ref = _value(yamldoc.text_of(yamldoc.child(args, "chart_ref")) or "", role, read)
-            if ref is None or chart_name(ref) != chart:
-                continue
-            scalar = yamldoc.scalar_at(root, index, (*path, module, "chart_version"))
-            if scalar is not None:
-                name = yamldoc.text_of(yamldoc.child(task, "name")) or source.rel
-                owner = f"{module} ({name})"
-                sites.append(_pin(source, scalar, (chart, owner), role, read))
-    return sites
+            written = yamldoc.text_of(yamldoc.child(yamldoc.child(node, module), "chart_ref"))
+            ref = _value(written or "", role, read)
+            if ref is not None and chart_name(ref) == chart:
+                yield _Task(index, root, path, node, module, role, written or "")
 
 
 def _tasks(node: Any, path: yamldoc.YamlPath) -> Iterator[tuple[yamldoc.YamlPath, Any]]:

@@ -197,11 +197,12 @@ def stale_digests(source: SourceFile, old: str, release: str) -> list[PlacedWarn
     -c`` would refuse the new one), and fluxbump moves versions, it does not fetch digests. A
     digest of another tool in the same file is not named."""
     warnings = []
+    fetched = _nix_fetch_lines(source) if source.rel.endswith(".nix") else set()
     for number, line in enumerate(source.text.splitlines(), start=1):
-        digest = _DIGEST.search(line)
+        digest = (_NIX_HASH if number in fetched else _DIGEST).search(line)
         if digest is None or _COMMENT.search(line, 0, digest.start()) is not None:
             continue
-        if "flux" in line.lower() or old.removeprefix("v") in line:
+        if number in fetched or "flux" in line.lower() or old.removeprefix("v") in line:
             message = (
                 f"a sha256 digest beside the Flux CLI download moved to {release} is still "
                 f"the old asset's: replace it with the one "
@@ -209,6 +210,25 @@ def stale_digests(source: SourceFile, old: str, release: str) -> list[PlacedWarn
             )
             warnings.append(PlacedWarning(source.rel, number, message))
     return warnings
+
+
+# A Nix fetcher's hash: SRI (``sha256-<base64>``), hex, or Nix's own base32.
+_NIX_HASH = re.compile(
+    r"sha256-[A-Za-z0-9+/]{43}=|(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{64}|[0-9a-df-np-sv-z]{52})(?![0-9A-Za-z])"
+)
+
+
+def _nix_fetch_lines(source: SourceFile) -> set[int]:
+    """The lines of each ``{ … }`` attribute set (a ``fetchurl``'s) holding a CLI download URL:
+    its hash has a line of its own there, naming neither flux nor the release."""
+    lines = source.text.splitlines()
+    found: set[int] = set()
+    for match in _ASSET.finditer(source.text):
+        at = source.line_at(match.start()) - 1
+        first = next((i for i in range(at, -1, -1) if lines[i].rstrip().endswith("{")), at)
+        last = next((i for i in range(at, len(lines)) if lines[i].lstrip().startswith("}")), at)
+        found.update(range(first + 1, last + 2))
+    return found
 
 
 def _text_pins(source: SourceFile, pattern: re.Pattern[str], owner: str) -> list[PinSite]:

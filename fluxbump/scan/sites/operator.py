@@ -22,7 +22,7 @@ from typing import Any
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, yaml_site
-from fluxbump.scan.sites.cloudinit import helm_install_pins
+from fluxbump.scan.sites.cloudinit import helm_install_pins, unversioned_helm_installs
 from fluxbump.scan.sites.fluxinstance import object_name
 from fluxbump.scan.sites.terraform import block_pins, chart_name
 from fluxbump.scan.sources import SourceFile
@@ -44,12 +44,15 @@ def may_hold_operator_chart(raw: bytes) -> bool:
 
 
 def find_operator_charts(source: SourceFile) -> list[PinSite]:
-    """The operator charts' pins in one file, by its kind (told by its name)."""
+    """The operator charts' pins in one file, by its kind (told by its name). A Terraform
+    ``helm_release`` or a ``helm install`` with no version is an unpinned site
+    (``pins.unpinned``): it installs the newest chart, so the survey makes it a problem."""
     if not may_hold_operator_chart(source.raw):
         return []
     if source.rel.endswith(".tf"):
-        return [s for s in block_pins(source, "helm_release", chart_name) if s.subject in CHARTS]
-    installs = [s for s in helm_install_pins(source) if s.subject in CHARTS]
+        found = block_pins(source, "helm_release", chart_name, unversioned=True)
+        return [s for s in found if s.subject in CHARTS]
+    installs = [s for s in _helm_commands(source) if s.subject in CHARTS]
     if source.rel.endswith(".gotmpl"):
         return sorted([*_helmfile_template(source), *installs], key=lambda s: s.start)
     if not source.rel.endswith((".yaml", ".yml")):
@@ -62,6 +65,13 @@ def find_operator_charts(source: SourceFile) -> list[PinSite]:
     for index, root in enumerate(documents):
         sites += _document_pins(source, index, root)
     return sorted([*sites, *installs], key=lambda s: s.start)
+
+
+def _helm_commands(source: SourceFile) -> list[PinSite]:
+    """Each ``helm install|upgrade`` pin, and each with no ``--version`` as a ``HELM_COMMAND``
+    site (the role its problem is worded by, ``releases.pinned_releases``)."""
+    unversioned = [replace(s, role=Role.HELM_COMMAND) for s in unversioned_helm_installs(source)]
+    return sorted([*helm_install_pins(source), *unversioned], key=lambda s: s.start)
 
 
 def repository_of(text: str, chart: str) -> str | None:

@@ -213,5 +213,7 @@ def test_to_names_the_nix_hash_of_the_fetchurl_it_moves_not_another_tools(tmp_pa
     repo = repo_with(tmp_path, {FLAKE: flake})
     moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git", "--json")
     assert moved.code == 0, moved.stdout + moved.stderr
-    lines = [w["line"] for w in json.loads(moved.stdout)["warnings"] if w["file"] == FLAKE]
-    assert lines == [14]  # the Flux fetchurl's hash; helm's (line 7) is not named
+    warnings = [w for w in json.loads(moved.stdout)["warnings"] if w["file"] == FLAKE]
+    assert [w["line"] for w in warnings] == [14]  # the Flux fetchurl's; helm's (7) is not named
+    # SRI, not the hex checksums.txt lists: the way to get it in that form is named
+    assert "'nix store prefetch-file URL' prints" in warnings[0]["message"]

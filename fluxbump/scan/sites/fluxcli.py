@@ -203,15 +203,23 @@ def stale_digests(source: SourceFile, old: str, release: str) -> list[PlacedWarn
         if digest is None or _COMMENT.search(line, 0, digest.start()) is not None:
             continue
         if number in fetched or "flux" in line.lower() or old.removeprefix("v") in line:
+            listed = f"flux_{release.removeprefix('v')}_checksums.txt lists"
+            # checksums.txt lists hex; a Nix SRI or base32 hash is that digest in another form
+            fix = (
+                f"replace it with the hash 'nix store prefetch-file URL' prints (the digest {listed}, "
+                "in this form)"
+                if number in fetched and not _HEX.fullmatch(digest.group())
+                else f"replace it with the one {listed}"
+            )
             message = (
                 f"a sha256 digest beside the Flux CLI download moved to {release} is still "
-                f"the old asset's: replace it with the one "
-                f"flux_{release.removeprefix('v')}_checksums.txt lists"
+                f"the old asset's: {fix}"
             )
             warnings.append(PlacedWarning(source.rel, number, message))
     return warnings
 
 
+_HEX = re.compile(r"[0-9A-Fa-f]{64}")
 # A Nix fetcher's hash: SRI (``sha256-<base64>``), hex, or Nix's own base32.
 _NIX_HASH = re.compile(
     r"sha256-[A-Za-z0-9+/]{43}=|(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{64}|[0-9a-df-np-sv-z]{52})(?![0-9A-Za-z])"

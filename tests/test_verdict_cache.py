@@ -160,6 +160,21 @@ def test_a_replaced_helm_index_file_is_seen(repo: Path, tmp_path: Path) -> None:
     assert after == run(repo, "check", "--helm-repo", str(index), "--no-cache")
 
 
+def test_a_helm_index_file_replaced_by_a_fifo_is_a_miss_not_a_hang(
+    repo: Path, tmp_path: Path
+) -> None:
+    # A file the kept verdict read outside the repository is read again to prove it unchanged:
+    # a FIFO now at its name blocked that open for ever (the run never answered).
+    index = write_flux_repo(tmp_path / "helm")
+    assert warm_then(repo, "check", "--helm-repo", str(index)).code == 0
+    index.unlink()
+    os.mkfifo(index)
+    after = run(repo, "check", "--helm-repo", str(index))  # (a hang: killed at 120 s)
+    assert after.code == 3 and f"{index}: cannot read the Helm index: not a regular file" in (
+        after.stderr
+    )
+
+
 @pytest.mark.cold_cache  # it writes the cached index itself
 def test_a_replaced_cached_index_is_seen(repo: Path) -> None:
     cache = Cache.for_url(index_url(DEFAULT_HELM_REPO))

@@ -8,6 +8,7 @@ and ``to 2.5.1`` (a real change, so a refusal matters) through the CLI in-proces
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -441,3 +442,17 @@ def test_unreadable_symlink_under_clusters_makes_flux_unproven_naming_it(
     assert bump.code == 2
     assert bump.stderr.startswith(f"error: {named}:1: cannot read")
     assert snapshot(root) == before
+
+
+def test_a_bare_repository_is_named_not_nothing_to_check(tmp_path: Path) -> None:
+    # It said "nothing to check" (exit 2), as if the repository pinned nothing.
+    repo = make_fleet(tmp_path / "repo", git=True)
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
+    for command in ("status", "check"):
+        outcome = run_cli(command, "--repo", str(bare), "--offline")
+        assert outcome.code == 2, outcome.stdout
+        assert outcome.stderr.strip() == (
+            f"error: --repo {bare}: a bare git repository, which has no files to read; run "
+            "fluxbump in a clone of it (git clone)"
+        )

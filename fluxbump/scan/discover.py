@@ -555,6 +555,11 @@ def survey(
     cluster files git finds unchanged are taken from it, not read (``scan/cache.py``)."""
     if not root.is_dir():
         raise UsageError(f"--repo {root}: not a directory")
+    if _is_bare_repository(root):
+        raise UsageError(
+            f"--repo {root}: a bare git repository, which has no files to read; run fluxbump "
+            "in a clone of it (git clone)"
+        )
     files = list(walk_files(root))
     roles = classify(files, config) if cache is None else cached_roles(cache, files, config)
     found = _charts_and_blueprints(root, config, roles, {})
@@ -565,6 +570,17 @@ def survey(
     _settle_direct(found)
     _operator_components(found)
     return found
+
+
+def _is_bare_repository(root: Path) -> bool:
+    """git's own layout at the top (``HEAD``, ``objects/``, ``refs/``) and no work tree's
+    ``.git``: what ``git clone --bare`` and a forge's storage hold."""
+    return (
+        (root / "HEAD").is_file()
+        and (root / "objects").is_dir()
+        and (root / "refs").is_dir()
+        and not (root / ".git").exists()
+    )
 
 
 def _direct_flux(charts: dict[str, ChartFile], config: Config, detected: Detected) -> bool:

@@ -138,7 +138,16 @@ def read_raw(root: Path | str, rel: str, *, limit: int | None = None) -> bytes:
         finally:
             os.close(fd)
     except OSError as exc:
-        raise UsageError(f"{rel}: cannot read ({exc.strerror})") from None
+        raise UsageError(f"{rel}: {_unread_because(root, rel, exc)}") from None
+
+
+def _unread_because(root: str | Path, rel: str, exc: OSError) -> str:
+    """Why a file could not be read; a dangling symlink is named as one (the system says
+    only that there is no such file, beside a name the user sees in the listing)."""
+    path = os.path.join(root, rel)
+    if exc.errno == errno.ENOENT and os.path.islink(path):
+        return f"a symlink to {os.readlink(path)}, which does not exist: fix or remove the link"
+    return f"cannot read ({exc.strerror})"
 
 
 # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused right after, by fstat);

@@ -83,14 +83,15 @@ def moved_choices(
             choices.append(choice)
     if choices:
         return choices
+    for component in chosen:  # 'no pin moved' is no proof where a pin is missing or unread:
+        refuse_unprovable(tree.discovery(component))  # Renovate's branch would carry it
     flux = next((c for c in chosen if c.is_flux), None) if names else tree.flux()
     fallback = flux or (chosen[0] if names else None)
     if fallback is None:
         return []  # Flux excluded and nothing moved
     if fallback.outside_charts:  # no install URL or chart pin to realign to: 'check' proves
-        refuse_unprovable(tree.discovery(fallback))  # they agree; an unread file may be moved
-        return []
-    found = provable(tree, fallback)
+        return []  # they agree
+    found = tree.discovery(fallback)
     default = found.component.rules.default_target(found, index)
     return [] if default is None else [Choice(found, default.release, default.chart)]
 

@@ -408,3 +408,20 @@ def test_an_unversioned_operator_chart_is_told_the_version_its_other_pins_hold(
         "the Helm provider installs the newest flux-operator chart, not the one this repository "
         "pins; add 'version = \"0.33.0\"' to it"
     ) in check.stdout
+
+
+def test_sync_with_an_operator_chart_installed_with_no_version_refuses_not_nothing_to_do(
+    tmp_path: Path,
+) -> None:
+    # check exits 1 on it, but sync said "no pin moved …; nothing to do" (exit 0), so
+    # Renovate's post-upgrade task committed a branch whose flux-operator floats.
+    repo = unversioned_repo(tmp_path, SCRIPT, UNVERSIONED_SH)
+    before = snapshot(repo)
+    synced = run_cli("sync", "--repo", str(repo), "--offline")
+    assert synced.code == 2, synced.stdout + synced.stderr
+    assert synced.stderr.startswith(
+        "error: bootstrap/flux.tf:5: helm_release.flux_operator deploys flux-operator with no "
+        "version"
+    ), synced.stderr
+    assert synced.stderr.count("\n") == 1, synced.stderr
+    assert snapshot(repo) == before

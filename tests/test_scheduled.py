@@ -309,7 +309,7 @@ def test_a_secondary_rate_limit_on_the_pr_lookup_is_waited_out(
     assert outcome.code == 0, outcome.stdout
     result = json.loads(outcome.stdout)
     assert result["pushed"] is True and result["pr_url"].endswith("/acme/gitops/pull/1")
-    assert [r.method for r in github.requests] == ["GET", "GET", "POST"]
+    assert [r.method for r in github.requests] == ["GET", "GET", "POST", "GET"]
 
 
 def test_a_403_without_retry_after_is_a_refusal_not_retried(
@@ -320,3 +320,68 @@ def test_a_403_without_retry_after_is_a_refusal_not_retried(
     assert outcome.code == 3
     assert "HTTP 403: Resource not accessible by integration" in json.loads(outcome.stdout)["error"]
     assert [r.method for r in github.requests] == ["GET"]
+
+
+@pytest.fixture(params=["github", "gitea"])
+def forge(request: pytest.FixtureRequest) -> Iterator[ForgeServer]:
+    with serve(ForgeServer(request.param)) as server:
+        yield server
+
+
+def test_an_open_pr_of_an_older_bump_is_named_superseded_not_closed(
+    repo: Path, helm_server: HelmServer, forge: ForgeServer
+) -> None:
+    """The job opened the PR of fluxbump/flux-v2.8.5 while fluxbump/flux-v2.8.3's was open
+    and said nothing. Only an older bump of this repository's own branches is named."""
+    forge.add_pull("fluxbump/flux-v2.8.3")  # #1: older, open: superseded
+    forge.add_pull("fluxbump/flux-v2.8.10")  # #2: newer (2.8.10 > 2.8.5, not by text)
+    forge.add_pull("fluxbump/flux-v2.8.2", owner="someone")  # #3: a fork's branch
+    forge.add_pull("fluxbump/flux-v2.8.4", state="closed")  # #4: closed
+    forge.add_pull("renovate/flux-2.x")  # #5: not a bump branch
+    outcome = scheduled(helm_server, forge, repo)
+    assert outcome.code == 0, outcome.stderr
+    result = json.loads(outcome.stdout)
+    assert result["pr_url"].endswith("/acme/gitops/pull/6")
+    superseded = [n for n in result["notes"] if "superseded" in n]
+    assert superseded == [
+        "pull request #1 (fluxbump/flux-v2.8.3) is superseded by this one; close it"
+    ]
+    assert [p["state"] for p in forge.pulls[:5]] == ["open", "open", "open", "closed", "open"]
+    # The search for this run's PR, then one list call for the superseded ones.
+    assert len(forge.seen("POST")) == 1 and len(forge.seen("GET")) == 2
+    git(repo, "checkout", "-q", "main")  # the text report, from the run that finds its PR
+    text = run_cli(
+        "to", "latest", "--push", "--open-pr", "--repo", str(repo),
+        "--helm-repo", helm_server.base_url, env=forge.env(),
+    )  # fmt: skip
+    assert text.code == 0, text.stderr
+    assert "pull request #1 (fluxbump/flux-v2.8.3) is superseded by this one; close it" in (
+        text.stdout.splitlines()
+    )
+
+
+def test_a_forge_error_naming_superseded_prs_is_a_warning_not_a_failure(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    refused = Reply(403, b'{"message": "Resource not accessible by integration"}')
+    github.faults["GET"] = [Reply(200, b"[]"), refused]  # the PR search, then the lookup
+    outcome = scheduled(helm_server, github, repo)
+    assert outcome.code == 0, outcome.stdout
+    result = json.loads(outcome.stdout)
+    assert result["pushed"] is True and result["pr_url"].endswith("/acme/gitops/pull/1")
+    [warning] = [w["message"] for w in result["warnings"] if "superseded" in w["message"]]
+    assert warning.startswith("could not look for superseded bump pull requests: ")
+    assert "HTTP 403: Resource not accessible by integration" in warning
+    assert [r.method for r in github.requests] == ["GET", "POST", "GET"]
+
+
+def test_a_rerun_on_its_branch_that_finds_its_pr_names_the_superseded_one_too(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    github.add_pull("fluxbump/flux-v2.8.3")
+    assert by_hand(helm_server, github, repo).code == 0
+    outcome = by_hand(helm_server, github, repo)  # on its branch: nothing planned, PR found
+    assert outcome.code == 0, outcome.stdout
+    notes = json.loads(outcome.stdout)["notes"]
+    assert "found existing pull request #2: " + github.pulls[1]["html_url"] in notes
+    assert "pull request #1 (fluxbump/flux-v2.8.3) is superseded by this one; close it" in notes

@@ -193,6 +193,28 @@ def find_pull_request(target: ForgeTarget, token: str, *, head: str) -> PullRequ
         return _find_open(_Api(session, target, token), head)
 
 
+def open_branches(target: ForgeTarget, token: str, *, prefix: str) -> list[tuple[int, str]]:
+    """Number and head branch of the open pull requests from this repository's branches named
+    ``prefix``*: one page of the list, so the lookup costs one call whatever the forge holds."""
+    params: dict[str, str | int] = {"state": "open"}
+    params.update({"per_page": 100} if target.kind == "github" else {"limit": GITEA_PAGE_SIZE})
+    with http.Session(base_url=target.api_base, headers=_headers(target, token)) as session:
+        api = _Api(session, target, token)
+        found = _as_list(
+            api.call("GET", f"{target.repo_path}/pulls", params=params), target, token=token
+        )
+    listed = ((pr, _head_of(pr)) for pr in found)
+    return [
+        (pr["number"], head[0])
+        for pr, head in listed
+        if head is not None
+        and head[0].startswith(prefix)
+        and head[1] is not None  # a deleted fork's head has no repository: not this one
+        and head[1].lower() == target.owner.lower()
+        and isinstance(pr.get("number"), int)
+    ]
+
+
 def _headers(target: ForgeTarget, token: str) -> dict[str, str]:
     if target.kind == "github":
         return {
@@ -241,15 +263,25 @@ def _find_open(api: _Api, head: str) -> PullRequest | None:
 
 def _is_head(pr: object, owner: str, branch: str) -> bool:
     """Whether a listed pull request comes from ``owner``'s ``branch``."""
+    head = _head_of(pr)
+    if head is None or head[0] != branch:
+        return False
+    return head[1] is None or head[1].lower() == owner.lower()
+
+
+def _head_of(pr: object) -> tuple[str, str | None] | None:
+    """A listed pull request's head branch and the login owning its repository (None: not
+    given); None when the entry names no head branch."""
     if not isinstance(pr, dict) or not isinstance(pr.get("head"), dict):
-        return False
+        return None
     head = pr["head"]
-    if head.get("ref") != branch:
-        return False
+    ref = head.get("ref")
+    if not isinstance(ref, str):
+        return None
     repo = head.get("repo")
     repo_owner = repo.get("owner") if isinstance(repo, dict) else None
     login = repo_owner.get("login") if isinstance(repo_owner, dict) else None
-    return not isinstance(login, str) or login.lower() == owner.lower()
+    return ref, login if isinstance(login, str) else None
 
 
 def _pull_request(data: object, target: ForgeTarget, token: str, *, created: bool) -> PullRequest:

@@ -16,7 +16,7 @@ from fluxbump.plan import BaseCharts, Plan
 from fluxbump.results import BumpOptions, BumpResult
 from fluxbump.scan.moved import BaseSources
 from fluxbump.scan.sources import SourceFile
-from fluxbump.vcs.text import branch_name, commit_message, pr_text
+from fluxbump.vcs.text import branch_name, bump_prefix, commit_message, pr_text
 
 # Past file contents, the commits read, and whether the bound cut the history.
 PastFiles = tuple[list[SourceFile], int, bool]
@@ -172,6 +172,7 @@ class GitSession:
             )
         result.pr_url = pr.url
         result.notes.append(f"found existing pull request #{pr.number}: {pr.url}")
+        _name_superseded(forge, result)
 
     def publish(self, remote: str, result: BumpResult) -> BumpResult:
         """Push the branch and open (or find) its pull request, as asked."""
@@ -195,6 +196,7 @@ class GitSession:
         result.pr_url = pr.url
         verb = "opened" if pr.created else "found existing"
         result.notes.append(f"{verb} pull request #{pr.number}: {pr.url}")
+        _name_superseded(self.forge, result)
 
     def steps(self) -> BumpGit | HeadOnly | None:
         """The git steps this bump will take, for the journal (None: not in git); a run that
@@ -251,6 +253,27 @@ class GitSession:
             result.notes.append(
                 f"updated {remote} {result.branch} by force-with-lease (it held an older "
                 "fluxbump bump)"
+            )
+
+
+def _name_superseded(forge: tuple[Any, str], result: BumpResult) -> None:
+    """A note per open pull request of an older bump of this component: this run's replaces
+    it. Closing it is left to people; a forge error here is a warning, the run went fine."""
+    from fluxbump import versions
+    from fluxbump.remote.forge import open_branches
+
+    prefix = bump_prefix(result.plan.component)
+    try:
+        found = open_branches(*forge, prefix=prefix)
+    except ResolutionError as exc:
+        result.warnings.append(f"could not look for superseded bump pull requests: {exc.message}")
+        return
+    release = versions.try_parse(result.plan.release)
+    for number, branch in found:
+        older = versions.try_parse(branch[len(prefix) :])
+        if branch != result.branch and release and older and older < release:
+            result.notes.append(
+                f"pull request #{number} ({branch}) is superseded by this one; close it"
             )
 
 

@@ -12,7 +12,12 @@ def branch_name(plan: Plan, requested: str | None) -> str:
 
 def bump_branch(component: str, release: str, requested: str | None) -> str:
     """The branch a bump of ``component`` to ``release`` commits on (``--branch`` wins)."""
-    return requested or f"fluxbump/{component}-v{release}"
+    return requested or f"{bump_prefix(component)}{release}"
+
+
+def bump_prefix(component: str) -> str:
+    """What every branch of ``component``'s bumps starts with (before the release)."""
+    return f"fluxbump/{component}-v"
 
 
 def commit_message(plan: Plan, index_url: str) -> str:

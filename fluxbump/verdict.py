@@ -386,7 +386,7 @@ def _still(path: str, how: str, expected: str) -> bool:
     if how == "exists":
         return str(os.path.exists(path)) == expected
     try:
-        data = _read_regular(path)
+        data = read_regular(path)
         found = _fingerprint(_as_text(data) if how == "text" and data is not None else data)
     except (OSError, ValueError):
         found = _fingerprint(None)
@@ -396,14 +396,6 @@ def _still(path: str, how: str, expected: str) -> bool:
 def _as_text(data: bytes) -> str:
     """As ``open(path, encoding="utf-8")`` reads it (the recording did): universal newlines."""
     return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _read_regular(path: str) -> bytes | None:
-    """A file's bytes; None when it is no longer a regular file. Opened without blocking: a
-    FIFO put at the name of a file the run read would hold the open for ever."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    with os.fdopen(fd, "rb") as handle:
-        return handle.read() if stat.S_ISREG(os.fstat(fd).st_mode) else None
 
 
 # --- recording and replaying -----------------------------------------------------------------
@@ -532,17 +524,25 @@ Kept = tuple[int, list[Event]]  # exit code, what was printed
 
 def read_own(path: str, limit: int) -> bytes | None:
     """The bytes of one of fluxbump's files in the git directory; None when something else
-    is at its name (a FIFO would block the open, a symlink to a device never ends) or it
-    holds more than ``limit`` bytes. The caller treats None as a miss."""
+    is at its name (a symlink to a device never ends) or it holds more than ``limit`` bytes.
+    The caller treats None as a miss."""
+    return read_regular(path, limit, follow=False)
+
+
+def read_regular(path: str, limit: int | None = None, *, follow: bool = True) -> bytes | None:
+    """A regular file's bytes; None when it cannot be opened, is anything else, or holds
+    more than ``limit`` bytes. Opened without blocking: a FIFO at its name would hold the
+    open for ever."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(path, flags)
     except OSError:
         return None
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
-        data = handle.read(limit + 1)
-    return data if len(data) <= limit else None
+        data = handle.read() if limit is None else handle.read(limit + 1)
+    return data if limit is None or len(data) <= limit else None
 
 
 def _load(path: str, key: str) -> Kept | None:

@@ -108,12 +108,10 @@ def _unreadable_object(rel: str, message: str) -> Violation:
     """A Flux object that cannot be read as data (a tag with no type, an alias bomb): its own
     violation, as the API server refuses it, and every other object is still validated (one
     odd file does not end the run)."""
-    where = re.match(rf"{re.escape(rel)}:(\d+): ", message)
-    line = int(where.group(1)) if where is not None else 1
-    reason = message[where.end() :] if where is not None else message.removeprefix(f"{rel}: ")
-    for advice in ("; fix the file and re-run", ": fix the file and re-run"):
-        reason = reason.removesuffix(advice)
-    return Violation(rel, line, reason)
+    from fluxbump.scan.releases import unreadable_of
+
+    unread = unreadable_of(rel, message, frozenset())  # its file:line and reason, parsed once
+    return Violation(rel, unread.line, unread.reason.removesuffix(": fix the file and re-run"))
 
 
 def _object_docs_at(text: str, body: str, rel: str) -> list[ObjectDoc]:

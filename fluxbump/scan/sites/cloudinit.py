@@ -59,17 +59,19 @@ def find_install_pins(
 
 def helm_install_pins(source: SourceFile) -> list[PinSite]:
     """``--version X`` / ``--version=X`` of each ``helm install|upgrade`` command, by chart."""
-    return [site for site in _helm_installs(source) if not unpinned(site)]
+    return [site for site in helm_commands(source) if not unpinned(site)]
 
 
 def unversioned_helm_installs(source: SourceFile) -> list[PinSite]:
     """Each ``helm install|upgrade`` of a chart with no ``--version``: Helm installs the
     newest chart, so it is an unpinned site (``pins.unpinned``) at the chart's reference,
     owner ``helm install`` or ``helm upgrade``."""
-    return [site for site in _helm_installs(source) if unpinned(site)]
+    return [site for site in helm_commands(source) if unpinned(site)]
 
 
-def _helm_installs(source: SourceFile) -> list[PinSite]:
+def helm_commands(source: SourceFile) -> list[PinSite]:
+    """Each ``helm install|upgrade`` of a chart, in text order: its ``--version`` site, or an
+    unpinned one (``pins.unpinned``) where it gives none."""
     sites = []
     for line in LOGICAL_LINE.finditer(source.text):
         text = line.group(0)

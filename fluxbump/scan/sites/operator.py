@@ -21,8 +21,8 @@ from dataclasses import replace
 from typing import Any
 
 from fluxbump.errors import UsageError
-from fluxbump.pins import PinSite, Role, yaml_site
-from fluxbump.scan.sites.cloudinit import helm_install_pins, unversioned_helm_installs
+from fluxbump.pins import PinSite, Role, unpinned, yaml_site
+from fluxbump.scan.sites.cloudinit import helm_commands
 from fluxbump.scan.sites.fluxinstance import object_name
 from fluxbump.scan.sites.terraform import block_pins, chart_name
 from fluxbump.scan.sources import SourceFile
@@ -70,8 +70,7 @@ def find_operator_charts(source: SourceFile) -> list[PinSite]:
 def _helm_commands(source: SourceFile) -> list[PinSite]:
     """Each ``helm install|upgrade`` pin, and each with no ``--version`` as a ``HELM_COMMAND``
     site (the role its problem is worded by, ``releases.pinned_releases``)."""
-    unversioned = [replace(s, role=Role.HELM_COMMAND) for s in unversioned_helm_installs(source)]
-    return sorted([*helm_install_pins(source), *unversioned], key=lambda s: s.start)
+    return [replace(s, role=Role.HELM_COMMAND) if unpinned(s) else s for s in helm_commands(source)]
 
 
 def repository_of(text: str, chart: str) -> str | None:

@@ -69,11 +69,11 @@ class GateReport:
 
     def expect_pin_or_range(self, site: PinSite, version: str, message: str) -> None:
         """An exact pin must equal ``version``; a range must admit it; a ``${VAR}`` is
-        reported (its value is set elsewhere), and so is a Go template action (``{{ … }}``,
-        a helmfile template's: rendered only when helmfile runs)."""
+        reported (its value is set elsewhere), and so is a template action (``{{ … }}`` of a
+        helmfile template, ``<< … >>`` of a ResourceSet: rendered only when it runs)."""
         if "${" in site.value:
             self.rows.append(Row(site, f"{version} (after substitution)", True, proven=False))
-        elif "{{" in site.value:
+        elif "{{" in site.value or "<<" in site.value:
             self.rows.append(Row(site, f"{version} (when the template renders)", True, False))
         elif versions.is_constraint(site.value):
             ok = versions.admits_or_false(site.value, version)
@@ -219,7 +219,7 @@ def _release_pins(
         if release is None:
             why = "no cloud-init install and no index to read the chart's appVersion"
             report.rows.append(Row(site, "the installed Flux release", True, False, why))
-        elif versions.is_pin(site.value) or "${" in site.value or _is_range(site.value):
+        elif versions.is_pin(site.value) or _is_range(site.value) or _is_template(site.value):
             pinned = versions.is_pin(site.value) and site.value.startswith("v")
             expected = f"v{release}" if pinned else release  # a range is checked to admit it
             message = _release_pin_message(site, release, first)
@@ -241,6 +241,11 @@ def _release_pin_message(site: PinSite, release: str, first: PinSite | None) -> 
         )
     fix = f"run 'fluxbump to {release}'" if first is None else "make them agree"
     return f"{site.owner} pins Flux {site.value}, {other} — {fix}"
+
+
+def _is_template(value: str) -> bool:
+    """A value set where it is rendered: a ``${VAR}`` substitution, a ResourceSet input."""
+    return "${" in value or "<<" in value
 
 
 def _is_range(value: str) -> bool:

@@ -49,6 +49,7 @@ def run_gate(root: Path, gate: Gate, result: BumpResult) -> str:
     moved = combine(
         [evaluate(tree.discovery(c), gate.index) for c in tree.components if c.name in gate.moved]
     )
+    result.warnings += left_unproven(moved)
     after, _ = drift(tree, gate.index, gate.moved)
     known = {_key(v) for v in gate.baseline}
     violations = moved.failures() + [v for v in after if _key(v) not in known]
@@ -76,6 +77,18 @@ def run_gate(root: Path, gate: Gate, result: BumpResult) -> str:
             else (f"; Flux objects valid for {flux.upstream} {flux.chart}")
         )
     return f"passed: {len(moved.rows)} pin-sites consistent{ran}{schemas}"
+
+
+def left_unproven(report: GateReport) -> list[str]:
+    """The moved components' pins the bump left as written because the repository does not
+    say their value (a ``${VAR}`` set elsewhere, a template, ``latest``): the gate passes
+    on them, so each is named, to be checked by hand."""
+    return [
+        f"{row.site.where}: {row.site.role} {row.site.value} left as written: fluxbump cannot "
+        f"prove it is {row.expected}{f' ({row.why})' if row.why else ''}; check it by hand"
+        for row in report.rows
+        if not row.proven
+    ]
 
 
 def drift(tree: Survey, index: HelmIndex, moved: set[str]) -> tuple[list[Violation], list[str]]:

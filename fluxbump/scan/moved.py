@@ -69,7 +69,8 @@ def _base_value(found: Discovery, site: PinSite, base: BaseSources) -> str | Non
 
     if followed_variable(site) is not None:  # a variable's default or a module argument
         return release_pin_at_base(site, base)
-    if site.role is Role.INSTALL and site.file not in found.templates:
+    templated = site.role is Role.INSTALL and site.file not in found.templates
+    if templated and not found.component.operator:  # (an operator's script: read below)
         return _templatefile_at_base(found, site, base)
     source = base(site.file)
     if source is None:

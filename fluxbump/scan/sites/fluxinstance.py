@@ -15,10 +15,10 @@ from dataclasses import replace
 from typing import Any
 
 from fluxbump.pins import PinSite, Role, yaml_site
+from fluxbump.scan.sites import resourceset
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
-_API_GROUP = "fluxcd.controlplane.io/"
 _CHART = "flux-instance"
 _VALUES_PATH = ("spec", "values", "instance", "distribution", "version")
 # flux-instance's values.yaml: ``instance.distribution.version: "2.x"``.
@@ -35,22 +35,27 @@ def may_hold_instance(raw: bytes) -> bool:
 def find_flux_instance(source: SourceFile) -> list[PinSite]:
     """Each FluxInstance's distribution version, and each flux-instance HelmRelease's."""
     sites = []
-    for index, root in enumerate(blockyaml.compose_all(source.text, source.rel)):
-        kind = yamldoc.text_of(yamldoc.child(root, "kind"))
-        api = yamldoc.text_of(yamldoc.child(root, "apiVersion")) or ""
-        if kind == "FluxInstance" and api.startswith(_API_GROUP):
-            path: yamldoc.YamlPath = ("spec", "distribution", "version")
-            owner = f"FluxInstance {object_name(root)}"
-        elif kind == "HelmRelease" and _deploys_flux_instance(root):
-            path, owner = _VALUES_PATH, f"{object_name(root)} values"
-        else:
-            continue
-        scalar = yamldoc.scalar_at(root, index, path)
-        if scalar is not None and scalar.value:
-            sites.append(yaml_site(Role.INSTANCE, source.rel, scalar, subject="Flux", owner=owner))
-        elif kind == "HelmRelease" and yamldoc.walk(root, path) is None:
-            sites.append(_chart_default(source, root, index, owner))
+    for index, root, at in resourceset.objects(blockyaml.compose_all(source.text, source.rel)):
+        sites += resourceset.placed(_object_pins(source, index, root), at)
     return sites
+
+
+def _object_pins(source: SourceFile, index: int, root: Any) -> list[PinSite]:
+    kind = yamldoc.text_of(yamldoc.child(root, "kind"))
+    api = yamldoc.text_of(yamldoc.child(root, "apiVersion")) or ""
+    if kind == "FluxInstance" and api.startswith(resourceset.API_GROUP):
+        path: yamldoc.YamlPath = ("spec", "distribution", "version")
+        owner = f"FluxInstance {object_name(root)}"
+    elif kind == "HelmRelease" and _deploys_flux_instance(root):
+        path, owner = _VALUES_PATH, f"{object_name(root)} values"
+    else:
+        return []
+    scalar = yamldoc.scalar_at(root, index, path)
+    if scalar is not None and scalar.value:
+        return [yaml_site(Role.INSTANCE, source.rel, scalar, subject="Flux", owner=owner)]
+    if kind == "HelmRelease" and yamldoc.walk(root, path) is None:
+        return [_chart_default(source, root, index, owner)]
+    return []
 
 
 def _chart_default(source: SourceFile, root: Any, index: int, owner: str) -> PinSite:

@@ -22,6 +22,7 @@ from typing import Any
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, unpinned, yaml_site
+from fluxbump.scan.sites import resourceset
 from fluxbump.scan.sites.cloudinit import helm_commands
 from fluxbump.scan.sites.fluxinstance import object_name
 from fluxbump.scan.sites.terraform import block_pins, chart_name
@@ -62,15 +63,19 @@ def find_operator_charts(source: SourceFile) -> list[PinSite]:
     except UsageError:  # a Go template (helmfile's .gotmpl) or not YAML: its helm commands
         return installs
     sites: list[PinSite] = []
-    for index, root in enumerate(documents):
-        sites += _document_pins(source, index, root)
+    for index, root, at in resourceset.objects(documents):
+        sites += resourceset.placed(_document_pins(source, index, root), at)
     return sorted([*sites, *installs], key=lambda s: s.start)
 
 
 def _helm_commands(source: SourceFile) -> list[PinSite]:
     """Each ``helm install|upgrade`` pin, and each with no ``--version`` as a ``HELM_COMMAND``
-    site (the role its problem is worded by, ``releases.pinned_releases``)."""
-    return [replace(s, role=Role.HELM_COMMAND) if unpinned(s) else s for s in helm_commands(source)]
+    site (the role its problem is worded by, ``releases.pinned_releases``). A pin outside a
+    cloud-init template (a Makefile, a shell script) is a script's."""
+    sites = helm_commands(source)
+    if not (source.rel.endswith(".tftpl") or source.text.startswith("#cloud-config")):
+        sites = [s if unpinned(s) else replace(s, owner="script") for s in sites]
+    return [replace(s, role=Role.HELM_COMMAND) if unpinned(s) else s for s in sites]
 
 
 def repository_of(text: str, chart: str) -> str | None:

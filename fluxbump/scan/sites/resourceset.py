@@ -1,0 +1,42 @@
+"""flux-operator's ``ResourceSet``: the objects it generates, as pin-site readers see them.
+
+A ResourceSet (``fluxcd.controlplane.io/*``) holds whole Kubernetes objects under
+``spec.resources``, which the operator applies (once per input set): the Flux Operator's
+reference fleet (controlplaneio-fluxcd/d2-fleet) deploys flux-operator itself from an
+``OCIRepository`` and a ``HelmRelease`` there, and its docs generate ``FluxInstance``\\s the
+same way. Each such object pins as it would at the top of a file; its sites carry the path
+from the document's root (``spec.resources[i]…``), which the splice proof checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+from fluxbump.pins import PinSite
+from fluxbump.yamlio import yamldoc
+
+API_GROUP = "fluxcd.controlplane.io/"
+_RESOURCES: yamldoc.YamlPath = ("spec", "resources")
+
+
+def objects(documents: Sequence[Any]) -> Iterator[tuple[int, Any, yamldoc.YamlPath]]:
+    """``(document index, object node, its path in the document)``: each document, then,
+    for a ResourceSet, each object under its ``spec.resources``."""
+    for index, root in enumerate(documents):
+        yield index, root, ()
+        if is_resource_set(root):
+            for position, item in yamldoc.items(yamldoc.walk(root, _RESOURCES)):
+                yield index, item, (*_RESOURCES, position)
+
+
+def is_resource_set(root: Any) -> bool:
+    kind = yamldoc.text_of(yamldoc.child(root, "kind"))
+    api = yamldoc.text_of(yamldoc.child(root, "apiVersion")) or ""
+    return kind == "ResourceSet" and api.startswith(API_GROUP)
+
+
+def placed(sites: list[PinSite], at: yamldoc.YamlPath) -> list[PinSite]:
+    """Sites read from an object at path ``at`` of its document, with their whole path."""
+    return [replace(site, path=(*at, *site.path)) for site in sites] if at else sites

@@ -14,7 +14,7 @@ from pathlib import Path
 from fluxbump.fleet import CLOUDINIT
 from tests.support import independent_scan
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import CONSISTENT, edit, init_git, make_fleet, snapshot
+from tests.support.fixtures import CONSISTENT, edit, init_git, make_fleet, snapshot, write_repo
 from tests.support.helm_server import HelmServer
 
 SCRIPT = "scripts/bootstrap.sh"
@@ -384,3 +384,77 @@ def test_only_a_default_that_assigns_the_variable_is_its_pin(tmp_path: Path) -> 
         (f"{SCRIPT}:3", "v2.4.0", True),
         (f"{SCRIPT}:7", "$UNSET_VERSION", False),
     ]
+
+
+KEPT_URL_SCRIPT = """\
+#!/bin/sh
+FLUX_MANIFEST="https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml"
+export FLUX_KUSTOMIZE=github.com/fluxcd/flux2/manifests/install?ref=v2.4.0  # was v2.3.0
+wget -qO /tmp/flux.yaml https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml
+echo "see https://github.com/fluxcd/flux2/releases/download/v0.0.1/install.yaml"
+kubectl apply -f "$FLUX_MANIFEST"
+"""
+KEPT_URL_WORKFLOW = """\
+on: push
+jobs:
+  e2e:
+    runs-on: ubuntu-latest
+    env:
+      FLUX_MANIFEST: https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml
+    steps:
+      - run: kubectl apply -f "$FLUX_MANIFEST"
+"""
+KEPT_URL_MAKEFILE = (
+    "FLUX_MANIFEST ?= https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml\n"
+    "install:\n\tkubectl apply -f $(FLUX_MANIFEST)\n"
+)
+
+
+def test_a_url_kept_in_a_variable_or_downloaded_is_a_pin_and_moves(tmp_path: Path) -> None:
+    # Scripts keep the install URL in a variable (``FLUX_MANIFEST=…``, then ``kubectl apply
+    # -f "$FLUX_MANIFEST"``) or download it first (``wget``): the URL names the release. These
+    # were not read: ``to`` left them at the old release. A URL only printed is no pin.
+    files = {SCRIPT: KEPT_URL_SCRIPT, ".github/workflows/e2e.yaml": KEPT_URL_WORKFLOW,
+             "Makefile": KEPT_URL_MAKEFILE}  # fmt: skip
+    repo = write_repo(tmp_path / "repo", files)
+    status = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    assert sorted(
+        (f"{s['file']}:{s['line']}", s["value"]) for s in json.loads(status.stdout)["sites"]
+    ) == [(".github/workflows/e2e.yaml:6", "v2.4.0"), ("Makefile:1", "v2.4.0"),
+          (f"{SCRIPT}:2", "v2.4.0"), (f"{SCRIPT}:3", "v2.4.0"), (f"{SCRIPT}:4", "v2.4.0")]  # fmt: skip
+    edit(repo, SCRIPT, "download/v2.4.0/install.yaml\necho", "download/v2.3.0/install.yaml\necho")
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1 and f"{SCRIPT}:4: " in check.stdout, check.stdout + check.stderr
+    before = snapshot(repo)
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    after = {rel: text.decode("utf-8") for rel, text in snapshot(repo).items()}
+    expected = {rel: text.decode("utf-8") for rel, text in before.items()}
+    for rel in files:
+        expected[rel] = (
+            expected[rel]
+            .replace("v2.4.0", "v2.5.1")
+            .replace("download/v2.3.0/", "download/v2.5.1/")
+        )
+    assert after == expected
+    assert "v0.0.1" in after[SCRIPT] and "# was v2.3.0" in after[SCRIPT]
+
+
+def test_a_variable_after_the_tags_v_is_followed_too(tmp_path: Path) -> None:
+    # weaveworks/weave-gitops's Makefile: ``FLUX_VERSION=2.7.2`` and
+    # ``curl …/download/v$(FLUX_VERSION)/install.yaml``: the assignment is the pin, written
+    # without the "v" it is given after. It was shown unproven and never moved.
+    makefile = (
+        "FLUX_VERSION=2.4.0\n"
+        "crds:\n\tcurl -sSL https://github.com/fluxcd/flux2/releases/download/v$(FLUX_VERSION)"
+        "/install.yaml > crds.yaml\n"
+    )
+    repo = write_repo(tmp_path / "repo", {"Makefile": makefile})
+    status = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    assert [
+        (s["owner"], f"{s['file']}:{s['line']}", s["value"], s["proven"])
+        for s in json.loads(status.stdout)["sites"]
+    ] == [("fluxcd/flux2 install.yaml asset ($FLUX_VERSION)", "Makefile:1", "2.4.0", True)]
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / "Makefile").read_text("utf-8") == makefile.replace("=2.4.0", "=2.5.1")

@@ -22,7 +22,7 @@ from fluxbump import fleet
 from fluxbump.commands.renovate import glob_to_regex
 from tests.support.cli_runner import run_cli
 from tests.support.data import DATA
-from tests.support.fixtures import init_git, make_fleet
+from tests.support.fixtures import init_git, make_fleet, write_repo
 
 SCHEMAS = sorted((Path(__file__).parent / "data" / "renovate").glob("renovate-*.schema.json"))
 
@@ -317,3 +317,17 @@ def test_the_config_with_every_kind_is_what_each_release_accepts(
         manager = _manager_of(config, "flux_bootstrap_git")
         (pattern,) = manager["fileMatch"]
         assert re.search(pattern, "infra/flux.tf") and not re.search(pattern, "infra/flux.tfx")
+
+
+def test_a_url_a_script_keeps_for_its_command_gets_the_command_manager(tmp_path: Path) -> None:
+    # Its only Flux pin is ``FLUX_MANIFEST=…`` (applied later as "$FLUX_MANIFEST"): without the
+    # command-line manager nothing would ever move it (there was none for such a repository).
+    script = (
+        'FLUX_MANIFEST="https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml"\n'
+        'kubectl apply -f "$FLUX_MANIFEST"\n'
+    )
+    repo = write_repo(tmp_path / "repo", {"scripts/up.sh": script})
+    manager = _manager_of(generated(repo), "command line")
+    assert any(fnmatch("scripts/up.sh", g) for g in manager["managerFilePatterns"])
+    values = [m["currentValue"] for p in manager["matchStrings"] for m in _py(p).finditer(script)]
+    assert values == ["v2.4.0"]

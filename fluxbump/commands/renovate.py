@@ -127,9 +127,9 @@ def found_kinds(tree: Survey) -> set[str]:
             and (posixpath.basename(site.file) in KUSTOMIZATION_NAMES)
         ):  # a kustomization.yaml's
             kinds.add("kustomize-asset")
-        elif site.owner.startswith(COMMAND_OWNERS) and (
+        elif (site.owner.startswith(COMMAND_OWNERS) or site.role is Role.KUSTOMIZE_REMOTE) and (
             posixpath.basename(site.file) not in KUSTOMIZATION_NAMES
-        ):  # a command line's (sites/kustomizeremote.py)
+        ):  # a command line's, or a URL a script keeps for one (sites/kustomizeremote.py)
             kinds.add("command-install")
     return kinds
 

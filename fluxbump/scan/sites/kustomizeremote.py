@@ -99,19 +99,23 @@ def find_install_commands(source: SourceFile) -> list[PinSite]:
         return []
     sites, offset = [], 0
     for line in source.text.splitlines(keepends=True):
-        command = _COMMAND.search(line) if "fluxcd/flux2" in line else None
-        if command is not None and not line.lstrip(" \t-").startswith("#"):
-            sites += _command_pins(source, offset, line, command.group(1))
+        if "fluxcd/flux2" in line and not line.lstrip(" \t-").startswith("#"):
+            command = _COMMAND.search(line)
+            if command is not None:
+                sites += _command_pins(source, offset, line, command.group(1))
+            else:  # a URL kept for a command elsewhere: ``FLUX_MANIFEST=…``, ``wget …``
+                sites += _named_urls(source, offset, line)
         offset += len(line)
     if "flux" in source.text:
         sites += _flux_cli_versions(source)
     return sorted(follow_file_variables(source, sites), key=lambda s: s.start)
 
 
-# A version given as a variable of the file: ``$NAME``, ``${NAME}`` or a Makefile's ``$(NAME)``,
+# A version given as a variable of the file: ``$NAME``, ``${NAME}`` or a Makefile's ``$(NAME)``
+# (after the tag's ``v``: ``v$(FLUX_VERSION)`` of ``FLUX_VERSION=2.7.2``),
 # or a Jinja expression of an Ansible vars file (``{{ NAME }}``), set by a YAML key there.
 _VARIABLE = re.compile(
-    r"^(?:\$[{(]?(?P<name>[A-Za-z_][A-Za-z0-9_]*)[})]?"
+    r"^v?(?:\$[{(]?(?P<name>[A-Za-z_][A-Za-z0-9_]*)[})]?"
     r"|\{\{[ \t]*(?P<jinja>[A-Za-z_][A-Za-z0-9_]*)[ \t]*\}\})$"
 )
 # The literal value a file gives NAME: a shell assignment (``NAME=v2.4.0``, quoted, after
@@ -136,7 +140,7 @@ def follow_file_variables(source: SourceFile, sites: list[PinSite]) -> list[PinS
         name = (variable.group("name") or variable.group("jinja")) if variable is not None else ""
         setters = _setters(source, name) if name else []
         for at, value in setters:
-            reference = f"${name}" if site.value.startswith("$") else f"{{{{ {name} }}}}"
+            reference = f"${name}" if "$" in site.value else f"{{{{ {name} }}}}"
             owner = f"{site.owner} ({reference})"
             followed.setdefault(at, source.text_site(site.role, at, value, SUBJECT, owner))
         if not setters:
@@ -192,6 +196,39 @@ def _command_pins(source: SourceFile, offset: int, line: str, command: str) -> l
         start = offset + word.start() + skip + at
         owner = f"{command} {named}"
         sites.append(source.text_site(Role.KUSTOMIZE_REMOTE, start, value, SUBJECT, owner))
+    return sites
+
+
+# A line that keeps a URL for a command elsewhere: a variable set to it (shell, Makefile,
+# Dockerfile ``ARG``/``ENV``, a YAML ``env:``/``vars:`` key), or a download tool given it.
+_URL_SETTER = re.compile(
+    r"^[ \t-]*(?:(?:export|readonly|local|ARG|ENV)[ \t]+)?[A-Za-z_][\w.-]*[ \t]*(?:[?:+]?=|:)"
+    r"[ \t]*[\"']?(?P<url>[^\s\"'#]+)"
+)
+_DOWNLOAD = re.compile(r"\b(?:curl|wget)\b")
+
+
+def _named_urls(source: SourceFile, offset: int, line: str) -> list[PinSite]:
+    """The flux2 URLs a line keeps for a command elsewhere (``FLUX_MANIFEST=…``, then
+    ``kubectl apply -f "$FLUX_MANIFEST"``) or downloads (``wget -O flux.yaml …``): a release
+    asset or remote kustomization URL names one release, whatever then applies it. A URL
+    only printed (``echo …``) or in a comment after them is not read."""
+    setter = _URL_SETTER.match(line)
+    if setter is not None:
+        words = [(setter.start("url"), setter.group("url"))]
+    elif _DOWNLOAD.search(line):
+        comment = _COMMENT.search(line)
+        end = comment.start() if comment else len(line)
+        words = [(w.start(), w.group()) for w in _WORD.finditer(line, 0, end)]
+    else:
+        return []
+    sites = []
+    for at_word, word in words:
+        located = _version_in(word)
+        if located is not None:
+            at, value, named = located
+            start = offset + at_word + at
+            sites.append(source.text_site(Role.KUSTOMIZE_REMOTE, start, value, SUBJECT, named))
     return sites
 
 

@@ -572,3 +572,42 @@ def test_sync_follows_the_argo_application_renovate_moved(tmp_path: Path) -> Non
     assert synced.code == 0, synced.stdout + synced.stderr
     assert (repo / ARGO_SINGLE).read_text() == application("2.14.1")
     assert (repo / TOOLS).read_text() == "flux2 2.4.0\n"
+
+
+PATCH_TEMPLATE = """\
+# Ref: https://fluxcd.io/flux/installation/configuration/workload-identity/
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - gotk-components.yaml
+patches:
+  - patch: |
+      apiVersion: v1
+      kind: ServiceAccount
+      metadata:
+        name: controller
+        annotations:
+          eks.amazonaws.com/role-arn: ${role_arn}
+"""
+
+
+def test_a_terraform_template_that_is_no_cloud_init_needs_no_install_url(tmp_path: Path) -> None:
+    # fluxcd/terraform-provider-flux's examples: flux2 by a helm_release, and a kustomization
+    # patch rendered by templatefile() (*.tftpl, the default cloud-init glob). check said
+    # "no line installs the Flux install.yaml URL" at the patch (exit 1).
+    repo = write_repo(
+        tmp_path / "repo",
+        {"main.tf": helm_release_tf('"2.12.4"'), "resources/patch.tftpl": PATCH_TEMPLATE},
+    )
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+    # cloud-init user-data (its first line) with no install still lacks it; so does any
+    # template naming an install the URL of which holds no literal release
+    for name, text in [
+        ("user-data.tftpl", "#cloud-config\nruncmd:\n  - echo no flux\n"),
+        ("part.tftpl", "kubectl apply -f https://github.com/fluxcd/flux2/releases/latest/download/install.yaml\n"),
+    ]:  # fmt: skip
+        (repo / name).write_text(text, "utf-8")
+        check = run(repo, "check")
+        assert check.code == 1 and f"{name}:" in check.stdout, check.stdout + check.stderr
+        (repo / name).unlink()

@@ -895,8 +895,31 @@ def _install_problem(found: Discovery) -> None:
     required = found.component.install_required and not by_helm
     unread = {p.file for p in found.problems}  # a template not read is not one without a pin
     unread |= set(found.variable_templates)  # its pins or problems come from templatefile()
-    if not found.installs and required and has_templates(found) and not unread & templates:
+    if not found.installs and required and _expects_install(found) and not unread & templates:
         found.problems.append(_no_install(found))
+
+
+def _expects_install(found: Discovery) -> bool:
+    """Whether the cloud-init templates must install Flux. The default globs match every
+    Terraform template; one that is not cloud-init user-data (its first line says so, as
+    cloud-init reads it: ``#cloud-config``, ``#!``, a MIME part) and names no install of
+    Flux is some other template (a kustomization patch, a values file): none is required."""
+    if found.config.cloudinit != Config().cloudinit:
+        return True  # listed by the user: each is a Flux install
+    sources = [found.sources.get(rel) for rel in found.templates]
+    return any(
+        source is None or _user_data(source.text) or _unpinned_install_line(source) is not None
+        for source in sources
+    )
+
+
+# The first line of each user-data format cloud-init runs (its documentation's list).
+_USER_DATA = ("#cloud-config", "#!", "#include", "#cloud-boothook", "#part-handler",
+              "## template: jinja", "content-type:", "mime-version:")  # fmt: skip
+
+
+def _user_data(text: str) -> bool:
+    return text.lstrip("\ufeff").lower().startswith(_USER_DATA)
 
 
 def has_templates(found: Discovery) -> bool:

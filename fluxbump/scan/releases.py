@@ -370,7 +370,7 @@ def _unpinned_problem(site: PinSite, version: str) -> Violation:
             f"chart, not the one this repository pins; add '--version {version}'"
         )
         return Violation(site.file, site.line, f"{site.owner} {why}")
-    if site.role is Role.ARGO_APP:  # (``helmrelease._untargeted``)
+    if site.role is Role.ARGO_APP:  # (``argocd.helm_sources``)
         why = (
             f"deploys {site.subject} with no targetRevision (of a Helm chart, the version "
             f"Argo CD deploys): no chart version this repository pins; add "

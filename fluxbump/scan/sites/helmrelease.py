@@ -4,9 +4,7 @@ Two shapes: ``spec.chart.spec.{chart,version}``, and ``spec.chartRef`` pointing 
 ``OCIRepository`` whose ``spec.ref.tag`` is the pin (the chart is the URL's last segment,
 so the tag is found on the OCIRepository itself). ``dependsOn`` names are not pins: the
 cheap text test lets such documents through, and the parsed path rejects them. An Argo CD
-``Application`` deploys a chart the same way: a Helm source (``spec.source``, or an entry of
-``spec.sources``) names it by ``chart`` and pins it by ``targetRevision`` (Argo CD's docs:
-for a Helm repository, the chart version).
+``Application`` or ``ApplicationSet`` deploys a chart the same way (``argocd``).
 """
 
 from __future__ import annotations
@@ -26,6 +24,7 @@ from fluxbump.pins import (
     Role,
     yaml_site,
 )
+from fluxbump.scan.sites import argocd
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -260,57 +259,10 @@ def _scan_document(
         scan.oci_repositories.append(_oci(source, index, root))
     elif kind == "Kustomization":
         _kustomization(source, root, scan)
-    elif kind in _ARGO_SPECS and _ARGO_API.match(
-        yamldoc.text_of(yamldoc.child(root, "apiVersion")) or ""
-    ):
-        _argo_application(source, index, root, charts, scan)
-
-
-_ARGO_API = re.compile(r"argoproj\.io/")
-# Where an Argo CD object holds an Application's spec: its own, or an ApplicationSet's
-# template, from which Argo CD stamps one Application per generated parameter set (every
-# one at the template's ``targetRevision`` when it is a literal).
-_ARGO_SPECS: dict[str, yamldoc.YamlPath] = {
-    "Application": ("spec",),
-    "ApplicationSet": ("spec", "template", "spec"),
-}
-
-
-def _argo_application(
-    source: SourceFile, index: int, root: Any, charts: frozenset[str], scan: ClusterScan
-) -> None:
-    """Each Helm source of an Argo CD Application (or ApplicationSet template) that deploys
-    one of ``charts``: its ``targetRevision`` (a source of a git repository has ``path``, no
-    ``chart``). One with none, null or empty names no chart version: an unpinned site."""
-    kind = yamldoc.text_of(yamldoc.child(root, "kind")) or ""
-    spec = _ARGO_SPECS[kind]
-    owner = f"{kind} {_object_key(root)}"
-    listed = yamldoc.items(yamldoc.walk(root, (*spec, "sources")))
-    paths = [(*spec, "source"), *((*spec, "sources", i) for i, _ in listed)]
-    for path in paths:
-        held = yamldoc.walk(root, path)
-        named = yamldoc.text_of(yamldoc.child(held, "chart")) or ""
-        chart = named.rstrip("/").rsplit("/", 1)[-1]
-        if chart not in charts:
-            continue
-        revision = yamldoc.child(held, "targetRevision")
-        scalar = yamldoc.located(revision, index, (*path, "targetRevision"))
-        if scalar is None or not scalar.value or yamldoc.is_null(revision):
-            scan.unpinned.append(_untargeted(source, index, held, chart, owner))
-        else:
-            scan.sites.append(
-                yaml_site(Role.ARGO_APP, source.rel, scalar, subject=chart, owner=owner)
-            )
-
-
-def _untargeted(source: SourceFile, index: int, held: Any, chart: str, owner: str) -> PinSite:
-    """A Helm source of ``chart`` with no chart version: at its ``targetRevision`` key when
-    it has one (null, empty or a collection), else at its ``chart:`` line."""
-    keys = {k.value: k for k, _ in held.value if yamldoc.is_scalar(k)}
-    node = keys.get("targetRevision") or keys.get("chart") or held  # (``chart`` by a merge key)
-    mark = node.start_mark
-    return PinSite(Role.ARGO_APP, source.rel, mark.line + 1, mark.column + 1, NO_VERSION, chart,
-                   owner, mark.index, mark.index, index, ())  # fmt: skip
+    elif argocd.holds_application(root, kind):
+        sites, unpinned = argocd.helm_sources(source, index, root, charts, _object_key(root))
+        scan.sites += sites
+        scan.unpinned += unpinned
 
 
 def _object_key(root: Any, default_namespace: str = "") -> str:

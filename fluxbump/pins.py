@@ -42,7 +42,8 @@ class Role(StrEnum):
     TERRAFORM_HELM = "Terraform helm_release version"
     # ``helm install|upgrade … flux2 --version X`` of a script: the community chart's version
     HELM_COMMAND = "helm install version"
-    # an Argo CD Application's Helm source at ``targetRevision`` (scan/sites/helmrelease.py)
+    # an Argo CD Application's (or ApplicationSet template's) Helm source at ``targetRevision``
+    # (scan/sites/argocd.py)
     ARGO_APP = "Argo CD Application"
 
 

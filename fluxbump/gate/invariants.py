@@ -369,9 +369,9 @@ def _upstream_pin(
         why = f"var.{variable} is set outside this repository"
         report.rows.append(Row(pin, f"an exact {name} version", True, False, why))
         return None
-    if pin.role is Role.HELM_COMMAND and "{{" in pin.value:  # an Ansible variable its role
-        why = f"{pin.value} is set outside its role"  # leaves to an inventory
-        report.rows.append(Row(pin, f"an exact {name} version", True, False, why))
+    templated = _templated(pin)
+    if templated is not None:
+        report.rows.append(Row(pin, f"an exact {name} version", True, False, templated))
         return None
     if not versions.is_pin(pin.value):
         report.violations.append(Violation(pin.file, pin.line, _not_exact(found, pin)))
@@ -387,6 +387,17 @@ def _upstream_pin(
         return pin.value
     report.expect(pin, _chart_for(index, name, release, pin.value), _mismatch(found, index, pin))
     return pin.value
+
+
+def _templated(pin: PinSite) -> str | None:
+    """Why a templated chart pin is unproven: set where this repository does not say."""
+    if "{{" not in pin.value:
+        return None
+    if pin.role is Role.HELM_COMMAND:  # an Ansible variable its role leaves to an inventory
+        return f"{pin.value} is set outside its role"
+    if pin.role is Role.ARGO_APP and pin.owner.startswith("ApplicationSet "):
+        return f"{pin.value} is what the ApplicationSet's generators give each Application"
+    return None
 
 
 def _chart_for(index: HelmIndex, name: str, release: str, pinned: str) -> str:

@@ -370,6 +370,13 @@ def _unpinned_problem(site: PinSite, version: str) -> Violation:
             f"chart, not the one this repository pins; add '--version {version}'"
         )
         return Violation(site.file, site.line, f"{site.owner} {why}")
+    if site.role is Role.ARGO_APP:  # (``argocd.helm_sources``)
+        why = (
+            f"deploys {site.subject} with no targetRevision (of a Helm chart, the version "
+            f"Argo CD deploys): no chart version this repository pins; add "
+            f"'targetRevision: {version}'"
+        )
+        return Violation(site.file, site.line, f"{site.owner} {why}")
     write = f"'version: {version}' under spec.chart.spec"
     if site.value in (NO_VERSION, NULL_VERSION):
         none, verb = ("no", "add") if site.value == NO_VERSION else ("a null (empty)", "write")

@@ -4,9 +4,7 @@ Two shapes: ``spec.chart.spec.{chart,version}``, and ``spec.chartRef`` pointing 
 ``OCIRepository`` whose ``spec.ref.tag`` is the pin (the chart is the URL's last segment,
 so the tag is found on the OCIRepository itself). ``dependsOn`` names are not pins: the
 cheap text test lets such documents through, and the parsed path rejects them. An Argo CD
-``Application`` deploys a chart the same way: a Helm source (``spec.source``, or an entry of
-``spec.sources``) names it by ``chart`` and pins it by ``targetRevision`` (Argo CD's docs:
-for a Helm repository, the chart version).
+``Application`` or ``ApplicationSet`` deploys a chart the same way (``argocd``).
 """
 
 from __future__ import annotations
@@ -26,6 +24,7 @@ from fluxbump.pins import (
     Role,
     yaml_site,
 )
+from fluxbump.scan.sites import argocd
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -260,31 +259,10 @@ def _scan_document(
         scan.oci_repositories.append(_oci(source, index, root))
     elif kind == "Kustomization":
         _kustomization(source, root, scan)
-    elif kind == "Application" and _ARGO_API.match(
-        yamldoc.text_of(yamldoc.child(root, "apiVersion")) or ""
-    ):
-        _argo_application(source, index, root, charts, scan)
-
-
-_ARGO_API = re.compile(r"argoproj\.io/")
-
-
-def _argo_application(
-    source: SourceFile, index: int, root: Any, charts: frozenset[str], scan: ClusterScan
-) -> None:
-    """Each Helm source of an Argo CD Application that deploys one of ``charts``: its
-    ``targetRevision`` (a source of a git repository has ``path``, no ``chart``)."""
-    owner = f"Application {_object_key(root)}"
-    listed = yamldoc.items(yamldoc.walk(root, ("spec", "sources")))
-    paths = [("spec", "source"), *(("spec", "sources", i) for i, _ in listed)]
-    for path in paths:
-        named = yamldoc.text_of(yamldoc.child(yamldoc.walk(root, path), "chart")) or ""
-        chart = named.rstrip("/").rsplit("/", 1)[-1]
-        scalar = yamldoc.scalar_at(root, index, (*path, "targetRevision"))
-        if chart in charts and scalar is not None and scalar.value:
-            scan.sites.append(
-                yaml_site(Role.ARGO_APP, source.rel, scalar, subject=chart, owner=owner)
-            )
+    elif argocd.holds_application(root, kind):
+        sites, unpinned = argocd.helm_sources(source, index, root, charts, _object_key(root))
+        scan.sites += sites
+        scan.unpinned += unpinned
 
 
 def _object_key(root: Any, default_namespace: str = "") -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.fixtures import git, snapshot
 from tests.support.layouts import COMMUNITY, write_repo
@@ -611,3 +613,72 @@ def test_a_terraform_template_that_is_no_cloud_init_needs_no_install_url(tmp_pat
         check = run(repo, "check")
         assert check.code == 1 and f"{name}:" in check.stdout, check.stdout + check.stderr
         (repo / name).unlink()
+
+
+HELMFILE = "bootstrap/helmfile.yaml"
+
+
+def helmfile(version: str, *, templated: bool = False) -> str:
+    """A helmfile bootstrap of the community flux2 chart; ``templated``: with Go template
+    actions where YAML does not allow them (helmfile renders the file before reading it)."""
+    action = "    {{- if .Values.ha }}\n    values: [ha.yaml]\n    {{- end }}\n"
+    return (
+        f"repositories:\n  - name: fluxcd-community\n    url: {COMMUNITY}\nreleases:\n"
+        "  - name: flux2\n    namespace: flux-system\n    chart: fluxcd-community/flux2\n"
+        f"    version: {version}\n" + (action if templated else "")
+    )
+
+
+@pytest.mark.parametrize("templated", [False, True])
+def test_a_helmfile_bootstrap_of_flux2_is_a_pin_the_release_must_agree_with(
+    tmp_path: Path, templated: bool
+) -> None:
+    # helmfile installs the chart before Flux runs, then the HelmRelease takes it over: the
+    # incident's shape (a bootstrap and the cluster's chart apart). It was not read: check
+    # said "1 pin-sites agree" with the two charts apart, and to moved only the HelmRelease.
+    repo = write_repo(
+        tmp_path / "repo",
+        {HELMFILE: helmfile("2.12.4", templated=templated), PROD: release("2.12.3")},
+    )
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert (
+        f"{PROD}:20: flux-system/flux deploys flux2 2.12.3, but helmfile release flux2 deploys "
+        f"2.12.4 ({HELMFILE}:8)"
+    ) in check.stdout
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert changed(before, snapshot(repo)) == {
+        HELMFILE: helmfile("2.14.1", templated=templated),
+        PROD: release("2.14.1"),
+    }
+    # Renovate's helmfile manager moves the bootstrap; sync moves the HelmRelease after it
+    git(repo, "commit", "-qam", "fluxbump to 2.4.0")
+    (repo / HELMFILE).write_text(helmfile("2.15.0", templated=templated), "utf-8")
+    git(repo, "commit", "-qam", "renovate: flux2 2.15.0")
+    synced = run(repo, "sync", "--base", "HEAD~1")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert (repo / PROD).read_text("utf-8") == release("2.15.0")
+
+
+def test_a_helmfile_of_a_local_flux2_chart_pins_nothing(tmp_path: Path) -> None:
+    local = helmfile("9.9.9").replace("fluxcd-community/flux2", "./charts/flux2")
+    repo = write_repo(tmp_path / "repo", {HELMFILE: local, PROD: release("2.14.1")})
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+
+
+def test_a_range_on_a_release_of_flux2_is_refused_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
+    # The release's range is never rewritten (only a wrapper's dependency is), so the gate
+    # failed on it after writing .tool-versions (exit 1, every file restored). Now exit 2
+    # first, naming the line, as check does.
+    repo = write_repo(tmp_path / "repo", {PROD: release("2.*"), TOOLS: "flux2 2.2.3\n"})
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 2, bump.stdout + bump.stderr
+    assert bump.stderr.startswith(f"error: {PROD}:20: flux2 dependency '2.*' is not an exact pin")
+    assert "nothing written" in bump.stderr
+    assert snapshot(repo) == before

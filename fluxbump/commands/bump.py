@@ -20,6 +20,7 @@ from fluxbump.crds.guard import CrdComparison
 from fluxbump.crds.history import PinHistory
 from fluxbump.crds.safest import Blocked
 from fluxbump.errors import GateFailure, UsageError
+from fluxbump.gate.invariants import inexact_upstream
 from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
 from fluxbump.gate.provider import provider_warnings
 from fluxbump.pins import Mention, Role
@@ -194,6 +195,7 @@ def _execute(
             for c in choices
         ]  # fmt: skip
         plan = plan_moves(moves, session.base_reader(options.base), config.app_version_policy)
+        _refuse_ranges_left(moves, plan)
         plan_locks(moves, plan, datetime.now().astimezone())
         online = not options.offline and loaded.index.complete
         left, archives = _vendored_archives(tree, plan, loaded.index if online else None)
@@ -249,6 +251,15 @@ def _execute(
         _apply_gate_commit(root, gate, changes, session, result)
         result.stale = stale_after(tree.sources, [m.found for m in moves], plan)
     return session.publish(config.remote, result)
+
+
+def _refuse_ranges_left(moves: list[Move], plan: Plan) -> None:
+    """A range on the Flux chart that the plan does not rewrite (a HelmRelease's, which is
+    admitted elsewhere): the gate would fail on it after writing every file. Exit 2 first."""
+    edited = {(edit.site.file, edit.site.line) for edit in plan.edits}
+    left = [v for m in moves for v in inexact_upstream(m.found) if (v.file, v.line) not in edited]
+    if left:
+        raise UsageError(f"{left[0].as_text()}; nothing written")
 
 
 def _vendored_archives(

@@ -336,6 +336,19 @@ def _upstream(
     return value
 
 
+def inexact_upstream(found: Discovery) -> list[Violation]:
+    """The ranges among a component's upstream chart pins when it must pin one chart (Flux:
+    a release maps to one chart): no bump can make them agree, so ``to`` refuses before
+    writing (the gate would fail on them after)."""
+    if not found.component.rules.exact_upstream:
+        return []
+    return [
+        Violation(pin.file, pin.line, _not_exact(found, pin))
+        for pin in found.upstream_pins()
+        if not versions.is_pin(pin.value) and variable_of(pin) is None and _templated(pin) is None
+    ]
+
+
 def _not_exact(found: Discovery, pin: PinSite) -> str:
     """A range on the Flux chart, and what to pin instead: the version its Chart.lock holds
     (what Helm resolved the range to, and deploys), else one version."""

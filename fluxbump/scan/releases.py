@@ -22,6 +22,7 @@ from fluxbump.pins import (
 )
 from fluxbump.scan.apiversions import ApiVersions, api_versions
 from fluxbump.scan.repeated import Repeated, Yield
+from fluxbump.scan.sites import helmfile
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
 from fluxbump.scan.sites.fluxmanifests import find_flux_manifests, may_hold_flux_manifests
 from fluxbump.scan.sites.helmrelease import (
@@ -446,13 +447,15 @@ def _unreadable(rel: str, raw: bytes, message: str, names: frozenset[str]) -> Un
 
 
 def _scan_manifest(source: SourceFile, names: frozenset[str]) -> ClusterScan | None:
-    """The pins of one manifest file; None for a Go template that is not YAML."""
+    """The pins of one manifest file; None for a Go template that is not YAML (but for the
+    releases of a helmfile's, read with its actions blanked as a ``*.yaml.gotmpl``'s)."""
     try:
         return scan_manifest(source, names)
     except UsageError:
         if not _go_template(source.raw):
             raise
-        return None  # helmfile or another tool renders it first: not a manifest
+    sites = helmfile.template_releases(source, names)  # a tool renders it first
+    return ClusterScan(sites, []) if sites else None
 
 
 def _go_template(raw: bytes) -> bool:

@@ -24,7 +24,7 @@ from fluxbump.pins import (
     Role,
     yaml_site,
 )
-from fluxbump.scan.sites import argocd
+from fluxbump.scan.sites import argocd, helmfile
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -144,8 +144,9 @@ def may_pin(text: str, charts: frozenset[str]) -> bool:
     return _names_a_pin(text, charts)
 
 
-# Words one of which a document pinning a chart holds: its kind, or Argo CD's API group.
-PIN_KIND_WORDS = ("HelmRelease", "OCIRepository", "argoproj.io")
+# Words one of which a document pinning a chart holds: its kind, Argo CD's API group, or
+# a helmfile's list of releases.
+PIN_KIND_WORDS = ("HelmRelease", "OCIRepository", "argoproj.io", "releases:")
 
 
 def _names_a_pin(text: str, charts: frozenset[str]) -> bool:
@@ -259,6 +260,8 @@ def _scan_document(
         scan.oci_repositories.append(_oci(source, index, root))
     elif kind == "Kustomization":
         _kustomization(source, root, scan)
+    elif kind is None and yamldoc.is_sequence(yamldoc.child(root, "releases")):
+        scan.sites += helmfile.releases(source, index, root, charts)  # helmfile.yaml
     elif argocd.holds_application(root, kind):
         sites, unpinned = argocd.helm_sources(source, index, root, charts, _object_key(root))
         scan.sites += sites

@@ -22,7 +22,7 @@ from typing import Any
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, unpinned, yaml_site
-from fluxbump.scan.sites import resourceset
+from fluxbump.scan.sites import helmfile, resourceset
 from fluxbump.scan.sites.cloudinit import helm_commands
 from fluxbump.scan.sites.fluxinstance import object_name
 from fluxbump.scan.sites.terraform import block_pins, chart_name
@@ -55,7 +55,8 @@ def find_operator_charts(source: SourceFile) -> list[PinSite]:
         return [s for s in found if s.subject in CHARTS]
     installs = [s for s in _helm_commands(source) if s.subject in CHARTS]
     if source.rel.endswith(".gotmpl"):
-        return sorted([*_helmfile_template(source), *installs], key=lambda s: s.start)
+        templated = helmfile.template_releases(source, frozenset(CHARTS))
+        return sorted([*templated, *installs], key=lambda s: s.start)
     if not source.rel.endswith((".yaml", ".yml")):
         return installs  # a shell script or a cloud-init template
     try:
@@ -93,7 +94,7 @@ def _document_pins(source: SourceFile, index: int, root: Any) -> list[PinSite]:
     if kind == "HelmRelease":
         return _helm_release(source, index, root)
     if kind is None and yamldoc.is_sequence(yamldoc.child(root, "releases")):
-        return _helmfile(source, index, root)
+        return helmfile.releases(source, index, root, frozenset(CHARTS))
     return []
 
 
@@ -119,79 +120,3 @@ def _helm_release(source: SourceFile, index: int, root: Any) -> list[PinSite]:
         return []
     owner = f"HelmRelease {object_name(root)}"
     return [yaml_site(Role.HELMRELEASE, source.rel, scalar, subject=chart, owner=owner)]
-
-
-def _helmfile(
-    source: SourceFile, index: int, root: Any, template: str | None = None
-) -> list[PinSite]:
-    """helmfile ``releases:`` entries of the charts (``repo/flux-operator`` or an OCI URL).
-    ``template``: the Go template text ``root`` was read from with its actions blanked; a
-    version written as an action is then its text."""
-    sites = []
-    for position, release in yamldoc.items(yamldoc.child(root, "releases")):
-        chart = (yamldoc.text_of(yamldoc.child(release, "chart")) or "").strip().rstrip("/")
-        name = chart.rsplit("/", 1)[-1]
-        path = ("releases", position, "version")
-        scalar = yamldoc.scalar_at(root, index, path)
-        if template is not None and scalar is not None:
-            scalar = _as_written(scalar, template, _key_end(release, "version"))
-        if "/" not in chart or name not in CHARTS or scalar is None or not scalar.value:
-            continue
-        owner = f"helmfile release {yamldoc.text_of(yamldoc.child(release, 'name')) or name}"
-        sites.append(yaml_site(Role.HELMFILE, source.rel, scalar, subject=name, owner=owner))
-    return sites
-
-
-# A Go template action (``{{ … }}``, ``{{- … -}}``), possibly over several lines.
-_ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
-
-
-def _helmfile_template(source: SourceFile) -> list[PinSite]:
-    """The chart pins of a helmfile Go template (``helmfile.yaml.gotmpl``): its YAML read
-    with every ``{{ … }}`` blanked to spaces (newlines kept, so every offset and line is the
-    file's own). A literal ``version:`` is a pin, edited as text (never re-parsed as YAML); a
-    version that is or holds a template action stays as written, an unproven site."""
-    blanked = _ACTION.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), source.text)
-    try:
-        documents = blockyaml.compose_all(blanked, source.rel)
-    except UsageError:  # not YAML even without its actions: its helm commands only
-        return []
-    sites = []
-    for index, root in enumerate(documents):
-        if yamldoc.is_sequence(yamldoc.child(root, "releases")):
-            sites += _helmfile(source, index, root, source.text)
-    return [_text_site(s, source.text) for s in sites]
-
-
-def _text_site(site: PinSite, text: str) -> PinSite:
-    """A YAML site as a text one (spliced, not re-parsed): it spans the characters between
-    a quoted scalar's quotes, as every text site does, so the quotes stay."""
-    quoted = text[site.start] in "\"'" and text[site.end - 1] == text[site.start]
-    start, end = (site.start + 1, site.end - 1) if quoted else (site.start, site.end)
-    column = site.column + 1 if quoted else site.column
-    return replace(site, start=start, end=end, column=column, doc_index=None, path=())
-
-
-def _key_end(mapping: Any, key: str) -> int | None:
-    """Where the text of ``key`` in a block mapping ends (its value follows on that line)."""
-    for name, _ in mapping.value:
-        if getattr(name, "value", None) == key:
-            return int(name.end_mark.index)
-    return None
-
-
-def _as_written(scalar: yamldoc.Scalar, template: str, key_end: int | None) -> yamldoc.Scalar:
-    """A scalar read from a blanked template, with the value the template holds there: a
-    blank one (an action, nothing else) is the action's text on the key's line."""
-    written = template[scalar.start : scalar.end]
-    if "{{" in written:
-        return replace(scalar, value=written.strip().strip("\"'"))
-    if scalar.value.strip() or key_end is None:
-        return scalar
-    line_end = template.find("\n", key_end)
-    rest = template[key_end : len(template) if line_end < 0 else line_end]
-    action = _ACTION.search(rest)
-    if action is None:
-        return scalar
-    start = key_end + action.start()
-    return replace(scalar, value=action.group(0), start=start, end=start + len(action.group(0)))

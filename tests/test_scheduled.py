@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -92,22 +92,77 @@ def test_the_same_command_again_on_its_branch_finds_its_pr(
     assert (snapshot(repo), git(repo, "rev-parse", "HEAD")) == before
 
 
-def test_the_same_command_again_on_its_branch_without_its_pr_says_to_open_it_by_hand(
+def pr_refused(server: HelmServer, forge: ForgeServer, repo: Path) -> str:
+    """``by_hand`` with the forge refusing the PR (exit 3, pushed): the branch left checked out."""
+    forge.faults["POST"] = [Reply(502, b"bad gateway")]
+    assert by_hand(server, forge, repo).code == 3
+    return git(repo, "branch", "--show-current")
+
+
+def test_the_same_command_again_on_its_branch_without_its_pr_opens_it(
     repo: Path, helm_server: HelmServer, github: ForgeServer
 ) -> None:
     """The first run pushed, then the forge refused the PR (exit 3). Run again on that
-    branch, nothing is planned, so no PR body can be written: exit 2, open it by hand."""
-    github.faults["POST"] = [Reply(502, b"bad gateway")]
-    failed = by_hand(helm_server, github, repo)
-    assert failed.code == 3, failed.stdout
-    branch = git(repo, "branch", "--show-current")
+    branch, nothing is planned: the PR is opened against the branch the bump started from,
+    its body the bump's commit message (it lists every change). It said "open it by hand",
+    exit 2."""
+    branch = pr_refused(helm_server, github, repo)
+    before = snapshot(repo), git(repo, "rev-parse", "HEAD")
     outcome = by_hand(helm_server, github, repo)
-    assert outcome.code == 2
-    assert json.loads(outcome.stdout) == {"ok": False, "exit_code": 2, "error": (
-        f"--open-pr: {branch} holds the bump an earlier run committed, and this run has no "
-        f"plan to describe in a new pull request: open it from {branch} by hand"
-    )}  # fmt: skip
-    assert len(github.seen("POST")) == 1 and github.pulls == []
+    assert outcome.code == 0, outcome.stdout
+    result = json.loads(outcome.stdout)
+    refused, post = github.seen("POST")
+    assert post.body["head"] == branch and post.body["base"] == "main"
+    assert post.body["title"] == refused.body["title"]
+    message = git(repo, "log", "-1", "--format=%B")
+    assert message in post.body["body"]
+    assert "platform/flux/chart/Chart.yaml" in post.body["body"]
+    assert result["pr_url"] == github.pulls[0]["html_url"]
+    assert f"opened pull request #1: {result['pr_url']}" in result["notes"]
+    assert (snapshot(repo), git(repo, "rev-parse", "HEAD")) == before
+
+
+def reviewer_commit(repo: Path) -> None:
+    (repo / "NOTES.md").write_text("a reviewer's note\n", "utf-8")
+    git(repo, "add", "NOTES.md")
+    git(repo, "commit", "-q", "-m", "a reviewer's note")
+
+
+EARLIER = "{branch} holds the bump an earlier run committed, but"
+NO_RESUMED_PR: dict[str, tuple[Callable[[Path], object], str]] = {
+    # Two branches sit where the bump branch started: the PR's base is the user's choice.
+    "two-branches": (
+        lambda repo: git(repo, "branch", "release-2", "main"),
+        f"{EARLIER} it started where main and release-2 both are, so the pull request's base "
+        "is not known",
+    ),
+    "start-deleted": (
+        lambda repo: git(repo, "branch", "-D", "main"),
+        f"{EARLIER} no local branch it started from is left to be the pull request's base",
+    ),
+    # A person committed on the bump branch: its commit messages would not describe it.
+    "not-ours": (
+        reviewer_commit,
+        "{branch} holds commits since main that fluxbump did not write, so this run cannot "
+        "describe them in a new pull request",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", NO_RESUMED_PR, ids=list(NO_RESUMED_PR))
+def test_a_resumed_pr_it_cannot_base_or_describe_says_to_open_it_by_hand(
+    repo: Path, helm_server: HelmServer, github: ForgeServer, case: str
+) -> None:
+    """No guess at the base or body of the PR a failed run did not open: exit 2, none opened."""
+    branch = pr_refused(helm_server, github, repo)
+    change, why = NO_RESUMED_PR[case]
+    change(repo)
+    outcome = by_hand(helm_server, github, repo)
+    assert outcome.code == 2, outcome.stdout
+    assert json.loads(outcome.stdout)["error"] == (
+        f"--open-pr: {why.format(branch=branch)}: open it from {branch} by hand"
+    )
+    assert github.pulls == []
 
 
 def test_rerun_with_the_branch_and_pr_in_place_does_nothing_and_says_where(
@@ -293,9 +348,11 @@ def test_to_latest_again_on_its_branch_after_a_failed_push_pushes_it(
         assert result["pushed"] is True and result["branch"] == branch
         assert f"pushed {branch} (the bump an earlier run committed)" in result["notes"]
         return
-    # Pushed, but no pull request was ever opened and this run plans no edit to describe.
-    assert again.code == 2 and "open it from " + branch + " by hand" in result["error"]
-    assert github.pulls == []
+    # Pushed, and the pull request no run had opened is opened (it said: open it by hand).
+    assert again.code == 0, again.stdout
+    assert result["pushed"] is True and result["pr_url"] == github.pulls[0]["html_url"]
+    assert [p["head"]["ref"] for p in github.pulls] == [branch]
+    assert github.pulls[0]["base"] == {"ref": "main"}
 
 
 def test_a_secondary_rate_limit_on_the_pr_lookup_is_waited_out(

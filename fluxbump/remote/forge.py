@@ -182,9 +182,21 @@ def open_pull_request(
         existing = _find_open(api, head)
         if existing is not None:
             return existing
-        payload = {"title": title, "head": head, "base": base, "body": body}
-        data = api.call("POST", f"{target.repo_path}/pulls", json=payload)
-        return _pull_request(data, target, token, created=True)
+        return _create(api, head=head, base=base, title=title, body=body)
+
+
+def create_pull_request(
+    target: ForgeTarget, token: str, *, head: str, base: str, title: str, body: str
+) -> PullRequest:
+    """Open a pull request from ``head`` (the caller found none open)."""
+    with http.Session(base_url=target.api_base, headers=_headers(target, token)) as session:
+        return _create(_Api(session, target, token), head=head, base=base, title=title, body=body)
+
+
+def _create(api: _Api, *, head: str, base: str, title: str, body: str) -> PullRequest:
+    payload = {"title": title, "head": head, "base": base, "body": body}
+    data = api.call("POST", f"{api.target.repo_path}/pulls", json=payload)
+    return _pull_request(data, api.target, api.token, created=True)
 
 
 def find_pull_request(target: ForgeTarget, token: str, *, head: str) -> PullRequest | None:

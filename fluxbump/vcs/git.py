@@ -286,6 +286,47 @@ def pushed_branch(repo: GitRepo, remote: str, branch: str, base: str | None) -> 
     return RemoteBranch(listed[0], same, ours)
 
 
+@dataclass(frozen=True)
+class BranchStart:
+    """Where a bump branch left off another branch: that branch (None: no single one) and
+    the messages of the commits since, oldest first, and whether fluxbump wrote them all."""
+
+    base: str | None
+    candidates: list[str]  # the local branches nearest below the bump branch's tip
+    messages: list[str]
+    ours: bool
+
+
+def branch_start(repo: GitRepo, branch: str) -> BranchStart:
+    """The local branch ``branch`` grew from: of the branches its history holds, the one
+    nearest its tip. fluxbump records no base (a re-run on the bump branch needs one for the
+    pull request a failed run did not open), and the branch it started from is that one
+    until someone moves it."""
+    git = repo.handle.git
+    tip = git.rev_parse(f"refs/heads/{branch}")
+    listed = git.for_each_ref(
+        f"--merged={tip}", "--format=%(objectname) %(refname:short)", "refs/heads/"
+    )
+    below: dict[str, list[str]] = {}
+    for line in listed.splitlines():
+        sha, _, name = line.partition(" ")
+        if sha != tip:  # the bump branch itself, or a copy of it
+            below.setdefault(sha, []).append(name)
+    if not below:
+        return BranchStart(None, [], [], ours=False)
+    distance = {sha: int(git.rev_list("--count", f"{sha}..{tip}")) for sha in below}
+    nearest = min(distance, key=distance.__getitem__)
+    names = sorted(n for sha in below if distance[sha] == distance[nearest] for n in below[sha])
+    messages = git.log("--reverse", "--format=%B%x00", f"{nearest}..{tip}").split("\x00")
+    kept = [m.strip() for m in messages if m.strip()]
+    return BranchStart(
+        names[0] if len(names) == 1 else None,
+        names,
+        kept,
+        ours=all(_FLUXBUMP_MARK in m for m in kept),
+    )
+
+
 def adopt(repo: GitRepo, branch: str, sha: str) -> None:
     """Point the local ``branch`` at ``sha`` (a commit with the same tree): local and remote
     then agree, and no second commit of the same bump is left behind."""

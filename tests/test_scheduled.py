@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from fluxbump.remote.forge import MAX_LIST_PAGES
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.fixtures import CONSISTENT, git, make_fleet, snapshot
 from tests.support.forge_server import TOKEN, ForgeServer, Reply, serve
@@ -442,3 +443,83 @@ def test_a_rerun_on_its_branch_that_finds_its_pr_names_the_superseded_one_too(
     notes = json.loads(outcome.stdout)["notes"]
     assert "found existing pull request #2: " + github.pulls[1]["html_url"] in notes
     assert "pull request #1 (fluxbump/flux-v2.8.3) is superseded by this one; close it" in notes
+
+
+def others(forge: ForgeServer, count: int) -> None:
+    """``count`` open pull requests of other branches (Renovate's), listed before the rest."""
+    for n in range(count):
+        forge.add_pull(f"renovate/dep-{n}")
+
+
+def superseded_notes(outcome: Outcome) -> list[str]:
+    assert outcome.code == 0, outcome.stdout
+    return [n for n in json.loads(outcome.stdout)["notes"] if "superseded" in n]
+
+
+def test_an_older_bump_pr_on_the_second_page_is_named_superseded(
+    repo: Path, helm_server: HelmServer, forge: ForgeServer
+) -> None:
+    """A full first page of other open pull requests (100 on GitHub, 50 on Gitea) hid the
+    older bump's: only one page was read. Every page is followed by its Link: rel="next"."""
+    others(forge, forge.page_cap)
+    older = forge.add_pull("fluxbump/flux-v2.8.3")["number"]
+    outcome = scheduled(helm_server, forge, repo)
+    assert superseded_notes(outcome) == [
+        f"pull request #{older} (fluxbump/flux-v2.8.3) is superseded by this one; close it"
+    ]
+    assert not [w for w in json.loads(outcome.stdout)["warnings"] if "pull request" in w["message"]]
+
+
+def test_a_superseded_lookup_cut_by_the_page_bound_says_so(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    """A list longer than the bound is read to the bound, and the run says it stopped there."""
+    github.page_cap = 1
+    others(github, MAX_LIST_PAGES)
+    github.add_pull("fluxbump/flux-v2.8.3")  # on the page after the last one read
+    outcome = scheduled(helm_server, github, repo)
+    assert superseded_notes(outcome) == []
+    warnings = [w["message"] for w in json.loads(outcome.stdout)["warnings"]]
+    assert (
+        f"looked for superseded bump pull requests in the first {MAX_LIST_PAGES} pages of "
+        f"open pull requests only ({MAX_LIST_PAGES} of them); an older bump's beyond them "
+        "is not named"
+    ) in warnings
+    lists = [r for r in github.seen("GET") if "head" not in r.query]
+    assert len(lists) == MAX_LIST_PAGES
+
+
+def test_a_next_page_on_another_host_is_not_followed(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    """The token goes to the API's own host only: a Link to another is a warning."""
+    github.next_host = f"localhost:{github.port}"  # the same server by another name
+    others(github, github.page_cap)
+    outcome = scheduled(helm_server, github, repo)
+    assert superseded_notes(outcome) == []
+    [warning] = [
+        w["message"] for w in json.loads(outcome.stdout)["warnings"] if "superseded" in w["message"]
+    ]
+    assert warning == (
+        "could not look for superseded bump pull requests: GitHub API: the next page of "
+        f"open pull requests is on another host (http://localhost:{github.port}/api/v3/…); "
+        "not followed"
+    )
+    assert all(r.headers["host"].startswith("127.0.0.1") for r in github.requests)
+
+
+def test_a_gitea_capping_pages_below_50_still_finds_the_open_pr(
+    repo: Path, helm_server: HelmServer, tmp_path: Path
+) -> None:
+    """A Gitea whose MAX_RESPONSE_ITEMS is 10 answers 10 of the 50 asked: the search for the
+    branch's open pull request stopped at that short first page and opened a second one."""
+    with serve(ForgeServer("gitea", page_cap=10)) as gitea:
+        others(gitea, 11)
+        first = json.loads(
+            scheduled(helm_server, gitea, fresh_clone(repo, tmp_path / "ci1")).stdout
+        )
+        assert first["pr_url"].endswith("/pull/12")
+        outcome = scheduled(helm_server, gitea, fresh_clone(repo, tmp_path / "ci2"))
+        assert outcome.code == 0, outcome.stdout
+        assert json.loads(outcome.stdout)["pr_url"] == first["pr_url"]
+        assert len(gitea.seen("POST")) == 1

@@ -298,12 +298,18 @@ def _name_superseded(forge: tuple[Any, str], result: BumpResult) -> None:
 
     prefix = bump_prefix(result.plan.component)
     try:
-        found = open_branches(*forge, prefix=prefix)
+        listing = open_branches(*forge, prefix=prefix)
     except ResolutionError as exc:
         result.warnings.append(f"could not look for superseded bump pull requests: {exc.message}")
         return
+    if listing.cut_at:
+        result.warnings.append(
+            f"looked for superseded bump pull requests in the first {listing.cut_at} pages of "
+            f"open pull requests only ({listing.listed} of them); an older bump's beyond them "
+            "is not named"
+        )
     release = versions.try_parse(result.plan.release)
-    for number, branch in found:
+    for number, branch in listing.found:
         older = versions.try_parse(branch[len(prefix) :])
         if branch != result.branch and release and older and older < release:
             result.notes.append(

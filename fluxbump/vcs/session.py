@@ -106,6 +106,7 @@ class GitSession:
         self.branch = branch_name(plan, self.options.branch)
         if self.options.branch:
             git.refuse_bad_branch(self.repo, self.branch)
+        git.refuse_unwritable(self.repo, self.branch)
         if git.branch_exists(self.repo, self.branch) and not self.options.reuse_existing:
             raise UsageError(
                 f"branch {self.branch} already exists; delete it, or pass --branch NAME"

@@ -97,3 +97,21 @@ def test_to_refuses_before_writing_when_git_cannot_store_the_commit(
     assert (snapshot(repo), inodes(repo)) == (before, files)
     assert git(repo, "-c", "safe.directory=*", "branch", "--list") == "* main"
     assert git(repo, "-c", "safe.directory=*", "rev-parse", "HEAD") == head
+
+
+def test_a_read_only_git_directory_is_named_with_what_to_do(shared: Path) -> None:
+    """fluxbump's lock and journal live in the git directory: the first thing it writes."""
+    repo = make_fleet(shared / "repo", CONSISTENT, git=True)
+    (shared / "home").mkdir()
+    give_away(shared)
+    read_only(repo / ".git")
+    before, files = snapshot(repo), inodes(repo)
+    for args in (["to", "2.5.1"], ["to", "2.5.1", "--no-git"], ["sync"]):
+        outcome = as_user(shared, *args, "--offline", "--repo", str(repo))
+        assert outcome.returncode == 2, outcome.stdout + outcome.stderr
+        assert outcome.stderr.strip().splitlines()[-1] == (
+            f"error: cannot create the lock {repo}/.git/fluxbump.lock (permission denied): "
+            "fluxbump keeps its lock and journal in the git directory; make it writable by "
+            "this user; nothing was written"
+        )
+    assert (snapshot(repo), inodes(repo)) == (before, files)

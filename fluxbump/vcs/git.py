@@ -323,13 +323,17 @@ def pushed_branch(repo: GitRepo, remote: str, branch: str, base: str | None) -> 
 
 @dataclass(frozen=True)
 class BranchStart:
-    """Where a bump branch left off another branch: that branch (None: no single one) and
-    the messages of the commits since, oldest first, and whether fluxbump wrote them all."""
+    """Where a bump branch left off other branches: the local branches nearest below its tip,
+    the messages of its commits since, oldest first, and whether fluxbump wrote them all."""
 
-    base: str | None
-    candidates: list[str]  # the local branches nearest below the bump branch's tip
+    candidates: list[str]
     messages: list[str]
     ours: bool
+
+    @property
+    def base(self) -> str | None:
+        """The branch it started from; None when no single one is."""
+        return self.candidates[0] if len(self.candidates) == 1 else None
 
 
 def branch_start(repo: GitRepo, branch: str) -> BranchStart:
@@ -348,18 +352,13 @@ def branch_start(repo: GitRepo, branch: str) -> BranchStart:
         if sha != tip:  # the bump branch itself, or a copy of it
             below.setdefault(sha, []).append(name)
     if not below:
-        return BranchStart(None, [], [], ours=False)
+        return BranchStart([], [], ours=False)
     distance = {sha: int(git.rev_list("--count", f"{sha}..{tip}")) for sha in below}
     nearest = min(distance, key=distance.__getitem__)
     names = sorted(n for sha in below if distance[sha] == distance[nearest] for n in below[sha])
     messages = git.log("--reverse", "--format=%B%x00", f"{nearest}..{tip}").split("\x00")
     kept = [m.strip() for m in messages if m.strip()]
-    return BranchStart(
-        names[0] if len(names) == 1 else None,
-        names,
-        kept,
-        ours=all(_FLUXBUMP_MARK in m for m in kept),
-    )
+    return BranchStart(names, kept, ours=all(_FLUXBUMP_MARK in m for m in kept))
 
 
 def adopt(repo: GitRepo, branch: str, sha: str) -> None:

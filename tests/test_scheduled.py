@@ -123,6 +123,25 @@ def test_the_same_command_again_on_its_branch_without_its_pr_opens_it(
     assert (snapshot(repo), git(repo, "rev-parse", "HEAD")) == before
 
 
+def test_the_same_command_from_main_after_a_refused_pr_says_how_to_finish(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    """Run from the branch the bump started from, the existing bump branch is refused (a bump
+    is never committed twice); the message says how to publish it, and that works."""
+    branch = pr_refused(helm_server, github, repo)
+    git(repo, "checkout", "-q", "main")
+    outcome = by_hand(helm_server, github, repo)
+    assert outcome.code == 2, outcome.stdout
+    assert json.loads(outcome.stdout)["error"] == (
+        f"branch {branch} already exists; delete it, or pass --branch NAME (to publish the "
+        f"bump it holds, git checkout {branch} and run this command again)"
+    )
+    git(repo, "checkout", "-q", branch)
+    again = by_hand(helm_server, github, repo)
+    assert again.code == 0, again.stdout
+    assert json.loads(again.stdout)["pr_url"] == github.pulls[0]["html_url"]
+
+
 def reviewer_commit(repo: Path) -> None:
     (repo / "NOTES.md").write_text("a reviewer's note\n", "utf-8")
     git(repo, "add", "NOTES.md")

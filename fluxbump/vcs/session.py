@@ -108,8 +108,15 @@ class GitSession:
             git.refuse_bad_branch(self.repo, self.branch)
         git.refuse_unwritable(self.repo, self.branch)
         if git.branch_exists(self.repo, self.branch) and not self.options.reuse_existing:
+            # Run again on that branch, the same --push/--open-pr publishes it (``resumed``).
+            finish = (
+                f" (to publish the bump it holds, git checkout {self.branch} and run this "
+                "command again)"
+                if self.options.push
+                else ""
+            )
             raise UsageError(
-                f"branch {self.branch} already exists; delete it, or pass --branch NAME"
+                f"branch {self.branch} already exists; delete it, or pass --branch NAME{finish}"
             )
         git.refuse_path_clash(self.repo, self.branch)
         if self.options.push:

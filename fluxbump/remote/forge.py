@@ -267,8 +267,7 @@ def _find_open(api: _Api, head: str) -> PullRequest | None:
 
 class _Pages:
     """The pages of an open pull request list, each page's ``Link: rel="next"`` followed
-    (GitHub and Gitea both send it) to ``MAX_LIST_PAGES``; ``cut`` says the bound stopped it.
-    A next page on another host is refused: the session sends the token to every URL."""
+    (GitHub and Gitea both send it) to ``MAX_LIST_PAGES``; ``cut`` says the bound stopped it."""
 
     def __init__(self, api: _Api, path: str, params: Mapping[str, str | int]) -> None:
         self.api = api
@@ -285,21 +284,14 @@ class _Pages:
                 return
             data, link = self.api.page(url, params)
             yield _as_list(data, self.api.target, token=self.api.token)
-            url, params = (self._same_host(link) if link else None), None
+            url, params = (self._on_our_api(link) if link else None), None
         self.cut = url is not None
 
-    def _same_host(self, link: str) -> str:
-        base, there = urlsplit(self.api.target.api_base), urlsplit(link)
-        if (there.scheme, there.netloc) != (base.scheme, base.netloc):
-            shown = f"{there.scheme}://{there.netloc}{there.path.removesuffix(self.path)}/…"
-            raise ResolutionError(
-                _scrub(
-                    f"{self.api.target.label} API: the next page of open pull requests is on "
-                    f"another host ({shown}); not followed",
-                    self.api.token,
-                )
-            )
-        return link
+    def _on_our_api(self, link: str) -> str:
+        """The next page's query on this API's own URL: the session sends the token to every
+        URL, and Gitea writes its links with its ROOT_URL, which need not be the host the
+        API is reached at (an in-cluster service name)."""
+        return f"{self.path}?{urlsplit(link).query}"
 
 
 def _is_head(pr: object, owner: str, branch: str) -> bool:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from fluxbump.remote.forge import MAX_LIST_PAGES
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.fixtures import CONSISTENT, git, make_fleet, snapshot
 from tests.support.forge_server import TOKEN, ForgeServer, Reply, serve
@@ -92,22 +93,96 @@ def test_the_same_command_again_on_its_branch_finds_its_pr(
     assert (snapshot(repo), git(repo, "rev-parse", "HEAD")) == before
 
 
-def test_the_same_command_again_on_its_branch_without_its_pr_says_to_open_it_by_hand(
+def pr_refused(server: HelmServer, forge: ForgeServer, repo: Path) -> str:
+    """``by_hand`` with the forge refusing the PR (exit 3, pushed): the branch left checked out."""
+    forge.faults["POST"] = [Reply(502, b"bad gateway")]
+    assert by_hand(server, forge, repo).code == 3
+    return git(repo, "branch", "--show-current")
+
+
+def test_the_same_command_again_on_its_branch_without_its_pr_opens_it(
     repo: Path, helm_server: HelmServer, github: ForgeServer
 ) -> None:
     """The first run pushed, then the forge refused the PR (exit 3). Run again on that
-    branch, nothing is planned, so no PR body can be written: exit 2, open it by hand."""
-    github.faults["POST"] = [Reply(502, b"bad gateway")]
-    failed = by_hand(helm_server, github, repo)
-    assert failed.code == 3, failed.stdout
-    branch = git(repo, "branch", "--show-current")
+    branch, nothing is planned: the PR is opened against the branch the bump started from,
+    its body the bump's commit message (it lists every change). It said "open it by hand",
+    exit 2."""
+    branch = pr_refused(helm_server, github, repo)
+    before = snapshot(repo), git(repo, "rev-parse", "HEAD")
     outcome = by_hand(helm_server, github, repo)
-    assert outcome.code == 2
-    assert json.loads(outcome.stdout) == {"ok": False, "exit_code": 2, "error": (
-        f"--open-pr: {branch} holds the bump an earlier run committed, and this run has no "
-        f"plan to describe in a new pull request: open it from {branch} by hand"
-    )}  # fmt: skip
-    assert len(github.seen("POST")) == 1 and github.pulls == []
+    assert outcome.code == 0, outcome.stdout
+    result = json.loads(outcome.stdout)
+    refused, post = github.seen("POST")
+    assert post.body["head"] == branch and post.body["base"] == "main"
+    assert post.body["title"] == refused.body["title"]
+    message = git(repo, "log", "-1", "--format=%B")
+    assert message in post.body["body"]
+    assert "platform/flux/chart/Chart.yaml" in post.body["body"]
+    assert result["pr_url"] == github.pulls[0]["html_url"]
+    assert f"opened pull request #1: {result['pr_url']}" in result["notes"]
+    assert (snapshot(repo), git(repo, "rev-parse", "HEAD")) == before
+
+
+def test_the_same_command_from_main_after_a_refused_pr_says_how_to_finish(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    """Run from the branch the bump started from, the existing bump branch is refused (a bump
+    is never committed twice); the message says how to publish it, and that works."""
+    branch = pr_refused(helm_server, github, repo)
+    git(repo, "checkout", "-q", "main")
+    outcome = by_hand(helm_server, github, repo)
+    assert outcome.code == 2, outcome.stdout
+    assert json.loads(outcome.stdout)["error"] == (
+        f"branch {branch} already exists; delete it, or pass --branch NAME (to publish the "
+        f"bump it holds, git checkout {branch} and run this command again)"
+    )
+    git(repo, "checkout", "-q", branch)
+    again = by_hand(helm_server, github, repo)
+    assert again.code == 0, again.stdout
+    assert json.loads(again.stdout)["pr_url"] == github.pulls[0]["html_url"]
+
+
+def reviewer_commit(repo: Path) -> None:
+    (repo / "NOTES.md").write_text("a reviewer's note\n", "utf-8")
+    git(repo, "add", "NOTES.md")
+    git(repo, "commit", "-q", "-m", "a reviewer's note")
+
+
+EARLIER = "{branch} holds the bump an earlier run committed, but"
+NO_RESUMED_PR: dict[str, tuple[Callable[[Path], object], str]] = {
+    # Two branches sit where the bump branch started: the PR's base is the user's choice.
+    "two-branches": (
+        lambda repo: git(repo, "branch", "release-2", "main"),
+        f"{EARLIER} it started where main and release-2 both are, so the pull request's base "
+        "is not known",
+    ),
+    "start-deleted": (
+        lambda repo: git(repo, "branch", "-D", "main"),
+        f"{EARLIER} no local branch it started from is left to be the pull request's base",
+    ),
+    # A person committed on the bump branch: its commit messages would not describe it.
+    "not-ours": (
+        reviewer_commit,
+        "{branch} holds commits since main that fluxbump did not write, so this run cannot "
+        "describe them in a new pull request",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", NO_RESUMED_PR, ids=list(NO_RESUMED_PR))
+def test_a_resumed_pr_it_cannot_base_or_describe_says_to_open_it_by_hand(
+    repo: Path, helm_server: HelmServer, github: ForgeServer, case: str
+) -> None:
+    """No guess at the base or body of the PR a failed run did not open: exit 2, none opened."""
+    branch = pr_refused(helm_server, github, repo)
+    change, why = NO_RESUMED_PR[case]
+    change(repo)
+    outcome = by_hand(helm_server, github, repo)
+    assert outcome.code == 2, outcome.stdout
+    assert json.loads(outcome.stdout)["error"] == (
+        f"--open-pr: {why.format(branch=branch)}: open it from {branch} by hand"
+    )
+    assert github.pulls == []
 
 
 def test_rerun_with_the_branch_and_pr_in_place_does_nothing_and_says_where(
@@ -293,9 +368,11 @@ def test_to_latest_again_on_its_branch_after_a_failed_push_pushes_it(
         assert result["pushed"] is True and result["branch"] == branch
         assert f"pushed {branch} (the bump an earlier run committed)" in result["notes"]
         return
-    # Pushed, but no pull request was ever opened and this run plans no edit to describe.
-    assert again.code == 2 and "open it from " + branch + " by hand" in result["error"]
-    assert github.pulls == []
+    # Pushed, and the pull request no run had opened is opened (it said: open it by hand).
+    assert again.code == 0, again.stdout
+    assert result["pushed"] is True and result["pr_url"] == github.pulls[0]["html_url"]
+    assert [p["head"]["ref"] for p in github.pulls] == [branch]
+    assert github.pulls[0]["base"] == {"ref": "main"}
 
 
 def test_a_secondary_rate_limit_on_the_pr_lookup_is_waited_out(
@@ -385,3 +462,79 @@ def test_a_rerun_on_its_branch_that_finds_its_pr_names_the_superseded_one_too(
     notes = json.loads(outcome.stdout)["notes"]
     assert "found existing pull request #2: " + github.pulls[1]["html_url"] in notes
     assert "pull request #1 (fluxbump/flux-v2.8.3) is superseded by this one; close it" in notes
+
+
+def others(forge: ForgeServer, count: int) -> None:
+    """``count`` open pull requests of other branches (Renovate's), listed before the rest."""
+    for n in range(count):
+        forge.add_pull(f"renovate/dep-{n}")
+
+
+def superseded_notes(outcome: Outcome) -> list[str]:
+    assert outcome.code == 0, outcome.stdout
+    return [n for n in json.loads(outcome.stdout)["notes"] if "superseded" in n]
+
+
+def test_an_older_bump_pr_on_the_second_page_is_named_superseded(
+    repo: Path, helm_server: HelmServer, forge: ForgeServer
+) -> None:
+    """A full first page of other open pull requests (100 on GitHub, 50 on Gitea) hid the
+    older bump's: only one page was read. Every page is followed by its Link: rel="next"."""
+    others(forge, forge.page_cap)
+    older = forge.add_pull("fluxbump/flux-v2.8.3")["number"]
+    outcome = scheduled(helm_server, forge, repo)
+    assert superseded_notes(outcome) == [
+        f"pull request #{older} (fluxbump/flux-v2.8.3) is superseded by this one; close it"
+    ]
+    assert not [w for w in json.loads(outcome.stdout)["warnings"] if "pull request" in w["message"]]
+
+
+def test_a_superseded_lookup_cut_by_the_page_bound_says_so(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    """A list longer than the bound is read to the bound, and the run says it stopped there."""
+    github.page_cap = 1
+    others(github, MAX_LIST_PAGES)
+    github.add_pull("fluxbump/flux-v2.8.3")  # on the page after the last one read
+    outcome = scheduled(helm_server, github, repo)
+    assert superseded_notes(outcome) == []
+    warnings = [w["message"] for w in json.loads(outcome.stdout)["warnings"]]
+    assert (
+        f"looked for superseded bump pull requests in the first {MAX_LIST_PAGES} pages of "
+        f"open pull requests only ({MAX_LIST_PAGES} of them); an older bump's beyond them "
+        "is not named"
+    ) in warnings
+    lists = [r for r in github.seen("GET") if "head" not in r.query]
+    assert len(lists) == MAX_LIST_PAGES
+
+
+def test_a_next_page_on_another_host_is_read_from_the_api_s_own(
+    repo: Path, helm_server: HelmServer, forge: ForgeServer
+) -> None:
+    """The token goes to the API's own host only. Gitea writes its links with its ROOT_URL,
+    which need not be where the API is reached: the next page's query is asked there."""
+    forge.next_host = f"localhost:{forge.port}"  # the same server by another name
+    others(forge, forge.page_cap)
+    older = forge.add_pull("fluxbump/flux-v2.8.3")["number"]
+    outcome = scheduled(helm_server, forge, repo)
+    assert superseded_notes(outcome) == [
+        f"pull request #{older} (fluxbump/flux-v2.8.3) is superseded by this one; close it"
+    ]
+    assert {r.headers["host"] for r in forge.requests} == {f"127.0.0.1:{forge.port}"}
+
+
+def test_a_gitea_capping_pages_below_50_still_finds_the_open_pr(
+    repo: Path, helm_server: HelmServer, tmp_path: Path
+) -> None:
+    """A Gitea whose MAX_RESPONSE_ITEMS is 10 answers 10 of the 50 asked: the search for the
+    branch's open pull request stopped at that short first page and opened a second one."""
+    with serve(ForgeServer("gitea", page_cap=10)) as gitea:
+        others(gitea, 11)
+        first = json.loads(
+            scheduled(helm_server, gitea, fresh_clone(repo, tmp_path / "ci1")).stdout
+        )
+        assert first["pr_url"].endswith("/pull/12")
+        outcome = scheduled(helm_server, gitea, fresh_clone(repo, tmp_path / "ci2"))
+        assert outcome.code == 0, outcome.stdout
+        assert json.loads(outcome.stdout)["pr_url"] == first["pr_url"]
+        assert len(gitea.seen("POST")) == 1

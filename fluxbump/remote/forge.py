@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -28,8 +28,11 @@ GITHUB_API = "https://api.github.com"
 GITHUB_API_VERSION = "2022-11-28"
 # A page of 100 pull requests with their bodies; far more is not an API answer.
 MAX_REPLY_BYTES = 16 * 1024 * 1024
-GITEA_PAGE_SIZE = 50  # Gitea's default MAX_RESPONSE_ITEMS
-GITEA_MAX_PAGES = 20
+# The page size each forge is asked for: GitHub's most, Gitea's default MAX_RESPONSE_ITEMS (an
+# admin may set it lower: pages are followed by their Link, never counted by their size).
+PAGE_SIZE = {"github": 100, "gitea": 50}
+# A list is read to this many pages (2,000 pull requests on GitHub), then the run says so.
+MAX_LIST_PAGES = 20
 _HOSTS = {"github.com": "github", "www.github.com": "github", "codeberg.org": "gitea"}
 _SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/:]+)@)?(?P<host>[^/:]+):(?P<path>(?!//).+)$")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -182,9 +185,21 @@ def open_pull_request(
         existing = _find_open(api, head)
         if existing is not None:
             return existing
-        payload = {"title": title, "head": head, "base": base, "body": body}
-        data = api.call("POST", f"{target.repo_path}/pulls", json=payload)
-        return _pull_request(data, target, token, created=True)
+        return _create(api, head=head, base=base, title=title, body=body)
+
+
+def create_pull_request(
+    target: ForgeTarget, token: str, *, head: str, base: str, title: str, body: str
+) -> PullRequest:
+    """Open a pull request from ``head`` (the caller found none open)."""
+    with http.Session(base_url=target.api_base, headers=_headers(target, token)) as session:
+        return _create(_Api(session, target, token), head=head, base=base, title=title, body=body)
+
+
+def _create(api: _Api, *, head: str, base: str, title: str, body: str) -> PullRequest:
+    payload = {"title": title, "head": head, "base": base, "body": body}
+    data = api.call("POST", f"{api.target.repo_path}/pulls", json=payload)
+    return _pull_request(data, api.target, api.token, created=True)
 
 
 def find_pull_request(target: ForgeTarget, token: str, *, head: str) -> PullRequest | None:
@@ -193,26 +208,33 @@ def find_pull_request(target: ForgeTarget, token: str, *, head: str) -> PullRequ
         return _find_open(_Api(session, target, token), head)
 
 
-def open_branches(target: ForgeTarget, token: str, *, prefix: str) -> list[tuple[int, str]]:
+@dataclass(frozen=True)
+class OpenBranches:
+    """The open pull requests of this repository's ``prefix``* branches, as (number, head
+    branch), and how many pages were read when the bound cut the list (0: read whole)."""
+
+    found: list[tuple[int, str]]
+    cut_at: int
+    listed: int  # pull requests read, of every branch
+
+
+def open_branches(target: ForgeTarget, token: str, *, prefix: str) -> OpenBranches:
     """Number and head branch of the open pull requests from this repository's branches named
-    ``prefix``*: one page of the list, so the lookup costs one call whatever the forge holds."""
-    params: dict[str, str | int] = {"state": "open"}
-    params.update({"per_page": 100} if target.kind == "github" else {"limit": GITEA_PAGE_SIZE})
+    ``prefix``*, read page by page to ``MAX_LIST_PAGES``."""
     with http.Session(base_url=target.api_base, headers=_headers(target, token)) as session:
-        api = _Api(session, target, token)
-        found = _as_list(
-            api.call("GET", f"{target.repo_path}/pulls", params=params), target, token=token
-        )
-    listed = ((pr, _head_of(pr)) for pr in found)
-    return [
+        pages = _Pages(_Api(session, target, token), f"{target.repo_path}/pulls", {})
+        listed = [pr for page in pages for pr in page]
+    heads = ((pr, _head_of(pr)) for pr in listed)
+    found = [
         (pr["number"], head[0])
-        for pr, head in listed
+        for pr, head in heads
         if head is not None
         and head[0].startswith(prefix)
         and head[1] is not None  # a deleted fork's head has no repository: not this one
         and head[1].lower() == target.owner.lower()
         and isinstance(pr.get("number"), int)
     ]
+    return OpenBranches(found, MAX_LIST_PAGES if pages.cut else 0, len(listed))
 
 
 def _headers(target: ForgeTarget, token: str) -> dict[str, str]:
@@ -234,31 +256,42 @@ def _find_open(api: _Api, head: str) -> PullRequest | None:
     target = api.target
     head_owner, _, branch = head.rpartition(":")
     head_owner = head_owner or target.owner
-    path = f"{target.repo_path}/pulls"
-    if target.kind == "github":
-        params: dict[str, str | int] = {
-            "head": f"{head_owner}:{branch}",
-            "state": "open",
-            "per_page": 100,
-        }
-        found = _as_list(api.call("GET", path, params=params), target, token=api.token)
-        return next(
-            (
-                _pull_request(pr, target, api.token, created=False)
-                for pr in found
-                if _is_head(pr, head_owner, branch)
-            ),
-            None,
-        )
-    for page in range(1, GITEA_MAX_PAGES + 1):
-        params = {"state": "open", "page": page, "limit": GITEA_PAGE_SIZE}
-        found = _as_list(api.call("GET", path, params=params), target, token=api.token)
-        for pr in found:
+    # GitHub filters by head (one page); Gitea cannot, and every page is searched.
+    by_head = {"head": f"{head_owner}:{branch}"} if target.kind == "github" else {}
+    for page in _Pages(api, f"{target.repo_path}/pulls", by_head):
+        for pr in page:
             if _is_head(pr, head_owner, branch):
                 return _pull_request(pr, target, api.token, created=False)
-        if len(found) < GITEA_PAGE_SIZE:
-            break
     return None
+
+
+class _Pages:
+    """The pages of an open pull request list, each page's ``Link: rel="next"`` followed
+    (GitHub and Gitea both send it) to ``MAX_LIST_PAGES``; ``cut`` says the bound stopped it."""
+
+    def __init__(self, api: _Api, path: str, params: Mapping[str, str | int]) -> None:
+        self.api = api
+        self.path = path
+        size = "per_page" if api.target.kind == "github" else "limit"
+        self.params = {"state": "open", size: PAGE_SIZE[api.target.kind], **params}
+        self.cut = False
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        url: str | None = self.path
+        params: Mapping[str, str | int] | None = self.params
+        for _ in range(MAX_LIST_PAGES):
+            if url is None:
+                return
+            data, link = self.api.page(url, params)
+            yield _as_list(data, self.api.target, token=self.api.token)
+            url, params = (self._on_our_api(link) if link else None), None
+        self.cut = url is not None
+
+    def _on_our_api(self, link: str) -> str:
+        """The next page's query on this API's own URL: the session sends the token to every
+        URL, and Gitea writes its links with its ROOT_URL, which need not be the host the
+        API is reached at (an in-cluster service name)."""
+        return f"{self.path}?{urlsplit(link).query}"
 
 
 def _is_head(pr: object, owner: str, branch: str) -> bool:
@@ -320,7 +353,21 @@ class _Api:
         json: Mapping[str, str] | None = None,
     ) -> Any:
         """One API request, JSON decoded; any failure is a token-free ResolutionError."""
-        where = f"{self.target.label} API {method} {path}"
+        return self._send(method, path, params, json)[0]
+
+    def page(self, url: str, params: Mapping[str, str | int] | None) -> tuple[Any, str | None]:
+        """One GET of a paged list: its JSON and the URL of the next page (None: the last)."""
+        data, reply = self._send("GET", url, params, None)
+        return data, reply.links.get("next")
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str | int] | None,
+        json: Mapping[str, str] | None,
+    ) -> tuple[Any, http.Reply]:
+        where = f"{self.target.label} API {method} {urlsplit(path).path}"
         what = f"call the {where}"
         try:
             if method == "GET":
@@ -331,7 +378,7 @@ class _Api:
                 )
         except ResolutionError as exc:
             raise ResolutionError(_scrub(exc.message, self.token)) from None
-        return _decode(reply, where, self.token)
+        return _decode(reply, where, self.token), reply
 
 
 def _decode(reply: http.Reply, where: str, token: str) -> Any:

@@ -146,6 +146,41 @@ def refuse_no_identity(repo: GitRepo) -> None:
             )
 
 
+# What git writes for the commit and the branch, under the git directory (``--git-path``
+# follows a worktree's common directory and $GIT_OBJECT_DIRECTORY).
+_GIT_WRITES = {
+    "refs/heads/{branch}": "git creates the bump's branch there",
+    "logs/refs/heads/{branch}": "git logs the bump's branch there",
+}
+_OBJECTS_WHY = "git stores the bump's commit there"
+
+
+def refuse_unwritable(repo: GitRepo, branch: str) -> None:
+    """The directories git writes the commit and the branch into must be writable by this
+    user (a clone shared read-only, a CI cache owned by another user): git found out in
+    ``git add`` or ``update-ref``, after every file was written and the gate ran."""
+    names = ["objects", *(name.format(branch=branch) for name in _GIT_WRITES)]
+    found = repo.handle.git.rev_parse(*(a for n in names for a in ("--git-path", n)))
+    objects, *files = (repo.top / path for path in found.splitlines())
+    # A loose object goes to the two-hex-digit folder its name starts with: any of them.
+    _refuse_unwritable_folder(repo, objects, _OBJECTS_WHY)
+    for folder in objects.glob("[0-9a-f][0-9a-f]"):
+        _refuse_unwritable_folder(repo, folder, _OBJECTS_WHY)
+    for file, why in zip(files, _GIT_WRITES.values(), strict=True):
+        # The ref's folders that do not exist yet are created in the closest one that does.
+        closest = next(d for d in file.parents if d.is_dir())
+        _refuse_unwritable_folder(repo, closest, why)
+
+
+def _refuse_unwritable_folder(repo: GitRepo, folder: Path, why: str) -> None:
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        shown = folder.relative_to(repo.top) if folder.is_relative_to(repo.top) else folder
+        raise UsageError(
+            f"{shown}: not writable by this user, and {why}; make it writable, or pass "
+            "--no-git; nothing was written"
+        )
+
+
 def refuse_bad_branch(repo: GitRepo, branch: str) -> None:
     """A ``--branch`` git would refuse (``a b``, ``x..y``, ``-x``): refused before any write,
     not by ``update-ref`` after every file was written and the gate ran."""
@@ -284,6 +319,46 @@ def pushed_branch(repo: GitRepo, remote: str, branch: str, base: str | None) -> 
         ) from None
     ours = all(_FLUXBUMP_MARK in m for m in messages if m.strip())
     return RemoteBranch(listed[0], same, ours)
+
+
+@dataclass(frozen=True)
+class BranchStart:
+    """Where a bump branch left off other branches: the local branches nearest below its tip,
+    the messages of its commits since, oldest first, and whether fluxbump wrote them all."""
+
+    candidates: list[str]
+    messages: list[str]
+    ours: bool
+
+    @property
+    def base(self) -> str | None:
+        """The branch it started from; None when no single one is."""
+        return self.candidates[0] if len(self.candidates) == 1 else None
+
+
+def branch_start(repo: GitRepo, branch: str) -> BranchStart:
+    """The local branch ``branch`` grew from: of the branches its history holds, the one
+    nearest its tip. fluxbump records no base (a re-run on the bump branch needs one for the
+    pull request a failed run did not open), and the branch it started from is that one
+    until someone moves it."""
+    git = repo.handle.git
+    tip = git.rev_parse(f"refs/heads/{branch}")
+    listed = git.for_each_ref(
+        f"--merged={tip}", "--format=%(objectname) %(refname:short)", "refs/heads/"
+    )
+    below: dict[str, list[str]] = {}
+    for line in listed.splitlines():
+        sha, _, name = line.partition(" ")
+        if sha != tip:  # the bump branch itself, or a copy of it
+            below.setdefault(sha, []).append(name)
+    if not below:
+        return BranchStart([], [], ours=False)
+    distance = {sha: int(git.rev_list("--count", f"{sha}..{tip}")) for sha in below}
+    nearest = min(distance, key=distance.__getitem__)
+    names = sorted(n for sha in below if distance[sha] == distance[nearest] for n in below[sha])
+    messages = git.log("--reverse", "--format=%B%x00", f"{nearest}..{tip}").split("\x00")
+    kept = [m.strip() for m in messages if m.strip()]
+    return BranchStart(names, kept, ours=all(_FLUXBUMP_MARK in m for m in kept))
 
 
 def adopt(repo: GitRepo, branch: str, sha: str) -> None:

@@ -22,6 +22,7 @@ from fluxbump.vcs.text import branch_name, bump_prefix, commit_message, pr_text
 PastFiles = tuple[list[SourceFile], int, bool]
 
 if TYPE_CHECKING:
+    from fluxbump.remote.forge import PullRequest
     from fluxbump.vcs.steps import BumpGit, HeadOnly
     from fluxbump.write.transaction import Transaction
 
@@ -105,9 +106,17 @@ class GitSession:
         self.branch = branch_name(plan, self.options.branch)
         if self.options.branch:
             git.refuse_bad_branch(self.repo, self.branch)
+        git.refuse_unwritable(self.repo, self.branch)
         if git.branch_exists(self.repo, self.branch) and not self.options.reuse_existing:
+            # Run again on that branch, the same --push/--open-pr publishes it (``resumed``).
+            finish = (
+                f" (to publish the bump it holds, git checkout {self.branch} and run this "
+                "command again)"
+                if self.options.push
+                else ""
+            )
             raise UsageError(
-                f"branch {self.branch} already exists; delete it, or pass --branch NAME"
+                f"branch {self.branch} already exists; delete it, or pass --branch NAME{finish}"
             )
         git.refuse_path_clash(self.repo, self.branch)
         if self.options.push:
@@ -164,15 +173,42 @@ class GitSession:
         assert result.branch is not None
         pr = find_pull_request(*forge, head=result.branch)
         if pr is None:
-            # This run planned no edit: a pull request it opened would describe none.
-            raise UsageError(
-                f"--open-pr: {result.branch} holds the bump an earlier run committed, and this "
-                "run has no plan to describe in a new pull request: open it from "
-                f"{result.branch} by hand"
-            )
+            pr = self._open_resumed(forge, result)
         result.pr_url = pr.url
-        result.notes.append(f"found existing pull request #{pr.number}: {pr.url}")
+        verb = "opened" if pr.created else "found existing"
+        result.notes.append(f"{verb} pull request #{pr.number}: {pr.url}")
         _name_superseded(forge, result)
+
+    def _open_resumed(self, forge: tuple[Any, str], result: BumpResult) -> PullRequest:
+        """The pull request an earlier run committed and pushed the bump for, then failed to
+        open: against the branch the bump branch started from, described by the bump's own
+        commit messages (this run planned no edit to describe, as ``gh pr create --fill``)."""
+        from fluxbump.remote.forge import create_pull_request
+        from fluxbump.vcs import git
+
+        branch = result.branch
+        assert branch is not None
+        start = git.branch_start(self.repo, branch)
+        hand = f"open it from {branch} by hand"
+        if len(start.candidates) > 1:
+            raise UsageError(
+                f"--open-pr: {branch} holds the bump an earlier run committed, but it started "
+                f"where {' and '.join(start.candidates)} both are, so the pull request's base "
+                f"is not known: {hand}"
+            )
+        if start.base is None:
+            raise UsageError(
+                f"--open-pr: {branch} holds the bump an earlier run committed, but no local "
+                f"branch it started from is left to be the pull request's base: {hand}"
+            )
+        if not start.ours:
+            raise UsageError(
+                f"--open-pr: {branch} holds commits since {start.base} that fluxbump did not "
+                f"write, so this run cannot describe them in a new pull request: {hand}"
+            )
+        title, _ = pr_text(result)
+        body = "\n\n".join([_RESUMED, *start.messages])
+        return create_pull_request(*forge, head=branch, base=start.base, title=title, body=body)
 
     def publish(self, remote: str, result: BumpResult) -> BumpResult:
         """Push the branch and open (or find) its pull request, as asked."""
@@ -256,6 +292,12 @@ class GitSession:
             )
 
 
+_RESUMED = (
+    "Opened by a later run of fluxbump: the run that committed this bump could not open its "
+    "pull request. What the bump changed, as its commit says:"
+)
+
+
 def _name_superseded(forge: tuple[Any, str], result: BumpResult) -> None:
     """A note per open pull request of an older bump of this component: this run's replaces
     it. Closing it is left to people; a forge error here is a warning, the run went fine."""
@@ -264,12 +306,18 @@ def _name_superseded(forge: tuple[Any, str], result: BumpResult) -> None:
 
     prefix = bump_prefix(result.plan.component)
     try:
-        found = open_branches(*forge, prefix=prefix)
+        listing = open_branches(*forge, prefix=prefix)
     except ResolutionError as exc:
         result.warnings.append(f"could not look for superseded bump pull requests: {exc.message}")
         return
+    if listing.cut_at:
+        result.warnings.append(
+            f"looked for superseded bump pull requests in the first {listing.cut_at} pages of "
+            f"open pull requests only ({listing.listed} of them); an older bump's beyond them "
+            "is not named"
+        )
     release = versions.try_parse(result.plan.release)
-    for number, branch in found:
+    for number, branch in listing.found:
         older = versions.try_parse(branch[len(prefix) :])
         if branch != result.branch and release and older and older < release:
             result.notes.append(

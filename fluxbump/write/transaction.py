@@ -336,7 +336,7 @@ def repo_lock(root: Path) -> Iterator[None]:
     where = places(root)
     ensure_state(where)
     path = where.lock
-    fd = _acquire(path)
+    fd = _acquire(path, "the git directory" if where.git_dir else str(where.state))
     try:
         try:
             os.ftruncate(fd, 0)
@@ -354,7 +354,8 @@ def repo_lock(root: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _acquire(path: Path) -> int:
+def _acquire(path: Path, keeper: str) -> int:
+    """The lock at ``path``, held; ``keeper`` names where it lives, for a refusal."""
     while True:
         try:
             # O_NOFOLLOW: a symlink planted at the lock's name is refused, never truncated.
@@ -365,7 +366,14 @@ def _acquire(path: Path) -> int:
                     f"the lock {path} is a symlink; fluxbump never follows one there: remove "
                     "it and re-run; nothing was written"
                 ) from None
-            raise UsageError(f"cannot create the lock {path} ({describe(exc)})") from None
+            unwritable = exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+            hint = (
+                f": fluxbump keeps its lock and journal in {keeper}; make it writable by this "
+                "user; nothing was written"
+                if unwritable
+                else ""
+            )
+            raise UsageError(f"cannot create the lock {path} ({describe(exc)}){hint}") from None
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
             raise UsageError(f"the lock {path} is not a regular file; remove it and re-run")

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fluxbump.remote.forge import (
     ForgeTarget,
@@ -48,6 +48,13 @@ class ForgeServer:
     echo_token: bool = (
         False  # put the token into each pull request's html_url, as a leaky proxy might
     )
+    # The most a page holds whatever the client asks: GitHub's per_page cap, Gitea's
+    # MAX_RESPONSE_ITEMS (50 unless its admin set another).
+    page_cap: int = 0
+    next_host: str = ""  # a Link: rel="next" on another host (a hostile or broken proxy)
+
+    def __post_init__(self) -> None:
+        self.page_cap = self.page_cap or (100 if self.kind == "github" else 50)
 
     @property
     def prefix(self) -> str:
@@ -85,19 +92,27 @@ class ForgeServer:
     def list_pulls(self, query: dict[str, list[str]]) -> Reply:
         state = query.get("state", ["open"])[0]
         found = [p for p in self.pulls if state == "all" or p["state"] == state]
-        if self.kind == "github":
-            if "head" in query:
-                owner, _, ref = query["head"][0].partition(":")
-                found = [
-                    p
-                    for p in found
-                    if p["head"]["ref"] == ref and p["head"]["repo"]["owner"]["login"] == owner
-                ]
-            per_page, page = int(query.get("per_page", ["30"])[0]), 1
-        else:  # Gitea has no head filter: it pages through every open pull request
-            per_page, page = int(query.get("limit", ["30"])[0]), int(query.get("page", ["1"])[0])
+        if self.kind == "github" and "head" in query:
+            owner, _, ref = query["head"][0].partition(":")
+            found = [
+                p
+                for p in found
+                if p["head"]["ref"] == ref and p["head"]["repo"]["owner"]["login"] == owner
+            ]
+        # Gitea has no head filter: it pages through every open pull request.
+        size = "per_page" if self.kind == "github" else "limit"
+        per_page = min(int(query.get(size, ["30"])[0]), self.page_cap)
+        page = int(query.get("page", ["1"])[0])
         chunk = found[(page - 1) * per_page : page * per_page]
-        return Reply(200, json.dumps(chunk).encode())
+        more = page * per_page < len(found)
+        return Reply(200, json.dumps(chunk).encode(), self._next(query, page) if more else ())
+
+    def _next(self, query: dict[str, list[str]], page: int) -> tuple[tuple[str, str], ...]:
+        """The ``Link: <…>; rel="next"`` both forges send while pages remain."""
+        params = {k: v[0] for k, v in query.items()} | {"page": str(page + 1)}
+        host = self.next_host or f"127.0.0.1:{self.port}"
+        url = f"http://{host}{self.prefix}{PULLS}?" + urlencode(params)
+        return (("Link", f'<{url}>; rel="next"'),)
 
     def create_pull(self, body: Any) -> Reply:
         if not isinstance(body, dict) or not {"title", "head", "base"} <= body.keys():

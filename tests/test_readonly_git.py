@@ -1,0 +1,117 @@
+"""A git directory the user cannot write (a shared clone, a CI cache owned by another user):
+`to` refuses before it writes a work-tree file, naming the directory git would fail on.
+
+As root permissions are not enforced, so the CLI runs as ``nobody`` under ``setpriv``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.fixtures import CONSISTENT, git, make_fleet, snapshot
+
+ROOT = os.geteuid() == 0
+SETPRIV = shutil.which("setpriv")
+NOBODY = 65534
+
+pytestmark = pytest.mark.skipif(
+    ROOT and SETPRIV is None, reason="as root, needs setpriv (util-linux) to run as nobody"
+)
+
+
+@pytest.fixture
+def shared() -> Iterator[Path]:
+    """A directory ``nobody`` can reach (pytest's tmp_path is private to root)."""
+    where = Path(tempfile.mkdtemp(prefix="fluxbump-ro-"))
+    try:
+        yield where
+    finally:
+        for path in where.rglob("*"):  # as another user than root, 0555 folders hold on
+            if path.is_dir() and not path.is_symlink():
+                path.chmod(0o755)
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def as_user(where: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m fluxbump`` as ``nobody`` when run as root (else as this user), with its
+    own home and cache."""
+    home = where / "home"
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / "cache")}
+    env.pop("GIT_CONFIG_GLOBAL", None)
+    user = [SETPRIV or "", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    command = [*(user if ROOT else []), sys.executable, "-m", "fluxbump", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
+def give_away(where: Path) -> None:
+    if ROOT:
+        for path in [where, *where.rglob("*")]:
+            os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+
+
+def read_only(top: Path) -> None:
+    for path in [top, *top.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o555)
+
+
+def inodes(root: Path) -> dict[str, int]:
+    """Each work-tree file's inode: an atomic rewrite (then a restore) would change it."""
+    return {rel: (root / rel).stat().st_ino for rel in snapshot(root)}
+
+
+WHY = {
+    "objects": "git stores the bump's commit there",
+    "refs/heads": "git creates the bump's branch there",
+    "logs/refs/heads": "git logs the bump's branch there",
+}
+
+
+@pytest.mark.parametrize("part", WHY)
+def test_to_refuses_before_writing_when_git_cannot_store_the_commit(
+    shared: Path, part: str
+) -> None:
+    """git found out in ``git add`` (objects) or ``update-ref`` (refs), after every file was
+    written and the gate ran; the files were then restored (new inodes, exit 2 with git's
+    three-line error)."""
+    repo = make_fleet(shared / "repo", CONSISTENT, git=True)
+    (shared / "home").mkdir()
+    give_away(shared)
+    read_only(repo / ".git" / part)
+    before, files = snapshot(repo), inodes(repo)
+    head = git(repo, "-c", "safe.directory=*", "rev-parse", "HEAD")
+    outcome = as_user(shared, "to", "2.5.1", "--offline", "--repo", str(repo))
+    assert outcome.returncode == 2, outcome.stdout + outcome.stderr
+    assert outcome.stderr.strip().splitlines()[-1] == (
+        f"error: .git/{part}: not writable by this user, and {WHY[part]}; make it writable, "
+        "or pass --no-git; nothing was written"
+    )
+    assert (snapshot(repo), inodes(repo)) == (before, files)
+    assert git(repo, "-c", "safe.directory=*", "branch", "--list") == "* main"
+    assert git(repo, "-c", "safe.directory=*", "rev-parse", "HEAD") == head
+
+
+def test_a_read_only_git_directory_is_named_with_what_to_do(shared: Path) -> None:
+    """fluxbump's lock and journal live in the git directory: the first thing it writes."""
+    repo = make_fleet(shared / "repo", CONSISTENT, git=True)
+    (shared / "home").mkdir()
+    give_away(shared)
+    read_only(repo / ".git")
+    before, files = snapshot(repo), inodes(repo)
+    for args in (["to", "2.5.1"], ["to", "2.5.1", "--no-git"], ["sync"]):
+        outcome = as_user(shared, *args, "--offline", "--repo", str(repo))
+        assert outcome.returncode == 2, outcome.stdout + outcome.stderr
+        assert outcome.stderr.strip().splitlines()[-1] == (
+            f"error: cannot create the lock {repo}/.git/fluxbump.lock (permission denied): "
+            "fluxbump keeps its lock and journal in the git directory; make it writable by "
+            "this user; nothing was written"
+        )
+    assert (snapshot(repo), inodes(repo)) == (before, files)

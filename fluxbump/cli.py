@@ -209,11 +209,11 @@ def _run(action: Callable[[], T], *, as_json: bool = False, quiet: bool = False)
     ``--quiet``, a phase that runs over a second shows its progress on stderr meanwhile.
     """
     from fluxbump.progress import on_terminal
-    from fluxbump.scan.sources import unfollowed_links
+    from fluxbump.scan.sources import walk_warnings
     from fluxbump.yamlio.yamldoc import duplicate_warnings
 
     duplicate_warnings()  # this command's own, not what an earlier call in this process read
-    unfollowed_links()
+    walk_warnings()
     try:
         with on_terminal(not as_json and not quiet):
             result = action()
@@ -228,11 +228,11 @@ def _run(action: Callable[[], T], *, as_json: bool = False, quiet: bool = False)
 
 def _warn_duplicate_keys() -> None:
     """A key twice in one mapping was read as Helm reads it (last wins), a symlink out of the
-    repository was not followed: say where, once."""
-    from fluxbump.scan.sources import unfollowed_links
+    repository was not followed, a directory could not be listed: say where, once."""
+    from fluxbump.scan.sources import walk_warnings
     from fluxbump.yamlio.yamldoc import duplicate_warnings
 
-    for message in [*unfollowed_links(), *duplicate_warnings()]:
+    for message in [*walk_warnings(), *duplicate_warnings()]:
         warn(message)
 
 

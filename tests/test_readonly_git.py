@@ -115,3 +115,23 @@ def test_a_read_only_git_directory_is_named_with_what_to_do(shared: Path) -> Non
             "this user; nothing was written"
         )
     assert (snapshot(repo), inodes(repo)) == (before, files)
+
+
+def test_a_directory_this_user_cannot_list_is_named_and_the_rest_is_read(shared: Path) -> None:
+    """Its files are unknown (a pin may be there): the walk skipped it without a word, as
+    os.walk does, and check said consistent."""
+    repo = make_fleet(shared / "repo", CONSISTENT, git=True)
+    (repo / "private" / "inner").mkdir(parents=True)
+    (repo / "private" / "inner" / "x.yaml").write_text("a: b\n", "utf-8")
+    (shared / "home").mkdir()
+    give_away(shared)
+    if ROOT:  # root's, so nobody may not list it
+        os.chown(repo / "private", 0, 0)
+    (repo / "private").chmod(0o700 if ROOT else 0o000)
+    outcome = as_user(shared, "check", "--offline", "--repo", str(repo))
+    assert outcome.returncode == 0, outcome.stdout + outcome.stderr
+    assert "consistent" in outcome.stdout
+    assert (
+        "warning: private/: cannot list it (Permission denied); its files were not read"
+        in outcome.stderr.splitlines()
+    ), outcome.stderr

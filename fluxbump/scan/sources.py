@@ -373,8 +373,12 @@ def _walk(directory: str, prefix: str, inside: str) -> Iterator[str]:
     try:
         with os.scandir(directory) as entries:
             files, dirs = _split_entries(entries, prefix, inside)
-    except OSError:
-        return  # unreadable directory: skipped, as os.walk does
+    except OSError as exc:  # its files are unknown: said, and the rest is read
+        if prefix:  # (the repository's own root is checked before the walk)
+            reason = exc.strerror or type(exc).__name__
+            note = f"{prefix[:-1]}/: cannot list it ({reason}); its files were not read"
+            _UNFOLLOWED[note] = None
+        return
     # A chart's charts/ holds vendored subcharts (their own Chart.yaml), never our pins.
     skip = SKIP_DIRS | {"charts"} if "Chart.yaml" in files else SKIP_DIRS
     for name in sorted(files):
@@ -403,7 +407,8 @@ def _split_entries(
     return files, dirs
 
 
-# Symlinks to a file outside the repository the walk met, each once; the CLI names them.
+# What the walk did not follow, each once: a symlink to a file outside the repository, a
+# directory it may not list. The CLI names them.
 _UNFOLLOWED: dict[str, None] = {}
 
 
@@ -422,8 +427,9 @@ def _links_inside(path: str, rel: str, inside: str) -> bool:
     return False
 
 
-def unfollowed_links() -> list[str]:
-    """The symlinks out of the repository skipped since the last call (``_links_inside``)."""
+def walk_warnings() -> list[str]:
+    """What the walk skipped since the last call: symlinks out of the repository
+    (``_links_inside``), directories it could not list (``_walk``)."""
     found = list(_UNFOLLOWED)
     _UNFOLLOWED.clear()
     return found

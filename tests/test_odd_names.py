@@ -1,12 +1,22 @@
 """File names that are any bytes but "/" and NUL: one holding a newline or an escape sequence is
-found like any other."""
+found like any other and printed as one escaped record (a script reading lines is not misled,
+a terminal is not driven); one that is not UTF-8 leaves stdout and ``--json`` valid UTF-8."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
+import sys
+import unicodedata
 from pathlib import Path
+from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fluxbump.output import one_line
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import init_git
 from tests.support.layouts import helmrelease
@@ -49,3 +59,96 @@ def test_a_release_under_a_directory_whose_name_holds_a_newline_is_checked(tmp_p
     status = run_cli("status", "--repo", str(repo), "--offline", "--json")
     files = [site["file"] for site in json.loads(status.stdout)["sites"]]
     assert f"{NEWLINE_DIR}/flux.yaml" in files, status.stdout
+
+
+def test_status_and_check_print_control_characters_of_a_name_escaped(tmp_path: Path) -> None:
+    repo = odd(tmp_path / "repo")
+    code, text = run("status", repo, "--verbose")
+    assert code == 0, text
+    lines = text.splitlines()
+    assert any(line.startswith("HelmRelease") and "clusters/a\\nb/flux.yaml:11" in line
+               for line in lines), text  # fmt: skip
+    assert any("clusters/e\\x1b[2Jx/flux.yaml:11" in line for line in lines), text
+    assert "\x1b" not in text and not any(line.startswith("b/flux.yaml") for line in lines)
+    code, text = run("check", repo)
+    assert code == 1, text
+    assert "\x1b" not in text
+    violations = [line for line in text.splitlines() if "deploys flux2" in line]
+    assert len(violations) == 1, text
+    assert violations[0].startswith("clusters/e\\x1b[2Jx/flux.yaml:11: "), text
+    assert "(clusters/a\\nb/flux.yaml:11)" in violations[0], text
+
+
+def test_a_bump_prints_the_plan_and_diff_headers_of_such_a_name_escaped(tmp_path: Path) -> None:
+    repo = odd(tmp_path / "repo")
+    code, text = run("to", repo, "2.4.0", "--no-git", "--dry-run")
+    assert code == 0, text
+    lines = text.splitlines()
+    assert "--- a/clusters/e\\x1b[2Jx/flux.yaml" in lines, text
+    assert any(line.startswith("  clusters/e\\x1b[2Jx/flux.yaml:11") for line in lines), text
+    assert "\x1b" not in text
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (k, *_strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def _process(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """fluxbump as its own process whose stdout is strict UTF-8 (a locale other than C)."""
+    return subprocess.run(
+        [sys.executable, "-m", "fluxbump", *args, "--repo", str(repo), "--offline"],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        timeout=120,
+        check=False,
+    )
+
+
+def test_json_of_a_name_that_is_not_utf8_is_strict_utf8_with_the_byte_escaped(
+    tmp_path: Path,
+) -> None:
+    repo = fleet(tmp_path / "repo", {b"clusters/d\xff": "2.13.0", b"clusters/c": "2.14.1"})
+    proc = _process(repo, "check", "--json")
+    assert proc.returncode == 1, proc.stderr
+    document = json.loads(proc.stdout.decode("utf-8"))  # strict: no raw byte
+    for text in _strings(document):
+        text.encode("utf-8")  # no lone surrogate (strict parsers refuse one)
+    assert [v["file"] for v in document["violations"]] == ["clusters/d\\xff/flux.yaml"]
+
+
+def test_text_of_a_name_that_is_not_utf8_is_utf8_with_the_byte_escaped(tmp_path: Path) -> None:
+    repo = fleet(tmp_path / "repo", {b"clusters/d\xff": "2.13.0", b"clusters/c": "2.14.1"})
+    proc = _process(repo, "check")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.decode("utf-8").startswith("clusters/d\\xff/flux.yaml:11: "), proc.stdout
+
+
+_ESCAPE = re.compile(r"\\(\\|n|r|t|x[0-9a-f]{2}|u[0-9a-f]{4})")
+
+
+def _read_back(line: str, escaped: bool) -> str:
+    """What ``one_line`` printed, decoded by the README's rule (bytes back as surrogates)."""
+    if not escaped:
+        return line
+
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code[0] in "xu":
+            value = int(code[1:], 16)
+            return chr(0xDC00 + value) if code[0] == "x" and value >= 0x80 else chr(value)
+        return {"\\": "\\", "n": "\n", "r": "\r", "t": "\t"}[code]
+
+    return _ESCAPE.sub(one, line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(codec=None, blacklist_categories=())) | st.binary().map(os.fsdecode))
+def test_one_line_is_printable_utf8_and_reads_back_exactly(text: str) -> None:
+    line = one_line(text)
+    line.encode("utf-8")
+    assert not any(unicodedata.category(c) == "Cc" for c in line), line
+    assert _read_back(line, line != text) == text

@@ -28,6 +28,7 @@ from fluxbump.gate.invariants import (
     stale_mentions,
 )
 from fluxbump.gate.provider import provider_warnings
+from fluxbump.output import one_line
 from fluxbump.pins import Mention, Violation, warnings_json
 from fluxbump.remote.index import HelmIndex, IndexLoad, load_index
 from fluxbump.resolve import app_version_of
@@ -345,8 +346,8 @@ def format_status(result: CheckResult, *, verbose: bool = False) -> list[str]:
     outside = [r for r in result.report.rows if id(r) in ids]
     tracked = [r for r in result.report.rows if id(r) not in ids]
     header = [("ROLE", "WHERE", "VALUE", "EXPECTED", "OK")]
-    cells = [(r.site.role.value, r.site.where, r.site.value, r.expected, _verdict(r))
-             for r in (*tracked, *outside)]  # fmt: skip
+    cells = [(r.site.role.value, one_line(r.site.where), one_line(r.site.value),
+              one_line(r.expected), _verdict(r)) for r in (*tracked, *outside)]  # fmt: skip
     widths = [max(len(r[i]) for r in header + cells) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
              for r in header + cells]  # fmt: skip

@@ -17,8 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fluxbump.output import one_line
+from fluxbump.render import PrContent, PrEdit, render_pr
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import init_git
+from tests.support.fixtures import git, init_git
 from tests.support.layouts import helmrelease
 
 NEWLINE_DIR = "clusters/a\nb"
@@ -152,3 +153,34 @@ def test_one_line_is_printable_utf8_and_reads_back_exactly(text: str) -> None:
     line.encode("utf-8")
     assert not any(unicodedata.category(c) == "Cc" for c in line), line
     assert _read_back(line, line != text) == text
+
+
+def test_a_bump_commits_a_name_that_is_not_utf8_with_the_byte_escaped_in_its_message(
+    tmp_path: Path,
+) -> None:
+    repo = fleet(tmp_path / "repo", {b"clusters/d\xff": "2.13.0", b"clusters/c": "2.13.0"})
+    outcome = run_cli("to", "2.4.0", "--repo", str(repo), "--offline")
+    assert outcome.code == 0, outcome.stderr
+    message = git(repo, "log", "-1", "--format=%B").splitlines()
+    assert "- clusters/d\\xff/flux.yaml:11: HelmRelease (flux-system/flux) 2.13.0 -> 2.14.1" in (
+        message
+    ), message
+    changed = subprocess.run(
+        ["git", "show", "--name-only", "-z", "--format="], cwd=repo, capture_output=True, check=True
+    ).stdout
+    assert b"clusters/d\xff/flux.yaml\0" in changed
+
+
+def test_a_pull_request_body_names_such_files_escaped_on_one_line() -> None:
+    edits = tuple(
+        PrEdit(name, 11, "HelmRelease", "flux-system/flux", "2.13.0", "2.14.1")
+        for name in (os.fsdecode(b"clusters/d\xff/flux.yaml"), f"{NEWLINE_DIR}/flux.yaml")
+    )
+    _, body = render_pr(PrContent("2.4.0", "2.14.1", "2.3.0", "2.13.0", edits=edits))
+    body.encode("utf-8")  # the forge's API takes UTF-8 JSON
+    rows = body.splitlines()
+    assert (
+        "| `clusters/d\\xff/flux.yaml` | 11 | HelmRelease | flux-system/flux | `2.13.0` | `2.14.1` |"
+        in rows
+    )
+    assert any(row.startswith("| `clusters/a\\nb/flux.yaml` | 11 |") for row in rows), body

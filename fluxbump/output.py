@@ -50,8 +50,9 @@ def out(text: str = "") -> None:
 # sequence) printed raw splits a record in two for a script reading lines, or drives the
 # terminal; a byte that is not UTF-8 reaches Python as a lone surrogate (PEP 383), which a
 # strict UTF-8 stdout cannot encode and JSON cannot carry.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_ESCAPED = re.compile("[\\\\\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# (U+2028 and U+2029 end a line for Python's ``splitlines`` and for JavaScript.)
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_ESCAPED = re.compile("[\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _NAMED = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 

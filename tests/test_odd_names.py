@@ -13,7 +13,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fluxbump.output import one_line
@@ -147,11 +147,14 @@ def _read_back(line: str, escaped: bool) -> str:
 
 
 @settings(max_examples=300, deadline=None)
+@example("a\u2028b\u0085c")  # line separators a line-reader (Python's splitlines) splits at
+@example("a\nb\\n\udcff")  # a newline, a literal backslash-n, a byte that is not UTF-8
 @given(st.text(st.characters(codec=None, blacklist_categories=())) | st.binary().map(os.fsdecode))
 def test_one_line_is_printable_utf8_and_reads_back_exactly(text: str) -> None:
     line = one_line(text)
     line.encode("utf-8")
     assert not any(unicodedata.category(c) == "Cc" for c in line), line
+    assert len(f"<{line}>".splitlines()) == 1, line
     assert _read_back(line, line != text) == text
 
 

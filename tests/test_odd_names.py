@@ -10,17 +10,20 @@ import re
 import subprocess
 import sys
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from fluxbump.config import Config, load_config
 from fluxbump.output import one_line
 from fluxbump.render import PrContent, PrEdit, render_pr
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import git, init_git
-from tests.support.layouts import helmrelease
+from tests.support.layouts import COMMUNITY, chart, helmrelease
 
 NEWLINE_DIR = "clusters/a\nb"
 ESCAPE_DIR = "clusters/e\x1b[2Jx"
@@ -187,3 +190,26 @@ def test_a_pull_request_body_names_such_files_escaped_on_one_line() -> None:
         in rows
     )
     assert any(row.startswith("| `clusters/a\\nb/flux.yaml` | 11 |") for row in rows), body
+
+
+@pytest.mark.parametrize(
+    "directory",
+    [b"platform/x\nexclude: ['**']\n#", b"platform/fl\xffux"],
+    ids=["newline", "not-utf8"],
+)
+def test_init_names_such_a_wrapper_escaped_in_its_comments(
+    tmp_path: Path, directory: bytes
+) -> None:
+    # The summary comment names the wrapper's file: a newline there ended the comment and
+    # wrote the rest of the name as configuration; a byte not UTF-8 stopped init (exit 70).
+    repo = tmp_path / "repo"
+    wrapper = os.fsencode(repo) + b"/" + directory + b"/chart"
+    os.makedirs(wrapper)
+    with open(wrapper + b"/Chart.yaml", "w", encoding="utf-8") as file:
+        file.write(chart("bp-flux", "1.0.0", ("flux2", "2.13.0", COMMUNITY)))
+    init_git(repo)
+    outcome = run_cli("init", "--repo", str(repo))
+    assert outcome.code == 0, outcome.stderr
+    text = (repo / ".fluxbump.yaml").read_text("utf-8")
+    assert f"wrapper {one_line(os.fsdecode(directory))}/chart/Chart.yaml;" in text, text
+    assert load_config(repo) == replace(Config(), wrapper="bp-flux", source=".fluxbump.yaml")

@@ -372,7 +372,7 @@ def resolve(
     if as_json:
         emit_json({"ok": True, **result.as_json()})
     else:
-        out(result.as_text())
+        out_records(result.as_lines())
 
 
 def _warn_once(warnings: tuple[str, ...], *, quiet: bool) -> None:

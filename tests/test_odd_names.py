@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from fluxbump.config import Config, load_config
 from fluxbump.output import one_line
 from fluxbump.render import PrContent, PrEdit, render_pr
+from tests.conftest import SNAPSHOT_INDEX
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import git, init_git
 from tests.support.layouts import COMMUNITY, chart, helmrelease
@@ -213,3 +215,14 @@ def test_init_names_such_a_wrapper_escaped_in_its_comments(
     text = (repo / ".fluxbump.yaml").read_text("utf-8")
     assert f"wrapper {one_line(os.fsdecode(directory))}/chart/Chart.yaml;" in text, text
     assert load_config(repo) == replace(Config(), wrapper="bp-flux", source=".fluxbump.yaml")
+
+
+def test_resolve_prints_a_local_index_path_holding_a_newline_escaped(tmp_path: Path) -> None:
+    index = tmp_path / "mirror\x1b\nx" / "index.yaml"
+    index.parent.mkdir()
+    shutil.copyfile(SNAPSHOT_INDEX, index)
+    outcome = run_cli("resolve", "2.4.0", "--helm-repo", str(index))
+    assert outcome.code == 0, outcome.stderr
+    assert outcome.stdout.splitlines() == [
+        f"Flux v2.4.0 → flux2 chart 2.14.1 (index: {tmp_path}/mirror\\x1b\\nx/index.yaml)"
+    ]

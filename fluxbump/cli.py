@@ -654,7 +654,7 @@ def init(
     if as_json:
         emit_json({"ok": True, "written": str(written)})
     else:
-        out(f"wrote {written}")
+        out_records([f"wrote {written}"])
 
 
 @command()

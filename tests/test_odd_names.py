@@ -204,7 +204,7 @@ def test_init_names_such_a_wrapper_escaped_in_its_comments(
 ) -> None:
     # The summary comment names the wrapper's file: a newline there ended the comment and
     # wrote the rest of the name as configuration; a byte not UTF-8 stopped init (exit 70).
-    repo = tmp_path / "repo"
+    repo = tmp_path / "re\npo"  # init names it
     wrapper = os.fsencode(repo) + b"/" + directory + b"/chart"
     os.makedirs(wrapper)
     with open(wrapper + b"/Chart.yaml", "w", encoding="utf-8") as file:
@@ -214,6 +214,7 @@ def test_init_names_such_a_wrapper_escaped_in_its_comments(
     assert outcome.code == 0, outcome.stderr
     text = (repo / ".fluxbump.yaml").read_text("utf-8")
     assert f"wrapper {one_line(os.fsdecode(directory))}/chart/Chart.yaml;" in text, text
+    assert outcome.stdout == f"wrote {one_line(str(repo / '.fluxbump.yaml'))}\n"
     assert load_config(repo) == replace(Config(), wrapper="bp-flux", source=".fluxbump.yaml")
 
 

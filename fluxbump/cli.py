@@ -18,7 +18,16 @@ import typer
 from typer.core import TyperGroup
 
 from fluxbump.errors import EXIT_INTERNAL, FluxbumpError
-from fluxbump.output import emit_json, err, error, out, paint, print_version, warn
+from fluxbump.output import (
+    emit_json,
+    err,
+    error,
+    out,
+    out_records,
+    paint,
+    print_version,
+    warn,
+)
 from fluxbump.pipes import EXIT_STDOUT_CLOSED, StdoutClosed, drop_stdout
 from fluxbump.worktree import repo_root
 
@@ -363,7 +372,7 @@ def resolve(
     if as_json:
         emit_json({"ok": True, **result.as_json()})
     else:
-        out(result.as_text())
+        out_records(result.as_lines())
 
 
 def _warn_once(warnings: tuple[str, ...], *, quiet: bool) -> None:
@@ -425,8 +434,7 @@ def status(
     if as_json:
         emit_json(result.as_json())
     else:
-        for line in format_status(result, verbose=verbose or bool(names)):
-            out(line)
+        out_records(format_status(result, verbose=verbose or bool(names)))
 
 
 @command()
@@ -473,8 +481,7 @@ def check(
         emit_json(document)
     else:
         formatter = format_github if output_format == "github" else format_text
-        for line in formatter(result):
-            out(line)
+        out_records(formatter(result))
     raise typer.Exit(0 if result.report.ok else 1)
 
 
@@ -647,7 +654,7 @@ def init(
     if as_json:
         emit_json({"ok": True, "written": str(written)})
     else:
-        out(f"wrote {written}")
+        out_records([f"wrote {written}"])
 
 
 @command()
@@ -787,8 +794,7 @@ def _print_bump(result: BumpResult, *, as_json: bool, quiet: bool = False) -> No
     if as_json:
         emit_json(result.as_json())
         return
-    for line in format_result(result, show_diff=result.dry_run):
-        out(line)
+    out_records(format_result(result, show_diff=result.dry_run))
 
 
 def main() -> None:

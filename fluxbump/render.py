@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from string import Template
 
+from fluxbump.output import one_line
 from fluxbump.templates_dir import read_template
 
 
@@ -148,13 +149,14 @@ def _bare(release: str) -> str:
 
 
 def _bullets(lines: Sequence[str], empty: str) -> str:
-    items = [" ".join(line.split()) for line in lines if line.strip()]
+    items = [" ".join(one_line(line).split()) for line in lines if line.strip()]
     return "\n".join(f"- {item}" for item in items) if items else empty
 
 
 def _cell(text: str) -> str:
-    """Table-cell text: one line, pipes escaped (GFM honours ``\\|`` even in code spans)."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """Table-cell text: one line (a file name's control characters and bytes that are not
+    UTF-8 escaped as in text output), pipes escaped (GFM honours ``\\|`` even in code spans)."""
+    return " ".join(one_line(str(text)).split()).replace("|", "\\|")
 
 
 def _code(text: str) -> str:

@@ -299,11 +299,7 @@ def assert_expected(outcome: Outcome, expect: Expect, what: str) -> None:
         assert expect.says in line, (what, outcome.stdout)
     else:
         message = outcome.stderr.rstrip("\n")
-        if "\n" in expect.where:  # the bad text itself holds a newline
-            message = message.replace(expect.where, "<where>")
-            expected_where = "<where>"
-        else:
-            expected_where = expect.where
+        expected_where = expect.where.replace("\n", "\\n")  # a newline in it is escaped
         assert "\n" not in message, (what, outcome.stderr)
         assert message.startswith(f"error: {expected_where}"), (what, message)
         assert expect.says in message, (what, message)

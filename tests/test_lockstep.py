@@ -222,13 +222,19 @@ def test_to_reports_the_drift_of_a_chart_outside_every_component(tmp_path: Path)
 OUTSIDE_HEADING = "charts outside every component (checked; to and sync never move them):"
 
 
+def docs_deployed(tmp_path: Path, version: str) -> Path:
+    """``docs_fleet`` with a HelmRelease of bp-docs at ``version`` in clusters/a."""
+    repo = docs_fleet(tmp_path)
+    (repo / "clusters/a").mkdir(parents=True)
+    (repo / "clusters/a/docs.yaml").write_text(DOCS_RELEASE.format(version=version))
+    return repo
+
+
 def test_status_shows_the_rows_of_charts_outside_every_component_under_their_own_heading(
     tmp_path: Path,
 ) -> None:
     # Appended to the last component's rows, bp-docs' Blueprint read as one of common's pins.
-    repo = docs_fleet(tmp_path)
-    (repo / "clusters/a").mkdir(parents=True)
-    (repo / "clusters/a/docs.yaml").write_text(DOCS_RELEASE.format(version="0.2.0"))
+    repo = docs_deployed(tmp_path, "0.2.0")
     outcome = run_cli("status", "--verbose", "--repo", str(repo), "--offline")
     assert outcome.code == 0, outcome.stderr
     lines = outcome.stdout.splitlines()
@@ -246,3 +252,23 @@ def test_status_shows_the_rows_of_charts_outside_every_component_under_their_own
     }  # fmt: skip
     narrowed = run_cli("status", "--repo", str(repo), "--offline", "--component", "cilium")
     assert OUTSIDE_HEADING not in narrowed.stdout
+
+
+def test_status_summary_has_a_line_for_the_charts_outside_every_component(
+    tmp_path: Path,
+) -> None:
+    # Over three components status prints one line each: the outside charts' pins (and their
+    # violation) were in no line, a reader of the table saw every component ok.
+    repo = docs_deployed(tmp_path, "0.2.0")
+    outcome = run_cli("status", "--repo", str(repo), "--offline")
+    assert outcome.code == 0, outcome.stderr
+    lines = outcome.stdout.splitlines()
+    assert lines[0].split() == ["COMPONENT", "CHARTS", "PIN-SITES", "STATE"]
+    assert [line.split() for line in lines if line.startswith("(outside)")] == [
+        ["(outside)", "bp-docs", "1", "1", "violation(s)"]
+    ], lines
+    edit(repo, "clusters/a/docs.yaml", "0.2.0", "0.3.0")
+    consistent = run_cli("status", "--repo", str(repo), "--offline").stdout.splitlines()
+    assert [line.split() for line in consistent if line.startswith("(outside)")] == [
+        ["(outside)", "bp-docs", "1", "ok"]
+    ], consistent

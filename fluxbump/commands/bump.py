@@ -23,6 +23,7 @@ from fluxbump.errors import GateFailure, UsageError
 from fluxbump.gate.invariants import inexact_upstream
 from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
 from fluxbump.gate.provider import provider_warnings
+from fluxbump.output import Verbatim
 from fluxbump.pins import Mention, Role
 from fluxbump.plan import BaseCharts, Edit, Move, Plan, Target, plan_locks, plan_moves
 from fluxbump.remote.index import HelmIndex, load_index
@@ -485,7 +486,7 @@ def format_result(result: BumpResult, *, show_diff: bool) -> list[str]:
     lines.append(f"plan: {len(plan.edits)} edit(s) in {len(plan.files())} file(s)")
     lines += [f"  {edit.describe()}" for edit in plan.edits]
     if show_diff:
-        lines += [d.rstrip("\n") for d in result.diffs]
+        lines += [Verbatim(d.rstrip("\n")) for d in result.diffs]  # names escaped in it
     if not result.applied:
         return [*lines, "dry run: nothing written", *_drift_lines(result)]
     lines.append(f"gate: {result.gate}")

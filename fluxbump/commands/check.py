@@ -28,6 +28,7 @@ from fluxbump.gate.invariants import (
     stale_mentions,
 )
 from fluxbump.gate.provider import provider_warnings
+from fluxbump.output import one_line
 from fluxbump.pins import Mention, Violation, warnings_json
 from fluxbump.remote.index import HelmIndex, IndexLoad, load_index
 from fluxbump.resolve import app_version_of
@@ -345,8 +346,8 @@ def format_status(result: CheckResult, *, verbose: bool = False) -> list[str]:
     outside = [r for r in result.report.rows if id(r) in ids]
     tracked = [r for r in result.report.rows if id(r) not in ids]
     header = [("ROLE", "WHERE", "VALUE", "EXPECTED", "OK")]
-    cells = [(r.site.role.value, r.site.where, r.site.value, r.expected, _verdict(r))
-             for r in (*tracked, *outside)]  # fmt: skip
+    cells = [(r.site.role.value, one_line(r.site.where), one_line(r.site.value),
+              one_line(r.expected), _verdict(r)) for r in (*tracked, *outside)]  # fmt: skip
     widths = [max(len(r[i]) for r in header + cells) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
              for r in header + cells]  # fmt: skip
@@ -363,21 +364,46 @@ def format_status(result: CheckResult, *, verbose: bool = False) -> list[str]:
 
 
 def _component_summary(result: CheckResult) -> list[str]:
-    """One line per component (name, wrapper -> upstream, pin-sites, verdict)."""
+    """One line per component (name, wrapper -> upstream, pin-sites, verdict), and one for
+    the charts outside every component (``--verbose`` shows their rows under a heading)."""
     rows = [("COMPONENT", "CHARTS", "PIN-SITES", "STATE")]
     for component, report in zip(result.components, result.per_component, strict=True):
-        wrong, problems = len(report.violations), len(report.problems)
         unproven = sum(not row.proven for row in report.rows)
-        state = f"{wrong} violation(s)" if wrong else ("ok" if not unproven else f"{unproven} ??")
-        if problems and not wrong:
-            state = f"unproven: {problems} problem(s)"
+        state = _state(len(report.violations), unproven, len(report.problems))
         rows.append((component.name, component.charts, str(len(report.rows)), state))
+    if result.outside:
+        rows.append(_outside_summary(result.outside))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "  " + r[3]
              for r in rows]  # fmt: skip
     lines += [v.as_text() for v in result.report.violations] + format_problems(result.report)
     lines.append("one line per component; --verbose or --component NAME for every pin-site")
     return lines
+
+
+def _state(wrong: int, unproven: int, problems: int) -> str:
+    """A summary line's verdict: its violations, else its problems, else ok or ?? unproven."""
+    if wrong:
+        return f"{wrong} violation(s)"
+    if problems:
+        return f"unproven: {problems} problem(s)"
+    return "ok" if not unproven else f"{unproven} ??"
+
+
+# Charts outside every component listed by name on their summary line, the rest counted:
+# the line stays within the table's width however many there are.
+OUTSIDE_NAMED = 2
+
+
+def _outside_summary(rows: tuple[Row, ...]) -> tuple[str, str, str, str]:
+    """The summary line of the charts outside every component (each of their rows is a pin on
+    one of them: ``subject``); a row that disagrees is one of their violations."""
+    charts = sorted({row.site.subject for row in rows})
+    named = ", ".join(charts[:OUTSIDE_NAMED])
+    more = f" +{len(charts) - OUTSIDE_NAMED}" if len(charts) > OUTSIDE_NAMED else ""
+    wrong = sum(row.proven and not row.ok for row in rows)
+    unproven = sum(not row.proven for row in rows)
+    return ("(outside)", named + more, str(len(rows)), _state(wrong, unproven, 0))
 
 
 def _verdict(row: Any) -> str:

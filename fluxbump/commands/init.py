@@ -9,6 +9,7 @@ from pathlib import Path
 from fluxbump.components import Component
 from fluxbump.config import CONFIG_NAME, Config, load_config, parse_config
 from fluxbump.errors import UsageError
+from fluxbump.output import one_line
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.detect import SeveralWrappers
 from fluxbump.scan.discover import survey
@@ -74,9 +75,10 @@ def _config_text(
         upstream=config.upstream,
         cloudinit="\n".join(f'  - "{glob}"' for glob in config.cloudinit),
         release_pins="\n".join(f'  - "{glob}"' for glob in config.release_pins),
-        release_pin_files=_release_pin_files(pins),
+        # Both land in comments: a file name's newline would end one and write YAML.
+        release_pin_files=one_line(_release_pin_files(pins)),
         values_mirror=config.values_mirror,
-        summary=summary,
+        summary=one_line(summary),
         components="\n".join(
             f"  {c.name}: {{ wrapper: {c.wrapper}, upstream: {c.upstream} }}" for c in others
         )

@@ -21,14 +21,12 @@ class ResolveResult:
     blocked: tuple[Blocked, ...] = ()
     safe: bool = False
 
-    def as_text(self) -> str:
+    def as_lines(self) -> list[str]:
         lines = [f"blocked: {b.as_text()}" for b in self.blocked]
         r = self.resolution
         if r is None:
-            return "\n".join(["no newer Flux release is safe to move to", *lines])
-        return "\n".join(
-            [f"Flux v{r.release} → {r.chart_name} chart {r.chart} (index: {r.index})", *lines]
-        )
+            return ["no newer Flux release is safe to move to", *lines]
+        return [f"Flux v{r.release} → {r.chart_name} chart {r.chart} (index: {r.index})", *lines]
 
     def as_json(self) -> dict[str, Any]:
         r = self.resolution

@@ -31,7 +31,7 @@ MAX_INDEX_BYTES = 32 * 1024 * 1024
 FETCH_INDEX = "fetch the Helm index"
 # Parsed-index sidecars (see ``load_parsed``): name prefix, format version, how many to keep.
 PARSED_PREFIX = "parsed-"
-PARSED_FORMAT = 1
+PARSED_FORMAT = 2  # 2: with the entries refused (``HelmIndex.refused``)
 PARSED_KEEP = 8
 # A key at column 0 of a block-style index (``entries:``, ``generated:``).
 _TOP_LEVEL_KEY = re.compile(r"^[\"']?([A-Za-z_][\w.-]*)[\"']?[ \t]*:", re.MULTILINE)
@@ -62,6 +62,8 @@ class HelmIndex:
     consulted: set[str] = dataclasses.field(
         default_factory=set, init=False, compare=False, repr=False
     )
+    # chart -> why each of its entries was left out (``_chart_entries``), said once consulted
+    refused: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     def versions_of(self, chart: str) -> tuple[ChartEntry, ...]:
         self.consulted.add(chart)
@@ -85,7 +87,10 @@ class IndexLoad:
     def used_warnings(self) -> tuple[str, ...]:
         """The warnings, when a result so far depended on the index: a run that never looked
         a chart up (no Flux component, nothing resolved) has nothing to be warned about."""
-        return self.warnings if self.index.consulted else ()
+        index = self.index
+        refused = [f"{index.url}: {why}" for chart in sorted(index.consulted)
+                   for why in index.refused.get(chart, ())]  # fmt: skip
+        return (*(self.warnings if index.consulted else ()), *refused)
 
 
 # --- locating ------------------------------------------------------------------------
@@ -126,7 +131,12 @@ def parse_index(text: str, url: str) -> HelmIndex:
     entries = data.get("entries") if isinstance(data, dict) else None
     if not isinstance(entries, dict):
         raise ResolutionError(f"{url}: not a Helm repository index (no 'entries' mapping)")
-    return HelmIndex(url=url, entries={str(k): _chart_entries(v) for k, v in entries.items()})
+    read = {str(k): _chart_entries(str(k), v) for k, v in entries.items()}
+    return HelmIndex(
+        url=url,
+        entries={chart: kept for chart, (kept, _) in read.items()},
+        refused={chart: why for chart, (_, why) in read.items() if why},
+    )
 
 
 # --- parsed-index sidecars ------------------------------------------------------------
@@ -144,15 +154,18 @@ def load_parsed(text: str, url: str) -> HelmIndex:
     """
     key = hashlib.sha256(text.encode("utf-8")).hexdigest()
     path = Cache.directory() / f"{PARSED_PREFIX}{key}.json"
-    entries = _read_parsed(path, key)
-    if entries is not None:
-        return HelmIndex(url=url, entries=entries)
+    parsed = _read_parsed(path, key)
+    if parsed is not None:
+        return HelmIndex(url=url, entries=parsed[0], refused=parsed[1])
     index = parse_index(text, url)
     _write_parsed(path, key, index)
     return index
 
 
-def _read_parsed(path: Path, key: str) -> dict[str, tuple[ChartEntry, ...]] | None:
+def _read_parsed(
+    path: Path, key: str
+) -> tuple[dict[str, tuple[ChartEntry, ...]], dict[str, tuple[str, ...]]] | None:
+    """A sidecar's entries and refused entries; None when it is missing, damaged or stale."""
     try:
         data = json.loads(path.read_bytes())
     except (OSError, ValueError, RecursionError):
@@ -162,9 +175,19 @@ def _read_parsed(path: Path, key: str) -> dict[str, tuple[ChartEntry, ...]] | No
     if data.get("sha256") != key or not isinstance(data.get("entries"), dict):
         return None
     try:
-        return {_text(chart): _entries_from_json(rows) for chart, rows in data["entries"].items()}
+        entries = {_text(c): _entries_from_json(rows) for c, rows in data["entries"].items()}
+        refused = data.get("refused")
+        if not isinstance(refused, dict):
+            raise TypeError("no refused mapping")
+        return entries, {_text(c): _texts(why) for c, why in refused.items()}
     except (TypeError, ValueError):
         return None
+
+
+def _texts(values: object) -> tuple[str, ...]:
+    if not isinstance(values, list):
+        raise TypeError(f"{values!r} is not a list")
+    return tuple(_text(value) for value in values)
 
 
 def _entries_from_json(rows: object) -> tuple[ChartEntry, ...]:
@@ -196,7 +219,10 @@ def _write_parsed(path: Path, key: str, index: HelmIndex) -> None:
         chart: [[e.name, e.version, e.app_version, list(e.urls), e.digest] for e in versions]
         for chart, versions in index.entries.items()
     }
-    body = json.dumps({"format": PARSED_FORMAT, "sha256": key, "entries": entries})
+    refused = {chart: list(why) for chart, why in index.refused.items()}
+    body = json.dumps(
+        {"format": PARSED_FORMAT, "sha256": key, "entries": entries, "refused": refused}
+    )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _atomic_write(path, body)
@@ -245,23 +271,52 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _chart_entries(raw: object) -> tuple[ChartEntry, ...]:
+def _chart_entries(chart: str, raw: object) -> tuple[tuple[ChartEntry, ...], tuple[str, ...]]:
+    """A chart's entries, and why each entry left out was (its version is no string)."""
     if not isinstance(raw, list):
-        return ()
-    found = []
+        return (), ()
+    found, refused = [], []
     for item in raw:
-        if isinstance(item, dict) and "version" in item:
-            urls = item.get("urls") or ()
-            found.append(
-                ChartEntry(
-                    name=str(item.get("name", "")),
-                    version=str(item["version"]),
-                    app_version=str(item.get("appVersion", "")),
-                    urls=tuple(str(u) for u in urls) if isinstance(urls, list) else (),
-                    digest=str(item.get("digest", "")),
-                )
+        if not isinstance(item, dict) or "version" not in item:
+            continue
+        why = _not_text(chart, item, "version") or _not_text(chart, item, "appVersion")
+        if why:
+            refused.append(why)
+            continue
+        urls = item.get("urls") or ()
+        found.append(
+            ChartEntry(
+                name=str(item.get("name", "")),
+                version=item["version"],
+                app_version=item.get("appVersion") or "",
+                urls=tuple(str(u) for u in urls) if isinstance(urls, list) else (),
+                digest=str(item.get("digest", "")),
             )
-    return tuple(found)
+        )
+    return tuple(found), tuple(refused)
+
+
+def _not_text(chart: str, item: dict[Any, Any], key: str) -> str:
+    """Why an entry's version (or appVersion, when given) cannot be read, or "". Helm writes
+    them quoted; a plain ``2.10`` in a hand-made or lying index is the YAML number 2.1, and
+    its text back (``str``) names a chart version nobody published."""
+    if isinstance(item.get(key), str) or (key == "appVersion" and item.get(key) is None):
+        return ""  # (an empty or absent appVersion is Helm's "none")
+    value, kind = item.get(key), _yaml_kind(item.get(key))
+    if kind == "number":
+        return (
+            f"a '{chart}' entry's {key} is the YAML number {value!r}, not a string (unquoted, "
+            f"2.10 reads as 2.1; Helm writes it quoted): the entry is left out; quote its {key}"
+        )
+    return f"a '{chart}' entry's {key} is a YAML {kind}, not a string: the entry is left out"
+
+
+def _yaml_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "null" if value is None else "collection"
 
 
 # --- loading ---------------------------------------------------------------------------

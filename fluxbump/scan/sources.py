@@ -281,7 +281,7 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(pattern[i]))
             i += 1
-    return re.compile("".join(out) + r"\Z")
+    return re.compile("".join(out) + r"\Z", re.DOTALL)  # a name may hold a newline
 
 
 class Globs:
@@ -297,7 +297,7 @@ class Globs:
         paths = [p for p in listed if not _by_name(p)]
         self.names = _combined(names)
         self.by_name: dict[str, bool] = {}
-        self.whole = _combined(list(listed))  # a path with a line break: ``.`` stops there
+        self.whole = _combined(list(listed))  # a path with a line break (never by name)
         self.regex = _combined(paths)
         self.prefixes = tuple(re.split(r"[*?]", p)[0] for p in paths)
         # ``**/name`` matches ``name`` at the top too: its suffix is ``name``, not ``/name``.
@@ -339,7 +339,7 @@ def _by_name(pattern: str) -> bool:
 def _combined(patterns: list[str]) -> re.Pattern[str] | None:
     if not patterns:
         return None
-    return re.compile("|".join(f"(?:{glob_regex(p).pattern})" for p in patterns))
+    return re.compile("|".join(f"(?:{glob_regex(p).pattern})" for p in patterns), re.DOTALL)
 
 
 def matches(rel: str, patterns: Iterable[str]) -> bool:

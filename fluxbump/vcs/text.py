@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fluxbump.output import one_line
 from fluxbump.plan import Plan, Target
 from fluxbump.results import BumpResult
 
@@ -29,7 +30,7 @@ def commit_message(plan: Plan, index_url: str) -> str:
         "commit-message.txt",
         summary="; ".join(_summary(t) for t in plan.targets),
         mapping="\n".join(_mapping(t, index_url) for t in plan.targets),
-        changes="\n".join(f"- {e.describe()}" for e in plan.edits),
+        changes="\n".join(f"- {one_line(e.describe())}" for e in plan.edits),
         fluxbump_version=__version__,
     )
 

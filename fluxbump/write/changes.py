@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from fluxbump import progress
 from fluxbump.errors import UsageError
+from fluxbump.output import one_line
 from fluxbump.pins import PinSite, Role
 from fluxbump.plan import Plan
 from fluxbump.scan.sources import SourceFile
@@ -56,7 +57,8 @@ def file_changes(sources: dict[str, SourceFile], plan: Plan) -> list[FileChange]
 def unified_diff(change: FileChange) -> str:
     old = change.old.decode("utf-8").splitlines(keepends=True)
     new = change.new.decode("utf-8").splitlines(keepends=True)
-    return "".join(difflib.unified_diff(old, new, f"a/{change.rel}", f"b/{change.rel}"))
+    name = one_line(change.rel)  # its header is one line, as every record of the report
+    return "".join(difflib.unified_diff(old, new, f"a/{name}", f"b/{name}"))
 
 
 def _regenerated(plan: Plan, rel: str) -> bytes:

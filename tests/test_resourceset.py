@@ -154,3 +154,16 @@ def test_sync_moves_the_resource_sets_tag_after_renovate_moved_the_script(
     expected = dict(before)
     expected[NESTED] = before[NESTED].replace(b'tag: "0.30.0"', b'tag: "0.31.0"')
     assert snapshot(repo) == expected
+
+
+def test_to_names_ten_pins_it_leaves_unproven_then_counts_the_rest(tmp_path: Path) -> None:
+    files = {TOP: INSTANCE}
+    for i in range(12):
+        files[f"clusters/t{i:02}/flux.yaml"] = RESOURCE_SET.format(version='"<< inputs.flux >>"')
+    repo = write_repo(tmp_path / "repo", files)
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    left = [line for line in moved.stderr.splitlines() if "left as written" in line]
+    assert len(left) == 11, moved.stderr
+    assert left[0].startswith("warning: clusters/t00/flux.yaml:27: FluxInstance version")
+    assert left[-1] == "warning: and 2 more left as written ('fluxbump status': ??)"

@@ -422,8 +422,8 @@ def test_a_terraform_helm_release_of_flux2_with_no_version_is_a_problem_not_agre
     repo = write_repo(tmp_path / "repo", {TF_MAIN: unversioned, TOOLS: "flux2 2.2.3\n"})
     said = (
         f"{TF_MAIN}:3: helm_release.flux2 deploys flux2 with no version: the Helm provider "
-        "installs the newest flux2 chart, not the one this repository pins; add "
-        "'version = \"X.Y.Z\"' to it"
+        "installs the newest flux2 chart, and this repository pins no exact version of it to "
+        "compare; add 'version = \"X.Y.Z\"' to it"
     )
     assert_a_problem_that_blocks_a_bump(repo, said)
     # alone, it is still Flux deployed with nothing pinned: a problem, not 'nothing to check'
@@ -459,7 +459,8 @@ def test_a_helm_install_of_flux2_with_no_version_in_a_script_is_a_problem_not_ag
     repo = write_repo(tmp_path / "repo", {SCRIPT: command, TOOLS: "flux2 2.2.3\n"})
     said = (
         f"{SCRIPT}:4: helm upgrade of flux2 with no --version: Helm installs the newest flux2 "
-        "chart, not the one this repository pins; add '--version X.Y.Z'"
+        "chart, and this repository pins no exact version of it to compare; add "
+        "'--version X.Y.Z'"
     )
     assert_a_problem_that_blocks_a_bump(repo, said)
 

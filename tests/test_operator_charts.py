@@ -383,8 +383,8 @@ def test_an_operator_chart_installed_with_no_version_is_a_problem_at_its_chart_l
     ):
         assert (
             f"{where}: {owner} deploys {chart} with no version: the Helm provider installs the "
-            f"newest {chart} chart, not the one this repository pins; add 'version = \"X.Y.Z\"'"
-            in check.stdout
+            f"newest {chart} chart, and this repository pins no exact version of it to "
+            "compare; add 'version = \"X.Y.Z\"'" in check.stdout
         ), check.stdout
     assert (
         f"{SCRIPT}:2: helm install of flux-operator with no --version: Helm installs the newest "

@@ -32,6 +32,7 @@ from fluxbump.scan.charts import mark_upstream, read_blueprints, read_charts, tr
 from fluxbump.scan.detect import Detected, component_for, detect
 from fluxbump.scan.forked import in_two
 from fluxbump.scan.releases import (
+    NO_PIN,
     ScannedFiles,
     Unreadable,
     join_patches,
@@ -293,7 +294,7 @@ class Survey:
         if component.operator:  # one installed with no version is a problem, not a pin
             chart = component.upstream
             sites = [p for p in self.operator_pins() if p.subject == chart]
-            first = next((p.value for p in sites if versions.is_pin(p.value)), "X.Y.Z")
+            first = next((p.value for p in sites if versions.is_pin(p.value)), NO_PIN)
             pins, unversioned = pinned_releases(sites, {chart: first})
             operator = Discovery(
                 self.root, self.config, component, self.sources, self.charts, [],

@@ -350,25 +350,34 @@ def pinned_releases(
         return sites, []
     patched = {s.owner.removesuffix(PATCH) for s in sites if s.owner.endswith(PATCH)}
     problems = [
-        _unpinned_problem(s, versions.get(s.subject, "X.Y.Z"))
+        _unpinned_problem(s, versions.get(s.subject, NO_PIN))
         for s in sites
         if unpinned(s) and s.owner not in patched and s.owner.rpartition("/")[2] not in patched
     ]
     return [s for s in sites if not unpinned(s)], problems
 
 
+# The version to write when the repository pins the chart nowhere exactly.
+NO_PIN = "X.Y.Z"
+
+
 def _unpinned_problem(site: PinSite, version: str) -> Violation:
+    against = (
+        "not the one this repository pins"
+        if version != NO_PIN
+        else "and this repository pins no exact version of it to compare"
+    )
     if site.role is Role.TERRAFORM_HELM:  # (``terraform.block_pins``: no version at all)
         why = (
             f"deploys {site.subject} with no version: the Helm provider installs the newest "
-            f"{site.subject} chart, not the one this repository pins; add "
+            f"{site.subject} chart, {against}; add "
             f"'version = \"{version}\"' to it"
         )
         return Violation(site.file, site.line, f"{site.owner} {why}")
     if site.role is Role.HELM_COMMAND:  # (``cloudinit.unversioned_helm_installs``)
         why = (
             f"of {site.subject} with no --version: Helm installs the newest {site.subject} "
-            f"chart, not the one this repository pins; add '--version {version}'"
+            f"chart, {against}; add '--version {version}'"
         )
         return Violation(site.file, site.line, f"{site.owner} {why}")
     if site.role is Role.ARGO_APP:  # (``argocd.helm_sources``)
@@ -383,7 +392,7 @@ def _unpinned_problem(site: PinSite, version: str) -> Violation:
         none, verb = ("no", "add") if site.value == NO_VERSION else ("a null (empty)", "write")
         why = (
             f"deploys {site.subject} with {none} spec.chart.spec.version: Flux installs the "
-            f"newest {site.subject} chart, not the one this repository pins; {verb} {write} "
+            f"newest {site.subject} chart, {against}; {verb} {write} "
             "(a range such as '1.x' if following new charts is meant)"
         )
     else:

@@ -45,6 +45,9 @@ class Role(StrEnum):
     # an Argo CD Application's (or ApplicationSet template's) Helm source at ``targetRevision``
     # (scan/sites/argocd.py)
     ARGO_APP = "Argo CD Application"
+    # a HelmChart's ``spec.version``: k3s/RKE2's (helm.cattle.io) or Flux's own
+    # (scan/sites/helmchart.py)
+    HELMCHART = "HelmChart"
 
 
 @dataclass(frozen=True)

@@ -683,3 +683,54 @@ def test_a_range_on_a_release_of_flux2_is_refused_before_anything_is_written(
     assert bump.stderr.startswith(f"error: {PROD}:20: flux2 dependency '2.*' is not an exact pin")
     assert "nothing written" in bump.stderr
     assert snapshot(repo) == before
+
+
+K3S = "infra/k3s/manifests/flux.yaml"
+
+
+def k3s_chart(version: str | None) -> str:
+    """A k3s/RKE2 HelmChart of the community flux2 chart (its helm-controller installs it)."""
+    pinned = f'  version: "{version}"\n' if version is not None else ""
+    return (
+        "apiVersion: helm.cattle.io/v1\nkind: HelmChart\nmetadata:\n  name: flux2\n"
+        f"  namespace: kube-system\nspec:\n  repo: {COMMUNITY}\n  chart: flux2\n{pinned}"
+        "  targetNamespace: flux-system\n"
+    )
+
+
+def test_a_k3s_helm_chart_of_flux2_is_a_pin_the_release_must_agree_with(tmp_path: Path) -> None:
+    # k3s installs a HelmChart manifest at boot, then the cluster's HelmRelease takes the
+    # chart over: two pins of one chart. It was not read (check: "1 pin-sites agree").
+    repo = write_repo(tmp_path / "repo", {K3S: k3s_chart("2.12.4"), PROD: release("2.12.3")})
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert (
+        f"{K3S}:9: kube-system/flux2 deploys flux2 2.12.4, but flux-system/flux deploys 2.12.3"
+    ) in check.stdout
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert changed(before, snapshot(repo)) == {K3S: k3s_chart("2.14.1"), PROD: release("2.14.1")}
+    # with no version it installs the newest chart: a problem naming the one to write
+    (repo / K3S).write_text(k3s_chart(None), "utf-8")
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert (
+        f"{K3S}:8: HelmChart kube-system/flux2 deploys flux2 with no spec.version: its "
+        "controller installs the newest flux2 chart, not the one this repository pins; add "
+        "'version: 2.14.1' under spec"
+    ) in check.stdout
+
+
+def test_a_flux_helm_chart_a_release_takes_by_chart_ref_is_its_pin(tmp_path: Path) -> None:
+    chart = (
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmChart\nmetadata:\n  name: flux2\n"
+        "  namespace: flux-system\nspec:\n  interval: 1h\n  chart: flux2\n  version: 2.12.4\n"
+        "  sourceRef:\n    kind: HelmRepository\n    name: fluxcd-community\n"
+    )
+    repo = write_repo(tmp_path / "repo", {PROD: chart, TOOLS: "flux2 2.2.2\n"})
+    check = run(repo, "check")
+    assert check.code == 1 and f"{TOOLS}:1: " in check.stdout, check.stdout + check.stderr
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert (repo / PROD).read_text("utf-8") == chart.replace("2.12.4", "2.14.1")

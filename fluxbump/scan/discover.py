@@ -318,7 +318,11 @@ class Survey:
         found.constraints = [c for c in self.constraints if c.subject in names]
         chart_versions = {n: c.version.value for n in names
                           if (c := self.charts.get(n)) is not None and c.version is not None}  # fmt: skip
-        releases, unpinned = pinned_releases(self.releases_of(names), chart_versions)
+        sites = self.releases_of(names)
+        if component.direct:  # no chart of ours: the first exact release is the one to write
+            exact = next((s.value for s in sites if versions.is_pin(s.value)), None)
+            chart_versions.setdefault(component.upstream, exact or NO_PIN)
+        releases, unpinned = pinned_releases(sites, chart_versions)
         if component.direct:
             found.direct = releases
         else:

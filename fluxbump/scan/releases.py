@@ -380,6 +380,12 @@ def _unpinned_problem(site: PinSite, version: str) -> Violation:
             f"chart, {against}; add '--version {version}'"
         )
         return Violation(site.file, site.line, f"{site.owner} {why}")
+    if site.role is Role.HELMCHART:  # (``helmchart.chart_pin``)
+        why = (
+            f"deploys {site.subject} with no spec.version: its controller installs the newest "
+            f"{site.subject} chart, {against}; add 'version: {version}' under spec"
+        )
+        return Violation(site.file, site.line, f"HelmChart {site.owner} {why}")
     if site.role is Role.ARGO_APP:  # (``argocd.helm_sources``)
         why = (
             f"deploys {site.subject} with no targetRevision (of a Helm chart, the version "

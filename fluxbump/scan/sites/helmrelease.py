@@ -22,9 +22,10 @@ from fluxbump.pins import (
     NULL_VERSION,
     PinSite,
     Role,
+    unpinned,
     yaml_site,
 )
-from fluxbump.scan.sites import argocd, helmfile
+from fluxbump.scan.sites import argocd, helmchart, helmfile
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -144,9 +145,9 @@ def may_pin(text: str, charts: frozenset[str]) -> bool:
     return _names_a_pin(text, charts)
 
 
-# Words one of which a document pinning a chart holds: its kind, Argo CD's API group, or
-# a helmfile's list of releases.
-PIN_KIND_WORDS = ("HelmRelease", "OCIRepository", "argoproj.io", "releases:")
+# Words one of which a document pinning a chart holds: its kind (a HelmChart's too), Argo CD's
+# API group, or a helmfile's list of releases.
+PIN_KIND_WORDS = ("HelmRelease", "OCIRepository", "argoproj.io", "releases:", "HelmChart")
 
 
 def _names_a_pin(text: str, charts: frozenset[str]) -> bool:
@@ -262,10 +263,14 @@ def _scan_document(
         _kustomization(source, root, scan)
     elif kind is None and yamldoc.is_sequence(yamldoc.child(root, "releases")):
         scan.sites += helmfile.releases(source, index, root, charts)  # helmfile.yaml
+    elif helmchart.holds_chart(root, kind):
+        site = helmchart.chart_pin(source, index, root, charts, _object_key(root))
+        if site is not None:
+            (scan.unpinned if unpinned(site) else scan.sites).append(site)
     elif argocd.holds_application(root, kind):
-        sites, unpinned = argocd.helm_sources(source, index, root, charts, _object_key(root))
+        sites, missing = argocd.helm_sources(source, index, root, charts, _object_key(root))
         scan.sites += sites
-        scan.unpinned += unpinned
+        scan.unpinned += missing
 
 
 def _object_key(root: Any, default_namespace: str = "") -> str:

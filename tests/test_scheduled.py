@@ -538,3 +538,31 @@ def test_a_gitea_capping_pages_below_50_still_finds_the_open_pr(
         assert outcome.code == 0, outcome.stdout
         assert json.loads(outcome.stdout)["pr_url"] == first["pr_url"]
         assert len(gitea.seen("POST")) == 1
+
+
+def test_open_pr_from_an_earlier_bumps_branch_is_refused_not_stacked(
+    repo: Path, helm_server: HelmServer, github: ForgeServer
+) -> None:
+    """On fluxbump/flux-v2.8.3 (checked out to review it), ``to latest --open-pr`` branched
+    from it and opened its pull request against it: closing 2.8.3's as superseded closed
+    that one's base. Refused before writing, with what to check out."""
+    older = run_cli(
+        "to", "2.8.3", "--push", "--open-pr", "--repo", str(repo),
+        "--helm-repo", helm_server.base_url, env=github.env(),
+    )  # fmt: skip
+    assert older.code == 0, older.stdout + older.stderr
+    assert git(repo, "branch", "--show-current") == "fluxbump/flux-v2.8.3"
+    before = snapshot(repo), git(repo, "rev-parse", "HEAD"), git(repo, "branch", "--list")
+    outcome = scheduled(helm_server, github, repo)
+    assert outcome.code == 2, outcome.stdout + outcome.stderr
+    assert json.loads(outcome.stdout)["error"] == (
+        "--open-pr: this checkout is on fluxbump/flux-v2.8.3, an earlier bump's branch: the pull "
+        "request would target it; git checkout the branch that bump started from (main, say) "
+        "and re-run; nothing was written"
+    )
+    assert (snapshot(repo), git(repo, "rev-parse", "HEAD"), git(repo, "branch", "--list")) == (
+        before
+    )
+    assert len(github.seen("POST")) == 1  # 2.8.3's own
+    git(repo, "checkout", "-q", "main")
+    assert scheduled(helm_server, github, repo).code == 0

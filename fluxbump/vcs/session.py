@@ -119,10 +119,24 @@ class GitSession:
                 f"branch {self.branch} already exists; delete it, or pass --branch NAME{finish}"
             )
         git.refuse_path_clash(self.repo, self.branch)
+        self._refuse_stacking(plan)
         if self.options.push:
             self._require_remote(remote)
         if self.options.open_pr:
             self.forge = _forge_for(self.repo, remote)
+
+    def _refuse_stacking(self, plan: Plan) -> None:
+        """A pull request opened from another bump's branch of this component would target
+        that branch (and be closed with it when that bump is superseded): refused."""
+        from fluxbump.vcs.text import bump_prefix
+
+        earlier = self.original or ""
+        if self.options.open_pr and earlier.startswith(bump_prefix(plan.component)):
+            raise UsageError(
+                f"--open-pr: this checkout is on {earlier}, an earlier bump's branch: the pull "
+                f"request would target it; git checkout the branch that bump started from "
+                "(main, say) and re-run; nothing was written"
+            )
 
     def _require_remote(self, remote: str) -> None:
         from fluxbump.vcs import git

@@ -458,3 +458,29 @@ def test_a_variable_after_the_tags_v_is_followed_too(tmp_path: Path) -> None:
     moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
     assert moved.code == 0, moved.stdout + moved.stderr
     assert (repo / "Makefile").read_text("utf-8") == makefile.replace("=2.4.0", "=2.5.1")
+
+
+def test_the_gate_after_to_counts_a_pin_it_left_unproven_apart(tmp_path: Path) -> None:
+    # weaveworks/weave-gitops: its Makefile's FLUX_VERSION and CI steps of the latest CLI. The
+    # gate after 'to' said "3 pin-sites consistent" where check says 1 agrees, 2 unproven.
+    makefile = (
+        "FLUX_VERSION=2.4.0\n"
+        "crds:\n\tcurl -sSL https://github.com/fluxcd/flux2/releases/download/v$(FLUX_VERSION)"
+        "/install.yaml > crds.yaml\n"
+    )
+    workflow = (
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: fluxcd/flux2/action@main\n"
+    )
+    repo = write_repo(
+        tmp_path / "repo", {"Makefile": makefile, ".github/workflows/t.yaml": workflow}
+    )
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert ".github/workflows/t.yaml:6: Flux CLI pin latest left as written" in moved.stderr
+    gate = next(line for line in moved.stdout.splitlines() if line.startswith("gate: "))
+    assert gate.startswith(
+        "gate: passed: 1 pin-sites consistent, 1 left unproven (see the warnings);"
+    )
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0 and "1 pin-sites agree, 1 cannot be proven" in check.stdout

@@ -92,6 +92,8 @@ PLACEHOLDERS = {
         "file_filters",
         "download_patterns",
         "download_strings",
+        "command_variable_patterns",
+        "command_variable_strings",
         "ansible_helm_patterns",
         "ansible_helm_strings",
         "upstream",

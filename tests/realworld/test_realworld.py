@@ -719,3 +719,26 @@ def placed_warnings(root: Path, version: str, cache: dict[str, str]) -> list[tup
     outcome = run_cli(*args, env=cache)
     assert outcome.code == 0, outcome.stdout + outcome.stderr
     return [(w["file"], w["line"]) for w in json.loads(outcome.stdout)["warnings"] if w["file"]]
+
+
+def test_a_makefile_release_variable_is_moved_named_and_given_to_renovate(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # weave-gitops: FLUX_VERSION=2.7.2 (line 10) is what its curl of v$(FLUX_VERSION)/install.yaml
+    # fetches; its CI installs the latest CLI, which no bump can prove.
+    root = work_copy("weaveworks-weave-gitops", tmp_path)
+    init_git(root)
+    config = run_cli("renovate-config", "--repo", str(root), env=cache)
+    assert config.code == 0, config.stderr
+    (manager,) = (
+        m for m in json.loads(config.stdout)["customManagers"]
+        if "variable a command line" in m["description"]
+    )  # fmt: skip
+    makefile = (root / "Makefile").read_text("utf-8")
+    patterns = [re.compile(p.replace("(?<", "(?P<")) for p in manager["matchStrings"]]
+    assert [m["currentValue"] for p in patterns for m in p.finditer(makefile)] == ["2.7.2"]
+    moved = run_cli("to", "2.8.5", "--offline", "--no-git", "--repo", str(root), env=cache)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    left = [line.split(": ")[1] for line in moved.stderr.splitlines() if "left as written" in line]
+    assert left == [".github/workflows/nightly.yaml:56", ".github/workflows/pr.yaml:52"]
+    assert "gate: passed: 1 pin-sites consistent, 2 left unproven" in moved.stdout

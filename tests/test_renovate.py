@@ -358,3 +358,11 @@ def test_a_release_variable_a_command_line_takes_gets_a_manager_of_its_assignmen
     for schema in SCHEMAS:  # in the form each release accepts (fileMatch before 41)
         written = generated(repo, "--renovate-version", _release(schema))
         assert problems(schema, written) == []
+
+
+def test_a_download_of_the_manifests_tarball_gets_the_command_manager(tmp_path: Path) -> None:
+    script = "wget https://github.com/fluxcd/flux2/releases/download/v2.4.0/manifests.tar.gz\n"
+    repo = write_repo(tmp_path / "repo", {"scripts/up.sh": script})
+    manager = _manager_of(generated(repo), "command line")
+    values = [m["currentValue"] for p in manager["matchStrings"] for m in _py(p).finditer(script)]
+    assert values == ["v2.4.0"]

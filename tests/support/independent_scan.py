@@ -831,8 +831,9 @@ _RELEASE_VARIABLE = re.compile(r"v?\$(?:\((\w+)\)|\{(\w+)\}|(\w+))")
 
 def _kept_url_pins(root: Path) -> list[FluxPin]:
     """A flux2 URL a script's or Makefile's line keeps in a variable (``NAME=URL``) or gives
-    ``curl``/``wget`` (kind "kustomize": the release's install); a release written as a
-    variable is the literal the file assigns it. A comment or an ``echo`` fetches nothing."""
+    ``curl``/``wget`` (kind "kustomize": the release's install.yaml or manifests.tar.gz); a
+    release written as a variable is the literal the file assigns it, else as written. A
+    comment or an ``echo`` fetches nothing."""
     pins = []
     for rel in _command_files(root):
         lines = (root / rel).read_text("utf-8", errors="replace").splitlines()
@@ -842,13 +843,26 @@ def _kept_url_pins(root: Path) -> list[FluxPin]:
             if body.startswith("#"):
                 continue
             for word in _kept_urls(body):
-                release = _flux2_ref(word)
+                release = _flux2_ref(word) or _tarball_release(word)
                 variable = _RELEASE_VARIABLE.fullmatch(release or "")
-                if variable is not None:
-                    release = assigned.get(next(g for g in variable.groups() if g))
+                if variable is not None:  # no literal (``:=$(shell …)``): as written, unproven
+                    release = assigned.get(next(g for g in variable.groups() if g), release)
                 if release:
                     pins.append(FluxPin(rel, "kustomize", release))
     return list(dict.fromkeys(pins))
+
+
+def _tarball_release(word: str) -> str | None:
+    """The release of ``https://github.com/fluxcd/flux2/releases/download/<tag>/manifests.tar.gz``,
+    the asset of each flux2 release that holds its manifests."""
+    try:
+        url = urlsplit(word)
+    except ValueError:
+        return None
+    parts = url.path.strip("/").split("/")
+    if url.hostname != "github.com" or len(parts) != 6 or parts[5] != "manifests.tar.gz":
+        return None
+    return parts[4] if parts[:4] == ["fluxcd", "flux2", "releases", "download"] else None
 
 
 def _kept_urls(body: str) -> list[str]:

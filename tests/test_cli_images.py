@@ -123,3 +123,14 @@ def test_an_image_arg_a_from_pins_by_digest_is_shown_never_followed(tmp_path: Pa
     moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
     assert moved.code == 0, moved.stdout + moved.stderr
     assert (repo / BUILD).read_text("utf-8") == text
+
+
+def test_a_lowercase_dockerfile_suffix_is_a_dockerfile_too(tmp_path: Path) -> None:
+    # weaveworks/weave-gitops builds gitops.dockerfile (docker build -f): Renovate's
+    # dockerfile manager reads that name, fluxbump read only Dockerfile, Dockerfile.* and
+    # *.Dockerfile, so its Flux CLI image was no pin.
+    text = "FROM ghcr.io/fluxcd/flux-cli:v2.4.0 AS flux\nFROM scratch\n"
+    repo = write_repo(tmp_path / "repo", {"build/gitops.dockerfile": text})
+    assert cli_rows(repo) == [
+        ("build/gitops.dockerfile:1", "v2.4.0", "fluxcd/flux-cli image", True)
+    ]

@@ -725,7 +725,7 @@ def test_a_makefile_release_variable_is_moved_named_and_given_to_renovate(
     tmp_path: Path, cache: dict[str, str]
 ) -> None:
     # weave-gitops: FLUX_VERSION=2.7.2 (line 10) is what its curl of v$(FLUX_VERSION)/install.yaml
-    # fetches; its CI installs the latest CLI, which no bump can prove.
+    # fetches; its CI installs the latest CLI, and its image the digest's: no bump proves them.
     root = work_copy("weaveworks-weave-gitops", tmp_path)
     init_git(root)
     config = run_cli("renovate-config", "--repo", str(root), env=cache)
@@ -740,5 +740,10 @@ def test_a_makefile_release_variable_is_moved_named_and_given_to_renovate(
     moved = run_cli("to", "2.8.5", "--offline", "--no-git", "--repo", str(root), env=cache)
     assert moved.code == 0, moved.stdout + moved.stderr
     left = [line.split(": ")[1] for line in moved.stderr.splitlines() if "left as written" in line]
-    assert left == [".github/workflows/nightly.yaml:56", ".github/workflows/pr.yaml:52"]
-    assert "gate: passed: 1 pin-sites consistent, 2 left unproven" in moved.stdout
+    # and the CLI image its dockerfile takes by digest (FROM $FLUX_CLI@sha256:…)
+    assert left == [
+        "gitops.dockerfile:2",
+        ".github/workflows/nightly.yaml:56",
+        ".github/workflows/pr.yaml:52",
+    ]
+    assert "gate: passed: 1 pin-sites consistent, 3 left unproven" in moved.stdout

@@ -236,7 +236,7 @@ def scan(root: Path) -> Facts:
     facts.flux_pins += _bootstrap_headers(root) + _mise_pins(root) + _kustomize_pins(root)
     facts.flux_pins += _action_pins(root)
     facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
-    facts.flux_pins += _kept_url_pins(root)
+    facts.flux_pins += _kept_url_pins(root) + _image_arg_pins(root)
     facts.cloud_init_templates = _cloud_init_templates(root)
     if not facts.flux_wrappers():
         facts.terraform_charts = _terraform_charts(root)
@@ -917,3 +917,23 @@ def _cloud_init_templates(root: Path) -> list[str]:
         if first.startswith(_USER_DATA_STARTS) or install is not None:
             found.append(rel)
     return found
+
+
+def _image_arg_pins(root: Path) -> list[FluxPin]:
+    """The Flux CLI image a ``*.dockerfile`` (``docker build -f``; Renovate's dockerfile
+    manager reads the name) keeps in an ``ARG NAME=<image>:<tag>`` for a ``FROM $NAME``: the
+    tag, a ``v$VAR`` the literal ``ARG VAR=`` sets (Docker substitutes build args in ARG
+    values); with ``FROM $NAME@sha256:…`` the digest decides the image, so the tag as written."""
+    pins = []
+    for rel in _files_ending(root, ".dockerfile"):
+        text = (root / rel).read_text("utf-8")
+        args = dict(re.findall(r"(?m)^ARG[ \t]+(\w+)=(\S+)", text))
+        for name, value in args.items():
+            image, _, tag = value.rpartition(":")
+            if image.split("/")[-2:] != ["fluxcd", "flux-cli"]:
+                continue
+            variable = re.fullmatch(r"v?\$\{?(\w+)\}?", tag)
+            if re.search(rf"\$\{{?{name}\}}?@sha256:", text) is None and variable is not None:
+                tag = args.get(variable.group(1), tag)
+            pins.append(FluxPin(rel, "cli", tag))
+    return pins

@@ -83,6 +83,7 @@ class Config:
         "**/Dockerfile",
         "**/Dockerfile.*",
         "**/*.Dockerfile",
+        "**/*.dockerfile",  # as Renovate's dockerfile manager names them (gitops.dockerfile)
         "**/Containerfile",
         # Nix (flake.nix, shell.nix): a ``fetchurl`` of the Flux CLI's release asset
         "**/*.nix",

@@ -80,3 +80,57 @@ def test_check_names_an_image_of_another_release(tmp_path: Path) -> None:
     check = run_cli("check", "--repo", str(repo), "--offline")
     assert check.code == 1, check.stdout + check.stderr
     assert f"{BUNDLE}:1: fluxcd/flux-cli image pins Flux v2.3.0" in check.stdout, check.stdout
+
+
+# weaveworks/weave-gitops's gitops.dockerfile names the image in an ARG, its tag a 'v' and
+# the release ARG; a FROM of that ARG at no digest takes the tag the file gives it.
+BUILD = "build/Dockerfile"
+BUILD_TEXT = """\
+ARG FLUX_VERSION=2.4.0
+ARG FLUX_CLI=ghcr.io/fluxcd/flux-cli:v$FLUX_VERSION
+ARG FLUX_CLI_BRACED=ghcr.io/fluxcd/flux-cli:v${FLUX_VERSION}
+FROM $FLUX_CLI AS flux
+FROM ${FLUX_CLI_BRACED} AS braced
+"""
+
+
+def test_an_image_tag_of_v_and_a_variable_is_the_literal_the_file_sets(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path / "repo", {BUILD: BUILD_TEXT, WORKFLOW: WORKFLOW_TEXT})
+    # the tag was read as 'v' (unproven), and 'to' left the ARG at the old release
+    assert cli_rows(repo) == [
+        (f"{WORKFLOW}:5", "v2.4.0", "fluxcd/flux-cli image", True),
+        (f"{BUILD}:1", "2.4.0", "fluxcd/flux-cli image ($FLUX_VERSION)", True),
+    ]
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / BUILD).read_text("utf-8") == BUILD_TEXT.replace("=2.4.0", "=2.5.1")
+
+
+def test_an_image_arg_a_from_pins_by_digest_is_shown_never_followed(tmp_path: Path) -> None:
+    # gitops.dockerfile itself: FROM $FLUX_CLI@sha256:… pulls the digest's image, whatever
+    # the ARG's tag says (and the build passes --build-arg FLUX_VERSION anyway).
+    text = (
+        "ARG FLUX_VERSION=2.4.0\n"
+        "ARG FLUX_CLI=ghcr.io/fluxcd/flux-cli:v$FLUX_VERSION\n\n"
+        "FROM $FLUX_CLI@sha256:a9cb966cddc1a0c56dc0d57dda485d9477dd397f8b45f222717b24663471fd1f"
+        " AS flux\n"
+    )
+    repo = write_repo(tmp_path / "repo", {BUILD: text, WORKFLOW: WORKFLOW_TEXT})
+    assert cli_rows(repo) == [
+        (f"{WORKFLOW}:5", "v2.4.0", "fluxcd/flux-cli image", True),
+        (f"{BUILD}:2", "v$FLUX_VERSION", "fluxcd/flux-cli image", False),
+    ]
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / BUILD).read_text("utf-8") == text
+
+
+def test_a_lowercase_dockerfile_suffix_is_a_dockerfile_too(tmp_path: Path) -> None:
+    # weaveworks/weave-gitops builds gitops.dockerfile (docker build -f): Renovate's
+    # dockerfile manager reads that name, fluxbump read only Dockerfile, Dockerfile.* and
+    # *.Dockerfile, so its Flux CLI image was no pin.
+    text = "FROM ghcr.io/fluxcd/flux-cli:v2.4.0 AS flux\nFROM scratch\n"
+    repo = write_repo(tmp_path / "repo", {"build/gitops.dockerfile": text})
+    assert cli_rows(repo) == [
+        ("build/gitops.dockerfile:1", "v2.4.0", "fluxcd/flux-cli image", True)
+    ]

@@ -458,3 +458,56 @@ def test_a_variable_after_the_tags_v_is_followed_too(tmp_path: Path) -> None:
     moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
     assert moved.code == 0, moved.stdout + moved.stderr
     assert (repo / "Makefile").read_text("utf-8") == makefile.replace("=2.4.0", "=2.5.1")
+
+
+def test_the_gate_after_to_counts_a_pin_it_left_unproven_apart(tmp_path: Path) -> None:
+    # weaveworks/weave-gitops: its Makefile's FLUX_VERSION and CI steps of the latest CLI. The
+    # gate after 'to' said "3 pin-sites consistent" where check says 1 agrees, 2 unproven.
+    makefile = (
+        "FLUX_VERSION=2.4.0\n"
+        "crds:\n\tcurl -sSL https://github.com/fluxcd/flux2/releases/download/v$(FLUX_VERSION)"
+        "/install.yaml > crds.yaml\n"
+    )
+    workflow = (
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: fluxcd/flux2/action@main\n"
+    )
+    repo = write_repo(
+        tmp_path / "repo", {"Makefile": makefile, ".github/workflows/t.yaml": workflow}
+    )
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert ".github/workflows/t.yaml:6: Flux CLI pin latest left as written" in moved.stderr
+    gate = next(line for line in moved.stdout.splitlines() if line.startswith("gate: "))
+    assert gate.startswith(
+        "gate: passed: 1 pin-sites consistent, 1 left unproven (see the warnings);"
+    )
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0 and "1 pin-sites agree, 1 cannot be proven" in check.stdout
+
+
+def test_a_download_of_the_releases_manifests_tarball_is_a_pin(tmp_path: Path) -> None:
+    # The release's manifests.tar.gz (what `flux install` and fluxcd/terraform-provider-flux
+    # embed) downloaded by curl or wget names that release as install.yaml does; it was not
+    # read, so check passed over a disagreement and to left it behind. A release the file
+    # cannot say (terraform-provider-flux's FLUX_VERSION:=$(shell grep … flux.go)) is unproven.
+    script = (
+        "#!/bin/sh\n"
+        "wget https://github.com/fluxcd/flux2/releases/download/v2.4.0/manifests.tar.gz\n"
+        "tar xzf manifests.tar.gz\n"
+    )
+    makefile = (
+        "FLUX_VERSION:=$(shell grep 'DefaultFluxVersion' flux.go | awk '{ print $$5 }')\n"
+        "manifests:\n\tcurl -sLO https://github.com/fluxcd/flux2/releases/download/"
+        "$(FLUX_VERSION)/manifests.tar.gz\n"
+    )
+    repo = write_repo(tmp_path / "repo", {SCRIPT: script, "Makefile": makefile})
+    status = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    assert sorted(
+        (f"{s['file']}:{s['line']}", s["value"]) for s in json.loads(status.stdout)["sites"]
+    ) == [("Makefile:3", "$(FLUX_VERSION)"), (f"{SCRIPT}:2", "v2.4.0")]
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / SCRIPT).read_text("utf-8") == script.replace("v2.4.0", "v2.5.1")
+    assert (repo / "Makefile").read_text("utf-8") == makefile
+    assert "Makefile:3: kustomize remote install $(FLUX_VERSION) left as written" in moved.stderr

@@ -331,3 +331,38 @@ def test_a_url_a_script_keeps_for_its_command_gets_the_command_manager(tmp_path:
     assert any(fnmatch("scripts/up.sh", g) for g in manager["managerFilePatterns"])
     values = [m["currentValue"] for p in manager["matchStrings"] for m in _py(p).finditer(script)]
     assert values == ["v2.4.0"]
+
+
+def test_a_release_variable_a_command_line_takes_gets_a_manager_of_its_assignment(
+    tmp_path: Path,
+) -> None:
+    # weaveworks/weave-gitops's Makefile: FLUX_VERSION=2.7.2, downloaded as
+    # …/download/v$(FLUX_VERSION)/install.yaml. The pin is the assignment, which no manager
+    # matched (the command-line manager reads literal releases): Renovate never moved it.
+    makefile = (
+        "FLUX_VERSION=2.7.2\n"
+        "DOCKERARGS+=--build-arg FLUX_VERSION=$(FLUX_VERSION)\n"
+        "crds:\n\tcurl -sSL https://github.com/fluxcd/flux2/releases/download/v$(FLUX_VERSION)"
+        "/install.yaml \\\n\t| yq e '.' > crds.yaml\n"
+    )
+    script = "REF=v2.7.2\nkubectl apply -k github.com/fluxcd/flux2/manifests/install?ref=${REF}\n"
+    repo = write_repo(tmp_path / "repo", {"Makefile": makefile, "hack/up.sh": script})
+    config = generated(repo)
+    manager = _manager_of(config, "variable a command line")
+    assert manager["depNameTemplate"] == "fluxcd/flux2"
+    assert manager["datasourceTemplate"] == "github-releases"
+    assert sorted(manager["managerFilePatterns"]) == ["Makefile", "hack/up.sh"]
+    for text, value in ((makefile, "2.7.2"), (script, "v2.7.2")):
+        found = [m["currentValue"] for p in manager["matchStrings"] for m in _py(p).finditer(text)]
+        assert found == [value]
+    for schema in SCHEMAS:  # in the form each release accepts (fileMatch before 41)
+        written = generated(repo, "--renovate-version", _release(schema))
+        assert problems(schema, written) == []
+
+
+def test_a_download_of_the_manifests_tarball_gets_the_command_manager(tmp_path: Path) -> None:
+    script = "wget https://github.com/fluxcd/flux2/releases/download/v2.4.0/manifests.tar.gz\n"
+    repo = write_repo(tmp_path / "repo", {"scripts/up.sh": script})
+    manager = _manager_of(generated(repo), "command line")
+    values = [m["currentValue"] for p in manager["matchStrings"] for m in _py(p).finditer(script)]
+    assert values == ["v2.4.0"]

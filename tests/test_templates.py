@@ -47,7 +47,8 @@ SYNC_FILES = [
     "**/Taskfile*.yml", "**/Taskfile*.yaml", "**/.taskfiles/**/*.yml",  # kubectl apply -k
     "**/.taskfiles/**/*.yaml", "**/Makefile",  # of Flux's manifests
     "**/*.yaml.gotmpl", "**/*.yml.gotmpl",  # helmfile templates
-    "**/Dockerfile", "**/Dockerfile.*", "**/*.Dockerfile", "**/Containerfile",  # flux-cli image
+    "**/Dockerfile", "**/Dockerfile.*", "**/*.Dockerfile", "**/*.dockerfile",  # flux-cli image
+    "**/Containerfile",
     "**/*.nix",  # a flake's fetchurl of the Flux CLI
     "**/defaults/*.yml", "**/defaults/*.yaml", "**/vars/*.yml", "**/vars/*.yaml",  # Ansible's
     "**/tasks/*.yml", "**/tasks/*.yaml", "**/group_vars/**/*.yml",  # Flux CLI downloads
@@ -92,6 +93,8 @@ PLACEHOLDERS = {
         "file_filters",
         "download_patterns",
         "download_strings",
+        "command_variable_patterns",
+        "command_variable_strings",
         "ansible_helm_patterns",
         "ansible_helm_strings",
         "upstream",

@@ -127,11 +127,26 @@ def found_kinds(tree: Survey) -> set[str]:
             and (posixpath.basename(site.file) in KUSTOMIZATION_NAMES)
         ):  # a kustomization.yaml's
             kinds.add("kustomize-asset")
-        elif (site.owner.startswith(COMMAND_OWNERS) or site.role is Role.KUSTOMIZE_REMOTE) and (
-            posixpath.basename(site.file) not in KUSTOMIZATION_NAMES
-        ):  # a command line's, or a URL a script keeps for one (sites/kustomizeremote.py)
+        elif _is_command_pin(site):
             kinds.add("command-install")
-    return kinds
+    return kinds | ({"command-variable"} if _command_variable_pins(tree) else set())
+
+
+def _is_command_pin(site: PinSite) -> bool:
+    """A command line's pin, or a URL a script keeps for one (sites/kustomizeremote.py)."""
+    return (site.owner.startswith(COMMAND_OWNERS) or site.role is Role.KUSTOMIZE_REMOTE) and (
+        posixpath.basename(site.file) not in KUSTOMIZATION_NAMES
+    )
+
+
+def _command_variable_pins(tree: Survey) -> list[PinSite]:
+    """The exact command-line pins that are a variable's value (``FLUX_VERSION=2.7.2`` of
+    ``v$(FLUX_VERSION)``): the command-line manager's strings match only a written release."""
+    return [
+        s
+        for s in tree.release_pins()
+        if _is_command_pin(s) and versions.is_pin(s.value) and _assigned(tree, s) is not None
+    ]
 
 
 def _flux_sync(document: dict[str, Any], tree: Survey) -> None:
@@ -166,6 +181,7 @@ def _add_kinds(document: dict[str, Any], tree: Survey, *, legacy: bool) -> None:
     config = tree.config
     flux = tree.flux()
     downloads, charts = _download_pins(tree), _ansible_chart_pins(tree)
+    variables = _command_variable_pins(tree)
     workflows = [g for g in config.release_pins if "/workflows/" in g]
     parts: dict[str, dict[str, list[Any]]] = json.loads(
         render(
@@ -182,6 +198,8 @@ def _add_kinds(document: dict[str, Any], tree: Survey, *, legacy: bool) -> None:
             file_filters=json.dumps(file_filters(config)),
             download_patterns=files(downloads),
             download_strings=json.dumps(_download_strings(tree, downloads)),
+            command_variable_patterns=files(variables),
+            command_variable_strings=json.dumps(_variable_strings(tree, variables)),
             ansible_helm_patterns=files(charts),
             ansible_helm_strings=json.dumps(_ansible_chart_strings(tree, charts)),
             upstream=flux.upstream if flux is not None else config.upstream,
@@ -251,6 +269,11 @@ def _download_strings(tree: Survey, sites: Iterable[PinSite]) -> list[str]:
     and the asset URL when a literal release is written in it."""
     names = (_assigned(tree, s) for s in sites)
     return _unique(_assignment(n) if n is not None else _ASSET_AT for n in names)
+
+
+def _variable_strings(tree: Survey, sites: Iterable[PinSite]) -> list[str]:
+    """The matchStrings of the variables that hold a command line's release."""
+    return _unique(_assignment(n) for s in sites if (n := _assigned(tree, s)) is not None)
 
 
 def _ansible_chart_strings(tree: Survey, sites: Iterable[PinSite]) -> list[str]:

@@ -76,7 +76,10 @@ def run_gate(root: Path, gate: Gate, result: BumpResult) -> str:
             if warnings
             else (f"; Flux objects valid for {flux.upstream} {flux.chart}")
         )
-    return f"passed: {len(moved.rows)} pin-sites consistent{ran}{schemas}"
+    # as check counts them: a pin left as written (``latest``) is named, not proven
+    unproven = sum(1 for row in moved.rows if not row.proven)
+    left = f", {unproven} left unproven (see the warnings)" if unproven else ""
+    return f"passed: {len(moved.rows) - unproven} pin-sites consistent{left}{ran}{schemas}"
 
 
 def left_unproven(report: GateReport) -> list[str]:

@@ -130,6 +130,34 @@ def test_the_oracle_tells_a_published_sibling_and_a_vendored_subchart_from_an_up
     assert newrelic.flux_wrappers() == ["agent-control-cd"]
 
 
+def test_the_oracle_follows_a_makefile_variable_and_reads_resourceset_objects() -> None:
+    weave = scan(SNAPSHOTS / "weaveworks-weave-gitops")
+    # curl …/download/v$(FLUX_VERSION)/install.yaml (line 220) of FLUX_VERSION=2.7.2
+    assert ("Makefile", "kustomize", "2.7.2") in {
+        (p.file, p.kind, p.version) for p in weave.flux_pins
+    }
+    xunholy = scan(SNAPSHOTS / "xunholy-k8s-gitops")
+    assert sorted((p.chart, p.version) for p in xunholy.operator_pins) == [
+        ("flux-instance", "0.53.0"),
+        ("flux-operator", "0.53.0"),
+    ]
+    assert xunholy.valued_instances == [XUN_SET.format("flux-instance")]
+
+
+def test_a_terraform_template_that_is_not_cloud_init_is_not_asked_to_install_flux(
+    repositories: dict[str, Path], cache: dict[str, str]
+) -> None:
+    # terraform-provider-flux's kustomization patch is a *.tftpl the default glob takes: it is
+    # given to flux_bootstrap_git, not to a machine's user-data, and installs nothing.
+    name = "fluxcd-terraform-provider-flux"
+    template = "examples/github-with-inline-customizations/resources/flux-kustomization-patch.tftpl"
+    assert (SNAPSHOTS / name / template).is_file()
+    assert scan(SNAPSHOTS / name).cloud_init_templates == []
+    outcome = run_cli("check", "--offline", "--repo", str(repositories[name]), env=cache)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert "tftpl" not in outcome.stdout + outcome.stderr
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_the_oracle_reads_every_snapshot(name: str) -> None:
     facts = scan(SNAPSHOTS / name)
@@ -159,6 +187,8 @@ TOR_OCI = "kubernetes/apps/flux-system/{}/app/ocirepository.yaml"
 COOL_HELMFILES = ("bootstrap/helmfile.d/01-apps.yaml", "bootstrap/helmfile.yaml")
 CHAM_FLUX = "kubernetes/base/flux-system/flux-{}.yaml"
 EVO_VARS = "Ansible/roles/app-flux-cli/vars/main.yml"
+TF_HELM = "examples/helm-install/main.tf"
+XUN_SET = "kubernetes/clusters/cluster-00/flux-system/{}/app/helmrelease.yaml"
 SOURCE_V1 = (
     "apiVersion: source.toolkit.fluxcd.io/v1beta2",
     "apiVersion: source.toolkit.fluxcd.io/v1",
@@ -306,6 +336,26 @@ BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
             )
         ],
     ),
+    # A Makefile keeps Flux in FLUX_VERSION=2.7.2 and downloads v$(FLUX_VERSION)/install.yaml:
+    # the assignment moves, the curl line (and the CI's latest CLI) stay as written.
+    "weaveworks-weave-gitops": (
+        ("to", "2.8.5"),
+        [("Makefile", 10, "FLUX_VERSION=2.7.2", "FLUX_VERSION=2.8.5")],
+    ),
+    # Flux's own Terraform provider: the helm-install example's flux2 chart 2.12.4 moves to
+    # the chart of 2.6.4 (not the flux2-sync chart's 1.8.2, nor the kustomize patch template).
+    "fluxcd-terraform-provider-flux": (
+        ("to", "2.6.4"),
+        [(TF_HELM, 77, '  version    = "2.12.4"', '  version    = "2.16.4"')],
+    ),
+    # flux-operator's charts come from OCIRepositories a ResourceSet generates: both move.
+    "xunholy-k8s-gitops": (
+        ("to", "0.59.0", "--component", "flux-operator"),
+        [
+            (XUN_SET.format("flux-instance"), 26, "          tag: 0.53.0", "          tag: 0.59.0"),
+            (XUN_SET.format("flux-operator"), 26, "          tag: 0.53.0", "          tag: 0.59.0"),
+        ],
+    ),
     "mmalyska-home-ops": (
         ("to", "1.20.1", "--component", "cilium"),
         [
@@ -411,7 +461,9 @@ def test_status_reports_every_pin_the_oracle_finds_and_nothing_else(
     assert sites(document, "helm install version") == {
         (c.file, FLUX_UPSTREAM, c.version) for c in facts.ansible_charts
     }
-    assert flux_sites(document) == {(p.file, p.kind, p.version) for p in facts.flux_pins}
+    # a flux-instance version its valuesFrom may set is unknown to both: shown as such
+    unknown = {(file, "instance", "valuesFrom") for file in facts.valued_instances}
+    assert flux_sites(document) == {(p.file, p.kind, p.version) for p in facts.flux_pins} | unknown
     violations = {(v["file"], v["found"]) for v in document["violations"]}
     assert violations == facts.flux_disagreements()
 
@@ -667,3 +719,31 @@ def placed_warnings(root: Path, version: str, cache: dict[str, str]) -> list[tup
     outcome = run_cli(*args, env=cache)
     assert outcome.code == 0, outcome.stdout + outcome.stderr
     return [(w["file"], w["line"]) for w in json.loads(outcome.stdout)["warnings"] if w["file"]]
+
+
+def test_a_makefile_release_variable_is_moved_named_and_given_to_renovate(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # weave-gitops: FLUX_VERSION=2.7.2 (line 10) is what its curl of v$(FLUX_VERSION)/install.yaml
+    # fetches; its CI installs the latest CLI, and its image the digest's: no bump proves them.
+    root = work_copy("weaveworks-weave-gitops", tmp_path)
+    init_git(root)
+    config = run_cli("renovate-config", "--repo", str(root), env=cache)
+    assert config.code == 0, config.stderr
+    (manager,) = (
+        m for m in json.loads(config.stdout)["customManagers"]
+        if "variable a command line" in m["description"]
+    )  # fmt: skip
+    makefile = (root / "Makefile").read_text("utf-8")
+    patterns = [re.compile(p.replace("(?<", "(?P<")) for p in manager["matchStrings"]]
+    assert [m["currentValue"] for p in patterns for m in p.finditer(makefile)] == ["2.7.2"]
+    moved = run_cli("to", "2.8.5", "--offline", "--no-git", "--repo", str(root), env=cache)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    left = [line.split(": ")[1] for line in moved.stderr.splitlines() if "left as written" in line]
+    # and the CLI image its dockerfile takes by digest (FROM $FLUX_CLI@sha256:…)
+    assert left == [
+        "gitops.dockerfile:2",
+        ".github/workflows/nightly.yaml:56",
+        ".github/workflows/pr.yaml:52",
+    ]
+    assert "gate: passed: 1 pin-sites consistent, 3 left unproven" in moved.stdout

@@ -157,6 +157,10 @@ class Facts:
     unversioned_charts: list[str] = field(default_factory=list)
     # the flux2 chart versions Ansible kubernetes.core.helm tasks install
     ansible_charts: list[TerraformChart] = field(default_factory=list)
+    # flux-instance HelmReleases whose version a ``valuesFrom`` source may set: unknown here
+    valued_instances: list[str] = field(default_factory=list)
+    # the ``*.tftpl`` files that are cloud-init user-data (each must install Flux)
+    cloud_init_templates: list[str] = field(default_factory=list)
 
     def flux_disagreements(self) -> set[tuple[str, str]]:
         """(file, version) of each exact Flux release pin that names another release than the
@@ -209,6 +213,7 @@ def scan(root: Path) -> Facts:
             _chart(facts, rel, loaded[0])
             continue
         documents += [(rel, d) for d in loaded if isinstance(d, dict)]
+    documents += _resourceset_objects(documents)
     oci = {
         _name(d): d for _, d in documents if d.get("kind") == "OCIRepository" and _name(d)
     }  # fmt: skip
@@ -220,6 +225,8 @@ def scan(root: Path) -> Facts:
         instance = _instance_version(document, oci)
         if instance is not None:
             facts.flux_pins.append(FluxPin(rel, "instance", instance))
+        elif _valued_instance(document, oci):
+            facts.valued_instances.append(rel)
         manifests = _flux_manifests_version(document)
         if manifests is not None:
             facts.flux_pins.append(FluxPin(rel, "manifests", manifests))
@@ -229,6 +236,8 @@ def scan(root: Path) -> Facts:
     facts.flux_pins += _bootstrap_headers(root) + _mise_pins(root) + _kustomize_pins(root)
     facts.flux_pins += _action_pins(root)
     facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
+    facts.flux_pins += _kept_url_pins(root) + _image_arg_pins(root)
+    facts.cloud_init_templates = _cloud_init_templates(root)
     if not facts.flux_wrappers():
         facts.terraform_charts = _terraform_charts(root)
         facts.unversioned_charts = _unversioned_charts(root)
@@ -782,3 +791,149 @@ def _release(rel: str, document: dict[str, Any], oci: dict[str, dict[str, Any]])
 
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+# --- ResourceSet objects, URLs kept in variables, cloud-init templates --------------------
+
+
+def _resourceset_objects(
+    documents: list[tuple[str, dict[str, Any]]],
+) -> list[tuple[str, dict[str, Any]]]:
+    """The objects each flux-operator ``ResourceSet`` (``fluxcd.controlplane.io``) applies: the
+    items of its ``spec.resources``, as its documentation describes them (with no ``inputs``
+    they are applied as written)."""
+    found = []
+    for rel, document in documents:
+        api = str(document.get("apiVersion", ""))
+        if document.get("kind") != "ResourceSet" or not api.startswith("fluxcd.controlplane.io/"):
+            continue
+        spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+        found += [(rel, item) for item in spec.get("resources") or [] if isinstance(item, dict)]
+    return found
+
+
+def _valued_instance(document: dict[str, Any], oci: dict[str, dict[str, Any]]) -> bool:
+    """A flux-instance HelmRelease whose values leave the version out and whose ``valuesFrom``
+    (a ConfigMap or Secret, merged over them by helm-controller) may set it."""
+    release = _release("", document, oci)
+    if release is None or release.chart.rsplit("/", 1)[-1] != "flux-instance":
+        return False
+    spec = document.get("spec") or {}
+    return "valuesFrom" in spec
+
+
+# ``NAME = value`` as GNU make (``=``, ``:=``, ``::=``, ``?=``) and the shell (``NAME=value``,
+# ``export NAME=value``) write an assignment.
+_ASSIGNMENT = re.compile(r"^(?:export[ \t]+)?([A-Za-z_]\w*)[ \t]*(\?=|::?=|=)[ \t]*(.*)$")
+# A release written as a variable: ``$(NAME)`` (make), ``${NAME}``/``$NAME`` (shell), after a ``v``.
+_RELEASE_VARIABLE = re.compile(r"v?\$(?:\((\w+)\)|\{(\w+)\}|(\w+))")
+
+
+def _kept_url_pins(root: Path) -> list[FluxPin]:
+    """A flux2 URL a script's or Makefile's line keeps in a variable (``NAME=URL``) or gives
+    ``curl``/``wget`` (kind "kustomize": the release's install.yaml or manifests.tar.gz); a
+    release written as a variable is the literal the file assigns it, else as written. A
+    comment or an ``echo`` fetches nothing."""
+    pins = []
+    for rel in _command_files(root):
+        lines = (root / rel).read_text("utf-8", errors="replace").splitlines()
+        assigned = _literal_assignments(lines)
+        for line in lines:
+            body = line.strip()
+            if body.startswith("#"):
+                continue
+            for word in _kept_urls(body):
+                release = _flux2_ref(word) or _tarball_release(word)
+                variable = _RELEASE_VARIABLE.fullmatch(release or "")
+                if variable is not None:  # no literal (``:=$(shell …)``): as written, unproven
+                    release = assigned.get(next(g for g in variable.groups() if g), release)
+                if release:
+                    pins.append(FluxPin(rel, "kustomize", release))
+    return list(dict.fromkeys(pins))
+
+
+def _tarball_release(word: str) -> str | None:
+    """The release of ``https://github.com/fluxcd/flux2/releases/download/<tag>/manifests.tar.gz``,
+    the asset of each flux2 release that holds its manifests."""
+    try:
+        url = urlsplit(word)
+    except ValueError:
+        return None
+    parts = url.path.strip("/").split("/")
+    if url.hostname != "github.com" or len(parts) != 6 or parts[5] != "manifests.tar.gz":
+        return None
+    return parts[4] if parts[:4] == ["fluxcd", "flux2", "releases", "download"] else None
+
+
+def _kept_urls(body: str) -> list[str]:
+    """The words of a line that may be a URL it keeps: an assignment's value, or each word
+    of a ``curl``/``wget`` command."""
+    assignment = _ASSIGNMENT.match(body)
+    if assignment is not None:
+        return [assignment.group(3).split("#")[0].strip().strip("\"'")]
+    try:
+        words = shlex.split(body, comments=True)
+    except ValueError:  # a line continued by a backslash, an open quote
+        words = body.split()
+    return words if {"curl", "wget"} & set(words) else []
+
+
+def _literal_assignments(lines: list[str]) -> dict[str, str]:
+    """NAME -> the literal the file last assigns it (``?=`` only when unset, as make does);
+    a value that is not a plain word (``$(shell …)``) is no literal."""
+    assigned: dict[str, str] = {}
+    for line in lines:
+        match = _ASSIGNMENT.match(line.strip())
+        if match is None or (match.group(2) == "?=" and match.group(1) in assigned):
+            continue
+        value = match.group(3).split("#")[0].strip().strip("\"'")
+        if re.fullmatch(r"v?\d+\.\d+\.\d+[\w.+-]*", value):
+            assigned[match.group(1)] = value
+        else:
+            assigned.pop(match.group(1), None)
+    return assigned
+
+
+# cloud-init's user-data formats (its "User data formats" documentation): a cloud-config
+# file, a script, an include list, a boothook, a part-handler, a Jinja template, a MIME
+# multi-part archive.
+_USER_DATA_STARTS = (
+    "#cloud-config", "#!", "#include", "#cloud-boothook", "#part-handler", "## template: jinja",
+    "Content-Type: multipart/", "MIME-Version:",
+)  # fmt: skip
+
+
+def _cloud_init_templates(root: Path) -> list[str]:
+    """The Terraform templates (``*.tftpl``) that are cloud-init user-data by their first line,
+    or that name a flux2 release's ``install.yaml``: these install Flux; any other (a kustomize
+    patch given to ``templatefile()``) installs nothing."""
+    found = []
+    for rel in _files_ending(root, ".tftpl"):
+        text = (root / rel).read_text("utf-8", errors="replace")
+        first = text.lstrip("\ufeff").split("\n", 1)[0].strip()
+        install = re.search(
+            r"github\.com/fluxcd/flux2/releases/download/[^/\s]+/install\.yaml", text
+        )
+        if first.startswith(_USER_DATA_STARTS) or install is not None:
+            found.append(rel)
+    return found
+
+
+def _image_arg_pins(root: Path) -> list[FluxPin]:
+    """The Flux CLI image a ``*.dockerfile`` (``docker build -f``; Renovate's dockerfile
+    manager reads the name) keeps in an ``ARG NAME=<image>:<tag>`` for a ``FROM $NAME``: the
+    tag, a ``v$VAR`` the literal ``ARG VAR=`` sets (Docker substitutes build args in ARG
+    values); with ``FROM $NAME@sha256:…`` the digest decides the image, so the tag as written."""
+    pins = []
+    for rel in _files_ending(root, ".dockerfile"):
+        text = (root / rel).read_text("utf-8")
+        args = dict(re.findall(r"(?m)^ARG[ \t]+(\w+)=(\S+)", text))
+        for name, value in args.items():
+            image, _, tag = value.rpartition(":")
+            if image.split("/")[-2:] != ["fluxcd", "flux-cli"]:
+                continue
+            variable = re.fullmatch(r"v?\$\{?(\w+)\}?", tag)
+            if re.search(rf"\$\{{?{name}\}}?@sha256:", text) is None and variable is not None:
+                tag = args.get(variable.group(1), tag)
+            pins.append(FluxPin(rel, "cli", tag))
+    return pins

@@ -71,13 +71,16 @@ DOWNLOAD = "fluxcd/flux2 CLI download"
 
 
 # The CLI's container image at a tag (Docker Hub's ``fluxcd/flux-cli``, ``ghcr.io``'s, a
-# mirror's path ending so): a tag, a variable of the file (a Dockerfile ``ARG``), or a tag
-# with the digest that decides the image (shown as a whole: not a pin to move).
+# mirror's path ending so): a tag, a variable of the file (a Dockerfile ``ARG``, after the
+# tag's ``v``: weave-gitops's ``flux-cli:v$FLUX_VERSION``), or a tag with the digest that
+# decides the image (shown as a whole: not a pin to move).
 _IMAGE_NAME = "fluxcd/flux-cli:"
 _IMAGE = re.compile(
     r"(?<![\w./-])(?:[\w.-]+(?::\d+)?/)*fluxcd/flux-cli:"
-    r"(?P<tag>\$\{[A-Za-z_]\w*\}|\$[A-Za-z_]\w*|[\w.+-]+(?:@sha256:[0-9a-f]{64})?)"
+    r"(?P<tag>v?\$\{[A-Za-z_]\w*\}|v?\$[A-Za-z_]\w*|[\w.+-]+(?:@sha256:[0-9a-f]{64})?)"
 )
+# A Dockerfile ``ARG NAME=<image>`` (the image reference kept for a ``FROM``).
+_IMAGE_ARG = re.compile(r"^[ \t]*ARG[ \t]+(?P<name>[A-Za-z_]\w*)=")
 IMAGE = "fluxcd/flux-cli image"
 
 
@@ -95,12 +98,24 @@ def find_cli_pins(source: SourceFile) -> list[PinSite]:
 def _image_pins(source: SourceFile) -> list[PinSite]:
     """The tag of each reference to the CLI's image outside comments (a Dockerfile's
     ``FROM``, a CI job's ``container:``, a ``docker run``): the release that CLI is."""
-    sites = []
+    sites: list[PinSite] = []
+    by_digest: list[PinSite] = []
     for match in _IMAGE.finditer(source.text):
         line = source.text[source.text.rfind("\n", 0, match.start()) + 1 : match.start()]
         if _COMMENT.search(line) is None:
-            sites.append(_text_site(source, match.start("tag"), match.group("tag"), IMAGE))
-    return follow_file_variables(source, sites)
+            site = _text_site(source, match.start("tag"), match.group("tag"), IMAGE)
+            (by_digest if _pulled_by_digest(source.text, line) else sites).append(site)
+    return by_digest + follow_file_variables(source, sites)
+
+
+def _pulled_by_digest(text: str, line: str) -> bool:
+    """Whether ``line`` (up to the image) is an ``ARG`` a ``FROM $NAME@sha256:…`` takes: the
+    digest decides the image, so the ARG's tag (or the version it names) pins nothing."""
+    arg = _IMAGE_ARG.match(line)
+    if arg is None:
+        return False
+    name = re.escape(arg.group("name"))
+    return re.search(rf"\$(?:{name}|\{{{name}\}})@sha256:", text) is not None
 
 
 def _kind_pins(source: SourceFile) -> list[PinSite]:

@@ -9,7 +9,8 @@ A ``resources:`` (or ``components:``, or the deprecated ``bases:``) entry that p
   ``github.com/fluxcd/flux2/manifests/install?ref=v2.4.0`` or
   ``https://github.com/fluxcd/flux2//manifests/install?ref=v2.4.0``;
 * a release asset kustomize downloads over HTTP,
-  ``https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml``.
+  ``https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml``
+  (and, downloaded by ``curl``/``wget``, the release's ``manifests.tar.gz``).
 
 The same URLs on a command line (``kubectl apply -k URL``, ``kustomize build URL``) of a
 bootstrap script, a Taskfile, a Makefile or a CI step install that release too
@@ -206,6 +207,12 @@ _URL_SETTER = re.compile(
     r"[ \t]*[\"']?(?P<url>[^\s\"'#]+)"
 )
 _DOWNLOAD = re.compile(r"\b(?:curl|wget)\b")
+# The release's manifests as a tarball (what ``flux install`` and the Terraform provider
+# embed): downloaded, it names that release as install.yaml does; kustomize cannot read it.
+TARBALL = "fluxcd/flux2 manifests.tar.gz asset"
+_TARBALL = re.compile(
+    r"^https://github\.com/fluxcd/flux2/releases/download/(?P<version>[^/\s]+)/manifests\.tar\.gz$"
+)
 
 
 def _named_urls(source: SourceFile, offset: int, line: str) -> list[PinSite]:
@@ -224,7 +231,10 @@ def _named_urls(source: SourceFile, offset: int, line: str) -> list[PinSite]:
         return []
     sites = []
     for at_word, word in words:
-        located = _version_in(word)
+        tarball = _TARBALL.match(word)
+        located = _version_in(word) or (
+            (tarball.start("version"), tarball.group("version"), TARBALL) if tarball else None
+        )
         if located is not None:
             at, value, named = located
             start = offset + at_word + at

@@ -6,6 +6,7 @@ or a list of them when a wrapper has several upstream charts.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from fluxbump.pins import PinSite, Role, yaml_site
@@ -15,7 +16,15 @@ from fluxbump.yamlio import blockyaml, yamldoc
 
 def find_mirrors(source: SourceFile, mirror_path: str, owner: str) -> list[PinSite]:
     """One site per upstream entry with a ``chart`` and a ``version``."""
-    docs = blockyaml.compose_all(source.text, source.rel)
+    return list(_mirrors(source.rel, source.text, mirror_path, owner))
+
+
+# A run reads one values.yaml several times (the survey, the plan's base revision, the
+# post-write resurvey): a wrapper's values may be megabytes (vendored dashboards), each
+# composed in seconds, so each text is composed once.
+@functools.lru_cache(maxsize=16)
+def _mirrors(rel: str, text: str, mirror_path: str, owner: str) -> tuple[PinSite, ...]:
+    docs = blockyaml.compose_all(text, rel)
     base: yamldoc.YamlPath = tuple(mirror_path.split("."))
     node = yamldoc.walk(docs[0], base) if docs else None
     entries: list[tuple[yamldoc.YamlPath, Any]] = [(base, node)]
@@ -30,5 +39,5 @@ def find_mirrors(source: SourceFile, mirror_path: str, owner: str) -> list[PinSi
                 scalar.value, scalar.start, scalar.end, scalar.line, scalar.column, 0,
                 (*path, "version"),
             )  # fmt: skip
-            sites.append(yaml_site(Role.MIRROR, source.rel, scalar, subject=chart, owner=owner))
-    return sites
+            sites.append(yaml_site(Role.MIRROR, rel, scalar, subject=chart, owner=owner))
+    return tuple(sites)

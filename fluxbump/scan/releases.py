@@ -361,31 +361,35 @@ def pinned_releases(
 NO_PIN = "X.Y.Z"
 
 
+# How each installer with no version is worded: (what the site lacks, what then installs the
+# newest chart, the text to add, the owner's kind).
+_UNVERSIONED = {
+    Role.TERRAFORM_HELM: (  # (``terraform.block_pins``: no version at all)
+        "deploys {chart} with no version", "the Helm provider", "'version = \"{version}\"' to it", ""
+    ),
+    Role.HELM_COMMAND: (  # (``cloudinit.unversioned_helm_installs``)
+        "of {chart} with no --version", "Helm", "'--version {version}'", ""
+    ),
+    Role.HELMCHART: (  # (``helmchart.chart_pin``)
+        "deploys {chart} with no spec.version", "its controller", "'version: {version}' under spec",
+        "HelmChart ",
+    ),
+}  # fmt: skip
+
+
 def _unpinned_problem(site: PinSite, version: str) -> Violation:
     against = (
         "not the one this repository pins"
         if version != NO_PIN
         else "and this repository pins no exact version of it to compare"
     )
-    if site.role is Role.TERRAFORM_HELM:  # (``terraform.block_pins``: no version at all)
+    if site.role in _UNVERSIONED:
+        lacks, installer, add, kind = _UNVERSIONED[site.role]
         why = (
-            f"deploys {site.subject} with no version: the Helm provider installs the newest "
-            f"{site.subject} chart, {against}; add "
-            f"'version = \"{version}\"' to it"
+            f"{lacks.format(chart=site.subject)}: {installer} installs the newest "
+            f"{site.subject} chart, {against}; add {add.format(version=version)}"
         )
-        return Violation(site.file, site.line, f"{site.owner} {why}")
-    if site.role is Role.HELM_COMMAND:  # (``cloudinit.unversioned_helm_installs``)
-        why = (
-            f"of {site.subject} with no --version: Helm installs the newest {site.subject} "
-            f"chart, {against}; add '--version {version}'"
-        )
-        return Violation(site.file, site.line, f"{site.owner} {why}")
-    if site.role is Role.HELMCHART:  # (``helmchart.chart_pin``)
-        why = (
-            f"deploys {site.subject} with no spec.version: its controller installs the newest "
-            f"{site.subject} chart, {against}; add 'version: {version}' under spec"
-        )
-        return Violation(site.file, site.line, f"HelmChart {site.owner} {why}")
+        return Violation(site.file, site.line, f"{kind}{site.owner} {why}")
     if site.role is Role.ARGO_APP:  # (``argocd.helm_sources``)
         why = (
             f"deploys {site.subject} with no targetRevision (of a Helm chart, the version "

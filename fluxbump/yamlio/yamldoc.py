@@ -344,6 +344,12 @@ def warnings_noted() -> int:
     return len(_DUPLICATES)
 
 
+def warnings_since(count: int) -> list[str]:
+    """The warnings noted after the first ``count`` (``warnings_noted``), to be noted again
+    by a reader that remembers what it read (its text is then not composed again)."""
+    return list(_DUPLICATES)[count:]
+
+
 def duplicate_warnings() -> list[str]:
     """The duplicate-key warnings noted since the last call."""
     found = list(_DUPLICATES)

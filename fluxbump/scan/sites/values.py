@@ -16,15 +16,21 @@ from fluxbump.yamlio import blockyaml, yamldoc
 
 def find_mirrors(source: SourceFile, mirror_path: str, owner: str) -> list[PinSite]:
     """One site per upstream entry with a ``chart`` and a ``version``."""
-    return list(_mirrors(source.rel, source.text, mirror_path, owner))
+    sites, warned = _mirrors(source.rel, source.text, mirror_path, owner)
+    yamldoc.note_warnings(list(warned))  # (a duplicate key: said by every command reading it)
+    return list(sites)
 
 
 # A run reads one values.yaml several times (the survey, the plan's base revision, the
 # post-write resurvey): a wrapper's values may be megabytes (vendored dashboards), each
-# composed in seconds, so each text is composed once.
+# composed in seconds, so each text is composed once, with the warnings composing it noted.
 @functools.lru_cache(maxsize=16)
-def _mirrors(rel: str, text: str, mirror_path: str, owner: str) -> tuple[PinSite, ...]:
+def _mirrors(
+    rel: str, text: str, mirror_path: str, owner: str
+) -> tuple[tuple[PinSite, ...], tuple[str, ...]]:
+    noted = yamldoc.warnings_noted()
     docs = blockyaml.compose_all(text, rel)
+    warned = tuple(yamldoc.warnings_since(noted))
     base: yamldoc.YamlPath = tuple(mirror_path.split("."))
     node = yamldoc.walk(docs[0], base) if docs else None
     entries: list[tuple[yamldoc.YamlPath, Any]] = [(base, node)]
@@ -40,4 +46,4 @@ def _mirrors(rel: str, text: str, mirror_path: str, owner: str) -> tuple[PinSite
                 (*path, "version"),
             )  # fmt: skip
             sites.append(yaml_site(Role.MIRROR, rel, scalar, subject=chart, owner=owner))
-    return tuple(sites)
+    return tuple(sites), warned

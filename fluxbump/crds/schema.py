@@ -23,7 +23,9 @@ class ObjectDoc(NamedTuple):
     """One YAML document to validate: where it is, its data and (optionally) its node tree.
 
     ``node`` is a composed ruamel node (``yamldoc.compose_documents``); when present, a
-    violation points at the offending field's line instead of the object's.
+    violation points at the offending field's line instead of the object's. ``partial``: a
+    kustomize patch (``scan/patchfiles.py``), whose missing required fields are the patched
+    object's.
     """
 
     file: str
@@ -31,6 +33,7 @@ class ObjectDoc(NamedTuple):
     line: int
     obj: Any
     node: Any = None
+    partial: bool = False
 
 
 PLACEHOLDER = {"type": "string", "pattern": r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-=][^}]*)?\}$"}
@@ -169,7 +172,7 @@ def _check_object(doc: ObjectDoc, crd: Crd, version: str, release: str) -> list[
             f"{who}: {_dotted(path)}: {problem} in {api_version} of {release}",
             found=_dotted(path),
         )
-        for path, problem in _schema_errors(doc.obj, schema)
+        for path, problem in _schema_errors(doc.obj, schema, partial=doc.partial)
     ]
 
 
@@ -179,8 +182,11 @@ def _object_name(obj: Any) -> str:
     return f"{namespace}/{name}" if namespace else str(name)
 
 
-def _schema_errors(obj: Any, schema: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
-    """(path, problem) per error; unknown fields get one entry each, at their own path."""
+def _schema_errors(
+    obj: Any, schema: dict[str, Any], *, partial: bool = False
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """(path, problem) per error; unknown fields get one entry each, at their own path.
+    ``partial``: a patch, which may leave out any required field (the patched object has it)."""
     from jsonschema import Draft4Validator
 
     # Draft 4 is the dialect OpenAPI 3.0 (and so openAPIV3Schema) is built on: boolean
@@ -191,6 +197,8 @@ def _schema_errors(obj: Any, schema: dict[str, Any]) -> list[tuple[tuple[str | i
         validator.iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path]
     ):
         path = tuple(error.absolute_path)
+        if partial and error.validator == "required":
+            continue
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             known = error.schema.get("properties", {})
             found.extend(

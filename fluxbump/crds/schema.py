@@ -38,6 +38,11 @@ class ObjectDoc(NamedTuple):
 
 PLACEHOLDER = {"type": "string", "pattern": r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-=][^}]*)?\}$"}
 PLACEHOLDER_MARK = "x-fluxbump-placeholder"
+# A string with a placeholder anywhere in it: substituted before the server sees it, so a
+# constraint on the string (``^(http|https|ssh)://`` of a GitRepository's url) judges the
+# substituted value, which the repository does not hold (nucstack/k8s: ``url: ${REPO}``).
+SUBSTITUTED = {"type": "string", "pattern": r"\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-=][^}]*)?\}"}
+_STRING_CONSTRAINTS = ("pattern", "enum", "format", "minLength", "maxLength")
 NON_STRING = ("integer", "number", "boolean")
 
 
@@ -253,7 +258,8 @@ def kubernetes_schema(schema: dict[str, Any]) -> dict[str, Any]:
     * ``properties`` without ``x-kubernetes-preserve-unknown-fields`` -> unknown fields are
       errors (the server prunes them silently, so a field the release lacks is lost).
     * integer/number/boolean also accept a whole ``${VAR}`` placeholder (Flux post-build
-      substitution replaces it before the server sees it).
+      substitution replaces it before the server sees it), and a constrained string one
+      holding a placeholder anywhere.
     * ``nullable: true`` allows null; ``metadata`` is only checked to be an object (the
       server validates it itself, and CRD schemas do not describe it).
     """
@@ -278,6 +284,8 @@ def _convert(schema: dict[str, Any]) -> dict[str, Any]:
         out["type"] = [out["type"], "null"]
     if _types(out) & set(NON_STRING) and "string" not in _types(out):
         return {"anyOf": [out, PLACEHOLDER], PLACEHOLDER_MARK: True}
+    if "string" in _types(out) and any(key in out for key in _STRING_CONSTRAINTS):
+        return {"anyOf": [out, SUBSTITUTED], PLACEHOLDER_MARK: True}
     return out
 
 

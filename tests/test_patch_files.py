@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fluxbump.fleet import FleetSpec
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import snapshot, write_repo
+from tests.support.fixtures import CONSISTENT, INCIDENT, make_fleet, snapshot, write_repo
+from tests.support.helm_server import HelmServer
 
 BASE = """\
 ---
@@ -96,3 +98,56 @@ def test_a_partial_object_no_kustomization_patches_with_is_still_refused(
     )
     assert "'interval' is a required property" in outcome.stderr
     assert snapshot(repo) == before
+
+
+# A patch of the wrapper's HelmRelease that names the chart beside its version (Renovate's
+# flux manager reads a HelmRelease only with its chart): a pin, and no whole object.
+WRAPPER_PATCH = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: bp-flux
+  namespace: flux-system
+spec:
+  chart:
+    spec:
+      chart: bp-flux
+      version: VERSION
+"""
+OVERLAY = "clusters/omantel.omani.works/overlay"
+
+
+def wrapper_overlay(root: Path, listing: str, spec: FleetSpec = CONSISTENT) -> Path:
+    repo = make_fleet(root, spec)
+    (repo / OVERLAY).mkdir(parents=True)
+    (repo / OVERLAY / "kustomization.yaml").write_text(
+        f"resources:\n  - ../bootstrap-kit\n{listing}"
+    )
+    (repo / OVERLAY / "flux-version.yaml").write_text(WRAPPER_PATCH.replace("VERSION", "1.1.1"))
+    return repo
+
+
+def test_check_judges_a_patch_file_of_a_pinned_release_as_a_patch(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = wrapper_overlay(tmp_path / "repo", "patches:\n  - path: flux-version.yaml\n")
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout
+    assert f"{OVERLAY}/flux-version.yaml" not in check.stdout
+    repo = wrapper_overlay(
+        tmp_path / "incident", "patches:\n  - path: flux-version.yaml\n", INCIDENT
+    )
+    moved = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert moved.code == 0, moved.stderr
+    patched = (repo / OVERLAY / "flux-version.yaml").read_text()
+    assert patched == WRAPPER_PATCH.replace("VERSION", "1.1.2")
+
+
+def test_the_same_document_as_a_resource_is_a_whole_object_still_judged(tmp_path: Path) -> None:
+    repo = wrapper_overlay(tmp_path / "repo", "  - flux-version.yaml\n")
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1
+    assert (
+        f"{OVERLAY}/flux-version.yaml:6: HelmRelease flux-system/bp-flux: spec: 'interval' is a "
+        "required property" in check.stdout
+    )

@@ -255,8 +255,11 @@ def schema_violations(
     crds = chart_crds(index, chart, chart_version, offline=offline)
     if crds is None:
         return [], [f"CRD schemas not validated: {chart} {chart_version} is not cached (offline)"]
+    from fluxbump.scan.patchfiles import patch_files
+
     texts = {rel: found.sources[rel].text for rel in sorted({s.file for s in found.releases})}
-    return validate_files(texts, crds, release=f"Flux {versions.normalize(release)}"), []
+    release = f"Flux {versions.normalize(release)}"
+    return validate_files(texts, crds, release=release, is_patch=patch_files(found.root)), []
 
 
 def charts_of_release(index: HelmIndex, chart: str) -> Callable[[str], list[str]]:

@@ -10,7 +10,6 @@ validated against the target's CRD schema before anything is written. Pure funct
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -104,7 +103,7 @@ def repository_objects(tree: Survey, suspect: Suspect) -> list[FluxObject]:
     found: list[FluxObject] = []
     # A fleet's files name a few dozen distinct sets of API versions: each is judged once.
     judged: dict[ApiVersions, bool] = {}
-    is_patch = patch_files(tree.root, itertools.chain(tree.roles.clusters, tree.roles.release_pins))
+    is_patch = patch_files(tree.root)
     for rel in tree.roles.clusters:
         named = records.recall(rel) if records is not None else None
         source = None

@@ -7,8 +7,9 @@ offending field's ``file:line``. Pure functions of text, data and CRDs.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, NamedTuple
 
@@ -77,38 +78,48 @@ _FLUX_API = re.compile(r"^apiVersion:[ \t]*['\"]?[a-z.]*toolkit\.fluxcd\.io/", r
 
 
 def validate_files(
-    texts: Mapping[str, str], crds: Mapping[str, Crd], *, release: str = "the target release"
+    texts: Mapping[str, str],
+    crds: Mapping[str, Crd],
+    *,
+    release: str = "the target release",
+    is_patch: Callable[[str], bool] = lambda rel: False,
 ) -> list[Violation]:
     """``validate_objects`` over whole files, each distinct Flux document validated once.
 
     A fleet repeats the same HelmRelease in every cluster directory: composing and validating
     each copy cost seconds per hundred clusters. A document's violations depend only on its
-    text, so identical documents share them, moved to each copy's file and line.
+    text, so identical documents share them, moved to each copy's file and line. A document
+    with violations in a file that ``is_patch`` (``scan/patchfiles.py``) is judged as a patch.
     """
     from fluxbump.yamlio.blockyaml import split_documents
 
-    seen: dict[str, list[Violation]] = {}
+    seen: dict[tuple[str, bool], list[Violation]] = {}
+
+    def validated(docs: Callable[[], list[ObjectDoc]], body: str, partial: bool) -> list[Violation]:
+        if (body, partial) not in seen:
+            marked = [d._replace(partial=partial) for d in docs()]
+            seen[body, partial] = validate_objects(marked, crds, release=release)
+        return seen[body, partial]
+
     found: list[Violation] = []
     for rel, text in texts.items():
         segments = split_documents(text)
-        if segments is None:  # only a full parse can cut this stream: validate it whole
+        # only a full parse can cut this stream: validate it whole
+        parts = (
+            [(text, 0)] if segments is None else [(text[s.start : s.end], s.line) for s in segments]
+        )
+        for body, offset in parts:
+            if segments is not None and not _FLUX_API.search(body):
+                continue
+            docs = functools.partial(_object_docs_at, text, body, rel)
             try:
-                found += validate_objects(object_docs(text, rel), crds, release=release)
+                problems = validated(docs, body, False)
+                if problems and is_patch(rel):
+                    problems = validated(docs, body, True)
             except UsageError as exc:
                 found.append(_unreadable_object(rel, exc.message))
-            continue
-        for segment in segments:
-            body = text[segment.start : segment.end]
-            if not _FLUX_API.search(body):
                 continue
-            if body not in seen:
-                try:
-                    docs = _object_docs_at(text, body, rel)
-                except UsageError as exc:
-                    found.append(_unreadable_object(rel, exc.message))
-                    continue
-                seen[body] = validate_objects(docs, crds, release=release)
-            found += [replace(v, file=rel, line=v.line + segment.line) for v in seen[body]]
+            found += [replace(v, file=rel, line=v.line + offset) for v in problems]
     return found
 
 

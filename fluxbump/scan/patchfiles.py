@@ -10,7 +10,7 @@ patched object's, so the file is no whole object to validate
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +19,14 @@ from fluxbump.scan.sites.kustomizeremote import FILE_NAMES
 from fluxbump.scan.sources import read_raw, source_of
 
 
-def patch_files(root: Path, walked: Iterable[str]) -> Callable[[str], bool]:
-    """Whether a repository file is a patch a walked kustomization lists; the walk is looked
-    through on the first question only (most runs ask none), and each kustomization is read
-    once, when a file in or below its directory is asked about."""
-    kustomizations: dict[str, str] = {}
+def patch_files(root: Path) -> Callable[[str], bool]:
+    """Whether a repository file is a patch a kustomization in its directory or one above
+    lists; each directory's kustomization is looked for and read once, when asked about."""
     listed: dict[str, frozenset[str]] = {}
 
     def patches_of(directory: str) -> frozenset[str]:
-        if not listed:
-            kustomizations.update((posixpath.dirname(rel), rel) for rel in walked
-                                  if posixpath.basename(rel) in FILE_NAMES)  # fmt: skip
         if directory not in listed:
-            rel = kustomizations.get(directory)
-            listed[directory] = _listed_patches(root, rel) if rel is not None else frozenset()
+            listed[directory] = _listed_patches(root, directory)
         return listed[directory]
 
     def is_patch(rel: str) -> bool:
@@ -46,24 +40,30 @@ def patch_files(root: Path, walked: Iterable[str]) -> Callable[[str], bool]:
     return is_patch
 
 
-def _listed_patches(root: Path, rel: str) -> frozenset[str]:
-    """The repository paths of the patch files one kustomization lists (none when it cannot
-    be read: kustomize cannot apply it either, and the scan names such a file)."""
+def _listed_patches(root: Path, directory: str) -> frozenset[str]:
+    """The repository paths of the patch files the kustomization of ``directory`` lists (none
+    when there is none, or it cannot be read: kustomize cannot apply it either)."""
     from ruamel.yaml.error import YAMLError
 
     from fluxbump.yamlio import plaindata
 
+    rel = next((r for r in _names_in(directory) if (root / r).is_file()), None)
+    if rel is None:
+        return frozenset()
     try:
         docs = plaindata.load_all(source_of(rel, read_raw(root, rel)).text, last_wins=True)
     except (FluxbumpError, YAMLError, ValueError, RecursionError):
         return frozenset()
-    directory = posixpath.dirname(rel)
     return frozenset(
         posixpath.normpath(posixpath.join(directory, path))
         for doc in docs
         if isinstance(doc, dict)
         for path in _patch_paths(doc)
     )
+
+
+def _names_in(directory: str) -> list[str]:
+    return [posixpath.join(directory, name) if directory else name for name in FILE_NAMES]
 
 
 def _patch_paths(kustomization: dict[str, Any]) -> list[str]:

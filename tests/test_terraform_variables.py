@@ -275,3 +275,43 @@ def test_sync_compares_a_module_argument_with_the_same_module_at_the_base(
         '"v2.4.0"', '"v2.5.1"'
     )
     assert b'default     = "v2.5.1"' in (repo / "modules/flux/variables.tf").read_bytes()
+
+
+def crlf(text: str) -> str:
+    return text.replace("\n", "\r\n")
+
+
+def test_a_variable_in_crlf_files_is_followed_and_moved_keeping_crlf(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # Terraform written on Windows: every line ends in CR LF (the reference, the variable
+    # block and the tfvars were not matched: no pin at all, "components: none").
+    files = {
+        "infra/flux/main.tf": crlf(MAIN),
+        "infra/flux/variables.tf": crlf(VARIABLES),
+        "infra/flux/terraform.tfvars": crlf(TFVARS),
+    }
+    repo = module(tmp_path, files)
+    rows = [(r["file"], r["line"], r["value"], r["proven"]) for r in terraform_rows(repo)]
+    assert sorted(rows) == [
+        ("infra/flux/terraform.tfvars", 2, "v2.4.0", True),
+        ("infra/flux/variables.tf", 8, "v2.4.0", True),
+    ]
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    after = terraform_files(snapshot(repo))
+    assert (
+        after["infra/flux/variables.tf"] == crlf(VARIABLES).replace('"v2.4.0"', '"v2.5.1"').encode()
+    )
+    assert after["infra/flux/terraform.tfvars"] == crlf(TFVARS).replace("v2.4.0", "v2.5.1").encode()
+    assert after["infra/flux/main.tf"] == crlf(MAIN).encode()
+
+
+def test_an_interpolated_variable_is_the_variable(tmp_path: Path) -> None:
+    # Terraform 0.11's way to write a reference, still common: "${var.NAME}" is var.NAME.
+    main = MAIN.replace("var.flux_version", '"${var.flux_version}"')
+    repo = module(tmp_path, {"infra/flux/main.tf": main, "infra/flux/variables.tf": VARIABLES})
+    assert terraform_rows(repo) == [
+        {"file": "infra/flux/variables.tf", "line": 8, "value": "v2.4.0",
+         "owner": 'flux_bootstrap_git.this (var.flux_version)', "ok": True, "proven": True},
+    ]  # fmt: skip

@@ -39,14 +39,19 @@ _VERSION = re.compile(
 )
 
 
+# ``var.NAME``, or the same as Terraform 0.11 wrote it, a string of one interpolation:
+# ``"${var.NAME}"`` (the site spans ``var.NAME``).
 _REFERENCE = re.compile(
-    r"^[ \t]*version[ \t]*=[ \t]*(?P<version>var\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*))"
-    r"[ \t]*(?:#.*|//.*)?$"
+    r'^[ \t]*version[ \t]*=[ \t]*(?P<quote>"\$\{[ \t]*)?'
+    r"(?P<version>var\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*))"
+    r'(?(quote)[ \t]*\}")[ \t]*(?:#.*|//.*)?\r?$'
 )
 # Any ``version`` argument, whatever its expression: a block without one has no version.
 _ANY_VERSION = re.compile(r"^[ \t]*version[ \t]*=")
-_VARIABLE = re.compile(r'^[ \t]*variable[ \t]+"(?P<name>[^"\n]+)"[ \t]*\{[ \t]*$', re.MULTILINE)
-_DEFAULT = re.compile(r'^[ \t]*default[ \t]*=[ \t]*"(?P<version>[^"$%\\\n]*)"[ \t]*(?:#.*|//.*)?$')
+_VARIABLE = re.compile(r'^[ \t]*variable[ \t]+"(?P<name>[^"\n]+)"[ \t]*\{[ \t]*\r?$', re.MULTILINE)
+_DEFAULT = re.compile(
+    r'^[ \t]*default[ \t]*=[ \t]*"(?P<version>[^"$%\\\n]*)"[ \t]*(?:#.*|//.*)?\r?$'
+)
 
 
 def find_terraform_pins(source: SourceFile) -> list[PinSite]:
@@ -203,7 +208,7 @@ def variable_values(source: SourceFile, name: str) -> list[PinSite]:
     if source.rel.endswith(".tfvars"):
         assignment = re.compile(
             rf'^[ \t]*{re.escape(name)}[ \t]*=[ \t]*"(?P<version>[^"$%\\\n]*)"'
-            r"[ \t]*(?:#.*|//.*)?$",
+            r"[ \t]*(?:#.*|//.*)?\r?$",
             re.MULTILINE,
         )
         return [

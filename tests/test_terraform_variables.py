@@ -129,6 +129,21 @@ def test_tfvars_values_and_the_default_all_move(tmp_path: Path, helm_server: Hel
     assert terraform_files(snapshot(repo)) == expected  # the other module's too: untouched
 
 
+def assert_unproven_and_left(repo: Path, value: str, helm_server: HelmServer) -> None:
+    """main.tf's version is one unproven site: no violation, and ``to`` writes no .tf file."""
+    assert terraform_rows(repo) == [
+        {"file": "infra/flux/main.tf", "line": 3, "value": value,
+         "owner": "flux_bootstrap_git.this", "ok": True, "proven": False},
+    ]  # fmt: skip
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr
+    assert "1 cannot be proven" in check.stdout
+    before = snapshot(repo)
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert terraform_files(snapshot(repo)) == terraform_files(before)
+
+
 def test_a_variable_nothing_sets_is_unproven_not_a_violation(
     tmp_path: Path, helm_server: HelmServer
 ) -> None:
@@ -141,17 +156,7 @@ def test_a_variable_nothing_sets_is_unproven_not_a_violation(
             "infra/other/terraform.tfvars": TFVARS,  # another module does not set it here
         },
     )
-    assert terraform_rows(repo) == [
-        {"file": "infra/flux/main.tf", "line": 3, "value": "var.flux_version",
-         "owner": "flux_bootstrap_git.this", "ok": True, "proven": False},
-    ]  # fmt: skip
-    check = run_cli("check", "--repo", str(repo), "--offline")
-    assert check.code == 0, check.stdout + check.stderr
-    assert "1 cannot be proven" in check.stdout
-    before = snapshot(repo)
-    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
-    assert outcome.code == 0, outcome.stdout + outcome.stderr
-    assert terraform_files(snapshot(repo)) == terraform_files(before)
+    assert_unproven_and_left(repo, "var.flux_version", helm_server)
 
 
 def test_sync_follows_a_variable_default_renovate_moved(tmp_path: Path) -> None:
@@ -315,3 +320,15 @@ def test_an_interpolated_variable_is_the_variable(tmp_path: Path) -> None:
         {"file": "infra/flux/variables.tf", "line": 8, "value": "v2.4.0",
          "owner": 'flux_bootstrap_git.this (var.flux_version)', "ok": True, "proven": True},
     ]  # fmt: skip
+
+
+def test_any_other_expression_is_shown_unproven_at_its_line(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # A local (or a call) is no literal and no variable to follow: it was no pin at all, and
+    # check said "nothing to check" of a repository that pins Flux through it.
+    main = MAIN.replace("var.flux_version", "local.flux_version")
+    locals_tf = 'locals {\n  flux_version = "v2.4.0"\n}\n'
+    files = {"infra/flux/main.tf": main, "infra/flux/locals.tf": locals_tf}
+    repo = cli_and_module(tmp_path, files)
+    assert_unproven_and_left(repo, "local.flux_version", helm_server)

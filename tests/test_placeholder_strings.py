@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import snapshot, write_repo
+from tests.test_patch_files import UNGUARDED
 
 SYNC = """\
 ---
@@ -32,7 +33,8 @@ def repo_with(root: Path, url: str, interval: str = "1m0s") -> Path:
 
 
 def bump(repo: Path) -> tuple[int, str]:
-    outcome = run_cli("to", "2.8.1", "--repo", str(repo), "--offline", "--no-git")
+    # (2.1.0 -> 2.8.1 drops versions 2.1.0 stores: the CRD guard's refusal is not the subject)
+    outcome = run_cli("to", "2.8.1", "--repo", str(repo), *UNGUARDED)
     return outcome.code, outcome.stderr
 
 

@@ -164,16 +164,21 @@ def test_block_reader_matches_ruamel_on_mutated_manifests(data: st.DataObject) -
 
 
 _TAG_THEN_FLOW_INDICATOR = re.compile(r"![^\s]*[,\[\]{}]")
-_ROOT_BLOCK_SCALAR = re.compile(r"(?m)^(?:---[ \t]+)?[|>]")
+# (indented too: ' |' at the top level is the same root scalar, and ruamel the same oracle)
+_ROOT_BLOCK_SCALAR = re.compile(r"(?m)^[ \t]*(?:---[ \t]+)?[|>]")
 
 
 def test_a_document_marker_ends_a_top_level_block_scalar_as_yaml_1_2_says() -> None:
-    # The oracle of the property above reads the '---' into the scalar (one document).
-    text = "| # c\n---\na: 1\n"
-    assert len(yamldoc.compose_with_ruamel(text, "t.yaml")) == 1
-    docs = blockyaml.compose_all(text, "t.yaml")
-    assert len(docs) == 2 and docs[0].value == ""
-    assert yamldoc.keys(docs[1]) == ["a"]
+    # The oracle of the property above reads the '---' into the scalar (one document), and
+    # a comment line after an indented one into its text.
+    for text in ("| # c\n---\na: 1\n", " | # c\n---\na: 1\n"):
+        assert len(yamldoc.compose_with_ruamel(text, "t.yaml")) == 1
+        docs = blockyaml.compose_all(text, "t.yaml")
+        assert len(docs) == 2 and docs[0].value == ""
+        assert yamldoc.keys(docs[1]) == ["a"]
+    text = " |\n# c\n---\na: 1\n"
+    assert yamldoc.compose_with_ruamel(text, "t.yaml")[0].value == "# c\n"
+    assert blockyaml.compose_all(text, "t.yaml")[0].value == ""  # as libyaml reads it
 
 
 def test_a_tag_before_a_flow_indicator_is_read_as_yaml_1_2_says_not_as_ruamel_does() -> None:

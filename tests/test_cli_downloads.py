@@ -14,7 +14,7 @@ from pathlib import Path
 from fluxbump.scan.sites.fluxcli import find_cli_pins
 from fluxbump.scan.sources import SourceFile
 from tests.support.cli_runner import role_rows, run_cli
-from tests.support.fixtures import snapshot
+from tests.support.fixtures import edit, snapshot
 from tests.support.layouts import write_repo
 
 VARS = "ansible/roles/flux-cli/vars/main.yml"
@@ -217,3 +217,40 @@ def test_to_names_the_nix_hash_of_the_fetchurl_it_moves_not_another_tools(tmp_pa
     assert [w["line"] for w in warnings] == [14]  # the Flux fetchurl's; helm's (7) is not named
     # SRI, not the hex checksums.txt lists: the way to get it in that form is named
     assert "'nix store prefetch-file URL' prints" in warnings[0]["message"]
+
+
+# Flux's install script given a release, as fluxcd.io/flux/cmd documents it (public scripts,
+# devcontainers and Dockerfiles install the CLI so).
+INSTALL = "scripts/bootstrap.sh"
+INSTALL_TEXT = """\
+#!/bin/bash
+# curl -s https://fluxcd.io/install.sh | FLUX_VERSION=2.0.0 bash
+curl -s https://fluxcd.io/install.sh | FLUX_VERSION=2.4.0 bash -s ~/.local/bin
+curl -s https://fluxcd.io/install.sh | sudo FLUX_VERSION="2.4.0" bash
+"""
+INSTALL_IMAGE = "tools/Dockerfile"
+INSTALL_IMAGE_TEXT = """\
+FROM debian:12
+ENV FLUX_VERSION=2.4.0
+RUN curl -s https://fluxcd.io/install.sh | FLUX_VERSION=${FLUX_VERSION} bash
+"""
+
+
+def test_the_install_script_given_a_release_is_a_cli_pin(tmp_path: Path) -> None:
+    repo = repo_with(tmp_path, {INSTALL: INSTALL_TEXT, INSTALL_IMAGE: INSTALL_IMAGE_TEXT})
+    script = "fluxcd.io/install.sh"
+    assert cli_rows(repo) == [
+        (f"{INSTALL}:3", "2.4.0", script, True),
+        (f"{INSTALL}:4", "2.4.0", script, True),
+        (f"{INSTALL_IMAGE}:2", "2.4.0", f"{script} ($FLUX_VERSION)", True),
+    ]
+    edit(repo, INSTALL, 'FLUX_VERSION="2.4.0"', 'FLUX_VERSION="2.3.0"')
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert f"{INSTALL}:4: fluxcd.io/install.sh pins Flux 2.3.0" in check.stdout
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stderr
+    assert (repo / INSTALL).read_text() == INSTALL_TEXT.replace(
+        "FLUX_VERSION=2.4.0", "FLUX_VERSION=2.5.1"
+    ).replace('"2.4.0"', '"2.5.1"')
+    assert (repo / INSTALL_IMAGE).read_text() == INSTALL_IMAGE_TEXT.replace("2.4.0", "2.5.1")

@@ -511,3 +511,42 @@ def test_a_download_of_the_releases_manifests_tarball_is_a_pin(tmp_path: Path) -
     assert (repo / SCRIPT).read_text("utf-8") == script.replace("v2.4.0", "v2.5.1")
     assert (repo / "Makefile").read_text("utf-8") == makefile
     assert "Makefile:3: kustomize remote install $(FLUX_VERSION) left as written" in moved.stderr
+
+
+TASK_VARIABLE = """\
+---
+version: "3"
+
+vars:
+  # renovate: datasource=github-releases depName=fluxcd/flux2
+  FLUX_VERSION: v2.4.0
+
+tasks:
+  install:
+    cmds:
+      - kubectl apply --server-side --kustomize "github.com/fluxcd/flux2/manifests/install?ref={{.FLUX_VERSION}}"
+      - flux install --version={{ .FLUX_VERSION }} --export > gotk-components.yaml
+"""
+
+
+def test_a_taskfile_variable_is_followed_to_its_vars_entry(tmp_path: Path) -> None:
+    # Task writes a variable as a Go template of its ``vars:``, ``{{.FLUX_VERSION}}``: it was
+    # shown unproven, and ``to`` left the vars entry at the old release.
+    repo = write_repo(tmp_path / "repo", {"Taskfile.yml": TASK_VARIABLE})
+    status = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    assert [
+        (s["owner"], f"{s['file']}:{s['line']}", s["value"], s["proven"])
+        for s in json.loads(status.stdout)["sites"]
+    ] == [
+        (
+            "kubectl fluxcd/flux2/manifests/install ({{.FLUX_VERSION}})",
+            "Taskfile.yml:6",
+            "v2.4.0",
+            True,
+        )
+    ]
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / "Taskfile.yml").read_text("utf-8") == TASK_VARIABLE.replace(
+        "FLUX_VERSION: v2.4.0", "FLUX_VERSION: v2.5.1"
+    )

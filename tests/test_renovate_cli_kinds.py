@@ -212,3 +212,23 @@ def test_a_literal_chart_version_beside_a_chart_ref_variable_of_the_chart_is_rea
     moved = _renovated(chart, VARIABLE_REF_TASKS, "2.19.0")
     assert moved == VARIABLE_REF_TASKS.replace("2.18.3", "2.19.0")  # cilium's 1.16.5 stays
     assert all(not NOT_RE2.search(p) for p in chart["matchStrings"])
+
+
+def test_the_install_script_and_a_dockerfile_variable_are_read_and_moved(tmp_path: Path) -> None:
+    # fluxcd.io/install.sh given FLUX_VERSION=, literally or by a Dockerfile ENV: fluxbump
+    # reads both as CLI pins, so Renovate must move them for sync to follow.
+    from tests.test_cli_downloads import INSTALL, INSTALL_IMAGE, INSTALL_IMAGE_TEXT, INSTALL_TEXT
+
+    repo = write_repo(tmp_path / "repo", {INSTALL: INSTALL_TEXT, INSTALL_IMAGE: INSTALL_IMAGE_TEXT})
+    config = generated(repo)
+    manager = _manager(config, "Flux's install script")
+    assert _read(repo, manager) == {INSTALL: ["2.4.0", "2.4.0"], INSTALL_IMAGE: ["2.4.0"]}
+    assert all(not NOT_RE2.search(p) for p in manager["matchStrings"])
+    assert _renovated(manager, INSTALL_TEXT, "2.5.1") == INSTALL_TEXT.replace(
+        "FLUX_VERSION=2.4.0", "FLUX_VERSION=2.5.1"
+    ).replace('"2.4.0"', '"2.5.1"')
+    assert _renovated(manager, INSTALL_IMAGE_TEXT, "2.5.1") == INSTALL_IMAGE_TEXT.replace(
+        "2.4.0", "2.5.1"
+    )
+    for schema in SCHEMAS:
+        assert problems(schema, generated(repo, "--renovate-version", _release(schema))) == []

@@ -129,6 +129,21 @@ def test_tfvars_values_and_the_default_all_move(tmp_path: Path, helm_server: Hel
     assert terraform_files(snapshot(repo)) == expected  # the other module's too: untouched
 
 
+def assert_unproven_and_left(repo: Path, value: str, helm_server: HelmServer) -> None:
+    """main.tf's version is one unproven site: no violation, and ``to`` writes no .tf file."""
+    assert terraform_rows(repo) == [
+        {"file": "infra/flux/main.tf", "line": 3, "value": value,
+         "owner": "flux_bootstrap_git.this", "ok": True, "proven": False},
+    ]  # fmt: skip
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr
+    assert "1 cannot be proven" in check.stdout
+    before = snapshot(repo)
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert terraform_files(snapshot(repo)) == terraform_files(before)
+
+
 def test_a_variable_nothing_sets_is_unproven_not_a_violation(
     tmp_path: Path, helm_server: HelmServer
 ) -> None:
@@ -141,17 +156,7 @@ def test_a_variable_nothing_sets_is_unproven_not_a_violation(
             "infra/other/terraform.tfvars": TFVARS,  # another module does not set it here
         },
     )
-    assert terraform_rows(repo) == [
-        {"file": "infra/flux/main.tf", "line": 3, "value": "var.flux_version",
-         "owner": "flux_bootstrap_git.this", "ok": True, "proven": False},
-    ]  # fmt: skip
-    check = run_cli("check", "--repo", str(repo), "--offline")
-    assert check.code == 0, check.stdout + check.stderr
-    assert "1 cannot be proven" in check.stdout
-    before = snapshot(repo)
-    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
-    assert outcome.code == 0, outcome.stdout + outcome.stderr
-    assert terraform_files(snapshot(repo)) == terraform_files(before)
+    assert_unproven_and_left(repo, "var.flux_version", helm_server)
 
 
 def test_sync_follows_a_variable_default_renovate_moved(tmp_path: Path) -> None:
@@ -275,3 +280,55 @@ def test_sync_compares_a_module_argument_with_the_same_module_at_the_base(
         '"v2.4.0"', '"v2.5.1"'
     )
     assert b'default     = "v2.5.1"' in (repo / "modules/flux/variables.tf").read_bytes()
+
+
+def crlf(text: str) -> str:
+    return text.replace("\n", "\r\n")
+
+
+def test_a_variable_in_crlf_files_is_followed_and_moved_keeping_crlf(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # Terraform written on Windows: every line ends in CR LF (the reference, the variable
+    # block and the tfvars were not matched: no pin at all, "components: none").
+    files = {
+        "infra/flux/main.tf": crlf(MAIN),
+        "infra/flux/variables.tf": crlf(VARIABLES),
+        "infra/flux/terraform.tfvars": crlf(TFVARS),
+    }
+    repo = module(tmp_path, files)
+    rows = [(r["file"], r["line"], r["value"], r["proven"]) for r in terraform_rows(repo)]
+    assert sorted(rows) == [
+        ("infra/flux/terraform.tfvars", 2, "v2.4.0", True),
+        ("infra/flux/variables.tf", 8, "v2.4.0", True),
+    ]
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    after = terraform_files(snapshot(repo))
+    assert (
+        after["infra/flux/variables.tf"] == crlf(VARIABLES).replace('"v2.4.0"', '"v2.5.1"').encode()
+    )
+    assert after["infra/flux/terraform.tfvars"] == crlf(TFVARS).replace("v2.4.0", "v2.5.1").encode()
+    assert after["infra/flux/main.tf"] == crlf(MAIN).encode()
+
+
+def test_an_interpolated_variable_is_the_variable(tmp_path: Path) -> None:
+    # Terraform 0.11's way to write a reference, still common: "${var.NAME}" is var.NAME.
+    main = MAIN.replace("var.flux_version", '"${var.flux_version}"')
+    repo = module(tmp_path, {"infra/flux/main.tf": main, "infra/flux/variables.tf": VARIABLES})
+    assert terraform_rows(repo) == [
+        {"file": "infra/flux/variables.tf", "line": 8, "value": "v2.4.0",
+         "owner": 'flux_bootstrap_git.this (var.flux_version)', "ok": True, "proven": True},
+    ]  # fmt: skip
+
+
+def test_any_other_expression_is_shown_unproven_at_its_line(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # A local (or a call) is no literal and no variable to follow: it was no pin at all, and
+    # check said "nothing to check" of a repository that pins Flux through it.
+    main = MAIN.replace("var.flux_version", "local.flux_version")
+    locals_tf = 'locals {\n  flux_version = "v2.4.0"\n}\n'
+    files = {"infra/flux/main.tf": main, "infra/flux/locals.tf": locals_tf}
+    repo = cli_and_module(tmp_path, files)
+    assert_unproven_and_left(repo, "local.flux_version", helm_server)

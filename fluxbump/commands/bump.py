@@ -315,7 +315,7 @@ def _guard_crds(
     found: Discovery, index: HelmIndex, target: str, options: BumpOptions, session: GitSession
 ) -> CrdComparison:
     """Refuse (exit 4) a target whose CRDs stop serving a version the clusters may store."""
-    from fluxbump.crds.drops import guard_transition
+    from fluxbump.crds.drops import APPLY_FAILURE, HELM_FAILURE, guard_transition
 
     comparison = crd_comparison(found, index, target, options, session)
     chart = comparison.chart
@@ -327,10 +327,11 @@ def _guard_crds(
         if comparison.history is not None
         else "in use now (no git history: every served version is treated as stored)"
     )
+    failure = APPLY_FAILURE if found.component.outside_charts else HELM_FAILURE
     said = guard_transition(
         current, f"{chart} {target}", list(comparison.drops),
         force=options.force_unsafe_crds, migrated=options.crds_migrated,
-        steps=comparison.steps(), basis=basis,
+        steps=comparison.steps(), basis=basis, failure=failure,
     )  # fmt: skip
     return replace(
         comparison,

@@ -23,7 +23,7 @@ from fluxbump.pins import PinSite, Role
 from fluxbump.scan.roles import read_once
 from fluxbump.scan.sites.ansible import MODULES as ANSIBLE_MODULES
 from fluxbump.scan.sites.ansible import chart_ref_variables
-from fluxbump.scan.sites.fluxcli import DOWNLOAD, IMAGE
+from fluxbump.scan.sites.fluxcli import DOWNLOAD, IMAGE, INSTALL_SCRIPT
 from fluxbump.scan.sites.kustomizeremote import ASSET as ASSET_OWNER
 from fluxbump.scan.sites.kustomizeremote import COMMAND_OWNERS
 from fluxbump.scan.sites.kustomizeremote import FILE_NAMES as KUSTOMIZATION_NAMES
@@ -219,7 +219,8 @@ _VERSION = r"[\"']?(?<currentValue>v?[0-9]+\.[0-9]+\.[0-9]+)"
 # The text before a pin's value on its line when the pin is a variable's value: YAML
 # ``name: "``, shell ``export NAME=``, Makefile ``NAME ?= ``.
 _ASSIGNED = re.compile(
-    r"[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?(?P<name>[A-Za-z_][\w-]*)[ \t]*(?::=|\?=|[:=])[ \t]*[\"']?"
+    r"[ \t]*(?:-[ \t]+)?(?:(?:export|ARG|ENV)[ \t]+)?(?P<name>[A-Za-z_][\w-]*)[ \t]*"
+    r"(?::=|\?=|[:=])[ \t]*[\"']?"
 )
 # The asset of the CLI at a literal release (its name repeats it: Renovate's regex manager
 # replaces every currentValue of the match, so both move), on a line that is no comment
@@ -231,12 +232,22 @@ _ASSET_AT = (
 )
 
 
+# Flux's install script given a literal release (the script takes it without the "v").
+_SCRIPT_AT = (
+    r"(?:^|\n)[^#\n]*?(?:fluxcd\.io/install\.sh|fluxcd/flux2/[^/\s]+/install/flux\.sh)"
+    r"[^\n|]*\|[^\n]*?FLUX_VERSION=[\"']?(?<currentValue>[0-9]+\.[0-9]+\.[0-9]+)"
+)
+
+
 def _download_pins(tree: Survey) -> list[PinSite]:
-    """The release pins of Flux CLI downloads Renovate can read: exact versions."""
+    """The release pins of Flux CLI downloads (and install script runs) Renovate can read:
+    exact versions."""
     return [
         s
         for s in tree.release_pins()
-        if s.role is Role.CLI and s.owner.startswith(DOWNLOAD) and versions.is_pin(s.value)
+        if s.role is Role.CLI
+        and s.owner.startswith((DOWNLOAD, INSTALL_SCRIPT))
+        and versions.is_pin(s.value)
     ]
 
 
@@ -261,14 +272,23 @@ def _assigned(tree: Survey, site: PinSite) -> str | None:
 def _assignment(name: str) -> str:
     """A regex of the line that gives variable ``name`` an exact version. No lookaround or
     back-reference: Renovate compiles matchStrings with RE2 when it is installed."""
-    return rf"(?:^|\n)[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?{_escape(name)}[ \t]*(?::=|\?=|[:=])[ \t]*{_VERSION}"
+    return (
+        rf"(?:^|\n)[ \t]*(?:-[ \t]+)?(?:(?:export|ARG|ENV)[ \t]+)?{_escape(name)}[ \t]*"
+        rf"(?::=|\?=|[:=])[ \t]*{_VERSION}"
+    )
 
 
 def _download_strings(tree: Survey, sites: Iterable[PinSite]) -> list[str]:
     """The matchStrings of the CLI downloads found: each variable that holds the release,
     and the asset URL when a literal release is written in it."""
-    names = (_assigned(tree, s) for s in sites)
-    return _unique(_assignment(n) if n is not None else _ASSET_AT for n in names)
+    return _unique(_download_string(tree, s) for s in sites)
+
+
+def _download_string(tree: Survey, site: PinSite) -> str:
+    name = _assigned(tree, site)
+    if name is not None:
+        return _assignment(name)
+    return _SCRIPT_AT if site.owner.startswith(INSTALL_SCRIPT) else _ASSET_AT
 
 
 def _variable_strings(tree: Survey, sites: Iterable[PinSite]) -> list[str]:

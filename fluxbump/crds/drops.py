@@ -25,6 +25,14 @@ NO_WAY_OUT = (
 )
 
 
+# What the API server's refusal of the CRD update does: under Helm (a chart of Flux), its
+# rollback; where Flux's own manifests are applied (kustomize, bootstrap), the apply fails.
+HELM_FAILURE = (
+    "the API server would reject the CRD update and Helm's rollback removes the Flux controllers"
+)
+APPLY_FAILURE = "the API server would reject the CRD update, so Flux's manifests fail to apply"
+
+
 @dataclass(frozen=True)
 class Drop:
     """An API version the current release serves and the target does not."""
@@ -84,6 +92,7 @@ def guard_transition(
     migrated: bool = False,
     steps: str = WAY_OUT,
     basis: str = "in use now",
+    failure: str = HELM_FAILURE,
 ) -> list[str]:
     """Refuse a transition that drops a CRD version the clusters may have stored (exit 4).
 
@@ -113,8 +122,7 @@ def guard_transition(
     if not force:
         raise UnsafeTransitionError(
             f"{current_chart} -> {target_chart} stops serving CRD API versions {basis}: "
-            f"{listed}; the API server would reject the CRD update and Helm's rollback removes "
-            f"the Flux controllers; {steps}"
+            f"{listed}; {failure}; {steps}"
         )
     return [
         *warnings,

@@ -22,7 +22,7 @@ from fluxbump.crds.definitions import Crd, CrdVersions, crd_catalog_offline, rea
 from fluxbump.crds.drops import Drop, dropped_versions
 from fluxbump.crds.history import PinHistory, stored_versions
 from fluxbump.errors import ResolutionError
-from fluxbump.pins import Role, Violation
+from fluxbump.pins import PinSite, Role, Violation
 from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import resolve_chart_version
 from fluxbump.scan.discover import Discovery
@@ -45,18 +45,52 @@ def crd_facts(index: HelmIndex, chart: str, version: str, *, offline: bool) -> C
     return read_crds(archive, f"{chart}-{version}.tgz")
 
 
+# Pins of a Flux with no wrapper chart that apply Flux's own manifests as they are: nothing
+# migrates the objects the cluster stores first, so a CRD update dropping a stored version is
+# rejected (fluxcd/flux2#3362, #5852). flux-operator migrates them itself (a FluxInstance is
+# not one); a CLI pin installs nothing.
+_MANIFEST_INSTALLS = frozenset(
+    {Role.BOOTSTRAP, Role.KUSTOMIZE_REMOTE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.TERRAFORM}
+)
+
+
 def running_charts(found: Discovery, index: HelmIndex) -> list[str]:
-    """Chart versions whose CRDs the cluster may run: the pinned one and the cloud-init one."""
-    upstream = found.component.upstream
+    """Chart versions whose CRDs the cluster may run: the pinned one and the cloud-init one
+    (without a wrapper chart, the chart of each release the manifest installs pin)."""
     charts = [p.value for p in found.upstream_pins() if versions.is_pin(p.value)]
-    for site in found.installs[:1]:
-        if not versions.is_pin(site.value):
-            continue
-        try:
-            charts.append(resolve_chart_version(index, site.value, upstream).chart)
-        except ResolutionError:
-            continue  # no chart for that release: the gate reports it
+    charts += [c for s in _install_sites(found) if (c := _chart_of(found, index, s)) is not None]
     return list(dict.fromkeys(charts))
+
+
+def _install_sites(found: Discovery) -> list[PinSite]:
+    if found.component.outside_charts:
+        return [s for s in found.release_pins if s.role in _MANIFEST_INSTALLS]
+    return found.installs[:1]
+
+
+def _chart_of(found: Discovery, index: HelmIndex, site: PinSite) -> str | None:
+    """The chart carrying the release ``site`` installs; None: a range, or no chart carries
+    it (a cloud-init one the gate reports)."""
+    if not versions.is_pin(site.value):
+        return None
+    try:
+        return resolve_chart_version(index, site.value, found.component.upstream).chart
+    except ResolutionError:
+        return None
+
+
+def _unknown_installs(found: Discovery, index: HelmIndex) -> list[str]:
+    """Without a wrapper chart, each exact install pin whose release no chart carries: what
+    its clusters store is unknown, so the guard cannot judge moving from it."""
+    if not found.component.outside_charts:
+        return []
+    return [
+        f"CRD guard: no {found.component.upstream} chart carries Flux {s.value} ({s.where}): "
+        "the CRD versions its clusters store are unknown, not checked (run `flux migrate` "
+        "before a minor upgrade)"
+        for s in _install_sites(found)
+        if versions.is_pin(s.value) and _chart_of(found, index, s) is None
+    ]
 
 
 def drops_between(
@@ -173,6 +207,7 @@ def compare_crds(
     chart = found.component.upstream
     running = tuple(running_charts(found, index))
     drops, warnings = drops_between(index, chart, list(running), target, offline=offline)
+    warnings = _unknown_installs(found, index) + warnings
     if history is not None and drops:
         drops, more = _classify(drops, index, chart, [*running, *history.charts])
         warnings += more
@@ -255,8 +290,11 @@ def schema_violations(
     crds = chart_crds(index, chart, chart_version, offline=offline)
     if crds is None:
         return [], [f"CRD schemas not validated: {chart} {chart_version} is not cached (offline)"]
+    from fluxbump.scan.patchfiles import patch_files
+
     texts = {rel: found.sources[rel].text for rel in sorted({s.file for s in found.releases})}
-    return validate_files(texts, crds, release=f"Flux {versions.normalize(release)}"), []
+    release = f"Flux {versions.normalize(release)}"
+    return validate_files(texts, crds, release=release, is_patch=patch_files(found.root)), []
 
 
 def charts_of_release(index: HelmIndex, chart: str) -> Callable[[str], list[str]]:

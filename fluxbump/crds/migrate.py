@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fluxbump.crds.definitions import Crd, dig
 from fluxbump.crds.schema import ObjectDoc, object_docs, validate_objects
@@ -21,6 +21,7 @@ from fluxbump.pins import PinSite, Role, Violation, yaml_site
 from fluxbump.plan import Edit
 from fluxbump.scan.apiversions import ApiVersions, api_versions
 from fluxbump.scan.discover import Survey
+from fluxbump.scan.patchfiles import patch_files
 from fluxbump.scan.sources import SourceFile, read_raw, source_of
 from fluxbump.write.splice import splice
 from fluxbump.yamlio.yamldoc import scalar_at
@@ -102,6 +103,7 @@ def repository_objects(tree: Survey, suspect: Suspect) -> list[FluxObject]:
     found: list[FluxObject] = []
     # A fleet's files name a few dozen distinct sets of API versions: each is judged once.
     judged: dict[ApiVersions, bool] = {}
+    is_patch = patch_files(tree.root)
     for rel in tree.roles.clusters:
         named = records.recall(rel) if records is not None else None
         source = None
@@ -121,8 +123,13 @@ def repository_objects(tree: Survey, suspect: Suspect) -> list[FluxObject]:
         objects = flux_objects(source)
         if objects:
             tree.sources.setdefault(rel, source)
-            found += objects
+            found += [_as_patch(o) for o in objects] if is_patch(rel) else objects
     return found
+
+
+def _as_patch(obj: FluxObject) -> FluxObject:
+    """A kustomize patch's object: validated for what it sets, not for what it leaves out."""
+    return replace(obj, doc=obj.doc._replace(partial=True))
 
 
 def _flux_api_versions(tree: Survey, rel: str) -> tuple[SourceFile | None, ApiVersions | None]:
@@ -224,7 +231,7 @@ def _renamed(obj: FluxObject, crd: Crd, new: str) -> tuple[list[Edit], ObjectDoc
             "fields Flux renamed; rewrite it by hand as Flux's migration notes say, then "
             "re-run; nothing written"
         )
-    return fields, after._replace(line=obj.doc.line)
+    return fields, after._replace(line=obj.doc.line, partial=obj.doc.partial)
 
 
 def deprecated_use(

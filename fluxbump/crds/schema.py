@@ -7,8 +7,9 @@ offending field's ``file:line``. Pure functions of text, data and CRDs.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, NamedTuple
 
@@ -23,7 +24,9 @@ class ObjectDoc(NamedTuple):
     """One YAML document to validate: where it is, its data and (optionally) its node tree.
 
     ``node`` is a composed ruamel node (``yamldoc.compose_documents``); when present, a
-    violation points at the offending field's line instead of the object's.
+    violation points at the offending field's line instead of the object's. ``partial``: a
+    kustomize patch (``scan/patchfiles.py``), whose missing required fields are the patched
+    object's.
     """
 
     file: str
@@ -31,10 +34,16 @@ class ObjectDoc(NamedTuple):
     line: int
     obj: Any
     node: Any = None
+    partial: bool = False
 
 
 PLACEHOLDER = {"type": "string", "pattern": r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-=][^}]*)?\}$"}
 PLACEHOLDER_MARK = "x-fluxbump-placeholder"
+# A string with a placeholder anywhere in it: substituted before the server sees it, so a
+# constraint on the string (``^(http|https|ssh)://`` of a GitRepository's url) judges the
+# substituted value, which the repository does not hold (nucstack/k8s: ``url: ${REPO}``).
+SUBSTITUTED = {"type": "string", "pattern": r"\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-=][^}]*)?\}"}
+_STRING_CONSTRAINTS = ("pattern", "enum", "format", "minLength", "maxLength")
 NON_STRING = ("integer", "number", "boolean")
 
 
@@ -69,38 +78,48 @@ _FLUX_API = re.compile(r"^apiVersion:[ \t]*['\"]?[a-z.]*toolkit\.fluxcd\.io/", r
 
 
 def validate_files(
-    texts: Mapping[str, str], crds: Mapping[str, Crd], *, release: str = "the target release"
+    texts: Mapping[str, str],
+    crds: Mapping[str, Crd],
+    *,
+    release: str = "the target release",
+    is_patch: Callable[[str], bool] = lambda rel: False,
 ) -> list[Violation]:
     """``validate_objects`` over whole files, each distinct Flux document validated once.
 
     A fleet repeats the same HelmRelease in every cluster directory: composing and validating
     each copy cost seconds per hundred clusters. A document's violations depend only on its
-    text, so identical documents share them, moved to each copy's file and line.
+    text, so identical documents share them, moved to each copy's file and line. A document
+    with violations in a file that ``is_patch`` (``scan/patchfiles.py``) is judged as a patch.
     """
     from fluxbump.yamlio.blockyaml import split_documents
 
-    seen: dict[str, list[Violation]] = {}
+    seen: dict[tuple[str, bool], list[Violation]] = {}
+
+    def validated(docs: Callable[[], list[ObjectDoc]], body: str, partial: bool) -> list[Violation]:
+        if (body, partial) not in seen:
+            marked = [d._replace(partial=partial) for d in docs()]
+            seen[body, partial] = validate_objects(marked, crds, release=release)
+        return seen[body, partial]
+
     found: list[Violation] = []
     for rel, text in texts.items():
         segments = split_documents(text)
-        if segments is None:  # only a full parse can cut this stream: validate it whole
+        # only a full parse can cut this stream: validate it whole
+        parts = (
+            [(text, 0)] if segments is None else [(text[s.start : s.end], s.line) for s in segments]
+        )
+        for body, offset in parts:
+            if segments is not None and not _FLUX_API.search(body):
+                continue
+            docs = functools.partial(_object_docs_at, text, body, rel)
             try:
-                found += validate_objects(object_docs(text, rel), crds, release=release)
+                problems = validated(docs, body, False)
+                if problems and is_patch(rel):
+                    problems = validated(docs, body, True)
             except UsageError as exc:
                 found.append(_unreadable_object(rel, exc.message))
-            continue
-        for segment in segments:
-            body = text[segment.start : segment.end]
-            if not _FLUX_API.search(body):
                 continue
-            if body not in seen:
-                try:
-                    docs = _object_docs_at(text, body, rel)
-                except UsageError as exc:
-                    found.append(_unreadable_object(rel, exc.message))
-                    continue
-                seen[body] = validate_objects(docs, crds, release=release)
-            found += [replace(v, file=rel, line=v.line + segment.line) for v in seen[body]]
+            found += [replace(v, file=rel, line=v.line + offset) for v in problems]
     return found
 
 
@@ -169,7 +188,7 @@ def _check_object(doc: ObjectDoc, crd: Crd, version: str, release: str) -> list[
             f"{who}: {_dotted(path)}: {problem} in {api_version} of {release}",
             found=_dotted(path),
         )
-        for path, problem in _schema_errors(doc.obj, schema)
+        for path, problem in _schema_errors(doc.obj, schema, partial=doc.partial)
     ]
 
 
@@ -179,8 +198,11 @@ def _object_name(obj: Any) -> str:
     return f"{namespace}/{name}" if namespace else str(name)
 
 
-def _schema_errors(obj: Any, schema: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
-    """(path, problem) per error; unknown fields get one entry each, at their own path."""
+def _schema_errors(
+    obj: Any, schema: dict[str, Any], *, partial: bool = False
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """(path, problem) per error; unknown fields get one entry each, at their own path.
+    ``partial``: a patch, which may leave out any required field (the patched object has it)."""
     from jsonschema import Draft4Validator
 
     # Draft 4 is the dialect OpenAPI 3.0 (and so openAPIV3Schema) is built on: boolean
@@ -191,6 +213,8 @@ def _schema_errors(obj: Any, schema: dict[str, Any]) -> list[tuple[tuple[str | i
         validator.iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path]
     ):
         path = tuple(error.absolute_path)
+        if partial and error.validator == "required":
+            continue
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             known = error.schema.get("properties", {})
             found.extend(
@@ -245,7 +269,8 @@ def kubernetes_schema(schema: dict[str, Any]) -> dict[str, Any]:
     * ``properties`` without ``x-kubernetes-preserve-unknown-fields`` -> unknown fields are
       errors (the server prunes them silently, so a field the release lacks is lost).
     * integer/number/boolean also accept a whole ``${VAR}`` placeholder (Flux post-build
-      substitution replaces it before the server sees it).
+      substitution replaces it before the server sees it), and a constrained string one
+      holding a placeholder anywhere.
     * ``nullable: true`` allows null; ``metadata`` is only checked to be an object (the
       server validates it itself, and CRD schemas do not describe it).
     """
@@ -270,6 +295,8 @@ def _convert(schema: dict[str, Any]) -> dict[str, Any]:
         out["type"] = [out["type"], "null"]
     if _types(out) & set(NON_STRING) and "string" not in _types(out):
         return {"anyOf": [out, PLACEHOLDER], PLACEHOLDER_MARK: True}
+    if "string" in _types(out) and any(key in out for key in _STRING_CONSTRAINTS):
+        return {"anyOf": [out, SUBSTITUTED], PLACEHOLDER_MARK: True}
     return out
 
 

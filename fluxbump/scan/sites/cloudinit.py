@@ -17,7 +17,9 @@ from fluxbump.scan.sources import SourceFile
 _COMMENT = re.compile(r"^\s*(#|//|/\*|\*)")
 # A logical shell line: physical lines joined by a trailing backslash.
 LOGICAL_LINE = re.compile(r"(?:[^\n\\]|\\(?!\r?\n)|\\\r?\n)*")
-COMMAND_WORD = re.compile(r"(?:[^\s\\]|\\(?!\r?\n))+")
+# A template (``{{ .FLUX_VERSION }}`` of a Taskfile, ``{{ flux_version }}`` of Ansible) is
+# rendered into the word it stands in, blanks and all.
+COMMAND_WORD = re.compile(r"(?:\{\{[^{}\n]*\}\}|[^\s\\]|\\(?!\r?\n))+")
 _HELM_INSTALL = re.compile(r"(?:^|[\s;&|/\"'(])helm\s+(?:\\\r?\n\s*)*(?:install|upgrade)\b")
 
 

@@ -13,6 +13,9 @@
   role's vars, a Makefile): ``…/fluxcd/flux2/releases/download/v2.4.0/flux_2.4.0_linux_amd64.tar.gz``
   holds the release twice (tag and asset name), each a pin; a variable there (``${FLUX_VERSION}``,
   ``{{ flux_cli_ver }}``) is the literal the same file gives it, else shown unproven.
+* Flux's install script given a release (``curl -s https://fluxcd.io/install.sh |
+  FLUX_VERSION=2.4.0 bash``, as fluxcd.io/flux/cmd documents; ``sudo`` before it too), the
+  variable followed the same way.
 
 Each names a Flux release (the CLI the automation runs against the cluster), so each must
 equal the release the repository installs. A ``latest`` or a partial version is not a pin:
@@ -84,12 +87,27 @@ _IMAGE_ARG = re.compile(r"^[ \t]*ARG[ \t]+(?P<name>[A-Za-z_]\w*)=")
 IMAGE = "fluxcd/flux-cli image"
 
 
+# Flux's install script piped to a shell given ``FLUX_VERSION`` (the script fetches
+# ``tags/v${FLUX_VERSION}``: the release without its "v"); raw.githubusercontent.com's copy
+# of ``install/flux.sh`` is the same script.
+_SCRIPT_NAME = re.compile(rb"fluxcd\.io/install\.sh|fluxcd/flux2/[^/\s]+/install/flux\.sh")
+_INSTALL_SCRIPT = re.compile(
+    r"(?:fluxcd\.io/install\.sh|fluxcd/flux2/[^/\s]+/install/flux\.sh)[^|\n]*\|[ \t]*"
+    r"(?:sudo(?:[ \t]+-[A-Za-z]+)*[ \t]+)?(?:env[ \t]+)?(?:[A-Za-z_]\w*=\S*[ \t]+)*"
+    rf"FLUX_VERSION=(?P<quote>[\"']?)(?P<version>{_RELEASE})(?P=quote)(?=[\s;&|]|$)",
+    re.MULTILINE,
+)
+INSTALL_SCRIPT = "fluxcd.io/install.sh"
+
+
 def find_cli_pins(source: SourceFile) -> list[PinSite]:
-    """The Flux CLI pins of one file: its kind's (told by its name), its downloads and its
-    images."""
+    """The Flux CLI pins of one file: its kind's (told by its name), its downloads, its
+    install script's release and its images."""
     pins = _kind_pins(source)
     if _RELEASES.encode() in source.raw:
         pins += _download_pins(source)
+    if _SCRIPT_NAME.search(source.raw):
+        pins += _install_script_pins(source)
     if _IMAGE_NAME.encode() in source.raw:
         pins += _image_pins(source)
     return pins
@@ -145,6 +163,17 @@ def _download_pins(source: SourceFile) -> list[PinSite]:
         parts = ("tag",) if once else ("tag", "name")
         for part in parts:
             sites.append(_text_site(source, match.start(part), match.group(part), DOWNLOAD))
+    return follow_file_variables(source, sites)
+
+
+def _install_script_pins(source: SourceFile) -> list[PinSite]:
+    """The ``FLUX_VERSION`` each run of Flux's install script is given, outside comments."""
+    sites = []
+    for match in _INSTALL_SCRIPT.finditer(source.text):
+        line = source.text[source.text.rfind("\n", 0, match.start()) + 1 : match.start()]
+        if _COMMENT.search(line) is None:
+            version = match.group("version")
+            sites.append(_text_site(source, match.start("version"), version, INSTALL_SCRIPT))
     return follow_file_variables(source, sites)
 
 

@@ -114,10 +114,11 @@ def find_install_commands(source: SourceFile) -> list[PinSite]:
 
 # A version given as a variable of the file: ``$NAME``, ``${NAME}`` or a Makefile's ``$(NAME)``
 # (after the tag's ``v``: ``v$(FLUX_VERSION)`` of ``FLUX_VERSION=2.7.2``),
-# or a Jinja expression of an Ansible vars file (``{{ NAME }}``), set by a YAML key there.
+# or a Jinja expression of an Ansible vars file (``{{ NAME }}``) or a Taskfile's Go template
+# of its ``vars:`` (``{{.NAME}}``), set by a YAML key there.
 _VARIABLE = re.compile(
     r"^v?(?:\$[{(]?(?P<name>[A-Za-z_][A-Za-z0-9_]*)[})]?"
-    r"|\{\{[ \t]*(?P<jinja>[A-Za-z_][A-Za-z0-9_]*)[ \t]*\}\})$"
+    r"|\{\{[ \t]*(?P<task>\.)?(?P<jinja>[A-Za-z_][A-Za-z0-9_]*)[ \t]*\}\})$"
 )
 # The literal value a file gives NAME: a shell assignment (``NAME=v2.4.0``, quoted, after
 # ``export``/``readonly``/``local``/``declare -x``; a Dockerfile's ``ARG``/``ENV``), its
@@ -141,12 +142,19 @@ def follow_file_variables(source: SourceFile, sites: list[PinSite]) -> list[PinS
         name = (variable.group("name") or variable.group("jinja")) if variable is not None else ""
         setters = _setters(source, name) if name else []
         for at, value in setters:
-            reference = f"${name}" if "$" in site.value else f"{{{{ {name} }}}}"
+            reference = _reference(site.value, name)
             owner = f"{site.owner} ({reference})"
             followed.setdefault(at, source.text_site(site.role, at, value, SUBJECT, owner))
         if not setters:
             followed.setdefault(site.start, site)
     return list(followed.values())
+
+
+def _reference(value: str, name: str) -> str:
+    """How a followed site names its variable in its owner: ``$NAME``, ``{{.NAME}}``, ``{{ NAME }}``."""
+    if "$" in value:
+        return f"${name}"
+    return f"{{{{.{name}}}}}" if "{{." in value.replace(" ", "") else f"{{{{ {name} }}}}"
 
 
 def _setters(source: SourceFile, name: str) -> list[tuple[int, str]]:

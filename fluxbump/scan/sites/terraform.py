@@ -39,19 +39,30 @@ _VERSION = re.compile(
 )
 
 
+# ``var.NAME``, or the same as Terraform 0.11 wrote it, a string of one interpolation:
+# ``"${var.NAME}"`` (the site spans ``var.NAME``).
 _REFERENCE = re.compile(
-    r"^[ \t]*version[ \t]*=[ \t]*(?P<version>var\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*))"
-    r"[ \t]*(?:#.*|//.*)?$"
+    r'^[ \t]*version[ \t]*=[ \t]*(?P<quote>"\$\{[ \t]*)?'
+    r"(?P<version>var\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*))"
+    r'(?(quote)[ \t]*\}")[ \t]*(?:#.*|//.*)?\r?$'
+)
+# Any other expression (``local.v``, ``"v${local.v}"``, a call): a version this cannot tell,
+# the site of its first line shown unproven (never a violation, never edited).
+_OTHER_VERSION = re.compile(
+    r"^[ \t]*version[ \t]*=[ \t]*(?P<version>[^\s#/][^#\r\n]*?)[ \t]*(?:#.*|//.*)?\r?$"
 )
 # Any ``version`` argument, whatever its expression: a block without one has no version.
 _ANY_VERSION = re.compile(r"^[ \t]*version[ \t]*=")
-_VARIABLE = re.compile(r'^[ \t]*variable[ \t]+"(?P<name>[^"\n]+)"[ \t]*\{[ \t]*$', re.MULTILINE)
-_DEFAULT = re.compile(r'^[ \t]*default[ \t]*=[ \t]*"(?P<version>[^"$%\\\n]*)"[ \t]*(?:#.*|//.*)?$')
+_VARIABLE = re.compile(r'^[ \t]*variable[ \t]+"(?P<name>[^"\n]+)"[ \t]*\{[ \t]*\r?$', re.MULTILINE)
+_DEFAULT = re.compile(
+    r'^[ \t]*default[ \t]*=[ \t]*"(?P<version>[^"$%\\\n]*)"[ \t]*(?:#.*|//.*)?\r?$'
+)
 
 
 def find_terraform_pins(source: SourceFile) -> list[PinSite]:
-    """The ``version`` of each Flux provider block in one ``.tf`` file: a literal, or a
-    ``var.NAME`` reference (its value is ``var.NAME``; ``follow_variables`` resolves it)."""
+    """The ``version`` of each Flux provider block in one ``.tf`` file: a literal, a
+    ``var.NAME`` reference (its value is ``var.NAME``; ``follow_variables`` resolves it), or
+    any other expression as written (unproven)."""
     if not source.rel.endswith(".tf") or b"flux_" not in source.raw:
         return []
     sites = []
@@ -60,7 +71,7 @@ def find_terraform_pins(source: SourceFile) -> list[PinSite]:
             continue
         owner = f"{header.group('type')}.{header.group('name')}"
         for start, line in _top_level_lines(source.text, header.end())[0]:
-            match = _VERSION.match(line) or _REFERENCE.match(line)
+            match = _VERSION.match(line) or _REFERENCE.match(line) or _OTHER_VERSION.match(line)
             if match is not None and match.group("version"):
                 at = start + match.start("version")
                 sites.append(_site(source, at, match.group("version"), owner))
@@ -203,7 +214,7 @@ def variable_values(source: SourceFile, name: str) -> list[PinSite]:
     if source.rel.endswith(".tfvars"):
         assignment = re.compile(
             rf'^[ \t]*{re.escape(name)}[ \t]*=[ \t]*"(?P<version>[^"$%\\\n]*)"'
-            r"[ \t]*(?:#.*|//.*)?$",
+            r"[ \t]*(?:#.*|//.*)?\r?$",
             re.MULTILINE,
         )
         return [

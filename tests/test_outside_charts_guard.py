@@ -1,0 +1,61 @@
+"""The storedVersions guard where Flux has no wrapper chart: a kustomize remote install, a
+bootstrap, a flux-manifests artifact or Terraform apply Flux's own manifests, and nothing
+migrates what the cluster stores first, so a target that stops serving a stored version is
+refused (exit 4) as for a chart. It compared no chart at all ("running": []) and let
+Flux 2.3.0 -> 2.8.5 through, which drops the v1beta2 that 2.3.0 stores OCIRepositories as."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import snapshot, write_repo
+from tests.test_resourceset import INSTANCE as FLUX_INSTANCE
+
+REMOTE = "clusters/prod/flux-system/kustomization.yaml"
+REMOTE_TEXT = """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - https://github.com/fluxcd/flux2/releases/download/vRELEASE/install.yaml
+"""
+INSTANCE = "clusters/prod/flux-system/flux-instance.yaml"
+INSTANCE_TEXT = FLUX_INSTANCE.replace('"2.4.0"', '"2.3.0"')
+
+
+def bump(repo: Path, *args: str) -> tuple[int, str]:
+    outcome = run_cli("to", "2.8.5", "--repo", str(repo), "--offline", "--no-git", *args)
+    return outcome.code, outcome.stderr
+
+
+def test_a_kustomize_install_moving_past_its_storage_version_is_refused(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path / "repo", {REMOTE: REMOTE_TEXT.replace("RELEASE", "2.3.0")})
+    before = snapshot(repo)
+    code, stderr = bump(repo)
+    assert code == 4, stderr
+    error = stderr.strip().splitlines()[-1]
+    assert error.startswith("error: flux2 2.13.0 -> flux2 2.18.3 stops serving CRD API versions")
+    assert "ocirepositories.source.toolkit.fluxcd.io/v1beta2 (storage version now)" in error
+    # no Helm here: the apply of Flux's manifests is what the API server refuses
+    assert "so Flux's manifests fail to apply" in error and "Helm" not in error
+    assert snapshot(repo) == before
+    code, stderr = bump(repo, "--force-unsafe-crds")
+    assert code == 0, stderr
+    assert "v2.8.5/install.yaml" in (repo / REMOTE).read_text()
+
+
+def test_flux_operator_migrates_what_its_instance_stored(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path / "repo", {INSTANCE: INSTANCE_TEXT})
+    code, stderr = bump(repo)
+    assert code == 0, stderr
+    assert 'version: "2.8.5"' in (repo / INSTANCE).read_text()
+
+
+def test_a_release_no_chart_carries_is_named_unchecked(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path / "repo", {REMOTE: REMOTE_TEXT.replace("RELEASE", "0.31.4")})
+    code, stderr = bump(repo)
+    assert code == 0, stderr
+    assert (
+        f"warning: CRD guard: no flux2 chart carries Flux v0.31.4 ({REMOTE}:4): the CRD "
+        "versions its clusters store are unknown, not checked" in stderr
+    )

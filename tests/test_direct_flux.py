@@ -734,3 +734,33 @@ def test_a_flux_helm_chart_a_release_takes_by_chart_ref_is_its_pin(tmp_path: Pat
     bump = run(repo, "to", "2.4.0", "--no-git")
     assert bump.code == 0, bump.stdout + bump.stderr
     assert (repo / PROD).read_text("utf-8") == chart.replace("2.12.4", "2.14.1")
+
+
+def test_a_helm_release_version_given_by_another_expression_is_shown_unproven(
+    tmp_path: Path,
+) -> None:
+    # skyfjell/terraform-flux-install: ``version = local.chart_version``. The helm_release was
+    # no pin at all ("components: none"); an operator chart's ``var.NAME`` neither.
+    operator = (
+        'resource "helm_release" "operator" {\n  name       = "flux-operator"\n'
+        '  repository = "oci://ghcr.io/controlplaneio-fluxcd/charts"\n'
+        '  chart      = "flux-operator"\n  version    = var.operator_version\n}\n'
+    )
+    repo = write_repo(
+        tmp_path / "repo",
+        {TF_MAIN: helm_release_tf("local.chart_version"), "infra/operator.tf": operator},
+    )
+    status = json.loads(run(repo, "status", "--json").stdout)
+    assert [c["name"] for c in status["components"]] == ["flux", "flux-operator"]
+    assert sorted((s["file"], s["value"], s["proven"]) for s in status["sites"]) == [
+        ("infra/operator.tf", "var.operator_version", False),
+        (TF_MAIN, "local.chart_version", False),
+    ]
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+    assert "local.chart_version is a Terraform expression fluxbump does not evaluate" in (
+        check.stdout
+    )
+    before = snapshot(repo)
+    assert run(repo, "to", "2.4.0", "--no-git").code == 0
+    assert snapshot(repo) == before

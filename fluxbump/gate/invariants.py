@@ -268,6 +268,8 @@ def _operator_pins(pins: list[PinSite], report: GateReport) -> None:
         version = versions.normalize(first.value)
         if versions.is_pin(site.value):
             report.expect(site, restyle(site.value, version), message)
+        elif (why := _templated(site)) is not None:
+            report.rows.append(Row(site, version, True, False, why))
         else:  # a range (``ref.semver``) must admit it; a ``${VAR}`` is set elsewhere
             report.expect_pin_or_range(site, version, message)
 
@@ -404,6 +406,8 @@ def _upstream_pin(
 
 def _templated(pin: PinSite) -> str | None:
     """Why a templated chart pin is unproven: set where this repository does not say."""
+    if pin.role is Role.TERRAFORM_HELM and not _version_or_range(pin.value):
+        return f"{pin.value} is a Terraform expression fluxbump does not evaluate"  # local.v
     if "{{" not in pin.value:
         return None
     if pin.role is Role.HELM_COMMAND:  # an Ansible variable its role leaves to an inventory
@@ -411,6 +415,10 @@ def _templated(pin: PinSite) -> str | None:
     if pin.role is Role.ARGO_APP and pin.owner.startswith("ApplicationSet "):
         return f"{pin.value} is what the ApplicationSet's generators give each Application"
     return None
+
+
+def _version_or_range(value: str) -> bool:
+    return versions.is_pin(value) or versions.is_constraint(value)
 
 
 def _chart_for(index: HelmIndex, name: str, release: str, pinned: str) -> str:

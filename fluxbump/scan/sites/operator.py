@@ -51,7 +51,7 @@ def find_operator_charts(source: SourceFile) -> list[PinSite]:
     if not may_hold_operator_chart(source.raw):
         return []
     if source.rel.endswith(".tf"):
-        found = block_pins(source, "helm_release", chart_name, unversioned=True)
+        found = block_pins(source, "helm_release", chart_name, references=True, unversioned=True)
         return [s for s in found if s.subject in CHARTS]
     installs = [s for s in _helm_commands(source) if s.subject in CHARTS]
     if source.rel.endswith(".gotmpl"):

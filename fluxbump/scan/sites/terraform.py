@@ -249,7 +249,8 @@ def block_pins(
 ) -> list[PinSite]:
     """The literal ``version`` of each ``resource "<resource>"`` block (the Helm provider's
     ``helm_release``), its subject the block's literal ``chart`` as ``chart_of`` names it;
-    with ``references``, a ``version = var.NAME`` too (``follow_variables`` resolves it);
+    with ``references``, a ``version = var.NAME`` too (``follow_variables`` resolves it) and
+    any other expression as written (``local.v``: the gate shows it unproven);
     with ``unversioned``, a block with no ``version`` at all is an unpinned site at its
     ``chart`` line (``pins.unpinned``): the provider then installs the newest chart."""
     sites = []
@@ -268,7 +269,9 @@ def block_pins(
             sites.append(replace(site, value=NO_VERSION, subject=subject))
             continue
         for start, line in lines:
-            match = _VERSION.match(line) or (_REFERENCE.match(line) if references else None)
+            match = _VERSION.match(line) or (
+                (_REFERENCE.match(line) or _OTHER_VERSION.match(line)) if references else None
+            )
             if match is not None and match.group("version"):
                 at = start + match.start("version")
                 site = _site(source, at, match.group("version"), owner, Role.TERRAFORM_HELM)

@@ -17,7 +17,7 @@ import pytest
 from fluxbump.remote.upstream import PLAIN_HTTP_ENV
 from tests.support.cli_runner import run_cli
 from tests.support.data import DATA
-from tests.support.fixtures import git, init_git, snapshot
+from tests.support.fixtures import git, init_git, snapshot, write_repo
 from tests.support.helm_server import HelmServer
 from tests.support.registry import Registry, serve_registry
 
@@ -431,3 +431,38 @@ def test_sync_with_an_operator_chart_installed_with_no_version_refuses_not_nothi
     ), synced.stderr
     assert synced.stderr.count("\n") == 1, synced.stderr
     assert snapshot(repo) == before
+
+
+def oci_repository(chart: str, tag: str) -> str:
+    return (
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n"
+        f"  name: {chart}\n  namespace: flux-system\nspec:\n"
+        f'  url: {GHCR}/{chart}\n  ref:\n    tag: "{tag}"\n'
+    )
+
+
+def test_the_two_operator_charts_apart_are_a_warning_naming_the_bump_that_joins_them(
+    tmp_path: Path,
+) -> None:
+    # to and sync move both charts (upstream releases them under one version), but check said
+    # "consistent" without a word when they were apart (xunholy/k8s-gitops after a partial
+    # update). Each still deploys: a warning, exit 0.
+    files = {
+        "c/flux-operator.yaml": oci_repository("flux-operator", "0.59.0"),
+        "c/flux-instance.yaml": oci_repository("flux-instance", "0.53.0"),
+    }
+    repo = write_repo(tmp_path / "repo", files)
+    check = run_cli("check", "--repo", str(repo), "--offline", "--json")
+    assert check.code == 0, check.stdout + check.stderr
+    assert json.loads(check.stdout)["warnings"] == [
+        {
+            "file": "c/flux-instance.yaml",
+            "line": 9,
+            "message": "flux-instance pins 0.53.0, flux-operator 0.59.0 (c/flux-operator.yaml:9): "
+            "upstream releases both charts under one version; 'fluxbump to 0.59.0 --component "
+            "flux-operator' moves both",
+        }
+    ]
+    (repo / "c/flux-instance.yaml").write_text(oci_repository("flux-instance", "0.59.0"), "utf-8")
+    again = run_cli("check", "--repo", str(repo), "--offline", "--json")
+    assert json.loads(again.stdout)["warnings"] == []

@@ -29,7 +29,7 @@ from fluxbump.gate.invariants import (
 )
 from fluxbump.gate.provider import provider_warnings
 from fluxbump.output import one_line
-from fluxbump.pins import Mention, Violation, warnings_json
+from fluxbump.pins import Mention, PlacedWarning, Violation, warnings_json
 from fluxbump.remote.index import HelmIndex, IndexLoad, load_index
 from fluxbump.resolve import app_version_of
 from fluxbump.scan.cache import open_cache
@@ -153,6 +153,7 @@ def _checked(
             else loose_release(found.release_pins())
         )
         warnings += provider_warnings(found.provider_constraints(), release)
+    warnings += _operator_charts_apart(discoveries)
     outside = GateReport()
     if not components:
         covered = {name for d in discoveries for name in d.tracked}
@@ -168,6 +169,28 @@ def _checked(
     return CheckResult(
         flux, report, tuple(warnings), crds, tuple(chosen), reports, tuple(outside.rows)
     )
+
+
+def _operator_charts_apart(discoveries: list[Discovery]) -> list[str]:
+    """flux-operator's two charts pinned at different versions: upstream releases both under
+    one version, and ``to``/``sync`` move them together (a warning: each still deploys)."""
+    firsts = {
+        d.component.upstream: first
+        for d in discoveries
+        if d.component.operator
+        and (first := next((p for p in d.release_pins if versions.is_pin(p.value)), None))
+    }
+    if len(firsts) < 2:
+        return []
+    newer, older = sorted(firsts.values(), key=lambda p: versions.sort_key(p.value), reverse=True)
+    if versions.equal(newer.value, older.value):
+        return []
+    message = (
+        f"{older.subject} pins {older.value}, {newer.subject} {newer.value} ({newer.where}): "
+        "upstream releases both charts under one version; 'fluxbump to "
+        f"{versions.normalize(newer.value)} --component {newer.subject}' moves both"
+    )
+    return [PlacedWarning(older.file, older.line, message)]
 
 
 def _pinned_comparison(

@@ -25,7 +25,7 @@ from fluxbump.components import (
 )
 from fluxbump.config import CONFIG_NAME, Config
 from fluxbump.errors import UsageError
-from fluxbump.pins import Mention, PinSite, Role, Violation
+from fluxbump.pins import Mention, PinSite, Role, Violation, unpinned
 from fluxbump.scan.apiversions import ApiVersions
 from fluxbump.scan.cache import ScanCache, cached_roles, cached_scan, scan_key
 from fluxbump.scan.charts import mark_upstream, read_blueprints, read_charts, tracked_charts
@@ -48,11 +48,7 @@ from fluxbump.scan.sites.blueprint import BlueprintFile
 from fluxbump.scan.sites.bootstrap import find_bootstrap_header
 from fluxbump.scan.sites.chart import ChartFile
 from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
-from fluxbump.scan.sites.cloudinit import (
-    find_install_pins,
-    helm_install_pins,
-    unversioned_helm_installs,
-)
+from fluxbump.scan.sites.cloudinit import find_install_pins, helm_commands, script_helm_commands
 from fluxbump.scan.sites.fluxcli import find_cli_pins
 from fluxbump.scan.sites.helmrelease import VersionPatch
 from fluxbump.scan.sites.kustomizeremote import find_install_commands, find_kustomize_remote
@@ -192,7 +188,7 @@ class Survey:
     # unknown, so every component is unproven; the run goes on.
     unreadable_templates: list[Unreadable] = field(default_factory=list)
     _templates: list[SourceFile] | None = None
-    _helm_installs: list[PinSite] | None = None
+    _helm_commands: list[PinSite] | None = None
     _release_pins: list[PinSite] | None = None
     _operator_pins: list[PinSite] | None = None
     _mirrors: dict[str, list[PinSite]] = field(default_factory=dict)
@@ -322,7 +318,7 @@ class Survey:
         if component.direct:  # no chart of ours: the first exact release is the one to write
             exact = next((s.value for s in sites if versions.is_pin(s.value)), None)
             chart_versions.setdefault(component.upstream, exact or NO_PIN)
-        releases, unpinned = pinned_releases(sites, chart_versions)
+        releases, missing = pinned_releases(sites, chart_versions)
         if component.direct:
             found.direct = releases
         else:
@@ -335,7 +331,7 @@ class Survey:
             found.release_pins = self.release_pins()
             found.problems += [u.problem(component.name) for u in self.unreadable_release_pins]
         _structure(found)
-        found.problems += unpinned
+        found.problems += missing
         charged = found.unread_charts()
         found.problems += [u.problem(component.name) for u in self.unreadable
                            if u.charts & charged or not u.charts]  # fmt: skip
@@ -514,13 +510,20 @@ class Survey:
         return self._templates
 
     def helm_installs(self) -> list[PinSite]:
-        """``helm install … --version`` pins in every cloud-init template (read once)."""
-        if self._helm_installs is None:
-            self._helm_installs = []
-            for source in self.templates():
-                if b"helm" in source.raw:
-                    self._helm_installs += helm_install_pins(source)
-        return self._helm_installs
+        """``helm install … --version`` pins in every cloud-init template."""
+        return [site for site in self.template_helm_commands() if not unpinned(site)]
+
+    def template_helm_commands(self) -> list[PinSite]:
+        """Each ``helm install|upgrade`` in every cloud-init template, with a version or
+        without (``cloudinit.helm_commands``), each template read once."""
+        if self._helm_commands is None:
+            self._helm_commands = [
+                site
+                for source in self.templates()
+                if b"helm" in source.raw
+                for site in helm_commands(source)
+            ]
+        return self._helm_commands
 
 
 # Each reads one file of the ``release_pins`` globs and returns the Flux release pins in it
@@ -611,16 +614,13 @@ def _tool_releases(found: Survey) -> None:
     files = found.readable_release_pin_files()
     read = partial(read_once, found.sources, found.root)
     pins = [site for rel in files for site in find_chart_releases(read(rel), direct.upstream)]
-    commands = [*found.helm_installs()]  # a cloud-init template's (its owner says so)
-    # one with no --version installs the newest chart: a problem (``pins.unpinned``)
-    commands += [
-        s for t in found.templates() if b"helm" in t.raw for s in unversioned_helm_installs(t)
-    ]
+    # a cloud-init template's (its owner says so); one with no --version installs the newest
+    # chart: a problem (``pins.unpinned``)
+    commands = [*found.template_helm_commands()]
     for rel in files:
         source = read(rel)
         if not rel.endswith(".tf") and rel not in found.roles.cloudinit and b"helm" in source.raw:
-            commands += [replace(site, owner="script") for site in helm_install_pins(source)]
-            commands += unversioned_helm_installs(source)
+            commands += script_helm_commands(source)
     kept = [s for s in found.releases if s.role not in _TOOL_ROLES]  # (resurvey: read again)
     found.releases = kept + follow_variables(pins, files, read)
     listed = set(files)  # (a role's variables are read in its defaults/ and vars/ files)

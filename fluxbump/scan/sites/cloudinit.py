@@ -64,16 +64,18 @@ def helm_install_pins(source: SourceFile) -> list[PinSite]:
     return [site for site in helm_commands(source) if not unpinned(site)]
 
 
-def unversioned_helm_installs(source: SourceFile) -> list[PinSite]:
-    """Each ``helm install|upgrade`` of a chart with no ``--version``: Helm installs the
-    newest chart, so it is an unpinned site (``pins.unpinned``) at the chart's reference,
-    owner ``helm install`` or ``helm upgrade``."""
-    return [site for site in helm_commands(source) if unpinned(site)]
+def script_helm_commands(source: SourceFile) -> list[PinSite]:
+    """``helm_commands`` of a script (a Makefile, a shell script: no cloud-init template),
+    each pin's owner saying so."""
+    return [
+        site if unpinned(site) else replace(site, owner="script") for site in helm_commands(source)
+    ]
 
 
 def helm_commands(source: SourceFile) -> list[PinSite]:
     """Each ``helm install|upgrade`` of a chart, in text order: its ``--version`` site, or an
-    unpinned one (``pins.unpinned``) where it gives none."""
+    unpinned one (``pins.unpinned``) where it gives none: Helm installs the newest chart, so
+    the site is at the chart's reference, owner ``helm install`` or ``helm upgrade``."""
     sites = []
     for line in LOGICAL_LINE.finditer(source.text):
         text = line.group(0)

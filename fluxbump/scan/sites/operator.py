@@ -23,7 +23,7 @@ from typing import Any
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, unpinned, yaml_site
 from fluxbump.scan.sites import helmfile, resourceset
-from fluxbump.scan.sites.cloudinit import helm_commands
+from fluxbump.scan.sites.cloudinit import helm_commands, script_helm_commands
 from fluxbump.scan.sites.fluxinstance import object_name
 from fluxbump.scan.sites.terraform import block_pins, chart_name
 from fluxbump.scan.sources import SourceFile
@@ -73,9 +73,8 @@ def _helm_commands(source: SourceFile) -> list[PinSite]:
     """Each ``helm install|upgrade`` pin, and each with no ``--version`` as a ``HELM_COMMAND``
     site (the role its problem is worded by, ``releases.pinned_releases``). A pin outside a
     cloud-init template (a Makefile, a shell script) is a script's."""
-    sites = helm_commands(source)
-    if not (source.rel.endswith(".tftpl") or source.text.startswith("#cloud-config")):
-        sites = [s if unpinned(s) else replace(s, owner="script") for s in sites]
+    cloud_init = source.rel.endswith(".tftpl") or source.text.startswith("#cloud-config")
+    sites = helm_commands(source) if cloud_init else script_helm_commands(source)
     return [replace(s, role=Role.HELM_COMMAND) if unpinned(s) else s for s in sites]
 
 

@@ -128,13 +128,11 @@ class GitSession:
     def _refuse_stacking(self, plan: Plan) -> None:
         """A pull request opened from another bump's branch of this component would target
         that branch (and be closed with it when that bump is superseded): refused."""
-        from fluxbump.vcs.text import bump_prefix
-
         earlier = self.original or ""
         if self.options.open_pr and earlier.startswith(bump_prefix(plan.component)):
             raise UsageError(
                 f"--open-pr: this checkout is on {earlier}, an earlier bump's branch: the pull "
-                f"request would target it; git checkout the branch that bump started from "
+                "request would target it; git checkout the branch that bump started from "
                 "(main, say) and re-run; nothing was written"
             )
 
@@ -186,12 +184,7 @@ class GitSession:
 
         assert result.branch is not None
         pr = find_pull_request(*forge, head=result.branch)
-        if pr is None:
-            pr = self._open_resumed(forge, result)
-        result.pr_url = pr.url
-        verb = "opened" if pr.created else "found existing"
-        result.notes.append(f"{verb} pull request #{pr.number}: {pr.url}")
-        _name_superseded(forge, result)
+        _record_pr(forge, result, pr if pr is not None else self._open_resumed(forge, result))
 
     def _open_resumed(self, forge: tuple[Any, str], result: BumpResult) -> PullRequest:
         """The pull request an earlier run committed and pushed the bump for, then failed to
@@ -243,10 +236,7 @@ class GitSession:
         pr = open_pull_request(
             target, token, head=result.branch, base=self.original or "main", title=title, body=body
         )
-        result.pr_url = pr.url
-        verb = "opened" if pr.created else "found existing"
-        result.notes.append(f"{verb} pull request #{pr.number}: {pr.url}")
-        _name_superseded(self.forge, result)
+        _record_pr(self.forge, result, pr)
 
     def steps(self) -> BumpGit | HeadOnly | None:
         """The git steps this bump will take, for the journal (None: not in git); a run that
@@ -310,6 +300,15 @@ _RESUMED = (
     "Opened by a later run of fluxbump: the run that committed this bump could not open its "
     "pull request. What the bump changed, as its commit says:"
 )
+
+
+def _record_pr(forge: tuple[Any, str], result: BumpResult, pr: PullRequest) -> None:
+    """The bump's pull request, opened or found, in the result; and the older bumps' it
+    supersedes."""
+    result.pr_url = pr.url
+    verb = "opened" if pr.created else "found existing"
+    result.notes.append(f"{verb} pull request #{pr.number}: {pr.url}")
+    _name_superseded(forge, result)
 
 
 def _name_superseded(forge: tuple[Any, str], result: BumpResult) -> None:

@@ -264,8 +264,7 @@ def _ansible_chart_pins(tree: Survey) -> list[PinSite]:
 def _assigned(tree: Survey, site: PinSite) -> str | None:
     """The variable whose value ``site`` is (None: the pin is not a variable's value)."""
     source = read_once(tree.sources, tree.root, site.file)
-    line = source.text[source.text.rfind("\n", 0, site.start) + 1 : site.start]
-    match = _ASSIGNED.fullmatch(line)
+    match = _ASSIGNED.fullmatch(source.line_before(site.start))
     return match.group("name") if match is not None else None
 
 

@@ -43,6 +43,10 @@ class SourceFile:
         self.__dict__["_counted"] = (offset, line)  # (not a field: equality ignores it)
         return line
 
+    def line_before(self, offset: int) -> str:
+        """The text of ``offset``'s line before it (what a pin there follows on its line)."""
+        return self.text[self.text.rfind("\n", 0, offset) + 1 : offset]
+
     def text_site(self, role: Role, start: int, value: str, subject: str, owner: str) -> PinSite:
         """The pin-site of ``value`` found at ``start`` in the text (a pin edited as text)."""
         column = start - self.text.rfind("\n", 0, start)

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from fluxbump.pins import PinSite, PlacedWarning, Role, yaml_site
-from fluxbump.scan.sites.kustomizeremote import follow_file_variables
+from fluxbump.scan.sites.kustomizeremote import COMMENT, follow_file_variables
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -69,7 +69,6 @@ _RELEASE = r"(?:\{\{[^{}\n]*\}\}|\$\$?\{[^{}\s]*\}|\$\([^()\s]*\)|\$[A-Za-z_]\w*
 _ASSET = re.compile(
     rf"{re.escape(_RELEASES)}v?(?P<tag>{_RELEASE})/(?:flux_(?P<name>{_RELEASE})_|\{{\{{)"
 )
-_COMMENT = re.compile(r"(?:^|\s)#")
 DOWNLOAD = "fluxcd/flux2 CLI download"
 
 
@@ -119,8 +118,8 @@ def _image_pins(source: SourceFile) -> list[PinSite]:
     sites: list[PinSite] = []
     by_digest: list[PinSite] = []
     for match in _IMAGE.finditer(source.text):
-        line = source.text[source.text.rfind("\n", 0, match.start()) + 1 : match.start()]
-        if _COMMENT.search(line) is None:
+        line = source.line_before(match.start())
+        if COMMENT.search(line) is None:
             site = _text_site(source, match.start("tag"), match.group("tag"), IMAGE)
             (by_digest if _pulled_by_digest(source.text, line) else sites).append(site)
     return by_digest + follow_file_variables(source, sites)
@@ -154,8 +153,8 @@ def _download_pins(source: SourceFile) -> list[PinSite]:
     URL documents a release, it fetches none)."""
     sites = []
     for match in _ASSET.finditer(source.text):
-        line = source.text[source.text.rfind("\n", 0, match.start()) + 1 : match.start()]
-        if _COMMENT.search(line) is not None:
+        line = source.line_before(match.start())
+        if COMMENT.search(line) is not None:
             continue
         tag, name = match.group("tag"), match.group("name")
         # one variable read twice is one reference (a literal is edited in both places)
@@ -170,8 +169,8 @@ def _install_script_pins(source: SourceFile) -> list[PinSite]:
     """The ``FLUX_VERSION`` each run of Flux's install script is given, outside comments."""
     sites = []
     for match in _INSTALL_SCRIPT.finditer(source.text):
-        line = source.text[source.text.rfind("\n", 0, match.start()) + 1 : match.start()]
-        if _COMMENT.search(line) is None:
+        line = source.line_before(match.start())
+        if COMMENT.search(line) is None:
             version = match.group("version")
             sites.append(_text_site(source, match.start("version"), version, INSTALL_SCRIPT))
     return follow_file_variables(source, sites)
@@ -244,7 +243,7 @@ def stale_digests(source: SourceFile, old: str, release: str) -> list[PlacedWarn
     fetched = _nix_fetch_lines(source) if source.rel.endswith(".nix") else set()
     for number, line in enumerate(source.text.splitlines(), start=1):
         digest = (_NIX_HASH if number in fetched else _DIGEST).search(line)
-        if digest is None or _COMMENT.search(line, 0, digest.start()) is not None:
+        if digest is None or COMMENT.search(line, 0, digest.start()) is not None:
             continue
         if number in fetched or "flux" in line.lower() or old.removeprefix("v") in line:
             listed = f"flux_{release.removeprefix('v')}_checksums.txt lists"

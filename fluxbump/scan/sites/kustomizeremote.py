@@ -67,7 +67,7 @@ _FLUX_COMMAND = re.compile(
 # The owners of the pins a command line holds (renovate-config tells their kind by these).
 COMMAND_OWNERS = ("kubectl ", "kustomize ", "flux install ", "flux bootstrap ")
 # A comment's start: ``#`` opening a word.
-_COMMENT = re.compile(r"(?:^|\s)#")
+COMMENT = re.compile(r"(?:^|\s)#")
 # Words that end one command on a line.
 _SEPARATORS = frozenset({"|", "||", "&&", ";", ">", ">>", "&"})
 # Generated manifests, read by the bootstrap kind: they hold no command line.
@@ -169,7 +169,7 @@ def _flux_cli_versions(source: SourceFile) -> list[PinSite]:
     for line in LOGICAL_LINE.finditer(source.text):
         text = line.group(0)
         command = _FLUX_COMMAND.search(text) if "flux" in text else None
-        if command is None or _COMMENT.search(text, 0, command.start() + 1):
+        if command is None or COMMENT.search(text, 0, command.start() + 1):
             continue  # in a comment (``target: ## flux install …`` too)
         words = list(COMMAND_WORD.finditer(text, command.end()))
         for i, word in enumerate(words):
@@ -232,7 +232,7 @@ def _named_urls(source: SourceFile, offset: int, line: str) -> list[PinSite]:
     if setter is not None:
         words = [(setter.start("url"), setter.group("url"))]
     elif _DOWNLOAD.search(line):
-        comment = _COMMENT.search(line)
+        comment = COMMENT.search(line)
         end = comment.start() if comment else len(line)
         words = [(w.start(), w.group()) for w in _WORD.finditer(line, 0, end)]
     else:

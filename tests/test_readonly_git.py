@@ -135,3 +135,20 @@ def test_a_directory_this_user_cannot_list_is_named_and_the_rest_is_read(shared:
         "warning: private/: cannot list it (Permission denied); its files were not read"
         in outcome.stderr.splitlines()
     ), outcome.stderr
+
+
+def test_a_read_only_reflog_folder_is_no_obstacle_when_git_keeps_no_reflogs(
+    shared: Path,
+) -> None:
+    """With ``core.logAllRefUpdates=false`` git creates no reflog for the new branch, so the
+    folder it would log it in need not be writable (``to`` refused such a clone)."""
+    repo = make_fleet(shared / "repo", CONSISTENT, git=True)
+    git(repo, "config", "core.logAllRefUpdates", "false")
+    (shared / "home").mkdir()
+    give_away(shared)
+    read_only(repo / ".git" / "logs" / "refs" / "heads")
+    outcome = as_user(shared, "to", "2.5.1", "--offline", "--repo", str(repo))
+    assert outcome.returncode == 0, outcome.stdout + outcome.stderr
+    branches = git(repo, "-c", "safe.directory=*", "branch", "--list", "--format=%(refname:short)")
+    assert branches.splitlines() == ["fluxbump/flux-v2.5.1", "main"]
+    assert not (repo / ".git" / "logs" / "refs" / "heads" / "fluxbump").exists()

@@ -152,6 +152,7 @@ _GIT_WRITES = {
     "refs/heads/{branch}": "git creates the bump's branch there",
     "logs/refs/heads/{branch}": "git logs the bump's branch there",
 }
+_GIT_WRITES_UNLOGGED = {k: v for k, v in _GIT_WRITES.items() if not k.startswith("logs/")}
 _OBJECTS_WHY = "git stores the bump's commit there"
 
 
@@ -159,17 +160,28 @@ def refuse_unwritable(repo: GitRepo, branch: str) -> None:
     """The directories git writes the commit and the branch into must be writable by this
     user (a clone shared read-only, a CI cache owned by another user): git found out in
     ``git add`` or ``update-ref``, after every file was written and the gate ran."""
-    names = ["objects", *(name.format(branch=branch) for name in _GIT_WRITES)]
+    writes = _GIT_WRITES if _logs_new_refs(repo) else _GIT_WRITES_UNLOGGED
+    names = ["objects", *(name.format(branch=branch) for name in writes)]
     found = repo.handle.git.rev_parse(*(a for n in names for a in ("--git-path", n)))
     objects, *files = (repo.top / path for path in found.splitlines())
     # A loose object goes to the two-hex-digit folder its name starts with: any of them.
     _refuse_unwritable_folder(repo, objects, _OBJECTS_WHY)
     for folder in objects.glob("[0-9a-f][0-9a-f]"):
         _refuse_unwritable_folder(repo, folder, _OBJECTS_WHY)
-    for file, why in zip(files, _GIT_WRITES.values(), strict=True):
+    for file, why in zip(files, writes.values(), strict=True):
         # The ref's folders that do not exist yet are created in the closest one that does.
         closest = next(d for d in file.parents if d.is_dir())
         _refuse_unwritable_folder(repo, closest, why)
+
+
+def _logs_new_refs(repo: GitRepo) -> bool:
+    """Whether git creates a reflog for a new branch: unless ``core.logAllRefUpdates`` says
+    false (git's default in a work tree is true; ``always`` logs every ref)."""
+    from fluxbump.vcs.steps import run_git
+
+    proc = run_git(repo.top, ["config", "--get", "core.logAllRefUpdates"])
+    value = proc.stdout.decode(errors="replace").strip().lower()
+    return proc.returncode != 0 or value not in {"false", "no", "off", "0"}
 
 
 def _refuse_unwritable_folder(repo: GitRepo, folder: Path, why: str) -> None:

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import unicodedata
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from fluxbump.config import Config, load_config
 from fluxbump.output import one_line
 from fluxbump.render import PrContent, PrEdit, render_pr
+from fluxbump.write.transaction import CRASH_ENV
 from tests.conftest import SNAPSHOT_INDEX
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import git, init_git
@@ -227,3 +229,28 @@ def test_resolve_prints_a_local_index_path_holding_a_newline_escaped(tmp_path: P
     assert outcome.stdout.splitlines() == [
         f"Flux v2.4.0 → flux2 chart 2.14.1 (index: {tmp_path}/mirror\\x1b\\nx/index.yaml)"
     ]
+
+
+def test_a_bump_killed_after_committing_a_name_that_is_not_utf8_is_finished_by_the_next_run(
+    tmp_path: Path,
+) -> None:
+    """Killed after the commit, before its record: the next run knows the commit by the
+    files it changes, which git names in bytes; a name that is not UTF-8 never matched the
+    journal's paths, so the run undid the bump instead of finishing it."""
+    repo = fleet(tmp_path / "repo", {b"clusters/d\xff": "2.13.0", b"clusters/c": "2.13.0"})
+    start = git(repo, "rev-parse", "HEAD")
+    killed = subprocess.run(
+        [sys.executable, "-m", "fluxbump", "to", "2.4.0", "--repo", str(repo), "--offline"],
+        capture_output=True,
+        env={**os.environ, CRASH_ENV: "git:4"},
+        timeout=120,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    outcome = run_cli("to", "2.4.0", "--repo", str(repo), "--offline")
+    assert outcome.code == 0, outcome.stderr
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "fluxbump/flux-v2.4.0"
+    assert git(repo, "rev-parse", "HEAD^") == start
+    assert git(repo, "status", "--porcelain") == ""
+    changed = git(repo, "show", "--name-only", "--format=")  # (quoted: \377)
+    assert len(changed.splitlines()) == 2, changed

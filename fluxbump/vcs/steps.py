@@ -177,10 +177,10 @@ class BumpGit:
         return listed[-1] if listed else ""
 
     def _changed(self, commit: str) -> set[str]:
-        out = self._git(
-            "diff-tree", "-r", "-z", "--no-commit-id", "--name-only", self.head0, commit
-        )
-        return {path for path in out.split("\0") if path}
+        proc = self._proc(*_DIFF_NAMES, self.head0, commit)
+        if proc.returncode != 0:
+            raise GitStepFailed(f"git diff-tree failed: {_one_line(proc)}")
+        return _paths(proc.stdout)
 
     def _current(self) -> str | None:
         proc = self._proc("symbolic-ref", "-q", "HEAD")
@@ -206,11 +206,20 @@ class BumpGit:
 def touched(top: Path, since: str, head: str, files: Sequence[str]) -> bool:
     """Whether the commits from ``since`` to ``head`` change any of ``files`` (git failing
     to say, a ``since`` gone from the repository, counts as yes)."""
-    proc = run_git(top, ["diff-tree", "-r", "-z", "--name-only", since, head])
+    proc = run_git(top, [*_DIFF_NAMES, since, head])
     if proc.returncode != 0:
         return True
-    changed = set(os.fsdecode(proc.stdout).split("\0"))
+    changed = _paths(proc.stdout)
     return any(file in changed for file in files)
+
+
+_DIFF_NAMES = ("diff-tree", "-r", "-z", "--no-commit-id", "--name-only")
+
+
+def _paths(listed: bytes) -> set[str]:
+    """The paths ``git diff-tree -z --name-only`` printed, as the journal holds them (a
+    byte that is not UTF-8 kept as its surrogate, ``os.fsdecode``)."""
+    return {path for path in os.fsdecode(listed).split("\0") if path}
 
 
 def head_moved(journal: Path, branch0: str | None, head0: str) -> UsageError:

@@ -42,7 +42,7 @@ from fluxbump.verdict import NO_CACHE_ENV, package_stamp, read_own
 
 CACHE_FILE = "fluxbump-cache"
 # Bumped when what a record holds changes shape: an older file is then simply not used.
-_FORMAT = 1
+_FORMAT = 2
 _MAGIC = b"fluxbump-scan-cache\n"
 # Far above a large fleet's records; a bigger file at the cache's name is not read (or kept).
 MAX_CACHE = 512 * 1024 * 1024
@@ -301,11 +301,14 @@ def cached_roles(cache: ScanCache, files: Sequence[str], config: Config) -> Role
     def plain() -> tuple[Any, ...]:
         roles = classify(files, config)
         return (tuple(roles.charts), tuple(roles.cloudinit), tuple(roles.blueprints),
-                tuple(roles.clusters), tuple(sorted(roles.locks)), tuple(roles.release_pins))  # fmt: skip
+                tuple(roles.clusters), tuple(sorted(roles.locks)), tuple(roles.release_pins),
+                tuple(roles.renovate_skipped))  # fmt: skip
 
-    charts, cloudinit, blueprints, clusters, locks, release_pins = cache.whole("roles", key, plain)
+    charts, cloudinit, blueprints, clusters, locks, release_pins, skipped = cache.whole(
+        "roles", key, plain
+    )
     return Roles(list(charts), list(cloudinit), list(blueprints), list(clusters), set(locks),
-                 list(release_pins))  # fmt: skip
+                 list(release_pins), list(skipped))  # fmt: skip
 
 
 # What the cluster-file pass found in one file, as plain data:

@@ -67,6 +67,7 @@ from fluxbump.scan.sources import (
     MAX_FILE_BYTES,
     SourceFile,
     as_utf8,
+    note_skipped,
     read_raw,
     real_rel,
     walk_files,
@@ -570,6 +571,7 @@ def survey(
         )
     files = list(walk_files(root))
     roles = classify(files, config) if cache is None else cached_roles(cache, files, config)
+    _say_renovate_skipped(config, roles.renovate_skipped)
     found = _charts_and_blueprints(root, config, roles, {})
     found.cache = cache
     found.scanned = _scanned_charts(found, components)
@@ -578,6 +580,19 @@ def survey(
     _settle_direct(found)
     _operator_components(found)
     return found
+
+
+def _say_renovate_skipped(config: Config, skipped: list[str]) -> None:
+    """Files left unread because Renovate is kept out of them: named, never silently."""
+    if config.renovate is None or not skipped:
+        return
+    first = skipped[0]
+    more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+    note_skipped(
+        f"{config.renovate.file}: Renovate's ignorePaths/includePaths leave {first}{more} "
+        f"out, so fluxbump does not read them either (follow_renovate_paths: false in "
+        f"{CONFIG_NAME} reads them)"
+    )
 
 
 def _is_bare_repository(root: Path) -> bool:

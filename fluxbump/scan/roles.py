@@ -20,6 +20,7 @@ class Roles:
     clusters: list[str] = field(default_factory=list)
     locks: set[str] = field(default_factory=set)  # every Chart.lock (Helm's, beside a chart)
     release_pins: list[str] = field(default_factory=list)  # CI, CLI and Terraform Flux pins
+    renovate_skipped: list[str] = field(default_factory=list)  # ``renovate_paths.py``
 
 
 def classify(files: Iterable[str], config: Config) -> Roles:
@@ -30,6 +31,7 @@ def classify(files: Iterable[str], config: Config) -> Roles:
     )  # fmt: skip
     roles = Roles()
     files = list(files)
+    renovate = config.renovate
     # A chart's templates/ are Go templates Helm renders, not manifests of the repository.
     rendered = tuple(rel[: -len("Chart.yaml")] + "templates/" for rel in files
                      if rel == "Chart.yaml" or rel.endswith("/Chart.yaml"))  # fmt: skip
@@ -52,6 +54,9 @@ def classify(files: Iterable[str], config: Config) -> Roles:
                     found = (*found[:at], True, *found[at + 1 :])
         excluded, chart, cloudinit, blueprint, cluster, release_pin = found
         if excluded or (rendered and rel.startswith(rendered)):
+            continue
+        if renovate is not None and any(found[1:]) and renovate.skips(rel):
+            roles.renovate_skipped.append(rel)
             continue
         if chart and rel.endswith("Chart.yaml"):
             roles.charts.append(rel)

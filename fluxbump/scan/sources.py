@@ -431,6 +431,11 @@ def _links_inside(path: str, rel: str, inside: str) -> bool:
     return False
 
 
+def note_skipped(note: str) -> None:
+    """Something the scan leaves unread for a reason outside the walk (said with its notes)."""
+    _UNFOLLOWED[note] = None
+
+
 def walk_warnings() -> list[str]:
     """What the walk skipped since the last call: symlinks out of the repository
     (``_links_inside``), directories it could not list (``_walk``)."""

@@ -1,0 +1,222 @@
+"""The files the repository's Renovate configuration keeps Renovate out of, kept out of the scan.
+
+A repository says there which files are not live: ``ignorePaths: [".archive/**"]`` (the
+home-ops template family archives retired apps so), or ``includePaths`` narrowing Renovate to
+some. Renovate never updates those files; read by fluxbump, an archived HelmRelease pinned at
+an old release was a violation that no bump (and no ``sync`` after Renovate's) could end, and
+``to`` rewrote archived objects. The top-level ``ignorePaths``/``includePaths`` of the first
+configuration file Renovate itself reads are followed, matched as Renovate 39 and 42 match them
+(``lib/workers/repository/extract/file-match.ts``): a path is ignored when it contains an
+``ignorePaths`` entry or minimatch (``dot: true``) matches it; with ``includePaths``, a path
+neither equal to nor matched by one is skipped too. Presets (``extends``) are not resolved:
+they are fetched from elsewhere, and fluxbump reads only this repository.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+# Renovate's own order (``lib/config/app-strings.ts``): the first that exists is the config.
+CONFIG_FILES = (
+    "renovate.json",
+    "renovate.json5",
+    ".github/renovate.json",
+    ".github/renovate.json5",
+    ".gitlab/renovate.json",
+    ".gitlab/renovate.json5",
+    ".renovaterc",
+    ".renovaterc.json",
+    ".renovaterc.json5",
+    "package.json",  # its "renovate" key
+)
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RenovatePaths:
+    """``ignorePaths`` and ``includePaths`` of one Renovate configuration file."""
+
+    file: str
+    ignore: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+
+    def skips(self, rel: str) -> bool:
+        """Whether Renovate leaves the file at ``rel`` (a repository path) alone."""
+        if any(entry in rel for entry in self.ignore) or self._ignored.match(rel):
+            return True
+        return bool(self.include) and rel not in self.include and not self._included.match(rel)
+
+    @cached_property
+    def _ignored(self) -> _Minimatch:
+        return _Minimatch(self.ignore)
+
+    @cached_property
+    def _included(self) -> _Minimatch:
+        return _Minimatch(self.include)
+
+
+def read_renovate_paths(root: Path) -> tuple[RenovatePaths | None, str | None]:
+    """The repository's Renovate paths (None: no configuration, or it names none), and a
+    warning when the file Renovate would read cannot be read (its paths are then unknown)."""
+    from fluxbump.scan.sources import read_raw
+
+    for name in CONFIG_FILES:
+        if not (root / name).is_file():
+            continue
+        try:
+            raw = read_raw(root, name, limit=MAX_CONFIG_BYTES + 1)
+            if len(raw) > MAX_CONFIG_BYTES:
+                raise ValueError(f"larger than {MAX_CONFIG_BYTES // 2**20} MiB")
+            data = _parse(name, raw.decode("utf-8-sig"))
+        except (OSError, ValueError, RecursionError) as exc:
+            why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return None, _unread(name, why)
+        if name == "package.json":
+            if not isinstance(data, dict) or "renovate" not in data:
+                continue  # Renovate reads a package.json only for its "renovate" key
+            data = data["renovate"]
+        if not isinstance(data, dict):
+            return None, _unread(name, "not a JSON object")
+        lists = [data.get(key, []) for key in ("ignorePaths", "includePaths")]
+        if not all(isinstance(v, list) and all(isinstance(p, str) for p in v) for v in lists):
+            return None, _unread(name, "ignorePaths or includePaths is not a list of strings")
+        ignore, include = (tuple(v) for v in lists)
+        return (RenovatePaths(name, ignore, include) if ignore or include else None), None
+    return None, None
+
+
+def _unread(name: str, why: str) -> str:
+    return (
+        f"{name}: cannot read it as Renovate configuration ({why}); the files its "
+        "ignorePaths name are read"
+    )
+
+
+def _parse(name: str, text: str) -> Any:
+    """JSON, else JSON5 (comments, trailing commas, unquoted keys: what Renovate accepts and
+    home-ops repositories write; the json5 library, as hand-stripping comments from JSON5
+    misreads a ``/*`` inside a glob string)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        if name == "package.json":
+            raise
+    import json5
+
+    return json5.loads(text)
+
+
+class _Minimatch:
+    """Patterns matched as minimatch matches them with ``dot: true`` (Renovate's options): a
+    ``**`` segment spans directories (none too), ``*``/``?``/``[…]`` stay in one segment,
+    ``{a,b}`` expands, a leading ``!`` negates and a leading ``#`` is a comment."""
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        self._tests = [_compile(p) for p in patterns]
+
+    def match(self, rel: str) -> bool:
+        return any(
+            regex is not None and (regex.match(rel) is None) == negated
+            for regex, negated in self._tests
+        )
+
+
+def _compile(pattern: str) -> tuple[re.Pattern[str] | None, bool]:
+    """(the regex of ``pattern``'s expansions, whether it is negated); no regex: a comment."""
+    negated = False
+    while pattern.startswith("!"):
+        negated, pattern = not negated, pattern[1:]
+    if pattern.startswith("#"):
+        return None, False
+    expanded = "|".join(f"(?:{_segments(p)})" for p in _braces(pattern))
+    return re.compile(f"(?:{expanded})\\Z", re.DOTALL), negated
+
+
+def _segments(pattern: str) -> str:
+    segments = pattern.split("/")
+    out = ""
+    for i, segment in enumerate(segments):
+        last = i == len(segments) - 1
+        if segment == "**":
+            if last:
+                out += ".*" if i == 0 else "/.*"  # (``a/**`` is not ``a`` itself)
+            else:
+                out += "(?:.*/)?" if i == 0 else "/(?:.*/)?"
+            continue
+        if i > 0 and segments[i - 1] != "**":
+            out += "/"
+        out += _segment(segment)
+    return out
+
+
+def _segment(segment: str) -> str:
+    out, i = [], 0
+    while i < len(segment):
+        char = segment[i]
+        if char == "\\" and i + 1 < len(segment):
+            out.append(re.escape(segment[i + 1]))
+            i += 2
+            continue
+        if char == "*":
+            while i + 1 < len(segment) and segment[i + 1] == "*":  # ``a**`` is ``a*``
+                i += 1
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[" and (end := _class_end(segment, i)) > 0:
+            body = segment[i + 1 : end]
+            negate = body[:1] in ("!", "^")
+            members = (body[1:] if negate else body).replace("\\", "\\\\").replace("[", "\\[")
+            out.append(f"[^/{members}]" if negate else f"[{members}]")
+            i = end
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return "".join(out)
+
+
+def _class_end(segment: str, start: int) -> int:
+    """The index of the ``]`` closing the class opened at ``start`` (0: no class)."""
+    at = start + 1
+    if segment[at : at + 1] in ("!", "^"):
+        at += 1
+    if segment[at : at + 1] == "]":  # a leading ``]`` is a member
+        at += 1
+    end = segment.find("]", at)
+    return end if end > 0 else 0
+
+
+def _braces(pattern: str) -> list[str]:
+    """``a{b,c}d`` as ``abd`` and ``acd`` (nested too); braces without a comma are text."""
+    depth, start = 0, -1
+    for i, char in enumerate(pattern):
+        if char == "{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                options = _split_top(pattern[start + 1 : i])
+                if len(options) > 1:
+                    rest = _braces(pattern[i + 1 :])
+                    head = pattern[:start]
+                    return [head + o + r for option in options for o in _braces(option)
+                            for r in rest]  # fmt: skip
+    return [pattern]
+
+
+def _split_top(text: str) -> list[str]:
+    """``text`` split at its commas outside nested braces."""
+    parts, depth, last = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[last:i])
+            last = i + 1
+    return [*parts, text[last:]]

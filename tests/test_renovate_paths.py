@@ -1,0 +1,131 @@
+"""Files the repository's Renovate configuration keeps Renovate out of are not read.
+
+A home-ops repository archives retired apps under ``.archive/`` and tells Renovate to leave
+them (``ignorePaths: [".archive/**"]``); read by fluxbump, an archived release pinned at an
+old Flux was a violation no bump could end, and ``to`` rewrote the archive.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fluxbump.config import load_config
+from fluxbump.scan.renovate_paths import RenovatePaths, read_renovate_paths
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import CONSISTENT, commit_file, git, make_fleet, snapshot
+from tests.support.layouts import helmrelease
+
+RECORDED = Path(__file__).parent / "data" / "renovate" / "ignore-paths-minimatch.json"
+ARCHIVED = ".archive/kubernetes/old/flux.yaml"
+RENOVATE = '{\n  // archived apps: Renovate leaves them\n  ignorePaths: [".archive/**",],\n}\n'
+
+
+def test_an_ignore_path_is_matched_as_renovates_minimatch_matched_it() -> None:
+    """Every row recorded from Renovate's own test run by its minimatch (39 and 42)."""
+    rows = json.loads(RECORDED.read_text("utf-8"))["rows"]
+    differ = [(p, f, want) for p, f, want in rows if RenovatePaths("x", (p,)).skips(f) != want]
+    assert differ == []
+    assert sum(want for _, _, want in rows) > 100  # both answers are really tested
+
+
+def test_include_paths_keep_renovate_to_the_files_they_name_or_match() -> None:
+    paths = RenovatePaths("renovate.json", include=("kubernetes/**", "Taskfile.yaml"))
+    assert [paths.skips(f) for f in ("kubernetes/a/b.yaml", "Taskfile.yaml", "infra/c.tf")] == [
+        False,
+        False,
+        True,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "read"),
+    [
+        ({"renovate.json": '{"ignorePaths": ["a/**"]}'}, ("renovate.json", ("a/**",))),
+        # the first file Renovate looks for is its configuration, not the others
+        (
+            {".github/renovate.json5": "{ignorePaths: ['b/**']}", ".renovaterc": '{"x": 1}'},
+            (".github/renovate.json5", ("b/**",)),
+        ),
+        ({"package.json": '{"name": "x"}', ".renovaterc.json5": "{}"}, None),
+        ({"package.json": '{"renovate": {"ignorePaths": ["c"]}}'}, ("package.json", ("c",))),
+        ({"renovate.json": '{"extends": ["config:recommended"]}'}, None),
+    ],
+)
+def test_the_configuration_is_the_first_file_renovate_reads(
+    tmp_path: Path, files: dict[str, str], read: tuple[str, tuple[str, ...]] | None
+) -> None:
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, "utf-8")
+    paths, unread = read_renovate_paths(tmp_path)
+    assert unread is None
+    assert (None if paths is None else (paths.file, paths.ignore)) == read
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("{ignorePaths: [", "renovate.json5: cannot read it as Renovate configuration ("),
+        ('{"ignorePaths": ".archive/**"}', "ignorePaths or includePaths is not a list of strings"),
+        ("[1, 2]", "not a JSON object"),
+    ],
+)
+def test_a_configuration_that_cannot_be_read_is_said_and_nothing_is_skipped(
+    tmp_path: Path, text: str, why: str
+) -> None:
+    (tmp_path / "renovate.json5").write_text(text, "utf-8")
+    paths, unread = read_renovate_paths(tmp_path)
+    assert paths is None and unread is not None and why in unread, unread
+
+
+def _archived_fleet(root: Path) -> Path:
+    """A consistent fleet whose archive holds a HelmRelease of its wrapper bp-flux 1.0.0 (the
+    chart is 1.1.1), and Renovate told to leave the archive."""
+    repo = make_fleet(root, CONSISTENT, git=True)
+    commit_file(repo, ARCHIVED, helmrelease("flux", "bp-flux", "1.0.0"))
+    return commit_file(repo, ".github/renovate.json5", RENOVATE)
+
+
+def test_check_does_not_read_what_renovate_ignores_and_says_so(tmp_path: Path) -> None:
+    repo = _archived_fleet(tmp_path / "repo")
+    for cache in ([], ["--no-cache"], []):  # cold, then warm (roles from the cache) too
+        outcome = run_cli("check", "--offline", "--repo", str(repo), *cache)
+        assert outcome.code == 0, outcome.stdout + outcome.stderr
+        assert (
+            "warning: .github/renovate.json5: Renovate's ignorePaths/includePaths leave "
+            f"{ARCHIVED} out, so fluxbump does not read them either (follow_renovate_paths: "
+            "false in .fluxbump.yaml reads them)"
+        ) in outcome.stderr.splitlines(), outcome.stderr
+
+
+def test_without_renovates_word_or_when_told_the_archive_is_read(tmp_path: Path) -> None:
+    repo = _archived_fleet(tmp_path / "repo")
+    commit_file(repo, ".fluxbump.yaml", "follow_renovate_paths: false\n")
+    outcome = run_cli("check", "--offline", "--repo", str(repo))
+    assert outcome.code == 1 and f"{ARCHIVED}:" in outcome.stdout, outcome.stdout
+    assert load_config(repo).renovate is None
+    git(repo, "rm", "-q", ".fluxbump.yaml", ".github/renovate.json5")
+    assert run_cli("check", "--offline", "--repo", str(repo)).code == 1
+
+
+def test_to_leaves_what_renovate_ignores_as_it_is(tmp_path: Path) -> None:
+    repo = _archived_fleet(tmp_path / "repo")
+    before = snapshot(repo)
+    outcome = run_cli("to", "2.5.1", "--offline", "--no-git", "--repo", str(repo))
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    after = snapshot(repo)
+    assert after[ARCHIVED] == before[ARCHIVED]
+    assert [rel for rel in before if after[rel] != before[rel]]  # the fleet itself moved
+
+
+def test_a_setting_that_is_not_a_boolean_is_refused_at_its_line(tmp_path: Path) -> None:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    (repo / ".fluxbump.yaml").write_text("remote: origin\nfollow_renovate_paths: 'no'\n", "utf-8")
+    outcome = run_cli("check", "--offline", "--repo", str(repo))
+    assert (outcome.code, outcome.stderr.strip()) == (
+        2,
+        "error: .fluxbump.yaml:2: 'follow_renovate_paths' must be true or false",
+    )

@@ -129,3 +129,16 @@ def test_a_setting_that_is_not_a_boolean_is_refused_at_its_line(tmp_path: Path) 
         2,
         "error: .fluxbump.yaml:2: 'follow_renovate_paths' must be true or false",
     )
+
+
+def test_json_says_which_files_were_left_unread(tmp_path: Path) -> None:
+    """A script reading ``check --json`` learns it too (the walk's notes were stderr only)."""
+    repo = _archived_fleet(tmp_path / "repo")
+    outcome = run_cli("check", "--offline", "--json", "--repo", str(repo))
+    assert outcome.code == 0, outcome.stderr
+    messages = [w["message"] for w in json.loads(outcome.stdout)["warnings"]]
+    assert [m for m in messages if m.startswith(".github/renovate.json5: ")] == [
+        f".github/renovate.json5: Renovate's ignorePaths/includePaths leave {ARCHIVED} out, so "
+        "fluxbump does not read them either (follow_renovate_paths: false in .fluxbump.yaml "
+        "reads them)"
+    ]

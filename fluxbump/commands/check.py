@@ -35,6 +35,7 @@ from fluxbump.resolve import app_version_of
 from fluxbump.scan.cache import open_cache
 from fluxbump.scan.discover import Discovery, Survey, has_templates, survey
 from fluxbump.scan.forked import Ahead, while_waiting
+from fluxbump.scan.sources import walk_warnings
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,9 @@ def _checked(
         )
     report.violations += _stale_archives(found, discoveries)
     # Where the index came from is said only now, once the index was (or was not) needed.
-    warnings = [*_pending_journal(repo), *loaded.used_warnings(), *warnings]
+    # What the walk left unread is part of the result (--json): taken from the walk's notes.
+    skipped = walk_warnings()
+    warnings = [*_pending_journal(repo), *skipped, *loaded.used_warnings(), *warnings]
     return CheckResult(
         flux, report, tuple(warnings), crds, tuple(chosen), reports, tuple(outside.rows)
     )

@@ -22,6 +22,7 @@ def test_init_writes_a_config_that_loads_back_to_the_discovered_layout(tmp_path:
     assert (config.wrapper, config.upstream, config.cloudinit) == (
         defaults.wrapper, defaults.upstream, defaults.cloudinit,
     )  # fmt: skip
+    assert "\nfollow_renovate_paths: true\n" in text and config.follow_renovate_paths
     assert run_cli("check", "--repo", str(repo), "--offline").code == 0
 
 

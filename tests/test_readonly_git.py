@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fixtures import CONSISTENT, git, make_fleet, snapshot
+from tests.support.fixtures import CONSISTENT, INCIDENT, git, make_fleet, snapshot
 
 ROOT = os.geteuid() == 0
 SETPRIV = shutil.which("setpriv")
@@ -40,11 +40,12 @@ def shared() -> Iterator[Path]:
         shutil.rmtree(where, ignore_errors=True)
 
 
-def as_user(where: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def as_user(where: Path, *args: str, state: Path | None = None) -> subprocess.CompletedProcess[str]:
     """``python -m fluxbump`` as ``nobody`` when run as root (else as this user), with its
-    own home and cache."""
+    own home, cache and state directory (outside git: ``state``, else one in its home)."""
     home = where / "home"
     env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / "cache")}
+    env["FLUXBUMP_STATE_DIR"] = str(state or home / "state")
     env.pop("GIT_CONFIG_GLOBAL", None)
     user = [SETPRIV or "", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
     command = [*(user if ROOT else []), sys.executable, "-m", "fluxbump", *args]
@@ -152,3 +153,76 @@ def test_a_read_only_reflog_folder_is_no_obstacle_when_git_keeps_no_reflogs(
     branches = git(repo, "-c", "safe.directory=*", "branch", "--list", "--format=%(refname:short)")
     assert branches.splitlines() == ["fluxbump/flux-v2.5.1", "main"]
     assert not (repo / ".git" / "logs" / "refs" / "heads" / "fluxbump").exists()
+
+
+@pytest.mark.skipif(not ROOT, reason="a work tree of another owner needs root to make")
+def test_a_work_tree_git_refuses_for_its_owner_is_refused_before_writing(shared: Path) -> None:
+    """git refuses a repository owned by another user ("dubious ownership": a CI container's
+    checkout); GitPython opens it all the same, and ``to`` wrote every file on the current
+    branch, committed nothing and exited 0."""
+    repo = make_fleet(shared / "repo", INCIDENT, git=True)
+    (shared / "home").mkdir()
+    os.chown(shared / "home", NOBODY, NOBODY)
+    shared.chmod(0o755)
+    for path in [repo, *repo.rglob("*")]:  # writable by nobody, owned by root
+        path.chmod(0o777 if path.is_dir() else 0o666)
+    before = snapshot(repo)
+    outcome = as_user(shared, "to", "2.4.0", "--offline", "--repo", str(repo))
+    assert outcome.returncode == 2, outcome.stdout + outcome.stderr
+    assert outcome.stderr.strip().splitlines()[-1] == (
+        f"error: git refuses to work in {repo} (detected dubious ownership in repository at "
+        f"'{repo}'); if you trust it, run git config --global --add safe.directory {repo}, or "
+        "pass --no-git to only write the files; nothing was written"
+    )
+    assert snapshot(repo) == before
+    outcome = as_user(shared, "to", "2.4.0", "--offline", "--no-git", "--repo", str(repo))
+    assert outcome.returncode == 0, outcome.stdout + outcome.stderr
+    assert snapshot(repo) != before
+
+
+def test_a_state_directory_this_user_cannot_create_is_named_with_what_to_do(
+    shared: Path,
+) -> None:
+    """Outside git the lock and journal live in the state directory: one under a home this
+    user cannot reach (``sudo -u`` keeping root's HOME) ended in "unexpected error", exit 70."""
+    repo = make_fleet(shared / "repo", INCIDENT)  # no git
+    (shared / "home").mkdir()
+    give_away(shared)
+    locked = shared / "locked"
+    locked.mkdir(mode=0o700)  # root's when run as root; this user's own otherwise
+    if not ROOT:
+        locked.chmod(0o500)
+    before = snapshot(repo)
+    outcome = as_user(shared, "to", "2.4.0", "--offline", "--repo", str(repo), state=locked / "s")
+    assert outcome.returncode == 2, outcome.stdout + outcome.stderr
+    assert outcome.stderr.strip().splitlines()[-1] == (
+        f"error: cannot create {locked}/s/repos/{_state_key(repo)} (permission denied): outside "
+        "git, fluxbump keeps its lock and journal there; set FLUXBUMP_STATE_DIR to a directory "
+        "this user can write; nothing was written"
+    )
+    assert snapshot(repo) == before
+
+
+def _state_key(repo: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(os.fsencode(os.path.realpath(repo))).hexdigest()[:24]
+
+
+def test_a_renovate_folder_this_user_cannot_search_is_a_warning(shared: Path) -> None:
+    """Whether ``.github/renovate.json`` exists cannot be told: said, and every file is read
+    (the stat's PermissionError ended the run with "unexpected error", exit 70)."""
+    repo = make_fleet(shared / "repo", CONSISTENT, git=True)
+    (repo / ".github").mkdir()
+    (repo / ".github" / "renovate.json5").write_text("{ignorePaths: ['clusters/**']}", "utf-8")
+    (shared / "home").mkdir()
+    give_away(shared)
+    if ROOT:
+        os.chown(repo / ".github", 0, 0)
+    (repo / ".github").chmod(0o700 if ROOT else 0o000)
+    outcome = as_user(shared, "check", "--offline", "--repo", str(repo))
+    assert outcome.returncode == 0, outcome.stdout + outcome.stderr
+    assert (
+        "warning: .github/renovate.json: cannot read it as Renovate configuration (Permission "
+        "denied); the files its ignorePaths name are read"
+    ) in outcome.stderr.splitlines(), outcome.stderr

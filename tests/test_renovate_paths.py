@@ -142,3 +142,18 @@ def test_json_says_which_files_were_left_unread(tmp_path: Path) -> None:
         "fluxbump does not read them either (follow_renovate_paths: false in .fluxbump.yaml "
         "reads them)"
     ]
+
+
+def test_a_configuration_linked_out_of_the_repository_is_said_not_an_error(
+    tmp_path: Path,
+) -> None:
+    repo = _archived_fleet(tmp_path / "repo")
+    (repo / ".github" / "renovate.json5").unlink()
+    (tmp_path / "elsewhere.json").write_text('{"ignorePaths": [".archive/**"]}', "utf-8")
+    (repo / "renovate.json").symlink_to(tmp_path / "elsewhere.json")
+    outcome = run_cli("check", "--offline", "--repo", str(repo))
+    assert outcome.code == 1, outcome.stdout + outcome.stderr  # the archive is read
+    assert (
+        "warning: renovate.json: cannot read it as Renovate configuration (not a regular file "
+        "inside the repository); the files its ignorePaths name are read"
+    ) in outcome.stderr.splitlines(), outcome.stderr

@@ -63,13 +63,22 @@ class RenovatePaths:
 def read_renovate_paths(root: Path) -> tuple[RenovatePaths | None, str | None]:
     """The repository's Renovate paths (None: no configuration, or it names none), and a
     warning when the file Renovate would read cannot be read (its paths are then unknown)."""
+    from fluxbump.errors import NotRegularFile, UsageError
     from fluxbump.scan.sources import read_raw
 
     for name in CONFIG_FILES:
-        if not (root / name).is_file():
-            continue
         try:
-            raw = read_raw(root, name, limit=MAX_CONFIG_BYTES + 1)
+            if not (root / name).is_file():
+                continue
+        except OSError as exc:  # (a folder this user may not search: .github/ 0700)
+            return None, _unread(name, exc.strerror or type(exc).__name__)
+        try:
+            try:
+                raw = read_raw(root, name, limit=MAX_CONFIG_BYTES + 1)
+            except NotRegularFile:  # (a link out of the repository: not this repository's)
+                raise ValueError("not a regular file inside the repository") from None
+            except UsageError as exc:  # (its text names the file: the reason is after it)
+                raise ValueError(exc.message.removeprefix(f"{name}: ")) from None
             if len(raw) > MAX_CONFIG_BYTES:
                 raise ValueError(f"larger than {MAX_CONFIG_BYTES // 2**20} MiB")
             data = _parse(name, raw.decode("utf-8-sig"))

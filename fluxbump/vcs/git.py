@@ -80,6 +80,28 @@ def base_chart_reader(repo: GitRepo, rev: str) -> Callable[[str], ChartFile | No
     return read
 
 
+def refuse_refused(repo: GitRepo) -> None:
+    """git itself may refuse a work tree GitPython opens: one owned by another user (CI
+    containers, a shared checkout: "detected dubious ownership"). A bump would then write its
+    files and never commit them; refused first, with git's reason and what to do."""
+    from fluxbump.vcs.steps import run_git
+
+    proc = run_git(repo.top, ["rev-parse", "--git-dir"])
+    if proc.returncode == 0:
+        return
+    lines = proc.stderr.decode(errors="replace").strip().splitlines()
+    why = lines[0].removeprefix("fatal: ") if lines else "git rev-parse failed"
+    hint = (
+        f"if you trust it, run git config --global --add safe.directory {repo.top}, "
+        if "safe.directory" in proc.stderr.decode(errors="replace")
+        else ""
+    )
+    raise UsageError(
+        f"git refuses to work in {repo.top} ({why}); {hint}or pass --no-git to only write "
+        "the files; nothing was written"
+    )
+
+
 def has_head(repo: GitRepo) -> bool:
     return repo.handle.head.is_valid()  # type: ignore[no-any-return]
 

@@ -62,7 +62,15 @@ def places(root: Path) -> Places:
 def ensure_state(where: Places) -> None:
     """Outside git the state directory is ours to create (private to the user)."""
     if where.git_dir is None:
-        where.state.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            where.state.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:  # (an unset HOME of another user: sudo -u without -H)
+            why = exc.strerror or type(exc).__name__
+            raise UsageError(
+                f"cannot create {where.state} ({why[:1].lower() + why[1:]}): outside git, "
+                f"fluxbump keeps its lock and journal there; set {STATE_ENV} to a directory "
+                "this user can write; nothing was written"
+            ) from None
 
 
 def _git_dirs(real: Path) -> tuple[Path, Path] | None:

@@ -40,7 +40,7 @@ spec:
   inputs:
     - cluster: b
   resources:
-    - apiVersion: source.toolkit.fluxcd.io/v1
+    - apiVersion: source.toolkit.fluxcd.io/v1beta2   # what Flux 2.4 and 2.5 serve
       kind: OCIRepository
       metadata:
         name: flux-operator

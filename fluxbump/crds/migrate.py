@@ -11,23 +11,31 @@ validated against the target's CRD schema before anything is written. Pure funct
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from fluxbump.crds.definitions import Crd, dig
 from fluxbump.crds.schema import ObjectDoc, object_docs, validate_objects
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, Violation, yaml_site
 from fluxbump.plan import Edit
-from fluxbump.scan.apiversions import ApiVersions, api_versions
+from fluxbump.scan.apiversions import ApiVersions, api_versions, is_resource_set
 from fluxbump.scan.discover import Survey
 from fluxbump.scan.patchfiles import patch_files
+from fluxbump.scan.sites.resourceset import generated, placed
 from fluxbump.scan.sources import SourceFile, read_raw, source_of
 from fluxbump.write.splice import splice
-from fluxbump.yamlio.yamldoc import scalar_at
+from fluxbump.yamlio.yamldoc import YamlPath, line_of, scalar_at, walk
 
-# A top-level apiVersion of a Flux API group: only such files are composed.
+# A top-level apiVersion of a Flux API group: only such files are composed (and ResourceSets).
 _FLUX_API = re.compile(r"^apiVersion:[ \t]*['\"]?[a-z.]*fluxcd\.io/", re.MULTILINE)
+# An API version as written (``v1beta2``), as the scan finds it (``scan/apiversions.py``): one
+# rendered where it is applied (``<< inputs.version >>``) is not guessed.
+_API_VERSION = re.compile(r"[a-z0-9]+")
+# A value a ResourceSet renders from its inputs; held as a placeholder when its object is
+# validated, as the operator substitutes it before the API server sees it.
+_INPUT = re.compile(r"<<.*?>>")
 
 
 @dataclass(frozen=True)
@@ -37,33 +45,87 @@ class FluxObject:
     site: PinSite  # role API_VERSION; value is the apiVersion, subject the kind
     group: str
     version: str
-    doc: ObjectDoc
+    doc: ObjectDoc  # a generated one's: the object under ``spec.resources``
     text: str = ""  # the whole file's text (fields Flux renamed are rewritten in it)
+    at: YamlPath = ()  # where a ResourceSet generates it in the document (``spec.resources[i]``)
 
 
 def flux_objects(source: SourceFile) -> list[FluxObject]:
-    """The Flux objects of one file (a file that is not YAML has none: its own gate says so)."""
-    if b"fluxcd.io/" not in source.raw or not _FLUX_API.search(source.text):
+    """The Flux objects of one file, top-level ones and those a ResourceSet generates (a file
+    that is not YAML has none: its own gate says so)."""
+    if b"fluxcd.io/" not in source.raw:
+        return []
+    generates = is_resource_set(source.raw)
+    if not generates and not _FLUX_API.search(source.text):
         return []
     try:
         docs = object_docs(source.text, source.rel)
     except UsageError:
         return []
     found = []
-    for doc in docs:
-        kind = dig(doc.obj, "kind")
-        scalar = scalar_at(doc.node, doc.doc_index, ("apiVersion",))
-        if scalar is None or not isinstance(kind, str) or "/" not in scalar.value:
-            continue
-        group, version = scalar.value.rsplit("/", 1)
-        if not group.endswith("fluxcd.io"):
-            continue
-        name = dig(doc.obj, "metadata", "name")
-        namespace = dig(doc.obj, "metadata", "namespace")
-        owner = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
-        site = yaml_site(Role.API_VERSION, source.rel, scalar, subject=kind, owner=owner)
-        found.append(FluxObject(site, group, version, doc, source.text))
+    for top in docs:
+        for at, doc in _objects_of(top) if generates else (((), top),):
+            obj = _flux_object(source, doc, at)
+            if obj is not None:
+                found.append(obj)
     return found
+
+
+def _objects_of(top: ObjectDoc) -> Iterator[tuple[YamlPath, ObjectDoc]]:
+    """A document, then each object it generates if it is a ResourceSet."""
+    yield (), top
+    for at, node in generated(top.node):
+        doc = _generated_doc(top, at, node)
+        if doc is not None:
+            yield at, doc
+
+
+def _generated_doc(top: ObjectDoc, at: YamlPath, node: Any) -> ObjectDoc | None:
+    """The object at ``at`` of a ResourceSet document, as validation sees it."""
+    data: Any = top.obj
+    for step in at:
+        try:
+            data = data[step]
+        except (KeyError, IndexError, TypeError):
+            return None  # the data is not the node tree's shape (a duplicate key)
+    if not isinstance(data, dict):
+        return None
+    return top._replace(line=line_of(node), obj=data, node=node)
+
+
+def _as_validated(obj: FluxObject, doc: ObjectDoc) -> ObjectDoc:
+    """``doc`` (``obj`` migrated) as the CRD schema judges it: in a generated object, each
+    ``<< inputs.x >>`` as ``${inputs}``, which the schema admits as a value set before the API
+    server sees it (``crds/schema.py``), never a guess at the value. ``metadata`` is the API
+    server's to check, and names the object as written."""
+    if not obj.at or not isinstance(doc.obj, dict):
+        return doc
+    data = {k: v if k == "metadata" else _inputs_as_placeholders(v) for k, v in doc.obj.items()}
+    return doc._replace(obj=data)
+
+
+def _inputs_as_placeholders(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {key: _inputs_as_placeholders(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_inputs_as_placeholders(item) for item in data]
+    return _INPUT.sub("${inputs}", data) if isinstance(data, str) else data
+
+
+def _flux_object(source: SourceFile, doc: ObjectDoc, at: YamlPath) -> FluxObject | None:
+    kind = dig(doc.obj, "kind")
+    scalar = scalar_at(doc.node, doc.doc_index, ("apiVersion",))
+    if scalar is None or not isinstance(kind, str) or "/" not in scalar.value:
+        return None
+    group, version = scalar.value.rsplit("/", 1)
+    if not group.endswith("fluxcd.io") or not _API_VERSION.fullmatch(version):
+        return None
+    name = dig(doc.obj, "metadata", "name")
+    namespace = dig(doc.obj, "metadata", "namespace")
+    owner = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+    site = yaml_site(Role.API_VERSION, source.rel, scalar, subject=kind, owner=owner)
+    [site] = placed([site], at)
+    return FluxObject(site, group, version, doc, source.text, at)
 
 
 # (group, version, kinds named in the file) -> whether an object of that API may be unserved:
@@ -203,7 +265,7 @@ def _renamed(obj: FluxObject, crd: Crd, new: str) -> tuple[list[Edit], ObjectDoc
         raise renames.refusal(obj.site.file, str(exc), obj.site.owner) from None
     moved = {**obj.doc.obj, "apiVersion": new}
     if not rewrites:
-        return [], obj.doc._replace(obj=moved)
+        return [], _as_validated(obj, obj.doc._replace(obj=moved))
     fields = [
         Edit(
             PinSite(
@@ -224,14 +286,15 @@ def _renamed(obj: FluxObject, crd: Crd, new: str) -> tuple[list[Edit], ObjectDoc
     ]
     text = splice(obj.text, [(obj.site, new), *((e.site, e.text or "") for e in fields)])
     docs = object_docs(text, obj.site.file)
-    after = next((d for d in docs if d.doc_index == obj.doc.doc_index), None)
+    top = next((d for d in docs if d.doc_index == obj.doc.doc_index), None)
+    after = _generated_doc(top, obj.at, walk(top.node, obj.at)) if top and obj.at else top
     if after is None or after.obj != renames.expected(moved, transforms):
         raise UsageError(
             f"{obj.site.where}: moving {obj.site.owner} to {new} would change more than the "
             "fields Flux renamed; rewrite it by hand as Flux's migration notes say, then "
             "re-run; nothing written"
         )
-    return fields, after._replace(line=obj.doc.line, partial=obj.doc.partial)
+    return fields, _as_validated(obj, after._replace(line=obj.doc.line, partial=obj.doc.partial))
 
 
 def deprecated_use(

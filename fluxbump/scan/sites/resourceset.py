@@ -26,9 +26,16 @@ def objects(documents: Sequence[Any]) -> Iterator[tuple[int, Any, yamldoc.YamlPa
     for a ResourceSet, each object under its ``spec.resources``."""
     for index, root in enumerate(documents):
         yield index, root, ()
-        if is_resource_set(root):
-            for position, item in yamldoc.items(yamldoc.walk(root, _RESOURCES)):
-                yield index, item, (*_RESOURCES, position)
+        for at, item in generated(root):
+            yield index, item, at
+
+
+def generated(root: Any) -> Iterator[tuple[yamldoc.YamlPath, Any]]:
+    """``(its path in the document, object node)`` of each object a ResourceSet document
+    generates (``spec.resources``); nothing for any other document."""
+    if is_resource_set(root):
+        for position, item in yamldoc.items(yamldoc.walk(root, _RESOURCES)):
+            yield (*_RESOURCES, position), item
 
 
 def is_resource_set(root: Any) -> bool:

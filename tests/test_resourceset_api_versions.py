@@ -1,0 +1,275 @@
+"""The Flux API versions of the objects a flux-operator ResourceSet generates (``spec.resources``)
+are checked against the pinned release's CRDs and moved by ``to`` exactly as top-level ones.
+
+The ResourceSet has the shape of the Flux Operator's reference fleet (controlplaneio-fluxcd/
+d2-fleet's ``tenants/apps.yaml``, written here anew): per-tenant objects rendered from
+``<< inputs.… >>``, among them Flux sources and a Kustomization. Flux 2.8 (flux2 chart 2.18.x)
+stops serving every ``v1beta2``: an operator applying the rendered objects is then refused by the
+API server, the same class of failure as a top-level object left behind. End to end through the
+CLI on real git repos and the real CRD catalog.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fluxbump.fleet import FleetSpec, write_fleet
+from fluxbump.scan.apiversions import api_versions
+from fluxbump.scan.sources import source_of
+from tests.support.cli_runner import Outcome, run_cli
+from tests.support.fixtures import (
+    CONSISTENT,
+    changed_lines,
+    commit_file,
+    git,
+    make_fleet,
+    snapshot,
+)
+from tests.support.helm_server import HelmServer
+
+FLUX_2_7 = {"flux_release": "2.7.5", "flux_chart": "2.17.2"}
+TENANTS = "clusters/omantel.omani.works/tenants/apps.yaml"
+
+RESOURCE_SET = """\
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  dependsOn:
+    - apiVersion: kustomize.toolkit.fluxcd.io/v1beta2
+      kind: Kustomization
+      name: infra-configs
+      namespace: flux-system
+  inputs:
+    - tenant: "frontend"
+      interval: "5m"
+    - tenant: "backend"
+      interval: "10m"
+  resources:
+    - apiVersion: v1
+      kind: Namespace
+      metadata:
+        name: << inputs.tenant >>
+    - apiVersion: source.toolkit.fluxcd.io/v1beta2   # written for Flux 2.2
+      kind: HelmRepository
+      metadata:
+        name: charts
+        namespace: << inputs.tenant >>
+      spec:
+        interval: << inputs.interval >>
+        url: https://charts.example.invalid/<< inputs.tenant >>
+    - apiVersion: source.toolkit.fluxcd.io/v1
+      kind: OCIRepository
+      metadata:
+        name: apps
+        namespace: << inputs.tenant >>
+      spec:
+        interval: 5m
+        url: "oci://ghcr.io/example/apps/<< inputs.tenant >>"
+        ref:
+          tag: latest
+    - apiVersion: "kustomize.toolkit.fluxcd.io/v1beta2"
+      kind: Kustomization
+      metadata:
+        name: apps
+        namespace: << inputs.tenant >>
+      spec:
+        targetNamespace: << inputs.tenant >>
+        interval: 30m
+        path: "./<< inputs.tenant >>"
+        prune: true
+        sourceRef:
+          kind: OCIRepository
+          name: apps
+    - apiVersion: << inputs.api >>
+      kind: HelmRelease
+      metadata:
+        name: rendered
+        namespace: << inputs.tenant >>
+"""
+# The lines of the two v1beta2 objects' apiVersion in RESOURCE_SET (1-based).
+HELM_REPOSITORY_LINE = 22
+KUSTOMIZATION_LINE = 40
+
+
+def fleet_with_resource_set(root: Path, text: str = RESOURCE_SET) -> Path:
+    repo = make_fleet(root, CONSISTENT, git=True, **FLUX_2_7)
+    return commit_file(repo, TENANTS, text, "tenants")
+
+
+def bump(server: HelmServer, repo: Path, *args: str) -> Outcome:
+    return run_cli("to", *args, "--repo", str(repo), "--helm-repo", server.base_url)
+
+
+def check(server: HelmServer, repo: Path) -> Outcome:
+    return run_cli("check", "--repo", str(repo), "--helm-repo", server.base_url)
+
+
+def test_the_line_numbers_name_the_nested_api_versions() -> None:
+    lines = RESOURCE_SET.splitlines()
+    assert lines[HELM_REPOSITORY_LINE - 1].lstrip().startswith("- apiVersion: source.toolkit")
+    assert lines[KUSTOMIZATION_LINE - 1].lstrip().startswith('- apiVersion: "kustomize.toolkit')
+
+
+def test_check_names_each_generated_object_the_pinned_release_does_not_serve(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = fleet_with_resource_set(tmp_path / "repo")
+    served = check(helm_server, repo)
+    # Flux 2.7 still serves v1beta2 but deprecates it: a warning at each nested line.
+    assert served.code == 0, served.stdout + served.stderr
+    assert (
+        f"{TENANTS}:{HELM_REPOSITORY_LINE}: HelmRepository << inputs.tenant >>/charts: apiVersion "
+        "source.toolkit.fluxcd.io/v1beta2 is deprecated by Flux 2.7.5" in served.stderr
+    )
+    # Pin the 2.8 chart by hand (as a Renovate PR would): the v1beta2 objects are now unserved.
+    write_fleet(repo, FleetSpec(flux_release="2.8.5", flux_chart="2.18.3"))
+    outcome = check(helm_server, repo)
+    assert outcome.code == 1, outcome.stdout + outcome.stderr
+    lines = [x for x in outcome.stdout.splitlines() if "is not served by" in x]
+    assert lines == [
+        f"{TENANTS}:{HELM_REPOSITORY_LINE}: HelmRepository << inputs.tenant >>/charts: "
+        "apiVersion source.toolkit.fluxcd.io/v1beta2 is not served by Flux 2.8.5; "
+        "'fluxbump to' moves it to source.toolkit.fluxcd.io/v1",
+        f"{TENANTS}:{KUSTOMIZATION_LINE}: Kustomization << inputs.tenant >>/apps: apiVersion "
+        "kustomize.toolkit.fluxcd.io/v1beta2 is not served by Flux 2.8.5; 'fluxbump to' moves "
+        "it to kustomize.toolkit.fluxcd.io/v1",
+    ]
+
+
+def test_to_moves_exactly_the_generated_objects_unserved_api_versions(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    repo = fleet_with_resource_set(tmp_path / "repo")
+    outcome = bump(helm_server, repo, "2.8.5")
+    assert outcome.code == 0, outcome.stderr
+    assert changed_lines(repo, TENANTS) == [
+        "-    - apiVersion: source.toolkit.fluxcd.io/v1beta2   # written for Flux 2.2",
+        "+    - apiVersion: source.toolkit.fluxcd.io/v1   # written for Flux 2.2",
+        '-    - apiVersion: "kustomize.toolkit.fluxcd.io/v1beta2"',
+        '+    - apiVersion: "kustomize.toolkit.fluxcd.io/v1"',
+    ]
+    # The served OCIRepository, the dependsOn reference (not an object the set generates) and
+    # the apiVersion rendered from the inputs are as they were: every other byte is.
+    assert (repo / TENANTS).read_text() == RESOURCE_SET.replace(
+        "source.toolkit.fluxcd.io/v1beta2   #", "source.toolkit.fluxcd.io/v1   #"
+    ).replace('"kustomize.toolkit.fluxcd.io/v1beta2"', '"kustomize.toolkit.fluxcd.io/v1"')
+    assert git(repo, "log", "-1", "--format=%s").startswith("Bump Flux to v2.8.5")
+    assert (
+        f"{TENANTS}:{HELM_REPOSITORY_LINE}: Flux apiVersion (HelmRepository "
+        "<< inputs.tenant >>/charts)" in outcome.stdout
+    )
+    assert check(helm_server, repo).code == 0
+
+
+def test_a_resource_set_of_served_versions_is_left_untouched(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    text = RESOURCE_SET.replace("fluxcd.io/v1beta2   #", "fluxcd.io/v1   #").replace(
+        '"kustomize.toolkit.fluxcd.io/v1beta2"', '"kustomize.toolkit.fluxcd.io/v1"'
+    )
+    repo = fleet_with_resource_set(tmp_path / "repo", text)
+    outcome = bump(helm_server, repo, "2.8.5")
+    assert outcome.code == 0, outcome.stderr
+    assert git(repo, "diff", "--stat", "HEAD~1", "--", TENANTS) == ""
+    assert "Flux apiVersion" not in outcome.stdout
+
+
+def test_a_generated_object_that_would_not_validate_is_refused_naming_the_field(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # A field Kustomization v1 lacks that Flux's migration notes do not rename.
+    text = RESOURCE_SET.replace(
+        "        prune: true\n", "        prune: true\n        healthCheck: []\n"
+    )
+    repo = fleet_with_resource_set(tmp_path / "repo", text)
+    before = snapshot(repo)
+    outcome = bump(helm_server, repo, "2.8.5")
+    assert outcome.code == 2, outcome.stderr
+    assert outcome.stderr.startswith(
+        f"error: {TENANTS}:{KUSTOMIZATION_LINE + 10}: moving Kustomization "
+        "<< inputs.tenant >>/apps from kustomize.toolkit.fluxcd.io/v1beta2 to "
+        "kustomize.toolkit.fluxcd.io/v1 leaves it invalid: Kustomization "
+    ), outcome.stderr
+    assert "spec.healthCheck: unknown field" in outcome.stderr
+    assert "nothing written" in outcome.stderr
+    assert snapshot(repo) == before
+
+
+def test_the_scan_names_a_resource_sets_generated_api_versions() -> None:
+    kinds = ("HelmRelease", "HelmRepository", "Kustomization", "Namespace", "OCIRepository",
+             "ResourceSet")  # fmt: skip
+    assert api_versions(RESOURCE_SET.encode()) == (
+        ("kustomize.toolkit.fluxcd.io", "v1beta2", kinds),
+        ("source.toolkit.fluxcd.io", "v1beta2", kinds),
+        ("source.toolkit.fluxcd.io", "v1", kinds),
+        ("kustomize.toolkit.fluxcd.io", "v1beta2", kinds),
+    )
+    # Indented lines of any other file are not objects (a HelmRelease's sourceRef, a list).
+    nested = b"apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nspec:\n" + (
+        b"  chart:\n    spec:\n      sourceRef:\n        apiVersion: source.toolkit.fluxcd.io/v1beta2\n"
+    )
+    assert api_versions(nested) == (("helm.toolkit.fluxcd.io", "v2", ("HelmRelease",)),)
+
+
+def test_the_generated_objects_are_flux_objects_at_their_path_in_the_document() -> None:
+    from fluxbump.crds.migrate import flux_objects
+
+    found = flux_objects(source_of(TENANTS, ("---\n" + RESOURCE_SET).encode()))
+    assert [(o.site.line, o.site.value, o.site.path) for o in found] == [
+        (HELM_REPOSITORY_LINE + 1, "source.toolkit.fluxcd.io/v1beta2",
+         ("spec", "resources", 1, "apiVersion")),
+        (HELM_REPOSITORY_LINE + 9, "source.toolkit.fluxcd.io/v1",
+         ("spec", "resources", 2, "apiVersion")),
+        (KUSTOMIZATION_LINE + 1, "kustomize.toolkit.fluxcd.io/v1beta2",
+         ("spec", "resources", 3, "apiVersion")),
+    ]  # fmt: skip
+    # An apiVersion whose version the ResourceSet renders from its inputs is not guessed.
+    rendered = RESOURCE_SET.replace("<< inputs.api >>", "helm.toolkit.fluxcd.io/<< inputs.api >>")
+    assert rendered != RESOURCE_SET
+    again = flux_objects(source_of(TENANTS, ("---\n" + rendered).encode()))
+    assert [o.site.path for o in again] == [o.site.path for o in found]
+    # The object itself: its data and its line.
+    assert found[0].doc.obj["spec"] == {"interval": "<< inputs.interval >>", "url": (
+        "https://charts.example.invalid/<< inputs.tenant >>")}  # fmt: skip
+    assert found[0].doc.line == HELM_REPOSITORY_LINE + 1
+
+
+def test_a_field_flux_renamed_moves_with_the_generated_objects_api_version(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    patched = "        prune: true\n" + (
+        "        patchesStrategicMerge:\n"
+        "          - apiVersion: apps/v1   # fewer replicas\n"
+        "            kind: Deployment\n"
+        "            metadata: {name: << inputs.tenant >>}\n"
+        "            spec:\n"
+        "              replicas: 2\n"
+    )
+    repo = fleet_with_resource_set(
+        tmp_path / "repo", RESOURCE_SET.replace("        prune: true\n", patched)
+    )
+    outcome = bump(helm_server, repo, "2.8.5")
+    assert outcome.code == 0, outcome.stderr
+    migrated = (
+        RESOURCE_SET.replace("fluxcd.io/v1beta2   #", "fluxcd.io/v1   #")
+        .replace('"kustomize.toolkit.fluxcd.io/v1beta2"', '"kustomize.toolkit.fluxcd.io/v1"')
+        .replace(
+            "        prune: true\n",
+            "        prune: true\n"
+            "        patches:\n"
+            "          - patch: |\n"
+            "              apiVersion: apps/v1   # fewer replicas\n"
+            "              kind: Deployment\n"
+            "              metadata: {name: << inputs.tenant >>}\n"
+            "              spec:\n"
+            "                replicas: 2\n",
+        )
+    )
+    assert (repo / TENANTS).read_text() == migrated
+    assert (
+        f"{TENANTS}:{KUSTOMIZATION_LINE + 10}: Flux API field (Kustomization "
+        "<< inputs.tenant >>/apps) patchesStrategicMerge -> patches" in outcome.stdout
+    )

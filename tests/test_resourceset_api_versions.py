@@ -21,11 +21,14 @@ from tests.support.fixtures import (
     CONSISTENT,
     changed_lines,
     commit_file,
+    edit,
     git,
     make_fleet,
     snapshot,
+    write_repo,
 )
 from tests.support.helm_server import HelmServer
+from tests.test_resourceset import INSTANCE as FLUX_INSTANCE
 
 FLUX_2_7 = {"flux_release": "2.7.5", "flux_chart": "2.17.2"}
 TENANTS = "clusters/omantel.omani.works/tenants/apps.yaml"
@@ -92,6 +95,15 @@ spec:
 # The lines of the two v1beta2 objects' apiVersion in RESOURCE_SET (1-based).
 HELM_REPOSITORY_LINE = 22
 KUSTOMIZATION_LINE = 40
+# check's line for each of them, at Flux 2.8.5.
+UNSERVED_BY_2_8 = [
+    f"{TENANTS}:{HELM_REPOSITORY_LINE}: HelmRepository << inputs.tenant >>/charts: "
+    "apiVersion source.toolkit.fluxcd.io/v1beta2 is not served by Flux 2.8.5; "
+    "'fluxbump to' moves it to source.toolkit.fluxcd.io/v1",
+    f"{TENANTS}:{KUSTOMIZATION_LINE}: Kustomization << inputs.tenant >>/apps: apiVersion "
+    "kustomize.toolkit.fluxcd.io/v1beta2 is not served by Flux 2.8.5; 'fluxbump to' moves "
+    "it to kustomize.toolkit.fluxcd.io/v1",
+]
 
 
 def fleet_with_resource_set(root: Path, text: str = RESOURCE_SET) -> Path:
@@ -129,14 +141,7 @@ def test_check_names_each_generated_object_the_pinned_release_does_not_serve(
     outcome = check(helm_server, repo)
     assert outcome.code == 1, outcome.stdout + outcome.stderr
     lines = [x for x in outcome.stdout.splitlines() if "is not served by" in x]
-    assert lines == [
-        f"{TENANTS}:{HELM_REPOSITORY_LINE}: HelmRepository << inputs.tenant >>/charts: "
-        "apiVersion source.toolkit.fluxcd.io/v1beta2 is not served by Flux 2.8.5; "
-        "'fluxbump to' moves it to source.toolkit.fluxcd.io/v1",
-        f"{TENANTS}:{KUSTOMIZATION_LINE}: Kustomization << inputs.tenant >>/apps: apiVersion "
-        "kustomize.toolkit.fluxcd.io/v1beta2 is not served by Flux 2.8.5; 'fluxbump to' moves "
-        "it to kustomize.toolkit.fluxcd.io/v1",
-    ]
+    assert lines == UNSERVED_BY_2_8
 
 
 def test_to_moves_exactly_the_generated_objects_unserved_api_versions(
@@ -273,3 +278,24 @@ def test_a_field_flux_renamed_moves_with_the_generated_objects_api_version(
         f"{TENANTS}:{KUSTOMIZATION_LINE + 10}: Flux API field (Kustomization "
         "<< inputs.tenant >>/apps) patchesStrategicMerge -> patches" in outcome.stdout
     )
+
+
+def test_without_a_wrapper_chart_check_judges_them_by_the_flux_instance_release(
+    tmp_path: Path,
+) -> None:
+    """The d2-fleet layout: flux-operator's FluxInstance installs Flux, no chart wraps it."""
+    files = {"clusters/a/flux-instance.yaml": FLUX_INSTANCE.replace('"2.4.0"', '"2.7.5"')}
+    repo = write_repo(tmp_path / "repo", {**files, TENANTS: RESOURCE_SET})
+    served = run_cli("check", "--repo", str(repo), "--offline")
+    assert served.code == 0, served.stdout + served.stderr
+    assert f"{TENANTS}:{KUSTOMIZATION_LINE}: Kustomization " in served.stderr  # deprecated
+    edit(repo, "clusters/a/flux-instance.yaml", '"2.7.5"', '"2.8.5"')
+    outcome = run_cli("check", "--repo", str(repo), "--offline")
+    assert outcome.code == 1, outcome.stdout + outcome.stderr
+    assert [x for x in outcome.stdout.splitlines() if "is not served by" in x] == (UNSERVED_BY_2_8)
+    # `to` from 2.7.5 moves them, and check then agrees.
+    edit(repo, "clusters/a/flux-instance.yaml", '"2.8.5"', '"2.7.5"')
+    moved = run_cli("to", "2.8.5", "--repo", str(repo), "--offline")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert len(changed_lines(repo, TENANTS)) == 4
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0

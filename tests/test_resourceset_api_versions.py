@@ -299,3 +299,59 @@ def test_without_a_wrapper_chart_check_judges_them_by_the_flux_instance_release(
     assert moved.code == 0, moved.stdout + moved.stderr
     assert len(changed_lines(repo, TENANTS)) == 4
     assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+STEPS = """\
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: app
+  namespace: flux-system
+spec:
+  steps:
+    - name: pre-deploy
+      resources:
+        - apiVersion: v1
+          kind: ConfigMap
+          metadata:
+            name: app
+            namespace: flux-system
+    - name: deploy
+      resources:
+        - apiVersion: kustomize.toolkit.fluxcd.io/v1beta2
+          kind: Kustomization
+          metadata:
+            name: app
+            namespace: flux-system
+          spec:
+            interval: 10m
+            path: ./app
+            prune: true
+            sourceRef:
+              kind: GitRepository
+              name: flux-system
+"""
+
+
+def test_the_objects_of_a_resource_sets_steps_are_generated_objects_too(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    """``spec.steps[*].resources`` (flux-operator's ordered steps) hold objects as
+    ``spec.resources`` does."""
+    rel = "clusters/omantel.omani.works/app/steps.yaml"
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True, **FLUX_2_7)
+    commit_file(repo, rel, STEPS, "steps")
+    write_fleet(repo, FleetSpec(flux_release="2.8.5", flux_chart="2.18.3"))
+    outcome = check(helm_server, repo)
+    assert outcome.code == 1, outcome.stdout + outcome.stderr
+    assert [x for x in outcome.stdout.splitlines() if "is not served by" in x] == [
+        f"{rel}:17: Kustomization flux-system/app: apiVersion kustomize.toolkit.fluxcd.io/v1beta2 "
+        "is not served by Flux 2.8.5; 'fluxbump to' moves it to kustomize.toolkit.fluxcd.io/v1"
+    ]
+    git(repo, "checkout", "-q", ".")
+    moved = bump(helm_server, repo, "2.8.5")
+    assert moved.code == 0, moved.stderr
+    assert changed_lines(repo, rel) == [
+        "-        - apiVersion: kustomize.toolkit.fluxcd.io/v1beta2",
+        "+        - apiVersion: kustomize.toolkit.fluxcd.io/v1",
+    ]

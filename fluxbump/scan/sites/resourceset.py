@@ -4,8 +4,9 @@ A ResourceSet (``fluxcd.controlplane.io/*``) holds whole Kubernetes objects unde
 ``spec.resources``, which the operator applies (once per input set): the Flux Operator's
 reference fleet (controlplaneio-fluxcd/d2-fleet) deploys flux-operator itself from an
 ``OCIRepository`` and a ``HelmRelease`` there, and its docs generate ``FluxInstance``\\s the
-same way. Each such object pins as it would at the top of a file; its sites carry the path
-from the document's root (``spec.resources[i]…``), which the splice proof checks.
+same way (``spec.steps[*].resources`` too, applied step by step). Each such object pins as
+it would at the top of a file; its sites carry the path from the document's root
+(``spec.resources[i]…``), which the splice proof checks.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from fluxbump.yamlio import yamldoc
 
 API_GROUP = "fluxcd.controlplane.io/"
 _RESOURCES: yamldoc.YamlPath = ("spec", "resources")
+_STEPS: yamldoc.YamlPath = ("spec", "steps")
 
 
 def objects(documents: Sequence[Any]) -> Iterator[tuple[int, Any, yamldoc.YamlPath]]:
@@ -32,10 +34,15 @@ def objects(documents: Sequence[Any]) -> Iterator[tuple[int, Any, yamldoc.YamlPa
 
 def generated(root: Any) -> Iterator[tuple[yamldoc.YamlPath, Any]]:
     """``(its path in the document, object node)`` of each object a ResourceSet document
-    generates (``spec.resources``); nothing for any other document."""
-    if is_resource_set(root):
-        for position, item in yamldoc.items(yamldoc.walk(root, _RESOURCES)):
-            yield (*_RESOURCES, position), item
+    generates: ``spec.resources``, then each of its ordered ``spec.steps``' ``resources``
+    (flux-operator applies a step's once the step before is ready); nothing for any other
+    document."""
+    if not is_resource_set(root):
+        return
+    steps = yamldoc.items(yamldoc.walk(root, _STEPS))
+    for at in (_RESOURCES, *((*_STEPS, step, "resources") for step, _ in steps)):
+        for position, item in yamldoc.items(yamldoc.walk(root, at)):
+            yield (*at, position), item
 
 
 def is_resource_set(root: Any) -> bool:

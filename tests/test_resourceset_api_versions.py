@@ -355,3 +355,95 @@ def test_the_objects_of_a_resource_sets_steps_are_generated_objects_too(
         "-        - apiVersion: kustomize.toolkit.fluxcd.io/v1beta2",
         "+        - apiVersion: kustomize.toolkit.fluxcd.io/v1",
     ]
+
+
+TEMPLATED = """\
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: bundles
+  namespace: flux-system
+spec:
+  inputs:
+    - bundle: addons
+      components: [ingress-nginx, cert-manager]
+  resourcesTemplate: |
+    ---
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: OCIRepository
+    metadata:
+      name: << inputs.bundle >>
+      namespace: flux-system
+    spec:
+      interval: 10m
+      url: oci://registry.example.invalid/<< inputs.bundle >>
+    <<- range $component := inputs.components >>
+    ---
+    apiVersion: kustomize.toolkit.fluxcd.io/v1beta2
+    kind: Kustomization
+    metadata:
+      name: << $component >>
+      namespace: flux-system
+    spec:
+      interval: 1h
+      prune: true
+      sourceRef:
+        apiVersion: source.toolkit.fluxcd.io/v1beta2
+        kind: OCIRepository
+        name: << inputs.bundle >>
+      path: ./<< $component >>
+    <<- end >>
+"""
+TEMPLATE_KUSTOMIZATION_LINE = 22  # its apiVersion line in TEMPLATED
+
+
+def test_a_resources_template_line_of_an_unserved_version_is_reported_and_refused(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    """A resourcesTemplate is not YAML until the operator renders it: it is never parsed or
+    rewritten, but a top-level ``apiVersion: <Flux group>/<version>`` line of it that no CRD
+    of the group serves is an object the operator could not apply, whatever its kind."""
+    assert TEMPLATED.splitlines()[TEMPLATE_KUSTOMIZATION_LINE - 1].startswith(
+        "    apiVersion: kustomize.toolkit.fluxcd.io/v1beta2"
+    )
+    rel = "clusters/omantel.omani.works/app/bundles.yaml"
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True, **FLUX_2_7)
+    commit_file(repo, rel, TEMPLATED, "bundles")
+    assert check(helm_server, repo).code == 0
+    write_fleet(repo, FleetSpec(flux_release="2.8.5", flux_chart="2.18.3"))
+    outcome = check(helm_server, repo)
+    assert outcome.code == 1, outcome.stdout + outcome.stderr
+    # Not the sourceRef's apiVersion (no object's), not the served OCIRepository.
+    assert [x for x in outcome.stdout.splitlines() if "is not served by" in x] == [
+        f"{rel}:{TEMPLATE_KUSTOMIZATION_LINE}: ResourceSet flux-system/bundles resourcesTemplate: apiVersion "
+        "kustomize.toolkit.fluxcd.io/v1beta2 is not served by Flux 2.8.5; a template is not "
+        "rewritten: write kustomize.toolkit.fluxcd.io/v1 there by hand"
+    ]
+    git(repo, "checkout", "-q", ".")
+    before = snapshot(repo)
+    refused = bump(helm_server, repo, "2.8.5")
+    assert refused.code == 2, refused.stdout + refused.stderr
+    assert refused.stderr == (
+        f"error: {rel}:{TEMPLATE_KUSTOMIZATION_LINE}: ResourceSet flux-system/bundles resourcesTemplate: "
+        "apiVersion kustomize.toolkit.fluxcd.io/v1beta2 is not served by Flux 2.8.5, and a "
+        "template is not rewritten: write kustomize.toolkit.fluxcd.io/v1 there by hand, then "
+        "re-run; nothing written\n"
+    )
+    assert snapshot(repo) == before
+    # Written by hand as the message says, the bump goes through.
+    edit(repo, rel, "kustomize.toolkit.fluxcd.io/v1beta2", "kustomize.toolkit.fluxcd.io/v1")
+    git(repo, "commit", "-qam", "by hand")
+    assert bump(helm_server, repo, "2.8.5").code == 0
+
+
+def test_a_resources_template_not_written_as_a_literal_block_is_not_read() -> None:
+    from fluxbump.crds.migrate import flux_objects
+
+    literal = flux_objects(source_of("a.yaml", TEMPLATED.encode()))
+    assert [(o.site.line, o.site.value) for o in literal] == [
+        (12, "source.toolkit.fluxcd.io/v1"),
+        (TEMPLATE_KUSTOMIZATION_LINE, "kustomize.toolkit.fluxcd.io/v1beta2"),
+    ]
+    # Folded, its lines are not the file's lines one for one: left alone.
+    folded = TEMPLATED.replace("resourcesTemplate: |", "resourcesTemplate: >")
+    assert flux_objects(source_of("a.yaml", folded.encode())) == []

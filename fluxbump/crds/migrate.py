@@ -23,7 +23,7 @@ from fluxbump.plan import Edit
 from fluxbump.scan.apiversions import ApiVersions, api_versions, is_resource_set
 from fluxbump.scan.discover import Survey
 from fluxbump.scan.patchfiles import patch_files
-from fluxbump.scan.sites.resourceset import generated, placed
+from fluxbump.scan.sites.resourceset import generated, placed, templates
 from fluxbump.scan.sources import SourceFile, read_raw, source_of
 from fluxbump.write.splice import splice
 from fluxbump.yamlio.yamldoc import YamlPath, line_of, scalar_at, walk
@@ -33,6 +33,11 @@ _FLUX_API = re.compile(r"^apiVersion:[ \t]*['\"]?[a-z.]*fluxcd\.io/", re.MULTILI
 # An API version as written (``v1beta2``), as the scan finds it (``scan/apiversions.py``): one
 # rendered where it is applied (``<< inputs.version >>``) is not guessed.
 _API_VERSION = re.compile(r"[a-z0-9]+")
+# A resourcesTemplate line naming an object's Flux API version (at the top of a document of the
+# template, as written, and nothing else: not a ``sourceRef``'s).
+_TEMPLATE_API = re.compile(
+    r"apiVersion:[ \t]*['\"]?([a-z.]*fluxcd\.io)/([a-z0-9]+)['\"]?[ \t]*(?:#.*)?\r?"
+)
 # A value a ResourceSet renders from its inputs; held as a placeholder when its object is
 # validated, as the operator substitutes it before the API server sees it.
 _INPUT = re.compile(r"<<.*?>>")
@@ -48,6 +53,7 @@ class FluxObject:
     doc: ObjectDoc  # a generated one's: the object under ``spec.resources``
     text: str = ""  # the whole file's text (fields Flux renamed are rewritten in it)
     at: YamlPath = ()  # where a ResourceSet generates it in the document (``spec.resources[i]``)
+    templated: bool = False  # a line of a ResourceSet's resourcesTemplate: kind unknown (``""``)
 
 
 def flux_objects(source: SourceFile) -> list[FluxObject]:
@@ -68,6 +74,8 @@ def flux_objects(source: SourceFile) -> list[FluxObject]:
             obj = _flux_object(source, doc, at)
             if obj is not None:
                 found.append(obj)
+        if generates:
+            found += _template_lines(source, top)
     return found
 
 
@@ -120,12 +128,39 @@ def _flux_object(source: SourceFile, doc: ObjectDoc, at: YamlPath) -> FluxObject
     group, version = scalar.value.rsplit("/", 1)
     if not group.endswith("fluxcd.io") or not _API_VERSION.fullmatch(version):
         return None
-    name = dig(doc.obj, "metadata", "name")
-    namespace = dig(doc.obj, "metadata", "namespace")
-    owner = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
-    site = yaml_site(Role.API_VERSION, source.rel, scalar, subject=kind, owner=owner)
+    site = yaml_site(Role.API_VERSION, source.rel, scalar, subject=kind, owner=_owner(kind, doc))
     [site] = placed([site], at)
     return FluxObject(site, group, version, doc, source.text, at)
+
+
+def _owner(kind: str, doc: ObjectDoc) -> str:
+    name = dig(doc.obj, "metadata", "name")
+    namespace = dig(doc.obj, "metadata", "namespace")
+    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+
+
+def _template_lines(source: SourceFile, top: ObjectDoc) -> list[FluxObject]:
+    """Each line ``apiVersion: <Flux group>/<version>`` of a ResourceSet's resourcesTemplate
+    written as a literal block (``|``: its n-th line is the n-th line after the key's), found
+    as written on that line of the file; a template is not YAML, so nothing else is read."""
+    lines = source.text.splitlines()
+    owner = f"{_owner('ResourceSet', top)} resourcesTemplate"
+    found = []
+    for node in templates(top.node):
+        if getattr(node, "style", None) != "|":
+            continue
+        first = int(node.start_mark.line) + 1  # 0-based: the line after ``|``
+        for offset, line in enumerate(str(node.value).split("\n")):
+            match = _TEMPLATE_API.fullmatch(line)
+            at = first + offset
+            if match is None or at >= len(lines) or lines[at].strip() != line.strip():
+                continue
+            column = len(lines[at]) - len(lines[at].lstrip())
+            value = f"{match[1]}/{match[2]}"
+            site = PinSite(Role.API_VERSION, source.rel, at + 1, column + 1, value, "", owner, 0, 0)
+            doc = top._replace(line=at + 1, obj={}, node=None)
+            found.append(FluxObject(site, match[1], match[2], doc, templated=True))
+    return found
 
 
 # (group, version, kinds named in the file) -> whether an object of that API may be unserved:
@@ -229,13 +264,42 @@ def unserved(
     return found
 
 
+def unserved_templated(
+    objects: Iterable[FluxObject], crds: Mapping[str, Crd]
+) -> list[tuple[FluxObject, str]]:
+    """Template lines whose version no CRD of their group in ``crds`` serves, whatever the
+    kind (which a template does not say for sure), each with the version to write: the one
+    the group's CRDs store, or how to find it when they store several."""
+    served: dict[str, set[str]] = {}
+    stored: dict[str, set[str]] = {}
+    for crd in crds.values():
+        served.setdefault(crd.group, set()).update(crd.served)
+        stored.setdefault(crd.group, set()).add(crd.storage)
+    found = []
+    for obj in objects:
+        if obj.templated and obj.group in served and obj.version not in served[obj.group]:
+            versions = sorted(stored[obj.group])
+            write = f"{obj.group}/{versions[0]}" if len(versions) == 1 else "its kind's version"
+            found.append((obj, write))
+    return found
+
+
 def migration_edits(
     objects: Iterable[FluxObject], crds: Mapping[str, Crd], release: str
 ) -> list[Edit]:
     """An edit of each unserved object's ``apiVersion`` to the version ``crds`` store, and of
     the fields Flux renamed between the two (``crds/renames.py``); refused (``UsageError``,
-    nothing written) when a rename cannot be done exactly or the migrated object does not
-    validate against that version's schema."""
+    nothing written) when a rename cannot be done exactly, the migrated object does not
+    validate against that version's schema, or a ResourceSet's template names a version the
+    target does not serve (a template is never rewritten)."""
+    templated = unserved_templated(objects, crds)
+    if templated:
+        obj, write = templated[0]
+        raise UsageError(
+            f"{obj.site.where}: {obj.site.owner}: apiVersion {obj.site.value} is not served by "
+            f"{release}, and a template is not rewritten: write {write} there by hand, then "
+            "re-run; nothing written"
+        )
     edits = []
     for obj, crd in unserved(objects, crds):
         new = f"{obj.group}/{crd.storage}"
@@ -383,4 +447,14 @@ def unserved_violations(
             expected=f"{obj.group}/{crd.storage}",
         )
         for obj, crd in unserved(objects, crds)
+    ] + [
+        Violation(
+            obj.site.file,
+            obj.site.line,
+            f"{obj.site.owner}: apiVersion {obj.site.value} is not served by {release}; "
+            f"a template is not rewritten: write {write} there by hand",
+            found=obj.site.value,
+            expected=write,
+        )
+        for obj, write in unserved_templated(objects, crds)
     ]

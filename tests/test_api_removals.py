@@ -13,6 +13,7 @@ from tests.support.cli_runner import Outcome, run_cli
 from tests.support.data import manifest
 from tests.support.fixtures import (
     CONSISTENT,
+    changed_lines,
     commit_file,
     git,
     init_git,
@@ -164,9 +165,7 @@ def test_to_2_7_moves_exactly_the_unserved_api_versions(
     repo = fleet_with_objects(tmp_path / "repo")
     outcome = bump(helm_server, repo, "2.7.5")
     assert outcome.code == 0, outcome.stderr
-    diff = git(repo, "diff", "-U0", "HEAD~1", "--", FLUX_OBJECTS)
-    changed = [x for x in diff.splitlines() if x[:1] in "+-" and x[:3] not in ("+++", "---")]
-    assert changed == [
+    assert changed_lines(repo, FLUX_OBJECTS) == [
         "-apiVersion: source.toolkit.fluxcd.io/v1beta1",
         "+apiVersion: source.toolkit.fluxcd.io/v1",
         "-apiVersion: kustomize.toolkit.fluxcd.io/v1beta1   # written for Flux 0.x",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from textwrap import indent
 
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import git, snapshot, write_repo
@@ -40,7 +41,7 @@ spec:
   inputs:
     - cluster: b
   resources:
-    - apiVersion: source.toolkit.fluxcd.io/v1
+    - apiVersion: source.toolkit.fluxcd.io/v1beta2   # what Flux 2.4 and 2.5 serve
       kind: OCIRepository
       metadata:
         name: flux-operator
@@ -167,3 +168,19 @@ def test_to_names_ten_pins_it_leaves_unproven_then_counts_the_rest(tmp_path: Pat
     assert len(left) == 11, moved.stderr
     assert left[0].startswith("warning: clusters/t00/flux.yaml:27: FluxInstance version")
     assert left[-1] == "warning: and 2 more left as written ('fluxbump status': ??)"
+
+
+def test_a_flux_instance_a_resource_set_generates_in_a_step_is_a_pin(tmp_path: Path) -> None:
+    """``spec.steps[*].resources`` (flux-operator's ordered steps) hold objects as
+    ``spec.resources`` does: one generating a FluxInstance pins the release."""
+    head, objects = RESOURCE_SET.format(version="2.4.0").split("  resources:\n")
+    stepped = head + "  steps:\n    - name: flux\n      resources:\n" + indent(objects, "    ")
+    repo = write_repo(tmp_path / "repo", {TOP: INSTANCE, NESTED: stepped})
+    status = run_cli("status", "--repo", str(repo), "--offline", "--json", "--component", "flux")
+    sites = {(s["file"], s["line"]): s["value"] for s in json.loads(status.stdout)["sites"]}
+    assert sites == {(TOP, 8): "2.4.0", (NESTED, 29): "2.4.0"}
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / NESTED).read_text() == stepped.replace(
+        "version: 2.4.0   #", "version: 2.5.1   #"
+    )

@@ -15,6 +15,7 @@ from fluxbump.crds.guard import (
     pinned_comparison,
     schema_violations,
 )
+from fluxbump.errors import ResolutionError
 from fluxbump.gate.drift import outside_report
 from fluxbump.gate.invariants import (
     GateReport,
@@ -29,7 +30,7 @@ from fluxbump.gate.invariants import (
 )
 from fluxbump.gate.provider import provider_warnings
 from fluxbump.output import one_line
-from fluxbump.pins import Mention, PlacedWarning, Violation, warnings_json
+from fluxbump.pins import Mention, PlacedWarning, Role, Violation, warnings_json
 from fluxbump.remote.index import HelmIndex, IndexLoad, load_index
 from fluxbump.resolve import app_version_of
 from fluxbump.scan.cache import open_cache
@@ -264,17 +265,15 @@ def _unserved_api_versions(
     from fluxbump.crds.definitions import deprecated_versions
     from fluxbump.crds.guard import migration_crds
 
-    pins = found.upstream_pins()
-    if len(pins) != 1 or not versions.is_pin(pins[0].value):
+    pinned = _pinned_chart(found, index)
+    if pinned is None:
         return [], []
     chart = found.component.upstream
-    release = app_version_of(index, chart, pins[0].value)
-    if release is None or not versions.is_pin(release):
-        return [], []
-    crds = migration_crds(index, chart, pins[0].value, offline=offline)
+    chart_version, release = pinned
+    crds = migration_crds(index, chart, chart_version, offline=offline)
     if crds is None:
         return [], []
-    deprecated = deprecated_versions(pins[0].value) if chart == "flux2" else {}
+    deprecated = deprecated_versions(chart_version) if chart == "flux2" else {}
     objects = migrate.repository_objects(
         tree, migrate.unserved_somewhere(crds, deprecated=deprecated)
     )
@@ -283,6 +282,28 @@ def _unserved_api_versions(
         migrate.unserved_violations(objects, crds, flux),
         migrate.deprecation_warnings(objects, crds, flux, deprecated),
     )
+
+
+def _pinned_chart(found: Discovery, index: HelmIndex) -> tuple[str, str] | None:
+    """(chart version, Flux release) whose CRDs the repository's objects must be served by:
+    the wrapper's one exact pin of the chart and its appVersion; with no wrapper chart (a
+    flux-operator or ``flux bootstrap`` layout) the release its first exact pin that installs
+    Flux names (a CLI pin installs nothing) and the chart carrying that release."""
+    from fluxbump.resolve import resolve_chart_version
+
+    if found.component.outside_charts:
+        release = loose_release([p for p in found.release_pins if p.role is not Role.CLI])
+        if release is None:
+            return None
+        try:
+            return resolve_chart_version(index, release, found.component.upstream).chart, release
+        except ResolutionError:
+            return None  # no chart carries it: the release pins' own check names that
+    pins = found.upstream_pins()
+    if len(pins) != 1 or not versions.is_pin(pins[0].value):
+        return None
+    release = app_version_of(index, found.component.upstream, pins[0].value)
+    return None if release is None or not versions.is_pin(release) else (pins[0].value, release)
 
 
 def format_problems(report: GateReport) -> list[str]:

@@ -11,23 +11,36 @@ validated against the target's CRD schema before anything is written. Pure funct
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from fluxbump.crds.definitions import Crd, dig
 from fluxbump.crds.schema import ObjectDoc, object_docs, validate_objects
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, Violation, yaml_site
 from fluxbump.plan import Edit
-from fluxbump.scan.apiversions import ApiVersions, api_versions
+from fluxbump.scan.apiversions import ApiVersions, api_versions, is_resource_set
 from fluxbump.scan.discover import Survey
 from fluxbump.scan.patchfiles import patch_files
+from fluxbump.scan.sites.resourceset import generated, placed, templates
 from fluxbump.scan.sources import SourceFile, read_raw, source_of
 from fluxbump.write.splice import splice
-from fluxbump.yamlio.yamldoc import scalar_at
+from fluxbump.yamlio.yamldoc import YamlPath, line_of, scalar_at, walk
 
-# A top-level apiVersion of a Flux API group: only such files are composed.
+# A top-level apiVersion of a Flux API group: only such files are composed (and ResourceSets).
 _FLUX_API = re.compile(r"^apiVersion:[ \t]*['\"]?[a-z.]*fluxcd\.io/", re.MULTILINE)
+# An API version as written (``v1beta2``), as the scan finds it (``scan/apiversions.py``): one
+# rendered where it is applied (``<< inputs.version >>``) is not guessed.
+_API_VERSION = re.compile(r"[a-z0-9]+")
+# A resourcesTemplate line naming an object's Flux API version (at the top of a document of the
+# template, as written, and nothing else: not a ``sourceRef``'s).
+_TEMPLATE_API = re.compile(
+    r"apiVersion:[ \t]*['\"]?([a-z.]*fluxcd\.io)/([a-z0-9]+)['\"]?[ \t]*(?:#.*)?\r?"
+)
+# A value a ResourceSet renders from its inputs; held as a placeholder when its object is
+# validated, as the operator substitutes it before the API server sees it.
+_INPUT = re.compile(r"<<.*?>>")
 
 
 @dataclass(frozen=True)
@@ -37,32 +50,116 @@ class FluxObject:
     site: PinSite  # role API_VERSION; value is the apiVersion, subject the kind
     group: str
     version: str
-    doc: ObjectDoc
+    doc: ObjectDoc  # a generated one's: the object under ``spec.resources``
     text: str = ""  # the whole file's text (fields Flux renamed are rewritten in it)
+    at: YamlPath = ()  # where a ResourceSet generates it in the document (``spec.resources[i]``)
+    templated: bool = False  # a line of a ResourceSet's resourcesTemplate: kind unknown (``""``)
 
 
 def flux_objects(source: SourceFile) -> list[FluxObject]:
-    """The Flux objects of one file (a file that is not YAML has none: its own gate says so)."""
-    if b"fluxcd.io/" not in source.raw or not _FLUX_API.search(source.text):
+    """The Flux objects of one file, top-level ones and those a ResourceSet generates (a file
+    that is not YAML has none: its own gate says so)."""
+    if b"fluxcd.io/" not in source.raw:
+        return []
+    generates = is_resource_set(source.raw)
+    if not generates and not _FLUX_API.search(source.text):
         return []
     try:
         docs = object_docs(source.text, source.rel)
     except UsageError:
         return []
     found = []
-    for doc in docs:
-        kind = dig(doc.obj, "kind")
-        scalar = scalar_at(doc.node, doc.doc_index, ("apiVersion",))
-        if scalar is None or not isinstance(kind, str) or "/" not in scalar.value:
+    for top in docs:
+        for at, doc in _objects_of(top) if generates else (((), top),):
+            obj = _flux_object(source, doc, at)
+            if obj is not None:
+                found.append(obj)
+        if generates:
+            found += _template_lines(source, top)
+    return found
+
+
+def _objects_of(top: ObjectDoc) -> Iterator[tuple[YamlPath, ObjectDoc]]:
+    """A document, then each object it generates if it is a ResourceSet."""
+    yield (), top
+    for at, node in generated(top.node):
+        doc = _generated_doc(top, at, node)
+        if doc is not None:
+            yield at, doc
+
+
+def _generated_doc(top: ObjectDoc, at: YamlPath, node: Any) -> ObjectDoc | None:
+    """The object at ``at`` of a ResourceSet document, as validation sees it."""
+    data: Any = top.obj
+    for step in at:
+        try:
+            data = data[step]
+        except (KeyError, IndexError, TypeError):
+            return None  # the data is not the node tree's shape (a duplicate key)
+    if not isinstance(data, dict):
+        return None
+    return top._replace(line=line_of(node), obj=data, node=node)
+
+
+def _as_validated(obj: FluxObject, doc: ObjectDoc) -> ObjectDoc:
+    """``doc`` (``obj`` migrated) as the CRD schema judges it: in a generated object, each
+    ``<< inputs.x >>`` as ``${inputs}``, which the schema admits as a value set before the API
+    server sees it (``crds/schema.py``), never a guess at the value. ``metadata`` is the API
+    server's to check, and names the object as written."""
+    if not obj.at or not isinstance(doc.obj, dict):
+        return doc
+    data = {k: v if k == "metadata" else _inputs_as_placeholders(v) for k, v in doc.obj.items()}
+    return doc._replace(obj=data)
+
+
+def _inputs_as_placeholders(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {key: _inputs_as_placeholders(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_inputs_as_placeholders(item) for item in data]
+    return _INPUT.sub("${inputs}", data) if isinstance(data, str) else data
+
+
+def _flux_object(source: SourceFile, doc: ObjectDoc, at: YamlPath) -> FluxObject | None:
+    kind = dig(doc.obj, "kind")
+    scalar = scalar_at(doc.node, doc.doc_index, ("apiVersion",))
+    if scalar is None or not isinstance(kind, str) or "/" not in scalar.value:
+        return None
+    group, version = scalar.value.rsplit("/", 1)
+    if not group.endswith("fluxcd.io") or not _API_VERSION.fullmatch(version):
+        return None
+    site = yaml_site(Role.API_VERSION, source.rel, scalar, subject=kind, owner=_owner(kind, doc))
+    [site] = placed([site], at)
+    return FluxObject(site, group, version, doc, source.text, at)
+
+
+def _owner(kind: str, doc: ObjectDoc) -> str:
+    name = dig(doc.obj, "metadata", "name")
+    namespace = dig(doc.obj, "metadata", "namespace")
+    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+
+
+def _template_lines(source: SourceFile, top: ObjectDoc) -> list[FluxObject]:
+    """Each line ``apiVersion: <Flux group>/<version>`` of a ResourceSet's resourcesTemplate
+    written as a literal block (``|``: its n-th line is the n-th line after the key's), found
+    as written on that line of the file; a template is not YAML, so nothing else is read."""
+    lines = source.text.splitlines()
+    owner = f"{_owner('ResourceSet', top)} resourcesTemplate"
+    found = []
+    for node in templates(top.node):
+        if getattr(node, "style", None) != "|":
             continue
-        group, version = scalar.value.rsplit("/", 1)
-        if not group.endswith("fluxcd.io"):
-            continue
-        name = dig(doc.obj, "metadata", "name")
-        namespace = dig(doc.obj, "metadata", "namespace")
-        owner = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
-        site = yaml_site(Role.API_VERSION, source.rel, scalar, subject=kind, owner=owner)
-        found.append(FluxObject(site, group, version, doc, source.text))
+        first = int(node.start_mark.line) + 1  # 0-based: the line after ``|``
+        for offset, line in enumerate(str(node.value).split("\n")):
+            match = _TEMPLATE_API.fullmatch(line)
+            at = first + offset
+            if match is None or at >= len(lines) or lines[at].strip() != line.strip():
+                continue
+            column = len(lines[at]) - len(lines[at].lstrip())
+            value = f"{match[1]}/{match[2]}"
+            site = PinSite(Role.API_VERSION, source.rel, at + 1, column + 1, value, "", owner, 0, 0)
+            doc = top._replace(line=at + 1, obj={}, node=None)
+            found.append(FluxObject(site, match[1], match[2], doc, templated=True))
     return found
 
 
@@ -167,13 +264,42 @@ def unserved(
     return found
 
 
+def unserved_templated(
+    objects: Iterable[FluxObject], crds: Mapping[str, Crd]
+) -> list[tuple[FluxObject, str]]:
+    """Template lines whose version no CRD of their group in ``crds`` serves, whatever the
+    kind (which a template does not say for sure), each with the version to write: the one
+    the group's CRDs store, or how to find it when they store several."""
+    served: dict[str, set[str]] = {}
+    stored: dict[str, set[str]] = {}
+    for crd in crds.values():
+        served.setdefault(crd.group, set()).update(crd.served)
+        stored.setdefault(crd.group, set()).add(crd.storage)
+    found = []
+    for obj in objects:
+        if obj.templated and obj.group in served and obj.version not in served[obj.group]:
+            versions = sorted(stored[obj.group])
+            write = f"{obj.group}/{versions[0]}" if len(versions) == 1 else "its kind's version"
+            found.append((obj, write))
+    return found
+
+
 def migration_edits(
     objects: Iterable[FluxObject], crds: Mapping[str, Crd], release: str
 ) -> list[Edit]:
     """An edit of each unserved object's ``apiVersion`` to the version ``crds`` store, and of
     the fields Flux renamed between the two (``crds/renames.py``); refused (``UsageError``,
-    nothing written) when a rename cannot be done exactly or the migrated object does not
-    validate against that version's schema."""
+    nothing written) when a rename cannot be done exactly, the migrated object does not
+    validate against that version's schema, or a ResourceSet's template names a version the
+    target does not serve (a template is never rewritten)."""
+    templated = unserved_templated(objects, crds)
+    if templated:
+        obj, write = templated[0]
+        raise UsageError(
+            f"{obj.site.where}: {obj.site.owner}: apiVersion {obj.site.value} is not served by "
+            f"{release}, and a template is not rewritten: write {write} there by hand, then "
+            "re-run; nothing written"
+        )
     edits = []
     for obj, crd in unserved(objects, crds):
         new = f"{obj.group}/{crd.storage}"
@@ -203,7 +329,7 @@ def _renamed(obj: FluxObject, crd: Crd, new: str) -> tuple[list[Edit], ObjectDoc
         raise renames.refusal(obj.site.file, str(exc), obj.site.owner) from None
     moved = {**obj.doc.obj, "apiVersion": new}
     if not rewrites:
-        return [], obj.doc._replace(obj=moved)
+        return [], _as_validated(obj, obj.doc._replace(obj=moved))
     fields = [
         Edit(
             PinSite(
@@ -224,14 +350,15 @@ def _renamed(obj: FluxObject, crd: Crd, new: str) -> tuple[list[Edit], ObjectDoc
     ]
     text = splice(obj.text, [(obj.site, new), *((e.site, e.text or "") for e in fields)])
     docs = object_docs(text, obj.site.file)
-    after = next((d for d in docs if d.doc_index == obj.doc.doc_index), None)
+    top = next((d for d in docs if d.doc_index == obj.doc.doc_index), None)
+    after = _generated_doc(top, obj.at, walk(top.node, obj.at)) if top and obj.at else top
     if after is None or after.obj != renames.expected(moved, transforms):
         raise UsageError(
             f"{obj.site.where}: moving {obj.site.owner} to {new} would change more than the "
             "fields Flux renamed; rewrite it by hand as Flux's migration notes say, then "
             "re-run; nothing written"
         )
-    return fields, after._replace(line=obj.doc.line, partial=obj.doc.partial)
+    return fields, _as_validated(obj, after._replace(line=obj.doc.line, partial=obj.doc.partial))
 
 
 def deprecated_use(
@@ -320,4 +447,14 @@ def unserved_violations(
             expected=f"{obj.group}/{crd.storage}",
         )
         for obj, crd in unserved(objects, crds)
+    ] + [
+        Violation(
+            obj.site.file,
+            obj.site.line,
+            f"{obj.site.owner}: apiVersion {obj.site.value} is not served by {release}; "
+            f"a template is not rewritten: write {write} there by hand",
+            found=obj.site.value,
+            expected=write,
+        )
+        for obj, write in unserved_templated(objects, crds)
     ]

@@ -25,6 +25,12 @@ _LINE_TAIL = (
 )
 _LINES = re.compile(rb"\n" + _LINE_TAIL, re.MULTILINE)
 _LINE_AT_START = re.compile(_LINE_TAIL, re.MULTILINE)
+# A flux-operator ResourceSet's generated objects (``spec.resources``) are indented list items:
+# in a file with a top-level ``kind: ResourceSet`` (a fleet holds a few) each apiVersion and
+# kind line counts at any indentation. Lines that are no object (a ``dependsOn`` entry) only
+# make the file a suspect more often: ``crds/migrate.py`` reads the objects themselves.
+_RESOURCE_SET = re.compile(rb"^kind:[ \t]*['\"]?ResourceSet['\"]?[ \t]*(?:#.*)?\r?$", re.MULTILINE)
+_INDENTED_LINES = re.compile(rb"^[ \t]*(?:-[ \t]+)?" + _LINE_TAIL, re.MULTILINE)
 
 # The answer by what the pattern found: a fleet's files name a few dozen distinct sets, so
 # each is decoded once and is one object (pickled once when a forked half sends it back).
@@ -32,22 +38,31 @@ _known: dict[tuple[tuple[bytes, bytes, bytes], ...], ApiVersions] = {}
 
 
 def api_versions(raw: bytes) -> ApiVersions | None:
-    """The Flux API versions of a file's top-level ``apiVersion`` lines with the sorted kinds
-    of its top-level ``kind`` lines; None when the file is not text fluxbump reads (not
-    UTF-8, too large): ``crds/migrate.py`` then reads it itself and finds it unreadable."""
+    """The Flux API versions of a file's top-level ``apiVersion`` lines (a ResourceSet's
+    nested ones too) with the sorted kinds of its ``kind`` lines; None when the file is not
+    text fluxbump reads (not UTF-8, too large): ``crds/migrate.py`` then reads it itself and
+    finds it unreadable."""
     if b"fluxcd.io/" not in raw:
         return ()
     if len(raw) > MAX_FILE_BYTES or not _utf8(raw):
         return None
-    first = _LINE_AT_START.match(raw)
-    found = _LINES.findall(raw)
-    key = tuple([first.groups(), *found] if first else found)
+    if is_resource_set(raw):
+        key = tuple(_INDENTED_LINES.findall(raw))
+    else:
+        first = _LINE_AT_START.match(raw)
+        found = _LINES.findall(raw)
+        key = tuple([first.groups(), *found] if first else found)
     named = _known.get(key)
     if named is None:
         kinds = tuple(sorted({kind.decode() for _, _, kind in key if kind}))
         apis = [(group.decode(), version.decode()) for group, version, _ in key if group]
         named = _known[key] = tuple((group, version, kinds) for group, version in apis)
     return named
+
+
+def is_resource_set(raw: bytes) -> bool:
+    """A file with a ResourceSet document, whose generated objects are Flux objects too."""
+    return b"ResourceSet" in raw and _RESOURCE_SET.search(raw) is not None
 
 
 def _utf8(raw: bytes) -> bool:

@@ -54,6 +54,12 @@ def commit_file(repo: Path, rel: str, text: str, message: str = "add a file") ->
     return repo
 
 
+def changed_lines(repo: Path, rel: str) -> list[str]:
+    """The lines the last commit removed (``-``) and added (``+``) in ``rel``, in diff order."""
+    diff = git(repo, "diff", "-U0", "HEAD~1", "--", rel)
+    return [x for x in diff.splitlines() if x[:1] in "+-" and x[:3] not in ("+++", "---")]
+
+
 def git(root: Path, *args: str) -> str:
     proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
     return proc.stdout.strip()

@@ -246,3 +246,20 @@ def test_sync_follows_the_helm_chart_a_template_writes_when_it_moved(tmp_path: P
     synced = run(repo, "sync", "--base", "HEAD~1")
     assert synced.code == 0, synced.stdout + synced.stderr
     assert (repo / PROD).read_text("utf-8") == release("2.14.1")
+
+
+def test_to_moves_it_beside_the_install_url_of_the_same_template(tmp_path: Path) -> None:
+    # Two edits in one template, one as text (the URL) and one proven on its manifest.
+    url = "https://github.com/fluxcd/flux2/releases/download/{}/install.yaml"
+    runs = "  - kubectl apply -f " + url + "\n"
+    repo = write_repo(
+        tmp_path / "repo",
+        {TEMPLATE: template("2.13.0") + runs.format("v2.3.0"), PROD: release("2.13.0")},
+    )
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert changed(repo, before) == {
+        TEMPLATE: template("2.14.1") + runs.format("v2.4.0"),
+        PROD: release("2.14.1"),
+    }

@@ -94,14 +94,17 @@ def test_check_compares_the_helm_chart_a_template_writes_with_the_release(
     ]
 
 
-def test_to_moves_the_version_in_the_template_and_nothing_else(tmp_path: Path) -> None:
-    repo = write_repo(tmp_path / "repo", {TEMPLATE: template('"2.13.0"'), PROD: release("2.13.0")})
+@pytest.mark.parametrize("style", ['"{}"', "!!str {}", "'{}'"])
+def test_to_moves_the_version_in_the_template_and_nothing_else(tmp_path: Path, style: str) -> None:
+    written = template(style.format("2.13.0"))
+    repo = write_repo(tmp_path / "repo", {TEMPLATE: written, PROD: release("2.13.0")})
     before = snapshot(repo)
     bump = run(repo, "to", "2.4.0", "--no-git")
     assert bump.code == 0, bump.stdout + bump.stderr
     assert f"{TEMPLATE}:14: HelmChart (kube-system/flux2) 2.13.0 -> 2.14.1" in bump.stdout
-    # quoting, indentation, the comment, the directives: all as written
-    assert changed(repo, before) == {TEMPLATE: template('"2.14.1"'), PROD: release("2.14.1")}
+    # quoting, a tag, indentation, the comment, the directives: all as written
+    moved = template(style.format("2.14.1"))
+    assert changed(repo, before) == {TEMPLATE: moved, PROD: release("2.14.1")}
     check = run(repo, "check")
     assert check.code == 0, check.stdout + check.stderr
     assert "2 pin-sites agree" in check.stdout

@@ -42,6 +42,8 @@ _MANIFESTS = re.compile(r"/var/lib/rancher/(?:k3s|rke2)/server/manifests/")
 # A Terraform template directive (``%{ if x ~}``, ``%{ endfor }``): not YAML, blanked.
 _DIRECTIVE = re.compile(r"%\{[^}\n]*\}")
 # A literal block scalar's header: ``|``, chomping and an indentation indicator in any order.
+# Node properties (anchor ``&a``, tag ``!!str``) before a scalar's text, in its span.
+_PROPERTIES = re.compile(r"(?:[&!]\S*[ \t]+)+")
 _LITERAL = re.compile(r"\|(?:([1-9])?[-+]?|[-+]([1-9])?)[ \t]*(?:#[^\n]*)?\r?\Z")
 
 
@@ -213,9 +215,12 @@ def _object_key(root: Any) -> str:
 
 
 def _placed(text: str, written: Written, site: PinSite) -> PinSite:
-    """A site of the content as one of the file: edited as text between a quoted scalar's
-    quotes (``edit`` proves the manifest), its path through the entry's content."""
+    """A site of the content as one of the file: edited as text after its anchor or tag and
+    between a quoted scalar's quotes (``edit`` proves the manifest), its path through the
+    entry's content."""
     start, end = written.at(site.start), written.at(site.end)
+    properties = _PROPERTIES.match(text, start, end)
+    start = properties.end() if properties is not None else start
     if end > start + 1 and text[start] in "\"'" and text[end - 1] == text[start]:
         start, end = start + 1, end - 1
     line_start = text.rfind("\n", 0, start) + 1

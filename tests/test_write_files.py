@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from fluxbump.errors import UsageError
+from fluxbump.fleet import CLOUDINIT
 from fluxbump.pins import Role
 from fluxbump.scan.sites import writefiles
 from fluxbump.scan.sources import SourceFile
 from tests.support.cli_runner import Outcome, run_cli
-from tests.support.fixtures import git, snapshot
+from tests.support.fixtures import INCIDENT, edit, git, make_fleet, snapshot
 from tests.support.layouts import COMMUNITY, write_repo
 
 TEMPLATE = "infra/k3s/cloud-init.tftpl"
@@ -266,3 +267,35 @@ def test_to_moves_it_beside_the_install_url_of_the_same_template(tmp_path: Path)
         TEMPLATE: template("2.14.1") + runs.format("v2.4.0"),
         PROD: release("2.14.1"),
     }
+
+
+def wrapper_chart(version: str) -> str:
+    """A write_files entry installing the wrapper chart bp-flux at boot."""
+    return (
+        "  - path: /var/lib/rancher/k3s/server/manifests/bp-flux.yaml\n"
+        "    content: |\n"
+        "      apiVersion: helm.cattle.io/v1\n"
+        "      kind: HelmChart\n"
+        "      metadata: {name: bp-flux, namespace: kube-system}\n"
+        "      spec:\n"
+        "        chart: oci://registry.example/charts/bp-flux\n"
+        f"        version: {version}\n"
+    )
+
+
+def test_a_wrapper_chart_a_template_writes_moves_with_the_wrapper(tmp_path: Path) -> None:
+    # The incident's layout, with k3s installing the wrapper at boot. The template is no
+    # manifest: the CRD schema check read it as one, and failed on its %{ } directives.
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    edit(repo, CLOUDINIT, "write_files:\n", "write_files:\n" + wrapper_chart("1.1.1"))
+    git(repo, "commit", "-qam", "k3s installs bp-flux at boot")
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert "invalid YAML" not in check.stdout
+    assert "check: 2 violation(s) in 19 pin-sites" in check.stdout
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    moved = changed(repo, before)[CLOUDINIT]
+    assert wrapper_chart("1.1.2") in moved
+    assert run(repo, "check").code == 0

@@ -222,7 +222,7 @@ def test_a_manifest_written_in_another_form_is_named_not_read(
 
 def test_the_edit_is_proven_on_the_manifest_it_belongs_to() -> None:
     text = template("2.13.0")
-    [site] = writefiles.template_pins(SourceFile(TEMPLATE, text.encode(), text), FLUX2)
+    [site] = writefiles.template_pins(SourceFile(TEMPLATE, text.encode(), text), FLUX2).sites
     assert (site.line, site.value, site.path) == (
         14,
         "2.13.0",
@@ -244,12 +244,18 @@ FLUX2 = frozenset({"flux2"})
 def test_sync_follows_the_helm_chart_a_template_writes_when_it_moved(tmp_path: Path) -> None:
     # The base revision's template is read as the survey reads it (its directives blanked):
     # read as a manifest, it was no YAML, so nothing had moved and sync did nothing.
-    repo = write_repo(tmp_path / "repo", {TEMPLATE: template("2.13.0"), PROD: release("2.13.0")})
+    encoded = (
+        "write_files:\n  - path: /var/lib/rancher/k3s/server/manifests/old.yaml\n"
+        "    encoding: b64\n    content: YXBpVmVyc2lvbjogdjEK\n"
+    )
+    was = template("2.13.0").replace("write_files:\n", encoded)
+    repo = write_repo(tmp_path / "repo", {TEMPLATE: was, PROD: release("2.13.0")})
     (repo / TEMPLATE).write_text(template("2.14.1"), "utf-8")
     git(repo, "commit", "-qam", "k3s: flux2 2.14.1")
     synced = run(repo, "sync", "--base", "HEAD~1")
     assert synced.code == 0, synced.stdout + synced.stderr
     assert (repo / PROD).read_text("utf-8") == release("2.14.1")
+    assert "is not read" not in synced.stderr  # (of the base revision's file: not this one)
 
 
 def test_to_moves_it_beside_the_install_url_of_the_same_template(tmp_path: Path) -> None:
@@ -299,3 +305,15 @@ def test_a_wrapper_chart_a_template_writes_moves_with_the_wrapper(tmp_path: Path
     moved = changed(repo, before)[CLOUDINIT]
     assert wrapper_chart("1.1.2") in moved
     assert run(repo, "check").code == 0
+
+
+def test_the_versions_a_template_wrote_before_are_in_the_crd_history(tmp_path: Path) -> None:
+    # A chart k3s installed at boot may have stored its CRDs' versions: the CRD guard reads
+    # the template's past HelmCharts as it reads the releases' (it read them as manifests,
+    # which a template with directives is not, and left 2.13.0 out).
+    repo = write_repo(tmp_path / "repo", {TEMPLATE: template("2.13.0"), PROD: release("2.14.1")})
+    (repo / TEMPLATE).write_text(template("2.14.1"), "utf-8")
+    git(repo, "commit", "-qam", "k3s: flux2 2.14.1")
+    bump = run(repo, "to", "2.6.1", "--no-git", "--json")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert json.loads(bump.stdout)["crds"]["history"]["charts"] == ["2.13.0", "2.14.1"]

@@ -72,6 +72,7 @@ from fluxbump.scan.sources import (
     walk_files,
 )
 from fluxbump.scan.substitution import Setters, substitutions
+from fluxbump.yamlio import yamldoc
 
 
 @dataclass
@@ -654,7 +655,9 @@ def _written_charts(found: Survey) -> None:
     clusters = set(found.roles.clusters)
     for source in templates:
         if source.rel not in clusters:
-            found.releases += writefiles.template_pins(source, names)
+            read = writefiles.template_pins(source, names)
+            found.releases += read.sites
+            yamldoc.note_warnings(read.unread)
 
 
 def _settle_direct(found: Survey) -> None:

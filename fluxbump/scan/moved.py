@@ -130,7 +130,8 @@ def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite
     if component.direct and source.rel in found.templates:  # a HelmChart it writes for k3s
         from fluxbump.scan.sites.writefiles import template_pins
 
-        return [s for s in template_pins(source, frozenset({component.upstream})) if s.role is role]
+        written = template_pins(source, frozenset({component.upstream})).sites
+        return [s for s in written if s.role is role]
     if component.direct:  # no wrapper: the HelmReleases (or OCI tags) of the chart pin it
         from fluxbump.scan.sites.helmrelease import scan_manifest
 

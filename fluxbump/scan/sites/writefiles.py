@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite
@@ -80,31 +80,47 @@ def is_written(site: PinSite) -> bool:
     return site.doc_index is None and site.path[:1] == (_FILES,) and site.path[2:3] == ("content",)
 
 
+class Read(NamedTuple):
+    """What a file's ``write_files`` hold: the HelmChart pins, and a warning for each
+    content k3s or RKE2 applies at boot that is not read (``_written``)."""
+
+    sites: list[PinSite]
+    unread: list[str]
+
+
 def written_pins(source: SourceFile, root: Any, charts: frozenset[str]) -> list[PinSite]:
     """The HelmChart pins of ``charts`` in the ``write_files`` entries of one document of the
     file (its nodes' marks the file's), each placed at its characters in the file; unpinned
-    ones too (``pins.unpinned``)."""
-    sites: list[PinSite] = []
-    for item, entry in yamldoc.items(yamldoc.child(root, _FILES)):
-        written = _written(source, item, entry)
-        if written is not None:
-            sites += _chart_pins(source, written, charts)
-    return sites
+    ones too (``pins.unpinned``). Each content not read is noted as a warning."""
+    found = _read(source, root, charts)
+    yamldoc.note_warnings(found.unread)
+    return found.sites
 
 
-def template_pins(source: SourceFile, charts: frozenset[str]) -> list[PinSite]:
-    """``written_pins`` of a Terraform template (``*.tftpl``): its YAML read with each
-    directive blanked; a template that is no YAML even so has none."""
+def template_pins(source: SourceFile, charts: frozenset[str]) -> Read:
+    """What the ``write_files`` of a Terraform template (``*.tftpl``) hold: its YAML read
+    with each directive blanked; a template that is no YAML even so holds none."""
     if not may_write(source.raw):
-        return []
+        return Read([], [])
     blanked = SourceFile(source.rel, source.raw, _blanked(source.text))
     try:
         documents = blockyaml.compose_all(blanked.text, source.rel)
     except UsageError:
-        return []
-    found = [site for root in documents if holds_files(root)
-             for site in written_pins(blanked, root, charts)]  # fmt: skip
-    return [_as_written(site, source.text) for site in found]
+        return Read([], [])
+    found = [_read(blanked, root, charts) for root in documents if holds_files(root)]
+    sites = [_as_written(site, source.text) for read in found for site in read.sites]
+    return Read(sites, [message for read in found for message in read.unread])
+
+
+def _read(source: SourceFile, root: Any, charts: frozenset[str]) -> Read:
+    found = Read([], [])
+    for item, entry in yamldoc.items(yamldoc.child(root, _FILES)):
+        written = _written(source, item, entry)
+        if isinstance(written, Written):
+            found.sites.extend(_chart_pins(source, written, charts))
+        elif written is not None:
+            found.unread.append(written)
+    return found
 
 
 def _blanked(text: str) -> str:
@@ -127,9 +143,9 @@ def _as_written(site: PinSite, text: str) -> PinSite:
     return replace(site, value=text[start:end], start=start, end=end, column=column)
 
 
-def _written(source: SourceFile, item: int, entry: Any) -> Written | None:
-    """An entry's content when fluxbump can read it as the text cloud-init writes; a warning
-    when it cannot, and k3s or RKE2 apply it at boot, and it may hold a HelmChart."""
+def _written(source: SourceFile, item: int, entry: Any) -> Written | str | None:
+    """An entry's content when fluxbump can read it as the text cloud-init writes; else, when
+    k3s or RKE2 apply it at boot and it may hold a HelmChart, the warning that says so."""
     content = yamldoc.child(entry, "content")
     if not yamldoc.is_scalar(content):
         return None
@@ -146,14 +162,12 @@ def _written(source: SourceFile, item: int, entry: Any) -> Written | None:
             return found
         why = "its block's indentation is not one fluxbump follows"
     target = yamldoc.text_of(yamldoc.child(entry, "path")) or ""
-    if _MANIFESTS.search(target):
-        yamldoc.note_warnings(
-            [
-                f"{source.rel}:{yamldoc.line_of(content)}: the manifest cloud-init writes to "
-                f"{target} is not read: {why}; a HelmChart there is not checked or moved"
-            ]
-        )
-    return None
+    if not _MANIFESTS.search(target):
+        return None
+    return (
+        f"{source.rel}:{yamldoc.line_of(content)}: the manifest cloud-init writes to {target} "
+        f"is not read: {why}; a HelmChart there is not checked or moved"
+    )
 
 
 def _literal_block(text: str, item: int, node: Any) -> Written | None:

@@ -41,9 +41,9 @@ _FILES = "write_files"
 _MANIFESTS = re.compile(r"/var/lib/rancher/(?:k3s|rke2)/server/manifests/")
 # A Terraform template directive (``%{ if x ~}``, ``%{ endfor }``): not YAML, blanked.
 _DIRECTIVE = re.compile(r"%\{[^}\n]*\}")
-# A literal block scalar's header: ``|``, chomping and an indentation indicator in any order.
 # Node properties (anchor ``&a``, tag ``!!str``) before a scalar's text, in its span.
 _PROPERTIES = re.compile(r"(?:[&!]\S*[ \t]+)+")
+# A literal block scalar's header: ``|``, chomping and an indentation indicator in any order.
 _LITERAL = re.compile(r"\|(?:([1-9])?[-+]?|[-+]([1-9])?)[ \t]*(?:#[^\n]*)?\r?\Z")
 
 

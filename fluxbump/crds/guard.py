@@ -26,6 +26,7 @@ from fluxbump.pins import PinSite, Role, Violation
 from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import resolve_chart_version
 from fluxbump.scan.discover import Discovery
+from fluxbump.scan.sites.writefiles import is_written
 from fluxbump.scan.sources import Globs
 
 CrdFacts = Mapping[str, CrdVersions]
@@ -292,7 +293,10 @@ def schema_violations(
         return [], [f"CRD schemas not validated: {chart} {chart_version} is not cached (offline)"]
     from fluxbump.scan.patchfiles import patch_files
 
-    texts = {rel: found.sources[rel].text for rel in sorted({s.file for s in found.releases})}
+    # the manifests that hold releases, not a cloud-init file that writes a HelmChart (a
+    # Terraform template is no YAML; the manifests it writes are not validated)
+    files = {s.file for s in found.releases if not is_written(s)}
+    texts = {rel: found.sources[rel].text for rel in sorted(files)}
     release = f"Flux {versions.normalize(release)}"
     return validate_files(texts, crds, release=release, is_patch=patch_files(found.root)), []
 

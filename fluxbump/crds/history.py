@@ -94,11 +94,15 @@ def _past_template_releases(source: SourceFile, found: Discovery) -> set[str]:
 
 def _past_pins(source: SourceFile, found: Discovery) -> list[PinSite]:
     """The upstream pins of a past version of a pin file: the wrapper's dependencies, or
-    (no wrapper) the HelmReleases of the upstream chart."""
+    (no wrapper) the HelmReleases of the upstream chart, and the HelmCharts a cloud-init
+    template writes (``writefiles``: a template is no manifest)."""
     from fluxbump.errors import UsageError
     from fluxbump.scan.sites.helmrelease import scan_manifest
+    from fluxbump.scan.sites.writefiles import template_pins
 
     try:
+        if found.component.direct and source.rel in found.templates:
+            return template_pins(source, frozenset({found.component.upstream})).sites
         if found.component.direct:
             return scan_manifest(source, frozenset({found.component.upstream})).sites
         chart = parse_chart(source)

@@ -18,6 +18,7 @@ from fluxbump.resolve import app_version_of, beyond_index
 from fluxbump.scan.discover import Discovery
 from fluxbump.scan.sites import chartlock
 from fluxbump.scan.sites.terraform import variable_of
+from fluxbump.scan.sites.writefiles import is_written
 from fluxbump.scan.substitution import Placeholder, Setters, default_pin, placeholder_variable
 
 
@@ -408,6 +409,11 @@ def _templated(pin: PinSite) -> str | None:
     """Why a templated chart pin is unproven: set where this repository does not say."""
     if pin.role is Role.TERRAFORM_HELM and not _version_or_range(pin.value):
         return f"{pin.value} is a Terraform expression fluxbump does not evaluate"  # local.v
+    if is_written(pin) and ("${" in pin.value or "%{" in pin.value):
+        return (
+            f"{pin.value} takes its value where the cloud-init template is rendered "
+            "(templatefile()), which fluxbump does not follow"
+        )
     if "{{" not in pin.value:
         return None
     if pin.role is Role.HELM_COMMAND:  # an Ansible variable its role leaves to an inventory

@@ -42,7 +42,7 @@ from fluxbump.scan.releases import (
     unreadable_of,
 )
 from fluxbump.scan.roles import Roles, classify, read_once
-from fluxbump.scan.sites import FindPins
+from fluxbump.scan.sites import FindPins, writefiles
 from fluxbump.scan.sites.ansible import find_helm_chart_pins
 from fluxbump.scan.sites.blueprint import BlueprintFile
 from fluxbump.scan.sites.bootstrap import find_bootstrap_header
@@ -73,6 +73,7 @@ from fluxbump.scan.sources import (
     walk_files,
 )
 from fluxbump.scan.substitution import Setters, substitutions
+from fluxbump.yamlio import yamldoc
 
 
 @dataclass
@@ -576,6 +577,7 @@ def survey(
     found.cache = cache
     found.scanned = _scanned_charts(found, components)
     _releases(found, roles.clusters, api_versions=_checks_flux(found, components))
+    _written_charts(found)
     _tool_releases(found)
     _settle_direct(found)
     _operator_components(found)
@@ -654,6 +656,23 @@ def _tool_releases(found: Survey) -> None:
 
 
 _TOOL_ROLES = frozenset({Role.TERRAFORM_HELM, Role.HELM_COMMAND})
+
+
+def _written_charts(found: Survey) -> None:
+    """The HelmCharts cloud-init templates write for k3s or RKE2 to install at boot
+    (``writefiles``): pins of the charts whose releases the scan collects, as a HelmChart
+    manifest of the repository is. A template the cluster files hold too (globs that give a
+    ``.yaml`` both roles) was read by that scan."""
+    templates = [s for s in found.templates() if writefiles.may_write(s.raw)]
+    if not templates:
+        return
+    _, names = _scanned_names(found)
+    clusters = set(found.roles.clusters)
+    for source in templates:
+        if source.rel not in clusters:
+            read = writefiles.template_pins(source, names)
+            found.releases += read.sites
+            yamldoc.note_warnings(read.unread)
 
 
 def _settle_direct(found: Survey) -> None:
@@ -747,6 +766,7 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
     rescanned = [r for r in clusters if r in changed and r not in rescan.sources]
     _join(found, rescan.patches, rescanned, substituting)
     _keep(found.sources, rescan.instance_sources)
+    _written_charts(found)
     _tool_releases(found)
     _settle_direct(found)
     _operator_components(found)
@@ -911,12 +931,17 @@ def _install_problem(found: Discovery) -> None:
     # A template that installs the chart itself (``helm install … flux2 --version``) holds
     # its pin as a direct one: it installs Flux, with no install.yaml URL to hold.
     templates = set(found.templates)
-    by_helm = any(s.role is Role.HELM_COMMAND and s.file in templates for s in found.direct)
+    by_helm = any(s.role in _INSTALLING and s.file in templates for s in found.direct)
     required = found.component.install_required and not by_helm
     unread = {p.file for p in found.problems}  # a template not read is not one without a pin
     unread |= set(found.variable_templates)  # its pins or problems come from templatefile()
     if not found.installs and required and _expects_install(found) and not unread & templates:
         found.problems.append(_no_install(found))
+
+
+# What installs the chart from a template with no install.yaml URL: a helm command, or a
+# HelmChart it writes for k3s or RKE2 (``writefiles``).
+_INSTALLING = frozenset({Role.HELM_COMMAND, Role.HELMCHART})
 
 
 def _expects_install(found: Discovery) -> bool:

@@ -127,6 +127,11 @@ def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite
         # Literals only: a ``var.NAME`` release is compared where its variable is set.
         found_here = find_chart_releases(source, component.upstream)
         return [s for s in found_here if variable_of(s) is None]
+    if component.direct and source.rel in found.templates:  # a HelmChart it writes for k3s
+        from fluxbump.scan.sites.writefiles import template_pins
+
+        written = template_pins(source, frozenset({component.upstream})).sites
+        return [s for s in written if s.role is role]
     if component.direct:  # no wrapper: the HelmReleases (or OCI tags) of the chart pin it
         from fluxbump.scan.sites.helmrelease import scan_manifest
 

@@ -10,6 +10,7 @@ from fluxbump.errors import UsageError
 from fluxbump.output import one_line
 from fluxbump.pins import PinSite, Role
 from fluxbump.plan import Plan
+from fluxbump.scan.sites import writefiles
 from fluxbump.scan.sources import SourceFile
 from fluxbump.write.splice import Proven, edit_with_fields, edit_yaml, splice
 from fluxbump.write.transaction import FileChange
@@ -42,6 +43,8 @@ def file_changes(sources: dict[str, SourceFile], plan: Plan) -> list[FileChange]
                 continue
             if any(site.role is Role.API_FIELD for site, _ in edits):
                 text = edit_with_fields(rel, source.text, edits)
+            elif any(writefiles.is_written(site) for site, _ in edits):
+                text = writefiles.edit(rel, source.text, edits)
             elif any(site.doc_index is None for site, _ in edits):
                 text = splice(source.text, edits)
             else:

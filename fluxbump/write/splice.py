@@ -135,6 +135,15 @@ def edit_with_fields(rel: str, text: str, changes: Sequence[tuple[PinSite, str]]
     return new_text
 
 
+def proven_documents(
+    rel: str, text: str, new_text: str, changes: Sequence[tuple[PinSite, str]]
+) -> bool:
+    """Whether ``new_text``'s data is ``text``'s with exactly the intended values set (the
+    sites' documents and paths; their offsets are not read): the proof ``edit_yaml`` makes,
+    for YAML that stands inside another file (a manifest cloud-init writes)."""
+    return _verified(rel, text, new_text, changes, set())
+
+
 def _verified(
     rel: str, text: str, new_text: str, changes: Sequence[tuple[PinSite, str]], proven: Proven
 ) -> bool:

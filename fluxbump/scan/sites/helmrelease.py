@@ -25,7 +25,7 @@ from fluxbump.pins import (
     unpinned,
     yaml_site,
 )
-from fluxbump.scan.sites import argocd, helmchart, helmfile
+from fluxbump.scan.sites import argocd, helmchart, helmfile, writefiles
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -271,6 +271,9 @@ def _scan_document(
         sites, missing = argocd.helm_sources(source, index, root, charts, _object_key(root))
         scan.sites += sites
         scan.unpinned += missing
+    elif kind is None and writefiles.holds_files(root):  # a cloud-config: k3s manifests
+        for site in writefiles.written_pins(source, root, charts):
+            (scan.unpinned if unpinned(site) else scan.sites).append(site)
 
 
 def _object_key(root: Any, default_namespace: str = "") -> str:

@@ -246,13 +246,13 @@ def _pinned_schema_violations(
     found: Discovery, index: HelmIndex, *, offline: bool
 ) -> tuple[list[Violation], list[str]]:
     """Flux objects against the CRD schemas of the chart the wrapper pins."""
-    pins = found.upstream_pins()
-    if len(pins) != 1:
+    pin = found.agreed_upstream_pin()
+    if pin is None:
         return [], []
-    release = app_version_of(index, found.component.upstream, pins[0].value)
+    release = app_version_of(index, found.component.upstream, pin.value)
     if release is None or not versions.is_pin(release):
         return [], []
-    return schema_violations(found, index, pins[0].value, release, offline=offline)
+    return schema_violations(found, index, pin.value, release, offline=offline)
 
 
 def _unserved_api_versions(
@@ -299,11 +299,11 @@ def _pinned_chart(found: Discovery, index: HelmIndex) -> tuple[str, str] | None:
             return resolve_chart_version(index, release, found.component.upstream).chart, release
         except ResolutionError:
             return None  # no chart carries it: the release pins' own check names that
-    pins = found.upstream_pins()
-    if len(pins) != 1 or not versions.is_pin(pins[0].value):
+    pin = found.agreed_upstream_pin()
+    if pin is None:
         return None
-    release = app_version_of(index, found.component.upstream, pins[0].value)
-    return None if release is None or not versions.is_pin(release) else (pins[0].value, release)
+    release = app_version_of(index, found.component.upstream, pin.value)
+    return None if release is None or not versions.is_pin(release) else (pin.value, release)
 
 
 def format_problems(report: GateReport) -> list[str]:

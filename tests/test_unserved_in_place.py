@@ -9,6 +9,7 @@ it", but ``to`` at the release already pinned said "nothing to do".
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.support.cli_runner import run_cli
@@ -86,3 +87,59 @@ def test_to_the_pinned_release_with_every_object_served_does_nothing(tmp_path: P
     assert outcome.code == 0, outcome.stdout + outcome.stderr
     assert "already at v2.7.2; nothing to do" in outcome.stdout
     assert snapshot(repo) == before and git(repo, "branch", "--show-current") == "main"
+
+
+INSTANCE = """apiVersion: fluxcd.controlplane.io/v1
+kind: FluxInstance
+metadata:
+  name: flux
+  namespace: flux-system
+spec:
+  distribution:
+    version: "2.x"
+    registry: ghcr.io/fluxcd
+"""
+V1BETA2 = KUSTOMIZATION.replace("/v1beta1", "/v1beta2")
+
+
+def _ranged(root: Path, instances: int = 2) -> Path:
+    """The Flux Operator's d2 layout: each cluster's FluxInstance takes the newest 2.x (no
+    pin names a release), and one Kustomization is still at v1beta2, which 2.8 stops serving
+    (the bundled index's newest flux2 chart, 2.18.3, carries Flux 2.8.5)."""
+    files = {f"clusters/c{i}/flux-instance.yaml": INSTANCE for i in range(instances)}
+    return write_repo(root, {**files, APPS: V1BETA2})
+
+
+def test_check_judges_the_objects_by_the_newest_release_a_flux_instance_range_admits(
+    tmp_path: Path,
+) -> None:
+    repo = _ranged(tmp_path / "repo")
+    outcome = run_cli("check", "--offline", "--repo", str(repo))
+    assert outcome.code == 1, outcome.stdout + outcome.stderr
+    assert (
+        f"{APPS}:1: Kustomization flux-system/apps: apiVersion kustomize.toolkit.fluxcd.io/v1beta2 "
+        "is not served by Flux 2.8.5; 'fluxbump to' moves it to kustomize.toolkit.fluxcd.io/v1"
+    ) in outcome.stdout.splitlines()
+    assert (
+        "warning: Flux 2.8.5: the newest release the FluxInstance range 2.x "
+        "(clusters/c0/flux-instance.yaml:8) admits in the Helm index; the operator installs "
+        "the newest release its range admits"
+    ) in outcome.stderr.splitlines()
+
+
+def test_a_range_that_admits_no_release_of_the_index_judges_nothing(tmp_path: Path) -> None:
+    repo = _ranged(tmp_path / "repo", 1)
+    (repo / "clusters/c0/flux-instance.yaml").write_text(INSTANCE.replace("2.x", "9.x"), "utf-8")
+    outcome = run_cli("check", "--offline", "--json", "--repo", str(repo))
+    assert not any(v["file"] == APPS for v in json.loads(outcome.stdout)["violations"])
+
+
+def test_to_moves_the_objects_the_release_a_range_admits_does_not_serve(tmp_path: Path) -> None:
+    repo = _ranged(tmp_path / "repo")
+    before = snapshot(repo)
+    outcome = run_cli("to", "2.8.5", "--offline", "--no-git", "--repo", str(repo))
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    after = snapshot(repo)
+    assert [rel for rel in before if after[rel] != before[rel]] == [APPS]
+    assert after[APPS] == before[APPS].replace(b"/v1beta2\n", b"/v1\n", 1)
+    assert run_cli("check", "--offline", "--repo", str(repo)).code == 0

@@ -267,7 +267,9 @@ def _unserved_api_versions(
     from fluxbump.crds.definitions import deprecated_versions
     from fluxbump.crds.guard import migration_crds
 
-    pinned = _pinned_chart(found, index)
+    pinned, ranged = _pinned_chart(found, index), ""
+    if pinned is None and found.component.outside_charts:
+        pinned, ranged = _newest_admitted(found, index)
     if pinned is None:
         return [], []
     chart = found.component.upstream
@@ -280,10 +282,31 @@ def _unserved_api_versions(
         tree, migrate.unserved_somewhere(crds, deprecated=deprecated)
     )
     flux = f"Flux {versions.normalize(release)}"
-    return (
-        migrate.unserved_violations(objects, crds, flux),
-        migrate.deprecation_warnings(objects, crds, flux, deprecated),
-    )
+    unserved = migrate.unserved_violations(objects, crds, flux)
+    warnings = migrate.deprecation_warnings(objects, crds, flux, deprecated)
+    if ranged and (unserved or warnings):  # say why that release, where no pin names it
+        warnings.insert(0, f"{flux}: the newest release {ranged} admits in the Helm index; "
+                        "the operator installs the newest release its range admits")  # fmt: skip
+    return unserved, warnings
+
+
+def _newest_admitted(found: Discovery, index: HelmIndex) -> tuple[tuple[str, str] | None, str]:
+    """With only ranges naming the release (a FluxInstance's ``2.x``, which the operator
+    resolves to the newest release it admits): (chart version, release) of the newest chart
+    whose Flux release every such range admits, and how the ranges are named."""
+    ranged = [p for p in found.release_pins
+              if p.role is Role.INSTANCE and versions.is_constraint(p.value)]  # fmt: skip
+    if not ranged:
+        return None, ""
+    values = sorted({p.value for p in ranged})
+    named = f"the FluxInstance range {', '.join(values)} ({ranged[0].where})"
+    exact = [e for e in index.versions_of(found.component.upstream)
+             if versions.is_pin(e.version) and versions.is_pin(e.app_version)]  # fmt: skip
+    for entry in sorted(exact, key=lambda e: versions.sort_key(e.version), reverse=True):
+        release = versions.normalize(entry.app_version)
+        if all(versions.admits_or_false(v, release) for v in values):
+            return (entry.version, release), named
+    return None, ""
 
 
 def _pinned_chart(found: Discovery, index: HelmIndex) -> tuple[str, str] | None:

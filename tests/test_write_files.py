@@ -317,3 +317,23 @@ def test_the_versions_a_template_wrote_before_are_in_the_crd_history(tmp_path: P
     bump = run(repo, "to", "2.6.1", "--no-git", "--json")
     assert bump.code == 0, bump.stdout + bump.stderr
     assert json.loads(bump.stdout)["crds"]["history"]["charts"] == ["2.13.0", "2.14.1"]
+
+
+def test_a_template_writing_the_chart_with_no_version_is_one_problem_not_two(
+    tmp_path: Path,
+) -> None:
+    """It installs Flux (the newest chart): not also "no line installs the Flux install.yaml
+    URL", which sent the user looking for a URL the template does not need."""
+    unversioned = template("2.13.0").replace(
+        "        version: 2.13.0  # the chart helm-controller installs at boot\n", ""
+    )
+    repo = write_repo(tmp_path / "repo", {TEMPLATE: unversioned, PROD: release("2.14.1")})
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert check.stdout.splitlines() == [
+        "problems (what they name is unproven):",
+        f"  {TEMPLATE}:13: HelmChart kube-system/flux2 deploys flux2 with no spec.version: its "
+        "controller installs the newest flux2 chart, not the one this repository pins; add "
+        "'version: 2.14.1' under spec",
+        "check: 0 violation(s) and 1 problem(s) in 1 pin-sites",
+    ]

@@ -342,8 +342,10 @@ class Survey:
         if component.rules.names_a_release:
             found.release_pins = self.release_pins()
             found.problems += [u.problem(component.name) for u in self.unreadable_release_pins]
-        _structure(found)
+        # Before ``_structure``: a template that installs Flux with no version (a problem
+        # here) is not also one that installs nothing (``_install_problem``).
         found.problems += missing
+        _structure(found)
         charged = found.unread_charts()
         found.problems += [u.problem(component.name) for u in self.unreadable
                            if u.charts & charged or not u.charts]  # fmt: skip

@@ -25,16 +25,21 @@ def run(repo: Path, *args: str) -> Outcome:
     return run_cli(*args, "--repo", str(repo), "--offline")
 
 
-def release(version: str, *, repository: bool = True) -> str:
+# The API versions of the objects: today's, and those Flux 2.2 serves (v1 and v2 came in 2.3).
+CURRENT = ("source.toolkit.fluxcd.io/v1", "helm.toolkit.fluxcd.io/v2")
+FLUX_2_2 = ("source.toolkit.fluxcd.io/v1beta2", "helm.toolkit.fluxcd.io/v2beta2")
+
+
+def release(version: str, *, repository: bool = True, apis: tuple[str, str] = CURRENT) -> str:
     """A HelmRepository of the community charts and a HelmRelease of flux2 at ``version``
     (written as given: quoted or not)."""
     source = (
-        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\n"
+        f"apiVersion: {apis[0]}\nkind: HelmRepository\n"
         "metadata:\n  name: fluxcd-community\n  namespace: flux-system\n"
         f"spec:\n  interval: 24h\n  url: {COMMUNITY}\n---\n"
     )
     return (source if repository else "") + (
-        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+        f"apiVersion: {apis[1]}\nkind: HelmRelease\n"
         "metadata:\n  name: flux\n  namespace: flux-system\n"
         "spec:\n  interval: 1h\n  chart:\n    spec:\n"
         f"      chart: flux2\n      version: {version}  # the community chart\n"
@@ -51,11 +56,18 @@ def cloud_init(release: str) -> str:
     )
 
 
-def direct_layout(root: Path, *, with_cloud_init: bool = True, prod: str = "2.12.4") -> Path:
-    """Two clusters, each deploying flux2 2.12.4 (Flux 2.2.3) directly; one quotes it."""
+def direct_layout(
+    root: Path,
+    *,
+    with_cloud_init: bool = True,
+    prod: str = "2.12.4",
+    apis: tuple[str, str] = CURRENT,
+) -> Path:
+    """Two clusters, each deploying flux2 2.12.4 (Flux 2.2.3) directly; one quotes it. Their
+    objects are at ``apis`` (``FLUX_2_2`` for a check to pass: 2.2 serves neither of today's)."""
     files = {
-        PROD: release(prod),
-        STAGING: release('"2.12.4"'),
+        PROD: release(prod, apis=apis),
+        STAGING: release('"2.12.4"', apis=apis),
         TOOLS: "flux2 2.2.3\nkubectl 1.30.0\n",
     }
     if with_cloud_init:
@@ -85,7 +97,7 @@ def changed(before: dict[str, bytes], after: dict[str, bytes]) -> dict[str, str]
 def test_status_and_check_take_the_direct_helmreleases_as_the_flux_chart_pins(
     tmp_path: Path,
 ) -> None:
-    repo = direct_layout(tmp_path / "repo")
+    repo = direct_layout(tmp_path / "repo", apis=FLUX_2_2)
     status = run(repo, "status", "--json")
     assert status.code == 0, status.stderr
     document = json.loads(status.stdout)
@@ -198,7 +210,7 @@ def test_a_wrapper_still_wins_over_direct_helmreleases(tmp_path: Path) -> None:
 
 
 def test_init_writes_a_config_that_keeps_the_direct_layout(tmp_path: Path) -> None:
-    repo = direct_layout(tmp_path / "repo")
+    repo = direct_layout(tmp_path / "repo", apis=FLUX_2_2)
     outcome = run_cli("init", "--repo", str(repo))
     assert outcome.code == 0, outcome.stderr
     text = (repo / ".fluxbump.yaml").read_text()
@@ -298,7 +310,7 @@ def bootstrap_script(version: str) -> str:
 def test_a_helm_install_of_flux2_in_a_script_is_a_flux_chart_pin(tmp_path: Path) -> None:
     # svc-design/gitops installs Flux by ``helm upgrade --install … flux2 --version`` in its
     # bootstrap scripts: the chart version, not a Flux release, moved with the HelmReleases.
-    repo = direct_layout(tmp_path / "repo", with_cloud_init=False)
+    repo = direct_layout(tmp_path / "repo", with_cloud_init=False, apis=FLUX_2_2)
     (repo / SCRIPT).parent.mkdir()
     (repo / SCRIPT).write_text(bootstrap_script("2.12.4"))
     git(repo, "add", "-A")

@@ -3,6 +3,7 @@ wins; every command says so once, with file:line, and handles the file normally.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from fluxbump import fleet
@@ -38,6 +39,17 @@ def test_check_and_status_read_the_last_value_and_warn_once(tmp_path: Path) -> N
         assert outcome.stderr.splitlines().count(WARNING) == 1
     status = run(repo, "status").stdout
     assert f"values mirror        {VALUES}:5" in status
+
+
+def test_json_lists_the_warning_stderr_says(tmp_path: Path) -> None:
+    """``--json``'s warnings are the ones stderr shows (this one was stderr only)."""
+    repo = values_with_a_dead_first_entry(tmp_path)
+    for command in ("check", "status"):
+        outcome = run(repo, command, "--json")
+        assert outcome.code == 0, outcome.stdout + outcome.stderr
+        listed = [w["message"] for w in json.loads(outcome.stdout)["warnings"]]
+        assert listed.count(WARNING.removeprefix("warning: ")) == 1, listed
+        assert outcome.stderr.splitlines().count(WARNING) == 1
 
 
 def test_a_bump_moves_the_last_value_and_leaves_the_dead_line(tmp_path: Path) -> None:

@@ -222,18 +222,21 @@ def _execute(
         if guard_downgrade:
             for move in moves:
                 refuse_downgrade(move, options.allow_downgrade)
+        # At the release already pinned, ``to`` still moves the objects it does not serve
+        # (``check`` names them and says 'fluxbump to' moves them); no transition to guard.
+        in_place = not plan.changed and not keep_moved
+        if flux is not None and in_place:
+            _migrate(tree, flux, loaded.index, options, result)
         if not plan.changed:
             return session.resumed(config.remote, result) or result
         _refuse_blocked(plan)
         if keep_moved:
             _refuse_reverting(plan, session.base_reader(options.base))
             _refuse_reverting_release_pins(plan, session.source_reader(options.base))
-        if flux is not None:
+        if flux is not None and not in_place:
             result.crds = _guard_crds(flux.found, loaded.index, flux.chart, options, session)
             result.warnings += result.crds.warnings
-            migrations, warnings = _api_migrations(tree, flux, loaded.index, options)
-            plan.edits += migrations
-            result.warnings += warnings
+            _migrate(tree, flux, loaded.index, options, result)
         result.notes += regenerate_bootstrap(
             plan, tree.sources, flux_cli=options.flux_cli, releases=options.flux_releases,
             offline=options.offline,
@@ -359,6 +362,14 @@ def _pin_history(found: Discovery, index: HelmIndex, session: GitSession) -> Pin
     if past is None:
         return None
     return pin_history(found, past, charts_of_release(index, found.component.upstream))
+
+
+def _migrate(
+    tree: Survey, move: Move, index: HelmIndex, options: BumpOptions, result: BumpResult
+) -> None:
+    migrations, warnings = _api_migrations(tree, move, index, options)
+    result.plan.edits += migrations
+    result.warnings += warnings
 
 
 def _api_migrations(
@@ -508,6 +519,8 @@ def _origin(target: Target) -> str:
     if target.from_release and not versions.equal(target.from_release, target.release):
         chart = f", chart {target.from_chart}" if target.from_chart else ""  # none: no chart
         return f" (from Flux v{target.from_release}{chart})"
+    if target.from_chart == target.chart:  # only objects it does not serve move
+        return " (already pinned)"
     return f" (chart was {target.from_chart})" if target.from_chart else ""
 
 

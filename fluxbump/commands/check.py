@@ -37,6 +37,7 @@ from fluxbump.scan.cache import open_cache
 from fluxbump.scan.discover import Discovery, Survey, has_templates, survey
 from fluxbump.scan.forked import Ahead, while_waiting
 from fluxbump.scan.sources import walk_warnings
+from fluxbump.yamlio.yamldoc import duplicate_warnings
 
 
 @dataclass(frozen=True)
@@ -167,8 +168,9 @@ def _checked(
         )
     report.violations += _stale_archives(found, discoveries)
     # Where the index came from is said only now, once the index was (or was not) needed.
-    # What the walk left unread is part of the result (--json): taken from the walk's notes.
-    skipped = walk_warnings()
+    # What the walk left unread and the keys read twice are part of the result (--json):
+    # taken from the notes the reading left.
+    skipped = [*walk_warnings(), *duplicate_warnings()]
     warnings = [*_pending_journal(repo), *skipped, *loaded.used_warnings(), *warnings]
     return CheckResult(
         flux, report, tuple(warnings), crds, tuple(chosen), reports, tuple(outside.rows)
@@ -246,13 +248,13 @@ def _pinned_schema_violations(
     found: Discovery, index: HelmIndex, *, offline: bool
 ) -> tuple[list[Violation], list[str]]:
     """Flux objects against the CRD schemas of the chart the wrapper pins."""
-    pins = found.upstream_pins()
-    if len(pins) != 1:
+    pin = found.agreed_upstream_pin()
+    if pin is None:
         return [], []
-    release = app_version_of(index, found.component.upstream, pins[0].value)
+    release = app_version_of(index, found.component.upstream, pin.value)
     if release is None or not versions.is_pin(release):
         return [], []
-    return schema_violations(found, index, pins[0].value, release, offline=offline)
+    return schema_violations(found, index, pin.value, release, offline=offline)
 
 
 def _unserved_api_versions(
@@ -265,7 +267,9 @@ def _unserved_api_versions(
     from fluxbump.crds.definitions import deprecated_versions
     from fluxbump.crds.guard import migration_crds
 
-    pinned = _pinned_chart(found, index)
+    pinned, ranged = _pinned_chart(found, index), ""
+    if pinned is None and found.component.outside_charts:
+        pinned, ranged = _newest_admitted(found, index)
     if pinned is None:
         return [], []
     chart = found.component.upstream
@@ -278,10 +282,31 @@ def _unserved_api_versions(
         tree, migrate.unserved_somewhere(crds, deprecated=deprecated)
     )
     flux = f"Flux {versions.normalize(release)}"
-    return (
-        migrate.unserved_violations(objects, crds, flux),
-        migrate.deprecation_warnings(objects, crds, flux, deprecated),
-    )
+    unserved = migrate.unserved_violations(objects, crds, flux)
+    warnings = migrate.deprecation_warnings(objects, crds, flux, deprecated)
+    if ranged and (unserved or warnings):  # say why that release, where no pin names it
+        warnings.insert(0, f"{flux}: the newest release {ranged} admits in the Helm index; "
+                        "the operator installs the newest release its range admits")  # fmt: skip
+    return unserved, warnings
+
+
+def _newest_admitted(found: Discovery, index: HelmIndex) -> tuple[tuple[str, str] | None, str]:
+    """With only ranges naming the release (a FluxInstance's ``2.x``, which the operator
+    resolves to the newest release it admits): (chart version, release) of the newest chart
+    whose Flux release every such range admits, and how the ranges are named."""
+    ranged = [p for p in found.release_pins
+              if p.role is Role.INSTANCE and versions.is_constraint(p.value)]  # fmt: skip
+    if not ranged:
+        return None, ""
+    values = sorted({p.value for p in ranged})
+    named = f"the FluxInstance range {', '.join(values)} ({ranged[0].where})"
+    exact = [e for e in index.versions_of(found.component.upstream)
+             if versions.is_pin(e.version) and versions.is_pin(e.app_version)]  # fmt: skip
+    for entry in sorted(exact, key=lambda e: versions.sort_key(e.version), reverse=True):
+        release = versions.normalize(entry.app_version)
+        if all(versions.admits_or_false(v, release) for v in values):
+            return (entry.version, release), named
+    return None, ""
 
 
 def _pinned_chart(found: Discovery, index: HelmIndex) -> tuple[str, str] | None:
@@ -299,11 +324,11 @@ def _pinned_chart(found: Discovery, index: HelmIndex) -> tuple[str, str] | None:
             return resolve_chart_version(index, release, found.component.upstream).chart, release
         except ResolutionError:
             return None  # no chart carries it: the release pins' own check names that
-    pins = found.upstream_pins()
-    if len(pins) != 1 or not versions.is_pin(pins[0].value):
+    pin = found.agreed_upstream_pin()
+    if pin is None:
         return None
-    release = app_version_of(index, found.component.upstream, pins[0].value)
-    return None if release is None or not versions.is_pin(release) else (pins[0].value, release)
+    release = app_version_of(index, found.component.upstream, pin.value)
+    return None if release is None or not versions.is_pin(release) else (pin.value, release)
 
 
 def format_problems(report: GateReport) -> list[str]:

@@ -263,13 +263,11 @@ def pinned_comparison(
     found: Discovery, index: HelmIndex, *, offline: bool, history: PinHistory | None = None
 ) -> CrdComparison | None:
     """The running charts against the pinned one (each drop judged by ``history`` when
-    known); None when there is no single exact pin."""
-    pins = found.upstream_pins()
-    if len(pins) != 1 or not versions.is_pin(pins[0].value):
+    known); None when the pins name no one exact version."""
+    pin = found.agreed_upstream_pin()
+    if pin is None or index.find(found.component.upstream, pin.value) is None:
         return None
-    if index.find(found.component.upstream, pins[0].value) is None:
-        return None
-    return compare_crds(found, index, pins[0].value, offline=offline, history=history)
+    return compare_crds(found, index, pin.value, offline=offline, history=history)
 
 
 def schema_violations(

@@ -121,6 +121,16 @@ class Discovery:
         names = set(self.tracked) or {self.component.upstream}
         return names | ({self.config.wrapper} if self.component.direct else set())
 
+    def agreed_upstream_pin(self) -> PinSite | None:
+        """The first upstream pin when every one is the same exact version (without a wrapper,
+        one HelmRelease of the chart per cluster); None when there is none, one is a range or
+        they disagree (the consistency check names that)."""
+        pins = self.upstream_pins()
+        if not pins or not versions.is_pin(pins[0].value):
+            return None
+        first = pins[0].value
+        return pins[0] if all(versions.equal(p.value, first) for p in pins[1:]) else None
+
     def upstream_pins(self) -> list[PinSite]:
         if self.component.direct:
             return list(self.direct)

@@ -325,7 +325,7 @@ def test_a_warm_run_after_a_committed_edit_says_the_edited_file_s_warning(
     assert reads == [DUPLICATED]
     commit_file(repo, DUPLICATED, podinfo_release("b: 2\n"))
     for _ in ("read", "recalled"):
-        assert "9-podinfo.yaml:8: key" not in run("check", repo)[2]
+        assert f"{DUPLICATED}:8: key" not in run("check", repo)[2]
 
 
 def test_a_warm_run_after_a_scan_in_two_processes_says_each_half_s_warnings(

@@ -39,10 +39,11 @@ from fluxbump.scan.roles import Roles, classify
 from fluxbump.scan.sites.helmrelease import VersionPatch
 from fluxbump.scan.sources import SourceFile, decode, read_raw
 from fluxbump.verdict import NO_CACHE_ENV, package_stamp, read_own
+from fluxbump.yamlio import yamldoc
 
 CACHE_FILE = "fluxbump-cache"
 # Bumped when what a record holds changes shape: an older file is then simply not used.
-_FORMAT = 2
+_FORMAT = 3  # 3: a record holds the warnings reading its file noted
 _MAGIC = b"fluxbump-scan-cache\n"
 # Far above a large fleet's records; a bigger file at the cache's name is not read (or kept).
 MAX_CACHE = 512 * 1024 * 1024
@@ -311,9 +312,12 @@ def cached_roles(cache: ScanCache, files: Sequence[str], config: Config) -> Role
                  list(release_pins), list(skipped))  # fmt: skip
 
 
-# What the cluster-file pass found in one file, as plain data:
-# (candidate, holds a FluxInstance, substituting, sites, patches, unreadable, instances).
-Record = tuple[bool, bool, bool, tuple[Any, ...], tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]
+# What the cluster-file pass found in one file, as plain data: (candidate, holds a
+# FluxInstance, substituting, sites, patches, unreadable, instances, warnings said reading it).
+Record = tuple[
+    bool, bool, bool, tuple[Any, ...], tuple[Any, ...], tuple[Any, ...], tuple[Any, ...],
+    tuple[str, ...],
+]  # fmt: skip
 
 
 def scan_key(names: frozenset[str], known: frozenset[str]) -> str:
@@ -333,8 +337,12 @@ def cached_scan(
     records = part.recall_all(files)
     missed = [rel for rel in files if rel not in records]
     scanned = ScannedFiles()
+    noted = yamldoc.warnings_noted()
     for piece in scan(missed) if missed else []:
         _merge(scanned, piece)
+    # Noted again by ``_replay`` in file order among the recalled files' (the order a cold
+    # run says them in): each was noted reading one of ``missed``, whose record holds it.
+    read = yamldoc.withdraw_warnings_since(noted) if scanned.warnings else []
     for rel, record in _records_of(scanned, missed).items():
         part.remember(rel, record)
         records[rel] = record
@@ -342,6 +350,7 @@ def cached_scan(
     out = ScannedFiles(api_versions=scanned.api_versions)  # of the files read: not kept
     for rel in files:
         _replay(out, rel, records[rel], scanned, substituting, root)
+    yamldoc.note_warnings(read)  # (each is noted again above: none can be dropped here)
     return out
 
 
@@ -354,6 +363,7 @@ def _merge(into: ScannedFiles, piece: ScannedFiles) -> None:
     into.instances += piece.instances
     into.instance_sources.update(piece.instance_sources)
     into.api_versions.update(piece.api_versions)
+    into.warnings += piece.warnings
 
 
 def _records_of(scanned: ScannedFiles, files: Sequence[str]) -> dict[str, Record]:
@@ -375,10 +385,12 @@ def _records_of(scanned: ScannedFiles, files: Sequence[str]) -> dict[str, Record
     substituting = {rel for rel, _ in scanned.substituting}
     flags = {rel: (rel in scanned.sources, rel in scanned.instance_sources, rel in substituting)
              for rel in files}  # fmt: skip
+    warned = dict(scanned.warnings)
     return {
-        rel: (*flags[rel], tuple(sites), tuple(patches), tuple(bad), tuple(instances))
+        rel: (*flags[rel], tuple(sites), tuple(patches), tuple(bad), tuple(instances),
+              warned.get(rel, ()))
         for rel, (sites, patches, bad, instances) in lists.items()
-    }
+    }  # fmt: skip
 
 
 def _replay(
@@ -389,9 +401,11 @@ def _replay(
     substituting: dict[str, bytes],
     root: str,
 ) -> None:
-    candidate, instance, substitutes, sites, patches, unreadable, instances = record
+    candidate, instance, substitutes, sites, patches, unreadable, instances, warned = record
     if sites:
         out.sites += [_site_in(fields) for fields in sites]
+    if warned:
+        yamldoc.note_warnings(warned)  # said as reading the file said it, read or not
     if not (candidate or instance or substitutes or patches or unreadable or instances):
         return  # most files of a fleet: nothing else to add
     if candidate:

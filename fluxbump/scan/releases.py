@@ -79,6 +79,9 @@ class ScannedFiles:
     instance_sources: dict[str, SourceFile] = field(default_factory=dict)
     # Each readable file's Flux API versions (``scan.apiversions``), for ``crds/migrate.py``.
     api_versions: dict[str, ApiVersions] = field(default_factory=dict)
+    # The warnings noted while reading a file (``yamldoc.warnings_noted``), by file: a warm
+    # run says them again for the files it takes from the cache (``scan/cache.py``).
+    warnings: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
     # A forked child sends this through a pipe: tens of thousands of files and sites, pickled
     # as plain tuples (a dataclass pickles as a class and a dict each, which cost the parent
@@ -93,11 +96,12 @@ class ScannedFiles:
             [astuple_of(site) for site in self.instances],
             _files_out(self.instance_sources),
             self.api_versions,
+            self.warnings,
         )
 
     def __setstate__(self, state: Any) -> None:
         sources, sites, self.substituting, self.patches, self.unreadable = state[:5]
-        instances, held, self.api_versions = state[5:]
+        instances, held, self.api_versions, self.warnings = state[5:]
         self.sources, self.instance_sources = _files_in(sources), _files_in(held)
         self.sites = [site_of(fields) for fields in sites]
         self.instances = [site_of(fields) for fields in instances]
@@ -141,36 +145,52 @@ def scan_files(
     repeated = Repeated(names)
     for rel in files:
         progress.step(progress.SCANNED)
-        source = sources.get(rel)
-        try:
-            raw = source.raw if source is not None else read_raw(root, rel)
-        except UsageError as exc:  # too large to be a manifest: costs what it names, if read
-            out.unreadable.append(_unreadable(rel, b"", exc.message, known))
-            continue
-        if b"postBuild" in raw:
-            out.substituting.append((rel, raw))
-        if _may_hold_release_pins(raw):
-            if wide_encoding(raw) is not None:  # UTF-16/32: named as not read, never skipped
-                out.unreadable.append(_unreadable(rel, raw, _not_text(rel, raw), known))
-                continue
-            try:
-                source = _instances(rel, raw, source, out)
-            except UsageError as exc:  # it names no chart: the HelmRelease pass would not
-                out.unreadable.append(_unreadable(rel, raw, exc.message, known))
-                continue
-        split = repeated.split(raw) if source is None else None
-        if split is None:
-            _scan_file(rel, raw, source, names, known, api, out)
-            continue
-        cut, body = split
-        found = repeated.get(body)
-        if found is None:
-            found = _scan_once(rel, raw, cut, body, names, known, api, out)
-            if found is not None:
-                repeated.remember(body, found)
-        else:
-            _answer(rel, raw, cut, found, api, out)
+        noted = yamldoc.warnings_noted()
+        _read_file(root, sources.get(rel), rel, names, known, api, repeated, out)
+        if yamldoc.warnings_noted() != noted:  # rare: a key twice, a write_files content
+            out.warnings.append((rel, tuple(yamldoc.warnings_since(noted))))
     return out
+
+
+def _read_file(
+    root: str,
+    source: SourceFile | None,
+    rel: str,
+    names: frozenset[str],
+    known: frozenset[str],
+    api: bool,
+    repeated: Repeated,
+    out: ScannedFiles,
+) -> None:
+    """``scan_files`` of one file (``source``: its text, when read already)."""
+    try:
+        raw = source.raw if source is not None else read_raw(root, rel)
+    except UsageError as exc:  # too large to be a manifest: costs what it names, if read
+        out.unreadable.append(_unreadable(rel, b"", exc.message, known))
+        return
+    if b"postBuild" in raw:
+        out.substituting.append((rel, raw))
+    if _may_hold_release_pins(raw):
+        if wide_encoding(raw) is not None:  # UTF-16/32: named as not read, never skipped
+            out.unreadable.append(_unreadable(rel, raw, _not_text(rel, raw), known))
+            return
+        try:
+            source = _instances(rel, raw, source, out)
+        except UsageError as exc:  # it names no chart: the HelmRelease pass would not
+            out.unreadable.append(_unreadable(rel, raw, exc.message, known))
+            return
+    split = repeated.split(raw) if source is None else None
+    if split is None:
+        _scan_file(rel, raw, source, names, known, api, out)
+        return
+    cut, body = split
+    found = repeated.get(body)
+    if found is None:
+        found = _scan_once(rel, raw, cut, body, names, known, api, out)
+        if found is not None:
+            repeated.remember(body, found)
+    else:
+        _answer(rel, raw, cut, found, api, out)
 
 
 def _scan_file(

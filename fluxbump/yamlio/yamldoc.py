@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -350,6 +350,15 @@ def warnings_since(count: int) -> list[str]:
     return list(_DUPLICATES)[count:]
 
 
+def withdraw_warnings_since(count: int) -> list[str]:
+    """``warnings_since(count)``, no longer noted: a reader that puts them back in another
+    order (``scan.cache``: the files it read and the files it recalled, in file order)."""
+    found = warnings_since(count)
+    for message in found:
+        del _DUPLICATES[message]
+    return found
+
+
 def duplicate_warnings() -> list[str]:
     """The duplicate-key warnings noted since the last call."""
     found = list(_DUPLICATES)
@@ -357,8 +366,9 @@ def duplicate_warnings() -> list[str]:
     return found
 
 
-def note_warnings(messages: list[str]) -> None:
-    """Note warnings another process noted (``scan.forked``: the child's half of a scan)."""
+def note_warnings(messages: Iterable[str]) -> None:
+    """Note warnings another process noted (``scan.forked``: the child's half of a scan), or
+    a reader recalled (``scan.cache``: what reading a file noted when it was last read)."""
     for message in messages:
         _DUPLICATES.setdefault(message)
 

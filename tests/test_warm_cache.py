@@ -369,3 +369,25 @@ def test_a_cache_of_the_record_shape_before_warnings_is_a_cold_run(
     body = pickle.dumps((2, version, {**parts, "releases": (key, old)}))
     path.write_bytes(magic + body)
     assert run("check", repo) == cold
+
+
+@pytest.mark.parametrize("part", ["releases", "roles"])
+def test_a_cache_of_this_format_whose_records_are_of_another_shape_is_a_cold_run(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, part: str
+) -> None:
+    """Its format and version say this code wrote it, its records say otherwise (damaged
+    inside, written by a tool, another build with the same stamp): replaying them ended the
+    run in "unexpected error", exit 70. A cold run answers, and the cache is written again."""
+    monkeypatch.setattr(fluxbump.scan.cache, "package_stamp", lambda: "one stamp")
+    commit_file(repo, DUPLICATED, podinfo_release("a: 1\na: 2\n"))
+    cold = run("check", repo)
+    path = cache_file(repo)
+    magic = b"fluxbump-scan-cache\n"
+    form, version, parts = pickle.loads(path.read_bytes()[len(magic) :])
+    key, entries = parts[part]
+    odd = {rel: (blob, ("not", "a", "record")) for rel, (blob, _) in entries.items()}
+    path.write_bytes(magic + pickle.dumps((form, version, {**parts, part: (key, odd)})))
+    assert run("check", repo) == cold
+    assert run("check", repo) == cold  # from the cache written again
+    _, _, rewritten = pickle.loads(path.read_bytes()[len(magic) :])
+    assert rewritten[part][1] != odd

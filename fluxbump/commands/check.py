@@ -33,7 +33,7 @@ from fluxbump.output import one_line
 from fluxbump.pins import Mention, PlacedWarning, Role, Violation, warnings_json
 from fluxbump.remote.index import HelmIndex, IndexLoad, load_index
 from fluxbump.resolve import app_version_of
-from fluxbump.scan.cache import open_cache
+from fluxbump.scan.cache import ScanCache, open_cache
 from fluxbump.scan.discover import Discovery, Survey, has_templates, survey
 from fluxbump.scan.forked import Ahead, while_waiting
 from fluxbump.scan.sources import walk_warnings
@@ -95,11 +95,31 @@ def run_check(
     cache = open_cache(repo, config) if warm else None
     index = Ahead(lambda: load_index(helm_repo or config.helm_repo, offline=offline, fallback=True))
     with while_waiting(index, Ahead(_import_schema_validation)):
-        found = survey(repo, config, components, cache)
+        found = _survey(repo, config, components, cache)
     result = _checked(found, config, index, offline=offline, components=components)
     if cache is not None:
         cache.save()  # only once every pass that keeps records has run
     return result
+
+
+# What replaying a record of another shape raises (unpacking, indexing, a field's type).
+_ODD_RECORD = (TypeError, ValueError, IndexError, KeyError, AttributeError)
+
+
+def _survey(
+    repo: Path, config: Config, components: tuple[str, ...], cache: ScanCache | None
+) -> Survey:
+    """The survey, warm when a cache is given. Records the format and version say this code
+    wrote but that do not replay (damaged inside, written by another build of the same
+    stamp) make it a cold run that writes the cache again, never an error: a real fault
+    of the scan raises again there."""
+    if cache is None:
+        return survey(repo, config, components)
+    try:
+        return survey(repo, config, components, cache)
+    except _ODD_RECORD:
+        cache.forget()
+        return survey(repo, config, components, cache)
 
 
 def _import_schema_validation() -> None:

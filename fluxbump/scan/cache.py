@@ -66,6 +66,10 @@ class ScanCache:
     dirty: bool = False
     shared: dict[Any, Any] = field(default_factory=dict)
 
+    def forget(self) -> None:
+        """Drop last run's records (they did not replay): this run computes and keeps anew."""
+        self.stored, self.fresh, self.dirty = {}, {}, True
+
     def part(self, name: str, key: str) -> CachePart:
         """The records of one pass (``key``: what else its results depend on)."""
         stored_key, stored = self.stored.get(name, ("", {}))

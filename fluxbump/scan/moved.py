@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fluxbump import versions
 from fluxbump.errors import FluxbumpError, UsageError
 from fluxbump.pins import PinSite, Role
-from fluxbump.scan.discover import Discovery
+from fluxbump.scan.discover import BOOT_ROLES, Discovery
 from fluxbump.scan.sites.terraform import followed_variable
 from fluxbump.scan.sources import SourceFile
 
@@ -108,6 +108,8 @@ def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite
     from fluxbump.scan.sites.values import find_mirrors
 
     component = found.component
+    # The upstream chart's own pins: a wrapper-less component's, or a wrapper's boot installs.
+    chart_pin = component.direct or role in BOOT_ROLES
     if component.operator:  # every exact pin of the chart is a source (``sources_of_truth``)
         from fluxbump.scan.sites.operator import find_operator_charts
 
@@ -116,23 +118,23 @@ def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite
                 and versions.is_pin(s.value)]  # fmt: skip
     if role is Role.INSTALL and component.install_pattern is not None:
         return find_install_pins(source, component.install_pattern, component.name)[0]
-    if role is Role.INSTALL or (component.direct and role is Role.HELM_COMMAND):
+    if role is Role.INSTALL or (chart_pin and role is Role.HELM_COMMAND):
         return [s for s in helm_install_pins(source) if s.subject == component.upstream]
     if role is Role.MIRROR:
         mirrors = find_mirrors(source, found.config.values_mirror, component.wrapper)
         return [m for m in mirrors if m.subject == component.upstream]
-    if component.direct and role is Role.TERRAFORM_HELM:  # what installs it outside
+    if chart_pin and role is Role.TERRAFORM_HELM:  # what installs it outside
         from fluxbump.scan.sites.terraform import find_chart_releases, variable_of
 
         # Literals only: a ``var.NAME`` release is compared where its variable is set.
         found_here = find_chart_releases(source, component.upstream)
         return [s for s in found_here if variable_of(s) is None]
-    if component.direct and source.rel in found.templates:  # a HelmChart it writes for k3s
+    if chart_pin and source.rel in found.templates:  # a HelmChart it writes for k3s
         from fluxbump.scan.sites.writefiles import template_pins
 
         written = template_pins(source, frozenset({component.upstream})).sites
         return [s for s in written if s.role is role]
-    if component.direct:  # no wrapper: the HelmReleases (or OCI tags) of the chart pin it
+    if chart_pin:  # the HelmReleases (or OCI tags) of a wrapper-less chart, or a HelmChart
         from fluxbump.scan.sites.helmrelease import scan_manifest
 
         manifest = scan_manifest(source, frozenset({component.upstream}))

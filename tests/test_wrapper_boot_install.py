@@ -19,7 +19,14 @@ from fluxbump.pins import Role
 from fluxbump.scan.discover import discover
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.fixtures import CONSISTENT, INCIDENT, changed_lines, edit, git, make_fleet
-from tests.test_ansible_helm import LITERAL, LITERAL_TEXT
+from tests.test_ansible_helm import (
+    DEFAULTS,
+    DEFAULTS_TEXT,
+    LITERAL,
+    LITERAL_TEXT,
+    TASKS,
+    TASKS_TEXT,
+)
 from tests.test_direct_flux import K3S, SCRIPT, bootstrap_script, helm_release_tf, k3s_chart
 from tests.test_write_files import TEMPLATE, template
 
@@ -215,7 +222,7 @@ def test_sync_moves_the_boot_install_to_the_dependency(tmp_path: Path) -> None:
     assert HELM.format("2.14.1") in (repo / CLOUDINIT).read_text("utf-8")
 
 
-@pytest.mark.parametrize("moved", [CLOUDINIT, K3S, TF, SCRIPT, TEMPLATE])
+@pytest.mark.parametrize("moved", [CLOUDINIT, LITERAL, K3S, TF, SCRIPT, TEMPLATE])
 def test_sync_follows_a_boot_install_renovate_moved(tmp_path: Path, moved: str) -> None:
     # Renovate moves one boot install: the dependency, its mirror, the install URL and the
     # other boot installs follow it, as they follow a moved dependency.
@@ -234,5 +241,22 @@ def test_sync_follows_a_boot_install_renovate_moved(tmp_path: Path, moved: str) 
     assert "download/v2.4.0/install.yaml" in text and HELM.format("2.14.1") in text
     for rel, moved_text in boot_installs("2.14.1").items():
         assert (repo / rel).read_text("utf-8") == moved_text
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+
+
+def test_sync_follows_the_role_variable_of_an_ansible_task_renovate_moved(tmp_path: Path) -> None:
+    # The task installs flux2 at {{ flux_chart_version }}, which the role's defaults set: a
+    # Renovate bump there was not seen as a move (the defaults were read as a script), so
+    # sync took cloud-init's release and moved the variable back.
+    was = DEFAULTS_TEXT.replace("2.14.1", "2.13.0").replace("v2.4.0", "v2.3.0")
+    spec = FleetSpec(flux_release="2.3.0", flux_chart="2.13.0")
+    repo = fleet(tmp_path / "repo", spec, {DEFAULTS: was, TASKS: TASKS_TEXT})
+    (repo / DEFAULTS).write_text(was.replace("2.13.0", "2.14.1"), "utf-8")
+    git(repo, "commit", "-qam", "chore(deps): update flux2 to 2.14.1")
+    synced = run(repo, "sync", "--base", "HEAD~1")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert (repo / DEFAULTS).read_text("utf-8") == DEFAULTS_TEXT  # the CLI followed it too
+    assert '    version: "2.14.1"' in (repo / CHART).read_text("utf-8")
     check = run(repo, "check")
     assert check.code == 0, check.stdout + check.stderr

@@ -15,6 +15,7 @@ from fluxbump import versions
 from fluxbump.errors import FluxbumpError, UsageError
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.discover import BOOT_ROLES, Discovery
+from fluxbump.scan.sites.ansible import is_task_pin, task_pins_like
 from fluxbump.scan.sites.terraform import followed_variable
 from fluxbump.scan.sources import SourceFile
 
@@ -69,6 +70,8 @@ def _base_value(found: Discovery, site: PinSite, base: BaseSources) -> str | Non
 
     if followed_variable(site) is not None:  # a variable's default or a module argument
         return release_pin_at_base(site, base)
+    if is_task_pin(site):  # an Ansible task's, or the role variable it names
+        return _task_value_at_base(site, base)
     templated = site.role is Role.INSTALL and site.file not in found.templates
     if templated and not found.component.operator:  # (an operator's script: read below)
         return _templatefile_at_base(found, site, base)
@@ -86,6 +89,19 @@ def _base_value(found: Discovery, site: PinSite, base: BaseSources) -> str | Non
     ]  # (a variable's value beside: compared above, and ``_pins_like`` leaves it out)
     ordinal = [(s.start, s.end) for s in now].index((site.start, site.end))
     return then[ordinal].value if ordinal < len(then) else None
+
+
+def _task_value_at_base(site: PinSite, base: BaseSources) -> str | None:
+    """An Ansible Helm task's pin at the base revision (its role's files read there too)."""
+    source = base(site.file)
+    if source is None:
+        return None
+    try:
+        then = task_pins_like(site, source, base)
+    except FluxbumpError:
+        return None  # unreadable at the base: nothing to compare with
+    at = base_ordinal(site, then)
+    return then[at].value if at is not None else None
 
 
 def _templatefile_at_base(found: Discovery, site: PinSite, base: BaseSources) -> str | None:

@@ -260,3 +260,16 @@ def test_sync_follows_the_role_variable_of_an_ansible_task_renovate_moved(tmp_pa
     assert '    version: "2.14.1"' in (repo / CHART).read_text("utf-8")
     check = run(repo, "check")
     assert check.code == 0, check.stdout + check.stderr
+
+
+def test_the_charts_installed_at_boot_before_are_in_the_crd_history(tmp_path: Path) -> None:
+    # A boot chart the clusters ran may have stored its CRDs' versions: the CRD guard reads
+    # the boot installs' past versions as it reads the wrapper dependency's.
+    repo = fleet(tmp_path / "repo", INCIDENT, {K3S: k3s_chart("2.11.0")}, helm="2.12.0")
+    edit(repo, CLOUDINIT, HELM.format("2.12.0"), HELM.format("2.13.0"))
+    (repo / K3S).write_text(k3s_chart("2.13.0"), "utf-8")
+    git(repo, "commit", "-qam", "boot charts agree with bp-flux")
+    bump = run(repo, "to", "2.4.0", "--no-git", "--json")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    history = json.loads(bump.stdout)["crds"]["history"]["charts"]
+    assert history == ["2.11.0", "2.12.0", "2.13.0", "2.14.0", "2.14.1"]

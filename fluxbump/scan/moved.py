@@ -79,14 +79,14 @@ def _base_value(found: Discovery, site: PinSite, base: BaseSources) -> str | Non
     if source is None:
         return None
     try:
-        then = _pins_like(found, site.role, source)
+        then = pins_like(found, site.role, source)
     except FluxbumpError:
         return None  # unreadable at the base: nothing to compare with
     now = [
         s
         for s in found.sources_of_truth()
         if s.file == site.file and s.role == site.role and followed_variable(s) is None
-    ]  # (a variable's value beside: compared above, and ``_pins_like`` leaves it out)
+    ]  # (a variable's value beside: compared above, and ``pins_like`` leaves it out)
     ordinal = [(s.start, s.end) for s in now].index((site.start, site.end))
     return then[ordinal].value if ordinal < len(then) else None
 
@@ -117,7 +117,7 @@ def _templatefile_at_base(found: Discovery, site: PinSite, base: BaseSources) ->
     return then[at].value if at is not None else None
 
 
-def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite]:
+def pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite]:
     """Re-read a source file with the parser that found pins of ``role`` in it."""
     from fluxbump.scan.sites.chart import parse_chart
     from fluxbump.scan.sites.cloudinit import find_install_pins, helm_install_pins

@@ -298,6 +298,11 @@ def plan_moves(moves: list[Move], base: BaseCharts, policy: str = "follow") -> P
             elif "${" not in site.value:  # a range or ``latest`` stays; a range must admit it
                 _block_range(site, versions.normalize(move.release), planner.blocked)
         desired[move.found.component.upstream] = move.chart
+        for site in move.found.adopted:  # installed at boot, then the wrapper takes it over
+            if versions.is_pin(site.value):
+                planner.set(site, move.chart)
+            elif "${" not in site.value:  # a range must admit the chart; an expression stays
+                _block_range(site, move.chart, planner.blocked)
         if move.found.component.direct:  # no wrapper: its HelmReleases pin the chart
             for site in move.found.upstream_pins():
                 if versions.is_pin(site.value):  # else the gate says it is not exact
@@ -336,7 +341,8 @@ def _every_site(moves: list[Move], planner: _Planner) -> list[PinSite]:
     mirrors = [b.version for b in planner.blueprints.values() if b.version is not None]
     found = [
         s for m in moves
-        for s in (*m.found.installs, *m.found.mirrors, *m.found.releases, *m.found.direct)
+        for s in (*m.found.installs, *m.found.mirrors, *m.found.releases, *m.found.direct,
+                  *m.found.adopted)
     ]  # fmt: skip
     return _unique([*own, *deps, *mirrors, *found])
 

@@ -21,8 +21,7 @@ from fluxbump.config import Config, load_config
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.roles import read_once
-from fluxbump.scan.sites.ansible import MODULES as ANSIBLE_MODULES
-from fluxbump.scan.sites.ansible import chart_ref_variables
+from fluxbump.scan.sites.ansible import chart_ref_variables, is_task_pin
 from fluxbump.scan.sites.fluxcli import DOWNLOAD, IMAGE, INSTALL_SCRIPT
 from fluxbump.scan.sites.kustomizeremote import ASSET as ASSET_OWNER
 from fluxbump.scan.sites.kustomizeremote import COMMAND_OWNERS
@@ -253,12 +252,7 @@ def _download_pins(tree: Survey) -> list[PinSite]:
 
 def _ansible_chart_pins(tree: Survey) -> list[PinSite]:
     """The Flux chart pins of Ansible ``kubernetes.core.helm`` tasks (ansible.py), exact."""
-    owners = tuple(f"{module} (" for module in ANSIBLE_MODULES)
-    return [
-        s
-        for s in tree.releases
-        if s.role is Role.HELM_COMMAND and s.owner.startswith(owners) and versions.is_pin(s.value)
-    ]
+    return [s for s in tree.releases if is_task_pin(s) and versions.is_pin(s.value)]
 
 
 def _assigned(tree: Survey, site: PinSite) -> str | None:

@@ -42,10 +42,16 @@ class PinHistory:
 
 
 def pin_files(found: Discovery) -> list[str]:
-    """The files whose history says which releases the clusters ran: the wrapper chart and
-    the cloud-init templates."""
-    charts = {s.file for s in found.direct} if found.component.direct else {found.wrapper.file}
-    return sorted({*charts, *(s.file for s in found.installs), *found.templates})
+    """The files whose history says which releases the clusters ran: the wrapper chart, what
+    installs its upstream at boot, and the cloud-init templates."""
+    return sorted({*_chart_files(found), *(s.file for s in found.installs), *found.templates})
+
+
+def _chart_files(found: Discovery) -> set[str]:
+    """The files pinning the upstream chart: the wrapper's (none: the upstream's own pins) and
+    what installs it at boot before the wrapper takes it over."""
+    own = {s.file for s in found.direct} if found.component.direct else {found.wrapper.file}
+    return own | {s.file for s in found.adopted}
 
 
 def pinned_charts(
@@ -58,7 +64,7 @@ def pinned_charts(
     """
     component = found.component
     charts: set[str] = set()
-    chart_files = {s.file for s in found.direct} if component.direct else {found.wrapper.file}
+    chart_files = _chart_files(found)
     for source in past:
         if source.rel in chart_files:
             charts.update(
@@ -95,18 +101,23 @@ def _past_template_releases(source: SourceFile, found: Discovery) -> set[str]:
 def _past_pins(source: SourceFile, found: Discovery) -> list[PinSite]:
     """The upstream pins of a past version of a pin file: the wrapper's dependencies, or
     (no wrapper) the HelmReleases of the upstream chart, and the HelmCharts a cloud-init
-    template writes (``writefiles``: a template is no manifest)."""
-    from fluxbump.errors import UsageError
+    template writes (``writefiles``: a template is no manifest); a wrapper's boot installs
+    read as the survey read them."""
+    from fluxbump.errors import FluxbumpError
+    from fluxbump.scan.moved import pins_like
     from fluxbump.scan.sites.helmrelease import scan_manifest
     from fluxbump.scan.sites.writefiles import template_pins
 
+    booted = {s.role for s in found.adopted if s.file == source.rel}
     try:
+        if booted:
+            return [p for role in booted for p in pins_like(found, role, source)]
         if found.component.direct and source.rel in found.templates:
             return template_pins(source, frozenset({found.component.upstream})).sites
         if found.component.direct:
             return scan_manifest(source, frozenset({found.component.upstream})).sites
         chart = parse_chart(source)
-    except UsageError:
+    except FluxbumpError:
         return []  # a past version that did not parse pinned nothing we can read
     return chart.dependencies if chart is not None else []
 

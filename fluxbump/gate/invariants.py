@@ -125,6 +125,7 @@ def evaluate(found: Discovery, index: HelmIndex | None, judged: Judged | None = 
         upstream = _upstream(found, None, None, report)
         _helm_installs(found, upstream, report)
     _mirrors(found, upstream, report)
+    _adopted(found, upstream, report)
     _charts(found, report)
     _releases(found, report, {} if judged is None else judged.rows(found))
     _constraints(found, report)
@@ -380,14 +381,9 @@ def _upstream_pin(
         # with, and nothing wrong with it (Flux must be exact: the release maps to one chart).
         report.rows.append(Row(pin, "an exact version to compare mirrors with", True, False))
         return None
-    variable = variable_of(pin)
-    if variable is not None:  # a Terraform helm_release's var.NAME no file of its module sets
-        why = f"var.{variable} is set outside this repository"
+    why = _unproven_version(pin)
+    if why is not None:
         report.rows.append(Row(pin, f"an exact {name} version", True, False, why))
-        return None
-    templated = _templated(pin)
-    if templated is not None:
-        report.rows.append(Row(pin, f"an exact {name} version", True, False, templated))
         return None
     if not versions.is_pin(pin.value):
         report.violations.append(Violation(pin.file, pin.line, _not_exact(found, pin)))
@@ -448,6 +444,36 @@ def _mismatch(found: Discovery, index: HelmIndex, pin: PinSite) -> str:
         f"{found.component.upstream} {pin.value} {carried} but cloud-init installs Flux "
         f"{install.value} ({install.where}) — run 'fluxbump to {versions.normalize(install.value)}'"
     )
+
+
+def _adopted(found: Discovery, upstream: str | None, report: GateReport) -> None:
+    """What installs the upstream chart at boot must be the wrapper's dependency: the
+    wrapper's HelmRelease takes that release over, and a chart of another version moves
+    the CRDs on the running controllers (the incident: Helm's rollback deleted them)."""
+    name = found.component.upstream
+    for site in found.adopted:
+        why = _unproven_version(site)
+        if upstream is None or why is not None:
+            expected = f"the {name} version {found.component.wrapper} pins"
+            report.rows.append(Row(site, expected, True, False, why or ""))
+            continue
+        pin = found.upstream_pins()[0]
+        kind = "HelmChart " if site.role is Role.HELMCHART else ""
+        report.expect_pin_or_range(
+            site,
+            restyle(site.value, upstream),
+            f"{kind}{site.owner} installs {name} {site.value} at boot, but "
+            f"{found.wrapper.name} pins {name} {upstream} ({pin.where}): its HelmRelease would "
+            "take the release over and move the CRDs; run 'fluxbump sync --from chart'",
+        )
+
+
+def _unproven_version(site: PinSite) -> str | None:
+    """Why a chart pin's value cannot be compared: a variable no file sets, an expression."""
+    variable = variable_of(site)
+    if variable is not None:  # a Terraform helm_release's var.NAME no file of its module sets
+        return f"var.{variable} is set outside this repository"
+    return _templated(site)
 
 
 def _mirrors(found: Discovery, upstream: str | None, report: GateReport) -> None:

@@ -105,6 +105,9 @@ class Discovery:
     substitutions: Setters = field(default_factory=lambda: Setters())
     # No wrapper chart: the HelmRelease (or OCIRepository tag) pins of the upstream itself.
     direct: list[PinSite] = field(default_factory=list)
+    # A wrapper: the upstream chart installed at boot outside it (``helm install``, a
+    # HelmChart, a Terraform ``helm_release``), then taken over by the wrapper's HelmRelease.
+    adopted: list[PinSite] = field(default_factory=list)
 
     @property
     def wrapper(self) -> ChartFile:
@@ -119,6 +122,8 @@ class Discovery:
         if self.component.operator:
             return set()
         names = set(self.tracked) or {self.component.upstream}
+        if boot_installed(self.component, self.charts):  # a file naming it may install it
+            names.add(self.component.upstream)
         return names | ({self.config.wrapper} if self.component.direct else set())
 
     def agreed_upstream_pin(self) -> PinSite | None:
@@ -139,14 +144,16 @@ class Discovery:
         return [d for d in self.wrapper.dependencies if d.subject == self.component.upstream]
 
     def sources_of_truth(self) -> list[PinSite]:
-        """The pins a bump of this component starts from: installs, dependency, mirrors
-        (an operator chart: every exact pin of it, none above the others)."""
+        """The pins a bump of this component starts from: installs, dependency, mirrors and
+        what installs the upstream at boot (an operator chart: every exact pin of it, none
+        above the others)."""
         if self.component.operator:
             return self.component.rules.source_pins(self)
-        return [*self.installs, *self.upstream_pins(), *self.mirrors]
+        return [*self.installs, *self.upstream_pins(), *self.mirrors, *self.adopted]
 
     def sites(self) -> list[PinSite]:
-        """Every pin-site in pipeline order: install, upstream, mirror, charts, releases."""
+        """Every pin-site in pipeline order: install, upstream, mirror, boot installs of the
+        upstream, charts, releases."""
         if self.component.operator:
             return list(self.release_pins)
         found: list[PinSite] = self.sources_of_truth()
@@ -337,6 +344,8 @@ class Survey:
             found.releases = releases
             found.mirrors = [m for m in self.mirrors_of(component.wrapper)
                              if m.subject == component.upstream]  # fmt: skip
+            found.adopted, unversioned = self._adopted(component)
+            missing += unversioned
         self._installs(found)
         found.problems += [u.problem(component.name) for u in self.unreadable_templates]
         if component.rules.names_a_release:
@@ -350,6 +359,17 @@ class Survey:
         found.problems += [u.problem(component.name) for u in self.unreadable
                            if u.charts & charged or not u.charts]  # fmt: skip
         return found
+
+    def _adopted(self, component: Component) -> tuple[list[PinSite], list[Violation]]:
+        """What installs a wrapper's upstream at boot (``_tool_releases``, a HelmChart), and
+        a problem for each that names no version: the incident's double install, where the
+        wrapper's HelmRelease takes the release over and moves its CRDs to its own chart."""
+        if not boot_installed(component, self.charts):
+            return [], []
+        sites = [s for s in self.releases_of({component.upstream}) if s.role in BOOT_ROLES]
+        pins = [d.value for d in self.charts[component.wrapper].dependencies
+                if d.subject == component.upstream and versions.is_pin(d.value)]  # fmt: skip
+        return pinned_releases(sites, {component.upstream: pins[0] if pins else NO_PIN})
 
     def orphan_problems(self, checked: Collection[str]) -> list[Violation]:
         """Unreadable files naming only charts no checked component tracks (an unreadable
@@ -632,17 +652,18 @@ def _direct_flux(charts: dict[str, ChartFile], config: Config, detected: Detecte
 
 
 def _tool_releases(found: Survey) -> None:
-    """What installs the chart a wrapper-less Flux component deploys, outside the cluster,
-    pins it as a HelmRelease of it does: a Terraform ``helm_release`` (its literal
-    ``version``, or the values that set the variable it names, as for the Flux provider's
-    ``version``) and a ``helm install|upgrade … --version`` of a script or cloud-init
-    template (the chart's version there, not the Flux release a cloud-init URL names)."""
-    direct = next((c for c in found.components if c.is_flux and c.direct), None)
-    if direct is None:
+    """What installs the community chart of Flux outside the cluster pins it as a HelmRelease
+    of it does (without a wrapper) or as the wrapper's dependency (``Discovery.adopted``): a
+    Terraform ``helm_release`` (its literal ``version``, or the values that set the variable
+    it names, as for the Flux provider's ``version``) and a ``helm install|upgrade …
+    --version`` of a script or cloud-init template (the chart's version there, not the Flux
+    release a cloud-init URL names)."""
+    flux = next((c for c in found.components if boot_installed(c, found.charts)), None)
+    if flux is None:
         return
     files = found.readable_release_pin_files()
     read = partial(read_once, found.sources, found.root)
-    pins = [site for rel in files for site in find_chart_releases(read(rel), direct.upstream)]
+    pins = [site for rel in files for site in find_chart_releases(read(rel), flux.upstream)]
     # a cloud-init template's (its owner says so); one with no --version installs the newest
     # chart: a problem (``pins.unpinned``)
     commands = [*found.template_helm_commands()]
@@ -657,17 +678,24 @@ def _tool_releases(found: Survey) -> None:
         site
         for rel in files
         for site in find_helm_chart_pins(
-            read(rel), direct.upstream, lambda at: read(at) if at in listed else None
+            read(rel), flux.upstream, lambda at: read(at) if at in listed else None
         )
     ]
     found.releases += [
-        replace(site, role=Role.HELM_COMMAND)
-        for site in commands
-        if site.subject == direct.upstream
+        replace(site, role=Role.HELM_COMMAND) for site in commands if site.subject == flux.upstream
     ]
 
 
 _TOOL_ROLES = frozenset({Role.TERRAFORM_HELM, Role.HELM_COMMAND})
+# What installs a wrapper's upstream at boot: a tool, or a HelmChart k3s or RKE2 installs.
+BOOT_ROLES = _TOOL_ROLES | {Role.HELMCHART}
+
+
+def boot_installed(component: Component, charts: Collection[str]) -> bool:
+    """Whether the pins of the upstream chart itself outside the cluster (``_tool_releases``)
+    and in HelmCharts are the component's: Flux's, deployed directly or by a wrapper of
+    another name (a local chart named as its upstream is what those pins deploy)."""
+    return component.is_flux and (component.direct or component.upstream not in charts)
 
 
 def _written_charts(found: Survey) -> None:
@@ -711,8 +739,9 @@ def _scanned_names(found: Survey) -> tuple[frozenset[str], frozenset[str]]:
 
 def _release_charts(found: Survey) -> frozenset[str]:
     """The chart names whose HelmRelease pins the scan collects: this repo's charts, and
-    the upstream a wrapper-less Flux component deploys directly."""
-    direct = {c.upstream for c in found.components if c.direct}
+    the upstream a wrapper-less Flux component deploys directly (or a Flux wrapper's, which
+    a HelmChart may install at boot)."""
+    direct = {c.upstream for c in found.components if boot_installed(c, found.charts)}
     return frozenset(found.charts) | direct
 
 
@@ -744,10 +773,12 @@ def _scanned_charts(found: Survey, components: Sequence[str]) -> frozenset[str] 
     named = [name for name in components if name not in OPERATOR_CHARTS]
     if not named:  # none (every chart), or operator charts only (no chart: found apart)
         return frozenset() if components else None
-    wrappers = [c.wrapper for c in found.select(named)]  # an unknown name exits 2 here
+    selected = found.select(named)  # an unknown name exits 2 here
+    wrappers = [c.wrapper for c in selected]
     if any(w not in found.charts for w in wrappers):  # (or a direct layout: no wrapper)
         return None  # ``discovery`` names the missing wrapper
-    return frozenset(tracked_charts(found.charts, wrappers))
+    booted = {c.upstream for c in selected if boot_installed(c, found.charts)}
+    return frozenset(tracked_charts(found.charts, wrappers)) | booted
 
 
 def resurvey(before: Survey, written: Collection[str]) -> Survey:
@@ -943,7 +974,9 @@ def _install_problem(found: Discovery) -> None:
     # A template that installs the chart itself (``helm install … flux2 --version``) holds
     # its pin as a direct one: it installs Flux, with no install.yaml URL to hold.
     templates = set(found.templates)
-    by_helm = any(s.role in _INSTALLING and s.file in templates for s in found.direct)
+    by_helm = any(
+        s.role in _INSTALLING and s.file in templates for s in (*found.direct, *found.adopted)
+    )
     required = found.component.install_required and not by_helm
     unread = {p.file for p in found.problems}  # a template not read is not one without a pin
     unread |= set(found.variable_templates)  # its pins or problems come from templatefile()

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from fluxbump import versions
 from fluxbump.errors import FluxbumpError, UsageError
 from fluxbump.pins import PinSite, Role
-from fluxbump.scan.discover import Discovery
+from fluxbump.scan.discover import BOOT_ROLES, Discovery
+from fluxbump.scan.sites.ansible import is_task_pin, task_pins_like
 from fluxbump.scan.sites.terraform import followed_variable
 from fluxbump.scan.sources import SourceFile
 
@@ -69,6 +70,8 @@ def _base_value(found: Discovery, site: PinSite, base: BaseSources) -> str | Non
 
     if followed_variable(site) is not None:  # a variable's default or a module argument
         return release_pin_at_base(site, base)
+    if is_task_pin(site):  # an Ansible task's, or the role variable it names
+        return _task_value_at_base(site, base)
     templated = site.role is Role.INSTALL and site.file not in found.templates
     if templated and not found.component.operator:  # (an operator's script: read below)
         return _templatefile_at_base(found, site, base)
@@ -76,16 +79,29 @@ def _base_value(found: Discovery, site: PinSite, base: BaseSources) -> str | Non
     if source is None:
         return None
     try:
-        then = _pins_like(found, site.role, source)
+        then = pins_like(found, site.role, source)
     except FluxbumpError:
         return None  # unreadable at the base: nothing to compare with
     now = [
         s
         for s in found.sources_of_truth()
         if s.file == site.file and s.role == site.role and followed_variable(s) is None
-    ]  # (a variable's value beside: compared above, and ``_pins_like`` leaves it out)
+    ]  # (a variable's value beside: compared above, and ``pins_like`` leaves it out)
     ordinal = [(s.start, s.end) for s in now].index((site.start, site.end))
     return then[ordinal].value if ordinal < len(then) else None
+
+
+def _task_value_at_base(site: PinSite, base: BaseSources) -> str | None:
+    """An Ansible Helm task's pin at the base revision (its role's files read there too)."""
+    source = base(site.file)
+    if source is None:
+        return None
+    try:
+        then = task_pins_like(site, source, base)
+    except FluxbumpError:
+        return None  # unreadable at the base: nothing to compare with
+    at = base_ordinal(site, then)
+    return then[at].value if at is not None else None
 
 
 def _templatefile_at_base(found: Discovery, site: PinSite, base: BaseSources) -> str | None:
@@ -101,13 +117,15 @@ def _templatefile_at_base(found: Discovery, site: PinSite, base: BaseSources) ->
     return then[at].value if at is not None else None
 
 
-def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite]:
+def pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite]:
     """Re-read a source file with the parser that found pins of ``role`` in it."""
     from fluxbump.scan.sites.chart import parse_chart
     from fluxbump.scan.sites.cloudinit import find_install_pins, helm_install_pins
     from fluxbump.scan.sites.values import find_mirrors
 
     component = found.component
+    # The upstream chart's own pins: a wrapper-less component's, or a wrapper's boot installs.
+    chart_pin = component.direct or role in BOOT_ROLES
     if component.operator:  # every exact pin of the chart is a source (``sources_of_truth``)
         from fluxbump.scan.sites.operator import find_operator_charts
 
@@ -116,23 +134,23 @@ def _pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite
                 and versions.is_pin(s.value)]  # fmt: skip
     if role is Role.INSTALL and component.install_pattern is not None:
         return find_install_pins(source, component.install_pattern, component.name)[0]
-    if role is Role.INSTALL or (component.direct and role is Role.HELM_COMMAND):
+    if role is Role.INSTALL or (chart_pin and role is Role.HELM_COMMAND):
         return [s for s in helm_install_pins(source) if s.subject == component.upstream]
     if role is Role.MIRROR:
         mirrors = find_mirrors(source, found.config.values_mirror, component.wrapper)
         return [m for m in mirrors if m.subject == component.upstream]
-    if component.direct and role is Role.TERRAFORM_HELM:  # what installs it outside
+    if chart_pin and role is Role.TERRAFORM_HELM:  # what installs it outside
         from fluxbump.scan.sites.terraform import find_chart_releases, variable_of
 
         # Literals only: a ``var.NAME`` release is compared where its variable is set.
         found_here = find_chart_releases(source, component.upstream)
         return [s for s in found_here if variable_of(s) is None]
-    if component.direct and source.rel in found.templates:  # a HelmChart it writes for k3s
+    if chart_pin and source.rel in found.templates:  # a HelmChart it writes for k3s
         from fluxbump.scan.sites.writefiles import template_pins
 
         written = template_pins(source, frozenset({component.upstream})).sites
         return [s for s in written if s.role is role]
-    if component.direct:  # no wrapper: the HelmReleases (or OCI tags) of the chart pin it
+    if chart_pin:  # the HelmReleases (or OCI tags) of a wrapper-less chart, or a HelmChart
         from fluxbump.scan.sites.helmrelease import scan_manifest
 
         manifest = scan_manifest(source, frozenset({component.upstream}))

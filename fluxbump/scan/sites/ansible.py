@@ -47,6 +47,32 @@ def find_helm_chart_pins(source: SourceFile, chart: str, read: Read) -> list[Pin
     return sites
 
 
+def is_task_pin(site: PinSite) -> bool:
+    """Whether ``site`` is a Helm task's pin (owned by "<module> (<task name>)")."""
+    return site.role is Role.HELM_COMMAND and site.owner.startswith(_TASK_OWNERS)
+
+
+_TASK_OWNERS = tuple(f"{module} (" for module in MODULES)
+# A pin a role variable sets: its owner ends with the variable it is the value of.
+_OWNER_VARIABLE = re.compile(r"\(\{\{ (?P<name>[A-Za-z_]\w*) \}\}\)$")
+
+
+def task_pins_like(site: PinSite, source: SourceFile, read: Read) -> list[PinSite]:
+    """The pins standing where a task's pin ``site`` stands in another revision of its file
+    (``read``: that revision's files): the role variable its owner names, set there, or the
+    same task's ``chart_version``."""
+    variable = _OWNER_VARIABLE.search(site.owner)
+    if variable is None:
+        pins = find_helm_chart_pins(source, site.subject, read)
+        return [p for p in pins if p.owner == site.owner]
+    name = variable.group("name")
+    return [
+        yaml_site(Role.HELM_COMMAND, source.rel, scalar, subject=site.subject, owner=site.owner)
+        for index, root in enumerate(blockyaml.compose_all(source.text, source.rel))
+        if (scalar := yamldoc.scalar_at(root, index, (name,))) is not None
+    ]
+
+
 def chart_ref_variables(source: SourceFile, chart: str, read: Read) -> list[str]:
     """The role variables each Helm task of ``chart`` names its ``chart_ref`` by
     (``{{ flux_chart_name }}``), in file order: what a Renovate string must name."""

@@ -1,0 +1,275 @@
+"""A wrapper layout (``bp-flux`` depending on the community ``flux2`` chart) whose Flux is
+installed at boot by that chart itself: a ``helm install … flux2 --version`` of a cloud-init
+template or a script, a k3s HelmChart (top-level or written by cloud-init's ``write_files``),
+a Terraform ``helm_release``. The wrapper's HelmRelease then takes the release over: a boot
+chart of another version moves the CRDs on the running controllers, the incident's failure.
+Those pins were not read in this layout: ``check`` said consistent and ``to`` left them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fluxbump.config import Config
+from fluxbump.fleet import CLOUDINIT, FleetSpec
+from fluxbump.gate.invariants import evaluate
+from fluxbump.pins import Role
+from fluxbump.scan.discover import discover
+from tests.support.cli_runner import Outcome, run_cli
+from tests.support.fixtures import CONSISTENT, INCIDENT, changed_lines, edit, git, make_fleet
+from tests.test_ansible_helm import (
+    DEFAULTS,
+    DEFAULTS_TEXT,
+    LITERAL,
+    LITERAL_TEXT,
+    TASKS,
+    TASKS_TEXT,
+)
+from tests.test_direct_flux import K3S, SCRIPT, bootstrap_script, helm_release_tf, k3s_chart
+from tests.test_write_files import TEMPLATE, template
+
+CHART = "platform/flux/chart/Chart.yaml"
+URL_LINE = (
+    "  - kubectl apply -f https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml\n"
+)
+WAIT = "  - kubectl -n flux-system wait"
+HELM = "  - helm install flux2 fluxcd-community/flux2 --version {} -n flux-system\n"
+TF = "infra/terraform/flux.tf"
+
+
+def run(repo: Path, *args: str) -> Outcome:
+    return run_cli(*args, "--repo", str(repo), "--offline")
+
+
+def fleet(
+    root: Path, spec: FleetSpec, files: dict[str, str] | None = None, *, helm: str | None = None
+) -> Path:
+    """The demo fleet, committed, with a cloud-init ``helm install`` of flux2 after the URL
+    (``helm``: its version; None: no such line) and ``files`` added in a second commit."""
+    repo = make_fleet(root, spec, git=True)
+    if helm is not None:
+        edit(repo, CLOUDINIT, WAIT, HELM.format(helm) + WAIT)
+    for rel, text in (files or {}).items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text, "utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "Flux installed at boot by its chart")
+    return repo
+
+
+def boot_installs(version: str) -> dict[str, str]:
+    """Every other kind of boot install of flux2 at ``version``: a k3s HelmChart manifest, a
+    Terraform helm_release, a script's helm upgrade, a template's write_files HelmChart, an
+    Ansible helm task."""
+    return {
+        LITERAL: LITERAL_TEXT.replace("2.14.1", version),
+        K3S: k3s_chart(version),
+        TF: helm_release_tf(f'"{version}"'),
+        SCRIPT: bootstrap_script(version),
+        TEMPLATE: template(version),
+    }
+
+
+# --- unit: discovery and the invariants, on real files ----------------------------------------
+
+
+def test_discovery_takes_each_boot_install_of_the_upstream_as_a_pin(tmp_path: Path) -> None:
+    files = {**boot_installs("2.14.1"), SCRIPT: bootstrap_script("2.12.0")}
+    repo = fleet(tmp_path / "repo", CONSISTENT, files, helm="2.14.1")
+    found = discover(repo, Config())
+    assert [(s.role, s.file, s.line, s.value) for s in found.adopted] == [
+        (Role.HELMCHART, K3S, 9, "2.14.1"),
+        (Role.HELMCHART, TEMPLATE, 14, "2.14.1"),
+        (Role.TERRAFORM_HELM, TF, 7, "2.14.1"),
+        (Role.HELM_COMMAND, LITERAL, 5, "2.14.1"),
+        (Role.HELM_COMMAND, CLOUDINIT, 17, "2.14.1"),
+        (Role.HELM_COMMAND, SCRIPT, 5, "2.12.0"),
+    ]
+    assert not found.problems
+    report = evaluate(found, None)
+    assert [(v.file, v.line, v.found, v.expected) for v in report.violations] == [
+        (SCRIPT, 5, "2.12.0", "2.14.1")
+    ]
+
+
+# --- check and status ----------------------------------------------------------------------
+
+
+def test_check_fails_on_a_cloud_init_helm_install_of_another_chart_version(tmp_path: Path) -> None:
+    # The brief's repro: check said "consistent — 18 pin-sites agree".
+    repo = fleet(tmp_path / "repo", CONSISTENT, helm="2.12.0")
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert check.stdout.splitlines() == [
+        f"{CLOUDINIT}:17: cloud-init installs flux2 2.12.0 at boot, but bp-flux pins flux2 "
+        f"2.14.1 ({CHART}:10): its HelmRelease would take the release over and move the CRDs; "
+        "run 'fluxbump sync --from chart'",
+        "check: 1 violation(s) in 19 pin-sites",
+    ]
+
+
+def test_status_lists_the_boot_install_with_its_role(tmp_path: Path) -> None:
+    repo = fleet(tmp_path / "repo", CONSISTENT, helm="2.12.0")
+    status = run(repo, "status", "--json")
+    sites = [
+        (s["role"], s["file"], s["line"], s["value"], s["expected"], s["ok"])
+        for s in json.loads(status.stdout)["sites"]
+    ]
+    assert sites[:4] == [
+        ("cloud-init install", CLOUDINIT, 16, "v2.4.0", "v2.4.0", True),
+        ("upstream dependency", CHART, 10, "2.14.1", "2.14.1", True),
+        ("values mirror", "platform/flux/chart/values.yaml", 4, "2.14.1", "2.14.1", True),
+        ("helm install version", CLOUDINIT, 17, "2.12.0", "2.14.1", False),
+    ]
+    table = run(repo, "status").stdout
+    assert f"helm install version  {CLOUDINIT}:17" in table
+
+
+def test_check_of_the_flux_component_alone_reads_the_boot_installs_too(tmp_path: Path) -> None:
+    # ``--component`` narrows the release scan to the charts the component tracks: the
+    # community chart's HelmCharts are read for it as well.
+    repo = fleet(tmp_path / "repo", CONSISTENT, {K3S: k3s_chart("2.12.0")})
+    for extra in ((), ("--component", "flux")):
+        check = run(repo, "check", *extra)
+        assert check.code == 1, check.stdout + check.stderr
+        assert check.stdout.startswith(
+            f"{K3S}:9: HelmChart kube-system/flux2 installs flux2 2.12.0 at boot, but bp-flux "
+            f"pins flux2 2.14.1 ({CHART}:10)"
+        ), check.stdout
+
+
+def test_each_kind_of_boot_install_that_disagrees_is_named_at_its_line(tmp_path: Path) -> None:
+    # (a second template writes a HelmChart of flux2 for k3s)
+    repo = fleet(tmp_path / "repo", CONSISTENT, boot_installs("2.13.0"))
+    check = run(repo, "check", "--json")
+    assert check.code == 1, check.stdout + check.stderr
+    found = [(v["file"], v["line"], v["found"], v["expected"])
+             for v in json.loads(check.stdout)["violations"]]  # fmt: skip
+    assert sorted(found) == [
+        (TEMPLATE, 14, "2.13.0", "2.14.1"),
+        (K3S, 9, "2.13.0", "2.14.1"),
+        (TF, 7, "2.13.0", "2.14.1"),
+        (LITERAL, 5, "2.13.0", "2.14.1"),
+        (SCRIPT, 5, "2.13.0", "2.14.1"),
+    ]
+
+
+def test_a_boot_install_with_no_version_is_the_unpinned_problem(tmp_path: Path) -> None:
+    repo = fleet(tmp_path / "repo", CONSISTENT)
+    edit(repo, CLOUDINIT, URL_LINE, URL_LINE + "  - helm install flux2 fluxcd-community/flux2\n")
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert (
+        f"{CLOUDINIT}:17: helm install of flux2 with no --version: Helm installs the newest "
+        "flux2 chart, not the one this repository pins; add '--version 2.14.1'"
+    ) in check.stdout
+
+
+def test_a_template_installing_flux_by_its_chart_needs_no_install_url(tmp_path: Path) -> None:
+    # The boot install is the helm command: no "no line installs the install.yaml URL".
+    repo = fleet(tmp_path / "repo", CONSISTENT)
+    edit(repo, CLOUDINIT, URL_LINE, HELM.format("2.14.1"))
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+    assert "check: consistent — 18 pin-sites agree" in check.stdout
+
+
+# --- to and sync ---------------------------------------------------------------------------
+
+
+def test_to_moves_the_boot_install_with_the_dependency(tmp_path: Path) -> None:
+    # The incident fleet: cloud-init v2.4.0, bp-flux on flux2 2.13.0, and the boot chart
+    # 2.13.0 beside it. 'to 2.4.0' moves the dependency to 2.14.1, and the boot chart with it.
+    repo = fleet(tmp_path / "repo", INCIDENT, helm="2.13.0")
+    bump = run(repo, "to", "2.4.0")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert f"{CLOUDINIT}:17: helm install version (cloud-init) 2.13.0 -> 2.14.1" in bump.stdout
+    assert changed_lines(repo, CLOUDINIT) == [
+        "-" + HELM.format("2.13.0").rstrip("\n"),
+        "+" + HELM.format("2.14.1").rstrip("\n"),
+    ]
+    assert changed_lines(repo, CHART) == [
+        "-version: 1.1.1",
+        "+version: 1.1.2",
+        '-    version: "2.13.0"',
+        '+    version: "2.14.1"',
+    ]
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+
+
+def test_to_moves_every_kind_of_boot_install_surgically(tmp_path: Path) -> None:
+    repo = fleet(tmp_path / "repo", INCIDENT, boot_installs("2.13.0"))
+    bump = run(repo, "to", "2.4.0")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    for rel, text in boot_installs("2.14.1").items():
+        assert (repo / rel).read_text("utf-8") == text
+    moved = git(repo, "diff", "--name-only", "HEAD~1").splitlines()
+    assert set(boot_installs("2.14.1")) | {CHART} <= set(moved) and CLOUDINIT not in moved
+    assert run(repo, "check").code == 0
+
+
+def test_sync_moves_the_boot_install_to_the_dependency(tmp_path: Path) -> None:
+    repo = fleet(tmp_path / "repo", CONSISTENT, helm="2.12.0")
+    synced = run(repo, "sync", "--from", "chart")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert git(repo, "diff", "--stat").splitlines() == [
+        f"{CLOUDINIT} | 2 +-",
+        " 1 file changed, 1 insertion(+), 1 deletion(-)",
+    ]
+    assert HELM.format("2.14.1") in (repo / CLOUDINIT).read_text("utf-8")
+
+
+@pytest.mark.parametrize("moved", [CLOUDINIT, LITERAL, K3S, TF, SCRIPT, TEMPLATE])
+def test_sync_follows_a_boot_install_renovate_moved(tmp_path: Path, moved: str) -> None:
+    # Renovate moves one boot install: the dependency, its mirror, the install URL and the
+    # other boot installs follow it, as they follow a moved dependency.
+    spec = FleetSpec(flux_release="2.3.0", flux_chart="2.13.0")
+    repo = fleet(tmp_path / "repo", spec, boot_installs("2.13.0"), helm="2.13.0")
+    if moved == CLOUDINIT:
+        edit(repo, CLOUDINIT, HELM.format("2.13.0"), HELM.format("2.14.1"))
+    else:
+        (repo / moved).write_text(boot_installs("2.14.1")[moved], "utf-8")
+    git(repo, "commit", "-qam", "chore(deps): update flux2 to 2.14.1")
+    synced = run(repo, "sync", "--base", "HEAD~1")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert "Flux v2.4.0 → flux2 chart 2.14.1" in synced.stdout
+    assert '    version: "2.14.1"' in (repo / CHART).read_text("utf-8")
+    text = (repo / CLOUDINIT).read_text("utf-8")
+    assert "download/v2.4.0/install.yaml" in text and HELM.format("2.14.1") in text
+    for rel, moved_text in boot_installs("2.14.1").items():
+        assert (repo / rel).read_text("utf-8") == moved_text
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+
+
+def test_sync_follows_the_role_variable_of_an_ansible_task_renovate_moved(tmp_path: Path) -> None:
+    # The task installs flux2 at {{ flux_chart_version }}, which the role's defaults set: a
+    # Renovate bump there was not seen as a move (the defaults were read as a script), so
+    # sync took cloud-init's release and moved the variable back.
+    was = DEFAULTS_TEXT.replace("2.14.1", "2.13.0").replace("v2.4.0", "v2.3.0")
+    spec = FleetSpec(flux_release="2.3.0", flux_chart="2.13.0")
+    repo = fleet(tmp_path / "repo", spec, {DEFAULTS: was, TASKS: TASKS_TEXT})
+    (repo / DEFAULTS).write_text(was.replace("2.13.0", "2.14.1"), "utf-8")
+    git(repo, "commit", "-qam", "chore(deps): update flux2 to 2.14.1")
+    synced = run(repo, "sync", "--base", "HEAD~1")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert (repo / DEFAULTS).read_text("utf-8") == DEFAULTS_TEXT  # the CLI followed it too
+    assert '    version: "2.14.1"' in (repo / CHART).read_text("utf-8")
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+
+
+def test_the_charts_installed_at_boot_before_are_in_the_crd_history(tmp_path: Path) -> None:
+    # A boot chart the clusters ran may have stored its CRDs' versions: the CRD guard reads
+    # the boot installs' past versions as it reads the wrapper dependency's.
+    repo = fleet(tmp_path / "repo", INCIDENT, {K3S: k3s_chart("2.11.0")}, helm="2.12.0")
+    edit(repo, CLOUDINIT, HELM.format("2.12.0"), HELM.format("2.13.0"))
+    (repo / K3S).write_text(k3s_chart("2.13.0"), "utf-8")
+    git(repo, "commit", "-qam", "boot charts agree with bp-flux")
+    bump = run(repo, "to", "2.4.0", "--no-git", "--json")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    history = json.loads(bump.stdout)["crds"]["history"]["charts"]
+    assert history == ["2.11.0", "2.12.0", "2.13.0", "2.14.0", "2.14.1"]

@@ -31,13 +31,14 @@ def test_an_ignore_path_is_matched_as_renovates_minimatch_matched_it() -> None:
     assert sum(want for _, _, want in rows) > 100  # both answers are really tested
 
 
-def test_include_paths_keep_renovate_to_the_files_they_name_or_match() -> None:
-    paths = RenovatePaths("renovate.json", include=("kubernetes/**", "Taskfile.yaml"))
-    assert [paths.skips(f) for f in ("kubernetes/a/b.yaml", "Taskfile.yaml", "infra/c.tf")] == [
-        False,
-        False,
-        True,
-    ]
+def test_include_paths_are_not_followed(tmp_path: Path) -> None:
+    """``includePaths`` narrows what the bot manages, not what is deployed: the wrapper chart
+    and the cloud-init template outside it are live (following it, check found nothing)."""
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
+    commit_file(repo, "renovate.json", '{"includePaths": ["clusters/**"]}')
+    assert read_renovate_paths(repo) == (None, None)
+    outcome = run_cli("check", "--offline", "--repo", str(repo))
+    assert outcome.code == 0 and "18 pin-sites agree" in outcome.stdout, outcome.stdout
 
 
 @pytest.mark.parametrize(
@@ -69,7 +70,7 @@ def test_the_configuration_is_the_first_file_renovate_reads(
     ("text", "why"),
     [
         ("{ignorePaths: [", "renovate.json5: cannot read it as Renovate configuration ("),
-        ('{"ignorePaths": ".archive/**"}', "ignorePaths or includePaths is not a list of strings"),
+        ('{"ignorePaths": ".archive/**"}', "ignorePaths is not a list of strings"),
         ("[1, 2]", "not a JSON object"),
     ],
 )
@@ -95,7 +96,7 @@ def test_check_does_not_read_what_renovate_ignores_and_says_so(tmp_path: Path) -
         outcome = run_cli("check", "--offline", "--repo", str(repo), *cache)
         assert outcome.code == 0, outcome.stdout + outcome.stderr
         assert (
-            "warning: .github/renovate.json5: Renovate's ignorePaths/includePaths leave "
+            "warning: .github/renovate.json5: Renovate's ignorePaths leave "
             f"{ARCHIVED} out, so fluxbump does not read them either (follow_renovate_paths: "
             "false in .fluxbump.yaml reads them)"
         ) in outcome.stderr.splitlines(), outcome.stderr
@@ -138,7 +139,7 @@ def test_json_says_which_files_were_left_unread(tmp_path: Path) -> None:
     assert outcome.code == 0, outcome.stderr
     messages = [w["message"] for w in json.loads(outcome.stdout)["warnings"]]
     assert [m for m in messages if m.startswith(".github/renovate.json5: ")] == [
-        f".github/renovate.json5: Renovate's ignorePaths/includePaths leave {ARCHIVED} out, so "
+        f".github/renovate.json5: Renovate's ignorePaths leave {ARCHIVED} out, so "
         "fluxbump does not read them either (follow_renovate_paths: false in .fluxbump.yaml "
         "reads them)"
     ]

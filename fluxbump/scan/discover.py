@@ -623,7 +623,7 @@ def _say_renovate_skipped(config: Config, skipped: list[str]) -> None:
     first = skipped[0]
     more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
     note_skipped(
-        f"{config.renovate.file}: Renovate's ignorePaths/includePaths leave {first}{more} "
+        f"{config.renovate.file}: Renovate's ignorePaths leave {first}{more} "
         f"out, so fluxbump does not read them either (follow_renovate_paths: false in "
         f"{CONFIG_NAME} reads them)"
     )

@@ -1,15 +1,15 @@
 """The files the repository's Renovate configuration keeps Renovate out of, kept out of the scan.
 
 A repository says there which files are not live: ``ignorePaths: [".archive/**"]`` (the
-home-ops template family archives retired apps so), or ``includePaths`` narrowing Renovate to
-some. Renovate never updates those files; read by fluxbump, an archived HelmRelease pinned at
-an old release was a violation that no bump (and no ``sync`` after Renovate's) could end, and
-``to`` rewrote archived objects. The top-level ``ignorePaths``/``includePaths`` of the first
-configuration file Renovate itself reads are followed, matched as Renovate 39 and 42 match them
-(``lib/workers/repository/extract/file-match.ts``): a path is ignored when it contains an
-``ignorePaths`` entry or minimatch (``dot: true``) matches it; with ``includePaths``, a path
-neither equal to nor matched by one is skipped too. Presets (``extends``) are not resolved:
-they are fetched from elsewhere, and fluxbump reads only this repository.
+home-ops template family archives retired apps so). Renovate never updates those files; read
+by fluxbump, an archived HelmRelease pinned at an old release was a violation that no bump
+(and no ``sync`` after Renovate's) could end, and ``to`` rewrote archived objects. The
+top-level ``ignorePaths`` of the first configuration file Renovate itself reads are followed,
+matched as Renovate 39 and 42 match them (``lib/workers/repository/extract/file-match.ts``): a
+path is ignored when it contains an entry or minimatch (``dot: true``) matches it.
+``includePaths`` is not followed: it narrows what the bot manages, not what is deployed (a
+wrapper chart outside it is live all the same). Presets (``extends``) are not resolved: they
+are fetched from elsewhere, and fluxbump reads only this repository.
 """
 
 from __future__ import annotations
@@ -39,25 +39,18 @@ MAX_CONFIG_BYTES = 1024 * 1024
 
 @dataclass(frozen=True)
 class RenovatePaths:
-    """``ignorePaths`` and ``includePaths`` of one Renovate configuration file."""
+    """The ``ignorePaths`` of one Renovate configuration file."""
 
     file: str
     ignore: tuple[str, ...] = ()
-    include: tuple[str, ...] = ()
 
     def skips(self, rel: str) -> bool:
         """Whether Renovate leaves the file at ``rel`` (a repository path) alone."""
-        if any(entry in rel for entry in self.ignore) or self._ignored.match(rel):
-            return True
-        return bool(self.include) and rel not in self.include and not self._included.match(rel)
+        return any(entry in rel for entry in self.ignore) or self._ignored.match(rel)
 
     @cached_property
     def _ignored(self) -> _Minimatch:
         return _Minimatch(self.ignore)
-
-    @cached_property
-    def _included(self) -> _Minimatch:
-        return _Minimatch(self.include)
 
 
 def read_renovate_paths(root: Path) -> tuple[RenovatePaths | None, str | None]:
@@ -91,11 +84,10 @@ def read_renovate_paths(root: Path) -> tuple[RenovatePaths | None, str | None]:
             data = data["renovate"]
         if not isinstance(data, dict):
             return None, _unread(name, "not a JSON object")
-        lists = [data.get(key, []) for key in ("ignorePaths", "includePaths")]
-        if not all(isinstance(v, list) and all(isinstance(p, str) for p in v) for v in lists):
-            return None, _unread(name, "ignorePaths or includePaths is not a list of strings")
-        ignore, include = (tuple(v) for v in lists)
-        return (RenovatePaths(name, ignore, include) if ignore or include else None), None
+        ignore = data.get("ignorePaths", [])
+        if not isinstance(ignore, list) or not all(isinstance(p, str) for p in ignore):
+            return None, _unread(name, "ignorePaths is not a list of strings")
+        return (RenovatePaths(name, tuple(ignore)) if ignore else None), None
     return None, None
 
 

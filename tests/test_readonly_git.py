@@ -175,6 +175,9 @@ def test_a_work_tree_git_refuses_for_its_owner_is_refused_before_writing(shared:
         "pass --no-git to only write the files; nothing was written"
     )
     assert snapshot(repo) == before
+    outcome = as_user(shared, "to", "2.4.0", "--offline", "--dry-run", "--repo", str(repo))
+    assert outcome.returncode == 0, outcome.stdout + outcome.stderr  # it writes nothing
+    assert "dry run: nothing written" in outcome.stdout
     outcome = as_user(shared, "to", "2.4.0", "--offline", "--no-git", "--repo", str(repo))
     assert outcome.returncode == 0, outcome.stdout + outcome.stderr
     assert snapshot(repo) != before

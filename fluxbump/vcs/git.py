@@ -80,7 +80,7 @@ def base_chart_reader(repo: GitRepo, rev: str) -> Callable[[str], ChartFile | No
     return read
 
 
-def refuse_refused(repo: GitRepo) -> None:
+def refuse_untrusted_work_tree(repo: GitRepo) -> None:
     """git itself may refuse a work tree GitPython opens: one owned by another user (CI
     containers, a shared checkout: "detected dubious ownership"). A bump would then write its
     files and never commit them; refused first, with git's reason and what to do."""

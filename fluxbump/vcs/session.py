@@ -45,8 +45,8 @@ class GitSession:
         from fluxbump.vcs import git
 
         repo = git.open_repo(root)
-        if repo is not None and not options.no_git:
-            git.refuse_refused(repo)
+        if repo is not None and not (options.no_git or options.dry_run):  # (git would commit)
+            git.refuse_untrusted_work_tree(repo)  # before has_head, which git's refusal fails
         if repo is None or not git.has_head(repo):
             where = (
                 "not in a git repository" if repo is None else "in a git repository with no commit"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fluxbump import versions
@@ -44,6 +45,16 @@ def resolve_chart_version(
         raise ResolutionError(_no_chart_message(by_release, wanted, chart_name))
     ordered = sorted((e.version for e in entries), key=versions.sort_key, reverse=True)
     return Resolution(wanted, ordered[0], chart_name, index.url, tuple(ordered))
+
+
+def newest_admitted(index: HelmIndex, chart_name: str, ranges: Sequence[str]) -> Resolution | None:
+    """The newest release every one of ``ranges`` admits (a FluxInstance's ``2.x``: the
+    operator installs it), with its highest chart; None when the index has none."""
+    by_release = _releases(index, chart_name)
+    admitted = [r for r in by_release if all(versions.admits_or_false(c, r) for c in ranges)]
+    if not admitted:
+        return None
+    return resolve_chart_version(index, max(admitted, key=versions.sort_key), chart_name)
 
 
 def _latest(by_release: dict[str, list[ChartEntry]], pre: bool) -> str:

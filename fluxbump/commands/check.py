@@ -318,15 +318,14 @@ def _newest_admitted(found: Discovery, index: HelmIndex) -> tuple[tuple[str, str
               if p.role is Role.INSTANCE and versions.is_constraint(p.value)]  # fmt: skip
     if not ranged:
         return None, ""
+    from fluxbump.resolve import newest_admitted
+
     values = sorted({p.value for p in ranged})
+    newest = newest_admitted(index, found.component.upstream, values)
+    if newest is None:
+        return None, ""
     named = f"the FluxInstance range {', '.join(values)} ({ranged[0].where})"
-    exact = [e for e in index.versions_of(found.component.upstream)
-             if versions.is_pin(e.version) and versions.is_pin(e.app_version)]  # fmt: skip
-    for entry in sorted(exact, key=lambda e: versions.sort_key(e.version), reverse=True):
-        release = versions.normalize(entry.app_version)
-        if all(versions.admits_or_false(v, release) for v in values):
-            return (entry.version, release), named
-    return None, ""
+    return (newest.chart, newest.release), named
 
 
 def _pinned_chart(found: Discovery, index: HelmIndex) -> tuple[str, str] | None:

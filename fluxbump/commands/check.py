@@ -268,13 +268,10 @@ def _pinned_schema_violations(
     found: Discovery, index: HelmIndex, *, offline: bool
 ) -> tuple[list[Violation], list[str]]:
     """Flux objects against the CRD schemas of the chart the wrapper pins."""
-    pin = found.agreed_upstream_pin()
-    if pin is None:
+    pinned = _chart_pinned(found, index)
+    if pinned is None:
         return [], []
-    release = app_version_of(index, found.component.upstream, pin.value)
-    if release is None or not versions.is_pin(release):
-        return [], []
-    return schema_violations(found, index, pin.value, release, offline=offline)
+    return schema_violations(found, index, *pinned, offline=offline)
 
 
 def _unserved_api_versions(
@@ -343,6 +340,11 @@ def _pinned_chart(found: Discovery, index: HelmIndex) -> tuple[str, str] | None:
             return resolve_chart_version(index, release, found.component.upstream).chart, release
         except ResolutionError:
             return None  # no chart carries it: the release pins' own check names that
+    return _chart_pinned(found, index)
+
+
+def _chart_pinned(found: Discovery, index: HelmIndex) -> tuple[str, str] | None:
+    """(chart version, Flux release) of the one exact version the chart pins agree on."""
     pin = found.agreed_upstream_pin()
     if pin is None:
         return None

@@ -219,29 +219,30 @@ def _run(action: Callable[[], T], *, as_json: bool = False, quiet: bool = False)
     """
     from fluxbump.progress import on_terminal
     from fluxbump.scan.sources import walk_warnings
-    from fluxbump.yamlio.yamldoc import duplicate_warnings
+    from fluxbump.yamlio.yamldoc import reading_warnings
 
-    duplicate_warnings()  # this command's own, not what an earlier call in this process read
+    reading_warnings()  # this command's own, not what an earlier call in this process read
     walk_warnings()
     try:
         with on_terminal(not as_json and not quiet):
             result = action()
     except FluxbumpError as exc:
-        _warn_duplicate_keys()
+        _warn_reading_notes()
         _fail(exc.message, exc.exit_code, as_json)
     except KeyboardInterrupt:
         _fail("interrupted", 130, as_json)
-    _warn_duplicate_keys()
+    _warn_reading_notes()
     return result
 
 
-def _warn_duplicate_keys() -> None:
-    """A key twice in one mapping was read as Helm reads it (last wins), a symlink out of the
-    repository was not followed, a directory could not be listed: say where, once."""
+def _warn_reading_notes() -> None:
+    """A key twice in one mapping was read as Helm reads it (last wins), cloud-init content
+    was not read, a symlink out of the repository was not followed, a directory could not be
+    listed: say where, once."""
     from fluxbump.scan.sources import walk_warnings
-    from fluxbump.yamlio.yamldoc import duplicate_warnings
+    from fluxbump.yamlio.yamldoc import reading_warnings
 
-    for message in [*walk_warnings(), *duplicate_warnings()]:
+    for message in [*walk_warnings(), *reading_warnings()]:
         warn(message)
 
 

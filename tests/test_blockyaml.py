@@ -340,13 +340,13 @@ def test_a_document_with_a_duplicate_key_is_not_remembered() -> None:
     """Its warning names the file and line: each file that holds it must warn on its own."""
     text = "kind: HelmRelease\nspec:\n  chart:\n    spec:\n      chart: bp-flux\n"
     text += "      version: 0.9.0\n      version: &v 1.0.0\n"
-    yamldoc.duplicate_warnings()
+    yamldoc.reading_warnings()
     scan = _scan_afresh("x.yaml", text, frozenset({"bp-flux"}))
     assert [s.value for s in scan.sites] == ["1.0.0"]
     assert helmrelease._memo == {}
     again = scan_manifest(source_of("y.yaml", text.encode()), frozenset({"bp-flux"}))
     assert [(s.file, s.line) for s in again.sites] == [("y.yaml", 7)]
-    warned = yamldoc.duplicate_warnings()
+    warned = yamldoc.reading_warnings()
     assert [w.split(":")[:2] for w in warned] == [["x.yaml", "7"], ["y.yaml", "7"]]
 
 

@@ -123,9 +123,9 @@ def test_a_file_that_fails_or_warns_is_reported_at_each_path(tmp_path: Path) -> 
     files = {"a/broken.yaml": broken, "b/broken.yaml": "# b\n" + broken}
     files |= {"a/twice.yaml": twice, "b/twice.yaml": "# b\n" + twice}
     rels = write(tmp_path, files)
-    yamldoc.duplicate_warnings()
+    yamldoc.reading_warnings()
     got = together(tmp_path, rels)
-    warned = yamldoc.duplicate_warnings()
+    warned = yamldoc.reading_warnings()
     assert [u.file for u in got.unreadable] == ["a/broken.yaml", "b/broken.yaml"]
     assert [u.line for u in got.unreadable] == [7, 8]
     assert [w.partition(":")[0] for w in warned] == ["a/twice.yaml", "b/twice.yaml"]

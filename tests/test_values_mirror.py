@@ -48,11 +48,11 @@ def test_a_remembered_text_notes_its_duplicate_key_warning_again() -> None:
     # Each command prints the warnings noted while it ran: a text composed by an earlier
     # command in this process must still be said (the CLI tests run in one process).
     values._mirrors.cache_clear()
-    values.yamldoc.duplicate_warnings()
+    values.yamldoc.reading_warnings()
     twice = TEXT.replace("\nother:", '\n  upstream: { chart: flux2, version: "2.15.0" }\nother:')
     source = source_of("values.yaml", twice.encode())
     for _ in range(2):
         sites = values.find_mirrors(source, "catalystBlueprint.upstream", "bp-flux")
         assert [s.value for s in sites] == ["2.15.0"]
-        (warning,) = values.yamldoc.duplicate_warnings()
+        (warning,) = values.yamldoc.reading_warnings()
         assert warning.startswith("values.yaml:3: key 'upstream' appears twice")

@@ -37,7 +37,7 @@ from fluxbump.scan.cache import ScanCache, open_cache
 from fluxbump.scan.discover import Discovery, Survey, has_templates, survey
 from fluxbump.scan.forked import Ahead, while_waiting
 from fluxbump.scan.sources import walk_warnings
-from fluxbump.yamlio.yamldoc import duplicate_warnings
+from fluxbump.yamlio.yamldoc import reading_warnings
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ def _checked(
     # Where the index came from is said only now, once the index was (or was not) needed.
     # What the walk left unread and the keys read twice are part of the result (--json):
     # taken from the notes the reading left.
-    skipped = [*walk_warnings(), *duplicate_warnings()]
+    skipped = [*walk_warnings(), *reading_warnings()]
     warnings = [*_pending_journal(repo), *skipped, *loaded.used_warnings(), *warnings]
     return CheckResult(
         flux, report, tuple(warnings), crds, tuple(chosen), reports, tuple(outside.rows)

@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from fluxbump import progress
 from fluxbump.errors import UsageError
-from fluxbump.yamlio.yamldoc import duplicate_warnings, note_warnings
+from fluxbump.yamlio.yamldoc import note_warnings, reading_warnings
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -130,7 +130,7 @@ def _send(fd: int, work: Callable[[Sequence[T]], R], items: Sequence[T]) -> None
             outcome = (True, work(items))
         except BaseException as exc:  # reported by the parent, as if raised there
             outcome = (False, _portable(exc))
-        warnings = duplicate_warnings()
+        warnings = reading_warnings()
         try:
             payload = pickle.dumps((*outcome, warnings), protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException as exc:  # a result that does not pickle: its error, likewise

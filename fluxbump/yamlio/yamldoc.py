@@ -271,7 +271,7 @@ def last_key_wins(docs: list[Any], where: str) -> None:
 
     Composing keeps both pairs (only constructing notices), so the earlier pairs are dropped
     here: the gate then reads, and a bump edits, the value the cluster gets. Each one is
-    noted once (``duplicate_warnings``) so the user can remove the dead line.
+    noted once (``reading_warnings``) so the user can remove the dead line.
     """
     if not has_duplicate_keys(docs):
         return  # nearly always: one quick pass, no pair rebuilt
@@ -326,7 +326,7 @@ def _last_pairs(pairs: list[tuple[Any, Any]], where: str) -> list[tuple[Any, Any
     for position, (key_node, value_node) in enumerate(pairs):
         if is_scalar(key_node) and key_node.value != "<<" and last[key_node.value] != position:
             used = line_of(pairs[last[key_node.value]][0])
-            _DUPLICATES.setdefault(
+            _NOTED.setdefault(
                 f"{where}:{used}: key '{key_node.value}' appears twice in one mapping (also "
                 f"on line {line_of(key_node)}); the last one is used, as Helm and Flux do"
             )
@@ -335,19 +335,20 @@ def _last_pairs(pairs: list[tuple[Any, Any]], where: str) -> list[tuple[Any, Any
     return kept
 
 
-# Duplicate keys met while reading, each once (file:line: ...); the CLI prints them.
-_DUPLICATES: dict[str, None] = {}
+# What reading files noted, each once (file:line: ...): duplicate keys, write_files content
+# not read. The CLI prints them; a warm run's cache keeps each file's.
+_NOTED: dict[str, None] = {}
 
 
 def warnings_noted() -> int:
     """How many duplicate-key warnings are noted (a scan tells whether a file added one)."""
-    return len(_DUPLICATES)
+    return len(_NOTED)
 
 
 def warnings_since(count: int) -> list[str]:
     """The warnings noted after the first ``count`` (``warnings_noted``), to be noted again
     by a reader that remembers what it read (its text is then not composed again)."""
-    return list(_DUPLICATES)[count:]
+    return list(_NOTED)[count:]
 
 
 def withdraw_warnings_since(count: int) -> list[str]:
@@ -355,14 +356,15 @@ def withdraw_warnings_since(count: int) -> list[str]:
     order (``scan.cache``: the files it read and the files it recalled, in file order)."""
     found = warnings_since(count)
     for message in found:
-        del _DUPLICATES[message]
+        del _NOTED[message]
     return found
 
 
-def duplicate_warnings() -> list[str]:
-    """The duplicate-key warnings noted since the last call."""
-    found = list(_DUPLICATES)
-    _DUPLICATES.clear()
+def reading_warnings() -> list[str]:
+    """The warnings noted reading files since the last call (a key twice in one mapping,
+    content written by cloud-init that is not read)."""
+    found = list(_NOTED)
+    _NOTED.clear()
     return found
 
 
@@ -370,7 +372,7 @@ def note_warnings(messages: Iterable[str]) -> None:
     """Note warnings another process noted (``scan.forked``: the child's half of a scan), or
     a reader recalled (``scan.cache``: what reading a file noted when it was last read)."""
     for message in messages:
-        _DUPLICATES.setdefault(message)
+        _NOTED.setdefault(message)
 
 
 def is_mapping(node: Any) -> bool:

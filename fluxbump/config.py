@@ -5,13 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fluxbump.components import FLUX
 from fluxbump.errors import UsageError
-
-if TYPE_CHECKING:
-    from fluxbump.scan.renovate_paths import RenovatePaths
 
 CONFIG_NAME = ".fluxbump.yaml"
 APP_VERSION_POLICIES = ("follow", "keep", "bump")
@@ -110,13 +107,11 @@ class Config:
     # (``scan/renovate_paths.py``); false reads them.
     follow_renovate_paths: bool = True
     source: str = "defaults"  # where this configuration came from (for messages)
-    renovate: RenovatePaths | None = None  # read from the repository, not a setting
 
 
 _LIST_KEYS = {"cloudinit", "charts", "blueprints", "clusters", "release_pins", "exclude"}
 _STR_KEYS = {"wrapper", "upstream", "helm_repo", "values_mirror", "app_version_policy", "remote"}
 _BOOL_KEYS = {"follow_renovate_paths"}
-_NOT_SETTINGS = {"source", "renovate"}
 
 
 class _Invalid(UsageError):
@@ -131,19 +126,6 @@ class _Invalid(UsageError):
 def load_config(root: Path) -> Config:
     """Read ``.fluxbump.yaml`` at the repo root if present; unknown keys, wrong types and
     values out of range exit 2 naming ``.fluxbump.yaml:LINE``, before anything is written."""
-    config = _load_settings(root)
-    if not config.follow_renovate_paths:
-        return config
-    from fluxbump.scan.renovate_paths import read_renovate_paths
-    from fluxbump.scan.sources import note_skipped
-
-    paths, unread = read_renovate_paths(root)
-    if unread is not None:
-        note_skipped(unread)
-    return replace(config, renovate=paths)
-
-
-def _load_settings(root: Path) -> Config:
     from fluxbump.scan.sources import MAX_FILE_BYTES, read_raw
 
     if not os.path.lexists(root / CONFIG_NAME):
@@ -211,7 +193,7 @@ def parse_config(data: Any) -> Config:
     """Validate a loaded mapping into a Config."""
     if not isinstance(data, dict):
         raise _Invalid((), "must be a mapping of settings")
-    known = {f.name for f in fields(Config)} - _NOT_SETTINGS
+    known = {f.name for f in fields(Config)} - {"source"}
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:

@@ -35,6 +35,7 @@ from fluxbump import __version__
 from fluxbump.config import Config
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.releases import ScannedFiles, Unreadable, astuple_of
+from fluxbump.scan.renovate_paths import RenovatePaths
 from fluxbump.scan.roles import Roles, classify
 from fluxbump.scan.sites.helmrelease import VersionPatch
 from fluxbump.scan.sources import SourceFile, decode, read_raw
@@ -298,13 +299,16 @@ class LazySource(SourceFile):
         return loaded
 
 
-def cached_roles(cache: ScanCache, files: Sequence[str], config: Config) -> Roles:
+def cached_roles(
+    cache: ScanCache, files: Sequence[str], config: Config, renovate: RenovatePaths | None
+) -> Roles:
     """``classify`` of the walked files: the same list as last run gives last run's roles
     (tens of thousands of paths against a dozen globs cost more than the rest of a warm run)."""
-    key = hashlib.sha256("\0".join(files).encode("utf-8", "surrogateescape")).hexdigest()
+    listed = "\0".join([*files, "\1", *((renovate.file, *renovate.ignore) if renovate else ())])
+    key = hashlib.sha256(listed.encode("utf-8", "surrogateescape")).hexdigest()
 
     def plain() -> tuple[Any, ...]:
-        roles = classify(files, config)
+        roles = classify(files, config, renovate)
         return (tuple(roles.charts), tuple(roles.cloudinit), tuple(roles.blueprints),
                 tuple(roles.clusters), tuple(sorted(roles.locks)), tuple(roles.release_pins),
                 tuple(roles.renovate_skipped))  # fmt: skip

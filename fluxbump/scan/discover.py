@@ -41,6 +41,7 @@ from fluxbump.scan.releases import (
     scan_files,
     unreadable_of,
 )
+from fluxbump.scan.renovate_paths import RenovatePaths, followed_paths
 from fluxbump.scan.roles import Roles, classify, read_once
 from fluxbump.scan.sites import FindPins, writefiles
 from fluxbump.scan.sites.ansible import find_helm_chart_pins
@@ -603,8 +604,12 @@ def survey(
             "in a clone of it (git clone)"
         )
     files = list(walk_files(root))
-    roles = classify(files, config) if cache is None else cached_roles(cache, files, config)
-    _say_renovate_skipped(config, roles.renovate_skipped)
+    renovate = followed_paths(root, config.follow_renovate_paths)
+    if cache is None:
+        roles = classify(files, config, renovate)
+    else:
+        roles = cached_roles(cache, files, config, renovate)
+    _say_renovate_skipped(renovate, roles.renovate_skipped)
     found = _charts_and_blueprints(root, config, roles, {})
     found.cache = cache
     found.scanned = _scanned_charts(found, components)
@@ -616,14 +621,14 @@ def survey(
     return found
 
 
-def _say_renovate_skipped(config: Config, skipped: list[str]) -> None:
+def _say_renovate_skipped(renovate: RenovatePaths | None, skipped: list[str]) -> None:
     """Files left unread because Renovate is kept out of them: named, never silently."""
-    if config.renovate is None or not skipped:
+    if renovate is None or not skipped:
         return
     first = skipped[0]
     more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
     note_skipped(
-        f"{config.renovate.file}: Renovate's ignorePaths leave {first}{more} "
+        f"{renovate.file}: Renovate's ignorePaths leave {first}{more} "
         f"out, so fluxbump does not read them either (follow_renovate_paths: false in "
         f"{CONFIG_NAME} reads them)"
     )

@@ -53,6 +53,19 @@ class RenovatePaths:
         return _Minimatch(self.ignore)
 
 
+def followed_paths(root: Path, follow: bool) -> RenovatePaths | None:
+    """The paths the scan leaves to Renovate's word (``follow_renovate_paths``); a
+    configuration that cannot be read is said, and then nothing is left out."""
+    if not follow:
+        return None
+    from fluxbump.scan.sources import note_skipped
+
+    paths, unread = read_renovate_paths(root)
+    if unread is not None:
+        note_skipped(unread)
+    return paths
+
+
 def read_renovate_paths(root: Path) -> tuple[RenovatePaths | None, str | None]:
     """The repository's Renovate paths (None: no configuration, or it names none), and a
     warning when the file Renovate would read cannot be read (its paths are then unknown)."""

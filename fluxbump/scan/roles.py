@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fluxbump.config import Config
+from fluxbump.scan.renovate_paths import RenovatePaths
 from fluxbump.scan.sources import Globs, SourceFile, read_source
 
 
@@ -23,7 +24,8 @@ class Roles:
     renovate_skipped: list[str] = field(default_factory=list)  # ``renovate_paths.py``
 
 
-def classify(files: Iterable[str], config: Config) -> Roles:
+def classify(files: Iterable[str], config: Config, renovate: RenovatePaths | None = None) -> Roles:
+    """``renovate``: the paths Renovate is kept out of, left unread (``renovate_skipped``)."""
     globs = tuple(
         Globs(patterns)
         for patterns in (config.exclude, config.charts, config.cloudinit, config.blueprints,
@@ -31,7 +33,6 @@ def classify(files: Iterable[str], config: Config) -> Roles:
     )  # fmt: skip
     roles = Roles()
     files = list(files)
-    renovate = config.renovate
     # A chart's templates/ are Go templates Helm renders, not manifests of the repository.
     rendered = tuple(rel[: -len("Chart.yaml")] + "templates/" for rel in files
                      if rel == "Chart.yaml" or rel.endswith("/Chart.yaml"))  # fmt: skip

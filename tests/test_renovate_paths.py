@@ -156,3 +156,13 @@ def test_a_configuration_linked_out_of_the_repository_is_said_not_an_error(
         "warning: renovate.json: cannot read it as Renovate configuration (not a regular file "
         "inside the repository); the files its ignorePaths name are read"
     ) in outcome.stderr.splitlines(), outcome.stderr
+
+
+def test_a_warm_run_after_the_ignore_paths_changed_reads_what_they_no_longer_name(
+    tmp_path: Path,
+) -> None:
+    repo = _archived_fleet(tmp_path / "repo")
+    assert run_cli("check", "--offline", "--repo", str(repo)).code == 0  # the cache written
+    commit_file(repo, ".github/renovate.json5", '{ignorePaths: ["docs/**"]}')
+    outcome = run_cli("check", "--offline", "--repo", str(repo))
+    assert outcome.code == 1 and f"{ARCHIVED}:" in outcome.stdout, outcome.stdout

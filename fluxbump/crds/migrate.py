@@ -20,7 +20,7 @@ from fluxbump.crds.schema import ObjectDoc, object_docs, validate_objects
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, Violation, yaml_site
 from fluxbump.plan import Edit
-from fluxbump.scan.apiversions import ApiVersions, api_versions, is_resource_set
+from fluxbump.scan.apiversions import ApiVersions, api_versions, may_hold_resource_set
 from fluxbump.scan.discover import Survey
 from fluxbump.scan.patchfiles import patch_files
 from fluxbump.scan.sites.resourceset import generated, placed, templates
@@ -61,7 +61,7 @@ def flux_objects(source: SourceFile) -> list[FluxObject]:
     that is not YAML has none: its own gate says so)."""
     if b"fluxcd.io/" not in source.raw:
         return []
-    generates = is_resource_set(source.raw)
+    generates = may_hold_resource_set(source.raw)
     if not generates and not _FLUX_API.search(source.text):
         return []
     try:

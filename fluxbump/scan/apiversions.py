@@ -46,7 +46,7 @@ def api_versions(raw: bytes) -> ApiVersions | None:
         return ()
     if len(raw) > MAX_FILE_BYTES or not _utf8(raw):
         return None
-    if is_resource_set(raw):
+    if may_hold_resource_set(raw):
         key = tuple(_INDENTED_LINES.findall(raw))
     else:
         first = _LINE_AT_START.match(raw)
@@ -60,8 +60,10 @@ def api_versions(raw: bytes) -> ApiVersions | None:
     return named
 
 
-def is_resource_set(raw: bytes) -> bool:
-    """A file with a ResourceSet document, whose generated objects are Flux objects too."""
+def may_hold_resource_set(raw: bytes) -> bool:
+    """Whether a file's text has a top-level ``kind: ResourceSet`` line, whose generated
+    objects are Flux objects too (the parsed test, with its API group, is
+    ``resourceset.is_resource_set``)."""
     return b"ResourceSet" in raw and _RESOURCE_SET.search(raw) is not None
 
 

@@ -358,7 +358,9 @@ def cached_scan(
     out = ScannedFiles(api_versions=scanned.api_versions)  # of the files read: not kept
     for rel in files:
         _replay(out, rel, records[rel], scanned, substituting, root)
-    yamldoc.note_warnings(read)  # (each is noted again above: none can be dropped here)
+    # Those replayed above keep their place (noting one again changes nothing); one noted
+    # while scanning that no file's record holds is not lost.
+    yamldoc.note_warnings(read)
     return out
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli_runner import Outcome, run_cli
-from tests.support.fixtures import git, snapshot
+from tests.support.fixtures import edit, git, snapshot
 from tests.support.layouts import COMMUNITY, write_repo
 
 PROD = "clusters/prod/flux-system/flux.yaml"
@@ -776,3 +776,21 @@ def test_a_helm_release_version_given_by_another_expression_is_shown_unproven(
     before = snapshot(repo)
     assert run(repo, "to", "2.4.0", "--no-git").code == 0
     assert snapshot(repo) == before
+
+
+def test_the_charts_a_terraform_helm_release_pinned_before_are_in_the_crd_history(
+    tmp_path: Path,
+) -> None:
+    """A chart the clusters ran may have stored its CRDs' versions: the guard reads the past
+    versions of a ``helm_release`` as the survey reads today's (they were read as YAML
+    manifests, which a ``.tf`` file is not, and the history held today's chart only)."""
+    repo = terraform_layout(tmp_path / "repo", default="2.11.0")
+    edit(repo, TF_LITERAL, '"2.12.4"', '"2.11.0"')
+    git(repo, "commit", "-qam", "Flux 2.1 everywhere")
+    for rel, old in ((TF_VARS, '"2.11.0"'), (TF_LITERAL, '"2.11.0"')):
+        edit(repo, rel, old, '"2.12.4"')
+    git(repo, "commit", "-qam", "Flux 2.2")
+    bump = run(repo, "to", "2.4.0", "--no-git", "--json")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    history = json.loads(bump.stdout)["crds"]["history"]["charts"]
+    assert "2.11.0" in history and "2.12.4" in history, history

@@ -99,27 +99,22 @@ def _past_template_releases(source: SourceFile, found: Discovery) -> set[str]:
 
 
 def _past_pins(source: SourceFile, found: Discovery) -> list[PinSite]:
-    """The upstream pins of a past version of a pin file: the wrapper's dependencies, or
-    (no wrapper) the HelmReleases of the upstream chart, and the HelmCharts a cloud-init
-    template writes (``writefiles``: a template is no manifest); a wrapper's boot installs
-    read as the survey read them."""
+    """The upstream pins of a past version of a pin file, read as the survey read today's
+    pins of that file (``moved.pins_like``, by their roles): the wrapper's dependencies; no
+    wrapper, the HelmReleases of the upstream chart, a Terraform ``helm_release``, a script's
+    ``helm install``, the HelmCharts a cloud-init template writes; a wrapper's boot installs."""
     from fluxbump.errors import FluxbumpError
     from fluxbump.scan.moved import pins_like
-    from fluxbump.scan.sites.helmrelease import scan_manifest
-    from fluxbump.scan.sites.writefiles import template_pins
 
-    booted = {s.role for s in found.adopted if s.file == source.rel}
+    today = [*found.upstream_pins(), *found.adopted]
+    roles = {s.role for s in today if s.file == source.rel}
     try:
-        if booted:
-            return [p for role in booted for p in pins_like(found, role, source)]
-        if found.component.direct and source.rel in found.templates:
-            return template_pins(source, frozenset({found.component.upstream})).sites
-        if found.component.direct:
-            return scan_manifest(source, frozenset({found.component.upstream})).sites
-        chart = parse_chart(source)
+        if roles:
+            return [p for role in roles for p in pins_like(found, role, source)]
+        chart = parse_chart(source)  # the wrapper's Chart.yaml (its pins may be gone today)
     except FluxbumpError:
         return []  # a past version that did not parse pinned nothing we can read
-    return chart.dependencies if chart is not None else []
+    return chart.dependencies if chart is not None and not found.component.direct else []
 
 
 def stored_versions(facts: Mapping[str, Mapping[str, CrdVersions]]) -> dict[tuple[str, str], str]:

@@ -105,3 +105,20 @@ def test_a_duplicate_key_in_a_flux_object_the_gate_validates_is_the_last_one(
     bump = run(repo, "to", "2.5.1", "--no-git")
     assert bump.code == 0, bump.stdout + bump.stderr
     assert "Flux objects valid" in bump.stdout
+
+
+def test_a_key_twice_in_a_later_document_is_named_at_its_line_in_the_file(
+    tmp_path: Path,
+) -> None:
+    """The schema check reads each document alone: it named the key at its line in the
+    document (":13 (also on line 12)") beside the right warning (":32 (also on line 31)")."""
+    repo = make_fleet(tmp_path / "repo", git=True)
+    release = "clusters/muscat.omani.works/bootstrap-kit/03-flux.yaml"
+    edit(repo, release, "      version: 1.1.1\n", "      version: 1.1.1\n" * 2)
+    git(repo, "commit", "-qam", "a duplicated version")
+    outcome = run(repo, "check", "--no-cache")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert [line for line in outcome.stderr.splitlines() if "appears twice" in line] == [
+        f"warning: {release}:32: key 'version' appears twice in one mapping (also on line 31); "
+        "the last one is used, as Helm and Flux do"
+    ]

@@ -47,11 +47,12 @@ _STRING_CONSTRAINTS = ("pattern", "enum", "format", "minLength", "maxLength")
 NON_STRING = ("integer", "number", "boolean")
 
 
-def object_docs(text: str, file: str) -> list[ObjectDoc]:
-    """The mapping documents of a YAML file, with data and node trees, ready to validate."""
+def object_docs(text: str, file: str, lines_before: int = 0) -> list[ObjectDoc]:
+    """The mapping documents of a YAML file (or of one document of it, after
+    ``lines_before`` lines), with data and node trees, ready to validate."""
     from ruamel.yaml.error import YAMLError
 
-    nodes = compose_documents(text, file)  # invalid YAML is a UsageError here, once
+    nodes = compose_documents(text, file, lines_before)  # invalid YAML: a UsageError, once
     try:
         datas = plaindata.load_all(text, last_wins=True)  # a duplicate key: warned of, as there
     except (YAMLError, ValueError, RecursionError) as exc:
@@ -111,7 +112,7 @@ def validate_files(
         for body, offset in parts:
             if segments is not None and not _FLUX_API.search(body):
                 continue
-            docs = functools.partial(_object_docs_at, text, body, rel)
+            docs = functools.partial(_object_docs_at, text, body, rel, offset)
             try:
                 problems = validated(docs, body, False)
                 if problems and is_patch(rel):
@@ -133,11 +134,11 @@ def _unreadable_object(rel: str, message: str) -> Violation:
     return Violation(rel, unread.line, unread.reason.removesuffix(": fix the file and re-run"))
 
 
-def _object_docs_at(text: str, body: str, rel: str) -> list[ObjectDoc]:
-    """``object_docs`` of one document of ``text``; one it cannot read is named at its line
-    in the file (read whole for that), not at its line in the document."""
+def _object_docs_at(text: str, body: str, rel: str, offset: int) -> list[ObjectDoc]:
+    """``object_docs`` of one document of ``text`` (``offset`` lines into it); one it cannot
+    read is named at its line in the file (read whole for that), not in the document."""
     try:
-        return object_docs(body, rel)
+        return object_docs(body, rel, offset)
     except UsageError:
         object_docs(text, rel)  # the same error, its line counted from the file's start
         raise

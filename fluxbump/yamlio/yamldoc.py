@@ -30,8 +30,10 @@ class Scalar:
     path: YamlPath
 
 
-def compose_documents(text: str, where: str) -> list[Any]:
+def compose_documents(text: str, where: str, lines_before: int = 0) -> list[Any]:
     """All documents of a stream as node trees; invalid YAML is a one-line UsageError.
+    ``lines_before``: the lines of ``where`` before ``text`` (one document of it), so that
+    a duplicate key is named at its line in the file.
 
     libyaml composes (C speed, character marks like ruamel's); a stream it refuses is left to
     ruamel, which either reads it (YAML 1.2 accepts a few things libyaml's 1.1 does not) or
@@ -39,9 +41,9 @@ def compose_documents(text: str, where: str) -> list[Any]:
     """
     docs = compose_libyaml(text)
     if docs is None:
-        docs = compose_with_ruamel(text, where)
+        docs = compose_with_ruamel(text, where, lines_before)
     else:
-        last_key_wins(docs, where)
+        last_key_wins(docs, where, lines_before)
     if "*" in text:  # (no alias without one)
         refuse_excessive_aliasing(docs, where)
     return docs
@@ -98,7 +100,7 @@ def _children(node: Any) -> list[Any]:
     return []
 
 
-def compose_with_ruamel(text: str, where: str) -> list[Any]:
+def compose_with_ruamel(text: str, where: str, lines_before: int = 0) -> list[Any]:
     """ruamel's node trees of every document (what its constructor turns into data)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -121,7 +123,7 @@ def compose_with_ruamel(text: str, where: str) -> list[Any]:
         raise UsageError(f"{where}: invalid YAML: {str(exc).splitlines()[0]}") from None
     except RecursionError:
         raise UsageError(f"{where}: YAML nested too deeply") from None
-    last_key_wins(docs, where)
+    last_key_wins(docs, where, lines_before)
     return docs
 
 
@@ -266,7 +268,7 @@ def each_node(docs: list[Any], *, keys: bool = False) -> Iterator[Any]:
             stack += node.value
 
 
-def last_key_wins(docs: list[Any], where: str) -> None:
+def last_key_wins(docs: list[Any], where: str, lines_before: int = 0) -> None:
     """A key twice in one mapping: the last one is the value, as Helm and Flux read it.
 
     Composing keeps both pairs (only constructing notices), so the earlier pairs are dropped
@@ -277,7 +279,7 @@ def last_key_wins(docs: list[Any], where: str) -> None:
         return  # nearly always: one quick pass, no pair rebuilt
     for node in each_node(docs):
         if is_mapping(node):
-            node.value = _last_pairs(node.value, where)
+            node.value = _last_pairs(node.value, where, lines_before)
 
 
 def has_duplicate_keys(docs: list[Any]) -> bool:
@@ -315,7 +317,9 @@ def _mappings(docs: list[Any]) -> list[Any]:
     return found
 
 
-def _last_pairs(pairs: list[tuple[Any, Any]], where: str) -> list[tuple[Any, Any]]:
+def _last_pairs(
+    pairs: list[tuple[Any, Any]], where: str, lines_before: int
+) -> list[tuple[Any, Any]]:
     last: dict[str, int] = {}
     for position, (key_node, _) in enumerate(pairs):
         if is_scalar(key_node) and key_node.value != "<<":
@@ -325,10 +329,11 @@ def _last_pairs(pairs: list[tuple[Any, Any]], where: str) -> list[tuple[Any, Any
     kept = []
     for position, (key_node, value_node) in enumerate(pairs):
         if is_scalar(key_node) and key_node.value != "<<" and last[key_node.value] != position:
-            used = line_of(pairs[last[key_node.value]][0])
+            used = line_of(pairs[last[key_node.value]][0]) + lines_before
             _NOTED.setdefault(
                 f"{where}:{used}: key '{key_node.value}' appears twice in one mapping (also "
-                f"on line {line_of(key_node)}); the last one is used, as Helm and Flux do"
+                f"on line {line_of(key_node) + lines_before}); the last one is used, as Helm "
+                "and Flux do"
             )
             continue
         kept.append((key_node, value_node))

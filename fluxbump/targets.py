@@ -152,13 +152,23 @@ def refuse_downgrade(move: Move, allowed: bool) -> None:
     """Compare with the newest version any source pin names: every one of them moves."""
     found = move.found
     rules = found.component.rules
-    installed = [s.value for s in rules.source_pins(found) if versions.is_pin(s.value)]
+    installed = [s for s in rules.source_pins(found) if versions.is_pin(s.value)]
+    named_only = not installed and rules.names_a_release
+    if named_only:  # no exact install (a FluxInstance range, ``valuesFrom``): the CLI pins
+        # name the release all the same, and would move back
+        installed = [s for s in found.release_pins if versions.is_pin(s.value)]
     if allowed or not installed:
         return
-    current = versions.normalize(max(installed, key=versions.sort_key))
+    newest = max(installed, key=lambda s: versions.sort_key(s.value))
+    current = versions.normalize(newest.value)
     if versions.sort_key(move.release) < versions.sort_key(current):
+        than = (
+            f"{current}, which {newest.where} pins (no exact pin says which release is installed)"
+            if named_only
+            else f"the installed {current}"
+        )
         raise UnsafeTransitionError(
-            f"{rules.subject(found)} {versions.normalize(move.release)} is older than the "
-            f"installed {current}: refusing a downgrade (a downgrade can drop CRD versions the "
-            "cluster has stored); --allow-downgrade overrides"
+            f"{rules.subject(found)} {versions.normalize(move.release)} is older than {than}: "
+            "refusing a downgrade (a downgrade can drop CRD versions the cluster has stored); "
+            "--allow-downgrade overrides"
         )

@@ -143,3 +143,29 @@ def test_to_moves_the_objects_the_release_a_range_admits_does_not_serve(tmp_path
     assert [rel for rel in before if after[rel] != before[rel]] == [APPS]
     assert after[APPS] == before[APPS].replace(b"/v1beta2\n", b"/v1\n", 1)
     assert run_cli("check", "--offline", "--repo", str(repo)).code == 0
+
+
+def test_to_an_older_release_than_the_cli_pins_is_refused_where_no_pin_installs_one(
+    tmp_path: Path,
+) -> None:
+    """Only a FluxInstance range says what the cluster runs, and ``.tool-versions`` pins the
+    CLI at 2.5.1: ``to 2.4.0`` moved that pin back (exit 0), as if nothing were installed."""
+    repo = _ranged(tmp_path / "repo", 1)
+    (repo / APPS).write_text(KUSTOMIZATION.replace("/v1beta1", "/v1"), "utf-8")
+    (repo / ".tool-versions").write_text("flux2 2.5.1\n", "utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "the CLI")
+    before = snapshot(repo)
+    outcome = run_cli("to", "2.4.0", "--offline", "--no-git", "--repo", str(repo))
+    assert outcome.code == 4, outcome.stdout + outcome.stderr
+    assert outcome.stderr.strip().splitlines()[-1] == (
+        "error: Flux 2.4.0 is older than 2.5.1, which .tool-versions:1 pins (no exact pin says "
+        "which release is installed): refusing a downgrade (a downgrade can drop CRD versions "
+        "the cluster has stored); --allow-downgrade overrides"
+    )
+    assert snapshot(repo) == before
+    allowed = run_cli(
+        "to", "2.4.0", "--offline", "--no-git", "--allow-downgrade", "--repo", str(repo)
+    )
+    assert allowed.code == 0, allowed.stdout + allowed.stderr
+    assert (repo / ".tool-versions").read_text("utf-8") == "flux2 2.4.0\n"

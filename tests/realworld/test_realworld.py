@@ -523,8 +523,9 @@ def _by_form(change: tuple[str, int, str, str]) -> tuple[str, int, str, str]:
 
 # The copies have no git history, so the CRD guard takes every version an installed release
 # serves for stored and refuses moving a manifest install past one (test_outside_charts_guard.py
-# proves it): these bumps are about which lines move, so they pass the guard.
-UNGUARDED = ("--offline", "--no-git", "--force-unsafe-crds")
+# proves it): these bumps are about which lines move, so they pass the guard. And 2.8.5, the
+# bundled index's newest, is older than some pins (mirceanton's CLI is at 2.9.4): a downgrade.
+UNGUARDED = ("--offline", "--no-git", "--force-unsafe-crds", "--allow-downgrade")
 
 
 @pytest.mark.parametrize("name", sorted(set(NAMES) - set(BUMPS)))
@@ -713,8 +714,11 @@ def test_a_bump_of_a_mise_pinned_cli_names_the_mise_lock_entry_it_leaves(
     tmp_path: Path, cache: dict[str, str]
 ) -> None:
     # mirceanton's mise.lock holds the 2.9.4 CLI's URLs and checksums: with .mise.toml moved
-    # alone, 'mise install --locked' refuses the new version until 'mise lock' runs.
+    # alone, 'mise install --locked' refuses the new version until 'mise lock' runs. (2.8.5,
+    # the bundled index's newest, is older: without --allow-downgrade the move is refused.)
     root = work_copy("mirceanton-home-ops", tmp_path)
+    refused = run_cli("to", "2.8.5", "--offline", "--no-git", "--repo", str(root), env=cache)
+    assert refused.code == 4 and ".mise.toml:19 pins" in refused.stderr, refused.stderr
     assert placed_warnings(root, "2.8.5", cache) == [("mise.lock", 173)]
     assert (root / "mise.lock").read_bytes() == (
         SNAPSHOTS / "mirceanton-home-ops/mise.lock"
@@ -723,7 +727,16 @@ def test_a_bump_of_a_mise_pinned_cli_names_the_mise_lock_entry_it_leaves(
 
 def placed_warnings(root: Path, version: str, cache: dict[str, str]) -> list[tuple[str, int]]:
     """(file, line) of each warning about a place that ``to VERSION`` (it must succeed) gives."""
-    args = ("to", version, "--offline", "--no-git", "--json", "--repo", str(root))
+    args = (
+        "to",
+        version,
+        "--offline",
+        "--no-git",
+        "--allow-downgrade",
+        "--json",
+        "--repo",
+        str(root),
+    )
     outcome = run_cli(*args, env=cache)
     assert outcome.code == 0, outcome.stdout + outcome.stderr
     return [(w["file"], w["line"]) for w in json.loads(outcome.stdout)["warnings"] if w["file"]]

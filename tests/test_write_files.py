@@ -360,6 +360,13 @@ def main_tf(flux_chart: str) -> str:
     )
 
 
+def committed(repo: Path, rel: str, text: str) -> Path:
+    """The repository after a commit writing ``text`` to ``rel`` (as Renovate's bump)."""
+    (repo / rel).write_text(text, "utf-8")
+    git(repo, "commit", "-qam", "k3s: flux2 2.14.1")
+    return repo
+
+
 def test_a_version_templatefile_passes_is_checked_at_its_literal(tmp_path: Path) -> None:
     # ``version: ${flux_chart}`` is what main.tf passes: 2.13.0 at boot, 2.14.1 in the
     # cluster. Before, the site was unproven ("which fluxbump does not follow") and check
@@ -406,9 +413,7 @@ def test_a_version_templatefile_passes_as_an_expression_stays_unproven(tmp_path:
 def test_sync_follows_the_literal_templatefile_passes_when_it_moved(tmp_path: Path) -> None:
     files = {TEMPLATE: template("${flux_chart}"), MAIN_TF: main_tf('"2.13.0"'),
              PROD: release("2.13.0")}  # fmt: skip
-    repo = write_repo(tmp_path / "repo", files)
-    (repo / MAIN_TF).write_text(main_tf('"2.14.1"'), "utf-8")
-    git(repo, "commit", "-qam", "k3s: flux2 2.14.1")
+    repo = committed(write_repo(tmp_path / "repo", files), MAIN_TF, main_tf('"2.14.1"'))
     synced = run(repo, "sync", "--base", "HEAD~1")
     assert synced.code == 0, synced.stdout + synced.stderr
     assert (repo / PROD).read_text("utf-8") == release("2.14.1")
@@ -438,11 +443,20 @@ def test_sync_follows_the_tfvars_value_of_the_variable_templatefile_passes(
     files = {TEMPLATE: template("${flux_chart}"), MAIN_TF: main_tf("var.chart"),
              "infra/k3s/variables.tf": 'variable "chart" {}\n',
              tfvars: 'chart = "2.13.0"\n', PROD: release("2.13.0")}  # fmt: skip
-    repo = write_repo(tmp_path / "repo", files)
-    (repo / tfvars).write_text('chart = "2.14.1"\n', "utf-8")
-    git(repo, "commit", "-qam", "k3s: flux2 2.14.1")
+    repo = committed(write_repo(tmp_path / "repo", files), tfvars, 'chart = "2.14.1"\n')
     synced = run(repo, "sync", "--base", "HEAD~1")
     assert synced.code == 0, synced.stdout + synced.stderr
     assert (repo / PROD).read_text("utf-8") == release("2.14.1")
     check = run(repo, "check")
     assert check.code == 0, check.stdout + check.stderr
+
+
+def test_the_versions_templatefile_passed_before_are_in_the_crd_history(tmp_path: Path) -> None:
+    # main.tf passed 2.13.0 before: the chart k3s installed then may have stored its CRDs'
+    # versions, so the CRD guard reads the literal in main.tf's past versions too.
+    files = {TEMPLATE: template("${flux_chart}"), MAIN_TF: main_tf('"2.13.0"'),
+             PROD: release("2.14.1")}  # fmt: skip
+    repo = committed(write_repo(tmp_path / "repo", files), MAIN_TF, main_tf('"2.14.1"'))
+    bump = run(repo, "to", "2.6.1", "--no-git", "--json")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert json.loads(bump.stdout)["crds"]["history"]["charts"] == ["2.13.0", "2.14.1"]

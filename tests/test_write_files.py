@@ -460,3 +460,35 @@ def test_the_versions_templatefile_passed_before_are_in_the_crd_history(tmp_path
     bump = run(repo, "to", "2.6.1", "--no-git", "--json")
     assert bump.code == 0, bump.stdout + bump.stderr
     assert json.loads(bump.stdout)["crds"]["history"]["charts"] == ["2.13.0", "2.14.1"]
+
+
+def test_a_wrapper_chart_version_templatefile_passes_moves_with_the_wrapper(
+    tmp_path: Path,
+) -> None:
+    # The incident's layout, k3s installing bp-flux at ``${bp_flux}``, which main.tf passes:
+    # its literal moves with the wrapper, and the CRD check does not read main.tf as YAML.
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    edit(repo, CLOUDINIT, "write_files:\n", "write_files:\n" + wrapper_chart("${bp_flux}"))
+    folder, name = CLOUDINIT.rsplit("/", 1)
+    main = f"{folder}/main.tf"
+
+    def call(version: str) -> str:
+        return (
+            'resource "hcloud_server" "cp" {\n'
+            f'  user_data = templatefile("${{path.module}}/{name}", {{\n'
+            f'    bp_flux = "{version}"\n'
+            "  })\n}\n"
+        )
+
+    (repo / main).write_text(call("1.1.1"), "utf-8")
+    git(repo, "add", main)
+    git(repo, "commit", "-qam", "k3s installs bp-flux at boot")
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert "invalid YAML" not in check.stdout
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert f"{main}:3: HelmChart (kube-system/bp-flux from" in bump.stdout
+    assert changed(repo, before)[main] == call("1.1.2")
+    assert run(repo, "check").code == 0

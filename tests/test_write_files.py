@@ -116,21 +116,36 @@ def test_to_moves_the_version_in_the_template_and_nothing_else(tmp_path: Path, s
     assert "2 pin-sites agree" in check.stdout
 
 
-@pytest.mark.parametrize(
-    "version", ["${flux_chart_version}", "%{ if lts }2.12.4%{ else }2.13.0%{ endif }"]
+NO_LITERAL = (
+    "${flux_chart_version} is what the templatefile() calls rendering the template pass as "
+    "flux_chart_version, and none passes it a literal fluxbump can read; "
+    'write flux_chart_version = "X.Y.Z" there'
 )
-def test_a_templated_version_is_unproven_and_left_as_written(tmp_path: Path, version: str) -> None:
-    # ``templatefile()`` renders it: its value is not in the template, and never guessed.
+DIRECTIVE = (
+    "%{ if lts }2.12.4%{ else }2.13.0%{ endif } takes its value where the cloud-init template is "
+    "rendered (templatefile()), which fluxbump does not evaluate"
+)
+
+
+@pytest.mark.parametrize(
+    ("version", "why"),
+    [
+        ("${flux_chart_version}", NO_LITERAL),
+        ("%{ if lts }2.12.4%{ else }2.13.0%{ endif }", DIRECTIVE),
+    ],
+)
+def test_a_templated_version_is_unproven_and_left_as_written(
+    tmp_path: Path, version: str, why: str
+) -> None:
+    # ``templatefile()`` renders it: its value is not in the template (no .tf file passes a
+    # literal here), and never guessed.
     repo = write_repo(tmp_path / "repo", {TEMPLATE: template(version), PROD: release("2.13.0")})
     status = json.loads(run(repo, "status", "--json").stdout)
     written = [s for s in status["sites"] if s["file"] == TEMPLATE]
     assert [(s["line"], s["column"], s["value"], s["proven"]) for s in written] == [
         (14, 18, version, False)
     ]
-    assert written[0]["unproven"] == (
-        f"{version} takes its value where the cloud-init template is rendered "
-        "(templatefile()), which fluxbump does not follow"
-    )
+    assert written[0]["unproven"] == why
     check = run(repo, "check")
     assert check.code == 0, check.stdout + check.stderr
     assert f"1 cannot be proven: {TEMPLATE}:14" in check.stdout
@@ -369,7 +384,7 @@ def committed(repo: Path, rel: str, text: str) -> Path:
 
 def test_a_version_templatefile_passes_is_checked_at_its_literal(tmp_path: Path) -> None:
     # ``version: ${flux_chart}`` is what main.tf passes: 2.13.0 at boot, 2.14.1 in the
-    # cluster. Before, the site was unproven ("which fluxbump does not follow") and check
+    # cluster. Before, the site was unproven ("which fluxbump does not follow"), and check
     # said the pins agree.
     files = {TEMPLATE: template("${flux_chart}"), MAIN_TF: main_tf('"2.13.0"'),
              PROD: release("2.14.1")}  # fmt: skip
@@ -404,6 +419,7 @@ def test_a_version_templatefile_passes_as_an_expression_stays_unproven(tmp_path:
     assert [(s["file"], s["line"], s["value"], s["proven"]) for s in written] == [
         (TEMPLATE, 14, "${flux_chart}", False)
     ]
+    assert written[0]["unproven"] == NO_LITERAL.replace("flux_chart_version", "flux_chart")
     before = snapshot(repo)
     bump = run(repo, "to", "2.4.0", "--no-git")
     assert bump.code == 0, bump.stdout + bump.stderr

@@ -130,10 +130,10 @@ def follow_written(
     ``writefiles``): the literals its ``templatefile()`` calls pass, as HelmChart pins there
     (``to`` edits them as text). Anything not followed to literals alone (an expression, a
     call passing none, no call) leaves the site as written: unproven, never guessed."""
-    match = _ONE_VARIABLE.fullmatch(site.value)
-    if match is None:
+    name = one_variable(site.value)
+    if name is None:
         return [site]
-    variable = TemplateVariable(site.file, site.line, site.value, match["name"], None)
+    variable = TemplateVariable(site.file, site.line, site.value, name, None)
     followed = follow_templates([variable], files, read, real, site.subject)
     if followed.problems or not followed.sites:
         return [site]
@@ -141,6 +141,12 @@ def follow_written(
         replace(s, role=Role.HELMCHART, owner=f"{site.owner} from {s.owner}")
         for s in followed.sites
     ]
+
+
+def one_variable(value: str) -> str | None:
+    """The variable a value is, alone (``${flux_chart}``: ``flux_chart``), else None."""
+    match = _ONE_VARIABLE.fullmatch(value)
+    return match["name"] if match is not None else None
 
 
 def is_passed_chart(site: PinSite) -> bool:

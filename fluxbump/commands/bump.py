@@ -19,7 +19,7 @@ from fluxbump.config import load_config
 from fluxbump.crds.guard import CrdComparison
 from fluxbump.crds.history import PinHistory
 from fluxbump.crds.safest import Blocked
-from fluxbump.errors import GateFailure, UsageError
+from fluxbump.errors import GateFailure, UnsafeTransitionError, UsageError
 from fluxbump.gate.invariants import inexact_upstream
 from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
 from fluxbump.gate.provider import provider_warnings
@@ -336,10 +336,31 @@ def _guard_crds(
         force=options.force_unsafe_crds, migrated=options.crds_migrated,
         steps=comparison.steps(), basis=basis, failure=failure,
     )  # fmt: skip
+    said += _guard_unknown(comparison, target, options, failure)
     return replace(
         comparison,
         warnings=(*comparison.warnings, *said),
-        migrated=options.crds_migrated and bool(comparison.blocking),
+        migrated=options.crds_migrated and bool(comparison.blocking or comparison.unknown),
+    )
+
+
+def _guard_unknown(
+    comparison: CrdComparison, target: str, options: BumpOptions, failure: str
+) -> list[str]:
+    """Refuse (exit 4) moving from a release older than any chart: the CRD versions its
+    clusters store are unknown, and the target may stop serving one (Flux v0.31 stored
+    GitRepositories as v1beta2, which 2.8 no longer serves). Passing is said, never silent."""
+    from fluxbump.crds.guard import unknown_release
+
+    if not comparison.unknown:
+        return []
+    why = "; ".join(unknown_release(s, comparison.chart) for s in comparison.unknown)
+    if options.crds_migrated or options.force_unsafe_crds:
+        flag = "--crds-migrated" if options.crds_migrated else "--force-unsafe-crds"
+        return [f"{flag}: moving to {comparison.chart} {target} although {why}"]
+    raise UnsafeTransitionError(
+        f"{why}, so {comparison.chart} {target} may stop serving one of them; {failure}; "
+        f"{comparison.steps()}"
     )
 
 

@@ -84,3 +84,15 @@ def test_latest_from_a_release_no_chart_carries_names_one_blocked_release(tmp_pa
     assert outcome.code == 4, outcome.stderr
     assert outcome.stderr.count("no flux2 chart carries Flux v0.31.4") == 1, outcome.stderr
     assert snapshot(repo) == before
+
+
+def test_two_installs_of_one_unknown_release_are_named_in_one_clause(tmp_path: Path) -> None:
+    other = "clusters/staging/flux-system/kustomization.yaml"
+    text = REMOTE_TEXT.replace("RELEASE", "0.31.4")
+    repo = write_repo(tmp_path / "repo", {REMOTE: text, other: text})
+    code, stderr = bump(repo)
+    assert code == 4, stderr
+    assert (
+        f"error: no flux2 chart carries Flux v0.31.4 ({REMOTE}:4, {other}:4): the CRD versions "
+        "its clusters store are unknown, so flux2 2.18.3" in stderr
+    ), stderr

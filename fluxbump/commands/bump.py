@@ -354,7 +354,7 @@ def _guard_unknown(
 
     if not comparison.unknown:
         return []
-    why = "; ".join(unknown_release(s, comparison.chart) for s in comparison.unknown)
+    why = unknown_release(comparison.unknown, comparison.chart)
     if options.crds_migrated or options.force_unsafe_crds:
         flag = "--crds-migrated" if options.crds_migrated else "--force-unsafe-crds"
         return [f"{flag}: moving to {comparison.chart} {target} although {why}"]

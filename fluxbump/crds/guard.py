@@ -93,11 +93,16 @@ def unknown_installs(found: Discovery, index: HelmIndex) -> list[PinSite]:
     ]
 
 
-def unknown_release(site: PinSite, chart: str) -> str:
-    """Why the guard cannot judge moving from the release ``site`` installs."""
-    return (
-        f"no {chart} chart carries Flux {site.value} ({site.where}): the CRD versions its "
+def unknown_release(sites: Sequence[PinSite], chart: str) -> str:
+    """Why the guard cannot judge moving from the releases ``sites`` install (one clause per
+    release, naming every site of it)."""
+    by_release: dict[str, list[str]] = {}
+    for site in sites:
+        by_release.setdefault(site.value, []).append(site.where)
+    return "; ".join(
+        f"no {chart} chart carries Flux {release} ({', '.join(where)}): the CRD versions its "
         "clusters store are unknown"
+        for release, where in by_release.items()
     )
 
 
@@ -165,7 +170,7 @@ class CrdComparison:
         """``check``'s word on each release whose stored versions are unknown (``to`` refuses
         moving from one: ``bump._guard_unknown``)."""
         return tuple(
-            f"CRD guard: {unknown_release(s, self.chart)}, not checked (run `flux migrate` "
+            f"CRD guard: {unknown_release([s], self.chart)}, not checked (run `flux migrate` "
             "before a minor upgrade)"
             for s in self.unknown
         )

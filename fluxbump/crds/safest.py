@@ -101,7 +101,7 @@ def safest_release(
     ]
     unknown = unknown_installs(found, index)
     if unknown and candidates and not migrated:  # every release alike (``bump._guard_unknown``)
-        reason = "; ".join(unknown_release(s, chart) for s in unknown)
+        reason = unknown_release(unknown, chart)
         steps = migration_steps(flux_clusters(found))
         return Safest(None, (Blocked(candidates[0].release, candidates[0].chart, reason, steps),))
     target_crds = [migration_crds(index, chart, c.chart, offline=offline) for c in candidates]

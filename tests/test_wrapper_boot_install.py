@@ -8,6 +8,7 @@ Those pins were not read in this layout: ``check`` said consistent and ``to`` le
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ from fluxbump.pins import Role
 from fluxbump.scan.discover import discover
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.fixtures import CONSISTENT, INCIDENT, changed_lines, edit, git, make_fleet
+from tests.support.layouts import chart, write_repo
+from tests.support.wrappers import wrappers_fleet
 from tests.test_ansible_helm import (
     DEFAULTS,
     DEFAULTS_TEXT,
@@ -273,3 +276,102 @@ def test_the_charts_installed_at_boot_before_are_in_the_crd_history(tmp_path: Pa
     assert bump.code == 0, bump.stdout + bump.stderr
     history = json.loads(bump.stdout)["crds"]["history"]["charts"]
     assert history == ["2.11.0", "2.12.0", "2.13.0", "2.14.0", "2.14.1"]
+
+
+# --- any wrapper's upstream, not only Flux's ------------------------------------------------
+
+CILIUM_CHART = "platform/cilium/chart/Chart.yaml"  # bp-cilium on cilium 1.0.0, at line 8
+
+
+def cilium_boot_installs(version: str) -> dict[str, str]:
+    """The same five kinds of boot install, of the cilium chart ``bp-cilium`` wraps (the
+    files keep their flux names: only the chart they install differs)."""
+    return {rel: text.replace("flux2", "cilium") for rel, text in boot_installs(version).items()}
+
+
+def test_check_names_a_boot_install_of_another_wrappers_upstream(tmp_path: Path) -> None:
+    # Only Flux's upstream was read: "check: consistent — 27 pin-sites agree", exit 0.
+    repo = fleet(tmp_path / "repo", replace(CONSISTENT, wrappers=1), cilium_boot_installs("1.2.0"))
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert (
+        f"{K3S}:9: HelmChart kube-system/cilium installs cilium 1.2.0 at boot, but bp-cilium "
+        f"pins cilium 1.0.0 ({CILIUM_CHART}:8): its HelmRelease would take the release over "
+        "and move the CRDs; run 'fluxbump sync --component cilium'"
+    ) in check.stdout.splitlines()
+    for extra in ((), ("--component", "cilium")):
+        document = run(repo, "check", "--json", *extra)
+        assert document.code == 1, document.stdout + document.stderr
+        found = [(v["file"], v["line"], v["found"], v["expected"])
+                 for v in json.loads(document.stdout)["violations"]]  # fmt: skip
+        assert sorted(found) == [
+            (TEMPLATE, 14, "1.2.0", "1.0.0"),
+            (K3S, 9, "1.2.0", "1.0.0"),
+            (TF, 7, "1.2.0", "1.0.0"),
+            (LITERAL, 5, "1.2.0", "1.0.0"),
+            (SCRIPT, 5, "1.2.0", "1.0.0"),
+        ]
+
+
+def test_to_a_wrappers_upstream_moves_its_boot_installs_with_the_dependency(
+    tmp_path: Path,
+) -> None:
+    repo = fleet(tmp_path / "repo", replace(CONSISTENT, wrappers=1), cilium_boot_installs("1.0.0"))
+    bump = run(repo, "to", "1.0.1", "--component", "cilium")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert f"{K3S}:9: HelmChart (kube-system/cilium) 1.0.0 -> 1.0.1" in bump.stdout
+    for rel, text in cilium_boot_installs("1.0.1").items():  # each its version line only
+        assert (repo / rel).read_text("utf-8") == text
+        assert len(changed_lines(repo, rel)) == 2, changed_lines(repo, rel)
+    assert changed_lines(repo, CILIUM_CHART) == [
+        "-version: 1.0.0",
+        "+version: 1.0.1",
+        '-    version: "1.0.0"',
+        '+    version: "1.0.1"',
+    ]
+    assert CLOUDINIT not in git(repo, "diff", "--name-only", "HEAD~1").splitlines()
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+
+
+def test_sync_moves_a_wrappers_boot_install_to_its_dependency(tmp_path: Path) -> None:
+    files = {K3S: cilium_boot_installs("1.2.0")[K3S]}
+    repo = fleet(tmp_path / "repo", replace(CONSISTENT, wrappers=1), files)
+    synced = run(repo, "sync", "--component", "cilium")  # what check says to run
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert git(repo, "diff", "-U0").splitlines()[-2:] == [
+        '-  version: "1.2.0"',
+        '+  version: "1.0.0"',
+    ]
+    assert git(repo, "diff", "--name-only").splitlines() == [K3S]
+
+
+def test_each_wrapper_of_one_upstream_checks_its_boot_install(tmp_path: Path) -> None:
+    # Two components of one chart (told apart by path): the helm_release is a pin of each.
+    repository = "https://charts.example.org"
+    repo = write_repo(
+        tmp_path / "repo",
+        {
+            "apps/foo/Chart.yaml": chart("foo", "1.0.0", ("bar", "2.0.0", repository)),
+            "disabled/foo/Chart.yaml": chart("foo", "1.0.0", ("bar", "2.0.0", repository)),
+            TF: helm_release_tf('"2.1.0"').replace("flux2", "bar"),
+        },
+    )
+    check = run(repo, "check", "--json")
+    assert check.code == 1, check.stdout + check.stderr
+    found = [(v["file"], v["line"], v["found"]) for v in json.loads(check.stdout)["violations"]]
+    assert found == [(TF, 7, "2.1.0"), (TF, 7, "2.1.0")]  # once for each component
+
+
+def test_a_wrappers_cloud_init_helm_install_with_no_version_is_the_unpinned_problem(
+    tmp_path: Path,
+) -> None:
+    # Cilium's cloud-init install without --version was no pin at all: check said consistent.
+    repo = wrappers_fleet(tmp_path / "repo")
+    edit(repo, CLOUDINIT, "      --version 1.16.5 \\\n", "")
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert (
+        f"  {CLOUDINIT}:18: helm install of cilium with no --version: Helm installs the newest "
+        "cilium chart, not the one this repository pins; add '--version 1.16.5'"
+    ) in check.stdout.splitlines()

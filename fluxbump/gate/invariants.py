@@ -464,8 +464,16 @@ def _adopted(found: Discovery, upstream: str | None, report: GateReport) -> None
             restyle(site.value, upstream),
             f"{kind}{site.owner} installs {name} {site.value} at boot, but "
             f"{found.wrapper.name} pins {name} {upstream} ({pin.where}): its HelmRelease would "
-            "take the release over and move the CRDs; run 'fluxbump sync --from chart'",
+            f"take the release over and move the CRDs; run '{_sync_to_chart(found)}'",
         )
+
+
+def _sync_to_chart(found: Discovery) -> str:
+    """The command that moves every pin to the wrapper's dependency: ``--from`` names
+    Flux's source only; another component's sync takes its dependency when it moved."""
+    if found.component.is_flux:
+        return "fluxbump sync --from chart"
+    return f"fluxbump sync --component {found.component.name}"
 
 
 def _unproven_version(site: PinSite) -> str | None:

@@ -345,9 +345,10 @@ class Survey:
             found.releases = releases
             found.mirrors = [m for m in self.mirrors_of(component.wrapper)
                              if m.subject == component.upstream]  # fmt: skip
-            found.adopted, unversioned = self._adopted(component)
-            missing += unversioned
         self._installs(found)
+        if not component.direct:
+            found.adopted, unversioned = self._adopted(component, found.installs)
+            missing += unversioned
         found.problems += [u.problem(component.name) for u in self.unreadable_templates]
         if component.rules.names_a_release:
             found.release_pins = self.release_pins()
@@ -361,13 +362,19 @@ class Survey:
                            if u.charts & charged or not u.charts]  # fmt: skip
         return found
 
-    def _adopted(self, component: Component) -> tuple[list[PinSite], list[Violation]]:
+    def _adopted(
+        self, component: Component, installs: Sequence[PinSite]
+    ) -> tuple[list[PinSite], list[Violation]]:
         """What installs a wrapper's upstream at boot (``_tool_releases``, a HelmChart), and
         a problem for each that names no version: the incident's double install, where the
-        wrapper's HelmRelease takes the release over and moves its CRDs to its own chart."""
+        wrapper's HelmRelease takes the release over and moves its CRDs to its own chart.
+        A cloud-init ``helm install`` that is already the component's install pin (a chart
+        wrapper's: ``_installs``) is not a second site of the same text."""
         if not boot_installed(component, self.charts):
             return [], []
-        sites = [s for s in self.releases_of({component.upstream}) if s.role in BOOT_ROLES]
+        taken = {(s.file, s.start) for s in installs}
+        sites = [s for s in self.releases_of({component.upstream})
+                 if s.role in BOOT_ROLES and (s.file, s.start) not in taken]  # fmt: skip
         pins = [d.value for d in self.charts[component.wrapper].dependencies
                 if d.subject == component.upstream and versions.is_pin(d.value)]  # fmt: skip
         return pinned_releases(sites, {component.upstream: pins[0] if pins else NO_PIN})
@@ -657,18 +664,21 @@ def _direct_flux(charts: dict[str, ChartFile], config: Config, detected: Detecte
 
 
 def _tool_releases(found: Survey) -> None:
-    """What installs the community chart of Flux outside the cluster pins it as a HelmRelease
-    of it does (without a wrapper) or as the wrapper's dependency (``Discovery.adopted``): a
+    """What installs an upstream chart outside the cluster pins it as a HelmRelease of it
+    does (Flux without a wrapper) or as the wrapper's dependency (``Discovery.adopted``): a
     Terraform ``helm_release`` (its literal ``version``, or the values that set the variable
     it names, as for the Flux provider's ``version``) and a ``helm install|upgrade …
     --version`` of a script or cloud-init template (the chart's version there, not the Flux
-    release a cloud-init URL names)."""
-    flux = next((c for c in found.components if boot_installed(c, found.charts)), None)
-    if flux is None:
+    release a cloud-init URL names). Each wrapper's upstream, not only Flux's: a boot chart
+    of another version is the same double install for any chart."""
+    # (once each: two wrappers of one upstream are two components of one chart)
+    charts = list(dict.fromkeys(c.upstream for c in found.components
+                                if boot_installed(c, found.charts)))  # fmt: skip
+    if not charts:
         return
     files = found.readable_release_pin_files()
     read = partial(read_once, found.sources, found.root)
-    pins = [site for rel in files for site in find_chart_releases(read(rel), flux.upstream)]
+    pins = [s for rel in files for chart in charts for s in find_chart_releases(read(rel), chart)]
     # a cloud-init template's (its owner says so); one with no --version installs the newest
     # chart: a problem (``pins.unpinned``)
     commands = [*found.template_helm_commands()]
@@ -682,12 +692,14 @@ def _tool_releases(found: Survey) -> None:
     found.releases += [
         site
         for rel in files
+        for chart in charts
         for site in find_helm_chart_pins(
-            read(rel), flux.upstream, lambda at: read(at) if at in listed else None
+            read(rel), chart, lambda at: read(at) if at in listed else None
         )
     ]
+    booted = set(charts)
     found.releases += [
-        replace(site, role=Role.HELM_COMMAND) for site in commands if site.subject == flux.upstream
+        replace(site, role=Role.HELM_COMMAND) for site in commands if site.subject in booted
     ]
 
 
@@ -700,7 +712,7 @@ def boot_installed(component: Component, charts: Collection[str]) -> bool:
     """Whether the pins of the upstream chart itself outside the cluster (``_tool_releases``)
     and in HelmCharts are the component's: Flux's, deployed directly or by a wrapper of
     another name (a local chart named as its upstream is what those pins deploy)."""
-    return component.is_flux and (component.direct or component.upstream not in charts)
+    return not component.operator and (component.direct or component.upstream not in charts)
 
 
 def _written_charts(found: Survey) -> None:

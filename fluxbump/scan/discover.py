@@ -123,7 +123,9 @@ class Discovery:
         if self.component.operator:
             return set()
         names = set(self.tracked) or {self.component.upstream}
-        if boot_installed(self.component, self.charts):  # a file naming it may install it
+        # A file naming Flux's chart may install it. Not another upstream's: an unread chart
+        # of its name (an umbrella's bp-flux) is a local chart, charged to what wraps it.
+        if self.component.is_flux and boot_installed(self.component, self.charts):
             names.add(self.component.upstream)
         return names | ({self.config.wrapper} if self.component.direct else set())
 

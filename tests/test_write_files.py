@@ -66,6 +66,13 @@ def release(version: str) -> str:
     )
 
 
+def check_says(repo: Path, violation: str) -> None:
+    """``check`` exits 1 naming ``violation``, the one disagreement of the two pins."""
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert check.stdout.splitlines() == [violation, "check: 1 violation(s) in 2 pin-sites"]
+
+
 def changed(repo: Path, before: dict[str, bytes]) -> dict[str, str]:
     after = snapshot(repo)
     assert before.keys() == after.keys()
@@ -79,13 +86,11 @@ def test_check_compares_the_helm_chart_a_template_writes_with_the_release(
     # one, Flux's the other. Before, check read only the release ("1 pin-sites agree"), and
     # asked for an install.yaml URL the template does not need.
     repo = write_repo(tmp_path / "repo", {TEMPLATE: template("2.13.0"), PROD: release("2.14.1")})
-    check = run(repo, "check")
-    assert check.code == 1, check.stdout + check.stderr
-    assert check.stdout.splitlines() == [
+    check_says(
+        repo,
         f"{TEMPLATE}:14: kube-system/flux2 deploys flux2 2.13.0, but flux-system/flux deploys "
         f"2.14.1 ({PROD}:11); make them agree",
-        "check: 1 violation(s) in 2 pin-sites",
-    ]
+    )
     status = json.loads(run(repo, "status", "--json").stdout)
     assert [
         (s["role"], s["file"], s["line"], s["column"], s["value"]) for s in status["sites"]
@@ -111,21 +116,36 @@ def test_to_moves_the_version_in_the_template_and_nothing_else(tmp_path: Path, s
     assert "2 pin-sites agree" in check.stdout
 
 
-@pytest.mark.parametrize(
-    "version", ["${flux_chart_version}", "%{ if lts }2.12.4%{ else }2.13.0%{ endif }"]
+NO_LITERAL = (
+    "${flux_chart_version} is what the templatefile() calls rendering the template pass as "
+    "flux_chart_version, and none passes it a literal fluxbump can read; "
+    'write flux_chart_version = "X.Y.Z" there'
 )
-def test_a_templated_version_is_unproven_and_left_as_written(tmp_path: Path, version: str) -> None:
-    # ``templatefile()`` renders it: its value is not in the template, and never guessed.
+DIRECTIVE = (
+    "%{ if lts }2.12.4%{ else }2.13.0%{ endif } takes its value where the cloud-init template is "
+    "rendered (templatefile()), which fluxbump does not evaluate"
+)
+
+
+@pytest.mark.parametrize(
+    ("version", "why"),
+    [
+        ("${flux_chart_version}", NO_LITERAL),
+        ("%{ if lts }2.12.4%{ else }2.13.0%{ endif }", DIRECTIVE),
+    ],
+)
+def test_a_templated_version_is_unproven_and_left_as_written(
+    tmp_path: Path, version: str, why: str
+) -> None:
+    # ``templatefile()`` renders it: its value is not in the template (no .tf file passes a
+    # literal here), and never guessed.
     repo = write_repo(tmp_path / "repo", {TEMPLATE: template(version), PROD: release("2.13.0")})
     status = json.loads(run(repo, "status", "--json").stdout)
     written = [s for s in status["sites"] if s["file"] == TEMPLATE]
     assert [(s["line"], s["column"], s["value"], s["proven"]) for s in written] == [
         (14, 18, version, False)
     ]
-    assert written[0]["unproven"] == (
-        f"{version} takes its value where the cloud-init template is rendered "
-        "(templatefile()), which fluxbump does not follow"
-    )
+    assert written[0]["unproven"] == why
     check = run(repo, "check")
     assert check.code == 0, check.stdout + check.stderr
     assert f"1 cannot be proven: {TEMPLATE}:14" in check.stdout
@@ -337,3 +357,154 @@ def test_a_template_writing_the_chart_with_no_version_is_one_problem_not_two(
         "'version: 2.14.1' under spec",
         "check: 0 violation(s) and 1 problem(s) in 1 pin-sites",
     ]
+
+
+MAIN_TF = "infra/k3s/main.tf"
+
+
+def main_tf(flux_chart: str) -> str:
+    """The Terraform call that renders the template, passing the chart version it writes."""
+    return (
+        'resource "hcloud_server" "k3s" {\n'
+        '  user_data = templatefile("${path.module}/cloud-init.tftpl", {\n'
+        '    node_name     = "k3s-1"\n'
+        f"    flux_chart    = {flux_chart}\n"
+        "    enable_extras = false\n"
+        "  })\n"
+        "}\n"
+    )
+
+
+def committed(repo: Path, rel: str, text: str) -> Path:
+    """The repository after a commit writing ``text`` to ``rel`` (as Renovate's bump)."""
+    (repo / rel).write_text(text, "utf-8")
+    git(repo, "commit", "-qam", "k3s: flux2 2.14.1")
+    return repo
+
+
+def test_a_version_templatefile_passes_is_checked_at_its_literal(tmp_path: Path) -> None:
+    # ``version: ${flux_chart}`` is what main.tf passes: 2.13.0 at boot, 2.14.1 in the
+    # cluster. Before, the site was unproven ("which fluxbump does not follow"), and check
+    # said the pins agree.
+    files = {TEMPLATE: template("${flux_chart}"), MAIN_TF: main_tf('"2.13.0"'),
+             PROD: release("2.14.1")}  # fmt: skip
+    check_says(
+        write_repo(tmp_path / "repo", files),
+        f"{MAIN_TF}:4: kube-system/flux2 from cloud-init via templatefile() in main.tf deploys "
+        f"flux2 2.13.0, but flux-system/flux deploys 2.14.1 ({PROD}:11); make them agree",
+    )
+
+
+def test_to_moves_the_literal_templatefile_passes_and_nothing_else(tmp_path: Path) -> None:
+    files = {TEMPLATE: template("${flux_chart}"), MAIN_TF: main_tf('"2.13.0"'),
+             PROD: release("2.13.0")}  # fmt: skip
+    repo = write_repo(tmp_path / "repo", files)
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert f"{MAIN_TF}:4: HelmChart (kube-system/flux2" in bump.stdout
+    assert changed(repo, before) == {MAIN_TF: main_tf('"2.14.1"'), PROD: release("2.14.1")}
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+    assert "2 pin-sites agree" in check.stdout
+
+
+def test_a_version_templatefile_passes_as_an_expression_stays_unproven(tmp_path: Path) -> None:
+    # ``local.chart`` is set where fluxbump does not evaluate: never guessed, left as written.
+    files = {TEMPLATE: template("${flux_chart}"), MAIN_TF: main_tf("local.chart"),
+             PROD: release("2.13.0")}  # fmt: skip
+    repo = write_repo(tmp_path / "repo", files)
+    status = json.loads(run(repo, "status", "--json").stdout)
+    written = [s for s in status["sites"] if s["file"] in (TEMPLATE, MAIN_TF)]
+    assert [(s["file"], s["line"], s["value"], s["proven"]) for s in written] == [
+        (TEMPLATE, 14, "${flux_chart}", False)
+    ]
+    assert written[0]["unproven"] == NO_LITERAL.replace("flux_chart_version", "flux_chart")
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert changed(repo, before) == {PROD: release("2.14.1")}
+
+
+def test_sync_follows_the_literal_templatefile_passes_when_it_moved(tmp_path: Path) -> None:
+    files = {TEMPLATE: template("${flux_chart}"), MAIN_TF: main_tf('"2.13.0"'),
+             PROD: release("2.13.0")}  # fmt: skip
+    repo = committed(write_repo(tmp_path / "repo", files), MAIN_TF, main_tf('"2.14.1"'))
+    synced = run(repo, "sync", "--base", "HEAD~1")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert (repo / PROD).read_text("utf-8") == release("2.14.1")
+
+
+def test_to_moves_the_default_of_the_variable_templatefile_passes(tmp_path: Path) -> None:
+    # ``flux_chart = var.chart``: followed to its default, as the install URL's variable is.
+    variables = 'variable "chart" {\n  default = "{}"\n}\n'
+    files = {TEMPLATE: template("${flux_chart}"), MAIN_TF: main_tf("var.chart"),
+             "infra/k3s/variables.tf": variables.replace("{}", "2.13.0"),
+             PROD: release("2.13.0")}  # fmt: skip
+    repo = write_repo(tmp_path / "repo", files)
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert changed(repo, before) == {
+        "infra/k3s/variables.tf": variables.replace("{}", "2.14.1"),
+        PROD: release("2.14.1"),
+    }
+
+
+def test_sync_follows_the_tfvars_value_of_the_variable_templatefile_passes(
+    tmp_path: Path,
+) -> None:
+    # The variable's value in terraform.tfvars moved (Renovate): the cluster's release follows.
+    tfvars = "infra/k3s/terraform.tfvars"
+    files = {TEMPLATE: template("${flux_chart}"), MAIN_TF: main_tf("var.chart"),
+             "infra/k3s/variables.tf": 'variable "chart" {}\n',
+             tfvars: 'chart = "2.13.0"\n', PROD: release("2.13.0")}  # fmt: skip
+    repo = committed(write_repo(tmp_path / "repo", files), tfvars, 'chart = "2.14.1"\n')
+    synced = run(repo, "sync", "--base", "HEAD~1")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert (repo / PROD).read_text("utf-8") == release("2.14.1")
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+
+
+def test_the_versions_templatefile_passed_before_are_in_the_crd_history(tmp_path: Path) -> None:
+    # main.tf passed 2.13.0 before: the chart k3s installed then may have stored its CRDs'
+    # versions, so the CRD guard reads the literal in main.tf's past versions too.
+    files = {TEMPLATE: template("${flux_chart}"), MAIN_TF: main_tf('"2.13.0"'),
+             PROD: release("2.14.1")}  # fmt: skip
+    repo = committed(write_repo(tmp_path / "repo", files), MAIN_TF, main_tf('"2.14.1"'))
+    bump = run(repo, "to", "2.6.1", "--no-git", "--json")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert json.loads(bump.stdout)["crds"]["history"]["charts"] == ["2.13.0", "2.14.1"]
+
+
+def test_a_wrapper_chart_version_templatefile_passes_moves_with_the_wrapper(
+    tmp_path: Path,
+) -> None:
+    # The incident's layout, k3s installing bp-flux at ``${bp_flux}``, which main.tf passes:
+    # its literal moves with the wrapper, and the CRD check does not read main.tf as YAML.
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    edit(repo, CLOUDINIT, "write_files:\n", "write_files:\n" + wrapper_chart("${bp_flux}"))
+    folder, name = CLOUDINIT.rsplit("/", 1)
+    main = f"{folder}/main.tf"
+
+    def call(version: str) -> str:
+        return (
+            'resource "hcloud_server" "cp" {\n'
+            f'  user_data = templatefile("${{path.module}}/{name}", {{\n'
+            f'    bp_flux = "{version}"\n'
+            "  })\n}\n"
+        )
+
+    (repo / main).write_text(call("1.1.1"), "utf-8")
+    git(repo, "add", main)
+    git(repo, "commit", "-qam", "k3s installs bp-flux at boot")
+    check = run(repo, "check")
+    assert check.code == 1, check.stdout + check.stderr
+    assert "invalid YAML" not in check.stdout
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert f"{main}:3: HelmChart (kube-system/bp-flux from" in bump.stdout
+    assert changed(repo, before)[main] == call("1.1.2")
+    assert run(repo, "check").code == 0

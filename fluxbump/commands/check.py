@@ -332,8 +332,8 @@ def _pinned_chart(found: Discovery, index: HelmIndex) -> tuple[str, str] | None:
     Flux names (a CLI pin installs nothing) and the chart carrying that release."""
     from fluxbump.resolve import resolve_chart_version
 
-    if found.component.outside_charts:
-        release = loose_release([p for p in found.release_pins if p.role is not Role.CLI])
+    if found.component.outside_charts:  # what installs Flux (the rules' own source pins)
+        release = loose_release(found.component.rules.source_pins(found))
         if release is None:
             return None
         try:

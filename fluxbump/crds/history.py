@@ -11,7 +11,7 @@ cloud-init install). Pure functions: the caller reads git (``vcs/git.py``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fluxbump import versions
 from fluxbump.components import may_install
@@ -20,6 +20,7 @@ from fluxbump.pins import PinSite
 from fluxbump.scan.discover import Discovery
 from fluxbump.scan.sites.chart import parse_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins
+from fluxbump.scan.sites.templatefile import is_passed_chart, literals_like
 from fluxbump.scan.sources import SourceFile
 
 # Commits read from the pin files' history: enough for years of weekly bumps, and bounded so a
@@ -85,8 +86,6 @@ def pinned_charts(
 def _past_template_releases(source: SourceFile, found: Discovery) -> set[str]:
     """The releases a past version of a ``.tf`` file passed a cloud-init template through
     ``templatefile()`` (``scan/sites/templatefile.py``): where today's install pins stand."""
-    from fluxbump.scan.sites.templatefile import literals_like
-
     templates = set(found.templates)
     releases = set()
     for site in found.installs:
@@ -106,15 +105,26 @@ def _past_pins(source: SourceFile, found: Discovery) -> list[PinSite]:
     from fluxbump.errors import FluxbumpError
     from fluxbump.scan.moved import pins_like
 
-    today = [*found.upstream_pins(), *found.adopted]
-    roles = {s.role for s in today if s.file == source.rel}
+    today = [s for s in (*found.upstream_pins(), *found.adopted) if s.file == source.rel]
+    passed = [s for s in today if is_passed_chart(s)]
+    roles = {s.role for s in today if s not in passed}
     try:
-        if roles:
-            return [p for role in roles for p in pins_like(found, role, source)]
+        if today:
+            read = [p for role in roles for p in pins_like(found, role, source)]
+            return read + _passed_then(passed, found, source)
         chart = parse_chart(source)  # the wrapper's Chart.yaml (its pins may be gone today)
     except FluxbumpError:
         return []  # a past version that did not parse pinned nothing we can read
     return chart.dependencies if chart is not None and not found.component.direct else []
+
+
+def _passed_then(passed: list[PinSite], found: Discovery, source: SourceFile) -> list[PinSite]:
+    """The literals a past version of a Terraform file passed as the versions of HelmCharts a
+    template writes (``templatefile.follow_written``): a chart k3s installed then."""
+    now = found.sources.get(source.rel)
+    if now is None:
+        return []
+    return [replace(p, subject=s.subject) for s in passed for p in literals_like(s, now, source)]
 
 
 def stored_versions(facts: Mapping[str, Mapping[str, CrdVersions]]) -> dict[tuple[str, str], str]:

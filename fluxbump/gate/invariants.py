@@ -17,6 +17,7 @@ from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import app_version_of, beyond_index
 from fluxbump.scan.discover import Discovery
 from fluxbump.scan.sites import chartlock
+from fluxbump.scan.sites.templatefile import one_variable
 from fluxbump.scan.sites.terraform import variable_of
 from fluxbump.scan.sites.writefiles import is_written
 from fluxbump.scan.substitution import Placeholder, Setters, default_pin, placeholder_variable
@@ -406,10 +407,7 @@ def _templated(pin: PinSite) -> str | None:
     if pin.role is Role.TERRAFORM_HELM and not _version_or_range(pin.value):
         return f"{pin.value} is a Terraform expression fluxbump does not evaluate"  # local.v
     if is_written(pin) and ("${" in pin.value or "%{" in pin.value):
-        return (
-            f"{pin.value} takes its value where the cloud-init template is rendered "
-            "(templatefile()), which fluxbump does not follow"
-        )
+        return _rendered(pin.value)
     if "{{" not in pin.value:
         return None
     if pin.role is Role.HELM_COMMAND:  # an Ansible variable its role leaves to an inventory
@@ -417,6 +415,21 @@ def _templated(pin: PinSite) -> str | None:
     if pin.role is Role.ARGO_APP and pin.owner.startswith("ApplicationSet "):
         return f"{pin.value} is what the ApplicationSet's generators give each Application"
     return None
+
+
+def _rendered(value: str) -> str:
+    """Why a version a cloud-init template renders is unproven: a variable no call passes a
+    literal (``templatefile.follow_written`` found none), or a directive, not evaluated."""
+    name = one_variable(value)
+    if name is not None:
+        return (
+            f"{value} is what the templatefile() calls rendering the template pass as {name}, "
+            f'and none passes it a literal fluxbump can read; write {name} = "X.Y.Z" there'
+        )
+    return (
+        f"{value} takes its value where the cloud-init template is rendered "
+        "(templatefile()), which fluxbump does not evaluate"
+    )
 
 
 def _version_or_range(value: str) -> bool:

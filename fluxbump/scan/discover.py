@@ -55,7 +55,12 @@ from fluxbump.scan.sites.helmrelease import VersionPatch
 from fluxbump.scan.sites.kustomizeremote import find_install_commands, find_kustomize_remote
 from fluxbump.scan.sites.operator import CHARTS as OPERATOR_CHARTS
 from fluxbump.scan.sites.operator import find_operator_charts, repository_of
-from fluxbump.scan.sites.templatefile import follow_templates, template_variables
+from fluxbump.scan.sites.templatefile import (
+    follow_templates,
+    follow_written,
+    is_passed_chart,
+    template_variables,
+)
 from fluxbump.scan.sites.terraform import (
     ProviderConstraint,
     find_chart_releases,
@@ -727,11 +732,16 @@ def _written_charts(found: Survey) -> None:
         return
     _, names = _scanned_names(found)
     clusters = set(found.roles.clusters)
+    read = partial(read_once, found.sources, found.root)
+    real = partial(real_rel, found.root)
     for source in templates:
         if source.rel not in clusters:
-            read = writefiles.template_pins(source, names)
-            found.releases += read.sites
-            yamldoc.note_warnings(read.unread)
+            written = writefiles.template_pins(source, names)
+            files = found.readable_release_pin_files() if b"${" in source.raw else []
+            found.releases += [
+                s for w in written.sites for s in follow_written(w, files, read, real)
+            ]
+            yamldoc.note_warnings(written.unread)
 
 
 def _settle_direct(found: Survey) -> None:
@@ -994,7 +1004,8 @@ def _install_problem(found: Discovery) -> None:
     # its pin as a direct one: it installs Flux, with no install.yaml URL to hold.
     templates = set(found.templates)
     by_helm = any(
-        s.role in _INSTALLING and s.file in templates for s in (*found.direct, *found.adopted)
+        s.role in _INSTALLING and (s.file in templates or is_passed_chart(s))
+        for s in (*found.direct, *found.adopted)
     )
     required = found.component.install_required and not by_helm
     unread = {p.file for p in found.problems}  # a template not read is not one without a pin

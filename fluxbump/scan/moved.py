@@ -16,6 +16,7 @@ from fluxbump.errors import FluxbumpError, UsageError
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.discover import BOOT_ROLES, Discovery
 from fluxbump.scan.sites.ansible import is_task_pin, task_pins_like
+from fluxbump.scan.sites.templatefile import is_passed_chart
 from fluxbump.scan.sites.terraform import followed_variable
 from fluxbump.scan.sources import SourceFile
 
@@ -72,7 +73,10 @@ def _base_value(found: Discovery, site: PinSite, base: BaseSources) -> str | Non
         return release_pin_at_base(site, base)
     if is_task_pin(site):  # an Ansible task's, or the role variable it names
         return _task_value_at_base(site, base)
-    templated = site.role is Role.INSTALL and site.file not in found.templates
+    # (a HelmChart's version a .tf file passes the template that writes it: one such literal)
+    templated = (site.role is Role.INSTALL and site.file not in found.templates) or (
+        is_passed_chart(site)
+    )
     if templated and not found.component.operator:  # (an operator's script: read below)
         return _templatefile_at_base(found, site, base)
     source = base(site.file)

@@ -70,6 +70,10 @@ _ASSET = re.compile(
     rf"{re.escape(_RELEASES)}v?(?P<tag>{_RELEASE})/(?:flux_(?P<name>{_RELEASE})_|\{{\{{)"
 )
 DOWNLOAD = "fluxcd/flux2 CLI download"
+# The release's CRD schemas (what kubeconform validates the manifests against in CI): a
+# download names the release the manifests are checked for, as the CLI's does.
+_SCHEMAS = re.compile(rf"{re.escape(_RELEASES)}v?(?P<tag>{_RELEASE})/crd-schemas\.tar\.gz")
+SCHEMAS = "fluxcd/flux2 CRD schemas download"
 
 
 # The CLI's container image at a tag (Docker Hub's ``fluxcd/flux-cli``, ``ghcr.io``'s, a
@@ -149,8 +153,8 @@ def _kind_pins(source: SourceFile) -> list[PinSite]:
 
 
 def _download_pins(source: SourceFile) -> list[PinSite]:
-    """The release each download of the CLI's asset names, outside comments (a commented
-    URL documents a release, it fetches none)."""
+    """The release each download of the CLI's asset (or of the release's CRD schemas) names,
+    outside comments (a commented URL documents a release, it fetches none)."""
     sites = []
     for match in _ASSET.finditer(source.text):
         line = source.line_before(match.start())
@@ -162,6 +166,9 @@ def _download_pins(source: SourceFile) -> list[PinSite]:
         parts = ("tag",) if once else ("tag", "name")
         for part in parts:
             sites.append(_text_site(source, match.start(part), match.group(part), DOWNLOAD))
+    for match in _SCHEMAS.finditer(source.text):
+        if COMMENT.search(source.line_before(match.start())) is None:
+            sites.append(_text_site(source, match.start("tag"), match.group("tag"), SCHEMAS))
     return follow_file_variables(source, sites)
 
 

@@ -50,7 +50,7 @@ class TemplateVariable:
     line: int
     url: str  # the URL as written, for messages
     name: str
-    prefix: str  # "v" when the URL writes ``v${NAME}``
+    prefix: str | None  # "v" when the URL writes ``v${NAME}``; None: no URL (a chart version)
 
 
 def template_variables(source: SourceFile, pattern: str) -> list[TemplateVariable]:
@@ -114,6 +114,46 @@ def follow_templates(
             sites.update(((s.file, s.start), s) for s in found.sites)
             problems += found.problems
     return Followed(list(sites.values()), problems)
+
+
+# A value that is one template variable and nothing else (``${flux_chart}``).
+_ONE_VARIABLE = re.compile(r"\$\{[ \t]*(?P<name>[A-Za-z_][A-Za-z0-9_]*)[ \t]*\}")
+
+
+def follow_written(
+    site: PinSite,
+    files: Sequence[str],
+    read: Callable[[str], SourceFile],
+    real: Callable[[str], str | None],
+) -> list[PinSite]:
+    """A HelmChart version a template writes as one variable (``version: ${flux_chart}``,
+    ``writefiles``): the literals its ``templatefile()`` calls pass, as HelmChart pins there
+    (``to`` edits them as text). Anything not followed to literals alone (an expression, a
+    call passing none, no call) leaves the site as written: unproven, never guessed."""
+    name = one_variable(site.value)
+    if name is None:
+        return [site]
+    variable = TemplateVariable(site.file, site.line, site.value, name, None)
+    followed = follow_templates([variable], files, read, real, site.subject)
+    if followed.problems or not followed.sites:
+        return [site]
+    return [
+        replace(s, role=Role.HELMCHART, owner=f"{site.owner} from {s.owner}")
+        for s in followed.sites
+    ]
+
+
+def one_variable(value: str) -> str | None:
+    """The variable a value is, alone (``${flux_chart}``: ``flux_chart``), else None."""
+    match = _ONE_VARIABLE.fullmatch(value)
+    return match["name"] if match is not None else None
+
+
+def is_passed_chart(site: PinSite) -> bool:
+    """A HelmChart pin ``follow_written`` made: a template writes the HelmChart, a ``.tf``
+    file's ``templatefile()`` call passes its version, or a ``.tfvars`` value of the variable
+    it passes (no HelmChart is read from a Terraform file)."""
+    return site.role is Role.HELMCHART and site.file.endswith((".tf", ".tfvars"))
 
 
 _CALL = re.compile(r"\btemplatefile[ \t]*\(\s*")
@@ -333,6 +373,8 @@ def passed_literals(source: SourceFile, name: str) -> list[PinSite]:
 
 def _literal(site: PinSite, variable: TemplateVariable) -> Followed:
     """A literal is the pin, unless the URL's prefix and its own make no ``vX.Y.Z``."""
+    if variable.prefix is None:  # a HelmChart's version: the literal stands as it is
+        return Followed([site], [])
     if versions.is_pin(site.value) and (variable.prefix == "v") == site.value.startswith("v"):
         rendered = variable.prefix + site.value
         fixed = site.value.removeprefix("v") if variable.prefix else f"v{site.value}"

@@ -18,8 +18,9 @@ belongs to (``edit``). Only a literal block scalar (``|``, ``|-``, ``|+``) is re
 are the file's, indented; content cloud-init decodes first (``encoding: b64``, ``gzip``) or
 folds (``>``, a quoted string) is not, and one written to a k3s/RKE2 manifests directory is
 named in a warning. A Terraform template's directives (``%{ if … }``) are blanked before
-reading, every offset kept; a version written as a template expression (``${chart}``) is set
-where the template is rendered, never here: left as written, unproven.
+reading, every offset kept; a version written as a template expression is set where the
+template is rendered: one variable alone (``${chart}``) is the literal the ``templatefile()``
+calls pass (``templatefile.follow_written``), anything else is left as written, unproven.
 """
 
 from __future__ import annotations

@@ -1,0 +1,53 @@
+"""A download of a Flux release's ``crd-schemas.tar.gz`` (kubeconform validates the manifests
+against it in CI) names that release: ``to`` moves it with the rest, ``check`` compares it.
+Before, it was no pin: after a bump CI kept validating against the old release's schemas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import snapshot
+from tests.support.layouts import write_repo
+
+VALIDATE = "scripts/validate.sh"
+SCHEMAS = "https://github.com/fluxcd/flux2/releases/{}/crd-schemas.tar.gz"
+
+
+def validate_script(where: str) -> str:
+    return (
+        "#!/usr/bin/env bash\nset -o errexit\n"
+        "# from https://github.com/fluxcd/flux2/releases/download/v2.0.0/crd-schemas.tar.gz once\n"
+        f"curl -sL {SCHEMAS.format(where)} | tar zxf - -C /tmp/schemas\n"
+    )
+
+
+def repository(root: Path, where: str) -> Path:
+    return write_repo(root, {VALIDATE: validate_script(where), ".tool-versions": "flux2 2.4.0\n"})
+
+
+def test_to_moves_the_schemas_download_with_the_cli(tmp_path: Path) -> None:
+    repo = repository(tmp_path / "repo", "download/v2.4.0")
+    before = snapshot(repo)
+    outcome = run_cli("to", "2.5.1", "--offline", "--no-git", "--repo", str(repo))
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert f"  {VALIDATE}:4: Flux CLI pin (fluxcd/flux2 CRD schemas download) 2.4.0 -> 2.5.1" in (
+        outcome.stdout.splitlines()
+    )
+    after = snapshot(repo)
+    assert after[VALIDATE].decode() == validate_script("download/v2.5.1")  # not the comment
+    assert after[".tool-versions"] == b"flux2 2.5.1\n"
+    assert [rel for rel in before if after[rel] != before[rel]] == [".tool-versions", VALIDATE]
+
+
+def test_check_names_schemas_of_another_release(tmp_path: Path) -> None:
+    repo = repository(tmp_path / "repo", "download/v2.3.0")
+    outcome = run_cli("check", "--offline", "--repo", str(repo))
+    assert outcome.code == 1, outcome.stdout + outcome.stderr
+    assert any(line.startswith(f"{VALIDATE}:4: ") for line in outcome.stdout.splitlines())
+
+
+def test_the_latest_schemas_are_no_pin(tmp_path: Path) -> None:
+    repo = repository(tmp_path / "repo", "latest/download")
+    outcome = run_cli("status", "--offline", "--repo", str(repo))
+    assert VALIDATE not in outcome.stdout, outcome.stdout

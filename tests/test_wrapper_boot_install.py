@@ -10,17 +10,23 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from fluxbump.config import Config
 from fluxbump.fleet import CLOUDINIT, FleetSpec
 from fluxbump.gate.invariants import evaluate
-from fluxbump.pins import Role
-from fluxbump.scan.discover import discover
+from fluxbump.pins import PinSite, Role
+from fluxbump.scan import releases
+from fluxbump.scan.discover import discover, survey
+from fluxbump.scan.sites import terraform
+from fluxbump.scan.sites.helmrelease import ClusterScan
+from fluxbump.scan.sources import SourceFile
+from fluxbump.yamlio import blockyaml
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.fixtures import CONSISTENT, INCIDENT, changed_lines, edit, git, make_fleet
-from tests.support.layouts import chart, write_repo
+from tests.support.layouts import chart, helmrelease, write_repo
 from tests.support.wrappers import wrappers_fleet
 from tests.test_ansible_helm import (
     DEFAULTS,
@@ -375,3 +381,78 @@ def test_a_wrappers_cloud_init_helm_install_with_no_version_is_the_unpinned_prob
         f"  {CLOUDINIT}:18: helm install of cilium with no --version: Helm installs the newest "
         "cilium chart, not the one this repository pins; add '--version 1.16.5'"
     ) in check.stdout.splitlines()
+
+
+def test_the_release_scan_reads_another_upstreams_pins_in_helmcharts_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each wrapper's HelmRelease names its upstream (bp-cilium), and a rendered fleet's
+    # header names it too: scanning for the upstream's HelmReleases parsed every copy, which
+    # the first one's answer stood for (a cold status of 1,000 clusters took 2.4x the CPU).
+    # Only a file naming the HelmChart kind is read for it.
+    repository = "https://helm.cilium.io"
+    copies = {
+        f"clusters/c{i}/cilium.yaml": f"# The cilium wrapper for c{i}.\n---\n"
+        + helmrelease("bp-cilium", "bp-cilium", "1.0.0")
+        for i in range(6)
+    }
+    repo = write_repo(
+        tmp_path / "repo",
+        {
+            CILIUM_CHART: chart("bp-cilium", "1.0.0", ("cilium", "1.0.0", repository)),
+            K3S: k3s_chart("1.2.0").replace("flux2", "cilium"),
+            **copies,
+        },
+    )
+    parsed: list[str] = []
+    scan_manifest = releases._scan_manifest
+
+    def counted(source: SourceFile, names: frozenset[str]) -> ClusterScan | None:
+        parsed.append(source.rel)
+        return scan_manifest(source, names)
+
+    monkeypatch.setattr(releases, "_scan_manifest", counted)
+    found = survey(repo, Config())
+    assert sorted(parsed) == ["clusters/c0/cilium.yaml", K3S]
+    cilium = found.discovery(found.component("cilium"))
+    assert [(s.role, s.file, s.line, s.value) for s in cilium.adopted] == [
+        (Role.HELMCHART, K3S, 9, "1.2.0")
+    ]
+    assert [s.file for s in cilium.releases] == sorted(copies)
+
+
+def test_each_terraform_and_ansible_file_is_parsed_once_for_every_upstream(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One helm_release and one Helm task of each of flux2 and cilium: the files were
+    # parsed again for each upstream installed at boot (dozens in a fleet of wrappers).
+    cilium_tf = helm_release_tf('"1.0.0"').replace("flux2", "cilium")
+    cilium_task = (
+        LITERAL_TEXT.split("\n", 1)[1].replace("flux2", "cilium").replace("2.14.1", "1.0.0")
+    )
+    files = {TF: helm_release_tf('"2.14.1"') + cilium_tf, LITERAL: LITERAL_TEXT + cilium_task}
+    repo = fleet(tmp_path / "repo", replace(CONSISTENT, wrappers=1), files)
+    parsed: list[str] = []
+    compose_all, block_pins = blockyaml.compose_all, terraform.block_pins
+
+    def composed(text: str, rel: str) -> list[Any]:
+        parsed.append(rel)
+        return compose_all(text, rel)
+
+    def blocks(source: SourceFile, resource: str, *args: Any, **kwargs: Any) -> list[PinSite]:
+        parsed.append(f"{source.rel} {resource}")
+        return block_pins(source, resource, *args, **kwargs)
+
+    monkeypatch.setattr(blockyaml, "compose_all", composed)
+    monkeypatch.setattr(terraform, "block_pins", blocks)
+    found = survey(repo, Config())
+    assert parsed.count(LITERAL) == 1 and parsed.count(f"{TF} helm_release") == 1, parsed
+    adopted = {
+        name: [(s.file, s.line, s.value) for s in found.discovery(found.component(name)).adopted]
+        for name in ("flux", "cilium")
+    }
+    assert adopted == {
+        "flux": [(TF, 7, "2.14.1"), (LITERAL, 5, "2.14.1")],
+        "cilium": [(TF, 19, "1.0.0"), (LITERAL, 10, "1.0.0")],
+    }
+    assert run(repo, "check").code == 0

@@ -328,9 +328,14 @@ Record = tuple[
 ]  # fmt: skip
 
 
-def scan_key(names: frozenset[str], known: frozenset[str]) -> str:
-    """The cluster pass's records also depend on which charts it looked for."""
+def scan_key(
+    names: frozenset[str], known: frozenset[str], boot: frozenset[str] = frozenset()
+) -> str:
+    """The cluster pass's records also depend on which charts it looked for (``boot``: in
+    HelmCharts only; none keeps the key a scan without them had)."""
     text = "\0".join(sorted(names)) + "\1" + "\0".join(sorted(known))
+    if boot:
+        text += "\2" + "\0".join(sorted(boot))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -678,14 +678,14 @@ def _tool_releases(found: Survey) -> None:
     --version`` of a script or cloud-init template (the chart's version there, not the Flux
     release a cloud-init URL names). Each wrapper's upstream, not only Flux's: a boot chart
     of another version is the same double install for any chart."""
-    # (once each: two wrappers of one upstream are two components of one chart)
-    charts = list(dict.fromkeys(c.upstream for c in found.components
-                                if boot_installed(c, found.charts)))  # fmt: skip
+    # (a set: two wrappers of one upstream are two components of one chart; each file is
+    # read and parsed once for every upstream)
+    charts = frozenset(c.upstream for c in found.components if boot_installed(c, found.charts))
     if not charts:
         return
     files = found.readable_release_pin_files()
     read = partial(read_once, found.sources, found.root)
-    pins = [s for rel in files for chart in charts for s in find_chart_releases(read(rel), chart)]
+    pins = [s for rel in files for s in find_chart_releases(read(rel), charts)]
     # a cloud-init template's (its owner says so); one with no --version installs the newest
     # chart: a problem (``pins.unpinned``)
     commands = [*found.template_helm_commands()]
@@ -699,14 +699,12 @@ def _tool_releases(found: Survey) -> None:
     found.releases += [
         site
         for rel in files
-        for chart in charts
         for site in find_helm_chart_pins(
-            read(rel), chart, lambda at: read(at) if at in listed else None
+            read(rel), charts, lambda at: read(at) if at in listed else None
         )
     ]
-    booted = set(charts)
     found.releases += [
-        replace(site, role=Role.HELM_COMMAND) for site in commands if site.subject in booted
+        replace(site, role=Role.HELM_COMMAND) for site in commands if site.subject in charts
     ]
 
 
@@ -731,6 +729,7 @@ def _written_charts(found: Survey) -> None:
     if not templates:
         return
     _, names = _scanned_names(found)
+    names |= _boot_charts(found)  # (a template writes no HelmRelease: no scan to narrow)
     clusters = set(found.roles.clusters)
     read = partial(read_once, found.sources, found.root)
     real = partial(real_rel, found.root)
@@ -770,8 +769,27 @@ def _release_charts(found: Survey) -> frozenset[str]:
     """The chart names whose HelmRelease pins the scan collects: this repo's charts, and
     the upstream a wrapper-less Flux component deploys directly (or a Flux wrapper's, which
     a HelmChart may install at boot)."""
-    direct = {c.upstream for c in found.components if boot_installed(c, found.charts)}
+    direct = {c.upstream for c in found.components if _scans_upstream(c, found.charts)}
     return frozenset(found.charts) | direct
+
+
+def _scans_upstream(component: Component, charts: Collection[str]) -> bool:
+    """Whether the release scan looks for every pin of the upstream chart itself: Flux's
+    (a HelmRelease of it beside its wrapper is named as no pin). Another wrapper's upstream
+    is looked for in HelmCharts only (``_boot_charts``)."""
+    return component.is_flux and boot_installed(component, charts)
+
+
+def _boot_charts(found: Survey) -> frozenset[str]:
+    """The other upstreams installed at boot, whose HelmCharts the release scan reads
+    (``releases._boot_pins``): of the components it scans for (all, or those
+    ``--component`` names)."""
+    scanned = found.scanned
+    booted = {
+        c.upstream for c in found.components
+        if boot_installed(c, found.charts) and (scanned is None or c.wrapper in scanned)
+    }  # fmt: skip
+    return frozenset(booted) - _release_charts(found)
 
 
 def _operator_components(found: Survey) -> None:
@@ -806,7 +824,7 @@ def _scanned_charts(found: Survey, components: Sequence[str]) -> frozenset[str] 
     wrappers = [c.wrapper for c in selected]
     if any(w not in found.charts for w in wrappers):  # (or a direct layout: no wrapper)
         return None  # ``discovery`` names the missing wrapper
-    booted = {c.upstream for c in selected if boot_installed(c, found.charts)}
+    booted = {c.upstream for c in selected if _scans_upstream(c, found.charts)}
     return frozenset(tracked_charts(found.charts, wrappers)) | booted
 
 
@@ -821,7 +839,8 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
     names = _release_charts(found)
     root = str(found.root)
     clusters = before.roles.clusters
-    rescan = scan_files(root, found.sources, names, [r for r in clusters if r in changed])
+    rewritten = [r for r in clusters if r in changed]
+    rescan = scan_files(root, found.sources, names, rewritten, boot=_boot_charts(found))
     found.sources.update(rescan.sources)
     found.unreadable = [u for u in before.unreadable if u.file not in changed]
     found.unreadable += rescan.unreadable
@@ -901,10 +920,13 @@ FORK_THRESHOLD = 2000
 
 def _releases(found: Survey, files: list[str], *, api_versions: bool = True) -> None:
     known, names = _scanned_names(found)
+    boot = _boot_charts(found)
     root = str(found.root)
 
     def scan(chunk: Sequence[str]) -> ScannedFiles:
-        return scan_files(root, found.sources, names, chunk, known=known, api=api_versions)
+        return scan_files(
+            root, found.sources, names, chunk, known=known, api=api_versions, boot=boot
+        )
 
     def scan_all(chunk: Sequence[str]) -> list[ScannedFiles]:
         # Only what is read counts: a warm run's cached files are not scanned again.
@@ -914,7 +936,7 @@ def _releases(found: Survey, files: list[str], *, api_versions: bool = True) -> 
     if found.cache is None:
         parts = scan_all(files)
     else:
-        records = found.cache.part("releases", scan_key(names, known))
+        records = found.cache.part("releases", scan_key(names, known, boot))
         parts = [cached_scan(records, root, files, scan_all)]
     substituting: list[tuple[str, bytes]] = []
     patches: list[VersionPatch] = []

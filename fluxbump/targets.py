@@ -11,7 +11,7 @@ from fluxbump.errors import UnsafeTransitionError, UsageError
 from fluxbump.pins import Role
 from fluxbump.plan import Move
 from fluxbump.remote.index import HelmIndex
-from fluxbump.scan.discover import Discovery, Survey
+from fluxbump.scan.discover import Discovery, Survey, boot_installer
 from fluxbump.scan.moved import BaseSources, MovedPin
 
 SYNC_SOURCES = ("cloud-init", "chart")
@@ -35,6 +35,32 @@ def named_choice(
     """``fluxbump to TARGET``: the component's rules resolve and verify the target."""
     named = found.component.rules.named(found, index, target, offline=offline, pre=pre)
     return Choice(found, named.release, named.chart, named.warnings)
+
+
+def refuse_shared_boot_installs(tree: Survey, choice: Choice) -> None:
+    """``to --component``: a boot install of the upstream that another component's wrapper
+    takes over too must equal that wrapper's dependency as well; moved with this one alone,
+    it leaves the other behind (the gate failed after writing and restored every file). It
+    is not moved for the other (a bump of a wrapper not named): refused before any plan,
+    naming the other component and the sync that moves both dependencies with it."""
+    found = choice.found
+    moved = {(s.file, s.start) for s in found.adopted if versions.is_pin(s.value)}
+    others = [c for c in tree.components if c != found.component and not c.operator
+              and c.upstream == found.component.upstream] if moved else []  # fmt: skip
+    for other in map(tree.discovery, others):
+        pins = [p for p in other.upstream_pins() if versions.is_pin(p.value)]
+        shared = [s for s in other.adopted if (s.file, s.start) in moved]
+        if not shared or not pins or versions.equal(pins[0].value, choice.chart):
+            continue  # (a range: the gate says whether it admits the chart)
+        this, that = found.component.name, other.component.name
+        raise UsageError(
+            f"{shared[0].where}: {boot_installer(shared[0])} installs {other.component.upstream} "
+            f"at boot for component {that} too ({other.wrapper.name} pins "
+            f"{other.component.upstream} {pins[0].value} at {pins[0].where}): moving it to "
+            f"{choice.chart} with {this} alone would leave {that}'s HelmRelease taking over "
+            f"another chart; write {choice.chart} there and run 'fluxbump sync --component "
+            f"{this} --component {that}'"
+        )
 
 
 def with_companions(

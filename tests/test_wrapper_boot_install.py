@@ -25,7 +25,15 @@ from fluxbump.scan.sites.helmrelease import ClusterScan
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml
 from tests.support.cli_runner import Outcome, run_cli
-from tests.support.fixtures import CONSISTENT, INCIDENT, changed_lines, edit, git, make_fleet
+from tests.support.fixtures import (
+    CONSISTENT,
+    INCIDENT,
+    changed_lines,
+    edit,
+    git,
+    make_fleet,
+    snapshot,
+)
 from tests.support.layouts import chart, helmrelease, write_repo
 from tests.support.wrappers import wrappers_fleet
 from tests.test_ansible_helm import (
@@ -455,4 +463,64 @@ def test_each_terraform_and_ansible_file_is_parsed_once_for_every_upstream(
         "flux": [(TF, 7, "2.14.1"), (LITERAL, 5, "2.14.1")],
         "cilium": [(TF, 19, "1.0.0"), (LITERAL, 10, "1.0.0")],
     }
+    assert run(repo, "check").code == 0
+
+
+def two_wrappers_of_one_upstream(root: Path, other_pin: str = "2.0.0") -> Path:
+    """bp-a and bp-b, both on bar 2.0.0 (bp-b on ``other_pin``), and one Terraform
+    helm_release of bar at 2.0.0: a boot install both wrappers' HelmReleases take over."""
+    repository = "https://charts.example.org"
+    repo = write_repo(
+        root,
+        {
+            "apps/a/Chart.yaml": chart("bp-a", "1.0.0", ("bar", "2.0.0", repository)),
+            "apps/b/Chart.yaml": chart("bp-b", "1.0.0", ("bar", other_pin, repository)),
+            TF: helm_release_tf('"2.0.0"').replace("flux2", "bar"),
+        },
+    )
+    git(repo, "commit", "-q", "--allow-empty", "-m", "(changed_lines diffs against HEAD~1)")
+    return repo
+
+
+def test_to_refuses_to_move_a_boot_install_another_component_shares(tmp_path: Path) -> None:
+    # It moved the helm_release with bp-a, then the gate found bp-b's dependency left behind
+    # and restored every file (exit 1): now refused before writing, naming b and what to run.
+    repo = two_wrappers_of_one_upstream(tmp_path / "repo")
+    before = snapshot(repo)
+    for extra in ((), ("--dry-run",)):
+        bump = run(repo, "to", "2.0.1", "--component", "a", "--no-git", *extra)
+        assert bump.code == 2, bump.stdout + bump.stderr
+        assert bump.stderr.splitlines() == [
+            f"error: {TF}:7: helm_release.bar installs bar at boot for component b too (bp-b "
+            "pins bar 2.0.0 at apps/b/Chart.yaml:6): moving it to 2.0.1 with a alone would "
+            "leave b's HelmRelease taking over another chart; write 2.0.1 there and run "
+            "'fluxbump sync --component a --component b'"
+        ]
+        assert snapshot(repo) == before
+    # what it says to run moves both dependencies with it
+    edit(repo, TF, '"2.0.0"', '"2.0.1"')
+    synced = run(repo, "sync", "--component", "a", "--component", "b")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    for rel in ("apps/a/Chart.yaml", "apps/b/Chart.yaml"):
+        assert changed_lines(repo, rel) == [
+            "-version: 1.0.0",
+            "+version: 1.0.1",
+            "-    version: 2.0.0",
+            "+    version: 2.0.1",
+        ]
+    assert run(repo, "check").code == 0
+
+
+def test_to_moves_a_shared_boot_install_the_other_component_already_pins(
+    tmp_path: Path,
+) -> None:
+    # bp-b already depends on 2.0.1 (check names the helm_release): moving it to 2.0.1 with
+    # bp-a leaves nothing behind, so nothing is refused.
+    repo = two_wrappers_of_one_upstream(tmp_path / "repo", other_pin="2.0.1")
+    bump = run(repo, "to", "2.0.1", "--component", "a", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert changed_lines(repo, TF) == [
+        '-  version          = "2.0.0"',
+        '+  version          = "2.0.1"',
+    ]
     assert run(repo, "check").code == 0

@@ -15,7 +15,7 @@ from fluxbump.pins import Mention, PinSite, Role, Violation
 from fluxbump.plan import restyle
 from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import app_version_of, beyond_index
-from fluxbump.scan.discover import Discovery
+from fluxbump.scan.discover import Discovery, boot_installer
 from fluxbump.scan.sites import chartlock
 from fluxbump.scan.sites.templatefile import one_variable
 from fluxbump.scan.sites.terraform import variable_of
@@ -471,11 +471,10 @@ def _adopted(found: Discovery, upstream: str | None, report: GateReport) -> None
             report.rows.append(Row(site, expected, True, False, why or ""))
             continue
         pin = found.upstream_pins()[0]
-        kind = "HelmChart " if site.role is Role.HELMCHART else ""
         report.expect_pin_or_range(
             site,
             restyle(site.value, upstream),
-            f"{kind}{site.owner} installs {name} {site.value} at boot, but "
+            f"{boot_installer(site)} installs {name} {site.value} at boot, but "
             f"{found.wrapper.name} pins {name} {upstream} ({pin.where}): its HelmRelease would "
             f"take the release over and move the CRDs; run '{_sync_to_chart(found)}'",
         )

@@ -713,6 +713,12 @@ _TOOL_ROLES = frozenset({Role.TERRAFORM_HELM, Role.HELM_COMMAND})
 BOOT_ROLES = _TOOL_ROLES | {Role.HELMCHART}
 
 
+def boot_installer(site: PinSite) -> str:
+    """What a boot install is, as messages name it (``HelmChart kube-system/cilium``,
+    ``helm_release.flux2``, ``cloud-init``)."""
+    return f"HelmChart {site.owner}" if site.role is Role.HELMCHART else site.owner
+
+
 def boot_installed(component: Component, charts: Collection[str]) -> bool:
     """Whether the pins of the upstream chart itself outside the cluster (``_tool_releases``)
     and in HelmCharts are the component's: Flux's, deployed directly or by a wrapper of

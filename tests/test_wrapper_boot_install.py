@@ -524,3 +524,18 @@ def test_to_moves_a_shared_boot_install_the_other_component_already_pins(
         '+  version          = "2.0.1"',
     ]
     assert run(repo, "check").code == 0
+
+
+def test_a_boot_helmchart_that_cannot_be_read_leaves_its_wrappers_component_unproven(
+    tmp_path: Path,
+) -> None:
+    # It was charged to the chart cilium, which no component leaves unproven: check named it
+    # apart ("chart cilium is unproven") and 'check --component cilium' said consistent.
+    broken = k3s_chart("1.0.0").replace("flux2", "cilium").replace('"1.0.0"', "[1.0.0")
+    repo = fleet(tmp_path / "repo", replace(CONSISTENT, wrappers=1), {K3S: broken})
+    problem = f"  {K3S}:10: invalid YAML: expected ',' or ']', but got ':'; cilium is unproven"
+    for extra in ((), ("--component", "cilium")):
+        check = run(repo, "check", *extra)
+        assert check.code == 1, check.stdout + check.stderr
+        assert problem in check.stdout.splitlines(), check.stdout
+    assert run(repo, "check", "--component", "flux").code == 0

@@ -735,7 +735,7 @@ def _written_charts(found: Survey) -> None:
     if not templates:
         return
     _, names = _scanned_names(found)
-    names |= _boot_charts(found)  # (a template writes no HelmRelease: no scan to narrow)
+    names |= frozenset(_boot_charts(found))  # (a template writes no HelmRelease: no scan)
     clusters = set(found.roles.clusters)
     read = partial(read_once, found.sources, found.root)
     real = partial(real_rel, found.root)
@@ -786,16 +786,19 @@ def _scans_upstream(component: Component, charts: Collection[str]) -> bool:
     return component.is_flux and boot_installed(component, charts)
 
 
-def _boot_charts(found: Survey) -> frozenset[str]:
+def _boot_charts(found: Survey) -> dict[str, frozenset[str]]:
     """The other upstreams installed at boot, whose HelmCharts the release scan reads
-    (``releases._boot_pins``): of the components it scans for (all, or those
-    ``--component`` names)."""
-    scanned = found.scanned
-    booted = {
-        c.upstream for c in found.components
-        if boot_installed(c, found.charts) and (scanned is None or c.wrapper in scanned)
-    }  # fmt: skip
-    return frozenset(booted) - _release_charts(found)
+    (``releases._boot_pins``), of the components it scans for (all, or those
+    ``--component`` names): each with the wrappers a file of it that cannot be read leaves
+    unproven."""
+    scanned, released = found.scanned, _release_charts(found)
+    booted: dict[str, set[str]] = {}
+    for c in found.components:
+        if c.upstream in released or not boot_installed(c, found.charts):
+            continue
+        if scanned is None or c.wrapper in scanned:
+            booted.setdefault(c.upstream, set()).add(c.wrapper)
+    return {upstream: frozenset(wrappers) for upstream, wrappers in booted.items()}
 
 
 def _operator_components(found: Survey) -> None:

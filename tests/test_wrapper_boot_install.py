@@ -511,6 +511,27 @@ def test_to_refuses_to_move_a_boot_install_another_component_shares(tmp_path: Pa
     assert run(repo, "check").code == 0
 
 
+def test_sync_refuses_to_move_a_boot_install_another_component_shares(tmp_path: Path) -> None:
+    # Renovate moved bp-a's dependency: sync --component a moved the helm_release with it,
+    # then the gate found bp-b left behind (exit 1, every file restored).
+    repo = two_wrappers_of_one_upstream(tmp_path / "repo")
+    edit(repo, "apps/a/Chart.yaml", "    version: 2.0.0", "    version: 2.0.1")
+    git(repo, "commit", "-qam", "chore(deps): update bar to 2.0.1")
+    before = snapshot(repo)
+    for extra in (("--component", "a"), ()):
+        synced = run(repo, "sync", "--base", "HEAD~1", *extra)
+        assert synced.code == 2, synced.stdout + synced.stderr
+        assert synced.stderr.splitlines()[-1].startswith(
+            f"error: {TF}:7: helm_release.bar installs bar at boot for component b too"
+        ), synced.stderr
+        assert snapshot(repo) == before
+    edit(repo, TF, '"2.0.0"', '"2.0.1"')  # what it says to do
+    synced = run(repo, "sync", "--component", "a", "--component", "b")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert "    version: 2.0.1" in (repo / "apps/b/Chart.yaml").read_text("utf-8")
+    assert run(repo, "check").code == 0
+
+
 def test_to_moves_a_shared_boot_install_the_other_component_already_pins(
     tmp_path: Path,
 ) -> None:

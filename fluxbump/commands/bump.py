@@ -39,6 +39,7 @@ from fluxbump.targets import (
     named_choice,
     provable,
     refuse_downgrade,
+    refuse_shared_boot_installs,
     refuse_unprovable,
     shipped_releases,
     with_companions,
@@ -80,6 +81,7 @@ def run_to(
             newer = _safest_choice(tree, found, index, session, options, blocked)
             return newer or _on_own_branch(tree, found, index, session, options)
         named = named_choice(found, index, target, offline=options.offline, pre=options.pre)
+        refuse_shared_boot_installs(tree, [named])
         return with_companions(tree, [named], index, verify=True, offline=options.offline)
 
     if options.no_git and (options.push or options.open_pr):
@@ -149,6 +151,7 @@ def run_sync(
             release, chart, _ = pick(found, index)
             return [Choice(found, release, chart)]
         moved = moved_choices(tree, index, session.source_reader(options.base), components)
+        refuse_shared_boot_installs(tree, moved)
         return with_companions(tree, moved, index, verify=False, offline=options.offline)
 
     return _execute(

@@ -147,7 +147,7 @@ def pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite]
         from fluxbump.scan.sites.terraform import find_chart_releases, variable_of
 
         # Literals only: a ``var.NAME`` release is compared where its variable is set.
-        found_here = find_chart_releases(source, component.upstream)
+        found_here = find_chart_releases(source, frozenset({component.upstream}))
         return [s for s in found_here if variable_of(s) is None]
     if chart_pin and source.rel in found.templates:  # a HelmChart it writes for k3s
         from fluxbump.scan.sites.writefiles import template_pins

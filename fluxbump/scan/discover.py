@@ -24,7 +24,7 @@ from fluxbump.components import (
     select,
 )
 from fluxbump.config import CONFIG_NAME, Config
-from fluxbump.errors import UsageError
+from fluxbump.errors import NotRegularFile, UsageError
 from fluxbump.pins import Mention, PinSite, Role, Violation, unpinned
 from fluxbump.scan.apiversions import ApiVersions
 from fluxbump.scan.cache import ScanCache, cached_roles, cached_scan, scan_key
@@ -79,6 +79,7 @@ from fluxbump.scan.sources import (
     walk_files,
 )
 from fluxbump.scan.substitution import Setters, substitutions
+from fluxbump.scan.valuesfrom import follow_values_from
 from fluxbump.yamlio import yamldoc
 
 
@@ -484,8 +485,19 @@ class Survey:
                 [rel for rel in self.roles.release_pins if rel not in unread],
                 lambda rel: read_once(self.sources, self.root, rel),
             )
-            self._release_pins += [s for s in self.instances if s.role in CLUSTER_RELEASE_ROLES]
+            cluster = [s for s in self.instances if s.role in CLUSTER_RELEASE_ROLES]
+            self._release_pins += follow_values_from(cluster, self._read_if_there)
         return self._release_pins
+
+    def _read_if_there(self, rel: str) -> SourceFile | None:
+        """A file a release pin leads to (read once), None when it is not a readable
+        regular file of the repository: what it would set stays unproven."""
+        if not (self.root / rel).is_file():
+            return None
+        try:
+            return read_once(self.sources, self.root, rel)
+        except (UsageError, NotRegularFile):
+            return None
 
     def _release_pins_in(self, rel: str) -> list[PinSite]:
         """The release pins of one file; a file that cannot be read (invalid YAML, too big)

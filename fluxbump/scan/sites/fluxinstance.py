@@ -6,7 +6,8 @@ version``). The operator reads either as a semver range (``2.x``, ``2.4.x``) or 
 release: a range is checked to admit the target and never rewritten. A flux-instance
 HelmRelease that sets no version gets the chart's default, ``2.x`` (its values.yaml): the
 newest Flux 2.x of the operator's distribution artifact, shown at the values that leave it
-out; with ``valuesFrom`` the version may be set there, so it is shown unproven.
+out; with ``valuesFrom`` the version may be set there, so it is shown so here, and followed to
+the files kustomize generates those sources of by ``scan/valuesfrom.py``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
 _CHART = "flux-instance"
-_VALUES_PATH = ("spec", "values", "instance", "distribution", "version")
+VALUES_PATH = ("spec", "values", "instance", "distribution", "version")
 # flux-instance's values.yaml: ``instance.distribution.version: "2.x"``.
 CHART_DEFAULT = "2.x"
 VALUES_FROM = "valuesFrom"
@@ -47,7 +48,7 @@ def _object_pins(source: SourceFile, index: int, root: Any) -> list[PinSite]:
         path: yamldoc.YamlPath = ("spec", "distribution", "version")
         owner = f"FluxInstance {object_name(root)}"
     elif kind == "HelmRelease" and _deploys_flux_instance(root):
-        path, owner = _VALUES_PATH, f"{object_name(root)} values"
+        path, owner = VALUES_PATH, f"{object_name(root)} values"
     else:
         return []
     scalar = yamldoc.scalar_at(root, index, path)
@@ -63,8 +64,8 @@ def _chart_default(source: SourceFile, root: Any, index: int, owner: str) -> Pin
     deepest values it gives on the way to it (``distribution:``, ``instance:``, ``values:``),
     else at its chart's; never edited (a range, or unproven)."""
     key = None
-    for depth in range(2, len(_VALUES_PATH)):
-        found = _key_node(yamldoc.walk(root, _VALUES_PATH[: depth - 1]), _VALUES_PATH[depth - 1])
+    for depth in range(2, len(VALUES_PATH)):
+        found = _key_node(yamldoc.walk(root, VALUES_PATH[: depth - 1]), VALUES_PATH[depth - 1])
         key = found or key
         if found is None:
             break
@@ -72,7 +73,7 @@ def _chart_default(source: SourceFile, root: Any, index: int, owner: str) -> Pin
     key = key or _key_node(yamldoc.child(root, "spec"), "chart")
     given = yamldoc.child(yamldoc.child(root, "spec"), VALUES_FROM) is not None
     value, why = (VALUES_FROM, VALUES_FROM) if given else (CHART_DEFAULT, "chart default")
-    scalar = yamldoc.located(key, index, _VALUES_PATH)
+    scalar = yamldoc.located(key, index, VALUES_PATH)
     assert scalar is not None  # (a HelmRelease of the chart names it under spec)
     at = replace(scalar, value=value, end=scalar.start)  # nothing to splice: never moved
     return yaml_site(Role.INSTANCE, source.rel, at, subject="Flux", owner=f"{owner} ({why})")

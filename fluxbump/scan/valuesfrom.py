@@ -56,22 +56,25 @@ def follow_values_from(sites: Sequence[PinSite], read: Read) -> list[PinSite]:
 
 
 def _from_values(site: PinSite) -> bool:
-    # a release a ResourceSet generates has no kustomization of its own: left as it is
-    return site.role is Role.INSTANCE and site.value == VALUES_FROM and site.path == VALUES_PATH
+    # (a release a ResourceSet generates too: its path in the document leads there)
+    at = site.path[-len(VALUES_PATH) :]
+    return site.role is Role.INSTANCE and site.value == VALUES_FROM and at == VALUES_PATH
 
 
 def _followed(site: PinSite, read: Read) -> list[PinSite]:
-    release = _document(read(site.file), site.doc_index)
+    document = _document(read(site.file), site.doc_index)
+    at = site.path[: -len(VALUES_PATH)]
+    release = yamldoc.walk(document, at) if document is not None else None
     kustomization = _kustomization_of(site.file, read)
     if release is None or kustomization is None:
         return [site]
     owner = site.owner.rpartition(" (")[0]
     for entry in reversed(list(_entries(release))):  # the last source that sets it wins
         values = _generated_file(kustomization, posixpath.basename(site.file), entry)
-        document = _document(read(values), 0) if values is not None and entry.whole else None
-        if values is None or document is None:
+        given = _document(read(values), 0) if values is not None and entry.whole else None
+        if values is None or given is None:
             return [site]  # a source this repository does not hold: it may set it
-        found = yamldoc.scalar_at(document, 0, _IN_VALUES)
+        found = yamldoc.scalar_at(given, 0, _IN_VALUES)
         if found is not None:
             named = f"{owner} ({entry.kind} {entry.name})"
             return [yaml_site(Role.INSTANCE, values, found, subject="Flux", owner=named)]

@@ -18,7 +18,7 @@ from typing import Any
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, yaml_site
-from fluxbump.scan.sites.fluxinstance import CHART_DEFAULT, VALUES_FROM, VALUES_PATH
+from fluxbump.scan.sites.fluxinstance import CHART_DEFAULT, IN_VALUES, VALUES_FROM, VALUES_PATH
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -29,7 +29,6 @@ _KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _GENERATORS = {"ConfigMap": "configMapGenerator", "Secret": "secretGenerator"}
 # Flux reads this key of the ConfigMap or Secret when ``valuesKey`` names none.
 _DEFAULT_KEY = "values.yaml"
-_IN_VALUES = VALUES_PATH[2:]  # ``instance.distribution.version`` of the values themselves
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def _followed(site: PinSite, read: Read) -> list[PinSite]:
         given = _document(read(values), 0) if values is not None and entry.whole else None
         if values is None or given is None:
             return [site]  # a source this repository does not hold: it may set it
-        found = yamldoc.scalar_at(given, 0, _IN_VALUES)
+        found = yamldoc.scalar_at(given, 0, IN_VALUES)
         if found is not None:
             named = f"{owner} ({entry.kind} {entry.name})"
             return [yaml_site(Role.INSTANCE, values, found, subject="Flux", owner=named)]
@@ -146,14 +145,14 @@ def _inside(directory: str, path: str) -> str | None:
 
 def is_followed(site: PinSite) -> bool:
     """A release pin read in a values file a ``valuesFrom`` source is generated of."""
-    return site.role is Role.INSTANCE and site.path == _IN_VALUES
+    return site.role is Role.INSTANCE and site.path == IN_VALUES
 
 
 def version_like(site: PinSite, source: SourceFile) -> list[PinSite]:
     """The version a values file sets, re-read (its text at the base revision, for ``sync``)
     as the pin ``site`` it gave."""
     values = _document(source, 0)
-    found = yamldoc.scalar_at(values, 0, _IN_VALUES) if values is not None else None
+    found = yamldoc.scalar_at(values, 0, IN_VALUES) if values is not None else None
     if found is None:
         return []
     return [yaml_site(site.role, site.file, found, subject=site.subject, owner=site.owner)]

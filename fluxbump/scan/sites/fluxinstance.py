@@ -16,12 +16,13 @@ from dataclasses import replace
 from typing import Any
 
 from fluxbump.pins import PinSite, Role, yaml_site
-from fluxbump.scan.sites import resourceset
+from fluxbump.scan.sites import helmfile, resourceset
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
 _CHART = "flux-instance"
 VALUES_PATH = ("spec", "values", "instance", "distribution", "version")
+IN_VALUES = VALUES_PATH[2:]  # ``instance.distribution.version`` of the chart's values
 # flux-instance's values.yaml: ``instance.distribution.version: "2.x"``.
 CHART_DEFAULT = "2.x"
 VALUES_FROM = "valuesFrom"
@@ -34,15 +35,64 @@ def may_hold_instance(raw: bytes) -> bool:
 
 
 def find_flux_instance(source: SourceFile) -> list[PinSite]:
-    """Each FluxInstance's distribution version, and each flux-instance HelmRelease's."""
+    """Each FluxInstance's distribution version, and each flux-instance HelmRelease's (or
+    helmfile release's)."""
+    if source.rel.endswith(_TEMPLATES):
+        return find_template_instances(source)
     sites = []
     for index, root, at in resourceset.objects(blockyaml.compose_all(source.text, source.rel)):
         sites += resourceset.placed(_object_pins(source, index, root), at)
     return sites
 
 
+def find_template_instances(source: SourceFile) -> list[PinSite]:
+    """The Flux release a helmfile Go template (``helmfile.yaml.gotmpl``) installs the
+    flux-instance chart with (``_helmfile_values``), edited as text; one written as a
+    template action is shown as written (unproven)."""
+    if not source.rel.endswith(_TEMPLATES) or not may_hold_instance(source.raw):
+        return []
+    return helmfile.template_sites(
+        source, lambda index, root: _helmfile_values(source, index, root, source.text)
+    )
+
+
+_TEMPLATES = (".yaml.gotmpl", ".yml.gotmpl")
+
+
+def _helmfile_values(
+    source: SourceFile, index: int, root: Any, template: str | None = None
+) -> list[PinSite]:
+    """``instance.distribution.version`` in the inline ``values:`` of each helmfile release
+    of the chart (a bootstrap installs Flux so before the operator reconciles it): helmfile
+    merges the list in order, so the last inline mapping that sets it; none when a values
+    file after it may (a file is not followed: a template such as onedr0p's reads the
+    HelmRelease's values, which are read there)."""
+    sites = []
+    for position, release in yamldoc.items(yamldoc.child(root, "releases")):
+        chart = (yamldoc.text_of(yamldoc.child(release, "chart")) or "").rstrip("/")
+        if chart.startswith(".") or "/" not in chart or chart.rsplit("/", 1)[-1] != _CHART:
+            continue
+        name = yamldoc.text_of(yamldoc.child(release, "name")) or _CHART
+        owner = f"helmfile release {name} values"
+        for item, values in reversed(list(yamldoc.items(yamldoc.child(release, "values")))):
+            if not yamldoc.is_mapping(values):
+                break  # a values file: what it sets is not read here
+            path = ("releases", position, "values", item, *IN_VALUES)
+            scalar = yamldoc.scalar_at(root, index, path)
+            if scalar is not None and template is not None:  # (an action blanked: its text)
+                mapping = yamldoc.walk(root, path[:-1])
+                scalar = helmfile.as_written(scalar, template, mapping, path[-1])
+            if scalar is None or not scalar.value:
+                continue
+            sites.append(yaml_site(Role.INSTANCE, source.rel, scalar, subject="Flux", owner=owner))
+            break
+    return sites
+
+
 def _object_pins(source: SourceFile, index: int, root: Any) -> list[PinSite]:
     kind = yamldoc.text_of(yamldoc.child(root, "kind"))
+    if kind is None and yamldoc.is_sequence(yamldoc.child(root, "releases")):
+        return _helmfile_values(source, index, root)
     api = yamldoc.text_of(yamldoc.child(root, "apiVersion")) or ""
     if kind == "FluxInstance" and api.startswith(resourceset.API_GROUP):
         path: yamldoc.YamlPath = ("spec", "distribution", "version")

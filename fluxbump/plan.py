@@ -156,7 +156,7 @@ class Move:
 
     def target(self) -> Target:
         component = self.found.component
-        from_release = _first(self.found.installs) if component.rules.names_a_release else None
+        from_release = _from_release(self.found)
         from_pins = (
             [] if component.rules.names_a_release else component.rules.source_pins(self.found)
         )
@@ -170,6 +170,19 @@ class Move:
             flux=component.rules.names_a_release,
             wrapper=component.wrapper,
         )
+
+
+def _from_release(found: Discovery) -> str | None:
+    """The release a move of Flux starts from: the first exact pin of what installs it (a
+    cloud-init URL; with Flux pinned outside charts only, a FluxInstance, a kustomize or
+    bootstrap install); with none of those exact, the CLI's, as ``refuse_downgrade`` reads it."""
+    rules = found.component.rules
+    if not rules.names_a_release:
+        return None
+    first = _first(rules.source_pins(found))
+    if first is None and found.component.outside_charts:
+        first = _first(found.release_pins)
+    return first
 
 
 def restyle(old: str, new: str) -> str:

@@ -24,7 +24,7 @@ from fluxbump.components import (
     select,
 )
 from fluxbump.config import CONFIG_NAME, Config
-from fluxbump.errors import UsageError
+from fluxbump.errors import NotRegularFile, UsageError
 from fluxbump.pins import Mention, PinSite, Role, Violation, unpinned
 from fluxbump.scan.apiversions import ApiVersions
 from fluxbump.scan.cache import ScanCache, cached_roles, cached_scan, scan_key
@@ -51,6 +51,7 @@ from fluxbump.scan.sites.chart import ChartFile
 from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_commands, script_helm_commands
 from fluxbump.scan.sites.fluxcli import find_cli_pins
+from fluxbump.scan.sites.fluxinstance import find_template_instances
 from fluxbump.scan.sites.helmrelease import VersionPatch
 from fluxbump.scan.sites.kustomizeremote import find_install_commands, find_kustomize_remote
 from fluxbump.scan.sites.operator import CHARTS as OPERATOR_CHARTS
@@ -79,6 +80,7 @@ from fluxbump.scan.sources import (
     walk_files,
 )
 from fluxbump.scan.substitution import Setters, substitutions
+from fluxbump.scan.valuesfrom import follow_values_from
 from fluxbump.yamlio import yamldoc
 
 
@@ -493,8 +495,19 @@ class Survey:
                 [rel for rel in self.roles.release_pins if rel not in unread],
                 lambda rel: read_once(self.sources, self.root, rel),
             )
-            self._release_pins += [s for s in self.instances if s.role in CLUSTER_RELEASE_ROLES]
+            cluster = [s for s in self.instances if s.role in CLUSTER_RELEASE_ROLES]
+            self._release_pins += follow_values_from(cluster, self._read_if_there)
         return self._release_pins
+
+    def _read_if_there(self, rel: str) -> SourceFile | None:
+        """A file a release pin leads to (read once), None when it is not a readable
+        regular file of the repository: what it would set stays unproven."""
+        if not (self.root / rel).is_file():
+            return None
+        try:
+            return read_once(self.sources, self.root, rel)
+        except (UsageError, NotRegularFile):
+            return None
 
     def _release_pins_in(self, rel: str) -> list[PinSite]:
         """The release pins of one file; a file that cannot be read (invalid YAML, too big)
@@ -595,6 +608,7 @@ RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
     find_bootstrap_header,
     find_kustomize_remote,
     find_install_commands,
+    find_template_instances,
 )
 # Flux release pins read during the cluster-file pass (``Survey.instances``); the other
 # pins that pass finds are flux-operator's chart pins.

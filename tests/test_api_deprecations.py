@@ -7,6 +7,8 @@ import json
 from importlib import resources
 from pathlib import Path
 
+import pytest
+
 from fluxbump.crds.definitions import crd_catalog_offline, deprecated_versions
 from tests.support.cli_runner import run_cli
 from tests.support.data import manifest
@@ -100,5 +102,27 @@ def test_a_deprecated_version_that_cannot_move_exactly_is_left_with_a_warning(
         f"warning: {OBJECTS}:1: kustomize.toolkit.fluxcd.io/v1beta2 left as it is (v1beta2 "
         "Kustomization is deprecated, upgrade to v1): "
         f"{OBJECTS}:15: Kustomization flux-system/apps: patchesStrategicMerge must be merged"
+        in outcome.stderr
+    ), outcome.stderr
+
+
+def test_a_left_deprecated_object_is_named_once_when_the_reason_names_it_too(
+    tmp_path: Path, helm_server: HelmServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refusal that starts at the object's own file:line (the move would change more than
+    Flux's renames) is not prefixed with that place a second time."""
+    from fluxbump.crds import migrate
+    from fluxbump.errors import UsageError
+
+    def refuse(obj: migrate.FluxObject, crd: object, new: str) -> None:
+        raise UsageError(f"{obj.site.where}: moving it would change more; nothing written")
+
+    monkeypatch.setattr(migrate, "_renamed", refuse)
+    repo = fleet_with(tmp_path / "repo", KUSTOMIZATION)
+    outcome = run_cli("to", "2.7.5", "--repo", str(repo), "--helm-repo", helm_server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    assert (
+        f"warning: {OBJECTS}:1: kustomize.toolkit.fluxcd.io/v1beta2 left as it is (v1beta2 "
+        "Kustomization is deprecated, upgrade to v1): moving it would change more\n"
         in outcome.stderr
     ), outcome.stderr

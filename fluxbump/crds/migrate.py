@@ -390,9 +390,10 @@ def deprecation_edits(
         try:
             fields, migrated = _renamed(obj, crd, new)
         except UsageError as exc:
+            why = exc.message.removeprefix(f"{obj.site.where}: ")  # (named once, first)
             warnings.append(
                 f"{obj.site.where}: {obj.site.value} left as it is ({warning}): "
-                f"{exc.message.removesuffix('; nothing written')}"
+                f"{why.removesuffix('; nothing written')}"
             )
             continue
         problems = validate_objects([migrated], crds, release=release)

@@ -51,15 +51,16 @@ def test_flux_operator_migrates_what_its_instance_stored(tmp_path: Path) -> None
     assert 'version: "2.8.5"' in (repo / INSTANCE).read_text()
 
 
-def test_moving_from_a_release_no_chart_carries_is_refused(tmp_path: Path) -> None:
-    """Flux v0.31.4 (older than any community chart) stored GitRepositories as v1beta2, which
-    2.8 no longer serves: an unknown source release is refused, not let through unchecked."""
-    repo = write_repo(tmp_path / "repo", {REMOTE: REMOTE_TEXT.replace("RELEASE", "0.31.4")})
+def test_moving_from_a_release_older_than_every_chart_is_refused(tmp_path: Path) -> None:
+    """Flux v0.17.2 is older than the first community chart (0.20.1): what its clusters
+    store is unknown (0.x stored GitRepositories as v1beta1/v1beta2, which 2.8 no longer
+    serves), so moving from it is refused, not let through unchecked."""
+    repo = write_repo(tmp_path / "repo", {REMOTE: REMOTE_TEXT.replace("RELEASE", "0.17.2")})
     before = snapshot(repo)
     code, stderr = bump(repo)
     assert code == 4, stderr
     assert stderr.strip().splitlines()[-1] == (
-        f"error: no flux2 chart carries Flux v0.31.4 ({REMOTE}:4): the CRD versions its clusters "
+        f"error: no flux2 chart carries Flux v0.17.2 ({REMOTE}:4): the CRD versions its clusters "
         "store are unknown, so flux2 2.18.3 may stop serving one of them; the API server would "
         "reject the CRD update, so Flux's manifests fail to apply; steps: 1) for each cluster "
         "deploying Flux (every cluster that runs Flux) run `flux migrate --context <that "
@@ -72,27 +73,71 @@ def test_moving_from_a_release_no_chart_carries_is_refused(tmp_path: Path) -> No
     assert code == 0, stderr
     assert (
         "warning: --crds-migrated: moving to flux2 2.18.3 although no flux2 chart carries Flux "
-        f"v0.31.4 ({REMOTE}:4)" in stderr
+        f"v0.17.2 ({REMOTE}:4)" in stderr
     )
     assert "v2.8.5/install.yaml" in (repo / REMOTE).read_text()
 
 
 def test_latest_from_a_release_no_chart_carries_names_one_blocked_release(tmp_path: Path) -> None:
-    repo = write_repo(tmp_path / "repo", {REMOTE: REMOTE_TEXT.replace("RELEASE", "0.31.4")})
+    repo = write_repo(tmp_path / "repo", {REMOTE: REMOTE_TEXT.replace("RELEASE", "0.17.2")})
     before = snapshot(repo)
     outcome = run_cli("to", "latest", "--repo", str(repo), "--offline", "--no-git")
     assert outcome.code == 4, outcome.stderr
-    assert outcome.stderr.count("no flux2 chart carries Flux v0.31.4") == 1, outcome.stderr
+    assert outcome.stderr.count("no flux2 chart carries Flux v0.17.2") == 1, outcome.stderr
     assert snapshot(repo) == before
 
 
 def test_two_installs_of_one_unknown_release_are_named_in_one_clause(tmp_path: Path) -> None:
     other = "clusters/staging/flux-system/kustomization.yaml"
-    text = REMOTE_TEXT.replace("RELEASE", "0.31.4")
+    text = REMOTE_TEXT.replace("RELEASE", "0.17.2")
     repo = write_repo(tmp_path / "repo", {REMOTE: text, other: text})
     code, stderr = bump(repo)
     assert code == 4, stderr
     assert (
-        f"error: no flux2 chart carries Flux v0.31.4 ({REMOTE}:4, {other}:4): the CRD versions "
+        f"error: no flux2 chart carries Flux v0.17.2 ({REMOTE}:4, {other}:4): the CRD versions "
         "its clusters store are unknown, so flux2 2.18.3" in stderr
     ), stderr
+
+
+def test_a_release_between_two_charts_is_judged_by_their_crds(tmp_path: Path) -> None:
+    """No chart carries Flux 2.5.0 (the community chart went from 2.4.0 to 2.5.1): its
+    neighbours' CRDs judge it, so 2.5.0 -> 2.8.5 is refused for the v1beta2 they store; it
+    went through unchecked."""
+    repo = write_repo(tmp_path / "repo", {REMOTE: REMOTE_TEXT.replace("RELEASE", "2.5.0")})
+    before = snapshot(repo)
+    code, stderr = bump(repo)
+    assert code == 4, stderr
+    error = stderr.strip().splitlines()[-1]
+    assert error.startswith(
+        "error: flux2 2.14.1, flux2 2.15.0 (around Flux v2.5.0, which no chart carries) -> "
+        "flux2 2.18.3 stops serving"
+    )
+    assert "ocirepositories.source.toolkit.fluxcd.io/v1beta2 (storage version now)" in error
+    assert snapshot(repo) == before
+
+
+def test_a_release_newer_than_the_index_is_named_not_refused(tmp_path: Path) -> None:
+    """Flux 2.8.6 is newer than the bundled index (which may predate it): not checked, said,
+    and not refused as unknown (the downgrade guard decides a move back)."""
+    repo = write_repo(tmp_path / "repo", {REMOTE: REMOTE_TEXT.replace("RELEASE", "2.8.6")})
+    code, stderr = bump(repo, "--allow-downgrade")
+    assert code == 0, stderr
+    assert (
+        f"warning: CRD guard: no flux2 chart carries Flux v2.8.6 ({REMOTE}:4), newer than every "
+        "release of the index: the CRD versions its clusters store are not checked"
+    ) in stderr
+    assert "v2.8.5/install.yaml" in (repo / REMOTE).read_text()
+
+
+def test_a_forced_move_from_between_two_charts_says_how_it_was_judged(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path / "repo", {REMOTE: REMOTE_TEXT.replace("RELEASE", "2.5.1")})
+    code, stderr = bump(repo, "--crds-migrated", "--force-unsafe-crds", "--dry-run")
+    assert code == 0, stderr
+    assert "judged by the CRDs of the releases around it" not in stderr  # 2.5.1 has a chart
+    (repo / REMOTE).write_text(REMOTE_TEXT.replace("RELEASE", "2.5.0"))
+    code, stderr = bump(repo, "--force-unsafe-crds", "--dry-run")
+    assert code == 0, stderr
+    assert (
+        f"warning: CRD guard: no flux2 chart carries Flux v2.5.0 ({REMOTE}:4): judged by the "
+        "CRDs of the releases around it (flux2 2.14.1 and 2.15.0)"
+    ) in stderr

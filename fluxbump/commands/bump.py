@@ -328,6 +328,8 @@ def _guard_crds(
     # A running chart equal to the target is no transition: name only those it moves from.
     moving = [c for c in comparison.running if not versions.equal(c, target)]
     current = ", ".join(f"{chart} {c}" for c in moving) or "the current release"
+    if comparison.around:  # (the charts are not the repository's: say whose they stand for)
+        current += f" (around Flux {', '.join(comparison.around)}, which no chart carries)"
     basis = (
         "that a release this repository pinned stored (so status.storedVersions may hold them)"
         if comparison.history is not None

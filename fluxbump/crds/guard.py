@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import semver
+
 from fluxbump import versions
 from fluxbump.crds.archives import fetch_chart_archive
 from fluxbump.crds.definitions import Crd, CrdVersions, crd_catalog_offline, read_crds
@@ -57,9 +59,12 @@ _MANIFEST_INSTALLS = frozenset(
 
 def running_charts(found: Discovery, index: HelmIndex) -> list[str]:
     """Chart versions whose CRDs the cluster may run: the pinned one and the cloud-init one
-    (without a wrapper chart, the chart of each release the manifest installs pin)."""
+    (without a wrapper chart, the chart of each release the manifest installs pin, or the
+    charts of the releases around one no chart carries: ``_around``)."""
     charts = [p.value for p in found.upstream_pins() if versions.is_pin(p.value)]
-    charts += [c for s in _install_sites(found) if (c := _chart_of(found, index, s)) is not None]
+    for site in _install_sites(found):
+        carried = _chart_of(found, index, site)
+        charts += [carried] if carried is not None else _around(found, index, site)
     return list(dict.fromkeys(charts))
 
 
@@ -80,16 +85,74 @@ def _chart_of(found: Discovery, index: HelmIndex, site: PinSite) -> str | None:
         return None
 
 
-def unknown_installs(found: Discovery, index: HelmIndex) -> list[PinSite]:
-    """Without a wrapper chart, each exact install pin whose release no chart carries (older
-    than the community chart): what its clusters store is unknown, so the guard cannot judge
-    moving from it."""
+def _around(found: Discovery, index: HelmIndex, site: PinSite) -> list[str]:
+    """Without a wrapper chart, the charts of the nearest releases below and above the one
+    ``site`` installs when no chart carries it (the community chart skips some: 2.5.0, 0.31.4):
+    an API version is served for many releases, so what those two serve covers what it may
+    have stored. Empty when it is not between two (``unknown_installs``, ``install_notes``)."""
+    if not (found.component.outside_charts and versions.is_pin(site.value)):
+        return []
+    if _chart_of(found, index, site) is not None:
+        return []
+    below, above = _nearest_charts(index, found.component.upstream, site.value)
+    return [below, above] if below is not None and above is not None else []
+
+
+def _nearest_charts(index: HelmIndex, chart: str, release: str) -> tuple[str | None, str | None]:
+    """The newest chart of the newest release before ``release``, and of the first after."""
+    key = versions.sort_key(release)
+    lower: list[tuple[semver.Version, semver.Version, str]] = []
+    higher: list[tuple[semver.Version, semver.Version, str]] = []
+    for entry in index.versions_of(chart):
+        app, own = versions.try_parse(entry.app_version), versions.try_parse(entry.version)
+        if app is None or own is None or app.prerelease:
+            continue
+        app = app.replace(build=None)
+        if app != key:
+            (lower if app < key else higher).append((app, own, entry.version))
+    below = max(lower)[2] if lower else None
+    if not higher:
+        return below, None
+    first = min(app for app, _, _ in higher)
+    return below, max(h for h in higher if h[0] == first)[2]
+
+
+def install_notes(found: Discovery, index: HelmIndex) -> list[str]:
+    """What the guard says of install pins no chart carries that it does not refuse: one
+    between two carried releases is judged by their charts, one newer than the index is not
+    checked (the index may predate it)."""
     if not found.component.outside_charts:
         return []
+    chart, notes = found.component.upstream, []
+    for site in _install_sites(found):
+        if not versions.is_pin(site.value) or _chart_of(found, index, site) is not None:
+            continue
+        below, above = _nearest_charts(index, chart, site.value)
+        if below is not None and above is not None:
+            notes.append(f"CRD guard: no {chart} chart carries Flux {site.value} ({site.where}): "
+                         f"judged by the CRDs of the releases around it ({chart} {below} and "
+                         f"{above})")  # fmt: skip
+        elif below is not None:
+            notes.append(f"CRD guard: no {chart} chart carries Flux {site.value} ({site.where}), "
+                         "newer than every release of the index: the CRD versions its "
+                         "clusters store are not checked")  # fmt: skip
+    return notes
+
+
+def unknown_installs(found: Discovery, index: HelmIndex) -> list[PinSite]:
+    """Without a wrapper chart, each exact install pin of a release older than every one a
+    chart carries: what its clusters store is unknown, so the guard cannot judge moving from
+    it (``bump._guard_unknown`` refuses it). One no chart carries between two that one does
+    is judged by theirs (``_around``); one newer than the index is named (``install_notes``)."""
+    if not found.component.outside_charts:
+        return []
+    chart = found.component.upstream
     return [
         s
         for s in _install_sites(found)
-        if versions.is_pin(s.value) and _chart_of(found, index, s) is None
+        if versions.is_pin(s.value)
+        and _chart_of(found, index, s) is None
+        and _nearest_charts(index, chart, s.value)[0] is None
     ]
 
 
@@ -141,6 +204,8 @@ class CrdComparison:
     migrated: bool = False  # --crds-migrated: stored objects were migrated first
     # Install pins of a release no chart carries: what their clusters store is unknown.
     unknown: tuple[PinSite, ...] = ()
+    # Releases no chart carries, judged by the charts of those around them (``_around``).
+    around: tuple[str, ...] = ()
 
     @property
     def blocking(self) -> tuple[Drop, ...]:
@@ -232,12 +297,16 @@ def compare_crds(
     running = tuple(running_charts(found, index))
     drops, warnings = drops_between(index, chart, list(running), target, offline=offline)
     unknown = tuple(unknown_installs(found, index))
+    warnings = install_notes(found, index) + warnings
+    around = tuple(
+        dict.fromkeys(s.value for s in _install_sites(found) if _around(found, index, s))
+    )
     if history is not None and drops:
         drops, more = _classify(drops, index, chart, [*running, *history.charts])
         warnings += more
     return CrdComparison(
         chart, running, target, tuple(drops), tuple(warnings), history, flux_clusters(found),
-        unknown=unknown,
+        unknown=unknown, around=around,
     )  # fmt: skip
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fluxbump.crds.definitions import Crd, dig
-from fluxbump.crds.schema import ObjectDoc, object_docs, validate_objects
+from fluxbump.crds.schema import ObjectDoc, object_docs, schema_errors, validate_objects
+from fluxbump.crds.schema_catalog import bundled_schema
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, Violation, yaml_site
 from fluxbump.plan import Edit
@@ -304,7 +305,7 @@ def migration_edits(
     for obj, crd in unserved(objects, crds):
         new = f"{obj.group}/{crd.storage}"
         fields, migrated = _renamed(obj, crd, new)
-        problems = validate_objects([migrated], crds, release=release)
+        problems = _made_by_move(obj, crd, migrated, crds, release)
         if problems:
             first = problems[0]
             raise UsageError(
@@ -314,6 +315,18 @@ def migration_edits(
             )
         edits += [Edit(obj.site, new), *fields]
     return edits
+
+
+def _made_by_move(
+    obj: FluxObject, crd: Crd, migrated: ObjectDoc, crds: Mapping[str, Crd], release: str
+) -> list[Violation]:
+    """The problems of ``migrated`` (``obj`` moved to the version ``crd`` stores) that ``obj``
+    does not have as written, in its own version's schema: a value every version rejects (a
+    placeholder a setup script replaces, aws-samples' ``url: REPO_PREFIX/…``) is not the
+    move's doing, and refusing the move for it left the object where the release drops it."""
+    schema = crd.schemas.get(obj.version) or bundled_schema(crd.group, crd.kind, obj.version)
+    written = schema_errors(_as_validated(obj, obj.doc), schema)
+    return validate_objects([migrated], crds, release=release, known=written)
 
 
 def _renamed(obj: FluxObject, crd: Crd, new: str) -> tuple[list[Edit], ObjectDoc]:
@@ -395,7 +408,7 @@ def deprecation_edits(
                 f"{exc.message.removesuffix('; nothing written')}"
             )
             continue
-        problems = validate_objects([migrated], crds, release=release)
+        problems = _made_by_move(obj, crd, migrated, crds, release)
         if problems:
             warnings.append(
                 f"{obj.site.where}: {obj.site.value} left as it is ({warning}): moving it to "

@@ -16,6 +16,7 @@ import pytest
 
 from tests.support.cli_runner import run_cli, run_process
 from tests.support.fixtures import init_git, snapshot
+from tests.support.flux_release import install_stand_in
 from tests.support.independent_scan import (
     FLUX_UPSTREAM,
     OPERATOR_CHARTS,
@@ -608,6 +609,47 @@ def line_changes(
             (rel, i, a, b) for i, (a, b) in enumerate(zip(old, new, strict=True), 1) if a != b
         ]
     return changes
+
+
+AWS = "aws-samples-eks-multi-cluster-gitops"
+AWS_SYSTEM = "repos/gitops-system/{}"
+AWS_TENANT = "repos/gitops-workloads/template/app-template/{}"
+KUSTOMIZE_V1_AT_2 = (2, *KUSTOMIZE_V1)
+
+
+def test_a_bootstrap_moves_objects_whose_placeholder_url_no_version_accepts(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # aws-samples' GitRepositories say url: REPO_PREFIX/..., which every API version's
+    # schema rejects (the setup seds it): not the move's doing, so 2.8.5, which serves no
+    # v1beta2, moves them with every other object; both bootstraps are regenerated.
+    cli = install_stand_in(tmp_path / "flux", "2.8.5")
+    root = work_copy(AWS, tmp_path)
+    before = snapshot(root)
+    args = ("to", "2.8.5", *UNGUARDED, "--flux-cli", str(cli), "--repo", str(root))
+    outcome = run_cli(*args, env=cache)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    after = snapshot(root)
+    regenerated = {rel for rel in before if before[rel] != after[rel] and "gotk-comp" in rel}
+    assert regenerated == {pin.file for pin in scan(SNAPSHOTS / AWS).flux_pins}
+    assert all(b"# Flux Version: v2.8.5" in after[rel] for rel in regenerated)
+    kept = [rel for rel in before if rel not in regenerated]
+    changes = line_changes({r: before[r] for r in kept}, {r: after[r] for r in kept})
+    assert changes == [
+        (AWS_SYSTEM.format("clusters-config/template/flux.yaml"), *KUSTOMIZE_V1_AT_2),
+        (AWS_SYSTEM.format("clusters/mgmt/clusters-config.yaml"), *KUSTOMIZE_V1_AT_2),
+        (AWS_SYSTEM.format("clusters/mgmt/flux-system/gotk-sync.yaml"), 3, *SOURCE_V1),
+        (AWS_SYSTEM.format("clusters/mgmt/flux-system/gotk-sync.yaml"), 16, *KUSTOMIZE_V1),
+        (AWS_SYSTEM.format("clusters/template/flux-system/gotk-sync.yaml"), 3, *SOURCE_V1),
+        (AWS_SYSTEM.format("clusters/template/flux-system/gotk-sync.yaml"), 16, *KUSTOMIZE_V1),
+        (AWS_SYSTEM.format("tools/karpenter/karpenter-release.yaml"), 1,
+         "apiVersion: helm.toolkit.fluxcd.io/v2beta1", "apiVersion: helm.toolkit.fluxcd.io/v2"),
+        (AWS_SYSTEM.format("tools/karpenter/karpenter-repo.yaml"), 2, *SOURCE_V1),
+        (AWS_SYSTEM.format("workloads/template/flux-kustomization.yaml"), *KUSTOMIZE_V1_AT_2),
+        (AWS_SYSTEM.format("workloads/template/git-repo.yaml"), 1, *SOURCE_V1),
+        (AWS_TENANT.format("flux-kustomization.yaml"), *KUSTOMIZE_V1_AT_2),
+        (AWS_TENANT.format("git-repo.yaml"), 1, *SOURCE_V1),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", NAMES)

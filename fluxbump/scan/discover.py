@@ -484,7 +484,13 @@ class Survey:
                 [rel for rel in self.roles.release_pins if rel not in unread],
                 lambda rel: read_once(self.sources, self.root, rel),
             )
-            self._release_pins += [s for s in self.instances if s.role in CLUSTER_RELEASE_ROLES]
+            # (a workflow is a cluster file too: its CLI image is found once)
+            seen = {(s.file, s.start) for s in self._release_pins}
+            self._release_pins += [
+                s
+                for s in self.instances
+                if s.role in CLUSTER_RELEASE_ROLES and (s.file, s.start) not in seen
+            ]
         return self._release_pins
 
     def _release_pins_in(self, rel: str) -> list[PinSite]:
@@ -589,7 +595,7 @@ RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
 )
 # Flux release pins read during the cluster-file pass (``Survey.instances``); the other
 # pins that pass finds are flux-operator's chart pins.
-CLUSTER_RELEASE_ROLES = frozenset({Role.INSTANCE, Role.FLUX_MANIFESTS, Role.FLUX_GIT})
+CLUSTER_RELEASE_ROLES = frozenset({Role.INSTANCE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.CLI})
 
 
 def survey(

@@ -116,6 +116,17 @@ def find_cli_pins(source: SourceFile) -> list[PinSite]:
     return pins
 
 
+def may_hold_cli_image(raw: bytes) -> bool:
+    """The byte test run on every cluster file: a Kubernetes manifest may run the CLI."""
+    return _IMAGE_NAME.encode() in raw
+
+
+def find_cli_images(source: SourceFile) -> list[PinSite]:
+    """The CLI's image in a manifest of the cluster files (a Job running ``flux bootstrap``,
+    a CronJob running ``flux reconcile``): the release that CLI is, as in a Dockerfile."""
+    return _image_pins(source)
+
+
 def _image_pins(source: SourceFile) -> list[PinSite]:
     """The tag of each reference to the CLI's image outside comments (a Dockerfile's
     ``FROM``, a CI job's ``container:``, a ``docker run``): the release that CLI is."""

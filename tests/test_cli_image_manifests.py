@@ -90,3 +90,32 @@ def test_an_image_in_a_file_read_for_release_pins_anyway_is_one_pin(tmp_path: Pa
     """A workflow is YAML too (read by the cluster pass): its image is listed once."""
     repo = write_repo(tmp_path / "repo", {INSTALL: INSTALL_TEXT, WORKFLOW: WORKFLOW_TEXT})
     assert _cli_pins(repo) == [(WORKFLOW, 4, "v2.7.5")]
+
+
+# aws-samples/eks-multi-cluster-gitops installs the CLI on its workstation from a
+# CloudFormation template's UserData (initial-setup/auto/cfn.yaml), a YAML list of commands.
+CFN = "initial-setup/auto/cfn.yaml"
+CFN_TEXT = """\
+Resources:
+  SetupDocument:
+    Type: AWS::SSM::Document
+    Properties:
+      Content:
+        mainSteps:
+          - action: aws:runShellScript
+            inputs:
+              runCommand:
+                - "echo \\"Installing flux v2...\\""
+                - "curl -s https://fluxcd.io/install.sh | sudo FLUX_VERSION=2.6.0 bash"
+                - "curl -sL https://github.com/fluxcd/flux2/releases/download/v2.6.0/flux_2.6.0_linux_arm64.tar.gz | tar xz"
+"""
+
+
+def test_a_cli_install_in_any_yaml_file_is_checked_and_moved(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path / "repo", {INSTALL: INSTALL_TEXT, CFN: CFN_TEXT})
+    assert _cli_pins(repo) == [(CFN, 11, "2.6.0"), (CFN, 12, "2.6.0"), (CFN, 12, "2.6.0")]
+    assert run_cli("check", "--offline", "--repo", str(repo)).code == 1
+    before = snapshot(repo)[CFN]
+    bump = run_cli("to", "2.8.5", "--offline", "--no-git", "--repo", str(repo))
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert snapshot(repo)[CFN] == before.replace(b"2.6.0", b"2.8.5")

@@ -23,7 +23,7 @@ from fluxbump.pins import (
 from fluxbump.scan.apiversions import ApiVersions, api_versions
 from fluxbump.scan.repeated import Repeated, Yield
 from fluxbump.scan.sites import helmfile
-from fluxbump.scan.sites.fluxcli import find_cli_images, may_hold_cli_image
+from fluxbump.scan.sites.fluxcli import find_written_cli_pins, may_hold_written_cli_pin
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
 from fluxbump.scan.sites.fluxmanifests import find_flux_manifests, may_hold_flux_manifests
 from fluxbump.scan.sites.helmrelease import (
@@ -273,7 +273,7 @@ def _may_hold_release_pins(raw: bytes) -> bool:
     pinned here; UTF-16/32 text is tested as what it spells (its bytes never match)."""
     raw = as_utf8(raw)
     operator = may_hold_instance(raw) or may_hold_operator_chart(raw)
-    return operator or may_hold_flux_manifests(raw) or may_hold_cli_image(raw)
+    return operator or may_hold_flux_manifests(raw) or may_hold_written_cli_pin(raw)
 
 
 def _not_text(rel: str, raw: bytes) -> str:
@@ -288,8 +288,8 @@ def _not_text(rel: str, raw: bytes) -> str:
 def _instances(
     rel: str, raw: bytes, source: SourceFile | None, out: ScannedFiles
 ) -> SourceFile | None:
-    """FluxInstance versions, flux-manifests tags, Flux CLI images and operator chart pins
-    of one file. One
+    """FluxInstance versions, flux-manifests tags, Flux CLI pins and operator chart pins of
+    one file. One
     that may hold a FluxInstance or flux-manifests source and does not decode or parse
     raises: it pins the release unseen, and names no chart for the HelmRelease pass to report
     it by (any other is that pass's; a Go template is not a manifest, though its ``helm
@@ -307,8 +307,8 @@ def _instances(
             found = sorted(find_flux_instance(source) + found, key=lambda s: s.start)
         if may_hold_flux_manifests(raw):
             found = sorted(find_flux_manifests(source) + found, key=lambda s: s.start)
-        if may_hold_cli_image(raw):
-            found = sorted(find_cli_images(source) + found, key=lambda s: s.start)
+        if may_hold_written_cli_pin(raw):
+            found = sorted(find_written_cli_pins(source) + found, key=lambda s: s.start)
     except UsageError:
         if releasing:
             raise

@@ -156,7 +156,7 @@ class Move:
 
     def target(self) -> Target:
         component = self.found.component
-        from_release = _first(self.found.installs) if component.rules.names_a_release else None
+        from_release = _first(self._installed()) if component.rules.names_a_release else None
         from_pins = (
             [] if component.rules.names_a_release else component.rules.source_pins(self.found)
         )
@@ -170,6 +170,14 @@ class Move:
             flux=component.rules.names_a_release,
             wrapper=component.wrapper,
         )
+
+    def _installed(self) -> list[PinSite]:
+        """The pins naming the release a bump of Flux starts from: the cloud-init installs;
+        without charts, what installs Flux (the rules' source pins), then the CLI's pins."""
+        found = self.found
+        if not found.component.outside_charts:
+            return list(found.installs)
+        return [*found.component.rules.source_pins(found), *found.release_pins]
 
 
 def restyle(old: str, new: str) -> str:

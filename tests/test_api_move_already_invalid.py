@@ -11,7 +11,6 @@ cannot be done) stops it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from tests.support.cli_runner import run_cli
@@ -79,24 +78,3 @@ def test_a_problem_the_move_makes_still_refuses_it(tmp_path: Path) -> None:
     assert "spec.accessFrom: unknown field" in stderr
     assert "spec.url" not in stderr  # the placeholder was invalid before: not the reason
     assert snapshot(repo) == before
-
-
-# --- where a bump starts, with Flux pinned only outside charts ------------------------------
-
-
-def test_to_the_release_a_kustomize_install_pins_says_it_is_already_there(tmp_path: Path) -> None:
-    """It said "no pin names an exact release (every range admits it …)" of a pin naming
-    exactly that release: the release a layout without charts installs was never read."""
-    repo = write_repo(tmp_path / "repo", {INSTALL: INSTALL_TEXT})
-    outcome = run_cli("to", "2.7.5", "--repo", str(repo), "--offline", "--no-git")
-    assert outcome.code == 0, outcome.stdout + outcome.stderr
-    assert "Flux v2.7.5 → flux2 chart 2.17.2: already at v2.7.5; nothing to do" in outcome.stdout
-    assert "no pin names an exact release" not in outcome.stdout
-
-
-def test_a_bump_without_charts_names_the_release_it_moves_from(tmp_path: Path) -> None:
-    repo = write_repo(tmp_path / "repo", {INSTALL: INSTALL_TEXT})
-    args = ("to", "2.8.5", "--repo", str(repo), "--offline", "--no-git", "--dry-run")
-    assert "Flux v2.8.5 → flux2 chart 2.18.3 (from Flux v2.7.5)" in run_cli(*args).stdout
-    plan = json.loads(run_cli(*args, "--json").stdout)
-    assert plan["from"] == {"release": "2.7.5", "chart": None}

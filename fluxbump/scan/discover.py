@@ -306,9 +306,10 @@ class Survey:
                 "installs Flux here, and 'fluxbump check' proves they agree"
             )
         return (
-            f"{head}, and no chart depends on '{component.upstream}': fluxbump moves a wrapper "
-            f"chart that depends on it; if yours has other names, set 'wrapper' and 'upstream' "
-            f"in {CONFIG_NAME}"
+            f"{head}, and no chart depends on '{component.upstream}'"
+            + (", nor any other pin of a Flux release" if component.is_flux else "")
+            + ": nothing to move (see 'fluxbump status'); if your wrapper chart has other "
+            f"names, set 'wrapper' and 'upstream' in {CONFIG_NAME}"
         )
 
     def _discover(self, component: Component) -> Discovery:

@@ -41,3 +41,22 @@ def test_a_repository_pinning_no_flux_release_is_refused_saying_so(tmp_path: Pat
     assert "no chart depends on 'flux2'" in error
     assert "nor any other pin of a Flux release: nothing to move" in error
     assert "see 'fluxbump status'" in error and "fluxbump moves a wrapper chart" not in error
+
+
+def test_a_configured_wrapper_that_is_not_there_names_the_pins_and_the_setting(
+    tmp_path: Path,
+) -> None:
+    """With ``wrapper: my-flux`` configured and no such chart, it said the pins outside charts
+    are ones "fluxbump moves only with a wrapper chart: move them with the tool that installs
+    Flux here"; fluxbump moves them itself once the setting names no missing chart."""
+    files = {INSTALL: INSTALL_TEXT, ".fluxbump.yaml": "wrapper: my-flux\n"}
+    repo = write_repo(tmp_path / "repo", files)
+    for command in (("check",), ("to", "2.8.5", "--no-git")):
+        outcome = run_cli(*command, "--repo", str(repo), "--offline")
+        assert outcome.code == 2, outcome.stdout + outcome.stderr
+        error = outcome.stderr.strip().splitlines()[-1]
+        assert f"({INSTALL}:4: kustomize remote install)" in error
+        assert "remove 'wrapper: my-flux' from .fluxbump.yaml" in error
+        assert "only with a wrapper chart" not in error
+    (repo / ".fluxbump.yaml").unlink()
+    assert run_cli("to", "2.8.5", "--repo", str(repo), "--offline", "--no-git").code == 0

@@ -302,8 +302,9 @@ class Survey:
             return (
                 f"{head}, and no chart depends on '{component.upstream}': Flux is pinned here "
                 f"only outside charts ({pins[0].file}:{pins[0].line}: {pins[0].role}{more}), "
-                "which fluxbump moves only with a wrapper chart: move them with the tool that "
-                "installs Flux here, and 'fluxbump check' proves they agree"
+                "which fluxbump moves without a wrapper chart: remove "
+                f"'wrapper: {component.wrapper}' from {CONFIG_NAME}, or name the chart that "
+                f"depends on '{component.upstream}'"
             )
         return (
             f"{head}, and no chart depends on '{component.upstream}'"

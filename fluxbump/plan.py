@@ -156,7 +156,7 @@ class Move:
 
     def target(self) -> Target:
         component = self.found.component
-        from_release = _first(self._installed()) if component.rules.names_a_release else None
+        from_release = _from_release(self.found)
         from_pins = (
             [] if component.rules.names_a_release else component.rules.source_pins(self.found)
         )
@@ -171,13 +171,18 @@ class Move:
             wrapper=component.wrapper,
         )
 
-    def _installed(self) -> list[PinSite]:
-        """The pins naming the release a bump of Flux starts from: the cloud-init installs;
-        without charts, what installs Flux (the rules' source pins), then the CLI's pins."""
-        found = self.found
-        if not found.component.outside_charts:
-            return list(found.installs)
-        return [*found.component.rules.source_pins(found), *found.release_pins]
+
+def _from_release(found: Discovery) -> str | None:
+    """The release a move of Flux starts from: the first exact pin of what installs it (a
+    cloud-init URL; with Flux pinned outside charts only, a FluxInstance, a kustomize or
+    bootstrap install); with none of those exact, the CLI's, as ``refuse_downgrade`` reads it."""
+    rules = found.component.rules
+    if not rules.names_a_release:
+        return None
+    first = _first(rules.source_pins(found))
+    if first is None and found.component.outside_charts:
+        first = _first(found.release_pins)
+    return first
 
 
 def restyle(old: str, new: str) -> str:

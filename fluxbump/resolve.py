@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import semver
+
 from fluxbump import versions
 from fluxbump.errors import ResolutionError
 from fluxbump.remote.index import ChartEntry, HelmIndex
@@ -71,6 +73,14 @@ def _no_chart_message(by_release: dict[str, list[ChartEntry]], wanted: str, char
     above = [r for r in ordered if versions.parse(r).compare(target) > 0]
     head = f"Flux release {wanted} has no '{chart}' chart in the index"
     meant = None if above else _release_of_chart(by_release, wanted)
+    if meant is not None and below and _next_after(target, versions.parse(below[-1])):
+        # Flux 2.9.0 is also chart 2.9.0 of Flux 2.0.0: a release just past an index that
+        # does not list it yet is the likelier meaning, and the chart's the other one.
+        return (
+            f"{head}, whose newest release is {below[-1]}: a Flux {wanted} newer than the index "
+            f"has no chart in it yet; {wanted} is also the '{chart}' chart of Flux {meant} "
+            f"(to mean that chart, give the release, {meant})"
+        )
     if meant is not None:
         return f"{head}: {wanted} is the '{chart}' chart of Flux {meant}; give the release, {meant}"
     nearest = [
@@ -79,6 +89,11 @@ def _no_chart_message(by_release: dict[str, list[ChartEntry]], wanted: str, char
     ]
     hint = f"; nearest releases with a chart: {', '.join(nearest)}" if nearest else ""
     return f"{head}{hint}"
+
+
+def _next_after(wanted: semver.Version, newest: semver.Version) -> bool:
+    """Whether ``wanted`` is at most the next minor release after ``newest``."""
+    return wanted.major == newest.major and wanted.minor <= newest.minor + 1
 
 
 def _release_of_chart(by_release: dict[str, list[ChartEntry]], version: str) -> str | None:

@@ -3,6 +3,7 @@ or from the pin Renovate moved (``sync``), and the refusals that come before any
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from fluxbump import versions
@@ -11,7 +12,7 @@ from fluxbump.errors import UnsafeTransitionError, UsageError
 from fluxbump.pins import Role
 from fluxbump.plan import Move
 from fluxbump.remote.index import HelmIndex
-from fluxbump.scan.discover import Discovery, Survey
+from fluxbump.scan.discover import Discovery, Survey, boot_installer
 from fluxbump.scan.moved import BaseSources, MovedPin
 
 SYNC_SOURCES = ("cloud-init", "chart")
@@ -35,6 +36,42 @@ def named_choice(
     """``fluxbump to TARGET``: the component's rules resolve and verify the target."""
     named = found.component.rules.named(found, index, target, offline=offline, pre=pre)
     return Choice(found, named.release, named.chart, named.warnings)
+
+
+def refuse_shared_boot_installs(tree: Survey, choices: Sequence[Choice]) -> None:
+    """A boot install of an upstream that another component's wrapper takes over too must
+    equal that wrapper's dependency as well: moved with the chosen components alone, it
+    leaves the other behind (the gate failed after writing and restored every file). It is
+    not moved for the other (a bump of a wrapper nobody named): refused before any plan,
+    naming the other component and the sync that moves both dependencies with it."""
+    chosen = {c.found.component for c in choices}
+    for choice in choices:
+        upstream = choice.found.component.upstream
+        moved = {(s.file, s.start) for s in choice.found.adopted
+                 if versions.is_pin(s.value) and not versions.equal(s.value, choice.chart)}  # fmt: skip
+        others = [c for c in tree.components if c not in chosen and not c.operator
+                  and c.upstream == upstream] if moved else []  # fmt: skip
+        for other in map(tree.discovery, others):
+            _refuse_left_behind(choice, other, moved)
+
+
+def _refuse_left_behind(choice: Choice, other: Discovery, moved: set[tuple[str, int]]) -> None:
+    """``refuse_shared_boot_installs`` of one other component: only a boot install it agrees
+    with now (one it disagrees with is its drift already, which this move does not make)."""
+    pins = [p for p in other.upstream_pins() if versions.is_pin(p.value)]
+    shared = [s for s in other.adopted if (s.file, s.start) in moved
+              and pins and versions.equal(s.value, pins[0].value)]  # fmt: skip
+    if not shared:
+        return  # (a range: the gate says whether it admits the chart)
+    site, chart = shared[0], other.component.upstream
+    this, that = choice.found.component.name, other.component.name
+    raise UsageError(
+        f"{site.where}: {boot_installer(site)} installs {chart} at boot for component {that} "
+        f"too ({other.wrapper.name} pins {chart} {pins[0].value} at {pins[0].where}): moving "
+        f"it to {choice.chart} with {this} alone would leave {that}'s HelmRelease taking over "
+        f"another chart; write {choice.chart} there and run 'fluxbump sync --component {this} "
+        f"--component {that}'"
+    )
 
 
 def with_companions(

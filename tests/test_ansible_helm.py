@@ -107,7 +107,7 @@ def chart_pins(files: dict[str, str], tasks: str) -> list[tuple[str, int, str, s
     sources = {rel: SourceFile(rel, text.encode(), text) for rel, text in files.items()}
     return [
         (s.file, s.line, s.value, s.owner)
-        for s in find_helm_chart_pins(sources[tasks], "flux2", sources.get)
+        for s in find_helm_chart_pins(sources[tasks], frozenset({"flux2"}), sources.get)
     ]
 
 

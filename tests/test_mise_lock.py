@@ -69,3 +69,14 @@ def test_a_lock_in_another_directory_or_of_another_version_is_not_named(tmp_path
         tmp_path, {"tools/mise.toml": MISE, "mise.lock": LOCK, "tools/mise.lock": other}
     )
     assert placed_warnings(repo, "2.5.1") == []
+
+
+def test_an_entry_of_a_tool_name_the_config_no_longer_declares_is_not_named(
+    tmp_path: Path,
+) -> None:
+    # zhorvath83/home-ops: the config moved from `flux2` to "aqua:fluxcd/flux2"; mise.lock
+    # kept the old `[[tools.flux2]]` entry (at 2.8.8), which mise reads for no tool here
+    # (a lock's entries are keyed by the config's tool name) and `mise lock` prunes.
+    orphan = '\n[[tools.flux2]]\nversion = "2.3.0"\nbackend = "aqua:fluxcd/flux2"\n'
+    repo = repo_with(tmp_path, {".mise.toml": MISE, "mise.lock": LOCK + orphan})
+    assert [(rel, line) for rel, line, _ in placed_warnings(repo, "2.5.1")] == [("mise.lock", 3)]

@@ -51,11 +51,48 @@ def test_flux_operator_migrates_what_its_instance_stored(tmp_path: Path) -> None
     assert 'version: "2.8.5"' in (repo / INSTANCE).read_text()
 
 
-def test_a_release_no_chart_carries_is_named_unchecked(tmp_path: Path) -> None:
+def test_moving_from_a_release_no_chart_carries_is_refused(tmp_path: Path) -> None:
+    """Flux v0.31.4 (older than any community chart) stored GitRepositories as v1beta2, which
+    2.8 no longer serves: an unknown source release is refused, not let through unchecked."""
     repo = write_repo(tmp_path / "repo", {REMOTE: REMOTE_TEXT.replace("RELEASE", "0.31.4")})
+    before = snapshot(repo)
     code, stderr = bump(repo)
+    assert code == 4, stderr
+    assert stderr.strip().splitlines()[-1] == (
+        f"error: no flux2 chart carries Flux v0.31.4 ({REMOTE}:4): the CRD versions its clusters "
+        "store are unknown, so flux2 2.18.3 may stop serving one of them; the API server would "
+        "reject the CRD update, so Flux's manifests fail to apply; steps: 1) for each cluster "
+        "deploying Flux (every cluster that runs Flux) run `flux migrate --context <that "
+        "cluster's kube context>` (rewrites stored objects to the storage versions and prunes "
+        "status.storedVersions); 2) re-run with --crds-migrated to "
+        "record it was done (--force-unsafe-crds skips the check)"
+    )
+    assert snapshot(repo) == before
+    code, stderr = bump(repo, "--crds-migrated")
     assert code == 0, stderr
     assert (
-        f"warning: CRD guard: no flux2 chart carries Flux v0.31.4 ({REMOTE}:4): the CRD "
-        "versions its clusters store are unknown, not checked" in stderr
+        "warning: --crds-migrated: moving to flux2 2.18.3 although no flux2 chart carries Flux "
+        f"v0.31.4 ({REMOTE}:4)" in stderr
     )
+    assert "v2.8.5/install.yaml" in (repo / REMOTE).read_text()
+
+
+def test_latest_from_a_release_no_chart_carries_names_one_blocked_release(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path / "repo", {REMOTE: REMOTE_TEXT.replace("RELEASE", "0.31.4")})
+    before = snapshot(repo)
+    outcome = run_cli("to", "latest", "--repo", str(repo), "--offline", "--no-git")
+    assert outcome.code == 4, outcome.stderr
+    assert outcome.stderr.count("no flux2 chart carries Flux v0.31.4") == 1, outcome.stderr
+    assert snapshot(repo) == before
+
+
+def test_two_installs_of_one_unknown_release_are_named_in_one_clause(tmp_path: Path) -> None:
+    other = "clusters/staging/flux-system/kustomization.yaml"
+    text = REMOTE_TEXT.replace("RELEASE", "0.31.4")
+    repo = write_repo(tmp_path / "repo", {REMOTE: text, other: text})
+    code, stderr = bump(repo)
+    assert code == 4, stderr
+    assert (
+        f"error: no flux2 chart carries Flux v0.31.4 ({REMOTE}:4, {other}:4): the CRD versions "
+        "its clusters store are unknown, so flux2 2.18.3" in stderr
+    ), stderr

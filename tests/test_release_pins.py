@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.cli_runner import run_cli
 from tests.support.data import manifest
-from tests.support.fixtures import CONSISTENT, git, init_git, make_fleet, snapshot
+from tests.support.fixtures import CONSISTENT, git, init_git, make_fleet, snapshot, write_repo
 from tests.support.helm_server import HelmServer
 
 WORKFLOW = ".github/workflows/e2e.yaml"
@@ -520,6 +520,27 @@ def test_to_with_only_ranges_says_they_admit_the_release_not_that_it_is_installe
         "Flux v2.5.1: no pin names an exact release (every range admits it; a value set "
         "outside this repository is unproven: see 'fluxbump status'); nothing to do"
     ) in outcome.stdout
+    assert snapshot(repo) == before
+
+
+@pytest.mark.parametrize("install", [True, False])
+def test_to_the_release_every_exact_pin_names_says_it_is_already_there(
+    tmp_path: Path, install: bool
+) -> None:
+    # geoffdavis/talos-gitops (mise 2.8.1, a bootstrap header v2.8.1): 'to 2.8.1' said "no pin
+    # names an exact release", as if only ranges pinned Flux. With or without an exact pin of
+    # what installs it (a kustomize remote install here; else the CLI's), it is already there.
+    files = {"mise.toml": '[tools]\nflux2 = "2.5.1"\n'}
+    if install:
+        files["kustomization.yaml"] = (
+            "resources:\n  - github.com/fluxcd/flux2/manifests/install?ref=v2.5.1\n"
+        )
+    repo = write_repo(tmp_path / "repo", files)
+    before = snapshot(repo)
+    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert "no pin names an exact release" not in outcome.stdout
+    assert ": already at v2.5.1; nothing to do" in outcome.stdout
     assert snapshot(repo) == before
 
 

@@ -73,6 +73,17 @@ def test_release_without_chart_names_nearest_releases(helm_server: HelmServer) -
     assert "Traceback" not in result.stderr
 
 
+def test_the_release_after_the_index_is_not_taken_for_a_chart_version() -> None:
+    # auricom/home-ops installs Flux v2.9.0; the bundled index ends at 2.8.5, and flux2 chart
+    # 2.9.0 ships Flux 2.0.0: "give the release, 2.0.0" alone read as a seven-minor downgrade.
+    outcome = run_cli("resolve", "2.9.0", "--offline")
+    assert outcome.code == 3
+    assert "whose newest release is 2.8.5: a Flux 2.9.0 newer than the index has no chart" in (
+        outcome.stderr
+    )
+    assert "(to mean that chart, give the release, 2.0.0)" in outcome.stderr
+
+
 @pytest.mark.parametrize("bad", ["2.4", "v2.4.0; rm -rf /", "../2.4.0"])
 def test_malformed_version_is_exit_2_without_network(helm_server: HelmServer, bad: str) -> None:
     result = run_cli("resolve", bad, "--helm-repo", helm_server.base_url)

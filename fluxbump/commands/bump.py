@@ -19,7 +19,7 @@ from fluxbump.config import load_config
 from fluxbump.crds.guard import CrdComparison
 from fluxbump.crds.history import PinHistory
 from fluxbump.crds.safest import Blocked
-from fluxbump.errors import GateFailure, UsageError
+from fluxbump.errors import GateFailure, UnsafeTransitionError, UsageError
 from fluxbump.gate.invariants import inexact_upstream
 from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
 from fluxbump.gate.provider import provider_warnings
@@ -39,6 +39,7 @@ from fluxbump.targets import (
     named_choice,
     provable,
     refuse_downgrade,
+    refuse_shared_boot_installs,
     refuse_unprovable,
     shipped_releases,
     with_companions,
@@ -80,6 +81,7 @@ def run_to(
             newer = _safest_choice(tree, found, index, session, options, blocked)
             return newer or _on_own_branch(tree, found, index, session, options)
         named = named_choice(found, index, target, offline=options.offline, pre=options.pre)
+        refuse_shared_boot_installs(tree, [named])
         return with_companions(tree, [named], index, verify=True, offline=options.offline)
 
     if options.no_git and (options.push or options.open_pr):
@@ -149,6 +151,7 @@ def run_sync(
             release, chart, _ = pick(found, index)
             return [Choice(found, release, chart)]
         moved = moved_choices(tree, index, session.source_reader(options.base), components)
+        refuse_shared_boot_installs(tree, moved)
         return with_companions(tree, moved, index, verify=False, offline=options.offline)
 
     return _execute(
@@ -336,10 +339,31 @@ def _guard_crds(
         force=options.force_unsafe_crds, migrated=options.crds_migrated,
         steps=comparison.steps(), basis=basis, failure=failure,
     )  # fmt: skip
+    said += _guard_unknown(comparison, target, options, failure)
     return replace(
         comparison,
         warnings=(*comparison.warnings, *said),
-        migrated=options.crds_migrated and bool(comparison.blocking),
+        migrated=options.crds_migrated and bool(comparison.blocking or comparison.unknown),
+    )
+
+
+def _guard_unknown(
+    comparison: CrdComparison, target: str, options: BumpOptions, failure: str
+) -> list[str]:
+    """Refuse (exit 4) moving from a release older than any chart: the CRD versions its
+    clusters store are unknown, and the target may stop serving one (Flux v0.31 stored
+    GitRepositories as v1beta2, which 2.8 no longer serves). Passing is said, never silent."""
+    from fluxbump.crds.guard import unknown_release
+
+    if not comparison.unknown:
+        return []
+    why = unknown_release(comparison.unknown, comparison.chart)
+    if options.crds_migrated or options.force_unsafe_crds:
+        flag = "--crds-migrated" if options.crds_migrated else "--force-unsafe-crds"
+        return [f"{flag}: moving to {comparison.chart} {target} although {why}"]
+    raise UnsafeTransitionError(
+        f"{why}, so {comparison.chart} {target} may stop serving one of them; {failure}; "
+        f"{comparison.steps()}"
     )
 
 

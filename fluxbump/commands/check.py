@@ -164,7 +164,8 @@ def _checked(
         said = {(v.file, v.line) for v in schema}
         unserved = [v for v in unserved if (v.file, v.line) not in said]
         report.violations += check_violations(flux, crds) + schema + unserved
-        warnings += [*(crds.warnings if crds is not None else ()), *schema_warnings, *deprecated]
+        guarded = (*crds.unchecked(), *crds.warnings) if crds is not None else ()
+        warnings += [*guarded, *schema_warnings, *deprecated]
     if flux is None and not components and not found.flux_excluded:
         loose = loose_release_pins(found.release_pins())
         report.rows += loose.rows

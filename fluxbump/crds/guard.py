@@ -80,18 +80,30 @@ def _chart_of(found: Discovery, index: HelmIndex, site: PinSite) -> str | None:
         return None
 
 
-def _unknown_installs(found: Discovery, index: HelmIndex) -> list[str]:
-    """Without a wrapper chart, each exact install pin whose release no chart carries: what
-    its clusters store is unknown, so the guard cannot judge moving from it."""
+def unknown_installs(found: Discovery, index: HelmIndex) -> list[PinSite]:
+    """Without a wrapper chart, each exact install pin whose release no chart carries (older
+    than the community chart): what its clusters store is unknown, so the guard cannot judge
+    moving from it."""
     if not found.component.outside_charts:
         return []
     return [
-        f"CRD guard: no {found.component.upstream} chart carries Flux {s.value} ({s.where}): "
-        "the CRD versions its clusters store are unknown, not checked (run `flux migrate` "
-        "before a minor upgrade)"
+        s
         for s in _install_sites(found)
         if versions.is_pin(s.value) and _chart_of(found, index, s) is None
     ]
+
+
+def unknown_release(sites: Sequence[PinSite], chart: str) -> str:
+    """Why the guard cannot judge moving from the releases ``sites`` install (one clause per
+    release, naming every site of it)."""
+    by_release: dict[str, list[str]] = {}
+    for site in sites:
+        by_release.setdefault(site.value, []).append(site.where)
+    return "; ".join(
+        f"no {chart} chart carries Flux {release} ({', '.join(where)}): the CRD versions its "
+        "clusters store are unknown"
+        for release, where in by_release.items()
+    )
 
 
 def drops_between(
@@ -127,6 +139,8 @@ class CrdComparison:
     history: PinHistory | None = None  # None: no git history, every served version counts
     clusters: tuple[str, ...] = ()  # the directories whose HelmRelease deploys Flux
     migrated: bool = False  # --crds-migrated: stored objects were migrated first
+    # Install pins of a release no chart carries: what their clusters store is unknown.
+    unknown: tuple[PinSite, ...] = ()
 
     @property
     def blocking(self) -> tuple[Drop, ...]:
@@ -151,6 +165,15 @@ class CrdComparison:
             "migrated": self.migrated,
             "safe": not self.blocking or self.migrated,
         }
+
+    def unchecked(self) -> tuple[str, ...]:
+        """``check``'s word on each release whose stored versions are unknown (``to`` refuses
+        moving from one: ``bump._guard_unknown``)."""
+        return tuple(
+            f"CRD guard: {unknown_release([s], self.chart)}, not checked (run `flux migrate` "
+            "before a minor upgrade)"
+            for s in self.unknown
+        )
 
     def summary(self) -> str:
         running = ", ".join(self.running) or "none"
@@ -208,13 +231,14 @@ def compare_crds(
     chart = found.component.upstream
     running = tuple(running_charts(found, index))
     drops, warnings = drops_between(index, chart, list(running), target, offline=offline)
-    warnings = _unknown_installs(found, index) + warnings
+    unknown = tuple(unknown_installs(found, index))
     if history is not None and drops:
         drops, more = _classify(drops, index, chart, [*running, *history.charts])
         warnings += more
     return CrdComparison(
-        chart, running, target, tuple(drops), tuple(warnings), history, flux_clusters(found)
-    )
+        chart, running, target, tuple(drops), tuple(warnings), history, flux_clusters(found),
+        unknown=unknown,
+    )  # fmt: skip
 
 
 def _classify(

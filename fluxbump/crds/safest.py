@@ -17,7 +17,14 @@ from typing import Any
 from fluxbump import versions
 from fluxbump.crds.definitions import Crd
 from fluxbump.crds.drops import NO_WAY_OUT
-from fluxbump.crds.guard import compare_crds, migration_crds
+from fluxbump.crds.guard import (
+    compare_crds,
+    flux_clusters,
+    migration_crds,
+    migration_steps,
+    unknown_installs,
+    unknown_release,
+)
 from fluxbump.crds.history import PinHistory
 from fluxbump.crds.migrate import (
     FluxObject,
@@ -92,6 +99,11 @@ def safest_release(
         resolve_chart_version(index, release, chart, pre=pre)
         for release in newer_releases(index, chart, current, pre=pre)
     ]
+    unknown = unknown_installs(found, index)
+    if unknown and candidates and not migrated:  # every release alike (``bump._guard_unknown``)
+        reason = unknown_release(unknown, chart)
+        steps = migration_steps(flux_clusters(found))
+        return Safest(None, (Blocked(candidates[0].release, candidates[0].chart, reason, steps),))
     target_crds = [migration_crds(index, chart, c.chart, offline=offline) for c in candidates]
     objects = repository_objects(tree, unserved_somewhere(*(c for c in target_crds if c)))
     blocked: list[Blocked] = []

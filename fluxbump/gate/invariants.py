@@ -15,7 +15,7 @@ from fluxbump.pins import Mention, PinSite, Role, Violation
 from fluxbump.plan import restyle
 from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import app_version_of, beyond_index
-from fluxbump.scan.discover import Discovery
+from fluxbump.scan.discover import Discovery, boot_installer
 from fluxbump.scan.sites import chartlock
 from fluxbump.scan.sites.templatefile import one_variable
 from fluxbump.scan.sites.terraform import variable_of
@@ -471,14 +471,21 @@ def _adopted(found: Discovery, upstream: str | None, report: GateReport) -> None
             report.rows.append(Row(site, expected, True, False, why or ""))
             continue
         pin = found.upstream_pins()[0]
-        kind = "HelmChart " if site.role is Role.HELMCHART else ""
         report.expect_pin_or_range(
             site,
             restyle(site.value, upstream),
-            f"{kind}{site.owner} installs {name} {site.value} at boot, but "
+            f"{boot_installer(site)} installs {name} {site.value} at boot, but "
             f"{found.wrapper.name} pins {name} {upstream} ({pin.where}): its HelmRelease would "
-            "take the release over and move the CRDs; run 'fluxbump sync --from chart'",
+            f"take the release over and move the CRDs; run '{_sync_to_chart(found)}'",
         )
+
+
+def _sync_to_chart(found: Discovery) -> str:
+    """The command that moves every pin to the wrapper's dependency: ``--from`` names
+    Flux's source only; another component's sync takes its dependency when it moved."""
+    if found.component.is_flux:
+        return "fluxbump sync --from chart"
+    return f"fluxbump sync --component {found.component.name}"
 
 
 def _unproven_version(site: PinSite) -> str | None:

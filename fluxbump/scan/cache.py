@@ -26,7 +26,7 @@ import os
 import pickle
 import re
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -328,9 +328,15 @@ Record = tuple[
 ]  # fmt: skip
 
 
-def scan_key(names: frozenset[str], known: frozenset[str]) -> str:
-    """The cluster pass's records also depend on which charts it looked for."""
+def scan_key(
+    names: frozenset[str], known: frozenset[str], boot: Mapping[str, frozenset[str]]
+) -> str:
+    """The cluster pass's records also depend on which charts it looked for (``boot``: in
+    HelmCharts only, and whom an unread one is blamed on; none keeps the key a scan without
+    them had)."""
     text = "\0".join(sorted(names)) + "\1" + "\0".join(sorted(known))
+    for chart, blamed in sorted(boot.items()):
+        text += f"\2{chart}\3" + "\0".join(sorted(blamed))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -24,7 +24,7 @@ from fluxbump.components import (
     select,
 )
 from fluxbump.config import CONFIG_NAME, Config
-from fluxbump.errors import UsageError
+from fluxbump.errors import NotRegularFile, UsageError
 from fluxbump.pins import Mention, PinSite, Role, Violation, unpinned
 from fluxbump.scan.apiversions import ApiVersions
 from fluxbump.scan.cache import ScanCache, cached_roles, cached_scan, scan_key
@@ -51,6 +51,7 @@ from fluxbump.scan.sites.chart import ChartFile
 from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_commands, script_helm_commands
 from fluxbump.scan.sites.fluxcli import find_cli_pins
+from fluxbump.scan.sites.fluxinstance import find_template_instances
 from fluxbump.scan.sites.helmrelease import VersionPatch
 from fluxbump.scan.sites.kustomizeremote import find_install_commands, find_kustomize_remote
 from fluxbump.scan.sites.operator import CHARTS as OPERATOR_CHARTS
@@ -79,6 +80,7 @@ from fluxbump.scan.sources import (
     walk_files,
 )
 from fluxbump.scan.substitution import Setters, substitutions
+from fluxbump.scan.valuesfrom import follow_values_from
 from fluxbump.yamlio import yamldoc
 
 
@@ -128,7 +130,9 @@ class Discovery:
         if self.component.operator:
             return set()
         names = set(self.tracked) or {self.component.upstream}
-        if boot_installed(self.component, self.charts):  # a file naming it may install it
+        # A file naming Flux's chart may install it. Not another upstream's: an unread chart
+        # of its name (an umbrella's bp-flux) is a local chart, charged to what wraps it.
+        if self.component.is_flux and boot_installed(self.component, self.charts):
             names.add(self.component.upstream)
         return names | ({self.config.wrapper} if self.component.direct else set())
 
@@ -352,9 +356,10 @@ class Survey:
             found.releases = releases
             found.mirrors = [m for m in self.mirrors_of(component.wrapper)
                              if m.subject == component.upstream]  # fmt: skip
-            found.adopted, unversioned = self._adopted(component)
-            missing += unversioned
         self._installs(found)
+        if not component.direct:
+            found.adopted, unversioned = self._adopted(component, found.installs)
+            missing += unversioned
         found.problems += [u.problem(component.name) for u in self.unreadable_templates]
         if component.rules.names_a_release:
             found.release_pins = self.release_pins()
@@ -368,13 +373,19 @@ class Survey:
                            if u.charts & charged or not u.charts]  # fmt: skip
         return found
 
-    def _adopted(self, component: Component) -> tuple[list[PinSite], list[Violation]]:
+    def _adopted(
+        self, component: Component, installs: Sequence[PinSite]
+    ) -> tuple[list[PinSite], list[Violation]]:
         """What installs a wrapper's upstream at boot (``_tool_releases``, a HelmChart), and
         a problem for each that names no version: the incident's double install, where the
-        wrapper's HelmRelease takes the release over and moves its CRDs to its own chart."""
+        wrapper's HelmRelease takes the release over and moves its CRDs to its own chart.
+        A cloud-init ``helm install`` that is already the component's install pin (a chart
+        wrapper's: ``_installs``) is not a second site of the same text."""
         if not boot_installed(component, self.charts):
             return [], []
-        sites = [s for s in self.releases_of({component.upstream}) if s.role in BOOT_ROLES]
+        taken = {(s.file, s.start) for s in installs}
+        sites = [s for s in self.releases_of({component.upstream})
+                 if s.role in BOOT_ROLES and (s.file, s.start) not in taken]  # fmt: skip
         pins = [d.value for d in self.charts[component.wrapper].dependencies
                 if d.subject == component.upstream and versions.is_pin(d.value)]  # fmt: skip
         return pinned_releases(sites, {component.upstream: pins[0] if pins else NO_PIN})
@@ -488,12 +499,23 @@ class Survey:
             )
             # (a workflow is a cluster file too: its CLI image is found once)
             seen = {(s.file, s.start) for s in self._release_pins}
-            self._release_pins += [
+            cluster = [
                 s
                 for s in self.instances
                 if s.role in CLUSTER_RELEASE_ROLES and (s.file, s.start) not in seen
             ]
+            self._release_pins += follow_values_from(cluster, self._read_if_there)
         return self._release_pins
+
+    def _read_if_there(self, rel: str) -> SourceFile | None:
+        """A file a release pin leads to (read once), None when it is not a readable
+        regular file of the repository: what it would set stays unproven."""
+        if not (self.root / rel).is_file():
+            return None
+        try:
+            return read_once(self.sources, self.root, rel)
+        except (UsageError, NotRegularFile):
+            return None
 
     def _release_pins_in(self, rel: str) -> list[PinSite]:
         """The release pins of one file; a file that cannot be read (invalid YAML, too big)
@@ -594,6 +616,7 @@ RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
     find_bootstrap_header,
     find_kustomize_remote,
     find_install_commands,
+    find_template_instances,
 )
 # Flux release pins read during the cluster-file pass (``Survey.instances``); the other
 # pins that pass finds are flux-operator's chart pins.
@@ -670,18 +693,21 @@ def _direct_flux(charts: dict[str, ChartFile], config: Config, detected: Detecte
 
 
 def _tool_releases(found: Survey) -> None:
-    """What installs the community chart of Flux outside the cluster pins it as a HelmRelease
-    of it does (without a wrapper) or as the wrapper's dependency (``Discovery.adopted``): a
+    """What installs an upstream chart outside the cluster pins it as a HelmRelease of it
+    does (Flux without a wrapper) or as the wrapper's dependency (``Discovery.adopted``): a
     Terraform ``helm_release`` (its literal ``version``, or the values that set the variable
     it names, as for the Flux provider's ``version``) and a ``helm install|upgrade …
     --version`` of a script or cloud-init template (the chart's version there, not the Flux
-    release a cloud-init URL names)."""
-    flux = next((c for c in found.components if boot_installed(c, found.charts)), None)
-    if flux is None:
+    release a cloud-init URL names). Each wrapper's upstream, not only Flux's: a boot chart
+    of another version is the same double install for any chart."""
+    # (a set: two wrappers of one upstream are two components of one chart; each file is
+    # read and parsed once for every upstream)
+    charts = frozenset(c.upstream for c in found.components if boot_installed(c, found.charts))
+    if not charts:
         return
     files = found.readable_release_pin_files()
     read = partial(read_once, found.sources, found.root)
-    pins = [site for rel in files for site in find_chart_releases(read(rel), flux.upstream)]
+    pins = [s for rel in files for s in find_chart_releases(read(rel), charts)]
     # a cloud-init template's (its owner says so); one with no --version installs the newest
     # chart: a problem (``pins.unpinned``)
     commands = [*found.template_helm_commands()]
@@ -696,11 +722,11 @@ def _tool_releases(found: Survey) -> None:
         site
         for rel in files
         for site in find_helm_chart_pins(
-            read(rel), flux.upstream, lambda at: read(at) if at in listed else None
+            read(rel), charts, lambda at: read(at) if at in listed else None
         )
     ]
     found.releases += [
-        replace(site, role=Role.HELM_COMMAND) for site in commands if site.subject == flux.upstream
+        replace(site, role=Role.HELM_COMMAND) for site in commands if site.subject in charts
     ]
 
 
@@ -709,11 +735,17 @@ _TOOL_ROLES = frozenset({Role.TERRAFORM_HELM, Role.HELM_COMMAND})
 BOOT_ROLES = _TOOL_ROLES | {Role.HELMCHART}
 
 
+def boot_installer(site: PinSite) -> str:
+    """What a boot install is, as messages name it (``HelmChart kube-system/cilium``,
+    ``helm_release.flux2``, ``cloud-init``)."""
+    return f"HelmChart {site.owner}" if site.role is Role.HELMCHART else site.owner
+
+
 def boot_installed(component: Component, charts: Collection[str]) -> bool:
     """Whether the pins of the upstream chart itself outside the cluster (``_tool_releases``)
     and in HelmCharts are the component's: Flux's, deployed directly or by a wrapper of
     another name (a local chart named as its upstream is what those pins deploy)."""
-    return component.is_flux and (component.direct or component.upstream not in charts)
+    return not component.operator and (component.direct or component.upstream not in charts)
 
 
 def _written_charts(found: Survey) -> None:
@@ -725,6 +757,7 @@ def _written_charts(found: Survey) -> None:
     if not templates:
         return
     _, names = _scanned_names(found)
+    names |= frozenset(_boot_charts(found))  # (a template writes no HelmRelease: no scan)
     clusters = set(found.roles.clusters)
     read = partial(read_once, found.sources, found.root)
     real = partial(real_rel, found.root)
@@ -764,8 +797,30 @@ def _release_charts(found: Survey) -> frozenset[str]:
     """The chart names whose HelmRelease pins the scan collects: this repo's charts, and
     the upstream a wrapper-less Flux component deploys directly (or a Flux wrapper's, which
     a HelmChart may install at boot)."""
-    direct = {c.upstream for c in found.components if boot_installed(c, found.charts)}
+    direct = {c.upstream for c in found.components if _scans_upstream(c, found.charts)}
     return frozenset(found.charts) | direct
+
+
+def _scans_upstream(component: Component, charts: Collection[str]) -> bool:
+    """Whether the release scan looks for every pin of the upstream chart itself: Flux's
+    (a HelmRelease of it beside its wrapper is named as no pin). Another wrapper's upstream
+    is looked for in HelmCharts only (``_boot_charts``)."""
+    return component.is_flux and boot_installed(component, charts)
+
+
+def _boot_charts(found: Survey) -> dict[str, frozenset[str]]:
+    """The other upstreams installed at boot, whose HelmCharts the release scan reads
+    (``releases._boot_pins``), of the components it scans for (all, or those
+    ``--component`` names): each with the wrappers a file of it that cannot be read leaves
+    unproven."""
+    scanned, released = found.scanned, _release_charts(found)
+    booted: dict[str, set[str]] = {}
+    for c in found.components:
+        if c.upstream in released or not boot_installed(c, found.charts):
+            continue
+        if scanned is None or c.wrapper in scanned:
+            booted.setdefault(c.upstream, set()).add(c.wrapper)
+    return {upstream: frozenset(wrappers) for upstream, wrappers in booted.items()}
 
 
 def _operator_components(found: Survey) -> None:
@@ -800,7 +855,7 @@ def _scanned_charts(found: Survey, components: Sequence[str]) -> frozenset[str] 
     wrappers = [c.wrapper for c in selected]
     if any(w not in found.charts for w in wrappers):  # (or a direct layout: no wrapper)
         return None  # ``discovery`` names the missing wrapper
-    booted = {c.upstream for c in selected if boot_installed(c, found.charts)}
+    booted = {c.upstream for c in selected if _scans_upstream(c, found.charts)}
     return frozenset(tracked_charts(found.charts, wrappers)) | booted
 
 
@@ -815,7 +870,8 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
     names = _release_charts(found)
     root = str(found.root)
     clusters = before.roles.clusters
-    rescan = scan_files(root, found.sources, names, [r for r in clusters if r in changed])
+    rewritten = [r for r in clusters if r in changed]
+    rescan = scan_files(root, found.sources, names, rewritten, boot=_boot_charts(found))
     found.sources.update(rescan.sources)
     found.unreadable = [u for u in before.unreadable if u.file not in changed]
     found.unreadable += rescan.unreadable
@@ -895,10 +951,13 @@ FORK_THRESHOLD = 2000
 
 def _releases(found: Survey, files: list[str], *, api_versions: bool = True) -> None:
     known, names = _scanned_names(found)
+    boot = _boot_charts(found)
     root = str(found.root)
 
     def scan(chunk: Sequence[str]) -> ScannedFiles:
-        return scan_files(root, found.sources, names, chunk, known=known, api=api_versions)
+        return scan_files(
+            root, found.sources, names, chunk, known=known, api=api_versions, boot=boot
+        )
 
     def scan_all(chunk: Sequence[str]) -> list[ScannedFiles]:
         # Only what is read counts: a warm run's cached files are not scanned again.
@@ -908,7 +967,7 @@ def _releases(found: Survey, files: list[str], *, api_versions: bool = True) -> 
     if found.cache is None:
         parts = scan_all(files)
     else:
-        records = found.cache.part("releases", scan_key(names, known))
+        records = found.cache.part("releases", scan_key(names, known, boot))
         parts = [cached_scan(records, root, files, scan_all)]
     substituting: list[tuple[str, bytes]] = []
     patches: list[VersionPatch] = []

@@ -147,7 +147,7 @@ def pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite]
         from fluxbump.scan.sites.terraform import find_chart_releases, variable_of
 
         # Literals only: a ``var.NAME`` release is compared where its variable is set.
-        found_here = find_chart_releases(source, component.upstream)
+        found_here = find_chart_releases(source, frozenset({component.upstream}))
         return [s for s in found_here if variable_of(s) is None]
     if chart_pin and source.rel in found.templates:  # a HelmChart it writes for k3s
         from fluxbump.scan.sites.writefiles import template_pins
@@ -172,6 +172,7 @@ def release_pin_at_base(site: PinSite, base: BaseSources) -> str | None:
     from fluxbump.scan.sites.fluxinstance import find_flux_instance
     from fluxbump.scan.sites.fluxmanifests import find_flux_manifests
     from fluxbump.scan.sites.terraform import followed_variable, setters_like
+    from fluxbump.scan.valuesfrom import is_followed, version_like
 
     source = base(site.file)
     if source is None:
@@ -183,7 +184,9 @@ def release_pin_at_base(site: PinSite, base: BaseSources) -> str | None:
                    Role.FLUX_GIT: find_flux_manifests}  # fmt: skip
         kinds = (cluster[site.role],) if site.role in cluster else RELEASE_PIN_KINDS
         variable = followed_variable(site)
-        if variable is not None:  # a default, tfvars value or module argument: read as one
+        if is_followed(site):  # a values file a flux-instance release's valuesFrom is made of
+            then = version_like(site, source)
+        elif variable is not None:  # a default, tfvars value or module argument: read as one
             then = setters_like(source, site, variable)
         else:
             then = [

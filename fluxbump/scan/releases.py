@@ -137,17 +137,25 @@ def scan_files(
     *,
     known: frozenset[str] | None = None,
     api: bool = True,
+    boot: Mapping[str, frozenset[str]] | None = None,
 ) -> ScannedFiles:
     """Read each cluster file once; parse only the documents that may pin one of ``names``.
     ``known`` (default ``names``): every chart, which an unreadable file is blamed on.
-    ``api``: find each file's Flux API versions too (only a check of Flux reads them)."""
+    ``api``: find each file's Flux API versions too (only a check of Flux reads them).
+    ``boot``: charts whose HelmCharts alone are pins (``_boot_pins``), each with the charts
+    a file of it that cannot be read is blamed on."""
     known = names if known is None else known
     out = ScannedFiles()
     repeated = Repeated(names)
+    booted = frozenset(boot or ())
     for rel in files:
         progress.step(progress.SCANNED)
         noted = yamldoc.warnings_noted()
-        _read_file(root, sources.get(rel), rel, names, known, api, repeated, out)
+        failed = len(out.unreadable)
+        raw = _read_file(root, sources.get(rel), rel, names, known, api, repeated, out)
+        # (a file unread is named once)
+        if boot and len(out.unreadable) == failed and _may_boot(raw, booted):
+            _boot_pins(rel, raw, out.sources.get(rel, sources.get(rel)), boot, out)
         if yamldoc.warnings_noted() != noted:  # rare: a key twice, a write_files content
             out.warnings.append((rel, tuple(yamldoc.warnings_since(noted))))
     return out
@@ -162,28 +170,28 @@ def _read_file(
     api: bool,
     repeated: Repeated,
     out: ScannedFiles,
-) -> None:
-    """``scan_files`` of one file (``source``: its text, when read already)."""
+) -> bytes:
+    """``scan_files`` of one file (``source``: its text, when read already); its bytes."""
     try:
         raw = source.raw if source is not None else read_raw(root, rel)
     except UsageError as exc:  # too large to be a manifest: costs what it names, if read
         out.unreadable.append(_unreadable(rel, b"", exc.message, known))
-        return
+        return b""
     if b"postBuild" in raw:
         out.substituting.append((rel, raw))
     if _may_hold_release_pins(raw):
         if wide_encoding(raw) is not None:  # UTF-16/32: named as not read, never skipped
             out.unreadable.append(_unreadable(rel, raw, _not_text(rel, raw), known))
-            return
+            return raw
         try:
             source = _instances(rel, raw, source, out)
         except UsageError as exc:  # it names no chart: the HelmRelease pass would not
             out.unreadable.append(_unreadable(rel, raw, exc.message, known))
-            return
+            return raw
     split = repeated.split(raw) if source is None else None
     if split is None:
         _scan_file(rel, raw, source, names, known, api, out)
-        return
+        return raw
     cut, body = split
     found = repeated.get(body)
     if found is None:
@@ -192,6 +200,7 @@ def _read_file(
             repeated.remember(body, found)
     else:
         _answer(rel, raw, cut, found, api, out)
+    return raw
 
 
 def _scan_file(
@@ -252,6 +261,40 @@ def _scan_once(
     lines = raw.count(b"\n", 0, cut)
     kept = tuple(out.sites[sites:]), tuple(out.patches[patches:])
     return Yield(cut, lines, body, named, candidate, *kept)
+
+
+def _boot_pins(
+    rel: str,
+    raw: bytes,
+    source: SourceFile | None,
+    boot: Mapping[str, frozenset[str]],
+    out: ScannedFiles,
+) -> None:
+    """The HelmCharts of ``boot`` charts in one file that may hold one (``_may_boot``):
+    another wrapper's upstream, whose HelmReleases are no pin of it. A file that does not
+    parse is charged to the wrappers of those it names (their boot install is unproven)."""
+    charts = frozenset(boot)
+    try:
+        source = source if source is not None else source_of(rel, raw)
+        manifest = _scan_manifest(source, charts)
+    except UsageError as exc:
+        unread = _unreadable(rel, raw, exc.message, charts)
+        wrappers = frozenset(w for chart in unread.charts for w in boot[chart])
+        out.unreadable.append(replace(unread, charts=wrappers))
+        return
+    found = [] if manifest is None else [*manifest.sites, *manifest.unpinned]
+    sites = [s for s in found if s.role is Role.HELMCHART]  # (not a HelmRelease of it)
+    if sites:
+        out.sources.setdefault(rel, source)
+        out.sites += sites
+
+
+def _may_boot(raw: bytes, charts: frozenset[str]) -> bool:
+    """Whether a file may hold a HelmChart of ``charts`` (k3s or RKE2 install it at boot; a
+    cloud-config's ``write_files`` may hold one too). The kind is tested before the names:
+    each HelmRelease of a wrapper names its upstream (``bp-cilium``), so the names alone
+    would let every cluster file of a fleet through to the parser."""
+    return b"HelmChart" in as_utf8(raw) and _may_pin(raw, charts)
 
 
 def _answer(rel: str, raw: bytes, cut: int, found: Yield, api: bool, out: ScannedFiles) -> None:

@@ -142,7 +142,10 @@ def test_the_oracle_follows_a_makefile_variable_and_reads_resourceset_objects() 
         ("flux-instance", "0.53.0"),
         ("flux-operator", "0.53.0"),
     ]
-    assert xunholy.valued_instances == [XUN_SET.format("flux-instance")]
+    # its values (valuesFrom: a ConfigMap the kustomization generates of values.yaml, named
+    # into the ResourceSet by kustomizeconfig.yaml) set no version: the chart's 2.x
+    assert xunholy.valued_instances == []
+    assert ("instance", "2.x") in {(p.kind, p.version) for p in xunholy.flux_pins}
 
 
 def test_a_terraform_template_that_is_not_cloud_init_is_not_asked_to_install_flux(
@@ -576,6 +579,34 @@ def test_a_flux_operator_repository_moves_its_flux_release_pins_with_no_wrapper_
         (".mise.toml", 16, '"aqua:fluxcd/flux2" = "2.8.8"', '"aqua:fluxcd/flux2" = "2.8.5"'),
         (instance, 27, "        version: 2.6.4", "        version: 2.8.5"),
     ]
+    check = run_cli("check", "--offline", "--repo", str(root), env=cache)
+    assert check.code == 0, check.stdout + check.stderr
+
+
+def test_the_oracle_reads_the_values_file_a_flux_instance_configmap_is_generated_of() -> None:
+    damacus = scan(SNAPSHOTS / "damacus-home-ops")
+    instance = "kubernetes/apps/flux-system/flux-instance"
+    assert [(p.file, p.version) for p in damacus.flux_pins if p.kind == "instance"] == [
+        (f"{instance}/instance.yaml", "2.x"),
+        (f"{instance}/app/helm/values.yaml", "2.9.4"),  # valuesFrom: flux-instance-values
+    ]
+    assert damacus.valued_instances == []
+
+
+def test_a_flux_instance_values_file_moves_with_the_install_pins(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # damacus installs Flux by kustomize and the flux-manifests artifact at v2.9.4, and its
+    # FluxInstance's version is set in the file its valuesFrom ConfigMap is generated of.
+    root, changes = flux_bump("damacus-home-ops", tmp_path, cache)
+    assert changes == [
+        ("kubernetes/apps/flux-system/flux-instance/app/helm/values.yaml", 5,
+         "    version: 2.9.4", "    version: 2.8.5"),
+        ("kubernetes/bootstrap/flux/kustomization.yaml", 7,
+         "  - github.com/fluxcd/flux2/manifests/install?ref=v2.9.4",
+         "  - github.com/fluxcd/flux2/manifests/install?ref=v2.8.5"),
+        ("kubernetes/flux/config/flux.yaml", 11, "    tag: v2.9.4", "    tag: v2.8.5"),
+    ]  # fmt: skip
     check = run_cli("check", "--offline", "--repo", str(root), env=cache)
     assert check.code == 0, check.stdout + check.stderr
 

@@ -226,7 +226,11 @@ def scan(root: Path) -> Facts:
         if instance is not None:
             facts.flux_pins.append(FluxPin(rel, "instance", instance))
         elif _valued_instance(document, oci):
-            facts.valued_instances.append(rel)
+            generated = _generated_values_version(root, rel, document)
+            if generated is None:
+                facts.valued_instances.append(rel)
+            else:
+                facts.flux_pins.append(FluxPin(generated[0], "instance", generated[1]))
         manifests = _flux_manifests_version(document)
         if manifests is not None:
             facts.flux_pins.append(FluxPin(rel, "manifests", manifests))
@@ -820,6 +824,48 @@ def _valued_instance(document: dict[str, Any], oci: dict[str, dict[str, Any]]) -
         return False
     spec = document.get("spec") or {}
     return "valuesFrom" in spec
+
+
+def _generated_values_version(
+    root: Path, rel: str, document: dict[str, Any]
+) -> tuple[str, str] | None:
+    """(file, version) of a flux-instance release whose ``valuesFrom`` sources are all made by
+    the ``kustomization.yaml`` of its own directory (kustomize's ``configMapGenerator`` and
+    ``secretGenerator``: a ``files`` entry ``key=path`` or ``path``, keyed by its file name,
+    under the kustomization's directory) from files setting ``instance.distribution.version``:
+    helm-controller merges the sources in order (``valuesKey`` defaults to ``values.yaml``),
+    so the last that sets it wins, and none setting it leaves the chart's ``2.x``. None when a
+    source is not made so (it may set the version)."""
+    folder = (root / rel).parent
+    kustomization = next(
+        (d for n in ("kustomization.yaml", "kustomization.yml", "Kustomization")
+         if (folder / n).is_file() for d in (_load(folder / n) or [])[:1]),
+        None,
+    )  # fmt: skip
+    if not isinstance(kustomization, dict):
+        return None
+    listed = [str(r).removeprefix("./") for r in kustomization.get("resources") or []]
+    if (root / rel).name not in listed:
+        return None
+    version: tuple[str, str] = (rel, FLUX_INSTANCE_DEFAULT)
+    for source in (document.get("spec") or {}).get("valuesFrom") or []:
+        generator = {"ConfigMap": "configMapGenerator", "Secret": "secretGenerator"}
+        made = [
+            g for g in kustomization.get(generator.get(source.get("kind"), "-")) or []
+            if g.get("name") == source.get("name")
+        ]  # fmt: skip
+        key = source.get("valuesKey", "values.yaml")
+        files = [f.partition("=")[::2] for g in made for f in g.get("files") or []]
+        paths = [path or name for name, path in files if (name if path else Path(name).name) == key]
+        if len(paths) != 1 or "targetPath" in source or paths[0].startswith(("/", "../")):
+            return None
+        values = (_load(folder / paths[0]) or [None])[0] if (folder / paths[0]).is_file() else None
+        if not isinstance(values, dict):
+            return None
+        set_here = ((values.get("instance") or {}).get("distribution") or {}).get("version")
+        if set_here is not None:
+            version = ((folder / paths[0]).relative_to(root).as_posix(), str(set_here))
+    return version
 
 
 # ``NAME = value`` as GNU make (``=``, ``:=``, ``::=``, ``?=``) and the shell (``NAME=value``,

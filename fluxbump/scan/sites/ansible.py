@@ -32,18 +32,19 @@ _VARIABLE_FILES = ("vars/main.yml", "vars/main.yaml", "defaults/main.yml", "defa
 Read = Callable[[str], SourceFile | None]
 
 
-def find_helm_chart_pins(source: SourceFile, chart: str, read: Read) -> list[PinSite]:
-    """The ``chart_version`` of each Helm task of ``chart`` in a role's tasks file, or the
-    role variable's value it names (``read``: a file of the repository, None if none)."""
+def find_helm_chart_pins(source: SourceFile, charts: frozenset[str], read: Read) -> list[PinSite]:
+    """The ``chart_version`` of each Helm task of one of ``charts`` in a role's tasks file
+    (parsed once for them all), or the role variable's value it names (``read``: a file of
+    the repository, None if none)."""
     sites = []
-    for task in _chart_tasks(source, chart, read):
+    for task in _chart_tasks(source, charts, read):
         scalar = yamldoc.scalar_at(
             task.root, task.index, (*task.path, task.module, "chart_version")
         )
         if scalar is not None:
             name = yamldoc.text_of(yamldoc.child(task.node, "name")) or source.rel
             owner = f"{task.module} ({name})"
-            sites.append(_pin(source, scalar, (chart, owner), task.role, read))
+            sites.append(_pin(source, scalar, (task.chart, owner), task.role, read))
     return sites
 
 
@@ -63,7 +64,7 @@ def task_pins_like(site: PinSite, source: SourceFile, read: Read) -> list[PinSit
     same task's ``chart_version``."""
     variable = _OWNER_VARIABLE.search(site.owner)
     if variable is None:
-        pins = find_helm_chart_pins(source, site.subject, read)
+        pins = find_helm_chart_pins(source, frozenset({site.subject}), read)
         return [p for p in pins if p.owner == site.owner]
     name = variable.group("name")
     return [
@@ -76,13 +77,15 @@ def task_pins_like(site: PinSite, source: SourceFile, read: Read) -> list[PinSit
 def chart_ref_variables(source: SourceFile, chart: str, read: Read) -> list[str]:
     """The role variables each Helm task of ``chart`` names its ``chart_ref`` by
     (``{{ flux_chart_name }}``), in file order: what a Renovate string must name."""
-    names = [_VARIABLE.fullmatch(task.ref.strip()) for task in _chart_tasks(source, chart, read)]
+    tasks = _chart_tasks(source, frozenset({chart}), read)
+    names = [_VARIABLE.fullmatch(task.ref.strip()) for task in tasks]
     return [match.group("name") for match in names if match is not None]
 
 
 @dataclass(frozen=True)
 class _Task:
-    """A Helm task of a tasks file: where it is, its module and its ``chart_ref`` as written."""
+    """A Helm task of a tasks file: where it is, its module, the chart it installs and its
+    ``chart_ref`` as written."""
 
     index: int
     root: Any
@@ -90,12 +93,13 @@ class _Task:
     node: Any
     module: str
     role: str
+    chart: str
     ref: str
 
 
-def _chart_tasks(source: SourceFile, chart: str, read: Read) -> Iterator[_Task]:
+def _chart_tasks(source: SourceFile, charts: frozenset[str], read: Read) -> Iterator[_Task]:
     """Each Helm task of a role's tasks file whose ``chart_ref`` (or the role variable it
-    names) is ``chart``."""
+    names) is one of ``charts``."""
     if "/tasks/" not in f"/{source.rel}" or b"chart_ref" not in source.raw:
         return
     role = source.rel.rsplit("/tasks/", 1)[0] if "/tasks/" in source.rel else ""
@@ -106,8 +110,9 @@ def _chart_tasks(source: SourceFile, chart: str, read: Read) -> Iterator[_Task]:
                 continue
             written = yamldoc.text_of(yamldoc.child(yamldoc.child(node, module), "chart_ref"))
             ref = _value(written or "", role, read)
-            if ref is not None and chart_name(ref) == chart:
-                yield _Task(index, root, path, node, module, role, written or "")
+            chart = chart_name(ref) if ref is not None else None
+            if chart is not None and chart in charts:
+                yield _Task(index, root, path, node, module, role, chart, written or "")
 
 
 def _tasks(node: Any, path: yamldoc.YamlPath) -> Iterator[tuple[yamldoc.YamlPath, Any]]:

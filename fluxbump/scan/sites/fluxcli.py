@@ -25,6 +25,7 @@ it is reported, never rewritten. Text formats are edited as text (``doc_index`` 
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -232,8 +233,21 @@ def left_behind(
     mise = {site.file: new for site, new in edits if site.owner == MISE_OWNER}
     for rel, release in sorted(mise.items()):
         lock = read(_lock_of(rel))
-        warnings += stale_locks(lock, release) if lock is not None else []
+        warnings += stale_locks(lock, release, _declared(read(rel))) if lock is not None else []
     return warnings
+
+
+def _declared(config: SourceFile | None) -> frozenset[str] | None:
+    """The Flux CLI tool names a mise config's ``[tools]`` declares: mise keys its lock's
+    entries by those names, so an entry of another name (left from a config that named the
+    tool otherwise, which ``mise lock`` prunes) is read for no tool. None: not TOML."""
+    try:
+        tools = tomllib.loads(config.text).get("tools") if config is not None else None
+    except tomllib.TOMLDecodeError:
+        return None
+    if not isinstance(tools, dict):
+        return None
+    return frozenset(name for name in tools if re.fullmatch(_MISE_TOOL, name))
 
 
 def _lock_of(config: str) -> str:
@@ -244,15 +258,20 @@ def _lock_of(config: str) -> str:
     return f"{directory}/{lock}" if directory else lock
 
 
-def stale_locks(lock: SourceFile, release: str) -> list[PlacedWarning]:
-    """A warning at each Flux CLI entry of a mise lock that holds another version than
-    ``release``: ``mise install --locked`` refuses the config's version until it is relocked
-    (fluxbump does not write it: its URLs and checksums are of every platform's asset)."""
+def stale_locks(
+    lock: SourceFile, release: str, tools: frozenset[str] | None
+) -> list[PlacedWarning]:
+    """A warning at each Flux CLI entry of a mise lock (of one of ``tools``, the names its
+    config declares, when known) that holds another version than ``release``: ``mise install
+    --locked`` refuses the config's version until it is relocked (fluxbump does not write it:
+    its URLs and checksums are of every platform's asset)."""
     warnings = []
     for entry in _LOCK_ENTRY.finditer(lock.text):
+        tool = entry.group("quoted") or entry.group("bare")
         if entry.group("version").removeprefix("v") == release.removeprefix("v"):
             continue
-        tool = entry.group("quoted") or entry.group("bare")
+        if tools is not None and tool not in tools:
+            continue
         message = (
             f"mise locks {tool} at {entry.group('version')}, its config now pins {release}: "
             f"run 'mise lock {tool}' ('mise install --locked' refuses it until then)"

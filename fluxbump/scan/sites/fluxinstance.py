@@ -6,7 +6,8 @@ version``). The operator reads either as a semver range (``2.x``, ``2.4.x``) or 
 release: a range is checked to admit the target and never rewritten. A flux-instance
 HelmRelease that sets no version gets the chart's default, ``2.x`` (its values.yaml): the
 newest Flux 2.x of the operator's distribution artifact, shown at the values that leave it
-out; with ``valuesFrom`` the version may be set there, so it is shown unproven.
+out; with ``valuesFrom`` the version may be set there, so it is shown so here, and followed to
+the files kustomize generates those sources of by ``scan/valuesfrom.py``.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from dataclasses import replace
 from typing import Any
 
 from fluxbump.pins import PinSite, Role, yaml_site
-from fluxbump.scan.sites import resourceset
+from fluxbump.scan.sites import helmfile, resourceset
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
 _CHART = "flux-instance"
-_VALUES_PATH = ("spec", "values", "instance", "distribution", "version")
+VALUES_PATH = ("spec", "values", "instance", "distribution", "version")
+IN_VALUES = VALUES_PATH[2:]  # ``instance.distribution.version`` of the chart's values
 # flux-instance's values.yaml: ``instance.distribution.version: "2.x"``.
 CHART_DEFAULT = "2.x"
 VALUES_FROM = "valuesFrom"
@@ -33,21 +35,70 @@ def may_hold_instance(raw: bytes) -> bool:
 
 
 def find_flux_instance(source: SourceFile) -> list[PinSite]:
-    """Each FluxInstance's distribution version, and each flux-instance HelmRelease's."""
+    """Each FluxInstance's distribution version, and each flux-instance HelmRelease's (or
+    helmfile release's)."""
+    if source.rel.endswith(_TEMPLATES):
+        return find_template_instances(source)
     sites = []
     for index, root, at in resourceset.objects(blockyaml.compose_all(source.text, source.rel)):
         sites += resourceset.placed(_object_pins(source, index, root), at)
     return sites
 
 
+def find_template_instances(source: SourceFile) -> list[PinSite]:
+    """The Flux release a helmfile Go template (``helmfile.yaml.gotmpl``) installs the
+    flux-instance chart with (``_helmfile_values``), edited as text; one written as a
+    template action is shown as written (unproven)."""
+    if not source.rel.endswith(_TEMPLATES) or not may_hold_instance(source.raw):
+        return []
+    return helmfile.template_sites(
+        source, lambda index, root: _helmfile_values(source, index, root, source.text)
+    )
+
+
+_TEMPLATES = (".yaml.gotmpl", ".yml.gotmpl")
+
+
+def _helmfile_values(
+    source: SourceFile, index: int, root: Any, template: str | None = None
+) -> list[PinSite]:
+    """``instance.distribution.version`` in the inline ``values:`` of each helmfile release
+    of the chart (a bootstrap installs Flux so before the operator reconciles it): helmfile
+    merges the list in order, so the last inline mapping that sets it; none when a values
+    file after it may (a file is not followed: a template such as onedr0p's reads the
+    HelmRelease's values, which are read there)."""
+    sites = []
+    for position, release in yamldoc.items(yamldoc.child(root, "releases")):
+        chart = (yamldoc.text_of(yamldoc.child(release, "chart")) or "").rstrip("/")
+        if chart.startswith(".") or "/" not in chart or chart.rsplit("/", 1)[-1] != _CHART:
+            continue
+        name = yamldoc.text_of(yamldoc.child(release, "name")) or _CHART
+        owner = f"helmfile release {name} values"
+        for item, values in reversed(list(yamldoc.items(yamldoc.child(release, "values")))):
+            if not yamldoc.is_mapping(values):
+                break  # a values file: what it sets is not read here
+            path = ("releases", position, "values", item, *IN_VALUES)
+            scalar = yamldoc.scalar_at(root, index, path)
+            if scalar is not None and template is not None:  # (an action blanked: its text)
+                mapping = yamldoc.walk(root, path[:-1])
+                scalar = helmfile.as_written(scalar, template, mapping, path[-1])
+            if scalar is None or not scalar.value:
+                continue
+            sites.append(yaml_site(Role.INSTANCE, source.rel, scalar, subject="Flux", owner=owner))
+            break
+    return sites
+
+
 def _object_pins(source: SourceFile, index: int, root: Any) -> list[PinSite]:
     kind = yamldoc.text_of(yamldoc.child(root, "kind"))
+    if kind is None and yamldoc.is_sequence(yamldoc.child(root, "releases")):
+        return _helmfile_values(source, index, root)
     api = yamldoc.text_of(yamldoc.child(root, "apiVersion")) or ""
     if kind == "FluxInstance" and api.startswith(resourceset.API_GROUP):
         path: yamldoc.YamlPath = ("spec", "distribution", "version")
         owner = f"FluxInstance {object_name(root)}"
     elif kind == "HelmRelease" and _deploys_flux_instance(root):
-        path, owner = _VALUES_PATH, f"{object_name(root)} values"
+        path, owner = VALUES_PATH, f"{object_name(root)} values"
     else:
         return []
     scalar = yamldoc.scalar_at(root, index, path)
@@ -63,8 +114,8 @@ def _chart_default(source: SourceFile, root: Any, index: int, owner: str) -> Pin
     deepest values it gives on the way to it (``distribution:``, ``instance:``, ``values:``),
     else at its chart's; never edited (a range, or unproven)."""
     key = None
-    for depth in range(2, len(_VALUES_PATH)):
-        found = _key_node(yamldoc.walk(root, _VALUES_PATH[: depth - 1]), _VALUES_PATH[depth - 1])
+    for depth in range(2, len(VALUES_PATH)):
+        found = _key_node(yamldoc.walk(root, VALUES_PATH[: depth - 1]), VALUES_PATH[depth - 1])
         key = found or key
         if found is None:
             break
@@ -72,7 +123,7 @@ def _chart_default(source: SourceFile, root: Any, index: int, owner: str) -> Pin
     key = key or _key_node(yamldoc.child(root, "spec"), "chart")
     given = yamldoc.child(yamldoc.child(root, "spec"), VALUES_FROM) is not None
     value, why = (VALUES_FROM, VALUES_FROM) if given else (CHART_DEFAULT, "chart default")
-    scalar = yamldoc.located(key, index, _VALUES_PATH)
+    scalar = yamldoc.located(key, index, VALUES_PATH)
     assert scalar is not None  # (a HelmRelease of the chart names it under spec)
     at = replace(scalar, value=value, end=scalar.start)  # nothing to splice: never moved
     return yaml_site(Role.INSTANCE, source.rel, at, subject="Flux", owner=f"{owner} ({why})")

@@ -9,6 +9,7 @@ itself, whose version must then be the one the cluster's HelmRelease deploys. Ea
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -31,7 +32,7 @@ def releases(
         path = ("releases", position, "version")
         scalar = yamldoc.scalar_at(root, index, path)
         if template is not None and scalar is not None:
-            scalar = _as_written(scalar, template, _key_end(release, "version"))
+            scalar = as_written(scalar, template, release, "version")
         local = chart.startswith(".")  # ./charts/x: (a template's "/x" is its blanked {{ }}/x)
         if local or "/" not in chart or name not in charts or scalar is None or not scalar.value:
             continue
@@ -49,16 +50,31 @@ def template_releases(source: SourceFile, charts: frozenset[str]) -> list[PinSit
     with every ``{{ … }}`` blanked to spaces (newlines kept, so every offset and line is the
     file's own). A literal ``version:`` is a pin, edited as text (never re-parsed as YAML); a
     version that is or holds a template action stays as written, an unproven site."""
+
+    def found(index: int, root: Any) -> list[PinSite]:
+        if not yamldoc.is_sequence(yamldoc.child(root, "releases")):
+            return []
+        return releases(source, index, root, charts, source.text)
+
+    return template_sites(source, found)
+
+
+def template_sites(source: SourceFile, find: Callable[[int, Any], list[PinSite]]) -> list[PinSite]:
+    """What ``find`` (document index, root node) reads in a helmfile Go template: its YAML
+    with every ``{{ … }}`` blanked to spaces (newlines kept, so every offset and line is the
+    file's own), each site made a text one; none when it is no YAML even so."""
     blanked = _ACTION.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), source.text)
     try:
         documents = blockyaml.compose_all(blanked, source.rel)
     except UsageError:  # not YAML even without its actions: its helm commands only
         return []
-    sites = []
-    for index, root in enumerate(documents):
-        if yamldoc.is_sequence(yamldoc.child(root, "releases")):
-            sites += releases(source, index, root, charts, source.text)
+    sites = [site for index, root in enumerate(documents) for site in find(index, root)]
     return [_text_site(s, source.text) for s in sites]
+
+
+def as_written(scalar: yamldoc.Scalar, template: str, mapping: Any, key: str) -> yamldoc.Scalar:
+    """The value of ``key`` of ``mapping`` as a template holds it (``_as_written``)."""
+    return _as_written(scalar, template, _key_end(mapping, key))
 
 
 def _text_site(site: PinSite, text: str) -> PinSite:

@@ -285,14 +285,15 @@ def chart_name(chart: str) -> str:
     return chart.rstrip("/").rsplit("/", 1)[-1]
 
 
-def find_chart_releases(source: SourceFile, chart: str) -> list[PinSite]:
-    """The ``version`` of each ``helm_release`` of ``chart`` in one ``.tf`` file: a literal,
-    or a ``var.NAME`` reference that ``follow_variables`` resolves in its module; a block
-    with none is an unpinned site (the survey makes it a problem)."""
-    if not source.rel.endswith(".tf") or chart.encode() not in source.raw:
+def find_chart_releases(source: SourceFile, charts: frozenset[str]) -> list[PinSite]:
+    """The ``version`` of each ``helm_release`` of one of ``charts`` in one ``.tf`` file, in
+    file order: a literal, or a ``var.NAME`` reference that ``follow_variables`` resolves in
+    its module; a block with none is an unpinned site (the survey makes it a problem). The
+    file is read once for every chart (a wrapper's upstreams are dozens)."""
+    if not source.rel.endswith(".tf") or not any(c.encode() in source.raw for c in charts):
         return []
     found = block_pins(source, "helm_release", chart_name, references=True, unversioned=True)
-    return [site for site in found if site.subject == chart]
+    return [site for site in found if site.subject in charts]
 
 
 def _site(

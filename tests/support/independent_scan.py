@@ -47,9 +47,7 @@ as Ansible's role variable precedence documents); the Flux release pins must the
 release that chart version carries in the fluxcd-community index. A GitHub workflow step that
 ``uses: fluxcd/flux2/action@…`` installs the CLI its ``with.version`` names, or with none the
 latest release (its action.yml: "defaults to latest stable release"), kind "cli"; a version
-written as a ``${{ … }}`` expression is not read here. A script's ``curl``/``wget`` of a
-release's ``crd-schemas.tar.gz`` (kubeconform's schemas of the Flux objects) is kind "cli" too,
-"latest" when it is GitHub's ``releases/latest/download/`` URL. A Terraform ``helm_release`` of flux2
+written as a ``${{ … }}`` expression is not read here. A Terraform ``helm_release`` of flux2
 with no ``version`` argument installs the newest chart (``unversioned_charts``).
 """
 
@@ -242,7 +240,7 @@ def scan(root: Path) -> Facts:
     facts.flux_pins += _bootstrap_headers(root) + _mise_pins(root) + _kustomize_pins(root)
     facts.flux_pins += _action_pins(root)
     facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
-    facts.flux_pins += _kept_url_pins(root) + _image_arg_pins(root) + _schema_downloads(root)
+    facts.flux_pins += _kept_url_pins(root) + _image_arg_pins(root)
     facts.cloud_init_templates = _cloud_init_templates(root)
     if not facts.flux_wrappers():
         facts.terraform_charts = _terraform_charts(root)
@@ -425,29 +423,6 @@ def _command_pins(root: Path) -> list[FluxPin]:
             version = _flux_cli_version(words)
             if version:
                 pins.append(FluxPin(rel, "cli", version))
-    return pins
-
-
-_SCHEMAS_URL = re.compile(
-    r"https://github\.com/fluxcd/flux2/releases/(?:download/(?P<tag>[^/]+)|latest/download)/"
-    r"crd-schemas\.tar\.gz"
-)
-
-
-def _schema_downloads(root: Path) -> list[FluxPin]:
-    """A script's, Taskfile's or Makefile's download of a release's CRD schemas (what
-    kubeconform validates Flux objects against), kind "cli": the tag in its path, or "latest"
-    for GitHub's ``releases/latest/download/`` redirect to the newest release's asset."""
-    pins = []
-    for rel in _command_files(root):
-        for line in (root / rel).read_text("utf-8", errors="replace").splitlines():
-            body = line.strip()
-            if body.startswith("#") or not {"curl", "wget"} & set(body.split()):
-                continue
-            for word in body.split():
-                found = _SCHEMAS_URL.fullmatch(word.strip("'\""))
-                if found:
-                    pins.append(FluxPin(rel, "cli", found.group("tag") or "latest"))
     return pins
 
 

@@ -46,28 +46,3 @@ def test_an_install_of_the_latest_release_is_shown_unproven_and_never_rewritten(
     bump = run_cli("to", "2.8.5", "--offline", "--no-git", "--repo", str(repo))
     assert bump.code == 0, bump.stdout + bump.stderr
     assert snapshot(repo) == before
-
-
-def test_a_download_of_the_latest_crd_schemas_is_shown_unproven(tmp_path: Path) -> None:
-    """Azure/gitops-flux2-kustomize-helm-mt's scripts/validate.sh validates the manifests in
-    CI against the newest release's schemas, whatever release the clusters run."""
-    url = "https://github.com/fluxcd/flux2/releases/latest/download/crd-schemas.tar.gz"
-    script = f"#!/bin/sh\ncurl -sL {url} | tar zxf - -C /tmp/flux-crd-schemas\n"
-    files = {
-        KUSTOMIZATION: KUSTOMIZATION_TEXT.replace(
-            LATEST, LATEST.replace("latest/download", "download/v2.7.5")
-        ),
-        "scripts/validate.sh": script,
-    }
-    repo = write_repo(tmp_path / "repo", files)
-    status = run_cli("status", "--json", "--offline", "--repo", str(repo))
-    sites = json.loads(status.stdout)["sites"]
-    assert [
-        (s["role"], s["line"], s["value"], s["proven"])
-        for s in sites
-        if s["file"] == "scripts/validate.sh"
-    ] == [("Flux CLI pin", 2, "latest", False)]
-    before = snapshot(repo)["scripts/validate.sh"]
-    bump = run_cli("to", "2.8.5", "--offline", "--no-git", "--repo", str(repo))
-    assert bump.code == 0, bump.stdout + bump.stderr
-    assert snapshot(repo)["scripts/validate.sh"] == before

@@ -73,14 +73,7 @@ _ASSET = re.compile(
 DOWNLOAD = "fluxcd/flux2 CLI download"
 # The release's CRD schemas (what kubeconform validates the manifests against in CI): a
 # download names the release the manifests are checked for, as the CLI's does.
-# (``releases/latest/download/``: the newest release's, whatever the clusters run; shown as
-# ``latest``, never rewritten)
-_SCHEMAS = re.compile(
-    rf"github\.com/fluxcd/flux2/releases/(?:download/v?(?P<tag>{_RELEASE})|(?P<latest>latest)/"
-    r"download)/crd-schemas\.tar\.gz"
-)
-# What every download of a release asset holds (the byte test before any pattern).
-_RELEASES_NEEDLE = b"github.com/fluxcd/flux2/releases/"
+_SCHEMAS = re.compile(rf"{re.escape(_RELEASES)}v?(?P<tag>{_RELEASE})/crd-schemas\.tar\.gz")
 SCHEMAS = "fluxcd/flux2 CRD schemas download"
 
 
@@ -119,7 +112,9 @@ def find_cli_pins(source: SourceFile) -> list[PinSite]:
 
 def may_hold_written_cli_pin(raw: bytes) -> bool:
     """The byte test run on every cluster file (``find_written_cli_pins``)."""
-    return _RELEASES_NEEDLE in raw or _IMAGE_NAME.encode() in raw or bool(_SCRIPT_NAME.search(raw))
+    return (
+        _RELEASES.encode() in raw or _IMAGE_NAME.encode() in raw or bool(_SCRIPT_NAME.search(raw))
+    )
 
 
 def find_written_cli_pins(source: SourceFile) -> list[PinSite]:
@@ -128,7 +123,7 @@ def find_written_cli_pins(source: SourceFile) -> list[PinSite]:
     image, a CronJob running ``flux reconcile``, a CloudFormation or cloud-init YAML whose
     commands install the CLI: each is the release that CLI is, as in a script or Dockerfile."""
     pins: list[PinSite] = []
-    if _RELEASES_NEEDLE in source.raw:
+    if _RELEASES.encode() in source.raw:
         pins += _download_pins(source)
     if _SCRIPT_NAME.search(source.raw):
         pins += _install_script_pins(source)
@@ -189,8 +184,7 @@ def _download_pins(source: SourceFile) -> list[PinSite]:
             sites.append(_text_site(source, match.start(part), match.group(part), DOWNLOAD))
     for match in _SCHEMAS.finditer(source.text):
         if COMMENT.search(source.line_before(match.start())) is None:
-            part = "tag" if match.group("tag") is not None else "latest"
-            sites.append(_text_site(source, match.start(part), match.group(part), SCHEMAS))
+            sites.append(_text_site(source, match.start("tag"), match.group("tag"), SCHEMAS))
     return follow_file_variables(source, sites)
 
 

@@ -72,11 +72,8 @@ COMMENT = re.compile(r"(?:^|\s)#")
 _SEPARATORS = frozenset({"|", "||", "&&", ";", ">", ">>", "&"})
 # Generated manifests, read by the bootstrap kind: they hold no command line.
 _NOT_COMMANDS = (*FILE_NAMES, "gotk-components.yaml")
-# ``releases/latest/download/`` is GitHub's redirect to the newest release's asset: "latest"
-# is held as a branch ref is, shown where it is and never rewritten.
 _ASSET = re.compile(
-    r"^https://github\.com/fluxcd/flux2/releases/"
-    r"(?:download/(?P<version>[^/\s]+)|(?P<version_latest>latest)/download)/install\.yaml$"
+    r"^https://github\.com/fluxcd/flux2/releases/download/(?P<version>[^/\s]+)/install\.yaml$"
 )
 
 
@@ -282,8 +279,7 @@ def _version_in(url: str) -> tuple[int, str, str] | None:
     """Where in ``url`` the release is, the release, and what of flux2 the entry names."""
     asset = _ASSET.match(url)
     if asset is not None:
-        group = "version" if asset.group("version") is not None else "version_latest"
-        return asset.start(group), asset.group(group), ASSET
+        return asset.start("version"), asset.group("version"), ASSET
     match = _GIT.match(url)
     if match is None:
         return None

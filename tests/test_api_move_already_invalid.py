@@ -1,12 +1,13 @@
-"""A Flux object already invalid as written is no reason to refuse moving its apiVersion.
+"""A Flux object already invalid as written is refused a move as before, but not sent to
+Flux's migration notes.
 
 aws-samples/eks-multi-cluster-gitops keeps its GitRepositories at ``source.toolkit.fluxcd.io/
 v1beta2`` with ``url: REPO_PREFIX/gitops-system``, a placeholder its setup replaces with sed.
-Every version's schema rejects that URL, the one written as much as the one moved to; yet ``to
-2.8.5`` refused the whole bump (exit 2, "rewrite it by hand as Flux's migration notes say"),
-and ``to`` at a release deprecating v1beta2 left the object there "because the move leaves it
-invalid". Only a problem the move itself makes (a field the new version lacks, a rename that
-cannot be done) stops it.
+Every version's schema rejects that URL, the one written as much as the one moved to; ``to
+2.8.5`` refused (exit 2, rightly: fluxbump writes no invalid object) saying the move "leaves it
+invalid … rewrite it by hand as Flux's migration notes say", which no note covers: the value
+is what to correct. A problem the move itself makes (a field the new version lacks) is still
+the notes' case, and named first.
 """
 
 from __future__ import annotations
@@ -47,34 +48,47 @@ def _bump(repo: Path, release: str) -> tuple[int, str]:
     return outcome.code, outcome.stderr
 
 
-def test_an_unserved_version_moves_though_a_value_was_already_invalid(tmp_path: Path) -> None:
+def test_an_unserved_version_already_invalid_as_written_names_the_value(tmp_path: Path) -> None:
     repo = _repo(tmp_path / "repo")
     before = snapshot(repo)
     code, stderr = _bump(repo, "2.8.5")  # Flux 2.8 serves no v1beta2
-    assert code == 0, stderr
-    after = snapshot(repo)
-    assert after[SYNC] == before[SYNC].replace(b"/v1beta2\n", b"/v1\n", 1)
-    assert after[INSTALL] == before[INSTALL].replace(b"v2.7.5", b"v2.8.5")
+    assert code == 2, stderr
+    assert stderr.strip().splitlines()[-1] == (
+        f"error: {SYNC}:8: moving GitRepository flux-system/flux-system from "
+        "source.toolkit.fluxcd.io/v1beta2 to source.toolkit.fluxcd.io/v1 keeps it invalid, as "
+        "it is as written: GitRepository flux-system/flux-system: spec.url: "
+        "'REPO_PREFIX/gitops-system' does not match '^(http|https|ssh)://.*$' in "
+        "source.toolkit.fluxcd.io/v1 of Flux 2.8.5; correct that value, then re-run; "
+        "nothing written"
+    )
+    assert snapshot(repo) == before
 
 
-def test_a_deprecated_version_moves_though_a_value_was_already_invalid(tmp_path: Path) -> None:
+def test_a_deprecated_version_already_invalid_as_written_is_left_saying_so(
+    tmp_path: Path,
+) -> None:
     repo = _repo(tmp_path / "repo")
     before = snapshot(repo)[SYNC]
-    code, stderr = _bump(repo, "2.7.5")  # served, deprecated: moved to v1 by every bump
+    code, stderr = _bump(repo, "2.7.5")  # served, deprecated: left, the bump goes on
     assert code == 0, stderr
-    assert "left as it is" not in stderr, stderr
-    assert snapshot(repo)[SYNC] == before.replace(b"/v1beta2\n", b"/v1\n", 1)
+    assert (
+        f"warning: {SYNC}:1: source.toolkit.fluxcd.io/v1beta2 left as it is (v1beta2 "
+        "GitRepository is deprecated, upgrade to v1): moving it to source.toolkit.fluxcd.io/v1 "
+        "keeps it invalid, as it is as written: GitRepository flux-system/flux-system: spec.url"
+    ) in stderr
+    assert snapshot(repo)[SYNC] == before
 
 
-def test_a_problem_the_move_makes_still_refuses_it(tmp_path: Path) -> None:
+def test_a_problem_the_move_makes_is_named_first(tmp_path: Path) -> None:
     """A field v1beta2 has and v1 lacks, which Flux's migration notes do not rename
-    (``spec.accessFrom``), is the move's doing, placeholder or not."""
+    (``spec.accessFrom``), is the move's doing: named before the placeholder."""
     access = "  accessFrom:\n    namespaceSelectors:\n      - matchLabels: {team: a}\n"
     repo = _repo(tmp_path / "repo", SYNC_TEXT + access)
     before = snapshot(repo)
     code, stderr = _bump(repo, "2.8.5")
     assert code == 2, stderr
     assert f"error: {SYNC}:11: moving GitRepository flux-system/flux-system from " in stderr
-    assert "spec.accessFrom: unknown field" in stderr
-    assert "spec.url" not in stderr  # the placeholder was invalid before: not the reason
+    assert "leaves it invalid" in stderr and "spec.accessFrom: unknown field" in stderr
+    assert "as Flux's migration notes say" in stderr
+    assert "spec.url" not in stderr
     assert snapshot(repo) == before

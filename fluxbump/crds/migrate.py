@@ -305,28 +305,36 @@ def migration_edits(
     for obj, crd in unserved(objects, crds):
         new = f"{obj.group}/{crd.storage}"
         fields, migrated = _renamed(obj, crd, new)
-        problems = _made_by_move(obj, crd, migrated, crds, release)
-        if problems:
-            first = problems[0]
+        invalid = _invalid_after_move(obj, crd, migrated, crds, release)
+        if invalid is not None:
+            first, made = invalid
+            why, fix = (
+                ("leaves it invalid", "rewrite it by hand as Flux's migration notes say")
+                if made
+                else ("keeps it invalid, as it is as written", "correct that value")
+            )
             raise UsageError(
                 f"{first.file}:{first.line}: moving {obj.site.owner} from {obj.site.value} to "
-                f"{new} leaves it invalid: {first.message}; rewrite it by hand as Flux's "
-                "migration notes say, then re-run; nothing written"
+                f"{new} {why}: {first.message}; {fix}, then re-run; nothing written"
             )
         edits += [Edit(obj.site, new), *fields]
     return edits
 
 
-def _made_by_move(
+def _invalid_after_move(
     obj: FluxObject, crd: Crd, migrated: ObjectDoc, crds: Mapping[str, Crd], release: str
-) -> list[Violation]:
-    """The problems of ``migrated`` (``obj`` moved to the version ``crd`` stores) that ``obj``
-    does not have as written, in its own version's schema: a value every version rejects (a
-    placeholder a setup script replaces, aws-samples' ``url: REPO_PREFIX/…``) is not the
-    move's doing, and refusing the move for it left the object where the release drops it."""
+) -> tuple[Violation, bool] | None:
+    """The first problem of ``migrated`` (``obj`` moved to the version ``crd`` stores), and
+    whether the move makes it: one the object has as written, in its own version's schema
+    (aws-samples' ``url: REPO_PREFIX/…``, a placeholder its setup replaces), is no case for
+    Flux's migration notes, though the moved object is refused all the same. None: valid."""
+    problems = validate_objects([migrated], crds, release=release)
+    if not problems:
+        return None
     schema = crd.schemas.get(obj.version) or bundled_schema(crd.group, crd.kind, obj.version)
     written = schema_errors(_as_validated(obj, obj.doc), schema)
-    return validate_objects([migrated], crds, release=release, known=written)
+    made = validate_objects([migrated], crds, release=release, known=written)
+    return (made[0], True) if made else (problems[0], False)
 
 
 def _renamed(obj: FluxObject, crd: Crd, new: str) -> tuple[list[Edit], ObjectDoc]:
@@ -408,11 +416,13 @@ def deprecation_edits(
                 f"{exc.message.removesuffix('; nothing written')}"
             )
             continue
-        problems = _made_by_move(obj, crd, migrated, crds, release)
-        if problems:
+        invalid = _invalid_after_move(obj, crd, migrated, crds, release)
+        if invalid is not None:
+            first, made = invalid
+            why = "leaves it invalid" if made else "keeps it invalid, as it is as written"
             warnings.append(
                 f"{obj.site.where}: {obj.site.value} left as it is ({warning}): moving it to "
-                f"{new} leaves it invalid: {problems[0].message}"
+                f"{new} {why}: {first.message}"
             )
             continue
         edits += [Edit(obj.site, new), *fields]

@@ -312,8 +312,9 @@ def _answer(rel: str, raw: bytes, cut: int, found: Yield, api: bool, out: Scanne
 
 
 def _may_hold_release_pins(raw: bytes) -> bool:
-    """Whether a FluxInstance, a flux-manifests or flux2 source or an operator chart may be
-    pinned here; UTF-16/32 text is tested as what it spells (its bytes never match)."""
+    """Whether a FluxInstance, a flux-manifests or flux2 source, an operator chart or the
+    Flux CLI may be pinned here; UTF-16/32 text is tested as what it spells (its bytes never
+    match)."""
     raw = as_utf8(raw)
     operator = may_hold_instance(raw) or may_hold_operator_chart(raw)
     return operator or may_hold_flux_manifests(raw) or may_hold_written_cli_pin(raw)
@@ -332,11 +333,10 @@ def _instances(
     rel: str, raw: bytes, source: SourceFile | None, out: ScannedFiles
 ) -> SourceFile | None:
     """FluxInstance versions, flux-manifests tags, Flux CLI pins and operator chart pins of
-    one file. One
-    that may hold a FluxInstance or flux-manifests source and does not decode or parse
-    raises: it pins the release unseen, and names no chart for the HelmRelease pass to report
-    it by (any other is that pass's; a Go template is not a manifest, though its ``helm
-    install`` lines are pins)."""
+    one file. One that may hold a FluxInstance or flux-manifests source and does not decode
+    or parse raises: it pins the release unseen, and names no chart for the HelmRelease pass
+    to report it by (any other is that pass's; a Go template is not a manifest, though its
+    ``helm install`` lines are pins)."""
     releasing = not _go_template(raw) and (may_hold_instance(raw) or may_hold_flux_manifests(raw))
     try:
         source = source if source is not None else source_of(rel, raw)

@@ -36,6 +36,37 @@ class ComponentConfig:
         return self.wrapper is None
 
 
+# The pipeline definitions of the other common forges and CI runners, by the names each
+# documents (GitLab's ``.gitlab-ci.yml`` and its usual include folder, Gitea and Forgejo
+# Actions, Azure Pipelines, Bitbucket, CircleCI, Woodpecker, Drone, Buildkite, Jenkins): a
+# job's CLI image, its install script or download of the CLI is a Flux CLI pin as in a
+# GitHub workflow.
+CI_PIPELINES = (
+    "**/.gitlab-ci.yml",
+    "**/.gitlab-ci.yaml",
+    "**/.gitlab/ci/**/*.yml",
+    "**/.gitlab/ci/**/*.yaml",
+    "**/.gitea/workflows/*.yml",
+    "**/.gitea/workflows/*.yaml",
+    "**/.forgejo/workflows/*.yml",
+    "**/.forgejo/workflows/*.yaml",
+    "**/azure-pipelines*.yml",
+    "**/azure-pipelines*.yaml",
+    "**/bitbucket-pipelines.yml",
+    "**/.circleci/*.yml",
+    "**/.circleci/*.yaml",
+    "**/.woodpecker.yml",
+    "**/.woodpecker.yaml",
+    "**/.woodpecker/*.yml",
+    "**/.woodpecker/*.yaml",
+    "**/.drone.yml",
+    "**/.drone.yaml",
+    "**/.buildkite/*.yml",
+    "**/.buildkite/*.yaml",
+    "**/Jenkinsfile",
+)
+
+
 @dataclass(frozen=True)
 class Config:
     """Names, paths and policies; every field has the default layout's value."""
@@ -54,6 +85,7 @@ class Config:
     release_pins: tuple[str, ...] = (
         "**/.github/workflows/*.yml",
         "**/.github/workflows/*.yaml",
+        *CI_PIPELINES,
         "**/.tool-versions",
         "**/mise.toml",
         "**/.mise.toml",

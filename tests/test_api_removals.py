@@ -194,17 +194,19 @@ def test_to_2_7_moves_exactly_the_unserved_api_versions(
 def test_a_migration_that_would_not_validate_is_refused_naming_the_field(
     tmp_path: Path, helm_server: HelmServer
 ) -> None:
-    # A field v1 lacks that Flux's migration notes do not rename (patchesStrategicMerge is
-    # rewritten: tests/test_api_renames.py).
-    text = OBJECTS.replace("  prune: true\n", "  prune: true\n  healthCheck: []\n", 1)
+    # A field v1beta1 has and v1 lacks that Flux's migration notes do not rename
+    # (patchesStrategicMerge is rewritten: tests/test_api_renames.py). A field every version
+    # lacks is not the move's doing (tests/test_api_move_already_invalid.py).
+    access = "    branch: main\n  accessFrom:\n    namespaceSelectors:\n      - matchLabels: {}\n"
+    text = OBJECTS.replace("    branch: main\n", access, 1)
     repo = fleet_with_objects(tmp_path / "repo", text)
     before = snapshot(repo)
     outcome = bump(helm_server, repo, "2.7.5")
     assert outcome.code == 2, outcome.stderr
-    assert f"error: {FLUX_OBJECTS}:23: moving Kustomization flux-system/apps from " in (
+    assert f"error: {FLUX_OBJECTS}:13: moving GitRepository flux-system/apps from " in (
         outcome.stderr
     )
-    assert "spec.healthCheck: unknown field" in outcome.stderr
+    assert "spec.accessFrom: unknown field" in outcome.stderr
     assert "nothing written" in outcome.stderr
     assert snapshot(repo) == before
 

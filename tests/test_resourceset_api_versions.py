@@ -92,6 +92,19 @@ spec:
         name: rendered
         namespace: << inputs.tenant >>
 """
+# One more generated source at v1beta2, appended to RESOURCE_SET's resources.
+GIT_REPOSITORY = """\
+    - apiVersion: source.toolkit.fluxcd.io/v1beta2
+      kind: GitRepository
+      metadata:
+        name: config
+        namespace: << inputs.tenant >>
+      spec:
+        interval: 5m
+        url: https://git.example.invalid/<< inputs.tenant >>
+        ref:
+          branch: main
+"""
 # The lines of the two v1beta2 objects' apiVersion in RESOURCE_SET (1-based).
 HELM_REPOSITORY_LINE = 22
 KUSTOMIZATION_LINE = 40
@@ -185,20 +198,21 @@ def test_a_resource_set_of_served_versions_is_left_untouched(
 def test_a_generated_object_that_would_not_validate_is_refused_naming_the_field(
     tmp_path: Path, helm_server: HelmServer
 ) -> None:
-    # A field Kustomization v1 lacks that Flux's migration notes do not rename.
-    text = RESOURCE_SET.replace(
-        "        prune: true\n", "        prune: true\n        healthCheck: []\n"
-    )
+    # A field GitRepository v1beta2 has and v1 lacks that Flux's migration notes do not
+    # rename; a field every version lacks is not the move's doing
+    # (tests/test_api_move_already_invalid.py).
+    text = RESOURCE_SET + GIT_REPOSITORY + "        accessFrom:\n          namespaceSelectors: []\n"
     repo = fleet_with_resource_set(tmp_path / "repo", text)
     before = snapshot(repo)
     outcome = bump(helm_server, repo, "2.8.5")
     assert outcome.code == 2, outcome.stderr
+    access_line = RESOURCE_SET.count("\n") + GIT_REPOSITORY.count("\n") + 1
     assert outcome.stderr.startswith(
-        f"error: {TENANTS}:{KUSTOMIZATION_LINE + 10}: moving Kustomization "
-        "<< inputs.tenant >>/apps from kustomize.toolkit.fluxcd.io/v1beta2 to "
-        "kustomize.toolkit.fluxcd.io/v1 leaves it invalid: Kustomization "
+        f"error: {TENANTS}:{access_line}: moving GitRepository "
+        "<< inputs.tenant >>/config from source.toolkit.fluxcd.io/v1beta2 to "
+        "source.toolkit.fluxcd.io/v1 leaves it invalid: GitRepository "
     ), outcome.stderr
-    assert "spec.healthCheck: unknown field" in outcome.stderr
+    assert "spec.accessFrom: unknown field" in outcome.stderr
     assert "nothing written" in outcome.stderr
     assert snapshot(repo) == before
 

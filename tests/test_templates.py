@@ -38,7 +38,15 @@ SYNC_FILES = [
     # HelmReleases are found in every YAML file (the default 'clusters' globs are **/*.y*ml).
     "**/*.yaml", "**/*.yml", "**/Chart.lock", GLOB, "**/Chart.yaml", "**/blueprint.yaml",
     # Flux pins outside cloud-init (issue 21): CI, asdf, mise, aqua, Terraform, flux bootstrap.
-    "**/.github/workflows/*.yml", "**/.github/workflows/*.yaml", "**/.tool-versions",
+    "**/.github/workflows/*.yml", "**/.github/workflows/*.yaml",
+    "**/.gitlab-ci.yml", "**/.gitlab-ci.yaml", "**/.gitlab/ci/**/*.yml",  # other CI pipelines
+    "**/.gitlab/ci/**/*.yaml", "**/.gitea/workflows/*.yml", "**/.gitea/workflows/*.yaml",
+    "**/.forgejo/workflows/*.yml", "**/.forgejo/workflows/*.yaml", "**/azure-pipelines*.yml",
+    "**/azure-pipelines*.yaml", "**/bitbucket-pipelines.yml", "**/.circleci/*.yml",
+    "**/.circleci/*.yaml", "**/.woodpecker.yml", "**/.woodpecker.yaml", "**/.woodpecker/*.yml",
+    "**/.woodpecker/*.yaml", "**/.drone.yml", "**/.drone.yaml", "**/.buildkite/*.yml",
+    "**/.buildkite/*.yaml", "**/Jenkinsfile",
+    "**/.tool-versions",
     "**/mise.toml", "**/.mise.toml", "**/mise.*.toml", "**/.mise.*.toml", "**/.config/mise.toml",
     "**/.config/mise/config.toml", "**/aqua.yaml", "**/aqua.yml", "**/.aqua.yaml", "**/*.tf",
     "**/*.tfvars", "**/gotk-components.yaml",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from fluxbump import versions
 from fluxbump.components import FLUX_INSTALL_URL
-from fluxbump.config import Config, load_config
+from fluxbump.config import CI_PIPELINES, Config, load_config
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.roles import read_once
@@ -348,9 +348,11 @@ def _as_globs(paths: Iterable[str]) -> list[str]:
 
 def _holds_commands(glob: str) -> bool:
     """A ``release_pins`` glob of files with command lines: scripts, Taskfiles, Makefiles and
-    CI workflows (not kustomizations, Terraform, tool versions or generated manifests)."""
+    CI workflows and pipelines (not kustomizations, Terraform, tool versions or generated
+    manifests)."""
     name = glob.rsplit("/", 1)[-1]
-    return name.endswith(".sh") or "askfile" in glob or name == "Makefile" or "/workflows/" in glob
+    commands = name.endswith(".sh") or "askfile" in glob or name == "Makefile"
+    return commands or "/workflows/" in glob or glob in CI_PIPELINES
 
 
 def file_filters(config: Config) -> list[str]:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fluxbump.crds.definitions import Crd, dig
-from fluxbump.crds.schema import ObjectDoc, object_docs, validate_objects
+from fluxbump.crds.schema import ObjectDoc, object_docs, schema_errors, validate_objects
+from fluxbump.crds.schema_catalog import bundled_schema
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, Violation, yaml_site
 from fluxbump.plan import Edit
@@ -304,16 +305,36 @@ def migration_edits(
     for obj, crd in unserved(objects, crds):
         new = f"{obj.group}/{crd.storage}"
         fields, migrated = _renamed(obj, crd, new)
-        problems = validate_objects([migrated], crds, release=release)
-        if problems:
-            first = problems[0]
+        invalid = _invalid_after_move(obj, crd, migrated, crds, release)
+        if invalid is not None:
+            first, made = invalid
+            why, fix = (
+                ("leaves it invalid", "rewrite it by hand as Flux's migration notes say")
+                if made
+                else ("keeps it invalid, as it is as written", "correct that value")
+            )
             raise UsageError(
                 f"{first.file}:{first.line}: moving {obj.site.owner} from {obj.site.value} to "
-                f"{new} leaves it invalid: {first.message}; rewrite it by hand as Flux's "
-                "migration notes say, then re-run; nothing written"
+                f"{new} {why}: {first.message}; {fix}, then re-run; nothing written"
             )
         edits += [Edit(obj.site, new), *fields]
     return edits
+
+
+def _invalid_after_move(
+    obj: FluxObject, crd: Crd, migrated: ObjectDoc, crds: Mapping[str, Crd], release: str
+) -> tuple[Violation, bool] | None:
+    """The first problem of ``migrated`` (``obj`` moved to the version ``crd`` stores), and
+    whether the move makes it: one the object has as written, in its own version's schema
+    (aws-samples' ``url: REPO_PREFIX/…``, a placeholder its setup replaces), is no case for
+    Flux's migration notes, though the moved object is refused all the same. None: valid."""
+    problems = validate_objects([migrated], crds, release=release)
+    if not problems:
+        return None
+    schema = crd.schemas.get(obj.version) or bundled_schema(crd.group, crd.kind, obj.version)
+    written = schema_errors(_as_validated(obj, obj.doc), schema)
+    made = validate_objects([migrated], crds, release=release, known=written)
+    return (made[0], True) if made else (problems[0], False)
 
 
 def _renamed(obj: FluxObject, crd: Crd, new: str) -> tuple[list[Edit], ObjectDoc]:
@@ -396,11 +417,13 @@ def deprecation_edits(
                 f"{why.removesuffix('; nothing written')}"
             )
             continue
-        problems = validate_objects([migrated], crds, release=release)
-        if problems:
+        invalid = _invalid_after_move(obj, crd, migrated, crds, release)
+        if invalid is not None:
+            first, made = invalid
+            why = "leaves it invalid" if made else "keeps it invalid, as it is as written"
             warnings.append(
                 f"{obj.site.where}: {obj.site.value} left as it is ({warning}): moving it to "
-                f"{new} leaves it invalid: {problems[0].message}"
+                f"{new} {why}: {first.message}"
             )
             continue
         edits += [Edit(obj.site, new), *fields]

@@ -39,6 +39,8 @@ class ObjectDoc(NamedTuple):
 
 PLACEHOLDER = {"type": "string", "pattern": r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-=][^}]*)?\}$"}
 PLACEHOLDER_MARK = "x-fluxbump-placeholder"
+# (dotted path, problem) pairs: what ``schema_errors`` finds in one object.
+SchemaErrors = frozenset[tuple[str, str]]
 # A string with a placeholder anywhere in it: substituted before the server sees it, so a
 # constraint on the string (``^(http|https|ssh)://`` of a GitRepository's url) judges the
 # substituted value, which the repository does not hold (nucstack/k8s: ``url: ${REPO}``).
@@ -145,13 +147,18 @@ def _object_docs_at(text: str, body: str, rel: str, offset: int) -> list[ObjectD
 
 
 def validate_objects(
-    docs: Iterable[ObjectDoc], crds: Mapping[str, Crd], *, release: str = "the target release"
+    docs: Iterable[ObjectDoc],
+    crds: Mapping[str, Crd],
+    *,
+    release: str = "the target release",
+    known: SchemaErrors = frozenset(),
 ) -> list[Violation]:
     """Violations of Flux objects against the target release's CRDs.
 
     An object whose group and kind match a CRD must use a served version and satisfy that
     version's schema as the API server applies it (unknown fields are errors: a structural
     schema would silently prune them). ``release`` names the target, e.g. "Flux 2.3.0".
+    ``known``: schema errors left out (``schema_errors`` of the object before a move).
     """
     by_kind = {(c.group, c.kind): c for c in crds.values()}
     found: list[Violation] = []
@@ -162,11 +169,21 @@ def validate_objects(
         group, version = api_version.rsplit("/", 1)
         crd = by_kind.get((group, kind))
         if crd is not None:
-            found.extend(_check_object(doc, crd, version, release))
+            found.extend(_check_object(doc, crd, version, release, known))
     return found
 
 
-def _check_object(doc: ObjectDoc, crd: Crd, version: str, release: str) -> list[Violation]:
+def schema_errors(doc: ObjectDoc, schema: dict[str, Any] | None) -> SchemaErrors:
+    """(dotted path, problem) of each error of ``doc`` against ``schema`` (None: none)."""
+    if schema is None:
+        return frozenset()
+    errors = _schema_errors(doc.obj, schema, partial=doc.partial)
+    return frozenset((_dotted(path), problem) for path, problem in errors)
+
+
+def _check_object(
+    doc: ObjectDoc, crd: Crd, version: str, release: str, known: SchemaErrors
+) -> list[Violation]:
     who = f"{crd.kind} {_object_name(doc.obj)}"
     api_version = f"{crd.group}/{version}"
     if version not in crd.served:
@@ -190,6 +207,7 @@ def _check_object(doc: ObjectDoc, crd: Crd, version: str, release: str) -> list[
             found=_dotted(path),
         )
         for path, problem in _schema_errors(doc.obj, schema, partial=doc.partial)
+        if (_dotted(path), problem) not in known
     ]
 
 

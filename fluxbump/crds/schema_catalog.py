@@ -14,6 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from fluxbump import versions
 from fluxbump.crds.definitions import Crd
 
 SCHEMA_CATALOG_NAME = "flux2-crd-schemas.json.gz"
@@ -45,3 +46,18 @@ def bundled_crds(chart_version: str) -> dict[str, Crd] | None:
         )
         for name, info in release.items()
     }
+
+
+@cache
+def bundled_schema(group: str, kind: str, version: str) -> dict[str, Any] | None:
+    """The schema of ``group/version`` ``kind`` in the newest bundled release that has one
+    (a version a target no longer serves is judged by the last release that served it)."""
+    catalog = _catalog()
+    charts = catalog.get("charts", {})
+    for chart in sorted(charts, key=versions.sort_key, reverse=True):
+        for info in charts[chart].values():
+            key = info["schemas"].get(version)
+            if info["group"] == group and info["kind"] == kind and key is not None:
+                schema = catalog.get("schemas", {}).get(key)
+                return schema if isinstance(schema, dict) else None
+    return None

@@ -306,13 +306,15 @@ class Survey:
             return (
                 f"{head}, and no chart depends on '{component.upstream}': Flux is pinned here "
                 f"only outside charts ({pins[0].file}:{pins[0].line}: {pins[0].role}{more}), "
-                "which fluxbump moves only with a wrapper chart: move them with the tool that "
-                "installs Flux here, and 'fluxbump check' proves they agree"
+                "which fluxbump moves without a wrapper chart: remove "
+                f"'wrapper: {component.wrapper}' from {CONFIG_NAME}, or name the chart that "
+                f"depends on '{component.upstream}'"
             )
         return (
-            f"{head}, and no chart depends on '{component.upstream}': fluxbump moves a wrapper "
-            f"chart that depends on it; if yours has other names, set 'wrapper' and 'upstream' "
-            f"in {CONFIG_NAME}"
+            f"{head}, and no chart depends on '{component.upstream}'"
+            + (", nor any other pin of a Flux release" if component.is_flux else "")
+            + ": nothing to move (see 'fluxbump status'); if your wrapper chart has other "
+            f"names, set 'wrapper' and 'upstream' in {CONFIG_NAME}"
         )
 
     def _discover(self, component: Component) -> Discovery:
@@ -495,7 +497,13 @@ class Survey:
                 [rel for rel in self.roles.release_pins if rel not in unread],
                 lambda rel: read_once(self.sources, self.root, rel),
             )
-            cluster = [s for s in self.instances if s.role in CLUSTER_RELEASE_ROLES]
+            # (a workflow is a cluster file too: its CLI image is found once)
+            seen = {(s.file, s.start) for s in self._release_pins}
+            cluster = [
+                s
+                for s in self.instances
+                if s.role in CLUSTER_RELEASE_ROLES and (s.file, s.start) not in seen
+            ]
             self._release_pins += follow_values_from(cluster, self._read_if_there)
         return self._release_pins
 
@@ -612,7 +620,7 @@ RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
 )
 # Flux release pins read during the cluster-file pass (``Survey.instances``); the other
 # pins that pass finds are flux-operator's chart pins.
-CLUSTER_RELEASE_ROLES = frozenset({Role.INSTANCE, Role.FLUX_MANIFESTS, Role.FLUX_GIT})
+CLUSTER_RELEASE_ROLES = frozenset({Role.INSTANCE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.CLI})
 
 
 def survey(

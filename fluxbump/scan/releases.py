@@ -23,6 +23,7 @@ from fluxbump.pins import (
 from fluxbump.scan.apiversions import ApiVersions, api_versions
 from fluxbump.scan.repeated import Repeated, Yield
 from fluxbump.scan.sites import helmfile
+from fluxbump.scan.sites.fluxcli import find_written_cli_pins, may_hold_written_cli_pin
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
 from fluxbump.scan.sites.fluxmanifests import find_flux_manifests, may_hold_flux_manifests
 from fluxbump.scan.sites.helmrelease import (
@@ -311,10 +312,12 @@ def _answer(rel: str, raw: bytes, cut: int, found: Yield, api: bool, out: Scanne
 
 
 def _may_hold_release_pins(raw: bytes) -> bool:
-    """Whether a FluxInstance, a flux-manifests or flux2 source or an operator chart may be
-    pinned here; UTF-16/32 text is tested as what it spells (its bytes never match)."""
+    """Whether a FluxInstance, a flux-manifests or flux2 source, an operator chart or the
+    Flux CLI may be pinned here; UTF-16/32 text is tested as what it spells (its bytes never
+    match)."""
     raw = as_utf8(raw)
-    return may_hold_instance(raw) or may_hold_operator_chart(raw) or may_hold_flux_manifests(raw)
+    operator = may_hold_instance(raw) or may_hold_operator_chart(raw)
+    return operator or may_hold_flux_manifests(raw) or may_hold_written_cli_pin(raw)
 
 
 def _not_text(rel: str, raw: bytes) -> str:
@@ -329,11 +332,11 @@ def _not_text(rel: str, raw: bytes) -> str:
 def _instances(
     rel: str, raw: bytes, source: SourceFile | None, out: ScannedFiles
 ) -> SourceFile | None:
-    """FluxInstance versions, flux-manifests tags and operator chart pins of one file. One
-    that may hold a FluxInstance or flux-manifests source and does not decode or parse
-    raises: it pins the release unseen, and names no chart for the HelmRelease pass to report
-    it by (any other is that pass's; a Go template is not a manifest, though its ``helm
-    install`` lines are pins)."""
+    """FluxInstance versions, flux-manifests tags, Flux CLI pins and operator chart pins of
+    one file. One that may hold a FluxInstance or flux-manifests source and does not decode
+    or parse raises: it pins the release unseen, and names no chart for the HelmRelease pass
+    to report it by (any other is that pass's; a Go template is not a manifest, though its
+    ``helm install`` lines are pins)."""
     releasing = not _go_template(raw) and (may_hold_instance(raw) or may_hold_flux_manifests(raw))
     try:
         source = source if source is not None else source_of(rel, raw)
@@ -347,6 +350,8 @@ def _instances(
             found = sorted(find_flux_instance(source) + found, key=lambda s: s.start)
         if may_hold_flux_manifests(raw):
             found = sorted(find_flux_manifests(source) + found, key=lambda s: s.start)
+        if may_hold_written_cli_pin(raw):
+            found = sorted(find_written_cli_pins(source) + found, key=lambda s: s.start)
     except UsageError:
         if releasing:
             raise

@@ -16,6 +16,7 @@ import pytest
 
 from tests.support.cli_runner import run_cli, run_process
 from tests.support.fixtures import init_git, snapshot
+from tests.support.flux_release import install_stand_in
 from tests.support.independent_scan import (
     FLUX_UPSTREAM,
     OPERATOR_CHARTS,
@@ -531,7 +532,11 @@ def _by_form(change: tuple[str, int, str, str]) -> tuple[str, int, str, str]:
 UNGUARDED = ("--offline", "--no-git", "--force-unsafe-crds", "--allow-downgrade")
 
 
-@pytest.mark.parametrize("name", sorted(set(NAMES) - set(BUMPS)))
+# Snapshots whose bump to 2.8.5 has a test of its own (its refusal comes before the rest).
+OWN_BUMP_TEST = {"aws-samples-eks-multi-cluster-gitops"}
+
+
+@pytest.mark.parametrize("name", sorted(set(NAMES) - set(BUMPS) - OWN_BUMP_TEST))
 def test_a_flux_bump_without_a_flux_wrapper_moves_the_pins_outside_charts_or_writes_nothing(
     name: str, tmp_path: Path, cache: dict[str, str]
 ) -> None:
@@ -639,6 +644,34 @@ def line_changes(
             (rel, i, a, b) for i, (a, b) in enumerate(zip(old, new, strict=True), 1) if a != b
         ]
     return changes
+
+
+(AWS,) = OWN_BUMP_TEST
+AWS_SYNC = "repos/gitops-system/clusters/mgmt/flux-system/gotk-sync.yaml"
+
+
+def test_a_bootstrap_whose_placeholder_url_no_version_accepts_is_refused_naming_the_value(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # aws-samples' GitRepositories say url: REPO_PREFIX/..., which every API version's schema
+    # rejects (the setup seds it): moving them off v1beta2, which 2.8.5 no longer serves,
+    # would write an invalid object, so to refuses, naming the value to correct rather than
+    # Flux's migration notes (which have nothing to say about it); nothing is written.
+    cli = install_stand_in(tmp_path / "flux", "2.8.5")
+    root = work_copy(AWS, tmp_path)
+    before = snapshot(root)
+    args = ("to", "2.8.5", *UNGUARDED, "--flux-cli", str(cli), "--repo", str(root))
+    outcome = run_cli(*args, env=cache)
+    assert outcome.code == 2, outcome.stdout + outcome.stderr
+    error = outcome.stderr.strip().splitlines()[-1]
+    assert error.startswith(
+        f"error: {AWS_SYNC}:14: moving GitRepository flux-system/flux-system from "
+        "source.toolkit.fluxcd.io/v1beta2 to source.toolkit.fluxcd.io/v1 keeps it invalid, as "
+        "it is as written: GitRepository flux-system/flux-system: spec.url: "
+        "'REPO_PREFIX/gitops-system' does not match"
+    ), error
+    assert error.endswith("; correct that value, then re-run; nothing written")
+    assert snapshot(root) == before
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -107,7 +107,22 @@ INSTALL_SCRIPT = "fluxcd.io/install.sh"
 def find_cli_pins(source: SourceFile) -> list[PinSite]:
     """The Flux CLI pins of one file: its kind's (told by its name), its downloads, its
     install script's release and its images."""
-    pins = _kind_pins(source)
+    return _kind_pins(source) + find_written_cli_pins(source)
+
+
+def may_hold_written_cli_pin(raw: bytes) -> bool:
+    """The byte test run on every cluster file (``find_written_cli_pins``)."""
+    return (
+        _RELEASES.encode() in raw or _IMAGE_NAME.encode() in raw or bool(_SCRIPT_NAME.search(raw))
+    )
+
+
+def find_written_cli_pins(source: SourceFile) -> list[PinSite]:
+    """The CLI pins a file of any kind may hold: its downloads of the CLI, its install
+    script's release and its images. A Kubernetes Job running ``flux bootstrap`` in the CLI's
+    image, a CronJob running ``flux reconcile``, a CloudFormation or cloud-init YAML whose
+    commands install the CLI: each is the release that CLI is, as in a script or Dockerfile."""
+    pins: list[PinSite] = []
     if _RELEASES.encode() in source.raw:
         pins += _download_pins(source)
     if _SCRIPT_NAME.search(source.raw):

@@ -20,7 +20,8 @@ bootstrap script, a Taskfile, a Makefile or a CI step install that release too
 Either installs Flux (it counts as installed for the downgrade guard, as the ``flux
 bootstrap`` manifests do). Only the version inside the URL is the pin: it is edited as text,
 so the rest of the entry, its quotes and its comment stay as written. A branch (``ref=main``)
-or ``releases/latest`` is not a pin: it is reported, never rewritten.
+is not a pin: it is reported, never rewritten; a ``releases/latest/download/`` asset is not
+read at all (tests/test_install_pins.py).
 """
 
 from __future__ import annotations

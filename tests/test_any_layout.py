@@ -198,3 +198,17 @@ def test_init_writes_a_renamed_wrapper_it_found(tmp_path: Path) -> None:
     repo = flux_layout(tmp_path / "repo")
     assert run_cli("init", "--repo", str(repo)).code == 0
     assert "\nwrapper: platform-flux\n" in (repo / ".fluxbump.yaml").read_text()
+
+
+def test_freemarker_templated_files_are_not_manifests(tmp_path: Path) -> None:
+    """cloudogu/gitops-playground's ``*.ftl.yaml`` (FreeMarker ``<#if>`` lines around YAML)
+    made each chart they name unproven, so ``check`` failed on a template as Go's are not."""
+    templated = (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+        "metadata:\n  name: flux\nspec:\n  chart:\n    spec:\n      chart: platform-flux\n"
+        "<#if config.registry.twoRegistries>\n      version: 0.0.1\n</#if>\n"
+    )
+    repo = flux_layout(tmp_path / "repo", **{"bootstrap/flux.ftl.yaml": templated})
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+    assert "unproven" not in check.stdout + check.stderr

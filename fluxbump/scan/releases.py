@@ -546,9 +546,14 @@ def _scan_manifest(source: SourceFile, names: frozenset[str]) -> ClusterScan | N
 
 
 def _go_template(raw: bytes) -> bool:
-    """A file that is a Go template (``{{ ... }}`` actions) rather than YAML: when it does not
-    parse, it is something a tool renders before Kubernetes sees it."""
-    return b"{{" in raw and b"}}" in raw
+    """A file that is a template rather than YAML: when it does not parse, it is something a
+    tool renders before Kubernetes sees it. Go's ``{{ ... }}`` actions (Helm, helmfile), or a
+    FreeMarker directive on a line of its own (``<#if …>``, ``</#if>``: a platform installer's
+    ``*.ftl.yaml``, whose ``<#`` lines made every chart it names unproven)."""
+    return (b"{{" in raw and b"}}" in raw) or (b"<#" in raw and _FREEMARKER.search(raw) is not None)
+
+
+_FREEMARKER = re.compile(rb"^[ \t]*</?#[a-z-]", re.MULTILINE)
 
 
 def _may_pin(raw: bytes, names: frozenset[str]) -> bool:

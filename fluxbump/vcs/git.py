@@ -7,7 +7,7 @@ through the git command line (``repo.git.commit``) so the user's hooks and ident
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,7 +107,8 @@ def has_head(repo: GitRepo) -> bool:
 
 
 def dirty_files(repo: GitRepo, rels: Iterable[str]) -> list[str]:
-    """Those of ``rels`` with uncommitted changes (staged, unstaged, or untracked)."""
+    """Those of ``rels`` with uncommitted changes (staged, unstaged, or untracked), as the
+    refusal names them."""
     wanted = {repo.path(rel): rel for rel in rels}
     if not wanted:
         return []
@@ -119,12 +120,43 @@ def dirty_files(repo: GitRepo, rels: Iterable[str]) -> list[str]:
         raise UsageError(
             f"git status failed: {_first_error_line(exc)}; nothing was written"
         ) from None
-    dirty = []
-    for entry in status.split("\0"):
-        path = entry[3:]
-        if path in wanted:
-            dirty.append(wanted[path])
+    dirty = {wanted[entry[3:]] for entry in status.split("\0") if entry[3:] in wanted}
+    for path, bit in _hidden_edits(repo, wanted).items():
+        note = f"hidden from git status by its {bit} bit; git update-index --no-{bit} shows them"
+        dirty.add(f"{wanted[path]} ({note})")
     return sorted(dirty)
+
+
+# ``git ls-files -v`` tags: lower case is assume-unchanged, "S"/"s" skip-worktree.
+_INDEX_BITS = {"S": "skip-worktree", "s": "skip-worktree"}
+
+
+def _hidden_edits(repo: GitRepo, paths: Collection[str]) -> dict[str, str]:
+    """Those of ``paths`` whose index entry git status never compares with the work tree
+    (``git update-index --assume-unchanged`` or ``--skip-worktree``) and whose bytes differ
+    from it, each with its bit's name: the commit stages whole files, so it would take them."""
+    listed = repo.handle.git.ls_files("-v", "-z", "--", *paths).split("\0")
+    marked = {
+        entry[2:]: _INDEX_BITS.get(entry[0], "assume-unchanged")
+        for entry in listed
+        if entry[:1] in _INDEX_BITS or entry[:1].islower()
+    }
+    marked = {
+        path: bit
+        for path, bit in marked.items()
+        if path in paths and os.path.isfile(repo.top / path)
+    }
+    if not marked:
+        return {}
+    staged = repo.handle.git.ls_files("-s", "-z", "--", *marked).split("\0")
+    index = {entry.split("\t", 1)[1]: entry.split()[1] for entry in staged if "\t" in entry}
+    # hash-object applies the clean filters and line-ending rules ``git add`` would.
+    now = repo.handle.git.hash_object("--", *marked).split()
+    return {
+        path: bit
+        for (path, bit), sha in zip(marked.items(), now, strict=True)
+        if index.get(path) != sha
+    }
 
 
 # Markers git leaves while an operation is half done; committing then would mix our change in.

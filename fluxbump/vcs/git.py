@@ -492,7 +492,8 @@ def _renames(
         by_commit.setdefault(sha, {})[path] = paths[path]
     found: dict[str, dict[str, str]] = {}
     for sha, wanted in by_commit.items():
-        if not repo.handle.commit(sha).parents:
+        # The parents git sees: a shallow clone's oldest commit names one it does not have.
+        if len(repo.handle.git.rev_list("--parents", "--max-count=1", sha).split()) < 2:
             continue
         raw = repo.handle.git.diff_tree("-M", "-r", "--raw", "--no-abbrev", "-z", f"{sha}^", sha)
         tokens = raw.split("\0")

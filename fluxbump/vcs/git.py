@@ -34,9 +34,29 @@ class GitRepo:
         return self.prefix + rel
 
 
+class GitNotInstalled(UsageError):
+    """``root`` is in a git work tree, but there is no git executable to read or commit it."""
+
+    def __init__(self, top: Path) -> None:
+        self.top = top
+        super().__init__(
+            f"{top} is a git work tree, but git is not installed (no git on PATH): fluxbump "
+            "commits with it; install git, or pass --no-git to only write the files; nothing "
+            "was written"
+        )
+
+
 def open_repo(root: Path) -> GitRepo | None:
-    """The git work tree containing ``root``, or None when it is not in one."""
-    import git
+    """The git work tree containing ``root``, or None when it is not in one. Raises
+    GitNotInstalled for a work tree in a system without git (a slim container image)."""
+    try:
+        import git
+    except ImportError:  # GitPython's own import checks for a git executable
+        here = root.resolve()
+        top = next((d for d in (here, *here.parents) if (d / ".git").exists()), None)
+        if top is None:
+            return None
+        raise GitNotInstalled(top) from None
 
     try:
         handle = git.Repo(root, search_parent_directories=True)

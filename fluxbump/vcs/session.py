@@ -44,7 +44,12 @@ class GitSession:
         """Git is read (for the base revision) even with --no-git; only writes are skipped."""
         from fluxbump.vcs import git
 
-        repo = git.open_repo(root)
+        try:
+            repo = git.open_repo(root)
+        except git.GitNotInstalled:
+            if not options.no_git:
+                raise
+            repo = None  # --no-git asks for no commit; the base revision is then the files
         if repo is not None and not (options.no_git or options.dry_run):  # (git would commit)
             git.refuse_untrusted_work_tree(repo)  # before has_head, which git's refusal fails
         if repo is None or not git.has_head(repo):

@@ -1,5 +1,5 @@
-"""Repositories git itself shapes unusually, as CI checks them out: a bump reads their history
-and commits in them like in a full clone."""
+"""Repositories git itself shapes unusually, as CI checks them out, and systems without git: a
+bump reads their history and commits in them like in a full clone, or says what to do."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from fluxbump import fleet
 from tests.adversarial.harness import committed_files, git_out, git_state, leftovers
 from tests.support.cli_runner import run_cli
-from tests.support.crash_cli import SMALL
+from tests.support.crash_cli import SMALL, fluxbump_cmd, run
 from tests.support.fixtures import INCIDENT, make_fleet
 from tests.support.helm_server import HelmServer
 
@@ -29,3 +29,41 @@ def test_a_shallow_clone_is_bumped(tmp_path: Path, index_server: HelmServer) -> 
     assert proc.code == 0, proc.stderr
     assert fleet.WRAPPER_CHART in committed_files(root)
     assert git_state(root).clean and leftovers(root) == []
+
+
+def test_without_git_installed_to_refuses_and_no_git_and_check_still_work(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """A slim container image (python:3.12-slim) has no git: every command, even ``to
+    --no-git`` and ``check``, ended in exit 70 (GitPython's import needs a git executable)."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    no_git = {"PATH": str(tmp_path / "empty-bin")}  # the interpreter is started by its path
+    before = git_state(root)
+    refused = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache", **no_git)
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr == (
+        f"error: {root} is a git work tree, but git is not installed (no git on PATH): "
+        "fluxbump commits with it; install git, or pass --no-git to only write the files; "
+        "nothing was written\n"
+    )
+    assert git_state(root) == before and leftovers(root) == []
+
+    cmd = fluxbump_cmd(root, index_server, "to", "2.4.0", "--no-git")
+    written = run(cmd, tmp_path / "cache", **no_git)
+    assert written.returncode == 0, written.stderr
+    assert "version: 1.1.2" in (root / fleet.WRAPPER_CHART).read_text()
+    assert git_out(root, "rev-parse", "HEAD") == before.head and leftovers(root) == []
+
+
+def test_without_git_installed_check_reads_the_files_and_says_what_it_cannot(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    no_git = {"PATH": str(tmp_path / "empty-bin")}
+    proc = run(fluxbump_cmd(root, index_server, "check"), tmp_path / "cache", **no_git)
+    assert proc.returncode == 1, proc.stderr  # the incident's violations, as with git
+    assert "check: 2 violation(s) in 14 pin-sites" in proc.stdout
+    assert proc.stderr == (
+        f"warning: {root} is a git work tree, but git is not installed (no git on PATH): its "
+        "pin history is not read, so every served CRD version counts as stored; install git\n"
+    )

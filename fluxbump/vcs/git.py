@@ -126,6 +126,9 @@ def has_head(repo: GitRepo) -> bool:
     return repo.handle.head.is_valid()  # type: ignore[no-any-return]
 
 
+_NO_OPTIONAL_LOCKS = {"GIT_OPTIONAL_LOCKS": "0"}
+
+
 def dirty_files(repo: GitRepo, rels: Iterable[str]) -> list[str]:
     """Those of ``rels`` with uncommitted changes (staged, unstaged, or untracked), as the
     refusal names them."""
@@ -135,7 +138,11 @@ def dirty_files(repo: GitRepo, rels: Iterable[str]) -> list[str]:
     import git
 
     try:
-        status = repo.handle.git.status("--porcelain", "-z", "--untracked-files=all", "--", *wanted)
+        # No optional lock: git status refreshes the index as it goes, and a git killed then
+        # (a file size limit's SIGXFSZ) would leave the user an index.lock.
+        status = repo.handle.git.status(
+            "--porcelain", "-z", "--untracked-files=all", "--", *wanted, env=_NO_OPTIONAL_LOCKS
+        )
     except git.GitCommandError as exc:  # e.g. a full disk: git cannot refresh its index
         raise UsageError(
             f"git status failed: {_first_error_line(exc)}; nothing was written"

@@ -291,7 +291,20 @@ def _one_line(proc: subprocess.CompletedProcess[bytes]) -> str:
     """git's stderr and stdout (a refusing hook's output too) on one line."""
     text = (proc.stderr + b"\n" + proc.stdout).decode(errors="replace")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if proc.returncode < 0:
+        lines.append(_killed(-proc.returncode))
     return " / ".join(lines) or f"exit status {proc.returncode}"
+
+
+def _killed(signum: int) -> str:
+    """What a signal that killed git means (subprocess gives git the default actions back)."""
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = f"signal {signum}"
+    if signum == signal.SIGXFSZ:
+        return f"killed by {name} (a file passed the file size limit: raise ulimit -f)"
+    return f"killed by {name}"
 
 
 def load(where: Places, state: dict[str, Any]) -> BumpGit | HeadOnly:

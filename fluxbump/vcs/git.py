@@ -211,6 +211,21 @@ def refuse_unsettled(repo: GitRepo) -> None:
         )
 
 
+def refuse_other_git_dir(repo: GitRepo) -> None:
+    """GIT_DIR or GIT_WORK_TREE in the environment (a git hook exports them) is what every git
+    command follows: naming another repository, the bump's branch and commit went there while
+    its files were written here."""
+    for name, ours in (("GIT_DIR", Path(repo.handle.git_dir)), ("GIT_WORK_TREE", repo.top)):
+        value = os.environ.get(name)
+        # Relative to where git runs: the work tree's top.
+        if value and os.path.realpath(repo.top / value) != os.path.realpath(ours):
+            what = "git directory" if name == "GIT_DIR" else "work tree"
+            raise UsageError(
+                f"{name}={value} is not the {what} of {repo.top}, so git would commit there; "
+                f"unset {name} (a git hook exports it) and re-run; nothing was written"
+            )
+
+
 def refuse_no_identity(repo: GitRepo) -> None:
     """An author and committer git can commit as: without them the commit fails after every
     file was written and the gate ran (a fresh CI runner has none until one is set)."""

@@ -98,6 +98,7 @@ class GitSession:
             return
         from fluxbump.vcs import git
 
+        git.refuse_other_git_dir(self.repo)
         git.refuse_unsettled(self.repo)
         git.refuse_index_lock(self.repo)
         git.refuse_no_identity(self.repo)

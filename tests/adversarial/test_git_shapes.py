@@ -67,3 +67,23 @@ def test_without_git_installed_check_reads_the_files_and_says_what_it_cannot(
         f"warning: {root} is a git work tree, but git is not installed (no git on PATH): its "
         "pin history is not read, so every served CRD version counts as stored; install git\n"
     )
+
+
+def test_a_git_dir_of_another_repository_in_the_environment_is_refused(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """GIT_DIR exported (by hand, or by a hook of another repository running fluxbump) is what
+    every git command follows: the bump wrote its files here and put its branch and commit in
+    the other repository, checked out there."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    other = make_fleet(tmp_path / "other", INCIDENT, git=True, **SMALL)
+    before, others = git_state(root), git_state(other)
+    cmd = fluxbump_cmd(root, index_server, "to", "2.4.0")
+    proc = run(cmd, tmp_path / "cache", GIT_DIR=str(other / ".git"))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        f"error: GIT_DIR={other / '.git'} is not the git directory of {root}, so git would "
+        "commit there; unset GIT_DIR (a git hook exports it) and re-run; nothing was written\n"
+    )
+    assert git_state(root) == before and git_state(other) == others
+    assert leftovers(root) == [] and leftovers(other) == []

@@ -226,6 +226,29 @@ def refuse_other_git_dir(repo: GitRepo) -> None:
             )
 
 
+def refuse_sparse(repo: GitRepo) -> None:
+    """Tracked files a sparse checkout (or ``--skip-worktree``) leaves out of the work tree hold
+    pins the scan never reads and the bump never moves: its commit kept them at the old release
+    while the gate, which reads the work tree, passed."""
+    from fluxbump.scan.walked import SKIP_DIRS
+
+    listed = repo.handle.git.ls_files("-v", "-z", "--", repo.prefix or ".").split("\0")
+    absent = [
+        entry[2:]
+        for entry in listed
+        if entry[:1] in _INDEX_BITS
+        and not SKIP_DIRS.intersection(entry[2:].split("/")[:-1])  # never scanned anyway
+        and not os.path.lexists(repo.top / entry[2:])
+    ]
+    if absent:
+        raise UsageError(
+            f"{repo.top} is a sparse checkout: {len(absent)} tracked files are not checked out "
+            f"(first {absent[0]}), so their pins can be neither read nor moved and the commit "
+            "would leave them behind; run git sparse-checkout disable, then re-run; nothing "
+            "was written"
+        )
+
+
 def refuse_no_identity(repo: GitRepo) -> None:
     """An author and committer git can commit as: without them the commit fails after every
     file was written and the gate ran (a fresh CI runner has none until one is set)."""

@@ -87,3 +87,24 @@ def test_a_git_dir_of_another_repository_in_the_environment_is_refused(
     )
     assert git_state(root) == before and git_state(other) == others
     assert leftovers(root) == [] and leftovers(other) == []
+
+
+def test_a_sparse_checkout_leaving_pin_files_out_is_refused(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """Files a sparse checkout leaves out are neither read nor moved: the bump committed the
+    other cluster's HelmRelease at the old wrapper version (gate passed, exit 0)."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example", "b.example"))
+    git_out(root, "status")  # a copied fleet's stat data: else git keeps the files "modified"
+    git_out(root, "sparse-checkout", "set", "--no-cone", "/*", "!/clusters/b.example/")
+    assert not (root / "clusters" / "b.example").exists()
+    before = git_state(root)
+    proc = run_cli("to", "2.4.0", "--repo", str(root), "--helm-repo", index_server.base_url)
+    assert proc.code == 2, proc.stderr
+    left_out = "clusters/b.example/bootstrap-kit/03-flux.yaml"
+    assert proc.stderr == (
+        f"error: {root} is a sparse checkout: 2 tracked files are not checked out (first "
+        f"{left_out}), so their pins can be neither read nor moved and the commit would leave "
+        "them behind; run git sparse-checkout disable, then re-run; nothing was written\n"
+    )
+    assert git_state(root) == before and leftovers(root) == []

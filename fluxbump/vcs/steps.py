@@ -97,7 +97,14 @@ class BumpGit:
         self._git("read-tree", "HEAD", env=index)
         self._git("add", "--pathspec-from-file=-", "--pathspec-file-nul", env=index,
                   stdin=self._nul_paths())  # fmt: skip
-        self._git("commit", "-q", "--no-edit", "-F", str(message_file), env=index)
+        seen = tx.stamps()
+        try:
+            self._git("commit", "-q", "--no-edit", "-F", str(message_file), env=index)
+        except GitStepFailed:
+            # A refusing hook may have fixed the files first (a formatter under the pre-commit
+            # framework): its edits are this run's, restored with the bump's.
+            tx.claim_current(changed_since=seen)
+            raise
         self.commit_sha = self._git("rev-parse", "--verify", "HEAD").strip()
         self._after(tx, "commit")
         self._update_index()

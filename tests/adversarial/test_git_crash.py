@@ -147,6 +147,33 @@ def test_a_refusing_pre_commit_hook_is_undone_and_its_output_reported(
     assert_untouched(root, before)
 
 
+# What a formatter run by the pre-commit framework does (end-of-file-fixer, prettier): fix the
+# staged files in place, then fail so that the fixes are reviewed.
+FIXING_HOOK = """#!/bin/sh
+git diff --cached --name-only -z | xargs -0 -I{} sh -c 'printf "# fixed\\n" >> "{}"'
+echo "trailing-whitespace: Failed / files were modified by this hook" >&2
+exit 1
+"""
+
+
+def test_a_pre_commit_hook_that_fixes_the_files_and_fails_is_undone_with_its_fixes(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """Its fixes were taken for another process's edits: every file the bump wrote was left
+    with the bump's edit (and the fix) in it, uncommitted, on the start branch."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text(FIXING_HOOK)
+    hook.chmod(0o755)
+    before = git_state(root)
+    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        "error: git commit failed: trailing-whitespace: Failed / files were modified by this hook\n"
+    )
+    assert_untouched(root, before)
+
+
 BLOCKING_HOOK = """#!/bin/sh
 touch "{entered}"
 i=0

@@ -42,6 +42,12 @@ def assert_finished(root: Path, before: GitState, files: list[str], done: GitSta
     assert leftovers(root) == []
 
 
+def pre_commit_hook(root: Path, script: str) -> None:
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text(script)
+    hook.chmod(0o755)
+
+
 def assert_untouched(root: Path, before: GitState) -> None:
     assert git_state(root) == before
     assert leftovers(root) == []
@@ -134,9 +140,7 @@ def test_a_refusing_pre_commit_hook_is_undone_and_its_output_reported(
     tmp_path: Path, index_server: HelmServer
 ) -> None:
     root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
-    hook = root / ".git" / "hooks" / "pre-commit"
-    hook.write_text(HOOK)
-    hook.chmod(0o755)
+    pre_commit_hook(root, HOOK)
     before = git_state(root)
     proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
     assert proc.returncode == 2, proc.stderr
@@ -162,9 +166,7 @@ def test_a_pre_commit_hook_that_fixes_the_files_and_fails_is_undone_with_its_fix
     """Its fixes were taken for another process's edits: every file the bump wrote was left
     with the bump's edit (and the fix) in it, uncommitted, on the start branch."""
     root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
-    hook = root / ".git" / "hooks" / "pre-commit"
-    hook.write_text(FIXING_HOOK)
-    hook.chmod(0o755)
+    pre_commit_hook(root, FIXING_HOOK)
     before = git_state(root)
     proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
     assert proc.returncode == 2, proc.stderr
@@ -189,9 +191,7 @@ def test_a_signal_while_git_commits_is_undone_after_git_finishes(
     """The signal reaches fluxbump (not git) mid-commit: git completes, then all is undone."""
     root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
     entered, release = tmp_path / "entered", tmp_path / "release"
-    hook = root / ".git" / "hooks" / "pre-commit"
-    hook.write_text(BLOCKING_HOOK.format(entered=entered, release=release))
-    hook.chmod(0o755)
+    pre_commit_hook(root, BLOCKING_HOOK.format(entered=entered, release=release))
     before = git_state(root)
     with bump_process(root, index_server, tmp_path / "cache") as proc:
         wait_for(entered, proc)

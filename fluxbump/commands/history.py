@@ -19,11 +19,11 @@ def repository_pin_history(root: Path, found: Discovery, index: HelmIndex) -> Pi
 
     try:
         repo = git.open_repo(root)
-    except git.GitNotInstalled as exc:  # status and check read the files all the same
+    except git.GitUnusable as exc:  # status and check read the files all the same
         note_warnings(
             [
-                f"{exc.top} is a git work tree, but git is not installed (no git on PATH): its pin "
-                "history is not read, so every served CRD version counts as stored; install git"
+                f"{exc.top} is a git work tree, but {exc.why}: its pin history is not read, so "
+                f"every served CRD version counts as stored{exc.read_remedy}"
             ]
         )
         return None

@@ -34,21 +34,23 @@ class GitRepo:
         return self.prefix + rel
 
 
-class GitNotInstalled(UsageError):
-    """``root`` is in a git work tree, but there is no git executable to read or commit it."""
+class GitUnusable(UsageError):
+    """``root`` is in a git work tree fluxbump cannot read or commit: no git executable (a slim
+    container image), or SHA-256 object names (GitPython reads SHA-1 ones only)."""
 
-    def __init__(self, top: Path) -> None:
+    def __init__(self, top: Path, why: str, remedy: str, read_remedy: str = "") -> None:
         self.top = top
+        self.why = why
+        self.read_remedy = read_remedy  # what lets status and check read the history
         super().__init__(
-            f"{top} is a git work tree, but git is not installed (no git on PATH): fluxbump "
-            "commits with it; install git, or pass --no-git to only write the files; nothing "
-            "was written"
+            f"{top} is a git work tree, but {why}: fluxbump commits with it; {remedy}; "
+            "nothing was written"
         )
 
 
 def open_repo(root: Path) -> GitRepo | None:
     """The git work tree containing ``root``, or None when it is not in one. Raises
-    GitNotInstalled for a work tree in a system without git (a slim container image)."""
+    GitUnusable for a work tree fluxbump cannot use."""
     try:
         import git
     except ImportError:  # GitPython's own import checks for a git executable
@@ -56,7 +58,12 @@ def open_repo(root: Path) -> GitRepo | None:
         top = next((d for d in (here, *here.parents) if (d / ".git").exists()), None)
         if top is None:
             return None
-        raise GitNotInstalled(top) from None
+        raise GitUnusable(
+            top,
+            "git is not installed (no git on PATH)",
+            "install git, or pass --no-git to only write the files",
+            "; install git",
+        ) from None
 
     try:
         handle = git.Repo(root, search_parent_directories=True)
@@ -65,8 +72,23 @@ def open_repo(root: Path) -> GitRepo | None:
     if handle.bare or handle.working_tree_dir is None:
         return None
     top = Path(handle.working_tree_dir).resolve()
+    _refuse_object_format(handle, top)
     relative = root.resolve().relative_to(top).as_posix()
     return GitRepo(handle, top, "" if relative == "." else relative + "/")
+
+
+def _refuse_object_format(handle: Any, top: Path) -> None:
+    """GitPython finds no commit in a SHA-256 repository (``git init --object-format``): a
+    bump wrote its files uncommitted, saying the repository had none."""
+    with handle.config_reader("repository") as config:
+        object_format = config.get_value("extensions", "objectformat", "sha1")
+    if str(object_format).lower() != "sha1":
+        raise GitUnusable(
+            top,
+            f"it names objects by {str(object_format).upper().replace('SHA', 'SHA-')}, which "
+            "fluxbump's git library (GitPython) cannot read",
+            "pass --no-git to only write the files, and commit them yourself",
+        )
 
 
 def base_source_reader(repo: GitRepo, rev: str) -> Callable[[str], SourceFile | None]:

@@ -46,7 +46,7 @@ class GitSession:
 
         try:
             repo = git.open_repo(root)
-        except git.GitNotInstalled:
+        except git.GitUnusable:
             if not options.no_git:
                 raise
             repo = None  # --no-git asks for no commit; the base revision is then the files

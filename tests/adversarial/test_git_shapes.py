@@ -7,11 +7,21 @@ import subprocess
 from pathlib import Path
 
 from fluxbump import fleet
-from tests.adversarial.harness import committed_files, git_out, git_state, leftovers
-from tests.support.cli_runner import run_cli
+from tests.adversarial.harness import GitState, committed_files, git_out, git_state, leftovers
+from tests.support.cli_runner import Outcome, run_cli
 from tests.support.crash_cli import SMALL, fluxbump_cmd, run
 from tests.support.fixtures import INCIDENT, make_fleet
 from tests.support.helm_server import HelmServer
+
+
+def bump(root: Path, server: HelmServer, *flags: str) -> Outcome:
+    return run_cli("to", "2.4.0", *flags, "--repo", str(root), "--helm-repo", server.base_url)
+
+
+def assert_refused(root: Path, before: GitState, code: int, stderr: str, why: str) -> None:
+    """Exit 2 with one line, ``why`` and "nothing was written", and the repository as before."""
+    assert (code, stderr) == (2, f"error: {why}; nothing was written\n")
+    assert git_state(root) == before and leftovers(root) == []
 
 
 def test_a_shallow_clone_is_bumped(tmp_path: Path, index_server: HelmServer) -> None:
@@ -25,7 +35,7 @@ def test_a_shallow_clone_is_bumped(tmp_path: Path, index_server: HelmServer) -> 
     git_out(root, "config", "user.email", "ci@fluxbump.invalid")
     git_out(root, "config", "user.name", "ci")
     assert git_out(root, "rev-parse", "--is-shallow-repository") == "true"
-    proc = run_cli("to", "2.4.0", "--repo", str(root), "--helm-repo", index_server.base_url)
+    proc = bump(root, index_server)
     assert proc.code == 0, proc.stderr
     assert fleet.WRAPPER_CHART in committed_files(root)
     assert git_state(root).clean and leftovers(root) == []
@@ -40,13 +50,11 @@ def test_without_git_installed_to_refuses_and_no_git_and_check_still_work(
     no_git = {"PATH": str(tmp_path / "empty-bin")}  # the interpreter is started by its path
     before = git_state(root)
     refused = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache", **no_git)
-    assert refused.returncode == 2, refused.stderr
-    assert refused.stderr == (
-        f"error: {root} is a git work tree, but git is not installed (no git on PATH): "
-        "fluxbump commits with it; install git, or pass --no-git to only write the files; "
-        "nothing was written\n"
+    why = (
+        f"{root} is a git work tree, but git is not installed (no git on PATH): fluxbump commits "
+        "with it; install git, or pass --no-git to only write the files"
     )
-    assert git_state(root) == before and leftovers(root) == []
+    assert_refused(root, before, refused.returncode, refused.stderr, why)
 
     cmd = fluxbump_cmd(root, index_server, "to", "2.4.0", "--no-git")
     written = run(cmd, tmp_path / "cache", **no_git)
@@ -80,13 +88,12 @@ def test_a_git_dir_of_another_repository_in_the_environment_is_refused(
     before, others = git_state(root), git_state(other)
     cmd = fluxbump_cmd(root, index_server, "to", "2.4.0")
     proc = run(cmd, tmp_path / "cache", GIT_DIR=str(other / ".git"))
-    assert proc.returncode == 2, proc.stderr
-    assert proc.stderr == (
-        f"error: GIT_DIR={other / '.git'} is not the git directory of {root}, so git would "
-        "commit there; unset GIT_DIR (a git hook exports it) and re-run; nothing was written\n"
+    why = (
+        f"GIT_DIR={other / '.git'} is not the git directory of {root}, so git would commit "
+        "there; unset GIT_DIR (a git hook exports it) and re-run"
     )
-    assert git_state(root) == before and git_state(other) == others
-    assert leftovers(root) == [] and leftovers(other) == []
+    assert_refused(root, before, proc.returncode, proc.stderr, why)
+    assert git_state(other) == others and leftovers(other) == []
 
 
 def test_a_sparse_checkout_leaving_pin_files_out_is_refused(
@@ -99,12 +106,33 @@ def test_a_sparse_checkout_leaving_pin_files_out_is_refused(
     git_out(root, "sparse-checkout", "set", "--no-cone", "/*", "!/clusters/b.example/")
     assert not (root / "clusters" / "b.example").exists()
     before = git_state(root)
-    proc = run_cli("to", "2.4.0", "--repo", str(root), "--helm-repo", index_server.base_url)
-    assert proc.code == 2, proc.stderr
-    left_out = "clusters/b.example/bootstrap-kit/03-flux.yaml"
-    assert proc.stderr == (
-        f"error: {root} is a sparse checkout: 2 tracked files are not checked out (first "
-        f"{left_out}), so their pins can be neither read nor moved and the commit would leave "
-        "them behind; run git sparse-checkout disable, then re-run; nothing was written\n"
+    proc = bump(root, index_server)
+    why = (
+        f"{root} is a sparse checkout: 2 tracked files are not checked out (first "
+        "clusters/b.example/bootstrap-kit/03-flux.yaml), so their pins can be neither read nor "
+        "moved and the commit would leave them behind; run git sparse-checkout disable, then "
+        "re-run"
     )
-    assert git_state(root) == before and leftovers(root) == []
+    assert_refused(root, before, proc.code, proc.stderr, why)
+
+
+def test_a_sha256_repository_is_refused_and_no_git_still_writes(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """``git init --object-format=sha256``: GitPython reads SHA-1 object names only, saw no
+    commit, and the bump wrote its files uncommitted (exit 0), saying there was none."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, **SMALL)
+    git_out(root, "init", "-q", "--object-format=sha256", "-b", "main")
+    git_out(root, "add", "-A")
+    git_out(root, "-c", "user.name=t", "-c", "user.email=t@fluxbump.invalid", "commit", "-qm", "x")
+    before = git_state(root)
+    proc = bump(root, index_server)
+    why = (
+        f"{root} is a git work tree, but it names objects by SHA-256, which fluxbump's git "
+        "library (GitPython) cannot read: fluxbump commits with it; pass --no-git to only write "
+        "the files, and commit them yourself"
+    )
+    assert_refused(root, before, proc.code, proc.stderr, why)
+    written = bump(root, index_server, "--no-git")
+    assert written.code == 0, written.stderr
+    assert "version: 1.1.2" in (root / fleet.WRAPPER_CHART).read_text()

@@ -58,12 +58,7 @@ def open_repo(root: Path) -> GitRepo | None:
         top = next((d for d in (here, *here.parents) if (d / ".git").exists()), None)
         if top is None:
             return None
-        raise GitUnusable(
-            top,
-            "git is not installed (no git on PATH)",
-            "install git, or pass --no-git to only write the files",
-            "; install git",
-        ) from None
+        raise _no_git_to_run(top) from None
 
     try:
         handle = git.Repo(root, search_parent_directories=True)
@@ -75,6 +70,33 @@ def open_repo(root: Path) -> GitRepo | None:
     _refuse_object_format(handle, top)
     relative = root.resolve().relative_to(top).as_posix()
     return GitRepo(handle, top, "" if relative == "." else relative + "/")
+
+
+def _no_git_to_run(top: Path) -> GitUnusable:
+    """Why ``git version``, which GitPython's import runs, failed: no git on PATH (a slim
+    container image), or a git that refuses to start (a broken global configuration)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        return GitUnusable(
+            top,
+            "git is not installed (no git on PATH)",
+            "install git, or pass --no-git to only write the files",
+            "; install git",
+        )
+    try:
+        proc = subprocess.run(["git", "version"], capture_output=True, check=False)
+        lines = proc.stderr.decode(errors="replace").strip().splitlines()
+    except OSError as exc:  # (too many open files, say)
+        lines = [exc.strerror or type(exc).__name__]
+    why = lines[0].removeprefix("fatal: ") if lines else "git version failed"
+    return GitUnusable(
+        top,
+        f"git does not run ({why})",
+        "fix that, or pass --no-git to only write the files",
+        "; fix that",
+    )
 
 
 def _refuse_object_format(handle: Any, top: Path) -> None:
@@ -136,7 +158,7 @@ def refuse_untrusted_work_tree(repo: GitRepo) -> None:
     hint = (
         f"if you trust it, run git config --global --add safe.directory {repo.top}, "
         if "safe.directory" in proc.stderr.decode(errors="replace")
-        else ""
+        else "fix that, "
     )
     raise UsageError(
         f"git refuses to work in {repo.top} ({why}); {hint}or pass --no-git to only write "

@@ -10,7 +10,7 @@ from fluxbump import fleet
 from tests.adversarial.harness import GitState, committed_files, git_out, git_state, leftovers
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.crash_cli import SMALL, fluxbump_cmd, run
-from tests.support.fixtures import INCIDENT, make_fleet
+from tests.support.fixtures import INCIDENT, make_fleet, snapshot
 from tests.support.helm_server import HelmServer
 
 
@@ -136,3 +136,39 @@ def test_a_sha256_repository_is_refused_and_no_git_still_writes(
     written = bump(root, index_server, "--no-git")
     assert written.code == 0, written.stderr
     assert "version: 1.1.2" in (root / fleet.WRAPPER_CHART).read_text()
+
+
+def test_a_git_that_does_not_run_is_named_with_its_reason(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """A broken global git configuration makes every git command fail, ``git version`` too:
+    GitPython's import failed and the bump ended in exit 70."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    broken = tmp_path / "gitconfig"
+    broken.write_text("[user\n")
+    before = git_state(root)
+    cmd = fluxbump_cmd(root, index_server, "to", "2.4.0")
+    proc = run(cmd, tmp_path / "cache", GIT_CONFIG_GLOBAL=str(broken))
+    why = (
+        f"{root} is a git work tree, but git does not run (bad config line 1 in file {broken}): "
+        "fluxbump commits with it; fix that, or pass --no-git to only write the files"
+    )
+    assert_refused(root, before, proc.returncode, proc.stderr, why)
+
+
+def test_a_work_tree_git_refuses_for_its_broken_configuration_says_what_to_do(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """The refusal read "(bad config line …); or pass --no-git": a remedy left out."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    before = git_state(root)
+    with (root / ".git" / "config").open("a") as config:
+        config.write("[core\n")
+    lines = len((root / ".git" / "config").read_text().splitlines())
+    proc = bump(root, index_server)
+    why = (
+        f"git refuses to work in {root} (bad config line {lines} in file .git/config); fix "
+        "that, or pass --no-git to only write the files"
+    )
+    assert (proc.code, proc.stderr) == (2, f"error: {why}; nothing was written\n")
+    assert snapshot(root) == before.files and leftovers(root) == []

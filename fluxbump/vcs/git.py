@@ -396,14 +396,16 @@ def current_branch(repo: GitRepo) -> str | None:
         return None
 
 
-def refuse_index_lock(repo: GitRepo) -> None:
-    """git's own lock on the index: the commit would fail after the files were written."""
-    lock = Path(repo.handle.git_dir) / "index.lock"
-    if os.path.lexists(lock):
-        raise UsageError(
-            f"{lock} exists: another git process is running (or one was killed); wait for it "
-            "or remove the lock, then re-run; nothing was written"
-        )
+def refuse_git_locks(repo: GitRepo) -> None:
+    """git's own locks on the index and on HEAD (a work tree's own, in its git directory):
+    the branch step or the commit would fail after the files were written."""
+    for name in ("index.lock", "HEAD.lock"):
+        lock = Path(repo.handle.git_dir) / name
+        if os.path.lexists(lock):
+            raise UsageError(
+                f"{lock} exists: another git process is running (or one was killed); wait for "
+                "it or remove the lock, then re-run; nothing was written"
+            )
 
 
 def has_remote(repo: GitRepo, remote: str) -> bool:

@@ -101,7 +101,7 @@ class GitSession:
         git.refuse_other_git_dir(self.repo)
         git.refuse_unsettled(self.repo)
         git.refuse_sparse(self.repo)
-        git.refuse_index_lock(self.repo)
+        git.refuse_git_locks(self.repo)
         git.refuse_no_identity(self.repo)
         dirty = git.dirty_files(self.repo, plan.files())
         if dirty:

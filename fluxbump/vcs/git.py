@@ -421,7 +421,9 @@ def push(repo: GitRepo, remote: str, branch: str, lease: str | None = None) -> N
         raise UsageError(f"no git remote '{remote}' (set 'remote' in .fluxbump.yaml)")
     force = [f"--force-with-lease=refs/heads/{branch}:{lease}"] if lease else []
     try:
-        repo.handle.git.push("--set-upstream", *force, remote, f"{branch}:{branch}")
+        # Full names: a tag named like the branch made NAME:NAME match both.
+        ref = f"refs/heads/{branch}"
+        repo.handle.git.push("--set-upstream", *force, remote, f"{ref}:{ref}")
     except git.GitCommandError as exc:
         raise ResolutionError(
             f"push of {branch} to {remote} failed: {_push_refusal(exc)}; "

@@ -172,3 +172,22 @@ def test_a_work_tree_git_refuses_for_its_broken_configuration_says_what_to_do(
     )
     assert (proc.code, proc.stderr) == (2, f"error: {why}; nothing was written\n")
     assert snapshot(root) == before.files and leftovers(root) == []
+
+
+def test_a_tag_named_like_the_bumps_branch_does_not_stop_its_push(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """git push origin NAME:NAME matched the tag and the branch ("src refspec matches more
+    than one"): exit 3, and every run again failed the same way."""
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    git_out(root, "remote", "add", "origin", str(remote))
+    git_out(root, "tag", "fluxbump/flux-v2.4.0")
+    proc = bump(root, index_server, "--push")
+    assert proc.code == 0, proc.stderr
+    pushed = git_out(remote, "rev-parse", "refs/heads/fluxbump/flux-v2.4.0")
+    assert pushed == git_out(root, "rev-parse", "HEAD")
+    assert (
+        git_out(root, "rev-parse", "--abbrev-ref", "@{upstream}") == "origin/fluxbump/flux-v2.4.0"
+    )

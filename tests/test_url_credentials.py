@@ -1,0 +1,45 @@
+"""A password in a URL the user passes (a private Helm repository as
+``https://user:password@host``, which httpx sends as basic auth) is never printed: the warning
+and error lines naming that URL mask it, as forge tokens are (``fluxbump.secrets``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import CONSISTENT, INCIDENT, git, make_fleet
+from tests.support.helm_server import HelmServer
+
+PASSWORD = "hunter2-s3cret"
+
+
+def private(server: HelmServer, path: str) -> str:
+    return server.base_url.replace("://", f"://ci-bot:{PASSWORD}@") + path
+
+
+def test_a_password_in_the_helm_repository_url_is_masked_in_errors(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    root = make_fleet(tmp_path / "repo", CONSISTENT)
+    url = private(helm_server, "/missing")
+    for flags in ((), ("--json",)):
+        proc = run_cli("status", *flags, "--repo", str(root), "--helm-repo", url)
+        assert proc.code == 3, proc.stderr
+        printed = proc.stdout + proc.stderr
+        assert PASSWORD not in printed
+        assert "ci-bot:***@127.0.0.1" in printed
+    assert "ci-bot:***@" in json.loads(proc.stdout)["error"]
+
+
+def test_a_password_in_the_helm_repository_url_stays_out_of_the_commit(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    """The commit message names the index the bump resolved against: it carried the password
+    into the history (and the pull request's body) for every clone to read."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    proc = run_cli("to", "2.4.0", "--repo", str(root), "--helm-repo", private(helm_server, ""))
+    assert proc.code == 0, proc.stderr
+    message = git(root, "log", "-1", "--format=%B")
+    assert PASSWORD not in message
+    assert f"index: {private(helm_server, '/index.yaml').replace(PASSWORD, '***')})" in message

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import CONSISTENT, INCIDENT, git, make_fleet
 from tests.support.helm_server import HelmServer
@@ -43,3 +45,21 @@ def test_a_password_in_the_helm_repository_url_stays_out_of_the_commit(
     message = git(root, "log", "-1", "--format=%B")
     assert PASSWORD not in message
     assert f"index: {private(helm_server, '/index.yaml').replace(PASSWORD, '***')})" in message
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://[::1", "Invalid IPv6 URL"),  # ValueError from urlparse: exit 70
+        ("http://charts.example:80x/", "Port could not be cast to integer value as '80x'"),
+        ("https:///index.yaml", "no host"),
+    ],
+)
+def test_a_helm_repository_url_that_is_no_url_is_refused(
+    tmp_path: Path, url: str, why: str
+) -> None:
+    """A typo in the URL was an unexpected error (exit 70), or a network failure that fell back
+    to the bundled snapshot with exit 0."""
+    root = make_fleet(tmp_path / "repo", CONSISTENT)
+    proc = run_cli("check", "--repo", str(root), "--helm-repo", url)
+    assert (proc.code, proc.stderr) == (2, f"error: --helm-repo '{url}': not a URL ({why})\n")

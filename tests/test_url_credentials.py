@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import CONSISTENT, INCIDENT, git, make_fleet
+from tests.support.fixtures import CONSISTENT, INCIDENT, git, make_fleet, snapshot
 from tests.support.helm_server import HelmServer
 
 PASSWORD = "hunter2-s3cret"
@@ -63,3 +63,20 @@ def test_a_helm_repository_url_that_is_no_url_is_refused(
     root = make_fleet(tmp_path / "repo", CONSISTENT)
     proc = run_cli("check", "--repo", str(root), "--helm-repo", url)
     assert (proc.code, proc.stderr) == (2, f"error: --helm-repo '{url}': not a URL ({why})\n")
+
+
+def test_a_forge_api_url_that_is_no_url_is_refused_before_writing(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    """``--open-pr`` with FLUXBUMP_FORGE_API=https://[::1: ValueError, exit 70."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    git(root, "remote", "add", "origin", "https://github.com/acme/gitops.git")
+    before = snapshot(root)
+    env = {"FLUXBUMP_FORGE_API": "https://[::1", "GITHUB_TOKEN": "t0ken-for-the-test"}
+    args = ("to", "2.4.0", "--open-pr", "--repo", str(root), "--helm-repo", helm_server.base_url)
+    proc = run_cli(*args, env=env)
+    assert (proc.code, proc.stderr) == (
+        2,
+        "error: $FLUXBUMP_FORGE_API='https://[::1': not a URL (Invalid IPv6 URL)\n",
+    )
+    assert snapshot(root) == before

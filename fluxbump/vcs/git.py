@@ -293,6 +293,25 @@ def refuse_sparse(repo: GitRepo) -> None:
         )
 
 
+def refuse_nested(repo: GitRepo, rels: Iterable[str]) -> None:
+    """A file in a repository of its own inside this one (a submodule) is no part of this
+    one's commit: git add failed ("is in submodule") after every file was written."""
+    nested: dict[str, bool] = {}  # folder (from the top) -> it holds a .git
+    for rel in sorted(rels):
+        folders = repo.path(rel).split("/")[:-1]
+        for depth in range(len(repo.prefix.split("/")), len(folders) + 1):
+            folder = "/".join(folders[:depth])
+            if folder not in nested:
+                nested[folder] = os.path.lexists(repo.top / folder / ".git")
+            if nested[folder]:
+                inner = folder.removeprefix(repo.prefix)
+                raise UsageError(
+                    f"{rel} is in {inner}, a repository of its own (a submodule), which this "
+                    f"repository's commit cannot hold; run fluxbump there (--repo {inner}), or "
+                    "pass --no-git to only write the files; nothing was written"
+                )
+
+
 def refuse_no_identity(repo: GitRepo) -> None:
     """An author and committer git can commit as: without them the commit fails after every
     file was written and the gate ran (a fresh CI runner has none until one is set)."""

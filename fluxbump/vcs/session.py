@@ -112,6 +112,7 @@ class GitSession:
                 "commit or stash them and re-run (or pass --no-git to only write the files); "
                 "nothing was written"
             )
+        git.refuse_nested(self.repo, plan.files())
         self.branch = branch_name(plan, self.options.branch)
         if self.options.branch:
             git.refuse_bad_branch(self.repo, self.branch)

@@ -191,3 +191,27 @@ def test_a_tag_named_like_the_bumps_branch_does_not_stop_its_push(
     assert (
         git_out(root, "rev-parse", "--abbrev-ref", "@{upstream}") == "origin/fluxbump/flux-v2.4.0"
     )
+
+
+def test_pin_files_in_a_submodule_are_refused_from_the_superproject(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """The superproject's commit cannot hold a submodule's files: every file was written, then
+    git add failed ("Pathspec … is in submodule") and they were restored, with no remedy."""
+    fleet_repo = make_fleet(tmp_path / "fleet", INCIDENT, git=True, **SMALL)
+    root = tmp_path / "super"
+    root.mkdir()
+    git_out(root, "init", "-q", "-b", "main")
+    git_out(root, "config", "user.email", "t@fluxbump.invalid")
+    git_out(root, "config", "user.name", "t")
+    add = ["-c", "protocol.file.allow=always", "submodule", "add", "-q", str(fleet_repo), "gitops"]
+    git_out(root, *add)
+    git_out(root, "commit", "-qm", "submodule")
+    before = git_state(root)
+    proc = bump(root, index_server)
+    why = (
+        "gitops/clusters/_template/bootstrap-kit/03-flux.yaml is in gitops, a "
+        "repository of its own (a submodule), which this repository's commit cannot hold; run "
+        "fluxbump there (--repo gitops), or pass --no-git to only write the files"
+    )
+    assert_refused(root, before, proc.code, proc.stderr, why)

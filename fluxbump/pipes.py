@@ -55,7 +55,7 @@ def write_stdout(text: str) -> None:
     if sys.stdout is None:
         raise StdoutClosed("stdout is closed")
     try:
-        sys.stdout.write(text)
+        _write(sys.stdout, text)
     except BrokenPipeError as exc:
         raise StdoutClosed(*exc.args) from exc
 
@@ -66,6 +66,17 @@ def write_stderr(text: str) -> None:
     if sys.stderr is None:
         return
     try:
-        sys.stderr.write(text)
+        _write(sys.stderr, text)
     except BrokenPipeError:
         _to_devnull(sys.stderr)
+
+
+def _write(stream: TextIO, text: str) -> None:
+    """Write ``text``; a character the stream's encoding lacks (PYTHONIOENCODING=ascii, a
+    legacy locale's latin-1: "→") is written escaped (``\\u2192``), never raised after a bump
+    committed. The stream encodes the whole text before it writes any of it."""
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        encoding = stream.encoding or "utf-8"
+        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from urllib.parse import quote
 
 TOKEN_ENV = {"github": "GITHUB_TOKEN", "gitea": "GITEA_TOKEN"}
@@ -26,11 +27,17 @@ def hold(secret: str) -> None:
         _held.add(secret.strip())
 
 
+# The password of a URL's user information (``https://user:password@host``: a private Helm
+# repository the user names, which httpx sends as basic auth): scheme and user kept.
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*):[^/\s@]+@")
+
+
 def scrub(text: str) -> str:
-    """``text`` with every held token, and every token variable's value, replaced by ***."""
+    """``text`` with every held token, every token variable's value and every URL's
+    password replaced by ***."""
     for form in _forms():
         text = text.replace(form, MASK)
-    return text
+    return _URL_PASSWORD.sub(rf"\1:{MASK}@", text) if "@" in text else text
 
 
 def _forms() -> list[str]:

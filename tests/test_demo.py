@@ -53,6 +53,27 @@ def test_demo_refuses_a_non_empty_keep_directory(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["something"]
 
 
+@pytest.mark.parametrize(
+    ("where", "why"),
+    [
+        ("a-file", "not a directory"),
+        ("a-file/sub", "cannot create it (not a directory)"),
+    ],
+)
+def test_demo_refuses_a_keep_path_it_cannot_use_in_one_line(
+    tmp_path: Path, where: str, why: str
+) -> None:
+    """A file, or a path under one: NotADirectoryError, exit 70."""
+    (tmp_path / "a-file").write_text("mine")
+    keep = tmp_path / where
+    outcome = run_cli("demo", "--keep", str(keep))
+    assert (outcome.code, outcome.stderr) == (
+        2,
+        f"error: --keep {keep}: {why}; pass a new or empty directory\n",
+    )
+    assert (tmp_path / "a-file").read_text() == "mine"
+
+
 @pytest.mark.cold_cache  # lists every file under tmp_path
 def test_demo_runs_as_a_process_from_any_directory_without_colour_when_piped(
     tmp_path: Path,

@@ -318,6 +318,12 @@ def test_forge_for_remote(remote: str, env: dict[str, str], expected: ForgeTarge
         ("https://github.com/gitops.git", {}, "owner/repository"),
         ("/srv/git/gitops.git", {}, "not a URL"),
         ("ftp://github.com/acme/gitops.git", {}, "unsupported scheme"),
+        ("https://[::1/acme/gitops.git", {}, "not a URL (Invalid IPv6 URL)"),
+        (
+            "https://github.com/acme/gitops.git",
+            {"FLUXBUMP_FORGE_API": "https://[::1/api/v3"},
+            "FLUXBUMP_FORGE_API='https://[::1/api/v3': not a URL (Invalid IPv6 URL)",
+        ),
         (
             "https://github.com/acme/gitops.git",
             {"FLUXBUMP_FORGE_API": "api.github.com"},

@@ -37,11 +37,26 @@ def run_demo(keep: Path | None, emit: Emit, heading: Emit) -> int:
     if keep is None:
         with tempfile.TemporaryDirectory(prefix="fluxbump-demo-") as tmp:
             return _demo(Path(tmp) / "fleet", emit, heading)
-    if keep.exists() and any(keep.iterdir()):
-        raise UsageError(f"--keep {keep}: directory is not empty; pass a new or empty directory")
+    _refuse_keep(keep)
     code = _demo(keep, emit, heading)
     _rewind(keep, emit)
     return code
+
+
+def _refuse_keep(keep: Path) -> None:
+    """A --keep path the demo cannot write a fleet into: one line, exit 2."""
+    try:
+        keep.mkdir(parents=True, exist_ok=True)
+        empty = not any(keep.iterdir())
+    except FileExistsError:
+        why = "not a directory"
+    except OSError as exc:
+        why = f"cannot create it ({(exc.strerror or type(exc).__name__).lower()})"
+    else:
+        if empty:
+            return
+        why = "directory is not empty"
+    raise UsageError(f"--keep {keep}: {why}; pass a new or empty directory")
 
 
 def _demo(root: Path, emit: Emit, heading: Emit) -> int:

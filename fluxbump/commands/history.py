@@ -15,8 +15,18 @@ def repository_pin_history(root: Path, found: Discovery, index: HelmIndex) -> Pi
     from fluxbump.crds.guard import charts_of_release
     from fluxbump.crds.history import HISTORY_LIMIT, pin_files, pin_history
     from fluxbump.vcs import git
+    from fluxbump.yamlio.yamldoc import note_warnings
 
-    repo = git.open_repo(root)
+    try:
+        repo = git.open_repo(root)
+    except git.GitUnusable as exc:  # status and check read the files all the same
+        note_warnings(
+            [
+                f"{exc.top} is a git work tree, but {exc.why}: its pin history is not read, so "
+                f"every served CRD version counts as stored{exc.read_remedy}"
+            ]
+        )
+        return None
     if repo is None or not git.has_head(repo):
         return None
     past = git.past_versions(repo, pin_files(found), limit=HISTORY_LIMIT)

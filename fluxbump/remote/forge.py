@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.remote import http
@@ -82,8 +82,9 @@ def forge_for_remote(remote_url: str, env: Mapping[str, str]) -> ForgeTarget:
     """The forge and repository a git remote URL names (https, ssh:// or scp-like ssh)."""
     remote = _parse_remote(remote_url)
     api_override = env.get(FORGE_API_ENV, "").strip()
+    checked = _check_api(api_override) if api_override else ""  # before _kind splits it
     kind = _kind(remote, env.get(FORGE_ENV, "").strip().lower(), api_override)
-    api_base = _check_api(api_override) if api_override else _default_api(kind, remote)
+    api_base = checked or _default_api(kind, remote)
     return ForgeTarget(kind=kind, api_base=api_base, owner=remote.owner, repo=remote.repo)
 
 
@@ -106,7 +107,7 @@ def _parse_remote(remote_url: str) -> _Remote:
     url = remote_url.strip()
     shown = _redact_userinfo(url)
     if "://" in url:
-        parts = urlsplit(url)
+        parts = _split(url, f"git remote '{shown}'")
         scheme = parts.scheme.lower()
         if scheme not in ("https", "http", "ssh", "git+ssh", "ssh+git"):
             raise UsageError(f"git remote '{shown}': unsupported scheme '{parts.scheme}'")
@@ -160,12 +161,20 @@ def _default_api(kind: str, remote: _Remote) -> str:
 
 
 def _check_api(url: str) -> str:
-    parts = urlsplit(url)
+    parts = _split(url, f"${FORGE_API_ENV}='{_redact_userinfo(url)}'")
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UsageError(f"${FORGE_API_ENV}='{url}': expected an http(s) base URL")
     if parts.username or parts.password:
         raise UsageError(f"${FORGE_API_ENV} must not carry credentials; use the token variable")
     return url.rstrip("/")
+
+
+def _split(url: str, named: str) -> SplitResult:
+    """``urlsplit``, its ValueError (an unclosed IPv6 bracket) a usage error naming ``named``."""
+    try:
+        return urlsplit(url)
+    except ValueError as exc:
+        raise UsageError(f"{named}: not a URL ({exc})") from None
 
 
 def _redact_userinfo(url: str) -> str:

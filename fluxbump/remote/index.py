@@ -103,11 +103,18 @@ def choose_repo(option: str | None) -> str:
 
 def local_path(repo: str) -> Path | None:
     """The local file a repo spec names (``file://`` URL or a path), or None for HTTP."""
-    parsed = urlparse(repo)
+    try:
+        parsed = urlparse(repo)
+        if parsed.scheme in ("http", "https"):
+            # A typo here is no network failure: it would fall back to a snapshot, exit 0.
+            parsed.port  # noqa: B018 (raises ValueError for a port that is no number)
+            if not parsed.hostname:
+                raise ValueError("no host")
+            return None
+    except ValueError as exc:
+        raise UsageError(f"--helm-repo '{repo}': not a URL ({exc})") from None
     if parsed.scheme == "file":
         path = Path(unquote(parsed.path))
-    elif parsed.scheme in ("http", "https"):
-        return None
     elif parsed.scheme and len(parsed.scheme) > 1:
         raise UsageError(f"--helm-repo '{repo}': unsupported scheme '{parsed.scheme}'")
     else:

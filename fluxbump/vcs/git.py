@@ -7,7 +7,7 @@ through the git command line (``repo.git.commit``) so the user's hooks and ident
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,31 @@ class GitRepo:
         return self.prefix + rel
 
 
+class GitUnusable(UsageError):
+    """``root`` is in a git work tree fluxbump cannot read or commit: no git executable (a slim
+    container image), or SHA-256 object names (GitPython reads SHA-1 ones only)."""
+
+    def __init__(self, top: Path, why: str, remedy: str, read_remedy: str = "") -> None:
+        self.top = top
+        self.why = why
+        self.read_remedy = read_remedy  # what lets status and check read the history
+        super().__init__(
+            f"{top} is a git work tree, but {why}: fluxbump commits with it; {remedy}; "
+            "nothing was written"
+        )
+
+
 def open_repo(root: Path) -> GitRepo | None:
-    """The git work tree containing ``root``, or None when it is not in one."""
-    import git
+    """The git work tree containing ``root``, or None when it is not in one. Raises
+    GitUnusable for a work tree fluxbump cannot use."""
+    try:
+        import git
+    except ImportError:  # GitPython's own import checks for a git executable
+        here = root.resolve()
+        top = next((d for d in (here, *here.parents) if (d / ".git").exists()), None)
+        if top is None:
+            return None
+        raise _no_git_to_run(top) from None
 
     try:
         handle = git.Repo(root, search_parent_directories=True)
@@ -45,8 +67,50 @@ def open_repo(root: Path) -> GitRepo | None:
     if handle.bare or handle.working_tree_dir is None:
         return None
     top = Path(handle.working_tree_dir).resolve()
+    _refuse_object_format(handle, top)
     relative = root.resolve().relative_to(top).as_posix()
     return GitRepo(handle, top, "" if relative == "." else relative + "/")
+
+
+def _no_git_to_run(top: Path) -> GitUnusable:
+    """Why ``git version``, which GitPython's import runs, failed: no git on PATH (a slim
+    container image), or a git that refuses to start (a broken global configuration)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        return GitUnusable(
+            top,
+            "git is not installed (no git on PATH)",
+            "install git, or pass --no-git to only write the files",
+            "; install git",
+        )
+    try:
+        proc = subprocess.run(["git", "version"], capture_output=True, check=False)
+        lines = proc.stderr.decode(errors="replace").strip().splitlines()
+    except OSError as exc:  # (too many open files, say)
+        lines = [exc.strerror or type(exc).__name__]
+    why = lines[0].removeprefix("fatal: ") if lines else "git version failed"
+    return GitUnusable(
+        top,
+        f"git does not run ({why})",
+        "fix that, or pass --no-git to only write the files",
+        "; fix that",
+    )
+
+
+def _refuse_object_format(handle: Any, top: Path) -> None:
+    """GitPython finds no commit in a SHA-256 repository (``git init --object-format``): a
+    bump wrote its files uncommitted, saying the repository had none."""
+    with handle.config_reader("repository") as config:
+        object_format = config.get_value("extensions", "objectformat", "sha1")
+    if str(object_format).lower() != "sha1":
+        raise GitUnusable(
+            top,
+            f"it names objects by {str(object_format).upper().replace('SHA', 'SHA-')}, which "
+            "fluxbump's git library (GitPython) cannot read",
+            "pass --no-git to only write the files, and commit them yourself",
+        )
 
 
 def base_source_reader(repo: GitRepo, rev: str) -> Callable[[str], SourceFile | None]:
@@ -94,7 +158,7 @@ def refuse_untrusted_work_tree(repo: GitRepo) -> None:
     hint = (
         f"if you trust it, run git config --global --add safe.directory {repo.top}, "
         if "safe.directory" in proc.stderr.decode(errors="replace")
-        else ""
+        else "fix that, "
     )
     raise UsageError(
         f"git refuses to work in {repo.top} ({why}); {hint}or pass --no-git to only write "
@@ -106,25 +170,64 @@ def has_head(repo: GitRepo) -> bool:
     return repo.handle.head.is_valid()  # type: ignore[no-any-return]
 
 
+_NO_OPTIONAL_LOCKS = {"GIT_OPTIONAL_LOCKS": "0"}
+
+
 def dirty_files(repo: GitRepo, rels: Iterable[str]) -> list[str]:
-    """Those of ``rels`` with uncommitted changes (staged, unstaged, or untracked)."""
+    """Those of ``rels`` with uncommitted changes (staged, unstaged, or untracked), as the
+    refusal names them."""
     wanted = {repo.path(rel): rel for rel in rels}
     if not wanted:
         return []
     import git
 
     try:
-        status = repo.handle.git.status("--porcelain", "-z", "--untracked-files=all", "--", *wanted)
+        # No optional lock: git status refreshes the index as it goes, and a git killed then
+        # (a file size limit's SIGXFSZ) would leave the user an index.lock.
+        status = repo.handle.git.status(
+            "--porcelain", "-z", "--untracked-files=all", "--", *wanted, env=_NO_OPTIONAL_LOCKS
+        )
     except git.GitCommandError as exc:  # e.g. a full disk: git cannot refresh its index
         raise UsageError(
             f"git status failed: {_first_error_line(exc)}; nothing was written"
         ) from None
-    dirty = []
-    for entry in status.split("\0"):
-        path = entry[3:]
-        if path in wanted:
-            dirty.append(wanted[path])
+    dirty = {wanted[entry[3:]] for entry in status.split("\0") if entry[3:] in wanted}
+    for path, bit in _hidden_edits(repo, wanted).items():
+        note = f"hidden from git status by its {bit} bit; git update-index --no-{bit} shows them"
+        dirty.add(f"{wanted[path]} ({note})")
     return sorted(dirty)
+
+
+# ``git ls-files -v`` tags: lower case is assume-unchanged, "S"/"s" skip-worktree.
+_INDEX_BITS = {"S": "skip-worktree", "s": "skip-worktree"}
+
+
+def _hidden_edits(repo: GitRepo, paths: Collection[str]) -> dict[str, str]:
+    """Those of ``paths`` whose index entry git status never compares with the work tree
+    (``git update-index --assume-unchanged`` or ``--skip-worktree``) and whose bytes differ
+    from it, each with its bit's name: the commit stages whole files, so it would take them."""
+    listed = repo.handle.git.ls_files("-v", "-z", "--", *paths).split("\0")
+    marked = {
+        entry[2:]: _INDEX_BITS.get(entry[0], "assume-unchanged")
+        for entry in listed
+        if entry[:1] in _INDEX_BITS or entry[:1].islower()
+    }
+    marked = {
+        path: bit
+        for path, bit in marked.items()
+        if path in paths and os.path.isfile(repo.top / path)
+    }
+    if not marked:
+        return {}
+    staged = repo.handle.git.ls_files("-s", "-z", "--", *marked).split("\0")
+    index = {entry.split("\t", 1)[1]: entry.split()[1] for entry in staged if "\t" in entry}
+    # hash-object applies the clean filters and line-ending rules ``git add`` would.
+    now = repo.handle.git.hash_object("--", *marked).split()
+    return {
+        path: bit
+        for (path, bit), sha in zip(marked.items(), now, strict=True)
+        if index.get(path) != sha
+    }
 
 
 # Markers git leaves while an operation is half done; committing then would mix our change in.
@@ -150,6 +253,63 @@ def refuse_unsettled(repo: GitRepo) -> None:
         raise UsageError(
             f"{repo.top} has a detached HEAD; check out a branch to start from, or pass --no-git"
         )
+
+
+def refuse_other_git_dir(repo: GitRepo) -> None:
+    """GIT_DIR or GIT_WORK_TREE in the environment (a git hook exports them) is what every git
+    command follows: naming another repository, the bump's branch and commit went there while
+    its files were written here."""
+    for name, ours in (("GIT_DIR", Path(repo.handle.git_dir)), ("GIT_WORK_TREE", repo.top)):
+        value = os.environ.get(name)
+        # Relative to where git runs: the work tree's top.
+        if value and os.path.realpath(repo.top / value) != os.path.realpath(ours):
+            what = "git directory" if name == "GIT_DIR" else "work tree"
+            raise UsageError(
+                f"{name}={value} is not the {what} of {repo.top}, so git would commit there; "
+                f"unset {name} (a git hook exports it) and re-run; nothing was written"
+            )
+
+
+def refuse_sparse(repo: GitRepo) -> None:
+    """Tracked files a sparse checkout (or ``--skip-worktree``) leaves out of the work tree hold
+    pins the scan never reads and the bump never moves: its commit kept them at the old release
+    while the gate, which reads the work tree, passed."""
+    from fluxbump.scan.walked import SKIP_DIRS
+
+    listed = repo.handle.git.ls_files("-v", "-z", "--", repo.prefix or ".").split("\0")
+    absent = [
+        entry[2:]
+        for entry in listed
+        if entry[:1] in _INDEX_BITS
+        and not SKIP_DIRS.intersection(entry[2:].split("/")[:-1])  # never scanned anyway
+        and not os.path.lexists(repo.top / entry[2:])
+    ]
+    if absent:
+        raise UsageError(
+            f"{repo.top} is a sparse checkout: {len(absent)} tracked files are not checked out "
+            f"(first {absent[0]}), so their pins can be neither read nor moved and the commit "
+            "would leave them behind; run git sparse-checkout disable, then re-run; nothing "
+            "was written"
+        )
+
+
+def refuse_nested(repo: GitRepo, rels: Iterable[str]) -> None:
+    """A file in a repository of its own inside this one (a submodule) is no part of this
+    one's commit: git add failed ("is in submodule") after every file was written."""
+    nested: dict[str, bool] = {}  # folder (from the top) -> it holds a .git
+    for rel in sorted(rels):
+        folders = repo.path(rel).split("/")[:-1]
+        for depth in range(len(repo.prefix.split("/")), len(folders) + 1):
+            folder = "/".join(folders[:depth])
+            if folder not in nested:
+                nested[folder] = os.path.lexists(repo.top / folder / ".git")
+            if nested[folder]:
+                inner = folder.removeprefix(repo.prefix)
+                raise UsageError(
+                    f"{rel} is in {inner}, a repository of its own (a submodule), which this "
+                    f"repository's commit cannot hold; run fluxbump there (--repo {inner}), or "
+                    "pass --no-git to only write the files; nothing was written"
+                )
 
 
 def refuse_no_identity(repo: GitRepo) -> None:
@@ -255,14 +415,16 @@ def current_branch(repo: GitRepo) -> str | None:
         return None
 
 
-def refuse_index_lock(repo: GitRepo) -> None:
-    """git's own lock on the index: the commit would fail after the files were written."""
-    lock = Path(repo.handle.git_dir) / "index.lock"
-    if os.path.lexists(lock):
-        raise UsageError(
-            f"{lock} exists: another git process is running (or one was killed); wait for it "
-            "or remove the lock, then re-run; nothing was written"
-        )
+def refuse_git_locks(repo: GitRepo) -> None:
+    """git's own locks on the index and on HEAD (a work tree's own, in its git directory):
+    the branch step or the commit would fail after the files were written."""
+    for name in ("index.lock", "HEAD.lock"):
+        lock = Path(repo.handle.git_dir) / name
+        if os.path.lexists(lock):
+            raise UsageError(
+                f"{lock} exists: another git process is running (or one was killed); wait for "
+                "it or remove the lock, then re-run; nothing was written"
+            )
 
 
 def has_remote(repo: GitRepo, remote: str) -> bool:
@@ -278,7 +440,9 @@ def push(repo: GitRepo, remote: str, branch: str, lease: str | None = None) -> N
         raise UsageError(f"no git remote '{remote}' (set 'remote' in .fluxbump.yaml)")
     force = [f"--force-with-lease=refs/heads/{branch}:{lease}"] if lease else []
     try:
-        repo.handle.git.push("--set-upstream", *force, remote, f"{branch}:{branch}")
+        # Full names: a tag named like the branch made NAME:NAME match both.
+        ref = f"refs/heads/{branch}"
+        repo.handle.git.push("--set-upstream", *force, remote, f"{ref}:{ref}")
     except git.GitCommandError as exc:
         raise ResolutionError(
             f"push of {branch} to {remote} failed: {_push_refusal(exc)}; "
@@ -460,7 +624,8 @@ def _renames(
         by_commit.setdefault(sha, {})[path] = paths[path]
     found: dict[str, dict[str, str]] = {}
     for sha, wanted in by_commit.items():
-        if not repo.handle.commit(sha).parents:
+        # The parents git sees: a shallow clone's oldest commit names one it does not have.
+        if len(repo.handle.git.rev_list("--parents", "--max-count=1", sha).split()) < 2:
             continue
         raw = repo.handle.git.diff_tree("-M", "-r", "--raw", "--no-abbrev", "-z", f"{sha}^", sha)
         tokens = raw.split("\0")

@@ -44,7 +44,12 @@ class GitSession:
         """Git is read (for the base revision) even with --no-git; only writes are skipped."""
         from fluxbump.vcs import git
 
-        repo = git.open_repo(root)
+        try:
+            repo = git.open_repo(root)
+        except git.GitUnusable:
+            if not options.no_git:
+                raise
+            repo = None  # --no-git asks for no commit; the base revision is then the files
         if repo is not None and not (options.no_git or options.dry_run):  # (git would commit)
             git.refuse_untrusted_work_tree(repo)  # before has_head, which git's refusal fails
         if repo is None or not git.has_head(repo):
@@ -93,8 +98,10 @@ class GitSession:
             return
         from fluxbump.vcs import git
 
+        git.refuse_other_git_dir(self.repo)
         git.refuse_unsettled(self.repo)
-        git.refuse_index_lock(self.repo)
+        git.refuse_sparse(self.repo)
+        git.refuse_git_locks(self.repo)
         git.refuse_no_identity(self.repo)
         dirty = git.dirty_files(self.repo, plan.files())
         if dirty:
@@ -105,6 +112,7 @@ class GitSession:
                 "commit or stash them and re-run (or pass --no-git to only write the files); "
                 "nothing was written"
             )
+        git.refuse_nested(self.repo, plan.files())
         self.branch = branch_name(plan, self.options.branch)
         if self.options.branch:
             git.refuse_bad_branch(self.repo, self.branch)

@@ -97,7 +97,14 @@ class BumpGit:
         self._git("read-tree", "HEAD", env=index)
         self._git("add", "--pathspec-from-file=-", "--pathspec-file-nul", env=index,
                   stdin=self._nul_paths())  # fmt: skip
-        self._git("commit", "-q", "--no-edit", "-F", str(message_file), env=index)
+        seen = tx.stamps()
+        try:
+            self._git("commit", "-q", "--no-edit", "-F", str(message_file), env=index)
+        except GitStepFailed:
+            # A refusing hook may have fixed the files first (a formatter under the pre-commit
+            # framework): its edits are this run's, restored with the bump's.
+            tx.claim_current(changed_since=seen)
+            raise
         self.commit_sha = self._git("rev-parse", "--verify", "HEAD").strip()
         self._after(tx, "commit")
         self._update_index()
@@ -291,7 +298,20 @@ def _one_line(proc: subprocess.CompletedProcess[bytes]) -> str:
     """git's stderr and stdout (a refusing hook's output too) on one line."""
     text = (proc.stderr + b"\n" + proc.stdout).decode(errors="replace")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if proc.returncode < 0:
+        lines.append(_killed(-proc.returncode))
     return " / ".join(lines) or f"exit status {proc.returncode}"
+
+
+def _killed(signum: int) -> str:
+    """What a signal that killed git means (subprocess gives git the default actions back)."""
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = f"signal {signum}"
+    if signum == signal.SIGXFSZ:
+        return f"killed by {name} (a file passed the file size limit: raise ulimit -f)"
+    return f"killed by {name}"
 
 
 def load(where: Places, state: dict[str, Any]) -> BumpGit | HeadOnly:

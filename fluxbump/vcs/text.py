@@ -5,6 +5,7 @@ from __future__ import annotations
 from fluxbump.output import one_line
 from fluxbump.plan import Plan, Target
 from fluxbump.results import BumpResult
+from fluxbump.secrets import scrub
 
 
 def branch_name(plan: Plan, requested: str | None) -> str:
@@ -29,7 +30,9 @@ def commit_message(plan: Plan, index_url: str) -> str:
     return render(
         "commit-message.txt",
         summary="; ".join(_summary(t) for t in plan.targets),
-        mapping="\n".join(_mapping(t, index_url) for t in plan.targets),
+        # Not a password of the index's URL (a private repository's basic auth): the history
+        # and the pull request are read by everyone with the repository.
+        mapping="\n".join(_mapping(t, scrub(index_url)) for t in plan.targets),
         changes="\n".join(f"- {one_line(e.describe())}" for e in plan.edits),
         fluxbump_version=__version__,
     )

@@ -463,6 +463,17 @@ class ChangedMeanwhile(UsageError):
     """Another process edited a file fluxbump was writing or restoring: theirs is kept."""
 
 
+Stamps = dict[Path, tuple[int, int, int] | None]
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
 class Transaction:
     """Files already written; the caller decides: ``commit()`` keeps them, ``rollback()`` not."""
 
@@ -480,13 +491,21 @@ class Transaction:
     def rels(self) -> list[str]:
         return [e.rel for e in self.entries]
 
-    def claim_current(self) -> None:
+    def claim_current(self, changed_since: Stamps | None = None) -> None:
         """Count the files' current bytes as this run's own (gate commands it ran edited
-        them), so a rollback restores over those edits too."""
+        them, or the user's git hooks its commit ran), so a rollback restores over those edits
+        too; with ``changed_since`` (``stamps()``), only of the files changed after it."""
         for entry in self.entries:
+            if changed_since is not None and changed_since[entry.real] == _stamp(entry.real):
+                continue
             current = read_or_none(entry.real)
             if current is not None:
                 self._written[entry.real] = current
+
+    def stamps(self) -> Stamps:
+        """Each file's inode, size and modification time: what tells, without reading them,
+        which files a process this run starts (git, running the user's hooks) changes."""
+        return {entry.real: _stamp(entry.real) for entry in self.entries}
 
     def record_git(self, state: dict[str, Any]) -> None:
         """Replace the journal's git record (atomically); a kill point follows."""

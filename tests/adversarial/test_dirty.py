@@ -63,3 +63,38 @@ def test_no_git_writes_the_files_and_keeps_the_users_edits(
     assert proc.code == 0, proc.stderr
     assert chart.read_text().endswith(THEIRS) and "version: 1.1.2" in chart.read_text()
     assert git_out(root, "rev-parse", "HEAD") == head and leftovers(root) == []
+
+
+@pytest.mark.parametrize("bit", ["--assume-unchanged", "--skip-worktree"])
+def test_edits_git_status_hides_by_an_index_bit_are_refused(
+    tmp_path: Path, index_server: HelmServer, bit: str
+) -> None:
+    """``git update-index --assume-unchanged`` (local tweaks kept out of ``git status``) or
+    ``--skip-worktree`` on a file the bump edits: git status lists no change, yet the commit
+    took the user's edits as the bump's (exit 0)."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    git_out(root, "update-index", bit, fleet.WRAPPER_CHART)
+    chart = root / fleet.WRAPPER_CHART
+    chart.write_text(chart.read_text() + THEIRS)
+    before = git_state(root)
+    assert before.clean  # what makes it easy to miss
+    proc = bump(root, index_server)
+    assert proc.code == 2, proc.stderr
+    assert proc.stderr == (
+        f"error: uncommitted changes in {fleet.WRAPPER_CHART} (hidden from git status by its "
+        f"{bit[2:]} bit; git update-index --no-{bit[2:]} shows them), which this bump edits and "
+        "commits; commit or stash them and re-run (or pass --no-git to only write the files); "
+        "nothing was written\n"
+    )
+    assert git_state(root) == before and leftovers(root) == []
+
+
+def test_an_index_bit_on_a_file_without_edits_is_no_obstacle(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    git_out(root, "update-index", "--assume-unchanged", fleet.WRAPPER_CHART)
+    proc = bump(root, index_server)
+    assert proc.code == 0, proc.stderr
+    assert fleet.WRAPPER_CHART in committed_files(root)
+    assert "version: 1.1.2" in git_out(root, "show", f"HEAD:{fleet.WRAPPER_CHART}")

@@ -42,6 +42,12 @@ def assert_finished(root: Path, before: GitState, files: list[str], done: GitSta
     assert leftovers(root) == []
 
 
+def pre_commit_hook(root: Path, script: str) -> None:
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text(script)
+    hook.chmod(0o755)
+
+
 def assert_untouched(root: Path, before: GitState) -> None:
     assert git_state(root) == before
     assert leftovers(root) == []
@@ -105,11 +111,14 @@ def test_sigkill_at_every_write_and_git_step_then_rerun(
     assert finished == 4 + 3 + 6
 
 
-def test_a_held_index_lock_is_refused_before_anything_is_written(
-    tmp_path: Path, index_server: HelmServer
+@pytest.mark.parametrize("name", ["index.lock", "HEAD.lock"])
+def test_a_held_index_or_head_lock_is_refused_before_anything_is_written(
+    tmp_path: Path, index_server: HelmServer, name: str
 ) -> None:
+    """A HEAD.lock (a git killed while it switched branches) failed the branch step after every
+    file was written, with git's message of six lines run together."""
     root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
-    lock = root / ".git" / "index.lock"
+    lock = root / ".git" / name
     lock.write_bytes(b"")
     before = git_state(root)
     proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
@@ -134,9 +143,7 @@ def test_a_refusing_pre_commit_hook_is_undone_and_its_output_reported(
     tmp_path: Path, index_server: HelmServer
 ) -> None:
     root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
-    hook = root / ".git" / "hooks" / "pre-commit"
-    hook.write_text(HOOK)
-    hook.chmod(0o755)
+    pre_commit_hook(root, HOOK)
     before = git_state(root)
     proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
     assert proc.returncode == 2, proc.stderr
@@ -144,6 +151,31 @@ def test_a_refusing_pre_commit_hook_is_undone_and_its_output_reported(
     assert "\n" not in line and line.startswith("error: git commit failed: ")
     assert "pre-commit: refusing: chart versions are frozen this week / see RUNBOOK.md" in line
     assert "Traceback" not in proc.stderr
+    assert_untouched(root, before)
+
+
+# What a formatter run by the pre-commit framework does (end-of-file-fixer, prettier): fix the
+# staged files in place, then fail so that the fixes are reviewed.
+FIXING_HOOK = """#!/bin/sh
+git diff --cached --name-only -z | xargs -0 -I{} sh -c 'printf "# fixed\\n" >> "{}"'
+echo "trailing-whitespace: Failed / files were modified by this hook" >&2
+exit 1
+"""
+
+
+def test_a_pre_commit_hook_that_fixes_the_files_and_fails_is_undone_with_its_fixes(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """Its fixes were taken for another process's edits: every file the bump wrote was left
+    with the bump's edit (and the fix) in it, uncommitted, on the start branch."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    pre_commit_hook(root, FIXING_HOOK)
+    before = git_state(root)
+    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        "error: git commit failed: trailing-whitespace: Failed / files were modified by this hook\n"
+    )
     assert_untouched(root, before)
 
 
@@ -162,9 +194,7 @@ def test_a_signal_while_git_commits_is_undone_after_git_finishes(
     """The signal reaches fluxbump (not git) mid-commit: git completes, then all is undone."""
     root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
     entered, release = tmp_path / "entered", tmp_path / "release"
-    hook = root / ".git" / "hooks" / "pre-commit"
-    hook.write_text(BLOCKING_HOOK.format(entered=entered, release=release))
-    hook.chmod(0o755)
+    pre_commit_hook(root, BLOCKING_HOOK.format(entered=entered, release=release))
     before = git_state(root)
     with bump_process(root, index_server, tmp_path / "cache") as proc:
         wait_for(entered, proc)

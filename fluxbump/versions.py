@@ -204,7 +204,7 @@ def admits(constraint: str, version: str) -> bool:
     As in Masterminds semver, a pre-release only satisfies a constraint that itself
     names a pre-release.
     """
-    target = parse(version).replace(build=None)
+    target = _chart_version(version).replace(build=None)
     for group in constraint.split("||"):
         bounds = _and_group(group)
         if target.prerelease and not any(b.prerelease for _, b in bounds):
@@ -212,6 +212,19 @@ def admits(constraint: str, version: str) -> bool:
         if all(_holds(target, op, bound) for op, bound in bounds):
             return True
     return False
+
+
+# A chart version of one or two parts (``version: "1.10"`` in Chart.yaml), which Helm reads as
+# its Masterminds library does: the missing parts are 0 (1.10.0).
+_SHORT = re.compile(r"v?(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?")
+
+
+def _chart_version(text: str) -> semver.Version:
+    """``parse``, with a short version completed as Helm completes it."""
+    short = _SHORT.fullmatch(text) if len(text) <= 32 else None
+    if short is None:
+        return parse(text)
+    return semver.Version(int(short[1]), int(short[2] or 0), 0)
 
 
 def admits_or_false(constraint: str, version: str) -> bool:

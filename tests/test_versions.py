@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from fluxbump import versions
 from fluxbump.errors import UsageError
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import make_fleet
 
 
 def test_semver_precedence_orders_prereleases_before_release_and_numbers_numerically() -> None:
@@ -62,3 +67,23 @@ def test_constraint_detection() -> None:
     assert versions.is_constraint(">= 1.2, < 2")
     assert not versions.is_constraint("1.2.3")
     assert not versions.is_constraint("${VERSION}")
+
+
+def test_a_short_chart_version_is_read_as_helm_completes_it() -> None:
+    """Helm reads a chart's ``version: "1.10"`` as 1.10.0 (Masterminds): ranges admit it."""
+    assert versions.admits("^1.0", "1.10") and versions.admits("1.10", "1.10")
+    assert versions.admits(">= 2", "v2") and not versions.admits("~1.9", "1.10")
+
+
+def test_check_passes_a_wrapper_chart_of_a_two_part_version(tmp_path: Path) -> None:
+    """A wrapper chart at "1.10" with its releases at "1.10": check said "range 1.10 does not
+    admit bp-flux 1.10" and that the Blueprint's ^1.0 did not admit it (found by a helper)."""
+    repo = make_fleet(
+        tmp_path / "repo", wrapper_version="1.10", umbrella_version="1.10", flux_chart="2.14.1"
+    )
+    for release in repo.glob("clusters/*/bootstrap-kit/*.yaml"):
+        text = release.read_text()
+        release.write_text(re.sub(r"version: 1\.10$", 'version: "1.10"', text, flags=re.M))
+    outcome = run_cli("check", "--repo", str(repo), "--offline")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert "consistent — 18 pin-sites agree" in outcome.stdout

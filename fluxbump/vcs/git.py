@@ -63,6 +63,9 @@ def open_repo(root: Path) -> GitRepo | None:
     try:
         handle = git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        broken = _broken_git_file(root)
+        if broken is not None:
+            raise broken from None
         return None
     if handle.bare or handle.working_tree_dir is None:
         return None
@@ -96,6 +99,33 @@ def _no_git_to_run(top: Path) -> GitUnusable:
         f"git does not run ({why})",
         "fix that, or pass --no-git to only write the files",
         "; fix that",
+    )
+
+
+def _broken_git_file(root: Path) -> GitUnusable | None:
+    """A ``.git`` file git cannot follow (a linked worktree whose main repository moved or was
+    pruned): git stops there with an error, so the bump must not write files uncommitted as if
+    no repository were there. None when git agrees there is none (or opens it after all)."""
+    import subprocess
+
+    here = root.resolve()
+    top = next((d for d in (here, *here.parents) if (d / ".git").is_file()), None)
+    if top is None:
+        return None
+    try:
+        proc = subprocess.run(["git", "-C", str(here), "rev-parse", "--git-dir"],
+                              capture_output=True, check=False)  # fmt: skip
+    except OSError:
+        return None
+    lines = proc.stderr.decode(errors="replace").strip().splitlines()
+    if proc.returncode == 0 or not lines:
+        return None
+    return GitUnusable(
+        top,
+        f"git cannot open its .git file ({lines[0].removeprefix('fatal: ')})",
+        "repair it (`git worktree repair` in the main work tree), or pass --no-git to only "
+        "write the files",
+        "; repair it",
     )
 
 

@@ -3,6 +3,7 @@ bump reads their history and commits in them like in a full clone, or says what 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -215,3 +216,28 @@ def test_pin_files_in_a_submodule_are_refused_from_the_superproject(
         "fluxbump there (--repo gitops), or pass --no-git to only write the files"
     )
     assert_refused(root, before, proc.code, proc.stderr, why)
+
+
+def test_a_linked_worktree_whose_repository_is_gone_is_refused(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """A ``git worktree`` whose main repository moved or pruned it: its ``.git`` file leads
+    nowhere and git stops there. The bump wrote every file uncommitted, saying the directory
+    was not in a git repository (exit 0)."""
+    main = make_fleet(tmp_path / "main", INCIDENT, git=True, **SMALL)
+    root = tmp_path / "linked"
+    git_out(main, "worktree", "add", "-q", str(root))
+    shutil.rmtree(main / ".git" / "worktrees")
+    before = snapshot(root)
+    refused = bump(root, index_server)
+    assert refused.code == 2, refused.stderr
+    assert refused.stderr == (
+        f"error: {root} is a git work tree, but git cannot open its .git file (not a git "
+        f"repository: {main}/.git/worktrees/linked): fluxbump commits with it; repair it (`git "
+        "worktree repair` in the main work tree), or pass --no-git to only write the files; "
+        "nothing was written\n"
+    )
+    assert snapshot(root) == before
+    written = bump(root, index_server, "--no-git")
+    assert written.code == 0, written.stderr
+    assert snapshot(root) != before

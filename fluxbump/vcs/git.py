@@ -449,12 +449,21 @@ def refuse_git_locks(repo: GitRepo) -> None:
     """git's own locks on the index and on HEAD (a work tree's own, in its git directory):
     the branch step or the commit would fail after the files were written."""
     for name in ("index.lock", "HEAD.lock"):
-        lock = Path(repo.handle.git_dir) / name
-        if os.path.lexists(lock):
-            raise UsageError(
-                f"{lock} exists: another git process is running (or one was killed); wait for "
-                "it or remove the lock, then re-run; nothing was written"
-            )
+        _refuse_lock(Path(repo.handle.git_dir) / name)
+
+
+def refuse_branch_lock(repo: GitRepo, branch: str) -> None:
+    """git's lock on the bump branch's ref (shared by every work tree of the repository): the
+    branch step would fail after the files were written, with git's message."""
+    _refuse_lock(Path(repo.handle.common_dir) / "refs" / "heads" / f"{branch}.lock")
+
+
+def _refuse_lock(lock: Path) -> None:
+    if os.path.lexists(lock):
+        raise UsageError(
+            f"{lock} exists: another git process is running (or one was killed); wait for "
+            "it or remove the lock, then re-run; nothing was written"
+        )
 
 
 def has_remote(repo: GitRepo, remote: str) -> bool:

@@ -117,6 +117,7 @@ class GitSession:
         if self.options.branch:
             git.refuse_bad_branch(self.repo, self.branch)
         git.refuse_unwritable(self.repo, self.branch)
+        git.refuse_branch_lock(self.repo, self.branch)
         if git.branch_exists(self.repo, self.branch) and not self.options.reuse_existing:
             # Run again on that branch, the same --push/--open-pr publishes it (``resumed``).
             finish = (

@@ -111,14 +111,18 @@ def test_sigkill_at_every_write_and_git_step_then_rerun(
     assert finished == 4 + 3 + 6
 
 
-@pytest.mark.parametrize("name", ["index.lock", "HEAD.lock"])
+@pytest.mark.parametrize(
+    "name", ["index.lock", "HEAD.lock", "refs/heads/fluxbump/flux-v2.4.0.lock"]
+)
 def test_a_held_index_or_head_lock_is_refused_before_anything_is_written(
     tmp_path: Path, index_server: HelmServer, name: str
 ) -> None:
     """A HEAD.lock (a git killed while it switched branches) failed the branch step after every
-    file was written, with git's message of six lines run together."""
+    file was written, with git's message of six lines run together; so did a lock on the bump
+    branch's ref (a git killed while it created that branch)."""
     root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
     lock = root / ".git" / name
+    lock.parent.mkdir(parents=True, exist_ok=True)
     lock.write_bytes(b"")
     before = git_state(root)
     proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")

@@ -323,6 +323,38 @@ def refuse_sparse(repo: GitRepo) -> None:
         )
 
 
+def refuse_outside_sparse(repo: GitRepo, rels: Iterable[str]) -> None:
+    """In a sparse checkout, a file the bump edits that its definition leaves out (present
+    all the same: git leaves a file it finds modified) is one git add refuses, after every
+    file was written; git's own dry run says which, before anything is."""
+    import git
+
+    paths = {repo.path(rel): rel for rel in rels}
+    if not paths or _config_flag(repo, "core.sparseCheckout") is not True:
+        return
+    try:
+        repo.handle.git.add("--dry-run", "--ignore-missing", "--", *paths, env=_NO_OPTIONAL_LOCKS)
+    except git.GitCommandError as exc:
+        outside = next((rel for path, rel in paths.items() if path in _stderr_lines(exc)), None)
+        named = outside or _first_error_line(exc)
+        raise UsageError(
+            f"{named} is outside this sparse checkout's definition, so git add would refuse "
+            "it; run git sparse-checkout disable (or add it to the definition), then re-run; "
+            "nothing was written"
+        ) from None
+
+
+def _config_flag(repo: GitRepo, key: str) -> bool | None:
+    """A boolean setting as git reads it (a work tree's ``config.worktree`` too, where
+    ``git sparse-checkout`` writes its own); None when unset."""
+    import git
+
+    try:
+        return repo.handle.git.config("--type=bool", "--get", key) == "true"  # type: ignore[no-any-return]
+    except git.GitCommandError:
+        return None
+
+
 def refuse_nested(repo: GitRepo, rels: Iterable[str]) -> None:
     """A file in a repository of its own inside this one (a submodule) is no part of this
     one's commit: git add failed ("is in submodule") after every file was written."""

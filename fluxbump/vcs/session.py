@@ -113,6 +113,7 @@ class GitSession:
                 "nothing was written"
             )
         git.refuse_nested(self.repo, plan.files())
+        git.refuse_outside_sparse(self.repo, plan.files())
         self.branch = branch_name(plan, self.options.branch)
         if self.options.branch:
             git.refuse_bad_branch(self.repo, self.branch)

@@ -117,6 +117,25 @@ def test_a_sparse_checkout_leaving_pin_files_out_is_refused(
     assert_refused(root, before, proc.code, proc.stderr, why)
 
 
+def test_a_pin_file_a_sparse_checkout_left_in_place_is_refused_before_writing(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """A file the definition leaves out that git kept (its stat data said modified): the bump
+    wrote every file, then git add refused it with git's nine lines of hints (restored)."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    wrapper = root / fleet.WRAPPER_CHART
+    kept = wrapper.read_bytes()
+    git_out(root, "sparse-checkout", "set", "--no-cone", "/*", f"!/{fleet.WRAPPER_CHART}")
+    wrapper.write_bytes(kept)  # (git either kept it or removed it: present again either way)
+    before = git_state(root)
+    proc = bump(root, index_server)
+    why = (
+        f"{fleet.WRAPPER_CHART} is outside this sparse checkout's definition, so git add would "
+        "refuse it; run git sparse-checkout disable (or add it to the definition), then re-run"
+    )
+    assert_refused(root, before, proc.code, proc.stderr, why)
+
+
 def test_a_sha256_repository_is_refused_and_no_git_still_writes(
     tmp_path: Path, index_server: HelmServer
 ) -> None:

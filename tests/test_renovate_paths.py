@@ -96,8 +96,8 @@ def test_check_does_not_read_what_renovate_ignores_and_says_so(tmp_path: Path) -
         assert outcome.code == 0, outcome.stdout + outcome.stderr
         assert (
             "warning: .github/renovate.json5: Renovate's ignorePaths leave "
-            f"{ARCHIVED} out, so fluxbump does not read them either (follow_renovate_paths: "
-            "false in .fluxbump.yaml reads them)"
+            f"{ARCHIVED} out, so fluxbump does not read them either; {ARCHIVED} pins Flux "
+            "(follow_renovate_paths: false in .fluxbump.yaml reads them)"
         ) in outcome.stderr.splitlines(), outcome.stderr
 
 
@@ -138,8 +138,8 @@ def test_json_says_which_files_were_left_unread(tmp_path: Path) -> None:
     messages = [w["message"] for w in json.loads(outcome.stdout)["warnings"]]
     assert [m for m in messages if m.startswith(".github/renovate.json5: ")] == [
         f".github/renovate.json5: Renovate's ignorePaths leave {ARCHIVED} out, so "
-        "fluxbump does not read them either (follow_renovate_paths: false in .fluxbump.yaml "
-        "reads them)"
+        f"fluxbump does not read them either; {ARCHIVED} pins Flux (follow_renovate_paths: "
+        "false in .fluxbump.yaml reads them)"
     ]
 
 
@@ -166,3 +166,30 @@ def test_a_warm_run_after_the_ignore_paths_changed_reads_what_they_no_longer_nam
     commit_file(repo, ".github/renovate.json5", '{ignorePaths: ["docs/**"]}')
     outcome = run_cli("check", "--offline", "--repo", str(repo))
     assert outcome.code == 1 and f"{ARCHIVED}:" in outcome.stdout, outcome.stdout
+
+
+def test_the_flux_pins_among_what_renovate_ignores_are_named(tmp_path: Path) -> None:
+    """samip5/k8s-cluster leaves a whole cluster to itself, at flux-manifests v2.5.1 beside
+    another at v2.9.4: the warning said only "and 662 more"; a file that pins Flux is named."""
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
+    commit_file(repo, ".archive/notes.yaml", "note: nothing of Flux here\n")
+    commit_file(repo, ".github/renovate.json5", RENOVATE)
+    outcome = run_cli("check", "--offline", "--repo", str(repo))
+    assert (
+        "warning: .github/renovate.json5: Renovate's ignorePaths leave .archive/notes.yaml out, "
+        "so fluxbump does not read them either (follow_renovate_paths: false in .fluxbump.yaml "
+        "reads them)"
+    ) in outcome.stderr.splitlines(), outcome.stderr
+    remote = (
+        "resources:\n  - https://github.com/fluxcd/flux2/releases/download/v2.0.0/install.yaml\n"
+    )
+    commit_file(repo, ".archive/a/kustomization.yaml", remote)
+    commit_file(repo, ".archive/b/flux.yaml", helmrelease("flux", "flux2", "2.10.0"))
+    commit_file(repo, ".archive/c/flux.yaml", helmrelease("flux", "bp-flux", "1.0.0"))
+    outcome = run_cli("check", "--offline", "--repo", str(repo))
+    assert (
+        "warning: .github/renovate.json5: Renovate's ignorePaths leave .archive/notes.yaml and 3 "
+        "more out, so fluxbump does not read them either; .archive/a/kustomization.yaml, "
+        ".archive/b/flux.yaml and 1 more pin Flux (follow_renovate_paths: false in .fluxbump.yaml "
+        "reads them)"
+    ) in outcome.stderr.splitlines(), outcome.stderr

@@ -51,7 +51,8 @@ from fluxbump.scan.sites.chart import ChartFile
 from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_commands, script_helm_commands
 from fluxbump.scan.sites.fluxcli import find_cli_pins
-from fluxbump.scan.sites.fluxinstance import find_template_instances
+from fluxbump.scan.sites.fluxinstance import find_template_instances, may_hold_instance
+from fluxbump.scan.sites.fluxmanifests import may_hold_flux_manifests
 from fluxbump.scan.sites.helmrelease import VersionPatch
 from fluxbump.scan.sites.kustomizeremote import find_install_commands, find_kustomize_remote
 from fluxbump.scan.sites.operator import CHARTS as OPERATOR_CHARTS
@@ -645,8 +646,8 @@ def survey(
         roles = classify(files, config, renovate)
     else:
         roles = cached_roles(cache, files, config, renovate)
-    _say_renovate_skipped(renovate, roles.renovate_skipped)
     found = _charts_and_blueprints(root, config, roles, {})
+    _say_renovate_skipped(found, renovate)
     found.cache = cache
     found.scanned = _scanned_charts(found, components)
     _releases(found, roles.clusters, api_versions=_checks_flux(found, components))
@@ -657,17 +658,58 @@ def survey(
     return found
 
 
-def _say_renovate_skipped(renovate: RenovatePaths | None, skipped: list[str]) -> None:
-    """Files left unread because Renovate is kept out of them: named, never silently."""
+def _say_renovate_skipped(found: Survey, renovate: RenovatePaths | None) -> None:
+    """Files left unread because Renovate is kept out of them: named, never silently, and
+    those that pin Flux (a cluster Renovate leaves at an old release is one ``check`` then
+    cannot compare: samip5/k8s-cluster's nebula at flux-manifests v2.5.1)."""
+    skipped = found.roles.renovate_skipped
     if renovate is None or not skipped:
         return
     first = skipped[0]
     more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+    charts = {c.wrapper or c.upstream for c in found.components if c.is_flux} | {FLUX.upstream}
+    pattern = _chart_line(frozenset(charts))
+    pinning = [rel for rel in skipped if _pins_flux(found.root, rel, pattern)]
+    among = ""
+    if len(pinning) == 1:
+        among = f"; {pinning[0]} pins Flux"
+    elif pinning:
+        named = (
+            " and ".join(pinning)
+            if len(pinning) == 2
+            else f"{', '.join(pinning[:2])} and {len(pinning) - 2} more"
+        )
+        among = f"; {named} pin Flux"
     note_skipped(
         f"{renovate.file}: Renovate's ignorePaths leave {first}{more} "
-        f"out, so fluxbump does not read them either (follow_renovate_paths: false in "
+        f"out, so fluxbump does not read them either{among} (follow_renovate_paths: false in "
         f"{CONFIG_NAME} reads them)"
     )
+
+
+def _chart_line(charts: frozenset[str]) -> re.Pattern[bytes]:
+    """A ``chart: NAME`` line of one of ``charts`` (a HelmRelease of Flux's chart)."""
+    names = b"|".join(re.escape(c.encode()) for c in sorted(charts))
+    return re.compile(rb"chart:[ \t]*['\"]?(?:" + names + rb")['\"]?[ \t]*\r?$", re.MULTILINE)
+
+
+def _pins_flux(root: Path, rel: str, chart_line: re.Pattern[bytes]) -> bool:
+    """Whether a file the scan leaves unread pins Flux as the byte tests before any parse see
+    it: a FluxInstance or flux-manifests source (``releases._may_hold_release_pins``), an
+    install from Flux's repository, a HelmRelease of Flux's chart or its wrapper."""
+    try:
+        raw = read_raw(root, rel, limit=_SKIPPED_READ)
+    except UsageError:  # (unreadable: said where it is read, if it is)
+        return False
+    return (
+        may_hold_instance(raw)
+        or may_hold_flux_manifests(raw)
+        or b"fluxcd/flux2" in raw
+        or chart_line.search(raw) is not None
+    )
+
+
+_SKIPPED_READ = 1 << 20  # a manifest's worth: a large file left out is no reason to read it
 
 
 def _is_bare_repository(root: Path) -> bool:

@@ -8,6 +8,7 @@ and fluxbump said nothing of it (a render would put the old release back after a
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.support.cli_runner import run_cli
@@ -88,6 +89,16 @@ def test_each_pin_of_a_jinja_template_is_named_with_its_line(tmp_path: Path) -> 
     assert "appears twice" not in status.stderr
     # The rendered kustomization alone is a pin-site: the template's v2.3.0 is no violation.
     assert f"{KUSTOMIZATION}:5" in status.stdout and ".j2" not in status.stdout
+
+
+def test_json_places_each_template_warning_at_its_file_and_line(tmp_path: Path) -> None:
+    status = run_cli("status", "--repo", str(repo(tmp_path)), "--offline", "--json")
+    assert status.code == 0, status.stdout + status.stderr
+    placed = [(w["file"], w["line"]) for w in json.loads(status.stdout)["warnings"] if w["file"]]
+    assert placed == [
+        (f"{TEMPLATES}{KUSTOMIZATION}.j2", 5),
+        (f"{TEMPLATES}kubernetes/flux/config/flux.yaml.j2", 15),
+    ]
 
 
 def test_a_bump_moves_the_rendered_file_and_names_the_template_left(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from fluxbump.config import CONFIG_NAME
 from fluxbump.errors import NotRegularFile, UsageError
-from fluxbump.pins import PinSite
+from fluxbump.pins import PinSite, PlacedWarning
 from fluxbump.scan.sources import MAX_FILE_BYTES, SourceFile, read_raw, source_of
 
 SUFFIX = ".j2"
@@ -44,10 +44,13 @@ def template_source(root: Path, template: str, rendered: str) -> SourceFile | No
         return None
 
 
-def template_note(template: str, site: PinSite) -> str:
-    """The warning for one pin of a template (``site`` found in its rendered name)."""
-    return (
-        f"{template}:{site.line}: this Jinja template pins {site.role.value} {site.value}, which "
-        "fluxbump does not check or move, and a render from it puts that release back: move it "
-        f"by hand, or list it under exclude: in {CONFIG_NAME} if nothing renders it"
+def template_note(template: str, site: PinSite) -> PlacedWarning:
+    """The warning for one pin of a template (``site`` found in its rendered name); placed,
+    so ``--json`` gives its file and line."""
+    return PlacedWarning(
+        template,
+        site.line,
+        f"this Jinja template pins {site.role.value} {site.value}, which fluxbump does not "
+        "check or move, and a render from it puts that release back: move it by hand, or list "
+        f"it under exclude: in {CONFIG_NAME} if nothing renders it",
     )

@@ -120,3 +120,30 @@ def test_excluded_templates_are_not_named(tmp_path: Path) -> None:
     status = run_cli("status", "--repo", str(root), "--offline")
     assert status.code == 0, status.stdout + status.stderr
     assert template_warnings(status.stderr) == []
+
+
+# Plain Jinja (Ansible, copier): a statement or comment on a line of its own is no YAML.
+STATEMENTS = """\
+---
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+{% if flux_bootstrap | default(true) %}
+  - github.com/fluxcd/flux2/manifests/install?ref=v2.3.0
+{%- endif %}
+  {# the CRDs come with it #}
+"""
+
+
+def test_a_template_with_jinja_statement_lines_is_read_around_them(tmp_path: Path) -> None:
+    template = f"roles/flux/templates/{KUSTOMIZATION}.j2"
+    root = write_repo(
+        tmp_path / "repo",
+        {KUSTOMIZATION: REMOTE.format(ref="v2.4.0"), template: STATEMENTS},
+    )
+    status = run_cli("status", "--repo", str(root), "--offline")
+    assert status.code == 0, status.stdout + status.stderr
+    named = [line.split(": this Jinja template pins ") for line in template_warnings(status.stderr)]
+    assert [(where, said.split(",")[0]) for where, said in named] == [
+        (f"warning: {template}:6", "kustomize remote install v2.3.0")
+    ]

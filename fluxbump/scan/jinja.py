@@ -5,7 +5,8 @@ A template such as onedr0p/cluster-template's ``kubernetes/flux/config/flux.yaml
 the template is undone by the next render, and a template left behind at an older release
 says so to no one. Its text is not what Flux or kustomize read, so it is no pin-site; the
 scan of the file it renders (its name without ``.j2``) finds which of its lines pin Flux,
-and each is said as a warning for a human to move.
+and each is said as a warning for a human to move. Plain Jinja's statement and comment lines
+(``{% if %}``) are emptied first; makejinja's ``#% if %#`` are YAML comments already.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from fluxbump.pins import PinSite, PlacedWarning
 from fluxbump.scan.sources import MAX_FILE_BYTES, SourceFile, read_raw, source_of
 
 SUFFIX = ".j2"
+# A Jinja statement or comment alone on its line (``{% if x %}``, ``{%- endif %}``, ``{# … #}``).
+_STATEMENT_LINE = re.compile(rb"^[ \t]*(?:\{%.*%\}|\{#.*#\})[ \t]*\r?$", re.MULTILINE)
 
 
 def rendered_names(files: Iterable[str]) -> dict[str, str]:
@@ -39,9 +42,15 @@ def template_source(root: Path, template: str, rendered: str) -> SourceFile | No
         raw = read_raw(root, template, limit=MAX_FILE_BYTES + 1)
         if re.search(rb"(?i)flux", raw) is None:
             return None
-        return source_of(rendered, raw)
+        return source_of(rendered, _without_statements(raw))
     except (UsageError, NotRegularFile):
         return None
+
+
+def _without_statements(raw: bytes) -> bytes:
+    """The template with each statement or comment line emptied, which is no YAML but
+    renders to nothing or to the lines around it: every other line keeps its number."""
+    return _STATEMENT_LINE.sub(b"", raw)
 
 
 def template_note(template: str, site: PinSite) -> PlacedWarning:

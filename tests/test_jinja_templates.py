@@ -147,3 +147,16 @@ def test_a_template_with_jinja_statement_lines_is_read_around_them(tmp_path: Pat
     assert [(where, said.split(",")[0]) for where, said in named] == [
         (f"warning: {template}:6", "kustomize remote install v2.3.0")
     ]
+
+
+def test_a_copier_template_is_named_by_its_jinja_suffix(tmp_path: Path) -> None:
+    template = f"template/{KUSTOMIZATION}.jinja"
+    root = write_repo(
+        tmp_path / "repo",
+        {KUSTOMIZATION: REMOTE.format(ref="v2.4.0"), template: REMOTE.format(ref="v2.3.0")},
+    )
+    status = run_cli("status", "--repo", str(root), "--offline")
+    assert status.code == 0, status.stdout + status.stderr
+    assert [line.split(": this")[0] for line in template_warnings(status.stderr)] == [
+        f"warning: {template}:5"
+    ]

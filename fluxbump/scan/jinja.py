@@ -20,7 +20,8 @@ from fluxbump.errors import NotRegularFile, UsageError
 from fluxbump.pins import PinSite, PlacedWarning
 from fluxbump.scan.sources import MAX_FILE_BYTES, SourceFile, read_raw, source_of
 
-SUFFIX = ".j2"
+# makejinja's and Ansible's ``.j2``, copier's ``.jinja``, and ``.jinja2``.
+SUFFIXES = (".j2", ".jinja", ".jinja2")
 # A Jinja statement or comment alone on its line (``{% if x %}``, ``{%- endif %}``, ``{# … #}``).
 _STATEMENT_LINE = re.compile(rb"^[ \t]*(?:\{%.*%\}|\{#.*#\})[ \t]*\r?$", re.MULTILINE)
 
@@ -28,11 +29,13 @@ _STATEMENT_LINE = re.compile(rb"^[ \t]*(?:\{%.*%\}|\{#.*#\})[ \t]*\r?$", re.MULT
 def rendered_names(files: Iterable[str]) -> dict[str, str]:
     """Each Jinja template's rendered path (``a/flux.yaml`` for ``a/flux.yaml.j2``) to the
     template's own path."""
-    return {
-        rel[: -len(SUFFIX)]: rel
-        for rel in files
-        if rel.endswith(SUFFIX) and not rel.endswith("/" + SUFFIX) and rel != SUFFIX
-    }
+    found = {}
+    for rel in files:
+        name = rel[rel.rfind("/") + 1 :]
+        suffix = next((s for s in SUFFIXES if name.endswith(s) and name != s), None)
+        if suffix is not None:
+            found[rel[: -len(suffix)]] = rel
+    return found
 
 
 def template_source(root: Path, template: str, rendered: str) -> SourceFile | None:

@@ -31,6 +31,7 @@ from fluxbump.scan.cache import ScanCache, cached_roles, cached_scan, scan_key
 from fluxbump.scan.charts import mark_upstream, read_blueprints, read_charts, tracked_charts
 from fluxbump.scan.detect import Detected, component_for, detect
 from fluxbump.scan.forked import in_two
+from fluxbump.scan.jinja import rendered_names, template_note, template_source
 from fluxbump.scan.releases import (
     NO_PIN,
     ScannedFiles,
@@ -75,6 +76,7 @@ from fluxbump.scan.sources import (
     MAX_FILE_BYTES,
     SourceFile,
     as_utf8,
+    matches,
     note_skipped,
     read_raw,
     real_rel,
@@ -655,7 +657,53 @@ def survey(
     _tool_releases(found)
     _settle_direct(found)
     _operator_components(found)
+    _say_template_pins(found, files, renovate)
     return found
+
+
+def _say_template_pins(found: Survey, files: list[str], renovate: RenovatePaths | None) -> None:
+    """The Flux pins of Jinja templates (``scan/jinja.py``): each found as the scan of the
+    file it renders finds it, then said with the template's file:line, never moved."""
+    templates = {
+        rendered: template
+        for rendered, template in rendered_names(files).items()
+        if not matches(template, found.config.exclude)
+        and (renovate is None or not renovate.skips(template))
+    }
+    if not templates:
+        return
+    roles = classify(templates, found.config)
+    pin_files, cluster_files = set(roles.release_pins), set(roles.clusters)
+    for rendered, template in templates.items():
+        source = template_source(found.root, template, rendered)
+        if source is None:
+            continue
+        noted = yamldoc.warnings_noted()
+        try:
+            sites = _rendered_pins(found, source, rendered in pin_files, rendered in cluster_files)
+        except UsageError:  # a template's text need not be YAML: it pins nothing we can say
+            sites = []
+        # (a key twice in a template is Jinja's choice between them, not a mistake)
+        yamldoc.withdraw_warnings_since(noted)
+        for site in sites:
+            if versions.is_pin(site.value):  # (a range such as 2.x no render turns back)
+                note_skipped(template_note(template, site))
+
+
+def _rendered_pins(found: Survey, source: SourceFile, pins: bool, cluster: bool) -> list[PinSite]:
+    """The Flux and flux-operator pins the scan of a file would find in ``source``, read
+    as a release-pin file (``pins``) and as a cluster file (``cluster``)."""
+    sites: list[PinSite] = []
+    if pins:
+        sites += [site for kind in RELEASE_PIN_KINDS for site in kind(source)]
+    if pins and not cluster:
+        sites += find_operator_charts(source)
+    if cluster:
+        known, names = _scanned_names(found)
+        rel = source.rel
+        scanned = scan_files(str(found.root), {rel: source}, names, [rel], known=known, api=False)
+        sites += scanned.sites + scanned.instances
+    return sites
 
 
 def _say_renovate_skipped(found: Survey, renovate: RenovatePaths | None) -> None:

@@ -832,3 +832,35 @@ def test_a_makefile_release_variable_is_moved_named_and_given_to_renovate(
         ".github/workflows/pr.yaml:52",
     ]
     assert "gate: passed: 1 pin-sites consistent, 3 left unproven" in moved.stdout
+
+
+def rendered_templates(name: str, into: Path) -> Path:
+    """A snapshot's Jinja templates as the files they render (``x.yaml`` of ``x.yaml.j2``):
+    makejinja's delimiters are YAML comments, so the oracle reads them as it reads those."""
+    for template in (SNAPSHOTS / name).rglob("*.j2"):
+        rel = template.relative_to(SNAPSHOTS / name).as_posix().removesuffix(".j2")
+        (into / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, into / rel)
+    return into
+
+
+def test_each_exact_pin_of_a_jinja_template_is_named_and_the_template_left_as_written(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # gavinmcfall keeps cluster-template's makejinja templates beside the files they rendered;
+    # its kustomization.yaml.j2 still pins v2.7.3 (line 7), which a render would put back.
+    name = "gavinmcfall-home-ops"
+    facts = scan(rendered_templates(name, tmp_path / "rendered"))
+    expected = {(f"{p.file}.j2", p.version) for p in facts.flux_pins if p.exact}
+    expected |= {(f"{p.file}.j2", p.version) for p in facts.operator_pins}
+    root = work_copy(name, tmp_path)
+    before = snapshot(root)
+    moved = run_cli("to", "2.8.5", *UNGUARDED, "--repo", str(root), env=cache)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    named = re.findall(r"^warning: (\S+\.j2):(\d+): this Jinja template pins .* (\S+), which",
+                       moved.stderr, re.MULTILINE)  # fmt: skip
+    assert {(file, value) for file, _, value in named} == expected
+    kustomize = "bootstrap/templates/kubernetes/bootstrap/flux/kustomization.yaml.j2"
+    assert (kustomize, "7", "v2.7.3") in named and len(named) == len(expected) == 4
+    changed = {rel for rel, *_ in line_changes(before, snapshot(root))}
+    assert changed == {p.file for p in scan(SNAPSHOTS / name).flux_pins if p.exact}

@@ -1,0 +1,68 @@
+"""Jinja templates (``*.j2``) that pin Flux: each pin named with its file:line, never moved.
+
+A template such as onedr0p/cluster-template's ``kubernetes/flux/config/flux.yaml.j2``
+(makejinja) renders a file of the repository: a bump that moves the rendered file and not
+the template is undone by the next render, and a template left behind at an older release
+says so to no one. Its text is not what Flux or kustomize read, so it is no pin-site; the
+scan of the file it renders (its name without ``.j2``) finds which of its lines pin Flux,
+and each is said as a warning for a human to move. Plain Jinja's statement and comment lines
+(``{% if %}``) are emptied first; makejinja's ``#% if %#`` are YAML comments already.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from fluxbump.config import CONFIG_NAME
+from fluxbump.errors import NotRegularFile, UsageError
+from fluxbump.pins import PinSite, PlacedWarning
+from fluxbump.scan.sources import MAX_FILE_BYTES, SourceFile, read_raw, source_of
+
+# makejinja's and Ansible's ``.j2``, copier's ``.jinja``, and ``.jinja2``.
+SUFFIXES = (".j2", ".jinja", ".jinja2")
+# A Jinja statement or comment alone on its line (``{% if x %}``, ``{%- endif %}``, ``{# … #}``).
+_STATEMENT_LINE = re.compile(rb"^[ \t]*(?:\{%.*%\}|\{#.*#\})[ \t]*\r?$", re.MULTILINE)
+
+
+def rendered_names(files: Iterable[str]) -> dict[str, str]:
+    """Each Jinja template's rendered path (``a/flux.yaml`` for ``a/flux.yaml.j2``) to the
+    template's own path."""
+    found = {}
+    for rel in files:
+        name = rel[rel.rfind("/") + 1 :]
+        suffix = next((s for s in SUFFIXES if name.endswith(s) and name != s), None)
+        if suffix is not None:
+            found[rel[: -len(suffix)]] = rel
+    return found
+
+
+def template_source(root: Path, template: str, rendered: str) -> SourceFile | None:
+    """The template's text under its rendered name; None when it cannot name Flux (no
+    ``flux`` in it) or cannot be read as text: a template is not ours to judge."""
+    try:
+        raw = read_raw(root, template, limit=MAX_FILE_BYTES + 1)
+        if re.search(rb"(?i)flux", raw) is None:
+            return None
+        return source_of(rendered, _without_statements(raw))
+    except (UsageError, NotRegularFile):
+        return None
+
+
+def _without_statements(raw: bytes) -> bytes:
+    """The template with each statement or comment line emptied, which is no YAML but
+    renders to nothing or to the lines around it: every other line keeps its number."""
+    return _STATEMENT_LINE.sub(b"", raw)
+
+
+def template_note(template: str, site: PinSite) -> PlacedWarning:
+    """The warning for one pin of a template (``site`` found in its rendered name); placed,
+    so ``--json`` gives its file and line."""
+    return PlacedWarning(
+        template,
+        site.line,
+        f"this Jinja template pins {site.role.value} {site.value}, which fluxbump does not "
+        "check or move, and a render from it puts that release back: move it by hand, or list "
+        f"it under exclude: in {CONFIG_NAME} if nothing renders it",
+    )

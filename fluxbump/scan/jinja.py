@@ -31,6 +31,8 @@ def rendered_names(files: Iterable[str]) -> dict[str, str]:
     template's own path."""
     found = {}
     for rel in files:
+        if not rel.endswith(SUFFIXES):  # (one C call: a fleet has tens of thousands of files)
+            continue
         name = rel[rel.rfind("/") + 1 :]
         suffix = next((s for s in SUFFIXES if name.endswith(s) and name != s), None)
         if suffix is not None:

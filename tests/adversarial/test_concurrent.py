@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import stat
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,40 @@ def test_an_edit_made_while_fluxbump_writes_is_kept_and_named(
     state = git_state(root)
     assert (state.head, state.branch, state.branches) == (before.head, "main", ("main",))
     assert state.status == f" M {victim}" and leftovers(root) == []
+
+
+def _replace(path: Path, kind: str, outside: Path) -> None:
+    outside.write_bytes(path.read_bytes())  # a link to the same bytes: only its kind changed
+    path.unlink()
+    {"directory": path.mkdir, "fifo": lambda: os.mkfifo(path),
+     "symlink": lambda: path.symlink_to(outside)}[kind]()  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "symlink"])
+def test_a_file_another_process_turns_into_something_else_is_kept_and_named(
+    tmp_path: Path, index_server: HelmServer, kind: str
+) -> None:
+    """Between the plan and the first rename, another process puts a directory, a FIFO or
+    a symlink where a file fluxbump edits was. It is theirs: kept and named, every other file
+    restored, no journal left. A directory made the rollback's read raise (exit 70, eight files
+    left edited, the journal left); a FIFO's open blocked the run forever; a symlink to the
+    same bytes passed for the file and was replaced by it."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    before = git_state(root)
+    victim = planned(root, index_server, tmp_path)[-1]
+    seam = {PAUSE_ENV: "journal:1", PAUSE_FILE_ENV: str(tmp_path / "release")}
+    with bump_process(root, index_server, tmp_path / "cache", **seam) as proc:
+        wait_for(tmp_path / "release.paused", proc)
+        _replace(root / victim, kind, tmp_path / "outside.yaml")
+        (tmp_path / "release").touch()
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2, err
+    line = err.strip()
+    assert "\n" not in line and line.startswith(f"error: {victim}: changed by another process")
+    mode = os.lstat(root / victim).st_mode
+    assert {"directory": stat.S_ISDIR, "fifo": stat.S_ISFIFO, "symlink": stat.S_ISLNK}[kind](mode)
+    others = {k: v for k, v in before.files.items() if k != victim}
+    assert {k: v for k, v in snapshot(root).items() if k != victim} == others
+    state = git_state(root)
+    assert (state.head, state.branch, state.branches) == (before.head, "main", ("main",))
+    assert leftovers(root) == []

@@ -495,6 +495,7 @@ class Transaction:
         self.git: GitSteps | None = None  # set by the caller once it takes git steps
         # What this run last wrote to each file: a rollback overwrites only these bytes.
         self._written = {entry.real: entry.after for entry in self.entries}
+        self._settled: Stamps = {}  # the files' stamps once every rename is done
         self._state = "open"
 
     @property
@@ -511,6 +512,22 @@ class Transaction:
             current = read_or_none(entry.real)
             if current is not None:
                 self._written[entry.real] = current
+
+    def refuse_changed(self) -> None:
+        """Before a commit takes the files from the work tree: each must still be what this
+        run wrote, or another process's deletion, link or directory there would be committed
+        as the bump. A file whose stamp has not moved since the writes is not read again."""
+        for entry in self.entries:
+            path = entry.real
+            if _not_a_file(path) or (
+                _stamp(path) != self._settled.get(path)
+                and read_or_none(path) != self._written[path]
+            ):
+                raise ChangedMeanwhile(
+                    f"{entry.rel}: changed by another process after fluxbump wrote it, before "
+                    "its commit; kept that version, every other file is restored; nothing was "
+                    "committed"
+                )
 
     def stamps(self) -> Stamps:
         """Each file's inode, size and modification time: what tells, without reading them,
@@ -657,6 +674,7 @@ def apply_changes(
             progress.step(progress.WRITTEN, total=len(entries))
         current = "renamed files"
         writer.sync(_parents(entries))  # renames durable before commit drops the manifest
+        tx._settled = tx.stamps()
     except BaseException as exc:
         tx.rollback()
         if isinstance(exc, OSError):

@@ -6,14 +6,16 @@ import json
 import os
 import signal
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from fluxbump.write.transaction import PAUSE_ENV, PAUSE_FILE_ENV
 from tests.adversarial.harness import bump_process, git_state, leftovers
 from tests.support.crash_cli import SMALL, fluxbump_cmd, run, wait_for
-from tests.support.fixtures import INCIDENT, make_fleet, snapshot
+from tests.support.fixtures import INCIDENT, git, make_fleet, snapshot
 from tests.support.helm_server import HelmServer
 
 
@@ -56,6 +58,19 @@ def test_an_edit_made_while_fluxbump_writes_is_kept_and_named(
     assert state.status == f" M {victim}" and leftovers(root) == []
 
 
+def _raced(
+    root: Path, server: HelmServer, tmp: Path, at: str, act: Callable[[], None]
+) -> tuple[int, str]:
+    """``to 2.4.0`` paused at the kill point ``at`` while ``act`` runs: exit code, stderr."""
+    seam = {PAUSE_ENV: at, PAUSE_FILE_ENV: str(tmp / "release")}
+    with bump_process(root, server, tmp / "cache", **seam) as proc:
+        wait_for(tmp / "release.paused", proc)
+        act()
+        (tmp / "release").touch()
+        _, err = proc.communicate(timeout=30)
+    return proc.returncode, err
+
+
 def _replace(path: Path, kind: str, outside: Path) -> None:
     outside.write_bytes(path.read_bytes())  # a link to the same bytes: only its kind changed
     path.unlink()
@@ -75,13 +90,9 @@ def test_a_file_another_process_turns_into_something_else_is_kept_and_named(
     root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
     before = git_state(root)
     victim = planned(root, index_server, tmp_path)[-1]
-    seam = {PAUSE_ENV: "journal:1", PAUSE_FILE_ENV: str(tmp_path / "release")}
-    with bump_process(root, index_server, tmp_path / "cache", **seam) as proc:
-        wait_for(tmp_path / "release.paused", proc)
-        _replace(root / victim, kind, tmp_path / "outside.yaml")
-        (tmp_path / "release").touch()
-        _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 2, err
+    code, err = _raced(root, index_server, tmp_path, "journal:1",
+                       lambda: _replace(root / victim, kind, tmp_path / "outside.yaml"))  # fmt: skip
+    assert code == 2, err
     line = err.strip()
     assert "\n" not in line and line.startswith(f"error: {victim}: changed by another process")
     mode = os.lstat(root / victim).st_mode
@@ -91,3 +102,59 @@ def test_a_file_another_process_turns_into_something_else_is_kept_and_named(
     state = git_state(root)
     assert (state.head, state.branch, state.branches) == (before.head, "main", ("main",))
     assert leftovers(root) == []
+
+
+def _check_out_another(root: Path, _victim: str) -> None:
+    git(root, "checkout", "-q", "-b", "theirs")
+
+
+def _commit_theirs(root: Path, _victim: str) -> None:
+    (root / "THEIRS.txt").write_text("theirs\n")
+    git(root, "add", "THEIRS.txt")
+    git(root, "commit", "-qm", "their commit")  # on HEAD: the branch fluxbump just made
+
+
+def _delete(root: Path, victim: str) -> None:
+    (root / victim).unlink()
+
+
+def _link(root: Path, victim: str) -> None:
+    _replace(root / victim, "symlink", root.parent / "outside.yaml")
+
+
+@pytest.mark.parametrize(
+    ("act", "says", "branch"),
+    [
+        (_delete, "{victim}: changed by another process after fluxbump wrote it", "main"),
+        (_link, "{victim}: changed by another process after fluxbump wrote it", "main"),
+        (_check_out_another, "HEAD moved to branch theirs at {head12} while fluxbump was "
+         "writing", "theirs"),
+        (_commit_theirs, "a commit (", "main"),
+    ],
+    ids=["deleted", "symlink", "checkout", "commit"],
+)  # fmt: skip
+def test_another_process_acting_before_the_commit_is_never_committed_as_the_bump(
+    tmp_path: Path, index_server: HelmServer, act: Any, says: str, branch: str
+) -> None:
+    """Every file is written and the branch made; before the commit, another process deletes
+    a written file or puts a link there, checks out another branch, or commits on HEAD. The
+    bump's commit deleted that file or committed the link, landed on their branch (leaving
+    fluxbump's empty), or sat on their commit; each was exit 0."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    before = git_state(root)
+    victim = planned(root, index_server, tmp_path)[-1]
+    code, err = _raced(root, index_server, tmp_path, "git:1", lambda: act(root, victim))
+    assert code == 2, err
+    line = err.strip()
+    expected = says.format(victim=victim, head12=before.head[:12])
+    assert "\n" not in line and line.startswith(f"error: {expected}"), line
+    state = git_state(root)
+    assert (state.branch, leftovers(root)) == (branch, [])
+    assert git(root, "rev-parse", "main") == before.head  # no bump commit anywhere
+    # Their commit is kept where they made it, on the branch fluxbump had made; else no
+    # branch of fluxbump's is left.
+    made = [b for b in state.branches if b.startswith("fluxbump/")]
+    theirs = [git(root, "log", "-1", "--format=%s", b) for b in made]
+    assert theirs == (["their commit"] if act is _commit_theirs else [])
+    others = {k: v for k, v in before.files.items() if k != victim}
+    assert {k: v for k, v in snapshot(root).items() if k not in (victim, "THEIRS.txt")} == others

@@ -350,3 +350,33 @@ def test_an_index_whose_app_version_the_archive_contradicts_is_refused_by_to(
         "2.5.0; one of them was altered (a mirror or proxy rewrote it?): refusing the chart\n"
     )
     assert git_state(repo) == before
+
+
+@pytest.mark.cold_cache  # looks at the cache directory's files
+@pytest.mark.parametrize(
+    "chart_yaml",
+    [None, b"- name: flux2\n", b"name: [flux2\n"],
+    ids=["absent", "not-a-mapping", "not-yaml"],
+)
+def test_an_archive_without_a_readable_chart_yaml_is_refused_by_to(
+    tmp_path: Path, chart_yaml: bytes | None
+) -> None:
+    """The index's flux2 2.15.0 entry names an archive whose digest matches but which holds
+    no readable Chart.yaml at its top: Helm refuses to install it ("Chart.yaml file is
+    missing"), so it is no chart 2.15.0. ``to 2.5.1`` pinned it and committed, exit 0."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    crds = {"flux2/templates/crds.yaml": b"kind: ConfigMap\n"}
+    body = targz(crds if chart_yaml is None else {"flux2/Chart.yaml": chart_yaml, **crds})
+    index = json.loads(routes["/index.yaml"])
+    entry = next(e for e in index["entries"]["flux2"] if e["version"] == "2.15.0")
+    entry["digest"] = hashlib.sha256(body).hexdigest()
+    routes["/index.yaml"] = json.dumps(index).encode()
+    routes["/" + entry["urls"][0]] = body
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=routes)) as srv:
+        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert_exit_3(outcome, f"{srv.url('/charts/flux2-2.15.0.tgz')}: chart flux2 2.15.0 has no "
+                  "readable Chart.yaml at its top")  # fmt: skip
+    assert git_state(repo) == before
+    assert [name for name in cached_files(tmp_path) if name.endswith(".tgz")] == []

@@ -412,3 +412,18 @@ def test_a_new_chart_whose_crd_cannot_be_read_is_refused_not_called_a_removal(
     assert_exit_3(outcome, "error: flux2-2.99.0.tgz:flux2/templates/crds.yaml document 1: "
                   "skipped, not YAML", "cannot tell which API versions flux2 2.99.0 serves")  # fmt: skip
     assert git_state(repo) == before
+
+
+def test_an_archive_of_another_chart_is_refused_by_to(tmp_path: Path) -> None:
+    """The index's flux2 2.15.0 names, digest matching, an archive of another chart
+    (ingress-nginx, same version and appVersion): Helm would deploy that chart as Flux.
+    ``to 2.5.1`` pinned it and committed, exit 0."""
+    chart = b"apiVersion: v2\nname: ingress-nginx\nversion: 2.15.0\nappVersion: 2.5.1\n"
+    body = targz({"ingress-nginx/Chart.yaml": chart})
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=routes_serving("2.15.0", "2.5.1", body))) as srv:
+        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert_exit_3(outcome, "chart flux2 2.15.0 declares name ingress-nginx in its Chart.yaml, "
+                  f"but the Helm index {srv.base_url}/index.yaml lists it with flux2")  # fmt: skip
+    assert git_state(repo) == before

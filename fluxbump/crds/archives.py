@@ -93,7 +93,9 @@ def _refuse_mislabelled(
             "so it is no chart Helm installs (a mirror or proxy served something else?): "
             "refusing it"
         )
-    for key, listed in (("version", entry.version), ("appVersion", entry.app_version)):
+    listed_fields = (("name", entry.name), ("version", entry.version),
+                     ("appVersion", entry.app_version))  # fmt: skip
+    for key, listed in listed_fields:
         found = declared.get(key)
         if found is None or not listed or str(found).removeprefix("v") == listed.removeprefix("v"):
             continue

@@ -86,10 +86,11 @@ class BumpGit:
 
     def run(self, tx: Transaction, message: str) -> str:
         """Branch, commit, index; each step recorded in the journal, then a kill point."""
+        self._refuse_moved(self.branch0)
         self._git("update-ref", f"refs/heads/{self.branch}", self.head0, "")
         self._git("symbolic-ref", "HEAD", f"refs/heads/{self.branch}")
         self._after(tx, "branch")
-        self._refuse_moved()
+        self._refuse_moved(self.branch)
         tx.refuse_changed()
         index = {"GIT_INDEX_FILE": str(self.journal / PRIVATE_INDEX)}
         message_file = self.journal / MESSAGE
@@ -113,12 +114,13 @@ class BumpGit:
         tx.writer.step("git")
         return self.commit_sha
 
-    def _refuse_moved(self) -> None:
-        """HEAD must still be the run's branch at the start: another git command since the
-        branch step (a checkout, a commit) would have the bump committed on its branch or
-        on top of its commit, as ``git commit`` takes whatever HEAD is."""
+    def _refuse_moved(self, expected: str) -> None:
+        """HEAD must still be ``expected`` (the start branch, then the run's) at the start:
+        another git command meanwhile (a checkout, a commit) would leave the bump's branch
+        under someone else's work tree, or have the bump committed on their branch or on top
+        of their commit, as ``git commit`` takes whatever HEAD is."""
         current, head = self._current(), self._rev("HEAD")
-        if current == self.branch and head == self.head0:
+        if current == expected and head == self.head0:
             return
         at = (head or "no commit")[:12]
         if current == self.branch:  # their commit on the run's branch: it stays there

@@ -123,38 +123,43 @@ def _link(root: Path, victim: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("act", "says", "branch"),
+    ("at", "act", "says", "branch"),
     [
-        (_delete, "{victim}: changed by another process after fluxbump wrote it", "main"),
-        (_link, "{victim}: changed by another process after fluxbump wrote it", "main"),
-        (_check_out_another, "HEAD moved to branch theirs at {head12} while fluxbump was "
-         "writing", "theirs"),
-        (_commit_theirs, "a commit (", "main"),
+        ("git:1", _delete, "{victim}: changed by another process after fluxbump wrote it",
+         "main"),
+        ("git:1", _link, "{victim}: changed by another process after fluxbump wrote it", "main"),
+        ("git:1", _check_out_another, "HEAD moved to branch theirs at {head12} while fluxbump "
+         "was writing", "theirs"),
+        ("git:1", _commit_theirs, "a commit (", "main"),
+        ("journal:1", _check_out_another, "HEAD moved to branch theirs at {head12}", "theirs"),
+        ("journal:1", _commit_theirs, "HEAD moved to branch main at", "main"),
     ],
-    ids=["deleted", "symlink", "checkout", "commit"],
+    ids=["deleted", "symlink", "checkout", "commit", "checkout-early", "commit-early"],
 )  # fmt: skip
 def test_another_process_acting_before_the_commit_is_never_committed_as_the_bump(
-    tmp_path: Path, index_server: HelmServer, act: Any, says: str, branch: str
+    tmp_path: Path, index_server: HelmServer, at: str, act: Any, says: str, branch: str
 ) -> None:
-    """Every file is written and the branch made; before the commit, another process deletes
-    a written file or puts a link there, checks out another branch, or commits on HEAD. The
-    bump's commit deleted that file or committed the link, landed on their branch (leaving
-    fluxbump's empty), or sat on their commit; each was exit 0."""
+    """Every file is written (and, at git:1, the branch made); before the commit, another
+    process deletes a written file or puts a link there, checks out another branch, or
+    commits on HEAD. The bump's commit deleted that file or committed the link, landed on
+    their branch (leaving fluxbump's empty), or sat on their commit; made before the branch
+    step, their checkout or commit was left under fluxbump's branch; each was exit 0."""
     root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
     before = git_state(root)
     victim = planned(root, index_server, tmp_path)[-1]
-    code, err = _raced(root, index_server, tmp_path, "git:1", lambda: act(root, victim))
+    code, err = _raced(root, index_server, tmp_path, at, lambda: act(root, victim))
     assert code == 2, err
     line = err.strip()
     expected = says.format(victim=victim, head12=before.head[:12])
     assert "\n" not in line and line.startswith(f"error: {expected}"), line
     state = git_state(root)
     assert (state.branch, leftovers(root)) == (branch, [])
-    assert git(root, "rev-parse", "main") == before.head  # no bump commit anywhere
-    # Their commit is kept where they made it, on the branch fluxbump had made; else no
-    # branch of fluxbump's is left.
+    subjects = git(root, "log", "--all", "--format=%s").splitlines()
+    assert not any(s.startswith("Bump Flux") for s in subjects)  # no bump commit anywhere
+    # Their commit is kept where they made it (on the branch fluxbump had made, at git:1);
+    # no other branch of fluxbump's is left.
     made = [b for b in state.branches if b.startswith("fluxbump/")]
     theirs = [git(root, "log", "-1", "--format=%s", b) for b in made]
-    assert theirs == (["their commit"] if act is _commit_theirs else [])
+    assert theirs == (["their commit"] if (at, act) == ("git:1", _commit_theirs) else [])
     others = {k: v for k, v in before.files.items() if k != victim}
     assert {k: v for k, v in snapshot(root).items() if k not in (victim, "THEIRS.txt")} == others

@@ -427,3 +427,21 @@ def test_an_archive_of_another_chart_is_refused_by_to(tmp_path: Path) -> None:
     assert_exit_3(outcome, "chart flux2 2.15.0 declares name ingress-nginx in its Chart.yaml, "
                   f"but the Helm index {srv.base_url}/index.yaml lists it with flux2")  # fmt: skip
     assert git_state(repo) == before
+
+
+@pytest.mark.parametrize("urls", [[None], [123], [""]], ids=["null", "number", "empty"])
+def test_an_entry_whose_urls_are_no_text_names_no_download(
+    tmp_path: Path, urls: list[object]
+) -> None:
+    """``urls: [null]`` was fetched as ``<repository>/None``: exit 3 on an HTTP 404 that
+    did not say the index names no URL."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    index = json.loads(routes["/index.yaml"])
+    next(e for e in index["entries"]["flux2"] if e["version"] == "2.15.0")["urls"] = urls
+    routes["/index.yaml"] = json.dumps(index).encode()
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=routes)) as srv:
+        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert_exit_3(outcome, "chart flux2 2.15.0: the index lists no download URL")
+    assert git_state(repo) == before

@@ -350,3 +350,98 @@ def test_an_index_whose_app_version_the_archive_contradicts_is_refused_by_to(
         "2.5.0; one of them was altered (a mirror or proxy rewrote it?): refusing the chart\n"
     )
     assert git_state(repo) == before
+
+
+def routes_serving(version: str, app_version: str, body: bytes) -> dict[str, bytes]:
+    """A local flux2 repository whose chart ``version`` (listed, or added) is ``body``, its
+    index entry's digest matching it."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    index = json.loads(routes["/index.yaml"])
+    charts = index["entries"]["flux2"]
+    entry = next((e for e in charts if e["version"] == version), None)
+    if entry is None:
+        entry = {**charts[0], "version": version, "urls": [f"charts/flux2-{version}.tgz"]}
+        charts.insert(0, entry)
+    entry.update(appVersion=app_version, digest=hashlib.sha256(body).hexdigest())
+    routes["/index.yaml"] = json.dumps(index).encode()
+    routes["/" + entry["urls"][0]] = body
+    return routes
+
+
+@pytest.mark.cold_cache  # looks at the cache directory's files
+@pytest.mark.parametrize(
+    "chart_yaml",
+    [None, b"- name: flux2\n", b"name: [flux2\n"],
+    ids=["absent", "not-a-mapping", "not-yaml"],
+)
+def test_an_archive_without_a_readable_chart_yaml_is_refused_by_to(
+    tmp_path: Path, chart_yaml: bytes | None
+) -> None:
+    """The index's flux2 2.15.0 entry names an archive whose digest matches but which holds
+    no readable Chart.yaml at its top: Helm refuses to install it ("Chart.yaml file is
+    missing"), so it is no chart 2.15.0. ``to 2.5.1`` pinned it and committed, exit 0."""
+    crds = {"flux2/templates/crds.yaml": b"kind: ConfigMap\n"}
+    body = targz(crds if chart_yaml is None else {"flux2/Chart.yaml": chart_yaml, **crds})
+    routes = routes_serving("2.15.0", "2.5.1", body)
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=routes)) as srv:
+        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert_exit_3(outcome, f"{srv.url('/charts/flux2-2.15.0.tgz')}: chart flux2 2.15.0 has no "
+                  "readable Chart.yaml at its top")  # fmt: skip
+    assert git_state(repo) == before
+    assert [name for name in cached_files(tmp_path) if name.endswith(".tgz")] == []
+
+
+def test_a_new_chart_whose_crd_cannot_be_read_is_refused_not_called_a_removal(
+    tmp_path: Path,
+) -> None:
+    """A chart release the bundled catalog does not know (2.99.0) whose first CRD document
+    is not YAML: the guard read the other CRDs and called the unread one removed, exit 4,
+    advising --force-unsafe-crds, which would install the broken chart. It is named, exit 3."""
+    charts = flux_repo_routes(keep=frozenset({"2.15.0"}))
+    with tarfile.open(fileobj=io.BytesIO(charts["/charts/flux2-2.15.0.tgz"])) as tar:
+        crds = tar.extractfile("flux2/templates/crds.yaml").read()  # type: ignore[union-attr]
+    chart = b"apiVersion: v2\nname: flux2\nversion: 2.99.0\nappVersion: 2.99.0\n"
+    broken = crds.replace(b"metadata:", b"metadata: [oops", 1)
+    body = targz({"flux2/Chart.yaml": chart, "flux2/templates/crds.yaml": broken})
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=routes_serving("2.99.0", "2.99.0", body))) as srv:
+        outcome = run_cli("to", "2.99.0", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert_exit_3(outcome, "error: flux2-2.99.0.tgz:flux2/templates/crds.yaml document 1: "
+                  "skipped, not YAML", "cannot tell which API versions flux2 2.99.0 serves")  # fmt: skip
+    assert git_state(repo) == before
+
+
+def test_an_archive_of_another_chart_is_refused_by_to(tmp_path: Path) -> None:
+    """The index's flux2 2.15.0 names, digest matching, an archive of another chart
+    (ingress-nginx, same version and appVersion): Helm would deploy that chart as Flux.
+    ``to 2.5.1`` pinned it and committed, exit 0."""
+    chart = b"apiVersion: v2\nname: ingress-nginx\nversion: 2.15.0\nappVersion: 2.5.1\n"
+    body = targz({"ingress-nginx/Chart.yaml": chart})
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=routes_serving("2.15.0", "2.5.1", body))) as srv:
+        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert_exit_3(outcome, "chart flux2 2.15.0 declares name ingress-nginx in its Chart.yaml, "
+                  f"but the Helm index {srv.base_url}/index.yaml lists it with flux2")  # fmt: skip
+    assert git_state(repo) == before
+
+
+@pytest.mark.parametrize("urls", [[None], [123], [""]], ids=["null", "number", "empty"])
+def test_an_entry_whose_urls_are_no_text_names_no_download(
+    tmp_path: Path, urls: list[object]
+) -> None:
+    """``urls: [null]`` was fetched as ``<repository>/None``: exit 3 on an HTTP 404 that
+    did not say the index names no URL."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    index = json.loads(routes["/index.yaml"])
+    next(e for e in index["entries"]["flux2"] if e["version"] == "2.15.0")["urls"] = urls
+    routes["/index.yaml"] = json.dumps(index).encode()
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=routes)) as srv:
+        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert_exit_3(outcome, "chart flux2 2.15.0: the index lists no download URL")
+    assert git_state(repo) == before

@@ -87,7 +87,15 @@ def _refuse_mislabelled(
     appVersion the chart declares, while fluxbump maps a Flux release to a chart by the
     index's; an entry rewritten by a mirror would pin a chart shipping another release."""
     declared = _declared(members)
-    for key, listed in (("version", entry.version), ("appVersion", entry.app_version)):
+    if declared is None:
+        raise ResolutionError(
+            f"{url}: chart {entry.name} {entry.version} has no readable Chart.yaml at its top, "
+            "so it is no chart Helm installs (a mirror or proxy served something else?): "
+            "refusing it"
+        )
+    listed_fields = (("name", entry.name), ("version", entry.version),
+                     ("appVersion", entry.app_version))  # fmt: skip
+    for key, listed in listed_fields:
         found = declared.get(key)
         if found is None or not listed or str(found).removeprefix("v") == listed.removeprefix("v"):
             continue
@@ -98,8 +106,9 @@ def _refuse_mislabelled(
         )
 
 
-def _declared(members: dict[str, bytes]) -> dict[str, Any]:
-    """The top chart's Chart.yaml data ({} when absent or not a mapping)."""
+def _declared(members: dict[str, bytes]) -> dict[str, Any] | None:
+    """The top chart's Chart.yaml data (None when absent, unreadable or not a mapping: Helm
+    refuses such an archive)."""
     from ruamel.yaml.error import YAMLError
 
     from fluxbump.yamlio import plaindata
@@ -110,9 +119,9 @@ def _declared(members: dict[str, bytes]) -> dict[str, Any]:
             try:
                 doc = plaindata.load(data.decode("utf-8", errors="replace"))
             except (YAMLError, RecursionError, ValueError):
-                return {}  # Helm would refuse it; the CRD reader names what it cannot read
-            return doc if isinstance(doc, dict) else {}
-    return {}
+                return None
+            return doc if isinstance(doc, dict) else None
+    return None
 
 
 def resolve_chart_url(index_url: str, url: str) -> str:

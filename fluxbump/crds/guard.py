@@ -45,7 +45,16 @@ def crd_facts(index: HelmIndex, chart: str, version: str, *, offline: bool) -> C
         if offline:
             return None
         raise
-    return read_crds(archive, f"{chart}-{version}.tgz")
+    notes: list[str] = []
+    facts = read_crds(archive, f"{chart}-{version}.tgz", notes=notes)
+    if notes:
+        # A CRD left unread would pass for one the target removed, or one a running chart
+        # never stored: the guard cannot judge the move without every CRD.
+        raise ResolutionError(
+            f"{notes[0]}; fluxbump cannot tell which API versions {chart} {version} serves "
+            "(a broken or altered chart?): refusing it"
+        )
+    return facts
 
 
 # Pins of a Flux with no wrapper chart that apply Flux's own manifests as they are: nothing

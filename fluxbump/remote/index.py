@@ -278,6 +278,14 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+def _urls(urls: object) -> tuple[str, ...]:
+    """The entry's download URLs that are text: a ``null`` or number there named no URL
+    (fetched as ``…/None``, a 404 that said nothing of the index)."""
+    if not isinstance(urls, list):
+        return ()
+    return tuple(url for url in urls if isinstance(url, str) and url)
+
+
 def _chart_entries(chart: str, raw: object) -> tuple[tuple[ChartEntry, ...], tuple[str, ...]]:
     """A chart's entries, and why each entry left out was (its version is no string)."""
     if not isinstance(raw, list):
@@ -296,7 +304,7 @@ def _chart_entries(chart: str, raw: object) -> tuple[tuple[ChartEntry, ...], tup
                 name=str(item.get("name", "")),
                 version=item["version"],
                 app_version=item.get("appVersion") or "",
-                urls=tuple(str(u) for u in urls) if isinstance(urls, list) else (),
+                urls=_urls(urls),
                 digest=str(item.get("digest", "")),
             )
         )

@@ -86,9 +86,12 @@ class BumpGit:
 
     def run(self, tx: Transaction, message: str) -> str:
         """Branch, commit, index; each step recorded in the journal, then a kill point."""
+        self._refuse_moved(self.branch0)
         self._git("update-ref", f"refs/heads/{self.branch}", self.head0, "")
         self._git("symbolic-ref", "HEAD", f"refs/heads/{self.branch}")
         self._after(tx, "branch")
+        self._refuse_moved(self.branch)
+        tx.refuse_changed()
         index = {"GIT_INDEX_FILE": str(self.journal / PRIVATE_INDEX)}
         message_file = self.journal / MESSAGE
         fd = os.open(message_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
@@ -110,6 +113,28 @@ class BumpGit:
         self._update_index()
         tx.writer.step("git")
         return self.commit_sha
+
+    def _refuse_moved(self, expected: str) -> None:
+        """HEAD must still be ``expected`` (the start branch, then the run's) at the start:
+        another git command meanwhile (a checkout, a commit) would leave the bump's branch
+        under someone else's work tree, or have the bump committed on their branch or on top
+        of their commit, as ``git commit`` takes whatever HEAD is."""
+        current, head = self._current(), self._rev("HEAD")
+        if current == expected and head == self.head0:
+            return
+        at = (head or "no commit")[:12]
+        if current == self.branch:  # their commit on the run's branch: it stays there
+            what = f"a commit ({at}) was made on {self.branch}"
+            then = (
+                f"; it stays there: rename that branch (git branch -m {self.branch} NAME), re-run"
+            )
+        else:
+            what = f"HEAD moved to {f'branch {current}' if current else 'a detached HEAD'} at {at}"
+            then = ": re-run once it is done"
+        raise UsageError(
+            f"{what} while fluxbump was writing (another git command ran in {self.top}); "
+            f"nothing was committed, every file is restored{then}"
+        )
 
     def _after(self, tx: Transaction, step: str) -> None:
         tx.writer.step("git")

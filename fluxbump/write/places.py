@@ -95,6 +95,15 @@ def _git_dirs(real: Path) -> tuple[Path, Path] | None:
 def _state_home() -> Path:
     configured = os.environ.get(STATE_ENV)
     if configured:
+        if not os.path.isabs(configured):
+            # Relative, it names another directory from each working directory: a run from
+            # elsewhere would miss an interrupted run's journal, which a later run from here
+            # would then "recover" over newer contents.
+            raise UsageError(
+                f"{STATE_ENV}='{configured}' is not an absolute path; fluxbump keeps the lock "
+                "and journal of a repository outside git there: give an absolute directory; "
+                "nothing was written"
+            )
         return Path(configured)
     import platformdirs
 

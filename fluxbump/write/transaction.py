@@ -308,6 +308,16 @@ def read_or_none(path: Path) -> bytes | None:
         return None
 
 
+def _not_a_file(path: Path) -> bool:
+    """Another process put something other than a regular file where the run reads and
+    writes (a directory, a symlink, a FIFO): it is theirs, never opened (opening a FIFO
+    blocks until a writer comes) nor replaced, as an edited file is kept."""
+    try:
+        return not stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
 def _read(path: Path | str) -> bytes:
     """A file's bytes, read without a buffered file object: a fleet's bump reads thousands
     of small files back, and ``Path.read_bytes`` costs about twice this."""
@@ -485,6 +495,7 @@ class Transaction:
         self.git: GitSteps | None = None  # set by the caller once it takes git steps
         # What this run last wrote to each file: a rollback overwrites only these bytes.
         self._written = {entry.real: entry.after for entry in self.entries}
+        self._settled: Stamps = {}  # the files' stamps once every rename is done
         self._state = "open"
 
     @property
@@ -501,6 +512,22 @@ class Transaction:
             current = read_or_none(entry.real)
             if current is not None:
                 self._written[entry.real] = current
+
+    def refuse_changed(self) -> None:
+        """Before a commit takes the files from the work tree: each must still be what this
+        run wrote, or another process's deletion, link or directory there would be committed
+        as the bump. A file whose stamp has not moved since the writes is not read again."""
+        for entry in self.entries:
+            path = entry.real
+            if _not_a_file(path) or (
+                _stamp(path) != self._settled.get(path)
+                and read_or_none(path) != self._written[path]
+            ):
+                raise ChangedMeanwhile(
+                    f"{entry.rel}: changed by another process after fluxbump wrote it, before "
+                    "its commit; kept that version, every other file is restored; nothing was "
+                    "committed"
+                )
 
     def stamps(self) -> Stamps:
         """Each file's inode, size and modification time: what tells, without reading them,
@@ -553,8 +580,8 @@ class Transaction:
     def _restore(self) -> list[str]:
         by_real = {entry.real: entry for entry in self.entries}
         self._drop_temps()
-        stale = [e for e in self.entries if read_or_none(e.real) != e.before]
-        kept: set[Path] = set()
+        kept = {e.real for e in self.entries if _not_a_file(e.real)}
+        stale = [e for e in self.entries if e.real not in kept and read_or_none(e.real) != e.before]
         for entry in [e for e in stale if e.created]:  # ours, unless changed since: remove
             if read_or_none(entry.real) == self._written[entry.real]:
                 self.writer.unlink(entry.real, "rename")
@@ -635,7 +662,7 @@ def apply_changes(
         writer.sync([entry.temp for entry in staged])  # data durable before any rename
         for entry in entries:
             current = entry.rel
-            if read_or_none(entry.real) != entry.before:
+            if _not_a_file(entry.real) or read_or_none(entry.real) != entry.before:
                 raise ChangedMeanwhile(
                     f"{entry.rel}: changed by another process while fluxbump was writing; "
                     "kept that version, every file fluxbump had written was restored; re-run"
@@ -647,6 +674,7 @@ def apply_changes(
             progress.step(progress.WRITTEN, total=len(entries))
         current = "renamed files"
         writer.sync(_parents(entries))  # renames durable before commit drops the manifest
+        tx._settled = tx.stamps()
     except BaseException as exc:
         tx.rollback()
         if isinstance(exc, OSError):

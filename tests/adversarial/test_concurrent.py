@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from fluxbump.write.transaction import PAUSE_ENV, PAUSE_FILE_ENV
 from tests.adversarial.harness import bump_process, git_state, leftovers
 from tests.support.crash_cli import SMALL, fluxbump_cmd, run, wait_for
-from tests.support.fixtures import INCIDENT, make_fleet, snapshot
+from tests.support.fixtures import INCIDENT, git, make_fleet, snapshot
 from tests.support.helm_server import HelmServer
 
 
@@ -52,3 +56,110 @@ def test_an_edit_made_while_fluxbump_writes_is_kept_and_named(
     state = git_state(root)
     assert (state.head, state.branch, state.branches) == (before.head, "main", ("main",))
     assert state.status == f" M {victim}" and leftovers(root) == []
+
+
+def _raced(
+    root: Path, server: HelmServer, tmp: Path, at: str, act: Callable[[], None]
+) -> tuple[int, str]:
+    """``to 2.4.0`` paused at the kill point ``at`` while ``act`` runs: exit code, stderr."""
+    seam = {PAUSE_ENV: at, PAUSE_FILE_ENV: str(tmp / "release")}
+    with bump_process(root, server, tmp / "cache", **seam) as proc:
+        wait_for(tmp / "release.paused", proc)
+        act()
+        (tmp / "release").touch()
+        _, err = proc.communicate(timeout=30)
+    return proc.returncode, err
+
+
+def _replace(path: Path, kind: str, outside: Path) -> None:
+    outside.write_bytes(path.read_bytes())  # a link to the same bytes: only its kind changed
+    path.unlink()
+    {"directory": path.mkdir, "fifo": lambda: os.mkfifo(path),
+     "symlink": lambda: path.symlink_to(outside)}[kind]()  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "symlink"])
+def test_a_file_another_process_turns_into_something_else_is_kept_and_named(
+    tmp_path: Path, index_server: HelmServer, kind: str
+) -> None:
+    """Between the plan and the first rename, another process puts a directory, a FIFO or
+    a symlink where a file fluxbump edits was. It is theirs: kept and named, every other file
+    restored, no journal left. A directory made the rollback's read raise (exit 70, eight files
+    left edited, the journal left); a FIFO's open blocked the run forever; a symlink to the
+    same bytes passed for the file and was replaced by it."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    before = git_state(root)
+    victim = planned(root, index_server, tmp_path)[-1]
+    code, err = _raced(root, index_server, tmp_path, "journal:1",
+                       lambda: _replace(root / victim, kind, tmp_path / "outside.yaml"))  # fmt: skip
+    assert code == 2, err
+    line = err.strip()
+    assert "\n" not in line and line.startswith(f"error: {victim}: changed by another process")
+    mode = os.lstat(root / victim).st_mode
+    assert {"directory": stat.S_ISDIR, "fifo": stat.S_ISFIFO, "symlink": stat.S_ISLNK}[kind](mode)
+    others = {k: v for k, v in before.files.items() if k != victim}
+    assert {k: v for k, v in snapshot(root).items() if k != victim} == others
+    state = git_state(root)
+    assert (state.head, state.branch, state.branches) == (before.head, "main", ("main",))
+    assert leftovers(root) == []
+
+
+def _check_out_another(root: Path, _victim: str) -> None:
+    git(root, "checkout", "-q", "-b", "theirs")
+
+
+def _commit_theirs(root: Path, _victim: str) -> None:
+    (root / "THEIRS.txt").write_text("theirs\n")
+    git(root, "add", "THEIRS.txt")
+    git(root, "commit", "-qm", "their commit")  # on HEAD: the branch fluxbump just made
+
+
+def _delete(root: Path, victim: str) -> None:
+    (root / victim).unlink()
+
+
+def _link(root: Path, victim: str) -> None:
+    _replace(root / victim, "symlink", root.parent / "outside.yaml")
+
+
+@pytest.mark.parametrize(
+    ("at", "act", "says", "branch"),
+    [
+        ("git:1", _delete, "{victim}: changed by another process after fluxbump wrote it",
+         "main"),
+        ("git:1", _link, "{victim}: changed by another process after fluxbump wrote it", "main"),
+        ("git:1", _check_out_another, "HEAD moved to branch theirs at {head12} while fluxbump "
+         "was writing", "theirs"),
+        ("git:1", _commit_theirs, "a commit (", "main"),
+        ("journal:1", _check_out_another, "HEAD moved to branch theirs at {head12}", "theirs"),
+        ("journal:1", _commit_theirs, "HEAD moved to branch main at", "main"),
+    ],
+    ids=["deleted", "symlink", "checkout", "commit", "checkout-early", "commit-early"],
+)  # fmt: skip
+def test_another_process_acting_before_the_commit_is_never_committed_as_the_bump(
+    tmp_path: Path, index_server: HelmServer, at: str, act: Any, says: str, branch: str
+) -> None:
+    """Every file is written (and, at git:1, the branch made); before the commit, another
+    process deletes a written file or puts a link there, checks out another branch, or
+    commits on HEAD. The bump's commit deleted that file or committed the link, landed on
+    their branch (leaving fluxbump's empty), or sat on their commit; made before the branch
+    step, their checkout or commit was left under fluxbump's branch; each was exit 0."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    before = git_state(root)
+    victim = planned(root, index_server, tmp_path)[-1]
+    code, err = _raced(root, index_server, tmp_path, at, lambda: act(root, victim))
+    assert code == 2, err
+    line = err.strip()
+    expected = says.format(victim=victim, head12=before.head[:12])
+    assert "\n" not in line and line.startswith(f"error: {expected}"), line
+    state = git_state(root)
+    assert (state.branch, leftovers(root)) == (branch, [])
+    subjects = git(root, "log", "--all", "--format=%s").splitlines()
+    assert not any(s.startswith("Bump Flux") for s in subjects)  # no bump commit anywhere
+    # Their commit is kept where they made it (on the branch fluxbump had made, at git:1);
+    # no other branch of fluxbump's is left.
+    made = [b for b in state.branches if b.startswith("fluxbump/")]
+    theirs = [git(root, "log", "-1", "--format=%s", b) for b in made]
+    assert theirs == (["their commit"] if (at, act) == ("git:1", _commit_theirs) else [])
+    others = {k: v for k, v in before.files.items() if k != victim}
+    assert {k: v for k, v in snapshot(root).items() if k not in (victim, "THEIRS.txt")} == others

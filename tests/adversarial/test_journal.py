@@ -3,6 +3,7 @@ too), paths relative to the work tree, hostile entries refused, none trusted in 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -180,3 +181,24 @@ def test_a_journal_in_the_work_tree_is_named_and_never_trusted(
     assert snapshot(root) == before
     if state is not None:
         assert git_state(root) == state
+
+
+def test_a_relative_state_dir_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """Outside git the journal lives under $FLUXBUMP_STATE_DIR. A relative one named another
+    directory from each working directory: a run killed in one left a journal the next run,
+    started elsewhere, never saw (it bumped the half-written tree), and a later run from the
+    first directory would "recover" it over the newer files. It was taken as it was, exit 0."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, **SMALL)
+    before = snapshot(root)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    with contextlib.chdir(work):
+        outcome = run_cli("to", "2.4.0", "--offline", "--no-git", "--repo", str(root),
+                          env={"FLUXBUMP_STATE_DIR": "state"})  # fmt: skip
+    assert outcome.code == 2, outcome.stdout
+    assert outcome.stderr == (
+        "error: FLUXBUMP_STATE_DIR='state' is not an absolute path; fluxbump keeps the lock and "
+        "journal of a repository outside git there: give an absolute directory; nothing was "
+        "written\n"
+    )
+    assert snapshot(root) == before and list(work.iterdir()) == []

@@ -161,7 +161,10 @@ def test_stale_old_bytes_refused_before_any_write(tmp_path: Path) -> None:
     changes = changes_for(tmp_path, rels)
     (tmp_path / rels[1]).write_bytes(b"edited meanwhile\n")
     before = contents(tmp_path, rels)
-    with pytest.raises(UsageError, match=rf"{rels[1]}: changed on disk since it was read; re-run"):
+    with pytest.raises(
+        UsageError,
+        match=rf"{rels[1]}: changed on disk since it was read; nothing was written; re-run",
+    ):
         apply_changes(tmp_path, changes)
     assert contents(tmp_path, rels) == before
     assert_clean(tmp_path)

@@ -712,11 +712,15 @@ def _prepare(root: Path, where: Places, changes: Sequence[FileChange]) -> list[_
             st = os.stat(real_path)
             current = _read(real_path) if stat.S_ISREG(st.st_mode) else b""
         except OSError as exc:
-            raise UsageError(f"{change.rel}: cannot read ({describe(exc)})") from None
+            raise UsageError(
+                f"{change.rel}: cannot read ({describe(exc)}); nothing was written"
+            ) from None
         if not stat.S_ISREG(st.st_mode):
-            raise UsageError(f"{change.rel}: not a regular file")
+            raise UsageError(f"{change.rel}: not a regular file; nothing was written")
         if current != change.old:
-            raise UsageError(f"{change.rel}: changed on disk since it was read; re-run")
+            raise UsageError(
+                f"{change.rel}: changed on disk since it was read; nothing was written; re-run"
+            )
         folder = os.path.dirname(real_path)
         if not (os.access(real_path, os.W_OK) and os.access(folder, os.W_OK | os.X_OK)):
             where_ = "" if real == root / change.rel else f" ({real})"
@@ -725,7 +729,9 @@ def _prepare(root: Path, where: Places, changes: Sequence[FileChange]) -> list[_
             if seen[real].new == change.new:
                 continue  # a symlink and its target, edited alike: one write
             other = seen[real].rel
-            raise UsageError(f"{change.rel} and {other} are the same file ({real})")
+            raise UsageError(
+                f"{change.rel} and {other} are the same file ({real}); nothing was written"
+            )
         if st.st_nlink > 1:
             raise UsageError(
                 f"{change.rel}: has {st.st_nlink} hard links, and the atomic rewrite (a new file "

@@ -66,15 +66,58 @@ _MANIFEST_INSTALLS = frozenset(
 )
 
 
-def running_charts(found: Discovery, index: HelmIndex) -> list[str]:
+def running_charts(found: Discovery, installed: Sequence[Installed]) -> list[str]:
     """Chart versions whose CRDs the cluster may run: the pinned one and the cloud-init one
     (without a wrapper chart, the chart of each release the manifest installs pin, or the
-    charts of the releases around one no chart carries: ``_around``)."""
+    charts of the releases around one no chart carries: ``Installed.around``)."""
     charts = [p.value for p in found.upstream_pins() if versions.is_pin(p.value)]
-    for site in _install_sites(found):
-        carried = _chart_of(found, index, site)
-        charts += [carried] if carried is not None else _around(found, index, site)
+    for one in installed:
+        charts += [one.chart] if one.chart is not None else one.around
     return list(dict.fromkeys(charts))
+
+
+@dataclass(frozen=True)
+class Installed:
+    """An exact install pin, and the chart carrying its release; without a wrapper chart,
+    when none carries it, the charts of the nearest releases below and above it (the
+    community chart skips some: 2.5.0, 0.31.4)."""
+
+    site: PinSite
+    chart: str | None
+    below: str | None = None
+    above: str | None = None
+
+    @property
+    def around(self) -> list[str]:
+        """The charts that judge it when none carries it: an API version is served for many
+        releases, so what the two around it serve covers what it may have stored."""
+        return [self.below, self.above] if self.below and self.above else []
+
+    @property
+    def unknown(self) -> bool:
+        """Older than every release a chart carries: what its clusters store is unknown
+        (``bump._guard_unknown`` refuses moving from it)."""
+        return self.chart is None and self.below is None
+
+    @property
+    def beyond_index(self) -> bool:
+        """Newer than every release of the index (which may predate it): not checked."""
+        return self.chart is None and self.below is not None and self.above is None
+
+
+def installed_releases(found: Discovery, index: HelmIndex) -> list[Installed]:
+    """Each exact install pin the guard judges, classified once."""
+    installed = []
+    for site in _install_sites(found):
+        if not versions.is_pin(site.value):
+            continue
+        chart = _chart_of(found, index, site)
+        if chart is not None:
+            installed.append(Installed(site, chart))
+        elif found.component.outside_charts:  # (a cloud-init one no chart carries: the gate's)
+            below, above = _nearest_charts(index, found.component.upstream, site.value)
+            installed.append(Installed(site, None, below, above))
+    return installed
 
 
 def _install_sites(found: Discovery) -> list[PinSite]:
@@ -92,19 +135,6 @@ def _chart_of(found: Discovery, index: HelmIndex, site: PinSite) -> str | None:
         return resolve_chart_version(index, site.value, found.component.upstream).chart
     except ResolutionError:
         return None
-
-
-def _around(found: Discovery, index: HelmIndex, site: PinSite) -> list[str]:
-    """Without a wrapper chart, the charts of the nearest releases below and above the one
-    ``site`` installs when no chart carries it (the community chart skips some: 2.5.0, 0.31.4):
-    an API version is served for many releases, so what those two serve covers what it may
-    have stored. Empty when it is not between two (``unknown_installs``, ``install_notes``)."""
-    if not (found.component.outside_charts and versions.is_pin(site.value)):
-        return []
-    if _chart_of(found, index, site) is not None:
-        return []
-    below, above = _nearest_charts(index, found.component.upstream, site.value)
-    return [below, above] if below is not None and above is not None else []
 
 
 def _nearest_charts(index: HelmIndex, chart: str, release: str) -> tuple[str | None, str | None]:
@@ -126,22 +156,18 @@ def _nearest_charts(index: HelmIndex, chart: str, release: str) -> tuple[str | N
     return below, max(h for h in higher if h[0] == first)[2]
 
 
-def install_notes(found: Discovery, index: HelmIndex) -> list[str]:
+def install_notes(installed: Sequence[Installed], chart: str) -> list[str]:
     """What the guard says of install pins no chart carries that it does not refuse: one
     between two carried releases is judged by their charts, one newer than the index is not
     checked (the index may predate it)."""
-    if not found.component.outside_charts:
-        return []
-    chart, notes = found.component.upstream, []
-    for site in _install_sites(found):
-        if not versions.is_pin(site.value) or _chart_of(found, index, site) is not None:
-            continue
-        below, above = _nearest_charts(index, chart, site.value)
-        if below is not None and above is not None:
+    notes = []
+    for one in installed:
+        site = one.site
+        if one.around:
             notes.append(f"CRD guard: no {chart} chart carries Flux {site.value} ({site.where}): "
-                         f"judged by the CRDs of the releases around it ({chart} {below} and "
-                         f"{above})")  # fmt: skip
-        elif below is not None:
+                         f"judged by the CRDs of the releases around it ({chart} {one.below} "
+                         f"and {one.above})")  # fmt: skip
+        elif one.beyond_index:
             notes.append(f"CRD guard: no {chart} chart carries Flux {site.value} ({site.where}), "
                          "newer than every release of the index: the CRD versions its "
                          "clusters store are not checked")  # fmt: skip
@@ -150,19 +176,8 @@ def install_notes(found: Discovery, index: HelmIndex) -> list[str]:
 
 def unknown_installs(found: Discovery, index: HelmIndex) -> list[PinSite]:
     """Without a wrapper chart, each exact install pin of a release older than every one a
-    chart carries: what its clusters store is unknown, so the guard cannot judge moving from
-    it (``bump._guard_unknown`` refuses it). One no chart carries between two that one does
-    is judged by theirs (``_around``); one newer than the index is named (``install_notes``)."""
-    if not found.component.outside_charts:
-        return []
-    chart = found.component.upstream
-    return [
-        s
-        for s in _install_sites(found)
-        if versions.is_pin(s.value)
-        and _chart_of(found, index, s) is None
-        and _nearest_charts(index, chart, s.value)[0] is None
-    ]
+    chart carries (``Installed.unknown``)."""
+    return [one.site for one in installed_releases(found, index) if one.unknown]
 
 
 def unknown_release(sites: Sequence[PinSite], chart: str) -> str:
@@ -213,7 +228,7 @@ class CrdComparison:
     migrated: bool = False  # --crds-migrated: stored objects were migrated first
     # Install pins of a release no chart carries: what their clusters store is unknown.
     unknown: tuple[PinSite, ...] = ()
-    # Releases no chart carries, judged by the charts of those around them (``_around``).
+    # Releases no chart carries, judged by the charts of those around them (``Installed``).
     around: tuple[str, ...] = ()
 
     @property
@@ -303,13 +318,12 @@ def compare_crds(
     """What moving from the running charts (pinned and cloud-init) to ``target`` drops, each
     drop marked stored (by a release of ``history``) or served only."""
     chart = found.component.upstream
-    running = tuple(running_charts(found, index))
+    installed = installed_releases(found, index)
+    running = tuple(running_charts(found, installed))
     drops, warnings = drops_between(index, chart, list(running), target, offline=offline)
-    unknown = tuple(unknown_installs(found, index))
-    warnings = install_notes(found, index) + warnings
-    around = tuple(
-        dict.fromkeys(s.value for s in _install_sites(found) if _around(found, index, s))
-    )
+    unknown = tuple(one.site for one in installed if one.unknown)
+    warnings = install_notes(installed, chart) + warnings
+    around = tuple(dict.fromkeys(one.site.value for one in installed if one.around))
     if history is not None and drops:
         drops, more = _classify(drops, index, chart, [*running, *history.charts])
         warnings += more

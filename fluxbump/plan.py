@@ -50,7 +50,7 @@ class Target:
     component: str
     upstream: str
     release: str  # Flux: the release; other components: the chart version
-    chart: str
+    chart: str | None
     from_release: str | None
     from_chart: str | None
     flux: bool = True
@@ -64,10 +64,14 @@ class Target:
             "to": {"release": self.release, "chart": self.chart},
         }
 
+    def chart_named(self) -> str:
+        """``flux2 chart 2.14.1``, or that no chart carries the release (``flux.chartless``)."""
+        return f"{self.upstream} chart {self.chart}" if self.chart else f"no {self.upstream} chart"
+
     def title(self) -> str:
         """``Flux v2.4.0 → flux2 chart 2.14.1`` or ``cilium → cilium chart 1.16.6``."""
         if self.flux:
-            return f"Flux v{self.release} → {self.upstream} chart {self.chart}"
+            return f"Flux v{self.release} → {self.chart_named()}"
         if not self.wrapper:  # a flux-operator chart: no wrapper chart carries it
             return f"{self.component}: {self.upstream} chart {self.chart}"
         return f"{self.component}: {self.wrapper} → {self.upstream} chart {self.chart}"
@@ -102,7 +106,7 @@ class Plan:
         return self.first.release
 
     @property
-    def chart(self) -> str:
+    def chart(self) -> str | None:
         return self.first.chart
 
     @property
@@ -148,7 +152,7 @@ class Move:
 
     found: Discovery
     release: str
-    chart: str
+    chart: str | None
     old_releases: frozenset[str] = frozenset()
     # Where the move starts when its source pin already moved (sync): the base revision's.
     was_release: str | None = None
@@ -303,23 +307,14 @@ def plan_moves(moves: list[Move], base: BaseCharts, policy: str = "follow") -> P
     for move in moves:
         for site in move.found.installs:
             planner.set(site, move.release)
-        for site in move.found.mirrors:
-            planner.set(site, move.chart)
         for site in move.found.release_pins:
             if versions.is_pin(site.value):  # a bootstrap header too: its file is regenerated
                 planner.set(site, move.release)
             elif "${" not in site.value:  # a range or ``latest`` stays; a range must admit it
                 _block_range(site, versions.normalize(move.release), planner.blocked)
-        desired[move.found.component.upstream] = move.chart
-        for site in move.found.adopted:  # installed at boot, then the wrapper takes it over
-            if versions.is_pin(site.value):
-                planner.set(site, move.chart)
-            elif "${" not in site.value:  # a range must admit the chart; an expression stays
-                _block_range(site, move.chart, planner.blocked)
-        if move.found.component.direct:  # no wrapper: its HelmReleases pin the chart
-            for site in move.found.upstream_pins():
-                if versions.is_pin(site.value):  # else the gate says it is not exact
-                    planner.set(site, move.chart)
+        if move.chart is not None:  # None: a layout that pins no chart (``flux.chartless``)
+            _move_chart_pins(planner, move, move.chart)
+            desired[move.found.component.upstream] = move.chart
     wrappers = [
         m.found.component.wrapper
         for m in moves
@@ -344,6 +339,22 @@ def plan_moves(moves: list[Move], base: BaseCharts, policy: str = "follow") -> P
             _block_range(site, planner.versions[site.subject], planner.blocked)
     planner.edits += _shared_scalars(planner, _every_site(moves, planner))
     return Plan([m.target() for m in moves], edits=planner.edits, blocked=planner.blocked)
+
+
+def _move_chart_pins(planner: _Planner, move: Move, chart: str) -> None:
+    """The pins of ``move``'s upstream chart: values mirrors, boot installs, and without a
+    wrapper its HelmReleases."""
+    for site in move.found.mirrors:
+        planner.set(site, chart)
+    for site in move.found.adopted:  # installed at boot, then the wrapper takes it over
+        if versions.is_pin(site.value):
+            planner.set(site, chart)
+        elif "${" not in site.value:  # a range must admit the chart; an expression stays
+            _block_range(site, chart, planner.blocked)
+    if move.found.component.direct:  # no wrapper: its HelmReleases pin the chart
+        for site in move.found.upstream_pins():
+            if versions.is_pin(site.value):  # else the gate says it is not exact
+                planner.set(site, chart)
 
 
 def _every_site(moves: list[Move], planner: _Planner) -> list[PinSite]:

@@ -24,7 +24,7 @@ class Choice:
 
     found: Discovery
     release: str
-    chart: str
+    chart: str | None
     warnings: tuple[str, ...] = ()
     was_release: str | None = None  # sync: the moved pin's value at the base revision
     was_chart: str | None = None
@@ -47,8 +47,11 @@ def refuse_shared_boot_installs(tree: Survey, choices: Sequence[Choice]) -> None
     chosen = {c.found.component for c in choices}
     for choice in choices:
         upstream = choice.found.component.upstream
+        chart = choice.chart
+        if chart is None:  # a layout that pins no chart (``flux.chartless``) adopts none
+            continue
         moved = {(s.file, s.start) for s in choice.found.adopted
-                 if versions.is_pin(s.value) and not versions.equal(s.value, choice.chart)}  # fmt: skip
+                 if versions.is_pin(s.value) and not versions.equal(s.value, chart)}  # fmt: skip
         others = [c for c in tree.components if c not in chosen and not c.operator
                   and c.upstream == upstream] if moved else []  # fmt: skip
         for other in map(tree.discovery, others):
@@ -96,7 +99,7 @@ def with_companions(
                 added.append(Choice(found, choice.release, choice.chart))
                 continue
             try:
-                added.append(named_choice(found, index, choice.chart, offline=offline, pre=False))
+                added.append(named_choice(found, index, choice.release, offline=offline, pre=False))
             except UsageError as error:
                 raise UsageError(
                     f"{chart} moves with {choice.found.component.name} (both charts are released "
@@ -155,7 +158,7 @@ def _moved_choice(found: Discovery, moved: list[MovedPin], index: HelmIndex) -> 
     preference = (Role.UPSTREAM, Role.HELMRELEASE, Role.OCI_TAG, Role.MIRROR, Role.INSTALL)
     pin = min(moved, key=lambda m: _rank(preference, m.site.role))
     target = rules.target_of(found, pin.site, index)
-    choice = Choice(found, target.release, target.chart)
+    choice = Choice(found, target.release, target.chart, target.warnings)
     was = pin.was.removeprefix("v")
     if rules.was_names_release(pin.site):
         return replace(choice, was_release=was)

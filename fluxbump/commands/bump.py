@@ -162,6 +162,18 @@ def run_sync(
 Chooser = Callable[[Survey, HelmIndex, GitSession], list[Choice]]
 
 
+def _published(choice: Choice, options: BumpOptions) -> Choice:
+    """A release no chart carries (``flux.chartless``): no index entry shows it exists, so
+    the release download base must have it (a typo is refused, exit 3); offline, said."""
+    from fluxbump.remote.fluxcli import refuse_unpublished
+
+    if options.offline:
+        said = f"Flux {choice.release}: not checked to be a published release (--offline)"
+        return replace(choice, warnings=(*choice.warnings, said))
+    refuse_unpublished(choice.release, releases=options.flux_releases)
+    return choice
+
+
 def _execute(
     root: Path,
     options: BumpOptions,
@@ -192,6 +204,7 @@ def _execute(
             )
         for choice in choices:
             refuse_unprovable(choice.found)
+        choices = [_published(c, options) if c.chart is None else c for c in choices]
         moves = [
             Move(c.found, c.release, c.chart,
                  shipped_releases(c.found, loaded.index, c.was_release or c.was_chart),
@@ -236,9 +249,11 @@ def _execute(
         if keep_moved:
             _refuse_reverting(plan, session.base_reader(options.base))
             _refuse_reverting_release_pins(plan, session.source_reader(options.base))
-        if flux is not None and not in_place:
+        if flux is not None and not in_place and flux.chart is not None:
+            # (None: a FluxInstance's release no chart carries; flux-operator migrates CRDs)
             result.crds = _guard_crds(flux.found, loaded.index, flux.chart, options, session)
             result.warnings += result.crds.warnings
+        if flux is not None and not in_place:
             _migrate(tree, flux, loaded.index, options, result)
         result.notes += regenerate_bootstrap(
             plan, tree.sources, flux_cli=options.flux_cli, releases=options.flux_releases,
@@ -409,6 +424,8 @@ def _api_migrations(
     from fluxbump.crds.guard import migration_crds
 
     chart = move.found.component.upstream
+    if move.chart is None:  # no chart carries the release: its choice says so (``chartless``)
+        return [], []
     crds = migration_crds(index, chart, move.chart, offline=options.offline)
     if crds is None:
         return [], [f"Flux manifests not migrated: no CRDs of {chart} {move.chart} offline"]
@@ -562,7 +579,7 @@ def _unchanged(target: Target) -> str:
 
 
 def _at(target: Target) -> str:
-    return f"v{target.release}" if target.flux else target.chart
+    return f"v{target.release}" if target.flux else target.release  # (non-Flux: the chart)
 
 
 def _drift_lines(result: BumpResult) -> list[str]:

@@ -37,7 +37,12 @@ class FluxRules:
     def named(
         self, found: DiscoveredPins, index: HelmIndex, target: str, *, offline: bool, pre: bool
     ) -> Target:
-        resolution = resolve_chart_version(index, target, found.component.upstream, pre=pre)
+        try:
+            resolution = resolve_chart_version(index, target, found.component.upstream, pre=pre)
+        except ResolutionError:
+            if target == "latest" or not chartless(found):
+                raise
+            return chartless_target(found, versions.normalize(target))
         return Target(resolution.release, resolution.chart)
 
     def release_of(self, found: DiscoveredPins, pin: PinSite, index: HelmIndex) -> str:
@@ -101,6 +106,8 @@ def for_release(found: DiscoveredPins, index: HelmIndex, release: str) -> Target
     try:
         return Target(release, resolve_chart_version(index, release, upstream).chart)
     except ResolutionError as exc:
+        if chartless(found):
+            return chartless_target(found, release)
         # Renovate proposes a Flux release as soon as it is tagged; the community chart can
         # follow days later (or never: 2.5.0). Say what to do, in the one line Renovate shows.
         where = next((s.where for s in found.installs if versions.equal(s.value, release)), "")
@@ -110,6 +117,39 @@ def for_release(found: DiscoveredPins, index: HelmIndex, release: str) -> Target
             f"chart carries Flux {release}, then re-run fluxbump sync (on a Renovate pull "
             "request: tick its rebase box), or move the install back"
         ) from None
+
+
+# What installs a Flux no chart pin names and whose CRDs no manifest applies: flux-operator
+# (it migrates the objects its clusters store itself); a CLI pin installs nothing.
+_CHARTLESS = frozenset({Role.INSTANCE, Role.CLI})
+
+
+def chartless(found: DiscoveredPins) -> bool:
+    """Whether Flux is pinned only by FluxInstances and CLI pins: the community chart is then
+    nobody's, so a release it does not carry (yet: it follows a release by days, or never, as
+    2.5.0) is no reason to refuse; its CRDs are what is unknown (``chartless_target``)."""
+    pins = found.release_pins
+    return (
+        found.component.outside_charts
+        and not found.installs
+        and bool(pins)
+        and all(p.role in _CHARTLESS for p in pins)
+    )
+
+
+def chartless_target(found: DiscoveredPins, release: str) -> Target:
+    """A release no chart carries, for a repository that pins none (``chartless``): moved
+    to, with what it leaves unchecked said."""
+    upstream = found.component.upstream
+    return Target(
+        release,
+        None,
+        (
+            f"no {upstream} chart carries Flux {release}: the CRD versions it serves are unknown, "
+            "so this repository's Flux objects were not checked or moved against them; run "
+            "'fluxbump check' once a chart carries it",
+        ),
+    )
 
 
 def for_chart(found: DiscoveredPins, index: HelmIndex, pin: PinSite) -> Target:

@@ -43,7 +43,7 @@ class Target(NamedTuple):
     """A release and the chart version that carries it (equal for a plain chart)."""
 
     release: str
-    chart: str
+    chart: str | None  # None: a release no chart carries, which no pin needs (``FluxRules``)
     warnings: tuple[str, ...] = ()
 
 

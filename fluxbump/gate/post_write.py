@@ -56,7 +56,7 @@ def run_gate(root: Path, gate: Gate, result: BumpResult) -> str:
     result.drift = after
     warnings: list[str] = []
     flux = next((t for t in plan.targets if t.flux), None)
-    if flux is not None:
+    if flux is not None and flux.chart is not None:  # (None: its CRDs are unknown: said)
         found = tree.discovery(tree.component(flux.component))
         schema, warnings = schema_violations(
             found, gate.index, flux.chart, flux.release, offline=gate.offline
@@ -70,7 +70,7 @@ def run_gate(root: Path, gate: Gate, result: BumpResult) -> str:
         run_gate_command(root, command, gate.config.gate.timeout)
     ran = f" and {len(commands)} gate command(s)" if commands else ""
     schemas = ""
-    if flux is not None:
+    if flux is not None and flux.chart is not None:
         schemas = (
             f"; {warnings[0]}"
             if warnings

@@ -84,6 +84,20 @@ def obtain_cli(release: str, *, given: str | None, releases: str | None, offline
         raise ResolutionError(f"{missing}: {exc.message}; {fix}") from None
 
 
+def refuse_unpublished(release: str, *, releases: str | None) -> None:
+    """Refuse (exit 3) a release whose checksums file the release download base lacks: what
+    proves a release exists when no chart of the index carries it."""
+    base = f"{(releases or release_base()).rstrip('/')}/v{release}/"
+    name = f"flux_{release}_checksums.txt"
+    try:
+        _get(base + name, name, CHECKSUMS_BYTES)
+    except ResolutionError as exc:
+        raise ResolutionError(
+            f"Flux release {release}: no chart carries it and {base} does not publish it "
+            f"({exc.message}); check the release, or pass --offline to move to it unchecked"
+        ) from None
+
+
 def client_version(path: Path) -> str | None:
     """What ``flux version --client`` says (X.Y.Z), or None when it does not run."""
     try:

@@ -40,14 +40,14 @@ def commit_message(plan: Plan, index_url: str) -> str:
 
 def _summary(target: Target) -> str:
     if target.flux:
-        return f"Bump Flux to v{target.release} ({target.upstream} chart {target.chart})"
+        return f"Bump Flux to v{target.release} ({target.chart_named()})"
     return f"Bump {target.component} to {target.upstream} chart {target.chart}"
 
 
 def _mapping(target: Target, index_url: str) -> str:
     if target.flux:
         return (
-            f"Flux v{target.release} -> {target.upstream} chart {target.chart} "
+            f"Flux v{target.release} -> {target.chart_named()} "
             f"(appVersion {target.release}, index: {index_url})."
         )
     return (
@@ -70,7 +70,7 @@ def pr_text(result: BumpResult) -> tuple[str, str]:
         upstream=plan.upstream,
         flux=plan.first.flux,
         release=plan.release,
-        chart=plan.chart,
+        chart=plan.chart or "none",  # (no chart carries the release: ``flux.chartless``)
         from_release=plan.from_release or "?",
         from_chart=plan.from_chart or "?",
         edits=edits,

@@ -1,0 +1,96 @@
+"""A Flux pinned only by FluxInstances (flux-operator installs it) and CLI pins (they install
+nothing) moves to a release no community ``flux2`` chart carries: the chart skipped 2.5.0 and
+follows every release by days, and such a repository pins no chart. What stays unknown (the
+release's CRDs) is said; online, the release download base must publish the release. A layout
+that applies Flux's manifests itself still needs the chart's CRD facts (refused, exit 3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import edit, init_git, snapshot
+from tests.support.flux_release import release_routes
+from tests.support.helm_server import HelmServer, serve
+from tests.test_release_pins import GOTK, OPERATOR, TOOL_VERSIONS, operator_only
+
+INSTANCE = "clusters/prod/flux-instance.yaml"
+
+
+def assert_moved_to(repo: Path, release: str) -> None:
+    """The exact pins moved; the flux-instance values' range (2.x) and podinfo's stayed."""
+    tools = TOOL_VERSIONS.replace("2.4.0", release)
+    assert (repo / ".tool-versions").read_text("utf-8") == tools
+    moved = OPERATOR.replace('version: "2.4.0" # exact', f'version: "{release}" # exact')
+    assert (repo / INSTANCE).read_text("utf-8") == moved
+
+
+def test_to_a_release_the_chart_skipped_moves_a_flux_instance_and_says_what_is_unchecked(
+    tmp_path: Path,
+) -> None:
+    repo = operator_only(tmp_path)
+    moved = run_cli("to", "2.5.0", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert_moved_to(repo, "2.5.0")
+    assert "Flux v2.5.0 → no flux2 chart" in moved.stdout
+    assert "warning: no flux2 chart carries Flux 2.5.0: the CRD versions it serves are unknown" in (
+        moved.stderr
+    )
+    assert "Flux 2.5.0: not checked to be a published release (--offline)" in moved.stderr
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr
+
+
+def test_sync_follows_a_flux_instance_renovate_moved_past_every_chart(tmp_path: Path) -> None:
+    # Renovate proposes Flux 2.9.0 the day it is tagged; the snapshot's newest chart is 2.8.5's.
+    repo = operator_only(tmp_path)
+    edit(repo, INSTANCE, '"2.4.0" # exact', '"2.9.0" # exact')
+    synced = run_cli("sync", "--repo", str(repo), "--offline")
+    assert synced.code == 0, synced.stdout + synced.stderr
+    assert_moved_to(repo, "2.9.0")
+    assert "no flux2 chart carries Flux 2.9.0" in synced.stderr
+
+
+def test_online_the_release_must_be_published(tmp_path: Path, helm_server: HelmServer) -> None:
+    repo = operator_only(tmp_path)
+    with serve(HelmServer(routes=release_routes("2.5.0"))) as releases:
+        online = ("--helm-repo", helm_server.base_url, "--flux-releases", releases.base_url)
+        before = snapshot(repo)
+        typo = run_cli("to", "2.5.9", "--repo", str(repo), "--no-git", *online)
+        assert typo.code == 3, typo.stdout + typo.stderr
+        assert f"Flux release 2.5.9: no chart carries it and {releases.base_url}/v2.5.9/" in (
+            typo.stderr
+        )
+        assert "does not publish it (HTTP 404" in typo.stderr
+        assert snapshot(repo) == before
+        moved = run_cli("to", "2.5.0", "--repo", str(repo), "--no-git", *online)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert_moved_to(repo, "2.5.0")
+    assert "published release" not in moved.stderr
+
+
+def test_a_bootstrap_layout_still_needs_the_chart_of_its_target(tmp_path: Path) -> None:
+    # ``flux bootstrap`` applies the CRDs as they are: the guard needs the target's facts.
+    repo = operator_only(tmp_path)
+    system = repo / "clusters/prod/flux-system"
+    system.mkdir()
+    (system / "gotk-components.yaml").write_text(GOTK, "utf-8")
+    before = snapshot(repo)
+    refused = run_cli("to", "2.5.0", "--repo", str(repo), "--offline", "--no-git")
+    assert refused.code == 3, refused.stdout + refused.stderr
+    assert "Flux release 2.5.0 has no 'flux2' chart in the index" in refused.stderr
+    assert snapshot(repo) == before
+
+
+def test_a_repository_pinning_only_the_flux_cli_moves_it_to_a_release_without_a_chart(
+    tmp_path: Path,
+) -> None:
+    # chezmoidotsh/arcane pins Flux only in its mise/asdf tools: no chart was ever its.
+    repo = tmp_path / "cli"
+    repo.mkdir()
+    (repo / ".tool-versions").write_text(TOOL_VERSIONS, "utf-8")
+    init_git(repo)
+    moved = run_cli("to", "2.5.0", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / ".tool-versions").read_text("utf-8") == TOOL_VERSIONS.replace("2.4.0", "2.5.0")
+    assert "no flux2 chart carries Flux 2.5.0" in moved.stderr

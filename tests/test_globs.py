@@ -91,3 +91,19 @@ def test_classify_sorts_paths_as_each_pattern_does(
         Config(exclude=tuple(exclude), clusters=tuple(clusters), release_pins=tuple(clusters)),
     ):
         assert classify(files * 2, config) == _one_by_one(files * 2, config), config
+
+
+@settings(max_examples=500, deadline=None)
+@given(PATTERN, st.lists(PATH, min_size=1, max_size=6))
+def test_renovate_file_match_regexes_match_what_fluxbump_matches(
+    pattern: str, paths: list[str]
+) -> None:
+    # Renovate 39's fileMatch must see the files fluxbump reads: ``clusters/**`` was
+    # ``clusters/[^/]*[^/]*`` there, so Renovate missed every nested file.
+    import re
+
+    from fluxbump.commands.renovate import glob_to_regex
+
+    regex = re.compile(glob_to_regex(pattern))
+    for rel in (p for p in paths if "\n" not in p):  # (no path Renovate sees has one)
+        assert bool(regex.search(rel)) == matches(rel, [pattern]), (rel, pattern)

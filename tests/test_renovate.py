@@ -366,3 +366,16 @@ def test_a_download_of_the_manifests_tarball_gets_the_command_manager(tmp_path: 
     manager = _manager_of(generated(repo), "command line")
     values = [m["currentValue"] for p in manager["matchStrings"] for m in _py(p).finditer(script)]
     assert values == ["v2.4.0"]
+
+
+def test_renovate_39_sees_every_file_a_double_star_glob_of_the_config_reads(
+    tmp_path: Path,
+) -> None:
+    # ``infra/**`` became ``^infra/[^/]*[^/]*$``: Renovate never read the nested template.
+    repo = make_fleet(tmp_path / "fleet")
+    (repo / ".fluxbump.yaml").write_text("cloudinit:\n  - infra/**\n", "utf-8")
+    init_git(repo)
+    config = generated(repo, "--renovate-version", "39.264.1")
+    patterns = [p for m in config["customManagers"] for p in m["fileMatch"]]
+    assert patterns and all(re.search(p, fleet.CLOUDINIT) for p in patterns), patterns
+    assert fleet.CLOUDINIT.startswith("infra/") and fleet.CLOUDINIT.count("/") > 1

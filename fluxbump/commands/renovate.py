@@ -26,7 +26,7 @@ from fluxbump.scan.sites.fluxcli import DOWNLOAD, IMAGE, INSTALL_SCRIPT
 from fluxbump.scan.sites.kustomizeremote import ASSET as ASSET_OWNER
 from fluxbump.scan.sites.kustomizeremote import COMMAND_OWNERS
 from fluxbump.scan.sites.kustomizeremote import FILE_NAMES as KUSTOMIZATION_NAMES
-from fluxbump.scan.sources import SourceFile
+from fluxbump.scan.sources import SourceFile, glob_pattern
 
 if TYPE_CHECKING:
     from fluxbump.scan.discover import Survey
@@ -364,10 +364,8 @@ def file_filters(config: Config) -> list[str]:
 
 
 def glob_to_regex(glob: str) -> str:
-    """A repository glob (``**/`` spans directories) as the regex ``fileMatch`` wants."""
-    parts = re.split(r"(\*\*/|\*|\?)", glob)
-    wildcard = {"**/": "(?:.*/)?", "*": "[^/]*", "?": "[^/]"}
-    return "^" + "".join(wildcard.get(p, _escape(p)) for p in parts) + "$"
+    """A repository glob as the regex ``fileMatch`` wants, matching what fluxbump matches."""
+    return "^" + glob_pattern(glob, _escape) + "$"
 
 
 def _escape(text: str) -> str:

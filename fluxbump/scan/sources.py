@@ -8,7 +8,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -265,27 +265,21 @@ def decode(raw: bytes, rel: str) -> str:
         ) from None
 
 
+# A glob's wildcards, longest first: ``**/`` spans directories (or none), ``**`` anything, ``*``
+# and ``?`` stay within one path segment.
+_WILDCARDS = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
+_WILDCARD = re.compile(r"(\*\*/|\*\*|\*|\?)")
+
+
+def glob_pattern(glob: str, escape: Callable[[str], str] = re.escape) -> str:
+    """The regex source of a repository glob, unanchored; ``escape`` quotes its literal text
+    (Renovate's ``fileMatch`` takes a JavaScript regex: ``commands.renovate``)."""
+    return "".join(_WILDCARDS.get(part, escape(part)) for part in _WILDCARD.split(glob) if part)
+
+
 @lru_cache(maxsize=256)
 def glob_regex(pattern: str) -> re.Pattern[str]:
-    """``**/`` spans directories, ``*`` and ``?`` stay within one path segment."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z", re.DOTALL)  # a name may hold a newline
+    return re.compile(glob_pattern(pattern) + r"\Z", re.DOTALL)  # a name may hold a newline
 
 
 class Globs:

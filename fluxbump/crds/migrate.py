@@ -21,7 +21,12 @@ from fluxbump.crds.schema_catalog import bundled_schema
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, Violation, yaml_site
 from fluxbump.plan import Edit
-from fluxbump.scan.apiversions import ApiVersions, api_versions, may_hold_resource_set
+from fluxbump.scan.apiversions import (
+    API_VERSION_LINE,
+    ApiVersions,
+    api_versions,
+    may_hold_resource_set,
+)
 from fluxbump.scan.discover import Survey
 from fluxbump.scan.patchfiles import patch_files
 from fluxbump.scan.sites.resourceset import generated, placed, templates
@@ -36,9 +41,7 @@ _FLUX_API = re.compile(r"^apiVersion:[ \t]*['\"]?[a-z.]*fluxcd\.io/", re.MULTILI
 _API_VERSION = re.compile(r"[a-z0-9]+")
 # A resourcesTemplate line naming an object's Flux API version (at the top of a document of the
 # template, as written, and nothing else: not a ``sourceRef``'s).
-_TEMPLATE_API = re.compile(
-    r"apiVersion:[ \t]*['\"]?([a-z.]*fluxcd\.io)/([a-z0-9]+)['\"]?[ \t]*(?:#.*)?\r?"
-)
+_TEMPLATE_API = re.compile(API_VERSION_LINE)
 # A value a ResourceSet renders from its inputs; held as a placeholder when its object is
 # validated, as the operator substitutes it before the API server sees it.
 _INPUT = re.compile(r"<<.*?>>")

@@ -19,10 +19,10 @@ ApiVersions = tuple[tuple[str, str, tuple[str, ...]], ...]
 # Written as "a line break, then ..." with the first line tested apart: a pattern with a
 # literal first character is searched for at C speed, where ``^`` in MULTILINE mode is tried
 # at every position (two such scans of a 44,000-file fleet cost about a CPU-second).
-_LINE_TAIL = (
-    rb"(?:apiVersion:[ \t]*['\"]?([a-z.]*fluxcd\.io)/([a-z0-9]+)['\"]?[ \t]*(?:#.*)?\r?$"
-    rb"|kind:[ \t]*['\"]?([A-Za-z0-9]+))"
-)
+# ``API_VERSION_LINE``: one line ``apiVersion: <Flux group>/<version>`` as written, alone (a
+# ResourceSet's template lines are matched by it too: ``crds/migrate.py``).
+API_VERSION_LINE = r"apiVersion:[ \t]*['\"]?([a-z.]*fluxcd\.io)/([a-z0-9]+)['\"]?[ \t]*(?:#.*)?\r?"
+_LINE_TAIL = rb"(?:" + API_VERSION_LINE.encode() + rb"$|kind:[ \t]*['\"]?([A-Za-z0-9]+))"
 _LINES = re.compile(rb"\n" + _LINE_TAIL, re.MULTILINE)
 _LINE_AT_START = re.compile(_LINE_TAIL, re.MULTILINE)
 # A flux-operator ResourceSet's generated objects (``spec.resources``) are indented list items:

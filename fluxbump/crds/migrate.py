@@ -16,7 +16,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fluxbump.crds.definitions import Crd, dig
-from fluxbump.crds.schema import ObjectDoc, object_docs, schema_errors, validate_objects
+from fluxbump.crds.schema import (
+    ObjectDoc,
+    object_docs,
+    object_name,
+    schema_errors,
+    validate_objects,
+)
 from fluxbump.crds.schema_catalog import bundled_schema
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, Violation, yaml_site
@@ -138,9 +144,7 @@ def _flux_object(source: SourceFile, doc: ObjectDoc, at: YamlPath) -> FluxObject
 
 
 def _owner(kind: str, doc: ObjectDoc) -> str:
-    name = dig(doc.obj, "metadata", "name")
-    namespace = dig(doc.obj, "metadata", "namespace")
-    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+    return f"{kind} {object_name(doc.obj)}"
 
 
 def _template_lines(source: SourceFile, top: ObjectDoc) -> list[FluxObject]:

@@ -184,7 +184,7 @@ def schema_errors(doc: ObjectDoc, schema: dict[str, Any] | None) -> SchemaErrors
 def _check_object(
     doc: ObjectDoc, crd: Crd, version: str, release: str, known: SchemaErrors
 ) -> list[Violation]:
-    who = f"{crd.kind} {_object_name(doc.obj)}"
+    who = f"{crd.kind} {object_name(doc.obj)}"
     api_version = f"{crd.group}/{version}"
     if version not in crd.served:
         message = (
@@ -211,7 +211,8 @@ def _check_object(
     ]
 
 
-def _object_name(obj: Any) -> str:
+def object_name(obj: Any) -> str:
+    """``namespace/name`` of an object's data (``scan.sites.object_name``: of its node)."""
     name = dig(obj, "metadata", "name")
     namespace = dig(obj, "metadata", "namespace")
     return f"{namespace}/{name}" if namespace else str(name)

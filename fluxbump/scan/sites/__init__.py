@@ -13,7 +13,9 @@ See docs/ARCHITECTURE.md, "Where a change belongs".
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from fluxbump.yamlio import yamldoc
 
 if TYPE_CHECKING:
     from fluxbump.pins import PinSite
@@ -22,3 +24,12 @@ if TYPE_CHECKING:
 
 class FindPins(Protocol):
     def __call__(self, source: SourceFile, /) -> list[PinSite]: ...
+
+
+def object_name(root: Any, default_namespace: str = "") -> str:
+    """``namespace/name`` of a Kubernetes object's node (``name`` without a namespace, ``?``
+    without a name): the owner every site of it is named by."""
+    meta = yamldoc.child(root, "metadata")
+    namespace = yamldoc.text_of(yamldoc.child(meta, "namespace")) or default_namespace
+    name = yamldoc.text_of(yamldoc.child(meta, "name")) or "?"
+    return f"{namespace}/{name}" if namespace else name

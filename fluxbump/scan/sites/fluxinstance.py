@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from fluxbump.pins import PinSite, Role, yaml_site
-from fluxbump.scan.sites import helmfile, resourceset
+from fluxbump.scan.sites import helmfile, object_name, resourceset
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -142,9 +142,3 @@ def _deploys_flux_instance(root: Any) -> bool:
     chart = yamldoc.text_of(yamldoc.walk(root, ("spec", "chart", "spec", "chart"))) or ""
     ref = yamldoc.text_of(yamldoc.walk(root, ("spec", "chartRef", "name"))) or ""
     return chart.rsplit("/", 1)[-1] == _CHART or _CHART in ref
-
-
-def object_name(root: Any) -> str:
-    namespace = yamldoc.text_of(yamldoc.walk(root, ("metadata", "namespace")))
-    name = yamldoc.text_of(yamldoc.walk(root, ("metadata", "name"))) or "?"
-    return f"{namespace}/{name}" if namespace else name

@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from fluxbump.pins import PinSite, Role, yaml_site
-from fluxbump.scan.sites.fluxinstance import object_name
+from fluxbump.scan.sites import object_name
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 

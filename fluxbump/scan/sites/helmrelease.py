@@ -25,7 +25,7 @@ from fluxbump.pins import (
     unpinned,
     yaml_site,
 )
-from fluxbump.scan.sites import argocd, helmchart, helmfile, writefiles
+from fluxbump.scan.sites import argocd, helmchart, helmfile, object_name, writefiles
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -264,11 +264,11 @@ def _scan_document(
     elif kind is None and yamldoc.is_sequence(yamldoc.child(root, "releases")):
         scan.sites += helmfile.releases(source, index, root, charts)  # helmfile.yaml
     elif helmchart.holds_chart(root, kind):
-        site = helmchart.chart_pin(source, index, root, charts, _object_key(root))
+        site = helmchart.chart_pin(source, index, root, charts, object_name(root))
         if site is not None:
             (scan.unpinned if unpinned(site) else scan.sites).append(site)
     elif argocd.holds_application(root, kind):
-        sites, missing = argocd.helm_sources(source, index, root, charts, _object_key(root))
+        sites, missing = argocd.helm_sources(source, index, root, charts, object_name(root))
         scan.sites += sites
         scan.unpinned += missing
     elif kind is None and writefiles.holds_files(root):  # a cloud-config: k3s manifests
@@ -276,17 +276,10 @@ def _scan_document(
             (scan.unpinned if unpinned(site) else scan.sites).append(site)
 
 
-def _object_key(root: Any, default_namespace: str = "") -> str:
-    meta = yamldoc.child(root, "metadata")
-    namespace = yamldoc.text_of(yamldoc.child(meta, "namespace")) or default_namespace
-    name = yamldoc.text_of(yamldoc.child(meta, "name")) or "?"
-    return f"{namespace}/{name}" if namespace else name
-
-
 def _helmrelease(
     source: SourceFile, index: int, root: Any, charts: frozenset[str], scan: ClusterScan
 ) -> None:
-    owner = _object_key(root)
+    owner = object_name(root)
     spec = yamldoc.child(root, "spec")
     chart = yamldoc.text_of(yamldoc.walk(spec, ("chart", "spec", "chart")))
     node = yamldoc.walk(root, _CHART_VERSION)
@@ -366,7 +359,7 @@ def _patched_release(doc: Any) -> tuple[str, str] | None:
 
 
 def _oci(source: SourceFile, index: int, root: Any) -> OciRepository:
-    key = _object_key(root)
+    key = object_name(root)
     url = yamldoc.text_of(yamldoc.walk(root, ("spec", "url"))) or ""
     chart = url.rstrip("/").rsplit("/", 1)[-1]
     scalar = yamldoc.scalar_at(root, index, ("spec", "ref", "tag"))
@@ -382,7 +375,7 @@ def substitute_sites(source: SourceFile, wanted: dict[str, str]) -> list[tuple[P
     for index, root in enumerate(yamldoc.compose_documents(source.text, source.rel)):
         if yamldoc.text_of(yamldoc.child(root, "kind")) != "Kustomization":
             continue
-        owner = _object_key(root)
+        owner = object_name(root)
         path = yamldoc.text_of(yamldoc.walk(root, ("spec", "path"))) or ""
         for variable in yamldoc.keys(yamldoc.walk(root, ("spec", "postBuild", "substitute"))):
             scalar = yamldoc.scalar_at(root, index, ("spec", "postBuild", "substitute", variable))

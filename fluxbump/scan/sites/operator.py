@@ -22,9 +22,8 @@ from typing import Any
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, unpinned, yaml_site
-from fluxbump.scan.sites import helmfile, resourceset
+from fluxbump.scan.sites import helmfile, object_name, resourceset
 from fluxbump.scan.sites.cloudinit import helm_commands, script_helm_commands
-from fluxbump.scan.sites.fluxinstance import object_name
 from fluxbump.scan.sites.terraform import block_pins, chart_name
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc

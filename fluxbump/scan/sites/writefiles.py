@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite
-from fluxbump.scan.sites import helmchart
+from fluxbump.scan.sites import helmchart, object_name
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -216,17 +216,10 @@ def _chart_pins(source: SourceFile, written: Written, charts: frozenset[str]) ->
         kind = yamldoc.text_of(yamldoc.child(root, "kind"))
         if not helmchart.holds_chart(root, kind):
             continue
-        site = helmchart.chart_pin(inner, index, root, charts, _object_key(root))
+        site = helmchart.chart_pin(inner, index, root, charts, object_name(root))
         if site is not None:
             sites.append(_placed(source.text, written, site))
     return sites
-
-
-def _object_key(root: Any) -> str:
-    meta = yamldoc.child(root, "metadata")
-    namespace = yamldoc.text_of(yamldoc.child(meta, "namespace"))
-    name = yamldoc.text_of(yamldoc.child(meta, "name")) or "?"
-    return f"{namespace}/{name}" if namespace else name
 
 
 def _placed(text: str, written: Written, site: PinSite) -> PinSite:

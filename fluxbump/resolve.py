@@ -59,6 +59,18 @@ def newest_admitted(index: HelmIndex, chart_name: str, ranges: Sequence[str]) ->
     return resolve_chart_version(index, max(admitted, key=versions.sort_key), chart_name)
 
 
+def carried_below(index: HelmIndex, chart_name: str, release: str) -> Resolution | None:
+    """The newest stable release below ``release`` that a chart carries, with its highest
+    chart; None when there is none. Flux removes an API version for good, so what that
+    release no longer serves, ``release`` (which no chart carries) does not serve either."""
+    target = versions.parse(release)
+    below = [r for r in _releases(index, chart_name)
+             if versions.parse(r).compare(target) < 0 and not versions.parse(r).prerelease]  # fmt: skip
+    if not below:
+        return None
+    return resolve_chart_version(index, max(below, key=versions.sort_key), chart_name)
+
+
 def _latest(by_release: dict[str, list[ChartEntry]], pre: bool) -> str:
     eligible = [r for r in by_release if pre or not versions.parse(r).prerelease]
     if not eligible:

@@ -33,8 +33,10 @@ def test_to_a_release_the_chart_skipped_moves_a_flux_instance_and_says_what_is_u
     assert moved.code == 0, moved.stdout + moved.stderr
     assert_moved_to(repo, "2.5.0")
     assert "Flux v2.5.0 → no flux2 chart" in moved.stdout
-    assert "warning: no flux2 chart carries Flux 2.5.0: the CRD versions it serves are unknown" in (
-        moved.stderr
+    assert (
+        "warning: no flux2 chart carries Flux 2.5.0, so its CRDs are unknown: Flux objects are "
+        "moved off the API versions Flux 2.4.0 (the newest release below it a chart carries) no "
+        "longer serves, not checked against its own" in moved.stderr
     )
     assert "Flux 2.5.0: not checked to be a published release (--offline)" in moved.stderr
     check = run_cli("check", "--repo", str(repo), "--offline")
@@ -94,3 +96,55 @@ def test_a_repository_pinning_only_the_flux_cli_moves_it_to_a_release_without_a_
     assert moved.code == 0, moved.stdout + moved.stderr
     assert (repo / ".tool-versions").read_text("utf-8") == TOOL_VERSIONS.replace("2.4.0", "2.5.0")
     assert "no flux2 chart carries Flux 2.5.0" in moved.stderr
+
+
+REMOVED_API = """\
+apiVersion: helm.toolkit.fluxcd.io/v2beta1
+kind: HelmRelease
+metadata:
+  name: podinfo
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: podinfo
+      version: 6.5.0
+      sourceRef:
+        kind: HelmRepository
+        name: podinfo
+"""
+
+
+def with_removed_api(tmp_path: Path) -> Path:
+    """The operator layout with a HelmRelease in v2beta1, which Flux 2.8.5 no longer serves."""
+    repo = operator_only(tmp_path)
+    (repo / "clusters/prod/podinfo.yaml").write_text(REMOVED_API, "utf-8")
+    init_git(repo)
+    return repo
+
+
+def test_objects_move_off_what_the_release_below_no_longer_serves(tmp_path: Path) -> None:
+    # Flux removes an API version for good: 2.9.0 (past every chart) does not serve what
+    # 2.8.5 stopped serving, so the object moves with the bump, as for a release with a chart.
+    repo = with_removed_api(tmp_path)
+    moved = run_cli("to", "2.9.0", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / "clusters/prod/podinfo.yaml").read_text("utf-8") == REMOVED_API.replace(
+        "v2beta1", "v2"
+    )
+    assert "moved off the API versions Flux 2.8.5 (the newest release below it a chart" in (
+        moved.stderr
+    )
+
+
+def test_check_judges_a_release_without_a_chart_by_the_release_below(tmp_path: Path) -> None:
+    repo = with_removed_api(tmp_path)
+    edit(repo, INSTANCE, '"2.4.0" # exact', '"2.9.0" # exact')
+    edit(repo, ".tool-versions", "2.4.0", "2.9.0")
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert (
+        "clusters/prod/podinfo.yaml:1: HelmRelease podinfo: apiVersion "
+        "helm.toolkit.fluxcd.io/v2beta1 is not served by Flux 2.8.5" in check.stdout
+    )
+    assert "Flux 2.8.5: the newest release below Flux 2.9.0 a chart carries" in check.stderr

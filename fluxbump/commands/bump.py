@@ -422,18 +422,22 @@ def _api_migrations(
     from fluxbump.crds import migrate
     from fluxbump.crds.definitions import deprecated_versions
     from fluxbump.crds.guard import migration_crds
+    from fluxbump.resolve import carried_below
 
     chart = move.found.component.upstream
-    if move.chart is None:  # no chart carries the release: its choice says so (``chartless``)
-        return [], []
-    crds = migration_crds(index, chart, move.chart, offline=options.offline)
+    target, release = move.chart, f"Flux {versions.normalize(move.release)}"
+    if target is None:  # no chart carries the release (``flux.chartless``, which says so):
+        below = carried_below(index, chart, versions.normalize(move.release))
+        if below is None:
+            return [], []
+        target, release = below.chart, f"Flux {below.release}"  # what it stopped serving
+    crds = migration_crds(index, chart, target, offline=options.offline)
     if crds is None:
-        return [], [f"Flux manifests not migrated: no CRDs of {chart} {move.chart} offline"]
-    deprecated = deprecated_versions(move.chart) if chart == "flux2" else {}
+        return [], [f"Flux manifests not migrated: no CRDs of {chart} {target} offline"]
+    deprecated = deprecated_versions(target) if chart == "flux2" else {}
     objects = migrate.repository_objects(
         tree, migrate.unserved_somewhere(crds, deprecated=deprecated)
     )
-    release = f"Flux {versions.normalize(move.release)}"
     edits = migrate.migration_edits(objects, crds, release)
     more, warnings = migrate.deprecation_edits(objects, crds, release, deprecated)
     return edits + more, warnings

@@ -285,9 +285,9 @@ def _unserved_api_versions(
     from fluxbump.crds.definitions import deprecated_versions
     from fluxbump.crds.guard import migration_crds
 
-    pinned, ranged = _pinned_chart(found, index), ""
+    pinned, why = _pinned_chart(found, index), ""
     if pinned is None and found.component.outside_charts:
-        pinned, ranged = _newest_admitted(found, index)
+        pinned, why = _outside_charts_release(found, index)
     if pinned is None:
         return [], []
     chart = found.component.upstream
@@ -302,16 +302,33 @@ def _unserved_api_versions(
     flux = f"Flux {versions.normalize(release)}"
     unserved = migrate.unserved_violations(objects, crds, flux)
     warnings = migrate.deprecation_warnings(objects, crds, flux, deprecated)
-    if ranged and (unserved or warnings):  # say why that release, where no pin names it
-        warnings.insert(0, f"{flux}: the newest release {ranged} admits in the Helm index; "
-                        "the operator installs the newest release its range admits")  # fmt: skip
+    if why and (unserved or warnings):  # say why that release, where no pin names it
+        warnings.insert(0, f"{flux}: {why}")
     return unserved, warnings
+
+
+def _outside_charts_release(
+    found: Discovery, index: HelmIndex
+) -> tuple[tuple[str, str] | None, str]:
+    """Without a chart pin and with no chart carrying the release the pins name: (chart
+    version, release) whose CRDs the objects are judged by instead, and why that release."""
+    from fluxbump.resolve import carried_below
+
+    release = loose_release(found.component.rules.source_pins(found))
+    if release is None:
+        return _newest_admitted(found, index)
+    below = carried_below(index, found.component.upstream, release)
+    if below is None:
+        return None, ""
+    why = (f"the newest release below Flux {release} a chart carries (none carries {release}): "
+           f"what it no longer serves, {release} does not serve either")  # fmt: skip
+    return (below.chart, below.release), why
 
 
 def _newest_admitted(found: Discovery, index: HelmIndex) -> tuple[tuple[str, str] | None, str]:
     """With only ranges naming the release (a FluxInstance's ``2.x``, which the operator
     resolves to the newest release it admits): (chart version, release) of the newest chart
-    whose Flux release every such range admits, and how the ranges are named."""
+    whose Flux release every such range admits, and why that release."""
     ranged = [p for p in found.release_pins
               if p.role is Role.INSTANCE and versions.is_constraint(p.value)]  # fmt: skip
     if not ranged:
@@ -323,7 +340,10 @@ def _newest_admitted(found: Discovery, index: HelmIndex) -> tuple[tuple[str, str
     if newest is None:
         return None, ""
     named = f"the FluxInstance range {', '.join(values)} ({ranged[0].where})"
-    return (newest.chart, newest.release), named
+    return (newest.chart, newest.release), (
+        f"the newest release {named} admits in the Helm index; the operator installs the "
+        "newest release its range admits"
+    )
 
 
 def _pinned_chart(found: Discovery, index: HelmIndex) -> tuple[str, str] | None:

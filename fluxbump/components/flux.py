@@ -9,7 +9,7 @@ from fluxbump import versions
 from fluxbump.components.rules import DiscoveredPins, Target
 from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.pins import Role
-from fluxbump.resolve import app_version_of, resolve_chart_version
+from fluxbump.resolve import app_version_of, carried_below, resolve_chart_version
 
 if TYPE_CHECKING:
     from fluxbump.pins import PinSite
@@ -42,7 +42,7 @@ class FluxRules:
         except ResolutionError:
             if target == "latest" or not chartless(found):
                 raise
-            return chartless_target(found, versions.normalize(target))
+            return chartless_target(found, index, versions.normalize(target))
         return Target(resolution.release, resolution.chart)
 
     def release_of(self, found: DiscoveredPins, pin: PinSite, index: HelmIndex) -> str:
@@ -107,7 +107,7 @@ def for_release(found: DiscoveredPins, index: HelmIndex, release: str) -> Target
         return Target(release, resolve_chart_version(index, release, upstream).chart)
     except ResolutionError as exc:
         if chartless(found):
-            return chartless_target(found, release)
+            return chartless_target(found, index, release)
         # Renovate proposes a Flux release as soon as it is tagged; the community chart can
         # follow days later (or never: 2.5.0). Say what to do, in the one line Renovate shows.
         where = next((s.where for s in found.installs if versions.equal(s.value, release)), "")
@@ -137,18 +137,21 @@ def chartless(found: DiscoveredPins) -> bool:
     )
 
 
-def chartless_target(found: DiscoveredPins, release: str) -> Target:
+def chartless_target(found: DiscoveredPins, index: HelmIndex, release: str) -> Target:
     """A release no chart carries, for a repository that pins none (``chartless``): moved
-    to, with what it leaves unchecked said."""
+    to, with what is judged by the release below it (``resolve.carried_below``) said."""
     upstream = found.component.upstream
+    below = carried_below(index, upstream, release)
+    head = f"no {upstream} chart carries Flux {release}, so its CRDs are unknown"
+    if below is None:
+        judged = "this repository's Flux objects were not checked or moved against them"
+    else:
+        judged = (
+            f"Flux objects are moved off the API versions Flux {below.release} (the newest "
+            f"release below it a chart carries) no longer serves, not checked against its own"
+        )
     return Target(
-        release,
-        None,
-        (
-            f"no {upstream} chart carries Flux {release}: the CRD versions it serves are unknown, "
-            "so this repository's Flux objects were not checked or moved against them; run "
-            "'fluxbump check' once a chart carries it",
-        ),
+        release, None, (f"{head}: {judged}; run 'fluxbump check' once a chart carries it",)
     )
 
 

@@ -59,16 +59,30 @@ def newest_admitted(index: HelmIndex, chart_name: str, ranges: Sequence[str]) ->
     return resolve_chart_version(index, max(admitted, key=versions.sort_key), chart_name)
 
 
-def carried_below(index: HelmIndex, chart_name: str, release: str) -> Resolution | None:
-    """The newest stable release below ``release`` that a chart carries, with its highest
-    chart; None when there is none. Flux removes an API version for good, so what that
-    release no longer serves, ``release`` (which no chart carries) does not serve either."""
+def carried_around(
+    index: HelmIndex, chart_name: str, release: str
+) -> tuple[Resolution | None, Resolution | None]:
+    """The newest stable release below ``release`` that a chart carries and the first above
+    it, each with its highest chart (None where there is none): what judges a release the
+    chart skipped (2.5.0) or has not followed yet."""
     target = versions.parse(release)
-    below = [r for r in _releases(index, chart_name)
-             if versions.parse(r).compare(target) < 0 and not versions.parse(r).prerelease]  # fmt: skip
-    if not below:
-        return None
-    return resolve_chart_version(index, max(below, key=versions.sort_key), chart_name)
+    stable = [r for r in _releases(index, chart_name) if not versions.parse(r).prerelease]
+    below = [r for r in stable if versions.parse(r).compare(target) < 0]
+    above = [r for r in stable if versions.parse(r).compare(target) > 0]
+    return (
+        resolve_chart_version(index, max(below, key=versions.sort_key), chart_name)
+        if below
+        else None,
+        resolve_chart_version(index, min(above, key=versions.sort_key), chart_name)
+        if above
+        else None,
+    )
+
+
+def carried_below(index: HelmIndex, chart_name: str, release: str) -> Resolution | None:
+    """``carried_around``'s release below: Flux removes an API version for good, so what it
+    no longer serves, ``release`` (which no chart carries) does not serve either."""
+    return carried_around(index, chart_name, release)[0]
 
 
 def _latest(by_release: dict[str, list[ChartEntry]], pre: bool) -> str:

@@ -16,8 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import semver
-
 from fluxbump import versions
 from fluxbump.crds.archives import fetch_chart_archive
 from fluxbump.crds.definitions import Crd, CrdVersions, crd_catalog_offline, read_crds
@@ -26,7 +24,7 @@ from fluxbump.crds.history import PinHistory, stored_versions
 from fluxbump.errors import ResolutionError
 from fluxbump.pins import PinSite, Role, Violation
 from fluxbump.remote.index import HelmIndex
-from fluxbump.resolve import resolve_chart_version
+from fluxbump.resolve import carried_around, resolve_chart_version
 from fluxbump.scan.discover import Discovery
 from fluxbump.scan.sites.writefiles import is_written
 from fluxbump.scan.sources import Globs
@@ -139,21 +137,8 @@ def _chart_of(found: Discovery, index: HelmIndex, site: PinSite) -> str | None:
 
 def _nearest_charts(index: HelmIndex, chart: str, release: str) -> tuple[str | None, str | None]:
     """The newest chart of the newest release before ``release``, and of the first after."""
-    key = versions.sort_key(release)
-    lower: list[tuple[semver.Version, semver.Version, str]] = []
-    higher: list[tuple[semver.Version, semver.Version, str]] = []
-    for entry in index.versions_of(chart):
-        app, own = versions.try_parse(entry.app_version), versions.try_parse(entry.version)
-        if app is None or own is None or app.prerelease:
-            continue
-        app = app.replace(build=None)
-        if app != key:
-            (lower if app < key else higher).append((app, own, entry.version))
-    below = max(lower)[2] if lower else None
-    if not higher:
-        return below, None
-    first = min(app for app, _, _ in higher)
-    return below, max(h for h in higher if h[0] == first)[2]
+    below, above = carried_around(index, chart, release)
+    return (below.chart if below else None), (above.chart if above else None)
 
 
 def install_notes(installed: Sequence[Installed], chart: str) -> list[str]:

@@ -250,7 +250,8 @@ def _execute(
             _refuse_reverting(plan, session.base_reader(options.base))
             _refuse_reverting_release_pins(plan, session.source_reader(options.base))
         if flux is not None and not in_place and flux.chart is not None:
-            # (None: a FluxInstance's release no chart carries; flux-operator migrates CRDs)
+            # (None: Flux pinned only by FluxInstances and CLI pins, where nothing here applies
+            # CRDs: flux-operator migrates what its clusters store)
             result.crds = _guard_crds(flux.found, loaded.index, flux.chart, options, session)
             result.warnings += result.crds.warnings
         if flux is not None and not in_place:

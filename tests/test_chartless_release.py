@@ -148,3 +148,16 @@ def test_check_judges_a_release_without_a_chart_by_the_release_below(tmp_path: P
         "helm.toolkit.fluxcd.io/v2beta1 is not served by Flux 2.8.5" in check.stdout
     )
     assert "Flux 2.8.5: the newest release below Flux 2.9.0 a chart carries" in check.stderr
+
+
+def test_to_latest_past_every_chart_is_nothing_to_do_not_a_downgrade(tmp_path: Path) -> None:
+    # The weekly 'to latest' job after Renovate moved the FluxInstance past the index's newest
+    # release: it exited 4, "Flux 2.8.5 is older than the installed 2.9.0: refusing a downgrade".
+    repo = operator_only(tmp_path)
+    edit(repo, INSTANCE, '"2.4.0" # exact', '"2.9.0" # exact')
+    edit(repo, ".tool-versions", "2.4.0", "2.9.0")
+    before = snapshot(repo)
+    latest = run_cli("to", "latest", "--repo", str(repo), "--offline", "--no-git")
+    assert latest.code == 0, latest.stdout + latest.stderr
+    assert latest.stdout.splitlines()[0].endswith("nothing to do")
+    assert snapshot(repo) == before

@@ -117,9 +117,13 @@ def safest_release(
 
 def installed_release(found: Discovery, index: HelmIndex) -> str | None:
     """The newest release the repository installs: its install pins, and the app version of
-    each upstream chart pin (None: nothing pinned)."""
+    each upstream chart pin; without a chart, its release pins as ``refuse_downgrade`` reads
+    them (None: nothing pinned)."""
     chart = found.component.upstream
     installed = [s.value for s in found.installs if versions.is_pin(s.value)]
+    if found.component.outside_charts:  # (a FluxInstance past every chart: no 'latest' below)
+        pins = [s for s in found.component.rules.source_pins(found) if versions.is_pin(s.value)]
+        installed += [s.value for s in pins or found.release_pins if versions.is_pin(s.value)]
     installed += [
         app
         for pin in found.upstream_pins()

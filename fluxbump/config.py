@@ -250,6 +250,8 @@ def _coerce(key: str, value: Any) -> Any:
     if key in _STR_KEYS:
         if not isinstance(value, str) or not value:
             raise _Invalid((key,), f"'{key}' must be a non-empty string")
+        if key == "helm_repo":
+            _check_helm_repo(value)
         return value
     if key in _BOOL_KEYS:
         if not isinstance(value, bool):
@@ -258,6 +260,16 @@ def _coerce(key: str, value: Any) -> Any:
     if key == "components":
         return _components(value)
     return _gate(value)
+
+
+def _check_helm_repo(value: str) -> None:
+    """A ``helm_repo`` that is no URL is this file's error, named at its line, before any
+    command reads it (it was reported as the ``--helm-repo`` option's)."""
+    from fluxbump.remote.index import repo_problem
+
+    problem = repo_problem(value)
+    if problem is not None:
+        raise _Invalid(("helm_repo",), f"helm_repo '{value}': {problem}")
 
 
 def _components(value: Any) -> tuple[ComponentConfig, ...]:

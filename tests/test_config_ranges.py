@@ -53,11 +53,15 @@ def fleet_with(tmp_path: Path, config: str) -> Path:
         ("wrapper: bp-flux\napp_version_policy: sometimes\n", "2: app_version_policy must be"),
         ("components:\n  cilium: {wrapper: x}\n", "2: components.cilium: 'components' must map"),
         ("- wrapper\n", "1: must be a mapping of settings"),
+        ("wrapper: bp-flux\nhelm_repo: https:///index.yaml\n", "2: helm_repo 'https:///ind"),
+        ("helm_repo: 'http://charts.example:80x/'\n", "1: helm_repo 'http://charts.example:80x/"),
+        ("# mirror\nhelm_repo: ftp://charts.example/\n", "2: helm_repo 'ftp://charts.exa"),
     ],
     ids=[
         "timeout-huge", "timeout-over-a-day", "timeout-zero", "timeout-negative",
         "timeout-float", "timeout-string", "timeout-bool", "command-empty", "gate-unknown-key",
         "globs-not-a-list", "remote-empty", "policy-unknown", "component-shape", "not-a-mapping",
+        "helm-repo-no-host", "helm-repo-bad-port", "helm-repo-scheme",
     ],
 )  # fmt: skip
 def test_a_bad_setting_names_its_line_and_nothing_is_written(

@@ -139,6 +139,20 @@ class Config:
     # (``scan/renovate_paths.py``); false reads them.
     follow_renovate_paths: bool = True
     source: str = "defaults"  # where this configuration came from (for messages)
+    # The file's text, for the line of a setting a message names (looked up only then); out
+    # of repr, which keys the scan cache, so a comment added to the file keeps the cache.
+    text: str = field(default="", compare=False, repr=False)
+
+    def set_at(self, key: str) -> str | None:
+        """``.fluxbump.yaml:LINE`` where the file sets the top-level ``key``, else None."""
+        found = _key_node(_compose(self.text), key) if self.text else None
+        return None if found is None else f"{CONFIG_NAME}:{found[0].start_mark.line + 1}"
+
+    def advice(self, key: str) -> str:
+        """How a user changes ``key``: at the line that sets it (a message that said 'set it
+        in .fluxbump.yaml' of a value set there sent them to add a second one), else set it."""
+        where = self.set_at(key)
+        return f"set '{key}' in {CONFIG_NAME}" if where is None else f"change '{key}' at {where}"
 
 
 _LIST_KEYS = {"cloudinit", "charts", "blueprints", "clusters", "release_pins", "exclude"}
@@ -187,9 +201,10 @@ def load_config(root: Path) -> Config:
     except RecursionError:
         raise UsageError(f"{CONFIG_NAME}: cannot read configuration (nested too deeply)") from None
     try:
-        return parse_config(data or {})
+        config = parse_config(data or {})
     except _Invalid as exc:
         raise UsageError(f"{CONFIG_NAME}:{_line_of(text, exc.path)}: {exc.problem}") from None
+    return replace(config, text=text)
 
 
 def _line_at(raw: bytes, exc: Exception) -> str:
@@ -208,17 +223,27 @@ def _line_at(raw: bytes, exc: Exception) -> str:
 
 def _line_of(text: str, path: tuple[str, ...]) -> int:
     """The line of the deepest key of ``path`` found in the text (1: the document itself)."""
-    from ruamel.yaml import YAML
-
-    node, line = YAML(typ="safe", pure=True).compose(text), 1
+    node, line = _compose(text), 1
     for key in path:
-        pairs = node.value if getattr(node, "id", "") == "mapping" else []
-        found = [(k, v) for k, v in pairs if getattr(k, "value", None) == key]
-        if not found:
+        found = _key_node(node, key)
+        if found is None:
             break
-        key_node, node = found[-1]  # the last of a duplicated key is the one read
+        key_node, node = found
         line = key_node.start_mark.line + 1
     return line
+
+
+def _compose(text: str) -> Any:
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True).compose(text)
+
+
+def _key_node(node: Any, key: str) -> tuple[Any, Any] | None:
+    """The (key, value) nodes of ``key`` in a mapping node, None when it has no such key."""
+    pairs = node.value if getattr(node, "id", "") == "mapping" else []
+    found = [(k, v) for k, v in pairs if getattr(k, "value", None) == key]
+    return found[-1] if found else None  # the last of a duplicated key is the one read
 
 
 def parse_config(data: Any) -> Config:

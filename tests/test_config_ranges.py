@@ -119,3 +119,30 @@ def test_a_config_that_is_a_fifo_is_refused_without_blocking(tmp_path: Path) -> 
     outcome = run_process("check", "--repo", str(repo), "--offline", env={"PYTHONPATH": str(ROOT)})
     assert outcome.code == 2
     assert outcome.stderr.startswith("error: .fluxbump.yaml: a FIFO, not a regular file")
+
+
+@pytest.mark.parametrize(
+    ("config", "args", "said"),
+    [
+        ("wrapper: bp-flux-renamed\n", ("check",), ".fluxbump.yaml:1: no Chart.yaml with 'name: bp"),
+        ("# ours\nupstream: flux3\n", ("check",), "with a version (.fluxbump.yaml:2 sets 'upstream')"),
+        ("cloudinit: ['boot/*.tftpl']\n", ("check",), "; change 'cloudinit' at .fluxbump.yaml:1"),
+        (
+            "wrapper: bp-flux\nremote: upstream\n",
+            ("to", "2.5.1", "--push"),
+            "no git remote 'upstream' (change 'remote' at .fluxbump.yaml:2, or git remote add",
+        ),
+    ],
+    ids=["wrapper", "upstream", "cloudinit", "remote"],
+)  # fmt: skip
+def test_a_setting_that_finds_nothing_is_named_at_its_line(
+    tmp_path: Path, index_file: str, config: str, args: tuple[str, ...], said: str
+) -> None:
+    """A configured value that names nothing in the repository was reported without its line,
+    or with 'set it in .fluxbump.yaml', which sent the user to add a second one."""
+    repo = fleet_with(tmp_path, config)
+    before = git_state(repo)
+    outcome = run_cli(*args, "--repo", str(repo), "--helm-repo", index_file)
+    assert outcome.code in (1, 2), outcome.stdout + outcome.stderr
+    assert said in outcome.stdout + outcome.stderr
+    assert git_state(repo) == before and leftovers(repo) == []

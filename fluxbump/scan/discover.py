@@ -289,6 +289,8 @@ class Survey:
         is one line of configuration (``init`` cannot help: it needs the wrapper too). A
         wrapper whose Chart.yaml cannot be read is named by that file's problem."""
         head = f"no Chart.yaml with 'name: {component.wrapper}' under {self.root}"
+        where = self.config.set_at("wrapper") if component.is_flux else None
+        head = head if where is None else f"{where}: {head}"
         wrappers = sorted(
             name for name, chart in self.charts.items()
             if any(d.subject == component.upstream for d in chart.dependencies)
@@ -1109,8 +1111,12 @@ def _structure(found: Discovery) -> None:
     wrapper = found.wrapper
     upstream = found.upstream_pins()
     if not upstream:
+        where = found.config.set_at("upstream") if found.component.is_flux else None
+        said = f" ({where} sets 'upstream')" if where else ""
         found.problems.append(
-            Violation(wrapper.file, 0, f"no '{found.component.upstream}' dependency with a version")
+            Violation(
+                wrapper.file, 0, f"no '{found.component.upstream}' dependency with a version{said}"
+            )
         )
     elif len({u.value for u in upstream}) > 1:  # the same chart under two aliases is fine
         lines = ", ".join(str(u.line) for u in upstream)
@@ -1212,7 +1218,7 @@ def _no_install(found: Discovery) -> Violation:
     return Violation(  # no file to name: the globs matched none
         "",
         0,
-        f"no cloud-init template ({globs}) holds {what}; set 'cloudinit' in {CONFIG_NAME}",
+        f"no cloud-init template ({globs}) holds {what}; {found.config.advice('cloudinit')}",
     )
 
 

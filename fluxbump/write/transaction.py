@@ -496,6 +496,9 @@ class Transaction:
         # What this run last wrote to each file: a rollback overwrites only these bytes.
         self._written = {entry.real: entry.after for entry in self.entries}
         self._settled: Stamps = {}  # the files' stamps once every rename is done
+        # The files renamed (or removed) so far: another process's change to any other one
+        # was made before fluxbump wrote it, which the rollback must not call its own.
+        self.wrote: set[Path] = set()
         self._state = "open"
 
     @property
@@ -577,6 +580,18 @@ class Transaction:
                 "that version (fluxbump's edit in it is not undone); every other file was restored"
             )
 
+    def changed_before_written(self, entry: _Entry) -> ChangedMeanwhile:
+        """Another process changed ``entry`` before its rename: what it did, and that the
+        files fluxbump had written are restored (the rollback follows)."""
+        if os.path.lexists(entry.real):
+            how, left = ("created" if entry.created else "changed"), "kept that version"
+        else:
+            how, left = "deleted", "left so"
+        return ChangedMeanwhile(
+            f"{entry.rel}: {how} by another process before fluxbump wrote it; {left}, every "
+            "file fluxbump had written was restored; re-run"
+        )
+
     def _restore(self) -> list[str]:
         by_real = {entry.real: entry for entry in self.entries}
         self._drop_temps()
@@ -617,7 +632,7 @@ class Transaction:
                 f"every file was restored but the journal {self.journal} could not be removed "
                 f"({describe(exc)}); remove it by hand"
             ) from exc
-        return [by_real[real].rel for real in kept]
+        return [by_real[real].rel for real in kept if real in self.wrote]
 
     def _drop_temps(self) -> None:
         for entry in self.entries:
@@ -663,10 +678,8 @@ def apply_changes(
         for entry in entries:
             current = entry.rel
             if _not_a_file(entry.real) or read_or_none(entry.real) != entry.before:
-                raise ChangedMeanwhile(
-                    f"{entry.rel}: changed by another process while fluxbump was writing; "
-                    "kept that version, every file fluxbump had written was restored; re-run"
-                )
+                raise tx.changed_before_written(entry)
+            tx.wrote.add(entry.real)  # (before the step: a failed rename may have happened)
             if entry.deleted:
                 writer.unlink(entry.real, "rename")
             else:

@@ -31,7 +31,7 @@ from fluxbump.scan.cache import ScanCache, cached_roles, cached_scan, scan_key
 from fluxbump.scan.charts import mark_upstream, read_blueprints, read_charts, tracked_charts
 from fluxbump.scan.detect import Detected, component_for, detect
 from fluxbump.scan.forked import in_two
-from fluxbump.scan.jinja import rendered_names, template_note, template_source
+from fluxbump.scan.jinja import rendered_names, template_note, template_sources, unread_note
 from fluxbump.scan.releases import (
     NO_PIN,
     ScannedFiles,
@@ -677,17 +677,24 @@ def _say_template_pins(found: Survey, files: list[str], renovate: RenovatePaths 
     roles = classify(templates, found.config)
     pin_files, cluster_files = set(roles.release_pins), set(roles.clusters)
     for rendered, template in templates.items():
-        source = template_source(found.root, template, rendered)
-        if source is None:
-            continue
-        noted = yamldoc.warnings_noted()
-        try:
-            sites = _rendered_pins(found, source, rendered in pin_files, rendered in cluster_files)
-        except UsageError:  # a template's text need not be YAML: it pins nothing we can say
-            sites = []
-        # (a key twice in a template is Jinja's choice between them, not a mistake)
-        yamldoc.withdraw_warnings_since(noted)
-        for site in sites:
+        sources = template_sources(found.root, template, rendered)
+        sites, problem = None, ""
+        for source in sources:  # its statement lines emptied, then its Jinja inside lines
+            noted = yamldoc.warnings_noted()
+            try:
+                sites = _rendered_pins(
+                    found, source, rendered in pin_files, rendered in cluster_files
+                )
+            except UsageError as exc:  # a template's text need not be YAML
+                problem = exc.message
+            # (a key twice in a template is Jinja's choice between them, not a mistake)
+            yamldoc.withdraw_warnings_since(noted)
+            if sites is not None:
+                break
+        unread = unread_note(template, sources[0], problem) if sources and sites is None else None
+        if unread is not None:  # it was skipped in silence, though it names a Flux release
+            note_skipped(unread)
+        for site in sites or []:
             if versions.is_pin(site.value):  # (a range such as 2.x no render turns back)
                 note_skipped(template_note(template, site))
 

@@ -82,7 +82,7 @@ from fluxbump.scan.sources import (
     real_rel,
     walk_files,
 )
-from fluxbump.scan.substitution import Setters, substitutions
+from fluxbump.scan.substitution import Setters, settled_release_pins, substitutions
 from fluxbump.scan.valuesfrom import follow_values_from
 from fluxbump.yamlio import yamldoc
 
@@ -510,6 +510,9 @@ class Survey:
                 if s.role in CLUSTER_RELEASE_ROLES and (s.file, s.start) not in seen
             ]
             self._release_pins += follow_values_from(cluster, self._read_if_there)
+            self._release_pins = settled_release_pins(
+                self.root, self.sources, self._release_pins, self.substituting
+            )
         return self._release_pins
 
     def _read_if_there(self, rel: str) -> SourceFile | None:

@@ -204,7 +204,18 @@ def load_config(root: Path) -> Config:
         config = parse_config(data or {})
     except _Invalid as exc:
         raise UsageError(f"{CONFIG_NAME}:{_line_of(text, exc.path)}: {exc.problem}") from None
-    return replace(config, text=text)
+    return replace(config, text=text, helm_repo=_from_root(root, config.helm_repo))
+
+
+def _from_root(root: Path, helm_repo: str | None) -> str | None:
+    """A relative local path in ``helm_repo`` names a file of the repository: read from its
+    root, as every other path of this file is (from the working directory, a run from another
+    folder could not find it, or read another file of that name)."""
+    from urllib.parse import urlparse
+
+    if helm_repo is None or urlparse(helm_repo).scheme or os.path.isabs(helm_repo):
+        return helm_repo
+    return str(root / helm_repo)
 
 
 def _line_at(raw: bytes, exc: Exception) -> str:

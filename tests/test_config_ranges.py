@@ -146,3 +146,17 @@ def test_a_setting_that_finds_nothing_is_named_at_its_line(
     assert outcome.code in (1, 2), outcome.stdout + outcome.stderr
     assert said in outcome.stdout + outcome.stderr
     assert git_state(repo) == before and leftovers(repo) == []
+
+
+def test_a_relative_helm_repo_is_read_from_the_repository_root(tmp_path: Path) -> None:
+    """``helm_repo: helm/index.yaml`` was opened from the working directory: run from
+    anywhere but the root (``--repo``, a CI step in another folder) it was "cannot read the
+    Helm index", exit 3, and a file of that name there would have been read instead."""
+    from tests.support.cli_runner import run_cli_at
+
+    repo = fleet_with(tmp_path, "helm_repo: helm/index.yaml\n")
+    write_flux_repo(repo / "helm", frozenset({"2.14.1", "2.15.0"}))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    outcome = run_cli_at(elsewhere, "check", "--repo", str(repo))
+    assert (outcome.code, outcome.stderr) == (0, ""), outcome.stdout

@@ -139,6 +139,20 @@ class Config:
     # (``scan/renovate_paths.py``); false reads them.
     follow_renovate_paths: bool = True
     source: str = "defaults"  # where this configuration came from (for messages)
+    # The file's text, for the line of a setting a message names (looked up only then); out
+    # of repr, which keys the scan cache, so a comment added to the file keeps the cache.
+    text: str = field(default="", compare=False, repr=False)
+
+    def set_at(self, key: str) -> str | None:
+        """``.fluxbump.yaml:LINE`` where the file sets the top-level ``key``, else None."""
+        found = _key_node(_compose(self.text), key) if self.text else None
+        return None if found is None else f"{CONFIG_NAME}:{found[0].start_mark.line + 1}"
+
+    def advice(self, key: str) -> str:
+        """How a user changes ``key``: at the line that sets it (a message that said 'set it
+        in .fluxbump.yaml' of a value set there sent them to add a second one), else set it."""
+        where = self.set_at(key)
+        return f"set '{key}' in {CONFIG_NAME}" if where is None else f"change '{key}' at {where}"
 
 
 _LIST_KEYS = {"cloudinit", "charts", "blueprints", "clusters", "release_pins", "exclude"}
@@ -187,9 +201,21 @@ def load_config(root: Path) -> Config:
     except RecursionError:
         raise UsageError(f"{CONFIG_NAME}: cannot read configuration (nested too deeply)") from None
     try:
-        return parse_config(data or {})
+        config = parse_config(data or {})
     except _Invalid as exc:
         raise UsageError(f"{CONFIG_NAME}:{_line_of(text, exc.path)}: {exc.problem}") from None
+    return replace(config, text=text, helm_repo=_from_root(root, config.helm_repo))
+
+
+def _from_root(root: Path, helm_repo: str | None) -> str | None:
+    """A relative local path in ``helm_repo`` names a file of the repository: read from its
+    root, as every other path of this file is (from the working directory, a run from another
+    folder could not find it, or read another file of that name)."""
+    from urllib.parse import urlparse
+
+    if helm_repo is None or urlparse(helm_repo).scheme or os.path.isabs(helm_repo):
+        return helm_repo
+    return str(root / helm_repo)
 
 
 def _line_at(raw: bytes, exc: Exception) -> str:
@@ -208,17 +234,27 @@ def _line_at(raw: bytes, exc: Exception) -> str:
 
 def _line_of(text: str, path: tuple[str, ...]) -> int:
     """The line of the deepest key of ``path`` found in the text (1: the document itself)."""
-    from ruamel.yaml import YAML
-
-    node, line = YAML(typ="safe", pure=True).compose(text), 1
+    node, line = _compose(text), 1
     for key in path:
-        pairs = node.value if getattr(node, "id", "") == "mapping" else []
-        found = [(k, v) for k, v in pairs if getattr(k, "value", None) == key]
-        if not found:
+        found = _key_node(node, key)
+        if found is None:
             break
-        key_node, node = found[-1]  # the last of a duplicated key is the one read
+        key_node, node = found
         line = key_node.start_mark.line + 1
     return line
+
+
+def _compose(text: str) -> Any:
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True).compose(text)
+
+
+def _key_node(node: Any, key: str) -> tuple[Any, Any] | None:
+    """The (key, value) nodes of ``key`` in a mapping node, None when it has no such key."""
+    pairs = node.value if getattr(node, "id", "") == "mapping" else []
+    found = [(k, v) for k, v in pairs if getattr(k, "value", None) == key]
+    return found[-1] if found else None  # the last of a duplicated key is the one read
 
 
 def parse_config(data: Any) -> Config:
@@ -250,6 +286,8 @@ def _coerce(key: str, value: Any) -> Any:
     if key in _STR_KEYS:
         if not isinstance(value, str) or not value:
             raise _Invalid((key,), f"'{key}' must be a non-empty string")
+        if key == "helm_repo":
+            _check_helm_repo(value)
         return value
     if key in _BOOL_KEYS:
         if not isinstance(value, bool):
@@ -258,6 +296,16 @@ def _coerce(key: str, value: Any) -> Any:
     if key == "components":
         return _components(value)
     return _gate(value)
+
+
+def _check_helm_repo(value: str) -> None:
+    """A ``helm_repo`` that is no URL is this file's error, named at its line, before any
+    command reads it (it was reported as the ``--helm-repo`` option's)."""
+    from fluxbump.remote.index import repo_problem
+
+    problem = repo_problem(value)
+    if problem is not None:
+        raise _Invalid(("helm_repo",), f"helm_repo '{value}': {problem}")
 
 
 def _components(value: Any) -> tuple[ComponentConfig, ...]:

@@ -119,3 +119,47 @@ def test_a_cli_install_in_any_yaml_file_is_checked_and_moved(tmp_path: Path) -> 
     bump = run_cli("to", "2.8.5", "--offline", "--no-git", "--repo", str(repo))
     assert bump.code == 0, bump.stdout + bump.stderr
     assert snapshot(repo)[CFN] == before.replace(b"2.6.0", b"2.8.5")
+
+
+# The CLI's image as Helm values give images: a repository (with or without its registry,
+# or as the flux2 chart's ``cli.image``) and a tag beside it.
+VALUES = "apps/flux-tools/values.yaml"
+VALUES_TEXT = """\
+# the job that runs 'flux reconcile'
+reconciler:
+  image: {repository: ghcr.io/fluxcd/flux-cli, tag: v2.6.0}
+checker:
+  image:
+    registry: ghcr.io
+    repository: fluxcd/flux-cli
+    tag: "v2.6.0"
+    pullPolicy: IfNotPresent
+cli:
+  image: ghcr.io/fluxcd/flux-cli
+  tag: v2.6.0
+pinned:
+  image: {repository: fluxcd/flux-cli, tag: v2.6.0, digest: "sha256:%s"}
+other:
+  image: {repository: ghcr.io/fluxcd/flux-cli-extra, tag: v2.6.0}
+""" % ("0" * 64)
+
+
+def test_a_cli_image_given_as_repository_and_tag_is_checked_and_moved(tmp_path: Path) -> None:
+    """``image: {repository: ghcr.io/fluxcd/flux-cli, tag: v2.3.0}`` was no pin, though
+    ``image: ghcr.io/fluxcd/flux-cli:v2.3.0`` is: ``check`` passed over it and ``to`` left it.
+    Only the tag moves; one with a digest beside it is pulled by the digest (no pin), and
+    another repository's image is not the CLI's."""
+    repo = write_repo(tmp_path / "repo", {INSTALL: INSTALL_TEXT, VALUES: VALUES_TEXT})
+    assert _cli_pins(repo) == [(VALUES, 3, "v2.6.0"), (VALUES, 8, "v2.6.0"), (VALUES, 12, "v2.6.0")]
+    check = run_cli("check", "--offline", "--repo", str(repo))
+    assert check.code == 1, check.stdout + check.stderr
+    said = {row.split(": ", 1)[0] for row in check.stdout.splitlines()}
+    assert {f"{VALUES}:3", f"{VALUES}:8", f"{VALUES}:12"} <= said
+    before = snapshot(repo)[VALUES].decode()
+    bump = run_cli("to", "2.8.5", "--offline", "--no-git", "--repo", str(repo))
+    assert bump.code == 0, bump.stdout + bump.stderr
+    lines = before.splitlines(keepends=True)
+    for number in (3, 8, 12):
+        lines[number - 1] = lines[number - 1].replace("v2.6.0", "v2.8.5")
+    assert snapshot(repo)[VALUES].decode() == "".join(lines)
+    assert run_cli("check", "--offline", "--repo", str(repo)).code == 0

@@ -53,11 +53,15 @@ def fleet_with(tmp_path: Path, config: str) -> Path:
         ("wrapper: bp-flux\napp_version_policy: sometimes\n", "2: app_version_policy must be"),
         ("components:\n  cilium: {wrapper: x}\n", "2: components.cilium: 'components' must map"),
         ("- wrapper\n", "1: must be a mapping of settings"),
+        ("wrapper: bp-flux\nhelm_repo: https:///index.yaml\n", "2: helm_repo 'https:///ind"),
+        ("helm_repo: 'http://charts.example:80x/'\n", "1: helm_repo 'http://charts.example:80x/"),
+        ("# mirror\nhelm_repo: ftp://charts.example/\n", "2: helm_repo 'ftp://charts.exa"),
     ],
     ids=[
         "timeout-huge", "timeout-over-a-day", "timeout-zero", "timeout-negative",
         "timeout-float", "timeout-string", "timeout-bool", "command-empty", "gate-unknown-key",
         "globs-not-a-list", "remote-empty", "policy-unknown", "component-shape", "not-a-mapping",
+        "helm-repo-no-host", "helm-repo-bad-port", "helm-repo-scheme",
     ],
 )  # fmt: skip
 def test_a_bad_setting_names_its_line_and_nothing_is_written(
@@ -115,3 +119,44 @@ def test_a_config_that_is_a_fifo_is_refused_without_blocking(tmp_path: Path) -> 
     outcome = run_process("check", "--repo", str(repo), "--offline", env={"PYTHONPATH": str(ROOT)})
     assert outcome.code == 2
     assert outcome.stderr.startswith("error: .fluxbump.yaml: a FIFO, not a regular file")
+
+
+@pytest.mark.parametrize(
+    ("config", "args", "said"),
+    [
+        ("wrapper: bp-flux-renamed\n", ("check",), ".fluxbump.yaml:1: no Chart.yaml with 'name: bp"),
+        ("# ours\nupstream: flux3\n", ("check",), "with a version (.fluxbump.yaml:2 sets 'upstream')"),
+        ("cloudinit: ['boot/*.tftpl']\n", ("check",), "; change 'cloudinit' at .fluxbump.yaml:1"),
+        (
+            "wrapper: bp-flux\nremote: upstream\n",
+            ("to", "2.5.1", "--push"),
+            "no git remote 'upstream' (change 'remote' at .fluxbump.yaml:2, or git remote add",
+        ),
+    ],
+    ids=["wrapper", "upstream", "cloudinit", "remote"],
+)  # fmt: skip
+def test_a_setting_that_finds_nothing_is_named_at_its_line(
+    tmp_path: Path, index_file: str, config: str, args: tuple[str, ...], said: str
+) -> None:
+    """A configured value that names nothing in the repository was reported without its line,
+    or with 'set it in .fluxbump.yaml', which sent the user to add a second one."""
+    repo = fleet_with(tmp_path, config)
+    before = git_state(repo)
+    outcome = run_cli(*args, "--repo", str(repo), "--helm-repo", index_file)
+    assert outcome.code in (1, 2), outcome.stdout + outcome.stderr
+    assert said in outcome.stdout + outcome.stderr
+    assert git_state(repo) == before and leftovers(repo) == []
+
+
+def test_a_relative_helm_repo_is_read_from_the_repository_root(tmp_path: Path) -> None:
+    """``helm_repo: helm/index.yaml`` was opened from the working directory: run from
+    anywhere but the root (``--repo``, a CI step in another folder) it was "cannot read the
+    Helm index", exit 3, and a file of that name there would have been read instead."""
+    from tests.support.cli_runner import run_cli_at
+
+    repo = fleet_with(tmp_path, "helm_repo: helm/index.yaml\n")
+    write_flux_repo(repo / "helm", frozenset({"2.14.1", "2.15.0"}))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    outcome = run_cli_at(elsewhere, "check", "--repo", str(repo))
+    assert (outcome.code, outcome.stderr) == (0, ""), outcome.stdout

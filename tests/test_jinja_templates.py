@@ -160,3 +160,43 @@ def test_a_copier_template_is_named_by_its_jinja_suffix(tmp_path: Path) -> None:
     assert [line.split(": this")[0] for line in template_warnings(status.stderr)] == [
         f"warning: {template}:5"
     ]
+
+
+# An inline expression ({{ cluster }}-flux) leaves no YAML even with its statement lines
+# emptied; a filter's output (to_nice_yaml) is no YAML until rendered, whatever is emptied.
+INLINE = """\
+---
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+metadata:
+  name: {{ cluster }}-flux
+resources:
+  - github.com/fluxcd/flux2/manifests/install?ref=v2.3.0
+"""
+FILTERED = """\
+resources:
+{{ extra_resources | to_nice_yaml | indent(2) }}
+  - github.com/fluxcd/flux2/manifests/install?ref=v2.3.0
+"""
+
+
+def test_a_template_that_is_no_yaml_is_still_named_when_it_names_flux(tmp_path: Path) -> None:
+    """Both were skipped in silence: the parse failed, and a template's failure pins nothing.
+    Inline Jinja is emptied too and the template read again; one still unread is named at
+    its first line that names a Flux release."""
+    inline, filtered = (f"roles/{name}/templates/{KUSTOMIZATION}.j2" for name in ("a", "b"))
+    root = write_repo(
+        tmp_path / "repo",
+        {KUSTOMIZATION: REMOTE.format(ref="v2.4.0"), inline: INLINE, filtered: FILTERED},
+    )
+    status = run_cli("status", "--repo", str(root), "--offline")
+    assert status.code == 0, status.stdout + status.stderr
+    assert template_warnings(status.stderr) == [
+        f"warning: {inline}:7: this Jinja template pins kustomize remote install v2.3.0, which "
+        "fluxbump does not check or move, and a render from it puts that release back: move it "
+        "by hand, or list it under exclude: in .fluxbump.yaml if nothing renders it",
+        f"warning: {filtered}:3: this Jinja template names Flux v2.3.0 here, but is no YAML with "
+        "its Jinja emptied (could not find expected ':'), so fluxbump cannot tell what "
+        "it pins, nor check or move it: check it by hand when Flux moves, or list it under "
+        "exclude: in .fluxbump.yaml if nothing renders it",
+    ]

@@ -15,7 +15,7 @@ RELEASE = "kubernetes/apps/flux/helmrelease.yaml"
 HEADER = "problems (what they name is unproven):"
 NO_TEMPLATE = (
     "no cloud-init template (infra/**/*.tftpl) holds the Flux install.yaml URL pinned to an "
-    "explicit vX.Y.Z; set 'cloudinit' in .fluxbump.yaml"
+    "explicit vX.Y.Z; change 'cloudinit' at .fluxbump.yaml:1"
 )
 
 

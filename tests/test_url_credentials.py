@@ -65,6 +65,24 @@ def test_a_helm_repository_url_that_is_no_url_is_refused(
     assert (proc.code, proc.stderr) == (2, f"error: --helm-repo '{url}': not a URL ({why})\n")
 
 
+def test_a_helm_repository_url_that_is_no_url_is_named_where_it_was_set(tmp_path: Path) -> None:
+    """Set in ``.fluxbump.yaml`` or ``$FLUXBUMP_HELM_REPO``, it was reported as the
+    ``--helm-repo`` option's: the user looked for a flag they never passed."""
+    root = make_fleet(tmp_path / "repo", CONSISTENT)
+    env = {"FLUXBUMP_HELM_REPO": "https:///index.yaml"}
+    proc = run_cli("check", "--repo", str(root), env=env)
+    assert (proc.code, proc.stderr) == (
+        2,
+        "error: $FLUXBUMP_HELM_REPO 'https:///index.yaml': not a URL (no host)\n",
+    )
+    (root / ".fluxbump.yaml").write_text("# the chart mirror\nhelm_repo: ftp://charts.example\n")
+    proc = run_cli("check", "--repo", str(root))
+    assert (proc.code, proc.stderr) == (
+        2,
+        "error: .fluxbump.yaml:2: helm_repo 'ftp://charts.example': unsupported scheme 'ftp'\n",
+    )
+
+
 def test_a_forge_api_url_that_is_no_url_is_refused_before_writing(
     tmp_path: Path, helm_server: HelmServer
 ) -> None:

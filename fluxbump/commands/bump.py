@@ -197,6 +197,7 @@ def _execute(
         loaded = index.result()
         session = GitSession.open(root, options)
         session.index_url = loaded.index.url
+        session.config = config
         choices = choose(tree, loaded.index, session)
         if not choices:
             return BumpResult(

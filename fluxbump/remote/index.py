@@ -96,29 +96,42 @@ class IndexLoad:
 # --- locating ------------------------------------------------------------------------
 
 
-def choose_repo(option: str | None) -> str:
-    """The Helm repo to use: ``--helm-repo``, else ``$FLUXBUMP_HELM_REPO``, else the default."""
-    return option or os.environ.get(HELM_REPO_ENV) or DEFAULT_HELM_REPO
+def choose_repo(option: str | None) -> tuple[str, str]:
+    """The Helm repo to use and who named it: ``--helm-repo`` (or ``helm_repo`` in
+    ``.fluxbump.yaml``, checked as it is read), else ``$FLUXBUMP_HELM_REPO``, else the default."""
+    if option:
+        return option, "--helm-repo"
+    from_env = os.environ.get(HELM_REPO_ENV)
+    if from_env:
+        return from_env, f"${HELM_REPO_ENV}"
+    return DEFAULT_HELM_REPO, "--helm-repo"
 
 
-def local_path(repo: str) -> Path | None:
-    """The local file a repo spec names (``file://`` URL or a path), or None for HTTP."""
+def repo_problem(repo: str) -> str | None:
+    """Why a Helm repo spec is no URL or path fluxbump reads, else None. A typo here is no
+    network failure: it would fall back to a snapshot, exit 0."""
     try:
         parsed = urlparse(repo)
         if parsed.scheme in ("http", "https"):
-            # A typo here is no network failure: it would fall back to a snapshot, exit 0.
             parsed.port  # noqa: B018 (raises ValueError for a port that is no number)
-            if not parsed.hostname:
-                raise ValueError("no host")
-            return None
+            return None if parsed.hostname else "not a URL (no host)"
     except ValueError as exc:
-        raise UsageError(f"--helm-repo '{repo}': not a URL ({exc})") from None
-    if parsed.scheme == "file":
-        path = Path(unquote(parsed.path))
-    elif parsed.scheme and len(parsed.scheme) > 1:
-        raise UsageError(f"--helm-repo '{repo}': unsupported scheme '{parsed.scheme}'")
-    else:
-        path = Path(repo)
+        return f"not a URL ({exc})"
+    if parsed.scheme and parsed.scheme != "file" and len(parsed.scheme) > 1:
+        return f"unsupported scheme '{parsed.scheme}'"  # (one letter: a Windows drive)
+    return None
+
+
+def local_path(repo: str, named: str = "--helm-repo") -> Path | None:
+    """The local file a repo spec names (``file://`` URL or a path), or None for HTTP;
+    ``named`` says where the spec came from when it is neither."""
+    problem = repo_problem(repo)
+    if problem is not None:
+        raise UsageError(f"{named} '{repo}': {problem}")
+    parsed = urlparse(repo)
+    if parsed.scheme in ("http", "https"):
+        return None
+    path = Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(repo)
     return path / "index.yaml" if path.is_dir() else path
 
 
@@ -344,8 +357,8 @@ def load_index(repo_option: str | None, offline: bool = False, fallback: bool = 
     cache, else the bundled snapshot, with one warning; a bump never falls back (it would
     move pins on data that may be stale).
     """
-    repo = choose_repo(repo_option)
-    path = local_path(repo)
+    repo, named = choose_repo(repo_option)
+    path = local_path(repo, named)
     if path is not None:
         # A local index is read as given, never cached (the demo relies on that).
         return IndexLoad(parse_index(_read_local(path), str(path)))

@@ -31,7 +31,7 @@ from fluxbump.scan.cache import ScanCache, cached_roles, cached_scan, scan_key
 from fluxbump.scan.charts import mark_upstream, read_blueprints, read_charts, tracked_charts
 from fluxbump.scan.detect import Detected, component_for, detect
 from fluxbump.scan.forked import in_two
-from fluxbump.scan.jinja import rendered_names, template_note, template_source
+from fluxbump.scan.jinja import rendered_names, template_note, template_sources, unread_note
 from fluxbump.scan.releases import (
     NO_PIN,
     ScannedFiles,
@@ -82,7 +82,7 @@ from fluxbump.scan.sources import (
     real_rel,
     walk_files,
 )
-from fluxbump.scan.substitution import Setters, substitutions
+from fluxbump.scan.substitution import Setters, settled_release_pins, substitutions
 from fluxbump.scan.valuesfrom import follow_values_from
 from fluxbump.yamlio import yamldoc
 
@@ -289,6 +289,8 @@ class Survey:
         is one line of configuration (``init`` cannot help: it needs the wrapper too). A
         wrapper whose Chart.yaml cannot be read is named by that file's problem."""
         head = f"no Chart.yaml with 'name: {component.wrapper}' under {self.root}"
+        where = self.config.set_at("wrapper") if component.is_flux else None
+        head = head if where is None else f"{where}: {head}"
         wrappers = sorted(
             name for name, chart in self.charts.items()
             if any(d.subject == component.upstream for d in chart.dependencies)
@@ -508,6 +510,9 @@ class Survey:
                 if s.role in CLUSTER_RELEASE_ROLES and (s.file, s.start) not in seen
             ]
             self._release_pins += follow_values_from(cluster, self._read_if_there)
+            self._release_pins = settled_release_pins(
+                self.root, self.sources, self._release_pins, self.substituting
+            )
         return self._release_pins
 
     def _read_if_there(self, rel: str) -> SourceFile | None:
@@ -675,17 +680,24 @@ def _say_template_pins(found: Survey, files: list[str], renovate: RenovatePaths 
     roles = classify(templates, found.config)
     pin_files, cluster_files = set(roles.release_pins), set(roles.clusters)
     for rendered, template in templates.items():
-        source = template_source(found.root, template, rendered)
-        if source is None:
-            continue
-        noted = yamldoc.warnings_noted()
-        try:
-            sites = _rendered_pins(found, source, rendered in pin_files, rendered in cluster_files)
-        except UsageError:  # a template's text need not be YAML: it pins nothing we can say
-            sites = []
-        # (a key twice in a template is Jinja's choice between them, not a mistake)
-        yamldoc.withdraw_warnings_since(noted)
-        for site in sites:
+        sources = template_sources(found.root, template, rendered)
+        sites, problem = None, ""
+        for source in sources:  # its statement lines emptied, then its Jinja inside lines
+            noted = yamldoc.warnings_noted()
+            try:
+                sites = _rendered_pins(
+                    found, source, rendered in pin_files, rendered in cluster_files
+                )
+            except UsageError as exc:  # a template's text need not be YAML
+                problem = exc.message
+            # (a key twice in a template is Jinja's choice between them, not a mistake)
+            yamldoc.withdraw_warnings_since(noted)
+            if sites is not None:
+                break
+        unread = unread_note(template, sources[0], problem) if sources and sites is None else None
+        if unread is not None:  # it was skipped in silence, though it names a Flux release
+            note_skipped(unread)
+        for site in sites or []:
             if versions.is_pin(site.value):  # (a range such as 2.x no render turns back)
                 note_skipped(template_note(template, site))
 
@@ -1109,8 +1121,12 @@ def _structure(found: Discovery) -> None:
     wrapper = found.wrapper
     upstream = found.upstream_pins()
     if not upstream:
+        where = found.config.set_at("upstream") if found.component.is_flux else None
+        said = f" ({where} sets 'upstream')" if where else ""
         found.problems.append(
-            Violation(wrapper.file, 0, f"no '{found.component.upstream}' dependency with a version")
+            Violation(
+                wrapper.file, 0, f"no '{found.component.upstream}' dependency with a version{said}"
+            )
         )
     elif len({u.value for u in upstream}) > 1:  # the same chart under two aliases is fine
         lines = ", ".join(str(u.line) for u in upstream)
@@ -1212,7 +1228,7 @@ def _no_install(found: Discovery) -> Violation:
     return Violation(  # no file to name: the globs matched none
         "",
         0,
-        f"no cloud-init template ({globs}) holds {what}; set 'cloudinit' in {CONFIG_NAME}",
+        f"no cloud-init template ({globs}) holds {what}; {found.config.advice('cloudinit')}",
     )
 
 

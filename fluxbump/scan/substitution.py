@@ -3,13 +3,15 @@ Kustomization's ``postBuild.substitute`` sets VAR, or by the placeholder's own d
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from fluxbump.errors import NotRegularFile, UsageError
 from fluxbump.pins import PinSite
 from fluxbump.scan.sites.helmrelease import substitute_sites
-from fluxbump.scan.sources import SourceFile, source_of
+from fluxbump.scan.sources import SourceFile, read_raw, source_of
 
 # Flux post-build substitution (envsubst): ``${VAR}``, or with a default for an unset VAR,
 # ``${VAR:=1.2.3}``, ``${VAR:-1.2.3}`` (and ``=``/``-`` without the colon).
@@ -66,12 +68,30 @@ def substitutions(
     pin-site, so the bump moves it and the gate proves it. Each is added to ``setters`` and
     returned; a file read here joins ``sources`` (a bump edits it from that text).
     """
+    return _read_setters(root, sources, _wanted(releases), files, setters)
+
+
+def _wanted(pins: list[PinSite]) -> dict[str, str]:
+    """Each variable a pin is written as (``${VAR}``) -> the subject of the first such pin."""
     wanted: dict[str, str] = {}
-    found: list[PinSite] = []
-    for site in releases:
+    for site in pins:
         variable = placeholder_variable(site.value)
         if variable is not None:
             wanted.setdefault(variable, site.subject)
+    return wanted
+
+
+def _read_setters(
+    root: Path,
+    sources: dict[str, SourceFile],
+    wanted: dict[str, str],
+    files: list[tuple[str, bytes]],
+    setters: Setters,
+) -> list[PinSite]:
+    """The ``postBuild.substitute`` values of ``files`` that set a ``wanted`` variable, each
+    added to ``setters`` with what its Kustomization renders; a file read joins ``sources``
+    (a bump edits it from that text)."""
+    found: list[PinSite] = []
     for rel, raw in files:
         if not wanted or not any(v.encode() in raw for v in wanted):
             continue
@@ -83,11 +103,74 @@ def substitutions(
     return found
 
 
-def _scope(root: Path, path: str) -> str:
-    """The directory a Kustomization's ``spec.path`` renders, relative to the repo; "" (every
-    file) when it names no directory of this repo (another source, or none)."""
+def settled_release_pins(
+    root: Path,
+    sources: dict[str, SourceFile],
+    pins: list[PinSite],
+    files: list[tuple[str, bytes]],
+) -> list[PinSite]:
+    """Flux release pins written as ``${VAR}`` (an OCIRepository's ``tag``), each replaced by
+    the ``postBuild.substitute`` values that set VAR for its file: those are what the cluster
+    installs, so they are compared and moved as the release (a bump moved the CLI and left
+    them). One no Kustomization of this repo sets stays as it is (unproven)."""
+    wanted = _wanted(pins)
+    if not wanted:
+        return pins
+    setters = Setters()
+    _read_setters(root, sources, wanted, files, setters)
+    settled: dict[tuple[str, int], PinSite] = {}
+    for pin in pins:
+        variable = placeholder_variable(pin.value)
+        found = setters.of(variable, pin.file) if variable is not None else []
+        for site in found or [pin]:
+            owner = pin.owner if site is pin else f"{pin.owner} via {site.owner} postBuild"
+            settled.setdefault((site.file, site.start), replace(site, role=pin.role, owner=owner))
+    return list(settled.values())
+
+
+def _scope(root: Path, path: str) -> tuple[str, ...]:
+    """What a Kustomization's ``spec.path`` renders, relative to the repo: its directory and
+    the files and directories outside it that its ``kustomization.yaml`` lists (``resources:
+    [../../bootstrap/flux/install.yaml]``, JJGadgets/Biohazard's); () (every file) when it
+    names no directory of this repo (another source, or none)."""
     rel = path.strip().removeprefix("./").strip("/")
-    return rel if rel and (root / rel).is_dir() else ""
+    if not rel or not (root / rel).is_dir():
+        return ()
+    reached = {rel}
+    _listed(root, rel, reached)
+    return tuple(sorted(reached))
+
+
+_KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def _listed(root: Path, directory: str, reached: set[str]) -> None:
+    """Add the local ``resources`` (and ``components``) a directory's kustomization lists,
+    following the directories among them; a file that cannot be read lists nothing."""
+    from fluxbump.yamlio import plaindata
+
+    for name in _KUSTOMIZATION_FILES:
+        try:
+            data = plaindata.load(read_raw(root, f"{directory}/{name}").decode("utf-8"))
+        except (OSError, UsageError, NotRegularFile, ValueError, RecursionError):
+            continue
+        entries = [*_strings(data, "resources"), *_strings(data, "components")]
+        for entry in entries:
+            target = os.path.normpath(os.path.join(directory, entry))
+            outside = os.path.isabs(entry) or target.startswith("..")
+            if "://" in entry or outside or target in reached:
+                continue  # a remote resource, or one outside the repository
+            if (root / target).is_dir():
+                reached.add(target)
+                _listed(root, target, reached)
+            elif (root / target).is_file():
+                reached.add(target)
+        return
+
+
+def _strings(data: object, key: str) -> list[str]:
+    listed = data.get(key) if isinstance(data, dict) else None
+    return [e for e in listed if isinstance(e, str)] if isinstance(listed, list) else []
 
 
 @dataclass
@@ -96,9 +179,10 @@ class Setters:
     which files each of them renders (its ``spec.path``)."""
 
     by_variable: dict[str, list[PinSite]] = field(default_factory=dict)
-    scopes: dict[tuple[str, int], str] = field(default_factory=dict)  # (file, start) -> dir
+    # (file, start) -> the paths it renders (directories or files; none: every file)
+    scopes: dict[tuple[str, int], tuple[str, ...]] = field(default_factory=dict)
 
-    def add(self, variable: str, site: PinSite, scope: str) -> None:
+    def add(self, variable: str, site: PinSite, scope: tuple[str, ...]) -> None:
         self.by_variable.setdefault(variable, []).append(site)
         self.scopes[(site.file, site.start)] = scope
 
@@ -107,5 +191,5 @@ class Setters:
         return [s for s in self.by_variable.get(variable, []) if self._covers(s, file)]
 
     def _covers(self, site: PinSite, file: str) -> bool:
-        scope = self.scopes.get((site.file, site.start), "")
-        return not scope or file.startswith(scope + "/")
+        scope = self.scopes.get((site.file, site.start), ())
+        return not scope or any(file == p or file.startswith(p + "/") for p in scope)

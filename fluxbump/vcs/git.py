@@ -79,7 +79,6 @@ def _no_git_to_run(top: Path) -> GitUnusable:
     """Why ``git version``, which GitPython's import runs, failed: no git on PATH (a slim
     container image), or a git that refuses to start (a broken global configuration)."""
     import shutil
-    import subprocess
 
     if shutil.which("git") is None:
         return GitUnusable(
@@ -89,11 +88,10 @@ def _no_git_to_run(top: Path) -> GitUnusable:
             "; install git",
         )
     try:
-        proc = subprocess.run(["git", "version"], capture_output=True, check=False)
-        lines = proc.stderr.decode(errors="replace").strip().splitlines()
+        _, said = _git_says("version")
     except OSError as exc:  # (too many open files, say)
-        lines = [exc.strerror or type(exc).__name__]
-    why = lines[0].removeprefix("fatal: ") if lines else "git version failed"
+        said = exc.strerror or type(exc).__name__
+    why = said if said is not None else "git version failed"
     return GitUnusable(
         top,
         f"git does not run ({why})",
@@ -106,27 +104,33 @@ def _broken_git_file(root: Path) -> GitUnusable | None:
     """A ``.git`` file git cannot follow (a linked worktree whose main repository moved or was
     pruned): git stops there with an error, so the bump must not write files uncommitted as if
     no repository were there. None when git agrees there is none (or opens it after all)."""
-    import subprocess
-
     here = root.resolve()
     top = next((d for d in (here, *here.parents) if (d / ".git").is_file()), None)
     if top is None:
         return None
     try:
-        proc = subprocess.run(["git", "-C", str(here), "rev-parse", "--git-dir"],
-                              capture_output=True, check=False)  # fmt: skip
+        code, said = _git_says("-C", str(here), "rev-parse", "--git-dir")
     except OSError:
         return None
-    lines = proc.stderr.decode(errors="replace").strip().splitlines()
-    if proc.returncode == 0 or not lines:
+    if code == 0 or said is None:
         return None
     return GitUnusable(
         top,
-        f"git cannot open its .git file ({lines[0].removeprefix('fatal: ')})",
+        f"git cannot open its .git file ({said})",
         "repair it (`git worktree repair` in the main work tree), or pass --no-git to only "
         "write the files",
         "; repair it",
     )
+
+
+def _git_says(*args: str) -> tuple[int, str | None]:
+    """Run git (before GitPython can, or where it cannot): its exit status and the first line
+    of its stderr without git's ``fatal: `` (None when it printed nothing there)."""
+    import subprocess
+
+    proc = subprocess.run(["git", *args], capture_output=True, check=False)
+    lines = proc.stderr.decode(errors="replace").strip().splitlines()
+    return proc.returncode, lines[0].removeprefix("fatal: ") if lines else None
 
 
 def _refuse_object_format(handle: Any, top: Path) -> None:

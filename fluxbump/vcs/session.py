@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fluxbump.config import Config
 from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.plan import BaseCharts, Plan
 from fluxbump.results import BumpOptions, BumpResult
@@ -38,6 +39,7 @@ class GitSession:
         self.branch: str | None = None
         self.index_url = ""
         self.forge: tuple[Any, str] | None = None
+        self.config = Config()  # the run's: where its 'remote' is set, for the refusals
 
     @classmethod
     def open(cls, root: Path, options: BumpOptions) -> GitSession:
@@ -154,7 +156,7 @@ class GitSession:
         if not git.has_remote(self.repo, remote):
             flag = "--open-pr" if self.options.open_pr else "--push"
             raise UsageError(
-                f"{flag}: no git remote '{remote}' (set 'remote' in .fluxbump.yaml, or "
+                f"{flag}: no git remote '{remote}' ({self.config.advice('remote')}, or "
                 f"git remote add {remote} URL); nothing was written"
             )
 

@@ -166,7 +166,7 @@ class BumpGit:
         # Commits made since (the bump's files committed by hand, say): undoing would restore
         # the files under them (or move HEAD off them), and finishing would claim a commit
         # the run never made.
-        raise head_moved(self.journal, self.branch0, self.head0)
+        raise head_moved(self.top, self.journal, self.branch0, self.head0)
 
     def complete(self) -> None:
         tip = self._rev(f"refs/heads/{self.branch}")
@@ -254,8 +254,16 @@ def _paths(listed: bytes) -> set[str]:
     return {path for path in os.fsdecode(listed).split("\0") if path}
 
 
-def head_moved(journal: Path, branch0: str | None, head0: str) -> UsageError:
+def head_moved(top: Path, journal: Path, branch0: str | None, head0: str) -> UsageError:
     """The refusal to recover a run after HEAD moved to commits it did not make."""
+    if run_git(top, ["cat-file", "-e", f"{head0}^{{commit}}"]).returncode != 0:
+        # Told to check out a commit that is not there, the user could do nothing.
+        return UsageError(
+            f"{journal} records that an interrupted fluxbump run began at commit {head0[:12]}, "
+            "which is not in this repository (its history was rewritten, or the record is "
+            "damaged), so fluxbump cannot tell whether commits since hold what that run "
+            f"wrote: see git status, then remove {journal} to keep the files as they are"
+        )
     start = f"{branch0} (at {head0[:12]}, where it began)" if branch0 else f"{head0[:12]}"
     return UsageError(
         "HEAD moved to commits an interrupted fluxbump run did not make; undoing that run "
@@ -284,7 +292,7 @@ class HeadOnly:
         proc = run_git(self.top, ["rev-parse", "-q", "--verify", "HEAD^{commit}"])
         head = proc.stdout.decode().strip() if proc.returncode == 0 else self.head0
         if head != self.head0 and touched(self.top, self.head0, head, files):
-            raise head_moved(self.journal, self.branch0, self.head0)
+            raise head_moved(self.top, self.journal, self.branch0, self.head0)
         return False
 
     def complete(self) -> None:

@@ -484,6 +484,14 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
+def _what_another_did(entry: _Entry, before: bool = False) -> tuple[str, str]:
+    """What another process did to a file fluxbump writes (deleted it: a message saying it
+    "kept that version" of a file that is gone says nothing true), and what is left there."""
+    if os.path.lexists(entry.real):
+        return ("created" if before and entry.created else "changed"), "kept that version"
+    return "deleted", "left so"
+
+
 class Transaction:
     """Files already written; the caller decides: ``commit()`` keeps them, ``rollback()`` not."""
 
@@ -496,6 +504,9 @@ class Transaction:
         # What this run last wrote to each file: a rollback overwrites only these bytes.
         self._written = {entry.real: entry.after for entry in self.entries}
         self._settled: Stamps = {}  # the files' stamps once every rename is done
+        # The files renamed (or removed) so far: another process's change to any other one
+        # was made before fluxbump wrote it, which the rollback must not call its own.
+        self.wrote: set[Path] = set()
         self._state = "open"
 
     @property
@@ -523,10 +534,10 @@ class Transaction:
                 _stamp(path) != self._settled.get(path)
                 and read_or_none(path) != self._written[path]
             ):
+                how, left = _what_another_did(entry)
                 raise ChangedMeanwhile(
-                    f"{entry.rel}: changed by another process after fluxbump wrote it, before "
-                    "its commit; kept that version, every other file is restored; nothing was "
-                    "committed"
+                    f"{entry.rel}: {how} by another process after fluxbump wrote it, before "
+                    f"its commit; {left}, every other file is restored; nothing was committed"
                 )
 
     def stamps(self) -> Stamps:
@@ -571,13 +582,28 @@ class Transaction:
         with signals_deferred():
             kept = self._restore()
             self._state = "rolled back"
-        if kept:
-            raise ChangedMeanwhile(
-                f"{', '.join(kept)}: changed by another process after fluxbump wrote it; kept "
-                "that version (fluxbump's edit in it is not undone); every other file was restored"
-            )
+        if not kept:
+            return
+        deleted = [e.rel for e in kept if _what_another_did(e)[0] == "deleted"]
+        changed = [e.rel for e in kept if e.rel not in deleted]
+        said = [
+            *([f"{', '.join(changed)}: changed by another process after fluxbump wrote it; "
+               "kept that version (fluxbump's edit in it is not undone)"] if changed else []),
+            *([f"{', '.join(deleted)}: deleted by another process after fluxbump wrote it; "
+               "left so"] if deleted else []),
+        ]  # fmt: skip
+        raise ChangedMeanwhile(f"{'; '.join(said)}; every other file was restored")
 
-    def _restore(self) -> list[str]:
+    def changed_before_written(self, entry: _Entry) -> ChangedMeanwhile:
+        """Another process changed ``entry`` before its rename: what it did, and that the
+        files fluxbump had written are restored (the rollback follows)."""
+        how, left = _what_another_did(entry, before=True)
+        return ChangedMeanwhile(
+            f"{entry.rel}: {how} by another process before fluxbump wrote it; {left}, every "
+            "file fluxbump had written was restored; re-run"
+        )
+
+    def _restore(self) -> list[_Entry]:
         by_real = {entry.real: entry for entry in self.entries}
         self._drop_temps()
         kept = {e.real for e in self.entries if _not_a_file(e.real)}
@@ -617,7 +643,7 @@ class Transaction:
                 f"every file was restored but the journal {self.journal} could not be removed "
                 f"({describe(exc)}); remove it by hand"
             ) from exc
-        return [by_real[real].rel for real in kept]
+        return [by_real[real] for real in kept if real in self.wrote]
 
     def _drop_temps(self) -> None:
         for entry in self.entries:
@@ -663,10 +689,8 @@ def apply_changes(
         for entry in entries:
             current = entry.rel
             if _not_a_file(entry.real) or read_or_none(entry.real) != entry.before:
-                raise ChangedMeanwhile(
-                    f"{entry.rel}: changed by another process while fluxbump was writing; "
-                    "kept that version, every file fluxbump had written was restored; re-run"
-                )
+                raise tx.changed_before_written(entry)
+            tx.wrote.add(entry.real)  # (before the step: a failed rename may have happened)
             if entry.deleted:
                 writer.unlink(entry.real, "rename")
             else:

@@ -125,8 +125,8 @@ def _link(root: Path, victim: str) -> None:
 @pytest.mark.parametrize(
     ("at", "act", "says", "branch"),
     [
-        ("git:1", _delete, "{victim}: changed by another process after fluxbump wrote it",
-         "main"),
+        ("git:1", _delete, "{victim}: deleted by another process after fluxbump wrote it; "
+         "left so; every other file was restored", "main"),
         ("git:1", _link, "{victim}: changed by another process after fluxbump wrote it", "main"),
         ("git:1", _check_out_another, "HEAD moved to branch theirs at {head12} while fluxbump "
          "was writing", "theirs"),
@@ -163,3 +163,25 @@ def test_another_process_acting_before_the_commit_is_never_committed_as_the_bump
     assert theirs == (["their commit"] if (at, act) == ("git:1", _commit_theirs) else [])
     others = {k: v for k, v in before.files.items() if k != victim}
     assert {k: v for k, v in snapshot(root).items() if k not in (victim, "THEIRS.txt")} == others
+
+
+def test_a_file_deleted_before_fluxbump_wrote_it_is_named_so(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """Two files renamed, another process deletes the last one fluxbump would write: the
+    rollback said it was "changed by another process after fluxbump wrote it; kept that
+    version (fluxbump's edit in it is not undone)" of a file fluxbump never wrote."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    before = git_state(root)
+    victim = planned(root, index_server, tmp_path)[-1]  # renamed last
+    code, err = _raced(root, index_server, tmp_path, "rename:2", lambda: _delete(root, victim))
+    assert code == 2, err
+    assert err == (
+        f"error: {victim}: deleted by another process before fluxbump wrote it; left so, every "
+        "file fluxbump had written was restored; re-run\n"
+    )
+    others = {k: v for k, v in before.files.items() if k != victim}
+    assert snapshot(root) == others
+    state = git_state(root)
+    assert (state.head, state.branch, state.branches) == (before.head, "main", ("main",))
+    assert leftovers(root) == []

@@ -8,6 +8,7 @@ branch, a staged bump, or a lock.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -499,3 +500,32 @@ def test_no_git_identity_is_refused_before_anything_is_written(
     done = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--no-git"), tmp_path / "cache",
                **no_global)  # fmt: skip
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("extra", [(), ("--no-git",)], ids=["branch", "no-git"])
+def test_a_journal_whose_start_commit_is_not_in_the_repository_says_so(
+    tmp_path: Path, index_server: HelmServer, extra: tuple[str, ...]
+) -> None:
+    """A git record naming a start commit this repository lacks (history rewritten, or a
+    journal copied from another clone) was refused with "check out main (at 000000000000,
+    where it began)": a commit that cannot be checked out."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    args = ("to", "2.4.0", *extra)
+    killed = run(fluxbump_cmd(root, index_server, *args), tmp_path / "cache",
+                 **{CRASH_ENV: "rename:1"})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL
+    journal = root / ".git" / "fluxbump-journal"
+    record = json.loads((journal / "git.json").read_text())
+    record["head0"] = "0" * 40
+    (journal / "git.json").write_text(json.dumps(record))
+    before = git_state(root)
+    proc = run(fluxbump_cmd(root, index_server, *args), tmp_path / "cache")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        f"error: {journal} records that an interrupted fluxbump run began at commit "
+        "000000000000, which is not in this repository (its history was rewritten, or the "
+        "record is damaged), so fluxbump cannot tell whether commits since hold what that "
+        f"run wrote: see git status, then remove {journal} to keep the files as they are\n"
+    )
+    assert "000000000000, where it began" not in proc.stderr
+    assert git_state(root) == before and journal.is_dir()

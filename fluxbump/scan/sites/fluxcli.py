@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
+from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, PlacedWarning, Role, yaml_site
 from fluxbump.scan.sites.kustomizeremote import COMMENT, follow_file_variables
 from fluxbump.scan.sources import SourceFile
@@ -86,6 +87,11 @@ _IMAGE = re.compile(
     r"(?<![\w./-])(?:[\w.-]+(?::\d+)?/)*fluxcd/flux-cli:"
     r"(?P<tag>v?\$\{[A-Za-z_]\w*\}|v?\$[A-Za-z_]\w*|[\w.+-]+(?:@sha256:[0-9a-f]{64})?)"
 )
+# The same image as Helm values give one: a mapping whose ``repository`` (after a
+# ``registry:`` or not) or ``image`` (the flux2 chart's ``cli.image``) is the CLI's, untagged,
+# and whose ``tag`` is the pin; a ``digest`` beside it decides the image (no pin).
+_REPOSITORY = re.compile(r"(?:[\w.-]+(?::\d+)?/)*fluxcd/flux-cli")
+_REPOSITORY_KEYS = ("repository", "image")
 # A Dockerfile ``ARG NAME=<image>`` (the image reference kept for a ``FROM``).
 _IMAGE_ARG = re.compile(r"^[ \t]*ARG[ \t]+(?P<name>[A-Za-z_]\w*)=")
 IMAGE = "fluxcd/flux-cli image"
@@ -113,7 +119,9 @@ def find_cli_pins(source: SourceFile) -> list[PinSite]:
 def may_hold_written_cli_pin(raw: bytes) -> bool:
     """The byte test run on every cluster file (``find_written_cli_pins``)."""
     return (
-        _RELEASES.encode() in raw or _IMAGE_NAME.encode() in raw or bool(_SCRIPT_NAME.search(raw))
+        _RELEASES.encode() in raw
+        or _IMAGE_NAME[:-1].encode() in raw  # (with its tag, or a tag beside it)
+        or bool(_SCRIPT_NAME.search(raw))
     )
 
 
@@ -129,7 +137,47 @@ def find_written_cli_pins(source: SourceFile) -> list[PinSite]:
         pins += _install_script_pins(source)
     if _IMAGE_NAME.encode() in source.raw:
         pins += _image_pins(source)
+    if _IMAGE_NAME[:-1].encode() in source.raw and source.rel.endswith((".yaml", ".yml")):
+        pins += _image_value_pins(source)
     return pins
+
+
+def _image_value_pins(source: SourceFile) -> list[PinSite]:
+    """The ``tag`` beside each untagged reference to the CLI's image in a YAML mapping (Helm
+    values: ``image: {repository: ghcr.io/fluxcd/flux-cli, tag: v2.4.0}``)."""
+    try:
+        documents = blockyaml.compose_all(source.text, source.rel)
+    except UsageError:  # not YAML: its image references are read as text (``_image_pins``)
+        return []
+    sites = []
+    for index, root in enumerate(documents):
+        for path, mapping in _mappings(root):
+            names = (yamldoc.text_of(yamldoc.child(mapping, key)) for key in _REPOSITORY_KEYS)
+            if not any(name and _REPOSITORY.fullmatch(name) for name in names):
+                continue
+            if yamldoc.text_of(yamldoc.child(mapping, "digest")):
+                continue  # pulled by its digest: the tag decides nothing
+            tag = yamldoc.located(yamldoc.child(mapping, "tag"), index, (*path, "tag"))
+            if tag is not None and tag.value:
+                sites.append(yaml_site(Role.CLI, source.rel, tag, subject=SUBJECT, owner=IMAGE))
+    return sorted(sites, key=lambda site: site.start)
+
+
+def _mappings(root: object) -> Iterator[tuple[yamldoc.YamlPath, object]]:
+    """Every mapping of a document with its path, each once (an alias's target at its first
+    path), without recursion (a deeply nested file is no error here)."""
+    seen: set[int] = set()
+    stack: list[tuple[yamldoc.YamlPath, object]] = [((), root)]
+    while stack:
+        path, node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if yamldoc.is_mapping(node):
+            yield path, node
+            stack += [((*path, key), yamldoc.child(node, key)) for key in yamldoc.keys(node)]
+        elif yamldoc.is_sequence(node):
+            stack += [((*path, i), item) for i, item in yamldoc.items(node)]
 
 
 def _image_pins(source: SourceFile) -> list[PinSite]:

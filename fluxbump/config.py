@@ -246,6 +246,8 @@ def _coerce(key: str, value: Any) -> Any:
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise _Invalid((key,), f"'{key}' must be a list of glob strings")
+        for glob in value:
+            _refuse_outside(key, glob)
         return tuple(value)
     if key in _STR_KEYS:
         if not isinstance(value, str) or not value:
@@ -258,6 +260,17 @@ def _coerce(key: str, value: Any) -> Any:
     if key == "components":
         return _components(value)
     return _gate(value)
+
+
+def _refuse_outside(key: str, glob: str) -> None:
+    """A glob is matched against paths from the repository root: one that starts at ``/`` or
+    climbs out with ``..`` matches nothing, and what it was meant to list went unread."""
+    if glob.startswith("/") or ".." in glob.split("/"):
+        raise _Invalid(
+            (key,),
+            f"'{key}': '{glob}' leaves the repository; globs are relative to its root (no "
+            "'..', no leading '/'): write the path from the repository root",
+        )
 
 
 def _components(value: Any) -> tuple[ComponentConfig, ...]:

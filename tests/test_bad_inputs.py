@@ -237,6 +237,17 @@ CASES: dict[str, Case] = {
     ),
     # --- .fluxbump.yaml with wrong types or broken YAML: exit 2 naming the key or line
     "config-clusters-not-a-list": both(config("clusters: 3\n"), ".fluxbump.yaml", "'clusters'"),
+    # A glob out of the repository matched nothing: the HelmReleases went unread, exit 0.
+    "config-glob-dot-dot": both(
+        config("remote: origin\nclusters: ['../**/*.yaml']\n"),
+        ".fluxbump.yaml:2",
+        "'clusters': '../**/*.yaml' leaves the repository; globs are relative to its root",
+    ),
+    "config-glob-absolute": both(
+        config("exclude: [docs/**, /etc/**/*.yaml]\n"),
+        ".fluxbump.yaml:1",
+        "'exclude': '/etc/**/*.yaml' leaves the repository",
+    ),
     "config-timeout-is-a-string": both(
         config("gate: {timeout: '10'}\n"), ".fluxbump.yaml", "'gate.timeout' must be a positive"
     ),

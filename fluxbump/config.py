@@ -247,7 +247,7 @@ def _coerce(key: str, value: Any) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise _Invalid((key,), f"'{key}' must be a list of glob strings")
         for glob in value:
-            _refuse_outside(key, glob)
+            _refuse_glob(key, glob)
         return tuple(value)
     if key in _STR_KEYS:
         if not isinstance(value, str) or not value:
@@ -262,14 +262,24 @@ def _coerce(key: str, value: Any) -> Any:
     return _gate(value)
 
 
-def _refuse_outside(key: str, glob: str) -> None:
+def _refuse_glob(key: str, glob: str) -> None:
     """A glob is matched against paths from the repository root: one that starts at ``/`` or
-    climbs out with ``..`` matches nothing, and what it was meant to list went unread."""
+    climbs out with ``..`` matches nothing, and what it was meant to list went unread. One
+    whose ``**`` inside a name leaves more than one run to try at every split (``a**/b**/c``)
+    takes a time that grows as a path's length cubed, or worse: a hostile path hangs it."""
+    from fluxbump.scan.sources import free_runs
+
     if glob.startswith("/") or ".." in glob.split("/"):
         raise _Invalid(
             (key,),
             f"'{key}': '{glob}' leaves the repository; globs are relative to its root (no "
             "'..', no leading '/'): write the path from the repository root",
+        )
+    if free_runs(glob) > 1:
+        raise _Invalid(
+            (key,),
+            f"'{key}': '{glob}' has more '**' inside names than fluxbump matches in bounded "
+            "time; write '**' as a whole path segment ('dir/**/name.yaml')",
         )
 
 

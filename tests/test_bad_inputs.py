@@ -248,6 +248,13 @@ CASES: dict[str, Case] = {
         ".fluxbump.yaml:1",
         "'exclude': '/etc/**/*.yaml' leaves the repository",
     ),
+    # Each '**' inside a name is a run tried at every split: the time grew as a power of a
+    # path's length (the stars of '*a*a*c' are matched at their first fit: test_globs.py).
+    "config-glob-of-spanning-runs": both(
+        config("charts: ['**/Chart.yaml', 'a**/b**/c**.yaml']\n"),
+        ".fluxbump.yaml:1",
+        "'charts': 'a**/b**/c**.yaml' has more '**' inside names than fluxbump matches in bounded",
+    ),
     "config-timeout-is-a-string": both(
         config("gate: {timeout: '10'}\n"), ".fluxbump.yaml", "'gate.timeout' must be a positive"
     ),

@@ -21,6 +21,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from fluxbump.scan.sources import ANY, DIRS, SLASH, STAR, GlobToken, glob_pattern
+
 # Renovate's own order (``lib/config/app-strings.ts``): the first that exists is the config.
 CONFIG_FILES = (
     "renovate.json",
@@ -161,7 +163,7 @@ def _compile(entry: str) -> tuple[re.Pattern[str] | None, bool]:
     if pattern.startswith("#"):
         return None, False
     try:
-        expanded = "|".join(f"(?:{_segments(p)})" for p in _braces(pattern))
+        expanded = "|".join(f"(?:{glob_pattern(_segments(p))})" for p in _braces(pattern))
         return re.compile(f"(?:{expanded})\\Z", re.DOTALL), negated
     except _TooMany:
         why = f"expands to more than {MAX_EXPANSIONS} patterns"
@@ -170,47 +172,48 @@ def _compile(entry: str) -> tuple[re.Pattern[str] | None, bool]:
     raise ValueError(f"ignorePaths entry '{entry}' {why}")
 
 
-def _segments(pattern: str) -> str:
+def _segments(pattern: str) -> list[GlobToken]:
     segments = pattern.split("/")
-    out = ""
+    out: list[GlobToken] = []
     for i, segment in enumerate(segments):
         last = i == len(segments) - 1
         if segment == "**":
-            if last:
-                out += ".*" if i == 0 else "/.*"  # (``a/**`` is not ``a`` itself)
-            else:
-                out += "(?:.*/)?" if i == 0 else "/(?:.*/)?"
+            if i > 0:
+                out.append(SLASH)
+            out.append(ANY if last else DIRS)  # (``a/**`` is not ``a`` itself)
             continue
         if i > 0 and segments[i - 1] != "**":
-            out += "/"
+            out.append(SLASH)
         out += _segment(segment)
     return out
 
 
-def _segment(segment: str) -> str:
-    out, i = [], 0
+def _segment(segment: str) -> list[GlobToken]:
+    out: list[GlobToken] = []
+    i = 0
     while i < len(segment):
         char = segment[i]
         if char == "\\" and i + 1 < len(segment):
-            out.append(re.escape(segment[i + 1]))
+            out.append(("lit", re.escape(segment[i + 1])))
             i += 2
             continue
         if char == "*":
             while i + 1 < len(segment) and segment[i + 1] == "*":  # ``a**`` is ``a*``
                 i += 1
-            out.append("[^/]*")
+            out.append(STAR)
         elif char == "?":
-            out.append("[^/]")
+            out.append(("lit", "[^/]"))
         elif char == "[" and (end := _class_end(segment, i)) > 0:
             body = segment[i + 1 : end]
             negate = body[:1] in ("!", "^")
             members = (body[1:] if negate else body).replace("\\", "\\\\").replace("[", "\\[")
-            out.append(f"[^/{members}]" if negate else f"[{members}]")
+            # (a range such as ``%-0`` holds ``/``, which minimatch's class never meets)
+            out.append(("lit", f"[^/{members}]" if negate else f"(?!/)[{members}]"))
             i = end
         else:
-            out.append(re.escape(char))
+            out.append(("lit", re.escape(char)))
         i += 1
-    return "".join(out)
+    return out
 
 
 def _class_end(segment: str, start: int) -> int:

@@ -432,6 +432,26 @@ def test_a_50MB_file_without_a_pin_is_skipped(tmp_path: Path, index_file: str) -
     assert outcome.code == 0 and outcome.stderr == ""
 
 
+def test_a_script_over_the_size_limit_is_named_with_the_way_past_it(
+    tmp_path: Path, index_file: str
+) -> None:
+    """A 9 MiB script (a release pin file by its name) makes every bump refuse: the message
+    said only 'larger than 8 MiB; not a pin file', not how to go on."""
+    root = make_fleet(tmp_path / "repo", CONSISTENT, clusters=("a.example",))
+    (root / "scripts").mkdir()
+    with open(root / "scripts/vendor.sh", "wb") as handle:
+        handle.truncate(9 * 1024 * 1024)  # sparse: read up to the cap, never written out
+    says = (
+        "scripts/vendor.sh:1: larger than 8 MiB, too large to be read for pins; add it to "
+        "'exclude' in .fluxbump.yaml if it pins nothing"
+    )
+    assert says in run(root, index_file, "check").stdout
+    outcome = run(root, index_file, "to", "2.5.1")
+    assert outcome.code == 2 and outcome.stderr.startswith(f"error: {says}"), outcome.stderr
+    (root / ".fluxbump.yaml").write_text("exclude: [scripts/vendor.sh]\n")
+    assert run(root, index_file, "check").code == 0
+
+
 @pytest.mark.parametrize(
     ("links", "named"),
     [

@@ -114,7 +114,10 @@ def source_of(rel: str, raw: bytes) -> SourceFile:
 
 
 def _too_large(rel: str) -> NoReturn:
-    raise UsageError(f"{rel}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not a pin file")
+    raise UsageError(
+        f"{rel}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, too large to be read for "
+        "pins; add it to 'exclude' in .fluxbump.yaml if it pins nothing"
+    )
 
 
 def read_raw(root: Path | str, rel: str, *, limit: int | None = None) -> bytes:

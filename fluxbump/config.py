@@ -158,7 +158,7 @@ class _Invalid(UsageError):
 def load_config(root: Path) -> Config:
     """Read ``.fluxbump.yaml`` at the repo root if present; unknown keys, wrong types and
     values out of range exit 2 naming ``.fluxbump.yaml:LINE``, before anything is written."""
-    from fluxbump.scan.sources import MAX_FILE_BYTES, read_raw
+    from fluxbump.scan.sources import MAX_FILE_BYTES, decode, read_raw
 
     if not os.path.lexists(root / CONFIG_NAME):
         return Config()
@@ -172,17 +172,17 @@ def load_config(root: Path) -> Config:
 
     from fluxbump.yamlio import plaindata
 
+    text = decode(raw, CONFIG_NAME)  # (UTF-16, a byte not UTF-8: named as in a pin file)
     try:
-        text = raw.decode("utf-8")
         data = plaindata.load(text)  # (a scalar unfit for its tag: an error at its line)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = exc.problem or exc.context or "invalid YAML"
         raise UsageError(f"{CONFIG_NAME}{line}: cannot read configuration ({problem})") from None
-    except (YAMLError, UnicodeDecodeError, OSError, ValueError) as exc:  # (``!!int x``)
+    except (YAMLError, OSError, ValueError) as exc:  # (``!!int x``)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        where = f"{CONFIG_NAME}{_line_at(raw, exc)}"
+        where = f"{CONFIG_NAME}{_line_at(text, exc)}"
         raise UsageError(f"{where}: cannot read configuration ({first})") from None
     except RecursionError:
         raise UsageError(f"{CONFIG_NAME}: cannot read configuration (nested too deeply)") from None
@@ -192,17 +192,13 @@ def load_config(root: Path) -> Config:
         raise UsageError(f"{CONFIG_NAME}:{_line_of(text, exc.path)}: {exc.problem}") from None
 
 
-def _line_at(raw: bytes, exc: Exception) -> str:
-    """``:LINE`` of a byte that is not UTF-8, or of a character YAML forbids (a NUL: ruamel's
-    ReaderError holds its index in the text), else nothing."""
+def _line_at(text: str, exc: Exception) -> str:
+    """``:LINE`` of a character YAML forbids (a NUL: ruamel's ReaderError holds its index in
+    the text), else nothing."""
     position = getattr(exc, "position", None)
-    if isinstance(exc, UnicodeDecodeError):
-        before = raw[: exc.start]
-    elif isinstance(position, int):
-        before = raw.decode("utf-8")[:position].encode()
-    else:
+    if not isinstance(position, int):
         return ""
-    line = before.count(b"\n") + 1
+    line = text[:position].count("\n") + 1
     return f":{line}"
 
 

@@ -90,6 +90,10 @@ def big_file(with_pin: bool) -> Mutation:
     return mutate
 
 
+def re_encoded_config(text: str, codec: str) -> Mutation:
+    return write(".fluxbump.yaml", text.encode(codec))
+
+
 def config(text: str | bytes) -> Mutation:
     data = text.encode() if isinstance(text, str) else text
     return write(".fluxbump.yaml", data)
@@ -273,7 +277,11 @@ CASES: dict[str, Case] = {
     "config-unclosed-flow": both(config("clusters: [\n"), ".fluxbump.yaml:2", "cannot read"),
     "config-nested-too-deeply": both(config("[" * 500), ".fluxbump.yaml", "nested too deeply"),
     "config-latin1": both(
-        config(b"remote: o\nwrapper: caf\xe9\n"), ".fluxbump.yaml:2:", "cannot read"
+        config(b"remote: o\nwrapper: caf\xe9\n"), ".fluxbump.yaml:2:", "save it as UTF-8"
+    ),
+    # (it said 'cannot read configuration ('utf-8' codec can't decode byte 0xff ...)')
+    "config-utf16": both(
+        re_encoded_config("remote: origin\n", "utf-16"), ".fluxbump.yaml:1", "(iconv -f UTF-16"
     ),
     "config-nul": both(config("remote: o\nwrapper: a\x00\n"), ".fluxbump.yaml:2:", "cannot read"),
     "config-bad-int": both(config("wrapper: !!int abc\n"), ".fluxbump.yaml", "cannot read"),

@@ -139,6 +139,12 @@ class Config:
     # (``scan/renovate_paths.py``); false reads them.
     follow_renovate_paths: bool = True
     source: str = "defaults"  # where this configuration came from (for messages)
+    # The file's text, to name the line of a setting a later step finds wrong (not a setting)
+    text: str = field(default="", compare=False, repr=False)
+
+    def where(self, *path: str) -> str:
+        """``.fluxbump.yaml:LINE`` of the setting at ``path`` (its key's line)."""
+        return f"{CONFIG_NAME}:{_line_of(self.text, path)}" if self.text else CONFIG_NAME
 
 
 _LIST_KEYS = {"cloudinit", "charts", "blueprints", "clusters", "release_pins", "exclude"}
@@ -187,7 +193,7 @@ def load_config(root: Path) -> Config:
     except RecursionError:
         raise UsageError(f"{CONFIG_NAME}: cannot read configuration (nested too deeply)") from None
     try:
-        return parse_config(data or {})
+        return replace(parse_config(data or {}), text=text)
     except _Invalid as exc:
         raise UsageError(f"{CONFIG_NAME}:{_line_of(text, exc.path)}: {exc.problem}") from None
 
@@ -221,7 +227,7 @@ def parse_config(data: Any) -> Config:
     """Validate a loaded mapping into a Config."""
     if not isinstance(data, dict):
         raise _Invalid((), "must be a mapping of settings")
-    known = {f.name for f in fields(Config)} - {"source"}
+    known = {f.name for f in fields(Config)} - {"source", "text"}
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:

@@ -272,6 +272,17 @@ CASES: dict[str, Case] = {
         config("app_version_policy: sometimes\n"), ".fluxbump.yaml", "must be one of"
     ),
     "config-wrapper-empty": both(config("wrapper: ''\n"), ".fluxbump.yaml", "'wrapper'"),
+    # (the line was not named: '.fluxbump.yaml: components.nope: ...')
+    "config-component-unknown": both(
+        config("remote: origin\ncomponents:\n  bp-cilium: {wrapper: x, upstream: y}\n"),
+        ".fluxbump.yaml:3: components.bp-cilium",
+        "no Chart.yaml with 'name: x'",
+    ),
+    "config-component-to-exclude-unknown": both(
+        config("components:\n  flux: false\n  nope: false\n"),
+        ".fluxbump.yaml:3: components.nope",
+        "no component of that name to exclude",
+    ),
     "config-is-a-list": both(config("- wrapper\n"), ".fluxbump.yaml", "must be a mapping"),
     "config-unknown-key": both(config("wraper: bp-flux\n"), ".fluxbump.yaml", "'wraper'"),
     "config-unclosed-flow": both(config("clusters: [\n"), ".fluxbump.yaml:2", "cannot read"),

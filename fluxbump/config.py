@@ -143,15 +143,17 @@ class Config:
     # of repr, which keys the scan cache, so a comment added to the file keeps the cache.
     text: str = field(default="", compare=False, repr=False)
 
-    def set_at(self, key: str) -> str | None:
-        """``.fluxbump.yaml:LINE`` where the file sets the top-level ``key``, else None."""
-        found = _key_node(_compose(self.text), key) if self.text else None
-        return None if found is None else f"{CONFIG_NAME}:{found[0].start_mark.line + 1}"
+    def where(self, *path: str) -> str | None:
+        """``.fluxbump.yaml:LINE`` of the setting at ``path`` (its deepest key the file has),
+        None when the file does not set its first key."""
+        if not self.text or _key_node(_compose(self.text), path[0]) is None:
+            return None
+        return f"{CONFIG_NAME}:{_line_of(self.text, path)}"
 
     def advice(self, key: str) -> str:
         """How a user changes ``key``: at the line that sets it (a message that said 'set it
         in .fluxbump.yaml' of a value set there sent them to add a second one), else set it."""
-        where = self.set_at(key)
+        where = self.where(key)
         return f"set '{key}' in {CONFIG_NAME}" if where is None else f"change '{key}' at {where}"
 
 
@@ -172,7 +174,7 @@ class _Invalid(UsageError):
 def load_config(root: Path) -> Config:
     """Read ``.fluxbump.yaml`` at the repo root if present; unknown keys, wrong types and
     values out of range exit 2 naming ``.fluxbump.yaml:LINE``, before anything is written."""
-    from fluxbump.scan.sources import MAX_FILE_BYTES, read_raw
+    from fluxbump.scan.sources import MAX_FILE_BYTES, decode, read_raw
 
     if not os.path.lexists(root / CONFIG_NAME):
         return Config()
@@ -186,17 +188,17 @@ def load_config(root: Path) -> Config:
 
     from fluxbump.yamlio import plaindata
 
+    text = decode(raw, CONFIG_NAME)  # (UTF-16, a byte not UTF-8: named as in a pin file)
     try:
-        text = raw.decode("utf-8")
         data = plaindata.load(text)  # (a scalar unfit for its tag: an error at its line)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = exc.problem or exc.context or "invalid YAML"
         raise UsageError(f"{CONFIG_NAME}{line}: cannot read configuration ({problem})") from None
-    except (YAMLError, UnicodeDecodeError, OSError, ValueError) as exc:  # (``!!int x``)
+    except (YAMLError, OSError, ValueError) as exc:  # (``!!int x``)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        where = f"{CONFIG_NAME}{_line_at(raw, exc)}"
+        where = f"{CONFIG_NAME}{_line_at(text, exc)}"
         raise UsageError(f"{where}: cannot read configuration ({first})") from None
     except RecursionError:
         raise UsageError(f"{CONFIG_NAME}: cannot read configuration (nested too deeply)") from None
@@ -218,17 +220,13 @@ def _from_root(root: Path, helm_repo: str | None) -> str | None:
     return str(root / helm_repo)
 
 
-def _line_at(raw: bytes, exc: Exception) -> str:
-    """``:LINE`` of a byte that is not UTF-8, or of a character YAML forbids (a NUL: ruamel's
-    ReaderError holds its index in the text), else nothing."""
+def _line_at(text: str, exc: Exception) -> str:
+    """``:LINE`` of a character YAML forbids (a NUL: ruamel's ReaderError holds its index in
+    the text), else nothing."""
     position = getattr(exc, "position", None)
-    if isinstance(exc, UnicodeDecodeError):
-        before = raw[: exc.start]
-    elif isinstance(position, int):
-        before = raw.decode("utf-8")[:position].encode()
-    else:
+    if not isinstance(position, int):
         return ""
-    line = before.count(b"\n") + 1
+    line = text[:position].count("\n") + 1
     return f":{line}"
 
 
@@ -261,7 +259,7 @@ def parse_config(data: Any) -> Config:
     """Validate a loaded mapping into a Config."""
     if not isinstance(data, dict):
         raise _Invalid((), "must be a mapping of settings")
-    known = {f.name for f in fields(Config)} - {"source"}
+    known = {f.name for f in fields(Config)} - {"source", "text"}
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:
@@ -282,6 +280,8 @@ def _coerce(key: str, value: Any) -> Any:
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise _Invalid((key,), f"'{key}' must be a list of glob strings")
+        for glob in value:
+            _refuse_glob(key, glob)
         return tuple(value)
     if key in _STR_KEYS:
         if not isinstance(value, str) or not value:
@@ -306,6 +306,27 @@ def _check_helm_repo(value: str) -> None:
     problem = repo_problem(value)
     if problem is not None:
         raise _Invalid(("helm_repo",), f"helm_repo '{value}': {problem}")
+
+
+def _refuse_glob(key: str, glob: str) -> None:
+    """A glob is matched against paths from the repository root: one that starts at ``/`` or
+    climbs out with ``..`` matches nothing, and what it was meant to list went unread. One
+    whose ``**`` inside a name leaves more than one run to try at every split (``a**/b**/c``)
+    takes a time that grows as a path's length cubed, or worse: a hostile path hangs it."""
+    from fluxbump.scan.sources import free_runs
+
+    if glob.startswith("/") or ".." in glob.split("/"):
+        raise _Invalid(
+            (key,),
+            f"'{key}': '{glob}' leaves the repository; globs are relative to its root (no "
+            "'..', no leading '/'): write the path from the repository root",
+        )
+    if free_runs(glob) > 1:
+        raise _Invalid(
+            (key,),
+            f"'{key}': '{glob}' has more '**' inside names than fluxbump matches in bounded "
+            "time; write '**' as a whole path segment ('dir/**/name.yaml')",
+        )
 
 
 def _components(value: Any) -> tuple[ComponentConfig, ...]:

@@ -90,6 +90,10 @@ def big_file(with_pin: bool) -> Mutation:
     return mutate
 
 
+def re_encoded_config(text: str, codec: str) -> Mutation:
+    return write(".fluxbump.yaml", text.encode(codec))
+
+
 def config(text: str | bytes) -> Mutation:
     data = text.encode() if isinstance(text, str) else text
     return write(".fluxbump.yaml", data)
@@ -237,6 +241,24 @@ CASES: dict[str, Case] = {
     ),
     # --- .fluxbump.yaml with wrong types or broken YAML: exit 2 naming the key or line
     "config-clusters-not-a-list": both(config("clusters: 3\n"), ".fluxbump.yaml", "'clusters'"),
+    # A glob out of the repository matched nothing: the HelmReleases went unread, exit 0.
+    "config-glob-dot-dot": both(
+        config("remote: origin\nclusters: ['../**/*.yaml']\n"),
+        ".fluxbump.yaml:2",
+        "'clusters': '../**/*.yaml' leaves the repository; globs are relative to its root",
+    ),
+    "config-glob-absolute": both(
+        config("exclude: [docs/**, /etc/**/*.yaml]\n"),
+        ".fluxbump.yaml:1",
+        "'exclude': '/etc/**/*.yaml' leaves the repository",
+    ),
+    # Each '**' inside a name is a run tried at every split: the time grew as a power of a
+    # path's length (the stars of '*a*a*c' are matched at their first fit: test_globs.py).
+    "config-glob-of-spanning-runs": both(
+        config("charts: ['**/Chart.yaml', 'a**/b**/c**.yaml']\n"),
+        ".fluxbump.yaml:1",
+        "'charts': 'a**/b**/c**.yaml' has more '**' inside names than fluxbump matches in bounded",
+    ),
     "config-timeout-is-a-string": both(
         config("gate: {timeout: '10'}\n"), ".fluxbump.yaml", "'gate.timeout' must be a positive"
     ),
@@ -250,12 +272,27 @@ CASES: dict[str, Case] = {
         config("app_version_policy: sometimes\n"), ".fluxbump.yaml", "must be one of"
     ),
     "config-wrapper-empty": both(config("wrapper: ''\n"), ".fluxbump.yaml", "'wrapper'"),
+    # (the line was not named: '.fluxbump.yaml: components.nope: ...')
+    "config-component-unknown": both(
+        config("remote: origin\ncomponents:\n  bp-cilium: {wrapper: x, upstream: y}\n"),
+        ".fluxbump.yaml:3: components.bp-cilium",
+        "no Chart.yaml with 'name: x'",
+    ),
+    "config-component-to-exclude-unknown": both(
+        config("components:\n  flux: false\n  nope: false\n"),
+        ".fluxbump.yaml:3: components.nope",
+        "no component of that name to exclude",
+    ),
     "config-is-a-list": both(config("- wrapper\n"), ".fluxbump.yaml", "must be a mapping"),
     "config-unknown-key": both(config("wraper: bp-flux\n"), ".fluxbump.yaml", "'wraper'"),
     "config-unclosed-flow": both(config("clusters: [\n"), ".fluxbump.yaml:2", "cannot read"),
     "config-nested-too-deeply": both(config("[" * 500), ".fluxbump.yaml", "nested too deeply"),
     "config-latin1": both(
-        config(b"remote: o\nwrapper: caf\xe9\n"), ".fluxbump.yaml:2:", "cannot read"
+        config(b"remote: o\nwrapper: caf\xe9\n"), ".fluxbump.yaml:2:", "save it as UTF-8"
+    ),
+    # (it said 'cannot read configuration ('utf-8' codec can't decode byte 0xff ...)')
+    "config-utf16": both(
+        re_encoded_config("remote: origin\n", "utf-16"), ".fluxbump.yaml:1", "(iconv -f UTF-16"
     ),
     "config-nul": both(config("remote: o\nwrapper: a\x00\n"), ".fluxbump.yaml:2:", "cannot read"),
     "config-bad-int": both(config("wrapper: !!int abc\n"), ".fluxbump.yaml", "cannot read"),
@@ -412,6 +449,26 @@ def test_a_50MB_file_without_a_pin_is_skipped(tmp_path: Path, index_file: str) -
     big_file(with_pin=False)(root)
     outcome = run(root, index_file, "check")
     assert outcome.code == 0 and outcome.stderr == ""
+
+
+def test_a_script_over_the_size_limit_is_named_with_the_way_past_it(
+    tmp_path: Path, index_file: str
+) -> None:
+    """A 9 MiB script (a release pin file by its name) makes every bump refuse: the message
+    said only 'larger than 8 MiB; not a pin file', not how to go on."""
+    root = make_fleet(tmp_path / "repo", CONSISTENT, clusters=("a.example",))
+    (root / "scripts").mkdir()
+    with open(root / "scripts/vendor.sh", "wb") as handle:
+        handle.truncate(9 * 1024 * 1024)  # sparse: read up to the cap, never written out
+    says = (
+        "scripts/vendor.sh:1: larger than 8 MiB, too large to be read for pins; add it to "
+        "'exclude' in .fluxbump.yaml if it pins nothing"
+    )
+    assert says in run(root, index_file, "check").stdout
+    outcome = run(root, index_file, "to", "2.5.1")
+    assert outcome.code == 2 and outcome.stderr.startswith(f"error: {says}"), outcome.stderr
+    (root / ".fluxbump.yaml").write_text("exclude: [scripts/vendor.sh]\n")
+    assert run(root, index_file, "check").code == 0
 
 
 @pytest.mark.parametrize(

@@ -3,12 +3,21 @@ one (``glob_regex``), whichever shortcut it takes: by file name, by literal part
 
 from __future__ import annotations
 
+import re
+import time
+from pathlib import Path
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fluxbump.commands.renovate import glob_to_regex
 from fluxbump.config import Config
+from fluxbump.scan.renovate_paths import RenovatePaths, _segments
 from fluxbump.scan.roles import Roles, classify
-from fluxbump.scan.sources import Globs, matches
+from fluxbump.scan.sources import Globs, GlobToken, glob_pattern, glob_regex, glob_tokens, matches
+from tests.support.cli_runner import run_process
+from tests.support.fixtures import CONSISTENT, commit_file, make_fleet
 
 _PATTERN_PARTS = st.sampled_from(
     ["**/", "**", "*", "?", "a", "b", ".", "/", ".yaml", "x", ".github/", "\n"]
@@ -100,10 +109,59 @@ def test_renovate_file_match_regexes_match_what_fluxbump_matches(
 ) -> None:
     # Renovate 39's fileMatch must see the files fluxbump reads: ``clusters/**`` was
     # ``clusters/[^/]*[^/]*`` there, so Renovate missed every nested file.
-    import re
-
-    from fluxbump.commands.renovate import glob_to_regex
-
     regex = re.compile(glob_to_regex(pattern))
     for rel in (p for p in paths if "\n" not in p):  # (no path Renovate sees has one)
         assert bool(regex.search(rel)) == matches(rel, [pattern]), (rel, pattern)
+
+
+# --- the time a glob takes: about linear in the path, whatever the pattern ------------------
+
+_RUN_PARTS = st.sampled_from(["**/", "**", "*", "?", "a", "b", "/", "a/", "[ab]", "{a,b}"])
+_RUN_PATH = st.lists(st.sampled_from(["a", "b", "/", "ab", "a/"]), max_size=12).map("".join)
+
+
+def _plain(tokens: list[GlobToken]) -> re.Pattern[str]:
+    """The tokens joined as written: every split tried (the reference, slow at worst)."""
+    return re.compile("".join(regex for _, regex in tokens) + r"\Z", re.DOTALL)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_RUN_PARTS, min_size=1, max_size=8).map("".join), st.lists(_RUN_PATH, max_size=5))
+def test_a_glob_matches_as_its_parts_joined_as_written_do(pattern: str, paths: list[str]) -> None:
+    """Committing to a run's first fit changes no answer, in either dialect."""
+    ours, renovate = glob_tokens(pattern), _segments(pattern)
+    for rel in paths:
+        assert (glob_regex(pattern).match(rel) is None) == (_plain(ours).match(rel) is None)
+        fast = re.compile(glob_pattern(renovate) + r"\Z", re.DOTALL)
+        assert (fast.match(rel) is None) == (_plain(renovate).match(rel) is None), rel
+
+
+@pytest.mark.parametrize(
+    ("pattern", "rel"),
+    [
+        ("**/" + "*a" * 30 + "*c", "x/" + "a" * 200 + ".yaml"),
+        ("**/a/" * 30 + "c", "a/" * 300 + "b"),
+        ("**a" * 30 + "**c", "a" * 300),
+        ("**/" + "*a" * 15 + "**/" * 15 + "c", "a/" * 300 + "b"),
+    ],
+    ids=["stars-in-a-name", "directories", "spanning-runs", "mixed"],
+)
+def test_a_glob_of_many_runs_answers_at_once(pattern: str, rel: str) -> None:
+    """Joined as written, 14 stars over a name of 40 a's took hours (a ``.fluxbump.yaml``
+    ``exclude``, a Renovate ``ignorePaths`` entry); each answer here takes milliseconds."""
+    started = time.monotonic()
+    assert not glob_regex(pattern).match(rel)
+    assert not Globs([pattern]).match(rel)
+    assert not RenovatePaths("renovate.json", (pattern,)).skips(rel)
+    assert time.monotonic() - started < 10  # (hours before; milliseconds now: a loaded CI too)
+
+
+def test_check_with_an_exclude_of_many_stars_answers_at_once(tmp_path: Path) -> None:
+    """Such an ``exclude`` over a file of a long name: check did not end (killed after 120 s)."""
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True, clusters=("a.example",))
+    commit_file(repo, ".fluxbump.yaml", "exclude: ['**/" + "*a" * 14 + "*c']\n")
+    commit_file(repo, "clusters/a.example/" + "a" * 60 + ".yaml", "kind: ConfigMap\n")
+    started = time.monotonic()
+    outcome = run_process("check", "--offline", "--repo", str(repo))
+    assert outcome.code == 0 and "consistent" in outcome.stdout, outcome.stdout + outcome.stderr
+    assert time.monotonic() - started < 60  # (killed after 120 s before; seconds now)

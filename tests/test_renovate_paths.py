@@ -193,3 +193,27 @@ def test_the_flux_pins_among_what_renovate_ignores_are_named(tmp_path: Path) -> 
         ".archive/b/flux.yaml and 1 more pin Flux (follow_renovate_paths: false in .fluxbump.yaml "
         "reads them)"
     ) in outcome.stderr.splitlines(), outcome.stderr
+
+
+@pytest.mark.parametrize(
+    ("entry", "why"),
+    [
+        ("[z-a]/**", "ignorePaths entry '[z-a]/**' is no glob (bad character range z-a"),
+        ("{a,b}" * 24, "expands to more than 1000 patterns"),
+    ],
+    ids=["reversed-range", "brace-bomb"],
+)
+def test_an_ignore_path_that_is_no_glob_is_said_and_nothing_is_skipped(
+    tmp_path: Path, entry: str, why: str
+) -> None:
+    """A class Python's re refuses ('[z-a]') was exit 70 on every command; 24 brace pairs
+    expanded to 16 million patterns, MemoryError, exit 70."""
+    repo = _archived_fleet(tmp_path / "repo")
+    commit_file(repo, ".github/renovate.json5", json.dumps({"ignorePaths": [".archive/**", entry]}))
+    outcome = run_cli("check", "--offline", "--repo", str(repo))
+    assert outcome.code == 1 and f"{ARCHIVED}:" in outcome.stdout, outcome.stdout + outcome.stderr
+    [warning] = [x for x in outcome.stderr.splitlines() if "renovate.json5" in x]
+    assert warning.startswith(
+        "warning: .github/renovate.json5: cannot read it as Renovate configuration ("
+    ) and warning.endswith("); the files its ignorePaths name are read"), warning
+    assert why in warning, warning

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from fluxbump import fleet
+from tests.adversarial.harness import leftovers
 from tests.support.cli_runner import Outcome, run_cli
+from tests.support.crash_cli import fluxbump_cmd, run
 from tests.support.fixtures import CONSISTENT, INCIDENT, edit, git, make_fleet, snapshot
 from tests.support.helm_server import HelmServer
 
@@ -231,6 +233,27 @@ def test_a_gate_command_cannot_leave_its_writes_in_the_tree(
         writer.release_and_wait()
     assert snapshot(repo) == before
     assert "fluxbump/flux-v2.4.0" not in git(repo, "branch")
+
+
+@pytest.mark.parametrize("make", ["mkfifo", "mkdir"])
+def test_a_gate_command_that_puts_no_file_where_one_was_written_is_kept_and_named(
+    tmp_path: Path, helm_server: HelmServer, make: str
+) -> None:
+    """Their FIFO hung the run for ever (read back to check the gate left the file alone),
+    their directory was exit 70 with the journal and every edited file left; now it is kept
+    and named, every other file restored, exit 2."""
+    values = fleet.WRAPPER_VALUES
+    repo = gated_fleet(
+        tmp_path / "repo", f"gate:\n  commands: ['rm {values} && {make} {values}']\n"
+    )
+    before = snapshot(repo)
+    ran = run(fluxbump_cmd(repo, helm_server, "to", "2.4.0"), tmp_path / "cache")
+    assert ran.returncode == 2, ran.stdout + ran.stderr
+    assert ran.stderr.startswith(f"error: {values}: changed by another process after fluxbump "
+                                 "wrote it; kept that version"), ran.stderr  # fmt: skip
+    assert ran.stderr.endswith("every other file was restored\n"), ran.stderr
+    assert snapshot(repo) == {rel: data for rel, data in before.items() if rel != values}
+    assert leftovers(repo) == [] and "fluxbump/flux-v2.4.0" not in git(repo, "branch")
 
 
 def test_dry_run_writes_nothing_and_prints_a_diff(tmp_path: Path, helm_server: HelmServer) -> None:

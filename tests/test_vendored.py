@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from fluxbump import fleet
 from fluxbump.write.transaction import CRASH_ENV
@@ -183,3 +187,25 @@ def test_to_names_the_unpacked_copy_it_leaves_and_never_deletes_it(tmp_path: Pat
     assert "charts/flux2/ (unpacked) holds flux2 2.13.0, not 2.14.1" in bumped.stderr
     assert (repo / ARCHIVES / "flux2" / "Chart.yaml").read_bytes() == before
     assert run_cli("check", "--offline", "--repo", str(repo)).code == 1
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"), [(_fifo, "a FIFO"), (Path.mkdir, "a directory")], ids=["fifo", "directory"]
+)
+def test_an_archive_that_is_no_regular_file_is_refused_writing_nothing(
+    tmp_path: Path, helm_server: HelmServer, make: Callable[[Path], None], kind: str
+) -> None:
+    """A FIFO named as the stale archive hung to for ever (its old bytes were read to keep
+    them); a directory so named was IsADirectoryError, exit 70."""
+    repo = vendored_fleet(tmp_path / "repo")
+    (repo / OLD).unlink()
+    make(repo / OLD)
+    before = snapshot(repo)
+    bumped = run(fluxbump_cmd(repo, helm_server, "to", "2.4.0", "--no-git"), tmp_path / "cache")
+    assert bumped.returncode == 2, bumped.stdout + bumped.stderr
+    assert bumped.stderr.startswith(f"error: {OLD}: {kind}, not a regular file"), bumped.stderr
+    assert snapshot(repo) == before and (repo / OLD).exists()

@@ -297,6 +297,7 @@ def _vendored_archives(
     is only named: a directory is the user's to replace."""
     from fluxbump.crds.archives import fetch_chart_archive
     from fluxbump.scan.sites.vendored import stale_archives, stale_names, stale_unpacked, vendored
+    from fluxbump.scan.sources import read_raw
 
     moved: dict[str, dict[int, str]] = {}
     for edit in plan.edits:
@@ -322,7 +323,8 @@ def _vendored_archives(
                 continue
             body = fetch_chart_archive(index, dep.subject, dep.value, offline=False)
             folder = chart.vendored_folder
-            changes += [FileChange(f"{folder}/{old}", (tree.root / folder / old).read_bytes(), b"",
+            # (read as the scan reads: a FIFO so named would hang the open, a directory raise)
+            changes += [FileChange(f"{folder}/{old}", read_raw(tree.root, f"{folder}/{old}"), b"",
                                    deleted=True) for old in stale]  # fmt: skip
             changes.append(
                 FileChange(f"{folder}/{dep.subject}-{dep.value}.tgz", b"", body, created=True)

@@ -26,7 +26,7 @@ from fluxbump.scan.sites.fluxcli import DOWNLOAD, IMAGE, INSTALL_SCRIPT
 from fluxbump.scan.sites.kustomizeremote import ASSET as ASSET_OWNER
 from fluxbump.scan.sites.kustomizeremote import COMMAND_OWNERS
 from fluxbump.scan.sites.kustomizeremote import FILE_NAMES as KUSTOMIZATION_NAMES
-from fluxbump.scan.sources import SourceFile, glob_pattern
+from fluxbump.scan.sources import SourceFile, glob_tokens
 
 if TYPE_CHECKING:
     from fluxbump.scan.discover import Survey
@@ -364,8 +364,10 @@ def file_filters(config: Config) -> list[str]:
 
 
 def glob_to_regex(glob: str) -> str:
-    """A repository glob as the regex ``fileMatch`` wants, matching what fluxbump matches."""
-    return "^" + glob_pattern(glob, _escape) + "$"
+    """A repository glob as the regex ``fileMatch`` wants, matching what fluxbump matches:
+    its parts joined as written (JavaScript has no atomic groups, and Renovate matches it
+    against its own file list)."""
+    return "^" + "".join(regex for _, regex in glob_tokens(glob, _escape)) + "$"
 
 
 def _escape(text: str) -> str:

@@ -138,7 +138,9 @@ def refuse_rewritten(root: Path, changes: list[FileChange]) -> None:
 
 
 def _read_bytes(path: Path) -> bytes | None:
+    from fluxbump.write.transaction import regular_or_none
+
     try:
-        return path.read_bytes()
+        return regular_or_none(path)
     except OSError:
         return None

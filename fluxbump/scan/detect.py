@@ -114,7 +114,7 @@ def _configured(
     components = list(detected)
     flux_excluded = False
     for entry in config.components:
-        where = f"{CONFIG_NAME}: components.{entry.name}"
+        where = f"{config.where('components', entry.name) or CONFIG_NAME}: components.{entry.name}"
         if entry.excluded:
             # flux-operator's charts become components after the scan (excluded there)
             if entry.name not in {c.name for c in components} | set(OPERATOR_CHARTS):
@@ -146,5 +146,6 @@ def _configured(
     names = [c.name for c in components]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise UsageError(f"{CONFIG_NAME}: two components are named '{twice[0]}'; rename one")
+        where = config.where("components") or CONFIG_NAME
+        raise UsageError(f"{where}: two components are named '{twice[0]}'; rename one")
     return Detected(components, flux_excluded)

@@ -289,7 +289,7 @@ class Survey:
         is one line of configuration (``init`` cannot help: it needs the wrapper too). A
         wrapper whose Chart.yaml cannot be read is named by that file's problem."""
         head = f"no Chart.yaml with 'name: {component.wrapper}' under {self.root}"
-        where = self.config.set_at("wrapper") if component.is_flux else None
+        where = self.config.where("wrapper") if component.is_flux else None
         head = head if where is None else f"{where}: {head}"
         wrappers = sorted(
             name for name, chart in self.charts.items()
@@ -1121,7 +1121,7 @@ def _structure(found: Discovery) -> None:
     wrapper = found.wrapper
     upstream = found.upstream_pins()
     if not upstream:
-        where = found.config.set_at("upstream") if found.component.is_flux else None
+        where = found.config.where("upstream") if found.component.is_flux else None
         said = f" ({where} sets 'upstream')" if where else ""
         found.problems.append(
             Violation(

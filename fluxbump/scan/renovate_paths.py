@@ -21,6 +21,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from fluxbump.scan.sources import ANY, DIRS, SLASH, STAR, GlobToken, glob_pattern
+
 # Renovate's own order (``lib/config/app-strings.ts``): the first that exists is the config.
 CONFIG_FILES = (
     "renovate.json",
@@ -35,6 +37,9 @@ CONFIG_FILES = (
     "package.json",  # its "renovate" key
 )
 MAX_CONFIG_BYTES = 1024 * 1024
+# Brace patterns an entry may expand to: each pair doubles them at least, and 24 pairs made
+# 16 million (MemoryError); no real ignorePaths entry names this many alternatives.
+MAX_EXPANSIONS = 1000
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,10 @@ def read_renovate_paths(root: Path) -> tuple[RenovatePaths | None, str | None]:
         ignore = data.get("ignorePaths", [])
         if not isinstance(ignore, list) or not all(isinstance(p, str) for p in ignore):
             return None, _unread(name, "ignorePaths is not a list of strings")
+        try:
+            _Minimatch(tuple(ignore))  # an entry that is no glob leaves every path unknown
+        except ValueError as exc:
+            return None, _unread(name, str(exc))
         return (RenovatePaths(name, tuple(ignore)) if ignore else None), None
     return None, None
 
@@ -131,6 +140,8 @@ class _Minimatch:
     ``{a,b}`` expands, a leading ``!`` negates and a leading ``#`` is a comment."""
 
     def __init__(self, patterns: tuple[str, ...]) -> None:
+        """ValueError: an entry whose braces expand past MAX_EXPANSIONS, or whose class
+        Python's ``re`` refuses (``[z-a]``)."""
         self._tests = [_compile(p) for p in patterns]
 
     def match(self, rel: str) -> bool:
@@ -140,58 +151,69 @@ class _Minimatch:
         )
 
 
-def _compile(pattern: str) -> tuple[re.Pattern[str] | None, bool]:
-    """(the regex of ``pattern``'s expansions, whether it is negated); no regex: a comment."""
-    negated = False
+class _TooMany(Exception):
+    """An entry's braces expand to more than MAX_EXPANSIONS patterns."""
+
+
+def _compile(entry: str) -> tuple[re.Pattern[str] | None, bool]:
+    """(the regex of ``entry``'s expansions, whether it is negated); no regex: a comment."""
+    negated, pattern = False, entry
     while pattern.startswith("!"):
         negated, pattern = not negated, pattern[1:]
     if pattern.startswith("#"):
         return None, False
-    expanded = "|".join(f"(?:{_segments(p)})" for p in _braces(pattern))
-    return re.compile(f"(?:{expanded})\\Z", re.DOTALL), negated
+    try:
+        expanded = "|".join(f"(?:{glob_pattern(_segments(p))})" for p in _braces(pattern))
+        return re.compile(f"(?:{expanded})\\Z", re.DOTALL), negated
+    except _TooMany:
+        why = f"expands to more than {MAX_EXPANSIONS} patterns"
+    except re.error as exc:
+        why = f"is no glob ({exc})"
+    raise ValueError(f"ignorePaths entry '{entry}' {why}")
 
 
-def _segments(pattern: str) -> str:
+def _segments(pattern: str) -> list[GlobToken]:
     segments = pattern.split("/")
-    out = ""
+    out: list[GlobToken] = []
     for i, segment in enumerate(segments):
         last = i == len(segments) - 1
         if segment == "**":
-            if last:
-                out += ".*" if i == 0 else "/.*"  # (``a/**`` is not ``a`` itself)
-            else:
-                out += "(?:.*/)?" if i == 0 else "/(?:.*/)?"
+            if i > 0:
+                out.append(SLASH)
+            out.append(ANY if last else DIRS)  # (``a/**`` is not ``a`` itself)
             continue
         if i > 0 and segments[i - 1] != "**":
-            out += "/"
+            out.append(SLASH)
         out += _segment(segment)
     return out
 
 
-def _segment(segment: str) -> str:
-    out, i = [], 0
+def _segment(segment: str) -> list[GlobToken]:
+    out: list[GlobToken] = []
+    i = 0
     while i < len(segment):
         char = segment[i]
         if char == "\\" and i + 1 < len(segment):
-            out.append(re.escape(segment[i + 1]))
+            out.append(("lit", re.escape(segment[i + 1])))
             i += 2
             continue
         if char == "*":
             while i + 1 < len(segment) and segment[i + 1] == "*":  # ``a**`` is ``a*``
                 i += 1
-            out.append("[^/]*")
+            out.append(STAR)
         elif char == "?":
-            out.append("[^/]")
+            out.append(("lit", "[^/]"))
         elif char == "[" and (end := _class_end(segment, i)) > 0:
             body = segment[i + 1 : end]
             negate = body[:1] in ("!", "^")
             members = (body[1:] if negate else body).replace("\\", "\\\\").replace("[", "\\[")
-            out.append(f"[^/{members}]" if negate else f"[{members}]")
+            # (a range such as ``%-0`` holds ``/``, which minimatch's class never meets)
+            out.append(("lit", f"[^/{members}]" if negate else f"(?!/)[{members}]"))
             i = end
         else:
-            out.append(re.escape(char))
+            out.append(("lit", re.escape(char)))
         i += 1
-    return "".join(out)
+    return out
 
 
 def _class_end(segment: str, start: int) -> int:
@@ -219,9 +241,11 @@ def _braces(pattern: str) -> list[str]:
                 options = _split_top(pattern[start + 1 : i])
                 if len(options) > 1:
                     rest = _braces(pattern[i + 1 :])
+                    expanded = [_braces(option) for option in options]
+                    if sum(map(len, expanded)) * len(rest) > MAX_EXPANSIONS:
+                        raise _TooMany
                     head = pattern[:start]
-                    return [head + o + r for option in options for o in _braces(option)
-                            for r in rest]  # fmt: skip
+                    return [head + o + r for each in expanded for o in each for r in rest]
     return [pattern]
 
 

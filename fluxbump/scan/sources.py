@@ -114,7 +114,10 @@ def source_of(rel: str, raw: bytes) -> SourceFile:
 
 
 def _too_large(rel: str) -> NoReturn:
-    raise UsageError(f"{rel}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not a pin file")
+    raise UsageError(
+        f"{rel}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, too large to be read for "
+        "pins; add it to 'exclude' in .fluxbump.yaml if it pins nothing"
+    )
 
 
 def read_raw(root: Path | str, rel: str, *, limit: int | None = None) -> bytes:
@@ -265,21 +268,99 @@ def decode(raw: bytes, rel: str) -> str:
         ) from None
 
 
-# A glob's wildcards, longest first: ``**/`` spans directories (or none), ``**`` anything, ``*``
-# and ``?`` stay within one path segment.
-_WILDCARDS = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
-_WILDCARD = re.compile(r"(\*\*/|\*\*|\*|\?)")
-
-
-def glob_pattern(glob: str, escape: Callable[[str], str] = re.escape) -> str:
-    """The regex source of a repository glob, unanchored; ``escape`` quotes its literal text
-    (Renovate's ``fileMatch`` takes a JavaScript regex: ``commands.renovate``)."""
-    return "".join(_WILDCARDS.get(part, escape(part)) for part in _WILDCARD.split(glob) if part)
+# A glob's parts, each with its regex: "lit" matches one fixed character ('/' only as
+# itself), "star" any run within a segment, "dirs" any run of whole directories, "any" any run.
+GlobToken = tuple[str, str]
+STAR: GlobToken = ("star", "[^/]*")
+DIRS: GlobToken = ("dirs", "(?:.*/)?")
+ANY: GlobToken = ("any", ".*")
+SLASH: GlobToken = ("lit", "/")
 
 
 @lru_cache(maxsize=256)
 def glob_regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(glob_pattern(pattern) + r"\Z", re.DOTALL)  # a name may hold a newline
+    """``**/`` spans directories, ``*`` and ``?`` stay within one path segment."""
+    # (DOTALL: a name may hold a newline)
+    return re.compile(glob_pattern(glob_tokens(pattern)) + r"\Z", re.DOTALL)
+
+
+def glob_tokens(pattern: str, escape: Callable[[str], str] = re.escape) -> list[GlobToken]:
+    """The parts of one of fluxbump's globs (``**`` not before a ``/`` spans anything);
+    ``escape`` quotes a literal character (``commands.renovate``: JavaScript's rules)."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append(DIRS)
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(ANY)
+            i += 2
+        elif pattern[i] == "*":
+            out.append(STAR)
+            i += 1
+        else:
+            out.append(("lit", "[^/]" if pattern[i] == "?" else escape(pattern[i])))
+            i += 1
+    return out
+
+
+def glob_pattern(tokens: list[GlobToken]) -> str:
+    """The regex of a glob's parts (``_assembled``), fluxbump's or Renovate's."""
+    return _assembled(tokens)[0]
+
+
+def free_runs(pattern: str) -> int:
+    """How many runs of ``pattern`` (before its last) ``glob_pattern`` matches as written,
+    trying every split: the time a path takes grows as its length to this power, plus one."""
+    return _assembled(glob_tokens(pattern))[1]
+
+
+def _assembled(tokens: list[GlobToken]) -> tuple[str, int]:
+    """The regex of a glob's tokens, in time about linear in the path's length: each run a
+    later run can stand in for is matched once, at its first fit, and never tried again. Plain
+    concatenation backtracks through every split: 14 stars (``*a*a…*c``) over a name of 40
+    a's ran for hours, and so did ``**/a/**/a/…`` over a deep path.
+
+    Committing is exact where a star (``[^/]*``) or ``.*`` is followed by fixed characters
+    and then another star or ``.*`` (a ``.*`` by ``.*`` only): a later fit of the fixed part
+    leaves a rest the next star matches from the first fit too, since what lies between
+    holds no ``/`` (a star's run cannot, nor can a shifted copy of the fixed part). And where
+    ``**/`` is followed by whole segments ending in ``/`` and then ``**/`` again: their end
+    is fixed by where they start, and the next ``**/`` spans any whole directories between
+    the first fit and a later one."""
+    out, i, free = [], 0, 0
+    while i < len(tokens):
+        kind, regex = tokens[i]
+        j = _next_run(tokens, i + 1)
+        fixed = "".join(r for _, r in tokens[i + 1 : j])
+        after = tokens[j][0] if j < len(tokens) else None
+        if (kind == "star" and after in ("star", "any")) or kind == after == "any":
+            out.append(f"(?>{regex}?{fixed})")  # the first fit, as a lazy run finds it
+        elif kind == "dirs" and (unit := _unit_end(tokens, i)) is not None:
+            inner, inner_free = _assembled(tokens[i + 1 : unit])
+            out.append(f"(?>(?:.*?/)??{inner})")
+            free, j = free + inner_free, unit
+        else:
+            out.append(regex + fixed)
+            # (a star ends where its segment does, if a '/' follows it: no choice to try)
+            forced = kind == "star" and SLASH in tokens[i + 1 : j]
+            free += kind != "lit" and j < len(tokens) and not forced
+        i = j
+    return "".join(out), free
+
+
+def _next_run(tokens: list[GlobToken], start: int) -> int:
+    """The index of the first run (not "lit") from ``start``, else ``len(tokens)``."""
+    return next((k for k in range(start, len(tokens)) if tokens[k][0] != "lit"), len(tokens))
+
+
+def _unit_end(tokens: list[GlobToken], at: int) -> int | None:
+    """Where the whole segments after the ``**/`` at ``at`` end, at the next ``**/``, when
+    they end in ``/`` and hold no ``.*``; else None (the run is matched as written)."""
+    end = next((k for k in range(at + 1, len(tokens)) if tokens[k][0] in ("dirs", "any")), None)
+    if end is None or tokens[end][0] != "dirs" or tokens[end - 1] != SLASH:
+        return None
+    return end
 
 
 class Globs:

@@ -308,6 +308,12 @@ def read_or_none(path: Path) -> bytes | None:
         return None
 
 
+def regular_or_none(path: Path) -> bytes | None:
+    """A regular file's bytes; None when it is absent or something else (a FIFO, never
+    opened: the open would wait for a writer for ever; a directory; a symlink)."""
+    return None if _not_a_file(path) else read_or_none(path)
+
+
 def _not_a_file(path: Path) -> bool:
     """Another process put something other than a regular file where the run reads and
     writes (a directory, a symlink, a FIFO): it is theirs, never opened (opening a FIFO
@@ -520,7 +526,7 @@ class Transaction:
         for entry in self.entries:
             if changed_since is not None and changed_since[entry.real] == _stamp(entry.real):
                 continue
-            current = read_or_none(entry.real)
+            current = regular_or_none(entry.real)  # (a FIFO or directory is not their edit)
             if current is not None:
                 self._written[entry.real] = current
 

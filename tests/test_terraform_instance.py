@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import edit, git, snapshot, write_repo
+from tests.support.independent_scan import scan
 
 MAIN = "terraform/main.tf"
 OPERATOR = """\
@@ -153,3 +154,29 @@ def test_a_release_that_sets_no_version_gets_the_chart_default(tmp_path: Path) -
     repo = repo_with(tmp_path, bare)
     owner = "helm_release.flux_instance values (chart default)"
     assert instance_rows(repo) == [(f"{MAIN}:10", owner, "2.x", True)]  # admits 2.4.0
+
+
+def test_a_set_made_by_an_expression_leaves_the_release_unproven(tmp_path: Path) -> None:
+    # ``set`` given whole by a variable, a ``for`` over a map, or a ``dynamic`` block may set
+    # the version as well as not: not the chart's default, which they would override.
+    generated = {
+        "set = var.flux_sets": 12,
+        "set = [for k, v in var.flux : { name = k, value = v }]": 12,
+        'dynamic "set" {\n    for_each = var.flux\n    content {\n      name  = set.key\n'
+        "      value = set.value\n    }\n  }": 12,
+    }
+    for at, (argument, line) in enumerate(generated.items()):
+        text = SET_LIST.replace("{version}", "2.4.0").replace("distribution.version", "x")
+        repo = repo_with(tmp_path / str(at), text.replace("set = [", f"{argument}\n  s = ["))
+        owner = "helm_release.flux_instance values (not read)"
+        assert instance_rows(repo) == [(f"{MAIN}:{line}", owner, "values", False)], argument
+
+
+def test_each_form_reads_as_the_independent_scan_reads_it(tmp_path: Path) -> None:
+    forms = [SET_BLOCKS.replace("{version}", "2.4.0"), SET_LIST.replace("{version}", "2.3.0")]
+    forms += [TEMPLATED, SET_LIST.replace("distribution.version", "cluster.domain")]
+    forms += [SET_LIST.replace("set = [", "set = var.sets\n  s = [")]
+    for at, form in enumerate(forms):
+        repo = repo_with(tmp_path / str(at), form)
+        expected = [p.version for p in scan(repo).flux_pins if p.kind == "instance"]
+        assert [value for _, _, value, _ in instance_rows(repo)] == expected, form

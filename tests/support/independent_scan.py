@@ -302,7 +302,8 @@ def _terraform_instances(root: Path) -> list[FluxPin]:
     provider's docs give ``set`` precedence over ``values``, so the last ``set`` (a nested
     ``set { name, value }`` block, or an object of a ``set = [ … ]`` list) whose ``name`` is
     ``instance.distribution.version``; with none, "values" (unknown here) when a ``values``
-    argument or a ``dynamic "set"`` may set it, else the chart's default."""
+    argument, a ``dynamic "set"`` or a ``set`` given by an expression (a variable, a ``for``)
+    may set it, else the chart's default."""
     pins = []
     for rel in _files_ending(root, ".tf"):
         text = (root / rel).read_text("utf-8")
@@ -315,9 +316,11 @@ def _terraform_instances(root: Path) -> list[FluxPin]:
                 for name, value in _set_entries(body)
                 if name == "instance.distribution.version"
             ]
+            generated = not arguments.get("set", "[").startswith("[")
+            generated = generated or re.search(r'dynamic\s+"set"|\[\s*for\b', body) is not None
             if given:
                 pins.append(FluxPin(rel, "instance", given[-1]))
-            elif "values" in arguments or re.search(r'dynamic\s+"set"', body):
+            elif generated or "values" in arguments:
                 pins.append(FluxPin(rel, "instance", "values"))
             else:
                 pins.append(FluxPin(rel, "instance", FLUX_INSTANCE_DEFAULT))

@@ -92,15 +92,18 @@ _TF_ARGUMENT = re.compile(
     r"[ \t]*(?:#.*|//.*)?\r?$"
 )
 _TF_LITERAL = re.compile(r'^"(?P<text>[^"$%\\\n]*)"$')
-# What may set the version besides a literal ``set``: values, a generated ``set``.
+# What may set the version besides a literal ``set``: values, a generated ``set`` (a
+# ``dynamic`` block, or ``set =`` any expression but a list written out).
 _TF_VALUES = "values"
-_TF_OPAQUE = re.compile(r'^[ \t]*(?:values[ \t]*=|dynamic[ \t]+"set")')
+_TF_OPAQUE = re.compile(r'^[ \t]*(?:values[ \t]*=|dynamic[ \t]+"set"|set[ \t]*=(?![ \t]*\[))')
 _TF_SETS = re.compile(r"^[ \t]*set[ \t]*(?:=[ \t]*\[|\{)")
 
 
-def _terraform_sets(source: SourceFile, block: terraform.ResourceBlock) -> list[dict[str, Any]]:
-    """Each ``set`` of a block (``set { … }``, or provider 3's ``set = [{ … }]``): its
-    arguments' text, and where each starts."""
+def _terraform_sets(
+    source: SourceFile, block: terraform.ResourceBlock
+) -> list[tuple[int, dict[str, Any]]]:
+    """Each ``set`` of a block (``set { … }``, or provider 3's ``set = [{ … }]``): where it
+    starts, and its arguments' text with where each starts (none: an expression)."""
     found = []
     for start, line in block.lines:
         if not _TF_SETS.match(line):
@@ -111,14 +114,19 @@ def _terraform_sets(source: SourceFile, block: terraform.ResourceBlock) -> list[
                 match = _TF_ARGUMENT.match(entry)
                 if match is not None:
                     arguments[match.group("key")] = (begin + match.start("value"), match["value"])
-            found.append(arguments)
+            found.append((_text_start(*entries[0]) if entries else start, arguments))
     return found
+
+
+def _text_start(start: int, line: str) -> int:
+    """Where the text of ``line`` (at ``start``) begins, after its indentation."""
+    return start + len(line) - len(line.lstrip())
 
 
 def _terraform_set(source: SourceFile, block: terraform.ResourceBlock) -> PinSite | None:
     """The last ``set`` of ``instance.distribution.version``: a literal, else as written."""
     path = ".".join(IN_VALUES)
-    for arguments in reversed(_terraform_sets(source, block)):
+    for _, arguments in reversed(_terraform_sets(source, block)):
         name = _TF_LITERAL.match(arguments.get("name", (0, ""))[1])
         if name is None or name["text"] != path or "value" not in arguments:
             continue
@@ -134,11 +142,11 @@ def _terraform_opaque(source: SourceFile, block: terraform.ResourceBlock) -> int
     expression), which may set the version: None when it gives none."""
     for start, line in block.lines:
         if _TF_OPAQUE.match(line):
-            return start + len(line) - len(line.lstrip())
-    for arguments in _terraform_sets(source, block):
+            return _text_start(start, line)
+    for at, arguments in _terraform_sets(source, block):
         name = arguments.get("name")
-        if name is not None and _TF_LITERAL.match(name[1]) is None:
-            return int(name[0])
+        if name is None or _TF_LITERAL.match(name[1]) is None:
+            return at if name is None else int(name[0])
     return None
 
 

@@ -269,8 +269,9 @@ def resource_blocks(source: SourceFile, resource: str) -> list[ResourceBlock]:
 
 def nested_entries(text: str, start: int, line: str) -> list[list[tuple[int, str]]]:
     """The entries of what the argument or block on ``line`` (at ``start``) opens: a nested
-    block's (``set { … }``) or an object's lines, one list per object of a list of them
-    (``set = [{ … }, { … }]``), each split at commas too; none for anything else."""
+    block's (``set { … }``) or an object's lines, one list per item of a list of them
+    (``set = [{ … }, { … }]``, each split at commas too; an item that is no object, such as a
+    ``for`` expression's, is one entry of its text); none for anything else."""
     opener = re.match(r"[^\[{\"#/]*(?P<open>[\[{])", line)
     if opener is None:
         return []
@@ -281,8 +282,10 @@ def nested_entries(text: str, start: int, line: str) -> list[list[tuple[int, str
     parts = [*items[0], *([items[2]] if items[2] is not None else [])]
     return [
         object_entries(text, begin + part.index("{") + 1)[0]
-        for begin, part in parts
         if part.lstrip().startswith("{")
+        else [(begin, part)]
+        for begin, part in parts
+        if part.strip()
     ]
 
 

@@ -176,7 +176,26 @@ def test_each_form_reads_as_the_independent_scan_reads_it(tmp_path: Path) -> Non
     forms = [SET_BLOCKS.replace("{version}", "2.4.0"), SET_LIST.replace("{version}", "2.3.0")]
     forms += [TEMPLATED, SET_LIST.replace("distribution.version", "cluster.domain")]
     forms += [SET_LIST.replace("set = [", "set = var.sets\n  s = [")]
+    forms += [SET_LIST.replace('"{version}"', "var.flux_version")]
+    variable = 'variable "flux_version" {\n  default = "2.3.0"\n}\n'
     for at, form in enumerate(forms):
-        repo = repo_with(tmp_path / str(at), form)
+        repo = repo_with(tmp_path / str(at), form + variable)
         expected = [p.version for p in scan(repo).flux_pins if p.kind == "instance"]
         assert [value for _, _, value, _ in instance_rows(repo)] == expected, form
+
+
+def test_a_set_of_a_variable_is_followed_to_its_default_which_moves(tmp_path: Path) -> None:
+    variable = 'variable "flux_version" {\n  type    = string\n  default = "2.4.0"\n}\n'
+    instance = SET_BLOCKS.replace('"{version}" # the release', "var.flux_version")
+    repo = write_repo(
+        tmp_path / "repo",
+        {MAIN: OPERATOR + instance, "terraform/variables.tf": variable, ".mise.toml": MISE},
+    )
+    owner = "helm_release.flux_instance set instance.distribution.version (var.flux_version)"
+    assert instance_rows(repo) == [("terraform/variables.tf:3", owner, "2.4.0", True)]
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / "terraform/variables.tf").read_text("utf-8") == variable.replace(
+        "2.4.0", "2.5.1"
+    )
+    assert snapshot(repo)[MAIN].decode() == OPERATOR + instance

@@ -303,11 +303,13 @@ def _terraform_instances(root: Path) -> list[FluxPin]:
     ``set { name, value }`` block, or an object of a ``set = [ … ]`` list) whose ``name`` is
     ``instance.distribution.version``; with none, "values" (unknown here) when a ``values``
     argument, a ``dynamic "set"`` or a ``set`` given by an expression (a variable, a ``for``)
-    may set it, else the chart's default."""
+    may set it, else the chart's default. A value ``var.NAME`` is what sets that input
+    variable of the module (``_variable_values``)."""
     pins = []
-    for rel in _files_ending(root, ".tf"):
-        text = (root / rel).read_text("utf-8")
-        for words, arguments, body in _hcl_bodies(text):
+    files = {rel: (root / rel).read_text("utf-8") for rel in _files_ending(root, ".tf", ".tfvars")}
+    blocks = {rel: _hcl_blocks(text) for rel, text in files.items() if rel.endswith(".tf")}
+    for rel in blocks:
+        for words, arguments, body in _hcl_bodies(files[rel]):
             chart = (_hcl_string(arguments.get("chart", "")) or "").rstrip("/")
             if words[:2] != ["resource", "helm_release"] or not chart.endswith("flux-instance"):
                 continue
@@ -318,7 +320,11 @@ def _terraform_instances(root: Path) -> list[FluxPin]:
             ]
             generated = not arguments.get("set", "[").startswith("[")
             generated = generated or re.search(r'dynamic\s+"set"|\[\s*for\b', body) is not None
-            if given:
+            if given and given[-1].startswith("var."):
+                module = os.path.dirname(rel)
+                variable = _variable_values(given[-1][4:], module, files, blocks)
+                pins += [FluxPin(c.file, "instance", c.version) for c in variable]
+            elif given:
                 pins.append(FluxPin(rel, "instance", given[-1]))
             elif generated or "values" in arguments:
                 pins.append(FluxPin(rel, "instance", "values"))
@@ -343,7 +349,8 @@ def _hcl_bodies(text: str) -> list[tuple[list[str], dict[str, str], str]]:
 
 
 def _set_entries(body: str) -> list[tuple[str, str]]:
-    """(name, literal value) of each ``set`` of a block body, in order."""
+    """(name, value) of each ``set`` of a block body, in order: a literal's text, or a
+    ``var.NAME`` reference as written."""
     objects = []
     for match in re.finditer(r"\bset\s*(=\s*\[(?P<list>[^\]]*)\]|\{(?P<block>[^{}]*)\})", body):
         if match.group("block") is not None:
@@ -353,9 +360,9 @@ def _set_entries(body: str) -> list[tuple[str, str]]:
     entries = []
     for text in objects:
         name = re.search(r'\bname\s*=\s*"([^"]*)"', text)
-        value = re.search(r'\bvalue\s*=\s*"([^"]*)"', text)
+        value = re.search(r'\bvalue\s*=\s*(?:"([^"]*)"|(var\.[A-Za-z_][\w-]*))', text)
         if name and value:
-            entries.append((name.group(1), value.group(1)))
+            entries.append((name.group(1), value.group(1) or value.group(2)))
     return entries
 
 

@@ -202,8 +202,9 @@ def followed_variable(site: PinSite) -> str | None:
     return match.group("name") if match is not None else None
 
 
-# The Flux provider's version and a ``helm_release``'s chart version may both name a variable.
-_VARIABLE_ROLES = frozenset({Role.TERRAFORM, Role.TERRAFORM_HELM})
+# The Flux provider's version, a ``helm_release``'s chart version and the Flux release a
+# flux-instance ``helm_release`` sets may each name a variable.
+_VARIABLE_ROLES = frozenset({Role.TERRAFORM, Role.TERRAFORM_HELM, Role.INSTANCE})
 _FOLLOWED = re.compile(r" \(var\.(?P<name>[^()\s]+)\)$")
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import edit, git, write_repo
+from tests.support.independent_scan import scan
 
 URL = "https://github.com/controlplaneio-fluxcd/flux-operator/releases/download/{}/install.yaml"
 SCRIPT = "scripts/bootstrap.sh"
@@ -107,3 +108,11 @@ def test_sync_moves_the_manifests_to_the_tag_renovate_moved(tmp_path: Path) -> N
     assert moved.code == 0, moved.stdout + moved.stderr
     assert URL.format("v0.35.0") in (repo / SCRIPT).read_text("utf-8")
     assert URL.format("v0.35.0") in (repo / KUSTOMIZATION).read_text("utf-8")
+
+
+def test_the_pins_are_those_the_independent_scan_reads(tmp_path: Path) -> None:
+    repo = fleet(tmp_path)
+    expected = {(p.file, p.chart, p.version) for p in scan(repo).operator_pins}
+    outcome = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    found = {(s["file"], s["subject"], s["value"]) for s in json.loads(outcome.stdout)["sites"]}
+    assert found == expected

@@ -244,6 +244,7 @@ def scan(root: Path) -> Facts:
     facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
     facts.flux_pins += _kept_url_pins(root) + _image_arg_pins(root)
     facts.flux_pins += _asdf_pins(root) + _terraform_instances(root)
+    facts.operator_pins += _operator_manifests(root)
     facts.unversioned_operator_charts = [
         OperatorPin(rel, chart, "")
         for rel, chart in _unversioned_helm_releases(root, OPERATOR_CHARTS)
@@ -683,6 +684,33 @@ def _command_files(root: Path) -> list[str]:
             if name.endswith(".sh") or name == "Makefile" or (taskfile and ".y" in name):
                 found.append(rel)
     return found
+
+
+def _operator_manifests(root: Path) -> list[OperatorPin]:
+    """flux-operator's release manifest (``…/flux-operator/releases/download/vX.Y.Z/
+    install.yaml``, its install guide's ``kubectl apply -f``) given to a command of a script,
+    Makefile or Taskfile, or listed in a kustomization's ``resources``: the operator of that
+    release, whose chart has the same version. A comment or an ``echo`` applies nothing."""
+    url = re.compile(
+        r"github\.com/controlplaneio-fluxcd/flux-operator/releases/download/(v?\d+\.\d+\.\d+)/"
+        r"install\.yaml"
+    )
+    pins = []
+    for rel in _command_files(root):
+        for line in (root / rel).read_text("utf-8").splitlines():
+            words = line.split()
+            if not words or words[0].startswith("#") or {"echo", "printf"} & set(words):
+                continue
+            if {"kubectl", "kustomize", "curl", "wget"} & {w.rsplit("/", 1)[-1] for w in words}:
+                pins += [OperatorPin(rel, "flux-operator", v) for v in url.findall(line)]
+    for rel in _files_named(root, _KUSTOMIZATION_FILES):
+        for document in _load(root / rel) or []:
+            entries = document.get("resources") if isinstance(document, dict) else None
+            for entry in entries if isinstance(entries, list) else []:
+                found = url.search(str(entry))
+                if found:
+                    pins.append(OperatorPin(rel, "flux-operator", found.group(1)))
+    return pins
 
 
 def _kustomize_pins(root: Path) -> list[FluxPin]:

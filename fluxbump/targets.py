@@ -205,7 +205,7 @@ def refuse_downgrade(move: Move, allowed: bool) -> None:
         than = (
             f"{current}, which {newest.where} pins (no exact pin says which release is installed)"
             if named_only
-            else f"the installed {current}"
+            else f"the installed {current}, which {newest.where} pins"
         )
         raise UnsafeTransitionError(
             f"{rules.subject(found)} {versions.normalize(move.release)} is older than {than}: "

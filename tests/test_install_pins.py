@@ -174,11 +174,31 @@ def test_to_moves_every_install_pin_byte_minimally(tmp_path: Path) -> None:
 
 
 def test_the_install_pins_count_as_installed_for_the_downgrade_guard(tmp_path: Path) -> None:
-    for files in ({KUSTOMIZATION: KUSTOMIZATION_TEXT}, {MANIFESTS: MANIFESTS_TEXT}):
+    for files, where in (
+        ({KUSTOMIZATION: KUSTOMIZATION_TEXT}, f"{KUSTOMIZATION}:4"),
+        ({MANIFESTS: MANIFESTS_TEXT}, f"{MANIFESTS}:10"),
+    ):
         repo = install_repo(tmp_path / next(iter(files)).replace("/", "-"), files)
-        assert_refused(
-            repo, ("to", "2.3.0"), 4, "older than the installed 2.4.0: refusing a downgrade"
-        )
+        said = f"older than the installed 2.4.0, which {where} pins: refusing a downgrade"
+        assert_refused(repo, ("to", "2.3.0"), 4, said)
+
+
+def test_a_refused_downgrade_names_the_pin_of_the_newest_installed_release(
+    tmp_path: Path,
+) -> None:
+    # Two clusters at different releases (h3mmy/bloopySphere: flux-manifests v2.8.1 in one,
+    # v2.9.4 in the other): the refusal said 'older than the installed 2.9.4' and no more,
+    # leaving the user to find which of the repository's pins installs it.
+    staging = "clusters/staging/flux-system/flux.yaml"
+    files = {MANIFESTS: MANIFESTS_TEXT, staging: MANIFESTS_TEXT.replace('"v2.4.0"', '"v2.5.1"')}
+    repo = install_repo(tmp_path, files)
+    assert_refused(
+        repo,
+        ("to", "2.4.0"),
+        4,
+        f"error: Flux 2.4.0 is older than the installed 2.5.1, which {staging}:10 pins: "
+        "refusing a downgrade",
+    )
 
 
 def test_a_flux_manifests_semver_range_is_kept_and_must_admit_the_target(tmp_path: Path) -> None:

@@ -462,7 +462,8 @@ def test_a_downgrade_of_flux_pinned_only_outside_charts_is_refused(tmp_path: Pat
     before = snapshot(repo)
     refused = run_cli("to", "2.3.0", "--repo", str(repo), "--offline", "--no-git")
     assert refused.code == 4, refused.stdout + refused.stderr
-    assert "older than the installed 2.4.0: refusing a downgrade" in refused.stderr
+    said = "older than the installed 2.4.0, which clusters/prod/flux-instance.yaml:8 pins"
+    assert f"{said}: refusing a downgrade" in refused.stderr
     assert snapshot(repo) == before
 
 

@@ -52,7 +52,11 @@ from fluxbump.scan.sites.chart import ChartFile
 from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_commands, script_helm_commands
 from fluxbump.scan.sites.fluxcli import find_cli_pins
-from fluxbump.scan.sites.fluxinstance import find_template_instances, may_hold_instance
+from fluxbump.scan.sites.fluxinstance import (
+    find_template_instances,
+    find_terraform_instances,
+    may_hold_instance,
+)
 from fluxbump.scan.sites.fluxmanifests import may_hold_flux_manifests
 from fluxbump.scan.sites.helmrelease import VersionPatch
 from fluxbump.scan.sites.kustomizeremote import find_install_commands, find_kustomize_remote
@@ -625,6 +629,7 @@ RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
     find_kustomize_remote,
     find_install_commands,
     find_template_instances,
+    find_terraform_instances,
 )
 # Flux release pins read during the cluster-file pass (``Survey.instances``); the other
 # pins that pass finds are flux-operator's chart pins.

@@ -95,6 +95,20 @@ def test_the_oracle_reads_a_flux_action_step_with_no_version_as_the_latest_cli()
     assert grafana.flux_disagreements() == set()
 
 
+def test_the_oracle_reads_the_flux_release_a_terraform_helm_release_of_flux_instance_sets() -> None:
+    # 1ab-io/d2-fleet: Terraform installs both operator charts (no version), the instance's
+    # values from a templatefile this cannot read; the clusters' FluxInstances say 2.x.
+    d2 = scan(SNAPSHOTS / "1ab-io-d2-fleet")
+    assert ("terraform/main.tf", "instance", "values") in {
+        (p.file, p.kind, p.version) for p in d2.flux_pins
+    }
+    assert [(p.file, p.chart) for p in d2.unversioned_operator_charts] == [
+        ("terraform/main.tf", "flux-operator"),
+        ("terraform/main.tf", "flux-instance"),
+    ]
+    assert d2.flux_disagreements() == set()
+
+
 def test_the_oracle_sees_a_terraform_helm_release_of_flux2_with_no_version() -> None:
     ctf = scan(SNAPSHOTS / "4t-24-ctf-2024-infra")
     assert ctf.unversioned_charts == ["modules/flux-bootstrap/main.tf"]
@@ -455,7 +469,8 @@ def test_status_reports_every_pin_the_oracle_finds_and_nothing_else(
     assert releases == {(r.file, r.chart, str(r.version)) for r in local}
     assert operator_sites(document) == {(p.file, p.chart, p.version) for p in facts.operator_pins}
     operators = [c["name"] for c in document["components"] if c["name"] in OPERATOR_CHARTS]
-    assert operators == sorted({p.chart for p in facts.operator_pins}, reverse=True)
+    charts = {p.chart for p in facts.operator_pins + facts.unversioned_operator_charts}
+    assert operators == sorted(charts, reverse=True)
     flux = [c["wrapper"] for c in document["components"] if c["name"] == "flux"]
     # No wrapper chart: Flux is still a component when it is pinned outside charts.
     outside = facts.flux_pins or facts.terraform_charts or facts.ansible_charts
@@ -484,10 +499,13 @@ def test_check_finds_no_false_violation(
         assert outcome.code == 1, outcome.stdout + outcome.stderr
         said = {line.split(":", 1)[0] for line in outcome.stdout.splitlines() if ": " in line}
         assert {file for file, _ in facts.flux_disagreements()} <= said
-    elif facts.unversioned_charts:  # Flux deployed at the newest chart: unproven, said
+    elif unversioned := facts.unversioned_charts + [
+        p.file for p in facts.unversioned_operator_charts
+    ]:
+        # Flux (or its operator) deployed at the newest chart: unproven, said
         assert outcome.code == 1, outcome.stdout + outcome.stderr
         said = {line.split(":", 1)[0].strip() for line in outcome.stdout.splitlines()}
-        assert set(facts.unversioned_charts) <= said
+        assert set(unversioned) <= said
         assert "with no version" in outcome.stdout
     elif expected_upstream_pins(facts) or facts.operator_pins or facts.flux_pins:
         assert outcome.code == 0, outcome.stdout + outcome.stderr

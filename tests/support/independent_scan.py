@@ -155,6 +155,8 @@ class Facts:
     terraform_charts: list[TerraformChart] = field(default_factory=list)
     # the files of Terraform helm_release blocks of flux2 with no version (the newest chart)
     unversioned_charts: list[str] = field(default_factory=list)
+    # the same of flux-operator's charts (whatever else pins Flux), their version ""
+    unversioned_operator_charts: list[OperatorPin] = field(default_factory=list)
     # the flux2 chart versions Ansible kubernetes.core.helm tasks install
     ansible_charts: list[TerraformChart] = field(default_factory=list)
     # flux-instance HelmReleases whose version a ``valuesFrom`` source may set: unknown here
@@ -241,6 +243,12 @@ def scan(root: Path) -> Facts:
     facts.flux_pins += _action_pins(root)
     facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
     facts.flux_pins += _kept_url_pins(root) + _image_arg_pins(root)
+    facts.flux_pins += _asdf_pins(root) + _terraform_instances(root)
+    facts.operator_pins += _operator_manifests(root)
+    facts.unversioned_operator_charts = [
+        OperatorPin(rel, chart, "")
+        for rel, chart in _unversioned_helm_releases(root, OPERATOR_CHARTS)
+    ]
     facts.cloud_init_templates = _cloud_init_templates(root)
     if not facts.flux_wrappers():
         facts.terraform_charts = _terraform_charts(root)
@@ -275,14 +283,88 @@ def _terraform_charts(root: Path) -> list[TerraformChart]:
 
 def _unversioned_charts(root: Path) -> list[str]:
     """The files of the ``helm_release`` blocks of flux2 that give no ``version`` at all."""
+    return [rel for rel, _ in _unversioned_helm_releases(root, (FLUX_UPSTREAM,))]
+
+
+def _unversioned_helm_releases(root: Path, charts: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(file, chart) of each ``helm_release`` block of ``charts`` that gives no ``version``."""
     found = []
     for rel in _files_ending(root, ".tf"):
         for words, arguments in _hcl_blocks((root / rel).read_text("utf-8")):
-            chart = _hcl_string(arguments.get("chart", "")) or ""
-            flux = chart.rstrip("/").rsplit("/", 1)[-1] == FLUX_UPSTREAM
-            if words[:2] == ["resource", "helm_release"] and flux and "version" not in arguments:
-                found.append(rel)
+            chart = (_hcl_string(arguments.get("chart", "")) or "").rstrip("/").rsplit("/", 1)[-1]
+            named = chart in charts
+            if words[:2] == ["resource", "helm_release"] and named and "version" not in arguments:
+                found.append((rel, chart))
     return found
+
+
+def _terraform_instances(root: Path) -> list[FluxPin]:
+    """The Flux release each ``helm_release`` of the flux-instance chart installs: the Helm
+    provider's docs give ``set`` precedence over ``values``, so the last ``set`` (a nested
+    ``set { name, value }`` block, or an object of a ``set = [ … ]`` list) whose ``name`` is
+    ``instance.distribution.version``; with none, "values" (unknown here) when a ``values``
+    argument, a ``dynamic "set"`` or a ``set`` given by an expression (a variable, a ``for``)
+    may set it, else the chart's default. A value ``var.NAME`` is what sets that input
+    variable of the module (``_variable_values``)."""
+    pins = []
+    files = {rel: (root / rel).read_text("utf-8") for rel in _files_ending(root, ".tf", ".tfvars")}
+    blocks = {rel: _hcl_blocks(text) for rel, text in files.items() if rel.endswith(".tf")}
+    for rel in blocks:
+        for words, arguments, body in _hcl_bodies(files[rel]):
+            chart = (_hcl_string(arguments.get("chart", "")) or "").rstrip("/")
+            if words[:2] != ["resource", "helm_release"] or not chart.endswith("flux-instance"):
+                continue
+            given = [
+                value
+                for name, value in _set_entries(body)
+                if name == "instance.distribution.version"
+            ]
+            generated = not arguments.get("set", "[").startswith("[")
+            generated = generated or re.search(r'dynamic\s+"set"|\[\s*for\b', body) is not None
+            if given and given[-1].startswith("var."):
+                module = os.path.dirname(rel)
+                variable = _variable_values(given[-1][4:], module, files, blocks)
+                pins += [FluxPin(c.file, "instance", c.version) for c in variable]
+            elif given:
+                pins.append(FluxPin(rel, "instance", given[-1]))
+            elif generated or "values" in arguments:
+                pins.append(FluxPin(rel, "instance", "values"))
+            else:
+                pins.append(FluxPin(rel, "instance", FLUX_INSTANCE_DEFAULT))
+    return pins
+
+
+def _hcl_bodies(text: str) -> list[tuple[list[str], dict[str, str], str]]:
+    """``_hcl_blocks``, each with the text of its body (comments dropped)."""
+    bodies: list[str] = []
+    depth = 0
+    for raw in text.splitlines():
+        line = re.sub(r"\s(#|//).*$", "", raw)
+        braces = re.sub(r'"(?:[^"\\]|\\.)*"', '""', line)
+        if depth == 0 and braces.rstrip().endswith("{"):
+            bodies.append("")
+        elif depth > 0 and bodies:
+            bodies[-1] += line + "\n"
+        depth += braces.count("{") - braces.count("}")
+    return [(w, a, b) for (w, a), b in zip(_hcl_blocks(text), bodies, strict=True)]
+
+
+def _set_entries(body: str) -> list[tuple[str, str]]:
+    """(name, value) of each ``set`` of a block body, in order: a literal's text, or a
+    ``var.NAME`` reference as written."""
+    objects = []
+    for match in re.finditer(r"\bset\s*(=\s*\[(?P<list>[^\]]*)\]|\{(?P<block>[^{}]*)\})", body):
+        if match.group("block") is not None:
+            objects.append(match.group("block"))
+        else:
+            objects += re.findall(r"\{([^{}]*)\}", match.group("list"))
+    entries = []
+    for text in objects:
+        name = re.search(r'\bname\s*=\s*"([^"]*)"', text)
+        value = re.search(r'\bvalue\s*=\s*(?:"([^"]*)"|(var\.[A-Za-z_][\w-]*))', text)
+        if name and value:
+            entries.append((name.group(1), value.group(1) or value.group(2)))
+    return entries
 
 
 def _variable_values(
@@ -604,6 +686,33 @@ def _command_files(root: Path) -> list[str]:
     return found
 
 
+def _operator_manifests(root: Path) -> list[OperatorPin]:
+    """flux-operator's release manifest (``…/flux-operator/releases/download/vX.Y.Z/
+    install.yaml``, its install guide's ``kubectl apply -f``) given to a command of a script,
+    Makefile or Taskfile, or listed in a kustomization's ``resources``: the operator of that
+    release, whose chart has the same version. A comment or an ``echo`` applies nothing."""
+    url = re.compile(
+        r"github\.com/controlplaneio-fluxcd/flux-operator/releases/download/(v?\d+\.\d+\.\d+)/"
+        r"install\.yaml"
+    )
+    pins = []
+    for rel in _command_files(root):
+        for line in (root / rel).read_text("utf-8").splitlines():
+            words = line.split()
+            if not words or words[0].startswith("#") or {"echo", "printf"} & set(words):
+                continue
+            if {"kubectl", "kustomize", "curl", "wget"} & {w.rsplit("/", 1)[-1] for w in words}:
+                pins += [OperatorPin(rel, "flux-operator", v) for v in url.findall(line)]
+    for rel in _files_named(root, _KUSTOMIZATION_FILES):
+        for document in _load(root / rel) or []:
+            entries = document.get("resources") if isinstance(document, dict) else None
+            for entry in entries if isinstance(entries, list) else []:
+                found = url.search(str(entry))
+                if found:
+                    pins.append(OperatorPin(rel, "flux-operator", found.group(1)))
+    return pins
+
+
 def _kustomize_pins(root: Path) -> list[FluxPin]:
     pins = []
     for rel in _files_named(root, _KUSTOMIZATION_FILES):
@@ -663,6 +772,17 @@ def _mise_pins(root: Path) -> list[FluxPin]:
             version = value.get("version") if isinstance(value, dict) else value
             if isinstance(version, str):
                 pins.append(FluxPin(rel, "cli", version))
+    return pins
+
+
+def _asdf_pins(root: Path) -> list[FluxPin]:
+    """asdf's ``.tool-versions``: ``flux2 <version>`` (the first version is the one used)."""
+    pins = []
+    for rel in _files_named(root, (".tool-versions",)):
+        for line in (root / rel).read_text("utf-8").splitlines():
+            words = line.split("#")[0].split()
+            if len(words) >= 2 and words[0] == "flux2":
+                pins.append(FluxPin(rel, "cli", words[1]))
     return pins
 
 

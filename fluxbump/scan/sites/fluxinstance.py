@@ -12,11 +12,12 @@ the files kustomize generates those sources of by ``scan/valuesfrom.py``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
 from fluxbump.pins import PinSite, Role, yaml_site
-from fluxbump.scan.sites import helmfile, object_name, resourceset
+from fluxbump.scan.sites import helmfile, object_name, resourceset, terraform
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -36,9 +37,11 @@ def may_hold_instance(raw: bytes) -> bool:
 
 def find_flux_instance(source: SourceFile) -> list[PinSite]:
     """Each FluxInstance's distribution version, and each flux-instance HelmRelease's (or
-    helmfile release's)."""
+    helmfile release's, or Terraform ``helm_release``'s)."""
     if source.rel.endswith(_TEMPLATES):
         return find_template_instances(source)
+    if source.rel.endswith(".tf"):
+        return find_terraform_instances(source)
     sites = []
     for index, root, at in resourceset.objects(blockyaml.compose_all(source.text, source.rel)):
         sites += resourceset.placed(_object_pins(source, index, root), at)
@@ -57,6 +60,94 @@ def find_template_instances(source: SourceFile) -> list[PinSite]:
 
 
 _TEMPLATES = (".yaml.gotmpl", ".yml.gotmpl")
+
+
+def find_terraform_instances(source: SourceFile) -> list[PinSite]:
+    """The Flux release each Terraform ``helm_release`` of the chart installs (a bootstrap
+    of the operator, as flux-operator's d2 reference once did): the last ``set`` of
+    ``instance.distribution.version`` (the Helm provider applies ``set`` over ``values``), a
+    literal edited as text; else, with ``values`` (a file, a ``templatefile``) or a ``set``
+    this cannot read, unproven at that line; else the chart's default at its ``chart``."""
+    if not source.rel.endswith(".tf") or _CHART.encode() not in source.raw:
+        return []
+    sites = []
+    for block in terraform.resource_blocks(source, "helm_release"):
+        chart = block.chart()
+        if chart is None or terraform.chart_name(chart[1]) != _CHART:
+            continue
+        site = _terraform_set(source, block)
+        if site is None:
+            opaque = _terraform_opaque(source, block)
+            at, why = (chart[0], "chart default") if opaque is None else (opaque, "not read")
+            value = CHART_DEFAULT if opaque is None else _TF_VALUES
+            site = replace(source.text_site(Role.INSTANCE, at, value, "Flux", ""), end=at)
+            site = replace(site, owner=f"{block.owner} values ({why})")  # never moved
+        sites.append(site)
+    return sites
+
+
+# A ``set`` entry's argument (``name``, ``value``) and a literal string as its value.
+_TF_ARGUMENT = re.compile(
+    r'^[ \t]*(?P<key>name|value)[ \t]*=[ \t]*(?P<value>"[^"\n]*"|[^\s#/][^#\r\n]*?)'
+    r"[ \t]*(?:#.*|//.*)?\r?$"
+)
+_TF_LITERAL = re.compile(r'^"(?P<text>[^"$%\\\n]*)"$')
+# What may set the version besides a literal ``set``: values, a generated ``set`` (a
+# ``dynamic`` block, or ``set =`` any expression but a list written out).
+_TF_VALUES = "values"
+_TF_OPAQUE = re.compile(r'^[ \t]*(?:values[ \t]*=|dynamic[ \t]+"set"|set[ \t]*=(?![ \t]*\[))')
+_TF_SETS = re.compile(r"^[ \t]*set[ \t]*(?:=[ \t]*\[|\{)")
+
+
+def _terraform_sets(
+    source: SourceFile, block: terraform.ResourceBlock
+) -> list[tuple[int, dict[str, Any]]]:
+    """Each ``set`` of a block (``set { … }``, or provider 3's ``set = [{ … }]``): where it
+    starts, and its arguments' text with where each starts (none: an expression)."""
+    found = []
+    for start, line in block.lines:
+        if not _TF_SETS.match(line):
+            continue
+        for entries in terraform.nested_entries(source.text, start, line):
+            arguments: dict[str, Any] = {}
+            for begin, entry in entries:
+                match = _TF_ARGUMENT.match(entry)
+                if match is not None:
+                    arguments[match.group("key")] = (begin + match.start("value"), match["value"])
+            found.append((_text_start(*entries[0]) if entries else start, arguments))
+    return found
+
+
+def _text_start(start: int, line: str) -> int:
+    """Where the text of ``line`` (at ``start``) begins, after its indentation."""
+    return start + len(line) - len(line.lstrip())
+
+
+def _terraform_set(source: SourceFile, block: terraform.ResourceBlock) -> PinSite | None:
+    """The last ``set`` of ``instance.distribution.version``: a literal, else as written."""
+    path = ".".join(IN_VALUES)
+    for _, arguments in reversed(_terraform_sets(source, block)):
+        name = _TF_LITERAL.match(arguments.get("name", (0, ""))[1])
+        if name is None or name["text"] != path or "value" not in arguments:
+            continue
+        at, text = arguments["value"]
+        literal = _TF_LITERAL.match(text)
+        at, value = (at + 1, literal["text"]) if literal is not None else (at, text)
+        return source.text_site(Role.INSTANCE, at, value, "Flux", f"{block.owner} set {path}")
+    return None
+
+
+def _terraform_opaque(source: SourceFile, block: terraform.ResourceBlock) -> int | None:
+    """Where a block gives values this does not read (or a ``set`` of a name written as an
+    expression), which may set the version: None when it gives none."""
+    for start, line in block.lines:
+        if _TF_OPAQUE.match(line):
+            return _text_start(start, line)
+    for at, arguments in _terraform_sets(source, block):
+        name = arguments.get("name")
+        if name is None or _TF_LITERAL.match(name[1]) is None:
+            return at if name is None else int(name[0])
+    return None
 
 
 def _helmfile_values(

@@ -7,8 +7,9 @@ The operator and the instance chart are published as OCI artifacts under
   ``spec.ref.semver`` range) that a HelmRelease's ``chartRef`` names, or a HelmRelease of the
   chart by name (``spec.chart.spec.version``, from a HelmRepository or OCI source of it);
 * before Flux runs, by a bootstrap tool: a helmfile release (``chart: …/flux-operator`` with
-  ``version:``), a cloud-init or shell ``helm install … flux-operator … --version X``, or a
-  Terraform ``helm_release`` (``chart = "flux-operator"``, ``version = "…"``).
+  ``version:``), a cloud-init or shell ``helm install … flux-operator … --version X``, a
+  Terraform ``helm_release`` (``chart = "flux-operator"``, ``version = "…"``), or the
+  operator's own release manifest (``…/releases/download/vX.Y.Z/install.yaml``) a line applies.
 
 Each is a pin of that chart's component (``components/operator.py``): they must agree. A
 range (``ref.semver``) is admitted, never rewritten. Found by content, with no configuration.
@@ -44,11 +45,51 @@ def may_hold_operator_chart(raw: bytes) -> bool:
 
 
 def find_operator_charts(source: SourceFile) -> list[PinSite]:
-    """The operator charts' pins in one file, by its kind (told by its name). A Terraform
-    ``helm_release`` or a ``helm install`` with no version is an unpinned site
-    (``pins.unpinned``): it installs the newest chart, so the survey makes it a problem."""
+    """The operator charts' pins in one file, by its kind (told by its name), and the
+    operator's release manifests it applies. A Terraform ``helm_release`` or a ``helm
+    install`` with no version is an unpinned site (``pins.unpinned``): it installs the newest
+    chart, so the survey makes it a problem."""
     if not may_hold_operator_chart(source.raw):
         return []
+    manifests = release_manifests(source)
+    charts = _chart_pins(source)
+    return sorted([*charts, *manifests], key=lambda s: s.start) if manifests else charts
+
+
+# flux-operator's own release manifest, ``…/flux-operator/releases/download/v0.33.0/
+# install.yaml`` (its install guide's ``kubectl apply -f``, or a kustomization's remote
+# resource): the operator of that release, which the chart of the same version deploys (each
+# chart's ``appVersion`` is ``v`` and its version). ``releases/latest/download`` pins nothing.
+_MANIFEST = re.compile(
+    r"(?<![\w.-])(?:https://)?github\.com/controlplaneio-fluxcd/flux-operator/releases/download/"
+    r"(?P<version>v?\d+\.\d+\.\d+(?:-[\w.]+)?)/install\.yaml(?![\w.-])"
+)
+# A line that fetches or keeps the URL: a command given it, a list entry (``resources:``), a
+# key or variable set to it (``url = …``, ``MANIFEST=…``); not a comment, nor one printing it.
+_FETCHES = re.compile(
+    r"\b(?:kubectl|kustomize|curl|wget|fetchurl)\b|^[ \t]*-[ \t]|^[ \t]*[\w.\"-]+[ \t]*[:=]"
+)
+_NOT_FETCHING = re.compile(r"^[ \t]*(?:#|//)|\b(?:echo|printf)\b")
+MANIFEST_OWNER = "flux-operator install.yaml asset"
+
+
+def release_manifests(source: SourceFile) -> list[PinSite]:
+    """Each versioned flux-operator release manifest a line of ``source`` applies."""
+    sites = []
+    for match in _MANIFEST.finditer(source.text):
+        start = source.text.rfind("\n", 0, match.start()) + 1
+        end = source.text.find("\n", match.end())
+        line = source.text[start : len(source.text) if end < 0 else end]
+        if _NOT_FETCHING.search(line) or not _FETCHES.search(line):
+            continue
+        at, version = match.start("version"), match.group("version")
+        site = source.text_site(Role.KUSTOMIZE_REMOTE, at, version, CHARTS[0], MANIFEST_OWNER)
+        sites.append(site)
+    return sites
+
+
+def _chart_pins(source: SourceFile) -> list[PinSite]:
+    """The operator charts' pins in one file, by its kind."""
     if source.rel.endswith(".tf"):
         found = block_pins(source, "helm_release", chart_name, references=True, unversioned=True)
         return [s for s in found if s.subject in CHARTS]

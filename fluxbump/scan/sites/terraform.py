@@ -202,8 +202,9 @@ def followed_variable(site: PinSite) -> str | None:
     return match.group("name") if match is not None else None
 
 
-# The Flux provider's version and a ``helm_release``'s chart version may both name a variable.
-_VARIABLE_ROLES = frozenset({Role.TERRAFORM, Role.TERRAFORM_HELM})
+# The Flux provider's version, a ``helm_release``'s chart version and the Flux release a
+# flux-instance ``helm_release`` sets may each name a variable.
+_VARIABLE_ROLES = frozenset({Role.TERRAFORM, Role.TERRAFORM_HELM, Role.INSTANCE})
 _FOLLOWED = re.compile(r" \(var\.(?P<name>[^()\s]+)\)$")
 
 
@@ -239,6 +240,56 @@ def variable_values(source: SourceFile, name: str) -> list[PinSite]:
 _CHART = re.compile(r'^[ \t]*chart[ \t]*=[ \t]*"(?P<chart>[^"$%\\\n]*)"')
 
 
+@dataclass(frozen=True)
+class ResourceBlock:
+    """A ``resource "TYPE" "NAME"`` block: ``TYPE.NAME``, and its lines at depth one with
+    where each starts in the file's text."""
+
+    owner: str
+    lines: list[tuple[int, str]]
+
+    def chart(self) -> tuple[int, str] | None:
+        """Where its literal ``chart = "…"`` starts in the text, and the chart it names."""
+        found = [(start, m) for start, line in self.lines if (m := _CHART.match(line))]
+        if not found:
+            return None
+        start, match = found[0]
+        return start + match.start("chart"), match.group("chart")
+
+
+def resource_blocks(source: SourceFile, resource: str) -> list[ResourceBlock]:
+    """Each ``resource "<resource>"`` block of one ``.tf`` file, in file order."""
+    return [
+        ResourceBlock(
+            f"{resource}.{header.group('name')}", _top_level_lines(source.text, header.end())[0]
+        )
+        for header in _HEADER.finditer(source.text)
+        if (header.group("kind"), header.group("type")) == ("resource", resource)
+    ]
+
+
+def nested_entries(text: str, start: int, line: str) -> list[list[tuple[int, str]]]:
+    """The entries of what the argument or block on ``line`` (at ``start``) opens: a nested
+    block's (``set { … }``) or an object's lines, one list per item of a list of them
+    (``set = [{ … }, { … }]``, each split at commas too; an item that is no object, such as a
+    ``for`` expression's, is one entry of its text); none for anything else."""
+    opener = re.match(r"[^\[{\"#/]*(?P<open>[\[{])", line)
+    if opener is None:
+        return []
+    at = start + opener.end()
+    if opener.group("open") == "{":
+        return [object_entries(text, at)[0]]
+    items = _top_level(text, at, "\n,")
+    parts = [*items[0], *([items[2]] if items[2] is not None else [])]
+    return [
+        object_entries(text, begin + part.index("{") + 1)[0]
+        if part.lstrip().startswith("{")
+        else [(begin, part)]
+        for begin, part in parts
+        if part.strip()
+    ]
+
+
 def block_pins(
     source: SourceFile,
     resource: str,
@@ -254,18 +305,13 @@ def block_pins(
     with ``unversioned``, a block with no ``version`` at all is an unpinned site at its
     ``chart`` line (``pins.unpinned``): the provider then installs the newest chart."""
     sites = []
-    for header in _HEADER.finditer(source.text):
-        if (header.group("kind"), header.group("type")) != ("resource", resource):
+    for block in resource_blocks(source, resource):
+        lines, owner, chart = block.lines, block.owner, block.chart()
+        if chart is None:
             continue
-        lines, _ = _top_level_lines(source.text, header.end())
-        charts = [(start, m) for start, line in lines if (m := _CHART.match(line))]
-        if not charts:
-            continue
-        owner = f"{resource}.{header.group('name')}"
-        subject = chart_of(charts[0][1].group("chart"))
+        subject = chart_of(chart[1])
         if unversioned and not any(_ANY_VERSION.match(line) for _, line in lines):
-            at = charts[0][0] + charts[0][1].start("chart")
-            site = _site(source, at, "", owner, Role.TERRAFORM_HELM)
+            site = _site(source, chart[0], "", owner, Role.TERRAFORM_HELM)
             sites.append(replace(site, value=NO_VERSION, subject=subject))
             continue
         for start, line in lines:

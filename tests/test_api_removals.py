@@ -120,8 +120,8 @@ def test_history_that_never_stored_the_dropped_versions_warns_and_proceeds(
         in (report["crds"]["served_only"])
     )
     assert (
-        "warning: flux2 2.16.4 -> flux2 2.17.2 stops serving "
-        "helmreleases.helm.toolkit.fluxcd.io/v2beta1 (served only): no release this "
+        "warning: flux2 2.16.4 (platform/flux/chart/Chart.yaml:10 and 1 more) -> flux2 2.17.2 "
+        "stops serving helmreleases.helm.toolkit.fluxcd.io/v2beta1 (served only): no release this "
         "repository pinned stored it" in outcome.stderr
     )
     assert git(repo, "log", "-1", "--format=%s").startswith("Bump Flux to v2.7.5")

@@ -44,7 +44,8 @@ def test_force_unsafe_crds_proceeds_with_a_loud_warning(
     )  # fmt: skip
     assert outcome.code == 0, outcome.stderr
     assert (
-        "warning: --force-unsafe-crds: flux2 2.14.1 -> flux2 2.13.0 stops serving" in outcome.stderr
+        "warning: --force-unsafe-crds: flux2 2.14.1 (platform/flux/chart/Chart.yaml:10 and 1 "
+        "more) -> flux2 2.13.0 stops serving" in outcome.stderr
     )
 
 

@@ -34,7 +34,9 @@ def test_a_kustomize_install_moving_past_its_storage_version_is_refused(tmp_path
     code, stderr = bump(repo)
     assert code == 4, stderr
     error = stderr.strip().splitlines()[-1]
-    assert error.startswith("error: flux2 2.13.0 -> flux2 2.18.3 stops serving CRD API versions")
+    assert error.startswith(
+        f"error: flux2 2.13.0 ({REMOTE}:4) -> flux2 2.18.3 stops serving CRD API versions"
+    ), error
     assert "ocirepositories.source.toolkit.fluxcd.io/v1beta2 (storage version now)" in error
     # no Helm here: the apply of Flux's manifests is what the API server refuses
     assert "so Flux's manifests fail to apply" in error and "Helm" not in error

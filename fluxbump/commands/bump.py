@@ -341,12 +341,15 @@ def _guard_crds(
 ) -> CrdComparison:
     """Refuse (exit 4) a target whose CRDs stop serving a version the clusters may store."""
     from fluxbump.crds.drops import APPLY_FAILURE, HELM_FAILURE, guard_transition
+    from fluxbump.crds.guard import installed_releases, pinned_at
 
     comparison = crd_comparison(found, index, target, options, session)
     chart = comparison.chart
     # A running chart equal to the target is no transition: name only those it moves from.
     moving = [c for c in comparison.running if not versions.equal(c, target)]
-    current = ", ".join(f"{chart} {c}" for c in moving) or "the current release"
+    installed = installed_releases(found, index)
+    current = ", ".join(_running(chart, c, pinned_at(found, installed, c)) for c in moving)
+    current = current or "the current release"
     if comparison.around:  # (the charts are not the repository's: say whose they stand for)
         current += f" (around Flux {', '.join(comparison.around)}, which no chart carries)"
     basis = (
@@ -366,6 +369,11 @@ def _guard_crds(
         warnings=(*comparison.warnings, *said),
         migrated=options.crds_migrated and bool(comparison.blocking or comparison.unknown),
     )
+
+
+def _running(chart: str, version: str, where: str) -> str:
+    """``flux2 2.14.1 (platform/flux/chart/Chart.yaml:10)``: a running chart, where pinned."""
+    return f"{chart} {version} ({where})" if where else f"{chart} {version}"
 
 
 def _guard_unknown(

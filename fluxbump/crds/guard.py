@@ -141,6 +141,16 @@ def _nearest_charts(index: HelmIndex, chart: str, release: str) -> tuple[str | N
     return (below.chart if below else None), (above.chart if above else None)
 
 
+def pinned_at(found: Discovery, installed: Sequence[Installed], chart: str) -> str:
+    """Where the repository pins the running chart version ``chart``: its chart pins and the
+    install pins of the release it carries (the first, and how many more)."""
+    sites = [p.where for p in found.upstream_pins() if versions.equal(p.value, chart)]
+    sites += [one.site.where for one in installed
+              if one.chart is not None and versions.equal(one.chart, chart)]  # fmt: skip
+    named = list(dict.fromkeys(sites))
+    return named[0] + (f" and {len(named) - 1} more" if len(named) > 1 else "") if named else ""
+
+
 def install_notes(installed: Sequence[Installed], chart: str) -> list[str]:
     """What the guard says of install pins no chart carries that it does not refuse: one
     between two carried releases is judged by their charts, one newer than the index is not

@@ -105,6 +105,8 @@ PLACEHOLDERS = {
         "command_variable_strings",
         "ansible_helm_patterns",
         "ansible_helm_strings",
+        "terraform_instance_patterns",
+        "operator_manifest_patterns",
         "upstream",
         "helm_repo",
     },

@@ -26,6 +26,7 @@ from fluxbump.scan.sites.fluxcli import DOWNLOAD, IMAGE, INSTALL_SCRIPT
 from fluxbump.scan.sites.kustomizeremote import ASSET as ASSET_OWNER
 from fluxbump.scan.sites.kustomizeremote import COMMAND_OWNERS
 from fluxbump.scan.sites.kustomizeremote import FILE_NAMES as KUSTOMIZATION_NAMES
+from fluxbump.scan.sites.operator import MANIFEST_OWNER
 from fluxbump.scan.sources import SourceFile, glob_tokens
 
 if TYPE_CHECKING:
@@ -107,10 +108,12 @@ def found_kinds(tree: Survey) -> set[str]:
     kinds = {"operator"} if any(c.operator for c in tree.components) else set()
     kinds |= {"ansible-helm"} if _ansible_chart_pins(tree) else set()
     kinds |= {"cli-download"} if _download_pins(tree) else set()
+    kinds |= {"terraform-instance"} if _terraform_instance_pins(tree) else set()
+    kinds |= {"operator-manifest"} if _operator_manifest_pins(tree) else set()
     for site in tree.release_pins():
         if site.role is Role.CLI and site.owner.startswith(IMAGE):
             kinds.add("cli-image")
-        elif site.role is Role.INSTANCE and versions.is_pin(site.value):
+        elif site.role is Role.INSTANCE and versions.is_pin(site.value) and not _in_terraform(site):
             kinds.add("flux-instance")
         elif site.role is Role.TERRAFORM:
             kinds.add("terraform")
@@ -129,6 +132,27 @@ def found_kinds(tree: Survey) -> set[str]:
         elif _is_command_pin(site):
             kinds.add("command-install")
     return kinds | ({"command-variable"} if _command_variable_pins(tree) else set())
+
+
+def _in_terraform(site: PinSite) -> bool:
+    return site.file.endswith(".tf")
+
+
+def _terraform_instance_pins(tree: Survey) -> list[PinSite]:
+    """The exact Flux releases a Terraform ``helm_release`` of flux-instance sets (written as
+    a literal: one given as ``var.NAME`` is followed by ``fluxbump sync``, not Renovate)."""
+    return [
+        s
+        for s in tree.release_pins()
+        if s.role is Role.INSTANCE and _in_terraform(s) and versions.is_pin(s.value)
+    ]
+
+
+def _operator_manifest_pins(tree: Survey) -> list[PinSite]:
+    """The exact flux-operator release manifests a kustomization or script applies."""
+    return [
+        s for s in tree.operator_pins() if s.owner == MANIFEST_OWNER and versions.is_pin(s.value)
+    ]
 
 
 def _is_command_pin(site: PinSite) -> bool:
@@ -200,6 +224,8 @@ def _add_kinds(document: dict[str, Any], tree: Survey, *, legacy: bool) -> None:
             command_variable_patterns=files(variables),
             command_variable_strings=json.dumps(_variable_strings(tree, variables)),
             ansible_helm_patterns=files(charts),
+            terraform_instance_patterns=files(_terraform_instance_pins(tree)),
+            operator_manifest_patterns=files(_operator_manifest_pins(tree)),
             ansible_helm_strings=json.dumps(_ansible_chart_strings(tree, charts)),
             upstream=flux.upstream if flux is not None else config.upstream,
             helm_repo=flux.helm_repo if flux is not None else "",

@@ -11,6 +11,7 @@ from pathlib import Path
 from fluxbump.errors import NotRegularFile, UsageError
 from fluxbump.pins import PinSite
 from fluxbump.scan.sites.helmrelease import substitute_sites
+from fluxbump.scan.sites.kustomizeremote import FILE_NAMES as KUSTOMIZATION_FILES
 from fluxbump.scan.sources import SourceFile, read_raw, source_of
 
 # Flux post-build substitution (envsubst): ``${VAR}``, or with a default for an unset VAR,
@@ -141,15 +142,12 @@ def _scope(root: Path, path: str) -> tuple[str, ...]:
     return tuple(sorted(reached))
 
 
-_KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-
-
 def _listed(root: Path, directory: str, reached: set[str]) -> None:
     """Add the local ``resources`` (and ``components``) a directory's kustomization lists,
     following the directories among them; a file that cannot be read lists nothing."""
     from fluxbump.yamlio import plaindata
 
-    for name in _KUSTOMIZATION_FILES:
+    for name in KUSTOMIZATION_FILES:
         try:
             data = plaindata.load(read_raw(root, f"{directory}/{name}").decode("utf-8"))
         except (OSError, UsageError, NotRegularFile, ValueError, RecursionError):

@@ -19,13 +19,13 @@ from typing import Any
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, yaml_site
 from fluxbump.scan.sites.fluxinstance import CHART_DEFAULT, IN_VALUES, VALUES_FROM, VALUES_PATH
+from fluxbump.scan.sites.kustomizeremote import FILE_NAMES as KUSTOMIZATION_FILES
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
 # A repository file's source, None when there is none (or it cannot be read).
 Read = Callable[[str], SourceFile | None]
 
-_KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _GENERATORS = {"ConfigMap": "configMapGenerator", "Secret": "secretGenerator"}
 # Flux reads this key of the ConfigMap or Secret when ``valuesKey`` names none.
 _DEFAULT_KEY = "values.yaml"
@@ -109,7 +109,7 @@ class _Kustomization:
 def _kustomization_of(rel: str, read: Read) -> _Kustomization | None:
     """The kustomization beside the release's file (kustomize reads the one of its directory)."""
     directory = posixpath.dirname(rel)
-    for name in _KUSTOMIZATIONS:
+    for name in KUSTOMIZATION_FILES:
         root = _document(read(posixpath.join(directory, name)), 0)
         if root is not None:
             return _Kustomization(directory, root)

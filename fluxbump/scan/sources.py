@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NoReturn
 
+from fluxbump.config import CONFIG_NAME
 from fluxbump.errors import NotRegularFile, UsageError
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.walked import SKIP_DIRS
@@ -202,10 +203,11 @@ def _open_link(root: Path | str, rel: str) -> int:
     if not stat.S_ISREG(mode):
         _not_regular(rel, f"a symlink to {target}, {_kind(mode)}")
     if not target.startswith(_inside(root)):
+        # (``.fluxbump.yaml`` itself is read before its ``exclude``: no such advice for it)
+        exclude = "" if rel == CONFIG_NAME else ", or add it to 'exclude' in .fluxbump.yaml"
         raise NotRegularFile(
             f"{rel}: a symlink to {target}, outside the repository; fluxbump reads only files "
-            "inside it: replace the link with the file, or add it to 'exclude' in "
-            ".fluxbump.yaml; nothing was written"
+            f"inside it: replace the link with the file{exclude}; nothing was written"
         )
     return os.open(target, _OPEN_FLAGS)
 

@@ -372,3 +372,19 @@ def test_git_log_raw_tokens_name_each_version_within_the_bound() -> None:
     )
     blobs, commits = _changed_blobs(tokens, paths, limit=2)
     assert (set(blobs), commits) == ({b, c, d}, 3)  # the third commit is past the bound
+
+
+def test_resolve_latest_safe_reads_the_index_the_repository_configures(tmp_path: Path) -> None:
+    # As 'to latest' does: a helm_repo in .fluxbump.yaml was ignored, and --safe judged the
+    # releases of another index (the default one, or its bundled snapshot).
+    repo = repo_with_history(tmp_path / "repo", *STORED_V1BETA2)
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "index.yaml").write_text("apiVersion: v1\nentries:\n  podinfo: []\n", "utf-8")
+    (repo / ".fluxbump.yaml").write_text(f"helm_repo: {mirror}\n", "utf-8")
+    outcome = run_cli("resolve", "latest", "--safe", "--repo", str(repo), "--json")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    report = json.loads(outcome.stdout)
+    # The mirror lists no flux2 chart: nothing to judge (the default index's snapshot: 2.7.5).
+    assert report["flux"] is None and report["blocked"] == [], report
+    assert "fluxcd-community" not in outcome.stderr, outcome.stderr

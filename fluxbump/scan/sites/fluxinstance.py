@@ -91,7 +91,6 @@ _TF_ARGUMENT = re.compile(
     r'^[ \t]*(?P<key>name|value)[ \t]*=[ \t]*(?P<value>"[^"\n]*"|[^\s#/][^#\r\n]*?)'
     r"[ \t]*(?:#.*|//.*)?\r?$"
 )
-_TF_LITERAL = re.compile(r'^"(?P<text>[^"$%\\\n]*)"$')
 # What may set the version besides a literal ``set``: values, a generated ``set`` (a
 # ``dynamic`` block, or ``set =`` any expression but a list written out).
 _TF_VALUES = "values"
@@ -127,11 +126,11 @@ def _terraform_set(source: SourceFile, block: terraform.ResourceBlock) -> PinSit
     """The last ``set`` of ``instance.distribution.version``: a literal, else as written."""
     path = ".".join(IN_VALUES)
     for _, arguments in reversed(_terraform_sets(source, block)):
-        name = _TF_LITERAL.match(arguments.get("name", (0, ""))[1])
+        name = terraform.STRING_LITERAL.fullmatch(arguments.get("name", (0, ""))[1])
         if name is None or name["text"] != path or "value" not in arguments:
             continue
         at, text = arguments["value"]
-        literal = _TF_LITERAL.match(text)
+        literal = terraform.STRING_LITERAL.fullmatch(text)
         at, value = (at + 1, literal["text"]) if literal is not None else (at, text)
         return source.text_site(Role.INSTANCE, at, value, "Flux", f"{block.owner} set {path}")
     return None
@@ -145,7 +144,7 @@ def _terraform_opaque(source: SourceFile, block: terraform.ResourceBlock) -> int
             return _text_start(start, line)
     for at, arguments in _terraform_sets(source, block):
         name = arguments.get("name")
-        if name is None or _TF_LITERAL.match(name[1]) is None:
+        if name is None or terraform.STRING_LITERAL.fullmatch(name[1]) is None:
             return at if name is None else int(name[0])
     return None
 

@@ -25,6 +25,7 @@ from typing import NamedTuple
 from fluxbump import versions
 from fluxbump.pins import PinSite, Role, Violation
 from fluxbump.scan.sites.terraform import (
+    STRING_LITERAL,
     comments,
     follow_variables,
     followed_variable,
@@ -301,9 +302,9 @@ def _passed(
                         f'add {variable.name} = "X.Y.Z"')  # fmt: skip
     at_value, value = given[-1]  # (Terraform refuses an object with a key twice)
     owner = f"cloud-init via templatefile() in {posixpath.basename(call.file)}"
-    literal = _LITERAL.fullmatch(value)
+    literal = STRING_LITERAL.fullmatch(value)
     if literal is not None:
-        site = source.text_site(Role.INSTALL, at_value + 1, literal["version"], subject, owner)
+        site = source.text_site(Role.INSTALL, at_value + 1, literal["text"], subject, owner)
         return _literal(site, variable)
     if re.fullmatch(r"var\.[A-Za-z_][A-Za-z0-9_-]*", value):
         reference = source.text_site(Role.TERRAFORM, at_value, value, subject, owner)
@@ -334,7 +335,6 @@ def _value(key: re.Pattern[str], entry: str) -> tuple[int, str] | None:
     return match.end(), value.partition("\n")[0].rstrip(" \t\r")  # (a heredoc: its opener)
 
 
-_LITERAL = re.compile(r'"(?P<version>[^"$%\\\n]*)"')
 # The key of an entry whose literal value starts where the text ends.
 _KEY_BEFORE = re.compile(r'(?<![\w"-])"?(?P<name>[A-Za-z_][A-Za-z0-9_-]*)"?[ \t]*[=:][ \t]*"\Z')
 
@@ -364,10 +364,10 @@ def passed_literals(source: SourceFile, name: str) -> list[PinSite]:
     for call in _calls(source):
         for start, text in call.entries or []:
             value = _value(key, text)
-            literal = _LITERAL.fullmatch(value[1]) if value is not None else None
+            literal = STRING_LITERAL.fullmatch(value[1]) if value is not None else None
             if value is not None and literal is not None:
                 at = start + value[0] + 1
-                found.append(source.text_site(Role.INSTALL, at, literal["version"], "", ""))
+                found.append(source.text_site(Role.INSTALL, at, literal["text"], "", ""))
     return found
 
 

@@ -238,6 +238,9 @@ def variable_values(source: SourceFile, name: str) -> list[PinSite]:
 
 
 _CHART = re.compile(r'^[ \t]*chart[ \t]*=[ \t]*"(?P<chart>[^"$%\\\n]*)"')
+# A string literal with no interpolation (``${``), directive (``%{``) or escape: its text is
+# the value as written (``fullmatch`` it against an argument's value).
+STRING_LITERAL = re.compile(r'"(?P<text>[^"$%\\\n]*)"')
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,18 @@ file yielded (``scan/repeated.py``): the answer must be what scanning it alone g
 from __future__ import annotations
 
 import pickle
+import tempfile
 from pathlib import Path
 
-from fluxbump.scan.releases import ScannedFiles, scan_files
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fluxbump.scan.releases import ScannedFiles, _may_hold_release_pins, scan_files
+from fluxbump.scan.sites.fluxcli import may_hold_written_cli_pin
+from fluxbump.scan.sites.fluxinstance import may_hold_instance
+from fluxbump.scan.sites.fluxmanifests import may_hold_flux_manifests
+from fluxbump.scan.sites.operator import may_hold_operator_chart
+from fluxbump.scan.sources import as_utf8
 from fluxbump.yamlio import yamldoc
 
 NAMES = frozenset({"bp-kyverno", "bp-flux"})
@@ -146,3 +155,60 @@ def test_a_forked_half_sends_the_copies_body_once_and_the_parent_gets_each_file(
         assert received.sources[rel] == alone(tmp_path, [rel]).sources[rel]
         assert received.sources[rel].raw == (tmp_path / rel).read_bytes()
     assert received.sites == got.sites
+
+
+# Header lines a fleet's renderer might write, and ones that name what the scan looks for.
+HEADER_LINES = st.sampled_from(
+    [
+        "# cluster c1",
+        "# The bp-kyverno wrapper for ${CLUSTER_NAME}.",
+        "# waits for bp-flux",
+        "# a HelmRelease",
+        "# {{ .Values.x }}",
+        "# bp-\\x66lux",
+        "# fluxcd/flux2 distribution, postBuild",
+        "#",
+        "",
+    ]
+)
+BODIES = st.sampled_from([BODY, WAITING, BODY.replace("1.6.1", "1.6.2"), WAITING + BODY])
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.lists(HEADER_LINES, max_size=3), BODIES), min_size=2, max_size=6))
+def test_any_headers_over_any_bodies_answer_as_each_file_alone(
+    files: list[tuple[list[str], str]],
+) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        texts = {f"c{i}/app.yaml": "".join(f"{line}\n" for line in header) + body
+                 for i, (header, body) in enumerate(files)}  # fmt: skip
+        assert_same(root, write(root, texts))
+
+
+# Pieces of what each release-pin test looks for, and near misses of them.
+NEEDLE_PIECES = st.sampled_from(
+    [
+        "distribution", "FluxInstance", "instance:", "flux-instance", "flux-operator",
+        "fluxcd/flux", "fluxcd/flux2", "github.com/fluxcd/flux2/releases/download/v2.4.0/",
+        "fluxcd/flux-cli:v2.4.0", "fluxcd.io/install.sh", "fluxcd/flux2/main/install/flux.sh",
+        "flux", "fluxcd", "cd/", "-instance", "-operator", ".io/install", "\n", " ", "kind: ",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(NEEDLE_PIECES, max_size=6), st.booleans())
+def test_the_release_needles_answer_as_the_tests_they_stand_for(
+    pieces: list[str], wide: bool
+) -> None:
+    text = "".join(pieces)
+    raw = text.encode("utf-16") if wide else text.encode()
+    spelled = as_utf8(raw)
+    expected = (
+        may_hold_instance(spelled)
+        or may_hold_operator_chart(spelled)
+        or may_hold_flux_manifests(spelled)
+        or may_hold_written_cli_pin(spelled)
+    )
+    assert _may_hold_release_pins(raw) == expected

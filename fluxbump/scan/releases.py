@@ -22,7 +22,7 @@ from fluxbump.pins import (
 )
 from fluxbump.scan.apiversions import ApiVersions, api_versions
 from fluxbump.scan.repeated import Repeated, Yield
-from fluxbump.scan.sites import helmfile
+from fluxbump.scan.sites import fluxcli, fluxinstance, fluxmanifests, helmfile, operator
 from fluxbump.scan.sites.fluxcli import find_written_cli_pins, may_hold_written_cli_pin
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
 from fluxbump.scan.sites.fluxmanifests import find_flux_manifests, may_hold_flux_manifests
@@ -188,12 +188,11 @@ def _read_file(
         except UsageError as exc:  # it names no chart: the HelmRelease pass would not
             out.unreadable.append(_unreadable(rel, raw, exc.message, known))
             return raw
-    split = repeated.split(raw) if source is None else None
+    split = repeated.find(raw) if source is None else None
     if split is None:
         _scan_file(rel, raw, source, names, known, api, out)
         return raw
-    cut, body = split
-    found = repeated.get(body)
+    cut, body, found = split
     if found is None:
         found = _scan_once(rel, raw, cut, body, names, known, api, out)
         if found is not None:
@@ -311,11 +310,24 @@ def _answer(rel: str, raw: bytes, cut: int, found: Yield, api: bool, out: Scanne
     out.patches += patches
 
 
+# Each test of ``_may_hold_release_pins`` needs one of these in the file (its module's
+# ``NEEDED``): most cluster files hold none, and five substring searches cost a fifth of the
+# four tests' calls and patterns (1.1 against 5.9 µs for a fleet's HelmRelease file).
+_RELEASE_NEEDLES = tuple(
+    dict.fromkeys((*fluxinstance.NEEDED, *operator.NEEDED, *fluxmanifests.NEEDED, *fluxcli.NEEDED))
+)
+
+
 def _may_hold_release_pins(raw: bytes) -> bool:
     """Whether a FluxInstance, a flux-manifests or flux2 source, an operator chart or the
     Flux CLI may be pinned here; UTF-16/32 text is tested as what it spells (its bytes never
     match)."""
     raw = as_utf8(raw)
+    for needle in _RELEASE_NEEDLES:  # (a loop: a generator for ``any`` costs a microsecond)
+        if needle in raw:
+            break
+    else:
+        return False
     operator = may_hold_instance(raw) or may_hold_operator_chart(raw)
     return operator or may_hold_flux_manifests(raw) or may_hold_written_cli_pin(raw)
 

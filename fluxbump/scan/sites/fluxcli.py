@@ -116,6 +116,11 @@ def find_cli_pins(source: SourceFile) -> list[PinSite]:
     return _kind_pins(source) + find_written_cli_pins(source)
 
 
+# What ``may_hold_written_cli_pin`` needs one of: the downloads and the image name hold the
+# first, the install script's URLs one of the two.
+NEEDED = (b"fluxcd/flux", b"fluxcd.io/install.sh")
+
+
 def may_hold_written_cli_pin(raw: bytes) -> bool:
     """The byte test run on every cluster file (``find_written_cli_pins``)."""
     return (

@@ -29,6 +29,11 @@ CHART_DEFAULT = "2.x"
 VALUES_FROM = "valuesFrom"
 
 
+# What ``may_hold_instance`` needs one of (``releases._may_hold_release_pins`` tests these
+# first, for every Flux-release test at once).
+NEEDED = (b"distribution", b"flux-instance")
+
+
 def may_hold_instance(raw: bytes) -> bool:
     """The byte test run on every cluster file before any parse."""
     by_value = b"distribution" in raw and (b"FluxInstance" in raw or b"instance:" in raw)

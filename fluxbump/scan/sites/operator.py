@@ -39,6 +39,10 @@ _OCI_URL = re.compile(
 )
 
 
+# What ``may_hold_operator_chart`` needs one of.
+NEEDED = tuple(name.encode() for name in CHARTS)
+
+
 def may_hold_operator_chart(raw: bytes) -> bool:
     """The byte test run on every candidate file before any parse."""
     return _NEEDLES.search(raw) is not None

@@ -7,6 +7,7 @@ import pickle
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -71,6 +72,8 @@ def alone(root: Path, rels: list[str]) -> ScannedFiles:
         out.patches += one.patches
         out.unreadable += one.unreadable
         out.api_versions.update(one.api_versions)
+        out.substituting += one.substituting
+        out.instances += one.instances
     return out
 
 
@@ -80,6 +83,8 @@ def assert_same(root: Path, rels: list[str]) -> ScannedFiles:
     assert got.patches == expected.patches
     assert got.unreadable == expected.unreadable
     assert got.api_versions == expected.api_versions
+    assert got.substituting == expected.substituting
+    assert got.instances == expected.instances
     assert list(got.sources) == list(expected.sources)
     assert all(got.sources[rel] == expected.sources[rel] for rel in got.sources)
     return got
@@ -167,11 +172,34 @@ HEADER_LINES = st.sampled_from(
         "# {{ .Values.x }}",
         "# bp-\\x66lux",
         "# fluxcd/flux2 distribution, postBuild",
+        "# see postBuild",
+        "# flux-operator",
         "#",
         "",
     ]
 )
-BODIES = st.sampled_from([BODY, WAITING, BODY.replace("1.6.1", "1.6.2"), WAITING + BODY])
+SUBSTITUTING = """---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+spec:
+  postBuild:
+    substitute:
+      KYVERNO_VERSION: 1.6.1
+"""
+INSTANCE = """---
+apiVersion: fluxcd.controlplane.io/v1
+kind: FluxInstance
+metadata:
+  name: flux
+spec:
+  distribution:
+    version: 2.4.0
+"""
+BODIES = st.sampled_from(
+    [BODY, WAITING, BODY.replace("1.6.1", "1.6.2"), WAITING + BODY, SUBSTITUTING, INSTANCE]
+)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -212,3 +240,16 @@ def test_the_release_needles_answer_as_the_tests_they_stand_for(
         or may_hold_written_cli_pin(spelled)
     )
     assert _may_hold_release_pins(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["postBuild", "distribution", "flux-instance", "flux-operator", "fluxcd/flux2",
+     "fluxcd.io/install.sh", "HelmChart", "bp-flux", "nothing"],
+)  # fmt: skip
+@pytest.mark.parametrize("body", [BODY, WAITING, SUBSTITUTING, INSTANCE])
+def test_a_copy_whose_header_holds_what_a_test_looks_for_answers_as_alone(
+    tmp_path: Path, word: str, body: str
+) -> None:
+    rels = write(tmp_path, {"a/app.yaml": "# c1\n" + body, "b/app.yaml": f"# {word}\n" + body})
+    assert_same(tmp_path, rels)

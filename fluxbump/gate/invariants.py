@@ -295,26 +295,21 @@ def _helm_installs(found: Discovery, upstream: str | None, report: GateReport) -
 def combine(reports: list[GateReport]) -> GateReport:
     """Several components' reports as one; a site or violation they share counts once."""
     combined = GateReport()
-    rows: set[tuple[str, int]] = set()
-    kept_ids: set[int] = set()  # a row ``Judged`` shared: its site is known without a key
+    # The first row of each site, in order: one dict operation a row (a fleet's 41 reports
+    # hold 82,000 rows, half of them an umbrella's releases every component shares).
+    first: dict[tuple[str, int], Row] = {}
     seen: set[tuple[str, int, str]] = set()
-    kept_rows = combined.rows
     for report in reports:
-        for row in report.rows:  # (a fleet's components share an umbrella's releases)
-            if id(row) in kept_ids:
-                continue
+        for row in report.rows:
             site = row.site
-            key = (site.file, site.start)
-            if key not in rows:
-                rows.add(key)
-                kept_ids.add(id(row))
-                kept_rows.append(row)
+            first.setdefault((site.file, site.start), row)
         for kept, found in ((combined.violations, report.violations),
                             (combined.problems, report.problems)):  # fmt: skip
             for violation in found:
                 if (violation.file, violation.line, violation.message) not in seen:
                     seen.add((violation.file, violation.line, violation.message))
                     kept.append(violation)
+    combined.rows = list(first.values())
     return combined
 
 

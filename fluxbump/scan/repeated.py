@@ -53,6 +53,8 @@ class Yield:
     candidate: bool  # parsed for pins: its source is kept (``ScannedFiles.sources``)
     sites: tuple[PinSite, ...]
     patches: tuple[VersionPatch, ...]
+    # No whole-file test of the release scan holds on the body (``releases._plain``)
+    plain: bool = False
 
     def moved(self, rel: str, cut: int, lines: int) -> tuple[list[PinSite], list[VersionPatch]]:
         """The sites and patches as they are in ``rel``, whose header is ``cut`` long."""

@@ -14,7 +14,7 @@ from fluxbump.config import Config
 from fluxbump.errors import GateFailure, UsageError
 from fluxbump.gate.commands import RESTORED, run_gate_command
 from fluxbump.gate.drift import outside_report
-from fluxbump.gate.invariants import GateReport, combine, evaluate
+from fluxbump.gate.invariants import GateReport, Judged, combine, evaluate
 from fluxbump.pins import Violation
 from fluxbump.remote.index import HelmIndex
 from fluxbump.results import BumpResult
@@ -105,11 +105,12 @@ def drift(tree: Survey, index: HelmIndex, moved: set[str]) -> tuple[list[Violati
     component (``check`` reports both): reported, never fixed. One whose files cannot be read
     (invalid YAML) does not block a bump of another: it is named."""
     reports, unreadable = [], []
+    judged = Judged()  # an umbrella's releases are in every component: judged once
     for component in tree.components:
         if component.name in moved:
             continue
         try:
-            report = evaluate(tree.discovery(component), index)
+            report = evaluate(tree.discovery(component), index, judged)
         except UsageError as exc:
             unreadable.append(f"component {component.name} not checked: {exc.message}")
             continue

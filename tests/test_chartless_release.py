@@ -161,3 +161,48 @@ def test_to_latest_past_every_chart_is_nothing_to_do_not_a_downgrade(tmp_path: P
     assert latest.code == 0, latest.stdout + latest.stderr
     assert latest.stdout.splitlines()[0].endswith("nothing to do")
     assert snapshot(repo) == before
+
+
+OCI_V1 = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: podinfo
+spec:
+  interval: 10m
+  url: oci://ghcr.io/stefanprodan/manifests/podinfo
+  ref:
+    tag: 6.5.0
+"""
+
+
+def ranged_only(tmp_path: Path) -> Path:
+    """The operator layout whose FluxInstance says '2.x' (onedr0p's): the operator runs the
+    newest release it admits (2.8.5 in the bundled index), which serves OCIRepository v1."""
+    repo = operator_only(tmp_path)
+    edit(repo, INSTANCE, '"2.4.0" # exact', '"2.x"')
+    (repo / "clusters/prod/podinfo.yaml").write_text(OCI_V1, "utf-8")
+    init_git(repo)
+    return repo
+
+
+def test_to_a_release_below_what_a_flux_instance_range_runs_is_refused(tmp_path: Path) -> None:
+    # It "moved" OCIRepositories back to v1beta2 for 2.5.0 (judged by 2.4.0) and exited 0,
+    # though the operator keeps running 2.8.5, which no longer serves v1beta2: 'check' then
+    # failed on the bump's own commit.
+    repo = ranged_only(tmp_path)
+    before = snapshot(repo)
+    for extra in ((), ("--allow-downgrade",)):
+        refused = run_cli("to", "2.5.0", "--repo", str(repo), "--offline", *extra)
+        assert refused.code == 2, refused.stdout + refused.stderr
+        assert (
+            "error: Flux 2.5.0 is older than 2.8.5, the newest release the FluxInstance range 2.x "
+            f"({INSTANCE}:8) admits, which the operator installs: fluxbump never rewrites a "
+            "range; write '2.5.0' there to run Flux 2.5.0; nothing written" in refused.stderr
+        )
+        assert snapshot(repo) == before
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+    moved = run_cli("to", "2.8.5", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / "clusters/prod/podinfo.yaml").read_text("utf-8") == OCI_V1
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0

@@ -504,7 +504,8 @@ def test_to_with_only_ranges_says_they_admit_the_release_not_that_it_is_installe
     tmp_path: Path,
 ) -> None:
     # controlplaneio-fluxcd/d2-fleet: every FluxInstance asks for "2.x" and nothing pins an
-    # exact release; "already at v2.5.1" would claim an installed release nobody pinned.
+    # exact release; "already at v2.8.5" would claim an installed release nobody pinned. (A
+    # release below the newest the range admits is refused: test_chartless_release.py.)
     repo = tmp_path / "fleet"
     (repo / "clusters/prod").mkdir(parents=True)
     (repo / "clusters/prod/flux-instance.yaml").write_text(
@@ -514,11 +515,11 @@ def test_to_with_only_ranges_says_they_admit_the_release_not_that_it_is_installe
     )
     init_git(repo)
     before = snapshot(repo)
-    outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    outcome = run_cli("to", "2.8.5", "--repo", str(repo), "--offline", "--no-git")
     assert outcome.code == 0, outcome.stdout + outcome.stderr
     assert "already at" not in outcome.stdout
     assert (
-        "Flux v2.5.1: no pin names an exact release (every range admits it; a value set "
+        "Flux v2.8.5: no pin names an exact release (every range admits it; a value set "
         "outside this repository is unproven: see 'fluxbump status'); nothing to do"
     ) in outcome.stdout
     assert snapshot(repo) == before

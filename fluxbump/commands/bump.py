@@ -20,7 +20,7 @@ from fluxbump.crds.guard import CrdComparison
 from fluxbump.crds.history import PinHistory
 from fluxbump.crds.safest import Blocked
 from fluxbump.errors import GateFailure, UnsafeTransitionError, UsageError
-from fluxbump.gate.invariants import inexact_upstream
+from fluxbump.gate.invariants import inexact_upstream, ranged_install, ranges_named
 from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
 from fluxbump.gate.provider import provider_warnings
 from fluxbump.output import Verbatim
@@ -212,6 +212,8 @@ def _execute(
                  c.was_release, c.was_chart)
             for c in choices
         ]  # fmt: skip
+        for move in moves:
+            _refuse_below_ranges(move, loaded.index)
         plan = plan_moves(moves, session.base_reader(options.base), config.app_version_policy)
         _refuse_ranges_left(moves, plan)
         plan_locks(moves, plan, datetime.now().astimezone())
@@ -275,6 +277,25 @@ def _execute(
         _apply_gate_commit(root, gate, changes, session, result)
         result.stale = stale_after(tree.sources, [m.found for m in moves], plan)
     return session.publish(config.remote, result)
+
+
+def _refuse_below_ranges(move: Move, index: HelmIndex) -> None:
+    """Where only FluxInstance ranges say which release the clusters run, the operator
+    installs the newest release they admit: a move to an older one would move the
+    repository's objects to a release no cluster runs (fluxbump never rewrites a range, and
+    --allow-downgrade cannot change what the operator installs). Exit 2, nothing written."""
+    admitted = ranged_install(move.found, index)
+    if admitted is None:
+        return
+    newest, ranged = admitted
+    target = versions.normalize(move.release)
+    if versions.sort_key(target) < versions.sort_key(newest.release):
+        raise UsageError(
+            f"Flux {target} is older than {newest.release}, the newest release the FluxInstance "
+            f"range {ranges_named(ranged)} ({ranged[0].where}) admits, which the operator "
+            f"installs: fluxbump never rewrites a range; write '{target}' there to run Flux "
+            f"{target}; nothing written"
+        )
 
 
 def _refuse_ranges_left(moves: list[Move], plan: Plan) -> None:

@@ -26,11 +26,13 @@ from fluxbump.gate.invariants import (
     installed_release,
     loose_release,
     loose_release_pins,
+    ranged_install,
+    ranges_named,
     stale_mentions,
 )
 from fluxbump.gate.provider import provider_warnings
 from fluxbump.output import one_line
-from fluxbump.pins import Mention, PlacedWarning, Role, Violation, warnings_json
+from fluxbump.pins import Mention, PlacedWarning, Violation, warnings_json
 from fluxbump.remote.index import HelmIndex, IndexLoad, load_index
 from fluxbump.resolve import app_version_of
 from fluxbump.scan.cache import ScanCache, open_cache
@@ -329,17 +331,11 @@ def _newest_admitted(found: Discovery, index: HelmIndex) -> tuple[tuple[str, str
     """With only ranges naming the release (a FluxInstance's ``2.x``, which the operator
     resolves to the newest release it admits): (chart version, release) of the newest chart
     whose Flux release every such range admits, and why that release."""
-    ranged = [p for p in found.release_pins
-              if p.role is Role.INSTANCE and versions.is_constraint(p.value)]  # fmt: skip
-    if not ranged:
+    admitted = ranged_install(found, index)
+    if admitted is None:
         return None, ""
-    from fluxbump.resolve import newest_admitted
-
-    values = sorted({p.value for p in ranged})
-    newest = newest_admitted(index, found.component.upstream, values)
-    if newest is None:
-        return None, ""
-    named = f"the FluxInstance range {', '.join(values)} ({ranged[0].where})"
+    newest, ranged = admitted
+    named = f"the FluxInstance range {ranges_named(ranged)} ({ranged[0].where})"
     return (newest.chart, newest.release), (
         f"the newest release {named} admits in the Helm index; the operator installs the "
         "newest release its range admits"

@@ -14,7 +14,7 @@ from fluxbump import versions
 from fluxbump.pins import Mention, PinSite, Role, Violation
 from fluxbump.plan import restyle
 from fluxbump.remote.index import HelmIndex
-from fluxbump.resolve import app_version_of, beyond_index
+from fluxbump.resolve import Resolution, app_version_of, beyond_index, newest_admitted
 from fluxbump.scan.discover import Discovery, boot_installer
 from fluxbump.scan.sites import chartlock
 from fluxbump.scan.sites.templatefile import one_variable
@@ -185,6 +185,28 @@ def loose_release(pins: list[PinSite]) -> str | None:
     """Without a Flux wrapper chart: the release of the first exact pin (``_AUTHORITY``)."""
     first = _first_exact(pins)
     return None if first is None else versions.normalize(first.value)
+
+
+def ranged_install(found: Discovery, index: HelmIndex) -> tuple[Resolution, list[PinSite]] | None:
+    """Flux installed outside charts with no exact pin of what installs it, and FluxInstance
+    ranges naming the release (``2.x``, which the operator resolves to the newest release it
+    admits): the newest release every such range admits in the Helm index (with its chart:
+    what the clusters run, as far as the index knows), and those ranges; None otherwise."""
+    if not found.component.outside_charts:
+        return None
+    if loose_release(found.component.rules.source_pins(found)) is not None:
+        return None
+    ranged = [p for p in found.release_pins
+              if p.role is Role.INSTANCE and versions.is_constraint(p.value)]  # fmt: skip
+    if not ranged:
+        return None
+    newest = newest_admitted(index, found.component.upstream, sorted({p.value for p in ranged}))
+    return None if newest is None else (newest, ranged)
+
+
+def ranges_named(pins: list[PinSite]) -> str:
+    """The distinct ranges of ``pins``, as a message names them (``2.x, >=2.3.0``)."""
+    return ", ".join(sorted({p.value for p in pins}))
 
 
 def _first_exact(pins: list[PinSite]) -> PinSite | None:

@@ -191,7 +191,9 @@ def _execute(
         notes = recover(root, load_git=load_git_steps)
         # The index (a download, when online) is fetched while the scan's child sends its half.
         index = Ahead(
-            lambda: load_index(options.helm_repo or config.helm_repo, offline=options.offline)
+            lambda: load_index(
+                options.helm_repo, offline=options.offline, configured=config.helm_repo
+            )
         )
         with while_waiting(index):
             tree = survey(root, config)

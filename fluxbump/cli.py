@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from fluxbump.commands.check import CheckResult
 
 ENVIRONMENT = (
-    ("FLUXBUMP_HELM_REPO", "Helm repo of the upstream chart (as --helm-repo)"),
+    ("FLUXBUMP_HELM_REPO", "Helm repo of the chart (as --helm-repo; over .fluxbump.yaml's)"),
     ("FLUXBUMP_CACHE_DIR", "where the index cache lives [default: the user cache directory]"),
     ("FLUXBUMP_FLUX_RELEASES", "flux CLI release download base (as --flux-releases)"),
     ("FLUXBUMP_HTTP_TIMEOUT", "seconds per HTTP connect/read [default: 15]"),
@@ -117,8 +117,9 @@ HelmRepoOption = Annotated[
     typer.Option(
         "--helm-repo",
         metavar="URL",
-        help="Helm repo base URL, an index.yaml URL, a file:// URL or a local path "
-        "[env FLUXBUMP_HELM_REPO; default https://fluxcd-community.github.io/helm-charts].",
+        help="Helm repo base URL, an index.yaml URL, a file:// URL or a local path. Read "
+        "first of: --helm-repo, else $FLUXBUMP_HELM_REPO, else helm_repo in .fluxbump.yaml "
+        "(resolve: with --safe), else https://fluxcd-community.github.io/helm-charts.",
         show_default=False,
     ),
 ]

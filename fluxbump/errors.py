@@ -39,6 +39,20 @@ class NotRegularFile(FluxbumpError):
 
     exit_code = EXIT_USAGE
 
+    def __init__(self, message: str, rel: str = "", what: str = "") -> None:
+        super().__init__(message)
+        self.rel, self.what = rel, what  # the path, and what it is instead of a file to read
+
+    @classmethod
+    def of(cls, rel: str, what: str, remedy: str) -> NotRegularFile:
+        """``rel: what: remedy; nothing was written``."""
+        return cls(f"{rel}: {what}: {remedy}; nothing was written", rel, what)
+
+    def advising(self, remedy: str) -> NotRegularFile:
+        """The same refusal with another remedy: the reader knows what the file is for (a
+        vendored chart archive, which 'exclude' does not govern)."""
+        return NotRegularFile.of(self.rel, self.what, remedy)
+
 
 class ResolutionError(FluxbumpError):
     """The Helm index or a chart could not be fetched, parsed or resolved (exit 3)."""

@@ -28,28 +28,40 @@ def bomb(indent: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_a_flux_object_whose_aliases_explode_is_named_not_walked(tmp_path: Path) -> None:
-    # Flux's YAML decoder refuses such a document ("excessive aliasing"); validating it
-    # against the CRD schemas walked the expansion: check and to never finished.
+def bombed_fleet(tmp_path: Path) -> tuple[Path, str]:
+    """The consistent fleet, its Flux HelmRelease's values a bomb; and what names it."""
     repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
     rel = f"clusters/_template/{fleet.FLUX_RELEASE_FILE}"
     text = (repo / rel).read_text()
     assert "  values:\n" in text
     (repo / rel).write_text(text.replace("  values:\n", "  values:\n" + bomb("    "), 1))
     line = next(i for i, x in enumerate(text.splitlines(), 1) if x == "kind: HelmRelease") - 1
-    before = snapshot(repo)
     says = (
         f"{rel}:{line}: YAML aliases expand this document to more than 1,000,000 nodes; "
-        "Kubernetes and Flux refuse it (excessive aliasing)"
+        "Kubernetes and Flux refuse it (excessive aliasing): fix the file and re-run; "
+        "flux is unproven"
     )
+    return repo, says
+
+
+def test_a_flux_object_whose_aliases_explode_is_named_not_walked(tmp_path: Path) -> None:
+    # Flux's YAML decoder refuses such a document ("excessive aliasing"); validating it
+    # against the CRD schemas walked the expansion: check and to never finished.
+    repo, says = bombed_fleet(tmp_path)
     check = run_process("check", "--repo", str(repo), "--offline")
     assert check.code == 1, check.stdout + check.stderr
-    assert says in check.stdout.splitlines()  # a violation: every other object is validated
+    # read as an unreadable manifest is: the release it may pin leaves Flux unproven
+    assert f"  {says}" in check.stdout.splitlines()
+
+
+def test_to_refuses_a_release_whose_aliases_explode_before_writing(tmp_path: Path) -> None:
+    # The scan read the document without the bound: to moved its pin, and the gate refused
+    # it after writing (exit 1, every file restored).
+    repo, says = bombed_fleet(tmp_path)
+    before = snapshot(repo)
     bump = run_process("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
-    assert bump.code == 1, bump.stdout  # the gate failed on it: every file restored
-    assert bump.stderr.strip().splitlines()[-1] == (
-        f"error: gate failed after writing, every file fluxbump wrote was restored: {says}"
-    )
+    assert bump.code == 2, bump.stdout + bump.stderr
+    assert bump.stderr.strip().splitlines()[-1] == f"error: {says}"
     assert snapshot(repo) == before
 
 

@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from fluxbump.commands.renovate_lines import operator_manifest_string
+from fluxbump.scan.sites.operator import release_manifests
+from fluxbump.scan.sources import SourceFile
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import write_repo
 from tests.test_operator_manifest import KUSTOMIZATION, KUSTOMIZATION_TEXT, OCI, OCI_TEXT
@@ -93,3 +98,66 @@ def test_the_new_managers_are_what_each_release_accepts(tmp_path: Path, schema: 
     deps = {m.get("depNameTemplate") for m in config["customManagers"]}
     assert {"fluxcd/flux2", "controlplaneio-fluxcd/flux-operator"} <= deps
     assert problems(schema, config) == []
+
+
+# Lines holding flux-operator's manifest, and whether each fetches or keeps it (a pin).
+MANIFEST_LINES = {
+    "kubectl apply -f {url}": True,
+    'echo "installing {url}"': False,  # printed: Renovate's manager took it for a pin
+    "printf '%s\\n' {url}": False,
+    "# kubectl apply -f {url}": False,
+    "  // kubectl apply -f {url}": False,
+    "  - {url}": True,
+    'MANIFEST="{url}"': True,
+    "url: {url}": True,
+    "curl -sL {url} | kubectl apply -f -": True,
+    "kubectl apply -f {url} || echo failed": True,  # (it prints after fetching)
+    "echo done; kubectl apply -f {url}": False,  # (an echo before it: said printed)
+    "/usr/local/bin/kubectl.exe apply -f {url}": True,
+    "$(curl -fsSL {url})": True,
+    "see {url} (kubectl)": False,
+    "ekubectl apply -f {url}": False,
+    "kubectl apply -f x-{url}": False,  # (its scheme glued to another word: no URL of it)
+    "  {url}": False,
+}
+
+
+def fluxbump_reads(text: str) -> list[str]:
+    return [s.value for s in release_manifests(SourceFile("install.sh", text.encode(), text))]
+
+
+def operator_manager(tmp_path: Path) -> dict[str, Any]:
+    repo = write_repo(tmp_path / "repo", {OPERATOR_SCRIPT: OPERATOR_SCRIPT_TEXT})
+    return manager_for(config_of(repo), "controlplaneio-fluxcd/flux-operator", OPERATOR_SCRIPT)
+
+
+def test_the_operator_manager_reads_the_lines_fluxbump_reads(tmp_path: Path) -> None:
+    """A URL an ``echo`` prints is no pin to fluxbump; the manager's ``[^#\\n]*?`` before it
+    took any line that was no comment, so Renovate proposed moving what nothing applies."""
+    manager = operator_manager(tmp_path)
+    assert values_found(manager, OPERATOR_SCRIPT_TEXT) == ["v0.33.0"]
+    url = "https://github.com/controlplaneio-fluxcd/flux-operator/releases/download/{}/install.yaml"
+    lines = [line.format(url=url.format(f"v0.{i}.0")) for i, line in enumerate(MANIFEST_LINES)]
+    text = "\n".join(lines) + "\n"
+    pins = [f"v0.{i}.0" for i, pin in enumerate(MANIFEST_LINES.values()) if pin]
+    assert fluxbump_reads(text) == pins
+    assert values_found(manager, text) == pins
+
+
+_TOKENS = ["echo", "printf", "kubectl", "curl", "wget", "x", "_", "-", " ", "\t", "#", "/",
+           ":", "=", '"', "'", ".", "|", "$(", "-f", "https://", "http://", "ec"]  # fmt: skip
+_URL = "github.com/controlplaneio-fluxcd/flux-operator/releases/download/v0.33.0/install.yaml"
+
+
+@settings(max_examples=600, deadline=None)
+@example([["kubectl", "curl", ".", "="], ["ec", '"', ":"], ["https://"], ["'", "https://"]])
+@given(st.lists(st.lists(st.sampled_from(_TOKENS), max_size=6), min_size=1, max_size=4))
+def test_the_operator_manager_and_fluxbump_agree_on_any_line(befores: list[list[str]]) -> None:
+    manager = _generated_operator_manager()
+    text = "".join("".join(before) + _URL + "\n" for before in befores)
+    assert values_found(manager, text) == fluxbump_reads(text)
+
+
+def _generated_operator_manager() -> dict[str, Any]:
+    """The manager as renovate-config writes it (its matchStrings alone are read)."""
+    return {"matchStrings": [operator_manifest_string()]}

@@ -107,6 +107,7 @@ PLACEHOLDERS = {
         "ansible_helm_strings",
         "terraform_instance_patterns",
         "operator_manifest_patterns",
+        "operator_manifest_strings",
         "upstream",
         "helm_repo",
     },

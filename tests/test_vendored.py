@@ -208,4 +208,28 @@ def test_an_archive_that_is_no_regular_file_is_refused_writing_nothing(
     bumped = run(fluxbump_cmd(repo, helm_server, "to", "2.4.0", "--no-git"), tmp_path / "cache")
     assert bumped.returncode == 2, bumped.stdout + bumped.stderr
     assert bumped.stderr.startswith(f"error: {OLD}: {kind}, not a regular file"), bumped.stderr
+    assert "'helm dependency build platform/flux/chart' vendors it again" in bumped.stderr
+    assert "exclude" not in bumped.stderr  # (it does not govern a chart's charts/)
     assert snapshot(repo) == before and (repo / OLD).exists()
+
+
+def test_an_archive_linked_out_of_the_repository_is_refused_saying_what_applies(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    """'exclude' does not govern a chart's vendored archives (the scan never walks a chart's
+    charts/; they are read because the chart is): the message advised it all the same."""
+    repo = vendored_fleet(tmp_path / "repo")
+    outside = tmp_path / "elsewhere.tgz"
+    outside.write_bytes((repo / OLD).read_bytes())
+    (repo / OLD).unlink()
+    (repo / OLD).symlink_to(outside)
+    before = snapshot(repo)
+    bumped = run_cli("to", "2.4.0", "--no-git", "--repo", str(repo),
+                     "--helm-repo", helm_server.base_url)  # fmt: skip
+    assert bumped.code == 2, bumped.stdout + bumped.stderr
+    assert bumped.stderr == (
+        f"error: {OLD}: a symlink to {outside}, outside the repository; fluxbump reads only "
+        "files inside it: replace it with the archive itself, or remove it ('helm dependency "
+        "build platform/flux/chart' vendors it again); nothing was written\n"
+    )
+    assert snapshot(repo) == before

@@ -19,7 +19,7 @@ from fluxbump.config import load_config
 from fluxbump.crds.guard import CrdComparison
 from fluxbump.crds.history import PinHistory
 from fluxbump.crds.safest import Blocked
-from fluxbump.errors import GateFailure, UnsafeTransitionError, UsageError
+from fluxbump.errors import GateFailure, NotRegularFile, UnsafeTransitionError, UsageError
 from fluxbump.gate.invariants import inexact_upstream, ranged_install, ranges_named
 from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
 from fluxbump.gate.provider import provider_warnings
@@ -31,7 +31,8 @@ from fluxbump.results import BumpOptions, BumpResult
 from fluxbump.scan.discover import Discovery, Survey, survey
 from fluxbump.scan.forked import Ahead, while_waiting
 from fluxbump.scan.moved import BaseSources, release_pin_at_base
-from fluxbump.scan.sources import SourceFile
+from fluxbump.scan.sites.chart import ChartFile
+from fluxbump.scan.sources import SourceFile, read_raw
 from fluxbump.targets import (
     SYNC_SOURCES,
     Choice,
@@ -190,7 +191,9 @@ def _execute(
         notes = recover(root, load_git=load_git_steps)
         # The index (a download, when online) is fetched while the scan's child sends its half.
         index = Ahead(
-            lambda: load_index(options.helm_repo or config.helm_repo, offline=options.offline)
+            lambda: load_index(
+                options.helm_repo, offline=options.offline, configured=config.helm_repo
+            )
         )
         with while_waiting(index):
             tree = survey(root, config)
@@ -318,7 +321,6 @@ def _vendored_archives(
     is only named: a directory is the user's to replace."""
     from fluxbump.crds.archives import fetch_chart_archive
     from fluxbump.scan.sites.vendored import stale_archives, stale_names, stale_unpacked, vendored
-    from fluxbump.scan.sources import read_raw
 
     moved: dict[str, dict[int, str]] = {}
     for edit in plan.edits:
@@ -344,13 +346,25 @@ def _vendored_archives(
                 continue
             body = fetch_chart_archive(index, dep.subject, dep.value, offline=False)
             folder = chart.vendored_folder
-            # (read as the scan reads: a FIFO so named would hang the open, a directory raise)
-            changes += [FileChange(f"{folder}/{old}", read_raw(tree.root, f"{folder}/{old}"), b"",
+            changes += [FileChange(f"{folder}/{old}", _archive(tree.root, chart, old), b"",
                                    deleted=True) for old in stale]  # fmt: skip
             changes.append(
                 FileChange(f"{folder}/{dep.subject}-{dep.value}.tgz", b"", body, created=True)
             )
     return warnings, changes
+
+
+def _archive(root: Path, chart: ChartFile, name: str) -> bytes:
+    """A vendored archive's bytes, kept to restore it; read as the scan reads (a FIFO so named
+    would hang the open, a directory raise). 'exclude' does not govern a chart's ``charts/``
+    (read because the chart is), so a refusal says what does."""
+    try:
+        return read_raw(root, f"{chart.vendored_folder}/{name}")
+    except NotRegularFile as exc:
+        raise exc.advising(
+            "replace it with the archive itself, or remove it ('helm dependency build "
+            f"{chart.directory or '.'}' vendors it again)"
+        ) from None
 
 
 def _replaced(change: FileChange) -> str:

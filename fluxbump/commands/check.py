@@ -95,7 +95,9 @@ def run_check(
     since the last run are answered by the cache in the git directory (``scan/cache.py``)."""
     config = load_config(repo)
     cache = open_cache(repo, config) if warm else None
-    index = Ahead(lambda: load_index(helm_repo or config.helm_repo, offline=offline, fallback=True))
+    index = Ahead(
+        lambda: load_index(helm_repo, offline=offline, fallback=True, configured=config.helm_repo)
+    )
     with while_waiting(index, Ahead(_import_schema_validation)):
         found = _survey(repo, config, components, cache)
     result = _checked(found, config, index, offline=offline, components=components)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fluxbump import versions
+from fluxbump.commands.renovate_lines import operator_manifest_string
 from fluxbump.components import FLUX_INSTALL_URL
 from fluxbump.config import CI_PIPELINES, Config, load_config
 from fluxbump.errors import UsageError
@@ -226,6 +227,7 @@ def _add_kinds(document: dict[str, Any], tree: Survey, *, legacy: bool) -> None:
             ansible_helm_patterns=files(charts),
             terraform_instance_patterns=files(_terraform_instance_pins(tree)),
             operator_manifest_patterns=files(_operator_manifest_pins(tree)),
+            operator_manifest_strings=json.dumps([operator_manifest_string()]),
             ansible_helm_strings=json.dumps(_ansible_chart_strings(tree, charts)),
             upstream=flux.upstream if flux is not None else config.upstream,
             helm_repo=flux.helm_repo if flux is not None else "",

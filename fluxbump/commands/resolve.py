@@ -57,11 +57,12 @@ def run_resolve(
         raise UsageError("--safe chooses among the newest releases: use it with 'latest'")
     if release != "latest":
         versions.parse(release)  # malformed input is exit 2 before any network
-    if safe_for is not None and helm_repo is None:  # the repository's index, as 'to' reads it
+    configured = None
+    if safe_for is not None:  # the repository's index, as 'to' reads it
         from fluxbump.config import load_config
 
-        helm_repo = load_config(safe_for).helm_repo
-    loaded = load_index(helm_repo, offline=offline, fallback=True)
+        configured = load_config(safe_for).helm_repo
+    loaded = load_index(helm_repo, offline=offline, fallback=True, configured=configured)
     if safe_for is not None:
         return _safest(safe_for, loaded.index, loaded.warnings, pre=pre, offline=offline)
     try:

@@ -96,14 +96,23 @@ class IndexLoad:
 # --- locating ------------------------------------------------------------------------
 
 
-def choose_repo(option: str | None) -> tuple[str, str]:
-    """The Helm repo to use and who named it: ``--helm-repo`` (or ``helm_repo`` in
-    ``.fluxbump.yaml``, checked as it is read), else ``$FLUXBUMP_HELM_REPO``, else the default."""
+# Who may name the Helm repo, first to last: the usual CLI order (a flag over the environment
+# over a configuration file), so a job exporting the variable for a mirror is not overruled by
+# a repository's own setting (the --helm-repo help and README's options say it too).
+CONFIG_HELM_REPO = "helm_repo in .fluxbump.yaml"
+
+
+def choose_repo(option: str | None, configured: str | None = None) -> tuple[str, str]:
+    """The Helm repo to use and who named it: ``--helm-repo``, else ``$FLUXBUMP_HELM_REPO``,
+    else ``configured`` (``helm_repo`` in ``.fluxbump.yaml``, checked as it is read), else
+    the default."""
     if option:
         return option, "--helm-repo"
     from_env = os.environ.get(HELM_REPO_ENV)
     if from_env:
         return from_env, f"${HELM_REPO_ENV}"
+    if configured:
+        return configured, CONFIG_HELM_REPO
     return DEFAULT_HELM_REPO, "--helm-repo"
 
 
@@ -350,14 +359,20 @@ def _yaml_kind(value: object) -> str:
 # --- loading ---------------------------------------------------------------------------
 
 
-def load_index(repo_option: str | None, offline: bool = False, fallback: bool = False) -> IndexLoad:
-    """Load the index named by ``--helm-repo``/env/default, from disk, cache or network.
+def load_index(
+    repo_option: str | None,
+    offline: bool = False,
+    fallback: bool = False,
+    configured: str | None = None,
+) -> IndexLoad:
+    """Load the index named by ``--helm-repo``/env/``configured``/default (``choose_repo``),
+    from disk, cache or network.
 
     ``fallback`` (read-only commands): an index that cannot be fetched is served from the
     cache, else the bundled snapshot, with one warning; a bump never falls back (it would
     move pins on data that may be stale).
     """
-    repo, named = choose_repo(repo_option)
+    repo, named = choose_repo(repo_option, configured)
     path = local_path(repo, named)
     if path is not None:
         # A local index is read as given, never cached (the demo relies on that).

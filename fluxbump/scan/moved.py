@@ -172,6 +172,7 @@ def release_pin_at_base(site: PinSite, base: BaseSources) -> str | None:
     from fluxbump.scan.sites.fluxinstance import find_flux_instance
     from fluxbump.scan.sites.fluxmanifests import find_flux_manifests
     from fluxbump.scan.sites.terraform import followed_variable, setters_like
+    from fluxbump.scan.substitution import default_site
     from fluxbump.scan.valuesfrom import is_followed, version_like
 
     source = base(site.file)
@@ -189,12 +190,8 @@ def release_pin_at_base(site: PinSite, base: BaseSources) -> str | None:
         elif variable is not None:  # a default, tfvars value or module argument: read as one
             then = setters_like(source, site, variable)
         else:
-            then = [
-                s
-                for kind in kinds
-                for s in kind(source)
-                if (s.role, s.owner) == (site.role, site.owner)
-            ]
+            read = [default_site(s, source.text) or s for kind in kinds for s in kind(source)]
+            then = [s for s in read if (s.role, s.owner) == (site.role, site.owner)]
     except FluxbumpError:
         return None  # unreadable at the base: nothing to compare with
     now = base_ordinal(site, then)

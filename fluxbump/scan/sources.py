@@ -205,9 +205,10 @@ def _open_link(root: Path | str, rel: str) -> int:
     if not target.startswith(_inside(root)):
         # (``.fluxbump.yaml`` itself is read before its ``exclude``: no such advice for it)
         exclude = "" if rel == CONFIG_NAME else ", or add it to 'exclude' in .fluxbump.yaml"
-        raise NotRegularFile(
-            f"{rel}: a symlink to {target}, outside the repository; fluxbump reads only files "
-            f"inside it: replace the link with the file{exclude}; nothing was written"
+        raise NotRegularFile.of(
+            rel,
+            f"a symlink to {target}, outside the repository; fluxbump reads only files inside it",
+            f"replace the link with the file{exclude}",
         )
     return os.open(target, _OPEN_FLAGS)
 
@@ -219,9 +220,10 @@ def _kind(mode: int) -> str:
 
 
 def _not_regular(rel: str, what: str) -> NoReturn:
-    raise NotRegularFile(
-        f"{rel}: {what}, not a regular file; fluxbump reads only regular files: remove it, or "
-        "add it to 'exclude' in .fluxbump.yaml; nothing was written"
+    raise NotRegularFile.of(
+        rel,
+        f"{what}, not a regular file; fluxbump reads only regular files",
+        "remove it, or add it to 'exclude' in .fluxbump.yaml",
     )
 
 

@@ -113,7 +113,8 @@ def settled_release_pins(
     """Flux release pins written as ``${VAR}`` (an OCIRepository's ``tag``), each replaced by
     the ``postBuild.substitute`` values that set VAR for its file: those are what the cluster
     installs, so they are compared and moved as the release (a bump moved the CLI and left
-    them). One no Kustomization of this repo sets stays as it is (unproven)."""
+    them). One no Kustomization of this repo sets is its default's version (``default_site``),
+    as a HelmRelease's is, or without a default stays as it is (unproven)."""
     wanted = _wanted(pins)
     if not wanted:
         return pins
@@ -121,12 +122,38 @@ def settled_release_pins(
     _read_setters(root, sources, wanted, files, setters)
     settled: dict[tuple[str, int], PinSite] = {}
     for pin in pins:
-        variable = placeholder_variable(pin.value)
-        found = setters.of(variable, pin.file) if variable is not None else []
-        for site in found or [pin]:
-            owner = pin.owner if site is pin else f"{pin.owner} via {site.owner} postBuild"
-            settled.setdefault((site.file, site.start), replace(site, role=pin.role, owner=owner))
+        for site in _settled(pin, setters, sources):
+            settled.setdefault((site.file, site.start), replace(site, role=pin.role))
     return list(settled.values())
+
+
+def _settled(pin: PinSite, setters: Setters, sources: dict[str, SourceFile]) -> list[PinSite]:
+    """What one release pin installs: the values that set its variable, else its default."""
+    variable = placeholder_variable(pin.value)
+    found = setters.of(variable, pin.file) if variable is not None else []
+    if found:
+        return [replace(s, owner=f"{pin.owner} via {s.owner} postBuild") for s in found]
+    source = sources.get(pin.file)
+    return [(default_site(pin, source.text) if source is not None else None) or pin]
+
+
+def default_site(pin: PinSite, text: str) -> PinSite | None:
+    """The default of a release pin written ``${FLUXCD_VERSION:=v2.6.0}`` that nothing sets: the
+    version Flux installs, as a pin of its own whose text is that default alone, so ``to``
+    rewrites it inside the placeholder and the gate compares it. None when the pin has no
+    default, or its text is not the placeholder as written (a quoted scalar's escapes)."""
+    held = placeholder(pin.value)
+    if held is None or not held.default:
+        return None
+    at = text.find(held.with_default(held.default), pin.start, pin.end)
+    if at < 0:
+        return None
+    start = at + len(f"${{{held.variable}{held.operator}")
+    owner = f"{pin.owner} (default of ${{{held.variable}}}, which nothing here sets)"
+    return replace(
+        pin, value=held.default, owner=owner, start=start, end=start + len(held.default),
+        column=pin.column + start - pin.start, doc_index=None, path=(),
+    )  # fmt: skip
 
 
 def _scope(root: Path, path: str) -> tuple[str, ...]:

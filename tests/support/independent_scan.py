@@ -690,7 +690,8 @@ def _operator_manifests(root: Path) -> list[OperatorPin]:
     """flux-operator's release manifest (``…/flux-operator/releases/download/vX.Y.Z/
     install.yaml``, its install guide's ``kubectl apply -f``) given to a command of a script,
     Makefile or Taskfile, or listed in a kustomization's ``resources``: the operator of that
-    release, whose chart has the same version. A comment or an ``echo`` applies nothing."""
+    release, whose chart has the same version. A comment or an ``echo`` before it applies
+    nothing (one after it, ``kubectl apply -f URL || echo failed``, is the line's own)."""
     url = re.compile(
         r"github\.com/controlplaneio-fluxcd/flux-operator/releases/download/(v?\d+\.\d+\.\d+)/"
         r"install\.yaml"
@@ -698,11 +699,12 @@ def _operator_manifests(root: Path) -> list[OperatorPin]:
     pins = []
     for rel in _command_files(root):
         for line in (root / rel).read_text("utf-8").splitlines():
-            words = line.split()
-            if not words or words[0].startswith("#") or {"echo", "printf"} & set(words):
-                continue
-            if {"kubectl", "kustomize", "curl", "wget"} & {w.rsplit("/", 1)[-1] for w in words}:
-                pins += [OperatorPin(rel, "flux-operator", v) for v in url.findall(line)]
+            for found in url.finditer(line):  # what precedes the URL says what the line does
+                words = line[: found.start()].split()
+                if not words or words[0].startswith("#") or {"echo", "printf"} & set(words):
+                    continue
+                if {"kubectl", "kustomize", "curl", "wget"} & {w.rsplit("/", 1)[-1] for w in words}:
+                    pins.append(OperatorPin(rel, "flux-operator", found.group(1)))
     for rel in _files_named(root, _KUSTOMIZATION_FILES):
         for document in _load(root / rel) or []:
             entries = document.get("resources") if isinstance(document, dict) else None

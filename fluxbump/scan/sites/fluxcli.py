@@ -80,12 +80,14 @@ SCHEMAS = "fluxcd/flux2 CRD schemas download"
 
 # The CLI's container image at a tag (Docker Hub's ``fluxcd/flux-cli``, ``ghcr.io``'s, a
 # mirror's path ending so): a tag, a variable of the file (a Dockerfile ``ARG``, after the
-# tag's ``v``: weave-gitops's ``flux-cli:v$FLUX_VERSION``), or a tag with the digest that
+# tag's ``v``: weave-gitops's ``flux-cli:v$FLUX_VERSION``; Flux's post-build substitution,
+# ``${FLUX_VERSION:=v2.4.0}``), or a tag with the digest that
 # decides the image (shown as a whole: not a pin to move).
 _IMAGE_NAME = "fluxcd/flux-cli:"
 _IMAGE = re.compile(
     r"(?<![\w./-])(?:[\w.-]+(?::\d+)?/)*fluxcd/flux-cli:"
-    r"(?P<tag>v?\$\{[A-Za-z_]\w*\}|v?\$[A-Za-z_]\w*|[\w.+-]+(?:@sha256:[0-9a-f]{64})?)"
+    r"(?P<tag>v?\$\{[A-Za-z_]\w*(?::?[-=][\w.+-]*)?\}|v?\$[A-Za-z_]\w*"
+    r"|[\w.+-]+(?:@sha256:[0-9a-f]{64})?)"
 )
 # The same image as Helm values give one: a mapping whose ``repository`` (after a
 # ``registry:`` or not) or ``image`` (the flux2 chart's ``cli.image``) is the CLI's, untagged,

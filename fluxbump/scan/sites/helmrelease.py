@@ -105,8 +105,10 @@ def _scan_segment(
     root = blockyaml.read_fast(source.text, segment)
     if root is None:  # ruamel composes it, or a duplicate key warns: nothing to remember
         root = blockyaml.compose_segment(source.text, segment, source.rel)
+        _bounded(root, key[0], source.rel)
         _scan_document(source, segment.index, root, charts, scan)
         return
+    _bounded(root, key[0], source.rel)
     found = ClusterScan([], [])
     _scan_document(source, segment.index, root, charts, found)
     if len(_memo) >= _MEMO_LIMIT:
@@ -116,6 +118,14 @@ def _scan_segment(
     scan.oci_repositories += found.oci_repositories
     scan.patches += found.patches
     scan.unpinned += found.unpinned
+
+
+def _bounded(root: object, text: str, rel: str) -> None:
+    """A HelmRelease whose aliases expand past what Flux decodes is refused as the whole
+    file's composition refuses it (``yamldoc.compose_documents``), before anything is
+    planned: a bump that moved its pin left it for the gate to refuse after writing."""
+    if "*" in text:  # (no alias without one)
+        yamldoc.refuse_excessive_aliasing([root], rel)
 
 
 def _rebased(found: ClusterScan, rel: str, offset: int, lines: int, scan: ClusterScan) -> None:

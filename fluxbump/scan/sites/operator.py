@@ -64,16 +64,23 @@ def find_operator_charts(source: SourceFile) -> list[PinSite]:
 # install.yaml`` (its install guide's ``kubectl apply -f``, or a kustomization's remote
 # resource): the operator of that release, which the chart of the same version deploys (each
 # chart's ``appVersion`` is ``v`` and its version). ``releases/latest/download`` pins nothing.
+# Its scheme is part of it: no ``/`` comes before it (``…/https://github.com/…`` is no URL of it).
 _MANIFEST = re.compile(
-    r"(?<![\w.-])(?:https://)?github\.com/controlplaneio-fluxcd/flux-operator/releases/download/"
-    r"(?P<version>v?\d+\.\d+\.\d+(?:-[\w.]+)?)/install\.yaml(?![\w.-])"
+    r"(?<![\w./-])(?:https?://)?github\.com/controlplaneio-fluxcd/flux-operator/releases/download/"
+    r"(?P<version>v?\d+\.\d+\.\d+(?:-[\w.]+)?)/install\.yaml(?![\w.-])",
+    re.ASCII,  # (words as RE2 and JavaScript read them, as Renovate's manager does)
 )
-# A line that fetches or keeps the URL: a command given it, a list entry (``resources:``), a
-# key or variable set to it (``url = …``, ``MANIFEST=…``); not a comment, nor one printing it.
+# What precedes the URL on its line says whether the line fetches or keeps it: a command given
+# it, a list entry (``resources:``), a key or variable set to it (``url = …``,
+# ``MANIFEST=…``); not a comment, nor a command printing it (``echo "apply …"``; a line that
+# prints something after fetching it still fetches it). Renovate's regex manager reads the
+# same rule (commands/renovate_lines.py), so both find the same pins.
+FETCH_WORDS = ("kubectl", "kustomize", "curl", "wget", "fetchurl")
+PRINT_WORDS = ("echo", "printf")
 _FETCHES = re.compile(
-    r"\b(?:kubectl|kustomize|curl|wget|fetchurl)\b|^[ \t]*-[ \t]|^[ \t]*[\w.\"-]+[ \t]*[:=]"
+    rf"\b(?:{'|'.join(FETCH_WORDS)})\b|^[ \t]*-[ \t]|^[ \t]*[\w.\"-]+[ \t]*[:=]", re.ASCII
 )
-_NOT_FETCHING = re.compile(r"^[ \t]*(?:#|//)|\b(?:echo|printf)\b")
+_NOT_FETCHING = re.compile(rf"^[ \t]*(?:#|//)|\b(?:{'|'.join(PRINT_WORDS)})\b", re.ASCII)
 MANIFEST_OWNER = "flux-operator install.yaml asset"
 
 
@@ -81,10 +88,8 @@ def release_manifests(source: SourceFile) -> list[PinSite]:
     """Each versioned flux-operator release manifest a line of ``source`` applies."""
     sites = []
     for match in _MANIFEST.finditer(source.text):
-        start = source.text.rfind("\n", 0, match.start()) + 1
-        end = source.text.find("\n", match.end())
-        line = source.text[start : len(source.text) if end < 0 else end]
-        if _NOT_FETCHING.search(line) or not _FETCHES.search(line):
+        before = source.text[source.text.rfind("\n", 0, match.start()) + 1 : match.start()]
+        if _NOT_FETCHING.search(before) or not _FETCHES.search(before):
             continue
         at, version = match.start("version"), match.group("version")
         site = source.text_site(Role.KUSTOMIZE_REMOTE, at, version, CHARTS[0], MANIFEST_OWNER)

@@ -1,0 +1,64 @@
+"""The scan's line rules in the form Renovate's regex managers take, so both find the same pins.
+
+Renovate compiles a ``matchStrings`` entry with RE2 (JavaScript's ``RegExp`` when RE2 is not
+installed) and the ``g`` flag only: no lookaround, and ``^`` is the file's start. A rule such as
+"no ``echo`` before the URL on its line" is then spelled out: the text before the URL as a run
+of separators and whole words, none of them the excluded ones (``other_word``).
+"""
+
+from __future__ import annotations
+
+from fluxbump.scan.sites.operator import FETCH_WORDS, PRINT_WORDS
+
+# One character that is no word character (ASCII, as RE2 and JavaScript read ``\w``) and no
+# line break; the last one before a URL is no ``.``, ``/`` or ``-`` either (the scan's
+# ``(?<![\w./-])``): the URL's scheme is then the URL's, never taken for a key (``https:``).
+_SEPARATOR = r"[^\w\n]"
+_LAST = r"[^\w\n./-]"
+_OPERATOR_MANIFEST = (
+    r"(?:https?://)?github\.com/controlplaneio-fluxcd/flux-operator/releases/download/"
+    r"(?<currentValue>v?[0-9]+\.[0-9]+\.[0-9]+(?:-[\w.]+)?)/install\.yaml"
+)
+
+
+def operator_manifest_string() -> str:
+    """flux-operator's release manifest on a line that fetches or keeps it, as
+    ``operator.release_manifests`` reads one: before the URL, no comment start and no
+    ``PRINT_WORDS`` word, and a list entry, a key set to it or a ``FETCH_WORDS`` command."""
+    word = other_word(PRINT_WORDS)
+    body = rf"(?:{_SEPARATOR}|{word}{_SEPARATOR})*(?:{word})?"
+    rest = rf"(?:{body}{_LAST})?"  # whatever else precedes the URL
+    listed = rf"-[ \t]{rest}"
+    key = rf"(?:(?:{word}[.\"-]+|[.\"-]+)+(?:{word})?|{word})[ \t]*[:=]{rest}"
+    # a command: its first word after blanks (a path before it, ``/usr/bin/kubectl``), or
+    # after what starts the line and is no comment (``#``, ``//``)
+    opening = rf"(?:/?{word}{_SEPARATOR}|[^\w\s#/]|/[^\w\n/])(?:{_SEPARATOR}|{word}{_SEPARATOR})*"
+    fetch = "(?:" + "|".join(FETCH_WORDS) + ")"
+    command = rf"(?:/?|{opening}){fetch}(?:{_SEPARATOR}{body})?{_LAST}"
+    return rf"(?:^|\n)[ \t]*(?:{listed}|{key}|{command}){_OPERATOR_MANIFEST}"
+
+
+def other_word(excluded: tuple[str, ...]) -> str:
+    """A whole word (``\\w+``) that is none of ``excluded``, without lookaround: letter by
+    letter, each prefix of an excluded word either ends the word (when it is no excluded word
+    itself) or goes on with anything but the rest of one."""
+    return _none_of(sorted(excluded))
+
+
+def _none_of(words: list[str]) -> str:
+    """A non-empty ``\\w+`` that is none of ``words`` (none of them empty)."""
+    firsts = sorted({w[0] for w in words})
+    alternatives = [rf"[^\W{''.join(firsts)}]\w*"]
+    for first in firsts:
+        rests = [w[1:] for w in words if w[0] == first]
+        alternatives.append(first + _after(rests))
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+def _after(rests: list[str]) -> str:
+    """What may follow a prefix that ``rests`` complete into an excluded word ("": the prefix
+    is one, so the word must go on)."""
+    longer = [r for r in rests if r]
+    if "" in rests:
+        return _none_of(longer) if longer else r"\w+"
+    return f"(?:{_none_of(longer)})?"

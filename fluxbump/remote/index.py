@@ -16,13 +16,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from fluxbump.errors import IndexUnreadable, ResolutionError, UsageError
 from fluxbump.remote import files, http
-from fluxbump.remote.indexcut import IndexCut, cut_index
 from fluxbump.verdict import note_read
+
+if TYPE_CHECKING:
+    from fluxbump.remote.indexcut import IndexCut
 
 DEFAULT_HELM_REPO = "https://fluxcd-community.github.io/helm-charts"
 HELM_REPO_ENV = "FLUXBUMP_HELM_REPO"
@@ -184,6 +186,8 @@ def per_chart_index(text: str, url: str) -> HelmIndex | None:
     A chart never consulted is never parsed, so a syntax error inside it goes unreported,
     where Helm, which loads the whole file, would refuse the index: finding it costs the
     whole parse this avoids, and the charts consulted read exactly as in the whole parse."""
+    from fluxbump.remote.indexcut import cut_index  # (its patterns: only for a big index)
+
     cut = cut_index(text)
     if cut is None:
         return None

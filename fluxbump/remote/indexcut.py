@@ -38,15 +38,18 @@ _RISKY_LINE = re.compile(
     )""",
     re.MULTILINE | re.VERBOSE,
 )
-# A line holding a double quote that is one closed scalar ending it (Helm quotes every
-# ``created``), the one kind of suspect line common enough to be cleared without that test.
-_CLOSED_QUOTE_LINE = re.compile(
-    r"""\ *(?:-\ +)*(?:[^"\n]*?:\ +)?"(?:[^"\\\n]|\\.)*"\ *(?:\#[^\n]*)?(?:\n|\Z)""",
-    re.VERBOSE,
+# Where such a value may start, found fast (a regex tried at every line, or a character
+# class, costs ~0.1-1 s on 25 MB; ``str.find`` of one character or a regex with a literal
+# prefix a few milliseconds): a rare character after a space or a line break, and a quote
+# not closed at its line's end or a colon alone (each ``created: "…"`` is no suspect).
+_SUSPECT_CHARACTERS = "[]{}&*!?%@`"
+_DOUBLE_OPEN = r"""(?!(?:[^"\\\n]|\\.)*"\ *(?:\#[^\n]*)?(?:\n|\Z))"""
+_SINGLE_OPEN = r"""(?!(?:[^'\n]|'')*'\ *(?:\#[^\n]*)?(?:\n|\Z))"""
+_SUSPECTS = tuple(
+    re.compile(before + suspect, re.VERBOSE)
+    for suspect in ('"' + _DOUBLE_OPEN, "'" + _SINGLE_OPEN, r":(?=[\ \n]|\Z)")
+    for before in (r"\ ", r"\n")
 )
-# Characters that can start such a value (found with ``str.find``: a regex tried at every
-# line, or a character class, costs ~0.1-1 s on 25 MB, memchr a few milliseconds).
-_SUSPECT_CHARACTERS = "[]{}&*!?%@`'"
 # A block scalar's header (``key: |``, ``- >-``): group 1 its indentation and dashes, group 2
 # its key. YAML reads a block scalar's text as text, holding no node that could run on, so
 # the risk test skips it.
@@ -69,8 +72,9 @@ _FIRST_CONTENT = re.compile(r"\n(\ +)[^\ \n\#]", re.VERBOSE)
 
 @dataclass(frozen=True)
 class IndexCut:
-    """The document with every chart's value blanked (its lines kept, so a parse error names
-    the same line), and each chart's value as ``(start, end)`` offsets, in document order."""
+    """The document without its charts' values (each key then null; a parse error there is
+    never shown: the whole parse names it), and each chart's value as ``(start, end)``
+    offsets, in document order."""
 
     skeleton: str
     spans: tuple[tuple[int, int], ...]
@@ -95,7 +99,7 @@ def cut_index(text: str) -> IndexCut | None:
         (key.end() + 1, keys[i + 1].start(1) if i + 1 < len(keys) else end)
         for i, key in enumerate(keys)
     )
-    return IndexCut(_skeleton(text, keys, spans), spans)
+    return IndexCut(_skeleton(text, keys, end), spans)
 
 
 def _risky(text: str) -> bool:
@@ -112,23 +116,16 @@ def _risky(text: str) -> bool:
 
 
 def _suspect_lines(text: str) -> Iterator[int]:
-    """The start of every line that may be a ``_RISKY_LINE`` (and of some that are not)."""
+    """The start of every line that may be a ``_RISKY_LINE`` (and of some that are not): a
+    value starts a line or follows a space (``key: v``, ``- v``)."""
     yield 0
     for character in _SUSPECT_CHARACTERS:
-        yield from (_line_start(text, at) for at in _found(text, character))
-    for colon in (" :", "\n:"):
-        for at in _found(text, colon):
-            if text[at + 2 : at + 3] in ("", " ", "\n"):
-                yield _line_start(text, at + 1)
-    line = -1
-    for at in _found(text, '"'):
-        if at > line:  # (the first quote of its line)
-            line = _line_start(text, at)
-            if not _CLOSED_QUOTE_LINE.match(text, line):
-                yield line
-            line = text.find("\n", at)
-            if line < 0:
-                return
+        for at in _found(text, character):
+            if at == 0 or text[at - 1] in " \n":
+                yield _line_start(text, at)
+    for suspect in _SUSPECTS:
+        for hit in suspect.finditer(text):
+            yield _line_start(text, hit.start() + 1)
 
 
 def _found(text: str, what: str) -> Iterator[int]:
@@ -201,11 +198,7 @@ def _chart_key_lines(text: str, start: int, end: int) -> list[re.Match[str]]:
     return keys if keys and keys[0].start(1) == first.start() + 1 else []
 
 
-def _skeleton(text: str, keys: list[re.Match[str]], spans: tuple[tuple[int, int], ...]) -> str:
-    """The text with each chart's value replaced by as many empty lines as it spans."""
-    parts = [text[: keys[0].start(1)]]
-    for key, (_, end) in zip(keys, spans, strict=True):
-        parts.append(key.group(1))
-        parts.append("\n" * (text.count("\n", key.end(), end)))
-    parts.append(text[spans[-1][1] :])
-    return "".join(parts)
+def _skeleton(text: str, keys: list[re.Match[str]], end: int) -> str:
+    """The text without the charts' values: each chart's key line, then the next."""
+    charts = "".join(f"{key.group(1)}\n" for key in keys)
+    return text[: keys[0].start(1)] + charts + text[end:]

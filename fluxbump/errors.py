@@ -60,6 +60,15 @@ class ResolutionError(FluxbumpError):
     exit_code = EXIT_RESOLUTION
 
 
+class IndexUnreadable(FluxbumpError):
+    """A chart's part of a Helm index, parsed when first consulted, is not valid (exit 3).
+
+    Not a ``ResolutionError``: callers read that one as "this chart has no such release"
+    and go on without it, where an index that does not parse must stop the command."""
+
+    exit_code = EXIT_RESOLUTION
+
+
 class UnsafeTransitionError(FluxbumpError):
     """A downgrade or a CRD API-version drop was refused (exit 4)."""
 

@@ -145,12 +145,38 @@ def test_to_moves_the_objects_the_release_a_range_admits_does_not_serve(tmp_path
     assert run_cli("check", "--offline", "--repo", str(repo)).code == 0
 
 
+def test_to_below_what_a_flux_instance_range_runs_is_refused_even_allowing_a_downgrade(
+    tmp_path: Path,
+) -> None:
+    """Only a FluxInstance range says what the cluster runs (the newest 2.x: 2.8.5), and
+    ``.tool-versions`` pins the CLI at 2.5.1: ``to 2.4.0 --allow-downgrade`` moved the CLI to
+    2.4.0 (exit 0), beside clusters that keep running 2.8.5."""
+    repo = _ranged(tmp_path / "repo", 1)
+    (repo / APPS).write_text(KUSTOMIZATION.replace("/v1beta1", "/v1"), "utf-8")
+    (repo / ".tool-versions").write_text("flux2 2.5.1\n", "utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "the CLI")
+    before = snapshot(repo)
+    for allowing in ((), ("--allow-downgrade",)):
+        outcome = run_cli("to", "2.4.0", "--offline", "--no-git", *allowing, "--repo", str(repo))
+        assert outcome.code == 2, outcome.stdout + outcome.stderr
+        assert outcome.stderr.strip().splitlines()[-1] == (
+            "error: Flux 2.4.0 is older than 2.8.5, the newest release the FluxInstance range "
+            "2.x (clusters/c0/flux-instance.yaml:8) admits, which the operator installs: "
+            "fluxbump never rewrites a range; write '2.4.0' there to run Flux 2.4.0; nothing "
+            "written"
+        )
+        assert snapshot(repo) == before
+
+
 def test_to_an_older_release_than_the_cli_pins_is_refused_where_no_pin_installs_one(
     tmp_path: Path,
 ) -> None:
-    """Only a FluxInstance range says what the cluster runs, and ``.tool-versions`` pins the
-    CLI at 2.5.1: ``to 2.4.0`` moved that pin back (exit 0), as if nothing were installed."""
-    repo = _ranged(tmp_path / "repo", 1)
+    """No pin of the repository says what the cluster runs (a FluxInstance's version set
+    outside it), and ``.tool-versions`` pins the CLI at 2.5.1: ``to 2.4.0`` moved that pin
+    back (exit 0), as if nothing were installed."""
+    unset = INSTANCE.replace('"2.x"', '"${FLUX_VERSION}"')
+    repo = write_repo(tmp_path / "repo", {"clusters/c0/flux-instance.yaml": unset})
     (repo / APPS).write_text(KUSTOMIZATION.replace("/v1beta1", "/v1"), "utf-8")
     (repo / ".tool-versions").write_text("flux2 2.5.1\n", "utf-8")
     git(repo, "add", "-A")

@@ -524,6 +524,29 @@ def test_to_with_only_ranges_says_they_admit_the_release_not_that_it_is_installe
     assert snapshot(repo) == before
 
 
+def test_to_a_release_that_only_ranges_pin_and_do_not_admit_is_refused(tmp_path: Path) -> None:
+    # aenix-io/cozystack asks flux-operator for "2.5.x" and pins no exact release: 'to 2.8.5'
+    # said "every range admits it; nothing to do", exit 0, while the operator keeps 2.5.x.
+    # A range that blocks the target is refused (exit 1), as it is beside an exact pin.
+    instance = (
+        "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n"
+        "  namespace: flux-system\nspec:\n  distribution:\n    version: 2.5.x\n"
+    )
+    repo = write_repo(tmp_path / "repo", {"clusters/prod/flux-instance.yaml": instance})
+    before = snapshot(repo)
+    outcome = run_cli("to", "2.8.5", "--repo", str(repo), "--offline", "--no-git")
+    assert outcome.code == 1, outcome.stdout + outcome.stderr
+    assert outcome.stderr.strip().splitlines()[-1] == (
+        "error: clusters/prod/flux-instance.yaml:8: FluxInstance flux-system/flux requires "
+        "Flux 2.5.x, which does not admit 2.8.5; widen the range first; nothing written"
+    )
+    assert "nothing to do" not in outcome.stdout
+    assert snapshot(repo) == before
+    admitted = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert admitted.code == 0, admitted.stdout + admitted.stderr
+    assert "every range admits it" in admitted.stdout and snapshot(repo) == before
+
+
 @pytest.mark.parametrize("install", [True, False])
 def test_to_the_release_every_exact_pin_names_says_it_is_already_there(
     tmp_path: Path, install: bool

@@ -244,9 +244,9 @@ def _execute(
         in_place = not plan.changed and not keep_moved
         if flux is not None and in_place:
             _migrate(tree, flux, loaded.index, options, result)
+        _refuse_blocked(plan)  # (a range that blocks the target moves nothing: still refused)
         if not plan.changed:
             return session.resumed(config.remote, result) or result
-        _refuse_blocked(plan)
         if keep_moved:
             _refuse_reverting(plan, session.base_reader(options.base))
             _refuse_reverting_release_pins(plan, session.source_reader(options.base))

@@ -356,6 +356,25 @@ def test_check_reports_a_bootstrap_header_that_disagrees(
     ) in check.stdout
 
 
+def test_a_header_as_flux_before_0_22_wrote_it_is_a_bootstrap_pin(tmp_path: Path) -> None:
+    # DoD-Platform-One/big-bang's base/flux/gotk-components.yaml: 'flux install --export'
+    # before Flux 0.22 wrote "# Flux version: v0.15.0" (lowercase), and its hack script
+    # installs v0.2.4. The header was not read, so check said "consistent" of one pin.
+    old = GOTK.replace("# Flux Version: v2.4.0", "# Flux version: v0.15.0")
+    script = '#!/bin/bash\nfluxver="v0.2.4"\nflux install -n flux-system --version=${fluxver}\n'
+    files = {"base/flux/gotk-components.yaml": old, "hack/flux-install.sh": script}
+    repo = write_repo(tmp_path / "repo", files)
+    status = json.loads(run_cli("status", "--repo", str(repo), "--offline", "--json").stdout)
+    assert [(s["file"], s["line"], s["value"]) for s in status["sites"]] == [
+        ("base/flux/gotk-components.yaml", 3, "v0.15.0"),
+        ("hack/flux-install.sh", 2, "v0.2.4"),
+    ]
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert "pins Flux v0.2.4" in check.stdout
+    assert "(base/flux/gotk-components.yaml:3) — make them agree" in check.stdout
+
+
 def test_to_refuses_to_half_bump_bootstrap_manifests(
     tmp_path: Path, helm_server: HelmServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -98,7 +98,7 @@ class FluxPin:
 
 
 _EXACT = re.compile(r"v?\d+\.\d+\.\d+")
-_HEADER = re.compile(r"^# Flux Version: (\S+)$", re.MULTILINE)
+_HEADER = re.compile(r"^# Flux [Vv]ersion: (\S+)$", re.MULTILINE)  # lowercase before 0.22
 _MISE_FLUX = (
     "flux2", "aqua:fluxcd/flux2", "github:fluxcd/flux2", "ubi:fluxcd/flux2",
     "asdf:tablexi/asdf-flux2",

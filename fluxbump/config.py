@@ -85,6 +85,8 @@ class Config:
     release_pins: tuple[str, ...] = (
         "**/.github/workflows/*.yml",
         "**/.github/workflows/*.yaml",
+        "**/action.yml",  # composite actions (.github/actions/<name>/action.yml) run steps too
+        "**/action.yaml",
         *CI_PIPELINES,
         "**/.tool-versions",
         "**/mise.toml",

@@ -330,6 +330,36 @@ def test_a_helm_install_of_flux2_in_a_script_is_a_flux_chart_pin(tmp_path: Path)
     assert changed(before, snapshot(repo))[SCRIPT] == bootstrap_script("2.14.1")
 
 
+def test_helm_global_flags_before_install_or_upgrade_still_make_a_chart_pin(
+    tmp_path: Path,
+) -> None:
+    # SamInTheShell/notebook installs Flux with ``helm --namespace flux-system upgrade flux2
+    # flux2 --install … --repo URL``: Helm takes its global flags before the subcommand, and
+    # only ``helm install|upgrade`` right after ``helm`` was read, so the pin was read nowhere.
+    script = (
+        "#!/bin/sh\nhelm --namespace flux-system upgrade flux2 flux2 --install \\\n"
+        f"  --create-namespace --version '2.12.4' --repo {COMMUNITY}\n"
+        "helm -n flux-system --kube-context=prod --debug install flux fluxcd-community/flux2"
+        " --version 2.12.4\n"
+        "echo 'run helm to upgrade flux2 later'\n"
+    )
+    repo = direct_layout(tmp_path / "repo", with_cloud_init=False, apis=FLUX_2_2)
+    (repo / SCRIPT).parent.mkdir()
+    (repo / SCRIPT).write_text(script)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "script")
+    document = json.loads(run(repo, "status", "--json").stdout)
+    assert [
+        (s["file"], s["line"], s["value"])
+        for s in document["sites"]
+        if s["role"] == "helm install version"
+    ] == [(SCRIPT, 3, "2.12.4"), (SCRIPT, 4, "2.12.4")]
+    before = snapshot(repo)
+    bump = run(repo, "to", "2.4.0", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert changed(before, snapshot(repo))[SCRIPT] == script.replace("2.12.4", "2.14.1")
+
+
 def test_a_cloud_init_helm_install_of_flux2_is_its_chart_pin_not_a_missing_url(
     tmp_path: Path,
 ) -> None:

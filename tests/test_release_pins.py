@@ -356,6 +356,25 @@ def test_check_reports_a_bootstrap_header_that_disagrees(
     ) in check.stdout
 
 
+def test_a_header_as_flux_before_0_22_wrote_it_is_a_bootstrap_pin(tmp_path: Path) -> None:
+    # DoD-Platform-One/big-bang's base/flux/gotk-components.yaml: 'flux install --export'
+    # before Flux 0.22 wrote "# Flux version: v0.15.0" (lowercase), and its hack script
+    # installs v0.2.4. The header was not read, so check said "consistent" of one pin.
+    old = GOTK.replace("# Flux Version: v2.4.0", "# Flux version: v0.15.0")
+    script = '#!/bin/bash\nfluxver="v0.2.4"\nflux install -n flux-system --version=${fluxver}\n'
+    files = {"base/flux/gotk-components.yaml": old, "hack/flux-install.sh": script}
+    repo = write_repo(tmp_path / "repo", files)
+    status = json.loads(run_cli("status", "--repo", str(repo), "--offline", "--json").stdout)
+    assert [(s["file"], s["line"], s["value"]) for s in status["sites"]] == [
+        ("base/flux/gotk-components.yaml", 3, "v0.15.0"),
+        ("hack/flux-install.sh", 2, "v0.2.4"),
+    ]
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert "pins Flux v0.2.4" in check.stdout
+    assert "(base/flux/gotk-components.yaml:3) — make them agree" in check.stdout
+
+
 def test_to_refuses_to_half_bump_bootstrap_manifests(
     tmp_path: Path, helm_server: HelmServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -523,6 +542,29 @@ def test_to_with_only_ranges_says_they_admit_the_release_not_that_it_is_installe
         "outside this repository is unproven: see 'fluxbump status'); nothing to do"
     ) in outcome.stdout
     assert snapshot(repo) == before
+
+
+def test_to_a_release_that_only_ranges_pin_and_do_not_admit_is_refused(tmp_path: Path) -> None:
+    # aenix-io/cozystack asks flux-operator for "2.5.x" and pins no exact release: 'to 2.8.5'
+    # said "every range admits it; nothing to do", exit 0, while the operator keeps 2.5.x.
+    # A range that blocks the target is refused (exit 1), as it is beside an exact pin.
+    instance = (
+        "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n"
+        "  namespace: flux-system\nspec:\n  distribution:\n    version: 2.5.x\n"
+    )
+    repo = write_repo(tmp_path / "repo", {"clusters/prod/flux-instance.yaml": instance})
+    before = snapshot(repo)
+    outcome = run_cli("to", "2.8.5", "--repo", str(repo), "--offline", "--no-git")
+    assert outcome.code == 1, outcome.stdout + outcome.stderr
+    assert outcome.stderr.strip().splitlines()[-1] == (
+        "error: clusters/prod/flux-instance.yaml:8: FluxInstance flux-system/flux requires "
+        "Flux 2.5.x, which does not admit 2.8.5; widen the range first; nothing written"
+    )
+    assert "nothing to do" not in outcome.stdout
+    assert snapshot(repo) == before
+    admitted = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert admitted.code == 0, admitted.stdout + admitted.stderr
+    assert "every range admits it" in admitted.stdout and snapshot(repo) == before
 
 
 @pytest.mark.parametrize("install", [True, False])

@@ -39,6 +39,7 @@ SYNC_FILES = [
     "**/*.yaml", "**/*.yml", "**/Chart.lock", GLOB, "**/Chart.yaml", "**/blueprint.yaml",
     # Flux pins outside cloud-init (issue 21): CI, asdf, mise, aqua, Terraform, flux bootstrap.
     "**/.github/workflows/*.yml", "**/.github/workflows/*.yaml",
+    "**/action.yml", "**/action.yaml",  # composite actions' steps
     "**/.gitlab-ci.yml", "**/.gitlab-ci.yaml", "**/.gitlab/ci/**/*.yml",  # other CI pipelines
     "**/.gitlab/ci/**/*.yaml", "**/.gitea/workflows/*.yml", "**/.gitea/workflows/*.yaml",
     "**/.forgejo/workflows/*.yml", "**/.forgejo/workflows/*.yaml", "**/azure-pipelines*.yml",

@@ -24,7 +24,7 @@ from fluxbump.gate.invariants import inexact_upstream, ranged_install, ranges_na
 from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
 from fluxbump.gate.provider import provider_warnings
 from fluxbump.output import Verbatim
-from fluxbump.pins import Mention, Role
+from fluxbump.pins import Mention, PlacedWarning, Role
 from fluxbump.plan import BaseCharts, Edit, Move, Plan, Target, plan_locks, plan_moves
 from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.results import BumpOptions, BumpResult
@@ -249,9 +249,9 @@ def _execute(
         in_place = not plan.changed and not keep_moved
         if flux is not None and in_place:
             _migrate(tree, flux, loaded.index, options, result)
+        _refuse_blocked(plan)  # (a range that blocks the target moves nothing: still refused)
         if not plan.changed:
             return session.resumed(config.remote, result) or result
-        _refuse_blocked(plan)
         if keep_moved:
             _refuse_reverting(plan, session.base_reader(options.base))
             _refuse_reverting_release_pins(plan, session.source_reader(options.base))
@@ -262,6 +262,7 @@ def _execute(
             result.warnings += result.crds.warnings
         if flux is not None and not in_place:
             _migrate(tree, flux, loaded.index, options, result)
+            result.warnings += _overridden_controllers(tree, flux.release)
         result.notes += regenerate_bootstrap(
             plan, tree.sources, flux_cli=options.flux_cli, releases=options.flux_releases,
             offline=options.offline,
@@ -658,6 +659,25 @@ def _left_behind(tree: Survey, plan: Plan) -> list[str]:
 
     moved = [(e.site, e.new) for e in plan.edits if e.site.role is Role.CLI]
     return list(left_behind(moved, read))
+
+
+def _overridden_controllers(tree: Survey, release: str) -> list[PlacedWarning]:
+    """The Flux controller images the repository's kustomizations pin (``images:``), which
+    keep running at their tags after Flux moves (``scan/sites/controllerimages.py``)."""
+    from fluxbump.scan.sites.controllerimages import controller_overrides, overridden_controllers
+    from fluxbump.scan.sites.kustomizeremote import FILE_NAMES
+    from fluxbump.scan.sources import read_source
+
+    overrides = []
+    for rel in tree.readable_release_pin_files():
+        if rel.rsplit("/", 1)[-1] not in FILE_NAMES:
+            continue
+        try:  # (not kept in tree.sources: the files the bump may write)
+            source = tree.sources.get(rel) or read_source(tree.root, rel)
+            overrides += controller_overrides(source)
+        except UsageError:  # unreadable: release_pins names it
+            continue
+    return overridden_controllers(overrides, release)
 
 
 def stale_after(

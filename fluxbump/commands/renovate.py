@@ -23,7 +23,7 @@ from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.roles import read_once
 from fluxbump.scan.sites.ansible import chart_ref_variables, is_task_pin
-from fluxbump.scan.sites.fluxcli import DOWNLOAD, IMAGE, INSTALL_SCRIPT
+from fluxbump.scan.sites.fluxcli import ACTION_FILES, DOWNLOAD, IMAGE, INSTALL_SCRIPT
 from fluxbump.scan.sites.kustomizeremote import ASSET as ASSET_OWNER
 from fluxbump.scan.sites.kustomizeremote import COMMAND_OWNERS
 from fluxbump.scan.sites.kustomizeremote import FILE_NAMES as KUSTOMIZATION_NAMES
@@ -206,7 +206,7 @@ def _add_kinds(document: dict[str, Any], tree: Survey, *, legacy: bool) -> None:
     flux = tree.flux()
     downloads, charts = _download_pins(tree), _ansible_chart_pins(tree)
     variables = _command_variable_pins(tree)
-    workflows = [g for g in config.release_pins if "/workflows/" in g]
+    workflows = [g for g in config.release_pins if "/workflows/" in g or g.endswith(ACTION_FILES)]
     parts: dict[str, dict[str, list[Any]]] = json.loads(
         render(
             "renovate-kinds.json",

@@ -53,9 +53,11 @@ from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_commands, script_helm_commands
 from fluxbump.scan.sites.fluxcli import find_cli_pins
 from fluxbump.scan.sites.fluxinstance import (
+    find_subchart_instances,
     find_template_instances,
     find_terraform_instances,
     may_hold_instance,
+    subchart_keys,
 )
 from fluxbump.scan.sites.fluxmanifests import may_hold_flux_manifests
 from fluxbump.scan.sites.helmrelease import VersionPatch
@@ -513,13 +515,13 @@ class Survey:
                 for s in self.instances
                 if s.role in CLUSTER_RELEASE_ROLES and (s.file, s.start) not in seen
             ]
-            self._release_pins += follow_values_from(cluster, self._read_if_there)
+            self._release_pins += follow_values_from(cluster, self.read_if_there)
             self._release_pins = settled_release_pins(
                 self.root, self.sources, self._release_pins, self.substituting
             )
         return self._release_pins
 
-    def _read_if_there(self, rel: str) -> SourceFile | None:
+    def read_if_there(self, rel: str) -> SourceFile | None:
         """A file a release pin leads to (read once), None when it is not a readable
         regular file of the repository: what it would set stays unproven."""
         if not (self.root / rel).is_file():
@@ -664,6 +666,7 @@ def survey(
     found.scanned = _scanned_charts(found, components)
     _releases(found, roles.clusters, api_versions=_checks_flux(found, components))
     _written_charts(found)
+    _subchart_instances(found)
     _tool_releases(found)
     _settle_direct(found)
     _operator_components(found)
@@ -837,6 +840,28 @@ def _tool_releases(found: Survey) -> None:
     ]
 
 
+def _subchart_instances(found: Survey) -> None:
+    """The Flux release each local chart that carries flux-instance as a subchart (an
+    umbrella, such as cozystack's ``cozy-fluxcd``) sets in its ``values.yaml``: a FluxInstance
+    pin, as a HelmRelease's values of the chart are (its values file has no ``kind``, so the
+    cluster-file pass finds none; one that pass does not read, this does not either). Read
+    before ``release_pins`` (which keeps what it read); a resurvey keeps the pins of a file
+    it did not write, so each is added once."""
+    clusters = set(found.roles.clusters)
+    found_here = []
+    for chart in found.charts.values():
+        values = f"{chart.directory}/values.yaml".lstrip("/")
+        source = found.read_if_there(chart.file) if values in clusters else None
+        keys = subchart_keys(source, found.root / chart.vendored_folder) if source else []
+        given = found.read_if_there(values) if keys else None
+        try:
+            found_here += find_subchart_instances(given, keys, chart.name) if given else []
+        except UsageError:  # no YAML: the cluster-file pass names it
+            continue
+    seen = {(s.file, s.start) for s in found_here}
+    found.instances = [s for s in found.instances if (s.file, s.start) not in seen] + found_here
+
+
 _TOOL_ROLES = frozenset({Role.TERRAFORM_HELM, Role.HELM_COMMAND})
 # What installs a wrapper's upstream at boot: a tool, or a HelmChart k3s or RKE2 installs.
 BOOT_ROLES = _TOOL_ROLES | {Role.HELMCHART}
@@ -996,6 +1021,7 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
     _join(found, rescan.patches, rescanned, substituting)
     _keep(found.sources, rescan.instance_sources)
     _written_charts(found)
+    _subchart_instances(found)
     _tool_releases(found)
     _settle_direct(found)
     _operator_components(found)

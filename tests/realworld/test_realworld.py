@@ -22,6 +22,7 @@ from tests.support.independent_scan import (
     OPERATOR_CHARTS,
     DependencyPin,
     Facts,
+    FluxPin,
     Release,
     scan,
 )
@@ -107,6 +108,33 @@ def test_the_oracle_reads_the_flux_release_a_terraform_helm_release_of_flux_inst
         ("terraform/main.tf", "flux-instance"),
     ]
     assert d2.flux_disagreements() == set()
+
+
+def test_the_oracle_reads_the_release_an_umbrella_gives_its_vendored_flux_instance() -> None:
+    cozystack = scan(SNAPSHOTS / "aenix-io-cozystack")
+    assert cozystack.flux_pins == [
+        FluxPin("packages/system/fluxcd/values.yaml", "instance", "2.5.x")
+    ]  # the vendored chart's own 2.x is its default, which the umbrella's values override
+    assert (cozystack.operator_pins, cozystack.flux_disagreements()) == ([], set())
+
+
+def test_the_flux_release_an_umbrella_gives_flux_instance_is_checked_and_blocks_a_bump(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # cozystack asks for Flux 2.5.x: 2.5.1 is admitted (nothing to write), 2.8.5 is refused
+    # naming the range (exit 1), and nothing is written either way.
+    root = work_copy("aenix-io-cozystack", tmp_path)
+    before = snapshot(root)
+    admitted = run_cli("to", "2.5.1", *UNGUARDED, "--repo", str(root), env=cache)
+    assert admitted.code == 0, admitted.stdout + admitted.stderr
+    assert "every range admits it" in admitted.stdout
+    refused = run_cli("to", "2.8.5", *UNGUARDED, "--repo", str(root), env=cache)
+    assert refused.code == 1, refused.stdout + refused.stderr
+    assert refused.stderr.strip().splitlines()[-1] == (
+        "error: packages/system/fluxcd/values.yaml:7: chart cozy-fluxcd's flux-instance values "
+        "requires Flux 2.5.x, which does not admit 2.8.5; widen the range first; nothing written"
+    )
+    assert snapshot(root) == before
 
 
 def test_the_oracle_sees_a_terraform_helm_release_of_flux2_with_no_version() -> None:
@@ -551,7 +579,8 @@ UNGUARDED = ("--offline", "--no-git", "--force-unsafe-crds", "--allow-downgrade"
 
 
 # Snapshots whose bump to 2.8.5 has a test of its own (its refusal comes before the rest).
-OWN_BUMP_TEST = {"aws-samples-eks-multi-cluster-gitops"}
+AWS = "aws-samples-eks-multi-cluster-gitops"
+OWN_BUMP_TEST = {AWS, "aenix-io-cozystack"}
 
 
 @pytest.mark.parametrize("name", sorted(set(NAMES) - set(BUMPS) - OWN_BUMP_TEST))
@@ -664,7 +693,6 @@ def line_changes(
     return changes
 
 
-(AWS,) = OWN_BUMP_TEST
 AWS_SYNC = "repos/gitops-system/clusters/mgmt/flux-system/gotk-sync.yaml"
 
 

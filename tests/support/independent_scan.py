@@ -98,7 +98,7 @@ class FluxPin:
 
 
 _EXACT = re.compile(r"v?\d+\.\d+\.\d+")
-_HEADER = re.compile(r"^# Flux Version: (\S+)$", re.MULTILINE)
+_HEADER = re.compile(r"^# Flux [Vv]ersion: (\S+)$", re.MULTILINE)  # lowercase before 0.22
 _MISE_FLUX = (
     "flux2", "aqua:fluxcd/flux2", "github:fluxcd/flux2", "ubi:fluxcd/flux2",
     "asdf:tablexi/asdf-flux2",
@@ -244,6 +244,7 @@ def scan(root: Path) -> Facts:
     facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
     facts.flux_pins += _kept_url_pins(root) + _image_arg_pins(root)
     facts.flux_pins += _asdf_pins(root) + _terraform_instances(root)
+    facts.flux_pins += _subchart_instances(root)
     facts.operator_pins += _operator_manifests(root)
     facts.unversioned_operator_charts = [
         OperatorPin(rel, chart, "")
@@ -803,6 +804,41 @@ def _action_pins(root: Path) -> list[FluxPin]:
                     version = str((step.get("with") or {}).get("version") or "latest")
                     if "${{" not in version:
                         pins.append(FluxPin(rel, "cli", version))
+    return pins
+
+
+def _subchart_instances(root: Path) -> list[FluxPin]:
+    """The Flux release a chart's ``values.yaml`` gives a flux-instance subchart: Helm hands
+    a subchart the values under its name (a dependency's ``alias`` when it has one), whether
+    the chart declares it in ``dependencies`` or keeps it in its ``charts/`` folder. A chart
+    that is itself such a vendored copy is skipped: its values are its own defaults."""
+    pins = []
+    for rel in _files_named(root, ("Chart.yaml",)):
+        folder = (root / rel).parent
+        chart = (_load(root / rel) or [None])[0]
+        if folder.parent.name == "charts" or not isinstance(chart, dict):
+            continue
+        entries = [d for d in chart.get("dependencies") or [] if isinstance(d, dict)]
+        keys = [
+            str(d.get("alias") or d["name"]) for d in entries if d.get("name") == "flux-instance"
+        ]
+        kept = folder / "charts"
+        if not keys and (
+            (kept / "flux-instance/Chart.yaml").is_file() or any(kept.glob("flux-instance-*.tgz"))
+        ):
+            keys = ["flux-instance"]
+        values = (
+            (_load(folder / "values.yaml") or [None])[0]
+            if (folder / "values.yaml").is_file()
+            else None
+        )
+        for key in keys:
+            node: Any = values
+            for step in (key, "instance", "distribution", "version"):
+                node = node.get(step) if isinstance(node, dict) else None
+            if node not in (None, ""):
+                where = (folder / "values.yaml").relative_to(root).as_posix()
+                pins.append(FluxPin(where, "instance", str(node)))
     return pins
 
 

@@ -16,7 +16,8 @@ import re
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.sources import SourceFile
 
-_HEADER = re.compile(r"^# Flux Version: (?P<version>\S+)[ \t]*\r?$", re.MULTILINE)
+# ``Flux version`` before Flux 0.22 (fluxcd/flux2 923a588), ``Flux Version`` since.
+_HEADER = re.compile(r"^# Flux [Vv]ersion: (?P<version>\S+)[ \t]*\r?$", re.MULTILINE)
 _COMPONENTS = re.compile(r"^# Components: (?P<list>\S+)", re.MULTILINE)
 # flux bootstrap writes the header in the file's first lines; later matches are not it.
 _HEAD_BYTES = 1024

@@ -22,7 +22,9 @@ LOGICAL_LINE = re.compile(r"(?:[^\n\\]|\\(?!\r?\n)|\\\r?\n)*")
 # A template (``{{ .FLUX_VERSION }}`` of a Taskfile, ``{{ flux_version }}`` of Ansible) is
 # rendered into the word it stands in, blanks and all.
 COMMAND_WORD = re.compile(r"(?:\{\{[^{}\n]*\}\}|[^\s\\]|\\(?!\r?\n))+")
-_HELM_INSTALL = re.compile(r"(?:^|[\s;&|/\"'(])helm\s+(?:\\\r?\n\s*)*(?:install|upgrade)\b")
+# A line that may run ``helm install|upgrade`` (``_helm_command`` decides, past global flags).
+_HELM = re.compile(r"(?:^|[\s;&|/\"'(])helm\s")
+_SUBCOMMAND = re.compile(r"\b(?:install|upgrade)\b")
 
 
 def find_install_pins(
@@ -94,7 +96,9 @@ def helm_commands(source: SourceFile) -> list[PinSite]:
     sites = []
     for line in LOGICAL_LINE.finditer(source.text):
         text = line.group(0)
-        if "helm" not in text or text.lstrip().startswith("#") or not _HELM_INSTALL.search(text):
+        if "helm" not in text or text.lstrip().startswith("#") or not _HELM.search(text):
+            continue
+        if not _SUBCOMMAND.search(text):
             continue
         site = _install_site(source, line.start(), list(COMMAND_WORD.finditer(text)))
         if site is not None:
@@ -193,12 +197,24 @@ def _install_site(source: SourceFile, base: int, tokens: list[re.Match[str]]) ->
 
 
 def _helm_command(words: list[str]) -> int | None:
-    """The index of the first word after ``helm install`` / ``helm upgrade``."""
+    """The index of the first word after ``helm install`` / ``helm upgrade``; Helm's global
+    flags may come before the subcommand (``helm -n flux-system upgrade …``)."""
     for i, word in enumerate(words[:-1]):
         program = word.lstrip("\"'(").rsplit("/", 1)[-1]  # a quoted YAML item: "helm …"
-        if program == "helm" and words[i + 1] in ("install", "upgrade"):
-            return i + 2
+        if program != "helm":
+            continue
+        at = _past_flags(words, i + 1)
+        if at < len(words) and words[at] in ("install", "upgrade"):
+            return at + 1
     return None
+
+
+def _past_flags(words: list[str], at: int) -> int:
+    """The index of the first word from ``at`` that is no flag nor a flag's value."""
+    while at < len(words) and words[at].startswith("-"):
+        takes = words[at] in _TAKES_VALUE  # (``--namespace=x`` is one word)
+        at += 2 if takes else 1
+    return at
 
 
 def _chart_name(reference: str | None, repo_option: bool) -> str | None:

@@ -61,6 +61,8 @@ _VERSION = r"(?:version|\"version\"|'version')[ \t]*=[ \t]*(?P<quote>[\"'])(?P<v
 _MISE_VERSION = re.compile(rf"^\ufeff?[ \t]*{_VERSION}", re.MULTILINE)
 _MISE_DOTTED = re.compile(rf"^\ufeff?[ \t]*{_MISE_KEY}[ \t]*\.[ \t]*{_VERSION}", re.MULTILINE)
 _AQUA_PACKAGE = "fluxcd/flux2@"
+# A GitHub action's metadata file: a composite action's steps install tools as a workflow's do.
+ACTION_FILES = ("action.yml", "action.yaml")
 _RELEASES = "github.com/fluxcd/flux2/releases/download/"
 # The release in a download URL of the CLI's asset, as a literal or a variable of the file
 # (shell; Makefile, whose ``$${…}`` is a shell one; Jinja). The asset's name
@@ -218,6 +220,8 @@ def _kind_pins(source: SourceFile) -> list[PinSite]:
         return _mise_pins(source)
     if name.endswith((".yaml", ".yml")) and "/workflows/" in f"/{source.rel}":
         return _action_pins(source) if _ACTION.encode() in source.raw else []
+    if name in ACTION_FILES:
+        return _composite_pins(source) if _ACTION.encode() in source.raw else []
     if name.endswith((".yaml", ".yml")) and _AQUA_PACKAGE.encode() in source.raw:
         return _aqua_pins(source)
     return []
@@ -417,24 +421,67 @@ def _action_pins(source: SourceFile) -> list[PinSite]:
     sites: dict[int, PinSite] = {}
     for index, root in enumerate(blockyaml.compose_all(source.text, source.rel)):
         for job_name in yamldoc.keys(yamldoc.child(root, "jobs")):
-            steps = yamldoc.walk(root, ("jobs", job_name, "steps"))
-            for i, step in yamldoc.items(steps):
-                uses = yamldoc.text_of(yamldoc.child(step, "uses")) or ""
-                if uses.split("@", 1)[0] != _ACTION:
-                    continue
-                path: yamldoc.YamlPath = ("jobs", job_name, "steps", i, "with", "version")
-                scalar = yamldoc.scalar_at(root, index, path)
-                owner = f"{_ACTION} ({job_name})"
-                if scalar is None or not scalar.value:
-                    scalar, owner = _latest(root, index, path[:4]), f"{owner} {_DEFAULT}"
-                name = _ENV_REFERENCE.fullmatch(scalar.value)
-                if name is not None:
-                    setter = _env_setter(root, index, job_name, i, name["name"])
-                    if setter is not None:
-                        scalar, owner = setter, f"{owner} via env.{name['name']}"
+            steps: yamldoc.YamlPath = ("jobs", job_name, "steps")
+            for i, scalar, owner in _flux_steps(root, index, steps, f"{_ACTION} ({job_name})"):
+                scopes = ((*steps, i), ("jobs", job_name), ())
+                scalar, owner = _followed(root, index, scalar, owner, scopes, inputs=False)
                 sites.setdefault(scalar.start, yaml_site(Role.CLI, source.rel, scalar,
                                                          subject=SUBJECT, owner=owner))  # fmt: skip
     return [sites[start] for start in sorted(sites)]
+
+
+def _composite_pins(source: SourceFile) -> list[PinSite]:
+    """The same steps in a composite action (an ``action.yml``'s ``runs.steps``, such as
+    ``.github/actions/setup/action.yml``, which workflows call): ``${{ env.NAME }}`` is the
+    step's own ``env:`` (an action has no other), and ``${{ inputs.NAME }}`` the literal
+    ``default`` of that input, the release the action installs when a caller gives none."""
+    sites: dict[int, PinSite] = {}
+    action = source.rel.rpartition("/")[0] or "."
+    for index, root in enumerate(blockyaml.compose_all(source.text, source.rel)):
+        steps: yamldoc.YamlPath = ("runs", "steps")
+        for i, scalar, owner in _flux_steps(root, index, steps, f"{_ACTION} ({action})"):
+            scalar, owner = _followed(root, index, scalar, owner, ((*steps, i),), inputs=True)
+            sites.setdefault(scalar.start, yaml_site(Role.CLI, source.rel, scalar,
+                                                     subject=SUBJECT, owner=owner))  # fmt: skip
+    return [sites[start] for start in sorted(sites)]
+
+
+def _flux_steps(
+    root: object, index: int, steps: yamldoc.YamlPath, owner: str
+) -> Iterator[tuple[int, yamldoc.Scalar, str]]:
+    """Each step of ``steps`` that uses the Flux action: its position, its ``with.version``
+    (none: the action's default, at its ``uses:``) and the owner that says which."""
+    for i, step in yamldoc.items(yamldoc.walk(root, steps)):
+        uses = yamldoc.text_of(yamldoc.child(step, "uses")) or ""
+        if uses.split("@", 1)[0] != _ACTION:
+            continue
+        scalar = yamldoc.scalar_at(root, index, (*steps, i, "with", "version"))
+        if scalar is None or not scalar.value:
+            yield i, _latest(root, index, (*steps, i)), f"{owner} {_DEFAULT}"
+        else:
+            yield i, scalar, owner
+
+
+def _followed(
+    root: object,
+    index: int,
+    scalar: yamldoc.Scalar,
+    owner: str,
+    scopes: Sequence[yamldoc.YamlPath],
+    *,
+    inputs: bool,
+) -> tuple[yamldoc.Scalar, str]:
+    """The literal a version written as ``${{ env.NAME }}`` (or, in a composite action,
+    ``${{ inputs.NAME }}``) takes in this file, with an owner that says how; else as written."""
+    env = _ENV_REFERENCE.fullmatch(scalar.value)
+    if env is not None:
+        setter = _env_setter(root, index, scopes, env["name"])
+        return (scalar, owner) if setter is None else (setter, f"{owner} via env.{env['name']}")
+    given = _INPUT_REFERENCE.fullmatch(scalar.value) if inputs else None
+    default = _literal(root, index, ("inputs", given["name"], "default")) if given else None
+    if given is None or default is None:
+        return scalar, owner
+    return default, f"{owner} via inputs.{given['name']} default"
 
 
 # The action's own default (its action.yml: "defaults to latest stable release"), whatever
@@ -450,19 +497,28 @@ def _latest(root: object, index: int, step: yamldoc.YamlPath) -> yamldoc.Scalar:
 
 # ``${{ env.NAME }}``, the whole input: the one expression whose value a workflow file sets.
 _ENV_REFERENCE = re.compile(r"\$\{\{\s*env\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+# ``${{ inputs.NAME }}`` in a composite action: its ``inputs.NAME.default`` in the same file.
+_INPUT_REFERENCE = re.compile(r"\$\{\{\s*inputs\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*)\s*\}\}")
 
 
-def _env_setter(root: object, index: int, job: str, step: int, name: str) -> yamldoc.Scalar | None:
-    """The literal ``env:`` value of NAME a step sees (step, job, workflow: the nearest wins);
-    None when none sets it or the nearest is empty or itself an expression."""
-    for prefix in (("jobs", job, "steps", step), ("jobs", job), ()):
+def _env_setter(
+    root: object, index: int, scopes: Sequence[yamldoc.YamlPath], name: str
+) -> yamldoc.Scalar | None:
+    """The literal ``env:`` value of NAME a step sees (of ``scopes``, nearest first: step,
+    job, workflow); None when none sets it or the nearest is empty or itself an expression."""
+    for prefix in scopes:
         holder = yamldoc.walk(root, (*prefix, "env"))
-        if holder is None or name not in yamldoc.keys(holder):
-            continue
-        scalar = yamldoc.scalar_at(root, index, (*prefix, "env", name))
-        literal = scalar is not None and scalar.value and "${{" not in scalar.value
-        return scalar if literal else None  # (empty, null or an expression: unproven)
+        if holder is not None and name in yamldoc.keys(holder):
+            return _literal(root, index, (*prefix, "env", name))
     return None
+
+
+def _literal(root: object, index: int, path: yamldoc.YamlPath) -> yamldoc.Scalar | None:
+    """The scalar at ``path`` when it is a literal; None when absent, empty, null or itself
+    an expression (unproven)."""
+    scalar = yamldoc.scalar_at(root, index, path)
+    literal = scalar is not None and scalar.value and "${{" not in scalar.value
+    return scalar if literal else None
 
 
 def _aqua_pins(source: SourceFile) -> list[PinSite]:

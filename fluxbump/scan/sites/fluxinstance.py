@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from fluxbump.pins import PinSite, Role, yaml_site
@@ -229,6 +230,43 @@ def _key_node(mapping: Any, key: str) -> Any:
     if not yamldoc.is_mapping(mapping):
         return None
     return next((k for k, _ in mapping.value if yamldoc.text_of(k) == key), None)
+
+
+def subchart_keys(chart: SourceFile, vendored: Path) -> list[str]:
+    """The values keys under which a local chart (an umbrella) gives the flux-instance chart
+    its values, as Helm passes a subchart its own: each dependency of it (its ``alias``, else
+    its name), else the chart vendored in its ``charts/`` (a directory, as ``helm pull
+    --untar`` leaves it, or an archive), under its name."""
+    keys = []
+    if _CHART.encode() in chart.raw:  # (a fleet's charts: most name no such dependency)
+        docs = blockyaml.compose_all(chart.text, chart.rel)
+        for _, dep in yamldoc.items(yamldoc.child(docs[0] if docs else None, "dependencies")):
+            if yamldoc.text_of(yamldoc.child(dep, "name")) == _CHART:
+                keys.append(yamldoc.text_of(yamldoc.child(dep, "alias")) or _CHART)
+    if not keys and vendored.is_dir() and _vendors(vendored):
+        keys.append(_CHART)
+    return keys
+
+
+def _vendors(vendored: Path) -> bool:
+    """Whether a ``charts/`` folder holds the chart, untarred or as its archive."""
+    untarred = (vendored / _CHART / "Chart.yaml").is_file()
+    return untarred or any(vendored.glob(f"{_CHART}-*.tgz"))
+
+
+def find_subchart_instances(values: SourceFile, keys: list[str], chart: str) -> list[PinSite]:
+    """The Flux release an umbrella chart's ``values.yaml`` sets for its flux-instance
+    subchart (``flux-instance.instance.distribution.version``): what the FluxInstance the
+    subchart renders asks the operator for. One the file leaves out is the subchart's own
+    default, not pinned here."""
+    docs = blockyaml.compose_all(values.text, values.rel)
+    sites = []
+    for key in keys if docs else []:
+        scalar = yamldoc.scalar_at(docs[0], 0, (key, *IN_VALUES))
+        if scalar is not None and scalar.value:
+            owner = f"chart {chart}'s {key} values"
+            sites.append(yaml_site(Role.INSTANCE, values.rel, scalar, subject="Flux", owner=owner))
+    return sites
 
 
 def _deploys_flux_instance(root: Any) -> bool:

@@ -1,0 +1,55 @@
+"""Flux controller images a kustomization pins, which a move of Flux leaves running.
+
+DoD-Platform-One/big-bang applies Flux's manifests through ``base/flux/kustomization.yaml``,
+whose ``images:`` send each controller to the Iron Bank mirror at a ``newTag`` of its own: the
+tags that run, whatever release the manifests are of. A bump moved the manifests and said
+nothing of them, so the old controllers kept running under the new release's CRDs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import snapshot, write_repo
+
+KUSTOMIZATION = "base/flux/kustomization.yaml"
+KUSTOMIZATION_TEXT = """\
+resources:
+  - https://github.com/fluxcd/flux2/manifests/install?ref=v2.7.5
+images:
+  - name: ghcr.io/fluxcd/helm-controller
+    newName: registry1.dso.mil/ironbank/fluxcd/helm-controller
+    newTag: v1.4.5
+  - name: ghcr.io/fluxcd/source-controller
+    newName: registry1.dso.mil/ironbank/fluxcd/source-controller
+    digest: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+  - name: ghcr.io/fluxcd/kustomize-controller
+    newName: registry1.dso.mil/ironbank/fluxcd/kustomize-controller
+  - name: docker.io/library/nginx
+    newTag: "1.27"
+"""
+
+
+def test_a_bump_names_each_controller_image_a_kustomization_pins(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path / "repo", {KUSTOMIZATION: KUSTOMIZATION_TEXT})
+    before = snapshot(repo)
+    moved = run_cli("to", "2.8.5", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    said = [line for line in moved.stderr.splitlines() if "the kustomization runs" in line]
+    assert said == [
+        f"warning: {KUSTOMIZATION}:6: the kustomization runs helm-controller at v1.4.5 whatever "
+        "release the Flux manifests it applies are of; fluxbump does not move it: set it to "
+        "the helm-controller of Flux 2.8.5 (its install.yaml names each controller's tag)",
+        f"warning: {KUSTOMIZATION}:9: the kustomization runs source-controller at sha256:"
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef whatever release the "
+        "Flux manifests it applies are of; fluxbump does not move it: set it to the "
+        "source-controller of Flux 2.8.5 (its install.yaml names each controller's tag)",
+    ]  # not kustomize-controller (only mirrored: the manifests' tag runs), not nginx
+    after = snapshot(repo)
+    assert after[KUSTOMIZATION].decode() == KUSTOMIZATION_TEXT.replace("ref=v2.7.5", "ref=v2.8.5")
+    assert {rel for rel in after if after[rel] != before[rel]} == {KUSTOMIZATION}
+    # at the release already installed nothing moves, so nothing is said of them
+    again = run_cli("to", "2.8.5", "--repo", str(repo), "--offline", "--no-git")
+    assert again.code == 0, again.stdout + again.stderr
+    assert "the kustomization runs" not in again.stderr

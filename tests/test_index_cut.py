@@ -136,7 +136,7 @@ def mutated(draw: st.DrawFn, text: str) -> str:
     return text
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(index_text())
 def test_each_chart_read_alone_answers_as_the_whole_parse(text: str) -> None:
     assert_as_whole(text)

@@ -149,7 +149,7 @@ _TOKENS = ["echo", "printf", "kubectl", "curl", "wget", "x", "_", "-", " ", "\t"
 _URL = "github.com/controlplaneio-fluxcd/flux-operator/releases/download/v0.33.0/install.yaml"
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=300, deadline=None)
 @example([["kubectl", "curl", ".", "="], ["ec", '"', ":"], ["https://"], ["'", "https://"]])
 @given(st.lists(st.lists(st.sampled_from(_TOKENS), max_size=6), min_size=1, max_size=4))
 def test_the_operator_manager_and_fluxbump_agree_on_any_line(befores: list[list[str]]) -> None:

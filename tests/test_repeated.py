@@ -225,7 +225,7 @@ NEEDLE_PIECES = st.sampled_from(
 )  # fmt: skip
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(NEEDLE_PIECES, max_size=6), st.booleans())
 def test_the_release_needles_answer_as_the_tests_they_stand_for(
     pieces: list[str], wide: bool

@@ -295,10 +295,9 @@ def _refuse_below_ranges(move: Move, index: HelmIndex) -> None:
     target = versions.normalize(move.release)
     if versions.sort_key(target) < versions.sort_key(newest.release):
         raise UsageError(
-            f"Flux {target} is older than {newest.release}, the newest release the FluxInstance "
-            f"range {ranges_named(ranged)} ({ranged[0].where}) admits, which the operator "
-            f"installs: fluxbump never rewrites a range; write '{target}' there to run Flux "
-            f"{target}; nothing written"
+            f"Flux {target} is older than {newest.release}, the newest release "
+            f"{ranges_named(ranged)} admits, which the operator installs: fluxbump never "
+            f"rewrites a range; write '{target}' there to run Flux {target}; nothing written"
         )
 
 

@@ -88,7 +88,7 @@ def release_manifests(source: SourceFile) -> list[PinSite]:
     """Each versioned flux-operator release manifest a line of ``source`` applies."""
     sites = []
     for match in _MANIFEST.finditer(source.text):
-        before = source.text[source.text.rfind("\n", 0, match.start()) + 1 : match.start()]
+        before = source.line_before(match.start())
         if _NOT_FETCHING.search(before) or not _FETCHES.search(before):
             continue
         at, version = match.start("version"), match.group("version")

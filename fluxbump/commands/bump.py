@@ -295,10 +295,9 @@ def _refuse_below_ranges(move: Move, index: HelmIndex) -> None:
     target = versions.normalize(move.release)
     if versions.sort_key(target) < versions.sort_key(newest.release):
         raise UsageError(
-            f"Flux {target} is older than {newest.release}, the newest release the FluxInstance "
-            f"range {ranges_named(ranged)} ({ranged[0].where}) admits, which the operator "
-            f"installs: fluxbump never rewrites a range; write '{target}' there to run Flux "
-            f"{target}; nothing written"
+            f"Flux {target} is older than {newest.release}, the newest release "
+            f"{ranges_named(ranged)} admits, which the operator installs: fluxbump never "
+            f"rewrites a range; write '{target}' there to run Flux {target}; nothing written"
         )
 
 
@@ -665,12 +664,12 @@ def _overridden_controllers(tree: Survey, release: str) -> list[PlacedWarning]:
     """The Flux controller images the repository's kustomizations pin (``images:``), which
     keep running at their tags after Flux moves (``scan/sites/controllerimages.py``)."""
     from fluxbump.scan.sites.controllerimages import controller_overrides, overridden_controllers
-    from fluxbump.scan.sites.kustomizeremote import FILE_NAMES
+    from fluxbump.scan.sites.kustomizeremote import is_kustomization
     from fluxbump.scan.sources import read_source
 
     overrides = []
     for rel in tree.readable_release_pin_files():
-        if rel.rsplit("/", 1)[-1] not in FILE_NAMES:
+        if not is_kustomization(rel):
             continue
         try:  # (not kept in tree.sources: the files the bump may write)
             source = tree.sources.get(rel) or read_source(tree.root, rel)

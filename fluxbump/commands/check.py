@@ -337,10 +337,9 @@ def _newest_admitted(found: Discovery, index: HelmIndex) -> tuple[tuple[str, str
     if admitted is None:
         return None, ""
     newest, ranged = admitted
-    named = f"the FluxInstance range {ranges_named(ranged)} ({ranged[0].where})"
     return (newest.chart, newest.release), (
-        f"the newest release {named} admits in the Helm index; the operator installs the "
-        "newest release its range admits"
+        f"the newest release {ranges_named(ranged)} admits in the Helm index; the operator "
+        "installs the newest release its range admits"
     )
 
 

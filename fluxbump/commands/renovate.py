@@ -25,8 +25,7 @@ from fluxbump.scan.roles import read_once
 from fluxbump.scan.sites.ansible import chart_ref_variables, is_task_pin
 from fluxbump.scan.sites.fluxcli import ACTION_FILES, DOWNLOAD, IMAGE, INSTALL_SCRIPT
 from fluxbump.scan.sites.kustomizeremote import ASSET as ASSET_OWNER
-from fluxbump.scan.sites.kustomizeremote import COMMAND_OWNERS
-from fluxbump.scan.sites.kustomizeremote import FILE_NAMES as KUSTOMIZATION_NAMES
+from fluxbump.scan.sites.kustomizeremote import COMMAND_OWNERS, is_kustomization
 from fluxbump.scan.sites.operator import MANIFEST_OWNER
 from fluxbump.scan.sources import SourceFile, glob_tokens
 
@@ -127,7 +126,7 @@ def found_kinds(tree: Survey) -> set[str]:
         elif (
             site.role is Role.KUSTOMIZE_REMOTE
             and site.owner.endswith(ASSET_OWNER)
-            and (posixpath.basename(site.file) in KUSTOMIZATION_NAMES)
+            and is_kustomization(site.file)
         ):  # a kustomization.yaml's
             kinds.add("kustomize-asset")
         elif _is_command_pin(site):
@@ -158,9 +157,9 @@ def _operator_manifest_pins(tree: Survey) -> list[PinSite]:
 
 def _is_command_pin(site: PinSite) -> bool:
     """A command line's pin, or a URL a script keeps for one (sites/kustomizeremote.py)."""
-    return (site.owner.startswith(COMMAND_OWNERS) or site.role is Role.KUSTOMIZE_REMOTE) and (
-        posixpath.basename(site.file) not in KUSTOMIZATION_NAMES
-    )
+    return (
+        site.owner.startswith(COMMAND_OWNERS) or site.role is Role.KUSTOMIZE_REMOTE
+    ) and not is_kustomization(site.file)
 
 
 def _command_variable_pins(tree: Survey) -> list[PinSite]:
@@ -215,9 +214,7 @@ def _add_kinds(document: dict[str, Any], tree: Survey, *, legacy: bool) -> None:
             terraform_patterns=patterns(g for g in config.release_pins if g.endswith(".tf")),
             workflow_patterns=patterns(workflows),
             aqua_patterns=patterns(g for g in config.release_pins if "aqua" in g),
-            kustomization_patterns=patterns(
-                g for g in config.release_pins if g.rsplit("/", 1)[-1] in KUSTOMIZATION_NAMES
-            ),
+            kustomization_patterns=patterns(g for g in config.release_pins if is_kustomization(g)),
             command_patterns=patterns(g for g in config.release_pins if _holds_commands(g)),
             file_filters=json.dumps(file_filters(config)),
             download_patterns=files(downloads),

@@ -8,17 +8,14 @@ of separators and whole words, none of them the excluded ones (``other_word``).
 
 from __future__ import annotations
 
-from fluxbump.scan.sites.operator import FETCH_WORDS, PRINT_WORDS
+from fluxbump.scan.sites.operator import FETCH_WORDS, PRINT_WORDS, manifest_url
 
 # One character that is no word character (ASCII, as RE2 and JavaScript read ``\w``) and no
 # line break; the last one before a URL is no ``.``, ``/`` or ``-`` either (the scan's
 # ``(?<![\w./-])``): the URL's scheme is then the URL's, never taken for a key (``https:``).
 _SEPARATOR = r"[^\w\n]"
 _LAST = r"[^\w\n./-]"
-_OPERATOR_MANIFEST = (
-    r"(?:https?://)?github\.com/controlplaneio-fluxcd/flux-operator/releases/download/"
-    r"(?<currentValue>v?[0-9]+\.[0-9]+\.[0-9]+(?:-[\w.]+)?)/install\.yaml"
-)
+_OPERATOR_MANIFEST = manifest_url("?<currentValue>")
 
 
 def operator_manifest_string() -> str:

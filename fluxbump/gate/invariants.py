@@ -205,8 +205,10 @@ def ranged_install(found: Discovery, index: HelmIndex) -> tuple[Resolution, list
 
 
 def ranges_named(pins: list[PinSite]) -> str:
-    """The distinct ranges of ``pins``, as a message names them (``2.x, >=2.3.0``)."""
-    return ", ".join(sorted({p.value for p in pins}))
+    """The FluxInstance ranges ``pins`` as check and to name them, distinct, with where the
+    first is (``the FluxInstance range 2.x, >=2.3.0 (clusters/flux.yaml:9)``)."""
+    ranges = ", ".join(sorted({p.value for p in pins}))
+    return f"the FluxInstance range {ranges} ({pins[0].where})"
 
 
 def _first_exact(pins: list[PinSite]) -> PinSite | None:

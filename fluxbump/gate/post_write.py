@@ -46,11 +46,11 @@ def run_gate(root: Path, gate: Gate, result: BumpResult) -> str:
 
     plan = result.plan
     tree = resurvey(gate.before, plan.files())
-    moved = combine(
-        [evaluate(tree.discovery(c), gate.index) for c in tree.components if c.name in gate.moved]
-    )
+    judged = Judged()  # (an umbrella's releases, in moved and unmoved components: once)
+    moved = combine([evaluate(tree.discovery(c), gate.index, judged)
+                     for c in tree.components if c.name in gate.moved])  # fmt: skip
     result.warnings += left_unproven(moved)
-    after, _ = drift(tree, gate.index, gate.moved)
+    after, _ = drift(tree, gate.index, gate.moved, judged)
     known = {_key(v) for v in gate.baseline}
     violations = moved.failures() + [v for v in after if _key(v) not in known]
     result.drift = after
@@ -100,12 +100,15 @@ def left_unproven(report: GateReport) -> list[str]:
 _NAMED = 10
 
 
-def drift(tree: Survey, index: HelmIndex, moved: set[str]) -> tuple[list[Violation], list[str]]:
+def drift(
+    tree: Survey, index: HelmIndex, moved: set[str], judged: Judged | None = None
+) -> tuple[list[Violation], list[str]]:
     """Violations of the components this run does not move, and of the charts outside every
     component (``check`` reports both): reported, never fixed. One whose files cannot be read
-    (invalid YAML) does not block a bump of another: it is named."""
+    (invalid YAML) does not block a bump of another: it is named. ``judged``: the release
+    rows of ``tree``'s moved components, judged already."""
     reports, unreadable = [], []
-    judged = Judged()  # an umbrella's releases are in every component: judged once
+    judged = judged if judged is not None else Judged()  # (an umbrella's releases: once)
     for component in tree.components:
         if component.name in moved:
             continue

@@ -22,6 +22,11 @@ from dataclasses import dataclass
 
 # A plain key and the ": " after it: a plain scalar never holds ": " or " #".
 _KEY = r"""(?:[^\s\-?:\#'"\[\]{},&*!|>%@`]|[-?:](?=\S))(?:[^:\n\#]|:(?=\S)|(?<!\ )\#)*:\ +"""
+# A quoted scalar not closed on its line (after its closing quote at most a comment).
+_OPEN_QUOTES = (
+    r""""(?!(?:[^"\\\n]|\\.)*"\ *(?:\#[^\n]*)?(?:\n|\Z))""",
+    r"""'(?!(?:[^'\n]|'')*'\ *(?:\#[^\n]*)?(?:\n|\Z))""",
+)
 # A line that may start a node able to run past its line, or one the cut does not read
 # alike in place and alone: after the indentation, any sequence dashes and an optional plain
 # key, a value starting a flow collection (other than ``[]``/``{}``), an anchor, alias, tag,
@@ -32,10 +37,9 @@ _RISKY_LINE = re.compile(
     + _KEY
     + r""")?
     (?: \[(?!\]\ *(?:\#[^\n]*)?$) | \{(?!\}\ *(?:\#[^\n]*)?$)
-      | [\]}&*!?%@`] | :(?=\ |$)
-      | "(?!(?:[^"\\\n]|\\.)*"\ *(?:\#[^\n]*)?$)
-      | '(?!(?:[^'\n]|'')*'\ *(?:\#[^\n]*)?$)
-    )""",
+      | [\]}&*!?%@`] | :(?=\ |$) | """
+    + "|".join(_OPEN_QUOTES)
+    + ")",
     re.MULTILINE | re.VERBOSE,
 )
 # Where such a value may start, found fast (a regex tried at every line, or a character
@@ -43,11 +47,9 @@ _RISKY_LINE = re.compile(
 # prefix a few milliseconds): a rare character after a space or a line break, and a quote
 # not closed at its line's end or a colon alone (each ``created: "…"`` is no suspect).
 _SUSPECT_CHARACTERS = "[]{}&*!?%@`"
-_DOUBLE_OPEN = r"""(?!(?:[^"\\\n]|\\.)*"\ *(?:\#[^\n]*)?(?:\n|\Z))"""
-_SINGLE_OPEN = r"""(?!(?:[^'\n]|'')*'\ *(?:\#[^\n]*)?(?:\n|\Z))"""
 _SUSPECTS = tuple(
     re.compile(before + suspect, re.VERBOSE)
-    for suspect in ('"' + _DOUBLE_OPEN, "'" + _SINGLE_OPEN, r":(?=[\ \n]|\Z)")
+    for suspect in (*_OPEN_QUOTES, r":(?=[\ \n]|\Z)")
     for before in (r"\ ", r"\n")
 )
 # A block scalar's header (``key: |``, ``- >-``): group 1 its indentation and dashes, group 2

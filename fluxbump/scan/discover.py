@@ -447,7 +447,7 @@ class Survey:
         return self._mirrors[wrapper]
 
     def _read_mirrors(self, chart: ChartFile) -> list[PinSite]:
-        rel = f"{chart.directory}/values.yaml" if chart.directory else "values.yaml"
+        rel = chart.values_file
         if rel not in self.sources and not (self.root / rel).is_file():
             return []
         try:
@@ -850,7 +850,7 @@ def _subchart_instances(found: Survey) -> None:
     clusters = set(found.roles.clusters)
     found_here = []
     for chart in found.charts.values():
-        values = f"{chart.directory}/values.yaml".lstrip("/")
+        values = chart.values_file
         source = found.read_if_there(chart.file) if values in clusters else None
         keys = subchart_keys(source, found.root / chart.vendored_folder) if source else []
         given = found.read_if_there(values) if keys else None

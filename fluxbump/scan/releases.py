@@ -195,9 +195,8 @@ def _read_file(
         except UsageError as exc:  # it names no chart: the HelmRelease pass would not
             out.unreadable.append(_unreadable(rel, raw, exc.message, known))
             return raw
-    if source is not None:
-        split = None
-    if split is None:
+    # (a file read as text, before or by ``_instances``, is scanned whole: never a copy)
+    if split is None or source is not None:
         _scan_file(rel, raw, source, names, known, api, out)
         return raw
     cut, body, found = split

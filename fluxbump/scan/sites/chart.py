@@ -28,6 +28,11 @@ class ChartFile:
         return self.file.rsplit("/", 1)[0] if "/" in self.file else ""
 
     @property
+    def values_file(self) -> str:
+        """The repo-relative ``values.yaml`` beside the Chart.yaml: the chart's own values."""
+        return f"{self.directory}/values.yaml" if self.directory else "values.yaml"
+
+    @property
     def vendored_folder(self) -> str:
         """The repo-relative ``charts/`` beside the Chart.yaml: where Helm takes dependencies."""
         return f"{self.directory}/charts" if self.directory else "charts"

@@ -34,10 +34,11 @@ def find_install_pins(
     sites: list[PinSite] = []
     mentions: list[Mention] = []
     text = source.text
-    lines = _Lines(text)
+    lines: _Lines | None = None  # (built at the first match: a component's pattern may have none)
     line_start = line_end = -1
     for match in re.finditer(pattern, text):
         if match.start() > line_end:  # (the line is read once, however many URLs it holds)
+            lines = lines or _Lines(text)
             line, line_start, line_end = lines.of(match.start())
             line_text = text[line_start:line_end]
             commented = _COMMENT.match(line_text) is not None

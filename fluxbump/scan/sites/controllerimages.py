@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from fluxbump.pins import PlacedWarning
-from fluxbump.scan.sites.kustomizeremote import FILE_NAMES
+from fluxbump.scan.sites.kustomizeremote import is_kustomization
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -39,7 +39,7 @@ class ControllerOverride:
 
 def controller_overrides(source: SourceFile) -> list[ControllerOverride]:
     """Each ``images:`` entry of a kustomization that sets a Flux controller's tag or digest."""
-    if source.rel.rsplit("/", 1)[-1] not in FILE_NAMES or b"controller" not in source.raw:
+    if not is_kustomization(source.rel) or b"controller" not in source.raw:
         return []
     found = []
     for root in blockyaml.compose_all(source.text, source.rel):

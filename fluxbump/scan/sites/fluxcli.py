@@ -418,16 +418,14 @@ def _action_pins(source: SourceFile) -> list[PinSite]:
     ``${{ env.NAME }}`` is the literal ``env:`` that sets NAME for that step (the step's own,
     else its job's, else the workflow's: GitHub's order), or stays itself (unproven) when none
     does. One ``env:`` value several steps read is one pin."""
-    sites: dict[int, PinSite] = {}
+    found = []
     for index, root in enumerate(blockyaml.compose_all(source.text, source.rel)):
         for job_name in yamldoc.keys(yamldoc.child(root, "jobs")):
             steps: yamldoc.YamlPath = ("jobs", job_name, "steps")
             for i, scalar, owner in _flux_steps(root, index, steps, f"{_ACTION} ({job_name})"):
                 scopes = ((*steps, i), ("jobs", job_name), ())
-                scalar, owner = _followed(root, index, scalar, owner, scopes, inputs=False)
-                sites.setdefault(scalar.start, yaml_site(Role.CLI, source.rel, scalar,
-                                                         subject=SUBJECT, owner=owner))  # fmt: skip
-    return [sites[start] for start in sorted(sites)]
+                found.append(_followed(root, index, scalar, owner, scopes, inputs=False))
+    return _step_sites(source, found)
 
 
 def _composite_pins(source: SourceFile) -> list[PinSite]:
@@ -435,14 +433,22 @@ def _composite_pins(source: SourceFile) -> list[PinSite]:
     ``.github/actions/setup/action.yml``, which workflows call): ``${{ env.NAME }}`` is the
     step's own ``env:`` (an action has no other), and ``${{ inputs.NAME }}`` the literal
     ``default`` of that input, the release the action installs when a caller gives none."""
-    sites: dict[int, PinSite] = {}
+    found = []
     action = source.rel.rpartition("/")[0] or "."
     for index, root in enumerate(blockyaml.compose_all(source.text, source.rel)):
         steps: yamldoc.YamlPath = ("runs", "steps")
         for i, scalar, owner in _flux_steps(root, index, steps, f"{_ACTION} ({action})"):
-            scalar, owner = _followed(root, index, scalar, owner, ((*steps, i),), inputs=True)
-            sites.setdefault(scalar.start, yaml_site(Role.CLI, source.rel, scalar,
-                                                     subject=SUBJECT, owner=owner))  # fmt: skip
+            found.append(_followed(root, index, scalar, owner, ((*steps, i),), inputs=True))
+    return _step_sites(source, found)
+
+
+def _step_sites(source: SourceFile, found: list[tuple[yamldoc.Scalar, str]]) -> list[PinSite]:
+    """The Flux action steps' versions as pins in text order, each scalar once: one ``env:``
+    value (or input default) several steps read is one pin, owned as the first step says."""
+    sites: dict[int, PinSite] = {}
+    for scalar, owner in found:
+        sites.setdefault(scalar.start, yaml_site(Role.CLI, source.rel, scalar,
+                                                 subject=SUBJECT, owner=owner))  # fmt: skip
     return [sites[start] for start in sorted(sites)]
 
 

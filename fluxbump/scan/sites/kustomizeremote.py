@@ -78,9 +78,14 @@ _ASSET = re.compile(
 )
 
 
+def is_kustomization(rel: str) -> bool:
+    """Whether kustomize reads the file at ``rel`` (a path or a glob) as a kustomization."""
+    return rel.rsplit("/", 1)[-1] in FILE_NAMES
+
+
 def find_kustomize_remote(source: SourceFile) -> list[PinSite]:
     """The Flux release each remote flux2 entry of a kustomization names."""
-    if source.rel.rsplit("/", 1)[-1] not in FILE_NAMES or _NEEDLE not in source.raw:
+    if not is_kustomization(source.rel) or _NEEDLE not in source.raw:
         return []
     sites = []
     for root in blockyaml.compose_all(source.text, source.rel):

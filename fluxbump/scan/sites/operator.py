@@ -60,14 +60,23 @@ def find_operator_charts(source: SourceFile) -> list[PinSite]:
     return sorted([*charts, *manifests], key=lambda s: s.start) if manifests else charts
 
 
+def manifest_url(group: str) -> str:
+    """The release manifest's URL as a pattern, its version in ``(group…)``: ``?P<version>``
+    here, ``?<currentValue>`` in Renovate's manager (commands/renovate_lines.py), so that both
+    read the same URLs."""
+    return (
+        r"(?:https?://)?github\.com/controlplaneio-fluxcd/flux-operator/releases/download/"
+        rf"({group}v?[0-9]+\.[0-9]+\.[0-9]+(?:-[\w.]+)?)/install\.yaml"
+    )
+
+
 # flux-operator's own release manifest, ``…/flux-operator/releases/download/v0.33.0/
 # install.yaml`` (its install guide's ``kubectl apply -f``, or a kustomization's remote
 # resource): the operator of that release, which the chart of the same version deploys (each
 # chart's ``appVersion`` is ``v`` and its version). ``releases/latest/download`` pins nothing.
 # Its scheme is part of it: no ``/`` comes before it (``…/https://github.com/…`` is no URL of it).
 _MANIFEST = re.compile(
-    r"(?<![\w./-])(?:https?://)?github\.com/controlplaneio-fluxcd/flux-operator/releases/download/"
-    r"(?P<version>v?\d+\.\d+\.\d+(?:-[\w.]+)?)/install\.yaml(?![\w.-])",
+    rf"(?<![\w./-]){manifest_url('?P<version>')}(?![\w.-])",
     re.ASCII,  # (words as RE2 and JavaScript read them, as Renovate's manager does)
 )
 # What precedes the URL on its line says whether the line fetches or keeps it: a command given
@@ -88,7 +97,7 @@ def release_manifests(source: SourceFile) -> list[PinSite]:
     """Each versioned flux-operator release manifest a line of ``source`` applies."""
     sites = []
     for match in _MANIFEST.finditer(source.text):
-        before = source.text[source.text.rfind("\n", 0, match.start()) + 1 : match.start()]
+        before = source.line_before(match.start())
         if _NOT_FETCHING.search(before) or not _FETCHES.search(before):
             continue
         at, version = match.start("version"), match.group("version")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hypothesis import given, settings
@@ -51,7 +52,22 @@ def test_every_offset_asked_in_any_order_gets_its_line(text: str, offsets: list[
     source = SourceFile("f", text.encode(), text)
     for offset in offsets:
         offset = min(offset, len(text))
-        assert source.line_at(offset) == text.count("\n", 0, offset) + 1
+        # the line breaks begun before the offset, as YAML 1.2 reads them (CRLF, CR, LF)
+        assert source.line_at(offset) == len(re.findall(r"\r\n?|\n", text[:offset])) + 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab\n\r\x85\u2028", max_size=60), st.integers(min_value=0, max_value=60))
+def test_a_line_starts_and_ends_at_a_yaml_line_break(text: str, offset: int) -> None:
+    """CR, LF and CRLF end a line; U+0085 and U+2028 (str.splitlines breaks) do not."""
+    offset = min(offset, len(text))
+    if text[offset - 1 : offset + 1] == "\r\n":
+        offset -= 1  # (no site starts inside a line break)
+    source = SourceFile("f", text.encode(), text)
+    start, end = source.line_start(offset), source.line_end(offset)
+    lines = re.split(r"\r\n?|\n", text)
+    assert text[start:end] == lines[source.line_at(offset) - 1]
+    assert start <= offset <= end
 
 
 def test_many_matches_in_one_file_scan_it_about_once() -> None:

@@ -20,6 +20,10 @@ from fluxbump.pins import PinSite, Role
 from fluxbump.scan.walked import SKIP_DIRS
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
+# The line breaks of YAML 1.2 (§5.4): CRLF, CR and LF. A file saved with lone CRs (classic
+# Mac) is read line by line as with the others, and its lines are numbered as an editor shows
+# them; U+0085, U+2028 and U+2029 (breaks to str.splitlines and to YAML 1.1) are no breaks.
+
 # A file's first read takes what ``fstat`` says it holds, up to one byte past the cap (a read
 # with no limit, of a file larger than that, goes on in chunks: its size is never allocated).
 _FIRST_READ = MAX_FILE_BYTES + 1
@@ -35,22 +39,52 @@ class SourceFile:
     text: str
 
     def line_at(self, offset: int) -> int:
-        """The 1-based line of a character offset. Sites are asked for in text order: counting
-        on from the offset asked last keeps a file of many matches linear (counting from the
-        start each time, 40,000 URLs on one long line took 23 s)."""
+        """The 1-based line of a character offset, lines ending as YAML's do (``LINE_BREAK``).
+        Sites are asked for in text order: counting on from the offset asked last keeps a
+        file of many matches linear (counting from the start each time, 40,000 URLs on one
+        long line took 23 s)."""
         counted: tuple[int, int] = self.__dict__.get("_counted", (0, 1))
         at, line = counted if offset >= counted[0] else (0, 1)
-        line += self.text.count("\n", at, offset)
+        text = self.text
+        line += text.count("\n", at, offset)
+        if self._has_cr():  # a CR ends a line, and the LF of a CRLF then ends none
+            line += text.count("\r", at, offset) - text.count("\r\n", at, offset)
+            line -= 0 < at < offset and text[at - 1] == "\r" and text[at] == "\n"
         self.__dict__["_counted"] = (offset, line)  # (not a field: equality ignores it)
         return line
 
+    def line_start(self, offset: int) -> int:
+        """Where ``offset``'s line starts (after the line break before it)."""
+        start = self.text.rfind("\n", 0, offset) + 1
+        if self._has_cr():
+            start = max(start, self.text.rfind("\r", start, offset) + 1)
+        return start
+
+    def line_end(self, offset: int) -> int:
+        """Where ``offset``'s line ends (at its line break, or the end of the text)."""
+        text = self.text
+        end = text.find("\n", offset)
+        end = len(text) if end < 0 else end
+        if self._has_cr():
+            cr = text.find("\r", offset, end)
+            end = end if cr < 0 else cr
+        return end
+
     def line_before(self, offset: int) -> str:
         """The text of ``offset``'s line before it (what a pin there follows on its line)."""
-        return self.text[self.text.rfind("\n", 0, offset) + 1 : offset]
+        return self.text[self.line_start(offset) : offset]
+
+    def _has_cr(self) -> bool:
+        """Whether a CR is in the text (asked once: most files have none, and then a line
+        ends at an LF alone)."""
+        has: bool | None = self.__dict__.get("_cr")
+        if has is None:
+            has = self.__dict__["_cr"] = "\r" in self.text
+        return has
 
     def text_site(self, role: Role, start: int, value: str, subject: str, owner: str) -> PinSite:
         """The pin-site of ``value`` found at ``start`` in the text (a pin edited as text)."""
-        column = start - self.text.rfind("\n", 0, start)
+        column = start - self.line_start(start) + 1
         return PinSite(role, self.rel, self.line_at(start), column, value, subject, owner,
                        start, start + len(value))  # fmt: skip
 

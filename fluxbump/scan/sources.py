@@ -20,14 +20,16 @@ from fluxbump.pins import PinSite, Role
 from fluxbump.scan.walked import SKIP_DIRS
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
-# The line breaks of YAML 1.2 (§5.4): CRLF, CR and LF. A file saved with lone CRs (classic
-# Mac) is read line by line as with the others, and its lines are numbered as an editor shows
-# them; U+0085, U+2028 and U+2029 (breaks to str.splitlines and to YAML 1.1) are no breaks.
-
 # A file's first read takes what ``fstat`` says it holds, up to one byte past the cap (a read
 # with no limit, of a file larger than that, goes on in chunks: its size is never allocated).
 _FIRST_READ = MAX_FILE_BYTES + 1
 _CHUNK = 64 * 1024
+# Where a line starts and ends, to a regex: after or before CR, LF or the text's ends. Lines
+# end as YAML 1.2's do (§5.4: CRLF, CR, LF; a file saved with lone CRs, as classic Mac editors
+# did, is read line by line as with the others), where re.MULTILINE's ^ and $ know LF alone.
+LINE_START = r"(?<![^\r\n])"
+LINE_END = r"(?![^\r\n])"
+LINE_BREAK = re.compile(r"\r\n?|\n")  # (str.splitlines breaks at U+0085, U+2028 … too)
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ class SourceFile:
     text: str
 
     def line_at(self, offset: int) -> int:
-        """The 1-based line of a character offset, lines ending as YAML's do (``LINE_BREAK``).
+        """The 1-based line of a character offset, lines ending as YAML's do (``LINE_START``):
+        the line an editor shows; U+0085 and U+2028, breaks to ``str.splitlines``, are none.
         Sites are asked for in text order: counting on from the offset asked last keeps a
         file of many matches linear (counting from the start each time, 40,000 URLs on one
         long line took 23 s)."""

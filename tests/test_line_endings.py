@@ -91,3 +91,23 @@ def test_a_bootstrap_header_is_read_and_judged(tmp_path: Path, ending: str) -> N
     assert_read_alike(tmp_path, BOOTSTRAP, ending)
     code, out = check(tmp_path / "x")
     assert code == 1 and "gotk-components.yaml:3" in out, out
+
+
+ANSIBLE_VARS = {
+    "roles/flux-cli/vars/main.yml": """\
+---
+# renovate: datasource=github-releases depName=fluxcd/flux2
+flux_cli_ver: "2.4.0"
+flux_cli_url: 'https://github.com/fluxcd/flux2/releases/download/v{{ flux_cli_ver }}/flux_{{ flux_cli_ver }}_linux_amd64.tar.gz'
+""",
+    **KUSTOMIZATION,
+}
+
+
+@pytest.mark.parametrize("ending", ENDINGS.values(), ids=ENDINGS.keys())
+def test_an_ansible_variable_of_the_cli_download_is_followed_to_its_line(
+    tmp_path: Path, ending: str
+) -> None:
+    # (with lone CRs the variable was never set: the download stayed "{{ flux_cli_ver }}")
+    assert_read_alike(tmp_path, ANSIBLE_VARS, ending, "2.5.1")
+    assert ("roles/flux-cli/vars/main.yml", 3, 16) in [s[1:4] for s in sites(tmp_path / "x")]

@@ -31,7 +31,7 @@ from typing import Any
 
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.sites.cloudinit import COMMAND_WORD, LOGICAL_LINE
-from fluxbump.scan.sources import SourceFile
+from fluxbump.scan.sources import LINE_START, SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
 SUBJECT = "Flux"
@@ -127,7 +127,8 @@ _VARIABLE = re.compile(
 # key's (a Taskfile's ``vars:``, a workflow's ``env:``: ``NAME: v2.4.0``). A ``${NAME:-v}``
 # anywhere else only substitutes the default: NAME stays unset for the next command.
 _SETTER = (
-    r"(?:^[ \t]*(?:(?:export|readonly|local|declare(?:[ \t]+-\w+)*|ARG|ENV)[ \t]+)?{name}"
+    rf"(?:{LINE_START}"  # (YAML's line start: a vars file may end its lines with lone CRs)
+    r"[ \t]*(?:(?:export|readonly|local|declare(?:[ \t]+-\w+)*|ARG|ENV)[ \t]+)?{name}"
     r"(?:=|[ \t]*[?:]?=[ \t]*|:[ \t]+)(?:[\"']?\$\{{{name}:?-)?|\$\{{{name}:?=)"
     r"(?P<quote>[\"']?)(?P<value>v?\d+\.\d+\.\d+[\w.+-]*)(?P=quote)"
 )
@@ -160,7 +161,7 @@ def _reference(value: str, name: str) -> str:
 
 def _setters(source: SourceFile, name: str) -> list[tuple[int, str]]:
     """Where the file gives variable ``name`` a literal version (offset, value)."""
-    pattern = re.compile(_SETTER.format(name=re.escape(name)), re.MULTILINE)
+    pattern = re.compile(_SETTER.format(name=re.escape(name)))
     return [(m.start("value"), m.group("value")) for m in pattern.finditer(source.text)]
 
 

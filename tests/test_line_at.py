@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from fluxbump.components import FLUX_INSTALL_URL
 from fluxbump.scan.sites.cloudinit import find_install_pins
-from fluxbump.scan.sources import SourceFile
+from fluxbump.scan.sources import SourceFile, lines, lines_kept
 
 
 class CountingText(str):
@@ -90,3 +90,13 @@ def test_many_urls_on_one_long_line_read_the_line_about_once() -> None:
     assert len(sites) == 2000 and {s.line for s in sites} == {2} and len(mentions) == 1
     assert sites[1].column - sites[0].column == len(f"kubectl apply -f {url}; ")
     assert CountingText.scanned <= 4 * len(text)  # once per URL: ~2,000x the line
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab\n\r\x0c\x1e\x85\u2028", max_size=60))
+def test_lines_split_where_line_at_counts(text: str) -> None:
+    """``lines`` and ``lines_kept`` split where ``line_at`` numbers (not str.splitlines)."""
+    kept = lines_kept(text)
+    assert "".join(kept) == text
+    source = SourceFile("f", text.encode(), text)
+    assert len(lines(text)) == source.line_at(len(text)) == len(kept) + (text[-1:] in "\r\n")

@@ -111,3 +111,26 @@ def test_an_ansible_variable_of_the_cli_download_is_followed_to_its_line(
     # (with lone CRs the variable was never set: the download stayed "{{ flux_cli_ver }}")
     assert_read_alike(tmp_path, ANSIBLE_VARS, ending, "2.5.1")
     assert ("roles/flux-cli/vars/main.yml", 3, 16) in [s[1:4] for s in sites(tmp_path / "x")]
+
+
+# A form feed (an Emacs page break, ^L) or U+001E ends a line for str.splitlines, not for a
+# shell, YAML or an editor.
+SCRIPT = {
+    "scripts/bootstrap.sh": """\
+#!/usr/bin/env bash
+# the old way:\x1e kubectl apply -k github.com/fluxcd/flux2/manifests/install?ref=v2.3.0
+\x0c
+# installs v2.4.0
+kubectl apply --server-side -k github.com/fluxcd/flux2/manifests/install?ref=v2.4.0
+"""
+}
+
+
+def test_a_form_feed_or_record_separator_ends_no_line(tmp_path: Path) -> None:
+    # (the comment's tail after U+001E was read as a line of its own: a v2.3.0 pin, check
+    # exit 1; and the comment naming v2.4.0 was numbered one line too far, 5)
+    repo = write_repo(tmp_path / "repo", SCRIPT)
+    assert [s[1:4] for s in sites(repo)] == [("scripts/bootstrap.sh", 5, 78)]
+    assert check(repo)[0] == 0
+    bump = run_cli("to", "2.5.1", "--offline", "--no-git", "--repo", str(repo))
+    assert bump.code == 0 and "bootstrap.sh:4" in bump.stdout + bump.stderr, bump.stdout

@@ -20,7 +20,7 @@ from pathlib import Path
 from fluxbump.config import CONFIG_NAME
 from fluxbump.errors import NotRegularFile, UsageError
 from fluxbump.pins import PinSite, PlacedWarning
-from fluxbump.scan.sources import MAX_FILE_BYTES, SourceFile, read_raw, source_of
+from fluxbump.scan.sources import MAX_FILE_BYTES, SourceFile, lines, read_raw, source_of
 
 # makejinja's and Ansible's ``.j2``, copier's ``.jinja``, and ``.jinja2``.
 SUFFIXES = (".j2", ".jinja", ".jinja2")
@@ -60,9 +60,9 @@ def template_sources(root: Path, template: str, rendered: str) -> tuple[SourceFi
         raw = read_raw(root, template, limit=MAX_FILE_BYTES + 1)
         if re.search(rb"(?i)flux", raw) is None:
             return ()
-        lines = _without_statements(raw)
-        plain = _INLINE.sub(b"", _EXPRESSION.sub(_PLACEHOLDER, lines))
-        return source_of(rendered, lines), source_of(rendered, plain)
+        emptied = _without_statements(raw)
+        plain = _INLINE.sub(b"", _EXPRESSION.sub(_PLACEHOLDER, emptied))
+        return source_of(rendered, emptied), source_of(rendered, plain)
     except (UsageError, NotRegularFile):
         return ()
 
@@ -76,8 +76,9 @@ def _without_statements(raw: bytes) -> bytes:
 def unread_note(template: str, source: SourceFile, problem: str) -> PlacedWarning | None:
     """The warning for a template that is no YAML even with its Jinja emptied (``problem``:
     the parse's error), at its first line naming a Flux release; None when none does."""
-    lines = source.text.splitlines()
-    found = next(((n, m) for n, m in enumerate(map(_FLUX_RELEASE.search, lines), 1) if m), None)
+    found = next(
+        ((n, m) for n, m in enumerate(map(_FLUX_RELEASE.search, lines(source.text)), 1) if m), None
+    )
     if found is None:
         return None
     number, match = found

@@ -29,7 +29,21 @@ _CHUNK = 64 * 1024
 # did, is read line by line as with the others), where re.MULTILINE's ^ and $ know LF alone.
 LINE_START = r"(?<![^\r\n])"
 LINE_END = r"(?![^\r\n])"
-LINE_BREAK = re.compile(r"\r\n?|\n")  # (str.splitlines breaks at U+0085, U+2028 … too)
+LINE_BREAK = re.compile(r"\r\n?|\n")
+_LINE_KEPT = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
+
+
+def lines(text: str) -> list[str]:
+    """``text``'s lines without their breaks (``LINE_BREAK``), as an editor numbers them. Not
+    ``str.splitlines``: it splits at a form feed (an Emacs page break), U+001C-U+001E … too,
+    which a shell, YAML and an editor read as characters of the line (a comment went on past
+    one, and the lines after it were numbered one too far)."""
+    return LINE_BREAK.split(text)
+
+
+def lines_kept(text: str) -> list[str]:
+    """``lines`` of ``text``, each with its line break (they join to ``text``)."""
+    return _LINE_KEPT.findall(text)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from fluxbump.pins import PinSite, Role
-from fluxbump.scan.sources import LINE_BREAK, LINE_END, LINE_START, SourceFile
+from fluxbump.scan.sources import LINE_END, LINE_START, SourceFile, lines
 
 _HEADER = re.compile(rf"{LINE_START}# Flux Version: (?P<version>\S+)[ \t]*{LINE_END}")
 _COMPONENTS = re.compile(rf"{LINE_START}# Components: (?P<list>\S+)")
@@ -97,7 +97,7 @@ def _toleration_keys(text: str) -> list[str]:
     if block is None:
         return []
     keys, depth = [], len(block.group("indent"))
-    for line in LINE_BREAK.split(text[block.end() :]):
+    for line in lines(text[block.end() :]):
         stripped = line.lstrip(" ")
         if not stripped.strip() or (
             len(line) - len(stripped) <= depth and not stripped.startswith("- ")

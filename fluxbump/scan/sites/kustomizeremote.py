@@ -31,7 +31,7 @@ from typing import Any
 
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.sites.cloudinit import COMMAND_WORD, LOGICAL_LINE
-from fluxbump.scan.sources import LINE_START, SourceFile
+from fluxbump.scan.sources import LINE_START, SourceFile, lines_kept
 from fluxbump.yamlio import blockyaml, yamldoc
 
 SUBJECT = "Flux"
@@ -100,7 +100,7 @@ def find_install_commands(source: SourceFile) -> list[PinSite]:
     if b"flux" not in source.raw or source.rel.rsplit("/", 1)[-1] in _NOT_COMMANDS:
         return []
     sites, offset = [], 0
-    for line in source.text.splitlines(keepends=True):
+    for line in lines_kept(source.text):
         if "fluxcd/flux2" in line and not line.lstrip(" \t-").startswith("#"):
             command = _COMMAND.search(line)
             if command is not None:

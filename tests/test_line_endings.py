@@ -134,3 +134,21 @@ def test_a_form_feed_or_record_separator_ends_no_line(tmp_path: Path) -> None:
     assert check(repo)[0] == 0
     bump = run_cli("to", "2.5.1", "--offline", "--no-git", "--repo", str(repo))
     assert bump.code == 0 and "bootstrap.sh:4" in bump.stdout + bump.stderr, bump.stdout
+
+
+HELM_INSTALL = {
+    "infra/hetzner/cloudinit-control-plane.tftpl": """\
+#cloud-config
+runcmd:
+  - helm install flux oci://ghcr.io/fluxcd-community/charts/flux2 \\
+      --version 2.12.4 -n flux-system
+"""
+}
+
+
+@pytest.mark.parametrize("ending", ENDINGS.values(), ids=ENDINGS.keys())
+def test_a_cloud_init_helm_install_is_read_and_moved(tmp_path: Path, ending: str) -> None:
+    # (with lone CRs the template was one logical line, starting '#cloud-config': a comment,
+    # and no install was read: check found nothing to check, exit 2)
+    assert_read_alike(tmp_path, HELM_INSTALL, ending, "2.4.0")
+    assert [s[1:4] for s in sites(tmp_path / "x")] == [(*HELM_INSTALL, 4, 17)]

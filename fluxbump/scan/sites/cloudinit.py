@@ -15,12 +15,13 @@ from fluxbump.pins import NO_VERSION, Mention, PinSite, Role, unpinned
 from fluxbump.scan.sources import SourceFile
 
 _COMMENT = re.compile(r"^\s*(#|//|/\*|\*)")
-# A logical shell line: physical lines joined by a trailing backslash.
-LOGICAL_LINE = re.compile(r"(?:[^\n\\]|\\(?!\r?\n)|\\\r?\n)*")
+# A logical shell line: physical lines joined by a trailing backslash. Lines end at CR, LF
+# or CRLF: a cloud-init template is YAML (§5.4), whatever line endings it was saved with.
+LOGICAL_LINE = re.compile(r"(?:[^\r\n\\]|\\(?![\r\n])|\\(?:\r\n?|\n))*")
 # A template (``{{ .FLUX_VERSION }}`` of a Taskfile, ``{{ flux_version }}`` of Ansible) is
 # rendered into the word it stands in, blanks and all.
-COMMAND_WORD = re.compile(r"(?:\{\{[^{}\n]*\}\}|[^\s\\]|\\(?!\r?\n))+")
-_HELM_INSTALL = re.compile(r"(?:^|[\s;&|/\"'(])helm\s+(?:\\\r?\n\s*)*(?:install|upgrade)\b")
+COMMAND_WORD = re.compile(r"(?:\{\{[^{}\r\n]*\}\}|[^\s\\]|\\(?![\r\n]))+")
+_HELM_INSTALL = re.compile(r"(?:^|[\s;&|/\"'(])helm\s+(?:\\[\r\n]\s*)*(?:install|upgrade)\b")
 
 
 def find_install_pins(

@@ -59,7 +59,7 @@ _OPTION = re.compile(r"^(?:--kustomize=|--filename=|-[kf]=?)")
 # --kubeconfig=k bootstrap``: cobra reads persistent flags anywhere); a flag's value is the
 # next word unless it is the subcommand (``--verbose install``) or another flag. A UTF-8
 # byte-order mark (U+FEFF, kept in the text) may open the first line.
-_GAP = r"(?:[ \t]|\\\r?\n)+"  # blanks, and a backslash that continues the line
+_GAP = r"(?:[ \t]|\\(?:\r\n?|\n))+"  # blanks, and a backslash that continues the line
 _SUBCOMMAND = r"(?:install|bootstrap)\b"
 _GLOBAL_FLAG = rf"{_GAP}(?!{_SUBCOMMAND})--?[A-Za-z][\w-]*(?:=[^\s;&|]*|{_GAP}(?![-\\]|{_SUBCOMMAND})[^\s;&|]+)?"
 _FLUX_COMMAND = re.compile(

@@ -152,3 +152,35 @@ def test_a_cloud_init_helm_install_is_read_and_moved(tmp_path: Path, ending: str
     # and no install was read: check found nothing to check, exit 2)
     assert_read_alike(tmp_path, HELM_INSTALL, ending, "2.4.0")
     assert [s[1:4] for s in sites(tmp_path / "x")] == [(*HELM_INSTALL, 4, 17)]
+
+
+FLUX_OBJECT = {
+    "clusters/prod/git-repo.yaml": """\
+---
+apiVersion: source.toolkit.fluxcd.io/v1beta2  # written before Flux 2.0
+kind: GitRepository
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  interval: 5m
+  url: https://github.com/stefanprodan/podinfo
+  ref:
+    branch: master
+""",
+    **KUSTOMIZATION,
+}
+
+
+@pytest.mark.parametrize("ending", ENDINGS.values(), ids=ENDINGS.keys())
+def test_a_flux_object_in_a_deprecated_api_version_is_named_and_moved(
+    tmp_path: Path, ending: str
+) -> None:
+    # (with lone CRs no line began 'apiVersion:': the object was never named nor moved)
+    fresh = repo_with(tmp_path / "fresh", FLUX_OBJECT, ending)
+    named = run_cli("status", "--offline", "--json", "--repo", str(fresh)).stdout
+    warned = [w["message"] for w in json.loads(named)["warnings"]]
+    assert any(m.startswith("clusters/prod/git-repo.yaml:2: GitRepository") for m in warned)
+    assert_read_alike(tmp_path, FLUX_OBJECT, ending, "2.5.1")
+    moved = (tmp_path / "lf/clusters/prod/git-repo.yaml").read_text()
+    assert "apiVersion: source.toolkit.fluxcd.io/v1  # written" in moved

@@ -87,6 +87,11 @@ class SourceFile:
             end = end if cr < 0 else cr
         return end
 
+    def next_line(self, offset: int) -> int:
+        """Where the line after ``offset``'s starts (one past the text's end after the last)."""
+        end = self.line_end(offset)
+        return end + (2 if self.text.startswith("\r\n", end) else 1)
+
     def line_before(self, offset: int) -> str:
         """The text of ``offset``'s line before it (what a pin there follows on its line)."""
         return self.text[self.line_start(offset) : offset]

@@ -20,12 +20,23 @@ from pathlib import Path
 from fluxbump.config import CONFIG_NAME
 from fluxbump.errors import NotRegularFile, UsageError
 from fluxbump.pins import PinSite, PlacedWarning
-from fluxbump.scan.sources import MAX_FILE_BYTES, SourceFile, lines, read_raw, source_of
+from fluxbump.scan.sources import (
+    LINE_END,
+    LINE_START,
+    MAX_FILE_BYTES,
+    SourceFile,
+    lines,
+    read_raw,
+    source_of,
+)
 
 # makejinja's and Ansible's ``.j2``, copier's ``.jinja``, and ``.jinja2``.
 SUFFIXES = (".j2", ".jinja", ".jinja2")
-# A Jinja statement or comment alone on its line (``{% if x %}``, ``{%- endif %}``, ``{# … #}``).
-_STATEMENT_LINE = re.compile(rb"^[ \t]*(?:\{%.*%\}|\{#.*#\})[ \t]*\r?$", re.MULTILINE)
+# A Jinja statement or comment alone on its line (``{% if x %}``, ``{%- endif %}``, ``{# … #}``);
+# a line ends at CR, LF or CRLF, to Jinja's lexer as to YAML.
+_STATEMENT_LINE = re.compile(
+    LINE_START.encode() + rb"[ \t]*(?:\{%[^\r\n]*%\}|\{#[^\r\n]*#\})[ \t]*" + LINE_END.encode()
+)
 
 
 def rendered_names(files: Iterable[str]) -> dict[str, str]:
@@ -43,8 +54,8 @@ def rendered_names(files: Iterable[str]) -> dict[str, str]:
 
 
 # Jinja inside a line: an expression (``{{ cluster }}-flux``), a statement or a comment.
-_EXPRESSION = re.compile(rb"\{\{.*?\}\}")
-_INLINE = re.compile(rb"\{%.*?%\}|\{#.*?#\}")
+_EXPRESSION = re.compile(rb"\{\{[^\r\n]*?\}\}")
+_INLINE = re.compile(rb"\{%[^\r\n]*?%\}|\{#[^\r\n]*?#\}")
 # What an expression is read as: a plain scalar, no release.
 _PLACEHOLDER = b"JINJA"
 # A line that names Flux and a release (``…/fluxcd/flux2/…?ref=v2.3.0``, ``flux-cli:v2.3.0``).

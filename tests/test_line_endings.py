@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests import test_write_files as write_files
 from tests.support.cli_runner import run_cli
@@ -199,3 +201,26 @@ def test_a_helm_chart_a_cloud_init_template_writes_is_read_and_moved(
     }
     assert_read_alike(tmp_path, files, ending, "2.5.1")
     assert (write_files.TEMPLATE, 14, 18) in [s[1:4] for s in sites(tmp_path / "x")]
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=8, max_size=8))
+def test_any_mix_of_line_endings_reads_as_lf(
+    tmp_path_factory: pytest.TempPathFactory, endings: list[str]
+) -> None:
+    """Each line's ending chosen apart (an editor that saved part of a file): the same sites at
+    the same lines as with LF, for a text reader and for YAML readers alike."""
+    files = {**BOOTSTRAP, **ANSIBLE_VARS}
+
+    def mixed(text: str) -> str:
+        rows = text.split("\n")
+        return (
+            "".join(row + endings[i % len(endings)] for i, row in enumerate(rows[:-1])) + rows[-1]
+        )
+
+    root = tmp_path_factory.mktemp("mix")
+    lf = write_repo(root / "lf", files)
+    other = write_repo(root / "x", {rel: mixed(text) for rel, text in files.items()})
+    assert sites(other) == sites(lf)

@@ -15,12 +15,15 @@ from fluxbump.scan.apiversions import api_versions
 from fluxbump.scan.discover import survey
 from fluxbump.scan.sources import MAX_FILE_BYTES
 
-# The patterns as migrate.py had them: ``^`` in MULTILINE mode, over the decoded text.
+# The patterns as migrate.py had them over the decoded text, a line ending at CR, LF or CRLF
+# as YAML's do (§5.4): ``^`` and ``$`` in MULTILINE mode know LF only.
+_START, _END = r"(?:(?<=\A)|(?<=[\r\n]))", r"(?=\r|\n|\Z)"
 _API = re.compile(
-    r"^apiVersion:[ \t]*['\"]?([a-z.]*fluxcd\.io)/([a-z0-9]+)['\"]?[ \t]*(?:#.*)?\r?$",
-    re.MULTILINE,
+    _START
+    + r"apiVersion:[ \t]*['\"]?([a-z.]*fluxcd\.io)/([a-z0-9]+)['\"]?[ \t]*(?:#[^\r\n]*)?"
+    + _END
 )
-_KIND = re.compile(r"^kind:[ \t]*['\"]?([A-Za-z0-9]+)", re.MULTILINE)
+_KIND = re.compile(_START + r"kind:[ \t]*['\"]?([A-Za-z0-9]+)")
 
 
 def reference(raw: bytes) -> tuple[tuple[str, str, tuple[str, ...]], ...] | None:
@@ -56,7 +59,7 @@ LINES = st.sampled_from(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(LINES, max_size=12), st.sampled_from(["\n", "\r\n"]), st.booleans())
+@given(st.lists(LINES, max_size=12), st.sampled_from(["\n", "\r\n", "\r"]), st.booleans())
 def test_the_scan_finds_what_the_line_patterns_found(
     lines: list[str], eol: str, final_eol: bool
 ) -> None:

@@ -286,3 +286,17 @@ def test_sync_regenerates_them_with_the_install_renovate_moved(
     assert (repo / PRODUCTION).read_text() == expected(tmp_path, *PRODUCTION_FLAGS)
     assert (repo / STAGING).read_text() == expected(tmp_path)
     assert (repo / PATCHES).read_text() == PATCHES_TEXT
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\r"], ids=["crlf", "cr"])
+def test_install_flags_are_read_back_alike_whatever_the_line_endings(
+    tmp_path: Path, ending: str
+) -> None:
+    # (with lone CRs every option was lost but the components, and --network-policy=false
+    # was made up: no line began with kind: NetworkPolicy)
+    cli = install_stand_in(tmp_path / "flux", "2.4.0")
+    flags = [f"--components={COMPONENTS}", "--namespace=gitops", "--registry=r.example.com/m"]
+    flags += ["--image-pull-secret=pull", "--toleration-keys=flux,infra"]
+    for exported in (export(cli, "2.4.0", *flags), export(cli, "2.4.0", flags[0])):
+        assert install_flags(exported.replace("\n", ending)) == install_flags(exported)
+    assert install_flags(export(cli, "2.4.0", *flags).replace("\n", ending)) == flags

@@ -94,6 +94,26 @@ def test_to_moves_crlf_pins_byte_minimally(tmp_path: Path, helm_server: HelmServ
     assert not [line for line in got.stdout.splitlines() if "1.1.1" in line]
 
 
+def test_lone_cr_pins_are_listed_judged_and_moved_like_lf_ones(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    # With lone CRs (classic Mac) an inline patch's block was no line of the file to the
+    # reader that places its version: three stale pins were missing from status and check.
+    lf = every_kind_fleet(tmp_path / "lf", crlf=False, pin="1.1.0")
+    cr = every_kind_fleet(tmp_path / "cr", crlf=False, pin="1.1.0")
+    for rel, data in snapshot(cr).items():
+        (cr / rel).write_bytes(data.replace(b"\n", b"\r"))
+    for command in ("status", "check"):
+        want, got = run(command, lf), run(command, cr)
+        assert (got.code, as_lf(got, cr)) == (want.code, as_lf(want, lf))
+    assert f"{STRATEGIC_KS}:17: bp-flux (patch) deploys bp-flux 1.1.0" in got.stdout
+    for repo in (lf, cr):
+        outcome = run_cli("to", "2.4.0", "--repo", str(repo), "--no-git",
+                          "--helm-repo", helm_server.base_url)  # fmt: skip
+        assert outcome.code == 0, outcome.stderr
+    assert snapshot(cr) == {rel: data.replace(b"\n", b"\r") for rel, data in snapshot(lf).items()}
+
+
 # The Flux release outside charts: Terraform (after a heredoc), mise [tools] (after another
 # table), asdf, aqua and the CI action; the same texts as in tests/test_release_pins.py.
 RELEASE_PINS = {

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import snapshot, write_repo
 
@@ -146,6 +148,25 @@ def test_a_template_with_jinja_statement_lines_is_read_around_them(tmp_path: Pat
     named = [line.split(": this Jinja template pins ") for line in template_warnings(status.stderr)]
     assert [(where, said.split(",")[0]) for where, said in named] == [
         (f"warning: {template}:6", "kustomize remote install v2.3.0")
+    ]
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\r"], ids=["crlf", "cr"])
+def test_a_template_with_other_line_endings_is_read_around_its_statements(
+    tmp_path: Path, ending: str
+) -> None:
+    # (with lone CRs a statement line's '.*' ran over every line to the last '%}': the whole
+    # template was emptied as one statement line, and its pin went unnamed; Jinja's lexer ends
+    # a line at CR too)
+    template = f"roles/flux/templates/{KUSTOMIZATION}.j2"
+    wrapped = "{% if flux %}\n" + STATEMENTS + "{% endif %}\n"  # (all of it, to '.*' over CRs)
+    files = {KUSTOMIZATION: REMOTE.format(ref="v2.4.0"), template: wrapped}
+    root = write_repo(tmp_path / "repo", {k: v.replace("\n", ending) for k, v in files.items()})
+    status = run_cli("status", "--repo", str(root), "--offline")
+    assert status.code == 0, status.stdout + status.stderr
+    named = [line.split(": this Jinja template pins ") for line in template_warnings(status.stderr)]
+    assert [(where, said.split(",")[0]) for where, said in named] == [
+        (f"warning: {template}:7", "kustomize remote install v2.3.0")
     ]
 
 

@@ -36,12 +36,12 @@ from fluxbump.scan.apiversions import (
 from fluxbump.scan.discover import Survey
 from fluxbump.scan.patchfiles import patch_files
 from fluxbump.scan.sites.resourceset import generated, placed, templates
-from fluxbump.scan.sources import SourceFile, read_raw, source_of
+from fluxbump.scan.sources import LINE_START, SourceFile, read_raw, source_of
 from fluxbump.write.splice import splice
 from fluxbump.yamlio.yamldoc import YamlPath, line_of, scalar_at, walk
 
 # A top-level apiVersion of a Flux API group: only such files are composed (and ResourceSets).
-_FLUX_API = re.compile(r"^apiVersion:[ \t]*['\"]?[a-z.]*fluxcd\.io/", re.MULTILINE)
+_FLUX_API = re.compile(rf"{LINE_START}apiVersion:[ \t]*['\"]?[a-z.]*fluxcd\.io/")
 # An API version as written (``v1beta2``), as the scan finds it (``scan/apiversions.py``): one
 # rendered where it is applied (``<< inputs.version >>``) is not guessed.
 _API_VERSION = re.compile(r"[a-z0-9]+")

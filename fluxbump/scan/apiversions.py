@@ -21,7 +21,9 @@ ApiVersions = tuple[tuple[str, str, tuple[str, ...]], ...]
 # at every position (two such scans of a 44,000-file fleet cost about a CPU-second).
 # ``API_VERSION_LINE``: one line ``apiVersion: <Flux group>/<version>`` as written, alone (a
 # ResourceSet's template lines are matched by it too: ``crds/migrate.py``).
-API_VERSION_LINE = r"apiVersion:[ \t]*['\"]?([a-z.]*fluxcd\.io)/([a-z0-9]+)['\"]?[ \t]*(?:#.*)?\r?"
+API_VERSION_LINE = (
+    r"apiVersion:[ \t]*['\"]?([a-z.]*fluxcd\.io)/([a-z0-9]+)['\"]?[ \t]*(?:#[^\r\n]*)?\r?"
+)
 _LINE_TAIL = rb"(?:" + API_VERSION_LINE.encode() + rb"$|kind:[ \t]*['\"]?([A-Za-z0-9]+))"
 _LINES = re.compile(rb"\n" + _LINE_TAIL, re.MULTILINE)
 _LINE_AT_START = re.compile(_LINE_TAIL, re.MULTILINE)
@@ -46,6 +48,7 @@ def api_versions(raw: bytes) -> ApiVersions | None:
         return ()
     if len(raw) > MAX_FILE_BYTES or not _utf8(raw):
         return None
+    raw = _lf(raw)
     if may_hold_resource_set(raw):
         key = tuple(_INDENTED_LINES.findall(raw))
     else:
@@ -64,7 +67,14 @@ def may_hold_resource_set(raw: bytes) -> bool:
     """Whether a file's text has a top-level ``kind: ResourceSet`` line, whose generated
     objects are Flux objects too (the parsed test, with its API group, is
     ``resourceset.is_resource_set``)."""
-    return b"ResourceSet" in raw and _RESOURCE_SET.search(raw) is not None
+    return b"ResourceSet" in raw and _RESOURCE_SET.search(_lf(raw)) is not None
+
+
+def _lf(raw: bytes) -> bytes:
+    """The text with each CR an LF: a lone CR ends a line as LF does (YAML 1.2 §5.4), and
+    only what the lines name is asked here (a CRLF's two breaks make a blank line between).
+    A file without CR, nearly every one, is searched as it is."""
+    return raw.replace(b"\r", b"\n") if b"\r" in raw else raw
 
 
 def _utf8(raw: bytes) -> bool:

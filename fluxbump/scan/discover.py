@@ -82,6 +82,7 @@ from fluxbump.scan.sources import (
     MAX_FILE_BYTES,
     SourceFile,
     as_utf8,
+    lines,
     matches,
     note_skipped,
     read_raw,
@@ -1275,7 +1276,7 @@ def _unpinned_install_line(source: SourceFile | None) -> tuple[int, str] | None:
     """A line fetching Flux's release manifests without a literal version (``v${flux}``)."""
     if source is None:
         return None
-    for number, line in enumerate(source.text.splitlines(), start=1):
+    for number, line in enumerate(lines(source.text), start=1):
         if any(n in line for n in _INSTALL_PATHS) and not line.lstrip().startswith("#"):
             words = (w for w in line.split() if any(n in w for n in _INSTALL_PATHS))
             return number, next(words, line.strip())

@@ -20,12 +20,23 @@ from pathlib import Path
 from fluxbump.config import CONFIG_NAME
 from fluxbump.errors import NotRegularFile, UsageError
 from fluxbump.pins import PinSite, PlacedWarning
-from fluxbump.scan.sources import MAX_FILE_BYTES, SourceFile, read_raw, source_of
+from fluxbump.scan.sources import (
+    LINE_END,
+    LINE_START,
+    MAX_FILE_BYTES,
+    SourceFile,
+    lines,
+    read_raw,
+    source_of,
+)
 
 # makejinja's and Ansible's ``.j2``, copier's ``.jinja``, and ``.jinja2``.
 SUFFIXES = (".j2", ".jinja", ".jinja2")
-# A Jinja statement or comment alone on its line (``{% if x %}``, ``{%- endif %}``, ``{# … #}``).
-_STATEMENT_LINE = re.compile(rb"^[ \t]*(?:\{%.*%\}|\{#.*#\})[ \t]*\r?$", re.MULTILINE)
+# A Jinja statement or comment alone on its line (``{% if x %}``, ``{%- endif %}``, ``{# … #}``);
+# a line ends at CR, LF or CRLF, to Jinja's lexer as to YAML.
+_STATEMENT_LINE = re.compile(
+    LINE_START.encode() + rb"[ \t]*(?:\{%[^\r\n]*%\}|\{#[^\r\n]*#\})[ \t]*" + LINE_END.encode()
+)
 
 
 def rendered_names(files: Iterable[str]) -> dict[str, str]:
@@ -43,8 +54,8 @@ def rendered_names(files: Iterable[str]) -> dict[str, str]:
 
 
 # Jinja inside a line: an expression (``{{ cluster }}-flux``), a statement or a comment.
-_EXPRESSION = re.compile(rb"\{\{.*?\}\}")
-_INLINE = re.compile(rb"\{%.*?%\}|\{#.*?#\}")
+_EXPRESSION = re.compile(rb"\{\{[^\r\n]*?\}\}")
+_INLINE = re.compile(rb"\{%[^\r\n]*?%\}|\{#[^\r\n]*?#\}")
 # What an expression is read as: a plain scalar, no release.
 _PLACEHOLDER = b"JINJA"
 # A line that names Flux and a release (``…/fluxcd/flux2/…?ref=v2.3.0``, ``flux-cli:v2.3.0``).
@@ -60,9 +71,9 @@ def template_sources(root: Path, template: str, rendered: str) -> tuple[SourceFi
         raw = read_raw(root, template, limit=MAX_FILE_BYTES + 1)
         if re.search(rb"(?i)flux", raw) is None:
             return ()
-        lines = _without_statements(raw)
-        plain = _INLINE.sub(b"", _EXPRESSION.sub(_PLACEHOLDER, lines))
-        return source_of(rendered, lines), source_of(rendered, plain)
+        emptied = _without_statements(raw)
+        plain = _INLINE.sub(b"", _EXPRESSION.sub(_PLACEHOLDER, emptied))
+        return source_of(rendered, emptied), source_of(rendered, plain)
     except (UsageError, NotRegularFile):
         return ()
 
@@ -76,8 +87,9 @@ def _without_statements(raw: bytes) -> bytes:
 def unread_note(template: str, source: SourceFile, problem: str) -> PlacedWarning | None:
     """The warning for a template that is no YAML even with its Jinja emptied (``problem``:
     the parse's error), at its first line naming a Flux release; None when none does."""
-    lines = source.text.splitlines()
-    found = next(((n, m) for n, m in enumerate(map(_FLUX_RELEASE.search, lines), 1) if m), None)
+    found = next(
+        ((n, m) for n, m in enumerate(map(_FLUX_RELEASE.search, lines(source.text)), 1) if m), None
+    )
     if found is None:
         return None
     number, match = found

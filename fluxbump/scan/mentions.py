@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 
 from fluxbump.pins import Mention
-from fluxbump.scan.sources import SourceFile
+from fluxbump.scan.sources import SourceFile, lines
 
 # A comment: a line that starts with '#' or '//', or the tail after ' #' on a YAML line.
 _COMMENT = re.compile(r"^\s*(?:#|//)(?P<whole>.*)$|\s#(?P<tail>.*)$")
@@ -26,7 +26,7 @@ def comment_mentions(source: SourceFile, values: Iterable[str]) -> list[Mention]
     ends = r"(?!\w|\.\d|[-+][0-9A-Za-z])"
     pattern = re.compile(r"(?<![\w.])v?(" + "|".join(map(re.escape, bare)) + ")" + ends)
     found = []
-    for number, line in enumerate(source.text.splitlines(), start=1):
+    for number, line in enumerate(lines(source.text), start=1):
         comment = _COMMENT.search(line)
         if comment is None:
             continue

@@ -24,6 +24,26 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 # with no limit, of a file larger than that, goes on in chunks: its size is never allocated).
 _FIRST_READ = MAX_FILE_BYTES + 1
 _CHUNK = 64 * 1024
+# Where a line starts and ends, to a regex: after or before CR, LF or the text's ends. Lines
+# end as YAML 1.2's do (§5.4: CRLF, CR, LF; a file saved with lone CRs, as classic Mac editors
+# did, is read line by line as with the others), where re.MULTILINE's ^ and $ know LF alone.
+LINE_START = r"(?<![^\r\n])"
+LINE_END = r"(?![^\r\n])"
+LINE_BREAK = re.compile(r"\r\n?|\n")
+_LINE_KEPT = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
+
+
+def lines(text: str) -> list[str]:
+    """``text``'s lines without their breaks (``LINE_BREAK``), as an editor numbers them. Not
+    ``str.splitlines``: it splits at a form feed (an Emacs page break), U+001C-U+001E … too,
+    which a shell, YAML and an editor read as characters of the line (a comment went on past
+    one, and the lines after it were numbered one too far)."""
+    return LINE_BREAK.split(text)
+
+
+def lines_kept(text: str) -> list[str]:
+    """``lines`` of ``text``, each with its line break (they join to ``text``)."""
+    return _LINE_KEPT.findall(text)
 
 
 @dataclass(frozen=True)
@@ -35,22 +55,58 @@ class SourceFile:
     text: str
 
     def line_at(self, offset: int) -> int:
-        """The 1-based line of a character offset. Sites are asked for in text order: counting
-        on from the offset asked last keeps a file of many matches linear (counting from the
-        start each time, 40,000 URLs on one long line took 23 s)."""
+        """The 1-based line of a character offset, lines ending as YAML's do (``LINE_START``):
+        the line an editor shows; U+0085 and U+2028, breaks to ``str.splitlines``, are none.
+        Sites are asked for in text order: counting on from the offset asked last keeps a
+        file of many matches linear (counting from the start each time, 40,000 URLs on one
+        long line took 23 s)."""
         counted: tuple[int, int] = self.__dict__.get("_counted", (0, 1))
         at, line = counted if offset >= counted[0] else (0, 1)
-        line += self.text.count("\n", at, offset)
+        text = self.text
+        line += text.count("\n", at, offset)
+        if self._has_cr():  # a CR ends a line, and the LF of a CRLF then ends none
+            line += text.count("\r", at, offset) - text.count("\r\n", at, offset)
+            line -= 0 < at < offset and text[at - 1] == "\r" and text[at] == "\n"
         self.__dict__["_counted"] = (offset, line)  # (not a field: equality ignores it)
         return line
 
+    def line_start(self, offset: int) -> int:
+        """Where ``offset``'s line starts (after the line break before it)."""
+        start = self.text.rfind("\n", 0, offset) + 1
+        if self._has_cr():
+            start = max(start, self.text.rfind("\r", start, offset) + 1)
+        return start
+
+    def line_end(self, offset: int) -> int:
+        """Where ``offset``'s line ends (at its line break, or the end of the text)."""
+        text = self.text
+        end = text.find("\n", offset)
+        end = len(text) if end < 0 else end
+        if self._has_cr():
+            cr = text.find("\r", offset, end)
+            end = end if cr < 0 else cr
+        return end
+
+    def next_line(self, offset: int) -> int:
+        """Where the line after ``offset``'s starts (one past the text's end after the last)."""
+        end = self.line_end(offset)
+        return end + (2 if self.text.startswith("\r\n", end) else 1)
+
     def line_before(self, offset: int) -> str:
         """The text of ``offset``'s line before it (what a pin there follows on its line)."""
-        return self.text[self.text.rfind("\n", 0, offset) + 1 : offset]
+        return self.text[self.line_start(offset) : offset]
+
+    def _has_cr(self) -> bool:
+        """Whether a CR is in the text (asked once: most files have none, and then a line
+        ends at an LF alone)."""
+        has: bool | None = self.__dict__.get("_cr")
+        if has is None:
+            has = self.__dict__["_cr"] = "\r" in self.text
+        return has
 
     def text_site(self, role: Role, start: int, value: str, subject: str, owner: str) -> PinSite:
         """The pin-site of ``value`` found at ``start`` in the text (a pin edited as text)."""
-        column = start - self.text.rfind("\n", 0, start)
+        column = start - self.line_start(start) + 1
         return PinSite(role, self.rel, self.line_at(start), column, value, subject, owner,
                        start, start + len(value))  # fmt: skip
 

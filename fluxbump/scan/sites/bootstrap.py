@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 
 from fluxbump.pins import PinSite, Role
-from fluxbump.scan.sources import SourceFile
+from fluxbump.scan.sources import LINE_END, LINE_START, SourceFile, lines
 
 # ``Flux version`` before Flux 0.22 (fluxcd/flux2 923a588), ``Flux Version`` since.
-_HEADER = re.compile(r"^# Flux [Vv]ersion: (?P<version>\S+)[ \t]*\r?$", re.MULTILINE)
-_COMPONENTS = re.compile(r"^# Components: (?P<list>\S+)", re.MULTILINE)
+_HEADER = re.compile(rf"{LINE_START}# Flux [Vv]ersion: (?P<version>\S+)[ \t]*{LINE_END}")
+_COMPONENTS = re.compile(rf"{LINE_START}# Components: (?P<list>\S+)")
 # flux bootstrap writes the header in the file's first lines; later matches are not it.
 _HEAD_BYTES = 1024
 
@@ -38,12 +38,15 @@ def find_bootstrap_header(source: SourceFile) -> list[PinSite]:
 
 # What ``flux install`` writes for each option (fluxcd/flux2 pkg/manifestgen/install): the
 # defaults are those of ``install.MakeDefaultOptions``; an option at its default is not passed.
-_NAMESPACE = re.compile(r"^\s+app\.kubernetes\.io/instance: [\"']?(?P<value>[^\s\"']+)", re.M)
-_REGISTRY = r"^\s+image: [\"']?(?P<value>\S+)/%s:"
+_NAMESPACE = re.compile(rf"{LINE_START}\s+app\.kubernetes\.io/instance: [\"']?(?P<value>[^\s\"']+)")
+_REGISTRY = LINE_START + r"\s+image: [\"']?(?P<value>\S+)/%s:"
 _LOG_LEVEL = re.compile(r"--log-level=(?P<value>[A-Za-z]+)")
 _DOMAIN = re.compile(r"--events-addr=http://notification-controller\.\S+?\.svc\.(?P<value>\S+?)\./")
-_PULL_SECRET = re.compile(r"^\s+imagePullSecrets:\s*\n\s+- name: [\"']?(?P<value>[^\s\"']+)", re.M)
-_TOLERATIONS = re.compile(r"^(?P<indent>\s+)tolerations:[ \t]*\r?\n", re.M)
+_PULL_SECRET = re.compile(
+    rf"{LINE_START}\s+imagePullSecrets:\s*[\r\n]\s+- name: [\"']?(?P<value>[^\s\"']+)"
+)
+_TOLERATIONS = re.compile(rf"{LINE_START}(?P<indent>[ \t]+)tolerations:[ \t]*(?:\r\n?|\n)")
+_NETWORK_POLICY = re.compile(rf"{LINE_START}kind: NetworkPolicy")
 _TOLERATION_KEY = re.compile(r"^\s+-?\s*key: [\"']?(?P<value>[^\s\"']+)")
 
 
@@ -61,11 +64,11 @@ def install_flags(text: str) -> list[str]:
     if namespace not in (None, "flux-system"):
         flags.append(f"--namespace={namespace}")
     registry = (
-        _first(re.compile(_REGISTRY % re.escape(components[0]), re.M), text) if components else None
+        _first(re.compile(_REGISTRY % re.escape(components[0])), text) if components else None
     )
     if registry not in (None, "ghcr.io/fluxcd"):
         flags.append(f"--registry={registry}")
-    if "\nkind: NetworkPolicy" not in text:
+    if _NETWORK_POLICY.search(text) is None:
         flags.append("--network-policy=false")
     if "--watch-all-namespaces=false" in text:
         flags.append("--watch-all-namespaces=false")
@@ -95,7 +98,7 @@ def _toleration_keys(text: str) -> list[str]:
     if block is None:
         return []
     keys, depth = [], len(block.group("indent"))
-    for line in text[block.end() :].splitlines():
+    for line in lines(text[block.end() :]):
         stripped = line.lstrip(" ")
         if not stripped.strip() or (
             len(line) - len(stripped) <= depth and not stripped.startswith("- ")

@@ -8,7 +8,6 @@ Not YAML (``${…}``, ``%{ if }``), so it is edited as text. A match on a commen
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import replace
 
@@ -16,12 +15,12 @@ from fluxbump.pins import NO_VERSION, Mention, PinSite, Role, unpinned
 from fluxbump.scan.sources import SourceFile
 
 _COMMENT = re.compile(r"^\s*(#|//|/\*|\*)")
-_LINE_BREAK = re.compile(r"\r\n?|\n")
-# A logical shell line: physical lines joined by a trailing backslash.
-LOGICAL_LINE = re.compile(r"(?:[^\n\\]|\\(?!\r?\n)|\\\r?\n)*")
+# A logical shell line: physical lines joined by a trailing backslash. Lines end at CR, LF
+# or CRLF: a cloud-init template is YAML (§5.4), whatever line endings it was saved with.
+LOGICAL_LINE = re.compile(r"(?:[^\r\n\\]|\\(?![\r\n])|\\(?:\r\n?|\n))*")
 # A template (``{{ .FLUX_VERSION }}`` of a Taskfile, ``{{ flux_version }}`` of Ansible) is
 # rendered into the word it stands in, blanks and all.
-COMMAND_WORD = re.compile(r"(?:\{\{[^{}\n]*\}\}|[^\s\\]|\\(?!\r?\n))+")
+COMMAND_WORD = re.compile(r"(?:\{\{[^{}\r\n]*\}\}|[^\s\\]|\\(?![\r\n]))+")
 # A line that may run ``helm install|upgrade`` (``_helm_command`` decides, past global flags).
 _HELM = re.compile(r"(?:^|[\s;&|/\"'(])helm\s")
 _SUBCOMMAND = re.compile(r"\b(?:install|upgrade)\b")
@@ -34,12 +33,11 @@ def find_install_pins(
     sites: list[PinSite] = []
     mentions: list[Mention] = []
     text = source.text
-    lines: _Lines | None = None  # (built at the first match: a component's pattern may have none)
     line_start = line_end = -1
     for match in re.finditer(pattern, text):
         if match.start() > line_end:  # (the line is read once, however many URLs it holds)
-            lines = lines or _Lines(text)
-            line, line_start, line_end = lines.of(match.start())
+            line = source.line_at(match.start())
+            line_start, line_end = source.line_start(match.start()), source.line_end(match.end())
             line_text = text[line_start:line_end]
             commented = _COMMENT.match(line_text) is not None
         if commented:
@@ -60,21 +58,6 @@ def find_install_pins(
             )
         )
     return sites, mentions
-
-
-class _Lines:
-    """Where each line of a template starts and ends: a lone CR (classic Mac line endings, as
-    some editors still save a template) ends a line as LF and CRLF do."""
-
-    def __init__(self, text: str) -> None:
-        breaks = [(m.start(), m.end()) for m in _LINE_BREAK.finditer(text)]
-        self.starts = [0, *(end for _, end in breaks)]
-        self.ends = [*(start for start, _ in breaks), len(text)]
-
-    def of(self, offset: int) -> tuple[int, int, int]:
-        """The 1-based number, start and end (before its line break) of ``offset``'s line."""
-        index = bisect.bisect_right(self.starts, offset) - 1
-        return index + 1, self.starts[index], self.ends[index]
 
 
 def helm_install_pins(source: SourceFile) -> list[PinSite]:

@@ -32,7 +32,7 @@ from dataclasses import replace
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, PlacedWarning, Role, yaml_site
 from fluxbump.scan.sites.kustomizeremote import COMMENT, follow_file_variables
-from fluxbump.scan.sources import SourceFile
+from fluxbump.scan.sources import SourceFile, lines
 from fluxbump.yamlio import blockyaml, yamldoc
 
 SUBJECT = "Flux"
@@ -341,7 +341,7 @@ def stale_digests(source: SourceFile, old: str, release: str) -> list[PlacedWarn
     digest of another tool in the same file is not named."""
     warnings = []
     fetched = _nix_fetch_lines(source) if source.rel.endswith(".nix") else set()
-    for number, line in enumerate(source.text.splitlines(), start=1):
+    for number, line in enumerate(lines(source.text), start=1):
         digest = (_NIX_HASH if number in fetched else _DIGEST).search(line)
         if digest is None or COMMENT.search(line, 0, digest.start()) is not None:
             continue
@@ -372,12 +372,12 @@ _NIX_HASH = re.compile(
 def _nix_fetch_lines(source: SourceFile) -> set[int]:
     """The lines of each ``{ … }`` attribute set (a ``fetchurl``'s) holding a CLI download URL:
     its hash has a line of its own there, naming neither flux nor the release."""
-    lines = source.text.splitlines()
+    rows = lines(source.text)
     found: set[int] = set()
     for match in _ASSET.finditer(source.text):
         at = source.line_at(match.start()) - 1
-        first = next((i for i in range(at, -1, -1) if lines[i].rstrip().endswith("{")), at)
-        last = next((i for i in range(at, len(lines)) if lines[i].lstrip().startswith("}")), at)
+        first = next((i for i in range(at, -1, -1) if rows[i].rstrip().endswith("{")), at)
+        last = next((i for i in range(at, len(rows)) if rows[i].lstrip().startswith("}")), at)
         found.update(range(first + 1, last + 2))
     return found
 

@@ -458,28 +458,26 @@ def _site_in_block(source: SourceFile, body: Any, scalar: Any, owner: str) -> Pi
     its ``|`` indicator, each less the block's indentation: that is checked for every line
     of the block, so anything else (properties before the indicator, a lone CR, an
     indentation indicator that leaves spaces in the content) makes no site, never a wrong one.
-    A CRLF file's lines end in CR LF; YAML reads each as one line break (the block's value
-    has LF only), so a line's CR is not part of its content."""
+    A file's lines end in CR LF, CR or LF; YAML reads each as one line break (the block's
+    value has LF only), so no line's break is part of its content."""
     text, value = source.text, scalar.value
     indicator = body.start_mark.index
     if not text.startswith("|", indicator) or "\r" in body.value:
         return None
-    first = text.find("\n", indicator) + 1  # the line after the indicator
+    first = source.next_line(indicator)  # the line after the indicator
     content = body.value.split("\n")
     if body.value.endswith("\n"):
         content.pop()  # the final line break ends the last line; it starts no new one
-    indent = _block_indent(text, first)
+    indent = _block_indent(source, first)
     if indent is None:
         return None
     starts, at = [], first
     for line in content:
-        end = text.find("\n", at)
-        end = len(text) if end < 0 else end
         expected = " " * indent + line if line else ""
-        if text[at:end].removesuffix("\r").rstrip(" ") != expected.rstrip(" "):
+        if text[at : source.line_end(at)].rstrip(" ") != expected.rstrip(" "):
             return None
         starts.append(at)
-        at = end + 1
+        at = source.next_line(at)
     k, column = scalar.start_mark.line, scalar.start_mark.column
     if k >= len(starts):
         return None
@@ -488,20 +486,15 @@ def _site_in_block(source: SourceFile, body: Any, scalar: Any, owner: str) -> Pi
         offset += 1
     if not value or text[offset : offset + len(value)] != value:
         return None
-    line = source.line_at(offset)
-    column = offset - text.rfind("\n", 0, offset)
-    return PinSite(Role.HELMRELEASE, source.rel, line, column, value, "", owner, offset,
-                   offset + len(value))  # fmt: skip
+    return source.text_site(Role.HELMRELEASE, offset, value, "", owner)
 
 
-def _block_indent(text: str, first: int) -> int | None:
+def _block_indent(source: SourceFile, first: int) -> int | None:
     """The indentation of a block's first non-blank line (None if the block has none)."""
     at = first
-    while at < len(text):
-        end = text.find("\n", at)
-        end = len(text) if end < 0 else end
-        line = text[at:end].removesuffix("\r")
+    while at < len(source.text):
+        line = source.text[at : source.line_end(at)]
         if line.strip(" "):
             return len(line) - len(line.lstrip(" "))
-        at = end + 1
+        at = source.next_line(at)
     return None

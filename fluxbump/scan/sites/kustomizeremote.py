@@ -31,7 +31,7 @@ from typing import Any
 
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.sites.cloudinit import COMMAND_WORD, LOGICAL_LINE
-from fluxbump.scan.sources import SourceFile
+from fluxbump.scan.sources import LINE_START, SourceFile, lines_kept
 from fluxbump.yamlio import blockyaml, yamldoc
 
 SUBJECT = "Flux"
@@ -59,7 +59,7 @@ _OPTION = re.compile(r"^(?:--kustomize=|--filename=|-[kf]=?)")
 # --kubeconfig=k bootstrap``: cobra reads persistent flags anywhere); a flag's value is the
 # next word unless it is the subcommand (``--verbose install``) or another flag. A UTF-8
 # byte-order mark (U+FEFF, kept in the text) may open the first line.
-_GAP = r"(?:[ \t]|\\\r?\n)+"  # blanks, and a backslash that continues the line
+_GAP = r"(?:[ \t]|\\(?:\r\n?|\n))+"  # blanks, and a backslash that continues the line
 _SUBCOMMAND = r"(?:install|bootstrap)\b"
 _GLOBAL_FLAG = rf"{_GAP}(?!{_SUBCOMMAND})--?[A-Za-z][\w-]*(?:=[^\s;&|]*|{_GAP}(?![-\\]|{_SUBCOMMAND})[^\s;&|]+)?"
 _FLUX_COMMAND = re.compile(
@@ -105,7 +105,7 @@ def find_install_commands(source: SourceFile) -> list[PinSite]:
     if b"flux" not in source.raw or source.rel.rsplit("/", 1)[-1] in _NOT_COMMANDS:
         return []
     sites, offset = [], 0
-    for line in source.text.splitlines(keepends=True):
+    for line in lines_kept(source.text):
         if "fluxcd/flux2" in line and not line.lstrip(" \t-").startswith("#"):
             command = _COMMAND.search(line)
             if command is not None:
@@ -132,7 +132,8 @@ _VARIABLE = re.compile(
 # key's (a Taskfile's ``vars:``, a workflow's ``env:``: ``NAME: v2.4.0``). A ``${NAME:-v}``
 # anywhere else only substitutes the default: NAME stays unset for the next command.
 _SETTER = (
-    r"(?:^[ \t]*(?:(?:export|readonly|local|declare(?:[ \t]+-\w+)*|ARG|ENV)[ \t]+)?{name}"
+    rf"(?:{LINE_START}"  # (YAML's line start: a vars file may end its lines with lone CRs)
+    r"[ \t]*(?:(?:export|readonly|local|declare(?:[ \t]+-\w+)*|ARG|ENV)[ \t]+)?{name}"
     r"(?:=|[ \t]*[?:]?=[ \t]*|:[ \t]+)(?:[\"']?\$\{{{name}:?-)?|\$\{{{name}:?=)"
     r"(?P<quote>[\"']?)(?P<value>v?\d+\.\d+\.\d+[\w.+-]*)(?P=quote)"
 )
@@ -165,7 +166,7 @@ def _reference(value: str, name: str) -> str:
 
 def _setters(source: SourceFile, name: str) -> list[tuple[int, str]]:
     """Where the file gives variable ``name`` a literal version (offset, value)."""
-    pattern = re.compile(_SETTER.format(name=re.escape(name)), re.MULTILINE)
+    pattern = re.compile(_SETTER.format(name=re.escape(name)))
     return [(m.start("value"), m.group("value")) for m in pattern.finditer(source.text)]
 
 

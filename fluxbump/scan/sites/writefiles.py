@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite
 from fluxbump.scan.sites import helmchart, object_name
-from fluxbump.scan.sources import SourceFile
+from fluxbump.scan.sources import LINE_BREAK, SourceFile, lines
 from fluxbump.yamlio import blockyaml, yamldoc
 
 _FILES = "write_files"
@@ -174,30 +174,31 @@ def _written(source: SourceFile, item: int, entry: Any) -> Written | str | None:
 def _literal_block(text: str, item: int, node: Any) -> Written | None:
     """A literal block scalar's lines as the file holds them; None when a line is not the
     file's line with the block's indentation cut (tabs, an indicator fluxbump cannot place)."""
-    header_end = text.find("\n", node.start_mark.index)
-    if header_end < 0:
+    header_break = LINE_BREAK.search(text, node.start_mark.index)
+    if header_break is None:
         return None
+    header_end = header_break.start()
     header = _LITERAL.search(text, node.start_mark.index, header_end)
     if header is None or header.group(1) or header.group(2):
         return None  # (an explicit indentation indicator: rare, and not followed)
-    lines = str(node.value).split("\n")
-    first = header_end + 1
+    rows = str(node.value).split("\n")
+    first = header_break.end()
     indent = _indentation(text, first, node.end_mark.index)
     starts, at = [], first
-    for line in lines:
-        end = text.find("\n", at)
-        end = len(text) if end < 0 else end
-        row = text[at:end].removesuffix("\r")
+    for line in rows:
+        found = LINE_BREAK.search(text, at)  # (a line ends at CR, LF or CRLF: YAML's breaks)
+        end, after = (found.start(), found.end()) if found else (len(text), len(text) + 1)
+        row = text[at:end]
         if line and (row[:indent].strip(" ") or row[indent:] != line):
             return None
         starts.append(min(at + indent, end))
-        at = end + 1
+        at = after
     return Written(item, first, node.end_mark.index, str(node.value), tuple(starts))
 
 
 def _indentation(text: str, start: int, end: int) -> int:
     """The indentation of a block scalar's first line that is not blank."""
-    for line in text[start:end].split("\n"):
+    for line in lines(text[start:end]):
         if line.strip():
             return len(line) - len(line.lstrip(" "))
     return 0
@@ -218,23 +219,23 @@ def _chart_pins(source: SourceFile, written: Written, charts: frozenset[str]) ->
             continue
         site = helmchart.chart_pin(inner, index, root, charts, object_name(root))
         if site is not None:
-            sites.append(_placed(source.text, written, site))
+            sites.append(_placed(source, written, site))
     return sites
 
 
-def _placed(text: str, written: Written, site: PinSite) -> PinSite:
+def _placed(source: SourceFile, written: Written, site: PinSite) -> PinSite:
     """A site of the content as one of the file: edited as text after its anchor or tag and
     between a quoted scalar's quotes (``edit`` proves the manifest), its path through the
     entry's content."""
+    text = source.text
     start, end = written.at(site.start), written.at(site.end)
     properties = _PROPERTIES.match(text, start, end)
     start = properties.end() if properties is not None else start
     if end > start + 1 and text[start] in "\"'" and text[end - 1] == text[start]:
         start, end = start + 1, end - 1
-    line_start = text.rfind("\n", 0, start) + 1
-    line = text.count("\n", 0, start) + 1
     path = (_FILES, written.item, "content", site.doc_index or 0, *site.path)
-    return replace(site, line=line, column=start - line_start + 1, start=start, end=end,
+    column = start - source.line_start(start) + 1
+    return replace(site, line=source.line_at(start), column=column, start=start, end=end,
                    doc_index=None, path=path)  # fmt: skip
 
 

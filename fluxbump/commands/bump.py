@@ -156,8 +156,21 @@ def run_sync(
         return with_companions(tree, moved, index, verify=False, offline=options.offline)
 
     return _execute(
-        root, replace(options, no_git=True), choose, guard_downgrade=False, keep_moved=True
+        root,
+        replace(options, no_git=True),
+        choose,
+        guard_downgrade=False,
+        keep_moved=True,
+        unmoved=UNMOVED_DRIFT,
     )
+
+
+# A Renovate commit already in HEAD is no move since HEAD: the pins check names disagree.
+UNMOVED_DRIFT = (
+    "the pins below disagree, but none sync follows moved since the base revision: if one was "
+    "moved in a commit, name the revision before it (--base REV), or the source (--from "
+    "cloud-init|chart)"
+)
 
 
 Chooser = Callable[[Survey, HelmIndex, GitSession], list[Choice]]
@@ -184,6 +197,7 @@ def _execute(
     keep_moved: bool = False,
     nothing: str = "no pin moved since the base revision and none to sync from; nothing to do",
     blocked: list[Blocked] | None = None,  # filled by ``choose`` (``to latest``)
+    unmoved: str | None = None,  # said, with every violation, when nothing was chosen
 ) -> BumpResult:
     """Survey, choose the targets, plan, refuse what is unsafe, then apply, gate and commit."""
     config = load_config(root)
@@ -203,9 +217,13 @@ def _execute(
         session.config = config
         choices = choose(tree, loaded.index, session)
         if not choices:
-            return BumpResult(
+            result = BumpResult(
                 Plan([]), dry_run=options.dry_run, notes=[*notes, nothing], blocked=blocked or []
             )
+            if unmoved is not None:  # nothing to do is no consistency: say what check fails on
+                result.drift, result.warnings = drift(tree, loaded.index, set())
+                result.notes += [unmoved] if result.drift else []
+            return result
         for choice in choices:
             refuse_unprovable(choice.found)
         choices = [_published(c, options) if c.chart is None else c for c in choices]
@@ -584,7 +602,7 @@ def format_result(result: BumpResult, *, show_diff: bool) -> list[str]:
     plan = result.plan
     lines = [*result.notes, *(f"blocked: {b.as_text()}" for b in result.blocked)]
     if not plan.targets:
-        return lines
+        return lines + _drift_lines(result)
     if not plan.changed:
         lines += [_unchanged(t) for t in plan.targets]
         return lines + _drift_lines(result)

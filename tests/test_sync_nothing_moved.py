@@ -54,6 +54,9 @@ def test_sync_with_nothing_moved_names_the_disagreeing_pins_and_base(tmp_path: P
     assert "nothing to do" in outcome.stdout
     assert "flux/manifests.yaml:10" in outcome.stdout  # the pin check names
     assert "--base" in outcome.stdout  # how to sync from the commit that moved it
+    named = run_cli("sync", "--offline", "--base", "HEAD", "--repo", str(repo))
+    assert named.code == 0 and "flux/manifests.yaml:10" in named.stdout, named
+    assert "--base" not in named.stdout  # the base was named: that hint would not help
     synced = run_cli("sync", "--offline", "--base", "HEAD~1", "--repo", str(repo))
     assert synced.code == 0, synced
     assert "tag: v2.5.1" in (repo / "flux/manifests.yaml").read_text()

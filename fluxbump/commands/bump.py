@@ -161,16 +161,20 @@ def run_sync(
         choose,
         guard_downgrade=False,
         keep_moved=True,
-        unmoved=UNMOVED_DRIFT,
+        unmoved=_unmoved(options.base),
     )
 
 
-# A Renovate commit already in HEAD is no move since HEAD: the pins check names disagree.
-UNMOVED_DRIFT = (
-    "the pins below disagree, but none sync follows moved since the base revision: if one was "
-    "moved in a commit, name the revision before it (--base REV), or the source (--from "
-    "cloud-init|chart)"
-)
+def _unmoved(base: str | None) -> str:
+    """Why sync left disagreeing pins. A Renovate commit already in HEAD (the default base)
+    is no move since HEAD: the revision before it names the move."""
+    if base is None:
+        return (
+            "the pins below disagree, but none sync follows moved since the base revision: if "
+            "one was moved in a commit, name the revision before it (--base REV), or the source "
+            "(--from cloud-init|chart)"
+        )
+    return f"the pins below disagree, but none sync follows moved since {base}: fix each as it says"
 
 
 Chooser = Callable[[Survey, HelmIndex, GitSession], list[Choice]]

@@ -48,7 +48,9 @@ def test_an_untracked_file_gitignore_lists_is_never_committed(tmp_path: Path) ->
     (repo / "local").mkdir()
     (repo / "local/kustomization.yaml").write_text(KUSTOMIZATION)
     outcome = run_cli("to", "2.5.1", "--offline", "--repo", str(repo))
-    assert outcome.code == 2, outcome  # the commit cannot hold it: refused, every file restored
+    assert outcome.code == 2, outcome  # the commit cannot hold it: refused before any write
+    assert "local/kustomization.yaml (untracked, and .gitignore lists it" in outcome.stderr
+    assert "nothing was written" in outcome.stderr
     assert git(repo, "branch", "--list") == "* main"
     assert (repo / "local/kustomization.yaml").read_text() == KUSTOMIZATION
     assert (repo / "bootstrap/kustomization.yaml").read_text() == KUSTOMIZATION

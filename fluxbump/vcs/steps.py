@@ -145,10 +145,10 @@ class BumpGit:
         .gitignore lists is staged by a plain add, which still exits 1 ("paths are ignored"),
         so what HEAD tracks is staged with -u; only the files the run created take a plain
         add (one that .gitignore lists is refused, never committed)."""
+        tracked = _paths(self._proc("ls-files", "-z", env=index).stdout)  # HEAD's (read-tree)
+        created = [p for p in self.paths if p not in tracked]  # (a deleted file is HEAD's)
         self._git("add", "-u", "--pathspec-from-file=-", "--pathspec-file-nul", env=index,
                   stdin=self._nul_paths())  # fmt: skip
-        tracked = _paths(self._proc("ls-files", "-z", env=index).stdout)
-        created = [p for p in self.paths if p not in tracked]
         if created:
             self._git("add", "--pathspec-from-file=-", "--pathspec-file-nul", env=index,
                       stdin=_nul(created))  # fmt: skip

@@ -156,8 +156,25 @@ def run_sync(
         return with_companions(tree, moved, index, verify=False, offline=options.offline)
 
     return _execute(
-        root, replace(options, no_git=True), choose, guard_downgrade=False, keep_moved=True
+        root,
+        replace(options, no_git=True),
+        choose,
+        guard_downgrade=False,
+        keep_moved=True,
+        unmoved=_unmoved(options.base),
     )
+
+
+def _unmoved(base: str | None) -> str:
+    """Why sync left disagreeing pins. A Renovate commit already in HEAD (the default base)
+    is no move since HEAD: the revision before it names the move."""
+    if base is None:
+        return (
+            "the pins below disagree, but none sync follows moved since the base revision: if "
+            "one was moved in a commit, name the revision before it (--base REV), or the source "
+            "(--from cloud-init|chart)"
+        )
+    return f"the pins below disagree, but none sync follows moved since {base}: fix each as it says"
 
 
 Chooser = Callable[[Survey, HelmIndex, GitSession], list[Choice]]
@@ -184,6 +201,7 @@ def _execute(
     keep_moved: bool = False,
     nothing: str = "no pin moved since the base revision and none to sync from; nothing to do",
     blocked: list[Blocked] | None = None,  # filled by ``choose`` (``to latest``)
+    unmoved: str | None = None,  # said, with every violation, when nothing was chosen
 ) -> BumpResult:
     """Survey, choose the targets, plan, refuse what is unsafe, then apply, gate and commit."""
     config = load_config(root)
@@ -203,9 +221,13 @@ def _execute(
         session.config = config
         choices = choose(tree, loaded.index, session)
         if not choices:
-            return BumpResult(
+            result = BumpResult(
                 Plan([]), dry_run=options.dry_run, notes=[*notes, nothing], blocked=blocked or []
             )
+            if unmoved is not None:  # nothing to do is no consistency: say what check fails on
+                result.drift, result.warnings = drift(tree, loaded.index, set())
+                result.notes += [unmoved] if result.drift else []
+            return result
         for choice in choices:
             refuse_unprovable(choice.found)
         choices = [_published(c, options) if c.chart is None else c for c in choices]
@@ -584,7 +606,7 @@ def format_result(result: BumpResult, *, show_diff: bool) -> list[str]:
     plan = result.plan
     lines = [*result.notes, *(f"blocked: {b.as_text()}" for b in result.blocked)]
     if not plan.targets:
-        return lines
+        return lines + _drift_lines(result)
     if not plan.changed:
         lines += [_unchanged(t) for t in plan.targets]
         return lines + _drift_lines(result)

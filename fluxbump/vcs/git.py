@@ -218,19 +218,30 @@ def dirty_files(repo: GitRepo, rels: Iterable[str]) -> list[str]:
     try:
         # No optional lock: git status refreshes the index as it goes, and a git killed then
         # (a file size limit's SIGXFSZ) would leave the user an index.lock.
+        # --ignored: a file .gitignore lists is read like any other, but the commit cannot
+        # hold it (git add refuses it after every file was written).
         status = repo.handle.git.status(
-            "--porcelain", "-z", "--untracked-files=all", "--", *wanted, env=_NO_OPTIONAL_LOCKS
-        )
+            "--porcelain", "-z", "--untracked-files=all", "--ignored", "--", *wanted,
+            env=_NO_OPTIONAL_LOCKS,
+        )  # fmt: skip
     except git.GitCommandError as exc:  # e.g. a full disk: git cannot refresh its index
         raise UsageError(
             f"git status failed: {_first_error_line(exc)}; nothing was written"
         ) from None
-    dirty = {wanted[entry[3:]] for entry in status.split("\0") if entry[3:] in wanted}
+    dirty = {
+        wanted[entry[3:]] + (_IGNORED if entry.startswith("!!") else "")
+        for entry in status.split("\0")
+        if entry[3:] in wanted
+    }
     for path, bit in _hidden_edits(repo, wanted).items():
         note = f"hidden from git status by its {bit} bit; git update-index --no-{bit} shows them"
         dirty.add(f"{wanted[path]} ({note})")
     return sorted(dirty)
 
+
+_IGNORED = (
+    " (untracked, and .gitignore lists it: 'git add -f' tracks it, or exclude it in .fluxbump.yaml)"
+)
 
 # ``git ls-files -v`` tags: lower case is assume-unchanged, "S"/"s" skip-worktree.
 _INDEX_BITS = {"S": "skip-worktree", "s": "skip-worktree"}

@@ -98,8 +98,7 @@ class BumpGit:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(message)
         self._git("read-tree", "HEAD", env=index)
-        self._git("add", "--pathspec-from-file=-", "--pathspec-file-nul", env=index,
-                  stdin=self._nul_paths())  # fmt: skip
+        self._stage(index)
         seen = tx.stamps()
         try:
             self._git("commit", "-q", "--no-edit", "-F", str(message_file), env=index)
@@ -141,12 +140,25 @@ class BumpGit:
         self.steps.append(step)
         tx.record_git(self.state())
 
+    def _stage(self, index: dict[str, str]) -> None:
+        """Stage the run's files in the private index. A tracked file under a directory that
+        .gitignore lists is staged by a plain add, which still exits 1 ("paths are ignored"),
+        so what HEAD tracks is staged with -u; only the files the run created take a plain
+        add (one that .gitignore lists is refused, never committed)."""
+        tracked = _paths(self._proc("ls-files", "-z", env=index).stdout)  # HEAD's (read-tree)
+        created = [p for p in self.paths if p not in tracked]  # (a deleted file is HEAD's)
+        self._git("add", "-u", "--pathspec-from-file=-", "--pathspec-file-nul", env=index,
+                  stdin=self._nul_paths())  # fmt: skip
+        if created:
+            self._git("add", "--pathspec-from-file=-", "--pathspec-file-nul", env=index,
+                      stdin=_nul(created))  # fmt: skip
+
     def _update_index(self) -> None:
         self._git("reset", "-q", "--pathspec-from-file=-", "--pathspec-file-nul",
                   stdin=self._nul_paths())  # fmt: skip
 
     def _nul_paths(self) -> bytes:
-        return b"".join(os.fsencode(p) + b"\0" for p in self.paths)
+        return _nul(self.paths)
 
     # --- reading back, undoing, finishing ---------------------------------------------------
 
@@ -246,6 +258,10 @@ def touched(top: Path, since: str, head: str, files: Sequence[str]) -> bool:
 
 
 _DIFF_NAMES = ("diff-tree", "-r", "-z", "--no-commit-id", "--name-only")
+
+
+def _nul(paths: Sequence[str]) -> bytes:
+    return b"".join(os.fsencode(p) + b"\0" for p in paths)
 
 
 def _paths(listed: bytes) -> set[str]:

@@ -56,6 +56,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import textwrap
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -243,7 +244,7 @@ def scan(root: Path) -> Facts:
     facts.flux_pins += _action_pins(root)
     facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
     facts.flux_pins += _kept_url_pins(root) + _image_arg_pins(root)
-    facts.flux_pins += _asdf_pins(root) + _terraform_instances(root)
+    facts.flux_pins += _asdf_pins(root) + _terraform_instances(root) + _heredoc_instances(root)
     facts.flux_pins += _subchart_instances(root)
     facts.operator_pins += _operator_manifests(root)
     facts.unversioned_operator_charts = [
@@ -332,6 +333,37 @@ def _terraform_instances(root: Path) -> list[FluxPin]:
                 pins.append(FluxPin(rel, "instance", "values"))
             else:
                 pins.append(FluxPin(rel, "instance", FLUX_INSTANCE_DEFAULT))
+    return pins
+
+
+# A heredoc: ``<<TAG`` or ``<<-TAG`` at a line's end, its lines, the line of TAG alone.
+_HEREDOC_BODY = re.compile(r"<<(-?)([A-Za-z_]\w*)[ \t]*\r?\n(.*?)^[ \t]*\2[ \t]*\r?$", re.M | re.S)
+
+
+def _heredoc_instances(root: Path) -> list[FluxPin]:
+    """The distribution version of each FluxInstance a ``.tf`` heredoc writes (Terraform's
+    ``<<-`` strips the common indentation first); one given as ``${var.NAME}`` is what sets
+    that variable (``_variable_values``). A heredoc opened on a comment line is none."""
+    pins = []
+    files = {rel: (root / rel).read_text("utf-8") for rel in _files_ending(root, ".tf", ".tfvars")}
+    blocks = {rel: _hcl_blocks(text) for rel, text in files.items() if rel.endswith(".tf")}
+    for rel in blocks:
+        for heredoc in _HEREDOC_BODY.finditer(files[rel]):
+            opened = files[rel][files[rel].rfind("\n", 0, heredoc.start()) + 1 : heredoc.start()]
+            if re.match(r"\s*(#|//)", opened):
+                continue
+            body = textwrap.dedent(heredoc[3]) if heredoc[1] else heredoc[3]
+            yaml = YAML(typ="safe", pure=True)
+            for document in yaml.load_all(body.replace("\r\n", "\n")):
+                version = _instance_version(document, {}) if isinstance(document, dict) else None
+                if version is None or document.get("kind") != "FluxInstance":
+                    continue
+                variable = re.fullmatch(r"\$\{\s*var\.([\w-]+)\s*\}", version)
+                if variable is None:
+                    pins.append(FluxPin(rel, "instance", version))
+                    continue
+                found = _variable_values(variable[1], os.path.dirname(rel), files, blocks)
+                pins += [FluxPin(c.file, "instance", c.version) for c in found]
     return pins
 
 

@@ -17,8 +17,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, yaml_site
-from fluxbump.scan.sites import helmfile, object_name, resourceset, terraform
+from fluxbump.scan.sites import (
+    helmfile,
+    object_name,
+    resourceset,
+    scalar_text,
+    terraform,
+    writefiles,
+)
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -69,12 +77,21 @@ _TEMPLATES = (".yaml.gotmpl", ".yml.gotmpl")
 
 
 def find_terraform_instances(source: SourceFile) -> list[PinSite]:
+    """The Flux releases a ``.tf`` file installs through flux-operator: by a ``helm_release``
+    of the flux-instance chart, or a FluxInstance written in a heredoc, in file order."""
+    if not source.rel.endswith(".tf"):
+        return []
+    found = _helm_release_instances(source) + _heredoc_instances(source)
+    return sorted(found, key=lambda site: site.start)
+
+
+def _helm_release_instances(source: SourceFile) -> list[PinSite]:
     """The Flux release each Terraform ``helm_release`` of the chart installs (a bootstrap
     of the operator, as flux-operator's d2 reference once did): the last ``set`` of
     ``instance.distribution.version`` (the Helm provider applies ``set`` over ``values``), a
     literal edited as text; else, with ``values`` (a file, a ``templatefile``) or a ``set``
     this cannot read, unproven at that line; else the chart's default at its ``chart``."""
-    if not source.rel.endswith(".tf") or _CHART.encode() not in source.raw:
+    if _CHART.encode() not in source.raw:
         return []
     sites = []
     for block in terraform.resource_blocks(source, "helm_release"):
@@ -90,6 +107,51 @@ def find_terraform_instances(source: SourceFile) -> list[PinSite]:
             site = replace(site, owner=f"{block.owner} values ({why})")  # never moved
         sites.append(site)
     return sites
+
+
+def _heredoc_instances(source: SourceFile) -> list[PinSite]:
+    """The distribution version of each FluxInstance a heredoc of the file writes (a
+    ``kubectl_manifest``'s ``yaml_body``, ``yamldecode(<<-EOT … EOT)``), read as the YAML
+    Terraform passes on (``%{ … }`` directives blanked, offsets kept; an indented body is
+    the same YAML) and edited as text in the file. A version Terraform interpolates whole
+    (``${var.flux_version}``) is that expression: ``terraform.follow_variables`` follows a
+    variable to the literals that set it; any other stays unproven."""
+    if b"FluxInstance" not in source.raw:
+        return []
+    sites = []
+    for start, end in terraform.heredocs(source.text):
+        body = writefiles.blank_directives(source.text[start:end])
+        if "FluxInstance" not in body:
+            continue
+        inner = SourceFile(source.rel, body.encode("utf-8"), body)
+        try:
+            documents = blockyaml.compose_all(body, source.rel)
+        except UsageError:
+            raise UsageError(
+                f"{source.rel}:{source.line_at(start)}: a heredoc naming FluxInstance is not "
+                "YAML Terraform passes on as written; the Flux release it installs is not read"
+            ) from None
+        for index, root, _ in resourceset.objects(documents):
+            sites += [_in_heredoc(source, start, s) for s in _object_pins(inner, index, root)]
+    return sites
+
+
+# A string of one Terraform interpolation (``${var.flux_version}``): its expression.
+_INTERPOLATION = re.compile(r"\$\{[ \t]*(?P<expression>[^${}\s]+)[ \t]*\}")
+
+
+def _in_heredoc(source: SourceFile, offset: int, site: PinSite) -> PinSite:
+    """A site of a heredoc's YAML (``offset``: where its body starts) as one of the file,
+    spliced as text there."""
+    start, end = scalar_text(source.text, offset + site.start, offset + site.end)
+    value = site.value
+    interpolated = _INTERPOLATION.fullmatch(source.text, start, end)
+    if interpolated is not None:
+        start, end = interpolated.span("expression")
+        value = interpolated["expression"]
+    column = start - source.line_start(start) + 1
+    return replace(site, line=source.line_at(start), column=column, start=start, end=end,
+                   value=value, doc_index=None)  # fmt: skip
 
 
 # A ``set`` entry's argument (``name``, ``value``) and a literal string as its value.

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from fluxbump.pins import NO_VERSION, PinSite, Role
@@ -429,22 +429,33 @@ _OPENERS = re.compile(r'"|#|//|/\*|<<')
 def comments(text: str) -> list[tuple[int, int]]:
     """The spans of a ``.tf`` file's comments (``#`` and ``//`` to the line's end, ``/* */``),
     in order; a ``#`` or ``/*`` inside a string or a heredoc opens none."""
-    spans, i = [], 0
+    return [(start, end) for token, start, end in _spans(text) if token not in ('"', "<<")]
+
+
+def heredocs(text: str) -> list[tuple[int, int]]:
+    """The spans of a ``.tf`` file's heredoc bodies (the lines between ``<<TAG`` and the
+    closing ``TAG``), in order; a ``<<`` inside a string or a comment opens none."""
+    return [(start, end) for token, start, end in _spans(text) if token == "<<" and start < end]
+
+
+def _spans(text: str) -> Iterator[tuple[str, int, int]]:
+    """Each string, comment and heredoc body of a ``.tf`` file: its opener and its span."""
+    i = 0
     while (opener := _OPENERS.search(text, i)) is not None:
         i, token = opener.start(), opener.group()
         if token == '"':
-            i = string_end(text, i)
+            start, i = i, string_end(text, i)
         elif token == "<<":
-            i = _heredoc_end(text, i)
+            start, end, i = _heredoc_body(text, i)
+            yield token, start, end
+            continue
         elif token == "/*":
             close = text.find("*/", i + 2)
-            spans.append((i, len(text) if close < 0 else close + 2))
-            i = spans[-1][1]
+            start, i = i, len(text) if close < 0 else close + 2
         else:
             newline = text.find("\n", i)
-            spans.append((i, len(text) if newline < 0 else newline))
-            i = spans[-1][1]
-    return spans
+            start, i = i, len(text) if newline < 0 else newline
+        yield token, start, i
 
 
 _HEREDOC = re.compile(r"<<-?(?P<tag>[A-Za-z_][A-Za-z0-9_]*)[ \t]*\r?\n")
@@ -452,12 +463,21 @@ _HEREDOC = re.compile(r"<<-?(?P<tag>[A-Za-z_][A-Za-z0-9_]*)[ \t]*\r?\n")
 
 def _heredoc_end(text: str, start: int) -> int:
     """The index of the newline ending a heredoc's closing tag line (or after ``<<``)."""
+    return _heredoc_body(text, start)[2]
+
+
+def _heredoc_body(text: str, start: int) -> tuple[int, int, int]:
+    """A heredoc's body (from the line after ``<<TAG`` to its closing tag's line) and the
+    index of the newline ending that closing line; an empty body after a ``<<`` that opens
+    none. A heredoc never closed runs to the file's end."""
     match = _HEREDOC.match(text, start)
     if match is None:
-        return start + 2
+        return start + 2, start + 2, start + 2
     closing = re.compile(rf"^[ \t]*{match.group('tag')}[ \t]*\r?$", re.MULTILINE)
     end = closing.search(text, match.end())
-    return len(text) if end is None else end.end()
+    if end is None:
+        return match.end(), len(text), len(text)
+    return match.end(), end.start(), end.end()
 
 
 @dataclass(frozen=True)

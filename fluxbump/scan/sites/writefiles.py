@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite
-from fluxbump.scan.sites import helmchart, object_name
+from fluxbump.scan.sites import helmchart, object_name, scalar_text
 from fluxbump.scan.sources import LINE_BREAK, SourceFile, lines
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -42,8 +42,6 @@ _FILES = "write_files"
 _MANIFESTS = re.compile(r"/var/lib/rancher/(?:k3s|rke2)/server/manifests/")
 # A Terraform template directive (``%{ if x ~}``, ``%{ endfor }``): not YAML, blanked.
 _DIRECTIVE = re.compile(r"%\{[^}\n]*\}")
-# Node properties (anchor ``&a``, tag ``!!str``) before a scalar's text, in its span.
-_PROPERTIES = re.compile(r"(?:[&!]\S*[ \t]+)+")
 # A literal block scalar's header: ``|``, chomping and an indentation indicator in any order.
 _LITERAL = re.compile(r"\|(?:([1-9])?[-+]?|[-+]([1-9])?)[ \t]*(?:#[^\n]*)?\r?\Z")
 
@@ -103,7 +101,7 @@ def template_pins(source: SourceFile, charts: frozenset[str]) -> Read:
     with each directive blanked; a template that is no YAML even so holds none."""
     if not may_write(source.raw):
         return Read([], [])
-    blanked = SourceFile(source.rel, source.raw, _blanked(source.text))
+    blanked = SourceFile(source.rel, source.raw, blank_directives(source.text))
     try:
         documents = blockyaml.compose_all(blanked.text, source.rel)
     except UsageError:
@@ -124,7 +122,8 @@ def _read(source: SourceFile, root: Any, charts: frozenset[str]) -> Read:
     return found
 
 
-def _blanked(text: str) -> str:
+def blank_directives(text: str) -> str:
+    """``text`` with each Terraform template directive (``%{ … }``) blanked, offsets kept."""
     return _DIRECTIVE.sub(lambda m: " " * len(m.group(0)), text) if "%{" in text else text
 
 
@@ -228,11 +227,7 @@ def _placed(source: SourceFile, written: Written, site: PinSite) -> PinSite:
     between a quoted scalar's quotes (``edit`` proves the manifest), its path through the
     entry's content."""
     text = source.text
-    start, end = written.at(site.start), written.at(site.end)
-    properties = _PROPERTIES.match(text, start, end)
-    start = properties.end() if properties is not None else start
-    if end > start + 1 and text[start] in "\"'" and text[end - 1] == text[start]:
-        start, end = start + 1, end - 1
+    start, end = scalar_text(text, written.at(site.start), written.at(site.end))
     path = (_FILES, written.item, "content", site.doc_index or 0, *site.path)
     column = start - source.line_start(start) + 1
     return replace(site, line=source.line_at(start), column=column, start=start, end=end,
@@ -281,7 +276,7 @@ def _inner(site: PinSite) -> PinSite:
 def _contents(rel: str, text: str) -> list[Written] | None:
     """Every literal ``write_files`` content of a file, in order; None when the file (its
     directives blanked) is no YAML."""
-    blanked = _blanked(text)
+    blanked = blank_directives(text)
     try:
         documents = blockyaml.compose_all(blanked, rel)
     except UsageError:

@@ -1,9 +1,10 @@
 """A FluxInstance that Terraform applies from a heredoc (``kubectl_manifest``'s ``yaml_body``,
-``kubernetes_manifest``'s ``yamldecode(<<-EOT … EOT)``) pins the Flux release the operator
-installs. It was read nowhere: ``status`` did not show it, ``check`` passed whatever it said,
-and ``to`` refused "nothing to move" on a repository where it is the only Flux pin. Read as
-the YAML Terraform passes on, it is shown, compared and moved as text in the ``.tf`` file;
-a version interpolated from a variable is followed to the literal that sets it."""
+``kubernetes_manifest``'s ``yamldecode(<<-EOT … EOT)``) or writes as a Terraform object
+(``manifest = { … }``, ``yamlencode({ … })``) pins the Flux release the operator installs.
+It was read nowhere: ``status`` did not show it, ``check`` passed whatever it said, and ``to``
+refused "nothing to move" on a repository where it is the only Flux pin. Read as the YAML
+Terraform passes on (or the object's attributes), it is shown, compared and moved as text in
+the ``.tf`` file; a version given by a variable is followed to the literal that sets it."""
 
 from __future__ import annotations
 
@@ -46,6 +47,37 @@ spec:
     version: {version}
 EOT
   )
+}
+"""
+# kubernetes provider, the object written in HCL with quoted keys: line 19 of MAIN
+OBJECT = """\
+resource "kubernetes_manifest" "flux_instance" {
+  manifest = {
+    "apiVersion" = "fluxcd.controlplane.io/v1"
+    "kind"       = "FluxInstance"
+    "metadata" = {
+      "name" = "flux"
+    }
+    "spec" = {
+      "distribution" = {
+        "registry" = "ghcr.io/fluxcd"
+        "version"  = "{version}"
+      }
+    }
+  }
+}
+"""
+# kubectl provider, ``yamlencode`` of an object, the distribution on one line: line 15 of MAIN
+ENCODED = """\
+resource "kubectl_manifest" "flux_instance" {
+  yaml_body = yamlencode({
+    apiVersion = "fluxcd.controlplane.io/v1"
+    kind       = "FluxInstance"
+    metadata   = { name = "flux" }
+    spec = {
+      distribution = { registry = "ghcr.io/fluxcd", version = "{version}" }
+    }
+  })
 }
 """
 VARIABLE = 'variable "flux_version" {\n  type    = string\n  default = "2.4.0"\n}\n'
@@ -133,9 +165,37 @@ def test_a_heredoc_naming_fluxinstance_that_is_no_yaml_is_named(tmp_path: Path) 
     assert f"{MAIN}:12: a heredoc naming FluxInstance is not YAML" in said, said
 
 
+def test_an_object_fluxinstance_pins_the_release_and_moves(tmp_path: Path) -> None:
+    repo = repo_with(tmp_path, OBJECT.replace("{version}", "2.4.0"))
+    owner = "kubernetes_manifest.flux_instance FluxInstance"
+    assert instance_rows(repo) == [(f"{MAIN}:19", owner, "2.4.0")]
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert changed_lines(repo) == [
+        '-        "version"  = "2.4.0"',
+        '+        "version"  = "2.5.1"',
+    ]
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+def test_an_encoded_object_of_a_variable_is_followed_and_of_another_release_fails(
+    tmp_path: Path,
+) -> None:
+    instance = ENCODED.replace('"{version}"', "var.flux_version")
+    repo = repo_with(tmp_path, instance, **{"terraform/variables.tf": VARIABLE})
+    owner = "kubectl_manifest.flux_instance FluxInstance (var.flux_version)"
+    assert instance_rows(repo) == [("terraform/variables.tf:3", owner, "2.4.0")]
+    other = repo_with(tmp_path / "other", ENCODED.replace("{version}", "2.3.0"))
+    check = run_cli("check", "--repo", str(other), "--offline")
+    assert check.code == 1 and f"{MAIN}:15" in check.stdout, check.stdout + check.stderr
+
+
 def test_each_heredoc_form_reads_as_the_independent_scan_reads_it(tmp_path: Path) -> None:
     forms = [KUBECTL.replace("{version}", "2.4.0"), DECODED.replace("{version}", "2.3.0")]
     forms += [KUBECTL.replace('"{version}"', "${var.flux_version}")]
+    forms += [OBJECT.replace("{version}", "2.4.0"), ENCODED.replace("{version}", "2.3.0")]
+    forms += [ENCODED.replace('"{version}"', "var.flux_version")]
+    forms += [OBJECT.replace('"version"  = "{version}"', '"paused" = false')]
     forms += [KUBECTL.replace("{version}", "2.x"), KUBECTL.replace("kind: Flux", "kind: X")]
     for at, form in enumerate(forms):
         repo = write_repo(tmp_path / str(at), {MAIN: OPERATOR + form + VARIABLE})
@@ -143,7 +203,16 @@ def test_each_heredoc_form_reads_as_the_independent_scan_reads_it(tmp_path: Path
         assert [value for _, _, value in instance_rows(repo)] == expected, form
 
 
-def test_renovate_config_gets_a_manager_that_reads_the_heredoc(tmp_path: Path) -> None:
-    repo = repo_with(tmp_path, KUBECTL.replace("{version}", "2.4.0"))
+def test_renovate_config_gets_a_manager_that_reads_each_form(tmp_path: Path) -> None:
+    for at, form in enumerate((KUBECTL, OBJECT, ENCODED)):
+        repo = repo_with(tmp_path / str(at), form.replace("{version}", "2.4.0"))
+        manager = manager_for(config_of(repo), "fluxcd/flux2", MAIN)
+        assert values_found(manager, (repo / MAIN).read_text("utf-8")) == ["2.4.0"], form
+
+
+def test_the_object_manager_stops_at_a_distribution_without_a_version(tmp_path: Path) -> None:
+    # (else it would read the next block's version: a chart's, proposed as a Flux release)
+    repo = repo_with(tmp_path, OBJECT.replace("{version}", "2.4.0"))
     manager = manager_for(config_of(repo), "fluxcd/flux2", MAIN)
-    assert values_found(manager, (repo / MAIN).read_text("utf-8")) == ["2.4.0"]
+    versionless = OBJECT.replace('"version"  = "{version}"', '"paused" = false')
+    assert values_found(manager, versionless + OPERATOR) == []

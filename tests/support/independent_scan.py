@@ -245,6 +245,7 @@ def scan(root: Path) -> Facts:
     facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
     facts.flux_pins += _kept_url_pins(root) + _image_arg_pins(root)
     facts.flux_pins += _asdf_pins(root) + _terraform_instances(root) + _heredoc_instances(root)
+    facts.flux_pins += _object_instances(root)
     facts.flux_pins += _subchart_instances(root)
     facts.operator_pins += _operator_manifests(root)
     facts.unversioned_operator_charts = [
@@ -364,6 +365,32 @@ def _heredoc_instances(root: Path) -> list[FluxPin]:
                     continue
                 found = _variable_values(variable[1], os.path.dirname(rel), files, blocks)
                 pins += [FluxPin(c.file, "instance", c.version) for c in found]
+    return pins
+
+
+# A FluxInstance written as a Terraform object, up to its distribution's version (no ``}``
+# between the distribution's ``{`` and the version: it is that object's).
+_OBJECT_INSTANCE = re.compile(
+    r'kind"?\s*[=:]\s*"FluxInstance".*?distribution"?\s*[=:]\s*\{[^}]*?'
+    r'\bversion"?\s*[=:]\s*(?:"(?P<literal>[^"]*)"|var\.(?P<variable>[\w-]+))',
+    re.S,
+)
+
+
+def _object_instances(root: Path) -> list[FluxPin]:
+    """The distribution version of each FluxInstance a ``.tf`` file writes as an object
+    (``manifest = { … }``, ``yamlencode({ … })``): a literal, or what sets the variable."""
+    pins = []
+    files = {rel: (root / rel).read_text("utf-8") for rel in _files_ending(root, ".tf", ".tfvars")}
+    blocks = {rel: _hcl_blocks(text) for rel, text in files.items() if rel.endswith(".tf")}
+    for rel in blocks:
+        uncommented = re.sub(r"(?m)^\s*(#|//).*$", "", files[rel])
+        for found in _OBJECT_INSTANCE.finditer(uncommented):
+            if found["literal"] is not None:
+                pins.append(FluxPin(rel, "instance", found["literal"]))
+                continue
+            values = _variable_values(found["variable"], os.path.dirname(rel), files, blocks)
+            pins += [FluxPin(c.file, "instance", c.version) for c in values]
     return pins
 
 

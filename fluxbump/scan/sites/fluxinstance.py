@@ -78,10 +78,12 @@ _TEMPLATES = (".yaml.gotmpl", ".yml.gotmpl")
 
 def find_terraform_instances(source: SourceFile) -> list[PinSite]:
     """The Flux releases a ``.tf`` file installs through flux-operator: by a ``helm_release``
-    of the flux-instance chart, or a FluxInstance written in a heredoc, in file order."""
+    of the flux-instance chart, or a FluxInstance written in a heredoc or as a Terraform
+    object, in file order."""
     if not source.rel.endswith(".tf"):
         return []
     found = _helm_release_instances(source) + _heredoc_instances(source)
+    found += _object_instances(source)
     return sorted(found, key=lambda site: site.start)
 
 
@@ -134,6 +136,74 @@ def _heredoc_instances(source: SourceFile) -> list[PinSite]:
         for index, root, _ in resourceset.objects(documents):
             sites += [_in_heredoc(source, start, s) for s in _object_pins(inner, index, root)]
     return sites
+
+
+# The argument a manifest resource takes its object in, written as a Terraform object:
+# ``kubernetes_manifest``'s ``manifest = { … }``, ``kubectl_manifest``'s ``yaml_body =
+# yamlencode({ … })``.
+_MANIFEST_OBJECT = re.compile(
+    r"^[ \t]*(?:manifest|yaml_body)[ \t]*=[ \t]*(?:yamlencode\([ \t]*)?\{[ \t]*(?:#.*|//.*)?\r?$"
+)
+_MANIFEST_RESOURCES = ("kubernetes_manifest", "kubectl_manifest")
+# One attribute of an object on its own line (``key = value``, ``"key": value``), and its
+# value's text.
+_ATTRIBUTE = re.compile(
+    r'^[ \t]*"?(?P<key>[A-Za-z_][\w-]*)"?[ \t]*[=:][ \t]*(?P<value>[^\s#/][^#\r\n]*?)'
+    r"[ \t]*,?[ \t]*(?:#.*|//.*)?\r?$"
+)
+
+
+def _object_instances(source: SourceFile) -> list[PinSite]:
+    """The distribution version of each FluxInstance a manifest resource writes as a
+    Terraform object (``_MANIFEST_OBJECT``): a literal, edited as text; ``var.NAME``, which
+    ``terraform.follow_variables`` follows; any other expression as written (unproven)."""
+    if b"FluxInstance" not in source.raw:
+        return []
+    sites = []
+    for resource in _MANIFEST_RESOURCES:
+        for block in terraform.resource_blocks(source, resource):
+            for start, line in block.lines:
+                opened = _MANIFEST_OBJECT.match(line)
+                if opened is None:
+                    continue
+                manifest = _attributes(source.text, start + line.index("{") + 1)
+                site = _object_version(source, manifest, f"{block.owner} FluxInstance")
+                sites += [site] if site is not None else []
+    return sites
+
+
+def _object_version(
+    source: SourceFile, manifest: dict[str, tuple[int, str]], owner: str
+) -> PinSite | None:
+    kind = terraform.STRING_LITERAL.fullmatch(manifest.get("kind", (0, ""))[1])
+    api = terraform.STRING_LITERAL.fullmatch(manifest.get("apiVersion", (0, ""))[1])
+    if kind is None or kind["text"] != "FluxInstance" or api is None:
+        return None
+    if not api["text"].startswith(resourceset.API_GROUP):
+        return None
+    found = manifest
+    for key in ("spec", "distribution"):
+        if key not in found or not found[key][1].startswith("{"):
+            return None
+        at, text = found[key]
+        found = _attributes(source.text, at + 1)
+    if "version" not in found:
+        return None
+    at, text = found["version"]
+    literal = terraform.STRING_LITERAL.fullmatch(text)
+    at, value = (at + 1, literal["text"]) if literal is not None else (at, text)
+    return source.text_site(Role.INSTANCE, at, value, "Flux", owner)
+
+
+def _attributes(text: str, body: int) -> dict[str, tuple[int, str]]:
+    """The attributes of the object whose body starts at ``body`` (after its ``{``), each
+    key with where its value starts and the value's text (a nested object's from its ``{``)."""
+    found = {}
+    for start, entry in terraform.object_entries(text, body)[0]:
+        attribute = _ATTRIBUTE.match(entry)
+        if attribute is not None:
+            found[attribute["key"]] = (start + attribute.start("value"), attribute["value"])
+    return found
 
 
 # A string of one Terraform interpolation (``${var.flux_version}``): its expression.

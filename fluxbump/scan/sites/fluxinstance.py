@@ -114,25 +114,26 @@ def _helm_release_instances(source: SourceFile) -> list[PinSite]:
 def _heredoc_instances(source: SourceFile) -> list[PinSite]:
     """The distribution version of each FluxInstance a heredoc of the file writes (a
     ``kubectl_manifest``'s ``yaml_body``, ``yamldecode(<<-EOT … EOT)``), read as the YAML
-    Terraform passes on (``%{ … }`` directives blanked, offsets kept; an indented body is
-    the same YAML) and edited as text in the file. A version Terraform interpolates whole
-    (``${var.flux_version}``) is that expression: ``terraform.follow_variables`` follows a
-    variable to the literals that set it; any other stays unproven."""
+    Terraform passes on (``%{ … }`` directives blanked and ``<<-``'s indentation made spaces,
+    offsets kept; an indented body is the same YAML) and edited as text in the file. A
+    version Terraform interpolates whole (``${var.flux_version}``) is that expression:
+    ``terraform.follow_variables`` follows a variable to the literals that set it; any other
+    stays unproven, as does a heredoc naming FluxInstance that is no YAML before Terraform
+    renders it (an interpolation that writes YAML), shown at its first line."""
     if b"FluxInstance" not in source.raw:
         return []
     sites = []
     for start, end in terraform.heredocs(source.text):
-        body = writefiles.blank_directives(source.text[start:end])
+        body = _spaced(writefiles.blank_directives(source.text[start:end]))
         if "FluxInstance" not in body:
             continue
         inner = SourceFile(source.rel, body.encode("utf-8"), body)
         try:
             documents = blockyaml.compose_all(body, source.rel)
         except UsageError:
-            raise UsageError(
-                f"{source.rel}:{source.line_at(start)}: a heredoc naming FluxInstance is not "
-                "YAML Terraform passes on as written; the Flux release it installs is not read"
-            ) from None
+            unread = source.text_site(Role.INSTANCE, start, _HEREDOC, "Flux", _HEREDOC_UNREAD)
+            sites.append(replace(unread, end=start))  # never moved
+            continue
         for index, root, _ in resourceset.objects(documents):
             sites += [_in_heredoc(source, start, s) for s in _object_pins(inner, index, root)]
     return sites
@@ -204,6 +205,19 @@ def _attributes(text: str, body: int) -> dict[str, tuple[int, str]]:
         if attribute is not None:
             found[attribute["key"]] = (start + attribute.start("value"), attribute["value"])
     return found
+
+
+_HEREDOC = "heredoc"
+_HEREDOC_UNREAD = "heredoc FluxInstance (not read: no YAML before Terraform renders it)"
+_INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
+
+
+def _spaced(body: str) -> str:
+    """A heredoc body with the tabs of its lines' indentation made spaces, one for one (the
+    indentation ``<<-`` strips; YAML allows no tab there): every offset kept."""
+    if "\t" not in body:
+        return body
+    return _INDENT.sub(lambda m: " " * len(m.group(0)), body)
 
 
 # A string of one Terraform interpolation (``${var.flux_version}``): its expression.

@@ -30,6 +30,7 @@ _CHUNK = 64 * 1024
 LINE_START = r"(?<![^\r\n])"
 LINE_END = r"(?![^\r\n])"
 LINE_BREAK = re.compile(r"\r\n?|\n")
+LONE_CR = re.compile(r"\r(?!\n)")
 _LINE_KEPT = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
 
 
@@ -103,6 +104,19 @@ class SourceFile:
         if has is None:
             has = self.__dict__["_cr"] = "\r" in self.text
         return has
+
+    def refuse_lone_cr(self, reader: str) -> None:
+        """A UsageError at the first line ending in a lone CR, for a format whose ``reader``
+        ends a line at LF or CRLF only (HCL's scanner, TOML 1.0): to it the file's lines are
+        one, and what they seem to pin to YAML's rule is nothing it reads. One test passes a
+        file without CR, nearly every one."""
+        lone = LONE_CR.search(self.text) if self._has_cr() else None
+        if lone is not None:
+            raise UsageError(
+                f"{self.rel}:{self.line_at(lone.start())}: lone CR line endings (classic Mac), "
+                f"which {reader} does not read as line breaks (only LF or CRLF): save the file "
+                "with LF line endings (mac2unix)"
+            )
 
     def text_site(self, role: Role, start: int, value: str, subject: str, owner: str) -> PinSite:
         """The pin-site of ``value`` found at ``start`` in the text (a pin edited as text)."""

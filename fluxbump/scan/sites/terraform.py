@@ -65,6 +65,7 @@ def find_terraform_pins(source: SourceFile) -> list[PinSite]:
     any other expression as written (unproven)."""
     if not source.rel.endswith(".tf") or b"flux_" not in source.raw:
         return []
+    source.refuse_lone_cr("Terraform")  # (HCL's scanner: ``Newline = '\\r'? '\\n'``)
     sites = []
     for header in _HEADER.finditer(source.text):
         if (header.group("kind"), header.group("type")) not in _BLOCKS:

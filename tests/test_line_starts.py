@@ -1,0 +1,47 @@
+"""Readers that ask where a line starts ask ``SourceFile.line_start`` (a line ends at CR, LF
+or CRLF, YAML 1.2 §5.4): a file saved with lone CRs (a classic Mac editor) or CRLF is read,
+judged and moved as with LF, every line ending kept byte for byte."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fluxbump import fleet
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import snapshot
+from tests.test_line_endings import ENDINGS
+from tests.test_templatefile import MAIN, MAIN_RELEASE_LINE, status, templated_repo
+
+
+def with_ending(repo: Path, rel: str, ending: str) -> Path:
+    path = repo / rel
+    path.write_bytes(path.read_bytes().replace(b"\n", ending.encode()))
+    return repo
+
+
+def bumped(repo: Path, target: str) -> dict[str, bytes]:
+    outcome = run_cli("to", target, "--offline", "--no-git", "--allow-dirty", "--repo", str(repo))
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    return snapshot(repo)
+
+
+@pytest.mark.parametrize("ending", ENDINGS.values(), ids=ENDINGS.keys())
+def test_a_template_variable_of_the_install_url_is_followed_to_templatefile(
+    tmp_path: Path, ending: str
+) -> None:
+    # (with lone CRs every URL was taken for one on the template's first line, a comment
+    # '#cloud-config': the variable was never followed, and to refused the URL, exit 2)
+    files = {"infra/hetzner/main.tf": MAIN}
+    lf = templated_repo(tmp_path / "lf", files)
+    other = with_ending(templated_repo(tmp_path / "x", files), fleet.CLOUDINIT, ending)
+    rows, problems = status(other)
+    assert (rows, problems) == status(lf)
+    assert [(r["file"], r["line"], r["value"]) for r in rows] == [
+        ("infra/hetzner/main.tf", MAIN_RELEASE_LINE, "2.4.0")
+    ]
+    moved = bumped(lf, "2.5.1")
+    assert moved != snapshot(templated_repo(tmp_path / "base", files))  # (the bump moved)
+    expected = {**moved, fleet.CLOUDINIT: moved[fleet.CLOUDINIT].replace(b"\n", ending.encode())}
+    assert bumped(other, "2.5.1") == expected

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from fluxbump import fleet
+from tests import test_api_renames as renames
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import snapshot
+from tests.support.helm_server import HelmServer
 from tests.test_line_endings import ENDINGS
 from tests.test_templatefile import MAIN, MAIN_RELEASE_LINE, status, templated_repo
 
@@ -45,3 +47,16 @@ def test_a_template_variable_of_the_install_url_is_followed_to_templatefile(
     assert moved != snapshot(templated_repo(tmp_path / "base", files))  # (the bump moved)
     expected = {**moved, fleet.CLOUDINIT: moved[fleet.CLOUDINIT].replace(b"\n", ending.encode())}
     assert bumped(other, "2.5.1") == expected
+
+
+@pytest.mark.parametrize("ending", ENDINGS.values(), ids=ENDINGS.keys())
+def test_renamed_flux_api_fields_are_rewritten_keeping_the_line_endings(
+    tmp_path: Path, helm_server: HelmServer, ending: str
+) -> None:
+    # (with lone CRs no field started its line: to refused the file, exit 2, and a patch's
+    # new 'patch: |' line would have ended in LF)
+    repo = renames.fleet_with(tmp_path / "repo", renames.RENAMED.replace("\n", ending))
+    outcome = renames.bump(helm_server, repo)
+    assert outcome.code == 0, outcome.stderr
+    migrated = (repo / renames.OBJECTS).read_bytes().decode()
+    assert migrated == renames.MIGRATED.replace("\n", ending)

@@ -47,6 +47,38 @@ def lines_kept(text: str) -> list[str]:
     return _LINE_KEPT.findall(text)
 
 
+def line_start(text: str, offset: int, has_cr: bool = True) -> int:
+    """Where ``offset``'s line of ``text`` starts (after the line break before it);
+    ``has_cr``: whether a CR may be in the text (without one, a line ends at an LF alone)."""
+    start = text.rfind("\n", 0, offset) + 1
+    if has_cr:
+        start = max(start, text.rfind("\r", start, offset) + 1)
+    return start
+
+
+def line_end(text: str, offset: int, has_cr: bool = True) -> int:
+    """Where ``offset``'s line of ``text`` ends (at its line break, or the end of the text)."""
+    end = text.find("\n", offset)
+    end = len(text) if end < 0 else end
+    if has_cr:
+        cr = text.find("\r", offset, end)
+        end = end if cr < 0 else cr
+    return end
+
+
+def next_line(text: str, offset: int, has_cr: bool = True) -> int:
+    """Where the line after ``offset``'s starts (one past the text's end after the last)."""
+    end = line_end(text, offset, has_cr)
+    return end + (2 if text.startswith("\r\n", end) else 1)
+
+
+def line_break(text: str, offset: int) -> str:
+    """The line break ending ``offset``'s line (LF after the last line): what a line written
+    beside it ends with, so the file keeps its kind of ending."""
+    end = line_end(text, offset)
+    return text[end : next_line(text, offset)] or "\n"
+
+
 @dataclass(frozen=True)
 class SourceFile:
     """One file as read from disk: its repo-relative path, raw bytes and decoded text."""
@@ -73,25 +105,15 @@ class SourceFile:
 
     def line_start(self, offset: int) -> int:
         """Where ``offset``'s line starts (after the line break before it)."""
-        start = self.text.rfind("\n", 0, offset) + 1
-        if self._has_cr():
-            start = max(start, self.text.rfind("\r", start, offset) + 1)
-        return start
+        return line_start(self.text, offset, self._has_cr())
 
     def line_end(self, offset: int) -> int:
         """Where ``offset``'s line ends (at its line break, or the end of the text)."""
-        text = self.text
-        end = text.find("\n", offset)
-        end = len(text) if end < 0 else end
-        if self._has_cr():
-            cr = text.find("\r", offset, end)
-            end = end if cr < 0 else cr
-        return end
+        return line_end(self.text, offset, self._has_cr())
 
     def next_line(self, offset: int) -> int:
         """Where the line after ``offset``'s starts (one past the text's end after the last)."""
-        end = self.line_end(offset)
-        return end + (2 if self.text.startswith("\r\n", end) else 1)
+        return next_line(self.text, offset, self._has_cr())
 
     def line_before(self, offset: int) -> str:
         """The text of ``offset``'s line before it (what a pin there follows on its line)."""

@@ -79,6 +79,7 @@ from fluxbump.scan.sites.terraform import (
 )
 from fluxbump.scan.sites.values import find_mirrors
 from fluxbump.scan.sources import (
+    LINE_END,
     MAX_FILE_BYTES,
     SourceFile,
     as_utf8,
@@ -759,7 +760,8 @@ def _say_renovate_skipped(found: Survey, renovate: RenovatePaths | None) -> None
 def _chart_line(charts: frozenset[str]) -> re.Pattern[bytes]:
     """A ``chart: NAME`` line of one of ``charts`` (a HelmRelease of Flux's chart)."""
     names = b"|".join(re.escape(c.encode()) for c in sorted(charts))
-    return re.compile(rb"chart:[ \t]*['\"]?(?:" + names + rb")['\"]?[ \t]*\r?$", re.MULTILINE)
+    # (its line ends at CR, LF or CRLF: YAML's line end, ``LINE_END``)
+    return re.compile(rb"chart:[ \t]*['\"]?(?:" + names + rb")['\"]?[ \t]*" + LINE_END.encode())
 
 
 def _pins_flux(root: Path, rel: str, chart_line: re.Pattern[bytes]) -> bool:

@@ -10,10 +10,11 @@ import pytest
 
 from fluxbump import fleet
 from tests import test_api_renames as renames
+from tests import test_write_files as write_files
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import snapshot
 from tests.support.helm_server import HelmServer
-from tests.test_line_endings import ENDINGS
+from tests.test_line_endings import ENDINGS, assert_read_alike, sites
 from tests.test_templatefile import MAIN, MAIN_RELEASE_LINE, status, templated_repo
 
 
@@ -60,3 +61,18 @@ def test_renamed_flux_api_fields_are_rewritten_keeping_the_line_endings(
     assert outcome.code == 0, outcome.stderr
     migrated = (repo / renames.OBJECTS).read_bytes().decode()
     assert migrated == renames.MIGRATED.replace("\n", ending)
+
+
+@pytest.mark.parametrize("ending", ENDINGS.values(), ids=ENDINGS.keys())
+def test_a_version_a_template_directive_chooses_is_shown_whole_and_left(
+    tmp_path: Path, ending: str
+) -> None:
+    # (the directives on the version's line are what it spans: its line ends at the CR)
+    version = "%{ if lts }2.12.4%{ else }2.13.0%{ endif }"
+    files = {write_files.TEMPLATE: write_files.template(version)}
+    files[write_files.PROD] = write_files.release("2.13.0")
+    assert_read_alike(tmp_path, files, ending, "2.4.0")
+    rows = [s for s in sites(tmp_path / "x") if s[1] == write_files.TEMPLATE]
+    assert [s[2:] for s in rows] == [(14, 18, version)]
+    moved = (tmp_path / "x" / write_files.TEMPLATE).read_bytes()
+    assert moved == files[write_files.TEMPLATE].replace("\n", ending).encode()

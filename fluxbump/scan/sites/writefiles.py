@@ -61,7 +61,7 @@ class Written:
 
     def at(self, offset: int) -> int:
         """The file offset of a character of ``text``."""
-        line = self.text.count("\n", 0, offset)
+        line = self.text.count("\n", 0, offset)  # (a scalar's value: YAML's breaks are LF)
         return self.starts[line] + offset - (self.text.rfind("\n", 0, offset) + 1)
 
 

@@ -80,6 +80,7 @@ from fluxbump.scan.sites.terraform import (
 from fluxbump.scan.sites.values import find_mirrors
 from fluxbump.scan.sources import (
     LINE_END,
+    LINE_START,
     MAX_FILE_BYTES,
     SourceFile,
     as_utf8,
@@ -273,9 +274,9 @@ class Survey:
         """The unreadable Chart.yaml whose chart (or, as a component, its ``bp-``-less
         name) or one of whose dependencies is ``name``, read from its text."""
         named = re.compile(
-            rb"^[ \t-]*name:[ \t]*[\"']?" + re.escape(name.encode()) + rb"[\"']?[ \t]*\r?$",
-            re.MULTILINE,
-        )
+            LINE_START.encode() + rb"[ \t-]*name:[ \t]*[\"']?" + re.escape(name.encode())
+            + rb"[\"']?[ \t]*" + LINE_END.encode()
+        )  # fmt: skip
         for unread in self.unreadable:
             if not unread.file.endswith("Chart.yaml"):
                 continue

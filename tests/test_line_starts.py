@@ -10,9 +10,10 @@ import pytest
 
 from fluxbump import fleet
 from tests import test_api_renames as renames
+from tests import test_helmfile_instance_values as helmfile
 from tests import test_write_files as write_files
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import snapshot
+from tests.support.fixtures import snapshot, write_repo
 from tests.support.helm_server import HelmServer
 from tests.test_line_endings import ENDINGS, assert_read_alike, sites
 from tests.test_templatefile import MAIN, MAIN_RELEASE_LINE, status, templated_repo
@@ -76,3 +77,17 @@ def test_a_version_a_template_directive_chooses_is_shown_whole_and_left(
     assert [s[2:] for s in rows] == [(14, 18, version)]
     moved = (tmp_path / "x" / write_files.TEMPLATE).read_bytes()
     assert moved == files[write_files.TEMPLATE].replace("\n", ending).encode()
+
+
+@pytest.mark.parametrize("ending", ENDINGS.values(), ids=ENDINGS.keys())
+@pytest.mark.parametrize(("version", "rows"), [("", []), ("{{ .Values.flux }}", [17])])
+def test_a_helmfile_template_version_is_the_action_on_its_own_line(
+    tmp_path: Path, ending: str, version: str, rows: list[int]
+) -> None:
+    # (with lone CRs an empty version took the next action in the file, the path's
+    # '{{ .Environment.Name }}' three lines on, for the Flux release)
+    text = helmfile.HELMFILE_TEXT.format(version=version).replace("\n", ending)
+    repo = write_repo(tmp_path / "repo", {helmfile.HELMFILE: text, ".mise.toml": helmfile.MISE})
+    found = helmfile.instance_rows(repo)
+    assert [int(row[0].rsplit(":", 1)[1]) for row in found] == rows
+    assert [row[2] for row in found] == ([version] if version else [])

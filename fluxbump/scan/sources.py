@@ -47,6 +47,14 @@ def lines_kept(text: str) -> list[str]:
     return _LINE_KEPT.findall(text)
 
 
+def cr_as_lf(text: str) -> str:
+    """``text`` with each CR an LF, every offset kept: a pattern of LF lines (``^`` in
+    re.MULTILINE, fast where a literal follows) then finds the lines a lone CR ends too (a
+    CRLF leaves an empty line between, which passes no line pattern). A text without CR,
+    nearly every one, is returned as it is after one search."""
+    return text.replace("\r", "\n") if "\r" in text else text
+
+
 def line_start(text: str, offset: int, has_cr: bool = True) -> int:
     """Where ``offset``'s line of ``text`` starts (after the line break before it);
     ``has_cr``: whether a CR may be in the text (without one, a line ends at an LF alone)."""

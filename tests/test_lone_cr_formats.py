@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import test_terraform_variables as tf
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import snapshot
 from tests.test_line_endings import KUSTOMIZATION, assert_read_alike, repo_with
@@ -69,3 +70,18 @@ def test_a_lone_cr_file_is_a_problem_named_at_its_first_line(
     (repo / rel).write_bytes((repo / rel).read_bytes().replace(b"\r", b"\n"))
     found = json.loads(run_cli("status", "--offline", "--json", "--repo", str(repo)).stdout)
     assert (rel, line, "2.4.0") in [(s["file"], s["line"], s["value"][-5:]) for s in found["sites"]]
+
+
+def test_a_lone_cr_tfvars_file_setting_the_flux_variable_is_a_problem(tmp_path: Path) -> None:
+    # (its value was silently not a pin: to moved the variable's default and left it)
+    module = {"infra/flux/main.tf": tf.MAIN, "infra/flux/variables.tf": tf.VARIABLES}
+    repo = repo_with(tmp_path / "repo", module, "\n")
+    repo_with(repo, {"infra/flux/terraform.tfvars": tf.TFVARS}, "\r")
+    status = run_cli("status", "--offline", "--json", "--repo", str(repo))
+    problems = json.loads(status.stdout)["problems"]
+    assert [(p["file"], p["line"]) for p in problems] == [("infra/flux/terraform.tfvars", 1)]
+    assert problems[0]["message"].startswith("lone CR line endings (classic Mac), which Terraform")
+    before = snapshot(repo)
+    bump = run_cli("to", "2.5.1", "--offline", "--no-git", "--repo", str(repo))
+    assert bump.code == 2 and "terraform.tfvars:1: lone CR" in bump.stderr, bump.stderr
+    assert snapshot(repo) == before

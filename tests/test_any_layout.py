@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.fixtures import snapshot
 from tests.support.layouts import COMMUNITY, chart, helmrelease, write_repo
@@ -200,14 +202,16 @@ def test_init_writes_a_renamed_wrapper_it_found(tmp_path: Path) -> None:
     assert "\nwrapper: platform-flux\n" in (repo / ".fluxbump.yaml").read_text()
 
 
-def test_freemarker_templated_files_are_not_manifests(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
+def test_freemarker_templated_files_are_not_manifests(tmp_path: Path, ending: str) -> None:
     """cloudogu/gitops-playground's ``*.ftl.yaml`` (FreeMarker ``<#if>`` lines around YAML)
-    made each chart they name unproven, so ``check`` failed on a template as Go's are not."""
+    made each chart they name unproven, so ``check`` failed on a template as Go's are not.
+    (With lone CRs no line began '<#if': the template was unproven again.)"""
     templated = (
         "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
         "metadata:\n  name: flux\nspec:\n  chart:\n    spec:\n      chart: platform-flux\n"
         "<#if config.registry.twoRegistries>\n      version: 0.0.1\n</#if>\n"
-    )
+    ).replace("\n", ending)
     repo = flux_layout(tmp_path / "repo", **{"bootstrap/flux.ftl.yaml": templated})
     check = run(repo, "check")
     assert check.code == 0, check.stdout + check.stderr

@@ -300,3 +300,21 @@ def test_install_flags_are_read_back_alike_whatever_the_line_endings(
     for exported in (export(cli, "2.4.0", *flags), export(cli, "2.4.0", flags[0])):
         assert install_flags(exported.replace("\n", ending)) == install_flags(exported)
     assert install_flags(export(cli, "2.4.0", *flags).replace("\n", ending)) == flags
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\r"], ids=["crlf", "cr"])
+def test_a_regenerated_file_keeps_its_line_endings(
+    tmp_path: Path, helm_server: HelmServer, ending: str
+) -> None:
+    # (the CLI prints LF: a CRLF or CR file came back with LF on every line, a diff of
+    # every line in an editor that keeps them, and git's eol settings fighting it)
+    repo = bootstrapped(tmp_path)
+    for rel in (STAGING, PRODUCTION):
+        (repo / rel).write_bytes((repo / rel).read_bytes().replace(b"\n", ending.encode()))
+    cli = install_stand_in(tmp_path / "given", "2.5.1")
+    code, output = to(repo, helm_server, "--flux-cli", str(cli), "--no-git", "--allow-dirty")
+    assert code == 0, output
+    assert (repo / STAGING).read_bytes() == expected(tmp_path).replace("\n", ending).encode()
+    assert (repo / PRODUCTION).read_bytes() == (
+        expected(tmp_path, *PRODUCTION_FLAGS).replace("\n", ending).encode()
+    )

@@ -176,6 +176,7 @@ def test_the_generated_layouts_are_mostly_cut() -> None:
         "entries:\n  a:\n  - version: !!str 1\n  b: []\n",
         "\ufeffentries:\n  a:\n  - version: '1'\n",
         "entries:\r\n  a:\r\n  - version: '1'\r\n",
+        "entries:\r  a:\r  - version: '1'\r",  # (lone CRs: the cut's lines end at LF alone)
         "entries:\n  a:\n  - version:\t'1'\n",
         '{"entries": {"a": [{"version": "1"}]}}',
         "entries:\n  a: [{version: '1'}]\n  b:\n  - version: '2'\n",

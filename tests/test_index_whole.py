@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.fixtures import INCIDENT, make_fleet, snapshot
 from tests.support.helm_server import Fault, HelmServer, serve
@@ -47,8 +49,11 @@ def test_a_cut_index_without_content_length_is_never_cached(tmp_path: Path) -> N
     assert f"offline: no cached index for {server.base_url}/index.yaml" in offline.stderr
 
 
-def test_a_whole_index_without_content_length_is_cached(tmp_path: Path) -> None:
-    whole = SNAPSHOT_INDEX.read_bytes()  # ends with ``generated:`` after the entries
+# (with lone CRs no line but the first began with a key to re.MULTILINE's ^: 'generated:'
+# was not seen after the entries, and the whole index was never cached)
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n", b"\r"], ids=["lf", "crlf", "cr"])
+def test_a_whole_index_without_content_length_is_cached(tmp_path: Path, ending: bytes) -> None:
+    whole = SNAPSHOT_INDEX.read_bytes().replace(b"\n", ending)  # ``generated:`` ends it
     with serve(HelmServer()) as server:
         server.faults.append(Fault(status=200, body=whole, declare_length=False))
         online = resolve(server)

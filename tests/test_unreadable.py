@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.fixtures import init_git, snapshot
 from tests.support.layouts import COMMUNITY, chart, helmrelease, write_repo
@@ -148,10 +150,16 @@ CILIUM_CHART = "platform/cilium/Chart.yaml"
 FLUX_CHART = "platform/flux/Chart.yaml"
 
 
-def test_an_unreadable_chart_yaml_costs_only_what_needs_that_chart(tmp_path: Path) -> None:
+# (with lone CRs no line of the broken chart began 'name:' to the byte test: it cost every
+# component, Flux's too)
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
+def test_an_unreadable_chart_yaml_costs_only_what_needs_that_chart(
+    tmp_path: Path, ending: str
+) -> None:
     repo = broken_values(tmp_path / "repo", b"{}\n")
     cilium = (repo / CILIUM_CHART).read_text().replace("version: 1.0.0", "version: [1.0.0")
-    (repo / CILIUM_CHART).write_text(cilium)
+    cilium = cilium.replace("\n", ending)
+    (repo / CILIUM_CHART).write_bytes(cilium.encode())
     before = snapshot(repo)
     problem = f"  {CILIUM_CHART}:4: invalid YAML"
     status = run(repo, "status")
@@ -167,7 +175,7 @@ def test_an_unreadable_chart_yaml_costs_only_what_needs_that_chart(tmp_path: Pat
     assert run(repo, "check", "--component", "flux").code == 0
     bump = run(repo, "to", "2.5.1", "--no-git")
     assert bump.code == 0, bump.stdout + bump.stderr
-    assert (repo / CILIUM_CHART).read_text() == cilium
+    assert (repo / CILIUM_CHART).read_bytes() == cilium.encode()
     assert snapshot(repo) != before
 
 
@@ -185,13 +193,15 @@ def test_an_unreadable_wrapper_chart_is_named_by_a_bump_of_its_component(tmp_pat
     assert status.code == 0 and "cilium" in status.stdout.splitlines()[0]
 
 
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
 def test_a_bump_of_a_component_whose_chart_yaml_is_unreadable_names_that_file(
-    tmp_path: Path,
+    tmp_path: Path, ending: str
 ) -> None:
-    """Not 'no such component': the component is there, unproven; nothing written."""
+    """Not 'no such component': the component is there, unproven; nothing written. (With
+    lone CRs the chart it wraps, ``- name: cilium``, was no line of the broken file.)"""
     repo = broken_values(tmp_path / "repo", b"{}\n")
     cilium = (repo / CILIUM_CHART).read_text().replace("version: 1.0.0", "version: [1.0.0")
-    (repo / CILIUM_CHART).write_text(cilium)
+    (repo / CILIUM_CHART).write_bytes(cilium.replace("\n", ending).encode())
     before = snapshot(repo)
     for name in ("platform-cilium", "cilium"):  # its chart's name, or what it wraps
         for command in (("to", "1.16.1", "--no-git"), ("check",)):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fluxbump.errors import UsageError
+from fluxbump.scan.sources import line_break, line_start, lines_kept, next_line
 from fluxbump.yamlio.yamldoc import child, is_mapping, is_scalar, is_sequence
 
 # What the migrated data must be: a function that edits a deep copy of the old data.
@@ -177,14 +178,9 @@ def _rename_key(key: Any, new: str) -> Rewrite:
     )
 
 
-def _line_start(text: str, index: int) -> int:
-    return text.rfind("\n", 0, index) + 1
-
-
 def _line_end(text: str, index: int) -> int:
-    """The index just past the newline ending the line holding ``index``."""
-    end = text.find("\n", index)
-    return len(text) if end < 0 else end + 1
+    """The index just past the line break ending the line holding ``index``."""
+    return min(next_line(text, index), len(text))
 
 
 def _last_index(text: str, node: Any) -> int:
@@ -208,7 +204,7 @@ def _content_end(text: str, node: Any) -> int:
 
 
 def _delete_entry(text: str, field: _Field) -> Rewrite:
-    start = _line_start(text, field.key.start_mark.index)
+    start = line_start(text, field.key.start_mark.index)
     if text[start : field.key.start_mark.index].strip(" ") not in ("",):
         raise _refuse(field.key, f"{field.key.value} does not start its line")
     end = _content_end(text, field.value)
@@ -249,15 +245,10 @@ def _values_files(text: str, field: _Field) -> list[Rewrite]:
     ]
 
 
-def _newline(text: str) -> str:
-    return "\r\n" if "\r\n" in text else "\n"
-
-
 def _indent_lines(text: str, start: int, end: int, by: int) -> str:
     """``text[start:end]`` (whole lines) with ``by`` spaces put before each non-blank line."""
-    lines = text[start:end].split("\n")
     pad = " " * by
-    return "\n".join(pad + line if line.strip() else line for line in lines)
+    return "".join(pad + line if line.strip() else line for line in lines_kept(text[start:end]))
 
 
 def _item_to_patch(text: str, item: Any) -> Rewrite:
@@ -268,12 +259,12 @@ def _item_to_patch(text: str, item: Any) -> Rewrite:
         raise _refuse(item, "a patchesStrategicMerge item is not a block mapping")
     start = int(item.start_mark.index)
     column = int(item.start_mark.column)
-    if text[_line_start(text, start) : start].strip() != "-":
+    if text[line_start(text, start) : start].strip() != "-":
         raise _refuse(item, "a patchesStrategicMerge item does not follow its '-' on its line")
     end = _content_end(text, item)
     first_end = _line_end(text, start)
     body = text[start:first_end] + _indent_lines(text, first_end, end, 2)
-    new_text = f"patch: |{_newline(text)}{' ' * (column + 2)}{body}"
+    new_text = f"patch: |{line_break(text, start)}{' ' * (column + 2)}{body}"
     line = item.start_mark.line + 1
     return Rewrite(start, end, new_text, line, column + 1, "patch data", "patch: |")
 
@@ -287,7 +278,7 @@ def _value_to_literal(text: str, key: Any, value: Any) -> Rewrite:
     head = text[colon:head_end]
     if not head.startswith(":") or value.start_mark.line == key.start_mark.line:
         raise _refuse(key, "the patch list does not start on the line after its key")
-    body_start = _line_start(text, value.start_mark.index)
+    body_start = line_start(text, value.start_mark.index)
     end = _content_end(text, value)
     column, key_column = int(value.start_mark.column), int(key.start_mark.column)
     by = key_column + 2 - column if column <= key_column else 0

@@ -635,7 +635,9 @@ def proven_whole(reply: http.Reply, text: str) -> bool:
         return True  # flow style (JSON): a cut one does not parse
     # Block style: Helm writes ``generated:`` after ``entries:``; a top-level key after the
     # entries proves they were not cut short.
-    keys = [m.group(1) for m in _TOP_LEVEL_KEY.finditer(text)]
+    from fluxbump.scan.sources import cr_as_lf  # (sources' config imports resolve, this)
+
+    keys = [m.group(1) for m in _TOP_LEVEL_KEY.finditer(cr_as_lf(text))]
     return "entries" in keys and keys[-1] != "entries"
 
 

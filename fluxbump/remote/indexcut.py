@@ -138,6 +138,7 @@ def _found(text: str, what: str) -> Iterator[int]:
 
 
 def _line_start(text: str, at: int) -> int:
+    # (LF alone ends a line here: ``cut_index`` parses a text holding any CR whole)
     return text.rfind("\n", 0, at) + 1
 
 

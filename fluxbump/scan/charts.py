@@ -15,7 +15,7 @@ from fluxbump.scan.releases import Unreadable, unreadable_of
 from fluxbump.scan.roles import read_once
 from fluxbump.scan.sites.blueprint import BlueprintFile, parse_blueprint
 from fluxbump.scan.sites.chart import ChartFile, parse_chart
-from fluxbump.scan.sources import SourceFile
+from fluxbump.scan.sources import LINE_START, SourceFile
 
 
 def read_charts(
@@ -52,8 +52,9 @@ def read_charts(
     return charts
 
 
-# A chart's name, read from the text of a Chart.yaml that does not parse as a whole.
-_NAME = re.compile(rb"^name:[ \t]*[\"']?([A-Za-z0-9][A-Za-z0-9._-]*)", re.MULTILINE)
+# A chart's name, read from the text of a Chart.yaml that does not parse as a whole (at
+# YAML's line starts: after CR, LF or CRLF).
+_NAME = re.compile(LINE_START.encode() + rb"name:[ \t]*[\"']?([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def _read_chart(

@@ -79,6 +79,8 @@ from fluxbump.scan.sites.terraform import (
 )
 from fluxbump.scan.sites.values import find_mirrors
 from fluxbump.scan.sources import (
+    LINE_END,
+    LINE_START,
     MAX_FILE_BYTES,
     SourceFile,
     as_utf8,
@@ -272,9 +274,9 @@ class Survey:
         """The unreadable Chart.yaml whose chart (or, as a component, its ``bp-``-less
         name) or one of whose dependencies is ``name``, read from its text."""
         named = re.compile(
-            rb"^[ \t-]*name:[ \t]*[\"']?" + re.escape(name.encode()) + rb"[\"']?[ \t]*\r?$",
-            re.MULTILINE,
-        )
+            LINE_START.encode() + rb"[ \t-]*name:[ \t]*[\"']?" + re.escape(name.encode())
+            + rb"[\"']?[ \t]*" + LINE_END.encode()
+        )  # fmt: skip
         for unread in self.unreadable:
             if not unread.file.endswith("Chart.yaml"):
                 continue
@@ -759,7 +761,8 @@ def _say_renovate_skipped(found: Survey, renovate: RenovatePaths | None) -> None
 def _chart_line(charts: frozenset[str]) -> re.Pattern[bytes]:
     """A ``chart: NAME`` line of one of ``charts`` (a HelmRelease of Flux's chart)."""
     names = b"|".join(re.escape(c.encode()) for c in sorted(charts))
-    return re.compile(rb"chart:[ \t]*['\"]?(?:" + names + rb")['\"]?[ \t]*\r?$", re.MULTILINE)
+    # (its line ends at CR, LF or CRLF: YAML's line end, ``LINE_END``)
+    return re.compile(rb"chart:[ \t]*['\"]?(?:" + names + rb")['\"]?[ \t]*" + LINE_END.encode())
 
 
 def _pins_flux(root: Path, rel: str, chart_line: re.Pattern[bytes]) -> bool:

@@ -36,6 +36,7 @@ from fluxbump.scan.sites.helmrelease import (
 )
 from fluxbump.scan.sites.operator import find_operator_charts, may_hold_operator_chart
 from fluxbump.scan.sources import (
+    LINE_START,
     JoinedSource,
     ReceivedSource,
     SourceFile,
@@ -596,7 +597,7 @@ def _go_template(raw: bytes) -> bool:
     return (b"{{" in raw and b"}}" in raw) or (b"<#" in raw and _FREEMARKER.search(raw) is not None)
 
 
-_FREEMARKER = re.compile(rb"^[ \t]*</?#[a-z-]", re.MULTILINE)
+_FREEMARKER = re.compile(LINE_START.encode() + rb"[ \t]*</?#[a-z-]")  # (CR, LF, CRLF)
 
 
 def _may_pin(raw: bytes, names: frozenset[str]) -> bool:

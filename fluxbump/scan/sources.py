@@ -30,6 +30,7 @@ _CHUNK = 64 * 1024
 LINE_START = r"(?<![^\r\n])"
 LINE_END = r"(?![^\r\n])"
 LINE_BREAK = re.compile(r"\r\n?|\n")
+LONE_CR = re.compile(r"\r(?!\n)")
 _LINE_KEPT = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
 
 
@@ -44,6 +45,46 @@ def lines(text: str) -> list[str]:
 def lines_kept(text: str) -> list[str]:
     """``lines`` of ``text``, each with its line break (they join to ``text``)."""
     return _LINE_KEPT.findall(text)
+
+
+def cr_as_lf(text: str) -> str:
+    """``text`` with each CR an LF, every offset kept: a pattern of LF lines (``^`` in
+    re.MULTILINE, fast where a literal follows) then finds the lines a lone CR ends too (a
+    CRLF leaves an empty line between, which passes no line pattern). A text without CR,
+    nearly every one, is returned as it is after one search."""
+    return text.replace("\r", "\n") if "\r" in text else text
+
+
+def line_start(text: str, offset: int, has_cr: bool = True) -> int:
+    """Where ``offset``'s line of ``text`` starts (after the line break before it);
+    ``has_cr``: whether a CR may be in the text (without one, a line ends at an LF alone)."""
+    start = text.rfind("\n", 0, offset) + 1
+    if has_cr:
+        start = max(start, text.rfind("\r", start, offset) + 1)
+    return start
+
+
+def line_end(text: str, offset: int, has_cr: bool = True) -> int:
+    """Where ``offset``'s line of ``text`` ends (at its line break, or the end of the text)."""
+    end = text.find("\n", offset)
+    end = len(text) if end < 0 else end
+    if has_cr:
+        cr = text.find("\r", offset, end)
+        end = end if cr < 0 else cr
+    return end
+
+
+def next_line(text: str, offset: int, has_cr: bool = True) -> int:
+    """Where the line after ``offset``'s starts (one past the text's end after the last)."""
+    end = line_end(text, offset, has_cr)
+    return end + (2 if text.startswith("\r\n", end) else 1)
+
+
+def line_break(text: str, offset: int) -> str:
+    """The line break ending ``offset``'s line (LF after the last line): what a line written
+    beside it ends with, so the file keeps its kind of ending."""
+    end = line_end(text, offset)
+    return text[end : next_line(text, offset)] or "\n"
 
 
 @dataclass(frozen=True)
@@ -72,25 +113,15 @@ class SourceFile:
 
     def line_start(self, offset: int) -> int:
         """Where ``offset``'s line starts (after the line break before it)."""
-        start = self.text.rfind("\n", 0, offset) + 1
-        if self._has_cr():
-            start = max(start, self.text.rfind("\r", start, offset) + 1)
-        return start
+        return line_start(self.text, offset, self._has_cr())
 
     def line_end(self, offset: int) -> int:
         """Where ``offset``'s line ends (at its line break, or the end of the text)."""
-        text = self.text
-        end = text.find("\n", offset)
-        end = len(text) if end < 0 else end
-        if self._has_cr():
-            cr = text.find("\r", offset, end)
-            end = end if cr < 0 else cr
-        return end
+        return line_end(self.text, offset, self._has_cr())
 
     def next_line(self, offset: int) -> int:
         """Where the line after ``offset``'s starts (one past the text's end after the last)."""
-        end = self.line_end(offset)
-        return end + (2 if self.text.startswith("\r\n", end) else 1)
+        return next_line(self.text, offset, self._has_cr())
 
     def line_before(self, offset: int) -> str:
         """The text of ``offset``'s line before it (what a pin there follows on its line)."""
@@ -103,6 +134,19 @@ class SourceFile:
         if has is None:
             has = self.__dict__["_cr"] = "\r" in self.text
         return has
+
+    def refuse_lone_cr(self, reader: str) -> None:
+        """A UsageError at the first line ending in a lone CR, for a format whose ``reader``
+        ends a line at LF or CRLF only (HCL's scanner, TOML 1.0): to it the file's lines are
+        one, and what they seem to pin to YAML's rule is nothing it reads. One test passes a
+        file without CR, nearly every one."""
+        lone = LONE_CR.search(self.text) if self._has_cr() else None
+        if lone is not None:
+            raise UsageError(
+                f"{self.rel}:{self.line_at(lone.start())}: lone CR line endings (classic Mac), "
+                f"which {reader} does not read as line breaks (only LF or CRLF): save the file "
+                "with LF line endings (mac2unix)"
+            )
 
     def text_site(self, role: Role, start: int, value: str, subject: str, owner: str) -> PinSite:
         """The pin-site of ``value`` found at ``start`` in the text (a pin edited as text)."""

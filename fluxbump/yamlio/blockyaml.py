@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from fluxbump.scan.sources import LONE_CR
 from fluxbump.yamlio import yamldoc
 
 # Document markers and directives at column 0; only a bare ``---`` (or ``--- # comment``) is cut
@@ -35,7 +36,6 @@ _UNUSUAL = re.compile(
 # leaves it shorter (one C pass, a fifth of a regex character class's cost), and only when the
 # text has a CR at all, the lone-CR test: an alternation is tried at every position.
 _CONTROL_ASCII = bytes([*(c for c in range(0x20) if chr(c) not in "\t\n\r"), 0x7F])
-_LONE_CR = re.compile(r"\r(?!\n)")
 _BOM = "\ufeff"
 
 
@@ -125,7 +125,7 @@ def _unusual(text: str, start: int) -> bool:
     ascii_bytes = text.encode("ascii")  # (no BOM in ASCII text: ``start`` is 0)
     if len(ascii_bytes.translate(None, _CONTROL_ASCII)) != len(ascii_bytes):
         return True
-    return "\r" in text and _LONE_CR.search(text, start) is not None
+    return "\r" in text and LONE_CR.search(text, start) is not None
 
 
 def _markers(text: str) -> list[tuple[int, int]]:

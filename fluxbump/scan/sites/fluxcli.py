@@ -215,8 +215,10 @@ def _pulled_by_digest(text: str, line: str) -> bool:
 def _kind_pins(source: SourceFile) -> list[PinSite]:
     name = source.rel.rsplit("/", 1)[-1]
     if name == ".tool-versions":
+        source.refuse_lone_cr("asdf or mise")  # (each splits it at LF, a CR kept in the line)
         return _text_pins(source, _TOOL_VERSIONS, ".tool-versions")
     if name.endswith(".toml") and "mise" in source.rel:
+        source.refuse_lone_cr("TOML")  # (TOML 1.0: "Newline means LF or CRLF")
         return _mise_pins(source)
     if name.endswith((".yaml", ".yml")) and "/workflows/" in f"/{source.rel}":
         return _action_pins(source) if _ACTION.encode() in source.raw else []

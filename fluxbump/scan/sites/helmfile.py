@@ -15,7 +15,7 @@ from typing import Any
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, yaml_site
-from fluxbump.scan.sources import SourceFile
+from fluxbump.scan.sources import SourceFile, line_end
 from fluxbump.yamlio import blockyaml, yamldoc
 
 
@@ -102,8 +102,7 @@ def _as_written(scalar: yamldoc.Scalar, template: str, key_end: int | None) -> y
         return replace(scalar, value=written.strip().strip("\"'"))
     if scalar.value.strip() or key_end is None:
         return scalar
-    line_end = template.find("\n", key_end)
-    rest = template[key_end : len(template) if line_end < 0 else line_end]
+    rest = template[key_end : line_end(template, key_end)]
     action = _ACTION.search(rest)
     if action is None:
         return scalar

@@ -56,21 +56,18 @@ class TemplateVariable:
 
 def template_variables(source: SourceFile, pattern: str) -> list[TemplateVariable]:
     """The install URLs of one template (not on comment lines) whose release is a variable."""
-    text, found, line_start, scanned = source.text, [], 0, 0
+    text, found, line_start, line = source.text, [], 0, 0
     for match in re.finditer(pattern, text):
-        newline = text.rfind("\n", scanned, match.start())  # (each character looked at once)
-        line_start, scanned = newline + 1 if newline >= 0 else line_start, match.start()
+        at = source.line_at(match.start())
+        if at != line:  # (each line's start found once: many URLs on one line stay linear)
+            line, line_start = at, source.line_start(match.start())
         if _COMMENT.match(text, line_start):
             continue
         floor = max(line_start, match.start() - _URL_SHOWN)
         start = max(floor, *(text.rfind(stop, floor, match.start()) + 1 for stop in _URL_STOPS))
         after = _URL_END.match(text, match.end(), match.end() + _URL_SHOWN)
         url = text[start : after.end() if after else match.end()]
-        found.append(
-            TemplateVariable(
-                source.rel, source.line_at(match.start()), url, match["name"], match["prefix"]
-            )
-        )
+        found.append(TemplateVariable(source.rel, line, url, match["name"], match["prefix"]))
     return found
 
 
@@ -341,8 +338,7 @@ _KEY_BEFORE = re.compile(r'(?<![\w"-])"?(?P<name>[A-Za-z_][A-Za-z0-9_-]*)"?[ \t]
 
 def argument_name(source: SourceFile, site: PinSite) -> str | None:
     """The variable a ``templatefile()`` literal is passed as (the key before it)."""
-    line_start = source.text.rfind("\n", 0, site.start) + 1
-    key = _KEY_BEFORE.search(source.text, line_start, site.start)
+    key = _KEY_BEFORE.search(source.text, source.line_start(site.start), site.start)
     return key["name"] if key is not None else None
 
 

@@ -63,8 +63,13 @@ def find_terraform_pins(source: SourceFile) -> list[PinSite]:
     """The ``version`` of each Flux provider block in one ``.tf`` file: a literal, a
     ``var.NAME`` reference (its value is ``var.NAME``; ``follow_variables`` resolves it), or
     any other expression as written (unproven)."""
+    # (HCL's scanner: ``Newline = '\\r'? '\\n'``; a .tfvars file's values are read for the
+    # ``var.NAME`` of any block: ``follow_variables``)
+    if source.rel.endswith(".tfvars"):
+        source.refuse_lone_cr("Terraform")
     if not source.rel.endswith(".tf") or b"flux_" not in source.raw:
         return []
+    source.refuse_lone_cr("Terraform")
     sites = []
     for header in _HEADER.finditer(source.text):
         if (header.group("kind"), header.group("type")) not in _BLOCKS:

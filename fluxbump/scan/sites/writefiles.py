@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite
 from fluxbump.scan.sites import helmchart, object_name, scalar_text
-from fluxbump.scan.sources import LINE_BREAK, SourceFile, lines
+from fluxbump.scan.sources import LINE_BREAK, SourceFile, line_end, line_start, lines
 from fluxbump.yamlio import blockyaml, yamldoc
 
 _FILES = "write_files"
@@ -59,7 +59,7 @@ class Written:
 
     def at(self, offset: int) -> int:
         """The file offset of a character of ``text``."""
-        line = self.text.count("\n", 0, offset)
+        line = self.text.count("\n", 0, offset)  # (a scalar's value: YAML's breaks are LF)
         return self.starts[line] + offset - (self.text.rfind("\n", 0, offset) + 1)
 
 
@@ -131,10 +131,8 @@ def _as_written(site: PinSite, text: str) -> PinSite:
     """A site read from blanked text, as the file writes it: with the directives it touches
     (``%{ if lts }2.12.4%{ else }2.13.0%{ endif }``), which the gate shows unproven and no
     edit touches."""
-    line_start = text.rfind("\n", 0, site.start) + 1
-    line_end = text.find("\n", site.end)
     start, end = site.start, site.end
-    for directive in _DIRECTIVE.finditer(text, line_start, len(text) if line_end < 0 else line_end):
+    for directive in _DIRECTIVE.finditer(text, line_start(text, start), line_end(text, end)):
         if directive.start() <= end and directive.end() >= start:  # (in order: each extends)
             start, end = min(start, directive.start()), max(end, directive.end())
     if (start, end) == (site.start, site.end):

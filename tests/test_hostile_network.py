@@ -16,6 +16,7 @@ import io
 import json
 import socket
 import tarfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,6 +165,42 @@ def test_truncated_once_then_whole_is_used(server: HelmServer) -> None:
     assert resolve(server.base_url).code == 0
 
 
+def cut_gzip(body: bytes) -> bytes:
+    """``body`` up to its third line, gzip-compressed as a server sends it, the stream ending
+    there: no end-of-stream block, no CRC and length trailer (a transfer cut mid-way)."""
+    head = b"".join(body.splitlines(keepends=True)[:3])
+    packer = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+    return packer.compress(head) + packer.flush(zlib.Z_SYNC_FLUSH)
+
+
+GZIPPED = {"Content-Encoding": "gzip"}
+
+
+@pytest.mark.cold_cache  # looks at the cache directory's files
+def test_a_gzip_body_cut_short_is_retried_then_falls_back_and_never_cached(
+    server: HelmServer, tmp_path: Path
+) -> None:
+    """A gzip-encoded index whose stream stops early, its Content-Length the bytes sent:
+    httpx passed on what it had inflated as the whole body ('apiVersion: v1', 'entries:',
+    '  flux2:', a valid index without charts), so resolve said no chart (exit 3) and the
+    cut index was cached under the server's ETag, every later run revalidating it (304)."""
+    etag = '"' + hashlib.sha256(INDEX).hexdigest()[:16] + '"'  # the server's for the whole
+    cut = Fault(status=200, body=cut_gzip(INDEX), headers={**GZIPPED, "ETag": etag})
+    server.faults += [cut] * 3
+    assert_fell_back(resolve(server.base_url), tmp_path, "after 3 tries", "gzip")
+    assert len(server.requests) == 3
+    assert_good_response_used(server, tmp_path)
+
+
+def test_a_gzip_body_cut_short_once_then_whole_is_used(server: HelmServer) -> None:
+    server.faults += [Fault(status=200, body=cut_gzip(INDEX), headers=GZIPPED),
+                      Fault(status=200, body=gzip.compress(INDEX), headers=GZIPPED)]  # fmt: skip
+    outcome = resolve(server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    assert outcome.stdout.startswith("Flux v2.4.0 → flux2 chart 2.14.1 (index: http")
+    assert len(server.requests) == 2
+
+
 @pytest.mark.cold_cache  # looks at the cache directory's files
 @pytest.mark.parametrize(
     ("body", "says"),
@@ -211,8 +248,14 @@ def test_alias_bomb_is_refused_before_expansion() -> None:
 
 
 @pytest.mark.cold_cache  # looks at the cache directory's files
-def test_index_over_the_size_limit_is_exit_3(server: HelmServer, tmp_path: Path) -> None:
-    server.routes["/big/index.yaml"] = INDEX + b"#" * (MAX_INDEX_BYTES + 1) + b"\n"
+@pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip-encoded"])
+def test_index_over_the_size_limit_is_exit_3(
+    server: HelmServer, tmp_path: Path, gzipped: bool
+) -> None:
+    """Capped on the bytes inflated too: a gzip-encoded body of 33 KiB unpacks to 32 MiB."""
+    big = INDEX + b"#" * (MAX_INDEX_BYTES + 1) + b"\n"
+    body, headers = (gzip.compress(big), GZIPPED) if gzipped else (big, {})
+    server.faults.append(Fault(status=200, body=body, headers=headers, path="/big/index.yaml"))
     repo = make_fleet(tmp_path / "fleet", INCIDENT, git=False)
     argv = ("to", "2.4.0", "--dry-run", "--no-git", "--repo", str(repo))  # never falls back
     outcome = run_cli(*argv, "--helm-repo", server.url("/big/index.yaml"))

@@ -12,7 +12,6 @@ import hashlib
 import os
 import re
 import tarfile
-import zlib
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlparse
 
 from fluxbump.errors import ResolutionError
-from fluxbump.remote import files, http
+from fluxbump.remote import files, http, inflate
 from fluxbump.remote.index import Cache, ChartEntry, HelmIndex
 from fluxbump.verdict import note_read
 
@@ -255,22 +254,16 @@ def chart_members(
 
 
 def _gunzip_bounded(archive: bytes, source: str, limit: int) -> bytes:
-    out = bytearray()
-    data = archive
     try:
-        while data:
-            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip only
-            out += inflater.decompress(data, limit + 1 - len(out))
-            if len(out) > limit:
-                raise ResolutionError(
-                    f"{source}: archive unpacks to more than {limit} bytes; refusing it"
-                )
-            if not inflater.eof:
-                raise ResolutionError(f"{source}: truncated gzip archive")
-            data = inflater.unused_data  # concatenated gzip members are valid gzip
-    except zlib.error as exc:
+        return inflate.gunzip(archive, limit)
+    except inflate.TooLarge:
+        raise ResolutionError(
+            f"{source}: archive unpacks to more than {limit} bytes; refusing it"
+        ) from None
+    except inflate.Truncated:
+        raise ResolutionError(f"{source}: truncated gzip archive") from None
+    except inflate.NotGzip as exc:
         raise ResolutionError(f"{source}: not a gzip archive ({exc})") from None
-    return bytes(out)
 
 
 def _safe_members(tar: tarfile.TarFile, source: str, limits: ArchiveLimits) -> dict[str, bytes]:

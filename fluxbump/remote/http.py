@@ -14,7 +14,9 @@ upstream chart repositories, OCI registries and the forge API all go through ``S
   (``$FLUXBUMP_HTTP_DEADLINE``): a server dripping one byte every half second passes every
   read timeout, so a watchdog cuts its socket at the deadline.
 * **Size.** A body is capped on the bytes actually read (a ``Content-Length`` over the cap is
-  refused before reading; a lying one changes nothing).
+  refused before reading; a lying one changes nothing), and a gzip body on what it inflates
+  to. gzip is the only encoding asked for and is inflated here, its end checked: a stream
+  cut short is a broken response, retried.
 * **Errors.** Every failure is a ``ResolutionError`` (exit 3): one line starting with the URL.
 """
 
@@ -33,6 +35,7 @@ from urllib.parse import urlsplit
 
 from fluxbump import progress
 from fluxbump.errors import ResolutionError, UsageError
+from fluxbump.remote import inflate
 
 ATTEMPTS = 3
 TIMEOUT_ENV = "FLUXBUMP_HTTP_TIMEOUT"
@@ -127,7 +130,8 @@ class Session:
         self._base_url = base_url
         self._client = httpx.Client(
             base_url=base_url,
-            headers=dict(headers or {}),
+            # gzip alone, inflated by ``_decoded`` (which sees a cut stream); none other is asked.
+            headers={"Accept-Encoding": "gzip", **(headers or {})},
             timeout=read_timeout(),
             trust_env=True,
             verify=_tls_context(),
@@ -210,18 +214,19 @@ class Session:
             if declared.isdigit() and int(declared) > request.max_bytes:
                 raise request.too_big()
             chunks, size = [], 0
-            for chunk in response.iter_bytes():
+            for chunk in response.iter_raw():  # as sent: ``_decoded`` undoes the encoding
                 watchdog.check(request)
                 size += len(chunk)
                 if size > request.max_bytes:
                     raise request.too_big()
                 chunks.append(chunk)
             watchdog.check(request)  # a cut socket can look like the end of a body
+            encoding = response.headers.get("content-encoding", "")
             return Reply(
                 url=str(response.url),
                 status=response.status_code,
                 headers={k.lower(): v for k, v in response.headers.items()},
-                body=b"".join(chunks),
+                body=_decoded(b"".join(chunks), encoding, request),
                 links={str(rel): link["url"] for rel, link in response.links.items()},
             )
 
@@ -308,6 +313,26 @@ def _shutdown(fd: int) -> None:
         raw.shutdown(socket.SHUT_RDWR)
     finally:
         raw.detach()
+
+
+def _decoded(raw: bytes, encoding: str, request: _Request) -> bytes:
+    """The body without its Content-Encoding, capped like the bytes read. gzip is inflated
+    here, not by httpx: its decoder ends quietly where a cut stream stops, and half an index
+    that still parsed was taken for the whole, cached, and revalidated (304) ever after. A
+    cut stream is a broken response, tried again like a short one."""
+    import httpx
+
+    coding = encoding.strip().lower()
+    if coding in ("", "identity") or not raw:  # (a 304 or HEAD carries the header, no body)
+        return raw
+    if coding not in ("gzip", "x-gzip"):
+        raise request.failure(f"Content-Encoding {encoding!r}, which was not asked for")
+    try:
+        return inflate.gunzip(raw, request.max_bytes)
+    except inflate.TooLarge:
+        raise request.too_big() from None
+    except (inflate.Truncated, inflate.NotGzip) as exc:
+        raise httpx.DecodingError(f"gzip body: {exc}") from None
 
 
 def _pause(seconds: float) -> None:

@@ -44,7 +44,9 @@ def resolve_chart_version(
     wanted = _latest(by_release, pre) if release == "latest" else versions.normalize(release)
     entries = by_release.get(wanted)
     if not entries:
-        raise ResolutionError(_no_chart_message(by_release, wanted, chart_name))
+        left_out = index.refused.get(chart_name, ())
+        why = f" (the index's entries left out: {'; '.join(left_out)})" if left_out else ""
+        raise ResolutionError(_no_chart_message(by_release, wanted, chart_name) + why)
     ordered = sorted((e.version for e in entries), key=versions.sort_key, reverse=True)
     return Resolution(wanted, ordered[0], chart_name, index.url, tuple(ordered))
 

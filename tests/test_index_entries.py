@@ -1,11 +1,17 @@
 """Entries of a Helm index that are not what Helm writes: a version YAML reads as a number
-(``version: 2.10`` is 2.1) is refused and named, never taken as the text of that number."""
+(``version: 2.10`` is 2.1) is refused and named, never taken as the text of that number; a
+version listed twice, the entries disagreeing, is refused and named, never one of them taken."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+from fluxbump.errors import EXIT_RESOLUTION
+from tests.adversarial.harness import git_state
 from tests.support.cli_runner import run_cli
+from tests.support.fixtures import INCIDENT, make_fleet
+from tests.support.helm_repo import flux_repo_routes
 from tests.support.helm_server import HelmServer, serve
 
 # Helm quotes every version it writes; a hand-made mirror left two plain, the first a YAML
@@ -41,3 +47,60 @@ def test_an_entry_whose_version_is_a_yaml_number_is_refused_and_named() -> None:
             assert f"warning: {url}: {FLOAT}" in warnings, outcome.stderr
             assert any(w.startswith(f"warning: {url}: {INT}") for w in warnings), warnings
         assert server.bodies_sent() == 1
+
+
+def _listed_twice(app_version: str, digest: str | None = None) -> dict[str, bytes]:
+    """The local flux2 repository with chart 2.14.1 listed a second time, after the real
+    entry, with ``app_version`` (and ``digest``, when given), the same archive URL."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    index = json.loads(routes["/index.yaml"])
+    charts = index["entries"]["flux2"]
+    real = next(e for e in charts if e["version"] == "2.14.1")
+    charts.append({**real, "appVersion": app_version, "digest": digest or real["digest"]})
+    routes["/index.yaml"] = json.dumps(index).encode()
+    return routes
+
+
+TWICE = (
+    "the 'flux2' entries of version 2.14.1 disagree (appVersion 2.4.0 and 2.5.0): Helm may "
+    "install either, so each is left out"
+)
+
+
+def test_a_version_listed_twice_with_two_app_versions_is_left_out_and_named(
+    tmp_path: Path,
+) -> None:
+    """chart 2.14.1 listed again with appVersion 2.5.0: ``to 2.5.0`` pinned it beside
+    cloud-init 2.5.0 and committed (its archive, fetched through the first entry, declares
+    2.4.0, which agreed with that entry), the incident itself; ``to 2.4.0`` took it too."""
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=_listed_twice("2.5.0"))) as srv:
+        url = srv.url("/index.yaml")
+        moved = run_cli("to", "2.5.0", "--repo", str(repo), "--helm-repo", srv.base_url)
+        assert moved.code == EXIT_RESOLUTION, moved.stdout
+        assert moved.stderr.startswith("error: Flux release 2.5.0 has no 'flux2' chart in the ")
+        assert moved.stderr.endswith(f" (the index's entries left out: {TWICE})\n")
+        assert git_state(repo) == before
+        chosen = run_cli("to", "2.4.0", "--dry-run", "--json", "--repo", str(repo),
+                         "--helm-repo", srv.base_url)  # fmt: skip
+    assert chosen.code == 0, chosen.stderr
+    assert json.loads(chosen.stdout)["to"] == {"release": "2.4.0", "chart": "2.14.0"}
+    assert f"warning: {url}: {TWICE}" in chosen.stderr.splitlines(), chosen.stderr
+    assert git_state(repo) == before
+
+
+def test_a_version_listed_twice_alike_is_one_entry() -> None:
+    """The same entry twice (a careless merge) names one chart: nothing to choose between."""
+    with serve(HelmServer(routes=_listed_twice("2.4.0"))) as srv:
+        outcome = run_cli("resolve", "2.4.0", "--helm-repo", srv.base_url, "--json")
+    assert outcome.code == 0 and outcome.stderr == "", outcome.stderr
+    assert json.loads(outcome.stdout)["chart"] == "2.14.1"
+
+
+def test_a_version_listed_twice_with_two_digests_is_left_out_and_named() -> None:
+    with serve(HelmServer(routes=_listed_twice("2.4.0", "ab" * 32))) as srv:
+        outcome = run_cli("resolve", "2.4.0", "--helm-repo", srv.base_url, "--json")
+    assert outcome.code == 0, outcome.stderr
+    assert json.loads(outcome.stdout)["chart"] == "2.14.0"
+    assert "version 2.14.1 disagree (digest " in outcome.stderr, outcome.stderr

@@ -35,7 +35,7 @@ MAX_INDEX_BYTES = 32 * 1024 * 1024
 FETCH_INDEX = "fetch the Helm index"
 # Parsed-index sidecars (see ``load_parsed``): name prefix, format version, how many to keep.
 PARSED_PREFIX = "parsed-"
-PARSED_FORMAT = 2  # 2: with the entries refused (``HelmIndex.refused``)
+PARSED_FORMAT = 3  # 2: with the entries refused (``HelmIndex.refused``); 3: a version once
 PARSED_KEEP = 8
 # From this size on, an index is read per chart when it can be cut (``_lazy_index``): the
 # whole parse costs seconds (43-60 s and ~940 MB at 25 MB), once per text for a fetched
@@ -445,7 +445,41 @@ def _chart_entries(chart: str, raw: object) -> tuple[tuple[ChartEntry, ...], tup
                 digest=str(item.get("digest", "")),
             )
         )
-    return tuple(found), tuple(refused)
+    kept, disagreeing = _one_per_version(chart, found)
+    return kept, (*refused, *disagreeing)
+
+
+def _one_per_version(
+    chart: str, found: list[ChartEntry]
+) -> tuple[tuple[ChartEntry, ...], tuple[str, ...]]:
+    """Each version once, and why the versions left out were. ``helm repo index`` never
+    lists a version twice; a lying or hand-merged index whose entries of one version
+    disagree on appVersion or digest names no one chart (Helm may install either, while
+    fluxbump would map the release by one and verify the archive by the other): all are
+    left out. Identical repeats are one entry."""
+    by_version: dict[str, list[ChartEntry]] = {}
+    for entry in found:
+        by_version.setdefault(entry.version, []).append(entry)
+    kept, refused = [], []
+    for version, entries in by_version.items():
+        why = _disagreement(chart, version, entries)
+        if why:
+            refused.append(why)
+        else:
+            kept.append(entries[0])
+    return tuple(kept), tuple(refused)
+
+
+def _disagreement(chart: str, version: str, entries: list[ChartEntry]) -> str:
+    for field in ("appVersion", "digest"):
+        values = list(dict.fromkeys(e.app_version if field == "appVersion" else e.digest
+                                    for e in entries))  # fmt: skip
+        if len(values) > 1:
+            return (
+                f"the '{chart}' entries of version {version} disagree ({field} "
+                f"{' and '.join(values)}): Helm may install either, so each is left out"
+            )
+    return ""
 
 
 def _not_text(chart: str, item: dict[Any, Any], key: str) -> str:

@@ -104,3 +104,20 @@ def test_a_version_listed_twice_with_two_digests_is_left_out_and_named() -> None
     assert outcome.code == 0, outcome.stderr
     assert json.loads(outcome.stdout)["chart"] == "2.14.0"
     assert "version 2.14.1 disagree (digest " in outcome.stderr, outcome.stderr
+
+
+def test_a_release_only_a_chart_version_no_semver_carries_is_not_latest(tmp_path: Path) -> None:
+    """An entry whose chart version is no SemVer (``latest``, a mirror's alias; Helm skips
+    such entries) carrying appVersion 2.9.9: ``to latest`` chose Flux 2.9.9, then found no
+    chart for it (exit 3, "has no 'flux2' chart"), so the scheduled bump never moved."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    index = json.loads(routes["/index.yaml"])
+    charts = index["entries"]["flux2"]
+    charts.insert(0, {**charts[0], "version": "latest", "appVersion": "2.9.9"})
+    routes["/index.yaml"] = json.dumps(index).encode()
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    with serve(HelmServer(routes=routes)) as srv:
+        outcome = run_cli("to", "latest", "--dry-run", "--json", "--repo", str(repo),
+                          "--helm-repo", srv.base_url)  # fmt: skip
+    assert outcome.code == 0, outcome.stderr
+    assert json.loads(outcome.stdout)["to"] == {"release": "2.5.1", "chart": "2.15.0"}

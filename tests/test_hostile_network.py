@@ -488,3 +488,17 @@ def test_an_entry_whose_urls_are_no_text_names_no_download(
         outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
     assert_exit_3(outcome, "chart flux2 2.15.0: the index lists no download URL")
     assert git_state(repo) == before
+
+
+@pytest.mark.parametrize("where", ["/index.yaml", "/charts/flux2-2.14.1.tgz"])
+def test_a_redirect_to_a_local_file_is_never_followed(tmp_path: Path, where: str) -> None:
+    """The index, or a chart archive it names, answers 302 to ``file:///etc/passwd``: ``to``
+    exits 3 naming the URL, reads no file, writes nothing."""
+    to_file = Fault(status=302, body=b"", headers={"Location": "file:///etc/passwd"}, path=where)
+    routes = flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"}))
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=dict(routes), faults=[to_file])) as srv:
+        outcome = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert_exit_3(outcome, f"error: {srv.url(where)}: cannot ", "unsupported protocol 'file://'")
+    assert git_state(repo) == before

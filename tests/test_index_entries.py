@@ -121,3 +121,21 @@ def test_a_release_only_a_chart_version_no_semver_carries_is_not_latest(tmp_path
                           "--helm-repo", srv.base_url)  # fmt: skip
     assert outcome.code == 0, outcome.stderr
     assert json.loads(outcome.stdout)["to"] == {"release": "2.5.1", "chart": "2.15.0"}
+
+
+def test_app_versions_the_index_writes_with_a_v_map_the_same_releases(tmp_path: Path) -> None:
+    """A mirror that writes every appVersion as ``v2.4.0`` (the archives' Chart.yaml say
+    ``2.4.0``): ``to 2.4.0`` moves to the same chart, the archive agreeing, and ``check``
+    then finds the repository consistent."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    index = json.loads(routes["/index.yaml"])
+    for entry in index["entries"]["flux2"]:
+        entry["appVersion"] = "v" + entry["appVersion"]
+    routes["/index.yaml"] = json.dumps(index).encode()
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    with serve(HelmServer(routes=routes)) as srv:
+        moved = run_cli("to", "2.4.0", "--json", "--repo", str(repo), "--helm-repo", srv.base_url)
+        assert moved.code == 0, moved.stderr
+        assert json.loads(moved.stdout)["to"] == {"release": "2.4.0", "chart": "2.14.1"}
+        checked = run_cli("check", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert checked.code == 0, checked.stdout

@@ -17,6 +17,8 @@ upstream chart repositories, OCI registries and the forge API all go through ``S
   refused before reading; a lying one changes nothing), and a gzip body on what it inflates
   to. gzip is the only encoding asked for and is inflated here, its end checked: a stream
   cut short is a broken response, retried.
+* **Redirects.** Followed for a GET (httpx's limit of 20), except from https to plain http
+  off this machine: refused before it is followed.
 * **Errors.** Every failure is a ``ResolutionError`` (exit 3): one line starting with the URL.
 """
 
@@ -135,6 +137,7 @@ class Session:
             timeout=read_timeout(),
             trust_env=True,
             verify=_tls_context(),
+            event_hooks={"response": [_refuse_downgrade]},
         )
         self._sockets: list[socket.socket] = []
 
@@ -184,6 +187,9 @@ class Session:
                     reply = self._once(request, watchdog)
                 except (httpx.UnsupportedProtocol, httpx.TooManyRedirects) as exc:
                     raise request.failure(_why(exc)) from None  # a retry would do the same
+                except _Downgrade as exc:
+                    left = f"redirected from https to {exc}: refusing to leave TLS"
+                    raise request.failure(left) from None
                 except (httpx.TransportError, httpx.DecodingError) as exc:
                     watchdog.check(request)  # a socket cut by the watchdog is the deadline
                     if attempt == attempts:
@@ -301,6 +307,27 @@ class _Watchdog:
         if time.monotonic() + seconds >= self.ends:
             raise request.late(self.seconds)
         _pause(seconds)
+
+
+class _Downgrade(Exception):
+    """A redirect from https to plain http off this machine; the message is its target."""
+
+
+def _refuse_downgrade(response: Any) -> None:
+    """Stop at a redirect from https to plain http (loopback aside), before it is followed:
+    what the user named over TLS would come in the clear, for anyone on the path to rewrite
+    (an index's appVersion and digest are what map a release to a chart)."""
+    import httpx
+
+    location = response.headers.get("location")
+    if location is None or not response.is_redirect or response.url.scheme != "https":
+        return
+    try:
+        target = response.url.join(location)
+    except httpx.InvalidURL:
+        return  # httpx refuses it next, as for any request
+    if target.scheme == "http" and not is_loopback(str(target)):
+        raise _Downgrade(str(target))
 
 
 def _shutdown(fd: int) -> None:

@@ -502,3 +502,22 @@ def test_a_redirect_to_a_local_file_is_never_followed(tmp_path: Path, where: str
         outcome = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", srv.base_url)
     assert_exit_3(outcome, f"error: {srv.url(where)}: cannot ", "unsupported protocol 'file://'")
     assert git_state(repo) == before
+
+
+@pytest.mark.parametrize("second", ["flux2/./Chart.yaml", "other/Chart.yaml"])
+def test_an_archive_with_a_second_chart_yaml_helm_would_read_is_refused_by_to(
+    tmp_path: Path, second: str
+) -> None:
+    """Helm loads each member as its path without the first folder, whatever that folder's
+    name, and the last Chart.yaml it meets is the chart's. An archive holding flux2/Chart.yaml
+    as the index lists it, then another Chart.yaml to Helm declaring appVersion 2.4.0: the
+    check read the first, and ``to 2.5.1`` pinned a chart that deploys Flux 2.4.0, exit 0."""
+    listed = b"apiVersion: v2\nname: flux2\nversion: 2.15.0\nappVersion: 2.5.1\n"
+    body = targz({"flux2/Chart.yaml": listed, second: listed.replace(b"2.5.1", b"2.4.0")})
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=routes_serving("2.15.0", "2.5.1", body))) as srv:
+        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert_exit_3(outcome, f"{srv.url('/charts/flux2-2.15.0.tgz')}: chart flux2 2.15.0 holds 2 "
+                  f"files Helm reads as its Chart.yaml (flux2/Chart.yaml, {second}): refusing")  # fmt: skip
+    assert git_state(repo) == before

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 import re
 import tarfile
 from dataclasses import dataclass
@@ -85,7 +86,14 @@ def _refuse_mislabelled(
     """The archive's own Chart.yaml must agree with its index entry: Helm deploys the
     appVersion the chart declares, while fluxbump maps a Flux release to a chart by the
     index's; an entry rewritten by a mirror would pin a chart shipping another release."""
-    declared = _declared(members)
+    tops = [name for name in members if _helm_name(name) == "Chart.yaml"]
+    if len(tops) > 1:
+        raise ResolutionError(
+            f"{url}: chart {entry.name} {entry.version} holds {len(tops)} files Helm reads as "
+            f"its Chart.yaml ({', '.join(tops)}): refusing an archive whose chart depends on "
+            "which one is read last"
+        )
+    declared = _declared(members[tops[0]]) if tops else None
     if declared is None:
         raise ResolutionError(
             f"{url}: chart {entry.name} {entry.version} has no readable Chart.yaml at its top, "
@@ -105,22 +113,24 @@ def _refuse_mislabelled(
         )
 
 
-def _declared(members: dict[str, bytes]) -> dict[str, Any] | None:
-    """The top chart's Chart.yaml data (None when absent, unreadable or not a mapping: Helm
-    refuses such an archive)."""
+def _helm_name(member: str) -> str:
+    """The path Helm loads an archive member as: its first folder dropped, whatever its
+    name, and the rest cleaned (``flux2/./Chart.yaml`` is ``Chart.yaml`` too)."""
+    parts = member.replace("\\", "/").split("/")
+    return posixpath.normpath("/".join(parts[1:])) if len(parts) > 1 else ""
+
+
+def _declared(data: bytes) -> dict[str, Any] | None:
+    """A Chart.yaml's data (None when unreadable or not a mapping: Helm refuses it)."""
     from ruamel.yaml.error import YAMLError
 
     from fluxbump.yamlio import plaindata
 
-    for name, data in members.items():
-        parts = name.split("/")
-        if len(parts) == 2 and parts[1] == "Chart.yaml":
-            try:
-                doc = plaindata.load(data.decode("utf-8", errors="replace"))
-            except (YAMLError, RecursionError, ValueError):
-                return None
-            return doc if isinstance(doc, dict) else None
-    return None
+    try:
+        doc = plaindata.load(data.decode("utf-8", errors="replace"))
+    except (YAMLError, RecursionError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 def resolve_chart_url(index_url: str, url: str) -> str:

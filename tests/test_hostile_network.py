@@ -411,6 +411,22 @@ def routes_serving(version: str, app_version: str, body: bytes) -> dict[str, byt
     return routes
 
 
+def flux2_crds() -> bytes:
+    """The CRDs of the local repository's flux2 2.15.0 chart (tests/support/helm_repo)."""
+    charts = flux_repo_routes(keep=frozenset({"2.15.0"}))
+    with tarfile.open(fileobj=io.BytesIO(charts["/charts/flux2-2.15.0.tgz"])) as tar:
+        return tar.extractfile("flux2/templates/crds.yaml").read()  # type: ignore[union-attr]
+
+
+def new_release_routes(release: str, crds: bytes | None = None) -> tuple[dict[str, bytes], str]:
+    """The local flux2 repository with a chart ``release`` carrying Flux ``release``, one the
+    bundled CRD catalog does not know (its archive is read before any write), holding
+    ``crds`` (else 2.15.0's); and its archive's path."""
+    chart = f"apiVersion: v2\nname: flux2\nversion: {release}\nappVersion: {release}\n"
+    files = {"flux2/Chart.yaml": chart.encode(), "flux2/templates/crds.yaml": crds or flux2_crds()}
+    return routes_serving(release, release, targz(files)), f"/charts/flux2-{release}.tgz"
+
+
 @pytest.mark.cold_cache  # looks at the cache directory's files
 @pytest.mark.parametrize(
     "chart_yaml",
@@ -442,15 +458,11 @@ def test_a_new_chart_whose_crd_cannot_be_read_is_refused_not_called_a_removal(
     """A chart release the bundled catalog does not know (2.99.0) whose first CRD document
     is not YAML: the guard read the other CRDs and called the unread one removed, exit 4,
     advising --force-unsafe-crds, which would install the broken chart. It is named, exit 3."""
-    charts = flux_repo_routes(keep=frozenset({"2.15.0"}))
-    with tarfile.open(fileobj=io.BytesIO(charts["/charts/flux2-2.15.0.tgz"])) as tar:
-        crds = tar.extractfile("flux2/templates/crds.yaml").read()  # type: ignore[union-attr]
-    chart = b"apiVersion: v2\nname: flux2\nversion: 2.99.0\nappVersion: 2.99.0\n"
-    broken = crds.replace(b"metadata:", b"metadata: [oops", 1)
-    body = targz({"flux2/Chart.yaml": chart, "flux2/templates/crds.yaml": broken})
+    broken = flux2_crds().replace(b"metadata:", b"metadata: [oops", 1)
+    routes, _ = new_release_routes("2.99.0", broken)
     repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
     before = git_state(repo)
-    with serve(HelmServer(routes=routes_serving("2.99.0", "2.99.0", body))) as srv:
+    with serve(HelmServer(routes=routes)) as srv:
         outcome = run_cli("to", "2.99.0", "--repo", str(repo), "--helm-repo", srv.base_url)
     assert_exit_3(outcome, "error: flux2-2.99.0.tgz:flux2/templates/crds.yaml document 1: "
                   "skipped, not YAML", "cannot tell which API versions flux2 2.99.0 serves")  # fmt: skip

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from fluxbump.errors import EXIT_RESOLUTION
 from tests.adversarial.harness import git_state
 from tests.support.cli_runner import run_cli
@@ -49,14 +51,18 @@ def test_an_entry_whose_version_is_a_yaml_number_is_refused_and_named() -> None:
         assert server.bodies_sent() == 1
 
 
-def _listed_twice(app_version: str, digest: str | None = None) -> dict[str, bytes]:
+def _listed_twice(
+    app_version: str, digest: str | None = None, version: str = "2.14.1"
+) -> dict[str, bytes]:
     """The local flux2 repository with chart 2.14.1 listed a second time, after the real
-    entry, with ``app_version`` (and ``digest``, when given), the same archive URL."""
+    entry, as ``version`` with ``app_version`` (and ``digest``, when given), the same archive
+    URL."""
     routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
     index = json.loads(routes["/index.yaml"])
     charts = index["entries"]["flux2"]
     real = next(e for e in charts if e["version"] == "2.14.1")
-    charts.append({**real, "appVersion": app_version, "digest": digest or real["digest"]})
+    again = {"version": version, "appVersion": app_version, "digest": digest or real["digest"]}
+    charts.append({**real, **again})
     routes["/index.yaml"] = json.dumps(index).encode()
     return routes
 
@@ -139,3 +145,17 @@ def test_app_versions_the_index_writes_with_a_v_map_the_same_releases(tmp_path: 
         assert json.loads(moved.stdout)["to"] == {"release": "2.4.0", "chart": "2.14.1"}
         checked = run_cli("check", "--repo", str(repo), "--helm-repo", srv.base_url)
     assert checked.code == 0, checked.stdout
+
+
+@pytest.mark.parametrize("spelled", ["v2.14.1", "2.14.1+mirror"])
+def test_one_version_to_helm_spelled_twice_with_two_app_versions_is_left_out(spelled: str) -> None:
+    """Helm matches a pin of 2.14.1 to ``v2.14.1`` and ``2.14.1+mirror`` alike (SemVer
+    equality, build metadata ignored) and takes whichever sorts first: the entries are one
+    version to it, and disagreeing they name no one chart."""
+    with serve(HelmServer(routes=_listed_twice("2.5.0", version=spelled))) as srv:
+        outcome = run_cli("resolve", "2.5.0", "--helm-repo", srv.base_url)
+    assert outcome.code == EXIT_RESOLUTION, outcome.stdout
+    assert outcome.stderr.endswith(
+        f"(the index's entries left out: the 'flux2' entries of version 2.14.1 and {spelled} "
+        "disagree (appVersion 2.4.0 and 2.5.0): Helm may install either, so each is left out)\n"
+    ), outcome.stderr

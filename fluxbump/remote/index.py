@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
+from fluxbump import versions
 from fluxbump.errors import IndexUnreadable, ResolutionError, UsageError
 from fluxbump.remote import files, http
 from fluxbump.verdict import note_read
@@ -459,10 +460,10 @@ def _one_per_version(
     left out. Identical repeats are one entry."""
     by_version: dict[str, list[ChartEntry]] = {}
     for entry in found:
-        by_version.setdefault(entry.version, []).append(entry)
+        by_version.setdefault(_helm_version(entry.version), []).append(entry)
     kept, refused = [], []
-    for version, entries in by_version.items():
-        why = _disagreement(chart, version, entries)
+    for entries in by_version.values():
+        why = _disagreement(chart, entries)
         if why:
             refused.append(why)
         else:
@@ -470,13 +471,21 @@ def _one_per_version(
     return tuple(kept), tuple(refused)
 
 
-def _disagreement(chart: str, version: str, entries: list[ChartEntry]) -> str:
+def _helm_version(version: str) -> str:
+    """The version as Helm matches a pin to it: SemVer equality, so ``v2.14.1`` and
+    ``2.14.1+mirror`` are 2.14.1 (build metadata has no precedence); else the text."""
+    parsed = versions.try_parse(version)
+    return str(parsed.replace(build=None)) if parsed is not None else version
+
+
+def _disagreement(chart: str, entries: list[ChartEntry]) -> str:
+    spelled = " and ".join(dict.fromkeys(e.version for e in entries))
     for field in ("appVersion", "digest"):
         values = list(dict.fromkeys(e.app_version if field == "appVersion" else e.digest
                                     for e in entries))  # fmt: skip
         if len(values) > 1:
             return (
-                f"the '{chart}' entries of version {version} disagree ({field} "
+                f"the '{chart}' entries of version {spelled} disagree ({field} "
                 f"{' and '.join(values)}): Helm may install either, so each is left out"
             )
     return ""

@@ -533,3 +533,34 @@ def test_an_archive_with_a_second_chart_yaml_helm_would_read_is_refused_by_to(
     assert_exit_3(outcome, f"{srv.url('/charts/flux2-2.15.0.tgz')}: chart flux2 2.15.0 holds 2 "
                   f"files Helm reads as its Chart.yaml (flux2/Chart.yaml, {second}): refusing")  # fmt: skip
     assert git_state(repo) == before
+
+
+CHART_2_15_0 = {
+    "flux2/Chart.yaml": b"apiVersion: v2\nname: flux2\nversion: 2.15.0\nappVersion: 2.5.1\n"
+}
+
+
+@pytest.mark.cold_cache  # looks at the cache directory's files
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (targz({**CHART_2_15_0, "flux2/../../x.yaml": b"a: b\n"}), "'..' path component"),
+        (targz({**CHART_2_15_0, "/tmp/x.yaml": b"a: b\n"}), "absolute path"),
+        (targz(CHART_2_15_0, [link("flux2/templates/x.yaml", "/etc/shadow")]), "link"),
+        (gzip.compress(b"\0" * (40 * 1024 * 1024)), "unpacks to more than"),
+    ],
+    ids=["dot-dot", "absolute", "symlink", "gzip-bomb"],
+)
+def test_an_unsafe_archive_the_index_names_is_refused_by_to(
+    tmp_path: Path, body: bytes, says: str
+) -> None:
+    """What the archive reader refuses (above) ends ``to`` the same way: exit 3 naming the
+    archive, nothing extracted or cached, the repository and git as they were."""
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=routes_serving("2.15.0", "2.5.1", body))) as srv:
+        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert_exit_3(outcome, f"error: {srv.url('/charts/flux2-2.15.0.tgz')}: ", says)
+    assert git_state(repo) == before
+    assert [name for name in cached_files(tmp_path) if name.endswith(".tgz")] == []
+    assert not any(tmp_path.rglob("x.yaml"))

@@ -154,8 +154,21 @@ def test_404_is_exit_3_at_once(server: HelmServer) -> None:
     assert len(server.requests) == 1  # a 4xx is an answer, not a glitch: no retry
 
 
-def test_truncated_body_is_retried_then_falls_back(server: HelmServer, tmp_path: Path) -> None:
-    server.faults += [Fault(status=200, body=INDEX, truncate_to=20) for _ in range(3)]
+def chunked_cut(body: bytes) -> Fault:
+    """``body`` in one chunk of HTTP/1.1 chunked framing, the connection closed before the
+    last (empty) chunk that ends the message."""
+    framed = f"{len(body):x}\r\n".encode() + body + b"\r\n"
+    return Fault(status=200, body=framed, declare_length=False,
+                 headers={"Transfer-Encoding": "chunked"})  # fmt: skip
+
+
+@pytest.mark.parametrize("cut", ["content-length", "chunked"])
+def test_truncated_body_is_retried_then_falls_back(
+    server: HelmServer, tmp_path: Path, cut: str
+) -> None:
+    """Fewer bytes than Content-Length said, or chunks without their last one."""
+    short = Fault(status=200, body=INDEX, truncate_to=20)
+    server.faults += [short if cut == "content-length" else chunked_cut(INDEX[:20])] * 3
     assert_fell_back(resolve(server.base_url), tmp_path, "after 3 tries")
     assert_good_response_used(server, tmp_path)
 

@@ -23,8 +23,9 @@ class Resolution:
     candidates: tuple[str, ...]
 
 
-def _releases(index: HelmIndex, chart_name: str) -> dict[str, list[ChartEntry]]:
-    """appVersion (normalised) -> chart entries carrying it; unparsable ones are skipped."""
+def releases(index: HelmIndex, chart_name: str) -> dict[str, list[ChartEntry]]:
+    """appVersion (normalised) -> chart entries carrying it; an entry whose version or
+    appVersion is no SemVer is skipped (Helm skips an entry whose version is none)."""
     by_release: dict[str, list[ChartEntry]] = {}
     for entry in index.versions_of(chart_name):
         app, chart = versions.try_parse(entry.app_version), versions.try_parse(entry.version)
@@ -38,13 +39,15 @@ def resolve_chart_version(
     index: HelmIndex, release: str, chart_name: str, pre: bool = False
 ) -> Resolution:
     """Map ``2.4.0``/``v2.4.0``/``latest`` to the highest chart version with that appVersion."""
-    by_release = _releases(index, chart_name)
+    by_release = releases(index, chart_name)
     if not by_release:
         raise ResolutionError(f"{index.url}: no '{chart_name}' chart in the index")
     wanted = _latest(by_release, pre) if release == "latest" else versions.normalize(release)
     entries = by_release.get(wanted)
     if not entries:
-        raise ResolutionError(_no_chart_message(by_release, wanted, chart_name))
+        left_out = index.refused.get(chart_name, ())
+        why = f" (the index's entries left out: {'; '.join(left_out)})" if left_out else ""
+        raise ResolutionError(_no_chart_message(by_release, wanted, chart_name) + why)
     ordered = sorted((e.version for e in entries), key=versions.sort_key, reverse=True)
     return Resolution(wanted, ordered[0], chart_name, index.url, tuple(ordered))
 
@@ -52,7 +55,7 @@ def resolve_chart_version(
 def newest_admitted(index: HelmIndex, chart_name: str, ranges: Sequence[str]) -> Resolution | None:
     """The newest release every one of ``ranges`` admits (a FluxInstance's ``2.x``: the
     operator installs it), with its highest chart; None when the index has none."""
-    by_release = _releases(index, chart_name)
+    by_release = releases(index, chart_name)
     admitted = [r for r in by_release if all(versions.admits_or_false(c, r) for c in ranges)]
     if not admitted:
         return None
@@ -66,7 +69,7 @@ def carried_around(
     it, each with its highest chart (None where there is none): what judges a release the
     chart skipped (2.5.0) or has not followed yet."""
     target = versions.parse(release)
-    stable = [r for r in _releases(index, chart_name) if not versions.parse(r).prerelease]
+    stable = [r for r in releases(index, chart_name) if not versions.parse(r).prerelease]
     below = [r for r in stable if versions.parse(r).compare(target) < 0]
     above = [r for r in stable if versions.parse(r).compare(target) > 0]
     return (

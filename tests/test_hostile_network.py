@@ -16,6 +16,7 @@ import io
 import json
 import socket
 import tarfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -153,8 +154,21 @@ def test_404_is_exit_3_at_once(server: HelmServer) -> None:
     assert len(server.requests) == 1  # a 4xx is an answer, not a glitch: no retry
 
 
-def test_truncated_body_is_retried_then_falls_back(server: HelmServer, tmp_path: Path) -> None:
-    server.faults += [Fault(status=200, body=INDEX, truncate_to=20) for _ in range(3)]
+def chunked_cut(body: bytes) -> Fault:
+    """``body`` in one chunk of HTTP/1.1 chunked framing, the connection closed before the
+    last (empty) chunk that ends the message."""
+    framed = f"{len(body):x}\r\n".encode() + body + b"\r\n"
+    return Fault(status=200, body=framed, declare_length=False,
+                 headers={"Transfer-Encoding": "chunked"})  # fmt: skip
+
+
+@pytest.mark.parametrize("cut", ["content-length", "chunked"])
+def test_truncated_body_is_retried_then_falls_back(
+    server: HelmServer, tmp_path: Path, cut: str
+) -> None:
+    """Fewer bytes than Content-Length said, or chunks without their last one."""
+    short = Fault(status=200, body=INDEX, truncate_to=20)
+    server.faults += [short if cut == "content-length" else chunked_cut(INDEX[:20])] * 3
     assert_fell_back(resolve(server.base_url), tmp_path, "after 3 tries")
     assert_good_response_used(server, tmp_path)
 
@@ -162,6 +176,42 @@ def test_truncated_body_is_retried_then_falls_back(server: HelmServer, tmp_path:
 def test_truncated_once_then_whole_is_used(server: HelmServer) -> None:
     server.faults.append(Fault(status=200, body=INDEX, truncate_to=20))
     assert resolve(server.base_url).code == 0
+
+
+def cut_gzip(body: bytes) -> bytes:
+    """``body`` up to its third line, gzip-compressed as a server sends it, the stream ending
+    there: no end-of-stream block, no CRC and length trailer (a transfer cut mid-way)."""
+    head = b"".join(body.splitlines(keepends=True)[:3])
+    packer = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+    return packer.compress(head) + packer.flush(zlib.Z_SYNC_FLUSH)
+
+
+GZIPPED = {"Content-Encoding": "gzip"}
+
+
+@pytest.mark.cold_cache  # looks at the cache directory's files
+def test_a_gzip_body_cut_short_is_retried_then_falls_back_and_never_cached(
+    server: HelmServer, tmp_path: Path
+) -> None:
+    """A gzip-encoded index whose stream stops early, its Content-Length the bytes sent:
+    httpx passed on what it had inflated as the whole body ('apiVersion: v1', 'entries:',
+    '  flux2:', a valid index without charts), so resolve said no chart (exit 3) and the
+    cut index was cached under the server's ETag, every later run revalidating it (304)."""
+    etag = '"' + hashlib.sha256(INDEX).hexdigest()[:16] + '"'  # the server's for the whole
+    cut = Fault(status=200, body=cut_gzip(INDEX), headers={**GZIPPED, "ETag": etag})
+    server.faults += [cut] * 3
+    assert_fell_back(resolve(server.base_url), tmp_path, "after 3 tries", "gzip")
+    assert len(server.requests) == 3
+    assert_good_response_used(server, tmp_path)
+
+
+def test_a_gzip_body_cut_short_once_then_whole_is_used(server: HelmServer) -> None:
+    server.faults += [Fault(status=200, body=cut_gzip(INDEX), headers=GZIPPED),
+                      Fault(status=200, body=gzip.compress(INDEX), headers=GZIPPED)]  # fmt: skip
+    outcome = resolve(server.base_url)
+    assert outcome.code == 0, outcome.stderr
+    assert outcome.stdout.startswith("Flux v2.4.0 → flux2 chart 2.14.1 (index: http")
+    assert len(server.requests) == 2
 
 
 @pytest.mark.cold_cache  # looks at the cache directory's files
@@ -211,8 +261,14 @@ def test_alias_bomb_is_refused_before_expansion() -> None:
 
 
 @pytest.mark.cold_cache  # looks at the cache directory's files
-def test_index_over_the_size_limit_is_exit_3(server: HelmServer, tmp_path: Path) -> None:
-    server.routes["/big/index.yaml"] = INDEX + b"#" * (MAX_INDEX_BYTES + 1) + b"\n"
+@pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip-encoded"])
+def test_index_over_the_size_limit_is_exit_3(
+    server: HelmServer, tmp_path: Path, gzipped: bool
+) -> None:
+    """Capped on the bytes inflated too: a gzip-encoded body of 33 KiB unpacks to 32 MiB."""
+    big = INDEX + b"#" * (MAX_INDEX_BYTES + 1) + b"\n"
+    body, headers = (gzip.compress(big), GZIPPED) if gzipped else (big, {})
+    server.faults.append(Fault(status=200, body=body, headers=headers, path="/big/index.yaml"))
     repo = make_fleet(tmp_path / "fleet", INCIDENT, git=False)
     argv = ("to", "2.4.0", "--dry-run", "--no-git", "--repo", str(repo))  # never falls back
     outcome = run_cli(*argv, "--helm-repo", server.url("/big/index.yaml"))
@@ -368,6 +424,22 @@ def routes_serving(version: str, app_version: str, body: bytes) -> dict[str, byt
     return routes
 
 
+def flux2_crds() -> bytes:
+    """The CRDs of the local repository's flux2 2.15.0 chart (tests/support/helm_repo)."""
+    charts = flux_repo_routes(keep=frozenset({"2.15.0"}))
+    with tarfile.open(fileobj=io.BytesIO(charts["/charts/flux2-2.15.0.tgz"])) as tar:
+        return tar.extractfile("flux2/templates/crds.yaml").read()  # type: ignore[union-attr]
+
+
+def new_release_routes(release: str, crds: bytes | None = None) -> tuple[dict[str, bytes], str]:
+    """The local flux2 repository with a chart ``release`` carrying Flux ``release``, one the
+    bundled CRD catalog does not know (its archive is read before any write), holding
+    ``crds`` (else 2.15.0's); and its archive's path."""
+    chart = f"apiVersion: v2\nname: flux2\nversion: {release}\nappVersion: {release}\n"
+    files = {"flux2/Chart.yaml": chart.encode(), "flux2/templates/crds.yaml": crds or flux2_crds()}
+    return routes_serving(release, release, targz(files)), f"/charts/flux2-{release}.tgz"
+
+
 @pytest.mark.cold_cache  # looks at the cache directory's files
 @pytest.mark.parametrize(
     "chart_yaml",
@@ -399,15 +471,11 @@ def test_a_new_chart_whose_crd_cannot_be_read_is_refused_not_called_a_removal(
     """A chart release the bundled catalog does not know (2.99.0) whose first CRD document
     is not YAML: the guard read the other CRDs and called the unread one removed, exit 4,
     advising --force-unsafe-crds, which would install the broken chart. It is named, exit 3."""
-    charts = flux_repo_routes(keep=frozenset({"2.15.0"}))
-    with tarfile.open(fileobj=io.BytesIO(charts["/charts/flux2-2.15.0.tgz"])) as tar:
-        crds = tar.extractfile("flux2/templates/crds.yaml").read()  # type: ignore[union-attr]
-    chart = b"apiVersion: v2\nname: flux2\nversion: 2.99.0\nappVersion: 2.99.0\n"
-    broken = crds.replace(b"metadata:", b"metadata: [oops", 1)
-    body = targz({"flux2/Chart.yaml": chart, "flux2/templates/crds.yaml": broken})
+    broken = flux2_crds().replace(b"metadata:", b"metadata: [oops", 1)
+    routes, _ = new_release_routes("2.99.0", broken)
     repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
     before = git_state(repo)
-    with serve(HelmServer(routes=routes_serving("2.99.0", "2.99.0", body))) as srv:
+    with serve(HelmServer(routes=routes)) as srv:
         outcome = run_cli("to", "2.99.0", "--repo", str(repo), "--helm-repo", srv.base_url)
     assert_exit_3(outcome, "error: flux2-2.99.0.tgz:flux2/templates/crds.yaml document 1: "
                   "skipped, not YAML", "cannot tell which API versions flux2 2.99.0 serves")  # fmt: skip
@@ -445,3 +513,67 @@ def test_an_entry_whose_urls_are_no_text_names_no_download(
         outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
     assert_exit_3(outcome, "chart flux2 2.15.0: the index lists no download URL")
     assert git_state(repo) == before
+
+
+@pytest.mark.parametrize("where", ["/index.yaml", "/charts/flux2-2.14.1.tgz"])
+def test_a_redirect_to_a_local_file_is_never_followed(tmp_path: Path, where: str) -> None:
+    """The index, or a chart archive it names, answers 302 to ``file:///etc/passwd``: ``to``
+    exits 3 naming the URL, reads no file, writes nothing."""
+    to_file = Fault(status=302, body=b"", headers={"Location": "file:///etc/passwd"}, path=where)
+    routes = flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"}))
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=dict(routes), faults=[to_file])) as srv:
+        outcome = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert_exit_3(outcome, f"error: {srv.url(where)}: cannot ", "unsupported protocol 'file://'")
+    assert git_state(repo) == before
+
+
+@pytest.mark.parametrize("second", ["flux2/./Chart.yaml", "other/Chart.yaml"])
+def test_an_archive_with_a_second_chart_yaml_helm_would_read_is_refused_by_to(
+    tmp_path: Path, second: str
+) -> None:
+    """Helm loads each member as its path without the first folder, whatever that folder's
+    name, and the last Chart.yaml it meets is the chart's. An archive holding flux2/Chart.yaml
+    as the index lists it, then another Chart.yaml to Helm declaring appVersion 2.4.0: the
+    check read the first, and ``to 2.5.1`` pinned a chart that deploys Flux 2.4.0, exit 0."""
+    listed = b"apiVersion: v2\nname: flux2\nversion: 2.15.0\nappVersion: 2.5.1\n"
+    body = targz({"flux2/Chart.yaml": listed, second: listed.replace(b"2.5.1", b"2.4.0")})
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=routes_serving("2.15.0", "2.5.1", body))) as srv:
+        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert_exit_3(outcome, f"{srv.url('/charts/flux2-2.15.0.tgz')}: chart flux2 2.15.0 holds 2 "
+                  f"files Helm reads as its Chart.yaml (flux2/Chart.yaml, {second}): refusing")  # fmt: skip
+    assert git_state(repo) == before
+
+
+CHART_2_15_0 = {
+    "flux2/Chart.yaml": b"apiVersion: v2\nname: flux2\nversion: 2.15.0\nappVersion: 2.5.1\n"
+}
+
+
+@pytest.mark.cold_cache  # looks at the cache directory's files
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (targz({**CHART_2_15_0, "flux2/../../x.yaml": b"a: b\n"}), "'..' path component"),
+        (targz({**CHART_2_15_0, "/tmp/x.yaml": b"a: b\n"}), "absolute path"),
+        (targz(CHART_2_15_0, [link("flux2/templates/x.yaml", "/etc/shadow")]), "link"),
+        (gzip.compress(b"\0" * (40 * 1024 * 1024)), "unpacks to more than"),
+    ],
+    ids=["dot-dot", "absolute", "symlink", "gzip-bomb"],
+)
+def test_an_unsafe_archive_the_index_names_is_refused_by_to(
+    tmp_path: Path, body: bytes, says: str
+) -> None:
+    """What the archive reader refuses (above) ends ``to`` the same way: exit 3 naming the
+    archive, nothing extracted or cached, the repository and git as they were."""
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=routes_serving("2.15.0", "2.5.1", body))) as srv:
+        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert_exit_3(outcome, f"error: {srv.url('/charts/flux2-2.15.0.tgz')}: ", says)
+    assert git_state(repo) == before
+    assert [name for name in cached_files(tmp_path) if name.endswith(".tgz")] == []
+    assert not any(tmp_path.rglob("x.yaml"))

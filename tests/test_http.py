@@ -227,3 +227,27 @@ def test_unsupported_scheme_is_one_line_exit_3() -> None:
 )
 def test_is_loopback(url: str, loopback: bool) -> None:
     assert http.is_loopback(url) is loopback
+
+
+# --- redirects ----------------------------------------------------------------------------
+
+
+def test_a_redirect_from_https_to_plain_http_is_refused_before_it_is_followed(
+    tls_server: tuple[HelmServer, Path], server: HelmServer
+) -> None:
+    """An https index answering 302 to ``http://192.0.2.1/…`` (a mirror's misconfiguration,
+    or a way for whoever sits on that path to rewrite the index): httpx followed it in the
+    clear. It is refused at the redirect, naming both ends, never retried; a redirect to
+    plain http on this machine is still followed (loopback never crosses a network)."""
+    tls, cert = tls_server
+    away = Fault(status=302, body=b"", headers={"Location": "http://192.0.2.1/index.yaml"})
+    tls.faults += [away] * 3
+    env = {"SSL_CERT_FILE": str(cert), http.TIMEOUT_ENV: "0.3"}
+    assert_exit_3(resolve(tls, **env),
+                  f"error: {tls.base_url}/index.yaml: cannot fetch the Helm index (redirected "
+                  "from https to http://192.0.2.1/index.yaml: refusing to leave TLS)")  # fmt: skip
+    assert len(tls.requests) == 1
+    home = Fault(status=302, body=b"", headers={"Location": server.url("/index.yaml")})
+    tls.faults[:] = [home]
+    assert resolve(tls, **env).code == 0
+    assert [r.path for r in server.requests] == ["/index.yaml"]

@@ -1,11 +1,19 @@
 """Entries of a Helm index that are not what Helm writes: a version YAML reads as a number
-(``version: 2.10`` is 2.1) is refused and named, never taken as the text of that number."""
+(``version: 2.10`` is 2.1) is refused and named, never taken as the text of that number; a
+version listed twice, the entries disagreeing, is refused and named, never one of them taken."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
+
+from fluxbump.errors import EXIT_RESOLUTION
+from tests.adversarial.harness import git_state
 from tests.support.cli_runner import run_cli
+from tests.support.fixtures import INCIDENT, make_fleet
+from tests.support.helm_repo import flux_repo_routes
 from tests.support.helm_server import HelmServer, serve
 
 # Helm quotes every version it writes; a hand-made mirror left two plain, the first a YAML
@@ -41,3 +49,113 @@ def test_an_entry_whose_version_is_a_yaml_number_is_refused_and_named() -> None:
             assert f"warning: {url}: {FLOAT}" in warnings, outcome.stderr
             assert any(w.startswith(f"warning: {url}: {INT}") for w in warnings), warnings
         assert server.bodies_sent() == 1
+
+
+def _listed_twice(
+    app_version: str, digest: str | None = None, version: str = "2.14.1"
+) -> dict[str, bytes]:
+    """The local flux2 repository with chart 2.14.1 listed a second time, after the real
+    entry, as ``version`` with ``app_version`` (and ``digest``, when given), the same archive
+    URL."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    index = json.loads(routes["/index.yaml"])
+    charts = index["entries"]["flux2"]
+    real = next(e for e in charts if e["version"] == "2.14.1")
+    again = {"version": version, "appVersion": app_version, "digest": digest or real["digest"]}
+    charts.append({**real, **again})
+    routes["/index.yaml"] = json.dumps(index).encode()
+    return routes
+
+
+TWICE = (
+    "the 'flux2' entries of version 2.14.1 disagree (appVersion 2.4.0 and 2.5.0): Helm may "
+    "install either, so each is left out"
+)
+
+
+def test_a_version_listed_twice_with_two_app_versions_is_left_out_and_named(
+    tmp_path: Path,
+) -> None:
+    """chart 2.14.1 listed again with appVersion 2.5.0: ``to 2.5.0`` pinned it beside
+    cloud-init 2.5.0 and committed (its archive, fetched through the first entry, declares
+    2.4.0, which agreed with that entry), the incident itself; ``to 2.4.0`` took it too."""
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=_listed_twice("2.5.0"))) as srv:
+        url = srv.url("/index.yaml")
+        moved = run_cli("to", "2.5.0", "--repo", str(repo), "--helm-repo", srv.base_url)
+        assert moved.code == EXIT_RESOLUTION, moved.stdout
+        assert moved.stderr.startswith("error: Flux release 2.5.0 has no 'flux2' chart in the ")
+        assert moved.stderr.endswith(f" (the index's entries left out: {TWICE})\n")
+        assert git_state(repo) == before
+        chosen = run_cli("to", "2.4.0", "--dry-run", "--json", "--repo", str(repo),
+                         "--helm-repo", srv.base_url)  # fmt: skip
+    assert chosen.code == 0, chosen.stderr
+    assert json.loads(chosen.stdout)["to"] == {"release": "2.4.0", "chart": "2.14.0"}
+    assert f"warning: {url}: {TWICE}" in chosen.stderr.splitlines(), chosen.stderr
+    assert git_state(repo) == before
+
+
+def test_a_version_listed_twice_alike_is_one_entry() -> None:
+    """The same entry twice (a careless merge) names one chart: nothing to choose between."""
+    with serve(HelmServer(routes=_listed_twice("2.4.0"))) as srv:
+        outcome = run_cli("resolve", "2.4.0", "--helm-repo", srv.base_url, "--json")
+    assert outcome.code == 0 and outcome.stderr == "", outcome.stderr
+    assert json.loads(outcome.stdout)["chart"] == "2.14.1"
+
+
+def test_a_version_listed_twice_with_two_digests_is_left_out_and_named() -> None:
+    with serve(HelmServer(routes=_listed_twice("2.4.0", "ab" * 32))) as srv:
+        outcome = run_cli("resolve", "2.4.0", "--helm-repo", srv.base_url, "--json")
+    assert outcome.code == 0, outcome.stderr
+    assert json.loads(outcome.stdout)["chart"] == "2.14.0"
+    assert "version 2.14.1 disagree (digest " in outcome.stderr, outcome.stderr
+
+
+def test_a_release_only_a_chart_version_no_semver_carries_is_not_latest(tmp_path: Path) -> None:
+    """An entry whose chart version is no SemVer (``latest``, a mirror's alias; Helm skips
+    such entries) carrying appVersion 2.9.9: ``to latest`` chose Flux 2.9.9, then found no
+    chart for it (exit 3, "has no 'flux2' chart"), so the scheduled bump never moved."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    index = json.loads(routes["/index.yaml"])
+    charts = index["entries"]["flux2"]
+    charts.insert(0, {**charts[0], "version": "latest", "appVersion": "2.9.9"})
+    routes["/index.yaml"] = json.dumps(index).encode()
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    with serve(HelmServer(routes=routes)) as srv:
+        outcome = run_cli("to", "latest", "--dry-run", "--json", "--repo", str(repo),
+                          "--helm-repo", srv.base_url)  # fmt: skip
+    assert outcome.code == 0, outcome.stderr
+    assert json.loads(outcome.stdout)["to"] == {"release": "2.5.1", "chart": "2.15.0"}
+
+
+def test_app_versions_the_index_writes_with_a_v_map_the_same_releases(tmp_path: Path) -> None:
+    """A mirror that writes every appVersion as ``v2.4.0`` (the archives' Chart.yaml say
+    ``2.4.0``): ``to 2.4.0`` moves to the same chart, the archive agreeing, and ``check``
+    then finds the repository consistent."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    index = json.loads(routes["/index.yaml"])
+    for entry in index["entries"]["flux2"]:
+        entry["appVersion"] = "v" + entry["appVersion"]
+    routes["/index.yaml"] = json.dumps(index).encode()
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    with serve(HelmServer(routes=routes)) as srv:
+        moved = run_cli("to", "2.4.0", "--json", "--repo", str(repo), "--helm-repo", srv.base_url)
+        assert moved.code == 0, moved.stderr
+        assert json.loads(moved.stdout)["to"] == {"release": "2.4.0", "chart": "2.14.1"}
+        checked = run_cli("check", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert checked.code == 0, checked.stdout
+
+
+@pytest.mark.parametrize("spelled", ["v2.14.1", "2.14.1+mirror"])
+def test_one_version_to_helm_spelled_twice_with_two_app_versions_is_left_out(spelled: str) -> None:
+    """Helm matches a pin of 2.14.1 to ``v2.14.1`` and ``2.14.1+mirror`` alike (SemVer
+    equality, build metadata ignored) and takes whichever sorts first: the entries are one
+    version to it, and disagreeing they name no one chart."""
+    with serve(HelmServer(routes=_listed_twice("2.5.0", version=spelled))) as srv:
+        outcome = run_cli("resolve", "2.5.0", "--helm-repo", srv.base_url)
+    assert outcome.code == EXIT_RESOLUTION, outcome.stdout
+    assert outcome.stderr.endswith(
+        f"(the index's entries left out: the 'flux2' entries of version 2.14.1 and {spelled} "
+        "disagree (appVersion 2.4.0 and 2.5.0): Helm may install either, so each is left out)\n"
+    ), outcome.stderr

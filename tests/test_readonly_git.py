@@ -1,5 +1,6 @@
 """A git directory the user cannot write (a shared clone, a CI cache owned by another user):
-`to` refuses before it writes a work-tree file, naming the directory git would fail on.
+`to` refuses before it writes a work-tree file, naming the directory git would fail on; a
+folder or pin file the user cannot read is named, never skipped.
 
 As root permissions are not enforced, so the CLI runs as ``nobody`` under ``setpriv``.
 """
@@ -136,6 +137,26 @@ def test_a_directory_this_user_cannot_list_is_named_and_the_rest_is_read(shared:
         "warning: private/: cannot list it (Permission denied); its files were not read"
         in outcome.stderr.splitlines()
     ), outcome.stderr
+
+
+def test_a_pin_file_this_user_cannot_read_is_named_and_to_writes_nothing(shared: Path) -> None:
+    """A HelmRelease of mode 000: status and check name it (file:line, why, what it costs);
+    to refuses (exit 2) before any write, the work tree and git as they were."""
+    rel = "clusters/a.example/bootstrap-kit/03-flux.yaml"
+    repo = make_fleet(shared / "repo", INCIDENT, git=True, clusters=("a.example",))
+    (shared / "home").mkdir()
+    give_away(shared)
+    (repo / rel).chmod(0o000)
+    before, head = snapshot(repo), git(repo, "-c", "safe.directory=*", "show-ref")
+    problem = f"{rel}:1: cannot read (Permission denied); flux is unproven"
+    status = as_user(shared, "status", "--offline", "--repo", str(repo))
+    assert status.returncode == 0 and f"  {problem}" in status.stdout.splitlines(), status
+    check = as_user(shared, "check", "--offline", "--repo", str(repo))
+    assert check.returncode == 1 and f"  {problem}" in check.stdout.splitlines(), check
+    to = as_user(shared, "to", "2.4.0", "--offline", "--repo", str(repo))
+    assert (to.returncode, to.stdout, to.stderr) == (2, "", f"error: {problem}\n")
+    assert snapshot(repo) == before
+    assert git(repo, "-c", "safe.directory=*", "show-ref") == head
 
 
 def test_a_read_only_reflog_folder_is_no_obstacle_when_git_keeps_no_reflogs(

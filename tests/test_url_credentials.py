@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import CONSISTENT, INCIDENT, git, make_fleet, snapshot
-from tests.support.helm_server import HelmServer
+from tests.support.helm_server import Fault, HelmServer, serve
 
 PASSWORD = "hunter2-s3cret"
 
@@ -98,3 +98,23 @@ def test_a_forge_api_url_that_is_no_url_is_refused_before_writing(
         "error: $FLUXBUMP_FORGE_API='https://[::1': not a URL (Invalid IPv6 URL)\n",
     )
     assert snapshot(root) == before
+
+
+def test_a_redirect_to_another_host_never_carries_the_repositorys_password() -> None:
+    """The repository answers 302 to another origin (``localhost`` is not ``127.0.0.1`` to
+    a browser or httpx): the index is read there without the basic auth the user gave."""
+    index = b"apiVersion: v1\nentries:\n  flux2:\n  - {name: flux2, version: 2.14.1, appVersion: 2.4.0}\n"
+    with (
+        serve(HelmServer(routes={"/index.yaml": index})) as other,
+        serve(HelmServer(routes={"/index.yaml": index})) as repo,
+    ):
+        away = f"http://localhost:{other.port}/index.yaml"
+        repo.faults.append(Fault(status=302, body=b"", headers={"Location": away}))
+        outcome = run_cli("resolve", "2.4.0", "--helm-repo", private(repo, ""))
+    assert outcome.code == 0, outcome.stderr
+    [asked] = repo.requests
+    assert asked.headers["authorization"].startswith("Basic ")  # sent where the user named
+    assert [(r.path, r.headers.get("authorization")) for r in other.requests] == [
+        ("/index.yaml", None)
+    ]
+    assert PASSWORD not in outcome.stdout + outcome.stderr

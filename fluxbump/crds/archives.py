@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 import re
 import tarfile
-import zlib
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlparse
 
 from fluxbump.errors import ResolutionError
-from fluxbump.remote import files, http
+from fluxbump.remote import files, http, inflate
 from fluxbump.remote.index import Cache, ChartEntry, HelmIndex
 from fluxbump.verdict import note_read
 
@@ -86,7 +86,14 @@ def _refuse_mislabelled(
     """The archive's own Chart.yaml must agree with its index entry: Helm deploys the
     appVersion the chart declares, while fluxbump maps a Flux release to a chart by the
     index's; an entry rewritten by a mirror would pin a chart shipping another release."""
-    declared = _declared(members)
+    tops = [name for name in members if _helm_name(name) == "Chart.yaml"]
+    if len(tops) > 1:
+        raise ResolutionError(
+            f"{url}: chart {entry.name} {entry.version} holds {len(tops)} files Helm reads as "
+            f"its Chart.yaml ({', '.join(tops)}): refusing an archive whose chart depends on "
+            "which one is read last"
+        )
+    declared = _declared(members[tops[0]]) if tops else None
     if declared is None:
         raise ResolutionError(
             f"{url}: chart {entry.name} {entry.version} has no readable Chart.yaml at its top, "
@@ -106,22 +113,24 @@ def _refuse_mislabelled(
         )
 
 
-def _declared(members: dict[str, bytes]) -> dict[str, Any] | None:
-    """The top chart's Chart.yaml data (None when absent, unreadable or not a mapping: Helm
-    refuses such an archive)."""
+def _helm_name(member: str) -> str:
+    """The path Helm loads an archive member as: its first folder dropped, whatever its
+    name, and the rest cleaned (``flux2/./Chart.yaml`` is ``Chart.yaml`` too)."""
+    parts = member.replace("\\", "/").split("/")
+    return posixpath.normpath("/".join(parts[1:])) if len(parts) > 1 else ""
+
+
+def _declared(data: bytes) -> dict[str, Any] | None:
+    """A Chart.yaml's data (None when unreadable or not a mapping: Helm refuses it)."""
     from ruamel.yaml.error import YAMLError
 
     from fluxbump.yamlio import plaindata
 
-    for name, data in members.items():
-        parts = name.split("/")
-        if len(parts) == 2 and parts[1] == "Chart.yaml":
-            try:
-                doc = plaindata.load(data.decode("utf-8", errors="replace"))
-            except (YAMLError, RecursionError, ValueError):
-                return None
-            return doc if isinstance(doc, dict) else None
-    return None
+    try:
+        doc = plaindata.load(data.decode("utf-8", errors="replace"))
+    except (YAMLError, RecursionError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 def resolve_chart_url(index_url: str, url: str) -> str:
@@ -255,22 +264,16 @@ def chart_members(
 
 
 def _gunzip_bounded(archive: bytes, source: str, limit: int) -> bytes:
-    out = bytearray()
-    data = archive
     try:
-        while data:
-            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip only
-            out += inflater.decompress(data, limit + 1 - len(out))
-            if len(out) > limit:
-                raise ResolutionError(
-                    f"{source}: archive unpacks to more than {limit} bytes; refusing it"
-                )
-            if not inflater.eof:
-                raise ResolutionError(f"{source}: truncated gzip archive")
-            data = inflater.unused_data  # concatenated gzip members are valid gzip
-    except zlib.error as exc:
+        return inflate.gunzip(archive, limit)
+    except inflate.TooLarge:
+        raise ResolutionError(
+            f"{source}: archive unpacks to more than {limit} bytes; refusing it"
+        ) from None
+    except inflate.Truncated:
+        raise ResolutionError(f"{source}: truncated gzip archive") from None
+    except inflate.NotGzip as exc:
         raise ResolutionError(f"{source}: not a gzip archive ({exc})") from None
-    return bytes(out)
 
 
 def _safe_members(tar: tarfile.TarFile, source: str, limits: ArchiveLimits) -> dict[str, bytes]:

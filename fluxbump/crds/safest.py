@@ -34,7 +34,7 @@ from fluxbump.crds.migrate import (
 )
 from fluxbump.errors import UsageError
 from fluxbump.remote.index import HelmIndex
-from fluxbump.resolve import Resolution, resolve_chart_version
+from fluxbump.resolve import Resolution, releases, resolve_chart_version
 from fluxbump.scan.discover import Discovery, Survey
 
 
@@ -68,15 +68,11 @@ class Safest:
 
 
 def newer_releases(index: HelmIndex, chart: str, installed: str, *, pre: bool) -> list[str]:
-    """Flux releases some chart carries that are newer than ``installed``, newest first."""
-    found = set()
+    """Flux releases some chart carries that are newer than ``installed``, newest first:
+    those ``resolve_chart_version`` finds a chart for."""
     floor = versions.sort_key(installed)
-    for entry in index.versions_of(chart):
-        app = versions.try_parse(entry.app_version)
-        if app is None or (app.prerelease and not pre):
-            continue
-        if app.replace(build=None) > floor:
-            found.add(str(app.replace(build=None)))
+    found = [r for r in releases(index, chart)
+             if versions.parse(r) > floor and (pre or not versions.parse(r).prerelease)]  # fmt: skip
     return sorted(found, key=versions.sort_key, reverse=True)
 
 

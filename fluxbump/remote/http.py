@@ -14,7 +14,11 @@ upstream chart repositories, OCI registries and the forge API all go through ``S
   (``$FLUXBUMP_HTTP_DEADLINE``): a server dripping one byte every half second passes every
   read timeout, so a watchdog cuts its socket at the deadline.
 * **Size.** A body is capped on the bytes actually read (a ``Content-Length`` over the cap is
-  refused before reading; a lying one changes nothing).
+  refused before reading; a lying one changes nothing), and a gzip body on what it inflates
+  to. gzip is the only encoding asked for and is inflated here, its end checked: a stream
+  cut short is a broken response, retried.
+* **Redirects.** Followed for a GET (httpx's limit of 20), except from https to plain http
+  off this machine: refused before it is followed.
 * **Errors.** Every failure is a ``ResolutionError`` (exit 3): one line starting with the URL.
 """
 
@@ -33,6 +37,7 @@ from urllib.parse import urlsplit
 
 from fluxbump import progress
 from fluxbump.errors import ResolutionError, UsageError
+from fluxbump.remote import inflate
 
 ATTEMPTS = 3
 TIMEOUT_ENV = "FLUXBUMP_HTTP_TIMEOUT"
@@ -127,10 +132,12 @@ class Session:
         self._base_url = base_url
         self._client = httpx.Client(
             base_url=base_url,
-            headers=dict(headers or {}),
+            # gzip alone, inflated by ``_decoded`` (which sees a cut stream); none other is asked.
+            headers={"Accept-Encoding": "gzip", **(headers or {})},
             timeout=read_timeout(),
             trust_env=True,
             verify=_tls_context(),
+            event_hooks={"response": [_refuse_downgrade]},
         )
         self._sockets: list[socket.socket] = []
 
@@ -180,6 +187,9 @@ class Session:
                     reply = self._once(request, watchdog)
                 except (httpx.UnsupportedProtocol, httpx.TooManyRedirects) as exc:
                     raise request.failure(_why(exc)) from None  # a retry would do the same
+                except _Downgrade as exc:
+                    left = f"redirected from https to {exc}: refusing to leave TLS"
+                    raise request.failure(left) from None
                 except (httpx.TransportError, httpx.DecodingError) as exc:
                     watchdog.check(request)  # a socket cut by the watchdog is the deadline
                     if attempt == attempts:
@@ -210,18 +220,19 @@ class Session:
             if declared.isdigit() and int(declared) > request.max_bytes:
                 raise request.too_big()
             chunks, size = [], 0
-            for chunk in response.iter_bytes():
+            for chunk in response.iter_raw():  # as sent: ``_decoded`` undoes the encoding
                 watchdog.check(request)
                 size += len(chunk)
                 if size > request.max_bytes:
                     raise request.too_big()
                 chunks.append(chunk)
             watchdog.check(request)  # a cut socket can look like the end of a body
+            encoding = response.headers.get("content-encoding", "")
             return Reply(
                 url=str(response.url),
                 status=response.status_code,
                 headers={k.lower(): v for k, v in response.headers.items()},
-                body=b"".join(chunks),
+                body=_decoded(b"".join(chunks), encoding, request),
                 links={str(rel): link["url"] for rel, link in response.links.items()},
             )
 
@@ -298,6 +309,27 @@ class _Watchdog:
         _pause(seconds)
 
 
+class _Downgrade(Exception):
+    """A redirect from https to plain http off this machine; the message is its target."""
+
+
+def _refuse_downgrade(response: Any) -> None:
+    """Stop at a redirect from https to plain http (loopback aside), before it is followed:
+    what the user named over TLS would come in the clear, for anyone on the path to rewrite
+    (an index's appVersion and digest are what map a release to a chart)."""
+    import httpx
+
+    location = response.headers.get("location")
+    if location is None or not response.is_redirect or response.url.scheme != "https":
+        return
+    try:
+        target = response.url.join(location)
+    except httpx.InvalidURL:
+        return  # httpx refuses it next, as for any request
+    if target.scheme == "http" and not is_loopback(str(target)):
+        raise _Downgrade(str(target))
+
+
 def _shutdown(fd: int) -> None:
     """shutdown(2) on a descriptor, leaving the socket objects (and a TLS layer over them)
     untouched: the blocked read sees the end of the stream and fails in the reading thread."""
@@ -308,6 +340,26 @@ def _shutdown(fd: int) -> None:
         raw.shutdown(socket.SHUT_RDWR)
     finally:
         raw.detach()
+
+
+def _decoded(raw: bytes, encoding: str, request: _Request) -> bytes:
+    """The body without its Content-Encoding, capped like the bytes read. gzip is inflated
+    here, not by httpx: its decoder ends quietly where a cut stream stops, and half an index
+    that still parsed was taken for the whole, cached, and revalidated (304) ever after. A
+    cut stream is a broken response, tried again like a short one."""
+    import httpx
+
+    coding = encoding.strip().lower()
+    if coding in ("", "identity") or not raw:  # (a 304 or HEAD carries the header, no body)
+        return raw
+    if coding not in ("gzip", "x-gzip"):
+        raise request.failure(f"Content-Encoding {encoding!r}, which was not asked for")
+    try:
+        return inflate.gunzip(raw, request.max_bytes)
+    except inflate.TooLarge:
+        raise request.too_big() from None
+    except (inflate.Truncated, inflate.NotGzip) as exc:
+        raise httpx.DecodingError(f"gzip body: {exc}") from None
 
 
 def _pause(seconds: float) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
+from fluxbump import versions
 from fluxbump.errors import IndexUnreadable, ResolutionError, UsageError
 from fluxbump.remote import files, http
 from fluxbump.verdict import note_read
@@ -35,7 +36,7 @@ MAX_INDEX_BYTES = 32 * 1024 * 1024
 FETCH_INDEX = "fetch the Helm index"
 # Parsed-index sidecars (see ``load_parsed``): name prefix, format version, how many to keep.
 PARSED_PREFIX = "parsed-"
-PARSED_FORMAT = 2  # 2: with the entries refused (``HelmIndex.refused``)
+PARSED_FORMAT = 3  # 2: with the entries refused (``HelmIndex.refused``); 3: a version once
 PARSED_KEEP = 8
 # From this size on, an index is read per chart when it can be cut (``_lazy_index``): the
 # whole parse costs seconds (43-60 s and ~940 MB at 25 MB), once per text for a fetched
@@ -445,7 +446,49 @@ def _chart_entries(chart: str, raw: object) -> tuple[tuple[ChartEntry, ...], tup
                 digest=str(item.get("digest", "")),
             )
         )
-    return tuple(found), tuple(refused)
+    kept, disagreeing = _one_per_version(chart, found)
+    return kept, (*refused, *disagreeing)
+
+
+def _one_per_version(
+    chart: str, found: list[ChartEntry]
+) -> tuple[tuple[ChartEntry, ...], tuple[str, ...]]:
+    """Each version once, and why the versions left out were. ``helm repo index`` never
+    lists a version twice; a lying or hand-merged index whose entries of one version
+    disagree on appVersion or digest names no one chart (Helm may install either, while
+    fluxbump would map the release by one and verify the archive by the other): all are
+    left out. Identical repeats are one entry."""
+    by_version: dict[str, list[ChartEntry]] = {}
+    for entry in found:
+        by_version.setdefault(_helm_version(entry.version), []).append(entry)
+    kept, refused = [], []
+    for entries in by_version.values():
+        why = _disagreement(chart, entries)
+        if why:
+            refused.append(why)
+        else:
+            kept.append(entries[0])
+    return tuple(kept), tuple(refused)
+
+
+def _helm_version(version: str) -> str:
+    """The version as Helm matches a pin to it: SemVer equality, so ``v2.14.1`` and
+    ``2.14.1+mirror`` are 2.14.1 (build metadata has no precedence); else the text."""
+    parsed = versions.try_parse(version)
+    return str(parsed.replace(build=None)) if parsed is not None else version
+
+
+def _disagreement(chart: str, entries: list[ChartEntry]) -> str:
+    spelled = " and ".join(dict.fromkeys(e.version for e in entries))
+    for field in ("appVersion", "digest"):
+        values = list(dict.fromkeys(e.app_version if field == "appVersion" else e.digest
+                                    for e in entries))  # fmt: skip
+        if len(values) > 1:
+            return (
+                f"the '{chart}' entries of version {spelled} disagree ({field} "
+                f"{' and '.join(values)}): Helm may install either, so each is left out"
+            )
+    return ""
 
 
 def _not_text(chart: str, item: dict[Any, Any], key: str) -> str:

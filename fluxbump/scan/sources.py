@@ -587,6 +587,8 @@ def _split_entries(
                 files.append(entry.name)
         elif not entry.is_symlink():
             dirs.append(entry.name)
+        else:  # never followed: inside, its files are found where they are; out, it is named
+            _links_inside(entry.path, prefix + entry.name, inside)
     return files, dirs
 
 
@@ -596,8 +598,8 @@ _UNFOLLOWED: dict[str, None] = {}
 
 
 def _links_inside(path: str, rel: str, inside: str) -> bool:
-    """Whether a symlink names a file inside the repository (read like any other file). One
-    out of it is never followed: git stores the link, not what it names, so its target is
+    """Whether a symlink names a file or folder inside the repository (a file is read like
+    any other). One out of it is never followed: git stores the link, not what it names, so its target is
     no content of the repository (a developer's home file, a device), and one such link
     must not stop the run; it is named once instead."""
     target = os.path.realpath(path)

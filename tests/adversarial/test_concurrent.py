@@ -14,9 +14,11 @@ import pytest
 
 from fluxbump.write.transaction import PAUSE_ENV, PAUSE_FILE_ENV
 from tests.adversarial.harness import bump_process, git_state, leftovers
+from tests.support.cli_runner import run_cli
 from tests.support.crash_cli import SMALL, fluxbump_cmd, run, wait_for
 from tests.support.fixtures import INCIDENT, git, make_fleet, snapshot
-from tests.support.helm_server import HelmServer
+from tests.support.helm_server import Fault, HelmServer, serve
+from tests.test_hostile_network import new_release_routes
 
 
 def planned(root: Path, server: HelmServer, tmp: Path) -> list[str]:
@@ -184,4 +186,37 @@ def test_a_file_deleted_before_fluxbump_wrote_it_is_named_so(
     assert snapshot(root) == others
     state = git_state(root)
     assert (state.head, state.branch, state.branches) == (before.head, "main", ("main",))
+    assert leftovers(root) == []
+
+
+@pytest.mark.parametrize(
+    ("git_args", "says"),
+    [
+        ((), "error: uncommitted changes in {rel}, which this bump edits"),
+        (("--no-git",), "error: {rel}: changed on disk since it was read; nothing was written"),
+    ],
+    ids=["git", "no-git"],
+)
+def test_an_edit_made_between_the_scan_and_the_write_refuses_the_bump(
+    tmp_path: Path, git_args: tuple[str, ...], says: str
+) -> None:
+    """Another process edits a pin file while ``to`` waits for the target chart its guard
+    reads before writing (a release the bundled CRD catalog does not know): the bump is
+    refused with one line naming the file, nothing written, their edit kept, git as it was."""
+    routes, archive = new_release_routes("2.99.0")
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(root)
+    rel = "clusters/a.example/bootstrap-kit/03-flux.yaml"
+    theirs = (root / rel).read_bytes() + b"# their edit\n"
+    edit = Fault(status=200, body=routes[archive], path=archive,
+                 before=lambda: (root / rel).write_bytes(theirs))  # fmt: skip
+    with serve(HelmServer(routes=routes, faults=[edit])) as srv:
+        outcome = run_cli("to", "2.99.0", *git_args, "--repo", str(root),
+                          "--helm-repo", srv.base_url)  # fmt: skip
+    assert outcome.code == 2, outcome.stdout + outcome.stderr
+    assert outcome.stderr.count("\n") == 1, outcome.stderr
+    assert outcome.stderr.startswith(says.format(rel=rel)), outcome.stderr
+    assert snapshot(root) == {**before.files, rel: theirs}
+    state = git_state(root)
+    assert (state.head, state.branches) == (before.head, before.branches)
     assert leftovers(root) == []

@@ -15,7 +15,7 @@ import pytest
 from tests.adversarial.harness import git_state, leftovers
 from tests.support.cli_runner import Outcome, run_cli
 from tests.support.crash_cli import SMALL, fluxbump_cmd, run
-from tests.support.fixtures import INCIDENT, make_fleet
+from tests.support.fixtures import INCIDENT, git, make_fleet
 from tests.support.helm_server import HelmServer
 
 MANIFEST = "clusters/a.example/extra.yaml"  # matched by the clusters glob (**/*.yaml)
@@ -57,12 +57,16 @@ def to_outside_fifo(path: Path, tmp: Path) -> Iterator[str]:
     yield f"a symlink to {tmp / 'pipe'}, a FIFO, not a regular file"
 
 
+# A pin of the wrapper: followed, a bump would edit it.
+OUTSIDE_RELEASE = (
+    "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: x\n"
+    "spec:\n  chart:\n    spec:\n      chart: bp-flux\n      version: 0.0.1\n"
+)
+
+
 def to_outside_file(path: Path, tmp: Path) -> Iterator[str]:
-    outside = tmp / "outside.yaml"  # a pin of the wrapper: followed, a bump would edit it
-    outside.write_text(
-        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: x\n"
-        "spec:\n  chart:\n    spec:\n      chart: bp-flux\n      version: 0.0.1\n"
-    )
+    outside = tmp / "outside.yaml"
+    outside.write_text(OUTSIDE_RELEASE)
     path.symlink_to(outside)
     yield f"a symlink to {outside}, outside the repository"
 
@@ -173,3 +177,52 @@ def test_a_config_linked_out_of_the_repository_is_still_refused(tmp_path: Path) 
         "outside the repository; fluxbump reads only files inside it: replace the link with the "
         "file; nothing was written\n"
     )  # (not "add it to 'exclude' in .fluxbump.yaml": the file itself, read before its exclude)
+
+
+def test_an_empty_pin_file_and_directories_named_like_yaml_files_change_nothing(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """A manifest emptied to 0 bytes holds no pin; a directory named ``x.yaml`` under the
+    clusters glob, or ``Chart.yaml`` under the charts glob, is no file: every command reads
+    the rest as it would without them, and the bump leaves all three as they were."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    (root / MANIFEST).parent.mkdir(parents=True, exist_ok=True)
+    (root / MANIFEST).write_bytes(b"")
+    for folder in ("clusters/a.example/dir.yaml", CHART):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "inside.txt").write_text("not yaml\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "odd names")
+    plain = make_fleet(tmp_path / "plain", INCIDENT, git=True, **SMALL)
+    for args in (("status",), ("check",)):
+        odd, usual = (run_cli(*fluxbump_cmd(r, index_server, *args)[3:]) for r in (root, plain))
+        assert odd == usual, args
+    outcome = run_cli(*fluxbump_cmd(root, index_server, "to", "2.4.0")[3:])
+    assert outcome.code == 0 and outcome.stderr == "", outcome.stderr
+    assert (root / MANIFEST).read_bytes() == b""
+    assert (root / CHART / "inside.txt").read_text() == "not yaml\n"
+    assert git(root, "status", "--porcelain") == "" and leftovers(root) == []
+
+
+def test_a_directory_symlink_out_of_the_repository_is_named_once_and_never_followed(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """A folder of the clusters glob linked out of the repository, holding a HelmRelease of
+    the wrapper at 0.0.1: never followed, as a file linked out is not, but it was not named
+    either, so its stale pin went unsaid by status, check and to."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "release.yaml").write_text(OUTSIDE_RELEASE)
+    link = "clusters/a.example/linked"
+    (root / link).symlink_to(outside, target_is_directory=True)
+    said = (
+        f"warning: {link}: a symlink to {outside}, outside the repository; not followed (git "
+        "stores the link, not what it names)"
+    )
+    for args in (("status",), ("check",), ("to", "2.4.0")):
+        outcome = run_cli(*fluxbump_cmd(root, index_server, *args)[3:])
+        assert outcome.code == (1 if args == ("check",) else 0), (args, outcome.stderr)
+        assert [line for line in outcome.stderr.splitlines() if "symlink" in line] == [said]
+    assert b"version: 0.0.1" in (outside / "release.yaml").read_bytes()
+    assert (root / link).is_symlink() and leftovers(root) == []

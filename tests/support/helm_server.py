@@ -11,7 +11,7 @@ import hashlib
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +29,7 @@ class Fault:
     drip_headers: bool = False  # drip the status line and headers too
     dripped: int = 0  # bytes dripped so far: a client that gave up early stops it short
     path: str | None = None  # only a request for this path meets the fault (None: any)
+    before: Callable[[], object] | None = None  # run as the request arrives (another writer)
 
 
 @dataclass
@@ -88,6 +89,8 @@ def _handler(server: HelmServer) -> type[BaseHTTPRequestHandler]:
             self._send(200, body, {"ETag": etag, "Last-Modified": "Wed, 15 Apr 2026 05:03:53 GMT"})
 
         def _fault(self, fault: Fault) -> None:
+            if fault.before is not None:
+                fault.before()
             if fault.delay:
                 time.sleep(fault.delay)
             if fault.drip:

@@ -167,3 +167,52 @@ def test_json_warnings_are_an_empty_list_or_unplaced_text_when_no_file_is_to_bla
     (said,) = document["warnings"]
     assert said["file"] is None and said["line"] is None
     assert said["message"].startswith("offline: no cached index for ")
+
+
+FLUX_MANIFESTS = """\
+apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: OCIRepository
+metadata:
+  name: flux-manifests
+  namespace: flux-system
+spec:
+  interval: 10m
+  url: oci://ghcr.io/fluxcd/flux-manifests
+  ref:
+    tag: v2.0.0-rc.1
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1beta2
+kind: Kustomization
+metadata:
+  name: flux
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./
+  prune: true
+  sourceRef:
+    kind: OCIRepository
+    name: flux-manifests
+"""
+
+
+@pytest.mark.parametrize("command", ["status", "check"])
+def test_a_pre_release_installed_is_compared_by_its_minor_line(
+    tmp_path: Path, command: str
+) -> None:
+    """kubebn/talos-proxmox-kaas installs Flux v2.0.0-rc.1 from flux-manifests: the provider
+    gate read '0-rc' as a number and every status and check ended at exit 70."""
+    repo = tmp_path / "prerelease"
+    (repo / "infra").mkdir(parents=True)
+    (repo / "kubernetes").mkdir()
+    (repo / "kubernetes/flux.yaml").write_text(FLUX_MANIFESTS, "utf-8")
+    text = PROVIDERS.replace("CONSTRAINT", "~> 0.25").replace('"v2.4.0"', '"v2.0.0-rc.1"')
+    (repo / "infra/main.tf").write_text(text, "utf-8")
+    init_git(repo)
+    outcome = run_cli(command, "--repo", str(repo), "--offline")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert provider_lines(outcome.stderr) == [
+        "warning: infra/main.tf:6: the fluxcd/flux provider constraint ~> 0.25 admits provider "
+        "0.25.3 at most, which bundles Flux 0.41.2, not Flux 2.0.0-rc.1; widen it to admit "
+        "provider 1.0.0 or later (fluxbump does not move provider constraints)"
+    ]

@@ -41,11 +41,14 @@ def provider_warnings(
     """One line per constraint known not to admit a provider that installs ``release``."""
     if release is None or not versions.is_pin(release):
         return []
-    target = _triple(versions.normalize(release))
-    return [w for c in constraints if (w := _warning(c, target)) is not None]
+    parsed = versions.parse(release)
+    # A pre-release (2.0.0-rc.1) is of its minor line, which is all the table is compared by.
+    target = (parsed.major, parsed.minor, parsed.patch)
+    name = versions.normalize(release)
+    return [w for c in constraints if (w := _warning(c, target, name)) is not None]
 
 
-def _warning(constraint: ProviderConstraint, target: Version) -> PlacedWarning | None:
+def _warning(constraint: ProviderConstraint, target: Version, name: str) -> PlacedWarning | None:
     clauses = _clauses(constraint.value)
     if clauses is None or not any(op in _UPPER for op, _, _ in clauses):
         return None  # unreadable, or unbounded: a future provider may be admitted
@@ -61,7 +64,6 @@ def _warning(constraint: ProviderConstraint, target: Version) -> PlacedWarning |
     bundled = _triple(table[provider])
     if bundled[:2] >= target[:2]:
         return None
-    name = ".".join(map(str, target))
     needed = min((p for p, f in table.items() if _triple(f)[:2] >= target[:2]), default=None)
     fix = (
         f"widen it to admit provider {'.'.join(map(str, needed))} or later"

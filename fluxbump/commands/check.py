@@ -30,7 +30,7 @@ from fluxbump.gate.invariants import (
     ranges_named,
     stale_mentions,
 )
-from fluxbump.gate.provider import provider_warnings
+from fluxbump.gate.provider import provider_warnings, unversioned_warnings
 from fluxbump.output import one_line
 from fluxbump.pins import Mention, PlacedWarning, Violation, warnings_json
 from fluxbump.remote.index import HelmIndex, IndexLoad, load_index
@@ -184,6 +184,7 @@ def _checked(
             else loose_release(found.release_pins())
         )
         warnings += provider_warnings(found.provider_constraints(), release)
+    warnings += unversioned_warnings(found.unversioned_bootstraps(), found.provider_constraints())
     warnings += _operator_charts_apart(discoveries)
     outside = GateReport()
     if not components:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import edit, snapshot, write_repo
+from tests.test_operator_manifest import OCI_TEXT
 
 BOOTSTRAP = "bootstrap/flux/kustomization.yaml"
 INFLATED = """\
@@ -86,3 +87,33 @@ def test_a_helm_charts_entry_that_disagrees_is_named_and_one_with_no_version_is_
         "'version: 2.17.2' to the entry"
     )
     assert snapshot(repo) == before
+
+
+OPERATOR_BOOTSTRAP = """\
+helmCharts:
+  - name: flux-operator
+    repo: oci://ghcr.io/controlplaneio-fluxcd/charts
+    version: 0.28.0
+    releaseName: flux-operator
+"""
+OPERATOR_SOURCE = "clusters/prod/flux-operator.yaml"
+OCI_REPOSITORY = OCI_TEXT.replace("0.34.0", "0.29.0")
+
+
+def test_a_helm_charts_entry_of_flux_operator_is_a_pin_of_that_chart(tmp_path: Path) -> None:
+    """The operator's bootstrap inflated by kustomize disagreeing with the OCIRepository the
+    cluster reconciles it from later: the same double install as a helmfile's."""
+    repo = write_repo(
+        tmp_path / "repo", {BOOTSTRAP: OPERATOR_BOOTSTRAP, OPERATOR_SOURCE: OCI_REPOSITORY}
+    )
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert check.stdout.startswith(
+        f"{OPERATOR_SOURCE}:10: OCIRepository flux-system/flux-operator pins flux-operator "
+        f"0.29.0, kustomize helmCharts flux-operator pins 0.28.0 ({BOOTSTRAP}:4)"
+    )
+    args = ("--component", "flux-operator", "--repo", str(repo), "--offline", "--no-git")
+    moved = run_cli("to", "0.29.0", *args)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / BOOTSTRAP).read_text("utf-8") == OPERATOR_BOOTSTRAP.replace("0.28.0", "0.29.0")
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0

@@ -39,6 +39,8 @@ class Role(StrEnum):
     # flux-operator's charts (scan/sites/operator.py); OCI_TAG, HELMRELEASE, INSTALL too
     OCI_SEMVER = "OCIRepository semver"
     HELMFILE = "helmfile release version"
+    # a kustomization's ``helmCharts:`` entry (scan/sites/kustomizehelm.py)
+    KUSTOMIZE_HELM = "kustomize helmCharts version"
     TERRAFORM_HELM = "Terraform helm_release version"
     # ``helm install|upgrade … flux2 --version X`` of a script: the community chart's version
     HELM_COMMAND = "helm install version"

@@ -13,6 +13,7 @@ from tests.support.fixtures import edit, init_git, snapshot
 from tests.support.flux_release import release_routes
 from tests.support.helm_server import HelmServer, serve
 from tests.test_release_pins import GOTK, OPERATOR, TOOL_VERSIONS, operator_only
+from tests.test_terraform_provider import FLUX_MANIFESTS
 
 INSTANCE = "clusters/prod/flux-instance.yaml"
 
@@ -206,3 +207,41 @@ def test_to_a_release_below_what_a_flux_instance_range_runs_is_refused(tmp_path:
     assert moved.code == 0, moved.stdout + moved.stderr
     assert (repo / "clusters/prod/podinfo.yaml").read_text("utf-8") == OCI_V1
     assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+# kubebn/talos-proxmox-kaas's shape: its Kustomizations in the v1 that 2.0.0-rc.1 introduced.
+PRE_RELEASE = FLUX_MANIFESTS.replace("/v1beta2\nkind: Kustomization", "/v1\nkind: Kustomization")
+PRE_RELEASE += """\
+---
+apiVersion: source.toolkit.fluxcd.io/v1alpha1
+kind: GitRepository
+metadata:
+  name: removed-long-ago
+  namespace: flux-system
+spec:
+  interval: 10m
+  url: https://example.com/repo
+"""
+
+
+def test_check_does_not_judge_an_api_version_the_release_may_have_introduced(
+    tmp_path: Path,
+) -> None:
+    """kubebn/talos-proxmox-kaas installs Flux v2.0.0-rc.1 (no chart carries it) and writes
+    its Kustomizations in kustomize.toolkit.fluxcd.io/v1, which 2.0.0-rc.1 introduced: judged
+    by 0.41.1 alone, each was a violation telling 'to' to move it back to v1beta2. What 2.0.0,
+    the release above, serves too is unknown, not a violation; what neither serves still is."""
+    repo = tmp_path / "prerelease"
+    (repo / "kubernetes").mkdir(parents=True)
+    (repo / "kubernetes/flux.yaml").write_text(PRE_RELEASE, "utf-8")
+    init_git(repo)
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    violations = [line for line in check.stdout.splitlines() if "is not served by" in line]
+    assert violations == [
+        "kubernetes/flux.yaml:25: GitRepository flux-system/removed-long-ago: apiVersion "
+        "source.toolkit.fluxcd.io/v1alpha1 is not served by Flux 0.41.1; 'fluxbump to' moves "
+        "it to source.toolkit.fluxcd.io/v1beta2"
+    ]
+    why = "Flux 0.41.1: the newest release below Flux 2.0.0-rc.1 a chart carries"
+    assert why in check.stderr

@@ -62,7 +62,11 @@ def _one_by_one(files: list[str], config: Config) -> Roles:
     rendered = [f[: -len("Chart.yaml")] + "templates/" for f in files
                 if f == "Chart.yaml" or f.endswith("/Chart.yaml")]  # fmt: skip
     for rel in files:
-        if matches(rel, config.exclude) or any(rel.startswith(r) for r in rendered):
+        if matches(rel, config.exclude):
+            continue
+        if any(rel.startswith(r) for r in rendered):  # Helm renders it: its Flux apiVersions
+            if rel.endswith((".yaml", ".yml", ".tpl")):
+                roles.chart_templates.append(rel)
             continue
         if rel.endswith("Chart.yaml") and matches(rel, config.charts):
             roles.charts.append(rel)

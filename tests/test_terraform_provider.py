@@ -14,7 +14,7 @@ import pytest
 
 from fluxbump.gate.provider import provider_table
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import CONSISTENT, init_git, make_fleet
+from tests.support.fixtures import CONSISTENT, edit, init_git, make_fleet, write_repo
 from tests.support.helm_server import HelmServer
 
 MAIN_TF = "infra/flux/main.tf"
@@ -167,3 +167,126 @@ def test_json_warnings_are_an_empty_list_or_unplaced_text_when_no_file_is_to_bla
     (said,) = document["warnings"]
     assert said["file"] is None and said["line"] is None
     assert said["message"].startswith("offline: no cached index for ")
+
+
+FLUX_MANIFESTS = """\
+apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: OCIRepository
+metadata:
+  name: flux-manifests
+  namespace: flux-system
+spec:
+  interval: 10m
+  url: oci://ghcr.io/fluxcd/flux-manifests
+  ref:
+    tag: v2.0.0-rc.1
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1beta2
+kind: Kustomization
+metadata:
+  name: flux
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./
+  prune: true
+  sourceRef:
+    kind: OCIRepository
+    name: flux-manifests
+"""
+
+
+@pytest.mark.parametrize("command", ["status", "check"])
+def test_a_pre_release_installed_is_compared_by_its_minor_line(
+    tmp_path: Path, command: str
+) -> None:
+    """kubebn/talos-proxmox-kaas installs Flux v2.0.0-rc.1 from flux-manifests: the provider
+    gate read '0-rc' as a number and every status and check ended at exit 70."""
+    repo = tmp_path / "prerelease"
+    (repo / "infra").mkdir(parents=True)
+    (repo / "kubernetes").mkdir()
+    (repo / "kubernetes/flux.yaml").write_text(FLUX_MANIFESTS, "utf-8")
+    text = PROVIDERS.replace("CONSTRAINT", "~> 0.25").replace('"v2.4.0"', '"v2.0.0-rc.1"')
+    (repo / "infra/main.tf").write_text(text, "utf-8")
+    init_git(repo)
+    outcome = run_cli(command, "--repo", str(repo), "--offline")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert provider_lines(outcome.stderr) == [
+        "warning: infra/main.tf:6: the fluxcd/flux provider constraint ~> 0.25 admits provider "
+        "0.25.3 at most, which bundles Flux 0.41.2, not Flux 2.0.0-rc.1; widen it to admit "
+        "provider 1.0.0 or later (fluxbump does not move provider constraints)"
+    ]
+
+
+UNVERSIONED = """\
+provider "flux" {
+  kubernetes = { config_path = "~/.kube/config" }
+}
+
+resource "flux_bootstrap_git" "this" {
+  path = var.target_path
+}
+"""
+EXACT_PROVIDER = """\
+terraform {
+  required_providers {
+    flux = {
+      source  = "fluxcd/flux"
+      version = "1.5.0"
+    }
+  }
+}
+"""
+NO_VERSION_WARNING = (
+    "warning: modules/flux/main.tf:5: flux_bootstrap_git.this sets no version: it installs the "
+    "Flux release its fluxcd/flux provider bundles (Flux 2.5.0 for provider 1.5.0, "
+    "modules/flux/terraform.tf:5), which fluxbump neither checks nor moves; write "
+    'version = "v2.5.0" in it to pin the release there'
+)
+
+
+def unversioned_bootstrap(tmp_path: Path, files: dict[str, str]) -> Path:
+    """tabulat/tf-flux's module: provider 1.5.0 and a flux_bootstrap_git with no version."""
+    module = {"modules/flux/main.tf": UNVERSIONED, "modules/flux/terraform.tf": EXACT_PROVIDER}
+    return write_repo(tmp_path / "repo", module | files)
+
+
+def test_a_bootstrap_with_no_version_is_named_with_the_release_its_provider_bundles(
+    tmp_path: Path,
+) -> None:
+    """It installs Flux 2.5.0, which no line names: status and check said nothing of it (and
+    check 'nothing to check'), and to said there was no pin of a Flux release at all."""
+    repo = unversioned_bootstrap(tmp_path, {})
+    status = run_cli("status", "--repo", str(repo), "--offline")
+    assert status.code == 0, status.stdout + status.stderr
+    assert NO_VERSION_WARNING in status.stderr.splitlines()
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert (check.code, NO_VERSION_WARNING in check.stderr.splitlines()) == (2, True)
+    refused = run_cli("to", "2.8.5", "--repo", str(repo), "--offline", "--no-git")
+    assert refused.code == 2, refused.stdout + refused.stderr
+    assert refused.stderr.strip().endswith(
+        "modules/flux/main.tf:5: flux_bootstrap_git.this sets no version, so it installs the "
+        "Flux release its fluxcd/flux provider bundles, which fluxbump cannot move: write "
+        'version = "vX.Y.Z" in it to pin the release there'
+    )
+    # with embedded_manifests a version would have no effect: the provider chooses
+    edit(repo, "modules/flux/main.tf", "path = var", "embedded_manifests = true\n  path = var")
+    assert (
+        "warning: modules/flux/main.tf:5: flux_bootstrap_git.this applies the Flux manifests its "
+        "fluxcd/flux provider embeds (embedded_manifests) (Flux 2.5.0 for provider 1.5.0, "
+        "modules/flux/terraform.tf:5), which fluxbump neither checks nor moves; the provider's "
+        "version constraint chooses the release"
+    ) in run_cli("status", "--repo", str(repo), "--offline").stderr.splitlines()
+
+
+def test_a_bump_of_the_other_pins_names_the_bootstrap_it_cannot_move(tmp_path: Path) -> None:
+    repo = unversioned_bootstrap(tmp_path, {".tool-versions": "flux2 2.5.0\n"})
+    moved = run_cli("to", "2.8.5", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / ".tool-versions").read_text("utf-8") == "flux2 2.8.5\n"
+    assert NO_VERSION_WARNING in moved.stderr.splitlines()
+    # a block that sets a version, whatever its expression, is not named
+    edit(
+        repo, "modules/flux/main.tf", "path = var.target_path", 'version = var.v ? "v2.5.0" : null'
+    )
+    assert "sets no version" not in run_cli("status", "--repo", str(repo), "--offline").stderr

@@ -22,7 +22,7 @@ from fluxbump.crds.safest import Blocked
 from fluxbump.errors import GateFailure, NotRegularFile, UnsafeTransitionError, UsageError
 from fluxbump.gate.invariants import inexact_upstream, ranged_install, ranges_named
 from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
-from fluxbump.gate.provider import provider_warnings
+from fluxbump.gate.provider import provider_warnings, unversioned_warnings
 from fluxbump.output import Verbatim
 from fluxbump.pins import Mention, PlacedWarning, Role
 from fluxbump.plan import BaseCharts, Edit, Move, Plan, Target, plan_locks, plan_moves
@@ -263,6 +263,8 @@ def _execute(
         flux = next((m for m in moves if m.found.component.rules.names_a_release), None)
         if flux is not None:  # said even when refused: widening it is part of the fix
             result.warnings += provider_warnings(tree.provider_constraints(), flux.release)
+            unversioned = tree.unversioned_bootstraps()
+            result.warnings += unversioned_warnings(unversioned, tree.provider_constraints())
         if guard_downgrade:
             for move in moves:
                 refuse_downgrade(move, options.allow_downgrade)

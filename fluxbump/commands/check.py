@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fluxbump import versions
 from fluxbump.components import Component
@@ -30,7 +30,7 @@ from fluxbump.gate.invariants import (
     ranges_named,
     stale_mentions,
 )
-from fluxbump.gate.provider import provider_warnings
+from fluxbump.gate.provider import provider_warnings, unversioned_warnings
 from fluxbump.output import one_line
 from fluxbump.pins import Mention, PlacedWarning, Violation, warnings_json
 from fluxbump.remote.index import HelmIndex, IndexLoad, load_index
@@ -40,6 +40,9 @@ from fluxbump.scan.discover import Discovery, Survey, has_templates, survey
 from fluxbump.scan.forked import Ahead, while_waiting
 from fluxbump.scan.sources import walk_warnings
 from fluxbump.yamlio.yamldoc import reading_warnings
+
+if TYPE_CHECKING:
+    from fluxbump.crds.migrate import FluxObject
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,7 @@ def _checked(
             else loose_release(found.release_pins())
         )
         warnings += provider_warnings(found.provider_constraints(), release)
+    warnings += unversioned_warnings(found.unversioned_bootstraps(), found.provider_constraints())
     warnings += _operator_charts_apart(discoveries)
     outside = GateReport()
     if not components:
@@ -289,9 +293,9 @@ def _unserved_api_versions(
     from fluxbump.crds.definitions import deprecated_versions
     from fluxbump.crds.guard import migration_crds
 
-    pinned, why = _pinned_chart(found, index), ""
+    pinned, why, above = _pinned_chart(found, index), "", None
     if pinned is None and found.component.outside_charts:
-        pinned, why = _outside_charts_release(found, index)
+        pinned, why, above = _outside_charts_release(found, index)
     if pinned is None:
         return [], []
     chart = found.component.upstream
@@ -304,7 +308,8 @@ def _unserved_api_versions(
         tree, migrate.unserved_somewhere(crds, deprecated=deprecated)
     )
     flux = f"Flux {versions.normalize(release)}"
-    unserved = migrate.unserved_violations(objects, crds, flux)
+    judged = _unserved_above(objects, index, chart, above, offline=offline)
+    unserved = migrate.unserved_violations(judged, crds, flux)
     warnings = migrate.deprecation_warnings(objects, crds, flux, deprecated)
     if why and (unserved or warnings):  # say why that release, where no pin names it
         warnings.insert(0, f"{flux}: {why}")
@@ -313,20 +318,38 @@ def _unserved_api_versions(
 
 def _outside_charts_release(
     found: Discovery, index: HelmIndex
-) -> tuple[tuple[str, str] | None, str]:
+) -> tuple[tuple[str, str] | None, str, str | None]:
     """Without a chart pin and with no chart carrying the release the pins name: (chart
-    version, release) whose CRDs the objects are judged by instead, and why that release."""
-    from fluxbump.resolve import carried_below
+    version, release) whose CRDs the objects are judged by instead, why that release, and the
+    chart of the first release above it (None when there is none or the release is known)."""
+    from fluxbump.resolve import carried_around
 
     release = loose_release(found.component.rules.source_pins(found))
     if release is None:
-        return _newest_admitted(found, index)
-    below = carried_below(index, found.component.upstream, release)
+        return (*_newest_admitted(found, index), None)
+    below, above = carried_around(index, found.component.upstream, release)
     if below is None:
-        return None, ""
+        return None, "", None
     why = (f"the newest release below Flux {release} a chart carries (none carries {release}): "
            f"what it no longer serves, {release} does not serve either")  # fmt: skip
-    return (below.chart, below.release), why
+    return (below.chart, below.release), why, (above.chart if above else None)
+
+
+def _unserved_above(
+    objects: list[FluxObject], index: HelmIndex, chart: str, above: str | None, *, offline: bool
+) -> list[FluxObject]:
+    """The objects a release judged by the one below it can be said not to serve: those the
+    first release above it does not serve either. One it serves may be new in the release
+    itself (Flux 2.0.0-rc.1 serves kustomize.toolkit.fluxcd.io/v1, which 0.41.1, the release
+    below it a chart carries, does not), and Flux never serves a version again once removed."""
+    from fluxbump.crds import migrate
+    from fluxbump.crds.guard import migration_crds
+
+    crds = None if above is None else migration_crds(index, chart, above, offline=offline)
+    if crds is None:
+        return objects
+    unserved = {id(obj) for obj, _ in migrate.unserved(objects, crds)}
+    return [obj for obj in objects if id(obj) in unserved]
 
 
 def _newest_admitted(found: Discovery, index: HelmIndex) -> tuple[tuple[str, str] | None, str]:

@@ -36,7 +36,7 @@ from fluxbump.scan.apiversions import (
 from fluxbump.scan.discover import Survey
 from fluxbump.scan.patchfiles import patch_files
 from fluxbump.scan.sites.resourceset import generated, placed, templates
-from fluxbump.scan.sources import LINE_START, SourceFile, read_raw, source_of
+from fluxbump.scan.sources import LINE_END, LINE_START, SourceFile, read_raw, source_of
 from fluxbump.write.splice import splice
 from fluxbump.yamlio.yamldoc import YamlPath, line_of, scalar_at, walk
 
@@ -48,6 +48,9 @@ _API_VERSION = re.compile(r"[a-z0-9]+")
 # A resourcesTemplate line naming an object's Flux API version (at the top of a document of the
 # template, as written, and nothing else: not a ``sourceRef``'s).
 _TEMPLATE_API = re.compile(API_VERSION_LINE)
+# A chart template's line naming the Flux API version of an object Helm renders: at the start
+# of its line, as a document's top level is (an indented one is a field's: a sourceRef's).
+_CHART_TEMPLATE_API = re.compile(rf"{LINE_START}{API_VERSION_LINE}{LINE_END}")
 # A value a ResourceSet renders from its inputs; held as a placeholder when its object is
 # validated, as the operator substitutes it before the API server sees it.
 _INPUT = re.compile(r"<<.*?>>")
@@ -171,6 +174,19 @@ def _template_lines(source: SourceFile, top: ObjectDoc) -> list[FluxObject]:
     return found
 
 
+def chart_template_objects(source: SourceFile) -> list[FluxObject]:
+    """Each Flux object a chart's template renders, as its ``apiVersion`` line names it
+    (platformcompass/wayfinder's chart writes a HelmRelease per values entry): a Go template
+    is not YAML, so nothing else is read, and the kind is not known for sure."""
+    found = []
+    for match in _CHART_TEMPLATE_API.finditer(source.text):
+        value = f"{match[1]}/{match[2]}"
+        site = source.text_site(Role.API_VERSION, match.start(1), value, "", "Helm chart template")
+        doc = ObjectDoc(source.rel, 0, site.line, {})
+        found.append(FluxObject(site, match[1], match[2], doc, templated=True))
+    return found
+
+
 # (group, version, kinds named in the file) -> whether an object of that API may be unserved:
 # only files naming one are composed (a fleet's thousands of HelmRelease and HelmRepository
 # files in a served version cost two regex scans).
@@ -201,15 +217,17 @@ def unserved_somewhere(
 
 
 def repository_objects(tree: Survey, suspect: Suspect) -> list[FluxObject]:
-    """The Flux objects of the repository's manifests in files that name a ``suspect`` API
-    version; those files join ``tree.sources`` (a bump edits them from the text read here).
+    """The Flux objects of the repository's manifests, and those its charts' templates render,
+    in files that name a ``suspect`` API version; those files join ``tree.sources`` (a bump
+    edits them from the text read here).
     On a warm run the API versions and kinds of unchanged files come from the cache."""
     records = tree.cache.part("api-versions", "") if tree.cache is not None else None
     found: list[FluxObject] = []
     # A fleet's files name a few dozen distinct sets of API versions: each is judged once.
     judged: dict[ApiVersions, bool] = {}
     is_patch = patch_files(tree.root)
-    for rel in tree.roles.clusters:
+    templates = set(tree.roles.chart_templates)
+    for rel in [*tree.roles.clusters, *tree.roles.chart_templates]:
         named = records.recall(rel) if records is not None else None
         source = None
         if named is None:
@@ -225,7 +243,7 @@ def repository_objects(tree: Survey, suspect: Suspect) -> list[FluxObject]:
         if not verdict:
             continue
         source = source or tree.sources.get(rel) or source_of(rel, read_raw(tree.root, rel))
-        objects = flux_objects(source)
+        objects = chart_template_objects(source) if rel in templates else flux_objects(source)
         if objects:
             tree.sources.setdefault(rel, source)
             found += [_as_patch(o) for o in objects] if is_patch(rel) else objects

@@ -12,13 +12,14 @@ cannot read, or one that admits providers newer than the table knows, is not rep
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from functools import lru_cache
 from importlib import resources
 
 from fluxbump import versions
 from fluxbump.pins import PlacedWarning
-from fluxbump.scan.sites.terraform import ProviderConstraint
+from fluxbump.scan.sites.terraform import PlacedBlock, ProviderConstraint
 
 TABLE_NAME = "terraform-provider-flux.json"
 _CLAUSE = re.compile(
@@ -41,11 +42,14 @@ def provider_warnings(
     """One line per constraint known not to admit a provider that installs ``release``."""
     if release is None or not versions.is_pin(release):
         return []
-    target = _triple(versions.normalize(release))
-    return [w for c in constraints if (w := _warning(c, target)) is not None]
+    parsed = versions.parse(release)
+    # A pre-release (2.0.0-rc.1) is of its minor line, which is all the table is compared by.
+    target = (parsed.major, parsed.minor, parsed.patch)
+    name = versions.normalize(release)
+    return [w for c in constraints if (w := _warning(c, target, name)) is not None]
 
 
-def _warning(constraint: ProviderConstraint, target: Version) -> PlacedWarning | None:
+def _warning(constraint: ProviderConstraint, target: Version, name: str) -> PlacedWarning | None:
     clauses = _clauses(constraint.value)
     if clauses is None or not any(op in _UPPER for op, _, _ in clauses):
         return None  # unreadable, or unbounded: a future provider may be admitted
@@ -61,7 +65,6 @@ def _warning(constraint: ProviderConstraint, target: Version) -> PlacedWarning |
     bundled = _triple(table[provider])
     if bundled[:2] >= target[:2]:
         return None
-    name = ".".join(map(str, target))
     needed = min((p for p, f in table.items() if _triple(f)[:2] >= target[:2]), default=None)
     fix = (
         f"widen it to admit provider {'.'.join(map(str, needed))} or later"
@@ -74,6 +77,42 @@ def _warning(constraint: ProviderConstraint, target: Version) -> PlacedWarning |
         f"the fluxcd/flux provider constraint {constraint.value} admits "
         f"provider {'.'.join(map(str, provider))} at most, which bundles Flux {table[provider]}, "
         f"not Flux {name}; {fix} (fluxbump does not move provider constraints)",
+    )
+
+
+def unversioned_warnings(
+    blocks: list[PlacedBlock], constraints: list[ProviderConstraint]
+) -> list[PlacedWarning]:
+    """One line per Flux provider block with no ``version``: it installs the release its
+    provider bundles, named when its module's constraint admits one provider the table
+    knows (tabulat/tf-flux pins provider 1.5.0 and no version: Flux 2.5.0, pinned nowhere)."""
+    return [PlacedWarning(b.file, b.line, _unversioned(b, constraints)) for b in blocks]
+
+
+def _unversioned(block: PlacedBlock, constraints: list[ProviderConstraint]) -> str:
+    module = posixpath.dirname(block.file)
+    exact = [
+        (c, clauses[0][1])
+        for c in constraints
+        if posixpath.dirname(c.file) == module
+        and (clauses := _clauses(c.value)) is not None
+        and [(op, written) for op, _, written in clauses] == [("=", 3)]
+    ]
+    bundled = [(c, provider_table()[p]) for c, p in exact if p in provider_table()]
+    release, known = "X.Y.Z", ""
+    if len({flux for _, flux in bundled}) == 1:
+        constraint, release = bundled[0]
+        known = f" (Flux {release} for provider {constraint.value}, {constraint.where})"
+    if block.embedded:  # a version there would have no effect: the provider chooses
+        return (
+            f"{block.owner} applies the Flux manifests its fluxcd/flux provider embeds "
+            f"(embedded_manifests){known}, which fluxbump neither checks nor moves; the "
+            "provider's version constraint chooses the release"
+        )
+    return (
+        f"{block.owner} sets no version: it installs the Flux release its fluxcd/flux provider "
+        f"bundles{known}, which fluxbump neither checks nor moves; write "
+        f'version = "v{release}" in it to pin the release there'
     )
 
 

@@ -311,13 +311,12 @@ def cached_roles(
         roles = classify(files, config, renovate)
         return (tuple(roles.charts), tuple(roles.cloudinit), tuple(roles.blueprints),
                 tuple(roles.clusters), tuple(sorted(roles.locks)), tuple(roles.release_pins),
-                tuple(roles.renovate_skipped))  # fmt: skip
+                tuple(roles.renovate_skipped), tuple(roles.chart_templates))  # fmt: skip
 
-    charts, cloudinit, blueprints, clusters, locks, release_pins, skipped = cache.whole(
-        "roles", key, plain
-    )
+    listed_roles = cache.whole("roles", key, plain)
+    charts, cloudinit, blueprints, clusters, locks, release_pins, skipped, templates = listed_roles
     return Roles(list(charts), list(cloudinit), list(blueprints), list(clusters), set(locks),
-                 list(release_pins), list(skipped))  # fmt: skip
+                 list(release_pins), list(skipped), list(templates))  # fmt: skip
 
 
 # What the cluster-file pass found in one file, as plain data: (candidate, holds a

@@ -71,10 +71,12 @@ from fluxbump.scan.sites.templatefile import (
     template_variables,
 )
 from fluxbump.scan.sites.terraform import (
+    PlacedBlock,
     ProviderConstraint,
     find_chart_releases,
     find_provider_constraints,
     find_terraform_pins,
+    find_unversioned_bootstraps,
     follow_variables,
 )
 from fluxbump.scan.sites.values import find_mirrors
@@ -324,6 +326,19 @@ class Survey:
                 f"'wrapper: {component.wrapper}' from {CONFIG_NAME}, or name the chart that "
                 f"depends on '{component.upstream}'"
             )
+        unversioned = self.unversioned_bootstraps() if component.is_flux else []
+        if unversioned:  # Terraform installs Flux, at the release its provider bundles
+            block = unversioned[0]
+            fix = (
+                "the provider's version constraint chooses the release (embedded_manifests)"
+                if block.embedded
+                else 'write version = "vX.Y.Z" in it to pin the release there'
+            )
+            return (
+                f"{head}, and no chart depends on '{component.upstream}': {block.file}:"
+                f"{block.line}: {block.owner} sets no version, so it installs the Flux release "
+                f"its fluxcd/flux provider bundles, which fluxbump cannot move: {fix}"
+            )
         return (
             f"{head}, and no chart depends on '{component.upstream}'"
             + (", nor any other pin of a Flux release" if component.is_flux else "")
@@ -563,6 +578,15 @@ class Survey:
             constraint
             for rel in self.readable_release_pin_files()
             for constraint in find_provider_constraints(read_once(self.sources, self.root, rel))
+        ]
+
+    def unversioned_bootstraps(self) -> list[PlacedBlock]:
+        """The Flux provider blocks that set no ``version`` (each installs what its provider
+        bundles: said, never a pin)."""
+        return [
+            block
+            for rel in self.readable_release_pin_files()
+            for block in find_unversioned_bootstraps(read_once(self.sources, self.root, rel))
         ]
 
     def operator_pins(self) -> list[PinSite]:

@@ -22,7 +22,14 @@ from fluxbump.pins import (
 )
 from fluxbump.scan.apiversions import ApiVersions, api_versions
 from fluxbump.scan.repeated import Repeated, Yield
-from fluxbump.scan.sites import fluxcli, fluxinstance, fluxmanifests, helmfile, operator
+from fluxbump.scan.sites import (
+    fluxcli,
+    fluxinstance,
+    fluxmanifests,
+    helmfile,
+    kustomizehelm,
+    operator,
+)
 from fluxbump.scan.sites.fluxcli import find_written_cli_pins, may_hold_written_cli_pin
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
 from fluxbump.scan.sites.fluxmanifests import find_flux_manifests, may_hold_flux_manifests
@@ -31,6 +38,7 @@ from fluxbump.scan.sites.helmrelease import (
     ClusterScan,
     VersionPatch,
     named_outside_lists_bytes,
+    names_regex_bytes,
     scan_manifest,
     spelled_out,
 )
@@ -482,6 +490,9 @@ _UNVERSIONED = {
     Role.HELM_COMMAND: (  # (``cloudinit.unversioned_helm_installs``)
         "of {chart} with no --version", "Helm", "'--version {version}'", ""
     ),
+    Role.KUSTOMIZE_HELM: (  # (``kustomizehelm.chart_pins``)
+        "renders {chart} with no version", "kustomize", "'version: {version}' to the entry", ""
+    ),
     Role.HELMCHART: (  # (``helmchart.chart_pin``)
         "deploys {chart} with no spec.version", "its controller", "'version: {version}' under spec",
         "HelmChart ",
@@ -615,7 +626,12 @@ _PIN_KIND_BYTES = tuple(word.encode() for word in PIN_KIND_WORDS)
 def _names_a_pin(raw: bytes, names: frozenset[str]) -> bool:
     if not any(word in raw for word in _PIN_KIND_BYTES):
         return False
+    if _INFLATED in raw:  # a kustomization's helmCharts entries name charts as lists do
+        return names_regex_bytes(names).search(raw) is not None if names else False
     return bool(names) and named_outside_lists_bytes(raw, names)
+
+
+_INFLATED = kustomizehelm.KEY.encode()
 
 
 def _spelled_out(raw: bytes) -> bytes:

@@ -22,6 +22,14 @@ class Roles:
     locks: set[str] = field(default_factory=set)  # every Chart.lock (Helm's, beside a chart)
     release_pins: list[str] = field(default_factory=list)  # CI, CLI and Terraform Flux pins
     renovate_skipped: list[str] = field(default_factory=list)  # ``renovate_paths.py``
+    # Files of a chart's templates/ Helm renders into manifests (``crds/migrate.py`` reads
+    # the Flux API versions they write, never anything else).
+    chart_templates: list[str] = field(default_factory=list)
+
+
+# What Helm renders of a chart's templates/ (``_helpers.tpl`` holds named templates another
+# file includes, such as a HelmRelease a ``range`` writes once per entry of the values).
+_RENDERED = (".yaml", ".yml", ".tpl")
 
 
 def classify(files: Iterable[str], config: Config, renovate: RenovatePaths | None = None) -> Roles:
@@ -54,7 +62,11 @@ def classify(files: Iterable[str], config: Config, renovate: RenovatePaths | Non
                 if not found[at] and g.match_path(rel):
                     found = (*found[:at], True, *found[at + 1 :])
         excluded, chart, cloudinit, blueprint, cluster, release_pin = found
-        if excluded or (rendered and rel.startswith(rendered)):
+        if excluded:
+            continue
+        if rendered and rel.startswith(rendered):
+            if rel.endswith(_RENDERED):
+                roles.chart_templates.append(rel)
             continue
         if renovate is not None and any(found[1:]) and renovate.skips(rel):
             roles.renovate_skipped.append(rel)

@@ -580,7 +580,8 @@ UNGUARDED = ("--offline", "--no-git", "--force-unsafe-crds", "--allow-downgrade"
 
 # Snapshots whose bump to 2.8.5 has a test of its own (its refusal comes before the rest).
 AWS = "aws-samples-eks-multi-cluster-gitops"
-OWN_BUMP_TEST = {AWS, "aenix-io-cozystack"}
+WAYFINDER = "platformcompass-wayfinder"
+OWN_BUMP_TEST = {AWS, "aenix-io-cozystack", WAYFINDER}
 
 
 @pytest.mark.parametrize("name", sorted(set(NAMES) - set(BUMPS) - OWN_BUMP_TEST))
@@ -718,6 +719,56 @@ def test_a_bootstrap_whose_placeholder_url_no_version_accepts_is_refused_naming_
     ), error
     assert error.endswith("; correct that value, then re-run; nothing written")
     assert snapshot(root) == before
+
+
+# The API versions Flux 2.8 serves of the groups the snapshots' chart templates write (its
+# release notes: the v1beta2 and v2beta2 APIs are gone; the CRDs of 2.8.5 serve these alone).
+SERVED_BY_2_8 = {
+    "helm.toolkit.fluxcd.io/v2",
+    "source.toolkit.fluxcd.io/v1",
+    "kustomize.toolkit.fluxcd.io/v1",
+}
+
+
+def test_a_chart_template_writing_a_flux_api_the_target_does_not_serve_blocks_the_bump(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # wayfinder's chart renders a HelmRepository and a HelmRelease per values entry in
+    # v1beta2 and v2beta2: to refuses, naming the first line, until they are written by hand;
+    # then it moves the manifests off what 2.8.5 no longer serves, and nothing else.
+    templates = scan(SNAPSHOTS / WAYFINDER).chart_template_apis
+    unserved = [t for t in templates if t[2] not in SERVED_BY_2_8]
+    assert [(file, line) for file, line, _ in unserved] == [
+        ("chart/templates/_helmRelease.tpl", 8),
+        ("chart/templates/_helmRepository.tpl", 6),
+    ]
+    root = work_copy(WAYFINDER, tmp_path)
+    before = snapshot(root)
+    refused = run_cli("to", "2.8.5", *UNGUARDED, "--repo", str(root), env=cache)
+    assert refused.code == 2, refused.stdout + refused.stderr
+    file, line, api = unserved[0]
+    assert refused.stderr.strip().splitlines()[-1] == (
+        f"error: {file}:{line}: Helm chart template: apiVersion {api} is not served by Flux "
+        "2.8.5, and a template is not rewritten: write helm.toolkit.fluxcd.io/v2 there by hand, "
+        "then re-run; nothing written"
+    )
+    assert snapshot(root) == before
+    for file, _, api in unserved:
+        group = api.split("/")[0]
+        (new,) = [served for served in SERVED_BY_2_8 if served.startswith(f"{group}/")]
+        text = (root / file).read_text("utf-8")
+        (root / file).write_text(text.replace(f"apiVersion: {api}", f"apiVersion: {new}"))
+    written = snapshot(root)
+    moved = run_cli("to", "2.8.5", *UNGUARDED, "--repo", str(root), env=cache)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    changes = line_changes(written, snapshot(root))
+    assert len(changes) == 16  # read off the snapshot: 10 v1beta2 and 6 v2beta1 objects
+    for rel, _, old, new in changes:
+        assert rel.startswith("kubernetes/") and old.startswith("apiVersion: ")
+        assert new.removeprefix("apiVersion: ") in SERVED_BY_2_8
+    # sulibot's chart templates write what 2.8.5 serves: its bump is not blocked
+    sulibot = scan(SNAPSHOTS / "sulibot-home-ops").chart_template_apis
+    assert sulibot and all(api in SERVED_BY_2_8 for *_, api in sulibot)
 
 
 @pytest.mark.parametrize("name", NAMES)

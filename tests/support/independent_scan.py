@@ -164,6 +164,8 @@ class Facts:
     valued_instances: list[str] = field(default_factory=list)
     # the ``*.tftpl`` files that are cloud-init user-data (each must install Flux)
     cloud_init_templates: list[str] = field(default_factory=list)
+    # (file, line, apiVersion) of each Flux object a chart's template renders, in walk order
+    chart_template_apis: list[tuple[str, int, str]] = field(default_factory=list)
 
     def flux_disagreements(self) -> set[tuple[str, str]]:
         """(file, version) of each exact Flux release pin that names another release than the
@@ -253,6 +255,7 @@ def scan(root: Path) -> Facts:
         for rel, chart in _unversioned_helm_releases(root, OPERATOR_CHARTS)
     ]
     facts.cloud_init_templates = _cloud_init_templates(root)
+    facts.chart_template_apis = _chart_template_apis(root)
     if not facts.flux_wrappers():
         facts.terraform_charts = _terraform_charts(root)
         facts.unversioned_charts = _unversioned_charts(root)
@@ -938,6 +941,24 @@ def _operator_pins(rel: str, document: dict[str, Any]) -> list[OperatorPin]:
                 pins.append(OperatorPin(rel, chart.rsplit("/", 1)[-1], str(release["version"])))
         return pins
     return []
+
+
+def _chart_template_apis(root: Path) -> list[tuple[str, int, str]]:
+    """Each line of a chart's ``templates/`` file Helm renders (``.yaml``, ``.yml``, ``.tpl``)
+    that opens a Flux object: it starts with ``apiVersion:`` and names a ``fluxcd.io`` group
+    (an indented one is a field of an object, such as a ``sourceRef``'s)."""
+    found = []
+    for rel in _files_ending(root, ".yaml", ".yml", ".tpl"):
+        chart, _, below = rel.rpartition("templates/")
+        if not below or not (root / chart / "Chart.yaml").is_file() or "/" in below:
+            continue  # (a subdirectory of templates/ is rendered too, but none is in a snapshot)
+        text = (root / rel).read_text("utf-8")
+        for number, line in enumerate(text.split("\n"), start=1):
+            key, _, value = line.partition(":")
+            value = value.split("#")[0].strip().strip("'\"")
+            if key == "apiVersion" and value.split("/")[0].endswith("fluxcd.io"):
+                found.append((rel, number, value))
+    return found
 
 
 def _yaml_files(root: Path) -> list[str]:

@@ -25,7 +25,7 @@ from fluxbump.pins import (
     unpinned,
     yaml_site,
 )
-from fluxbump.scan.sites import argocd, helmchart, helmfile, object_name, writefiles
+from fluxbump.scan.sites import argocd, helmchart, helmfile, kustomizehelm, object_name, writefiles
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -156,13 +156,17 @@ def may_pin(text: str, charts: frozenset[str]) -> bool:
 
 
 # Words one of which a document pinning a chart holds: its kind (a HelmChart's too), Argo CD's
-# API group, or a helmfile's list of releases.
-PIN_KIND_WORDS = ("HelmRelease", "OCIRepository", "argoproj.io", "releases:", "HelmChart")
+# API group, a helmfile's list of releases, or a kustomization's list of charts to inflate.
+PIN_KIND_WORDS = (
+    "HelmRelease", "OCIRepository", "argoproj.io", "releases:", "HelmChart", kustomizehelm.KEY
+)  # fmt: skip
 
 
 def _names_a_pin(text: str, charts: frozenset[str]) -> bool:
     if not any(word in text for word in PIN_KIND_WORDS):
         return False
+    if kustomizehelm.KEY in text:  # its entries name their charts as list entries do
+        return names_regex(charts).search(text) is not None if charts else False
     return bool(charts) and named_outside_lists(text, charts)
 
 
@@ -271,6 +275,9 @@ def _scan_document(
         scan.oci_repositories.append(_oci(source, index, root))
     elif kind == "Kustomization":
         _kustomization(source, root, scan)
+        _helm_charts(source, index, root, charts, scan)
+    elif kind is None and kustomizehelm.holds_charts(root, kind):  # (its kind is optional)
+        _helm_charts(source, index, root, charts, scan)
     elif kind is None and yamldoc.is_sequence(yamldoc.child(root, "releases")):
         scan.sites += helmfile.releases(source, index, root, charts)  # helmfile.yaml
     elif helmchart.holds_chart(root, kind):
@@ -401,6 +408,15 @@ def substitute_sites(source: SourceFile, wanted: dict[str, str]) -> list[tuple[P
 # Where a Kustomization lists its patches: kustomize's top level, or a Flux Kustomization's spec.
 _PATCH_LISTS: tuple[yamldoc.YamlPath, ...] = (("patches",), ("spec", "patches"))
 _VERSION_PATH = "/spec/chart/spec/version"
+
+
+def _helm_charts(
+    source: SourceFile, index: int, root: Any, charts: frozenset[str], scan: ClusterScan
+) -> None:
+    """A kustomization's ``helmCharts:`` entries of ``charts`` (kustomize renders them)."""
+    if kustomizehelm.holds_charts(root, yamldoc.text_of(yamldoc.child(root, "kind"))):
+        for site in kustomizehelm.chart_pins(source, index, root, charts):
+            (scan.unpinned if unpinned(site) else scan.sites).append(site)
 
 
 def _kustomization(source: SourceFile, root: Any, scan: ClusterScan) -> None:

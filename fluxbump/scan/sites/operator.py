@@ -23,7 +23,7 @@ from typing import Any
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role, unpinned, yaml_site
-from fluxbump.scan.sites import helmfile, object_name, resourceset
+from fluxbump.scan.sites import helmfile, kustomizehelm, object_name, resourceset
 from fluxbump.scan.sites.cloudinit import helm_commands, script_helm_commands
 from fluxbump.scan.sites.terraform import block_pins, chart_name
 from fluxbump.scan.sources import SourceFile
@@ -152,6 +152,8 @@ def _document_pins(source: SourceFile, index: int, root: Any) -> list[PinSite]:
         return _helm_release(source, index, root)
     if kind is None and yamldoc.is_sequence(yamldoc.child(root, "releases")):
         return helmfile.releases(source, index, root, frozenset(CHARTS))
+    if kustomizehelm.holds_charts(root, kind):  # kustomize build --enable-helm renders them
+        return kustomizehelm.chart_pins(source, index, root, frozenset(CHARTS))
     return []
 
 

@@ -242,6 +242,40 @@ def variable_values(source: SourceFile, name: str) -> list[PinSite]:
     return sites
 
 
+def find_unversioned_bootstraps(source: SourceFile) -> list[PlacedBlock]:
+    """Each Flux provider block of one ``.tf`` file with no ``version`` argument at all: it
+    installs the release its provider bundles (the provider's docs: "Flux version. Defaults
+    to `v2.8.5`"), which no line of the repository names."""
+    if not source.rel.endswith(".tf") or b"flux_" not in source.raw:
+        return []
+    found = []
+    for header in _HEADER.finditer(source.text):
+        if (header.group("kind"), header.group("type")) not in _BLOCKS:
+            continue
+        lines = _top_level_lines(source.text, header.end())[0]
+        if not any(_ANY_VERSION.match(line) for _, line in lines):
+            owner = f"{header.group('type')}.{header.group('name')}"
+            embedded = any(_EMBEDDED.match(line) for _, line in lines)
+            line = source.line_at(header.start("kind"))
+            found.append(PlacedBlock(source.rel, line, owner, embedded))
+    return found
+
+
+# ``embedded_manifests = true``: the provider applies the manifests it embeds, and a
+# ``version`` "has no effect" (its docs).
+_EMBEDDED = re.compile(r"^[ \t]*embedded_manifests[ \t]*=[ \t]*true\b")
+
+
+@dataclass(frozen=True)
+class PlacedBlock:
+    """A Terraform block where it starts: ``TYPE.NAME`` at ``file:line``."""
+
+    file: str
+    line: int
+    owner: str
+    embedded: bool = False  # ``embedded_manifests = true``
+
+
 _CHART = re.compile(r'^[ \t]*chart[ \t]*=[ \t]*"(?P<chart>[^"$%\\\n]*)"')
 # A string literal with no interpolation (``${``), directive (``%{``) or escape: its text is
 # the value as written (``fullmatch`` it against an argument's value).

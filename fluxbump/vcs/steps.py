@@ -18,6 +18,7 @@ Until step 2 the work tree and index are the start's; after it, HEAD's tree is t
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 from collections.abc import Sequence
@@ -97,7 +98,7 @@ class BumpGit:
         fd = os.open(message_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(message)
-        self._git("read-tree", "HEAD", env=index)
+        self._private_index(index)
         self._stage(index)
         seen = tx.stamps()
         try:
@@ -140,25 +141,66 @@ class BumpGit:
         self.steps.append(step)
         tx.record_git(self.state())
 
+    def _private_index(self, index: dict[str, str]) -> None:
+        """The index the commit is made from: HEAD's tree, with the stat data of the user's
+        index where its entry is HEAD's (``read-tree -m`` of one tree keeps it), so that
+        ``git commit`` re-reads only what changed; from HEAD's tree alone it hashed every
+        tracked file again (0.74 against 0.10 s for 44,000 files). The user's staged
+        changes are HEAD's again here; an index read-tree cannot merge (unmerged entries)
+        gives HEAD's tree alone."""
+        user = self._git("rev-parse", "--git-path", "index").strip()
+        private = Path(index["GIT_INDEX_FILE"])
+        try:
+            shutil.copyfile(self.top / user, private)
+        except OSError:  # (no index yet)
+            private.unlink(missing_ok=True)
+        merged = self._proc("read-tree", "-m", "HEAD", env=index)
+        if merged.returncode < 0:  # killed (a file size limit): said as any step's failure
+            raise GitStepFailed(f"git read-tree failed: {_one_line(merged)}")
+        if merged.returncode != 0:
+            private.unlink(missing_ok=True)
+            self._git("read-tree", "HEAD", env=index)
+
     def _stage(self, index: dict[str, str]) -> None:
-        """Stage the run's files in the private index. A tracked file under a directory that
-        .gitignore lists is staged by a plain add, which still exits 1 ("paths are ignored"),
-        so what HEAD tracks is staged with -u; only the files the run created take a plain
-        add (one that .gitignore lists is refused, never committed)."""
+        """Stage the run's files in the private index. What HEAD tracks is staged by
+        ``update-index`` (a tracked file under a directory .gitignore lists too; it looks
+        each path up where ``add -u`` matched 2,000 pathspecs against every entry: 1.06
+        against 0.06 s at 44,000 files); only the files the run created take a plain add
+        (one that .gitignore lists is refused, never committed)."""
         tracked = _paths(self._proc("ls-files", "-z", env=index).stdout)  # HEAD's (read-tree)
         created = [p for p in self.paths if p not in tracked]  # (a deleted file is HEAD's)
-        self._git("add", "-u", "--pathspec-from-file=-", "--pathspec-file-nul", env=index,
-                  stdin=self._nul_paths())  # fmt: skip
+        kept = _nul([p for p in self.paths if p in tracked])
+        if kept:
+            # (the user's assume-unchanged and skip-worktree bits came along: update-index
+            # would take such a file as it stands in the index, unread)
+            self._git("update-index", "--no-assume-unchanged", "--no-skip-worktree", "-z",
+                      "--stdin", env=index, stdin=kept)  # fmt: skip
+            self._git("update-index", "--remove", "-z", "--stdin", env=index, stdin=kept)
         if created:
             self._git("add", "--pathspec-from-file=-", "--pathspec-file-nul", env=index,
                       stdin=_nul(created))  # fmt: skip
 
     def _update_index(self) -> None:
-        self._git("reset", "-q", "--pathspec-from-file=-", "--pathspec-file-nul",
-                  stdin=self._nul_paths())  # fmt: skip
-
-    def _nul_paths(self) -> bytes:
-        return _nul(self.paths)
+        """The user's index entries of the run's files as HEAD has them (``reset -q --
+        PATHS``, whose pathspec matching cost 0.9 s for 2,000 files of 44,000): each set from
+        HEAD's tree, one HEAD lacks removed; their stat data is refreshed by git's next
+        ``status``."""
+        listed = self._proc("ls-tree", "-r", "-z", "--full-tree", "HEAD")
+        if listed.returncode != 0:
+            raise GitStepFailed(f"git ls-tree failed: {_one_line(listed)}")
+        entries = {}
+        for record in listed.stdout.split(b"\0"):
+            info, _, path = record.partition(b"\t")
+            if path:
+                mode, _, sha = info.split(b" ")
+                entries[os.fsdecode(path)] = (mode, sha)
+        kept = [path for path in self.paths if path in entries]
+        lines = [b"%s %s\t%s\0" % (*entries[path], os.fsencode(path)) for path in kept]
+        if lines:
+            self._git("update-index", "-z", "--index-info", stdin=b"".join(lines))
+        if len(kept) < len(self.paths):
+            gone = [path for path in self.paths if path not in entries]
+            self._git("update-index", "--force-remove", "-z", "--stdin", stdin=_nul(gone))
 
     # --- reading back, undoing, finishing ---------------------------------------------------
 

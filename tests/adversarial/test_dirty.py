@@ -89,6 +89,22 @@ def test_edits_git_status_hides_by_an_index_bit_are_refused(
     assert git_state(root) == before and leftovers(root) == []
 
 
+def test_a_staged_change_to_another_file_stays_staged_and_out_of_the_commit(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """The commit is made from an index of HEAD's tree (the user's stat data kept, their
+    staged changes not), and the user's index changes only at the bump's files."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    (root / "README.md").write_text((root / "README.md").read_text() + THEIRS)
+    git_out(root, "add", "README.md")
+    proc = bump(root, index_server)
+    assert proc.code == 0, proc.stderr
+    assert "README.md" not in committed_files(root)
+    assert fleet.WRAPPER_CHART in committed_files(root)
+    assert git_out(root, "status", "--porcelain") == "M  README.md"
+    assert THEIRS.strip() in git_out(root, "show", ":README.md")
+
+
 def test_an_index_bit_on_a_file_without_edits_is_no_obstacle(
     tmp_path: Path, index_server: HelmServer
 ) -> None:

@@ -390,7 +390,7 @@ def test_an_index_lock_taken_while_git_commits_ends_restored_and_says_so(
     assert proc.returncode == 2, err
     [line] = err.splitlines()
     assert line.startswith(
-        "error: every file was restored, but undoing its git steps failed (git reset failed: "
+        "error: every file was restored, but undoing its git steps failed (git update-index failed: "
         f"fatal: Unable to create '{lock}': File exists."
     )
     assert line.endswith("); the next 'fluxbump to' or 'fluxbump sync' finishes undoing them")

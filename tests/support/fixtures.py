@@ -75,11 +75,20 @@ def git(root: Path, *args: str) -> str:
     return proc.stdout.strip()
 
 
+# What ``git config`` sets in a test repository, written at once: a git process a setting
+# cost ~2 ms each time a test made a repository (about a third of making it).
+_TEST_CONFIG = """[user]
+\temail = test@fluxbump.invalid
+\tname = fluxbump test
+[commit]
+\tgpgsign = false
+"""
+
+
 def init_git(root: Path) -> None:
     git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.email", "test@fluxbump.invalid")
-    git(root, "config", "user.name", "fluxbump test")
-    git(root, "config", "commit.gpgsign", "false")
+    with (root / ".git" / "config").open("a", encoding="utf-8") as config:
+        config.write(_TEST_CONFIG)
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "initial fleet")
 

@@ -9,6 +9,7 @@ import pytest
 from fluxbump import __main__ as entry_point
 from fluxbump.remote import index
 from tests.support.crash_cli import index_server  # noqa: F401 (a fixture the crash tests take)
+from tests.support.fixtures import keep_fleets_in
 from tests.support.helm_repo import flux_repo_routes
 from tests.support.helm_server import HelmServer, serve
 
@@ -35,6 +36,15 @@ def _compile_sources() -> None:
     root = Path(__file__).resolve().parent.parent
     for package in (root / "fluxbump", root / "tests" / "support"):
         compileall.compile_dir(str(package), quiet=2)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fleet_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's directory of the fleets ``make_fleet`` makes once and copies: under
+    pytest's base directory, so a worker that dies leaves nothing of its own in /tmp."""
+    store = tmp_path_factory.mktemp("fleets")
+    keep_fleets_in(store)
+    return store
 
 
 @pytest.fixture(scope="session")

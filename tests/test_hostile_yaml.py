@@ -1,6 +1,8 @@
 """Hostile and odd YAML in the files fluxbump reads, end to end through the CLI on a real
 git repository: each run ends in bounded time with a one-line error naming file:line (or a
-per-file problem), the exit code the README documents, no traceback and nothing written."""
+per-file problem), the exit code the README documents, no traceback and nothing written.
+Each run is ``python -m fluxbump``'s ``main`` in this process (``run_main``): a crash is
+raised here, never printed and lost."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli_runner import run_process
+from tests.support.cli_runner import run_main
 from tests.support.fixtures import CONSISTENT, commit_file, git, make_fleet, snapshot
 
 WRAPPER = "platform/flux/chart/Chart.yaml"
@@ -57,13 +59,13 @@ def test_an_unreadable_default_wrapper_leaves_flux_unproven_not_half_moved(
 ) -> None:
     repo = committed_fleet(tmp_path / "repo", WRAPPER, edit)
     before = snapshot(repo)
-    bump = run_process("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
+    bump = run_main("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
     assert bump.code == 2, bump.stdout + bump.stderr
     last = bump.stderr.strip().splitlines()[-1]
     assert last.startswith(f"error: {WRAPPER}:") and last.endswith("; flux is unproven"), last
     assert "Traceback" not in bump.stderr
     assert snapshot(repo) == before
-    check = run_process("check", "--repo", str(repo), "--offline")
+    check = run_main("check", "--repo", str(repo), "--offline")
     assert check.code == 1, check.stdout + check.stderr
     named = [line for line in check.stdout.splitlines() if line.startswith(f"  {WRAPPER}:")]
     assert len(named) == 1 and named[0].endswith("; flux is unproven"), check.stdout
@@ -83,11 +85,11 @@ def test_a_chart_yaml_with_no_name_leaves_flux_unproven_not_half_moved(
         f"{WRAPPER}:1: a Chart.yaml with no 'name', which Helm refuses (chart.metadata.name "
         "is required): restore it or delete it; flux is unproven"
     )
-    bump = run_process("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
+    bump = run_main("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
     assert bump.code == 2, bump.stdout + bump.stderr
     assert bump.stderr.strip().splitlines()[-1] == f"error: {problem}"
     assert snapshot(repo) == before
-    check = run_process("check", "--repo", str(repo), "--offline")
+    check = run_main("check", "--repo", str(repo), "--offline")
     assert check.code == 1, check.stdout + check.stderr
     assert f"  {problem}" in check.stdout.splitlines()
 
@@ -118,7 +120,7 @@ def test_a_pin_unfit_for_its_tag_is_named_not_a_crash(
 ) -> None:
     repo = committed_fleet(tmp_path / "repo", rel, edit)
     before = snapshot(repo)
-    bump = run_process("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
+    bump = run_main("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
     assert bump.code == 2, bump.stdout + bump.stderr
     assert "Traceback" not in bump.stderr
     last = bump.stderr.strip().splitlines()[-1]
@@ -145,14 +147,14 @@ def test_an_unreadable_blueprint_or_lock_is_a_problem_of_its_chart_not_the_end_o
     repo = committed_fleet(tmp_path / "repo", rel, edit)
     before = snapshot(repo)
     problem = f"  {rel}:{line}: "
-    status = run_process("status", "--repo", str(repo), "--offline")
+    status = run_main("status", "--repo", str(repo), "--offline")
     assert status.code == 0, status.stdout + status.stderr
     assert status.stdout.splitlines()[-1].startswith(problem), status.stdout
     assert status.stdout.endswith("; flux is unproven\n"), status.stdout
-    check = run_process("check", "--repo", str(repo), "--offline")
+    check = run_main("check", "--repo", str(repo), "--offline")
     assert check.code == 1, check.stdout + check.stderr
     assert sum(line.startswith(problem) for line in check.stdout.splitlines()) == 1
-    bump = run_process("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
+    bump = run_main("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
     assert bump.code == 2, bump.stdout + bump.stderr
     assert bump.stderr.startswith(f"error: {rel}:{line}: "), bump.stderr
     assert bump.stderr.endswith("; flux is unproven\n"), bump.stderr
@@ -170,7 +172,7 @@ def test_sync_with_the_default_wrapper_unreadable_names_it_not_nothing_to_do(
     cloudinit.write_text(cloudinit.read_text("utf-8").replace("v2.4.0", "v2.5.1"), "utf-8")
     git(repo, "commit", "-qam", "renovate: flux v2.5.1")
     before = snapshot(repo)
-    synced = run_process("sync", "--base", "HEAD~1", "--repo", str(repo), "--offline")
+    synced = run_main("sync", "--base", "HEAD~1", "--repo", str(repo), "--offline")
     assert synced.code == 2, synced.stdout + synced.stderr
     assert synced.stderr.startswith(f"error: {WRAPPER}:1: YAML aliases expand"), synced.stderr
     assert synced.stderr.endswith("; flux is unproven\n"), synced.stderr
@@ -182,7 +184,7 @@ def test_init_refuses_while_a_chart_yaml_cannot_be_read(tmp_path: Path) -> None:
     # what was left: 'bp-flux' as a component the umbrella wraps, kept after the fix.
     repo = committed_fleet(tmp_path / "repo", WRAPPER, lambda text: text + bomb())
     before = snapshot(repo)
-    init = run_process("init", "--repo", str(repo))
+    init = run_main("init", "--repo", str(repo))
     assert init.code == 2, init.stdout + init.stderr
     assert init.stderr.startswith(f"error: {WRAPPER}:1: YAML aliases expand"), init.stderr
     assert init.stderr.rstrip().endswith("fix it first"), init.stderr
@@ -212,11 +214,11 @@ def test_an_unreadable_flux_instance_is_named_never_skipped(
 ) -> None:
     repo = committed_fleet(tmp_path / "repo", INSTANCE, edit)
     before = snapshot(repo)
-    check = run_process("check", "--repo", str(repo), "--offline")
+    check = run_main("check", "--repo", str(repo), "--offline")
     assert check.code == 1, check.stdout + check.stderr
     named = [x for x in check.stdout.splitlines() if x.startswith(f"  {INSTANCE}:{line}: ")]
     assert len(named) == 1 and named[0].endswith("; flux is unproven"), check.stdout
-    bump = run_process("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
+    bump = run_main("to", "2.5.1", "--no-git", "--repo", str(repo), "--offline")
     assert bump.code == 2, bump.stdout + bump.stderr
     assert bump.stderr.startswith(f"error: {INSTANCE}:{line}: "), bump.stderr
     assert snapshot(repo) == before

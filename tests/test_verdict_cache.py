@@ -2,7 +2,9 @@
 before the CLI loads, byte for byte what the cold run printed, and never when anything its
 output depends on changed: a tracked file (same size, mtime put back; in the index's second),
 an untracked or staged file, the configuration, an option, the environment, the Helm index,
-a pending journal. Every run here is a whole process."""
+a pending journal. Every warm run here is a whole process (``served``: the CLI never loaded);
+a cold run is ``fluxbump.__main__`` in this process (``run_main``: keyed as a child's run is,
+so its verdict is what a child keeps), a few of them whole processes too."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import pytest
 
 from fluxbump.remote.index import DEFAULT_HELM_REPO, Cache, index_url
 from fluxbump.verdict import VERDICT_DIR
-from tests.support.cli_runner import Outcome, run_entry_point, run_process
+from tests.support.cli_runner import Outcome, run_entry_point, run_main, run_process
 from tests.support.fixtures import git, init_git, make_fleet, rewrite_keeping_stat
 from tests.support.helm_repo import flux_repo_routes, write_flux_repo
 from tests.support.helm_server import HelmServer
@@ -33,7 +35,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def run(repo: Path, *args: str, env: dict[str, str] | None = None) -> Outcome:
-    return run_process(*args, "--offline", "--repo", str(repo), env=env)
+    return run_main(*args, "--offline", "--repo", str(repo), env=env)
 
 
 def served(repo: Path, *args: str) -> Outcome:

@@ -15,14 +15,14 @@ import pytest
 from fluxbump.write.transaction import PAUSE_ENV, PAUSE_FILE_ENV
 from tests.adversarial.harness import bump_process, git_state, leftovers
 from tests.support.cli_runner import run_cli
-from tests.support.crash_cli import SMALL, fluxbump_cmd, run, wait_for
+from tests.support.crash_cli import SMALL, fluxbump_cmd, run_here, wait_for
 from tests.support.fixtures import INCIDENT, git, make_fleet, snapshot
 from tests.support.helm_server import Fault, HelmServer, serve
 from tests.test_hostile_network import new_release_routes
 
 
 def planned(root: Path, server: HelmServer, tmp: Path) -> list[str]:
-    proc = run(fluxbump_cmd(root, server, "to", "2.4.0", "--dry-run", "--json"), tmp / "cache")
+    proc = run_here(fluxbump_cmd(root, server, "to", "2.4.0", "--dry-run", "--json"), tmp / "cache")
     files: list[str] = json.loads(proc.stdout)["files"]
     return sorted(files)
 

@@ -26,7 +26,15 @@ from tests.adversarial.harness import (
     git_state,
     leftovers,
 )
-from tests.support.crash_cli import SMALL, child_env, fluxbump_cmd, run, run_forked, wait_for
+from tests.support.crash_cli import (
+    SMALL,
+    child_env,
+    fluxbump_cmd,
+    run,
+    run_forked,
+    run_here,
+    wait_for,
+)
 from tests.support.fixtures import INCIDENT, make_fleet, snapshot
 from tests.support.helm_server import HelmServer
 
@@ -60,7 +68,7 @@ def test_sigkill_at_every_write_and_git_step_then_rerun(
     cache = tmp_path / "cache"
     control = make_fleet(tmp_path / "control", INCIDENT, git=True, **SMALL)
     before = git_state(control)
-    proc = run(fluxbump_cmd(control, index_server, "to", "2.4.0"), cache)
+    proc = run_here(fluxbump_cmd(control, index_server, "to", "2.4.0"), cache)
     assert proc.returncode == 0, proc.stderr
     done = git_state(control)
     assert git_out(control, "rev-parse", "HEAD^") == before.head and done.clean
@@ -126,7 +134,7 @@ def test_a_held_index_or_head_lock_is_refused_before_anything_is_written(
     lock.parent.mkdir(parents=True, exist_ok=True)
     lock.write_bytes(b"")
     before = git_state(root)
-    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    proc = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
         f"error: {lock} exists: another git process is running (or one was killed); wait for "
@@ -150,7 +158,7 @@ def test_a_refusing_pre_commit_hook_is_undone_and_its_output_reported(
     root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
     pre_commit_hook(root, HOOK)
     before = git_state(root)
-    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    proc = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
     assert proc.returncode == 2, proc.stderr
     line = proc.stderr.strip()
     assert "\n" not in line and line.startswith("error: git commit failed: ")
@@ -176,7 +184,7 @@ def test_a_pre_commit_hook_that_fixes_the_files_and_fails_is_undone_with_its_fix
     root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
     pre_commit_hook(root, FIXING_HOOK)
     before = git_state(root)
-    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    proc = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr == (
         "error: git commit failed: trailing-whitespace: Failed / files were modified by this hook\n"
@@ -259,7 +267,7 @@ def assert_undone_on_main_keeping_the_branch(
 ) -> None:
     """The next run (``--dry-run`` recovers too) leaves main as it started, clean, with the
     bump branch still at ``tip`` and nothing of fluxbump's left."""
-    proc = run(fluxbump_cmd(root, server, "to", "2.4.0", "--dry-run"), tmp_path / "cache")
+    proc = run_here(fluxbump_cmd(root, server, "to", "2.4.0", "--dry-run"), tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr
     after = git_state(root)
     assert (after.head, after.branch, after.files, after.status) == (
@@ -277,7 +285,7 @@ def test_a_commit_made_after_a_finished_bump_was_killed_is_kept_and_checked_out(
     root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
     mine = _killed_then_committed_on(root, index_server, tmp_path / "cache", "git:7")
     before = git_state(root)
-    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    proc = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr
     assert "finished an interrupted bump" in proc.stdout
     assert "Flux v2.4.0 → flux2 chart 2.14.1: already at v2.4.0; nothing to do" in proc.stdout
@@ -296,7 +304,7 @@ def test_a_commit_made_on_the_branch_of_a_bump_killed_before_its_commit_is_refus
     start = git_state(root)
     mine = _killed_then_committed_on(root, index_server, tmp_path / "cache", "git:2")
     before = git_state(root)
-    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    proc = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
     assert_refused_as_moved(root, proc, start.head)
     assert git_state(root) == before
 
@@ -318,11 +326,11 @@ def test_the_files_of_a_killed_bump_committed_by_hand_are_never_restored_under_t
     git_out(root, "commit", "-qam", "bump Flux (by hand, after the crash)")
     before = git_state(root)
     assert before.clean and before.files != start.files
-    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    proc = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
     assert_refused_as_moved(root, proc, start.head)
     assert git_state(root) == before
     shutil.rmtree(root / ".git" / "fluxbump-journal")  # keep them, as the error says
-    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    proc = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr
     assert "already at v2.4.0; nothing to do" in proc.stdout
     assert git_state(root) == before and leftovers(root) == []
@@ -343,7 +351,7 @@ def test_files_a_killed_run_without_git_wrote_and_the_user_committed_are_never_r
     git_out(root, "commit", "-qam", "the synced pins (committed after the crash)")
     before = git_state(root)
     assert before.clean and before.files != start.files
-    proc = run(fluxbump_cmd(root, index_server, *command), tmp_path / "cache")
+    proc = run_here(fluxbump_cmd(root, index_server, *command), tmp_path / "cache")
     assert_refused_as_moved(root, proc, start.head)
     assert git_state(root) == before
 
@@ -363,7 +371,7 @@ def test_commits_since_a_kill_that_touch_none_of_its_files_do_not_stop_the_undo(
     git_out(root, "add", "NOTES.md")
     git_out(root, "commit", "-qm", "a colleague's commit, pulled")
     pulled = git_out(root, "rev-parse", "HEAD")
-    proc = run(fluxbump_cmd(root, index_server, *command), tmp_path / "cache")
+    proc = run_here(fluxbump_cmd(root, index_server, *command), tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr
     assert "restored platform/flux/chart/Chart.yaml from an interrupted run" in proc.stdout
     assert "chart version (bp-flux) 1.1.1 -> 1.1.2" in proc.stdout
@@ -399,7 +407,7 @@ def test_an_index_lock_taken_while_git_commits_ends_restored_and_says_so(
     assert (after.head, after.branch, after.branches, after.files, after.status) == (
         before.head, "main", ("main",), before.files, "",
     )  # fmt: skip
-    proc2 = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    proc2 = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
     assert proc2.returncode == 0, proc2.stderr
     assert git_state(root).branch == BRANCH and leftovers(root) == []
 
@@ -436,7 +444,7 @@ def test_a_bump_killed_while_it_pushes_is_pushed_by_the_same_command_again(
     done = git_state(root)
     assert done.branch == BRANCH and done.clean and leftovers(root) == []
     assert git_out(remote, "branch", "--list") == ""
-    again = run(cmd, tmp_path / "cache")
+    again = run_here(cmd, tmp_path / "cache")
     assert again.returncode == 0, again.stderr
     assert git_out(remote, "rev-parse", BRANCH) == done.head
     assert git_state(root) == done and leftovers(root) == []
@@ -454,7 +462,7 @@ def test_a_finished_bump_whose_commit_was_reworded_after_the_kill_is_kept(
     assert killed.returncode == -signal.SIGKILL
     git_out(root, "commit", "-q", "--amend", "-m", "Flux 2.4.0 (reworded)")
     before = git_state(root)
-    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    proc = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr
     assert "finished an interrupted bump" in proc.stdout
     assert git_state(root) == before and leftovers(root) == []
@@ -488,7 +496,9 @@ def test_no_git_identity_is_refused_before_anything_is_written(
     subprocess.run(["git", "config", "user.useConfigOnly", "true"], cwd=root, check=True)
     before, files = git_state(root), snapshot(root)
     no_global = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    proc = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache", **no_global)
+    proc = run_here(
+        fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache", **no_global
+    )
     assert proc.returncode == 2, proc.stdout
     assert proc.stderr.strip().splitlines() == [
         "error: git cannot commit here: no email was given and auto-detection is disabled; "
@@ -497,7 +507,7 @@ def test_no_git_identity_is_refused_before_anything_is_written(
     ]
     assert git_state(root) == before and snapshot(root) == files
     assert leftovers(root) == []
-    done = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--no-git"), tmp_path / "cache",
+    done = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--no-git"), tmp_path / "cache",
                **no_global)  # fmt: skip
     assert done.returncode == 0, done.stderr
 
@@ -519,7 +529,7 @@ def test_a_journal_whose_start_commit_is_not_in_the_repository_says_so(
     record["head0"] = "0" * 40
     (journal / "git.json").write_text(json.dumps(record))
     before = git_state(root)
-    proc = run(fluxbump_cmd(root, index_server, *args), tmp_path / "cache")
+    proc = run_here(fluxbump_cmd(root, index_server, *args), tmp_path / "cache")
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr == (
         f"error: {journal} records that an interrupted fluxbump run began at commit "

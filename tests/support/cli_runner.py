@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
+import json
 import os
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +76,71 @@ def run_process(*args: str, cwd: Path | None = None, env: dict[str, str] | None 
         timeout=120,
     )
     return Outcome(proc.returncode, proc.stdout, proc.stderr)
+
+
+def run_main(*args: str, env: dict[str, str] | None = None) -> Outcome:
+    """Run ``fluxbump.__main__.main`` in this process as ``run_process`` runs it in a child:
+    the same argv, environment and working directory, stdout and stderr files that are no
+    terminal, with the encoding and error handler a child's pipes get, read back as
+    ``run_process`` reads them. What the verdict cache keys a run by is then what the child's
+    run would be keyed by, so a verdict this run keeps is served to a child (and the reverse),
+    without paying a child's start-up and the CLI's imports for every cold run."""
+    from fluxbump.__main__ import main
+
+    code = 0
+    with contextlib.ExitStack() as stack:
+        files = [stack.enter_context(tempfile.TemporaryFile()) for _ in range(2)]
+        streams = [
+            io.TextIOWrapper(file, encoding=encoding, errors=errors, write_through=True)
+            for file, (encoding, errors) in zip(files, _child_stdio(), strict=True)
+        ]
+        stack.enter_context(_process_state(["fluxbump", *args], env or {}, *streams))
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        printed = [_as_run_reads(stream) for stream in streams]
+    return Outcome(code, *printed)
+
+
+_STDIO_FACTS = """
+import json, sys
+print(json.dumps([[stream.encoding, stream.errors] for stream in (sys.stdout, sys.stderr)]))
+"""
+
+
+@functools.cache
+def _child_stdio() -> list[tuple[str, str]]:
+    """The encoding and error handler of a child's stdout and stderr when they are pipes."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _STDIO_FACTS], capture_output=True, text=True, check=True
+    )
+    return [(encoding, errors) for encoding, errors in json.loads(proc.stdout)]
+
+
+@contextlib.contextmanager
+def _process_state(
+    argv: list[str], env: dict[str, str], stdout: io.TextIOWrapper, stderr: io.TextIOWrapper
+) -> Iterator[None]:
+    """``argv``, ``env`` over this environment and the two streams, put back afterwards."""
+    saved_env, saved = dict(os.environ), (sys.argv, sys.stdout, sys.stderr)
+    os.environ.update(env)
+    sys.argv, sys.stdout, sys.stderr = argv, stdout, stderr
+    try:
+        yield
+    finally:
+        sys.argv, sys.stdout, sys.stderr = saved
+        os.environ.clear()
+        os.environ.update(saved_env)
+
+
+def _as_run_reads(stream: io.TextIOWrapper) -> str:
+    """What the stream holds, decoded as ``subprocess.run(text=True)`` decodes a child's
+    output (the locale's encoding, universal newlines)."""
+    stream.flush()
+    file = stream.detach()
+    file.seek(0)
+    return io.TextIOWrapper(io.BytesIO(file.read())).read()
 
 
 # The console script's own entry point, then (last on stderr) the top-level modules it loaded.

@@ -17,6 +17,7 @@ from fluxbump.write.transaction import (
     PAUSE_ENV,
     PAUSE_FILE_ENV,
 )
+from tests.support.cli_runner import run_main
 from tests.support.helm_repo import flux_repo_routes
 from tests.support.helm_server import HelmServer, serve
 
@@ -57,6 +58,17 @@ def child_env(**extra: str) -> dict[str, str]:
 def run(cmd: list[str], cache: Path, **extra: str) -> subprocess.CompletedProcess[str]:
     env = child_env(FLUXBUMP_CACHE_DIR=str(cache), **extra)
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+
+
+def run_here(cmd: list[str], cache: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    """``run``'s command line as ``python -m fluxbump``'s ``main`` in this process
+    (``run_main``), for a run no seam kills or pauses: the run after a crash that finishes or
+    undoes it, a refusal. What is proven is in the repository and the journal a killed child
+    left; a child's start-up and imports would be most of such a run's cost."""
+    assert cmd[:3] == [sys.executable, "-m", "fluxbump"], cmd
+    assert not {CRASH_ENV, PAUSE_ENV, PAUSE_FILE_ENV} & extra.keys(), "a seam needs a child"
+    done = run_main(*cmd[3:], env={"FLUXBUMP_CACHE_DIR": str(cache), **extra})
+    return subprocess.CompletedProcess(cmd, done.code, done.stdout, done.stderr)
 
 
 # One interpreter imports fluxbump once, then forks a child per run: each child is a real

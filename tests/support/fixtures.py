@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 import subprocess
@@ -34,10 +33,21 @@ def make_fleet(
     return root
 
 
+# Where the fleets made once are kept: a directory of the pytest session (set by
+# tests/conftest.py), which pytest removes with its old base directories. A directory of
+# their own in /tmp, removed at exit, was left behind by every worker that died or was killed.
+_store: list[Path] = []
+
+
+def keep_fleets_in(directory: Path) -> None:
+    """Make the fleets ``make_fleet`` copies under ``directory`` (one per pytest session)."""
+    _store[:] = [directory]
+
+
 @cache
 def _made_once(spec: FleetSpec, git: bool) -> Path:
-    made = Path(tempfile.mkdtemp(prefix="fleet-")) / "repo"
-    atexit.register(shutil.rmtree, made.parent, True)
+    assert _store, "keep_fleets_in() names the session's directory first (tests/conftest.py)"
+    made = Path(tempfile.mkdtemp(prefix="fleet-", dir=_store[0])) / "repo"
     made.mkdir()
     write_fleet(made, spec)
     if git:
@@ -65,11 +75,20 @@ def git(root: Path, *args: str) -> str:
     return proc.stdout.strip()
 
 
+# What ``git config`` sets in a test repository, written at once: a git process a setting
+# cost ~2 ms each time a test made a repository (about a third of making it).
+_TEST_CONFIG = """[user]
+\temail = test@fluxbump.invalid
+\tname = fluxbump test
+[commit]
+\tgpgsign = false
+"""
+
+
 def init_git(root: Path) -> None:
     git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.email", "test@fluxbump.invalid")
-    git(root, "config", "user.name", "fluxbump test")
-    git(root, "config", "commit.gpgsign", "false")
+    with (root / ".git" / "config").open("a", encoding="utf-8") as config:
+        config.write(_TEST_CONFIG)
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "initial fleet")
 

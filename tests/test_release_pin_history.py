@@ -112,3 +112,19 @@ def test_without_the_older_release_in_the_history_the_step_passes(tmp_path: Path
     code, stdout, stderr = to(repo, "latest")
     assert code == 0, stderr
     assert stdout.splitlines()[0] == "Flux v2.8.5 → flux2 chart 2.18.3 (from Flux v2.7.5)"
+
+
+def test_two_latest_runs_stop_where_the_first_release_blocks(tmp_path: Path) -> None:
+    # bjw-s's layout as committed: the first run moves to 2.7.5 and commits; the second
+    # reads 2.4.0 in the history and moves nowhere (it moved on to 2.8.5).
+    files = {**KINDS["kustomize remote"], **KINDS["flux-manifests OCIRepository"]}
+    repo = write_repo(tmp_path / "repo", at(files, "2.4.0"))
+    first = run_cli("to", "latest", "--repo", str(repo), "--offline")
+    assert first.code == 0, first.stderr
+    assert "Flux v2.7.5 → flux2 chart 2.17.2 (from Flux v2.4.0)" in first.stdout.splitlines()
+    second = run_cli("to", "latest", "--repo", str(repo), "--offline")
+    assert second.code == 0, second.stderr
+    lines = second.stdout.splitlines()
+    assert lines[0] == "no newer Flux release is safe to move to; nothing to do", second.stdout
+    assert "(stored by flux2 2.14.0)" in lines[1]
+    assert "ref=v2.7.5" in (repo / "bootstrap/kustomization.yaml").read_text()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import git, snapshot, write_repo
+from tests.support.fixtures import commit_file, git, snapshot, write_repo
 from tests.test_install_commands import GIT_SOURCE_TEXT
 from tests.test_sync_nothing_moved import MANIFESTS as FLUX_MANIFESTS
 
@@ -128,3 +128,57 @@ def test_two_latest_runs_stop_where_the_first_release_blocks(tmp_path: Path) -> 
     assert lines[0] == "no newer Flux release is safe to move to; nothing to do", second.stdout
     assert "(stored by flux2 2.14.0)" in lines[1]
     assert "ref=v2.7.5" in (repo / "bootstrap/kustomization.yaml").read_text()
+
+
+def lagging(root: Path, lag: dict[str, str]) -> Path:
+    """bjw-s's layout moved from 2.4.0 to 2.7.5 (2.8.5 is blocked), and ``lag``: files
+    committed at 2.4.0 that the move left behind."""
+    repo = pinned_then_moved(root, KINDS["kustomize remote"], "2.4.0", "2.7.5")
+    for rel, text in at(lag, "2.4.0").items():
+        commit_file(repo, rel, text, "left behind")
+    return repo
+
+
+def test_latest_with_nothing_newer_safe_brings_lagging_pins_to_the_installed_release(
+    tmp_path: Path,
+) -> None:
+    # A CLI pin and a second cluster's install left at 2.4.0: 'check' fails on them and
+    # 'to 2.7.5' fixes them, but 'to latest' said "nothing to do" while 2.8.5 is blocked.
+    staging = "clusters/staging/kustomization.yaml"
+    repo = lagging(tmp_path / "repo", {".tool-versions": "flux2 RELEASE\n", staging: KUSTOMIZATION})
+    outcome = run_cli("to", "latest", "--repo", str(repo), "--offline")
+    assert outcome.code == 0, outcome.stderr
+    lines = outcome.stdout.splitlines()
+    assert lines[0].startswith("blocked: Flux v2.8.5 (chart 2.18.3) blocked: its CRDs stop"), lines
+    assert "Flux v2.7.5 → flux2 chart 2.17.2" in lines, outcome.stdout
+    assert (
+        "warning: no newer Flux release is safe to move to: the pins behind Flux v2.7.5, the "
+        "release installed, move to it" in outcome.stderr
+    ), outcome.stderr
+    assert (repo / ".tool-versions").read_text() == "flux2 2.7.5\n"
+    assert "ref=v2.7.5" in (repo / staging).read_text()
+    assert git(repo, "branch", "--show-current") == "fluxbump/flux-v2.7.5"
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout
+    again = run_cli("to", "latest", "--repo", str(repo), "--offline")
+    assert again.stdout.splitlines()[0] == "no newer Flux release is safe to move to; nothing to do"
+
+
+def test_latest_leaves_lagging_pins_the_guard_refuses_and_says_why(tmp_path: Path) -> None:
+    # A second cluster at 2.0.1 stored HelmReleases as v2beta1, which 2.7.5 no longer serves:
+    # bringing it to the installed release is blocked like a newer release, not exit 4.
+    staging = "clusters/staging/kustomization.yaml"
+    repo = lagging(tmp_path / "repo", {staging: KUSTOMIZATION.replace("RELEASE", "2.0.1")})
+    before = snapshot(repo)
+    outcome = run_cli("to", "latest", "--repo", str(repo), "--offline")
+    assert outcome.code == 0, outcome.stderr
+    lines = outcome.stdout.splitlines()
+    assert lines[0] == "no newer Flux release is safe to move to; nothing to do", outcome.stdout
+    assert any(
+        x.startswith(
+            f"blocked: Flux v2.7.5 (chart 2.17.2) blocked: the pins behind it ({staging}:4) "
+            "cannot move to it: its CRDs stop serving helmreleases.helm.toolkit.fluxcd.io/v2beta1"
+        )
+        for x in lines
+    ), outcome.stdout
+    assert snapshot(repo) == before

@@ -1,6 +1,7 @@
 """The CRD guard's history where Flux has no chart: the releases a kustomize remote, a
-flux-manifests OCIRepository, a fluxcd/flux2 GitRepository, a ``flux bootstrap`` header or
-Terraform (a literal, a variable's default, a ``.tfvars`` value) installed before. Flux 2.4.0
+flux-manifests OCIRepository (its tag, or the ``postBuild.substitute`` value that sets it), a
+fluxcd/flux2 GitRepository, a ``flux bootstrap`` header or Terraform (a literal, a variable's
+default, a ``.tfvars`` value) installed before. Flux 2.4.0
 stores OCIRepositories (and more) as v1beta2, 2.7.5 still serves it and 2.8.5 does not, so
 2.4.0 -> 2.7.5 -> 2.8.5 must be refused at the second step. The history read none of these
 pins, so two ``to latest`` runs stepped past the block (bjw-s's layout: 2.4.0 -> 2.7.5 -> 2.8.5).
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import test_release_substitution as subst
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import commit_file, git, snapshot, write_repo
 from tests.test_install_commands import GIT_SOURCE_TEXT
@@ -64,6 +66,11 @@ KINDS = {
     "flux bootstrap header": {"clusters/prod/flux-system/gotk-components.yaml": BOOTSTRAP},
     "Terraform literal": {"infra/main.tf": TF_LITERAL},
     "Terraform variable default": {"infra/main.tf": TF_BLOCK, "infra/variables.tf": TF_DEFAULT},
+    "postBuild substitute": {
+        subst.INSTALL: subst.INSTALL_TEXT,
+        subst.LISTING: subst.LISTING_TEXT,
+        subst.SETTER: subst.SETTER_TEXT.replace('"v2.8.3"', '"vRELEASE"'),
+    },
     "Terraform tfvars value": {
         "infra/main.tf": TF_BLOCK + TF_VARIABLE,
         "infra/terraform.tfvars": TF_VALUE,

@@ -186,7 +186,7 @@ def release_pins_like(site: PinSite, source: SourceFile) -> list[PinSite]:
     from fluxbump.scan.sites.fluxinstance import find_flux_instance
     from fluxbump.scan.sites.fluxmanifests import find_flux_manifests
     from fluxbump.scan.sites.terraform import setters_like
-    from fluxbump.scan.substitution import default_site
+    from fluxbump.scan.substitution import default_site, substituted_like
     from fluxbump.scan.valuesfrom import is_followed, version_like
 
     # FluxInstances and flux-manifests OCIRepositories are read from cluster YAML only:
@@ -199,6 +199,9 @@ def release_pins_like(site: PinSite, source: SourceFile) -> list[PinSite]:
         return version_like(site, source)
     if variable is not None:  # a default, tfvars value or module argument: read as one
         return setters_like(source, site, variable)
+    substituted = substituted_like(site, source)  # a Kustomization's postBuild value
+    if substituted is not None:
+        return substituted
     read = [default_site(s, source.text) or s for kind in kinds for s in kind(source)]
     return [s for s in read if (s.role, s.owner) == (site.role, site.owner)]
 

@@ -189,3 +189,18 @@ def test_latest_leaves_lagging_pins_the_guard_refuses_and_says_why(tmp_path: Pat
         for x in lines
     ), outcome.stdout
     assert snapshot(repo) == before
+
+
+def test_latest_moves_no_pin_back_to_the_installed_release(tmp_path: Path) -> None:
+    # A CLI pin ahead of the clusters (2.8.5) is no lag: 'to latest' does not move it back to
+    # 2.7.5 to bring the staging cluster along; it says nothing to do, as before.
+    staging = "clusters/staging/kustomization.yaml"
+    cli = {".tool-versions": "flux2 2.8.5\n", staging: KUSTOMIZATION}
+    repo = lagging(tmp_path / "repo", cli)
+    before = snapshot(repo)
+    outcome = run_cli("to", "latest", "--repo", str(repo), "--offline")
+    assert outcome.code == 0, outcome.stderr
+    assert (
+        outcome.stdout.splitlines()[0] == "no newer Flux release is safe to move to; nothing to do"
+    )
+    assert snapshot(repo) == before

@@ -19,7 +19,13 @@ from fluxbump.config import load_config
 from fluxbump.crds.guard import CrdComparison
 from fluxbump.crds.history import PinHistory
 from fluxbump.crds.safest import Blocked
-from fluxbump.errors import GateFailure, NotRegularFile, UnsafeTransitionError, UsageError
+from fluxbump.errors import (
+    FluxbumpError,
+    GateFailure,
+    NotRegularFile,
+    UnsafeTransitionError,
+    UsageError,
+)
 from fluxbump.gate.invariants import inexact_upstream, ranged_install, ranges_named
 from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
 from fluxbump.gate.provider import provider_warnings
@@ -150,7 +156,6 @@ def _lagging_choice(
     (``safest.judged``): blocked, it is reported and nothing moves; a pin the plan would move
     back (one ahead of the installed release) is no lag: nothing moves either."""
     from fluxbump.crds.safest import installed_release, judged
-    from fluxbump.errors import FluxbumpError
 
     options = session.options
     current = installed_release(found, index)
@@ -163,10 +168,9 @@ def _lagging_choice(
     except FluxbumpError:  # (no chart carries it: the guard judges nothing to move to)
         return []
     choices = with_companions(tree, [named], index, verify=True, offline=options.offline)
-    plan = plan_moves(
-        _moves(choices, index), session.base_reader(options.base), session.config.app_version_policy
-    )
-    if not plan.changed or any(_moves_back(edit) for edit in plan.edits):
+    moves = _moves(choices, index)
+    plan = plan_moves(moves, session.base_reader(options.base), session.config.app_version_policy)
+    if not plan.changed or _refused(moves, plan, index):
         return []
     if named.chart is not None:
         target = (named.release, named.chart)
@@ -187,8 +191,24 @@ def _behind(why: Blocked, plan: Plan) -> Blocked:
     return replace(why, reason=f"the pins behind it ({where}) cannot move to it: {why.reason}")
 
 
+def _refused(moves: list[Move], plan: Plan, index: HelmIndex) -> bool:
+    """Whether ``to`` refuses ``plan`` before the CRD guard (a pin moved back, a range below
+    or left behind, an unprovable pin): ``to latest`` then says nothing to do, as before."""
+    if any(_moves_back(edit) for edit in plan.edits):
+        return True
+    try:
+        for move in moves:
+            refuse_unprovable(move.found)
+            _refuse_below_ranges(move, index)
+        _refuse_ranges_left(moves, plan)
+        _refuse_blocked(plan)
+    except FluxbumpError:
+        return True
+    return False
+
+
 def _moves_back(edit: Edit) -> bool:
-    """An edit of one exact version to an older one."""
+    """An edit of one exact version to an older one (a pin ahead of the installed release)."""
     old, new = edit.site.value, edit.new
     pins = versions.is_pin(old) and versions.is_pin(new)
     return pins and versions.sort_key(new) < versions.sort_key(old)

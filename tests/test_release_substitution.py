@@ -172,14 +172,30 @@ def test_a_target_below_the_default_in_effect_is_a_refused_downgrade(tmp_path: P
     assert snapshot(repo) == before
 
 
-def test_sync_follows_the_default_renovate_moved(tmp_path: Path) -> None:
-    repo = default_only(tmp_path)
+def renovate_moved(repo: Path, rel: str, old: bytes, new: bytes) -> dict[str, bytes]:
+    """``sync`` after ``rel`` was moved from ``old`` to ``new`` (as Renovate moves it): the
+    files before; the move is checked kept."""
     before = snapshot(repo)
-    moved = before[INSTALL].replace(b":=v2.8.3}", b":=v2.8.5}")
-    (repo / INSTALL).write_bytes(moved)
+    moved = before[rel].replace(old, new)
+    (repo / rel).write_bytes(moved)
     synced = run_cli("sync", "--offline", "--repo", str(repo))
     assert synced.code == 0, synced.stdout + synced.stderr
+    assert synced.stdout.splitlines()[0] == "Flux v2.8.5 → flux2 chart 2.18.3 (from Flux v2.8.3)"
+    assert (repo / rel).read_bytes() == moved
+    return before
+
+
+def test_sync_follows_the_default_renovate_moved(tmp_path: Path) -> None:
+    repo = default_only(tmp_path)
+    before = renovate_moved(repo, INSTALL, b":=v2.8.3}", b":=v2.8.5}")
     after = snapshot(repo)
-    assert after[INSTALL] == moved
     assert after[JOB] == before[JOB].replace(b":=v2.8.3}", b":=v2.8.5}")
     assert after[WORKFLOW] == before[WORKFLOW].replace(b"2.8.3", b"2.8.5")
+
+
+def test_sync_follows_the_postbuild_value_renovate_moved(tmp_path: Path) -> None:
+    # The value was not read at the base revision (re-read as an OCIRepository), so sync saw
+    # no pin moved and left the CLI at the old release.
+    repo = biohazard(tmp_path)
+    before = renovate_moved(repo, SETTER, b'"v2.8.3"', b'"v2.8.5"')
+    assert (repo / WORKFLOW).read_bytes() == before[WORKFLOW].replace(b"2.8.3", b"2.8.5")

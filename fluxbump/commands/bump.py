@@ -19,7 +19,13 @@ from fluxbump.config import load_config
 from fluxbump.crds.guard import CrdComparison
 from fluxbump.crds.history import PinHistory
 from fluxbump.crds.safest import Blocked
-from fluxbump.errors import GateFailure, NotRegularFile, UnsafeTransitionError, UsageError
+from fluxbump.errors import (
+    FluxbumpError,
+    GateFailure,
+    NotRegularFile,
+    UnsafeTransitionError,
+    UsageError,
+)
 from fluxbump.gate.invariants import inexact_upstream, ranged_install, ranges_named
 from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
 from fluxbump.gate.provider import provider_warnings, unversioned_warnings
@@ -79,8 +85,10 @@ def run_to(
         found = provable(tree, chosen)
         safest = target == "latest" and found.component.rules.names_a_release
         if safest and not options.force_unsafe_crds:
-            newer = _safest_choice(tree, found, index, session, options, blocked)
-            return newer or _on_own_branch(tree, found, index, session, options)
+            history = _pin_history(found, index, session)
+            newer = _safest_choice(tree, found, index, history, options, blocked)
+            resumed = newer or _on_own_branch(tree, found, index, session, options)
+            return resumed or _lagging_choice(tree, found, index, session, history, blocked)
         named = named_choice(found, index, target, offline=options.offline, pre=options.pre)
         refuse_shared_boot_installs(tree, [named])
         return with_companions(tree, [named], index, verify=True, offline=options.offline)
@@ -98,7 +106,7 @@ def _safest_choice(
     tree: Survey,
     found: Discovery,
     index: HelmIndex,
-    session: GitSession,
+    history: PinHistory | None,
     options: BumpOptions,
     blocked: list[Blocked],
 ) -> list[Choice]:
@@ -106,7 +114,7 @@ def _safest_choice(
     from fluxbump.crds.safest import safest_release
 
     safest = safest_release(
-        found, index, tree, _pin_history(found, index, session),
+        found, index, tree, history,
         pre=options.pre, offline=options.offline, migrated=options.crds_migrated,
     )  # fmt: skip
     blocked += safest.blocked
@@ -131,6 +139,89 @@ def _on_own_branch(
         return []
     named = named_choice(found, index, current, offline=options.offline, pre=True)
     return with_companions(tree, [named], index, verify=True, offline=options.offline)
+
+
+def _lagging_choice(
+    tree: Survey,
+    found: Discovery,
+    index: HelmIndex,
+    session: GitSession,
+    history: PinHistory | None,
+    blocked: list[Blocked],
+) -> list[Choice]:
+    """``to latest`` with no newer release safe: the release installed, when pins lag it (a
+    CLI pin, another cluster's install), so they move to it as ``to <installed>`` would move
+    them. A newer safe release would move them too; left until one is, ``check`` fails on
+    them for weeks while the scheduled job says "nothing to do". Judged as a newer release is
+    (``safest.judged``): blocked, it is reported and nothing moves; a pin the plan would move
+    back (one ahead of the installed release) is no lag: nothing moves either."""
+    from fluxbump.crds.safest import installed_release, judged
+
+    options = session.options
+    current = installed_release(found, index)
+    if current is None:
+        return []
+    try:
+        named = named_choice(
+            found, index, versions.normalize(current), offline=options.offline, pre=True
+        )
+    except FluxbumpError:  # (no chart carries it: the guard judges nothing to move to)
+        return []
+    choices = with_companions(tree, [named], index, verify=True, offline=options.offline)
+    moves = _moves(choices, index)
+    plan = plan_moves(moves, session.base_reader(options.base), session.config.app_version_policy)
+    if not plan.changed or _refused(moves, plan, index):
+        return []
+    if named.chart is not None:
+        target = (named.release, named.chart)
+        why = judged(found, index, tree, history, target, offline=options.offline,
+                     migrated=options.crds_migrated)  # fmt: skip
+        if why is not None:
+            blocked.append(_behind(why, plan))
+            return []
+    said = (f"no newer Flux release is safe to move to: the pins behind Flux "
+            f"v{versions.normalize(named.release)}, the release installed, move to it")  # fmt: skip
+    return [replace(choices[0], warnings=(*choices[0].warnings, said)), *choices[1:]]
+
+
+def _behind(why: Blocked, plan: Plan) -> Blocked:
+    """The installed release, blocked for the pins that lag it (the plan's first edit named)."""
+    first, more = plan.edits[0].site.where, len(plan.edits) - 1
+    where = f"{first} and {more} more" if more else first
+    return replace(why, reason=f"the pins behind it ({where}) cannot move to it: {why.reason}")
+
+
+def _refused(moves: list[Move], plan: Plan, index: HelmIndex) -> bool:
+    """Whether ``to`` refuses ``plan`` before the CRD guard (a pin moved back, a range below
+    or left behind, an unprovable pin): ``to latest`` then says nothing to do, as before."""
+    if any(_moves_back(edit) for edit in plan.edits):
+        return True
+    try:
+        for move in moves:
+            refuse_unprovable(move.found)
+            _refuse_below_ranges(move, index)
+        _refuse_ranges_left(moves, plan)
+        _refuse_blocked(plan)
+    except FluxbumpError:
+        return True
+    return False
+
+
+def _moves_back(edit: Edit) -> bool:
+    """An edit of one exact version to an older one (a pin ahead of the installed release)."""
+    old, new = edit.site.value, edit.new
+    pins = versions.is_pin(old) and versions.is_pin(new)
+    return pins and versions.sort_key(new) < versions.sort_key(old)
+
+
+def _moves(choices: list[Choice], index: HelmIndex) -> list[Move]:
+    """Each choice as the move the plan is built from."""
+    return [
+        Move(c.found, c.release, c.chart,
+             shipped_releases(c.found, index, c.was_release or c.was_chart),
+             c.was_release, c.was_chart)
+        for c in choices
+    ]  # fmt: skip
 
 
 def run_sync(
@@ -231,12 +322,7 @@ def _execute(
         for choice in choices:
             refuse_unprovable(choice.found)
         choices = [_published(c, options) if c.chart is None else c for c in choices]
-        moves = [
-            Move(c.found, c.release, c.chart,
-                 shipped_releases(c.found, loaded.index, c.was_release or c.was_chart),
-                 c.was_release, c.was_chart)
-            for c in choices
-        ]  # fmt: skip
+        moves = _moves(choices, loaded.index)
         for move in moves:
             _refuse_below_ranges(move, loaded.index)
         plan = plan_moves(moves, session.base_reader(options.base), config.app_version_policy)

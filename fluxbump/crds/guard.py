@@ -20,7 +20,7 @@ from fluxbump import versions
 from fluxbump.crds.archives import fetch_chart_archive
 from fluxbump.crds.definitions import Crd, CrdVersions, crd_catalog_offline, read_crds
 from fluxbump.crds.drops import Drop, dropped_versions
-from fluxbump.crds.history import PinHistory, stored_versions
+from fluxbump.crds.history import PinHistory, manifest_installs, stored_versions
 from fluxbump.errors import ResolutionError
 from fluxbump.pins import PinSite, Role, Violation
 from fluxbump.remote.index import HelmIndex
@@ -53,15 +53,6 @@ def crd_facts(index: HelmIndex, chart: str, version: str, *, offline: bool) -> C
             "(a broken or altered chart?): refusing it"
         )
     return facts
-
-
-# Pins of a Flux with no wrapper chart that apply Flux's own manifests as they are: nothing
-# migrates the objects the cluster stores first, so a CRD update dropping a stored version is
-# rejected (fluxcd/flux2#3362, #5852). flux-operator migrates them itself (a FluxInstance is
-# not one); a CLI pin installs nothing.
-_MANIFEST_INSTALLS = frozenset(
-    {Role.BOOTSTRAP, Role.KUSTOMIZE_REMOTE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.TERRAFORM}
-)
 
 
 def running_charts(found: Discovery, installed: Sequence[Installed]) -> list[str]:
@@ -120,7 +111,7 @@ def installed_releases(found: Discovery, index: HelmIndex) -> list[Installed]:
 
 def _install_sites(found: Discovery) -> list[PinSite]:
     if found.component.outside_charts:
-        return [s for s in found.release_pins if s.role in _MANIFEST_INSTALLS]
+        return manifest_installs(found)
     return found.installs[:1]
 
 

@@ -5,7 +5,8 @@ The API server writes every object in the CRD's *storage* version and records it
 ``status.storedVersions``; a version a release only *served* is never recorded there. So a
 version can block a CRD update only if it was the storage version of a release the clusters
 ran, and the clusters ran what this repository pinned (the wrapper's dependency and the
-cloud-init install). Pure functions: the caller reads git (``vcs/git.py``).
+cloud-init install; without a chart, the pins that apply Flux's own manifests). Pure
+functions: the caller reads git (``vcs/git.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, replace
 from fluxbump import versions
 from fluxbump.components import may_install
 from fluxbump.crds.definitions import CrdVersions
-from fluxbump.pins import PinSite
+from fluxbump.pins import PinSite, Role
 from fluxbump.scan.discover import Discovery
 from fluxbump.scan.sites.chart import parse_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins
@@ -42,10 +43,28 @@ class PinHistory:
         return f"{self.commits} commit(s) of the pin files{cut} pinned flux2 {listed}"
 
 
+# Pins of a Flux with no wrapper chart that apply Flux's own manifests as they are: nothing
+# migrates the objects the cluster stores first, so a CRD update dropping a stored version is
+# rejected (fluxcd/flux2#3362, #5852). flux-operator migrates them itself (a FluxInstance is
+# not one); a CLI pin installs nothing.
+MANIFEST_INSTALLS = frozenset(
+    {Role.BOOTSTRAP, Role.KUSTOMIZE_REMOTE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.TERRAFORM}
+)
+
+
+def manifest_installs(found: Discovery) -> list[PinSite]:
+    """Without a chart, the release pins that install Flux's own manifests (none with one)."""
+    if not found.component.outside_charts:
+        return []
+    return [s for s in found.release_pins if s.role in MANIFEST_INSTALLS]
+
+
 def pin_files(found: Discovery) -> list[str]:
     """The files whose history says which releases the clusters ran: the wrapper chart, what
-    installs its upstream at boot, and the cloud-init templates."""
-    return sorted({*_chart_files(found), *(s.file for s in found.installs), *found.templates})
+    installs its upstream at boot, the cloud-init templates and, without a chart, the files
+    of the pins that apply Flux's manifests."""
+    installs = (s.file for s in (*found.installs, *manifest_installs(found)))
+    return sorted({*_chart_files(found), *installs, *found.templates})
 
 
 def _chart_files(found: Discovery) -> set[str]:
@@ -66,6 +85,9 @@ def pinned_charts(
     component = found.component
     charts: set[str] = set()
     chart_files = _chart_files(found)
+    manifests: dict[str, list[PinSite]] = {}
+    for site in manifest_installs(found):
+        manifests.setdefault(site.file, []).append(site)
     for source in past:
         if source.rel in chart_files:
             charts.update(
@@ -79,6 +101,8 @@ def pinned_charts(
                 if versions.is_pin(site.value):
                     charts.update(charts_of_release(versions.normalize(site.value)))
         for release in _past_template_releases(source, found):
+            charts.update(charts_of_release(release))
+        for release in _past_releases(source, manifests.get(source.rel, [])):
             charts.update(charts_of_release(release))
     return sorted(charts, key=versions.sort_key)
 
@@ -94,6 +118,24 @@ def _past_template_releases(source: SourceFile, found: Discovery) -> set[str]:
             continue
         past = (p.value for p in literals_like(site, now, source))
         releases |= {versions.normalize(v) for v in past if versions.is_pin(v)}
+    return releases
+
+
+def _past_releases(source: SourceFile, today: list[PinSite]) -> set[str]:
+    """The releases a past version of a file installed by Flux's own manifests: the pins of
+    ``today``'s (its pins now) kinds, roles and owners there, read as the scan reads them
+    (``moved.release_pins_like``: a kustomize remote, a flux-manifests tag, a Terraform
+    literal or the default, ``.tfvars`` value or module argument of its variable)."""
+    from fluxbump.errors import FluxbumpError
+    from fluxbump.scan.moved import release_pins_like
+
+    releases: set[str] = set()
+    for site in today:
+        try:
+            then = release_pins_like(site, source)
+        except FluxbumpError:
+            continue  # a past version that did not parse pinned nothing we can read
+        releases |= {versions.normalize(p.value) for p in then if versions.is_pin(p.value)}
     return releases
 
 

@@ -95,11 +95,10 @@ def safest_release(
         resolve_chart_version(index, release, chart, pre=pre)
         for release in newer_releases(index, chart, current, pre=pre)
     ]
-    unknown = unknown_installs(found, index)
-    if unknown and candidates and not migrated:  # every release alike (``bump._guard_unknown``)
-        reason = unknown_release(unknown, chart)
-        steps = migration_steps(flux_clusters(found))
-        return Safest(None, (Blocked(candidates[0].release, candidates[0].chart, reason, steps),))
+    first = candidates[0] if candidates and not migrated else None
+    unknown = _unknown_blocks(found, index, first.release, first.chart) if first else None
+    if unknown is not None:  # every release alike (``bump._guard_unknown``)
+        return Safest(None, (unknown,))
     target_crds = [migration_crds(index, chart, c.chart, offline=offline) for c in candidates]
     objects = repository_objects(tree, unserved_somewhere(*(c for c in target_crds if c)))
     blocked: list[Blocked] = []
@@ -109,6 +108,38 @@ def safest_release(
             return Safest(resolution, tuple(blocked))
         blocked.append(Blocked(resolution.release, resolution.chart, *why))
     return Safest(None, tuple(blocked))
+
+
+def judged(
+    found: Discovery,
+    index: HelmIndex,
+    tree: Survey,
+    history: PinHistory | None,
+    target: tuple[str, str],
+    *,
+    offline: bool,
+    migrated: bool = False,
+) -> Blocked | None:
+    """Why a bump to ``target`` (release, chart) would be refused, judged as
+    ``safest_release`` judges each newer release; None: safe."""
+    release, chart = target
+    unknown = None if migrated else _unknown_blocks(found, index, release, chart)
+    if unknown is not None:
+        return unknown
+    crds = migration_crds(index, found.component.upstream, chart, offline=offline)
+    objects = repository_objects(tree, unserved_somewhere(*([crds] if crds else [])))
+    why = _blocked_by(found, index, chart, crds, objects, history, offline, migrated)
+    return None if why is None else Blocked(release, chart, *why)
+
+
+def _unknown_blocks(found: Discovery, index: HelmIndex, release: str, chart: str) -> Blocked | None:
+    """An install of a release older than every chart blocks every target: what its clusters
+    store is unknown (``guard.unknown_installs``)."""
+    unknown = unknown_installs(found, index)
+    if not unknown:
+        return None
+    reason = unknown_release(unknown, found.component.upstream)
+    return Blocked(release, chart, reason, migration_steps(flux_clusters(found)))
 
 
 def installed_release(found: Discovery, index: HelmIndex) -> str | None:

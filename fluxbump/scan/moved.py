@@ -168,34 +168,42 @@ def pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite]
 def release_pin_at_base(site: PinSite, base: BaseSources) -> str | None:
     """A Flux CLI / Terraform / FluxInstance pin's value at the base revision: the n-th pin
     of its role and owner in the file, re-read by the kind that found it (None: not there)."""
-    from fluxbump.scan.discover import RELEASE_PIN_KINDS
-    from fluxbump.scan.sites.fluxinstance import find_flux_instance
-    from fluxbump.scan.sites.fluxmanifests import find_flux_manifests
-    from fluxbump.scan.sites.terraform import followed_variable, setters_like
-    from fluxbump.scan.substitution import default_site
-    from fluxbump.scan.valuesfrom import is_followed, version_like
-
     source = base(site.file)
     if source is None:
         return None
     try:
-        # FluxInstances and flux-manifests OCIRepositories are read from cluster YAML only:
-        # other kinds' files may not be YAML.
-        cluster = {Role.INSTANCE: find_flux_instance, Role.FLUX_MANIFESTS: find_flux_manifests,
-                   Role.FLUX_GIT: find_flux_manifests}  # fmt: skip
-        kinds = (cluster[site.role],) if site.role in cluster else RELEASE_PIN_KINDS
-        variable = followed_variable(site)
-        if is_followed(site):  # a values file a flux-instance release's valuesFrom is made of
-            then = version_like(site, source)
-        elif variable is not None:  # a default, tfvars value or module argument: read as one
-            then = setters_like(source, site, variable)
-        else:
-            read = [default_site(s, source.text) or s for kind in kinds for s in kind(source)]
-            then = [s for s in read if (s.role, s.owner) == (site.role, site.owner)]
+        then = release_pins_like(site, source)
     except FluxbumpError:
         return None  # unreadable at the base: nothing to compare with
     now = base_ordinal(site, then)
     return then[now].value if now is not None else None
+
+
+def release_pins_like(site: PinSite, source: SourceFile) -> list[PinSite]:
+    """The pins of ``site``'s role and owner in ``source`` (another revision of its file),
+    re-read by the kind that found it; a ``FluxbumpError`` when that revision cannot be read."""
+    from fluxbump.scan.discover import RELEASE_PIN_KINDS
+    from fluxbump.scan.sites.fluxinstance import find_flux_instance
+    from fluxbump.scan.sites.fluxmanifests import find_flux_manifests
+    from fluxbump.scan.sites.terraform import setters_like
+    from fluxbump.scan.substitution import default_site, substituted_like
+    from fluxbump.scan.valuesfrom import is_followed, version_like
+
+    # FluxInstances and flux-manifests OCIRepositories are read from cluster YAML only:
+    # other kinds' files may not be YAML.
+    cluster = {Role.INSTANCE: find_flux_instance, Role.FLUX_MANIFESTS: find_flux_manifests,
+               Role.FLUX_GIT: find_flux_manifests}  # fmt: skip
+    kinds = (cluster[site.role],) if site.role in cluster else RELEASE_PIN_KINDS
+    variable = followed_variable(site)
+    if is_followed(site):  # a values file a flux-instance release's valuesFrom is made of
+        return version_like(site, source)
+    if variable is not None:  # a default, tfvars value or module argument: read as one
+        return setters_like(source, site, variable)
+    substituted = substituted_like(site, source)  # a Kustomization's postBuild value
+    if substituted is not None:
+        return substituted
+    read = [default_site(s, source.text) or s for kind in kinds for s in kind(source)]
+    return [s for s in read if (s.role, s.owner) == (site.role, site.owner)]
 
 
 def base_ordinal(site: PinSite, then: list[PinSite]) -> int | None:

@@ -137,6 +137,21 @@ def _settled(pin: PinSite, setters: Setters, sources: dict[str, SourceFile]) -> 
     return [(default_site(pin, source.text) if source is not None else None) or pin]
 
 
+# Where a Flux Kustomization sets a variable for what it renders (``substitute_sites``).
+_SUBSTITUTE = ("spec", "postBuild", "substitute")
+
+
+def substituted_like(site: PinSite, source: SourceFile) -> list[PinSite] | None:
+    """For a release pin ``_settled`` made of a ``postBuild.substitute`` value: that value in
+    ``source`` (another revision of its file), set by the same Kustomization for the same
+    variable. None for any other pin."""
+    if len(site.path) != 4 or site.path[:3] != _SUBSTITUTE:
+        return None
+    variable = str(site.path[-1])
+    then = substitute_sites(source, {variable: site.subject})
+    return [s for s, _ in then if site.owner.endswith(f" via {s.owner} postBuild")]
+
+
 def default_site(pin: PinSite, text: str) -> PinSite | None:
     """The default of a release pin written ``${FLUXCD_VERSION:=v2.6.0}`` that nothing sets: the
     version Flux installs, as a pin of its own whose text is that default alone, so ``to``

@@ -186,14 +186,18 @@ def _object_version(
     for key in ("spec", "distribution"):
         if key not in found or not found[key][1].startswith("{"):
             return None
-        at, text = found[key]
-        found = _attributes(source.text, at + 1)
+        found = _attributes(source.text, found[key][0] + 1)
     if "version" not in found:
         return None
-    at, text = found["version"]
-    literal = terraform.STRING_LITERAL.fullmatch(text)
-    at, value = (at + 1, literal["text"]) if literal is not None else (at, text)
+    at, value = _expression_value(*found["version"])
     return source.text_site(Role.INSTANCE, at, value, "Flux", owner)
+
+
+def _expression_value(at: int, text: str) -> tuple[int, str]:
+    """A Terraform expression's value at ``at``: a string literal's text (after its quote),
+    else the expression as written (``var.NAME``, which ``follow_variables`` follows)."""
+    literal = terraform.STRING_LITERAL.fullmatch(text)
+    return (at + 1, literal["text"]) if literal is not None else (at, text)
 
 
 def _attributes(text: str, body: int) -> dict[str, tuple[int, str]]:
@@ -281,9 +285,7 @@ def _terraform_set(source: SourceFile, block: terraform.ResourceBlock) -> PinSit
         name = terraform.STRING_LITERAL.fullmatch(arguments.get("name", (0, ""))[1])
         if name is None or name["text"] != path or "value" not in arguments:
             continue
-        at, text = arguments["value"]
-        literal = terraform.STRING_LITERAL.fullmatch(text)
-        at, value = (at + 1, literal["text"]) if literal is not None else (at, text)
+        at, value = _expression_value(*arguments["value"])
         return source.text_site(Role.INSTANCE, at, value, "Flux", f"{block.owner} set {path}")
     return None
 

@@ -40,7 +40,7 @@ def object_name(root: Any, default_namespace: str = "") -> str:
 _PROPERTIES = re.compile(r"(?:[&!]\S*[ \t]+)+")
 
 
-def scalar_text(text: str, start: int, end: int) -> tuple[int, int]:
+def scalar_span(text: str, start: int, end: int) -> tuple[int, int]:
     """Where the characters of a YAML scalar spanning ``text[start:end]`` are, to be edited
     as text: after its anchor or tag, and between a quoted scalar's quotes."""
     properties = _PROPERTIES.match(text, start, end)

@@ -23,7 +23,7 @@ from fluxbump.scan.sites import (
     helmfile,
     object_name,
     resourceset,
-    scalar_text,
+    scalar_span,
     terraform,
     writefiles,
 )
@@ -231,7 +231,7 @@ _INTERPOLATION = re.compile(r"\$\{[ \t]*(?P<expression>[^${}\s]+)[ \t]*\}")
 def _in_heredoc(source: SourceFile, offset: int, site: PinSite) -> PinSite:
     """A site of a heredoc's YAML (``offset``: where its body starts) as one of the file,
     spliced as text there."""
-    start, end = scalar_text(source.text, offset + site.start, offset + site.end)
+    start, end = scalar_span(source.text, offset + site.start, offset + site.end)
     value = site.value
     interpolated = _INTERPOLATION.fullmatch(source.text, start, end)
     if interpolated is not None:

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite
-from fluxbump.scan.sites import helmchart, object_name, scalar_text
+from fluxbump.scan.sites import helmchart, object_name, scalar_span
 from fluxbump.scan.sources import LINE_BREAK, SourceFile, line_end, line_start, lines
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -225,7 +225,7 @@ def _placed(source: SourceFile, written: Written, site: PinSite) -> PinSite:
     between a quoted scalar's quotes (``edit`` proves the manifest), its path through the
     entry's content."""
     text = source.text
-    start, end = scalar_text(text, written.at(site.start), written.at(site.end))
+    start, end = scalar_span(text, written.at(site.start), written.at(site.end))
     path = (_FILES, written.item, "content", site.doc_index or 0, *site.path)
     column = start - source.line_start(start) + 1
     return replace(site, line=source.line_at(start), column=column, start=start, end=end,

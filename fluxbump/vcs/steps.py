@@ -185,11 +185,9 @@ class BumpGit:
         PATHS``, whose pathspec matching cost 0.9 s for 2,000 files of 44,000): each set from
         HEAD's tree, one HEAD lacks removed; their stat data is refreshed by git's next
         ``status``."""
-        listed = self._proc("ls-tree", "-r", "-z", "--full-tree", "HEAD")
-        if listed.returncode != 0:
-            raise GitStepFailed(f"git ls-tree failed: {_one_line(listed)}")
+        listed = self._git_out("ls-tree", "-r", "-z", "--full-tree", "HEAD")
         entries = {}
-        for record in listed.stdout.split(b"\0"):
+        for record in listed.split(b"\0"):
             info, _, path = record.partition(b"\t")
             if path:
                 mode, _, sha = info.split(b" ")
@@ -278,10 +276,14 @@ class BumpGit:
         return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
     def _git(self, *args: str, env: dict[str, str] | None = None, stdin: bytes = b"") -> str:
+        return self._git_out(*args, env=env, stdin=stdin).decode(errors="replace")
+
+    def _git_out(self, *args: str, env: dict[str, str] | None = None, stdin: bytes = b"") -> bytes:
+        """A git step's output as git wrote it (paths: bytes); a GitStepFailed if it failed."""
         proc = self._proc(*args, env=env, stdin=stdin)
         if proc.returncode != 0:
             raise GitStepFailed(f"git {args[0]} failed: {_one_line(proc)}")
-        return proc.stdout.decode(errors="replace")
+        return proc.stdout
 
     def _proc(
         self, *args: str, env: dict[str, str] | None = None, stdin: bytes = b""

@@ -71,11 +71,8 @@ def find_terraform_pins(source: SourceFile) -> list[PinSite]:
         return []
     source.refuse_lone_cr("Terraform")
     sites = []
-    for header in _HEADER.finditer(source.text):
-        if (header.group("kind"), header.group("type")) not in _BLOCKS:
-            continue
-        owner = f"{header.group('type')}.{header.group('name')}"
-        for start, line in _top_level_lines(source.text, header.end())[0]:
+    for _, owner, lines in _flux_blocks(source):
+        for start, line in lines:
             match = _VERSION.match(line) or _REFERENCE.match(line) or _OTHER_VERSION.match(line)
             if match is not None and match.group("version"):
                 at = start + match.start("version")
@@ -249,16 +246,20 @@ def find_unversioned_bootstraps(source: SourceFile) -> list[PlacedBlock]:
     if not source.rel.endswith(".tf") or b"flux_" not in source.raw:
         return []
     found = []
-    for header in _HEADER.finditer(source.text):
-        if (header.group("kind"), header.group("type")) not in _BLOCKS:
-            continue
-        lines = _top_level_lines(source.text, header.end())[0]
+    for at, owner, lines in _flux_blocks(source):
         if not any(_ANY_VERSION.match(line) for _, line in lines):
-            owner = f"{header.group('type')}.{header.group('name')}"
             embedded = any(_EMBEDDED.match(line) for _, line in lines)
-            line = source.line_at(header.start("kind"))
-            found.append(PlacedBlock(source.rel, line, owner, embedded))
+            found.append(PlacedBlock(source.rel, source.line_at(at), owner, embedded))
     return found
+
+
+def _flux_blocks(source: SourceFile) -> Iterator[tuple[int, str, list[tuple[int, str]]]]:
+    """Each Flux provider block of a ``.tf`` file (``_BLOCKS``): where its header starts,
+    ``TYPE.NAME``, and its lines at depth one with where each starts."""
+    for header in _HEADER.finditer(source.text):
+        if (header.group("kind"), header.group("type")) in _BLOCKS:
+            owner = f"{header.group('type')}.{header.group('name')}"
+            yield header.start("kind"), owner, _top_level_lines(source.text, header.end())[0]
 
 
 # ``embedded_manifests = true``: the provider applies the manifests it embeds, and a

@@ -422,7 +422,10 @@ def _decoded(raw: bytes, encoding: str, request: _Request) -> bytes:
     if coding in ("", "identity") or not raw:  # (a 304 or HEAD carries the header, no body)
         return raw
     if coding not in ("gzip", "x-gzip"):
-        raise request.failure(f"Content-Encoding {encoding!r}, which was not asked for")
+        raise request.failure(
+            f"Content-Encoding {encoding!r}, which was not asked for: fluxbump accepts gzip or no "
+            "encoding; make the server, or a proxy on the way, honour Accept-Encoding: gzip"
+        )
     try:
         return inflate.gunzip(raw, request.max_bytes)
     except inflate.TooLarge:

@@ -145,10 +145,14 @@ def app_version_of(index: HelmIndex, chart_name: str, chart_version: str) -> str
 
 def beyond_index(index: HelmIndex, chart_name: str, version: str, *, app: bool = False) -> bool:
     """True when ``version`` (a chart version, or with ``app`` an appVersion) sorts above
-    every one the index holds for the chart: an index older than it cannot know it."""
+    every one the index holds for the chart: an index older than it cannot know it. The
+    releases are those of ``releases``: an entry whose chart version is no SemVer (a
+    mirror's ``latest``) is one Helm skips, and its appVersion no release the index knows."""
     wanted = versions.try_parse(version.removeprefix("v"))
     if wanted is None:
         return False
-    known = [e.app_version if app else e.version for e in index.versions_of(chart_name)]
+    known = (
+        releases(index, chart_name) if app else [e.version for e in index.versions_of(chart_name)]
+    )
     parsed = [v for v in (versions.try_parse(k.removeprefix("v")) for k in known) if v is not None]
     return all(wanted.compare(v) > 0 for v in parsed)

@@ -577,3 +577,25 @@ def test_an_unsafe_archive_the_index_names_is_refused_by_to(
     assert git_state(repo) == before
     assert [name for name in cached_files(tmp_path) if name.endswith(".tgz")] == []
     assert not any(tmp_path.rglob("x.yaml"))
+
+
+@pytest.mark.parametrize("coding", ["br", "deflate", "zstd", "gzip, br"])
+def test_an_encoding_not_asked_for_is_named_with_what_to_do(
+    server: HelmServer, tmp_path: Path, coding: str
+) -> None:
+    """fluxbump asks for gzip alone: a server (or a proxy) answering in another encoding is
+    exit 3 at once, one line naming the encoding and what to do; resolve falls back."""
+    said = (
+        f"(Content-Encoding '{coding}', which was not asked for: fluxbump accepts gzip or no "
+        "encoding; make the server, or a proxy on the way, honour Accept-Encoding: gzip)"
+    )
+    odd = Fault(status=200, body=b"\x8b\x00not gzip", headers={"Content-Encoding": coding})
+    server.faults.append(odd)
+    assert_fell_back(resolve(server.base_url), tmp_path, said)
+    assert len(server.requests) == 1  # an answer, not a glitch: not tried again
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    server.faults.append(odd)
+    outcome = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", server.base_url)
+    assert_exit_3(outcome, f"{server.url('/index.yaml')}: cannot fetch the Helm index {said}")
+    assert git_state(repo) == before

@@ -159,3 +159,25 @@ def test_one_version_to_helm_spelled_twice_with_two_app_versions_is_left_out(spe
         f"(the index's entries left out: the 'flux2' entries of version 2.14.1 and {spelled} "
         "disagree (appVersion 2.4.0 and 2.5.0): Helm may install either, so each is left out)\n"
     ), outcome.stderr
+
+
+def test_an_entry_whose_chart_version_is_no_semver_does_not_make_a_cached_index_know_more(
+    tmp_path: Path,
+) -> None:
+    """The same ``latest`` entry carrying appVersion 2.9.9, in a cached index read offline:
+    ``resolve 2.9.0`` said the release has no chart, as if the index proved it, instead of
+    that the index may predate it (beyond_index counted the appVersion Helm never reads)."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    index = json.loads(routes["/index.yaml"])
+    charts = index["entries"]["flux2"]
+    charts.insert(0, {**charts[0], "version": "latest", "appVersion": "2.9.9"})
+    routes["/index.yaml"] = json.dumps(index).encode()
+    with serve(HelmServer(routes=routes)) as srv:
+        cached = run_cli("resolve", "2.4.0", "--helm-repo", srv.base_url)
+        assert cached.code == 0, cached.stderr
+        outcome = run_cli("resolve", "2.9.0", "--offline", "--helm-repo", srv.base_url)
+    assert outcome.code == EXIT_RESOLUTION, outcome.stdout
+    assert outcome.stderr.startswith("error: Flux release 2.9.0 has no 'flux2' chart"), outcome
+    assert (
+        f"({srv.base_url}/index.yaml may predate it: cannot be proven without the live index)"
+    ) in outcome.stderr, outcome.stderr

@@ -83,3 +83,32 @@ def test_a_cut_chart_archive_is_refused_and_never_cached(
     again = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", helm_server.base_url)
     assert again.code == 0, again.stderr  # nothing cut was kept to answer it
     assert (tmp_path / "cache" / "charts" / f"{digest}.tgz").read_bytes() == archive
+
+
+def test_an_index_sent_past_its_content_length_is_refused_and_never_cached(
+    tmp_path: Path,
+) -> None:
+    """A server whose Content-Length says less than it sends (a length counted in characters,
+    a proxy that lost count): the client stops at the declared length, and the start of the
+    index, cut between two entries, parsed. It was taken for the whole index: resolve said
+    2.4.0 has no chart (the cut proved its absence), and the cut was cached for later runs."""
+    whole = SNAPSHOT_INDEX.read_bytes()
+    cut = cut_before_chart(whole.decode("utf-8"), "2.14.1").encode()
+    lie = Fault(status=200, body=whole, declared=len(cut))
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True)
+    before = snapshot(repo)
+    with serve(HelmServer()) as server:
+        server.faults += [lie] * 3
+        online = resolve(server)
+        server.faults += [lie] * 3
+        bump = run_cli("to", "2.4.0", "--repo", str(repo), "--helm-repo", server.base_url)
+    says = (
+        f"(RemoteProtocolError: the server sent more than its Content-Length of {len(cut)} bytes)"
+    )
+    assert online.code == 0 and "2.14.1" in online.stdout, online.stderr
+    assert f"after 3 tries {says}" in online.stderr and "bundled snapshot" in online.stderr
+    assert cached_indexes(tmp_path) == []
+    assert bump.code == 3 and bump.stderr.count("\n") == 1, bump.stderr
+    assert bump.stderr.startswith(f"error: {server.base_url}/index.yaml: cannot fetch the Helm")
+    assert says in bump.stderr and "Traceback" not in bump.stderr
+    assert snapshot(repo) == before

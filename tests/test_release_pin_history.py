@@ -9,6 +9,7 @@ pins, so two ``to latest`` runs stepped past the block (bjw-s's layout: 2.4.0 ->
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -203,4 +204,49 @@ def test_latest_moves_no_pin_back_to_the_installed_release(tmp_path: Path) -> No
     assert (
         outcome.stdout.splitlines()[0] == "no newer Flux release is safe to move to; nothing to do"
     )
+    assert snapshot(repo) == before
+
+
+def test_resolve_latest_safe_answers_as_to_latest_when_pins_lag(tmp_path: Path) -> None:
+    # The same repository as above: 'resolve latest --safe' said no newer release is safe
+    # while 'to latest' moved the lagging pins to 2.7.5, the release installed.
+    staging = "clusters/staging/kustomization.yaml"
+    repo = lagging(tmp_path / "repo", {".tool-versions": "flux2 RELEASE\n", staging: KUSTOMIZATION})
+    resolved = run_cli("resolve", "latest", "--safe", "--repo", str(repo), "--offline")
+    assert resolved.code == 0, resolved.stderr
+    lines = resolved.stdout.splitlines()
+    assert lines[0] == "Flux v2.7.5 → flux2 chart 2.17.2 (index: bundled snapshot 2026-04-15)"
+    assert lines[1].startswith("blocked: Flux v2.8.5 (chart 2.18.3) blocked: its CRDs stop")
+    said = (
+        "warning: no newer Flux release is safe to move to: the pins behind Flux v2.7.5, the "
+        "release installed, move to it"
+    )
+    assert said in resolved.stderr.splitlines(), resolved.stderr
+    as_json = run_cli("resolve", "latest", "--safe", "--json", "--repo", str(repo), "--offline")
+    assert (json.loads(as_json.stdout)["flux"], json.loads(as_json.stdout)["chart"]) == (
+        "2.7.5",
+        "2.17.2",
+    )
+    bumped = run_cli("to", "latest", "--dry-run", "--repo", str(repo), "--offline")
+    assert bumped.code == 0 and said in bumped.stderr.splitlines(), bumped.stderr
+    assert "Flux v2.7.5 → flux2 chart 2.17.2" in bumped.stdout.splitlines(), bumped.stdout
+
+
+def test_latest_names_the_lagging_pins_it_leaves_and_why(tmp_path: Path) -> None:
+    # The CLI pin ahead at 2.8.5: bringing the staging cluster to 2.7.5 would move it back, so
+    # nothing moves; the staging pin that lags was named nowhere ("nothing to do" alone).
+    staging = "clusters/staging/kustomization.yaml"
+    repo = lagging(tmp_path / "repo", {".tool-versions": "flux2 2.8.5\n", staging: KUSTOMIZATION})
+    before = snapshot(repo)
+    left = (
+        f"blocked: Flux v2.7.5 (chart 2.17.2) blocked: the pins behind it ({staging}:4) cannot "
+        "move to it: the same move takes .tool-versions:1 back from 2.8.5; move them to 2.7.5 "
+        "by hand (fluxbump check names each)"
+    )
+    for command in (["to", "latest"], ["resolve", "latest", "--safe"]):
+        outcome = run_cli(*command, "--repo", str(repo), "--offline")
+        assert outcome.code == 0, outcome.stderr
+        lines = outcome.stdout.splitlines()
+        assert lines[0].startswith("no newer Flux release is safe to move to"), lines
+        assert left in lines, outcome.stdout
     assert snapshot(repo) == before

@@ -8,6 +8,9 @@ old Flux was a violation no bump could end, and ``to`` rewrote the archive.
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -220,3 +223,36 @@ def test_an_ignore_path_that_is_no_glob_is_said_and_nothing_is_skipped(
         "warning: .github/renovate.json5: cannot read it as Renovate configuration ("
     ) and warning.endswith("); the files its ignorePaths name are read"), warning
     assert why in warning, warning
+
+
+def test_renovate_config_redirected_into_renovate_json_reads_no_config_of_its_own_output(
+    tmp_path: Path,
+) -> None:
+    """``fluxbump renovate-config > renovate.json``: the shell empties the file before
+    fluxbump starts, and the scan found it, unreadable as JSON: a warning that the user's
+    ignorePaths were not read, about the very file being written."""
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
+    commit_file(repo, "renovate.json", '{"ignorePaths": ["docs/**"]}\n')
+    fluxbump = f"{shlex.quote(sys.executable)} -m fluxbump"
+    shell = subprocess.run(
+        ["sh", "-c", f"{fluxbump} renovate-config > renovate.json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shell.returncode == 0, shell.stderr
+    assert "cannot read it as Renovate configuration" not in shell.stderr, shell.stderr
+    written = json.loads((repo / "renovate.json").read_text("utf-8"))
+    again = run_cli("renovate-config", "--repo", str(repo))  # the snippet now in the file
+    assert again.code == 0 and "warning" not in again.stderr, again.stderr
+    assert written == json.loads(again.stdout) and written["customManagers"]
+
+
+@pytest.mark.parametrize("text", ["", "\n  \n"], ids=["empty", "blank"])
+def test_an_empty_renovate_json_is_no_configuration(tmp_path: Path, text: str) -> None:
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, git=True)
+    commit_file(repo, "renovate.json", text)
+    assert read_renovate_paths(repo) == (None, None)
+    outcome = run_cli("check", "--offline", "--repo", str(repo))
+    assert outcome.code == 0 and "renovate.json" not in outcome.stderr, outcome.stderr

@@ -59,7 +59,7 @@ from fluxbump.write.recovery import recover
 from fluxbump.write.regenerate import regenerate_bootstrap
 from fluxbump.write.transaction import FileChange, Transaction, apply_changes, repo_lock
 
-__all__ = ["BumpOptions", "BumpResult", "format_result", "run_sync", "run_to"]
+__all__ = ["BumpOptions", "BumpResult", "format_result", "lagging_choice", "run_sync", "run_to"]
 
 
 # Release names reach branch names and commit messages: accept only what a version can be.
@@ -88,7 +88,8 @@ def run_to(
             history = _pin_history(found, index, session)
             newer = _safest_choice(tree, found, index, history, options, blocked)
             resumed = newer or _on_own_branch(tree, found, index, session, options)
-            return resumed or _lagging_choice(tree, found, index, session, history, blocked)
+            base = session.base_reader(options.base)
+            return resumed or lagging_choice(tree, found, index, history, options, base, blocked)
         named = named_choice(found, index, target, offline=options.offline, pre=options.pre)
         refuse_shared_boot_installs(tree, [named])
         return with_companions(tree, [named], index, verify=True, offline=options.offline)
@@ -141,23 +142,24 @@ def _on_own_branch(
     return with_companions(tree, [named], index, verify=True, offline=options.offline)
 
 
-def _lagging_choice(
+def lagging_choice(
     tree: Survey,
     found: Discovery,
     index: HelmIndex,
-    session: GitSession,
     history: PinHistory | None,
+    options: BumpOptions,
+    base: BaseCharts,
     blocked: list[Blocked],
 ) -> list[Choice]:
-    """``to latest`` with no newer release safe: the release installed, when pins lag it (a
-    CLI pin, another cluster's install), so they move to it as ``to <installed>`` would move
-    them. A newer safe release would move them too; left until one is, ``check`` fails on
-    them for weeks while the scheduled job says "nothing to do". Judged as a newer release is
-    (``safest.judged``): blocked, it is reported and nothing moves; a pin the plan would move
-    back (one ahead of the installed release) is no lag: nothing moves either."""
+    """``to latest`` (and ``resolve latest --safe``) with no newer release safe: the release
+    installed, when pins lag it (a CLI pin, another cluster's install), so they move to it as
+    ``to <installed>`` would move them. A newer safe release would move them too; left until
+    one is, ``check`` fails on them for weeks while the scheduled job says "nothing to do".
+    Judged as a newer release is (``safest.judged``); a plan ``to`` would refuse (a pin it
+    would move back, one ahead of the installed release; a range) moves nothing either: each
+    is reported in ``blocked``, naming the pins that lag."""
     from fluxbump.crds.safest import installed_release, judged
 
-    options = session.options
     current = installed_release(found, index)
     if current is None:
         return []
@@ -169,42 +171,50 @@ def _lagging_choice(
         return []
     choices = with_companions(tree, [named], index, verify=True, offline=options.offline)
     moves = _moves(choices, index)
-    plan = plan_moves(moves, session.base_reader(options.base), session.config.app_version_policy)
-    if not plan.changed or _refused(moves, plan, index):
+    plan = plan_moves(moves, base, tree.config.app_version_policy)
+    if not plan.changed:
+        return []
+    release, chart = named.release, named.chart or ""
+    refused = _refused(moves, plan, index)
+    if refused is not None:
+        steps = f"move them to {versions.normalize(release)} by hand (fluxbump check names each)"
+        blocked.append(_behind(Blocked(release, chart, refused, steps), plan))
         return []
     if named.chart is not None:
-        target = (named.release, named.chart)
-        why = judged(found, index, tree, history, target, offline=options.offline,
+        why = judged(found, index, tree, history, (release, chart), offline=options.offline,
                      migrated=options.crds_migrated)  # fmt: skip
         if why is not None:
             blocked.append(_behind(why, plan))
             return []
     said = (f"no newer Flux release is safe to move to: the pins behind Flux "
-            f"v{versions.normalize(named.release)}, the release installed, move to it")  # fmt: skip
+            f"v{versions.normalize(release)}, the release installed, move to it")  # fmt: skip
     return [replace(choices[0], warnings=(*choices[0].warnings, said)), *choices[1:]]
 
 
 def _behind(why: Blocked, plan: Plan) -> Blocked:
-    """The installed release, blocked for the pins that lag it (the plan's first edit named)."""
-    first, more = plan.edits[0].site.where, len(plan.edits) - 1
+    """The installed release, blocked for the pins that lag it (the plan's first edit that
+    moves a pin up named; one it would move back is no lag)."""
+    lag = [edit for edit in plan.edits if not _moves_back(edit)] or plan.edits
+    first, more = lag[0].site.where, len(lag) - 1
     where = f"{first} and {more} more" if more else first
     return replace(why, reason=f"the pins behind it ({where}) cannot move to it: {why.reason}")
 
 
-def _refused(moves: list[Move], plan: Plan, index: HelmIndex) -> bool:
-    """Whether ``to`` refuses ``plan`` before the CRD guard (a pin moved back, a range below
-    or left behind, an unprovable pin): ``to latest`` then says nothing to do, as before."""
-    if any(_moves_back(edit) for edit in plan.edits):
-        return True
+def _refused(moves: list[Move], plan: Plan, index: HelmIndex) -> str | None:
+    """Why ``to`` refuses ``plan`` before the CRD guard (a pin moved back, a range below or
+    left behind, an unprovable pin); None: it does not."""
+    back = next((edit for edit in plan.edits if _moves_back(edit)), None)
+    if back is not None:
+        return f"the same move takes {back.site.where} back from {back.site.value}"
     try:
         for move in moves:
             refuse_unprovable(move.found)
             _refuse_below_ranges(move, index)
         _refuse_ranges_left(moves, plan)
         _refuse_blocked(plan)
-    except FluxbumpError:
-        return True
-    return False
+    except FluxbumpError as exc:
+        return exc.message.removesuffix("; nothing written")
+    return None
 
 
 def _moves_back(edit: Edit) -> bool:

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fluxbump.components import FLUX
 from fluxbump.crds.safest import Blocked
 from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.resolve import Resolution, beyond_index, resolve_chart_version
+
+if TYPE_CHECKING:
+    from fluxbump.crds.history import PinHistory
+    from fluxbump.scan.discover import Discovery, Survey
 
 
 @dataclass(frozen=True)
@@ -96,4 +100,37 @@ def _safest(
     if history is None:
         warnings += ("no git history: every served CRD version is treated as stored",)
     safest = safest_release(found, index, tree, history, pre=pre, offline=offline)
-    return ResolveResult(safest.chosen, warnings, safest.blocked, safe=True)
+    if safest.chosen is not None:
+        return ResolveResult(safest.chosen, warnings, safest.blocked, safe=True)
+    blocked = list(safest.blocked)
+    lagging = _lagging(root, tree, found, index, history, blocked, pre=pre, offline=offline)
+    if lagging is None:
+        return ResolveResult(None, warnings, tuple(blocked), safe=True)
+    chosen, said = lagging
+    return ResolveResult(chosen, (*warnings, *said), tuple(blocked), safe=True)
+
+
+def _lagging(
+    root: Path,
+    tree: Survey,
+    found: Discovery,
+    index: HelmIndex,
+    history: PinHistory | None,
+    blocked: list[Blocked],
+    *,
+    pre: bool,
+    offline: bool,
+) -> tuple[Resolution, tuple[str, ...]] | None:
+    """The release ``to latest`` moves to when nothing newer is safe (pins lag the release
+    installed: ``bump.lagging_choice``), and what it says; None: it moves nowhere."""
+    from fluxbump.commands.bump import lagging_choice
+    from fluxbump.results import BumpOptions
+    from fluxbump.vcs.session import GitSession
+
+    options = BumpOptions(dry_run=True, no_git=True, offline=offline, pre=pre)
+    base = GitSession.open(root, options).base_reader(None)  # (HEAD, as 'to' plans from)
+    choices = lagging_choice(tree, found, index, history, options, base, blocked)
+    if not choices or choices[0].chart is None:
+        return None
+    chosen = resolve_chart_version(index, choices[0].release, found.component.upstream, pre=True)
+    return chosen, choices[0].warnings

@@ -56,7 +56,8 @@ class Blocked:
         }
 
     def as_text(self) -> str:
-        return f"Flux v{self.release} (chart {self.chart}) blocked: {self.reason}; {self.steps}"
+        chart = f" (chart {self.chart})" if self.chart else ""  # ("": a release no chart carries)
+        return f"Flux v{self.release}{chart} blocked: {self.reason}; {self.steps}"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ upstream chart repositories, OCI registries and the forge API all go through ``S
 * **Size.** A body is capped on the bytes actually read (a ``Content-Length`` over the cap is
   refused before reading; a lying one changes nothing), and a gzip body on what it inflates
   to. gzip is the only encoding asked for and is inflated here, its end checked: a stream
-  cut short is a broken response, retried.
+  cut short is a broken response, retried, and so is a body sent past its ``Content-Length``
+  (the client stops at the declared length: its start would pass for the whole).
 * **Redirects.** Followed for a GET (httpx's limit of 20), except from https to plain http
   off this machine: refused before it is followed.
 * **Errors.** Every failure is a ``ResolutionError`` (exit 3): one line starting with the URL.
@@ -27,10 +28,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -140,6 +142,7 @@ class Session:
             event_hooks={"response": [_refuse_downgrade]},
         )
         self._sockets: list[socket.socket] = []
+        self._wires: list[_Wire] = []
 
     def __enter__(self) -> Session:
         return self
@@ -227,6 +230,7 @@ class Session:
                     raise request.too_big()
                 chunks.append(chunk)
             watchdog.check(request)  # a cut socket can look like the end of a body
+            _refuse_past_length(response, size)
             encoding = response.headers.get("content-encoding", "")
             return Reply(
                 url=str(response.url),
@@ -237,13 +241,19 @@ class Session:
             )
 
     def _trace(self, event: str, info: dict[str, Any]) -> None:
-        """Remember each new connection's socket, for the watchdog to cut."""
+        """Remember each new connection's socket, for the watchdog to cut, and count what it
+        reads (``_Wire``), from each request on."""
         # TLS wraps the TCP socket in a new object that owns the descriptor: keep that one too.
         if event.endswith((".connect_tcp.complete", ".start_tls.complete")):
             stream = info.get("return_value")
             sock = stream.get_extra_info("socket") if stream is not None else None
             if isinstance(sock, socket.socket):
                 self._sockets.append(sock)
+            if stream is not None:
+                stream.read = _Wire(stream.read, self._wires)
+        elif event.endswith(".send_request_headers.started"):
+            for wire in self._wires:  # (one request at a time: the idle ones read nothing)
+                wire.restart()
 
 
 @dataclass(frozen=True)
@@ -342,6 +352,65 @@ def _shutdown(fd: int) -> None:
         raw.detach()
 
 
+class _Wire:
+    """A connection's reads (its stream's ``read``), counted from its current request on: the
+    response head's first bytes are kept to find where the body starts on the wire."""
+
+    def __init__(self, read: Callable[..., bytes], wires: list[_Wire]) -> None:
+        self._read = read
+        self.head = bytearray()
+        self.total = 0
+        wires.append(self)
+
+    def __call__(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        data = self._read(max_bytes, timeout)
+        self.head += data[: _HEAD_BYTES - len(self.head)]
+        self.total += len(data)
+        return data
+
+    def restart(self) -> None:
+        self.head.clear()
+        self.total = 0
+
+    def body_bytes(self) -> int | None:
+        """The bytes read after the final response's head (None: its end not among them)."""
+        at = 0
+        while (end := _head_end(self.head, at)) is not None:
+            if not _INFORMATIONAL.match(self.head, at):  # (a 100 Continue comes before it)
+                return self.total - end
+            at = end
+        return None
+
+
+# Kept of a response's first reads to find its head's end: h11 refuses a longer head.
+_HEAD_BYTES = 128 * 1024
+_INFORMATIONAL = re.compile(rb"HTTP/1\.[01] 1[0-9][0-9]\b")
+
+
+def _head_end(data: bytearray, at: int) -> int | None:
+    """Where the body starts after the response head that begins at ``at``."""
+    ends = [i + len(mark) for mark in (b"\r\n\r\n", b"\n\n") if (i := data.find(mark, at)) >= 0]
+    return min(ends) if ends else None
+
+
+def _refuse_past_length(response: Any, size: int) -> None:
+    """A body sent past its Content-Length is a broken response (tried again): the client
+    stops at the declared length, so a server that counts characters for bytes, or a proxy
+    that lost count, handed on the start of the body as the whole of it (half an index that
+    still parsed was cached as the whole). Only bytes already read are seen."""
+    import httpx
+
+    declared = response.headers.get("content-length", "")
+    if not declared.isdigit() or "transfer-encoding" in response.headers:
+        return  # (chunked framing on the wire is no body byte)
+    wire = getattr(response.extensions.get("network_stream"), "read", None)
+    sent = wire.body_bytes() if isinstance(wire, _Wire) else None
+    if sent is not None and sent > size:
+        raise httpx.RemoteProtocolError(
+            f"the server sent more than its Content-Length of {declared} bytes"
+        )
+
+
 def _decoded(raw: bytes, encoding: str, request: _Request) -> bytes:
     """The body without its Content-Encoding, capped like the bytes read. gzip is inflated
     here, not by httpx: its decoder ends quietly where a cut stream stops, and half an index
@@ -353,7 +422,10 @@ def _decoded(raw: bytes, encoding: str, request: _Request) -> bytes:
     if coding in ("", "identity") or not raw:  # (a 304 or HEAD carries the header, no body)
         return raw
     if coding not in ("gzip", "x-gzip"):
-        raise request.failure(f"Content-Encoding {encoding!r}, which was not asked for")
+        raise request.failure(
+            f"Content-Encoding {encoding!r}, which was not asked for: fluxbump accepts gzip or no "
+            "encoding; make the server, or a proxy on the way, honour Accept-Encoding: gzip"
+        )
     try:
         return inflate.gunzip(raw, request.max_bytes)
     except inflate.TooLarge:

@@ -92,6 +92,9 @@ def read_renovate_paths(root: Path) -> tuple[RenovatePaths | None, str | None]:
                 raise ValueError(exc.message.removeprefix(f"{name}: ")) from None
             if len(raw) > MAX_CONFIG_BYTES:
                 raise ValueError(f"larger than {MAX_CONFIG_BYTES // 2**20} MiB")
+            if not raw.strip():  # no configuration yet: ``renovate-config > renovate.json``
+                return None, None  # empties it before fluxbump runs (Python's stdout to a
+                # file is block-buffered: nothing of this run is in it before the scan)
             data = _parse(name, raw.decode("utf-8-sig"))
         except (OSError, ValueError, RecursionError) as exc:
             why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -25,6 +25,7 @@ class Fault:
     truncate_to: int | None = None  # declare the full length, send only this many bytes
     headers: dict[str, str] = field(default_factory=dict)  # e.g. Retry-After
     declare_length: bool = True  # False: no Content-Length, the body ends when the socket does
+    declared: int | None = None  # a Content-Length of this many bytes, whatever is sent
     drip: float = 0.0  # seconds between single bytes of the body (a stalling, hostile server)
     drip_headers: bool = False  # drip the status line and headers too
     dripped: int = 0  # bytes dripped so far: a client that gave up early stops it short
@@ -104,7 +105,21 @@ def _handler(server: HelmServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.close_connection = True
                 return
+            if fault.declared is not None:
+                self._lie(fault)
+                return
             self._send(fault.status, fault.body, fault.headers, fault.declare_length)
+
+        def _lie(self, fault: Fault) -> None:
+            """The whole body under a Content-Length that says less (or more) of it."""
+            self.send_response(fault.status)
+            self.send_header("Content-Length", str(fault.declared))
+            for key, value in fault.headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(fault.body)
+            self.wfile.flush()
+            self.close_connection = True
 
         def _drip(self, fault: Fault) -> None:
             """One byte at a time until the client hangs up or the body is out."""

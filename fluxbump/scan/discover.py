@@ -663,7 +663,9 @@ RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
 )
 # Flux release pins read during the cluster-file pass (``Survey.instances``); the other
 # pins that pass finds are flux-operator's chart pins.
-CLUSTER_RELEASE_ROLES = frozenset({Role.INSTANCE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.CLI})
+CLUSTER_RELEASE_ROLES = frozenset(
+    {Role.INSTANCE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.CLI, Role.BOOTSTRAP}
+)
 
 
 def survey(

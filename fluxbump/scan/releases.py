@@ -23,6 +23,7 @@ from fluxbump.pins import (
 from fluxbump.scan.apiversions import ApiVersions, api_versions
 from fluxbump.scan.repeated import Repeated, Yield
 from fluxbump.scan.sites import (
+    bootstrap,
     fluxcli,
     fluxinstance,
     fluxmanifests,
@@ -30,6 +31,7 @@ from fluxbump.scan.sites import (
     kustomizehelm,
     operator,
 )
+from fluxbump.scan.sites.bootstrap import find_bootstrap_header, may_hold_bootstrap_header
 from fluxbump.scan.sites.fluxcli import find_written_cli_pins, may_hold_written_cli_pin
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
 from fluxbump.scan.sites.fluxmanifests import find_flux_manifests, may_hold_flux_manifests
@@ -330,14 +332,22 @@ def _answer(rel: str, raw: bytes, cut: int, found: Yield, api: bool, out: Scanne
 # ``NEEDED``): most cluster files hold none, and five substring searches cost a fifth of the
 # four tests' calls and patterns (1.1 against 5.9 µs for a fleet's HelmRelease file).
 _RELEASE_NEEDLES = tuple(
-    dict.fromkeys((*fluxinstance.NEEDED, *operator.NEEDED, *fluxmanifests.NEEDED, *fluxcli.NEEDED))
+    dict.fromkeys(
+        (
+            *fluxinstance.NEEDED,
+            *operator.NEEDED,
+            *fluxmanifests.NEEDED,
+            *fluxcli.NEEDED,
+            *bootstrap.NEEDED,
+        )
+    )
 )
 
 
 def _may_hold_release_pins(raw: bytes) -> bool:
-    """Whether a FluxInstance, a flux-manifests or flux2 source, an operator chart or the
-    Flux CLI may be pinned here; UTF-16/32 text is tested as what it spells (its bytes never
-    match)."""
+    """Whether a FluxInstance, a flux-manifests or flux2 source, an operator chart, the
+    Flux CLI or ``flux install --export``'s header may be pinned here; UTF-16/32 text is
+    tested as what it spells (its bytes never match)."""
     raw = as_utf8(raw)
     for needle in _RELEASE_NEEDLES:  # (a loop: a generator for ``any`` costs a microsecond)
         if needle in raw:
@@ -345,7 +355,8 @@ def _may_hold_release_pins(raw: bytes) -> bool:
     else:
         return False
     operator = may_hold_instance(raw) or may_hold_operator_chart(raw)
-    return operator or may_hold_flux_manifests(raw) or may_hold_written_cli_pin(raw)
+    written = may_hold_written_cli_pin(raw) or may_hold_bootstrap_header(raw)
+    return operator or may_hold_flux_manifests(raw) or written
 
 
 # What the tests ``_read_file`` and ``scan_files`` run on a whole file look for (besides the
@@ -404,6 +415,8 @@ def _instances(
             found = sorted(find_flux_manifests(source) + found, key=lambda s: s.start)
         if may_hold_written_cli_pin(raw):
             found = sorted(find_written_cli_pins(source) + found, key=lambda s: s.start)
+        if may_hold_bootstrap_header(raw):  # (one named gotk-components.yaml: found twice)
+            found = sorted(find_bootstrap_header(source) + found, key=lambda s: s.start)
     except UsageError:
         if releasing:
             raise

@@ -513,6 +513,21 @@ _UNVERSIONED = {
 }  # fmt: skip
 
 
+# Installers that install nothing without a version (what the site lacks, the text to add):
+# Argo CD's Helm source (``argocd.helm_sources``), Sveltos' profile (``sveltos.chart_pins``).
+_NAMES_NONE = {
+    Role.ARGO_APP: (
+        "deploys {chart} with no targetRevision (of a Helm chart, the version Argo CD deploys)",
+        "'targetRevision: {version}'",
+    ),
+    Role.SVELTOS_HELM: (
+        "installs {chart} with no chartVersion, which Sveltos requires (its API rejects the "
+        "profile)",
+        "'chartVersion: {version}' to the entry",
+    ),
+}
+
+
 def _unpinned_problem(site: PinSite, version: str) -> Violation:
     against = (
         "not the one this repository pins"
@@ -526,11 +541,11 @@ def _unpinned_problem(site: PinSite, version: str) -> Violation:
             f"{site.subject} chart, {against}; add {add.format(version=version)}"
         )
         return Violation(site.file, site.line, f"{kind}{site.owner} {why}")
-    if site.role is Role.ARGO_APP:  # (``argocd.helm_sources``)
+    if site.role in _NAMES_NONE:
+        lacks, add = _NAMES_NONE[site.role]
         why = (
-            f"deploys {site.subject} with no targetRevision (of a Helm chart, the version "
-            f"Argo CD deploys): no chart version this repository pins; add "
-            f"'targetRevision: {version}'"
+            f"{lacks.format(chart=site.subject)}: no chart version this repository pins; add "
+            f"{add.format(version=version)}"
         )
         return Violation(site.file, site.line, f"{site.owner} {why}")
     write = f"'version: {version}' under spec.chart.spec"

@@ -1,8 +1,11 @@
 """``flux bootstrap`` system manifests: the ``# Flux Version: vX.Y.Z`` header of
 ``gotk-components.yaml``, which ``flux install --export`` writes above the manifests of that
-release; and the same output kept under another name (syntasso/kratix applies its
+release; and the same output kept whole under another name (syntasso/kratix applies its
 ``hack/destination/gitops-tk-install.yaml``, a workflow's ``flux install --export``, to its
-worker clusters), known by the line ``flux install`` writes first.
+worker clusters), known by the line ``flux install`` writes first and the Deployment of each
+component its header lists: a piece of the output split into files (redeux/flux2install's
+``generated/``) starts with the same lines, but regenerating it whole would add every other
+object to it.
 
 The header is a pin of the Flux release (``check`` reports one that disagrees), but the file
 is generated: moving it means regenerating every manifest under it, not editing the header.
@@ -38,7 +41,7 @@ def find_bootstrap_header(source: SourceFile) -> list[PinSite]:
     """The header's version, when the file is a ``gotk-components.yaml`` that has one, or a
     file of another name that ``flux install --export`` wrote."""
     named = source.rel.endswith("gotk-components.yaml")
-    if not named and _GENERATED.search(source.text, 0, _HEAD_BYTES) is None:
+    if not named and not _whole_export(source.text):
         return []
     match = _HEADER.search(source.text, 0, _HEAD_BYTES)
     if match is None:
@@ -47,6 +50,20 @@ def find_bootstrap_header(source: SourceFile) -> list[PinSite]:
     components = _COMPONENTS.search(source.text, 0, _HEAD_BYTES)
     owner = f"flux bootstrap ({components.group('list')})" if components else "flux bootstrap"
     return [source.text_site(Role.BOOTSTRAP, start, value, "Flux", owner)]
+
+
+def _whole_export(text: str) -> bool:
+    """Whether a file of another name is ``flux install --export``'s whole output: its first
+    line, and a Deployment of each component its header lists."""
+    if _GENERATED.search(text, 0, _HEAD_BYTES) is None:
+        return False
+    deployed = {m.group("name") for m in _DEPLOYMENT.finditer(text)}
+    listed = components_of(text)
+    return bool(listed) and deployed.issuperset(listed)
+
+
+# A Deployment and its ``metadata.name`` (the first two-space ``name:`` after its kind).
+_DEPLOYMENT = re.compile(rf"{LINE_START}kind: Deployment\s(?:[^\n]*\n)*?  name: (?P<name>\S+)")
 
 
 # What ``flux install`` writes for each option (fluxcd/flux2 pkg/manifestgen/install): the

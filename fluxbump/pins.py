@@ -41,6 +41,8 @@ class Role(StrEnum):
     HELMFILE = "helmfile release version"
     # a kustomization's ``helmCharts:`` entry (scan/sites/kustomizehelm.py)
     KUSTOMIZE_HELM = "kustomize helmCharts version"
+    # a Sveltos ClusterProfile's or Profile's ``spec.helmCharts`` entry (scan/sites/sveltos.py)
+    SVELTOS_HELM = "Sveltos helmCharts chartVersion"
     TERRAFORM_HELM = "Terraform helm_release version"
     # ``helm install|upgrade … flux2 --version X`` of a script: the community chart's version
     HELM_COMMAND = "helm install version"

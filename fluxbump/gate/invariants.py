@@ -433,6 +433,8 @@ def _templated(pin: PinSite) -> str | None:
         return f"{pin.value} is set outside its role"
     if pin.role is Role.ARGO_APP and pin.owner.startswith("ApplicationSet "):
         return f"{pin.value} is what the ApplicationSet's generators give each Application"
+    if pin.role is Role.SVELTOS_HELM:  # (addon-controller renders it with each cluster's data)
+        return f"{pin.value} is what Sveltos renders for each cluster the profile matches"
     return None
 
 

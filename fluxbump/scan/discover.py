@@ -32,6 +32,7 @@ from fluxbump.scan.charts import mark_upstream, read_blueprints, read_charts, tr
 from fluxbump.scan.detect import Detected, component_for, detect
 from fluxbump.scan.forked import in_two
 from fluxbump.scan.jinja import rendered_names, template_note, template_sources, unread_note
+from fluxbump.scan.programs import program_files, program_notes
 from fluxbump.scan.releases import (
     NO_PIN,
     ScannedFiles,
@@ -55,9 +56,11 @@ from fluxbump.scan.sites.fluxcli import find_cli_pins
 from fluxbump.scan.sites.fluxinstance import (
     find_subchart_instances,
     find_template_instances,
+    find_templated_instances,
     find_terraform_instances,
     may_hold_instance,
     subchart_keys,
+    template_value_paths,
 )
 from fluxbump.scan.sites.fluxmanifests import may_hold_flux_manifests
 from fluxbump.scan.sites.helmrelease import VersionPatch
@@ -662,7 +665,9 @@ RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
 )
 # Flux release pins read during the cluster-file pass (``Survey.instances``); the other
 # pins that pass finds are flux-operator's chart pins.
-CLUSTER_RELEASE_ROLES = frozenset({Role.INSTANCE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.CLI})
+CLUSTER_RELEASE_ROLES = frozenset(
+    {Role.INSTANCE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.CLI, Role.BOOTSTRAP}
+)
 
 
 def survey(
@@ -698,7 +703,18 @@ def survey(
     _settle_direct(found)
     _operator_components(found)
     _say_template_pins(found, files, renovate)
+    _say_program_pins(found, files, renovate)
     return found
+
+
+def _say_program_pins(found: Survey, files: list[str], renovate: RenovatePaths | None) -> None:
+    """Each line of a Pulumi or CDK program that pins Flux (``scan/programs.py``), said
+    with its file:line: code is never read as a pin-site, nor moved."""
+    for rel in program_files(files):
+        if matches(rel, found.config.exclude) or (renovate is not None and renovate.skips(rel)):
+            continue
+        for note in program_notes(found.root, rel):
+            note_skipped(note)
 
 
 def _say_template_pins(found: Survey, files: list[str], renovate: RenovatePaths | None) -> None:
@@ -869,25 +885,50 @@ def _tool_releases(found: Survey) -> None:
 
 
 def _subchart_instances(found: Survey) -> None:
-    """The Flux release each local chart that carries flux-instance as a subchart (an
-    umbrella, such as cozystack's ``cozy-fluxcd``) sets in its ``values.yaml``: a FluxInstance
-    pin, as a HelmRelease's values of the chart are (its values file has no ``kind``, so the
-    cluster-file pass finds none; one that pass does not read, this does not either). Read
-    before ``release_pins`` (which keeps what it read); a resurvey keeps the pins of a file
-    it did not write, so each is added once."""
+    """The Flux release each local chart sets in its ``values.yaml`` for a FluxInstance it
+    renders: as the values of flux-instance, carried as a subchart (an umbrella, such as
+    cozystack's ``cozy-fluxcd``), or of its own template of one (``version: {{ .Values.… }}``).
+    A FluxInstance pin, as a HelmRelease's values of the chart are (its values file has no
+    ``kind``, so the cluster-file pass finds none; one that pass does not read, this does not
+    either). Read before ``release_pins`` (which keeps what it read); a resurvey keeps the
+    pins of a file it did not write, so each is added once."""
     clusters = set(found.roles.clusters)
+    templates = _templates_by_chart(found)
     found_here = []
     for chart in found.charts.values():
         values = chart.values_file
         source = found.read_if_there(chart.file) if values in clusters else None
         keys = subchart_keys(source, found.root / chart.vendored_folder) if source else []
-        given = found.read_if_there(values) if keys else None
+        paths = _templated_paths(found, templates.get(chart.directory, [])) if source else []
+        given = found.read_if_there(values) if keys or paths else None
         try:
             found_here += find_subchart_instances(given, keys, chart.name) if given else []
+            found_here += find_templated_instances(given, paths, chart.name) if given else []
         except UsageError:  # no YAML: the cluster-file pass names it
             continue
     seen = {(s.file, s.start) for s in found_here}
     found.instances = [s for s in found.instances if (s.file, s.start) not in seen] + found_here
+
+
+def _templates_by_chart(found: Survey) -> dict[str, list[str]]:
+    """Each chart directory's rendered templates (``templates/`` beside its Chart.yaml)."""
+    by_chart: dict[str, list[str]] = {}
+    for rel in found.roles.chart_templates:
+        at = rel.rfind("templates/")
+        if at == 0 or (at > 0 and rel[at - 1] == "/"):
+            by_chart.setdefault(rel[: max(at - 1, 0)], []).append(rel)
+    return by_chart
+
+
+def _templated_paths(found: Survey, templates: list[str]) -> list[tuple[str, ...]]:
+    """The values paths a chart's own FluxInstance templates render their version from."""
+    paths: list[tuple[str, ...]] = []
+    for rel in templates:
+        template = found.read_if_there(rel)
+        for path in template_value_paths(template) if template else []:
+            if path not in paths:
+                paths.append(path)
+    return paths
 
 
 _TOOL_ROLES = frozenset({Role.TERRAFORM_HELM, Role.HELM_COMMAND})

@@ -23,6 +23,7 @@ from fluxbump.pins import (
 from fluxbump.scan.apiversions import ApiVersions, api_versions
 from fluxbump.scan.repeated import Repeated, Yield
 from fluxbump.scan.sites import (
+    bootstrap,
     fluxcli,
     fluxinstance,
     fluxmanifests,
@@ -30,6 +31,7 @@ from fluxbump.scan.sites import (
     kustomizehelm,
     operator,
 )
+from fluxbump.scan.sites.bootstrap import find_bootstrap_header, may_hold_bootstrap_header
 from fluxbump.scan.sites.fluxcli import find_written_cli_pins, may_hold_written_cli_pin
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
 from fluxbump.scan.sites.fluxmanifests import find_flux_manifests, may_hold_flux_manifests
@@ -330,14 +332,22 @@ def _answer(rel: str, raw: bytes, cut: int, found: Yield, api: bool, out: Scanne
 # ``NEEDED``): most cluster files hold none, and five substring searches cost a fifth of the
 # four tests' calls and patterns (1.1 against 5.9 µs for a fleet's HelmRelease file).
 _RELEASE_NEEDLES = tuple(
-    dict.fromkeys((*fluxinstance.NEEDED, *operator.NEEDED, *fluxmanifests.NEEDED, *fluxcli.NEEDED))
+    dict.fromkeys(
+        (
+            *fluxinstance.NEEDED,
+            *operator.NEEDED,
+            *fluxmanifests.NEEDED,
+            *fluxcli.NEEDED,
+            *bootstrap.NEEDED,
+        )
+    )
 )
 
 
 def _may_hold_release_pins(raw: bytes) -> bool:
-    """Whether a FluxInstance, a flux-manifests or flux2 source, an operator chart or the
-    Flux CLI may be pinned here; UTF-16/32 text is tested as what it spells (its bytes never
-    match)."""
+    """Whether a FluxInstance, a flux-manifests or flux2 source, an operator chart, the
+    Flux CLI or ``flux install --export``'s header may be pinned here; UTF-16/32 text is
+    tested as what it spells (its bytes never match)."""
     raw = as_utf8(raw)
     for needle in _RELEASE_NEEDLES:  # (a loop: a generator for ``any`` costs a microsecond)
         if needle in raw:
@@ -345,7 +355,8 @@ def _may_hold_release_pins(raw: bytes) -> bool:
     else:
         return False
     operator = may_hold_instance(raw) or may_hold_operator_chart(raw)
-    return operator or may_hold_flux_manifests(raw) or may_hold_written_cli_pin(raw)
+    written = may_hold_written_cli_pin(raw) or may_hold_bootstrap_header(raw)
+    return operator or may_hold_flux_manifests(raw) or written
 
 
 # What the tests ``_read_file`` and ``scan_files`` run on a whole file look for (besides the
@@ -404,6 +415,8 @@ def _instances(
             found = sorted(find_flux_manifests(source) + found, key=lambda s: s.start)
         if may_hold_written_cli_pin(raw):
             found = sorted(find_written_cli_pins(source) + found, key=lambda s: s.start)
+        if may_hold_bootstrap_header(raw):  # (one named gotk-components.yaml: found twice)
+            found = sorted(find_bootstrap_header(source) + found, key=lambda s: s.start)
     except UsageError:
         if releasing:
             raise
@@ -500,6 +513,21 @@ _UNVERSIONED = {
 }  # fmt: skip
 
 
+# Installers that install nothing without a version (what the site lacks, the text to add):
+# Argo CD's Helm source (``argocd.helm_sources``), Sveltos' profile (``sveltos.chart_pins``).
+_NAMES_NONE = {
+    Role.ARGO_APP: (
+        "deploys {chart} with no targetRevision (of a Helm chart, the version Argo CD deploys)",
+        "'targetRevision: {version}'",
+    ),
+    Role.SVELTOS_HELM: (
+        "installs {chart} with no chartVersion, which Sveltos requires (its API rejects the "
+        "profile)",
+        "'chartVersion: {version}' to the entry",
+    ),
+}
+
+
 def _unpinned_problem(site: PinSite, version: str) -> Violation:
     against = (
         "not the one this repository pins"
@@ -513,11 +541,11 @@ def _unpinned_problem(site: PinSite, version: str) -> Violation:
             f"{site.subject} chart, {against}; add {add.format(version=version)}"
         )
         return Violation(site.file, site.line, f"{kind}{site.owner} {why}")
-    if site.role is Role.ARGO_APP:  # (``argocd.helm_sources``)
+    if site.role in _NAMES_NONE:
+        lacks, add = _NAMES_NONE[site.role]
         why = (
-            f"deploys {site.subject} with no targetRevision (of a Helm chart, the version "
-            f"Argo CD deploys): no chart version this repository pins; add "
-            f"'targetRevision: {version}'"
+            f"{lacks.format(chart=site.subject)}: no chart version this repository pins; add "
+            f"{add.format(version=version)}"
         )
         return Violation(site.file, site.line, f"{site.owner} {why}")
     write = f"'version: {version}' under spec.chart.spec"

@@ -243,7 +243,7 @@ def scan(root: Path) -> Facts:
         if git is not None:
             facts.flux_pins.append(FluxPin(rel, "git", git))
     facts.flux_pins += _bootstrap_headers(root) + _mise_pins(root) + _kustomize_pins(root)
-    facts.flux_pins += _action_pins(root)
+    facts.flux_pins += _action_pins(root) + _install_script_pins(root)
     facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
     facts.flux_pins += _kept_url_pins(root) + _image_arg_pins(root)
     facts.flux_pins += _asdf_pins(root) + _terraform_instances(root) + _heredoc_instances(root)
@@ -821,11 +821,53 @@ def _flux2_ref(entry: str) -> str | None:
 
 
 def _bootstrap_headers(root: Path) -> list[FluxPin]:
+    """The ``# Flux Version`` header of ``flux install --export``'s output: a
+    ``gotk-components.yaml`` (what ``flux bootstrap`` writes), or a YAML file of any other name
+    whose first lines are the CLI's header (``# Flux Version: v2.4.0``, ``# Components: …``)
+    and that holds the whole output: a Deployment of each component its header lists (a
+    piece of it split into files is not the install)."""
+    named = _files_named(root, ("gotk-components.yaml",))
+    exported = [rel for rel in _yaml_files(root) if rel not in named and _whole_export(root / rel)]
     return [
         FluxPin(rel, "bootstrap", match.group(1))
-        for rel in _files_named(root, ("gotk-components.yaml",))
+        for rel in named + exported
         if (match := _HEADER.search((root / rel).read_text("utf-8"))) is not None
     ]
+
+
+def _whole_export(path: Path) -> bool:
+    lines = path.read_text("utf-8").splitlines()
+    if not any(_HEADER.match(line) for line in lines[:4]):
+        return False
+    listed = next((line.split(": ", 1)[1] for line in lines[:4] if line.startswith(_LISTED)), "")
+    deployed = {
+        str(d.get("metadata", {}).get("name"))
+        for d in _load(path) or []
+        if isinstance(d, dict) and d.get("kind") == "Deployment"
+    }
+    return bool(listed) and set(listed.split(",")) <= deployed
+
+
+_LISTED = "# Components: "
+_INSTALL_SCRIPT = "fluxcd.io/install.sh"
+
+
+def _install_script_pins(root: Path) -> list[FluxPin]:
+    """Flux's install script given a release by ``FLUX_VERSION=X`` on the same line (``curl -s
+    https://fluxcd.io/install.sh | sudo FLUX_VERSION=2.4.0 bash``) in a script, a Makefile or a
+    GitHub workflow: the CLI of that release (kind "cli"); a ``#`` comment runs nothing."""
+    workflows = [
+        rel for rel in _files_ending(root, ".yml", ".yaml") if rel.startswith(".github/workflows/")
+    ]
+    pins = []
+    for rel in _command_files(root) + workflows:
+        for line in (root / rel).read_text("utf-8", errors="replace").splitlines():
+            if _INSTALL_SCRIPT not in line or line.strip().startswith("#"):
+                continue
+            for word in line.split():
+                if word.startswith("FLUX_VERSION="):
+                    pins.append(FluxPin(rel, "cli", word.removeprefix("FLUX_VERSION=")))
+    return pins
 
 
 def _mise_pins(root: Path) -> list[FluxPin]:

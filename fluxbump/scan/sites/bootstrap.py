@@ -1,6 +1,11 @@
 """``flux bootstrap`` system manifests: the ``# Flux Version: vX.Y.Z`` header of
 ``gotk-components.yaml``, which ``flux install --export`` writes above the manifests of that
-release.
+release; and the same output kept whole under another name (syntasso/kratix applies its
+``hack/destination/gitops-tk-install.yaml``, a workflow's ``flux install --export``, to its
+worker clusters; redeux/flux2install's ``flux.yaml`` of Flux 0.9.0), known by its header and
+the Deployment of each component the header lists: a piece of the output split into files
+(redeux/flux2install's ``generated/``) starts with the same lines, but regenerating it whole
+would add every other object to it.
 
 The header is a pin of the Flux release (``check`` reports one that disagrees), but the file
 is generated: moving it means regenerating every manifest under it, not editing the header.
@@ -19,13 +24,24 @@ from fluxbump.scan.sources import LINE_END, LINE_START, SourceFile, lines
 # ``Flux version`` before Flux 0.22 (fluxcd/flux2 923a588), ``Flux Version`` since.
 _HEADER = re.compile(rf"{LINE_START}# Flux [Vv]ersion: (?P<version>\S+)[ \t]*{LINE_END}")
 _COMPONENTS = re.compile(rf"{LINE_START}# Components: (?P<list>\S+)")
+# The byte test run on every cluster file (``may_hold_bootstrap_header``): the header as
+# each release wrote it.
+NEEDED = (b"# Flux Version: ", b"# Flux version: ")
 # flux bootstrap writes the header in the file's first lines; later matches are not it.
 _HEAD_BYTES = 1024
 
 
+def may_hold_bootstrap_header(raw: bytes) -> bool:
+    """Whether a file of any name may be ``flux install --export``'s output."""
+    head = raw[:_HEAD_BYTES]
+    return NEEDED[0] in head or NEEDED[1] in head
+
+
 def find_bootstrap_header(source: SourceFile) -> list[PinSite]:
-    """The header's version, when the file is a ``gotk-components.yaml`` that has one."""
-    if not source.rel.endswith("gotk-components.yaml"):
+    """The header's version, when the file is a ``gotk-components.yaml`` that has one, or a
+    file of another name that ``flux install --export`` wrote."""
+    named = source.rel.endswith("gotk-components.yaml")
+    if not named and not _whole_export(source.text):
         return []
     match = _HEADER.search(source.text, 0, _HEAD_BYTES)
     if match is None:
@@ -34,6 +50,21 @@ def find_bootstrap_header(source: SourceFile) -> list[PinSite]:
     components = _COMPONENTS.search(source.text, 0, _HEAD_BYTES)
     owner = f"flux bootstrap ({components.group('list')})" if components else "flux bootstrap"
     return [source.text_site(Role.BOOTSTRAP, start, value, "Flux", owner)]
+
+
+def _whole_export(text: str) -> bool:
+    """Whether a file of another name is ``flux install --export``'s whole output: its header
+    (``flux install`` before Flux 0.22 wrote no line above it), and a Deployment of each
+    component the header lists."""
+    if _HEADER.search(text, 0, _HEAD_BYTES) is None:
+        return False
+    deployed = {m.group("name") for m in _DEPLOYMENT.finditer(text)}
+    listed = components_of(text)
+    return bool(listed) and deployed.issuperset(listed)
+
+
+# A Deployment and its ``metadata.name`` (the first two-space ``name:`` after its kind).
+_DEPLOYMENT = re.compile(rf"{LINE_START}kind: Deployment\s(?:[^\n]*\n)*?  name: (?P<name>\S+)")
 
 
 # What ``flux install`` writes for each option (fluxcd/flux2 pkg/manifestgen/install): the

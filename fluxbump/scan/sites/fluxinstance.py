@@ -13,6 +13,7 @@ the files kustomize generates those sources of by ``scan/valuesfrom.py``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -407,12 +408,60 @@ def find_subchart_instances(values: SourceFile, keys: list[str], chart: str) -> 
     subchart (``flux-instance.instance.distribution.version``): what the FluxInstance the
     subchart renders asks the operator for. One the file leaves out is the subchart's own
     default, not pinned here."""
+    paths = [((key, *IN_VALUES), f"chart {chart}'s {key} values") for key in keys]
+    return _values_pins(values, paths)
+
+
+def template_value_paths(template: SourceFile) -> list[tuple[str, ...]]:
+    """The values a local chart's own template of a FluxInstance takes its distribution
+    version from (``version: {{ .Values.flux.version }}`` under ``distribution:``): that
+    chart's values then pin the release, as a subchart's do."""
+    if b"FluxInstance" not in template.raw or b"distribution" not in template.raw:
+        return []
+    text = template.text
+    return [
+        tuple(match.group("path").split("."))
+        for match in _TEMPLATE_VERSION.finditer(text)
+        if _parent_key(text, match.start(), len(match.group("indent"))) == "distribution"
+    ]
+
+
+# A ``version:`` line whose value is one chart value, as Helm renders it (``| quote`` too).
+_TEMPLATE_VERSION = re.compile(
+    r"""^(?P<indent>[ \t]+)version:[ \t]*["']?\{\{-?[ \t]*\.Values\.(?P<path>[\w.]+)"""
+    r"""(?:[ \t]*\|[ \t]*quote)?[ \t]*-?\}\}["']?[ \t]*\r?$""",
+    re.MULTILINE,
+)
+
+
+def _parent_key(text: str, start: int, indent: int) -> str | None:
+    """The key of the nearest line above ``start`` indented less than ``indent`` (template
+    action lines, ``{{- if … }}``, are not YAML and are passed over)."""
+    for line in reversed(text[:start].splitlines()):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("{{", "#")):
+            continue
+        if len(line) - len(line.lstrip(" \t")) < indent:
+            return stripped.split(":", 1)[0].strip() if stripped.endswith(":") else None
+    return None
+
+
+def find_templated_instances(
+    values: SourceFile, paths: list[tuple[str, ...]], chart: str
+) -> list[PinSite]:
+    """The Flux release a local chart's ``values.yaml`` sets at each of ``paths``, the values
+    its own FluxInstance template renders its version from (``template_value_paths``)."""
+    owner = f"chart {chart}'s values (its FluxInstance template)"
+    return _values_pins(values, [(path, owner) for path in paths])
+
+
+def _values_pins(values: SourceFile, paths: Sequence[tuple[tuple[str, ...], str]]) -> list[PinSite]:
+    """A FluxInstance pin at each (path, owner) a chart's values file sets to a scalar."""
     docs = blockyaml.compose_all(values.text, values.rel)
     sites = []
-    for key in keys if docs else []:
-        scalar = yamldoc.scalar_at(docs[0], 0, (key, *IN_VALUES))
+    for path, owner in paths if docs else []:
+        scalar = yamldoc.scalar_at(docs[0], 0, path)
         if scalar is not None and scalar.value:
-            owner = f"chart {chart}'s {key} values"
             sites.append(yaml_site(Role.INSTANCE, values.rel, scalar, subject="Flux", owner=owner))
     return sites
 

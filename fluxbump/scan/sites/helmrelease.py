@@ -25,7 +25,15 @@ from fluxbump.pins import (
     unpinned,
     yaml_site,
 )
-from fluxbump.scan.sites import argocd, helmchart, helmfile, kustomizehelm, object_name, writefiles
+from fluxbump.scan.sites import (
+    argocd,
+    helmchart,
+    helmfile,
+    kustomizehelm,
+    object_name,
+    sveltos,
+    writefiles,
+)
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -156,9 +164,11 @@ def may_pin(text: str, charts: frozenset[str]) -> bool:
 
 
 # Words one of which a document pinning a chart holds: its kind (a HelmChart's too), Argo CD's
-# API group, a helmfile's list of releases, or a kustomization's list of charts to inflate.
+# or Sveltos's API group, a helmfile's list of releases, or a kustomization's list of charts to
+# inflate.
 PIN_KIND_WORDS = (
-    "HelmRelease", "OCIRepository", "argoproj.io", "releases:", "HelmChart", kustomizehelm.KEY
+    "HelmRelease", "OCIRepository", "argoproj.io", "releases:", "HelmChart", kustomizehelm.KEY,
+    sveltos.API_GROUP,
 )  # fmt: skip
 
 
@@ -283,6 +293,9 @@ def _scan_document(
     elif helmchart.holds_chart(root, kind):
         site = helmchart.chart_pin(source, index, root, charts, object_name(root))
         if site is not None:
+            (scan.unpinned if unpinned(site) else scan.sites).append(site)
+    elif sveltos.holds_charts(root, kind):
+        for site in sveltos.chart_pins(source, index, root, charts, f"{kind} {object_name(root)}"):
             (scan.unpinned if unpinned(site) else scan.sites).append(site)
     elif argocd.holds_application(root, kind):
         sites, missing = argocd.helm_sources(source, index, root, charts, object_name(root))

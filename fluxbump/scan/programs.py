@@ -1,0 +1,93 @@
+"""Infrastructure programs (Pulumi, AWS CDK, CDKTF, cdk8s) that install Flux: named, never read.
+
+aws-quickstart/cdk-eks-blueprints installs the community ``flux2`` chart from an AWS CDK
+add-on (``chart: "flux2", version: "2.13.0"`` in ``lib/addons/fluxcd/index.ts``), and
+hyperledger-labs/splice from a Pulumi program (``new k8s.helm.v3.Release('flux', {chart:
+'flux2', version: '2.14.1', …})``). Such a value is code (a constant, a parameter, a default
+merged with the caller's), so it is no pin-site fluxbump reads; but a bump that leaves it behind
+installs the old release at the program's next deploy, and fluxbump said nothing of it. Each
+line of a program naming what installs Flux (a Flux chart, Flux's or flux-operator's release
+manifests, a ``FluxInstance``) is named instead, as a warning with its file:line, for a human
+to move.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from fluxbump.config import CONFIG_NAME
+from fluxbump.errors import NotRegularFile, UsageError
+from fluxbump.pins import PlacedWarning
+from fluxbump.scan.sources import MAX_FILE_BYTES, lines, read_raw, source_of
+
+# The languages Pulumi and the CDKs are written in.
+SUFFIXES = (".ts", ".mts", ".cts", ".js", ".mjs", ".cjs", ".py", ".go", ".cs", ".java", ".kt")
+# What each framework's imports say: ``@pulumi/kubernetes``, ``pulumi_kubernetes``,
+# ``aws-cdk-lib``, ``aws_cdk``, ``github.com/aws/aws-cdk-go/awscdk``, ``cdktf``, ``cdk8s``.
+_FRAMEWORKS = (
+    ("Pulumi", re.compile(rb"(?i)pulumi")),
+    ("CDK for Terraform", re.compile(rb"(?i)cdktf")),
+    ("cdk8s", re.compile(rb"(?i)cdk8s")),
+    ("AWS CDK", re.compile(rb"(?i)aws[-_]?cdk")),
+)
+# A chart argument naming a Flux chart, by name or OCI URL: ``chart: 'flux2'``,
+# ``chart="flux2"``, ``Chart: pulumi.String("flux2")``, ``.chart("flux-operator")``.
+_CHART = re.compile(
+    r"""(?i)\bchart\w*["']?\s*(?:[:=]\s*(?:[\w.]+\(\s*)?|\(\s*)["'`]"""
+    r"""(?:[^"'`\s]*/)?(?P<what>flux2|flux-operator|flux-instance)["'`]"""
+)
+# Flux's and flux-operator's own release manifests, and a FluxInstance the program writes.
+_MANIFESTS = re.compile(
+    r"(?P<what>fluxcd/flux2/releases/download/|fluxcd/flux2/+manifests/install"
+    r"|controlplaneio-fluxcd/flux-operator/releases/download/|ghcr\.io/fluxcd/flux-manifests"
+    r"""|(?<=["'`])FluxInstance(?=["'`]))"""
+)
+
+
+def program_files(files: Iterable[str]) -> Iterator[str]:
+    """The files that may be programs, by their suffix."""
+    return (rel for rel in files if rel.endswith(SUFFIXES))
+
+
+def program_notes(root: Path, rel: str) -> list[PlacedWarning]:
+    """A warning for each line of ``rel`` that installs Flux, when it is a program of a
+    framework above; none for another file, or one that cannot be read as text."""
+    try:
+        raw = read_raw(root, rel, limit=MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES or b"flux" not in raw.lower():
+            return []
+        framework = next((name for name, mark in _FRAMEWORKS if mark.search(raw)), None)
+        if framework is None:
+            return []
+        text = source_of(rel, raw).text
+    except (UsageError, NotRegularFile):  # not text: no program of ours to name
+        return []
+    notes = []
+    for number, line in enumerate(lines(text), 1):
+        found = _CHART.search(line) or _MANIFESTS.search(line)
+        if found is not None:
+            notes.append(PlacedWarning(rel, number, _message(framework, found.group("what"))))
+    return notes
+
+
+def _message(framework: str, what: str) -> str:
+    return (
+        f"this {framework} program pins {_described(what)} here, which fluxbump does not read, "
+        "check or move: move it by hand when Flux moves, or list the file under exclude: in "
+        f"{CONFIG_NAME} if it does not deploy this repository's Flux"
+    )
+
+
+def _described(what: str) -> str:
+    """What a match of ``_CHART`` or ``_MANIFESTS`` installs, in a user's words."""
+    if what.lower() in ("flux2", "flux-operator", "flux-instance"):
+        return f"the {what.lower()} chart"
+    if what == "FluxInstance":
+        return "a FluxInstance"
+    if what.startswith("controlplaneio"):
+        return "flux-operator's release manifest"
+    if what.startswith("ghcr"):
+        return "Flux's flux-manifests artifact"
+    return f"a Flux release ({what.rstrip('/')})"

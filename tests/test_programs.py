@@ -1,0 +1,151 @@
+"""Flux pinned by a Pulumi or CDK program: named with its file:line, never read or moved.
+
+aws-quickstart/cdk-eks-blueprints installs the flux2 chart 2.13.0 from an AWS CDK add-on
+(``lib/addons/fluxcd/index.ts``) and hyperledger-labs/splice from a Pulumi program; fluxbump
+said nothing of either (``status``: no component, no warning), so a bump left them behind.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import snapshot, write_repo
+
+PULUMI_TS = """\
+import * as k8s from '@pulumi/kubernetes';
+
+export const flux = new k8s.helm.v3.Release('flux', {
+  name: 'flux',
+  chart: 'flux2',
+  version: '2.12.4',
+  repositoryOpts: { repo: 'https://fluxcd-community.github.io/helm-charts' },
+});
+"""
+PULUMI_PY = """\
+import pulumi_kubernetes as k8s
+from pulumi_kubernetes.helm.v3 import Release, ReleaseArgs
+
+Release("operator", ReleaseArgs(chart="oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator", version="0.33.0"))
+"""
+PULUMI_GO = """\
+package main
+
+import (
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+)
+
+func flux(ctx *pulumi.Context) error {
+	_, err := helmv3.NewRelease(ctx, "flux", &helmv3.ReleaseArgs{
+		Chart:   pulumi.String("flux2"),
+		Version: pulumi.String("2.12.4"),
+	})
+	return err
+}
+"""
+CDK_TS = """\
+import { Construct } from 'constructs';
+import { KubernetesManifest } from 'aws-cdk-lib/aws-eks';
+
+const defaultProps = {
+    chart: "flux2",
+    version: "2.13.0",
+    repository: "oci://ghcr.io/fluxcd-community/charts/flux2",
+};
+const manifest = "https://github.com/fluxcd/flux2/releases/download/v2.3.0/install.yaml";
+"""
+# Code of no such framework (a release script, a test helper): not a program fluxbump names.
+PLAIN_PY = """\
+def chart():
+    return dict(chart="flux2", version="2.12.4")
+"""
+# The repository's own Flux pin, so check has something to compare.
+TOOLS = "flux2 2.4.0\n"
+FILES = {
+    "infra/flux.ts": PULUMI_TS,
+    "infra/operator.py": PULUMI_PY,
+    "infra/go/main.go": PULUMI_GO,
+    "lib/addons/fluxcd/index.ts": CDK_TS,
+    "tools/release.py": PLAIN_PY,
+    ".tool-versions": TOOLS,
+}
+
+
+def program_warnings(stderr: str) -> list[str]:
+    return [line.split(": this ")[0] for line in stderr.splitlines() if " program pins " in line]
+
+
+def test_each_line_of_a_program_that_pins_flux_is_named(tmp_path: Path) -> None:
+    root = write_repo(tmp_path / "repo", FILES)
+    status = run_cli("status", "--repo", str(root), "--offline")
+    assert status.code == 0, status.stdout + status.stderr
+    # (in the walk's order: a directory's files, then its subdirectories)
+    assert program_warnings(status.stderr) == [
+        "warning: infra/flux.ts:5",
+        "warning: infra/operator.py:4",
+        "warning: infra/go/main.go:9",
+        "warning: lib/addons/fluxcd/index.ts:5",
+        "warning: lib/addons/fluxcd/index.ts:9",
+    ]
+    said = {line.split(": ", 2)[1]: line for line in status.stderr.splitlines()}
+    assert "this Pulumi program pins the flux2 chart here" in said["infra/flux.ts:5"]
+    assert "the flux-operator chart" in said["infra/operator.py:4"]
+    assert (
+        "this AWS CDK program pins a Flux release (fluxcd/flux2/releases/download)"
+        in (said["lib/addons/fluxcd/index.ts:9"])
+    )
+    assert said["infra/flux.ts:5"].endswith(
+        "which fluxbump does not read, check or move: move it by hand when Flux moves, or list "
+        "the file under exclude: in .fluxbump.yaml if it does not deploy this repository's Flux"
+    )
+    # A program is no pin-site: its release is no violation of the tool version 2.4.0.
+    check = run_cli("check", "--repo", str(root), "--offline")
+    assert check.code == 0, check.stdout + check.stderr
+    assert ".ts" not in check.stdout and len(program_warnings(check.stderr)) == 5
+
+
+def test_json_places_each_program_warning(tmp_path: Path) -> None:
+    root = write_repo(tmp_path / "repo", FILES)
+    status = run_cli("status", "--repo", str(root), "--offline", "--json")
+    assert status.code == 0, status.stdout + status.stderr
+    placed = [(w["file"], w["line"]) for w in json.loads(status.stdout)["warnings"] if w["file"]]
+    assert placed == [
+        ("infra/flux.ts", 5),
+        ("infra/operator.py", 4),
+        ("infra/go/main.go", 9),
+        ("lib/addons/fluxcd/index.ts", 5),
+        ("lib/addons/fluxcd/index.ts", 9),
+    ]
+
+
+def test_a_bump_leaves_programs_as_written_and_names_them(tmp_path: Path) -> None:
+    root = write_repo(tmp_path / "repo", FILES)
+    before = snapshot(root)
+    moved = run_cli("to", "2.5.1", "--repo", str(root), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    after = snapshot(root)
+    assert after[".tool-versions"] == b"flux2 2.5.1\n"
+    assert {rel: b for rel, b in after.items() if rel != ".tool-versions"} == {
+        rel: b for rel, b in before.items() if rel != ".tool-versions"
+    }
+    assert len(program_warnings(moved.stderr)) == 5, moved.stderr
+
+
+def test_a_repository_pinning_flux_only_in_a_program_says_where(tmp_path: Path) -> None:
+    root = write_repo(tmp_path / "repo", {"lib/addons/fluxcd/index.ts": CDK_TS})
+    check = run_cli("check", "--repo", str(root), "--offline")
+    assert check.code == 2, check.stdout + check.stderr
+    assert "nothing to check" in check.stderr
+    assert program_warnings(check.stderr) == [
+        "warning: lib/addons/fluxcd/index.ts:5",
+        "warning: lib/addons/fluxcd/index.ts:9",
+    ]
+
+
+def test_excluded_programs_are_not_named(tmp_path: Path) -> None:
+    root = write_repo(tmp_path / "repo", FILES)
+    (root / ".fluxbump.yaml").write_text('exclude: ["infra/**", "lib/**"]\n', "utf-8")
+    status = run_cli("status", "--repo", str(root), "--offline")
+    assert status.code == 0, status.stdout + status.stderr
+    assert program_warnings(status.stderr) == []

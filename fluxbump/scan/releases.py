@@ -30,6 +30,7 @@ from fluxbump.scan.sites import (
     helmfile,
     kustomizehelm,
     operator,
+    rendered,
 )
 from fluxbump.scan.sites.bootstrap import find_bootstrap_header, may_hold_bootstrap_header
 from fluxbump.scan.sites.fluxcli import find_written_cli_pins, may_hold_written_cli_pin
@@ -45,6 +46,7 @@ from fluxbump.scan.sites.helmrelease import (
     spelled_out,
 )
 from fluxbump.scan.sites.operator import find_operator_charts, may_hold_operator_chart
+from fluxbump.scan.sites.rendered import may_hold_render, render_notes
 from fluxbump.scan.sources import (
     LINE_START,
     JoinedSource,
@@ -339,6 +341,7 @@ _RELEASE_NEEDLES = tuple(
             *fluxmanifests.NEEDED,
             *fluxcli.NEEDED,
             *bootstrap.NEEDED,
+            *rendered.NEEDED,
         )
     )
 )
@@ -346,8 +349,8 @@ _RELEASE_NEEDLES = tuple(
 
 def _may_hold_release_pins(raw: bytes) -> bool:
     """Whether a FluxInstance, a flux-manifests or flux2 source, an operator chart, the
-    Flux CLI or ``flux install --export``'s header may be pinned here; UTF-16/32 text is
-    tested as what it spells (its bytes never match)."""
+    Flux CLI or ``flux install --export``'s header may be pinned here, or a Flux chart's
+    render be named; UTF-16/32 text is tested as what it spells (its bytes never match)."""
     raw = as_utf8(raw)
     for needle in _RELEASE_NEEDLES:  # (a loop: a generator for ``any`` costs a microsecond)
         if needle in raw:
@@ -356,7 +359,7 @@ def _may_hold_release_pins(raw: bytes) -> bool:
         return False
     operator = may_hold_instance(raw) or may_hold_operator_chart(raw)
     written = may_hold_written_cli_pin(raw) or may_hold_bootstrap_header(raw)
-    return operator or may_hold_flux_manifests(raw) or written
+    return operator or may_hold_flux_manifests(raw) or written or may_hold_render(raw)
 
 
 # What the tests ``_read_file`` and ``scan_files`` run on a whole file look for (besides the
@@ -417,6 +420,8 @@ def _instances(
             found = sorted(find_written_cli_pins(source) + found, key=lambda s: s.start)
         if may_hold_bootstrap_header(raw):  # (one named gotk-components.yaml: found twice)
             found = sorted(find_bootstrap_header(source) + found, key=lambda s: s.start)
+        if may_hold_render(raw):  # (noted as reading warnings: kept with the file's cache)
+            yamldoc.note_warnings(render_notes(source))
     except UsageError:
         if releasing:
             raise

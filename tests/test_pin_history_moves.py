@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fluxbump import fleet
 from tests.support.cli_runner import Outcome, run_cli
-from tests.support.fixtures import CONSISTENT, git, make_fleet, snapshot, write_repo
+from tests.support.fixtures import CONSISTENT, git, init_git, make_fleet, snapshot, write_repo
 from tests.test_direct_flux import release
 from tests.test_release_pin_history import KINDS, at
 
@@ -26,7 +26,7 @@ def dry_run(repo: Path, target: str) -> Outcome:
 
 def replace_files(repo: Path, gone: list[str], written: dict[str, str], message: str) -> None:
     """One commit that deletes ``gone`` and writes ``written`` (path -> text)."""
-    git(repo, "rm", "-q", *gone)
+    git(repo, "rm", "-rq", *gone)
     for rel, text in written.items():
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (repo / rel).write_text(text, "utf-8")
@@ -126,3 +126,53 @@ def test_a_shallow_clone_reads_the_history_it_has_and_says_so(tmp_path: Path) ->
             "files' history, so a release installed before them is unknown; run git fetch "
             "--unshallow (actions/checkout: fetch-depth: 0)"
         ) in outcome.stderr, outcome.stderr
+
+
+def test_a_regenerated_fleet_reads_the_install_kinds_first_and_says_what_it_left(
+    tmp_path: Path,
+) -> None:
+    # A commit that regenerates the fleet deletes thousands of YAML files with the old
+    # template: the template is read first, and the files past the read limit are named.
+    from fluxbump.vcs.git import DELETED_READ_LIMIT
+
+    repo = make_fleet(tmp_path / "repo", CONSISTENT, **FLUX_2_7)
+    old = repo / fleet.CLOUDINIT
+    old.write_text(old.read_text().replace("v2.7.5", "v2.3.0"))
+    generated = [f"generated/app-{n:04}.yaml" for n in range(DELETED_READ_LIMIT + 1)]
+    for rel in generated:
+        (repo / rel).parent.mkdir(exist_ok=True)
+        (repo / rel).write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {rel}\n")
+    init_git(repo)
+    rewritten = (
+        "#cloud-config\nruncmd:\n  - kubectl apply -f "
+        "https://github.com/fluxcd/flux2/releases/download/v2.7.5/install.yaml\n"
+    )
+    replace_files(repo, [fleet.CLOUDINIT, "generated"], {MOVED: rewritten}, "regenerated")
+    outcome = dry_run(repo, "2.8.5")
+    assert_refused(outcome, "buckets.source.toolkit.fluxcd.io/v1beta2 (stored by flux2 2.13.0)")
+    assert (
+        f"warning: the CRD guard read {DELETED_READ_LIMIT} files deleted where the install "
+        "moved, not all of them: a release one of the others installed is unknown"
+    ) in outcome.stderr, outcome.stderr
+
+
+def test_a_repository_in_a_subdirectory_reads_no_install_deleted_outside_it(
+    tmp_path: Path,
+) -> None:
+    # The work tree holds two repositories' files; fluxbump runs on gitops/. Another team's
+    # kustomize install at 2.4.0, deleted in the same commit, never ran these clusters.
+    top = tmp_path / "work"
+    files = {f"other/{rel}": text for rel, text in at(KINDS["kustomize remote"], "2.4.0").items()}
+    files["gitops/README.md"] = "the clusters\n"
+    write_repo(top, files)
+    oci = {
+        f"gitops/{rel}": t for rel, t in at(KINDS["flux-manifests OCIRepository"], "2.7.5").items()
+    }
+    replace_files(top, ["other/bootstrap/kustomization.yaml"], oci, "Flux from OCI")
+    outcome = dry_run(top / "gitops", "2.8.5")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    # The same move inside gitops/ is read, and refused.
+    inside = write_repo(tmp_path / "inside", {f"gitops/{rel}": text for rel, text in
+                        at(KINDS["kustomize remote"], "2.4.0").items()})  # fmt: skip
+    replace_files(inside, ["gitops/bootstrap/kustomization.yaml"], oci, "Flux from OCI")
+    assert_refused(dry_run(inside / "gitops", "2.8.5"), "ocirepositories.source.toolkit")

@@ -13,7 +13,7 @@ from fluxbump.scan.discover import Discovery
 def repository_pin_history(root: Path, found: Discovery, index: HelmIndex) -> PinHistory | None:
     """The releases the pin files' git history pinned; None outside git or before a commit."""
     from fluxbump.crds.guard import charts_of_release
-    from fluxbump.crds.history import HISTORY_LIMIT, moved_install, pin_files, pin_history
+    from fluxbump.crds.history import HISTORY_LIMIT, MovedInstall, pin_files, pin_history
     from fluxbump.vcs import git
     from fluxbump.yamlio.yamldoc import note_warnings
 
@@ -30,6 +30,6 @@ def repository_pin_history(root: Path, found: Discovery, index: HelmIndex) -> Pi
     if repo is None or not git.has_head(repo):
         return None
     past = git.past_versions(
-        repo, pin_files(found), limit=HISTORY_LIMIT, follow=moved_install(found)
+        repo, pin_files(found), limit=HISTORY_LIMIT, deleted=MovedInstall(found)
     )
     return pin_history(found, past, charts_of_release(index, found.component.upstream))

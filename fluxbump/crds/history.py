@@ -11,7 +11,8 @@ functions: the caller reads git (``vcs/git.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from fluxbump import versions
@@ -116,19 +117,33 @@ def pinned_charts(
     return sorted(charts, key=versions.sort_key)
 
 
-def moved_install(found: Discovery) -> Callable[[SourceFile], bool]:
-    """Whether a file deleted (or renamed to no pin file) by a commit that changed the pin
-    files is read as one of them: a file of a pin-file kind (the configured globs) whose last
-    version pinned the upstream chart or installed a Flux release. Such a commit moved the
-    install (a cloud-init template moved and rewritten, a kustomize install of Flux's
-    manifests replaced by a HelmRelease): the clusters ran what the deleted file pinned."""
+@dataclass(frozen=True)
+class MovedInstall:
+    """Which files deleted by a commit that added a pin file are read as pin files too
+    (``vcs.git.DeletedPins``): such a commit moved the install (a cloud-init template
+    rewritten elsewhere, a kustomize install of Flux's manifests replaced by a HelmRelease),
+    and the clusters ran what the deleted file pinned, whatever today's layout."""
 
-    def follow(source: SourceFile) -> bool:
-        roles = classify([source.rel], found.config)
-        kinds = (roles.charts, roles.cloudinit, roles.clusters, roles.release_pins)
-        return any(kinds) and any(_gone_pins(source, found))
+    found: Discovery
 
-    return follow
+    def candidates(self, rels: Sequence[str]) -> list[str]:
+        """Those of ``rels`` of a pin-file kind (the configured globs); any YAML file may hold
+        a HelmRelease, so the kinds that name an install come first."""
+        roles = classify(rels, self.found.config)
+        return list(dict.fromkeys([*roles.cloudinit, *roles.charts, *roles.release_pins,
+                                   *roles.clusters]))  # fmt: skip
+
+    def pinned(self, source: SourceFile) -> bool:
+        """Whether its last version pinned the upstream chart or installed a Flux release."""
+        needle = self.found.component.upstream.encode()
+        if needle not in source.raw and _NAMES_FLUX_PIN.search(source.raw) is None:
+            return False  # (no parse: a deleted file is most often no pin at all)
+        return any(_gone_pins(source, self.found))
+
+
+# What every pin ``_gone_pins`` reads spells out (the install URLs and kustomize remotes name
+# fluxcd/flux2): a test on the bytes that spares parsing the others.
+_NAMES_FLUX_PIN = re.compile(rb"flux2|flux-manifests|Flux Version|flux_bootstrap_git|flux_install")
 
 
 def _gone_pins(source: SourceFile, found: Discovery) -> tuple[set[str], set[str]]:

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.scan.sites.chart import ChartFile, parse_chart
@@ -659,7 +659,7 @@ def past_versions(
     rels: Sequence[str],
     *,
     limit: int,
-    follow: Callable[[SourceFile], bool] = lambda _: False,
+    deleted: DeletedPins | None = None,
 ) -> tuple[list[SourceFile], int, bool]:
     """Each distinct past content of ``rels`` in the newest ``limit`` commits touching them.
 
@@ -669,20 +669,22 @@ def past_versions(
     and one persistent ``cat-file`` reads them: 400 commits cost tens of milliseconds. A
     file that was renamed is followed to its older name, as ``git log --follow`` would (a
     cloud-init template moved to another directory still pinned what it pinned); a file the
-    commit that added one deleted is followed too when ``follow`` says its last version
+    commit that added one deleted is followed too when ``deleted`` says its last version
     pinned something (the install moved: a template rewritten elsewhere, a kustomize install
     replaced by a HelmRelease). A past version that does not decode is skipped (it pinned
     nothing readable).
     """
     paths = {repo.path(rel): rel for rel in rels}
-    blobs, commits, bounded = _past_blobs(repo, paths, limit, "HEAD", _Deleted(repo, follow))
+    gone = _Deleted(repo, deleted)
+    blobs, commits, bounded = _past_blobs(repo, paths, limit, "HEAD", gone)
     found = [source for sha, rel in blobs.items() if (source := _blob_source(repo, sha, rel))]
-    if _is_shallow(repo):
+    cut = [_shallow_warning(repo, commits)] if _is_shallow(repo) else []
+    cut += [_deleted_warning(gone.read)] if gone.cut else []
+    if cut:
         from fluxbump.yamlio.yamldoc import note_warnings
 
-        note_warnings([_shallow_warning(repo, commits)])
-        bounded = True
-    return found, commits, bounded
+        note_warnings(cut)
+    return found, commits, bounded or bool(cut)
 
 
 def _blob_source(repo: GitRepo, sha: str, rel: str) -> SourceFile | None:
@@ -708,27 +710,58 @@ def _shallow_warning(repo: GitRepo, commits: int) -> str:
     )
 
 
-class _Deleted:
-    """Which files the commits of a pin history deleted are read as pin files too: those
-    ``follow`` takes by their last version, each path once (root-relative, as ``rels``)."""
+def _deleted_warning(read: int) -> str:
+    return (
+        f"the CRD guard read {read} files deleted where the install moved, not all of them: "
+        "a release one of the others installed is unknown"
+    )
 
-    def __init__(self, repo: GitRepo, follow: Callable[[SourceFile], bool]) -> None:
+
+class DeletedPins(Protocol):
+    """Which deleted files a pin history reads (``crds/history.py``: ``MovedInstall``)."""
+
+    def candidates(self, rels: Sequence[str]) -> list[str]:
+        """Those of ``rels`` whose kind may pin, the likeliest first."""
+        ...
+
+    def pinned(self, source: SourceFile) -> bool:
+        """Whether this last version of a deleted file pinned what the history reads."""
+        ...
+
+
+# Deleted files read to find those that pinned: a commit that regenerated a fleet deletes
+# tens of thousands (~60 us each to read), and the install's own kinds are read first.
+DELETED_READ_LIMIT = 1000
+
+
+class _Deleted:
+    """The files the commits that added a pin file deleted that ``pins`` takes by their last
+    version, each path looked at once (root-relative, as ``rels``), at most the limit read."""
+
+    def __init__(self, repo: GitRepo, pins: DeletedPins | None) -> None:
         self.repo = repo
-        self.follow = follow
+        self.pins = pins
         self.seen: set[str] = set()
+        self.read = 0
+        self.cut = False  # more deleted files were of a kind that may pin than were read
 
     def pick(self, deleted: dict[str, str], paths: dict[str, str]) -> dict[str, str]:
         """Path -> file of each of ``deleted`` (path -> its last blob) worth following."""
+        prefix = self.repo.prefix  # (a root in a subdirectory reads nothing outside it)
+        fresh = {path.removeprefix(prefix): path for path in deleted
+                 if path not in paths and path not in self.seen and path.startswith(prefix)}  # fmt: skip
+        self.seen.update(fresh.values())
+        if self.pins is None or not fresh:
+            return {}
         picked: dict[str, str] = {}
-        for path, blob in deleted.items():
-            # (a repository whose root is a subdirectory reads nothing outside it)
-            if path in paths or path in self.seen or not path.startswith(self.repo.prefix):
-                continue
-            self.seen.add(path)
-            rel = path.removeprefix(self.repo.prefix)
-            source = _blob_source(self.repo, blob, rel)
-            if source is not None and self.follow(source):
-                picked[path] = rel
+        for rel in self.pins.candidates(list(fresh)):
+            if self.read >= DELETED_READ_LIMIT:
+                self.cut = True
+                break
+            self.read += 1
+            source = _blob_source(self.repo, deleted[fresh[rel]], rel)
+            if source is not None and self.pins.pinned(source):
+                picked[fresh[rel]] = rel
         return picked
 
 
@@ -763,8 +796,8 @@ def _moves(
     repo: GitRepo, commits: list[str], paths: dict[str, str]
 ) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     """What ``commits`` (each against its first parent) renamed into ``paths``: commit ->
-    {old path: file}, and what they deleted (or renamed to a path not in ``paths``): path ->
-    its last blob (the newest deletion of each). A root commit, and a shallow clone's oldest
+    {old path: file}, and what they deleted: path -> its last blob (the newest deletion of
+    each). A root commit, and a shallow clone's oldest
     one (git has not its parent), delete nothing; a merge shows nothing (its changes are its
     parents')."""
     if not commits:
@@ -791,7 +824,7 @@ def _moves(
             break
         if status[:1] == "R" and named[1] in paths:
             renamed.setdefault(commit, {})[named[0]] = paths[named[1]]
-        else:  # deleted, or renamed to no pin file: its last version is what it pinned
+        elif status[:1] == "D":  # its last version is what it pinned
             gone.setdefault(named[0], old_blob)
     return renamed, gone
 

@@ -94,7 +94,7 @@ def pinned_charts(
     for site in manifest_installs(found):
         manifests.setdefault(site.file, []).append(site)
     for source in past:
-        if source.rel not in today:  # a file deleted where the install moved (``moved_install``)
+        if source.rel not in today:  # a file deleted where the install moved (``MovedInstall``)
             pinned, releases = _gone_pins(source, found)
             charts |= pinned
             charts.update(c for release in releases for c in charts_of_release(release))

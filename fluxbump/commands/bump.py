@@ -564,9 +564,9 @@ def crd_comparison(
 def _pin_history(found: Discovery, index: HelmIndex, session: GitSession) -> PinHistory | None:
     """The flux2 releases the pin files' git history pinned (None: no git history)."""
     from fluxbump.crds.guard import charts_of_release
-    from fluxbump.crds.history import HISTORY_LIMIT, pin_files, pin_history
+    from fluxbump.crds.history import HISTORY_LIMIT, MovedInstall, pin_files, pin_history
 
-    past = session.past_versions(pin_files(found), HISTORY_LIMIT)
+    past = session.past_versions(pin_files(found), HISTORY_LIMIT, MovedInstall(found))
     if past is None:
         return None
     return pin_history(found, past, charts_of_release(index, found.component.upstream))

@@ -13,7 +13,7 @@ from fluxbump.scan.discover import Discovery
 def repository_pin_history(root: Path, found: Discovery, index: HelmIndex) -> PinHistory | None:
     """The releases the pin files' git history pinned; None outside git or before a commit."""
     from fluxbump.crds.guard import charts_of_release
-    from fluxbump.crds.history import HISTORY_LIMIT, pin_files, pin_history
+    from fluxbump.crds.history import HISTORY_LIMIT, MovedInstall, pin_files, pin_history
     from fluxbump.vcs import git
     from fluxbump.yamlio.yamldoc import note_warnings
 
@@ -29,5 +29,7 @@ def repository_pin_history(root: Path, found: Discovery, index: HelmIndex) -> Pi
         return None
     if repo is None or not git.has_head(repo):
         return None
-    past = git.past_versions(repo, pin_files(found), limit=HISTORY_LIMIT)
+    past = git.past_versions(
+        repo, pin_files(found), limit=HISTORY_LIMIT, deleted=MovedInstall(found)
+    )
     return pin_history(found, past, charts_of_release(index, found.component.upstream))

@@ -11,16 +11,20 @@ functions: the caller reads git (``vcs/git.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from fluxbump import versions
 from fluxbump.components import may_install
 from fluxbump.crds.definitions import CrdVersions
 from fluxbump.pins import PinSite, Role
-from fluxbump.scan.discover import Discovery
+from fluxbump.scan.discover import RELEASE_PIN_KINDS, Discovery
+from fluxbump.scan.roles import classify
 from fluxbump.scan.sites.chart import parse_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins
+from fluxbump.scan.sites.fluxmanifests import find_flux_manifests
+from fluxbump.scan.sites.helmrelease import scan_manifest
 from fluxbump.scan.sites.templatefile import is_passed_chart, literals_like
 from fluxbump.scan.sources import SourceFile
 
@@ -85,10 +89,16 @@ def pinned_charts(
     component = found.component
     charts: set[str] = set()
     chart_files = _chart_files(found)
+    today = set(pin_files(found))
     manifests: dict[str, list[PinSite]] = {}
     for site in manifest_installs(found):
         manifests.setdefault(site.file, []).append(site)
     for source in past:
+        if source.rel not in today:  # a file deleted where the install moved (``MovedInstall``)
+            pinned, releases = _gone_pins(source, found)
+            charts |= pinned
+            charts.update(c for release in releases for c in charts_of_release(release))
+            continue
         if source.rel in chart_files:
             charts.update(
                 versions.normalize(d.value)
@@ -105,6 +115,74 @@ def pinned_charts(
         for release in _past_releases(source, manifests.get(source.rel, [])):
             charts.update(charts_of_release(release))
     return sorted(charts, key=versions.sort_key)
+
+
+@dataclass(frozen=True)
+class MovedInstall:
+    """Which files deleted by a commit that added a pin file are read as pin files too
+    (``vcs.git.DeletedPins``): such a commit moved the install (a cloud-init template
+    rewritten elsewhere, a kustomize install of Flux's manifests replaced by a HelmRelease),
+    and the clusters ran what the deleted file pinned, whatever today's layout."""
+
+    found: Discovery
+
+    def candidates(self, rels: Sequence[str]) -> list[str]:
+        """Those of ``rels`` of a pin-file kind (the configured globs); any YAML file may hold
+        a HelmRelease, so the kinds that name an install come first."""
+        roles = classify(rels, self.found.config)
+        return list(dict.fromkeys([*roles.cloudinit, *roles.charts, *roles.release_pins,
+                                   *roles.clusters]))  # fmt: skip
+
+    def pinned(self, source: SourceFile) -> bool:
+        """Whether its last version pinned the upstream chart or installed a Flux release."""
+        needle = self.found.component.upstream.encode()
+        if needle not in source.raw and _NAMES_FLUX_PIN.search(source.raw) is None:
+            return False  # (no parse: a deleted file is most often no pin at all)
+        return any(_gone_pins(source, self.found))
+
+
+# What every pin ``_gone_pins`` reads spells out (the install URLs and kustomize remotes name
+# fluxcd/flux2): a test on the bytes that spares parsing the others.
+_NAMES_FLUX_PIN = re.compile(rb"flux2|flux-manifests|Flux Version|flux_bootstrap_git|flux_install")
+
+
+def _gone_pins(source: SourceFile, found: Discovery) -> tuple[set[str], set[str]]:
+    """The upstream chart versions and the Flux releases a file no pin of today stands in
+    pinned, whatever today's layout: a wrapper's dependency, a HelmRelease or OCI tag of the
+    chart, a cloud-init install, or a pin that applies Flux's own manifests."""
+    from fluxbump.errors import FluxbumpError
+
+    upstream = found.component.upstream
+    try:
+        chart_pins = _gone_chart_pins(source, upstream)
+        read = [s for kind in RELEASE_PIN_KINDS for s in kind(source)]
+        if source.rel.endswith((".yaml", ".yml")):
+            read += find_flux_manifests(source)
+        pattern = found.component.install_pattern
+        if pattern is not None and may_install(source.raw):
+            read += find_install_pins(source, pattern, found.component.name)[0]
+    except FluxbumpError:
+        return set(), set()  # a past version that did not parse pinned nothing we can read
+    installs = MANIFEST_INSTALLS | {Role.INSTALL}
+    releases = [s.value for s in read if s.role in installs]
+    return _exact(p.value for p in chart_pins), _exact(releases)
+
+
+def _gone_chart_pins(source: SourceFile, upstream: str) -> list[PinSite]:
+    """The upstream chart's pins in a deleted file: a Chart.yaml's dependency on it, else
+    the HelmReleases (and OCI tags) of it."""
+    if source.rel.endswith("Chart.yaml"):
+        chart = parse_chart(source)
+        return [d for d in chart.dependencies if d.subject == upstream] if chart else []
+    if not source.rel.endswith((".yaml", ".yml")):
+        return []
+    manifest = scan_manifest(source, frozenset({upstream}))
+    tags = [r.tag for r in manifest.oci_repositories if r.tag is not None]
+    return [s for s in (*manifest.sites, *tags) if s.subject == upstream]
+
+
+def _exact(values: Iterable[str]) -> set[str]:
+    return {versions.normalize(v) for v in values if versions.is_pin(v)}
 
 
 def _past_template_releases(source: SourceFile, found: Discovery) -> set[str]:

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.scan.sites.chart import ChartFile, parse_chart
@@ -655,35 +655,123 @@ def adopt(repo: GitRepo, branch: str, sha: str) -> None:
 
 
 def past_versions(
-    repo: GitRepo, rels: Sequence[str], *, limit: int
+    repo: GitRepo,
+    rels: Sequence[str],
+    *,
+    limit: int,
+    deleted: DeletedPins | None = None,
 ) -> tuple[list[SourceFile], int, bool]:
     """Each distinct past content of ``rels`` in the newest ``limit`` commits touching them.
 
     Returns the files, the commits read, and whether more commits touched them (the bound
-    cut the history). One ``git log --raw`` names every blob (no tree walks) and one
-    persistent ``cat-file`` reads them: 400 commits cost tens of milliseconds. A file that was
-    renamed is followed to its older name, as ``git log --follow`` would (a cloud-init
-    template moved to another directory still pinned what it pinned). A past version that
-    does not decode is skipped (it pinned nothing readable).
+    cut the history, or a shallow clone did). One ``git log --raw`` names every blob (no tree
+    walks), one ``git log --no-walk`` what the commits that added a file deleted or renamed,
+    and one persistent ``cat-file`` reads them: 400 commits cost tens of milliseconds. A
+    file that was renamed is followed to its older name, as ``git log --follow`` would (a
+    cloud-init template moved to another directory still pinned what it pinned); a file the
+    commit that added one deleted is followed too when ``deleted`` says its last version
+    pinned something (the install moved: a template rewritten elsewhere, a kustomize install
+    replaced by a HelmRelease). A past version that does not decode is skipped (it pinned
+    nothing readable).
     """
     paths = {repo.path(rel): rel for rel in rels}
-    blobs, commits, bounded = _past_blobs(repo, paths, limit, "HEAD")
-    found: list[SourceFile] = []
-    for sha, rel in blobs.items():
-        raw = repo.handle.odb.stream(bytes.fromhex(sha)).read()
-        try:
-            found.append(SourceFile(rel, raw, decode(raw, f"{sha[:12]}:{rel}")))
-        except UsageError:
-            continue
-    return found, commits, bounded
+    gone = _Deleted(repo, deleted)
+    blobs, commits, bounded = _past_blobs(repo, paths, limit, "HEAD", gone)
+    found = [source for sha, rel in blobs.items() if (source := _blob_source(repo, sha, rel))]
+    cut = [_shallow_warning(repo, commits)] if _is_shallow(repo) else []
+    cut += [_deleted_warning(gone.read)] if gone.cut else []
+    if cut:
+        from fluxbump.yamlio.yamldoc import note_warnings
+
+        note_warnings(cut)
+    return found, commits, bounded or bool(cut)
+
+
+def _blob_source(repo: GitRepo, sha: str, rel: str) -> SourceFile | None:
+    """A past version of ``rel`` (None: it does not decode, so it pinned nothing readable)."""
+    raw = repo.handle.odb.stream(bytes.fromhex(sha)).read()
+    try:
+        return SourceFile(rel, raw, decode(raw, f"{sha[:12]}:{rel}"))
+    except UsageError:
+        return None
+
+
+def _is_shallow(repo: GitRepo) -> bool:
+    """A clone of some commits only (``actions/checkout`` fetches one): git lists the commits
+    whose parents it lacks in ``shallow``."""
+    return (Path(repo.handle.common_dir) / "shallow").is_file()
+
+
+def _shallow_warning(repo: GitRepo, commits: int) -> str:
+    return (
+        f"{repo.top} is a shallow clone: the CRD guard read {commits} commit(s) of the pin "
+        "files' history, so a release installed before them is unknown; run git fetch "
+        "--unshallow (actions/checkout: fetch-depth: 0)"
+    )
+
+
+def _deleted_warning(read: int) -> str:
+    return (
+        f"the CRD guard read {read} files deleted where the install moved, not all of them: "
+        "a release one of the others installed is unknown"
+    )
+
+
+class DeletedPins(Protocol):
+    """Which deleted files a pin history reads (``crds/history.py``: ``MovedInstall``)."""
+
+    def candidates(self, rels: Sequence[str]) -> list[str]:
+        """Those of ``rels`` whose kind may pin, the likeliest first."""
+        ...
+
+    def pinned(self, source: SourceFile) -> bool:
+        """Whether this last version of a deleted file pinned what the history reads."""
+        ...
+
+
+# Deleted files read to find those that pinned: a commit that regenerated a fleet deletes
+# tens of thousands (~60 us each to read), and the install's own kinds are read first.
+DELETED_READ_LIMIT = 1000
+
+
+class _Deleted:
+    """The files the commits that added a pin file deleted that ``pins`` takes by their last
+    version, each path looked at once (root-relative, as ``rels``), at most the limit read."""
+
+    def __init__(self, repo: GitRepo, pins: DeletedPins | None) -> None:
+        self.repo = repo
+        self.pins = pins
+        self.seen: set[str] = set()
+        self.read = 0
+        self.cut = False  # more deleted files were of a kind that may pin than were read
+
+    def pick(self, deleted: dict[str, str], paths: dict[str, str]) -> dict[str, str]:
+        """Path -> file of each of ``deleted`` (path -> its last blob) worth following."""
+        prefix = self.repo.prefix  # (a root in a subdirectory reads nothing outside it)
+        fresh = {path.removeprefix(prefix): path for path in deleted
+                 if path not in paths and path not in self.seen and path.startswith(prefix)}  # fmt: skip
+        self.seen.update(fresh.values())
+        if self.pins is None or not fresh:
+            return {}
+        picked: dict[str, str] = {}
+        for rel in self.pins.candidates(list(fresh)):
+            if self.read >= DELETED_READ_LIMIT:
+                self.cut = True
+                break
+            self.read += 1
+            source = _blob_source(self.repo, deleted[fresh[rel]], rel)
+            if source is not None and self.pins.pinned(source):
+                picked[fresh[rel]] = rel
+        return picked
 
 
 def _past_blobs(
-    repo: GitRepo, paths: dict[str, str], limit: int, rev: str
+    repo: GitRepo, paths: dict[str, str], limit: int, rev: str, deleted: _Deleted
 ) -> tuple[dict[str, str], int, bool]:
     """Blob -> file of every version of ``paths`` (path -> file it is a version of) in the
-    newest ``limit`` commits from ``rev`` touching them, and of the paths each was renamed
-    from (from the commit before the rename on, within what is left of the bound)."""
+    newest ``limit`` commits from ``rev`` touching them, of the paths each was renamed from
+    (from the commit before the rename on), and of the files ``deleted`` picks of those the
+    commits that added one deleted, all within what is left of the bound."""
     if not paths or limit <= 0:
         return {}, 0, bool(paths)
     log = repo.handle.git.log(
@@ -693,34 +781,52 @@ def _past_blobs(
     blobs, commits = _changed_blobs(log.split("\0"), paths, limit, added)
     bounded = commits > limit
     read = min(commits, limit)
-    for sha, renamed in _renames(repo, added, paths).items():
-        older, more, cut = _past_blobs(repo, renamed, limit - read, f"{sha}^")
+    renamed, gone = _moves(repo, list(dict.fromkeys(added.values())), paths)
+    more_paths = [(renamed[sha], f"{sha}^") for sha in renamed]
+    picked = deleted.pick(gone, paths)
+    more_paths += [(picked, rev)] if picked else []
+    for older_paths, older_rev in more_paths:
+        older, more, cut = _past_blobs(repo, older_paths, limit - read, older_rev, deleted)
         blobs.update({blob: rel for blob, rel in older.items() if blob not in blobs})
         read, bounded = read + more, bounded or cut
     return blobs, read, bounded
 
 
-def _renames(
-    repo: GitRepo, added: dict[str, str], paths: dict[str, str]
-) -> dict[str, dict[str, str]]:
-    """Commit -> {old path: file} for each path ``added`` (path -> the commit that added it)
-    that the commit renamed from another (a root commit renames nothing)."""
-    by_commit: dict[str, dict[str, str]] = {}
-    for path, sha in added.items():
-        by_commit.setdefault(sha, {})[path] = paths[path]
-    found: dict[str, dict[str, str]] = {}
-    for sha, wanted in by_commit.items():
-        # The parents git sees: a shallow clone's oldest commit names one it does not have.
-        if len(repo.handle.git.rev_list("--parents", "--max-count=1", sha).split()) < 2:
+def _moves(
+    repo: GitRepo, commits: list[str], paths: dict[str, str]
+) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """What ``commits`` (each against its first parent) renamed into ``paths``: commit ->
+    {old path: file}, and what they deleted: path -> its last blob (the newest deletion of
+    each). A root commit, and a shallow clone's oldest
+    one (git has not its parent), delete nothing; a merge shows nothing (its changes are its
+    parents')."""
+    if not commits:
+        return {}, {}
+    # No root diff: a root commit deletes nothing, and listing the whole tree it adds cost
+    # ~40 ms on a 1,000-cluster fleet (44,000 files).
+    raw = repo.handle.git(c="log.showRoot=false").log(
+        "--no-walk=unsorted", "--format=%H", "--raw", "--no-abbrev", "-z", "-M",
+        "--diff-filter=DR", *commits,
+    )  # fmt: skip
+    renamed: dict[str, dict[str, str]] = {}
+    gone: dict[str, str] = {}
+    tokens, commit, i = raw.split("\0"), "", 0
+    while i < len(tokens):
+        token = tokens[i].strip("\n")
+        if not token.startswith(":"):
+            commit, i = token or commit, i + 1
             continue
-        raw = repo.handle.git.diff_tree("-M", "-r", "--raw", "--no-abbrev", "-z", f"{sha}^", sha)
-        tokens = raw.split("\0")
-        for i, token in enumerate(tokens):
-            if token.startswith(":") and token.split()[-1][:1] == "R" and i + 2 < len(tokens):
-                old, new = tokens[i + 1], tokens[i + 2]
-                if new in wanted:
-                    found.setdefault(sha, {})[old] = wanted[new]
-    return found
+        _, _, old_blob, _, status = token[1:].split()[:5]
+        width = 2 if status[:1] == "R" else 1
+        named = tokens[i + 1 : i + 1 + width]
+        i += 1 + width
+        if len(named) < width:
+            break
+        if status[:1] == "R" and named[1] in paths:
+            renamed.setdefault(commit, {})[named[0]] = paths[named[1]]
+        elif status[:1] == "D":  # its last version is what it pinned
+            gone.setdefault(named[0], old_blob)
+    return renamed, gone
 
 
 _NO_BLOB = "0" * 40

@@ -24,6 +24,7 @@ PastFiles = tuple[list[SourceFile], int, bool]
 
 if TYPE_CHECKING:
     from fluxbump.remote.forge import PullRequest
+    from fluxbump.vcs.git import DeletedPins
     from fluxbump.vcs.steps import BumpGit, HeadOnly
     from fluxbump.write.transaction import Transaction
 
@@ -86,13 +87,14 @@ class GitSession:
         reader: Callable[[str], Any] = git.base_chart_reader(self.repo, base or "HEAD")
         return reader
 
-    def past_versions(self, rels: list[str], limit: int) -> PastFiles | None:
-        """Past contents of ``rels`` (the pin files) from git; None without a git history."""
+    def past_versions(self, rels: list[str], limit: int, deleted: DeletedPins) -> PastFiles | None:
+        """Past contents of ``rels`` (the pin files) and of the deleted files ``deleted``
+        takes (``git.past_versions``) from git; None without a git history."""
         if self.repo is None:
             return None
         from fluxbump.vcs import git
 
-        return git.past_versions(self.repo, rels, limit=limit)
+        return git.past_versions(self.repo, rels, limit=limit, deleted=deleted)
 
     def refuse_unsafe(self, plan: Plan, remote: str) -> None:
         """Dirty files, an existing branch, a missing forge token: refused before any write."""

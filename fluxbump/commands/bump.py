@@ -579,15 +579,16 @@ def _api_migrations(
     from fluxbump.crds import migrate
     from fluxbump.crds.definitions import deprecated_versions
     from fluxbump.crds.guard import migration_crds
-    from fluxbump.resolve import carried_below
+    from fluxbump.resolve import crd_stand_in
 
     chart = move.found.component.upstream
     target, release = move.chart, f"Flux {versions.normalize(move.release)}"
-    if target is None:  # no chart carries the release (``flux.chartless``, which says so):
-        below = carried_below(index, chart, versions.normalize(move.release))
-        if below is None:
+    if target is None:  # no chart carries the release (the target's warning says whose CRDs
+        # stand in for its own)
+        stand_in = crd_stand_in(index, chart, versions.normalize(move.release))
+        if stand_in is None:
             return [], []
-        target, release = below.chart, f"Flux {below.release}"  # what it stopped serving
+        target, release = stand_in.chart, f"Flux {stand_in.release}"
     crds = migration_crds(index, chart, target, offline=options.offline)
     if crds is None:
         return [], [f"Flux manifests not migrated: no CRDs of {chart} {target} offline"]

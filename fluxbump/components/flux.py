@@ -9,7 +9,7 @@ from fluxbump import versions
 from fluxbump.components.rules import DiscoveredPins, Target
 from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.pins import Role
-from fluxbump.resolve import app_version_of, carried_below, resolve_chart_version
+from fluxbump.resolve import app_version_of, crd_stand_in, resolve_chart_version, stand_in_said
 
 if TYPE_CHECKING:
     from fluxbump.pins import PinSite
@@ -139,20 +139,21 @@ def chartless(found: DiscoveredPins) -> bool:
 
 def chartless_target(found: DiscoveredPins, index: HelmIndex, release: str) -> Target:
     """A release no chart carries, for a repository that pins none (``chartless``): moved
-    to, with what is judged by the release below it (``resolve.carried_below``) said."""
+    to, with whose CRDs stand in for its own (``resolve.crd_stand_in``) said."""
     upstream = found.component.upstream
-    below = carried_below(index, upstream, release)
-    head = f"no {upstream} chart carries Flux {release}, so its CRDs are unknown"
-    if below is None:
-        judged = "this repository's Flux objects were not checked or moved against them"
+    stand_in = crd_stand_in(index, upstream, release)
+    head = f"no {upstream} chart carries Flux {release}"
+    if stand_in is None:
+        judged = (
+            ", so its CRDs are unknown: this repository's Flux objects were not checked or moved "
+            "against them"
+        )
     else:
         judged = (
-            f"Flux objects are moved off the API versions Flux {below.release} (the newest "
-            f"release below it a chart carries) no longer serves, not checked against its own"
+            f": {stand_in_said(stand_in, release)} stand in for its own; Flux objects are "
+            "moved off the API versions they do not serve"
         )
-    return Target(
-        release, None, (f"{head}: {judged}; run 'fluxbump check' once a chart carries it",)
-    )
+    return Target(release, None, (f"{head}{judged}; run 'fluxbump check' once a chart carries it",))
 
 
 def for_chart(found: DiscoveredPins, index: HelmIndex, pin: PinSite) -> Target:

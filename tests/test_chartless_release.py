@@ -2,14 +2,15 @@
 nothing) moves to a release no community ``flux2`` chart carries: the chart skipped 2.5.0 and
 follows every release by days, and such a repository pins no chart. What stays unknown (the
 release's CRDs) is said; online, the release download base must publish the release. A layout
-that applies Flux's manifests itself still needs the chart's CRD facts (refused, exit 3)."""
+that applies Flux's manifests itself still needs a chart of the release's minor line (else
+refused, exit 3: ``test_stand_in_release``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from tests.support.cli_runner import Outcome, run_cli
-from tests.support.fixtures import edit, git, init_git, snapshot
+from tests.support.fixtures import changed_lines, edit, init_git, snapshot
 from tests.support.flux_release import release_routes
 from tests.support.helm_server import HelmServer, serve
 from tests.test_release_pins import GOTK, OPERATOR, TOOL_VERSIONS, operator_only
@@ -72,16 +73,18 @@ def test_online_the_release_must_be_published(tmp_path: Path, helm_server: HelmS
     assert "published release" not in moved.stderr
 
 
-def test_a_bootstrap_layout_still_needs_the_chart_of_its_target(tmp_path: Path) -> None:
-    # ``flux bootstrap`` applies the CRDs as they are: the guard needs the target's facts.
+def test_a_bootstrap_layout_still_needs_a_chart_of_its_targets_line(tmp_path: Path) -> None:
+    # ``flux bootstrap`` applies the CRDs as they are: the guard needs CRDs of the target's
+    # minor line (``test_stand_in_release``); the index has none of the 2.9 line.
     repo = operator_only(tmp_path)
     system = repo / "clusters/prod/flux-system"
     system.mkdir()
     (system / "gotk-components.yaml").write_text(GOTK, "utf-8")
     before = snapshot(repo)
-    refused = run_cli("to", "2.5.0", "--repo", str(repo), "--offline", "--no-git")
+    refused = run_cli("to", "2.9.0", "--repo", str(repo), "--offline", "--no-git")
     assert refused.code == 3, refused.stdout + refused.stderr
-    assert "Flux release 2.5.0 has no 'flux2' chart in the index" in refused.stderr
+    assert "Flux release 2.9.0 has no 'flux2' chart in the index" in refused.stderr
+    assert "by a chart of Flux 2.9.0's minor line, and none carries one" in refused.stderr
     assert snapshot(repo) == before
 
 
@@ -291,16 +294,14 @@ def test_a_release_the_chart_skipped_moves_objects_by_its_own_minor_line(tmp_pat
         "in minor releases) stand in for its own; Flux objects are moved off the API versions "
         "they do not serve" in moved.stderr
     )
-    diff = git(repo, "diff", "-U0", "HEAD~1", "HEAD")
-    changed = [x for x in diff.splitlines() if x[:1] in "+-" and x[:3] not in ("+++", "---")]
-    assert changed == [
+    assert changed_lines(repo) == [
         "-flux2 2.4.0 # pinned",
         "+flux2 2.7.0 # pinned",
         '-    version: "2.4.0" # exact',
         '+    version: "2.7.0" # exact',
         "-apiVersion: image.toolkit.fluxcd.io/v1beta1",
         "+apiVersion: image.toolkit.fluxcd.io/v1",
-    ], diff
+    ]
     check = run_cli("check", "--repo", str(repo), "--offline")
     assert check.code == 0, check.stdout + check.stderr
 

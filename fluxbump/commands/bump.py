@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fluxbump import versions
-from fluxbump.components.flux import from_chart, from_cloud_init
+from fluxbump.components.flux import from_chart, from_cloud_init, guarded_chart
 from fluxbump.config import load_config
 from fluxbump.crds.guard import CrdComparison
 from fluxbump.crds.history import PinHistory
@@ -365,12 +365,15 @@ def _execute(
         if keep_moved:
             _refuse_reverting(plan, session.base_reader(options.base))
             _refuse_reverting_release_pins(plan, session.source_reader(options.base))
-        if flux is not None and not in_place and flux.chart is not None:
-            # (None: Flux pinned only by FluxInstances and CLI pins, where nothing here applies
-            # CRDs: flux-operator migrates what its clusters store)
-            result.crds = _guard_crds(flux.found, loaded.index, flux.chart, options, session)
-            result.warnings += result.crds.warnings
         if flux is not None and not in_place:
+            judge = guarded_chart(flux.found, loaded.index, flux.release, flux.chart)
+            if judge is not None:  # (None: Flux pinned only by FluxInstances and CLI pins,
+                # where nothing here applies CRDs: flux-operator migrates what its clusters store)
+                stands_for = None if flux.chart else versions.normalize(flux.release)
+                result.crds = _guard_crds(
+                    flux.found, loaded.index, judge, options, session, stands_for
+                )
+                result.warnings += result.crds.warnings
             _migrate(tree, flux, loaded.index, options, result)
             result.warnings += _overridden_controllers(tree, flux.release)
         result.notes += regenerate_bootstrap(
@@ -482,9 +485,15 @@ def _replaced(change: FileChange) -> str:
 
 
 def _guard_crds(
-    found: Discovery, index: HelmIndex, target: str, options: BumpOptions, session: GitSession
+    found: Discovery,
+    index: HelmIndex,
+    target: str,
+    options: BumpOptions,
+    session: GitSession,
+    stands_for: str | None = None,
 ) -> CrdComparison:
-    """Refuse (exit 4) a target whose CRDs stop serving a version the clusters may store."""
+    """Refuse (exit 4) a target whose CRDs stop serving a version the clusters may store
+    (``stands_for``: the release no chart carries whose CRDs ``target``'s stand in for)."""
     from fluxbump.crds.drops import APPLY_FAILURE, HELM_FAILURE, guard_transition
     from fluxbump.crds.guard import installed_releases, pinned_at
 
@@ -503,8 +512,9 @@ def _guard_crds(
         else "in use now (no git history: every served version is treated as stored)"
     )
     failure = APPLY_FAILURE if found.component.outside_charts else HELM_FAILURE
+    label = f"{chart} {target}" + (f" (standing in for Flux {stands_for})" if stands_for else "")
     said = guard_transition(
-        current, f"{chart} {target}", list(comparison.drops),
+        current, label, list(comparison.drops),
         force=options.force_unsafe_crds, migrated=options.crds_migrated,
         steps=comparison.steps(), basis=basis, failure=failure,
     )  # fmt: skip

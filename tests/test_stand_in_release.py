@@ -123,3 +123,18 @@ def test_sync_follows_a_kustomize_install_renovate_moved_to_such_a_release(
     assert synced.code == 0, synced.stdout + synced.stderr
     assert (repo / ".tool-versions").read_text("utf-8") == "flux2 2.5.0\n"
     assert "no flux2 chart carries Flux 2.5.0: the CRDs of flux2 2.15.0" in synced.stderr
+
+
+def test_what_a_release_no_chart_carries_stored_blocks_a_later_drop(tmp_path: Path) -> None:
+    # The history pinned 2.5.0 (OCIRepositories stored as v1beta2, as 2.5.1 stores them), then
+    # 2.7.2; 2.8 no longer serves v1beta2. 2.5.0 mapped to no chart, so the drop passed as
+    # "served only: no release this repository pinned stored it" and the move was let through.
+    repo = kustomize_remote(tmp_path, "2.5.0")
+    edit(repo, REMOTE, "ref=v2.5.0", "ref=v2.7.2")
+    git(repo, "commit", "-qam", "flux 2.7.2")
+    error = refused(repo, "2.8.5", 4)
+    assert error.startswith(
+        f"error: flux2 2.17.1 ({REMOTE}:4) -> flux2 2.18.3 stops serving CRD API versions that "
+        "a release this repository pinned stored"
+    ), error
+    assert "ocirepositories.source.toolkit.fluxcd.io/v1beta2 (stored by flux2 2.15.0)" in error

@@ -402,7 +402,8 @@ def schema_violations(
 
 
 def charts_of_release(index: HelmIndex, chart: str) -> Callable[[str], list[str]]:
-    """Flux release -> the chart versions carrying it (the index's, else the catalog's)."""
+    """Flux release -> the chart versions carrying it (the index's, else the catalog's); for
+    one no chart carries, those whose CRDs judge what it stored (``_standing_in``)."""
     from fluxbump.crds.definitions import catalog_releases
 
     by_release: dict[str, list[str]] = {}
@@ -412,9 +413,24 @@ def charts_of_release(index: HelmIndex, chart: str) -> Callable[[str], list[str]
     catalog = catalog_releases() if chart == "flux2" else {}
 
     def charts(release: str) -> list[str]:
-        return by_release.get(release) or catalog.get(release, [])
+        known = by_release.get(release) or catalog.get(release, [])
+        return known or _standing_in(index, chart, release)
 
     return charts
+
+
+def _standing_in(index: HelmIndex, chart: str, release: str) -> list[str]:
+    """The charts whose storage versions a release no chart carries stored (2.5.0 stored
+    OCIRepositories as v1beta2, as 2.5.1 does; left out, a later move dropping v1beta2 passed
+    as "served only"): one of its minor line (``resolve.same_minor_chart``), else those of the
+    releases around it (``Installed.around``); none past or before every chart."""
+    from fluxbump.resolve import same_minor_chart
+
+    same_line = same_minor_chart(index, chart, release)
+    if same_line is not None:
+        return [same_line.chart]
+    below, above = _nearest_charts(index, chart, release)
+    return [below, above] if below and above else []
 
 
 def chart_crds(

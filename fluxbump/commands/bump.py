@@ -505,7 +505,7 @@ def _guard_crds(
     current = ", ".join(_running(chart, c, pinned_at(found, installed, c)) for c in moving)
     current = current or "the current release"
     if comparison.around:  # (the charts are not the repository's: say whose they stand for)
-        current += f" (around Flux {', '.join(comparison.around)}, which no chart carries)"
+        current += f" (standing in for Flux {', '.join(comparison.around)}, which no chart carries)"
     basis = (
         "that a release this repository pinned stored (so status.storedVersions may hold them)"
         if comparison.history is not None

@@ -24,7 +24,12 @@ from fluxbump.crds.history import PinHistory, manifest_installs, stored_versions
 from fluxbump.errors import ResolutionError
 from fluxbump.pins import PinSite, Role, Violation
 from fluxbump.remote.index import HelmIndex
-from fluxbump.resolve import carried_around, resolve_chart_version
+from fluxbump.resolve import (
+    Resolution,
+    carried_around,
+    resolve_chart_version,
+    same_minor_chart,
+)
 from fluxbump.scan.discover import Discovery
 from fluxbump.scan.sites.writefiles import is_written
 from fluxbump.scan.sources import Globs
@@ -58,40 +63,45 @@ def crd_facts(index: HelmIndex, chart: str, version: str, *, offline: bool) -> C
 def running_charts(found: Discovery, installed: Sequence[Installed]) -> list[str]:
     """Chart versions whose CRDs the cluster may run: the pinned one and the cloud-init one
     (without a wrapper chart, the chart of each release the manifest installs pin, or the
-    charts of the releases around one no chart carries: ``Installed.around``)."""
+    charts standing in for one no chart carries: ``Installed.stand_ins``)."""
     charts = [p.value for p in found.upstream_pins() if versions.is_pin(p.value)]
     for one in installed:
-        charts += [one.chart] if one.chart is not None else one.around
+        charts += [one.chart] if one.chart is not None else one.stand_ins
     return list(dict.fromkeys(charts))
 
 
 @dataclass(frozen=True)
 class Installed:
     """An exact install pin, and the chart carrying its release; without a wrapper chart,
-    when none carries it, the charts of the nearest releases below and above it (the
-    community chart skips some: 2.5.0, 0.31.4)."""
+    when none carries it (the community chart skips some: 2.5.0, 2.7.0, 0.31.4), the chart of
+    its minor line nearest to it (``resolve.same_minor_chart``), and the charts of the nearest
+    releases below and above it."""
 
     site: PinSite
     chart: str | None
     below: str | None = None
     above: str | None = None
+    line: str | None = None
 
     @property
-    def around(self) -> list[str]:
-        """The charts that judge it when none carries it: an API version is served for many
-        releases, so what the two around it serve covers what it may have stored."""
-        return [self.below, self.above] if self.below and self.above else []
+    def stand_ins(self) -> list[str]:
+        """The charts that judge it when none carries it: one of its minor line, which serves
+        and stores what it does (Flux changes its API versions only in minor releases), else
+        those around it: an API version is served for many releases, so what the two around
+        it serve covers what it may have stored."""
+        return _stand_ins(self.below, self.above, self.line)
 
     @property
     def unknown(self) -> bool:
         """Older than every release a chart carries: what its clusters store is unknown
         (``bump._guard_unknown`` refuses moving from it)."""
-        return self.chart is None and self.below is None
+        return self.chart is None and self.line is None and self.below is None
 
     @property
     def beyond_index(self) -> bool:
-        """Newer than every release of the index (which may predate it): not checked."""
-        return self.chart is None and self.below is not None and self.above is None
+        """Newer than every release of the index (which may predate it) and of a minor line
+        it does not carry: not checked."""
+        return self.chart is None and not self.stand_ins and self.below is not None
 
 
 def installed_releases(found: Discovery, index: HelmIndex) -> list[Installed]:
@@ -104,8 +114,8 @@ def installed_releases(found: Discovery, index: HelmIndex) -> list[Installed]:
         if chart is not None:
             installed.append(Installed(site, chart))
         elif found.component.outside_charts:  # (a cloud-init one no chart carries: the gate's)
-            below, above = _nearest_charts(index, found.component.upstream, site.value)
-            installed.append(Installed(site, None, below, above))
+            judging = _judging(index, found.component.upstream, site.value)
+            installed.append(Installed(site, None, *judging))
     return installed
 
 
@@ -126,10 +136,22 @@ def _chart_of(found: Discovery, index: HelmIndex, site: PinSite) -> str | None:
         return None
 
 
-def _nearest_charts(index: HelmIndex, chart: str, release: str) -> tuple[str | None, str | None]:
-    """The newest chart of the newest release before ``release``, and of the first after."""
+def _judging(
+    index: HelmIndex, chart: str, release: str
+) -> tuple[str | None, str | None, str | None]:
+    """For a release no chart carries: the newest chart of the newest release before it, of
+    the first after it, and of its own minor line's nearest (``Installed``'s fields)."""
     below, above = carried_around(index, chart, release)
-    return (below.chart if below else None), (above.chart if above else None)
+    line = same_minor_chart(index, chart, release)
+    return _chart(below), _chart(above), _chart(line)
+
+
+def _chart(resolution: Resolution | None) -> str | None:
+    return resolution.chart if resolution is not None else None
+
+
+def _stand_ins(below: str | None, above: str | None, line: str | None) -> list[str]:
+    return [line] if line else [below, above] if below and above else []
 
 
 def pinned_at(found: Discovery, installed: Sequence[Installed], chart: str) -> str:
@@ -149,7 +171,10 @@ def install_notes(installed: Sequence[Installed], chart: str) -> list[str]:
     notes = []
     for one in installed:
         site = one.site
-        if one.around:
+        if one.line is not None:
+            notes.append(f"CRD guard: no {chart} chart carries Flux {site.value} ({site.where}): "
+                         f"judged by the CRDs of {chart} {one.line}, of its minor line")  # fmt: skip
+        elif one.stand_ins:
             notes.append(f"CRD guard: no {chart} chart carries Flux {site.value} ({site.where}): "
                          f"judged by the CRDs of the releases around it ({chart} {one.below} "
                          f"and {one.above})")  # fmt: skip
@@ -214,7 +239,7 @@ class CrdComparison:
     migrated: bool = False  # --crds-migrated: stored objects were migrated first
     # Install pins of a release no chart carries: what their clusters store is unknown.
     unknown: tuple[PinSite, ...] = ()
-    # Releases no chart carries, judged by the charts of those around them (``Installed``).
+    # Releases no chart carries, judged by the charts standing in for them (``Installed``).
     around: tuple[str, ...] = ()
 
     @property
@@ -309,7 +334,7 @@ def compare_crds(
     drops, warnings = drops_between(index, chart, list(running), target, offline=offline)
     unknown = tuple(one.site for one in installed if one.unknown)
     warnings = install_notes(installed, chart) + warnings
-    around = tuple(dict.fromkeys(one.site.value for one in installed if one.around))
+    around = tuple(dict.fromkeys(one.site.value for one in installed if one.stand_ins))
     if history is not None and drops:
         drops, more = _classify(drops, index, chart, [*running, *history.charts])
         warnings += more
@@ -422,15 +447,8 @@ def charts_of_release(index: HelmIndex, chart: str) -> Callable[[str], list[str]
 def _standing_in(index: HelmIndex, chart: str, release: str) -> list[str]:
     """The charts whose storage versions a release no chart carries stored (2.5.0 stored
     OCIRepositories as v1beta2, as 2.5.1 does; left out, a later move dropping v1beta2 passed
-    as "served only"): one of its minor line (``resolve.same_minor_chart``), else those of the
-    releases around it (``Installed.around``); none past or before every chart."""
-    from fluxbump.resolve import same_minor_chart
-
-    same_line = same_minor_chart(index, chart, release)
-    if same_line is not None:
-        return [same_line.chart]
-    below, above = _nearest_charts(index, chart, release)
-    return [below, above] if below and above else []
+    as "served only"): ``Installed.stand_ins``; none past or before every chart."""
+    return _stand_ins(*_judging(index, chart, release))
 
 
 def chart_crds(

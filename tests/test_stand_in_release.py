@@ -138,3 +138,12 @@ def test_what_a_release_no_chart_carries_stored_blocks_a_later_drop(tmp_path: Pa
         "a release this repository pinned stored"
     ), error
     assert "ocirepositories.source.toolkit.fluxcd.io/v1beta2 (stored by flux2 2.15.0)" in error
+
+
+def test_a_pre_release_the_chart_skipped_is_refused_saying_why(tmp_path: Path) -> None:
+    # 2.8.0-rc.1 may serve what 2.8.1 does not: no chart of its line stands in for it.
+    error = refused(kustomize_remote(tmp_path, "2.7.2"), "2.8.0-rc.1", 3)
+    assert error.endswith(
+        "by a chart of Flux 2.8.0-rc.1's minor line, and a pre-release's may differ from its "
+        "line's: pin a release a chart carries, or wait until one carries it; nothing written"
+    ), error

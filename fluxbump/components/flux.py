@@ -166,10 +166,15 @@ def unchartered_target(
     upstream = found.component.upstream
     same_line = same_minor_chart(index, upstream, release)
     if same_line is None:
+        none = (
+            "a pre-release's may differ from its line's"
+            if versions.parse(release).prerelease
+            else "none carries one"
+        )
         raise ResolutionError(
             f"{exc.message}; the CRD guard judges the CRDs this repository's pins apply by a "
-            f"chart of Flux {release}'s minor line, and none carries one: pin a release a "
-            "chart carries, or wait until one carries it; nothing written"
+            f"chart of Flux {release}'s minor line, and {none}: pin a release a chart "
+            "carries, or wait until one carries it; nothing written"
         ) from None
     return Target(
         release, None,

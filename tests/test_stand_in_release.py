@@ -179,3 +179,16 @@ def test_a_fleets_install_pins_are_classified_once_per_release(
     assert judged == {
         rel: ["2.15.0" if "v2.5.0" in text else "2.17.1"] for rel, text in files.items()
     }
+
+
+def test_a_fleets_pins_of_a_release_no_chart_carries_are_named_once(tmp_path: Path) -> None:
+    # 300 clusters' kustomize remotes of 2.5.0 printed 300 warnings before the plan.
+    files = {f"clusters/c{i}/{REMOTE}": REMOTE_TEXT.replace("RELEASE", "2.5.0") for i in range(3)}
+    repo = write_repo(tmp_path / "fleet", files)
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--dry-run")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    notes = [line for line in moved.stderr.splitlines() if "CRD guard: no flux2 chart" in line]
+    assert notes == [
+        f"warning: CRD guard: no flux2 chart carries Flux v2.5.0 (clusters/c0/{REMOTE}:4 and 2 "
+        "more): judged by the CRDs of flux2 2.15.0, of its minor line"
+    ]

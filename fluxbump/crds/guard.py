@@ -176,22 +176,25 @@ def pinned_at(found: Discovery, installed: Sequence[Installed], chart: str) -> s
 
 
 def install_notes(installed: Sequence[Installed], chart: str) -> list[str]:
-    """What the guard says of install pins no chart carries that it does not refuse: one
-    between two carried releases is judged by their charts, one newer than the index is not
-    checked (the index may predate it)."""
-    notes = []
+    """What the guard says of install pins no chart carries that it does not refuse, once per
+    release (a fleet's hundreds of pins of it: the first named, and how many more): one of a
+    minor line a chart carries, or between two carried releases, is judged by their charts,
+    one newer than the index is not checked (the index may predate it)."""
+    by_release: dict[str, list[Installed]] = {}
     for one in installed:
-        site = one.site
+        by_release.setdefault(one.site.value, []).append(one)
+    notes = []
+    for release, ones in by_release.items():
+        one, more = ones[0], len(ones) - 1
+        head = f"CRD guard: no {chart} chart carries Flux {release} ({one.site.where}"
+        head += f" and {more} more)" if more else ")"
         if one.line is not None:
-            notes.append(f"CRD guard: no {chart} chart carries Flux {site.value} ({site.where}): "
-                         f"judged by the CRDs of {chart} {one.line}, of its minor line")  # fmt: skip
+            notes.append(f"{head}: judged by the CRDs of {chart} {one.line}, of its minor line")
         elif one.stand_ins:
-            notes.append(f"CRD guard: no {chart} chart carries Flux {site.value} ({site.where}): "
-                         f"judged by the CRDs of the releases around it ({chart} {one.below} "
-                         f"and {one.above})")  # fmt: skip
+            notes.append(f"{head}: judged by the CRDs of the releases around it ({chart} "
+                         f"{one.below} and {one.above})")  # fmt: skip
         elif one.beyond_index:
-            notes.append(f"CRD guard: no {chart} chart carries Flux {site.value} ({site.where}), "
-                         "newer than every release of the index: the CRD versions its "
+            notes.append(f"{head}, newer than every release of the index: the CRD versions its "
                          "clusters store are not checked")  # fmt: skip
     return notes
 

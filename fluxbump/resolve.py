@@ -105,8 +105,8 @@ def same_minor_chart(index: HelmIndex, chart_name: str, release: str) -> Resolut
 
     line = [
         r
-        for r, parsed in ((r, versions.parse(r)) for r in releases(index, chart_name))
-        if (parsed.major, parsed.minor) == (target.major, target.minor) and not parsed.prerelease
+        for r in releases(index, chart_name)
+        if _same_line(r, release) and not versions.parse(r).prerelease
     ]
     return resolve_chart_version(index, min(line, key=distance), chart_name) if line else None
 

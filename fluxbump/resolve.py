@@ -88,6 +88,53 @@ def carried_below(index: HelmIndex, chart_name: str, release: str) -> Resolution
     return carried_around(index, chart_name, release)[0]
 
 
+def same_minor_chart(index: HelmIndex, chart_name: str, release: str) -> Resolution | None:
+    """The stable release of ``release``'s own minor line nearest to it that a chart carries
+    (the one below on a tie), with its highest chart; None when the chart carries none of that
+    line, or ``release`` is a pre-release. What judges the CRDs of a release the chart skipped
+    (2.5.0, 2.7.0): Flux adds and removes API versions only in minor releases (every patch
+    release of a minor line in the bundled catalog, flux2-crd-versions.json, serves and stores
+    the same ones), while a release below, of an older line, may still serve what it no longer
+    does (2.6.4 serves the ImagePolicy v1beta1 that 2.7.0 removed)."""
+    target = versions.parse(release)
+    if target.prerelease:  # (2.0.0-rc.1 may differ from the line it precedes: not judged so)
+        return None
+
+    def distance(r: str) -> tuple[int, bool]:
+        return abs(versions.parse(r).patch - target.patch), versions.parse(r).compare(target) > 0
+
+    line = [
+        r
+        for r in releases(index, chart_name)
+        if _same_line(r, release) and not versions.parse(r).prerelease
+    ]
+    return resolve_chart_version(index, min(line, key=distance), chart_name) if line else None
+
+
+def crd_stand_in(index: HelmIndex, chart_name: str, release: str) -> Resolution | None:
+    """The release whose chart's CRDs judge ``release``, which no chart carries: the nearest
+    of its own minor line (``same_minor_chart``), else the newest below it (``carried_below``:
+    a release past every chart of the index, or a pre-release)."""
+    return same_minor_chart(index, chart_name, release) or carried_below(index, chart_name, release)
+
+
+def stand_in_said(stand_in: Resolution, release: str) -> str:
+    """Which chart's CRD data stood in for ``release``'s, and why that one (for a warning)."""
+    why = (
+        "the nearest release of its minor line a chart carries: Flux changes its API versions "
+        "only in minor releases"
+        if _same_line(stand_in.release, release)
+        else "the newest release below it a chart carries: what that no longer serves, "
+        f"{release} does not serve either"
+    )
+    return f"the CRDs of {stand_in.chart_name} {stand_in.chart} (Flux {stand_in.release}, {why})"
+
+
+def _same_line(one: str, other: str) -> bool:
+    a, b = versions.parse(one), versions.parse(other)
+    return (a.major, a.minor) == (b.major, b.minor)
+
+
 def _latest(by_release: dict[str, list[ChartEntry]], pre: bool) -> str:
     eligible = [r for r in by_release if pre or not versions.parse(r).prerelease]
     if not eligible:

@@ -2,14 +2,15 @@
 nothing) moves to a release no community ``flux2`` chart carries: the chart skipped 2.5.0 and
 follows every release by days, and such a repository pins no chart. What stays unknown (the
 release's CRDs) is said; online, the release download base must publish the release. A layout
-that applies Flux's manifests itself still needs the chart's CRD facts (refused, exit 3)."""
+that applies Flux's manifests itself still needs a chart of the release's minor line (else
+refused, exit 3: ``test_stand_in_release``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.cli_runner import run_cli
-from tests.support.fixtures import edit, init_git, snapshot
+from tests.support.cli_runner import Outcome, run_cli
+from tests.support.fixtures import changed_lines, edit, init_git, snapshot
 from tests.support.flux_release import release_routes
 from tests.support.helm_server import HelmServer, serve
 from tests.test_release_pins import GOTK, OPERATOR, TOOL_VERSIONS, operator_only
@@ -35,9 +36,9 @@ def test_to_a_release_the_chart_skipped_moves_a_flux_instance_and_says_what_is_u
     assert_moved_to(repo, "2.5.0")
     assert "Flux v2.5.0 → no flux2 chart" in moved.stdout
     assert (
-        "warning: no flux2 chart carries Flux 2.5.0, so its CRDs are unknown: Flux objects are "
-        "moved off the API versions Flux 2.4.0 (the newest release below it a chart carries) no "
-        "longer serves, not checked against its own" in moved.stderr
+        "warning: no flux2 chart carries Flux 2.5.0: the CRDs of flux2 2.15.0 (Flux 2.5.1, the "
+        "nearest release of its minor line a chart carries: Flux changes its API versions only "
+        "in minor releases) stand in for its own" in moved.stderr
     )
     assert "Flux 2.5.0: not checked to be a published release (--offline)" in moved.stderr
     check = run_cli("check", "--repo", str(repo), "--offline")
@@ -72,16 +73,18 @@ def test_online_the_release_must_be_published(tmp_path: Path, helm_server: HelmS
     assert "published release" not in moved.stderr
 
 
-def test_a_bootstrap_layout_still_needs_the_chart_of_its_target(tmp_path: Path) -> None:
-    # ``flux bootstrap`` applies the CRDs as they are: the guard needs the target's facts.
+def test_a_bootstrap_layout_still_needs_a_chart_of_its_targets_line(tmp_path: Path) -> None:
+    # ``flux bootstrap`` applies the CRDs as they are: the guard needs CRDs of the target's
+    # minor line (``test_stand_in_release``); the index has none of the 2.9 line.
     repo = operator_only(tmp_path)
     system = repo / "clusters/prod/flux-system"
     system.mkdir()
     (system / "gotk-components.yaml").write_text(GOTK, "utf-8")
     before = snapshot(repo)
-    refused = run_cli("to", "2.5.0", "--repo", str(repo), "--offline", "--no-git")
+    refused = run_cli("to", "2.9.0", "--repo", str(repo), "--offline", "--no-git")
     assert refused.code == 3, refused.stdout + refused.stderr
-    assert "Flux release 2.5.0 has no 'flux2' chart in the index" in refused.stderr
+    assert "Flux release 2.9.0 has no 'flux2' chart in the index" in refused.stderr
+    assert "by a chart of Flux 2.9.0's minor line, and none carries one" in refused.stderr
     assert snapshot(repo) == before
 
 
@@ -116,12 +119,17 @@ spec:
 """
 
 
-def with_removed_api(tmp_path: Path) -> Path:
-    """The operator layout with a HelmRelease in v2beta1, which Flux 2.8.5 no longer serves."""
+def with_manifest(tmp_path: Path, name: str, text: str) -> Path:
+    """The operator layout with one more manifest, ``clusters/prod/<name>``."""
     repo = operator_only(tmp_path)
-    (repo / "clusters/prod/podinfo.yaml").write_text(REMOVED_API, "utf-8")
+    (repo / "clusters/prod" / name).write_text(text, "utf-8")
     init_git(repo)
     return repo
+
+
+def with_removed_api(tmp_path: Path) -> Path:
+    """The operator layout with a HelmRelease in v2beta1, which Flux 2.8.5 no longer serves."""
+    return with_manifest(tmp_path, "podinfo.yaml", REMOVED_API)
 
 
 def test_objects_move_off_what_the_release_below_no_longer_serves(tmp_path: Path) -> None:
@@ -133,16 +141,22 @@ def test_objects_move_off_what_the_release_below_no_longer_serves(tmp_path: Path
     assert (repo / "clusters/prod/podinfo.yaml").read_text("utf-8") == REMOVED_API.replace(
         "v2beta1", "v2"
     )
-    assert "moved off the API versions Flux 2.8.5 (the newest release below it a chart" in (
-        moved.stderr
+    assert (
+        "the CRDs of flux2 2.18.3 (Flux 2.8.5, the newest release below it a chart carries: "
+        "what that no longer serves, 2.9.0 does not serve either) stand in for its own; Flux "
+        "objects are moved off the API versions they do not serve" in moved.stderr
     )
 
 
+def check_at(repo: Path, release: str) -> Outcome:
+    """``check`` once the FluxInstance and the CLI pin name ``release`` (as Renovate moves them)."""
+    edit(repo, INSTANCE, '"2.4.0" # exact', f'"{release}" # exact')
+    edit(repo, ".tool-versions", "2.4.0", release)
+    return run_cli("check", "--repo", str(repo), "--offline")
+
+
 def test_check_judges_a_release_without_a_chart_by_the_release_below(tmp_path: Path) -> None:
-    repo = with_removed_api(tmp_path)
-    edit(repo, INSTANCE, '"2.4.0" # exact', '"2.9.0" # exact')
-    edit(repo, ".tool-versions", "2.4.0", "2.9.0")
-    check = run_cli("check", "--repo", str(repo), "--offline")
+    check = check_at(with_removed_api(tmp_path), "2.9.0")
     assert check.code == 1, check.stdout + check.stderr
     assert (
         "clusters/prod/podinfo.yaml:1: HelmRelease podinfo: apiVersion "
@@ -245,3 +259,60 @@ def test_check_does_not_judge_an_api_version_the_release_may_have_introduced(
     ]
     why = "Flux 0.41.1: the newest release below Flux 2.0.0-rc.1 a chart carries"
     assert why in check.stderr
+
+
+IMAGE_POLICY = """\
+apiVersion: image.toolkit.fluxcd.io/v1beta1
+kind: ImagePolicy
+metadata:
+  name: podinfo
+spec:
+  imageRepositoryRef:
+    name: podinfo
+  policy:
+    semver:
+      range: 6.5.x
+"""
+
+
+def with_image_policy(tmp_path: Path) -> Path:
+    """The operator layout with an ImagePolicy in v1beta1: Flux 2.6 serves it, 2.7 does not
+    (the image APIs went GA in 2.7.0 and their v1beta1 was removed)."""
+    return with_manifest(tmp_path, "image-policy.yaml", IMAGE_POLICY)
+
+
+def test_a_release_the_chart_skipped_moves_objects_by_its_own_minor_line(tmp_path: Path) -> None:
+    # No chart carries 2.7.0 (the chart went from 2.6.4 to 2.7.2). Judged by 2.6.4, the release
+    # below, the ImagePolicy stayed in v1beta1, which 2.7.0 does not serve: applied after the
+    # bump, the API server rejects it. 2.7.2, of 2.7.0's own line, serves what 2.7.0 serves.
+    repo = with_image_policy(tmp_path)
+    moved = run_cli("to", "2.7.0", "--repo", str(repo), "--offline")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (
+        "warning: no flux2 chart carries Flux 2.7.0: the CRDs of flux2 2.17.1 (Flux 2.7.2, the "
+        "nearest release of its minor line a chart carries: Flux changes its API versions only "
+        "in minor releases) stand in for its own; Flux objects are moved off the API versions "
+        "they do not serve" in moved.stderr
+    )
+    assert changed_lines(repo) == [
+        "-flux2 2.4.0 # pinned",
+        "+flux2 2.7.0 # pinned",
+        '-    version: "2.4.0" # exact',
+        '+    version: "2.7.0" # exact',
+        "-apiVersion: image.toolkit.fluxcd.io/v1beta1",
+        "+apiVersion: image.toolkit.fluxcd.io/v1",
+    ]
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr
+
+
+def test_check_judges_a_release_the_chart_skipped_by_its_own_minor_line(tmp_path: Path) -> None:
+    check = check_at(with_image_policy(tmp_path), "2.7.0")
+    assert check.code == 1, check.stdout + check.stderr
+    assert (
+        "clusters/prod/image-policy.yaml:1: ImagePolicy podinfo: apiVersion "
+        "image.toolkit.fluxcd.io/v1beta1 is not served by Flux 2.7.2" in check.stdout
+    )
+    assert "none carries Flux 2.7.0: judged by the CRDs of flux2 2.17.1 (Flux 2.7.2" in (
+        check.stderr
+    )

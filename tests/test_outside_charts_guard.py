@@ -106,31 +106,45 @@ def test_two_installs_of_one_unknown_release_are_named_in_one_clause(tmp_path: P
     ), stderr
 
 
-def test_a_release_between_two_charts_is_judged_by_their_crds(tmp_path: Path) -> None:
-    """No chart carries Flux 2.5.0 (the community chart went from 2.4.0 to 2.5.1): its
-    neighbours' CRDs judge it, so 2.5.0 -> 2.8.5 is refused for the v1beta2 they store; it
-    went through unchecked."""
+def test_a_release_the_chart_skipped_is_judged_by_its_minor_lines_crds(tmp_path: Path) -> None:
+    """No chart carries Flux 2.5.0 (the community chart went from 2.4.0 to 2.5.1): 2.5.1's
+    CRDs, of its minor line, judge it, so 2.5.0 -> 2.8.5 is refused for the v1beta2 it
+    stores; it went through unchecked."""
     repo = write_repo(tmp_path / "repo", {REMOTE: REMOTE_TEXT.replace("RELEASE", "2.5.0")})
     before = snapshot(repo)
     code, stderr = bump(repo)
     assert code == 4, stderr
     error = stderr.strip().splitlines()[-1]
     assert error.startswith(
-        "error: flux2 2.14.1, flux2 2.15.0 (around Flux v2.5.0, which no chart carries) -> "
+        "error: flux2 2.15.0 (standing in for Flux v2.5.0, which no chart carries) -> "
         "flux2 2.18.3 stops serving"
     )
     assert "ocirepositories.source.toolkit.fluxcd.io/v1beta2 (storage version now)" in error
     assert snapshot(repo) == before
 
 
+def test_a_patch_release_within_a_line_the_chart_skipped_is_no_drop(tmp_path: Path) -> None:
+    """Judged by 2.6.4 and 2.7.2 together, 2.7.0 -> 2.7.2 "dropped" every v1beta1 that
+    2.6.4 serves and 2.7.0 never did: without git history, refused (exit 4)."""
+    repo = write_repo(tmp_path / "repo", {REMOTE: REMOTE_TEXT.replace("RELEASE", "2.7.0")})
+    outcome = run_cli("to", "2.7.2", "--repo", str(repo), "--offline", "--no-git")
+    assert outcome.code == 0, outcome.stderr
+    assert "stops serving" not in outcome.stderr
+    assert (
+        f"warning: CRD guard: no flux2 chart carries Flux v2.7.0 ({REMOTE}:4): judged by the "
+        "CRDs of flux2 2.17.1, of its minor line"
+    ) in outcome.stderr
+
+
 def test_a_release_newer_than_the_index_is_named_not_refused(tmp_path: Path) -> None:
-    """Flux 2.8.6 is newer than the bundled index (which may predate it): not checked, said,
-    and not refused as unknown (the downgrade guard decides a move back)."""
-    repo = write_repo(tmp_path / "repo", {REMOTE: REMOTE_TEXT.replace("RELEASE", "2.8.6")})
+    """Flux 2.9.1 is newer than the bundled index (which may predate it) and of a minor line
+    it does not carry: not checked, said, and not refused as unknown (the downgrade guard
+    decides a move back)."""
+    repo = write_repo(tmp_path / "repo", {REMOTE: REMOTE_TEXT.replace("RELEASE", "2.9.1")})
     code, stderr = bump(repo, "--allow-downgrade")
     assert code == 0, stderr
     assert (
-        f"warning: CRD guard: no flux2 chart carries Flux v2.8.6 ({REMOTE}:4), newer than every "
+        f"warning: CRD guard: no flux2 chart carries Flux v2.9.1 ({REMOTE}:4), newer than every "
         "release of the index: the CRD versions its clusters store are not checked"
     ) in stderr
     assert "v2.8.5/install.yaml" in (repo / REMOTE).read_text()
@@ -141,10 +155,10 @@ def test_a_forced_move_from_between_two_charts_says_how_it_was_judged(tmp_path: 
     code, stderr = bump(repo, "--crds-migrated", "--force-unsafe-crds", "--dry-run")
     assert code == 0, stderr
     assert "judged by the CRDs of the releases around it" not in stderr  # 2.5.1 has a chart
-    (repo / REMOTE).write_text(REMOTE_TEXT.replace("RELEASE", "2.5.0"))
+    (repo / REMOTE).write_text(REMOTE_TEXT.replace("RELEASE", "0.40.0"))  # no 0.40 chart
     code, stderr = bump(repo, "--force-unsafe-crds", "--dry-run")
     assert code == 0, stderr
     assert (
-        f"warning: CRD guard: no flux2 chart carries Flux v2.5.0 ({REMOTE}:4): judged by the "
-        "CRDs of the releases around it (flux2 2.14.1 and 2.15.0)"
+        f"warning: CRD guard: no flux2 chart carries Flux v0.40.0 ({REMOTE}:4): judged by the "
+        "CRDs of the releases around it (flux2 2.6.0 and 2.7.0)"
     ) in stderr

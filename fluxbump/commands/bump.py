@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fluxbump import versions
-from fluxbump.components.flux import from_chart, from_cloud_init
+from fluxbump.components.flux import from_chart, from_cloud_init, guarded_chart
 from fluxbump.config import load_config
 from fluxbump.crds.guard import CrdComparison
 from fluxbump.crds.history import PinHistory
@@ -375,12 +375,15 @@ def _execute(
         if keep_moved:
             _refuse_reverting(plan, session.base_reader(options.base))
             _refuse_reverting_release_pins(plan, session.source_reader(options.base))
-        if flux is not None and not in_place and flux.chart is not None:
-            # (None: Flux pinned only by FluxInstances and CLI pins, where nothing here applies
-            # CRDs: flux-operator migrates what its clusters store)
-            result.crds = _guard_crds(flux.found, loaded.index, flux.chart, options, session)
-            result.warnings += result.crds.warnings
         if flux is not None and not in_place:
+            judge = guarded_chart(flux.found, loaded.index, flux.release, flux.chart)
+            if judge is not None:  # (None: Flux pinned only by FluxInstances and CLI pins,
+                # where nothing here applies CRDs: flux-operator migrates what its clusters store)
+                stands_for = None if flux.chart else versions.normalize(flux.release)
+                result.crds = _guard_crds(
+                    flux.found, loaded.index, judge, options, session, stands_for
+                )
+                result.warnings += result.crds.warnings
             _migrate(tree, flux, loaded.index, options, result)
             result.warnings += _overridden_controllers(tree, flux.release)
         result.notes += regenerate_bootstrap(
@@ -492,9 +495,15 @@ def _replaced(change: FileChange) -> str:
 
 
 def _guard_crds(
-    found: Discovery, index: HelmIndex, target: str, options: BumpOptions, session: GitSession
+    found: Discovery,
+    index: HelmIndex,
+    target: str,
+    options: BumpOptions,
+    session: GitSession,
+    stands_for: str | None = None,
 ) -> CrdComparison:
-    """Refuse (exit 4) a target whose CRDs stop serving a version the clusters may store."""
+    """Refuse (exit 4) a target whose CRDs stop serving a version the clusters may store
+    (``stands_for``: the release no chart carries whose CRDs ``target``'s stand in for)."""
     from fluxbump.crds.drops import APPLY_FAILURE, HELM_FAILURE, guard_transition
     from fluxbump.crds.guard import installed_releases, pinned_at
 
@@ -506,15 +515,16 @@ def _guard_crds(
     current = ", ".join(_running(chart, c, pinned_at(found, installed, c)) for c in moving)
     current = current or "the current release"
     if comparison.around:  # (the charts are not the repository's: say whose they stand for)
-        current += f" (around Flux {', '.join(comparison.around)}, which no chart carries)"
+        current += f" (standing in for Flux {', '.join(comparison.around)}, which no chart carries)"
     basis = (
         "that a release this repository pinned stored (so status.storedVersions may hold them)"
         if comparison.history is not None
         else "in use now (no git history: every served version is treated as stored)"
     )
     failure = APPLY_FAILURE if found.component.outside_charts else HELM_FAILURE
+    label = f"{chart} {target}" + (f" (standing in for Flux {stands_for})" if stands_for else "")
     said = guard_transition(
-        current, f"{chart} {target}", list(comparison.drops),
+        current, label, list(comparison.drops),
         force=options.force_unsafe_crds, migrated=options.crds_migrated,
         steps=comparison.steps(), basis=basis, failure=failure,
     )  # fmt: skip
@@ -589,15 +599,16 @@ def _api_migrations(
     from fluxbump.crds import migrate
     from fluxbump.crds.definitions import deprecated_versions
     from fluxbump.crds.guard import migration_crds
-    from fluxbump.resolve import carried_below
+    from fluxbump.resolve import crd_stand_in
 
     chart = move.found.component.upstream
     target, release = move.chart, f"Flux {versions.normalize(move.release)}"
-    if target is None:  # no chart carries the release (``flux.chartless``, which says so):
-        below = carried_below(index, chart, versions.normalize(move.release))
-        if below is None:
+    if target is None:  # no chart carries the release (the target's warning says whose CRDs
+        # stand in for its own)
+        stand_in = crd_stand_in(index, chart, versions.normalize(move.release))
+        if stand_in is None:
             return [], []
-        target, release = below.chart, f"Flux {below.release}"  # what it stopped serving
+        target, release = stand_in.chart, f"Flux {stand_in.release}"
     crds = migration_crds(index, chart, target, offline=options.offline)
     if crds is None:
         return [], [f"Flux manifests not migrated: no CRDs of {chart} {target} offline"]

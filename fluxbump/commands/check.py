@@ -322,12 +322,17 @@ def _outside_charts_release(
     """Without a chart pin and with no chart carrying the release the pins name: (chart
     version, release) whose CRDs the objects are judged by instead, why that release, and the
     chart of the first release above it (None when there is none or the release is known)."""
-    from fluxbump.resolve import carried_around
+    from fluxbump.resolve import carried_around, same_minor_chart, stand_in_said
 
     release = loose_release(found.component.rules.source_pins(found))
     if release is None:
         return (*_newest_admitted(found, index), None)
-    below, above = carried_around(index, found.component.upstream, release)
+    chart = found.component.upstream
+    same_line = same_minor_chart(index, chart, release)
+    if same_line is not None:  # (it serves what the release serves: nothing left to filter)
+        why = f"none carries Flux {release}: judged by {stand_in_said(same_line, release)}"
+        return (same_line.chart, same_line.release), why, None
+    below, above = carried_around(index, chart, release)
     if below is None:
         return None, "", None
     why = (f"the newest release below Flux {release} a chart carries (none carries {release}): "

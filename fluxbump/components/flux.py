@@ -9,7 +9,13 @@ from fluxbump import versions
 from fluxbump.components.rules import DiscoveredPins, Target
 from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.pins import Role
-from fluxbump.resolve import app_version_of, carried_below, resolve_chart_version
+from fluxbump.resolve import (
+    app_version_of,
+    crd_stand_in,
+    resolve_chart_version,
+    same_minor_chart,
+    stand_in_said,
+)
 
 if TYPE_CHECKING:
     from fluxbump.pins import PinSite
@@ -39,10 +45,10 @@ class FluxRules:
     ) -> Target:
         try:
             resolution = resolve_chart_version(index, target, found.component.upstream, pre=pre)
-        except ResolutionError:
-            if target == "latest" or not chartless(found):
+        except ResolutionError as exc:
+            if target == "latest":
                 raise
-            return chartless_target(found, index, versions.normalize(target))
+            return unchartered_target(found, index, versions.normalize(target), exc)
         return Target(resolution.release, resolution.chart)
 
     def release_of(self, found: DiscoveredPins, pin: PinSite, index: HelmIndex) -> str:
@@ -106,8 +112,8 @@ def for_release(found: DiscoveredPins, index: HelmIndex, release: str) -> Target
     try:
         return Target(release, resolve_chart_version(index, release, upstream).chart)
     except ResolutionError as exc:
-        if chartless(found):
-            return chartless_target(found, index, release)
+        if chartless(found) or applies_manifests(found):
+            return unchartered_target(found, index, release, exc)
         # Renovate proposes a Flux release as soon as it is tagged; the community chart can
         # follow days later (or never: 2.5.0). Say what to do, in the one line Renovate shows.
         where = next((s.where for s in found.installs if versions.equal(s.value, release)), "")
@@ -137,22 +143,76 @@ def chartless(found: DiscoveredPins) -> bool:
     )
 
 
+def applies_manifests(found: DiscoveredPins) -> bool:
+    """Whether Flux is installed only by pins that apply its own manifests (a kustomize
+    remote, a bootstrap, flux-manifests, Terraform: ``history.MANIFEST_INSTALLS``) beside
+    FluxInstances and CLI pins, with no chart pin and no cloud-init install: no chart is
+    anybody's, but the CRD guard needs the target's CRDs (nothing migrates what the clusters
+    store first)."""
+    return found.component.outside_charts and not found.installs and not found.upstream_pins()
+
+
+def unchartered_target(
+    found: DiscoveredPins, index: HelmIndex, release: str, exc: ResolutionError
+) -> Target:
+    """A release no chart carries, for a layout that pins no chart: ``chartless_target``, or
+    with Flux's manifests applied, the CRDs of a charted release of its own minor line
+    standing in for its own (``resolve.same_minor_chart``: the guard judges the move by
+    them); ``exc`` re-raised, with why, when neither applies."""
+    if chartless(found):
+        return chartless_target(found, index, release)
+    if not applies_manifests(found):
+        raise exc
+    upstream = found.component.upstream
+    same_line = same_minor_chart(index, upstream, release)
+    if same_line is None:
+        none = (
+            "a pre-release's may differ from its line's"
+            if versions.parse(release).prerelease
+            else "none carries one"
+        )
+        raise ResolutionError(
+            f"{exc.message}; the CRD guard judges the CRDs this repository's pins apply by a "
+            f"chart of Flux {release}'s minor line, and {none}: pin a release a chart "
+            "carries, or wait until one carries it; nothing written"
+        ) from None
+    return Target(
+        release, None,
+        (f"no {upstream} chart carries Flux {release}: {stand_in_said(same_line, release)} "
+         "stand in for its own; the CRD guard judges the move by them and Flux objects are "
+         "moved off the API versions they do not serve",),
+    )  # fmt: skip
+
+
+def guarded_chart(
+    found: DiscoveredPins, index: HelmIndex, release: str, chart: str | None
+) -> str | None:
+    """The chart whose CRDs the guard judges a move to ``release`` by: its own, else the one
+    standing in for a release no chart carries where Flux's manifests are applied
+    (``unchartered_target``); None where nothing here applies CRDs (``chartless``)."""
+    if chart is not None or chartless(found) or not applies_manifests(found):
+        return chart
+    same_line = same_minor_chart(index, found.component.upstream, release)
+    return same_line.chart if same_line is not None else None
+
+
 def chartless_target(found: DiscoveredPins, index: HelmIndex, release: str) -> Target:
     """A release no chart carries, for a repository that pins none (``chartless``): moved
-    to, with what is judged by the release below it (``resolve.carried_below``) said."""
+    to, with whose CRDs stand in for its own (``resolve.crd_stand_in``) said."""
     upstream = found.component.upstream
-    below = carried_below(index, upstream, release)
-    head = f"no {upstream} chart carries Flux {release}, so its CRDs are unknown"
-    if below is None:
-        judged = "this repository's Flux objects were not checked or moved against them"
+    stand_in = crd_stand_in(index, upstream, release)
+    head = f"no {upstream} chart carries Flux {release}"
+    if stand_in is None:
+        judged = (
+            ", so its CRDs are unknown: this repository's Flux objects were not checked or moved "
+            "against them"
+        )
     else:
         judged = (
-            f"Flux objects are moved off the API versions Flux {below.release} (the newest "
-            f"release below it a chart carries) no longer serves, not checked against its own"
+            f": {stand_in_said(stand_in, release)} stand in for its own; Flux objects are "
+            "moved off the API versions they do not serve"
         )
-    return Target(
-        release, None, (f"{head}: {judged}; run 'fluxbump check' once a chart carries it",)
-    )
+    return Target(release, None, (f"{head}{judged}; run 'fluxbump check' once a chart carries it",))
 
 
 def for_chart(found: DiscoveredPins, index: HelmIndex, pin: PinSite) -> Target:

@@ -64,9 +64,10 @@ def commit_file(repo: Path, rel: str, text: str, message: str = "add a file") ->
     return repo
 
 
-def changed_lines(repo: Path, rel: str) -> list[str]:
-    """The lines the last commit removed (``-``) and added (``+``) in ``rel``, in diff order."""
-    diff = git(repo, "diff", "-U0", "HEAD~1", "--", rel)
+def changed_lines(repo: Path, rel: str | None = None) -> list[str]:
+    """The lines the last commit removed (``-``) and added (``+``) in ``rel`` (None: in every
+    file), in diff order."""
+    diff = git(repo, "diff", "-U0", "HEAD~1", *(("--", rel) if rel is not None else ()))
     return [x for x in diff.splitlines() if x[:1] in "+-" and x[:3] not in ("+++", "---")]
 
 

@@ -477,7 +477,7 @@ def test_the_gate_after_to_counts_a_pin_it_left_unproven_apart(tmp_path: Path) -
     )
     moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
     assert moved.code == 0, moved.stdout + moved.stderr
-    assert ".github/workflows/t.yaml:6: Flux CLI pin latest left as written" in moved.stderr
+    assert ".github/workflows/t.yaml:6: Flux CLI pin latest names no Flux release" in moved.stderr
     gate = next(line for line in moved.stdout.splitlines() if line.startswith("gate: "))
     assert gate.startswith(
         "gate: passed: 1 pin-sites consistent, 1 left unproven (see the warnings);"

@@ -139,6 +139,7 @@ def test_status_shows_every_kustomize_and_flux_manifests_pin(tmp_path: Path) -> 
         (k, f"{KUSTOMIZATION}:7", "v2.4.0", "v2.4.0", True),
         (k, f"{KUSTOMIZATION}:8", "v2.4.0", "v2.4.0", True),
         (k, f"{KUSTOMIZATION}:9", "main", "Flux 2.4.0", False),  # a branch: not a pin
+        (k, f"{KUSTOMIZATION}:11", "latest", "Flux 2.4.0", False),  # the newest: nor that
         (m, f"{MANIFESTS}:10", "v2.4.0", "v2.4.0", True),
     ]
     status = run_cli("status", "--repo", str(repo), "--offline")
@@ -222,6 +223,36 @@ def test_sync_follows_the_kustomize_ref_renovate_moved(tmp_path: Path) -> None:
     assert synced.code == 0, synced.stdout + synced.stderr
     assert (repo / MANIFESTS).read_text("utf-8") == MANIFESTS_TEXT.replace("v2.4.0", "v2.5.1")
     assert (repo / KUSTOMIZATION).read_text("utf-8") == moved_kustomization("2.5.1")
+
+
+def test_a_script_applying_the_latest_release_is_shown_unproven_and_never_moved(
+    tmp_path: Path,
+) -> None:
+    # microsoft/kalypso's deploy/deploy.sh:227 installs Flux so; fluxbump read nothing of it,
+    # where it shows ``ref=main`` and the action's default (``latest``) as unproven sites.
+    script = "deploy/deploy.sh"
+    text = (
+        "#!/bin/sh\nset -e\n"
+        "kubectl apply -f https://github.com/fluxcd/flux2/releases/latest/download/install.yaml\n"
+    )
+    repo = install_repo(tmp_path, {script: text, MANIFESTS: MANIFESTS_TEXT})
+    assert ("kustomize remote install", f"{script}:3", "latest", "Flux 2.4.0", False) in rows(
+        repo, "--offline"
+    )
+    said = (
+        f"warning: {script}:3: kustomize remote install latest names no Flux release: fluxbump "
+        "neither checks nor moves it; write the release there to have it checked"
+    )
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr
+    assert "1 cannot be proven" in check.stdout and said in check.stderr.splitlines()
+    dry = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--dry-run")
+    assert dry.code == 0 and script not in dry.stdout, dry.stdout + dry.stderr
+    assert said in dry.stderr.splitlines(), dry.stderr
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / script).read_text("utf-8") == text
+    assert moved.stderr.count(f"{script}:3") == 1, moved.stderr  # said with the plan, once
 
 
 def fleet_with_kustomization(tmp_path: Path, resource: str) -> Path:

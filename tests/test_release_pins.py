@@ -725,6 +725,8 @@ def test_a_flux_action_step_with_no_version_is_the_latest_cli_shown_unproven(
     check = run_cli("check", "--repo", str(repo), "--offline")
     assert check.code == 0, check.stdout + check.stderr
     assert "2 cannot be proven from this repo" in check.stdout
+    for line in (8, 9):  # named, as a kustomize remote at ref=main is (gate/floating.py)
+        assert f"{WORKFLOW}:{line}: Flux CLI pin latest names no Flux release" in check.stderr
     bump = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", helm_server.base_url)
     assert bump.code == 0, bump.stdout + bump.stderr
     assert (repo / WORKFLOW).read_text("utf-8") == NO_VERSION_WORKFLOW

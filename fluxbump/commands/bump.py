@@ -26,6 +26,7 @@ from fluxbump.errors import (
     UnsafeTransitionError,
     UsageError,
 )
+from fluxbump.gate.floating import floating_warnings
 from fluxbump.gate.invariants import inexact_upstream, ranged_install, ranges_named
 from fluxbump.gate.post_write import Gate, drift, refuse_rewritten, run_gate
 from fluxbump.gate.provider import provider_warnings, unversioned_warnings
@@ -358,6 +359,7 @@ def _execute(
         )
         flux = next((m for m in moves if m.found.component.rules.names_a_release), None)
         if flux is not None:  # said even when refused: widening it is part of the fix
+            result.warnings += floating_warnings(tree.release_pins())
             result.warnings += provider_warnings(tree.provider_constraints(), flux.release)
             unversioned = tree.unversioned_bootstraps()
             result.warnings += unversioned_warnings(unversioned, tree.provider_constraints())

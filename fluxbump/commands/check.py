@@ -17,6 +17,7 @@ from fluxbump.crds.guard import (
 )
 from fluxbump.errors import ResolutionError
 from fluxbump.gate.drift import outside_report
+from fluxbump.gate.floating import floating_warnings
 from fluxbump.gate.invariants import (
     GateReport,
     Judged,
@@ -183,6 +184,7 @@ def _checked(
             if flux is not None
             else loose_release(found.release_pins())
         )
+        warnings += floating_warnings(found.release_pins())
         warnings += provider_warnings(found.provider_constraints(), release)
     warnings += unversioned_warnings(found.unversioned_bootstraps(), found.provider_constraints())
     warnings += _operator_charts_apart(discoveries)

@@ -14,8 +14,9 @@ from fluxbump.config import Config
 from fluxbump.errors import GateFailure, UsageError
 from fluxbump.gate.commands import RESTORED, run_gate_command
 from fluxbump.gate.drift import outside_report
+from fluxbump.gate.floating import floats
 from fluxbump.gate.invariants import GateReport, Judged, combine, evaluate
-from fluxbump.pins import Violation
+from fluxbump.pins import PinSite, Violation
 from fluxbump.remote.index import HelmIndex
 from fluxbump.results import BumpResult
 from fluxbump.scan.charts import tracked_charts
@@ -49,7 +50,7 @@ def run_gate(root: Path, gate: Gate, result: BumpResult) -> str:
     judged = Judged()  # (an umbrella's releases, in moved and unmoved components: once)
     moved = combine([evaluate(tree.discovery(c), gate.index, judged)
                      for c in tree.components if c.name in gate.moved])  # fmt: skip
-    result.warnings += left_unproven(moved)
+    result.warnings += left_unproven(moved, tree.release_pins())
     after, _ = drift(tree, gate.index, gate.moved, judged)
     known = {_key(v) for v in gate.baseline}
     violations = moved.failures() + [v for v in after if _key(v) not in known]
@@ -82,11 +83,17 @@ def run_gate(root: Path, gate: Gate, result: BumpResult) -> str:
     return f"passed: {len(moved.rows) - unproven} pin-sites consistent{left}{ran}{schemas}"
 
 
-def left_unproven(report: GateReport) -> list[str]:
+def left_unproven(report: GateReport, release_pins: list[PinSite]) -> list[str]:
     """The moved components' pins the bump left as written because the repository does not
-    say their value (a ``${VAR}`` set elsewhere, a template, ``latest``): the gate passes
-    on them, so they are named (the first ``_NAMED``), to be checked by hand."""
-    left = [row for row in report.rows if not row.proven]
+    say their value (a ``${VAR}`` set elsewhere, a template): the gate passes on them, so
+    they are named (the first ``_NAMED``), to be checked by hand. A release pin that names no
+    release (``latest``) was named with the plan (gate/floating.py)."""
+    said = {(s.file, s.line, s.value) for s in release_pins if floats(s)}
+    left = [
+        r
+        for r in report.rows
+        if not r.proven and (r.site.file, r.site.line, r.site.value) not in said
+    ]
     named = [
         f"{row.site.where}: {row.site.role} {row.site.value} left as written: fluxbump cannot "
         f"prove it is {row.expected}{f' ({row.why})' if row.why else ''}; check it by hand"

@@ -20,8 +20,10 @@ bootstrap script, a Taskfile, a Makefile or a CI step install that release too
 Either installs Flux (it counts as installed for the downgrade guard, as the ``flux
 bootstrap`` manifests do). Only the version inside the URL is the pin: it is edited as text,
 so the rest of the entry, its quotes and its comment stay as written. A branch (``ref=main``)
-is not a pin: it is reported, never rewritten; a ``releases/latest/download/`` asset is not
-read at all (tests/test_install_pins.py).
+is not a pin: it is reported, never rewritten; nor is a ``releases/latest/download/`` asset
+(``kubectl apply -f …/releases/latest/download/install.yaml`` in microsoft/kalypso's
+deploy.sh): its site's value is ``latest``, shown unproven as ``ref=main`` and the action's
+default are (tests/test_install_pins.py).
 """
 
 from __future__ import annotations
@@ -75,6 +77,11 @@ _SEPARATORS = frozenset({"|", "||", "&&", ";", ">", ">>", "&"})
 _NOT_COMMANDS = (*FILE_NAMES, "gotk-components.yaml")
 _ASSET = re.compile(
     r"^https://github\.com/fluxcd/flux2/releases/download/(?P<version>[^/\s]+)/install\.yaml$"
+)
+# The newest release's asset: whichever release is newest when it runs, so no pin; its
+# ``latest`` is the site's value, compared with nothing and never rewritten.
+_LATEST_ASSET = re.compile(
+    r"^https://github\.com/fluxcd/flux2/releases/(?P<version>latest)/download/install\.yaml$"
 )
 
 
@@ -284,7 +291,7 @@ def _entry_pin(source: SourceFile, field: str, entry: Any) -> PinSite | None:
 
 def _version_in(url: str) -> tuple[int, str, str] | None:
     """Where in ``url`` the release is, the release, and what of flux2 the entry names."""
-    asset = _ASSET.match(url)
+    asset = _ASSET.match(url) or _LATEST_ASSET.match(url)
     if asset is not None:
         return asset.start("version"), asset.group("version"), ASSET
     match = _GIT.match(url)

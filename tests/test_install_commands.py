@@ -102,6 +102,25 @@ def test_to_moves_the_release_in_each_command_line_and_nothing_else(tmp_path: Pa
     assert run_cli("check", "--repo", str(repo), "--offline").code == 0
 
 
+def test_a_command_ended_by_a_semicolon_on_its_line_is_still_a_pin(tmp_path: Path) -> None:
+    # microsoft/kalypso's scripts/bootstrap/lib/cluster.sh:263: ``if ! kubectl apply -f URL;
+    # then``. The ``;`` was taken as part of the URL, so the pin was not read and 'to' left it.
+    script = (
+        "#!/bin/sh\n"
+        "if ! kubectl apply -f https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml; then\n"
+        "  exit 1\nfi\n"
+        "kubectl apply -k github.com/fluxcd/flux2/manifests/install?ref=v2.4.0;echo done\n"
+    )
+    repo = write_repo(tmp_path / "repo", {SCRIPT: script})
+    assert [(where, value) for _, where, value, _, _ in rows(repo)] == [
+        (f"{SCRIPT}:2", "v2.4.0"),
+        (f"{SCRIPT}:5", "v2.4.0"),
+    ]
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / SCRIPT).read_text("utf-8") == script.replace("v2.4.0", "v2.5.1")
+
+
 def test_a_cloud_init_template_may_install_flux_by_kustomize_from_its_repository(
     tmp_path: Path, helm_server: HelmServer
 ) -> None:

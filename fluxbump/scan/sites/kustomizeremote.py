@@ -52,8 +52,9 @@ _GIT = re.compile(
 )
 # A command that fetches a URL it is given: kubectl (``apply -k``/``-f``) or kustomize.
 _COMMAND = re.compile(r"\b(kubectl|kustomize)\b")
-# One word of a command line, without the quotes around it.
-_WORD = re.compile(r"[^\s'\"`]+")
+# One word of a command line, without the quotes around it, nor the ``;`` that ends its
+# command (``if ! kubectl apply -f URL; then`` in microsoft/kalypso's cluster.sh).
+_WORD = re.compile(r"[^\s'\"`;]+")
 # kubectl's options that take the URL in the same word.
 _OPTION = re.compile(r"^(?:--kustomize=|--filename=|-[kf]=?)")
 # ``flux install`` / ``flux bootstrap <provider>``, as a command (not inside a word), with

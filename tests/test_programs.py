@@ -82,20 +82,20 @@ def test_each_line_of_a_program_that_pins_flux_is_named(tmp_path: Path) -> None:
     assert status.code == 0, status.stdout + status.stderr
     # (in the walk's order: a directory's files, then its subdirectories)
     assert program_warnings(status.stderr) == [
-        "warning: infra/flux.ts:5",
+        "warning: infra/flux.ts:6",  # the chart's version, the line below its name
         "warning: infra/operator.py:4",
-        "warning: infra/go/main.go:9",
-        "warning: lib/addons/fluxcd/index.ts:5",
+        "warning: infra/go/main.go:10",
+        "warning: lib/addons/fluxcd/index.ts:6",
         "warning: lib/addons/fluxcd/index.ts:9",
     ]
     said = {line.split(": ", 2)[1]: line for line in status.stderr.splitlines()}
-    assert "this Pulumi program pins the flux2 chart here" in said["infra/flux.ts:5"]
+    assert "this Pulumi program pins the flux2 chart here" in said["infra/flux.ts:6"]
     assert "the flux-operator chart" in said["infra/operator.py:4"]
     assert (
         "this AWS CDK program pins a Flux release (fluxcd/flux2/releases/download)"
         in (said["lib/addons/fluxcd/index.ts:9"])
     )
-    assert said["infra/flux.ts:5"].endswith(
+    assert said["infra/flux.ts:6"].endswith(
         "which fluxbump does not read, check or move: move it by hand when Flux moves, or list "
         "the file under exclude: in .fluxbump.yaml if it does not deploy this repository's Flux"
     )
@@ -111,10 +111,10 @@ def test_json_places_each_program_warning(tmp_path: Path) -> None:
     assert status.code == 0, status.stdout + status.stderr
     placed = [(w["file"], w["line"]) for w in json.loads(status.stdout)["warnings"] if w["file"]]
     assert placed == [
-        ("infra/flux.ts", 5),
+        ("infra/flux.ts", 6),
         ("infra/operator.py", 4),
-        ("infra/go/main.go", 9),
-        ("lib/addons/fluxcd/index.ts", 5),
+        ("infra/go/main.go", 10),
+        ("lib/addons/fluxcd/index.ts", 6),
         ("lib/addons/fluxcd/index.ts", 9),
     ]
 
@@ -138,9 +138,41 @@ def test_a_repository_pinning_flux_only_in_a_program_says_where(tmp_path: Path) 
     assert check.code == 2, check.stdout + check.stderr
     assert "nothing to check" in check.stderr
     assert program_warnings(check.stderr) == [
-        "warning: lib/addons/fluxcd/index.ts:5",
+        "warning: lib/addons/fluxcd/index.ts:6",
         "warning: lib/addons/fluxcd/index.ts:9",
     ]
+
+
+# Where no version key of the chart's own object follows, the chart line is named.
+CDK_NO_VERSION_BELOW = """\
+import * as cdk from 'aws-cdk-lib';
+
+const a = { chart: "flux2" };
+const b = { version: "1.0.0" };
+const c = {
+    chart: "flux2",
+    appVersion: "2.3.0",
+    values: {
+        version: "9.9.9",
+    },
+};
+const d = {
+    version: "2.13.0", chart: "flux2",
+};
+"""
+
+
+def test_a_program_warning_names_the_chart_version_line_of_the_same_object_else_the_chart(
+    tmp_path: Path,
+) -> None:
+    # cdk-eks-blueprints' index.ts names the chart at 182 and its version at 183, the line a
+    # human moves; the warning named 182. Another object's version, a nested values key or
+    # appVersion is not the chart's version.
+    root = write_repo(tmp_path / "repo", {"lib/flux.ts": CDK_NO_VERSION_BELOW})
+    status = run_cli("status", "--repo", str(root), "--offline", "--json")
+    assert status.code in (0, 2), status.stdout + status.stderr
+    placed = [(w["file"], w["line"]) for w in json.loads(status.stdout)["warnings"] if w["file"]]
+    assert placed == [("lib/flux.ts", 3), ("lib/flux.ts", 6), ("lib/flux.ts", 13)]
 
 
 def test_excluded_programs_are_not_named(tmp_path: Path) -> None:

@@ -65,11 +65,42 @@ def program_notes(root: Path, rel: str) -> list[PlacedWarning]:
     except (UsageError, NotRegularFile):  # not text: no program of ours to name
         return []
     notes = []
-    for number, line in enumerate(lines(text), 1):
-        found = _CHART.search(line) or _MANIFESTS.search(line)
-        if found is not None:
-            notes.append(PlacedWarning(rel, number, _message(framework, found.group("what"))))
+    program = lines(text)
+    for number, line in enumerate(program, 1):
+        chart = _CHART.search(line)
+        found = chart or _MANIFESTS.search(line)
+        if found is None:
+            continue
+        if chart is not None:  # the line a human edits: the version's, when the call has one
+            number += _version_below(program[number - 1 : number + _VERSION_LINES], chart.start())
+        notes.append(PlacedWarning(rel, number, _message(framework, found.group("what"))))
     return notes
+
+
+# The chart's version key in the same call: ``version: '2.13.0'``, ``version="2.14.1"``, Go's
+# ``Version: pulumi.String("2.12.4")`` (not ``appVersion``, nor a nested object's key).
+_VERSION_KEY = re.compile(r"""^[ \t]*["']?(?:version|Version)["']?[ \t]*[:=]""")
+# How far below the chart line a version is looked for (cdk-eks-blueprints: the next line).
+_VERSION_LINES = 5
+
+
+def _version_below(program: list[str], key: int) -> int:
+    """How many lines below the chart line (``program[0]``, its chart key at ``key``) the
+    chart's version key is, within the same object literal or call; 0 when there is none."""
+    depth = _depth(program[0][key:])
+    for below, line in enumerate(program[1:], 1):
+        if depth < 0:
+            return 0  # the object closed before any version
+        if depth == 0 and _VERSION_KEY.match(line):
+            return below
+        depth += _depth(line)
+    return 0
+
+
+def _depth(text: str) -> int:
+    """Brackets ``text`` opens less those it closes (strings are not told apart: a version
+    or chart name holds none)."""
+    return sum(text.count(c) for c in "{([") - sum(text.count(c) for c in "})]")
 
 
 def _message(framework: str, what: str) -> str:

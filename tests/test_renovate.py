@@ -257,6 +257,25 @@ def test_the_kind_managers_leave_ranges_variables_and_other_steps_alone(
             assert _py(pattern).search(text) is None, word
 
 
+def test_pins_naming_no_release_get_no_manager(tmp_path: Path) -> None:
+    # A script applying the latest release, a kustomize remote at main and the action's
+    # default: nothing for Renovate to move, so no manager that could match none of them.
+    repo = tmp_path / "repo"
+    files = {
+        "deploy.sh": "kubectl apply -f https://github.com/fluxcd/flux2/releases/latest/download/install.yaml\n",
+        "flux/kustomization.yaml": "resources:\n  - github.com/fluxcd/flux2/manifests/install?ref=main\n",
+        ".github/workflows/ci.yaml": "on: push\njobs:\n  t:\n    runs-on: x\n    steps:\n"
+        "      - uses: fluxcd/flux2/action@main\n",
+        ".tool-versions": "flux2 2.4.0\n",
+    }
+    for rel, text in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text, "utf-8")
+    init_git(repo)
+    described = [m["description"] for m in generated(repo)["customManagers"]]
+    assert not [d for d in described if "command line" in d or "action step" in d], described
+
+
 # Lookaround and back-references: RE2, which Renovate uses when its native module is built
 # (its Docker image, most npm installs), refuses them, and Renovate then rejects the whole
 # config ("Repository has invalid config") and moves nothing.

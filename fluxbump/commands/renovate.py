@@ -20,6 +20,7 @@ from fluxbump.commands.renovate_lines import operator_manifest_string
 from fluxbump.components import FLUX_INSTALL_URL
 from fluxbump.config import CI_PIPELINES, Config, load_config
 from fluxbump.errors import UsageError
+from fluxbump.gate.floating import floats
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.roles import read_once
 from fluxbump.scan.sites.ansible import chart_ref_variables, is_task_pin
@@ -111,6 +112,8 @@ def found_kinds(tree: Survey) -> set[str]:
     kinds |= {"terraform-instance"} if _terraform_instance_pins(tree) else set()
     kinds |= {"operator-manifest"} if _operator_manifest_pins(tree) else set()
     for site in tree.release_pins():
+        if floats(site):  # ``latest``, a branch: no version for Renovate to move
+            continue
         if site.role is Role.CLI and site.owner.startswith(IMAGE):
             kinds.add("cli-image")
         elif site.role is Role.INSTANCE and versions.is_pin(site.value) and not _in_terraform(site):

@@ -62,7 +62,13 @@ def chart():
 """
 # The repository's own Flux pin, so check has something to compare.
 TOOLS = "flux2 2.4.0\n"
+# Each framework's project file (what ``pulumi up`` and ``cdk deploy`` read): programs are looked
+# for at and below the directories holding one.
+PULUMI_PROJECT = "name: infra\nruntime: nodejs\n"
+CDK_PROJECT = '{"app": "npx ts-node bin/main.ts"}\n'
 FILES = {
+    "infra/Pulumi.yaml": PULUMI_PROJECT,
+    "cdk.json": CDK_PROJECT,
     "infra/flux.ts": PULUMI_TS,
     "infra/operator.py": PULUMI_PY,
     "infra/go/main.go": PULUMI_GO,
@@ -133,7 +139,9 @@ def test_a_bump_leaves_programs_as_written_and_names_them(tmp_path: Path) -> Non
 
 
 def test_a_repository_pinning_flux_only_in_a_program_says_where(tmp_path: Path) -> None:
-    root = write_repo(tmp_path / "repo", {"lib/addons/fluxcd/index.ts": CDK_TS})
+    root = write_repo(
+        tmp_path / "repo", {"lib/addons/fluxcd/index.ts": CDK_TS, "cdk.json": CDK_PROJECT}
+    )
     check = run_cli("check", "--repo", str(root), "--offline")
     assert check.code == 2, check.stdout + check.stderr
     assert "nothing to check" in check.stderr
@@ -168,7 +176,9 @@ def test_a_program_warning_names_the_chart_version_line_of_the_same_object_else_
     # cdk-eks-blueprints' index.ts names the chart at 182 and its version at 183, the line a
     # human moves; the warning named 182. Another object's version, a nested values key or
     # appVersion is not the chart's version.
-    root = write_repo(tmp_path / "repo", {"lib/flux.ts": CDK_NO_VERSION_BELOW})
+    root = write_repo(
+        tmp_path / "repo", {"lib/flux.ts": CDK_NO_VERSION_BELOW, "cdk.json": CDK_PROJECT}
+    )
     status = run_cli("status", "--repo", str(root), "--offline", "--json")
     assert status.code in (0, 2), status.stdout + status.stderr
     placed = [(w["file"], w["line"]) for w in json.loads(status.stdout)["warnings"] if w["file"]]
@@ -181,3 +191,15 @@ def test_excluded_programs_are_not_named(tmp_path: Path) -> None:
     status = run_cli("status", "--repo", str(root), "--offline")
     assert status.code == 0, status.stdout + status.stderr
     assert program_warnings(status.stderr) == []
+
+
+def test_code_outside_a_project_of_a_framework_is_not_read(tmp_path: Path) -> None:
+    """Without the project file a framework deploys from, the same code deploys nothing here
+    (a library of constructs, a copy in docs): a code-heavy monorepo's sources are not read."""
+    files = {
+        rel: text for rel, text in FILES.items() if rel not in ("infra/Pulumi.yaml", "cdk.json")
+    }
+    root = write_repo(tmp_path / "repo", {**files, "other/Pulumi.yaml": PULUMI_PROJECT})
+    check = run_cli("check", "--repo", str(root), "--offline")
+    assert check.code == 0, check.stdout + check.stderr
+    assert program_warnings(check.stderr) == []

@@ -254,3 +254,50 @@ def test_the_install_script_given_a_release_is_a_cli_pin(tmp_path: Path) -> None
         "FLUX_VERSION=2.4.0", "FLUX_VERSION=2.5.1"
     ).replace('"2.4.0"', '"2.5.1"')
     assert (repo / INSTALL_IMAGE).read_text() == INSTALL_IMAGE_TEXT.replace("2.4.0", "2.5.1")
+
+
+UNREAD_WORKFLOW = ".github/workflows/e2e.yaml"
+UNREAD_WORKFLOW_TEXT = """\
+jobs:
+  e2e:
+    steps:
+      - run: curl -s https://fluxcd.io/install.sh | sudo bash
+"""
+UNREAD_SCRIPT = "bin/install_flux.sh"
+UNREAD_SCRIPT_TEXT = """\
+#!/bin/bash
+# curl -s https://fluxcd.io/install.sh | bash
+curl -s https://fluxcd.io/install.sh | FLUX_VERSION=$1 bash
+curl -s https://fluxcd.io/install.sh > ~/bin/install-flux2.sh
+FLUX_VERSION=$1 ~/bin/install-flux2.sh
+"""
+
+
+def test_an_install_script_run_whose_release_the_file_does_not_give_is_shown_unproven(
+    tmp_path: Path,
+) -> None:
+    """Each run installs a CLI (the latest with no FLUX_VERSION, as the action with no
+    ``version``; a caller's ``$1``; a saved copy run later), so none is skipped silently
+    (SovereignCloudStack/k8s-cluster-api-provider's install_flux.sh): shown, never moved."""
+    files = {
+        INSTALL: INSTALL_TEXT,
+        UNREAD_WORKFLOW: UNREAD_WORKFLOW_TEXT,
+        UNREAD_SCRIPT: UNREAD_SCRIPT_TEXT,
+    }
+    repo = repo_with(tmp_path, files)
+    latest = "fluxcd.io/install.sh (no FLUX_VERSION: the latest release)"
+    assert cli_rows(repo) == [
+        (f"{UNREAD_WORKFLOW}:4", "latest", latest, False),
+        (f"{UNREAD_SCRIPT}:3", "$1", "fluxcd.io/install.sh", False),
+        (f"{UNREAD_SCRIPT}:4", "latest", latest, False),
+        (f"{INSTALL}:3", "2.4.0", "fluxcd.io/install.sh", True),
+        (f"{INSTALL}:4", "2.4.0", "fluxcd.io/install.sh", True),
+    ]
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr
+    assert "3 cannot be proven" in check.stdout
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stderr
+    assert (repo / UNREAD_WORKFLOW).read_text() == UNREAD_WORKFLOW_TEXT
+    assert (repo / UNREAD_SCRIPT).read_text() == UNREAD_SCRIPT_TEXT
+    assert (repo / INSTALL).read_text() == INSTALL_TEXT.replace("2.4.0", "2.5.1")

@@ -104,14 +104,22 @@ IMAGE = "fluxcd/flux-cli image"
 # Flux's install script piped to a shell given ``FLUX_VERSION`` (the script fetches
 # ``tags/v${FLUX_VERSION}``: the release without its "v"); raw.githubusercontent.com's copy
 # of ``install/flux.sh`` is the same script.
-_SCRIPT_NAME = re.compile(rb"fluxcd\.io/install\.sh|fluxcd/flux2/[^/\s]+/install/flux\.sh")
+_SCRIPT_URL = r"(?:fluxcd\.io/install\.sh|fluxcd/flux2/[^/\s]+/install/flux\.sh)"
+_SCRIPT_NAME = re.compile(_SCRIPT_URL.encode())
 _INSTALL_SCRIPT = re.compile(
-    r"(?:fluxcd\.io/install\.sh|fluxcd/flux2/[^/\s]+/install/flux\.sh)[^|\n]*\|[ \t]*"
+    rf"{_SCRIPT_URL}[^|\n]*\|[ \t]*"
     r"(?:sudo(?:[ \t]+-[A-Za-z]+)*[ \t]+)?(?:env[ \t]+)?(?:[A-Za-z_]\w*=\S*[ \t]+)*"
     rf"FLUX_VERSION=(?P<quote>[\"']?)(?P<version>{_RELEASE})(?P=quote)(?=[\s;&|]|$)",
     re.MULTILINE,
 )
 INSTALL_SCRIPT = "fluxcd.io/install.sh"
+# Any other run of the script still installs a CLI: with no ``FLUX_VERSION`` on its line the
+# latest release (as the action with no ``version``; a copy saved to run later too, unless
+# its caller sets one), else the release a value this file does not spell gives
+# (``FLUX_VERSION=$1``). Shown at its line, unproven, never edited.
+_SCRIPT_USE = re.compile(_SCRIPT_URL)
+_GIVEN = re.compile(r"\bFLUX_VERSION=(?P<quote>[\"']?)(?P<version>[^\s\"';&|]+)")
+LATEST_SCRIPT = f"{INSTALL_SCRIPT} (no FLUX_VERSION: the latest release)"
 
 
 def find_cli_pins(source: SourceFile) -> list[PinSite]:
@@ -257,7 +265,29 @@ def _install_script_pins(source: SourceFile) -> list[PinSite]:
         if COMMENT.search(line) is None:
             version = match.group("version")
             sites.append(_text_site(source, match.start("version"), version, INSTALL_SCRIPT))
-    return follow_file_variables(source, sites)
+    read = {source.line_at(site.start) for site in sites}
+    return follow_file_variables(source, sites) + _unread_script_runs(source, read)
+
+
+def _unread_script_runs(source: SourceFile, read: set[int]) -> list[PinSite]:
+    """Each run of the install script outside comments on a line none of ``read`` is:
+    ``latest`` at its URL (nothing to splice), or the ``FLUX_VERSION`` value the file does
+    not spell."""
+    sites = []
+    for match in _SCRIPT_USE.finditer(source.text):
+        at = source.line_at(match.start())
+        if at in read or COMMENT.search(source.line_before(match.start())) is not None:
+            continue
+        read.add(at)
+        end = source.text.find("\n", match.end())
+        given = _GIVEN.search(source.text, match.end(), end if end >= 0 else len(source.text))
+        if given is None:
+            site = _text_site(source, match.start(), "latest", LATEST_SCRIPT)
+            sites.append(replace(site, end=site.start))
+        else:
+            version = given.group("version")
+            sites.append(_text_site(source, given.start("version"), version, INSTALL_SCRIPT))
+    return sites
 
 
 # A sha256 digest (hex), alone or after ``sha256:``: what a download is verified against.

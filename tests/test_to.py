@@ -543,6 +543,16 @@ def test_a_cluster_file_linked_to_the_template_is_bumped_once(
     assert run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url).code == 0
 
 
+def test_a_link_to_the_repository_root_is_inside_it_and_not_named(tmp_path: Path) -> None:
+    """A directory linked to the root (``clusters/prod/all -> ../..``) is the repository:
+    not walked again (its files are found where they are), and no link out of it."""
+    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    (repo / "clusters/all").symlink_to("..")
+    outcome = run_cli("check", "--repo", str(repo), "--offline")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert "symlink" not in outcome.stderr
+
+
 def test_push_without_the_remote_is_refused_before_any_write(
     tmp_path: Path, helm_server: HelmServer
 ) -> None:

@@ -603,7 +603,7 @@ def _links_inside(path: str, rel: str, inside: str) -> bool:
     no content of the repository (a developer's home file, a device), and one such link
     must not stop the run; it is named once instead."""
     target = os.path.realpath(path)
-    if target.startswith(inside):
+    if target.startswith(inside) or target == inside[:-1]:  # (a link to the root is inside)
         return True
     _UNFOLLOWED[
         f"{rel}: a symlink to {target}, outside the repository; not followed (git stores the "

@@ -129,19 +129,32 @@ def test_sync_follows_a_kustomize_install_renovate_moved_to_such_a_release(
     assert "no flux2 chart carries Flux 2.5.0: the CRDs of flux2 2.15.0" in synced.stderr
 
 
-def test_what_a_release_no_chart_carries_stored_blocks_a_later_drop(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("history", "stored_by"),
+    [
+        (["2.5.0"], "Flux 2.5.0 (flux2 2.15.0 standing in)"),
+        (["2.5.0", "2.5.1"], "flux2 2.15.0"),  # (2.5.1 pinned: the chart carrying it stored it)
+    ],
+    ids=["stand-in-only", "also-carried"],
+)
+def test_what_a_release_no_chart_carries_stored_blocks_a_later_drop(
+    tmp_path: Path, history: list[str], stored_by: str
+) -> None:
     # The history pinned 2.5.0 (OCIRepositories stored as v1beta2, as 2.5.1 stores them), then
     # 2.7.2; 2.8 no longer serves v1beta2. 2.5.0 mapped to no chart, so the drop passed as
     # "served only: no release this repository pinned stored it" and the move was let through.
-    repo = kustomize_remote(tmp_path, "2.5.0")
-    edit(repo, REMOTE, "ref=v2.5.0", "ref=v2.7.2")
-    git(repo, "commit", "-qam", "flux 2.7.2")
+    # The refusal named the chart standing in ("stored by flux2 2.15.0"), which the repository
+    # never pinned, not the release it pinned.
+    repo = kustomize_remote(tmp_path, history[0])
+    for before, release in zip(history, [*history[1:], "2.7.2"], strict=True):
+        edit(repo, REMOTE, f"ref=v{before}", f"ref=v{release}")
+        git(repo, "commit", "-qam", f"flux {release}")
     error = refused(repo, "2.8.5", 4)
     assert error.startswith(
         f"error: flux2 2.17.1 ({REMOTE}:4) -> flux2 2.18.3 stops serving CRD API versions that "
         "a release this repository pinned stored"
     ), error
-    assert "ocirepositories.source.toolkit.fluxcd.io/v1beta2 (stored by flux2 2.15.0)" in error
+    assert f"ocirepositories.source.toolkit.fluxcd.io/v1beta2 (stored by {stored_by})" in error
 
 
 def test_a_pre_release_the_chart_skipped_is_refused_saying_why(tmp_path: Path) -> None:

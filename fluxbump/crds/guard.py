@@ -448,16 +448,12 @@ def schema_violations(
     # the manifests that hold releases, not a cloud-init file that writes a HelmChart (a
     # Terraform template is no YAML; the manifests it writes are not validated)
     files = {s.file for s in found.releases if not is_written(s)}
-    if found.component.outside_charts:  # (no chart's releases: the manifests pinning Flux)
-        files |= {s.file for s in found.release_pins if s.role in _FLUX_OBJECT_PINS}
+    if found.component.outside_charts:  # (no chart's releases: the FluxInstance files, which
+        # hold the HelmReleases of flux-operator's charts and often the cluster's others)
+        files |= {s.file for s in found.release_pins if s.role is Role.INSTANCE}
     texts = {rel: found.sources[rel].text for rel in sorted(files)}
     release = f"Flux {versions.normalize(release)}"
     return validate_files(texts, crds, release=release, is_patch=patch_files(found.root)), []
-
-
-# Release pins held by Flux objects (a FluxInstance, Flux's own OCIRepository or
-# GitRepository); a kustomization.yaml, gotk-components.yaml or a Terraform file holds none.
-_FLUX_OBJECT_PINS = frozenset({Role.INSTANCE, Role.FLUX_MANIFESTS, Role.FLUX_GIT})
 
 
 def charts_of_release(index: HelmIndex, chart: str) -> ReleaseCharts:

@@ -247,9 +247,13 @@ kind: HelmRelease
 metadata:
   name: other
 spec:
+  interval: 1h
   chart:
     spec:
       chart: podinfo
+      sourceRef:
+        kind: HelmRepository
+        name: podinfo
   values:
     instance:
       distribution:

@@ -14,6 +14,7 @@ import pytest
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import changed_lines, edit, git, snapshot, write_repo
 from tests.support.flux_release import COMPONENTS, export, install_stand_in
+from tests.test_release_pins import OPERATOR, operator_only
 
 REMOTE = "clusters/prod/flux-system/kustomization.yaml"
 REMOTE_TEXT = """\
@@ -36,6 +37,7 @@ spec:
     branch: main
 """
 GOTK = "clusters/prod/flux-system/gotk-components.yaml"
+INSTANCE = "clusters/prod/flux-instance.yaml"
 
 
 def kustomize_remote(tmp_path: Path, release: str) -> Path:
@@ -127,19 +129,32 @@ def test_sync_follows_a_kustomize_install_renovate_moved_to_such_a_release(
     assert "no flux2 chart carries Flux 2.5.0: the CRDs of flux2 2.15.0" in synced.stderr
 
 
-def test_what_a_release_no_chart_carries_stored_blocks_a_later_drop(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("history", "stored_by"),
+    [
+        (["2.5.0"], "Flux 2.5.0 (flux2 2.15.0 standing in)"),
+        (["2.5.0", "2.5.1"], "flux2 2.15.0"),  # (2.5.1 pinned: the chart carrying it stored it)
+    ],
+    ids=["stand-in-only", "also-carried"],
+)
+def test_what_a_release_no_chart_carries_stored_blocks_a_later_drop(
+    tmp_path: Path, history: list[str], stored_by: str
+) -> None:
     # The history pinned 2.5.0 (OCIRepositories stored as v1beta2, as 2.5.1 stores them), then
     # 2.7.2; 2.8 no longer serves v1beta2. 2.5.0 mapped to no chart, so the drop passed as
     # "served only: no release this repository pinned stored it" and the move was let through.
-    repo = kustomize_remote(tmp_path, "2.5.0")
-    edit(repo, REMOTE, "ref=v2.5.0", "ref=v2.7.2")
-    git(repo, "commit", "-qam", "flux 2.7.2")
+    # The refusal named the chart standing in ("stored by flux2 2.15.0"), which the repository
+    # never pinned, not the release it pinned.
+    repo = kustomize_remote(tmp_path, history[0])
+    for before, release in zip(history, [*history[1:], "2.7.2"], strict=True):
+        edit(repo, REMOTE, f"ref=v{before}", f"ref=v{release}")
+        git(repo, "commit", "-qam", f"flux {release}")
     error = refused(repo, "2.8.5", 4)
     assert error.startswith(
         f"error: flux2 2.17.1 ({REMOTE}:4) -> flux2 2.18.3 stops serving CRD API versions that "
         "a release this repository pinned stored"
     ), error
-    assert "ocirepositories.source.toolkit.fluxcd.io/v1beta2 (stored by flux2 2.15.0)" in error
+    assert f"ocirepositories.source.toolkit.fluxcd.io/v1beta2 (stored by {stored_by})" in error
 
 
 def test_a_pre_release_the_chart_skipped_is_refused_saying_why(tmp_path: Path) -> None:
@@ -192,3 +207,31 @@ def test_a_fleets_pins_of_a_release_no_chart_carries_are_named_once(tmp_path: Pa
         f"warning: CRD guard: no flux2 chart carries Flux v2.5.0 (clusters/c0/{REMOTE}:4 and 2 "
         "more): judged by the CRDs of flux2 2.15.0, of its minor line"
     ]
+
+
+def test_the_gate_validates_flux_objects_by_the_chart_standing_in(tmp_path: Path) -> None:
+    # A HelmRelease field Flux 2.8 added (healthCheckExprs) beside a FluxInstance: a move to
+    # 2.7.0, which no chart carries, wrote it unvalidated (the gate validated only by a
+    # target's own chart, and only the files holding releases of the chart); 2.7's schema
+    # (flux2 2.17.1, Flux 2.7.2) lacks it: the server would prune it.
+    checks = (
+        "  healthCheckExprs:\n    - apiVersion: v1\n      kind: Secret\n      current: 'true'\n"
+    )
+    instance = OPERATOR.replace("  chartRef:\n", f"{checks}  chartRef:\n")
+    repo = operator_only(tmp_path, instance)
+    before = snapshot(repo)
+    failed = run_cli("to", "2.7.0", "--repo", str(repo), "--offline")
+    assert failed.code == 1, failed.stdout + failed.stderr
+    assert failed.stderr.strip().endswith(
+        f"{INSTANCE}:19: HelmRelease flux-system/flux-instance: spec.healthCheckExprs: unknown "
+        "field in helm.toolkit.fluxcd.io/v2 of Flux 2.7.2; the CRD schemas of flux2 2.17.1 "
+        "(Flux 2.7.2) stood in for Flux 2.7.0's, which no chart carries"
+    ), failed.stderr
+    assert snapshot(repo) == before
+    assert git(repo, "branch", "--list") == "* main"
+    moved = run_cli("to", "2.8.0", "--repo", str(repo), "--offline")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (
+        "gate: passed: 3 pin-sites consistent; Flux objects valid for flux2 2.18.0 (standing in "
+        "for Flux 2.8.0)"
+    ) in moved.stdout

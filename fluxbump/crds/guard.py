@@ -12,7 +12,7 @@ itself (cached by digest).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -350,7 +350,8 @@ def compare_crds(
     warnings = install_notes(installed, chart) + warnings
     around = tuple(dict.fromkeys(one.site.value for one in installed if one.stand_ins))
     if history is not None and drops:
-        drops, more = _classify(drops, index, chart, [*running, *history.charts])
+        pinned = [*running, *history.charts]
+        drops, more = _classify(drops, index, chart, pinned, dict(history.stood_in))
         warnings += more
     return CrdComparison(
         chart, running, target, tuple(drops), tuple(warnings), history, flux_clusters(found),
@@ -359,9 +360,14 @@ def compare_crds(
 
 
 def _classify(
-    drops: list[Drop], index: HelmIndex, chart: str, pinned: list[str]
+    drops: list[Drop],
+    index: HelmIndex,
+    chart: str,
+    pinned: list[str],
+    stood_in: Mapping[str, str],
 ) -> tuple[list[Drop], list[str]]:
-    """Mark each drop stored by a pinned chart, or served only. A pinned chart whose CRD
+    """Mark each drop stored by a pinned chart (by the releases it stood in for, where no
+    chart carries them: ``PinHistory.stood_in``), or served only. A pinned chart whose CRD
     facts are unknown offline leaves every drop counted as stored (the conservative rule)."""
     facts: dict[str, CrdFacts] = {}
     for version in dict.fromkeys(pinned):
@@ -374,13 +380,20 @@ def _classify(
         facts[version] = known
     stored = stored_versions(facts)
     return [
-        replace(d, stored_by=f"{chart} {stored[(d.crd, d.version)]}")
+        replace(d, stored_by=_stored_by(chart, stored[(d.crd, d.version)], stood_in))
         if (d.crd, d.version) in stored
         else d
         if d.stored
         else replace(d, served_only=True)
         for d in drops
     ], []
+
+
+def _stored_by(chart: str, version: str, stood_in: Mapping[str, str]) -> str:
+    """``flux2 2.17.1``; for a chart only standing in, the releases it stood in for first
+    (``Flux 2.5.0 (flux2 2.15.0 standing in)``): the repository pinned those, not it."""
+    named = f"{chart} {version}"
+    return f"{stood_in[version]} ({named} standing in)" if version in stood_in else named
 
 
 def check_violations(found: Discovery, comparison: CrdComparison | None) -> list[Violation]:
@@ -435,31 +448,53 @@ def schema_violations(
     # the manifests that hold releases, not a cloud-init file that writes a HelmChart (a
     # Terraform template is no YAML; the manifests it writes are not validated)
     files = {s.file for s in found.releases if not is_written(s)}
+    if found.component.outside_charts:  # (no chart's releases: the FluxInstance files, which
+        # hold the HelmReleases of flux-operator's charts and often the cluster's others)
+        files |= {s.file for s in found.release_pins if s.role is Role.INSTANCE}
     texts = {rel: found.sources[rel].text for rel in sorted(files)}
     release = f"Flux {versions.normalize(release)}"
     return validate_files(texts, crds, release=release, is_patch=patch_files(found.root)), []
 
 
-def charts_of_release(index: HelmIndex, chart: str) -> Callable[[str], list[str]]:
+def charts_of_release(index: HelmIndex, chart: str) -> ReleaseCharts:
+    """``ReleaseCharts`` of ``chart`` in ``index``."""
+    return ReleaseCharts(index, chart)
+
+
+class ReleaseCharts:
     """Flux release -> the chart versions carrying it (the index's, else the catalog's); for
-    one no chart carries, those whose CRDs judge what it stored (``_standing_in``)."""
-    from fluxbump.crds.definitions import catalog_releases
+    one no chart carries, those whose CRDs judge what it stored (``_standing_in``), each
+    remembered with the releases it stood in for (``stood_in``: a refusal names them)."""
 
-    by_release: dict[str, list[str]] = {}
-    for entry in index.versions_of(chart):
-        if versions.is_pin(entry.app_version) and versions.is_pin(entry.version):
-            by_release.setdefault(versions.normalize(entry.app_version), []).append(entry.version)
-    catalog = catalog_releases() if chart == "flux2" else {}
+    def __init__(self, index: HelmIndex, chart: str) -> None:
+        from fluxbump.crds.definitions import catalog_releases
 
-    stand_ins: dict[str, list[str]] = {}  # (each reads the whole index: once per release)
+        self.index, self.chart = index, chart
+        self.by_release: dict[str, list[str]] = {}
+        for entry in index.versions_of(chart):
+            if versions.is_pin(entry.app_version) and versions.is_pin(entry.version):
+                release = versions.normalize(entry.app_version)
+                self.by_release.setdefault(release, []).append(entry.version)
+        self.catalog = catalog_releases() if chart == "flux2" else {}
+        self.stand_ins: dict[str, list[str]] = {}  # (each reads the whole index: once)
+        self.carried: set[str] = set()  # the charts carrying a release asked for
 
-    def charts(release: str) -> list[str]:
-        known = by_release.get(release) or catalog.get(release, [])
-        if known or release in stand_ins:
-            return known or stand_ins[release]
-        return stand_ins.setdefault(release, _standing_in(index, chart, release))
+    def __call__(self, release: str) -> list[str]:
+        known = self.by_release.get(release) or self.catalog.get(release, [])
+        self.carried.update(known)
+        if known or release in self.stand_ins:
+            return known or self.stand_ins[release]
+        return self.stand_ins.setdefault(release, _standing_in(self.index, self.chart, release))
 
-    return charts
+    def stood_in(self) -> dict[str, str]:
+        """Each chart returned only standing in (``Flux 2.5.0``): one that also carries a
+        release asked for stored what it stores for that release."""
+        releases: dict[str, list[str]] = {}
+        for release, charts in self.stand_ins.items():
+            for chart in charts:
+                releases.setdefault(chart, []).append(release)
+        return {chart: f"Flux {', '.join(named)}" for chart, named in releases.items()
+                if chart not in self.carried}  # fmt: skip
 
 
 def _standing_in(index: HelmIndex, chart: str, release: str) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from fluxbump import versions
 from fluxbump.components import may_install
@@ -40,6 +41,9 @@ class PinHistory:
     charts: tuple[str, ...]
     commits: int
     bounded: bool  # more commits touched the pin files than were read: older pins unknown
+    # (chart, the releases no chart carries it stood in for: "Flux 2.5.0"), for a chart of
+    # ``charts`` no release pinned is carried by: what it stored, those releases stored.
+    stood_in: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
         listed = ", ".join(self.charts) or "none"
@@ -257,11 +261,22 @@ def stored_versions(facts: Mapping[str, Mapping[str, CrdVersions]]) -> dict[tupl
     return stored
 
 
+class ChartsOfRelease(Protocol):
+    """Flux release -> the chart versions carrying it, or standing in for it
+    (``guard.charts_of_release``)."""
+
+    def __call__(self, release: str) -> list[str]: ...
+
+    def stood_in(self) -> dict[str, str]:
+        """Each chart returned only standing in for releases no chart carries: those."""
+        ...
+
+
 def pin_history(
-    found: Discovery,
-    past: tuple[list[SourceFile], int, bool],
-    charts_of_release: Callable[[str], list[str]],
+    found: Discovery, past: tuple[list[SourceFile], int, bool], charts_of_release: ChartsOfRelease
 ) -> PinHistory:
     """The history of the pin files (``vcs.git.past_versions``) as the charts they pinned."""
     sources, commits, bounded = past
-    return PinHistory(tuple(pinned_charts(sources, found, charts_of_release)), commits, bounded)
+    charts = tuple(pinned_charts(sources, found, charts_of_release))
+    stood_in = tuple(charts_of_release.stood_in().items())
+    return PinHistory(charts, commits, bounded, stood_in)

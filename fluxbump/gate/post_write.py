@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from fluxbump import versions
 from fluxbump.config import Config
 from fluxbump.errors import GateFailure, UsageError
 from fluxbump.gate.commands import RESTORED, run_gate_command
@@ -17,7 +18,9 @@ from fluxbump.gate.drift import outside_report
 from fluxbump.gate.floating import floats
 from fluxbump.gate.invariants import GateReport, Judged, combine, evaluate
 from fluxbump.pins import PinSite, Violation
+from fluxbump.plan import Target
 from fluxbump.remote.index import HelmIndex
+from fluxbump.resolve import same_minor_chart
 from fluxbump.results import BumpResult
 from fluxbump.scan.charts import tracked_charts
 from fluxbump.scan.discover import Survey, resurvey
@@ -56,31 +59,58 @@ def run_gate(root: Path, gate: Gate, result: BumpResult) -> str:
     violations = moved.failures() + [v for v in after if _key(v) not in known]
     result.drift = after
     warnings: list[str] = []
+    schema: list[Violation] = []
     flux = next((t for t in plan.targets if t.flux), None)
-    if flux is not None and flux.chart is not None:  # (None: its CRDs are unknown: said)
+    judge = _schema_chart(gate.index, flux) if flux is not None else None
+    if flux is not None and judge is not None:  # (None: its CRDs are unknown: said)
         found = tree.discovery(tree.component(flux.component))
-        schema, warnings = schema_violations(
-            found, gate.index, flux.chart, flux.release, offline=gate.offline
-        )
+        schema, warnings = schema_violations(found, gate.index, *judge, offline=gate.offline)
         violations += schema
+    judged_by = _judged_by(flux, judge)
     if violations:
         lines = "; ".join(v.as_text() for v in violations[:3])
-        raise GateFailure(f"gate failed after writing, {RESTORED}: {lines}")
+        by = _stood_in(flux, judge) if schema else ""
+        raise GateFailure(f"gate failed after writing, {RESTORED}: {lines}{by}")
     commands = gate.config.gate.commands
     for command in commands:
         run_gate_command(root, command, gate.config.gate.timeout)
     ran = f" and {len(commands)} gate command(s)" if commands else ""
     schemas = ""
-    if flux is not None and flux.chart is not None:
-        schemas = (
-            f"; {warnings[0]}"
-            if warnings
-            else (f"; Flux objects valid for {flux.upstream} {flux.chart}")
-        )
+    if judged_by:
+        schemas = f"; {warnings[0]}" if warnings else f"; Flux objects valid for {judged_by}"
     # as check counts them: a pin left as written (``latest``) is named, not proven
     unproven = sum(1 for row in moved.rows if not row.proven)
     left = f", {unproven} left unproven (see the warnings)" if unproven else ""
     return f"passed: {len(moved.rows) - unproven} pin-sites consistent{left}{ran}{schemas}"
+
+
+def _schema_chart(index: HelmIndex, flux: Target) -> tuple[str, str] | None:
+    """The chart whose CRD schemas the written Flux objects are validated against, and the
+    release it carries: the target's, else for a release no chart carries the nearest of its
+    minor line (``resolve.same_minor_chart``: Flux changes its API versions only in minor
+    releases); None when none is (a release below may lack a field the target added)."""
+    if flux.chart is not None:
+        return flux.chart, flux.release
+    same_line = same_minor_chart(index, flux.upstream, versions.normalize(flux.release))
+    return (same_line.chart, same_line.release) if same_line is not None else None
+
+
+def _judged_by(flux: Target | None, judge: tuple[str, str] | None) -> str:
+    """``flux2 2.17.1``, with the release it stands in for when no chart carries the target."""
+    if flux is None or judge is None:
+        return ""
+    stood_in = "" if flux.chart else f" (standing in for Flux {flux.release})"
+    return f"{flux.upstream} {judge[0]}{stood_in}"
+
+
+def _stood_in(flux: Target | None, judge: tuple[str, str] | None) -> str:
+    """Whose schemas judged a target no chart carries (a violation names their release)."""
+    if flux is None or judge is None or flux.chart:
+        return ""
+    return (
+        f"; the CRD schemas of {flux.upstream} {judge[0]} (Flux {judge[1]}) stood in for "
+        f"Flux {flux.release}'s, which no chart carries"
+    )
 
 
 def left_unproven(report: GateReport, release_pins: list[PinSite]) -> list[str]:

@@ -69,6 +69,12 @@ def test_a_kustomize_install_moves_to_a_release_the_chart_skipped(tmp_path: Path
         "-  - github.com/fluxcd/flux2/manifests/install?ref=v2.4.0",
         "+  - github.com/fluxcd/flux2/manifests/install?ref=v2.5.0",
     ]
+    # the gate validated no file (the layout holds no release of the chart): it says so
+    assert (
+        "Flux objects not validated against flux2 2.15.0's CRD schemas: no file here holds a "
+        "release of flux2 or a FluxInstance"
+    ) in moved.stdout + moved.stderr
+    assert "Flux objects valid for" not in moved.stdout + moved.stderr
     check = run_cli("check", "--repo", str(repo), "--offline")
     assert check.code == 0, check.stdout + check.stderr
 

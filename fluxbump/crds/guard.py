@@ -451,6 +451,11 @@ def schema_violations(
     if found.component.outside_charts:  # (no chart's releases: the FluxInstance files, which
         # hold the HelmReleases of flux-operator's charts and often the cluster's others)
         files |= {s.file for s in found.release_pins if s.role is Role.INSTANCE}
+    if not files:  # (a kustomize remote or a bootstrap applies Flux's own manifests: none)
+        return [], [
+            f"Flux objects not validated against {chart} {chart_version}'s CRD schemas: no file "
+            f"here holds a release of {chart} or a FluxInstance, the files they are read in"
+        ]
     texts = {rel: found.sources[rel].text for rel in sorted(files)}
     release = f"Flux {versions.normalize(release)}"
     return validate_files(texts, crds, release=release, is_patch=patch_files(found.root)), []

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import git, snapshot, write_repo
+from tests.support.fixtures import changed_lines, snapshot, write_repo
 
 HELMFILE = "bootstrap/helmfile.d/01-core.yaml.gotmpl"
 HELMFILE_TEXT = """\
@@ -61,8 +61,7 @@ def test_the_inline_values_of_a_helmfile_template_pin_the_release(tmp_path: Path
     assert instance_rows(repo) == [(f"{HELMFILE}:17", owner, "v2.4.0", True)]
     moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
     assert moved.code == 0, moved.stdout + moved.stderr
-    diff = git(repo, "diff", "-U0", "--", HELMFILE)
-    changed = [x for x in diff.splitlines() if x[:1] in "+-" and x[:3] not in ("+++", "---")]
+    changed = changed_lines(repo, HELMFILE, since=None)
     assert changed == ["-            version: v2.4.0", "+            version: v2.5.1"]
 
 

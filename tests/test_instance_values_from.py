@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import edit, git, snapshot, write_repo
+from tests.support.fixtures import changed_lines, edit, snapshot, write_repo
 
 APP = "kubernetes/apps/flux-system/flux-instance/app"
 VALUES = f"{APP}/helm/values.yaml"
@@ -100,8 +100,7 @@ def test_to_moves_the_values_file_with_the_other_pins(tmp_path: Path) -> None:
     repo = repo_with(tmp_path)
     moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
     assert moved.code == 0, moved.stdout + moved.stderr
-    diff = git(repo, "diff", "-U0")
-    changed = [x for x in diff.splitlines() if x[:1] in "+-" and x[:3] not in ("+++", "---")]
+    changed = changed_lines(repo, since=None)
     assert changed == [
         '-"aqua:fluxcd/flux2" = "2.4.0"',
         '+"aqua:fluxcd/flux2" = "2.5.1"',

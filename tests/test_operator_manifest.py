@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import edit, git, write_repo
+from tests.support.fixtures import changed_lines, edit, git, write_repo
 from tests.support.independent_scan import scan
 
 URL = "https://github.com/controlplaneio-fluxcd/flux-operator/releases/download/{}/install.yaml"
@@ -85,8 +85,7 @@ def test_to_moves_the_manifests_with_the_chart_keeping_the_v(tmp_path: Path) -> 
     args = ("to", "0.35.0", "--component", "flux-operator", "--offline", "--no-git")
     moved = run_cli(*args, "--repo", str(repo))
     assert moved.code == 0, moved.stdout + moved.stderr
-    diff = git(repo, "diff", "-U0")
-    changed = [x for x in diff.splitlines() if x[:1] in "+-" and x[:3] not in ("+++", "---")]
+    changed = changed_lines(repo, since=None)
     assert changed == [
         f"-  - {URL.format('v0.33.0')}",
         f"+  - {URL.format('v0.35.0')}",

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import git, snapshot, write_repo
+from tests.support.fixtures import changed_lines, snapshot, write_repo
 from tests.support.independent_scan import scan
 from tests.test_renovate_new_kinds import config_of, manager_for, values_found
 from tests.test_terraform_instance import MAIN, MISE, OPERATOR
@@ -98,18 +98,13 @@ def instance_rows(repo: Path) -> list[tuple[str, str, str]]:
     ]
 
 
-def changed_lines(repo: Path, rel: str = MAIN) -> list[str]:
-    diff = git(repo, "diff", "-U0", "--", rel)
-    return [x for x in diff.splitlines() if x[:1] in "+-" and x[:3] not in ("+++", "---")]
-
-
 def test_a_heredoc_fluxinstance_pins_the_release_and_moves_alone(tmp_path: Path) -> None:
     repo = repo_with(tmp_path, KUBECTL.replace("{version}", "2.4.0"))
     owner = "FluxInstance flux-system/flux"
     assert instance_rows(repo) == [(f"{MAIN}:19", owner, "2.4.0")]
     moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
     assert moved.code == 0, moved.stdout + moved.stderr
-    assert changed_lines(repo) == [
+    assert changed_lines(repo, MAIN, since=None) == [
         '-        version: "2.4.0" # the release',
         '+        version: "2.5.1" # the release',
     ]
@@ -139,8 +134,8 @@ def test_a_version_from_a_variable_is_followed_to_its_default(tmp_path: Path) ->
     assert instance_rows(repo) == [("terraform/variables.tf:3", owner, "2.4.0")]
     moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
     assert moved.code == 0, moved.stdout + moved.stderr
-    assert changed_lines(repo) == []
-    assert changed_lines(repo, "terraform/variables.tf") == [
+    assert changed_lines(repo, MAIN, since=None) == []
+    assert changed_lines(repo, "terraform/variables.tf", since=None) == [
         '-  default = "2.4.0"',
         '+  default = "2.5.1"',
     ]
@@ -187,7 +182,7 @@ def test_an_object_fluxinstance_pins_the_release_and_moves(tmp_path: Path) -> No
     assert instance_rows(repo) == [(f"{MAIN}:19", owner, "2.4.0")]
     moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
     assert moved.code == 0, moved.stdout + moved.stderr
-    assert changed_lines(repo) == [
+    assert changed_lines(repo, MAIN, since=None) == [
         '-        "version"  = "2.4.0"',
         '+        "version"  = "2.5.1"',
     ]

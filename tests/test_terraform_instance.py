@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import edit, git, snapshot, write_repo
+from tests.support.fixtures import changed_lines, edit, snapshot, write_repo
 from tests.support.independent_scan import scan
 
 MAIN = "terraform/main.tf"
@@ -94,18 +94,13 @@ def instance_rows(repo: Path) -> list[tuple[str, str, str, bool]]:
     ]
 
 
-def changed_lines(repo: Path) -> list[str]:
-    diff = git(repo, "diff", "-U0", "--", MAIN)
-    return [x for x in diff.splitlines() if x[:1] in "+-" and x[:3] not in ("+++", "---")]
-
-
 def test_the_last_set_of_the_version_pins_the_release_and_moves(tmp_path: Path) -> None:
     repo = repo_with(tmp_path, SET_BLOCKS.replace("{version}", "2.4.0"))
     owner = "helm_release.flux_instance set instance.distribution.version"
     assert instance_rows(repo) == [(f"{MAIN}:21", owner, "2.4.0", True)]
     moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
     assert moved.code == 0, moved.stdout + moved.stderr
-    assert changed_lines(repo) == [
+    assert changed_lines(repo, MAIN, since=None) == [
         '-    value = "2.4.0" # the release',
         '+    value = "2.5.1" # the release',
     ]

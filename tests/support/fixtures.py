@@ -64,10 +64,12 @@ def commit_file(repo: Path, rel: str, text: str, message: str = "add a file") ->
     return repo
 
 
-def changed_lines(repo: Path, rel: str | None = None) -> list[str]:
-    """The lines the last commit removed (``-``) and added (``+``) in ``rel`` (None: in every
-    file), in diff order."""
-    diff = git(repo, "diff", "-U0", "HEAD~1", *(("--", rel) if rel is not None else ()))
+def changed_lines(repo: Path, rel: str | None = None, *, since: str | None = "HEAD~1") -> list[str]:
+    """The lines removed (``-``) and added (``+``) in ``rel`` (None: in every file) since
+    ``since`` (the commit before the last; None: those not staged, as a ``--no-git`` run
+    leaves them), in diff order."""
+    base = (since,) if since is not None else ()
+    diff = git(repo, "diff", "-U0", *base, *(("--", rel) if rel is not None else ()))
     return [x for x in diff.splitlines() if x[:1] in "+-" and x[:3] not in ("+++", "---")]
 
 

@@ -241,3 +241,37 @@ def test_the_gate_validates_flux_objects_by_the_chart_standing_in(tmp_path: Path
         "gate: passed: 3 pin-sites consistent; Flux objects valid for flux2 2.18.0 (standing in "
         "for Flux 2.8.0)"
     ) in moved.stdout
+
+
+@pytest.mark.parametrize(
+    ("release", "judged_by"),
+    [("2.4.0", "Flux 2.4.0"), ("2.7.0", "Flux 2.7.2"), ("2.8.0", None)],
+)
+def test_check_validates_a_flux_instance_layouts_objects(
+    tmp_path: Path, release: str, judged_by: str | None
+) -> None:
+    # The same field as above, in a repository whose FluxInstance pins ``release``: check
+    # validated the objects of chart layouts only, so it passed what 'to' refuses to write.
+    # 2.7.0, which no chart carries, is judged by its minor line's chart (named); 2.8.0's
+    # schemas have the field.
+    checks = (
+        "  healthCheckExprs:\n    - apiVersion: v1\n      kind: Secret\n      current: 'true'\n"
+    )
+    instance = OPERATOR.replace("  chartRef:\n", f"{checks}  chartRef:\n")
+    repo = operator_only(tmp_path, instance.replace('"2.4.0" # exact', f'"{release}" # exact'))
+    edit(repo, ".tool-versions", "flux2 2.4.0", f"flux2 {release}")
+    checked = run_cli("check", "--repo", str(repo), "--offline")
+    if judged_by is None:
+        assert checked.code == 0, checked.stdout + checked.stderr
+        return
+    assert checked.code == 1, checked.stdout + checked.stderr
+    assert checked.stdout.splitlines()[0] == (
+        f"{INSTANCE}:19: HelmRelease flux-system/flux-instance: spec.healthCheckExprs: unknown "
+        f"field in helm.toolkit.fluxcd.io/v2 of {judged_by}"
+    ), checked.stdout
+    stand_in = (
+        "warning: Flux 2.7.0: no chart carries it: its objects' fields are judged by the CRDs "
+        "of flux2 2.17.1 (Flux 2.7.2, the nearest release of its minor line a chart carries: "
+        "Flux changes its API versions only in minor releases)"
+    )
+    assert (stand_in in checked.stderr.splitlines()) == (release == "2.7.0"), checked.stderr

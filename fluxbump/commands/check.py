@@ -33,7 +33,7 @@ from fluxbump.gate.invariants import (
 )
 from fluxbump.gate.provider import provider_warnings, unversioned_warnings
 from fluxbump.output import one_line
-from fluxbump.pins import Mention, PlacedWarning, Violation, warnings_json
+from fluxbump.pins import Mention, PlacedWarning, Role, Violation, warnings_json
 from fluxbump.remote.index import HelmIndex, IndexLoad, load_index
 from fluxbump.resolve import app_version_of
 from fluxbump.scan.cache import ScanCache, open_cache
@@ -278,11 +278,29 @@ def _pending_journal(repo: Path) -> tuple[str, ...]:
 def _pinned_schema_violations(
     found: Discovery, index: HelmIndex, *, offline: bool
 ) -> tuple[list[Violation], list[str]]:
-    """Flux objects against the CRD schemas of the chart the wrapper pins."""
-    pinned = _chart_pinned(found, index)
-    if pinned is None:
+    """Flux objects against the CRD schemas of the chart the wrapper pins; without a chart,
+    the FluxInstance files' (which hold the cluster's HelmReleases) against those of the
+    release what installs Flux names."""
+    if not found.component.outside_charts:
+        pinned = _chart_pinned(found, index)
+        return schema_violations(found, index, *pinned, offline=offline) if pinned else ([], [])
+    if not any(site.role is Role.INSTANCE for site in found.release_pins):
+        return [], []  # (a kustomize remote or a bootstrap: Flux's own manifests, no objects)
+    from fluxbump.resolve import same_minor_chart, stand_in_said
+
+    # The chart carrying the release the pins install, else the nearest release of its minor
+    # line a chart carries (never one below: it may lack a field the release added).
+    release = loose_release(found.component.rules.source_pins(found))
+    judge = same_minor_chart(index, found.component.upstream, release) if release else None
+    if release is None or judge is None:
         return [], []
-    return schema_violations(found, index, *pinned, offline=offline)
+    violations, warnings = schema_violations(
+        found, index, judge.chart, judge.release, offline=offline
+    )
+    if violations and judge.release != versions.normalize(release):  # (they name judge's)
+        warnings.insert(0, f"Flux {release}: no chart carries it: its objects' fields are "
+                           f"judged by {stand_in_said(judge, release)}")  # fmt: skip
+    return violations, warnings
 
 
 def _unserved_api_versions(

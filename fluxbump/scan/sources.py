@@ -266,15 +266,11 @@ _OPEN_FLAGS = (
 )
 
 
-def open_regular(root: Path | str, rel: str) -> int:
-    """An fd of ``root/rel`` when it is a regular file inside the repository (a symlink to
-    one included); anything else is refused before a byte is read, so a FIFO never blocks
-    and a device is never read without bound. OSError: the file cannot be opened."""
-    return _open_sized(root, rel)[0]
-
-
 def _open_sized(root: Path | str, rel: str) -> tuple[int, int]:
-    """``open_regular``'s fd and the file's size, from the one ``fstat`` that proves it regular."""
+    """An fd of ``root/rel`` and its size, when it is a regular file inside the repository (a
+    symlink to one included): anything else is refused by the one ``fstat`` that proves it
+    regular, before a byte is read, so a FIFO never blocks and a device is never read without
+    bound. OSError: the file cannot be opened."""
     path = f"{root}/{rel}"
     try:
         fd = os.open(path, _OPEN_FLAGS)

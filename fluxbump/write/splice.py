@@ -29,13 +29,11 @@ _PLAIN_TYPED = re.compile(
     r"|(?i:true|false|null|yes|no|on|off|y|n|~)\Z"
 )
 _VERSION_CHARS = re.compile(r"[A-Za-z0-9._+-]*\Z")
-# Node properties (anchor ``&a``, tag ``!!str``) precede a scalar's text in its span.
-_PROPERTIES = re.compile(r"(?:[&!][^\s]*\s+)*")
 
 
 def scalar_text(raw: str, new: str) -> str:
     """The source text for ``new`` in the quoting style of the scalar's current text ``raw``."""
-    properties = _PROPERTIES.match(raw)
+    properties = yamldoc.NODE_PROPERTIES.match(raw)
     if properties is not None and properties.end():
         return raw[: properties.end()] + scalar_text(raw[properties.end() :], new)
     if raw.startswith('"'):

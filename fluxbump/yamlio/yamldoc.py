@@ -159,6 +159,11 @@ def libyaml_may_differ(text: str) -> bool:
     )
 
 
+# Node properties (an anchor ``&a``, a tag ``!!str``) at the start of a scalar's span, each
+# with what may part it from the next or from the scalar's text: blanks, a line break, comments
+# (``version: &v # pinned`` then the text on the next line). An edit keeps them as they are.
+NODE_PROPERTIES = re.compile(r"(?:[&!]\S*(?:\s+#[^\r\n]*)*\s+)*")
+
 # What libyaml accepts and ruamel rejects: a block scalar's header running into a comment
 # (``|#c``, ``>-#``), an anchor or alias name holding a colon (``&metadata:``); and one
 # holding a '?' (``&a?b x``), which libyaml ends before it and ruamel does not.

@@ -13,7 +13,6 @@ See docs/ARCHITECTURE.md, "Where a change belongs".
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fluxbump.yamlio import yamldoc
@@ -36,14 +35,10 @@ def object_name(root: Any, default_namespace: str = "") -> str:
     return f"{namespace}/{name}" if namespace else name
 
 
-# Node properties (anchor ``&a``, tag ``!!str``) before a scalar's text, in its span.
-_PROPERTIES = re.compile(r"(?:[&!]\S*[ \t]+)+")
-
-
 def scalar_span(text: str, start: int, end: int) -> tuple[int, int]:
     """Where the characters of a YAML scalar spanning ``text[start:end]`` are, to be edited
     as text: after its anchor or tag, and between a quoted scalar's quotes."""
-    properties = _PROPERTIES.match(text, start, end)
+    properties = yamldoc.NODE_PROPERTIES.match(text, start, end)
     start = properties.end() if properties is not None else start
     if end > start + 1 and text[start] in "\"'" and text[end - 1] == text[start]:
         start, end = start + 1, end - 1

@@ -1,0 +1,69 @@
+"""A pinned scalar whose node properties (an anchor ``&v``, a tag ``!!str``) stand apart from
+its text: on the line before it, or with a comment between. An edit changes the text only.
+Before, the YAML splice took a comment after the properties for the scalar's text (the comment
+and the line break were replaced by the new version, unquoted), and a Terraform heredoc's
+site began at the anchor when a line break followed it (the anchor went with the old text)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fluxbump.scan.sites import scalar_span
+from fluxbump.write.splice import scalar_text
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import changed_lines
+from tests.test_release_pins import OPERATOR, operator_only
+from tests.test_terraform_heredoc_instance import KUBECTL, repo_with
+from tests.test_terraform_instance import MAIN
+
+INSTANCE = "clusters/prod/flux-instance.yaml"
+
+
+def version_line(written: str, indent: str) -> list[str]:
+    """The diff of the line holding the version (the key's own, when on one line)."""
+    line = written.splitlines()[-1]
+    line = line if line.startswith(" ") else f"{indent}version: {line}"
+    return [f"-{line}", f"+{line.replace('2.4.0', '2.5.1')}"]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        '&v # exact\n      "2.4.0"',
+        '&v\n      "2.4.0"',
+        "!!str # a tag\n      # and a comment line\n      2.4.0",
+        '&v !!str "2.4.0"',
+    ],
+)
+def test_a_fluxinstance_version_apart_from_its_properties_moves_alone(
+    tmp_path: Path, written: str
+) -> None:
+    repo = operator_only(tmp_path, OPERATOR.replace('"2.4.0" # exact', written))
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert changed_lines(repo, INSTANCE, since=None) == version_line(written, "    ")
+
+
+@pytest.mark.parametrize(
+    "written", ['&v\n          "2.4.0"', "!!str # the release\n          2.4.0", '&v "2.4.0"']
+)
+def test_a_heredoc_version_apart_from_its_properties_moves_alone(
+    tmp_path: Path, written: str
+) -> None:
+    repo = repo_with(tmp_path, KUBECTL.replace('"{version}" # the release', written))
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert changed_lines(repo, MAIN, since=None) == version_line(written, "        ")
+
+
+def test_the_text_starts_after_every_property_blank_and_comment() -> None:
+    text = 'version: &v !!str # pinned\n  # by hand\n  "2.4.0" # after'
+    start = text.index("&")
+    assert scalar_span(text, start, text.index(" # after")) == (
+        text.index("2.4.0"),
+        text.index("2.4.0") + 5,
+    )
+    raw = text[start : text.index(" # after")]
+    assert scalar_text(raw, "2.5.1") == raw.replace("2.4.0", "2.5.1")

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from tests.support.cli_runner import Outcome, run_cli
-from tests.support.fixtures import write_repo
+from tests.support.fixtures import edit, write_repo
 
 _BITNAMI = "https://charts.bitnami.com/bitnami"
 _COMMUNITY = "https://fluxcd-community.github.io/helm-charts"
@@ -249,3 +249,26 @@ dependencies:
     outcome = _check(repo)
     assert outcome.code == 1
     assert "flux-system/bp-cilium deploys bp-cilium 1.0.1, chart is 1.0.0" in outcome.stdout
+
+
+def test_a_warm_run_knows_the_source_in_a_file_it_takes_from_the_cache(tmp_path: Path) -> None:
+    # The HelmRepository in a file of its own: after an unrelated edit the warm run takes that
+    # file from the cache (scan/cache.py), unread, and must still know it holds the source.
+    repo = write_repo(
+        tmp_path,
+        {
+            "charts/redis/Chart.yaml": _VENDORED_REDIS,
+            "apps/sources/bitnami.yaml": _source("bitnami", _BITNAMI),
+            "apps/redis.yaml": _release("redis", "18.1.0", "bitnami", "db"),
+            "apps/notes.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\n",
+            "clusters/prod/flux.yaml": _deployed("fluxcd-community", _COMMUNITY, "flux2", "2.14.1"),
+        },
+    )
+    cold = _check(repo)
+    assert cold.code == 0, cold.stdout + cold.stderr
+    edit(repo, "apps/notes.yaml", "name: notes", "name: other-notes")
+    warm = _check(repo)
+    assert warm.code == 0, warm.stdout + warm.stderr
+    edit(repo, "apps/sources/bitnami.yaml", _BITNAMI, "https://charts.example.org")
+    moved = _check(repo)  # (the source now serves the organisation's own copy)
+    assert moved.code == 1, moved.stdout + moved.stderr

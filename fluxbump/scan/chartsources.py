@@ -42,7 +42,7 @@ _SOURCE_KINDS = ("HelmRepository", "OCIRepository")
 def foreign_releases(
     root: Path,
     sources: dict[str, SourceFile],
-    clusters: Sequence[str],
+    chart_sources: Sequence[str],
     charts: dict[str, ChartFile],
     components: Iterable[Component],
     releases: Sequence[PinSite],
@@ -51,15 +51,28 @@ def foreign_releases(
     whose source serves another project's chart of that name (the module's two statements),
     never one the repository publishes its own charts to (``_own_registries``)."""
     upstream = _upstream_repositories(components)
+    if not _other_hosts(set(charts), charts, upstream):
+        return set()  # (most repositories: no release is looked at again)
     helm = [s for s in releases if s.role is Role.HELMRELEASE and s.subject in charts]
-    if not any(charts[s.subject].origins or s.subject in upstream for s in helm):
-        return set()  # (most repositories: no cluster file is read again)
-    urls = _source_urls(root, sources, clusters)
+    hosts = _other_hosts({s.subject for s in helm}, charts, upstream)
+    if not hosts:
+        return set()  # (no cluster file is read again)
+    urls = _source_urls(root, sources, chart_sources, hosts)
+    # Only a source serving another project's chart of a release's name can make it foreign:
+    # a fleet's releases, ~40 per cluster from its own registry, are not composed again.
+    others = {key for key, found in urls.items() if len(found) == 1
+              and any(_serves_other(url, charts[s.subject], upstream)
+                      for url in found for s in helm)}  # fmt: skip
+    if not others:
+        return set()
+    named = tuple({key[2].encode() for key in others})
     documents: dict[str, list[Any]] = {}
     served = []
     for site in helm:
         if site.file not in documents:
-            documents[site.file] = _documents(read_once(sources, root, site.file))
+            source = read_once(sources, root, site.file)
+            # (its sourceRef names one of them in its text, or its source is another)
+            documents[site.file] = _documents(source) if any(n in source.raw for n in named) else []
         key = _source_of(documents[site.file], site.start)
         found = urls.get(key, set()) if key is not None else set()
         if len(found) == 1:
@@ -70,6 +83,23 @@ def foreign_releases(
         for site, url in served
         if url not in own and _serves_other(url, charts[site.subject], upstream)
     }
+
+
+def _other_hosts(
+    names: set[str], charts: dict[str, ChartFile], upstream: dict[str, set[str]]
+) -> tuple[bytes, ...]:
+    """The hosts a source serving another project's chart of one of ``names`` is at (the
+    upstream repositories' hosts, the copies' ``home``/``sources`` hosts), as bytes a file
+    defining such a source holds."""
+    found = {_host(url) for name in names for url in upstream.get(name, ())}
+    found |= {_host(o).removeprefix("www.") for n in names for o in charts[n].origins}
+    return tuple(host.encode() for host in found if host and host not in _NO_CHART_HOSTS)
+
+
+# Hosts of a chart's ``home``/``sources`` that serve no chart repository, none under them
+# either (GitHub's are github.io, ghcr.io, raw.githubusercontent.com): most charts name one,
+# and a fleet's ~40 wrappers doing so would have every cluster file searched for nothing.
+_NO_CHART_HOSTS = frozenset({"github.com"})
 
 
 def _own_registries(charts: dict[str, ChartFile], served: list[tuple[PinSite, str]]) -> set[str]:
@@ -127,14 +157,18 @@ def _normal(url: str) -> str:
 
 
 def _source_urls(
-    root: Path, sources: dict[str, SourceFile], clusters: Sequence[str]
+    root: Path, sources: dict[str, SourceFile], files: Sequence[str], hosts: tuple[bytes, ...]
 ) -> dict[SourceKey, set[str]]:
-    """Every HelmRepository and OCIRepository of the cluster files, by key, with its URLs
-    (several overlays may define one name with different URLs: then it is not resolved)."""
+    """Every HelmRepository and OCIRepository at one of ``hosts`` in ``files`` (the cluster
+    files holding one, ``ScannedFiles.chart_sources``), by key, with its URLs (several
+    overlays may define one name with different URLs: then it is not resolved)."""
     urls: dict[SourceKey, set[str]] = {}
-    for rel in clusters:
-        source = read_once(sources, root, rel)
-        if b"Repository" not in source.raw:
+    for rel in files:
+        try:
+            source = read_once(sources, root, rel)
+        except UsageError:  # (unreadable: said where the scan read it)
+            continue
+        if not any(host in source.raw for host in hosts):
             continue
         for doc in _documents(source):
             kind = yamldoc.text_of(yamldoc.child(doc, "kind"))

@@ -241,6 +241,7 @@ class Survey:
     _mirrors: dict[str, list[PinSite]] = field(default_factory=dict)
     _by_chart: dict[str, list[tuple[int, PinSite]]] | None = None
     _foreign: set[tuple[str, int]] | None = None  # ``local_releases_of``
+    chart_sources: list[str] = field(default_factory=list)  # ``ScannedFiles.chart_sources``
     _discoveries: dict[Component, Discovery] = field(default_factory=dict)
 
     def component(self, name: str) -> Component:
@@ -454,7 +455,7 @@ class Survey:
         Flux still takes as its pins (``releases_of`` its upstream)."""
         if self._foreign is None:
             self._foreign = foreign_releases(
-                self.root, self.sources, self.roles.clusters, self.charts, self.components,
+                self.root, self.sources, self.chart_sources, self.charts, self.components,
                 self.releases_of(self.charts),
             )  # fmt: skip
         return [s for s in self.releases_of(charts) if (s.file, s.start) not in self._foreign]
@@ -1091,6 +1092,8 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
     found.unreadable += rescan.unreadable
     found.api_versions = {r: v for r, v in before.api_versions.items() if r not in changed}
     found.api_versions.update(rescan.api_versions)
+    found.chart_sources = [r for r in before.chart_sources if r not in changed]
+    found.chart_sources += rescan.chart_sources
     kept = [s for s in before.releases if s.role is not Role.SUBSTITUTE and s.file not in changed]
     found.releases = in_file_order(clusters, kept, rescan.sites)
     instances = [s for s in before.instances if s.file not in changed] + rescan.instances
@@ -1196,6 +1199,7 @@ def _releases(found: Survey, files: list[str], *, api_versions: bool = True) -> 
         found.api_versions.update(part.api_versions)
         substituting += part.substituting
         patches += part.patches
+        found.chart_sources += part.chart_sources
     _join(found, patches, files, substituting)
     _keep(found.sources, instance_sources)
 

@@ -222,6 +222,7 @@ def test_scanned_files_cross_the_pipe_whole() -> None:
         instance_sources={"d.yaml": source_of("d.yaml", b"kind: FluxInstance\n")},
         api_versions={"e.yaml": (("helm.toolkit.fluxcd.io", "v2", ("HelmRelease",)),)},
         warnings=[("f.yaml", ("f.yaml:2: key 'a' appears twice in one mapping",))],
+        chart_sources=["g.yaml"],
     )
     # Every field is filled above with a value that is not its default, so a field that
     # ``__getstate__`` leaves out comes back empty and the comparison fails.

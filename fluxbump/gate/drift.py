@@ -40,6 +40,6 @@ def _releases(found: Survey, outside: list[str], report: GateReport) -> None:
     version are left to Flux (a component's own are its problems)."""
     charts = {name: chart.version.value for name in outside
               if (chart := found.charts[name]).version is not None}  # fmt: skip
-    releases, _ = pinned_releases(found.releases_of(list(charts)), charts)
+    releases, _ = pinned_releases(found.local_releases_of(list(charts)), charts)
     for site in releases:
         release_row(found.substitutions, report, site, charts[site.subject])

@@ -44,7 +44,7 @@ from fluxbump.yamlio import yamldoc
 
 CACHE_FILE = "fluxbump-cache"
 # Bumped when what a record holds changes shape: an older file is then simply not used.
-_FORMAT = 3  # 3: a record holds the warnings reading its file noted
+_FORMAT = 4  # 3: a record holds the warnings reading its file noted; 4: its chart sources
 _MAGIC = b"fluxbump-scan-cache\n"
 # Far above a large fleet's records; a bigger file at the cache's name is not read (or kept).
 MAX_CACHE = 512 * 1024 * 1024
@@ -320,10 +320,11 @@ def cached_roles(
 
 
 # What the cluster-file pass found in one file, as plain data: (candidate, holds a
-# FluxInstance, substituting, sites, patches, unreadable, instances, warnings said reading it).
+# FluxInstance, substituting, holds a chart source, sites, patches, unreadable, instances,
+# warnings said reading it).
 Record = tuple[
-    bool, bool, bool, tuple[Any, ...], tuple[Any, ...], tuple[Any, ...], tuple[Any, ...],
-    tuple[str, ...],
+    bool, bool, bool, bool, tuple[Any, ...], tuple[Any, ...], tuple[Any, ...],
+    tuple[Any, ...], tuple[str, ...],
 ]  # fmt: skip
 
 
@@ -379,6 +380,7 @@ def _merge(into: ScannedFiles, piece: ScannedFiles) -> None:
     into.instance_sources.update(piece.instance_sources)
     into.api_versions.update(piece.api_versions)
     into.warnings += piece.warnings
+    into.chart_sources += piece.chart_sources
 
 
 def _records_of(scanned: ScannedFiles, files: Sequence[str]) -> dict[str, Record]:
@@ -398,7 +400,9 @@ def _records_of(scanned: ScannedFiles, files: Sequence[str]) -> dict[str, Record
     for site in scanned.instances:
         lists[site.file][3].append(_site_out(site, shared))
     substituting = {rel for rel, _ in scanned.substituting}
-    flags = {rel: (rel in scanned.sources, rel in scanned.instance_sources, rel in substituting)
+    sourced = set(scanned.chart_sources)
+    flags = {rel: (rel in scanned.sources, rel in scanned.instance_sources, rel in substituting,
+                   rel in sourced)
              for rel in files}  # fmt: skip
     warned = dict(scanned.warnings)
     return {
@@ -416,11 +420,13 @@ def _replay(
     substituting: dict[str, bytes],
     root: str,
 ) -> None:
-    candidate, instance, substitutes, sites, patches, unreadable, instances, warned = record
+    candidate, instance, substitutes, source, sites, patches, unreadable, instances, warned = record
     if sites:
         out.sites += [_site_in(fields) for fields in sites]
     if warned:
         yamldoc.note_warnings(warned)  # said as reading the file said it, read or not
+    if source:
+        out.chart_sources.append(rel)
     if not (candidate or instance or substitutes or patches or unreadable or instances):
         return  # most files of a fleet: nothing else to add
     if candidate:

@@ -29,6 +29,7 @@ from fluxbump.pins import Mention, PinSite, Role, Violation, unpinned
 from fluxbump.scan.apiversions import ApiVersions
 from fluxbump.scan.cache import ScanCache, cached_roles, cached_scan, scan_key
 from fluxbump.scan.charts import mark_upstream, read_blueprints, read_charts, tracked_charts
+from fluxbump.scan.chartsources import foreign_releases
 from fluxbump.scan.detect import Detected, component_for, detect
 from fluxbump.scan.forked import in_two
 from fluxbump.scan.jinja import rendered_names, template_note, template_sources, unread_note
@@ -239,6 +240,8 @@ class Survey:
     _operator_pins: list[PinSite] | None = None
     _mirrors: dict[str, list[PinSite]] = field(default_factory=dict)
     _by_chart: dict[str, list[tuple[int, PinSite]]] | None = None
+    _foreign: set[tuple[str, int]] | None = None  # ``local_releases_of``
+    chart_sources: list[str] = field(default_factory=list)  # ``ScannedFiles.chart_sources``
     _discoveries: dict[Component, Discovery] = field(default_factory=dict)
 
     def component(self, name: str) -> Component:
@@ -377,7 +380,7 @@ class Survey:
         found.constraints = [c for c in self.constraints if c.subject in names]
         chart_versions = {n: c.version.value for n in names
                           if (c := self.charts.get(n)) is not None and c.version is not None}  # fmt: skip
-        sites = self.releases_of(names)
+        sites = self.releases_of(names) if component.direct else self.local_releases_of(names)
         if component.direct:  # no chart of ours: the first exact release is the one to write
             exact = next((s.value for s in sites if versions.is_pin(s.value)), None)
             chart_versions.setdefault(component.upstream, exact or NO_PIN)
@@ -445,6 +448,17 @@ class Survey:
         found = [pair for chart in charts for pair in self._by_chart.get(chart, [])]
         found.sort(key=itemgetter(0))
         return [site for _, site in found]
+
+    def local_releases_of(self, charts: Collection[str]) -> list[PinSite]:
+        """``releases_of`` this repository's ``charts``: less the HelmReleases of another
+        project's chart of the same name (``scan/chartsources.py``), which a wrapper-less
+        Flux still takes as its pins (``releases_of`` its upstream)."""
+        if self._foreign is None:
+            self._foreign = foreign_releases(
+                self.root, self.sources, self.chart_sources, self.charts, self.components,
+                self.releases_of(self.charts),
+            )  # fmt: skip
+        return [s for s in self.releases_of(charts) if (s.file, s.start) not in self._foreign]
 
     def lock_of(self, name: str) -> LockedChart | None:
         """The Chart.lock beside a chart's Chart.yaml, if the walk found one. One that cannot
@@ -1078,6 +1092,8 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
     found.unreadable += rescan.unreadable
     found.api_versions = {r: v for r, v in before.api_versions.items() if r not in changed}
     found.api_versions.update(rescan.api_versions)
+    found.chart_sources = [r for r in before.chart_sources if r not in changed]
+    found.chart_sources += rescan.chart_sources
     kept = [s for s in before.releases if s.role is not Role.SUBSTITUTE and s.file not in changed]
     found.releases = in_file_order(clusters, kept, rescan.sites)
     instances = [s for s in before.instances if s.file not in changed] + rescan.instances
@@ -1183,6 +1199,7 @@ def _releases(found: Survey, files: list[str], *, api_versions: bool = True) -> 
         found.api_versions.update(part.api_versions)
         substituting += part.substituting
         patches += part.patches
+        found.chart_sources += part.chart_sources
     _join(found, patches, files, substituting)
     _keep(found.sources, instance_sources)
 

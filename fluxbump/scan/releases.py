@@ -96,6 +96,9 @@ class ScannedFiles:
     # The warnings noted while reading a file (``yamldoc.warnings_noted``), by file: a warm
     # run says them again for the files it takes from the cache (``scan/cache.py``).
     warnings: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    # The files holding a HelmRepository or OCIRepository (``scan/chartsources.py`` reads
+    # them, the only files it needs: a fleet's other files are not read again).
+    chart_sources: list[str] = field(default_factory=list)
 
     # A forked child sends this through a pipe: tens of thousands of files and sites, pickled
     # as plain tuples (a dataclass pickles as a class and a dict each, which cost the parent
@@ -111,11 +114,12 @@ class ScannedFiles:
             _files_out(self.instance_sources),
             self.api_versions,
             self.warnings,
+            self.chart_sources,
         )
 
     def __setstate__(self, state: Any) -> None:
         sources, sites, self.substituting, self.patches, self.unreadable = state[:5]
-        instances, held, self.api_versions, self.warnings = state[5:]
+        instances, held, self.api_versions, self.warnings, self.chart_sources = state[5:]
         self.sources, self.instance_sources = _files_in(sources), _files_in(held)
         self.sites = [site_of(fields) for fields in sites]
         self.instances = [site_of(fields) for fields in instances]
@@ -231,7 +235,10 @@ def _scan_file(
     api: bool,
     out: ScannedFiles,
 ) -> None:
-    """One file's API versions and pins (``source``: its text, when read already)."""
+    """One file's API versions and pins (``source``: its text, when read already), and
+    whether it holds a chart source."""
+    if CHART_SOURCE.search(raw) is not None:
+        out.chart_sources.append(rel)
     named = api_versions(raw) if api else None
     if named is not None:
         out.api_versions[rel] = named
@@ -279,7 +286,8 @@ def _scan_once(
     named = out.api_versions.get(rel) if api else None
     lines = raw.count(b"\n", 0, cut)
     kept = tuple(out.sites[sites:]), tuple(out.patches[patches:])
-    return Yield(cut, lines, body, named, candidate, *kept, plain=_plain(body))
+    source = bool(out.chart_sources) and out.chart_sources[-1] == rel
+    return Yield(cut, lines, body, named, candidate, *kept, plain=_plain(body), source=source)
 
 
 def _boot_pins(
@@ -322,12 +330,19 @@ def _answer(rel: str, raw: bytes, cut: int, found: Yield, api: bool, out: Scanne
     this one decodes too)."""
     if api and found.api is not None:
         out.api_versions[rel] = found.api
+    if found.source:
+        out.chart_sources.append(rel)
     if not found.candidate:
         return
     out.sources.setdefault(rel, JoinedSource(rel, raw[:cut], found.body))
     sites, patches = found.moved(rel, cut, raw.count(b"\n", 0, cut))
     out.sites += sites
     out.patches += patches
+
+
+# A HelmRepository or OCIRepository: its kind at a document's top level (a HelmRelease's
+# ``sourceRef`` kind is indented). A copy's header of comment lines holds none.
+CHART_SOURCE = re.compile(rb"^(?:\xef\xbb\xbf)?kind:[ \t]*[\"']?(?:Helm|OCI)Repository\b", re.M)
 
 
 # Each test of ``_may_hold_release_pins`` needs one of these in the file (its module's

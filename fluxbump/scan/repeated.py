@@ -55,6 +55,7 @@ class Yield:
     patches: tuple[VersionPatch, ...]
     # No whole-file test of the release scan holds on the body (``releases._plain``)
     plain: bool = False
+    source: bool = False  # it holds a chart source (``ScannedFiles.chart_sources``)
 
     def moved(self, rel: str, cut: int, lines: int) -> tuple[list[PinSite], list[VersionPatch]]:
         """The sites and patches as they are in ``rel``, whose header is ``cut`` long."""

@@ -22,6 +22,9 @@ class ChartFile:
     dependencies: list[PinSite] = field(default_factory=list)
     # Dependency name -> its ``repository`` ("" when absent): where an upstream is verified.
     repositories: dict[str, str] = field(default_factory=dict)
+    # ``home`` and ``sources``: where the chart's project lives (a vendored copy names
+    # another project's), read by ``scan/chartsources.py``.
+    origins: tuple[str, ...] = ()
 
     @property
     def directory(self) -> str:
@@ -57,6 +60,7 @@ def parse_chart(source: SourceFile) -> ChartFile | None:
         app_version=_own(root, source.rel, "appVersion", Role.APP_VERSION, name),
         dependencies=_dependencies(root, source.rel, name),
         repositories=_repositories(root),
+        origins=_origins(root),
     )
 
 
@@ -98,6 +102,14 @@ def _repositories(root: Any) -> dict[str, str]:
         if name:
             found[name] = yamldoc.text_of(yamldoc.child(dep, "repository")) or ""
     return found
+
+
+def _origins(root: Any) -> tuple[str, ...]:
+    """The chart's ``home`` and ``sources`` URLs (what is not a string is left out: Helm
+    lints it, no pin depends on it)."""
+    home = yamldoc.text_of(yamldoc.child(root, "home"))
+    sources = [yamldoc.text_of(s) for _, s in yamldoc.items(yamldoc.child(root, "sources"))]
+    return tuple(url for url in (home, *sources) if url)
 
 
 def _rebase(scalar: yamldoc.Scalar, path: yamldoc.YamlPath) -> yamldoc.Scalar:

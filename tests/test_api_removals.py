@@ -369,9 +369,11 @@ def test_git_log_raw_tokens_name_each_version_within_the_bound() -> None:
             a: "chart/Chart.yaml",
         },
         3,
+        "3" * 40,
     )
-    blobs, commits = _changed_blobs(tokens, paths, limit=2)
+    blobs, commits, oldest = _changed_blobs(tokens, paths, limit=2)
     assert (set(blobs), commits) == ({b, c, d}, 3)  # the third commit is past the bound
+    assert oldest == "2" * 40  # the oldest commit read, where a diff finds deleted files
 
 
 def test_resolve_latest_safe_reads_the_index_the_repository_configures(tmp_path: Path) -> None:

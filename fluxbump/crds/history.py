@@ -98,7 +98,7 @@ def pinned_charts(
     for site in manifest_installs(found):
         manifests.setdefault(site.file, []).append(site)
     for source in past:
-        if source.rel not in today:  # a file deleted where the install moved (``MovedInstall``)
+        if source.rel not in today:  # a deleted install (``MovedInstall``)
             pinned, releases = _gone_pins(source, found)
             charts |= pinned
             charts.update(c for release in releases for c in charts_of_release(release))
@@ -123,10 +123,11 @@ def pinned_charts(
 
 @dataclass(frozen=True)
 class MovedInstall:
-    """Which files deleted by a commit that added a pin file are read as pin files too
-    (``vcs.git.DeletedPins``): such a commit moved the install (a cloud-init template
-    rewritten elsewhere, a kustomize install of Flux's manifests replaced by a HelmRelease),
-    and the clusters ran what the deleted file pinned, whatever today's layout."""
+    """Which deleted files are read as pin files too (``vcs.git.DeletedPins``): those a
+    commit that added a pin file deleted (it moved the install: a cloud-init template
+    rewritten elsewhere, a kustomize install of Flux's manifests replaced by a HelmRelease)
+    and those deleted since, on their own or by a merge; the clusters ran what the deleted
+    file pinned, whatever today's layout."""
 
     found: Discovery
 
@@ -138,7 +139,7 @@ class MovedInstall:
                                    *roles.clusters]))  # fmt: skip
 
     def pinned(self, source: SourceFile) -> bool:
-        """Whether its last version pinned the upstream chart or installed a Flux release."""
+        """Whether this version of it pinned the upstream chart or installed a Flux release."""
         needle = self.found.component.upstream.encode()
         if needle not in source.raw and _NAMES_FLUX_PIN.search(source.raw) is None:
             return False  # (no parse: a deleted file is most often no pin at all)

@@ -7,7 +7,7 @@ through the git command line (``repo.git.commit``) so the user's hooks and ident
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -666,13 +666,14 @@ def past_versions(
     Returns the files, the commits read, and whether more commits touched them (the bound
     cut the history, or a shallow clone did). One ``git log --raw`` names every blob (no tree
     walks), one ``git log --no-walk`` what the commits that added a file deleted or renamed,
-    and one persistent ``cat-file`` reads them: 400 commits cost tens of milliseconds. A
-    file that was renamed is followed to its older name, as ``git log --follow`` would (a
-    cloud-init template moved to another directory still pinned what it pinned); a file the
-    commit that added one deleted is followed too when ``deleted`` says its last version
-    pinned something (the install moved: a template rewritten elsewhere, a kustomize install
-    replaced by a HelmRelease). A past version that does not decode is skipped (it pinned
-    nothing readable).
+    one ``git diff-tree`` what the oldest commit read held that HEAD lacks, and one
+    persistent ``cat-file`` reads them: 400 commits cost tens of milliseconds. A file that
+    was renamed is followed to its older name, as ``git log --follow`` would (a cloud-init
+    template moved to another directory still pinned what it pinned); a deleted file is
+    followed too when ``deleted`` says a version of it pinned something: one the commit that
+    added a pin file deleted (the install moved: a template rewritten elsewhere, a kustomize
+    install replaced by a HelmRelease), or one deleted later on its own or by a merge. A past
+    version that does not decode is skipped (it pinned nothing readable).
     """
     paths = {repo.path(rel): rel for rel in rels}
     gone = _Deleted(repo, deleted)
@@ -712,7 +713,7 @@ def _shallow_warning(repo: GitRepo, commits: int) -> str:
 
 def _deleted_warning(read: int) -> str:
     return (
-        f"the CRD guard read {read} files deleted where the install moved, not all of them: "
+        f"the CRD guard read {read} files deleted from the repository, not all of them: "
         "a release one of the others installed is unknown"
     )
 
@@ -725,7 +726,7 @@ class DeletedPins(Protocol):
         ...
 
     def pinned(self, source: SourceFile) -> bool:
-        """Whether this last version of a deleted file pinned what the history reads."""
+        """Whether this version of a deleted file pinned what the history reads."""
         ...
 
 
@@ -735,18 +736,28 @@ DELETED_READ_LIMIT = 1000
 
 
 class _Deleted:
-    """The files the commits that added a pin file deleted that ``pins`` takes by their last
-    version, each path looked at once (root-relative, as ``rels``), at most the limit read."""
+    """The deleted files ``pins`` takes by a version of theirs (root-relative, as ``rels``),
+    each path looked at once, at most the limit read: those the commits that added a pin file
+    deleted, and those the oldest commit a history read held that HEAD lacks."""
 
     def __init__(self, repo: GitRepo, pins: DeletedPins | None) -> None:
         self.repo = repo
         self.pins = pins
         self.seen: set[str] = set()
+        self.bases: set[str] = set()
         self.read = 0
         self.cut = False  # more deleted files were of a kind that may pin than were read
 
+    def base(self, oldest: str | None) -> str | None:
+        """``oldest`` when what it held that HEAD lacks is yet to be diffed (None: done)."""
+        if oldest is None or oldest in self.bases or self.pins is None:
+            return None
+        self.bases.add(oldest)
+        return oldest
+
     def pick(self, deleted: dict[str, str], paths: dict[str, str]) -> dict[str, str]:
-        """Path -> file of each of ``deleted`` (path -> its last blob) worth following."""
+        """Path -> file of each of ``deleted`` (path -> a version: the last, or the one the
+        oldest commit read held) worth following."""
         prefix = self.repo.prefix  # (a root in a subdirectory reads nothing outside it)
         fresh = {path.removeprefix(prefix): path for path in deleted
                  if path not in paths and path not in self.seen and path.startswith(prefix)}  # fmt: skip
@@ -771,17 +782,18 @@ def _past_blobs(
     """Blob -> file of every version of ``paths`` (path -> file it is a version of) in the
     newest ``limit`` commits from ``rev`` touching them, of the paths each was renamed from
     (from the commit before the rename on), and of the files ``deleted`` picks of those the
-    commits that added one deleted, all within what is left of the bound."""
+    commits that added one deleted and of those gone since the oldest commit read, all
+    within what is left of the bound."""
     if not paths or limit <= 0:
         return {}, 0, bool(paths)
     log = repo.handle.git.log(
         rev, "--format=%H", "--raw", "--no-abbrev", "-z", f"--max-count={limit + 1}", "--", *paths
     )
     added: dict[str, str] = {}
-    blobs, commits = _changed_blobs(log.split("\0"), paths, limit, added)
+    blobs, commits, oldest = _changed_blobs(log.split("\0"), paths, limit, added)
     bounded = commits > limit
     read = min(commits, limit)
-    renamed, gone = _moves(repo, list(dict.fromkeys(added.values())), paths)
+    renamed, gone = _moves(repo, list(dict.fromkeys(added.values())), paths, deleted.base(oldest))
     more_paths = [(renamed[sha], f"{sha}^") for sha in renamed]
     picked = deleted.pick(gone, paths)
     more_paths += [(picked, rev)] if picked else []
@@ -793,40 +805,65 @@ def _past_blobs(
 
 
 def _moves(
-    repo: GitRepo, commits: list[str], paths: dict[str, str]
+    repo: GitRepo, commits: list[str], paths: dict[str, str], base: str | None = None
 ) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     """What ``commits`` (each against its first parent) renamed into ``paths``: commit ->
-    {old path: file}, and what they deleted: path -> its last blob (the newest deletion of
-    each). A root commit, and a shallow clone's oldest
-    one (git has not its parent), delete nothing; a merge shows nothing (its changes are its
-    parents')."""
-    if not commits:
+    {old path: file}; and what they deleted, and what ``base`` held that HEAD lacks: path ->
+    a version of it (the newest deletion's, else base's). A root commit, and a shallow
+    clone's oldest one (git has not its parent), delete nothing (no root diff: listing the
+    whole tree one adds cost ~40 ms on a 1,000-cluster fleet); a merge shows nothing (its
+    changes are its parents').
+
+    An old install deleted by a commit of its own, after today's install was added, or by a
+    merge changes no pin file: a walk of every commit's diff finds it (~470 ms on a
+    2,000-commit 1,000-cluster fleet), the one diff of ``base`` against HEAD too (~10-20 ms).
+    One ``git diff-tree --stdin`` diffs all of them (a git process costs as much as that
+    diff); a file added and deleted after ``base`` is not seen."""
+    from fluxbump.vcs.steps import run_git
+
+    head = [f"{repo.handle.head.commit.hexsha} {base}"] if base is not None else []
+    if not commits and not head:
         return {}, {}
-    # No root diff: a root commit deletes nothing, and listing the whole tree it adds cost
-    # ~40 ms on a 1,000-cluster fleet (44,000 files).
-    raw = repo.handle.git(c="log.showRoot=false").log(
-        "--no-walk=unsorted", "--format=%H", "--raw", "--no-abbrev", "-z", "-M",
-        "--diff-filter=DR", *commits,
-    )  # fmt: skip
+    # --always: a line per commit diffed, even with no change, so each change's line says
+    # which diff it is of (HEAD may be one of ``commits`` too). -l100: no exhaustive rename
+    # search past 100 x 100 files (git's own bound, 1,000 x 1,000, is a million content
+    # comparisons, which a diff spanning years of a fleet reaches); a file moved and edited
+    # among more is deleted, and read as such.
+    args = ["diff-tree", "--stdin", "--always", "-r", "-z", "--no-abbrev", "-M", "-l100",
+            "--diff-filter=DR"]  # fmt: skip
+    proc = run_git(repo.top, args, stdin="".join(f"{c}\n" for c in (*commits, *head)).encode())
+    if proc.returncode != 0:
+        import git
+
+        raise git.GitCommandError(["git", *args], proc.returncode, proc.stderr)
     renamed: dict[str, dict[str, str]] = {}
     gone: dict[str, str] = {}
-    tokens, commit, i = raw.split("\0"), "", 0
+    for diff, status, old_blob, named in _raw_changes(
+        proc.stdout.decode("utf-8", "surrogateescape")
+    ):
+        if status[:1] == "R" and diff < len(commits) and named[1] in paths:
+            renamed.setdefault(commits[diff], {})[named[0]] = paths[named[1]]
+        elif status[:1] == "D":  # the newest deletion's version is what it pinned last
+            gone.setdefault(named[0], old_blob)
+    return renamed, gone
+
+
+def _raw_changes(raw: str) -> Iterator[tuple[int, str, str, list[str]]]:
+    """(diff, status, old blob, paths) of each change ``diff-tree --stdin --always -r -z``
+    lists, ``diff`` the index of its commit line, a rename naming both paths."""
+    tokens, diff, i = raw.split("\0"), -1, 0
     while i < len(tokens):
         token = tokens[i].strip("\n")
         if not token.startswith(":"):
-            commit, i = token or commit, i + 1
+            diff, i = diff + bool(token), i + 1
             continue
         _, _, old_blob, _, status = token[1:].split()[:5]
         width = 2 if status[:1] == "R" else 1
         named = tokens[i + 1 : i + 1 + width]
         i += 1 + width
         if len(named) < width:
-            break
-        if status[:1] == "R" and named[1] in paths:
-            renamed.setdefault(commit, {})[named[0]] = paths[named[1]]
-        elif status[:1] == "D":  # its last version is what it pinned
-            gone.setdefault(named[0], old_blob)
-    return renamed, gone
+            return
+        yield diff, status, old_blob, named
 
 
 _NO_BLOB = "0" * 40
@@ -834,17 +871,18 @@ _NO_BLOB = "0" * 40
 
 def _changed_blobs(
     tokens: list[str], paths: dict[str, str], limit: int, added: dict[str, str] | None = None
-) -> tuple[dict[str, str], int]:
+) -> tuple[dict[str, str], int, str | None]:
     """Blob -> file of every version ``git log --raw -z`` names in its first ``limit``
-    commits (before and after each change), and how many commits it listed; ``added`` gets
-    path -> the commit that added it."""
+    commits (before and after each change), how many commits it listed, and the oldest of
+    those read (None: none); ``added`` gets path -> the commit that added it."""
     blobs: dict[str, str] = {}
-    commits, i, commit = 0, 0, ""
+    commits, i, commit, oldest = 0, 0, "", None
     while i < len(tokens):
         token = tokens[i].strip("\n")
         if not token.startswith(":"):
             commits += bool(token)
             commit = token or commit
+            oldest = commit if token and commits <= limit else oldest
             i += 1
             continue
         _, _, old, new, status = token[1:].split()[:5]
@@ -855,4 +893,4 @@ def _changed_blobs(
             if status == "A" and added is not None:
                 added[tokens[i + width]] = commit
         i += 1 + width
-    return blobs, commits
+    return blobs, commits, oldest

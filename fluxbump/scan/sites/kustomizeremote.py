@@ -52,9 +52,13 @@ _GIT = re.compile(
 )
 # A command that fetches a URL it is given: kubectl (``apply -k``/``-f``) or kustomize.
 _COMMAND = re.compile(r"\b(kubectl|kustomize)\b")
-# One word of a command line, without the quotes around it, nor the ``;`` that ends its
-# command (``if ! kubectl apply -f URL; then`` in microsoft/kalypso's cluster.sh).
-_WORD = re.compile(r"[^\s'\"`;]+")
+# One word of a command line, without the quotes around it, nor what ends its command
+# glued to it: a ``;`` (``if ! kubectl apply -f URL; then`` in microsoft/kalypso's
+# cluster.sh), a ``&&``, ``|`` or redirection (``curl URL&&kubectl …``), the ``)`` closing a
+# ``$(curl URL)``. A ``&`` that a query's next parameter follows (``?ref=v2.4.0&timeout=2m``,
+# quoted in the shell) is part of the URL, and so is a Makefile's ``$(NAME)``.
+_WORD_PART = r"(?:\$\([A-Za-z_]\w*\)|[^\s'\"`;&|()<>]|&(?=[^\s'\"`;&|()<>]))"
+_WORD = re.compile(rf"{_WORD_PART}+")
 # kubectl's options that take the URL in the same word.
 _OPTION = re.compile(r"^(?:--kustomize=|--filename=|-[kf]=?)")
 # ``flux install`` / ``flux bootstrap <provider>``, as a command (not inside a word), with
@@ -227,7 +231,7 @@ def _command_pins(source: SourceFile, offset: int, line: str, command: str) -> l
 # Dockerfile ``ARG``/``ENV``, a YAML ``env:``/``vars:`` key), or a download tool given it.
 _URL_SETTER = re.compile(
     r"^[ \t-]*(?:(?:export|readonly|local|ARG|ENV)[ \t]+)?[A-Za-z_][\w.-]*[ \t]*(?:[?:+]?=|:)"
-    r"[ \t]*[\"']?(?P<url>[^\s\"'#]+)"
+    rf"[ \t]*[\"']?(?P<url>(?:(?!#){_WORD_PART})+)"
 )
 _DOWNLOAD = re.compile(r"\b(?:curl|wget)\b")
 # The release's manifests as a tarball (what ``flux install`` and the Terraform provider
@@ -243,17 +247,16 @@ def _named_urls(source: SourceFile, offset: int, line: str) -> list[PinSite]:
     ``kubectl apply -f "$FLUX_MANIFEST"``) or downloads (``wget -O flux.yaml …``): a release
     asset or remote kustomization URL names one release, whatever then applies it. A URL
     only printed (``echo …``) or in a comment after them is not read."""
+    words: dict[int, str] = {}
     setter = _URL_SETTER.match(line)
     if setter is not None:
-        words = [(setter.start("url"), setter.group("url"))]
-    elif _DOWNLOAD.search(line):
+        words[setter.start("url")] = setter.group("url")
+    if _DOWNLOAD.search(line):  # (``X=$(curl -sL URL)`` too: the setter's value is no URL)
         comment = COMMENT.search(line)
         end = comment.start() if comment else len(line)
-        words = [(w.start(), w.group()) for w in _WORD.finditer(line, 0, end)]
-    else:
-        return []
+        words.update((w.start(), w.group()) for w in _WORD.finditer(line, 0, end))
     sites = []
-    for at_word, word in words:
+    for at_word, word in words.items():
         tarball = _TARBALL.match(word)
         located = _version_in(word) or (
             (tarball.start("version"), tarball.group("version"), TARBALL) if tarball else None

@@ -238,7 +238,8 @@ _DOWNLOAD = re.compile(r"\b(?:curl|wget)\b")
 # embed): downloaded, it names that release as install.yaml does; kustomize cannot read it.
 TARBALL = "fluxcd/flux2 manifests.tar.gz asset"
 _TARBALL = re.compile(
-    r"^https://github\.com/fluxcd/flux2/releases/download/(?P<version>[^/\s]+)/manifests\.tar\.gz$"
+    r"^https://github\.com/fluxcd/flux2/releases/(?:download/(?P<version>[^/\s]+)"
+    r"|(?P<latest>latest)/download)/manifests\.tar\.gz$"
 )
 
 
@@ -257,15 +258,22 @@ def _named_urls(source: SourceFile, offset: int, line: str) -> list[PinSite]:
         words.update((w.start(), w.group()) for w in _WORD.finditer(line, 0, end))
     sites = []
     for at_word, word in words.items():
-        tarball = _TARBALL.match(word)
-        located = _version_in(word) or (
-            (tarball.start("version"), tarball.group("version"), TARBALL) if tarball else None
-        )
+        located = _version_in(word) or _tarball_in(word)
         if located is not None:
             at, value, named = located
             start = offset + at_word + at
             sites.append(source.text_site(Role.KUSTOMIZE_REMOTE, start, value, SUBJECT, named))
     return sites
+
+
+def _tarball_in(url: str) -> tuple[int, str, str] | None:
+    """Where in ``url`` of the release's ``manifests.tar.gz`` the release is, and the release
+    (``latest`` for the newest release's asset: a site compared with nothing, never moved)."""
+    tarball = _TARBALL.match(url)
+    if tarball is None:
+        return None
+    part = "version" if tarball.group("version") is not None else "latest"
+    return tarball.start(part), tarball.group(part), TARBALL
 
 
 def _is_kustomization(root: Any) -> bool:

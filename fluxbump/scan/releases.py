@@ -421,7 +421,8 @@ def _instances(
         if may_hold_bootstrap_header(raw):  # (one named gotk-components.yaml: found twice)
             found = sorted(find_bootstrap_header(source) + found, key=lambda s: s.start)
         if may_hold_render(raw):  # (noted as reading warnings: kept with the file's cache)
-            yamldoc.note_warnings(render_notes(source))
+            exported = any(site.role is Role.BOOTSTRAP for site in found)
+            yamldoc.note_warnings(render_notes(source, exported=exported))
     except UsageError:
         if releasing:
             raise

@@ -192,3 +192,22 @@ def test_labels_alone_or_an_export_with_its_header_are_no_unread_copy(tmp_path: 
         assert copy_warnings(outcome.stderr) == []
     status = run_cli("status", "--offline", "--repo", str(repo))
     assert f"{COPY}:2" in status.stdout, status.stdout  # (the header's pin: read)
+
+
+def test_a_chart_render_stripped_of_its_chart_label_is_named_by_its_app_version(
+    tmp_path: Path,
+) -> None:
+    # nephio-project/catalog's kpt package nephio/optional/flux-helm-controllers: the flux2
+    # chart rendered ('# Source: flux2/templates/…') with no helm.sh/chart label, its objects
+    # labelled with the chart's appVersion before part-of (kustomize writes part-of first).
+    render = (
+        "---\n# Source: flux2/templates/helm-controller.yaml\napiVersion: apps/v1\n"
+        "kind: Deployment\nmetadata:\n  labels:\n    app.kubernetes.io/instance: flux-system\n"
+        '    app.kubernetes.io/version: "2.0.0"\n    app.kubernetes.io/part-of: flux\n'
+        "    control-plane: controller\n  name: helm-controller\nspec:\n  template:\n"
+        "    spec:\n      containers:\n        - image: ghcr.io/fluxcd/helm-controller:v0.35.0\n"
+    )
+    repo = copied(tmp_path, render)
+    outcome = run_cli("check", "--offline", "--repo", str(repo))
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert copy_warnings(outcome.stderr) == [COPY_NAMED.replace("v2.3.0", "2.0.0")]

@@ -32,16 +32,19 @@ _LABEL = re.compile(
 )
 
 
-# The labels Flux's release build gives every object of its manifests, and what only those
-# manifests hold beside them: a controller's image, a CRD of a Flux API group (a kustomization
-# of the user's own objects may label them so too, installing nothing of Flux).
-_RELEASE_LABEL = re.compile(
-    rf"{LINE_START}[ \t]+app\.kubernetes\.io/part-of: flux[ \t]*\r?\n"
-    r"(?:[ \t]+[\w./-]+:[^\n]*\n){0,4}?"
-    r"[ \t]+app\.kubernetes\.io/version: [\"']?(?P<version>v\d+\.\d+\.\d+[\w.+-]*)"
+# The labels Flux's release build gives every object of its manifests (``part-of: flux`` and
+# the release, ``v2.4.0``; a flux2 chart render stripped of its ``helm.sh/chart`` label has the
+# chart's appVersion, ``"2.0.0"``), in either order within one ``labels:`` mapping.
+_LABELS = re.compile(
+    rf"{LINE_START}(?P<indent>[ \t]*)labels:[ \t]*\r?\n(?P<body>(?:(?P=indent)[ \t]+[^\s#][^\n]*(?:\n|$))+)"
 )
-_INSTALLS_FLUX = re.compile(
-    r"image: [\"']?(?:[\w.-]+(?::\d+)?/)*fluxcd/[a-z-]+-controller:|group: [a-z]+\.toolkit\.fluxcd\.io"
+_PART_OF = re.compile(r"app\.kubernetes\.io/part-of: [\"']?flux[\"']?[ \t]*\r?$", re.MULTILINE)
+_RELEASE = re.compile(r"app\.kubernetes\.io/version: [\"']?(?P<version>v?\d+\.\d+\.\d+[\w.+-]*)")
+# What only Flux's manifests hold beside those labels (a kustomization labelling the user's own
+# objects so installs nothing of Flux): a Flux CRD, a controller's image at a tag.
+_FLUX_CRD = re.compile(r"group: [a-z]+\.toolkit\.fluxcd\.io")
+_CONTROLLER_IMAGE = re.compile(
+    r"image: [\"']?(?:[\w.-]+(?::\d+)?/)*fluxcd/(?:[a-z-]+-controller|source-watcher):v?\d"
 )
 
 
@@ -74,16 +77,25 @@ _EXCLUDE = (
 
 
 def _copy_notes(source: SourceFile) -> list[str]:
-    """A warning at the first object of each release a copy of Flux's manifests holds."""
-    if _INSTALLS_FLUX.search(source.text) is None:
+    """A warning at the first object of each release a copy of Flux's manifests is labelled
+    with."""
+    if _CONTROLLER_IMAGE.search(source.text) is None and _FLUX_CRD.search(source.text) is None:
         return []
-    first: dict[str, int] = {}
-    for match in _RELEASE_LABEL.finditer(source.text):
-        first.setdefault(match["version"], match.start("version"))
     return [
         f"{source.rel}:{source.line_at(at)}: Flux {version}'s manifests (objects labelled "
         f"app.kubernetes.io/version: {version}) kept without the '# Flux Version:' header of "
-        "'flux install --export', which fluxbump does not read, check or move: replace them with "
-        f"the manifests of the release Flux moves to, {_EXCLUDE}"
-        for version, at in first.items()
+        "'flux install --export', which fluxbump does not read, check or move: replace them "
+        f"with the manifests of the release Flux moves to, {_EXCLUDE}"
+        for version, at in _labelled_releases(source).items()
     ]
+
+
+def _labelled_releases(source: SourceFile) -> dict[str, int]:
+    """Each release the file's objects are labelled part of Flux at, and where it is first."""
+    first: dict[str, int] = {}
+    for labels in _LABELS.finditer(source.text):
+        body = labels.group("body")
+        release = _RELEASE.search(body)
+        if release is not None and _PART_OF.search(body) is not None:
+            first.setdefault(release["version"], labels.start("body") + release.start("version"))
+    return first

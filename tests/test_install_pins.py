@@ -299,6 +299,29 @@ def test_downloads_of_the_newest_release_are_shown_unproven_named_and_never_move
     assert (repo / "ci/validate.sh").read_text("utf-8") == script
 
 
+def test_a_cli_download_of_the_version_the_api_names_is_shown_in_the_files_order(
+    tmp_path: Path,
+) -> None:
+    # briandenicola/kubernetes's .devcontainer/post-create.sh:56-57: the release GitHub's API
+    # says is the latest, then the CLI's asset of it. status listed line 57 before 56.
+    script = (
+        "#!/bin/bash\n"
+        'VERSION=`curl --silent "https://api.github.com/repos/fluxcd/flux2/releases/latest"'
+        " | grep tag_name | sed -E 's/.*v([^\"]+).*/\\1/'`\n"
+        'curl -Ls "https://github.com/fluxcd/flux2/releases/download/v${VERSION}/'
+        'flux_${VERSION}_linux_amd64.tar.gz" -o /tmp/flux2.tar.gz\n'
+    )
+    repo = install_repo(tmp_path, {".devcontainer/post-create.sh": script})
+    status = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    assert [
+        (f"{s['file']}:{s['line']}", s["value"], s["proven"])
+        for s in json.loads(status.stdout)["sites"]
+    ] == [
+        (".devcontainer/post-create.sh:2", "latest", False),
+        (".devcontainer/post-create.sh:3", "${VERSION}", False),
+    ], status.stdout
+
+
 def fleet_with_kustomization(tmp_path: Path, resource: str) -> Path:
     """The consistent fleet (cloud-init installs v2.4.0) with a kustomize remote beside it."""
     repo = make_fleet(tmp_path / "fleet", CONSISTENT)

@@ -171,7 +171,7 @@ def find_written_cli_pins(source: SourceFile) -> list[PinSite]:
         pins += _image_pins(source)
     if _IMAGE_NAME[:-1].encode() in source.raw and source.rel.endswith((".yaml", ".yml")):
         pins += _image_value_pins(source)
-    return pins
+    return sorted(pins, key=lambda site: site.start)  # (in the file's order, whatever the kind)
 
 
 def _image_value_pins(source: SourceFile) -> list[PinSite]:

@@ -353,7 +353,10 @@ def _move_chart_pins(planner: _Planner, move: Move, chart: str) -> None:
             _block_range(site, chart, planner.blocked)
     if move.found.component.direct:  # no wrapper: its HelmReleases pin the chart
         for site in move.found.upstream_pins():
-            if versions.is_pin(site.value):  # else the gate says it is not exact
+            fallback = default_pin(site, move.found.substitutions)
+            if fallback is not None:  # ``${VAR:=X}`` no Kustomization here sets: X deploys
+                planner.set_default(site, fallback, chart)
+            elif versions.is_pin(site.value):  # else the gate says it is not exact
                 planner.set(site, chart)
 
 

@@ -387,7 +387,7 @@ def _exact_where_written(found: Discovery, pin: PinSite) -> bool:
     """Whether a chart pin is exact where this repository writes it: a ``${VAR:=X}`` that no
     Kustomization here sets deploys X; one a Kustomization sets is judged at that value (its
     own row), and one set outside the repository cannot be judged here."""
-    if placeholder(pin.value) is None:
+    if _substitution(pin) is None:
         return versions.is_pin(pin.value)
     fallback = default_pin(pin, found.substitutions)
     return fallback is None or versions.is_pin(fallback.default or "")
@@ -445,7 +445,7 @@ def _in_effect(found: Discovery, pin: PinSite, report: GateReport) -> PinSite | 
     """A HelmRelease's chart pin as Flux deploys it: ``${VAR:=X}`` that no Kustomization here
     sets is X; one a Kustomization sets is judged there (its own row), so it is shown
     unproven here (None), as is one set outside the repository."""
-    held = placeholder(pin.value)
+    held = _substitution(pin)
     if held is None:
         return pin
     fallback = default_pin(pin, found.substitutions)
@@ -455,6 +455,12 @@ def _in_effect(found: Discovery, pin: PinSite, report: GateReport) -> PinSite | 
     name = found.component.upstream
     report.rows.append(Row(pin, f"an exact {name} version", True, False, why))
     return None
+
+
+def _substitution(pin: PinSite) -> Placeholder | None:
+    """The post-build placeholder a HelmRelease's version is (Flux substitutes its own
+    objects only: a HelmChart a template writes renders ``${…}`` itself, ``templatefile``)."""
+    return placeholder(pin.value) if pin.role is Role.HELMRELEASE else None
 
 
 def _substituted(setters: Setters, pin: PinSite, variable: str) -> str:

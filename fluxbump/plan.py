@@ -14,7 +14,7 @@ from typing import Any
 
 from fluxbump import versions
 from fluxbump.errors import UsageError
-from fluxbump.pins import PinSite
+from fluxbump.pins import PinSite, Role
 from fluxbump.scan.charts import tracked_charts
 from fluxbump.scan.discover import Discovery
 from fluxbump.scan.sites import chartlock
@@ -353,7 +353,11 @@ def _move_chart_pins(planner: _Planner, move: Move, chart: str) -> None:
             _block_range(site, chart, planner.blocked)
     if move.found.component.direct:  # no wrapper: its HelmReleases pin the chart
         for site in move.found.upstream_pins():
-            if versions.is_pin(site.value):  # else the gate says it is not exact
+            held = site.role is Role.HELMRELEASE  # (Flux substitutes its own objects only)
+            fallback = default_pin(site, move.found.substitutions) if held else None
+            if fallback is not None:  # ``${VAR:=X}`` no Kustomization here sets: X deploys
+                planner.set_default(site, fallback, chart)
+            elif versions.is_pin(site.value):  # else the gate says it is not exact
                 planner.set(site, chart)
 
 

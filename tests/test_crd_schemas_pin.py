@@ -47,7 +47,16 @@ def test_check_names_schemas_of_another_release(tmp_path: Path) -> None:
     assert any(line.startswith(f"{VALIDATE}:4: ") for line in outcome.stdout.splitlines())
 
 
-def test_the_latest_schemas_are_no_pin(tmp_path: Path) -> None:
+def test_the_latest_schemas_are_no_pin_but_are_named(tmp_path: Path) -> None:
+    # The newest release's schemas: compared with nothing and never moved, but named, as a
+    # script applying the latest install.yaml is (gate/floating.py), not passed over in silence.
     repo = repository(tmp_path / "repo", "latest/download")
     outcome = run_cli("status", "--offline", "--repo", str(repo))
-    assert VALIDATE not in outcome.stdout, outcome.stdout
+    rows = [line.split() for line in outcome.stdout.splitlines() if VALIDATE in line]
+    assert rows == [["Flux", "CLI", "pin", f"{VALIDATE}:4", "latest", "Flux", "2.4.0", "??"]]
+    check = run_cli("check", "--offline", "--repo", str(repo))
+    assert check.code == 0, check.stdout + check.stderr
+    assert f"warning: {VALIDATE}:4: Flux CLI pin latest names no Flux release" in check.stderr
+    moved = run_cli("to", "2.5.1", "--offline", "--no-git", "--repo", str(repo))
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / VALIDATE).read_text("utf-8") == validate_script("latest/download")

@@ -824,3 +824,57 @@ def test_the_charts_a_terraform_helm_release_pinned_before_are_in_the_crd_histor
     assert bump.code == 0, bump.stdout + bump.stderr
     history = json.loads(bump.stdout)["crds"]["history"]["charts"]
     assert "2.11.0" in history and "2.12.4" in history, history
+
+
+# A Flux Kustomization that sets the staging HelmRelease's chart version by post-build
+# substitution (stuttgart-things/flux writes its apps' versions so).
+SUBSTITUTING = "clusters/staging/apps.yaml"
+
+
+def substituting(value: str) -> str:
+    return (
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+        "metadata:\n  name: apps\n  namespace: flux-system\n"
+        "spec:\n  interval: 10m\n  path: ./clusters/staging\n  prune: true\n"
+        "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+        f"  postBuild:\n    substitute:\n      FLUX_CHART: {value}\n"
+    )
+
+
+def test_a_direct_helmrelease_substituted_by_a_kustomization_is_judged_where_it_is_set(
+    tmp_path: Path,
+) -> None:
+    # It was a violation, "flux2 dependency '${FLUX_CHART}' is not an exact pin", though the
+    # Kustomization sets it to the chart the other cluster pins, and 'to' refused (exit 2).
+    repo = direct_layout(tmp_path / "repo", with_cloud_init=False)
+    edit(repo, STAGING, '"2.12.4"', "${FLUX_CHART}")
+    (repo / SUBSTITUTING).write_text(substituting('"2.12.4"'), "utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "substituted")
+    check = run(repo, "check")
+    assert check.code == 0, check.stdout + check.stderr
+    assert f"takes the value {SUBSTITUTING}:15 substitutes" in check.stdout, check.stdout
+    assert bumped(repo) == {
+        PROD: release("2.14.1"),
+        SUBSTITUTING: substituting('"2.14.1"'),
+        TOOLS: "flux2 2.4.0\nkubectl 1.30.0\n",
+    }
+
+
+def test_a_direct_helmreleases_default_no_kustomization_sets_is_its_pin(tmp_path: Path) -> None:
+    # ``${FLUX_CHART:=2.12.4}``, which nothing here sets: Flux deploys the default, which is
+    # compared as the pin and moved in place (it was "not an exact pin", and 'to' refused).
+    repo = direct_layout(tmp_path / "repo", with_cloud_init=False, prod="2.13.0")
+    edit(repo, STAGING, '"2.12.4"', "${FLUX_CHART:=2.12.4}")
+    git(repo, "commit", "-qam", "defaulted")
+    check = run(repo, "check")
+    said = f"{STAGING}:20: flux-system/flux deploys flux2 2.12.4, but flux-system/flux deploys"
+    assert (check.code, f"{said} 2.13.0 ({PROD}:20); make them agree" in check.stdout) == (
+        1,
+        True,
+    ), check.stdout + check.stderr
+    assert bumped(repo) == {
+        PROD: release("2.14.1"),
+        STAGING: release("${FLUX_CHART:=2.14.1}"),
+        TOOLS: "flux2 2.4.0\nkubectl 1.30.0\n",
+    }

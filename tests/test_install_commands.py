@@ -121,6 +121,31 @@ def test_a_command_ended_by_a_semicolon_on_its_line_is_still_a_pin(tmp_path: Pat
     assert (repo / SCRIPT).read_text("utf-8") == script.replace("v2.4.0", "v2.5.1")
 
 
+def test_a_url_with_the_next_command_or_a_closing_parenthesis_glued_on_is_still_a_pin(
+    tmp_path: Path,
+) -> None:
+    # ``curl -sL URL&&kubectl …`` and ``$(curl URL)``: the ``&&`` and ``)`` were read as part
+    # of the URL, which then matched no pin, so check passed over the line and to left it.
+    asset = "https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml"
+    remote = "github.com/fluxcd/flux2/manifests/install?ref=v2.4.0"
+    script = (
+        "#!/bin/sh\n"
+        f"curl -sL {asset}&&kubectl get ns\n"
+        f"kubectl apply -f $(echo {asset})\n"
+        f'echo "$(curl -sL {asset})" | kubectl apply -f -\n'
+        f"MANIFEST=$(curl -sL {asset})\n"
+        f"kubectl apply -k {remote}||exit 1\n"
+        f"kubectl apply -k '{remote}&timeout=2m'>/dev/null\n"
+    )
+    repo = write_repo(tmp_path / "repo", {SCRIPT: script})
+    assert [(where, value) for _, where, value, _, _ in rows(repo)] == [
+        (f"{SCRIPT}:{line}", "v2.4.0") for line in range(2, 8)
+    ]
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / SCRIPT).read_text("utf-8") == script.replace("v2.4.0", "v2.5.1")
+
+
 def test_a_cloud_init_template_may_install_flux_by_kustomize_from_its_repository(
     tmp_path: Path, helm_server: HelmServer
 ) -> None:

@@ -255,6 +255,73 @@ def test_a_script_applying_the_latest_release_is_shown_unproven_and_never_moved(
     assert moved.stderr.count(f"{script}:3") == 1, moved.stderr  # said with the plan, once
 
 
+def test_downloads_of_the_newest_release_are_shown_unproven_named_and_never_moved(
+    tmp_path: Path,
+) -> None:
+    # weaveworks/eksctl's build/docker/Dockerfile:44 installs the CLI GitHub's API names the
+    # newest release; CI jobs fetch the newest release's crd-schemas or manifests.tar.gz.
+    # None was read: check said nothing of them, as it names ref=main and the action's default.
+    dockerfile = (
+        "FROM alpine:3.20\n"
+        "# curl -sL https://api.github.com/repos/fluxcd/flux2/releases/latest (a note)\n"
+        "RUN curl -sL https://api.github.com/repos/fluxcd/flux2/releases/latest 2>/dev/null | \\\n"
+        "    jq -r '.assets[] | .browser_download_url' | xargs curl -sL | tar xz\n"
+    )
+    latest = "https://github.com/fluxcd/flux2/releases/latest/download"
+    script = (
+        "#!/bin/sh\n"
+        f"curl -sL {latest}/crd-schemas.tar.gz | tar zxf - -C /tmp/schemas\n"
+        f"curl -sL -o m.tgz {latest}/manifests.tar.gz\n"
+    )
+    files = {"Dockerfile": dockerfile, "ci/validate.sh": script, MANIFESTS: MANIFESTS_TEXT}
+    repo = install_repo(tmp_path, files)
+    status = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    assert [
+        (s["role"], f"{s['file']}:{s['line']}", s["value"], s["proven"])
+        for s in json.loads(status.stdout)["sites"]
+        if s["value"] == "latest"
+    ] == [
+        ("Flux CLI pin", "Dockerfile:3", "latest", False),
+        ("Flux CLI pin", "ci/validate.sh:2", "latest", False),
+        ("kustomize remote install", "ci/validate.sh:3", "latest", False),
+    ], status.stdout
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr
+    named = [line for line in check.stderr.splitlines() if "latest names no Flux release" in line]
+    assert [line.split(": ")[1] for line in named] == [
+        "Dockerfile:3",
+        "ci/validate.sh:2",
+        "ci/validate.sh:3",
+    ], check.stderr
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / "Dockerfile").read_text("utf-8") == dockerfile
+    assert (repo / "ci/validate.sh").read_text("utf-8") == script
+
+
+def test_a_cli_download_of_the_version_the_api_names_is_shown_in_the_files_order(
+    tmp_path: Path,
+) -> None:
+    # briandenicola/kubernetes's .devcontainer/post-create.sh:56-57: the release GitHub's API
+    # says is the latest, then the CLI's asset of it. status listed line 57 before 56.
+    script = (
+        "#!/bin/bash\n"
+        'VERSION=`curl --silent "https://api.github.com/repos/fluxcd/flux2/releases/latest"'
+        " | grep tag_name | sed -E 's/.*v([^\"]+).*/\\1/'`\n"
+        'curl -Ls "https://github.com/fluxcd/flux2/releases/download/v${VERSION}/'
+        'flux_${VERSION}_linux_amd64.tar.gz" -o /tmp/flux2.tar.gz\n'
+    )
+    repo = install_repo(tmp_path, {".devcontainer/post-create.sh": script})
+    status = run_cli("status", "--repo", str(repo), "--json", "--offline")
+    assert [
+        (f"{s['file']}:{s['line']}", s["value"], s["proven"])
+        for s in json.loads(status.stdout)["sites"]
+    ] == [
+        (".devcontainer/post-create.sh:2", "latest", False),
+        (".devcontainer/post-create.sh:3", "${VERSION}", False),
+    ], status.stdout
+
+
 def fleet_with_kustomization(tmp_path: Path, resource: str) -> Path:
     """The consistent fleet (cloud-init installs v2.4.0) with a kustomize remote beside it."""
     repo = make_fleet(tmp_path / "fleet", CONSISTENT)

@@ -203,3 +203,54 @@ def test_code_outside_a_project_of_a_framework_is_not_read(tmp_path: Path) -> No
     check = run_cli("check", "--repo", str(root), "--offline")
     assert check.code == 0, check.stdout + check.stderr
     assert program_warnings(check.stderr) == []
+
+
+# danielr1996/hydrogen's terraform/extensions.tf: k0s Helm extensions handed to k0sctl from
+# Terraform locals (k0s installs them at boot), beside a helm_release fluxbump reads as a pin.
+K0S_EXTENSIONS_TF = """\
+locals {
+  charts = [
+    {
+      name      = "flux2"
+      chartname = "fluxcd-community/flux2"
+      version   = "2.13.0"
+      namespace = "flux-system"
+    },
+    {
+      name      = "flux2-sync"
+      chartname = "fluxcd-community/flux2-sync"
+      version   = "1.10.0"
+    },
+  ]
+}
+
+resource "helm_release" "flux" {
+  name       = "flux2"
+  repository = "https://fluxcd-community.github.io/helm-charts"
+  chart      = "flux2"
+  version    = "2.14.1"
+}
+"""
+
+
+def test_terraform_naming_a_flux_chart_outside_a_helm_release_is_named(tmp_path: Path) -> None:
+    root = write_repo(tmp_path / "repo", {"terraform/extensions.tf": K0S_EXTENSIONS_TF})
+    check = run_cli("check", "--repo", str(root), "--offline")
+    said = [line for line in check.stderr.splitlines() if "this Terraform value pins" in line]
+    assert said == [
+        "warning: terraform/extensions.tf:6: this Terraform value pins the flux2 chart here, "
+        "which fluxbump does not read, check or move: move it by hand when Flux moves, or list "
+        "the file under exclude: in .fluxbump.yaml if it does not deploy this repository's Flux"
+    ], check.stderr
+    status = run_cli("status", "--repo", str(root), "--json", "--offline")
+    assert [
+        (f"{s['file']}:{s['line']}", s["value"]) for s in json.loads(status.stdout)["sites"]
+    ] == [("terraform/extensions.tf:21", "2.14.1")]  # the helm_release: read, not named
+    moved = run_cli("to", "2.5.1", "--repo", str(root), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert any(
+        line.startswith("warning: terraform/extensions.tf:6: ")
+        for line in moved.stderr.splitlines()
+    )
+    moved_text = K0S_EXTENSIONS_TF.replace('"2.14.1"', '"2.15.0"')  # (the helm_release alone)
+    assert (root / "terraform/extensions.tf").read_text("utf-8") == moved_text

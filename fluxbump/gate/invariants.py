@@ -7,7 +7,7 @@ Pure: a function of the discovered sites and the index. ``check`` prints it; ``t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from fluxbump import versions
@@ -20,7 +20,13 @@ from fluxbump.scan.sites import chartlock
 from fluxbump.scan.sites.templatefile import one_variable
 from fluxbump.scan.sites.terraform import variable_of
 from fluxbump.scan.sites.writefiles import is_written
-from fluxbump.scan.substitution import Placeholder, Setters, default_pin, placeholder_variable
+from fluxbump.scan.substitution import (
+    Placeholder,
+    Setters,
+    default_pin,
+    placeholder,
+    placeholder_variable,
+)
 
 
 class Row(NamedTuple):
@@ -341,6 +347,8 @@ def _upstream(
     found: Discovery, index: HelmIndex | None, release: str | None, report: GateReport
 ) -> str | None:
     pins = found.upstream_pins()
+    if found.component.direct:  # HelmReleases: Flux's post-build substitution may set them
+        pins = [p for p in (_in_effect(found, pin, report) for pin in pins) if p is not None]
     if not pins:
         return None
     value = _upstream_pin(found, pins[0], index, release, report)
@@ -369,8 +377,20 @@ def inexact_upstream(found: Discovery) -> list[Violation]:
     return [
         Violation(pin.file, pin.line, _not_exact(found, pin))
         for pin in found.upstream_pins()
-        if not versions.is_pin(pin.value) and variable_of(pin) is None and _templated(pin) is None
+        if not _exact_where_written(found, pin)
+        and variable_of(pin) is None
+        and _templated(pin) is None
     ]
+
+
+def _exact_where_written(found: Discovery, pin: PinSite) -> bool:
+    """Whether a chart pin is exact where this repository writes it: a ``${VAR:=X}`` that no
+    Kustomization here sets deploys X; one a Kustomization sets is judged at that value (its
+    own row), and one set outside the repository cannot be judged here."""
+    if _substitution(pin) is None:
+        return versions.is_pin(pin.value)
+    fallback = default_pin(pin, found.substitutions)
+    return fallback is None or versions.is_pin(fallback.default or "")
 
 
 def _not_exact(found: Discovery, pin: PinSite) -> str:
@@ -419,6 +439,37 @@ def _upstream_pin(
         return pin.value
     report.expect(pin, _chart_for(index, name, release, pin.value), _mismatch(found, index, pin))
     return pin.value
+
+
+def _in_effect(found: Discovery, pin: PinSite, report: GateReport) -> PinSite | None:
+    """A HelmRelease's chart pin as Flux deploys it: ``${VAR:=X}`` that no Kustomization here
+    sets is X; one a Kustomization sets is judged there (its own row), so it is shown
+    unproven here (None), as is one set outside the repository."""
+    held = _substitution(pin)
+    if held is None:
+        return pin
+    fallback = default_pin(pin, found.substitutions)
+    if fallback is not None and fallback.default is not None:
+        return replace(pin, value=fallback.default)
+    why = _substituted(found.substitutions, pin, held.variable)
+    name = found.component.upstream
+    report.rows.append(Row(pin, f"an exact {name} version", True, False, why))
+    return None
+
+
+def _substitution(pin: PinSite) -> Placeholder | None:
+    """The post-build placeholder a HelmRelease's version is (Flux substitutes its own
+    objects only: a HelmChart a template writes renders ``${…}`` itself, ``templatefile``)."""
+    return placeholder(pin.value) if pin.role is Role.HELMRELEASE else None
+
+
+def _substituted(setters: Setters, pin: PinSite, variable: str) -> str:
+    """Why a chart pin written as ``${VAR}`` is not itself compared: the Kustomization that
+    sets VAR is (its own row, a ``substitution variable``), or none here does."""
+    where = ", ".join(s.where for s in setters.of(variable, pin.file))
+    if where:
+        return f"{pin.value} takes the value {where} substitutes, compared there"
+    return f"{pin.value} is substituted by a Kustomization outside this repository"
 
 
 def _templated(pin: PinSite) -> str | None:

@@ -9,6 +9,12 @@ installs the old release at the program's next deploy, and fluxbump said nothing
 line of a program naming what installs Flux (a Flux chart, Flux's or flux-operator's release
 manifests, a ``FluxInstance``) is named instead, as a warning with its file:line, for a human
 to move.
+
+Terraform is read where it installs a Flux chart through a ``helm_release`` (its ``chart``
+argument, ``scan/sites/terraform.py``). A Flux chart it names in another object is no pin-site
+either: danielr1996/hydrogen hands k0s's Helm extensions (``chartname =
+"fluxcd-community/flux2"``, ``version = "2.13.0"``) to k0sctl from Terraform ``locals``, which
+k0s installs at boot. Such a line is named the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from pathlib import Path
 from fluxbump.config import CONFIG_NAME
 from fluxbump.errors import NotRegularFile, UsageError
 from fluxbump.pins import PlacedWarning
-from fluxbump.scan.sources import MAX_FILE_BYTES, lines, read_raw, source_of
+from fluxbump.scan.sources import MAX_FILE_BYTES, SourceFile, lines, read_raw, source_of
 
 # The languages Pulumi and the CDKs are written in.
 SUFFIXES = (".ts", ".mts", ".cts", ".js", ".mjs", ".cjs", ".py", ".go", ".cs", ".java", ".kt")
@@ -35,7 +41,7 @@ _FRAMEWORKS = (
 # A chart argument naming a Flux chart, by name or OCI URL: ``chart: 'flux2'``,
 # ``chart="flux2"``, ``Chart: pulumi.String("flux2")``, ``.chart("flux-operator")``.
 _CHART = re.compile(
-    r"""(?i)\bchart\w*["']?\s*(?:[:=]\s*(?:[\w.]+\(\s*)?|\(\s*)["'`]"""
+    r"""(?i)\b(?P<key>chart\w*)["']?\s*(?:[:=]\s*(?:[\w.]+\(\s*)?|\(\s*)["'`]"""
     r"""(?:[^"'`\s]*/)?(?P<what>flux2|flux-operator|flux-instance)["'`]"""
 )
 # Flux's and flux-operator's own release manifests, and a FluxInstance the program writes.
@@ -75,26 +81,50 @@ def _in_project(rel: str, projects: set[str]) -> bool:
 def program_notes(root: Path, rel: str) -> list[PlacedWarning]:
     """A warning for each line of ``rel`` that installs Flux, when it is a program of a
     framework above; none for another file, or one that cannot be read as text."""
+    source = _flux_source(root, rel)
+    if source is None:
+        return []
+    framework = next((name for name, mark in _FRAMEWORKS if mark.search(source.raw)), None)
+    if framework is None:
+        return []
+    return _notes(rel, source.text, f"{framework} program", terraform=False)
+
+
+def terraform_notes(root: Path, rel: str) -> list[PlacedWarning]:
+    """A warning for each line of a ``.tf`` file naming a Flux chart other than a
+    ``helm_release``'s ``chart`` argument (a k0s extension's ``chartname``, read nowhere)."""
+    source = _flux_source(root, rel) if rel.endswith(".tf") else None
+    if source is None:
+        return []
+    return _notes(rel, source.text, "Terraform value", terraform=True)
+
+
+def _flux_source(root: Path, rel: str) -> SourceFile | None:
+    """The file when it is text naming flux; None otherwise (too large, not text)."""
     try:
         raw = read_raw(root, rel, limit=MAX_FILE_BYTES + 1)
         if len(raw) > MAX_FILE_BYTES or b"flux" not in raw.lower():
-            return []
-        framework = next((name for name, mark in _FRAMEWORKS if mark.search(raw)), None)
-        if framework is None:
-            return []
-        text = source_of(rel, raw).text
-    except (UsageError, NotRegularFile):  # not text: no program of ours to name
-        return []
+            return None
+        return source_of(rel, raw)
+    except (UsageError, NotRegularFile):  # not text: nothing of ours to name
+        return None
+
+
+def _notes(rel: str, text: str, kind: str, *, terraform: bool) -> list[PlacedWarning]:
+    """The warnings of one file's lines (Terraform: charts only, and not a ``chart =``,
+    which is a ``helm_release``'s argument, read as a pin)."""
     notes = []
     program = lines(text)
     for number, line in enumerate(program, 1):
         chart = _CHART.search(line)
+        if terraform and (chart is None or chart.group("key").lower() == "chart"):
+            continue
         found = chart or _MANIFESTS.search(line)
         if found is None:
             continue
         if chart is not None:  # the line a human edits: the version's, when the call has one
             number += _version_below(program[number - 1 : number + _VERSION_LINES], chart.start())
-        notes.append(PlacedWarning(rel, number, _message(framework, found.group("what"))))
+        notes.append(PlacedWarning(rel, number, _message(kind, found.group("what"))))
     return notes
 
 
@@ -124,9 +154,9 @@ def _depth(text: str) -> int:
     return sum(text.count(c) for c in "{([") - sum(text.count(c) for c in "})]")
 
 
-def _message(framework: str, what: str) -> str:
+def _message(kind: str, what: str) -> str:
     return (
-        f"this {framework} program pins {_described(what)} here, which fluxbump does not read, "
+        f"this {kind} pins {_described(what)} here, which fluxbump does not read, "
         "check or move: move it by hand when Flux moves, or list the file under exclude: in "
         f"{CONFIG_NAME} if it does not deploy this repository's Flux"
     )

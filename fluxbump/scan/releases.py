@@ -29,6 +29,7 @@ from fluxbump.scan.sites import (
     fluxmanifests,
     helmfile,
     kustomizehelm,
+    ocireferences,
     operator,
     rendered,
 )
@@ -45,6 +46,7 @@ from fluxbump.scan.sites.helmrelease import (
     scan_manifest,
     spelled_out,
 )
+from fluxbump.scan.sites.ocireferences import chart_reference_notes, may_hold_chart_reference
 from fluxbump.scan.sites.operator import find_operator_charts, may_hold_operator_chart
 from fluxbump.scan.sites.rendered import may_hold_render, render_notes
 from fluxbump.scan.sources import (
@@ -357,6 +359,7 @@ _RELEASE_NEEDLES = tuple(
             *fluxcli.NEEDED,
             *bootstrap.NEEDED,
             *rendered.NEEDED,
+            *ocireferences.NEEDED,
         )
     )
 )
@@ -365,7 +368,7 @@ _RELEASE_NEEDLES = tuple(
 def _may_hold_release_pins(raw: bytes) -> bool:
     """Whether a FluxInstance, a flux-manifests or flux2 source, an operator chart, the
     Flux CLI or ``flux install --export``'s header may be pinned here, or a Flux chart's
-    render be named; UTF-16/32 text is tested as what it spells (its bytes never match)."""
+    render or OCI reference be named; UTF-16/32 text is tested as what it spells (its bytes never match)."""
     raw = as_utf8(raw)
     for needle in _RELEASE_NEEDLES:  # (a loop: a generator for ``any`` costs a microsecond)
         if needle in raw:
@@ -374,7 +377,8 @@ def _may_hold_release_pins(raw: bytes) -> bool:
         return False
     operator = may_hold_instance(raw) or may_hold_operator_chart(raw)
     written = may_hold_written_cli_pin(raw) or may_hold_bootstrap_header(raw)
-    return operator or may_hold_flux_manifests(raw) or written or may_hold_render(raw)
+    named = may_hold_render(raw) or may_hold_chart_reference(raw)
+    return operator or may_hold_flux_manifests(raw) or written or named
 
 
 # What the tests ``_read_file`` and ``scan_files`` run on a whole file look for (besides the
@@ -436,7 +440,10 @@ def _instances(
         if may_hold_bootstrap_header(raw):  # (one named gotk-components.yaml: found twice)
             found = sorted(find_bootstrap_header(source) + found, key=lambda s: s.start)
         if may_hold_render(raw):  # (noted as reading warnings: kept with the file's cache)
-            yamldoc.note_warnings(render_notes(source))
+            exported = any(site.role is Role.BOOTSTRAP for site in found)
+            yamldoc.note_warnings(render_notes(source, exported=exported))
+        if may_hold_chart_reference(raw):
+            yamldoc.note_warnings(chart_reference_notes(source))
     except UsageError:
         if releasing:
             raise

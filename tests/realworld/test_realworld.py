@@ -152,11 +152,13 @@ def test_the_oracle_reads_the_flux_release_pins_outside_charts() -> None:
     arthurgeek = scan(SNAPSHOTS / "arthurgeek-home-ops")
     assert arthurgeek.flux_disagreements() == {(".mise.toml", "2.8.8")}
     # a kubectl apply -k line of a script, and a GitRepository of Flux's own repository;
-    # the script's other kubectl apply -k (this repository's, ref=master) pins nothing
+    # the script's other kubectl apply -k (this repository's, ref=master) pins nothing, and
+    # lint.sh's download of the newest release's CRD schemas names no release
     chamburr = scan(SNAPSHOTS / "chamburr-homelab")
     assert sorted((p.file, p.kind, p.version) for p in chamburr.flux_pins) == [
         ("kubernetes/base/flux-system/flux-installation.yaml", "git", "v0.34.0"),
         ("scripts/configure.sh", "kustomize", "v0.33.0"),
+        ("scripts/lint.sh", "cli", "latest"),
     ]
     assert chamburr.flux_disagreements() == {("scripts/configure.sh", "v0.33.0")}
 

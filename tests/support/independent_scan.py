@@ -245,7 +245,7 @@ def scan(root: Path) -> Facts:
     facts.flux_pins += _bootstrap_headers(root) + _mise_pins(root) + _kustomize_pins(root)
     facts.flux_pins += _action_pins(root) + _install_script_pins(root)
     facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
-    facts.flux_pins += _kept_url_pins(root) + _image_arg_pins(root)
+    facts.flux_pins += _kept_url_pins(root) + _image_arg_pins(root) + _newest_release_pins(root)
     facts.flux_pins += _asdf_pins(root) + _terraform_instances(root) + _heredoc_instances(root)
     facts.flux_pins += _object_instances(root)
     facts.flux_pins += _subchart_instances(root)
@@ -852,6 +852,26 @@ _LISTED = "# Components: "
 _INSTALL_SCRIPT = "fluxcd.io/install.sh"
 
 
+# What a script fetches of whichever release is newest when it runs: the CRD schemas
+# kubeconform validates against, and the CLI asset GitHub's API names (eksctl's Dockerfile).
+_NEWEST_RELEASE = (
+    "https://github.com/fluxcd/flux2/releases/latest/download/crd-schemas.tar.gz",
+    "https://api.github.com/repos/fluxcd/flux2/releases/latest",
+)
+
+
+def _newest_release_pins(root: Path) -> list[FluxPin]:
+    """A script's download of the newest release's CRD schemas, or of the release GitHub's
+    API says is the latest, outside a ``#`` comment: kind "cli", release ``latest``."""
+    pins = []
+    for rel in _command_files(root):
+        for line in (root / rel).read_text("utf-8", errors="replace").splitlines():
+            code = line.split("#", 1)[0]
+            if any(url in code.split() for url in _NEWEST_RELEASE):
+                pins.append(FluxPin(rel, "cli", "latest"))
+    return pins
+
+
 def _install_script_pins(root: Path) -> list[FluxPin]:
     """Flux's install script given a release by ``FLUX_VERSION=X`` on the same line (``curl -s
     https://fluxcd.io/install.sh | sudo FLUX_VERSION=2.4.0 bash``) in a script, a Makefile or a
@@ -1188,6 +1208,8 @@ def _tarball_release(word: str) -> str | None:
     parts = url.path.strip("/").split("/")
     if url.hostname != "github.com" or len(parts) != 6 or parts[5] != "manifests.tar.gz":
         return None
+    if parts[:5] == ["fluxcd", "flux2", "releases", "latest", "download"]:
+        return "latest"  # the newest release's asset: named, never a release
     return parts[4] if parts[:4] == ["fluxcd", "flux2", "releases", "download"] else None
 
 

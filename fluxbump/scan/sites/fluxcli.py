@@ -78,6 +78,18 @@ DOWNLOAD = "fluxcd/flux2 CLI download"
 # download names the release the manifests are checked for, as the CLI's does.
 _SCHEMAS = re.compile(rf"{re.escape(_RELEASES)}v?(?P<tag>{_RELEASE})/crd-schemas\.tar\.gz")
 SCHEMAS = "fluxcd/flux2 CRD schemas download"
+# What installs whichever release is newest when it runs, so no pin: the newest release's
+# CRD schemas (``…/releases/latest/download/crd-schemas.tar.gz``) and a CLI found by asking
+# GitHub's API for the newest release (``curl -sL https://api.github.com/repos/fluxcd/flux2/
+# releases/latest | jq … | xargs curl``, weaveworks/eksctl's build/docker/Dockerfile:44).
+# Each is a site of value ``latest``, shown unproven and named by check and to
+# (``gate/floating.py``), never moved.
+_LATEST = "fluxcd/flux2/releases/latest"
+_LATEST_DOWNLOADS = (
+    (re.compile(r"github\.com/fluxcd/flux2/releases/latest/download/crd-schemas\.tar\.gz"), SCHEMAS),
+    (re.compile(r"api\.github\.com/repos/fluxcd/flux2/releases/latest(?![\w/-])"),
+     "fluxcd/flux2 releases/latest (GitHub API)"),
+)  # fmt: skip
 
 
 # The CLI's container image at a tag (Docker Hub's ``fluxcd/flux-cli``, ``ghcr.io``'s, a
@@ -137,6 +149,7 @@ def may_hold_written_cli_pin(raw: bytes) -> bool:
     """The byte test run on every cluster file (``find_written_cli_pins``)."""
     return (
         _RELEASES.encode() in raw
+        or _LATEST.encode() in raw
         or _IMAGE_NAME[:-1].encode() in raw  # (with its tag, or a tag beside it)
         or bool(_SCRIPT_NAME.search(raw))
     )
@@ -150,13 +163,15 @@ def find_written_cli_pins(source: SourceFile) -> list[PinSite]:
     pins: list[PinSite] = []
     if _RELEASES.encode() in source.raw:
         pins += _download_pins(source)
+    if _LATEST.encode() in source.raw:
+        pins += _latest_downloads(source)
     if _SCRIPT_NAME.search(source.raw):
         pins += _install_script_pins(source)
     if _IMAGE_NAME.encode() in source.raw:
         pins += _image_pins(source)
     if _IMAGE_NAME[:-1].encode() in source.raw and source.rel.endswith((".yaml", ".yml")):
         pins += _image_value_pins(source)
-    return pins
+    return sorted(pins, key=lambda site: site.start)  # (in the file's order, whatever the kind)
 
 
 def _image_value_pins(source: SourceFile) -> list[PinSite]:
@@ -255,6 +270,18 @@ def _download_pins(source: SourceFile) -> list[PinSite]:
         if COMMENT.search(source.line_before(match.start())) is None:
             sites.append(_text_site(source, match.start("tag"), match.group("tag"), SCHEMAS))
     return follow_file_variables(source, sites)
+
+
+def _latest_downloads(source: SourceFile) -> list[PinSite]:
+    """A ``latest`` site at each download of the newest release (``_LATEST_DOWNLOADS``)
+    outside comments: nothing to splice."""
+    sites = []
+    for pattern, owner in _LATEST_DOWNLOADS:
+        for match in pattern.finditer(source.text):
+            if COMMENT.search(source.line_before(match.start())) is None:
+                site = _text_site(source, match.start(), "latest", owner)
+                sites.append(replace(site, end=site.start))
+    return sites
 
 
 def _install_script_pins(source: SourceFile) -> list[PinSite]:

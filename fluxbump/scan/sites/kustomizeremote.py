@@ -52,9 +52,13 @@ _GIT = re.compile(
 )
 # A command that fetches a URL it is given: kubectl (``apply -k``/``-f``) or kustomize.
 _COMMAND = re.compile(r"\b(kubectl|kustomize)\b")
-# One word of a command line, without the quotes around it, nor the ``;`` that ends its
-# command (``if ! kubectl apply -f URL; then`` in microsoft/kalypso's cluster.sh).
-_WORD = re.compile(r"[^\s'\"`;]+")
+# One word of a command line, without the quotes around it, nor what ends its command
+# glued to it: a ``;`` (``if ! kubectl apply -f URL; then`` in microsoft/kalypso's
+# cluster.sh), a ``&&``, ``|`` or redirection (``curl URL&&kubectl …``), the ``)`` closing a
+# ``$(curl URL)``. A ``&`` that a query's next parameter follows (``?ref=v2.4.0&timeout=2m``,
+# quoted in the shell) is part of the URL, and so is a Makefile's ``$(NAME)``.
+_WORD_PART = r"(?:\$\([A-Za-z_]\w*\)|[^\s'\"`;&|()<>]|&(?=[^\s'\"`;&|()<>]))"
+_WORD = re.compile(rf"{_WORD_PART}+")
 # kubectl's options that take the URL in the same word.
 _OPTION = re.compile(r"^(?:--kustomize=|--filename=|-[kf]=?)")
 # ``flux install`` / ``flux bootstrap <provider>``, as a command (not inside a word), with
@@ -227,14 +231,15 @@ def _command_pins(source: SourceFile, offset: int, line: str, command: str) -> l
 # Dockerfile ``ARG``/``ENV``, a YAML ``env:``/``vars:`` key), or a download tool given it.
 _URL_SETTER = re.compile(
     r"^[ \t-]*(?:(?:export|readonly|local|ARG|ENV)[ \t]+)?[A-Za-z_][\w.-]*[ \t]*(?:[?:+]?=|:)"
-    r"[ \t]*[\"']?(?P<url>[^\s\"'#]+)"
+    rf"[ \t]*[\"']?(?P<url>(?:(?!#){_WORD_PART})+)"
 )
 _DOWNLOAD = re.compile(r"\b(?:curl|wget)\b")
 # The release's manifests as a tarball (what ``flux install`` and the Terraform provider
 # embed): downloaded, it names that release as install.yaml does; kustomize cannot read it.
 TARBALL = "fluxcd/flux2 manifests.tar.gz asset"
 _TARBALL = re.compile(
-    r"^https://github\.com/fluxcd/flux2/releases/download/(?P<version>[^/\s]+)/manifests\.tar\.gz$"
+    r"^https://github\.com/fluxcd/flux2/releases/(?:download/(?P<version>[^/\s]+)"
+    r"|(?P<latest>latest)/download)/manifests\.tar\.gz$"
 )
 
 
@@ -243,26 +248,32 @@ def _named_urls(source: SourceFile, offset: int, line: str) -> list[PinSite]:
     ``kubectl apply -f "$FLUX_MANIFEST"``) or downloads (``wget -O flux.yaml …``): a release
     asset or remote kustomization URL names one release, whatever then applies it. A URL
     only printed (``echo …``) or in a comment after them is not read."""
+    words: dict[int, str] = {}
     setter = _URL_SETTER.match(line)
     if setter is not None:
-        words = [(setter.start("url"), setter.group("url"))]
-    elif _DOWNLOAD.search(line):
+        words[setter.start("url")] = setter.group("url")
+    if _DOWNLOAD.search(line):  # (``X=$(curl -sL URL)`` too: the setter's value is no URL)
         comment = COMMENT.search(line)
         end = comment.start() if comment else len(line)
-        words = [(w.start(), w.group()) for w in _WORD.finditer(line, 0, end)]
-    else:
-        return []
+        words.update((w.start(), w.group()) for w in _WORD.finditer(line, 0, end))
     sites = []
-    for at_word, word in words:
-        tarball = _TARBALL.match(word)
-        located = _version_in(word) or (
-            (tarball.start("version"), tarball.group("version"), TARBALL) if tarball else None
-        )
+    for at_word, word in words.items():
+        located = _version_in(word) or _tarball_in(word)
         if located is not None:
             at, value, named = located
             start = offset + at_word + at
             sites.append(source.text_site(Role.KUSTOMIZE_REMOTE, start, value, SUBJECT, named))
     return sites
+
+
+def _tarball_in(url: str) -> tuple[int, str, str] | None:
+    """Where in ``url`` of the release's ``manifests.tar.gz`` the release is, and the release
+    (``latest`` for the newest release's asset: a site compared with nothing, never moved)."""
+    tarball = _TARBALL.match(url)
+    if tarball is None:
+        return None
+    part = "version" if tarball.group("version") is not None else "latest"
+    return tarball.start(part), tarball.group(part), TARBALL
 
 
 def _is_kustomization(root: Any) -> bool:

@@ -35,9 +35,9 @@ from tests.support.crash_cli import (
     SMALL,
     child_env,
     fluxbump_cmd,
+    fork_server,
     no_seams,  # noqa: F401 (an autouse fixture)
     run,
-    run_forked,
     wait_for,
 )
 from tests.support.fixtures import INCIDENT, make_fleet, snapshot
@@ -80,12 +80,11 @@ def test_sigkill_at_every_kill_point_then_rerun_leaves_all_old_or_all_new(
     logs = tmp_path / "logs"
     logs.mkdir()
 
-    def warm(name: str) -> list[str]:
-        """A whole bump on a fleet of its own: the fork server's children then find the write
-        and gate modules (and jsonschema) already imported."""
-        warm_root = make_fleet(tmp_path / name, INCIDENT, **SMALL)
-        return ["to", "2.4.0", "--no-git", "--repo", str(warm_root), "--helm-repo",
-                index_server.base_url]  # fmt: skip
+    # A whole bump on a fleet of its own warms the fork server: its children then find the
+    # write and gate modules (and jsonschema) already imported.
+    warm_root = make_fleet(tmp_path / "warm", INCIDENT, **SMALL)
+    warm = ["to", "2.4.0", "--no-git", "--repo", str(warm_root), "--helm-repo",
+            index_server.base_url]  # fmt: skip
 
     def job(point: str, *args: str, **env: str) -> dict[str, object]:
         name = f"{point.replace(':', '-')}-{args[0]}"
@@ -95,23 +94,20 @@ def test_sigkill_at_every_kill_point_then_rerun_leaves_all_old_or_all_new(
             "out": str(logs / f"{name}.out"), "err": str(logs / f"{name}.err"),
         }  # fmt: skip
 
-    crashed = run_forked(
-        [job(p, "to", "2.4.0", "--no-git", **{CRASH_ENV: p}) for p in points], cache, warm("warm-1")
-    )
-    mixed = 0
-    for point in points:
-        assert crashed[point] == -signal.SIGKILL, (point, crashed[point])
-        after_kill = snapshot(roots[point])
-        # Each file is renamed into place whole: old bytes or new bytes, never a torn file.
-        for rel in files:
-            assert after_kill[rel] in (original[rel], new_tree[rel]), (point, rel)
-        n_new = sum(after_kill[rel] == new_tree[rel] for rel in files)
-        mixed += 0 < n_new < len(files)
+    with fork_server(cache, warm) as server:
+        crashed = server.run([job(p, "to", "2.4.0", "--no-git", **{CRASH_ENV: p}) for p in points])
+        mixed = 0
+        for point in points:
+            assert crashed[point] == -signal.SIGKILL, (point, crashed[point])
+            after_kill = snapshot(roots[point])
+            # Each file is renamed into place whole: old bytes or new bytes, never a torn file.
+            for rel in files:
+                assert after_kill[rel] in (original[rel], new_tree[rel]), (point, rel)
+            n_new = sum(after_kill[rel] == new_tree[rel] for rel in files)
+            mixed += 0 < n_new < len(files)
 
-    # Run fluxbump again on every crashed tree: `to --dry-run` recovers under the lock.
-    again = run_forked(
-        [job(p, "to", "2.4.0", "--no-git", "--dry-run") for p in points], cache, warm("warm-2")
-    )
+        # Run fluxbump again on every crashed tree: `to --dry-run` recovers under the lock.
+        again = server.run([job(p, "to", "2.4.0", "--no-git", "--dry-run") for p in points])
     restored = kept_new = 0
     for point in points:
         root = roots[point]

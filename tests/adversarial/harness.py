@@ -36,13 +36,24 @@ class GitState:
 
 
 def git_state(root: Path) -> GitState:
-    return GitState(
-        git_out(root, "rev-parse", "HEAD"),
-        git_out(root, "symbolic-ref", "--short", "HEAD"),
-        tuple(git_out(root, "for-each-ref", "--format=%(refname:short)", "refs/heads").split()),
-        git_out(root, "status", "--porcelain", "--untracked-files=all"),
-        snapshot(root),
-    )
+    head, branch, branches = _refs(root)
+    status = git_out(root, "status", "--porcelain", "--untracked-files=all")
+    return GitState(head, branch, branches, status, snapshot(root))
+
+
+def _refs(root: Path) -> tuple[str, str, tuple[str, ...]]:
+    """HEAD's commit, its branch and every branch, from one ``git for-each-ref`` instead of a
+    git process for each (139 places take a state): on a branch, HEAD is the branch marked
+    ``*`` and its commit. A detached or unborn HEAD is asked as before (and fails so)."""
+    lines = git_out(root, "for-each-ref", "--format=%(HEAD) %(objectname) %(refname:short)",
+                    "refs/heads").splitlines()  # fmt: skip
+    rows = [(line[0], *line[2:].split(" ", 1)) for line in lines]
+    current = [(oid, name) for mark, oid, name in rows if mark == "*"]
+    if len(current) != 1:
+        return (git_out(root, "rev-parse", "HEAD"), git_out(root, "symbolic-ref", "--short",
+                "HEAD"), tuple(name for *_, name in rows))  # fmt: skip
+    [(oid, name)] = current
+    return oid, name, tuple(name for *_, name in rows)
 
 
 def leftovers(root: Path) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.adversarial.harness import git_state, leftovers
-from tests.support.crash_cli import SMALL, run, run_forked
+from tests.support.crash_cli import SMALL, ForkServer, fork_server, run
 from tests.support.fixtures import INCIDENT, make_fleet
 from tests.support.helm_server import HelmServer
 
@@ -92,30 +92,33 @@ def test_a_bump_on_a_full_disk_ends_in_one_line_and_a_rerun_finishes_it(
     logs = tmp_path / "logs"
     logs.mkdir()
 
-    def bumps(which: list[int], run: str) -> dict[int, tuple[int, str]]:
+    def bumps(server: ForkServer, which: list[int], run: str) -> dict[int, tuple[int, str]]:
         """``to 2.4.0`` on each disk in ``which``: spare -> (exit code, stderr)."""
         jobs = [{"id": str(spare), "args": ["to", "2.4.0", "--repo", str(roots[spare]),
                  "--helm-repo", index_server.base_url], "env": {},
                  "out": str(logs / f"{spare}-{run}.out"), "err": str(logs / f"{spare}-{run}.err")}
                 for spare in which]  # fmt: skip
-        warm = make_fleet(tmp_path / f"warm-{run}", INCIDENT, git=True, **SMALL)
-        warm_args = ["to", "2.4.0", "--repo", str(warm), "--helm-repo", index_server.base_url]
-        codes = run_forked(jobs, tmp_path / "cache", warm_args)
+        codes = server.run(jobs)
         return {s: (codes[str(s)], (logs / f"{s}-{run}.err").read_text()) for s in which}
 
-    first = bumps(list(SPARE), "first")
-    for filler in fillers.values():
-        filler.unlink()  # git itself needs a block to tell the state
-    for spare, (code, err) in first.items():
-        if code == 2:
-            [line] = err.splitlines()
-            assert "no space left on device" in line.lower() or "out of diskspace" in line.lower()
-            if "re-run fluxbump to finish restoring" not in line:
-                assert git_state(roots[spare]) == before, (spare, line)
-                assert leftovers(roots[spare]) == [], (spare, line)
-        else:
-            assert code == 0, (spare, err)
-    again = bumps([spare for spare, (code, _) in first.items() if code == 2], "again")
+    warm = make_fleet(tmp_path / "warm", INCIDENT, git=True, **SMALL)
+    warm_args = ["to", "2.4.0", "--repo", str(warm), "--helm-repo", index_server.base_url]
+    with fork_server(tmp_path / "cache", warm_args) as server:
+        first = bumps(server, list(SPARE), "first")
+        for filler in fillers.values():
+            filler.unlink()  # git itself needs a block to tell the state
+        for spare, (code, err) in first.items():
+            if code == 2:
+                [line] = err.splitlines()
+                assert (
+                    "no space left on device" in line.lower() or "out of diskspace" in line.lower()
+                )
+                if "re-run fluxbump to finish restoring" not in line:
+                    assert git_state(roots[spare]) == before, (spare, line)
+                    assert leftovers(roots[spare]) == [], (spare, line)
+            else:
+                assert code == 0, (spare, err)
+        again = bumps(server, [spare for spare, (code, _) in first.items() if code == 2], "again")
     for spare in SPARE:
         assert again.get(spare, first[spare])[0] == 0, (spare, again.get(spare))
         after = git_state(roots[spare])

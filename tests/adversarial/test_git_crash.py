@@ -30,8 +30,8 @@ from tests.support.crash_cli import (
     SMALL,
     child_env,
     fluxbump_cmd,
+    fork_server,
     run,
-    run_forked,
     run_here,
     wait_for,
 )
@@ -83,11 +83,10 @@ def test_sigkill_at_every_write_and_git_step_then_rerun(
     logs = tmp_path / "logs"
     logs.mkdir()
 
-    def warm_args(name: str) -> list[str]:
-        """A whole bump with git on a fleet of its own: the fork server's children then
-        find GitPython, jsonschema and the write and gate modules already imported."""
-        warm = make_fleet(tmp_path / name, INCIDENT, git=True, **SMALL)
-        return ["to", "2.4.0", "--repo", str(warm), "--helm-repo", index_server.base_url]
+    # A whole bump with git on a fleet of its own warms the fork server: its children then
+    # find GitPython, jsonschema and the write and gate modules already imported.
+    warm = make_fleet(tmp_path / "warm", INCIDENT, git=True, **SMALL)
+    warm_args = ["to", "2.4.0", "--repo", str(warm), "--helm-repo", index_server.base_url]
 
     def job(point: str, *args: str, **env: str) -> dict[str, object]:
         name = f"{point.replace(':', '-')}-{len(env)}"
@@ -95,14 +94,12 @@ def test_sigkill_at_every_write_and_git_step_then_rerun(
                 index_server.base_url], "env": env, "out": str(logs / f"{name}.out"),
                 "err": str(logs / f"{name}.err")}  # fmt: skip
 
-    killed = run_forked([job(p, "to", "2.4.0", **{CRASH_ENV: p}) for p in points], cache,
-                        warm_args("warm-1"))  # fmt: skip
-    assert all(killed[p] == -signal.SIGKILL for p in points), killed
-    stray = sum(BRANCH in git_state(roots[p]).branches for p in points)
-    assert stray > 0  # kills really landed between the git steps
-
-    again = run_forked([job(p, "to", "2.4.0", "--dry-run") for p in points], cache,
-                       warm_args("warm-2"))  # fmt: skip
+    with fork_server(cache, warm_args) as server:
+        killed = server.run([job(p, "to", "2.4.0", **{CRASH_ENV: p}) for p in points])
+        assert all(killed[p] == -signal.SIGKILL for p in points), killed
+        stray = sum(BRANCH in git_state(roots[p]).branches for p in points)
+        assert stray > 0  # kills really landed between the git steps
+        again = server.run([job(p, "to", "2.4.0", "--dry-run") for p in points])
     finished = 0
     for point in points:
         root = roots[point]

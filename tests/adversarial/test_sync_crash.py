@@ -18,7 +18,7 @@ from fluxbump.write.transaction import (
     lock_path,
 )
 from tests.support.cli_runner import run_cli
-from tests.support.crash_cli import SMALL, child_env, fluxbump_cmd, run_forked, wait_for
+from tests.support.crash_cli import SMALL, child_env, fluxbump_cmd, fork_server, wait_for
 from tests.support.fixtures import INCIDENT, git, make_fleet, snapshot
 from tests.support.helm_server import HelmServer
 
@@ -48,9 +48,10 @@ def test_sync_killed_at_every_kill_point_then_run_again_ends_synced(
 
     warm = [*SYNC, "--repo", str(make_fleet(tmp_path / "warm", INCIDENT, **SMALL)),
             "--helm-repo", index_server.base_url]  # fmt: skip
-    crashed = run_forked([job(p, "killed", **{CRASH_ENV: p}) for p in points], tmp_path, warm)
-    assert all(code == -signal.SIGKILL for code in crashed.values()), crashed
-    again = run_forked([job(p, "again") for p in points], tmp_path, warm)
+    with fork_server(tmp_path, warm) as server:
+        crashed = server.run([job(p, "killed", **{CRASH_ENV: p}) for p in points])
+        assert all(code == -signal.SIGKILL for code in crashed.values()), crashed
+        again = server.run([job(p, "again") for p in points])
     for point, root in roots.items():
         err = (logs / f"{point.replace(':', '-')}-again.err").read_text()
         assert again[point] == 0, (point, err)

@@ -6,6 +6,8 @@ fluxbump; the expected diffs of the bumps were written by reading the snapshot f
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 import shutil
@@ -24,11 +26,25 @@ from tests.support.independent_scan import (
     Facts,
     FluxPin,
     Release,
-    scan,
 )
+from tests.support.independent_scan import scan as scan_tree
 
 SNAPSHOTS = Path(__file__).resolve().parent
 NAMES = sorted(p.name for p in SNAPSHOTS.iterdir() if (p / "SOURCE.md").is_file())
+
+
+def scan(root: Path) -> Facts:
+    """The oracle's facts of ``root``. A snapshot here is read once per process: the
+    parametrized tests asked again for each snapshot (a third of this module's CPU), and
+    no test writes a snapshot (a bump works on a copy). Each caller gets its own copy."""
+    if root.parent != SNAPSHOTS:
+        return scan_tree(root)
+    return copy.deepcopy(_snapshot_facts(root.name))
+
+
+@functools.cache
+def _snapshot_facts(name: str) -> Facts:
+    return scan_tree(SNAPSHOTS / name)
 
 
 def test_there_are_ten_snapshots_each_with_its_license_and_source() -> None:

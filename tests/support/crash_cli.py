@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import select
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -74,63 +78,101 @@ def run_here(cmd: list[str], cache: Path, **extra: str) -> subprocess.CompletedP
 # One interpreter imports fluxbump once, then forks a child per run: each child is a real
 # process running the real CLI (``fluxbump.cli.main`` with its argv and environment), killed
 # for real, without paying interpreter start-up 73 times. A few runs below also go through
-# ``python -m fluxbump`` itself, so the console entry point is covered too.
+# ``python -m fluxbump`` itself, so the console entry point is covered too. Each line it reads
+# is a batch of runs, answered by a line of their exit statuses once every child has ended, so
+# the runs after a kill (and the test's look at what the kill left) need no second server.
 FORK_SERVER = """
 import contextlib, io, json, os, sys, traceback
 import fluxbump.cli, fluxbump.gate.invariants, fluxbump.write.transaction
-jobs, limit = json.load(sys.stdin), int(sys.argv[1])
+limit = int(sys.argv[1])
 sys.argv = ["fluxbump", *json.loads(sys.argv[2])]  # a whole run, to warm every lazy import
 with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
     fluxbump.cli.main()
-running, results = {}, {}
-def reap():
-    pid, status = os.wait()
-    results[running.pop(pid)] = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else (
-        os.WEXITSTATUS(status))
-for job in jobs:
-    while len(running) >= limit:
-        reap()
-    pid = os.fork()
-    if pid == 0:
-        code = 98
-        try:
-            os.environ.update(job["env"])
-            for fd, name in ((1, job["out"]), (2, job["err"])):
-                os.dup2(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
-            sys.argv = ["fluxbump", *job["args"]]
+sys.stdout.flush()  # nothing buffered here for a child to write into its own output
+def run_batch(jobs):
+    running, results = {}, {}
+    def reap():
+        pid, status = os.wait()
+        results[running.pop(pid)] = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else (
+            os.WEXITSTATUS(status))
+    for job in jobs:
+        while len(running) >= limit:
+            reap()
+        pid = os.fork()
+        if pid == 0:
+            code = 98
             try:
-                fluxbump.cli.main()
-                code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-        except BaseException:
-            traceback.print_exc()
-            code = 99
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-    running[pid] = job["id"]
-while running:
-    reap()
-json.dump(results, sys.stdout)
+                os.environ.update(job["env"])
+                for fd, name in ((1, job["out"]), (2, job["err"])):
+                    os.dup2(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
+                sys.argv = ["fluxbump", *job["args"]]
+                try:
+                    fluxbump.cli.main()
+                    code = 0
+                except SystemExit as exc:
+                    code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+            except BaseException:
+                traceback.print_exc()
+                code = 99
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        running[pid] = job["id"]
+    while running:
+        reap()
+    return results
+for line in sys.stdin:
+    print(json.dumps(run_batch(json.loads(line))), flush=True)
 """
 
 
-def run_forked(jobs: list[dict[str, object]], cache: Path, warm: list[str]) -> dict[str, int]:
-    """Run CLI invocations in forked children of one warm interpreter; id -> exit status."""
+class ForkServer:
+    """The warm interpreter of ``FORK_SERVER``: ``run`` forks a child per job and waits for
+    them all; id -> exit status (minus the signal that killed it)."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self._proc = proc
+
+    def run(self, jobs: list[dict[str, object]], timeout: float = 120.0) -> dict[str, int]:
+        proc = self._proc
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(json.dumps(jobs) + "\n")
+        proc.stdin.flush()
+        ready, _, _ = select.select([proc.stdout], [], [], timeout)
+        line = proc.stdout.readline() if ready else ""
+        assert line, f"the fork server gave no answer within {timeout}s (exit {proc.poll()})"
+        results: dict[str, int] = json.loads(line)
+        return results
+
+
+@contextlib.contextmanager
+def fork_server(cache: Path, warm: list[str]) -> Iterator[ForkServer]:
+    """A fork server warmed up by the run ``warm``, its index cache ``cache``; its own errors
+    (the children's go to their files) are shown if it ends badly."""
     limit = 2 * (os.cpu_count() or 2)  # fsync waits overlap
-    proc = subprocess.run(
-        [sys.executable, "-c", FORK_SERVER, str(limit), json.dumps(warm)],
-        input=json.dumps(jobs),
-        env=child_env(FLUXBUMP_CACHE_DIR=str(cache)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    results: dict[str, int] = json.loads(proc.stdout)
-    return results
+    with tempfile.TemporaryFile("w+") as errors:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", FORK_SERVER, str(limit), json.dumps(warm)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, text=True,
+            env=child_env(FLUXBUMP_CACHE_DIR=str(cache)),
+        )  # fmt: skip
+        try:
+            yield ForkServer(proc)
+            assert proc.stdin is not None
+            proc.stdin.close()
+            assert proc.wait(timeout=60) == 0, _read(errors)
+        finally:
+            proc.kill()
+            proc.wait()
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe is not None:
+                    pipe.close()
+
+
+def _read(file: IO[str]) -> str:
+    file.seek(0)
+    return file.read()
 
 
 def wait_for(path: Path, proc: subprocess.Popen[str], limit: float = 30.0) -> None:

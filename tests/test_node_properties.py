@@ -9,11 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fluxbump.scan.sites import scalar_span
-from fluxbump.write.splice import scalar_text
+from fluxbump.write.splice import edit_yaml, scalar_text
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import changed_lines
+from tests.support.splice_cases import KEYS, STYLE, VERSION, render, site_at
 from tests.test_release_pins import OPERATOR, operator_only
 from tests.test_terraform_heredoc_instance import KUBECTL, repo_with
 from tests.test_terraform_instance import MAIN
@@ -67,3 +70,39 @@ def test_the_text_starts_after_every_property_blank_and_comment() -> None:
     )
     raw = text[start : text.index(" # after")]
     assert scalar_text(raw, "2.5.1") == raw.replace("2.4.0", "2.5.1")
+
+
+# What may stand between a key and its scalar's text: node properties, each followed by
+# blanks, a comment, or a line break and the deeper indentation the text then needs.
+PROPERTIES = st.sampled_from(
+    ["", "&a{i} ", "!!str ", "&a{i} !!str ", "&a{i}\n  ", "!!str # c\n  ",
+     "&a{i} # c\n  # d\n  ", "&a{i}  # c é\n\n  "]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    entries=st.lists(
+        st.tuples(KEYS, VERSION, STYLE, PROPERTIES),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda e: e[0],
+    ),
+    pick=st.integers(min_value=0),
+    new=VERSION,
+    newline=st.sampled_from(["\n", "\r\n"]),
+)
+def test_property_only_the_text_after_the_properties_changes(
+    entries: list[tuple[str, str, str, str]], pick: int, new: str, newline: str
+) -> None:
+    lines = [
+        f"{key}: {properties.format(i=i)}{render(value, style)}".replace("\n", newline)
+        for i, (key, value, style, properties) in enumerate(entries)
+    ]
+    text = newline.join(lines) + newline
+    at = pick % len(entries)
+    key, value, style, _ = entries[at]
+    before = len(newline.join(lines[:at])) + (len(newline) if at else 0)
+    start = before + lines[at].rindex(render(value, style))
+    edited = edit_yaml("t.yaml", text, [(site_at(text, (key,)), new)])
+    assert edited == text[:start] + render(new, style) + text[start + len(render(value, style)) :]

@@ -404,10 +404,12 @@ def _not_exact(found: Discovery, pin: PinSite) -> str:
         if held and locked is not None and versions.is_pin(held[0])
         else "pin one version"
     )
-    return (
-        f"{pin.subject} dependency '{pin.value}' is not an exact pin: a Flux release maps to one "
-        f"chart; {fix}"
+    pinned = (
+        f"{pin.subject} version '{pin.value}' of HelmRelease {pin.owner}"
+        if pin.role is Role.HELMRELEASE  # (no wrapper: a HelmRelease pins the chart)
+        else f"{pin.subject} dependency '{pin.value}'"
     )
+    return f"{pinned} is not an exact pin: a Flux release maps to one chart; {fix}"
 
 
 def _upstream_pin(

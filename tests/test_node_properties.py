@@ -6,6 +6,7 @@ site began at the anchor when a line break followed it (the anchor went with the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,34 +32,42 @@ def version_line(written: str, indent: str) -> list[str]:
     return [f"-{line}", f"+{line.replace('2.4.0', '2.5.1')}"]
 
 
+# Where a pinned version is written: how to build a repository around ``written``, the file
+# and the indentation of its ``version:`` key.
+LAYOUTS: dict[str, tuple[Callable[[Path, str], Path], str, str]] = {
+    "FluxInstance": (
+        lambda tmp, written: operator_only(tmp, OPERATOR.replace('"2.4.0" # exact', written)),
+        INSTANCE,
+        "    ",
+    ),
+    "heredoc": (
+        lambda tmp, written: repo_with(tmp, KUBECTL.replace('"{version}" # the release', written)),
+        MAIN,
+        "        ",
+    ),
+}
+
+
 @pytest.mark.parametrize(
-    "written",
+    ("layout", "written"),
     [
-        '&v # exact\n      "2.4.0"',
-        '&v\n      "2.4.0"',
-        "!!str # a tag\n      # and a comment line\n      2.4.0",
-        '&v !!str "2.4.0"',
+        ("FluxInstance", '&v # exact\n      "2.4.0"'),
+        ("FluxInstance", '&v\n      "2.4.0"'),
+        ("FluxInstance", "!!str # a tag\n      # and a comment line\n      2.4.0"),
+        ("FluxInstance", '&v !!str "2.4.0"'),
+        ("heredoc", '&v\n          "2.4.0"'),
+        ("heredoc", "!!str # the release\n          2.4.0"),
+        ("heredoc", '&v "2.4.0"'),
     ],
 )
-def test_a_fluxinstance_version_apart_from_its_properties_moves_alone(
-    tmp_path: Path, written: str
+def test_a_version_apart_from_its_properties_moves_alone(
+    tmp_path: Path, layout: str, written: str
 ) -> None:
-    repo = operator_only(tmp_path, OPERATOR.replace('"2.4.0" # exact', written))
+    build, rel, indent = LAYOUTS[layout]
+    repo = build(tmp_path, written)
     moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
     assert moved.code == 0, moved.stdout + moved.stderr
-    assert changed_lines(repo, INSTANCE, since=None) == version_line(written, "    ")
-
-
-@pytest.mark.parametrize(
-    "written", ['&v\n          "2.4.0"', "!!str # the release\n          2.4.0", '&v "2.4.0"']
-)
-def test_a_heredoc_version_apart_from_its_properties_moves_alone(
-    tmp_path: Path, written: str
-) -> None:
-    repo = repo_with(tmp_path, KUBECTL.replace('"{version}" # the release', written))
-    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
-    assert moved.code == 0, moved.stdout + moved.stderr
-    assert changed_lines(repo, MAIN, since=None) == version_line(written, "        ")
+    assert changed_lines(repo, rel, since=None) == version_line(written, indent)
 
 
 def test_the_text_starts_after_every_property_blank_and_comment() -> None:

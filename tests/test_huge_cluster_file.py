@@ -1,0 +1,38 @@
+"""A cluster file of gigabytes (a generated bundle committed by mistake, a dump named .yaml)
+is read no further than a manifest may be: named as too large to read, at the memory any run
+costs. It was read whole, so a 1 GiB file cost 26 s and 2.1 GB of memory, and one larger
+than the memory there is ended the run (MemoryError, exit 70)."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.fixtures import make_fleet
+
+BUNDLE = "clusters/a.example/bundle.yaml"
+
+
+def _limited() -> None:  # (in the child, before it runs: 1 GiB of address space)
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+
+def test_a_cluster_file_of_gigabytes_is_named_too_large_within_bounded_memory(
+    tmp_path: Path,
+) -> None:
+    root = make_fleet(tmp_path / "repo", clusters=("a.example",), git=True)
+    with open(root / BUNDLE, "wb") as handle:  # sparse: 3 GiB that take no disk
+        handle.write(b"kind: HelmRelease\n# chart: bp-flux\n")
+        handle.truncate(3 << 30)
+    checked = subprocess.run(
+        [sys.executable, "-m", "fluxbump", "check", "--offline", "--repo", str(root)],
+        capture_output=True,
+        text=True,
+        preexec_fn=_limited,
+        timeout=120,
+    )
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert f"{BUNDLE}:1: larger than 8 MiB, too large to be read for pins" in checked.stdout
+    assert "Traceback" not in checked.stderr and "MemoryError" not in checked.stderr

@@ -36,7 +36,15 @@ from fluxbump.scan.apiversions import (
 from fluxbump.scan.discover import Survey
 from fluxbump.scan.patchfiles import patch_files
 from fluxbump.scan.sites.resourceset import generated, placed, templates
-from fluxbump.scan.sources import LINE_END, LINE_START, SourceFile, read_raw, source_of
+from fluxbump.scan.sources import (
+    LINE_END,
+    LINE_START,
+    MAX_FILE_BYTES,
+    SourceFile,
+    read_raw,
+    read_source,
+    source_of,
+)
 from fluxbump.write.splice import splice
 from fluxbump.yamlio.yamldoc import YamlPath, line_of, scalar_at, walk
 
@@ -242,7 +250,9 @@ def repository_objects(tree: Survey, suspect: Suspect) -> list[FluxObject]:
                                           for group, version, kinds in named)  # fmt: skip
         if not verdict:
             continue
-        source = source or tree.sources.get(rel) or source_of(rel, read_raw(tree.root, rel))
+        source = source or tree.sources.get(rel) or _read(tree, rel)
+        if source is None:
+            continue
         objects = chart_template_objects(source) if rel in templates else flux_objects(source)
         if objects:
             tree.sources.setdefault(rel, source)
@@ -263,13 +273,27 @@ def _flux_api_versions(tree: Survey, rel: str) -> tuple[SourceFile | None, ApiVe
         return None, named
     source = tree.sources.get(rel)
     try:
-        raw = source.raw if source is not None else read_raw(tree.root, rel)
+        raw = source.raw if source is not None else read_raw(tree.root, rel, limit=_READ_LIMIT)
         if b"fluxcd.io/" not in raw:
             return source, ()
         source = source or source_of(rel, raw)
     except UsageError:
         return None, None  # unreadable or too large to be a manifest: the scan reports it
     return source, api_versions(source.raw)
+
+
+def _read(tree: Survey, rel: str) -> SourceFile | None:
+    """A file's text, at most a manifest's size; None: unreadable or too large (the release
+    scan names it)."""
+    try:
+        return read_source(tree.root, rel)
+    except UsageError:
+        return None
+
+
+# One byte past the size a manifest may have: a larger file is too large to read, and one of
+# gigabytes is not read whole to learn that.
+_READ_LIMIT = MAX_FILE_BYTES + 1
 
 
 def _by_kind(crds: Mapping[str, Crd]) -> dict[tuple[str, str], Crd]:

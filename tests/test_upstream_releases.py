@@ -272,3 +272,21 @@ def test_a_warm_run_knows_the_source_in_a_file_it_takes_from_the_cache(tmp_path:
     edit(repo, "apps/sources/bitnami.yaml", _BITNAMI, "https://charts.example.org")
     moved = _check(repo)  # (the source now serves the organisation's own copy)
     assert moved.code == 1, moved.stdout + moved.stderr
+
+
+def test_a_fleets_copies_of_a_release_from_the_upstream_are_none_of_the_copy(
+    tmp_path: Path,
+) -> None:
+    # The same file in every cluster under a comment header of its own: the scan keeps such
+    # copies as header and shared body (scan/repeated.py), and each body is composed once.
+    deployed = _deployed("bitnami", _BITNAMI, "redis", "18.1.0", "db")
+    header = "# generated for the fleet: do not edit by hand\n" * 4  # (longer than the tail)
+    files = {
+        f"clusters/c{i}/redis.yaml": f"# cluster c{i}\n{header}---\n{deployed}" for i in range(4)
+    }
+    files["charts/redis/Chart.yaml"] = _VENDORED_REDIS
+    files["flux.yaml"] = _deployed("fluxcd-community", _COMMUNITY, "flux2", "2.14.1")
+    repo = write_repo(tmp_path, files)
+    outcome = _check(repo)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert "deploys redis" not in outcome.stdout

@@ -176,12 +176,12 @@ class _Invalid(UsageError):
 def load_config(root: Path) -> Config:
     """Read ``.fluxbump.yaml`` at the repo root if present; unknown keys, wrong types and
     values out of range exit 2 naming ``.fluxbump.yaml:LINE``, before anything is written."""
-    from fluxbump.scan.sources import MAX_FILE_BYTES, decode, read_raw
+    from fluxbump.scan.sources import MAX_FILE_BYTES, READ_LIMIT, decode, read_raw
 
     if not os.path.lexists(root / CONFIG_NAME):
         return Config()
     # A regular file only (a FIFO or device is refused), read one byte past the cap at most.
-    raw = read_raw(root, CONFIG_NAME, limit=MAX_FILE_BYTES + 1)
+    raw = read_raw(root, CONFIG_NAME, limit=READ_LIMIT)
     if len(raw) > MAX_FILE_BYTES:
         raise UsageError(
             f"{CONFIG_NAME}: larger than {MAX_FILE_BYTES // 2**20} MiB; not a configuration"

@@ -39,7 +39,7 @@ from fluxbump.scan.sites.resourceset import generated, placed, templates
 from fluxbump.scan.sources import (
     LINE_END,
     LINE_START,
-    MAX_FILE_BYTES,
+    READ_LIMIT,
     SourceFile,
     read_raw,
     read_source,
@@ -273,7 +273,7 @@ def _flux_api_versions(tree: Survey, rel: str) -> tuple[SourceFile | None, ApiVe
         return None, named
     source = tree.sources.get(rel)
     try:
-        raw = source.raw if source is not None else read_raw(tree.root, rel, limit=_READ_LIMIT)
+        raw = source.raw if source is not None else read_raw(tree.root, rel, limit=READ_LIMIT)
         if b"fluxcd.io/" not in raw:
             return source, ()
         source = source or source_of(rel, raw)
@@ -289,11 +289,6 @@ def _read(tree: Survey, rel: str) -> SourceFile | None:
         return read_source(tree.root, rel)
     except UsageError:
         return None
-
-
-# One byte past the size a manifest may have: a larger file is too large to read, and one of
-# gigabytes is not read whole to learn that.
-_READ_LIMIT = MAX_FILE_BYTES + 1
 
 
 def _by_kind(crds: Mapping[str, Crd]) -> dict[tuple[str, str], Crd]:

@@ -88,6 +88,7 @@ from fluxbump.scan.sources import (
     LINE_END,
     LINE_START,
     MAX_FILE_BYTES,
+    READ_LIMIT,
     SourceFile,
     as_utf8,
     lines,
@@ -661,7 +662,7 @@ def _names_no_flux(root: Path, rel: str) -> bool:
     kind names Flux (``flux2``, ``fluxcd/``, ``flux-operator``, ``flux_bootstrap_git``,
     ``# Flux Version``). A file whose bytes cannot be read at all may hold one."""
     try:
-        raw = read_raw(root, rel, limit=MAX_FILE_BYTES + 1)
+        raw = read_raw(root, rel, limit=READ_LIMIT)
     except UsageError:
         return False
     # UTF-16/32 text: what it spells names Flux, not its bytes

@@ -23,7 +23,7 @@ from fluxbump.pins import PinSite, PlacedWarning
 from fluxbump.scan.sources import (
     LINE_END,
     LINE_START,
-    MAX_FILE_BYTES,
+    READ_LIMIT,
     SourceFile,
     lines,
     read_raw,
@@ -68,7 +68,7 @@ def template_sources(root: Path, template: str, rendered: str) -> tuple[SourceFi
     scalars (read when the first is no YAML). Nothing when it cannot name Flux (no ``flux`` in
     it) or cannot be read as text: a template is not ours to judge."""
     try:
-        raw = read_raw(root, template, limit=MAX_FILE_BYTES + 1)
+        raw = read_raw(root, template, limit=READ_LIMIT)
         if re.search(rb"(?i)flux", raw) is None:
             return ()
         emptied = _without_statements(raw)

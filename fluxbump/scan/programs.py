@@ -26,7 +26,14 @@ from pathlib import Path
 from fluxbump.config import CONFIG_NAME
 from fluxbump.errors import NotRegularFile, UsageError
 from fluxbump.pins import PlacedWarning
-from fluxbump.scan.sources import MAX_FILE_BYTES, SourceFile, lines, read_raw, source_of
+from fluxbump.scan.sources import (
+    MAX_FILE_BYTES,
+    READ_LIMIT,
+    SourceFile,
+    lines,
+    read_raw,
+    source_of,
+)
 
 # The languages Pulumi and the CDKs are written in.
 SUFFIXES = (".ts", ".mts", ".cts", ".js", ".mjs", ".cjs", ".py", ".go", ".cs", ".java", ".kt")
@@ -102,7 +109,7 @@ def terraform_notes(root: Path, rel: str) -> list[PlacedWarning]:
 def _flux_source(root: Path, rel: str) -> SourceFile | None:
     """The file when it is text naming flux; None otherwise (too large, not text)."""
     try:
-        raw = read_raw(root, rel, limit=MAX_FILE_BYTES + 1)
+        raw = read_raw(root, rel, limit=READ_LIMIT)
         if len(raw) > MAX_FILE_BYTES or b"flux" not in raw.lower():
             return None
         return source_of(rel, raw)

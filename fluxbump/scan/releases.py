@@ -51,7 +51,7 @@ from fluxbump.scan.sites.operator import find_operator_charts, may_hold_operator
 from fluxbump.scan.sites.rendered import may_hold_render, render_notes
 from fluxbump.scan.sources import (
     LINE_START,
-    MAX_FILE_BYTES,
+    READ_LIMIT,
     JoinedSource,
     ReceivedSource,
     SourceFile,
@@ -194,7 +194,7 @@ def _read_file(
     """``scan_files`` of one file (``source``: its text, when read already); its bytes, or
     None for a plain copy (``_plain_copy``), answered whole."""
     try:
-        raw = source.raw if source is not None else read_raw(root, rel, limit=_READ_LIMIT)
+        raw = source.raw if source is not None else read_raw(root, rel, limit=READ_LIMIT)
     except UsageError as exc:  # too large to be a manifest: costs what it names, if read
         out.unreadable.append(_unreadable(rel, b"", exc.message, known))
         return b""
@@ -343,12 +343,6 @@ def _answer(rel: str, raw: bytes, cut: int, found: Yield, api: bool, out: Scanne
     out.patches += patches
 
 
-# A cluster file is read up to one byte past the size a manifest may have: a larger one is
-# named as too large to read (``source_of``) from what that much of it says, and a generated
-# bundle of gigabytes costs no more memory than that (it was read whole: 1 GiB, 2.1 GB RSS).
-_READ_LIMIT = MAX_FILE_BYTES + 1
-
-
 # A HelmRepository or OCIRepository: its kind at a document's top level (a HelmRelease's
 # ``sourceRef`` kind is indented). A copy's header of comment lines holds none.
 CHART_SOURCE = re.compile(rb"^(?:\xef\xbb\xbf)?kind:[ \t]*[\"']?(?:Helm|OCI)Repository\b", re.M)
@@ -483,7 +477,7 @@ def patches_by_release_name(
     for rel in files:
         if rel in sources or rel in unread:
             continue  # parsed (or found unreadable) in the first pass
-        raw = read_raw(root, rel, limit=_READ_LIMIT)
+        raw = read_raw(root, rel, limit=READ_LIMIT)
         if _may_pin(raw, others):
             source = source_of(rel, raw)
             try:

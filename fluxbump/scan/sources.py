@@ -20,9 +20,12 @@ from fluxbump.pins import PinSite, Role
 from fluxbump.scan.walked import SKIP_DIRS
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
+# A file read as a manifest is read to one byte past the size one may have: a larger one is
+# too large to read (``source_of``), and one of gigabytes is not read whole to learn that.
+READ_LIMIT = MAX_FILE_BYTES + 1
 # A file's first read takes what ``fstat`` says it holds, up to one byte past the cap (a read
 # with no limit, of a file larger than that, goes on in chunks: its size is never allocated).
-_FIRST_READ = MAX_FILE_BYTES + 1
+_FIRST_READ = READ_LIMIT
 _CHUNK = 64 * 1024
 # Where a line starts and ends, to a regex: after or before CR, LF or the text's ends. Lines
 # end as YAML 1.2's do (§5.4: CRLF, CR, LF; a file saved with lone CRs, as classic Mac editors
@@ -204,7 +207,7 @@ class JoinedSource(ReceivedSource):
 def read_source(root: Path, rel: str) -> SourceFile:
     """Read one candidate pin file; too large or not UTF-8 is a UsageError naming it."""
     # One byte past the cap is enough to refuse: the cap counts the bytes read, not st_size.
-    return source_of(rel, read_raw(root, rel, limit=MAX_FILE_BYTES + 1))
+    return source_of(rel, read_raw(root, rel, limit=READ_LIMIT))
 
 
 def source_of(rel: str, raw: bytes) -> SourceFile:

@@ -149,3 +149,13 @@ def test_component_narrowing_still_names_an_unknown_component(tmp_path: Path) ->
     out = run_cli("check", "--repo", str(tmp_path), "--offline", "--component", "nope")
     assert out.code == 2
     assert "--component nope: no such component" in out.stderr
+
+
+@pytest.mark.parametrize("command", ["status", "check"])
+def test_an_unknown_component_lists_what_was_found(tmp_path: Path, command: str) -> None:
+    """Not Flux in a repository without a pin of it: the list is the scan's, as for
+    ``--component flux`` there."""
+    for name in ("nope", "flux"):
+        out = run_cli(command, "--repo", str(tmp_path), "--offline", "--component", name)
+        assert out.code == 2
+        assert f"--component {name}: no such component (found: none)" in out.stderr

@@ -1066,7 +1066,18 @@ def _checks_flux(found: Survey, components: Sequence[str]) -> bool:
     if not components:
         return True
     named = [name for name in components if name not in OPERATOR_CHARTS]
+    if not _all_known(found, named):
+        return True  # (the command names the unknown one after the scan: ``_all_known``)
     return bool(named) and any(c.rules.names_a_release for c in found.select(named))
+
+
+def _all_known(found: Survey, names: Sequence[str]) -> bool:
+    """Whether every name is a component before the scan. Flux is one then whether or not
+    a pin of it is found, so an unknown name is not refused here (``found: flux`` in a
+    repository without Flux) but by the command's ``select`` after the scan, which lists
+    what was found; narrowing the scan for it would gain nothing."""
+    known = {c.name for c in found.components}
+    return all(name in known for name in names)
 
 
 def _scanned_charts(found: Survey, components: Sequence[str]) -> frozenset[str] | None:
@@ -1074,7 +1085,9 @@ def _scanned_charts(found: Survey, components: Sequence[str]) -> frozenset[str] 
     named = [name for name in components if name not in OPERATOR_CHARTS]
     if not named:  # none (every chart), or operator charts only (no chart: found apart)
         return frozenset() if components else None
-    selected = found.select(named)  # an unknown name exits 2 here
+    if not _all_known(found, named):
+        return None
+    selected = found.select(named)  # (an unreadable Chart.yaml naming one exits 2 here)
     wrappers = [c.wrapper for c in selected]
     if any(w not in found.charts for w in wrappers):  # (or a direct layout: no wrapper)
         return None  # ``discovery`` names the missing wrapper

@@ -30,7 +30,7 @@ from typing import Any
 
 from fluxbump.errors import UsageError
 from fluxbump.write.places import Places
-from fluxbump.write.transaction import Transaction
+from fluxbump.write.transaction import Stamps, Transaction
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 PRIVATE_INDEX = "index"
@@ -53,6 +53,7 @@ class BumpGit:
     paths: list[str]  # relative to the work tree top, committed literally
     steps: list[str] = field(default_factory=list)
     commit_sha: str = ""
+    staged_tree: str = ""  # the tree the run staged: its commit must hold exactly this
 
     def state(self) -> dict[str, Any]:
         return {
@@ -62,6 +63,7 @@ class BumpGit:
             "paths": self.paths,
             "steps": self.steps,
             "commit": self.commit_sha,
+            "staged": self.staged_tree,
         }
 
     @classmethod
@@ -83,6 +85,7 @@ class BumpGit:
             list(paths),
             list(steps) if isinstance(steps, list) else [],
             str(state.get("commit") or ""),
+            str(state.get("staged") or ""),
         )
 
     # --- taking the steps ------------------------------------------------------------------
@@ -102,6 +105,7 @@ class BumpGit:
             handle.write(message)
         self._private_index(index)
         self._stage(index)
+        self.staged_tree = self._git("write-tree", env=index).strip()
         seen = tx.stamps()
         try:
             self._git("commit", "-q", "--no-edit", "-F", str(message_file), env=index)
@@ -112,6 +116,7 @@ class BumpGit:
             raise
         self.commit_sha = self._git("rev-parse", "--verify", "HEAD").strip()
         self._after(tx, "commit")
+        self._refuse_restaged(tx, seen)
         self._update_index()
         tx.writer.step("git")
         return self.commit_sha
@@ -137,6 +142,33 @@ class BumpGit:
             f"{what} while fluxbump was writing (another git command ran in {self.top}); "
             f"nothing was committed, every file is restored{then}"
         )
+
+    def _refuse_restaged(self, tx: Transaction, seen: Stamps) -> None:
+        """The commit must hold the tree the run staged: a hook that stages again (a formatter
+        under lint-staged, ``git add -A``) would commit what the gate never read, or the
+        user's other work as part of the bump. Raised after the commit is recorded, so the
+        rollback takes it back; the hook's edits to the run's files are restored with its."""
+        if not self._restaged(self.commit_sha):
+            return
+        tx.claim_current(changed_since=seen)
+        changed = sorted(self._changed(self.commit_sha, since=self.staged_tree))
+        named = ", ".join(changed[:3]) + (
+            f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        )
+        raise GitStepFailed(
+            f"a git hook changed the commit fluxbump staged ({named or 'its tree'}): it would "
+            "hold what the gate did not verify; nothing was committed, every file is restored; "
+            "make the hook leave staged files as they are (or fail, to refuse the commit), or "
+            "commit the bump by hand"
+        )
+
+    def _restaged(self, commit: str) -> bool:
+        """Whether ``commit``'s tree is not the one the run staged (unknown: a journal of an
+        earlier version, which recorded none, is taken as it stands)."""
+        if not self.staged_tree:
+            return False
+        proc = self._proc("rev-parse", "-q", "--verify", f"{commit}^{{tree}}")
+        return proc.stdout.decode().strip() != self.staged_tree
 
     def _after(self, tx: Transaction, step: str) -> None:
         tx.writer.step("git")
@@ -213,8 +245,11 @@ class BumpGit:
             return False
         tip = self._rev(f"refs/heads/{self.branch}")
         own = self._own_commit(tip) if tip is not None else None
-        if own is not None and self._is_ancestor(own, head):
+        restaged = own is not None and self._restaged(own)
+        if own is not None and not restaged and self._is_ancestor(own, head):
             return True
+        if restaged and head == own:  # killed before ``run`` refused it: undone
+            return False
         if self._current() != self.branch and not touched(self.top, self.head0, head, files):
             return False
         # Commits made since (the bump's files committed by hand, say): undoing would restore
@@ -262,8 +297,8 @@ class BumpGit:
         listed = self._git("rev-list", "--first-parent", f"{self.head0}..{tip}").split()
         return listed[-1] if listed else ""
 
-    def _changed(self, commit: str) -> set[str]:
-        proc = self._proc(*_DIFF_NAMES, self.head0, commit)
+    def _changed(self, commit: str, since: str = "") -> set[str]:
+        proc = self._proc(*_DIFF_NAMES, since or self.head0, commit)
         if proc.returncode != 0:
             raise GitStepFailed(f"git diff-tree failed: {_one_line(proc)}")
         return _paths(proc.stdout)

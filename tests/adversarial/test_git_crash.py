@@ -189,6 +189,50 @@ def test_a_pre_commit_hook_that_fixes_the_files_and_fails_is_undone_with_its_fix
     assert_untouched(root, before)
 
 
+# What lint-staged does with a formatter: fix the staged files, stage them again, succeed.
+RESTAGING_HOOK = """#!/bin/sh
+git diff --cached --name-only -z | xargs -0 -I{} sh -c 'printf "# fixed\\n" >> "{}"; git add "{}"'
+"""
+# A hook that stages whatever else is in the work tree (the user's own, unrelated work).
+SWEEPING_HOOK = "#!/bin/sh\ngit add -A\n"
+
+
+@pytest.mark.parametrize(("hook", "named"), [(RESTAGING_HOOK, "and 6 more"),
+                                             (SWEEPING_HOOK, "(notes.txt)")])  # fmt: skip
+def test_a_hook_that_stages_again_is_refused_and_undone(
+    tmp_path: Path, index_server: HelmServer, hook: str, named: str
+) -> None:
+    """The commit held what the gate never read: the hook's edits of the bump's files, or
+    the user's untracked notes, committed as part of the bump (and the run said "committed")."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    (root / "notes.txt").write_text("the user's own work\n")
+    pre_commit_hook(root, hook)
+    before = git_state(root)
+    proc = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    assert proc.returncode == 2, proc.stderr
+    line = proc.stderr.strip()
+    assert "\n" not in line and line.startswith("error: a git hook changed the commit ")
+    assert named in line
+    assert_untouched(root, before)
+
+
+def test_a_kill_before_a_restaged_commit_is_refused_is_undone_by_the_next_run(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """Killed once the commit is recorded, before its tree was compared with the staged one:
+    the next run compares them and undoes the bump (it finished it, with the notes in it)."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    (root / "notes.txt").write_text("the user's own work\n")
+    pre_commit_hook(root, SWEEPING_HOOK)
+    before, cache = git_state(root), tmp_path / "cache"
+    killed = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), cache, **{CRASH_ENV: "git:6"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert git_state(root).branch == BRANCH  # killed with the commit made and recorded
+    again = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), cache)
+    assert again.returncode == 0, again.stderr
+    assert_untouched(root, before)
+
+
 BLOCKING_HOOK = """#!/bin/sh
 touch "{entered}"
 i=0

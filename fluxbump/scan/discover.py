@@ -459,7 +459,10 @@ class Survey:
                 self.root, self.sources, self.chart_sources, self.charts, self.components,
                 self.releases_of(self.charts),
             )  # fmt: skip
-        return [s for s in self.releases_of(charts) if (s.file, s.start) not in self._foreign]
+        releases = self.releases_of(charts)
+        if not self._foreign:  # (most repositories: no pair to build for each release)
+            return releases
+        return [s for s in releases if (s.file, s.start) not in self._foreign]
 
     def lock_of(self, name: str) -> LockedChart | None:
         """The Chart.lock beside a chart's Chart.yaml, if the walk found one. One that cannot

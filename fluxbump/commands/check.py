@@ -40,6 +40,7 @@ from fluxbump.scan.cache import ScanCache, open_cache
 from fluxbump.scan.discover import Discovery, Survey, has_templates, survey
 from fluxbump.scan.forked import Ahead, while_waiting
 from fluxbump.scan.sources import walk_warnings
+from fluxbump.vcs.git import sparse_warnings
 from fluxbump.yamlio.yamldoc import reading_warnings
 
 if TYPE_CHECKING:
@@ -188,6 +189,7 @@ def _checked(
         warnings += provider_warnings(found.provider_constraints(), release)
     warnings += unversioned_warnings(found.unversioned_bootstraps(), found.provider_constraints())
     warnings += _operator_charts_apart(discoveries)
+    warnings += sparse_warnings(repo)
     outside = GateReport()
     if not components:
         covered = {name for d in discoveries for name in d.tracked}

@@ -319,16 +319,8 @@ def refuse_sparse(repo: GitRepo) -> None:
     """Tracked files a sparse checkout (or ``--skip-worktree``) leaves out of the work tree hold
     pins the scan never reads and the bump never moves: its commit kept them at the old release
     while the gate, which reads the work tree, passed."""
-    from fluxbump.scan.walked import SKIP_DIRS
-
     listed = repo.handle.git.ls_files("-v", "-z", "--", repo.prefix or ".").split("\0")
-    absent = [
-        entry[2:]
-        for entry in listed
-        if entry[:1] in _INDEX_BITS
-        and not SKIP_DIRS.intersection(entry[2:].split("/")[:-1])  # never scanned anyway
-        and not os.path.lexists(repo.top / entry[2:])
-    ]
+    absent = _not_checked_out(repo.top, listed)
     if absent:
         raise UsageError(
             f"{repo.top} is a sparse checkout: {len(absent)} tracked files are not checked out "
@@ -336,6 +328,46 @@ def refuse_sparse(repo: GitRepo) -> None:
             "would leave them behind; run git sparse-checkout disable, then re-run; nothing "
             "was written"
         )
+
+
+def sparse_warnings(root: Path) -> list[str]:
+    """``check`` in a sparse checkout reads the work tree only: the pins of tracked files it
+    leaves out are not checked, which a check that says "consistent" must say (``to``
+    refuses there: ``refuse_sparse``). One ``git config`` call elsewhere (milliseconds)."""
+    import subprocess
+
+    def git(*args: str) -> bytes:
+        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
+        return proc.stdout if proc.returncode == 0 else b""
+
+    try:
+        if git("config", "--type=bool", "--get", "core.sparseCheckout").strip() != b"true":
+            return []
+        listed = os.fsdecode(git("ls-files", "-v", "-z", "--", ".")).split("\0")
+    except OSError:  # (no git here: no sparse checkout either)
+        return []
+    absent = _not_checked_out(root, listed)
+    if not absent:
+        return []
+    return [
+        f"a sparse checkout: {len(absent)} tracked files are not checked out "
+        f"(first {absent[0]}), so their pins are not checked; run git sparse-checkout disable "
+        "for a check of the whole repository"
+    ]
+
+
+def _not_checked_out(top: Path, listed: Iterable[str]) -> list[str]:
+    """The files of ``git ls-files -v -z`` entries (paths relative to ``top``) that git keeps
+    out of the work tree (skip-worktree) and are absent there."""
+    from fluxbump.scan.walked import SKIP_DIRS
+
+    return [
+        entry[2:]
+        for entry in listed
+        if entry[:1] in _INDEX_BITS
+        and not SKIP_DIRS.intersection(entry[2:].split("/")[:-1])  # never scanned anyway
+        and not os.path.lexists(top / entry[2:])
+    ]
 
 
 def refuse_outside_sparse(repo: GitRepo, rels: Iterable[str]) -> None:

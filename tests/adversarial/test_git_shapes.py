@@ -3,6 +3,7 @@ bump reads their history and commits in them like in a full clone, or says what 
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -115,6 +116,30 @@ def test_a_sparse_checkout_leaving_pin_files_out_is_refused(
         "re-run"
     )
     assert_refused(root, before, proc.code, proc.stderr, why)
+
+
+def test_check_in_a_sparse_checkout_says_which_files_it_could_not_check(tmp_path: Path) -> None:
+    """A cluster left out of the work tree, whose HelmRelease deploys another wrapper version:
+    its violation is gone, and nothing said why (the other answers are the same)."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example", "b.example"))
+    left_out = "clusters/b.example/bootstrap-kit/03-flux.yaml"
+    (root / left_out).write_text((root / left_out).read_text().replace("1.1.1", "1.0.0"))
+    git_out(root, "commit", "-qam", "b.example drifts")
+
+    def checked() -> tuple[set[str], list[str]]:
+        out = json.loads(run_cli("check", "--repo", str(root), "--offline", "--json").stdout)
+        return {v["file"] for v in out["violations"]}, [w["message"] for w in out["warnings"]]
+
+    whole, said = checked()
+    assert left_out in whole and not [w for w in said if "sparse" in w]
+    git_out(root, "sparse-checkout", "set", "--no-cone", "/*", "!/clusters/b.example/")
+    sparse, warned = checked()
+    assert sparse == whole - {left_out}
+    assert (
+        f"a sparse checkout: 2 tracked files are not checked out (first {left_out}), so their "
+        "pins are not checked; run git sparse-checkout disable for a check of the whole "
+        "repository"
+    ) in warned
 
 
 def test_a_pin_file_a_sparse_checkout_left_in_place_is_refused_before_writing(

@@ -54,6 +54,7 @@ class BumpGit:
     steps: list[str] = field(default_factory=list)
     commit_sha: str = ""
     staged_tree: str = ""  # the tree the run staged: its commit must hold exactly this
+    _restaged_at: str = ""  # the run's commit, found holding another tree (``committed``)
 
     def state(self) -> dict[str, Any]:
         return {
@@ -93,19 +94,22 @@ class BumpGit:
     def run(self, tx: Transaction, message: str) -> str:
         """Branch, commit, index; each step recorded in the journal, then a kill point."""
         self._refuse_moved(self.branch0)
-        self._git("update-ref", f"refs/heads/{self.branch}", self.head0, "")
-        self._git("symbolic-ref", "HEAD", f"refs/heads/{self.branch}")
-        self._after(tx, "branch")
-        self._refuse_moved(self.branch)
         tx.refuse_changed()
         index = {"GIT_INDEX_FILE": str(self.journal / PRIVATE_INDEX)}
         message_file = self.journal / MESSAGE
         fd = os.open(message_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(message)
+        # Staged before the branch, whose record holds the tree: a run killed while the
+        # user's hooks run (git commits all the same) is judged by it (``committed``).
         self._private_index(index)
         self._stage(index)
         self.staged_tree = self._git("write-tree", env=index).strip()
+        self._git("update-ref", f"refs/heads/{self.branch}", self.head0, "")
+        self._git("symbolic-ref", "HEAD", f"refs/heads/{self.branch}")
+        self._after(tx, "branch")
+        self._refuse_moved(self.branch)
+        tx.refuse_changed()  # (the commit takes the staged files: none may have moved since)
         seen = tx.stamps()
         try:
             self._git("commit", "-q", "--no-edit", "-F", str(message_file), env=index)
@@ -241,21 +245,36 @@ class BumpGit:
         not undo. HEAD where the run started, or moved by commits that touch none of
         ``files`` (a pull) and not on the run's branch: undo. Otherwise neither is safe."""
         head = self._rev("HEAD")
-        if head is None or head == self.head0:
-            return False
         tip = self._rev(f"refs/heads/{self.branch}")
         own = self._own_commit(tip) if tip is not None else None
         restaged = own is not None and self._restaged(own)
+        if restaged:  # its files may hold a hook's edits: undone with the run's (``hook_edit``)
+            self._restaged_at = own or ""
+        if head is None or head == self.head0:
+            return False
         if own is not None and not restaged and self._is_ancestor(own, head):
             return True
-        if restaged and head == own:  # killed before ``run`` refused it: undone
-            return False
+        if restaged and head == own:
+            if own != self.commit_sha:  # (unrecorded: a hook staged again, or an amend since)
+                raise self._not_as_staged(own or "")
+            return False  # killed before ``run`` refused it: undone
         if self._current() != self.branch and not touched(self.top, self.head0, head, files):
             return False
         # Commits made since (the bump's files committed by hand, say): undoing would restore
         # the files under them (or move HEAD off them), and finishing would claim a commit
         # the run never made.
         raise head_moved(self.top, self.journal, self.branch0, self.head0)
+
+    def _not_as_staged(self, commit: str) -> UsageError:
+        """The refusal to judge a commit on the run's branch, made from where it began, that
+        holds another tree than the run staged and was never recorded as its own: git's
+        (its hooks staged again while fluxbump was killed) or the user's (an amend)."""
+        return UsageError(
+            f"the commit {commit[:12]} on {self.branch} holds other files than the interrupted "
+            "fluxbump run staged (a git hook staged again while it committed, or the commit "
+            f"was amended since): keep it by removing {self.journal}, or check out "
+            f"{self.branch0} and re-run to restore the files, then delete {self.branch}"
+        )
 
     def complete(self) -> None:
         tip = self._rev(f"refs/heads/{self.branch}")
@@ -275,6 +294,12 @@ class BumpGit:
             self._git("update-ref", "-d", f"refs/heads/{self.branch}", tip)
         if "commit" in self.steps:
             self._update_index()  # its entries may be the new commit's: back to HEAD's
+
+    def hook_edit(self, key: str) -> bytes | None:
+        if not self._restaged_at:
+            return None
+        proc = self._proc("cat-file", "blob", f"{self._restaged_at}:{key}")
+        return proc.stdout if proc.returncode == 0 else None
 
     def _own_commit(self, tip: str) -> str | None:
         """The run's commit on the branch ending at ``tip``: the one recorded, else (killed
@@ -397,6 +422,9 @@ class HeadOnly:
 
     def undo(self) -> None:
         return None
+
+    def hook_edit(self, key: str) -> bytes | None:
+        return None  # (no commit of its own)
 
 
 def run_git(

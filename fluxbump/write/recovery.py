@@ -135,7 +135,7 @@ def _roll_back_recorded(
         digest = "" if current is None else sha256(current)  # "": absent, as recorded
         if digest == rec.old_sha256:
             continue
-        if digest != rec.new_sha256:
+        if digest != rec.new_sha256 and not _hook_edited(rec, current, git):
             raise UsageError(
                 f"{rec.key} changed after an interrupted fluxbump run; its content from before "
                 f"that run is in {rec.backup}; restore it by hand, then remove {journal}"
@@ -167,6 +167,12 @@ def _roll_back_recorded(
     messages = [f"restored {rec.key} from an interrupted run" for rec, _ in restore]
     remove_journal(journal, writer)
     return messages
+
+
+def _hook_edited(rec: _Recorded, current: bytes | None, git: GitSteps | None) -> bool:
+    """Whether the file holds a hook's edit made during the run's commit (``hook_edit``):
+    restored as the run's own edit is."""
+    return git is not None and current is not None and git.hook_edit(rec.key) == current
 
 
 def _read_regular(rec: _Recorded) -> bytes | None:

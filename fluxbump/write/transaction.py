@@ -474,6 +474,11 @@ class GitSteps(Protocol):
         """Back to the branch and HEAD the run started from; its branch deleted."""
         ...
 
+    def hook_edit(self, key: str) -> bytes | None:
+        """What the run's commit holds at ``key`` when a hook staged it again during that
+        commit (``committed`` said undo): the hook's edit, undone with the run's; else None."""
+        ...
+
 
 class ChangedMeanwhile(UsageError):
     """Another process edited a file fluxbump was writing or restoring: theirs is kept."""

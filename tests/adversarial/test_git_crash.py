@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -216,14 +217,16 @@ def test_a_hook_that_stages_again_is_refused_and_undone(
     assert_untouched(root, before)
 
 
+@pytest.mark.parametrize("hook", [SWEEPING_HOOK, RESTAGING_HOOK])
 def test_a_kill_before_a_restaged_commit_is_refused_is_undone_by_the_next_run(
-    tmp_path: Path, index_server: HelmServer
+    tmp_path: Path, index_server: HelmServer, hook: str
 ) -> None:
     """Killed once the commit is recorded, before its tree was compared with the staged one:
-    the next run compares them and undoes the bump (it finished it, with the notes in it)."""
+    the run's own commit, not what it staged, so the next run undoes it, the hook's edits of
+    the files with it (it finished it, with the notes or the edits in it)."""
     root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
     (root / "notes.txt").write_text("the user's own work\n")
-    pre_commit_hook(root, SWEEPING_HOOK)
+    pre_commit_hook(root, hook)
     before, cache = git_state(root), tmp_path / "cache"
     killed = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), cache, **{CRASH_ENV: "git:6"})
     assert killed.returncode == -signal.SIGKILL, killed.stderr
@@ -239,6 +242,68 @@ i=0
 while [ ! -e "{release}" ] && [ $i -lt 3000 ]; do i=$((i+1)); sleep 0.01; done
 exit 0
 """
+
+
+def _killed_in_hook(root: Path, index_server: HelmServer, tmp_path: Path, hook: str) -> None:
+    """fluxbump killed alone (the OOM killer) while its commit's ``hook`` runs: git, no longer
+    fluxbump's child, commits what the hook staged once it returns, unrecorded."""
+    entered, release = tmp_path / "entered", tmp_path / "release"
+    blocking = BLOCKING_HOOK.format(entered=entered, release=release)
+    pre_commit_hook(root, hook + blocking.removeprefix("#!/bin/sh\n"))
+    start = git_out(root, "rev-parse", "HEAD")
+    with bump_process(root, index_server, tmp_path / "cache") as proc:
+        wait_for(entered, proc)
+        proc.kill()
+        proc.wait()
+        release.touch()
+    for _ in range(3000):
+        if git_out(root, "rev-parse", "HEAD") != start:
+            break
+        time.sleep(0.01)
+    assert git_out(root, "rev-parse", "HEAD^") == start  # committed, by git alone
+    pre_commit_hook(root, "#!/bin/sh\n")
+
+
+def test_a_kill_while_a_hook_restages_the_files_is_never_finished_as_the_bump(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """The next run finished that commit as the bump's, with the hook's edits of its files,
+    which the gate never read. The staged tree is now recorded before the commit (with the
+    branch): the commit holds another, so it is refused with both ways out, and the one that
+    drops it leaves the repository as before the run."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    before = git_state(root)
+    _killed_in_hook(root, index_server, tmp_path, RESTAGING_HOOK)
+    made = git_out(root, "rev-parse", "HEAD")
+    again = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), tmp_path)
+    assert again.returncode == 2
+    journal = root / ".git" / "fluxbump-journal"
+    assert again.stderr == (
+        f"error: the commit {made[:12]} on {BRANCH} holds other files than the interrupted "
+        "fluxbump run staged (a git hook staged again while it committed, or the commit was "
+        f"amended since): keep it by removing {journal}, or check out main and re-run to "
+        f"restore the files, then delete {BRANCH}\n"
+    )
+    git_out(root, "checkout", "-q", "main")  # (the hook's edits stay, as local changes)
+    undone = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), tmp_path)
+    assert undone.returncode == 0, undone.stderr
+    git_out(root, "branch", "-q", "-D", BRANCH)
+    assert_untouched(root, before)
+
+
+def test_a_kill_while_a_hook_stages_other_files_is_refused_not_finished(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """A commit holding more than the run's files (the user's notes) is no commit of the run's
+    it can tell from the user's: neither finished nor undone, and the way out is named."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    (root / "notes.txt").write_text("the user's own work\n")
+    _killed_in_hook(root, index_server, tmp_path, SWEEPING_HOOK)
+    made = git_out(root, "rev-parse", "HEAD")
+    again = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), tmp_path)
+    assert again.returncode == 2
+    assert again.stderr.startswith("error: HEAD moved to commits an interrupted fluxbump run")
+    assert git_out(root, "rev-parse", "HEAD") == made and (root / "notes.txt").exists()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])

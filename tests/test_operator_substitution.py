@@ -252,3 +252,18 @@ def test_sync_follows_the_operator_version_a_kustomization_sets(tmp_path: Path) 
     repo = layout(tmp_path, operator="${FLUX_OPERATOR_VERSION:-0.40.0}", post_build=SUBSTITUTE)
     after = renovate_moved(repo, SETTER, b'"0.43.0"', b'"0.44.0"')
     assert b'tag: "0.44.0"' in after[TAG] and b"--version 0.44.0" in after[SCRIPT]
+
+
+def test_a_configmap_substituted_for_another_directory_leaves_the_default_the_pin(
+    tmp_path: Path,
+) -> None:
+    # (the ConfigMap may set variables of what its Kustomization renders, not of clusters/prod)
+    other = kustomization(SUBSTITUTE_FROM).replace("./clusters/prod", "./apps/prod")
+    repo = layout(tmp_path, script="0.42.0", post_build=None)
+    (repo / "apps/prod").mkdir(parents=True)
+    (repo / "apps/prod/namespace.yaml").write_text("apiVersion: v1\nkind: Namespace\n")
+    (repo / SETTER).write_text(other, "utf-8")
+    pins = sites(repo)
+    assert (pins[(OPERATOR, 23)]["value"], pins[(OPERATOR, 23)]["proven"]) == ("0.43.0", True)
+    assert (pins[(INSTANCE, 8)]["value"], pins[(INSTANCE, 8)]["proven"]) == ("2.7.3", True)
+    assert run_cli("check", "--offline", "--repo", str(repo)).code == 1  # the script's 0.42.0

@@ -165,3 +165,26 @@ def test_a_variable_set_for_one_cluster_does_not_prove_another_clusters_default(
     assert 'BP_FLUX_VERSION: "1.1.2"' in (repo / KS).read_text()
     assert "version: ${BP_FLUX_VERSION}\n" in (repo / RELEASE).read_text()
     assert run_cli("check", "--repo", str(repo), "--helm-repo", helm_server.base_url).code == 0
+
+
+def test_a_default_a_kustomization_may_take_from_a_configmap_is_not_the_pin(
+    tmp_path: Path,
+) -> None:
+    """A Kustomization rendering the release substitutes from a ConfigMap, which may set the
+    variable: its default may not be what deploys, so it is unproven (the Kustomization's
+    entry named), neither compared nor moved."""
+    repo = make_fleet(tmp_path / "repo")
+    edit(repo, RELEASE, "      version: 1.1.1\n", "      version: ${BP_FLUX_VERSION:-1.1.0}\n")
+    (repo / KS).parent.mkdir(parents=True)
+    (repo / KS).write_text(KUSTOMIZATION)
+    edit(repo, KS, '      BP_FLUX_VERSION: "1.1.1"   # the bp-flux chart this cluster runs\n', "")
+    edit(repo, KS, "  postBuild:\n", "  postBuild:\n    substituteFrom:\n"
+         "      - kind: Secret\n        name: cluster-secrets\n")  # fmt: skip
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 0, check.stdout + check.stderr  # (1 before: the stale default)
+    said = f"may be set by Secret cluster-secrets ({KS}:11), which Kustomization flux-system/"
+    assert f"{RELEASE}:31 (${{BP_FLUX_VERSION:-1.1.0}} {said}" in check.stdout, check.stdout
+    before = (repo / RELEASE).read_bytes()
+    bump = run_cli("to", "2.4.0", "--repo", str(repo), "--offline", "--no-git")
+    assert bump.code == 0, bump.stdout + bump.stderr
+    assert (repo / RELEASE).read_bytes() == before

@@ -26,6 +26,7 @@ from fluxbump.scan.substitution import (
     default_pin,
     placeholder,
     placeholder_variable,
+    unsettled,
 )
 
 
@@ -120,6 +121,24 @@ class Judged:
 def evaluate(found: Discovery, index: HelmIndex | None, judged: Judged | None = None) -> GateReport:
     """Check every invariant; ``index`` None skips only the appVersion mapping check.
     ``judged``: the release rows of components evaluated before (shared, not judged again)."""
+    report = _evaluate(found, index, judged)
+    _say_unsettled(found.substitutions, report)
+    return report
+
+
+def _say_unsettled(setters: Setters, report: GateReport) -> None:
+    """Each unproven ``${VAR}`` pin a Kustomization may set from a ConfigMap or Secret says
+    so, with where, and what to write instead (``substitution.unsettled``)."""
+    if not setters.sourced:
+        return
+    for at, row in enumerate(report.rows):
+        if not row.proven and "${" in row.site.value:
+            why = unsettled(row.site.value, row.site.file, setters)
+            if why is not None:
+                report.rows[at] = row._replace(why=why)
+
+
+def _evaluate(found: Discovery, index: HelmIndex | None, judged: Judged | None) -> GateReport:
     report = GateReport(problems=list(found.problems))
     if found.component.operator:
         _operator_pins(found.release_pins, report)
@@ -471,7 +490,8 @@ def _substituted(setters: Setters, pin: PinSite, variable: str) -> str:
     where = ", ".join(s.where for s in setters.of(variable, pin.file))
     if where:
         return f"{pin.value} takes the value {where} substitutes, compared there"
-    return f"{pin.value} is substituted by a Kustomization outside this repository"
+    sourced = unsettled(pin.value, pin.file, setters)
+    return sourced or f"{pin.value} is substituted by a Kustomization outside this repository"
 
 
 def _templated(pin: PinSite) -> str | None:

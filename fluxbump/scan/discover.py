@@ -67,7 +67,7 @@ from fluxbump.scan.sites.fluxmanifests import may_hold_flux_manifests
 from fluxbump.scan.sites.helmrelease import VersionPatch
 from fluxbump.scan.sites.kustomizeremote import find_install_commands, find_kustomize_remote
 from fluxbump.scan.sites.operator import CHARTS as OPERATOR_CHARTS
-from fluxbump.scan.sites.operator import find_operator_charts, repository_of
+from fluxbump.scan.sites.operator import find_operator_charts, repository_of, substituted_by_flux
 from fluxbump.scan.sites.templatefile import (
     follow_templates,
     follow_written,
@@ -361,7 +361,7 @@ class Survey:
             pins, unversioned = pinned_releases(sites, {chart: first})
             operator = Discovery(
                 self.root, self.config, component, self.sources, self.charts, [],
-                release_pins=pins,
+                release_pins=pins, substitutions=self.substitutions,
             )  # fmt: skip
             operator.problems += unversioned
             return operator
@@ -622,11 +622,14 @@ class Survey:
                 if rel not in clusters:
                     found += find_operator_charts(read_once(self.sources, self.root, rel))
             seen: set[tuple[str, int]] = set()
-            self._operator_pins = []
+            unique = []
             for site in found:
                 if (site.file, site.start) not in seen:
                     seen.add((site.file, site.start))
-                    self._operator_pins.append(site)
+                    unique.append(site)
+            self._operator_pins = settled_release_pins(
+                self.root, self.sources, unique, self.substituting, substituted_by_flux
+            )
         return self._operator_pins
 
     def templates(self) -> list[SourceFile]:

@@ -19,6 +19,7 @@ from fluxbump.scan.sites.ansible import is_task_pin, task_pins_like
 from fluxbump.scan.sites.templatefile import is_passed_chart
 from fluxbump.scan.sites.terraform import followed_variable
 from fluxbump.scan.sources import SourceFile
+from fluxbump.scan.substitution import substituted_like
 
 # Reads a file as it was at the base revision (None: absent there, or no git).
 BaseSources = Callable[[str], SourceFile | None]
@@ -82,6 +83,10 @@ def _base_value(found: Discovery, site: PinSite, base: BaseSources) -> str | Non
     source = base(site.file)
     if source is None:
         return None
+    substituted = substituted_like(site, source)  # a Kustomization's postBuild value
+    if found.component.operator and substituted is not None:
+        at = base_ordinal(site, substituted)
+        return substituted[at].value if at is not None else None
     try:
         then = pins_like(found, site.role, source)
     except FluxbumpError:
@@ -131,11 +136,7 @@ def pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite]
     # The upstream chart's own pins: a wrapper-less component's, or a wrapper's boot installs.
     chart_pin = component.direct or role in BOOT_ROLES
     if component.operator:  # every exact pin of the chart is a source (``sources_of_truth``)
-        from fluxbump.scan.sites.operator import find_operator_charts
-
-        pins = find_operator_charts(source)
-        return [s for s in pins if (s.subject, s.role) == (component.upstream, role)
-                and versions.is_pin(s.value)]  # fmt: skip
+        return _operator_pins_like(component.upstream, role, source)
     if role is Role.INSTALL and component.install_pattern is not None:
         return find_install_pins(source, component.install_pattern, component.name)[0]
     if role is Role.INSTALL or (chart_pin and role is Role.HELM_COMMAND):
@@ -165,6 +166,21 @@ def pins_like(found: Discovery, role: Role, source: SourceFile) -> list[PinSite]
     return [d for d in deps if d.subject == component.upstream]
 
 
+def _operator_pins_like(chart: str, role: Role, source: SourceFile) -> list[PinSite]:
+    """An operator chart's exact pins of ``role`` in ``source``, a Flux object's
+    ``${VAR:-X}`` read as X where nothing here sets VAR, as the survey reads it
+    (``settled_release_pins``)."""
+    from fluxbump.scan.sites.operator import find_operator_charts, substituted_by_flux
+    from fluxbump.scan.substitution import default_site
+
+    pins = [
+        (default_site(s, source.text) if substituted_by_flux(s) else None) or s
+        for s in find_operator_charts(source)
+        if (s.subject, s.role) == (chart, role)
+    ]
+    return [s for s in pins if versions.is_pin(s.value)]
+
+
 def release_pin_at_base(site: PinSite, base: BaseSources) -> str | None:
     """A Flux CLI / Terraform / FluxInstance pin's value at the base revision: the n-th pin
     of its role and owner in the file, re-read by the kind that found it (None: not there)."""
@@ -186,7 +202,7 @@ def release_pins_like(site: PinSite, source: SourceFile) -> list[PinSite]:
     from fluxbump.scan.sites.fluxinstance import find_flux_instance
     from fluxbump.scan.sites.fluxmanifests import find_flux_manifests
     from fluxbump.scan.sites.terraform import setters_like
-    from fluxbump.scan.substitution import default_site, substituted_like
+    from fluxbump.scan.substitution import default_site
     from fluxbump.scan.valuesfrom import is_followed, version_like
 
     # FluxInstances and flux-manifests OCIRepositories are read from cluster YAML only:

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from fluxbump.errors import NotRegularFile, UsageError
 from fluxbump.pins import PinSite
+from fluxbump.scan.sites import object_name
 from fluxbump.scan.sites.helmrelease import substitute_sites
 from fluxbump.scan.sites.kustomizeremote import FILE_NAMES as KUSTOMIZATION_FILES
 from fluxbump.scan.sources import SourceFile, read_raw, source_of
+from fluxbump.yamlio import yamldoc
 
 # Flux post-build substitution (envsubst): ``${VAR}``, or with a default for an unset VAR,
 # ``${VAR:=1.2.3}``, ``${VAR:-1.2.3}`` (and ``=``/``-`` without the colon).
@@ -48,12 +51,29 @@ def placeholder_variable(value: str) -> str | None:
 
 def default_pin(site: PinSite, setters: Setters) -> Placeholder | None:
     """The placeholder whose default is in effect: it has one and no Kustomization of this
-    repo sets its variable for the site's file. That default is then the pin, moved and
-    proven like one."""
+    repo sets its variable for the site's file, nor may set it from a ConfigMap or Secret
+    (``substituteFrom``). That default is then the pin, moved and proven like one."""
     held = placeholder(site.value)
     if held is None or held.default is None or setters.of(held.variable, site.file):
         return None
-    return held
+    return None if setters.sourced_for(site.file) else held
+
+
+def unsettled(value: str, file: str, setters: Setters) -> str | None:
+    """Why a version written as ``${VAR}`` in ``file`` is neither a Kustomization's value nor
+    its default: a Kustomization rendering the file may take VAR from a ConfigMap or Secret
+    (``substituteFrom``), which fluxbump does not read. None when that is not so."""
+    variable = placeholder_variable(value)
+    sourced = setters.sourced_for(file)
+    if variable is None or not sourced or setters.of(variable, file):
+        return None
+    named = ", ".join(f"{s.kind} {s.name} ({s.where})" for s in sourced)
+    owners = ", ".join(sorted({s.owner for s in sourced}))
+    return (
+        f"{value} may be set by {named}, which Kustomization {owners} substitutes from and "
+        f"fluxbump does not read: set {variable} in its postBuild.substitute, or write the "
+        "version here, to pin it"
+    )
 
 
 def substitutions(
@@ -69,6 +89,7 @@ def substitutions(
     pin-site, so the bump moves it and the gate proves it. Each is added to ``setters`` and
     returned; a file read here joins ``sources`` (a bump edits it from that text).
     """
+    _read_sourced(root, sources, files, setters)
     return _read_setters(root, sources, _wanted(releases), files, setters)
 
 
@@ -104,25 +125,66 @@ def _read_setters(
     return found
 
 
+def _read_sourced(
+    root: Path, sources: dict[str, SourceFile], files: list[tuple[str, bytes]], setters: Setters
+) -> None:
+    """Each ``postBuild.substituteFrom`` entry of ``files``' Kustomizations, added to
+    ``setters`` with what its Kustomization renders; a file read joins ``sources``."""
+    for rel, raw in files:
+        if b"substituteFrom" not in raw:
+            continue
+        source = sources.get(rel) or source_of(rel, raw)
+        sources[rel] = source
+        for entry, path in substitute_from(source):
+            setters.sourced.append((entry, _scope(root, path)))
+
+
+def substitute_from(source: SourceFile) -> list[tuple[SubstituteFrom, str]]:
+    """The ConfigMaps and Secrets the Flux Kustomizations of ``source`` substitute from, each
+    with its Kustomization's ``spec.path``."""
+    try:
+        documents = yamldoc.compose_documents(source.text, source.rel)
+    except UsageError:  # not YAML: the cluster scan names it unreadable
+        return []
+    found = []
+    for root in documents:
+        if yamldoc.text_of(yamldoc.child(root, "kind")) != "Kustomization":
+            continue
+        entries = yamldoc.walk(root, ("spec", "postBuild", "substituteFrom"))
+        if not yamldoc.is_sequence(entries):
+            continue
+        path = yamldoc.text_of(yamldoc.walk(root, ("spec", "path"))) or ""
+        for _, entry in yamldoc.items(entries):
+            kind = yamldoc.text_of(yamldoc.child(entry, "kind")) or "ConfigMap"
+            name = yamldoc.text_of(yamldoc.child(entry, "name")) or "?"
+            line = yamldoc.line_of(entry)
+            found.append((SubstituteFrom(kind, name, object_name(root), source.rel, line), path))
+    return found
+
+
 def settled_release_pins(
     root: Path,
     sources: dict[str, SourceFile],
     pins: list[PinSite],
     files: list[tuple[str, bytes]],
+    placed: Callable[[PinSite], bool] = lambda _: True,
 ) -> list[PinSite]:
     """Flux release pins written as ``${VAR}`` (an OCIRepository's ``tag``), each replaced by
     the ``postBuild.substitute`` values that set VAR for its file: those are what the cluster
     installs, so they are compared and moved as the release (a bump moved the CLI and left
     them). One no Kustomization of this repo sets is its default's version (``default_site``),
-    as a HelmRelease's is, or without a default stays as it is (unproven)."""
-    wanted = _wanted(pins)
+    as a HelmRelease's is, or without a default stays as it is (unproven), as does one a
+    Kustomization may take from a ConfigMap or Secret. ``placed``: the pins Flux's
+    post-build substitution renders (the others keep their text)."""
+    wanted = _wanted([p for p in pins if placed(p)])
     if not wanted:
         return pins
     setters = Setters()
+    _read_sourced(root, sources, files, setters)
     _read_setters(root, sources, wanted, files, setters)
     settled: dict[tuple[str, int], PinSite] = {}
     for pin in pins:
-        for site in _settled(pin, setters, sources):
+        for site in _settled(pin, setters, sources) if placed(pin) else [pin]:
             settled.setdefault((site.file, site.start), replace(site, role=pin.role))
     return list(settled.values())
 
@@ -134,6 +196,8 @@ def _settled(pin: PinSite, setters: Setters, sources: dict[str, SourceFile]) -> 
     if found:
         return [replace(s, owner=f"{pin.owner} via {s.owner} postBuild") for s in found]
     source = sources.get(pin.file)
+    if variable is not None and setters.sourced_for(pin.file):  # set where we do not look
+        return [pin]
     return [(default_site(pin, source.text) if source is not None else None) or pin]
 
 
@@ -213,6 +277,23 @@ def _strings(data: object, key: str) -> list[str]:
     return [e for e in listed if isinstance(e, str)] if isinstance(listed, list) else []
 
 
+@dataclass(frozen=True)
+class SubstituteFrom:
+    """A ConfigMap or Secret a Kustomization's ``postBuild.substituteFrom`` names: it may set
+    any variable of what the Kustomization renders, where fluxbump does not look (its
+    ``substitute`` values take precedence, as kustomize-controller reads them last)."""
+
+    kind: str
+    name: str
+    owner: str  # the Kustomization, ``namespace/name``
+    file: str
+    line: int
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
 @dataclass
 class Setters:
     """Flux post-build substitution: variable -> the Kustomization values that set it, and
@@ -221,6 +302,8 @@ class Setters:
     by_variable: dict[str, list[PinSite]] = field(default_factory=dict)
     # (file, start) -> the paths it renders (directories or files; none: every file)
     scopes: dict[tuple[str, int], tuple[str, ...]] = field(default_factory=dict)
+    # ``substituteFrom`` entries, each with the paths its Kustomization renders
+    sourced: list[tuple[SubstituteFrom, tuple[str, ...]]] = field(default_factory=list)
 
     def add(self, variable: str, site: PinSite, scope: tuple[str, ...]) -> None:
         self.by_variable.setdefault(variable, []).append(site)
@@ -230,6 +313,14 @@ class Setters:
         """The values that set ``variable`` for the manifests of ``file``."""
         return [s for s in self.by_variable.get(variable, []) if self._covers(s, file)]
 
+    def sourced_for(self, file: str) -> list[SubstituteFrom]:
+        """The ConfigMaps and Secrets that may set a variable of ``file``'s manifests."""
+        return [entry for entry, scope in self.sourced if _in_scope(scope, file)]
+
     def _covers(self, site: PinSite, file: str) -> bool:
-        scope = self.scopes.get((site.file, site.start), ())
-        return not scope or any(file == p or file.startswith(p + "/") for p in scope)
+        return _in_scope(self.scopes.get((site.file, site.start), ()), file)
+
+
+def _in_scope(scope: tuple[str, ...], file: str) -> bool:
+    """Whether a Kustomization rendering ``scope`` (none: every file) renders ``file``."""
+    return not scope or any(file == p or file.startswith(p + "/") for p in scope)

@@ -170,6 +170,13 @@ def _oci_repository(source: SourceFile, index: int, root: Any) -> list[PinSite]:
     return []
 
 
+def substituted_by_flux(site: PinSite) -> bool:
+    """Whether an operator chart's pin is a Flux object's (a HelmRelease's or
+    OCIRepository's), which post-build substitution renders (``${VAR:-X}``: the value a
+    Kustomization sets, else X); a script's or a helmfile's is theirs to expand."""
+    return site.role in (Role.HELMRELEASE, Role.OCI_TAG)
+
+
 def _helm_release(source: SourceFile, index: int, root: Any) -> list[PinSite]:
     """A HelmRelease of the chart by name; one with ``chartRef`` is pinned by its source."""
     chart = yamldoc.text_of(yamldoc.walk(root, ("spec", "chart", "spec", "chart"))) or ""

@@ -1,0 +1,42 @@
+"""Repository files the scan reads beside the cluster files (a kustomization a Flux
+Kustomization renders or patches with, a file a warm run's cache serves) are read no further
+than a manifest may be, as the cluster scan reads its files (tests/test_huge_cluster_file.py):
+each of gigabytes was read whole, and one larger than the memory there is ended the run
+(MemoryError, exit 70)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.support.huge import run_limited, sparse
+from tests.test_patch_files import OVERLAY, wrapper_overlay
+from tests.test_release_substitution import LISTING, LISTING_TEXT, biohazard
+
+
+def _no_crash(run: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in run.stderr and "MemoryError" not in run.stderr, run.stderr
+
+
+def test_a_huge_kustomization_a_postbuild_renders_lists_nothing(tmp_path: Path) -> None:
+    """``_scope`` reads the kustomization of a Kustomization's ``spec.path`` for the files it
+    lists; one that cannot be read lists nothing (kustomize could not build it either)."""
+    repo = biohazard(tmp_path)
+    sparse(repo / LISTING, LISTING_TEXT.encode())
+    checked = run_limited("check", "--offline", "--repo", str(repo))
+    _no_crash(checked)
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert f"  {LISTING}:1: larger than 8 MiB, too large to be read" in checked.stdout
+
+
+def test_a_huge_kustomization_a_patch_is_listed_in_lists_no_patch(tmp_path: Path) -> None:
+    """``patch_files`` reads the kustomization beside a file the schema check judges, for the
+    patches it lists; one that cannot be read lists none, and the file is a whole object."""
+    repo = wrapper_overlay(tmp_path / "repo", "patches:\n  - path: flux-version.yaml\n")
+    sparse(repo / OVERLAY / "kustomization.yaml", b"resources:\n  - ../bootstrap-kit\n")
+    checked = run_limited("check", "--offline", "--repo", str(repo))
+    _no_crash(checked)
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert f"{OVERLAY}/flux-version.yaml:6: HelmRelease flux-system/bp-flux: spec: 'interval'" in (
+        checked.stdout
+    )

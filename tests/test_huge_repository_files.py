@@ -7,11 +7,16 @@ each of gigabytes was read whole, and one larger than the memory there is ended 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
-from tests.support.huge import run_limited, sparse
+import pytest
+
+from tests.support.cli_runner import run_cli
+from tests.support.fixtures import make_fleet
+from tests.support.huge import grow_unseen, run_limited, sparse, vouched_for
 from tests.test_patch_files import OVERLAY, wrapper_overlay
-from tests.test_release_substitution import LISTING, LISTING_TEXT, biohazard
+from tests.test_release_substitution import LISTING, LISTING_TEXT, SETTER, biohazard
 
 
 def _no_crash(run: subprocess.CompletedProcess[str]) -> None:
@@ -40,3 +45,33 @@ def test_a_huge_kustomization_a_patch_is_listed_in_lists_no_patch(tmp_path: Path
     assert f"{OVERLAY}/flux-version.yaml:6: HelmRelease flux-system/bp-flux: spec: 'interval'" in (
         checked.stdout
     )
+
+
+def _flux_fleet(tmp_path: Path) -> Path:
+    return make_fleet(tmp_path / "repo", clusters=("a.example",), git=True)
+
+
+@pytest.mark.parametrize(
+    ("fleet", "grown"),
+    [
+        # A Kustomization that substitutes: read again on every warm run (bytes not kept).
+        (biohazard, SETTER),
+        # A file of pins the cache serves, read when a later step needs it (the CRD checks).
+        (_flux_fleet, "clusters/a.example/bootstrap-kit/03-flux.yaml"),
+    ],
+    ids=["substituting", "served"],
+)
+def test_a_warm_run_reads_a_file_its_cache_serves_no_further_than_a_cold_one(
+    tmp_path: Path, fleet: Callable[[Path], Path], grown: str
+) -> None:
+    """Git vouching for a file that has grown since its blob was recorded (``grow_unseen``)
+    made the warm run read the whole of it; it is named as too large, as a cold run names it."""
+    repo = fleet(tmp_path)
+    vouched_for(repo)
+    cold = run_cli("check", "--offline", "--repo", str(repo))
+    assert cold.code == 0, cold.stdout + cold.stderr
+    grow_unseen(repo / grown)
+    warm = run_limited("check", "--offline", "--repo", str(repo))
+    _no_crash(warm)
+    assert warm.returncode == 2, warm.stdout + warm.stderr
+    assert f"error: {grown}: larger than 8 MiB, too large to be read" in warm.stderr

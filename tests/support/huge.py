@@ -4,10 +4,13 @@ where on a machine with the memory it costs gigabytes and tens of seconds."""
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.support.fixtures import git
 
 GIB = 1 << 30
 
@@ -33,3 +36,26 @@ def run_limited(*args: str) -> subprocess.CompletedProcess[str]:
         preexec_fn=_limited,
         timeout=120,
     )
+
+
+def vouched_for(repo: Path) -> None:
+    """Git's index keeps a file's size modulo 4 GiB, and with ``core.checkStat=minimal`` (no
+    inode or ctime) a file grown by 4 GiB with its mtime put back is one ``git status`` calls
+    unchanged: the warm run's cache then serves it as the blob it recorded, as it does a file
+    replaced between ``git status`` and its read. The files' mtimes are set into the past
+    first, so that no entry is racily clean (git would hash its content)."""
+    for path in repo.rglob("*"):
+        if path.is_file() and ".git" not in path.relative_to(repo).parts:
+            os.utime(path, (1_600_000_000, 1_600_000_000))
+    git(repo, "update-index", "--refresh")
+    git(repo, "config", "core.checkStat", "minimal")
+    git(repo, "config", "core.trustCtime", "false")
+
+
+def grow_unseen(path: Path) -> None:
+    """``path`` 4 GiB longer (a hole), its mtime as it was: ``vouched_for`` git sees no change."""
+    before = path.stat()
+    with open(path, "r+b") as handle:
+        handle.truncate(before.st_size + 4 * GIB)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert git(path.parent, "status", "--porcelain", "--", path.name) == ""

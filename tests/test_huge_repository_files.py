@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import make_fleet
+from tests.support.fixtures import git, make_fleet
+from tests.support.helm_server import HelmServer
 from tests.support.huge import grow_unseen, run_limited, sparse, vouched_for
 from tests.test_patch_files import OVERLAY, wrapper_overlay
 from tests.test_release_substitution import LISTING, LISTING_TEXT, SETTER, biohazard
+from tests.test_vendored import OLD, vendored_fleet
 
 
 def _no_crash(run: subprocess.CompletedProcess[str]) -> None:
@@ -75,3 +77,22 @@ def test_a_warm_run_reads_a_file_its_cache_serves_no_further_than_a_cold_one(
     _no_crash(warm)
     assert warm.returncode == 2, warm.stdout + warm.stderr
     assert f"error: {grown}: larger than 8 MiB, too large to be read" in warm.stderr
+
+
+def test_a_vendored_archive_of_gigabytes_is_refused_writing_nothing(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    """``to`` keeps the bytes of the archive it replaces, to restore it: one larger than any
+    chart archive fluxbump takes from an index (20 MiB) was read whole."""
+    repo = vendored_fleet(tmp_path / "repo")
+    sparse(repo / OLD, b"\x1f\x8b")
+    bumped = run_limited("to", "2.4.0", "--no-git", "--repo", str(repo),
+                         "--helm-repo", helm_server.base_url)  # fmt: skip
+    _no_crash(bumped)
+    assert bumped.returncode == 2, bumped.stdout + bumped.stderr
+    assert bumped.stderr == (
+        f"error: {OLD}: larger than 20 MiB, more than a chart archive fluxbump downloads may "
+        "be: remove it ('helm dependency build platform/flux/chart' vendors it again); nothing "
+        "was written\n"
+    )
+    assert git(repo, "status", "--porcelain") == f"M {OLD}"  # (as the test made it, alone)

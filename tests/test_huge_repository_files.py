@@ -15,7 +15,7 @@ import pytest
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import git, make_fleet
 from tests.support.helm_server import HelmServer
-from tests.support.huge import grow_unseen, run_limited, sparse, vouched_for
+from tests.support.huge import committed_once, grow_unseen, run_limited, sparse, vouched_for
 from tests.test_patch_files import OVERLAY, wrapper_overlay
 from tests.test_release_substitution import LISTING, LISTING_TEXT, SETTER, biohazard
 from tests.test_vendored import OLD, vendored_fleet
@@ -96,3 +96,34 @@ def test_a_vendored_archive_of_gigabytes_is_refused_writing_nothing(
         "was written\n"
     )
     assert git(repo, "status", "--porcelain") == f"M {OLD}"  # (as the test made it, alone)
+
+
+def test_a_pin_file_of_gigabytes_in_the_history_is_a_version_that_pinned_nothing(
+    tmp_path: Path,
+) -> None:
+    """The CRD guard reads each past version of the pin files: one committed by mistake (a
+    dump where the cloud-init template is, undone in the next commit) was read whole. It is
+    skipped as a version that does not decode is: the bump says what it says without it."""
+    plain = make_fleet(tmp_path / "plain", git=True)
+    dumped = make_fleet(tmp_path / "dumped", git=True)
+    committed_once(dumped, "infra/hetzner/cloudinit-control-plane.tftpl")
+    said = [run_limited("to", "2.8.5", "--dry-run", "--offline", "--repo", str(repo))
+            for repo in (plain, dumped)]  # fmt: skip
+    _no_crash(said[1])
+    assert said[1].returncode == said[0].returncode == 4, said[1].stdout + said[1].stderr
+    assert (said[1].stdout, said[1].stderr) == (said[0].stdout, said[0].stderr)
+
+
+def test_a_chart_of_gigabytes_at_head_is_named_not_read(tmp_path: Path) -> None:
+    """``to`` bumps the wrapper's version once relative to HEAD, reading its Chart.yaml there:
+    one committed by mistake (a dump, fixed in the work tree but not yet committed) was read
+    whole. It is named, with what to do, as the work tree's own would be."""
+    repo = make_fleet(tmp_path / "repo", git=True)
+    committed_once(repo, "platform/flux/chart/Chart.yaml", undone=False)
+    planned = run_limited("to", "2.8.5", "--dry-run", "--offline", "--repo", str(repo))
+    _no_crash(planned)
+    assert planned.returncode == 2, planned.stdout + planned.stderr
+    assert planned.stderr.endswith(
+        "error: HEAD:platform/flux/chart/Chart.yaml: larger than 8 MiB, too large to be read; "
+        "commit the file as it should be first, or name a revision where it is with --base\n"
+    )

@@ -4,10 +4,13 @@ where on a machine with the memory it costs gigabytes and tens of seconds."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import resource
 import subprocess
 import sys
+import zlib
+from functools import cache
 from pathlib import Path
 
 from tests.support.fixtures import git
@@ -59,3 +62,34 @@ def grow_unseen(path: Path) -> None:
         handle.truncate(before.st_size + 4 * GIB)
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert git(path.parent, "status", "--porcelain", "--", path.name) == ""
+
+
+@cache
+def _loose_blob(head: bytes, size: int) -> tuple[str, bytes]:
+    """The id and loose-object file of a blob of ``size`` bytes, ``head`` then zeros: made
+    here in a few seconds, where ``git hash-object`` takes ~13 s a GiB (made once a process)."""
+    header = b"blob %d\0" % size
+    digest, packer = hashlib.sha1(header), zlib.compressobj(1)
+    packed = [packer.compress(header)]
+    zeros, left = memoryview(bytes(8 << 20)), size - len(head)
+    for piece in (
+        head,
+        *(zeros[: min(left - at, len(zeros))] for at in range(0, left, len(zeros))),
+    ):
+        digest.update(piece)
+        packed.append(packer.compress(piece))
+    packed.append(packer.flush())
+    return digest.hexdigest(), b"".join(packed)
+
+
+def committed_once(repo: Path, rel: str, *, undone: bool = True) -> None:
+    """A commit of ``rel`` as a blob of 800 MiB (its text, then zeros: a dump committed by
+    mistake), and one of it as it was (``undone``); the work tree is not touched."""
+    sha, packed = _loose_blob((repo / rel).read_bytes(), 800 << 20)
+    loose = repo / ".git" / "objects" / sha[:2] / sha[2:]
+    loose.parent.mkdir(exist_ok=True)
+    loose.write_bytes(packed)
+    before = git(repo, "rev-parse", f"HEAD:{rel}")
+    for blob, message in ((sha, "a dump, by mistake"), (before, "the dump undone"))[: 1 + undone]:
+        git(repo, "update-index", "--cacheinfo", f"100644,{blob},{rel}")
+        git(repo, "commit", "-qm", message)

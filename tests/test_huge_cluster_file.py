@@ -5,20 +5,14 @@ than the memory there is ended the run (MemoryError, exit 70)."""
 
 from __future__ import annotations
 
-import resource
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.fixtures import make_fleet
+from tests.support.huge import run_limited, sparse
 
 BUNDLE = "clusters/a.example/bundle.yaml"
-
-
-def _limited() -> None:  # (in the child, before it runs: 1 GiB of address space)
-    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
 
 @pytest.mark.parametrize(
@@ -34,16 +28,8 @@ def test_a_cluster_file_of_gigabytes_costs_no_more_memory_than_a_manifest(
     tmp_path: Path, head: bytes, code: int, said: str | None
 ) -> None:
     root = make_fleet(tmp_path / "repo", clusters=("a.example",), git=True)
-    with open(root / BUNDLE, "wb") as handle:  # sparse: 3 GiB that take no disk
-        handle.write(head)
-        handle.truncate(3 << 30)
-    checked = subprocess.run(
-        [sys.executable, "-m", "fluxbump", "check", "--offline", "--repo", str(root)],
-        capture_output=True,
-        text=True,
-        preexec_fn=_limited,
-        timeout=120,
-    )
+    sparse(root / BUNDLE, head)
+    checked = run_limited("check", "--offline", "--repo", str(root))
     assert checked.returncode == code, checked.stdout + checked.stderr
     assert said is None or f"{BUNDLE}:1: {said}" in checked.stdout, checked.stdout
     assert "Traceback" not in checked.stderr and "MemoryError" not in checked.stderr

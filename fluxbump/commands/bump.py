@@ -482,14 +482,24 @@ def _vendored_archives(
 def _archive(root: Path, chart: ChartFile, name: str) -> bytes:
     """A vendored archive's bytes, kept to restore it; read as the scan reads (a FIFO so named
     would hang the open, a directory raise). 'exclude' does not govern a chart's ``charts/``
-    (read because the chart is), so a refusal says what does."""
+    (read because the chart is), so a refusal says what does. One larger than any chart
+    archive fluxbump takes from an index (``ArchiveLimits``) is no archive it would replace
+    with a download either: refused, and read no further than that (it was read whole)."""
+    from fluxbump.crds.archives import DEFAULT_LIMITS, MIB
+
+    rel = f"{chart.vendored_folder}/{name}"
+    remedy = f"remove it ('helm dependency build {chart.directory or '.'}' vendors it again)"
+    limit = DEFAULT_LIMITS.archive_bytes
     try:
-        return read_raw(root, f"{chart.vendored_folder}/{name}")
+        raw = read_raw(root, rel, limit=limit + 1)
     except NotRegularFile as exc:
-        raise exc.advising(
-            "replace it with the archive itself, or remove it ('helm dependency build "
-            f"{chart.directory or '.'}' vendors it again)"
-        ) from None
+        raise exc.advising(f"replace it with the archive itself, or {remedy}") from None
+    if len(raw) > limit:
+        raise UsageError(
+            f"{rel}: larger than {limit // MIB} MiB, more than a chart archive fluxbump "
+            f"downloads may be: {remedy}; nothing was written"
+        )
+    return raw
 
 
 def _replaced(change: FileChange) -> str:

@@ -38,7 +38,7 @@ from fluxbump.scan.releases import ScannedFiles, Unreadable, astuple_of
 from fluxbump.scan.renovate_paths import RenovatePaths
 from fluxbump.scan.roles import Roles, classify
 from fluxbump.scan.sites.helmrelease import VersionPatch
-from fluxbump.scan.sources import SourceFile, decode, read_raw
+from fluxbump.scan.sources import READ_LIMIT, SourceFile, read_raw, read_source
 from fluxbump.verdict import NO_CACHE_ENV, package_stamp, read_own
 from fluxbump.yamlio import yamldoc
 
@@ -276,7 +276,10 @@ def _remove(path: Path) -> None:
 
 class LazySource(SourceFile):
     """A file served from the cache: read only if a later step needs its text (a CRD schema
-    check, an edit), which on a warm ``check`` is a few files of thousands."""
+    check, an edit), which on a warm ``check`` is a few files of thousands. It is read as a
+    cold run reads it (``read_source``): git vouched for its blob, but the file may have
+    grown since (or git's index, which keeps a size modulo 4 GiB, missed it), and one of
+    gigabytes is named as too large, not read whole."""
 
     def __init__(self, root: str, rel: str) -> None:  # no dataclass __init__: nothing read
         object.__setattr__(self, "rel", rel)
@@ -284,18 +287,17 @@ class LazySource(SourceFile):
 
     @property
     def raw(self) -> bytes:
-        loaded: bytes | None = self.__dict__.get("_raw")
-        if loaded is None:
-            loaded = read_raw(self.__dict__["_root"], self.rel)
-            object.__setattr__(self, "_raw", loaded)
-        return loaded
+        return self._loaded().raw
 
     @property
     def text(self) -> str:
-        loaded: str | None = self.__dict__.get("_text")
+        return self._loaded().text
+
+    def _loaded(self) -> SourceFile:
+        loaded: SourceFile | None = self.__dict__.get("_source")
         if loaded is None:
-            loaded = decode(self.raw, self.rel)
-            object.__setattr__(self, "_text", loaded)
+            loaded = read_source(Path(self.__dict__["_root"]), self.rel)
+            object.__setattr__(self, "_source", loaded)
         return loaded
 
 
@@ -435,7 +437,9 @@ def _replay(
         out.instance_sources[rel] = scanned.instance_sources.get(rel) or LazySource(root, rel)
     if substitutes:
         raw = substituting.get(rel)
-        out.substituting.append((rel, raw if raw is not None else read_raw(root, rel)))
+        # (read as the scan reads it: a cold run kept no more of a larger file)
+        raw = raw if raw is not None else read_raw(root, rel, limit=READ_LIMIT)
+        out.substituting.append((rel, raw))
     out.patches += [VersionPatch(ns, name, _site_in(site)) for ns, name, site in patches]
     out.unreadable += [Unreadable(rel, line, why, frozenset(c)) for line, why, c in unreadable]
     out.instances += [_site_in(fields) for fields in instances]

@@ -16,7 +16,7 @@ from typing import Any
 
 from fluxbump.errors import FluxbumpError
 from fluxbump.scan.sites.kustomizeremote import FILE_NAMES
-from fluxbump.scan.sources import read_raw, source_of
+from fluxbump.scan.sources import read_source
 
 
 def patch_files(root: Path) -> Callable[[str], bool]:
@@ -42,7 +42,8 @@ def patch_files(root: Path) -> Callable[[str], bool]:
 
 def _listed_patches(root: Path, directory: str) -> frozenset[str]:
     """The repository paths of the patch files the kustomization of ``directory`` lists (none
-    when there is none, or it cannot be read: kustomize cannot apply it either)."""
+    when there is none, or it cannot be read: kustomize cannot apply it either; one larger
+    than a manifest may be is not read past that)."""
     from ruamel.yaml.error import YAMLError
 
     from fluxbump.yamlio import plaindata
@@ -51,7 +52,7 @@ def _listed_patches(root: Path, directory: str) -> frozenset[str]:
     if rel is None:
         return frozenset()
     try:
-        docs = plaindata.load_all(source_of(rel, read_raw(root, rel)).text, last_wins=True)
+        docs = plaindata.load_all(read_source(root, rel).text, last_wins=True)
     except (FluxbumpError, YAMLError, ValueError, RecursionError):
         return frozenset()
     return frozenset(

@@ -14,7 +14,7 @@ from fluxbump.pins import PinSite
 from fluxbump.scan.sites import object_name
 from fluxbump.scan.sites.helmrelease import substitute_sites
 from fluxbump.scan.sites.kustomizeremote import FILE_NAMES as KUSTOMIZATION_FILES
-from fluxbump.scan.sources import SourceFile, read_raw, source_of
+from fluxbump.scan.sources import SourceFile, read_source, source_of
 from fluxbump.yamlio import yamldoc
 
 # Flux post-build substitution (envsubst): ``${VAR}``, or with a default for an unset VAR,
@@ -250,12 +250,13 @@ def _scope(root: Path, path: str) -> tuple[str, ...]:
 
 def _listed(root: Path, directory: str, reached: set[str]) -> None:
     """Add the local ``resources`` (and ``components``) a directory's kustomization lists,
-    following the directories among them; a file that cannot be read lists nothing."""
+    following the directories among them; a file that cannot be read (or is too large to be
+    a kustomization: read no further than a manifest may be) lists nothing."""
     from fluxbump.yamlio import plaindata
 
     for name in KUSTOMIZATION_FILES:
         try:
-            data = plaindata.load(read_raw(root, f"{directory}/{name}").decode("utf-8"))
+            data = plaindata.load(read_source(root, f"{directory}/{name}").text)
         except (OSError, UsageError, NotRegularFile, ValueError, RecursionError):
             continue
         entries = [*_strings(data, "resources"), *_strings(data, "components")]

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from fluxbump.errors import ResolutionError, UsageError
 from fluxbump.scan.sites.chart import ChartFile, parse_chart
-from fluxbump.scan.sources import SourceFile, decode
+from fluxbump.scan.sources import MAX_FILE_BYTES, SourceFile, decode
 
 
 @dataclass
@@ -161,7 +161,7 @@ def base_source_reader(repo: GitRepo, rev: str) -> Callable[[str], SourceFile | 
             blob = commit.tree / repo.path(rel)
         except KeyError:
             return None
-        raw = blob.data_stream.read()
+        raw = _blob_bytes(repo, blob.binsha, f"{rev}:{rel}")
         return SourceFile(rel, raw, decode(raw, f"{rev}:{rel}"))
 
     return read
@@ -721,12 +721,27 @@ def past_versions(
 
 
 def _blob_source(repo: GitRepo, sha: str, rel: str) -> SourceFile | None:
-    """A past version of ``rel`` (None: it does not decode, so it pinned nothing readable)."""
-    raw = repo.handle.odb.stream(bytes.fromhex(sha)).read()
+    """A past version of ``rel`` (None: it does not decode, or is larger than a manifest may
+    be, so it pinned nothing readable)."""
     try:
+        raw = _blob_bytes(repo, bytes.fromhex(sha), f"{sha[:12]}:{rel}")
         return SourceFile(rel, raw, decode(raw, f"{sha[:12]}:{rel}"))
     except UsageError:
         return None
+
+
+def _blob_bytes(repo: GitRepo, binsha: bytes, label: str) -> bytes:
+    """A blob's bytes; a UsageError naming ``label`` as too large to read when it holds more
+    than a manifest may (a dump committed by mistake), told by its size alone: the content
+    is never asked for (GitPython reads a stream left unread to its end, whole)."""
+    odb = repo.handle.odb
+    if odb.info(binsha).size > MAX_FILE_BYTES:
+        raise UsageError(
+            f"{label}: larger than {MAX_FILE_BYTES // 2**20} MiB, too large to be read; commit "
+            "the file as it should be first, or name a revision where it is with --base"
+        )
+    data: bytes = odb.stream(binsha).read()
+    return data
 
 
 def _is_shallow(repo: GitRepo) -> bool:

@@ -65,13 +65,13 @@ def render_notes(source: SourceFile, *, exported: bool) -> list[str]:
         return [
             f"{source.rel}:{source.line_at(at)}: {chart} chart {version} rendered by helm "
             f"template (helm.sh/chart: {chart}-{version}), which fluxbump does not read, check "
-            f"or move: render it again from the chart version Flux moves to, {_EXCLUDE}"
+            f"or move: render it again from the chart version Flux moves to, {EXCLUDE}"
             for (chart, version), at in first.items()
         ]
     return [] if exported else _copy_notes(source)
 
 
-_EXCLUDE = (
+EXCLUDE = (
     f"or list the file under exclude: in {CONFIG_NAME} if it installs no cluster of this repository"
 )
 
@@ -85,7 +85,7 @@ def _copy_notes(source: SourceFile) -> list[str]:
         f"{source.rel}:{source.line_at(at)}: Flux {version}'s manifests (objects labelled "
         f"app.kubernetes.io/version: {version}) kept without the '# Flux Version:' header of "
         "'flux install --export', which fluxbump does not read, check or move: replace them "
-        f"with the manifests of the release Flux moves to, {_EXCLUDE}"
+        f"with the manifests of the release Flux moves to, {EXCLUDE}"
         for version, at in _labelled_releases(source).items()
     ]
 

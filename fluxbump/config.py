@@ -98,6 +98,8 @@ class Config:
         "**/aqua.yaml",
         "**/aqua.yml",
         "**/.aqua.yaml",
+        "**/devcontainer.json",  # a Dev Container's Flux CLI feature
+        "**/.devcontainer.json",
         "**/*.tf",
         "**/*.tfvars",  # the value of a Flux version given as ``var.NAME``
         "**/gotk-components.yaml",

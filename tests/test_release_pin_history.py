@@ -250,3 +250,20 @@ def test_latest_names_the_lagging_pins_it_leaves_and_why(tmp_path: Path) -> None
         assert lines[0].startswith("no newer Flux release is safe to move to"), lines
         assert left in lines, outcome.stdout
     assert snapshot(repo) == before
+
+
+def test_a_past_pin_git_cannot_read_costs_the_history_not_the_run(tmp_path: Path) -> None:
+    # n3tuk/infra-kub3-testing cloned without one of its blobs (a partial clone offline, a
+    # damaged object store): reading the pin files' history raised, and `to` ended with
+    # exit 70. The history is then unknown, said so, and every served version counts.
+    repo = pinned_then_moved(tmp_path / "repo", KINDS["kustomize remote"], "2.4.0", "2.7.5")
+    old = git(repo, "rev-parse", "HEAD~1:bootstrap/kustomization.yaml")
+    (repo / ".git" / "objects" / old[:2] / old[2:]).unlink()
+    for command in (("to", "2.8.5", "--dry-run"), ("resolve", "latest", "--safe")):
+        outcome = run_cli(*command, "--repo", str(repo), "--offline")
+        assert outcome.code in (0, 4), (command, outcome.stdout + outcome.stderr)
+        assert (
+            f"warning: {repo}: git cannot read the pin files' history (object {old} missing): "
+            "every served CRD version counts as stored; run git fsck, or fetch the "
+            "missing objects (a partial clone fetches them online), to have it read"
+        ) in outcome.stderr.splitlines(), (command, outcome.stderr)

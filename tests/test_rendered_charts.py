@@ -211,3 +211,32 @@ def test_a_chart_render_stripped_of_its_chart_label_is_named_by_its_app_version(
     outcome = run_cli("check", "--offline", "--repo", str(repo))
     assert outcome.code == 0, outcome.stdout + outcome.stderr
     assert copy_warnings(outcome.stderr) == [COPY_NAMED.replace("v2.3.0", "2.0.0")]
+
+
+def test_a_kustomize_build_of_flux_git_manifests_is_named_by_its_controllers(
+    tmp_path: Path,
+) -> None:
+    # sergelogvinov/terraform-talos applies vars/flux-result.yaml, its Makefile's `kubectl
+    # kustomize` of github.com/fluxcd/flux2/manifests/install?ref=v2.7.5: from Git (not the
+    # release build) no object carries the version label, so the copy was passed in silence
+    # while `to` moved the kustomization's ref beside it.
+    piece = INSTALL_COPY.replace("    app.kubernetes.io/version: v2.3.0\n", "")
+    second = piece.split("---\napiVersion: apps/v1")[1].replace("source-", "kustomize-")
+    build = piece + "---\napiVersion: apps/v1" + second.replace(":v1.3.0", ":v1.3.1")
+    repo = copied(tmp_path, build)
+    outcome = run_cli("check", "--offline", "--repo", str(repo))
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert copy_warnings(outcome.stderr) == [
+        f"{COPY}:6: Flux's manifests (objects labelled app.kubernetes.io/part-of: flux, with no "
+        "release label; controllers kustomize-controller v1.3.1, source-controller v1.3.0) "
+        "kept without the '# Flux "
+        "Version:' header of 'flux install --export', which fluxbump does not read, check or "
+        "move: replace them with the manifests of the release Flux moves to, or list the file "
+        "under exclude: in .fluxbump.yaml if it installs no cluster of this repository"
+    ]
+    # one controller's objects are a piece of an install (flux-operator keeps each release's
+    # manifests so, as data), its CRDs alone name no tag to tell the release by: not named
+    for part, text in (("piece", piece), ("crds", piece.split("---\napiVersion: apps/v1")[0])):
+        repo = copied(tmp_path / part, text)
+        outcome = run_cli("check", "--offline", "--repo", str(repo))
+        assert copy_warnings(outcome.stderr) == [], (part, outcome.stderr)

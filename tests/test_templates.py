@@ -49,8 +49,9 @@ SYNC_FILES = [
     "**/.buildkite/*.yaml", "**/Jenkinsfile",
     "**/.tool-versions",
     "**/mise.toml", "**/.mise.toml", "**/mise.*.toml", "**/.mise.*.toml", "**/.config/mise.toml",
-    "**/.config/mise/config.toml", "**/aqua.yaml", "**/aqua.yml", "**/.aqua.yaml", "**/*.tf",
-    "**/*.tfvars", "**/gotk-components.yaml",
+    "**/.config/mise/config.toml", "**/aqua.yaml", "**/aqua.yml", "**/.aqua.yaml",
+    "**/devcontainer.json", "**/.devcontainer.json",  # a Dev Container's Flux CLI feature
+    "**/*.tf", "**/*.tfvars", "**/gotk-components.yaml",
     "**/kustomization.yaml", "**/kustomization.yml", "**/Kustomization",  # remote flux2 installs
     "**/*.sh",  # bootstrap scripts installing flux-operator's charts
     "**/Taskfile*.yml", "**/Taskfile*.yaml", "**/.taskfiles/**/*.yml",  # kubectl apply -k

@@ -32,4 +32,6 @@ def repository_pin_history(root: Path, found: Discovery, index: HelmIndex) -> Pi
     past = git.past_versions(
         repo, pin_files(found), limit=HISTORY_LIMIT, deleted=MovedInstall(found)
     )
+    if past is None:  # (git could not read it: said)
+        return None
     return pin_history(found, past, charts_of_release(index, found.component.upstream))

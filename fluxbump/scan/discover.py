@@ -51,6 +51,7 @@ from fluxbump.scan.sites.ansible import find_helm_chart_pins
 from fluxbump.scan.sites.blueprint import BlueprintFile
 from fluxbump.scan.sites.bootstrap import find_bootstrap_header
 from fluxbump.scan.sites.chart import ChartFile
+from fluxbump.scan.sites.chartcopy import chart_copy_notes
 from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_commands, script_helm_commands
 from fluxbump.scan.sites.fluxcli import find_cli_pins
@@ -715,6 +716,8 @@ def survey(
         roles = cached_roles(cache, files, config, renovate)
     found = _charts_and_blueprints(root, config, roles, {})
     _say_renovate_skipped(found, renovate)
+    for note in chart_copy_notes(found.charts.values(), config.upstream):
+        note_skipped(note)
     found.cache = cache
     found.scanned = _scanned_charts(found, components)
     _releases(found, roles.clusters, api_versions=_checks_flux(found, components))

@@ -253,11 +253,14 @@ def read_raw(root: Path | str, rel: str, *, limit: int | None = None) -> bytes:
 
 
 def _unread_because(root: str | Path, rel: str, exc: OSError) -> str:
-    """Why a file could not be read; a dangling symlink is named as one (the system says
-    only that there is no such file, beside a name the user sees in the listing)."""
+    """Why a file could not be read; a dangling symlink, or one in a loop, is named as one
+    (the system says only that there is no such file, beside a name the user sees in the
+    listing, or that there are too many levels of links)."""
     path = os.path.join(root, rel)
     if exc.errno == errno.ENOENT and os.path.islink(path):
         return f"a symlink to {os.readlink(path)}, which does not exist: fix or remove the link"
+    if exc.errno == errno.ELOOP and os.path.islink(path):  # (the system says only "too many")
+        return f"a symlink to {os.readlink(path)}, which leads back to it: fix or remove the link"
     return f"cannot read ({exc.strerror})"
 
 

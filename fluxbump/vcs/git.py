@@ -692,12 +692,13 @@ def past_versions(
     *,
     limit: int,
     deleted: DeletedPins | None = None,
-) -> tuple[list[SourceFile], int, bool]:
+) -> tuple[list[SourceFile], int, bool] | None:
     """Each distinct past content of ``rels`` in the newest ``limit`` commits touching them.
 
     Returns the files, the commits read, and whether more commits touched them (the bound
-    cut the history, or a shallow clone did). One ``git log --raw`` names every blob (no tree
-    walks), one ``git log --no-walk`` what the commits that added a file deleted or renamed,
+    cut the history, or a shallow clone did); None, with a warning, when git cannot read it.
+    One ``git log --raw`` names every blob (no tree walks), one ``git log --no-walk`` what the
+    commits that added a file deleted or renamed,
     one ``git diff-tree`` what the oldest commit read held that HEAD lacks, and one
     persistent ``cat-file`` reads them: 400 commits cost tens of milliseconds. A file that
     was renamed is followed to its older name, as ``git log --follow`` would (a cloud-init
@@ -707,17 +708,43 @@ def past_versions(
     install replaced by a HelmRelease), or one deleted later on its own or by a merge. A past
     version that does not decode is skipped (it pinned nothing readable).
     """
+    import git
+
+    from fluxbump.yamlio.yamldoc import note_warnings
+
     paths = {repo.path(rel): rel for rel in rels}
     gone = _Deleted(repo, deleted)
-    blobs, commits, bounded = _past_blobs(repo, paths, limit, "HEAD", gone)
-    found = [source for sha, rel in blobs.items() if (source := _blob_source(repo, sha, rel))]
+    try:
+        blobs, commits, bounded = _past_blobs(repo, paths, limit, "HEAD", gone)
+        found = [s for sha, rel in blobs.items() if (s := _blob_source(repo, sha, rel))]
+    except (git.GitCommandError, ValueError) as exc:  # (ValueError: GitPython's missing object)
+        note_warnings([_unread_history_warning(repo, exc)])
+        return None
     cut = [_shallow_warning(repo, commits)] if _is_shallow(repo) else []
     cut += [_deleted_warning(gone.read)] if gone.cut else []
     if cut:
-        from fluxbump.yamlio.yamldoc import note_warnings
-
         note_warnings(cut)
     return found, commits, bounded or bool(cut)
+
+
+def _unread_history_warning(repo: GitRepo, exc: Exception) -> str:
+    """Why the pin files' history is not read: an object git lacks (a partial clone's blob
+    it cannot fetch offline, a damaged object store) ends the read, not the run; the CRD
+    guard then counts every served version as stored, as with no history at all."""
+    import re
+
+    import git
+
+    missing = re.search(r"[0-9a-f]{40,64}", str(exc))  # (GitPython names it as bytes' repr)
+    if isinstance(exc, git.GitCommandError):
+        why = _first_error_line(exc)
+    else:
+        why = f"object {missing.group()} missing" if missing else str(exc)
+    return (
+        f"{repo.top}: git cannot read the pin files' history ({why}): every served CRD "
+        "version counts as stored; run git fsck, or fetch the missing objects (a partial "
+        "clone fetches them online), to have it read"
+    )
 
 
 def _blob_source(repo: GitRepo, sha: str, rel: str) -> SourceFile | None:

@@ -1032,3 +1032,35 @@ def test_kratix_install_export_is_regenerated_with_its_cli_pin_and_its_objects_m
     buckets = "hack/destination/gitops-tk-resources.yaml"
     assert (buckets, 2, "apiVersion: source.toolkit.fluxcd.io/v1beta2",
             "apiVersion: source.toolkit.fluxcd.io/v1") in line_changes(before, after)  # fmt: skip
+
+
+TALOS = "sergelogvinov-terraform-talos"
+TALOS_RENDER = "_deployments/vars/flux-result.yaml"
+
+
+def test_the_oracle_reads_a_kustomize_remote_and_a_dev_container_flux_feature() -> None:
+    assert sorted((p.file, p.kind, p.version) for p in scan(SNAPSHOTS / TALOS).flux_pins) == [
+        (".devcontainer/devcontainer.json", "cli", "latest"),
+        ("_deployments/flux/kustomization.yaml", "kustomize", "v2.7.5"),
+    ]
+
+
+def test_the_kustomize_build_a_talos_cluster_applies_is_named_when_its_ref_moves(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # proxmox/Makefile applies the render, not the kustomization: a bump that moves the ref
+    # alone leaves the clusters at the render's controllers, so each run names the render.
+    named = (
+        f"warning: {TALOS_RENDER}:5: Flux's manifests (objects labelled app.kubernetes.io/"
+        "part-of: flux, with no release label; controllers helm-controller v1.4.5, "
+        "kustomize-controller v1.7.3, notification-controller v1.7.5, source-controller v1.7.4) "
+        "kept without the '# Flux Version:' header of 'flux install --export', which fluxbump "
+        "does not read, check or move: replace them with the manifests of the release Flux "
+        "moves to, or list the file under exclude: in .fluxbump.yaml if it installs no cluster "
+        "of this repository"
+    )
+    root, changes = flux_bump(TALOS, tmp_path, cache)
+    assert [c[:2] for c in changes] == [("_deployments/flux/kustomization.yaml", 8)]
+    checked = run_cli("check", "--offline", "--repo", str(root), env=cache)
+    assert checked.code == 0, checked.stdout + checked.stderr
+    assert named in checked.stderr.splitlines()

@@ -48,11 +48,16 @@ release that chart version carries in the fluxcd-community index. A GitHub workf
 ``uses: fluxcd/flux2/action@…`` installs the CLI its ``with.version`` names, or with none the
 latest release (its action.yml: "defaults to latest stable release"), kind "cli"; a version
 written as a ``${{ … }}`` expression is not read here. A Terraform ``helm_release`` of flux2
-with no ``version`` argument installs the newest chart (``unversioned_charts``).
+with no ``version`` argument installs the newest chart (``unversioned_charts``). A Dev
+Container (``devcontainer.json``, JSON with comments, as the Dev Container specification
+allows) installs the CLI by a feature whose id ends in ``flux``, ``flux2`` or ``fluxcd`` (the
+published Flux CLI features: jsburckhardt's, goldsam's, moenzuel's), at its ``version`` option,
+whose documented default is ``latest``: kind "cli".
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -247,7 +252,7 @@ def scan(root: Path) -> Facts:
     facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
     facts.flux_pins += _kept_url_pins(root) + _image_arg_pins(root) + _newest_release_pins(root)
     facts.flux_pins += _asdf_pins(root) + _terraform_instances(root) + _heredoc_instances(root)
-    facts.flux_pins += _object_instances(root)
+    facts.flux_pins += _object_instances(root) + _devcontainer_pins(root)
     facts.flux_pins += _subchart_instances(root)
     facts.operator_pins += _operator_manifests(root)
     facts.unversioned_operator_charts = [
@@ -900,6 +905,44 @@ def _mise_pins(root: Path) -> list[FluxPin]:
             if isinstance(version, str):
                 pins.append(FluxPin(rel, "cli", version))
     return pins
+
+
+def _devcontainer_pins(root: Path) -> list[FluxPin]:
+    """The Flux CLI each Dev Container feature of it installs (``latest`` when given none)."""
+    pins = []
+    for rel in _files_named(root, ("devcontainer.json", ".devcontainer.json")):
+        document = json.loads(_without_jsonc_comments((root / rel).read_text("utf-8")))
+        for feature, options in (document.get("features") or {}).items():
+            name = re.split(r"[:@]", feature.rsplit("/", 1)[-1])[0]
+            if name in ("flux", "flux2", "fluxcd") and isinstance(options, dict):
+                pins.append(FluxPin(rel, "cli", str(options.get("version") or "latest")))
+    return pins
+
+
+def _without_jsonc_comments(text: str) -> str:
+    """JSON with comments as plain JSON: each comment outside a string dropped, character by
+    character (a ``//`` inside a URL string is no comment), and trailing commas with it."""
+    out, i, quoted = [], 0, False
+    while i < len(text):
+        char = text[i]
+        if quoted:
+            out.append(char)
+            if char == "\\":
+                out.append(text[i + 1])
+                i += 1
+            elif char == '"':
+                quoted = False
+        elif text.startswith("//", i):
+            i = text.find("\n", i) if "\n" in text[i:] else len(text)
+            continue
+        elif text.startswith("/*", i):
+            i = text.index("*/", i) + 2
+            continue
+        else:
+            quoted = char == '"'
+            out.append(char)
+        i += 1
+    return re.sub(r",(\s*[}\]])", r"\1", "".join(out))
 
 
 def _asdf_pins(root: Path) -> list[FluxPin]:

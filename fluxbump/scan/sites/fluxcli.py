@@ -7,6 +7,7 @@
   ``"asdf:tablexi/asdf-flux2"``) under ``[tools]``, its value a string or a table's ``version``
   (``{ version = "…" }``, ``flux2.version = "…"`` or a ``[tools.flux2]`` table).
 * aqua (``aqua.yaml``): a ``- name: fluxcd/flux2@v2.4.0`` package.
+* A Dev Container's ``devcontainer.json``: a Flux CLI feature's ``version`` (``devcontainer.py``).
 * The CLI's container image (``ghcr.io/fluxcd/flux-cli:v2.4.0``) in a Dockerfile or any such
   file, its tag a pin (a Dockerfile ``ARG`` it names followed; with a digest, not a pin).
 * A download of the CLI's release asset in any such file (a script's ``curl``, an Ansible
@@ -31,6 +32,7 @@ from dataclasses import replace
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, PlacedWarning, Role, yaml_site
+from fluxbump.scan.sites import devcontainer
 from fluxbump.scan.sites.kustomizeremote import COMMENT, follow_file_variables
 from fluxbump.scan.sources import SourceFile, lines
 from fluxbump.yamlio import blockyaml, yamldoc
@@ -249,6 +251,8 @@ def _kind_pins(source: SourceFile) -> list[PinSite]:
         return _composite_pins(source) if _ACTION.encode() in source.raw else []
     if name.endswith((".yaml", ".yml")) and _AQUA_PACKAGE.encode() in source.raw:
         return _aqua_pins(source)
+    if name in devcontainer.FILE_NAMES:
+        return devcontainer.find_devcontainer_pins(source)
     return []
 
 

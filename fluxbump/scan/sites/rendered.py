@@ -13,6 +13,8 @@ A copy of a release's own manifests (its ``install.yaml``, the ``kustomize build
 (``app.kubernetes.io/part-of: flux``, ``app.kubernetes.io/version: v2.4.0``) and it holds a
 controller's Deployment or a Flux CRD. It installs that release whatever the other pins say, so
 the first object of each release it holds is named too; the header's copies are ``bootstrap``'s.
+A ``kustomize build`` of ``manifests/install`` from Flux's Git repository (not its release
+build) carries no version label: it is named by its controllers' image tags.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ _RELEASE = re.compile(r"app\.kubernetes\.io/version: [\"']?(?P<version>v?\d+\.\d
 # objects so installs nothing of Flux): a Flux CRD, a controller's image at a tag.
 _FLUX_CRD = re.compile(r"group: [a-z]+\.toolkit\.fluxcd\.io")
 _CONTROLLER_IMAGE = re.compile(
-    r"image: [\"']?(?:[\w.-]+(?::\d+)?/)*fluxcd/(?:[a-z-]+-controller|source-watcher):v?\d"
+    r"image: [\"']?(?:[\w.-]+(?::\d+)?/)*fluxcd/(?P<name>[a-z-]+-controller|source-watcher)"
+    r":(?P<tag>v?\d[\w.+-]*)"
 )
 
 
@@ -65,13 +68,13 @@ def render_notes(source: SourceFile, *, exported: bool) -> list[str]:
         return [
             f"{source.rel}:{source.line_at(at)}: {chart} chart {version} rendered by helm "
             f"template (helm.sh/chart: {chart}-{version}), which fluxbump does not read, check "
-            f"or move: render it again from the chart version Flux moves to, {_EXCLUDE}"
+            f"or move: render it again from the chart version Flux moves to, {EXCLUDE}"
             for (chart, version), at in first.items()
         ]
     return [] if exported else _copy_notes(source)
 
 
-_EXCLUDE = (
+EXCLUDE = (
     f"or list the file under exclude: in {CONFIG_NAME} if it installs no cluster of this repository"
 )
 
@@ -81,12 +84,42 @@ def _copy_notes(source: SourceFile) -> list[str]:
     with."""
     if _CONTROLLER_IMAGE.search(source.text) is None and _FLUX_CRD.search(source.text) is None:
         return []
+    labelled = _labelled_releases(source)
+    if not labelled:
+        return _unlabelled_copy_notes(source)
     return [
         f"{source.rel}:{source.line_at(at)}: Flux {version}'s manifests (objects labelled "
-        f"app.kubernetes.io/version: {version}) kept without the '# Flux Version:' header of "
-        "'flux install --export', which fluxbump does not read, check or move: replace them "
-        f"with the manifests of the release Flux moves to, {_EXCLUDE}"
-        for version, at in _labelled_releases(source).items()
+        f"app.kubernetes.io/version: {version}) {_UNREAD}"
+        for version, at in labelled.items()
+    ]
+
+
+_UNREAD = (
+    "kept without the '# Flux Version:' header of 'flux install --export', which fluxbump "
+    "does not read, check or move: replace them with the manifests of the release Flux "
+    f"moves to, {EXCLUDE}"
+)
+
+
+def _unlabelled_copy_notes(source: SourceFile) -> list[str]:
+    """A warning at the first object labelled part of Flux in a copy whose objects name no
+    release: a ``kustomize build`` of ``manifests/install`` from Flux's Git repository (only
+    its release build adds the version label), told by its controllers' tags."""
+    controllers = {m["name"]: m["tag"] for m in _CONTROLLER_IMAGE.finditer(source.text)}
+    # One controller's objects are a piece of an install, not one: flux-operator keeps each
+    # release's manifests so, a file per controller, as data (``config/data/flux/v2.7.4/``).
+    if len(controllers) < 2:
+        return []
+    at = next(
+        (m.start("body") for m in _LABELS.finditer(source.text) if _PART_OF.search(m["body"])),
+        None,
+    )
+    if at is None:
+        return []
+    tags = ", ".join(f"{name} {tag}" for name, tag in sorted(controllers.items()))
+    return [
+        f"{source.rel}:{source.line_at(at)}: Flux's manifests (objects labelled "
+        f"app.kubernetes.io/part-of: flux, with no release label; controllers {tags}) {_UNREAD}"
     ]
 
 

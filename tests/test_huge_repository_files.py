@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from fluxbump import fleet
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import git, make_fleet
+from tests.support.fixtures import INCIDENT, git, make_fleet
 from tests.support.helm_server import HelmServer
 from tests.support.huge import committed_once, grow_unseen, run_limited, sparse, vouched_for
 from tests.test_patch_files import OVERLAY, wrapper_overlay
@@ -126,4 +127,57 @@ def test_a_chart_of_gigabytes_at_head_is_named_not_read(tmp_path: Path) -> None:
     assert planned.stderr.endswith(
         "error: HEAD:platform/flux/chart/Chart.yaml: larger than 8 MiB, too large to be read; "
         "commit the file as it should be first, or name a revision where it is with --base\n"
+    )
+
+
+def _gated(tmp_path: Path, command: str) -> Path:
+    """The incident fleet whose gate runs ``command`` (committed: a run with git reads it)."""
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    (repo / ".fluxbump.yaml").write_text(f"wrapper: bp-flux\ngate:\n  commands: ['{command}']\n")
+    git(repo, "add", ".fluxbump.yaml")
+    git(repo, "commit", "-qm", "gate")
+    return repo
+
+
+def _files(repo: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
+
+
+def test_a_gate_command_that_makes_a_written_file_huge_is_undone(tmp_path: Path) -> None:
+    """The rollback read the file whole to tell whether it held the command's edit: MemoryError,
+    exit 70, the journal left, and every later run ended so while recovering it. The file is
+    compared no further than the bytes it should hold, and the command's edit (its stamp) is
+    restored over as the run's own."""
+    repo = _gated(tmp_path, f"truncate -s 3G {fleet.WRAPPER_CHART}")
+    chart = repo / fleet.WRAPPER_CHART
+    before = _files(repo)
+    bumped = run_limited("to", "2.4.0", "--offline", "--no-git", "--repo", str(repo))
+    _no_crash(bumped)
+    assert bumped.returncode == 1, bumped.stderr
+    assert f"{fleet.WRAPPER_CHART}: changed by a gate command after fluxbump wrote it" in (
+        bumped.stderr
+    )
+    assert chart.stat().st_size < 1 << 20
+    assert _files(repo) == before
+    assert not (repo / ".git" / "fluxbump-journal").exists()
+
+
+def test_a_run_killed_after_its_gate_command_made_a_file_huge_is_recoverable(
+    tmp_path: Path,
+) -> None:
+    """The next run read the file whole to judge the journal: MemoryError, exit 70, on every
+    run after. Its digest is read in blocks: the file is named as changed since, and the
+    way out works."""
+    command = f"truncate -s 3G {fleet.WRAPPER_CHART}; kill -9 $PPID"
+    repo = _gated(tmp_path, command)
+    killed = run_limited("to", "2.4.0", "--offline", "--no-git", "--repo", str(repo))
+    assert killed.returncode == -9, killed.stderr
+    again = run_limited("to", "2.4.0", "--offline", "--no-git", "--dry-run", "--repo", str(repo))
+    _no_crash(again)
+    journal = repo / ".git" / "fluxbump-journal"
+    assert again.returncode == 2
+    assert again.stderr == (
+        f"error: {fleet.WRAPPER_CHART} changed after an interrupted fluxbump run; its content "
+        f"from before that run is in {journal}/backup.bin; restore it by hand, then remove "
+        f"{journal}\n"
     )

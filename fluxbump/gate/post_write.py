@@ -172,16 +172,16 @@ def refuse_rewritten(root: Path, changes: list[FileChange]) -> None:
     the bump's commit, which must change nothing but the pinned values."""
     for change in changes:
         after = None if change.deleted else change.new
-        if change.old != change.new and _read_bytes(root / change.rel) != after:
+        if change.old != change.new and not _holds(root / change.rel, after):
             raise GateFailure(
                 f"{change.rel}: changed by a gate command after fluxbump wrote it; {RESTORED}"
             )
 
 
-def _read_bytes(path: Path) -> bytes | None:
-    from fluxbump.write.transaction import regular_or_none
+def _holds(path: Path, expected: bytes | None) -> bool:
+    from fluxbump.write.transaction import holds
 
     try:
-        return regular_or_none(path)
+        return holds(path, expected)
     except OSError:
-        return None
+        return False

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from fluxbump.errors import UsageError
+from fluxbump.scan.sources import READ_LIMIT
 from fluxbump.write.places import Places
 from fluxbump.write.transaction import Stamps, Transaction
 
@@ -298,7 +299,11 @@ class BumpGit:
     def hook_edit(self, key: str) -> bytes | None:
         if not self._restaged_at:
             return None
-        proc = self._proc("cat-file", "blob", f"{self._restaged_at}:{key}")
+        blob = f"{self._restaged_at}:{key}"
+        size = self._proc("cat-file", "-s", blob)
+        if size.returncode != 0 or int(size.stdout or 0) > READ_LIMIT:  # (never held whole)
+            return None
+        proc = self._proc("cat-file", "blob", blob)
         return proc.stdout if proc.returncode == 0 else None
 
     def _own_commit(self, tip: str) -> str | None:

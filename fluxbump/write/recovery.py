@@ -11,6 +11,7 @@ nor finishing is safe: the git record's reader refuses, saying how to undo or ke
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from fluxbump.errors import UsageError
+from fluxbump.scan.sources import MAX_FILE_BYTES
 from fluxbump.write.places import Places, places, refuse_work_tree_journal, temp_for
 from fluxbump.write.transaction import (
     BACKUP,
@@ -31,6 +33,7 @@ from fluxbump.write.transaction import (
     WriteFailed,
     Writer,
     describe,
+    holds,
     read_or_none,
     remove_journal,
     sha256,
@@ -131,11 +134,10 @@ def _roll_back_recorded(
     restore: list[tuple[_Recorded, bytes | None]] = []  # None: remove (the run created it)
     backups: dict[Path, bytes | None] = {}
     for rec in records:
-        current = _read_regular(rec)
-        digest = "" if current is None else sha256(current)  # "": absent, as recorded
+        digest = _digest_regular(rec)  # "": absent, as recorded
         if digest == rec.old_sha256:
             continue
-        if digest != rec.new_sha256 and not _hook_edited(rec, current, git):
+        if digest != rec.new_sha256 and not _hook_edited(rec, git):
             raise UsageError(
                 f"{rec.key} changed after an interrupted fluxbump run; its content from before "
                 f"that run is in {rec.backup}; restore it by hand, then remove {journal}"
@@ -169,25 +171,32 @@ def _roll_back_recorded(
     return messages
 
 
-def _hook_edited(rec: _Recorded, current: bytes | None, git: GitSteps | None) -> bool:
+def _hook_edited(rec: _Recorded, git: GitSteps | None) -> bool:
     """Whether the file holds a hook's edit made during the run's commit (``hook_edit``):
     restored as the run's own edit is."""
-    return git is not None and current is not None and git.hook_edit(rec.key) == current
+    edit = git.hook_edit(rec.key) if git is not None else None
+    return edit is not None and holds(rec.real, edit)
 
 
-def _read_regular(rec: _Recorded) -> bytes | None:
-    """The recorded file's bytes; it must still be a regular file (never read through a
-    link or from a device), or absent."""
+def _digest_regular(rec: _Recorded) -> str:
+    """The recorded file's sha256 ("" when absent), read in blocks; one larger than a
+    manifest may be (made so since: by a gate command of the killed run, say) is neither its
+    old nor its new content, and is named as changed unread, where reading it whole ended
+    every later run with MemoryError. It must still be a regular file (never read through a
+    link or from a device)."""
     try:
         st = os.lstat(rec.real)
     except FileNotFoundError:
-        return None
+        return ""
     if not stat.S_ISREG(st.st_mode):
         raise UsageError(
             f"{rec.key}: named by the journal but not a regular file now; refusing to restore "
             "through it: inspect it by hand"
         )
-    return rec.real.read_bytes()
+    if st.st_size > MAX_FILE_BYTES:
+        return "larger than any content fluxbump wrote or kept"
+    with open(rec.real, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _backup_of(rec: _Recorded, backups: dict[Path, bytes | None]) -> bytes | None:

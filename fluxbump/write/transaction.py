@@ -50,6 +50,7 @@ from typing import Any, Protocol
 
 from fluxbump import progress
 from fluxbump.errors import UsageError
+from fluxbump.scan.sources import READ_LIMIT
 from fluxbump.write.places import (
     JOURNAL_DIR,
     LOCK_FILE,
@@ -308,10 +309,16 @@ def read_or_none(path: Path) -> bytes | None:
         return None
 
 
-def regular_or_none(path: Path) -> bytes | None:
-    """A regular file's bytes; None when it is absent or something else (a FIFO, never
-    opened: the open would wait for a writer for ever; a directory; a symlink)."""
-    return None if _not_a_file(path) else read_or_none(path)
+def regular_or_none(path: Path, limit: int | None = None) -> bytes | None:
+    """A regular file's bytes (at most ``limit``); None when it is absent or something else
+    (a FIFO, never opened: the open would wait for a writer for ever; a directory; a
+    symlink)."""
+    if _not_a_file(path):
+        return None
+    try:
+        return _read(path, limit)
+    except FileNotFoundError:
+        return None
 
 
 def _not_a_file(path: Path) -> bool:
@@ -324,15 +331,29 @@ def _not_a_file(path: Path) -> bool:
         return False
 
 
-def _read(path: Path | str) -> bytes:
-    """A file's bytes, read without a buffered file object: a fleet's bump reads thousands
-    of small files back, and ``Path.read_bytes`` costs about twice this."""
+def holds(path: Path | str, expected: bytes | None) -> bool:
+    """Whether the file holds exactly ``expected`` (None: it is absent), read no further than
+    a byte past it: one another process (or a gate command) made gigabytes long costs what
+    ``expected`` does, never its size in memory. A FIFO, directory or symlink there holds
+    no bytes (never opened: opening a FIFO waits for a writer)."""
+    if _not_a_file(Path(path)):
+        return False
+    try:
+        return _read(path, limit=len(expected) + 1) == expected if expected is not None else False
+    except FileNotFoundError:
+        return expected is None
+
+
+def _read(path: Path | str, limit: int | None = None) -> bytes:
+    """A file's bytes (at most ``limit``), read without a buffered file object: a fleet's
+    bump reads thousands of small files back, and ``Path.read_bytes`` costs about twice this."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
         size = os.fstat(fd).st_size
-        chunks = [os.read(fd, size + 1)]  # one more byte: a file that grew is read whole
-        while chunks[-1]:
-            chunks.append(os.read(fd, max(size, 1 << 16)))
+        left = size + 1 if limit is None else min(size + 1, limit)  # a file that grew: whole
+        chunks = [os.read(fd, left)]
+        while chunks[-1] and (limit is None or (left := left - len(chunks[-1])) > 0):
+            chunks.append(os.read(fd, max(size, 1 << 16) if limit is None else left))
     finally:
         os.close(fd)
     return b"".join(chunks)
@@ -514,6 +535,9 @@ class Transaction:
         self.git: GitSteps | None = None  # set by the caller once it takes git steps
         # What this run last wrote to each file: a rollback overwrites only these bytes.
         self._written = {entry.real: entry.after for entry in self.entries}
+        # Files a gate command or hook made larger than a manifest may be, claimed by stamp
+        # (their bytes are not held): restored over while the stamp is the one claimed.
+        self._claimed: Stamps = {}
         self._settled: Stamps = {}  # the files' stamps once every rename is done
         # The files renamed (or removed) so far: another process's change to any other one
         # was made before fluxbump wrote it, which the rollback must not call its own.
@@ -531,9 +555,11 @@ class Transaction:
         for entry in self.entries:
             if changed_since is not None and changed_since[entry.real] == _stamp(entry.real):
                 continue
-            current = regular_or_none(entry.real)  # (a FIFO or directory is not their edit)
-            if current is not None:
+            current = regular_or_none(entry.real, limit=READ_LIMIT)  # (a FIFO is not theirs)
+            if current is not None and len(current) < READ_LIMIT:
                 self._written[entry.real] = current
+            elif current is not None:
+                self._claimed[entry.real] = _stamp(entry.real)
 
     def refuse_changed(self) -> None:
         """Before a commit takes the files from the work tree: each must still be what this
@@ -542,8 +568,7 @@ class Transaction:
         for entry in self.entries:
             path = entry.real
             if _not_a_file(path) or (
-                _stamp(path) != self._settled.get(path)
-                and read_or_none(path) != self._written[path]
+                _stamp(path) != self._settled.get(path) and not holds(path, self._written[path])
             ):
                 how, left = _what_another_did(entry)
                 raise ChangedMeanwhile(
@@ -605,6 +630,14 @@ class Transaction:
         ]  # fmt: skip
         raise ChangedMeanwhile(f"{'; '.join(said)}; every other file was restored")
 
+    def _ours(self, real: Path) -> bytes | None:
+        """What a file must hold for the rollback to restore over it: what this run last
+        wrote there; None (whatever it holds) for one claimed by its stamp, still that."""
+        claimed = self._claimed.get(real)
+        if claimed is not None and claimed == _stamp(real):
+            return None
+        return self._written[real]
+
     def changed_before_written(self, entry: _Entry) -> ChangedMeanwhile:
         """Another process changed ``entry`` before its rename: what it did, and that the
         files fluxbump had written are restored (the rollback follows)."""
@@ -618,16 +651,17 @@ class Transaction:
         by_real = {entry.real: entry for entry in self.entries}
         self._drop_temps()
         kept = {e.real for e in self.entries if _not_a_file(e.real)}
-        stale = [e for e in self.entries if e.real not in kept and read_or_none(e.real) != e.before]
+        stale = [e for e in self.entries if e.real not in kept and not holds(e.real, e.before)]
         for entry in [e for e in stale if e.created]:  # ours, unless changed since: remove
-            if read_or_none(entry.real) == self._written[entry.real]:
+            ours = self._ours(entry.real)
+            if ours is None or holds(entry.real, ours):
                 self.writer.unlink(entry.real, "rename")
             else:
                 kept.add(entry.real)
         stale = [e for e in stale if not e.created]
         try:
             kept |= write_all_atomically(
-                [(e.real, e.old, e.mode, self._written[e.real]) for e in stale], self.writer
+                [(e.real, e.old, e.mode, self._ours(e.real)) for e in stale], self.writer
             )
         except WriteFailed as failed:
             entry = by_real[failed.real]
@@ -699,7 +733,7 @@ def apply_changes(
         writer.sync([entry.temp for entry in staged])  # data durable before any rename
         for entry in entries:
             current = entry.rel
-            if _not_a_file(entry.real) or read_or_none(entry.real) != entry.before:
+            if _not_a_file(entry.real) or not holds(entry.real, entry.before):
                 raise tx.changed_before_written(entry)
             tx.wrote.add(entry.real)  # (before the step: a failed rename may have happened)
             if entry.deleted:
@@ -745,7 +779,9 @@ def _prepare(root: Path, where: Places, changes: Sequence[FileChange]) -> list[_
             )
         try:
             st = os.stat(real_path)
-            current = _read(real_path) if stat.S_ISREG(st.st_mode) else b""
+            current = (
+                _read(real_path, limit=len(change.old) + 1) if stat.S_ISREG(st.st_mode) else b""
+            )
         except OSError as exc:
             raise UsageError(
                 f"{change.rel}: cannot read ({describe(exc)}); nothing was written"
@@ -900,8 +936,7 @@ def write_all_atomically(
         real = items[0][0]
         writer.sync([temp_for(path) for path, _, _, _ in items])
         for real, data, _, expected in items:
-            current = read_or_none(real)
-            if expected is not None and current not in (expected, data):
+            if expected is not None and not (holds(real, expected) or holds(real, data)):
                 kept.add(real)
                 writer.unlink(temp_for(real), "journal-remove")
                 continue

@@ -14,6 +14,7 @@ from tests.support.cli_runner import run_cli
 from tests.support.fixtures import snapshot, write_repo
 
 CHART = "charts/flux2/Chart.yaml"
+WORKFLOW = ".github/workflows/e2e.yaml"
 CHART_TEXT = """\
 apiVersion: v2
 appVersion: 2.3.0
@@ -57,6 +58,9 @@ def _copy(tmp_path: Path) -> Path:
             CHART: CHART_TEXT,
             "charts/flux2/values.yaml": VALUES_TEXT,
             "charts/flux2/templates/helm-controller.yaml": "kind: Deployment\n",
+            # the repository's own pin of the release, which a bump moves
+            WORKFLOW: "on: push\njobs:\n  e2e:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: fluxcd/flux2/action@main\n        with:\n          version: 2.3.0\n",
         },
     )
 
@@ -77,7 +81,9 @@ def test_a_bump_of_a_repository_with_a_copy_says_what_it_left(tmp_path: Path) ->
     assert NOTE in moved.stderr.splitlines()
     after = snapshot(repo)
     assert after[CHART] == before[CHART]  # the copy's release is never rewritten in place
-    assert b"tag: v1.0.1" in after["charts/flux2/values.yaml"]
+    # nor its CLI tag alone (it was: v2.8.5 beside the controllers of 2.3.0)
+    assert after["charts/flux2/values.yaml"] == before["charts/flux2/values.yaml"]
+    assert b"version: 2.8.5" in after[WORKFLOW]
 
 
 def test_a_wrapper_named_like_the_community_chart_is_not_a_copy(tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ from fluxbump.scan.sites.ansible import find_helm_chart_pins
 from fluxbump.scan.sites.blueprint import BlueprintFile
 from fluxbump.scan.sites.bootstrap import find_bootstrap_header
 from fluxbump.scan.sites.chart import ChartFile
-from fluxbump.scan.sites.chartcopy import chart_copy_notes
+from fluxbump.scan.sites.chartcopy import chart_copies, copy_note
 from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_commands, script_helm_commands
 from fluxbump.scan.sites.fluxcli import find_cli_pins
@@ -716,8 +716,7 @@ def survey(
         roles = cached_roles(cache, files, config, renovate)
     found = _charts_and_blueprints(root, config, roles, {})
     _say_renovate_skipped(found, renovate)
-    for note in chart_copy_notes(found.charts.values(), config.upstream):
-        note_skipped(note)
+    _leave_chart_copies(found, config.upstream)
     found.cache = cache
     found.scanned = _scanned_charts(found, components)
     _releases(found, roles.clusters, api_versions=_checks_flux(found, components))
@@ -1067,6 +1066,20 @@ def _operator_components(found: Survey) -> None:
             texts = (found.sources[rel].text for rel in files if rel in found.sources)
             repository = next((r for t in texts if (r := repository_of(t, chart))), None)
             found.components.append(operator_chart(chart, repository))
+
+
+def _leave_chart_copies(found: Survey, upstream: str) -> None:
+    """Name each copy of the upstream chart kept here (``chartcopy``) and leave its folder's
+    files out of the pin scans: the CLI tag its values hold was moved alone, the copy's
+    controllers left at the release the copy installs."""
+    copies = chart_copies(found.charts.values(), upstream)
+    for chart in copies:
+        note_skipped(copy_note(chart, upstream))
+    folders = tuple(chart.file.removesuffix("Chart.yaml") for chart in copies)
+    if folders:
+        roles = found.roles
+        roles.clusters = [rel for rel in roles.clusters if not rel.startswith(folders)]
+        roles.release_pins = [rel for rel in roles.release_pins if not rel.startswith(folders)]
 
 
 def _checks_flux(found: Survey, components: Sequence[str]) -> bool:

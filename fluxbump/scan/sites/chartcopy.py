@@ -17,17 +17,17 @@ from fluxbump.scan.sites.chart import ChartFile
 from fluxbump.scan.sites.rendered import EXCLUDE
 
 
-def chart_copy_notes(charts: Iterable[ChartFile], upstream: str) -> list[str]:
-    """A warning for each local chart named ``upstream`` that does not depend on it: a copy
-    of the upstream chart, not a wrapper of it (a wrapper of the same name depends on it)."""
+def chart_copies(charts: Iterable[ChartFile], upstream: str) -> list[ChartFile]:
+    """Each local chart named ``upstream`` that does not depend on it: a copy of the upstream
+    chart, not a wrapper of it (a wrapper of the same name depends on it)."""
     return [
-        _note(chart, upstream)
+        chart
         for chart in charts
         if chart.name == upstream and all(d.subject != upstream for d in chart.dependencies)
     ]
 
 
-def _note(chart: ChartFile, upstream: str) -> str:
+def copy_note(chart: ChartFile, upstream: str) -> str:
     where = chart.version or chart.app_version
     line = where.line if where is not None else 1
     version = f" {chart.version.value}" if chart.version is not None else ""

@@ -1,6 +1,7 @@
 """The CRD guard's history of an install deleted on its own: a pin file removed by a commit of
 its own (after today's install was added, or by a pull request's merge), or while a
-HelmRelease of the chart was appended to a file that already existed. Its clusters ran what it
+HelmRelease of the chart was appended to a file that already existed, or added and deleted
+since the oldest commit of the pin files' history (a template that bootstrapped a cluster). Its clusters ran what it
 pinned, whatever today's layout; the history only followed a pin file the commit adding one of
 today's deleted (``test_pin_history_moves.py``), so it judged every version the old install
 stored "served only" and let an upgrade drop it: the incident's failure (a CRD update rejected
@@ -139,3 +140,127 @@ def test_a_shallow_clone_of_a_deleted_install_warns_and_works(tmp_path: Path) ->
         assert outcome.code == code, outcome.stdout + outcome.stderr
         assert "Traceback" not in outcome.stderr
         assert f"warning: {clone} is a shallow clone" in outcome.stderr, outcome.stderr
+
+
+def chart_then_short_lived_template(root: Path, start: str) -> Path:
+    """Commit A deploys Flux 2.7.5 (a HelmRelease of the chart at 2.17.2, or the wrapper
+    fleet), commit B adds a template installing Flux 2.3.0 at boot, commit C deletes it: a
+    file in neither the oldest commit the pin files' history reads nor HEAD."""
+    if start == "wrapper":
+        repo = make_fleet(root, CONSISTENT, git=True, **FLUX_2_7)
+    else:
+        repo = write_repo(root, {HELMRELEASE: release("2.17.2")})
+    commit(repo, {TEMPLATE: cloud_init("v2.3.0")}, "boot Flux 2.3.0 on cluster x")
+    commit(repo, {}, "cluster x bootstraps from the chart now", gone=(TEMPLATE,))
+    return repo
+
+
+@pytest.mark.parametrize("start", ["helmrelease", "wrapper"])
+def test_a_template_added_and_deleted_after_the_chart_keeps_its_history(
+    tmp_path: Path, start: str
+) -> None:
+    # A cluster bootstrapped by commit B may still store what Flux 2.3.0 stored.
+    repo = chart_then_short_lived_template(tmp_path / "repo", start)
+    before = snapshot(repo)
+    assert_refused(dry_run(repo, "2.8.5"), BUCKETS)
+    assert snapshot(repo) == before
+
+
+def test_check_names_what_a_short_lived_template_stored(tmp_path: Path) -> None:
+    # The wrapper's chart moved to 2.18.3 (Flux 2.8.3) while cloud-init still installs 2.7.5:
+    # check judges the drop against the pin history, and the deleted template stored it.
+    repo = chart_then_short_lived_template(tmp_path / "repo", "wrapper")
+    for rel in (fleet.WRAPPER_CHART, fleet.WRAPPER_VALUES):
+        path = repo / rel
+        path.write_text(path.read_text("utf-8").replace("2.17.2", "2.18.3"), "utf-8")
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert f"CRDs stop serving {BUCKETS}" in check.stdout, check.stdout
+
+
+def test_a_template_added_and_deleted_on_a_merged_branch_keeps_its_history(
+    tmp_path: Path,
+) -> None:
+    # Both commits are on the pull request's branch, and the merge commit deletes nothing.
+    repo = write_repo(tmp_path / "repo", {HELMRELEASE: release("2.17.2")})
+    git(repo, "switch", "-qc", "try-boot-install")
+    commit(repo, {TEMPLATE: cloud_init("v2.3.0")}, "boot Flux 2.3.0 on cluster x")
+    commit(repo, {}, "back to the chart", gone=(TEMPLATE,))
+    git(repo, "switch", "-q", "main")
+    commit(repo, {"README.md": "the clusters\n"}, "a readme")
+    git(repo, "merge", "-q", "--no-ff", "-m", "Merge pull request #9", "try-boot-install")
+    assert_refused(dry_run(repo, "2.8.5"), BUCKETS)
+
+
+def test_a_template_added_after_the_chart_and_deleted_by_a_merge_keeps_its_history(
+    tmp_path: Path,
+) -> None:
+    repo = write_repo(tmp_path / "repo", {HELMRELEASE: release("2.17.2")})
+    commit(repo, {TEMPLATE: cloud_init("v2.3.0")}, "boot Flux 2.3.0 on cluster x")
+    git(repo, "switch", "-qc", "readme")
+    commit(repo, {"README.md": "the clusters\n"}, "a readme")
+    git(repo, "switch", "-q", "main")
+    commit(repo, {"NOTES.md": "notes\n"}, "notes")
+    git(repo, "merge", "-q", "--no-ff", "--no-commit", "readme")
+    git(repo, "rm", "-q", TEMPLATE)
+    git(repo, "commit", "-qm", "Merge pull request #10")
+    assert_refused(dry_run(repo, "2.8.5"), BUCKETS)
+
+
+def test_a_template_deleted_before_the_chart_was_added_keeps_its_history(tmp_path: Path) -> None:
+    # Cluster x was bootstrapped by the template, which was deleted a commit before today's
+    # HelmRelease was added: the oldest commit of the pin files' history holds neither.
+    repo = write_repo(tmp_path / "repo", {TEMPLATE: cloud_init("v2.3.0")})
+    commit(repo, {}, "no boot install", gone=(TEMPLATE,))
+    commit(repo, {HELMRELEASE: release("2.17.2")}, "Flux from the chart")
+    assert_refused(dry_run(repo, "2.8.5"), BUCKETS)
+
+
+# A template whose release comes from a Terraform variable pins nothing fluxbump can read.
+UNPINNED = cloud_init("v${flux_version}")
+
+
+@pytest.mark.parametrize(
+    "versions",
+    [(UNPINNED, cloud_init("v2.3.0")), (cloud_init("v2.3.0"), UNPINNED)],
+    ids=["pinned later", "pinned first"],
+)
+@pytest.mark.parametrize("held", [True, False], ids=["held by the oldest commit", "added later"])
+def test_a_deleted_template_is_picked_by_any_version_that_pinned(
+    tmp_path: Path, versions: tuple[str, str], held: bool
+) -> None:
+    # Whether a deleted file is read as a pin file was decided by one version of it: the one
+    # the oldest commit read held (or the last). A template that pinned Flux 2.3.0 only in
+    # the other version was never read, though the clusters it bootstrapped ran 2.3.0.
+    first, then = versions
+    files = {HELMRELEASE: release("2.17.2")}
+    repo = write_repo(tmp_path / "repo", {**files, TEMPLATE: first} if held else files)
+    if not held:
+        commit(repo, {TEMPLATE: first}, "boot Flux on cluster x")
+    commit(repo, {TEMPLATE: then}, "the boot install changed")
+    commit(repo, {}, "the template is gone", gone=(TEMPLATE,))
+    assert_refused(dry_run(repo, "2.8.5"), BUCKETS)
+
+
+def test_a_shallow_clone_holding_the_short_lived_template_refuses(tmp_path: Path) -> None:
+    # Depth 2 holds the commit that deleted the template and the one that added it.
+    origin = chart_then_short_lived_template(tmp_path / "origin", "helmrelease")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth=2", origin.as_uri(), str(clone)], check=True)
+    outcome = dry_run(clone, "2.8.5")
+    assert_refused(outcome, BUCKETS)
+    assert f"warning: {clone} is a shallow clone" in outcome.stderr, outcome.stderr
+
+
+def test_a_repository_moved_whole_recently_reads_no_deleted_file(tmp_path: Path) -> None:
+    # Every file of apps/ moved under k8s/ in one of the newest commits: git sees renames, not
+    # 1,100 deleted files to read (more than the 1,000 read, which a warning would say).
+    apps = {f"apps/a{n:04}.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a{n}\n"
+            for n in range(1100)}  # fmt: skip
+    repo = write_repo(tmp_path / "repo", {HELMRELEASE: release("2.17.2"), **apps})
+    (repo / "k8s").mkdir()
+    git(repo, "mv", "apps", "k8s/apps")
+    git(repo, "commit", "-qm", "apps under k8s/")
+    outcome = dry_run(repo, "2.8.5")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert "deleted from the repository" not in outcome.stderr, outcome.stderr

@@ -705,8 +705,9 @@ def past_versions(
     template moved to another directory still pinned what it pinned); a deleted file is
     followed too when ``deleted`` says a version of it pinned something: one the commit that
     added a pin file deleted (the install moved: a template rewritten elsewhere, a kustomize
-    install replaced by a HelmRelease), or one deleted later on its own or by a merge. A past
-    version that does not decode is skipped (it pinned nothing readable).
+    install replaced by a HelmRelease), one deleted later on its own or by a merge, or one
+    the newest ``WALKED_COMMITS`` commits deleted (one ``git log --raw``). A past version
+    that does not decode is skipped (it pinned nothing readable).
     """
     import git
 
@@ -808,17 +809,28 @@ class DeletedPins(Protocol):
 # tens of thousands (~60 us each to read), and the install's own kinds are read first.
 DELETED_READ_LIMIT = 1000
 
+# The newest commits whose own changes are read for deleted files: a file added and deleted
+# between the oldest commit a history reads and HEAD is in neither (a template that
+# bootstrapped a cluster, then gave way to the chart). Each costs git ~0.15-0.2 ms on a
+# 1,000-cluster fleet (it reads the directory of the clusters twice; pin-kind pathspecs prune
+# no tree there and cost more): 200 cost ~35-40 ms, all 2,000 of that fleet's history
+# ~300 ms; older ones are seen only as the diff of the oldest commit read against HEAD sees
+# them.
+WALKED_COMMITS = 200
+
 
 class _Deleted:
     """The deleted files ``pins`` takes by a version of theirs (root-relative, as ``rels``),
     each path looked at once, at most the limit read: those the commits that added a pin file
-    deleted, and those the oldest commit a history read held that HEAD lacks."""
+    deleted, those the oldest commit a history read held that HEAD lacks, and those the
+    newest ``WALKED_COMMITS`` commits deleted."""
 
     def __init__(self, repo: GitRepo, pins: DeletedPins | None) -> None:
         self.repo = repo
         self.pins = pins
         self.seen: set[str] = set()
         self.bases: set[str] = set()
+        self.walked = False
         self.read = 0
         self.cut = False  # more deleted files were of a kind that may pin than were read
 
@@ -829,9 +841,17 @@ class _Deleted:
         self.bases.add(oldest)
         return oldest
 
-    def pick(self, deleted: dict[str, str], paths: dict[str, str]) -> dict[str, str]:
-        """Path -> file of each of ``deleted`` (path -> a version: the last, or the one the
-        oldest commit read held) worth following."""
+    def walk(self) -> dict[str, list[str]]:
+        """Path -> its versions (oldest first) of each file the newest commits deleted; once."""
+        if self.walked or self.pins is None:
+            return {}
+        self.walked = True
+        return _walked_deletions(self.repo, WALKED_COMMITS)
+
+    def pick(self, deleted: dict[str, list[str]], paths: dict[str, str]) -> dict[str, str]:
+        """Path -> file of each of ``deleted`` (path -> versions of it) worth following: one
+        version pinned (the first read, the oldest known: a template is most often written
+        pinning and edited later, and the oldest install is what the target may drop)."""
         prefix = self.repo.prefix  # (a root in a subdirectory reads nothing outside it)
         fresh = {path.removeprefix(prefix): path for path in deleted
                  if path not in paths and path not in self.seen and path.startswith(prefix)}  # fmt: skip
@@ -840,14 +860,49 @@ class _Deleted:
             return {}
         picked: dict[str, str] = {}
         for rel in self.pins.candidates(list(fresh)):
+            if self._pinned(self.pins, rel, deleted[fresh[rel]]):
+                picked[fresh[rel]] = rel
+            if self.cut:
+                break
+        return picked
+
+    def _pinned(self, pins: DeletedPins, rel: str, blobs: list[str]) -> bool:
+        """Whether a version of ``rel`` of ``blobs`` pinned (each read counts to the limit)."""
+        for blob in blobs:
             if self.read >= DELETED_READ_LIMIT:
                 self.cut = True
-                break
+                return False
             self.read += 1
-            source = _blob_source(self.repo, deleted[fresh[rel]], rel)
-            if source is not None and self.pins.pinned(source):
-                picked[fresh[rel]] = rel
-        return picked
+            source = _blob_source(self.repo, blob, rel)
+            if source is not None and pins.pinned(source):
+                return True
+        return False
+
+
+def _walked_deletions(repo: GitRepo, limit: int) -> dict[str, list[str]]:
+    """Path -> every version the newest ``limit`` commits name of each file they delete
+    (oldest first): one ``git log --raw`` of each commit's own changes, a merge's against each
+    parent (it may delete a file itself), the root's none (it deletes nothing). Renames are
+    no deletions (``_moves``' bound: a repository moved whole would be read file by file)."""
+    from fluxbump.vcs.steps import run_git
+
+    args = ["-c", "log.showRoot=false", "log", "HEAD", "--format=%H", "--raw", "-z",
+            "--no-abbrev", "-M", "-l100", "-m", f"--max-count={limit}"]  # fmt: skip
+    proc = run_git(repo.top, args)
+    if proc.returncode != 0:
+        import git
+
+        raise git.GitCommandError(["git", *args], proc.returncode, proc.stderr)
+    versions: dict[str, list[str]] = {}
+    gone: set[str] = set()
+    for _, status, old, new, named in _raw_changes(proc.stdout.decode("utf-8", "surrogateescape")):
+        if status[:1] == "R":  # (its versions under the old path are the old path's)
+            versions.setdefault(named[1], []).append(new)
+            continue
+        versions.setdefault(named[0], []).extend(b for b in (new, old) if b != _NO_BLOB)
+        if status == "D":
+            gone.add(named[0])
+    return {path: list(dict.fromkeys(reversed(versions[path]))) for path in sorted(gone)}
 
 
 def _past_blobs(
@@ -856,8 +911,8 @@ def _past_blobs(
     """Blob -> file of every version of ``paths`` (path -> file it is a version of) in the
     newest ``limit`` commits from ``rev`` touching them, of the paths each was renamed from
     (from the commit before the rename on), and of the files ``deleted`` picks of those the
-    commits that added one deleted and of those gone since the oldest commit read, all
-    within what is left of the bound."""
+    commits that added one deleted, of those gone since the oldest commit read and of those
+    the newest commits deleted, all within what is left of the bound."""
     if not paths or limit <= 0:
         return {}, 0, bool(paths)
     log = repo.handle.git.log(
@@ -869,8 +924,14 @@ def _past_blobs(
     read = min(commits, limit)
     renamed, gone = _moves(repo, list(dict.fromkeys(added.values())), paths, deleted.base(oldest))
     more_paths = [(renamed[sha], f"{sha}^") for sha in renamed]
-    picked = deleted.pick(gone, paths)
+    versions = {path: [blob] for path, blob in gone.items()}
+    for path, walked in deleted.walk().items():
+        versions[path] = list(dict.fromkeys([*versions.get(path, []), *walked]))
+    picked = deleted.pick(versions, paths)
     more_paths += [(picked, rev)] if picked else []
+    # Every version known of a picked file: following it from ``rev`` drops a merged
+    # branch's commits when the merge holds the file as its first parent does (not at all).
+    blobs.update({b: rel for path, rel in picked.items() for b in versions[path] if b not in blobs})
     for older_paths, older_rev in more_paths:
         older, more, cut = _past_blobs(repo, older_paths, limit - read, older_rev, deleted)
         blobs.update({blob: rel for blob, rel in older.items() if blob not in blobs})
@@ -892,7 +953,7 @@ def _moves(
     merge changes no pin file: a walk of every commit's diff finds it (~470 ms on a
     2,000-commit 1,000-cluster fleet), the one diff of ``base`` against HEAD too (~10-20 ms).
     One ``git diff-tree --stdin`` diffs all of them (a git process costs as much as that
-    diff); a file added and deleted after ``base`` is not seen."""
+    diff); a file added and deleted after ``base`` is not seen (``_walked_deletions``)."""
     from fluxbump.vcs.steps import run_git
 
     head = [f"{repo.handle.head.commit.hexsha} {base}"] if base is not None else []
@@ -912,7 +973,7 @@ def _moves(
         raise git.GitCommandError(["git", *args], proc.returncode, proc.stderr)
     renamed: dict[str, dict[str, str]] = {}
     gone: dict[str, str] = {}
-    for diff, status, old_blob, named in _raw_changes(
+    for diff, status, old_blob, _, named in _raw_changes(
         proc.stdout.decode("utf-8", "surrogateescape")
     ):
         if status[:1] == "R" and diff < len(commits) and named[1] in paths:
@@ -922,22 +983,23 @@ def _moves(
     return renamed, gone
 
 
-def _raw_changes(raw: str) -> Iterator[tuple[int, str, str, list[str]]]:
-    """(diff, status, old blob, paths) of each change ``diff-tree --stdin --always -r -z``
-    lists, ``diff`` the index of its commit line, a rename naming both paths."""
+def _raw_changes(raw: str) -> Iterator[tuple[int, str, str, str, list[str]]]:
+    """(diff, status, old blob, new blob, paths) of each change ``diff-tree --stdin --always
+    -r -z`` (or ``log --raw -z``) lists, ``diff`` the index of its commit line, a rename
+    naming both paths."""
     tokens, diff, i = raw.split("\0"), -1, 0
     while i < len(tokens):
         token = tokens[i].strip("\n")
         if not token.startswith(":"):
             diff, i = diff + bool(token), i + 1
             continue
-        _, _, old_blob, _, status = token[1:].split()[:5]
+        _, _, old_blob, new_blob, status = token[1:].split()[:5]
         width = 2 if status[:1] == "R" else 1
         named = tokens[i + 1 : i + 1 + width]
         i += 1 + width
         if len(named) < width:
             return
-        yield diff, status, old_blob, named
+        yield diff, status, old_blob, new_blob, named
 
 
 _NO_BLOB = "0" * 40

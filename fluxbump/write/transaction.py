@@ -336,12 +336,14 @@ def holds(path: Path | str, expected: bytes | None) -> bool:
     a byte past it: one another process (or a gate command) made gigabytes long costs what
     ``expected`` does, never its size in memory. A FIFO, directory or symlink there holds
     no bytes (never opened: opening a FIFO waits for a writer)."""
+    if expected is None:
+        return not os.path.lexists(path)
     if _not_a_file(Path(path)):
         return False
     try:
-        return _read(path, limit=len(expected) + 1) == expected if expected is not None else False
+        return _read(path, limit=len(expected) + 1) == expected
     except FileNotFoundError:
-        return expected is None
+        return False
 
 
 def _read(path: Path | str, limit: int | None = None) -> bytes:

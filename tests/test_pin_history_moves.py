@@ -19,6 +19,13 @@ from tests.test_release_pin_history import KINDS, at
 FLUX_2_7 = {"flux_release": "2.7.5", "flux_chart": "2.17.2"}
 MOVED = "bootstrap/flux/cloudinit.tftpl"
 
+# Flux 2.3.0's chart stored Buckets as v1beta2; only the removed template pinned it, which the
+# refusal names (no file of today shows it).
+REMOVED_TEMPLATE_BUCKETS = (
+    "buckets.source.toolkit.fluxcd.io/v1beta2 (stored by flux2 2.13.0, pinned by "
+    f"{fleet.CLOUDINIT} before it was removed)"
+)
+
 
 def dry_run(repo: Path, target: str) -> Outcome:
     return run_cli("to", target, "--repo", str(repo), "--offline", "--dry-run")
@@ -55,7 +62,8 @@ def test_a_kustomize_install_replaced_by_an_ocirepository_keeps_its_history(
     before = snapshot(repo)
     assert_refused(
         dry_run(repo, "2.8.5"),
-        "ocirepositories.source.toolkit.fluxcd.io/v1beta2 (stored by flux2 2.14.0)",
+        "ocirepositories.source.toolkit.fluxcd.io/v1beta2 (stored by flux2 2.14.0, pinned by "
+        "bootstrap/kustomization.yaml before it was removed)",
     )
     assert snapshot(repo) == before
 
@@ -85,9 +93,7 @@ def test_a_cloud_init_template_moved_and_rewritten_keeps_its_history(tmp_path: P
     )
     replace_files(repo, [fleet.CLOUDINIT], {MOVED: rewritten}, "one bootstrap template")
     assert "R" not in git(repo, "show", "-M", "--name-status", "--format=", "HEAD").split()
-    assert_refused(
-        dry_run(repo, "2.8.5"), "buckets.source.toolkit.fluxcd.io/v1beta2 (stored by flux2 2.13.0)"
-    )
+    assert_refused(dry_run(repo, "2.8.5"), REMOVED_TEMPLATE_BUCKETS)
     check = run_cli("check", "--repo", str(repo), "--offline")
     assert check.code == 0, check.stdout + check.stderr  # 2.7.5 still serves what 2.3.0 stored
 
@@ -149,7 +155,7 @@ def test_a_regenerated_fleet_reads_the_install_kinds_first_and_says_what_it_left
     )
     replace_files(repo, [fleet.CLOUDINIT, "generated"], {MOVED: rewritten}, "regenerated")
     outcome = dry_run(repo, "2.8.5")
-    assert_refused(outcome, "buckets.source.toolkit.fluxcd.io/v1beta2 (stored by flux2 2.13.0)")
+    assert_refused(outcome, REMOVED_TEMPLATE_BUCKETS)
     assert (
         f"warning: the CRD guard read {DELETED_READ_LIMIT} files deleted from the repository, "
         "not all of them: a release one of the others installed is unknown"

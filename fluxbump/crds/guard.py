@@ -351,7 +351,7 @@ def compare_crds(
     around = tuple(dict.fromkeys(one.site.value for one in installed if one.stand_ins))
     if history is not None and drops:
         pinned = [*running, *history.charts]
-        drops, more = _classify(drops, index, chart, pinned, dict(history.stood_in))
+        drops, more = _classify(drops, index, chart, pinned, history)
         warnings += more
     return CrdComparison(
         chart, running, target, tuple(drops), tuple(warnings), history, flux_clusters(found),
@@ -364,7 +364,7 @@ def _classify(
     index: HelmIndex,
     chart: str,
     pinned: list[str],
-    stood_in: Mapping[str, str],
+    history: PinHistory,
 ) -> tuple[list[Drop], list[str]]:
     """Mark each drop stored by a pinned chart (by the releases it stood in for, where no
     chart carries them: ``PinHistory.stood_in``), or served only. A pinned chart whose CRD
@@ -380,7 +380,7 @@ def _classify(
         facts[version] = known
     stored = stored_versions(facts)
     return [
-        replace(d, stored_by=_stored_by(chart, stored[(d.crd, d.version)], stood_in))
+        replace(d, stored_by=_stored_by(chart, stored[(d.crd, d.version)], history))
         if (d.crd, d.version) in stored
         else d
         if d.stored
@@ -389,11 +389,18 @@ def _classify(
     ], []
 
 
-def _stored_by(chart: str, version: str, stood_in: Mapping[str, str]) -> str:
+def _stored_by(chart: str, version: str, history: PinHistory) -> str:
     """``flux2 2.17.1``; for a chart only standing in, the releases it stood in for first
-    (``Flux 2.5.0 (flux2 2.15.0 standing in)``): the repository pinned those, not it."""
+    (``Flux 2.5.0 (flux2 2.15.0 standing in)``): the repository pinned those, not it; for
+    one only a file deleted since pinned, that file (no file of today shows it)."""
+    stood_in, deleted = dict(history.stood_in), dict(history.deleted)
     named = f"{chart} {version}"
-    return f"{stood_in[version]} ({named} standing in)" if version in stood_in else named
+    named = f"{stood_in[version]} ({named} standing in)" if version in stood_in else named
+    return (
+        f"{named}, pinned by {deleted[version]} before it was removed"
+        if version in deleted
+        else named
+    )
 
 
 def check_violations(found: Discovery, comparison: CrdComparison | None) -> list[Violation]:

@@ -44,6 +44,9 @@ class PinHistory:
     # (chart, the releases no chart carries it stood in for: "Flux 2.5.0"), for a chart of
     # ``charts`` no release pinned is carried by: what it stored, those releases stored.
     stood_in: tuple[tuple[str, str], ...] = ()
+    # (chart, a file deleted since that pinned it), for a chart of ``charts`` only deleted
+    # files pinned: a refusal names where it came from, which no file of today shows.
+    deleted: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
         listed = ", ".join(self.charts) or "none"
@@ -84,14 +87,16 @@ def _chart_files(found: Discovery) -> set[str]:
 
 def pinned_charts(
     past: Iterable[SourceFile], found: Discovery, charts_of_release: Callable[[str], list[str]]
-) -> list[str]:
-    """Chart versions pinned in ``past`` versions of the pin files.
+) -> tuple[list[str], dict[str, str]]:
+    """Chart versions pinned in ``past`` versions of the pin files, and those only files
+    deleted since pinned, each with the first such file.
 
     The wrapper's dependency names the chart; a cloud-init install names a Flux release,
     mapped to its charts by ``charts_of_release`` (normalised release -> chart versions).
     """
     component = found.component
     charts: set[str] = set()
+    gone: dict[str, str] = {}
     chart_files = _chart_files(found)
     today = set(pin_files(found))
     manifests: dict[str, list[PinSite]] = {}
@@ -100,8 +105,8 @@ def pinned_charts(
     for source in past:
         if source.rel not in today:  # a deleted install (``MovedInstall``)
             pinned, releases = _gone_pins(source, found)
-            charts |= pinned
-            charts.update(c for release in releases for c in charts_of_release(release))
+            for chart in [*pinned, *(c for r in releases for c in charts_of_release(r))]:
+                gone.setdefault(chart, source.rel)
             continue
         if source.rel in chart_files:
             charts.update(
@@ -118,7 +123,8 @@ def pinned_charts(
             charts.update(charts_of_release(release))
         for release in _past_releases(source, manifests.get(source.rel, [])):
             charts.update(charts_of_release(release))
-    return sorted(charts, key=versions.sort_key)
+    deleted = {chart: rel for chart, rel in gone.items() if chart not in charts}
+    return sorted(charts | gone.keys(), key=versions.sort_key), deleted
 
 
 @dataclass(frozen=True)
@@ -278,6 +284,6 @@ def pin_history(
 ) -> PinHistory:
     """The history of the pin files (``vcs.git.past_versions``) as the charts they pinned."""
     sources, commits, bounded = past
-    charts = tuple(pinned_charts(sources, found, charts_of_release))
+    charts, deleted = pinned_charts(sources, found, charts_of_release)
     stood_in = tuple(charts_of_release.stood_in().items())
-    return PinHistory(charts, commits, bounded, stood_in)
+    return PinHistory(tuple(charts), commits, bounded, stood_in, tuple(deleted.items()))

@@ -157,8 +157,8 @@ def test_a_regenerated_fleet_reads_the_install_kinds_first_and_says_what_it_left
     outcome = dry_run(repo, "2.8.5")
     assert_refused(outcome, REMOVED_TEMPLATE_BUCKETS)
     assert (
-        f"warning: the CRD guard read {DELETED_READ_LIMIT} files deleted from the repository, "
-        "not all of them: a release one of the others installed is unknown"
+        f"warning: the CRD guard read {DELETED_READ_LIMIT} versions of files deleted from the "
+        "repository, not all of them: a release one of the others installed is unknown"
     ) in outcome.stderr, outcome.stderr
 
 

@@ -788,8 +788,8 @@ def _shallow_warning(repo: GitRepo, commits: int) -> str:
 
 def _deleted_warning(read: int) -> str:
     return (
-        f"the CRD guard read {read} files deleted from the repository, not all of them: "
-        "a release one of the others installed is unknown"
+        f"the CRD guard read {read} versions of files deleted from the repository, not all of "
+        "them: a release one of the others installed is unknown"
     )
 
 

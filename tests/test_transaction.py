@@ -434,6 +434,17 @@ def test_recover_rolls_back_an_uncommitted_apply(tmp_path: Path) -> None:
     assert recover(tmp_path) == []
 
 
+def test_recover_restores_a_file_written_larger_than_a_manifest(tmp_path: Path) -> None:
+    """A chart archive a bump vendors may pass the 8 MiB a manifest may have (up to the 20 MiB
+    of a download): its digest is read like any other, not taken as changed since unread."""
+    rels = make_repo(tmp_path)
+    before = contents(tmp_path, rels)
+    big = (tmp_path / rels[0]).read_bytes() + b"#" * (9 << 20)
+    apply_changes(tmp_path, [FileChange(rels[0], before[rels[0]], big)])
+    assert recover(tmp_path) == [f"restored {rels[0]} from an interrupted run"]
+    assert contents(tmp_path, rels) == before
+
+
 def test_apply_refuses_while_a_journal_is_left(tmp_path: Path) -> None:
     rels = make_repo(tmp_path)
     apply_changes(tmp_path, changes_for(tmp_path, rels))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fluxbump.crds.archives import ArchiveLimits
 from fluxbump.errors import UsageError
 from fluxbump.scan.sources import MAX_FILE_BYTES
 from fluxbump.write.places import Places, places, refuse_work_tree_journal, temp_for
@@ -61,6 +62,10 @@ class _Recorded:
 
 
 GitLoader = Callable[[Places, dict[str, Any]], GitSteps]
+
+# The most a run writes to or keeps of one file: a manifest it edits, or a chart archive it
+# vendors (downloaded to at most the archive bound).
+LARGEST_WRITTEN = max(MAX_FILE_BYTES, ArchiveLimits.archive_bytes)
 
 
 def recover(
@@ -193,7 +198,7 @@ def _digest_regular(rec: _Recorded) -> str:
             f"{rec.key}: named by the journal but not a regular file now; refusing to restore "
             "through it: inspect it by hand"
         )
-    if st.st_size > MAX_FILE_BYTES:
+    if st.st_size > LARGEST_WRITTEN:
         return "larger than any content fluxbump wrote or kept"
     with open(rec.real, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()

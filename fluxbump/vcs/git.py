@@ -334,10 +334,10 @@ def sparse_warnings(root: Path) -> list[str]:
     """``check`` in a sparse checkout reads the work tree only: the pins of tracked files it
     leaves out are not checked, which a check that says "consistent" must say (``to``
     refuses there: ``refuse_sparse``). One ``git config`` call elsewhere (milliseconds)."""
-    import subprocess
+    from fluxbump.vcs.steps import run_git
 
     def git(*args: str) -> bytes:
-        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
+        proc = run_git(root, args)
         return proc.stdout if proc.returncode == 0 else b""
 
     try:

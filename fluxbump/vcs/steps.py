@@ -170,10 +170,7 @@ class BumpGit:
     def _restaged(self, commit: str) -> bool:
         """Whether ``commit``'s tree is not the one the run staged (unknown: a journal of an
         earlier version, which recorded none, is taken as it stands)."""
-        if not self.staged_tree:
-            return False
-        proc = self._proc("rev-parse", "-q", "--verify", f"{commit}^{{tree}}")
-        return proc.stdout.decode().strip() != self.staged_tree
+        return bool(self.staged_tree) and self._rev(commit, "tree") != self.staged_tree
 
     def _after(self, tx: Transaction, step: str) -> None:
         tx.writer.step("git")
@@ -338,8 +335,8 @@ class BumpGit:
         ref = proc.stdout.decode().strip()
         return ref.removeprefix("refs/heads/") if proc.returncode == 0 else None
 
-    def _rev(self, rev: str) -> str | None:
-        proc = self._proc("rev-parse", "-q", "--verify", f"{rev}^{{commit}}")
+    def _rev(self, rev: str, kind: str = "commit") -> str | None:
+        proc = self._proc("rev-parse", "-q", "--verify", f"{rev}^{{{kind}}}")
         return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
     def _git(self, *args: str, env: dict[str, str] | None = None, stdin: bytes = b"") -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fluxbump.crds.archives import ArchiveLimits
+from fluxbump.crds.archives import DEFAULT_LIMITS
 from fluxbump.errors import UsageError
 from fluxbump.scan.sources import MAX_FILE_BYTES
 from fluxbump.write.places import Places, places, refuse_work_tree_journal, temp_for
@@ -65,7 +65,7 @@ GitLoader = Callable[[Places, dict[str, Any]], GitSteps]
 
 # The most a run writes to or keeps of one file: a manifest it edits, or a chart archive it
 # vendors (downloaded to at most the archive bound).
-LARGEST_WRITTEN = max(MAX_FILE_BYTES, ArchiveLimits.archive_bytes)
+LARGEST_WRITTEN = max(MAX_FILE_BYTES, DEFAULT_LIMITS.archive_bytes)
 
 
 def recover(

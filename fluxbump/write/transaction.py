@@ -301,10 +301,10 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_or_none(path: Path) -> bytes | None:
-    """The file's bytes (None: absent)."""
+def read_or_none(path: Path, limit: int | None = None) -> bytes | None:
+    """The file's bytes, at most ``limit`` (None: absent)."""
     try:
-        return _read(path)
+        return _read(path, limit)
     except FileNotFoundError:
         return None
 
@@ -313,12 +313,7 @@ def regular_or_none(path: Path, limit: int | None = None) -> bytes | None:
     """A regular file's bytes (at most ``limit``); None when it is absent or something else
     (a FIFO, never opened: the open would wait for a writer for ever; a directory; a
     symlink)."""
-    if _not_a_file(path):
-        return None
-    try:
-        return _read(path, limit)
-    except FileNotFoundError:
-        return None
+    return None if _not_a_file(path) else read_or_none(path, limit)
 
 
 def _not_a_file(path: Path) -> bool:

@@ -76,17 +76,21 @@ def test_a_template_a_merged_pull_request_deleted_keeps_its_history(tmp_path: Pa
     assert_refused(dry_run(repo, "2.8.5"), BUCKETS)
 
 
-def test_a_template_deleted_by_the_merge_itself_keeps_its_history(tmp_path: Path) -> None:
-    # The merge commit alone deletes it (the pull request's branch left it): git log shows a
-    # merge's own changes only against a parent.
-    repo = template_then_chart(tmp_path / "repo")
+def merge_deleting_the_template(repo: Path, message: str) -> None:
+    """A pull request's branch that leaves the template, merged by a merge commit that alone
+    deletes it: git log shows a merge's own changes only against a parent."""
     git(repo, "switch", "-qc", "readme")
     commit(repo, {"README.md": "the clusters\n"}, "a readme")
     git(repo, "switch", "-q", "main")
     commit(repo, {"NOTES.md": "notes\n"}, "notes")
     git(repo, "merge", "-q", "--no-ff", "--no-commit", "readme")
     git(repo, "rm", "-q", TEMPLATE)
-    git(repo, "commit", "-qm", "Merge pull request #8")
+    git(repo, "commit", "-qm", message)
+
+
+def test_a_template_deleted_by_the_merge_itself_keeps_its_history(tmp_path: Path) -> None:
+    repo = template_then_chart(tmp_path / "repo")
+    merge_deleting_the_template(repo, "Merge pull request #8")
     assert_refused(dry_run(repo, "2.8.5"), BUCKETS)
 
 
@@ -206,13 +210,7 @@ def test_a_template_added_after_the_chart_and_deleted_by_a_merge_keeps_its_histo
 ) -> None:
     repo = write_repo(tmp_path / "repo", {HELMRELEASE: release("2.17.2")})
     commit(repo, {TEMPLATE: cloud_init("v2.3.0")}, "boot Flux 2.3.0 on cluster x")
-    git(repo, "switch", "-qc", "readme")
-    commit(repo, {"README.md": "the clusters\n"}, "a readme")
-    git(repo, "switch", "-q", "main")
-    commit(repo, {"NOTES.md": "notes\n"}, "notes")
-    git(repo, "merge", "-q", "--no-ff", "--no-commit", "readme")
-    git(repo, "rm", "-q", TEMPLATE)
-    git(repo, "commit", "-qm", "Merge pull request #10")
+    merge_deleting_the_template(repo, "Merge pull request #10")
     assert_refused(dry_run(repo, "2.8.5"), BUCKETS)
 
 

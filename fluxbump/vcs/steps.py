@@ -256,8 +256,11 @@ class BumpGit:
             if own != self.commit_sha:  # (unrecorded: a hook staged again, or an amend since)
                 raise self._not_as_staged(own or "")
             return False  # killed before ``run`` refused it: undone
-        if self._current() != self.branch and not touched(self.top, self.head0, head, files):
+        on_branch = self._current() == self.branch
+        if not on_branch and not touched(self.top, self.head0, head, files):
             return False
+        if on_branch and head == tip:
+            self._refuse_swept(head)
         # Commits made since (the bump's files committed by hand, say): undoing would restore
         # the files under them (or move HEAD off them), and finishing would claim a commit
         # the run never made.
@@ -272,6 +275,28 @@ class BumpGit:
             "fluxbump run staged (a git hook staged again while it committed, or the commit "
             f"was amended since): keep it by removing {self.journal}, or check out "
             f"{self.branch0} and re-run to restore the files, then delete {self.branch}"
+        )
+
+    def _refuse_swept(self, head: str) -> None:
+        """The run's branch is one commit from where it began that changes every file of the
+        run and others: a hook staged the user's other work while git committed, fluxbump
+        killed (or the user committed by hand). Refused like any commit the run did not
+        make, but saying so, with the way out that works: "HEAD moved to commits" read as someone
+        else's, and its "check out the start branch" git refuses (the untracked other files
+        are the commit's)."""
+        if not self.paths or self._rev(f"{head}^") != self.head0:
+            return
+        changed = self._changed(head)
+        extra = sorted(changed - set(self.paths))
+        if not extra or not changed >= set(self.paths):
+            return
+        named = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
+        raise UsageError(
+            f"the commit {head[:12]} on {self.branch} holds the interrupted fluxbump run's files "
+            f"and others it did not write ({named}: staged by a git hook while it committed, "
+            "or committed by hand since), so fluxbump can neither finish nor undo it: keep it "
+            f"by removing {self.journal}, then run git reset (the index may still hold the "
+            "files the run began with)"
         )
 
     def complete(self) -> None:

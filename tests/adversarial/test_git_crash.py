@@ -196,6 +196,7 @@ git diff --cached --name-only -z | xargs -0 -I{} sh -c 'printf "# fixed\\n" >> "
 """
 # A hook that stages whatever else is in the work tree (the user's own, unrelated work).
 SWEEPING_HOOK = "#!/bin/sh\ngit add -A\n"
+NOTES = "the user's own work\n"
 
 
 @pytest.mark.parametrize(("hook", "named"), [(RESTAGING_HOOK, "and 6 more"),
@@ -295,15 +296,31 @@ def test_a_kill_while_a_hook_stages_other_files_is_refused_not_finished(
     tmp_path: Path, index_server: HelmServer
 ) -> None:
     """A commit holding more than the run's files (the user's notes) is no commit of the run's
-    it can tell from the user's: neither finished nor undone, and the way out is named."""
+    it can tell from the user's: neither finished nor undone. It was refused as "HEAD moved to
+    commits the run did not make", as if someone else's, and its way out (check out main) git
+    refused (the untracked notes are the commit's); it names them now, and a way that works."""
     root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
-    (root / "notes.txt").write_text("the user's own work\n")
+    (root / "notes.txt").write_text(NOTES)
     _killed_in_hook(root, index_server, tmp_path, SWEEPING_HOOK)
     made = git_out(root, "rev-parse", "HEAD")
     again = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), tmp_path)
     assert again.returncode == 2
-    assert again.stderr.startswith("error: HEAD moved to commits an interrupted fluxbump run")
+    journal = root / ".git" / "fluxbump-journal"
+    assert again.stderr == (
+        f"error: the commit {made[:12]} on {BRANCH} holds the interrupted fluxbump run's files "
+        "and others it did not write (notes.txt: staged by a git hook while it committed, or "
+        "committed by hand since), so fluxbump can neither finish nor undo it: keep it by "
+        f"removing {journal}, then run git reset (the index may still hold the files the run "
+        "began with)\n"
+    )
     assert git_out(root, "rev-parse", "HEAD") == made and (root / "notes.txt").exists()
+    shutil.rmtree(journal)  # the way out it names
+    git_out(root, "reset", "-q")
+    after = git_state(root)
+    assert (after.head, after.branch, after.status) == (made, BRANCH, "")
+    assert (root / "notes.txt").read_text() == NOTES and leftovers(root) == []
+    kept = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), tmp_path)
+    assert kept.returncode == 0 and "already at v2.4.0; nothing to do" in kept.stdout
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])

@@ -7,7 +7,7 @@ through the git command line (``repo.git.commit``) so the user's hooks and ident
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -209,34 +209,56 @@ _NO_OPTIONAL_LOCKS = {"GIT_OPTIONAL_LOCKS": "0"}
 
 def dirty_files(repo: GitRepo, rels: Iterable[str]) -> list[str]:
     """Those of ``rels`` with uncommitted changes (staged, unstaged, or untracked), as the
-    refusal names them."""
+    refusal names them.
+
+    git is asked about the whole index and the answer filtered here: a pathspec of every
+    file a fleet's bump writes made git match each index entry against each path (4.4 s
+    for ``status`` and 1.7 s for ``ls-files`` with 2,000 paths of 44,000, where the whole
+    index takes 0.12 and 0.02 s). Only files the index lacks, few or none, are named to git."""
     wanted = {repo.path(rel): rel for rel in rels}
     if not wanted:
         return []
     import git
 
     try:
-        # No optional lock: git status refreshes the index as it goes, and a git killed then
-        # (a file size limit's SIGXFSZ) would leave the user an index.lock.
-        # --ignored: a file .gitignore lists is read like any other, but the commit cannot
-        # hold it (git add refuses it after every file was written).
-        status = repo.handle.git.status(
-            "--porcelain", "-z", "--untracked-files=all", "--ignored", "--", *wanted,
-            env=_NO_OPTIONAL_LOCKS,
-        )  # fmt: skip
+        index = _index_tags(repo)
+        fresh = [path for path in wanted if path not in index]
+        entries = _status(repo, "--untracked-files=no")
+        if fresh:
+            # --ignored: a file .gitignore lists is read like any other, but the commit
+            # cannot hold it (git add refuses it after every file was written).
+            entries += _status(repo, "--untracked-files=all", "--ignored", "--", *fresh)
+        hidden = _hidden_edits(repo, {p: index[p] for p in wanted if p in index})
     except git.GitCommandError as exc:  # e.g. a full disk: git cannot refresh its index
         raise UsageError(
             f"git status failed: {_first_error_line(exc)}; nothing was written"
         ) from None
     dirty = {
         wanted[entry[3:]] + (_IGNORED if entry.startswith("!!") else "")
-        for entry in status.split("\0")
+        for entry in entries
         if entry[3:] in wanted
     }
-    for path, bit in _hidden_edits(repo, wanted).items():
+    for path, bit in hidden.items():
         note = f"hidden from git status by its {bit} bit; git update-index --no-{bit} shows them"
         dirty.add(f"{wanted[path]} ({note})")
     return sorted(dirty)
+
+
+def _status(repo: GitRepo, *args: str) -> list[str]:
+    """``git status --porcelain -z`` entries, "XY path" (--no-renames: a rename's second
+    path, its old one, would read as an entry of its own). No optional lock: git status
+    refreshes the index as it goes, and a git killed then (a file size limit's SIGXFSZ)
+    would leave the user an index.lock."""
+    listed: str = repo.handle.git.status(
+        "--porcelain", "-z", "--no-renames", *args, env=_NO_OPTIONAL_LOCKS
+    )
+    return [entry for entry in listed.split("\0") if entry]
+
+
+def _index_tags(repo: GitRepo) -> dict[str, str]:
+    """Every index entry's path and its ``git ls-files -v`` tag (``H``, ``S``, ``h``...)."""
+    listed: str = repo.handle.git.ls_files("-v", "-z")
+    return {entry[2:]: entry[0] for entry in listed.split("\0") if entry}
 
 
 _IGNORED = (
@@ -247,20 +269,15 @@ _IGNORED = (
 _INDEX_BITS = {"S": "skip-worktree", "s": "skip-worktree"}
 
 
-def _hidden_edits(repo: GitRepo, paths: Collection[str]) -> dict[str, str]:
-    """Those of ``paths`` whose index entry git status never compares with the work tree
-    (``git update-index --assume-unchanged`` or ``--skip-worktree``) and whose bytes differ
-    from it, each with its bit's name: the commit stages whole files, so it would take them."""
-    listed = repo.handle.git.ls_files("-v", "-z", "--", *paths).split("\0")
+def _hidden_edits(repo: GitRepo, tags: dict[str, str]) -> dict[str, str]:
+    """Those of the paths ``tags`` gives (each with its ``ls-files -v`` tag) whose index
+    entry git status never compares with the work tree (``git update-index
+    --assume-unchanged`` or ``--skip-worktree``) and whose bytes differ from it, each with its
+    bit's name: the commit stages whole files, so it would take them."""
     marked = {
-        entry[2:]: _INDEX_BITS.get(entry[0], "assume-unchanged")
-        for entry in listed
-        if entry[:1] in _INDEX_BITS or entry[:1].islower()
-    }
-    marked = {
-        path: bit
-        for path, bit in marked.items()
-        if path in paths and os.path.isfile(repo.top / path)
+        path: _INDEX_BITS.get(tag, "assume-unchanged")
+        for path, tag in tags.items()
+        if (tag in _INDEX_BITS or tag.islower()) and os.path.isfile(repo.top / path)
     }
     if not marked:
         return {}

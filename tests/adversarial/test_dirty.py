@@ -114,3 +114,29 @@ def test_an_index_bit_on_a_file_without_edits_is_no_obstacle(
     assert proc.code == 0, proc.stderr
     assert fleet.WRAPPER_CHART in committed_files(root)
     assert "version: 1.1.2" in git_out(root, "show", f"HEAD:{fleet.WRAPPER_CHART}")
+
+
+def test_the_users_changes_elsewhere_of_every_kind_are_no_obstacle(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """git is asked about the whole index (a pathspec of every file a fleet's bump writes cost
+    seconds) and its answer filtered: changes to other files, of every kind, stay the user's
+    and out of the commit. A staged rename names its old path after the new one, which read
+    as a status entry was the bump's own file (``ab/`` cut with the status letters)."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    edited = "clusters/a.example/bootstrap-kit/03-flux.yaml"
+    (root / "ab" / edited).parent.mkdir(parents=True)
+    (root / "ab" / edited).write_text("# an old note\n" * 20)
+    (root / "notes.md").write_text("notes\n")
+    git_out(root, "add", "-A")
+    git_out(root, "commit", "-qm", "notes")
+    git_out(root, "mv", f"ab/{edited}", "moved.md")  # a staged rename
+    (root / "notes.md").write_text(THEIRS)  # unstaged
+    (root / "untracked.md").write_text(THEIRS)
+    (root / ".gitignore").write_text("*.log\n")
+    (root / "build.log").write_text("ignored\n")
+    before = git_out(root, "status", "--porcelain", "--untracked-files=all")
+    proc = bump(root, index_server)
+    assert proc.code == 0, proc.stderr
+    assert edited in committed_files(root) and "moved.md" not in committed_files(root)
+    assert git_out(root, "status", "--porcelain", "--untracked-files=all") == before

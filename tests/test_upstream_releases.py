@@ -128,7 +128,48 @@ def test_a_release_whose_source_is_not_in_the_repository_is_still_a_release_of_t
     )
     outcome = _check(repo)
     assert outcome.code == 1
-    assert "db/redis deploys redis 18.1.0, chart is 17.0.0" in outcome.stdout
+    assert "db/redis deploys redis 18.1.0, chart is 17.0.0\n" in outcome.stdout
+
+
+# cert-manager's own Chart.yaml: its project's home and sources name no host of the chart
+# repository it is published to (charts.jetstack.io).
+_VENDORED_CERT_MANAGER = """apiVersion: v2
+name: cert-manager
+version: v1.14.0
+appVersion: v1.14.0
+home: https://cert-manager.io
+sources:
+  - https://github.com/cert-manager/cert-manager
+"""
+
+
+def test_a_drifting_release_names_the_repository_it_takes_the_chart_from(tmp_path: Path) -> None:
+    """A copy of another project's chart is not told from one this repository publishes
+    there (test above), so the release stays matched; the violation said only "chart is
+    v1.14.0", as if the release deployed the copy. It names the copy, the repository the
+    release takes its chart from, and how to leave the copy out, which is tested."""
+    jetstack = "https://charts.jetstack.io"
+    repo = write_repo(
+        tmp_path,
+        {
+            "charts/cert-manager/Chart.yaml": _VENDORED_CERT_MANAGER,
+            "apps/cert-manager.yaml": _deployed(
+                "jetstack", jetstack, "cert-manager", "v1.15.0", "cert-manager"
+            ),
+            "clusters/prod/flux.yaml": _deployed("fluxcd-community", _COMMUNITY, "flux2", "2.14.1"),
+        },
+    )
+    outcome = _check(repo)
+    assert outcome.code == 1
+    assert (
+        "apps/cert-manager.yaml:20: cert-manager/cert-manager deploys cert-manager v1.15.0, "
+        "chart is v1.14.0 (charts/cert-manager/Chart.yaml); it takes the chart from "
+        f"{jetstack}: if that is another project's cert-manager chart, add "
+        "charts/cert-manager/** to 'exclude' in .fluxbump.yaml\n"
+    ) in outcome.stdout
+    (repo / ".fluxbump.yaml").write_text("exclude:\n  - charts/cert-manager/**\n")
+    left_out = _check(repo)
+    assert left_out.code == 0, left_out.stdout + left_out.stderr
 
 
 _FLUX_COPY = """apiVersion: v2
@@ -248,7 +289,7 @@ dependencies:
     )
     outcome = _check(repo)
     assert outcome.code == 1
-    assert "flux-system/bp-cilium deploys bp-cilium 1.0.1, chart is 1.0.0" in outcome.stdout
+    assert "flux-system/bp-cilium deploys bp-cilium 1.0.1, chart is 1.0.0\n" in outcome.stdout
 
 
 def test_a_warm_run_knows_the_source_in_a_file_it_takes_from_the_cache(tmp_path: Path) -> None:

@@ -7,7 +7,11 @@ component invariants (``gate``), and nothing moves them: they have no upstream t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fluxbump.gate.invariants import GateReport, release_row
+from fluxbump.pins import PinSite
+from fluxbump.scan.chartsources import chart_repositories, release_source
 from fluxbump.scan.discover import Survey
 from fluxbump.scan.releases import pinned_releases
 
@@ -42,4 +46,27 @@ def _releases(found: Survey, outside: list[str], report: GateReport) -> None:
               if (chart := found.charts[name]).version is not None}  # fmt: skip
     releases, _ = pinned_releases(found.local_releases_of(list(charts)), charts)
     for site in releases:
+        before = len(report.violations)
         release_row(found.substitutions, report, site, charts[site.subject])
+        if len(report.violations) > before:
+            hint = _source_hint(found, site)
+            report.violations[before:] = [
+                replace(v, message=v.message + hint) for v in report.violations[before:]
+            ]
+
+
+def _source_hint(found: Survey, site: PinSite) -> str:
+    """Where a drifting release takes its chart from, when that is a chart repository: a
+    chart of this repository's is matched by name, and a copy of another project's chart
+    kept here (its ``home`` naming no host of that repository) is not told from one this
+    repository publishes there (``scan/chartsources.py``): the reader can, and is told how
+    to leave the copy out."""
+    url = release_source(found.root, found.sources, found.chart_sources, site)
+    chart = found.charts[site.subject]
+    if url is None or url in chart_repositories(found.charts):
+        return ""
+    folder = f"{chart.directory}/**" if chart.directory else chart.file
+    return (
+        f" ({chart.file}); it takes the chart from {url}: if that is another project's "
+        f"{site.subject} chart, add {folder} to 'exclude' in .fluxbump.yaml"
+    )

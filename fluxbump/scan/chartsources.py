@@ -88,6 +88,25 @@ def foreign_releases(
     }
 
 
+def release_source(
+    root: Path, sources: dict[str, SourceFile], chart_sources: Sequence[str], site: PinSite
+) -> str | None:
+    """The URL of the one HelmRepository or OCIRepository here that ``site``'s HelmRelease
+    takes its chart from; None when its source is of another kind (a GitRepository, a
+    bucket), named by no object here, or by several with different URLs. For a drift
+    message: the repository's files are read once more, only for a violation."""
+    composed = _Composed()
+    try:
+        docs, header = composed.of(read_once(sources, root, site.file))
+    except UsageError:
+        return None
+    key = _source_of(docs, site.start - header)
+    if key is None or key[0] not in _SOURCE_KINDS:
+        return None
+    found = _source_urls(root, sources, chart_sources, None, composed).get(key, set())
+    return next(iter(found)) if len(found) == 1 else None
+
+
 def _other_hosts(
     names: set[str], charts: dict[str, ChartFile], upstream: dict[str, set[str]]
 ) -> tuple[bytes, ...]:
@@ -110,16 +129,22 @@ def _own_registries(charts: dict[str, ChartFile], served: list[tuple[PinSite, st
     here takes another chart of this repository from (the Catalyst umbrella depends on its
     ``bp-*`` wrappers by their registry's URL), and one HelmReleases here take two or more
     of its charts from (that layout's ~40 releases per cluster from one registry)."""
-    own = {
+    own = chart_repositories(charts)
+    taken: dict[str, set[str]] = {}
+    for site, url in served:
+        taken.setdefault(url, set()).add(site.subject)
+    return own | {url for url, names in taken.items() if len(names) > 1}
+
+
+def chart_repositories(charts: dict[str, ChartFile]) -> set[str]:
+    """The repositories a chart here takes another chart of this repository from: where
+    this one publishes its charts (the Catalyst umbrella's registry of ``bp-*`` wrappers)."""
+    return {
         _normal(repository)
         for chart in charts.values()
         for name, repository in chart.repositories.items()
         if name in charts and repository
     }
-    taken: dict[str, set[str]] = {}
-    for site, url in served:
-        taken.setdefault(url, set()).add(site.subject)
-    return own | {url for url, names in taken.items() if len(names) > 1}
 
 
 def _upstream_repositories(components: Iterable[Component]) -> dict[str, set[str]]:
@@ -163,19 +188,20 @@ def _source_urls(
     root: Path,
     sources: dict[str, SourceFile],
     files: Sequence[str],
-    hosts: tuple[bytes, ...],
+    hosts: tuple[bytes, ...] | None,
     composed: _Composed,
 ) -> dict[SourceKey, set[str]]:
-    """Every HelmRepository and OCIRepository at one of ``hosts`` in ``files`` (the cluster
-    files holding one, ``ScannedFiles.chart_sources``), by key, with its URLs (several
-    overlays may define one name with different URLs: then it is not resolved)."""
+    """Every HelmRepository and OCIRepository at one of ``hosts`` (None: at any) in
+    ``files`` (the cluster files holding one, ``ScannedFiles.chart_sources``), by key, with
+    its URLs (several overlays may define one name with different URLs: then it is not
+    resolved)."""
     urls: dict[SourceKey, set[str]] = {}
     for rel in files:
         try:
             source = read_once(sources, root, rel)
         except UsageError:  # (unreadable: said where the scan read it)
             continue
-        if not any(host in _own_text(source) for host in hosts):
+        if hosts is not None and not any(host in _own_text(source) for host in hosts):
             continue
         for doc in composed.of(source)[0]:
             kind = yamldoc.text_of(yamldoc.child(doc, "kind"))

@@ -181,3 +181,29 @@ def test_an_entry_whose_chart_version_is_no_semver_does_not_make_a_cached_index_
     assert (
         f"({srv.base_url}/index.yaml may predate it: cannot be proven without the live index)"
     ) in outcome.stderr, outcome.stderr
+
+
+@pytest.mark.parametrize("field", ["version", "appVersion"])
+def test_a_version_ending_in_a_newline_is_no_semver_and_its_entry_is_skipped(
+    tmp_path: Path, field: str
+) -> None:
+    """A lying index lists chart 2.16.0 (Flux 2.5.1) with ``"2.16.0\\n"`` as its version (or
+    ``"2.5.1\\n"`` as its appVersion): the pin pattern's ``$`` matched before the newline, so
+    it passed as SemVer and semver's own parse then raised: ``resolve`` and ``to`` ended in
+    exit 70 ("unexpected error (ValueError: 2.16.0"). It is no SemVer, so Helm skips the
+    entry: the release resolves to the chart an honest entry names, and ``to`` moves there."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    index = json.loads(routes["/index.yaml"])
+    charts = index["entries"]["flux2"]
+    lying = {**charts[0], "version": "2.16.0", "appVersion": "2.5.1"}
+    lying[field] += "\n"
+    charts.insert(0, lying)
+    routes["/index.yaml"] = json.dumps(index).encode()
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    with serve(HelmServer(routes=routes)) as srv:
+        resolved = run_cli("resolve", "latest", "--json", "--helm-repo", srv.base_url)
+        assert resolved.code == 0, resolved.stderr
+        assert json.loads(resolved.stdout)["candidates"] == ["2.15.0"]
+        moved = run_cli("to", "2.5.1", "--json", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert moved.code == 0, moved.stderr
+    assert json.loads(moved.stdout)["to"] == {"release": "2.5.1", "chart": "2.15.0"}

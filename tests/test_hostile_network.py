@@ -515,6 +515,33 @@ def test_an_entry_whose_urls_are_no_text_names_no_download(
     assert git_state(repo) == before
 
 
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://[oops/flux2-2.15.0.tgz", "Invalid IPv6 URL"),
+        ("http://example.invalid:eighty/flux2-2.15.0.tgz", "Port could not be cast"),
+    ],
+    ids=["bracket", "port"],
+)
+def test_an_entry_whose_url_does_not_parse_is_the_index_s_error(
+    tmp_path: Path, url: str, why: str
+) -> None:
+    """The index names a chart URL urllib cannot split (an unclosed ``[``, a port that is no
+    number): ``to 2.5.1`` wrote every pin, then its gate, fetching the archive to validate
+    the Flux objects, ended in exit 70 (ValueError). It is exit 3 naming the URL."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    index = json.loads(routes["/index.yaml"])
+    next(e for e in index["entries"]["flux2"] if e["version"] == "2.15.0")["urls"] = [url]
+    routes["/index.yaml"] = json.dumps(index).encode()
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=routes)) as srv:
+        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert_exit_3(outcome, f"error: chart flux2 2.15.0: the index {srv.url('/index.yaml')} "
+                  f"names {url}, which is no URL ({why}")  # fmt: skip
+    assert git_state(repo) == before
+
+
 @pytest.mark.parametrize("where", ["/index.yaml", "/charts/flux2-2.14.1.tgz"])
 def test_a_redirect_to_a_local_file_is_never_followed(tmp_path: Path, where: str) -> None:
     """The index, or a chart archive it names, answers 302 to ``file:///etc/passwd``: ``to``

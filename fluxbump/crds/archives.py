@@ -59,8 +59,7 @@ def fetch_chart_archive(
     if not entry.urls:
         raise ResolutionError(f"chart {chart} {version}: the index lists no download URL")
     label = f"chart {chart} {version}"
-    url = resolve_chart_url(index.url, entry.urls[0])
-    refuse_unsafe_source(index.url, url, label)
+    url = _chart_url(index.url, entry.urls[0], label)
     digest = _normal_digest(entry.digest, label)
     path = _cache_path(digest, url)
     cached = _read_cached(path, digest)
@@ -131,6 +130,20 @@ def _declared(data: bytes) -> dict[str, Any] | None:
     except (YAMLError, RecursionError, ValueError):
         return None
     return doc if isinstance(doc, dict) else None
+
+
+def _chart_url(index_url: str, listed: str, label: str) -> str:
+    """An entry's URL made absolute and checked (``refuse_unsafe_source``). One that does not
+    parse as a URL (``https://[oops``, a port that is no number) is the index's error: urllib
+    raised ValueError, an exit 70 inside the post-write gate."""
+    try:
+        url = resolve_chart_url(index_url, listed)
+        refuse_unsafe_source(index_url, url, label)
+    except ValueError as exc:
+        raise ResolutionError(
+            f"{label}: the index {index_url} names {listed}, which is no URL ({exc}); refusing it"
+        ) from None
+    return url
 
 
 def resolve_chart_url(index_url: str, url: str) -> str:

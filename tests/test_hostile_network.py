@@ -300,7 +300,7 @@ def targz(members: dict[str, bytes], special: list[tarfile.TarInfo] = ()) -> byt
     return buffer.getvalue()
 
 
-GOOD = targz({"flux2/Chart.yaml": b"name: flux2\nversion: 1.0.0\n"})
+GOOD = targz({"flux2/Chart.yaml": b"name: flux2\nversion: 1.0.0\nappVersion: 2.4.0\n"})
 
 
 def link(name: str, target: str) -> tarfile.TarInfo:
@@ -494,6 +494,52 @@ def test_an_archive_of_another_chart_is_refused_by_to(tmp_path: Path) -> None:
         outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
     assert_exit_3(outcome, "chart flux2 2.15.0 declares name ingress-nginx in its Chart.yaml, "
                   f"but the Helm index {srv.base_url}/index.yaml lists it with flux2")  # fmt: skip
+    assert git_state(repo) == before
+
+
+@pytest.mark.parametrize(
+    ("entry_name", "chart_yaml", "says"),
+    [
+        ("ingress-nginx", b"name: ingress-nginx\nversion: 2.15.0\nappVersion: 2.5.1\n",
+         "declares name ingress-nginx in its Chart.yaml, but the Helm index {index} lists it "
+         "with flux2"),
+        (None, b"name: ingress-nginx\nversion: 2.15.0\nappVersion: 2.5.1\n",
+         "declares name ingress-nginx in its Chart.yaml, but the Helm index {index} lists it "
+         "with flux2"),
+        ("flux2", b"name: flux2\nversion: 2.15.0\n",
+         "declares no appVersion in its Chart.yaml, but the Helm index {index} lists it with "
+         "2.5.1"),
+        ("flux2", b"appVersion: 2.5.1\n",
+         "chart flux2 2.15.0's Chart.yaml declares no name and no version, which Helm requires "
+         "of every chart it loads, so it is no chart Helm installs"),
+        ("flux2", b"name: flux2\nversion: ''\nappVersion: 2.5.1\n",
+         "chart flux2 2.15.0's Chart.yaml declares no version, which Helm requires"),
+    ],
+    ids=["entry-named-as-the-other-chart", "entry-unnamed", "no-app-version", "no-name-version",
+         "empty-version"],
+)  # fmt: skip
+def test_an_archive_the_flux2_entry_serves_must_be_a_flux2_chart_helm_loads(
+    tmp_path: Path, entry_name: str | None, chart_yaml: bytes, says: str
+) -> None:
+    """The index's ``flux2`` entry 2.15.0 serves, digest matching, an archive whose Chart.yaml
+    is no flux2 chart of that appVersion: the entry names the other chart it serves (or no
+    chart at all), so the name check, made against the entry's own name, passed; or the
+    Chart.yaml declares no appVersion, or no name or version (Helm refuses to load such a
+    chart). ``to 2.5.1`` pinned each and committed, exit 0. Each is exit 3, nothing written."""
+    body = targz({"chart/Chart.yaml": b"apiVersion: v2\n" + chart_yaml})
+    routes = routes_serving("2.15.0", "2.5.1", body)
+    index = json.loads(routes["/index.yaml"])
+    entry = next(e for e in index["entries"]["flux2"] if e["version"] == "2.15.0")
+    del entry["name"]
+    if entry_name is not None:
+        entry["name"] = entry_name
+    routes["/index.yaml"] = json.dumps(index).encode()
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=routes)) as srv:
+        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
+    said = says.format(index=srv.url("/index.yaml"))
+    assert_exit_3(outcome, f"error: {srv.url('/charts/flux2-2.15.0.tgz')}: ", said)
     assert git_state(repo) == before
 
 

@@ -65,7 +65,7 @@ def fetch_chart_archive(
     cached = _read_cached(path, digest)
     if cached is not None:
         # The digest proves the bytes, not the entry's other fields: check them on every read.
-        _refuse_mislabelled(chart_members(cached, url, limits), entry, index.url, url)
+        _refuse_mislabelled(chart_members(cached, url, limits), chart, entry, index.url, url)
         return cached
     if offline:
         raise ResolutionError(
@@ -74,42 +74,69 @@ def fetch_chart_archive(
     body = _download(url, label, limits)
     _verify_digest(body, digest, label, url)
     members = chart_members(body, url, limits)  # refuse unsafe archives before caching
-    _refuse_mislabelled(members, entry, index.url, url)
+    _refuse_mislabelled(members, chart, entry, index.url, url)
     _write_cached(path, body)
     return body
 
 
 def _refuse_mislabelled(
-    members: dict[str, bytes], entry: ChartEntry, index_url: str, url: str
+    members: dict[str, bytes], chart: str, entry: ChartEntry, index_url: str, url: str
 ) -> None:
     """The archive's own Chart.yaml must agree with its index entry: Helm deploys the
     appVersion the chart declares, while fluxbump maps a Flux release to a chart by the
-    index's; an entry rewritten by a mirror would pin a chart shipping another release."""
+    index's; an entry rewritten by a mirror would pin a chart shipping another release.
+    The name is the chart looked up (the index's key): an entry's own ``name`` is the
+    index's word too, and a lying one named the other chart it served, or none."""
+    label = f"chart {chart} {entry.version}"
+    declared = _chart_yaml(members, label, url)
+    listed_fields = (("name", chart), ("version", entry.version),
+                     ("appVersion", entry.app_version))  # fmt: skip
+    for key, listed in listed_fields:
+        found = declared.get(key)
+        if not listed or _agree(key, found, listed):
+            continue
+        said = "no " + key if found is None else f"{key} {found}"
+        raise ResolutionError(
+            f"{url}: {label} declares {said} in its Chart.yaml, but the Helm index "
+            f"{index_url} lists it with {listed}; one of them was altered (a mirror or proxy "
+            "rewrote it?): refusing the chart"
+        )
+
+
+def _chart_yaml(members: dict[str, bytes], label: str, url: str) -> dict[str, Any]:
+    """The data of the one Chart.yaml Helm reads from the archive, naming the chart and its
+    version as Helm requires of every chart it loads; else exit 3."""
     tops = [name for name in members if _helm_name(name) == "Chart.yaml"]
     if len(tops) > 1:
         raise ResolutionError(
-            f"{url}: chart {entry.name} {entry.version} holds {len(tops)} files Helm reads as "
-            f"its Chart.yaml ({', '.join(tops)}): refusing an archive whose chart depends on "
-            "which one is read last"
+            f"{url}: {label} holds {len(tops)} files Helm reads as its Chart.yaml "
+            f"({', '.join(tops)}): refusing an archive whose chart depends on which one is "
+            "read last"
         )
     declared = _declared(members[tops[0]]) if tops else None
     if declared is None:
         raise ResolutionError(
-            f"{url}: chart {entry.name} {entry.version} has no readable Chart.yaml at its top, "
-            "so it is no chart Helm installs (a mirror or proxy served something else?): "
-            "refusing it"
+            f"{url}: {label} has no readable Chart.yaml at its top, so it is no chart Helm "
+            "installs (a mirror or proxy served something else?): refusing it"
         )
-    listed_fields = (("name", entry.name), ("version", entry.version),
-                     ("appVersion", entry.app_version))  # fmt: skip
-    for key, listed in listed_fields:
-        found = declared.get(key)
-        if found is None or not listed or str(found).removeprefix("v") == listed.removeprefix("v"):
-            continue
+    missing = [key for key in ("name", "version") if declared.get(key) in (None, "")]
+    if missing:
         raise ResolutionError(
-            f"{url}: chart {entry.name} {entry.version} declares {key} {found} in its "
-            f"Chart.yaml, but the Helm index {index_url} lists it with {listed}; one of them "
-            "was altered (a mirror or proxy rewrote it?): refusing the chart"
+            f"{url}: {label}'s Chart.yaml declares no {' and no '.join(missing)}, which Helm "
+            "requires of every chart it loads, so it is no chart Helm installs (a mirror or "
+            "proxy served something else?): refusing it"
         )
+    return declared
+
+
+def _agree(key: str, found: object, listed: str) -> bool:
+    """A Chart.yaml value and the index's are the same (absent: they differ); a version's
+    ``v`` prefix aside, never a name's (``vflux2`` is another chart)."""
+    if found is None:
+        return False
+    if key == "name":
+        return str(found) == listed
+    return str(found).removeprefix("v") == listed.removeprefix("v")
 
 
 def _helm_name(member: str) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urljoin, urlparse
+from urllib.parse import unquote, urljoin, urlparse, urlsplit, urlunsplit
 
 from fluxbump.errors import ResolutionError
 from fluxbump.remote import files, http, inflate
@@ -59,22 +59,23 @@ def fetch_chart_archive(
     if not entry.urls:
         raise ResolutionError(f"chart {chart} {version}: the index lists no download URL")
     label = f"chart {chart} {version}"
-    url = _chart_url(index.url, entry.urls[0], label)
+    url = _chart_url(index, entry.urls[0], label)
+    source = http.shown(url)  # (its query, the index's, may carry a token: never printed)
     digest = _normal_digest(entry.digest, label)
     path = _cache_path(digest, url)
     cached = _read_cached(path, digest)
     if cached is not None:
         # The digest proves the bytes, not the entry's other fields: check them on every read.
-        _refuse_mislabelled(chart_members(cached, url, limits), chart, entry, index.url, url)
+        _refuse_mislabelled(chart_members(cached, source, limits), chart, entry, index.url, source)
         return cached
     if offline:
         raise ResolutionError(
             f"offline: {label} is not in the chart cache ({path}); run once without --offline"
         )
     body = _download(url, label, limits)
-    _verify_digest(body, digest, label, url)
-    members = chart_members(body, url, limits)  # refuse unsafe archives before caching
-    _refuse_mislabelled(members, chart, entry, index.url, url)
+    _verify_digest(body, digest, label, source)
+    members = chart_members(body, source, limits)  # refuse unsafe archives before caching
+    _refuse_mislabelled(members, chart, entry, index.url, source)
     _write_cached(path, body)
     return body
 
@@ -159,26 +160,32 @@ def _declared(data: bytes) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-def _chart_url(index_url: str, listed: str, label: str) -> str:
+def _chart_url(index: HelmIndex, listed: str, label: str) -> str:
     """An entry's URL made absolute and checked (``refuse_unsafe_source``). One that does not
     parse as a URL (``https://[oops``, a port that is no number) is the index's error: urllib
     raised ValueError, an exit 70 inside the post-write gate."""
     try:
-        url = resolve_chart_url(index_url, listed)
-        refuse_unsafe_source(index_url, url, label)
+        url = resolve_chart_url(index.url, listed, index.query)
+        refuse_unsafe_source(index.url, url, label)
     except ValueError as exc:
         raise ResolutionError(
-            f"{label}: the index {index_url} names {listed}, which is no URL ({exc}); refusing it"
+            f"{label}: the index {index.url} names {listed}, which is no URL ({exc}); refusing it"
         ) from None
     return url
 
 
-def resolve_chart_url(index_url: str, url: str) -> str:
-    """An index ``urls`` item made absolute: relative to the index's directory (URL or path)."""
+def resolve_chart_url(index_url: str, url: str, query: str = "") -> str:
+    """An index ``urls`` item made absolute: relative to the index's directory (URL or path).
+    A relative one on the index's own host gets the ``query`` of the index's URL, as Helm
+    gives it (a repository whose token or signature is a query asks it of its charts too);
+    one naming another host (``//other/x.tgz``) never does."""
     if urlparse(url).scheme in ("http", "https", "file"):
         return url
     if urlparse(index_url).scheme in ("http", "https", "file"):
-        return urljoin(index_url, url)  # "…/repo/index.yaml" + "x.tgz" -> "…/repo/x.tgz"
+        joined = urljoin(index_url, url)  # "…/repo/index.yaml" + "x.tgz" -> "…/repo/x.tgz"
+        if not query or _origin(joined) != _origin(index_url):
+            return joined
+        return urlunsplit(urlsplit(joined)._replace(query=query))
     if Path(url).is_absolute():
         return url
     if not index_url.endswith((".yaml", ".yml")):
@@ -278,7 +285,7 @@ def _download(url: str, label: str, limits: ArchiveLimits) -> bytes:
 def _http_get(url: str, label: str, limits: ArchiveLimits) -> bytes:
     reply = http.get(url, what=f"download {label}", max_bytes=limits.archive_bytes)
     if reply.status != 200:
-        raise ResolutionError(f"{label}: HTTP {reply.status} fetching {url}")
+        raise ResolutionError(f"{label}: HTTP {reply.status} fetching {http.shown(url)}")
     return reply.body
 
 

@@ -288,10 +288,14 @@ SMALL_LIMITS = ArchiveLimits(archive_bytes=1024 * 1024, member_bytes=256 * 1024,
                              total_bytes=1024 * 1024, members=100)  # fmt: skip
 
 
-def targz(members: dict[str, bytes], special: list[tarfile.TarInfo] = ()) -> bytes:  # type: ignore[assignment]
+def targz(
+    members: dict[str, bytes] | list[tuple[str, bytes]],
+    special: list[tarfile.TarInfo] = (),  # type: ignore[assignment]
+) -> bytes:
+    """A .tgz of ``members`` (a list: one name may come twice), then ``special`` entries."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, data in members.items():
+        for name, data in members.items() if isinstance(members, dict) else members:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
@@ -602,22 +606,45 @@ def test_a_redirect_to_a_local_file_is_never_followed(tmp_path: Path, where: str
     assert git_state(repo) == before
 
 
-@pytest.mark.parametrize("second", ["flux2/./Chart.yaml", "other/Chart.yaml"])
+@pytest.mark.parametrize("second", ["flux2/./Chart.yaml", "other/Chart.yaml", "flux2/Chart.yaml"])
 def test_an_archive_with_a_second_chart_yaml_helm_would_read_is_refused_by_to(
     tmp_path: Path, second: str
 ) -> None:
     """Helm loads each member as its path without the first folder, whatever that folder's
     name, and the last Chart.yaml it meets is the chart's. An archive holding flux2/Chart.yaml
     as the index lists it, then another Chart.yaml to Helm declaring appVersion 2.4.0: the
-    check read the first, and ``to 2.5.1`` pinned a chart that deploys Flux 2.4.0, exit 0."""
+    check read the first, and ``to 2.5.1`` pinned a chart that deploys Flux 2.4.0, exit 0.
+    The same path listed twice (``flux2/Chart.yaml`` again) was read as one member, the
+    last: what Helm reads, but not what a reader taking the first does; refused alike."""
     listed = b"apiVersion: v2\nname: flux2\nversion: 2.15.0\nappVersion: 2.5.1\n"
-    body = targz({"flux2/Chart.yaml": listed, second: listed.replace(b"2.5.1", b"2.4.0")})
+    body = targz([("flux2/Chart.yaml", listed), (second, listed.replace(b"2.5.1", b"2.4.0"))])
     repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
     before = git_state(repo)
     with serve(HelmServer(routes=routes_serving("2.15.0", "2.5.1", body))) as srv:
         outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
-    assert_exit_3(outcome, f"{srv.url('/charts/flux2-2.15.0.tgz')}: chart flux2 2.15.0 holds 2 "
-                  f"files Helm reads as its Chart.yaml (flux2/Chart.yaml, {second}): refusing")  # fmt: skip
+    assert_exit_3(outcome, f"{srv.url('/charts/flux2-2.15.0.tgz')}: archive members "
+                  f"'flux2/Chart.yaml' and '{second}' are one file to Helm ('Chart.yaml'): "
+                  "refusing an archive whose chart depends on which one is read last")  # fmt: skip
+    assert git_state(repo) == before
+
+
+def test_a_crd_template_helm_would_read_from_another_member_is_refused(tmp_path: Path) -> None:
+    """A new chart (2.99.0, which the bundled catalog does not know, so its CRDs are read from
+    the archive) holding ``flux2/templates/crds.yaml`` and, after it, a decoy that Helm reads
+    as the same template (``a/templates/crds.yaml``, no CRD in it): Helm renders the one it
+    meets last, the decoy, so installs none of the CRDs, while fluxbump read them from the
+    first and ``to 2.99.0`` judged and pinned the chart, exit 0. Exit 3, nothing written."""
+    routes, archive = new_release_routes("2.99.0")
+    with tarfile.open(fileobj=io.BytesIO(routes[archive])) as tar:
+        members = [(m.name, tar.extractfile(m).read()) for m in tar if m.isreg()]  # type: ignore[union-attr]
+    body = targz([*members, ("a/templates/crds.yaml", b"kind: ConfigMap\n")])
+    routes = routes_serving("2.99.0", "2.99.0", body)
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=routes)) as srv:
+        outcome = run_cli("to", "2.99.0", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert_exit_3(outcome, f"{srv.url(archive)}: archive members 'flux2/templates/crds.yaml' "
+                  "and 'a/templates/crds.yaml' are one file to Helm ('templates/crds.yaml')")  # fmt: skip
     assert git_state(repo) == before
 
 

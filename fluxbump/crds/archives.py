@@ -107,13 +107,8 @@ def _refuse_mislabelled(
 def _chart_yaml(members: dict[str, bytes], label: str, url: str) -> dict[str, Any]:
     """The data of the one Chart.yaml Helm reads from the archive, naming the chart and its
     version as Helm requires of every chart it loads; else exit 3."""
+    # (at most one: ``chart_members`` refuses two members Helm reads as one file)
     tops = [name for name in members if _helm_name(name) == "Chart.yaml"]
-    if len(tops) > 1:
-        raise ResolutionError(
-            f"{url}: {label} holds {len(tops)} files Helm reads as its Chart.yaml "
-            f"({', '.join(tops)}): refusing an archive whose chart depends on which one is "
-            "read last"
-        )
     declared = _declared(members[tops[0]]) if tops else None
     if declared is None:
         raise ResolutionError(
@@ -325,6 +320,7 @@ def _gunzip_bounded(archive: bytes, source: str, limit: int) -> bytes:
 
 def _safe_members(tar: tarfile.TarFile, source: str, limits: ArchiveLimits) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
+    read_as: dict[str, str] = {}  # the file Helm reads each member as -> that member
     for count, member in enumerate(tar, start=1):
         if count > limits.members:
             raise ResolutionError(f"{source}: archive has more than {limits.members} members")
@@ -334,8 +330,23 @@ def _safe_members(tar: tarfile.TarFile, source: str, limits: ArchiveLimits) -> d
                 f"{source}: unsafe archive member '{member.name}' ({problem}); refusing the chart"
             )
         if member.isreg():
+            _refuse_read_twice(read_as, member.name, source)
             files[member.name] = _read_member(tar, member, source, limits.member_bytes)
     return files
+
+
+def _refuse_read_twice(read_as: dict[str, str], name: str, source: str) -> None:
+    """Two members that are one file to Helm (the same path twice, ``flux2/./Chart.yaml``
+    beside ``flux2/Chart.yaml``, ``other/templates/crds.yaml`` beside ``flux2/…``): Helm
+    keeps the last it reads, ``tar -x`` too, others the first, and fluxbump read the CRDs of
+    whichever sorted last. ``helm package`` writes each file once: no chart holds both."""
+    key = _helm_name(name) or name  # (a file at the top, as in the flux CLI's archive)
+    if key in read_as:
+        raise ResolutionError(
+            f"{source}: archive members '{read_as[key]}' and '{name}' are one file to Helm "
+            f"('{key}'): refusing an archive whose chart depends on which one is read last"
+        )
+    read_as[key] = name
 
 
 def _member_problem(member: tarfile.TarInfo, limits: ArchiveLimits) -> str:

@@ -136,12 +136,22 @@ def repo_problem(repo: str) -> str | None:
         parsed = urlparse(repo)
         if parsed.scheme in ("http", "https"):
             parsed.port  # noqa: B018 (raises ValueError for a port that is no number)
-            return None if parsed.hostname else "not a URL (no host)"
+            return _control_character(repo) or (None if parsed.hostname else "not a URL (no host)")
     except ValueError as exc:
         return f"not a URL ({exc})"
     if parsed.scheme and parsed.scheme != "file" and len(parsed.scheme) > 1:
         return f"unsupported scheme '{parsed.scheme}'"  # (one letter: a Windows drive)
     return None
+
+
+def _control_character(url: str) -> str | None:
+    """A control character in a URL: urllib drops a newline or tab (another URL than the
+    one written is asked), httpx refuses the others when asked, a network failure that fell
+    back to the bundled snapshot."""
+    found = next((c for c in url if ord(c) < 0x20 or ord(c) == 0x7F), None)
+    return (
+        None if found is None else f"not a URL (it holds a control character, U+{ord(found):04X})"
+    )
 
 
 def local_path(repo: str, named: str = "--helm-repo") -> Path | None:
@@ -154,7 +164,10 @@ def local_path(repo: str, named: str = "--helm-repo") -> Path | None:
     if parsed.scheme in ("http", "https"):
         return None
     path = Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(repo)
-    return path / "index.yaml" if path.is_dir() else path
+    try:
+        return path / "index.yaml" if path.is_dir() else path
+    except OSError:  # (a name too long for the file system: reading it names the error)
+        return path
 
 
 def index_url(repo: str) -> str:

@@ -428,6 +428,17 @@ def routes_serving(version: str, app_version: str, body: bytes) -> dict[str, byt
     return routes
 
 
+def assert_to_refused(tmp_path: Path, routes: dict[str, bytes], release: str, *says: str) -> None:
+    """``to release`` against ``routes`` served on 127.0.0.1: exit 3, one line saying each of
+    ``says`` (``{base}`` in them is the server's URL), the repository and git as they were."""
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=routes)) as srv:
+        outcome = run_cli("to", release, "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert_exit_3(outcome, *(said.format(base=srv.base_url) for said in says))
+    assert git_state(repo) == before
+
+
 def flux2_crds() -> bytes:
     """The CRDs of the local repository's flux2 2.15.0 chart (tests/support/helm_repo)."""
     charts = flux_repo_routes(keep=frozenset({"2.15.0"}))
@@ -458,14 +469,9 @@ def test_an_archive_without_a_readable_chart_yaml_is_refused_by_to(
     missing"), so it is no chart 2.15.0. ``to 2.5.1`` pinned it and committed, exit 0."""
     crds = {"flux2/templates/crds.yaml": b"kind: ConfigMap\n"}
     body = targz(crds if chart_yaml is None else {"flux2/Chart.yaml": chart_yaml, **crds})
-    routes = routes_serving("2.15.0", "2.5.1", body)
-    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
-    before = git_state(repo)
-    with serve(HelmServer(routes=routes)) as srv:
-        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
-    assert_exit_3(outcome, f"{srv.url('/charts/flux2-2.15.0.tgz')}: chart flux2 2.15.0 has no "
-                  "readable Chart.yaml at its top")  # fmt: skip
-    assert git_state(repo) == before
+    assert_to_refused(tmp_path, routes_serving("2.15.0", "2.5.1", body), "2.5.1",
+                      "{base}/charts/flux2-2.15.0.tgz: chart flux2 2.15.0 has no readable "
+                      "Chart.yaml at its top")  # fmt: skip
     assert [name for name in cached_files(tmp_path) if name.endswith(".tgz")] == []
 
 
@@ -505,14 +511,14 @@ def test_an_archive_of_another_chart_is_refused_by_to(tmp_path: Path) -> None:
     ("entry_name", "chart_yaml", "says"),
     [
         ("ingress-nginx", b"name: ingress-nginx\nversion: 2.15.0\nappVersion: 2.5.1\n",
-         "declares name ingress-nginx in its Chart.yaml, but the Helm index {index} lists it "
-         "with flux2"),
+         "declares name ingress-nginx in its Chart.yaml, but the Helm index "
+         "{base}/index.yaml lists it with flux2"),
         (None, b"name: ingress-nginx\nversion: 2.15.0\nappVersion: 2.5.1\n",
-         "declares name ingress-nginx in its Chart.yaml, but the Helm index {index} lists it "
-         "with flux2"),
+         "declares name ingress-nginx in its Chart.yaml, but the Helm index "
+         "{base}/index.yaml lists it with flux2"),
         ("flux2", b"name: flux2\nversion: 2.15.0\n",
-         "declares no appVersion in its Chart.yaml, but the Helm index {index} lists it with "
-         "2.5.1"),
+         "declares no appVersion in its Chart.yaml, but the Helm index {base}/index.yaml "
+         "lists it with 2.5.1"),
         ("flux2", b"appVersion: 2.5.1\n",
          "chart flux2 2.15.0's Chart.yaml declares no name and no version, which Helm requires "
          "of every chart it loads, so it is no chart Helm installs"),
@@ -538,13 +544,7 @@ def test_an_archive_the_flux2_entry_serves_must_be_a_flux2_chart_helm_loads(
     if entry_name is not None:
         entry["name"] = entry_name
     routes["/index.yaml"] = json.dumps(index).encode()
-    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
-    before = git_state(repo)
-    with serve(HelmServer(routes=routes)) as srv:
-        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
-    said = says.format(index=srv.url("/index.yaml"))
-    assert_exit_3(outcome, f"error: {srv.url('/charts/flux2-2.15.0.tgz')}: ", said)
-    assert git_state(repo) == before
+    assert_to_refused(tmp_path, routes, "2.5.1", "error: {base}/charts/flux2-2.15.0.tgz: ", says)
 
 
 @pytest.mark.parametrize("urls", [[None], [123], [""]], ids=["null", "number", "empty"])
@@ -583,13 +583,8 @@ def test_an_entry_whose_url_does_not_parse_is_the_index_s_error(
     index = json.loads(routes["/index.yaml"])
     next(e for e in index["entries"]["flux2"] if e["version"] == "2.15.0")["urls"] = [url]
     routes["/index.yaml"] = json.dumps(index).encode()
-    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
-    before = git_state(repo)
-    with serve(HelmServer(routes=routes)) as srv:
-        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
-    assert_exit_3(outcome, f"error: chart flux2 2.15.0: the index {srv.url('/index.yaml')} "
-                  f"names {url}, which is no URL ({why}")  # fmt: skip
-    assert git_state(repo) == before
+    assert_to_refused(tmp_path, routes, "2.5.1", "error: chart flux2 2.15.0: the index "
+                      f"{{base}}/index.yaml names {url}, which is no URL ({why}")  # fmt: skip
 
 
 @pytest.mark.parametrize("where", ["/index.yaml", "/charts/flux2-2.14.1.tgz"])
@@ -638,14 +633,9 @@ def test_a_crd_template_helm_would_read_from_another_member_is_refused(tmp_path:
     with tarfile.open(fileobj=io.BytesIO(routes[archive])) as tar:
         members = [(m.name, tar.extractfile(m).read()) for m in tar if m.isreg()]  # type: ignore[union-attr]
     body = targz([*members, ("a/templates/crds.yaml", b"kind: ConfigMap\n")])
-    routes = routes_serving("2.99.0", "2.99.0", body)
-    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
-    before = git_state(repo)
-    with serve(HelmServer(routes=routes)) as srv:
-        outcome = run_cli("to", "2.99.0", "--repo", str(repo), "--helm-repo", srv.base_url)
-    assert_exit_3(outcome, f"{srv.url(archive)}: archive members 'flux2/templates/crds.yaml' "
-                  "and 'a/templates/crds.yaml' are one file to Helm ('templates/crds.yaml')")  # fmt: skip
-    assert git_state(repo) == before
+    assert_to_refused(tmp_path, routes_serving("2.99.0", "2.99.0", body), "2.99.0",
+                      f"{{base}}{archive}: archive members 'flux2/templates/crds.yaml' and "
+                      "'a/templates/crds.yaml' are one file to Helm ('templates/crds.yaml')")  # fmt: skip
 
 
 CHART_2_15_0 = {

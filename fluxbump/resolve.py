@@ -38,7 +38,8 @@ def releases(index: HelmIndex, chart_name: str) -> dict[str, list[ChartEntry]]:
 def resolve_chart_version(
     index: HelmIndex, release: str, chart_name: str, pre: bool = False
 ) -> Resolution:
-    """Map ``2.4.0``/``v2.4.0``/``latest`` to the highest chart version with that appVersion."""
+    """Map ``2.4.0``/``v2.4.0``/``latest`` to the highest chart version with that appVersion
+    (a stable one, unless ``pre`` or none is: ``_chosen``)."""
     by_release = releases(index, chart_name)
     if not by_release:
         raise ResolutionError(f"{index.url}: no '{chart_name}' chart in the index")
@@ -49,7 +50,16 @@ def resolve_chart_version(
         why = f" (the index's entries left out: {'; '.join(left_out)})" if left_out else ""
         raise ResolutionError(_no_chart_message(by_release, wanted, chart_name) + why)
     ordered = sorted((e.version for e in entries), key=versions.sort_key, reverse=True)
-    return Resolution(wanted, ordered[0], chart_name, index.url, tuple(ordered))
+    return Resolution(wanted, _chosen(ordered, pre), chart_name, index.url, tuple(ordered))
+
+
+def _chosen(ordered: list[str], pre: bool) -> str:
+    """The highest of the chart versions carrying a release; a pre-release chart (2.16.0-rc.1
+    beside 2.15.0, both Flux 2.5.1) only with ``pre`` or when no stable one carries it, as
+    ``latest`` admits a pre-release release and every other component a pre-release chart."""
+    if pre:
+        return ordered[0]
+    return next((v for v in ordered if not versions.parse(v).prerelease), ordered[0])
 
 
 def newest_admitted(index: HelmIndex, chart_name: str, ranges: Sequence[str]) -> Resolution | None:

@@ -30,14 +30,19 @@ def hold(secret: str) -> None:
 # The password of a URL's user information (``https://user:password@host``: a private Helm
 # repository the user names, which httpx sends as basic auth): scheme and user kept.
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*):[^/\s@]+@")
+# An HTTP URL's user information without a password is the credential itself
+# (``https://<token>@host``, as GitHub and others take a token): all of it masked.
+_URL_USER_TOKEN = re.compile(r"(?i)\b(https?://)[^/\s:@]+@")
 
 
 def scrub(text: str) -> str:
     """``text`` with every held token, every token variable's value and every URL's
-    password replaced by ***."""
+    password (or, in an HTTP URL, user information that is only a name) replaced by ***."""
     for form in _forms():
         text = text.replace(form, MASK)
-    return _URL_PASSWORD.sub(rf"\1:{MASK}@", text) if "@" in text else text
+    if "@" not in text:
+        return text
+    return _URL_USER_TOKEN.sub(rf"\1{MASK}@", _URL_PASSWORD.sub(rf"\1:{MASK}@", text))
 
 
 def _forms() -> list[str]:

@@ -14,11 +14,13 @@ import semver
 
 from fluxbump.errors import UsageError
 
-# A pinned version: X.Y.Z with optional pre-release and build metadata, optional "v".
+# A pinned version: X.Y.Z with optional pre-release and build metadata, optional "v". It
+# ends at ``\Z``: ``$`` also matches before a final newline, so "2.16.0\n" (an index entry,
+# a pin, an argument) passed as a pin and semver's own parse then raised (exit 70).
 _PIN = re.compile(
     r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?\Z"
 )
 
 

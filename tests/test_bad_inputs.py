@@ -193,6 +193,12 @@ CASES: dict[str, Case] = {
         Expect(1, f"{WRAPPER}:10", "is not an exact pin"),
         Expect(2, f"{WRAPPER}:10", "editing the pin would change other data"),
     ),
+    # (a trailing newline passed the pin pattern's "$", then semver's parse raised: exit 70)
+    "dependency-version-trailing-newline": Case(
+        replace(WRAPPER, '"2.14.1"', '"2.14.1\\n"'),
+        Expect(1, f"{WRAPPER}:10", "is not an exact pin"),
+        Expect(0),
+    ),
     "pin-shared-through-an-alias": Case(
         replace(WRAPPER, '"2.14.1"', '&v "2.14.1"\n    x: *v'),
         Expect(0),
@@ -315,6 +321,10 @@ CASES: dict[str, Case] = {
     ),
     "release-newline": Case(
         lambda r: None, None, Expect(2, "'2.4.0\nx'", "not a Flux release"), "2.4.0\nx"
+    ),
+    # (a trailing newline passed the pin pattern's "$", then semver's parse raised: exit 70)
+    "release-trailing-newline": Case(
+        lambda r: None, None, Expect(2, "'2.4.0\n'", "not a Flux release"), "2.4.0\n"
     ),
 }
 

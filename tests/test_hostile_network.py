@@ -288,10 +288,14 @@ SMALL_LIMITS = ArchiveLimits(archive_bytes=1024 * 1024, member_bytes=256 * 1024,
                              total_bytes=1024 * 1024, members=100)  # fmt: skip
 
 
-def targz(members: dict[str, bytes], special: list[tarfile.TarInfo] = ()) -> bytes:  # type: ignore[assignment]
+def targz(
+    members: dict[str, bytes] | list[tuple[str, bytes]],
+    special: list[tarfile.TarInfo] = (),  # type: ignore[assignment]
+) -> bytes:
+    """A .tgz of ``members`` (a list: one name may come twice), then ``special`` entries."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, data in members.items():
+        for name, data in members.items() if isinstance(members, dict) else members:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
@@ -300,7 +304,7 @@ def targz(members: dict[str, bytes], special: list[tarfile.TarInfo] = ()) -> byt
     return buffer.getvalue()
 
 
-GOOD = targz({"flux2/Chart.yaml": b"name: flux2\nversion: 1.0.0\n"})
+GOOD = targz({"flux2/Chart.yaml": b"name: flux2\nversion: 1.0.0\nappVersion: 2.4.0\n"})
 
 
 def link(name: str, target: str) -> tarfile.TarInfo:
@@ -424,6 +428,17 @@ def routes_serving(version: str, app_version: str, body: bytes) -> dict[str, byt
     return routes
 
 
+def assert_to_refused(tmp_path: Path, routes: dict[str, bytes], release: str, *says: str) -> None:
+    """``to release`` against ``routes`` served on 127.0.0.1: exit 3, one line saying each of
+    ``says`` (``{base}`` in them is the server's URL), the repository and git as they were."""
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=routes)) as srv:
+        outcome = run_cli("to", release, "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert_exit_3(outcome, *(said.format(base=srv.base_url) for said in says))
+    assert git_state(repo) == before
+
+
 def flux2_crds() -> bytes:
     """The CRDs of the local repository's flux2 2.15.0 chart (tests/support/helm_repo)."""
     charts = flux_repo_routes(keep=frozenset({"2.15.0"}))
@@ -454,14 +469,9 @@ def test_an_archive_without_a_readable_chart_yaml_is_refused_by_to(
     missing"), so it is no chart 2.15.0. ``to 2.5.1`` pinned it and committed, exit 0."""
     crds = {"flux2/templates/crds.yaml": b"kind: ConfigMap\n"}
     body = targz(crds if chart_yaml is None else {"flux2/Chart.yaml": chart_yaml, **crds})
-    routes = routes_serving("2.15.0", "2.5.1", body)
-    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
-    before = git_state(repo)
-    with serve(HelmServer(routes=routes)) as srv:
-        outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
-    assert_exit_3(outcome, f"{srv.url('/charts/flux2-2.15.0.tgz')}: chart flux2 2.15.0 has no "
-                  "readable Chart.yaml at its top")  # fmt: skip
-    assert git_state(repo) == before
+    assert_to_refused(tmp_path, routes_serving("2.15.0", "2.5.1", body), "2.5.1",
+                      "{base}/charts/flux2-2.15.0.tgz: chart flux2 2.15.0 has no readable "
+                      "Chart.yaml at its top")  # fmt: skip
     assert [name for name in cached_files(tmp_path) if name.endswith(".tgz")] == []
 
 
@@ -497,6 +507,46 @@ def test_an_archive_of_another_chart_is_refused_by_to(tmp_path: Path) -> None:
     assert git_state(repo) == before
 
 
+@pytest.mark.parametrize(
+    ("entry_name", "chart_yaml", "says"),
+    [
+        ("ingress-nginx", b"name: ingress-nginx\nversion: 2.15.0\nappVersion: 2.5.1\n",
+         "declares name ingress-nginx in its Chart.yaml, but the Helm index "
+         "{base}/index.yaml lists it with flux2"),
+        (None, b"name: ingress-nginx\nversion: 2.15.0\nappVersion: 2.5.1\n",
+         "declares name ingress-nginx in its Chart.yaml, but the Helm index "
+         "{base}/index.yaml lists it with flux2"),
+        ("flux2", b"name: flux2\nversion: 2.15.0\n",
+         "declares no appVersion in its Chart.yaml, but the Helm index {base}/index.yaml "
+         "lists it with 2.5.1"),
+        ("flux2", b"appVersion: 2.5.1\n",
+         "chart flux2 2.15.0's Chart.yaml declares no name and no version, which Helm requires "
+         "of every chart it loads, so it is no chart Helm installs"),
+        ("flux2", b"name: flux2\nversion: ''\nappVersion: 2.5.1\n",
+         "chart flux2 2.15.0's Chart.yaml declares no version, which Helm requires"),
+    ],
+    ids=["entry-named-as-the-other-chart", "entry-unnamed", "no-app-version", "no-name-version",
+         "empty-version"],
+)  # fmt: skip
+def test_an_archive_the_flux2_entry_serves_must_be_a_flux2_chart_helm_loads(
+    tmp_path: Path, entry_name: str | None, chart_yaml: bytes, says: str
+) -> None:
+    """The index's ``flux2`` entry 2.15.0 serves, digest matching, an archive whose Chart.yaml
+    is no flux2 chart of that appVersion: the entry names the other chart it serves (or no
+    chart at all), so the name check, made against the entry's own name, passed; or the
+    Chart.yaml declares no appVersion, or no name or version (Helm refuses to load such a
+    chart). ``to 2.5.1`` pinned each and committed, exit 0. Each is exit 3, nothing written."""
+    body = targz({"chart/Chart.yaml": b"apiVersion: v2\n" + chart_yaml})
+    routes = routes_serving("2.15.0", "2.5.1", body)
+    index = json.loads(routes["/index.yaml"])
+    entry = next(e for e in index["entries"]["flux2"] if e["version"] == "2.15.0")
+    del entry["name"]
+    if entry_name is not None:
+        entry["name"] = entry_name
+    routes["/index.yaml"] = json.dumps(index).encode()
+    assert_to_refused(tmp_path, routes, "2.5.1", "error: {base}/charts/flux2-2.15.0.tgz: ", says)
+
+
 @pytest.mark.parametrize("urls", [[None], [123], [""]], ids=["null", "number", "empty"])
 def test_an_entry_whose_urls_are_no_text_names_no_download(
     tmp_path: Path, urls: list[object]
@@ -515,6 +565,28 @@ def test_an_entry_whose_urls_are_no_text_names_no_download(
     assert git_state(repo) == before
 
 
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://[oops/flux2-2.15.0.tgz", "Invalid IPv6 URL"),
+        ("http://example.invalid:eighty/flux2-2.15.0.tgz", "Port could not be cast"),
+    ],
+    ids=["bracket", "port"],
+)
+def test_an_entry_whose_url_does_not_parse_is_the_index_s_error(
+    tmp_path: Path, url: str, why: str
+) -> None:
+    """The index names a chart URL urllib cannot split (an unclosed ``[``, a port that is no
+    number): ``to 2.5.1`` wrote every pin, then its gate, fetching the archive to validate
+    the Flux objects, ended in exit 70 (ValueError). It is exit 3 naming the URL."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    index = json.loads(routes["/index.yaml"])
+    next(e for e in index["entries"]["flux2"] if e["version"] == "2.15.0")["urls"] = [url]
+    routes["/index.yaml"] = json.dumps(index).encode()
+    assert_to_refused(tmp_path, routes, "2.5.1", "error: chart flux2 2.15.0: the index "
+                      f"{{base}}/index.yaml names {url}, which is no URL ({why}")  # fmt: skip
+
+
 @pytest.mark.parametrize("where", ["/index.yaml", "/charts/flux2-2.14.1.tgz"])
 def test_a_redirect_to_a_local_file_is_never_followed(tmp_path: Path, where: str) -> None:
     """The index, or a chart archive it names, answers 302 to ``file:///etc/passwd``: ``to``
@@ -529,23 +601,41 @@ def test_a_redirect_to_a_local_file_is_never_followed(tmp_path: Path, where: str
     assert git_state(repo) == before
 
 
-@pytest.mark.parametrize("second", ["flux2/./Chart.yaml", "other/Chart.yaml"])
+@pytest.mark.parametrize("second", ["flux2/./Chart.yaml", "other/Chart.yaml", "flux2/Chart.yaml"])
 def test_an_archive_with_a_second_chart_yaml_helm_would_read_is_refused_by_to(
     tmp_path: Path, second: str
 ) -> None:
     """Helm loads each member as its path without the first folder, whatever that folder's
     name, and the last Chart.yaml it meets is the chart's. An archive holding flux2/Chart.yaml
     as the index lists it, then another Chart.yaml to Helm declaring appVersion 2.4.0: the
-    check read the first, and ``to 2.5.1`` pinned a chart that deploys Flux 2.4.0, exit 0."""
+    check read the first, and ``to 2.5.1`` pinned a chart that deploys Flux 2.4.0, exit 0.
+    The same path listed twice (``flux2/Chart.yaml`` again) was read as one member, the
+    last: what Helm reads, but not what a reader taking the first does; refused alike."""
     listed = b"apiVersion: v2\nname: flux2\nversion: 2.15.0\nappVersion: 2.5.1\n"
-    body = targz({"flux2/Chart.yaml": listed, second: listed.replace(b"2.5.1", b"2.4.0")})
+    body = targz([("flux2/Chart.yaml", listed), (second, listed.replace(b"2.5.1", b"2.4.0"))])
     repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
     before = git_state(repo)
     with serve(HelmServer(routes=routes_serving("2.15.0", "2.5.1", body))) as srv:
         outcome = run_cli("to", "2.5.1", "--repo", str(repo), "--helm-repo", srv.base_url)
-    assert_exit_3(outcome, f"{srv.url('/charts/flux2-2.15.0.tgz')}: chart flux2 2.15.0 holds 2 "
-                  f"files Helm reads as its Chart.yaml (flux2/Chart.yaml, {second}): refusing")  # fmt: skip
+    assert_exit_3(outcome, f"{srv.url('/charts/flux2-2.15.0.tgz')}: archive members "
+                  f"'flux2/Chart.yaml' and '{second}' are one file to Helm ('Chart.yaml'): "
+                  "refusing an archive whose chart depends on which one is read last")  # fmt: skip
     assert git_state(repo) == before
+
+
+def test_a_crd_template_helm_would_read_from_another_member_is_refused(tmp_path: Path) -> None:
+    """A new chart (2.99.0, which the bundled catalog does not know, so its CRDs are read from
+    the archive) holding ``flux2/templates/crds.yaml`` and, after it, a decoy that Helm reads
+    as the same template (``a/templates/crds.yaml``, no CRD in it): Helm renders the one it
+    meets last, the decoy, so installs none of the CRDs, while fluxbump read them from the
+    first and ``to 2.99.0`` judged and pinned the chart, exit 0. Exit 3, nothing written."""
+    routes, archive = new_release_routes("2.99.0")
+    with tarfile.open(fileobj=io.BytesIO(routes[archive])) as tar:
+        members = [(m.name, tar.extractfile(m).read()) for m in tar if m.isreg()]  # type: ignore[union-attr]
+    body = targz([*members, ("a/templates/crds.yaml", b"kind: ConfigMap\n")])
+    assert_to_refused(tmp_path, routes_serving("2.99.0", "2.99.0", body), "2.99.0",
+                      f"{{base}}{archive}: archive members 'flux2/templates/crds.yaml' and "
+                      "'a/templates/crds.yaml' are one file to Helm ('templates/crds.yaml')")  # fmt: skip
 
 
 CHART_2_15_0 = {

@@ -181,3 +181,54 @@ def test_an_entry_whose_chart_version_is_no_semver_does_not_make_a_cached_index_
     assert (
         f"({srv.base_url}/index.yaml may predate it: cannot be proven without the live index)"
     ) in outcome.stderr, outcome.stderr
+
+
+@pytest.mark.parametrize("field", ["version", "appVersion"])
+def test_a_version_ending_in_a_newline_is_no_semver_and_its_entry_is_skipped(
+    tmp_path: Path, field: str
+) -> None:
+    """A lying index lists chart 2.16.0 (Flux 2.5.1) with ``"2.16.0\\n"`` as its version (or
+    ``"2.5.1\\n"`` as its appVersion): the pin pattern's ``$`` matched before the newline, so
+    it passed as SemVer and semver's own parse then raised: ``resolve`` and ``to`` ended in
+    exit 70 ("unexpected error (ValueError: 2.16.0"). It is no SemVer, so Helm skips the
+    entry: the release resolves to the chart an honest entry names, and ``to`` moves there."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    index = json.loads(routes["/index.yaml"])
+    charts = index["entries"]["flux2"]
+    lying = {**charts[0], "version": "2.16.0", "appVersion": "2.5.1"}
+    lying[field] += "\n"
+    charts.insert(0, lying)
+    routes["/index.yaml"] = json.dumps(index).encode()
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    with serve(HelmServer(routes=routes)) as srv:
+        resolved = run_cli("resolve", "latest", "--json", "--helm-repo", srv.base_url)
+        assert resolved.code == 0, resolved.stderr
+        assert json.loads(resolved.stdout)["candidates"] == ["2.15.0"]
+        moved = run_cli("to", "2.5.1", "--json", "--repo", str(repo), "--helm-repo", srv.base_url)
+    assert moved.code == 0, moved.stderr
+    assert json.loads(moved.stdout)["to"] == {"release": "2.5.1", "chart": "2.15.0"}
+
+
+def test_a_pre_release_chart_of_a_stable_release_is_chosen_only_with_pre(tmp_path: Path) -> None:
+    """An index listing chart 2.16.0-rc.1 beside 2.15.0, both carrying Flux 2.5.1: ``resolve
+    2.5.1`` and ``to latest`` took the release candidate (the highest), which Helm's ranges,
+    Renovate and fluxbump's own ``latest`` leave out unless pre-releases are asked for. The
+    stable chart is chosen; ``--pre`` takes the candidate."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    index = json.loads(routes["/index.yaml"])
+    charts = index["entries"]["flux2"]
+    stable = next(e for e in charts if e["version"] == "2.15.0")
+    charts.insert(0, {**stable, "version": "2.16.0-rc.1"})
+    routes["/index.yaml"] = json.dumps(index).encode()
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    with serve(HelmServer(routes=routes)) as srv:
+        resolved = run_cli("resolve", "2.5.1", "--json", "--helm-repo", srv.base_url)
+        candidate = run_cli("resolve", "2.5.1", "--pre", "--json", "--helm-repo", srv.base_url)
+        planned = run_cli("to", "latest", "--dry-run", "--json", "--repo", str(repo),
+                          "--helm-repo", srv.base_url)  # fmt: skip
+    assert resolved.code == 0, resolved.stderr
+    assert json.loads(resolved.stdout)["chart"] == "2.15.0"
+    assert json.loads(resolved.stdout)["candidates"] == ["2.16.0-rc.1", "2.15.0"]
+    assert json.loads(candidate.stdout)["chart"] == "2.16.0-rc.1"
+    assert planned.code == 0, planned.stderr
+    assert json.loads(planned.stdout)["to"] == {"release": "2.5.1", "chart": "2.15.0"}

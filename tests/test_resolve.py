@@ -84,7 +84,7 @@ def test_the_release_after_the_index_is_not_taken_for_a_chart_version() -> None:
     assert "(to mean that chart, give the release, 2.0.0)" in outcome.stderr
 
 
-@pytest.mark.parametrize("bad", ["2.4", "v2.4.0; rm -rf /", "../2.4.0"])
+@pytest.mark.parametrize("bad", ["2.4", "v2.4.0; rm -rf /", "../2.4.0", "v2.4.0\n"])
 def test_malformed_version_is_exit_2_without_network(helm_server: HelmServer, bad: str) -> None:
     result = run_cli("resolve", bad, "--helm-repo", helm_server.base_url)
     assert result.code == 2

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urljoin, urlparse
+from urllib.parse import unquote, urljoin, urlparse, urlsplit, urlunsplit
 
 from fluxbump.errors import ResolutionError
 from fluxbump.remote import files, http, inflate
@@ -59,58 +59,80 @@ def fetch_chart_archive(
     if not entry.urls:
         raise ResolutionError(f"chart {chart} {version}: the index lists no download URL")
     label = f"chart {chart} {version}"
-    url = resolve_chart_url(index.url, entry.urls[0])
-    refuse_unsafe_source(index.url, url, label)
+    url = _chart_url(index, entry.urls[0], label)
+    source = http.shown(url)  # (its query, the index's, may carry a token: never printed)
     digest = _normal_digest(entry.digest, label)
     path = _cache_path(digest, url)
     cached = _read_cached(path, digest)
     if cached is not None:
         # The digest proves the bytes, not the entry's other fields: check them on every read.
-        _refuse_mislabelled(chart_members(cached, url, limits), entry, index.url, url)
+        _refuse_mislabelled(chart_members(cached, source, limits), chart, entry, index.url, source)
         return cached
     if offline:
         raise ResolutionError(
             f"offline: {label} is not in the chart cache ({path}); run once without --offline"
         )
     body = _download(url, label, limits)
-    _verify_digest(body, digest, label, url)
-    members = chart_members(body, url, limits)  # refuse unsafe archives before caching
-    _refuse_mislabelled(members, entry, index.url, url)
+    _verify_digest(body, digest, label, source)
+    members = chart_members(body, source, limits)  # refuse unsafe archives before caching
+    _refuse_mislabelled(members, chart, entry, index.url, source)
     _write_cached(path, body)
     return body
 
 
 def _refuse_mislabelled(
-    members: dict[str, bytes], entry: ChartEntry, index_url: str, url: str
+    members: dict[str, bytes], chart: str, entry: ChartEntry, index_url: str, url: str
 ) -> None:
     """The archive's own Chart.yaml must agree with its index entry: Helm deploys the
     appVersion the chart declares, while fluxbump maps a Flux release to a chart by the
-    index's; an entry rewritten by a mirror would pin a chart shipping another release."""
-    tops = [name for name in members if _helm_name(name) == "Chart.yaml"]
-    if len(tops) > 1:
-        raise ResolutionError(
-            f"{url}: chart {entry.name} {entry.version} holds {len(tops)} files Helm reads as "
-            f"its Chart.yaml ({', '.join(tops)}): refusing an archive whose chart depends on "
-            "which one is read last"
-        )
-    declared = _declared(members[tops[0]]) if tops else None
-    if declared is None:
-        raise ResolutionError(
-            f"{url}: chart {entry.name} {entry.version} has no readable Chart.yaml at its top, "
-            "so it is no chart Helm installs (a mirror or proxy served something else?): "
-            "refusing it"
-        )
-    listed_fields = (("name", entry.name), ("version", entry.version),
+    index's; an entry rewritten by a mirror would pin a chart shipping another release.
+    The name is the chart looked up (the index's key): an entry's own ``name`` is the
+    index's word too, and a lying one named the other chart it served, or none."""
+    label = f"chart {chart} {entry.version}"
+    declared = _chart_yaml(members, label, url)
+    listed_fields = (("name", chart), ("version", entry.version),
                      ("appVersion", entry.app_version))  # fmt: skip
     for key, listed in listed_fields:
         found = declared.get(key)
-        if found is None or not listed or str(found).removeprefix("v") == listed.removeprefix("v"):
+        if not listed or _agree(key, found, listed):
             continue
+        said = "no " + key if found is None else f"{key} {found}"
         raise ResolutionError(
-            f"{url}: chart {entry.name} {entry.version} declares {key} {found} in its "
-            f"Chart.yaml, but the Helm index {index_url} lists it with {listed}; one of them "
-            "was altered (a mirror or proxy rewrote it?): refusing the chart"
+            f"{url}: {label} declares {said} in its Chart.yaml, but the Helm index "
+            f"{index_url} lists it with {listed}; one of them was altered (a mirror or proxy "
+            "rewrote it?): refusing the chart"
         )
+
+
+def _chart_yaml(members: dict[str, bytes], label: str, url: str) -> dict[str, Any]:
+    """The data of the one Chart.yaml Helm reads from the archive, naming the chart and its
+    version as Helm requires of every chart it loads; else exit 3."""
+    # (at most one: ``chart_members`` refuses two members Helm reads as one file)
+    tops = [name for name in members if _helm_name(name) == "Chart.yaml"]
+    declared = _declared(members[tops[0]]) if tops else None
+    if declared is None:
+        raise ResolutionError(
+            f"{url}: {label} has no readable Chart.yaml at its top, so it is no chart Helm "
+            "installs (a mirror or proxy served something else?): refusing it"
+        )
+    missing = [key for key in ("name", "version") if declared.get(key) in (None, "")]
+    if missing:
+        raise ResolutionError(
+            f"{url}: {label}'s Chart.yaml declares no {' and no '.join(missing)}, which Helm "
+            "requires of every chart it loads, so it is no chart Helm installs (a mirror or "
+            "proxy served something else?): refusing it"
+        )
+    return declared
+
+
+def _agree(key: str, found: object, listed: str) -> bool:
+    """A Chart.yaml value and the index's are the same (absent: they differ); a version's
+    ``v`` prefix aside, never a name's (``vflux2`` is another chart)."""
+    if found is None:
+        return False
+    if key == "name":
+        return str(found) == listed
+    return str(found).removeprefix("v") == listed.removeprefix("v")
 
 
 def _helm_name(member: str) -> str:
@@ -133,12 +155,32 @@ def _declared(data: bytes) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-def resolve_chart_url(index_url: str, url: str) -> str:
-    """An index ``urls`` item made absolute: relative to the index's directory (URL or path)."""
+def _chart_url(index: HelmIndex, listed: str, label: str) -> str:
+    """An entry's URL made absolute and checked (``refuse_unsafe_source``). One that does not
+    parse as a URL (``https://[oops``, a port that is no number) is the index's error: urllib
+    raised ValueError, an exit 70 inside the post-write gate."""
+    try:
+        url = resolve_chart_url(index.url, listed, index.query)
+        refuse_unsafe_source(index.url, url, label)
+    except ValueError as exc:
+        raise ResolutionError(
+            f"{label}: the index {index.url} names {listed}, which is no URL ({exc}); refusing it"
+        ) from None
+    return url
+
+
+def resolve_chart_url(index_url: str, url: str, query: str = "") -> str:
+    """An index ``urls`` item made absolute: relative to the index's directory (URL or path).
+    A relative one on the index's own host gets the ``query`` of the index's URL, as Helm
+    gives it (a repository whose token or signature is a query asks it of its charts too);
+    one naming another host (``//other/x.tgz``) never does."""
     if urlparse(url).scheme in ("http", "https", "file"):
         return url
     if urlparse(index_url).scheme in ("http", "https", "file"):
-        return urljoin(index_url, url)  # "…/repo/index.yaml" + "x.tgz" -> "…/repo/x.tgz"
+        joined = urljoin(index_url, url)  # "…/repo/index.yaml" + "x.tgz" -> "…/repo/x.tgz"
+        if not query or _origin(joined) != _origin(index_url):
+            return joined
+        return urlunsplit(urlsplit(joined)._replace(query=query))
     if Path(url).is_absolute():
         return url
     if not index_url.endswith((".yaml", ".yml")):
@@ -238,7 +280,7 @@ def _download(url: str, label: str, limits: ArchiveLimits) -> bytes:
 def _http_get(url: str, label: str, limits: ArchiveLimits) -> bytes:
     reply = http.get(url, what=f"download {label}", max_bytes=limits.archive_bytes)
     if reply.status != 200:
-        raise ResolutionError(f"{label}: HTTP {reply.status} fetching {url}")
+        raise ResolutionError(f"{label}: HTTP {reply.status} fetching {http.shown(url)}")
     return reply.body
 
 
@@ -278,6 +320,7 @@ def _gunzip_bounded(archive: bytes, source: str, limit: int) -> bytes:
 
 def _safe_members(tar: tarfile.TarFile, source: str, limits: ArchiveLimits) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
+    read_as: dict[str, str] = {}  # the file Helm reads each member as -> that member
     for count, member in enumerate(tar, start=1):
         if count > limits.members:
             raise ResolutionError(f"{source}: archive has more than {limits.members} members")
@@ -287,8 +330,23 @@ def _safe_members(tar: tarfile.TarFile, source: str, limits: ArchiveLimits) -> d
                 f"{source}: unsafe archive member '{member.name}' ({problem}); refusing the chart"
             )
         if member.isreg():
+            _refuse_read_twice(read_as, member.name, source)
             files[member.name] = _read_member(tar, member, source, limits.member_bytes)
     return files
+
+
+def _refuse_read_twice(read_as: dict[str, str], name: str, source: str) -> None:
+    """Two members that are one file to Helm (the same path twice, ``flux2/./Chart.yaml``
+    beside ``flux2/Chart.yaml``, ``other/templates/crds.yaml`` beside ``flux2/…``): Helm
+    keeps the last it reads, ``tar -x`` too, others the first, and fluxbump read the CRDs of
+    whichever sorted last. ``helm package`` writes each file once: no chart holds both."""
+    key = _helm_name(name) or name  # (a file at the top, as in the flux CLI's archive)
+    if key in read_as:
+        raise ResolutionError(
+            f"{source}: archive members '{read_as[key]}' and '{name}' are one file to Helm "
+            f"('{key}'): refusing an archive whose chart depends on which one is read last"
+        )
+    read_as[key] = name
 
 
 def _member_problem(member: tarfile.TarInfo, limits: ArchiveLimits) -> str:

@@ -104,6 +104,14 @@ def is_loopback(url: str) -> bool:
         return False
 
 
+def shown(url: str) -> str:
+    """An HTTP URL as messages name it: without its query, which may carry anything (a
+    repository's token, a signed URL's signature). Any other text is returned whole."""
+    if not url.lower().startswith(("http://", "https://")):
+        return url
+    return url.split("?", 1)[0]
+
+
 def get(url: str, *, what: str, max_bytes: int, headers: Mapping[str, str] | None = None) -> Reply:
     """One GET in its own session (see ``Session.get``)."""
     with Session() as session:
@@ -176,8 +184,7 @@ class Session:
         )
 
     def _where(self, url: str) -> str:
-        absolute = url if "://" in url else self._base_url.rstrip("/") + url
-        return absolute.split("?", 1)[0]
+        return shown(url if "://" in url else self._base_url.rstrip("/") + url)
 
     def _send(self, request: _Request) -> Reply:
         import httpx

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urlparse, urlsplit, urlunsplit
 
 from fluxbump import versions
 from fluxbump.errors import IndexUnreadable, ResolutionError, UsageError
@@ -74,6 +74,9 @@ class HelmIndex:
     )
     # chart -> why each of its entries was left out (``_chart_entries``), said once consulted
     refused: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    # The query of the index URL the user gave (``url`` names it without: it may carry a
+    # token), sent again with the chart URLs relative to it, as Helm sends it.
+    query: str = ""
 
     def versions_of(self, chart: str) -> tuple[ChartEntry, ...]:
         self.consulted.add(chart)
@@ -133,12 +136,22 @@ def repo_problem(repo: str) -> str | None:
         parsed = urlparse(repo)
         if parsed.scheme in ("http", "https"):
             parsed.port  # noqa: B018 (raises ValueError for a port that is no number)
-            return None if parsed.hostname else "not a URL (no host)"
+            return _control_character(repo) or (None if parsed.hostname else "not a URL (no host)")
     except ValueError as exc:
         return f"not a URL ({exc})"
     if parsed.scheme and parsed.scheme != "file" and len(parsed.scheme) > 1:
         return f"unsupported scheme '{parsed.scheme}'"  # (one letter: a Windows drive)
     return None
+
+
+def _control_character(url: str) -> str | None:
+    """A control character in a URL: urllib drops a newline or tab (another URL than the
+    one written is asked), httpx refuses the others when asked, a network failure that fell
+    back to the bundled snapshot."""
+    found = next((c for c in url if ord(c) < 0x20 or ord(c) == 0x7F), None)
+    return (
+        None if found is None else f"not a URL (it holds a control character, U+{ord(found):04X})"
+    )
 
 
 def local_path(repo: str, named: str = "--helm-repo") -> Path | None:
@@ -151,14 +164,20 @@ def local_path(repo: str, named: str = "--helm-repo") -> Path | None:
     if parsed.scheme in ("http", "https"):
         return None
     path = Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(repo)
-    return path / "index.yaml" if path.is_dir() else path
+    try:
+        return path / "index.yaml" if path.is_dir() else path
+    except OSError:  # (a name too long for the file system: reading it names the error)
+        return path
 
 
 def index_url(repo: str) -> str:
-    """``…/helm-charts`` -> ``…/helm-charts/index.yaml``; a full ``index.yaml`` URL is kept."""
-    if repo.rstrip("/").endswith((".yaml", ".yml")):
+    """``…/helm-charts`` -> ``…/helm-charts/index.yaml``; a full ``index.yaml`` URL is kept.
+    A query (a token, a signature) stays the URL's query, as Helm keeps it: appended to the
+    whole text, ``index.yaml`` became part of the query's last value."""
+    parts = urlsplit(repo)
+    if parts.path.rstrip("/").endswith((".yaml", ".yml")):
         return repo
-    return repo.rstrip("/") + "/index.yaml"
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/index.yaml"))
 
 
 # --- parsing ---------------------------------------------------------------------------
@@ -564,12 +583,16 @@ def bundled_snapshot() -> HelmIndex:
 def _load_offline(url: str, because: str = "offline") -> IndexLoad:
     """The cached index, else the bundled snapshot; ``because`` starts the one warning."""
     cached = Cache.for_url(url).read()
+    shown = http.shown(url)
     if cached is not None:
-        index = dataclasses.replace(load_parsed(cached[0], url), complete=False)
+        index = _with_query(load_parsed(cached[0], shown), url)
         fetched = _fetched_on(cached[1])
-        return IndexLoad(index, (f"{because}: using cached index of {url}{fetched}",))
+        return IndexLoad(
+            dataclasses.replace(index, complete=False),
+            (f"{because}: using cached index of {shown}{fetched}",),
+        )
     warning = (
-        f"{because}: no cached index for {url}; using the bundled snapshot of "
+        f"{because}: no cached index for {shown}; using the bundled snapshot of "
         f"{SNAPSHOT_DATE} (releases after that date are unknown)"
     )
     return IndexLoad(dataclasses.replace(bundled_snapshot(), complete=False), (warning,))
@@ -654,16 +677,23 @@ def fetch_index(url: str) -> HelmIndex:
         reply = http.get(url, what=FETCH_INDEX, max_bytes=MAX_INDEX_BYTES, headers=headers)
     except ResolutionError as exc:  # no answer (network, 5xx, deadline): a cached copy may serve
         raise IndexUnreachable(exc.message) from None
+    shown = http.shown(url)
     if reply.status == 304 and cached is not None:
-        return load_parsed(cached[0], url)
-    text = index_text(reply, url)
-    index = load_parsed(text, url)  # validate before caching: never poison the cache
+        return _with_query(load_parsed(cached[0], shown), url)
+    text = index_text(reply, shown)
+    index = _with_query(load_parsed(text, shown), url)  # validated before caching: never poison it
     if not proven_whole(reply, text):
         # A cut body may still parse (cut between entries): used once, as an index that
         # cannot prove absence, but never cached to answer later offline runs.
         return dataclasses.replace(index, complete=False)
-    cache.write(text, _meta(reply, url))
+    cache.write(text, _meta(reply, shown))
     return index
+
+
+def _with_query(index: HelmIndex, url: str) -> HelmIndex:
+    """``index`` (named by ``url`` without its query) keeping that query for its charts."""
+    query = urlsplit(url).query
+    return dataclasses.replace(index, query=query) if query else index
 
 
 def proven_whole(reply: http.Reply, text: str) -> bool:

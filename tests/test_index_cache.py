@@ -87,3 +87,18 @@ def test_bundled_snapshot_repeat_load_is_equal(monkeypatch: pytest.MonkeyPatch) 
     first = index.bundled_snapshot()
     no_yaml_parse(monkeypatch)
     assert index.bundled_snapshot() == first
+
+
+@pytest.mark.parametrize(
+    ("text", "generated"),
+    [
+        ('apiVersion: v1\nentries: {}\ngenerated: "2026-04-15T05:03:54.119288482Z"\n',
+         "2026-04-15T05:03:54"),
+        ("apiVersion: v1\nentries:\n  a:\n  - generated: 2020-01-01T00:00:00Z\n", ""),
+        ('{"entries": {"a": [{"generated": "2020-01-01T00:00:00Z"}]},\n'
+         ' "generated": "2026-04-15T05:03:54Z"}', "2026-04-15T05:03:54"),
+        ("entries: {}\n", ""),
+    ],
+)  # fmt: skip
+def test_the_time_an_index_was_generated_is_its_top_level_key(text: str, generated: str) -> None:
+    assert index._generated(text) == generated

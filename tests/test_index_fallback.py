@@ -136,3 +136,29 @@ def test_a_bump_never_falls_back(tmp_path: Path, down: str) -> None:
     outcome = cli("to", "2.4.0", "--dry-run", "--repo", str(repo), "--helm-repo", down)
     assert outcome.code == 3
     assert "cannot fetch the Helm index after 3 tries" in outcome.stderr
+
+
+def test_an_index_generated_before_the_cached_copy_is_used_and_said(
+    tmp_path: Path, helm_server: HelmServer
+) -> None:
+    """A mirror gone stale, or a repository rolled back, served an older index than the one
+    cached from it: `resolve latest` named an older release, and `to latest` found nothing to
+    do, without a word. It is still what the server serves (used, and cached), but said."""
+    newer = helm_server.routes["/index.yaml"]
+    first = cli("resolve", "latest", "--helm-repo", helm_server.base_url)
+    assert first.code == 0 and warnings(first) == [], first.stderr
+    older = newer.replace(
+        b'"generated": "2026-04-15T05:03:54', b'"generated": "2026-03-01T10:00:00'
+    )
+    assert older != newer
+    helm_server.routes["/index.yaml"] = older
+    stale = cli("resolve", "latest", "--helm-repo", helm_server.base_url)
+    assert stale.code == 0, stale.stderr
+    assert warnings(stale) == [
+        f"warning: {helm_server.base_url}/index.yaml: the index served was generated at "
+        "2026-03-01 10:00:00 UTC, before the copy cached from it earlier (2026-04-15 05:03:54 "
+        "UTC): a stale mirror or a rolled-back repository; releases published since may be "
+        "missing from it"
+    ]
+    again = cli("resolve", "latest", "--helm-repo", helm_server.base_url)  # (304: the same)
+    assert again.code == 0 and warnings(again) == [], again.stderr

@@ -558,9 +558,9 @@ def load_index(
     if offline:
         return _load_offline(url)
     if not fallback:
-        return IndexLoad(fetch_index(url))
+        return fetch_index(url)
     try:
-        return IndexLoad(fetch_index(url))
+        return fetch_index(url)
     except IndexUnreachable as exc:
         return _load_offline(url, because=exc.message)
 
@@ -668,8 +668,9 @@ def _atomic_write(path: Path, text: str) -> None:
 # --- HTTP ------------------------------------------------------------------------------
 
 
-def fetch_index(url: str) -> HelmIndex:
-    """GET the index, revalidating a cached copy (If-None-Match / If-Modified-Since)."""
+def fetch_index(url: str) -> IndexLoad:
+    """GET the index, revalidating a cached copy (If-None-Match / If-Modified-Since); a
+    warning when it was generated before the cached copy (``_older_than_cached``)."""
     cache = Cache.for_url(url)
     cached = cache.read()
     headers = _validators(cached[1]) if cached else {}
@@ -679,15 +680,53 @@ def fetch_index(url: str) -> HelmIndex:
         raise IndexUnreachable(exc.message) from None
     shown = http.shown(url)
     if reply.status == 304 and cached is not None:
-        return _with_query(load_parsed(cached[0], shown), url)
+        return IndexLoad(_with_query(load_parsed(cached[0], shown), url))
     text = index_text(reply, shown)
     index = _with_query(load_parsed(text, shown), url)  # validated before caching: never poison it
+    older = _older_than_cached(text, cached[0] if cached else "", shown)
     if not proven_whole(reply, text):
         # A cut body may still parse (cut between entries): used once, as an index that
         # cannot prove absence, but never cached to answer later offline runs.
-        return dataclasses.replace(index, complete=False)
+        return IndexLoad(dataclasses.replace(index, complete=False), older)
     cache.write(text, _meta(reply, shown))
-    return index
+    return IndexLoad(index, older)
+
+
+# Helm's ``generated:`` time, to the second (it writes RFC 3339 in UTC, with nanoseconds).
+_GENERATED = re.compile(
+    r"^[\"']?generated[\"']?[ \t]*:[ \t]*[\"']?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)", re.MULTILINE
+)
+
+
+def _older_than_cached(text: str, cached: str, url: str) -> tuple[str, ...]:
+    """A warning when the index served was generated before the copy cached from the same
+    URL: a stale mirror or a repository rolled back, whose releases may be fewer (``to
+    latest`` then finds nothing to do, silently). It is used as served (the server is the
+    source of truth), and cached."""
+    served, kept = _generated(text), _generated(cached)
+    if not served or not kept or served >= kept:
+        return ()
+    return (
+        f"{url}: the index served was generated at {served.replace('T', ' ')} UTC, before "
+        f"the copy cached from it earlier ({kept.replace('T', ' ')} UTC): a stale mirror or "
+        "a rolled-back repository; releases published since may be missing from it",
+    )
+
+
+# The same in an index written as JSON, where the last one is taken: a tool writing JSON
+# (json.dumps of Helm's map) puts the top-level key after the entries, as Helm does.
+_GENERATED_JSON = re.compile(r'"generated"[ \t\r\n]*:[ \t\r\n]*"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)')
+
+
+def _generated(text: str) -> str:
+    """The index's ``generated`` time to the second, "" when it names none."""
+    found = _GENERATED.search(text)
+    if found is not None:
+        return found.group(1)
+    if not text.lstrip().startswith("{"):
+        return ""
+    times = _GENERATED_JSON.findall(text)
+    return times[-1] if times else ""
 
 
 def _with_query(index: HelmIndex, url: str) -> HelmIndex:

@@ -56,6 +56,7 @@ from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_commands, script_helm_commands
 from fluxbump.scan.sites.fluxcli import find_cli_pins
 from fluxbump.scan.sites.fluxinstance import (
+    find_script_instances,
     find_subchart_instances,
     find_template_instances,
     find_templated_instances,
@@ -684,6 +685,7 @@ RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
     find_install_commands,
     find_template_instances,
     find_terraform_instances,
+    find_script_instances,
 )
 # Flux release pins read during the cluster-file pass (``Survey.instances``); the other
 # pins that pass finds are flux-operator's chart pins.

@@ -27,6 +27,7 @@ from fluxbump.pins import (
 )
 from fluxbump.scan.sites import (
     argocd,
+    clusteraddons,
     helmchart,
     helmfile,
     kustomizehelm,
@@ -163,12 +164,12 @@ def may_pin(text: str, charts: frozenset[str]) -> bool:
     return _names_a_pin(text, charts)
 
 
-# Words one of which a document pinning a chart holds: its kind (a HelmChart's too), Argo CD's
-# or Sveltos's API group, a helmfile's list of releases, or a kustomization's list of charts to
-# inflate.
+# Words one of which a document pinning a chart holds: its kind (a HelmChart's too), Argo CD's,
+# Sveltos's, Cluster API's or Crossplane's API group, a helmfile's list of releases, or a
+# kustomization's list of charts to inflate.
 PIN_KIND_WORDS = (
     "HelmRelease", "OCIRepository", "argoproj.io", "releases:", "HelmChart", kustomizehelm.KEY,
-    sveltos.API_GROUP,
+    sveltos.API_GROUP, *clusteraddons.API_GROUPS,
 )  # fmt: skip
 
 
@@ -296,6 +297,11 @@ def _scan_document(
             (scan.unpinned if unpinned(site) else scan.sites).append(site)
     elif sveltos.holds_charts(root, kind):
         for site in sveltos.chart_pins(source, index, root, charts, f"{kind} {object_name(root)}"):
+            (scan.unpinned if unpinned(site) else scan.sites).append(site)
+    elif (installer := clusteraddons.installer_of(root, kind)) is not None:
+        owner = f"{kind} {object_name(root)}"
+        site = clusteraddons.chart_pin(source, index, root, installer, charts, owner)
+        if site is not None:
             (scan.unpinned if unpinned(site) else scan.sites).append(site)
     elif argocd.holds_application(root, kind):
         sites, missing = argocd.helm_sources(source, index, root, charts, object_name(root))

@@ -150,3 +150,13 @@ def test_a_body_that_is_yaml_only_once_the_shell_expands_it_leaves_the_release_u
     assert "nothing to do" in bump.stdout
     assert f"warning: {SCRIPT}:3: FluxInstance version heredoc names no Flux release" in bump.stderr
     assert snapshot(repo) == before
+
+
+def test_a_heredoc_after_thousands_of_shifts_and_other_closers_is_read(tmp_path: Path) -> None:
+    # each ``1 << n`` opens nothing (no line closes it); ``fi`` lines close no EOF heredoc
+    shifts = "".join(f"x=$((1 << n{i % 40}))\nif true; then :\nfi\n" for i in range(3000))
+    script = shifts + INSTANCE.replace("{version}", "2.4.0")
+    repo = script_repo(tmp_path, script)
+    assert instance_rows(repo) == [
+        (f"{SCRIPT}:9009", "FluxInstance flux-system/flux", "2.4.0", True)
+    ]

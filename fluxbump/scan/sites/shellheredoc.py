@@ -10,6 +10,8 @@ written (unproven).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -39,26 +41,45 @@ def yaml_bodies(source: SourceFile) -> Iterator[tuple[int, SourceFile, bool]]:
     if not source.rel.endswith(SCRIPTS) or b"<<" not in source.raw:
         return
     text, at = source.text, 0
-    while (opener := _OPENER.search(text, at)) is not None:
-        body = text.find("\n", opener.end()) + 1
-        close = _closing(opener).search(text, body) if body else None
-        if close is None:
-            at = opener.end()
+    closers = _closers(text)
+    for opener in _OPENER.finditer(text):
+        tag = opener["tag"]
+        if opener.start() < at or tag not in closers:  # (in a body; or a shift, ``1 << n``)
             continue
-        at = close.end()
+        body = text.find("\n", opener.end()) + 1
+        close = _closing(closers[tag], body, bool(opener["dash"])) if body else None
+        if close is None:
+            continue
+        at = close[1]
         if COMMENT.search(source.line_before(opener.start())) is not None:
             continue
-        written = text[body : close.start()]
+        written = text[body : close[0]]
         if opener["dash"]:
             written = _TABS.sub(lambda m: " " * len(m.group(0)), written)
         expands = not opener["quote"]
         yield body, SourceFile(source.rel, written.encode("utf-8"), written), expands
 
 
-def _closing(opener: re.Match[str]) -> re.Pattern[str]:
-    """The line that ends the body ``opener`` starts: its tag alone (after tabs, for ``<<-``)."""
-    indent = r"\t*" if opener["dash"] else ""
-    return re.compile(rf"^{indent}{re.escape(opener['tag'])}[ \t]*\r?$", re.MULTILINE)
+# A line that may close a heredoc: a word alone (after tabs, which only ``<<-`` allows).
+_CLOSER = re.compile(r"^(?P<tabs>\t*)(?P<tag>[A-Za-z_]\w*)[ \t]*\r?$", re.MULTILINE)
+# (start, end, indented by tabs) of each such line
+Closer = tuple[int, int, bool]
+
+
+def _closers(text: str) -> dict[str, list[Closer]]:
+    """Every line that may close a heredoc, by its word, in order: found in one pass, not
+    searched for from each opener (a script may write thousands of shifts)."""
+    found: dict[str, list[Closer]] = {}
+    for line in _CLOSER.finditer(text):
+        found.setdefault(line["tag"], []).append((line.start(), line.end(), bool(line["tabs"])))
+    return found
+
+
+def _closing(closers: list[Closer], body: int, dash: bool) -> Closer | None:
+    """The first of a tag's ``closers`` at or after ``body`` that closes it (one indented by
+    tabs closes a ``<<-`` heredoc only)."""
+    at = bisect.bisect_left(closers, (body, 0, False))
+    return next((c for c in itertools.islice(closers, at, None) if dash or not c[2]), None)
 
 
 def placed(script: SourceFile, offset: int, site: PinSite) -> PinSite:

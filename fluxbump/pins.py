@@ -47,6 +47,8 @@ class Role(StrEnum):
     # ``version`` (scan/sites/clusteraddons.py)
     CAPI_HELM = "Cluster API HelmChartProxy version"
     CROSSPLANE_HELM = "Crossplane Release chart version"
+    # a Pulumi YAML program's Helm resource (scan/sites/pulumiyaml.py)
+    PULUMI_HELM = "Pulumi YAML chart version"
     TERRAFORM_HELM = "Terraform helm_release version"
     # ``helm install|upgrade … flux2 --version X`` of a script: the community chart's version
     HELM_COMMAND = "helm install version"

@@ -546,6 +546,9 @@ _UNVERSIONED = {
         "installs {chart} with no chart version", "Crossplane's Helm provider",
         "'version: {version}' under spec.forProvider.chart", "",
     ),
+    Role.PULUMI_HELM: (  # (``pulumiyaml.chart_pins``)
+        "installs {chart} with no version", "Pulumi", "'version: {version}' under properties", "",
+    ),
 }  # fmt: skip
 
 

@@ -32,6 +32,7 @@ from fluxbump.scan.sites import (
     helmfile,
     kustomizehelm,
     object_name,
+    pulumiyaml,
     sveltos,
     writefiles,
 )
@@ -165,11 +166,11 @@ def may_pin(text: str, charts: frozenset[str]) -> bool:
 
 
 # Words one of which a document pinning a chart holds: its kind (a HelmChart's too), Argo CD's,
-# Sveltos's, Cluster API's or Crossplane's API group, a helmfile's list of releases, or a
-# kustomization's list of charts to inflate.
+# Sveltos's, Cluster API's or Crossplane's API group, a helmfile's list of releases, a
+# kustomization's list of charts to inflate, or a Pulumi YAML Helm resource's type.
 PIN_KIND_WORDS = (
     "HelmRelease", "OCIRepository", "argoproj.io", "releases:", "HelmChart", kustomizehelm.KEY,
-    sveltos.API_GROUP, *clusteraddons.API_GROUPS,
+    sveltos.API_GROUP, *clusteraddons.API_GROUPS, pulumiyaml.TYPE_PREFIX,
 )  # fmt: skip
 
 
@@ -307,6 +308,9 @@ def _scan_document(
         sites, missing = argocd.helm_sources(source, index, root, charts, object_name(root))
         scan.sites += sites
         scan.unpinned += missing
+    elif pulumiyaml.holds_resources(root, kind):
+        for site in pulumiyaml.chart_pins(source, index, root, charts):
+            (scan.unpinned if unpinned(site) else scan.sites).append(site)
     elif kind is None and writefiles.holds_files(root):  # a cloud-config: k3s manifests
         for site in writefiles.written_pins(source, root, charts):
             (scan.unpinned if unpinned(site) else scan.sites).append(site)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tests.support.cli_runner import run_cli
 from tests.support.fixtures import changed_lines, snapshot, write_repo
+from tests.test_terraform_instance import instance_rows
 
 SCRIPT = "scripts/bootstrap.sh"
 OPERATOR = """\
@@ -34,16 +35,6 @@ spec:
     registry: ghcr.io/fluxcd
 EOF
 """
-
-
-def instance_rows(repo: Path) -> list[tuple[str, str, str, bool]]:
-    outcome = run_cli("status", "--repo", str(repo), "--json", "--offline")
-    assert outcome.code in (0, 1), outcome.stdout + outcome.stderr
-    return [
-        (f"{s['file']}:{s['line']}", s["owner"], s["value"], s["proven"])
-        for s in json.loads(outcome.stdout)["sites"]
-        if s["role"] == "FluxInstance version"
-    ]
 
 
 def script_repo(tmp_path: Path, script: str) -> Path:

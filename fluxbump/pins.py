@@ -43,6 +43,12 @@ class Role(StrEnum):
     KUSTOMIZE_HELM = "kustomize helmCharts version"
     # a Sveltos ClusterProfile's or Profile's ``spec.helmCharts`` entry (scan/sites/sveltos.py)
     SVELTOS_HELM = "Sveltos helmCharts chartVersion"
+    # a Cluster API HelmChartProxy's ``spec.version``, a Crossplane Helm Release's chart
+    # ``version`` (scan/sites/clusteraddons.py)
+    CAPI_HELM = "Cluster API HelmChartProxy version"
+    CROSSPLANE_HELM = "Crossplane Release chart version"
+    # a Pulumi YAML program's Helm resource (scan/sites/pulumiyaml.py)
+    PULUMI_HELM = "Pulumi YAML chart version"
     TERRAFORM_HELM = "Terraform helm_release version"
     # ``helm install|upgrade … flux2 --version X`` of a script: the community chart's version
     HELM_COMMAND = "helm install version"

@@ -254,3 +254,41 @@ def test_terraform_naming_a_flux_chart_outside_a_helm_release_is_named(tmp_path:
     )
     moved_text = K0S_EXTENSIONS_TF.replace('"2.14.1"', '"2.15.0"')  # (the helm_release alone)
     assert (root / "terraform/extensions.tf").read_text("utf-8") == moved_text
+
+
+# dorn-haus/8 generates its manifests with Nix: the FluxInstance's version comes from a table
+# of versions (``v.flux.github-releases``), evaluated by Nix, read nowhere by fluxbump.
+NIX_INSTANCE = """\
+{self, v, ...}: {
+  kind = "FluxInstance";
+  apiVersion = "fluxcd.controlplane.io/v1";
+  # kind = "FluxInstance"; (a comment names nothing)
+  spec.distribution.version = v.flux.github-releases;
+}
+"""
+# Its flake's download of the CLI is a pin (read, moved), not named as code.
+NIX_FLAKE = """\
+{
+  flux = pkgs.fetchurl {
+    url = "https://github.com/fluxcd/flux2/releases/download/v2.4.0/flux_2.4.0_linux_amd64.tar.gz";
+  };
+}
+"""
+
+
+def test_a_nix_expression_writing_a_fluxinstance_is_named(tmp_path: Path) -> None:
+    files = {"manifests/flux-instance.yaml.nix": NIX_INSTANCE, "flake.nix": NIX_FLAKE}
+    root = write_repo(tmp_path / "repo", files)
+    check = run_cli("check", "--repo", str(root), "--offline")
+    assert check.code == 0, check.stdout + check.stderr
+    said = [line for line in check.stderr.splitlines() if "this Nix expression pins" in line]
+    assert said == [
+        "warning: manifests/flux-instance.yaml.nix:2: this Nix expression pins a FluxInstance "
+        "here, which fluxbump does not read, check or move: move it by hand when Flux moves, or "
+        "list the file under exclude: in .fluxbump.yaml if it does not deploy this repository's "
+        "Flux"
+    ], check.stderr
+    status = run_cli("status", "--repo", str(root), "--json", "--offline")
+    assert {
+        (f"{s['file']}:{s['line']}", s["value"]) for s in json.loads(status.stdout)["sites"]
+    } == {("flake.nix:3", "2.4.0")}  # (the asset's path and its name: both read, not named)

@@ -500,6 +500,8 @@ def _templated(pin: PinSite) -> str | None:
         return f"{pin.value} is a Terraform expression fluxbump does not evaluate"  # local.v
     if is_written(pin) and ("${" in pin.value or "%{" in pin.value):
         return _rendered(pin.value)
+    if pin.role is Role.PULUMI_HELM and "${" in pin.value:  # (an interpolation of the program)
+        return f"{pin.value} is what the Pulumi stack's configuration gives"
     if "{{" not in pin.value:
         return None
     if pin.role is Role.HELM_COMMAND:  # an Ansible variable its role leaves to an inventory

@@ -33,7 +33,7 @@ from fluxbump.scan.chartsources import foreign_releases
 from fluxbump.scan.detect import Detected, component_for, detect
 from fluxbump.scan.forked import in_two
 from fluxbump.scan.jinja import rendered_names, template_note, template_sources, unread_note
-from fluxbump.scan.programs import program_files, program_notes, terraform_notes
+from fluxbump.scan.programs import nix_notes, program_files, program_notes, terraform_notes
 from fluxbump.scan.releases import (
     NO_PIN,
     ScannedFiles,
@@ -56,6 +56,7 @@ from fluxbump.scan.sites.chartlock import LockedChart, lock_path, locked_chart
 from fluxbump.scan.sites.cloudinit import find_install_pins, helm_commands, script_helm_commands
 from fluxbump.scan.sites.fluxcli import find_cli_pins
 from fluxbump.scan.sites.fluxinstance import (
+    find_script_instances,
     find_subchart_instances,
     find_template_instances,
     find_templated_instances,
@@ -684,6 +685,7 @@ RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
     find_install_commands,
     find_template_instances,
     find_terraform_instances,
+    find_script_instances,
 )
 # Flux release pins read during the cluster-file pass (``Survey.instances``); the other
 # pins that pass finds are flux-operator's chart pins.
@@ -731,19 +733,20 @@ def survey(
 
 
 def _say_program_pins(found: Survey, files: list[str], renovate: RenovatePaths | None) -> None:
-    """Each line of a Pulumi or CDK program that pins Flux, or of Terraform naming a Flux
-    chart outside a ``helm_release`` (``scan/programs.py``), said with its file:line: code is
-    never read as a pin-site, nor moved."""
+    """Each line of a Pulumi or CDK program that pins Flux, of Terraform naming a Flux chart
+    outside a ``helm_release``, or of a Nix expression writing a FluxInstance
+    (``scan/programs.py``), said with its file:line: code is never read as a pin-site, nor
+    moved."""
     for rel in program_files(files):
         if matches(rel, found.config.exclude) or (renovate is not None and renovate.skips(rel)):
             continue
         for note in program_notes(found.root, rel):
             note_skipped(note)
     for rel in files:
-        if not rel.endswith(".tf") or matches(rel, found.config.exclude):
+        if not rel.endswith((".tf", ".nix")) or matches(rel, found.config.exclude):
             continue
         if renovate is None or not renovate.skips(rel):
-            for note in terraform_notes(found.root, rel):
+            for note in terraform_notes(found.root, rel) + nix_notes(found.root, rel):
                 note_skipped(note)
 
 

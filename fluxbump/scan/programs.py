@@ -106,6 +106,26 @@ def terraform_notes(root: Path, rel: str) -> list[PlacedWarning]:
     return _notes(rel, source.text, "Terraform value", terraform=True)
 
 
+def nix_notes(root: Path, rel: str) -> list[PlacedWarning]:
+    """A warning for each line of a Nix expression that writes a FluxInstance or names a Flux
+    chart: manifests Nix generates (dorn-haus/8's ``flux-instance.yaml.nix`` takes its
+    ``distribution.version`` from a table of versions), read nowhere. A Nix download of the
+    CLI is a pin (``sites/fluxcli.py``), not named here."""
+    source = _flux_source(root, rel) if rel.endswith(".nix") else None
+    if source is None:
+        return []
+    notes = []
+    for number, line in enumerate(lines(source.text), 1):
+        found = _CHART.search(line) or _NIX_INSTANCE.search(line)
+        if found is not None and not line.lstrip().startswith("#"):
+            notes.append(PlacedWarning(rel, number, _message("Nix expression", found["what"])))
+    return notes
+
+
+# A FluxInstance's kind as a Nix string (``kind = "FluxInstance";``).
+_NIX_INSTANCE = re.compile(r"""(?<=["'])(?P<what>FluxInstance)(?=["'])""")
+
+
 def _flux_source(root: Path, rel: str) -> SourceFile | None:
     """The file when it is text naming flux; None otherwise (too large, not text)."""
     try:

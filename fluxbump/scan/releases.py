@@ -538,6 +538,17 @@ _UNVERSIONED = {
         "deploys {chart} with no spec.version", "its controller", "'version: {version}' under spec",
         "HelmChart ",
     ),
+    Role.CAPI_HELM: (  # (``clusteraddons.chart_pin``: its owner names the kind)
+        "installs {chart} with no spec.version", "Cluster API's Helm add-on provider",
+        "'version: {version}' under spec", "",
+    ),
+    Role.CROSSPLANE_HELM: (
+        "installs {chart} with no chart version", "Crossplane's Helm provider",
+        "'version: {version}' under spec.forProvider.chart", "",
+    ),
+    Role.PULUMI_HELM: (  # (``pulumiyaml.chart_pins``)
+        "installs {chart} with no version", "Pulumi", "'version: {version}' under properties", "",
+    ),
 }  # fmt: skip
 
 

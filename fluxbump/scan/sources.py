@@ -17,7 +17,7 @@ from typing import NoReturn
 from fluxbump.config import CONFIG_NAME
 from fluxbump.errors import NotRegularFile, UsageError
 from fluxbump.pins import PinSite, Role
-from fluxbump.scan.walked import SKIP_DIRS
+from fluxbump.scan.walked import CHARTFILE, SKIP_DIRS, tanka_vendored
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 # A file read as a manifest is read to one byte past the size one may have: a larger one is
@@ -564,8 +564,11 @@ def _walk(directory: str, prefix: str, inside: str) -> Iterator[str]:
             note = f"{prefix[:-1]}/: cannot list it ({reason}); its files were not read"
             _UNFOLLOWED[note] = None
         return
-    # A chart's charts/ holds vendored subcharts (their own Chart.yaml), never our pins.
+    # A chart's charts/ holds vendored subcharts (their own Chart.yaml), never our pins; so
+    # does the folder Tanka vendors other projects' charts into.
     skip = SKIP_DIRS | {"charts"} if "Chart.yaml" in files else SKIP_DIRS
+    if CHARTFILE in files:
+        skip = skip | tanka_vendored(directory)
     for name in sorted(files):
         yield prefix + name
     for name in sorted(dirs):

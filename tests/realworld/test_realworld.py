@@ -253,6 +253,7 @@ CHAM_FLUX = "kubernetes/base/flux-system/flux-{}.yaml"
 EVO_VARS = "Ansible/roles/app-flux-cli/vars/main.yml"
 TF_HELM = "examples/helm-install/main.tf"
 XUN_SET = "kubernetes/clusters/cluster-00/flux-system/{}/app/helmrelease.yaml"
+HUB_CERT_MANAGER = "deploy/infra-controllers/cert-manager.yaml"
 SOURCE_V1 = (
     "apiVersion: source.toolkit.fluxcd.io/v1beta2",
     "apiVersion: source.toolkit.fluxcd.io/v1",
@@ -379,6 +380,20 @@ BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
             ("Chart.lock", 6, 'generated: "2024-02-23T10:56:27.402747564Z"', NEW_TIME),
             ("Chart.yaml", 5, "version: 0.2.0", "version: 0.2.1"),
             ("Chart.yaml", 10, "    version: v1.14.3", "    version: v1.14.4"),
+        ],
+    ),
+    # No pin names a release (the hub's Flux is what the action's newest CLI installs), but
+    # the spokes' objects are at APIs 2.8.5 no longer serves: they move, and nothing else.
+    "fluxcd-flux2-hub-spoke-example": (
+        ("to", "2.8.5"),
+        [
+            (HUB_CERT_MANAGER, 2, *SOURCE_V1),
+            (
+                HUB_CERT_MANAGER,
+                10,
+                "apiVersion: helm.toolkit.fluxcd.io/v2beta2",
+                "apiVersion: helm.toolkit.fluxcd.io/v2",
+            ),
         ],
     ),
     # Ansible downloads the Flux CLI of flux_cli_ver, which then bootstraps the cluster: the
@@ -1064,3 +1079,20 @@ def test_the_kustomize_build_a_talos_cluster_applies_is_named_when_its_ref_moves
     checked = run_cli("check", "--offline", "--repo", str(root), env=cache)
     assert checked.code == 0, checked.stdout + checked.stderr
     assert named in checked.stderr.splitlines()
+
+
+def test_a_nix_generated_fluxinstance_is_named_and_a_tenant_file_under_flux_s_name_is_not(
+    repositories: dict[str, Path], cache: dict[str, str]
+) -> None:
+    # dorn-haus/8: Nix writes the FluxInstance (its version from cluster/versions.nix): named at
+    # its kind line, never read. flux2-hub-spoke-example: hub/flux-system/gotk-components.yaml
+    # holds the tenants' RBAC, no flux install output: no bootstrap pin, no warning of it.
+    nix = run_cli("check", "--offline", "--repo", str(repositories["dorn-haus-8"]), env=cache)
+    assert nix.code == 0, nix.stdout + nix.stderr
+    assert [line.split(": this ")[0] for line in nix.stderr.splitlines() if "Nix" in line] == [
+        "warning: manifests/flux-system/flux-instance.yaml.nix:8"
+    ]
+    hub = "fluxcd-flux2-hub-spoke-example"
+    spoke = run_cli("check", "--offline", "--repo", str(repositories[hub]), env=cache)
+    assert spoke.code == 0, spoke.stdout + spoke.stderr
+    assert "gotk-components" not in spoke.stdout + spoke.stderr

@@ -32,7 +32,7 @@ from dataclasses import replace
 
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, PlacedWarning, Role, yaml_site
-from fluxbump.scan.sites import devcontainer
+from fluxbump.scan.sites import devcontainer, shellheredoc
 from fluxbump.scan.sites.kustomizeremote import COMMENT, follow_file_variables
 from fluxbump.scan.sources import SourceFile, lines
 from fluxbump.yamlio import blockyaml, yamldoc
@@ -173,6 +173,8 @@ def find_written_cli_pins(source: SourceFile) -> list[PinSite]:
         pins += _image_pins(source)
     if _IMAGE_NAME[:-1].encode() in source.raw and source.rel.endswith((".yaml", ".yml")):
         pins += _image_value_pins(source)
+    if _IMAGE_NAME[:-1].encode() in source.raw and source.rel.endswith(shellheredoc.SCRIPTS):
+        pins += _heredoc_image_value_pins(source)
     return sorted(pins, key=lambda site: site.start)  # (in the file's order, whatever the kind)
 
 
@@ -195,6 +197,16 @@ def _image_value_pins(source: SourceFile) -> list[PinSite]:
             if tag is not None and tag.value:
                 sites.append(yaml_site(Role.CLI, source.rel, tag, subject=SUBJECT, owner=IMAGE))
     return sorted(sites, key=lambda site: site.start)
+
+
+def _heredoc_image_value_pins(source: SourceFile) -> list[PinSite]:
+    """The same tags in the YAML a shell script writes in a heredoc (the flux2 chart's
+    values it installs with: ``cat > values.yaml <<EOF``, ``cli: {image: …, tag: v2.2.0}``)."""
+    return [
+        shellheredoc.placed(source, offset, site)
+        for offset, body, _ in shellheredoc.yaml_bodies(source)
+        for site in _image_value_pins(body)
+    ]
 
 
 def _mappings(root: object) -> Iterator[tuple[yamldoc.YamlPath, object]]:

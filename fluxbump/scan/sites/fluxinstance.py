@@ -25,9 +25,11 @@ from fluxbump.scan.sites import (
     object_name,
     resourceset,
     scalar_span,
+    shellheredoc,
     terraform,
     writefiles,
 )
+from fluxbump.scan.sites.kustomizeremote import follow_file_variables
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -57,6 +59,8 @@ def find_flux_instance(source: SourceFile) -> list[PinSite]:
         return find_template_instances(source)
     if source.rel.endswith(".tf"):
         return find_terraform_instances(source)
+    if source.rel.endswith(shellheredoc.SCRIPTS):
+        return find_script_instances(source)
     sites = []
     for index, root, at in resourceset.objects(blockyaml.compose_all(source.text, source.rel)):
         sites += resourceset.placed(_object_pins(source, index, root), at)
@@ -140,6 +144,32 @@ def _heredoc_instances(source: SourceFile) -> list[PinSite]:
     return sites
 
 
+def find_script_instances(source: SourceFile) -> list[PinSite]:
+    """The distribution version of each FluxInstance a shell script applies from a heredoc
+    (``kubectl apply -f - <<EOF``, flux-operator's documented bootstrap), edited as text in
+    the script; one the shell expands (``$FLUX_VERSION``) is the literal the script assigns,
+    else as written (unproven). A body naming FluxInstance that is no YAML until the shell
+    expands it is shown unproven at its first line."""
+    if not source.rel.endswith(shellheredoc.SCRIPTS) or b"FluxInstance" not in source.raw:
+        return []
+    expanded: list[PinSite] = []
+    verbatim: list[PinSite] = []
+    for offset, body, expands in shellheredoc.yaml_bodies(source):
+        if "FluxInstance" not in body.text:
+            continue
+        try:
+            documents = blockyaml.compose_all(body.text, source.rel)
+        except UsageError:
+            unread = source.text_site(Role.INSTANCE, offset, _HEREDOC, "Flux", _SCRIPT_UNREAD)
+            verbatim.append(replace(unread, end=offset))  # never moved
+            continue
+        for index, root, _ in resourceset.objects(documents):
+            pins = [shellheredoc.placed(source, offset, s) for s in _object_pins(body, index, root)]
+            (expanded if expands else verbatim).extend(pins)
+    found = follow_file_variables(source, expanded) + verbatim
+    return sorted(found, key=lambda site: site.start)
+
+
 # The argument a manifest resource takes its object in, written as a Terraform object:
 # ``kubernetes_manifest``'s ``manifest = { … }``, ``kubectl_manifest``'s ``yaml_body =
 # yamlencode({ … })``.
@@ -214,6 +244,7 @@ def _attributes(text: str, body: int) -> dict[str, tuple[int, str]]:
 
 _HEREDOC = "heredoc"
 _HEREDOC_UNREAD = "heredoc FluxInstance (not read: no YAML before Terraform renders it)"
+_SCRIPT_UNREAD = "heredoc FluxInstance (not read: no YAML before the shell expands it)"
 _INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
 
 

@@ -27,10 +27,12 @@ from fluxbump.pins import (
 )
 from fluxbump.scan.sites import (
     argocd,
+    clusteraddons,
     helmchart,
     helmfile,
     kustomizehelm,
     object_name,
+    pulumiyaml,
     sveltos,
     writefiles,
 )
@@ -163,12 +165,12 @@ def may_pin(text: str, charts: frozenset[str]) -> bool:
     return _names_a_pin(text, charts)
 
 
-# Words one of which a document pinning a chart holds: its kind (a HelmChart's too), Argo CD's
-# or Sveltos's API group, a helmfile's list of releases, or a kustomization's list of charts to
-# inflate.
+# Words one of which a document pinning a chart holds: its kind (a HelmChart's too), Argo CD's,
+# Sveltos's, Cluster API's or Crossplane's API group, a helmfile's list of releases, a
+# kustomization's list of charts to inflate, or a Pulumi YAML Helm resource's type.
 PIN_KIND_WORDS = (
     "HelmRelease", "OCIRepository", "argoproj.io", "releases:", "HelmChart", kustomizehelm.KEY,
-    sveltos.API_GROUP,
+    sveltos.API_GROUP, *clusteraddons.API_GROUPS, pulumiyaml.TYPE_PREFIX,
 )  # fmt: skip
 
 
@@ -297,10 +299,18 @@ def _scan_document(
     elif sveltos.holds_charts(root, kind):
         for site in sveltos.chart_pins(source, index, root, charts, f"{kind} {object_name(root)}"):
             (scan.unpinned if unpinned(site) else scan.sites).append(site)
+    elif (installer := clusteraddons.installer_of(root, kind)) is not None:
+        owner = f"{kind} {object_name(root)}"
+        site = clusteraddons.chart_pin(source, index, root, installer, charts, owner)
+        if site is not None:
+            (scan.unpinned if unpinned(site) else scan.sites).append(site)
     elif argocd.holds_application(root, kind):
         sites, missing = argocd.helm_sources(source, index, root, charts, object_name(root))
         scan.sites += sites
         scan.unpinned += missing
+    elif pulumiyaml.holds_resources(root, kind):
+        for site in pulumiyaml.chart_pins(source, index, root, charts):
+            (scan.unpinned if unpinned(site) else scan.sites).append(site)
     elif kind is None and writefiles.holds_files(root):  # a cloud-config: k3s manifests
         for site in writefiles.written_pins(source, root, charts):
             (scan.unpinned if unpinned(site) else scan.sites).append(site)

@@ -1,0 +1,4 @@
+{
+  kind = "OCIRepository";
+  name = "flux-system";
+}

@@ -706,8 +706,9 @@ def past_versions(
     followed too when ``deleted`` says a version of it pinned something: one the commit that
     added a pin file deleted (the install moved: a template rewritten elsewhere, a kustomize
     install replaced by a HelmRelease), one deleted later on its own or by a merge, or one
-    the newest ``WALKED_COMMITS`` commits deleted (one ``git log --raw``). A past version
-    that does not decode is skipped (it pinned nothing readable).
+    a commit since the oldest commit read deleted (one ``git log --raw`` of at most
+    ``WALK_LIMIT`` commits; a warning says when there are more). A past version that does
+    not decode is skipped (it pinned nothing readable).
     """
     import git
 
@@ -723,6 +724,7 @@ def past_versions(
         return None
     cut = [_shallow_warning(repo, commits)] if _is_shallow(repo) else []
     cut += [_deleted_warning(gone.read)] if gone.cut else []
+    cut += [_unwalked_warning(*gone.unwalked)] if gone.unwalked else []
     if cut:
         note_warnings(cut)
     return found, commits, bounded or bool(cut)
@@ -793,6 +795,16 @@ def _deleted_warning(read: int) -> str:
     )
 
 
+def _unwalked_warning(since: int, oldest: str) -> str:
+    return (
+        f"the CRD guard read the files deleted by the newest {WALK_LIMIT} of the {since} "
+        f"commits from {oldest[:12]} (the oldest of the pin files' history it read) to HEAD: a "
+        f"pin file added and deleted in the {since - WALK_LIMIT} older ones is unknown; if one "
+        "installed an older Flux, run `flux migrate` on its clusters before an upgrade stops "
+        "serving what that release stored"
+    )
+
+
 class DeletedPins(Protocol):
     """Which deleted files a pin history reads (``crds/history.py``: ``MovedInstall``)."""
 
@@ -809,21 +821,24 @@ class DeletedPins(Protocol):
 # tens of thousands (~60 us each to read), and the install's own kinds are read first.
 DELETED_READ_LIMIT = 1000
 
-# The newest commits whose own changes are read for deleted files: a file added and deleted
-# between the oldest commit a history reads and HEAD is in neither (a template that
-# bootstrapped a cluster, then gave way to the chart). Each costs git ~0.15-0.2 ms on a
-# 1,000-cluster fleet (it reads the directory of the clusters twice; pin-kind pathspecs prune
-# no tree there and cost more): 200 cost ~35-40 ms, all 2,000 of that fleet's history
-# ~300 ms; older ones are seen only as the diff of the oldest commit read against HEAD sees
-# them.
+# Commits whose own changes are read for deleted files: a file added and deleted between the
+# oldest commit a history reads and HEAD is in neither (a template that bootstrapped a
+# cluster, then gave way to the chart), so every commit since that oldest one is walked, and
+# the ``WALKED_COMMITS`` before it (a template deleted just before today's install was added),
+# at most ``WALK_LIMIT`` in all. Each costs git ~0.15-0.3 ms on a 1,000-cluster fleet (it
+# reads the directory of the clusters twice; pin-kind pathspecs prune no tree there and cost
+# more): 200 cost ~60-100 ms, 2,000 ~250-650 ms (``git log --raw``, measured on a
+# 2,001-commit fleet); older deletions are seen only as the diff of the oldest commit read
+# against HEAD sees them, and a warning names the bound.
 WALKED_COMMITS = 200
+WALK_LIMIT = 2000
 
 
 class _Deleted:
     """The deleted files ``pins`` takes by a version of theirs (root-relative, as ``rels``),
     each path looked at once, at most the limit read: those the commits that added a pin file
     deleted, those the oldest commit a history read held that HEAD lacks, and those the
-    newest ``WALKED_COMMITS`` commits deleted."""
+    commits since that oldest one (and the ``WALKED_COMMITS`` before it) deleted."""
 
     def __init__(self, repo: GitRepo, pins: DeletedPins | None) -> None:
         self.repo = repo
@@ -833,6 +848,7 @@ class _Deleted:
         self.walked = False
         self.read = 0
         self.cut = False  # more deleted files were of a kind that may pin than were read
+        self.unwalked: tuple[int, str] | None = None  # (commits since, the oldest): past the walk
 
     def base(self, oldest: str | None) -> str | None:
         """``oldest`` when what it held that HEAD lacks is yet to be diffed (None: done)."""
@@ -841,12 +857,17 @@ class _Deleted:
         self.bases.add(oldest)
         return oldest
 
-    def walk(self) -> dict[str, list[str]]:
-        """Path -> its versions (oldest first) of each file the newest commits deleted; once."""
+    def walk(self, oldest: str | None) -> dict[str, list[str]]:
+        """Path -> its versions (oldest first) of each file deleted since ``oldest`` (the
+        oldest commit the history reads; None: it reads none) or by the ``WALKED_COMMITS``
+        commits before it, within ``WALK_LIMIT`` commits; once."""
         if self.walked or self.pins is None:
             return {}
         self.walked = True
-        return _walked_deletions(self.repo, WALKED_COMMITS)
+        since = _commits_since(self.repo, oldest) if oldest is not None else 0
+        if oldest is not None and since > WALK_LIMIT:
+            self.unwalked = (since, oldest)
+        return _walked_deletions(self.repo, min(since + WALKED_COMMITS, WALK_LIMIT))
 
     def pick(self, deleted: dict[str, list[str]], paths: dict[str, str]) -> dict[str, str]:
         """Path -> file of each of ``deleted`` (path -> versions of it) worth following: one
@@ -877,6 +898,12 @@ class _Deleted:
             if source is not None and pins.pinned(source):
                 return True
         return False
+
+
+def _commits_since(repo: GitRepo, oldest: str) -> int:
+    """How many commits HEAD has that ``oldest``'s parents lack (``oldest`` among them): the
+    range a history reading back to ``oldest`` spans (a commit walk, no diffs: milliseconds)."""
+    return int(repo.handle.git.rev_list("--count", "HEAD", "--not", f"{oldest}^@"))
 
 
 def _walked_deletions(repo: GitRepo, limit: int) -> dict[str, list[str]]:
@@ -925,7 +952,7 @@ def _past_blobs(
     renamed, gone = _moves(repo, list(dict.fromkeys(added.values())), paths, deleted.base(oldest))
     more_paths = [(renamed[sha], f"{sha}^") for sha in renamed]
     versions = {path: [blob] for path, blob in gone.items()}
-    for path, walked in deleted.walk().items():
+    for path, walked in deleted.walk(oldest).items():
         versions[path] = list(dict.fromkeys([*versions.get(path, []), *walked]))
     picked = deleted.pick(versions, paths)
     more_paths += [(picked, rev)] if picked else []

@@ -296,6 +296,29 @@ def test_a_deleted_template_is_picked_by_any_version_that_pinned(
     assert_refused(dry_run(repo, "2.8.5"), BUCKETS)
 
 
+@pytest.mark.parametrize(
+    "then",
+    [None, UNPINNED, cloud_init("v2.7.5")],
+    ids=["moved as it was", "moved and unpinned", "moved and pinned to 2.7.5"],
+)
+def test_a_template_renamed_then_deleted_is_named_where_it_pinned(
+    tmp_path: Path, then: str | None
+) -> None:
+    # git mv, then a later commit deletes the new path: the versions under the old path were
+    # no versions of the deleted file, so with the moved one unpinned the upgrade that drops
+    # what Flux 2.3.0 stored passed, and otherwise the refusal named the path that never
+    # pinned 2.3.0.
+    moved = "bootstrap/x/flux.tftpl"
+    repo = write_repo(tmp_path / "repo", {HELMRELEASE: release("2.17.2")})
+    commit(repo, {TEMPLATE: cloud_init("v2.3.0")}, "boot Flux 2.3.0 on cluster x")
+    (repo / moved).parent.mkdir(parents=True)
+    git(repo, "mv", TEMPLATE, moved)
+    commit(repo, {moved: then} if then is not None else {}, "the boot template moves")
+    assert git(repo, "show", "-M", "--name-status", "--format=", "HEAD").startswith("R")
+    commit(repo, {}, "cluster x bootstraps from the chart now", gone=(moved,))
+    assert_refused(dry_run(repo, "2.8.5"), BUCKETS)
+
+
 def test_a_shallow_clone_holding_the_short_lived_template_refuses(tmp_path: Path) -> None:
     # Depth 2 holds the commit that deleted the template and the one that added it.
     origin = chart_then_short_lived_template(tmp_path / "origin", "helmrelease")

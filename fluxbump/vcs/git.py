@@ -910,7 +910,9 @@ def _walked_deletions(repo: GitRepo, limit: int) -> dict[str, list[str]]:
     """Path -> every version the newest ``limit`` commits name of each file they delete
     (oldest first): one ``git log --raw`` of each commit's own changes, a merge's against each
     parent (it may delete a file itself), the root's none (it deletes nothing). Renames are
-    no deletions (``_moves``' bound: a repository moved whole would be read file by file)."""
+    no deletions (``_moves``' bound: a repository moved whole would be read file by file),
+    but a file renamed, then deleted, is gone under each of its names, each with the versions
+    it held there (``_renamed_away``)."""
     from fluxbump.vcs.steps import run_git
 
     args = ["-c", "log.showRoot=false", "log", "HEAD", "--format=%H", "--raw", "-z",
@@ -922,14 +924,34 @@ def _walked_deletions(repo: GitRepo, limit: int) -> dict[str, list[str]]:
         raise git.GitCommandError(["git", *args], proc.returncode, proc.stderr)
     versions: dict[str, list[str]] = {}
     gone: set[str] = set()
+    renames: list[tuple[str, str]] = []  # (old path, new path), newest first
     for _, status, old, new, named in _raw_changes(proc.stdout.decode("utf-8", "surrogateescape")):
-        if status[:1] == "R":  # (its versions under the old path are the old path's)
+        if status[:1] == "R":  # each path's versions are those it held
             versions.setdefault(named[1], []).append(new)
+            versions.setdefault(named[0], []).append(old)
+            renames.append((named[0], named[1]))
+            if named[1] in gone:  # (a newer commit deleted it: the file is gone)
+                gone.add(named[0])
             continue
         versions.setdefault(named[0], []).extend(b for b in (new, old) if b != _NO_BLOB)
         if status == "D":
             gone.add(named[0])
-    return {path: list(dict.fromkeys(reversed(versions[path]))) for path in sorted(gone)}
+    held = {path: list(dict.fromkeys(reversed(versions[path]))) for path in sorted(gone)}
+    return _renamed_away(held, renames)
+
+
+def _renamed_away(
+    held: dict[str, list[str]], renames: list[tuple[str, str]]
+) -> dict[str, list[str]]:
+    """``held`` (path -> versions) with a version a file kept through a rename (``renames``,
+    newest first) left to the name it had first: the refusal names where a release was
+    pinned (``git mv`` as it was, then deleted: the old path), and it is read once."""
+    before: dict[str, set[str]] = {}  # path -> the versions its older names held
+    for old, new in reversed(renames):
+        if old in held and new in held:
+            before[new] = before.get(new, set()) | before.get(old, set()) | set(held[old])
+    return {path: [b for b in blobs if b not in before.get(path, ())]
+            for path, blobs in held.items()}  # fmt: skip
 
 
 def _past_blobs(

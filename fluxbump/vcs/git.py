@@ -915,8 +915,12 @@ def _walked_deletions(repo: GitRepo, limit: int) -> dict[str, list[str]]:
     it held there (``_renamed_away``)."""
     from fluxbump.vcs.steps import run_git
 
-    args = ["-c", "log.showRoot=false", "log", "HEAD", "--format=%H", "--raw", "-z",
-            "--no-abbrev", "-M", "-l100", "-m", f"--max-count={limit}"]  # fmt: skip
+    # A delta base cache of 16 MiB, not git's 96: the walk resolves every version of the
+    # clusters' directory tree once, and git kept ~106 MB for 2,000 commits of a 1,000-cluster
+    # fleet (~25 MB so, at the same CPU time).
+    args = ["-c", "log.showRoot=false", "-c", "core.deltaBaseCacheLimit=16m", "log", "HEAD",
+            "--format=%H", "--raw", "-z", "--no-abbrev", "-M", "-l100", "-m",
+            f"--max-count={limit}"]  # fmt: skip
     proc = run_git(repo.top, args)
     if proc.returncode != 0:
         import git

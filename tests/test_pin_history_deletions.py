@@ -207,6 +207,23 @@ def test_a_short_lived_template_older_than_the_newest_200_commits_keeps_its_hist
     assert "the CRD guard read" not in outcome.stderr, outcome.stderr  # (it read them all)
 
 
+def test_the_walk_reaches_back_as_far_as_a_renamed_pin_file_is_read(tmp_path: Path) -> None:
+    # Today's HelmRelease was renamed 200 commits after the template came and went: its
+    # history is read back through the rename, but the walk counted the commits since the
+    # rename only.
+    from fluxbump.vcs.git import WALKED_COMMITS
+
+    before = "clusters/prod/flux.yaml"
+    repo = write_repo(tmp_path / "repo", {before: release("2.17.2")})
+    commit(repo, {TEMPLATE: cloud_init("v2.3.0")}, "boot Flux 2.3.0 on cluster x")
+    commit(repo, {}, "cluster x bootstraps from the chart now", gone=(TEMPLATE,))
+    later_commits(repo, WALKED_COMMITS)
+    (repo / HELMRELEASE).parent.mkdir(parents=True)
+    git(repo, "mv", before, HELMRELEASE)
+    commit(repo, {}, "Flux under flux-system/")
+    assert_refused(dry_run(repo, "2.8.5"), BUCKETS)
+
+
 def test_a_short_lived_template_past_the_walk_is_named_as_unknown(tmp_path: Path) -> None:
     # More commits since the oldest one the history reads than the walk reads: the run says
     # which commits it did not read, and what to do.

@@ -717,7 +717,7 @@ def past_versions(
     paths = {repo.path(rel): rel for rel in rels}
     gone = _Deleted(repo, deleted)
     try:
-        blobs, commits, bounded = _past_blobs(repo, paths, limit, "HEAD", gone)
+        blobs, commits, bounded = _past_blobs(repo, paths, limit, "HEAD", gone, walk=True)
         found = [s for sha, rel in blobs.items() if (s := _blob_source(repo, sha, rel))]
     except (git.GitCommandError, ValueError) as exc:  # (ValueError: GitPython's missing object)
         note_warnings([_unread_history_warning(repo, exc)])
@@ -848,6 +848,7 @@ class _Deleted:
         self.walked = False
         self.read = 0
         self.cut = False  # more deleted files were of a kind that may pin than were read
+        self.oldest: list[str] = []  # the oldest commit each history read
         self.unwalked: tuple[int, str] | None = None  # (commits since, the oldest): past the walk
 
     def base(self, oldest: str | None) -> str | None:
@@ -857,16 +858,23 @@ class _Deleted:
         self.bases.add(oldest)
         return oldest
 
-    def walk(self, oldest: str | None) -> dict[str, list[str]]:
-        """Path -> its versions (oldest first) of each file deleted since ``oldest`` (the
-        oldest commit the history reads; None: it reads none) or by the ``WALKED_COMMITS``
-        commits before it, within ``WALK_LIMIT`` commits; once."""
+    def reached(self, oldest: str | None) -> None:
+        """Note ``oldest`` as the oldest commit a history read (None: it read none)."""
+        if oldest is not None and oldest not in self.oldest:
+            self.oldest.append(oldest)
+
+    def walk(self) -> dict[str, list[str]]:
+        """Path -> its versions (oldest first) of each file deleted since the oldest commit
+        the histories read so far (``reached``) or by the ``WALKED_COMMITS`` commits before
+        it, within ``WALK_LIMIT`` commits; once."""
         if self.walked or self.pins is None:
             return {}
         self.walked = True
-        since = _commits_since(self.repo, oldest) if oldest is not None else 0
-        if oldest is not None and since > WALK_LIMIT:
-            self.unwalked = (since, oldest)
+        # Since the oldest of the oldest commits read (one rev-list each: a few, milliseconds).
+        since, first = max(((_commits_since(self.repo, c), c) for c in self.oldest),
+                           default=(0, ""))  # fmt: skip
+        if since > WALK_LIMIT:
+            self.unwalked = (since, first)
         return _walked_deletions(self.repo, min(since + WALKED_COMMITS, WALK_LIMIT))
 
     def pick(self, deleted: dict[str, list[str]], paths: dict[str, str]) -> dict[str, str]:
@@ -959,13 +967,20 @@ def _renamed_away(
 
 
 def _past_blobs(
-    repo: GitRepo, paths: dict[str, str], limit: int, rev: str, deleted: _Deleted
+    repo: GitRepo,
+    paths: dict[str, str],
+    limit: int,
+    rev: str,
+    deleted: _Deleted,
+    *,
+    walk: bool = False,
 ) -> tuple[dict[str, str], int, bool]:
     """Blob -> file of every version of ``paths`` (path -> file it is a version of) in the
     newest ``limit`` commits from ``rev`` touching them, of the paths each was renamed from
     (from the commit before the rename on), and of the files ``deleted`` picks of those the
-    commits that added one deleted, of those gone since the oldest commit read and of those
-    the newest commits deleted, all within what is left of the bound."""
+    commits that added one deleted, of those gone since the oldest commit read and, when
+    ``walk`` (the first call), of those the commits since the oldest commit any of these
+    reads deleted, all within what is left of the bound."""
     if not paths or limit <= 0:
         return {}, 0, bool(paths)
     log = repo.handle.git.log(
@@ -973,23 +988,40 @@ def _past_blobs(
     )
     added: dict[str, str] = {}
     blobs, commits, oldest = _changed_blobs(log.split("\0"), paths, limit, added)
-    bounded = commits > limit
-    read = min(commits, limit)
+    read, bounded = min(commits, limit), commits > limit
     renamed, gone = _moves(repo, list(dict.fromkeys(added.values())), paths, deleted.base(oldest))
-    more_paths = [(renamed[sha], f"{sha}^") for sha in renamed]
+    deleted.reached(oldest)
+    # The paths renamed from first: the walk covers the commits since their oldest too.
+    follows = [(renamed[sha], f"{sha}^") for sha in renamed]
+    read, bounded = _follow(repo, blobs, follows, (limit, read, bounded), deleted)
     versions = {path: [blob] for path, blob in gone.items()}
-    for path, walked in deleted.walk(oldest).items():
+    for path, walked in (deleted.walk() if walk else {}).items():
         versions[path] = list(dict.fromkeys([*versions.get(path, []), *walked]))
     picked = deleted.pick(versions, paths)
-    more_paths += [(picked, rev)] if picked else []
     # Every version known of a picked file: following it from ``rev`` drops a merged
     # branch's commits when the merge holds the file as its first parent does (not at all).
     blobs.update({b: rel for path, rel in picked.items() for b in versions[path] if b not in blobs})
-    for older_paths, older_rev in more_paths:
+    follows = [(picked, rev)] if picked else []
+    read, bounded = _follow(repo, blobs, follows, (limit, read, bounded), deleted)
+    return blobs, read, bounded
+
+
+def _follow(
+    repo: GitRepo,
+    blobs: dict[str, str],
+    follows: list[tuple[dict[str, str], str]],
+    bound: tuple[int, int, bool],
+    deleted: _Deleted,
+) -> tuple[int, bool]:
+    """Add to ``blobs`` (a blob first named keeps its file) the versions of each of
+    ``follows`` (paths, the revision their history starts from) within what ``bound`` (the
+    limit, the commits read, whether the bound cut them) leaves; the new read and cut."""
+    limit, read, bounded = bound
+    for older_paths, older_rev in follows:
         older, more, cut = _past_blobs(repo, older_paths, limit - read, older_rev, deleted)
         blobs.update({blob: rel for blob, rel in older.items() if blob not in blobs})
         read, bounded = read + more, bounded or cut
-    return blobs, read, bounded
+    return read, bounded
 
 
 def _moves(

@@ -179,6 +179,70 @@ def test_a_template_added_and_deleted_after_the_chart_keeps_its_history(
     assert snapshot(repo) == before
 
 
+def later_commits(repo: Path, count: int) -> None:
+    """``count`` commits on top of HEAD changing nothing (one ``git fast-import``: a process
+    a commit cost seconds), each a second newer than the last."""
+    head = git(repo, "rev-parse", "HEAD")
+    now = int(git(repo, "log", "-1", "--format=%ct"))
+    stream = "".join(
+        f"commit refs/heads/main\ncommitter t <t@fluxbump.invalid> {now + n} +0000\n"
+        f"data 7\nlater {n % 10}\n" + (f"from {head}\n" if n == 1 else "") + "\n"
+        for n in range(1, count + 1)
+    )
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=stream.encode(), check=True)
+
+
+def test_a_short_lived_template_older_than_the_newest_200_commits_keeps_its_history(
+    tmp_path: Path,
+) -> None:
+    # The walk of deleted files read the newest 200 commits only: the template's were older
+    # (while newer than the HelmRelease, the oldest commit the history reads), and the
+    # upgrade that drops what Flux 2.3.0 stored passed.
+    from fluxbump.vcs.git import WALKED_COMMITS
+
+    repo = chart_then_short_lived_template(tmp_path / "repo", "helmrelease")
+    later_commits(repo, WALKED_COMMITS)
+    outcome = dry_run(repo, "2.8.5")
+    assert_refused(outcome, BUCKETS)
+    assert "the CRD guard read" not in outcome.stderr, outcome.stderr  # (it read them all)
+
+
+def test_the_walk_reaches_back_as_far_as_a_renamed_pin_file_is_read(tmp_path: Path) -> None:
+    # Today's HelmRelease was renamed 200 commits after the template came and went: its
+    # history is read back through the rename, but the walk counted the commits since the
+    # rename only.
+    from fluxbump.vcs.git import WALKED_COMMITS
+
+    before = "clusters/prod/flux.yaml"
+    repo = write_repo(tmp_path / "repo", {before: release("2.17.2")})
+    commit(repo, {TEMPLATE: cloud_init("v2.3.0")}, "boot Flux 2.3.0 on cluster x")
+    commit(repo, {}, "cluster x bootstraps from the chart now", gone=(TEMPLATE,))
+    later_commits(repo, WALKED_COMMITS)
+    (repo / HELMRELEASE).parent.mkdir(parents=True)
+    git(repo, "mv", before, HELMRELEASE)
+    commit(repo, {}, "Flux under flux-system/")
+    assert_refused(dry_run(repo, "2.8.5"), BUCKETS)
+
+
+def test_a_short_lived_template_past_the_walk_is_named_as_unknown(tmp_path: Path) -> None:
+    # More commits since the oldest one the history reads than the walk reads: the run says
+    # which commits it did not read, and what to do.
+    from fluxbump.vcs.git import WALK_LIMIT
+
+    repo = chart_then_short_lived_template(tmp_path / "repo", "helmrelease")
+    oldest = git(repo, "rev-list", "--max-parents=0", "HEAD")
+    later_commits(repo, WALK_LIMIT)
+    outcome = dry_run(repo, "2.8.5")
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    assert (
+        f"warning: the CRD guard read the files deleted by the newest {WALK_LIMIT} of the "
+        f"{WALK_LIMIT + 3} commits from {oldest[:12]} (the oldest of the pin files' history it "
+        "read) to HEAD: a pin file added and deleted in the 3 older ones is unknown; if one "
+        "installed an older Flux, run `flux migrate` on its clusters before an upgrade stops "
+        "serving what that release stored"
+    ) in outcome.stderr.splitlines(), outcome.stderr
+
+
 def test_check_names_what_a_short_lived_template_stored(tmp_path: Path) -> None:
     # The wrapper's chart moved to 2.18.3 (Flux 2.8.3) while cloud-init still installs 2.7.5:
     # check judges the drop against the pin history, and the deleted template stored it.
@@ -246,6 +310,29 @@ def test_a_deleted_template_is_picked_by_any_version_that_pinned(
         commit(repo, {TEMPLATE: first}, "boot Flux on cluster x")
     commit(repo, {TEMPLATE: then}, "the boot install changed")
     commit(repo, {}, "the template is gone", gone=(TEMPLATE,))
+    assert_refused(dry_run(repo, "2.8.5"), BUCKETS)
+
+
+@pytest.mark.parametrize(
+    "then",
+    [None, UNPINNED, cloud_init("v2.7.5")],
+    ids=["moved as it was", "moved and unpinned", "moved and pinned to 2.7.5"],
+)
+def test_a_template_renamed_then_deleted_is_named_where_it_pinned(
+    tmp_path: Path, then: str | None
+) -> None:
+    # git mv, then a later commit deletes the new path: the versions under the old path were
+    # no versions of the deleted file, so with the moved one unpinned the upgrade that drops
+    # what Flux 2.3.0 stored passed, and otherwise the refusal named the path that never
+    # pinned 2.3.0.
+    moved = "bootstrap/x/flux.tftpl"
+    repo = write_repo(tmp_path / "repo", {HELMRELEASE: release("2.17.2")})
+    commit(repo, {TEMPLATE: cloud_init("v2.3.0")}, "boot Flux 2.3.0 on cluster x")
+    (repo / moved).parent.mkdir(parents=True)
+    git(repo, "mv", TEMPLATE, moved)
+    commit(repo, {moved: then} if then is not None else {}, "the boot template moves")
+    assert git(repo, "show", "-M", "--name-status", "--format=", "HEAD").startswith("R")
+    commit(repo, {}, "cluster x bootstraps from the chart now", gone=(moved,))
     assert_refused(dry_run(repo, "2.8.5"), BUCKETS)
 
 

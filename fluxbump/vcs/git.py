@@ -723,8 +723,9 @@ def past_versions(
     followed too when ``deleted`` says a version of it pinned something: one the commit that
     added a pin file deleted (the install moved: a template rewritten elsewhere, a kustomize
     install replaced by a HelmRelease), one deleted later on its own or by a merge, or one
-    the newest ``WALKED_COMMITS`` commits deleted (one ``git log --raw``). A past version
-    that does not decode is skipped (it pinned nothing readable).
+    a commit since the oldest commit read deleted (one ``git log --raw`` of at most
+    ``WALK_LIMIT`` commits; a warning says when there are more). A past version that does
+    not decode is skipped (it pinned nothing readable).
     """
     import git
 
@@ -733,13 +734,14 @@ def past_versions(
     paths = {repo.path(rel): rel for rel in rels}
     gone = _Deleted(repo, deleted)
     try:
-        blobs, commits, bounded = _past_blobs(repo, paths, limit, "HEAD", gone)
+        blobs, commits, bounded = _past_blobs(repo, paths, limit, "HEAD", gone, walk=True)
         found = [s for sha, rel in blobs.items() if (s := _blob_source(repo, sha, rel))]
     except (git.GitCommandError, ValueError) as exc:  # (ValueError: GitPython's missing object)
         note_warnings([_unread_history_warning(repo, exc)])
         return None
     cut = [_shallow_warning(repo, commits)] if _is_shallow(repo) else []
     cut += [_deleted_warning(gone.read)] if gone.cut else []
+    cut += [_unwalked_warning(*gone.unwalked)] if gone.unwalked else []
     if cut:
         note_warnings(cut)
     return found, commits, bounded or bool(cut)
@@ -810,6 +812,16 @@ def _deleted_warning(read: int) -> str:
     )
 
 
+def _unwalked_warning(since: int, oldest: str) -> str:
+    return (
+        f"the CRD guard read the files deleted by the newest {WALK_LIMIT} of the {since} "
+        f"commits from {oldest[:12]} (the oldest of the pin files' history it read) to HEAD: a "
+        f"pin file added and deleted in the {since - WALK_LIMIT} older ones is unknown; if one "
+        "installed an older Flux, run `flux migrate` on its clusters before an upgrade stops "
+        "serving what that release stored"
+    )
+
+
 class DeletedPins(Protocol):
     """Which deleted files a pin history reads (``crds/history.py``: ``MovedInstall``)."""
 
@@ -826,21 +838,24 @@ class DeletedPins(Protocol):
 # tens of thousands (~60 us each to read), and the install's own kinds are read first.
 DELETED_READ_LIMIT = 1000
 
-# The newest commits whose own changes are read for deleted files: a file added and deleted
-# between the oldest commit a history reads and HEAD is in neither (a template that
-# bootstrapped a cluster, then gave way to the chart). Each costs git ~0.15-0.2 ms on a
-# 1,000-cluster fleet (it reads the directory of the clusters twice; pin-kind pathspecs prune
-# no tree there and cost more): 200 cost ~35-40 ms, all 2,000 of that fleet's history
-# ~300 ms; older ones are seen only as the diff of the oldest commit read against HEAD sees
-# them.
+# Commits whose own changes are read for deleted files: a file added and deleted between the
+# oldest commit a history reads and HEAD is in neither (a template that bootstrapped a
+# cluster, then gave way to the chart), so every commit since that oldest one is walked, and
+# the ``WALKED_COMMITS`` before it (a template deleted just before today's install was added),
+# at most ``WALK_LIMIT`` in all. Each costs git ~0.15-0.3 ms on a 1,000-cluster fleet (it
+# reads the directory of the clusters twice; pin-kind pathspecs prune no tree there and cost
+# more): 200 cost ~60-100 ms, 2,000 ~250-650 ms (``git log --raw``, measured on a
+# 2,001-commit fleet); older deletions are seen only as the diff of the oldest commit read
+# against HEAD sees them, and a warning names the bound.
 WALKED_COMMITS = 200
+WALK_LIMIT = 2000
 
 
 class _Deleted:
     """The deleted files ``pins`` takes by a version of theirs (root-relative, as ``rels``),
     each path looked at once, at most the limit read: those the commits that added a pin file
     deleted, those the oldest commit a history read held that HEAD lacks, and those the
-    newest ``WALKED_COMMITS`` commits deleted."""
+    commits since that oldest one (and the ``WALKED_COMMITS`` before it) deleted."""
 
     def __init__(self, repo: GitRepo, pins: DeletedPins | None) -> None:
         self.repo = repo
@@ -850,6 +865,8 @@ class _Deleted:
         self.walked = False
         self.read = 0
         self.cut = False  # more deleted files were of a kind that may pin than were read
+        self.oldest: list[str] = []  # the oldest commit each history read
+        self.unwalked: tuple[int, str] | None = None  # (commits since, the oldest): past the walk
 
     def base(self, oldest: str | None) -> str | None:
         """``oldest`` when what it held that HEAD lacks is yet to be diffed (None: done)."""
@@ -858,12 +875,24 @@ class _Deleted:
         self.bases.add(oldest)
         return oldest
 
+    def reached(self, oldest: str | None) -> None:
+        """Note ``oldest`` as the oldest commit a history read (None: it read none)."""
+        if oldest is not None and oldest not in self.oldest:
+            self.oldest.append(oldest)
+
     def walk(self) -> dict[str, list[str]]:
-        """Path -> its versions (oldest first) of each file the newest commits deleted; once."""
+        """Path -> its versions (oldest first) of each file deleted since the oldest commit
+        the histories read so far (``reached``) or by the ``WALKED_COMMITS`` commits before
+        it, within ``WALK_LIMIT`` commits; once."""
         if self.walked or self.pins is None:
             return {}
         self.walked = True
-        return _walked_deletions(self.repo, WALKED_COMMITS)
+        # Since the oldest of the oldest commits read (one rev-list each: a few, milliseconds).
+        since, first = max(((_commits_since(self.repo, c), c) for c in self.oldest),
+                           default=(0, ""))  # fmt: skip
+        if since > WALK_LIMIT:
+            self.unwalked = (since, first)
+        return _walked_deletions(self.repo, min(since + WALKED_COMMITS, WALK_LIMIT))
 
     def pick(self, deleted: dict[str, list[str]], paths: dict[str, str]) -> dict[str, str]:
         """Path -> file of each of ``deleted`` (path -> versions of it) worth following: one
@@ -896,15 +925,27 @@ class _Deleted:
         return False
 
 
+def _commits_since(repo: GitRepo, oldest: str) -> int:
+    """How many commits HEAD has that ``oldest``'s parents lack (``oldest`` among them): the
+    range a history reading back to ``oldest`` spans (a commit walk, no diffs: milliseconds)."""
+    return int(repo.handle.git.rev_list("--count", "HEAD", "--not", f"{oldest}^@"))
+
+
 def _walked_deletions(repo: GitRepo, limit: int) -> dict[str, list[str]]:
     """Path -> every version the newest ``limit`` commits name of each file they delete
     (oldest first): one ``git log --raw`` of each commit's own changes, a merge's against each
     parent (it may delete a file itself), the root's none (it deletes nothing). Renames are
-    no deletions (``_moves``' bound: a repository moved whole would be read file by file)."""
+    no deletions (``_moves``' bound: a repository moved whole would be read file by file),
+    but a file renamed, then deleted, is gone under each of its names, each with the versions
+    it held there (``_renamed_away``)."""
     from fluxbump.vcs.steps import run_git
 
-    args = ["-c", "log.showRoot=false", "log", "HEAD", "--format=%H", "--raw", "-z",
-            "--no-abbrev", "-M", "-l100", "-m", f"--max-count={limit}"]  # fmt: skip
+    # A delta base cache of 16 MiB, not git's 96: the walk resolves every version of the
+    # clusters' directory tree once, and git kept ~106 MB for 2,000 commits of a 1,000-cluster
+    # fleet (~25 MB so, at the same CPU time).
+    args = ["-c", "log.showRoot=false", "-c", "core.deltaBaseCacheLimit=16m", "log", "HEAD",
+            "--format=%H", "--raw", "-z", "--no-abbrev", "-M", "-l100", "-m",
+            f"--max-count={limit}"]  # fmt: skip
     proc = run_git(repo.top, args)
     if proc.returncode != 0:
         import git
@@ -912,24 +953,51 @@ def _walked_deletions(repo: GitRepo, limit: int) -> dict[str, list[str]]:
         raise git.GitCommandError(["git", *args], proc.returncode, proc.stderr)
     versions: dict[str, list[str]] = {}
     gone: set[str] = set()
+    renames: list[tuple[str, str]] = []  # (old path, new path), newest first
     for _, status, old, new, named in _raw_changes(proc.stdout.decode("utf-8", "surrogateescape")):
-        if status[:1] == "R":  # (its versions under the old path are the old path's)
+        if status[:1] == "R":  # each path's versions are those it held
             versions.setdefault(named[1], []).append(new)
+            versions.setdefault(named[0], []).append(old)
+            renames.append((named[0], named[1]))
+            if named[1] in gone:  # (a newer commit deleted it: the file is gone)
+                gone.add(named[0])
             continue
         versions.setdefault(named[0], []).extend(b for b in (new, old) if b != _NO_BLOB)
         if status == "D":
             gone.add(named[0])
-    return {path: list(dict.fromkeys(reversed(versions[path]))) for path in sorted(gone)}
+    held = {path: list(dict.fromkeys(reversed(versions[path]))) for path in sorted(gone)}
+    return _renamed_away(held, renames)
+
+
+def _renamed_away(
+    held: dict[str, list[str]], renames: list[tuple[str, str]]
+) -> dict[str, list[str]]:
+    """``held`` (path -> versions) with a version a file kept through a rename (``renames``,
+    newest first) left to the name it had first: the refusal names where a release was
+    pinned (``git mv`` as it was, then deleted: the old path), and it is read once."""
+    before: dict[str, set[str]] = {}  # path -> the versions its older names held
+    for old, new in reversed(renames):
+        if old in held and new in held:
+            before[new] = before.get(new, set()) | before.get(old, set()) | set(held[old])
+    return {path: [b for b in blobs if b not in before.get(path, ())]
+            for path, blobs in held.items()}  # fmt: skip
 
 
 def _past_blobs(
-    repo: GitRepo, paths: dict[str, str], limit: int, rev: str, deleted: _Deleted
+    repo: GitRepo,
+    paths: dict[str, str],
+    limit: int,
+    rev: str,
+    deleted: _Deleted,
+    *,
+    walk: bool = False,
 ) -> tuple[dict[str, str], int, bool]:
     """Blob -> file of every version of ``paths`` (path -> file it is a version of) in the
     newest ``limit`` commits from ``rev`` touching them, of the paths each was renamed from
     (from the commit before the rename on), and of the files ``deleted`` picks of those the
-    commits that added one deleted, of those gone since the oldest commit read and of those
-    the newest commits deleted, all within what is left of the bound."""
+    commits that added one deleted, of those gone since the oldest commit read and, when
+    ``walk`` (the first call), of those the commits since the oldest commit any of these
+    reads deleted, all within what is left of the bound."""
     if not paths or limit <= 0:
         return {}, 0, bool(paths)
     log = repo.handle.git.log(
@@ -937,23 +1005,40 @@ def _past_blobs(
     )
     added: dict[str, str] = {}
     blobs, commits, oldest = _changed_blobs(log.split("\0"), paths, limit, added)
-    bounded = commits > limit
-    read = min(commits, limit)
+    read, bounded = min(commits, limit), commits > limit
     renamed, gone = _moves(repo, list(dict.fromkeys(added.values())), paths, deleted.base(oldest))
-    more_paths = [(renamed[sha], f"{sha}^") for sha in renamed]
+    deleted.reached(oldest)
+    # The paths renamed from first: the walk covers the commits since their oldest too.
+    follows = [(renamed[sha], f"{sha}^") for sha in renamed]
+    read, bounded = _follow(repo, blobs, follows, (limit, read, bounded), deleted)
     versions = {path: [blob] for path, blob in gone.items()}
-    for path, walked in deleted.walk().items():
+    for path, walked in (deleted.walk() if walk else {}).items():
         versions[path] = list(dict.fromkeys([*versions.get(path, []), *walked]))
     picked = deleted.pick(versions, paths)
-    more_paths += [(picked, rev)] if picked else []
     # Every version known of a picked file: following it from ``rev`` drops a merged
     # branch's commits when the merge holds the file as its first parent does (not at all).
     blobs.update({b: rel for path, rel in picked.items() for b in versions[path] if b not in blobs})
-    for older_paths, older_rev in more_paths:
+    follows = [(picked, rev)] if picked else []
+    read, bounded = _follow(repo, blobs, follows, (limit, read, bounded), deleted)
+    return blobs, read, bounded
+
+
+def _follow(
+    repo: GitRepo,
+    blobs: dict[str, str],
+    follows: list[tuple[dict[str, str], str]],
+    bound: tuple[int, int, bool],
+    deleted: _Deleted,
+) -> tuple[int, bool]:
+    """Add to ``blobs`` (a blob first named keeps its file) the versions of each of
+    ``follows`` (paths, the revision their history starts from) within what ``bound`` (the
+    limit, the commits read, whether the bound cut them) leaves; the new read and cut."""
+    limit, read, bounded = bound
+    for older_paths, older_rev in follows:
         older, more, cut = _past_blobs(repo, older_paths, limit - read, older_rev, deleted)
         blobs.update({blob: rel for blob, rel in older.items() if blob not in blobs})
         read, bounded = read + more, bounded or cut
-    return blobs, read, bounded
+    return read, bounded
 
 
 def _moves(

@@ -9,6 +9,7 @@ over ``status.storedVersions``)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -224,23 +225,19 @@ def test_the_walk_reaches_back_as_far_as_a_renamed_pin_file_is_read(tmp_path: Pa
     assert_refused(dry_run(repo, "2.8.5"), BUCKETS)
 
 
-def test_a_short_lived_template_past_the_walk_is_named_as_unknown(tmp_path: Path) -> None:
-    # More commits since the oldest one the history reads than the walk reads: the run says
-    # which commits it did not read, and what to do.
+def test_a_short_lived_template_past_the_walk_makes_the_history_bounded(tmp_path: Path) -> None:
+    # More commits since the oldest one the history reads than the walk reads: older pins are
+    # unknown, as past the history's own bound (--json's history.bounded; a refusal says so).
+    # Not a warning: every run of a repository whose pin files are older than its newest
+    # WALK_LIMIT commits printed one.
     from fluxbump.vcs.git import WALK_LIMIT
 
     repo = chart_then_short_lived_template(tmp_path / "repo", "helmrelease")
-    oldest = git(repo, "rev-list", "--max-parents=0", "HEAD")
     later_commits(repo, WALK_LIMIT)
-    outcome = dry_run(repo, "2.8.5")
+    outcome = run_cli("to", "2.8.5", "--dry-run", "--offline", "--json", "--repo", str(repo))
     assert outcome.code == 0, outcome.stdout + outcome.stderr
-    assert (
-        f"warning: the CRD guard read the files deleted by the newest {WALK_LIMIT} of the "
-        f"{WALK_LIMIT + 3} commits from {oldest[:12]} (the oldest of the pin files' history it "
-        "read) to HEAD: a pin file added and deleted in the 3 older ones is unknown; if one "
-        "installed an older Flux, run `flux migrate` on its clusters before an upgrade stops "
-        "serving what that release stored"
-    ) in outcome.stderr.splitlines(), outcome.stderr
+    assert json.loads(outcome.stdout)["crds"]["history"]["bounded"] is True
+    assert "CRD guard" not in outcome.stderr, outcome.stderr
 
 
 def test_check_names_what_a_short_lived_template_stored(tmp_path: Path) -> None:

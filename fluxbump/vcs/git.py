@@ -724,7 +724,7 @@ def past_versions(
     added a pin file deleted (the install moved: a template rewritten elsewhere, a kustomize
     install replaced by a HelmRelease), one deleted later on its own or by a merge, or one
     a commit since the oldest commit read deleted (one ``git log --raw`` of at most
-    ``WALK_LIMIT`` commits; a warning says when there are more). A past version that does
+    ``WALK_LIMIT`` commits; the history is bounded when there are more). A past version that does
     not decode is skipped (it pinned nothing readable).
     """
     import git
@@ -741,10 +741,12 @@ def past_versions(
         return None
     cut = [_shallow_warning(repo, commits)] if _is_shallow(repo) else []
     cut += [_deleted_warning(gone.read)] if gone.cut else []
-    cut += [_unwalked_warning(*gone.unwalked)] if gone.unwalked else []
     if cut:
         note_warnings(cut)
-    return found, commits, bounded or bool(cut)
+    # Past the walk's bound: older pins unknown, as past the history's own bound (said where
+    # a refusal or --json shows the history, not as a warning: every run of a repository
+    # whose pin files are older than its newest WALK_LIMIT commits would print it).
+    return found, commits, bounded or bool(cut) or gone.unwalked is not None
 
 
 def _unread_history_warning(repo: GitRepo, exc: Exception) -> str:
@@ -812,16 +814,6 @@ def _deleted_warning(read: int) -> str:
     )
 
 
-def _unwalked_warning(since: int, oldest: str) -> str:
-    return (
-        f"the CRD guard read the files deleted by the newest {WALK_LIMIT} of the {since} "
-        f"commits from {oldest[:12]} (the oldest of the pin files' history it read) to HEAD: a "
-        f"pin file added and deleted in the {since - WALK_LIMIT} older ones is unknown; if one "
-        "installed an older Flux, run `flux migrate` on its clusters before an upgrade stops "
-        "serving what that release stored"
-    )
-
-
 class DeletedPins(Protocol):
     """Which deleted files a pin history reads (``crds/history.py``: ``MovedInstall``)."""
 
@@ -846,7 +838,7 @@ DELETED_READ_LIMIT = 1000
 # reads the directory of the clusters twice; pin-kind pathspecs prune no tree there and cost
 # more): 200 cost ~60-100 ms, 2,000 ~250-650 ms (``git log --raw``, measured on a
 # 2,001-commit fleet); older deletions are seen only as the diff of the oldest commit read
-# against HEAD sees them, and a warning names the bound.
+# against HEAD sees them, and the history is bounded (``PinHistory.bounded``).
 WALKED_COMMITS = 200
 WALK_LIMIT = 2000
 

@@ -134,3 +134,34 @@ def test_to_moves_the_module_of_a_crlf_bundle_and_keeps_its_line_endings(tmp_pat
     assert moved.code == 0, moved.stdout + moved.stderr
     assert f"{BUNDLE}:9: Timoni flux-aio module" in moved.stdout, moved.stdout
     assert (repo / BUNDLE).read_bytes() == crlf.replace('"2.4.0-1"', '"2.5.1-0"').encode()
+
+
+# Timoni's own example sets a module's fields one by one; a digest beside a version is checked
+# against it by Timoni, so that version is kept.
+SPLIT = "timoni/split.cue"
+SPLIT_TEXT = """\
+bundle: instances: {
+	flux: {
+		module: url:     "oci://ghcr.io/stefanprodan/modules/flux-aio"
+		module: version: "2.4.0-0"
+		namespace: "flux-system"
+	}
+	pinned: module: {
+		url:     "oci://ghcr.io/stefanprodan/modules/flux-aio"
+		version: "2.4.0-0"
+		digest:  "sha256:54d38b407012ccfb42badf0974ba70f9ae229ecd38f17e8a1f4e7189283b924f"
+	}
+}
+"""
+
+
+def test_to_moves_a_version_set_apart_and_keeps_one_a_digest_pins(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, {SPLIT: SPLIT_TEXT})
+    status = run_cli("status", "--repo", str(repo), "--offline", "--json")
+    sites = [(s["line"], s["owner"], s["proven"]) for s in json.loads(status.stdout)["sites"]]
+    assert sites == [(4, 'Timoni instance "flux"', True), (9, 'Timoni instance "pinned"', False)]
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / SPLIT).read_text() == SPLIT_TEXT.replace(
+        'module: version: "2.4.0-0"', 'module: version: "2.5.1-0"'
+    )

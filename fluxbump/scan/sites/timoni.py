@@ -8,8 +8,10 @@ release pins as they are; ``to`` writes ``module_version`` there. Only a module 
 ``url`` ends ``/flux-aio`` counts (the other modules, flux-helm-release among them, are not
 Flux). A version that is no literal (a reference such as ``_distribution.version``, the type
 ``string``, an interpolation ``"\\(v)-0"``, a default ``*"2.4.0-0" | string``) is kept as
-written: shown unproven at its line, never edited. A module with no version installs the
-newest, shown at its ``url`` as ``latest``. CUE is edited as text; its ``//`` comments are
+written: shown unproven at its line, never edited; so is one beside a ``digest`` (Timoni
+checks that the version's digest is that one: moving the version alone would fail the apply).
+A module with no version installs the newest, shown at its ``url`` as ``latest``. The fields
+may be set one by one (``module: url: …`` and ``module: version: …``, Timoni's own example). CUE is edited as text; its ``//`` comments are
 blanked before it is searched, so a commented-out module pins nothing.
 """
 
@@ -28,13 +30,16 @@ _BRACES = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|[{}]")
 # The label a struct's ``{`` opens (``"flux": {``, ``module: {``), at the end of the text
 # before it on its line.
 _LABEL = re.compile(r"(?P<label>\"[^\"\n]*\"|[#_$A-Za-z][\w$-]*)[ \t]*:[ \t]*\Z")
-# ``module: url: "…"``: the short form of a module struct that holds its url alone.
-_SHORT_MODULE = re.compile(r"(?<![\w$#\"-])\"?module\"?[ \t]*:[ \t]*(?=\"?url\"?[ \t]*:)")
+# ``module: url: "…"``: one field of a module struct set alone (CUE unifies the struct).
+_SHORT_MODULE = re.compile(
+    r"(?<![\w$#\"-])\"?module\"?[ \t]*:[ \t]*(?=\"?(?:url|version|digest)\"?[ \t]*:)"
+)
 # The ``module:`` label (and the ``{`` it opens) that ends the text before a module's body.
 _MODULE_LABEL = re.compile(r"\"?module\"?[ \t]*:[ \t]*\{?[ \t]*\Z")
 _FIELD = r"(?:(?<=[\s,{])|^)\"?%s\"?[ \t]*:[ \t]*"
 _URL = re.compile(_FIELD % "url" + r"\"(?P<url>[^\"\\\n]*)\"", re.MULTILINE)
 _VERSION = re.compile(_FIELD % "version", re.MULTILINE)
+_DIGEST = re.compile(_FIELD % "digest" + r"\"(?P<digest>[^\"\\\n]*)\"", re.MULTILINE)
 # A plain string: no escape and so no interpolation (``\(…)``), then at most attributes
 # (``@timoni(runtime:string:VERSION)``) before the field ends.
 _LITERAL = re.compile(r"\"(?P<text>[^\"\\\n]*)\"[ \t]*(?:@\w+\([^)\n]*\)[ \t]*)*(?=[,}\r\n]|\Z)")
@@ -57,19 +62,28 @@ def find_timoni_pins(source: SourceFile) -> list[PinSite]:
     text = _blank_comments(source.text)
     structs = _structs(text)
     sites = []
-    for start, end in _modules(text, structs):
-        url = _URL.search(text, start, end)
+    for spans in _modules(text, structs):
+        url = _field(_URL, text, spans)
         if url is None or not _FLUX_AIO.match(url["url"]):
             continue
-        owner = _owner(text, structs, start)
-        version = _VERSION.search(text, start, end)
+        owner = _owner(text, structs, spans[0][0])
+        version = _field(_VERSION, text, spans)
         if version is None:
             at = url.start("url")
             site = _site(source, at, "latest", f"{owner} {_DEFAULT}")
             sites.append(replace(site, end=at))
-        else:
-            sites.append(_version_site(source, text, version.end(), owner))
+            continue
+        site = _version_site(source, text, version.end(), owner)
+        digest = _field(_DIGEST, text, spans)
+        if digest is not None:  # Timoni checks the version's digest is this one: kept as is
+            site = replace(site, value=f"{text[site.start : site.end]}@{digest['digest']}")
+        sites.append(site)
     return sites
+
+
+def _field(field: re.Pattern[str], text: str, spans: list[tuple[int, int]]) -> re.Match[str] | None:
+    """The first match of a module's ``field`` in the spans of its body."""
+    return next((m for start, end in spans if (m := field.search(text, start, end))), None)
 
 
 def module_version(release: str) -> str:
@@ -97,14 +111,21 @@ def _site(source: SourceFile, start: int, value: str, owner: str) -> PinSite:
     return source.text_site(Role.TIMONI, start, value, SUBJECT, owner)
 
 
-def _modules(text: str, structs: list[tuple[str, int, int]]) -> list[tuple[int, int]]:
-    """The body of each ``module`` struct (``module: {…}``, or the line of ``module: url: …``)
-    as where it starts and ends in ``text``, in file order."""
-    bodies = [(start, end) for label, start, end in structs if label == "module"]
-    for short in _SHORT_MODULE.finditer(text):
-        newline = text.find("\n", short.end())
-        bodies.append((short.end(), len(text) if newline < 0 else newline))
-    return sorted(bodies)
+def _modules(text: str, structs: list[tuple[str, int, int]]) -> list[list[tuple[int, int]]]:
+    """The body of each ``module`` struct as the spans of ``text`` it is written in, in file
+    order: a ``module: {…}``, or the lines of one struct that set its fields one by one
+    (``module: url: …`` and ``module: version: …``, unified by CUE as one struct)."""
+    bodies = [[(start, end)] for label, start, end in structs if label == "module"]
+    short: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    for field in _SHORT_MODULE.finditer(text):
+        around = [start for _, start, end in structs if start < field.start() < end]
+        line = text.rfind("\n", 0, field.start()) + 1
+        newline = text.find("\n", field.end())
+        span = (field.end(), len(text) if newline < 0 else newline)
+        # one struct's, and on its line the same labels before (``a: module: url: …``)
+        key = (max(around, default=-1), text[line : field.start()].strip())
+        short.setdefault(key, []).append(span)
+    return sorted([*bodies, *short.values()])
 
 
 def _owner(text: str, structs: list[tuple[str, int, int]], at: int) -> str:

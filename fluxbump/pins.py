@@ -36,6 +36,7 @@ class Role(StrEnum):
     KUSTOMIZE_REMOTE = "kustomize remote install"  # kustomization.yaml (sites/kustomizeremote.py)
     FLUX_MANIFESTS = "flux-manifests OCI artifact"  # OCIRepository (sites/fluxmanifests.py)
     FLUX_GIT = "fluxcd/flux2 GitRepository"  # Flux's own repository at a tag (the same module)
+    TIMONI = "Timoni flux-aio module"  # a Timoni bundle's flux-aio module (scan/sites/timoni.py)
     # flux-operator's charts (scan/sites/operator.py); OCI_TAG, HELMRELEASE, INSTALL too
     OCI_SEMVER = "OCIRepository semver"
     HELMFILE = "helmfile release version"

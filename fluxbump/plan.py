@@ -17,7 +17,7 @@ from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.charts import tracked_charts
 from fluxbump.scan.discover import Discovery
-from fluxbump.scan.sites import chartlock
+from fluxbump.scan.sites import chartlock, timoni
 from fluxbump.scan.sites.chart import ChartFile
 from fluxbump.scan.substitution import Placeholder, default_pin
 from fluxbump.yamlio.yamldoc import YamlPath
@@ -28,8 +28,8 @@ BaseCharts = Callable[[str], ChartFile | None]
 
 @dataclass(frozen=True)
 class Edit:
-    """One pinned scalar to change (or, with ``text``, one field Flux renamed: ``new`` is
-    what is shown, ``text`` what replaces the site's span)."""
+    """One pinned scalar to change (or, with ``text``, one field Flux renamed or a flux-aio
+    module version: ``new`` is what is shown, ``text`` what replaces the site's span)."""
 
     site: PinSite
     new: str
@@ -227,7 +227,9 @@ class _Planner:
         self.wanted.setdefault((site.file, site.start, site.path), new)
         if site.value != new and (site.file, site.start) not in self.planned:
             self.planned.add((site.file, site.start))
-            self.edits.append(Edit(site, new))
+            # A flux-aio module's site holds its Flux release: the text is a module version.
+            text = timoni.module_version(new) if site.role is Role.TIMONI else None
+            self.edits.append(Edit(site, new, text))
 
     def set_default(self, site: PinSite, held: Placeholder, new: str) -> None:
         """Move the default of ``${VAR:=1.1.1}`` (the version in effect); a range is kept."""

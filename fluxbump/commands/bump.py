@@ -669,6 +669,7 @@ _RELEASE_PIN_ROLES = frozenset(
         Role.KUSTOMIZE_REMOTE,
         Role.FLUX_MANIFESTS,
         Role.FLUX_GIT,
+        Role.TIMONI,
     }
 )
 

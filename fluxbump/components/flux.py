@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # and the pins of a repository that pins Flux only outside charts (``outside_charts``).
 _NAMES_RELEASE = (
     Role.INSTALL, Role.INSTANCE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.BOOTSTRAP,
-    Role.KUSTOMIZE_REMOTE,
+    Role.KUSTOMIZE_REMOTE, Role.TIMONI,
     Role.TERRAFORM, Role.CLI,
 )  # fmt: skip
 

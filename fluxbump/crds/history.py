@@ -57,9 +57,16 @@ class PinHistory:
 # Pins of a Flux with no wrapper chart that apply Flux's own manifests as they are: nothing
 # migrates the objects the cluster stores first, so a CRD update dropping a stored version is
 # rejected (fluxcd/flux2#3362, #5852). flux-operator migrates them itself (a FluxInstance is
-# not one); a CLI pin installs nothing.
+# not one; Timoni's flux-aio module applies Flux's CRDs as they are); a CLI pin installs nothing.
 MANIFEST_INSTALLS = frozenset(
-    {Role.BOOTSTRAP, Role.KUSTOMIZE_REMOTE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.TERRAFORM}
+    {
+        Role.BOOTSTRAP,
+        Role.KUSTOMIZE_REMOTE,
+        Role.FLUX_MANIFESTS,
+        Role.FLUX_GIT,
+        Role.TIMONI,
+        Role.TERRAFORM,
+    }
 )
 
 

@@ -257,6 +257,7 @@ def loose_release_pins(pins: list[PinSite]) -> GateReport:
 
 _AUTHORITY = (
     Role.INSTANCE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.BOOTSTRAP, Role.KUSTOMIZE_REMOTE,
+    Role.TIMONI,
     Role.TERRAFORM,
     Role.CLI,
 )  # fmt: skip

@@ -85,6 +85,7 @@ from fluxbump.scan.sites.terraform import (
     find_unversioned_bootstraps,
     follow_variables,
 )
+from fluxbump.scan.sites.timoni import find_timoni_pins
 from fluxbump.scan.sites.values import find_mirrors
 from fluxbump.scan.sources import (
     LINE_END,
@@ -680,6 +681,7 @@ def _names_no_flux(root: Path, rel: str) -> bool:
 RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
     find_cli_pins,
     find_terraform_pins,
+    find_timoni_pins,
     find_bootstrap_header,
     find_kustomize_remote,
     find_install_commands,

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from fluxbump.gate.invariants import GateReport, release_row
 from fluxbump.pins import PinSite
-from fluxbump.scan.chartsources import chart_repositories, release_source
+from fluxbump.scan.chartsources import ReleaseSources, chart_repositories
 from fluxbump.scan.discover import Survey
 from fluxbump.scan.releases import pinned_releases
 
@@ -45,25 +45,27 @@ def _releases(found: Survey, outside: list[str], report: GateReport) -> None:
     charts = {name: chart.version.value for name in outside
               if (chart := found.charts[name]).version is not None}  # fmt: skip
     releases, _ = pinned_releases(found.local_releases_of(list(charts)), charts)
+    served = ReleaseSources(found.root, found.sources, found.chart_sources)
+    own = chart_repositories(found.charts)
     for site in releases:
         before = len(report.violations)
         release_row(found.substitutions, report, site, charts[site.subject])
         if len(report.violations) > before:
-            hint = _source_hint(found, site)
+            hint = _source_hint(found, site, served.of(site), own)
             report.violations[before:] = [
                 replace(v, message=v.message + hint) for v in report.violations[before:]
             ]
 
 
-def _source_hint(found: Survey, site: PinSite) -> str:
+def _source_hint(found: Survey, site: PinSite, url: str | None, own: set[str]) -> str:
     """Where a drifting release takes its chart from, when that is a chart repository: a
     chart of this repository's is matched by name, and a copy of another project's chart
     kept here (its ``home`` naming no host of that repository) is not told from one this
     repository publishes there (``scan/chartsources.py``): the reader can, and is told how
-    to leave the copy out."""
-    url = release_source(found.root, found.sources, found.chart_sources, site)
+    to leave the copy out. ``url``: where it takes it from; ``own``: this repository's own
+    registries (``chart_repositories``), named nowhere."""
     chart = found.charts[site.subject]
-    if url is None or url in chart_repositories(found.charts):
+    if url is None or url in own:
         return ""
     folder = f"{chart.directory}/**" if chart.directory else chart.file
     return (

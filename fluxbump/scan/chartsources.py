@@ -88,23 +88,34 @@ def foreign_releases(
     }
 
 
-def release_source(
-    root: Path, sources: dict[str, SourceFile], chart_sources: Sequence[str], site: PinSite
-) -> str | None:
-    """The URL of the one HelmRepository or OCIRepository here that ``site``'s HelmRelease
-    takes its chart from; None when its source is of another kind (a GitRepository, a
-    bucket), named by no object here, or by several with different URLs. For a drift
-    message: the repository's files are read once more, only for a violation."""
-    composed = _Composed()
-    try:
-        docs, header = composed.of(read_once(sources, root, site.file))
-    except UsageError:
-        return None
-    key = _source_of(docs, site.start - header)
-    if key is None or key[0] not in _SOURCE_KINDS:
-        return None
-    found = _source_urls(root, sources, chart_sources, None, composed).get(key, set())
-    return next(iter(found)) if len(found) == 1 else None
+class ReleaseSources:
+    """The URL of the one HelmRepository or OCIRepository here each HelmRelease takes its
+    chart from, for drift messages: the chart sources are read and composed once, on the
+    first release asked about (a chart drifting in a thousand clusters asks a thousand
+    times), and each file holding releases once per body."""
+
+    def __init__(
+        self, root: Path, sources: dict[str, SourceFile], chart_sources: Sequence[str]
+    ) -> None:
+        self._root, self._sources, self._files = root, sources, chart_sources
+        self._composed = _Composed()
+        self._urls: dict[SourceKey, set[str]] | None = None
+
+    def of(self, site: PinSite) -> str | None:
+        """None when the source is of another kind (a GitRepository, a bucket), named by no
+        object here, or by several with different URLs."""
+        try:
+            source = read_once(self._sources, self._root, site.file)
+        except UsageError:
+            return None
+        docs, header = self._composed.of(source)
+        key = _source_of(docs, site.start - header)
+        if key is None or key[0] not in _SOURCE_KINDS:
+            return None
+        if self._urls is None:
+            self._urls = _source_urls(self._root, self._sources, self._files, None, self._composed)
+        found = self._urls.get(key, set())
+        return next(iter(found)) if len(found) == 1 else None
 
 
 def _other_hosts(

@@ -157,9 +157,7 @@ class BumpGit:
             return
         tx.claim_current(changed_since=seen)
         changed = sorted(self._changed(self.commit_sha, since=self.staged_tree))
-        named = ", ".join(changed[:3]) + (
-            f" and {len(changed) - 3} more" if len(changed) > 3 else ""
-        )
+        named = _first_three(changed)
         raise GitStepFailed(
             f"a git hook changed the commit fluxbump staged ({named or 'its tree'}): it would "
             "hold what the gate did not verify; nothing was committed, every file is restored; "
@@ -290,7 +288,7 @@ class BumpGit:
         extra = sorted(changed - set(self.paths))
         if not extra or not changed >= set(self.paths):
             return
-        named = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
+        named = _first_three(extra)
         raise UsageError(
             f"the commit {head[:12]} on {self.branch} holds the interrupted fluxbump run's files "
             f"and others it did not write ({named}: staged by a git hook while it committed, "
@@ -391,6 +389,12 @@ def touched(top: Path, since: str, head: str, files: Sequence[str]) -> bool:
 
 
 _DIFF_NAMES = ("diff-tree", "-r", "-z", "--no-commit-id", "--name-only")
+
+
+def _first_three(paths: Sequence[str]) -> str:
+    """``a, b, c and 4 more``: the paths a refusal names."""
+    more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+    return ", ".join(paths[:3]) + more
 
 
 def _nul(paths: Sequence[str]) -> bytes:

@@ -301,3 +301,53 @@ def test_an_install_script_run_whose_release_the_file_does_not_give_is_shown_unp
     assert (repo / UNREAD_WORKFLOW).read_text() == UNREAD_WORKFLOW_TEXT
     assert (repo / UNREAD_SCRIPT).read_text() == UNREAD_SCRIPT_TEXT
     assert (repo / INSTALL).read_text() == INSTALL_TEXT.replace("2.4.0", "2.5.1")
+
+
+# A NixOS host that applies Flux's install.yaml itself (a systemd unit running ``kubectl apply
+# -f ${fluxInstallManifest}``, the manifest a fetchurl pins by its hash), as a public k3s
+# homelab's configuration.nix does; a script that checks the manifest it downloads.
+NIXOS = "nixos/configuration.nix"
+NIXOS_TEXT = """\
+{ config, lib, pkgs, ... }:
+
+let
+  fluxInstallManifest = pkgs.fetchurl {
+    url = "https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml";
+    hash = "sha256-Sl87fH08AlzmMFwvqD46OQacfaq8QEqw5nKW+hcwWxg=";
+  };
+  seccomp = pkgs.fetchurl {
+    url = "https://raw.githubusercontent.com/microsoft/playwright/main/seccomp_profile.json";
+    hash = "sha256-zD5hyr2mu8HlPlTSe6TVWp076Cm23RpZb0p7MbHMeEk=";
+  };
+in
+{
+  systemd.services.reconcile-flux.script = ''
+    kubectl apply --server-side -f ${fluxInstallManifest}
+  '';
+}
+"""
+CHECKED = "scripts/install-flux.sh"
+CHECKED_TEXT = f"""\
+#!/bin/sh
+curl -fsSLo install.yaml https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml
+FLUX_INSTALL_SHA256="{"b" * 64}"
+echo "$FLUX_INSTALL_SHA256  install.yaml" | sha256sum -c
+kubectl apply -f install.yaml
+"""
+
+
+def test_to_names_the_hash_of_an_install_manifest_download_it_moves(tmp_path: Path) -> None:
+    # Before, only a CLI download's digest was named: the install.yaml's hash was left at the
+    # old release's in silence, and the host's next nixos-rebuild (or sha256sum -c) failed.
+    repo = repo_with(tmp_path, {NIXOS: NIXOS_TEXT, CHECKED: CHECKED_TEXT})
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git", "--json")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / NIXOS).read_text("utf-8") == NIXOS_TEXT.replace("v2.4.0", "v2.5.1")
+    named = [
+        (w["file"], w["line"])
+        for w in json.loads(moved.stdout)["warnings"]
+        if "sha256 digest" in w["message"]
+    ]
+    assert named == [(NIXOS, 6), (CHECKED, 3)]  # not the seccomp profile's hash (line 10)
+    message = next(w["message"] for w in json.loads(moved.stdout)["warnings"] if w["line"] == 6)
+    assert "Flux install.yaml download moved to v2.5.1" in message

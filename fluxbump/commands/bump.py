@@ -788,7 +788,8 @@ def _drift_lines(result: BumpResult) -> list[str]:
 
 
 def _left_behind(tree: Survey, plan: Plan) -> list[str]:
-    """What the Flux CLI pins the plan moves leave at the old release (digests, mise.lock)."""
+    """What the Flux CLI and install manifest downloads the plan moves leave at the old
+    release (digests, mise.lock)."""
     from fluxbump.scan.sites.fluxcli import left_behind
     from fluxbump.scan.sources import read_source
 
@@ -800,7 +801,8 @@ def _left_behind(tree: Survey, plan: Plan) -> list[str]:
         except UsageError:  # unreadable: nothing to say of it (it is no pin of ours)
             return None
 
-    moved = [(e.site, e.new) for e in plan.edits if e.site.role is Role.CLI]
+    downloads = (Role.CLI, Role.KUSTOMIZE_REMOTE)
+    moved = [(e.site, e.new) for e in plan.edits if e.site.role in downloads]
     return list(left_behind(moved, read))
 
 

@@ -33,7 +33,7 @@ from dataclasses import replace
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, PlacedWarning, Role, yaml_site
 from fluxbump.scan.sites import devcontainer, shellheredoc
-from fluxbump.scan.sites.kustomizeremote import COMMENT, follow_file_variables
+from fluxbump.scan.sites.kustomizeremote import ASSET, COMMENT, TARBALL, follow_file_variables
 from fluxbump.scan.sources import SourceFile, lines
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -76,6 +76,8 @@ _ASSET = re.compile(
     rf"{re.escape(_RELEASES)}v?(?P<tag>{_RELEASE})/(?:flux_(?P<name>{_RELEASE})_|\{{\{{)"
 )
 DOWNLOAD = "fluxcd/flux2 CLI download"
+# Any asset of a release (the CLI's, install.yaml, manifests.tar.gz).
+_RELEASE_ASSET = re.compile(rf"{re.escape(_RELEASES)}v?{_RELEASE}/")
 # The release's CRD schemas (what kubeconform validates the manifests against in CI): a
 # download names the release the manifests are checked for, as the CLI's does.
 _SCHEMAS = re.compile(rf"{re.escape(_RELEASES)}v?(?P<tag>{_RELEASE})/crd-schemas\.tar\.gz")
@@ -354,15 +356,27 @@ def left_behind(
     and fluxbump cannot rewrite: the sha256 digests beside a download, and the ``mise.lock``
     entry of a mise pin (``read``: a file of the repository, None when there is none)."""
     warnings: list[PlacedWarning] = []
-    digests = {s.file: (s.value, new) for s, new in edits if s.owner.startswith(DOWNLOAD)}
-    for rel, (old, release) in sorted(digests.items()):
-        source = read(rel)
-        warnings += stale_digests(source, old, release) if source is not None else []
+    digests = {(s.file, _downloaded(s.owner)): (s.value, new) for s, new in edits}
+    for (rel, asset), (old, release) in sorted(digests.items()):
+        source = read(rel) if asset else None
+        warnings += stale_digests(source, old, release, asset) if source is not None else []
     mise = {site.file: new for site, new in edits if site.owner == MISE_OWNER}
     for rel, release in sorted(mise.items()):
         lock = read(_lock_of(rel))
         warnings += stale_locks(lock, release, _declared(read(rel))) if lock is not None else []
     return warnings
+
+
+# The install manifests' release assets, by the owner of a pin that downloads one.
+_MANIFEST_ASSETS = {ASSET: "install.yaml", TARBALL: "manifests.tar.gz"}
+
+
+def _downloaded(owner: str) -> str:
+    """The release asset a pin of ``owner`` downloads ("" when none): the CLI's, or the
+    install manifests', whose digest beside the download is as stale once moved."""
+    if owner.startswith(DOWNLOAD):
+        return "CLI"
+    return next((name for asset, name in _MANIFEST_ASSETS.items() if asset in owner), "")
 
 
 def _declared(config: SourceFile | None) -> frozenset[str] | None:
@@ -408,12 +422,15 @@ def stale_locks(
     return warnings
 
 
-def stale_digests(source: SourceFile, old: str, release: str) -> list[PlacedWarning]:
-    """A warning for each line of a file whose CLI download moves from ``old`` to ``release``
-    that holds a sha256 digest of Flux's (the line names flux, or the old release as a table
-    of digests by version does) outside a comment: it is the old asset's (get_url, ``sha256sum
-    -c`` would refuse the new one), and fluxbump moves versions, it does not fetch digests. A
-    digest of another tool in the same file is not named."""
+def stale_digests(
+    source: SourceFile, old: str, release: str, asset: str = "CLI"
+) -> list[PlacedWarning]:
+    """A warning for each line of a file whose download of ``asset`` (the CLI's, or
+    ``install.yaml``) moves from ``old`` to ``release`` that holds a sha256 digest of Flux's
+    (the line names flux, or the old release as a table of digests by version does) outside a
+    comment: it is the old asset's (get_url, ``sha256sum -c`` would refuse the new one), and
+    fluxbump moves versions, it does not fetch digests. A digest of another tool in the same
+    file is not named."""
     warnings = []
     fetched = _nix_fetch_lines(source) if source.rel.endswith(".nix") else set()
     for number, line in enumerate(lines(source.text), start=1):
@@ -421,20 +438,24 @@ def stale_digests(source: SourceFile, old: str, release: str) -> list[PlacedWarn
         if digest is None or COMMENT.search(line, 0, digest.start()) is not None:
             continue
         if number in fetched or "flux" in line.lower() or old.removeprefix("v") in line:
-            listed = f"flux_{release.removeprefix('v')}_checksums.txt lists"
-            # checksums.txt lists hex; a Nix SRI or base32 hash is that digest in another form
-            fix = (
-                f"replace it with the hash 'nix store prefetch-file URL' prints (the digest {listed}, "
-                "in this form)"
-                if number in fetched and not _HEX.fullmatch(digest.group())
-                else f"replace it with the one {listed}"
-            )
             message = (
-                f"a sha256 digest beside the Flux CLI download moved to {release} is still "
-                f"the old asset's: {fix}"
+                f"a sha256 digest beside the Flux {asset} download moved to {release} is still "
+                f"the old asset's: {_digest_fix(release, asset, number in fetched, digest.group())}"
             )
             warnings.append(PlacedWarning(source.rel, number, message))
     return warnings
+
+
+def _digest_fix(release: str, asset: str, fetched: bool, digest: str) -> str:
+    """How to get the new asset's digest in the form the line holds."""
+    listed = f"flux_{release.removeprefix('v')}_checksums.txt lists"
+    if fetched and not _HEX.fullmatch(digest):
+        # checksums.txt lists hex; a Nix SRI or base32 hash is that digest in another form
+        of = f" (the digest {listed}, in this form)" if asset == "CLI" else ""
+        return "replace it with the hash 'nix store prefetch-file URL' prints" + of
+    if asset == "CLI":
+        return f"replace it with the one {listed}"
+    return f"replace it with the sha256 of {release}'s {asset}"
 
 
 _HEX = re.compile(r"[0-9A-Fa-f]{64}")
@@ -445,11 +466,11 @@ _NIX_HASH = re.compile(
 
 
 def _nix_fetch_lines(source: SourceFile) -> set[int]:
-    """The lines of each ``{ … }`` attribute set (a ``fetchurl``'s) holding a CLI download URL:
-    its hash has a line of its own there, naming neither flux nor the release."""
+    """The lines of each ``{ … }`` attribute set (a ``fetchurl``'s) holding a download URL of
+    a release asset: its hash has a line of its own there, naming neither flux nor the release."""
     rows = lines(source.text)
     found: set[int] = set()
-    for match in _ASSET.finditer(source.text):
+    for match in _RELEASE_ASSET.finditer(source.text):
         at = source.line_at(match.start()) - 1
         first = next((i for i in range(at, -1, -1) if rows[i].rstrip().endswith("{")), at)
         last = next((i for i in range(at, len(rows)) if rows[i].lstrip().startswith("}")), at)

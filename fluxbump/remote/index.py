@@ -604,7 +604,7 @@ def _load_offline(url: str, because: str = "offline") -> IndexLoad:
         fetched = _fetched_on(cached[1])
         return IndexLoad(
             dataclasses.replace(index, complete=False),
-            (f"{because}: using cached index of {shown}{fetched}",),
+            (f"{because}: using cached index of {shown}{fetched}", *plain_http(url)),
         )
     warning = (
         f"{because}: no cached index for {shown}; using the bundled snapshot of "
@@ -695,16 +695,28 @@ def fetch_index(url: str) -> IndexLoad:
         raise IndexUnreachable(exc.message) from None
     shown = http.shown(url)
     if reply.status == 304 and cached is not None:
-        return IndexLoad(_with_query(load_parsed(cached[0], shown), url))
+        return IndexLoad(_with_query(load_parsed(cached[0], shown), url), plain_http(url))
     text = index_text(reply, shown)
     index = _with_query(load_parsed(text, shown), url)  # validated before caching: never poison it
-    older = _older_than_cached(text, cached[0] if cached else "", shown)
+    said = (*plain_http(url), *_older_than_cached(text, cached[0] if cached else "", shown))
     if not proven_whole(reply, text):
         # A cut body may still parse (cut between entries): used once, as an index that
         # cannot prove absence, but never cached to answer later offline runs.
-        return IndexLoad(dataclasses.replace(index, complete=False), older)
+        return IndexLoad(dataclasses.replace(index, complete=False), said)
     cache.write(text, _meta(reply, shown))
-    return IndexLoad(index, older)
+    return IndexLoad(index, said)
+
+
+def plain_http(url: str) -> tuple[str, ...]:
+    """A warning for an index read over plain http from another machine. Helm allows it, but
+    anyone on the path can rewrite the index, and with it the chart version and digest a bump
+    pins: the run goes on, said once. Loopback never crosses a network."""
+    if urlsplit(url).scheme != "http" or http.is_loopback(url):
+        return ()
+    return (
+        f"{http.shown(url)}: the Helm index is fetched over plain http: anyone on the network "
+        "path can change it, and so the chart versions pinned; use an https:// URL",
+    )
 
 
 # Helm's ``generated:`` time, to the second (it writes RFC 3339 in UTC, with nanoseconds).

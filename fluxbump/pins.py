@@ -61,6 +61,12 @@ class Role(StrEnum):
     HELMCHART = "HelmChart"
 
 
+# The owner of a script's ``helm install`` pin (``cloudinit.script_helm_commands``), and how
+# its role reads (``PinSite.label``).
+SCRIPT_OWNER = "script"
+SCRIPT_INSTALL = "install script"
+
+
 @dataclass(frozen=True)
 class PinSite:
     """A version in a file: its role, position, current value, and what it is a version of.
@@ -86,6 +92,15 @@ class PinSite:
     def where(self) -> str:
         return f"{self.file}:{self.line}"
 
+    @property
+    def label(self) -> str:
+        """The role as printed. A shell script's ``helm install`` is read as an install pin,
+        as a cloud-init template's is, but it is no cloud-init: said so, it sent a reader
+        looking for a template that does not exist."""
+        if self.role is Role.INSTALL and self.owner == SCRIPT_OWNER:
+            return SCRIPT_INSTALL
+        return self.role.value
+
     def moved(self, file: str, lines: int, offset: int) -> PinSite:
         """The same site in ``file``, ``lines`` lines and ``offset`` characters further on. A
         fleet's scan moves one remembered site per cluster file: copying the fields skips the
@@ -101,7 +116,7 @@ class PinSite:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "role": self.role.value,
+            "role": self.label,
             "file": self.file,
             "line": self.line,
             "column": self.column,

@@ -40,7 +40,7 @@ class Edit:
 
     def describe(self) -> str:
         s = self.site
-        return f"{s.where}: {s.role.value} ({s.owner}) {s.value} -> {self.new}"
+        return f"{s.where}: {s.label} ({s.owner}) {s.value} -> {self.new}"
 
 
 @dataclass(frozen=True)

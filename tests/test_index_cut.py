@@ -28,8 +28,13 @@ def whole_or_error(text: str) -> index.HelmIndex | str:
 
 def assert_as_whole(text: str) -> index.HelmIndex | None:
     """The per-chart index of ``text`` answers as the whole parse does for every chart; where
-    the whole text does not parse, a chart either reads alone or fails with its message."""
-    lazy = index.per_chart_index(text, "u")
+    the whole text does not parse, a chart either reads alone or fails with its message; a
+    skeleton that is no Helm index (no apiVersion) is refused as the whole parse refuses it."""
+    try:
+        lazy = index.per_chart_index(text, "u")
+    except ResolutionError:
+        assert isinstance(whole_or_error(text), str)
+        return None
     if lazy is None:
         return None
     whole = whole_or_error(text)
@@ -195,7 +200,7 @@ def test_a_text_the_cut_cannot_prove_is_parsed_whole(text: str) -> None:
 
 def test_a_block_scalar_holding_key_like_lines_is_cut_and_read_as_text() -> None:
     text = (
-        "entries:\n  a:\n  - description: |\n      \"open\n  b:\n  - version: '2'\n"
+        "apiVersion: v1\nentries:\n  a:\n  - description: |\n      \"open\n  b:\n  - version: '2'\n"
         "    annotations:\n      changes: >-\n        - [x,\n        y: 'z\n"
         "  c:\n  - |\n    free text\n"
     )

@@ -232,3 +232,31 @@ def test_a_pre_release_chart_of_a_stable_release_is_chosen_only_with_pre(tmp_pat
     assert json.loads(candidate.stdout)["chart"] == "2.16.0-rc.1"
     assert planned.code == 0, planned.stderr
     assert json.loads(planned.stdout)["to"] == {"release": "2.5.1", "chart": "2.15.0"}
+
+
+def _without_api_version() -> dict[str, bytes]:
+    """The local flux2 repository, its index without the ``apiVersion`` Helm requires."""
+    routes = dict(flux_repo_routes(keep=frozenset({"2.13.0", "2.14.0", "2.14.1", "2.15.0"})))
+    index = json.loads(routes["/index.yaml"])
+    del index["apiVersion"]
+    return {**routes, "/index.yaml": json.dumps(index).encode()}
+
+
+NO_API_VERSION = (
+    "not a Helm repository index (no 'apiVersion'): Helm refuses it too (no API version "
+    "specified); fix the repository's index or use another"
+)
+
+
+def test_an_index_without_api_version_is_refused_as_helm_refuses_it(tmp_path: Path) -> None:
+    """Helm's loadIndex refuses such an index (ErrNoAPIVersion); ``to`` moved pins by it."""
+    repo = make_fleet(tmp_path / "repo", INCIDENT, git=True, clusters=("a.example",))
+    before = git_state(repo)
+    with serve(HelmServer(routes=_without_api_version())) as srv:
+        url = srv.url("/index.yaml")
+        for command in (("to", "2.4.0"), ("status",)):
+            outcome = run_cli(*command, "--repo", str(repo), "--helm-repo", srv.base_url)
+            assert outcome.code == EXIT_RESOLUTION, (command, outcome.stdout)
+            assert outcome.stderr == f"error: {url}: {NO_API_VERSION}\n"
+            assert git_state(repo) == before
+    assert not list((tmp_path / "cache").glob("index-*")), "never cached"

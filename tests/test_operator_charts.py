@@ -100,7 +100,7 @@ def test_status_shows_both_charts_as_components_with_every_pin(tmp_path: Path) -
         ("flux-operator", "helmfile release version", f"{HELMFILE}:15", "0.33.0", True),
         ("flux-operator", "OCIRepository tag", f"{OPERATOR}:13", "v0.33.0", True),
         ("flux-operator", "cloud-init install", f"{CLOUD_INIT}:4", "0.33.0", True),
-        ("flux-operator", "cloud-init install", f"{SCRIPT}:6", "0.33.0", True),
+        ("flux-operator", "install script", f"{SCRIPT}:6", "0.33.0", True),
         ("flux-operator", "Terraform helm_release version", f"{TERRAFORM}:6", "0.33.0", True),
         ("flux-instance", "helmfile release version", f"{HELMFILE}:21", "0.33.0", True),
         ("flux-instance", "OCIRepository semver", f"{INSTANCE}:10", ">=0.30.0 <1.0.0", True),
@@ -140,6 +140,26 @@ def test_to_moves_both_operator_charts_and_nothing_else(tmp_path: Path) -> None:
     assert "flux-instance: flux-instance chart 0.34.0 (chart was 0.33.0)" in outcome.stdout
     assert git(repo, "status", "--porcelain") == ""  # committed on its branch
     assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+
+
+def test_a_scripts_helm_install_reads_as_an_install_script_not_cloud_init(
+    tmp_path: Path,
+) -> None:
+    """scripts/bootstrap.sh's ``helm upgrade --install flux-operator`` was labelled
+    "cloud-init install" in status and in the commit, sending the reader to a template."""
+    repo = operator_repo(tmp_path)
+    table = run_cli("status", "--repo", str(repo), "--offline").stdout.splitlines()
+    rows = [line.split()[:3] for line in table if SCRIPT in line or CLOUD_INIT in line]
+    assert rows == [
+        ["cloud-init", "install", f"{CLOUD_INIT}:4"],
+        ["install", "script", f"{SCRIPT}:6"],
+        ["cloud-init", "install", f"{CLOUD_INIT}:6"],
+    ]
+    args = ("to", "0.34.0", "--component", "flux-operator", "--offline", "--repo", str(repo))
+    assert run_cli(*args).code == 0
+    message = git(repo, "log", "-1", "--format=%B")
+    assert f"- {SCRIPT}:6: install script (script) 0.33.0 -> 0.34.0" in message
+    assert f"- {CLOUD_INIT}:4: cloud-init install (cloud-init) 0.33.0 -> 0.34.0" in message
 
 
 def test_a_repository_pinning_one_operator_chart_moves_only_that_one(tmp_path: Path) -> None:

@@ -110,6 +110,7 @@ PLACEHOLDERS = {
         "terraform_instance_patterns",
         "operator_manifest_patterns",
         "operator_manifest_strings",
+        "timoni_patterns",
         "upstream",
         "helm_repo",
     },

@@ -507,7 +507,7 @@ def format_status(result: CheckResult, *, verbose: bool = False) -> list[str]:
     outside = [r for r in result.report.rows if id(r) in ids]
     tracked = [r for r in result.report.rows if id(r) not in ids]
     header = [("ROLE", "WHERE", "VALUE", "EXPECTED", "OK")]
-    cells = [(r.site.role.value, one_line(r.site.where), one_line(r.site.value),
+    cells = [(r.site.label, one_line(r.site.where), one_line(r.site.value),
               one_line(r.expected), _verdict(r)) for r in (*tracked, *outside)]  # fmt: skip
     widths = [max(len(r[i]) for r in header + cells) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]

@@ -111,6 +111,7 @@ def found_kinds(tree: Survey) -> set[str]:
     kinds |= {"cli-download"} if _download_pins(tree) else set()
     kinds |= {"terraform-instance"} if _terraform_instance_pins(tree) else set()
     kinds |= {"operator-manifest"} if _operator_manifest_pins(tree) else set()
+    kinds |= {"timoni"} if _timoni_pins(tree) else set()
     for site in tree.release_pins():
         if floats(site):  # ``latest``, a branch: no version for Renovate to move
             continue
@@ -148,6 +149,16 @@ def _terraform_instance_pins(tree: Survey) -> list[PinSite]:
         s
         for s in tree.release_pins()
         if s.role is Role.INSTANCE and _in_terraform(s) and versions.is_pin(s.value)
+    ]
+
+
+def _timoni_pins(tree: Survey) -> list[PinSite]:
+    """The flux-aio module versions of Timoni bundles written as a literal (``X.Y.Z-N``, or
+    ``X.Y.Z-N@sha256:…`` beside a digest, which Renovate moves with it), not as an expression."""
+    return [
+        s
+        for s in tree.release_pins()
+        if s.role is Role.TIMONI and versions.is_pin(s.value.split("@", 1)[0])
     ]
 
 
@@ -227,6 +238,7 @@ def _add_kinds(document: dict[str, Any], tree: Survey, *, legacy: bool) -> None:
             ansible_helm_patterns=files(charts),
             terraform_instance_patterns=files(_terraform_instance_pins(tree)),
             operator_manifest_patterns=files(_operator_manifest_pins(tree)),
+            timoni_patterns=files(_timoni_pins(tree)),
             operator_manifest_strings=json.dumps([operator_manifest_string()]),
             ansible_helm_strings=json.dumps(_ansible_chart_strings(tree, charts)),
             upstream=flux.upstream if flux is not None else config.upstream,

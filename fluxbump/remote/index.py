@@ -36,7 +36,9 @@ MAX_INDEX_BYTES = 32 * 1024 * 1024
 FETCH_INDEX = "fetch the Helm index"
 # Parsed-index sidecars (see ``load_parsed``): name prefix, format version, how many to keep.
 PARSED_PREFIX = "parsed-"
-PARSED_FORMAT = 3  # 2: with the entries refused (``HelmIndex.refused``); 3: a version once
+# 2: with the entries refused (``HelmIndex.refused``); 3: a version once; 4: only an index
+# with an apiVersion (a sidecar of one without would serve it unchecked)
+PARSED_FORMAT = 4
 PARSED_KEEP = 8
 # From this size on, an index is read per chart when it can be cut (``_lazy_index``): the
 # whole parse costs seconds (43-60 s and ~940 MB at 25 MB), once per text for a fetched
@@ -195,12 +197,24 @@ def _parse_whole(text: str, url: str) -> HelmIndex:
     entries = data.get("entries") if isinstance(data, dict) else None
     if not isinstance(entries, dict):
         raise ResolutionError(f"{url}: not a Helm repository index (no 'entries' mapping)")
+    _require_api_version(data, url)
     read = {str(k): _chart_entries(str(k), v) for k, v in entries.items()}
     return HelmIndex(
         url=url,
         entries={chart: kept for chart, (kept, _) in read.items()},
         refused={chart: why for chart, (_, why) in read.items() if why},
     )
+
+
+def _require_api_version(data: dict[Any, Any], url: str) -> None:
+    """Helm refuses an index without ``apiVersion`` ("no API version specified"), whatever
+    its entries: a server answering with some other YAML that happens to hold ``entries``
+    (an error page, a hand-made file) is no Helm repository, and its charts must not move pins."""
+    if not isinstance(data.get("apiVersion"), str) or not data["apiVersion"]:
+        raise ResolutionError(
+            f"{url}: not a Helm repository index (no 'apiVersion'): Helm refuses it too "
+            "(no API version specified); fix the repository's index or use another"
+        )
 
 
 def _lazy_index(text: str, url: str) -> HelmIndex | None:
@@ -227,6 +241,7 @@ def per_chart_index(text: str, url: str) -> HelmIndex | None:
     entries = data.get("entries") if isinstance(data, dict) else None
     if not isinstance(entries, dict) or not _skeleton_entries(entries, cut):
         return None
+    _require_api_version(data, url)
     spans = {str(k): span for k, span in zip(entries, cut.spans, strict=True)}
     charts = ChartTexts(text, url, spans)  # (``str(k)``: as ``_parse_whole`` names them)
     return HelmIndex(url=url, entries=charts, refused=charts.refused())
@@ -589,7 +604,7 @@ def _load_offline(url: str, because: str = "offline") -> IndexLoad:
         fetched = _fetched_on(cached[1])
         return IndexLoad(
             dataclasses.replace(index, complete=False),
-            (f"{because}: using cached index of {shown}{fetched}",),
+            (f"{because}: using cached index of {shown}{fetched}", *plain_http(url)),
         )
     warning = (
         f"{because}: no cached index for {shown}; using the bundled snapshot of "
@@ -680,16 +695,28 @@ def fetch_index(url: str) -> IndexLoad:
         raise IndexUnreachable(exc.message) from None
     shown = http.shown(url)
     if reply.status == 304 and cached is not None:
-        return IndexLoad(_with_query(load_parsed(cached[0], shown), url))
+        return IndexLoad(_with_query(load_parsed(cached[0], shown), url), plain_http(url))
     text = index_text(reply, shown)
     index = _with_query(load_parsed(text, shown), url)  # validated before caching: never poison it
-    older = _older_than_cached(text, cached[0] if cached else "", shown)
+    said = (*plain_http(url), *_older_than_cached(text, cached[0] if cached else "", shown))
     if not proven_whole(reply, text):
         # A cut body may still parse (cut between entries): used once, as an index that
         # cannot prove absence, but never cached to answer later offline runs.
-        return IndexLoad(dataclasses.replace(index, complete=False), older)
+        return IndexLoad(dataclasses.replace(index, complete=False), said)
     cache.write(text, _meta(reply, shown))
-    return IndexLoad(index, older)
+    return IndexLoad(index, said)
+
+
+def plain_http(url: str) -> tuple[str, ...]:
+    """A warning for an index read over plain http from another machine. Helm allows it, but
+    anyone on the path can rewrite the index, and with it the chart version and digest a bump
+    pins: the run goes on, said once. Loopback never crosses a network."""
+    if urlsplit(url).scheme != "http" or http.is_loopback(url):
+        return ()
+    return (
+        f"{http.shown(url)}: the Helm index is fetched over plain http: anyone on the network "
+        "path can change it, and so the chart versions pinned; use an https:// URL",
+    )
 
 
 # Helm's ``generated:`` time, to the second (it writes RFC 3339 in UTC, with nanoseconds).

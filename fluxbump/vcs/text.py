@@ -62,7 +62,7 @@ def pr_text(result: BumpResult) -> tuple[str, str]:
 
     plan = result.plan
     edits = tuple(
-        PrEdit(e.site.file, e.site.line, e.site.role.value, e.site.owner, e.site.value, e.new)
+        PrEdit(e.site.file, e.site.line, e.site.label, e.site.owner, e.site.value, e.new)
         for e in plan.edits
     )
     content = PrContent(

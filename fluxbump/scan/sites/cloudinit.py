@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from fluxbump.pins import NO_VERSION, Mention, PinSite, Role, unpinned
+from fluxbump.pins import NO_VERSION, SCRIPT_OWNER, Mention, PinSite, Role, unpinned
 from fluxbump.scan.sources import SourceFile
 
 _COMMENT = re.compile(r"^\s*(#|//|/\*|\*)")
@@ -69,7 +69,8 @@ def script_helm_commands(source: SourceFile) -> list[PinSite]:
     """``helm_commands`` of a script (a Makefile, a shell script: no cloud-init template),
     each pin's owner saying so."""
     return [
-        site if unpinned(site) else replace(site, owner="script") for site in helm_commands(source)
+        site if unpinned(site) else replace(site, owner=SCRIPT_OWNER)
+        for site in helm_commands(source)
     ]
 
 

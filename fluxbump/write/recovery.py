@@ -97,8 +97,9 @@ def recover(
             return _roll_back_recorded(journal, records, git, writer)
         except OSError as exc:
             raise UsageError(
-                f"cannot recover the interrupted run in {journal} ({describe(exc)}); "
-                f"inspect it by hand: {BACKUP} holds the contents from before that run"
+                f"cannot recover the interrupted run in {journal}: {describe(exc)}; once "
+                "that is fixed, re-run fluxbump to finish recovering it (or inspect it by hand: "
+                f"{BACKUP} holds the contents from before that run)"
             ) from exc
 
 

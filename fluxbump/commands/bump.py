@@ -8,7 +8,8 @@ steps. The plan is built first and is the same object whether it is printed (``-
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -307,8 +308,7 @@ def _execute(
 ) -> BumpResult:
     """Survey, choose the targets, plan, refuse what is unsafe, then apply, gate and commit."""
     config = load_config(root)
-    with repo_lock(root):
-        notes = recover(root, load_git=load_git_steps)
+    with repo_lock(root), _recovered(root) as notes:
         # The index (a download, when online) is fetched while the scan's child sends its half.
         index = Ahead(
             lambda: load_index(
@@ -406,6 +406,21 @@ def _execute(
         _apply_gate_commit(root, gate, changes, session, result)
         result.stale = stale_after(tree.sources, [m.found for m in moves], plan)
     return session.publish(config.remote, result)
+
+
+@contextmanager
+def _recovered(root: Path) -> Iterator[list[str]]:
+    """An interrupted run undone (or finished) first, its notes yielded; a refusal after it
+    says what it did too: said only with a result, it went unsaid, and the refusal's
+    "nothing was written" was all the user heard of the files it had restored."""
+    notes = recover(root, load_git=load_git_steps)
+    try:
+        yield notes
+    except FluxbumpError as exc:
+        if notes:
+            more = f" (and {len(notes) - 1} more files)" if len(notes) > 1 else ""
+            exc.message += f"; before that, {notes[0]}{more}"
+        raise
 
 
 def _refuse_below_ranges(move: Move, index: HelmIndex) -> None:

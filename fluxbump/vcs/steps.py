@@ -56,6 +56,7 @@ class BumpGit:
     commit_sha: str = ""
     staged_tree: str = ""  # the tree the run staged: its commit must hold exactly this
     _restaged_at: str = ""  # the run's commit, found holding another tree (``committed``)
+    _theirs: bool = False  # the branch was made by another process: never deleted (``undo``)
 
     def state(self) -> dict[str, Any]:
         return {
@@ -106,7 +107,7 @@ class BumpGit:
         self._private_index(index)
         self._stage(index)
         self.staged_tree = self._git("write-tree", env=index).strip()
-        self._git("update-ref", f"refs/heads/{self.branch}", self.head0, "")
+        self._create_branch()
         self._git("symbolic-ref", "HEAD", f"refs/heads/{self.branch}")
         self._after(tx, "branch")
         self._refuse_moved(self.branch)
@@ -125,6 +126,22 @@ class BumpGit:
         self._update_index()
         tx.writer.step("git")
         return self.commit_sha
+
+    def _create_branch(self) -> None:
+        """The run's branch at the start, only if no such branch exists: one made since the
+        refusals by another process (a run in another work tree of this repository) is
+        theirs, and the rollback leaves it (it was deleted when it pointed at the start)."""
+        try:
+            self._git("update-ref", f"refs/heads/{self.branch}", self.head0, "")
+        except GitStepFailed:
+            if self._rev(f"refs/heads/{self.branch}") is None:
+                raise
+            self._theirs = True
+            raise GitStepFailed(
+                f"branch {self.branch} was created by another process while fluxbump was "
+                "writing; it is kept; nothing was committed, every file is restored: delete "
+                "it, or pass --branch NAME, and re-run"
+            ) from None
 
     def _refuse_moved(self, expected: str) -> None:
         """HEAD must still be ``expected`` (the start branch, then the run's) at the start:
@@ -311,7 +328,9 @@ class BumpGit:
         tip = self._rev(f"refs/heads/{self.branch}")
         # Its commit, once the user checked out another branch, looked finished to them (it
         # may be pushed, even proposed): kept. Only a run still on its branch takes it back.
-        if tip is not None and (tip == self.head0 or (on_branch and tip == self._own_commit(tip))):
+        if (tip is not None and not self._theirs) and (
+            tip == self.head0 or (on_branch and tip == self._own_commit(tip))
+        ):
             self._git("update-ref", "-d", f"refs/heads/{self.branch}", tip)
         if "commit" in self.steps:
             self._update_index()  # its entries may be the new commit's: back to HEAD's

@@ -97,8 +97,9 @@ def recover(
             return _roll_back_recorded(journal, records, git, writer)
         except OSError as exc:
             raise UsageError(
-                f"cannot recover the interrupted run in {journal} ({describe(exc)}); "
-                f"inspect it by hand: {BACKUP} holds the contents from before that run"
+                f"cannot recover the interrupted run in {journal}: {describe(exc)}; once "
+                "that is fixed, re-run fluxbump to finish recovering it (or inspect it by hand: "
+                f"{BACKUP} holds the contents from before that run)"
             ) from exc
 
 
@@ -219,6 +220,14 @@ def _load_manifest(where: Places) -> list[_Recorded]:
     manifest = where.journal / MANIFEST
     try:
         raw = json.loads(manifest.read_bytes())
+        version: Any = raw.get("version") if isinstance(raw, dict) else None
+        if _count(version) and version > MANIFEST_VERSION:
+            # Its entries may mean what this version cannot tell: the version that wrote it
+            # recovers it.
+            raise UsageError(
+                f"{manifest} was written by a newer fluxbump (journal version {version}); run "
+                "that version to recover the interrupted run; nothing was written"
+            )
         if not isinstance(raw, dict) or raw.get("version") != MANIFEST_VERSION:
             raise ValueError(f"not a version-{MANIFEST_VERSION} manifest")
         files = raw.get("files")

@@ -358,6 +358,8 @@ def _read(path: Path | str, limit: int | None = None) -> bytes:
 
 def describe(exc: OSError) -> str:
     text = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno == errno.EFBIG:  # (said as for a git the limit kills: ``steps._killed``)
+        text += " (a file passed the file size limit: raise ulimit -f)"
     return text[:1].lower() + text[1:]
 
 
@@ -941,6 +943,10 @@ def write_all_atomically(
         real = items[0][0]
         writer.sync(list(dict.fromkeys(path.parent for path, _, _, _ in items)))
     except OSError as exc:
+        for path, _, _, _ in items:  # (the journal keeps their bytes: no temp left in the tree)
+            with contextlib.suppress(OSError):
+                if os.path.lexists(temp_for(path)):
+                    writer.unlink(temp_for(path), "journal-remove")
         raise WriteFailed(real, exc) from exc
     return kept
 

@@ -7,6 +7,7 @@ import os
 import signal
 import stat
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from fluxbump.write.transaction import PAUSE_ENV, PAUSE_FILE_ENV
 from tests.adversarial.harness import bump_process, git_state, leftovers
+from tests.adversarial.test_git_crash import BRANCH
 from tests.support.cli_runner import run_cli
 from tests.support.crash_cli import SMALL, fluxbump_cmd, run_here, wait_for
 from tests.support.fixtures import INCIDENT, git, make_fleet, snapshot
@@ -165,6 +167,43 @@ def test_another_process_acting_before_the_commit_is_never_committed_as_the_bump
     assert theirs == (["their commit"] if (at, act) == ("git:1", _commit_theirs) else [])
     others = {k: v for k, v in before.files.items() if k != victim}
     assert {k: v for k, v in snapshot(root).items() if k not in (victim, "THEIRS.txt")} == others
+
+
+def test_a_bump_branch_another_work_trees_run_made_meanwhile_is_kept_for_it(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """Two bumps at once in two work trees of one repository (each has its own lock): the
+    one here passed the branch check, then, while it wrote, the other made the same branch
+    and checked it out. This run's branch step failed, and its rollback deleted that branch
+    (it pointed where this run began): the other run, its HEAD on a branch gone, was refused
+    too, and the message was git's "reference already exists", saying nothing restored."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    other = tmp_path / "other"
+    git(root, "worktree", "add", "-q", "-b", "theirs", str(other))
+    before, theirs_before = git_state(root), git_state(other)
+    pause = {PAUSE_ENV: "rename:1", PAUSE_FILE_ENV: str(tmp_path / "mine")}
+    with bump_process(root, index_server, tmp_path / "cache", **pause) as mine:
+        wait_for(tmp_path / "mine.paused", mine)
+        theirs_pause = {PAUSE_ENV: "git:1", PAUSE_FILE_ENV: str(tmp_path / "theirs")}
+        with bump_process(other, index_server, tmp_path / "cache2", **theirs_pause) as theirs:
+            wait_for(tmp_path / "theirs.paused", theirs)  # its branch made and checked out
+            (tmp_path / "mine").touch()
+            _, err = mine.communicate(timeout=60)
+            (tmp_path / "theirs").touch()
+            _, their_err = theirs.communicate(timeout=60)
+    assert mine.returncode == 2, err
+    assert err == (
+        f"error: branch {BRANCH} was created by another process while fluxbump was writing; it "
+        "is kept; nothing was committed, every file is restored: delete it, or pass --branch "
+        "NAME, and re-run\n"
+    )
+    # Here: as before, only with their branch (branches are the repository's, not a tree's).
+    assert git_state(root) == replace(before, branches=(BRANCH, *before.branches))
+    assert leftovers(root) == []
+    assert theirs.returncode == 0, their_err
+    finished = git_state(other)
+    assert (finished.branch, finished.clean) == (BRANCH, True) and leftovers(other) == []
+    assert git(other, "rev-parse", f"{BRANCH}^") == theirs_before.head
 
 
 def test_a_file_deleted_before_fluxbump_wrote_it_is_named_so(

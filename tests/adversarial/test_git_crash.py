@@ -143,6 +143,32 @@ def test_a_held_index_or_head_lock_is_refused_before_anything_is_written(
     assert leftovers(root) == []
 
 
+def test_a_refusal_after_a_killed_bump_was_undone_says_it_was_undone(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """A bump killed with its branch made (git:3), and a git killed with it left index.lock:
+    the next run undid the killed bump (its nine files restored, its branch deleted), then
+    refused the lock with "nothing was written", never saying what it had undone; the run
+    after that had nothing left to say it of."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    before = git_state(root)
+    killed = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache",
+                 **{CRASH_ENV: "git:3"})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert git_state(root).branch == BRANCH
+    (root / ".git" / "index.lock").write_bytes(b"")
+    proc = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0"), tmp_path / "cache")
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        f"error: {root / '.git' / 'index.lock'} exists: another git process is running (or one "
+        "was killed); wait for it or remove the lock, then re-run; nothing was written; before "
+        "that, restored clusters/_template/bootstrap-kit/03-flux.yaml from an interrupted run "
+        "(and 8 more files)\n"
+    )
+    (root / ".git" / "index.lock").unlink()
+    assert_untouched(root, before)
+
+
 HOOK = """#!/bin/sh
 echo "pre-commit: refusing: chart versions are frozen this week" >&2
 echo "see RUNBOOK.md" >&2

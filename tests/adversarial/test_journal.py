@@ -142,6 +142,29 @@ def test_a_hostile_journal_entry_is_refused_and_nothing_is_written(
     assert snapshot_with_links(root) == tree
 
 
+def test_a_journal_of_a_newer_fluxbump_is_left_to_it(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """A journal a newer fluxbump wrote (killed, then an older one run, as a CI job pinned to
+    a release can be) was refused as "unreadable or unsafe" and left to be inspected by hand,
+    though that version would recover it."""
+    cache = tmp_path / "cache"
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    crash(root, index_server, cache)
+    manifest = places(root).journal / MANIFEST
+    data = json.loads(manifest.read_bytes())
+    manifest.write_text(json.dumps({**data, "version": data["version"] + 1}))
+    tree = snapshot(root)
+    code, out, err = rerun(root, index_server, cache)
+    assert code == 2, (out, err)
+    assert err == (
+        f"error: {manifest} was written by a newer fluxbump (journal version "
+        f"{data['version'] + 1}); run that version to recover the interrupted run; nothing was "
+        "written\n"
+    )
+    assert snapshot(root) == tree and manifest.exists()
+
+
 def snapshot_with_links(root: Path) -> dict[str, object]:
     """Files' bytes, links' targets and FIFOs by name (never opened)."""
     found: dict[str, object] = {}

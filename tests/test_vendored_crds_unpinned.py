@@ -137,3 +137,24 @@ def test_objects_move_as_before_where_the_repository_holds_no_crds(tmp_path: Pat
     assert outcome.code == 0, outcome.stdout + outcome.stderr
     after = snapshot(repo)
     assert {rel for rel in before if after[rel] != before[rel]} == {GIT_REPOSITORY, KUSTOMIZATION}
+
+
+def test_of_two_vendored_installs_the_one_that_does_not_serve_the_version_refuses(
+    tmp_path: Path,
+) -> None:
+    """An install kept for another cluster may be older: every copy must serve the move."""
+    repo = _repo(tmp_path / "repo", served=("v1beta1", "v1beta2", "v1"))
+    legacy = "kustomize/manifests/flux-system-legacy/source-controller.yaml"
+    crd = _crd("gitrepositories", "source.toolkit.fluxcd.io", "GitRepository", ("v1beta1",))
+    (repo / legacy).parent.mkdir(parents=True)
+    (repo / legacy).write_text(_controller("source-controller", crd, "v0.12.2"), "utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a legacy install")
+    before = snapshot(repo)
+    outcome = _to(repo, "2.6.4", "--no-git")
+    assert outcome.code == 4, outcome.stdout + outcome.stderr
+    assert f"error: {legacy}:7: this repository's CRD gitrepositories." in outcome.stderr
+    assert f"GitRepository monorepo ({GIT_REPOSITORY}:1) to source.toolkit.fluxcd.io/v1 (Flux " in (
+        outcome.stderr
+    )
+    assert snapshot(repo) == before

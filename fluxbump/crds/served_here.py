@@ -25,11 +25,11 @@ from fluxbump.scan.discover import Discovery, Survey
 from fluxbump.scan.sources import READ_LIMIT, read_raw
 
 
-def repository_crds(tree: Survey, groups: Iterable[str]) -> dict[tuple[str, str], Crd]:
-    """(group, kind) -> the first CRD of those ``groups`` the repository's manifests define,
-    its ``source`` the file:line of its ``metadata.name``."""
+def repository_crds(tree: Survey, groups: Iterable[str]) -> dict[tuple[str, str], list[Crd]]:
+    """(group, kind) -> each CRD of those ``groups`` the repository's manifests define (two
+    installs kept here may differ), its ``source`` the file:line of its ``metadata.name``."""
     wanted = [group.encode() for group in groups]
-    found: dict[tuple[str, str], Crd] = {}
+    found: dict[tuple[str, str], list[Crd]] = {}
     for rel in tree.roles.clusters:
         source = tree.sources.get(rel)
         try:
@@ -41,7 +41,7 @@ def repository_crds(tree: Survey, groups: Iterable[str]) -> dict[tuple[str, str]
         text = raw.decode("utf-8", errors="replace")
         for crd in crds_in_text(text, rel, []):
             where = f"{rel}:{_name_line(text, crd.name)}"
-            found.setdefault((crd.group, crd.kind), replace(crd, source=where))
+            found.setdefault((crd.group, crd.kind), []).append(replace(crd, source=where))
     return found
 
 
@@ -59,12 +59,13 @@ def _moved_past(tree: Survey, edits: list[Edit], release: str) -> str | None:
     if not moves:
         return None
     here = repository_crds(tree, {e.new.rpartition("/")[0] for e in moves})
-    past = [
-        (edit, crd)
-        for edit in moves
-        if (crd := here.get((edit.new.rpartition("/")[0], edit.site.subject))) is not None
-        and edit.new.rpartition("/")[2] not in crd.served
-    ]
+    past = []
+    for edit in moves:
+        group, _, version = edit.new.rpartition("/")
+        crds = here.get((group, edit.site.subject), [])
+        short = next((crd for crd in crds if version not in crd.served), None)
+        if short is not None:
+            past.append((edit, short))
     if not past:
         return None
     edit, crd = past[0]

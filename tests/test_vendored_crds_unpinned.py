@@ -108,35 +108,42 @@ def test_to_refuses_moving_objects_past_the_crds_the_repository_vendors(tmp_path
     assert git(repo, "branch", "--list", "fluxbump/*") == ""
 
 
+def _moved(repo: Path, *args: str) -> tuple[Outcome, dict[str, bytes]]:
+    """``to 2.6.4 --no-git`` (with ``args``), which must succeed, and each file it changed as
+    it was before."""
+    before = snapshot(repo)
+    outcome = _to(repo, "2.6.4", "--no-git", *args)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    after = snapshot(repo)
+    return outcome, {rel: text for rel, text in before.items() if after[rel] != text}
+
+
+def _at_v1(repo: Path, moved: dict[str, bytes]) -> bool:
+    """Each object moved from v1beta1 to v1, by its apiVersion line alone."""
+    return {rel: (repo / rel).read_bytes() for rel in moved} == {
+        rel: text.replace(b"/v1beta1\n", b"/v1\n", 1) for rel, text in moved.items()
+    }
+
+
 def test_forced_the_objects_move_and_the_refusal_is_said(tmp_path: Path) -> None:
     repo = _repo(tmp_path / "repo")
-    before = snapshot(repo)
-    outcome = _to(repo, "2.6.4", "--no-git", "--force-unsafe-crds")
-    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    outcome, moved = _moved(repo, "--force-unsafe-crds")
     assert f"warning: --force-unsafe-crds: {SOURCE_CONTROLLER}:" in outcome.stderr
-    after = snapshot(repo)
-    assert {rel for rel in before if after[rel] != before[rel]} == {GIT_REPOSITORY, KUSTOMIZATION}
+    assert set(moved) == {GIT_REPOSITORY, KUSTOMIZATION} and _at_v1(repo, moved)
 
 
 def test_objects_move_where_the_repository_s_crds_serve_the_version_they_move_to(
     tmp_path: Path,
 ) -> None:
     repo = _repo(tmp_path / "repo", served=("v1beta1", "v1beta2", "v1"))
-    before = snapshot(repo)
-    outcome = _to(repo, "2.6.4", "--no-git")
-    assert outcome.code == 0, outcome.stdout + outcome.stderr
-    after = snapshot(repo)
-    assert after[KUSTOMIZATION] == before[KUSTOMIZATION].replace(b"/v1beta1\n", b"/v1\n", 1)
-    assert after[GIT_REPOSITORY] == before[GIT_REPOSITORY].replace(b"/v1beta1\n", b"/v1\n", 1)
+    _, moved = _moved(repo)
+    assert set(moved) == {GIT_REPOSITORY, KUSTOMIZATION} and _at_v1(repo, moved)
 
 
 def test_objects_move_as_before_where_the_repository_holds_no_crds(tmp_path: Path) -> None:
     repo = _repo(tmp_path / "repo", served=None)
-    before = snapshot(repo)
-    outcome = _to(repo, "2.6.4", "--no-git")
-    assert outcome.code == 0, outcome.stdout + outcome.stderr
-    after = snapshot(repo)
-    assert {rel for rel in before if after[rel] != before[rel]} == {GIT_REPOSITORY, KUSTOMIZATION}
+    _, moved = _moved(repo)
+    assert set(moved) == {GIT_REPOSITORY, KUSTOMIZATION} and _at_v1(repo, moved)
 
 
 def test_of_two_vendored_installs_the_one_that_does_not_serve_the_version_refuses(

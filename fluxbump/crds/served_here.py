@@ -1,11 +1,11 @@
 """The CRDs a repository applies itself, when no pin says which Flux release installs them.
 
-neuralnetes/monorepo vendors ``flux install --export`` split per controller (Flux v0.x, no
-release header): no pin names the release, so ``to 2.6.4`` took 2.6.4 for the installed one
-and moved 168 Kustomizations to ``kustomize.toolkit.fluxcd.io/v1``, which those CRDs do not
-serve; after the push the old Flux rejects every one. Where nothing names the release, the
-repository's own CRDs are what its clusters serve: no object moves past them. Pure functions
-of the scan's files.
+neuralnetes/monorepo vendors Flux v0.x's manifests split per controller (no release header):
+no pin names the release, so ``to 2.6.4`` took 2.6.4 for the installed one and moved 168
+Kustomizations to ``kustomize.toolkit.fluxcd.io/v1``, which those CRDs do not serve; after the
+push the old Flux rejects every one. Where nothing names the release, the repository's own CRDs
+are what its clusters serve: no object moves past them. Only then are they read, from the
+manifests that define a CRD of a group an object moves in.
 """
 
 from __future__ import annotations

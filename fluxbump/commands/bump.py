@@ -20,6 +20,7 @@ from fluxbump.config import load_config
 from fluxbump.crds.guard import CrdComparison
 from fluxbump.crds.history import PinHistory
 from fluxbump.crds.safest import Blocked
+from fluxbump.crds.served_here import refuse_past_repository_crds
 from fluxbump.errors import (
     FluxbumpError,
     GateFailure,
@@ -645,6 +646,9 @@ def _api_migrations(
     )
     edits = migrate.migration_edits(objects, crds, release)
     more, warnings = migrate.deprecation_edits(objects, crds, release, deprecated)
+    warnings += refuse_past_repository_crds(
+        tree, move.found, index, edits + more, release, force=options.force_unsafe_crds
+    )
     return edits + more, warnings
 
 

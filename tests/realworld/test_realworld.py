@@ -614,7 +614,8 @@ UNGUARDED = ("--offline", "--no-git", "--force-unsafe-crds", "--allow-downgrade"
 # Snapshots whose bump to 2.8.5 has a test of its own (its refusal comes before the rest).
 AWS = "aws-samples-eks-multi-cluster-gitops"
 WAYFINDER = "platformcompass-wayfinder"
-OWN_BUMP_TEST = {AWS, "aenix-io-cozystack", WAYFINDER}
+NEURAL = "neuralnetes-monorepo"
+OWN_BUMP_TEST = {AWS, "aenix-io-cozystack", WAYFINDER, NEURAL}
 
 
 @pytest.mark.parametrize("name", sorted(set(NAMES) - set(BUMPS) - OWN_BUMP_TEST))
@@ -1096,3 +1097,42 @@ def test_a_nix_generated_fluxinstance_is_named_and_a_tenant_file_under_flux_s_na
     spoke = run_cli("check", "--offline", "--repo", str(repositories[hub]), env=cache)
     assert spoke.code == 0, spoke.stdout + spoke.stderr
     assert "gotk-components" not in spoke.stdout + spoke.stderr
+
+
+# neuralnetes/monorepo, read from its files: the vendored install's CRDs serve GitRepository
+# (source-controller.yaml:191) and Kustomization (kustomize-controller.yaml:7) at v1beta1 only,
+# and no pin names the release; its Flux objects are the GitRepository and three Kustomizations.
+NEURAL_OBJECTS = [
+    ("kustomize/manifests/flux-git-repositories/base/flux-git-repository.yaml", 1, "source"),
+    ("kustomize/manifests/flux-kustomization/cert-manager/base/flux-kustomization.yaml", 1,
+     "kustomize"),
+    ("kustomize/manifests/flux-kustomization/cert-manager/overlays/management-sbsc/"
+     "patch-flux-kustomization.yaml", 2, "kustomize"),
+    ("kustomize/manifests/flux-kustomization/flux-system/base/flux-kustomization.yaml", 1,
+     "kustomize"),
+]  # fmt: skip
+
+
+def test_objects_are_not_moved_past_the_crds_of_a_vendored_install_no_pin_names(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    root = work_copy(NEURAL, tmp_path)
+    before = snapshot(root)
+    outcome = run_cli("to", "2.6.4", "--offline", "--no-git", "--repo", str(root), env=cache)
+    assert outcome.code == 4, outcome.stdout + outcome.stderr
+    assert (
+        "error: kustomize/manifests/flux-system/base/source-controller.yaml:191: this "
+        "repository's CRD gitrepositories.source.toolkit.fluxcd.io serves only v1beta1 and no "
+        "pin names the Flux release installing it, so moving GitRepository monorepo "
+        f"({NEURAL_OBJECTS[0][0]}:1) to source.toolkit.fluxcd.io/v1 (Flux 2.6.4), and 3 more "
+        "objects, would have the API server reject them: upgrade that install first, or pin "
+        "its release, then re-run; --force-unsafe-crds overrides; nothing written"
+    ) in outcome.stderr.splitlines()
+    assert snapshot(root) == before
+    forced = run_cli("to", "2.6.4", *UNGUARDED, "--repo", str(root), env=cache)
+    assert forced.code == 0, forced.stdout + forced.stderr
+    assert line_changes(before, snapshot(root)) == [
+        (rel, line, f"apiVersion: {group}.toolkit.fluxcd.io/v1beta1",
+         f"apiVersion: {group}.toolkit.fluxcd.io/v1")
+        for rel, line, group in NEURAL_OBJECTS
+    ]  # fmt: skip

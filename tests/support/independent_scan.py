@@ -880,7 +880,8 @@ def _newest_release_pins(root: Path) -> list[FluxPin]:
 def _install_script_pins(root: Path) -> list[FluxPin]:
     """Flux's install script given a release by ``FLUX_VERSION=X`` on the same line (``curl -s
     https://fluxcd.io/install.sh | sudo FLUX_VERSION=2.4.0 bash``) in a script, a Makefile or a
-    GitHub workflow: the CLI of that release (kind "cli"); a ``#`` comment runs nothing."""
+    GitHub workflow: the CLI of that release (kind "cli"); given none (neuralnetes/monorepo's
+    ``wget https://fluxcd.io/install.sh``), the latest release's; a ``#`` comment runs nothing."""
     workflows = [
         rel for rel in _files_ending(root, ".yml", ".yaml") if rel.startswith(".github/workflows/")
     ]
@@ -889,9 +890,9 @@ def _install_script_pins(root: Path) -> list[FluxPin]:
         for line in (root / rel).read_text("utf-8", errors="replace").splitlines():
             if _INSTALL_SCRIPT not in line or line.strip().startswith("#"):
                 continue
-            for word in line.split():
-                if word.startswith("FLUX_VERSION="):
-                    pins.append(FluxPin(rel, "cli", word.removeprefix("FLUX_VERSION=")))
+            given = [w for w in line.split() if w.startswith("FLUX_VERSION=")]
+            for word in given or ["FLUX_VERSION=latest"]:
+                pins.append(FluxPin(rel, "cli", word.removeprefix("FLUX_VERSION=")))
     return pins
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
+from fluxbump import versions
 from fluxbump.yamlio.yamldoc import Scalar, YamlPath
 
 
@@ -244,3 +245,30 @@ def warnings_json(warnings: Iterable[str]) -> list[dict[str, Any]]:
         else {"file": None, "line": None, "message": str(w)}
         for w in dict.fromkeys(warnings)
     ]
+
+
+# Which pin says the installed Flux release, most trusted first: the cluster's own (what the
+# operator, the bootstrap manifests or an install URL apply), then Terraform, then the CLI.
+_AUTHORITY = (
+    Role.INSTANCE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.BOOTSTRAP, Role.KUSTOMIZE_REMOTE,
+    Role.TIMONI,
+    Role.TERRAFORM,
+    Role.CLI,
+)  # fmt: skip
+
+
+def installed_pin(pins: Iterable[PinSite]) -> PinSite | None:
+    """The exact pin that says which release is installed (``check`` compares the others with
+    it; ``to`` refuses a move below it): the newest of the most trusted kind present. Two of
+    one kind are both applied (a NixOS host applies v2.8.8's install.yaml to migrate, then
+    v2.9.2's): the cluster ends on the newest, not on the first in the file."""
+    exact = [p for p in pins if versions.is_pin(p.value)]
+    if not exact:
+        return None
+    best = min(_rank(p) for p in exact)
+    return max((p for p in exact if _rank(p) == best), key=lambda p: versions.sort_key(p.value))
+
+
+def _rank(pin: PinSite) -> int:
+    # (another kind, a cloud-init install or a chart pin, is compared only with its own kind)
+    return _AUTHORITY.index(pin.role) if pin.role in _AUTHORITY else len(_AUTHORITY)

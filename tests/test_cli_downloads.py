@@ -68,9 +68,10 @@ def test_check_names_a_downloaded_cli_that_disagrees(tmp_path: Path) -> None:
     repo = repo_with(tmp_path, {VARS: VARS_TEXT.replace('"2.4.0"', '"2.3.0"'), SCRIPT: SCRIPT_TEXT})
     check = run_cli("check", "--repo", str(repo), "--offline")
     assert check.code == 1, check.stdout + check.stderr
+    # (compared with the newest of the CLI pins, as 'to' refuses a downgrade below it)
     assert check.stdout.startswith(
-        f"{SCRIPT}:2: fluxcd/flux2 CLI download pins Flux 2.4.0, fluxcd/flux2 CLI download "
-        f"({{{{ flux_cli_ver }}}}) pins Flux 2.3.0 ({VARS}:3) — make them agree\n"
+        f"{VARS}:3: fluxcd/flux2 CLI download ({{{{ flux_cli_ver }}}}) pins Flux 2.3.0, "
+        f"fluxcd/flux2 CLI download pins Flux 2.4.0 ({SCRIPT}:2) — make them agree\n"
     ), check.stdout
 
 

@@ -75,4 +75,9 @@ def test_a_composite_action_pinning_another_release_is_a_violation(tmp_path: Pat
     )
     outcome = run_cli("check", "--repo", str(repo), "--offline")
     assert outcome.code == 1, outcome.stdout + outcome.stderr
-    assert f"pins Flux 2.6.4 ({ACTION}:5) — make them agree" in outcome.stdout
+    # (each of the action's pins, compared with the newest CLI pin, as 'to' reads it)
+    assert outcome.stdout.startswith(
+        f"{ACTION}:5: fluxcd/flux2/action (.github/actions/setup-flux) via inputs.flux_version "
+        "default pins Flux 2.6.4, fluxcd/flux2/action (e2e) pins Flux 2.8.5 "
+        "(.github/workflows/e2e.yml:8) — make them agree\n"
+    ), outcome.stdout

@@ -495,3 +495,28 @@ def test_a_bom_crlf_flow_list_kustomization_keeps_every_other_byte(tmp_path: Pat
     moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
     assert moved.code == 0, moved.stdout + moved.stderr
     assert (repo / "k/kustomization.yaml").read_bytes() == raw.replace(b"v2.4.0", b"v2.5.1")
+
+
+NIXOS = "nixos/configuration.nix"
+
+
+def test_two_install_downloads_of_one_file_install_the_newest_for_status_check_and_to(
+    tmp_path: Path,
+) -> None:
+    # A NixOS host downloads v2.8.8's install.yaml to migrate through and v2.9.2's, which it
+    # installs: status expected v2.8.8 (the first in the file) of every pin while to refused a
+    # move below "the installed 2.9.2". Both now read the newest of one kind of install pin.
+    text = (Path(__file__).parent / "data" / NIXOS).read_text("utf-8")
+    repo = install_repo(tmp_path, {NIXOS: text})
+    status = run_cli("status", "--offline", "--json", "--repo", str(repo))
+    assert [(s["line"], s["value"], s["expected"], s["ok"])
+            for s in json.loads(status.stdout)["sites"]] == [
+        (24, "v2.9.2", "v2.9.2", True),  # the CLI image that migrates
+        (8, "v2.8.8", "v2.9.2", False),  # the transition release
+        (12, "v2.9.2", "v2.9.2", True),
+    ]  # fmt: skip
+    check = run_cli("check", "--offline", "--repo", str(repo))
+    assert check.code == 1, check.stdout + check.stderr
+    assert check.stdout.startswith(f"{NIXOS}:8: fluxcd/flux2 install.yaml asset pins Flux v2.8.8")
+    said = f"older than the installed 2.9.2, which {NIXOS}:12 pins: refusing a downgrade"
+    assert_refused(repo, ("to", "2.8.5"), 4, said)

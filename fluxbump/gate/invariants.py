@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from fluxbump import versions
-from fluxbump.pins import Mention, PinSite, Role, Violation
+from fluxbump.pins import Mention, PinSite, Role, Violation, installed_pin
 from fluxbump.plan import restyle
 from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import Resolution, app_version_of, beyond_index, newest_admitted
@@ -198,7 +198,7 @@ def installed_release(found: Discovery, index: HelmIndex | None) -> str | None:
 
 
 def _flux_release_pins(found: Discovery, release: str | None, report: GateReport) -> None:
-    """Flux pinned only outside charts: its pins agree with the first exact one."""
+    """Flux pinned only outside charts: its pins agree with the installed one."""
     if found.component.outside_charts:
         report.rows += (loose := loose_release_pins(found.release_pins)).rows
         report.violations += loose.violations
@@ -207,8 +207,8 @@ def _flux_release_pins(found: Discovery, release: str | None, report: GateReport
 
 
 def loose_release(pins: list[PinSite]) -> str | None:
-    """Without a Flux wrapper chart: the release of the first exact pin (``_AUTHORITY``)."""
-    first = _first_exact(pins)
+    """Without a Flux wrapper chart: the release of the installed pin (``installed_pin``)."""
+    first = installed_pin(pins)
     return None if first is None else versions.normalize(first.value)
 
 
@@ -236,31 +236,19 @@ def ranges_named(pins: list[PinSite]) -> str:
     return f"the FluxInstance range {ranges} ({pins[0].where})"
 
 
-def _first_exact(pins: list[PinSite]) -> PinSite | None:
-    exact = [p for p in pins if versions.is_pin(p.value)]
-    return min(exact, key=lambda p: _AUTHORITY.index(p.role), default=None)
-
-
 def loose_release_pins(pins: list[PinSite]) -> GateReport:
     """Flux release pins of a repository with no Flux wrapper chart (a flux-operator or
     ``flux bootstrap`` layout): nothing else says which release is installed, so they must
-    agree with the first exact one, the cluster's own first (what the operator or the
-    bootstrap manifests install, then Terraform, then the CLI)."""
+    agree with the installed pin (``installed_pin``: the newest of the cluster's own kind
+    present, what the operator or the bootstrap manifests install, then Terraform's, then
+    the CLI's)."""
     report = GateReport()
-    first = _first_exact(pins)
+    first = installed_pin(pins)
     if first is None:  # ranges and ``latest`` only: nothing to compare them with
         report.rows += [Row(p, "an exact Flux release to compare with", True, False) for p in pins]
         return report
     _release_pins(pins, versions.normalize(first.value), report, first)
     return report
-
-
-_AUTHORITY = (
-    Role.INSTANCE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.BOOTSTRAP, Role.KUSTOMIZE_REMOTE,
-    Role.TIMONI,
-    Role.TERRAFORM,
-    Role.CLI,
-)  # fmt: skip
 
 
 def _release_pins(

@@ -22,12 +22,14 @@ from fluxbump.components import (
     may_install,
     operator_chart,
     select,
+    unique_names,
 )
 from fluxbump.config import CONFIG_NAME, Config
 from fluxbump.errors import NotRegularFile, UsageError
 from fluxbump.pins import Mention, PinSite, Role, Violation, unpinned
 from fluxbump.scan.apiversions import ApiVersions
 from fluxbump.scan.cache import ScanCache, cached_roles, cached_scan, scan_key
+from fluxbump.scan.chartkeys import follow_chart_keys
 from fluxbump.scan.charts import mark_upstream, read_blueprints, read_charts, tracked_charts
 from fluxbump.scan.chartsources import foreign_releases
 from fluxbump.scan.detect import Detected, component_for, detect
@@ -550,6 +552,8 @@ class Survey:
                 [rel for rel in self.roles.release_pins if rel not in unread],
                 lambda rel: read_once(self.sources, self.root, rel),
             )
+            charts = self.charts.values()
+            self._release_pins = follow_chart_keys(self._release_pins, self.read_if_there, charts)
             # (a workflow is a cluster file too: its CLI image is found once)
             seen = {(s.file, s.start) for s in self._release_pins}
             cluster = [
@@ -728,6 +732,7 @@ def survey(
     _subchart_instances(found)
     _tool_releases(found)
     _settle_direct(found)
+    _name_flux_chart_add_ons(found)
     _operator_components(found)
     _say_template_pins(found, files, renovate)
     _say_program_pins(found, files, renovate)
@@ -1022,6 +1027,34 @@ def _settle_direct(found: Survey) -> None:
         del found.components[at]
 
 
+def _name_flux_chart_add_ons(found: Survey) -> None:
+    """A chart whose ``appVersion`` (or ``version``) is a Flux release pin is Flux itself,
+    built from that release's manifests (``scan/chartkeys.py``), not a wrapper of the one
+    chart it depends on: that dependency is an add-on (giantswarm/flux-app's optional
+    kube-state-metrics), its component named after itself, not after Flux's chart."""
+    named = [c for c in found.components if _named_after_wrapper(found.config, c)]
+    if not named:  # (the common case reads no release pin here)
+        return
+    flux_charts = {p.file for p in found.release_pins() if p.file.endswith("Chart.yaml")}
+    renamed = [
+        replace(c, name=c.upstream)
+        if c in named and found.charts[c.wrapper].file in flux_charts
+        else c
+        for c in found.components
+    ]
+    found.components = unique_names(renamed)
+
+
+def _named_after_wrapper(config: Config, component: Component) -> bool:
+    """A wrapper's component named after its chart by default (not by ``components:``)."""
+    configured = {(e.wrapper, e.upstream) for e in config.components}
+    return (
+        not (component.is_flux or component.operator or component.direct)
+        and component.name != component.upstream
+        and (component.wrapper, component.upstream) not in configured
+    )
+
+
 def _scanned_names(found: Survey) -> tuple[frozenset[str], frozenset[str]]:
     """The charts whose releases are known, and those this survey scans releases of (fewer
     when ``--component`` narrowed it)."""
@@ -1157,6 +1190,7 @@ def resurvey(before: Survey, written: Collection[str]) -> Survey:
     _subchart_instances(found)
     _tool_releases(found)
     _settle_direct(found)
+    _name_flux_chart_add_ons(found)
     _operator_components(found)
     return found
 

@@ -1136,3 +1136,32 @@ def test_objects_are_not_moved_past_the_crds_of_a_vendored_install_no_pin_names(
          f"apiVersion: {group}.toolkit.fluxcd.io/v1")
         for rel, line, group in NEURAL_OBJECTS
     ]  # fmt: skip
+
+
+GIANT_CHART = "helm/flux-app/Chart.yaml"
+
+
+def test_the_oracle_follows_a_script_s_yq_read_of_a_chart_s_app_version() -> None:
+    facts = scan(SNAPSHOTS / "giantswarm-flux-app")
+    assert facts.flux_pins == [FluxPin(GIANT_CHART, "kustomize", "2.6.4")]
+    assert [(p.dependency, p.version) for p in facts.upstream_pins()] == [
+        ("kube-state-metrics", "7.2.1")
+    ]
+
+
+def test_flux_repackaged_as_a_chart_moves_its_app_version_and_names_its_add_on_apart(
+    tmp_path: Path, repositories: dict[str, Path], cache: dict[str, str]
+) -> None:
+    # giantswarm/flux-app: hack/flux-manifest.sh downloads v${VERSION}'s install.yaml with
+    # VERSION=$(yq '.appVersion' ./helm/flux-app/Chart.yaml): the URL was unproven, 'to' did
+    # nothing, and the chart was 'flux-app', the wrapper of its optional kube-state-metrics.
+    root = repositories["giantswarm-flux-app"]
+    outcome = run_cli("status", "--json", "--offline", "--repo", str(root), env=cache)
+    document = json.loads(outcome.stdout)
+    assert [c["name"] for c in document["components"]] == ["flux", "kube-state-metrics"]
+    (flux,) = (s for s in document["sites"] if s["subject"] == "Flux")
+    assert (flux["file"], flux["line"], flux["value"], flux["proven"]) == (
+        GIANT_CHART, 2, "2.6.4", True
+    )  # fmt: skip
+    _, changes = flux_bump("giantswarm-flux-app", tmp_path, cache)
+    assert changes == [(GIANT_CHART, 2, "appVersion: 2.6.4", "appVersion: 2.8.5")]

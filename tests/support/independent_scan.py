@@ -1228,6 +1228,7 @@ def _kept_url_pins(root: Path) -> list[FluxPin]:
     for rel in _command_files(root):
         lines = (root / rel).read_text("utf-8", errors="replace").splitlines()
         assigned = _literal_assignments(lines)
+        read = _chart_reads(root, rel, lines)
         for line in lines:
             body = line.strip()
             if body.startswith("#"):
@@ -1235,11 +1236,39 @@ def _kept_url_pins(root: Path) -> list[FluxPin]:
             for word in _kept_urls(body):
                 release = _flux2_ref(word) or _tarball_release(word)
                 variable = _RELEASE_VARIABLE.fullmatch(release or "")
+                name = next(g for g in variable.groups() if g) if variable else ""
+                if name in read:  # a chart's key, read by yq: that key is the pin
+                    pins.append(FluxPin(*read[name]))
+                    continue
                 if variable is not None:  # no literal (``:=$(shell …)``): as written, unproven
-                    release = assigned.get(next(g for g in variable.groups() if g), release)
+                    release = assigned.get(name, release)
                 if release:
                     pins.append(FluxPin(rel, "kustomize", release))
     return list(dict.fromkeys(pins))
+
+
+def _chart_reads(root: Path, rel: str, lines: list[str]) -> dict[str, tuple[str, str, str]]:
+    """NAME -> (chart file, "kustomize", value) for ``NAME=$(yq '.appVersion' Chart.yaml)``:
+    the script's variable is that top-level key of the chart (a path from the repository's
+    root, where giantswarm/flux-app's CONTRIBUTING.md runs its script, or the script's)."""
+    found = {}
+    for line in lines:
+        match = _ASSIGNMENT.match(line.strip())
+        value = match.group(3) if match else ""
+        if not (value.startswith("$(") and value.endswith(")")):
+            continue
+        words = shlex.split(value[2:-1])
+        if words[:1] != ["yq"] or not words[-1].endswith("Chart.yaml"):
+            continue
+        key = next((w[1:] for w in words if w in (".appVersion", ".version")), None)
+        for base in (root, (root / rel).parent):
+            chart = (base / words[-1]).resolve()
+            if key and chart.is_file():
+                document = YAML(typ="safe").load(chart.read_text("utf-8"))
+                where = chart.relative_to(root.resolve()).as_posix()
+                found[match.group(1)] = (where, "kustomize", str(document[key]))  # type: ignore[union-attr]
+                break
+    return found
 
 
 def _tarball_release(word: str) -> str | None:
@@ -1265,8 +1294,8 @@ def _kept_urls(body: str) -> list[str]:
         return [assignment.group(3).split("#")[0].strip().strip("\"'")]
     try:
         words = shlex.split(body, comments=True)
-    except ValueError:  # a line continued by a backslash, an open quote
-        words = body.split()
+    except ValueError:  # a line continued by a backslash, an open quote: its quotes stay
+        words = [word.strip("\"'") for word in body.split()]
     return words if {"curl", "wget"} & set(words) else []
 
 

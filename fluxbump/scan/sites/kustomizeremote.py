@@ -157,8 +157,7 @@ def follow_file_variables(source: SourceFile, sites: list[PinSite]) -> list[PinS
     one variable share them); one the file does not set stays as it is, unproven."""
     followed: dict[int, PinSite] = {}
     for site in sites:
-        variable = _VARIABLE.match(site.value)
-        name = (variable.group("name") or variable.group("jinja")) if variable is not None else ""
+        name = variable_name(site.value)
         setters = _setters(source, name) if name else []
         for at, value in setters:
             reference = _reference(site.value, name)
@@ -167,6 +166,12 @@ def follow_file_variables(source: SourceFile, sites: list[PinSite]) -> list[PinS
         if not setters:
             followed.setdefault(site.start, site)
     return list(followed.values())
+
+
+def variable_name(value: str) -> str:
+    """The variable a pin's value is (``v${FLUX_VERSION}``: ``FLUX_VERSION``), or ""."""
+    variable = _VARIABLE.match(value)
+    return (variable.group("name") or variable.group("jinja")) if variable is not None else ""
 
 
 def _reference(value: str, name: str) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from fluxbump import versions
 from fluxbump.components import Component
 from fluxbump.errors import UnsafeTransitionError, UsageError
-from fluxbump.pins import Role, installed_pin
+from fluxbump.pins import Role
 from fluxbump.plan import Move
 from fluxbump.remote.index import HelmIndex
 from fluxbump.scan.discover import Discovery, Survey, boot_installer
@@ -189,8 +189,9 @@ def shipped_releases(found: Discovery, index: HelmIndex, *was: str | None) -> fr
 
 
 def refuse_downgrade(move: Move, allowed: bool) -> None:
-    """Compare with the installed release, read as ``check`` reads it (``installed_pin``):
-    every source pin moves to the target."""
+    """Compare with the newest version any source pin names: every one of them moves, so a
+    target below any of them moves that pin down, whichever kind ``check`` trusts most
+    (``installed_pin``; within one kind the two agree: both take the newest)."""
     found = move.found
     rules = found.component.rules
     installed = [s for s in rules.source_pins(found) if versions.is_pin(s.value)]
@@ -200,14 +201,13 @@ def refuse_downgrade(move: Move, allowed: bool) -> None:
         installed = [s for s in found.release_pins if versions.is_pin(s.value)]
     if allowed or not installed:
         return
-    pin = installed_pin(installed)  # (the release 'check' compares every pin with)
-    assert pin is not None
-    current = versions.normalize(pin.value)
+    newest = max(installed, key=lambda s: versions.sort_key(s.value))
+    current = versions.normalize(newest.value)
     if versions.sort_key(move.release) < versions.sort_key(current):
         than = (
-            f"{current}, which {pin.where} pins (no exact pin says which release is installed)"
+            f"{current}, which {newest.where} pins (no exact pin says which release is installed)"
             if named_only
-            else f"the installed {current}, which {pin.where} pins"
+            else f"the installed {current}, which {newest.where} pins"
         )
         raise UnsafeTransitionError(
             f"{rules.subject(found)} {versions.normalize(move.release)} is older than {than}: "

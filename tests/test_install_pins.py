@@ -520,3 +520,23 @@ def test_two_install_downloads_of_one_file_install_the_newest_for_status_check_a
     assert check.stdout.startswith(f"{NIXOS}:8: fluxcd/flux2 install.yaml asset pins Flux v2.8.8")
     said = f"older than the installed 2.9.2, which {NIXOS}:12 pins: refusing a downgrade"
     assert_refused(repo, ("to", "2.8.5"), 4, said)
+
+
+def test_a_move_below_a_newer_install_of_a_less_trusted_kind_is_still_a_downgrade(
+    tmp_path: Path,
+) -> None:
+    # check compares the pins with the most trusted kind's (the FluxInstance's 2.4.0), but `to`
+    # moves every pin: to 2.4.0 would move the kustomize install from v2.5.1 down to v2.4.0.
+    instance = (
+        "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n"
+        'spec:\n  distribution:\n    version: "2.4.0"\n    registry: ghcr.io/fluxcd\n'
+    )
+    remote = (
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+        "  - github.com/fluxcd/flux2/manifests/install?ref=v2.5.1\n"
+    )
+    repo = install_repo(
+        tmp_path, {"clusters/prod/flux-instance.yaml": instance, KUSTOMIZATION: remote}
+    )
+    said = f"Flux 2.4.0 is older than the installed 2.5.1, which {KUSTOMIZATION}:4 pins"
+    assert_refused(repo, ("to", "2.4.0"), 4, said)

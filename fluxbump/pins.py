@@ -66,6 +66,9 @@ class Role(StrEnum):
 # its role reads (``PinSite.label``).
 SCRIPT_OWNER = "script"
 SCRIPT_INSTALL = "install script"
+# How the owner of a chart key a script reads the release from ends (``scan/chartkeys.py``):
+# ``flux2 ($VERSION, read by yq in hack/flux-manifest.sh)``.
+READ_BY = ", read by yq in "
 
 
 @dataclass(frozen=True)
@@ -97,9 +100,13 @@ class PinSite:
     def label(self) -> str:
         """The role as printed. A shell script's ``helm install`` is read as an install pin,
         as a cloud-init template's is, but it is no cloud-init: said so, it sent a reader
-        looking for a template that does not exist."""
+        looking for a template that does not exist. So with a chart key a script reads."""
         if self.role is Role.INSTALL and self.owner == SCRIPT_OWNER:
             return SCRIPT_INSTALL
+        # A chart key a script reads its download's release from is moved as that download,
+        # but it is no kustomization: said so, it sent a reader looking for one.
+        if READ_BY in self.owner and self.path:
+            return f"chart {self.path[-1]} read by script"
         return self.role.value
 
     def moved(self, file: str, lines: int, offset: int) -> PinSite:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from fluxbump.pins import PinSite
+from fluxbump.pins import READ_BY, PinSite
 from fluxbump.scan.sites.chart import ChartFile
 from fluxbump.scan.sites.kustomizeremote import variable_name
 from fluxbump.scan.sources import LINE_START, SourceFile
@@ -41,12 +41,19 @@ def follow_chart_keys(
         name = variable_name(pin.value)
         source = read(pin.file) if name else None
         keys = _read_keys(source, name, by_file) if source is not None else []
-        owner = f"{pin.owner} (${name}, read by yq in {pin.file})"
+        owner = f"{pin.owner} (${name}{READ_BY}{pin.file})"
         for key in (k for k in keys if (k.file, k.start) not in seen):
             seen.add((key.file, key.start))
             followed.append(replace(key, role=pin.role, subject=pin.subject, owner=owner))
         followed += [] if keys else [pin]
     return followed
+
+
+def reading_script(site: PinSite) -> str | None:
+    """The script that reads the release from ``site``, a chart key ``follow_chart_keys``
+    followed (None for any other site)."""
+    head, found, script = site.owner.rpartition(READ_BY)
+    return script[:-1] if found and head and script.endswith(")") else None
 
 
 def _read_keys(source: SourceFile, name: str, by_file: dict[str, ChartFile]) -> list[PinSite]:

@@ -492,6 +492,7 @@ FLUX_PIN_ROLES = {
     "FluxInstance version": "instance",
     "Flux CLI pin": "cli",
     "kustomize remote install": "kustomize",
+    "chart appVersion read by script": "kustomize",  # (the install.yaml download's release)
     "flux-manifests OCI artifact": "manifests",
     "fluxcd/flux2 GitRepository": "git",
 }
@@ -1165,3 +1166,17 @@ def test_flux_repackaged_as_a_chart_moves_its_app_version_and_names_its_add_on_a
     )  # fmt: skip
     _, changes = flux_bump("giantswarm-flux-app", tmp_path, cache)
     assert changes == [(GIANT_CHART, 2, "appVersion: 2.6.4", "appVersion: 2.8.5")]
+
+
+def test_a_chart_app_version_a_script_reads_is_labelled_so_not_as_a_kustomization(
+    repositories: dict[str, Path], cache: dict[str, str]
+) -> None:
+    # giantswarm/flux-app's followed appVersion was labelled 'kustomize remote install', the
+    # role of the install.yaml download it stands for: a reader looked for a kustomization.
+    root = repositories["giantswarm-flux-app"]
+    outcome = run_cli("status", "--offline", "--repo", str(root), env=cache)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    row = next(line for line in outcome.stdout.splitlines() if f"{GIANT_CHART}:2 " in line)
+    assert row.split()[:5] == ["chart", "appVersion", "read", "by", "script"], row
+    assert "kustomize remote install" not in outcome.stdout
+

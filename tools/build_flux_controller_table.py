@@ -18,15 +18,12 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from tools.build_terraform_provider_table import git
+
 RELEASE_TAG = re.compile(r"v(?P<version>[0-9]+\.[0-9]+\.[0-9]+)")
 RESOURCE = re.compile(r"(?:/download/|/archive/|\?ref=)(?P<tag>v[0-9]+\.[0-9]+\.[0-9]+)\b")
 DEFAULT_OUT = Path("fluxbump/data/flux2-controllers.json")
 REPOSITORY = "https://github.com/fluxcd/flux2"
-
-
-def git(clone: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=clone, capture_output=True, text=True, check=True)
-    return done.stdout
 
 
 def controllers_at(clone: Path, tag: str) -> dict[str, str]:

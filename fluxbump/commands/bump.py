@@ -808,7 +808,8 @@ def _drift_lines(result: BumpResult) -> list[str]:
 
 def _left_behind(tree: Survey, plan: Plan) -> list[str]:
     """What the Flux CLI and install manifest downloads the plan moves leave at the old
-    release (digests, mise.lock)."""
+    release (digests, mise.lock, the chart templates a script generates from a moved key)."""
+    from fluxbump.scan.controllerfiles import stale_generated
     from fluxbump.scan.sites.fluxcli import left_behind
     from fluxbump.scan.sources import read_source
 
@@ -822,7 +823,8 @@ def _left_behind(tree: Survey, plan: Plan) -> list[str]:
 
     downloads = (Role.CLI, Role.KUSTOMIZE_REMOTE)
     moved = [(e.site, e.new) for e in plan.edits if e.site.role in downloads]
-    return list(left_behind(moved, read))
+    generated = stale_generated(moved, tree.roles.chart_templates, read)
+    return [*left_behind(moved, read), *generated]
 
 
 def _overridden_controllers(tree: Survey, release: str) -> list[PlacedWarning]:

@@ -37,6 +37,7 @@ from fluxbump.pins import Mention, PlacedWarning, Role, Violation, warnings_json
 from fluxbump.remote.index import HelmIndex, IndexLoad, load_index
 from fluxbump.resolve import app_version_of
 from fluxbump.scan.cache import ScanCache, open_cache
+from fluxbump.scan.controllerfiles import stale_generated, vendored_installs
 from fluxbump.scan.discover import Discovery, Survey, has_templates, survey
 from fluxbump.scan.forked import Ahead, while_waiting
 from fluxbump.scan.sources import walk_warnings
@@ -189,6 +190,7 @@ def _checked(
         warnings += provider_warnings(found.provider_constraints(), release)
     warnings += unversioned_warnings(found.unversioned_bootstraps(), found.provider_constraints())
     warnings += _operator_charts_apart(discoveries)
+    warnings += _controller_files(found)
     warnings += sparse_warnings(repo)
     outside = GateReport()
     if not components:
@@ -258,6 +260,15 @@ def _stale_archives(found: Survey, discoveries: list[Discovery]) -> list[Violati
         held = vendored(found.root, chart)
         stale += stale_archives(chart, held) + stale_unpacked(found.root, chart, held)
     return stale
+
+
+def _controller_files(found: Survey) -> list[PlacedWarning]:
+    """The Flux installs kept as controllers' Deployments that no pin names the release of,
+    or whose pin moved without them (``scan/controllerfiles.py``)."""
+    pins = [(site, site.value) for site in found.release_pins()]
+    generated = stale_generated(pins, found.roles.chart_templates, found.read_if_there)
+    vendored = vendored_installs(found.readable_release_pin_files(), found.read_if_there)
+    return generated + vendored
 
 
 def _pending_journal(repo: Path) -> tuple[str, ...]:

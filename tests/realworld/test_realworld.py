@@ -1168,6 +1168,31 @@ def test_flux_repackaged_as_a_chart_moves_its_app_version_and_names_its_add_on_a
     assert changes == [(GIANT_CHART, 2, "appVersion: 2.6.4", "appVersion: 2.8.5")]
 
 
+# Each controller's image tag in Flux's install.yaml, read from fluxcd/flux2's
+# manifests/bases/<controller>/kustomization.yaml at the release tag (v2.6.4, v0.13.4).
+FLUX_2_6_4 = {
+    "helm-controller": "v1.3.0", "image-automation-controller": "v0.41.2",
+    "image-reflector-controller": "v0.35.2", "kustomize-controller": "v1.6.1",
+    "notification-controller": "v1.6.0", "source-controller": "v1.6.2",
+}  # fmt: skip
+FLUX_0_13_4 = {
+    "helm-controller": "v0.10.1", "image-automation-controller": "v0.9.1",
+    "image-reflector-controller": "v0.9.1", "kustomize-controller": "v0.12.0",
+    "notification-controller": "v0.13.0", "source-controller": "v0.12.2",
+}  # fmt: skip
+GIANT_TEMPLATES = "helm/flux-app/templates/base"
+
+
+def image_tags(folder: Path, files: list[str], image: str) -> dict[str, str]:
+    """controller -> the tag of its Deployment's image, read by ``image`` (a regex whose groups
+    are the controller's name and the tag) from each file of ``files``."""
+    found = {}
+    for name in files:
+        (match,) = re.findall(image, (folder / name).read_text("utf-8"), re.MULTILINE)
+        found[match[0]] = match[1]
+    return found
+
+
 def test_a_chart_app_version_a_script_reads_is_labelled_so_not_as_a_kustomization(
     repositories: dict[str, Path], cache: dict[str, str]
 ) -> None:
@@ -1180,3 +1205,55 @@ def test_a_chart_app_version_a_script_reads_is_labelled_so_not_as_a_kustomizatio
     assert row.split()[:5] == ["chart", "appVersion", "read", "by", "script"], row
     assert "kustomize remote install" not in outcome.stdout
 
+
+def test_a_chart_s_generated_templates_left_at_the_old_release_are_named_after_to_and_by_check(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # giantswarm/flux-app: hack/flux-manifest.sh writes the install.yaml of the appVersion's
+    # release into templates/base/; 'to' moved the appVersion and said nothing of them.
+    root = work_copy("giantswarm-flux-app", tmp_path)
+    deployments = sorted(p.name for p in (root / GIANT_TEMPLATES).glob("deployment-*.yaml"))
+    tags = image_tags(
+        root / GIANT_TEMPLATES, deployments, r"^  name: ([a-z-]+)$[\s\S]*image: '[^']*:(v[\d.]+)'$"
+    )
+    assert tags == FLUX_2_6_4  # the templates are Flux 2.6.4's: the pin's release
+    listed = ", ".join(f"{name} {tag}" for name, tag in sorted(tags.items()))
+    stale = (
+        f"warning: {GIANT_CHART}:2: {GIANT_TEMPLATES}/ holds Flux 2.6.4's manifests ({listed}), "
+        "which hack/flux-manifest.sh generates from this key, now 2.8.5: re-run "
+        "hack/flux-manifest.sh to regenerate them"
+    )
+    before = run_cli("check", "--offline", "--repo", str(root), env=cache)
+    assert before.code == 0, before.stdout + before.stderr
+    assert "flux-manifest.sh" not in before.stderr  # at the pin's release: nothing to say
+    moved = run_cli("to", "2.8.5", *UNGUARDED, "--repo", str(root), env=cache)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert stale in moved.stderr.splitlines()
+    after = run_cli("check", "--offline", "--repo", str(root), env=cache)
+    assert after.code == 0, after.stdout + after.stderr
+    assert stale in after.stderr.splitlines()
+
+
+def test_a_vendored_install_one_file_per_controller_is_named_with_its_release(
+    repositories: dict[str, Path], cache: dict[str, str]
+) -> None:
+    # neuralnetes/monorepo applies Flux 0.13.4's controllers, a file each, through the folder's
+    # kustomization.yaml: no header, no release label, so status and check said nothing of it.
+    base = repositories[NEURAL] / "kustomize/manifests/flux-system/base"
+    kustomization = (base / "kustomization.yaml").read_text("utf-8")
+    files = re.findall(r"^- (\S+-controller\.yaml)$", kustomization, re.MULTILINE)
+    tags = image_tags(base, files, r"^\s+image: fluxcd/([a-z-]+):(v[\d.]+)$")
+    assert tags == FLUX_0_13_4
+    listed = ", ".join(f"{name} {tag}" for name, tag in sorted(tags.items()))
+    named = (
+        "warning: kustomize/manifests/flux-system/base/kustomization.yaml:3: "
+        f"kustomize/manifests/flux-system/base/ holds Flux 0.13.4's manifests, one file per "
+        f"controller ({listed}), with no '# Flux Version:' header or release label, which "
+        "fluxbump does not read, check or move: replace them with the manifests of the release "
+        "Flux moves to (each controller's release assets), or list them under exclude: in "
+        ".fluxbump.yaml if they install no cluster of this repository"
+    )
+    for command in ("status", "check"):
+        outcome = run_cli(command, "--offline", "--repo", str(repositories[NEURAL]), env=cache)
+        assert outcome.code == 0, outcome.stdout + outcome.stderr
+        assert named in outcome.stderr.splitlines(), command

@@ -207,7 +207,7 @@ def test_code_outside_a_project_of_a_framework_is_not_read(tmp_path: Path) -> No
 
 # The Pulumi flux provider installs Flux itself (squaremo/flux-plus-pulumi applies the content
 # of its getFluxInstallOutput, no version: the provider's default release); each SDK's spelling,
-# and an import of the same names, which installs nothing.
+# and an import or the provider SDK's own definition of the same names, which install nothing.
 PROVIDER_JS = """\
 const k8s = require("@pulumi/kubernetes");
 const flux = require("@worawat/flux");
@@ -220,6 +220,13 @@ import pulumi_flux as flux
 from pulumi_flux import get_flux_install
 
 install = flux.get_flux_install(target_path="clusters/dev", version="v0.41.2")
+"""
+PROVIDER_SDK = """\
+import * as pulumi from "@pulumi/pulumi";
+
+export function getFluxInstall(args: GetFluxInstallArgs): Promise<GetFluxInstallResult> {
+    return pulumi.runtime.invoke("flux:index/getFluxInstall:getFluxInstall", args);
+}
 """
 PROVIDER_GO = """\
 package main
@@ -240,6 +247,7 @@ def test_a_program_installing_flux_with_the_flux_provider_is_named(tmp_path: Pat
         "infra/index.js": PROVIDER_JS,
         "infra/install.py": PROVIDER_PY,
         "infra/go/main.go": PROVIDER_GO,
+        "infra/sdk/getFluxInstall.ts": PROVIDER_SDK,
     }
     root = write_repo(tmp_path / "repo", files)
     check = run_cli("check", "--repo", str(root), "--offline")

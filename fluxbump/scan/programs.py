@@ -55,15 +55,16 @@ _CHART = re.compile(
 # Pulumi flux provider's install (oun/pulumi-flux, a bridge of terraform-provider-flux): its
 # ``getFluxInstall`` data source (``flux_install``: the manifests of its ``version``, else the
 # provider's default release; squaremo/flux-plus-pulumi applies ``getFluxInstallOutput``'s
-# content) and its ``FluxBootstrapGit`` resource, in each SDK's spelling, where called (not
-# where imported).
+# content) and its ``FluxBootstrapGit`` resource, in each SDK's spelling, where a program calls
+# them from the module (``flux.getFluxInstall(``): not where imported, nor where the provider's
+# own SDK defines them.
 _PROVIDER = re.compile(
     r"(?:[Gg]etFluxInstall|get_flux_install)(?:Output|_output)?|(?:New)?FluxBootstrapGit"
 )
 _MANIFESTS = re.compile(
     r"(?P<what>fluxcd/flux2/releases/download/|fluxcd/flux2/+manifests/install"
     r"|controlplaneio-fluxcd/flux-operator/releases/download/|ghcr\.io/fluxcd/flux-manifests"
-    rf"""|(?<=["'`])FluxInstance(?=["'`])|\b(?:{_PROVIDER.pattern})(?=\s*[(.]))"""
+    rf"""|(?<=["'`])FluxInstance(?=["'`])|(?<=\.)(?:{_PROVIDER.pattern})(?=\s*\())"""
 )
 
 

@@ -151,6 +151,50 @@ def test_only_the_flux_assets_digests_are_named_not_other_tools(tmp_path: Path) 
     assert lines == [9]
 
 
+# An image build that fetches the CLI's asset, then unpacks it by its file name (the form of
+# giolekva/pcloud's core/installer/Dockerfile.flux, written anew here): the name spells the
+# release a second time, outside the URL.
+UNPACK = "build/Dockerfile.flux"
+UNPACK_TEXT = """\
+FROM alpine:3.20 AS fetch
+WORKDIR /download
+# RUN tar -zxvf flux_0.41.2_linux_arm64.tar.gz
+RUN wget https://github.com/fluxcd/flux2/releases/download/v2.4.0/flux_2.4.0_linux_arm64.tar.gz
+RUN tar -zxvf flux_2.4.0_linux_arm64.tar.gz flux
+FROM alpine:3.20
+COPY --from=fetch /download/flux /usr/local/bin/flux
+"""
+# A script that unpacks an asset it does not fetch: the name alone is no pin.
+LOCAL = "scripts/unpack.sh"
+LOCAL_TEXT = "#!/bin/sh\ntar -xzf ./vendor/flux_2.3.0_linux_amd64.tar.gz\n"
+
+
+def test_the_unpacking_of_a_downloaded_cli_moves_with_its_download(tmp_path: Path) -> None:
+    # Before, only the URL moved: the build fetched flux_2.5.1_… and unpacked flux_2.4.0_…,
+    # a file no longer there, and failed.
+    repo = repo_with(tmp_path, {UNPACK: UNPACK_TEXT, LOCAL: LOCAL_TEXT})
+    named = "fluxcd/flux2 CLI download, asset file name"
+    assert [row for row in cli_rows(repo) if row[0].startswith(UNPACK)] == [
+        (f"{UNPACK}:4", "2.4.0", "fluxcd/flux2 CLI download", True),
+        (f"{UNPACK}:4", "2.4.0", "fluxcd/flux2 CLI download", True),
+        (f"{UNPACK}:5", "2.4.0", named, True),
+    ]
+    assert not [row for row in cli_rows(repo) if row[0].startswith(LOCAL)]
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    # every 2.4.0 of the file moves (the commented 0.41.2 stays), and nothing else does
+    assert (repo / UNPACK).read_text() == UNPACK_TEXT.replace("2.4.0", "2.5.1")
+    assert (repo / LOCAL).read_text() == LOCAL_TEXT
+
+
+def test_check_names_an_unpacking_the_download_was_moved_without(tmp_path: Path) -> None:
+    text = UNPACK_TEXT.replace("v2.4.0/flux_2.4.0_", "v2.5.1/flux_2.5.1_")
+    repo = repo_with(tmp_path, {UNPACK: text})
+    check = run_cli("check", "--repo", str(repo), "--offline")
+    assert check.code == 1, check.stdout + check.stderr
+    assert f"{UNPACK}:5: fluxcd/flux2 CLI download, asset file name pins Flux 2.4.0" in check.stdout
+
+
 FLAKE = "flake.nix"
 FLAKE_TEXT = """\
 {

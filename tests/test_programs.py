@@ -205,6 +205,65 @@ def test_code_outside_a_project_of_a_framework_is_not_read(tmp_path: Path) -> No
     assert program_warnings(check.stderr) == []
 
 
+# The Pulumi flux provider installs Flux itself (squaremo/flux-plus-pulumi applies the content
+# of its getFluxInstallOutput, no version: the provider's default release); each SDK's spelling,
+# and an import or the provider SDK's own definition of the same names, which install nothing.
+PROVIDER_JS = """\
+const k8s = require("@pulumi/kubernetes");
+const flux = require("@worawat/flux");
+const { FluxBootstrapGit } = require("@worawat/flux");
+const install = flux.getFluxInstallOutput({ targetPath: "infra/" });
+const bootstrap = new flux.FluxBootstrapGit("flux", { path: "clusters/dev" });
+"""
+PROVIDER_PY = """\
+import pulumi_flux as flux
+from pulumi_flux import get_flux_install
+
+install = flux.get_flux_install(target_path="clusters/dev", version="v0.41.2")
+"""
+PROVIDER_SDK = """\
+import * as pulumi from "@pulumi/pulumi";
+
+export function getFluxInstall(args: GetFluxInstallArgs): Promise<GetFluxInstallResult> {
+    return pulumi.runtime.invoke("flux:index/getFluxInstall:getFluxInstall", args);
+}
+"""
+PROVIDER_GO = """\
+package main
+
+import "github.com/oun/pulumi-flux/sdk/go/flux"
+
+func bootstrap(ctx *pulumi.Context) error {
+	_, err := flux.NewFluxBootstrapGit(ctx, "flux", &flux.FluxBootstrapGitArgs{})
+	return err
+}
+"""
+
+
+def test_a_program_installing_flux_with_the_flux_provider_is_named(tmp_path: Path) -> None:
+    # Before, nothing was said of these lines: check found "nothing to check" and no warning.
+    files = {
+        "infra/Pulumi.yaml": PULUMI_PROJECT,
+        "infra/index.js": PROVIDER_JS,
+        "infra/install.py": PROVIDER_PY,
+        "infra/go/main.go": PROVIDER_GO,
+        "infra/sdk/getFluxInstall.ts": PROVIDER_SDK,
+    }
+    root = write_repo(tmp_path / "repo", files)
+    check = run_cli("check", "--repo", str(root), "--offline")
+    assert check.code == 2, check.stdout + check.stderr
+    assert program_warnings(check.stderr) == [
+        "warning: infra/index.js:4",
+        "warning: infra/index.js:5",
+        "warning: infra/install.py:4",
+        "warning: infra/go/main.go:6",
+    ]
+    assert (
+        "warning: infra/index.js:4: this Pulumi program pins the Flux release the flux "
+        "provider's getFluxInstallOutput installs here"
+    ) in check.stderr
+
+
 # danielr1996/hydrogen's terraform/extensions.tf: k0s Helm extensions handed to k0sctl from
 # Terraform locals (k0s installs them at boot), beside a helm_release fluxbump reads as a pin.
 K0S_EXTENSIONS_TF = """\

@@ -7,7 +7,7 @@ hyperledger-labs/splice from a Pulumi program (``new k8s.helm.v3.Release('flux',
 merged with the caller's), so it is no pin-site fluxbump reads; but a bump that leaves it behind
 installs the old release at the program's next deploy, and fluxbump said nothing of it. Each
 line of a program naming what installs Flux (a Flux chart, Flux's or flux-operator's release
-manifests, a ``FluxInstance``) is named instead, as a warning with its file:line, for a human
+manifests, a ``FluxInstance``, the Pulumi flux provider's install) is named instead, as a warning with its file:line, for a human
 to move.
 
 Terraform is read where it installs a Flux chart through a ``helm_release`` (its ``chart``
@@ -51,11 +51,20 @@ _CHART = re.compile(
     r"""(?i)\b(?P<key>chart\w*)["']?\s*(?:[:=]\s*(?:[\w.]+\(\s*)?|\(\s*)["'`]"""
     r"""(?:[^"'`\s]*/)?(?P<what>flux2|flux-operator|flux-instance)["'`]"""
 )
-# Flux's and flux-operator's own release manifests, and a FluxInstance the program writes.
+# Flux's and flux-operator's own release manifests, a FluxInstance the program writes, and the
+# Pulumi flux provider's install (oun/pulumi-flux, a bridge of terraform-provider-flux): its
+# ``getFluxInstall`` data source (``flux_install``: the manifests of its ``version``, else the
+# provider's default release; squaremo/flux-plus-pulumi applies ``getFluxInstallOutput``'s
+# content) and its ``FluxBootstrapGit`` resource, in each SDK's spelling, where a program calls
+# them from the module (``flux.getFluxInstall(``): not where imported, nor where the provider's
+# own SDK defines them.
+_PROVIDER = re.compile(
+    r"(?:[Gg]etFluxInstall|get_flux_install)(?:Output|_output)?|(?:New)?FluxBootstrapGit"
+)
 _MANIFESTS = re.compile(
     r"(?P<what>fluxcd/flux2/releases/download/|fluxcd/flux2/+manifests/install"
     r"|controlplaneio-fluxcd/flux-operator/releases/download/|ghcr\.io/fluxcd/flux-manifests"
-    r"""|(?<=["'`])FluxInstance(?=["'`]))"""
+    rf"""|(?<=["'`])FluxInstance(?=["'`])|(?<=\.)(?:{_PROVIDER.pattern})(?=\s*\())"""
 )
 
 
@@ -195,6 +204,8 @@ def _described(what: str) -> str:
         return f"the {what.lower()} chart"
     if what == "FluxInstance":
         return "a FluxInstance"
+    if _PROVIDER.fullmatch(what):
+        return f"the Flux release the flux provider's {what} installs"
     if what.startswith("controlplaneio"):
         return "flux-operator's release manifest"
     if what.startswith("ghcr"):

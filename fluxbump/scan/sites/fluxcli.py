@@ -13,7 +13,8 @@
 * A download of the CLI's release asset in any such file (a script's ``curl``, an Ansible
   role's vars, a Makefile): ``…/fluxcd/flux2/releases/download/v2.4.0/flux_2.4.0_linux_amd64.tar.gz``
   holds the release twice (tag and asset name), each a pin; a variable there (``${FLUX_VERSION}``,
-  ``{{ flux_cli_ver }}``) is the literal the same file gives it, else shown unproven.
+  ``{{ flux_cli_ver }}``) is the literal the same file gives it, else shown unproven; the
+  asset's literal file name elsewhere in that file (``tar -xzf flux_2.4.0_…``) is one more.
 * Flux's install script given a release (``curl -s https://fluxcd.io/install.sh |
   FLUX_VERSION=2.4.0 bash``, as fluxcd.io/flux/cmd documents; ``sudo`` before it too), the
   variable followed the same way.
@@ -76,6 +77,14 @@ _ASSET = re.compile(
     rf"{re.escape(_RELEASES)}v?(?P<tag>{_RELEASE})/(?:flux_(?P<name>{_RELEASE})_|\{{\{{)"
 )
 DOWNLOAD = "fluxcd/flux2 CLI download"
+# The same asset's file name elsewhere in a file that downloads it (``wget …/v2.0.0/
+# flux_2.0.0_linux_arm64.tar.gz`` then ``tar -zxvf flux_2.0.0_linux_arm64.tar.gz``, as
+# giolekva/pcloud's core/installer/Dockerfile.flux has it; a checksums file's name too): the
+# release again, moved with the URL, else the unpacking names a file no longer fetched.
+_ASSET_NAME = re.compile(
+    r"(?<![\w.-])flux_(?P<name>\d[\dA-Za-z.+-]*)_[^\s\"'/]*?\.(?:tar\.gz|zip|txt)(?![\w.])"
+)
+NAMED = f"{DOWNLOAD}, asset file name"
 # Any asset of a release (the CLI's, install.yaml, manifests.tar.gz).
 _RELEASE_ASSET = re.compile(rf"{re.escape(_RELEASES)}v?{_RELEASE}/")
 # The release's CRD schemas (what kubeconform validates the manifests against in CI): a
@@ -284,10 +293,25 @@ def _download_pins(source: SourceFile) -> list[PinSite]:
         parts = ("tag",) if once else ("tag", "name")
         for part in parts:
             sites.append(_text_site(source, match.start(part), match.group(part), DOWNLOAD))
+    sites += _asset_names(source, sites)
     for match in _SCHEMAS.finditer(source.text):
         if COMMENT.search(source.line_before(match.start())) is None:
             sites.append(_text_site(source, match.start("tag"), match.group("tag"), SCHEMAS))
     return follow_file_variables(source, sites)
+
+
+def _asset_names(source: SourceFile, downloads: Sequence[PinSite]) -> list[PinSite]:
+    """The release each other literal name of the CLI's asset spells outside comments, in a
+    file with a download of it (``downloads``)."""
+    if not downloads:
+        return []
+    taken = {site.start for site in downloads}
+    sites = []
+    for match in _ASSET_NAME.finditer(source.text):
+        if match.start("name") in taken or COMMENT.search(source.line_before(match.start())):
+            continue
+        sites.append(_text_site(source, match.start("name"), match.group("name"), NAMED))
+    return sites
 
 
 def _latest_downloads(source: SourceFile) -> list[PinSite]:

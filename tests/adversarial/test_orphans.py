@@ -1,0 +1,90 @@
+"""What a killed run's children do after it: a git commit still running (its hook slow) when
+the user runs fluxbump again, a run that recovered and is then stopped or fails to push."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from fluxbump.write.places import places
+from fluxbump.write.transaction import MANIFEST
+from tests.adversarial.harness import (
+    bump_process,
+    committed_files,
+    git_out,
+    git_state,
+    leftovers,
+)
+from tests.support.crash_cli import SMALL, fluxbump_cmd, run_here, wait_for
+from tests.support.fixtures import INCIDENT, make_fleet
+from tests.support.helm_server import HelmServer
+
+BRANCH = "fluxbump/flux-v2.4.0"
+
+SLOW_HOOK = """#!/bin/sh
+echo $PPID > "{git_pid}"
+touch "{entered}"
+i=0
+while [ ! -e "{release}" ] && [ $i -lt 3000 ]; do i=$((i+1)); sleep 0.01; done
+exit {verdict}
+"""
+
+
+def _gone(pid: int, limit: float = 30.0) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"pid {pid} still runs")
+
+
+@pytest.mark.parametrize("verdict", [0, 1])
+def test_a_rerun_while_the_killed_runs_git_commit_still_runs_never_mixes_with_it(
+    tmp_path: Path, index_server: HelmServer, verdict: int
+) -> None:
+    """fluxbump killed alone while its commit's commit-msg hook runs, and run again at once:
+    the re-run restored the files and checked out main again, then the orphaned git commit
+    finished, on main: HEAD held the bump, the work tree and index the old files. The lock
+    is now held by the commands a run starts: the re-run refuses while the orphan runs, and
+    the run after it finishes the bump (the hook passed) or undoes it (it failed)."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    entered, release, git_pid = tmp_path / "entered", tmp_path / "release", tmp_path / "git.pid"
+    hook = root / ".git" / "hooks" / "commit-msg"
+    hook.write_text(SLOW_HOOK.format(entered=entered, release=release, git_pid=git_pid,
+                                     verdict=verdict))  # fmt: skip
+    hook.chmod(0o755)
+    before, cache = git_state(root), tmp_path / "cache"
+    with bump_process(root, index_server, cache) as proc:
+        wait_for(entered, proc)
+        proc.kill()  # fluxbump alone: its git commit runs on, its hook waiting
+        proc.wait()
+    written = git_state(root)
+    lock = places(root).lock
+    again = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), cache)
+    assert again.returncode == 2, again.stdout
+    assert again.stderr == (
+        f"error: the lock {lock} is still held by a command that fluxbump run {proc.pid}, since "
+        "ended, started (its git commit's hooks, or a gate command): wait for it to end, then "
+        "re-run (it recovers that run); nothing was written\n"
+    )
+    assert git_state(root) == written and (places(root).journal / MANIFEST).is_file()
+    release.touch()
+    _gone(int(git_pid.read_text()))
+    hook.unlink()
+    last = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), cache)
+    assert last.returncode == 0, last.stderr
+    after = git_state(root)
+    if verdict == 0:  # committed by the orphan: finished, one commit on the run's branch
+        assert "finished an interrupted bump" in last.stdout
+        assert (after.branch, after.branches, after.status) == (BRANCH, (BRANCH, "main"), "")
+        assert git_out(root, "rev-parse", "HEAD^") == before.head
+        assert after.files == written.files and len(committed_files(root)) == 9
+    else:  # refused by the hook: all as before the run
+        assert after == before
+    assert leftovers(root) == []

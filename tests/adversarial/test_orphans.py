@@ -4,21 +4,24 @@ the user runs fluxbump again, a run that recovered and is then stopped or fails 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from fluxbump.write.places import places
-from fluxbump.write.transaction import MANIFEST
+from fluxbump.write.transaction import CRASH_ENV, MANIFEST, PAUSE_ENV, PAUSE_FILE_ENV
 from tests.adversarial.harness import (
+    GitState,
     bump_process,
     committed_files,
     git_out,
     git_state,
     leftovers,
 )
-from tests.support.crash_cli import SMALL, fluxbump_cmd, run_here, wait_for
+from tests.support.crash_cli import SMALL, fluxbump_cmd, run, run_here, wait_for
 from tests.support.fixtures import INCIDENT, make_fleet
 from tests.support.helm_server import HelmServer
 
@@ -88,3 +91,59 @@ def test_a_rerun_while_the_killed_runs_git_commit_still_runs_never_mixes_with_it
     else:  # refused by the hook: all as before the run
         assert after == before
     assert leftovers(root) == []
+
+
+def _killed_mid_write(root: Path, server: HelmServer, cache: Path) -> GitState:
+    """A bump killed with four of its nine files written: the next run restores them."""
+    before = git_state(root)
+    killed = run(fluxbump_cmd(root, server, "to", "2.4.0"), cache, **{CRASH_ENV: "rename:4"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    return before
+
+
+RESTORED = (
+    "before that, restored clusters/_template/bootstrap-kit/03-flux.yaml from an interrupted "
+    "run (and 3 more files)"
+)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_run_that_recovered_then_was_interrupted_says_what_it_restored(
+    tmp_path: Path, index_server: HelmServer, sig: signal.Signals
+) -> None:
+    """Ctrl-C after the recovery (while the run writes its own bump): "interrupted" was all
+    it said, never that it had restored the killed run's nine files."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    cache, release = tmp_path / "cache", tmp_path / "release"
+    before = _killed_mid_write(root, index_server, cache)
+    seam = {PAUSE_ENV: "journal:1", PAUSE_FILE_ENV: str(release)}  # its own journal, after
+    with bump_process(root, index_server, cache, **seam) as proc:
+        wait_for(Path(f"{release}.paused"), proc)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err == f"error: interrupted; {RESTORED}\n"
+    assert git_state(root) == before and leftovers(root) == []
+
+
+def test_a_run_that_recovered_then_failed_to_push_says_what_it_restored(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """The push comes after the lock is released: its failure said nothing of the recovery."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    remote, cache = tmp_path / "remote.git", tmp_path / "cache"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'branch creation is frozen' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    git_out(root, "remote", "add", "origin", str(remote))
+    before = _killed_mid_write(root, index_server, cache)
+    proc = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--push"), cache)
+    assert proc.returncode == 3, proc.stderr
+    [line] = proc.stderr.splitlines()
+    assert line.startswith(f"error: push of {BRANCH} to origin failed: ")
+    assert line.endswith(f"; the commit is on the local branch; {RESTORED}")
+    after = git_state(root)  # the bump, committed once on its branch; nothing pushed
+    assert (after.branch, after.branches, after.status) == (BRANCH, (BRANCH, "main"), "")
+    assert git_out(root, "rev-parse", "HEAD^") == before.head and len(committed_files(root)) == 9
+    assert git_out(remote, "branch", "--list") == "" and leftovers(root) == []

@@ -436,7 +436,8 @@ def _acquire(path: Path, keeper: str) -> int:
                 raise UsageError(
                     f"the lock {path} is still held by a command that fluxbump run {holder}, "
                     "since ended, started (its git commit's hooks, or a gate command): wait for "
-                    "it to end, then re-run (it recovers that run); nothing was written"
+                    "it to end, then re-run (it recovers that run); if it runs on (a daemon), "
+                    "remove the lock; nothing was written"
                 ) from None
             raise UsageError(
                 f"another fluxbump run holds the lock {path} (pid {holder}); "

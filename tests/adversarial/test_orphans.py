@@ -74,7 +74,8 @@ def test_a_rerun_while_the_killed_runs_git_commit_still_runs_never_mixes_with_it
     assert again.stderr == (
         f"error: the lock {lock} is still held by a command that fluxbump run {proc.pid}, since "
         "ended, started (its git commit's hooks, or a gate command): wait for it to end, then "
-        "re-run (it recovers that run); nothing was written\n"
+        "re-run (it recovers that run); if it runs on (a daemon), remove the lock; nothing was "
+        "written\n"
     )
     assert git_state(root) == written and (places(root).journal / MANIFEST).is_file()
     release.touch()
@@ -147,3 +148,50 @@ def test_a_run_that_recovered_then_failed_to_push_says_what_it_restored(
     assert (after.branch, after.branches, after.status) == (BRANCH, (BRANCH, "main"), "")
     assert git_out(root, "rev-parse", "HEAD^") == before.head and len(committed_files(root)) == 9
     assert git_out(remote, "branch", "--list") == "" and leftovers(root) == []
+
+
+SLOW_GATE = """#!/bin/sh
+echo $$ > "{pid}"
+touch "{entered}"
+i=0
+while [ ! -e "{release}" ] && [ $i -lt 3000 ]; do i=$((i+1)); sleep 0.01; done
+printf '# checked\\n' >> {chart}
+"""
+CHART = "platform/flux/chart/Chart.yaml"
+
+
+def test_a_gate_command_outliving_a_killed_run_never_edits_after_the_recovery(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """fluxbump killed alone while a gate command runs (it edits a written file when done),
+    and run again at once: the re-run restored every file, then the orphaned command edited
+    one, silently, the journal gone. The re-run now waits for it (refused while it runs), and
+    the run after it names the file the command changed, keeping both it and the journal."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    entered, release, pid = tmp_path / "entered", tmp_path / "release", tmp_path / "gate.pid"
+    script = tmp_path / "gate.sh"
+    script.write_text(SLOW_GATE.format(pid=pid, entered=entered, release=release, chart=CHART))
+    (root / ".fluxbump.yaml").write_text(f"wrapper: bp-flux\ngate:\n  commands: ['sh {script}']\n")
+    git_out(root, "add", ".fluxbump.yaml")
+    git_out(root, "commit", "-qm", "gate")
+    cache = tmp_path / "cache"
+    with bump_process(root, index_server, cache) as proc:
+        wait_for(entered, proc)
+        proc.kill()
+        proc.wait()
+    written = git_state(root)
+    again = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), cache)
+    assert again.returncode == 2 and "is still held by a command that fluxbump run" in again.stderr
+    assert git_state(root) == written
+    release.touch()
+    _gone(int(pid.read_text()))
+    last = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), cache)
+    journal = places(root).journal
+    assert last.returncode == 2, last.stdout
+    assert last.stderr == (
+        f"error: {CHART} changed after an interrupted fluxbump run; its content from before "
+        f"that run is in {journal / 'backup.bin'}; restore it by hand, then remove {journal}\n"
+    )
+    after = git_state(root)
+    assert after.files == {**written.files, CHART: written.files[CHART] + b"# checked\n"}
+    assert (journal / MANIFEST).is_file()

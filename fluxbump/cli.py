@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 import typer
 from typer.core import TyperGroup
 
-from fluxbump.errors import EXIT_INTERNAL, FluxbumpError
+from fluxbump.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, FluxbumpError
 from fluxbump.output import (
     emit_json,
     err,
@@ -231,7 +231,7 @@ def _run(action: Callable[[], T], *, as_json: bool = False, quiet: bool = False)
         _warn_reading_notes()
         _fail(exc.message, exc.exit_code, as_json)
     except KeyboardInterrupt:
-        _fail("interrupted", 130, as_json)
+        _fail("interrupted", EXIT_INTERRUPTED, as_json)
     _warn_reading_notes()
     return result
 
@@ -287,7 +287,7 @@ def _guarded(function: Callable[P, None]) -> Callable[P, None]:
         except FluxbumpError as exc:  # an expected failure raised outside ``_run``
             _fail(exc.message, exc.exit_code, as_json)
         except KeyboardInterrupt:
-            _fail("interrupted", 130, as_json)
+            _fail("interrupted", EXIT_INTERRUPTED, as_json)
         except StdoutClosed:  # ``| head``: nobody reads on; a written bump stays complete
             drop_stdout()
             raise typer.Exit(EXIT_STDOUT_CLOSED) from None

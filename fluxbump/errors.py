@@ -12,6 +12,7 @@ EXIT_RESOLUTION = 3
 EXIT_UNSAFE = 4
 # An unexpected failure (a bug, memory, a full disk outside the transaction): sysexits' EX_SOFTWARE.
 EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130  # Ctrl-C, SIGTERM, SIGHUP: every file written is restored
 
 
 class FluxbumpError(Exception):
@@ -79,3 +80,9 @@ class GateFailure(FluxbumpError):
     """The gate found violations; after a write every file has been restored (exit 1)."""
 
     exit_code = EXIT_VIOLATION
+
+
+class Interrupted(FluxbumpError):
+    """Ctrl-C (SIGTERM, SIGHUP) said with what the run did before it (exit 130)."""
+
+    exit_code = EXIT_INTERRUPTED

@@ -24,6 +24,7 @@ from fluxbump.crds.served_here import refuse_past_repository_crds
 from fluxbump.errors import (
     FluxbumpError,
     GateFailure,
+    Interrupted,
     NotRegularFile,
     UnsafeTransitionError,
     UsageError,
@@ -406,7 +407,8 @@ def _execute(
         gate = Gate(config, loaded.index, moved, baseline, tree, offline=options.offline)
         _apply_gate_commit(root, gate, changes, session, result)
         result.stale = stale_after(tree.sources, [m.found for m in moves], plan)
-    return session.publish(config.remote, result)
+    with _telling(notes):
+        return session.publish(config.remote, result)
 
 
 @contextmanager
@@ -415,13 +417,30 @@ def _recovered(root: Path) -> Iterator[list[str]]:
     says what it did too: said only with a result, it went unsaid, and the refusal's
     "nothing was written" was all the user heard of the files it had restored."""
     notes = recover(root, load_git=load_git_steps)
-    try:
+    with _telling(notes):
         yield notes
+
+
+@contextmanager
+def _telling(notes: list[str]) -> Iterator[None]:
+    """A failure or an interruption says what recovery did (``notes``): the push, after the
+    lock is released, and Ctrl-C ended the run with no word of the files it had restored."""
+    try:
+        yield
     except FluxbumpError as exc:
-        if notes:
-            more = f" (and {len(notes) - 1} more files)" if len(notes) > 1 else ""
-            exc.message += f"; before that, {notes[0]}{more}"
+        exc.message += _before_that(notes)
         raise
+    except KeyboardInterrupt:
+        if not notes:
+            raise
+        raise Interrupted(f"interrupted{_before_that(notes)}") from None
+
+
+def _before_that(notes: list[str]) -> str:
+    if not notes:
+        return ""
+    more = f" (and {len(notes) - 1} more files)" if len(notes) > 1 else ""
+    return f"; before that, {notes[0]}{more}"
 
 
 def _refuse_below_ranges(move: Move, index: HelmIndex) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from fluxbump.errors import GateFailure
 from fluxbump.gate import escapees
+from fluxbump.write.transaction import held_lock
 
 # What a failed gate restores: the files this run wrote (not what a gate command wrote).
 RESTORED = "every file fluxbump wrote was restored"
@@ -32,6 +33,7 @@ def run_gate_command(root: Path, command: str, timeout: int) -> None:
             command, shell=True, cwd=root, text=True, start_new_session=True,
             env={**os.environ, escapees.TOKEN_VARIABLE: token},
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            pass_fds=held_lock(),  # one outliving a killed run keeps the next one waiting
         )  # fmt: skip
         try:
             output, _ = proc.communicate(timeout=timeout)

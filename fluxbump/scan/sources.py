@@ -284,7 +284,7 @@ def _open_sized(root: Path | str, rel: str) -> tuple[int, int]:
         if exc.errno == errno.ELOOP and os.path.islink(path):
             fd = _open_link(root, rel)
         elif exc.errno == errno.ENXIO:  # a socket (or a device without a driver)
-            _not_regular(rel, _kind(os.stat(path).st_mode))
+            _not_regular(rel, file_kind(os.stat(path).st_mode))
         else:
             raise
     found = os.fstat(fd)
@@ -292,7 +292,7 @@ def _open_sized(root: Path | str, rel: str) -> tuple[int, int]:
         os.close(fd)
         target = os.path.realpath(path)
         link = f"a symlink to {target}, " if target != os.path.abspath(path) else ""
-        _not_regular(rel, link + _kind(found.st_mode))
+        _not_regular(rel, link + file_kind(found.st_mode))
     return fd, found.st_size
 
 
@@ -303,7 +303,7 @@ def _open_link(root: Path | str, rel: str) -> int:
     target = os.path.realpath(f"{root}/{rel}")
     mode = os.stat(target).st_mode  # stat never blocks, not even on a FIFO
     if not stat.S_ISREG(mode):
-        _not_regular(rel, f"a symlink to {target}, {_kind(mode)}")
+        _not_regular(rel, f"a symlink to {target}, {file_kind(mode)}")
     if not target.startswith(_inside(root)):
         # (``.fluxbump.yaml`` itself is read before its ``exclude``: no such advice for it)
         exclude = "" if rel == CONFIG_NAME else ", or add it to 'exclude' in .fluxbump.yaml"
@@ -315,7 +315,7 @@ def _open_link(root: Path | str, rel: str) -> int:
     return os.open(target, _OPEN_FLAGS)
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
     kinds = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
              (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))  # fmt: skip
     return next((name for test, name in kinds if test(mode)), "not a regular file")

@@ -31,7 +31,7 @@ from typing import Any
 from fluxbump.errors import UsageError
 from fluxbump.scan.sources import READ_LIMIT
 from fluxbump.write.places import Places
-from fluxbump.write.transaction import Stamps, Transaction
+from fluxbump.write.transaction import Stamps, Transaction, held_lock
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 PRIVATE_INDEX = "index"
@@ -485,8 +485,9 @@ def run_git(
     full_env = {**os.environ, "GIT_LITERAL_PATHSPECS": "1", **(env or {})}
     with _signals_held():
         return subprocess.run(
-            ["git", *args], cwd=top, env=full_env, input=stdin, capture_output=True, check=False
-        )
+            ["git", *args], cwd=top, env=full_env, input=stdin, capture_output=True, check=False,
+            pass_fds=held_lock(),  # git (a hook) outliving a killed run keeps the lock
+        )  # fmt: skip
 
 
 @contextmanager

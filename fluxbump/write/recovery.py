@@ -22,7 +22,7 @@ from typing import Any
 
 from fluxbump.crds.archives import DEFAULT_LIMITS
 from fluxbump.errors import UsageError
-from fluxbump.scan.sources import MAX_FILE_BYTES
+from fluxbump.scan.sources import MAX_FILE_BYTES, file_kind
 from fluxbump.write.places import Places, places, refuse_work_tree_journal, temp_for
 from fluxbump.write.transaction import (
     BACKUP,
@@ -85,6 +85,7 @@ def recover(
     manifest = journal / MANIFEST
     with signals_deferred():
         try:
+            _refuse_odd_entries(journal)
             if not manifest.exists():
                 # Killed before the commit point (nothing renamed yet, no git step) or after
                 # commit dropped the manifest (nothing to undo): only the journal remains.
@@ -101,6 +102,23 @@ def recover(
                 "that is fixed, re-run fluxbump to finish recovering it (or inspect it by hand: "
                 f"{BACKUP} holds the contents from before that run)"
             ) from exc
+
+
+def _refuse_odd_entries(journal: Path) -> None:
+    """fluxbump makes only regular files in its journal: a symlink there (a journal another
+    user, a clone tool or a restored backup wrote) was read through, its manifest or backup
+    taken from anywhere, and a FIFO's open waited for ever; recovery touches nothing then."""
+    for entry in os.scandir(journal):
+        mode = entry.stat(follow_symlinks=False).st_mode
+        if stat.S_ISREG(mode):
+            continue
+        what = "a symlink" if stat.S_ISLNK(mode) else file_kind(mode)
+        raise UsageError(
+            f"{entry.path}: {what} in the journal of an interrupted run, where fluxbump makes "
+            f"only regular files; it never reads or writes through one: inspect {journal} (its "
+            f"{BACKUP} holds the contents from before that run), then remove it; nothing was "
+            "written"
+        )
 
 
 def _load_git(where: Places, load_git: GitLoader | None) -> GitSteps | None:

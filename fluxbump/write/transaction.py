@@ -365,14 +365,27 @@ def describe(exc: OSError) -> str:
 
 # --- lock ----------------------------------------------------------------------------------
 
+# The held lock's descriptor, handed to every command the run starts (``held_lock``).
+_HELD: list[int] = []
+
+
+def held_lock() -> tuple[int, ...]:
+    """The lock's descriptor while this process holds it, for ``pass_fds``: a git commit (its
+    hooks) or a gate command outlives a run killed alone (the OOM killer), and holding the
+    lock until it ends keeps the next run from recovering under it (that recovery restored
+    the files, then the orphan committed the bump on the start branch)."""
+    return tuple(_HELD)
+
 
 @contextmanager
 def repo_lock(root: Path) -> Iterator[None]:
-    """Hold an exclusive flock for the run; the kernel drops it if the process dies."""
+    """Hold an exclusive flock for the run; the kernel drops it once the process dies and
+    every command it started (``held_lock``) has ended."""
     where = places(root)
     ensure_state(where)
     path = where.lock
     fd = _acquire(path, "the git directory" if where.git_dir else str(where.state))
+    _HELD.append(fd)
     try:
         try:
             os.ftruncate(fd, 0)
@@ -387,6 +400,7 @@ def repo_lock(root: Path) -> Iterator[None]:
         # Unlink while still holding the lock; _acquire re-checks the inode to close the race.
         with contextlib.suppress(OSError):
             os.unlink(path)
+        _HELD.remove(fd)
         os.close(fd)
 
 
@@ -418,6 +432,13 @@ def _acquire(path: Path, keeper: str) -> int:
         except BlockingIOError:
             holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
             os.close(fd)
+            if _gone(holder):
+                raise UsageError(
+                    f"the lock {path} is still held by a command that fluxbump run {holder}, "
+                    "since ended, started (its git commit's hooks, or a gate command): wait for "
+                    "it to end, then re-run (it recovers that run); if it runs on (a daemon), "
+                    "remove the lock; nothing was written"
+                ) from None
             raise UsageError(
                 f"another fluxbump run holds the lock {path} (pid {holder}); "
                 "wait for it or remove it if no fluxbump is running"
@@ -430,6 +451,17 @@ def _acquire(path: Path, keeper: str) -> int:
             return fd
         # The holder unlinked the file between our open and flock: lock the new one instead.
         os.close(fd)
+
+
+def _gone(pid: str) -> bool:
+    """Whether the process ``pid`` has ended (one of another user's still runs)."""
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (ValueError, OverflowError, OSError):
+        return False
+    return False
 
 
 # --- signals -------------------------------------------------------------------------------

@@ -225,3 +225,75 @@ def test_a_relative_state_dir_is_refused_before_anything_is_written(tmp_path: Pa
         "written\n"
     )
     assert snapshot(root) == before and list(work.iterdir()) == []
+
+
+def _journal_listing(journal: Path) -> dict[str, object]:
+    """The journal's entries as made (links by target, FIFOs by name, never opened)."""
+    found: dict[str, object] = {}
+    for path in sorted(journal.iterdir()):
+        if path.is_symlink():
+            found[path.name] = ("link", os.readlink(path))
+        elif path.is_fifo():
+            found[path.name] = "fifo"
+        elif path.is_dir():
+            found[path.name] = "dir"
+        else:
+            found[path.name] = path.read_bytes()
+    return found
+
+
+@pytest.mark.parametrize(
+    ("name", "planted"),
+    [
+        ("manifest.json", "link-out"),
+        ("manifest.json", "fifo"),
+        ("backup.bin", "link-out"),
+        ("backup.bin", "link-in"),
+        ("git.json", "link-out"),
+        ("notes", "dir"),
+        ("", "link-out"),  # the journal directory itself
+    ],
+)
+def test_a_journal_holding_a_link_fifo_or_directory_is_never_read_through(
+    tmp_path: Path, index_server: HelmServer, name: str, planted: str
+) -> None:
+    """A journal someone else wrote (another user, a clone tool, a restored backup) with a
+    symlink for its manifest, backup or git record: recovery read through it and restored
+    the files from wherever it pointed; a FIFO there made it wait for ever; a directory made
+    it fail once every file was restored. It is refused, naming the entry, and nothing in the
+    repository or the journal is touched."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    cache = tmp_path / "cache"
+    killed = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), cache, **{CRASH_ENV: "rename:4"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    journal = places(root).journal
+    entry, elsewhere = journal / name, tmp_path / "elsewhere"
+    if planted == "link-out":  # the same bytes, kept outside: only the link differs
+        shutil.move(entry, elsewhere)
+        entry.symlink_to(elsewhere)
+    elif planted == "link-in":
+        shutil.move(entry, root / "kept.bin")
+        entry.symlink_to(root / "kept.bin")
+    elif planted == "fifo":
+        entry.unlink()
+        os.mkfifo(entry)
+    else:
+        entry.mkdir()
+    tree, state = snapshot_with_links(root), git_state(root)
+    listing = _journal_listing(journal)
+    again = run(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), cache)
+    assert again.returncode == 2, again.stdout
+    if not name:
+        assert again.stderr == (
+            f"error: {journal} is not a directory fluxbump made; inspect it, remove it\n"
+        )
+    else:
+        what = {"link-out": "a symlink", "link-in": "a symlink", "fifo": "a FIFO"}
+        assert again.stderr == (
+            f"error: {entry}: {what.get(planted, 'a directory')} in the journal of an "
+            "interrupted run, where fluxbump makes only regular files; it never reads or writes "
+            f"through one: inspect {journal} (its backup.bin holds the contents from before "
+            "that run), then remove it; nothing was written\n"
+        )
+    assert snapshot_with_links(root) == tree and git_state(root) == state
+    assert _journal_listing(journal) == listing

@@ -105,6 +105,7 @@ def test_to_moves_every_cluster_but_the_archived_one(tmp_path: Path) -> None:
     assert after[OMANTEL] == before[OMANTEL]
     assert b"version: 1.1.2" in after[MUSCAT] and b"version: 1.1.1" in before[MUSCAT]
     assert "and 1 more" in moved.stdout  # its umbrella's release is kept too, said once
+    assert "gate: passed: 16 pin-sites consistent, 2 kept on purpose" in moved.stdout
     status = json.loads(run_cli("status", "--offline", "--json", "--repo", str(repo)).stdout)
     kept = {(s["file"], s["value"]) for s in status["sites"] if "kept" in s}
     assert (OMANTEL, "1.1.1") in kept and status["ok"] is True

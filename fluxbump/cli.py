@@ -425,7 +425,8 @@ def status(
     """Every component and pin-site found: role, file:line, value, expected value, ok.
 
     With more than three components (and no --component), one line per component. With
-    --json, "ok" is true when every pin agrees. Example: fluxbump status --repo ~/gitops
+    --json, "ok" is true when every pin agrees. A pin 'keep' in .fluxbump.yaml names is
+    listed as kept, with its reason ("kept" in --json). Example: fluxbump status --repo ~/gitops
     """
     from fluxbump.commands.check import format_status
 
@@ -457,7 +458,8 @@ def check(
 ) -> None:
     """The gate: prove every version-pin invariant. Exit 0 consistent, 1 violations.
 
-    Example (a pull request check): fluxbump check --format github
+    A pin 'keep' in .fluxbump.yaml names is not compared (never the last pin saying which
+    release is installed: that entry exits 2). Example (a pull request check): fluxbump check --format github
     """
     from fluxbump.commands.check import format_github, format_text
 
@@ -561,7 +563,8 @@ def to(
 
     Exit 0 when bumped or already current, 1 gate failure (every file it wrote restored), 2 bad
     input or refused (dirty tree, existing branch), 3 index/network error, 4 downgrade or a
-    CRD API version the clusters may have stored.
+    CRD API version the clusters may have stored. Pins 'keep' in .fluxbump.yaml names are
+    not moved (one line says which).
 
     Example: fluxbump to 2.4.0 --dry-run
     """

@@ -24,6 +24,28 @@ class GateConfig:
 
 
 @dataclass(frozen=True)
+class KeepRule:
+    """A ``keep:`` entry: the pins at ``value`` in the files ``file`` matches differ from the
+    others on purpose (a transition release, a cluster kept at its last release). ``line``:
+    the entry's line in the file, for the messages that name it."""
+
+    file: str
+    value: str
+    reason: str
+    line: int = field(default=0, compare=False)
+
+    def matches(self, rel: str, value: str) -> bool:
+        """A pin at ``value`` in ``rel`` (``v2.8.8`` and ``2.8.8`` name one release)."""
+        from fluxbump.scan.sources import matches
+
+        return value.removeprefix("v") == self.value.removeprefix("v") and matches(rel, [self.file])
+
+    @property
+    def where(self) -> str:
+        return f"{CONFIG_NAME}:{self.line}" if self.line else CONFIG_NAME
+
+
+@dataclass(frozen=True)
 class ComponentConfig:
     """A ``components:`` entry: add or rename (wrapper and upstream), or exclude (both None)."""
 
@@ -143,6 +165,7 @@ class Config:
     # Files the repository's Renovate configuration keeps Renovate out of are not read either
     # (``scan/renovate_paths.py``); false reads them.
     follow_renovate_paths: bool = True
+    keep: tuple[KeepRule, ...] = ()  # pins kept on purpose (``scan/kept.py``)
     source: str = "defaults"  # where this configuration came from (for messages)
     # The file's text, for the line of a setting a message names (looked up only then); out
     # of repr, which keys the scan cache, so a comment added to the file keeps the cache.
@@ -211,7 +234,8 @@ def load_config(root: Path) -> Config:
         config = parse_config(data or {})
     except _Invalid as exc:
         raise UsageError(f"{CONFIG_NAME}:{_line_of(text, exc.path)}: {exc.problem}") from None
-    return replace(config, text=text, helm_repo=_from_root(root, config.helm_repo))
+    keep = tuple(replace(r, line=_item_line(text, "keep", i)) for i, r in enumerate(config.keep))
+    return replace(config, text=text, helm_repo=_from_root(root, config.helm_repo), keep=keep)
 
 
 def _from_root(root: Path, helm_repo: str | None) -> str | None:
@@ -245,6 +269,12 @@ def _line_of(text: str, path: tuple[str, ...]) -> int:
         key_node, node = found
         line = key_node.start_mark.line + 1
     return line
+
+
+def _item_line(text: str, key: str, at: int) -> int:
+    """The line of the ``at``-th entry of the list ``key``."""
+    found = _key_node(_compose(text), key)
+    return int(found[1].value[at].start_mark.line) + 1 if found is not None else 1
 
 
 def _compose(text: str) -> Any:
@@ -300,6 +330,8 @@ def _coerce(key: str, value: Any) -> Any:
         return value
     if key == "components":
         return _components(value)
+    if key == "keep":
+        return _keep(value)
     return _gate(value)
 
 
@@ -352,6 +384,28 @@ def _components(value: Any) -> tuple[ComponentConfig, ...]:
             raise _Invalid(("components", str(name)), f"components.{name}: {shape}")
         entries.append(ComponentConfig(str(name), entry["wrapper"], entry["upstream"]))
     return tuple(entries)
+
+
+def _keep(value: Any) -> tuple[KeepRule, ...]:
+    """``- {file: GLOB, value: VERSION, reason: TEXT}``: all three, as text (a version YAML
+    reads as a number, ``2.8``, must be quoted). The reason is required: a pin kept without
+    one is the next reader's mystery, and status and to print it."""
+    shape = (
+        "'keep' must be a list of {file: GLOB, value: VERSION, reason: TEXT} (each a quoted string)"
+    )
+    if not isinstance(value, list):
+        raise _Invalid(("keep",), shape)
+    rules = []
+    for number, entry in enumerate(value, 1):
+        if (
+            not isinstance(entry, dict)
+            or set(entry) != {"file", "value", "reason"}
+            or not all(isinstance(v, str) and v.strip() for v in entry.values())
+        ):
+            raise _Invalid(("keep",), f"keep entry {number}: {shape}")
+        _refuse_glob("keep", entry["file"])
+        rules.append(KeepRule(entry["file"], entry["value"].strip(), entry["reason"].strip()))
+    return tuple(rules)
 
 
 def _gate(value: Any) -> GateConfig:

@@ -269,11 +269,15 @@ def installed_pin(pins: Iterable[PinSite]) -> PinSite | None:
     it; ``to`` refuses a move below it): the newest of the most trusted kind present. Two of
     one kind are both applied (a NixOS host applies v2.8.8's install.yaml to migrate, then
     v2.9.2's): the cluster ends on the newest, not on the first in the file."""
+    trusted = installed_kind(pins)
+    return max(trusted, key=lambda p: versions.sort_key(p.value)) if trusted else None
+
+
+def installed_kind(pins: Iterable[PinSite]) -> list[PinSite]:
+    """The exact pins of the most trusted kind present: those ``installed_pin`` chooses from."""
     exact = [p for p in pins if versions.is_pin(p.value)]
-    if not exact:
-        return None
-    best = min(_rank(p) for p in exact)
-    return max((p for p in exact if _rank(p) == best), key=lambda p: versions.sort_key(p.value))
+    best = min((_rank(p) for p in exact), default=None)
+    return [p for p in exact if _rank(p) == best]
 
 
 def _rank(pin: PinSite) -> int:

@@ -40,6 +40,7 @@ from fluxbump.remote.index import HelmIndex, load_index
 from fluxbump.results import BumpOptions, BumpResult
 from fluxbump.scan.discover import Discovery, Survey, survey
 from fluxbump.scan.forked import Ahead, while_waiting
+from fluxbump.scan.kept import kept_note
 from fluxbump.scan.moved import BaseSources, release_pin_at_base
 from fluxbump.scan.sites.chart import ChartFile
 from fluxbump.scan.sources import SourceFile, read_raw
@@ -355,7 +356,7 @@ def _execute(
                 *plan.warnings,
                 *unreadable,
             ],
-            notes=[*notes, *session.notes],
+            notes=[*notes, *session.notes, *kept_note([m.found for m in moves])],
             drift=baseline,
             blocked=blocked or [],
         )

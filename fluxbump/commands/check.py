@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from fluxbump import versions
 from fluxbump.components import Component
-from fluxbump.config import Config, load_config
+from fluxbump.config import CONFIG_NAME, Config, load_config
 from fluxbump.crds.guard import (
     CrdComparison,
     check_violations,
@@ -40,6 +40,7 @@ from fluxbump.scan.cache import ScanCache, open_cache
 from fluxbump.scan.controllerfiles import stale_generated, vendored_installs
 from fluxbump.scan.discover import Discovery, Survey, has_templates, survey
 from fluxbump.scan.forked import Ahead, while_waiting
+from fluxbump.scan.kept import stale_warnings
 from fluxbump.scan.sources import walk_warnings
 from fluxbump.vcs.git import sparse_warnings
 from fluxbump.yamlio.yamldoc import reading_warnings
@@ -192,6 +193,8 @@ def _checked(
     warnings += _operator_charts_apart(discoveries)
     warnings += _controller_files(found)
     warnings += sparse_warnings(repo)
+    if not components:  # (narrowed, the entries of the other components would seem stale)
+        warnings += stale_warnings(config.keep, discoveries)
     outside = GateReport()
     if not components:
         covered = {name for d in discoveries for name in d.tracked}
@@ -443,7 +446,8 @@ def format_problems(report: GateReport) -> list[str]:
 
 def format_text(result: CheckResult) -> list[str]:
     lines = [v.as_text() for v in result.report.violations] + format_problems(result.report)
-    count = len(result.report.rows)
+    kept = sum(bool(row.kept) for row in result.report.rows)
+    count = len(result.report.rows) - kept
     unproven = sum(not row.proven for row in result.report.rows)
     why = _unproven_by_index(result.report)
     if result.report.ok and unproven and not why:
@@ -466,6 +470,8 @@ def format_text(result: CheckResult) -> list[str]:
             f"check: {len(result.report.violations)} violation(s){also} in {count} "
             f"pin-sites{suffix}"
         )
+    if kept:
+        lines[-1] += f"; {kept} kept on purpose ('keep' in {CONFIG_NAME}; 'status' lists them)"
     return lines
 
 
@@ -579,7 +585,10 @@ def _outside_summary(rows: tuple[Row, ...]) -> tuple[str, str, str, str]:
 
 
 def _verdict(row: Any) -> str:
-    """ok, NO, or ?? for a value set outside the repo (not proven either way)."""
+    """ok, NO, ?? for a value set outside the repo (not proven either way), or kept with the
+    reason a ``keep:`` entry gives."""
+    if row.kept:
+        return f"kept: {one_line(row.kept)}"
     if not row.proven:
         return "??"
     return "ok" if row.ok else "NO"

@@ -40,6 +40,7 @@ class Row(NamedTuple):
     ok: bool
     proven: bool = True  # False: the value is set outside the repo (a ${VAR} no file sets)
     why: str = ""  # why it cannot be proven, when that is not the repo's doing (the index)
+    kept: str = ""  # the reason a ``keep:`` entry gives: not compared, never moved
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +49,7 @@ class Row(NamedTuple):
             "ok": self.ok,
             "proven": self.proven,
             **({"unproven": self.why} if self.why else {}),
+            **({"kept": self.kept} if self.kept else {}),
         }
 
 
@@ -123,6 +125,8 @@ def evaluate(found: Discovery, index: HelmIndex | None, judged: Judged | None = 
     ``judged``: the release rows of components evaluated before (shared, not judged again)."""
     report = _evaluate(found, index, judged)
     _say_unsettled(found.substitutions, report)
+    # A kept pin is expected to hold what it holds: listed, never a violation.
+    report.rows += [Row(k.site, k.site.value, True, kept=k.rule.reason) for k in found.kept]
     return report
 
 

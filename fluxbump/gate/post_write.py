@@ -80,8 +80,11 @@ def run_gate(root: Path, gate: Gate, result: BumpResult) -> str:
         schemas = f"; {warnings[0]}" if warnings else f"; Flux objects valid for {judged_by}"
     # as check counts them: a pin left as written (``latest``) is named, not proven
     unproven = sum(1 for row in moved.rows if not row.proven)
+    kept = sum(1 for row in moved.rows if row.kept)  # (listed, not compared: not "consistent")
     left = f", {unproven} left unproven (see the warnings)" if unproven else ""
-    return f"passed: {len(moved.rows) - unproven} pin-sites consistent{left}{ran}{schemas}"
+    left += f", {kept} kept on purpose" if kept else ""
+    consistent = len(moved.rows) - unproven - kept
+    return f"passed: {consistent} pin-sites consistent{left}{ran}{schemas}"
 
 
 def _schema_chart(index: HelmIndex, flux: Target) -> tuple[str, str] | None:

@@ -35,6 +35,7 @@ from fluxbump.scan.chartsources import foreign_releases
 from fluxbump.scan.detect import Detected, component_for, detect
 from fluxbump.scan.forked import in_two
 from fluxbump.scan.jinja import rendered_names, template_note, template_sources, unread_note
+from fluxbump.scan.kept import KeptPin, set_aside
 from fluxbump.scan.programs import nix_notes, program_files, program_notes, terraform_notes
 from fluxbump.scan.releases import (
     NO_PIN,
@@ -140,6 +141,8 @@ class Discovery:
     # A wrapper: the upstream chart installed at boot outside it (``helm install``, a
     # HelmChart, a Terraform ``helm_release``), then taken over by the wrapper's HelmRelease.
     adopted: list[PinSite] = field(default_factory=list)
+    # Pins ``keep:`` in .fluxbump.yaml sets aside (``scan/kept.py``): shown, not checked or moved.
+    kept: list[KeptPin] = field(default_factory=list)
 
     @property
     def wrapper(self) -> ChartFile:
@@ -369,6 +372,7 @@ class Survey:
                 release_pins=pins, substitutions=self.substitutions,
             )  # fmt: skip
             operator.problems += unversioned
+            set_aside(operator)
             return operator
         if not component.direct and component.wrapper not in self.charts:
             raise UsageError(self._no_wrapper(component))
@@ -412,6 +416,7 @@ class Survey:
         charged = found.unread_charts()
         found.problems += [u.problem(component.name) for u in self.unreadable
                            if u.charts & charged or not u.charts]  # fmt: skip
+        set_aside(found)
         return found
 
     def _adopted(

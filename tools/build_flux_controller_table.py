@@ -11,14 +11,12 @@ the release's ``install.yaml``. Pre-releases are left out. The output records th
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from tools.build_terraform_provider_table import git
+from tools.tables import by_release, git, write_table
 
 RELEASE_TAG = re.compile(r"v(?P<version>[0-9]+\.[0-9]+\.[0-9]+)")
 RESOURCE = re.compile(r"(?:/download/|/archive/|\?ref=)(?P<tag>v[0-9]+\.[0-9]+\.[0-9]+)\b")
@@ -44,23 +42,20 @@ def controllers_at(clone: Path, tag: str) -> dict[str, str]:
 def table(clone: Path) -> dict[str, dict[str, str]]:
     """Flux release -> controller -> its image tag, oldest release first."""
     tags = [t for t in git(clone, "tag", "--list", "v*").split() if RELEASE_TAG.fullmatch(t)]
-    releases = {tag[1:]: controllers_at(clone, tag) for tag in tags}
-    ordered = sorted(releases.items(), key=lambda kv: tuple(int(p) for p in kv[0].split(".")))
-    return {release: controllers for release, controllers in ordered if controllers}
+    releases = by_release({tag[1:]: controllers_at(clone, tag) for tag in tags})
+    return {release: controllers for release, controllers in releases.items() if controllers}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("clone", type=Path)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
-    commit = git(args.clone, "rev-parse", "HEAD").strip()
-    data = {
-        "source": f"{REPOSITORY}/tree/{commit}/manifests/bases",
-        "note": "Flux release -> each controller's image tag (tools/build_flux_controller_table.py)",
-        "releases": table(args.clone),
-    }
-    args.out.write_text(json.dumps(data, indent=1) + "\n", "utf-8")
+    def build(clone: Path, commit: str) -> dict[str, object]:
+        return {
+            "source": f"{REPOSITORY}/tree/{commit}/manifests/bases",
+            "note": "Flux release -> each controller's image tag "
+            "(tools/build_flux_controller_table.py)",
+            "releases": table(clone),
+        }
+
+    write_table(argv, __doc__.splitlines()[0], DEFAULT_OUT, build)
 
 
 if __name__ == "__main__":

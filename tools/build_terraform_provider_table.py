@@ -12,12 +12,11 @@ commit read, so the table can be refreshed and compared.
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+
+from tools.tables import by_release, git, write_table
 
 SECTION = re.compile(r"^## (?P<version>[0-9]+\.[0-9]+\.[0-9]+)[ \t]*$", re.MULTILINE)
 INCLUDES = re.compile(r"includes flux2 \[v(?P<flux>[0-9]+\.[0-9]+\.[0-9]+)\]")
@@ -26,11 +25,6 @@ GO_MOD = re.compile(
 )
 DEFAULT_OUT = Path("fluxbump/data/terraform-provider-flux.json")
 REPOSITORY = "https://github.com/fluxcd/terraform-provider-flux"
-
-
-def git(clone: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=clone, capture_output=True, text=True, check=True)
-    return done.stdout
 
 
 def bundled(clone: Path, commit: str) -> dict[str, str]:
@@ -45,21 +39,19 @@ def bundled(clone: Path, commit: str) -> dict[str, str]:
             match = GO_MOD.search(git(clone, "show", f"v{head.group('version')}:go.mod"))
         if match is not None:
             table[head.group("version")] = match.group("flux")
-    return dict(sorted(table.items(), key=lambda kv: tuple(int(p) for p in kv[0].split("."))))
+    return by_release(table)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("clone", type=Path)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
-    commit = git(args.clone, "rev-parse", "HEAD").strip()
-    data = {
-        "source": f"{REPOSITORY}/blob/{commit}/CHANGELOG.md",
-        "note": "provider release -> the flux2 release it bundles (tools/build_terraform_provider_table.py)",
-        "bundles": bundled(args.clone, commit),
-    }
-    args.out.write_text(json.dumps(data, indent=1) + "\n", "utf-8")
+    def build(clone: Path, commit: str) -> dict[str, object]:
+        return {
+            "source": f"{REPOSITORY}/blob/{commit}/CHANGELOG.md",
+            "note": "provider release -> the flux2 release it bundles "
+            "(tools/build_terraform_provider_table.py)",
+            "bundles": bundled(clone, commit),
+        }
+
+    write_table(argv, __doc__.splitlines()[0], DEFAULT_OUT, build)
 
 
 if __name__ == "__main__":

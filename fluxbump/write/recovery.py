@@ -80,7 +80,10 @@ def recover(
     if not os.path.lexists(journal):
         return []
     if os.path.islink(journal) or not journal.is_dir():
-        raise UsageError(f"{journal} is not a directory fluxbump made; inspect it, remove it")
+        raise UsageError(
+            f"{journal} is not a directory fluxbump made (a symlink, or a file), so it is never "
+            "read or followed: inspect it, remove it; nothing was written"
+        )
     writer = writer or OsWriter()
     manifest = journal / MANIFEST
     with signals_deferred():

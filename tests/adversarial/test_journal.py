@@ -285,7 +285,8 @@ def test_a_journal_holding_a_link_fifo_or_directory_is_never_read_through(
     assert again.returncode == 2, again.stdout
     if not name:
         assert again.stderr == (
-            f"error: {journal} is not a directory fluxbump made; inspect it, remove it\n"
+            f"error: {journal} is not a directory fluxbump made (a symlink, or a file), so it is "
+            "never read or followed: inspect it, remove it; nothing was written\n"
         )
     else:
         what = {"link-out": "a symlink", "link-in": "a symlink", "fifo": "a FIFO"}

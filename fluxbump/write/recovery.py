@@ -11,6 +11,7 @@ nor finishing is safe: the git record's reader refuses, saying how to undo or ke
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -35,7 +36,6 @@ from fluxbump.write.transaction import (
     Writer,
     describe,
     holds,
-    read_or_none,
     remove_journal,
     sha256,
     signals_deferred,
@@ -89,7 +89,7 @@ def recover(
     with signals_deferred():
         try:
             _refuse_odd_entries(journal)
-            if not manifest.exists():
+            if not os.path.lexists(manifest):  # (a link, even dangling: refused on reading)
                 # Killed before the commit point (nothing renamed yet, no git step) or after
                 # commit dropped the manifest (nothing to undo): only the journal remains.
                 remove_journal(journal, writer)
@@ -113,23 +113,47 @@ def _refuse_odd_entries(journal: Path) -> None:
     taken from anywhere, and a FIFO's open waited for ever; recovery touches nothing then."""
     for entry in os.scandir(journal):
         mode = entry.stat(follow_symlinks=False).st_mode
-        if stat.S_ISREG(mode):
-            continue
-        what = "a symlink" if stat.S_ISLNK(mode) else file_kind(mode)
-        raise UsageError(
-            f"{entry.path}: {what} in the journal of an interrupted run, where fluxbump makes "
-            f"only regular files; it never reads or writes through one: inspect {journal} (its "
-            f"{BACKUP} holds the contents from before that run), then remove it; nothing was "
-            "written"
-        )
+        if not stat.S_ISREG(mode):
+            raise _odd_entry(Path(entry.path), mode)
+
+
+def _odd_entry(path: Path, mode: int) -> UsageError:
+    what = "a symlink" if stat.S_ISLNK(mode) else file_kind(mode)
+    return UsageError(
+        f"{path}: {what} in the journal of an interrupted run, where fluxbump makes only "
+        f"regular files; it never reads or writes through one: inspect {path.parent} (its "
+        f"{BACKUP} holds the contents from before that run), then remove it; nothing was "
+        "written"
+    )
+
+
+def _journal_bytes(path: Path) -> bytes | None:
+    """A journal entry's bytes (None: absent), opened as the regular file it must be: the
+    entry swapped for a symlink or a FIFO since ``_refuse_odd_entries`` looked (by someone
+    who can write the git directory) was read through the link, or waited on for ever; it is
+    refused as that look refuses it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # (O_NOFOLLOW's answer for a symlink)
+            raise _odd_entry(path, stat.S_IFLNK) from None
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise _odd_entry(path, mode)
+        return handle.read()
 
 
 def _load_git(where: Places, load_git: GitLoader | None) -> GitSteps | None:
     path = where.journal / GIT_STATE
-    if not path.exists():
-        return None
     try:
-        state = json.loads(path.read_bytes())
+        raw = _journal_bytes(path)
+        if raw is None:
+            return None
+        state = json.loads(raw)
         if not isinstance(state, dict):
             raise ValueError("not a mapping")
     except (OSError, ValueError) as exc:
@@ -229,7 +253,7 @@ def _digest_regular(rec: _Recorded) -> str:
 def _backup_of(rec: _Recorded, backups: dict[Path, bytes | None]) -> bytes | None:
     """The entry's old bytes, reading each backup file once (all entries share one)."""
     if rec.backup not in backups:
-        backups[rec.backup] = read_or_none(rec.backup)
+        backups[rec.backup] = _journal_bytes(rec.backup)
     data = backups[rec.backup]
     if data is None:
         return None
@@ -240,7 +264,7 @@ def _backup_of(rec: _Recorded, backups: dict[Path, bytes | None]) -> bytes | Non
 def _load_manifest(where: Places) -> list[_Recorded]:
     manifest = where.journal / MANIFEST
     try:
-        raw = json.loads(manifest.read_bytes())
+        raw = json.loads(_journal_bytes(manifest) or b"")
         version: Any = raw.get("version") if isinstance(raw, dict) else None
         if _count(version) and version > MANIFEST_VERSION:
             # Its entries may mean what this version cannot tell: the version that wrote it

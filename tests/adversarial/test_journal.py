@@ -16,7 +16,7 @@ from fluxbump.write.places import JOURNAL_DIR, places
 from fluxbump.write.transaction import CRASH_ENV, MANIFEST
 from tests.adversarial.harness import git_out, git_state, leftovers
 from tests.support.cli_runner import run_cli
-from tests.support.crash_cli import SMALL, fluxbump_cmd, run
+from tests.support.crash_cli import SMALL, fluxbump_cmd, run, run_here
 from tests.support.fixtures import INCIDENT, make_fleet, snapshot
 from tests.support.helm_server import HelmServer
 
@@ -298,3 +298,60 @@ def test_a_journal_holding_a_link_fifo_or_directory_is_never_read_through(
         )
     assert snapshot_with_links(root) == tree and git_state(root) == state
     assert _journal_listing(journal) == listing
+
+
+@pytest.mark.parametrize(
+    ("name", "planted"),
+    [
+        ("manifest.json", "link-out"),
+        ("manifest.json", "dangling"),
+        ("backup.bin", "link-out"),
+        ("backup.bin", "fifo"),
+        ("git.json", "link-out"),
+        ("git.json", "fifo"),
+    ],
+)
+def test_a_journal_entry_swapped_after_the_check_is_never_read_through(
+    tmp_path: Path, index_server: HelmServer, monkeypatch: pytest.MonkeyPatch, name: str,
+    planted: str,
+) -> None:  # fmt: skip
+    """Someone who can write the git directory swaps an entry for a symlink (or a FIFO) just
+    after recovery's look at the journal's entries: recovery read the manifest, backup and git
+    record by path, through the link, and restored the files from wherever it pointed (a
+    FIFO made it wait for ever; a dangling manifest link dropped the journal unrecovered).
+    Every read opens the entry itself, never a link nor a FIFO: it is refused as the look
+    refuses it, naming the entry, and nothing in the repository or the journal is touched."""
+    from fluxbump.write import recovery
+
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    cache = tmp_path / "cache"
+    killed = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), cache, **{CRASH_ENV: "rename:4"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    journal = places(root).journal
+    entry, elsewhere = journal / name, tmp_path / "elsewhere"
+    tree, state = snapshot_with_links(root), git_state(root)
+    look = recovery._refuse_odd_entries
+    swapped: list[dict[str, object]] = []
+
+    def look_then_swap(where: Path) -> None:
+        look(where)  # every entry a regular file still: then the swap
+        if planted == "fifo":
+            entry.unlink()
+            os.mkfifo(entry)
+        else:  # the same bytes kept outside (or none: dangling); only the link differs
+            shutil.move(entry, elsewhere)
+            entry.symlink_to(tmp_path / "gone" if planted == "dangling" else elsewhere)
+        swapped.append(_journal_listing(journal))
+
+    monkeypatch.setattr(recovery, "_refuse_odd_entries", look_then_swap)
+    again = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), cache)
+    assert again.returncode == 2, (again.stdout, again.stderr)
+    what = "a FIFO" if planted == "fifo" else "a symlink"
+    assert again.stderr == (
+        f"error: {entry}: {what} in the journal of an interrupted run, where fluxbump makes "
+        f"only regular files; it never reads or writes through one: inspect {journal} (its "
+        "backup.bin holds the contents from before that run), then remove it; nothing was "
+        "written\n"
+    )
+    assert snapshot_with_links(root) == tree and git_state(root) == state
+    assert [_journal_listing(journal)] == swapped

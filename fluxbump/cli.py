@@ -304,8 +304,11 @@ def _crash(exc: BaseException, as_json: bool) -> NoReturn:
         err("".join(traceback.format_exception(exc)).rstrip("\n"))
     text = str(exc).strip().splitlines()
     detail = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    # What the run did before it failed (``add_note``: the files a recovery restored).
+    notes = [str(note).strip().splitlines() for note in getattr(exc, "__notes__", ())]
+    said = "".join(f"; {lines[0]}" for lines in notes if lines)
     hint = "" if _DEBUG["traceback"] else "; rerun with --debug for the traceback"
-    _fail(f"unexpected error ({detail}){hint}", EXIT_INTERNAL, as_json)
+    _fail(f"unexpected error ({detail}){said}{hint}", EXIT_INTERNAL, as_json)
 
 
 def _version_callback(value: bool) -> None:

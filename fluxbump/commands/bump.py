@@ -425,7 +425,8 @@ def _recovered(root: Path) -> Iterator[list[str]]:
 @contextmanager
 def _telling(notes: list[str]) -> Iterator[None]:
     """A failure or an interruption says what recovery did (``notes``): the push, after the
-    lock is released, and Ctrl-C ended the run with no word of the files it had restored."""
+    lock is released, Ctrl-C and an unexpected error ended the run with no word of the files
+    it had restored."""
     try:
         yield
     except FluxbumpError as exc:
@@ -435,6 +436,10 @@ def _telling(notes: list[str]) -> Iterator[None]:
         if not notes:
             raise
         raise Interrupted(f"interrupted{_before_that(notes)}") from None
+    except Exception as exc:  # exit 70: its one line (``cli._crash``) says the note too
+        if notes:
+            exc.add_note(_before_that(notes).removeprefix("; "))
+        raise
 
 
 def _before_that(notes: list[str]) -> str:

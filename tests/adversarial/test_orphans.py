@@ -3,6 +3,7 @@ the user runs fluxbump again, a run that recovered and is then stopped or fails 
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
@@ -150,6 +151,35 @@ def test_a_run_that_recovered_then_failed_to_push_says_what_it_restored(
     assert (after.branch, after.branches, after.status) == (BRANCH, (BRANCH, "main"), "")
     assert git_out(root, "rev-parse", "HEAD^") == before.head and len(committed_files(root)) == 9
     assert git_out(remote, "branch", "--list") == "" and leftovers(root) == []
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_a_run_that_recovered_then_failed_unexpectedly_says_what_it_restored(
+    tmp_path: Path, index_server: HelmServer, monkeypatch: pytest.MonkeyPatch, as_json: bool
+) -> None:
+    """An unexpected error (exit 70: a bug, MemoryError) after the recovery, here in the gate
+    of the run's own bump: its one line said nothing of the killed run's files it had
+    restored. The line (and --json's error) says it, the bump is rolled back, and the
+    repository is as it was before the killed run."""
+    import fluxbump.commands.bump
+
+    def explode(*args: object, **kwargs: object) -> object:
+        raise RecursionError("deep")
+
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    cache = tmp_path / "cache"
+    before = _killed_mid_write(root, index_server, cache)
+    monkeypatch.setattr(fluxbump.commands.bump, "run_gate", explode)
+    flags = ("--json",) if as_json else ()
+    proc = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", *flags), cache)
+    assert proc.returncode == 70, proc.stderr
+    said = (
+        f"unexpected error (RecursionError: deep); {RESTORED}; rerun with --debug for the traceback"
+    )
+    assert proc.stderr == f"error: {said}\n"
+    if as_json:
+        assert json.loads(proc.stdout) == {"ok": False, "error": said, "exit_code": 70}
+    assert git_state(root) == before and leftovers(root) == []
 
 
 SLOW_GATE = """#!/bin/sh

@@ -227,6 +227,25 @@ def test_a_relative_state_dir_is_refused_before_anything_is_written(tmp_path: Pa
     assert snapshot(root) == before and list(work.iterdir()) == []
 
 
+def _killed(tmp_path: Path, server: HelmServer) -> tuple[Path, Path, Path]:
+    """A git bump killed with four of its files written: its root, cache and journal."""
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    cache = tmp_path / "cache"
+    killed = run(fluxbump_cmd(root, server, "to", "2.4.0"), cache, **{CRASH_ENV: "rename:4"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    return root, cache, places(root).journal
+
+
+def _odd_entry(entry: Path, what: str) -> str:
+    """The refusal of a journal entry that is no regular file."""
+    return (
+        f"error: {entry}: {what} in the journal of an interrupted run, where fluxbump makes "
+        f"only regular files; it never reads or writes through one: inspect {entry.parent} (its "
+        "backup.bin holds the contents from before that run), then remove it; nothing was "
+        "written\n"
+    )
+
+
 def _journal_listing(journal: Path) -> dict[str, object]:
     """The journal's entries as made (links by target, FIFOs by name, never opened)."""
     found: dict[str, object] = {}
@@ -262,11 +281,7 @@ def test_a_journal_holding_a_link_fifo_or_directory_is_never_read_through(
     the files from wherever it pointed; a FIFO there made it wait for ever; a directory made
     it fail once every file was restored. It is refused, naming the entry, and nothing in the
     repository or the journal is touched."""
-    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
-    cache = tmp_path / "cache"
-    killed = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), cache, **{CRASH_ENV: "rename:4"})
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
-    journal = places(root).journal
+    root, cache, journal = _killed(tmp_path, index_server)
     entry, elsewhere = journal / name, tmp_path / "elsewhere"
     if planted == "link-out":  # the same bytes, kept outside: only the link differs
         shutil.move(entry, elsewhere)
@@ -290,12 +305,7 @@ def test_a_journal_holding_a_link_fifo_or_directory_is_never_read_through(
         )
     else:
         what = {"link-out": "a symlink", "link-in": "a symlink", "fifo": "a FIFO"}
-        assert again.stderr == (
-            f"error: {entry}: {what.get(planted, 'a directory')} in the journal of an "
-            "interrupted run, where fluxbump makes only regular files; it never reads or writes "
-            f"through one: inspect {journal} (its backup.bin holds the contents from before "
-            "that run), then remove it; nothing was written\n"
-        )
+        assert again.stderr == _odd_entry(entry, what.get(planted, "a directory"))
     assert snapshot_with_links(root) == tree and git_state(root) == state
     assert _journal_listing(journal) == listing
 
@@ -323,11 +333,7 @@ def test_a_journal_entry_swapped_after_the_check_is_never_read_through(
     refuses it, naming the entry, and nothing in the repository or the journal is touched."""
     from fluxbump.write import recovery
 
-    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
-    cache = tmp_path / "cache"
-    killed = run(fluxbump_cmd(root, index_server, "to", "2.4.0"), cache, **{CRASH_ENV: "rename:4"})
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
-    journal = places(root).journal
+    root, cache, journal = _killed(tmp_path, index_server)
     entry, elsewhere = journal / name, tmp_path / "elsewhere"
     tree, state = snapshot_with_links(root), git_state(root)
     look = recovery._refuse_odd_entries
@@ -347,11 +353,6 @@ def test_a_journal_entry_swapped_after_the_check_is_never_read_through(
     again = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), cache)
     assert again.returncode == 2, (again.stdout, again.stderr)
     what = "a FIFO" if planted == "fifo" else "a symlink"
-    assert again.stderr == (
-        f"error: {entry}: {what} in the journal of an interrupted run, where fluxbump makes "
-        f"only regular files; it never reads or writes through one: inspect {journal} (its "
-        "backup.bin holds the contents from before that run), then remove it; nothing was "
-        "written\n"
-    )
+    assert again.stderr == _odd_entry(entry, what)
     assert snapshot_with_links(root) == tree and git_state(root) == state
     assert [_journal_listing(journal)] == swapped

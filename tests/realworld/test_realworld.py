@@ -1061,6 +1061,7 @@ def test_the_oracle_reads_the_cli_an_ocm_descriptor_and_a_run_script_pin() -> No
         (".ocm/base-component.yaml", "cli", "v2.9.4"),
         ("componentvector/components.yaml", "cli", "v2.9.4"),
         ("dev-setup/git-repos/workflow-push-oci.yaml", "cli", "2.9.3"),
+        ("hack/tools.mk", "cli", "$(FLUX_CLI_VERSION)"),  # ?= $(shell grep … components.yaml)
         (GLK_GOTK, "bootstrap", "v2.9.4"),
     ]
 
@@ -1082,6 +1083,29 @@ def test_bootstrap_manifests_templated_after_flux_install_are_refused_not_regene
         "nothing written"
     )
     assert snapshot(root) == before
+
+
+OG = "oliver-goetz-gardener-landscape-kit"
+OG_GOTK = "pkg/components/flux/templates/landscape/gotk-components.yaml"
+
+
+def test_a_makefile_include_pinning_the_cli_is_moved_with_the_bootstrap_manifests(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # hack/tools.mk, a Makefile include, downloads the CLI at FLUX_CLI_VERSION, naming the asset
+    # by make's $(FLUX_CLI_VERSION:v%=%). No *.mk file was read: `to` regenerated the manifests
+    # and left the CLI that regenerates them at 2.7.3, and check never saw the pin.
+    assert [(p.file, p.version) for p in scan(SNAPSHOTS / OG).flux_pins if p.kind == "cli"] == [
+        ("hack/tools.mk", "v2.7.3")
+    ]
+    root, before, outcome = bump_with_stand_in(OG, tmp_path, cache)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    after = snapshot(root)
+    assert after.pop(OG_GOTK).decode().splitlines()[2] == "# Flux Version: v2.8.5"
+    del before[OG_GOTK]
+    assert line_changes(before, after) == [
+        ("hack/tools.mk", 6, "FLUX_CLI_VERSION ?= v2.7.3", "FLUX_CLI_VERSION ?= v2.8.5")
+    ]
 
 
 TALOS = "sergelogvinov-terraform-talos"

@@ -257,7 +257,7 @@ def scan(root: Path) -> Facts:
     facts.flux_pins += _asdf_pins(root) + _terraform_instances(root) + _heredoc_instances(root)
     facts.flux_pins += _object_instances(root) + _devcontainer_pins(root)
     facts.flux_pins += _subchart_instances(root)
-    facts.flux_pins += _yaml_cli_pins(root)
+    facts.flux_pins += _yaml_cli_pins(root) + _script_cli_pins(root)
     facts.operator_pins += _operator_manifests(root)
     facts.unversioned_operator_charts = [
         OperatorPin(rel, chart, "")
@@ -647,8 +647,25 @@ def _script_downloads(lines: list[str]) -> list[str]:
         if variable is not None:
             release = assigned.get(next(g for g in variable.groups() if g), release)
         if release is not None:
-            releases.append(release.removeprefix("v"))
+            releases.append(release)
     return releases
+
+
+# Make reads these names (GNU make's manual, "What Name to Give Your Makefile"), and a
+# Makefile includes others, by convention ``*.mk``.
+_MAKEFILES = ("Makefile", "makefile", "GNUmakefile")
+
+
+def _script_cli_pins(root: Path) -> list[FluxPin]:
+    """The CLI release each shell script or Makefile (or Makefile include) downloads
+    (kind "cli"), a variable read as the literal the file assigns it."""
+    pins = []
+    for rel in _files_ending(root, ".sh", ".mk", *_MAKEFILES):
+        if not rel.endswith((".sh", ".mk")) and rel.rsplit("/", 1)[-1] not in _MAKEFILES:
+            continue
+        lines = (root / rel).read_text("utf-8", errors="replace").splitlines()
+        pins += [FluxPin(rel, "cli", release) for release in _script_downloads(lines)]
+    return list(dict.fromkeys(pins))
 
 
 _ANSIBLE_DIRS = ("defaults", "vars", "tasks", "group_vars")

@@ -136,6 +136,7 @@ class Config:
         "**/.taskfiles/**/*.yml",
         "**/.taskfiles/**/*.yaml",
         "**/Makefile",
+        "**/*.mk",  # a Makefile's includes (gardener-landscape-kit's hack/tools.mk)
         "**/*.yaml.gotmpl",  # helmfile templates (helmfile.yaml.gotmpl): the same charts
         "**/*.yml.gotmpl",
         # Container builds: the Flux CLI's image (``FROM ghcr.io/fluxcd/flux-cli:v2.4.0``)

@@ -86,6 +86,32 @@ def test_to_moves_the_downloaded_cli_and_nothing_else(tmp_path: Path) -> None:
     assert after[TASKS] == before[TASKS]
 
 
+def test_an_asset_name_cutting_the_variables_v_is_the_same_pin_moved_once(tmp_path: Path) -> None:
+    # gardener-landscape-kit's hack/tools.mk names the asset by make's $(FLUX_CLI_VERSION:v%=%);
+    # a script cuts the shell's ${FLUX_VERSION#v}: each read the same literal, not a second pin
+    # that could not be proven.
+    makefile = (
+        "FLUX_CLI_VERSION ?= v2.4.0\n"
+        "flux:\n\tcurl -Lo flux.tar.gz https://github.com/fluxcd/flux2/releases/download/"
+        "$(FLUX_CLI_VERSION)/flux_$(FLUX_CLI_VERSION:v%=%)_linux_amd64.tar.gz\n"
+    )
+    script = (
+        'FLUX_VERSION="v2.4.0"\ncurl -fsSLO "https://github.com/fluxcd/flux2/releases/download/'
+        '${FLUX_VERSION}/flux_${FLUX_VERSION#v}_linux_amd64.tar.gz"\n'
+    )
+    repo = repo_with(tmp_path, {"hack/tools.mk": makefile, SCRIPT: script})
+    download = "fluxcd/flux2 CLI download"
+    assert cli_rows(repo) == [
+        ("hack/tools.mk:1", "v2.4.0", f"{download} ($FLUX_CLI_VERSION)", True),
+        (f"{SCRIPT}:1", "v2.4.0", f"{download} ($FLUX_VERSION)", True),
+    ]
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    after = snapshot(repo)
+    assert after["hack/tools.mk"].decode() == makefile.replace("v2.4.0", "v2.5.1")
+    assert after[SCRIPT].decode() == script.replace("v2.4.0", "v2.5.1")
+
+
 def test_to_names_the_old_assets_digest_it_leaves_beside_the_moved_cli(tmp_path: Path) -> None:
     # get_url verifies the download against it: after the move it is the old asset's digest,
     # and the next run fails; fluxbump does not fetch digests, so it says which line to fix.

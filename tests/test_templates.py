@@ -55,7 +55,7 @@ SYNC_FILES = [
     "**/kustomization.yaml", "**/kustomization.yml", "**/Kustomization",  # remote flux2 installs
     "**/*.sh",  # bootstrap scripts installing flux-operator's charts
     "**/Taskfile*.yml", "**/Taskfile*.yaml", "**/.taskfiles/**/*.yml",  # kubectl apply -k
-    "**/.taskfiles/**/*.yaml", "**/Makefile",  # of Flux's manifests
+    "**/.taskfiles/**/*.yaml", "**/Makefile", "**/*.mk",  # of Flux's manifests
     "**/*.yaml.gotmpl", "**/*.yml.gotmpl",  # helmfile templates
     "**/Dockerfile", "**/Dockerfile.*", "**/*.Dockerfile", "**/*.dockerfile",  # flux-cli image
     "**/Containerfile",

@@ -616,7 +616,8 @@ UNGUARDED = ("--offline", "--no-git", "--force-unsafe-crds", "--allow-downgrade"
 AWS = "aws-samples-eks-multi-cluster-gitops"
 WAYFINDER = "platformcompass-wayfinder"
 NEURAL = "neuralnetes-monorepo"
-OWN_BUMP_TEST = {AWS, "aenix-io-cozystack", WAYFINDER, NEURAL}
+GLK = "gardener-gardener-landscape-kit"
+OWN_BUMP_TEST = {AWS, "aenix-io-cozystack", WAYFINDER, NEURAL, GLK}
 
 
 @pytest.mark.parametrize("name", sorted(set(NAMES) - set(BUMPS) - OWN_BUMP_TEST))
@@ -1049,6 +1050,62 @@ def test_kratix_install_export_is_regenerated_with_its_cli_pin_and_its_objects_m
     buckets = "hack/destination/gitops-tk-resources.yaml"
     assert (buckets, 2, "apiVersion: source.toolkit.fluxcd.io/v1beta2",
             "apiVersion: source.toolkit.fluxcd.io/v1") in line_changes(before, after)  # fmt: skip
+
+
+GLK_GOTK = "pkg/components/flux/templates/landscape/flux-system/gotk-components.yaml"
+
+
+def test_the_oracle_reads_the_cli_an_ocm_descriptor_and_a_run_script_pin() -> None:
+    glk = scan(SNAPSHOTS / GLK)
+    assert sorted((p.file, p.kind, p.version) for p in glk.flux_pins) == [
+        (".ocm/base-component.yaml", "cli", "v2.9.4"),
+        ("componentvector/components.yaml", "cli", "v2.9.4"),
+        ("dev-setup/git-repos/workflow-push-oci.yaml", "cli", "2.9.3"),
+        ("hack/tools.mk", "cli", "$(FLUX_CLI_VERSION)"),  # ?= $(shell grep … components.yaml)
+        (GLK_GOTK, "bootstrap", "v2.9.4"),
+    ]
+
+
+def test_bootstrap_manifests_templated_after_flux_install_are_refused_not_regenerated(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # gardener-landscape-kit's generator replaces each controller's image of `flux install
+    # --export`'s output with a Go template placeholder its Go code fills from the component
+    # vector. `to` overwrote the file with the new CLI's output: the placeholders were gone,
+    # and the repository's templating of the controllers' images with them.
+    root, before, outcome = bump_with_stand_in(GLK, tmp_path, cache)
+    assert outcome.code == 2, outcome.stdout + outcome.stderr
+    assert outcome.stderr.splitlines()[-1] == (
+        f"error: {GLK_GOTK}:129: image '{{{{ .resources.sourceController.ociImage.ref }}}}' is "
+        "not an image 'flux install --export' writes: the file was changed after flux "
+        "generated it, and regenerating it as Flux 2.8.5's output would drop that change; "
+        "regenerate it as the repository does, or list it under exclude: in .fluxbump.yaml; "
+        "nothing written"
+    )
+    assert snapshot(root) == before
+
+
+OG = "oliver-goetz-gardener-landscape-kit"
+OG_GOTK = "pkg/components/flux/templates/landscape/gotk-components.yaml"
+
+
+def test_a_makefile_include_pinning_the_cli_is_moved_with_the_bootstrap_manifests(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # hack/tools.mk, a Makefile include, downloads the CLI at FLUX_CLI_VERSION, naming the asset
+    # by make's $(FLUX_CLI_VERSION:v%=%). No *.mk file was read: `to` regenerated the manifests
+    # and left the CLI that regenerates them at 2.7.3, and check never saw the pin.
+    assert [(p.file, p.version) for p in scan(SNAPSHOTS / OG).flux_pins if p.kind == "cli"] == [
+        ("hack/tools.mk", "v2.7.3")
+    ]
+    root, before, outcome = bump_with_stand_in(OG, tmp_path, cache)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+    after = snapshot(root)
+    assert after.pop(OG_GOTK).decode().splitlines()[2] == "# Flux Version: v2.8.5"
+    del before[OG_GOTK]
+    assert line_changes(before, after) == [
+        ("hack/tools.mk", 6, "FLUX_CLI_VERSION ?= v2.7.3", "FLUX_CLI_VERSION ?= v2.8.5")
+    ]
 
 
 TALOS = "sergelogvinov-terraform-talos"

@@ -52,7 +52,10 @@ with no ``version`` argument installs the newest chart (``unversioned_charts``).
 Container (``devcontainer.json``, JSON with comments, as the Dev Container specification
 allows) installs the CLI by a feature whose id ends in ``flux``, ``flux2`` or ``fluxcd`` (the
 published Flux CLI features: jsburckhardt's, goldsam's, moenzuel's), at its ``version`` option,
-whose documented default is ``latest``: kind "cli".
+whose documented default is ``latest``: kind "cli". So is the CLI's image another YAML file
+names (a string ``[registry/]fluxcd/flux-cli:<tag>``, or a mapping whose ``repository`` is that
+image and whose ``tag`` is the pin), and the release asset a multi-line string (a workflow's
+``run:`` script) downloads, its release a shell variable read as the literal the script assigns.
 """
 
 from __future__ import annotations
@@ -254,6 +257,7 @@ def scan(root: Path) -> Facts:
     facts.flux_pins += _asdf_pins(root) + _terraform_instances(root) + _heredoc_instances(root)
     facts.flux_pins += _object_instances(root) + _devcontainer_pins(root)
     facts.flux_pins += _subchart_instances(root)
+    facts.flux_pins += _yaml_cli_pins(root) + _script_cli_pins(root)
     facts.operator_pins += _operator_manifests(root)
     facts.unversioned_operator_charts = [
         OperatorPin(rel, chart, "")
@@ -592,6 +596,76 @@ def _image_pins(root: Path) -> list[FluxPin]:
                 if image.split("/")[-2:] == ["fluxcd", "flux-cli"]:
                     pins.append(FluxPin(path.relative_to(root).as_posix(), "cli", tag))
     return pins
+
+
+def _yaml_cli_pins(root: Path) -> list[FluxPin]:
+    """The Flux CLI a YAML file names outside Dockerfiles and Ansible roles (kind "cli"): a
+    string that is the CLI's image reference (``ghcr.io/fluxcd/flux-cli:v2.9.4``, an OCM
+    component's ``imageReference``), a mapping of its ``repository`` and ``tag`` (a component
+    vector's ``ociImage``), and a multi-line string (a workflow's ``run:`` script) downloading
+    the CLI's release asset, its release written as a shell variable the script assigns. A
+    workflow's ``${{ … }}`` expressions are GitHub's, not a Go template's: its file is read."""
+    pins = []
+    for rel in _files_ending(root, ".yaml", ".yml"):
+        text = (root / rel).read_text("utf-8", errors="replace")
+        if set(Path(rel).parts) & set(_ANSIBLE_DIRS) or "{{" in text.replace("${{", ""):
+            continue  # read by _ansible_downloads; a Go template
+        documents = _load(root / rel) or []
+        for node in _nodes(documents):
+            if _CLI_IMAGE.fullmatch(str(node.get("repository", ""))) and "tag" in node:
+                pins.append(FluxPin(rel, "cli", str(node["tag"])))
+        for text in _strings(documents):
+            image = _CLI_IMAGE_REFERENCE.fullmatch(text)
+            if image is not None:
+                pins.append(FluxPin(rel, "cli", image.group(1)))
+            if "\n" in text:
+                pins += [FluxPin(rel, "cli", r) for r in _script_downloads(text.splitlines())]
+    return list(dict.fromkeys(pins))
+
+
+_CLI_IMAGE = re.compile(r"(?:[\w.-]+(?::\d+)?/)*fluxcd/flux-cli")
+_CLI_IMAGE_REFERENCE = re.compile(rf"{_CLI_IMAGE.pattern}:([\w.+-]+)")
+
+
+def _nodes(node: Any) -> list[dict[str, Any]]:
+    """Every mapping of a document, itself included."""
+    if isinstance(node, dict):
+        return [node] + [m for value in node.values() for m in _nodes(value)]
+    if isinstance(node, list):
+        return [m for value in node for m in _nodes(value)]
+    return []
+
+
+def _script_downloads(lines: list[str]) -> list[str]:
+    """The release each line of a script downloads the CLI's asset of, a variable read as the
+    literal the script assigns it (``FLUX_VERSION="2.9.3"``), else as written."""
+    assigned = _literal_assignments(lines)
+    releases = []
+    for line in lines:
+        release = None if line.strip().startswith("#") else _cli_asset_release(line)
+        variable = _RELEASE_VARIABLE.fullmatch(release or "")
+        if variable is not None:
+            release = assigned.get(next(g for g in variable.groups() if g), release)
+        if release is not None:
+            releases.append(release)
+    return releases
+
+
+# Make reads these names (GNU make's manual, "What Name to Give Your Makefile"), and a
+# Makefile includes others, by convention ``*.mk``.
+_MAKEFILES = ("Makefile", "makefile", "GNUmakefile")
+
+
+def _script_cli_pins(root: Path) -> list[FluxPin]:
+    """The CLI release each shell script or Makefile (or Makefile include) downloads
+    (kind "cli"), a variable read as the literal the file assigns it."""
+    pins = []
+    for rel in _files_ending(root, ".sh", ".mk", *_MAKEFILES):
+        if not rel.endswith((".sh", ".mk")) and rel.rsplit("/", 1)[-1] not in _MAKEFILES:
+            continue
+        lines = (root / rel).read_text("utf-8", errors="replace").splitlines()
+        pins += [FluxPin(rel, "cli", release) for release in _script_downloads(lines)]
+    return list(dict.fromkeys(pins))
 
 
 _ANSIBLE_DIRS = ("defaults", "vars", "tasks", "group_vars")

@@ -118,6 +118,23 @@ def install_flags(text: str) -> list[str]:
     return flags
 
 
+# ``flux install`` writes each controller's image as a literal reference (under
+# ``--registry``'s path, at the controller's tag). Any other value was written after it: a Go
+# template placeholder gardener/gardener-landscape-kit's generator puts there
+# (``{{ .resources.sourceController.ociImage.ref }}``), a ``${VAR}``; the CLI's output drops it.
+_IMAGE = re.compile(rf"{LINE_START}[ \t]+image:[ \t]*(?P<value>[^\s#][^\r\n]*?)[ \t]*{LINE_END}")
+_REFERENCE = re.compile(r"[\w.-]+(?::\d+)?(?:/[\w.-]+)+(?::[\w.+-]+)?(?:@sha256:[0-9a-f]{64})?")
+
+
+def foreign_image(text: str) -> tuple[int, str] | None:
+    """The offset and value of the first ``image:`` of generated manifests that is not an
+    image reference, as ``flux install --export`` never writes one; None when there is none."""
+    for match in _IMAGE.finditer(text):
+        if _REFERENCE.fullmatch(match.group("value")) is None:
+            return match.start("value"), match.group("value")
+    return None
+
+
 def _first(pattern: re.Pattern[str], text: str) -> str | None:
     match = pattern.search(text)
     return match.group("value") if match else None

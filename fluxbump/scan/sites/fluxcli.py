@@ -34,7 +34,13 @@ from dataclasses import replace
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, PlacedWarning, Role, yaml_site
 from fluxbump.scan.sites import devcontainer, shellheredoc
-from fluxbump.scan.sites.kustomizeremote import ASSET, COMMENT, TARBALL, follow_file_variables
+from fluxbump.scan.sites.kustomizeremote import (
+    ASSET,
+    COMMENT,
+    TARBALL,
+    follow_file_variables,
+    variable_name,
+)
 from fluxbump.scan.sources import SourceFile, lines
 from fluxbump.yamlio import blockyaml, yamldoc
 
@@ -288,8 +294,9 @@ def _download_pins(source: SourceFile) -> list[PinSite]:
         if COMMENT.search(line) is not None:
             continue
         tag, name = match.group("tag"), match.group("name")
-        # one variable read twice is one reference (a literal is edited in both places)
-        once = name is None or (name == tag and not tag[0].isdigit())
+        # one variable read twice is one reference (a literal is edited in both places),
+        # also when the asset's name cuts its ``v`` (``flux_$(FLUX_CLI_VERSION:v%=%)_…``)
+        once = name is None or (variable_name(name) or None) == variable_name(tag)
         parts = ("tag",) if once else ("tag", "name")
         for part in parts:
             sites.append(_text_site(source, match.start(part), match.group(part), DOWNLOAD))

@@ -133,9 +133,10 @@ def find_install_commands(source: SourceFile) -> list[PinSite]:
 # A version given as a variable of the file: ``$NAME``, ``${NAME}`` or a Makefile's ``$(NAME)``
 # (after the tag's ``v``: ``v$(FLUX_VERSION)`` of ``FLUX_VERSION=2.7.2``),
 # or a Jinja expression of an Ansible vars file (``{{ NAME }}``) or a Taskfile's Go template
-# of its ``vars:`` (``{{.NAME}}``), set by a YAML key there.
+# of its ``vars:`` (``{{.NAME}}``), set by a YAML key there. The same variable with its ``v``
+# cut (make's ``$(NAME:v%=%)``, the shell's ``${NAME#v}``: a release asset's name) is it too.
 _VARIABLE = re.compile(
-    r"^v?(?:\$[{(]?(?P<name>[A-Za-z_][A-Za-z0-9_]*)[})]?"
+    r"^v?(?:\$[{(]?(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::v%=%|#v)?[})]?"
     r"|\{\{[ \t]*(?P<task>\.)?(?P<jinja>[A-Za-z_][A-Za-z0-9_]*)[ \t]*\}\})$"
 )
 # The literal value a file gives NAME: a shell assignment (``NAME=v2.4.0``, quoted, after

@@ -587,3 +587,25 @@ def test_repo_lock_is_exclusive_within_one_process_too(tmp_path: Path) -> None:
     with repo_lock(tmp_path):
         pass
     assert not lock_path(tmp_path).exists()
+
+
+def test_commit_never_removes_through_a_journal_swapped_for_a_symlink(tmp_path: Path) -> None:
+    """Another process swaps the journal directory for a symlink before ``commit`` drops it:
+    the removal by path unlinked the files of the directory the link points to."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    rels = make_repo(repo)
+    tx = apply_changes(repo, changes_for(repo, rels))
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "canary.txt").write_text("someone else's file\n")
+    tx.journal.rename(tmp_path / "aside")
+    tx.journal.symlink_to(victim)
+    with pytest.raises(UsageError) as refused:
+        tx.commit()
+    assert (victim / "canary.txt").read_text() == "someone else's file\n"
+    assert (
+        "was replaced by a symlink or a file (by another process) while fluxbump was "
+        "removing it; nothing was removed through it" in refused.value.message
+    )
+    assert tx.journal.is_symlink()

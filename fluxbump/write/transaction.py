@@ -142,9 +142,10 @@ class Writer(Protocol):
 
     def replace(self, src: Path, dst: Path, step: str) -> None: ...
 
-    def unlink(self, path: Path, step: str) -> None: ...
+    def unlink(self, path: Path, step: str, dir_fd: int | None = None) -> None:
+        """Remove ``path`` (with ``dir_fd``: the name ``path`` in that open directory)."""
 
-    def rmdir(self, path: Path, step: str) -> None: ...
+    def rmdir(self, path: Path, step: str, dir_fd: int | None = None) -> None: ...
 
     def step(self, step: str) -> None:
         """A step taken outside the filesystem (a git command): a kill and pause point."""
@@ -209,12 +210,12 @@ class OsWriter:
         os.replace(src, dst)
         self._tick(step)
 
-    def unlink(self, path: Path, step: str) -> None:
-        os.unlink(path)
+    def unlink(self, path: Path, step: str, dir_fd: int | None = None) -> None:
+        os.unlink(path, dir_fd=dir_fd)
         self._tick(step)
 
-    def rmdir(self, path: Path, step: str) -> None:
-        os.rmdir(path)
+    def rmdir(self, path: Path, step: str, dir_fd: int | None = None) -> None:
+        os.rmdir(path, dir_fd=dir_fd)
         self._tick(step)
 
     def step(self, step: str) -> None:
@@ -984,11 +985,37 @@ def write_all_atomically(
 
 
 def remove_journal(journal: Path, writer: Writer) -> None:
-    """Manifest first (then fsync): once it is gone the journal means nothing to recover."""
-    manifest = journal / MANIFEST
-    if manifest.exists():
-        writer.unlink(manifest, "journal-remove")
-        writer.fsync(journal)
-    for name in sorted(os.listdir(journal)):
-        writer.unlink(journal / name, "journal-remove")
-    writer.rmdir(journal, "journal-remove")
+    """Manifest first (then fsync): once it is gone the journal means nothing to recover.
+
+    Through descriptors: the directory is opened once, never through a symlink, and its
+    entries are unlinked in it. By path, a journal another process swapped for a symlink
+    after it was checked had the files of the directory it points to unlinked."""
+    parent = os.open(journal.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fd = _open_journal(journal, parent)
+        try:
+            names = os.listdir(fd)
+            if MANIFEST in names:
+                writer.unlink(Path(MANIFEST), "journal-remove", dir_fd=fd)
+                writer.fsync(journal)
+            for name in sorted(set(names) - {MANIFEST}):
+                writer.unlink(Path(name), "journal-remove", dir_fd=fd)
+        finally:
+            os.close(fd)
+        # (rmdir never follows a symlink: one swapped in since is refused, not removed)
+        writer.rmdir(Path(journal.name), "journal-remove", dir_fd=parent)
+    finally:
+        os.close(parent)
+
+
+def _open_journal(journal: Path, parent: int) -> int:
+    """The journal directory, opened in ``parent`` without following a symlink."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        return os.open(journal.name, flags, dir_fd=parent)
+    except NotADirectoryError:  # (O_NOFOLLOW's answer for a symlink, with O_DIRECTORY)
+        raise UsageError(
+            f"{journal} was replaced by a symlink or a file (by another process) while "
+            "fluxbump was removing it; nothing was removed through it: inspect it, then "
+            "remove it by hand"
+        ) from None

@@ -1,14 +1,17 @@
-"""Recovery against a hostile local environment: a git record (git.json) naming a branch
-that run never created."""
+"""Recovery against a racing or hostile local environment: a journal directory swapped for a
+symlink before it is removed, and a git record (git.json) naming a branch that run never
+created."""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 from pathlib import Path
 
 import pytest
 
+from fluxbump.write import recovery
 from fluxbump.write.places import places
 from fluxbump.write.transaction import CRASH_ENV, GIT_STATE
 from tests.adversarial.harness import git_out, git_state
@@ -71,3 +74,38 @@ def test_a_git_record_naming_a_branch_the_run_did_not_create_leaves_it(
     )
     assert git_state(root) == before
     assert record.is_file()
+
+
+def test_a_journal_swapped_for_a_symlink_before_its_removal_removes_nothing_through_it(
+    tmp_path: Path, index_server: HelmServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed before its manifest (journal:2), the run leaves a journal recovery only removes.
+    Swapped for a symlink to another directory after recovery checked it, the removal by
+    path unlinked that directory's files; the descriptor it now removes through refuses."""
+    cache = tmp_path / "cache"
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    killed_bump(root, index_server, cache, "journal:2")
+    journal = places(root).journal
+    kept = sorted(os.listdir(journal))
+    victim, aside = tmp_path / "victim", tmp_path / "aside"
+    victim.mkdir()
+    (victim / "canary.txt").write_text("someone else's file\n")
+    checked = recovery._refuse_odd_entries
+
+    def checked_then_swapped(path: Path) -> None:
+        checked(path)
+        journal.rename(aside)
+        journal.symlink_to(victim)
+
+    monkeypatch.setattr(recovery, "_refuse_odd_entries", checked_then_swapped)
+    tree = git_state(root)
+    proc = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), cache)
+    assert (victim / "canary.txt").read_text() == "someone else's file\n"
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert proc.stderr == (
+        f"error: {journal} was replaced by a symlink or a file (by another process) while "
+        "fluxbump was removing it; nothing was removed through it: inspect it, then remove "
+        "it by hand\n"
+    )
+    assert os.readlink(journal) == str(victim) and sorted(os.listdir(aside)) == kept
+    assert git_state(root) == tree

@@ -29,6 +29,7 @@ from fluxbump.write.transaction import (
     lock_path,
     repo_lock,
 )
+from tests.support.swapped import run_swapped
 
 REPO = Path(__file__).resolve().parent.parent
 DRIVER = Path(__file__).resolve().parent / "support" / "crash_driver.py"
@@ -609,3 +610,20 @@ def test_commit_never_removes_through_a_journal_swapped_for_a_symlink(tmp_path: 
         "removing it; nothing was removed through it" in refused.value.message
     )
     assert tx.journal.is_symlink()
+
+
+@pytest.mark.parametrize("into", ["fifo", "link"])
+def test_holds_never_reads_a_file_swapped_after_it_was_looked_at(tmp_path: Path, into: str) -> None:
+    """``holds`` looked (lstat) and then opened by path: a FIFO swapped in between hung the
+    run (the open waits for a writer), a symlink was read through (here: to a file holding
+    the expected bytes). The descriptor it reads is the one it checks."""
+    path, outside = tmp_path / "pin.yaml", tmp_path / "outside.yaml"
+    path.write_bytes(b"version: 2.4.0\n")
+    outside.write_bytes(b"version: 2.4.0\n")
+    code = (
+        "from fluxbump.write.transaction import holds, regular_or_none\n"
+        "print(holds(_target, b'version: 2.4.0\\n'), regular_or_none(_target))\n"
+    )
+    proc = run_swapped(path, "fifo" if into == "fifo" else str(outside), code)
+    assert (proc.stdout, proc.stderr) == ("False None\n", "")
+    assert path.is_fifo() if into == "fifo" else path.is_symlink()

@@ -1,6 +1,6 @@
 """Recovery against a racing or hostile local environment: a journal directory swapped for a
-symlink before it is removed, and a git record (git.json) naming a branch that run never
-created."""
+symlink before it is removed, a work-tree file swapped for a FIFO or a symlink after it was
+looked at, and a git record (git.json) naming a branch that run never created."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from tests.adversarial.harness import git_out, git_state
 from tests.support.crash_cli import SMALL, fluxbump_cmd, run, run_here
 from tests.support.fixtures import INCIDENT, make_fleet
 from tests.support.helm_server import HelmServer
+from tests.support.swapped import CLI, run_swapped
 
 
 def killed_bump(root: Path, server: HelmServer, cache: Path, point: str = "rename:1") -> None:
@@ -109,3 +110,35 @@ def test_a_journal_swapped_for_a_symlink_before_its_removal_removes_nothing_thro
     )
     assert os.readlink(journal) == str(victim) and sorted(os.listdir(aside)) == kept
     assert git_state(root) == tree
+
+
+@pytest.mark.parametrize("into", ["fifo", "link"])
+def test_a_file_swapped_after_recovery_looked_at_it_is_refused_unread(
+    tmp_path: Path, index_server: HelmServer, into: str
+) -> None:
+    """A file the journal names, swapped for a FIFO just after recovery checked it, hung the
+    run for ever on opening it; swapped for a symlink, the file it points to was read as the
+    run's and the link replaced by the restored file. Recovery now checks the descriptor it
+    reads: refused, naming the file, which is left as it is."""
+    cache = tmp_path / "cache"
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    killed_bump(root, index_server, cache)
+    manifest = json.loads((places(root).journal / "manifest.json").read_text())
+    first = manifest["files"][0]["path"]  # renamed before the kill: holds the run's bytes
+    outside = tmp_path / "outside.yaml"
+    outside.write_bytes((root / first).read_bytes())
+    before = git_state(root)
+    argv = ("to", "2.4.0", "--dry-run", "--repo", str(root), "--helm-repo", index_server.base_url)
+    target = "fifo" if into == "fifo" else str(outside)
+    proc = run_swapped(root / first, target, CLI, *argv, FLUXBUMP_CACHE_DIR=str(cache))
+    what = "a FIFO" if into == "fifo" else "a symlink"
+    assert (root / first).is_fifo() if into == "fifo" else (root / first).is_symlink()
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert proc.stderr == (
+        f"error: {first}: named by the journal but {what} now, not a regular file; refusing "
+        "to restore through it: inspect it by hand\n"
+    )
+    assert outside.read_bytes() == before.files[first]
+    assert {k: v for k, v in git_state(root).files.items() if k != first} == {
+        k: v for k, v in before.files.items() if k != first
+    }

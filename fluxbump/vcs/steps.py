@@ -133,10 +133,10 @@ class BumpGit:
         refusals by another process (a run in another work tree of this repository) is
         theirs, and the rollback leaves it (it was deleted when it pointed at the start)."""
         try:
-            # With a reflog whatever core.logAllRefUpdates says: its first entry is what proves
-            # to recovery that this run made the branch (``_refuse_unproven``).
-            self._git("update-ref", "--create-reflog", "-m", self._created(),
-                      f"refs/heads/{self.branch}", self.head0, "")  # fmt: skip
+            # The reflog's first entry proves to recovery that this run made the branch
+            # (``_unproven``); with core.logAllRefUpdates=false git writes none, as it should.
+            self._git("update-ref", "-m", self._created(), f"refs/heads/{self.branch}",
+                      self.head0, "")  # fmt: skip
         except GitStepFailed:
             if self._rev(f"refs/heads/{self.branch}") is None:
                 raise
@@ -172,12 +172,21 @@ class BumpGit:
 
     def _unproven(self) -> str:
         """Why the branch the record names is not that run's ("" when it is)."""
+        from fluxbump.vcs.text import BRANCH_PREFIX
+
         if self.branch == self.branch0:
             return "it is the branch that run started from"
         proc = self._proc("reflog", "show", "--format=%gs", f"refs/heads/{self.branch}", "--")
         entries = proc.stdout.decode(errors="replace").splitlines()
         if proc.returncode != 0 or not entries:
-            return "it has no reflog to show who created it"
+            # No reflog (core.logAllRefUpdates=false, or expired): a bump branch's name is
+            # the proof left, which no start branch has.
+            if self.branch.startswith(BRANCH_PREFIX):
+                return ""
+            return (
+                f"it has no reflog to show who created it and its name does not start with "
+                f"{BRANCH_PREFIX}"
+            )
         if entries[-1] != self._created():
             return (
                 f"its reflog does not begin with fluxbump creating it from {self.branch0} at "

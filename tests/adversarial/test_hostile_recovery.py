@@ -14,7 +14,7 @@ import pytest
 from fluxbump.write import recovery
 from fluxbump.write.places import places
 from fluxbump.write.transaction import CRASH_ENV, GIT_STATE
-from tests.adversarial.harness import git_out, git_state
+from tests.adversarial.harness import git_out, git_state, leftovers
 from tests.support.crash_cli import SMALL, fluxbump_cmd, run, run_here
 from tests.support.fixtures import INCIDENT, make_fleet
 from tests.support.helm_server import HelmServer
@@ -33,16 +33,19 @@ def _rewrite_record(root: Path, **fields: object) -> Path:
     return path
 
 
-@pytest.mark.parametrize("named", ["main", "main-moved", "release"])
+@pytest.mark.parametrize("named", ["main", "main-moved", "release", "release-no-reflogs"])
 def test_a_git_record_naming_a_branch_the_run_did_not_create_leaves_it(
     tmp_path: Path, index_server: HelmServer, named: str
 ) -> None:
     """A git.json naming ``main`` (the start branch: recovery deleted it, HEAD left on an
     unborn branch), ``main`` moved past the recorded start with its tip recorded as the run's
     commit (deleted, commit and reflog with it), or a branch the user made at the start
-    (deleted) is refused: every branch, HEAD and file stays as it was, the journal is kept."""
+    (deleted; also where git keeps no reflogs) is refused: every branch, HEAD and file stays
+    as it was, the journal is kept."""
     cache = tmp_path / "cache"
     root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    if named == "release-no-reflogs":
+        git_out(root, "config", "core.logAllRefUpdates", "false")
     start = git_out(root, "rev-parse", "HEAD")
     killed_bump(root, index_server, cache)
     fields: dict[str, object] = {"branch": "main"}
@@ -53,7 +56,7 @@ def test_a_git_record_naming_a_branch_the_run_did_not_create_leaves_it(
         tip = git_out(root, "rev-parse", "HEAD")
         tree = git_out(root, "rev-parse", f"{start}^{{tree}}")  # "a hook staged again"
         fields = {"branch": "main", "commit": tip, "staged": tree, "steps": ["branch", "commit"]}
-    if named == "release":
+    if named.startswith("release"):
         git_out(root, "branch", "release")
         fields = {"branch": "release"}
     record = _rewrite_record(root, **fields)
@@ -61,12 +64,13 @@ def test_a_git_record_naming_a_branch_the_run_did_not_create_leaves_it(
     proc = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), cache)
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     branch = str(fields["branch"])
-    reason = (
-        "it is the branch that run started from"
-        if branch == "main"
-        else "its reflog does not begin with fluxbump creating it from main at "
-        f"{start[:12]} (it began: branch: Created from main)"
-    )
+    reason = {
+        "main": "it is the branch that run started from",
+        "release": "its reflog does not begin with fluxbump creating it from main at "
+        f"{start[:12]} (it began: branch: Created from main)",
+        "release-no-reflogs": "it has no reflog to show who created it and its name does not "
+        "start with fluxbump/",
+    }[named.removesuffix("-moved")]
     assert proc.stderr == (
         f"error: {record} names {branch} as the branch of an interrupted fluxbump run, but "
         f"{reason}: the branch, HEAD and every file are left as they are; if that record is "
@@ -75,6 +79,22 @@ def test_a_git_record_naming_a_branch_the_run_did_not_create_leaves_it(
     )
     assert git_state(root) == before
     assert record.is_file()
+
+
+def test_a_bump_killed_on_its_branch_is_undone_where_git_keeps_no_reflogs(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """With ``core.logAllRefUpdates=false`` the run's branch has no reflog to prove it made
+    it; its name (``fluxbump/…``, which no start branch has) does, and the undo deletes it."""
+    cache = tmp_path / "cache"
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    git_out(root, "config", "core.logAllRefUpdates", "false")
+    before = git_state(root)
+    killed_bump(root, index_server, cache, "git:2")  # the branch made and checked out
+    assert git_state(root).branches == ("fluxbump/flux-v2.4.0", "main")
+    proc = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), cache)
+    assert proc.returncode == 0, proc.stderr
+    assert git_state(root) == before and leftovers(root) == []
 
 
 def test_a_journal_swapped_for_a_symlink_before_its_removal_removes_nothing_through_it(

@@ -29,6 +29,7 @@ from fluxbump.write.transaction import (
     lock_path,
     repo_lock,
 )
+from tests.support.swapped import run_swapped
 
 REPO = Path(__file__).resolve().parent.parent
 DRIVER = Path(__file__).resolve().parent / "support" / "crash_driver.py"
@@ -587,3 +588,42 @@ def test_repo_lock_is_exclusive_within_one_process_too(tmp_path: Path) -> None:
     with repo_lock(tmp_path):
         pass
     assert not lock_path(tmp_path).exists()
+
+
+def test_commit_never_removes_through_a_journal_swapped_for_a_symlink(tmp_path: Path) -> None:
+    """Another process swaps the journal directory for a symlink before ``commit`` drops it:
+    the removal by path unlinked the files of the directory the link points to."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    rels = make_repo(repo)
+    tx = apply_changes(repo, changes_for(repo, rels))
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "canary.txt").write_text("someone else's file\n")
+    tx.journal.rename(tmp_path / "aside")
+    tx.journal.symlink_to(victim)
+    with pytest.raises(UsageError) as refused:
+        tx.commit()
+    assert (victim / "canary.txt").read_text() == "someone else's file\n"
+    assert (
+        "was replaced by a symlink or a file (by another process) while fluxbump was "
+        "removing it; nothing was removed through it" in refused.value.message
+    )
+    assert tx.journal.is_symlink()
+
+
+@pytest.mark.parametrize("into", ["fifo", "link"])
+def test_holds_never_reads_a_file_swapped_after_it_was_looked_at(tmp_path: Path, into: str) -> None:
+    """``holds`` looked (lstat) and then opened by path: a FIFO swapped in between hung the
+    run (the open waits for a writer), a symlink was read through (here: to a file holding
+    the expected bytes). The descriptor it reads is the one it checks."""
+    path, outside = tmp_path / "pin.yaml", tmp_path / "outside.yaml"
+    path.write_bytes(b"version: 2.4.0\n")
+    outside.write_bytes(b"version: 2.4.0\n")
+    code = (
+        "from fluxbump.write.transaction import holds, regular_or_none\n"
+        "print(holds(_target, b'version: 2.4.0\\n'), regular_or_none(_target))\n"
+    )
+    proc = run_swapped(path, "fifo" if into == "fifo" else str(outside), code)
+    assert (proc.stdout, proc.stderr) == ("False None\n", "")
+    assert path.is_fifo() if into == "fifo" else path.is_symlink()

@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from fluxbump.errors import UsageError
+from fluxbump.output import one_line
 from fluxbump.scan.sources import READ_LIMIT
 from fluxbump.write.places import Places
-from fluxbump.write.transaction import Stamps, Transaction, held_lock
+from fluxbump.write.transaction import GIT_STATE, Stamps, Transaction, held_lock
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 PRIVATE_INDEX = "index"
@@ -132,7 +133,10 @@ class BumpGit:
         refusals by another process (a run in another work tree of this repository) is
         theirs, and the rollback leaves it (it was deleted when it pointed at the start)."""
         try:
-            self._git("update-ref", f"refs/heads/{self.branch}", self.head0, "")
+            # The reflog's first entry proves to recovery that this run made the branch
+            # (``_unproven``); with core.logAllRefUpdates=false git writes none, as it should.
+            self._git("update-ref", "-m", self._created(), f"refs/heads/{self.branch}",
+                      self.head0, "")  # fmt: skip
         except GitStepFailed:
             if self._rev(f"refs/heads/{self.branch}") is None:
                 raise
@@ -142,6 +146,53 @@ class BumpGit:
                 "writing; it is kept; nothing was committed, every file is restored: delete "
                 "it, or pass --branch NAME, and re-run"
             ) from None
+
+    def _created(self) -> str:
+        """The reflog entry the run's branch begins with: made by this run, from its start."""
+        return f"fluxbump: created from {self.branch0} at {self.head0}"
+
+    def _refuse_unproven(self) -> None:
+        """Recovery moves HEAD off and deletes the branch the git record names; a record
+        another hand wrote, or one copied from another clone, named ``main`` and recovery
+        deleted it (its commits and reflog too). Only a branch whose reflog begins with this
+        run creating it from the recorded start is the run's; anything else is refused before
+        a file or ref is touched."""
+        if self._rev(f"refs/heads/{self.branch}") is None:
+            return  # (killed before the branch was made: nothing to delete or leave)
+        reason = self._unproven()
+        if not reason:
+            return
+        record = self.journal / GIT_STATE
+        raise UsageError(
+            f"{record} names {self.branch} as the branch of an interrupted fluxbump run, but "
+            f"{reason}: the branch, HEAD and every file are left as they are; if that record "
+            f"is not this clone's, remove it and re-run to restore the files (or remove "
+            f"{self.journal} to keep them)"
+        )
+
+    def _unproven(self) -> str:
+        """Why the branch the record names is not that run's ("" when it is)."""
+        from fluxbump.vcs.text import BRANCH_PREFIX
+
+        if self.branch == self.branch0:
+            return "it is the branch that run started from"
+        proc = self._proc("reflog", "show", "--format=%gs", f"refs/heads/{self.branch}", "--")
+        entries = proc.stdout.decode(errors="replace").splitlines()
+        if proc.returncode != 0 or not entries:
+            # No reflog (core.logAllRefUpdates=false, or expired): a bump branch's name is
+            # the proof left, which no start branch has.
+            if self.branch.startswith(BRANCH_PREFIX):
+                return ""
+            return (
+                f"it has no reflog to show who created it and its name does not start with "
+                f"{BRANCH_PREFIX}"
+            )
+        if entries[-1] != self._created():
+            return (
+                f"its reflog does not begin with fluxbump creating it from {self.branch0} at "
+                f"{self.head0[:12]} (it began: {one_line(entries[-1])[:80]})"
+            )
+        return ""
 
     def _refuse_moved(self, expected: str) -> None:
         """HEAD must still be ``expected`` (the start branch, then the run's) at the start:
@@ -256,7 +307,9 @@ class BumpGit:
     def committed(self, files: Sequence[str]) -> bool:
         """The run's commit exists and HEAD is on it, or on commits made after it: finish,
         not undo. HEAD where the run started, or moved by commits that touch none of
-        ``files`` (a pull) and not on the run's branch: undo. Otherwise neither is safe."""
+        ``files`` (a pull) and not on the run's branch: undo. Otherwise neither is safe, nor
+        when the branch the record names is not the run's (``_refuse_unproven``)."""
+        self._refuse_unproven()
         head = self._rev("HEAD")
         tip = self._rev(f"refs/heads/{self.branch}")
         own = self._own_commit(tip) if tip is not None else None

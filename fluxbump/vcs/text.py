@@ -7,6 +7,9 @@ from fluxbump.plan import Plan, Target
 from fluxbump.results import BumpResult
 from fluxbump.secrets import scrub
 
+# What every bump branch's name starts with, unless ``--branch`` names another.
+BRANCH_PREFIX = "fluxbump/"
+
 
 def branch_name(plan: Plan, requested: str | None) -> str:
     return bump_branch(plan.component, plan.release, requested)
@@ -19,7 +22,7 @@ def bump_branch(component: str, release: str, requested: str | None) -> str:
 
 def bump_prefix(component: str) -> str:
     """What every branch of ``component``'s bumps starts with (before the release)."""
-    return f"fluxbump/{component}-v"
+    return f"{BRANCH_PREFIX}{component}-v"
 
 
 def commit_message(plan: Plan, index_url: str) -> str:

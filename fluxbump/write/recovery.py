@@ -11,7 +11,6 @@ nor finishing is safe: the git record's reader refuses, saying how to undo or ke
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -31,11 +30,13 @@ from fluxbump.write.transaction import (
     MANIFEST,
     MANIFEST_VERSION,
     GitSteps,
+    NotRegular,
     OsWriter,
     WriteFailed,
     Writer,
     describe,
     holds,
+    open_regular,
     remove_journal,
     sha256,
     signals_deferred,
@@ -130,20 +131,14 @@ def _odd_entry(path: Path, mode: int) -> UsageError:
 def _journal_bytes(path: Path) -> bytes | None:
     """A journal entry's bytes (None: absent), opened as the regular file it must be: the
     entry swapped for a symlink or a FIFO since ``_refuse_odd_entries`` looked (by someone
-    who can write the git directory) was read through the link, or waited on for ever; it is
-    refused as that look refuses it."""
+    who can write the git directory) is refused as that look refuses it."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
+        fd = open_regular(path)
+    except NotRegular as odd:
+        raise _odd_entry(path, odd.mode) from None
+    if fd is None:
         return None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:  # (O_NOFOLLOW's answer for a symlink)
-            raise _odd_entry(path, stat.S_IFLNK) from None
-        raise
     with os.fdopen(fd, "rb") as handle:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise _odd_entry(path, mode)
         return handle.read()
 
 
@@ -233,20 +228,22 @@ def _digest_regular(rec: _Recorded) -> str:
     """The recorded file's sha256 ("" when absent), read in blocks; one larger than a
     manifest may be (made so since: by a gate command of the killed run, say) is neither its
     old nor its new content, and is named as changed unread, where reading it whole ended
-    every later run with MemoryError. It must still be a regular file (never read through a
-    link or from a device)."""
+    every later run with MemoryError. It must still be a regular file, checked on the
+    descriptor read (``open_regular``): never read through a link, from a device or a FIFO
+    (whose read waited for ever)."""
     try:
-        st = os.lstat(rec.real)
-    except FileNotFoundError:
-        return ""
-    if not stat.S_ISREG(st.st_mode):
+        fd = open_regular(rec.real)
+    except NotRegular as odd:
+        what = "a symlink" if stat.S_ISLNK(odd.mode) else file_kind(odd.mode)
         raise UsageError(
-            f"{rec.key}: named by the journal but not a regular file now; refusing to restore "
-            "through it: inspect it by hand"
-        )
-    if st.st_size > LARGEST_WRITTEN:
-        return "larger than any content fluxbump wrote or kept"
-    with open(rec.real, "rb") as handle:
+            f"{rec.key}: named by the journal but {what} now, not a regular file; refusing to "
+            "restore through it: inspect it by hand"
+        ) from None
+    if fd is None:
+        return ""
+    with os.fdopen(fd, "rb") as handle:
+        if os.fstat(fd).st_size > LARGEST_WRITTEN:
+            return "larger than any content fluxbump wrote or kept"
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 

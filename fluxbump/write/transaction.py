@@ -142,9 +142,10 @@ class Writer(Protocol):
 
     def replace(self, src: Path, dst: Path, step: str) -> None: ...
 
-    def unlink(self, path: Path, step: str) -> None: ...
+    def unlink(self, path: Path, step: str, dir_fd: int | None = None) -> None:
+        """Remove ``path`` (with ``dir_fd``: the name ``path`` in that open directory)."""
 
-    def rmdir(self, path: Path, step: str) -> None: ...
+    def rmdir(self, path: Path, step: str, dir_fd: int | None = None) -> None: ...
 
     def step(self, step: str) -> None:
         """A step taken outside the filesystem (a git command): a kill and pause point."""
@@ -209,12 +210,12 @@ class OsWriter:
         os.replace(src, dst)
         self._tick(step)
 
-    def unlink(self, path: Path, step: str) -> None:
-        os.unlink(path)
+    def unlink(self, path: Path, step: str, dir_fd: int | None = None) -> None:
+        os.unlink(path, dir_fd=dir_fd)
         self._tick(step)
 
-    def rmdir(self, path: Path, step: str) -> None:
-        os.rmdir(path)
+    def rmdir(self, path: Path, step: str, dir_fd: int | None = None) -> None:
+        os.rmdir(path, dir_fd=dir_fd)
         self._tick(step)
 
     def step(self, step: str) -> None:
@@ -301,19 +302,52 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_or_none(path: Path, limit: int | None = None) -> bytes | None:
-    """The file's bytes, at most ``limit`` (None: absent)."""
+class NotRegular(Exception):
+    """What ``open_regular`` found instead of a regular file: its ``st_mode``."""
+
+    def __init__(self, mode: int) -> None:
+        super().__init__(mode)
+        self.mode = mode
+
+
+def open_regular(path: Path | str) -> int | None:
+    """A descriptor of the regular file at ``path`` (None: absent), checked by ``fstat`` on
+    that descriptor: a check by path before the open (``lstat``) let a file another process
+    swapped in between be read, a symlink through its target, a FIFO by waiting for a writer
+    for ever. Never follows a symlink (``O_NOFOLLOW``) nor waits (``O_NONBLOCK``); raises
+    ``NotRegular`` for anything but a regular file."""
     try:
-        return _read(path, limit)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        if exc.errno in _NOT_OPENED:
+            raise NotRegular(_NOT_OPENED[exc.errno]) from None
+        raise
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise NotRegular(mode)
+    return fd
 
 
-def regular_or_none(path: Path, limit: int | None = None) -> bytes | None:
+# What a refused open says was there: O_NOFOLLOW's answer for a symlink, a socket's.
+_NOT_OPENED = {errno.ELOOP: stat.S_IFLNK, errno.ENXIO: stat.S_IFSOCK}
+
+
+def regular_or_none(path: Path | str, limit: int | None = None) -> bytes | None:
     """A regular file's bytes (at most ``limit``); None when it is absent or something else
-    (a FIFO, never opened: the open would wait for a writer for ever; a directory; a
-    symlink)."""
-    return None if _not_a_file(path) else read_or_none(path, limit)
+    (a FIFO, a directory, a symlink: ``open_regular``)."""
+    try:
+        fd = open_regular(path)
+    except NotRegular:
+        return None
+    if fd is None:
+        return None
+    try:
+        return _read_fd(fd, limit)
+    finally:
+        os.close(fd)
 
 
 def _not_a_file(path: Path) -> bool:
@@ -330,29 +364,21 @@ def holds(path: Path | str, expected: bytes | None) -> bool:
     """Whether the file holds exactly ``expected`` (None: it is absent), read no further than
     a byte past it: one another process (or a gate command) made gigabytes long costs what
     ``expected`` does, never its size in memory. A FIFO, directory or symlink there holds
-    no bytes (never opened: opening a FIFO waits for a writer)."""
+    no bytes (``regular_or_none``)."""
     if expected is None:
         return not os.path.lexists(path)
-    if _not_a_file(Path(path)):
-        return False
-    try:
-        return _read(path, limit=len(expected) + 1) == expected
-    except FileNotFoundError:
-        return False
+    return regular_or_none(path, limit=len(expected) + 1) == expected
 
 
-def _read(path: Path | str, limit: int | None = None) -> bytes:
-    """A file's bytes (at most ``limit``), read without a buffered file object: a fleet's
-    bump reads thousands of small files back, and ``Path.read_bytes`` costs about twice this."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        size = os.fstat(fd).st_size
-        left = size + 1 if limit is None else min(size + 1, limit)  # a file that grew: whole
-        chunks = [os.read(fd, left)]
-        while chunks[-1] and (limit is None or (left := left - len(chunks[-1])) > 0):
-            chunks.append(os.read(fd, max(size, 1 << 16) if limit is None else left))
-    finally:
-        os.close(fd)
+def _read_fd(fd: int, limit: int | None = None) -> bytes:
+    """An open file's bytes (at most ``limit``), read without a buffered file object: a
+    fleet's bump reads thousands of small files back, and ``Path.read_bytes`` costs about
+    twice this."""
+    size = os.fstat(fd).st_size
+    left = size + 1 if limit is None else min(size + 1, limit)  # a file that grew: whole
+    chunks = [os.read(fd, left)]
+    while chunks[-1] and (limit is None or (left := left - len(chunks[-1])) > 0):
+        chunks.append(os.read(fd, max(size, 1 << 16) if limit is None else left))
     return b"".join(chunks)
 
 
@@ -809,16 +835,13 @@ def _prepare(root: Path, where: Places, changes: Sequence[FileChange]) -> list[_
                 "files inside it (replace the link with the file); nothing was written"
             )
         try:
-            st = os.stat(real_path)
-            current = (
-                _read(real_path, limit=len(change.old) + 1) if stat.S_ISREG(st.st_mode) else b""
-            )
+            st, current = _stat_and_read(real_path, limit=len(change.old) + 1)
+        except NotRegular:
+            raise UsageError(f"{change.rel}: not a regular file; nothing was written") from None
         except OSError as exc:
             raise UsageError(
                 f"{change.rel}: cannot read ({describe(exc)}); nothing was written"
             ) from None
-        if not stat.S_ISREG(st.st_mode):
-            raise UsageError(f"{change.rel}: not a regular file; nothing was written")
         if current != change.old:
             raise UsageError(
                 f"{change.rel}: changed on disk since it was read; nothing was written; re-run"
@@ -855,6 +878,17 @@ def _prepare(root: Path, where: Places, changes: Sequence[FileChange]) -> list[_
     if entries and where.journal.exists():
         raise UsageError(f"{where.journal} is left from an interrupted run; recover it first")
     return entries
+
+
+def _stat_and_read(path: str, limit: int) -> tuple[os.stat_result, bytes]:
+    """The regular file's status and bytes (at most ``limit``), from one descriptor."""
+    fd = open_regular(path)
+    if fd is None:
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+    try:
+        return os.fstat(fd), _read_fd(fd, limit)
+    finally:
+        os.close(fd)
 
 
 def _real_path(path: str, parents: dict[str, str]) -> str:
@@ -984,11 +1018,37 @@ def write_all_atomically(
 
 
 def remove_journal(journal: Path, writer: Writer) -> None:
-    """Manifest first (then fsync): once it is gone the journal means nothing to recover."""
-    manifest = journal / MANIFEST
-    if manifest.exists():
-        writer.unlink(manifest, "journal-remove")
-        writer.fsync(journal)
-    for name in sorted(os.listdir(journal)):
-        writer.unlink(journal / name, "journal-remove")
-    writer.rmdir(journal, "journal-remove")
+    """Manifest first (then fsync): once it is gone the journal means nothing to recover.
+
+    Through descriptors: the directory is opened once, never through a symlink, and its
+    entries are unlinked in it. By path, a journal another process swapped for a symlink
+    after it was checked had the files of the directory it points to unlinked."""
+    parent = os.open(journal.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fd = _open_journal(journal, parent)
+        try:
+            names = os.listdir(fd)
+            if MANIFEST in names:
+                writer.unlink(Path(MANIFEST), "journal-remove", dir_fd=fd)
+                writer.fsync(journal)
+            for name in sorted(set(names) - {MANIFEST}):
+                writer.unlink(Path(name), "journal-remove", dir_fd=fd)
+        finally:
+            os.close(fd)
+        # (rmdir never follows a symlink: one swapped in since is refused, not removed)
+        writer.rmdir(Path(journal.name), "journal-remove", dir_fd=parent)
+    finally:
+        os.close(parent)
+
+
+def _open_journal(journal: Path, parent: int) -> int:
+    """The journal directory, opened in ``parent`` without following a symlink."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        return os.open(journal.name, flags, dir_fd=parent)
+    except NotADirectoryError:  # (O_NOFOLLOW's answer for a symlink, with O_DIRECTORY)
+        raise UsageError(
+            f"{journal} was replaced by a symlink or a file (by another process) while "
+            "fluxbump was removing it; nothing was removed through it: inspect it, then "
+            "remove it by hand"
+        ) from None

@@ -364,7 +364,9 @@ class Survey:
     def _discover(self, component: Component) -> Discovery:
         if component.operator:  # one installed with no version is a problem, not a pin
             chart = component.upstream
+            # the distribution artifact follows the charts: never the pin compared with
             sites = [p for p in self.operator_pins() if p.subject == chart]
+            sites.sort(key=lambda p: p.role is Role.OPERATOR_ARTIFACT)
             first = next((p.value for p in sites if versions.is_pin(p.value)), NO_PIN)
             pins, unversioned = pinned_releases(sites, {chart: first})
             operator = Discovery(

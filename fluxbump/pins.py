@@ -40,6 +40,8 @@ class Role(StrEnum):
     TIMONI = "Timoni flux-aio module"  # a Timoni bundle's flux-aio module (scan/sites/timoni.py)
     # flux-operator's charts (scan/sites/operator.py); OCI_TAG, HELMRELEASE, INSTALL too
     OCI_SEMVER = "OCIRepository semver"
+    # a FluxInstance's ``distribution.artifact`` at flux-operator's release (the same module)
+    OPERATOR_ARTIFACT = "flux-operator-manifests artifact"
     HELMFILE = "helmfile release version"
     # a kustomization's ``helmCharts:`` entry (scan/sites/kustomizehelm.py)
     KUSTOMIZE_HELM = "kustomize helmCharts version"

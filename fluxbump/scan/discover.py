@@ -364,7 +364,9 @@ class Survey:
     def _discover(self, component: Component) -> Discovery:
         if component.operator:  # one installed with no version is a problem, not a pin
             chart = component.upstream
+            # the distribution artifact follows the charts: never the pin compared with
             sites = [p for p in self.operator_pins() if p.subject == chart]
+            sites.sort(key=lambda p: p.role is Role.OPERATOR_ARTIFACT)
             first = next((p.value for p in sites if versions.is_pin(p.value)), NO_PIN)
             pins, unversioned = pinned_releases(sites, {chart: first})
             operator = Discovery(
@@ -630,14 +632,19 @@ class Survey:
             found = [s for s in self.instances if s.role not in CLUSTER_RELEASE_ROLES]
             found += [s for s in self.helm_installs() if s.subject in OPERATOR_CHARTS]
             clusters = set(self.roles.clusters)
-            for rel in self.readable_release_pin_files():
+            files = self.readable_release_pin_files()
+            for rel in files:
                 if rel not in clusters:
                     found += find_operator_charts(read_once(self.sources, self.root, rel))
-            seen: set[tuple[str, int]] = set()
+            # a helm_release's ``version = var.NAME``: the literals that set NAME
+            found = follow_variables(
+                found, files, lambda rel: read_once(self.sources, self.root, rel)
+            )
+            seen: set[tuple[str, int, str]] = set()
             unique = []
-            for site in found:
-                if (site.file, site.start) not in seen:
-                    seen.add((site.file, site.start))
+            for site in found:  # (one literal may set both charts' versions: a site each)
+                if (site.file, site.start, site.subject) not in seen:
+                    seen.add((site.file, site.start, site.subject))
                     unique.append(site)
             self._operator_pins = settled_release_pins(
                 self.root, self.sources, unique, self.substituting, substituted_by_flux

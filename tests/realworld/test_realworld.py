@@ -201,6 +201,7 @@ def test_the_oracle_follows_a_makefile_variable_and_reads_resourceset_objects() 
     assert sorted((p.chart, p.version) for p in xunholy.operator_pins) == [
         ("flux-instance", "0.53.0"),
         ("flux-operator", "0.53.0"),
+        ("flux-operator", "v0.53.0"),  # values.yaml's distribution artifact
     ]
     # its values (valuesFrom: a ConfigMap the kustomization generates of values.yaml, named
     # into the ResourceSet by kustomizeconfig.yaml) set no version: the chart's 2.x
@@ -253,6 +254,8 @@ CHAM_FLUX = "kubernetes/base/flux-system/flux-{}.yaml"
 EVO_VARS = "Ansible/roles/app-flux-cli/vars/main.yml"
 TF_HELM = "examples/helm-install/main.tf"
 XUN_SET = "kubernetes/clusters/cluster-00/flux-system/{}/app/helmrelease.yaml"
+XUN_VALUES = "kubernetes/clusters/cluster-00/flux-system/flux-instance/app/values.yaml"
+XUN_ARTIFACT = "oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests"
 HUB_CERT_MANAGER = "deploy/infra-controllers/cert-manager.yaml"
 SOURCE_V1 = (
     "apiVersion: source.toolkit.fluxcd.io/v1beta2",
@@ -303,6 +306,21 @@ BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
             ("bootstrap/helmfile.d/01-apps.yaml", 47, "    version: 0.28.0", "    version: 0.29.0"),
             (TOR_OCI.format("flux-instance"), 13, "    tag: 0.28.0", "    tag: 0.29.0"),
             (TOR_OCI.format("flux-operator"), 13, "    tag: 0.28.0", "    tag: 0.29.0"),
+        ],
+    ),
+    # The operator's distribution artifact, pinned in the flux-instance values, moves with both
+    # charts' OCIRepositories (Renovate groups the three; the bootstrap helmfile reads them).
+    "diaoul-home-ops": (
+        ("to", "0.59.0", "--component", "flux-operator"),
+        [
+            (
+                TOR_OCI.format("flux-instance").replace("ocirepository", "helmrelease"),
+                15,
+                f"        artifact: {XUN_ARTIFACT}:v0.58.1",
+                f"        artifact: {XUN_ARTIFACT}:v0.59.0",
+            ),
+            (TOR_OCI.format("flux-instance"), 13, "    tag: 0.58.1", "    tag: 0.59.0"),
+            (TOR_OCI.format("flux-operator"), 13, "    tag: 0.58.1", "    tag: 0.59.0"),
         ],
     ),
     # Two helmfile bootstraps pin flux-instance: both move with the OCIRepository.
@@ -434,6 +452,13 @@ BUMPS: dict[str, tuple[tuple[str, ...], list[tuple[str, int, str, str]]]] = {
         ("to", "0.59.0", "--component", "flux-operator"),
         [
             (XUN_SET.format("flux-instance"), 26, "          tag: 0.53.0", "          tag: 0.59.0"),
+            # the distribution artifact its values pin (Renovate groups it with both charts)
+            (
+                XUN_VALUES,
+                5,
+                f"    artifact: {XUN_ARTIFACT}:v0.53.0",
+                f"    artifact: {XUN_ARTIFACT}:v0.59.0",
+            ),
             (XUN_SET.format("flux-operator"), 26, "          tag: 0.53.0", "          tag: 0.59.0"),
         ],
     ),
@@ -548,7 +573,7 @@ def test_status_reports_every_pin_the_oracle_finds_and_nothing_else(
     unknown = {(file, "instance", "valuesFrom") for file in facts.valued_instances}
     assert flux_sites(document) == {(p.file, p.kind, p.version) for p in facts.flux_pins} | unknown
     violations = {(v["file"], v["found"]) for v in document["violations"]}
-    assert violations == facts.flux_disagreements()
+    assert violations == facts.flux_disagreements() | facts.operator_disagreements()
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -557,10 +582,11 @@ def test_check_finds_no_false_violation(
 ) -> None:
     facts = scan(SNAPSHOTS / name)
     outcome = run_cli("check", "--offline", "--repo", str(repositories[name]), env=cache)
-    if facts.flux_disagreements():  # a real one: each is said, with file:line
-        assert outcome.code == 1, outcome.stdout + outcome.stderr
+    if disagreements := facts.flux_disagreements() | facts.operator_disagreements():
+        assert outcome.code == 1, outcome.stdout + outcome.stderr  # real: each said, file:line
         said = {line.split(":", 1)[0] for line in outcome.stdout.splitlines() if ": " in line}
-        assert {file for file, _ in facts.flux_disagreements()} <= said
+        said |= set(re.findall(r"\(([^():\s]+):\d+\)", outcome.stdout))  # a pin compared with
+        assert {file for file, _ in disagreements} <= said
     elif unversioned := facts.unversioned_charts + [
         p.file for p in facts.unversioned_operator_charts
     ]:
@@ -1006,7 +1032,11 @@ def test_each_exact_pin_of_a_jinja_template_is_named_and_the_template_left_as_wr
                        moved.stderr, re.MULTILINE)  # fmt: skip
     assert {(file, value) for file, _, value in named} == expected
     kustomize = "bootstrap/templates/kubernetes/bootstrap/flux/kustomization.yaml.j2"
-    assert (kustomize, "7", "v2.7.3") in named and len(named) == len(expected) == 4
+    assert (kustomize, "7", "v2.7.3") in named and len(named) == len(expected) == 5
+    instance = (
+        "bootstrap/templates/kubernetes/apps/flux-system/flux-instance/app/helmrelease.yaml.j2"
+    )
+    assert (instance, "17", "v0.56.0") in named  # flux-operator's distribution artifact
     changed = {rel for rel, *_ in line_changes(before, snapshot(root))}
     assert changed == {p.file for p in scan(SNAPSHOTS / name).flux_pins if p.exact}
 

@@ -190,6 +190,16 @@ class Facts:
             first = _app_version(self.ansible_charts[0].version) or first
         return charts | {(p.file, p.version) for p in exact if p.version.removeprefix("v") != first}
 
+    def operator_disagreements(self) -> set[tuple[str, str]]:
+        """(file, version) of each flux-operator distribution artifact whose release is not the
+        one flux-operator's chart pins (when they all name one)."""
+        pins = [p for p in self.operator_pins if p.chart == "flux-operator"]
+        charts = {p.version.removeprefix("v") for p in pins if p.version[:1].isdigit()}
+        if len(charts) != 1:
+            return set()
+        artifacts = [p for p in pins if p.version.startswith("v")]
+        return {(p.file, p.version) for p in artifacts if p.version[1:] not in charts}
+
     def flux_wrappers(self) -> list[str]:
         """The charts that depend on the community ``flux2`` chart."""
         return sorted({p.chart for p in self.pins if p.dependency == FLUX_UPSTREAM and p.upstream})
@@ -225,6 +235,7 @@ def scan(root: Path) -> Facts:
         if rel.rsplit("/", 1)[-1] == "Chart.yaml" and loaded and isinstance(loaded[0], dict):
             _chart(facts, rel, loaded[0])
             continue
+        facts.operator_pins += [OperatorPin(rel, "flux-operator", v) for v in _artifacts(loaded)]
         documents += [(rel, d) for d in loaded if isinstance(d, dict)]
     documents += _resourceset_objects(documents)
     oci = {
@@ -825,6 +836,28 @@ def _command_files(root: Path) -> list[str]:
             taskfile = name.startswith("Taskfile") or "/.taskfiles/" in f"/{rel}"
             if name.endswith(".sh") or name == "Makefile" or (taskfile and ".y" in name):
                 found.append(rel)
+    return found
+
+
+# flux-operator's distribution artifact at a release's tag (no digest after it)
+_ARTIFACT_TAG = re.compile(
+    r"oci://\S*/controlplaneio-fluxcd/flux-operator-manifests:(v?\d+\.\d+\.\d+)"
+)
+
+
+def _artifacts(documents: list[Any]) -> list[str]:
+    """The tag of each ``artifact:`` value naming flux-operator's distribution artifact, at
+    any depth of any document (a FluxInstance's ``spec.distribution``, the flux-instance
+    chart's values inline or in a values file): the operator release it was published with."""
+    found, stack = [], list(reversed(documents))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            tag = _ARTIFACT_TAG.fullmatch(str(node.get("artifact", "")))
+            found += [tag.group(1)] if tag else []
+            stack += reversed(list(node.values()))
+        elif isinstance(node, list):
+            stack += reversed(node)
     return found
 
 

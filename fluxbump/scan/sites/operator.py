@@ -6,6 +6,10 @@ The operator and the instance chart are published as OCI artifacts under
 * in the cluster, an ``OCIRepository`` of the chart (``spec.ref.tag``, or a
   ``spec.ref.semver`` range) that a HelmRelease's ``chartRef`` names, or a HelmRelease of the
   chart by name (``spec.chart.spec.version``, from a HelmRepository or OCI source of it);
+* in a FluxInstance (or the flux-instance chart's values), ``distribution.artifact`` at a tag
+  (``oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests:v0.58.1``): the Flux
+  distributions the operator of that release knows, published with each operator release
+  under its version (Renovate configurations group it with both charts);
 * before Flux runs, by a bootstrap tool: a helmfile release (``chart: …/flux-operator`` with
   ``version:``), a cloud-init or shell ``helm install … flux-operator … --version X``, a
   Terraform ``helm_release`` (``chart = "flux-operator"``, ``version = "…"``), or the
@@ -55,7 +59,7 @@ def find_operator_charts(source: SourceFile) -> list[PinSite]:
     chart, so the survey makes it a problem."""
     if not may_hold_operator_chart(source.raw):
         return []
-    manifests = release_manifests(source)
+    manifests = release_manifests(source) + manifests_artifacts(source)
     charts = _chart_pins(source)
     return sorted([*charts, *manifests], key=lambda s: s.start) if manifests else charts
 
@@ -103,6 +107,29 @@ def release_manifests(source: SourceFile) -> list[PinSite]:
         at, version = match.start("version"), match.group("version")
         site = source.text_site(Role.KUSTOMIZE_REMOTE, at, version, CHARTS[0], MANIFEST_OWNER)
         sites.append(site)
+    return sites
+
+
+# The operator's distribution artifact at a release's tag; ``:latest`` names no release, and a
+# digest after the tag (``:v0.58.1@sha256:…``) decides the artifact whatever the tag says.
+_ARTIFACT = re.compile(
+    r"oci://[^\s\"'`]*?/controlplaneio-fluxcd/flux-operator-manifests:"
+    r"(?P<version>v?[0-9]+\.[0-9]+\.[0-9]+(?:-[\w.]+)?)(?![\w.@-])",
+    re.ASCII,
+)
+ARTIFACT_OWNER = "distribution artifact"
+_COMMENTED = re.compile(r"^[ \t]*(?:#|//)")
+
+
+def manifests_artifacts(source: SourceFile) -> list[PinSite]:
+    """Each flux-operator-manifests artifact a line of ``source`` names at a release's tag,
+    outside comments: a pin of flux-operator's release, edited as text."""
+    sites = []
+    for match in _ARTIFACT.finditer(source.text):
+        if _COMMENTED.search(source.line_before(match.start())) is None:
+            at, version = match.start("version"), match.group("version")
+            site = source.text_site(Role.OPERATOR_ARTIFACT, at, version, CHARTS[0], ARTIFACT_OWNER)
+            sites.append(site)
     return sites
 
 

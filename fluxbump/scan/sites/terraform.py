@@ -6,8 +6,9 @@
 level of the block is a pin. ``version = var.NAME`` is followed to the literal values that set
 the variable in the same module (the block's directory, as Terraform loads it): the
 ``default`` of its ``variable "NAME"`` block in a ``*.tf`` file and each ``NAME = "…"`` of a
-``*.tfvars`` (``terraform.tfvars``, ``*.auto.tfvars``, or a ``-var-file``): those are the pins,
-moved by ``to``. A variable with none stays one site holding ``var.NAME``, shown as unproven
+``*.tfvars`` (``terraform.tfvars``, ``*.auto.tfvars``, or a ``-var-file``), and the arguments
+its callers give it (a ``module`` block's, a Terragrunt ``terragrunt.hcl``'s ``inputs``):
+those are the pins, moved by ``to``. A variable with none stays one site holding ``var.NAME``, shown as unproven
 (never a violation, never edited); so does any other expression. HCL is edited as text: the
 site spans the characters between the quotes.
 
@@ -85,8 +86,9 @@ def follow_variables(
 ) -> list[PinSite]:
     """``pins`` with each Terraform ``var.NAME`` version replaced by the literal values that
     set NAME in its module (``files``: the repository's, ``read``: one of them): in the
-    module's own files, and the arguments of the ``module`` blocks that call it by a local
-    path (from any directory); one no literal sets is kept as it is, an unproven site."""
+    module's own files, and the arguments of the ``module`` blocks (and Terragrunt
+    ``inputs``) that call it by a local path (from any directory); one no literal sets is
+    kept as it is, an unproven site."""
     followed: list[PinSite] = []
     order = {rel: i for i, rel in enumerate(files)}
     for pin in pins:
@@ -104,7 +106,7 @@ def follow_variables(
         calls = [
             (called, site)
             for rel in files
-            if rel.endswith(".tf") and posixpath.dirname(rel) != module
+            if is_caller_file(rel) and posixpath.dirname(rel) != module
             for called, site in module_calls(read(rel), name)
             if called == module
         ]
@@ -121,7 +123,8 @@ def follow_variables(
         setters.sort(key=lambda s: (order[s.file], s.start))  # the first is the reference
         opaque = any(site == _EXPRESSION for _, site in calls)
         followed += [*setters, pin] if opaque or not setters else setters
-    unique = {(p.role, p.file, p.start): p for p in followed}  # one variable, several blocks
+    # one variable, several blocks (of one chart: two charts keep a site each)
+    unique = {(p.role, p.file, p.start, p.subject): p for p in followed}
     return list(unique.values())
 
 
@@ -137,7 +140,9 @@ def setters_like(source: SourceFile, site: PinSite, name: str) -> list[PinSite]:
     ``module`` block's argument, else the variable's default or ``.tfvars`` value. Another
     module's block in the file passes its own ``name``, never a revision of this one."""
     caller, arrow, _ = site.owner.partition(" -> ")
-    owner = caller if arrow and caller.startswith("module ") else f'variable "{name}"'
+    owner = (
+        caller if arrow and caller.startswith(("module ", "terragrunt ")) else f'variable "{name}"'
+    )
     found = variable_values(source, name) + [s for _, s in module_arguments(source, name)]
     return [s for s in found if s.owner == owner]
 
@@ -163,21 +168,12 @@ def module_calls(source: SourceFile, name: str) -> list[tuple[str, PinSite | str
     ``"../…"``: Terraform's local paths; a registry or git source is another repository's),
     with the directory it calls and what it gives ``name``: the literal's site, ``_EXPRESSION``
     for any other value, None when it leaves ``name`` to the module's default."""
-    if b"module" not in source.raw:
-        return []
     literal = re.compile(
         rf'^[ \t]*{re.escape(name)}[ \t]*=[ \t]*"(?P<version>[^"$%\\\n]*)"[ \t]*(?:#.*|//.*)?\r?$'
     )
     argument = re.compile(rf"^[ \t]*{re.escape(name)}[ \t]*=")
     found: list[tuple[str, PinSite | str | None]] = []
-    for block in _MODULE.finditer(source.text):
-        lines = _top_level_lines(source.text, block.end())[0]
-        paths = [m.group("source") for _, line in lines if (m := _SOURCE_LINE.match(line))]
-        if not paths:
-            continue
-        called = posixpath.normpath(posixpath.join(posixpath.dirname(source.rel), paths[0]))
-        called = "" if called == "." else called
-        owner = f'module "{block.group("name")}"'
+    for called, owner, lines in _callers(source):
         given: PinSite | str | None = None
         for start, line in lines:
             match = literal.match(line)
@@ -188,6 +184,56 @@ def module_calls(source: SourceFile, name: str) -> list[tuple[str, PinSite | str
                 given = _EXPRESSION
         found.append((called, given))
     return found
+
+
+def _callers(source: SourceFile) -> list[tuple[str, str, list[tuple[int, str]]]]:
+    """Each call of a module of this repository in one file: the directory it calls, its
+    owner and its argument lines. A ``.tf`` file's ``module`` blocks; a Terragrunt
+    ``terragrunt.hcl`` is one call, of its ``terraform { source = "…" }`` with the ``inputs``
+    object (Terragrunt passes each as the variable of that name; ``//`` only marks where the
+    module's directory starts in its source, a local path like any other)."""
+    if source.rel.rsplit("/", 1)[-1] == TERRAGRUNT:
+        return _terragrunt_call(source)
+    if b"module" not in source.raw:
+        return []
+    found = []
+    for block in _MODULE.finditer(source.text):
+        lines = _top_level_lines(source.text, block.end())[0]
+        called = _called(source, lines)
+        if called is not None:
+            found.append((called, f'module "{block.group("name")}"', lines))
+    return found
+
+
+TERRAGRUNT = "terragrunt.hcl"
+
+
+def is_caller_file(rel: str) -> bool:
+    """Whether a file may call a module: a ``.tf`` file, or a Terragrunt configuration."""
+    return rel.endswith(".tf") or rel.rsplit("/", 1)[-1] == TERRAGRUNT
+
+
+_TERRAFORM_BLOCK = re.compile(r"^\ufeff?[ \t]*terraform[ \t]*\{", re.MULTILINE)
+_INPUTS = re.compile(r"^\ufeff?[ \t]*inputs[ \t]*=[ \t]*\{", re.MULTILINE)
+
+
+def _terragrunt_call(source: SourceFile) -> list[tuple[str, str, list[tuple[int, str]]]]:
+    """The module a ``terragrunt.hcl`` calls by a local path and its ``inputs`` lines."""
+    block, inputs = _TERRAFORM_BLOCK.search(source.text), _INPUTS.search(source.text)
+    if block is None or inputs is None:
+        return []
+    called = _called(source, _top_level_lines(source.text, block.end())[0])
+    lines = _top_level_lines(source.text, inputs.end())[0]
+    return [] if called is None else [(called, "terragrunt inputs", lines)]
+
+
+def _called(source: SourceFile, lines: list[tuple[int, str]]) -> str | None:
+    """The directory (relative to the repository) a block's local ``source`` names."""
+    paths = [m.group("source") for _, line in lines if (m := _SOURCE_LINE.match(line))]
+    if not paths:
+        return None
+    called = posixpath.normpath(posixpath.join(posixpath.dirname(source.rel), paths[0]))
+    return "" if called == "." else called
 
 
 def variable_of(pin: PinSite) -> str | None:

@@ -1108,6 +1108,32 @@ def test_a_makefile_include_pinning_the_cli_is_moved_with_the_bootstrap_manifest
     ]
 
 
+SCS = "sovereigncloudstack-k8s-cluster-api-provider"
+SCS_SCRIPT = "terraform/files/bin/install_flux.sh"
+
+
+def test_a_saved_install_script_installs_the_release_its_run_is_given_not_the_latest(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # install_flux.sh saves fluxcd.io/install.sh, then runs the copy as
+    # `FLUX_VERSION=$1 install-flux2.sh`. The save was shown as `latest` (a CLI of whichever
+    # release is newest), and the run that installs its caller's release was not read.
+    assert scan(SNAPSHOTS / SCS).flux_pins == [FluxPin(SCS_SCRIPT, "cli", "$1")]
+    root = work_copy(SCS, tmp_path)
+    init_git(root)
+    status = run_cli("status", "--json", "--offline", "--repo", str(root), env=cache)
+    assert status.code == 0, status.stderr
+    rows = [(s["line"], s["value"]) for s in json.loads(status.stdout)["sites"]]
+    assert rows == [(8, "$1")]
+    check = run_cli("check", "--offline", "--repo", str(root), env=cache)
+    assert check.code == 0, check.stdout + check.stderr
+    assert "1 cannot be proven" in check.stdout
+    before = snapshot(root)
+    moved = run_cli("to", "2.5.1", "--no-git", "--offline", "--repo", str(root), env=cache)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert snapshot(root) == before
+
+
 TALOS = "sergelogvinov-terraform-talos"
 TALOS_RENDER = "_deployments/vars/flux-result.yaml"
 

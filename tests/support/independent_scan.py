@@ -955,19 +955,57 @@ def _install_script_pins(root: Path) -> list[FluxPin]:
     """Flux's install script given a release by ``FLUX_VERSION=X`` on the same line (``curl -s
     https://fluxcd.io/install.sh | sudo FLUX_VERSION=2.4.0 bash``) in a script, a Makefile or a
     GitHub workflow: the CLI of that release (kind "cli"); given none (neuralnetes/monorepo's
-    ``wget https://fluxcd.io/install.sh``), the latest release's; a ``#`` comment runs nothing."""
+    ``wget https://fluxcd.io/install.sh``), the latest release's; a ``#`` comment runs nothing.
+    A download saved to a file is run by a later line naming that file, which gives it its
+    release (SovereignCloudStack's ``FLUX_VERSION=$1 install-flux2.sh``)."""
     workflows = [
         rel for rel in _files_ending(root, ".yml", ".yaml") if rel.startswith(".github/workflows/")
     ]
     pins = []
     for rel in _command_files(root) + workflows:
-        for line in (root / rel).read_text("utf-8", errors="replace").splitlines():
+        text = (root / rel).read_text("utf-8", errors="replace").splitlines()
+        for n, line in enumerate(text):
             if _INSTALL_SCRIPT not in line or line.strip().startswith("#"):
                 continue
-            given = [w for w in line.split() if w.startswith("FLUX_VERSION=")]
-            for word in given or ["FLUX_VERSION=latest"]:
-                pins.append(FluxPin(rel, "cli", word.removeprefix("FLUX_VERSION=")))
+            saved = _saved_script(line.split())
+            runs = [r for later in text[n:] if (r := _run_of(saved, later)) is not None]
+            given = runs if saved and runs else [_given_release(line.split())]
+            pins += [FluxPin(rel, "cli", release) for release in given]
     return pins
+
+
+def _given_release(words: list[str]) -> str:
+    """The release ``FLUX_VERSION=X`` among ``words`` gives the script (``latest``: none)."""
+    given = [w.split("=", 1)[1] for w in words if w.startswith("FLUX_VERSION=")]
+    return given[0].strip("\"'") if given else "latest"
+
+
+def _saved_script(words: list[str]) -> str:
+    """The file name a download of the script that pipes it nowhere saves it to: after
+    ``>``, curl's ``-o`` (last of its short options), wget's ``-O``, or wget's own choice,
+    the URL's last part (GNU wget's manual); "" when it is piped."""
+    if "|" in words:
+        return ""
+    for i, word in enumerate(words[:-1]):
+        curl_output = word.startswith("-") and not word.startswith("--") and word.endswith("o")
+        if word in (">", ">>", "-O") or (words[0] == "curl" and curl_output):
+            return words[i + 1].rsplit("/", 1)[-1]
+    url = next((w for w in words if _INSTALL_SCRIPT in w), "")
+    return url.rsplit("/", 1)[-1] if words[0] == "wget" else ""
+
+
+def _run_of(name: str, line: str) -> str | None:
+    """The release a line running the saved script ``name`` gives it (the words before the
+    script's path: assignments, ``sudo``, ``env``, a shell and its flags), None when the line
+    runs no such file (``chmod +x`` it, ``rm`` it)."""
+    words = line.split()
+    for i, word in enumerate(words):
+        if name and word.strip("\"'").rsplit("/", 1)[-1] == name:
+            before = words[:i]
+            runner = {"sudo", "env", "bash", "sh"}
+            if all(w in runner or w.startswith("-") or "=" in w for w in before):
+                return _given_release(before)
+    return None
 
 
 def _mise_pins(root: Path) -> list[FluxPin]:

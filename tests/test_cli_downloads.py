@@ -375,6 +375,23 @@ def test_an_install_script_run_whose_release_the_file_does_not_give_is_shown_unp
     assert (repo / INSTALL).read_text() == INSTALL_TEXT.replace("2.4.0", "2.5.1")
 
 
+# A role's tasks download the CLI at a release its defaults set (Ansible reads a role's
+# defaults/main.yml for its tasks): the pin is that default, moved by ``to``. Before, the
+# download was shown unproven at the task (``{{ flux_version }}``) and never moved.
+ROLE_DEFAULTS = "ansible/roles/flux/defaults/main.yml"
+ROLE_DEFAULTS_TEXT = "---\nflux_version: 2.4.0\n"
+
+
+def test_a_role_download_is_the_release_the_role_defaults_give_it(tmp_path: Path) -> None:
+    repo = repo_with(tmp_path, {TASKS: TASKS_TEXT, ROLE_DEFAULTS: ROLE_DEFAULTS_TEXT})
+    download = "fluxcd/flux2 CLI download ({{ flux_version }})"
+    assert cli_rows(repo) == [(f"{ROLE_DEFAULTS}:2", "2.4.0", download, True)]
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / ROLE_DEFAULTS).read_text() == ROLE_DEFAULTS_TEXT.replace("2.4.0", "2.5.1")
+    assert (repo / TASKS).read_text() == TASKS_TEXT
+
+
 # The install script saved, then run given the release on its own command (by PATH, through
 # ``env`` or a shell), or piped with the release exported earlier: each is the release the
 # run installs. Before, each was shown as ``latest`` at the URL and never moved.

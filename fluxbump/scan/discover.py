@@ -51,6 +51,7 @@ from fluxbump.scan.renovate_paths import RenovatePaths, followed_paths
 from fluxbump.scan.roles import Roles, classify, read_once
 from fluxbump.scan.sites import FindPins, writefiles
 from fluxbump.scan.sites.ansible import find_helm_chart_pins
+from fluxbump.scan.sites.ansiblecli import follow_role_downloads
 from fluxbump.scan.sites.blueprint import BlueprintFile
 from fluxbump.scan.sites.bootstrap import find_bootstrap_header
 from fluxbump.scan.sites.chart import ChartFile
@@ -552,10 +553,9 @@ class Survey:
             for rel in self.roles.release_pins:
                 self._release_pins += self._release_pins_in(rel)
             unread = self._unread_release_pin_files()
+            readable = [rel for rel in self.roles.release_pins if rel not in unread]
             self._release_pins = follow_variables(
-                self._release_pins,
-                [rel for rel in self.roles.release_pins if rel not in unread],
-                lambda rel: read_once(self.sources, self.root, rel),
+                self._release_pins, readable, lambda rel: read_once(self.sources, self.root, rel)
             )
             charts = self.charts.values()
             self._release_pins = follow_chart_keys(self._release_pins, self.read_if_there, charts)
@@ -567,6 +567,12 @@ class Survey:
                 if s.role in CLUSTER_RELEASE_ROLES and (s.file, s.start) not in seen
             ]
             self._release_pins += follow_values_from(cluster, self.read_if_there)
+            listed = set(readable)  # (a role's variables are read in its defaults/ and vars/)
+            self._release_pins = follow_role_downloads(
+                self._release_pins,
+                readable,
+                lambda at: self.read_if_there(at) if at in listed else None,
+            )
             self._release_pins = settled_release_pins(
                 self.root, self.sources, self._release_pins, self.substituting
             )

@@ -617,7 +617,8 @@ AWS = "aws-samples-eks-multi-cluster-gitops"
 WAYFINDER = "platformcompass-wayfinder"
 NEURAL = "neuralnetes-monorepo"
 GLK = "gardener-gardener-landscape-kit"
-OWN_BUMP_TEST = {AWS, "aenix-io-cozystack", WAYFINDER, NEURAL, GLK}
+ROLE = "andrewrothstein-ansible-flux"
+OWN_BUMP_TEST = {AWS, "aenix-io-cozystack", WAYFINDER, NEURAL, GLK, ROLE}
 
 
 @pytest.mark.parametrize("name", sorted(set(NAMES) - set(BUMPS) - OWN_BUMP_TEST))
@@ -1105,6 +1106,39 @@ def test_a_makefile_include_pinning_the_cli_is_moved_with_the_bootstrap_manifest
     del before[OG_GOTK]
     assert line_changes(before, after) == [
         ("hack/tools.mk", 6, "FLUX_CLI_VERSION ?= v2.7.3", "FLUX_CLI_VERSION ?= v2.8.5")
+    ]
+
+
+ROLE_DEFAULTS = "defaults/main.yml"
+
+
+def test_a_role_downloading_the_cli_is_moved_only_to_a_release_its_checksum_table_has(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # The role joins its download URL from variables ('{{ flux_mirror }}/v{{ flux_ver }}/…',
+    # the prefix set in defaults/main.yml): no file held the URL, so the pin was missed. Its
+    # checksum lookup (flux_checksums[flux_ver]) fails for a release the table lacks.
+    assert scan(SNAPSHOTS / ROLE).flux_pins == [FluxPin(ROLE_DEFAULTS, "cli", "2.4.0")]
+    root = work_copy(ROLE, tmp_path)
+    before = snapshot(root)
+    refused = run_cli("to", "2.8.5", *UNGUARDED, "--repo", str(root), env=cache)
+    assert refused.code == 2, refused.stdout + refused.stderr
+    assert refused.stderr.splitlines()[-1] == (
+        f"error: {ROLE_DEFAULTS}:3: moving flux_ver to 2.8.5 leaves the role's flux_checksums "
+        f"({ROLE_DEFAULTS}:11) with no '2.8.5' entry, where its download of the Flux CLI looks "
+        "its checksum up: add the 2.8.5 checksums there, or keep this pin (keep: in "
+        ".fluxbump.yaml); nothing written"
+    )
+    assert snapshot(root) == before
+    # the entry added (as dl-checksum.sh writes it), the same bump moves the release
+    entry = f"  '2.8.5':\n    linux_amd64: sha256:{'a' * 64}\n"
+    with (root / ROLE_DEFAULTS).open("a", encoding="utf-8") as defaults:
+        defaults.write(entry)
+    before = snapshot(root)
+    moved = run_cli("to", "2.8.5", *UNGUARDED, "--repo", str(root), env=cache)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert line_changes(before, snapshot(root)) == [
+        (ROLE_DEFAULTS, 3, "flux_ver: 2.4.0", "flux_ver: 2.8.5")
     ]
 
 

@@ -34,7 +34,8 @@ one of those remote URLs (``kubectl apply -k URL``: kubectl builds it with kusto
 ones must all name one release; so does the Flux CLI an Ansible role or inventory downloads
 (a string of a ``defaults/``, ``vars/``, ``tasks/`` or ``group_vars/`` YAML file whose URL is a
 ``flux_<version>_…`` asset of a fluxcd/flux2 release: the release in its path, or, when that is
-a Jinja ``{{ NAME }}``, the value the same file's top-level key NAME holds). With no chart wrapping ``flux2``, Terraform's Helm provider may
+a Jinja ``{{ NAME }}``, the value the same file's top-level key NAME holds, else the role's
+``vars/main.yml`` or ``defaults/main.yml``; the URL's prefix may be such a variable too). With no chart wrapping ``flux2``, Terraform's Helm provider may
 install the community chart itself: a ``resource "helm_release"`` whose ``chart`` is ``flux2``
 (or a URL ending in it) pins that chart by its ``version`` argument, a string, or ``var.NAME``,
 whose values are what Terraform's documentation lists for an input variable of the module (the
@@ -686,13 +687,37 @@ def _ansible_downloads(root: Path) -> list[FluxPin]:
             keys = {k: v for d in documents if isinstance(d, dict) for k, v in d.items()}
             rel = (here / name).relative_to(root).as_posix()
             for text in _strings(documents):
-                release = _cli_asset_release(text)
+                release = _cli_asset_release(_with_role_prefix(root, rel, text))
                 variable = _JINJA_NAME.fullmatch(release or "")
+                where = rel
                 if variable is not None and isinstance(keys.get(variable.group(1)), str):
                     release = keys[variable.group(1)]
+                elif variable is not None and (given := _role_variable(root, rel, variable[1])):
+                    where, release = given
                 if release is not None:
-                    pins.append(FluxPin(rel, "cli", release))
+                    pins.append(FluxPin(where, "cli", release))
     return list(dict.fromkeys(pins))  # the same release read twice is one pin
+
+
+def _role_variable(root: Path, rel: str, name: str) -> tuple[str, str] | None:
+    """The file and string value a role gives its variable ``name`` (``_role_variables``),
+    for a file of a role's ``defaults/``, ``vars/`` or ``tasks/``; None for any other file,
+    or a variable the role does not set to a string."""
+    parts = rel.split("/")
+    if len(parts) < 2 or parts[-2] not in ("defaults", "vars", "tasks"):
+        return None
+    value, path = _role_variables(root.joinpath(*parts[:-2])).get(name, (None, root))
+    return (path.relative_to(root).as_posix(), value) if isinstance(value, str) else None
+
+
+def _with_role_prefix(root: Path, rel: str, text: str) -> str:
+    """``text`` with a leading ``{{ NAME }}/`` replaced by the URL the role sets NAME to
+    (andrewrothstein/ansible-flux's ``'{{ flux_mirror }}/v{{ flux_ver }}/…'``)."""
+    lead = _JINJA_NAME.match(text)
+    if lead is None or text[lead.end() : lead.end() + 1] != "/":
+        return text
+    given = _role_variable(root, rel, lead.group(1))
+    return text if given is None else given[1].rstrip("/") + text[lead.end() :]
 
 
 def _strings(node: Any) -> list[str]:

@@ -144,6 +144,9 @@ class Discovery:
     adopted: list[PinSite] = field(default_factory=list)
     # Pins ``keep:`` in .fluxbump.yaml sets aside (``scan/kept.py``): shown, not checked or moved.
     kept: list[KeptPin] = field(default_factory=list)
+    # Flux's controllers' image tags in a component vector (``sites/controllerimages.py``):
+    # each the controller of the release, checked and moved by the controller table.
+    controller_images: list[PinSite] = field(default_factory=list)
 
     @property
     def wrapper(self) -> ChartFile:
@@ -409,6 +412,7 @@ class Survey:
         found.problems += [u.problem(component.name) for u in self.unreadable_templates]
         if component.rules.names_a_release:
             found.release_pins = self.release_pins()
+            found.controller_images = self.controller_images()
             found.problems += [u.problem(component.name) for u in self.unreadable_release_pins]
         # Before ``_structure``: a template that installs Flux with no version (a problem
         # here) is not also one that installs nothing (``_install_problem``).
@@ -578,6 +582,10 @@ class Survey:
             )
         return self._release_pins
 
+    def controller_images(self) -> list[PinSite]:
+        """The Flux controller image tags the cluster-file pass found."""
+        return [s for s in self.instances if s.role is Role.CONTROLLER_IMAGE]
+
     def read_if_there(self, rel: str) -> SourceFile | None:
         """A file a release pin leads to (read once), None when it is not a readable
         regular file of the repository: what it would set stays unproven."""
@@ -633,7 +641,7 @@ class Survey:
         cloud-init ``helm install`` lines, and the other files of the ``release_pins`` globs
         (Terraform, shell scripts), each file read once."""
         if self._operator_pins is None:
-            found = [s for s in self.instances if s.role not in CLUSTER_RELEASE_ROLES]
+            found = [s for s in self.instances if s.role not in _NOT_OPERATOR_ROLES]
             found += [s for s in self.helm_installs() if s.subject in OPERATOR_CHARTS]
             clusters = set(self.roles.clusters)
             for rel in self.readable_release_pin_files():
@@ -709,6 +717,8 @@ RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
 CLUSTER_RELEASE_ROLES = frozenset(
     {Role.INSTANCE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.CLI, Role.BOOTSTRAP}
 )
+# The other pins of Flux that pass finds: its controllers' image tags (``controller_images``).
+_NOT_OPERATOR_ROLES = CLUSTER_RELEASE_ROLES | {Role.CONTROLLER_IMAGE}
 
 
 def survey(

@@ -547,6 +547,12 @@ def test_status_reports_every_pin_the_oracle_finds_and_nothing_else(
     # a flux-instance version its valuesFrom may set is unknown to both: shown as such
     unknown = {(file, "instance", "valuesFrom") for file in facts.valued_instances}
     assert flux_sites(document) == {(p.file, p.kind, p.version) for p in facts.flux_pins} | unknown
+    images = {
+        (s["file"], s["subject"], s["value"])
+        for s in document["sites"]
+        if " image of " in s["role"]
+    }
+    assert images == set(facts.controller_images)
     violations = {(v["file"], v["found"]) for v in document["violations"]}
     assert violations == facts.flux_disagreements()
 
@@ -1084,6 +1090,71 @@ def test_bootstrap_manifests_templated_after_flux_install_are_refused_not_regene
         "nothing written"
     )
     assert snapshot(root) == before
+
+
+GLK_VECTOR = "componentvector/components.yaml"
+GLK_OCM = ".ocm/base-component.yaml"
+
+
+def glk_without_its_template(tmp_path: Path) -> Path:
+    """A copy of gardener-landscape-kit whose Go-templated manifests (which ``to`` refuses to
+    regenerate) are excluded, as its error says to: the rest of the bump can be seen."""
+    root = work_copy(GLK, tmp_path)
+    (root / ".fluxbump.yaml").write_text(f"exclude:\n  - {GLK_GOTK}\n", "utf-8")
+    return root
+
+
+def test_the_controller_images_of_a_component_vector_are_checked_and_moved_with_flux(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # The component vector (and the OCM descriptor) pin each Flux controller's image at the
+    # tag of the release the rest pins (2.9.4); only the CLI beside them was named. A bump
+    # left the controllers at 2.9.4's tags, and check never compared them.
+    root = glk_without_its_template(tmp_path)
+    init_git(root)
+    vector = (root / GLK_VECTOR).read_text("utf-8")
+    (root / GLK_VECTOR).write_text(vector.replace("tag: v1.6.3", "tag: v1.6.2"), "utf-8")
+    check = run_cli("check", "--offline", "--repo", str(root), env=cache)
+    assert check.code == 1, check.stdout + check.stderr
+    assert (
+        f"{GLK_VECTOR}:13: helm-controller image of Flux 2.9.1 to 2.9.2 is at v1.6.2, but the "
+        "repository installs Flux 2.9.4, whose helm-controller is v1.6.3 — run 'fluxbump to "
+        "2.9.4'"
+    ) in check.stdout
+    (root / GLK_VECTOR).write_text(vector, "utf-8")
+    before = snapshot(root)
+    moved = run_cli("to", "2.8.5", *UNGUARDED, "--repo", str(root), env=cache)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    tags = [(13, "v1.6.3", "v1.5.3"), (17, "v1.9.4", "v1.8.3"), (21, "v1.9.3", "v1.8.3"),
+            (25, "v1.9.4", "v1.8.2")]  # fmt: skip
+    changed = {(rel, line) for rel, line, *_ in line_changes(before, snapshot(root))}
+    assert changed == {
+        ("dev-setup/git-repos/workflow-push-oci.yaml", 24),
+        *((GLK_OCM, line) for line in (16, 23, 30, 37, 44)),
+        *((GLK_VECTOR, line) for line in (9, 13, 17, 21, 25)),
+    }
+    lines = (root / GLK_VECTOR).read_text("utf-8").splitlines()
+    assert [lines[line - 1].strip() for line, _, _ in tags] == [f"tag: {t}" for *_, t in tags]
+
+
+def test_a_controller_image_the_table_knows_no_tag_of_for_the_target_is_named_left(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    root = glk_without_its_template(tmp_path)
+    before = snapshot(root)
+    moved = run_cli("to", "2.10.0", "--offline", "--no-git", "--repo", str(root), env=cache)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (
+        f"warning: {GLK_VECTOR}:13: Flux controller image v1.6.3 left as written: fluxbump "
+        "cannot prove it is the helm-controller of Flux 2.10.0 (fluxbump's controller table "
+        "ends at Flux 2.9.4); check it by hand"
+    ) in moved.stderr.splitlines()
+    left = [line for line in moved.stderr.splitlines() if "Flux controller image" in line]
+    assert len(left) == 8  # four controllers, each in the vector and the OCM descriptor
+    after = snapshot(root)
+    assert [c for c in line_changes(before, after) if c[0] == GLK_VECTOR] == [
+        (GLK_VECTOR, 9, "        tag: v2.9.4", "        tag: v2.10.0")
+    ]
 
 
 OG = "oliver-goetz-gardener-landscape-kit"

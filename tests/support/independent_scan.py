@@ -175,6 +175,8 @@ class Facts:
     cloud_init_templates: list[str] = field(default_factory=list)
     # (file, line, apiVersion) of each Flux object a chart's template renders, in walk order
     chart_template_apis: list[tuple[str, int, str]] = field(default_factory=list)
+    # (file, controller, tag) of each Flux controller image a data file pins by its tag
+    controller_images: list[tuple[str, str, str]] = field(default_factory=list)
 
     def flux_disagreements(self) -> set[tuple[str, str]]:
         """(file, version) of each exact Flux release pin that names another release than the
@@ -251,6 +253,7 @@ def scan(root: Path) -> Facts:
         git = _flux_git_version(document)
         if git is not None:
             facts.flux_pins.append(FluxPin(rel, "git", git))
+        facts.controller_images += [(rel, *image) for image in _controller_images(document)]
     facts.flux_pins += _bootstrap_headers(root) + _mise_pins(root) + _kustomize_pins(root)
     facts.flux_pins += _action_pins(root) + _install_script_pins(root)
     facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
@@ -498,6 +501,35 @@ def _files_ending(root: Path, *endings: str) -> list[str]:
             if n.endswith(endings)
         ]
     return found
+
+
+# Flux's controllers, as fluxcd/flux2's manifests/bases name their images.
+_CONTROLLERS = (
+    "source-controller", "kustomize-controller", "helm-controller", "notification-controller",
+    "image-reflector-controller", "image-automation-controller", "source-watcher",
+)  # fmt: skip
+
+
+def _controller_images(node: Any) -> list[tuple[str, str]]:
+    """(controller, tag) of each Flux controller image under ``node``: a mapping whose
+    ``repository`` is ``<registry>/fluxcd/<controller>`` beside a ``tag`` and no ``digest``
+    (the digest is what is pulled), or an OCM ``imageReference`` string ``…/fluxcd/<c>:<tag>``."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, list):
+        return [image for item in node for image in _controller_images(item)]
+    if not isinstance(node, dict):
+        return found
+    repository = str(node.get("repository", ""))
+    name = repository.rsplit("fluxcd/", 1)[-1]
+    tagged = isinstance(node.get("tag"), str) and "digest" not in node
+    if "fluxcd/" in repository and name in _CONTROLLERS and tagged:
+        found.append((name, node["tag"]))
+    reference = node.get("imageReference")
+    if isinstance(reference, str) and "fluxcd/" in reference and ":" in reference:
+        image, tag = reference.rsplit(":", 1)
+        if image.rsplit("fluxcd/", 1)[-1] in _CONTROLLERS:
+            found.append((image.rsplit("fluxcd/", 1)[-1], tag))
+    return found + [i for value in node.values() for i in _controller_images(value)]
 
 
 def _instance_version(document: dict[str, Any], oci: dict[str, dict[str, Any]]) -> str | None:

@@ -184,7 +184,7 @@ def _image_value_pins(source: SourceFile) -> list[PinSite]:
         return []
     sites = []
     for index, root in enumerate(documents):
-        for path, mapping in _mappings(root):
+        for path, mapping in yamldoc.mappings(root):
             names = (yamldoc.text_of(yamldoc.child(mapping, key)) for key in _REPOSITORY_KEYS)
             if not any(name and _REPOSITORY.fullmatch(name) for name in names):
                 continue
@@ -204,23 +204,6 @@ def _heredoc_image_value_pins(source: SourceFile) -> list[PinSite]:
         for offset, body, _ in shellheredoc.yaml_bodies(source)
         for site in _image_value_pins(body)
     ]
-
-
-def _mappings(root: object) -> Iterator[tuple[yamldoc.YamlPath, object]]:
-    """Every mapping of a document with its path, each once (an alias's target at its first
-    path), without recursion (a deeply nested file is no error here)."""
-    seen: set[int] = set()
-    stack: list[tuple[yamldoc.YamlPath, object]] = [((), root)]
-    while stack:
-        path, node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if yamldoc.is_mapping(node):
-            yield path, node
-            stack += [((*path, key), yamldoc.child(node, key)) for key in yamldoc.keys(node)]
-        elif yamldoc.is_sequence(node):
-            stack += [((*path, i), item) for i, item in yamldoc.items(node)]
 
 
 def _image_pins(source: SourceFile) -> list[PinSite]:

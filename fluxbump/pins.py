@@ -38,6 +38,9 @@ class Role(StrEnum):
     FLUX_MANIFESTS = "flux-manifests OCI artifact"  # OCIRepository (sites/fluxmanifests.py)
     FLUX_GIT = "fluxcd/flux2 GitRepository"  # Flux's own repository at a tag (the same module)
     TIMONI = "Timoni flux-aio module"  # a Timoni bundle's flux-aio module (scan/sites/timoni.py)
+    # a Flux controller's image tag in a component vector (scan/sites/controllerimages.py):
+    # the controller of a Flux release, not a release (its subject is the controller)
+    CONTROLLER_IMAGE = "Flux controller image"
     # flux-operator's charts (scan/sites/operator.py); OCI_TAG, HELMRELEASE, INSTALL too
     OCI_SEMVER = "OCIRepository semver"
     # a FluxInstance's ``distribution.artifact`` at flux-operator's release (the same module)
@@ -109,6 +112,8 @@ class PinSite:
         # but it is no kustomization: said so, it sent a reader looking for one.
         if READ_BY in self.owner and self.path:
             return f"chart {self.path[-1]} read by script"
+        if self.role is Role.CONTROLLER_IMAGE:  # which controller, of which releases
+            return self.owner
         return self.role.value
 
     def moved(self, file: str, lines: int, offset: int) -> PinSite:

@@ -16,6 +16,7 @@ from fluxbump import versions
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.charts import tracked_charts
+from fluxbump.scan.controllerfiles import controller_tag
 from fluxbump.scan.discover import Discovery
 from fluxbump.scan.sites import chartlock, timoni
 from fluxbump.scan.sites.chart import ChartFile
@@ -40,7 +41,8 @@ class Edit:
 
     def describe(self) -> str:
         s = self.site
-        return f"{s.where}: {s.label} ({s.owner}) {s.value} -> {self.new}"
+        held = s.label if s.label == s.owner else f"{s.label} ({s.owner})"
+        return f"{s.where}: {held} {s.value} -> {self.new}"
 
 
 @dataclass(frozen=True)
@@ -314,6 +316,10 @@ def plan_moves(moves: list[Move], base: BaseCharts, policy: str = "follow") -> P
                 planner.set(site, move.release)
             elif "${" not in site.value:  # a range or ``latest`` stays; a range must admit it
                 _block_range(site, versions.normalize(move.release), planner.blocked)
+        for site in move.found.controller_images:  # (a release the table lacks: left, named)
+            tag = controller_tag(move.release, site.subject)
+            if tag is not None:
+                planner.set(site, tag)
         if move.chart is not None:  # None: a layout that pins no chart (``flux.chartless``)
             _move_chart_pins(planner, move, move.chart)
             desired[move.found.component.upstream] = move.chart

@@ -348,8 +348,9 @@ def test_an_install_script_run_whose_release_the_file_does_not_give_is_shown_unp
     tmp_path: Path,
 ) -> None:
     """Each run installs a CLI (the latest with no FLUX_VERSION, as the action with no
-    ``version``; a caller's ``$1``; a saved copy run later), so none is skipped silently
-    (SovereignCloudStack/k8s-cluster-api-provider's install_flux.sh): shown, never moved."""
+    ``version``; a caller's ``$1``, piped or given to the copy saved first, as
+    SovereignCloudStack/k8s-cluster-api-provider's install_flux.sh runs it), so none is
+    skipped silently: shown, never moved. The save itself runs nothing: no row."""
     files = {
         INSTALL: INSTALL_TEXT,
         UNREAD_WORKFLOW: UNREAD_WORKFLOW_TEXT,
@@ -360,7 +361,7 @@ def test_an_install_script_run_whose_release_the_file_does_not_give_is_shown_unp
     assert cli_rows(repo) == [
         (f"{UNREAD_WORKFLOW}:4", "latest", latest, False),
         (f"{UNREAD_SCRIPT}:3", "$1", "fluxcd.io/install.sh", False),
-        (f"{UNREAD_SCRIPT}:4", "latest", latest, False),
+        (f"{UNREAD_SCRIPT}:5", "$1", "fluxcd.io/install.sh", False),
         (f"{INSTALL}:3", "2.4.0", "fluxcd.io/install.sh", True),
         (f"{INSTALL}:4", "2.4.0", "fluxcd.io/install.sh", True),
     ]
@@ -372,6 +373,69 @@ def test_an_install_script_run_whose_release_the_file_does_not_give_is_shown_unp
     assert (repo / UNREAD_WORKFLOW).read_text() == UNREAD_WORKFLOW_TEXT
     assert (repo / UNREAD_SCRIPT).read_text() == UNREAD_SCRIPT_TEXT
     assert (repo / INSTALL).read_text() == INSTALL_TEXT.replace("2.4.0", "2.5.1")
+
+
+# A role's tasks download the CLI at a release its defaults set (Ansible reads a role's
+# defaults/main.yml for its tasks): the pin is that default, moved by ``to``. Before, the
+# download was shown unproven at the task (``{{ flux_version }}``) and never moved.
+ROLE_DEFAULTS = "ansible/roles/flux/defaults/main.yml"
+ROLE_DEFAULTS_TEXT = "---\nflux_version: 2.4.0\n"
+
+
+def test_a_role_download_is_the_release_the_role_defaults_give_it(tmp_path: Path) -> None:
+    repo = repo_with(tmp_path, {TASKS: TASKS_TEXT, ROLE_DEFAULTS: ROLE_DEFAULTS_TEXT})
+    download = "fluxcd/flux2 CLI download ({{ flux_version }})"
+    assert cli_rows(repo) == [(f"{ROLE_DEFAULTS}:2", "2.4.0", download, True)]
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / ROLE_DEFAULTS).read_text() == ROLE_DEFAULTS_TEXT.replace("2.4.0", "2.5.1")
+    assert (repo / TASKS).read_text() == TASKS_TEXT
+
+
+# The install script saved, then run given the release on its own command (by PATH, through
+# ``env`` or a shell), or piped with the release exported earlier: each is the release the
+# run installs. Before, each was shown as ``latest`` at the URL and never moved.
+SAVED = "bin/install-cli.sh"
+SAVED_TEXT = """\
+#!/bin/bash
+curl -s https://fluxcd.io/install.sh > ~/bin/install-flux2.sh
+chmod +x ~/bin/install-flux2.sh
+FLUX_VERSION=2.4.0 install-flux2.sh
+curl -sSLo /tmp/flux-install.sh https://fluxcd.io/install.sh
+env FLUX_VERSION="2.4.0" bash /tmp/flux-install.sh
+"""
+EXPORTED = "bin/exported.sh"
+EXPORTED_TEXT = """\
+#!/bin/bash
+export FLUX_VERSION=2.4.0
+curl -s https://fluxcd.io/install.sh | sudo -E bash
+wget -q https://fluxcd.io/install.sh && bash install.sh ~/.local/bin
+"""
+# ``sudo`` without ``-E`` resets the environment: the exported release never reaches the run.
+RESET = "bin/reset.sh"
+RESET_TEXT = """\
+#!/bin/bash
+export FLUX_VERSION=2.4.0
+curl -s https://fluxcd.io/install.sh | sudo bash
+"""
+
+
+def test_a_saved_or_exported_install_script_release_is_read_and_moved(tmp_path: Path) -> None:
+    files = {SAVED: SAVED_TEXT, EXPORTED: EXPORTED_TEXT, RESET: RESET_TEXT}
+    repo = repo_with(tmp_path, files)
+    exported = "fluxcd.io/install.sh (exported FLUX_VERSION)"
+    latest = "fluxcd.io/install.sh (no FLUX_VERSION: the latest release)"
+    assert cli_rows(repo) == [
+        (f"{EXPORTED}:2", "2.4.0", exported, True),
+        (f"{SAVED}:4", "2.4.0", "fluxcd.io/install.sh", True),
+        (f"{SAVED}:6", "2.4.0", "fluxcd.io/install.sh", True),
+        (f"{RESET}:3", "latest", latest, False),
+    ]
+    moved = run_cli("to", "2.5.1", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (repo / SAVED).read_text() == SAVED_TEXT.replace("2.4.0", "2.5.1")
+    assert (repo / EXPORTED).read_text() == EXPORTED_TEXT.replace("2.4.0", "2.5.1")
+    assert (repo / RESET).read_text() == RESET_TEXT
 
 
 # A NixOS host that applies Flux's install.yaml itself (a systemd unit running ``kubectl apply

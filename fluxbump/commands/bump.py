@@ -375,6 +375,7 @@ def _execute(
         if flux is not None and in_place:
             _migrate(tree, flux, loaded.index, options, result)
         _refuse_blocked(plan)  # (a range that blocks the target moves nothing: still refused)
+        _refuse_missing_checksums(tree, plan)
         if not plan.changed:
             return session.resumed(config.remote, result) or result
         if keep_moved:
@@ -682,6 +683,18 @@ def _refuse_blocked(plan: Plan) -> None:
     if plan.blocked:
         more = f" (and {len(plan.blocked) - 1} more)" if len(plan.blocked) > 1 else ""
         raise GateFailure(f"{plan.blocked[0]}{more}; nothing written")
+
+
+def _refuse_missing_checksums(tree: Survey, plan: Plan) -> None:
+    """An Ansible role's CLI release moved to one its checksum table lacks: the role's next
+    run fails its download (``scan/sites/ansiblecli.py``). Refused, before writing (exit 2)."""
+    from fluxbump.scan.sites.ansiblecli import missing_checksums
+
+    moved = [(e.site, e.new) for e in plan.edits if e.site.role is Role.CLI]
+    refusals = missing_checksums(moved, tree.readable_release_pin_files(), tree.read_if_there)
+    if refusals:
+        more = f" (and {len(refusals) - 1} more)" if len(refusals) > 1 else ""
+        raise UsageError(f"{refusals[0]}{more}")
 
 
 def _refuse_reverting(plan: Plan, base: BaseCharts) -> None:

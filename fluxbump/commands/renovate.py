@@ -24,7 +24,8 @@ from fluxbump.gate.floating import floats
 from fluxbump.pins import PinSite, Role
 from fluxbump.scan.roles import read_once
 from fluxbump.scan.sites.ansible import chart_ref_variables, is_task_pin
-from fluxbump.scan.sites.fluxcli import ACTION_FILES, DOWNLOAD, IMAGE, INSTALL_SCRIPT
+from fluxbump.scan.sites.fluxcli import ACTION_FILES, DOWNLOAD, IMAGE
+from fluxbump.scan.sites.installscript import INSTALL_SCRIPT
 from fluxbump.scan.sites.kustomizeremote import ASSET as ASSET_OWNER
 from fluxbump.scan.sites.kustomizeremote import COMMAND_OWNERS, is_kustomization
 from fluxbump.scan.sites.operator import MANIFEST_OWNER

@@ -15,6 +15,7 @@ from fluxbump.pins import Mention, PinSite, Role, Violation, installed_pin
 from fluxbump.plan import restyle
 from fluxbump.remote.index import HelmIndex
 from fluxbump.resolve import Resolution, app_version_of, beyond_index, newest_admitted
+from fluxbump.scan.controllerfiles import controller_tag, newest_tabled
 from fluxbump.scan.discover import Discovery, boot_installer
 from fluxbump.scan.sites import chartlock
 from fluxbump.scan.sites.templatefile import one_variable
@@ -150,7 +151,10 @@ def _evaluate(found: Discovery, index: HelmIndex | None, judged: Judged | None) 
     if found.component.rules.names_a_release:
         release = _installs(found, report)
         upstream = _upstream(found, index, release, report)
-        _flux_release_pins(found, _flux_release(found, index, release), report)
+        flux = _flux_release(found, index, release)
+        _flux_release_pins(found, flux, report)
+        loose = found.component.outside_charts
+        _controller_images(found, loose_release(found.release_pins) if loose else flux, report)
     else:
         upstream = _upstream(found, None, None, report)
         _helm_installs(found, upstream, report)
@@ -208,6 +212,25 @@ def _flux_release_pins(found: Discovery, release: str | None, report: GateReport
         report.violations += loose.violations
     else:
         _release_pins(found.release_pins, release, report)
+
+
+def _controller_images(found: Discovery, release: str | None, report: GateReport) -> None:
+    """Each controller image tag of a component vector must be that controller's in the
+    installed release (``data/flux2-controllers.json``); a release the table does not know
+    leaves it unproven."""
+    for site in found.controller_images:
+        tag = controller_tag(release, site.subject) if release is not None else None
+        if release is None or tag is None:  # (``to`` names each one it leaves so)
+            expected = f"the {site.subject} of Flux {release or '(no exact release pinned)'}"
+            why = f"fluxbump's controller table ends at Flux {newest_tabled()}"
+            report.rows.append(Row(site, expected, True, False, why if release else ""))
+            continue
+        report.expect(
+            site,
+            restyle(site.value, tag),
+            f"{site.owner} is at {site.value}, but the repository installs Flux {release}, "
+            f"whose {site.subject} is {tag} — run 'fluxbump to {release}'",
+        )
 
 
 def loose_release(pins: list[PinSite]) -> str | None:

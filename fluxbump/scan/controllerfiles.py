@@ -58,6 +58,18 @@ def controller_table() -> dict[str, dict[str, str]]:
     return releases
 
 
+def controller_tag(release: str, controller: str) -> str | None:
+    """The image tag of ``controller`` in Flux ``release`` (None: unknown to the table)."""
+    if not versions.is_pin(release):
+        return None
+    return controller_table().get(versions.normalize(release), {}).get(controller)
+
+
+def newest_tabled() -> str:
+    """The newest Flux release the controller table knows."""
+    return max(controller_table(), key=versions.sort_key)
+
+
 @lru_cache(maxsize=1)
 def _controllers() -> frozenset[str]:
     return frozenset(name for shipped in controller_table().values() for name in shipped)

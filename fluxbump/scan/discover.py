@@ -51,6 +51,7 @@ from fluxbump.scan.renovate_paths import RenovatePaths, followed_paths
 from fluxbump.scan.roles import Roles, classify, read_once
 from fluxbump.scan.sites import FindPins, writefiles
 from fluxbump.scan.sites.ansible import find_helm_chart_pins
+from fluxbump.scan.sites.ansiblecli import follow_role_downloads
 from fluxbump.scan.sites.blueprint import BlueprintFile
 from fluxbump.scan.sites.bootstrap import find_bootstrap_header
 from fluxbump.scan.sites.chart import ChartFile
@@ -143,6 +144,9 @@ class Discovery:
     adopted: list[PinSite] = field(default_factory=list)
     # Pins ``keep:`` in .fluxbump.yaml sets aside (``scan/kept.py``): shown, not checked or moved.
     kept: list[KeptPin] = field(default_factory=list)
+    # Flux's controllers' image tags in a component vector (``sites/controllerimages.py``):
+    # each the controller of the release, checked and moved by the controller table.
+    controller_images: list[PinSite] = field(default_factory=list)
 
     @property
     def wrapper(self) -> ChartFile:
@@ -410,6 +414,7 @@ class Survey:
         found.problems += [u.problem(component.name) for u in self.unreadable_templates]
         if component.rules.names_a_release:
             found.release_pins = self.release_pins()
+            found.controller_images = self.controller_images()
             found.problems += [u.problem(component.name) for u in self.unreadable_release_pins]
         # Before ``_structure``: a template that installs Flux with no version (a problem
         # here) is not also one that installs nothing (``_install_problem``).
@@ -554,10 +559,9 @@ class Survey:
             for rel in self.roles.release_pins:
                 self._release_pins += self._release_pins_in(rel)
             unread = self._unread_release_pin_files()
+            readable = [rel for rel in self.roles.release_pins if rel not in unread]
             self._release_pins = follow_variables(
-                self._release_pins,
-                [rel for rel in self.roles.release_pins if rel not in unread],
-                lambda rel: read_once(self.sources, self.root, rel),
+                self._release_pins, readable, lambda rel: read_once(self.sources, self.root, rel)
             )
             charts = self.charts.values()
             self._release_pins = follow_chart_keys(self._release_pins, self.read_if_there, charts)
@@ -569,10 +573,20 @@ class Survey:
                 if s.role in CLUSTER_RELEASE_ROLES and (s.file, s.start) not in seen
             ]
             self._release_pins += follow_values_from(cluster, self.read_if_there)
+            listed = set(readable)  # (a role's variables are read in its defaults/ and vars/)
+            self._release_pins = follow_role_downloads(
+                self._release_pins,
+                readable,
+                lambda at: self.read_if_there(at) if at in listed else None,
+            )
             self._release_pins = settled_release_pins(
                 self.root, self.sources, self._release_pins, self.substituting
             )
         return self._release_pins
+
+    def controller_images(self) -> list[PinSite]:
+        """The Flux controller image tags the cluster-file pass found."""
+        return [s for s in self.instances if s.role is Role.CONTROLLER_IMAGE]
 
     def read_if_there(self, rel: str) -> SourceFile | None:
         """A file a release pin leads to (read once), None when it is not a readable
@@ -629,7 +643,7 @@ class Survey:
         cloud-init ``helm install`` lines, and the other files of the ``release_pins`` globs
         (Terraform, shell scripts), each file read once."""
         if self._operator_pins is None:
-            found = [s for s in self.instances if s.role not in CLUSTER_RELEASE_ROLES]
+            found = [s for s in self.instances if s.role not in _NOT_OPERATOR_ROLES]
             found += [s for s in self.helm_installs() if s.subject in OPERATOR_CHARTS]
             clusters = set(self.roles.clusters)
             files = self.readable_release_pin_files()
@@ -710,6 +724,8 @@ RELEASE_PIN_KINDS: tuple[FindPins, ...] = (
 CLUSTER_RELEASE_ROLES = frozenset(
     {Role.INSTANCE, Role.FLUX_MANIFESTS, Role.FLUX_GIT, Role.CLI, Role.BOOTSTRAP}
 )
+# The other pins of Flux that pass finds: its controllers' image tags (``controller_images``).
+_NOT_OPERATOR_ROLES = CLUSTER_RELEASE_ROLES | {Role.CONTROLLER_IMAGE}
 
 
 def survey(

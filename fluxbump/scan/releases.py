@@ -24,6 +24,7 @@ from fluxbump.scan.apiversions import ApiVersions, api_versions
 from fluxbump.scan.repeated import Repeated, Yield
 from fluxbump.scan.sites import (
     bootstrap,
+    controllerimages,
     fluxcli,
     fluxinstance,
     fluxmanifests,
@@ -34,6 +35,7 @@ from fluxbump.scan.sites import (
     rendered,
 )
 from fluxbump.scan.sites.bootstrap import find_bootstrap_header, may_hold_bootstrap_header
+from fluxbump.scan.sites.controllerimages import find_controller_tags, may_hold_controller_tag
 from fluxbump.scan.sites.fluxcli import find_written_cli_pins, may_hold_written_cli_pin
 from fluxbump.scan.sites.fluxinstance import find_flux_instance, may_hold_instance
 from fluxbump.scan.sites.fluxmanifests import find_flux_manifests, may_hold_flux_manifests
@@ -361,6 +363,7 @@ _RELEASE_NEEDLES = tuple(
             *bootstrap.NEEDED,
             *rendered.NEEDED,
             *ocireferences.NEEDED,
+            *controllerimages.NEEDED,
         )
     )
 )
@@ -438,6 +441,8 @@ def _instances(
             found = sorted(find_flux_manifests(source) + found, key=lambda s: s.start)
         if may_hold_written_cli_pin(raw):
             found = sorted(find_written_cli_pins(source) + found, key=lambda s: s.start)
+        if may_hold_controller_tag(raw):
+            found = sorted(find_controller_tags(source) + found, key=lambda s: s.start)
         if may_hold_bootstrap_header(raw):  # (one named gotk-components.yaml: found twice)
             found = sorted(find_bootstrap_header(source) + found, key=lambda s: s.start)
         if may_hold_render(raw):  # (noted as reading warnings: kept with the file's cache)

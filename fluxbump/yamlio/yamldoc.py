@@ -494,3 +494,20 @@ def scalar_at(root: Any, doc_index: int, path: YamlPath) -> Scalar | None:
 
 def line_of(node: Any) -> int:
     return int(node.start_mark.line) + 1 if node is not None else 1
+
+
+def mappings(root: object) -> Iterator[tuple[YamlPath, object]]:
+    """Every mapping of a document with its path, each once (an alias's target at its first
+    path), without recursion (a deeply nested file is no error here)."""
+    seen: set[int] = set()
+    stack: list[tuple[YamlPath, object]] = [((), root)]
+    while stack:
+        path, node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if is_mapping(node):
+            yield path, node
+            stack += [((*path, key), child(node, key)) for key in keys(node)]
+        elif is_sequence(node):
+            stack += [((*path, i), item) for i, item in items(node)]

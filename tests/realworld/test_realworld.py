@@ -572,6 +572,12 @@ def test_status_reports_every_pin_the_oracle_finds_and_nothing_else(
     # a flux-instance version its valuesFrom may set is unknown to both: shown as such
     unknown = {(file, "instance", "valuesFrom") for file in facts.valued_instances}
     assert flux_sites(document) == {(p.file, p.kind, p.version) for p in facts.flux_pins} | unknown
+    images = {
+        (s["file"], s["subject"], s["value"])
+        for s in document["sites"]
+        if " image of " in s["role"]
+    }
+    assert images == set(facts.controller_images)
     violations = {(v["file"], v["found"]) for v in document["violations"]}
     assert violations == facts.flux_disagreements() | facts.operator_disagreements()
 
@@ -643,7 +649,8 @@ AWS = "aws-samples-eks-multi-cluster-gitops"
 WAYFINDER = "platformcompass-wayfinder"
 NEURAL = "neuralnetes-monorepo"
 GLK = "gardener-gardener-landscape-kit"
-OWN_BUMP_TEST = {AWS, "aenix-io-cozystack", WAYFINDER, NEURAL, GLK}
+ROLE = "andrewrothstein-ansible-flux"
+OWN_BUMP_TEST = {AWS, "aenix-io-cozystack", WAYFINDER, NEURAL, GLK, ROLE}
 
 
 @pytest.mark.parametrize("name", sorted(set(NAMES) - set(BUMPS) - OWN_BUMP_TEST))
@@ -1115,6 +1122,71 @@ def test_bootstrap_manifests_templated_after_flux_install_are_refused_not_regene
     assert snapshot(root) == before
 
 
+GLK_VECTOR = "componentvector/components.yaml"
+GLK_OCM = ".ocm/base-component.yaml"
+
+
+def glk_without_its_template(tmp_path: Path) -> Path:
+    """A copy of gardener-landscape-kit whose Go-templated manifests (which ``to`` refuses to
+    regenerate) are excluded, as its error says to: the rest of the bump can be seen."""
+    root = work_copy(GLK, tmp_path)
+    (root / ".fluxbump.yaml").write_text(f"exclude:\n  - {GLK_GOTK}\n", "utf-8")
+    return root
+
+
+def test_the_controller_images_of_a_component_vector_are_checked_and_moved_with_flux(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # The component vector (and the OCM descriptor) pin each Flux controller's image at the
+    # tag of the release the rest pins (2.9.4); only the CLI beside them was named. A bump
+    # left the controllers at 2.9.4's tags, and check never compared them.
+    root = glk_without_its_template(tmp_path)
+    init_git(root)
+    vector = (root / GLK_VECTOR).read_text("utf-8")
+    (root / GLK_VECTOR).write_text(vector.replace("tag: v1.6.3", "tag: v1.6.2"), "utf-8")
+    check = run_cli("check", "--offline", "--repo", str(root), env=cache)
+    assert check.code == 1, check.stdout + check.stderr
+    assert (
+        f"{GLK_VECTOR}:13: helm-controller image of Flux 2.9.1 to 2.9.2 is at v1.6.2, but the "
+        "repository installs Flux 2.9.4, whose helm-controller is v1.6.3 — run 'fluxbump to "
+        "2.9.4'"
+    ) in check.stdout
+    (root / GLK_VECTOR).write_text(vector, "utf-8")
+    before = snapshot(root)
+    moved = run_cli("to", "2.8.5", *UNGUARDED, "--repo", str(root), env=cache)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    tags = [(13, "v1.6.3", "v1.5.3"), (17, "v1.9.4", "v1.8.3"), (21, "v1.9.3", "v1.8.3"),
+            (25, "v1.9.4", "v1.8.2")]  # fmt: skip
+    changed = {(rel, line) for rel, line, *_ in line_changes(before, snapshot(root))}
+    assert changed == {
+        ("dev-setup/git-repos/workflow-push-oci.yaml", 24),
+        *((GLK_OCM, line) for line in (16, 23, 30, 37, 44)),
+        *((GLK_VECTOR, line) for line in (9, 13, 17, 21, 25)),
+    }
+    lines = (root / GLK_VECTOR).read_text("utf-8").splitlines()
+    assert [lines[line - 1].strip() for line, _, _ in tags] == [f"tag: {t}" for *_, t in tags]
+
+
+def test_a_controller_image_the_table_knows_no_tag_of_for_the_target_is_named_left(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    root = glk_without_its_template(tmp_path)
+    before = snapshot(root)
+    moved = run_cli("to", "2.10.0", "--offline", "--no-git", "--repo", str(root), env=cache)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (
+        f"warning: {GLK_VECTOR}:13: Flux controller image v1.6.3 left as written: fluxbump "
+        "cannot prove it is the helm-controller of Flux 2.10.0 (fluxbump's controller table "
+        "ends at Flux 2.9.4); check it by hand"
+    ) in moved.stderr.splitlines()
+    left = [line for line in moved.stderr.splitlines() if "Flux controller image" in line]
+    assert len(left) == 8  # four controllers, each in the vector and the OCM descriptor
+    after = snapshot(root)
+    assert [c for c in line_changes(before, after) if c[0] == GLK_VECTOR] == [
+        (GLK_VECTOR, 9, "        tag: v2.9.4", "        tag: v2.10.0")
+    ]
+
+
 OG = "oliver-goetz-gardener-landscape-kit"
 OG_GOTK = "pkg/components/flux/templates/landscape/gotk-components.yaml"
 
@@ -1136,6 +1208,65 @@ def test_a_makefile_include_pinning_the_cli_is_moved_with_the_bootstrap_manifest
     assert line_changes(before, after) == [
         ("hack/tools.mk", 6, "FLUX_CLI_VERSION ?= v2.7.3", "FLUX_CLI_VERSION ?= v2.8.5")
     ]
+
+
+ROLE_DEFAULTS = "defaults/main.yml"
+
+
+def test_a_role_downloading_the_cli_is_moved_only_to_a_release_its_checksum_table_has(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # The role joins its download URL from variables ('{{ flux_mirror }}/v{{ flux_ver }}/…',
+    # the prefix set in defaults/main.yml): no file held the URL, so the pin was missed. Its
+    # checksum lookup (flux_checksums[flux_ver]) fails for a release the table lacks.
+    assert scan(SNAPSHOTS / ROLE).flux_pins == [FluxPin(ROLE_DEFAULTS, "cli", "2.4.0")]
+    root = work_copy(ROLE, tmp_path)
+    before = snapshot(root)
+    refused = run_cli("to", "2.8.5", *UNGUARDED, "--repo", str(root), env=cache)
+    assert refused.code == 2, refused.stdout + refused.stderr
+    assert refused.stderr.splitlines()[-1] == (
+        f"error: {ROLE_DEFAULTS}:3: moving flux_ver to 2.8.5 leaves the role's flux_checksums "
+        f"({ROLE_DEFAULTS}:11) with no '2.8.5' entry, where its download of the Flux CLI looks "
+        "its checksum up: add the 2.8.5 checksums there, or keep this pin (keep: in "
+        ".fluxbump.yaml); nothing written"
+    )
+    assert snapshot(root) == before
+    # the entry added (as dl-checksum.sh writes it), the same bump moves the release
+    entry = f"  '2.8.5':\n    linux_amd64: sha256:{'a' * 64}\n"
+    with (root / ROLE_DEFAULTS).open("a", encoding="utf-8") as defaults:
+        defaults.write(entry)
+    before = snapshot(root)
+    moved = run_cli("to", "2.8.5", *UNGUARDED, "--repo", str(root), env=cache)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert line_changes(before, snapshot(root)) == [
+        (ROLE_DEFAULTS, 3, "flux_ver: 2.4.0", "flux_ver: 2.8.5")
+    ]
+
+
+SCS = "sovereigncloudstack-k8s-cluster-api-provider"
+SCS_SCRIPT = "terraform/files/bin/install_flux.sh"
+
+
+def test_a_saved_install_script_installs_the_release_its_run_is_given_not_the_latest(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # install_flux.sh saves fluxcd.io/install.sh, then runs the copy as
+    # `FLUX_VERSION=$1 install-flux2.sh`. The save was shown as `latest` (a CLI of whichever
+    # release is newest), and the run that installs its caller's release was not read.
+    assert scan(SNAPSHOTS / SCS).flux_pins == [FluxPin(SCS_SCRIPT, "cli", "$1")]
+    root = work_copy(SCS, tmp_path)
+    init_git(root)
+    status = run_cli("status", "--json", "--offline", "--repo", str(root), env=cache)
+    assert status.code == 0, status.stderr
+    rows = [(s["line"], s["value"]) for s in json.loads(status.stdout)["sites"]]
+    assert rows == [(8, "$1")]
+    check = run_cli("check", "--offline", "--repo", str(root), env=cache)
+    assert check.code == 0, check.stdout + check.stderr
+    assert "1 cannot be proven" in check.stdout
+    before = snapshot(root)
+    moved = run_cli("to", "2.5.1", "--no-git", "--offline", "--repo", str(root), env=cache)
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert snapshot(root) == before
 
 
 TALOS = "sergelogvinov-terraform-talos"

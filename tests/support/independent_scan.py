@@ -34,7 +34,8 @@ one of those remote URLs (``kubectl apply -k URL``: kubectl builds it with kusto
 ones must all name one release; so does the Flux CLI an Ansible role or inventory downloads
 (a string of a ``defaults/``, ``vars/``, ``tasks/`` or ``group_vars/`` YAML file whose URL is a
 ``flux_<version>_…`` asset of a fluxcd/flux2 release: the release in its path, or, when that is
-a Jinja ``{{ NAME }}``, the value the same file's top-level key NAME holds). With no chart wrapping ``flux2``, Terraform's Helm provider may
+a Jinja ``{{ NAME }}``, the value the same file's top-level key NAME holds, else the role's
+``vars/main.yml`` or ``defaults/main.yml``; the URL's prefix may be such a variable too). With no chart wrapping ``flux2``, Terraform's Helm provider may
 install the community chart itself: a ``resource "helm_release"`` whose ``chart`` is ``flux2``
 (or a URL ending in it) pins that chart by its ``version`` argument, a string, or ``var.NAME``,
 whose values are what Terraform's documentation lists for an input variable of the module (the
@@ -174,6 +175,8 @@ class Facts:
     cloud_init_templates: list[str] = field(default_factory=list)
     # (file, line, apiVersion) of each Flux object a chart's template renders, in walk order
     chart_template_apis: list[tuple[str, int, str]] = field(default_factory=list)
+    # (file, controller, tag) of each Flux controller image a data file pins by its tag
+    controller_images: list[tuple[str, str, str]] = field(default_factory=list)
 
     def flux_disagreements(self) -> set[tuple[str, str]]:
         """(file, version) of each exact Flux release pin that names another release than the
@@ -261,6 +264,7 @@ def scan(root: Path) -> Facts:
         git = _flux_git_version(document)
         if git is not None:
             facts.flux_pins.append(FluxPin(rel, "git", git))
+        facts.controller_images += [(rel, *image) for image in _controller_images(document)]
     facts.flux_pins += _bootstrap_headers(root) + _mise_pins(root) + _kustomize_pins(root)
     facts.flux_pins += _action_pins(root) + _install_script_pins(root)
     facts.flux_pins += _command_pins(root) + _ansible_downloads(root) + _image_pins(root)
@@ -510,6 +514,35 @@ def _files_ending(root: Path, *endings: str) -> list[str]:
     return found
 
 
+# Flux's controllers, as fluxcd/flux2's manifests/bases name their images.
+_CONTROLLERS = (
+    "source-controller", "kustomize-controller", "helm-controller", "notification-controller",
+    "image-reflector-controller", "image-automation-controller", "source-watcher",
+)  # fmt: skip
+
+
+def _controller_images(node: Any) -> list[tuple[str, str]]:
+    """(controller, tag) of each Flux controller image under ``node``: a mapping whose
+    ``repository`` is ``<registry>/fluxcd/<controller>`` beside a ``tag`` and no ``digest``
+    (the digest is what is pulled), or an OCM ``imageReference`` string ``…/fluxcd/<c>:<tag>``."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, list):
+        return [image for item in node for image in _controller_images(item)]
+    if not isinstance(node, dict):
+        return found
+    repository = str(node.get("repository", ""))
+    name = repository.rsplit("fluxcd/", 1)[-1]
+    tagged = isinstance(node.get("tag"), str) and "digest" not in node
+    if "fluxcd/" in repository and name in _CONTROLLERS and tagged:
+        found.append((name, node["tag"]))
+    reference = node.get("imageReference")
+    if isinstance(reference, str) and "fluxcd/" in reference and ":" in reference:
+        image, tag = reference.rsplit(":", 1)
+        if image.rsplit("fluxcd/", 1)[-1] in _CONTROLLERS:
+            found.append((image.rsplit("fluxcd/", 1)[-1], tag))
+    return found + [i for value in node.values() for i in _controller_images(value)]
+
+
 def _instance_version(document: dict[str, Any], oci: dict[str, dict[str, Any]]) -> str | None:
     """A FluxInstance's distribution version, or a flux-instance HelmRelease's value of it."""
     spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
@@ -697,13 +730,37 @@ def _ansible_downloads(root: Path) -> list[FluxPin]:
             keys = {k: v for d in documents if isinstance(d, dict) for k, v in d.items()}
             rel = (here / name).relative_to(root).as_posix()
             for text in _strings(documents):
-                release = _cli_asset_release(text)
+                release = _cli_asset_release(_with_role_prefix(root, rel, text))
                 variable = _JINJA_NAME.fullmatch(release or "")
+                where = rel
                 if variable is not None and isinstance(keys.get(variable.group(1)), str):
                     release = keys[variable.group(1)]
+                elif variable is not None and (given := _role_variable(root, rel, variable[1])):
+                    where, release = given
                 if release is not None:
-                    pins.append(FluxPin(rel, "cli", release))
+                    pins.append(FluxPin(where, "cli", release))
     return list(dict.fromkeys(pins))  # the same release read twice is one pin
+
+
+def _role_variable(root: Path, rel: str, name: str) -> tuple[str, str] | None:
+    """The file and string value a role gives its variable ``name`` (``_role_variables``),
+    for a file of a role's ``defaults/``, ``vars/`` or ``tasks/``; None for any other file,
+    or a variable the role does not set to a string."""
+    parts = rel.split("/")
+    if len(parts) < 2 or parts[-2] not in ("defaults", "vars", "tasks"):
+        return None
+    value, path = _role_variables(root.joinpath(*parts[:-2])).get(name, (None, root))
+    return (path.relative_to(root).as_posix(), value) if isinstance(value, str) else None
+
+
+def _with_role_prefix(root: Path, rel: str, text: str) -> str:
+    """``text`` with a leading ``{{ NAME }}/`` replaced by the URL the role sets NAME to
+    (andrewrothstein/ansible-flux's ``'{{ flux_mirror }}/v{{ flux_ver }}/…'``)."""
+    lead = _JINJA_NAME.match(text)
+    if lead is None or text[lead.end() : lead.end() + 1] != "/":
+        return text
+    given = _role_variable(root, rel, lead.group(1))
+    return text if given is None else given[1].rstrip("/") + text[lead.end() :]
 
 
 def _strings(node: Any) -> list[str]:
@@ -988,19 +1045,57 @@ def _install_script_pins(root: Path) -> list[FluxPin]:
     """Flux's install script given a release by ``FLUX_VERSION=X`` on the same line (``curl -s
     https://fluxcd.io/install.sh | sudo FLUX_VERSION=2.4.0 bash``) in a script, a Makefile or a
     GitHub workflow: the CLI of that release (kind "cli"); given none (neuralnetes/monorepo's
-    ``wget https://fluxcd.io/install.sh``), the latest release's; a ``#`` comment runs nothing."""
+    ``wget https://fluxcd.io/install.sh``), the latest release's; a ``#`` comment runs nothing.
+    A download saved to a file is run by a later line naming that file, which gives it its
+    release (SovereignCloudStack's ``FLUX_VERSION=$1 install-flux2.sh``)."""
     workflows = [
         rel for rel in _files_ending(root, ".yml", ".yaml") if rel.startswith(".github/workflows/")
     ]
     pins = []
     for rel in _command_files(root) + workflows:
-        for line in (root / rel).read_text("utf-8", errors="replace").splitlines():
+        text = (root / rel).read_text("utf-8", errors="replace").splitlines()
+        for n, line in enumerate(text):
             if _INSTALL_SCRIPT not in line or line.strip().startswith("#"):
                 continue
-            given = [w for w in line.split() if w.startswith("FLUX_VERSION=")]
-            for word in given or ["FLUX_VERSION=latest"]:
-                pins.append(FluxPin(rel, "cli", word.removeprefix("FLUX_VERSION=")))
+            saved = _saved_script(line.split())
+            runs = [r for later in text[n:] if (r := _run_of(saved, later)) is not None]
+            given = runs if saved and runs else [_given_release(line.split())]
+            pins += [FluxPin(rel, "cli", release) for release in given]
     return pins
+
+
+def _given_release(words: list[str]) -> str:
+    """The release ``FLUX_VERSION=X`` among ``words`` gives the script (``latest``: none)."""
+    given = [w.split("=", 1)[1] for w in words if w.startswith("FLUX_VERSION=")]
+    return given[0].strip("\"'") if given else "latest"
+
+
+def _saved_script(words: list[str]) -> str:
+    """The file name a download of the script that pipes it nowhere saves it to: after
+    ``>``, curl's ``-o`` (last of its short options), wget's ``-O``, or wget's own choice,
+    the URL's last part (GNU wget's manual); "" when it is piped."""
+    if "|" in words:
+        return ""
+    for i, word in enumerate(words[:-1]):
+        curl_output = word.startswith("-") and not word.startswith("--") and word.endswith("o")
+        if word in (">", ">>", "-O") or (words[0] == "curl" and curl_output):
+            return words[i + 1].rsplit("/", 1)[-1]
+    url = next((w for w in words if _INSTALL_SCRIPT in w), "")
+    return url.rsplit("/", 1)[-1] if words[0] == "wget" else ""
+
+
+def _run_of(name: str, line: str) -> str | None:
+    """The release a line running the saved script ``name`` gives it (the words before the
+    script's path: assignments, ``sudo``, ``env``, a shell and its flags), None when the line
+    runs no such file (``chmod +x`` it, ``rm`` it)."""
+    words = line.split()
+    for i, word in enumerate(words):
+        if name and word.strip("\"'").rsplit("/", 1)[-1] == name:
+            before = words[:i]
+            runner = {"sudo", "env", "bash", "sh"}
+            if all(w in runner or w.startswith("-") or "=" in w for w in before):
+                return _given_release(before)
+    return None
 
 
 def _mise_pins(root: Path) -> list[FluxPin]:

@@ -6,6 +6,14 @@ at a tag of their own. Those tags, not the manifests', are what runs: after a bu
 manifests (a regenerated ``gotk-components.yaml``, a moved ``?ref=``) the controllers stay at
 the old tags, under the new release's CRDs. A controller's tag is not a Flux release, so
 fluxbump does not move it; a bump names each one it leaves (``overridden_controllers``).
+
+A component vector lists the same images as data a generator reads (gardener-landscape-kit's
+``componentvector/components.yaml``: ``ociImage: {repository: ghcr.io/fluxcd/helm-controller,
+tag: v1.6.3}``; an OCM component descriptor's ``imageReference: …/helm-controller:v1.6.3``):
+each tag is the controller of some Flux releases (``data/flux2-controllers.json``), a pin
+(``find_controller_tags``, role ``Role.CONTROLLER_IMAGE``, its subject the controller) that
+``check`` compares with the installed release's controller and ``to`` moves to the target's,
+when the table knows it.
 """
 
 from __future__ import annotations
@@ -13,7 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from fluxbump.pins import PlacedWarning
+from fluxbump.pins import PinSite, PlacedWarning, Role, yaml_site
+from fluxbump.scan.controllerfiles import releases_of
 from fluxbump.scan.sites.kustomizeremote import is_kustomization
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
@@ -25,6 +34,19 @@ _CONTROLLER = re.compile(
     r"image-automation)-controller|source-watcher)$"
 )
 _OVERRIDES = ("newTag", "digest")
+# What a file holding such an image names (the cluster pass's byte test).
+NEEDED = tuple(
+    f"fluxcd/{name}".encode()
+    for name in ("source-controller", "kustomize-controller", "helm-controller",
+                 "notification-controller", "image-reflector-controller",
+                 "image-automation-controller", "source-watcher")
+)  # fmt: skip
+# An OCM resource's image reference (``imageReference: ghcr.io/fluxcd/helm-controller:v1.6.3``).
+_REFERENCE = re.compile(
+    r"^[ \t]*imageReference:[ \t]*[\"']?(?P<image>(?:[\w.-]+(?::\d+)?/)*fluxcd/[\w-]+)"
+    r":(?P<tag>v?\d+\.\d+\.\d+[\w.+-]*)[\"']?[ \t]*\r?$",
+    re.MULTILINE,
+)
 
 
 @dataclass(frozen=True)
@@ -70,3 +92,47 @@ def overridden_controllers(
         )
         for o in overrides
     ]
+
+
+def may_hold_controller_tag(raw: bytes) -> bool:
+    """The byte test of ``find_controller_tags``."""
+    return any(needle in raw for needle in NEEDED)
+
+
+def find_controller_tags(source: SourceFile) -> list[PinSite]:
+    """The tag of each Flux controller image given as ``repository`` and ``tag`` (with no
+    ``digest``, which would decide the image) or as an ``imageReference``."""
+    sites = [
+        source.text_site(
+            Role.CONTROLLER_IMAGE, m.start("tag"), m["tag"], name, _owner(name, m["tag"])
+        )
+        for m in _REFERENCE.finditer(source.text)
+        if (name := _controller_of(m["image"])) is not None
+    ]
+    for index, root in enumerate(blockyaml.compose_all(source.text, source.rel)):
+        for path, node in yamldoc.mappings(root):
+            name = _controller_of(yamldoc.text_of(yamldoc.child(node, "repository")) or "")
+            if name is None or yamldoc.text_of(yamldoc.child(node, "digest")):
+                continue
+            tag = yamldoc.located(yamldoc.child(node, "tag"), index, (*path, "tag"))
+            if tag is not None and tag.value:
+                owner = _owner(name, tag.value)
+                sites.append(
+                    yaml_site(Role.CONTROLLER_IMAGE, source.rel, tag, subject=name, owner=owner)
+                )
+    return sorted(sites, key=lambda site: site.start)
+
+
+def _controller_of(image: str) -> str | None:
+    match = _CONTROLLER.search(image)
+    return match["name"] if match is not None else None
+
+
+def _owner(name: str, tag: str) -> str:
+    """``helm-controller image of Flux 2.9.3 to 2.9.4``: the releases that ship it at ``tag``
+    (what status shows in its role column)."""
+    shipping = releases_of({name: tag})
+    if not shipping:
+        return f"{name} image of no Flux release fluxbump knows"
+    span = shipping[0] if len(shipping) == 1 else f"{shipping[0]} to {shipping[-1]}"
+    return f"{name} image of Flux {span}"

@@ -16,8 +16,7 @@
   ``{{ flux_cli_ver }}``) is the literal the same file gives it, else shown unproven; the
   asset's literal file name elsewhere in that file (``tar -xzf flux_2.4.0_…``) is one more.
 * Flux's install script given a release (``curl -s https://fluxcd.io/install.sh |
-  FLUX_VERSION=2.4.0 bash``, as fluxcd.io/flux/cmd documents; ``sudo`` before it too), the
-  variable followed the same way.
+  FLUX_VERSION=2.4.0 bash``; a saved copy's run, an exported variable: ``installscript.py``).
 
 Each names a Flux release (the CLI the automation runs against the cluster), so each must
 equal the release the repository installs. A ``latest`` or a partial version is not a pin:
@@ -34,6 +33,8 @@ from dataclasses import replace
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, PlacedWarning, Role, yaml_site
 from fluxbump.scan.sites import devcontainer, shellheredoc
+from fluxbump.scan.sites.installscript import NAME as _SCRIPT_NAME
+from fluxbump.scan.sites.installscript import RELEASE, install_script_pins
 from fluxbump.scan.sites.kustomizeremote import (
     ASSET,
     COMMENT,
@@ -74,11 +75,11 @@ _AQUA_PACKAGE = "fluxcd/flux2@"
 ACTION_FILES = ("action.yml", "action.yaml")
 _RELEASES = "github.com/fluxcd/flux2/releases/download/"
 # The release in a download URL of the CLI's asset, as a literal or a variable of the file
-# (shell; Makefile, whose ``$${…}`` is a shell one; Jinja). The asset's name
+# (``installscript.RELEASE``). The asset's name
 # (``flux_<release>_…``) tells it from install.yaml; a name that is itself a Jinja variable
 # (``{{ flux_cli_archive_name }}``, azimuth-cloud's) is taken for the CLI's, the asset a
 # role downloads (the release is the pin either way).
-_RELEASE = r"(?:\{\{[^{}\n]*\}\}|\$\$?\{[^{}\s]*\}|\$\([^()\s]*\)|\$[A-Za-z_]\w*|\d[\dA-Za-z.+-]*)"
+_RELEASE = RELEASE
 _ASSET = re.compile(
     rf"{re.escape(_RELEASES)}v?(?P<tag>{_RELEASE})/(?:flux_(?P<name>{_RELEASE})_|\{{\{{)"
 )
@@ -132,27 +133,6 @@ _IMAGE_ARG = re.compile(r"^[ \t]*ARG[ \t]+(?P<name>[A-Za-z_]\w*)=")
 IMAGE = "fluxcd/flux-cli image"
 
 
-# Flux's install script piped to a shell given ``FLUX_VERSION`` (the script fetches
-# ``tags/v${FLUX_VERSION}``: the release without its "v"); raw.githubusercontent.com's copy
-# of ``install/flux.sh`` is the same script.
-_SCRIPT_URL = r"(?:fluxcd\.io/install\.sh|fluxcd/flux2/[^/\s]+/install/flux\.sh)"
-_SCRIPT_NAME = re.compile(_SCRIPT_URL.encode())
-_INSTALL_SCRIPT = re.compile(
-    rf"{_SCRIPT_URL}[^|\n]*\|[ \t]*"
-    r"(?:sudo(?:[ \t]+-[A-Za-z]+)*[ \t]+)?(?:env[ \t]+)?(?:[A-Za-z_]\w*=\S*[ \t]+)*"
-    rf"FLUX_VERSION=(?P<quote>[\"']?)(?P<version>{_RELEASE})(?P=quote)(?=[\s;&|]|$)",
-    re.MULTILINE,
-)
-INSTALL_SCRIPT = "fluxcd.io/install.sh"
-# Any other run of the script still installs a CLI: with no ``FLUX_VERSION`` on its line the
-# latest release (as the action with no ``version``; a copy saved to run later too, unless
-# its caller sets one), else the release a value this file does not spell gives
-# (``FLUX_VERSION=$1``). Shown at its line, unproven, never edited.
-_SCRIPT_USE = re.compile(_SCRIPT_URL)
-_GIVEN = re.compile(r"\bFLUX_VERSION=(?P<quote>[\"']?)(?P<version>[^\s\"';&|]+)")
-LATEST_SCRIPT = f"{INSTALL_SCRIPT} (no FLUX_VERSION: the latest release)"
-
-
 def find_cli_pins(source: SourceFile) -> list[PinSite]:
     """The Flux CLI pins of one file: its kind's (told by its name), its downloads, its
     install script's release and its images."""
@@ -185,7 +165,7 @@ def find_written_cli_pins(source: SourceFile) -> list[PinSite]:
     if _LATEST.encode() in source.raw:
         pins += _latest_downloads(source)
     if _SCRIPT_NAME.search(source.raw):
-        pins += _install_script_pins(source)
+        pins += install_script_pins(source)
     if _IMAGE_NAME.encode() in source.raw:
         pins += _image_pins(source)
     if _IMAGE_NAME[:-1].encode() in source.raw and source.rel.endswith((".yaml", ".yml")):
@@ -204,7 +184,7 @@ def _image_value_pins(source: SourceFile) -> list[PinSite]:
         return []
     sites = []
     for index, root in enumerate(documents):
-        for path, mapping in _mappings(root):
+        for path, mapping in yamldoc.mappings(root):
             names = (yamldoc.text_of(yamldoc.child(mapping, key)) for key in _REPOSITORY_KEYS)
             if not any(name and _REPOSITORY.fullmatch(name) for name in names):
                 continue
@@ -224,23 +204,6 @@ def _heredoc_image_value_pins(source: SourceFile) -> list[PinSite]:
         for offset, body, _ in shellheredoc.yaml_bodies(source)
         for site in _image_value_pins(body)
     ]
-
-
-def _mappings(root: object) -> Iterator[tuple[yamldoc.YamlPath, object]]:
-    """Every mapping of a document with its path, each once (an alias's target at its first
-    path), without recursion (a deeply nested file is no error here)."""
-    seen: set[int] = set()
-    stack: list[tuple[yamldoc.YamlPath, object]] = [((), root)]
-    while stack:
-        path, node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if yamldoc.is_mapping(node):
-            yield path, node
-            stack += [((*path, key), yamldoc.child(node, key)) for key in yamldoc.keys(node)]
-        elif yamldoc.is_sequence(node):
-            stack += [((*path, i), item) for i, item in yamldoc.items(node)]
 
 
 def _image_pins(source: SourceFile) -> list[PinSite]:
@@ -330,39 +293,6 @@ def _latest_downloads(source: SourceFile) -> list[PinSite]:
             if COMMENT.search(source.line_before(match.start())) is None:
                 site = _text_site(source, match.start(), "latest", owner)
                 sites.append(replace(site, end=site.start))
-    return sites
-
-
-def _install_script_pins(source: SourceFile) -> list[PinSite]:
-    """The ``FLUX_VERSION`` each run of Flux's install script is given, outside comments."""
-    sites = []
-    for match in _INSTALL_SCRIPT.finditer(source.text):
-        line = source.line_before(match.start())
-        if COMMENT.search(line) is None:
-            version = match.group("version")
-            sites.append(_text_site(source, match.start("version"), version, INSTALL_SCRIPT))
-    read = {source.line_at(site.start) for site in sites}
-    return follow_file_variables(source, sites) + _unread_script_runs(source, read)
-
-
-def _unread_script_runs(source: SourceFile, read: set[int]) -> list[PinSite]:
-    """Each run of the install script outside comments on a line none of ``read`` is:
-    ``latest`` at its URL (nothing to splice), or the ``FLUX_VERSION`` value the file does
-    not spell."""
-    sites = []
-    for match in _SCRIPT_USE.finditer(source.text):
-        at = source.line_at(match.start())
-        if at in read or COMMENT.search(source.line_before(match.start())) is not None:
-            continue
-        read.add(at)
-        end = source.text.find("\n", match.end())
-        given = _GIVEN.search(source.text, match.end(), end if end >= 0 else len(source.text))
-        if given is None:
-            site = _text_site(source, match.start(), "latest", LATEST_SCRIPT)
-            sites.append(replace(site, end=site.start))
-        else:
-            version = given.group("version")
-            sites.append(_text_site(source, given.start("version"), version, INSTALL_SCRIPT))
     return sites
 
 

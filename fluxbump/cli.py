@@ -128,12 +128,13 @@ OfflineOption = Annotated[
     typer.Option("--offline", help="Use the cached index, else the bundled snapshot; no network."),
 ]
 FluxCliOption = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--flux-cli",
         metavar="PATH",
-        help="The flux CLI of the target release, to regenerate flux bootstrap "
-        "gotk-components.yaml [default: flux on PATH when it is that release, else downloaded].",
+        help="A flux CLI (repeatable, one per release): the target's regenerates flux bootstrap "
+        "gotk-components.yaml, the current release's proves it unedited [default: flux on PATH "
+        "when it is that release, else downloaded].",
         show_default=False,
     ),
 ]
@@ -578,7 +579,7 @@ def to(
         allow_downgrade=allow_downgrade,
         allow_dirty=allow_dirty, base=base, helm_repo=helm_repo, offline=offline, pre=pre,
         force_unsafe_crds=force_unsafe_crds, crds_migrated=crds_migrated,
-        flux_cli=flux_cli, flux_releases=flux_releases,
+        flux_cli=tuple(flux_cli or ()), flux_releases=flux_releases,
     )  # fmt: skip
     _print_bump(
         _run(
@@ -631,7 +632,7 @@ def sync(
     options = BumpOptions(
         dry_run=dry_run, base=base, helm_repo=helm_repo, offline=offline,
         force_unsafe_crds=force_unsafe_crds, crds_migrated=crds_migrated,
-        flux_cli=flux_cli, flux_releases=flux_releases,
+        flux_cli=tuple(flux_cli or ()), flux_releases=flux_releases,
     )  # fmt: skip
     _print_bump(
         _run(

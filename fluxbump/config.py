@@ -23,6 +23,9 @@ class GateConfig:
     timeout: int = 600
 
 
+KEEP_KEYS = ("file", "value", "reason", "component")
+
+
 @dataclass(frozen=True)
 class KeepRule:
     """A ``keep:`` entry: the pins at ``value`` in the files ``file`` matches differ from the
@@ -33,6 +36,9 @@ class KeepRule:
     value: str
     reason: str
     line: int = field(default=0, compare=False)
+    # Whose pins it keeps (a component's name, as 'status' lists it); None: any component's,
+    # while the pins it matches are all one component's (``scan/kept.py``).
+    component: str | None = None
 
     def matches(self, rel: str, value: str) -> bool:
         """A pin at ``value`` in ``rel`` (``v2.8.8`` and ``2.8.8`` name one release)."""
@@ -389,11 +395,13 @@ def _components(value: Any) -> tuple[ComponentConfig, ...]:
 
 
 def _keep(value: Any) -> tuple[KeepRule, ...]:
-    """``- {file: GLOB, value: VERSION, reason: TEXT}``: all three, as text (a version YAML
-    reads as a number, ``2.8``, must be quoted). The reason is required: a pin kept without
-    one is the next reader's mystery, and status and to print it."""
+    """``- {file: GLOB, value: VERSION, reason: TEXT, component: NAME}`` (``component``
+    optional), as text (a version YAML reads as a number, ``2.8``, must be quoted). The reason
+    is required: a pin kept without one is the next reader's mystery, and status and to print
+    it."""
     shape = (
-        "'keep' must be a list of {file: GLOB, value: VERSION, reason: TEXT} (each a quoted string)"
+        "'keep' must be a list of {file: GLOB, value: VERSION, reason: TEXT} and optionally "
+        "component: NAME (each a quoted string)"
     )
     if not isinstance(value, list):
         raise _Invalid(("keep",), shape)
@@ -401,12 +409,18 @@ def _keep(value: Any) -> tuple[KeepRule, ...]:
     for number, entry in enumerate(value, 1):
         if (
             not isinstance(entry, dict)
-            or set(entry) != {"file", "value", "reason"}
+            or not {"file", "value", "reason"} <= set(entry) <= {*KEEP_KEYS}
             or not all(isinstance(v, str) and v.strip() for v in entry.values())
         ):
             raise _Invalid(("keep",), f"keep entry {number}: {shape}")
         _refuse_glob("keep", entry["file"])
-        rules.append(KeepRule(entry["file"], entry["value"].strip(), entry["reason"].strip()))
+        component = entry.get("component")
+        rules.append(
+            KeepRule(
+                entry["file"], entry["value"].strip(), entry["reason"].strip(),
+                component=component.strip() if component is not None else None,
+            )
+        )  # fmt: skip
     return tuple(rules)
 
 

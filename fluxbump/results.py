@@ -34,7 +34,8 @@ class BumpOptions:
     # The scheduled job (`to latest`): an existing bump branch is reported, not an error.
     reuse_existing: bool = False
     diff: bool = False  # keep the unified diff of an applied bump too (the demo shows it)
-    flux_cli: str | None = None  # the flux CLI that regenerates flux bootstrap manifests
+    # the flux CLIs that check and regenerate flux bootstrap manifests (one per release)
+    flux_cli: tuple[str, ...] = ()
     flux_releases: str | None = None  # where the flux CLI release assets are downloaded from
 
 

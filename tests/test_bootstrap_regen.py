@@ -45,7 +45,8 @@ def no_flux_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def releases() -> Iterator[HelmServer]:
-    with serve(HelmServer(routes=release_routes("2.5.1"))) as server:
+    """The current release (its CLI proves a file unedited) and the target."""
+    with serve(HelmServer(routes={**release_routes("2.4.0"), **release_routes("2.5.1")})) as server:
         yield server
 
 
@@ -59,6 +60,11 @@ def bootstrapped(tmp_path: Path) -> Path:
     (repo / PATCHES).write_text(PATCHES_TEXT, "utf-8")
     init_git(repo)
     return repo
+
+
+def both(repo: Path, new: Path) -> tuple[str, ...]:
+    """``--flux-cli`` of 2.4.0 (``bootstrapped`` installed it beside ``repo``) and of ``new``."""
+    return ("--flux-cli", str(repo.parent / "flux-2.4.0" / "flux"), "--flux-cli", str(new))
 
 
 def expected(tmp_path: Path, *flags: str) -> str:
@@ -104,7 +110,7 @@ def test_to_regenerates_every_cluster_from_the_verified_release_asset(
     third = bootstrapped(tmp_path / "third")
     code, output = to(third, helm_server, "--flux-releases", releases.base_url)
     assert code == 0, output
-    assert len(releases.requests) == served + 2  # the checksums file and the archive
+    assert len(releases.requests) == served + 4  # each release's checksums file and archive
     assert (third / STAGING).read_text() == expected(tmp_path)
 
 
@@ -113,7 +119,8 @@ def test_a_digest_that_does_not_match_the_checksums_file_writes_nothing(
 ) -> None:
     repo = bootstrapped(tmp_path)
     before = snapshot(repo)
-    with serve(HelmServer(routes=release_routes("2.5.1", digest="ab" * 32))) as bad:
+    routes = {**release_routes("2.4.0"), **release_routes("2.5.1", digest="ab" * 32)}
+    with serve(HelmServer(routes=routes)) as bad:
         code, output = to(repo, helm_server, "--flux-releases", bad.base_url)
         asset = f"{bad.base_url}/v2.5.1/{asset_name('2.5.1')}"
     assert code == 3, output
@@ -129,7 +136,7 @@ def test_a_missing_asset_is_one_line_naming_what_to_do(
 ) -> None:
     repo = bootstrapped(tmp_path)
     before = snapshot(repo)
-    with serve(HelmServer(routes={})) as empty:
+    with serve(HelmServer(routes=release_routes("2.4.0"))) as empty:
         code, output = to(repo, helm_server, "--flux-releases", empty.base_url)
         base = f"{empty.base_url}/v2.5.1/"
     assert code == 3, output
@@ -147,9 +154,13 @@ def test_offline_never_downloads_the_cli(
     before = snapshot(repo)
     code, output = to(repo, helm_server, "--flux-releases", releases.base_url, "--offline")
     assert code == 3, output
+    # the current release's CLI comes first: without it nothing proves the file unedited
     assert (
-        f"error: flux 2.5.1 CLI not on PATH and could not be fetched from {releases.base_url}"
-        "/v2.5.1/: --offline; install it or pass --flux-cli PATH"
+        f"error: {PRODUCTION}: fluxbump needs the CLI of Flux 2.4.0 to prove the file is what "
+        "it printed (regenerating a file changed since would drop the change): flux 2.4.0 CLI "
+        f"not on PATH and could not be fetched from {releases.base_url}/v2.4.0/: --offline; "
+        "install it or pass --flux-cli PATH (--flux-cli may be given once per release), or "
+        "list the file under exclude: in .fluxbump.yaml; nothing written"
     ) in output
     assert releases.requests == []
     assert snapshot(repo) == before
@@ -165,7 +176,8 @@ def test_an_unsafe_or_wrong_archive_is_refused(
 ) -> None:
     repo = bootstrapped(tmp_path)
     before = snapshot(repo)
-    with serve(HelmServer(routes=release_routes("2.5.1", members=members))) as hostile:
+    routes = {**release_routes("2.4.0"), **release_routes("2.5.1", members=members)}
+    with serve(HelmServer(routes=routes)) as hostile:
         code, output = to(repo, helm_server, "--flux-releases", hostile.base_url)
     assert code == 3, output
     assert "error: flux 2.5.1 CLI not on PATH and could not be fetched from" in output
@@ -174,11 +186,11 @@ def test_an_unsafe_or_wrong_archive_is_refused(
 
 
 def test_flux_cli_option_and_a_flux_of_the_target_on_path(
-    tmp_path: Path, helm_server: HelmServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, helm_server: HelmServer, releases: HelmServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cli = install_stand_in(tmp_path / "given", "2.5.1")
     repo = bootstrapped(tmp_path)
-    code, output = to(repo, helm_server, "--flux-cli", str(cli))
+    code, output = to(repo, helm_server, *both(repo, cli))
     assert code == 0, output
     assert (repo / PRODUCTION).read_text() == expected(tmp_path, *PRODUCTION_FLAGS)
     wrong = install_stand_in(tmp_path / "wrong", "2.4.0")
@@ -192,7 +204,8 @@ def test_flux_cli_option_and_a_flux_of_the_target_on_path(
     ) in output
     assert snapshot(other) == before
     monkeypatch.setenv("PATH", f"{cli.parent}{os.pathsep}{os.environ['PATH']}")
-    code, output = to(other, helm_server)  # no download base reachable: PATH's flux is used
+    code, output = to(other, helm_server, "--flux-releases", releases.base_url)
+    # (PATH's flux is the target's; the current release's CLI is downloaded)
     assert code == 0, output
     assert f"regenerated by flux 2.5.1 (flux on PATH ({cli}))" in output
     assert (other / STAGING).read_text() == expected(tmp_path)
@@ -207,7 +220,7 @@ def test_a_cli_that_prints_another_release_is_refused(
     liar.write_text(text)
     repo = bootstrapped(tmp_path)
     before = snapshot(repo)
-    code, output = to(repo, helm_server, "--flux-cli", str(liar))
+    code, output = to(repo, helm_server, *both(repo, liar))
     assert code == 3, output
     assert "did not print the manifests of Flux 2.5.1 with components" in output
     assert snapshot(repo) == before
@@ -245,7 +258,7 @@ def test_a_run_killed_after_one_regenerated_file_is_restored_whole(
     cli = install_stand_in(tmp_path / "given", "2.5.1")
     repo = bootstrapped(tmp_path)
     before = snapshot(repo)
-    cmd = fluxbump_cmd(repo, helm_server, "to", "2.5.1", "--no-git", "--flux-cli", str(cli))
+    cmd = fluxbump_cmd(repo, helm_server, "to", "2.5.1", "--no-git", *both(repo, cli))
     killed = run(cmd, tmp_path / "cache", **{CRASH_ENV: "rename:1"})
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert (repo / PRODUCTION).read_text() == expected(tmp_path, *PRODUCTION_FLAGS)
@@ -275,8 +288,7 @@ def test_sync_regenerates_them_with_the_install_renovate_moved(
         str(repo),
         "--helm-repo",
         helm_server.base_url,
-        "--flux-cli",
-        str(cli),
+        *both(repo, cli),
     )
     dry = run_cli(*args, "--dry-run", "--json")
     assert dry.code == 0, dry.stdout + dry.stderr
@@ -312,9 +324,59 @@ def test_a_regenerated_file_keeps_its_line_endings(
     for rel in (STAGING, PRODUCTION):
         (repo / rel).write_bytes((repo / rel).read_bytes().replace(b"\n", ending.encode()))
     cli = install_stand_in(tmp_path / "given", "2.5.1")
-    code, output = to(repo, helm_server, "--flux-cli", str(cli), "--no-git", "--allow-dirty")
+    code, output = to(repo, helm_server, *both(repo, cli), "--no-git", "--allow-dirty")
     assert code == 0, output
     assert (repo / STAGING).read_bytes() == expected(tmp_path).replace("\n", ending).encode()
     assert (repo / PRODUCTION).read_bytes() == (
         expected(tmp_path, *PRODUCTION_FLAGS).replace("\n", ending).encode()
     )
+
+
+# Hand edits flux never writes: regenerating the file would drop each one silently.
+EDITS = {
+    "added-arg": (
+        "        - --log-level=info\n",
+        "        - --log-level=info\n        - --concurrent=20\n",
+    ),
+    "memory-limit": ("            memory: 1Gi\n", "            memory: 2Gi\n"),
+}
+
+
+@pytest.mark.parametrize("edited", sorted(EDITS))
+def test_a_file_edited_after_flux_generated_it_is_refused_naming_the_line(
+    tmp_path: Path, helm_server: HelmServer, edited: str
+) -> None:
+    repo = bootstrapped(tmp_path)
+    old, new = EDITS[edited]
+    text = (repo / STAGING).read_text()
+    line = text[: text.index(old)].count("\n") + 1 + (edited == "added-arg")
+    (repo / STAGING).write_text(text.replace(old, new, 1))
+    git(repo, "commit", "-qam", "tune staging's controllers")
+    before = snapshot(repo)
+    cli = install_stand_in(tmp_path / "given", "2.5.1")
+    code, output = to(repo, helm_server, *both(repo, cli))
+    assert code == 2, output
+    shown = new.splitlines()[-1].strip()
+    assert output.strip().splitlines()[-1] == (
+        f"error: {STAGING}:{line}: '{shown}' is not what 'flux install --export --version=v2.4.0 "
+        f"--components={COMPONENTS}' prints there: the file was changed after flux generated "
+        "it, and regenerating it as Flux 2.5.1's output would drop that change; carry the "
+        "change to the new release by hand (a kustomize patch survives regeneration), or list "
+        "the file under exclude: in .fluxbump.yaml; nothing written"
+    )
+    assert snapshot(repo) == before
+    assert "fluxbump/flux-v2.5.1" not in git(repo, "branch", "--list")
+
+
+def test_a_removed_deployment_is_a_change_too(tmp_path: Path, helm_server: HelmServer) -> None:
+    """The file ends where flux prints more: the line after its last is named."""
+    repo = bootstrapped(tmp_path)
+    text = (repo / STAGING).read_text()
+    kept = text[: text.rindex("---\n")]  # notification-controller's Deployment removed
+    (repo / STAGING).write_text(kept)
+    git(repo, "commit", "-qam", "staging runs no notification-controller")
+    before = snapshot(repo)
+    code, output = to(repo, helm_server, *both(repo, install_stand_in(tmp_path / "g", "2.5.1")))
+    assert code == 2, output
+    assert f"error: {STAGING}:{kept.count(chr(10)) + 1}: '(end of file)' is not what" in output
+    assert snapshot(repo) == before

@@ -77,9 +77,15 @@ def test_to_regenerates_it_with_the_other_pins(tmp_path: Path) -> None:
     root = repo(tmp_path)
     before = snapshot(root)
     new = install_stand_in(tmp_path / "flux-2.5.1", "2.5.1")
-    moved = run_cli(
-        "to", "2.5.1", "--repo", str(root), "--offline", "--no-git", "--flux-cli", str(new)
-    )
+    old = tmp_path / "flux-2.4.0" / "flux"  # (what wrote the file: it proves it unedited)
+    given = ("--repo", str(root), "--offline", "--no-git", "--flux-cli", str(old))
+    # OLD is 2.4.0's output in a pre-0.22 spelling: not what flux 2.4.0 prints, so refused
+    refused = run_cli("to", "2.5.1", *given, "--flux-cli", str(new))
+    assert refused.code == 2, refused.stdout + refused.stderr
+    assert f"error: {OLD}:2: '# Flux version: v2.4.0' is not what" in refused.stderr
+    assert snapshot(root) == before
+    (root / OLD).write_bytes(before[INSTALL])
+    moved = run_cli("to", "2.5.1", *given, "--flux-cli", str(new))
     assert moved.code == 0, moved.stdout + moved.stderr
     after = snapshot(root)
     assert after[INSTALL].decode() == export(new, "2.5.1", f"--components={COMPONENTS}")

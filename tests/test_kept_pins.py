@@ -11,7 +11,14 @@ import json
 from pathlib import Path
 
 from tests.support.cli_runner import run_cli
-from tests.support.fixtures import CONSISTENT, make_fleet, snapshot, write_repo
+from tests.support.fixtures import CONSISTENT, init_git, make_fleet, snapshot, write_repo
+from tests.support.wrappers import (
+    CILIUM_BLUEPRINT,
+    CILIUM_CHART,
+    CILIUM_RELEASE,
+    CLUSTERS,
+    wrappers_fleet,
+)
 
 DATA = Path(__file__).parent / "data"
 NIXOS = "nixos/configuration.nix"
@@ -27,6 +34,8 @@ OLDER_NIXOS = NIXOS_TEXT.replace("v2.8.8", "v2.3.0").replace("v2.9.2", "v2.4.0")
 KEEP_OLDER = KEEP_TRANSITION.replace("v2.8.8", "v2.3.0")
 OMANTEL = "clusters/omantel.omani.works/bootstrap-kit/03-flux.yaml"
 MUSCAT = "clusters/muscat.omani.works/bootstrap-kit/03-flux.yaml"
+OMANTEL_UMBRELLA = "clusters/omantel.omani.works/bootstrap-kit/13-bp-catalyst-platform.yaml"
+UMBRELLA_CHART = "products/catalyst/chart/Chart.yaml"
 
 
 def nixos_repo(tmp_path: Path, text: str = NIXOS_TEXT, keep: str = KEEP_TRANSITION) -> Path:
@@ -159,6 +168,113 @@ def test_a_keep_entry_without_a_reason_exits_2_at_its_line(tmp_path: Path) -> No
     assert check.code == 2, check.stdout + check.stderr
     assert check.stderr == (
         "error: .fluxbump.yaml:2: keep entry 1: 'keep' must be a list of {file: GLOB, "
-        "value: VERSION, reason: TEXT} (each a quoted string)\n"
+        "value: VERSION, reason: TEXT} and optionally component: NAME (each a quoted string)\n"
     )
     assert snapshot(repo) == before
+
+
+def cilium_at_flux_version(tmp_path: Path) -> Path:
+    """The fleet of every wrapper with bp-cilium at 1.1.1, bp-flux's version: in each
+    cluster, two components' HelmReleases hold one value."""
+    repo = wrappers_fleet(tmp_path / "repo", git=False)
+    releases = [f"clusters/{c}/{CILIUM_RELEASE}" for c in CLUSTERS]
+    for rel in (CILIUM_CHART, CILIUM_BLUEPRINT, UMBRELLA_CHART, *releases):
+        (repo / rel).write_text((repo / rel).read_text("utf-8").replace("1.0.3", "1.1.1"))
+    return repo
+
+
+def keep_omantel(repo: Path, extra: str = "") -> None:
+    (repo / ".fluxbump.yaml").write_text(
+        "keep:\n  - file: clusters/omantel.omani.works/**\n    value: 1.1.1\n"
+        f"    reason: archived, stays at its last release\n{extra}",
+        "utf-8",
+    )
+    init_git(repo)
+
+
+def test_an_entry_matching_two_components_pins_exits_2_asking_for_component(
+    tmp_path: Path,
+) -> None:
+    # Matched by value alone, the entry meant for the archived cluster's Flux also set aside
+    # its bp-cilium release: a cilium bump would have left it behind without a word.
+    repo = cilium_at_flux_version(tmp_path)
+    keep_omantel(repo)
+    before = snapshot(repo)
+    said = (
+        "error: .fluxbump.yaml:2: keep entry 'clusters/omantel.omani.works/**' 1.1.1 matches "
+        f"pins of more than one component ({OMANTEL}:31 HelmRelease of flux, "
+        f"clusters/omantel.omani.works/{CILIUM_RELEASE}:13 HelmRelease of cilium): add "
+        "'component: NAME' to the entry to say whose pin it keeps\n"
+    )
+    for command in (("check",), ("status",), ("to", "2.5.1", "--no-git")):
+        refused = run_cli(*command, "--offline", "-q", "--repo", str(repo))
+        assert refused.code == 2, (command, refused.stdout + refused.stderr)
+        assert refused.stderr == said, refused.stderr
+    assert snapshot(repo) == before
+
+
+def test_component_keeps_only_that_components_pins(tmp_path: Path) -> None:
+    repo = cilium_at_flux_version(tmp_path)
+    keep_omantel(repo, "    component: flux\n")
+    status = json.loads(run_cli("status", "--offline", "--json", "--repo", str(repo)).stdout)
+    kept = sorted((s["file"], s["line"]) for s in status["sites"] if "kept" in s)
+    # bp-flux's release and the umbrella's (every component's pin, kept in each); not cilium's
+    assert kept == [(OMANTEL, 31), (OMANTEL_UMBRELLA, 18)]
+    before = snapshot(repo)
+    moved = run_cli("to", "2.5.1", "--offline", "--no-git", "--repo", str(repo))
+    assert moved.code == 0, moved.stdout + moved.stderr
+    after = snapshot(repo)
+    assert (after[OMANTEL], after[OMANTEL_UMBRELLA]) == (before[OMANTEL], before[OMANTEL_UMBRELLA])
+    assert b"version: 1.1.2" in after[MUSCAT]
+    check = run_cli("check", "--offline", "--repo", str(repo))
+    assert check.code == 0, check.stdout + check.stderr
+    assert "2 kept on purpose" in check.stdout
+
+
+REDIS = "clusters/omantel.omani.works/apps/redis.yaml"
+REDIS_TEXT = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: redis
+  namespace: cache
+spec:
+  chart:
+    spec:
+      chart: redis
+      version: 17.0.0
+      sourceRef:
+        kind: HelmRepository
+        name: bitnami
+"""
+
+
+def test_an_entry_for_a_chart_no_component_tracks_says_so(tmp_path: Path) -> None:
+    # It read as stale ('the pin moved, or is gone'): the pin is right there, but fluxbump
+    # never checks or moves redis, so there is nothing to keep.
+    repo = make_fleet(tmp_path / "repo", CONSISTENT)
+    (repo / REDIS).parent.mkdir(parents=True)
+    (repo / REDIS).write_text(REDIS_TEXT, "utf-8")
+    entry = "  - file: clusters/omantel.omani.works/apps/*\n    value: 17.0.0\n    reason: pinned\n"
+    (repo / ".fluxbump.yaml").write_text(
+        f"keep:\n{entry}{entry.replace('17.0.0', '17.1.0')}    component: redis\n"
+        f"{entry.replace('17.0.0', '2.4.0')}    component: fluxx\n",
+        "utf-8",
+    )
+    init_git(repo)
+    check = run_cli("check", "--offline", "--repo", str(repo))
+    assert check.code == 0, check.stdout + check.stderr
+    head = "keep entry 'clusters/omantel.omani.works/apps/*'"
+    redis = (
+        ": chart redis is not one fluxbump bumps (no component tracks it: its pins are neither "
+        "checked nor moved, so there is nothing to keep; components: flux): remove the entry"
+    )
+    said = [
+        line for line in check.stderr.splitlines() if line.startswith("warning: .fluxbump.yaml")
+    ]
+    assert said == [
+        f"warning: .fluxbump.yaml:2: {head} 17.0.0{redis}",
+        f"warning: .fluxbump.yaml:5: {head} 17.1.0{redis}",
+        f"warning: .fluxbump.yaml:9: {head} 2.4.0: component 'fluxx' is none of this repository's "
+        "(flux): correct the name or remove the entry",
+    ]

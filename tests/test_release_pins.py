@@ -382,15 +382,18 @@ def test_a_header_as_flux_before_0_22_wrote_it_is_a_bootstrap_pin(tmp_path: Path
 def test_to_refuses_to_half_bump_bootstrap_manifests(
     tmp_path: Path, helm_server: HelmServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without the target's flux CLI the manifests cannot be regenerated: nothing is written
-    (tests/test_bootstrap_regen.py regenerates them)."""
+    """Without the flux CLIs (the current release's proves the manifests unedited, the
+    target's regenerates them) nothing is written (tests/test_bootstrap_regen.py has both)."""
     path = [d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d) / "flux").exists()]
     monkeypatch.setenv("PATH", os.pathsep.join(path))
     assert_refused(
         with_bootstrap(tmp_path, ("v2.4.0", "v2.4.0")), helm_server, ("to", "2.5.1", "--offline"), 3,
-        "error: flux 2.5.1 CLI not on PATH and could not be fetched from "
-        "https://github.com/fluxcd/flux2/releases/download/v2.5.1/: --offline; install it or "
-        "pass --flux-cli PATH",
+        "error: bootstrap/production/flux-system/gotk-components.yaml: fluxbump needs the CLI "
+        "of Flux 2.4.0 to prove the file is what it printed (regenerating a file changed since "
+        "would drop the change): flux 2.4.0 CLI not on PATH and could not be fetched from "
+        "https://github.com/fluxcd/flux2/releases/download/v2.4.0/: --offline; install it or "
+        "pass --flux-cli PATH (--flux-cli may be given once per release), or list the file "
+        "under exclude: in .fluxbump.yaml; nothing written",
     )  # fmt: skip
     repo = with_bootstrap(tmp_path / "b", ("v2.4.0", "v2.4.0"))
     # a bump that leaves the release where it is does not touch them

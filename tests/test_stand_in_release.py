@@ -112,7 +112,8 @@ def test_a_bootstrap_layout_moves_to_a_release_the_chart_skipped(tmp_path: Path)
     repo = write_repo(
         tmp_path / "repo", {GOTK: export(old, "2.4.0", components), SOURCE: SOURCE_TEXT}
     )
-    moved = run_cli("to", "2.5.0", "--repo", str(repo), "--offline", "--flux-cli", str(new))
+    given = ("--flux-cli", str(old), "--flux-cli", str(new))
+    moved = run_cli("to", "2.5.0", "--repo", str(repo), "--offline", *given)
     assert moved.code == 0, moved.stdout + moved.stderr
     assert "no flux2 chart carries Flux 2.5.0: the CRDs of flux2 2.15.0" in moved.stderr
     assert (repo / GOTK).read_text("utf-8") == export(new, "2.5.0", components)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fluxbump import versions
 from fluxbump.components import Component
-from fluxbump.config import CONFIG_NAME, Config, load_config
+from fluxbump.config import CONFIG_NAME, Config, KeepRule, load_config
 from fluxbump.crds.guard import (
     CrdComparison,
     check_violations,
@@ -40,8 +41,8 @@ from fluxbump.scan.cache import ScanCache, open_cache
 from fluxbump.scan.controllerfiles import stale_generated, vendored_installs
 from fluxbump.scan.discover import Discovery, Survey, has_templates, survey
 from fluxbump.scan.forked import Ahead, while_waiting
-from fluxbump.scan.kept import stale_warnings
-from fluxbump.scan.sources import walk_warnings
+from fluxbump.scan.kept import stale_warnings, untracked_chart
+from fluxbump.scan.sources import matches, walk_warnings
 from fluxbump.vcs.git import sparse_warnings
 from fluxbump.yamlio.yamldoc import reading_warnings
 
@@ -194,7 +195,7 @@ def _checked(
     warnings += _controller_files(found)
     warnings += sparse_warnings(repo)
     if not components:  # (narrowed, the entries of the other components would seem stale)
-        warnings += stale_warnings(config.keep, discoveries)
+        warnings += stale_warnings(config.keep, discoveries, _untracked(found, discoveries))
     outside = GateReport()
     if not components:
         covered = {name for d in discoveries for name in d.tracked}
@@ -598,3 +599,16 @@ def _is_row(violation: Any, result: CheckResult) -> bool:
     return any(
         r.site.file == violation.file and r.site.line == violation.line for r in result.report.rows
     )
+
+
+def _untracked(found: Survey, discoveries: list[Discovery]) -> Callable[[KeepRule], str | None]:
+    """The chart no component tracks that a keep entry is about (``kept.untracked_chart``),
+    read from the cluster files it matches."""
+    covered = {n for d in discoveries for n in (*d.tracked, d.component.upstream)}
+
+    def chart_of(rule: KeepRule) -> str | None:
+        files = [source for rel in found.roles.clusters if matches(rel, [rule.file])
+                 if (source := found.read_if_there(rel)) is not None]  # fmt: skip
+        return untracked_chart(rule, files, covered, found.charts)
+
+    return chart_of

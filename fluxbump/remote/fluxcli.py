@@ -1,8 +1,9 @@
 """The ``flux`` CLI of one Flux release, for regenerating ``flux bootstrap`` manifests.
 
 ``flux install --export`` of the CLI whose own version is the release prints the manifests from
-the copy embedded in the binary (no network, no cluster). The CLI is, in order: ``--flux-cli
-PATH``; ``flux`` on ``PATH`` when ``flux version --client`` is the release; a copy cached
+the copy embedded in the binary (no network, no cluster). The CLI is, in order: the ``--flux-cli
+PATH`` of that release (given once per release: the target's regenerates, the current one's
+proves the file unchanged; given ones are all there is); ``flux`` on ``PATH`` when ``flux version --client`` is the release; a copy cached
 earlier; the release asset ``flux_<ver>_<os>_<arch>.tar.gz`` downloaded from the release
 download base (``--flux-releases``, ``$FLUXBUMP_FLUX_RELEASES``; default GitHub's) and
 verified against ``flux_<ver>_checksums.txt`` (sha256) before a byte of it is kept. The
@@ -58,10 +59,12 @@ def release_base() -> str:
     return os.environ.get(RELEASES_ENV, "").strip() or DEFAULT_RELEASES
 
 
-def obtain_cli(release: str, *, given: str | None, releases: str | None, offline: bool) -> FluxCli:
+def obtain_cli(
+    release: str, *, given: tuple[str, ...], releases: str | None, offline: bool
+) -> FluxCli:
     """The CLI of ``release`` (X.Y.Z), or one line naming what is missing (exit 3)."""
-    if given is not None:
-        return _given(Path(given), release)
+    if given:
+        return _given([Path(path) for path in given], release)
     on_path = shutil.which("flux")
     seen = ""
     if on_path is not None:
@@ -108,16 +111,20 @@ def client_version(path: Path) -> str | None:
     return match.group("version") if match else None
 
 
-def _given(path: Path, release: str) -> FluxCli:
-    if not path.is_file() or not os.access(path, os.X_OK):
-        raise UsageError(f"--flux-cli {path}: not an executable file")
-    version = client_version(path)
-    if version != release:
-        raise UsageError(
+def _given(paths: list[Path], release: str) -> FluxCli:
+    """The given CLI of ``release``: what the user passed is all there is (no download)."""
+    said: list[str] = []
+    for path in paths:
+        if not path.is_file() or not os.access(path, os.X_OK):
+            raise UsageError(f"--flux-cli {path}: not an executable file")
+        version = client_version(path)
+        if version == release:
+            return FluxCli(path, release, f"--flux-cli {path}")
+        said.append(
             f"--flux-cli {path}: 'flux version --client' says {version or 'nothing readable'}, "
-            f"not {release}; pass the flux CLI of Flux {release}"
+            f"not {release}"
         )
-    return FluxCli(path, release, f"--flux-cli {path}")
+    raise UsageError(f"{'; '.join(said)}; pass the flux CLI of Flux {release}")
 
 
 def asset_name(release: str, seen: str = "") -> str:

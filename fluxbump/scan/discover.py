@@ -25,7 +25,7 @@ from fluxbump.components import (
     unique_names,
 )
 from fluxbump.config import CONFIG_NAME, Config
-from fluxbump.errors import NotRegularFile, UsageError
+from fluxbump.errors import FluxbumpError, NotRegularFile, UsageError
 from fluxbump.pins import Mention, PinSite, Role, Violation, unpinned
 from fluxbump.scan.apiversions import ApiVersions
 from fluxbump.scan.cache import ScanCache, cached_roles, cached_scan, scan_key
@@ -35,7 +35,7 @@ from fluxbump.scan.chartsources import foreign_releases
 from fluxbump.scan.detect import Detected, component_for, detect
 from fluxbump.scan.forked import in_two
 from fluxbump.scan.jinja import rendered_names, template_note, template_sources, unread_note
-from fluxbump.scan.kept import KeptPin, set_aside
+from fluxbump.scan.kept import Held, KeptPin, keepable, set_aside
 from fluxbump.scan.programs import nix_notes, program_files, program_notes, terraform_notes
 from fluxbump.scan.releases import (
     NO_PIN,
@@ -256,6 +256,8 @@ class Survey:
     _foreign: set[tuple[str, int]] | None = None  # ``local_releases_of``
     chart_sources: list[str] = field(default_factory=list)  # ``ScannedFiles.chart_sources``
     _discoveries: dict[Component, Discovery] = field(default_factory=dict)
+    _found_before_keep: dict[Component, Discovery] = field(default_factory=dict)
+    _held_pins: Held | None = None
 
     def component(self, name: str) -> Component:
         return self.select([name])[0]
@@ -308,11 +310,37 @@ class Survey:
         return None
 
     def discovery(self, component: Component) -> Discovery:
-        """The pin-sites of one component (derived once per run); an absent wrapper chart
-        exits 2."""
+        """The pin-sites of one component (derived once per run), less those ``keep:``
+        sets aside; an absent wrapper chart exits 2."""
         if component not in self._discoveries:
-            self._discoveries[component] = self._discover(component)
+            found = self._found(component)
+            if self.config.keep:
+                set_aside(found, self._held())
+            self._discoveries[component] = found
         return self._discoveries[component]
+
+    def _found(self, component: Component) -> Discovery:
+        if component not in self._found_before_keep:
+            self._found_before_keep[component] = self._discover(component)
+        return self._found_before_keep[component]
+
+    def _held(self) -> Held:
+        """Every component's pins ``keep:`` may set aside, by the components holding each
+        (an umbrella's releases are in every component): an entry keeps one component's."""
+        if self._held_pins is not None:
+            return self._held_pins
+        held: dict[tuple[str, int], tuple[PinSite, frozenset[str]]] = {}
+        for component in self.components:
+            try:
+                found = self._found(component)
+            except FluxbumpError:  # (its own discovery names the problem, when asked for)
+                continue
+            for site in keepable(found):
+                key = (site.file, site.start)
+                names = held[key][1] if key in held else frozenset()
+                held[key] = (site, names | {component.name})
+        self._held_pins = held
+        return held
 
     def _no_wrapper(self, component: Component) -> str:
         """Name the chart that does depend on the upstream, if one does: a renamed wrapper
@@ -378,7 +406,6 @@ class Survey:
                 release_pins=pins, substitutions=self.substitutions,
             )  # fmt: skip
             operator.problems += unversioned
-            set_aside(operator)
             return operator
         if not component.direct and component.wrapper not in self.charts:
             raise UsageError(self._no_wrapper(component))
@@ -423,7 +450,6 @@ class Survey:
         charged = found.unread_charts()
         found.problems += [u.problem(component.name) for u in self.unreadable
                            if u.charts & charged or not u.charts]  # fmt: skip
-        set_aside(found)
         return found
 
     def _adopted(

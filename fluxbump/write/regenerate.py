@@ -5,12 +5,20 @@ the release), but the file is generated, so its new bytes are not a splice: they
 target release's CLI prints with the options that produced the file (``install_flags``). Files
 with the same options share one run. The output must carry the target's header and the same
 components, or nothing is written. A ``kustomization.yaml`` patching the file is not touched:
-its patches apply to the new manifests as they did to the old. A file changed after flux wrote
-it (an ``image:`` the CLI never writes, as gardener/gardener-landscape-kit's templated one) is
-refused before any CLI is fetched: its regeneration would drop the change.
+its patches apply to the new manifests as they did to the old.
+
+A file changed after flux wrote it is refused, nothing written: its regeneration would drop the
+change (an added ``--concurrent=20``, a raised memory limit, a removed Deployment). An
+``image:`` the CLI never writes (gardener/gardener-landscape-kit's templated one) is named
+before any CLI is fetched; any other change by comparing the file with what the CLI of the
+release its header names prints for the same options. Without that CLI (``--offline``, no
+download) nothing proves the file unchanged, so the bump is refused too, saying to pass the CLI.
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
 
 from fluxbump import versions
 from fluxbump.errors import FluxbumpError, ResolutionError, UsageError
@@ -23,14 +31,16 @@ from fluxbump.scan.sites.bootstrap import (
     foreign_image,
     install_flags,
 )
-from fluxbump.scan.sources import SourceFile, line_break, source_of
+from fluxbump.scan.sources import SourceFile, line_break, lines, source_of
+
+Flags = tuple[str, ...]
 
 
 def regenerate_bootstrap(
     plan: Plan,
     sources: dict[str, SourceFile],
     *,
-    flux_cli: str | None,
+    flux_cli: tuple[str, ...],
     releases: str | None,
     offline: bool,
 ) -> list[str]:
@@ -41,7 +51,19 @@ def regenerate_bootstrap(
     release = versions.normalize(headers[0].new)
     for edit in headers:
         _refuse_changed(sources[edit.site.file], release)
-    cli = obtain_cli(release, given=flux_cli, releases=releases, offline=offline)
+
+    @functools.cache
+    def cli_of(version: str) -> FluxCli:
+        return obtain_cli(version, given=flux_cli, releases=releases, offline=offline)
+
+    @functools.cache  # (a fleet's clusters share their options: the CLI runs once for them)
+    def export(version: str, flags: tuple[str, ...]) -> bytes:
+        return cli_of(version).install_export(flags)
+
+    for edit in headers:
+        current = versions.normalize(edit.site.value)
+        _refuse_edited(sources[edit.site.file], current, release, export)
+    cli = cli_of(release)
     printed: dict[tuple[str, ...], bytes] = {}
     for edit in headers:
         text = sources[edit.site.file].text
@@ -65,6 +87,48 @@ def _refuse_changed(source: SourceFile, release: str) -> None:
         f"as Flux {release}'s output would drop that change; regenerate it as the repository "
         "does, or list it under exclude: in .fluxbump.yaml; nothing written"
     )
+
+
+def _refuse_edited(
+    source: SourceFile, current: str, release: str, export: Callable[[str, Flags], bytes]
+) -> None:
+    """Refuse a file that is not what the CLI of the release its header names prints for
+    the file's options (line endings aside): regenerating it would drop what was changed."""
+    flags = (f"--version=v{current}", *install_flags(source.text))
+    shown = "flux install --export " + " ".join(flags)
+    try:
+        printed = export(current, flags).decode("utf-8", "replace")
+    except FluxbumpError as exc:
+        raise type(exc)(
+            f"{source.rel}: fluxbump needs the CLI of Flux {current} to prove the file is what "
+            "it printed (regenerating a file changed since would drop the change): "
+            f"{exc.message} (--flux-cli may be given once per release), or list the file under "
+            "exclude: in .fluxbump.yaml; nothing written"
+        ) from None
+    kept = lines(source.text)
+    line = _first_difference(kept, lines(printed))
+    if line is None:
+        return
+    # (a last line break leaves an empty last "line": the file ends there)
+    ended = line > len(kept) or (line == len(kept) and not kept[-1])
+    found = "(end of file)" if ended else kept[line - 1].strip()
+    raise UsageError(
+        f"{source.rel}:{line}: '{found}' is not what '{shown}' prints there: the file "
+        f"was changed after flux generated it, and regenerating it as Flux {release}'s output "
+        "would drop that change; carry the change to the new release by hand (a kustomize "
+        "patch survives regeneration), or list the file under exclude: in .fluxbump.yaml; "
+        "nothing written"
+    )
+
+
+def _first_difference(kept: list[str], printed: list[str]) -> int | None:
+    """The 1-based first line where the file and the CLI's output differ; None when equal."""
+    for number, (ours, theirs) in enumerate(zip(kept, printed, strict=False), start=1):
+        if ours != theirs:
+            return number
+    if len(kept) == len(printed):
+        return None
+    return min(len(kept), len(printed)) + 1
 
 
 def _checked(cli: FluxCli, flags: tuple[str, ...], components: list[str]) -> bytes:

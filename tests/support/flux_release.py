@@ -34,6 +34,25 @@ def install_stand_in(directory: Path, version: str) -> Path:
     return path
 
 
+def install_printing(directory: Path, version: str, printed: bytes) -> Path:
+    """A ``flux`` of ``version`` whose ``install --export`` prints ``printed`` whatever the
+    options: the CLI a real repository's manifests came from, which the trimmed stand-in's
+    manifests are not (it says the file was not edited since)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "export.yaml").write_bytes(printed)
+    script = (
+        f"#!{sys.executable}\nimport sys\nargs = sys.argv[1:]\n"
+        f"if args == ['version', '--client']:\n    print('flux: v{version}')\n"
+        "elif args[:2] == ['install', '--export']:\n"
+        f"    sys.stdout.buffer.write(open({str(directory / 'export.yaml')!r}, 'rb').read())\n"
+        "else:\n    sys.exit(1)\n"
+    )
+    path = directory / "flux"
+    path.write_text(script, "utf-8")
+    path.chmod(0o755)
+    return path
+
+
 def export(cli: Path, version: str, *flags: str) -> str:
     """What ``flux install --export`` of the stand-in prints (what a repository holds)."""
     argv = [str(cli), "install", "--export", f"--version=v{version}", *flags]

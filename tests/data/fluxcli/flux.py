@@ -53,7 +53,8 @@ def manifests(options: dict[str, str]) -> str:
             f"        - --events-addr=http://notification-controller.{namespace}.svc.{domain}./\n"
             f"        - --watch-all-namespaces={options['--watch-all-namespaces']}\n"
             f"        - --log-level={options['--log-level']}\n"
-            f"        image: {options['--registry']}/{name}:v{VERSION}\n        name: manager\n{spec}"
+            f"        image: {options['--registry']}/{name}:v{VERSION}\n        name: manager\n"
+            f"        resources:\n          limits:\n            memory: 1Gi\n{spec}"
         )
     return "---\n".join(docs)
 

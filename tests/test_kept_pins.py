@@ -278,3 +278,31 @@ def test_an_entry_for_a_chart_no_component_tracks_says_so(tmp_path: Path) -> Non
         f"warning: .fluxbump.yaml:9: {head} 2.4.0: component 'fluxx' is none of this repository's "
         "(flux): correct the name or remove the entry",
     ]
+
+
+def test_one_component_is_checked_alone_beside_entries_for_others(tmp_path: Path) -> None:
+    # ``--component`` narrows the scan to that component's charts; keep entries (one naming
+    # its component, one naming none) are judged there by that component's pins alone.
+    repo = cilium_at_flux_version(tmp_path)
+    keep_omantel(repo, "    component: flux\n  - file: nixos/*\n    value: 9.9.9\n    reason: x\n")
+    alone = run_cli("status", "--offline", "--json", "--component", "flux", "--repo", str(repo))
+    assert alone.code == 0, alone.stdout + alone.stderr
+    kept = sorted((s["file"], s["line"]) for s in json.loads(alone.stdout)["sites"] if "kept" in s)
+    assert kept == [(OMANTEL, 31), (OMANTEL_UMBRELLA, 18)]
+    cilium = run_cli("check", "--offline", "--component", "cilium", "--repo", str(repo))
+    assert cilium.code == 0, cilium.stdout + cilium.stderr
+    assert "kept on purpose" not in cilium.stdout
+
+
+def test_an_entry_naming_no_component_is_judged_by_the_asked_components_pins(
+    tmp_path: Path,
+) -> None:
+    # The whole repository refuses the entry (it matches flux's and cilium's pins); asked for
+    # flux alone, only flux's pins are read, and the entry keeps those.
+    repo = cilium_at_flux_version(tmp_path)
+    keep_omantel(repo)
+    assert run_cli("check", "--offline", "--repo", str(repo)).code == 2
+    alone = run_cli("status", "--offline", "--json", "--component", "flux", "--repo", str(repo))
+    assert alone.code == 0, alone.stdout + alone.stderr
+    kept = sorted((s["file"], s["line"]) for s in json.loads(alone.stdout)["sites"] if "kept" in s)
+    assert kept == [(OMANTEL, 31), (OMANTEL_UMBRELLA, 18)]

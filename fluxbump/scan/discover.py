@@ -35,7 +35,7 @@ from fluxbump.scan.chartsources import foreign_releases
 from fluxbump.scan.detect import Detected, component_for, detect
 from fluxbump.scan.forked import in_two
 from fluxbump.scan.jinja import rendered_names, template_note, template_sources, unread_note
-from fluxbump.scan.kept import Held, KeptPin, keepable, set_aside
+from fluxbump.scan.kept import Held, KeptPin, keepable, loose_rules_touch, set_aside
 from fluxbump.scan.programs import nix_notes, program_files, program_notes, terraform_notes
 from fluxbump.scan.releases import (
     NO_PIN,
@@ -216,6 +216,11 @@ def discover(root: Path, config: Config, component: str | None = None) -> Discov
     return found.discovery(found.component(component))
 
 
+class NotScanned(AssertionError):
+    """A component's discovery asked of a survey ``--component`` narrowed to others: a
+    caller's mistake, except where every component's pins are wanted when known."""
+
+
 @dataclass
 class Survey:
     """One walk of the repository, shared by every component: each file is read once."""
@@ -257,7 +262,8 @@ class Survey:
     chart_sources: list[str] = field(default_factory=list)  # ``ScannedFiles.chart_sources``
     _discoveries: dict[Component, Discovery] = field(default_factory=dict)
     _found_before_keep: dict[Component, Discovery] = field(default_factory=dict)
-    _held_pins: Held | None = None
+    _held_pins: dict[tuple[str, int], tuple[PinSite, frozenset[str]]] = field(default_factory=dict)
+    _held_from: set[Component] = field(default_factory=set)
 
     def component(self, name: str) -> Component:
         return self.select([name])[0]
@@ -315,7 +321,7 @@ class Survey:
         if component not in self._discoveries:
             found = self._found(component)
             if self.config.keep:
-                set_aside(found, self._held())
+                set_aside(found, self._held(self._keep_witnesses(found)))
             self._discoveries[component] = found
         return self._discoveries[component]
 
@@ -324,23 +330,37 @@ class Survey:
             self._found_before_keep[component] = self._discover(component)
         return self._found_before_keep[component]
 
-    def _held(self) -> Held:
-        """Every component's pins ``keep:`` may set aside, by the components holding each
-        (an umbrella's releases are in every component): an entry keeps one component's."""
-        if self._held_pins is not None:
-            return self._held_pins
-        held: dict[tuple[str, int], tuple[PinSite, frozenset[str]]] = {}
-        for component in self.components:
+    def _keep_witnesses(self, found: Discovery) -> list[Component]:
+        """The components whose pins decide which of ``found``'s a keep entry sets aside:
+        ``found``'s own and those the entries name, or every one when an entry naming none
+        matches a pin of ``found`` (``kept.loose_rules_touch``). So ``--component NAME``
+        discovers no other component for entries that name theirs."""
+        if loose_rules_touch(self.config.keep, found):
+            return list(self.components)
+        named = {rule.component for rule in self.config.keep}
+        return [c for c in self.components if c == found.component or c.name in named]
+
+    def _held(self, components: list[Component]) -> Held:
+        """The pins of ``components`` ``keep:`` may set aside, by the components holding
+        each (an umbrella's releases are in every component): an entry keeps one
+        component's. Grown as later discoveries need more components."""
+        for component in components:
+            if component in self._held_from:
+                continue
+            self._held_from.add(component)
             try:
                 found = self._found(component)
             except FluxbumpError:  # (its own discovery names the problem, when asked for)
                 continue
+            except NotScanned:
+                # ``--component`` narrowed the scan: entries are judged by the pins of the
+                # components asked for (a full run refuses one also matching another's)
+                continue
             for site in keepable(found):
                 key = (site.file, site.start)
-                names = held[key][1] if key in held else frozenset()
-                held[key] = (site, names | {component.name})
-        self._held_pins = held
-        return held
+                names = self._held_pins[key][1] if key in self._held_pins else frozenset()
+                self._held_pins[key] = (site, names | {component.name})
+        return self._held_pins
 
     def _no_wrapper(self, component: Component) -> str:
         """Name the chart that does depend on the upstream, if one does: a renamed wrapper
@@ -411,7 +431,7 @@ class Survey:
             raise UsageError(self._no_wrapper(component))
         tracked = tracked_charts(self.charts, [component.wrapper] if component.wrapper else [])
         if self.scanned is not None and not self.scanned.issuperset(tracked):
-            raise AssertionError(f"{component.name}: this survey scanned other components only")
+            raise NotScanned(f"{component.name}: this survey scanned other components only")
         names = set(tracked) or {component.upstream}
         found = Discovery(
             self.root, self.config, component, self.sources, self.charts, tracked,

@@ -59,7 +59,8 @@ def set_aside(found: Discovery, held: Held) -> None:
     rules = found.config.keep
     if not rules:
         return
-    owners = {rule: _owner(rule, held) for rule in rules}
+    sites = keepable(found)
+    owners = {rule: _owner(rule, held) for rule in rules if _touches(rule, sites)}
     loose = found.component.operator or found.component.outside_charts
     apart = _Apart(found, held, owners)
     found.installs = apart(found.installs, installed=True)
@@ -67,6 +68,22 @@ def set_aside(found: Discovery, held: Held) -> None:
     found.direct = apart(found.direct, installed=True)
     found.releases = apart(found.releases, installed=False)
     found.release_pins = apart(found.release_pins, installed=loose)
+
+
+def _touches(rule: KeepRule, sites: list[PinSite]) -> bool:
+    """Whether ``rule`` may keep one of ``sites``: an entry that matches none of a
+    component's pins is judged (and an ambiguous one refused) in the discovery of a
+    component whose pin it does match."""
+    return any(rule.matches(site.file, site.value) for site in sites)
+
+
+def loose_rules_touch(rules: Collection[KeepRule], found: Discovery) -> bool:
+    """Whether an entry naming no component matches one of ``found``'s pins: whether it
+    keeps that pin depends on which components hold every pin it matches, so every
+    component's pins must be known (``Held``); otherwise only the components the entries
+    name, and ``found``'s own, are."""
+    sites = keepable(found)
+    return any(rule.component is None and _touches(rule, sites) for rule in rules)
 
 
 def _owner(rule: KeepRule, held: Held) -> frozenset[str] | None:

@@ -95,7 +95,12 @@ class Command:
     floor: str | None = None  # name of the command it is compared to
     repo_option: bool = True  # append --repo DIR (fluxbump commands)
     ok_codes: tuple[int, ...] = (0,)
-    reference: bool = False  # a floor of another kind, shown with its ratio but judged by no target
+
+    @property
+    def is_fluxbump(self) -> bool:
+        """fluxbump's own run: judged by the targets (a floor, or a reference shown with its
+        ratio to one, is not)."""
+        return self.argv[1:3] == ("-m", "fluxbump")
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,7 @@ class Measure:
     wall: float  # median seconds
     rss_mb: float  # peak over the measured runs
     floor: str | None
-    reference: bool = False  # judged by no target (Command.reference)
+    fluxbump: bool = False  # judged by the targets (Command.is_fluxbump)
 
 
 def commands(wrappers: int = 0) -> list[Command]:
@@ -141,7 +146,6 @@ def commands(wrappers: int = 0) -> list[Command]:
             (sys.executable, "-S", "-c", _READ_EVERY_FILE),
             floor="grep -rl",
             repo_option=False,
-            reference=True,
         ),
         Command(
             FLUX_GREP, ("sh", "-c", f"grep -rlE {pinned} {dirs} >/dev/null"), repo_option=False
@@ -283,7 +287,7 @@ def bench(
         "--version", (sys.executable, "-m", "fluxbump", "--version"), repo_option=False
     )
     wall, rss = measure(version, workdir, runs, env, warmups)
-    results.append(Measure(version.name, None, wall, rss, None))
+    results.append(Measure(version.name, None, wall, rss, None, version.is_fluxbump))
     for size in sizes:
         tree = workdir / f"fleet-{size}"
         shutil.rmtree(tree, ignore_errors=True)  # a run stopped before its end left it
@@ -294,7 +298,9 @@ def bench(
         )
         for command in commands(wrappers):
             wall, rss = measure(command, tree, runs, env, warmups)
-            results.append(Measure(command.name, size, wall, rss, command.floor, command.reference))
+            results.append(
+                Measure(command.name, size, wall, rss, command.floor, command.is_fluxbump)
+            )
         shutil.rmtree(tree)
     return results
 
@@ -329,15 +335,14 @@ def targets(results: Sequence[Measure]) -> list[str]:
     if not sizes:
         return lines
     at = TARGET_SIZE if TARGET_SIZE in sizes else sizes[-1]
-    judged = [m for m in results if m.floor and not m.reference]
+    judged = [m for m in results if m.floor and m.fluxbump]
     for m in judged:
         if m.size == at:
             ratio = m.wall / walls[(m.floor, at)]
             limit = TARGET_WARM_RATIO if m.name == WARM_CHECK else TARGETS_FLOOR_RATIO
             lines.append(_verdict(f"{m.name} <= {limit:.0f}x {m.floor} (N={at})",
                                   ratio, limit, unit="x"))  # fmt: skip
-    floors = ("grep -rl", "grep -rl + sed -i", FLUX_GREP, PYTHON_READ)
-    peak = max(m.rss_mb for m in results if m.name not in floors and m.size in (at, None))
+    peak = max(m.rss_mb for m in results if m.fluxbump and m.size in (at, None))
     lines.append(_verdict(f"peak RSS <= {TARGET_RSS_MB:.0f} MB (N={at})", peak, TARGET_RSS_MB,
                           unit=" MB"))  # fmt: skip
     big = at * 10

@@ -74,17 +74,20 @@ def test_targets_are_judged_at_1000_clusters_and_scaling_to_10000() -> None:
     ratios and peak RSS at 1,000 (a 10,000-cluster peak is no breach) and scaling 10x."""
     from benchmarks.fleet import Measure, targets
 
-    rows = [Measure("--version", None, 0.05, 15.0, None)]
+    rows = [Measure("--version", None, 0.05, 15.0, None, fluxbump=True)]
     for size, scale in ((1000, 1.0), (10000, 20.0)):
         rows += [
             Measure("grep -rl", size, 0.5 * scale, 30.0, None),
-            Measure("status --offline", size, 1.4 * scale, 100.0 * scale, "grep -rl"),
+            Measure("status --offline", size, 1.4 * scale, 100.0 * scale, "grep -rl", True),
+            # a reference floor judged by no target, its peak RSS above the target's
+            Measure("python: read every file", size, 1.2 * scale, 200.0, "grep -rl"),
         ]
     lines = targets(rows)
     assert "met      status --offline <= 3x grep -rl (N=1000): 2.80x" in lines
     assert "met      peak RSS <= 150 MB (N=1000): 100.00 MB" in lines
     assert "NOT met  status --offline N=10000/N=1000 <= 12x: 20.00x" in lines
     assert not any("N=10000)" in line for line in lines)
+    assert not any("python:" in line for line in lines)
 
 
 # --- the block reader gives ruamel's nodes, or gives up ---------------------------------------

@@ -22,6 +22,7 @@ from typing import Any
 
 from fluxbump.crds.archives import DEFAULT_LIMITS
 from fluxbump.errors import UsageError
+from fluxbump.output import one_line
 from fluxbump.scan.sources import MAX_FILE_BYTES, file_kind
 from fluxbump.write.places import Places, places, refuse_work_tree_journal, temp_for
 from fluxbump.write.transaction import (
@@ -96,7 +97,7 @@ def recover(
                 remove_journal(journal, writer)
                 return []
             records = _load_manifest(where)
-            git = _load_git(where, load_git)
+            git = _load_git(where, load_git, {rec.key for rec in records})
             if git is not None and git.committed([rec.key for rec in records]):
                 return _finish_recorded(journal, records, git, writer)
             return _roll_back_recorded(journal, records, git, writer)
@@ -142,7 +143,9 @@ def _journal_bytes(path: Path) -> bytes | None:
         return handle.read()
 
 
-def _load_git(where: Places, load_git: GitLoader | None) -> GitSteps | None:
+def _load_git(where: Places, load_git: GitLoader | None, written: set[str]) -> GitSteps | None:
+    """The journal's git record (None: the run took no git step), whose files are the
+    manifest's (``written``)."""
     path = where.journal / GIT_STATE
     try:
         raw = _journal_bytes(path)
@@ -157,7 +160,27 @@ def _load_git(where: Places, load_git: GitLoader | None) -> GitSteps | None:
         raise UsageError(
             f"{where.journal} records git steps; run 'fluxbump to' (or sync) to recover it"
         )
+    _refuse_foreign_paths(path, state, written)
     return load_git(where, state)
+
+
+def _refuse_foreign_paths(record: Path, state: dict[str, Any], written: set[str]) -> None:
+    """The record's ``paths`` (the files the run staged) are those whose index entries
+    undoing and finishing set to HEAD's; the run staged only files it wrote, which its
+    manifest lists. One more, in a record another hand wrote, had the user's staged change
+    to a file the run never touched reset: refused before anything is touched."""
+    paths = state.get("paths")
+    listed = paths if isinstance(paths, list) else []  # (no list: a run that took no step)
+    foreign = next((p for p in listed if isinstance(p, str) and p not in written), None)
+    if foreign is None:  # (a path that is no string: the git record's reader refuses it)
+        return
+    raise UsageError(
+        f"{record} names {one_line(foreign)} as a file the interrupted fluxbump run staged, "
+        "but its manifest does not list it as written by that run, so recovery would reset "
+        "its index entry (a change staged to it would be lost): the index, branches and "
+        "every file are left as they are; if that record is not this clone's, remove it and "
+        f"re-run to restore the files (or remove {record.parent} to keep them)"
+    )
 
 
 def _finish_recorded(

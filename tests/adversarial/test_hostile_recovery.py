@@ -13,7 +13,7 @@ import pytest
 
 from fluxbump.write import recovery
 from fluxbump.write.places import places
-from fluxbump.write.transaction import CRASH_ENV, GIT_STATE
+from fluxbump.write.transaction import CRASH_ENV, GIT_STATE, MANIFEST
 from tests.adversarial.harness import git_out, git_state, leftovers
 from tests.support.crash_cli import SMALL, fluxbump_cmd, run, run_here
 from tests.support.fixtures import INCIDENT, make_fleet
@@ -162,3 +162,73 @@ def test_a_file_swapped_after_recovery_looked_at_it_is_refused_unread(
     assert {k: v for k, v in git_state(root).files.items() if k != first} == {
         k: v for k, v in before.files.items() if k != first
     }
+
+
+@pytest.mark.parametrize("point", ["rename:1", "git:6"], ids=["undone", "finished"])
+def test_a_git_record_naming_a_file_the_run_did_not_write_leaves_its_staged_change(
+    tmp_path: Path, index_server: HelmServer, point: str
+) -> None:
+    """The git record's ``paths`` (the files the run staged) are those whose index entries
+    recovery sets to HEAD's. One more, in a record another hand wrote, had the user's staged
+    change to a file the run never wrote reset, by the undo (killed before its commit; the
+    record claiming one) and the finish (killed after it) alike. Only the manifest's files
+    are the run's: the record is refused, naming it and that file, and the index, refs,
+    files and journal stay as they are."""
+    cache = tmp_path / "cache"
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    killed_bump(root, index_server, cache, point)
+    journal = places(root).journal
+    written = [entry["path"] for entry in json.loads((journal / MANIFEST).read_text())["files"]]
+    foreign = "README.md"  # tracked, never a pin-site
+    assert foreign not in written and git_out(root, "ls-files", foreign) == foreign
+    (root / foreign).write_text("the user's staged change\n")
+    git_out(root, "add", foreign)
+    staged = git_out(root, "diff", "--cached", "--", foreign)
+    recorded = json.loads((journal / GIT_STATE).read_text())
+    forged = {"steps": ["branch", "commit"]} if point == "rename:1" else {}
+    record = _rewrite_record(root, paths=[*recorded["paths"], foreign], **forged)
+    before, entries = git_state(root), sorted(os.listdir(journal))
+    proc = run_here(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run"), cache)
+    assert git_out(root, "diff", "--cached", "--", foreign) == staged
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert proc.stderr == (
+        f"error: {record} names {foreign} as a file the interrupted fluxbump run staged, but "
+        "its manifest does not list it as written by that run, so recovery would reset its "
+        "index entry (a change staged to it would be lost): the index, branches and every "
+        "file are left as they are; if that record is not this clone's, remove it and re-run "
+        f"to restore the files (or remove {journal} to keep them)\n"
+    )
+    assert git_state(root) == before and sorted(os.listdir(journal)) == entries
+
+
+@pytest.mark.parametrize("into", ["fifo", "link"])
+@pytest.mark.parametrize("name", [MANIFEST, GIT_STATE])
+def test_a_journal_record_swapped_as_recovery_opens_it_is_refused_promptly(
+    tmp_path: Path, index_server: HelmServer, name: str, into: str
+) -> None:
+    """The manifest or git record swapped for a FIFO (whose open by path waited for ever) or a
+    symlink (read through) at the moment recovery opens it, after its look at the journal's
+    entries: the CLI, in a child that a hang ends at a timeout, refuses it in one line naming
+    it (exit 2), and the repository and the journal's other entries are left as they are."""
+    cache = tmp_path / "cache"
+    root = make_fleet(tmp_path / "repo", INCIDENT, git=True, **SMALL)
+    killed_bump(root, index_server, cache)
+    journal = places(root).journal
+    entry, outside = journal / name, tmp_path / name
+    outside.write_bytes(entry.read_bytes())  # the same record: only the link differs
+    kept = {p.name: p.read_bytes() for p in journal.iterdir() if p.name != name}
+    before = git_state(root)
+    argv = ("to", "2.4.0", "--dry-run", "--repo", str(root), "--helm-repo", index_server.base_url)
+    target = "fifo" if into == "fifo" else str(outside)
+    proc = run_swapped(entry, target, CLI, *argv, FLUXBUMP_CACHE_DIR=str(cache))
+    assert entry.is_fifo() if into == "fifo" else entry.is_symlink()
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    what = "a FIFO" if into == "fifo" else "a symlink"
+    assert proc.stderr == (
+        f"error: {entry}: {what} in the journal of an interrupted run, where fluxbump makes "
+        f"only regular files; it never reads or writes through one: inspect {journal} (its "
+        "backup.bin holds the contents from before that run), then remove it; nothing was "
+        "written\n"
+    )
+    assert git_state(root) == before
+    assert {p.name: p.read_bytes() for p in journal.iterdir() if p.name != name} == kept

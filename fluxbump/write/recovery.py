@@ -129,10 +129,17 @@ def _odd_entry(path: Path, mode: int) -> UsageError:
     )
 
 
-def _journal_bytes(path: Path) -> bytes | None:
+# The largest manifest or git record recovery reads: one of 200,000 files (a real one takes
+# about 300 bytes a file). Read whole, one of gigabytes (a journal another hand wrote) ended
+# every later run in MemoryError.
+RECORD_LIMIT = 64 * 1024 * 1024
+
+
+def _journal_bytes(path: Path, limit: int = RECORD_LIMIT, *, refuse: bool = True) -> bytes | None:
     """A journal entry's bytes (None: absent), opened as the regular file it must be: the
     entry swapped for a symlink or a FIFO since ``_refuse_odd_entries`` looked (by someone
-    who can write the git directory) is refused as that look refuses it."""
+    who can write the git directory) is refused as that look refuses it. At most ``limit``
+    bytes: a longer entry is refused (``refuse``), else only its first ``limit`` are read."""
     try:
         fd = open_regular(path)
     except NotRegular as odd:
@@ -140,7 +147,19 @@ def _journal_bytes(path: Path) -> bytes | None:
     if fd is None:
         return None
     with os.fdopen(fd, "rb") as handle:
-        return handle.read()
+        # (its size first: a refused entry is not read at all; then the read's length, for
+        # one growing meanwhile)
+        oversized = refuse and os.fstat(fd).st_size > limit
+        data = b"" if oversized else handle.read(limit + 1)
+    if len(data) <= limit and not oversized:
+        return data
+    if not refuse:
+        return data[:limit]
+    raise UsageError(
+        f"{path}: larger than any record fluxbump writes ({limit // (1024 * 1024)} MiB), so it "
+        f"is not read: inspect {path.parent} (its {BACKUP} holds the contents from before "
+        "that run), then remove it; nothing was written"
+    )
 
 
 def _load_git(where: Places, load_git: GitLoader | None, written: set[str]) -> GitSteps | None:
@@ -214,7 +233,7 @@ def _roll_back_recorded(
         if not rec.old_sha256:  # created by the run: removed again
             restore.append((rec, None))
             continue
-        old = _backup_of(rec, backups)
+        old = _backup_of(rec, backups, records)
         if old is None or sha256(old) != rec.old_sha256:
             raise UsageError(
                 f"{rec.backup} is missing or damaged, so {rec.key} cannot be restored; "
@@ -270,10 +289,14 @@ def _digest_regular(rec: _Recorded) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def _backup_of(rec: _Recorded, backups: dict[Path, bytes | None]) -> bytes | None:
-    """The entry's old bytes, reading each backup file once (all entries share one)."""
+def _backup_of(
+    rec: _Recorded, backups: dict[Path, bytes | None], records: list[_Recorded]
+) -> bytes | None:
+    """The entry's old bytes, reading each backup file once (all entries share one), no
+    further than the records' contents end in it: a longer one costs no more memory."""
     if rec.backup not in backups:
-        backups[rec.backup] = _journal_bytes(rec.backup)
+        end = max(r.offset + r.size for r in records if r.backup == rec.backup)
+        backups[rec.backup] = _journal_bytes(rec.backup, end, refuse=False)
     data = backups[rec.backup]
     if data is None:
         return None

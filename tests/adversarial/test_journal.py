@@ -356,3 +356,59 @@ def test_a_journal_entry_swapped_after_the_check_is_never_read_through(
     assert again.stderr == _odd_entry(entry, what)
     assert snapshot_with_links(root) == tree and git_state(root) == state
     assert [_journal_listing(journal)] == swapped
+
+
+def _in_2_gib(cmd: list[str]) -> list[str]:
+    """``python -m fluxbump …`` in a child that caps its own address space at 2 GiB: a
+    read of a 4 GiB journal entry fails there, whatever memory the machine has."""
+    assert cmd[1:3] == ["-m", "fluxbump"], cmd
+    limit = f"resource.setrlimit(resource.RLIMIT_AS, ({2 << 30}, {2 << 30}))"
+    argv = f"sys.argv = ['fluxbump', *{cmd[3:]!r}]"
+    return [cmd[0], "-c", f"import resource, runpy, sys; {limit}; {argv}; "
+            "runpy.run_module('fluxbump', run_name='__main__')"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "git.json"])
+def test_a_journal_record_of_gigabytes_is_refused_unread(
+    tmp_path: Path, index_server: HelmServer, name: str
+) -> None:
+    """A record far larger than any fluxbump writes (sparse here: 4 GiB costing no disk) was
+    read whole, and the recovering run ended in MemoryError (or, with the memory, in a JSON
+    error); it is refused unread in one line naming it, and nothing is touched."""
+    from fluxbump.write.recovery import RECORD_LIMIT
+
+    root, cache, journal = _killed(tmp_path, index_server)
+    entry = journal / name
+    with entry.open("ab") as record:
+        record.truncate(4 << 30)
+    tree, state = snapshot_with_links(root), git_state(root)
+
+    def others() -> dict[str, bytes]:  # (the record itself is never read here either)
+        return {p.name: p.read_bytes() for p in journal.iterdir() if p.name != name}
+
+    listing = others()
+    again = run(_in_2_gib(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run")), cache)
+    assert again.returncode == 2, again.stdout + again.stderr
+    assert again.stderr == (
+        f"error: {entry}: larger than any record fluxbump writes ({RECORD_LIMIT >> 20} MiB), "
+        f"so it is not read: inspect {journal} (its backup.bin holds the contents from before "
+        "that run), then remove it; nothing was written\n"
+    )
+    assert snapshot_with_links(root) == tree and git_state(root) == state
+    assert others() == listing
+    assert entry.stat().st_size == 4 << 30
+
+
+def test_a_backup_grown_past_its_contents_costs_only_what_it_holds(
+    tmp_path: Path, index_server: HelmServer
+) -> None:
+    """The backup is read no further than the manifest's contents end in it: bytes after
+    them (4 GiB, sparse) were read too, and recovery ended in MemoryError."""
+    root, cache, journal = _killed(tmp_path, index_server)
+    assert git_out(root, "status", "--porcelain")  # (the killed run left its writes)
+    with (journal / "backup.bin").open("ab") as backup:
+        backup.truncate(4 << 30)
+    again = run(_in_2_gib(fluxbump_cmd(root, index_server, "to", "2.4.0", "--dry-run")), cache)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert git_out(root, "status", "--porcelain") == ""
+    assert not journal.exists()

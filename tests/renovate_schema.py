@@ -23,7 +23,7 @@ from typing import Any
 ROOT_KEYS = ("customManagers", "packageRules")
 MANAGER_KEYS = (
     "customType", "description", "fileMatch", "managerFilePatterns", "matchStrings",
-    "datasourceTemplate", "depNameTemplate", "versioningTemplate", "registryUrlTemplate",
+    "matchStringsStrategy", "datasourceTemplate", "depNameTemplate", "versioningTemplate", "registryUrlTemplate",
 )  # fmt: skip
 RULE_KEYS = (
     "description", "matchManagers", "matchDatasources", "matchDepNames", "matchFileNames",

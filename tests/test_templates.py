@@ -111,6 +111,8 @@ PLACEHOLDERS = {
         "terraform_instance_patterns",
         "operator_manifest_patterns",
         "operator_manifest_strings",
+        "operator_artifact_patterns",
+        "operator_artifact_strings",
         "timoni_patterns",
         "upstream",
         "helm_repo",

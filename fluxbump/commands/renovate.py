@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fluxbump import versions
-from fluxbump.commands.renovate_lines import operator_manifest_string
+from fluxbump.commands.renovate_lines import operator_artifact_strings, operator_manifest_string
 from fluxbump.components import FLUX_INSTALL_URL
 from fluxbump.config import CI_PIPELINES, Config, load_config
 from fluxbump.errors import UsageError
@@ -28,7 +28,7 @@ from fluxbump.scan.sites.fluxcli import ACTION_FILES, DOWNLOAD, IMAGE
 from fluxbump.scan.sites.installscript import INSTALL_SCRIPT
 from fluxbump.scan.sites.kustomizeremote import ASSET as ASSET_OWNER
 from fluxbump.scan.sites.kustomizeremote import COMMAND_OWNERS, is_kustomization
-from fluxbump.scan.sites.operator import MANIFEST_OWNER
+from fluxbump.scan.sites.operator import ARTIFACT_OWNER, MANIFEST_OWNER
 from fluxbump.scan.sources import SourceFile, glob_tokens
 
 if TYPE_CHECKING:
@@ -111,7 +111,8 @@ def found_kinds(tree: Survey) -> set[str]:
     kinds |= {"ansible-helm"} if _ansible_chart_pins(tree) else set()
     kinds |= {"cli-download"} if _download_pins(tree) else set()
     kinds |= {"terraform-instance"} if _terraform_instance_pins(tree) else set()
-    kinds |= {"operator-manifest"} if _operator_manifest_pins(tree) else set()
+    kinds |= {"operator-manifest"} if _operator_pins(tree, MANIFEST_OWNER) else set()
+    kinds |= {"operator-artifact"} if _operator_pins(tree, ARTIFACT_OWNER) else set()
     kinds |= {"timoni"} if _timoni_pins(tree) else set()
     for site in tree.release_pins():
         if floats(site):  # ``latest``, a branch: no version for Renovate to move
@@ -163,11 +164,11 @@ def _timoni_pins(tree: Survey) -> list[PinSite]:
     ]
 
 
-def _operator_manifest_pins(tree: Survey) -> list[PinSite]:
-    """The exact flux-operator release manifests a kustomization or script applies."""
-    return [
-        s for s in tree.operator_pins() if s.owner == MANIFEST_OWNER and versions.is_pin(s.value)
-    ]
+def _operator_pins(tree: Survey, owner: str) -> list[PinSite]:
+    """The exact flux-operator releases of one kind outside its charts: the release manifests
+    a kustomization or script applies (``MANIFEST_OWNER``), the distribution artifacts a
+    FluxInstance or the flux-instance chart's values name (``ARTIFACT_OWNER``)."""
+    return [s for s in tree.operator_pins() if s.owner == owner and versions.is_pin(s.value)]
 
 
 def _is_command_pin(site: PinSite) -> bool:
@@ -238,9 +239,11 @@ def _add_kinds(document: dict[str, Any], tree: Survey, *, legacy: bool) -> None:
             command_variable_strings=json.dumps(_variable_strings(tree, variables)),
             ansible_helm_patterns=files(charts),
             terraform_instance_patterns=files(_terraform_instance_pins(tree)),
-            operator_manifest_patterns=files(_operator_manifest_pins(tree)),
+            operator_manifest_patterns=files(_operator_pins(tree, MANIFEST_OWNER)),
+            operator_artifact_patterns=files(_operator_pins(tree, ARTIFACT_OWNER)),
             timoni_patterns=files(_timoni_pins(tree)),
             operator_manifest_strings=json.dumps([operator_manifest_string()]),
+            operator_artifact_strings=json.dumps(operator_artifact_strings()),
             ansible_helm_strings=json.dumps(_ansible_chart_strings(tree, charts)),
             upstream=flux.upstream if flux is not None else config.upstream,
             helm_repo=flux.helm_repo if flux is not None else "",

@@ -8,7 +8,13 @@ of separators and whole words, none of them the excluded ones (``other_word``).
 
 from __future__ import annotations
 
-from fluxbump.scan.sites.operator import FETCH_WORDS, PRINT_WORDS, manifest_url
+from fluxbump.scan.sites.operator import (
+    ARTIFACT_TAG_ENDS,
+    FETCH_WORDS,
+    PRINT_WORDS,
+    artifact_reference,
+    manifest_url,
+)
 
 # One character that is no word character (ASCII, as RE2 and JavaScript read ``\w``) and no
 # line break; the last one before a URL is no ``.``, ``/`` or ``-`` either (the scan's
@@ -33,6 +39,23 @@ def operator_manifest_string() -> str:
     fetch = "(?:" + "|".join(FETCH_WORDS) + ")"
     command = rf"(?:/?|{opening}){fetch}(?:{_SEPARATOR}{body})?{_LAST}"
     return rf"(?:^|\n)[ \t]*(?:{listed}|{key}|{command}){_OPERATOR_MANIFEST}"
+
+
+# A line that is no comment (``#``, ``//``: operator._COMMENTED), from its first character that
+# is no blank, without its line break: the scan ends a line at LF or a CR (sources.line_start).
+# The break before it is read, the one after it is not, so the next line is the next match. It
+# never matches no text: Renovate's loop of ``exec`` would read that match again and again (and
+# stop after 10,000), as ``lastIndex`` does not move past it.
+_NOT_COMMENT_LINE = r"(?:[\r\n]|^)[ \t]*(?:[^#/ \t\r\n][^\r\n]*|/(?:[^/\r\n][^\r\n]*)?)"
+
+
+def operator_artifact_strings() -> list[str]:
+    """flux-operator's distribution artifact at a release's tag, as
+    ``operator.manifests_artifacts`` reads it, for the ``recursive`` strategy: each line that
+    is no comment, then each artifact in it. What ends the tag is read (RE2 has no lookahead):
+    a character that is no more of it and no ``@``, or the line's end."""
+    ends = rf"(?:[^{ARTIFACT_TAG_ENDS}]|$)"
+    return [_NOT_COMMENT_LINE, artifact_reference("?<currentValue>") + ends]
 
 
 def other_word(excluded: tuple[str, ...]) -> str:

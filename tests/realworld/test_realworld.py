@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import renovate_regex
 from tests.support.cli_runner import Outcome, run_cli, run_process
 from tests.support.fixtures import init_git, snapshot
 from tests.support.flux_release import install_printing, install_stand_in
@@ -26,6 +27,7 @@ from tests.support.independent_scan import (
     Facts,
     FluxPin,
     Release,
+    artifact_pins,
 )
 from tests.support.independent_scan import scan as scan_tree
 
@@ -1059,6 +1061,40 @@ def test_each_exact_pin_of_a_jinja_template_is_named_and_the_template_left_as_wr
     assert (instance, "17", "v0.56.0") in named  # flux-operator's distribution artifact
     changed = {rel for rel, *_ in line_changes(before, snapshot(root))}
     assert changed == {p.file for p in scan(SNAPSHOTS / name).flux_pins if p.exact}
+
+
+def _naming_the_operator_artifact(name: str) -> bool:
+    return any(b"flux-operator-manifests" in f.read_bytes()
+               for f in (SNAPSHOTS / name).rglob("*") if f.is_file())  # fmt: skip
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if _naming_the_operator_artifact(n)])
+def test_renovate_s_artifact_manager_reads_exactly_the_artifacts_the_oracle_finds(
+    name: str, tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # mirceanton's artifact at v0.46.0 beside charts at 0.58.1 (check exits 1), Diaoul's and
+    # xunholy's with their charts, gavinmcfall's (its Jinja template of the file is named, not
+    # moved: no pin); aenix's and 1ab-io's at :latest pin nothing, and get no manager
+    root = work_copy(name, tmp_path)
+    init_git(root)
+    expected = artifact_pins(root)
+    config = run_cli("renovate-config", "--repo", str(root), env=cache)
+    assert config.code == 0, config.stderr
+    dep = "ghcr.io/controlplaneio-fluxcd/flux-operator-manifests"
+    managers = [m for m in json.loads(config.stdout)["customManagers"]
+                if m.get("depNameTemplate") == dep]  # fmt: skip
+    if not expected:
+        assert managers == []
+        return
+    (manager,) = managers
+    assert manager["managerFilePatterns"] == sorted({rel for rel, _ in expected})
+    # every YAML file read (not only those it names): it finds no other artifact in them
+    read = {
+        (f.relative_to(root).as_posix(), value)
+        for f in root.rglob("*.y*ml") if ".git" not in f.relative_to(root).parts
+        for value in renovate_regex.values(manager, f.read_text("utf-8", errors="replace"))
+    }  # fmt: skip
+    assert read == expected
 
 
 KRATIX = "syntasso-kratix"

@@ -902,6 +902,16 @@ _ARTIFACT_TAG = re.compile(
 )
 
 
+def artifact_pins(root: Path) -> set[tuple[str, str]]:
+    """(file, tag) of each flux-operator distribution artifact at a release's tag that the
+    YAML files under ``root`` name (what Renovate's manager of it must read)."""
+    found = set()
+    for rel in _yaml_files(root):
+        loaded = _load(root / rel)
+        found |= {(rel, tag) for tag in _artifacts(loaded or [])}
+    return found
+
+
 def _artifacts(documents: list[Any]) -> list[str]:
     """The tag of each ``artifact:`` value naming flux-operator's distribution artifact, at
     any depth of any document (a FluxInstance's ``spec.distribution``, the flux-instance

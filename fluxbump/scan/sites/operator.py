@@ -110,14 +110,27 @@ def release_manifests(source: SourceFile) -> list[PinSite]:
     return sites
 
 
-# The operator's distribution artifact at a release's tag; ``:latest`` names no release, and a
-# digest after the tag (``:v0.58.1@sha256:…``) decides the artifact whatever the tag says.
+# What may follow the artifact's tag: no more of a tag, and no ``@`` (a digest after the tag,
+# ``:v0.58.1@sha256:…``, decides the artifact whatever the tag says).
+ARTIFACT_TAG_ENDS = r"\w.@-"
+
+
+def artifact_reference(group: str) -> str:
+    """The distribution artifact at a release's tag as a pattern (``:latest`` names no
+    release), the tag in ``(group…)``: ``?P<version>`` here, ``?<currentValue>`` in Renovate's
+    manager (commands/renovate_lines.py), so that both read the same references."""
+    return (  # (a quote unescaped: JavaScript's unicode-mode regexes refuse ``\\"``)
+        r"""oci://[^\s"'`]*?/controlplaneio-fluxcd/flux-operator-manifests:"""
+        rf"({group}v?[0-9]+\.[0-9]+\.[0-9]+(?:-[\w.]+)?)"
+    )
+
+
 _ARTIFACT = re.compile(
-    r"oci://[^\s\"'`]*?/controlplaneio-fluxcd/flux-operator-manifests:"
-    r"(?P<version>v?[0-9]+\.[0-9]+\.[0-9]+(?:-[\w.]+)?)(?![\w.@-])",
-    re.ASCII,
+    rf"{artifact_reference('?P<version>')}(?![{ARTIFACT_TAG_ENDS}])",
+    re.ASCII,  # (words as RE2 and JavaScript read them, as Renovate's manager does)
 )
 ARTIFACT_OWNER = "distribution artifact"
+# A line that is a comment (Renovate's manager spells the same rule: renovate_lines.py).
 _COMMENTED = re.compile(r"^[ \t]*(?:#|//)")
 
 

@@ -22,8 +22,8 @@ def validate_script(where: str) -> str:
     )
 
 
-def repository(root: Path, where: str) -> Path:
-    return write_repo(root, {VALIDATE: validate_script(where), ".tool-versions": "flux2 2.4.0\n"})
+def repository(root: Path, where: str, script: str = VALIDATE) -> Path:
+    return write_repo(root, {script: validate_script(where), ".tool-versions": "flux2 2.4.0\n"})
 
 
 def test_to_moves_the_schemas_download_with_the_cli(tmp_path: Path) -> None:
@@ -60,3 +60,17 @@ def test_the_latest_schemas_are_no_pin_but_are_named(tmp_path: Path) -> None:
     moved = run_cli("to", "2.5.1", "--offline", "--no-git", "--repo", str(repo))
     assert moved.code == 0, moved.stdout + moved.stderr
     assert (repo / VALIDATE).read_text("utf-8") == validate_script("latest/download")
+
+
+def test_a_bash_script_is_read_as_a_shell_script(tmp_path: Path) -> None:
+    # justingarfield/home-ops keeps its kubeconform run in scripts/flux/flux-validate.bash
+    # (curl …/download/v2.0.1/crd-schemas.tar.gz beside a v2.1.2 bootstrap): no release_pins
+    # glob named a ``.bash`` file, so the pin was neither checked nor moved.
+    script = "scripts/flux/flux-validate.bash"
+    repo = repository(tmp_path / "repo", "download/v2.3.0", script)
+    check = run_cli("check", "--offline", "--repo", str(repo))
+    assert check.code == 1, check.stdout + check.stderr
+    assert any(line.startswith(f"{script}:4: ") for line in check.stdout.splitlines())
+    moved = run_cli("to", "2.5.1", "--offline", "--no-git", "--repo", str(repo))
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert snapshot(repo)[script].decode() == validate_script("download/v2.5.1")

@@ -74,3 +74,28 @@ def test_a_bash_script_is_read_as_a_shell_script(tmp_path: Path) -> None:
     moved = run_cli("to", "2.5.1", "--offline", "--no-git", "--repo", str(repo))
     assert moved.code == 0, moved.stdout + moved.stderr
     assert snapshot(repo)[script].decode() == validate_script("download/v2.5.1")
+
+
+def test_to_names_the_nix_hash_it_leaves_beside_a_moved_schemas_download(tmp_path: Path) -> None:
+    # A Nix program that validates with kubeconform fetches the schemas as a fixed-output
+    # derivation: the moved URL beside the old hash fails the build, or, with the old file
+    # in the store under that hash, validates against the old release's schemas. The CLI's
+    # download had its hash named; the schemas' was passed over (no warning).
+    program = "nix/validate-flux.nix"
+    hashed = '    hash = "sha256-mRey8M8vanOCaGprO3oZZbYPfPDTXgTFFCgbgtoMp5g=";\n'
+    text = (
+        "{ pkgs }:\n"
+        "pkgs.fetchurl {\n"
+        f'    url = "{SCHEMAS.format("download/v2.4.0")}";\n'
+        f"{hashed}"
+        "}\n"
+    )
+    repo = write_repo(tmp_path / "repo", {program: text, ".tool-versions": "flux2 2.4.0\n"})
+    moved = run_cli("to", "2.5.1", "--offline", "--no-git", "--repo", str(repo))
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (
+        f"warning: {program}:4: a sha256 digest beside the Flux crd-schemas.tar.gz download "
+        "moved to 2.5.1 is still the old asset's: replace it with the hash 'nix store "
+        "prefetch-file URL' prints"
+    ) in moved.stderr.splitlines()
+    assert snapshot(repo)[program].decode() == text.replace("v2.4.0", "v2.5.1")  # hash kept

@@ -137,6 +137,7 @@ class Config:
         "**/kustomization.yml",
         "**/Kustomization",
         "**/*.sh",  # bootstrap scripts: ``helm install`` of flux-operator's charts
+        "**/*.bash",  # the same, named for bash (justingarfield/home-ops's flux-validate.bash)
         # Taskfiles (and their includes) and Makefiles: ``kubectl apply -k`` of Flux's manifests
         "**/Taskfile*.yml",
         "**/Taskfile*.yaml",

@@ -31,13 +31,17 @@ images:
 """
 
 
+def _moved_saying(repo: Path, words: str) -> list[str]:
+    """The lines with ``words`` that ``to 2.8.5`` printed (it must succeed)."""
+    moved = run_cli("to", "2.8.5", "--repo", str(repo), "--offline", "--no-git")
+    assert moved.code == 0, moved.stdout + moved.stderr
+    return [line for line in moved.stderr.splitlines() if words in line]
+
+
 def test_a_bump_names_each_controller_image_a_kustomization_pins(tmp_path: Path) -> None:
     repo = write_repo(tmp_path / "repo", {KUSTOMIZATION: KUSTOMIZATION_TEXT})
     before = snapshot(repo)
-    moved = run_cli("to", "2.8.5", "--repo", str(repo), "--offline", "--no-git")
-    assert moved.code == 0, moved.stdout + moved.stderr
-    said = [line for line in moved.stderr.splitlines() if "the kustomization runs" in line]
-    assert said == [
+    assert _moved_saying(repo, "the kustomization runs") == [
         f"warning: {KUSTOMIZATION}:6: the kustomization runs helm-controller at v1.4.5 whatever "
         "release the Flux manifests it applies are of; fluxbump does not move it: set it to "
         "the helm-controller of Flux 2.8.5 (its install.yaml names each controller's tag)",
@@ -53,3 +57,70 @@ def test_a_bump_names_each_controller_image_a_kustomization_pins(tmp_path: Path)
     again = run_cli("to", "2.8.5", "--repo", str(repo), "--offline", "--no-git")
     assert again.code == 0, again.stdout + again.stderr
     assert "the kustomization runs" not in again.stderr
+
+
+INSTANCE = "clusters/prod/flux-instance.yaml"
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+INSTANCE_TEXT = f"""\
+apiVersion: fluxcd.controlplane.io/v1
+kind: FluxInstance
+metadata:
+  name: flux
+  namespace: flux-system
+spec:
+  distribution:
+    version: "2.8.4"
+    registry: ghcr.io/fluxcd
+  kustomize:
+    patches:
+      - patch: |
+          - op: replace
+            path: /spec/template/spec/containers/0/image
+            value: "ghcr.io/fluxcd/source-controller:v1.8.1@{DIGEST}"
+        target:
+          kind: Deployment
+          name: source-controller
+      - patch: |
+          - op: replace
+            path: /spec/template/spec/containers/0/image
+            value: ghcr.io/fluxcd/helm-controller:v1.5.3
+        target:
+          kind: Deployment
+          name: helm-controller
+"""
+BOOTSTRAP = "bootstrap/kustomization.yaml"
+BOOTSTRAP_TEXT = """\
+resources:
+  - https://github.com/fluxcd/flux2/manifests/install?ref=v2.8.4
+patches:
+  - patch: |
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: kustomize-controller
+      spec:
+        template:
+          spec:
+            containers:
+              - name: manager
+                image: registry.example.com/mirror/fluxcd/kustomize-controller:v1.8.2
+"""
+
+
+def test_a_bump_names_each_controller_image_a_patch_sets(tmp_path: Path) -> None:
+    """devopscoop/fluxcd-template pins every controller in its FluxInstance's
+    ``kustomize.patches`` (tag and digest, "run ./update_flux-instance.sh to refresh both"):
+    ``to`` moved ``distribution.version`` and passed, leaving the old controllers to run
+    under the new release's CRDs, and said nothing of them."""
+    repo = write_repo(tmp_path / "repo", {INSTANCE: INSTANCE_TEXT, BOOTSTRAP: BOOTSTRAP_TEXT})
+    assert _moved_saying(repo, "a patch runs") == [
+        f"warning: {BOOTSTRAP}:14: a patch runs kustomize-controller at v1.8.2 whatever release "
+        "the Flux manifests it patches are of; fluxbump does not move it: set it to v1.8.3, "
+        "the kustomize-controller of Flux 2.8.5",
+        f"warning: {INSTANCE}:15: a patch runs source-controller at v1.8.1 whatever release the "
+        "Flux manifests it patches are of; fluxbump does not move it: set it to v1.8.2, the "
+        "source-controller of Flux 2.8.5",
+    ]  # not helm-controller: v1.5.3 is 2.8.5's own
+    after = snapshot(repo)
+    assert after[INSTANCE].decode() == INSTANCE_TEXT.replace('"2.8.4"', '"2.8.5"')
+    assert after[BOOTSTRAP].decode() == BOOTSTRAP_TEXT.replace("ref=v2.8.4", "ref=v2.8.5")

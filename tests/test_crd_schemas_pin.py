@@ -22,8 +22,8 @@ def validate_script(where: str) -> str:
     )
 
 
-def repository(root: Path, where: str) -> Path:
-    return write_repo(root, {VALIDATE: validate_script(where), ".tool-versions": "flux2 2.4.0\n"})
+def repository(root: Path, where: str, script: str = VALIDATE) -> Path:
+    return write_repo(root, {script: validate_script(where), ".tool-versions": "flux2 2.4.0\n"})
 
 
 def test_to_moves_the_schemas_download_with_the_cli(tmp_path: Path) -> None:
@@ -60,3 +60,42 @@ def test_the_latest_schemas_are_no_pin_but_are_named(tmp_path: Path) -> None:
     moved = run_cli("to", "2.5.1", "--offline", "--no-git", "--repo", str(repo))
     assert moved.code == 0, moved.stdout + moved.stderr
     assert (repo / VALIDATE).read_text("utf-8") == validate_script("latest/download")
+
+
+def test_a_bash_script_is_read_as_a_shell_script(tmp_path: Path) -> None:
+    # justingarfield/home-ops keeps its kubeconform run in scripts/flux/flux-validate.bash
+    # (curl …/download/v2.0.1/crd-schemas.tar.gz beside a v2.1.2 bootstrap): no release_pins
+    # glob named a ``.bash`` file, so the pin was neither checked nor moved.
+    script = "scripts/flux/flux-validate.bash"
+    repo = repository(tmp_path / "repo", "download/v2.3.0", script)
+    check = run_cli("check", "--offline", "--repo", str(repo))
+    assert check.code == 1, check.stdout + check.stderr
+    assert any(line.startswith(f"{script}:4: ") for line in check.stdout.splitlines())
+    moved = run_cli("to", "2.5.1", "--offline", "--no-git", "--repo", str(repo))
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert snapshot(repo)[script].decode() == validate_script("download/v2.5.1")
+
+
+def test_to_names_the_nix_hash_it_leaves_beside_a_moved_schemas_download(tmp_path: Path) -> None:
+    # A Nix program that validates with kubeconform fetches the schemas as a fixed-output
+    # derivation: the moved URL beside the old hash fails the build, or, with the old file
+    # in the store under that hash, validates against the old release's schemas. The CLI's
+    # download had its hash named; the schemas' was passed over (no warning).
+    program = "nix/validate-flux.nix"
+    hashed = '    hash = "sha256-mRey8M8vanOCaGprO3oZZbYPfPDTXgTFFCgbgtoMp5g=";\n'
+    text = (
+        "{ pkgs }:\n"
+        "pkgs.fetchurl {\n"
+        f'    url = "{SCHEMAS.format("download/v2.4.0")}";\n'
+        f"{hashed}"
+        "}\n"
+    )
+    repo = write_repo(tmp_path / "repo", {program: text, ".tool-versions": "flux2 2.4.0\n"})
+    moved = run_cli("to", "2.5.1", "--offline", "--no-git", "--repo", str(repo))
+    assert moved.code == 0, moved.stdout + moved.stderr
+    assert (
+        f"warning: {program}:4: a sha256 digest beside the Flux crd-schemas.tar.gz download "
+        "moved to 2.5.1 is still the old asset's: replace it with the hash 'nix store "
+        "prefetch-file URL' prints"
+    ) in moved.stderr.splitlines()
+    assert snapshot(repo)[program].decode() == text.replace("v2.4.0", "v2.5.1")  # hash kept

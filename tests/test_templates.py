@@ -54,7 +54,7 @@ SYNC_FILES = [
     "**/*.tf", "**/*.tfvars", "**/terragrunt.hcl",  # Terraform, and Terragrunt's inputs
     "**/*.cue", "**/gotk-components.yaml",  # *.cue: Timoni bundles
     "**/kustomization.yaml", "**/kustomization.yml", "**/Kustomization",  # remote flux2 installs
-    "**/*.sh",  # bootstrap scripts installing flux-operator's charts
+    "**/*.sh", "**/*.bash",  # bootstrap scripts installing flux-operator's charts
     "**/Taskfile*.yml", "**/Taskfile*.yaml", "**/.taskfiles/**/*.yml",  # kubectl apply -k
     "**/.taskfiles/**/*.yaml", "**/Makefile", "**/*.mk",  # of Flux's manifests
     "**/*.yaml.gotmpl", "**/*.yml.gotmpl",  # helmfile templates

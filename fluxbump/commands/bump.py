@@ -391,7 +391,7 @@ def _execute(
                 )
                 result.warnings += result.crds.warnings
             _migrate(tree, flux, loaded.index, options, result)
-            result.warnings += _overridden_controllers(tree, flux.release)
+            result.warnings += _overridden_controllers(tree, flux.found, flux.release)
         result.notes += regenerate_bootstrap(
             plan, tree.sources, flux_cli=options.flux_cli, releases=options.flux_releases,
             offline=options.offline,
@@ -865,23 +865,33 @@ def _left_behind(tree: Survey, plan: Plan) -> list[str]:
     return [*left_behind(moved, read), *generated]
 
 
-def _overridden_controllers(tree: Survey, release: str) -> list[PlacedWarning]:
-    """The Flux controller images the repository's kustomizations pin (``images:``), which
-    keep running at their tags after Flux moves (``scan/sites/controllerimages.py``)."""
-    from fluxbump.scan.sites.controllerimages import controller_overrides, overridden_controllers
+def _overridden_controllers(tree: Survey, found: Discovery, release: str) -> list[PlacedWarning]:
+    """The Flux controller images the repository's kustomizations pin (``images:``) and the
+    patches of its kustomizations and FluxInstances set, which keep running at their tags
+    after Flux moves (``scan/sites/controllerimages.py``)."""
+    from fluxbump.scan.sites import controllerimages as images
     from fluxbump.scan.sites.kustomizeremote import is_kustomization
     from fluxbump.scan.sources import read_source
 
-    overrides = []
-    for rel in tree.readable_release_pin_files():
-        if not is_kustomization(rel):
-            continue
+    kustomizations = [rel for rel in tree.readable_release_pin_files() if is_kustomization(rel)]
+    # (a FluxInstance a script or Terraform writes is no YAML of the file: not read here)
+    instances = {
+        s.file
+        for s in found.release_pins
+        if s.role is Role.INSTANCE and s.file.endswith((".yaml", ".yml"))
+    }
+    overrides, patched = [], []
+    for rel in sorted({*kustomizations, *instances}):
         try:  # (not kept in tree.sources: the files the bump may write)
             source = tree.sources.get(rel) or read_source(tree.root, rel)
-            overrides += controller_overrides(source)
         except UsageError:  # unreadable: release_pins names it
             continue
-    return overridden_controllers(overrides, release)
+        overrides += images.controller_overrides(source)
+        patched += images.patched_controllers(source)
+    return [
+        *images.overridden_controllers(overrides, release),
+        *images.patched_controller_warnings(patched, release),
+    ]
 
 
 def stale_after(

@@ -395,7 +395,7 @@ def _holds_commands(glob: str) -> bool:
     CI workflows and pipelines (not kustomizations, Terraform, tool versions or generated
     manifests)."""
     name = glob.rsplit("/", 1)[-1]
-    commands = name.endswith((".sh", ".mk")) or "askfile" in glob or name == "Makefile"
+    commands = name.endswith((".sh", ".bash", ".mk")) or "askfile" in glob or name == "Makefile"
     return commands or "/workflows/" in glob or glob in CI_PIPELINES
 
 

@@ -5,7 +5,10 @@ manifests through a kustomization whose ``images:`` entries send each controller
 at a tag of their own. Those tags, not the manifests', are what runs: after a bump of the
 manifests (a regenerated ``gotk-components.yaml``, a moved ``?ref=``) the controllers stay at
 the old tags, under the new release's CRDs. A controller's tag is not a Flux release, so
-fluxbump does not move it; a bump names each one it leaves (``overridden_controllers``).
+fluxbump does not move it; a bump names each one it leaves (``overridden_controllers``). A
+patch that sets a controller's image (a FluxInstance's ``spec.kustomize.patches``, a
+kustomization's ``patches``) does the same; a bump names each one that is not the target's
+controller (``patched_controllers``).
 
 A component vector lists the same images as data a generator reads (gardener-landscape-kit's
 ``componentvector/components.yaml``: ``ociImage: {repository: ghcr.io/fluxcd/helm-controller,
@@ -21,17 +24,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from fluxbump import versions
 from fluxbump.pins import PinSite, PlacedWarning, Role, yaml_site
-from fluxbump.scan.controllerfiles import releases_of
+from fluxbump.scan.controllerfiles import controller_tag, releases_of
 from fluxbump.scan.sites.kustomizeremote import is_kustomization
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
 
 # Flux's controller images by name, from any registry or mirror path (``ghcr.io/fluxcd/…``,
 # ``registry1.dso.mil/ironbank/fluxcd/…``, ``docker.io/fluxcd/…``).
-_CONTROLLER = re.compile(
-    r"(?:^|/)fluxcd/(?P<name>(?:source|kustomize|helm|notification|image-reflector|"
-    r"image-automation)-controller|source-watcher)$"
+_NAME = (
+    r"(?P<name>(?:source|kustomize|helm|notification|image-reflector|image-automation)"
+    r"-controller|source-watcher)"
+)
+_CONTROLLER = re.compile(rf"(?:^|/)fluxcd/{_NAME}$")
+# The same image at a tag (and maybe a digest) in a patch's text (``value: "ghcr.io/fluxcd/
+# source-controller:v1.9.2@sha256:…"`` of a JSON 6902 op, ``image:`` of a strategic merge).
+_PATCHED_IMAGE = re.compile(
+    rf"(?<![\w./-])(?:[\w.-]+(?::\d+)?/)*fluxcd/{_NAME}:(?P<tag>v?\d+\.\d+\.\d+[\w.+-]*)"
 )
 _OVERRIDES = ("newTag", "digest")
 # What a file holding such an image names (the cluster pass's byte test).
@@ -92,6 +102,60 @@ def overridden_controllers(
         )
         for o in overrides
     ]
+
+
+def patched_controllers(source: SourceFile) -> list[ControllerOverride]:
+    """Each Flux controller image at a tag that a patch sets: a FluxInstance's
+    (``spec.kustomize.patches``, applied by flux-operator over the manifests of its
+    ``distribution.version``) or a kustomization's (``patches``, over ``gotk-components.yaml``
+    or a remote ``manifests/install``). The patched image is what runs, whatever release the
+    manifests are of (devopscoop/fluxcd-template pins each controller by tag and digest so)."""
+    if not may_hold_controller_tag(source.raw):
+        return []
+    found = []
+    for root in blockyaml.compose_all(source.text, source.rel):
+        if yamldoc.text_of(yamldoc.child(root, "kind")) == "FluxInstance":
+            patches = yamldoc.walk(root, ("spec", "kustomize", "patches"))
+        elif is_kustomization(source.rel):
+            patches = yamldoc.child(root, "patches")
+        else:
+            continue
+        for _, entry in yamldoc.items(patches):
+            patch = yamldoc.child(entry, "patch")
+            if not yamldoc.is_scalar(patch):  # (a ``path:`` names a file of its own)
+                continue
+            # The marks span the scalar's text in the file: each image's own line is named.
+            for m in _PATCHED_IMAGE.finditer(
+                source.text, patch.start_mark.index, patch.end_mark.index
+            ):
+                line = source.text.count("\n", 0, m.start()) + 1
+                found.append(ControllerOverride(source.rel, line, m["name"], m["tag"]))
+    return found
+
+
+def patched_controller_warnings(
+    patched: list[ControllerOverride], release: str
+) -> list[PlacedWarning]:
+    """A warning at each patched image that is not the controller Flux ``release`` ships."""
+    warnings = []
+    for p in patched:
+        tag = controller_tag(release, p.controller)
+        if tag is not None and versions.normalize(tag) == versions.normalize(p.value):
+            continue
+        wanted = (
+            f"{tag}, the {p.controller} of Flux {release}"
+            if tag is not None
+            else f"the {p.controller} of Flux {release} (its install.yaml names each tag)"
+        )
+        warnings.append(
+            PlacedWarning(
+                p.file,
+                p.line,
+                f"a patch runs {p.controller} at {p.value} whatever release the Flux "
+                f"manifests it patches are of; fluxbump does not move it: set it to {wanted}",
+            )
+        )
+    return warnings
 
 
 def may_hold_controller_tag(raw: bytes) -> bool:

@@ -328,13 +328,19 @@ def left_behind(
     return warnings
 
 
-# The install manifests' release assets, by the owner of a pin that downloads one.
-_MANIFEST_ASSETS = {ASSET: "install.yaml", TARBALL: "manifests.tar.gz"}
+# The other release assets (the install manifests, the CRD schemas kubeconform checks
+# against), by the owner of a pin that downloads one.
+_MANIFEST_ASSETS = {
+    ASSET: "install.yaml",
+    TARBALL: "manifests.tar.gz",
+    SCHEMAS: "crd-schemas.tar.gz",
+}
 
 
 def _downloaded(owner: str) -> str:
-    """The release asset a pin of ``owner`` downloads ("" when none): the CLI's, or the
-    install manifests', whose digest beside the download is as stale once moved."""
+    """The release asset a pin of ``owner`` downloads ("" when none): the CLI's, the
+    install manifests' or the CRD schemas', whose digest beside the download is as stale
+    once moved."""
     if owner.startswith(DOWNLOAD):
         return "CLI"
     return next((name for asset, name in _MANIFEST_ASSETS.items() if asset in owner), "")

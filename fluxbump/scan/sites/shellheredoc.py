@@ -21,7 +21,7 @@ from fluxbump.scan.sites import scalar_span
 from fluxbump.scan.sites.kustomizeremote import COMMENT
 from fluxbump.scan.sources import SourceFile
 
-# The files read so: shell scripts (the ``release_pins`` glob ``**/*.sh``).
+# The files read so: shell scripts (the ``release_pins`` globs ``**/*.sh``, ``**/*.bash``).
 SCRIPTS = (".sh", ".bash")
 
 # A heredoc's opener: ``<<TAG``, ``<<-TAG``, ``<< 'TAG'``, ``<<"TAG"`` (not a here-string,

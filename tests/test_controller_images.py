@@ -124,3 +124,22 @@ def test_a_bump_names_each_controller_image_a_patch_sets(tmp_path: Path) -> None
     after = snapshot(repo)
     assert after[INSTANCE].decode() == INSTANCE_TEXT.replace('"2.8.4"', '"2.8.5"')
     assert after[BOOTSTRAP].decode() == BOOTSTRAP_TEXT.replace("ref=v2.8.4", "ref=v2.8.5")
+
+
+def test_a_kustomization_that_is_no_yaml_costs_only_its_warnings(tmp_path: Path) -> None:
+    """A kustomization naming a controller image in text that is no YAML (a patch block
+    left open) was composed for its patches outside the guard of its read: ``to`` stopped
+    at it with exit 2, though ``check`` passed and the file holds no pin."""
+    broken = (
+        "kind: Kustomization\npatches:\n  - patch: |\n      - op: replace\n        value: "
+        "ghcr.io/fluxcd/source-controller:v1.0.0\n    target: {kind: Deployment\n  bad: [\n"
+    )
+    other = "clusters/staging/kustomization.yaml"
+    repo = write_repo(tmp_path / "repo", {INSTANCE: INSTANCE_TEXT, other: broken})
+    assert run_cli("check", "--repo", str(repo), "--offline").code == 0
+    assert _moved_saying(repo, "a patch runs") == [
+        f"warning: {INSTANCE}:15: a patch runs source-controller at v1.8.1 whatever release the "
+        "Flux manifests it patches are of; fluxbump does not move it: set it to v1.8.2, the "
+        "source-controller of Flux 2.8.5",
+    ]
+    assert snapshot(repo)[other].decode() == broken

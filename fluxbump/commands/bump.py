@@ -884,10 +884,10 @@ def _overridden_controllers(tree: Survey, found: Discovery, release: str) -> lis
     for rel in sorted({*kustomizations, *instances}):
         try:  # (not kept in tree.sources: the files the bump may write)
             source = tree.sources.get(rel) or read_source(tree.root, rel)
-        except UsageError:  # unreadable: release_pins names it
+            overrides += images.controller_overrides(source)
+            patched += images.patched_controllers(source)
+        except UsageError:  # unreadable, or no YAML: release_pins names it, not this warning
             continue
-        overrides += images.controller_overrides(source)
-        patched += images.patched_controllers(source)
     return [
         *images.overridden_controllers(overrides, release),
         *images.patched_controller_warnings(patched, release),

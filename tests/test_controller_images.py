@@ -8,6 +8,7 @@ nothing of them, so the old controllers kept running under the new release's CRD
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.support.cli_runner import run_cli
@@ -143,3 +144,33 @@ def test_a_kustomization_that_is_no_yaml_costs_only_its_warnings(tmp_path: Path)
         "source-controller of Flux 2.8.5",
     ]
     assert snapshot(repo)[other].decode() == broken
+
+
+def test_check_names_each_patched_controller_not_of_the_installed_release(tmp_path: Path) -> None:
+    """A FluxInstance at 2.8.5 whose patch runs source-controller v1.8.1 (2.8.4's): ``check``
+    said nothing of it. It warns (file:line, the tag to set; in ``--json`` too) and still
+    passes, as for the other controller drift it names; a range installs no exact release."""
+    files = {
+        INSTANCE: INSTANCE_TEXT.replace('"2.8.4"', '"2.8.5"'),
+        BOOTSTRAP: BOOTSTRAP_TEXT.replace("ref=v2.8.4", "ref=v2.8.5"),
+    }
+    repo = write_repo(tmp_path / "repo", files)
+    checked = run_cli("check", "--repo", str(repo), "--offline")
+    assert checked.code == 0, checked.stdout + checked.stderr
+    said = [
+        (BOOTSTRAP, 14, "a patch runs kustomize-controller at v1.8.2, but the repository "
+         "installs Flux 2.8.5, whose kustomize-controller is v1.8.3: set it to v1.8.3"),
+        (INSTANCE, 15, "a patch runs source-controller at v1.8.1, but the repository installs "
+         "Flux 2.8.5, whose source-controller is v1.8.2: set it to v1.8.2"),
+    ]  # fmt: skip
+    patched = [line for line in checked.stderr.splitlines() if "a patch runs" in line]
+    assert patched == [f"warning: {rel}:{line}: {message}" for rel, line, message in said]
+    as_json = run_cli("check", "--repo", str(repo), "--offline", "--json")
+    assert as_json.code == 0, as_json.stdout + as_json.stderr
+    warnings = json.loads(as_json.stdout)["warnings"]
+    assert [w for w in warnings if "a patch runs" in w["message"]] == [
+        {"file": rel, "line": line, "message": message} for rel, line, message in said
+    ]
+    ranged = write_repo(tmp_path / "ranged", {INSTANCE: INSTANCE_TEXT.replace('"2.8.4"', '"2.x"')})
+    loose = run_cli("check", "--repo", str(ranged), "--offline")
+    assert "a patch runs" not in loose.stderr, loose.stderr

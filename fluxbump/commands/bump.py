@@ -870,24 +870,14 @@ def _overridden_controllers(tree: Survey, found: Discovery, release: str) -> lis
     patches of its kustomizations and FluxInstances set, which keep running at their tags
     after Flux moves (``scan/sites/controllerimages.py``)."""
     from fluxbump.scan.sites import controllerimages as images
-    from fluxbump.scan.sites.kustomizeremote import is_kustomization
     from fluxbump.scan.sources import read_source
 
-    kustomizations = [rel for rel in tree.readable_release_pin_files() if is_kustomization(rel)]
-    # (a FluxInstance a script or Terraform writes is no YAML of the file: not read here)
-    instances = {
-        s.file
-        for s in found.release_pins
-        if s.role is Role.INSTANCE and s.file.endswith((".yaml", ".yml"))
-    }
-    overrides, patched = [], []
-    for rel in sorted({*kustomizations, *instances}):
-        try:  # (not kept in tree.sources: the files the bump may write)
-            source = tree.sources.get(rel) or read_source(tree.root, rel)
-            overrides += images.controller_overrides(source)
-            patched += images.patched_controllers(source)
-        except UsageError:  # unreadable, or no YAML: release_pins names it, not this warning
-            continue
+    def read(rel: str) -> SourceFile:  # (not kept in tree.sources: the files the bump may write)
+        return tree.sources.get(rel) or read_source(tree.root, rel)
+
+    files = images.image_files(tree.readable_release_pin_files(), found.release_pins)
+    finders = (images.controller_overrides, images.patched_controllers)
+    overrides, patched = images.controllers_of(files, read, finders)
     return [
         *images.overridden_controllers(overrides, release),
         *images.patched_controller_warnings(patched, release),

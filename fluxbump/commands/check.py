@@ -190,6 +190,7 @@ def _checked(
         )
         warnings += floating_warnings(found.release_pins())
         warnings += provider_warnings(found.provider_constraints(), release)
+        warnings += _patched_controllers(found, release)
     warnings += unversioned_warnings(found.unversioned_bootstraps(), found.provider_constraints())
     warnings += _operator_charts_apart(discoveries)
     warnings += _controller_files(found)
@@ -273,6 +274,16 @@ def _controller_files(found: Survey) -> list[PlacedWarning]:
     generated = stale_generated(pins, found.roles.chart_templates, found.read_if_there)
     vendored = vendored_installs(found.readable_release_pin_files(), found.read_if_there)
     return generated + vendored
+
+
+def _patched_controllers(found: Survey, release: str | None) -> list[PlacedWarning]:
+    """The Flux controller images patches set at a tag other than the installed release's
+    controller (``scan/sites/controllerimages.py``): a warning, as ``to`` names them."""
+    from fluxbump.scan.sites import controllerimages as images
+
+    files = images.image_files(found.readable_release_pin_files(), found.release_pins())
+    [patched] = images.controllers_of(files, found.read_if_there, [images.patched_controllers])
+    return images.drifted_patches(patched, release)
 
 
 def _pending_journal(repo: Path) -> tuple[str, ...]:

@@ -8,7 +8,8 @@ the old tags, under the new release's CRDs. A controller's tag is not a Flux rel
 fluxbump does not move it; a bump names each one it leaves (``overridden_controllers``). A
 patch that sets a controller's image (a FluxInstance's ``spec.kustomize.patches``, a
 kustomization's ``patches``) does the same; a bump names each one that is not the target's
-controller (``patched_controllers``).
+controller (``patched_controllers``), and ``check`` each one that is not the installed
+release's (``drifted_patches``).
 
 A component vector lists the same images as data a generator reads (gardener-landscape-kit's
 ``componentvector/components.yaml``: ``ociImage: {repository: ghcr.io/fluxcd/helm-controller,
@@ -22,9 +23,11 @@ when the table knows it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from fluxbump import versions
+from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, PlacedWarning, Role, yaml_site
 from fluxbump.scan.controllerfiles import controller_tag, releases_of
 from fluxbump.scan.sites.kustomizeremote import is_kustomization
@@ -131,6 +134,57 @@ def patched_controllers(source: SourceFile) -> list[ControllerOverride]:
                 line = source.text.count("\n", 0, m.start()) + 1
                 found.append(ControllerOverride(source.rel, line, m["name"], m["tag"]))
     return found
+
+
+def image_files(readable: Iterable[str], pins: Iterable[PinSite]) -> list[str]:
+    """The files whose controller images ``controllers_of`` reads: the kustomizations among
+    the readable release pin files, and the YAML files of the FluxInstance pins ``pins``
+    (one a script or Terraform writes is no YAML of its file: not read)."""
+    kustomizations = {rel for rel in readable if is_kustomization(rel)}
+    instances = {
+        s.file for s in pins if s.role is Role.INSTANCE and s.file.endswith((".yaml", ".yml"))
+    }
+    return sorted(kustomizations | instances)
+
+
+Finder = Callable[[SourceFile], list["ControllerOverride"]]
+
+
+def controllers_of(
+    files: Iterable[str], read: Callable[[str], SourceFile | None], finders: Sequence[Finder]
+) -> list[list[ControllerOverride]]:
+    """What each of ``finders`` (``controller_overrides``, ``patched_controllers``) finds in
+    ``files``, each file read once. A file ``read`` cannot give, or that is no YAML, gives
+    none: release_pins names it, and it must never stop ``check`` or ``to``."""
+    found: list[list[ControllerOverride]] = [[] for _ in finders]
+    for rel in files:
+        try:
+            source = read(rel)
+            for finder, into in zip(finders, found, strict=True):
+                into += finder(source) if source is not None else []
+        except UsageError:
+            continue
+    return found
+
+
+def drifted_patches(patched: list[ControllerOverride], release: str | None) -> list[PlacedWarning]:
+    """``check``: a warning at each patched image that is not the controller of the
+    installed Flux ``release``, when that release is exact and the table knows its tag
+    (the manifests the patch replaces are that release's; its image runs instead)."""
+    warnings = []
+    for p in patched:
+        tag = controller_tag(release, p.controller) if release is not None else None
+        if tag is None or versions.normalize(tag) == versions.normalize(p.value):
+            continue
+        warnings.append(
+            PlacedWarning(
+                p.file,
+                p.line,
+                f"a patch runs {p.controller} at {p.value}, but the repository installs Flux "
+                f"{release}, whose {p.controller} is {tag}: set it to {tag}",
+            )
+        )
+    return warnings
 
 
 def patched_controller_warnings(

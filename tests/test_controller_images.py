@@ -9,6 +9,7 @@ nothing of them, so the old controllers kept running under the new release's CRD
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 from tests.support.cli_runner import run_cli
@@ -174,3 +175,55 @@ def test_check_names_each_patched_controller_not_of_the_installed_release(tmp_pa
     ranged = write_repo(tmp_path / "ranged", {INSTANCE: INSTANCE_TEXT.replace('"2.8.4"', '"2.x"')})
     loose = run_cli("check", "--repo", str(ranged), "--offline")
     assert "a patch runs" not in loose.stderr, loose.stderr
+
+
+HELM_RELEASE = "clusters/prod/flux-instance/helmrelease.yaml"
+# The FluxInstance's spec given as the flux-instance chart's ``instance`` values.
+SPEC = INSTANCE_TEXT.split("spec:\n", 1)[1]
+HELM_RELEASE_TEXT = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: flux-instance
+  namespace: flux-system
+spec:
+  interval: 1h
+  chartRef:
+    kind: OCIRepository
+    name: flux-instance
+  values:
+    instance:
+""" + textwrap.indent(SPEC, "      ")
+APP = "kubernetes/apps/flux-system/flux-instance/app"
+VALUES_FROM_FILES = {
+    f"{APP}/helmrelease.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+    "metadata:\n  name: flux-instance\nspec:\n  interval: 1h\n  chartRef:\n"
+    "    kind: OCIRepository\n    name: flux-instance\n  valuesFrom:\n"
+    "    - kind: ConfigMap\n      name: flux-instance-values\n",
+    f"{APP}/kustomization.yaml": "kind: Kustomization\nresources:\n  - ./helmrelease.yaml\n"
+    "configMapGenerator:\n  - name: flux-instance-values\n    files:\n"
+    "      - values.yaml=./helm/values.yaml\n",
+    f"{APP}/helm/values.yaml": "instance:\n"
+    + textwrap.indent(SPEC, "  ").replace("2.8.4", "2.8.5"),
+}
+
+
+def test_the_flux_instance_charts_patches_are_read_as_a_flux_instances(tmp_path: Path) -> None:
+    """The same patches given to the flux-instance chart (a HelmRelease's
+    ``spec.values.instance.kustomize.patches``, or the values file its ``valuesFrom`` is
+    generated of), which the chart writes into its FluxInstance: neither ``to`` nor ``check``
+    read them."""
+    repo = write_repo(tmp_path / "repo", {HELM_RELEASE: HELM_RELEASE_TEXT})
+    assert _moved_saying(repo, "a patch runs") == [
+        f"warning: {HELM_RELEASE}:21: a patch runs source-controller at v1.8.1 whatever release "
+        "the Flux manifests it patches are of; fluxbump does not move it: set it to v1.8.2, "
+        "the source-controller of Flux 2.8.5",
+    ]
+    assert snapshot(repo)[HELM_RELEASE].decode() == HELM_RELEASE_TEXT.replace("2.8.4", "2.8.5")
+    fed = write_repo(tmp_path / "fed", VALUES_FROM_FILES)
+    checked = run_cli("check", "--repo", str(fed), "--offline")
+    assert checked.code == 0, checked.stdout + checked.stderr
+    assert [line for line in checked.stderr.splitlines() if "a patch runs" in line] == [
+        f"warning: {APP}/helm/values.yaml:10: a patch runs source-controller at v1.8.1, but "
+        "the repository installs Flux 2.8.5, whose source-controller is v1.8.2: set it to v1.8.2"
+    ]

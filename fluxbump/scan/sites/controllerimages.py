@@ -25,11 +25,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fluxbump import versions
 from fluxbump.errors import UsageError
 from fluxbump.pins import PinSite, PlacedWarning, Role, yaml_site
 from fluxbump.scan.controllerfiles import controller_tag, releases_of
+from fluxbump.scan.sites.fluxinstance import deploys_flux_instance
 from fluxbump.scan.sites.kustomizeremote import is_kustomization
 from fluxbump.scan.sources import SourceFile
 from fluxbump.yamlio import blockyaml, yamldoc
@@ -47,6 +49,8 @@ _PATCHED_IMAGE = re.compile(
     rf"(?<![\w./-])(?:[\w.-]+(?::\d+)?/)*fluxcd/{_NAME}:(?P<tag>v?\d+\.\d+\.\d+[\w.+-]*)"
 )
 _OVERRIDES = ("newTag", "digest")
+# The flux-instance chart's values that become its FluxInstance's ``spec.kustomize.patches``.
+_IN_VALUES = ("instance", "kustomize", "patches")
 # What a file holding such an image names (the cluster pass's byte test).
 NEEDED = tuple(
     f"fluxcd/{name}".encode()
@@ -110,20 +114,14 @@ def overridden_controllers(
 def patched_controllers(source: SourceFile) -> list[ControllerOverride]:
     """Each Flux controller image at a tag that a patch sets: a FluxInstance's
     (``spec.kustomize.patches``, applied by flux-operator over the manifests of its
-    ``distribution.version``) or a kustomization's (``patches``, over ``gotk-components.yaml``
+    ``distribution.version``; or the flux-instance chart's, ``_patches_of``) or a kustomization's (``patches``, over ``gotk-components.yaml``
     or a remote ``manifests/install``). The patched image is what runs, whatever release the
     manifests are of (devopscoop/fluxcd-template pins each controller by tag and digest so)."""
     if not may_hold_controller_tag(source.raw):
         return []
     found = []
     for root in blockyaml.compose_all(source.text, source.rel):
-        if yamldoc.text_of(yamldoc.child(root, "kind")) == "FluxInstance":
-            patches = yamldoc.walk(root, ("spec", "kustomize", "patches"))
-        elif is_kustomization(source.rel):
-            patches = yamldoc.child(root, "patches")
-        else:
-            continue
-        for _, entry in yamldoc.items(patches):
+        for _, entry in yamldoc.items(_patches_of(source, root)):
             patch = yamldoc.child(entry, "patch")
             if not yamldoc.is_scalar(patch):  # (a ``path:`` names a file of its own)
                 continue
@@ -134,6 +132,21 @@ def patched_controllers(source: SourceFile) -> list[ControllerOverride]:
                 line = source.text.count("\n", 0, m.start()) + 1
                 found.append(ControllerOverride(source.rel, line, m["name"], m["tag"]))
     return found
+
+
+def _patches_of(source: SourceFile, root: Any) -> Any:
+    """The patches node of one document: a FluxInstance's, a flux-instance HelmRelease's
+    values' (``spec.values.instance.kustomize.patches``, which the chart writes into its
+    FluxInstance), a kustomization's, or the flux-instance chart's values file's (a file of
+    no kind read only as the file of a FluxInstance pin, ``image_files``); None else."""
+    kind = yamldoc.text_of(yamldoc.child(root, "kind"))
+    if kind == "FluxInstance":
+        return yamldoc.walk(root, ("spec", "kustomize", "patches"))
+    if kind == "HelmRelease" and deploys_flux_instance(root):
+        return yamldoc.walk(root, ("spec", "values", *_IN_VALUES))
+    if is_kustomization(source.rel):
+        return yamldoc.child(root, "patches")
+    return yamldoc.walk(root, _IN_VALUES) if kind is None else None
 
 
 def image_files(readable: Iterable[str], pins: Iterable[PinSite]) -> list[str]:

@@ -373,7 +373,7 @@ def _object_pins(source: SourceFile, index: int, root: Any) -> list[PinSite]:
     if kind == "FluxInstance" and api.startswith(resourceset.API_GROUP):
         path: yamldoc.YamlPath = ("spec", "distribution", "version")
         owner = f"FluxInstance {object_name(root)}"
-    elif kind == "HelmRelease" and _deploys_flux_instance(root):
+    elif kind == "HelmRelease" and deploys_flux_instance(root):
         path, owner = VALUES_PATH, f"{object_name(root)} values"
     else:
         return []
@@ -497,7 +497,7 @@ def _values_pins(values: SourceFile, paths: Sequence[tuple[tuple[str, ...], str]
     return sites
 
 
-def _deploys_flux_instance(root: Any) -> bool:
+def deploys_flux_instance(root: Any) -> bool:
     """A HelmRelease of the chart by name, or by a ``chartRef`` to a source named after it
     (an OCIRepository of ``oci://ghcr.io/controlplaneio-fluxcd/charts/flux-instance``)."""
     chart = yamldoc.text_of(yamldoc.walk(root, ("spec", "chart", "spec", "chart"))) or ""

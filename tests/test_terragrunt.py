@@ -208,7 +208,10 @@ def test_a_child_s_own_input_wins_over_the_terragrunt_hcl_it_includes(tmp_path: 
     # string path names a file beside it. The child's own key is the one Terragrunt passes.
     parent = 'inputs = {\n  flux_version = "v2.0.0"\n}\n'
     child = ROOT_CHILD.replace('("root.hcl")', "()").replace("CLUSTER", "prod")
-    own = 'include {\n  path = "../common.hcl"\n}\n\n' + FLUX_CALL
+    own = 'include { path = "../common.hcl" }\n\n' + FLUX_CALL
+    # merge_strategy = "no_merge": Terragrunt passes none of the included file's inputs
+    unmerged = 'include {\n  path = "../common.hcl"\n  merge_strategy = "no_merge"\n}\n\n'
+    unmerged += ROOT_CHILD.replace("../../../", "../../").split("\n\n", 1)[1]
     repo = repository(
         tmp_path,
         {
@@ -217,11 +220,12 @@ def test_a_child_s_own_input_wins_over_the_terragrunt_hcl_it_includes(tmp_path: 
             "live/prod/flux/terragrunt.hcl": child,
             "live/common.hcl": parent.replace("v2.0.0", "v2.1.0"),
             "live/dev/terragrunt.hcl": own,
+            "live/lab/terragrunt.hcl": unmerged,
         },
     )
     assert {(row[0], row[1], row[3]) for row in rows(repo)} == {
         ("live/terragrunt.hcl", 2, "v2.0.0"),
-        ("live/dev/terragrunt.hcl", 11, "v2.4.0"),  # not common.hcl's v2.1.0
+        ("live/dev/terragrunt.hcl", 9, "v2.4.0"),  # not common.hcl's v2.1.0 (nor for lab)
     }
 
 

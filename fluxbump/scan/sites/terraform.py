@@ -276,7 +276,11 @@ def _calls_with_includes(
 
 
 _INCLUDE = re.compile(r'^\ufeff?[ \t]*include(?:[ \t]+"[^"\n]*")?[ \t]*\{', re.MULTILINE)
-_INCLUDE_PATH = re.compile(r"^[ \t]*path[ \t]*=[ \t]*(?P<path>[^#\r\n]*?)[ \t]*(?:#.*|//.*)?\r?$")
+# (a quoted path may hold ``//``, which elsewhere opens a comment)
+_INCLUDE_PATH = re.compile(
+    r'^[ \t]*path[ \t]*=[ \t]*(?P<path>"[^"\r\n]*"|[^#\r\n]*?)[ \t]*(?:#.*|//.*)?\r?$'
+)
+_NO_MERGE = re.compile(r'^[ \t]*merge_strategy[ \t]*=[ \t]*"no_merge"')
 # ``find_in_parent_folders()`` (Terragrunt looks for ``terragrunt.hcl``) or of one literal
 # name; a fallback argument or any other function is an expression this does not evaluate.
 _FIND_IN_PARENTS = re.compile(r'find_in_parent_folders\([ \t]*(?:"(?P<name>[^"$%\\\n]+)"[ \t]*)?\)')
@@ -289,7 +293,10 @@ def included_files(source: SourceFile, known: set[str]) -> list[str]:
     error."""
     found = []
     for block in _INCLUDE.finditer(source.text):
-        for start, line in _top_level_lines(source.text, block.end())[0]:
+        entries = object_entries(source.text, block.end())[0]  # (one-line blocks too)
+        if any(_NO_MERGE.match(line) for _, line in entries):
+            continue  # Terragrunt merges none of its configuration into the child's
+        for start, line in entries:
             match = _INCLUDE_PATH.match(line)
             if match is None:
                 continue

@@ -130,7 +130,7 @@ class Config:
         "**/.devcontainer.json",
         "**/*.tf",
         "**/*.tfvars",  # the value of a Flux version given as ``var.NAME``
-        "**/terragrunt.hcl",  # ... or as the ``inputs`` Terragrunt calls its module with
+        "**/*.hcl",  # ... or as the ``inputs`` of a terragrunt.hcl, or of the root.hcl it includes
         "**/*.cue",  # Timoni bundles: the flux-aio module's version
         "**/gotk-components.yaml",
         "**/kustomization.yaml",  # a remote fluxcd/flux2 resource installs a release

@@ -51,7 +51,7 @@ SYNC_FILES = [
     "**/mise.toml", "**/.mise.toml", "**/mise.*.toml", "**/.mise.*.toml", "**/.config/mise.toml",
     "**/.config/mise/config.toml", "**/aqua.yaml", "**/aqua.yml", "**/.aqua.yaml",
     "**/devcontainer.json", "**/.devcontainer.json",  # a Dev Container's Flux CLI feature
-    "**/*.tf", "**/*.tfvars", "**/terragrunt.hcl",  # Terraform, and Terragrunt's inputs
+    "**/*.tf", "**/*.tfvars", "**/*.hcl",  # Terraform, and Terragrunt's inputs
     "**/*.cue", "**/gotk-components.yaml",  # *.cue: Timoni bundles
     "**/kustomization.yaml", "**/kustomization.yml", "**/Kustomization",  # remote flux2 installs
     "**/*.sh", "**/*.bash",  # bootstrap scripts installing flux-operator's charts

@@ -7,7 +7,8 @@ level of the block is a pin. ``version = var.NAME`` is followed to the literal v
 the variable in the same module (the block's directory, as Terraform loads it): the
 ``default`` of its ``variable "NAME"`` block in a ``*.tf`` file and each ``NAME = "…"`` of a
 ``*.tfvars`` (``terraform.tfvars``, ``*.auto.tfvars``, or a ``-var-file``), and the arguments
-its callers give it (a ``module`` block's, a Terragrunt ``terragrunt.hcl``'s ``inputs``):
+its callers give it (a ``module`` block's, a Terragrunt ``terragrunt.hcl``'s ``inputs`` or
+those of the file it includes):
 those are the pins, moved by ``to``. A variable with none stays one site holding ``var.NAME``, shown as unproven
 (never a violation, never edited); so does any other expression. HCL is edited as text: the
 site spans the characters between the quotes.
@@ -24,8 +25,8 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from fluxbump.pins import NO_VERSION, PinSite, Role
-from fluxbump.scan.sources import SourceFile
+from fluxbump.pins import NO_VERSION, PinSite, PlacedWarning, Role
+from fluxbump.scan.sources import SourceFile, note_skipped
 
 # The blocks of the fluxcd/flux provider whose ``version`` is the Flux release. A block may
 # start on line 1 after a byte-order mark (the text keeps it, as U+FEFF).
@@ -91,6 +92,7 @@ def follow_variables(
     kept as it is, an unproven site."""
     followed: list[PinSite] = []
     order = {rel: i for i, rel in enumerate(files)}
+    known = set(files)
     for pin in pins:
         name = variable_of(pin)
         if name is None:
@@ -107,7 +109,7 @@ def follow_variables(
             (called, site)
             for rel in files
             if is_caller_file(rel) and posixpath.dirname(rel) != module
-            for called, site in module_calls(read(rel), name)
+            for called, site in _calls_with_includes(read(rel), name, known, read)
             if called == module
         ]
         # A caller that passes an expression (``var.x``) deploys a version this cannot tell:
@@ -143,6 +145,8 @@ def setters_like(source: SourceFile, site: PinSite, name: str) -> list[PinSite]:
     owner = (
         caller if arrow and caller.startswith(("module ", "terragrunt ")) else f'variable "{name}"'
     )
+    if owner == _INPUTS_OWNER:  # a terragrunt.hcl's inputs, or those of a file it includes
+        return [s for s in inputs_values(source, name) if isinstance(s, PinSite)]
     found = variable_values(source, name) + [s for _, s in module_arguments(source, name)]
     return [s for s in found if s.owner == owner]
 
@@ -168,22 +172,28 @@ def module_calls(source: SourceFile, name: str) -> list[tuple[str, PinSite | str
     ``"../…"``: Terraform's local paths; a registry or git source is another repository's),
     with the directory it calls and what it gives ``name``: the literal's site, ``_EXPRESSION``
     for any other value, None when it leaves ``name`` to the module's default."""
+    return [
+        (called, _given(source, lines, name, owner)) for called, owner, lines in _callers(source)
+    ]
+
+
+def _given(
+    source: SourceFile, lines: list[tuple[int, str]], name: str, owner: str
+) -> PinSite | str | None:
+    """What the argument lines of a call (or a Terragrunt ``inputs`` object) give ``name``:
+    the literal's site, ``_EXPRESSION`` for any other value, None when they do not set it."""
     literal = re.compile(
         rf'^[ \t]*{re.escape(name)}[ \t]*=[ \t]*"(?P<version>[^"$%\\\n]*)"[ \t]*(?:#.*|//.*)?\r?$'
     )
     argument = re.compile(rf"^[ \t]*{re.escape(name)}[ \t]*=")
-    found: list[tuple[str, PinSite | str | None]] = []
-    for called, owner, lines in _callers(source):
-        given: PinSite | str | None = None
-        for start, line in lines:
-            match = literal.match(line)
-            if match is not None and match.group("version"):
-                at = start + match.start("version")
-                given = _site(source, at, match.group("version"), owner)
-            elif argument.match(line):
-                given = _EXPRESSION
-        found.append((called, given))
-    return found
+    given: PinSite | str | None = None
+    for start, line in lines:
+        match = literal.match(line)
+        if match is not None and match.group("version"):
+            given = _site(source, start + match.start("version"), match.group("version"), owner)
+        elif argument.match(line):
+            given = _EXPRESSION
+    return given
 
 
 def _callers(source: SourceFile) -> list[tuple[str, str, list[tuple[int, str]]]]:
@@ -217,14 +227,115 @@ _TERRAFORM_BLOCK = re.compile(r"^\ufeff?[ \t]*terraform[ \t]*\{", re.MULTILINE)
 _INPUTS = re.compile(r"^\ufeff?[ \t]*inputs[ \t]*=[ \t]*\{", re.MULTILINE)
 
 
+_INPUTS_OWNER = "terragrunt inputs"
+
+
 def _terragrunt_call(source: SourceFile) -> list[tuple[str, str, list[tuple[int, str]]]]:
-    """The module a ``terragrunt.hcl`` calls by a local path and its ``inputs`` lines."""
-    block, inputs = _TERRAFORM_BLOCK.search(source.text), _INPUTS.search(source.text)
-    if block is None or inputs is None:
+    """The module a ``terragrunt.hcl`` calls by a local path and its ``inputs`` lines (none
+    when it has no ``inputs``: an included file's may set them all)."""
+    block = _TERRAFORM_BLOCK.search(source.text)
+    if block is None:
         return []
     called = _called(source, _top_level_lines(source.text, block.end())[0])
-    lines = _top_level_lines(source.text, inputs.end())[0]
-    return [] if called is None else [(called, "terragrunt inputs", lines)]
+    return [] if called is None else [(called, _INPUTS_OWNER, _inputs_lines(source))]
+
+
+def _inputs_lines(source: SourceFile) -> list[tuple[int, str]]:
+    """The lines of a Terragrunt file's ``inputs`` object at depth one (none without it)."""
+    inputs = _INPUTS.search(source.text)
+    return [] if inputs is None else _top_level_lines(source.text, inputs.end())[0]
+
+
+def inputs_values(source: SourceFile, name: str) -> list[PinSite | str]:
+    """What the ``inputs`` of a Terragrunt file give ``name`` (``_given``), if they set it."""
+    given = _given(source, _inputs_lines(source), name, _INPUTS_OWNER)
+    return [] if given is None else [given]
+
+
+def _calls_with_includes(
+    source: SourceFile, name: str, known: set[str], read: Callable[[str], SourceFile]
+) -> list[tuple[str, PinSite | str | None]]:
+    """``module_calls``, a ``terragrunt.hcl`` whose own ``inputs`` leave ``name`` unset given
+    what the ``inputs`` of each file it includes set it to: Terragrunt merges an included
+    file's ``inputs`` under the child's (the child's keys win). Each include that sets it
+    is a setter (``to`` moves them all; Terragrunt allows one level of includes); one this
+    cannot resolve may set it to anything, as an expression may."""
+    found: list[tuple[str, PinSite | str | None]] = []
+    for called, given in module_calls(source, name):
+        inherited = (
+            [
+                value
+                for rel in included_files(source, known)
+                for value in (inputs_values(read(rel), name) if rel else [_EXPRESSION])
+            ]
+            if given is None and source.rel.rsplit("/", 1)[-1] == TERRAGRUNT
+            else []
+        )
+        found += [(called, value) for value in inherited] or [(called, given)]
+    return found
+
+
+_INCLUDE = re.compile(r'^\ufeff?[ \t]*include(?:[ \t]+"[^"\n]*")?[ \t]*\{', re.MULTILINE)
+# (a quoted path may hold ``//``, which elsewhere opens a comment)
+_INCLUDE_PATH = re.compile(
+    r'^[ \t]*path[ \t]*=[ \t]*(?P<path>"[^"\r\n]*"|[^#\r\n]*?)[ \t]*(?:#.*|//.*)?\r?$'
+)
+_NO_MERGE = re.compile(r'^[ \t]*merge_strategy[ \t]*=[ \t]*"no_merge"')
+# ``find_in_parent_folders()`` (Terragrunt looks for ``terragrunt.hcl``) or of one literal
+# name; a fallback argument or any other function is an expression this does not evaluate.
+_FIND_IN_PARENTS = re.compile(r'find_in_parent_folders\([ \t]*(?:"(?P<name>[^"$%\\\n]+)"[ \t]*)?\)')
+
+
+def included_files(source: SourceFile, known: set[str]) -> list[str]:
+    """The files (of ``known``, relative to the repository) the ``include`` blocks of a
+    Terragrunt file name, in file order. One naming no such file, or by a path this cannot
+    evaluate, is "" and a warning at its ``path`` line (its inputs stay unread), never an
+    error."""
+    found = []
+    for block in _INCLUDE.finditer(source.text):
+        entries = object_entries(source.text, block.end())[0]  # (one-line blocks too)
+        if any(_NO_MERGE.match(line) for _, line in entries):
+            continue  # Terragrunt merges none of its configuration into the child's
+        for start, line in entries:
+            match = _INCLUDE_PATH.match(line)
+            if match is None:
+                continue
+            resolved, problem = _include_target(source.rel, match.group("path"), known)
+            if resolved is None:
+                note_skipped(PlacedWarning(source.rel, source.line_at(start), problem))
+            found.append(resolved or "")
+    return found
+
+
+def _include_target(child: str, path: str, known: set[str]) -> tuple[str | None, str]:
+    """The file an ``include``'s ``path`` expression names, or why there is none."""
+    here = posixpath.dirname(child)
+    searched = _FIND_IN_PARENTS.fullmatch(path)
+    literal = STRING_LITERAL.fullmatch(path)
+    if searched is not None:
+        name = searched.group("name") or TERRAGRUNT
+        parent = here
+        while parent:  # from the child's parent directory up to the repository's root
+            parent = posixpath.dirname(parent)
+            candidate = posixpath.normpath(posixpath.join(parent, name))
+            if candidate in known:
+                return candidate, ""
+        return None, (
+            f"include path {path} finds no {name} read in a directory above {here or '.'}: "
+            "the inputs it would give are not followed; create it, or exclude this file"
+        )
+    if literal is not None and not posixpath.isabs(literal.group("text")):
+        candidate = posixpath.normpath(posixpath.join(here, literal.group("text")))
+        if candidate in known:
+            return candidate, ""
+        return None, (
+            f"include path {path} names {candidate}, which is not a file fluxbump reads: "
+            "the inputs it would give are not followed; fix the path, or exclude this file"
+        )
+    return None, (
+        f"include path {path} is an expression fluxbump cannot evaluate: the inputs it "
+        'would give are not followed; write find_in_parent_folders("NAME") or a relative path'
+    )
 
 
 def _called(source: SourceFile, lines: list[tuple[int, str]]) -> str | None:

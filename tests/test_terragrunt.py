@@ -212,6 +212,10 @@ def test_a_child_s_own_input_wins_over_the_terragrunt_hcl_it_includes(tmp_path: 
     # merge_strategy = "no_merge": Terragrunt passes none of the included file's inputs
     unmerged = 'include {\n  path = "../common.hcl"\n  merge_strategy = "no_merge"\n}\n\n'
     unmerged += ROOT_CHILD.replace("../../../", "../../").split("\n\n", 1)[1]
+    # a quoted path holding // is one path (no comment starts inside a string)
+    slashed = unmerged.replace('"../common.hcl"', '"..//common.hcl"').replace(
+        '  merge_strategy = "no_merge"\n', ""
+    )
     repo = repository(
         tmp_path,
         {
@@ -221,11 +225,13 @@ def test_a_child_s_own_input_wins_over_the_terragrunt_hcl_it_includes(tmp_path: 
             "live/common.hcl": parent.replace("v2.0.0", "v2.1.0"),
             "live/dev/terragrunt.hcl": own,
             "live/lab/terragrunt.hcl": unmerged,
+            "live/qa/terragrunt.hcl": slashed,
         },
     )
     assert {(row[0], row[1], row[3]) for row in rows(repo)} == {
         ("live/terragrunt.hcl", 2, "v2.0.0"),
         ("live/dev/terragrunt.hcl", 9, "v2.4.0"),  # not common.hcl's v2.1.0 (nor for lab)
+        ("live/common.hcl", 2, "v2.1.0"),  # for qa
     }
 
 
